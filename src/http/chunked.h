@@ -1,0 +1,53 @@
+// Incremental decoder and encoder for the chunked transfer coding (RFC 9112 section 7.1). The decoder hands out
+// views of chunk data inside the caller's buffer (no copy) and rejects every malformed size, extension or
+// terminator; it never guesses where a chunk ends.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace tollway::http {
+
+class ChunkedDecoder {
+ public:
+  enum class Status {
+    Data,        // `data` holds chunk bytes (possibly a part of a chunk); call again with the rest of the input
+    NeedMore,    // all input consumed; feed more bytes
+    Done,        // last chunk and trailer section consumed; bytes after `consumed` belong to the next message
+    Error,       // malformed; see error()
+  };
+
+  struct Step {
+    Status status;
+    std::size_t consumed;   // bytes of the input this call consumed (framing and data)
+    std::string_view data;  // for Status::Data: a view into the input
+  };
+
+  explicit ChunkedDecoder(std::size_t max_line = 4096, std::size_t max_trailer = 16 * 1024)
+      : max_line_(max_line), max_trailer_(max_trailer) {}
+
+  // Consumes bytes from `input` up to the end of the next run of chunk data (or framing).
+  Step next(std::string_view input);
+
+  std::string_view error() const { return error_; }
+  bool done() const { return state_ == State::Done; }
+
+ private:
+  enum class State { Size, Data, DataCr, DataLf, Trailer, Done, Failed };
+  State state_ = State::Size;
+  uint64_t remaining_ = 0;
+  std::size_t max_line_;
+  std::size_t max_trailer_;
+  std::size_t trailer_bytes_ = 0;
+  std::string line_;  // a size or trailer line split across reads (bounded by max_line_)
+  std::string_view error_;
+};
+
+// Appends "<hex size>\r\n" + data + "\r\n" for a non-empty chunk.
+void append_chunk(std::string& out, std::string_view data);
+// The last chunk with an empty trailer section.
+inline constexpr std::string_view kLastChunk = "0\r\n\r\n";
+
+}  // namespace tollway::http

@@ -1,0 +1,63 @@
+// HTTP/1.1 message heads as views into the connection's read buffer (zero-copy): what the strict parser
+// produces and the proxy reads. A head never owns bytes; it must not outlive the buffer it was parsed from.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace tollway::http {
+
+struct Header {
+  std::string_view name;   // as received; compare case-insensitively
+  std::string_view value;  // leading and trailing OWS removed
+};
+
+// How the body that follows a head is delimited (RFC 9112 section 6.3).
+enum class BodyFraming {
+  None,           // no body (no Content-Length / Transfer-Encoding, or a response that cannot have one)
+  ContentLength,  // exactly content_length bytes
+  Chunked,        // chunked transfer coding is the final coding
+  UntilClose,     // responses only: the body ends when the connection closes
+};
+
+struct RequestHead {
+  std::string_view method;
+  std::string_view target;  // origin-form ("/v1/x?y") or asterisk-form for OPTIONS
+  int version_minor = 1;    // HTTP/1.<minor>; only 0 and 1 are accepted
+  std::vector<Header> headers;
+  BodyFraming framing = BodyFraming::None;
+  uint64_t content_length = 0;  // valid when framing == ContentLength
+  bool keep_alive = true;       // from version and Connection tokens
+  bool expect_continue = false; // "Expect: 100-continue" was sent
+  std::size_t head_size = 0;    // bytes of request line + headers + final CRLF
+
+  // First header with this name (case-insensitive), if any.
+  std::optional<std::string_view> find(std::string_view name) const;
+  // Path part of the target, without the query.
+  std::string_view path() const;
+};
+
+struct ResponseHead {
+  int status = 0;
+  std::string_view reason;
+  int version_minor = 1;
+  std::vector<Header> headers;
+  BodyFraming framing = BodyFraming::None;
+  uint64_t content_length = 0;
+  bool keep_alive = true;
+  std::size_t head_size = 0;
+
+  std::optional<std::string_view> find(std::string_view name) const;
+};
+
+// Case-insensitive ASCII comparison of header names and tokens.
+bool iequals(std::string_view a, std::string_view b);
+
+// True for the headers RFC 9110 section 7.6.1 calls hop-by-hop (Connection, Keep-Alive, Proxy-Connection, TE,
+// Trailer, Transfer-Encoding, Upgrade, Proxy-Authenticate, Proxy-Authorization), plus any name listed in the
+// message's Connection header values.
+bool is_hop_by_hop(std::string_view name, const std::vector<Header>& headers);
+
+}  // namespace tollway::http
