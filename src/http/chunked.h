@@ -35,13 +35,41 @@ class ChunkedDecoder {
   bool done() const { return state_ == State::Done; }
 
  private:
-  enum class State { Size, Data, DataCr, DataLf, Trailer, Done, Failed };
-  State state_ = State::Size;
+  enum class State {
+    SizeStart,         // first hex digit of a chunk size
+    SizeDigits,        // more hex digits, ';', BWS or CR
+    SizeWhitespace,    // BWS after the size or an extension value: only ';' may follow
+    ExtBeforeName,     // after ';': BWS then the extension name
+    ExtName,           // extension name token
+    ExtAfterName,      // BWS after the name: '=' or ';'
+    ExtBeforeValue,    // after '=': BWS then token or quoted-string
+    ExtTokenValue,     // token value
+    ExtQuotedValue,    // inside a quoted-string
+    ExtQuotedPair,     // after a backslash inside a quoted-string
+    ExtAfterQuoted,    // after the closing quote
+    SizeLineLf,        // CR seen at the end of the size line
+    Data,              // remaining_ bytes of chunk data
+    DataCr,            // CR after chunk data
+    DataLf,            // LF after chunk data
+    TrailerLineStart,  // a trailer field line or the final CRLF
+    TrailerName,       // trailer field name token
+    TrailerValue,      // trailer field value
+    TrailerLineLf,     // CR seen at the end of a trailer field line
+    TrailerEndLf,      // CR seen on the empty line that ends the message
+    Done,
+    Failed,
+  };
+  // Consumes one framing byte; false (and state Failed) when the byte is not allowed here.
+  bool advance_framing(unsigned char c);
+  bool fail(std::string_view message);
+
+  State state_ = State::SizeStart;
   uint64_t remaining_ = 0;
+  std::size_t size_digits_ = 0;
   std::size_t max_line_;
   std::size_t max_trailer_;
-  std::size_t trailer_bytes_ = 0;
-  std::string line_;  // a size or trailer line split across reads (bounded by max_line_)
+  std::size_t line_bytes_ = 0;     // bytes of the current size or trailer line (bounded by max_line_)
+  std::size_t trailer_bytes_ = 0;  // bytes of the trailer section so far (bounded by max_trailer_)
   std::string_view error_;
 };
 

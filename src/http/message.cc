@@ -1,0 +1,78 @@
+#include "http/message.h"
+
+#include <array>
+
+namespace tollway::http {
+
+namespace {
+
+constexpr unsigned char ascii_lower(unsigned char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<unsigned char>(c + ('a' - 'A')) : c;
+}
+
+std::optional<std::string_view> find_header(const std::vector<Header>& headers, std::string_view name) {
+  for (const Header& header : headers) {
+    if (iequals(header.name, name)) return header.value;
+  }
+  return std::nullopt;
+}
+
+bool is_optional_whitespace(char c) { return c == ' ' || c == '\t'; }
+
+std::string_view trim_optional_whitespace(std::string_view text) {
+  while (!text.empty() && is_optional_whitespace(text.front())) text.remove_prefix(1);
+  while (!text.empty() && is_optional_whitespace(text.back())) text.remove_suffix(1);
+  return text;
+}
+
+// True when `name` appears as a comma-separated element of `list`.
+bool list_contains(std::string_view list, std::string_view name) {
+  while (!list.empty()) {
+    const std::size_t comma = list.find(',');
+    const std::string_view element = trim_optional_whitespace(list.substr(0, comma));
+    if (iequals(element, name)) return true;
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+constexpr std::array<std::string_view, 9> kHopByHopHeaders = {
+    "Connection", "Keep-Alive",         "Proxy-Connection",    "TE", "Trailer", "Transfer-Encoding",
+    "Upgrade",    "Proxy-Authenticate", "Proxy-Authorization",
+};
+
+}  // namespace
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (ascii_lower(static_cast<unsigned char>(a[i])) != ascii_lower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool is_hop_by_hop(std::string_view name, const std::vector<Header>& headers) {
+  for (std::string_view hop_by_hop : kHopByHopHeaders) {
+    if (iequals(name, hop_by_hop)) return true;
+  }
+  if (name.empty()) return false;
+  for (const Header& header : headers) {
+    if (iequals(header.name, "Connection") && list_contains(header.value, name)) return true;
+  }
+  return false;
+}
+
+std::optional<std::string_view> RequestHead::find(std::string_view name) const {
+  return find_header(headers, name);
+}
+
+std::string_view RequestHead::path() const { return target.substr(0, target.find('?')); }
+
+std::optional<std::string_view> ResponseHead::find(std::string_view name) const {
+  return find_header(headers, name);
+}
+
+}  // namespace tollway::http
