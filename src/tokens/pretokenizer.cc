@@ -1,0 +1,203 @@
+// The three split regexes, rewritten as scanners. Each function documents the regex alternative it stands for.
+//   gpt2:   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+//   cl100k: (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*
+//           |\s*[\r\n]+|\s+(?!\S)|\s+
+//   o200k:  [^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|...|'d)?
+//           |[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|...|'d)?
+//           |\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+
+#include "tokens/pretokenizer.h"
+
+#include "tokens/unicode_class.h"
+
+namespace tollway::tokens {
+namespace {
+
+struct Scan {
+  const unsigned char* s;
+  std::size_t n;
+
+  struct Char {
+    char32_t cp;
+    std::uint32_t len;
+    CharClass cls;
+  };
+
+  Char at(std::size_t i) const {
+    const CodePoint c = read_code_point(s + i);
+    return {c.value, c.length, char_class(c.value)};
+  }
+};
+
+bool is_newline(char32_t c) { return c == '\r' || c == '\n'; }
+// [^\s\p{L}\p{N}]: marks count here (they are not \p{L}).
+bool is_symbol(CharClass c) { return c == CharClass::Other || c == CharClass::Mark; }
+// [^\r\n\p{L}\p{N}]
+bool is_prefix(const Scan::Char& c) {
+  return !is_newline(c.cp) && !is_letter(c.cls) && c.cls != CharClass::Number;
+}
+// o200k: [\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}] and [\p{Ll}\p{Lm}\p{Lo}\p{M}]
+bool is_upper_side(CharClass c) { return c == CharClass::Upper || c == CharClass::OtherLetter || c == CharClass::Mark; }
+bool is_lower_side(CharClass c) { return c == CharClass::Lower || c == CharClass::OtherLetter || c == CharClass::Mark; }
+
+template <class Pred>
+std::size_t run_end(const Scan& sc, std::size_t i, Pred pred) {
+  while (i < sc.n) {
+    const Scan::Char c = sc.at(i);
+    if (!pred(c)) break;
+    i += c.len;
+  }
+  return i;
+}
+
+// Length of a contraction ('s 't 're 've 'm 'll 'd) at i, or 0. Case-insensitive variants also accept
+// U+017F LATIN SMALL LETTER LONG S, which Unicode case folding maps to 's'.
+std::size_t contraction_length(const Scan& sc, std::size_t i, bool ignore_case) {
+  if (i >= sc.n || sc.s[i] != '\'' || i + 1 >= sc.n) return 0;
+  auto lower = [&](std::size_t k) -> unsigned char {
+    if (k >= sc.n) return 0;
+    const unsigned char b = sc.s[k];
+    return (ignore_case && b >= 'A' && b <= 'Z') ? static_cast<unsigned char>(b + 32) : b;
+  };
+  const unsigned char a = lower(i + 1);
+  if (a == 's' || a == 't' || a == 'm' || a == 'd') return 2;
+  if (ignore_case && sc.s[i + 1] == 0xC5 && i + 2 < sc.n && sc.s[i + 2] == 0xBF) return 3;  // 'ſ
+  const unsigned char b = lower(i + 2);
+  if ((a == 'r' && b == 'e') || (a == 'v' && b == 'e') || (a == 'l' && b == 'l')) return 3;
+  return 0;
+}
+
+// \s+(?!\S) then \s+ : a whitespace run keeps its last character for the next piece unless the run ends the
+// text; a run of one character is a piece by itself.
+std::size_t whitespace_tail(const Scan& sc, std::size_t i) {
+  std::size_t last_start = i, j = i;
+  while (j < sc.n) {
+    const Scan::Char c = sc.at(j);
+    if (c.cls != CharClass::Whitespace) break;
+    last_start = j;
+    j += c.len;
+  }
+  if (j == sc.n) return j;
+  if (last_start > i) return last_start;
+  return j;
+}
+
+// \s*[\r\n]+ : up to and including the last newline of the whitespace run at i, or 0 if it has none.
+std::size_t whitespace_to_newline(const Scan& sc, std::size_t i) {
+  std::size_t end = 0;
+  while (i < sc.n) {
+    const Scan::Char c = sc.at(i);
+    if (c.cls != CharClass::Whitespace) break;
+    i += c.len;
+    if (is_newline(c.cp)) end = i;
+  }
+  return end;
+}
+
+std::size_t gpt2_piece(const Scan& sc, std::size_t i) {
+  if (const std::size_t k = contraction_length(sc, i, false)) return i + k;
+  const Scan::Char c = sc.at(i);
+  std::size_t j = i;
+  Scan::Char d = c;
+  if (c.cp == ' ' && i + 1 < sc.n) {
+    d = sc.at(i + 1);
+    j = i + 1;
+    if (!(is_letter(d.cls) || d.cls == CharClass::Number || is_symbol(d.cls))) { j = i; d = c; }
+  }
+  if (is_letter(d.cls)) return run_end(sc, j, [](const Scan::Char& x) { return is_letter(x.cls); });
+  if (d.cls == CharClass::Number) return run_end(sc, j, [](const Scan::Char& x) { return x.cls == CharClass::Number; });
+  if (is_symbol(d.cls)) return run_end(sc, j, [](const Scan::Char& x) { return is_symbol(x.cls); });
+  return whitespace_tail(sc, i);
+}
+
+std::size_t symbol_piece(const Scan& sc, std::size_t i, bool slash_too) {
+  // ` ?[^\s\p{L}\p{N}]+[\r\n]*` (o200k: `[\r\n/]*`); the caller checked the symbol run is not empty.
+  std::size_t j = run_end(sc, i, [](const Scan::Char& x) { return is_symbol(x.cls); });
+  while (j < sc.n && (sc.s[j] == '\r' || sc.s[j] == '\n' || (slash_too && sc.s[j] == '/'))) ++j;
+  return j;
+}
+
+std::size_t whitespace_piece(const Scan& sc, std::size_t i) {
+  if (const std::size_t e = whitespace_to_newline(sc, i)) return e;
+  return whitespace_tail(sc, i);
+}
+
+std::size_t cl100k_piece(const Scan& sc, std::size_t i) {
+  if (const std::size_t k = contraction_length(sc, i, true)) return i + k;
+  const Scan::Char c = sc.at(i);
+  auto letters = [](const Scan::Char& x) { return is_letter(x.cls); };
+  if (is_letter(c.cls)) return run_end(sc, i + c.len, letters);
+  if (is_prefix(c) && i + c.len < sc.n) {
+    const Scan::Char d = sc.at(i + c.len);
+    if (is_letter(d.cls)) return run_end(sc, i + c.len + d.len, letters);
+  }
+  if (c.cls == CharClass::Number) {
+    std::size_t j = i + c.len;
+    for (int k = 0; k < 2 && j < sc.n; ++k) {
+      const Scan::Char d = sc.at(j);
+      if (d.cls != CharClass::Number) break;
+      j += d.len;
+    }
+    return j;
+  }
+  if (c.cp == ' ' && i + 1 < sc.n && is_symbol(sc.at(i + 1).cls)) return symbol_piece(sc, i + 1, false);
+  if (is_symbol(c.cls)) return symbol_piece(sc, i, false);
+  return whitespace_piece(sc, i);
+}
+
+// o200k first alternative body from s: [A]*[B]+ with A = Lu|Lt|Lm|Lo|M, B = Ll|Lm|Lo|M; 0 when it fails.
+std::size_t o200k_case_word(const Scan& sc, std::size_t s) {
+  std::size_t a = s, last_b_end = 0;
+  while (a < sc.n) {
+    const Scan::Char c = sc.at(a);
+    if (!is_upper_side(c.cls)) break;
+    a += c.len;
+    if (is_lower_side(c.cls)) last_b_end = a;
+  }
+  if (a < sc.n && is_lower_side(sc.at(a).cls))
+    return run_end(sc, a, [](const Scan::Char& x) { return is_lower_side(x.cls); });
+  return last_b_end;
+}
+
+// o200k second alternative body from s: [A]+[B]*; 0 when it fails.
+std::size_t o200k_upper_word(const Scan& sc, std::size_t s) {
+  const std::size_t a = run_end(sc, s, [](const Scan::Char& x) { return is_upper_side(x.cls); });
+  if (a == s) return 0;
+  return run_end(sc, a, [](const Scan::Char& x) { return is_lower_side(x.cls); });
+}
+
+std::size_t o200k_piece(const Scan& sc, std::size_t i) {
+  const Scan::Char c = sc.at(i);
+  const bool prefix = is_prefix(c) && i + c.len < sc.n;
+  std::size_t e = 0;
+  if (prefix) e = o200k_case_word(sc, i + c.len);
+  if (!e) e = o200k_case_word(sc, i);
+  if (!e && prefix) e = o200k_upper_word(sc, i + c.len);
+  if (!e) e = o200k_upper_word(sc, i);
+  if (e) return e + contraction_length(sc, e, true);
+  if (c.cls == CharClass::Number) {
+    std::size_t j = i + c.len;
+    for (int k = 0; k < 2 && j < sc.n; ++k) {
+      const Scan::Char d = sc.at(j);
+      if (d.cls != CharClass::Number) break;
+      j += d.len;
+    }
+    return j;
+  }
+  if (c.cp == ' ' && i + 1 < sc.n && is_symbol(sc.at(i + 1).cls)) return symbol_piece(sc, i + 1, true);
+  if (is_symbol(c.cls)) return symbol_piece(sc, i, true);
+  return whitespace_piece(sc, i);
+}
+
+}  // namespace
+
+std::size_t next_piece_end(SplitPattern pattern, std::string_view text, std::size_t begin) {
+  const Scan sc{reinterpret_cast<const unsigned char*>(text.data()), text.size()};
+  switch (pattern) {
+    case SplitPattern::Gpt2: return gpt2_piece(sc, begin);
+    case SplitPattern::Cl100k: return cl100k_piece(sc, begin);
+    case SplitPattern::O200k: return o200k_piece(sc, begin);
+  }
+  return text.size();
+}
+
+}  // namespace tollway::tokens

@@ -1,0 +1,138 @@
+#include "tokens/rank_table.h"
+
+#include <cstring>
+#include <stdexcept>
+
+namespace tollway::tokens {
+namespace {
+
+int base64_value(unsigned char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
+  return -1;
+}
+
+bool base64_decode(std::string_view in, std::string& out) {
+  out.clear();
+  if (in.size() % 4 != 0 || in.empty()) return false;
+  for (std::size_t i = 0; i < in.size(); i += 4) {
+    int v[4];
+    int pad = 0;
+    for (int k = 0; k < 4; ++k) {
+      const unsigned char c = static_cast<unsigned char>(in[i + k]);
+      if (c == '=' && i + 4 == in.size() && k >= 2) { v[k] = 0; ++pad; continue; }
+      if (pad) return false;
+      v[k] = base64_value(c);
+      if (v[k] < 0) return false;
+    }
+    const std::uint32_t w = (static_cast<std::uint32_t>(v[0]) << 18) | (static_cast<std::uint32_t>(v[1]) << 12) |
+                            (static_cast<std::uint32_t>(v[2]) << 6) | static_cast<std::uint32_t>(v[3]);
+    out.push_back(static_cast<char>(w >> 16));
+    if (pad < 2) out.push_back(static_cast<char>((w >> 8) & 0xFF));
+    if (pad < 1) out.push_back(static_cast<char>(w & 0xFF));
+  }
+  return true;
+}
+
+}  // namespace
+
+std::uint64_t RankTable::hash(std::string_view bytes) {
+  // Multiply-xorshift over 8-byte words; the top bits pick the slot, the low 32 bits are the tag.
+  constexpr std::uint64_t kMul = 0x9E3779B97F4A7C15ULL;
+  std::uint64_t h = 0x243F6A8885A308D3ULL ^ (bytes.size() * kMul);
+  const char* p = bytes.data();
+  std::size_t n = bytes.size();
+  while (n >= 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    h = (h ^ w) * kMul;
+    h ^= h >> 29;
+    p += 8;
+    n -= 8;
+  }
+  if (n) {
+    std::uint64_t w = 0;
+    std::memcpy(&w, p, n);
+    h = (h ^ w) * kMul;
+    h ^= h >> 29;
+  }
+  h *= 0xBF58476D1CE4E5B9ULL;
+  h ^= h >> 31;
+  return h;
+}
+
+void RankTable::insert(std::uint32_t rank) {
+  const Span& t = tokens_[rank];
+  const std::string_view bytes(arena_.data() + t.offset, t.length);
+  const std::uint64_t h = hash(bytes);
+  std::size_t slot = static_cast<std::size_t>(h >> shift_);
+  for (;;) {
+    Slot& s = slots_[slot];
+    if (s.rank == kNoRank) {
+      s.rank = rank;
+      s.tag = static_cast<std::uint32_t>(h);
+      return;
+    }
+    if (s.tag == static_cast<std::uint32_t>(h) && bytes_of(s.rank) == bytes)
+      throw std::runtime_error("rank file lists the same token twice (ranks " + std::to_string(s.rank) + " and " +
+                               std::to_string(rank) + ")");
+    slot = (slot + 1) & mask_;
+  }
+}
+
+RankTable RankTable::parse(std::string_view text) {
+  RankTable table;
+  std::vector<std::pair<std::uint32_t, Span>> entries;
+  std::string decoded;
+  std::size_t line_no = 0;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t eol = text.find('\n', pos);
+    if (eol == std::string_view::npos) eol = text.size();
+    std::string_view line = text.substr(pos, eol - pos);
+    pos = eol + 1;
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) continue;
+    const std::size_t sp = line.find(' ');
+    auto fail = [&](const char* what) {
+      throw std::runtime_error("rank file line " + std::to_string(line_no) + ": " + what);
+    };
+    if (sp == std::string_view::npos) fail("expected '<base64> <rank>'");
+    if (!base64_decode(line.substr(0, sp), decoded)) fail("bad base64 token");
+    const std::string_view num = line.substr(sp + 1);
+    if (num.empty() || num.size() > 9) fail("bad rank");
+    std::uint32_t rank = 0;
+    for (char c : num) {
+      if (c < '0' || c > '9') fail("bad rank");
+      rank = rank * 10 + static_cast<std::uint32_t>(c - '0');
+    }
+    entries.push_back({rank, Span{static_cast<std::uint32_t>(table.arena_.size()), static_cast<std::uint32_t>(decoded.size())}});
+    table.arena_.append(decoded);
+    if (decoded.size() > table.max_token_length_) table.max_token_length_ = decoded.size();
+  }
+  if (entries.empty()) throw std::runtime_error("rank file is empty");
+  std::uint32_t max_rank = 0;
+  for (const auto& e : entries) max_rank = std::max(max_rank, e.first);
+  table.tokens_.assign(static_cast<std::size_t>(max_rank) + 1, Span{});
+  std::vector<bool> seen(static_cast<std::size_t>(max_rank) + 1, false);
+  for (const auto& e : entries) {
+    if (seen[e.first]) throw std::runtime_error("rank file lists rank " + std::to_string(e.first) + " twice");
+    seen[e.first] = true;
+    table.tokens_[e.first] = e.second;
+  }
+  std::size_t capacity = 1;
+  int bits = 0;
+  while (capacity < entries.size() * 3) { capacity <<= 1; ++bits; }
+  table.slots_.assign(capacity, Slot{});
+  table.mask_ = capacity - 1;
+  table.shift_ = 64 - bits;
+  for (const auto& e : entries) table.insert(e.first);
+  table.count_ = entries.size();
+  return table;
+}
+
+}  // namespace tollway::tokens
