@@ -1,0 +1,35 @@
+// `tollway gateway`: runs the north-south gateway until SIGTERM.
+#include "app/commands.h"
+#include "core/log.h"
+#include "gateway/server.h"
+
+namespace tollway::app {
+
+void add_gateway_command(CLI::App& cli, int& exit_code) {
+  auto* cmd = cli.add_subcommand("gateway", "Run the AI gateway (OpenAI and Anthropic APIs in front of providers)");
+  auto options = std::make_shared<gateway::GatewayOptions>();
+  auto listen = std::make_shared<std::string>();
+  auto admin = std::make_shared<std::string>();
+  auto workers = std::make_shared<int>(-1);
+  auto log_level = std::make_shared<std::string>("info");
+  cmd->add_option("-c,--config", options->config_path, "Config file (YAML); see docs/configuration.md")
+      ->required();
+  cmd->add_option("--listen", *listen, "API listener HOST:PORT (overrides gateway.listen; port 0 = ephemeral)");
+  cmd->add_option("--admin", *admin, "Admin listener HOST:PORT (overrides gateway.admin)");
+  cmd->add_option("--workers", *workers, "Event-loop threads (overrides gateway.workers; default: cores)")
+      ->check(CLI::Range(1, 256));
+  cmd->add_option("--log-level", *log_level, "debug, info, warn or error")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  cmd->callback([=, &exit_code] {
+    if (!listen->empty()) options->listen = *listen;
+    if (!admin->empty()) options->admin = *admin;
+    if (*workers > 0) options->workers = *workers;
+    log::init(*log_level == "debug" ? log::Level::Debug
+              : *log_level == "warn" ? log::Level::Warn
+              : *log_level == "error" ? log::Level::Error
+                                      : log::Level::Info);
+    exit_code = gateway::run_gateway(*options);
+  });
+}
+
+}  // namespace tollway::app

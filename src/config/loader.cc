@@ -1,0 +1,523 @@
+#include "config/loader.h"
+
+#include <openssl/evp.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "config/interpolate.h"
+#include "core/glob.h"
+#include "core/units.h"
+
+namespace tollway::config {
+
+const char* api_name(Api api) { return api == Api::OpenAI ? "openai" : "anthropic"; }
+
+std::string ListenAddress::to_string() const {
+  if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
+  return host + ":" + std::to_string(port);
+}
+
+std::string ConfigError::to_string() const {
+  std::string out = file;
+  if (line > 0) out += ":" + std::to_string(line);
+  out += ": ";
+  if (!key_path.empty()) out += key_path + ": ";
+  out += message;
+  return out;
+}
+
+std::optional<ListenAddress> parse_listen_address(std::string_view text) {
+const std::string v(text);
+  ListenAddress a;
+  std::string port;
+  if (!v.empty() && v[0] == '[') {
+    auto close = v.find(']');
+    if (close == std::string::npos || close + 1 >= v.size() || v[close + 1] != ':') return std::nullopt;
+    a.host = v.substr(1, close - 1);
+    port = v.substr(close + 2);
+  } else {
+    auto colon = v.rfind(':');
+    if (colon == std::string::npos || v.find(':') != colon) return std::nullopt;
+    a.host = v.substr(0, colon);
+    port = v.substr(colon + 1);
+  }
+  if (a.host.empty() || port.empty() || port.size() > 5) return std::nullopt;
+  for (char c : port)
+    if (c < '0' || c > '9') return std::nullopt;
+  const unsigned long p = std::stoul(port);
+  if (p > 65535) return std::nullopt;
+  a.port = static_cast<uint16_t>(p);
+  if (a.host != "localhost") {
+    for (char c : a.host) {
+      const bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == '.' ||
+                      c == ':';
+      if (!ok) return std::nullopt;
+    }
+  }
+  return a;
+}
+
+EnvLookup process_environment() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());
+    if (v == nullptr) return std::nullopt;
+    return std::string(v);
+  };
+}
+
+namespace {
+
+std::string short_sha256(std::string_view text) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(text.data(), text.size(), digest, &len, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < 6 && i < len; ++i) {
+    out.push_back(kHex[digest[i] >> 4]);
+    out.push_back(kHex[digest[i] & 0xF]);
+  }
+  return out;
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) {
+    if (!out.empty()) out += ", ";
+    out += i;
+  }
+  return out;
+}
+
+// Walks the YAML document and fills a GatewayConfig, collecting every error instead of stopping at the first.
+class Validator {
+ public:
+  Validator(std::string file, const EnvLookup& env) : file_(std::move(file)), env_(env) {}
+
+  void fail(const YAML::Node& node, const std::string& path, std::string message) {
+    const int line = node.IsDefined() && node.Mark().line >= 0 ? node.Mark().line + 1 : 0;
+    errors_.push_back({file_, line, path, std::move(message)});
+  }
+  void fail_at(int line, const std::string& path, std::string message) {
+    errors_.push_back({file_, line, path, std::move(message)});
+  }
+  std::vector<ConfigError>& errors() { return errors_; }
+
+  // A mapping with only the allowed keys, each at most once.
+  bool check_mapping(const YAML::Node& node, const std::string& path, const std::vector<std::string>& allowed) {
+    if (!node.IsMap()) {
+      fail(node, path, "must be a mapping with keys: " + join(allowed));
+      return false;
+    }
+    std::set<std::string> seen;
+    for (const auto& kv : node) {
+      const std::string key = kv.first.as<std::string>();
+      const std::string key_path = path.empty() ? key : path + "." + key;
+      if (!seen.insert(key).second) fail(kv.first, key_path, "duplicate key");
+      bool known = false;
+      for (const auto& a : allowed) known |= (a == key);
+      if (!known) fail(kv.first, key_path, "unknown key (allowed here: " + join(allowed) + ")");
+    }
+    return true;
+  }
+
+  std::optional<std::string> string_value(const YAML::Node& node, const std::string& path) {
+    if (!node.IsScalar()) {
+      fail(node, path, "must be a string");
+      return std::nullopt;
+    }
+    std::string error;
+    auto value = interpolate_env(node.Scalar(), env_, error);
+    if (!value) fail(node, path, error);
+    return value;
+  }
+
+  template <typename Apply>
+  void optional_string(const YAML::Node& parent, const char* key, const std::string& path, Apply apply) {
+    const YAML::Node node = parent[key];
+    if (!node.IsDefined() || node.IsNull()) return;
+    if (auto v = string_value(node, path + key)) apply(node, *v);
+  }
+
+  void duration(const YAML::Node& parent, const char* key, const std::string& path,
+                std::chrono::milliseconds& out) {
+    optional_string(parent, key, path, [&](const YAML::Node& node, const std::string& v) {
+      auto d = units::parse_duration(v);
+      if (!d || d->count() == 0) {
+        fail(node, path + key, "\"" + v + "\" is not a positive duration (use e.g. 250ms, 10s, 5m, 1h)");
+      } else {
+        out = *d;
+      }
+    });
+  }
+
+  void size(const YAML::Node& parent, const char* key, const std::string& path, uint64_t& out) {
+    optional_string(parent, key, path, [&](const YAML::Node& node, const std::string& v) {
+      auto s = units::parse_size(v);
+      if (!s || *s == 0) {
+        fail(node, path + key, "\"" + v + "\" is not a positive size (use e.g. 4096, 8KiB, 16MiB, 1GiB)");
+      } else {
+        out = *s;
+      }
+    });
+  }
+
+  void listen_address(const YAML::Node& parent, const char* key, const std::string& path, ListenAddress& out) {
+    optional_string(parent, key, path, [&](const YAML::Node& node, const std::string& v) {
+      auto parsed = parse_listen_address(v);
+      if (!parsed) {
+        fail(node, path + key, "\"" + v + "\" is not HOST:PORT (an IPv4/IPv6 literal or localhost, port 0-65535)");
+      } else {
+        out = *parsed;
+      }
+    });
+  }
+
+  std::optional<Api> api_value(const YAML::Node& node, const std::string& path) {
+    auto v = string_value(node, path);
+    if (!v) return std::nullopt;
+    if (*v == "openai") return Api::OpenAI;
+    if (*v == "anthropic") return Api::Anthropic;
+    fail(node, path, "\"" + *v + "\" is not an API (allowed: openai, anthropic)");
+    return std::nullopt;
+  }
+
+  void base_url(const YAML::Node& node, const std::string& path, ProviderConfig& p) {
+    auto v = string_value(node, path);
+    if (!v) return;
+    std::string rest;
+    if (v->rfind("https://", 0) == 0) {
+      p.tls = true;
+      p.port = 443;
+      rest = v->substr(8);
+    } else if (v->rfind("http://", 0) == 0) {
+      p.tls = false;
+      p.port = 80;
+      rest = v->substr(7);
+    } else {
+      fail(node, path, "\"" + *v + "\" must start with http:// or https://");
+      return;
+    }
+    const auto slash = rest.find('/');
+    std::string authority = rest.substr(0, slash);
+    std::string prefix = slash == std::string::npos ? "" : rest.substr(slash);
+    while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+    if (authority.empty() || authority.find('@') != std::string::npos ||
+        prefix.find_first_of("?# ") != std::string::npos || v->find_first_of(" \t\r\n") != std::string::npos) {
+      fail(node, path, "\"" + *v + "\" must be scheme://host[:port][/path] without user info, query or fragment");
+      return;
+    }
+    std::string host = authority;
+    if (authority[0] == '[') {
+      const auto close = authority.find(']');
+      if (close == std::string::npos) {
+        fail(node, path, "unclosed '[' in the host of \"" + *v + "\"");
+        return;
+      }
+      host = authority.substr(1, close - 1);
+      if (close + 1 < authority.size()) {
+        if (authority[close + 1] != ':' || !parse_port(authority.substr(close + 2), p.port)) {
+          fail(node, path, "bad port in \"" + *v + "\"");
+          return;
+        }
+      }
+    } else if (const auto colon = authority.find(':'); colon != std::string::npos) {
+      host = authority.substr(0, colon);
+      if (!parse_port(authority.substr(colon + 1), p.port)) {
+        fail(node, path, "bad port in \"" + *v + "\" (1-65535)");
+        return;
+      }
+    }
+    if (host.empty()) {
+      fail(node, path, "no host in \"" + *v + "\"");
+      return;
+    }
+    p.host = host;
+    p.path_prefix = prefix;
+  }
+
+  static bool parse_port(const std::string& s, uint16_t& port) {
+    if (s.empty() || s.size() > 5) return false;
+    for (char c : s)
+      if (c < '0' || c > '9') return false;
+    const unsigned long n = std::stoul(s);
+    if (n == 0 || n > 65535) return false;
+    port = static_cast<uint16_t>(n);
+    return true;
+  }
+
+  std::optional<std::size_t> provider_ref(const YAML::Node& node, const std::string& path,
+                                          const std::vector<ProviderConfig>& providers) {
+    auto v = string_value(node, path);
+    if (!v) return std::nullopt;
+    std::vector<std::string> names;
+    for (std::size_t i = 0; i < providers.size(); ++i) {
+      if (providers[i].name == *v) return i;
+      names.push_back(providers[i].name);
+    }
+    fail(node, path, "unknown provider \"" + *v + "\" (defined: " + (names.empty() ? "none" : join(names)) + ")");
+    return std::nullopt;
+  }
+
+ private:
+  std::string file_;
+  const EnvLookup& env_;
+  std::vector<ConfigError> errors_;
+};
+
+void read_gateway_section(Validator& v, const YAML::Node& root, GatewayConfig& c) {
+  const YAML::Node g = root["gateway"];
+  if (!g.IsDefined() || g.IsNull()) return;
+  if (!v.check_mapping(g, "gateway", {"listen", "admin", "workers"})) return;
+  v.listen_address(g, "listen", "gateway.", c.listen);
+  v.listen_address(g, "admin", "gateway.", c.admin);
+  v.optional_string(g, "workers", "gateway.", [&](const YAML::Node& node, const std::string& s) {
+    char* end = nullptr;
+    const long n = std::strtol(s.c_str(), &end, 10);
+    if (s.empty() || *end != '\0' || n < 0 || n > 256) {
+      v.fail(node, "gateway.workers", "\"" + s + "\" is not a worker count (0 = one per core, up to 256)");
+    } else {
+      c.workers = static_cast<int>(n);
+    }
+  });
+}
+
+void read_limits_and_timeouts(Validator& v, const YAML::Node& root, GatewayConfig& c) {
+  if (const YAML::Node l = root["limits"]; l.IsDefined() && !l.IsNull()) {
+    if (v.check_mapping(l, "limits", {"max_request_line", "max_header_block", "max_body"})) {
+      v.size(l, "max_request_line", "limits.", c.limits.max_request_line);
+      v.size(l, "max_header_block", "limits.", c.limits.max_header_block);
+      v.size(l, "max_body", "limits.", c.limits.max_body);
+      if (c.limits.max_request_line > c.limits.max_header_block)
+        v.fail(l, "limits.max_request_line", "must not exceed limits.max_header_block");
+    }
+  }
+  if (const YAML::Node t = root["timeouts"]; t.IsDefined() && !t.IsNull()) {
+    if (v.check_mapping(t, "timeouts", {"header_read", "body_read", "idle", "upstream_connect",
+                                        "upstream_first_byte", "upstream_total", "drain"})) {
+      auto& o = c.timeouts;
+      v.duration(t, "header_read", "timeouts.", o.header_read);
+      v.duration(t, "body_read", "timeouts.", o.body_read);
+      v.duration(t, "idle", "timeouts.", o.idle);
+      v.duration(t, "upstream_connect", "timeouts.", o.upstream_connect);
+      v.duration(t, "upstream_first_byte", "timeouts.", o.upstream_first_byte);
+      v.duration(t, "upstream_total", "timeouts.", o.upstream_total);
+      v.duration(t, "drain", "timeouts.", o.drain);
+    }
+  }
+}
+
+bool is_provider_name(const std::string& s) {
+  if (s.empty() || s.size() > 64) return false;
+  for (char c : s) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+void read_providers(Validator& v, const YAML::Node& root, GatewayConfig& c) {
+  const YAML::Node ps = root["providers"];
+  if (!ps.IsDefined() || ps.IsNull() || !ps.IsMap() || ps.size() == 0) {
+    v.fail(ps.IsDefined() ? ps : root, "providers",
+           "at least one provider is required: a mapping of name -> {api, base_url, api_key}");
+    return;
+  }
+  std::set<std::string> seen;
+  for (const auto& kv : ps) {
+    ProviderConfig p;
+    p.name = kv.first.as<std::string>();
+    const std::string path = "providers." + p.name;
+    if (!seen.insert(p.name).second) v.fail(kv.first, path, "duplicate provider name");
+    if (!is_provider_name(p.name))
+      v.fail(kv.first, path, "provider names use a-z, 0-9, '-' and '_' (at most 64)");
+    const YAML::Node n = kv.second;
+    if (!v.check_mapping(n, path, {"api", "base_url", "api_key", "anthropic_version", "ca_file"})) continue;
+    if (n["api"].IsDefined()) {
+      if (auto api = v.api_value(n["api"], path + ".api")) p.api = *api;
+    } else {
+      v.fail(n, path + ".api", "required (openai or anthropic)");
+    }
+    if (n["base_url"].IsDefined()) {
+      v.base_url(n["base_url"], path + ".base_url", p);
+    } else {
+      v.fail(n, path + ".base_url", "required, e.g. https://api.openai.com");
+    }
+    v.optional_string(n, "api_key", path + ".", [&](const YAML::Node& node, const std::string& s) {
+      if (s.find_first_of("\r\n") != std::string::npos || s.find('\0') != std::string::npos)
+        v.fail(node, path + ".api_key", "must not contain CR, LF or NUL");
+      else
+        p.api_key = s;
+    });
+    v.optional_string(n, "anthropic_version", path + ".",
+                      [&](const YAML::Node&, const std::string& s) { p.anthropic_version = s; });
+    if (p.api == Api::Anthropic && p.anthropic_version.empty()) p.anthropic_version = "2023-06-01";
+    v.optional_string(n, "ca_file", path + ".", [&](const YAML::Node& node, const std::string& s) {
+      if (std::ifstream f(s); !f) v.fail(node, path + ".ca_file", "cannot read \"" + s + "\"");
+      p.ca_file = s;
+    });
+    if (!p.ca_file.empty() && !p.tls)
+      v.fail(n["ca_file"], path + ".ca_file", "only meaningful with an https:// base_url");
+    c.providers.push_back(std::move(p));
+  }
+}
+
+void read_models(Validator& v, const YAML::Node& root, GatewayConfig& c) {
+  const YAML::Node ms = root["models"];
+  if (!ms.IsDefined() || ms.IsNull()) return;
+  if (!ms.IsSequence()) {
+    v.fail(ms, "models", "must be a list of {match, provider}");
+    return;
+  }
+  for (std::size_t i = 0; i < ms.size(); ++i) {
+    const std::string path = "models[" + std::to_string(i) + "]";
+    const YAML::Node n = ms[i];
+    if (!v.check_mapping(n, path, {"match", "provider"})) continue;
+    ModelRule rule;
+    bool ok = true;
+    if (!n["match"].IsDefined()) {
+      v.fail(n, path + ".match", "required: a model name glob such as \"gpt-*\"");
+      ok = false;
+    } else if (auto m = v.string_value(n["match"], path + ".match")) {
+      if (auto err = glob_syntax_error(*m); !err.empty()) {
+        v.fail(n["match"], path + ".match", std::string(err));
+        ok = false;
+      }
+      rule.pattern = *m;
+    }
+    if (!n["provider"].IsDefined()) {
+      v.fail(n, path + ".provider", "required: the name of a provider");
+      ok = false;
+    } else if (auto p = v.provider_ref(n["provider"], path + ".provider", c.providers)) {
+      rule.provider = *p;
+    } else {
+      ok = false;
+    }
+    if (ok) c.models.push_back(std::move(rule));
+  }
+}
+
+bool is_route_path(const std::string& s) {
+  if (s.empty() || s[0] != '/') return false;
+  for (unsigned char ch : s)
+    if (ch <= 0x20 || ch >= 0x7F || ch == '?' || ch == '#') return false;
+  return true;
+}
+
+void read_routes(Validator& v, const YAML::Node& root, GatewayConfig& c) {
+  const YAML::Node rs = root["routes"];
+  if (!rs.IsDefined() || !rs.IsSequence() || rs.size() == 0) {
+    v.fail(rs.IsDefined() ? rs : root, "routes", "at least one route is required: a list of {path|prefix, api, provider}");
+    return;
+  }
+  std::set<std::pair<std::string, bool>> seen;
+  for (std::size_t i = 0; i < rs.size(); ++i) {
+    const std::string path = "routes[" + std::to_string(i) + "]";
+    const YAML::Node n = rs[i];
+    if (!v.check_mapping(n, path, {"path", "prefix", "api", "provider", "max_body"})) continue;
+    RouteConfig r;
+    r.max_body = c.limits.max_body;
+    bool ok = true;
+    const bool has_path = n["path"].IsDefined(), has_prefix = n["prefix"].IsDefined();
+    if (has_path == has_prefix) {
+      v.fail(n, path, "needs exactly one of `path` (exact match) or `prefix`");
+      ok = false;
+    } else {
+      const char* key = has_path ? "path" : "prefix";
+      r.is_prefix = has_prefix;
+      if (auto s = v.string_value(n[key], path + "." + key)) {
+        if (!is_route_path(*s)) {
+          v.fail(n[key], path + "." + key, "\"" + *s + "\" must start with '/' and hold no spaces, '?', '#' or control bytes");
+          ok = false;
+        } else if (!seen.insert({*s, r.is_prefix}).second) {
+          v.fail(n[key], path + "." + key, "\"" + *s + "\" is already routed by an earlier entry");
+          ok = false;
+        }
+        r.path = *s;
+      } else {
+        ok = false;
+      }
+    }
+    if (!n["api"].IsDefined()) {
+      v.fail(n, path + ".api", "required (openai or anthropic): the caller's API format");
+      ok = false;
+    } else if (auto api = v.api_value(n["api"], path + ".api")) {
+      r.api = *api;
+    } else {
+      ok = false;
+    }
+    if (!n["provider"].IsDefined()) {
+      v.fail(n, path + ".provider", "required: the provider for requests that name no routed model");
+      ok = false;
+    } else if (auto p = v.provider_ref(n["provider"], path + ".provider", c.providers)) {
+      r.provider = *p;
+      if (ok && c.providers[*p].api != r.api)
+        v.fail(n["provider"], path + ".provider",
+               "provider \"" + c.providers[*p].name + "\" speaks the " + api_name(c.providers[*p].api) +
+                   " API but this route's api is " + api_name(r.api));
+    } else {
+      ok = false;
+    }
+    v.size(n, "max_body", path + ".", r.max_body);
+    if (ok) c.routes.push_back(std::move(r));
+  }
+}
+
+}  // namespace
+
+LoadResult parse_gateway_config(std::string_view yaml_text, const std::string& file_name, const EnvLookup& env) {
+  LoadResult result;
+  Validator v(file_name, env);
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml_text));
+  } catch (const YAML::ParserException& e) {
+    v.fail_at(e.mark.line + 1, "", "YAML syntax error: " + e.msg);
+    result.errors = std::move(v.errors());
+    return result;
+  }
+  GatewayConfig c;
+  if (!v.check_mapping(root, "", {"version", "gateway", "limits", "timeouts", "providers", "models", "routes"})) {
+    result.errors = std::move(v.errors());
+    return result;
+  }
+  if (!root["version"].IsDefined()) {
+    v.fail(root, "version", "required: the schema version, 1");
+  } else if (auto s = v.string_value(root["version"], "version"); s && *s != "1") {
+    v.fail(root["version"], "version", "unsupported schema version \"" + *s + "\" (supported: 1)");
+  }
+  try {
+    read_gateway_section(v, root, c);
+    read_limits_and_timeouts(v, root, c);
+    read_providers(v, root, c);
+    read_models(v, root, c);
+    read_routes(v, root, c);
+  } catch (const YAML::Exception& e) {
+    v.fail_at(e.mark.line + 1, "", std::string("unexpected YAML structure: ") + e.what());
+  }
+  if (v.errors().empty()) {
+    c.source = file_name;
+    c.version = short_sha256(yaml_text);
+    result.config = std::move(c);
+  }
+  result.errors = std::move(v.errors());
+  return result;
+}
+
+LoadResult load_gateway_config_file(const std::string& path, const EnvLookup& env) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    LoadResult r;
+    r.errors.push_back({path, 0, "", "cannot open the file"});
+    return r;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_gateway_config(text.str(), path, env);
+}
+
+}  // namespace tollway::config

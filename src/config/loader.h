@@ -1,0 +1,36 @@
+// Loads a gateway config file: YAML, ${env:NAME} / ${env:NAME:-default} interpolation in scalars, then
+// validation of the whole document. Errors carry file:line, the key path, what is wrong and what is allowed.
+// It never returns a partially valid config and never logs the values it reads (they may be secrets).
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/gateway_config.h"
+
+namespace tollway::config {
+
+struct ConfigError {
+  std::string file;
+  int line = 0;          // 1-based; 0 when the error is not tied to a line
+  std::string key_path;  // e.g. "routes[2].provider"
+  std::string message;
+  std::string to_string() const;  // "FILE:LINE: key.path: message"
+};
+
+struct LoadResult {
+  std::optional<GatewayConfig> config;
+  std::vector<ConfigError> errors;
+};
+
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+EnvLookup process_environment();
+
+LoadResult load_gateway_config_file(const std::string& path, const EnvLookup& env = process_environment());
+LoadResult parse_gateway_config(std::string_view yaml_text, const std::string& file_name,
+                                const EnvLookup& env = process_environment());
+
+}  // namespace tollway::config

@@ -1,0 +1,76 @@
+#include "gateway/admin.h"
+
+#include "http/parser.h"
+#include "http/read_buffer.h"
+#include "http/serializer.h"
+
+namespace tollway::gateway {
+
+AdminListener::AdminListener(asio::io_context& context, const tcp::endpoint& endpoint, Handler handler)
+    : context_(context), acceptor_(context, endpoint), handler_(std::move(handler)) {}
+
+void AdminListener::start() { asio::co_spawn(context_, accept_loop(), asio::detached); }
+
+void AdminListener::stop() {
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+}
+
+asio::awaitable<void> AdminListener::accept_loop() {
+  while (acceptor_.is_open()) {
+    boost::system::error_code ec;
+    tcp::socket socket = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (ec == asio::error::operation_aborted) break;
+      continue;
+    }
+    asio::co_spawn(context_, serve(std::move(socket)), asio::detached);
+  }
+}
+
+asio::awaitable<void> AdminListener::serve(tcp::socket socket) {
+  http::ReadBuffer buffer(4096);
+  http::ParseLimits limits;
+  asio::steady_timer idle(context_);
+  while (true) {
+    http::RequestHead head;
+    http::ParseError error;
+    http::ParseStatus status;
+    while ((status = http::parse_request_head(buffer.data(), limits, head, error)) == http::ParseStatus::Incomplete) {
+      std::size_t available;
+      char* into = buffer.prepare(1024, available);
+      boost::system::error_code ec;
+      const std::size_t n = co_await socket.async_read_some(asio::buffer(into, available),
+                                                            asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;
+      buffer.commit(n);
+    }
+    Response response;
+    bool keep_alive = false;
+    if (status == http::ParseStatus::Error) {
+      response = {error.status, "text/plain", std::string(error.message) + "\n"};
+    } else if (head.framing != http::BodyFraming::None) {
+      response = {405, "text/plain", "the admin listener takes no request bodies\n"};
+    } else if (head.method != "GET" && head.method != "HEAD") {
+      response = {405, "text/plain", "use GET\n"};
+    } else {
+      response = co_await handler_(head.path());
+      keep_alive = head.keep_alive;
+    }
+    std::string out;
+    http::append_status_line(out, response.status, 1);
+    http::append_header(out, "Content-Type", response.content_type);
+    http::append_header(out, "Content-Length", std::to_string(response.body.size()));
+    if (!keep_alive) http::append_header(out, "Connection", "close");
+    http::end_head(out);
+    if (head.method != "HEAD") out += response.body;
+    boost::system::error_code ec;
+    co_await asio::async_write(socket, asio::buffer(out), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec || !keep_alive) break;
+    buffer.consume(head.head_size);
+  }
+  boost::system::error_code ignored;
+  socket.shutdown(tcp::socket::shutdown_both, ignored);
+}
+
+}  // namespace tollway::gateway

@@ -1,0 +1,280 @@
+#include "gateway/client_connection.h"
+
+#include "core/log.h"
+#include "core/request_id.h"
+#include "gateway/route_match.h"
+#include "gateway/worker.h"
+#include "http/chunked.h"
+#include "http/parser.h"
+#include "http/serializer.h"
+#include "providers/error_body.h"
+
+namespace tollway::gateway {
+
+namespace asio = boost::asio;
+using http::error_code;
+
+ClientConnection::ClientConnection(Worker& worker, http::tcp::socket socket)
+    : worker_(worker),
+      client_(std::move(socket)),
+      deadline_(worker.context().get_executor(), [this] { on_deadline(); }),
+      upstream_buffer_(16 * 1024) {
+  registration_ = worker_.register_connection(this);
+}
+
+ClientConnection::~ClientConnection() {
+  deadline_.stop();
+  worker_.unregister_connection(registration_);
+}
+
+void ClientConnection::on_deadline() {
+  client_.cancel();
+  if (upstream_ != nullptr) upstream_->cancel();
+}
+
+void ClientConnection::on_drain() {
+  if (phase_ == Phase::Idle && buffer_.empty()) client_.cancel();
+}
+
+bool ClientConnection::closing() const { return must_close_ || worker_.draining(); }
+
+asio::awaitable<std::size_t> ClientConnection::read_more() {
+  std::size_t available;
+  char* into = buffer_.prepare(4096, available);
+  error_code ec;
+  const std::size_t n = co_await client_.read_some(asio::buffer(into, available), ec);
+  if (ec) co_return 0;
+  buffer_.commit(n);
+  co_return n;
+}
+
+asio::awaitable<void> ClientConnection::serve() {
+  const auto& timeouts = worker_.snapshot()->config->timeouts;
+  while (!closing()) {
+    const auto& config = *worker_.snapshot()->config;
+    http::ParseLimits limits;
+    limits.max_request_line = config.limits.max_request_line;
+    limits.max_header_block = config.limits.max_header_block;
+    http::RequestHead head;
+    http::ParseError parse_error;
+    phase_ = buffer_.empty() ? Phase::Idle : Phase::Head;
+    deadline_.expire_after(buffer_.empty() ? config.timeouts.idle : config.timeouts.header_read);
+    http::ParseStatus status;
+    while ((status = http::parse_request_head(buffer_.data(), limits, head, parse_error)) ==
+           http::ParseStatus::Incomplete) {
+      if (co_await read_more() == 0) {
+        if (deadline_.expired() && phase_ == Phase::Head) {
+          must_close_ = true;
+          co_await write_error(408, config::Api::OpenAI, "Timed out reading the request head", "request_timeout");
+        }
+        client_.close();
+        co_return;
+      }
+      if (phase_ == Phase::Idle) {
+        phase_ = Phase::Head;
+        deadline_.expire_after(config.timeouts.header_read);
+      }
+    }
+    if (status == http::ParseStatus::Error) {
+      must_close_ = true;
+      co_await write_error(parse_error.status, providers::guess_api(head.path(), false),
+                           "Malformed HTTP request: " + std::string(parse_error.message), "malformed_request");
+      client_.close();
+      co_return;
+    }
+    request_version_minor_ = head.version_minor;
+    if (!head.keep_alive) must_close_ = true;
+    co_await handle_request(head);
+    (void)timeouts;
+  }
+  client_.close();
+}
+
+asio::awaitable<void> ClientConnection::handle_request(http::RequestHead& head) {
+  pipeline::RequestCtx ctx;
+  deadline_.reset_expired();
+  ctx.started = std::chrono::steady_clock::now();
+  ctx.snapshot = worker_.snapshot();
+  const config::GatewayConfig& config = *ctx.snapshot->config;
+  ctx.head = &head;
+  if (auto id = head.find("x-request-id"); id && is_acceptable_request_id(*id)) {
+    ctx.request_id = std::string(*id);
+  } else {
+    ctx.request_id = new_request_id();
+  }
+  ctx.route = match_route(config, head.path());
+  ctx.api = ctx.route ? ctx.route->api
+                      : providers::guess_api(head.path(), head.find("anthropic-version").has_value());
+  const bool has_body = head.framing != http::BodyFraming::None;
+  std::size_t consumed_from_buffer = head.head_size;
+
+  if (ctx.route == nullptr) {
+    if (has_body) must_close_ = true;  // the body is not read, so the connection cannot be reused
+    ctx.reply.status = 404;
+    ctx.outcome.error = "Unknown route: " + std::string(head.method) + " " + std::string(head.path()) +
+                        ". This gateway serves the OpenAI API under /v1/ (chat/completions, completions, "
+                        "responses, embeddings, models) and the Anthropic API at /v1/messages.";
+  } else if (has_body) {
+    const uint64_t limit = ctx.route->max_body;
+    if (head.framing == http::BodyFraming::ContentLength && head.content_length > limit) {
+      must_close_ = true;
+      ctx.reply.status = 413;
+      ctx.outcome.error = "Request body of " + std::to_string(head.content_length) +
+                          " bytes exceeds this route's limit of " + std::to_string(limit) + " bytes";
+    } else {
+      if (head.expect_continue && head.version_minor == 1) {
+        error_code ec;
+        co_await client_.write(std::string_view("HTTP/1.1 100 Continue\r\n\r\n"), ec);
+        if (ec) {
+          client_.close();
+          must_close_ = true;
+          co_return;
+        }
+      }
+      phase_ = Phase::Body;
+      deadline_.expire_after(config.timeouts.body_read);
+      std::string why;
+      const BodyResult result = co_await read_body(head, limit, ctx.body, why, consumed_from_buffer);
+      switch (result) {
+        case BodyResult::Ok: break;
+        case BodyResult::TooLarge:
+          must_close_ = true;
+          ctx.reply.status = 413;
+          ctx.outcome.error = "Request body exceeds this route's limit of " + std::to_string(limit) + " bytes";
+          break;
+        case BodyResult::Malformed:
+          must_close_ = true;
+          ctx.reply.status = 400;
+          ctx.outcome.error = "Malformed HTTP request body: " + why;
+          break;
+        case BodyResult::TimedOut:
+          must_close_ = true;
+          ctx.reply.status = 408;
+          ctx.outcome.error = "Timed out reading the request body";
+          break;
+        case BodyResult::Closed:
+          must_close_ = true;
+          co_return;
+      }
+    }
+  }
+  deadline_.clear();
+
+  if (ctx.reply.status != 0) {
+    co_await reply(ctx);
+  } else {
+    co_await pipeline::run(ctx, *this);
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started).count();
+  const double upstream = std::chrono::duration<double>(ctx.outcome.upstream_total).count();
+  worker_.metrics().record_request(ctx.route ? ctx.route->path : std::string(), ctx.upstream.provider,
+                                   ctx.outcome.status, seconds, seconds - upstream,
+                                   ctx.outcome.upstream_contacted);
+  buffer_.consume(consumed_from_buffer);
+  if (!carry_.empty()) {
+    buffer_.append(carry_);
+    carry_.clear();
+  }
+}
+
+asio::awaitable<ClientConnection::BodyResult> ClientConnection::read_body(const http::RequestHead& head,
+                                                                          uint64_t limit, std::string& body,
+                                                                          std::string& why,
+                                                                          std::size_t& consumed) {
+  const std::string_view after_head = buffer_.data().substr(head.head_size);
+  if (head.framing == http::BodyFraming::ContentLength) {
+    const std::size_t total = head.content_length;
+    body.reserve(total + 64);  // simdjson padding
+    const std::size_t buffered = std::min<std::size_t>(after_head.size(), total);
+    body.assign(after_head.substr(0, buffered));
+    consumed = head.head_size + buffered;  // bytes past it in the buffer belong to the next request
+    while (body.size() < total) {
+      const std::size_t old = body.size();
+      body.resize(total);
+      error_code ec;
+      const std::size_t n =
+          co_await client_.read_some(asio::buffer(body.data() + old, total - old), ec);
+      body.resize(old + n);
+      if (ec) co_return deadline_.expired() ? BodyResult::TimedOut : BodyResult::Closed;
+    }
+    co_return BodyResult::Ok;
+  }
+  // Chunked: decode what is buffered, then read more into a scratch area until the last chunk.
+  http::ChunkedDecoder decoder;
+  std::string_view input = after_head;
+  std::size_t consumed_in_buffer = 0;
+  bool from_buffer = true;
+  std::string scratch;
+  while (true) {
+    while (!input.empty()) {
+      const auto step = decoder.next(input);
+      if (from_buffer) consumed_in_buffer += step.consumed;
+      input.remove_prefix(step.consumed);
+      if (step.status == http::ChunkedDecoder::Status::Error) {
+        why = std::string(decoder.error());
+        co_return BodyResult::Malformed;
+      }
+      if (step.status == http::ChunkedDecoder::Status::Data) {
+        if (body.size() + step.data.size() > limit) co_return BodyResult::TooLarge;
+        body.append(step.data);
+      }
+      if (step.status == http::ChunkedDecoder::Status::Done) {
+        if (from_buffer) {
+          consumed = head.head_size + consumed_in_buffer;
+        } else {
+          consumed = buffer_.size();
+          carry_.assign(input);  // the start of the next request, read along with the last chunk
+        }
+        body.reserve(body.size() + 64);
+        co_return BodyResult::Ok;
+      }
+      if (step.status == http::ChunkedDecoder::Status::NeedMore) break;
+    }
+    from_buffer = false;
+    scratch.resize(16 * 1024);
+    error_code ec;
+    const std::size_t n = co_await client_.read_some(asio::buffer(scratch.data(), scratch.size()), ec);
+    if (ec) co_return deadline_.expired() ? BodyResult::TimedOut : BodyResult::Closed;
+    scratch.resize(n);
+    input = scratch;
+  }
+}
+
+asio::awaitable<void> ClientConnection::write_error(int status, config::Api api, std::string_view message,
+                                                    std::string_view code) {
+  const std::string body = providers::error_body(api, status, message, code);
+  std::string out;
+  http::append_status_line(out, status, request_version_minor_);
+  http::append_header(out, "Content-Type", "application/json");
+  http::append_header(out, "Content-Length", std::to_string(body.size()));
+  if (closing()) http::append_header(out, "Connection", "close");
+  http::end_head(out);
+  out += body;
+  error_code ec;
+  co_await client_.write(out, ec);
+}
+
+asio::awaitable<void> ClientConnection::reply(pipeline::RequestCtx& ctx) {
+  pipeline::Reply& r = ctx.reply;
+  if (r.body.empty() && r.status >= 400)
+    r.body = providers::error_body(ctx.api, r.status,
+                                   ctx.outcome.error.empty() ? http::reason_phrase(r.status) : ctx.outcome.error,
+                                   "gateway_error");
+  std::string head;
+  http::append_status_line(head, r.status, request_version_minor_);
+  http::append_header(head, "Content-Type", r.content_type);
+  http::append_header(head, "Content-Length", std::to_string(r.body.size()));
+  http::append_header(head, "x-request-id", ctx.request_id);
+  for (const auto& [name, value] : r.headers) http::append_header(head, name, value);
+  if (closing()) http::append_header(head, "Connection", "close");
+  http::end_head(head);
+  const asio::const_buffer parts[] = {asio::buffer(head), asio::buffer(r.body)};
+  phase_ = Phase::Responding;
+  error_code ec;
+  co_await client_.write(parts, ec);
+  if (ec) must_close_ = true;
+  ctx.outcome.status = r.status;
+  ctx.outcome.response_bytes = r.body.size();
+}
+
+}  // namespace tollway::gateway

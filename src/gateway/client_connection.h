@@ -1,0 +1,59 @@
+// ClientConnection: one downstream HTTP/1.1 connection of the gateway. Reads requests strictly (head limits,
+// body limits, 100-continue, timeouts), hands each to the phase driver, and implements the driver's Exchange:
+// the upstream request is written in one go and the response is streamed back as it arrives (chunk by chunk,
+// SSE event by SSE event). It never forwards a byte of a request it has not fully parsed and accepted.
+#pragma once
+
+#include <list>
+#include <memory>
+#include <string>
+
+#include "http/deadline.h"
+#include "http/message.h"
+#include "http/read_buffer.h"
+#include "http/stream.h"
+#include "pipeline/run.h"
+
+namespace tollway::gateway {
+
+class Worker;
+
+class ClientConnection final : public pipeline::Exchange {
+ public:
+  ClientConnection(Worker& worker, http::tcp::socket socket);
+  ~ClientConnection() override;
+
+  boost::asio::awaitable<void> serve();
+  // The worker is draining: close now if idle, otherwise after the current response.
+  void on_drain();
+
+  boost::asio::awaitable<void> forward(pipeline::RequestCtx& ctx) override;
+  boost::asio::awaitable<void> reply(pipeline::RequestCtx& ctx) override;
+
+ private:
+  enum class Phase { Idle, Head, Body, Upstream, Responding };
+  enum class BodyResult { Ok, TooLarge, Malformed, TimedOut, Closed };
+
+  boost::asio::awaitable<std::size_t> read_more();
+  boost::asio::awaitable<BodyResult> read_body(const http::RequestHead& head, uint64_t limit, std::string& body,
+                                               std::string& why, std::size_t& consumed);
+  boost::asio::awaitable<void> handle_request(http::RequestHead& head);
+  boost::asio::awaitable<void> write_error(int status, config::Api api, std::string_view message,
+                                           std::string_view code);
+  bool closing() const;
+  void on_deadline();
+
+  Worker& worker_;
+  http::Stream client_;
+  http::Deadline deadline_;
+  http::ReadBuffer buffer_;
+  std::string carry_;  // bytes of the next request read while decoding a chunked body
+  http::ReadBuffer upstream_buffer_;
+  http::Stream* upstream_ = nullptr;  // the upstream stream in use, for the deadline to cancel
+  Phase phase_ = Phase::Idle;
+  bool must_close_ = false;
+  int request_version_minor_ = 1;
+  std::list<ClientConnection*>::iterator registration_;
+};
+
+}  // namespace tollway::gateway

@@ -1,0 +1,278 @@
+// ClientConnection's forward phase: the upstream exchange of one request and the streaming relay of its
+// response (see client_connection.h).
+#include "core/log.h"
+#include "gateway/client_connection.h"
+#include "gateway/worker.h"
+#include "http/chunked.h"
+#include "http/parser.h"
+#include "http/serializer.h"
+
+namespace tollway::gateway {
+
+namespace asio = boost::asio;
+using http::error_code;
+using clock = std::chrono::steady_clock;
+
+namespace {
+
+bool is_listed(const std::vector<std::string>& names, std::string_view name) {
+  for (const auto& n : names)
+    if (http::iequals(n, name)) return true;
+  return false;
+}
+
+bool is_set(const pipeline::HeaderList& headers, std::string_view name) {
+  for (const auto& [n, v] : headers)
+    if (http::iequals(n, name)) return true;
+  return false;
+}
+
+// The request head sent upstream: the caller's end-to-end headers minus what the route phase drops, plus
+// what it sets, with our own Host, framing and request id.
+std::string upstream_request_head(const pipeline::RequestCtx& ctx) {
+  const http::RequestHead& in = *ctx.head;
+  const pipeline::UpstreamRequest& up = ctx.upstream;
+  std::string out;
+  out.reserve(512 + in.head_size);
+  http::append_request_line(out, in.method, up.target);
+  http::append_header(out, "Host", up.host_header);
+  for (const auto& h : in.headers) {
+    if (http::is_hop_by_hop(h.name, in.headers) || http::iequals(h.name, "host") ||
+        http::iequals(h.name, "content-length") || http::iequals(h.name, "expect") ||
+        http::iequals(h.name, "x-request-id") || http::iequals(h.name, "accept-encoding") ||
+        is_listed(up.drop_headers, h.name) || is_set(up.set_headers, h.name))
+      continue;
+    http::append_header(out, h.name, h.value);
+  }
+  for (const auto& [name, value] : up.set_headers) http::append_header(out, name, value);
+  http::append_header(out, "x-request-id", ctx.request_id);
+  // Responses must be readable by the gateway (usage extraction); compression stays between client and us.
+  http::append_header(out, "Accept-Encoding", "identity");
+  if (!ctx.body.empty() || in.framing != http::BodyFraming::None)
+    http::append_header(out, "Content-Length", std::to_string(ctx.body.size()));
+  http::end_head(out);
+  return out;
+}
+
+}  // namespace
+
+asio::awaitable<void> ClientConnection::forward(pipeline::RequestCtx& ctx) {
+  const config::GatewayConfig& config = *ctx.snapshot->config;
+  const config::Timeouts& timeouts = config.timeouts;
+  const http::UpstreamEndpoint& endpoint = *ctx.upstream.endpoint;
+  const auto& provider = ctx.upstream.provider;
+  const auto total_deadline = ctx.started + timeouts.upstream_total;
+  const std::string request_head = upstream_request_head(ctx);
+  const asio::const_buffer request[] = {asio::buffer(request_head), asio::buffer(ctx.body)};
+
+  auto fail = [&](int status, std::string message, const char* kind) {
+    ctx.reply.status = status;
+    ctx.outcome.error = std::move(message);
+    worker_.metrics().record_upstream_error(provider, kind);
+  };
+
+  phase_ = Phase::Upstream;
+  ctx.outcome.upstream_contacted = true;
+  const auto exchange_start = clock::now();
+  std::unique_ptr<http::Stream> stream;
+  http::ResponseHead head;
+  // A pooled connection the origin closed meanwhile fails before any response byte: retry once on a new one.
+  for (int attempt = 0;; ++attempt) {
+    stream = attempt == 0 ? worker_.pool().take_idle(endpoint) : nullptr;
+    const bool reused = stream != nullptr;
+    if (!stream) {
+      std::string error;
+      bool timed_out = false;
+      stream = co_await worker_.pool().connect(endpoint, timeouts.upstream_connect, error, timed_out);
+      if (!stream) {
+        fail(timed_out ? 504 : 502, "Provider \"" + provider + "\" is unreachable: " + error,
+             timed_out ? "timeout" : "connect");
+        co_return;
+      }
+    }
+    upstream_ = stream.get();
+    deadline_.reset_expired();
+    deadline_.expire_at(std::min(clock::now() + timeouts.upstream_first_byte, total_deadline));
+    const auto sent_at = clock::now();
+    error_code ec;
+    co_await stream->write(request, ec);
+    upstream_buffer_.consume(upstream_buffer_.size());
+    http::ParseError parse_error;
+    http::ParseStatus status = http::ParseStatus::Incomplete;
+    http::ParseLimits limits;
+    while (!ec) {
+      status = http::parse_response_head(upstream_buffer_.data(), ctx.head->method, limits, head, parse_error);
+      if (status == http::ParseStatus::Complete && head.status >= 100 && head.status < 200 && head.status != 101) {
+        upstream_buffer_.consume(head.head_size);  // interim response: wait for the final one
+        continue;
+      }
+      if (status != http::ParseStatus::Incomplete) break;
+      std::size_t available;
+      char* into = upstream_buffer_.prepare(4096, available);
+      const std::size_t n = co_await stream->read_some(asio::buffer(into, available), ec);
+      upstream_buffer_.commit(n);
+    }
+    if (ec) {
+      upstream_ = nullptr;
+      stream->close();
+      if (deadline_.expired()) {
+        fail(504, "Provider \"" + provider + "\" did not answer within " +
+                      std::to_string(timeouts.upstream_first_byte.count()) + " ms",
+             "timeout");
+        co_return;
+      }
+      if (reused && upstream_buffer_.empty() && attempt == 0) continue;
+      fail(502, "Provider \"" + provider + "\" closed the connection before answering: " + ec.message(), "reset");
+      co_return;
+    }
+    if (status == http::ParseStatus::Error || head.status == 101) {
+      upstream_ = nullptr;
+      stream->close();
+      fail(502, "Provider \"" + provider + "\" sent a malformed response: " +
+                    (head.status == 101 ? std::string("unexpected protocol upgrade")
+                                        : std::string(parse_error.message)),
+           "protocol");
+      co_return;
+    }
+    ctx.outcome.upstream_first_byte = clock::now() - sent_at;
+    break;
+  }
+
+  for (const auto& f : ctx.snapshot->chain.filters()) f->on_response_head(ctx, head);
+
+  // The client's response head: the provider's end-to-end headers with our framing.
+  const bool head_request = ctx.head->method == "HEAD";
+  const bool no_body = head_request || head.status == 204 || head.status == 304;
+  const bool client_http11 = request_version_minor_ == 1;
+  const bool relay_chunked = !no_body && head.framing != http::BodyFraming::ContentLength && client_http11;
+  if (!no_body && head.framing != http::BodyFraming::ContentLength && !client_http11) must_close_ = true;
+  std::string out;
+  out.reserve(1024);
+  http::append_status_line(out, head.status, request_version_minor_);
+  for (const auto& h : head.headers) {
+    if (http::is_hop_by_hop(h.name, head.headers) || http::iequals(h.name, "x-request-id")) continue;
+    if (http::iequals(h.name, "content-length") && !head_request) continue;
+    http::append_header(out, h.name, h.value);
+  }
+  http::append_header(out, "x-request-id", ctx.request_id);
+  if (!no_body) {
+    if (head.framing == http::BodyFraming::ContentLength) {
+      http::append_header(out, "Content-Length", std::to_string(head.content_length));
+    } else if (relay_chunked) {
+      http::append_header(out, "Transfer-Encoding", "chunked");
+    }
+  } else if (head.status != 204 && head.status != 304 && !head_request) {
+    http::append_header(out, "Content-Length", "0");
+  }
+  const bool upstream_reusable = head.keep_alive && head.framing != http::BodyFraming::UntilClose;
+  const std::size_t upstream_head_size = head.head_size;
+  if (closing()) http::append_header(out, "Connection", "close");
+  http::end_head(out);
+  upstream_buffer_.consume(upstream_head_size);  // `head` views are not used past this point
+  ctx.outcome.status = head.status;
+  phase_ = Phase::Responding;
+  deadline_.expire_at(total_deadline);
+
+  // Relay the body as it arrives: each read from the provider becomes one write to the client.
+  http::ChunkedDecoder decoder;
+  uint64_t remaining = head.framing == http::BodyFraming::ContentLength ? head.content_length : 0;
+  bool complete = no_body || head.framing == http::BodyFraming::None ||
+                  (head.framing == http::BodyFraming::ContentLength && remaining == 0);
+  bool upstream_ok = true;
+  bool client_ok = true;
+  while (true) {
+    // Turn what is buffered from upstream into client bytes.
+    std::string_view input = upstream_buffer_.data();
+    std::size_t used = 0;
+    if (!complete) {
+      if (head.framing == http::BodyFraming::ContentLength) {
+        const std::size_t take = std::min<uint64_t>(remaining, input.size());
+        out.append(input.substr(0, take));
+        for (const auto& f : ctx.snapshot->chain.filters()) f->on_response_bytes(ctx, input.substr(0, take), false);
+        ctx.outcome.response_bytes += take;
+        remaining -= take;
+        used = take;
+        complete = remaining == 0;
+      } else if (head.framing == http::BodyFraming::Chunked) {
+        while (used < input.size()) {
+          const auto step = decoder.next(input.substr(used));
+          used += step.consumed;
+          if (step.status == http::ChunkedDecoder::Status::Error) {
+            upstream_ok = false;
+            ctx.outcome.error = "provider sent a malformed chunked body: " + std::string(decoder.error());
+            break;
+          }
+          if (step.status == http::ChunkedDecoder::Status::Data) {
+            if (relay_chunked) http::append_chunk(out, step.data);
+            else out.append(step.data);
+            for (const auto& f : ctx.snapshot->chain.filters()) f->on_response_bytes(ctx, step.data, false);
+            ctx.outcome.response_bytes += step.data.size();
+          }
+          if (step.status == http::ChunkedDecoder::Status::Done) {
+            complete = true;
+            break;
+          }
+          if (step.status == http::ChunkedDecoder::Status::NeedMore) break;
+        }
+      } else {  // until close
+        if (!input.empty()) {
+          if (relay_chunked) http::append_chunk(out, input);
+          else out.append(input);
+          for (const auto& f : ctx.snapshot->chain.filters()) f->on_response_bytes(ctx, input, false);
+          ctx.outcome.response_bytes += input.size();
+        }
+        used = input.size();
+      }
+    }
+    upstream_buffer_.consume(used);
+    if (complete && relay_chunked) out.append(http::kLastChunk);
+    if (complete && !upstream_buffer_.empty()) upstream_buffer_.consume(upstream_buffer_.size());
+    if (!out.empty() && client_ok) {
+      error_code ec;
+      co_await client_.write(out, ec);
+      if (ec) {
+        client_ok = false;
+        ctx.outcome.error = "client went away mid-response";
+      }
+      out.clear();
+    }
+    if (complete || !upstream_ok || !client_ok) break;
+    std::size_t available;
+    char* into = upstream_buffer_.prepare(4096, available);
+    error_code ec;
+    const std::size_t n = co_await stream->read_some(asio::buffer(into, available), ec);
+    upstream_buffer_.commit(n);
+    if (ec) {
+      if (ec == asio::error::eof && head.framing == http::BodyFraming::UntilClose) {
+        complete = true;
+        if (relay_chunked) out.append(http::kLastChunk);
+        if (!out.empty()) {
+          error_code wec;
+          co_await client_.write(out, wec);
+          if (wec) client_ok = false;
+        }
+        break;
+      }
+      upstream_ok = false;
+      ctx.outcome.error = deadline_.expired() ? "the exchange exceeded timeouts.upstream_total"
+                                              : "provider cut the response: " + ec.message();
+      worker_.metrics().record_upstream_error(provider, deadline_.expired() ? "timeout" : "reset");
+      break;
+    }
+  }
+  for (const auto& f : ctx.snapshot->chain.filters()) f->on_response_bytes(ctx, {}, true);
+  upstream_ = nullptr;
+  ctx.outcome.upstream_total = clock::now() - exchange_start;
+  if (complete && upstream_ok && upstream_reusable && !worker_.draining()) {
+    worker_.pool().give_back(endpoint, std::move(stream));
+  } else {
+    stream->close();
+  }
+  if (!complete || !client_ok) {
+    must_close_ = true;  // the client cannot tell where this response ended otherwise
+    client_.close();
+  }
+  deadline_.clear();
+}
+
+}  // namespace tollway::gateway

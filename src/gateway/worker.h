@@ -1,0 +1,63 @@
+// Worker: one event-loop thread of the gateway with its own io_context, SO_REUSEPORT acceptor, upstream pool,
+// metrics and copy of the active snapshot. Everything in it is touched only by its own thread, except the
+// atomics that the control thread reads and the post_* calls that hand work to the thread.
+#pragma once
+
+#include <atomic>
+#include <list>
+#include <memory>
+#include <thread>
+
+#include "http/upstream_pool.h"
+#include "pipeline/snapshot.h"
+#include "telemetry/request_metrics.h"
+
+namespace tollway::gateway {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+class ClientConnection;
+
+class Worker {
+ public:
+  Worker(int index, std::shared_ptr<const pipeline::Snapshot> snapshot);
+  ~Worker();
+
+  // Opens the listening socket (SO_REUSEPORT) on this worker's context; throws on failure.
+  void listen(const tcp::endpoint& endpoint);
+  tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
+  void start();
+  void post_snapshot(std::shared_ptr<const pipeline::Snapshot> snapshot);
+  // Stop accepting, close idle keep-alive connections, and answer in-flight requests with Connection: close.
+  void post_drain();
+  void stop_and_join();
+
+  asio::io_context& context() { return context_; }
+  int open_connections() const { return open_connections_.load(std::memory_order_relaxed); }
+
+  // Worker-thread state, used by its connections.
+  const std::shared_ptr<const pipeline::Snapshot>& snapshot() const { return snapshot_; }
+  http::UpstreamPool& pool() { return pool_; }
+  telemetry::RequestMetrics& metrics() { return metrics_; }
+  bool draining() const { return draining_; }
+  std::list<ClientConnection*>::iterator register_connection(ClientConnection* c);
+  void unregister_connection(std::list<ClientConnection*>::iterator it);
+
+ private:
+  asio::awaitable<void> accept_loop();
+
+  int index_;
+  asio::io_context context_{1};
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  tcp::acceptor acceptor_;
+  std::thread thread_;
+  std::shared_ptr<const pipeline::Snapshot> snapshot_;
+  http::UpstreamPool pool_;
+  telemetry::RequestMetrics metrics_;
+  std::list<ClientConnection*> connections_;
+  bool draining_ = false;
+  std::atomic<int> open_connections_{0};
+};
+
+}  // namespace tollway::gateway

@@ -1,0 +1,56 @@
+#include "http/stream.h"
+
+#include <openssl/ssl.h>
+
+namespace tollway::http {
+
+Stream::Stream(tcp::socket socket, std::shared_ptr<asio::ssl::context> tls_context)
+    : socket_(socket.get_executor()),
+      tls_context_(std::move(tls_context)),
+      tls_(std::make_unique<asio::ssl::stream<tcp::socket>>(std::move(socket), *tls_context_)) {}
+
+asio::awaitable<error_code> Stream::handshake(const std::string& host) {
+  error_code ec;
+  if (!tls_) co_return ec;
+  error_code addr_ec;
+  asio::ip::make_address(host, addr_ec);
+  const bool is_ip_literal = !addr_ec;
+  if (!is_ip_literal && !SSL_set_tlsext_host_name(tls_->native_handle(), host.c_str())) {
+    co_return error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category());
+  }
+  tls_->set_verify_mode(asio::ssl::verify_peer);
+  tls_->set_verify_callback(asio::ssl::host_name_verification(host));
+  co_await tls_->async_handshake(asio::ssl::stream_base::client, asio::redirect_error(asio::use_awaitable, ec));
+  co_return ec;
+}
+
+asio::awaitable<std::size_t> Stream::read_some(asio::mutable_buffer buffer, error_code& ec) {
+  if (tls_) co_return co_await tls_->async_read_some(buffer, asio::redirect_error(asio::use_awaitable, ec));
+  co_return co_await socket_.async_read_some(buffer, asio::redirect_error(asio::use_awaitable, ec));
+}
+
+asio::awaitable<void> Stream::write(std::span<const asio::const_buffer> buffers, error_code& ec) {
+  if (tls_) {
+    co_await asio::async_write(*tls_, buffers, asio::redirect_error(asio::use_awaitable, ec));
+  } else {
+    co_await asio::async_write(socket_, buffers, asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
+asio::awaitable<void> Stream::write(std::string_view bytes, error_code& ec) {
+  const asio::const_buffer one[] = {asio::buffer(bytes.data(), bytes.size())};
+  co_await write(std::span<const asio::const_buffer>(one), ec);
+}
+
+void Stream::cancel() {
+  error_code ignored;
+  socket().cancel(ignored);
+}
+
+void Stream::close() {
+  error_code ignored;
+  socket().shutdown(tcp::socket::shutdown_both, ignored);
+  socket().close(ignored);
+}
+
+}  // namespace tollway::http

@@ -1,0 +1,46 @@
+// A byte stream over TCP, plain or TLS (client side, with SNI and certificate verification), with coroutine
+// reads and gathered writes that report errors as codes instead of throwing. It never buffers or parses.
+#pragma once
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+
+#include <memory>
+#include <span>
+#include <string>
+
+namespace tollway::http {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+
+class Stream {
+ public:
+  explicit Stream(tcp::socket socket) : socket_(std::move(socket)) {}
+  // TLS client over a connected socket; handshake() must succeed before use.
+  Stream(tcp::socket socket, std::shared_ptr<asio::ssl::context> tls_context);
+
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+
+  // Verifies the peer's certificate against `host` and sends it as SNI (not for IP literals, per RFC 6066).
+  asio::awaitable<error_code> handshake(const std::string& host);
+
+  asio::awaitable<std::size_t> read_some(asio::mutable_buffer buffer, error_code& ec);
+  asio::awaitable<void> write(std::span<const asio::const_buffer> buffers, error_code& ec);
+  asio::awaitable<void> write(std::string_view bytes, error_code& ec);
+
+  tcp::socket& socket() { return tls_ ? tls_->next_layer() : socket_; }
+  bool is_tls() const { return tls_ != nullptr; }
+  // Cancels pending operations (they complete with operation_aborted); the stream stays open.
+  void cancel();
+  void close();
+
+ private:
+  tcp::socket socket_;
+  std::shared_ptr<asio::ssl::context> tls_context_;  // keeps the context alive as long as the stream
+  std::unique_ptr<asio::ssl::stream<tcp::socket>> tls_;
+};
+
+}  // namespace tollway::http

@@ -1,0 +1,121 @@
+#include "http/upstream_pool.h"
+
+#include <sys/socket.h>
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
+namespace tollway::http {
+namespace {
+
+// A pooled socket is alive when a non-blocking peek finds nothing to read: EOF or unsolicited bytes
+// (a close_notify, a stray response) both mean it must not carry another request.
+bool looks_alive(tcp::socket& socket) {
+  char byte;
+  const ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+std::string endpoint_name(const UpstreamEndpoint& e) {
+  return std::string(e.tls ? "https://" : "http://") + e.host + ":" + std::to_string(e.port);
+}
+
+}  // namespace
+
+std::unique_ptr<Stream> UpstreamPool::take_idle(const UpstreamEndpoint& endpoint) {
+  auto it = idle_.find(endpoint.pool_key);
+  if (it == idle_.end()) return nullptr;
+  auto& list = it->second;
+  const auto now = std::chrono::steady_clock::now();
+  while (!list.empty()) {
+    Idle idle = std::move(list.back());
+    list.pop_back();
+    if (now - idle.since < idle_timeout_ && looks_alive(idle.stream->socket())) return std::move(idle.stream);
+    idle.stream->close();
+  }
+  return nullptr;
+}
+
+asio::awaitable<std::unique_ptr<Stream>> UpstreamPool::connect(const UpstreamEndpoint& endpoint,
+                                                              std::chrono::milliseconds timeout,
+                                                              std::string& error, bool& timed_out) {
+  using namespace asio::experimental::awaitable_operators;
+  timed_out = false;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  asio::steady_timer timer(executor_, deadline);
+  error_code ec;
+
+  tcp::resolver resolver(executor_);
+  tcp::resolver::results_type addresses;
+  {
+    auto result = co_await (resolver.async_resolve(endpoint.host, std::to_string(endpoint.port),
+                                                   asio::redirect_error(asio::use_awaitable, ec)) ||
+                            timer.async_wait(asio::use_awaitable));
+    if (result.index() == 1) {
+      timed_out = true;
+      error = "timed out resolving " + endpoint.host;
+      co_return nullptr;
+    }
+    if (ec) {
+      error = "cannot resolve " + endpoint.host + ": " + ec.message();
+      co_return nullptr;
+    }
+    addresses = std::get<0>(result);
+  }
+
+  tcp::socket socket(executor_);
+  {
+    auto result = co_await (asio::async_connect(socket, addresses, asio::redirect_error(asio::use_awaitable, ec)) ||
+                            timer.async_wait(asio::use_awaitable));
+    if (result.index() == 1) {
+      timed_out = true;
+      error = "timed out connecting to " + endpoint_name(endpoint);
+      co_return nullptr;
+    }
+    if (ec) {
+      error = "cannot connect to " + endpoint_name(endpoint) + ": " + ec.message();
+      co_return nullptr;
+    }
+  }
+  socket.set_option(tcp::no_delay(true), ec);
+
+  std::unique_ptr<Stream> stream;
+  if (endpoint.tls) {
+    stream = std::make_unique<Stream>(std::move(socket), endpoint.tls_context);
+    auto result = co_await (stream->handshake(endpoint.host) || timer.async_wait(asio::use_awaitable));
+    if (result.index() == 1) {
+      timed_out = true;
+      error = "timed out in the TLS handshake with " + endpoint_name(endpoint);
+      co_return nullptr;
+    }
+    if (const error_code hs = std::get<0>(result)) {
+      error = "TLS handshake with " + endpoint_name(endpoint) + " failed: " + hs.message();
+      co_return nullptr;
+    }
+  } else {
+    stream = std::make_unique<Stream>(std::move(socket));
+  }
+  co_return stream;
+}
+
+void UpstreamPool::give_back(const UpstreamEndpoint& endpoint, std::unique_ptr<Stream> stream) {
+  auto& list = idle_[endpoint.pool_key];
+  if (list.size() >= max_idle_) {
+    list.front().stream->close();
+    list.pop_front();
+  }
+  list.push_back({std::move(stream), std::chrono::steady_clock::now()});
+}
+
+std::size_t UpstreamPool::idle_count() const {
+  std::size_t n = 0;
+  for (const auto& [key, list] : idle_) n += list.size();
+  return n;
+}
+
+void UpstreamPool::close_all() {
+  for (auto& [key, list] : idle_)
+    for (auto& idle : list) idle.stream->close();
+  idle_.clear();
+}
+
+}  // namespace tollway::http

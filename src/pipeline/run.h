@@ -1,0 +1,26 @@
+// The phase driver: walks one request through authenticate → authorize → admit → route → forward → settle → log
+// in DESIGN.md's order, calling each filter of the chain. It owns no sockets: the role's Exchange does I/O.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+#include "pipeline/request_ctx.h"
+#include "pipeline/snapshot.h"
+
+namespace tollway::pipeline {
+
+// The I/O side of one request, implemented by the role (gateway proxy, sidecar).
+class Exchange {
+ public:
+  virtual ~Exchange() = default;
+  // Sends ctx.upstream's request and streams the response to the client, calling the chain's
+  // on_response_head / on_response_bytes. Fills ctx.outcome; on a failure before the response head it may
+  // fill ctx.reply instead and leave the answer to reply().
+  virtual asio::awaitable<void> forward(RequestCtx& ctx) = 0;
+  // Writes ctx.reply to the client.
+  virtual asio::awaitable<void> reply(RequestCtx& ctx) = 0;
+};
+
+asio::awaitable<void> run(RequestCtx& ctx, Exchange& exchange);
+
+}  // namespace tollway::pipeline

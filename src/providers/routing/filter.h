@@ -1,0 +1,32 @@
+// ProviderRouteFilter: the route phase. Picks the provider for a request (the body's "model" against the
+// model rules, else the route's default provider), and shapes the upstream request: target under the
+// provider's base path, Host, the provider's credential injected in place of the caller's. Replies 400 in the
+// caller's API format for a malformed body or a model served by a provider of the other API.
+// It never reads or writes sockets and never logs credentials.
+#pragma once
+
+#include <memory>
+
+#include "config/gateway_config.h"
+#include "pipeline/filter.h"
+
+namespace tollway::providers {
+
+namespace asio = boost::asio;
+
+class ProviderRouteFilter final : public pipeline::Filter {
+ public:
+  ProviderRouteFilter(std::shared_ptr<const config::GatewayConfig> config,
+                      const std::vector<http::UpstreamEndpoint>& upstreams)
+      : config_(std::move(config)), upstreams_(upstreams) {}
+
+  std::string_view name() const override { return "provider_route"; }
+  asio::awaitable<pipeline::Verdict> route(pipeline::RequestCtx& ctx) override;
+
+ private:
+  std::size_t provider_for(const pipeline::RequestCtx& ctx) const;
+  std::shared_ptr<const config::GatewayConfig> config_;
+  const std::vector<http::UpstreamEndpoint>& upstreams_;  // owned by the snapshot that owns this filter
+};
+
+}  // namespace tollway::providers
