@@ -1,6 +1,12 @@
 // Incremental decoder and encoder for the chunked transfer coding (RFC 9112 section 7.1). The decoder hands out
 // views of chunk data inside the caller's buffer (no copy) and rejects every malformed size, extension or
 // terminator; it never guesses where a chunk ends.
+// Accepted: chunk-size = 1*16HEXDIG (leading zeros allowed); extensions `;name[=token|quoted-string]` with
+// BWS around ';' and '=' (validated, then ignored); CRLF after the size line and after the data; trailer
+// fields with the head parser's field rules (validated, then discarded: the proxy never forwards trailers).
+// Rejected: "0x", signs, '_', whitespace not followed by ';', an empty size, 17+ digits, bare CR or LF, obs-fold
+// or CTL in trailers, a size line longer than max_line, a trailer section larger than max_trailer.
+// The decoder is a byte-level state machine: it works for input split at any byte and buffers nothing.
 #pragma once
 
 #include <cstddef>
@@ -21,7 +27,8 @@ class ChunkedDecoder {
 
   struct Step {
     Status status;
-    std::size_t consumed;   // bytes of the input this call consumed (framing and data)
+    std::size_t consumed;   // bytes of the input this call consumed (framing and data); on Error, the bytes
+                            // before the offending one; on Done, up to and including the final CRLF
     std::string_view data;  // for Status::Data: a view into the input
   };
 

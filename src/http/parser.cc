@@ -541,4 +541,17 @@ ParseStatus parse_response_head(std::string_view buffer, std::string_view reques
   return ParseStatus::Complete;
 }
 
+bool head_parse_worthwhile(std::string_view buffer, std::size_t previous_size, const ParseLimits& limits) {
+  if (previous_size == 0 || previous_size > buffer.size()) return true;
+  if (buffer.size() > limits.max_header_block) return true;
+  // A request or status line longer than its limit must be reported early (414): while the first line is
+  // still open and the buffer has grown past the limit, let the parser look (bounded by the line limit).
+  if (buffer.size() > limits.max_request_line &&
+      buffer.substr(0, limits.max_request_line + 2).find('\n') == std::string_view::npos) {
+    return true;
+  }
+  const std::size_t resume = previous_size >= 3 ? previous_size - 3 : 0;
+  return buffer.find("\r\n\r\n", resume) != std::string_view::npos;
+}
+
 }  // namespace tollway::http

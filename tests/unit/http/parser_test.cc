@@ -369,6 +369,59 @@ TEST(ParseRequest, HeadObjectIsReusableWithoutReallocation) {
   EXPECT_FALSE(head.keep_alive);
 }
 
+// Feeds `message` one byte per "read", parsing only when head_parse_worthwhile says so, as a connection does.
+struct TrickleResult {
+  ParseStatus status = ParseStatus::Incomplete;
+  std::size_t parses = 0;
+  std::size_t fed = 0;  // bytes in the buffer when the verdict came
+  ParseError error;
+  RequestHead head;
+};
+
+TrickleResult trickle(std::string_view message, const ParseLimits& limits) {
+  TrickleResult result;
+  std::size_t previous_size = 0;
+  for (std::size_t size = 1; size <= message.size(); ++size) {
+    const std::string_view buffer = message.substr(0, size);
+    if (!head_parse_worthwhile(buffer, previous_size, limits)) continue;
+    ++result.parses;
+    result.status = parse_request_head(buffer, limits, result.head, result.error);
+    result.fed = size;
+    if (result.status != ParseStatus::Incomplete) break;
+    previous_size = size;
+  }
+  return result;
+}
+
+TEST(HeadParseWorthwhile, KeepsByteByByteFeedingLinear) {
+  std::string message = "POST /v1/messages HTTP/1.1\r\nHost: a\r\n";
+  for (int i = 0; i < 50; ++i) message += "X-Filler-" + std::to_string(i) + ": some value\r\n";
+  message += "Content-Length: 2\r\n\r\n{}";
+  const TrickleResult r = trickle(message, {});
+  ASSERT_EQ(r.status, ParseStatus::Complete);
+  EXPECT_EQ(r.head.head_size, message.size() - 2);
+  EXPECT_EQ(r.fed, message.size() - 2);  // completed on the byte that ended the head
+  EXPECT_LE(r.parses, 2u);               // the first byte, then the end of the head
+}
+
+TEST(HeadParseWorthwhile, LimitsAreStillReportedEarly) {
+  ParseLimits limits;
+  limits.max_request_line = 100;
+  limits.max_header_block = 1000;
+  const TrickleResult long_line = trickle("GET /" + std::string(5000, 'a'), limits);
+  ASSERT_EQ(long_line.status, ParseStatus::Error);
+  EXPECT_EQ(long_line.error.status, 414);
+  EXPECT_LE(long_line.fed, 102u + 1);
+
+  const TrickleResult long_head = trickle("GET / HTTP/1.1\r\nHost: a\r\nX: " + std::string(5000, 'v'), limits);
+  ASSERT_EQ(long_head.status, ParseStatus::Error);
+  EXPECT_EQ(long_head.error.status, 431);
+  EXPECT_EQ(long_head.fed, 1001u);
+
+  const TrickleResult bare_lf = trickle("GET / HTTP/1.1\nHost: a\n\n" + std::string(2000, 'x'), limits);
+  ASSERT_EQ(bare_lf.status, ParseStatus::Error);  // never accepted; reported at the limit at the latest
+}
+
 TEST(ParseResponse, Basic) {
   const std::string message = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
   const ResponseResult r = parse_response(message);
