@@ -78,11 +78,12 @@ export function toYaml(value, indent = 0) {
 /**
  * A gateway config for tests: OpenAI and Anthropic providers pointing at `openaiUrl` / `anthropicUrl`
  * (usually the same mock), literal test keys, the usual routes, short timeouts. `over` is merged on top
- * (top-level keys replaced; `providers`, `timeouts`, `limits` merged one level deep).
+ * (top-level keys replaced; `providers`, `timeouts`, `limits`, `gateway` merged one level deep; a provider set
+ * to null is removed).
  */
-export function testConfig({ openaiUrl, anthropicUrl, version = 'test-1', over = {} } = {}) {
+export function testConfig({ openaiUrl, anthropicUrl, over = {} } = {}) {
   const cfg = {
-    version,
+    version: 1, // schema version; the config's own version is a hash of the file's bytes
     gateway: { listen: '127.0.0.1:0', admin: '127.0.0.1:0', workers: 1 },
     limits: { max_request_line: '8KiB', max_header_block: '64KiB', max_body: '1MiB' },
     timeouts: { header_read: '2s', body_read: '2s', idle: '5s', upstream_connect: '1s', upstream_first_byte: '2s',
