@@ -5,7 +5,7 @@
 namespace tollway::tokens {
 namespace {
 
-constexpr std::size_t kSmallPiece = 128;
+constexpr std::size_t kSmallPiece = 40;   // beyond this the O(n^2) array scan loses to the heap
 
 // Calls emit(begin, end) for each final token of piece, left to right.
 template <class Emit>
@@ -13,8 +13,10 @@ void merge_small(const RankTable& ranks, std::string_view piece, Emit&& emit) {
   // starts[k] = byte offset where part k begins; starts[count] = piece.size().
   std::uint32_t starts[kSmallPiece + 1];
   std::uint32_t pair_rank[kSmallPiece];  // rank of part k joined with part k+1
+  std::uint32_t part_rank[kSmallPiece];  // rank of part k itself
   std::size_t count = piece.size();
   for (std::size_t k = 0; k <= count; ++k) starts[k] = static_cast<std::uint32_t>(k);
+  for (std::size_t k = 0; k < count; ++k) part_rank[k] = ranks.find(piece.substr(k, 1));
   auto rank_of = [&](std::size_t k) -> std::uint32_t {  // needs k + 2 <= count
     return ranks.find(piece.substr(starts[k], starts[k + 2] - starts[k]));
   };
@@ -26,13 +28,15 @@ void merge_small(const RankTable& ranks, std::string_view piece, Emit&& emit) {
       if (pair_rank[k] < best) { best = pair_rank[k]; at = k; }
     if (best == kNoRank) break;
     // Merge part at+1 into part at.
+    part_rank[at] = best;
     for (std::size_t k = at + 1; k < count; ++k) starts[k] = starts[k + 1];
+    for (std::size_t k = at + 1; k + 1 < count; ++k) part_rank[k] = part_rank[k + 1];
     for (std::size_t k = at + 1; k + 1 < count; ++k) pair_rank[k] = pair_rank[k + 1];
     --count;
     if (at + 1 < count) pair_rank[at] = rank_of(at);
     if (at > 0) pair_rank[at - 1] = rank_of(at - 1);
   }
-  for (std::size_t k = 0; k < count; ++k) emit(starts[k], starts[k + 1]);
+  for (std::size_t k = 0; k < count; ++k) emit(part_rank[k]);
 }
 
 template <class Emit>
@@ -40,10 +44,20 @@ void merge_large(const RankTable& ranks, std::string_view piece, Emit&& emit) {
   const std::uint32_t n = static_cast<std::uint32_t>(piece.size());
   constexpr std::uint32_t kNone = 0xFFFFFFFFu;
   // Part k starts at byte k (parts are identified by their start); next/prev link the live parts.
-  std::vector<std::uint32_t> next(n), prev(n), pair_rank(n, kNoRank);
+  // Per-thread buffers, reused across pieces.
+  thread_local std::vector<std::uint32_t> next, prev, pair_rank, part_rank;
+  thread_local std::vector<std::uint64_t> heap_storage;
+  thread_local std::vector<bool> dead;
+  next.resize(n);
+  prev.resize(n);
+  pair_rank.assign(n, kNoRank);
+  part_rank.resize(n);
+  dead.assign(n, false);
+  heap_storage.clear();
   for (std::uint32_t k = 0; k < n; ++k) {
     next[k] = k + 1 < n ? k + 1 : kNone;
     prev[k] = k > 0 ? k - 1 : kNone;
+    part_rank[k] = ranks.find(piece.substr(k, 1));
   }
   auto end_of = [&](std::uint32_t k) { return next[k] == kNone ? n : next[k]; };
   auto rank_of = [&](std::uint32_t k) -> std::uint32_t {
@@ -52,12 +66,11 @@ void merge_large(const RankTable& ranks, std::string_view piece, Emit&& emit) {
     return ranks.find(piece.substr(k, stop - k));
   };
   using Entry = std::uint64_t;  // (rank << 32) | start: smallest rank first, then leftmost.
-  std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap;
+  std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap(std::greater<Entry>(), std::move(heap_storage));
   for (std::uint32_t k = 0; k < n; ++k) {
     pair_rank[k] = rank_of(k);
     if (pair_rank[k] != kNoRank) heap.push((Entry{pair_rank[k]} << 32) | k);
   }
-  std::vector<bool> dead(n, false);
   while (!heap.empty()) {
     const Entry top = heap.top();
     heap.pop();
@@ -66,6 +79,7 @@ void merge_large(const RankTable& ranks, std::string_view piece, Emit&& emit) {
     if (dead[k] || pair_rank[k] != r) continue;  // stale entry
     const std::uint32_t gone = next[k];
     dead[gone] = true;
+    part_rank[k] = r;
     next[k] = next[gone];
     if (next[k] != kNone) prev[next[k]] = k;
     pair_rank[k] = rank_of(k);
@@ -76,7 +90,14 @@ void merge_large(const RankTable& ranks, std::string_view piece, Emit&& emit) {
       if (pair_rank[p] != kNoRank) heap.push((Entry{pair_rank[p]} << 32) | p);
     }
   }
-  for (std::uint32_t k = 0; k != kNone; k = next[k]) emit(k, end_of(k));
+  for (std::uint32_t k = 0; k != kNone; k = next[k]) emit(part_rank[k]);
+  // Hand the (empty) heap's storage back for the next piece.
+  struct Drain : std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> {
+    static std::vector<Entry>& container(std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>>& q) {
+      return q.*(&Drain::c);
+    }
+  };
+  heap_storage = std::move(Drain::container(heap));
 }
 
 template <class Emit>
@@ -88,12 +109,12 @@ void merge(const RankTable& ranks, std::string_view piece, Emit&& emit) {
 }  // namespace
 
 void byte_pair_encode(const RankTable& ranks, std::string_view piece, std::vector<std::uint32_t>& out) {
-  merge(ranks, piece, [&](std::uint32_t b, std::uint32_t e) { out.push_back(ranks.find(piece.substr(b, e - b))); });
+  merge(ranks, piece, [&](std::uint32_t rank) { out.push_back(rank); });
 }
 
 std::size_t byte_pair_count(const RankTable& ranks, std::string_view piece) {
   std::size_t count = 0;
-  merge(ranks, piece, [&](std::uint32_t, std::uint32_t) { ++count; });
+  merge(ranks, piece, [&](std::uint32_t) { ++count; });
   return count;
 }
 

@@ -3,12 +3,15 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <mutex>
 #include <sstream>
 
 #include "tokens/bpe.h"
+#include "tokens/piece_cache.h"
 #include "tokens/sha256.h"
 #include "tokens/utf8.h"
 
@@ -58,13 +61,18 @@ std::string read_file(const std::string& path) {
 struct CountSink {
   std::size_t n = 0;
   void token(std::uint32_t) { ++n; }
-  void piece(const RankTable& ranks, std::string_view p) { n += byte_pair_count(ranks, p); }
+  void tokens(const std::uint32_t*, std::size_t count) { n += count; }
 };
 struct VectorSink {
   std::vector<std::uint32_t>& out;
   void token(std::uint32_t id) { out.push_back(id); }
-  void piece(const RankTable& ranks, std::string_view p) { byte_pair_encode(ranks, p, out); }
+  void tokens(const std::uint32_t* ids, std::size_t count) { out.insert(out.end(), ids, ids + count); }
 };
+
+std::uint64_t next_encoding_id() {
+  static std::atomic<std::uint64_t> last{0};
+  return ++last;
+}
 
 }  // namespace
 
@@ -83,7 +91,7 @@ DisallowedSpecialToken::DisallowedSpecialToken(std::string token, std::size_t of
       offset_(offset) {}
 
 Encoding::Encoding(EncodingName name, RankTable ranks)
-    : name_(name), pattern_(spec_of(name).pattern), ranks_(std::move(ranks)), specials_(specials_of(name)) {
+    : name_(name), pattern_(spec_of(name).pattern), id_(next_encoding_id()), ranks_(std::move(ranks)), specials_(specials_of(name)) {
   for (int b = 0; b < 256; ++b) {
     const char c = static_cast<char>(b);
     if (ranks_.find(std::string_view(&c, 1)) == kNoRank)
@@ -134,10 +142,27 @@ std::pair<std::size_t, std::size_t> Encoding::find_special(std::string_view text
 
 template <class Sink>
 void Encoding::encode_ordinary_valid(std::string_view text, Sink& sink) const {
+  thread_local std::vector<std::uint32_t> merged;
   split_pieces(pattern_, text, [&](std::string_view piece) {
     const std::uint32_t whole = ranks_.find(piece);
-    if (whole != kNoRank) sink.token(whole);
-    else sink.piece(ranks_, piece);
+    if (whole != kNoRank) return sink.token(whole);
+    if (piece.size() > PieceCache::kMaxPieceBytes) {
+      merged.clear();
+      byte_pair_encode(ranks_, piece, merged);
+      return sink.tokens(merged.data(), merged.size());
+    }
+    PieceCache::Entry& e = PieceCache::slot(id_, RankTable::hash(piece));
+    if (PieceCache::hit(e, id_, piece)) return sink.tokens(e.ids, e.token_count);
+    merged.clear();
+    byte_pair_encode(ranks_, piece, merged);
+    sink.tokens(merged.data(), merged.size());
+    if (merged.size() <= PieceCache::kMaxTokens) {
+      e.owner = id_;
+      e.length = static_cast<std::uint8_t>(piece.size());
+      e.token_count = static_cast<std::uint8_t>(merged.size());
+      std::memcpy(e.bytes, piece.data(), piece.size());
+      std::memcpy(e.ids, merged.data(), merged.size() * sizeof(std::uint32_t));
+    }
   });
 }
 

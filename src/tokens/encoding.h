@@ -85,6 +85,7 @@ class Encoding {
 
   EncodingName name_;
   SplitPattern pattern_;
+  std::uint64_t id_;  // unique per instance (keys the per-thread PieceCache)
   RankTable ranks_;
   std::vector<SpecialToken> specials_;
 };

@@ -39,34 +39,18 @@ bool base64_decode(std::string_view in, std::string& out) {
 
 }  // namespace
 
-std::uint64_t RankTable::hash(std::string_view bytes) {
-  // Multiply-xorshift over 8-byte words; the top bits pick the slot, the low 32 bits are the tag.
-  constexpr std::uint64_t kMul = 0x9E3779B97F4A7C15ULL;
-  std::uint64_t h = 0x243F6A8885A308D3ULL ^ (bytes.size() * kMul);
-  const char* p = bytes.data();
-  std::size_t n = bytes.size();
-  while (n >= 8) {
-    std::uint64_t w;
-    std::memcpy(&w, p, 8);
-    h = (h ^ w) * kMul;
-    h ^= h >> 29;
-    p += 8;
-    n -= 8;
-  }
-  if (n) {
-    std::uint64_t w = 0;
-    std::memcpy(&w, p, n);
-    h = (h ^ w) * kMul;
-    h ^= h >> 29;
-  }
-  h *= 0xBF58476D1CE4E5B9ULL;
-  h ^= h >> 31;
-  return h;
-}
-
 void RankTable::insert(std::uint32_t rank) {
   const Span& t = tokens_[rank];
   const std::string_view bytes(arena_.data() + t.offset, t.length);
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  std::uint32_t* direct = bytes.size() == 1 ? &one_byte_[p[0]]
+                          : bytes.size() == 2 ? &two_byte_[(std::size_t{p[0]} << 8) | p[1]] : nullptr;
+  if (direct) {
+    if (*direct != kNoRank)
+      throw std::runtime_error("rank file lists the same token twice (ranks " + std::to_string(*direct) + " and " +
+                               std::to_string(rank) + ")");
+    *direct = rank;
+  }
   const std::uint64_t h = hash(bytes);
   std::size_t slot = static_cast<std::size_t>(h >> shift_);
   for (;;) {
@@ -126,7 +110,7 @@ RankTable RankTable::parse(std::string_view text) {
   }
   std::size_t capacity = 1;
   int bits = 0;
-  while (capacity < entries.size() * 3) { capacity <<= 1; ++bits; }
+  while (capacity < entries.size() * 2) { capacity <<= 1; ++bits; }
   table.slots_.assign(capacity, Slot{});
   table.mask_ = capacity - 1;
   table.shift_ = 64 - bits;

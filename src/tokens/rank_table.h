@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,9 +19,13 @@ class RankTable {
   // the line number when the file is malformed or has duplicate tokens/ranks.
   static RankTable parse(std::string_view file_text);
 
-  // Rank of exactly these bytes, or kNoRank.
+  // Rank of exactly these bytes, or kNoRank. One- and two-byte strings are direct table reads.
   std::uint32_t find(std::string_view bytes) const {
-    if (bytes.size() > max_token_length_ || bytes.empty()) return kNoRank;
+    const std::size_t n = bytes.size();
+    const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+    if (n == 2) return two_byte_[(std::size_t{p[0]} << 8) | p[1]];
+    if (n == 1) return one_byte_[p[0]];
+    if (n > max_token_length_ || n == 0) return kNoRank;
     const std::uint64_t h = hash(bytes);
     std::size_t slot = static_cast<std::size_t>(h >> shift_);
     const std::uint32_t tag = static_cast<std::uint32_t>(h);
@@ -29,7 +34,7 @@ class RankTable {
       if (s.rank == kNoRank) return kNoRank;
       if (s.tag == tag) {
         const Span& t = tokens_[s.rank];
-        if (t.length == bytes.size() && std::string_view(arena_.data() + t.offset, t.length) == bytes) return s.rank;
+        if (t.length == n && same_bytes(arena_.data() + t.offset, bytes.data(), n)) return s.rank;
       }
       slot = (slot + 1) & mask_;
     }
@@ -46,7 +51,29 @@ class RankTable {
   std::uint32_t rank_count() const { return static_cast<std::uint32_t>(tokens_.size()); }
   std::size_t token_count() const { return count_; }
 
-  static std::uint64_t hash(std::string_view bytes);
+  // Multiply-xorshift over 8-byte words; the top bits pick the slot, the low 32 bits are the tag.
+  static std::uint64_t hash(std::string_view bytes) {
+    constexpr std::uint64_t kMul = 0x9E3779B97F4A7C15ULL;
+    std::uint64_t h = 0x243F6A8885A308D3ULL ^ (bytes.size() * kMul);
+    const char* p = bytes.data();
+    std::size_t n = bytes.size();
+    while (n >= 8) {
+      std::uint64_t w;
+      std::memcpy(&w, p, 8);
+      h = (h ^ w) * kMul;
+      h ^= h >> 29;
+      p += 8;
+      n -= 8;
+    }
+    if (n) {
+      std::uint64_t w = 0;
+      std::memcpy(&w, p, n);
+      h = (h ^ w) * kMul;
+      h ^= h >> 29;
+    }
+    h *= 0xBF58476D1CE4E5B9ULL;
+    return h ^ (h >> 31);
+  }
 
  private:
   struct Slot {
@@ -58,10 +85,24 @@ class RankTable {
     std::uint32_t length = 0;
   };
   void insert(std::uint32_t rank);
+  static bool same_bytes(const char* a, const char* b, std::size_t n) {
+    while (n >= 8) {
+      std::uint64_t x, y;
+      std::memcpy(&x, a, 8);
+      std::memcpy(&y, b, 8);
+      if (x != y) return false;
+      a += 8; b += 8; n -= 8;
+    }
+    for (std::size_t i = 0; i < n; ++i)
+      if (a[i] != b[i]) return false;
+    return true;
+  }
 
   std::string arena_;
   std::vector<Span> tokens_;
   std::vector<Slot> slots_;
+  std::vector<std::uint32_t> one_byte_ = std::vector<std::uint32_t>(256, kNoRank);
+  std::vector<std::uint32_t> two_byte_ = std::vector<std::uint32_t>(65536, kNoRank);
   std::size_t mask_ = 0;
   int shift_ = 64;
   std::size_t max_token_length_ = 0;
