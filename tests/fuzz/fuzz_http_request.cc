@@ -109,6 +109,14 @@ void check_request(std::string_view input, const ParseLimits& limits) {
     }
   }
 
+  // head_parse_worthwhile never hides a completion: if it says "not worth it" after an Incomplete prefix,
+  // the parser does not complete on the longer buffer either.
+  for (std::size_t previous : {input.size() / 2, input.size() - (input.size() > 0 ? 1 : 0)}) {
+    if (previous == 0) continue;
+    if (parse_request(input.substr(0, previous), limits).status != ParseStatus::Incomplete) continue;
+    if (!head_parse_worthwhile(input, previous, limits)) FUZZ_CHECK(full.status != ParseStatus::Complete);
+  }
+
   // Reusing a head object gives the same answer as a fresh one.
   RequestHead reused;
   ParseError reused_error;
