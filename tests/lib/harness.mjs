@@ -405,3 +405,54 @@ export async function waitFor(fn, { timeoutMs = 5000, intervalMs = 50 } = {}) {
   }
   return v;
 }
+
+// ---- error envelopes --------------------------------------------------------------------------------------
+/** Asserts an OpenAI error envelope {"error":{"message","type","param","code"}}; returns the inner error. */
+export function assertOpenAIError(json, { type, code } = {}) {
+  if (!json || typeof json !== 'object' || !json.error || typeof json.error !== 'object') {
+    throw new Error(`not an OpenAI error envelope: ${JSON.stringify(json)}`);
+  }
+  const e = json.error;
+  const keys = Object.keys(e).sort().join(',');
+  if (keys !== 'code,message,param,type') throw new Error(`OpenAI error keys are ${keys}: ${JSON.stringify(json)}`);
+  if (typeof e.message !== 'string' || !e.message) throw new Error(`OpenAI error without message: ${JSON.stringify(json)}`);
+  if (typeof e.type !== 'string' || !e.type) throw new Error(`OpenAI error without type: ${JSON.stringify(json)}`);
+  if (type && e.type !== type) throw new Error(`OpenAI error type ${e.type}, expected ${type}`);
+  if (code && e.code !== code) throw new Error(`OpenAI error code ${e.code}, expected ${code}`);
+  return e;
+}
+
+/** Asserts an Anthropic error envelope {"type":"error","error":{"type","message"}}; returns the inner error. */
+export function assertAnthropicError(json, { type } = {}) {
+  if (!json || json.type !== 'error' || !json.error || typeof json.error !== 'object') {
+    throw new Error(`not an Anthropic error envelope: ${JSON.stringify(json)}`);
+  }
+  if (typeof json.error.message !== 'string' || !json.error.message) throw new Error(`no message: ${JSON.stringify(json)}`);
+  if (typeof json.error.type !== 'string' || !json.error.type) throw new Error(`no type: ${JSON.stringify(json)}`);
+  if (type && json.error.type !== type) throw new Error(`Anthropic error type ${json.error.type}, expected ${type}`);
+  return json.error;
+}
+
+/** A 127.0.0.1 port with nothing listening on it (bound, then released). */
+export async function unusedPort() {
+  const srv = net.createServer();
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address();
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+/** A minimal raw HTTP/1.1 request: method, target, headers object, body string/Buffer (adds Content-Length). */
+export function httpBytes(method, target, headers = {}, body = null) {
+  const lines = [`${method} ${target} HTTP/1.1`];
+  const h = { host: '127.0.0.1', ...headers };
+  if (body !== null && body !== undefined && !Object.keys(h).some((k) => /^(content-length|transfer-encoding)$/i.test(k))) {
+    h['content-length'] = Buffer.byteLength(body);
+  }
+  for (const [k, v] of Object.entries(h)) {
+    if (Array.isArray(v)) for (const x of v) lines.push(`${k}: ${x}`);
+    else lines.push(`${k}: ${v}`);
+  }
+  const head = Buffer.from(lines.join('\r\n') + '\r\n\r\n', 'latin1');
+  return body === null || body === undefined ? head : Buffer.concat([head, Buffer.isBuffer(body) ? body : Buffer.from(body)]);
+}

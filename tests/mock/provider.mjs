@@ -327,7 +327,10 @@ export async function startMockProvider(opts = {}) {
     if (sc.slowFirstByte) await sleep(sc.slowFirstByte);
     if (res.destroyed) return;
 
-    const path = req.url.split('?')[0];
+    // A base_url path prefix (e.g. /base/v1/...) is ignored: route on the part from /v1/ on.
+    const fullPath = req.url.split('?')[0];
+    const v1 = fullPath.indexOf('/v1/');
+    const path = v1 > 0 ? fullPath.slice(v1) : fullPath;
     const isAnthropic = path.startsWith('/v1/messages');
     const requestId = isAnthropic ? rid('req_011', 21) : rid('req_', 32);
     const baseHeaders = isAnthropic
