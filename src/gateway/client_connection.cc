@@ -111,6 +111,7 @@ asio::awaitable<void> ClientConnection::handle_request(http::RequestHead& head) 
   if (ctx.route == nullptr) {
     if (has_body) must_close_ = true;  // the body is not read, so the connection cannot be reused
     ctx.reply.status = 404;
+    ctx.outcome.error_code = "unknown_route";
     ctx.outcome.error = "Unknown route: " + std::string(head.method) + " " + std::string(head.path()) +
                         ". This gateway serves the OpenAI API under /v1/ (chat/completions, completions, "
                         "responses, embeddings, models) and the Anthropic API at /v1/messages.";
@@ -119,6 +120,7 @@ asio::awaitable<void> ClientConnection::handle_request(http::RequestHead& head) 
     if (head.framing == http::BodyFraming::ContentLength && head.content_length > limit) {
       must_close_ = true;
       ctx.reply.status = 413;
+      ctx.outcome.error_code = "body_too_large";
       ctx.outcome.error = "Request body of " + std::to_string(head.content_length) +
                           " bytes exceeds this route's limit of " + std::to_string(limit) + " bytes";
     } else {
@@ -140,16 +142,19 @@ asio::awaitable<void> ClientConnection::handle_request(http::RequestHead& head) 
         case BodyResult::TooLarge:
           must_close_ = true;
           ctx.reply.status = 413;
+          ctx.outcome.error_code = "body_too_large";
           ctx.outcome.error = "Request body exceeds this route's limit of " + std::to_string(limit) + " bytes";
           break;
         case BodyResult::Malformed:
           must_close_ = true;
           ctx.reply.status = 400;
+          ctx.outcome.error_code = "malformed_request";
           ctx.outcome.error = "Malformed HTTP request body: " + why;
           break;
         case BodyResult::TimedOut:
           must_close_ = true;
           ctx.reply.status = 408;
+          ctx.outcome.error_code = "request_timeout";
           ctx.outcome.error = "Timed out reading the request body";
           break;
         case BodyResult::Closed:
@@ -259,7 +264,7 @@ asio::awaitable<void> ClientConnection::reply(pipeline::RequestCtx& ctx) {
   if (r.body.empty() && r.status >= 400)
     r.body = providers::error_body(ctx.api, r.status,
                                    ctx.outcome.error.empty() ? http::reason_phrase(r.status) : ctx.outcome.error,
-                                   "gateway_error");
+                                   ctx.outcome.error_code.empty() ? "gateway_error" : ctx.outcome.error_code);
   std::string head;
   http::append_status_line(head, r.status, request_version_minor_);
   http::append_header(head, "Content-Type", r.content_type);

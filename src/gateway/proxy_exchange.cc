@@ -68,6 +68,7 @@ asio::awaitable<void> ClientConnection::forward(pipeline::RequestCtx& ctx) {
   auto fail = [&](int status, std::string message, const char* kind) {
     ctx.reply.status = status;
     ctx.outcome.error = std::move(message);
+    ctx.outcome.error_code = status == 504 ? "upstream_timeout" : "upstream_unavailable";
     worker_.metrics().record_upstream_error(provider, kind);
   };
 

@@ -9,12 +9,12 @@
 namespace tollway::http {
 
 namespace char_class {
-inline constexpr uint8_t kTchar = 1;         // token character
-inline constexpr uint8_t kTargetChar = 2;    // origin-form byte other than '%' (pchar / "/" / "?")
-inline constexpr uint8_t kFieldValue = 4;    // field-content byte: VCHAR, obs-text, SP, HTAB
-inline constexpr uint8_t kHexDigit = 8;      // HEXDIG
-inline constexpr uint8_t kHostChar = 16;     // uri-host / port byte: unreserved, sub-delims, ":", "[", "]", "%"
-inline constexpr uint8_t kQuotedText = 32;   // qdtext: HTAB, SP, VCHAR except '"' and '\', obs-text
+inline constexpr uint8_t kTchar = 1;       // token character
+inline constexpr uint8_t kTargetChar = 2;  // origin-form byte other than '%' (pchar / "/" / "?")
+inline constexpr uint8_t kFieldValue = 4;  // field-content byte: VCHAR, obs-text, SP, HTAB
+inline constexpr uint8_t kHexDigit = 8;    // HEXDIG
+inline constexpr uint8_t kHostChar = 16;   // uri-host / port byte: unreserved, sub-delims, ":", "[", "]", "%"
+inline constexpr uint8_t kQuotedText = 32;  // qdtext: HTAB, SP, VCHAR except '"' and '\', obs-text
 
 constexpr std::array<uint8_t, 256> make_table() {
   std::array<uint8_t, 256> table{};
@@ -46,12 +46,26 @@ constexpr std::array<uint8_t, 256> make_table() {
 inline constexpr std::array<uint8_t, 256> kTable = make_table();
 }  // namespace char_class
 
-inline bool is_tchar(unsigned char c) { return char_class::kTable[c] & char_class::kTchar; }
-inline bool is_target_char(unsigned char c) { return char_class::kTable[c] & char_class::kTargetChar; }
-inline bool is_field_value_char(unsigned char c) { return char_class::kTable[c] & char_class::kFieldValue; }
-inline bool is_hex_digit(unsigned char c) { return char_class::kTable[c] & char_class::kHexDigit; }
-inline bool is_host_char(unsigned char c) { return char_class::kTable[c] & char_class::kHostChar; }
-inline bool is_quoted_text(unsigned char c) { return char_class::kTable[c] & char_class::kQuotedText; }
-inline bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+inline bool is_tchar(unsigned char c) {
+  return char_class::kTable[c] & char_class::kTchar;
+}
+inline bool is_target_char(unsigned char c) {
+  return char_class::kTable[c] & char_class::kTargetChar;
+}
+inline bool is_field_value_char(unsigned char c) {
+  return char_class::kTable[c] & char_class::kFieldValue;
+}
+inline bool is_hex_digit(unsigned char c) {
+  return char_class::kTable[c] & char_class::kHexDigit;
+}
+inline bool is_host_char(unsigned char c) {
+  return char_class::kTable[c] & char_class::kHostChar;
+}
+inline bool is_quoted_text(unsigned char c) {
+  return char_class::kTable[c] & char_class::kQuotedText;
+}
+inline bool is_digit(unsigned char c) {
+  return c >= '0' && c <= '9';
+}
 
 }  // namespace tollway::http

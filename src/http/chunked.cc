@@ -8,7 +8,9 @@ namespace {
 
 constexpr std::size_t kMaxSizeDigits = 16;  // 16 hex digits fill a uint64_t; more would overflow
 
-bool is_whitespace(unsigned char c) { return c == ' ' || c == '\t'; }
+bool is_whitespace(unsigned char c) {
+  return c == ' ' || c == '\t';
+}
 
 uint64_t hex_value(unsigned char c) {
   if (c <= '9') return c - '0';

@@ -1,11 +1,11 @@
-// Incremental decoder and encoder for the chunked transfer coding (RFC 9112 section 7.1). The decoder hands out
-// views of chunk data inside the caller's buffer (no copy) and rejects every malformed size, extension or
+// Incremental decoder and encoder for the chunked transfer coding (RFC 9112 section 7.1). The decoder hands
+// out views of chunk data inside the caller's buffer (no copy) and rejects every malformed size, extension or
 // terminator; it never guesses where a chunk ends.
 // Accepted: chunk-size = 1*16HEXDIG (leading zeros allowed); extensions `;name[=token|quoted-string]` with
 // BWS around ';' and '=' (validated, then ignored); CRLF after the size line and after the data; trailer
 // fields with the head parser's field rules (validated, then discarded: the proxy never forwards trailers).
-// Rejected: "0x", signs, '_', whitespace not followed by ';', an empty size, 17+ digits, bare CR or LF, obs-fold
-// or CTL in trailers, a size line longer than max_line, a trailer section larger than max_trailer.
+// Rejected: "0x", signs, '_', whitespace not followed by ';', an empty size, 17+ digits, bare CR or LF,
+// obs-fold or CTL in trailers, a size line longer than max_line, a trailer section larger than max_trailer.
 // The decoder is a byte-level state machine: it works for input split at any byte and buffers nothing.
 #pragma once
 
@@ -19,10 +19,10 @@ namespace tollway::http {
 class ChunkedDecoder {
  public:
   enum class Status {
-    Data,        // `data` holds chunk bytes (possibly a part of a chunk); call again with the rest of the input
-    NeedMore,    // all input consumed; feed more bytes
-    Done,        // last chunk and trailer section consumed; bytes after `consumed` belong to the next message
-    Error,       // malformed; see error()
+    Data,      // `data` holds chunk bytes (possibly a part of a chunk); call again with the rest of the input
+    NeedMore,  // all input consumed; feed more bytes
+    Done,      // last chunk and trailer section consumed; bytes after `consumed` belong to the next message
+    Error,     // malformed; see error()
   };
 
   struct Step {

@@ -17,7 +17,9 @@ std::optional<std::string_view> find_header(const std::vector<Header>& headers, 
   return std::nullopt;
 }
 
-bool is_optional_whitespace(char c) { return c == ' ' || c == '\t'; }
+bool is_optional_whitespace(char c) {
+  return c == ' ' || c == '\t';
+}
 
 std::string_view trim_optional_whitespace(std::string_view text) {
   while (!text.empty() && is_optional_whitespace(text.front())) text.remove_prefix(1);
@@ -69,7 +71,9 @@ std::optional<std::string_view> RequestHead::find(std::string_view name) const {
   return find_header(headers, name);
 }
 
-std::string_view RequestHead::path() const { return target.substr(0, target.find('?')); }
+std::string_view RequestHead::path() const {
+  return target.substr(0, target.find('?'));
+}
 
 std::optional<std::string_view> ResponseHead::find(std::string_view name) const {
   return find_header(headers, name);

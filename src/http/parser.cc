@@ -17,7 +17,9 @@ enum class MessageKind { Request, Response };
 // Outcome of one parsing step. `OutOfInput` means the step reached the end of the bytes it may look at.
 enum class StepResult { Ok, OutOfInput, Rejected };
 
-bool is_whitespace(char c) { return c == ' ' || c == '\t'; }
+bool is_whitespace(char c) {
+  return c == ' ' || c == '\t';
+}
 
 std::string_view trim_whitespace(std::string_view text) {
   while (!text.empty() && is_whitespace(text.front())) text.remove_prefix(1);
@@ -136,7 +138,8 @@ StepResult HeadScanner::scan_http_version(std::size_t line_end, int& version_min
   static constexpr std::string_view kPrefix = "HTTP/";
   for (std::size_t i = 0; i < kPrefix.size(); ++i) {
     if (pos_ + i >= line_end) return start_line_out_of_input(pos_ + i);
-    if (data_[pos_ + i] != kPrefix[i]) return reject(400, "malformed HTTP version (expected HTTP/1.1 or HTTP/1.0)");
+    if (data_[pos_ + i] != kPrefix[i])
+      return reject(400, "malformed HTTP version (expected HTTP/1.1 or HTTP/1.0)");
   }
   pos_ += kPrefix.size();
   for (std::size_t i = 0; i < 3; ++i) {
@@ -177,7 +180,8 @@ StepResult HeadScanner::scan_request_line(RequestHead& out) {
     pos_ += 2;
   }
   line_start_ = pos_;
-  // Content bytes of the line may be examined up to max_request_line + 1 (one past the limit proves overflow).
+  // Content bytes of the line may be examined up to max_request_line + 1 (one past the limit proves
+  // overflow).
   const std::size_t line_cap = line_start_ + limits_.max_request_line + 1;
   const std::size_t line_end = line_cap < end_ ? line_cap : end_;
 
@@ -222,7 +226,8 @@ StepResult HeadScanner::scan_request_line(RequestHead& out) {
   } else if (first == '\r' || first == '\n') {
     return reject(400, "request line has no request target");
   } else {
-    return reject(400, "request target must be origin-form (absolute-form and authority-form are not accepted)");
+    return reject(400,
+                  "request target must be origin-form (absolute-form and authority-form are not accepted)");
   }
   if (data_[pos_] != ' ') {
     const unsigned char c = at(pos_);
@@ -307,7 +312,8 @@ StepResult HeadScanner::scan_header_fields(std::vector<Header>& headers, int ver
     if (pos_ >= end_) return StepResult::OutOfInput;
     const unsigned char after_name = at(pos_);
     if (after_name != ':') {
-      if (after_name == ' ' || after_name == '\t') return reject(400, "whitespace between header field name and colon");
+      if (after_name == ' ' || after_name == '\t')
+        return reject(400, "whitespace between header field name and colon");
       if (after_name == '\r' || after_name == '\n') return reject(400, "header line without a colon");
       return reject(400, "invalid character in header field name");
     }
@@ -373,7 +379,8 @@ StepResult HeadScanner::record_content_length(std::string_view value) {
       return reject(400, "Content-Length must be decimal digits only (no sign, space or list)");
     }
     const uint64_t digit = static_cast<uint64_t>(c - '0');
-    if (length > (kMaxContentLength - digit) / 10) return reject(400, "Content-Length too large (over 2^63-1)");
+    if (length > (kMaxContentLength - digit) / 10)
+      return reject(400, "Content-Length too large (over 2^63-1)");
     length = length * 10 + digit;
   }
   framing_.has_content_length = true;

@@ -52,8 +52,9 @@ enum class ParseStatus {
 };
 
 struct ParseError {
-  int status = 400;          // requests: 400, 414, 417, 431 or 505; responses: always 502
-  std::string_view message;  // static text a person can act on, e.g. "Content-Length and Transfer-Encoding both present"
+  int status = 400;  // requests: 400, 414, 417, 431 or 505; responses: always 502
+  std::string_view
+      message;  // static text a person can act on, e.g. "Content-Length and Transfer-Encoding both present"
 };
 
 // Parses a request head at the start of `buffer`. Leading CRLFs before the request line are skipped

@@ -44,6 +44,7 @@ struct Outcome {
   std::chrono::steady_clock::duration upstream_first_byte{};  // request sent -> response head
   std::chrono::steady_clock::duration upstream_total{};       // connect -> last byte
   std::string error;              // why the gateway answered itself or cut the exchange
+  std::string error_code;         // stable reason, e.g. "unknown_route" (the OpenAI error `code`)
 };
 
 struct RequestCtx {

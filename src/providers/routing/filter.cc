@@ -11,13 +11,15 @@ pipeline::Verdict reply_error(pipeline::RequestCtx& ctx, int status, std::string
   ctx.reply.status = status;
   ctx.reply.body = error_body(ctx.api, status, message, code);
   ctx.outcome.error = std::move(message);
+  ctx.outcome.error_code = code;
   return pipeline::Verdict::Replied;
 }
 
+// The provider APIs take JSON bodies; only uploads (multipart, raw bytes) are passed through unread.
 bool body_is_json(const pipeline::RequestCtx& ctx) {
   if (ctx.body.empty()) return false;
   const auto type = ctx.head->find("content-type");
-  return !type || type->find("json") != std::string_view::npos;
+  return !type || !(type->starts_with("multipart/") || type->starts_with("application/octet-stream"));
 }
 
 }  // namespace

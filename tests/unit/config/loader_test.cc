@@ -1,0 +1,179 @@
+#include "config/loader.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+namespace tollway::config {
+namespace {
+
+EnvLookup no_env() {
+  return [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
+}
+
+const char* kMinimal = R"(version: 1
+providers:
+  openai:
+    api: openai
+    base_url: https://api.openai.com/v1/
+    api_key: sk-x
+  local:
+    api: openai
+    base_url: http://127.0.0.1:8000
+routes:
+  - path: /v1/chat/completions
+    api: openai
+    provider: openai
+    max_body: 1MiB
+models:
+  - match: "llama-*"
+    provider: local
+)";
+
+LoadResult parse(const std::string& text) { return parse_gateway_config(text, "test.yaml", no_env()); }
+
+std::string all_errors(const LoadResult& r) {
+  std::string out;
+  for (const auto& e : r.errors) out += e.to_string() + "\n";
+  return out;
+}
+
+TEST(GatewayConfigLoader, ParsesAMinimalConfigWithDefaults) {
+  auto r = parse(kMinimal);
+  ASSERT_TRUE(r.config) << all_errors(r);
+  const auto& c = *r.config;
+  EXPECT_EQ(c.listen.to_string(), "127.0.0.1:8080");
+  EXPECT_EQ(c.admin.to_string(), "127.0.0.1:9901");
+  ASSERT_EQ(c.providers.size(), 2u);
+  EXPECT_TRUE(c.providers[0].tls);
+  EXPECT_EQ(c.providers[0].host, "api.openai.com");
+  EXPECT_EQ(c.providers[0].port, 443);
+  EXPECT_EQ(c.providers[0].path_prefix, "/v1");
+  EXPECT_FALSE(c.providers[1].tls);
+  EXPECT_EQ(c.providers[1].port, 8000);
+  ASSERT_EQ(c.routes.size(), 1u);
+  EXPECT_EQ(c.routes[0].max_body, 1u << 20);
+  ASSERT_EQ(c.models.size(), 1u);
+  EXPECT_EQ(c.models[0].provider, 1u);
+  EXPECT_EQ(c.version.size(), 12u);
+  EXPECT_EQ(c.timeouts.header_read.count(), 10'000);
+}
+
+TEST(GatewayConfigLoader, TheShippedDefaultConfigIsValid) {
+  const char* root = std::getenv("TOLLWAY_SOURCE_DIR");
+  ASSERT_NE(root, nullptr);
+  auto r = load_gateway_config_file(std::string(root) + "/config/gateway.yaml", no_env());
+  ASSERT_TRUE(r.config) << all_errors(r);
+  EXPECT_EQ(r.config->listen.to_string(), "127.0.0.1:8080");
+  EXPECT_EQ(r.config->admin.to_string(), "127.0.0.1:9901");
+  EXPECT_EQ(r.config->providers.size(), 2u);
+}
+
+TEST(GatewayConfigLoader, ReportsFileLineKeyPathAndWhatIsAllowed) {
+  auto r = parse(std::string(kMinimal) + "  - match: \"x-*\"\n    provider: nowhere\n");
+  ASSERT_FALSE(r.config);
+  ASSERT_EQ(r.errors.size(), 1u) << all_errors(r);
+  EXPECT_EQ(r.errors[0].to_string(),
+            "test.yaml:19: models[1].provider: unknown provider \"nowhere\" (defined: openai, local)");
+}
+
+TEST(GatewayConfigLoader, CollectsEveryErrorNotJustTheFirst) {
+  auto r = parse(R"(version: 2
+gateway:
+  listen: nowhere
+  workers: many
+  colour: blue
+timeouts:
+  idle: 10 seconds
+providers:
+  openai:
+    api: grpc
+    base_url: ftp://x
+routes:
+  - path: v1/chat
+    api: openai
+    provider: openai
+)");
+  ASSERT_FALSE(r.config);
+  const std::string text = all_errors(r);
+  EXPECT_NE(text.find("test.yaml:1: version: unsupported schema version \"2\" (supported: 1)"), std::string::npos) << text;
+  EXPECT_NE(text.find("test.yaml:3: gateway.listen:"), std::string::npos) << text;
+  EXPECT_NE(text.find("test.yaml:4: gateway.workers:"), std::string::npos) << text;
+  EXPECT_NE(text.find("test.yaml:5: gateway.colour: unknown key (allowed here: listen, admin, workers)"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("test.yaml:7: timeouts.idle: \"10 seconds\" is not a positive duration"), std::string::npos) << text;
+  EXPECT_NE(text.find("test.yaml:10: providers.openai.api: \"grpc\" is not an API (allowed: openai, anthropic)"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("test.yaml:11: providers.openai.base_url:"), std::string::npos) << text;
+  EXPECT_NE(text.find("test.yaml:13: routes[0].path: \"v1/chat\" must start with '/'"), std::string::npos) << text;
+}
+
+TEST(GatewayConfigLoader, RejectsDuplicateKeysAndRoutes) {
+  auto r = parse(R"(version: 1
+providers:
+  p: {api: openai, base_url: "http://h"}
+routes:
+  - {path: /a, api: openai, provider: p}
+  - {path: /a, api: openai, provider: p}
+)");
+  ASSERT_FALSE(r.config);
+  EXPECT_NE(all_errors(r).find("routes[1].path: \"/a\" is already routed"), std::string::npos) << all_errors(r);
+}
+
+TEST(GatewayConfigLoader, RouteProviderMustSpeakTheRouteApi) {
+  auto r = parse(R"(version: 1
+providers:
+  claude: {api: anthropic, base_url: "https://api.anthropic.com"}
+routes:
+  - {path: /v1/chat/completions, api: openai, provider: claude}
+)");
+  ASSERT_FALSE(r.config);
+  EXPECT_NE(all_errors(r).find("speaks the anthropic API but this route's api is openai"), std::string::npos)
+      << all_errors(r);
+}
+
+TEST(GatewayConfigLoader, EnvInterpolationFeedsValues) {
+  auto env = [](const std::string& n) -> std::optional<std::string> {
+    if (n == "KEY") return std::string("sk-from-env");
+    return std::nullopt;
+  };
+  auto r = parse_gateway_config(R"(version: 1
+providers:
+  p: {api: openai, base_url: "http://h", api_key: "${env:KEY}"}
+  q: {api: openai, base_url: "http://h", api_key: "${env:NOPE}"}
+routes:
+  - {path: /a, api: openai, provider: p}
+)",
+                                "t.yaml", env);
+  ASSERT_FALSE(r.config);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].line, 4);
+  EXPECT_NE(r.errors[0].message.find("NOPE is not set"), std::string::npos);
+}
+
+TEST(GatewayConfigLoader, YamlSyntaxErrorsHaveALine) {
+  auto r = parse("version: 1\nproviders: {\n  bad\n");
+  ASSERT_FALSE(r.config);
+  ASSERT_FALSE(r.errors.empty());
+  EXPECT_GT(r.errors[0].line, 0);
+  EXPECT_NE(r.errors[0].message.find("YAML syntax error"), std::string::npos);
+}
+
+TEST(GatewayConfigLoader, MissingFileIsAnError) {
+  auto r = load_gateway_config_file("/nonexistent/tollway.yaml", no_env());
+  ASSERT_FALSE(r.config);
+  EXPECT_EQ(r.errors[0].to_string(), "/nonexistent/tollway.yaml: cannot open the file");
+}
+
+TEST(ListenAddress, ParsesV4V6AndLocalhost) {
+  EXPECT_EQ(parse_listen_address("0.0.0.0:80")->to_string(), "0.0.0.0:80");
+  EXPECT_EQ(parse_listen_address("[::1]:0")->to_string(), "[::1]:0");
+  EXPECT_EQ(parse_listen_address("localhost:9")->host, "localhost");
+  EXPECT_FALSE(parse_listen_address("example.com:80"));
+  EXPECT_FALSE(parse_listen_address("127.0.0.1"));
+  EXPECT_FALSE(parse_listen_address("127.0.0.1:65536"));
+  EXPECT_FALSE(parse_listen_address("::1:80"));
+}
+
+}  // namespace
+}  // namespace tollway::config

@@ -1,0 +1,32 @@
+#include "telemetry/request_metrics.h"
+
+#include <gtest/gtest.h>
+
+namespace tollway::telemetry {
+namespace {
+
+TEST(RequestMetrics, MergesWorkersAndRendersPrometheusText) {
+  RequestMetrics a, b;
+  a.record_request("/v1/chat/completions", "openai", 200, 0.003, 0.0002, true);
+  b.record_request("/v1/chat/completions", "openai", 201, 0.2, 0.0001, true);
+  b.record_request("", "", 404, 0.0001, 0, false);
+  b.record_upstream_error("openai", "timeout");
+  a.merge(b);
+  std::string text;
+  a.render(text);
+  EXPECT_NE(text.find("tollway_requests_total{route=\"/v1/chat/completions\",provider=\"openai\",status_class=\"2xx\"} 2"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("tollway_requests_total{route=\"\",provider=\"\",status_class=\"4xx\"} 1"), std::string::npos);
+  EXPECT_NE(text.find("tollway_request_duration_seconds_bucket{route=\"/v1/chat/completions\",le=\"0.005\"} 1"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("tollway_request_duration_seconds_bucket{route=\"/v1/chat/completions\",le=\"+Inf\"} 2"),
+            std::string::npos);
+  EXPECT_NE(text.find("tollway_request_duration_seconds_count{route=\"/v1/chat/completions\"} 2"), std::string::npos);
+  EXPECT_NE(text.find("tollway_gateway_overhead_seconds_count 2"), std::string::npos) << text;
+  EXPECT_NE(text.find("tollway_upstream_errors_total{provider=\"openai\",kind=\"timeout\"} 1"), std::string::npos);
+}
+
+TEST(RequestMetrics, EscapesLabelValues) { EXPECT_EQ(escape_label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd"); }
+
+}  // namespace
+}  // namespace tollway::telemetry
