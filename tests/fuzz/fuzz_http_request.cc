@@ -12,19 +12,21 @@ namespace {
 
 using namespace tollway::http;
 
-#define FUZZ_CHECK(condition)                                                         \
-  do {                                                                                \
-    if (!(condition)) {                                                               \
+#define FUZZ_CHECK(condition)                                                                 \
+  do {                                                                                        \
+    if (!(condition)) {                                                                       \
       std::fprintf(stderr, "invariant failed: %s (%s:%d)\n", #condition, __FILE__, __LINE__); \
-      std::abort();                                                                   \
-    }                                                                                 \
+      std::abort();                                                                           \
+    }                                                                                         \
   } while (0)
 
 bool inside(std::string_view part, std::string_view whole) {
   return part.data() >= whole.data() && part.data() + part.size() <= whole.data() + whole.size();
 }
 
-bool has_line_break(std::string_view text) { return text.find_first_of("\r\n") != std::string_view::npos; }
+bool has_line_break(std::string_view text) {
+  return text.find_first_of("\r\n") != std::string_view::npos;
+}
 
 void check_headers(const std::vector<Header>& headers, std::string_view head, const ParseLimits& limits) {
   FUZZ_CHECK(headers.size() <= limits.max_headers);
@@ -125,7 +127,8 @@ void check_request(std::string_view input, const ParseLimits& limits) {
   FUZZ_CHECK(again == full.status);
   if (again == ParseStatus::Complete) {
     FUZZ_CHECK(reused.head_size == full.head.head_size && reused.headers.size() == full.head.headers.size());
-    FUZZ_CHECK(reused.keep_alive == full.head.keep_alive && reused.content_length == full.head.content_length);
+    FUZZ_CHECK(reused.keep_alive == full.head.keep_alive &&
+               reused.content_length == full.head.content_length);
   }
 }
 
@@ -148,7 +151,8 @@ void check_response(std::string_view input, std::string_view method, const Parse
   FUZZ_CHECK(!(h.find("Content-Length") && h.find("Transfer-Encoding")));
   for (std::size_t cut : {h.head_size / 2, h.head_size - 1}) {
     ResponseHead partial;
-    FUZZ_CHECK(parse_response_head(input.substr(0, cut), method, limits, partial, error) == ParseStatus::Incomplete);
+    FUZZ_CHECK(parse_response_head(input.substr(0, cut), method, limits, partial, error) ==
+               ParseStatus::Incomplete);
   }
 }
 

@@ -17,7 +17,8 @@ struct Decoded {
 };
 
 // Feeds `pieces` one after another, as a connection would, and checks every Data view lies in its piece.
-Decoded decode_pieces(const std::vector<std::string_view>& pieces, ChunkedDecoder decoder = ChunkedDecoder()) {
+Decoded decode_pieces(const std::vector<std::string_view>& pieces,
+                      ChunkedDecoder decoder = ChunkedDecoder()) {
   Decoded out;
   for (std::string_view piece : pieces) {
     while (true) {
@@ -50,7 +51,9 @@ Decoded decode_pieces(const std::vector<std::string_view>& pieces, ChunkedDecode
   return out;
 }
 
-Decoded decode(std::string_view input) { return decode_pieces({input}); }
+Decoded decode(std::string_view input) {
+  return decode_pieces({input});
+}
 
 // The result must not depend on how the input is split: try every split point and byte-by-byte feeding.
 void expect_split_independent(std::string_view input) {
@@ -93,7 +96,8 @@ TEST(ChunkedDecoder, ExtensionsAreAcceptedAndIgnored) {
            "5;name=value\r\nhello\r\n0\r\n\r\n",
            "5 ; name = value ; other\r\nhello\r\n0\r\n\r\n",
            "5\t;\tname\t=\tvalue\r\nhello\r\n0;last\r\n\r\n",
-           "5;ilovew3=\"I \\\"love\\\"; \\\\extensions\\\\\";somuchlove=\"aretheseparametersfor\";blah;foo=bar\r\n"
+           "5;ilovew3=\"I \\\"love\\\"; "
+           "\\\\extensions\\\\\";somuchlove=\"aretheseparametersfor\";blah;foo=bar\r\n"
            "hello\r\n0\r\n\r\n",
            "5;q=\"\"\r\nhello\r\n0\r\n\r\n",
            "5;a=\"x\" ;b\r\nhello\r\n0\r\n\r\n",
@@ -206,25 +210,25 @@ INSTANTIATE_TEST_SUITE_P(
                       std::string("-5\r\nhello\r\n0\r\n\r\n"), std::string("5_0\r\nhello\r\n0\r\n\r\n"),
                       std::string(" 5\r\nhello\r\n0\r\n\r\n"), std::string("\r\nhello\r\n0\r\n\r\n"),
                       std::string(";a\r\nhello\r\n0\r\n\r\n"),
-                      std::string("00000000000000001\r\nx\r\n0\r\n\r\n"),  // 17 digits
-                      std::string("10000000000000000\r\n"),                 // overflows uint64
-                      std::string("5 \r\nhello\r\n0\r\n\r\n"),              // BWS not followed by ';'
-                      std::string("5\nhello\r\n0\r\n\r\n"),                // bare LF after size
-                      std::string("5\rhello\r\n0\r\n\r\n"),                 // bare CR after size
-                      std::string("5\r\nhello\n0\r\n\r\n"),                 // bare LF after data
-                      std::string("5\r\nhelloX\r\n0\r\n\r\n"),              // data longer than size
-                      std::string("5\r\nhello\rX0\r\n\r\n"),              // CR after data without LF
-                      std::string("5\r\nhello0\r\n\r\n"),                   // missing CRLF after data
-                      std::string("5\r\nhello\r\n0\r\n\n"),                 // bare LF ends message
-                      std::string("5\r\nhello\r\n0\n\r\n"),                 // bare LF after last chunk
-                      std::string("5;\r\nhello\r\n0\r\n\r\n"),              // ';' without a name
-                      std::string("5;=v\r\nhello\r\n0\r\n\r\n"),            // no name
-                      std::string("5;a=\r\nhello\r\n0\r\n\r\n"),            // no value
-                      std::string("5;a b\r\nhello\r\n0\r\n\r\n"),           // BWS then a name
-                      std::string("5;a=\"b\r\nhello\r\n0\r\n\r\n"),         // CR inside quotes
-                      std::string("5;a=\"b\"c\r\nhello\r\n0\r\n\r\n"),      // junk after quotes
-                      std::string("5;a=b\x01\r\nhello\r\n0\r\n\r\n"),       // CTL in value
-                      std::string("5;a=\"\x7f\"\r\nhello\r\n0\r\n\r\n"),    // DEL in quotes
+                      std::string("00000000000000001\r\nx\r\n0\r\n\r\n"),    // 17 digits
+                      std::string("10000000000000000\r\n"),                  // overflows uint64
+                      std::string("5 \r\nhello\r\n0\r\n\r\n"),               // BWS not followed by ';'
+                      std::string("5\nhello\r\n0\r\n\r\n"),                  // bare LF after size
+                      std::string("5\rhello\r\n0\r\n\r\n"),                  // bare CR after size
+                      std::string("5\r\nhello\n0\r\n\r\n"),                  // bare LF after data
+                      std::string("5\r\nhelloX\r\n0\r\n\r\n"),               // data longer than size
+                      std::string("5\r\nhello\rX0\r\n\r\n"),                 // CR after data without LF
+                      std::string("5\r\nhello0\r\n\r\n"),                    // missing CRLF after data
+                      std::string("5\r\nhello\r\n0\r\n\n"),                  // bare LF ends message
+                      std::string("5\r\nhello\r\n0\n\r\n"),                  // bare LF after last chunk
+                      std::string("5;\r\nhello\r\n0\r\n\r\n"),               // ';' without a name
+                      std::string("5;=v\r\nhello\r\n0\r\n\r\n"),             // no name
+                      std::string("5;a=\r\nhello\r\n0\r\n\r\n"),             // no value
+                      std::string("5;a b\r\nhello\r\n0\r\n\r\n"),            // BWS then a name
+                      std::string("5;a=\"b\r\nhello\r\n0\r\n\r\n"),          // CR inside quotes
+                      std::string("5;a=\"b\"c\r\nhello\r\n0\r\n\r\n"),       // junk after quotes
+                      std::string("5;a=b\x01\r\nhello\r\n0\r\n\r\n"),        // CTL in value
+                      std::string("5;a=\"\x7f\"\r\nhello\r\n0\r\n\r\n"),     // DEL in quotes
                       std::string("2 erfrferferf\r\naa\r\n0 rrrr\r\n\r\n"),  // llhttp: no ';' before ext
                       std::string("5\r\r;ABCD\r\n34\r\nE\r\n0\r\n\r\n"),     // llhttp: size line not CRLF
                       std::string("3\r\nfoo\r\n\r\n"),                       // llhttp: missing last-chunk
@@ -233,7 +237,7 @@ INSTANTIATE_TEST_SUITE_P(
                       std::string("0\r\n: y\r\n\r\n"),                       // empty trailer name
                       std::string("0\r\nX: y\nZ: w\r\n\r\n"),                // bare LF in trailer
                       std::string("0\r\nX: y\rZ: w\r\n\r\n"),                // bare CR in trailer
-                      std::string("0\r\nX: a\0b\r\n\r\n", 12),              // NUL in trailer value
+                      std::string("0\r\nX: a\0b\r\n\r\n", 12),               // NUL in trailer value
                       std::string("0\r\nX\r\n\r\n"),                         // trailer without colon
                       std::string("0\r\n\rX")));                             // CR not followed by LF
 
@@ -256,7 +260,8 @@ TEST(ChunkedDecoder, TrailerLimits) {
   trailers += "\r\n";
   EXPECT_TRUE(decode(trailers).error);  // > 16 KiB in total
   EXPECT_TRUE(decode_pieces({trailers}, ChunkedDecoder(4096, 64 * 1024)).done);
-  EXPECT_TRUE(decode_pieces({"0\r\nX: " + std::string(300, 'v') + "\r\n\r\n"}, ChunkedDecoder(256, 4096)).error);
+  EXPECT_TRUE(
+      decode_pieces({"0\r\nX: " + std::string(300, 'v') + "\r\n\r\n"}, ChunkedDecoder(256, 4096)).error);
 }
 
 }  // namespace

@@ -40,11 +40,21 @@ bool unescape(const std::string& text, std::string& out) {
     }
     if (++i == text.size()) return false;
     switch (text[i]) {
-      case 'r': out += '\r'; break;
-      case 'n': out += '\n'; break;
-      case 't': out += '\t'; break;
-      case '\\': out += '\\'; break;
-      case '0': out += '\0'; break;
+      case 'r':
+        out += '\r';
+        break;
+      case 'n':
+        out += '\n';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case '\\':
+        out += '\\';
+        break;
+      case '0':
+        out += '\0';
+        break;
       case 'x': {
         if (i + 2 >= text.size()) return false;
         const int high = hex_digit_value(text[i + 1]);
@@ -61,7 +71,9 @@ bool unescape(const std::string& text, std::string& out) {
   return true;
 }
 
-std::string corpus_dir() { return TOLLWAY_HTTP_CORPUS_DIR; }
+std::string corpus_dir() {
+  return TOLLWAY_HTTP_CORPUS_DIR;
+}
 
 std::vector<CorpusCase> load_corpus(const std::string& path) {
   std::ifstream file(path);
@@ -125,10 +137,14 @@ struct Outcome {
 
 const char* framing_name(BodyFraming framing) {
   switch (framing) {
-    case BodyFraming::None: return "none";
-    case BodyFraming::ContentLength: return "content-length";
-    case BodyFraming::Chunked: return "chunked";
-    case BodyFraming::UntilClose: return "until-close";
+    case BodyFraming::None:
+      return "none";
+    case BodyFraming::ContentLength:
+      return "content-length";
+    case BodyFraming::Chunked:
+      return "chunked";
+    case BodyFraming::UntilClose:
+      return "until-close";
   }
   return "?";
 }
@@ -175,7 +191,8 @@ void check_case(const CorpusCase& c) {
   if (verb == "reject") {
     int status = 0;
     expect >> status;
-    ASSERT_EQ(outcome.status, ParseStatus::Error) << "accepted with framing " << framing_name(outcome.framing);
+    ASSERT_EQ(outcome.status, ParseStatus::Error)
+        << "accepted with framing " << framing_name(outcome.framing);
     EXPECT_EQ(outcome.error.status, status) << outcome.error.message;
     if (!c.reason.empty()) {
       EXPECT_NE(outcome.error.message.find(c.reason), std::string_view::npos)

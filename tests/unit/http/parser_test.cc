@@ -52,7 +52,8 @@ void expect_complete_at_every_split(std::string_view message) {
 }
 
 TEST(ParseRequest, SimpleGet) {
-  const std::string message = "GET /v1/models?limit=2 HTTP/1.1\r\nHost: api.example.com\r\nAccept: */*\r\n\r\n";
+  const std::string message =
+      "GET /v1/models?limit=2 HTTP/1.1\r\nHost: api.example.com\r\nAccept: */*\r\n\r\n";
   const RequestResult r = parse_request(message);
   ASSERT_EQ(r.status, ParseStatus::Complete) << r.error.message;
   EXPECT_EQ(r.head.method, "GET");
@@ -77,7 +78,8 @@ TEST(ParseRequest, SimpleGet) {
 }
 
 TEST(ParseRequest, ValueWhitespaceIsTrimmedAndInnerWhitespaceKept) {
-  const RequestResult r = parse_request("GET / HTTP/1.1\r\nHost: a\r\nX-A: \t one  two \t\r\nX-B:\r\nX-C:   \r\n\r\n");
+  const RequestResult r =
+      parse_request("GET / HTTP/1.1\r\nHost: a\r\nX-A: \t one  two \t\r\nX-B:\r\nX-C:   \r\n\r\n");
   ASSERT_EQ(r.status, ParseStatus::Complete) << r.error.message;
   EXPECT_EQ(r.head.find("x-a"), "one  two");
   EXPECT_EQ(r.head.find("x-b"), "");
@@ -121,10 +123,12 @@ TEST(ParseRequest, Pipelining) {
 TEST(ParseRequest, KeepAliveRules) {
   EXPECT_TRUE(parse_request("GET / HTTP/1.1\r\nHost: a\r\n\r\n").head.keep_alive);
   EXPECT_FALSE(parse_request("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").head.keep_alive);
-  EXPECT_FALSE(parse_request("GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, CLOSE\r\n\r\n").head.keep_alive);
+  EXPECT_FALSE(
+      parse_request("GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, CLOSE\r\n\r\n").head.keep_alive);
   EXPECT_FALSE(parse_request("GET / HTTP/1.0\r\n\r\n").head.keep_alive);
   EXPECT_TRUE(parse_request("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n").head.keep_alive);
-  EXPECT_FALSE(parse_request("GET / HTTP/1.0\r\nConnection: keep-alive\r\nConnection: close\r\n\r\n").head.keep_alive);
+  EXPECT_FALSE(
+      parse_request("GET / HTTP/1.0\r\nConnection: keep-alive\r\nConnection: close\r\n\r\n").head.keep_alive);
   EXPECT_TRUE(parse_request("GET / HTTP/1.1\r\nHost: a\r\nConnection: ,keep-alive,\r\n\r\n").head.keep_alive);
 }
 
@@ -133,7 +137,8 @@ TEST(ParseRequest, ExpectContinue) {
       parse_request("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-Continue\r\n\r\n");
   ASSERT_EQ(r.status, ParseStatus::Complete);
   EXPECT_TRUE(r.head.expect_continue);
-  const RequestResult old = parse_request("POST / HTTP/1.0\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+  const RequestResult old =
+      parse_request("POST / HTTP/1.0\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
   ASSERT_EQ(old.status, ParseStatus::Complete);
   EXPECT_FALSE(old.head.expect_continue);  // ignored for HTTP/1.0 (RFC 9110 section 10.1.1)
   const RequestResult other = parse_request("POST / HTTP/1.1\r\nHost: a\r\nExpect: 200-ok\r\n\r\n");
@@ -155,7 +160,8 @@ TEST(ParseRequest, Framing) {
   ASSERT_EQ(r.status, ParseStatus::Complete);
   EXPECT_EQ(r.head.framing, BodyFraming::Chunked);
 
-  r = parse_request("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n");
+  r = parse_request(
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n");
   ASSERT_EQ(r.status, ParseStatus::Complete);
   EXPECT_EQ(r.head.framing, BodyFraming::Chunked);
 
@@ -198,7 +204,9 @@ struct RejectCase {
   int status;
 };
 
-void PrintTo(const RejectCase& c, std::ostream* os) { *os << c.description; }
+void PrintTo(const RejectCase& c, std::ostream* os) {
+  *os << c.description;
+}
 
 class RejectRequest : public ::testing::TestWithParam<RejectCase> {};
 
@@ -215,29 +223,50 @@ const std::string kH = "Host: a\r\n";
 INSTANTIATE_TEST_SUITE_P(
     Strictness, RejectRequest,
     ::testing::Values(
-        RejectCase{"CL and TE", "POST / HTTP/1.1\r\n" + kH + "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
-        RejectCase{"TE and CL", "POST / HTTP/1.1\r\n" + kH + "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n", 400},
-        RejectCase{"duplicate CL equal", "POST / HTTP/1.1\r\n" + kH + "Content-Length: 5\r\nContent-Length: 5\r\n\r\n", 400},
-        RejectCase{"duplicate CL differ", "POST / HTTP/1.1\r\n" + kH + "Content-Length: 5\r\ncontent-length: 6\r\n\r\n", 400},
+        RejectCase{"CL and TE",
+                   "POST / HTTP/1.1\r\n" + kH + "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+                   400},
+        RejectCase{"TE and CL",
+                   "POST / HTTP/1.1\r\n" + kH + "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n",
+                   400},
+        RejectCase{"duplicate CL equal",
+                   "POST / HTTP/1.1\r\n" + kH + "Content-Length: 5\r\nContent-Length: 5\r\n\r\n", 400},
+        RejectCase{"duplicate CL differ",
+                   "POST / HTTP/1.1\r\n" + kH + "Content-Length: 5\r\ncontent-length: 6\r\n\r\n", 400},
         RejectCase{"CL list", "POST / HTTP/1.1\r\n" + kH + "Content-Length: 5, 5\r\n\r\n", 400},
         RejectCase{"CL plus sign", "POST / HTTP/1.1\r\n" + kH + "Content-Length: +5\r\n\r\n", 400},
         RejectCase{"CL minus sign", "POST / HTTP/1.1\r\n" + kH + "Content-Length: -5\r\n\r\n", 400},
         RejectCase{"CL inner space", "POST / HTTP/1.1\r\n" + kH + "Content-Length: 1 2\r\n\r\n", 400},
         RejectCase{"CL hex", "POST / HTTP/1.1\r\n" + kH + "Content-Length: 0x10\r\n\r\n", 400},
         RejectCase{"CL empty", "POST / HTTP/1.1\r\n" + kH + "Content-Length:\r\n\r\n", 400},
-        RejectCase{"CL 2^63", "POST / HTTP/1.1\r\n" + kH + "Content-Length: 9223372036854775808\r\n\r\n", 400},
-        RejectCase{"CL 2^64", "POST / HTTP/1.1\r\n" + kH + "Content-Length: 18446744073709551616\r\n\r\n", 400},
-        RejectCase{"TE not chunked last", "POST / HTTP/1.1\r\n" + kH + "Transfer-Encoding: chunked, gzip\r\n\r\n", 400},
+        RejectCase{"CL 2^63", "POST / HTTP/1.1\r\n" + kH + "Content-Length: 9223372036854775808\r\n\r\n",
+                   400},
+        RejectCase{"CL 2^64", "POST / HTTP/1.1\r\n" + kH + "Content-Length: 18446744073709551616\r\n\r\n",
+                   400},
+        RejectCase{"TE not chunked last",
+                   "POST / HTTP/1.1\r\n" + kH + "Transfer-Encoding: chunked, gzip\r\n\r\n", 400},
         RejectCase{"TE gzip only", "POST / HTTP/1.1\r\n" + kH + "Transfer-Encoding: gzip\r\n\r\n", 400},
-        RejectCase{"TE unknown", "POST / HTTP/1.1\r\n" + kH + "Transfer-Encoding: pigeons, chunked\r\n\r\n", 400},
+        RejectCase{"TE unknown", "POST / HTTP/1.1\r\n" + kH + "Transfer-Encoding: pigeons, chunked\r\n\r\n",
+                   400},
         RejectCase{"TE identity", "POST / HTTP/1.1\r\n" + kH + "Transfer-Encoding: identity\r\n\r\n", 400},
-        RejectCase{"TE chunked twice", "POST / HTTP/1.1\r\n" + kH + "Transfer-Encoding: chunked, chunked\r\n\r\n", 400},
-        RejectCase{"TE chunked twice lines", "POST / HTTP/1.1\r\n" + kH + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
+        RejectCase{"TE chunked twice",
+                   "POST / HTTP/1.1\r\n" + kH + "Transfer-Encoding: chunked, chunked\r\n\r\n", 400},
+        RejectCase{
+            "TE chunked twice lines",
+            "POST / HTTP/1.1\r\n" + kH + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+            400},
         RejectCase{"TE empty", "POST / HTTP/1.1\r\n" + kH + "Transfer-Encoding:\r\n\r\n", 400},
-        RejectCase{"TE empty element", "POST / HTTP/1.1\r\n" + kH + "Transfer-Encoding: , chunked\r\n\r\n", 400},
-        RejectCase{"TE parameter", "POST / HTTP/1.1\r\n" + kH + "Transfer-Encoding: chunked;q=1\r\n\r\n", 400},
-        RejectCase{"TE chunkedchunked", "POST / HTTP/1.1\r\n" + kH + "Transfer-Encoding: chunkedchunked\r\n\r\n", 400},
-        RejectCase{"TE vertical tab", "POST / HTTP/1.1\r\n" + kH + "Transfer-Encoding:\x0b" "chunked\r\n\r\n", 400},
+        RejectCase{"TE empty element", "POST / HTTP/1.1\r\n" + kH + "Transfer-Encoding: , chunked\r\n\r\n",
+                   400},
+        RejectCase{"TE parameter", "POST / HTTP/1.1\r\n" + kH + "Transfer-Encoding: chunked;q=1\r\n\r\n",
+                   400},
+        RejectCase{"TE chunkedchunked",
+                   "POST / HTTP/1.1\r\n" + kH + "Transfer-Encoding: chunkedchunked\r\n\r\n", 400},
+        RejectCase{"TE vertical tab",
+                   "POST / HTTP/1.1\r\n" + kH +
+                       "Transfer-Encoding:\x0b"
+                       "chunked\r\n\r\n",
+                   400},
         RejectCase{"TE in HTTP/1.0", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
         RejectCase{"obs-fold", "GET / HTTP/1.1\r\n" + kH + "X: a\r\n b\r\n\r\n", 400},
         RejectCase{"obs-fold tab", "GET / HTTP/1.1\r\n" + kH + "X: a\r\n\tb\r\n\r\n", 400},
@@ -255,7 +284,8 @@ INSTANTIATE_TEST_SUITE_P(
         RejectCase{"ESC in value", "GET / HTTP/1.1\r\n" + kH + "X: \x1b[31m\r\n\r\n", 400},
         RejectCase{"NUL in name", std::string("GET / HTTP/1.1\r\n") + kH + "X" + '\0' + "Y: b\r\n\r\n", 400},
         RejectCase{"space before colon", "GET / HTTP/1.1\r\n" + kH + "X : b\r\n\r\n", 400},
-        RejectCase{"tab before colon", "GET / HTTP/1.1\r\n" + kH + "Transfer-Encoding\t: chunked\r\n\r\n", 400},
+        RejectCase{"tab before colon", "GET / HTTP/1.1\r\n" + kH + "Transfer-Encoding\t: chunked\r\n\r\n",
+                   400},
         RejectCase{"empty name", "GET / HTTP/1.1\r\n" + kH + ": b\r\n\r\n", 400},
         RejectCase{"no colon", "GET / HTTP/1.1\r\n" + kH + "Xyz\r\n\r\n", 400},
         RejectCase{"non-token name", "GET / HTTP/1.1\r\n" + kH + "X(y): b\r\n\r\n", 400},
@@ -360,7 +390,8 @@ TEST(ParseRequest, TooManyHeaders) {
 TEST(ParseRequest, HeadObjectIsReusableWithoutReallocation) {
   RequestHead head;
   ParseError error;
-  ASSERT_EQ(parse_request_head("GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\n\r\n", {}, head, error), ParseStatus::Complete);
+  ASSERT_EQ(parse_request_head("GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\n\r\n", {}, head, error),
+            ParseStatus::Complete);
   const Header* storage = head.headers.data();
   ASSERT_EQ(parse_request_head("GET /x HTTP/1.0\r\n\r\n", {}, head, error), ParseStatus::Complete);
   EXPECT_EQ(head.headers.data(), storage);
@@ -413,7 +444,8 @@ TEST(HeadParseWorthwhile, LimitsAreStillReportedEarly) {
   EXPECT_EQ(long_line.error.status, 414);
   EXPECT_LE(long_line.fed, 102u + 1);
 
-  const TrickleResult long_head = trickle("GET / HTTP/1.1\r\nHost: a\r\nX: " + std::string(5000, 'v'), limits);
+  const TrickleResult long_head =
+      trickle("GET / HTTP/1.1\r\nHost: a\r\nX: " + std::string(5000, 'v'), limits);
   ASSERT_EQ(long_head.status, ParseStatus::Error);
   EXPECT_EQ(long_head.error.status, 431);
   EXPECT_EQ(long_head.fed, 1001u);
@@ -423,7 +455,8 @@ TEST(HeadParseWorthwhile, LimitsAreStillReportedEarly) {
 }
 
 TEST(ParseResponse, Basic) {
-  const std::string message = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
+  const std::string message =
+      "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
   const ResponseResult r = parse_response(message);
   ASSERT_EQ(r.status, ParseStatus::Complete) << r.error.message;
   EXPECT_EQ(r.head.status, 200);
@@ -456,8 +489,9 @@ TEST(ParseResponse, FramingRules) {
   r = parse_response("HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\n");
   EXPECT_EQ(r.head.framing, BodyFraming::ContentLength);
   EXPECT_FALSE(r.head.keep_alive);
-  EXPECT_EQ(parse_response("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\n").head.keep_alive,
-            false);
+  EXPECT_EQ(
+      parse_response("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\n").head.keep_alive,
+      false);
 }
 
 TEST(ParseResponse, StatusLineVariants) {
@@ -515,10 +549,11 @@ TEST(Message, Iequals) {
 }
 
 TEST(Message, HopByHop) {
-  const std::vector<Header> headers = {{"Connection", "X-Custom, keep-alive"}, {"connection", "x-other"},
-                                       {"X-Custom", "1"}};
-  for (const char* name : {"Connection", "keep-alive", "Proxy-Connection", "te", "Trailer", "Transfer-Encoding",
-                           "Upgrade", "Proxy-Authenticate", "proxy-authorization", "x-custom", "X-Other"}) {
+  const std::vector<Header> headers = {
+      {"Connection", "X-Custom, keep-alive"}, {"connection", "x-other"}, {"X-Custom", "1"}};
+  for (const char* name :
+       {"Connection", "keep-alive", "Proxy-Connection", "te", "Trailer", "Transfer-Encoding", "Upgrade",
+        "Proxy-Authenticate", "proxy-authorization", "x-custom", "X-Other"}) {
     EXPECT_TRUE(is_hop_by_hop(name, headers)) << name;
   }
   for (const char* name : {"Content-Length", "Host", "X-Custom2", "Authorization", ""}) {
