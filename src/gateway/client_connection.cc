@@ -49,7 +49,6 @@ asio::awaitable<std::size_t> ClientConnection::read_more() {
 }
 
 asio::awaitable<void> ClientConnection::serve() {
-  const auto& timeouts = worker_.snapshot()->config->timeouts;
   while (!closing()) {
     const auto& config = *worker_.snapshot()->config;
     http::ParseLimits limits;
@@ -59,21 +58,28 @@ asio::awaitable<void> ClientConnection::serve() {
     http::ParseError parse_error;
     phase_ = buffer_.empty() ? Phase::Idle : Phase::Head;
     deadline_.expire_after(buffer_.empty() ? config.timeouts.idle : config.timeouts.header_read);
-    http::ParseStatus status;
-    while ((status = http::parse_request_head(buffer_.data(), limits, head, parse_error)) ==
-           http::ParseStatus::Incomplete) {
-      if (co_await read_more() == 0) {
-        if (deadline_.expired() && phase_ == Phase::Head) {
-          must_close_ = true;
-          co_await write_error(408, config::Api::OpenAI, "Timed out reading the request head", "request_timeout");
+    // Pipelined bytes may already hold a whole head; otherwise read until one is complete, parsing again only
+    // when the new bytes can change the answer (keeps a byte-at-a-time peer linear).
+    http::ParseStatus status = buffer_.empty() ? http::ParseStatus::Incomplete
+                                               : http::parse_request_head(buffer_.data(), limits, head, parse_error);
+    while (status == http::ParseStatus::Incomplete) {
+      const std::size_t parsed_size = buffer_.size();
+      do {
+        if (co_await read_more() == 0) {
+          if (deadline_.expired() && phase_ == Phase::Head) {
+            must_close_ = true;
+            co_await write_error(408, config::Api::OpenAI, "Timed out reading the request head",
+                                 "request_timeout");
+          }
+          client_.close();
+          co_return;
         }
-        client_.close();
-        co_return;
-      }
-      if (phase_ == Phase::Idle) {
-        phase_ = Phase::Head;
-        deadline_.expire_after(config.timeouts.header_read);
-      }
+        if (phase_ == Phase::Idle) {
+          phase_ = Phase::Head;
+          deadline_.expire_after(config.timeouts.header_read);
+        }
+      } while (!http::head_parse_worthwhile(buffer_.data(), parsed_size, limits));
+      status = http::parse_request_head(buffer_.data(), limits, head, parse_error);
     }
     if (status == http::ParseStatus::Error) {
       must_close_ = true;
@@ -85,7 +91,6 @@ asio::awaitable<void> ClientConnection::serve() {
     request_version_minor_ = head.version_minor;
     if (!head.keep_alive) must_close_ = true;
     co_await handle_request(head);
-    (void)timeouts;
   }
   client_.close();
 }
@@ -219,10 +224,8 @@ asio::awaitable<ClientConnection::BodyResult> ClientConnection::read_body(const 
         why = std::string(decoder.error());
         co_return BodyResult::Malformed;
       }
-      if (step.status == http::ChunkedDecoder::Status::Data) {
-        if (body.size() + step.data.size() > limit) co_return BodyResult::TooLarge;
-        body.append(step.data);
-      }
+      if (step.status == http::ChunkedDecoder::Status::Data) body.append(step.data);
+      if (body.size() > limit || decoder.pending_data() > limit - body.size()) co_return BodyResult::TooLarge;
       if (step.status == http::ChunkedDecoder::Status::Done) {
         if (from_buffer) {
           consumed = head.head_size + consumed_in_buffer;

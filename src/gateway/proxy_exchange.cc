@@ -101,13 +101,18 @@ asio::awaitable<void> ClientConnection::forward(pipeline::RequestCtx& ctx) {
     http::ParseError parse_error;
     http::ParseStatus status = http::ParseStatus::Incomplete;
     http::ParseLimits limits;
+    std::size_t parsed_size = 0;
     while (!ec) {
-      status = http::parse_response_head(upstream_buffer_.data(), ctx.head->method, limits, head, parse_error);
-      if (status == http::ParseStatus::Complete && head.status >= 100 && head.status < 200 && head.status != 101) {
-        upstream_buffer_.consume(head.head_size);  // interim response: wait for the final one
-        continue;
+      if (!upstream_buffer_.empty() && http::head_parse_worthwhile(upstream_buffer_.data(), parsed_size, limits)) {
+        status = http::parse_response_head(upstream_buffer_.data(), ctx.head->method, limits, head, parse_error);
+        if (status == http::ParseStatus::Complete && head.status >= 100 && head.status < 200 && head.status != 101) {
+          upstream_buffer_.consume(head.head_size);  // interim response: wait for the final one
+          parsed_size = 0;
+          continue;
+        }
+        if (status != http::ParseStatus::Incomplete) break;
       }
-      if (status != http::ParseStatus::Incomplete) break;
+      parsed_size = upstream_buffer_.size();
       std::size_t available;
       char* into = upstream_buffer_.prepare(4096, available);
       const std::size_t n = co_await stream->read_some(asio::buffer(into, available), ec);

@@ -48,6 +48,9 @@ class Worker {
   asio::awaitable<void> accept_loop();
 
   int index_;
+  // Declared before the context: destroying the context destroys suspended connections, which unregister here.
+  std::list<ClientConnection*> connections_;
+  std::atomic<int> open_connections_{0};
   asio::io_context context_{1};
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   tcp::acceptor acceptor_;
@@ -55,9 +58,7 @@ class Worker {
   std::shared_ptr<const pipeline::Snapshot> snapshot_;
   http::UpstreamPool pool_;
   telemetry::RequestMetrics metrics_;
-  std::list<ClientConnection*> connections_;
   bool draining_ = false;
-  std::atomic<int> open_connections_{0};
 };
 
 }  // namespace tollway::gateway

@@ -40,6 +40,9 @@ class ChunkedDecoder {
 
   std::string_view error() const { return error_; }
   bool done() const { return state_ == State::Done; }
+  // Bytes of the current chunk's data still to come (0 outside chunk data): lets a caller enforce a body
+  // limit as soon as a chunk size is announced, without waiting for the data.
+  uint64_t pending_data() const { return state_ == State::Data ? remaining_ : 0; }
 
  private:
   enum class State {
