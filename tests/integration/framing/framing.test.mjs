@@ -192,7 +192,7 @@ describe('HTTP/1.1 framing: malformed requests never reach the origin', () => {
 
   for (const [name, bytes] of GOOD) {
     it(`control reaches the origin: ${name}`, async () => {
-      const { res, bytes: originBytes, reqs } = await send(bytes);
+      const { res, bytes: originBytes, reqs } = await send(bytes, 1);
       assert.equal(res.responses[0]?.status, 200, res.text.slice(0, 300));
       assert.equal(reqs, 1, 'exactly one request reached the origin');
       assert.ok(originBytes > 0);

@@ -1,0 +1,132 @@
+// Turns bench/proxy/run.sh's raw wrk output into medians, tollway/nginx ratios against the targets, a JSON file
+// and the "## Proxy (bench/proxy)" section of docs/benchmarks.md (only that section is replaced).
+import fs from 'node:fs';
+
+const args = process.argv.slice(2);
+const opt = (k, d) => { const i = args.indexOf(`--${k}`); return i >= 0 ? args[i + 1] : d; };
+const flag = (k) => args.includes(`--${k}`);
+
+const toUs = (v, unit) => Number(v) * ({ us: 1, ms: 1000, s: 1e6 }[unit] ?? NaN);
+const median = (xs) => {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+// ---- parse ------------------------------------------------------------------------------------------------------
+const raw = fs.readFileSync(opt('raw'), 'utf8');
+const runs = [];
+for (const block of raw.split(/^=== /m).slice(1)) {
+  const [header, ...rest] = block.split('\n');
+  const text = rest.join('\n');
+  const m = /^(\S+) c=(\d+) cpu_ticks=(\d*) clk_tck=(\d+)/.exec(header);
+  const pct = (p) => { const x = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm').exec(text); return x ? toUs(x[1], x[2]) : NaN; };
+  const reqs = /^\s+(\d+) requests in ([\d.]+)(ms|s)/m.exec(text);
+  const rps = /^Requests\/sec:\s+([\d.]+)/m.exec(text);
+  const errors = /Non-2xx or 3xx responses: (\d+)/.exec(text);
+  const sockErr = /Socket errors: (.*)/.exec(text);
+  runs.push({
+    target: m[1], conns: Number(m[2]), cpuTicks: m[3] === '' ? null : Number(m[3]), clkTck: Number(m[4]),
+    p50: pct(50), p99: pct(99), rps: rps ? Number(rps[1]) : NaN, requests: reqs ? Number(reqs[1]) : NaN,
+    non2xx: errors ? Number(errors[1]) : 0, socketErrors: sockErr ? sockErr[1] : null,
+  });
+}
+
+const pick = (target, conns) => runs.filter((r) => r.target === target && r.conns === conns);
+const med = (target, conns, f) => median(pick(target, conns).map(f));
+const cpuUsPerReq = (r) => (r.cpuTicks == null ? NaN : (r.cpuTicks * 1e6 / r.clkTck) / r.requests);
+
+const T = ['direct', 'nginx', 'tollway'];
+const res = {};
+for (const t of T) {
+  res[t] = {
+    p50_c1_us: med(t, 1, (r) => r.p50), p99_c1_us: med(t, 1, (r) => r.p99),
+    rps_c1: med(t, 1, (r) => r.rps), rps_c16: med(t, 16, (r) => r.rps), rps_c64: med(t, 64, (r) => r.rps),
+    cpu_us_per_req_c64: med(t, 64, cpuUsPerReq), cpu_us_per_req_c16: med(t, 16, cpuUsPerReq),
+    non2xx: pick(t, 1).concat(pick(t, 16), pick(t, 64)).reduce((n, r) => n + r.non2xx, 0),
+  };
+}
+for (const t of ['nginx', 'tollway']) {
+  res[t].added_p50_us = res[t].p50_c1_us - res.direct.p50_c1_us;
+  res[t].added_p99_us = res[t].p99_c1_us - res.direct.p99_c1_us;
+}
+const rss = {
+  tollway_idle_kb: Number(opt('rss-tollway')), nginx_worker_idle_kb: Number(opt('rss-nginx-worker')),
+  nginx_master_idle_kb: Number(opt('rss-nginx-master')), tollway_after_kb: Number(opt('rss-tollway-after')),
+  nginx_worker_after_kb: Number(opt('rss-nginx-worker-after')),
+};
+const ratio = (a, b) => a / b;
+const checks = [
+  ['added latency p50 (c=1)', ratio(res.tollway.added_p50_us, res.nginx.added_p50_us), '≤ 1.2', (x) => x <= 1.2],
+  ['added latency p99 (c=1)', ratio(res.tollway.added_p99_us, res.nginx.added_p99_us), '≤ 1.5', (x) => x <= 1.5],
+  ['CPU µs / request (c=64)', ratio(res.tollway.cpu_us_per_req_c64, res.nginx.cpu_us_per_req_c64), '≤ 1.3', (x) => x <= 1.3],
+  ['rps, one core (c=16)', ratio(res.tollway.rps_c16, res.nginx.rps_c16), '≥ 0.9', (x) => x >= 0.9],
+  ['rps, one core (c=64)', ratio(res.tollway.rps_c64, res.nginx.rps_c64), '≥ 0.9', (x) => x >= 0.9],
+];
+const rssMb = rss.tollway_idle_kb / 1024;
+
+const out = { when: new Date().toISOString(), load: [opt('load-start'), opt('load-end')], origin: opt('origin'), reps: Number(opt('reps')), duration: opt('duration'),
+  versions: { tollway: opt('tollway-version'), nginx: opt('nginx-version') }, results: res, rss,
+  ratios: Object.fromEntries(checks.map(([n, v]) => [n, v])), runs };
+fs.writeFileSync(opt('out'), JSON.stringify(out, null, 2));
+
+// ---- markdown -------------------------------------------------------------------------------------------------
+const f0 = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : 'n/a');
+const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : 'n/a');
+const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : 'n/a');
+const cpuModel = (() => { try { return /model name\s*:\s*(.*)/.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))[1].trim(); } catch { return 'unknown'; } })();
+
+const originNote = opt('origin') === 'nginx'
+  ? 'a second nginx instance (1 worker, `return 200` with a fixed, realistic OpenAI chat-completion JSON of '
+    + `${fs.readFileSync(new URL('./response.json', import.meta.url)).length} bytes)`
+  : 'the Node mock provider in `--fast` mode (a precomputed OpenAI chat-completion JSON)';
+const md = [];
+md.push('## Proxy (bench/proxy)');
+md.push('');
+md.push(`Generated by \`bench/proxy/run.sh\` on ${out.when.slice(0, 16).replace('T', ' ')} UTC — ${cpuModel}, `
+  + `${fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm).length} cores; ${out.versions.tollway || 'tollway'}, ${out.versions.nginx}. `
+  + `Medians of ${out.reps} repetitions of ${out.duration} wrk runs (\`wrk -t1\`, POST /v1/chat/completions with a `
+  + `147-byte JSON body, keep-alive). Load average (1/5/15 min) at start ${opt('load-start')}, at end ${opt('load-end')} `
+  + '(the machine is shared: anything above ~0.5 means other processes competed for the two cores and the numbers are noisy).');
+md.push('');
+md.push(`Setup: wrk and the origin share core 0; the proxy under test runs alone on core 1 (\`taskset\`). The origin is ${originNote}. `
+  + 'nginx reference: 1 worker, `proxy_http_version 1.1; proxy_set_header Connection ""; keepalive 64;`, '
+  + 'access log off, injects the provider key like tollway does. tollway: `--workers 1`, one route, one provider, '
+  + 'key injection, model routing from the JSON body.');
+md.push('');
+md.push('| target | p50 c=1 (µs) | p99 c=1 (µs) | added p50 (µs) | added p99 (µs) | rps c=1 | rps c=16 | rps c=64 | CPU µs/req c=16 | CPU µs/req c=64 | non-2xx |');
+md.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+for (const t of T) {
+  const r = res[t];
+  md.push(`| ${t === 'direct' ? 'origin (direct)' : t} | ${f0(r.p50_c1_us)} | ${f0(r.p99_c1_us)} | ${t === 'direct' ? '—' : f0(r.added_p50_us)} | `
+    + `${t === 'direct' ? '—' : f0(r.added_p99_us)} | ${f0(r.rps_c1)} | ${f0(r.rps_c16)} | ${f0(r.rps_c64)} | `
+    + `${t === 'direct' ? '—' : f1(r.cpu_us_per_req_c16)} | ${t === 'direct' ? '—' : f1(r.cpu_us_per_req_c64)} | ${r.non2xx} |`);
+}
+md.push('');
+md.push('| tollway / nginx | ratio | target | met |');
+md.push('|---|---:|---:|:---:|');
+for (const [name, v, target, ok] of checks) md.push(`| ${name} | ${f2(v)} | ${target} | ${Number.isFinite(v) && ok(v) ? 'yes' : '**no**'} |`);
+md.push(`| idle RSS, one worker | ${f1(rssMb)} MB (nginx worker ${f1(rss.nginx_worker_idle_kb / 1024)} MB + master ${f1(rss.nginx_master_idle_kb / 1024)} MB) | ≤ 8 MB | ${rssMb <= 8 ? 'yes' : '**no**'} |`);
+md.push('');
+md.push(`RSS after the load runs: tollway ${f1(rss.tollway_after_kb / 1024)} MB, nginx worker ${f1(rss.nginx_worker_after_kb / 1024)} MB. `
+  + 'CPU per request is the proxy process\'s utime+stime delta (`/proc/PID/stat`, nginx: its worker) over the run divided by '
+  + 'the requests wrk completed. The origin is not the bottleneck when the direct rps is well above both proxies\' rps: '
+  + `direct c=64 ${f0(res.direct.rps_c64)} rps vs nginx ${f0(res.nginx.rps_c64)} and tollway ${f0(res.tollway.rps_c64)}. `
+  + 'Raw wrk output and per-run numbers: `build/bench/proxy/`.');
+md.push('');
+const section = md.join('\n');
+
+if (!flag('no-doc')) {
+  const doc = opt('doc');
+  let text = fs.existsSync(doc) ? fs.readFileSync(doc, 'utf8') : '# Benchmarks\n\n';
+  const start = text.indexOf('## Proxy (bench/proxy)');
+  if (start >= 0) {
+    const next = text.slice(start + 3).search(/^## /m);
+    const end = next >= 0 ? start + 3 + next : text.length;
+    text = text.slice(0, start) + section + (next >= 0 ? '\n' : '') + text.slice(end);
+  } else {
+    text = text.replace(/\s*$/, '\n\n') + section;
+  }
+  fs.writeFileSync(doc, text.replace(/\n{3,}/g, '\n\n'));
+}
+console.log(section);
