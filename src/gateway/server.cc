@@ -206,16 +206,23 @@ asio::awaitable<void> Gateway::watch_signals() {
   }
 }
 
+// Polls the config file; a change is applied once two polls 500 ms apart agree on it, so an editor's
+// truncate-then-write is not reloaded half-written.
 asio::awaitable<void> Gateway::watch_file() {
   asio::steady_timer timer(control_);
+  FileStamp candidate = file_stamp_;
   while (!draining_) {
-    timer.expires_after(std::chrono::seconds(1));
+    timer.expires_after(std::chrono::milliseconds(500));
     boost::system::error_code ec;
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     const FileStamp now = stamp_of(options_.config_path);
-    if (!(now == file_stamp_) && now.size >= 0) {
+    if (now == file_stamp_ || now.size < 0) {
+      candidate = file_stamp_;
+    } else if (now == candidate) {
       file_stamp_ = now;
       reload("file change");
+    } else {
+      candidate = now;
     }
   }
 }
