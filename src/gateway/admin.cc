@@ -6,7 +6,7 @@
 
 namespace tollway::gateway {
 
-AdminListener::AdminListener(asio::io_context& context, const tcp::endpoint& endpoint, Handler handler)
+AdminListener::AdminListener(asio::io_context& context, const tcp::endpoint& endpoint, AdminHandler handler)
     : context_(context), acceptor_(context, endpoint), handler_(std::move(handler)) {}
 
 void AdminListener::start() { asio::co_spawn(context_, accept_loop(), asio::detached); }
@@ -35,6 +35,7 @@ asio::awaitable<void> AdminListener::serve(tcp::socket socket) {
   while (true) {
     http::RequestHead head;
     http::ParseError error;
+    std::size_t consumed_body = 0;  // body bytes that were already in the buffer
     http::ParseStatus status;
     while ((status = http::parse_request_head(buffer.data(), limits, head, error)) == http::ParseStatus::Incomplete) {
       std::size_t available;
@@ -45,29 +46,52 @@ asio::awaitable<void> AdminListener::serve(tcp::socket socket) {
       if (ec) co_return;
       buffer.commit(n);
     }
-    Response response;
+    AdminResponse response;
     bool keep_alive = false;
+    constexpr uint64_t kMaxBody = 1 << 20;
     if (status == http::ParseStatus::Error) {
-      response = {error.status, "text/plain", std::string(error.message) + "\n"};
-    } else if (head.framing != http::BodyFraming::None) {
-      response = {405, "text/plain", "the admin listener takes no request bodies\n"};
-    } else if (head.method != "GET" && head.method != "HEAD") {
-      response = {405, "text/plain", "use GET\n"};
+      response = {error.status, "text/plain", std::string(error.message) + "\n", {}};
+    } else if (head.framing == http::BodyFraming::Chunked) {
+      response = {411, "text/plain", "send admin request bodies with Content-Length\n", {}};
+    } else if (head.content_length > kMaxBody) {
+      response = {413, "text/plain", "admin request bodies are limited to 1 MiB\n", {}};
     } else {
-      response = co_await handler_(head.path());
+      AdminRequest request;
+      request.method = head.method;
+      request.path = head.path();
+      const auto q = head.target.find('?');
+      if (q != std::string_view::npos) request.query = head.target.substr(q + 1);
+      request.head = &head;
+      if (head.framing == http::BodyFraming::ContentLength) {
+        const std::size_t total = head.content_length;
+        const std::string_view after = buffer.data().substr(head.head_size);
+        request.body.assign(after.substr(0, std::min<std::size_t>(after.size(), total)));
+        while (request.body.size() < total) {
+          char chunk[4096];
+          boost::system::error_code ec;
+          const std::size_t n = co_await socket.async_read_some(
+              asio::buffer(chunk, std::min<std::size_t>(sizeof chunk, total - request.body.size())),
+              asio::redirect_error(asio::use_awaitable, ec));
+          if (ec) co_return;
+          request.body.append(chunk, n);
+        }
+        consumed_body = std::min<std::size_t>(after.size(), total);
+      }
+      response = co_await handler_(request);
       keep_alive = head.keep_alive;
     }
     std::string out;
     http::append_status_line(out, response.status, 1);
     http::append_header(out, "Content-Type", response.content_type);
     http::append_header(out, "Content-Length", std::to_string(response.body.size()));
+    for (const auto& [name, value] : response.headers) http::append_header(out, name, value);
     if (!keep_alive) http::append_header(out, "Connection", "close");
     http::end_head(out);
     if (head.method != "HEAD") out += response.body;
     boost::system::error_code ec;
     co_await asio::async_write(socket, asio::buffer(out), asio::redirect_error(asio::use_awaitable, ec));
     if (ec || !keep_alive) break;
-    buffer.consume(head.head_size);
+    buffer.consume(head.head_size + consumed_body);
   }
   boost::system::error_code ignored;
   socket.shutdown(tcp::socket::shutdown_both, ignored);

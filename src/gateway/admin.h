@@ -1,28 +1,43 @@
-// AdminListener: the operator's port (/healthz, /readyz, /config, /metrics), served on the control thread.
-// It reads worker state only by asking each worker's thread for a copy; it never touches the data path.
+// AdminListener: the operator's port (/healthz, /readyz, /config, /metrics and the admin APIs features
+// register), served on the control thread. It reads worker state only by asking each worker's thread for a
+// copy; it never touches the data path.
 #pragma once
 
 #include <boost/asio.hpp>
 
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
+
+#include "http/message.h"
 
 namespace tollway::gateway {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
+struct AdminRequest {
+  std::string_view method;
+  std::string_view path;
+  std::string_view query;            // without '?', "" when none
+  const http::RequestHead* head = nullptr;
+  std::string body;                  // Content-Length bodies only, up to 1 MiB
+};
+
+struct AdminResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// Answers one request; runs on the control thread.
+using AdminHandler = std::function<asio::awaitable<AdminResponse>(const AdminRequest&)>;
+
 class AdminListener {
  public:
-  struct Response {
-    int status = 200;
-    std::string content_type;
-    std::string body;
-  };
-  // Answers one GET path; runs on the control thread.
-  using Handler = std::function<asio::awaitable<Response>(std::string_view path)>;
-
-  AdminListener(asio::io_context& context, const tcp::endpoint& endpoint, Handler handler);
+  AdminListener(asio::io_context& context, const tcp::endpoint& endpoint, AdminHandler handler);
   tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
   void start();
   void stop();
@@ -33,7 +48,7 @@ class AdminListener {
 
   asio::io_context& context_;
   tcp::acceptor acceptor_;
-  Handler handler_;
+  AdminHandler handler_;
 };
 
 }  // namespace tollway::gateway

@@ -30,7 +30,8 @@ std::shared_ptr<asio::ssl::context> client_tls_context(const config::ProviderCon
 }  // namespace
 
 std::shared_ptr<const pipeline::Snapshot> build_snapshot(std::shared_ptr<const config::GatewayConfig> config,
-                                                         uint64_t generation, std::string& error) {
+                                                         uint64_t generation, Services& services,
+                                                         std::string& error) {
   auto snapshot = std::make_shared<pipeline::Snapshot>();
   snapshot->config = config;
   snapshot->generation = generation;
@@ -48,6 +49,7 @@ std::shared_ptr<const pipeline::Snapshot> build_snapshot(std::shared_ptr<const c
                  p.ca_file;
     snapshot->upstreams.push_back(std::move(e));
   }
+  (void)services;  // process-lifetime stores the filters of later features share
   // The gateway's filters, in phase order.
   snapshot->chain.add<providers::ProviderRouteFilter>(config, snapshot->upstreams);
   return snapshot;

@@ -14,6 +14,7 @@
 #include "core/version.h"
 #include "gateway/admin.h"
 #include "gateway/assembly.h"
+#include "gateway/services.h"
 #include "gateway/worker.h"
 
 namespace tollway::gateway {
@@ -71,11 +72,12 @@ class Gateway {
   asio::awaitable<void> watch_signals();
   asio::awaitable<void> watch_file();
   asio::awaitable<void> wait_for_drain();
-  asio::awaitable<AdminListener::Response> admin(std::string_view path);
+  asio::awaitable<AdminResponse> admin(const AdminRequest& request);
   std::string render_metrics_header() const;
 
   GatewayOptions options_;
   asio::io_context control_{1};
+  Services services_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<AdminListener> admin_;
   std::shared_ptr<const pipeline::Snapshot> active_;
@@ -117,7 +119,7 @@ int Gateway::run() {
     return 1;
   }
   std::string error;
-  active_ = build_snapshot(*config, 1, error);
+  active_ = build_snapshot(*config, 1, services_, error);
   if (!active_) {
     std::cerr << options_.config_path << ": " << error << "\n";
     return 1;
@@ -136,7 +138,7 @@ int Gateway::run() {
       workers_.back()->listen(i == 0 ? *listen : workers_.front()->local_endpoint());
     }
     admin_ = std::make_unique<AdminListener>(control_, *admin,
-                                             [this](std::string_view path) { return this->admin(path); });
+                                             [this](const AdminRequest& r) { return this->admin(r); });
   } catch (const std::exception& e) {
     std::cerr << "cannot listen: " << e.what() << "\n";
     return 1;
@@ -165,7 +167,7 @@ void Gateway::reload(const char* trigger) {
   std::shared_ptr<const pipeline::Snapshot> next;
   if (config) {
     std::string error;
-    next = build_snapshot(*config, active_->generation + 1, error);
+    next = build_snapshot(*config, active_->generation + 1, services_, error);
     if (!next) errors.push_back(error);
   }
   if (!next) {
@@ -275,11 +277,17 @@ std::string Gateway::render_metrics_header() const {
   return out;
 }
 
-asio::awaitable<AdminListener::Response> Gateway::admin(std::string_view path) {
-  if (path == "/healthz") co_return AdminListener::Response{200, "text/plain", "ok\n"};
+asio::awaitable<AdminResponse> Gateway::admin(const AdminRequest& request) {
+  const std::string_view path = request.path;
+  for (const auto& route : services_.admin_routes) {
+    if (path.starts_with(route.prefix)) co_return co_await route.handler(request);
+  }
+  if (request.method != "GET" && request.method != "HEAD")
+    co_return AdminResponse{405, "text/plain", "use GET\n", {{"Allow", "GET, HEAD"}}};
+  if (path == "/healthz") co_return AdminResponse{200, "text/plain", "ok\n", {}};
   if (path == "/readyz") {
-    if (draining_) co_return AdminListener::Response{503, "text/plain", "draining\n"};
-    co_return AdminListener::Response{200, "text/plain", "ready\n"};
+    if (draining_) co_return AdminResponse{503, "text/plain", "draining\n", {}};
+    co_return AdminResponse{200, "text/plain", "ready\n", {}};
   }
   if (path == "/config") {
     json::ObjectWriter w;
@@ -289,7 +297,7 @@ asio::awaitable<AdminListener::Response> Gateway::admin(std::string_view path) {
         .field("source", active_->config->source)
         .field("reloads_failed", reload_failure_);
     if (!last_reload_error_.empty()) w.field("last_reload_error", last_reload_error_);
-    co_return AdminListener::Response{200, "application/json", std::move(w).finish() + "\n"};
+    co_return AdminResponse{200, "application/json", std::move(w).finish() + "\n", {}};
   }
   if (path == "/metrics") {
     telemetry::RequestMetrics total;
@@ -303,10 +311,10 @@ asio::awaitable<AdminListener::Response> Gateway::admin(std::string_view path) {
     }
     std::string body = render_metrics_header();
     total.render(body);
-    co_return AdminListener::Response{200, "text/plain; version=0.0.4; charset=utf-8", std::move(body)};
+    co_return AdminResponse{200, "text/plain; version=0.0.4; charset=utf-8", std::move(body), {}};
   }
-  co_return AdminListener::Response{404, "text/plain",
-                                    "not found; the admin listener serves /healthz /readyz /config /metrics\n"};
+  co_return AdminResponse{404, "text/plain", "not found; the admin listener serves /healthz /readyz /config /metrics\n",
+                          {}};
 }
 
 }  // namespace

@@ -47,6 +47,27 @@ struct Outcome {
   std::string error_code;         // stable reason, e.g. "unknown_route" (the OpenAI error `code`)
 };
 
+// Who is calling; written by the authenticate phase ("" when unknown).
+struct Caller {
+  bool authenticated = false;
+  std::string tenant;
+  std::string agent_group;
+  std::string agent;
+  std::string key_id;   // virtual key id or JWT subject; never the secret itself
+};
+
+// What the call consumed, as the provider reported it; written while the response is observed.
+struct Usage {
+  bool known = false;       // the provider reported usage (JSON body or stream)
+  bool estimated = false;   // not reported (stream cut, client gone): an estimate was charged
+  uint64_t input_tokens = 0;
+  uint64_t output_tokens = 0;
+  uint64_t cached_input_tokens = 0;          // OpenAI cached_tokens, Anthropic cache_read_input_tokens
+  uint64_t cache_creation_input_tokens = 0;  // Anthropic
+  uint64_t reasoning_tokens = 0;             // OpenAI, part of output_tokens
+  int64_t cost_micro_usd = 0;
+};
+
 struct RequestCtx {
   // Driver, before any phase.
   std::shared_ptr<const Snapshot> snapshot;
@@ -56,11 +77,15 @@ struct RequestCtx {
   const config::RouteConfig* route = nullptr;  // matched by path
   config::Api api = config::Api::OpenAI;       // the caller's API format, for errors
   std::chrono::steady_clock::time_point started;
+  // Authenticate phase.
+  Caller caller;
   // Route phase.
   std::string model;  // the body's "model", "" when none
   UpstreamRequest upstream;
   // Any phase that answers the request itself.
   Reply reply;
+  // Response observers (on_response_head / on_response_bytes) and settle.
+  Usage usage;
   // Forward phase and the driver.
   Outcome outcome;
 };

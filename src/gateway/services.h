@@ -1,0 +1,23 @@
+// Services: the gateway's process-lifetime state that outlives snapshots (stores, caches, the admin APIs
+// features register). Built once at start on the control thread; filters of every snapshot may hold
+// pointers into it. It never holds per-request state.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "gateway/admin.h"
+
+namespace tollway::gateway {
+
+// An admin API registered by a feature: every request whose path starts with `prefix` goes to `handler`.
+struct AdminRoute {
+  std::string prefix;
+  AdminHandler handler;
+};
+
+struct Services {
+  std::vector<AdminRoute> admin_routes;
+};
+
+}  // namespace tollway::gateway
