@@ -110,10 +110,15 @@ asio::awaitable<void> ClientConnection::handle_request(http::RequestHead& head) 
   ctx.route = match_route(config, head.path());
   ctx.api = ctx.route ? ctx.route->api
                       : providers::guess_api(head.path(), head.find("anthropic-version").has_value());
+  const pipeline::LocalEndpoint* local = nullptr;
+  if (ctx.route == nullptr) {
+    for (const auto& e : ctx.snapshot->local_endpoints)
+      if (e.path == head.path()) local = &e;
+  }
   const bool has_body = head.framing != http::BodyFraming::None;
   std::size_t consumed_from_buffer = head.head_size;
 
-  if (ctx.route == nullptr) {
+  if (ctx.route == nullptr && local == nullptr) {
     if (has_body) must_close_ = true;  // the body is not read, so the connection cannot be reused
     ctx.reply.status = 404;
     ctx.outcome.error_code = "unknown_route";
@@ -121,7 +126,7 @@ asio::awaitable<void> ClientConnection::handle_request(http::RequestHead& head) 
                         ". This gateway serves the OpenAI API under /v1/ (chat/completions, completions, "
                         "responses, embeddings, models) and the Anthropic API at /v1/messages.";
   } else if (has_body) {
-    const uint64_t limit = ctx.route->max_body;
+    const uint64_t limit = local ? local->max_body : ctx.route->max_body;
     if (head.framing == http::BodyFraming::ContentLength && head.content_length > limit) {
       must_close_ = true;
       ctx.reply.status = 413;
@@ -171,6 +176,10 @@ asio::awaitable<void> ClientConnection::handle_request(http::RequestHead& head) 
   deadline_.clear();
 
   if (ctx.reply.status != 0) {
+    co_await reply(ctx);
+  } else if (local != nullptr) {
+    co_await local->handle(ctx);
+    if (ctx.reply.status == 0) ctx.reply.status = 500;
     co_await reply(ctx);
   } else {
     co_await pipeline::run(ctx, *this);
