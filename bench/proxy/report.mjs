@@ -112,6 +112,8 @@ md.push(`RSS after the load runs: tollway ${f1(rss.tollway_after_kb / 1024)} MB,
   + 'CPU per request is the proxy process\'s utime+stime delta (`/proc/PID/stat`, nginx: its worker) over the run divided by '
   + 'the requests wrk completed. The origin is not the bottleneck when the direct rps is well above both proxies\' rps: '
   + `direct c=64 ${f0(res.direct.rps_c64)} rps vs nginx ${f0(res.nginx.rps_c64)} and tollway ${f0(res.tollway.rps_c64)}. `
+  + 'The Node mock (`ORIGIN=node`, `tests/mock/provider.mjs --fast`) was measured at 25–50k rps direct on this machine, '
+  + 'within reach of the proxies, so it would cap them; hence the nginx origin by default. '
   + 'Raw wrk output and per-run numbers: `build/bench/proxy/`.');
 md.push('');
 const section = md.join('\n');

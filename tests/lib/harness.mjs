@@ -142,6 +142,7 @@ export async function startGateway(opts = {}) {
   let exited = null;
   const exitPromise = new Promise((resolve) => {
     proc.on('exit', (code, signal) => { exited = { code, signal }; children.delete(proc); resolve(exited); });
+    proc.on('error', (err) => { exited = { code: null, signal: null, error: `${err.code ?? err.message} (${TOLLWAY_BIN})` }; children.delete(proc); resolve(exited); });
   });
   proc.stdout.on('data', (c) => stdoutChunks.push(c));
   let partial = '';
