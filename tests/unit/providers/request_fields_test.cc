@@ -48,5 +48,73 @@ TEST(RequestFields, RejectsAmbiguousOrMalformedBodies) {
   EXPECT_FALSE(read("", error));
 }
 
+TEST(RequestFields, ReadsTheInspectedFields) {
+  std::string error;
+  auto f = read(R"({"model":"gpt-4o","max_tokens":10,"max_completion_tokens":20,"stream":true,
+    "tools":[{"type":"function"},{"type":"function"}],"user":"u-1","metadata":{"k":"v"}})", error);
+  ASSERT_TRUE(f) << error;
+  EXPECT_EQ(*f->max_output_tokens, 20u);  // max_completion_tokens wins over max_tokens
+  EXPECT_TRUE(f->stream);
+  EXPECT_EQ(f->tool_count, 2u);
+  EXPECT_EQ(*f->user, "u-1");
+  EXPECT_TRUE(f->has_metadata);
+  auto a = read(R"({"model":"claude-x","max_tokens":64,"metadata":{"user_id":"agent-7"}})", error);
+  ASSERT_TRUE(a) << error;
+  EXPECT_EQ(*a->max_output_tokens, 64u);
+  EXPECT_EQ(*a->user, "agent-7");
+  auto r = read(R"({"model":"gpt-4o","max_output_tokens":null,"stream":null})", error);
+  ASSERT_TRUE(r) << error;
+  EXPECT_FALSE(r->max_output_tokens);
+  EXPECT_FALSE(r->stream);
+}
+
+TEST(RequestFields, RejectsWrongTypesAndRepeats) {
+  std::string error;
+  EXPECT_FALSE(read(R"({"max_tokens":-1})", error));
+  EXPECT_NE(error.find("max_tokens"), std::string::npos);
+  EXPECT_FALSE(read(R"({"max_tokens":1.5})", error));
+  EXPECT_FALSE(read(R"({"stream":"yes"})", error));
+  EXPECT_FALSE(read(R"({"stream":true,"stream":false})", error));
+  EXPECT_FALSE(read(R"({"stream_options":{"include_usage":true,"include_usage":false}})", error));
+  EXPECT_FALSE(read(R"({"stream_options":{"include_usage":1}})", error));
+  EXPECT_FALSE(read(R"({"tools":{}})", error));
+}
+
+std::string include_usage(std::string body) {
+  body.reserve(body.size() + 64);
+  std::string error;
+  auto f = read_request_fields(body, error);
+  EXPECT_TRUE(f) << error;
+  return with_include_usage(body, *f);
+}
+
+TEST(RequestFields, IncludeUsageIsAddedWithEveryOtherByteUnchanged) {
+  EXPECT_EQ(include_usage(R"({"model":"m","stream":true})"),
+            R"({"stream_options":{"include_usage":true},"model":"m","stream":true})");
+  EXPECT_EQ(include_usage(R"({"stream":true, "stream_options": null })"),
+            R"({"stream":true, "stream_options": {"include_usage":true} })");
+  EXPECT_EQ(include_usage(R"({"stream":true,"stream_options":{ }})"),
+            R"({"stream":true,"stream_options":{"include_usage":true }})");
+  EXPECT_EQ(include_usage(R"({"stream":true,"stream_options":{"include_obfuscation":false}})"),
+            R"({"stream":true,"stream_options":{"include_usage":true,"include_obfuscation":false}})");
+  EXPECT_EQ(include_usage(R"({"stream":true,"stream_options":{"include_usage": false }})"),
+            R"({"stream":true,"stream_options":{"include_usage": true }})");
+  // Each result is itself valid and says include_usage: true.
+  std::string error;
+  std::string out = include_usage(R"({"stream":true,"stream_options":{"include_obfuscation":false}})");
+  auto again = read_request_fields(out, error);
+  ASSERT_TRUE(again) << error;
+  EXPECT_TRUE(*again->include_usage);
+}
+
+TEST(RequestFields, ModelIsReplacedInPlace) {
+  std::string body = R"({"messages":[],"model" : "gpt-4o" ,"x":1})";
+  body.reserve(body.size() + 64);
+  std::string error;
+  auto f = read_request_fields(body, error);
+  ASSERT_TRUE(f) << error;
+  EXPECT_EQ(with_model(body, *f, "gpt-4o-mini\""), R"({"messages":[],"model" : "gpt-4o-mini\"" ,"x":1})");
+}
+
 }  // namespace
 }  // namespace tollway::providers
