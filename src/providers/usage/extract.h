@@ -1,0 +1,81 @@
+// Usage extraction: the token counts a provider reports for one call, read from a JSON response body or from
+// the events of an SSE stream, with simdjson On-Demand (no DOM). Covers OpenAI chat completions, Responses and
+// embeddings (input, output, cached, reasoning tokens) and Anthropic Messages (input, output, cache creation,
+// cache read; message_start usage updated by the cumulative message_delta usage).
+// Counts are normalised: input_tokens is every prompt token (for Anthropic: input + cache read + cache
+// creation), cached/cache-creation/reasoning are the parts of it (or of output) the provider names.
+// Pure: no I/O, no pipeline types; it never alters the bytes it reads and never guesses a number.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "http/sse.h"
+
+namespace tollway::providers {
+
+// Which response shape to read; from the upstream request's API and path.
+enum class UsageShape { OpenAIChat, OpenAIResponses, OpenAIEmbeddings, AnthropicMessages, None };
+UsageShape usage_shape_for(bool anthropic_api, std::string_view path);
+
+struct TokenCounts {
+  uint64_t input_tokens = 0;
+  uint64_t output_tokens = 0;
+  uint64_t cached_input_tokens = 0;
+  uint64_t cache_creation_input_tokens = 0;
+  uint64_t reasoning_tokens = 0;
+  bool operator==(const TokenCounts&) const = default;
+};
+
+// The usage fields exactly as one provider object states them; absent fields stay unset so that cumulative
+// updates (Anthropic message_delta) overwrite only what they carry.
+struct ReportedUsage {
+  std::optional<uint64_t> input, output, cached, cache_creation, cache_read, reasoning;
+};
+
+// The usage of a complete (non-streamed) response body; nullopt when it carries none (an error body, a
+// malformed body). The body needs no padding (it is copied when needed).
+std::optional<TokenCounts> usage_from_response(UsageShape shape, std::string_view body);
+
+// Follows one SSE stream event by event.
+class StreamUsageReader {
+ public:
+  explicit StreamUsageReader(UsageShape shape, std::size_t max_kept_output_bytes = 4 << 20)
+      : shape_(shape), max_kept_(max_kept_output_bytes) {}
+
+  // Reads one event. Returns true when the event is OpenAI's usage-only chunk (`choices: []` with a usage
+  // object) — the one a gateway that asked for include_usage on the caller's behalf removes.
+  bool on_event(const http::SseEvent& event);
+
+  bool usage_known() const { return known_; }  // final usage seen (chat usage chunk, response.completed, message_delta)
+  bool input_known() const { return input_known_; }  // Anthropic message_start seen: input counts are exact
+  const TokenCounts& counts() const { return counts_; }
+  bool finished() const { return finished_; }  // [DONE], message_stop or a terminal Responses event seen
+  bool saw_error_event() const { return saw_error_; }
+  const std::string& error_type() const { return error_type_; }
+  uint64_t events() const { return events_; }
+  // The output text and tool-call arguments streamed so far (up to the byte bound), for estimating output
+  // tokens when the stream ends without usage. Parses the kept payloads on each call.
+  std::string output_text() const;
+  // Output bytes seen beyond the bound (counted, not kept).
+  uint64_t output_bytes_not_kept() const { return not_kept_; }
+
+ private:
+  void keep(std::string_view data);
+  UsageShape shape_;
+  std::size_t max_kept_;
+  TokenCounts counts_;
+  bool known_ = false;
+  bool input_known_ = false;
+  bool finished_ = false;
+  bool saw_error_ = false;
+  std::string error_type_;
+  uint64_t events_ = 0;
+  std::string kept_;  // output-bearing event payloads, each followed by '\n'
+  uint64_t not_kept_ = 0;
+  ReportedUsage anthropic_reported_;  // merged message_start and message_delta usage
+};
+
+}  // namespace tollway::providers
