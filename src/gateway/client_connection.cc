@@ -17,17 +17,14 @@ using http::error_code;
 ClientConnection::ClientConnection(Worker& worker, http::tcp::socket socket)
     : worker_(worker),
       client_(std::move(socket)),
-      deadline_(worker.context().get_executor(), [this] { on_deadline(); }),
       upstream_buffer_(16 * 1024) {
   registration_ = worker_.register_connection(this);
 }
 
-ClientConnection::~ClientConnection() {
-  deadline_.stop();
-  worker_.unregister_connection(registration_);
-}
+ClientConnection::~ClientConnection() { worker_.unregister_connection(registration_); }
 
-void ClientConnection::on_deadline() {
+void ClientConnection::sweep(http::Deadline::clock::time_point now) {
+  if (!deadline_.expire_if_due(now)) return;
   client_.cancel();
   if (upstream_ != nullptr) upstream_->cancel();
 }

@@ -26,6 +26,8 @@ class ClientConnection final : public pipeline::Exchange {
   boost::asio::awaitable<void> serve();
   // The worker is draining: close now if idle, otherwise after the current response.
   void on_drain();
+  // Called by the worker's sweeper: cancels the pending I/O when the current deadline has passed.
+  void sweep(http::Deadline::clock::time_point now);
 
   boost::asio::awaitable<void> forward(pipeline::RequestCtx& ctx) override;
   boost::asio::awaitable<void> reply(pipeline::RequestCtx& ctx) override;
@@ -41,7 +43,6 @@ class ClientConnection final : public pipeline::Exchange {
   boost::asio::awaitable<void> write_error(int status, config::Api api, std::string_view message,
                                            std::string_view code);
   bool closing() const;
-  void on_deadline();
 
   Worker& worker_;
   http::Stream client_;

@@ -26,6 +26,7 @@ void Worker::listen(const tcp::endpoint& endpoint) {
 
 void Worker::start() {
   asio::co_spawn(context_, accept_loop(), asio::detached);
+  asio::co_spawn(context_, sweep_loop(), asio::detached);
   thread_ = std::thread([this] { context_.run(); });
 }
 
@@ -58,6 +59,18 @@ std::list<ClientConnection*>::iterator Worker::register_connection(ClientConnect
 void Worker::unregister_connection(std::list<ClientConnection*>::iterator it) {
   connections_.erase(it);
   open_connections_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+asio::awaitable<void> Worker::sweep_loop() {
+  constexpr auto kSweepInterval = std::chrono::milliseconds(50);
+  asio::steady_timer timer(context_);
+  while (!(draining_ && connections_.empty())) {
+    timer.expires_after(kSweepInterval);
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    const auto now = std::chrono::steady_clock::now();
+    for (ClientConnection* c : connections_) c->sweep(now);
+  }
 }
 
 asio::awaitable<void> Worker::accept_loop() {

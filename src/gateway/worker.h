@@ -46,12 +46,15 @@ class Worker {
 
  private:
   asio::awaitable<void> accept_loop();
+  // Every kSweepInterval, cancels the I/O of connections whose deadline passed (timeouts' resolution).
+  asio::awaitable<void> sweep_loop();
 
   int index_;
   // Declared before the context: destroying the context destroys suspended connections, which unregister here.
   std::list<ClientConnection*> connections_;
   std::atomic<int> open_connections_{0};
-  asio::io_context context_{1};
+  // One thread runs it; other threads only post to it, so the reactor needs no locking.
+  asio::io_context context_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   tcp::acceptor acceptor_;
   std::thread thread_;

@@ -1,47 +1,34 @@
-// Deadline: one timer per connection that enforces whichever timeout applies right now (idle, header read,
-// body read, upstream first byte, whole exchange). Moving the deadline later costs nothing (the watcher
-// re-arms when it wakes); on expiry it calls the owner's callback once, which cancels the pending I/O.
-// It never closes sockets itself.
+// Deadline: when the timeout that applies to a connection right now (idle, header read, body read, upstream
+// first byte, whole exchange) runs out. Setting it is a plain store — no timer operation, no syscall per
+// request; the owner's sweeper (one timer per worker thread) calls expire_if_due() and cancels the pending
+// I/O of the connections whose deadline passed. It never touches sockets itself.
 #pragma once
 
-#include <boost/asio.hpp>
-
 #include <chrono>
-#include <functional>
-#include <memory>
 
 namespace tollway::http {
-
-namespace asio = boost::asio;
 
 class Deadline {
  public:
   using clock = std::chrono::steady_clock;
 
-  Deadline(asio::any_io_executor executor, std::function<void()> on_expire);
-  ~Deadline() { stop(); }
-  Deadline(const Deadline&) = delete;
-  Deadline& operator=(const Deadline&) = delete;
-
-  void expire_at(clock::time_point t);
-  void expire_after(clock::duration d) { expire_at(clock::now() + d); }
-  void clear() { expire_at(clock::time_point::max()); }
-  bool expired() const { return state_->expired; }
-  void reset_expired() { state_->expired = false; }
-  // Stops the watcher; the callback is not called afterwards.
-  void stop();
+  void expire_at(clock::time_point t) { at_ = t; }
+  void expire_after(clock::duration d) { at_ = clock::now() + d; }
+  void clear() { at_ = clock::time_point::max(); }
+  // True once a sweep found the deadline passed, until reset.
+  bool expired() const { return expired_; }
+  void reset_expired() { expired_ = false; }
+  // For the sweeper: true (once per deadline) when it has passed at `now`.
+  bool expire_if_due(clock::time_point now) {
+    if (at_ > now) return false;
+    at_ = clock::time_point::max();
+    expired_ = true;
+    return true;
+  }
 
  private:
-  struct State {
-    explicit State(asio::any_io_executor ex) : timer(ex) {}
-    asio::steady_timer timer;
-    clock::time_point deadline = clock::time_point::max();
-    std::function<void()> on_expire;
-    bool expired = false;
-    bool stopped = false;
-  };
-  static asio::awaitable<void> watch(std::shared_ptr<State> state);
-  std::shared_ptr<State> state_;
+  clock::time_point at_ = clock::time_point::max();
+  bool expired_ = false;
 };
 
 }  // namespace tollway::http
