@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "config/auth_config.h"
+
 namespace tollway::config {
 
 enum class Api { OpenAI, Anthropic };
@@ -73,6 +75,8 @@ struct GatewayConfig {
   std::vector<ProviderConfig> providers;
   std::vector<ModelRule> models;
   std::vector<RouteConfig> routes;
+  AuthConfig auth;                // caller authentication (src/config/auth_section.cc)
+  CredentialsConfig credentials;  // provider credential sources (src/config/credentials_section.cc)
   std::string source;   // file it was loaded from
   std::string version;  // first 12 hex digits of the sha256 of the file's bytes
 };

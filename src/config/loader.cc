@@ -8,6 +8,8 @@
 #include <set>
 #include <sstream>
 
+#include "config/auth_section.h"
+#include "config/credentials_section.h"
 #include "config/interpolate.h"
 #include "config/validator.h"
 #include "core/glob.h"
@@ -297,7 +299,8 @@ LoadResult parse_gateway_config(std::string_view yaml_text, const std::string& f
     return result;
   }
   GatewayConfig c;
-  if (!v.check_mapping(root, "", {"version", "gateway", "limits", "timeouts", "providers", "models", "routes"})) {
+  if (!v.check_mapping(root, "", {"version", "gateway", "limits", "timeouts", "providers", "models", "routes",
+                               "auth", "credentials"})) {
     result.errors = std::move(v.errors());
     return result;
   }
@@ -312,6 +315,8 @@ LoadResult parse_gateway_config(std::string_view yaml_text, const std::string& f
     read_providers(v, root, c);
     read_models(v, root, c);
     read_routes(v, root, c);
+    read_auth_section(v, root, c);
+    read_credentials_section(v, root, c);
   } catch (const YAML::Exception& e) {
     v.fail_at(e.mark.line + 1, "", std::string("unexpected YAML structure: ") + e.what());
   }

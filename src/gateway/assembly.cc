@@ -1,5 +1,10 @@
 #include "gateway/assembly.h"
 
+#include "auth/authz/filter.h"
+#include "auth/caller/filter.h"
+#include "auth/credentials/filter.h"
+#include "auth/token_exchange/endpoints.h"
+#include "auth/virtual_keys/keys_api.h"
 #include "providers/routing/filter.h"
 
 namespace tollway::gateway {
@@ -27,6 +32,34 @@ std::shared_ptr<asio::ssl::context> client_tls_context(const config::ProviderCon
   return ctx;
 }
 
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// Process-lifetime auth state (auth/gateway_auth.h): built with the first config that has `auth:` or
+// `credentials:`, with its admin API and metrics registered once.
+bool attach_auth(const config::GatewayConfig& config, Services& services, std::string& error) {
+  if (!services.auth) {
+    if (!config.auth.enabled && config.credentials.providers.empty()) return true;
+    if (services.control == nullptr) {
+      error = "auth needs the control thread's io_context";
+      return false;
+    }
+    services.auth = std::make_unique<auth::GatewayAuth>(*services.control);
+    auth::GatewayAuth* a = services.auth.get();
+    services.metrics.push_back([a](std::string& out) { a->render_metrics(out); });
+    services.admin_routes.push_back({"/admin/keys", [a](const AdminRequest& r) -> asio::awaitable<AdminResponse> {
+      if (a->keys() == nullptr)
+        co_return AdminResponse{404, "application/json", "{\"error\":{\"message\":\"auth is not configured\"}}\n", {}};
+      auth::KeysApiRequest request{r.method, r.path, r.query, r.head ? r.head->find("authorization") : std::nullopt,
+                                   r.body};
+      auto answer = auth::handle_keys_api(*a->keys(), a->admin_token(), request, unix_now());
+      co_return AdminResponse{answer.status, "application/json", std::move(answer.body), std::move(answer.headers)};
+    }});
+  }
+  return services.auth->configure(config, error);
+}
+
 }  // namespace
 
 std::shared_ptr<const pipeline::Snapshot> build_snapshot(std::shared_ptr<const config::GatewayConfig> config,
@@ -49,9 +82,26 @@ std::shared_ptr<const pipeline::Snapshot> build_snapshot(std::shared_ptr<const c
                  p.ca_file;
     snapshot->upstreams.push_back(std::move(e));
   }
-  (void)services;  // process-lifetime stores the filters of later features share
+  if (!attach_auth(*config, services, error)) return nullptr;
+  auth::GatewayAuth* a = services.auth.get();
   // The gateway's filters, in phase order.
+  if (config->auth.enabled) {
+    snapshot->chain.add<auth::CallerAuthFilter>(
+        config, auth::CallerAuthFilter::Dependencies{a->keys(), &a->signer(), &a->counters()}, a->issuers(*config));
+    snapshot->chain.add<auth::PolicyAuthzFilter>();
+  }
   snapshot->chain.add<providers::ProviderRouteFilter>(config, snapshot->upstreams);
+  snapshot->chain.add<auth::CredentialFilter>(config, a ? &a->provider_keys() : nullptr);
+  if (config->auth.enabled && config->auth.token_exchange.enabled) {
+    snapshot->local_endpoints.push_back({"/v1/token", 64 * 1024, [a](pipeline::RequestCtx& ctx) -> asio::awaitable<void> {
+      auth::answer_token_request(ctx, a->keys(), a->signer(), &a->counters(), unix_now());
+      co_return;
+    }});
+    snapshot->local_endpoints.push_back({"/.well-known/jwks.json", 0, [a](pipeline::RequestCtx& ctx) -> asio::awaitable<void> {
+      auth::answer_jwks_request(ctx, a->signer());
+      co_return;
+    }});
+  }
   return snapshot;
 }
 

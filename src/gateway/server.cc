@@ -112,6 +112,7 @@ std::optional<std::shared_ptr<const config::GatewayConfig>> Gateway::load(std::v
 
 int Gateway::run() {
   file_stamp_ = stamp_of(options_.config_path);
+  services_.control = &control_;
   std::vector<std::string> errors;
   auto config = load(errors);
   if (!config) {
@@ -311,6 +312,7 @@ asio::awaitable<AdminResponse> Gateway::admin(const AdminRequest& request) {
     }
     std::string body = render_metrics_header();
     total.render(body);
+    for (const auto& render : services_.metrics) render(body);
     co_return AdminResponse{200, "text/plain; version=0.0.4; charset=utf-8", std::move(body), {}};
   }
   co_return AdminResponse{404, "text/plain", "not found; the admin listener serves /healthz /readyz /config /metrics\n",

@@ -3,9 +3,12 @@
 // pointers into it. It never holds per-request state.
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "auth/gateway_auth.h"
 #include "gateway/admin.h"
 
 namespace tollway::gateway {
@@ -18,6 +21,9 @@ struct AdminRoute {
 
 struct Services {
   std::vector<AdminRoute> admin_routes;
+  asio::io_context* control = nullptr;  // the control thread's context, for features' background work
+  std::vector<std::function<void(std::string&)>> metrics;  // append Prometheus text to /metrics
+  std::unique_ptr<auth::GatewayAuth> auth;  // built by the first snapshot that needs it (assembly.cc)
 };
 
 }  // namespace tollway::gateway

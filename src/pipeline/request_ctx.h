@@ -9,9 +9,14 @@
 #include <utility>
 #include <vector>
 
+#include "auth/caller_policy.h"
 #include "config/gateway_config.h"
 #include "http/message.h"
 #include "http/upstream_pool.h"
+
+namespace tollway::auth {
+struct ProviderKey;
+}
 
 namespace tollway::pipeline {
 
@@ -54,6 +59,9 @@ struct Caller {
   std::string agent_group;
   std::string agent;
   std::string key_id;   // virtual key id or JWT subject; never the secret itself
+  std::string method;   // "virtual_key" or "jwt"
+  std::string issuer;   // JWT "iss" ("" for virtual keys)
+  std::shared_ptr<const auth::CallerPolicy> policy;  // null: no restriction (authorize phase reads it)
 };
 
 // What the call consumed, as the provider reported it; written while the response is observed.
@@ -82,6 +90,7 @@ struct RequestCtx {
   // Route phase.
   std::string model;  // the body's "model", "" when none
   UpstreamRequest upstream;
+  std::shared_ptr<const auth::ProviderKey> provider_key;  // the credential injected (CredentialFilter), if any
   // Any phase that answers the request itself.
   Reply reply;
   // Response observers (on_response_head / on_response_bytes) and settle.

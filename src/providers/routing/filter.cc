@@ -57,16 +57,6 @@ asio::awaitable<pipeline::Verdict> ProviderRouteFilter::route(pipeline::RequestC
   const bool default_port = provider.port == (provider.tls ? 443 : 80);
   up.host_header = provider.host.find(':') != std::string::npos ? "[" + provider.host + "]" : provider.host;
   if (!default_port) up.host_header += ":" + std::to_string(provider.port);
-  if (!provider.api_key.empty()) {
-    up.drop_headers.insert(up.drop_headers.end(), {"authorization", "x-api-key", "api-key"});
-    if (provider.api == config::Api::OpenAI) {
-      up.set_headers.emplace_back("authorization", "Bearer " + provider.api_key);
-    } else {
-      up.set_headers.emplace_back("x-api-key", provider.api_key);
-    }
-  }
-  if (provider.api == config::Api::Anthropic && !ctx.head->find("anthropic-version"))
-    up.set_headers.emplace_back("anthropic-version", provider.anthropic_version);
   co_return pipeline::Verdict::Continue;
 }
 

@@ -1,0 +1,88 @@
+#include "auth/authz/filter.h"
+
+#include "core/glob.h"
+#include "providers/error_body.h"
+#include "providers/request_fields.h"
+
+namespace tollway::auth {
+namespace {
+
+bool any_match(const std::vector<std::string>& globs, std::string_view text) {
+  for (const auto& g : globs)
+    if (glob_match(g, text)) return true;
+  return false;
+}
+
+pipeline::Verdict deny(pipeline::RequestCtx& ctx, std::string message, std::string_view code,
+                       std::atomic<uint64_t>& counter) {
+  counter.fetch_add(1, std::memory_order_relaxed);
+  ctx.reply.status = 403;
+  ctx.reply.body = providers::error_body(ctx.api, 403, message, code);
+  ctx.outcome.error = std::move(message);
+  ctx.outcome.error_code = std::string(code);
+  return pipeline::Verdict::Replied;
+}
+
+bool body_is_json(const pipeline::RequestCtx& ctx) {
+  if (ctx.body.empty()) return false;
+  const auto type = ctx.head->find("content-type");
+  return !type || !(type->starts_with("multipart/") || type->starts_with("application/octet-stream"));
+}
+
+}  // namespace
+
+PolicyAuthzFilter::Denials& PolicyAuthzFilter::denials() {
+  static Denials d;
+  return d;
+}
+
+void PolicyAuthzFilter::render_metrics(std::string& out) {
+  const Denials& d = denials();
+  out += "# HELP tollway_authz_denials_total Requests refused by the caller's policy, by reason.\n";
+  out += "# TYPE tollway_authz_denials_total counter\n";
+  auto line = [&](const char* reason, const std::atomic<uint64_t>& v) {
+    out += std::string("tollway_authz_denials_total{reason=\"") + reason + "\"} " + std::to_string(v.load()) + "\n";
+  };
+  line("route_not_allowed", d.route);
+  line("model_not_allowed", d.model);
+  line("max_tokens", d.max_tokens);
+  line("tenant_mismatch", d.tenant);
+  line("invalid_body", d.body);
+}
+
+asio::awaitable<pipeline::Verdict> PolicyAuthzFilter::authorize(pipeline::RequestCtx& ctx) {
+  const pipeline::Caller& caller = ctx.caller;
+  if (!caller.authenticated) co_return pipeline::Verdict::Continue;
+  Denials& d = denials();
+  for (const auto& h : ctx.head->headers) {
+    if (http::iequals(h.name, "x-tollway-tenant") && h.value != caller.tenant)
+      co_return deny(ctx, "This credential belongs to another tenant than the one the request names.",
+                     "tenant_mismatch", d.tenant);
+  }
+  ctx.upstream.drop_headers.push_back("x-tollway-tenant");
+  const CallerPolicy* policy = caller.policy.get();
+  if (policy == nullptr) co_return pipeline::Verdict::Continue;
+  const std::string_view path = ctx.head->path();
+  if (!policy->routes.empty() && !any_match(policy->routes, path))
+    co_return deny(ctx, "This credential may not call " + std::string(path) + ".", "route_not_allowed", d.route);
+  if ((policy->models.empty() && policy->max_tokens == 0) || !body_is_json(ctx)) co_return pipeline::Verdict::Continue;
+  std::string error;
+  const auto fields = providers::read_request_fields(ctx.body, error);
+  if (!fields) co_return deny(ctx, "Invalid request body: " + error, "invalid_json", d.body);
+  if (fields->model && !policy->models.empty() && !any_match(policy->models, *fields->model))
+    co_return deny(ctx, "This credential may not use model \"" + *fields->model + "\".", "model_not_allowed", d.model);
+  if (policy->max_tokens != 0 && fields->model) {
+    if (!fields->max_output_tokens)
+      co_return deny(ctx, "This credential requires an output limit (max_tokens, max_completion_tokens or "
+                          "max_output_tokens) of at most " + std::to_string(policy->max_tokens) + ".",
+                     "max_tokens_required", d.max_tokens);
+    if (*fields->max_output_tokens > policy->max_tokens)
+      co_return deny(ctx, "This credential allows at most " + std::to_string(policy->max_tokens) +
+                              " output tokens per request; the request asks for " +
+                              std::to_string(*fields->max_output_tokens) + ".",
+                     "max_tokens_exceeded", d.max_tokens);
+  }
+  co_return pipeline::Verdict::Continue;
+}
+
+}  // namespace tollway::auth

@@ -1,0 +1,30 @@
+// PolicyAuthzFilter: the authorize phase. For an authenticated caller with a policy, allows the request only
+// when its path matches an allowed route glob, its body's model matches an allowed model glob, and its output
+// limit (max_tokens / max_completion_tokens / max_output_tokens) is set and within the cap; a request naming
+// a tenant (`x-tollway-tenant`) other than the caller's is refused (tenant isolation). Denials are 403 in the
+// caller's API format naming what is not allowed (never the credential). Decides in process; no I/O.
+#pragma once
+
+#include <atomic>
+#include <string>
+
+#include "pipeline/filter.h"
+
+namespace tollway::auth {
+
+namespace asio = boost::asio;
+
+class PolicyAuthzFilter final : public pipeline::Filter {
+ public:
+  std::string_view name() const override { return "policy_authz"; }
+  asio::awaitable<pipeline::Verdict> authorize(pipeline::RequestCtx& ctx) override;
+
+  // Denials by reason since start, for /metrics (the allowed path counts nothing).
+  struct Denials {
+    std::atomic<uint64_t> route{0}, model{0}, max_tokens{0}, tenant{0}, body{0};
+  };
+  static Denials& denials();
+  static void render_metrics(std::string& out);
+};
+
+}  // namespace tollway::auth

@@ -1,0 +1,47 @@
+#include "auth/credentials/filter.h"
+
+#include "providers/error_body.h"
+
+namespace tollway::auth {
+
+asio::awaitable<pipeline::Verdict> CredentialFilter::route(pipeline::RequestCtx& ctx) {
+  const config::ProviderConfig* provider = nullptr;
+  for (const auto& p : config_->providers)
+    if (p.name == ctx.upstream.provider) provider = &p;
+  if (provider == nullptr) co_return pipeline::Verdict::Continue;
+  auto& up = ctx.upstream;
+  std::string_view key;
+  if (keys_ != nullptr && keys_->manages(provider->name)) {
+    ctx.provider_key = keys_->pick(provider->name);
+    if (!ctx.provider_key) {
+      ctx.reply.status = 503;
+      ctx.outcome.error = "No usable credential for provider \"" + provider->name +
+                          "\" (every configured key is missing or was rejected by the provider).";
+      ctx.outcome.error_code = "no_provider_credential";
+      ctx.reply.body = providers::error_body(ctx.api, 503, ctx.outcome.error, ctx.outcome.error_code);
+      co_return pipeline::Verdict::Replied;
+    }
+    key = ctx.provider_key->value;
+  } else {
+    key = provider->api_key;
+  }
+  if (!key.empty() || config_->auth.enabled)
+    up.drop_headers.insert(up.drop_headers.end(), {"authorization", "x-api-key", "api-key"});
+  if (!key.empty()) {
+    if (provider->api == config::Api::OpenAI) {
+      up.set_headers.emplace_back("authorization", "Bearer " + std::string(key));
+    } else {
+      up.set_headers.emplace_back("x-api-key", std::string(key));
+    }
+  }
+  if (provider->api == config::Api::Anthropic && !ctx.head->find("anthropic-version"))
+    up.set_headers.emplace_back("anthropic-version", provider->anthropic_version);
+  co_return pipeline::Verdict::Continue;
+}
+
+void CredentialFilter::on_response_head(pipeline::RequestCtx& ctx, const http::ResponseHead& head) {
+  if ((head.status == 401 || head.status == 403) && ctx.provider_key && keys_ != nullptr)
+    keys_->eject(*ctx.provider_key, head.status);
+}
+
+}  // namespace tollway::auth

@@ -1,0 +1,32 @@
+// CredentialFilter: the route phase, after ProviderRouteFilter. Injects the provider credential for the chosen
+// provider (a weighted key from the ProviderKeyStore when `credentials:` names the provider, else the provider's
+// `api_key`), removes the caller's Authorization / x-api-key / api-key (always when auth is on, so a virtual key
+// or JWT never reaches a provider), and adds Anthropic's `anthropic-version` when missing. On a 401/403 from
+// the provider it takes the key out of rotation. It never logs or echoes a key.
+#pragma once
+
+#include <memory>
+
+#include "auth/credentials/provider_keys.h"
+#include "config/gateway_config.h"
+#include "pipeline/filter.h"
+
+namespace tollway::auth {
+
+namespace asio = boost::asio;
+
+class CredentialFilter final : public pipeline::Filter {
+ public:
+  CredentialFilter(std::shared_ptr<const config::GatewayConfig> config, ProviderKeyStore* keys)
+      : config_(std::move(config)), keys_(keys) {}
+
+  std::string_view name() const override { return "credential"; }
+  asio::awaitable<pipeline::Verdict> route(pipeline::RequestCtx& ctx) override;
+  void on_response_head(pipeline::RequestCtx& ctx, const http::ResponseHead& head) override;
+
+ private:
+  std::shared_ptr<const config::GatewayConfig> config_;
+  ProviderKeyStore* keys_;  // process-lifetime (gateway Services); null when no credentials are configured
+};
+
+}  // namespace tollway::auth

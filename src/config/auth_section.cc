@@ -1,0 +1,139 @@
+#include "config/auth_section.h"
+
+#include "core/glob.h"
+
+namespace tollway::config {
+
+std::vector<std::string> read_string_list(Validator& v, const YAML::Node& node, const std::string& path) {
+  std::vector<std::string> out;
+  if (!node.IsDefined() || node.IsNull()) return out;
+  if (!node.IsSequence()) {
+    v.fail(node, path, "must be a list of strings");
+    return out;
+  }
+  for (std::size_t i = 0; i < node.size(); ++i)
+    if (auto s = v.string_value(node[i], path + "[" + std::to_string(i) + "]")) out.push_back(*s);
+  return out;
+}
+
+namespace {
+
+const std::vector<std::string> kAlgorithms = {"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256",
+                                              "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"};
+
+void read_globs(Validator& v, const YAML::Node& node, const std::string& path, std::vector<std::string>& out) {
+  out = read_string_list(v, node, path);
+  for (std::size_t i = 0; i < out.size(); ++i)
+    if (auto err = glob_syntax_error(out[i]); !err.empty())
+      v.fail(node[i], path + "[" + std::to_string(i) + "]", std::string(err));
+}
+
+void read_policy(Validator& v, const YAML::Node& n, const std::string& path, CallerPolicyConfig& p) {
+  if (!n.IsDefined() || n.IsNull()) return;
+  if (!v.check_mapping(n, path, {"routes", "models", "max_tokens"})) return;
+  read_globs(v, n["routes"], path + ".routes", p.routes);
+  read_globs(v, n["models"], path + ".models", p.models);
+  v.optional_string(n, "max_tokens", path + ".", [&](const YAML::Node& node, const std::string& s) {
+    char* end = nullptr;
+    const unsigned long long x = std::strtoull(s.c_str(), &end, 10);
+    if (s.empty() || *end != '\0' || s[0] == '-') v.fail(node, path + ".max_tokens", "must be a positive integer");
+    else p.max_tokens = x;
+  });
+}
+
+bool is_http_url(const std::string& s) { return s.rfind("http://", 0) == 0 || s.rfind("https://", 0) == 0; }
+
+void read_issuer(Validator& v, const YAML::Node& n, const std::string& path, AuthConfig& auth) {
+  if (!v.check_mapping(n, path, {"issuer", "audiences", "jwks_file", "jwks_url", "jwks_refresh", "algorithms",
+                                 "required_claims", "claims", "allow"}))
+    return;
+  JwtIssuerConfig is;
+  if (!n["issuer"].IsDefined()) v.fail(n, path + ".issuer", "required: the exact \"iss\" value of the tokens");
+  v.optional_string(n, "issuer", path + ".", [&](const YAML::Node&, const std::string& s) { is.issuer = s; });
+  is.audiences = read_string_list(v, n["audiences"], path + ".audiences");
+  v.optional_string(n, "jwks_file", path + ".", [&](const YAML::Node&, const std::string& s) { is.jwks_file = s; });
+  v.optional_string(n, "jwks_url", path + ".", [&](const YAML::Node& node, const std::string& s) {
+    if (!is_http_url(s)) v.fail(node, path + ".jwks_url", "must be an http:// or https:// URL");
+    is.jwks_url = s;
+  });
+  if (is.jwks_file.empty() == is.jwks_url.empty())
+    v.fail(n, path, "needs exactly one of jwks_file or jwks_url");
+  v.duration(n, "jwks_refresh", path + ".", is.jwks_refresh);
+  is.algorithms = read_string_list(v, n["algorithms"], path + ".algorithms");
+  for (std::size_t i = 0; i < is.algorithms.size(); ++i) {
+    bool known = false;
+    for (const auto& a : kAlgorithms) known |= (a == is.algorithms[i]);
+    if (!known)
+      v.fail(n["algorithms"][i], path + ".algorithms[" + std::to_string(i) + "]",
+             "\"" + is.algorithms[i] + "\" is not a supported algorithm (allowed: " + join(kAlgorithms) + ")");
+  }
+  is.required_claims = read_string_list(v, n["required_claims"], path + ".required_claims");
+  if (const YAML::Node c = n["claims"]; c.IsDefined() && !c.IsNull()) {
+    if (v.check_mapping(c, path + ".claims", {"tenant", "agent", "group"})) {
+      v.optional_string(c, "tenant", path + ".claims.", [&](const YAML::Node&, const std::string& s) { is.tenant_claim = s; });
+      v.optional_string(c, "agent", path + ".claims.", [&](const YAML::Node&, const std::string& s) { is.agent_claim = s; });
+      v.optional_string(c, "group", path + ".claims.", [&](const YAML::Node&, const std::string& s) { is.group_claim = s; });
+    }
+  }
+  read_policy(v, n["allow"], path + ".allow", is.policy);
+  for (const auto& other : auth.jwt_issuers)
+    if (other.issuer == is.issuer) v.fail(n["issuer"], path + ".issuer", "issuer \"" + is.issuer + "\" is listed twice");
+  auth.jwt_issuers.push_back(std::move(is));
+}
+
+}  // namespace
+
+void read_auth_section(Validator& v, const YAML::Node& root, GatewayConfig& c) {
+  const YAML::Node a = root["auth"];
+  if (!a.IsDefined()) return;
+  AuthConfig& auth = c.auth;
+  auth.enabled = true;
+  if (a.IsNull()) return;
+  if (!v.check_mapping(a, "auth", {"admin_token", "virtual_keys", "clock_skew", "max_token_bytes", "jwt",
+                                   "token_exchange"}))
+    return;
+  v.optional_string(a, "admin_token", "auth.", [&](const YAML::Node& node, const std::string& s) {
+    if (!s.empty() && s.size() < 16) v.fail(node, "auth.admin_token", "must be at least 16 characters");
+    if (s.find_first_of("\r\n") != std::string::npos) v.fail(node, "auth.admin_token", "must not contain CR or LF");
+    auth.admin_token = s;
+  });
+  auth.virtual_keys_store = "tollway-keys.db";
+  if (const YAML::Node vk = a["virtual_keys"]; vk.IsDefined() && !vk.IsNull()) {
+    if (v.check_mapping(vk, "auth.virtual_keys", {"store"}))
+      v.optional_string(vk, "store", "auth.virtual_keys.", [&](const YAML::Node& node, const std::string& s) {
+        if (s.empty()) v.fail(node, "auth.virtual_keys.store", "must name a SQLite file (or :memory:)");
+        auth.virtual_keys_store = s;
+      });
+  }
+  v.duration(a, "clock_skew", "auth.", auth.clock_skew);
+  v.size(a, "max_token_bytes", "auth.", auth.max_token_bytes);
+  if (const YAML::Node j = a["jwt"]; j.IsDefined() && !j.IsNull()) {
+    if (!j.IsSequence()) {
+      v.fail(j, "auth.jwt", "must be a list of issuers {issuer, jwks_file | jwks_url, ...}");
+    } else {
+      for (std::size_t i = 0; i < j.size(); ++i) read_issuer(v, j[i], "auth.jwt[" + std::to_string(i) + "]", auth);
+    }
+  }
+  if (const YAML::Node t = a["token_exchange"]; t.IsDefined() && !t.IsNull()) {
+    if (v.check_mapping(t, "auth.token_exchange", {"enabled", "issuer", "audience", "ttl", "rotate_every"})) {
+      auto& te = auth.token_exchange;
+      v.optional_string(t, "enabled", "auth.token_exchange.", [&](const YAML::Node& node, const std::string& s) {
+        if (s == "true") te.enabled = true;
+        else if (s == "false") te.enabled = false;
+        else v.fail(node, "auth.token_exchange.enabled", "must be true or false");
+      });
+      v.optional_string(t, "issuer", "auth.token_exchange.", [&](const YAML::Node&, const std::string& s) { te.issuer = s; });
+      v.optional_string(t, "audience", "auth.token_exchange.", [&](const YAML::Node&, const std::string& s) { te.audience = s; });
+      v.duration(t, "ttl", "auth.token_exchange.", te.ttl);
+      v.duration(t, "rotate_every", "auth.token_exchange.", te.rotate_every);
+      if (te.ttl > std::chrono::hours(24)) v.fail(t["ttl"], "auth.token_exchange.ttl", "must be at most 24h");
+      if (te.rotate_every < te.ttl)
+        v.fail(t, "auth.token_exchange.rotate_every", "must be at least the token ttl");
+      for (const auto& is : auth.jwt_issuers)
+        if (te.enabled && is.issuer == te.issuer)
+          v.fail(t, "auth.token_exchange.issuer", "\"" + te.issuer + "\" is also a configured jwt issuer");
+    }
+  }
+}
+
+}  // namespace tollway::config

@@ -1,0 +1,17 @@
+// Reader of the `auth:` section (caller authentication: admin token, virtual key store, JWT issuers, token
+// exchange) into AuthConfig. It only validates and types values; it never opens files or the network, and never
+// logs values (the admin token is a secret).
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include "config/validator.h"
+
+namespace tollway::config {
+
+void read_auth_section(Validator& v, const YAML::Node& root, GatewayConfig& c);
+
+// A YAML list of strings (each interpolated); errors name the path. Shared by the auth and credentials readers.
+std::vector<std::string> read_string_list(Validator& v, const YAML::Node& node, const std::string& path);
+
+}  // namespace tollway::config
