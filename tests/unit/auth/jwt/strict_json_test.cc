@@ -1,0 +1,45 @@
+#include <gtest/gtest.h>
+
+#include "auth/jwt/strict_json.h"
+
+namespace tollway::auth::json {
+namespace {
+
+bool ok(std::string_view text) {
+  std::string error;
+  return parse(text, error).has_value();
+}
+
+TEST(StrictJson, AcceptsPlainDocuments) {
+  EXPECT_TRUE(ok(R"({"a":1,"b":[true,false,null],"c":{"d":"\u00e9\ud83d\ude00"},"e":-0.5e3})"));
+  EXPECT_TRUE(ok(" [ ] "));
+  std::string error;
+  auto v = parse(R"({"n":1300819380,"s":"x"})", error);
+  ASSERT_TRUE(v);
+  EXPECT_TRUE(v->find("n")->is_integer());
+  EXPECT_EQ(v->find("n")->as_int(), 1300819380);
+  EXPECT_EQ(*v->string_member("s"), "x");
+}
+
+TEST(StrictJson, RejectsAmbiguity) {
+  EXPECT_FALSE(ok(R"({"a":1,"a":2})"));
+  EXPECT_FALSE(ok(R"({"x":{"a":1,"a":1}})"));
+  EXPECT_FALSE(ok(R"({"a":1} x)"));
+  EXPECT_FALSE(ok(R"({"a":01})"));
+  EXPECT_FALSE(ok(R"({"a":"\ud800"})"));
+  EXPECT_FALSE(ok("{\"a\":\"\xc0\xaf\"}"));  // overlong
+  EXPECT_FALSE(ok("{\"a\":\"\x01\"}"));
+  EXPECT_FALSE(ok(R"({"a":1,})"));
+  EXPECT_FALSE(ok(R"([1,2)"));
+  EXPECT_FALSE(ok(std::string(100, '[') + std::string(100, ']')));
+}
+
+TEST(StrictJson, ErrorsNeverEchoInput) {
+  std::string error;
+  EXPECT_FALSE(parse(R"({"secret-value":tw-abc})", error));
+  EXPECT_EQ(error.find("secret-value"), std::string::npos);
+  EXPECT_EQ(error.find("tw-abc"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tollway::auth::json
