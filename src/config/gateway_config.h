@@ -66,6 +66,33 @@ struct Timeouts {
   ms drain{30'000};
 };
 
+// Prices in micro-dollars (1e-6 USD) per 1M tokens: $2.50 / 1M tokens = 2'500'000.
+struct Price {
+  int64_t input = 0;
+  int64_t output = 0;
+  int64_t cached_input = 0;  // OpenAI cached prompt tokens, Anthropic cache reads
+  int64_t cache_write = 0;   // Anthropic cache creation (5-minute writes)
+};
+
+struct ModelPrice {
+  std::string pattern;  // model name glob
+  Price price;
+};
+
+// The `pricing` section: inline model prices first, then the price file's, then the default price.
+struct PricingConfig {
+  std::vector<ModelPrice> models;
+  Price default_price;
+  std::string file;           // the price file that was loaded ("" = none)
+  std::string table_version;  // that file's `version:` ("" = none)
+};
+
+// The `usage` section: how hard the gateway tries to learn a stream's usage after the client has gone.
+struct UsageConfig {
+  std::chrono::milliseconds drain_time{30'000};  // keep reading upstream this long after the client left
+  uint64_t drain_bytes = 8 * 1024 * 1024;        // ... and at most this many more bytes
+};
+
 struct GatewayConfig {
   ListenAddress listen{"127.0.0.1", 8080};
   ListenAddress admin{"127.0.0.1", 9901};
@@ -75,6 +102,8 @@ struct GatewayConfig {
   std::vector<ProviderConfig> providers;
   std::vector<ModelRule> models;
   std::vector<RouteConfig> routes;
+  PricingConfig pricing;  // src/config/usage_sections.cc
+  UsageConfig usage;      // src/config/usage_sections.cc
   AuthConfig auth;                // caller authentication (src/config/auth_section.cc)
   CredentialsConfig credentials;  // provider credential sources (src/config/credentials_section.cc)
   std::string source;   // file it was loaded from

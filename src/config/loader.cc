@@ -11,6 +11,7 @@
 #include "config/auth_section.h"
 #include "config/credentials_section.h"
 #include "config/interpolate.h"
+#include "config/usage_sections.h"
 #include "config/validator.h"
 #include "core/glob.h"
 #include "core/units.h"
@@ -300,7 +301,7 @@ LoadResult parse_gateway_config(std::string_view yaml_text, const std::string& f
   }
   GatewayConfig c;
   if (!v.check_mapping(root, "", {"version", "gateway", "limits", "timeouts", "providers", "models", "routes",
-                               "auth", "credentials"})) {
+                               "auth", "credentials", "pricing", "usage"})) {
     result.errors = std::move(v.errors());
     return result;
   }
@@ -315,6 +316,8 @@ LoadResult parse_gateway_config(std::string_view yaml_text, const std::string& f
     read_providers(v, root, c);
     read_models(v, root, c);
     read_routes(v, root, c);
+    read_pricing_section(v, root, file_name, c);
+    read_usage_section(v, root, c);
     read_auth_section(v, root, c);
     read_credentials_section(v, root, c);
   } catch (const YAML::Exception& e) {

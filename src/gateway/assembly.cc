@@ -6,6 +6,7 @@
 #include "auth/token_exchange/endpoints.h"
 #include "auth/virtual_keys/keys_api.h"
 #include "providers/routing/filter.h"
+#include "providers/usage/filter.h"
 
 namespace tollway::gateway {
 namespace {
@@ -92,6 +93,7 @@ std::shared_ptr<const pipeline::Snapshot> build_snapshot(std::shared_ptr<const c
   }
   snapshot->chain.add<providers::ProviderRouteFilter>(config, snapshot->upstreams);
   snapshot->chain.add<auth::CredentialFilter>(config, a ? &a->provider_keys() : nullptr);
+  snapshot->chain.add<providers::UsageFilter>(config);  // route (include_usage), response body, log
   if (config->auth.enabled && config->auth.token_exchange.enabled) {
     snapshot->local_endpoints.push_back({"/v1/token", 64 * 1024, [a](pipeline::RequestCtx& ctx) -> asio::awaitable<void> {
       auth::answer_token_request(ctx, a->keys(), a->signer(), &a->counters(), unix_now());

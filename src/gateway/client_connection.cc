@@ -186,6 +186,13 @@ asio::awaitable<void> ClientConnection::handle_request(http::RequestHead& head) 
   worker_.metrics().record_request(ctx.route ? ctx.route->path : std::string(), ctx.upstream.provider,
                                    ctx.outcome.status, seconds, seconds - upstream,
                                    ctx.outcome.upstream_contacted);
+  if (ctx.outcome.upstream_contacted) {
+    const pipeline::Usage& u = ctx.usage;
+    worker_.metrics().record_usage(ctx.upstream.provider,
+                                   {u.input_tokens, u.output_tokens, u.cached_input_tokens,
+                                    u.cache_creation_input_tokens, u.reasoning_tokens, u.cost_micro_usd, u.known,
+                                    u.estimated, u.priced_at_default});
+  }
   buffer_.consume(consumed_from_buffer);
   if (!carry_.empty()) {
     buffer_.append(carry_);

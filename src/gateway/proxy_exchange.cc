@@ -145,24 +145,35 @@ asio::awaitable<void> ClientConnection::forward(pipeline::RequestCtx& ctx) {
   }
 
   for (const auto& f : ctx.snapshot->chain.filters()) f->on_response_head(ctx, head);
+  // Filters that see or rewrite the body, nearest the provider first (reverse chain order).
+  std::vector<std::unique_ptr<pipeline::ResponseBodyTransformer>> transformers;
+  bool length_changes = false;
+  const auto& filters = ctx.snapshot->chain.filters();
+  for (auto it = filters.rbegin(); it != filters.rend(); ++it) {
+    if (auto t = (*it)->response_body(ctx, head)) {
+      length_changes |= t->changes_length();
+      transformers.push_back(std::move(t));
+    }
+  }
 
   // The client's response head: the provider's end-to-end headers with our framing.
   const bool head_request = ctx.head->method == "HEAD";
   const bool no_body = head_request || head.status == 204 || head.status == 304;
   const bool client_http11 = request_version_minor_ == 1;
-  const bool relay_chunked = !no_body && head.framing != http::BodyFraming::ContentLength && client_http11;
-  if (!no_body && head.framing != http::BodyFraming::ContentLength && !client_http11) must_close_ = true;
+  const bool client_framed = head.framing != http::BodyFraming::ContentLength || length_changes;
+  const bool relay_chunked = !no_body && client_framed && client_http11;
+  if (!no_body && client_framed && !client_http11) must_close_ = true;
   std::string out;
   out.reserve(1024);
   http::append_status_line(out, head.status, request_version_minor_);
   for (const auto& h : head.headers) {
     if (http::is_hop_by_hop(h.name, head.headers) || http::iequals(h.name, "x-request-id")) continue;
-    if (http::iequals(h.name, "content-length") && !head_request) continue;
+    if (http::iequals(h.name, "content-length") && (!head_request || length_changes)) continue;
     http::append_header(out, h.name, h.value);
   }
   http::append_header(out, "x-request-id", ctx.request_id);
   if (!no_body) {
-    if (head.framing == http::BodyFraming::ContentLength) {
+    if (head.framing == http::BodyFraming::ContentLength && !length_changes) {
       http::append_header(out, "Content-Length", std::to_string(head.content_length));
     } else if (relay_chunked) {
       http::append_header(out, "Transfer-Encoding", "chunked");
@@ -186,6 +197,39 @@ asio::awaitable<void> ClientConnection::forward(pipeline::RequestCtx& ctx) {
                   (head.framing == http::BodyFraming::ContentLength && remaining == 0);
   bool upstream_ok = true;
   bool client_ok = true;
+  // Body bytes towards the client: through the transformers, then framed for the client.
+  std::string transformed, scratch;
+  auto relay = [&](std::string_view data, bool last) {
+    std::string_view piece = data;
+    if (!transformers.empty()) {
+      for (auto& t : transformers) {
+        scratch.clear();
+        t->transform(piece, last, scratch);
+        transformed.swap(scratch);
+        piece = transformed;
+      }
+    }
+    if (piece.empty()) return;
+    if (relay_chunked) http::append_chunk(out, piece);
+    else out.append(piece);
+    for (const auto& f : filters) f->on_response_bytes(ctx, piece, false);
+    ctx.outcome.response_bytes += piece.size();
+  };
+  bool transformers_finished = false;
+  auto finish_transformers = [&]() {
+    if (transformers_finished) return;
+    transformers_finished = true;
+    if (!transformers.empty()) relay({}, true);
+  };
+  // After the client has gone, reading goes on while a transformer still needs the usage, within bounds.
+  auto wants_more_after_client_gone = [&]() {
+    for (const auto& t : transformers)
+      if (t->wants_more_after_client_gone()) return true;
+    return false;
+  };
+  const config::UsageConfig& drain = config.usage;
+  uint64_t drained_bytes = 0;
+  bool draining = false;
   while (true) {
     // Turn what is buffered from upstream into client bytes.
     std::string_view input = upstream_buffer_.data();
@@ -193,9 +237,7 @@ asio::awaitable<void> ClientConnection::forward(pipeline::RequestCtx& ctx) {
     if (!complete) {
       if (head.framing == http::BodyFraming::ContentLength) {
         const std::size_t take = std::min<uint64_t>(remaining, input.size());
-        out.append(input.substr(0, take));
-        for (const auto& f : ctx.snapshot->chain.filters()) f->on_response_bytes(ctx, input.substr(0, take), false);
-        ctx.outcome.response_bytes += take;
+        relay(input.substr(0, take), false);
         remaining -= take;
         used = take;
         complete = remaining == 0;
@@ -208,12 +250,7 @@ asio::awaitable<void> ClientConnection::forward(pipeline::RequestCtx& ctx) {
             ctx.outcome.error = "provider sent a malformed chunked body: " + std::string(decoder.error());
             break;
           }
-          if (step.status == http::ChunkedDecoder::Status::Data) {
-            if (relay_chunked) http::append_chunk(out, step.data);
-            else out.append(step.data);
-            for (const auto& f : ctx.snapshot->chain.filters()) f->on_response_bytes(ctx, step.data, false);
-            ctx.outcome.response_bytes += step.data.size();
-          }
+          if (step.status == http::ChunkedDecoder::Status::Data) relay(step.data, false);
           if (step.status == http::ChunkedDecoder::Status::Done) {
             complete = true;
             break;
@@ -221,16 +258,16 @@ asio::awaitable<void> ClientConnection::forward(pipeline::RequestCtx& ctx) {
           if (step.status == http::ChunkedDecoder::Status::NeedMore) break;
         }
       } else {  // until close
-        if (!input.empty()) {
-          if (relay_chunked) http::append_chunk(out, input);
-          else out.append(input);
-          for (const auto& f : ctx.snapshot->chain.filters()) f->on_response_bytes(ctx, input, false);
-          ctx.outcome.response_bytes += input.size();
-        }
+        if (!input.empty()) relay(input, false);
         used = input.size();
       }
     }
     upstream_buffer_.consume(used);
+    if (draining) {
+      drained_bytes += used;
+      out.clear();  // nobody to send it to
+    }
+    if (complete) finish_transformers();
     if (complete && relay_chunked) out.append(http::kLastChunk);
     if (complete && !upstream_buffer_.empty()) upstream_buffer_.consume(upstream_buffer_.size());
     if (!out.empty() && client_ok) {
@@ -242,7 +279,12 @@ asio::awaitable<void> ClientConnection::forward(pipeline::RequestCtx& ctx) {
       }
       out.clear();
     }
-    if (complete || !upstream_ok || !client_ok) break;
+    if (!client_ok && !draining && !complete && upstream_ok && wants_more_after_client_gone()) {
+      draining = true;  // keep reading for the usage, bounded by the usage section's drain limits
+      deadline_.expire_at(std::min(total_deadline, clock::now() + drain.drain_time));
+    }
+    if (draining && (drained_bytes > drain.drain_bytes || !wants_more_after_client_gone())) break;
+    if (complete || !upstream_ok || (!client_ok && !draining)) break;
     std::size_t available;
     char* into = upstream_buffer_.prepare(4096, available);
     error_code ec;
@@ -251,6 +293,7 @@ asio::awaitable<void> ClientConnection::forward(pipeline::RequestCtx& ctx) {
     if (ec) {
       if (ec == asio::error::eof && head.framing == http::BodyFraming::UntilClose) {
         complete = true;
+        finish_transformers();
         if (relay_chunked) out.append(http::kLastChunk);
         if (!out.empty()) {
           error_code wec;
@@ -260,13 +303,16 @@ asio::awaitable<void> ClientConnection::forward(pipeline::RequestCtx& ctx) {
         break;
       }
       upstream_ok = false;
+      if (draining) break;  // the drain bounds ended it; the client is gone already
       ctx.outcome.error = deadline_.expired() ? "the exchange exceeded timeouts.upstream_total"
                                               : "provider cut the response: " + ec.message();
       worker_.metrics().record_upstream_error(provider, deadline_.expired() ? "timeout" : "reset");
       break;
     }
   }
-  for (const auto& f : ctx.snapshot->chain.filters()) f->on_response_bytes(ctx, {}, true);
+  out.clear();
+  finish_transformers();  // a cut or abandoned body: transformers settle what they saw (e.g. estimate usage)
+  for (const auto& f : filters) f->on_response_bytes(ctx, {}, true);
   upstream_ = nullptr;
   ctx.outcome.upstream_total = clock::now() - exchange_start;
   if (complete && upstream_ok && upstream_reusable && !worker_.draining()) {

@@ -6,7 +6,9 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "pipeline/request_ctx.h"
@@ -19,6 +21,25 @@ namespace asio = boost::asio;
 enum class Verdict {
   Continue,  // go on to the next filter / phase
   Replied,   // ctx.reply holds the answer: skip to writing it, then settle and log
+};
+
+// Per-request processing of one response body, created by a filter when the response head arrives (see
+// Filter::response_body). The relay passes the provider's de-chunked body bytes through every transformer of
+// the chain — in reverse chain order, like Envoy's encoder filters, so the filter nearest the provider sees the
+// provider's own bytes first — and sends what comes out. A transformer that only observes appends its input
+// unchanged. It runs on the event loop: plain code, no await, no I/O.
+class ResponseBodyTransformer {
+ public:
+  virtual ~ResponseBodyTransformer() = default;
+  // `in`: the next body bytes; append what goes on towards the client to `out`. `last`: the body ended
+  // (completely or cut; `in` may be empty) — flush what is held back. Called with last=true exactly once.
+  virtual void transform(std::string_view in, bool last, std::string& out) = 0;
+  // True when the output can differ from the input in length: the relay then frames the client's response
+  // itself (chunked, or close-delimited for HTTP/1.0) instead of forwarding the provider's Content-Length.
+  virtual bool changes_length() const = 0;
+  // True while the transformer still needs upstream bytes after the client has gone (e.g. the usage has not
+  // arrived yet): the relay keeps reading, bounded by the `usage` config section's drain_time / drain_bytes.
+  virtual bool wants_more_after_client_gone() const { return false; }
 };
 
 class Filter {
@@ -36,6 +57,11 @@ class Filter {
   virtual asio::awaitable<Verdict> route(RequestCtx&) { co_return Verdict::Continue; }
   // The upstream's response head arrived (status, headers), before it is sent on. Plain function, no await.
   virtual void on_response_head(RequestCtx&, const http::ResponseHead&) {}
+  // The response head arrived: return a transformer to see (and possibly rewrite) this response's body, or
+  // null (the default) to leave it alone. Plain function, no await.
+  virtual std::unique_ptr<ResponseBodyTransformer> response_body(RequestCtx&, const http::ResponseHead&) {
+    return nullptr;
+  }
   // Response body bytes as they pass to the client; `last` on the final call. Plain function, no await.
   virtual void on_response_bytes(RequestCtx&, std::string_view, bool /*last*/) {}
   // Charge what was used; runs for every filter whose admit() continued.

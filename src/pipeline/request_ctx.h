@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -36,6 +37,7 @@ struct Reply {
 struct UpstreamRequest {
   const http::UpstreamEndpoint* endpoint = nullptr;  // owned by the snapshot
   std::string provider;                              // provider name, for logs and metrics
+  config::Api api = config::Api::OpenAI;             // the API the provider speaks
   std::string target;                                // path and query sent upstream
   std::string host_header;
   HeaderList set_headers;                  // added (replacing any header of the same name)
@@ -74,6 +76,19 @@ struct Usage {
   uint64_t cache_creation_input_tokens = 0;  // Anthropic
   uint64_t reasoning_tokens = 0;             // OpenAI, part of output_tokens
   int64_t cost_micro_usd = 0;
+  bool priced_at_default = false;            // the model matched no price entry: pricing.default was used
+  std::string error_event;                   // a provider error event arrived mid-stream (its type), "" if none
+  // input_tokens is every prompt token: for Anthropic input + cache read + cache creation, for OpenAI
+  // prompt_tokens (cached included). Written by providers::UsageFilter when the response body ends.
+};
+
+// What the route phase read from the request body (providers::read_request_fields); for limits and logs.
+struct RequestFacts {
+  std::optional<uint64_t> max_output_tokens;  // max_completion_tokens / max_tokens / max_output_tokens
+  bool stream = false;
+  std::size_t tool_count = 0;
+  std::string user;                 // OpenAI `user` or Anthropic `metadata.user_id`
+  bool include_usage_added = false;  // the gateway asked for stream usage the caller did not ask for
 };
 
 struct RequestCtx {
@@ -89,6 +104,7 @@ struct RequestCtx {
   Caller caller;
   // Route phase.
   std::string model;  // the body's "model", "" when none
+  RequestFacts request;
   UpstreamRequest upstream;
   std::shared_ptr<const auth::ProviderKey> provider_key;  // the credential injected (CredentialFilter), if any
   // Any phase that answers the request itself.

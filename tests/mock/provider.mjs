@@ -15,12 +15,22 @@
 //   hang                  never answer                            chunked | content-length  framing of JSON bodies
 //   hop-by-hop            add hop-by-hop response headers (Keep-Alive, Connection: x-hop, x-hop, Proxy-Connection)
 //   status:<code>         answer the normal body with this status (for passthrough checks)
+//   replay:<name>         send tests/mock/recorded/<name>.sse byte for byte as a 200 SSE body, in 61-byte
+//                         writes (slow-stream applies between writes; cut closes the socket halfway)
 //
 // Usage numbers are derived from the request (see usageFor) so a test can assert they arrive intact.
 import http from 'node:http';
 import https from 'node:https';
 import crypto from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const RECORDED_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'recorded');
+/** The bytes of a recorded stream (tests/mock/recorded/<name>.sse). */
+export function recordedStream(name) {
+  return fs.readFileSync(path.join(RECORDED_DIR, `${name}.sse`));
+}
 
 const WORDS = ['Hello', ' from', ' the', ' tollway', ' mock', ' provider', '.', ' It', ' streams', ' one',
   ' token', ' per', ' event', ' so', ' tests', ' can', ' count', ' them'];
@@ -76,7 +86,7 @@ const rid = (prefix, n = 24) => prefix + crypto.randomBytes(n).toString('base64u
 
 export function parseScenario(str) {
   const s = { slowFirstByte: 0, slowStream: 0, fail: 0, cut: false, hang: false, framing: null, hop: false,
-    status: 0 };
+    status: 0, replay: null };
   if (!str) return s;
   for (const part of String(str).split(',').map((x) => x.trim()).filter(Boolean)) {
     const [name, arg] = part.split(':');
@@ -90,6 +100,7 @@ export function parseScenario(str) {
       case 'chunked': s.framing = 'chunked'; break;
       case 'content-length': s.framing = 'content-length'; break;
       case 'hop-by-hop': s.hop = true; break;
+      case 'replay': s.replay = arg; break;
       default: break;
     }
   }
@@ -374,6 +385,7 @@ export async function startMockProvider(opts = {}) {
     const created = Math.floor(Date.now() / 1000);
     const status = sc.status || 200;
 
+    if (sc.replay) return sendRecorded(res, recordedStream(sc.replay), baseHeaders, sc, rec);
     if (req.method === 'POST' && path === '/v1/chat/completions') {
       if (body.stream === true) return sendSse(res, status, chatCompletionEvents(body, created), baseHeaders, sc, rec);
       return sendJson(res, status, chatCompletion(body, created), baseHeaders, sc);
@@ -431,6 +443,20 @@ export async function startMockProvider(opts = {}) {
       rec.sentEvents.push({ index: i, at: performance.now() + performance.timeOrigin, bytes: frame.length });
       res.write(frame);
       i++;
+    }
+    res.end();
+  }
+
+  async function sendRecorded(res, bytes, headers, sc, rec) {
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...headers });
+    res.flushHeaders();
+    for (let at = 0; at < bytes.length; at += 61) {
+      if (res.destroyed) return;
+      if (sc.cut && at >= bytes.length / 2) { res.socket?.destroy(); rec.cut = true; return; }
+      if (at > 0 && sc.slowStream) await sleep(sc.slowStream);
+      if (res.destroyed) return;
+      res.write(bytes.subarray(at, at + 61));
+      rec.sentEvents.push({ index: at, at: performance.now() + performance.timeOrigin, bytes: Math.min(61, bytes.length - at) });
     }
     res.end();
   }

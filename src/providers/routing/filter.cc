@@ -38,6 +38,10 @@ asio::awaitable<pipeline::Verdict> ProviderRouteFilter::route(pipeline::RequestC
     auto fields = read_request_fields(ctx.body, error);
     if (!fields) co_return reply_error(ctx, 400, "Invalid request body: " + error, "invalid_json");
     if (fields->model) ctx.model = *fields->model;
+    ctx.request.max_output_tokens = fields->max_output_tokens;
+    ctx.request.stream = fields->stream;
+    ctx.request.tool_count = fields->tool_count;
+    if (fields->user) ctx.request.user = *fields->user;
   }
   const std::size_t index = provider_for(ctx);
   const config::ProviderConfig& provider = config_->providers[index];
@@ -53,6 +57,7 @@ asio::awaitable<pipeline::Verdict> ProviderRouteFilter::route(pipeline::RequestC
   auto& up = ctx.upstream;
   up.endpoint = &upstreams_[index];
   up.provider = provider.name;
+  up.api = provider.api;
   up.target = provider.path_prefix + std::string(ctx.head->target);
   const bool default_port = provider.port == (provider.tls ? 443 : 80);
   up.host_header = provider.host.find(':') != std::string::npos ? "[" + provider.host + "]" : provider.host;

@@ -81,7 +81,9 @@ describe('gateway streaming', () => {
   });
 
   it('chunked upstream is chunked to the client; the SSE bytes are unchanged', async () => {
-    const body = { model: 'gpt-4o', stream: true, max_tokens: 3, messages: [{ role: 'user', content: 'q' }] };
+    // include_usage asked by the caller: the gateway removes nothing (tests/integration/providers covers removal).
+    const body = { model: 'gpt-4o', stream: true, stream_options: { include_usage: true }, max_tokens: 3,
+      messages: [{ role: 'user', content: 'q' }] };
     const res = await rawRequest(gw.port, httpBytes('POST', '/v1/chat/completions',
       { 'content-type': 'application/json' }, JSON.stringify(body)), { untilResponses: 1, timeoutMs: 3000 });
     const r = res.responses[0];

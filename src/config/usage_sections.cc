@@ -1,0 +1,139 @@
+#include "config/usage_sections.h"
+
+#include <filesystem>
+
+#include "core/glob.h"
+
+namespace tollway::config {
+
+std::optional<int64_t> parse_price(const std::string& text) {
+  if (text.empty() || text.size() > 20) return std::nullopt;
+  int64_t whole = 0, fraction = 0;
+  int decimals = -1;
+  for (char ch : text) {
+    if (ch == '.') {
+      if (decimals >= 0) return std::nullopt;
+      decimals = 0;
+      continue;
+    }
+    if (ch < '0' || ch > '9') return std::nullopt;
+    if (decimals < 0) {
+      whole = whole * 10 + (ch - '0');
+      if (whole > 1'000'000) return std::nullopt;  // $1M per 1M tokens is not a price
+    } else {
+      if (++decimals > 6) return std::nullopt;
+      fraction = fraction * 10 + (ch - '0');
+    }
+  }
+  if (decimals == 0 || text.front() == '.') return std::nullopt;
+  for (int d = decimals < 0 ? 0 : decimals; d < 6; ++d) fraction *= 10;
+  return whole * 1'000'000 + fraction;
+}
+
+namespace {
+
+const std::vector<std::string> kPriceKeys = {"input", "output", "cached_input", "cache_write"};
+
+// Reads {input, output, cached_input?, cache_write?}; cached_input defaults to input, cache_write to input.
+bool read_price(Validator& v, const YAML::Node& n, const std::string& path, Price& out) {
+  if (!v.check_mapping(n, path, kPriceKeys)) return false;
+  bool ok = true;
+  auto one = [&](const char* key, int64_t& into, bool required) {
+    const YAML::Node node = n[key];
+    if (!node.IsDefined() || node.IsNull()) {
+      if (required) {
+        v.fail(n, path + "." + key, "required: USD per 1M tokens, e.g. 2.50");
+        ok = false;
+      }
+      return false;
+    }
+    auto s = v.string_value(node, path + "." + key);
+    if (!s) return ok = false;
+    auto p = parse_price(*s);
+    if (!p) {
+      v.fail(node, path + "." + key, "\"" + *s + "\" is not a price (USD per 1M tokens, e.g. 2.50, at most 6 decimals)");
+      return ok = false;
+    }
+    into = *p;
+    return true;
+  };
+  one("input", out.input, true);
+  one("output", out.output, true);
+  if (!one("cached_input", out.cached_input, false)) out.cached_input = out.input;
+  if (!one("cache_write", out.cache_write, false)) out.cache_write = out.input;
+  return ok;
+}
+
+void read_model_prices(Validator& v, const YAML::Node& list, const std::string& path, std::vector<ModelPrice>& out) {
+  if (!list.IsSequence()) {
+    v.fail(list, path, "must be a list of {match, input, output, cached_input?, cache_write?}");
+    return;
+  }
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string item_path = path + "[" + std::to_string(i) + "]";
+    const YAML::Node n = list[i];
+    if (!n.IsMap()) {
+      v.fail(n, item_path, "must be a mapping {match, input, output, cached_input?, cache_write?}");
+      continue;
+    }
+    ModelPrice mp;
+    if (!n["match"].IsDefined()) {
+      v.fail(n, item_path + ".match", "required: a model name glob such as \"gpt-4o-mini*\"");
+      continue;
+    }
+    auto m = v.string_value(n["match"], item_path + ".match");
+    if (!m) continue;
+    if (auto err = glob_syntax_error(*m); !err.empty()) {
+      v.fail(n["match"], item_path + ".match", std::string(err));
+      continue;
+    }
+    mp.pattern = *m;
+    YAML::Node price_only = YAML::Clone(n);
+    price_only.remove("match");
+    if (read_price(v, price_only, item_path, mp.price)) out.push_back(std::move(mp));
+  }
+}
+
+}  // namespace
+
+void read_pricing_section(Validator& v, const YAML::Node& root, const std::string& config_file, GatewayConfig& c) {
+  const YAML::Node p = root["pricing"];
+  if (!p.IsDefined() || p.IsNull()) return;
+  if (!v.check_mapping(p, "pricing", {"file", "default", "models"})) return;
+  if (p["models"].IsDefined()) read_model_prices(v, p["models"], "pricing.models", c.pricing.models);
+  if (p["default"].IsDefined()) read_price(v, p["default"], "pricing.default", c.pricing.default_price);
+  v.optional_string(p, "file", "pricing.", [&](const YAML::Node& node, const std::string& s) {
+    std::filesystem::path file(s);
+    if (file.is_relative()) file = std::filesystem::path(config_file).parent_path() / file;
+    YAML::Node doc;
+    try {
+      doc = YAML::LoadFile(file.string());
+    } catch (const YAML::BadFile&) {
+      v.fail(node, "pricing.file", "cannot read \"" + file.string() + "\"");
+      return;
+    } catch (const YAML::Exception& e) {
+      v.fail(node, "pricing.file", "\"" + file.string() + "\" line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
+      return;
+    }
+    // Errors inside the price file are reported with the file's own name and lines.
+    const EnvLookup no_environment = [](const std::string&) { return std::optional<std::string>(); };
+    Validator file_validator(file.string(), no_environment);
+    if (file_validator.check_mapping(doc, "", {"version", "as_of", "source", "models"})) {
+      if (!doc["version"].IsDefined()) file_validator.fail(doc, "version", "required: the price table's version");
+      else if (auto ver = file_validator.string_value(doc["version"], "version")) c.pricing.table_version = *ver;
+      if (doc["models"].IsDefined()) read_model_prices(file_validator, doc["models"], "models", c.pricing.models);
+    }
+    for (auto& e : file_validator.errors()) v.errors().push_back(std::move(e));
+    c.pricing.file = file.string();
+  });
+}
+
+void read_usage_section(Validator& v, const YAML::Node& root, GatewayConfig& c) {
+  const YAML::Node u = root["usage"];
+  if (!u.IsDefined() || u.IsNull()) return;
+  if (!v.check_mapping(u, "usage", {"drain_time", "drain_bytes"})) return;
+  v.duration(u, "drain_time", "usage.", c.usage.drain_time);
+  v.size(u, "drain_bytes", "usage.", c.usage.drain_bytes);
+}
+
+}  // namespace tollway::config

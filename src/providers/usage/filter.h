@@ -1,0 +1,42 @@
+// UsageFilter: learns what each call consumed and cost. In the route phase it asks an OpenAI chat stream for
+// its usage (stream_options.include_usage) when the caller did not, and remembers to remove that extra
+// usage-only chunk again; on the response it reads the usage from the JSON body or the SSE events (passing
+// every other byte through unchanged), estimates it when the provider never reported it (stream cut, client
+// gone past the drain bounds) and flags ctx.usage.estimated, prices it (PriceTable) into ctx.usage, and logs
+// one "usage" line per proxied request. It never changes a byte the caller asked for and never blocks.
+#pragma once
+
+#include <atomic>
+#include <memory>
+
+#include "config/gateway_config.h"
+#include "pipeline/filter.h"
+#include "providers/pricing/price_table.h"
+#include "tokens/estimator.h"
+
+namespace tollway::providers {
+
+namespace asio = boost::asio;
+
+class UsageFilter final : public pipeline::Filter {
+ public:
+  explicit UsageFilter(std::shared_ptr<const config::GatewayConfig> config);
+
+  std::string_view name() const override { return "usage"; }
+  asio::awaitable<pipeline::Verdict> route(pipeline::RequestCtx& ctx) override;
+  std::unique_ptr<pipeline::ResponseBodyTransformer> response_body(pipeline::RequestCtx& ctx,
+                                                                    const http::ResponseHead& head) override;
+  void log(const pipeline::RequestCtx& ctx) override;
+
+  // Fills ctx.usage with an estimate (prompt from the request body, output from `output_text`) and prices it.
+  void estimate(pipeline::RequestCtx& ctx, std::string_view output_text, uint64_t output_bytes_not_kept) const;
+  void price(pipeline::RequestCtx& ctx) const;
+  const config::UsageConfig& usage_config() const { return config_->usage; }
+
+ private:
+  std::shared_ptr<const config::GatewayConfig> config_;
+  PriceTable prices_;
+  tokens::PromptEstimator estimator_;
+};
+
+}  // namespace tollway::providers
