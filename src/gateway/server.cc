@@ -67,7 +67,7 @@ class Gateway {
 
  private:
   std::optional<std::shared_ptr<const config::GatewayConfig>> load(std::vector<std::string>& errors);
-  void reload(const char* trigger);
+  asio::awaitable<void> reload(const char* trigger);
   void start_drain(const char* signal_name);
   asio::awaitable<void> watch_signals();
   asio::awaitable<void> watch_file();
@@ -161,8 +161,8 @@ int Gateway::run() {
   return 0;
 }
 
-void Gateway::reload(const char* trigger) {
-  if (draining_) return;
+asio::awaitable<void> Gateway::reload(const char* trigger) {
+  if (draining_) co_return;
   std::vector<std::string> errors;
   auto config = load(errors);
   std::shared_ptr<const pipeline::Snapshot> next;
@@ -178,14 +178,15 @@ void Gateway::reload(const char* trigger) {
       log::warn("config reload rejected; the previous config stays active",
                 json::ObjectWriter().field("trigger", trigger).field("error", e).field("active_version",
                                                                                        active_->config->version));
-    return;
+    co_return;
   }
   const auto& old = *active_->config;
   if (next->config->listen.to_string() != old.listen.to_string() ||
       next->config->admin.to_string() != old.admin.to_string() || next->config->workers != old.workers)
     log::warn("listen, admin and workers changes take effect at the next restart");
+  // Every worker swaps before the new version is reported (in /config, logs), so what is reported is applied.
+  for (auto& w : workers_) co_await w->apply_snapshot(next);
   active_ = next;
-  for (auto& w : workers_) w->post_snapshot(next);
   ++reload_success_;
   last_reload_error_.clear();
   log::info("config reloaded", json::ObjectWriter()
@@ -202,7 +203,7 @@ asio::awaitable<void> Gateway::watch_signals() {
     if (ec) co_return;
     if (sig == SIGHUP) {
       file_stamp_ = stamp_of(options_.config_path);
-      reload("SIGHUP");
+      co_await reload("SIGHUP");
     } else {
       start_drain(sig == SIGTERM ? "SIGTERM" : "SIGINT");
     }
@@ -223,7 +224,7 @@ asio::awaitable<void> Gateway::watch_file() {
       candidate = file_stamp_;
     } else if (now == candidate) {
       file_stamp_ = now;
-      reload("file change");
+      co_await reload("file change");
     } else {
       candidate = now;
     }

@@ -30,8 +30,14 @@ void Worker::start() {
   thread_ = std::thread([this] { context_.run(); });
 }
 
-void Worker::post_snapshot(std::shared_ptr<const pipeline::Snapshot> snapshot) {
-  asio::post(context_, [this, s = std::move(snapshot)]() mutable { snapshot_ = std::move(s); });
+asio::awaitable<void> Worker::apply_snapshot(std::shared_ptr<const pipeline::Snapshot> snapshot) {
+  co_await asio::co_spawn(
+      context_,
+      [this, s = std::move(snapshot)]() mutable -> asio::awaitable<void> {
+        snapshot_ = std::move(s);
+        co_return;
+      },
+      asio::use_awaitable);
 }
 
 void Worker::post_drain() {

@@ -28,7 +28,8 @@ class Worker {
   void listen(const tcp::endpoint& endpoint);
   tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
   void start();
-  void post_snapshot(std::shared_ptr<const pipeline::Snapshot> snapshot);
+  // Completes (on the caller's executor) once this worker uses `snapshot` for new requests.
+  asio::awaitable<void> apply_snapshot(std::shared_ptr<const pipeline::Snapshot> snapshot);
   // Stop accepting, close idle keep-alive connections, and answer in-flight requests with Connection: close.
   void post_drain();
   void stop_and_join();
