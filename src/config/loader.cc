@@ -1,6 +1,5 @@
 #include "config/loader.h"
 
-#include <openssl/evp.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cstdlib>
@@ -14,6 +13,7 @@
 #include "config/usage_sections.h"
 #include "config/validator.h"
 #include "core/glob.h"
+#include "core/sha256.h"
 #include "core/units.h"
 
 namespace tollway::config {
@@ -75,18 +75,7 @@ EnvLookup process_environment() {
 
 namespace {
 
-std::string short_sha256(std::string_view text) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(text.data(), text.size(), digest, &len, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < 6 && i < len; ++i) {
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 0xF]);
-  }
-  return out;
-}
+std::string short_sha256(std::string_view text) { return sha256_hex(text).substr(0, 12); }
 
 void read_gateway_section(Validator& v, const YAML::Node& root, GatewayConfig& c) {
   const YAML::Node g = root["gateway"];

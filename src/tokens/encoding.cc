@@ -12,7 +12,7 @@
 
 #include "tokens/bpe.h"
 #include "tokens/piece_cache.h"
-#include "tokens/sha256.h"
+#include "core/sha256.h"
 #include "tokens/utf8.h"
 
 #ifndef TOLLWAY_DATA_DIR

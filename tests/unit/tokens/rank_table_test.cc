@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "tokens/rank_table.h"
-#include "tokens/sha256.h"
+#include "core/sha256.h"
 
 namespace tollway::tokens {
 namespace {

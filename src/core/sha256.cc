@@ -1,10 +1,10 @@
 // FIPS 180-4 SHA-256.
-#include "tokens/sha256.h"
+#include "core/sha256.h"
 
 #include <array>
 #include <cstdint>
 
-namespace tollway::tokens {
+namespace tollway {
 namespace {
 
 constexpr std::array<std::uint32_t, 64> kRound = {
@@ -63,4 +63,4 @@ std::string sha256_hex(std::string_view data) {
   return out;
 }
 
-}  // namespace tollway::tokens
+}  // namespace tollway
