@@ -3,9 +3,22 @@
 namespace tollway::telemetry {
 namespace {
 
-std::string status_class(int status) {
-  if (status < 100 || status > 599) return "none";
-  return std::string(1, static_cast<char>('0' + status / 100)) + "xx";
+constexpr const char* kStatusClassNames[] = {"none", "1xx", "2xx", "3xx", "4xx", "5xx"};
+constexpr const char* kTokenKindNames[] = {"input", "output", "cached_input", "cache_creation_input", "reasoning"};
+constexpr const char* kUsageOutcomeNames[] = {"reported", "estimated", "none"};
+constexpr const char* kErrorKindNames[] = {"connect", "timeout", "protocol", "reset", "other"};
+
+std::size_t status_class(int status) { return status < 100 || status > 599 ? 0 : static_cast<std::size_t>(status / 100); }
+
+template <typename Map>
+typename Map::mapped_type& series(Map& map, std::string_view key) {
+  auto it = map.find(key);
+  if (it == map.end()) it = map.emplace(std::string(key), typename Map::mapped_type{}).first;
+  return it->second;
+}
+
+void counter_header(std::string& out, const char* name, const char* help) {
+  out.append("# HELP ").append(name).append(" ").append(help).append("\n# TYPE ").append(name).append(" counter\n");
 }
 
 }  // namespace
@@ -21,77 +34,106 @@ std::string escape_label(std::string_view value) {
   return out;
 }
 
-void RequestMetrics::record_request(const std::string& route, const std::string& provider, int status,
-                                    double seconds, double gateway_overhead_seconds, bool upstream_contacted) {
-  ++requests_[{route, provider, status_class(status)}];
-  duration_[route].observe(seconds);
+RequestMetrics::RouteSeries& RequestMetrics::route_series(std::string_view route) { return series(routes_, route); }
+
+RequestMetrics::ProviderSeries& RequestMetrics::provider_series(std::string_view provider) {
+  return series(providers_, provider);
+}
+
+void RequestMetrics::record_request(std::string_view route, std::string_view provider, int status, double seconds,
+                                    double gateway_overhead_seconds, bool upstream_contacted) {
+  RouteSeries& r = route_series(route);
+  ++series(r.by_provider, provider)[status_class(status)];
+  r.duration.observe(seconds);
   if (upstream_contacted) overhead_.observe(gateway_overhead_seconds);
 }
 
-void RequestMetrics::record_upstream_error(const std::string& provider, const std::string& kind) {
-  ++upstream_errors_[{provider, kind}];
+void RequestMetrics::record_upstream_error(std::string_view provider, std::string_view kind) {
+  std::size_t k = kOtherError;
+  for (std::size_t i = 0; i < kOtherError; ++i)
+    if (kind == kErrorKindNames[i]) k = i;
+  ++provider_series(provider).upstream_errors[k];
 }
 
-void RequestMetrics::record_usage(const std::string& provider, const UsageSample& u) {
-  if (u.input) usage_tokens_[{provider, "input"}] += u.input;
-  if (u.output) usage_tokens_[{provider, "output"}] += u.output;
-  if (u.cached_input) usage_tokens_[{provider, "cached_input"}] += u.cached_input;
-  if (u.cache_creation) usage_tokens_[{provider, "cache_creation_input"}] += u.cache_creation;
-  if (u.reasoning) usage_tokens_[{provider, "reasoning"}] += u.reasoning;
-  if (u.cost_micro_usd > 0) cost_micro_usd_[provider] += static_cast<uint64_t>(u.cost_micro_usd);
-  ++usage_outcome_[{provider, u.known ? "reported" : u.estimated ? "estimated" : "none"}];
-  if (u.priced_at_default && (u.known || u.estimated)) ++default_price_[provider];
+void RequestMetrics::record_usage(std::string_view provider, const UsageSample& u) {
+  ProviderSeries& p = provider_series(provider);
+  p.tokens[kInput] += u.input;
+  p.tokens[kOutput] += u.output;
+  p.tokens[kCachedInput] += u.cached_input;
+  p.tokens[kCacheCreation] += u.cache_creation;
+  p.tokens[kReasoning] += u.reasoning;
+  if (u.cost_micro_usd > 0) p.cost_micro_usd += static_cast<uint64_t>(u.cost_micro_usd);
+  ++p.usage_outcome[u.known ? kReported : u.estimated ? kEstimated : kNone];
+  if (u.priced_at_default && (u.known || u.estimated)) ++p.default_price;
 }
 
 void RequestMetrics::merge(const RequestMetrics& other) {
-  for (const auto& [k, v] : other.requests_) requests_[k] += v;
-  for (const auto& [k, h] : other.duration_) duration_[k].merge(h);
+  for (const auto& [route, r] : other.routes_) {
+    RouteSeries& mine = route_series(route);
+    mine.duration.merge(r.duration);
+    for (const auto& [provider, counts] : r.by_provider) {
+      auto& m = series(mine.by_provider, provider);
+      for (std::size_t i = 0; i < kStatusClasses; ++i) m[i] += counts[i];
+    }
+  }
+  for (const auto& [provider, p] : other.providers_) {
+    ProviderSeries& mine = provider_series(provider);
+    for (std::size_t i = 0; i < kTokenKinds; ++i) mine.tokens[i] += p.tokens[i];
+    mine.cost_micro_usd += p.cost_micro_usd;
+    for (std::size_t i = 0; i < kUsageOutcomes; ++i) mine.usage_outcome[i] += p.usage_outcome[i];
+    mine.default_price += p.default_price;
+    for (std::size_t i = 0; i < kErrorKinds; ++i) mine.upstream_errors[i] += p.upstream_errors[i];
+  }
   overhead_.merge(other.overhead_);
-  for (const auto& [k, v] : other.upstream_errors_) upstream_errors_[k] += v;
-  for (const auto& [k, v] : other.usage_tokens_) usage_tokens_[k] += v;
-  for (const auto& [k, v] : other.cost_micro_usd_) cost_micro_usd_[k] += v;
-  for (const auto& [k, v] : other.usage_outcome_) usage_outcome_[k] += v;
-  for (const auto& [k, v] : other.default_price_) default_price_[k] += v;
 }
 
 void RequestMetrics::render(std::string& out) const {
-  out += "# HELP tollway_requests_total Requests answered, by route, provider and status class.\n";
-  out += "# TYPE tollway_requests_total counter\n";
-  for (const auto& [key, n] : requests_) {
-    const auto& [route, provider, cls] = key;
-    out += "tollway_requests_total{route=\"" + escape_label(route) + "\",provider=\"" + escape_label(provider) +
-           "\",status_class=\"" + cls + "\"} " + std::to_string(n) + "\n";
-  }
+  counter_header(out, "tollway_requests_total", "Requests answered, by route, provider and status class.");
+  for (const auto& [route, r] : routes_)
+    for (const auto& [provider, counts] : r.by_provider)
+      for (std::size_t c = 0; c < kStatusClasses; ++c)
+        if (counts[c])
+          out += "tollway_requests_total{route=\"" + escape_label(route) + "\",provider=\"" + escape_label(provider) +
+                 "\",status_class=\"" + kStatusClassNames[c] + "\"} " + std::to_string(counts[c]) + "\n";
   out += "# HELP tollway_request_duration_seconds Time from the first byte of a request to the last byte of its response.\n";
   out += "# TYPE tollway_request_duration_seconds histogram\n";
-  for (const auto& [route, h] : duration_) h.render(out, "tollway_request_duration_seconds", "route=\"" + escape_label(route) + "\"");
+  for (const auto& [route, r] : routes_)
+    r.duration.render(out, "tollway_request_duration_seconds", "route=\"" + escape_label(route) + "\"");
   out += "# HELP tollway_gateway_overhead_seconds Time a proxied request spent inside tollway, excluding the upstream exchange.\n";
   out += "# TYPE tollway_gateway_overhead_seconds histogram\n";
   overhead_.render(out, "tollway_gateway_overhead_seconds", "");
-  out += "# HELP tollway_upstream_errors_total Failed upstream exchanges, by provider and kind.\n";
-  out += "# TYPE tollway_upstream_errors_total counter\n";
-  for (const auto& [key, n] : upstream_errors_) {
-    out += "tollway_upstream_errors_total{provider=\"" + escape_label(key.first) + "\",kind=\"" + key.second +
-           "\"} " + std::to_string(n) + "\n";
-  }
-  out += "# HELP tollway_usage_tokens_total Tokens consumed by proxied calls (provider-reported or estimated), by provider and kind.\n";
-  out += "# TYPE tollway_usage_tokens_total counter\n";
-  for (const auto& [key, n] : usage_tokens_)
-    out += "tollway_usage_tokens_total{provider=\"" + escape_label(key.first) + "\",kind=\"" + key.second + "\"} " +
-           std::to_string(n) + "\n";
-  out += "# HELP tollway_cost_usd_micros_total Cost of proxied calls in micro-dollars (1e-6 USD), by provider.\n";
-  out += "# TYPE tollway_cost_usd_micros_total counter\n";
-  for (const auto& [provider, n] : cost_micro_usd_)
-    out += "tollway_cost_usd_micros_total{provider=\"" + escape_label(provider) + "\"} " + std::to_string(n) + "\n";
-  out += "# HELP tollway_usage_calls_total Proxied calls by how their usage was learned: reported, estimated (stream cut or never reported) or none (errors, no usage expected).\n";
-  out += "# TYPE tollway_usage_calls_total counter\n";
-  for (const auto& [key, n] : usage_outcome_)
-    out += "tollway_usage_calls_total{provider=\"" + escape_label(key.first) + "\",usage=\"" + key.second + "\"} " +
-           std::to_string(n) + "\n";
-  out += "# HELP tollway_pricing_default_price_total Calls priced at pricing.default because their model matched no price entry.\n";
-  out += "# TYPE tollway_pricing_default_price_total counter\n";
-  for (const auto& [provider, n] : default_price_)
-    out += "tollway_pricing_default_price_total{provider=\"" + escape_label(provider) + "\"} " + std::to_string(n) + "\n";
+  counter_header(out, "tollway_upstream_errors_total", "Failed upstream exchanges, by provider and kind.");
+  for (const auto& [provider, p] : providers_)
+    for (std::size_t k = 0; k < kErrorKinds; ++k)
+      if (p.upstream_errors[k])
+        out += "tollway_upstream_errors_total{provider=\"" + escape_label(provider) + "\",kind=\"" + kErrorKindNames[k] +
+               "\"} " + std::to_string(p.upstream_errors[k]) + "\n";
+  counter_header(out, "tollway_usage_tokens_total",
+                 "Tokens consumed by proxied calls (provider-reported or estimated), by provider and kind.");
+  for (const auto& [provider, p] : providers_)
+    for (std::size_t k = 0; k < kTokenKinds; ++k)
+      if (p.tokens[k])
+        out += "tollway_usage_tokens_total{provider=\"" + escape_label(provider) + "\",kind=\"" + kTokenKindNames[k] +
+               "\"} " + std::to_string(p.tokens[k]) + "\n";
+  counter_header(out, "tollway_cost_usd_micros_total", "Cost of proxied calls in micro-dollars (1e-6 USD), by provider.");
+  for (const auto& [provider, p] : providers_)
+    if (p.cost_micro_usd)
+      out += "tollway_cost_usd_micros_total{provider=\"" + escape_label(provider) + "\"} " +
+             std::to_string(p.cost_micro_usd) + "\n";
+  counter_header(out, "tollway_usage_calls_total",
+                 "Proxied calls by how their usage was learned: reported, estimated (stream cut or never reported) "
+                 "or none (errors, no usage expected).");
+  for (const auto& [provider, p] : providers_)
+    for (std::size_t k = 0; k < kUsageOutcomes; ++k)
+      if (p.usage_outcome[k])
+        out += "tollway_usage_calls_total{provider=\"" + escape_label(provider) + "\",usage=\"" +
+               kUsageOutcomeNames[k] + "\"} " + std::to_string(p.usage_outcome[k]) + "\n";
+  counter_header(out, "tollway_pricing_default_price_total",
+                 "Calls priced at pricing.default because their model matched no price entry.");
+  for (const auto& [provider, p] : providers_)
+    if (p.default_price)
+      out += "tollway_pricing_default_price_total{provider=\"" + escape_label(provider) + "\"} " +
+             std::to_string(p.default_price) + "\n";
 }
 
 }  // namespace tollway::telemetry
