@@ -31,13 +31,15 @@ void JwksSource::apply(const std::string& text) {
     return;
   }
   ++refreshes_;
-  keys_.store(std::make_shared<const JwkSet>(std::move(*set)), std::memory_order_release);
+  keys_.store(std::make_shared<const JwkSet>(std::move(*set)));
 }
 
 asio::awaitable<void> JwksSource::refresh(bool on_demand) {
   const auto now = std::chrono::steady_clock::now();
-  if (on_demand && now - last_refresh_ < std::chrono::seconds(5)) co_return;
-  last_refresh_ = now;
+  if (on_demand) {  // tokens with made-up kids must not turn into a flood of fetches
+    if (now - last_on_demand_ < std::chrono::seconds(5)) co_return;
+    last_on_demand_ = now;
+  }
   if (config_.jwks_url.empty()) {
     std::ifstream in(location_, std::ios::binary);
     std::ostringstream text;
@@ -87,15 +89,13 @@ void JwksSource::start() {
     std::ostringstream text;
     text << in.rdbuf();
     if (in) apply(text.str());
-    last_refresh_ = std::chrono::steady_clock::now();
   }
   asio::co_spawn(control_, refresh_loop(), asio::detached);
 }
 
 asio::awaitable<void> JwksSource::refresh_on_demand() {
-  auto self = shared_from_this();
-  co_await asio::co_spawn(
-      control_, [self]() -> asio::awaitable<void> { co_await self->refresh(true); }, asio::use_awaitable);
+  const std::shared_ptr<JwksSource> self = shared_from_this();  // alive until the refresh has finished
+  co_await asio::co_spawn(control_, self->refresh(true), asio::use_awaitable);
 }
 
 }  // namespace tollway::auth

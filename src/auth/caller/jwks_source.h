@@ -12,6 +12,7 @@
 #include <string>
 
 #include "auth/jwt/jwk.h"
+#include "auth/shared_cell.h"
 #include "config/auth_config.h"
 
 namespace tollway::auth {
@@ -23,7 +24,7 @@ class JwksSource : public std::enable_shared_from_this<JwksSource> {
   // Control thread: first load (a file synchronously; a URL in the background), then the refresh loop.
   void start();
   // Any thread: the keys now (empty set before the first successful load).
-  std::shared_ptr<const JwkSet> keys() const { return keys_.load(std::memory_order_acquire); }
+  std::shared_ptr<const JwkSet> keys() const { return keys_.load(); }
   // Any thread: refresh on the control thread and wait for it (no-op within 5 s of the previous one).
   boost::asio::awaitable<void> refresh_on_demand();
 
@@ -39,8 +40,8 @@ class JwksSource : public std::enable_shared_from_this<JwksSource> {
   config::JwtIssuerConfig config_;
   std::string location_;  // file path (resolved) or URL
   boost::asio::io_context& control_;
-  std::atomic<std::shared_ptr<const JwkSet>> keys_{std::make_shared<const JwkSet>()};
-  std::chrono::steady_clock::time_point last_refresh_{};  // control thread only
+  SharedCell<JwkSet> keys_;
+  std::chrono::steady_clock::time_point last_on_demand_{};  // control thread only
   std::atomic<uint64_t> failures_{0};
   std::atomic<uint64_t> refreshes_{0};
 };

@@ -227,15 +227,15 @@ asio::awaitable<void> ProviderKeyStore::refresh_vault(uint64_t generation) {
 }
 
 bool ProviderKeyStore::manages(std::string_view provider) const {
-  const auto dir = directory_.load();
+  const auto& dir = directory_.read();
   return dir->find(provider) != dir->end();
 }
 
 std::shared_ptr<const ProviderKey> ProviderKeyStore::pick(std::string_view provider) const {
-  const auto dir = directory_.load();
+  const auto& dir = directory_.read();
   const auto it = dir->find(provider);
   if (it == dir->end()) return nullptr;
-  const auto keys = it->second->keys.load();
+  const auto& keys = it->second->keys.read();
   uint64_t total = 0;
   for (const auto& k : *keys)
     if (!k->ejected.load(std::memory_order_relaxed)) total += k->weight;

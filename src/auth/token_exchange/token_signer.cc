@@ -60,7 +60,7 @@ void TokenSigner::rotate() {
 }
 
 std::optional<std::string> TokenSigner::issue(const VirtualKey& key, int64_t now) const {
-  const auto s = state_.load();
+  const auto s = state_.load();  // a counted copy: signing is slow enough that a mutex does not matter
   const int64_t ttl = std::chrono::duration_cast<std::chrono::seconds>(s->config.ttl).count();
   tollway::json::ObjectWriter claims;
   claims.field("iss", s->config.issuer)

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "auth/jwt/jwk.h"
+#include "auth/shared_cell.h"
 #include "auth/virtual_keys/key_store.h"
 #include "config/auth_config.h"
 
@@ -40,7 +41,7 @@ class TokenSigner {
   };
   void publish(config::TokenExchangeConfig config, std::shared_ptr<const Jwk> current,
                std::shared_ptr<const Jwk> previous);
-  std::atomic<std::shared_ptr<const State>> state_;
+  SharedCell<State> state_;
 };
 
 }  // namespace tollway::auth

@@ -195,13 +195,13 @@ void VirtualKeyStore::publish() {
     table->by_hash.emplace(record.secret_sha256, shared);
     if (!record.previous_sha256.empty()) table->by_hash.emplace(record.previous_sha256, shared);
   }
-  table_.store(std::move(table), std::memory_order_release);
+  table_.store(std::move(table));
 }
 
 std::shared_ptr<const VirtualKey> VirtualKeyStore::authenticate(std::string_view secret, int64_t now,
                                                                 KeyCheck& why) const {
   const std::string digest = hash_secret(secret);
-  const auto table = table_.load(std::memory_order_acquire);
+  const auto& table = table_.read();
   const auto it = table->by_hash.find(digest);
   if (it == table->by_hash.end()) {
     why = KeyCheck::Unknown;
@@ -233,7 +233,7 @@ std::shared_ptr<const VirtualKey> VirtualKeyStore::authenticate(std::string_view
 }
 
 std::shared_ptr<const VirtualKey> VirtualKeyStore::active_key(const std::string& id, int64_t now) const {
-  const auto table = table_.load(std::memory_order_acquire);
+  const auto& table = table_.read();
   const auto it = table->by_id.find(id);
   if (it == table->by_id.end()) return nullptr;
   const VirtualKey& k = *it->second;
@@ -319,7 +319,7 @@ std::optional<std::pair<VirtualKey, std::string>> VirtualKeyStore::rotate(const 
 }
 
 std::size_t VirtualKeyStore::size() const {
-  return table_.load(std::memory_order_acquire)->by_id.size();
+  return table_.load()->by_id.size();
 }
 
 }  // namespace tollway::auth

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "auth/caller_policy.h"
+#include "auth/shared_cell.h"
 
 struct sqlite3;
 
@@ -97,7 +98,7 @@ class VirtualKeyStore {
   sqlite3* db_;
   mutable std::mutex admin_mutex_;        // admin operations only, never the request path
   std::map<std::string, VirtualKey> records_;
-  std::atomic<std::shared_ptr<const Table>> table_;
+  SharedCell<Table> table_;
 };
 
 }  // namespace tollway::auth
