@@ -91,6 +91,7 @@ struct PricingConfig {
 struct UsageConfig {
   std::chrono::milliseconds drain_time{30'000};  // keep reading upstream this long after the client left
   uint64_t drain_bytes = 8 * 1024 * 1024;        // ... and at most this many more bytes
+  bool log_calls = true;                          // one `usage` log line per proxied call
 };
 
 struct GatewayConfig {

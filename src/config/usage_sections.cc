@@ -131,7 +131,12 @@ void read_pricing_section(Validator& v, const YAML::Node& root, const std::strin
 void read_usage_section(Validator& v, const YAML::Node& root, GatewayConfig& c) {
   const YAML::Node u = root["usage"];
   if (!u.IsDefined() || u.IsNull()) return;
-  if (!v.check_mapping(u, "usage", {"drain_time", "drain_bytes"})) return;
+  if (!v.check_mapping(u, "usage", {"drain_time", "drain_bytes", "log"})) return;
+  v.optional_string(u, "log", "usage.", [&](const YAML::Node& node, const std::string& s) {
+    if (s == "true") c.usage.log_calls = true;
+    else if (s == "false") c.usage.log_calls = false;
+    else v.fail(node, "usage.log", "\"" + s + "\" is not a boolean (true or false)");
+  });
   v.duration(u, "drain_time", "usage.", c.usage.drain_time);
   v.size(u, "drain_bytes", "usage.", c.usage.drain_bytes);
 }

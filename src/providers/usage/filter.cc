@@ -204,7 +204,7 @@ void UsageFilter::price(pipeline::RequestCtx& ctx) const {
 }
 
 void UsageFilter::log(const pipeline::RequestCtx& ctx) {
-  if (!ctx.outcome.upstream_contacted) return;
+  if (!ctx.outcome.upstream_contacted || !config_->usage.log_calls) return;
   const pipeline::Usage& u = ctx.usage;
   json::ObjectWriter w;
   w.field("request_id", ctx.request_id)
