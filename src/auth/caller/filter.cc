@@ -116,24 +116,33 @@ AuthOutcome CallerAuthFilter::check_virtual_key(std::string_view secret, int64_t
   return o;
 }
 
+bool CallerAuthFilter::check_cached_jwt(std::string_view token, const std::string& digest, int64_t now,
+                                        AuthOutcome& out) const {
+  const auto it = jwt_cache.find(digest);
+  if (it == jwt_cache.end()) return false;
+  const CachedJwt& hit = it->second;
+  if (hit.filter_id != instance_id_ || now >= hit.valid_until) {
+    jwt_cache.erase(it);
+    return false;
+  }
+  (void)token;
+  if (!hit.virtual_key_id.empty()) {
+    const auto key = deps_.keys ? deps_.keys->active_key(hit.virtual_key_id, now) : nullptr;
+    if (!key) {
+      out = fail(AuthMethod::Jwt, "key_revoked", "The key this token was issued for is no longer valid.");
+      return true;
+    }
+  }
+  out.ok = true;
+  out.method = AuthMethod::Jwt;
+  out.reason = "ok";
+  out.caller = hit.caller;
+  return true;
+}
+
 asio::awaitable<AuthOutcome> CallerAuthFilter::check_jwt(std::string_view token, int64_t now) const {
   std::string digest = sha256(token);
-  if (auto it = jwt_cache.find(digest); it != jwt_cache.end()) {
-    const CachedJwt& hit = it->second;
-    if (hit.filter_id == instance_id_ && now < hit.valid_until) {
-      AuthOutcome o;
-      if (!hit.virtual_key_id.empty()) {
-        const auto key = deps_.keys ? deps_.keys->active_key(hit.virtual_key_id, now) : nullptr;
-        if (!key) co_return fail(AuthMethod::Jwt, "key_revoked", "The key this token was issued for is no longer valid.");
-      }
-      o.ok = true;
-      o.method = AuthMethod::Jwt;
-      o.reason = "ok";
-      o.caller = hit.caller;
-      co_return o;
-    }
-    jwt_cache.erase(it);
-  }
+  if (AuthOutcome cached; check_cached_jwt(token, digest, now, cached)) co_return cached;
   const auto& auth = config_->auth;
   JwtError error = JwtError::None;
   // Which issuer: read "iss" from the (not yet verified) claims to pick the keys and rules.
@@ -237,7 +246,9 @@ asio::awaitable<pipeline::Verdict> CallerAuthFilter::authenticate(pipeline::Requ
     outcome = fail(AuthMethod::None, "missing_credential",
                    "Authentication required: send a virtual key or a JWT as Authorization: Bearer, x-api-key or "
                    "api-key.");
-  } else {
+  } else if (credential.starts_with("tw-")) {
+    outcome = check_virtual_key(credential, now);  // synchronous: no coroutine frame on the hot path
+  } else if (!check_cached_jwt(credential, sha256(credential), now, outcome)) {
     outcome = co_await check(credential, now);
   }
   if (deps_.counters) deps_.counters->add(outcome.method, outcome.reason);

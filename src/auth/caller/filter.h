@@ -63,6 +63,8 @@ class CallerAuthFilter final : public pipeline::Filter {
 
  private:
   AuthOutcome check_virtual_key(std::string_view secret, int64_t now) const;
+  // The per-thread cache of verified JWTs; true when it decided (accepted, or the minting key is revoked).
+  bool check_cached_jwt(std::string_view token, const std::string& digest, int64_t now, AuthOutcome& out) const;
   asio::awaitable<AuthOutcome> check_jwt(std::string_view token, int64_t now) const;
 
   std::shared_ptr<const config::GatewayConfig> config_;
