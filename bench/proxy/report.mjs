@@ -92,7 +92,7 @@ md.push('');
 md.push(`Setup: wrk and the origin share core 0; the proxy under test runs alone on core 1 (\`taskset\`). The origin is ${originNote}. `
   + 'nginx reference: 1 worker, `proxy_http_version 1.1; proxy_set_header Connection ""; keepalive 64;`, '
   + 'access log off, injects the provider key like tollway does. tollway: `--workers 1`, one route, one provider, '
-  + 'key injection, model routing from the JSON body.');
+  + 'key injection, model routing from the JSON body, usage extraction, `usage.log: false` (like nginx\'s `access_log off`).');
 md.push('');
 md.push('| target | p50 c=1 (µs) | p99 c=1 (µs) | added p50 (µs) | added p99 (µs) | rps c=1 | rps c=16 | rps c=64 | CPU µs/req c=16 | CPU µs/req c=64 | non-2xx |');
 md.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');

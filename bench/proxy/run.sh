@@ -25,7 +25,7 @@ done
 [ -x "$TOLLWAY_BIN" ] || { echo "run.sh: $TOLLWAY_BIN not built (cmake --preset release && cmake --build --preset release)" >&2; exit 1; }
 [ "$(nproc)" -ge 2 ] || { echo "run.sh: needs 2 cores for the pinning" >&2; exit 1; }
 
-rm -rf "$OUT"; mkdir -p "$OUT"/{origin,proxy}/{logs,tmp}
+rm -rf "$OUT/origin" "$OUT/proxy" "$OUT/raw.txt" "$OUT/results.json"; mkdir -p "$OUT"/{origin,proxy}/{logs,tmp}
 
 free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 ORIGIN_PORT=$(free_port); NGINX_PORT=$(free_port); TOLLWAY_PORT=$(free_port); ADMIN_PORT=$(free_port)
@@ -103,7 +103,7 @@ EOF
 taskset -c $CORE_PROXY nginx -p "$OUT/proxy" -c "$OUT/proxy/nginx.conf"
 
 # ---- tollway --------------------------------------------------------------------------------------------------
-cat > "$OUT/tollway.yaml" <<EOF
+cat > "$OUT/gateway.yaml" <<EOF
 version: 1
 gateway:
   listen: 127.0.0.1:$TOLLWAY_PORT
@@ -121,8 +121,10 @@ routes:
   - path: /v1/chat/completions
     api: openai
     provider: openai
+usage:
+  log: false   # no per-call log line, like nginx's access_log off
 EOF
-taskset -c $CORE_PROXY "$TOLLWAY_BIN" gateway --config "$OUT/tollway.yaml" --workers 1 2> "$OUT/tollway.log" &
+taskset -c $CORE_PROXY "$TOLLWAY_BIN" gateway --config "$OUT/gateway.yaml" --workers 1 2> "$OUT/tollway.log" &
 TOLLWAY_PID=$!
 PIDS+=("$TOLLWAY_PID")
 
