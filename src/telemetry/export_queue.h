@@ -1,0 +1,117 @@
+// BoundedQueue / SpanExportQueue: the fixed-capacity hand-off from request threads (producers) to the exporter
+// thread (consumer). A full queue drops the new item and counts it; it never grows, never allocates after
+// construction, and never blocks a producer (no lock, no wait: a failed push returns at once). Bounded MPMC
+// array queue with a sequence number per cell (D. Vyukov's design): a producer claims a cell with one CAS on the
+// tail, writes the item, then publishes it with a release store of the cell's sequence.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "telemetry/span.h"
+
+namespace tollway::telemetry {
+
+template <typename T>
+class BoundedQueue {
+ public:
+  // Capacity is rounded up to a power of two (at least 2).
+  explicit BoundedQueue(std::size_t capacity) : mask_(round_up_pow2(capacity) - 1), cells_(std::make_unique<Cell[]>(mask_ + 1)) {
+    for (std::size_t i = 0; i <= mask_; ++i) cells_[i].sequence.store(i, std::memory_order_relaxed);
+  }
+  BoundedQueue(const BoundedQueue&) = delete;
+  BoundedQueue& operator=(const BoundedQueue&) = delete;
+
+  // Moves `item` in and returns true, or leaves it, counts a drop and returns false when the queue is full.
+  bool try_push(T&& item) {
+    std::size_t pos = tail_.load(std::memory_order_relaxed);
+    while (true) {
+      Cell& cell = cells_[pos & mask_];
+      const std::size_t seq = cell.sequence.load(std::memory_order_acquire);
+      const auto diff = static_cast<std::intptr_t>(seq) - static_cast<std::intptr_t>(pos);
+      if (diff == 0) {
+        if (tail_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
+          cell.value = std::move(item);
+          cell.sequence.store(pos + 1, std::memory_order_release);
+          pushed_.fetch_add(1, std::memory_order_relaxed);
+          return true;
+        }
+      } else if (diff < 0) {
+        dropped_.fetch_add(1, std::memory_order_relaxed);
+        return false;
+      } else {
+        pos = tail_.load(std::memory_order_relaxed);
+      }
+    }
+  }
+
+  // Moves the next published item into `out`; false when none is ready.
+  bool try_pop(T& out) {
+    std::size_t pos = head_.load(std::memory_order_relaxed);
+    while (true) {
+      Cell& cell = cells_[pos & mask_];
+      const std::size_t seq = cell.sequence.load(std::memory_order_acquire);
+      const auto diff = static_cast<std::intptr_t>(seq) - static_cast<std::intptr_t>(pos + 1);
+      if (diff == 0) {
+        if (head_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
+          out = std::move(cell.value);
+          cell.value = T{};  // release what the moved-from item still holds
+          cell.sequence.store(pos + mask_ + 1, std::memory_order_release);
+          return true;
+        }
+      } else if (diff < 0) {
+        return false;
+      } else {
+        pos = head_.load(std::memory_order_relaxed);
+      }
+    }
+  }
+
+  // Appends up to `max_items` ready items to `out` (the exporter's batch); returns how many.
+  std::size_t drain(std::vector<T>& out, std::size_t max_items) {
+    std::size_t n = 0;
+    T item;
+    while (n < max_items && try_pop(item)) {
+      out.push_back(std::move(item));
+      ++n;
+    }
+    return n;
+  }
+
+  std::size_t capacity() const { return mask_ + 1; }
+  uint64_t pushed() const { return pushed_.load(std::memory_order_relaxed); }
+  uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
+  // Approximate under concurrency; exact when quiescent.
+  std::size_t size_approx() const {
+    const std::size_t tail = tail_.load(std::memory_order_relaxed);
+    const std::size_t head = head_.load(std::memory_order_relaxed);
+    return tail >= head ? tail - head : 0;
+  }
+
+ private:
+  static std::size_t round_up_pow2(std::size_t n) {
+    std::size_t p = 2;
+    while (p < n) p <<= 1;
+    return p;
+  }
+  struct Cell {
+    std::atomic<std::size_t> sequence{0};
+    T value{};
+  };
+  static constexpr std::size_t kLine = 64;
+  const std::size_t mask_;
+  std::unique_ptr<Cell[]> cells_;
+  alignas(kLine) std::atomic<std::size_t> tail_{0};
+  alignas(kLine) std::atomic<std::size_t> head_{0};
+  alignas(kLine) std::atomic<uint64_t> pushed_{0};
+  std::atomic<uint64_t> dropped_{0};
+};
+
+// Finished spans waiting for the OTLP exporter.
+using SpanExportQueue = BoundedQueue<Span>;
+
+}  // namespace tollway::telemetry

@@ -1,0 +1,386 @@
+#include "telemetry/otlp_json.h"
+
+#include <charconv>
+#include <cmath>
+#include <numeric>
+
+#include <simdjson.h>
+
+#include "core/json.h"
+
+namespace tollway::telemetry {
+namespace {
+
+// Streaming JSON text for nested OTLP messages: tracks where commas go; strings use json::append_quoted.
+class JsonText {
+ public:
+  void begin_object() { open('{'); }
+  void end_object() { close('}'); }
+  void begin_array() { open('['); }
+  void end_array() { close(']'); }
+  void key(std::string_view k) {
+    separate();
+    json::append_quoted(out_, k);
+    out_.push_back(':');
+    after_key_ = true;
+  }
+  void string(std::string_view s) {
+    before_value();
+    json::append_quoted(out_, s);
+  }
+  // 64-bit integers are decimal strings in proto3 JSON.
+  void int64_string(int64_t v) {
+    before_value();
+    out_.push_back('"');
+    out_ += std::to_string(v);
+    out_.push_back('"');
+  }
+  void uint64_string(uint64_t v) {
+    before_value();
+    out_.push_back('"');
+    out_ += std::to_string(v);
+    out_.push_back('"');
+  }
+  // 32-bit integers and enums are JSON numbers.
+  void integer(int64_t v) {
+    before_value();
+    out_ += std::to_string(v);
+  }
+  void boolean(bool v) {
+    before_value();
+    out_ += v ? "true" : "false";
+  }
+  // Shortest round-trip text; proto3 JSON spells the non-finite values as strings.
+  void number(double v) {
+    before_value();
+    if (std::isnan(v)) {
+      out_ += "\"NaN\"";
+    } else if (std::isinf(v)) {
+      out_ += v > 0 ? "\"Infinity\"" : "\"-Infinity\"";
+    } else {
+      char buf[32];
+      const auto res = std::to_chars(buf, buf + sizeof buf, v);
+      out_.append(buf, res.ptr);
+    }
+  }
+  std::string take() && { return std::move(out_); }
+
+ private:
+  void open(char c) {
+    before_value();
+    out_.push_back(c);
+    first_.push_back(true);
+  }
+  void close(char c) {
+    out_.push_back(c);
+    first_.pop_back();
+  }
+  void separate() {
+    if (!first_.empty()) {
+      if (!first_.back()) out_.push_back(',');
+      first_.back() = false;
+    }
+  }
+  void before_value() {
+    if (after_key_)
+      after_key_ = false;
+    else
+      separate();
+  }
+  std::string out_;
+  std::vector<bool> first_;
+  bool after_key_ = false;
+};
+
+void write_any_value(JsonText& j, const AttributeValue& value) {
+  j.begin_object();
+  if (const auto* s = std::get_if<std::string>(&value)) {
+    j.key("stringValue");
+    j.string(*s);
+  } else if (const auto* i = std::get_if<int64_t>(&value)) {
+    j.key("intValue");
+    j.int64_string(*i);
+  } else if (const auto* d = std::get_if<double>(&value)) {
+    j.key("doubleValue");
+    j.number(*d);
+  } else {
+    j.key("boolValue");
+    j.boolean(std::get<bool>(value));
+  }
+  j.end_object();
+}
+
+void write_attributes(JsonText& j, const AttributeList& attributes) {
+  j.key("attributes");
+  j.begin_array();
+  for (const auto& a : attributes.items()) {
+    j.begin_object();
+    j.key("key");
+    j.string(a.key);
+    j.key("value");
+    write_any_value(j, a.value);
+    j.end_object();
+  }
+  j.end_array();
+}
+
+void write_resource(JsonText& j, const Resource& resource) {
+  j.key("resource");
+  j.begin_object();
+  write_attributes(j, resource.attributes);
+  j.end_object();
+}
+
+void write_scope(JsonText& j, const InstrumentationScope& scope) {
+  j.key("scope");
+  j.begin_object();
+  j.key("name");
+  j.string(scope.name);
+  if (!scope.version.empty()) {
+    j.key("version");
+    j.string(scope.version);
+  }
+  j.end_object();
+}
+
+// Span.flags bits (trace.proto SpanFlags): 0-7 W3C trace flags, 8 = "has is_remote", 9 = "parent is remote".
+constexpr uint32_t kSpanFlagsHasIsRemote = 0x100;
+constexpr uint32_t kSpanFlagsIsRemote = 0x200;
+
+void write_span(JsonText& j, const Span& span) {
+  j.begin_object();
+  j.key("traceId");
+  j.string(span.trace_id.hex());
+  j.key("spanId");
+  j.string(span.span_id.hex());
+  if (!span.trace_state.empty()) {
+    j.key("traceState");
+    j.string(span.trace_state);
+  }
+  if (span.parent_span_id.valid()) {
+    j.key("parentSpanId");
+    j.string(span.parent_span_id.hex());
+  }
+  uint32_t flags = span.trace_flags;
+  if (span.parent_span_id.valid()) flags |= kSpanFlagsHasIsRemote | (span.parent_is_remote ? kSpanFlagsIsRemote : 0);
+  j.key("flags");
+  j.integer(flags);
+  j.key("name");
+  j.string(span.name);
+  j.key("kind");
+  j.integer(static_cast<int>(span.kind));
+  j.key("startTimeUnixNano");
+  j.uint64_string(span.start_unix_nano);
+  j.key("endTimeUnixNano");
+  j.uint64_string(span.end_unix_nano);
+  write_attributes(j, span.attributes);
+  if (!span.events.empty()) {
+    j.key("events");
+    j.begin_array();
+    for (const auto& e : span.events) {
+      j.begin_object();
+      j.key("timeUnixNano");
+      j.uint64_string(e.time_unix_nano);
+      j.key("name");
+      j.string(e.name);
+      write_attributes(j, e.attributes);
+      j.end_object();
+    }
+    j.end_array();
+  }
+  j.key("status");
+  j.begin_object();
+  if (!span.status_message.empty()) {
+    j.key("message");
+    j.string(span.status_message);
+  }
+  j.key("code");
+  j.integer(static_cast<int>(span.status_code));
+  j.end_object();
+  j.end_object();
+}
+
+void write_number_points(JsonText& j, const std::vector<NumberPoint>& points) {
+  j.key("dataPoints");
+  j.begin_array();
+  for (const auto& p : points) {
+    j.begin_object();
+    write_attributes(j, p.attributes);
+    j.key("startTimeUnixNano");
+    j.uint64_string(p.start_unix_nano);
+    j.key("timeUnixNano");
+    j.uint64_string(p.time_unix_nano);
+    if (const auto* i = std::get_if<int64_t>(&p.value)) {
+      j.key("asInt");
+      j.int64_string(*i);
+    } else {
+      j.key("asDouble");
+      j.number(std::get<double>(p.value));
+    }
+    j.end_object();
+  }
+  j.end_array();
+}
+
+void write_histogram_points(JsonText& j, const std::vector<HistogramPoint>& points) {
+  j.key("dataPoints");
+  j.begin_array();
+  for (const auto& p : points) {
+    j.begin_object();
+    write_attributes(j, p.attributes);
+    j.key("startTimeUnixNano");
+    j.uint64_string(p.start_unix_nano);
+    j.key("timeUnixNano");
+    j.uint64_string(p.time_unix_nano);
+    j.key("count");
+    j.uint64_string(p.count);
+    j.key("sum");
+    j.number(p.sum);
+    j.key("bucketCounts");
+    j.begin_array();
+    for (uint64_t c : p.bucket_counts) j.uint64_string(c);
+    j.end_array();
+    j.key("explicitBounds");
+    j.begin_array();
+    for (double b : p.explicit_bounds) j.number(b);
+    j.end_array();
+    if (p.min) {
+      j.key("min");
+      j.number(*p.min);
+    }
+    if (p.max) {
+      j.key("max");
+      j.number(*p.max);
+    }
+    j.end_object();
+  }
+  j.end_array();
+}
+
+void write_metric(JsonText& j, const Metric& metric) {
+  j.begin_object();
+  j.key("name");
+  j.string(metric.name);
+  if (!metric.description.empty()) {
+    j.key("description");
+    j.string(metric.description);
+  }
+  if (!metric.unit.empty()) {
+    j.key("unit");
+    j.string(metric.unit);
+  }
+  if (const auto* sum = std::get_if<SumData>(&metric.data)) {
+    j.key("sum");
+    j.begin_object();
+    write_number_points(j, sum->points);
+    j.key("aggregationTemporality");
+    j.integer(static_cast<int>(sum->temporality));
+    j.key("isMonotonic");
+    j.boolean(sum->monotonic);
+    j.end_object();
+  } else if (const auto* gauge = std::get_if<GaugeData>(&metric.data)) {
+    j.key("gauge");
+    j.begin_object();
+    write_number_points(j, gauge->points);
+    j.end_object();
+  } else {
+    const auto& histogram = std::get<HistogramData>(metric.data);
+    j.key("histogram");
+    j.begin_object();
+    write_histogram_points(j, histogram.points);
+    j.key("aggregationTemporality");
+    j.integer(static_cast<int>(histogram.temporality));
+    j.end_object();
+  }
+  j.end_object();
+}
+
+}  // namespace
+
+bool HistogramPoint::consistent() const {
+  if (bucket_counts.size() != explicit_bounds.size() + 1) return false;
+  for (std::size_t i = 1; i < explicit_bounds.size(); ++i)
+    if (!(explicit_bounds[i - 1] < explicit_bounds[i])) return false;
+  return std::accumulate(bucket_counts.begin(), bucket_counts.end(), uint64_t{0}) == count;
+}
+
+std::string encode_trace_export_request(const Resource& resource, const InstrumentationScope& scope,
+                                        std::span<const Span> spans) {
+  JsonText j;
+  j.begin_object();
+  j.key("resourceSpans");
+  j.begin_array();
+  j.begin_object();
+  write_resource(j, resource);
+  j.key("scopeSpans");
+  j.begin_array();
+  j.begin_object();
+  write_scope(j, scope);
+  j.key("spans");
+  j.begin_array();
+  for (const auto& span : spans) write_span(j, span);
+  j.end_array();
+  j.end_object();
+  j.end_array();
+  j.end_object();
+  j.end_array();
+  j.end_object();
+  return std::move(j).take();
+}
+
+std::string encode_metrics_export_request(const Resource& resource, const InstrumentationScope& scope,
+                                          std::span<const Metric> metrics) {
+  JsonText j;
+  j.begin_object();
+  j.key("resourceMetrics");
+  j.begin_array();
+  j.begin_object();
+  write_resource(j, resource);
+  j.key("scopeMetrics");
+  j.begin_array();
+  j.begin_object();
+  write_scope(j, scope);
+  j.key("metrics");
+  j.begin_array();
+  for (const auto& metric : metrics) write_metric(j, metric);
+  j.end_array();
+  j.end_object();
+  j.end_array();
+  j.end_object();
+  j.end_array();
+  j.end_object();
+  return std::move(j).take();
+}
+
+ExportResponse parse_export_response(std::string_view body) {
+  ExportResponse out;
+  simdjson::dom::parser parser;
+  const simdjson::padded_string padded(body);
+  simdjson::dom::element root;
+  if (parser.parse(padded).get(root) != simdjson::SUCCESS || !root.is_object()) {
+    out.malformed = true;
+    return out;
+  }
+  simdjson::dom::object partial;
+  if (root["partialSuccess"].get_object().get(partial) != simdjson::SUCCESS) return out;
+  for (auto field : partial) {
+    const std::string_view key = field.key;
+    if (key.starts_with("rejected")) {
+      // int64 fields: a decimal string by the JSON mapping, but decoders accept numbers too.
+      int64_t n = 0;
+      std::string_view text;
+      if (field.value.get_int64().get(n) == simdjson::SUCCESS) {
+        out.rejected = n;
+      } else if (field.value.get_string().get(text) == simdjson::SUCCESS) {
+        std::from_chars(text.data(), text.data() + text.size(), out.rejected);
+      }
+    } else if (key == "errorMessage") {
+      std::string_view text;
+      if (field.value.get_string().get(text) == simdjson::SUCCESS) out.error_message = std::string(text);
+    }
+  }
+  out.partial_success = out.rejected > 0 || !out.error_message.empty();
+  return out;
+}
+
+}  // namespace tollway::telemetry
