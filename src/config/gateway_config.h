@@ -47,6 +47,7 @@ struct RouteConfig {
   Api api = Api::OpenAI;
   std::size_t provider = 0;  // default provider index
   uint64_t max_body = 0;
+  bool translate = true;     // a model served by a provider of the other API is translated (false: 400)
 };
 
 struct Limits {

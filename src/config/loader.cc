@@ -226,7 +226,7 @@ void read_routes(Validator& v, const YAML::Node& root, GatewayConfig& c) {
   for (std::size_t i = 0; i < rs.size(); ++i) {
     const std::string path = "routes[" + std::to_string(i) + "]";
     const YAML::Node n = rs[i];
-    if (!v.check_mapping(n, path, {"path", "prefix", "api", "provider", "max_body"})) continue;
+    if (!v.check_mapping(n, path, {"path", "prefix", "api", "provider", "max_body", "translate"})) continue;
     RouteConfig r;
     r.max_body = c.limits.max_body;
     bool ok = true;
@@ -271,6 +271,11 @@ void read_routes(Validator& v, const YAML::Node& root, GatewayConfig& c) {
       ok = false;
     }
     v.size(n, "max_body", path + ".", r.max_body);
+    v.optional_string(n, "translate", path + ".", [&](const YAML::Node& node, const std::string& s) {
+      if (s == "true") r.translate = true;
+      else if (s == "false") r.translate = false;
+      else v.fail(node, path + ".translate", "\"" + s + "\" is not a boolean (true or false)");
+    });
     if (ok) c.routes.push_back(std::move(r));
   }
 }

@@ -6,6 +6,7 @@
 #include "auth/token_exchange/endpoints.h"
 #include "auth/virtual_keys/keys_api.h"
 #include "providers/routing/filter.h"
+#include "providers/translation/filter.h"
 #include "providers/usage/filter.h"
 
 namespace tollway::gateway {
@@ -92,6 +93,9 @@ std::shared_ptr<const pipeline::Snapshot> build_snapshot(std::shared_ptr<const c
     snapshot->chain.add<auth::PolicyAuthzFilter>();
   }
   snapshot->chain.add<providers::ProviderRouteFilter>(config, snapshot->upstreams);
+  // Translation: after the provider is chosen, before the credential (injected in the provider's format) and
+  // before usage (whose response transformer, nearer the provider, reads the provider's own bytes first).
+  snapshot->chain.add<providers::TranslationFilter>();
   snapshot->chain.add<auth::CredentialFilter>(config, a ? &a->provider_keys() : nullptr);
   snapshot->chain.add<providers::UsageFilter>(config);  // route (include_usage), response body, log
   if (config->auth.enabled && config->auth.token_exchange.enabled) {

@@ -91,6 +91,13 @@ struct RequestFacts {
   bool include_usage_added = false;  // the gateway asked for stream usage the caller did not ask for
 };
 
+// Written by the route phase (providers::TranslationFilter) when the caller's API differs from the provider's:
+// the body and target were rewritten into the provider's API, and the response is rewritten back.
+struct Translation {
+  bool active = false;
+  bool include_usage = false;  // an OpenAI caller asked for stream_options.include_usage
+};
+
 struct RequestCtx {
   // Driver, before any phase.
   std::shared_ptr<const Snapshot> snapshot;
@@ -107,6 +114,7 @@ struct RequestCtx {
   RequestFacts request;
   UpstreamRequest upstream;
   std::shared_ptr<const auth::ProviderKey> provider_key;  // the credential injected (CredentialFilter), if any
+  Translation translation;
   // Any phase that answers the request itself.
   Reply reply;
   // Response observers (on_response_head / on_response_bytes) and settle.

@@ -45,13 +45,14 @@ asio::awaitable<pipeline::Verdict> ProviderRouteFilter::route(pipeline::RequestC
   }
   const std::size_t index = provider_for(ctx);
   const config::ProviderConfig& provider = config_->providers[index];
-  if (provider.api != ctx.api) {
+  // A model of the other API: providers::TranslationFilter rewrites the request, unless the route refuses it.
+  if (provider.api != ctx.api && !ctx.route->translate) {
     co_return reply_error(
         ctx, 400,
         "Model \"" + ctx.model + "\" is served by provider \"" + provider.name + "\", which speaks the " +
             (provider.api == config::Api::Anthropic ? "Anthropic Messages API (POST /v1/messages)"
                                                     : "OpenAI API (e.g. POST /v1/chat/completions)") +
-            "; send the request in that format.",
+            "; send the request in that format (translation is off for this route).",
         "model_api_mismatch");
   }
   auto& up = ctx.upstream;

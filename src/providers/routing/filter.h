@@ -1,7 +1,8 @@
 // ProviderRouteFilter: the route phase. Picks the provider for a request (the body's "model" against the
 // model rules, else the route's default provider), and shapes the upstream request: target under the
-// provider's base path, Host, the provider's credential injected in place of the caller's. Replies 400 in the
-// caller's API format for a malformed body or a model served by a provider of the other API.
+// provider's base path, Host. Replies 400 in the caller's API format for a malformed body, or for a model
+// served by a provider of the other API when the route's `translate` is off (otherwise TranslationFilter,
+// next in the chain, rewrites the request).
 // It never reads or writes sockets and never logs credentials.
 #pragma once
 
