@@ -1,5 +1,7 @@
-// bench/tokens: tollway's tokenizer throughput on a corpus file (single thread), and the latency of estimating
-// one ~4 KB chat-completions request. Prints one JSON object per line; run.sh compares it with npm tiktoken.
+// bench/tokens: tollway's tokenizer throughput on a corpus file (single thread), the same without the per-thread
+// PieceCache (pieces merged every time), the cache's hit rate on the corpus, the worst case (1,000,000 identical
+// characters) and the latency of estimating one ~4 KB chat-completions request. Prints one JSON object per line;
+// run.sh compares it with npm tiktoken.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -10,7 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "tokens/bpe.h"
 #include "tokens/encoding.h"
+#include "tokens/piece_cache.h"
+#include "tokens/pretokenizer.h"
+#include "tokens/utf8.h"
 #if __has_include("tokens/estimator.h")
 #include "tokens/estimator.h"
 #define TOLLWAY_HAVE_ESTIMATOR 1
@@ -30,6 +36,41 @@ std::string read_file(const char* path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// Tokens of text (valid UTF-8, no specials) the way Encoding::encode does it, but merging every piece that is
+// not a whole token (no PieceCache).
+std::size_t count_without_cache(const tollway::tokens::Encoding& enc, tollway::tokens::SplitPattern pattern,
+                                std::string_view text) {
+  using namespace tollway::tokens;
+  std::size_t tokens = 0;
+  split_pieces(pattern, text, [&](std::string_view piece) {
+    tokens += enc.ranks().find(piece) != kNoRank ? 1 : byte_pair_count(enc.ranks(), piece);
+  });
+  return tokens;
+}
+
+struct CacheStats {
+  std::size_t pieces = 0, whole_tokens = 0, merged = 0, hits = 0;
+};
+
+// Replays the PieceCache's placement (same slots, same entries) over text: how many merged pieces would hit.
+CacheStats cache_stats(const tollway::tokens::Encoding& enc, tollway::tokens::SplitPattern pattern, std::string_view text) {
+  using namespace tollway::tokens;
+  constexpr std::size_t kEntries = 4096;
+  std::vector<std::string> slots(kEntries);
+  std::vector<bool> used(kEntries, false);
+  CacheStats st;
+  split_pieces(pattern, text, [&](std::string_view piece) {
+    ++st.pieces;
+    if (enc.ranks().find(piece) != kNoRank) { ++st.whole_tokens; return; }
+    ++st.merged;
+    if (piece.size() > PieceCache::kMaxPieceBytes) return;
+    const std::size_t slot = RankTable::hash(piece) & (kEntries - 1);
+    if (used[slot] && slots[slot] == piece) { ++st.hits; return; }
+    if (byte_pair_count(enc.ranks(), piece) <= PieceCache::kMaxTokens) { used[slot] = true; slots[slot] = std::string(piece); }
+  });
+  return st;
 }
 
 }  // namespace
@@ -55,10 +96,32 @@ int main(int argc, char** argv) {
       secs.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
     }
     const double s = median(secs);
+    const auto pattern = name == EncodingName::O200kBase ? tollway::tokens::SplitPattern::O200k
+                                                         : tollway::tokens::SplitPattern::Cl100k;
+    const std::string valid = tollway::tokens::is_valid_utf8(corpus) ? corpus : tollway::tokens::repair_utf8(corpus);
+    std::vector<double> nocache_secs;
+    for (int r = 0; r < repeats; ++r) {
+      const auto t0 = Clock::now();
+      if (count_without_cache(*enc, pattern, valid) != tokens) {
+        std::cerr << "no-cache count differs from encode()\n";
+        return 1;
+      }
+      nocache_secs.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+    }
+    const double nocache_s = median(nocache_secs);
+    const CacheStats st = cache_stats(*enc, pattern, valid);
+    // Worst case: 1,000,000 identical characters (tiktoken's "catastrophically repetitive" shape), one run.
+    const std::string same(1000000, 'a');
+    const auto t_same = Clock::now();
+    const std::size_t same_tokens = enc->count(same, tollway::tokens::SpecialPolicy::Ordinary);
+    const double same_s = std::chrono::duration<double>(Clock::now() - t_same).count();
     std::printf("{\"impl\":\"tollway\",\"encoding\":\"%s\",\"bytes\":%zu,\"tokens\":%zu,\"median_s\":%.6f,"
-                "\"mb_per_s\":%.2f,\"tokens_per_s\":%.0f,\"load_s\":%.4f}\n",
+                "\"mb_per_s\":%.2f,\"tokens_per_s\":%.0f,\"load_s\":%.4f,\"nocache_mb_per_s\":%.2f,"
+                "\"pieces\":%zu,\"whole_token_pieces\":%zu,\"merged_pieces\":%zu,\"cache_hits\":%zu,"
+                "\"same_1m_s\":%.4f,\"same_1m_tokens\":%zu}\n",
                 std::string(tollway::tokens::to_string(name)).c_str(), corpus.size(), tokens, s,
-                corpus.size() / s / 1e6, tokens / s, load_s);
+                corpus.size() / s / 1e6, tokens / s, load_s, corpus.size() / nocache_s / 1e6, st.pieces, st.whole_tokens,
+                st.merged, st.hits, same_s, same_tokens);
   }
 #ifdef TOLLWAY_HAVE_ESTIMATOR
   if (argc > 3) {
