@@ -17,6 +17,8 @@
 //   status:<code>         answer the normal body with this status (for passthrough checks)
 //   replay:<name>         send tests/mock/recorded/<name>.sse byte for byte as a 200 SSE body, in 61-byte
 //                         writes (slow-stream applies between writes; cut closes the socket halfway)
+//   tool-call             chat completions / messages with `tools`: answer with a call of the first tool
+//                         (arguments {"location":"Paris","unit":"celsius"}), JSON or SSE, in the API's own shape
 //
 // Usage numbers are derived from the request (see usageFor) so a test can assert they arrive intact.
 import http from 'node:http';
@@ -86,7 +88,7 @@ const rid = (prefix, n = 24) => prefix + crypto.randomBytes(n).toString('base64u
 
 export function parseScenario(str) {
   const s = { slowFirstByte: 0, slowStream: 0, fail: 0, cut: false, hang: false, framing: null, hop: false,
-    status: 0, replay: null };
+    status: 0, replay: null, toolCall: false };
   if (!str) return s;
   for (const part of String(str).split(',').map((x) => x.trim()).filter(Boolean)) {
     const [name, arg] = part.split(':');
@@ -101,6 +103,7 @@ export function parseScenario(str) {
       case 'content-length': s.framing = 'content-length'; break;
       case 'hop-by-hop': s.hop = true; break;
       case 'replay': s.replay = arg; break;
+      case 'tool-call': s.toolCall = true; break;
       default: break;
     }
   }
@@ -282,6 +285,64 @@ function anthropicEvents(body) {
   return events;
 }
 
+// ---- tool calls (scenario tool-call) -------------------------------------------------------------------
+export const MOCK_TOOL_ARGUMENTS = '{"location":"Paris","unit":"celsius"}';
+const TOOL_ARGUMENT_PIECES = ['{"loc', 'ation":"Pa', 'ris","unit"', ':"celsius"}'];
+
+function firstToolName(body) {
+  const t = body.tools?.[0];
+  return t?.function?.name ?? t?.name ?? 'tool';
+}
+
+function chatToolCall(body, created) {
+  const c = chatCompletion(body, created);
+  c.choices[0].message = { role: 'assistant', content: null, refusal: null, annotations: [],
+    tool_calls: [{ id: 'call_mock0001', type: 'function', function: { name: firstToolName(body), arguments: MOCK_TOOL_ARGUMENTS } }] };
+  c.choices[0].finish_reason = 'tool_calls';
+  return c;
+}
+
+function chatToolCallEvents(body, created) {
+  const events = chatCompletionEvents({ ...body, max_tokens: 1, max_completion_tokens: undefined }, created);
+  const first = JSON.parse(events[0].data);
+  const chunk = (delta, finish) => JSON.stringify({ ...first, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
+  const out = [{ data: chunk({ role: 'assistant', content: null, refusal: null }, null) }];
+  out.push({ data: chunk({ tool_calls: [{ index: 0, id: 'call_mock0001', type: 'function',
+    function: { name: firstToolName(body), arguments: '' } }] }, null) });
+  for (const p of TOOL_ARGUMENT_PIECES) out.push({ data: chunk({ tool_calls: [{ index: 0, function: { arguments: p } }] }, null) });
+  out.push({ data: chunk({}, 'tool_calls') });
+  const usage = events.find((e) => e.data.includes('"choices":[]'));
+  if (usage) out.push(usage);
+  out.push({ data: '[DONE]' });
+  return out;
+}
+
+function anthropicToolUse(body, u, id) {
+  const m = anthropicMessage(body, u, id);
+  m.content = [{ type: 'text', text: 'Let me check.' },
+    { type: 'tool_use', id: 'toolu_mock0001', name: firstToolName(body), input: JSON.parse(MOCK_TOOL_ARGUMENTS) }];
+  m.stop_reason = 'tool_use';
+  return m;
+}
+
+function anthropicToolUseEvents(body) {
+  const all = anthropicEvents(body);
+  const start = all[0];
+  const u = usageFor(body);
+  const events = [start];
+  const ev = (type, obj) => events.push({ event: type, data: JSON.stringify({ type, ...obj }) });
+  ev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } });
+  ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'Let me check.' } });
+  ev('content_block_stop', { index: 0 });
+  ev('content_block_start', { index: 1, content_block: { type: 'tool_use', id: 'toolu_mock0001', name: firstToolName(body), input: {} } });
+  ev('ping', {});
+  for (const p of TOOL_ARGUMENT_PIECES) ev('content_block_delta', { index: 1, delta: { type: 'input_json_delta', partial_json: p } });
+  ev('content_block_stop', { index: 1 });
+  ev('message_delta', { delta: { stop_reason: 'tool_use', stop_sequence: null }, usage: { output_tokens: u.completion } });
+  ev('message_stop', {});
+  return events;
+}
+
 // ---- the server --------------------------------------------------------------------------------------
 const FAST_BODY = JSON.stringify(chatCompletion({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello' }] },
   1735689600));
@@ -386,6 +447,15 @@ export async function startMockProvider(opts = {}) {
     const status = sc.status || 200;
 
     if (sc.replay) return sendRecorded(res, recordedStream(sc.replay), baseHeaders, sc, rec);
+    const toolCall = sc.toolCall && Array.isArray(body.tools) && body.tools.length > 0;
+    if (req.method === 'POST' && path === '/v1/chat/completions' && toolCall) {
+      if (body.stream === true) return sendSse(res, status, chatToolCallEvents(body, created), baseHeaders, sc, rec);
+      return sendJson(res, status, chatToolCall(body, created), baseHeaders, sc);
+    }
+    if (req.method === 'POST' && path === '/v1/messages' && toolCall) {
+      if (body.stream === true) return sendSse(res, status, anthropicToolUseEvents(body), baseHeaders, sc, rec);
+      return sendJson(res, status, anthropicToolUse(body, usageFor(body), rid('msg_01', 22)), baseHeaders, sc);
+    }
     if (req.method === 'POST' && path === '/v1/chat/completions') {
       if (body.stream === true) return sendSse(res, status, chatCompletionEvents(body, created), baseHeaders, sc, rec);
       return sendJson(res, status, chatCompletion(body, created), baseHeaders, sc);

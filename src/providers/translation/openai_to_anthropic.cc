@@ -314,12 +314,12 @@ bool read_tools(dom::element tools, std::string& out, TranslationError& error) {
     const std::string where = index_path("tools", i++);
     dom::object o;
     if (tool.get_object().get(o)) return fail(error, false, "`" + where + "` must be an object");
+    std::string_view type;
+    if (o["type"].get_string().get(type) || type != "function")
+      return fail(error, true, "`" + where + ".type`: only function tools can be translated");
     static constexpr std::string_view kKnown[] = {"type", "function"};
     Members m;
     if (!m.read(o, kKnown, where, kTarget, error)) return false;
-    std::string_view type;
-    if (!m.has("type") || !string_of(*m.get("type"), type) || type != "function")
-      return fail(error, true, "`" + where + ".type`: only function tools can be translated");
     dom::object fn;
     const std::string fn_where = field_path(where, "function");
     if (!m.has("function") || m.get("function")->get_object().get(fn))
