@@ -1,5 +1,6 @@
 #include "tokens/bpe.h"
 
+#include <cstring>
 #include <queue>
 
 namespace tollway::tokens {
@@ -7,20 +8,27 @@ namespace {
 
 constexpr std::size_t kSmallPiece = 40;   // beyond this the O(n^2) array scan loses to the heap
 
-// Calls emit(begin, end) for each final token of piece, left to right.
+// Calls emit(rank) for each final token of piece, left to right. The piece is copied into a zero-padded buffer
+// so that any part of up to 8 bytes is one unaligned load plus a mask (the short-key lookup of RankTable).
 template <class Emit>
 void merge_small(const RankTable& ranks, std::string_view piece, Emit&& emit) {
-  // starts[k] = byte offset where part k begins; starts[count] = piece.size().
-  std::uint32_t starts[kSmallPiece + 1];
-  std::uint32_t pair_rank[kSmallPiece];  // rank of part k joined with part k+1
-  std::uint32_t part_rank[kSmallPiece];  // rank of part k itself
+  unsigned char bytes[kSmallPiece + 8] = {};
+  std::memcpy(bytes, piece.data(), piece.size());
+  std::uint8_t starts[kSmallPiece + 1];    // starts[k] = byte offset where part k begins; starts[count] = size
+  std::uint32_t pair_rank[kSmallPiece];   // rank of part k joined with part k+1
+  std::uint32_t part_rank[kSmallPiece];   // rank of part k itself
   std::size_t count = piece.size();
-  for (std::size_t k = 0; k <= count; ++k) starts[k] = static_cast<std::uint32_t>(k);
-  for (std::size_t k = 0; k < count; ++k) part_rank[k] = ranks.find(piece.substr(k, 1));
-  auto rank_of = [&](std::size_t k) -> std::uint32_t {  // needs k + 2 <= count
-    return ranks.find(piece.substr(starts[k], starts[k + 2] - starts[k]));
+  for (std::size_t k = 0; k <= count; ++k) starts[k] = static_cast<std::uint8_t>(k);
+  for (std::size_t k = 0; k < count; ++k) part_rank[k] = ranks.find_byte(bytes[k]);
+  for (std::size_t k = 0; k + 1 < count; ++k) pair_rank[k] = ranks.find_two_bytes(bytes[k], bytes[k + 1]);
+  auto rank_of = [&](std::size_t k) -> std::uint32_t {  // needs k + 2 <= count; parts are >= 3 bytes together
+    const std::size_t from = starts[k], length = starts[k + 2] - from;
+    if (length > 8) return ranks.find_long(piece.substr(from, length));
+    std::uint64_t key;
+    std::memcpy(&key, bytes + from, 8);
+    if (length < 8) key &= (std::uint64_t{1} << (length * 8)) - 1;
+    return ranks.find_short(key, length);
   };
-  for (std::size_t k = 0; k + 1 < count; ++k) pair_rank[k] = rank_of(k);
   while (count > 1) {
     std::uint32_t best = kNoRank;
     std::size_t at = 0;

@@ -1,6 +1,8 @@
 // RankTable: the mergeable ranks of one encoding (byte string -> rank), parsed once from a `.tiktoken` file
-// and then read-only, so any number of threads may share it. Lookups are an open-addressing hash over the
-// token bytes kept in one arena; decoding is an index by rank. Never mutated after construction.
+// and then read-only, so any number of threads may share it. Lookups: direct tables for 1- and 2-byte strings, a
+// bucketed table keyed by the bytes themselves (one cache line per lookup) for 3..8 bytes, an open-addressing
+// hash over the token bytes kept in one arena for longer ones; decoding is an index by rank. Never mutated after
+// construction.
 #pragma once
 
 #include <cstdint>
@@ -19,13 +21,45 @@ class RankTable {
   // the line number when the file is malformed or has duplicate tokens/ranks.
   static RankTable parse(std::string_view file_text);
 
-  // Rank of exactly these bytes, or kNoRank. One- and two-byte strings are direct table reads.
+  // Rank of exactly these bytes, or kNoRank. One- and two-byte strings are direct table reads; strings of 3..8
+  // bytes are one 64-byte bucket read of the short-key table; longer ones probe the general table.
   std::uint32_t find(std::string_view bytes) const {
     const std::size_t n = bytes.size();
     const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
     if (n == 2) return two_byte_[(std::size_t{p[0]} << 8) | p[1]];
     if (n == 1) return one_byte_[p[0]];
-    if (n > max_token_length_ || n == 0) return kNoRank;
+    if (n <= 8) return n == 0 ? kNoRank : find_short(load_key(p, n), n);
+    return find_long(bytes);
+  }
+
+  std::uint32_t find_byte(unsigned char b) const { return one_byte_[b]; }
+  std::uint32_t find_two_bytes(unsigned char a, unsigned char b) const { return two_byte_[(std::size_t{a} << 8) | b]; }
+
+  // Rank of the n (3..8) bytes packed little-endian in key (bytes beyond n are zero; see load_key). Reads the
+  // bucket's eight fingerprint bytes (a small array that stays in cache) and touches a slot only on a match.
+  std::uint32_t find_short(std::uint64_t key, std::size_t n) const {
+    const std::uint64_t h = short_hash(key, n);
+    std::size_t b = static_cast<std::size_t>(h >> short_shift_);
+    const std::uint64_t wanted = kLowBytes * short_fingerprint(h);
+    for (;;) {
+      const std::uint64_t prints = short_prints_[b];
+      const std::uint64_t x = prints ^ wanted;
+      // High bit of each byte of x that is zero (plus possibly bytes above a zero byte: checked below anyway).
+      std::uint64_t match = (x - kLowBytes) & ~x & kHighBytes;
+      while (match) {
+        const std::size_t i = static_cast<std::size_t>(__builtin_ctzll(match)) / 8;
+        const ShortSlot& s = short_slots_[b * kShortBucket + i];
+        if (s.key == key && s.length == n) return s.rank;
+        match &= match - 1;
+      }
+      if ((prints - kLowBytes) & ~prints & kHighBytes) return kNoRank;  // the bucket has a free slot
+      b = (b + 1) & short_mask_;
+    }
+  }
+
+  std::uint32_t find_long(std::string_view bytes) const {
+    const std::size_t n = bytes.size();
+    if (n > max_token_length_) return kNoRank;
     const std::uint64_t h = hash(bytes);
     std::size_t slot = static_cast<std::size_t>(h >> shift_);
     const std::uint32_t tag = static_cast<std::uint32_t>(h);
@@ -38,6 +72,17 @@ class RankTable {
       }
       slot = (slot + 1) & mask_;
     }
+  }
+
+  // The n (1..8) bytes at p as a little-endian integer, zero above byte n; reads only p[0..n-1].
+  static std::uint64_t load_key(const unsigned char* p, std::size_t n) {
+    if (n >= 4) {
+      std::uint32_t lo, hi;
+      std::memcpy(&lo, p, 4);
+      std::memcpy(&hi, p + n - 4, 4);
+      return std::uint64_t{lo} | (std::uint64_t{hi} << ((n - 4) * 8));
+    }
+    return std::uint64_t{p[0]} | (std::uint64_t{p[n / 2]} << (n / 2 * 8)) | (std::uint64_t{p[n - 1]} << ((n - 1) * 8));
   }
 
   // Bytes of a rank; empty when the rank has no token (holes in the file, or out of range).
@@ -84,6 +129,24 @@ class RankTable {
     std::uint32_t offset = 0;
     std::uint32_t length = 0;
   };
+  // Tokens of 3..8 bytes, key = the bytes (load_key), in buckets of 8 slots; short_prints_ holds one nonzero
+  // fingerprint byte per slot (0 = free), 8 per bucket in one uint64. A lookup moves to the next bucket only when
+  // its bucket is full.
+  struct ShortSlot {
+    std::uint64_t key = 0;
+    std::uint32_t rank = kNoRank;
+    std::uint32_t length = 0;
+  };
+  static constexpr std::size_t kShortBucket = 8;
+  static constexpr std::uint64_t kLowBytes = 0x0101010101010101ULL;
+  static constexpr std::uint64_t kHighBytes = 0x8080808080808080ULL;
+  static std::uint64_t short_hash(std::uint64_t key, std::size_t n) {
+    return (key ^ (std::uint64_t{n} << 61)) * 0x9E3779B97F4A7C15ULL;
+  }
+  static std::uint64_t short_fingerprint(std::uint64_t h) {
+    const std::uint64_t f = (h >> 24) & 0xFF;
+    return f == 0 ? 1 : f;
+  }
   void insert(std::uint32_t rank);
   static bool same_bytes(const char* a, const char* b, std::size_t n) {
     while (n >= 8) {
@@ -101,6 +164,10 @@ class RankTable {
   std::string arena_;
   std::vector<Span> tokens_;
   std::vector<Slot> slots_;
+  std::vector<std::uint64_t> short_prints_;
+  std::vector<ShortSlot> short_slots_;
+  std::size_t short_mask_ = 0;
+  int short_shift_ = 64;
   std::vector<std::uint32_t> one_byte_ = std::vector<std::uint32_t>(256, kNoRank);
   std::vector<std::uint32_t> two_byte_ = std::vector<std::uint32_t>(65536, kNoRank);
   std::size_t mask_ = 0;
