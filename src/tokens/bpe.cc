@@ -9,10 +9,10 @@ namespace {
 constexpr std::size_t kSmallPiece = 40;   // beyond this the O(n^2) array scan loses to the heap
 
 // Calls emit(rank) for each final token of piece, left to right. The piece is copied into a zero-padded buffer
-// so that any part of up to 8 bytes is one unaligned load plus a mask (the short-key lookup of RankTable).
+// so that any part of up to 16 bytes is one or two unaligned loads plus a mask (RankTable's packed-key lookups).
 template <class Emit>
 void merge_small(const RankTable& ranks, std::string_view piece, Emit&& emit) {
-  unsigned char bytes[kSmallPiece + 8] = {};
+  unsigned char bytes[kSmallPiece + 16] = {};
   std::memcpy(bytes, piece.data(), piece.size());
   std::uint8_t starts[kSmallPiece + 1];    // starts[k] = byte offset where part k begins; starts[count] = size
   std::uint32_t pair_rank[kSmallPiece];   // rank of part k joined with part k+1
@@ -23,11 +23,14 @@ void merge_small(const RankTable& ranks, std::string_view piece, Emit&& emit) {
   for (std::size_t k = 0; k + 1 < count; ++k) pair_rank[k] = ranks.find_two_bytes(bytes[k], bytes[k + 1]);
   auto rank_of = [&](std::size_t k) -> std::uint32_t {  // needs k + 2 <= count; parts are >= 3 bytes together
     const std::size_t from = starts[k], length = starts[k + 2] - from;
-    if (length > 8) return ranks.find_long(piece.substr(from, length));
-    std::uint64_t key;
-    std::memcpy(&key, bytes + from, 8);
-    if (length < 8) key &= (std::uint64_t{1} << (length * 8)) - 1;
-    return ranks.find_short(key, length);
+    std::uint64_t first;
+    std::memcpy(&first, bytes + from, 8);
+    if (length <= 8) return ranks.find_short(length == 8 ? first : first & ((std::uint64_t{1} << (length * 8)) - 1), length);
+    if (length > 16) return ranks.find_long(piece.substr(from, length));
+    std::uint64_t rest;
+    std::memcpy(&rest, bytes + from + 8, 8);
+    if (length < 16) rest &= (std::uint64_t{1} << ((length - 8) * 8)) - 1;
+    return ranks.find_medium(first, rest, length);
   };
   while (count > 1) {
     std::uint32_t best = kNoRank;

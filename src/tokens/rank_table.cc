@@ -51,19 +51,6 @@ void RankTable::insert(std::uint32_t rank) {
                                std::to_string(rank) + ")");
     *direct = rank;
   }
-  if (bytes.size() >= 3 && bytes.size() <= 8) {
-    const std::uint64_t key = load_key(p, bytes.size());
-    const std::uint64_t h = short_hash(key, bytes.size());
-    for (std::size_t b = static_cast<std::size_t>(h >> short_shift_);; b = (b + 1) & short_mask_) {
-      std::uint64_t& prints = short_prints_[b];
-      std::size_t i = 0;
-      while (i < kShortBucket && ((prints >> (i * 8)) & 0xFF) != 0) ++i;
-      if (i == kShortBucket) continue;
-      prints |= short_fingerprint(h) << (i * 8);
-      short_slots_[b * kShortBucket + i] = ShortSlot{key, rank, static_cast<std::uint32_t>(bytes.size())};
-      break;
-    }
-  }
   const std::uint64_t h = hash(bytes);
   std::size_t slot = static_cast<std::size_t>(h >> shift_);
   for (;;) {
@@ -71,12 +58,19 @@ void RankTable::insert(std::uint32_t rank) {
     if (s.rank == kNoRank) {
       s.rank = rank;
       s.tag = static_cast<std::uint32_t>(h);
-      return;
+      break;
     }
     if (s.tag == static_cast<std::uint32_t>(h) && bytes_of(s.rank) == bytes)
       throw std::runtime_error("rank file lists the same token twice (ranks " + std::to_string(s.rank) + " and " +
                                std::to_string(rank) + ")");
     slot = (slot + 1) & mask_;
+  }
+  const std::size_t n = bytes.size();
+  if (n >= 3 && n <= 8) short_.insert({load_key(p, n)}, n, rank);
+  if (n >= 9 && n <= 16) {
+    std::uint64_t first;
+    std::memcpy(&first, p, 8);
+    medium_.insert({first, load_key(p + 8, n - 8)}, n, rank);
   }
 }
 
@@ -127,15 +121,13 @@ RankTable RankTable::parse(std::string_view text) {
   table.slots_.assign(capacity, Slot{});
   table.mask_ = capacity - 1;
   table.shift_ = 64 - bits;
-  std::size_t short_count = 0;
-  for (const auto& e : entries) short_count += e.second.length >= 3 && e.second.length <= 8;
-  std::size_t buckets = 2;
-  int bucket_bits = 1;
-  while (buckets * kShortBucket * 5 < short_count * 8) { buckets <<= 1; ++bucket_bits; }  // at most 5/8 full
-  table.short_prints_.assign(buckets, 0);
-  table.short_slots_.assign(buckets * kShortBucket, ShortSlot{});
-  table.short_mask_ = buckets - 1;
-  table.short_shift_ = 64 - bucket_bits;
+  std::size_t short_count = 0, medium_count = 0;
+  for (const auto& e : entries) {
+    short_count += e.second.length >= 3 && e.second.length <= 8;
+    medium_count += e.second.length >= 9 && e.second.length <= 16;
+  }
+  table.short_.reserve(short_count);
+  table.medium_.reserve(medium_count);
   for (const auto& e : entries) table.insert(e.first);
   table.count_ = entries.size();
   return table;

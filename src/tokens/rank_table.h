@@ -1,8 +1,7 @@
 // RankTable: the mergeable ranks of one encoding (byte string -> rank), parsed once from a `.tiktoken` file
-// and then read-only, so any number of threads may share it. Lookups: direct tables for 1- and 2-byte strings, a
-// bucketed table keyed by the bytes themselves (one cache line per lookup) for 3..8 bytes, an open-addressing
-// hash over the token bytes kept in one arena for longer ones; decoding is an index by rank. Never mutated after
-// construction.
+// and then read-only, so any number of threads may share it. Lookups: direct tables for 1- and 2-byte strings,
+// PackedKeyTables keyed by the bytes themselves for 3..8 and 9..16 bytes, an open-addressing hash over the token
+// bytes kept in one arena for longer ones; decoding is an index by rank. Never mutated after construction.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +9,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "tokens/packed_key_table.h"
 
 namespace tollway::tokens {
 
@@ -21,40 +22,30 @@ class RankTable {
   // the line number when the file is malformed or has duplicate tokens/ranks.
   static RankTable parse(std::string_view file_text);
 
-  // Rank of exactly these bytes, or kNoRank. One- and two-byte strings are direct table reads; strings of 3..8
-  // bytes are one 64-byte bucket read of the short-key table; longer ones probe the general table.
+  // Rank of exactly these bytes, or kNoRank. One- and two-byte strings are direct table reads; 3..16 bytes are
+  // PackedKeyTable lookups (usually one in-cache fingerprint read, one slot read on a hit); longer ones probe the
+  // general table.
   std::uint32_t find(std::string_view bytes) const {
     const std::size_t n = bytes.size();
     const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
     if (n == 2) return two_byte_[(std::size_t{p[0]} << 8) | p[1]];
     if (n == 1) return one_byte_[p[0]];
     if (n <= 8) return n == 0 ? kNoRank : find_short(load_key(p, n), n);
+    if (n <= 16) {
+      std::uint64_t first;
+      std::memcpy(&first, p, 8);
+      return find_medium(first, load_key(p + 8, n - 8), n);
+    }
     return find_long(bytes);
   }
 
   std::uint32_t find_byte(unsigned char b) const { return one_byte_[b]; }
   std::uint32_t find_two_bytes(unsigned char a, unsigned char b) const { return two_byte_[(std::size_t{a} << 8) | b]; }
-
-  // Rank of the n (3..8) bytes packed little-endian in key (bytes beyond n are zero; see load_key). Reads the
-  // bucket's eight fingerprint bytes (a small array that stays in cache) and touches a slot only on a match.
-  std::uint32_t find_short(std::uint64_t key, std::size_t n) const {
-    const std::uint64_t h = short_hash(key, n);
-    std::size_t b = static_cast<std::size_t>(h >> short_shift_);
-    const std::uint64_t wanted = kLowBytes * short_fingerprint(h);
-    for (;;) {
-      const std::uint64_t prints = short_prints_[b];
-      const std::uint64_t x = prints ^ wanted;
-      // High bit of each byte of x that is zero (plus possibly bytes above a zero byte: checked below anyway).
-      std::uint64_t match = (x - kLowBytes) & ~x & kHighBytes;
-      while (match) {
-        const std::size_t i = static_cast<std::size_t>(__builtin_ctzll(match)) / 8;
-        const ShortSlot& s = short_slots_[b * kShortBucket + i];
-        if (s.key == key && s.length == n) return s.rank;
-        match &= match - 1;
-      }
-      if ((prints - kLowBytes) & ~prints & kHighBytes) return kNoRank;  // the bucket has a free slot
-      b = (b + 1) & short_mask_;
-    }
+  // n = 3..8 bytes packed by load_key.
+  std::uint32_t find_short(std::uint64_t key, std::size_t n) const { return short_.find({key}, n); }
+  // n = 9..16 bytes: the first 8 as one little-endian word, the rest packed by load_key.
+  std::uint32_t find_medium(std::uint64_t first, std::uint64_t rest, std::size_t n) const {
+    return medium_.find({first, rest}, n);
   }
 
   std::uint32_t find_long(std::string_view bytes) const {
@@ -129,24 +120,6 @@ class RankTable {
     std::uint32_t offset = 0;
     std::uint32_t length = 0;
   };
-  // Tokens of 3..8 bytes, key = the bytes (load_key), in buckets of 8 slots; short_prints_ holds one nonzero
-  // fingerprint byte per slot (0 = free), 8 per bucket in one uint64. A lookup moves to the next bucket only when
-  // its bucket is full.
-  struct ShortSlot {
-    std::uint64_t key = 0;
-    std::uint32_t rank = kNoRank;
-    std::uint32_t length = 0;
-  };
-  static constexpr std::size_t kShortBucket = 8;
-  static constexpr std::uint64_t kLowBytes = 0x0101010101010101ULL;
-  static constexpr std::uint64_t kHighBytes = 0x8080808080808080ULL;
-  static std::uint64_t short_hash(std::uint64_t key, std::size_t n) {
-    return (key ^ (std::uint64_t{n} << 61)) * 0x9E3779B97F4A7C15ULL;
-  }
-  static std::uint64_t short_fingerprint(std::uint64_t h) {
-    const std::uint64_t f = (h >> 24) & 0xFF;
-    return f == 0 ? 1 : f;
-  }
   void insert(std::uint32_t rank);
   static bool same_bytes(const char* a, const char* b, std::size_t n) {
     while (n >= 8) {
@@ -164,10 +137,8 @@ class RankTable {
   std::string arena_;
   std::vector<Span> tokens_;
   std::vector<Slot> slots_;
-  std::vector<std::uint64_t> short_prints_;
-  std::vector<ShortSlot> short_slots_;
-  std::size_t short_mask_ = 0;
-  int short_shift_ = 64;
+  PackedKeyTable<1> short_;   // tokens of 3..8 bytes
+  PackedKeyTable<2> medium_;  // tokens of 9..16 bytes
   std::vector<std::uint32_t> one_byte_ = std::vector<std::uint32_t>(256, kNoRank);
   std::vector<std::uint32_t> two_byte_ = std::vector<std::uint32_t>(65536, kNoRank);
   std::size_t mask_ = 0;
