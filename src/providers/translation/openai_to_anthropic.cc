@@ -215,7 +215,7 @@ bool assistant_blocks(const Members& m, const std::string& where, Blocks& out, T
       dom::object fn;
       if (!cm.has("function") || cm.get("function")->get_object().get(fn))
         return fail(error, false, "`" + call_where + ".function` must be an object");
-      static constexpr std::string_view kFnKnown[] = {"name", "arguments"};
+      static constexpr std::string_view kFnKnown[] = {"name", "arguments", "parsed_arguments"};
       Members fm;
       const std::string fn_where = field_path(call_where, "function");
       if (!fm.read(fn, kFnKnown, fn_where, kTarget, error)) return false;
@@ -254,8 +254,10 @@ bool read_messages(dom::element messages, Blocks& system, std::vector<Turn>& tur
     const std::string where = index_path("messages", i++);
     dom::object o;
     if (message.get_object().get(o)) return fail(error, false, "`" + where + "` must be an object");
-    static constexpr std::string_view kKnown[] = {"role",    "content",     "name",  "tool_calls",   "tool_call_id",
-                                                  "refusal", "annotations", "audio", "function_call"};
+    // parsed (message) and parsed_arguments (tool call): what the openai SDK's helpers derive from content and
+    // arguments and leave on a message that is sent back; the text they were parsed from is translated.
+    static constexpr std::string_view kKnown[] = {"role",    "content",     "name",  "tool_calls",    "tool_call_id",
+                                                  "refusal", "annotations", "audio", "function_call", "parsed"};
     Members m;
     if (!m.read(o, kKnown, where, kTarget, error)) return false;
     std::string_view role;

@@ -36,7 +36,11 @@ describe('translation', () => {
   let mock; let gw; let gwOff;
   before(async () => {
     mock = await startMock();
-    gw = await startGateway({ config: testConfig({ openaiUrl: mock.url }) });
+    // No retries: each provider error is answered once, through the response transformer (the e2e suite covers
+    // the held-and-released 429 of the default retry policy), and the breaker never opens on these tests.
+    const on = testConfig({ openaiUrl: mock.url });
+    on.routes = on.routes.map((r) => ({ ...r, retries: { attempts: 0 } }));
+    gw = await startGateway({ config: on });
     const off = testConfig({ openaiUrl: mock.url });
     off.routes = off.routes.map((r) => ({ ...r, translate: false }));
     gwOff = await startGateway({ config: off });
