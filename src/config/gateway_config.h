@@ -24,13 +24,37 @@ struct ListenAddress {
 // "HOST:PORT" or "[v6]:PORT"; nullopt when malformed.
 std::optional<ListenAddress> parse_listen_address(std::string_view text);
 
+// One base URL of a provider (`base_url`, or one entry of `endpoints`).
+struct EndpointConfig {
+  std::string url;          // as written, without a trailing '/' (metrics and logs name the endpoint by it)
+  bool tls = false;
+  std::string host;
+  uint16_t port = 0;
+  std::string path_prefix;  // the URL's path without a trailing '/', "" for none
+  uint32_t weight = 1;      // 1..1000, for the load-balancing policies
+};
+
+enum class LoadBalancing { RoundRobin, LeastInFlight, LatencyEwma };
+
+// Outlier ejection of one endpoint (src/providers/resilience/endpoint_health.h): `failures` consecutive
+// failures eject it for base_ejection x (times ejected), at most max_ejection; then one probe request decides.
+struct BreakerConfig {
+  uint32_t failures = 5;
+  std::chrono::milliseconds base_ejection{30'000};
+  std::chrono::milliseconds max_ejection{300'000};
+};
+
 struct ProviderConfig {
   std::string name;
   Api api = Api::OpenAI;
+  // tls, host, port and path_prefix repeat endpoints[0] (the only endpoint when `base_url` is used).
   bool tls = false;
   std::string host;
   uint16_t port = 0;
   std::string path_prefix;  // base_url path without a trailing '/', "" for none
+  std::vector<EndpointConfig> endpoints;  // at least one
+  LoadBalancing load_balancing = LoadBalancing::RoundRobin;
+  BreakerConfig breaker;
   std::string api_key;      // "" = forward the caller's own credential headers
   std::string anthropic_version;
   std::string ca_file;      // "" = the system's CA store
@@ -41,12 +65,32 @@ struct ModelRule {
   std::size_t provider = 0;  // index into GatewayConfig::providers
 };
 
+// A route's `retries`: how often the same provider is tried again after a failure before any byte reached the
+// client (docs/operations.md, Resilience).
+struct RetryPolicy {
+  uint32_t attempts = 2;  // retries after the first try, per candidate provider; 0 = none
+  std::chrono::milliseconds backoff_base{200};
+  std::chrono::milliseconds backoff_max{5'000};  // also the longest provider retry-after that is waited for
+  bool on_connect = true;   // connect errors, refusals, TLS failures, connection closed before the answer
+  bool on_timeout = false;  // connect or first-byte timeout (the provider may have done the work)
+  bool on_429 = true;
+  bool on_5xx = true;       // any 5xx, and malformed responses
+};
+
+// One step of a route's `fallback` chain.
+struct FallbackTarget {
+  std::size_t provider = 0;  // index into GatewayConfig::providers
+  std::string model;         // "" = keep the request's model
+};
+
 struct RouteConfig {
   std::string path;
   bool is_prefix = false;
   Api api = Api::OpenAI;
   std::size_t provider = 0;  // default provider index
   uint64_t max_body = 0;
+  RetryPolicy retries;
+  std::vector<FallbackTarget> fallback;  // tried in order after the chosen provider failed
   bool translate = true;     // a model served by a provider of the other API is translated (false: 400)
 };
 

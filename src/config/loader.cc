@@ -10,6 +10,7 @@
 #include "config/auth_section.h"
 #include "config/credentials_section.h"
 #include "config/interpolate.h"
+#include "config/resilience_section.h"
 #include "config/usage_sections.h"
 #include "config/validator.h"
 #include "core/glob.h"
@@ -144,17 +145,15 @@ void read_providers(Validator& v, const YAML::Node& root, GatewayConfig& c) {
     if (!is_provider_name(p.name))
       v.fail(kv.first, path, "provider names use a-z, 0-9, '-' and '_' (at most 64)");
     const YAML::Node n = kv.second;
-    if (!v.check_mapping(n, path, {"api", "base_url", "api_key", "anthropic_version", "ca_file"})) continue;
+    if (!v.check_mapping(n, path, {"api", "base_url", "endpoints", "load_balancing", "breaker", "api_key",
+                                   "anthropic_version", "ca_file"}))
+      continue;
     if (n["api"].IsDefined()) {
       if (auto api = v.api_value(n["api"], path + ".api")) p.api = *api;
     } else {
       v.fail(n, path + ".api", "required (openai or anthropic)");
     }
-    if (n["base_url"].IsDefined()) {
-      v.base_url(n["base_url"], path + ".base_url", p);
-    } else {
-      v.fail(n, path + ".base_url", "required, e.g. https://api.openai.com");
-    }
+    read_provider_endpoints(v, n, path, p);  // base_url | endpoints, load_balancing, breaker
     v.optional_string(n, "api_key", path + ".", [&](const YAML::Node& node, const std::string& s) {
       if (s.find_first_of("\r\n") != std::string::npos || s.find('\0') != std::string::npos)
         v.fail(node, path + ".api_key", "must not contain CR, LF or NUL");
@@ -168,7 +167,9 @@ void read_providers(Validator& v, const YAML::Node& root, GatewayConfig& c) {
       if (std::ifstream f(s); !f) v.fail(node, path + ".ca_file", "cannot read \"" + s + "\"");
       p.ca_file = s;
     });
-    if (!p.ca_file.empty() && !p.tls)
+    bool any_tls = false;
+    for (const auto& e : p.endpoints) any_tls |= e.tls;
+    if (!p.ca_file.empty() && !any_tls)
       v.fail(n["ca_file"], path + ".ca_file", "only meaningful with an https:// base_url");
     c.providers.push_back(std::move(p));
   }
@@ -226,7 +227,9 @@ void read_routes(Validator& v, const YAML::Node& root, GatewayConfig& c) {
   for (std::size_t i = 0; i < rs.size(); ++i) {
     const std::string path = "routes[" + std::to_string(i) + "]";
     const YAML::Node n = rs[i];
-    if (!v.check_mapping(n, path, {"path", "prefix", "api", "provider", "max_body", "translate"})) continue;
+    if (!v.check_mapping(n, path, {"path", "prefix", "api", "provider", "max_body", "translate", "retries",
+                                   "fallback"}))
+      continue;
     RouteConfig r;
     r.max_body = c.limits.max_body;
     bool ok = true;
@@ -276,6 +279,7 @@ void read_routes(Validator& v, const YAML::Node& root, GatewayConfig& c) {
       else if (s == "false") r.translate = false;
       else v.fail(node, path + ".translate", "\"" + s + "\" is not a boolean (true or false)");
     });
+    read_route_resilience(v, n, path, c, r);  // retries, fallback
     if (ok) c.routes.push_back(std::move(r));
   }
 }

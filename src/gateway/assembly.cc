@@ -71,18 +71,32 @@ std::shared_ptr<const pipeline::Snapshot> build_snapshot(std::shared_ptr<const c
   snapshot->config = config;
   snapshot->generation = generation;
   snapshot->loaded_at = std::chrono::system_clock::now();
-  for (const auto& p : config->providers) {
-    http::UpstreamEndpoint e;
-    e.host = p.host;
-    e.port = p.port;
-    e.tls = p.tls;
-    if (p.tls) {
-      e.tls_context = client_tls_context(p, error);
-      if (!e.tls_context) return nullptr;
+  if (!services.upstream_health) {
+    services.upstream_health = std::make_unique<providers::resilience::UpstreamHealthRegistry>();
+    auto* registry = services.upstream_health.get();
+    services.metrics.push_back([registry](std::string& out) { registry->render_metrics(out); });
+  }
+  auto balancers = services.upstream_health->balancers_for(*config);
+  for (std::size_t i = 0; i < config->providers.size(); ++i) {
+    const auto& p = config->providers[i];
+    pipeline::ProviderUpstreams upstreams;
+    std::shared_ptr<asio::ssl::context> tls_context;  // one per provider, shared by its https endpoints
+    for (const auto& endpoint : p.endpoints) {
+      http::UpstreamEndpoint e;
+      e.host = endpoint.host;
+      e.port = endpoint.port;
+      e.tls = endpoint.tls;
+      if (endpoint.tls) {
+        if (!tls_context) tls_context = client_tls_context(p, error);
+        if (!tls_context) return nullptr;
+        e.tls_context = tls_context;
+      }
+      e.pool_key = std::string(endpoint.tls ? "https://" : "http://") + endpoint.host + ":" +
+                   std::to_string(endpoint.port) + "#" + p.ca_file;
+      upstreams.endpoints.push_back(std::move(e));
     }
-    e.pool_key = std::string(p.tls ? "https://" : "http://") + p.host + ":" + std::to_string(p.port) + "#" +
-                 p.ca_file;
-    snapshot->upstreams.push_back(std::move(e));
+    upstreams.balancer = std::move(balancers[i]);
+    snapshot->upstreams.push_back(std::move(upstreams));
   }
   if (!attach_auth(*config, services, error)) return nullptr;
   auth::GatewayAuth* a = services.auth.get();

@@ -43,6 +43,9 @@ class ClientConnection final : public pipeline::Exchange {
   boost::asio::awaitable<void> write_error(int status, config::Api api, std::string_view message,
                                            std::string_view code);
   bool closing() const;
+  // Forward phase: keeps a 429/5xx answer that another attempt will replace from the client (proxy_exchange.cc).
+  boost::asio::awaitable<void> hold_failed_response(pipeline::RequestCtx& ctx, std::unique_ptr<http::Stream> stream,
+                                                    const http::ResponseHead& head);
 
   Worker& worker_;
   http::Stream client_;

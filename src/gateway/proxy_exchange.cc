@@ -1,15 +1,19 @@
-// ClientConnection's forward phase: the upstream exchange of one request and the streaming relay of its
-// response (see client_connection.h).
+// ClientConnection's forward phase: one upstream attempt of one request and the streaming relay of its
+// response (see client_connection.h). A failure before any byte reached the client is reported in
+// ctx.outcome.failure for the driver's retry/fallback decision (pipeline/run.cc); a 429/5xx answer is kept
+// from the client when the driver's AttemptPlan says another attempt will follow.
 #include "core/log.h"
 #include "gateway/client_connection.h"
 #include "gateway/worker.h"
 #include "http/chunked.h"
 #include "http/parser.h"
 #include "http/serializer.h"
+#include "providers/translation/error_translation.h"
 
 namespace tollway::gateway {
 
 namespace asio = boost::asio;
+namespace resilience = providers::resilience;
 using http::error_code;
 using clock = std::chrono::steady_clock;
 
@@ -65,10 +69,11 @@ asio::awaitable<void> ClientConnection::forward(pipeline::RequestCtx& ctx) {
   const std::string request_head = upstream_request_head(ctx);
   const asio::const_buffer request[] = {asio::buffer(request_head), asio::buffer(ctx.body)};
 
-  auto fail = [&](int status, std::string message, const char* kind) {
+  auto fail = [&](int status, std::string message, const char* kind, resilience::AttemptFailure failure) {
     ctx.reply.status = status;
     ctx.outcome.error = std::move(message);
     ctx.outcome.error_code = status == 504 ? "upstream_timeout" : "upstream_unavailable";
+    ctx.outcome.failure = failure;
     worker_.metrics().record_upstream_error(provider, kind);
   };
 
@@ -87,7 +92,8 @@ asio::awaitable<void> ClientConnection::forward(pipeline::RequestCtx& ctx) {
       stream = co_await worker_.pool().connect(endpoint, timeouts.upstream_connect, error, timed_out);
       if (!stream) {
         fail(timed_out ? 504 : 502, "Provider \"" + provider + "\" is unreachable: " + error,
-             timed_out ? "timeout" : "connect");
+             timed_out ? "timeout" : "connect",
+             timed_out ? resilience::AttemptFailure::Timeout : resilience::AttemptFailure::Connect);
         co_return;
       }
     }
@@ -124,11 +130,12 @@ asio::awaitable<void> ClientConnection::forward(pipeline::RequestCtx& ctx) {
       if (deadline_.expired()) {
         fail(504, "Provider \"" + provider + "\" did not answer within " +
                       std::to_string(timeouts.upstream_first_byte.count()) + " ms",
-             "timeout");
+             "timeout", resilience::AttemptFailure::Timeout);
         co_return;
       }
       if (reused && upstream_buffer_.empty() && attempt == 0) continue;
-      fail(502, "Provider \"" + provider + "\" closed the connection before answering: " + ec.message(), "reset");
+      fail(502, "Provider \"" + provider + "\" closed the connection before answering: " + ec.message(), "reset",
+           resilience::AttemptFailure::Closed);
       co_return;
     }
     if (status == http::ParseStatus::Error || head.status == 101) {
@@ -137,11 +144,19 @@ asio::awaitable<void> ClientConnection::forward(pipeline::RequestCtx& ctx) {
       fail(502, "Provider \"" + provider + "\" sent a malformed response: " +
                     (head.status == 101 ? std::string("unexpected protocol upgrade")
                                         : std::string(parse_error.message)),
-           "protocol");
+           "protocol", resilience::AttemptFailure::Protocol);
       co_return;
     }
     ctx.outcome.upstream_first_byte = clock::now() - sent_at;
     break;
+  }
+  // A 429/5xx that another attempt will replace never reaches the client (nor the response filters).
+  const auto status_failure = resilience::failure_for_status(head.status);
+  if (status_failure != resilience::AttemptFailure::None && ctx.attempt.plan != nullptr &&
+      ctx.attempt.plan->would_try_again(status_failure, clock::now())) {
+    co_await hold_failed_response(ctx, std::move(stream), head);
+    ctx.outcome.upstream_total = clock::now() - exchange_start;
+    co_return;
   }
 
   for (const auto& f : ctx.snapshot->chain.filters()) f->on_response_head(ctx, head);
@@ -324,6 +339,90 @@ asio::awaitable<void> ClientConnection::forward(pipeline::RequestCtx& ctx) {
     must_close_ = true;  // the client cannot tell where this response ended otherwise
     client_.close();
   }
+  deadline_.clear();
+}
+
+// The provider's 429/5xx answer to an attempt the driver will repeat: its head and body (at most
+// kMaxHeldBody) go to ctx.reply instead of the client, so that the client gets it unchanged should the driver
+// stop after all (e.g. a retry-after longer than backoff_max and no fallback). The connection goes back to the
+// pool when the body was read whole.
+asio::awaitable<void> ClientConnection::hold_failed_response(pipeline::RequestCtx& ctx,
+                                                             std::unique_ptr<http::Stream> stream,
+                                                             const http::ResponseHead& head) {
+  constexpr std::size_t kMaxHeldBody = 64 * 1024;
+  const int64_t unix_now =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  ctx.outcome.failure = resilience::failure_for_status(head.status);
+  ctx.outcome.retry_after =
+      resilience::provider_retry_after(head.find("retry-after-ms"), head.find("retry-after"), unix_now);
+  ctx.outcome.error = "Provider \"" + ctx.upstream.provider + "\" answered " + std::to_string(head.status);
+  ctx.outcome.error_code = head.status == 429 ? "rate_limit_exceeded" : "upstream_error";
+  pipeline::Reply& reply = ctx.reply;
+  reply = pipeline::Reply{};
+  reply.status = head.status;
+  for (const auto& h : head.headers) {
+    if (http::is_hop_by_hop(h.name, head.headers) || http::iequals(h.name, "content-length") ||
+        http::iequals(h.name, "x-request-id"))
+      continue;
+    if (http::iequals(h.name, "content-type")) reply.content_type = std::string(h.value);
+    else reply.headers.emplace_back(std::string(h.name), std::string(h.value));
+  }
+  const bool no_body = ctx.head->method == "HEAD" || head.status == 204 || head.status == 304 ||
+                       head.framing == http::BodyFraming::None;
+  const http::BodyFraming framing = head.framing;
+  const uint64_t content_length = head.content_length;
+  const bool reusable = head.keep_alive && framing != http::BodyFraming::UntilClose;
+  upstream_buffer_.consume(head.head_size);  // `head` views are not used past this point
+  upstream_ = stream.get();
+  bool complete = no_body;
+  bool too_large = framing == http::BodyFraming::ContentLength && content_length > kMaxHeldBody;
+  http::ChunkedDecoder decoder;
+  while (!complete && !too_large) {
+    std::string_view input = upstream_buffer_.data();
+    std::size_t used = 0;
+    if (framing == http::BodyFraming::ContentLength) {
+      used = std::min<uint64_t>(content_length - reply.body.size(), input.size());
+      reply.body.append(input.substr(0, used));
+      complete = reply.body.size() == content_length;
+    } else if (framing == http::BodyFraming::Chunked) {
+      while (used < input.size() && !complete) {
+        const auto step = decoder.next(input.substr(used));
+        used += step.consumed;
+        if (step.status == http::ChunkedDecoder::Status::Error) {
+          too_large = true;  // malformed: give up on the body, the connection is closed below
+          break;
+        }
+        if (step.status == http::ChunkedDecoder::Status::Data) reply.body.append(step.data);
+        if (step.status == http::ChunkedDecoder::Status::Done) complete = true;
+        if (step.status == http::ChunkedDecoder::Status::NeedMore) break;
+      }
+    } else {
+      reply.body.append(input);
+      used = input.size();
+    }
+    upstream_buffer_.consume(used);
+    if (reply.body.size() > kMaxHeldBody) too_large = true;
+    if (complete || too_large) break;
+    std::size_t available;
+    char* into = upstream_buffer_.prepare(4096, available);
+    error_code ec;
+    const std::size_t n = co_await stream->read_some(asio::buffer(into, available), ec);
+    upstream_buffer_.commit(n);
+    if (ec) {
+      complete = framing == http::BodyFraming::UntilClose && ec == asio::error::eof;
+      if (!complete) too_large = true;
+      break;
+    }
+  }
+  upstream_ = nullptr;
+  upstream_buffer_.consume(upstream_buffer_.size());
+  if (!complete) reply.body.clear();  // reply() then writes the gateway's own error in the caller's format
+  if (complete && ctx.translation.active) {  // the provider's error, in the caller's API format (translation)
+    reply.body = providers::translation::caller_error_body(ctx.api, reply.status, ctx.upstream.provider, reply.body);
+    reply.content_type = "application/json";
+  }
+  if (complete && reusable && !worker_.draining()) worker_.pool().give_back(*ctx.upstream.endpoint, std::move(stream));
+  else stream->close();
   deadline_.clear();
 }
 

@@ -10,6 +10,7 @@
 
 #include "auth/gateway_auth.h"
 #include "gateway/admin.h"
+#include "providers/resilience/health_registry.h"
 
 namespace tollway::gateway {
 
@@ -24,6 +25,8 @@ struct Services {
   asio::io_context* control = nullptr;  // the control thread's context, for features' background work
   std::vector<std::function<void(std::string&)>> metrics;  // append Prometheus text to /metrics
   std::unique_ptr<auth::GatewayAuth> auth;  // built by the first snapshot that needs it (assembly.cc)
+  // Endpoint health (breakers, in flight, latency) and retry/fallback counters; built with the first snapshot.
+  std::unique_ptr<providers::resilience::UpstreamHealthRegistry> upstream_health;
 };
 
 }  // namespace tollway::gateway

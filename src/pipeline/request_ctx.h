@@ -14,6 +14,8 @@
 #include "config/gateway_config.h"
 #include "http/message.h"
 #include "http/upstream_pool.h"
+#include "providers/resilience/attempt_plan.h"
+#include "providers/resilience/load_balancer.h"
 
 namespace tollway::auth {
 struct ProviderKey;
@@ -36,6 +38,10 @@ struct Reply {
 // Where and how the request goes upstream; written by the route phase.
 struct UpstreamRequest {
   const http::UpstreamEndpoint* endpoint = nullptr;  // owned by the snapshot
+  // The provider's load balancer (null until a provider is chosen) and this attempt's hold on the endpoint
+  // (in flight until the driver reports how the attempt ended).
+  providers::resilience::ProviderBalancer* balancer = nullptr;
+  providers::resilience::EndpointLease lease;
   std::string provider;                              // provider name, for logs and metrics
   config::Api api = config::Api::OpenAI;             // the API the provider speaks
   std::string target;                                // path and query sent upstream
@@ -52,6 +58,18 @@ struct Outcome {
   std::chrono::steady_clock::duration upstream_total{};       // connect -> last byte
   std::string error;              // why the gateway answered itself or cut the exchange
   std::string error_code;         // stable reason, e.g. "unknown_route" (the OpenAI error `code`)
+  // Set only when the attempt failed before any byte reached the client (the driver may try again); a held
+  // 429/5xx response is then in ctx.reply, to be sent if no other attempt follows.
+  providers::resilience::AttemptFailure failure = providers::resilience::AttemptFailure::None;
+  std::optional<std::chrono::milliseconds> retry_after;  // the provider's retry-after / retry-after-ms
+  uint32_t attempts = 1;          // upstream attempts made (retries and fallbacks included)
+};
+
+// Which attempt the route and forward phases are working on; written by the driver before each route phase.
+struct Attempt {
+  std::size_t candidate = 0;  // 0: the provider the model rules / route chose; n: the route's fallback[n-1]
+  const providers::resilience::EndpointHealth* avoid = nullptr;  // the endpoint the previous attempt failed on
+  const providers::resilience::AttemptPlan* plan = nullptr;      // forward asks it whether to hold a 429/5xx
 };
 
 // Who is calling; written by the authenticate phase ("" when unknown).
@@ -109,6 +127,8 @@ struct RequestCtx {
   std::chrono::steady_clock::time_point started;
   // Authenticate phase.
   Caller caller;
+  // The driver, before each route phase (retries and fallbacks run the route phase again).
+  Attempt attempt;
   // Route phase.
   std::string model;  // the body's "model", "" when none
   RequestFacts request;

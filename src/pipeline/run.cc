@@ -1,8 +1,18 @@
 #include "pipeline/run.h"
 
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "core/log.h"
+#include "providers/resilience/health_registry.h"
+
 namespace tollway::pipeline {
 namespace {
 
+namespace resilience = providers::resilience;
+using Clock = std::chrono::steady_clock;
 using Phase = asio::awaitable<Verdict> (Filter::*)(RequestCtx&);
 
 // Runs one phase over the chain; stops at the first filter that replied.
@@ -16,6 +26,98 @@ asio::awaitable<Verdict> run_phase(const Chain& chain, RequestCtx& ctx, Phase ph
   co_return Verdict::Continue;
 }
 
+// Tells the endpoint's breaker how the attempt went and releases the endpoint (no longer in flight).
+void report_to_breaker(RequestCtx& ctx) {
+  auto& lease = ctx.upstream.lease;
+  if (!lease) return;
+  const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(ctx.outcome.upstream_first_byte);
+  lease.finish(resilience::endpoint_verdict(ctx.outcome.failure, ctx.outcome.status), latency, Clock::now());
+}
+
+void count_and_log(const RequestCtx& ctx, const resilience::EndpointHealth* endpoint,
+                   const resilience::AttemptPlan::Next& next) {
+  const auto failure = ctx.outcome.failure;
+  if (auto* counters = ctx.upstream.balancer ? ctx.upstream.balancer->counters() : nullptr) {
+    if (next.kind == resilience::AttemptPlan::Next::Retry) counters->count_retry(failure);
+    else counters->count_fallback(failure);
+  }
+  json::ObjectWriter w;
+  w.field("request_id", ctx.request_id)
+      .field("provider", ctx.upstream.provider)
+      .field("endpoint", endpoint ? std::string_view(endpoint->url()) : std::string_view())
+      .field("attempt", static_cast<uint64_t>(ctx.outcome.attempts))
+      .field("failure", resilience::failure_name(failure))
+      .field("status", ctx.reply.status)
+      .field("next", next.kind == resilience::AttemptPlan::Next::Retry ? "retry" : "fallback")
+      .field("delay_ms", static_cast<int64_t>(next.delay.count()));
+  if (ctx.outcome.retry_after) w.field("retry_after_ms", static_cast<int64_t>(ctx.outcome.retry_after->count()));
+  log::info("upstream attempt failed", w);
+}
+
+// Clears what the route and forward phases of a failed attempt wrote, so that the next attempt starts from the
+// caller's request as it arrived (route-phase filters rewrite the body: include_usage, translation, model).
+void reset_for_next_attempt(RequestCtx& ctx, const std::string& original_body, Clock::duration waited) {
+  ctx.upstream = UpstreamRequest{};  // releases the endpoint lease
+  ctx.provider_key.reset();
+  ctx.translation = Translation{};
+  ctx.reply = Reply{};
+  ctx.model.clear();
+  ctx.request = RequestFacts{};
+  ctx.usage = Usage{};
+  ctx.body.assign(original_body);  // keeps the capacity (simdjson padding)
+  Outcome next;
+  next.upstream_contacted = ctx.outcome.upstream_contacted;
+  next.upstream_total = ctx.outcome.upstream_total + waited;  // waiting for a retry is upstream time
+  next.attempts = ctx.outcome.attempts + 1;
+  ctx.outcome = std::move(next);
+}
+
+// The route and forward phases, once per upstream attempt. An attempt that failed before any byte reached the
+// client (ctx.outcome.failure) is followed by a retry of the same candidate (after a backoff) or by the next
+// candidate of the route's fallback chain, as the AttemptPlan decides; every attempt runs the route phase
+// afresh, so the candidate's provider, model, endpoint, credential and translation are chosen by the filters
+// that own them. Only the last attempt's response and usage reach the client and settle.
+asio::awaitable<void> route_and_forward(const Chain& chain, RequestCtx& ctx, Exchange& exchange) {
+  static const config::RetryPolicy kNoRetries{.attempts = 0};
+  const config::RetryPolicy& retries = ctx.route ? ctx.route->retries : kNoRetries;
+  const std::size_t candidates = 1 + (ctx.route ? ctx.route->fallback.size() : 0);
+  const auto deadline = ctx.started + ctx.snapshot->config->timeouts.upstream_total;
+  resilience::AttemptPlan plan(retries, candidates, deadline);
+  // Request bodies are buffered whole, so every attempt can send them again.
+  const std::string original_body = plan.may_repeat() ? ctx.body : std::string();
+  ctx.attempt = Attempt{};
+  ctx.attempt.plan = &plan;
+  while (true) {
+    ctx.attempt.candidate = plan.candidate();
+    const Verdict v = co_await run_phase(chain, ctx, &Filter::route, nullptr);
+    if (v == Verdict::Continue) {
+      if (ctx.upstream.endpoint == nullptr) {
+        if (ctx.reply.status == 0) {
+          ctx.reply.status = 500;
+          ctx.outcome.error = "no filter chose an upstream";
+        }
+        co_return;
+      }
+      co_await exchange.forward(ctx);
+    }
+    const resilience::EndpointHealth* endpoint = ctx.upstream.lease.health();
+    report_to_breaker(ctx);
+    if (ctx.outcome.failure == resilience::AttemptFailure::None) co_return;
+    const auto next = plan.decide(ctx.outcome.failure, ctx.outcome.retry_after, Clock::now(), resilience::jitter_draw());
+    if (next.kind == resilience::AttemptPlan::Next::Stop) co_return;  // ctx.reply holds the last answer
+    count_and_log(ctx, endpoint, next);
+    plan.advance(next);
+    const auto waited_from = Clock::now();
+    if (next.delay.count() > 0) {
+      asio::steady_timer timer(co_await asio::this_coro::executor, next.delay);
+      boost::system::error_code ec;
+      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    reset_for_next_attempt(ctx, original_body, Clock::now() - waited_from);
+    ctx.attempt.avoid = next.kind == resilience::AttemptPlan::Next::Retry ? endpoint : nullptr;
+  }
+}
+
 }  // namespace
 
 asio::awaitable<void> run(RequestCtx& ctx, Exchange& exchange) {
@@ -24,14 +126,7 @@ asio::awaitable<void> run(RequestCtx& ctx, Exchange& exchange) {
   Verdict v = co_await run_phase(chain, ctx, &Filter::authenticate, nullptr);
   if (v == Verdict::Continue) v = co_await run_phase(chain, ctx, &Filter::authorize, nullptr);
   if (v == Verdict::Continue) v = co_await run_phase(chain, ctx, &Filter::admit, &admitted);
-  if (v == Verdict::Continue) v = co_await run_phase(chain, ctx, &Filter::route, nullptr);
-  if (v == Verdict::Continue) {
-    if (ctx.upstream.endpoint == nullptr && ctx.reply.status == 0) {
-      ctx.reply.status = 500;
-      ctx.outcome.error = "no filter chose an upstream";
-    }
-    if (ctx.upstream.endpoint != nullptr) co_await exchange.forward(ctx);
-  }
+  if (v == Verdict::Continue) co_await route_and_forward(chain, ctx, exchange);
   if (ctx.reply.status != 0 && ctx.outcome.status == 0) co_await exchange.reply(ctx);
   for (std::size_t i = 0; i < admitted; ++i) co_await chain.filters()[i]->settle(ctx);
   for (const auto& f : chain.filters()) f->log(ctx);

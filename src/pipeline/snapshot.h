@@ -14,6 +14,7 @@
 #include "config/gateway_config.h"
 #include "http/upstream_pool.h"
 #include "pipeline/chain.h"
+#include "providers/resilience/load_balancer.h"
 
 namespace tollway::pipeline {
 
@@ -25,9 +26,15 @@ struct LocalEndpoint {
   std::function<boost::asio::awaitable<void>(RequestCtx&)> handle;
 };
 
+// One provider's endpoints (same order as its config `endpoints`) and their load balancer.
+struct ProviderUpstreams {
+  std::vector<http::UpstreamEndpoint> endpoints;
+  std::unique_ptr<providers::resilience::ProviderBalancer> balancer;
+};
+
 struct Snapshot {
   std::shared_ptr<const config::GatewayConfig> config;
-  std::vector<http::UpstreamEndpoint> upstreams;  // one per config provider, same index
+  std::vector<ProviderUpstreams> upstreams;  // one per config provider, same index
   Chain chain;
   std::vector<LocalEndpoint> local_endpoints;
   uint64_t generation = 0;  // 1 for the first snapshot, +1 per applied reload

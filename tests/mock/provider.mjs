@@ -6,7 +6,8 @@
 //          mock.url, mock.port, mock.requests (every request: method, url, headers, rawHeaders, body bytes),
 //          mock.rawBytes() (bytes read on every connection, counted by the kernel socket, parsed or not),
 //          mock.connections (per connection: id, bytesRead(), requests, closed), mock.setScenario(s),
-//          mock.reset(), await mock.close().
+//          mock.failNext(n, status = 500, {retryAfter, retryAfterMs}) (the next n requests fail with `status`,
+//          whatever their scenario; retry-after headers as given), mock.reset(), await mock.close().
 // CLI:     node tests/mock/provider.mjs --port N [--host H] [--fast]   (prints one JSON "ready" line on stdout)
 //
 // Scenarios, per request via header `x-mock-scenario` (comma-separated), or for all via setScenario():
@@ -354,6 +355,7 @@ export async function startMockProvider(opts = {}) {
   const connections = [];
   const sockets = new Set();
   let defaultScenario = opts.scenario ?? '';
+  let failures = { left: 0, status: 500, retryAfter: undefined, retryAfterMs: undefined };
   let nextConn = 1;
 
   const handler = (req, res) => {
@@ -394,6 +396,13 @@ export async function startMockProvider(opts = {}) {
 
   async function respond(req, res, rec) {
     const sc = parseScenario([defaultScenario, req.headers['x-mock-scenario']].filter(Boolean).join(','));
+    let retryAfterOverride = null;
+    if (failures.left > 0) {
+      failures.left--;
+      sc.fail = failures.status;
+      retryAfterOverride = { 'retry-after': failures.retryAfter, 'retry-after-ms': failures.retryAfterMs };
+      rec.failedByFailNext = true;
+    }
     rec.scenario = sc;
     if (sc.hang) return; // never answer; close() destroys the socket
     if (sc.slowFirstByte) await sleep(sc.slowFirstByte);
@@ -431,6 +440,10 @@ export async function startMockProvider(opts = {}) {
         }
       }
       if (isAnthropic && (sc.fail >= 500)) h['x-should-retry'] = 'true';
+      if (retryAfterOverride) {
+        delete h['retry-after'];
+        for (const [k, v] of Object.entries(retryAfterOverride)) if (v !== undefined) h[k] = String(v);
+      }
       return sendJson(res, sc.fail, errBody, h, sc);
     }
 
@@ -579,6 +592,7 @@ export async function startMockProvider(opts = {}) {
     rawBytes: () => tcpConns.reduce((n, c) => n + c.bytesRead(), 0),
     tcpConnectionCount: () => tcpConns.length,
     setScenario(s) { defaultScenario = s ?? ''; },
+    failNext(n, status = 500, { retryAfter, retryAfterMs } = {}) { failures = { left: n, status, retryAfter, retryAfterMs }; },
     reset() { requests.length = 0; },
     async close() {
       for (const s of tcpSockets) s.destroy();

@@ -1,5 +1,8 @@
 #include "providers/routing/filter.h"
 
+#include <algorithm>
+#include <chrono>
+
 #include "core/glob.h"
 #include "providers/error_body.h"
 #include "providers/request_fields.h"
@@ -22,6 +25,18 @@ bool body_is_json(const pipeline::RequestCtx& ctx) {
   return !type || !(type->starts_with("multipart/") || type->starts_with("application/octet-stream"));
 }
 
+// Every endpoint of the provider is ejected: nothing is sent; the driver may move on to a fallback provider.
+pipeline::Verdict reply_circuit_open(pipeline::RequestCtx& ctx, const config::ProviderConfig& provider,
+                                     std::chrono::steady_clock::duration until_probe) {
+  const auto seconds = std::max<int64_t>(1, std::chrono::ceil<std::chrono::seconds>(until_probe).count());
+  ctx.reply.headers.emplace_back("retry-after", std::to_string(seconds));
+  ctx.outcome.failure = resilience::AttemptFailure::CircuitOpen;
+  return reply_error(ctx, 503,
+                     "Provider \"" + provider.name + "\" is unavailable: every endpoint failed repeatedly and is "
+                     "ejected by the circuit breaker (next probe in about " + std::to_string(seconds) + " s).",
+                     "upstream_unavailable");
+}
+
 }  // namespace
 
 std::size_t ProviderRouteFilter::provider_for(const pipeline::RequestCtx& ctx) const {
@@ -33,9 +48,10 @@ std::size_t ProviderRouteFilter::provider_for(const pipeline::RequestCtx& ctx) c
 }
 
 asio::awaitable<pipeline::Verdict> ProviderRouteFilter::route(pipeline::RequestCtx& ctx) {
+  std::optional<RequestFields> fields;
   if (body_is_json(ctx)) {
     std::string error;
-    auto fields = read_request_fields(ctx.body, error);
+    fields = read_request_fields(ctx.body, error);
     if (!fields) co_return reply_error(ctx, 400, "Invalid request body: " + error, "invalid_json");
     if (fields->model) ctx.model = *fields->model;
     ctx.request.max_output_tokens = fields->max_output_tokens;
@@ -43,7 +59,16 @@ asio::awaitable<pipeline::Verdict> ProviderRouteFilter::route(pipeline::RequestC
     ctx.request.tool_count = fields->tool_count;
     if (fields->user) ctx.request.user = *fields->user;
   }
-  const std::size_t index = provider_for(ctx);
+  std::size_t index = provider_for(ctx);
+  // A fallback attempt goes to the route's fallback entry, with the entry's model when it names one.
+  if (ctx.attempt.candidate > 0 && ctx.attempt.candidate <= ctx.route->fallback.size()) {
+    const config::FallbackTarget& fallback = ctx.route->fallback[ctx.attempt.candidate - 1];
+    index = fallback.provider;
+    if (!fallback.model.empty() && fields && fields->model) {
+      ctx.body = with_model(ctx.body, *fields, fallback.model);
+      ctx.model = fallback.model;
+    }
+  }
   const config::ProviderConfig& provider = config_->providers[index];
   // A model of the other API: providers::TranslationFilter rewrites the request, unless the route refuses it.
   if (provider.api != ctx.api && !ctx.route->translate) {
@@ -56,13 +81,21 @@ asio::awaitable<pipeline::Verdict> ProviderRouteFilter::route(pipeline::RequestC
         "model_api_mismatch");
   }
   auto& up = ctx.upstream;
-  up.endpoint = &upstreams_[index];
   up.provider = provider.name;
   up.api = provider.api;
-  up.target = provider.path_prefix + std::string(ctx.head->target);
-  const bool default_port = provider.port == (provider.tls ? 443 : 80);
-  up.host_header = provider.host.find(':') != std::string::npos ? "[" + provider.host + "]" : provider.host;
-  if (!default_port) up.host_header += ":" + std::to_string(provider.port);
+  // The endpoint, by the provider's load-balancing policy among those its circuit breakers admit.
+  const pipeline::ProviderUpstreams& upstreams = upstreams_[index];
+  up.balancer = upstreams.balancer.get();
+  const auto now = std::chrono::steady_clock::now();
+  auto lease = up.balancer->pick(now, ctx.attempt.avoid);
+  if (!lease) co_return reply_circuit_open(ctx, provider, up.balancer->next_probe_time() - now);
+  const config::EndpointConfig& endpoint = provider.endpoints[lease->index()];
+  up.endpoint = &upstreams.endpoints[lease->index()];
+  up.lease = std::move(*lease);
+  up.target = endpoint.path_prefix + std::string(ctx.head->target);
+  const bool default_port = endpoint.port == (endpoint.tls ? 443 : 80);
+  up.host_header = endpoint.host.find(':') != std::string::npos ? "[" + endpoint.host + "]" : endpoint.host;
+  if (!default_port) up.host_header += ":" + std::to_string(endpoint.port);
   co_return pipeline::Verdict::Continue;
 }
 

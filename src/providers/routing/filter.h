@@ -1,6 +1,8 @@
 // ProviderRouteFilter: the route phase. Picks the provider for a request (the body's "model" against the
-// model rules, else the route's default provider), and shapes the upstream request: target under the
-// provider's base path, Host. Replies 400 in the caller's API format for a malformed body, or for a model
+// model rules, else the route's default provider; on a fallback attempt the route's fallback entry, whose model
+// replaces the body's), picks one of its endpoints through the provider's load balancer (replying 503 when every
+// endpoint's circuit breaker is open), and shapes the upstream request: target under the endpoint's base path,
+// Host. Replies 400 in the caller's API format for a malformed body, or for a model
 // served by a provider of the other API when the route's `translate` is off (otherwise TranslationFilter,
 // next in the chain, rewrites the request).
 // It never reads or writes sockets and never logs credentials.
@@ -10,6 +12,7 @@
 
 #include "config/gateway_config.h"
 #include "pipeline/filter.h"
+#include "pipeline/snapshot.h"
 
 namespace tollway::providers {
 
@@ -18,7 +21,7 @@ namespace asio = boost::asio;
 class ProviderRouteFilter final : public pipeline::Filter {
  public:
   ProviderRouteFilter(std::shared_ptr<const config::GatewayConfig> config,
-                      const std::vector<http::UpstreamEndpoint>& upstreams)
+                      const std::vector<pipeline::ProviderUpstreams>& upstreams)
       : config_(std::move(config)), upstreams_(upstreams) {}
 
   std::string_view name() const override { return "provider_route"; }
@@ -27,7 +30,7 @@ class ProviderRouteFilter final : public pipeline::Filter {
  private:
   std::size_t provider_for(const pipeline::RequestCtx& ctx) const;
   std::shared_ptr<const config::GatewayConfig> config_;
-  const std::vector<http::UpstreamEndpoint>& upstreams_;  // owned by the snapshot that owns this filter
+  const std::vector<pipeline::ProviderUpstreams>& upstreams_;  // owned by the snapshot that owns this filter
 };
 
 }  // namespace tollway::providers
