@@ -57,16 +57,15 @@ struct CacheStats {
 // Replays the PieceCache's placement (same slots, same entries) over text: how many merged pieces would hit.
 CacheStats cache_stats(const tollway::tokens::Encoding& enc, tollway::tokens::SplitPattern pattern, std::string_view text) {
   using namespace tollway::tokens;
-  constexpr std::size_t kEntries = 4096;
-  std::vector<std::string> slots(kEntries);
-  std::vector<bool> used(kEntries, false);
+  std::vector<std::string> slots(PieceCache::kEntries);
+  std::vector<bool> used(PieceCache::kEntries, false);
   CacheStats st;
   split_pieces(pattern, text, [&](std::string_view piece) {
     ++st.pieces;
     if (enc.ranks().find(piece) != kNoRank) { ++st.whole_tokens; return; }
     ++st.merged;
     if (piece.size() > PieceCache::kMaxPieceBytes) return;
-    const std::size_t slot = RankTable::hash(piece) & (kEntries - 1);
+    const std::size_t slot = PieceCache::index(1, RankTable::hash(piece));
     if (used[slot] && slots[slot] == piece) { ++st.hits; return; }
     if (byte_pair_count(enc.ranks(), piece) <= PieceCache::kMaxTokens) { used[slot] = true; slots[slot] = std::string(piece); }
   });

@@ -146,23 +146,18 @@ void Encoding::encode_ordinary_valid(std::string_view text, Sink& sink) const {
   split_pieces(pattern_, text, [&](std::string_view piece) {
     const std::uint32_t whole = ranks_.find(piece);
     if (whole != kNoRank) return sink.token(whole);
-    if (piece.size() > PieceCache::kMaxPieceBytes) {
+    if (piece.size() > PieceCache::kMaxPieceBytes || piece.size() < PieceCache::kMinPieceBytes) {
       merged.clear();
       byte_pair_encode(ranks_, piece, merged);
       return sink.tokens(merged.data(), merged.size());
     }
-    PieceCache::Entry& e = PieceCache::slot(id_, RankTable::hash(piece));
-    if (PieceCache::hit(e, id_, piece)) return sink.tokens(e.ids, e.token_count);
+    const auto owner = static_cast<std::uint32_t>(id_);
+    PieceCache::Entry& e = PieceCache::slot(owner, RankTable::hash(piece));
+    if (PieceCache::hit(e, owner, piece)) return sink.tokens(e.ids, e.token_count);
     merged.clear();
     byte_pair_encode(ranks_, piece, merged);
     sink.tokens(merged.data(), merged.size());
-    if (merged.size() <= PieceCache::kMaxTokens) {
-      e.owner = id_;
-      e.length = static_cast<std::uint8_t>(piece.size());
-      e.token_count = static_cast<std::uint8_t>(merged.size());
-      std::memcpy(e.bytes, piece.data(), piece.size());
-      std::memcpy(e.ids, merged.data(), merged.size() * sizeof(std::uint32_t));
-    }
+    if (merged.size() <= PieceCache::kMaxTokens) PieceCache::store(e, owner, piece, merged.data(), merged.size());
   });
 }
 

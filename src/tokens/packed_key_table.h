@@ -54,7 +54,7 @@ class PackedKeyTable {
       std::uint64_t match = (x - kLowBytes) & ~x & kHighBytes;
       while (match) {
         const Slot& s = slots_[b * kBucket + static_cast<std::size_t>(__builtin_ctzll(match)) / 8];
-        if (s.key == key && s.length == length) return s.rank;
+        if (s.length == length && same_key(s.key, key)) return s.rank;
         match &= match - 1;
       }
       if ((prints - kLowBytes) & ~prints & kHighBytes) return kAbsent;  // the bucket has a free slot
@@ -73,6 +73,11 @@ class PackedKeyTable {
     std::uint32_t length = 0;
   };
 
+  static bool same_key(const Key& a, const Key& b) {
+    bool same = true;
+    for (std::size_t w = 0; w < Words; ++w) same &= a[w] == b[w];  // not std::array's ==, which calls memcmp
+    return same;
+  }
   static std::uint64_t hash(const Key& key, std::size_t length) {
     std::uint64_t h = key[0] ^ (std::uint64_t{length} << 58);
     for (std::size_t w = 1; w < Words; ++w) h = (h * 0xBF58476D1CE4E5B9ULL) ^ key[w];
