@@ -187,6 +187,36 @@ describe('fallback chains', () => {
   });
 });
 
+describe('fallback to a provider of the other API', () => {
+  let claude; let gw;
+  before(async () => {
+    claude = await startMock();
+    const deadPort = await closedPort();
+    gw = await startGateway({ config: configWith({
+      providers: {
+        primary: { api: 'openai', base_url: `http://127.0.0.1:${deadPort}`, api_key: 'sk-primary-key' },
+        claude: { api: 'anthropic', base_url: claude.url, api_key: 'sk-ant-fallback', anthropic_version: '2023-06-01' },
+      },
+      route: { provider: 'primary', retries: { attempts: 0 }, fallback: [{ provider: 'claude', model: 'claude-sonnet-4-5' }] },
+    }) });
+  });
+  after(async () => { await gw?.stop(); await claude?.close(); });
+
+  it('an OpenAI request falls back to an Anthropic model: translated, with the Anthropic key', async () => {
+    const r = await chat(gw);
+    assert.equal(r.status, 200);
+    assert.equal(r.json.object, 'chat.completion');
+    assert.equal(claude.requests.length, 1);
+    const req = claude.requests[0];
+    assert.equal(req.url, '/v1/messages');
+    assert.equal(req.headers['x-api-key'], 'sk-ant-fallback');
+    assert.equal(req.headers.authorization, undefined);
+    assert.equal(req.json.model, 'claude-sonnet-4-5');
+    const usage = await gw.waitForLog((o) => o && o.msg === 'usage' && o.request_id === r.headers.get('x-request-id'));
+    assert.equal(usage.provider, 'claude');
+  });
+});
+
 describe('circuit breaker', () => {
   let primary; let backup; let gw;
   before(async () => {
