@@ -118,10 +118,10 @@ for (const target of TARGETS) {
       });
     });
 
-    it('400 surfaces as BadRequestError (gateway: a gpt model sent to the Anthropic route)', async () => {
+    it('400 surfaces as BadRequestError (gateway: a gpt model asked for what translation cannot express)', async () => {
       const before = t.mock.requests.length;
       const p = target === 'gateway'
-        ? client.messages.create({ model: 'gpt-4o-mini', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] })
+        ? client.messages.create({ model: 'gpt-4o-mini', max_tokens: 5, top_k: 3, messages: [{ role: 'user', content: 'hi' }] })
         : client.messages.create({ model: 'claude-sonnet-4-6', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] },
           { headers: { 'x-mock-scenario': 'fail:400' } });
       await assert.rejects(p, (err) => {

@@ -147,10 +147,10 @@ for (const target of TARGETS) {
       });
     });
 
-    it('400 surfaces as BadRequestError (gateway: a claude model sent to an OpenAI route)', async () => {
+    it('400 surfaces as BadRequestError (gateway: a claude model asked for what translation cannot express)', async () => {
       const before = t.mock.requests.length;
       const p = target === 'gateway'
-        ? client.chat.completions.create({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'hi' }] })
+        ? client.chat.completions.create({ model: 'claude-sonnet-4-5', n: 2, messages: [{ role: 'user', content: 'hi' }] })
         : client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] },
           { headers: { 'x-mock-scenario': 'fail:400' } });
       await assert.rejects(p, (err) => {

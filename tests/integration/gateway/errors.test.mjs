@@ -156,12 +156,13 @@ describe('gateway errors', () => {
     assert.equal(mock.requests.length, n);
   });
 
-  it('400 when the model routes to a provider of the other API', async () => {
+  // Chat completions <-> messages are translated (tests/integration/translation); other endpoints cannot be.
+  it('400 when the model routes to a provider of the other API on an endpoint translation does not cover', async () => {
     const n = mock.requests.length;
-    const r = await postJson(`${gw.url}/v1/chat/completions`, chatBody('claude-sonnet-4-6'));
+    const r = await postJson(`${gw.url}/v1/embeddings`, { model: 'claude-sonnet-4-6', input: 'x' });
     assert.equal(r.status, 400, r.text);
-    assertOpenAIError(r.json, { type: 'invalid_request_error' });
-    const ra = await postJson(`${gw.url}/v1/messages`, msgBody('gpt-4o'));
+    assertOpenAIError(r.json, { type: 'invalid_request_error', code: 'translation_unsupported' });
+    const ra = await postJson(`${gw.url}/v1/messages/count_tokens`, msgBody('gpt-4o'));
     assert.equal(ra.status, 400, ra.text);
     assertAnthropicError(ra.json, { type: 'invalid_request_error' });
     assert.equal(mock.requests.length, n);
