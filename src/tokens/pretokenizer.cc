@@ -121,7 +121,7 @@ std::size_t whitespace_piece(const Scan& sc, std::size_t i) {
   return whitespace_tail(sc, i);
 }
 
-std::size_t cl100k_piece(const Scan& sc, std::size_t i) {
+std::size_t cl100k_piece_general(const Scan& sc, std::size_t i) {
   if (const std::size_t k = contraction_length(sc, i, true)) return i + k;
   const Scan::Char c = sc.at(i);
   auto letters = [](const Scan::Char& x) { return is_letter(x.cls); };
@@ -165,7 +165,7 @@ std::size_t o200k_upper_word(const Scan& sc, std::size_t s) {
   return run_end(sc, a, [](const Scan::Char& x) { return is_lower_side(x.cls); });
 }
 
-std::size_t o200k_piece(const Scan& sc, std::size_t i) {
+std::size_t o200k_piece_general(const Scan& sc, std::size_t i) {
   const Scan::Char c = sc.at(i);
   const bool prefix = is_prefix(c) && i + c.len < sc.n;
   std::size_t e = 0;
@@ -186,6 +186,88 @@ std::size_t o200k_piece(const Scan& sc, std::size_t i) {
   if (c.cp == ' ' && i + 1 < sc.n && is_symbol(sc.at(i + 1).cls)) return symbol_piece(sc, i + 1, true);
   if (is_symbol(c.cls)) return symbol_piece(sc, i, true);
   return whitespace_piece(sc, i);
+}
+
+// ASCII fast paths. Classes of the 128 ASCII code points, from the same table as everything else.
+struct AsciiClasses {
+  CharClass of[128];
+  AsciiClasses() {
+    for (char32_t c = 0; c < 128; ++c) of[c] = char_class(c);
+  }
+};
+const AsciiClasses kAscii;
+
+bool ascii_letter(unsigned char b) { return b < 0x80 && is_letter(kAscii.of[b]); }
+bool ascii_symbol(unsigned char b) { return b < 0x80 && is_symbol(kAscii.of[b]); }
+
+// The ASCII pieces below end where the regex ends them only if the byte that stops them is ASCII (a non-ASCII
+// letter, mark, digit or symbol could continue the run). They return 0 when it is not, and the caller then takes
+// the general path from the start of the piece.
+std::size_t ascii_stop(const Scan& sc, std::size_t j) { return j < sc.n && sc.s[j] >= 0x80 ? 0 : j; }
+
+// \p{N}{1,3} from a digit at i.
+std::size_t ascii_digits(const Scan& sc, std::size_t i) {
+  std::size_t j = i + 1;
+  while (j < sc.n && j < i + 3 && sc.s[j] >= '0' && sc.s[j] <= '9') ++j;
+  return j == i + 3 ? j : ascii_stop(sc, j);
+}
+
+// [^\s\p{L}\p{N}]+ then [\r\n]* (o200k: [\r\n/]*) from a symbol at j.
+std::size_t ascii_symbols(const Scan& sc, std::size_t j, bool slash_too) {
+  while (j < sc.n && ascii_symbol(sc.s[j])) ++j;
+  if (!ascii_stop(sc, j)) return 0;
+  while (j < sc.n && (sc.s[j] == '\r' || sc.s[j] == '\n' || (slash_too && sc.s[j] == '/'))) ++j;
+  return j;
+}
+
+// Where the letters of a word start when the piece at i is `[^\r\n\p{L}\p{N}]?` + letters, all ASCII; else npos.
+std::size_t ascii_word_start(const Scan& sc, std::size_t i) {
+  const unsigned char b = sc.s[i];
+  if (ascii_letter(b)) return i;
+  if (b >= 0x80 || b == '\r' || b == '\n' || kAscii.of[b] == CharClass::Number) return std::string_view::npos;
+  return i + 1 < sc.n && ascii_letter(sc.s[i + 1]) ? i + 1 : std::string_view::npos;
+}
+
+std::size_t cl100k_piece(const Scan& sc, std::size_t i) {
+  const unsigned char b = sc.s[i];
+  if (b < 0x80 && b != '\'') {
+    std::size_t e = 0;
+    if (const std::size_t w = ascii_word_start(sc, i); w != std::string_view::npos) {
+      std::size_t j = w;
+      while (j < sc.n && ascii_letter(sc.s[j])) ++j;
+      e = ascii_stop(sc, j);
+    } else if (b >= '0' && b <= '9') {
+      e = ascii_digits(sc, i);
+    } else if (b == ' ' && i + 1 < sc.n && ascii_symbol(sc.s[i + 1])) {
+      e = ascii_symbols(sc, i + 1, false);
+    } else if (ascii_symbol(b)) {
+      e = ascii_symbols(sc, i, false);
+    }
+    if (e) return e;
+  }
+  return cl100k_piece_general(sc, i);
+}
+
+std::size_t o200k_piece(const Scan& sc, std::size_t i) {
+  const unsigned char b = sc.s[i];
+  if (b < 0x80) {
+    std::size_t e = 0;
+    if (const std::size_t w = ascii_word_start(sc, i); w != std::string_view::npos) {
+      // [A]*[B]+ | [A]+[B]* on ASCII: the uppercase run, then the lowercase run, is the longest match of both.
+      std::size_t j = w;
+      while (j < sc.n && sc.s[j] >= 'A' && sc.s[j] <= 'Z') ++j;
+      while (j < sc.n && sc.s[j] >= 'a' && sc.s[j] <= 'z') ++j;
+      if (ascii_stop(sc, j)) return j + contraction_length(sc, j, true);
+    } else if (b >= '0' && b <= '9') {
+      e = ascii_digits(sc, i);
+    } else if (b == ' ' && i + 1 < sc.n && ascii_symbol(sc.s[i + 1])) {
+      e = ascii_symbols(sc, i + 1, true);
+    } else if (ascii_symbol(b)) {
+      e = ascii_symbols(sc, i, true);
+    }
+    if (e) return e;
+  }
+  return o200k_piece_general(sc, i);
 }
 
 }  // namespace
