@@ -105,4 +105,13 @@ BreakerTransition EndpointHealth::record(EndpointVerdict verdict, bool probe, st
   return BreakerTransition::Ejected;
 }
 
+BreakerTransition EndpointHealth::restore_after_panic(Clock::time_point now) {
+  int64_t b = breaker_.load(std::memory_order_acquire);
+  if (b == kClosed || !breaker_.compare_exchange_strong(b, kClosed, std::memory_order_acq_rel))
+    return BreakerTransition::None;
+  consecutive_failures_.store(0, std::memory_order_relaxed);
+  restored_at_.store(ticks(now), std::memory_order_relaxed);
+  return BreakerTransition::Restored;
+}
+
 }  // namespace tollway::providers::resilience

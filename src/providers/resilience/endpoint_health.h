@@ -52,6 +52,9 @@ class EndpointHealth {
   // The attempt ended. `probe`: it was admitted as the probe. `latency`: request sent → response head (Success).
   BreakerTransition record(EndpointVerdict verdict, bool probe, std::chrono::microseconds latency,
                            Clock::time_point now, const config::BreakerConfig& policy);
+  // A request sent to the endpoint although it is ejected (panic: nothing else could serve) succeeded: the
+  // endpoint works again, so the breaker closes (Restored) whatever its state.
+  BreakerTransition restore_after_panic(Clock::time_point now);
 
   void add_in_flight(int delta) { in_flight_.fetch_add(delta, std::memory_order_relaxed); }
   int64_t in_flight() const { return in_flight_.load(std::memory_order_relaxed); }

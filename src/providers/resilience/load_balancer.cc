@@ -8,8 +8,8 @@
 namespace tollway::providers::resilience {
 
 EndpointLease::EndpointLease(EndpointHealth* health, std::size_t index, bool probe,
-                             const config::BreakerConfig* policy)
-    : health_(health), index_(index), probe_(probe), policy_(policy) {
+                             const config::BreakerConfig* policy, bool panic)
+    : health_(health), index_(index), probe_(probe), panic_(panic), policy_(policy) {
   health_->add_in_flight(1);
 }
 
@@ -19,6 +19,7 @@ EndpointLease& EndpointLease::operator=(EndpointLease&& other) noexcept {
     health_ = std::exchange(other.health_, nullptr);
     index_ = other.index_;
     probe_ = other.probe_;
+    panic_ = other.panic_;
     policy_ = other.policy_;
   }
   return *this;
@@ -29,7 +30,9 @@ BreakerTransition EndpointLease::end(EndpointVerdict verdict, std::chrono::micro
   if (health_ == nullptr) return BreakerTransition::None;
   EndpointHealth* h = std::exchange(health_, nullptr);
   h->add_in_flight(-1);
-  const BreakerTransition t = h->record(verdict, probe_, latency, now, *policy_);
+  const BreakerTransition t = !panic_                               ? h->record(verdict, probe_, latency, now, *policy_)
+                              : verdict == EndpointVerdict::Success ? h->restore_after_panic(now)
+                                                                    : BreakerTransition::None;
   log_transition(*h, t);
   return t;
 }
@@ -121,6 +124,13 @@ std::optional<EndpointLease> ProviderBalancer::pick(Clock::time_point now, const
   }
   if (avoided) return admit(*avoided, now);
   return std::nullopt;
+}
+
+EndpointLease ProviderBalancer::pick_in_panic() {
+  std::size_t best = 0;
+  for (std::size_t i = 1; i < endpoints_.size(); ++i)
+    if (endpoints_[i].health->ejected_until() < endpoints_[best].health->ejected_until()) best = i;
+  return EndpointLease(endpoints_[best].health.get(), best, false, &breaker_, true);
 }
 
 Clock::time_point ProviderBalancer::next_probe_time() const {

@@ -24,7 +24,8 @@ struct ProviderCounters;
 class EndpointLease {
  public:
   EndpointLease() = default;
-  EndpointLease(EndpointHealth* health, std::size_t index, bool probe, const config::BreakerConfig* policy);
+  EndpointLease(EndpointHealth* health, std::size_t index, bool probe, const config::BreakerConfig* policy,
+                bool panic = false);
   EndpointLease(EndpointLease&& other) noexcept { *this = std::move(other); }
   EndpointLease& operator=(EndpointLease&& other) noexcept;
   EndpointLease(const EndpointLease&) = delete;
@@ -34,6 +35,7 @@ class EndpointLease {
   explicit operator bool() const { return health_ != nullptr; }
   std::size_t index() const { return index_; }  // into the provider's endpoints
   bool probe() const { return probe_; }
+  bool panic() const { return panic_; }  // sent although ejected (ProviderBalancer::pick_in_panic)
   const EndpointHealth* health() const { return health_; }
   // Reports how the attempt ended and releases the endpoint; later calls do nothing.
   BreakerTransition finish(EndpointVerdict verdict, std::chrono::microseconds latency, Clock::time_point now) {
@@ -45,6 +47,7 @@ class EndpointLease {
   EndpointHealth* health_ = nullptr;
   std::size_t index_ = 0;
   bool probe_ = false;
+  bool panic_ = false;
   const config::BreakerConfig* policy_ = nullptr;
 };
 
@@ -63,6 +66,10 @@ class ProviderBalancer {
   // The endpoint for a new attempt, or nullopt when every endpoint's breaker is open (or probing). `avoid` (the
   // endpoint the previous attempt failed on) is chosen only when no other endpoint is admitted.
   std::optional<EndpointLease> pick(Clock::time_point now, const EndpointHealth* avoid = nullptr);
+  // When pick() found nothing and nothing else can serve the request (no fallback left): the endpoint whose
+  // ejection ends first, taken regardless of its breaker (Envoy's panic mode), so that ejection never turns a
+  // provider into an outage by itself. A success there restores the endpoint; a failure changes nothing.
+  EndpointLease pick_in_panic();
   // The earliest time an open endpoint lets a probe through (for a retry-after when none is admitted).
   Clock::time_point next_probe_time() const;
 

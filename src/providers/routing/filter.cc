@@ -25,7 +25,7 @@ bool body_is_json(const pipeline::RequestCtx& ctx) {
   return !type || !(type->starts_with("multipart/") || type->starts_with("application/octet-stream"));
 }
 
-// Every endpoint of the provider is ejected: nothing is sent; the driver may move on to a fallback provider.
+// Every endpoint of the provider is ejected and a fallback can serve: nothing is sent, the driver moves on.
 pipeline::Verdict reply_circuit_open(pipeline::RequestCtx& ctx, const config::ProviderConfig& provider,
                                      std::chrono::steady_clock::duration until_probe) {
   const auto seconds = std::max<int64_t>(1, std::chrono::ceil<std::chrono::seconds>(until_probe).count());
@@ -88,7 +88,13 @@ asio::awaitable<pipeline::Verdict> ProviderRouteFilter::route(pipeline::RequestC
   up.balancer = upstreams.balancer.get();
   const auto now = std::chrono::steady_clock::now();
   auto lease = up.balancer->pick(now, ctx.attempt.avoid);
-  if (!lease) co_return reply_circuit_open(ctx, provider, up.balancer->next_probe_time() - now);
+  if (!lease) {
+    // Every endpoint is ejected: fail fast when a fallback can serve, otherwise try anyway (panic).
+    if (ctx.attempt.plan != nullptr &&
+        ctx.attempt.plan->would_try_again(resilience::AttemptFailure::CircuitOpen, now))
+      co_return reply_circuit_open(ctx, provider, up.balancer->next_probe_time() - now);
+    lease = up.balancer->pick_in_panic();
+  }
   const config::EndpointConfig& endpoint = provider.endpoints[lease->index()];
   up.endpoint = &upstreams.endpoints[lease->index()];
   up.lease = std::move(*lease);

@@ -67,6 +67,28 @@ TEST(ProviderBalancer, SkipsEjectedEndpointsAndReportsWhenAllAreOut) {
   EXPECT_FALSE(f.balancer->pick(now + 1000ms).has_value());
 }
 
+TEST(ProviderBalancer, PanicUsesTheEndpointReturningFirstAndASuccessRestoresIt) {
+  Fixture f(config::LoadBalancing::RoundRobin, {1, 1});
+  const auto now = Clock::now();
+  ASSERT_EQ(f.pick_and_finish(now + 10ms, EndpointVerdict::Failure), 0u);  // 0 ejected until now + 1010ms
+  ASSERT_EQ(f.pick_and_finish(now, EndpointVerdict::Failure), 1u);         // 1 ejected until now + 1000ms
+  ASSERT_FALSE(f.balancer->pick(now));
+  auto panic = f.balancer->pick_in_panic();
+  EXPECT_EQ(panic.index(), 1u);
+  EXPECT_TRUE(panic.panic());
+  EXPECT_EQ(f.health[1]->in_flight(), 1);
+  panic.finish(EndpointVerdict::Failure, {}, now);  // a failure in panic changes nothing
+  EXPECT_EQ(f.health[1]->state(), BreakerState::Open);
+  EXPECT_EQ(f.health[1]->ejected_until(), now + 1000ms);
+  EXPECT_EQ(f.health[1]->ejections(), 1u);
+  auto again = f.balancer->pick_in_panic();
+  EXPECT_EQ(again.finish(EndpointVerdict::Success, 1000us, now), BreakerTransition::Restored);
+  EXPECT_EQ(f.health[1]->state(), BreakerState::Closed);
+  auto lease = f.balancer->pick(now);
+  ASSERT_TRUE(lease);
+  EXPECT_EQ(lease->index(), 1u);
+}
+
 TEST(ProviderBalancer, AvoidsThePreviouslyFailedEndpointWhenAnotherIsAvailable) {
   Fixture f(config::LoadBalancing::RoundRobin, {1, 1}, 100);
   const auto now = Clock::now();
