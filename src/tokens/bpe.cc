@@ -10,19 +10,37 @@ constexpr std::size_t kSmallPiece = 40;   // beyond this the O(n^2) array scan l
 
 // Calls emit(rank) for each final token of piece, left to right. The piece is copied into a zero-padded buffer
 // so that any part of up to 16 bytes is one or two unaligned loads plus a mask (RankTable's packed-key lookups).
+// Parts are named by their first byte; merged-away parts stay in the array as dead entries, so a merge moves no
+// memory. Each live part packs (rank of the pair it starts << 32 | its start << 24 | its own rank) in one uint64:
+// the smallest value is the lowest pair rank, leftmost on ties — tiktoken's rule — found by one linear scan.
+// Needs ranks < 2^24 (merge() checks).
 template <class Emit>
 void merge_small(const RankTable& ranks, std::string_view piece, Emit&& emit) {
+  const std::size_t n = piece.size();
+  const auto* src = reinterpret_cast<const unsigned char*>(piece.data());
   unsigned char bytes[kSmallPiece + 16] = {};
-  std::memcpy(bytes, piece.data(), piece.size());
-  std::uint8_t starts[kSmallPiece + 1];    // starts[k] = byte offset where part k begins; starts[count] = size
-  std::uint32_t pair_rank[kSmallPiece];   // rank of part k joined with part k+1
-  std::uint32_t part_rank[kSmallPiece];   // rank of part k itself
-  std::size_t count = piece.size();
-  for (std::size_t k = 0; k <= count; ++k) starts[k] = static_cast<std::uint8_t>(k);
-  for (std::size_t k = 0; k < count; ++k) part_rank[k] = ranks.find_byte(bytes[k]);
-  for (std::size_t k = 0; k + 1 < count; ++k) pair_rank[k] = ranks.find_two_bytes(bytes[k], bytes[k + 1]);
-  auto rank_of = [&](std::size_t k) -> std::uint32_t {  // needs k + 2 <= count; parts are >= 3 bytes together
-    const std::size_t from = starts[k], length = starts[k + 2] - from;
+  std::size_t copied = 0;
+  for (; copied + 8 <= n; copied += 8) std::memcpy(bytes + copied, src + copied, 8);
+  if (copied < n) {
+    const std::uint64_t tail = RankTable::load_key(src + copied, n - copied);
+    std::memcpy(bytes + copied, &tail, 8);
+  }
+  constexpr std::uint64_t kDead = ~std::uint64_t{0};
+  std::uint64_t parts[kSmallPiece];
+  std::uint8_t next[kSmallPiece + 1], prev[kSmallPiece];  // neighbouring live parts; next[n] = n
+  auto pack = [](std::uint32_t pair_rank, std::size_t start, std::uint32_t part_rank) {
+    return (std::uint64_t{pair_rank} << 32) | (std::uint64_t{start} << 24) | part_rank;
+  };
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::uint32_t pair_rank = k + 1 < n ? ranks.find_two_bytes(bytes[k], bytes[k + 1]) : kNoRank;
+    parts[k] = pack(pair_rank, k, ranks.find_byte(bytes[k]));
+    next[k] = static_cast<std::uint8_t>(k + 1);
+    prev[k] = static_cast<std::uint8_t>(k - 1);
+  }
+  next[n] = static_cast<std::uint8_t>(n);
+  // Rank of the bytes [from, to), at least 3 of them.
+  auto rank_of = [&](std::size_t from, std::size_t to) -> std::uint32_t {
+    const std::size_t length = to - from;
     std::uint64_t first;
     std::memcpy(&first, bytes + from, 8);
     if (length <= 8) return ranks.find_short(length == 8 ? first : first & ((std::uint64_t{1} << (length * 8)) - 1), length);
@@ -32,22 +50,25 @@ void merge_small(const RankTable& ranks, std::string_view piece, Emit&& emit) {
     if (length < 16) rest &= (std::uint64_t{1} << ((length - 8) * 8)) - 1;
     return ranks.find_medium(first, rest, length);
   };
-  while (count > 1) {
-    std::uint32_t best = kNoRank;
-    std::size_t at = 0;
-    for (std::size_t k = 0; k + 1 < count; ++k)
-      if (pair_rank[k] < best) { best = pair_rank[k]; at = k; }
-    if (best == kNoRank) break;
-    // Merge part at+1 into part at.
-    part_rank[at] = best;
-    for (std::size_t k = at + 1; k < count; ++k) starts[k] = starts[k + 1];
-    for (std::size_t k = at + 1; k + 1 < count; ++k) part_rank[k] = part_rank[k + 1];
-    for (std::size_t k = at + 1; k + 1 < count; ++k) pair_rank[k] = pair_rank[k + 1];
-    --count;
-    if (at + 1 < count) pair_rank[at] = rank_of(at);
-    if (at > 0) pair_rank[at - 1] = rank_of(at - 1);
+  for (;;) {
+    std::uint64_t best = kDead;
+    for (std::size_t k = 0; k < n; ++k) best = parts[k] < best ? parts[k] : best;
+    const auto merged_rank = static_cast<std::uint32_t>(best >> 32);
+    if (merged_rank == kNoRank) break;
+    // Merge the part after s into s.
+    const std::size_t s = (best >> 24) & 0xFF;
+    const std::size_t gone = next[s];
+    parts[gone] = kDead;
+    const std::size_t after = next[gone];
+    next[s] = static_cast<std::uint8_t>(after);
+    if (after < n) prev[after] = static_cast<std::uint8_t>(s);
+    parts[s] = pack(after < n ? rank_of(s, next[after]) : kNoRank, s, merged_rank);
+    if (s > 0) {
+      const std::size_t p = prev[s];
+      parts[p] = pack(rank_of(p, after), p, static_cast<std::uint32_t>(parts[p] & 0xFFFFFF));
+    }
   }
-  for (std::size_t k = 0; k < count; ++k) emit(part_rank[k]);
+  for (std::size_t k = 0; k < n; k = next[k]) emit(static_cast<std::uint32_t>(parts[k] & 0xFFFFFF));
 }
 
 template <class Emit>
@@ -113,7 +134,7 @@ void merge_large(const RankTable& ranks, std::string_view piece, Emit&& emit) {
 
 template <class Emit>
 void merge(const RankTable& ranks, std::string_view piece, Emit&& emit) {
-  if (piece.size() <= kSmallPiece) merge_small(ranks, piece, emit);
+  if (piece.size() <= kSmallPiece && ranks.rank_count() <= (1u << 24)) merge_small(ranks, piece, emit);
   else merge_large(ranks, piece, emit);
 }
 
