@@ -87,6 +87,10 @@ asio::awaitable<void> route_and_forward(const Chain& chain, RequestCtx& ctx, Exc
   const std::string original_body = plan.may_repeat() ? ctx.body : std::string();
   ctx.attempt = Attempt{};
   ctx.attempt.plan = &plan;
+  struct ForgetPlan {  // the plan lives in this frame; nothing after it may reach it through ctx
+    RequestCtx& ctx;
+    ~ForgetPlan() { ctx.attempt.plan = nullptr; }
+  } forget_plan{ctx};
   while (true) {
     ctx.attempt.candidate = plan.candidate();
     const Verdict v = co_await run_phase(chain, ctx, &Filter::route, nullptr);
