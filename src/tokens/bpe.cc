@@ -6,7 +6,7 @@
 namespace tollway::tokens {
 namespace {
 
-constexpr std::size_t kSmallPiece = 40;   // beyond this the O(n^2) array scan loses to the heap
+constexpr std::size_t kSmallPiece = kSmallPieceBytes;   // beyond this the O(n^2) array scan loses to the heap
 
 // Calls emit(rank) for each final token of piece, left to right. The piece is copied into a zero-padded buffer
 // so that any part of up to 16 bytes is one or two unaligned loads plus a mask (RankTable's packed-key lookups).
@@ -142,6 +142,12 @@ void merge(const RankTable& ranks, std::string_view piece, Emit&& emit) {
 
 void byte_pair_encode(const RankTable& ranks, std::string_view piece, std::vector<std::uint32_t>& out) {
   merge(ranks, piece, [&](std::uint32_t rank) { out.push_back(rank); });
+}
+
+std::size_t byte_pair_encode_small(const RankTable& ranks, std::string_view piece, std::uint32_t* out) {
+  std::size_t count = 0;
+  merge(ranks, piece, [&](std::uint32_t rank) { out[count++] = rank; });
+  return count;
 }
 
 std::size_t byte_pair_count(const RankTable& ranks, std::string_view piece) {

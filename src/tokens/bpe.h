@@ -15,6 +15,11 @@ namespace tollway::tokens {
 // Appends the ranks of piece's tokens to out. piece must not be empty.
 void byte_pair_encode(const RankTable& ranks, std::string_view piece, std::vector<std::uint32_t>& out);
 
+// Pieces of at most kSmallPieceBytes bytes: writes their ranks to out (room for piece.size() entries) and
+// returns how many; no allocation.
+inline constexpr std::size_t kSmallPieceBytes = 40;
+std::size_t byte_pair_encode_small(const RankTable& ranks, std::string_view piece, std::uint32_t* out);
+
 // Number of tokens byte_pair_encode would append.
 std::size_t byte_pair_count(const RankTable& ranks, std::string_view piece);
 

@@ -142,22 +142,26 @@ std::pair<std::size_t, std::size_t> Encoding::find_special(std::string_view text
 
 template <class Sink>
 void Encoding::encode_ordinary_valid(std::string_view text, Sink& sink) const {
-  thread_local std::vector<std::uint32_t> merged;
+  const auto owner = static_cast<std::uint32_t>(id_);
   split_pieces(pattern_, text, [&](std::string_view piece) {
     const std::uint32_t whole = ranks_.find(piece);
     if (whole != kNoRank) return sink.token(whole);
-    if (piece.size() > PieceCache::kMaxPieceBytes || piece.size() < PieceCache::kMinPieceBytes) {
+    if (piece.size() > kSmallPieceBytes) {
+      thread_local std::vector<std::uint32_t> merged;
       merged.clear();
       byte_pair_encode(ranks_, piece, merged);
       return sink.tokens(merged.data(), merged.size());
     }
-    const auto owner = static_cast<std::uint32_t>(id_);
-    PieceCache::Entry& e = PieceCache::slot(owner, RankTable::hash(piece));
-    if (PieceCache::hit(e, owner, piece)) return sink.tokens(e.ids, e.token_count);
-    merged.clear();
-    byte_pair_encode(ranks_, piece, merged);
-    sink.tokens(merged.data(), merged.size());
-    if (merged.size() <= PieceCache::kMaxTokens) PieceCache::store(e, owner, piece, merged.data(), merged.size());
+    const bool cacheable = piece.size() >= PieceCache::kMinPieceBytes && piece.size() <= PieceCache::kMaxPieceBytes;
+    PieceCache::Entry* e = nullptr;
+    if (cacheable) {
+      e = &PieceCache::slot(owner, RankTable::hash(piece));
+      if (PieceCache::hit(*e, owner, piece)) return sink.tokens(e->ids, e->token_count);
+    }
+    std::uint32_t ids[kSmallPieceBytes];
+    const std::size_t count = byte_pair_encode_small(ranks_, piece, ids);
+    sink.tokens(ids, count);
+    if (cacheable && count <= PieceCache::kMaxTokens) PieceCache::store(*e, owner, piece, ids, count);
   });
 }
 
@@ -188,7 +192,7 @@ void Encoding::encode_into(std::string_view raw, SpecialPolicy policy, Sink& sin
 
 std::vector<std::uint32_t> Encoding::encode(std::string_view text, SpecialPolicy policy) const {
   std::vector<std::uint32_t> out;
-  out.reserve(text.size() / 3 + 4);
+  out.reserve(text.size() / 2 + 16);  // typical text is 3-4 bytes per token; a big reservation only maps pages
   VectorSink sink{out};
   encode_into(text, policy, sink);
   return out;
