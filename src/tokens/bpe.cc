@@ -26,7 +26,7 @@ void merge_small(const RankTable& ranks, std::string_view piece, Emit&& emit) {
     std::memcpy(bytes + copied, &tail, 8);
   }
   constexpr std::uint64_t kDead = ~std::uint64_t{0};
-  std::uint64_t parts[kSmallPiece];
+  std::uint64_t parts[kSmallPiece + 1];
   std::uint8_t next[kSmallPiece + 1], prev[kSmallPiece];  // neighbouring live parts; next[n] = n
   auto pack = [](std::uint32_t pair_rank, std::size_t start, std::uint32_t part_rank) {
     return (std::uint64_t{pair_rank} << 32) | (std::uint64_t{start} << 24) | part_rank;
@@ -38,6 +38,7 @@ void merge_small(const RankTable& ranks, std::string_view piece, Emit&& emit) {
     prev[k] = static_cast<std::uint8_t>(k - 1);
   }
   next[n] = static_cast<std::uint8_t>(n);
+  parts[n] = kDead;
   // Rank of the bytes [from, to), at least 3 of them.
   auto rank_of = [&](std::size_t from, std::size_t to) -> std::uint32_t {
     const std::size_t length = to - from;
@@ -51,8 +52,13 @@ void merge_small(const RankTable& ranks, std::string_view piece, Emit&& emit) {
     return ranks.find_medium(first, rest, length);
   };
   for (;;) {
-    std::uint64_t best = kDead;
-    for (std::size_t k = 0; k < n; ++k) best = parts[k] < best ? parts[k] : best;
+    // Two running minima halve the dependency chain of the scan; parts[n] (kDead) pads an odd n.
+    std::uint64_t best = kDead, best_odd = kDead;
+    for (std::size_t k = 0; k < n; k += 2) {
+      best = parts[k] < best ? parts[k] : best;
+      best_odd = parts[k + 1] < best_odd ? parts[k + 1] : best_odd;
+    }
+    best = best_odd < best ? best_odd : best;
     const auto merged_rank = static_cast<std::uint32_t>(best >> 32);
     if (merged_rank == kNoRank) break;
     // Merge the part after s into s.
