@@ -62,12 +62,11 @@ std::string rewrite_error(const pipeline::RequestCtx& ctx, int status, std::stri
 
 // A 2xx JSON answer. One that cannot be read (not the provider's answer shape) becomes an error body in the
 // caller's format; its status (already sent) stays the provider's.
-std::string rewrite_success(const pipeline::RequestCtx& ctx, int status, std::string_view body) {
+std::string rewrite_success(const pipeline::RequestCtx& ctx, int /*status*/, std::string_view body) {
   std::optional<std::string> out =
       ctx.api == config::Api::OpenAI ? translation::anthropic_message_to_openai_completion(body, unix_now())
                                      : translation::openai_completion_to_anthropic_message(body);
   if (out) return std::move(*out);
-  (void)status;
   return error_body(ctx.api, 502,
                     "The provider's answer could not be translated (not a complete " +
                         std::string(ctx.api == config::Api::OpenAI ? "Anthropic Message" : "chat completion with JSON tool arguments") +
