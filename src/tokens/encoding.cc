@@ -66,7 +66,9 @@ struct CountSink {
 struct VectorSink {
   std::vector<std::uint32_t>& out;
   void token(std::uint32_t id) { out.push_back(id); }
-  void tokens(const std::uint32_t* ids, std::size_t count) { out.insert(out.end(), ids, ids + count); }
+  void tokens(const std::uint32_t* ids, std::size_t count) {
+    for (std::size_t k = 0; k < count; ++k) out.push_back(ids[k]);  // counts are small: no memmove call
+  }
 };
 
 std::uint64_t next_encoding_id() {

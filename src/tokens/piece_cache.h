@@ -1,5 +1,5 @@
 // PieceCache: a small per-thread, direct-mapped memo of "piece bytes -> token ids" for pieces that needed
-// byte-pair merging, keyed by the encoding's unique id. Entries are one cache line (pieces up to 26 bytes, up to 8
+// byte-pair merging, keyed by the encoding's unique id. Entries are one cache line (pieces up to 32 bytes, up to 6
 // tokens) and the whole cache is 128 KiB, so probing it costs less than the merge it saves. Only an accelerator:
 // a miss or an uncacheable piece falls back to merging; it never changes a result, never grows and never shares
 // state between threads.
@@ -14,15 +14,16 @@ namespace tollway::tokens {
 class PieceCache {
  public:
   static constexpr std::size_t kMinPieceBytes = 9;  // shorter pieces merge faster than a cache probe
-  static constexpr std::size_t kMaxPieceBytes = 26;
-  static constexpr std::size_t kMaxTokens = 8;
+  static constexpr std::size_t kMaxPieceBytes = 32;
+  static constexpr std::size_t kMaxTokens = 6;
   static constexpr std::size_t kEntries = 2048;
 
   struct alignas(64) Entry {
     std::uint32_t owner = 0;  // Encoding id (low 32 bits); 0 = empty
     std::uint8_t length = 0;
     std::uint8_t token_count = 0;
-    char bytes[kMaxPieceBytes];
+    std::uint8_t unused[2] = {};
+    char bytes[kMaxPieceBytes];  // the piece, zero-padded to a multiple of 8 bytes
     std::uint32_t ids[kMaxTokens];
   };
   static_assert(sizeof(Entry) == 64);
@@ -38,15 +39,42 @@ class PieceCache {
   }
 
   static bool hit(const Entry& e, std::uint32_t owner, std::string_view piece) {
-    return e.owner == owner && e.length == piece.size() && std::memcmp(e.bytes, piece.data(), piece.size()) == 0;
+    if (e.owner != owner || e.length != piece.size()) return false;
+    std::uint64_t diff = 0;
+    for_each_word(piece, [&](std::size_t at, std::uint64_t word) {
+      std::uint64_t cached;
+      std::memcpy(&cached, e.bytes + at, 8);
+      diff |= cached ^ word;
+    });
+    return diff == 0;
   }
 
   static void store(Entry& e, std::uint32_t owner, std::string_view piece, const std::uint32_t* ids, std::size_t count) {
     e.owner = owner;
     e.length = static_cast<std::uint8_t>(piece.size());
     e.token_count = static_cast<std::uint8_t>(count);
-    std::memcpy(e.bytes, piece.data(), piece.size());
-    std::memcpy(e.ids, ids, count * sizeof(std::uint32_t));
+    for_each_word(piece, [&](std::size_t at, std::uint64_t word) { std::memcpy(e.bytes + at, &word, 8); });
+    for (std::size_t k = 0; k < count; ++k) e.ids[k] = ids[k];
+  }
+
+ private:
+  // Calls f(offset, 8 bytes of piece from offset, zero-padded) for offsets 0, 8, 16, ... below piece.size()
+  // (<= kMaxPieceBytes, a multiple of 8), reading only the piece's bytes.
+  template <class F>
+  static void for_each_word(std::string_view piece, F&& f) {
+    const auto* p = reinterpret_cast<const unsigned char*>(piece.data());
+    const std::size_t n = piece.size() < kMaxPieceBytes ? piece.size() : kMaxPieceBytes;  // callers check the size
+    std::size_t at = 0;
+    for (; at + 8 <= n; at += 8) {
+      std::uint64_t word;
+      std::memcpy(&word, p + at, 8);
+      f(at, word);
+    }
+    if (at < n) {
+      std::uint64_t word = 0;
+      for (std::size_t k = at; k < n; ++k) word |= std::uint64_t{p[k]} << ((k - at) * 8);
+      f(at, word);
+    }
   }
 };
 
