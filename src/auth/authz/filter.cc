@@ -1,7 +1,7 @@
 #include "auth/authz/filter.h"
 
 #include "core/glob.h"
-#include "providers/error_body.h"
+#include "providers/filter_reply.h"
 #include "providers/request_fields.h"
 
 namespace tollway::auth {
@@ -16,17 +16,7 @@ bool any_match(const std::vector<std::string>& globs, std::string_view text) {
 pipeline::Verdict deny(pipeline::RequestCtx& ctx, std::string message, std::string_view code,
                        std::atomic<uint64_t>& counter) {
   counter.fetch_add(1, std::memory_order_relaxed);
-  ctx.reply.status = 403;
-  ctx.reply.body = providers::error_body(ctx.api, 403, message, code);
-  ctx.outcome.error = std::move(message);
-  ctx.outcome.error_code = std::string(code);
-  return pipeline::Verdict::Replied;
-}
-
-bool body_is_json(const pipeline::RequestCtx& ctx) {
-  if (ctx.body.empty()) return false;
-  const auto type = ctx.head->find("content-type");
-  return !type || !(type->starts_with("multipart/") || type->starts_with("application/octet-stream"));
+  return providers::reply_error(ctx, 403, std::move(message), code);
 }
 
 }  // namespace
@@ -65,7 +55,7 @@ asio::awaitable<pipeline::Verdict> PolicyAuthzFilter::authorize(pipeline::Reques
   const std::string_view path = ctx.head->path();
   if (!policy->routes.empty() && !any_match(policy->routes, path))
     co_return deny(ctx, "This credential may not call " + std::string(path) + ".", "route_not_allowed", d.route);
-  if ((policy->models.empty() && policy->max_tokens == 0) || !body_is_json(ctx)) co_return pipeline::Verdict::Continue;
+  if ((policy->models.empty() && policy->max_tokens == 0) || !providers::body_is_json(ctx)) co_return pipeline::Verdict::Continue;
   std::string error;
   const auto fields = providers::read_request_fields(ctx.body, error);
   if (!fields) co_return deny(ctx, "Invalid request body: " + error, "invalid_json", d.body);

@@ -1,6 +1,6 @@
 #include "auth/credentials/filter.h"
 
-#include "providers/error_body.h"
+#include "providers/filter_reply.h"
 
 namespace tollway::auth {
 
@@ -14,12 +14,10 @@ asio::awaitable<pipeline::Verdict> CredentialFilter::route(pipeline::RequestCtx&
   if (keys_ != nullptr && keys_->manages(provider->name)) {
     ctx.provider_key = keys_->pick(provider->name);
     if (!ctx.provider_key) {
-      ctx.reply.status = 503;
-      ctx.outcome.error = "No usable credential for provider \"" + provider->name +
-                          "\" (every configured key is missing or was rejected by the provider).";
-      ctx.outcome.error_code = "no_provider_credential";
-      ctx.reply.body = providers::error_body(ctx.api, 503, ctx.outcome.error, ctx.outcome.error_code);
-      co_return pipeline::Verdict::Replied;
+      co_return providers::reply_error(ctx, 503,
+                                       "No usable credential for provider \"" + provider->name +
+                                           "\" (every configured key is missing or was rejected by the provider).",
+                                       "no_provider_credential");
     }
     key = ctx.provider_key->value;
   } else {

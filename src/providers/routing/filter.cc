@@ -5,25 +5,11 @@
 
 #include "core/glob.h"
 #include "providers/error_body.h"
+#include "providers/filter_reply.h"
 #include "providers/request_fields.h"
 
 namespace tollway::providers {
 namespace {
-
-pipeline::Verdict reply_error(pipeline::RequestCtx& ctx, int status, std::string message, std::string_view code) {
-  ctx.reply.status = status;
-  ctx.reply.body = error_body(ctx.api, status, message, code);
-  ctx.outcome.error = std::move(message);
-  ctx.outcome.error_code = code;
-  return pipeline::Verdict::Replied;
-}
-
-// The provider APIs take JSON bodies; only uploads (multipart, raw bytes) are passed through unread.
-bool body_is_json(const pipeline::RequestCtx& ctx) {
-  if (ctx.body.empty()) return false;
-  const auto type = ctx.head->find("content-type");
-  return !type || !(type->starts_with("multipart/") || type->starts_with("application/octet-stream"));
-}
 
 // Every endpoint of the provider is ejected and a fallback can serve: nothing is sent, the driver moves on.
 pipeline::Verdict reply_circuit_open(pipeline::RequestCtx& ctx, const config::ProviderConfig& provider,

@@ -4,6 +4,7 @@
 
 #include "http/sse.h"
 #include "providers/error_body.h"
+#include "providers/filter_reply.h"
 #include "providers/translation/anthropic_to_openai.h"
 #include "providers/translation/error_translation.h"
 #include "providers/translation/openai_to_anthropic.h"
@@ -15,14 +16,6 @@ using translation::TranslatedRequest;
 using translation::TranslationError;
 
 constexpr std::size_t kMaxResponseBody = 16 * 1024 * 1024;  // a larger JSON answer is replaced by an error
-
-pipeline::Verdict reply_error(pipeline::RequestCtx& ctx, int status, std::string message, std::string_view code) {
-  ctx.reply.status = status;
-  ctx.reply.body = error_body(ctx.api, status, message, code);
-  ctx.outcome.error = std::move(message);
-  ctx.outcome.error_code = code;
-  return pipeline::Verdict::Replied;
-}
 
 std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
 
