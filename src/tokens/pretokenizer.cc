@@ -7,6 +7,8 @@
 //           |\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+
 #include "tokens/pretokenizer.h"
 
+#include <cstring>
+
 #include "tokens/unicode_class.h"
 
 namespace tollway::tokens {
@@ -198,6 +200,33 @@ struct AsciiClasses {
 const AsciiClasses kAscii;
 
 bool ascii_letter(unsigned char b) { return b < 0x80 && is_letter(kAscii.of[b]); }
+
+// High bit of each byte of w that lies in [lo, hi] (ASCII), others 0. Per-byte sums cannot carry: the high bits
+// are cleared first and the addends are below 0x80.
+constexpr std::uint64_t kEveryByte = 0x0101010101010101ULL;
+template <unsigned char lo, unsigned char hi>
+std::uint64_t bytes_in_range(std::uint64_t w) {
+  const std::uint64_t low7 = w & (0x7F * kEveryByte);
+  const std::uint64_t at_least_lo = low7 + (0x80 - lo) * kEveryByte;
+  const std::uint64_t above_hi = low7 + (0x80 - (hi + 1)) * kEveryByte;
+  return at_least_lo & ~above_hi & ~w & (0x80 * kEveryByte);
+}
+
+// End of the run of ASCII letters of the given cases that starts at j (8 bytes per step).
+template <bool upper, bool lower>
+std::size_t ascii_case_run(const Scan& sc, std::size_t j) {
+  for (; j + 8 <= sc.n; j += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, sc.s + j, 8);
+    std::uint64_t in = 0;
+    if (upper) in |= bytes_in_range<'A', 'Z'>(w);
+    if (lower) in |= bytes_in_range<'a', 'z'>(w);
+    const std::uint64_t out = ~in & (0x80 * kEveryByte);
+    if (out) return j + static_cast<std::size_t>(__builtin_ctzll(out)) / 8;
+  }
+  while (j < sc.n && ((upper && sc.s[j] >= 'A' && sc.s[j] <= 'Z') || (lower && sc.s[j] >= 'a' && sc.s[j] <= 'z'))) ++j;
+  return j;
+}
 bool ascii_symbol(unsigned char b) { return b < 0x80 && is_symbol(kAscii.of[b]); }
 
 // The ASCII pieces below end where the regex ends them only if the byte that stops them is ASCII (a non-ASCII
@@ -233,9 +262,7 @@ std::size_t cl100k_piece(const Scan& sc, std::size_t i) {
   if (b < 0x80 && b != '\'') {
     std::size_t e = 0;
     if (const std::size_t w = ascii_word_start(sc, i); w != std::string_view::npos) {
-      std::size_t j = w;
-      while (j < sc.n && ascii_letter(sc.s[j])) ++j;
-      e = ascii_stop(sc, j);
+      e = ascii_stop(sc, ascii_case_run<true, true>(sc, w));
     } else if (b >= '0' && b <= '9') {
       e = ascii_digits(sc, i);
     } else if (b == ' ' && i + 1 < sc.n && ascii_symbol(sc.s[i + 1])) {
@@ -254,9 +281,7 @@ std::size_t o200k_piece(const Scan& sc, std::size_t i) {
     std::size_t e = 0;
     if (const std::size_t w = ascii_word_start(sc, i); w != std::string_view::npos) {
       // [A]*[B]+ | [A]+[B]* on ASCII: the uppercase run, then the lowercase run, is the longest match of both.
-      std::size_t j = w;
-      while (j < sc.n && sc.s[j] >= 'A' && sc.s[j] <= 'Z') ++j;
-      while (j < sc.n && sc.s[j] >= 'a' && sc.s[j] <= 'z') ++j;
+      const std::size_t j = ascii_case_run<false, true>(sc, ascii_case_run<true, false>(sc, w));
       if (ascii_stop(sc, j)) return j + contraction_length(sc, j, true);
     } else if (b >= '0' && b <= '9') {
       e = ascii_digits(sc, i);
