@@ -6,6 +6,8 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -48,13 +50,25 @@ class Filter {
   virtual std::string_view name() const = 0;
 
   // Who is calling (credentials). Default: continue.
-  virtual asio::awaitable<Verdict> authenticate(RequestCtx&) { co_return Verdict::Continue; }
+  virtual asio::awaitable<Verdict> authenticate(RequestCtx&) {
+    mark_default(kAuthenticate);
+    co_return Verdict::Continue;
+  }
   // May the caller do this. Default: continue.
-  virtual asio::awaitable<Verdict> authorize(RequestCtx&) { co_return Verdict::Continue; }
+  virtual asio::awaitable<Verdict> authorize(RequestCtx&) {
+    mark_default(kAuthorize);
+    co_return Verdict::Continue;
+  }
   // Limits and budgets: reserve. When it continues, settle() runs for this filter at the end.
-  virtual asio::awaitable<Verdict> admit(RequestCtx&) { co_return Verdict::Continue; }
+  virtual asio::awaitable<Verdict> admit(RequestCtx&) {
+    mark_default(kAdmit);
+    co_return Verdict::Continue;
+  }
   // Choose the upstream and shape the upstream request (ctx.upstream). Default: continue.
-  virtual asio::awaitable<Verdict> route(RequestCtx&) { co_return Verdict::Continue; }
+  virtual asio::awaitable<Verdict> route(RequestCtx&) {
+    mark_default(kRoute);
+    co_return Verdict::Continue;
+  }
   // The upstream's response head arrived (status, headers), before it is sent on. Plain function, no await.
   virtual void on_response_head(RequestCtx&, const http::ResponseHead&) {}
   // The response head arrived: return a transformer to see (and possibly rewrite) this response's body, or
@@ -65,9 +79,21 @@ class Filter {
   // Response body bytes as they pass to the client; `last` on the final call. Plain function, no await.
   virtual void on_response_bytes(RequestCtx&, std::string_view, bool /*last*/) {}
   // Charge what was used; runs for every filter whose admit() continued.
-  virtual asio::awaitable<void> settle(RequestCtx&) { co_return; }
+  virtual asio::awaitable<void> settle(RequestCtx&) {
+    mark_default(kSettle);
+    co_return;
+  }
   // Runs for every request, after everything else, with ctx.outcome filled in.
   virtual void log(const RequestCtx&) {}
+
+  // The awaitable phases, as bits. Once a filter's do-nothing default of a phase has run, the driver skips
+  // that phase for the filter (saving a coroutine frame per request): the default's result cannot change.
+  enum PhaseBit : uint8_t { kAuthenticate = 1, kAuthorize = 2, kAdmit = 4, kRoute = 8, kSettle = 16 };
+  bool uses_default(PhaseBit phase) const { return default_phases_.load(std::memory_order_relaxed) & phase; }
+
+ private:
+  void mark_default(PhaseBit phase) { default_phases_.fetch_or(phase, std::memory_order_relaxed); }
+  std::atomic<uint8_t> default_phases_{0};
 };
 
 }  // namespace tollway::pipeline

@@ -16,10 +16,11 @@ using Clock = std::chrono::steady_clock;
 using Phase = asio::awaitable<Verdict> (Filter::*)(RequestCtx&);
 
 // Runs one phase over the chain; stops at the first filter that replied.
-asio::awaitable<Verdict> run_phase(const Chain& chain, RequestCtx& ctx, Phase phase, std::size_t* admitted) {
+asio::awaitable<Verdict> run_phase(const Chain& chain, RequestCtx& ctx, Phase phase, Filter::PhaseBit bit,
+                                   std::size_t* admitted) {
   const auto& filters = chain.filters();
   for (std::size_t i = 0; i < filters.size(); ++i) {
-    const Verdict v = co_await ((*filters[i]).*phase)(ctx);
+    const Verdict v = filters[i]->uses_default(bit) ? Verdict::Continue : co_await ((*filters[i]).*phase)(ctx);
     if (admitted != nullptr && v == Verdict::Continue) *admitted = i + 1;
     if (v == Verdict::Replied) co_return v;
   }
@@ -93,7 +94,7 @@ asio::awaitable<void> route_and_forward(const Chain& chain, RequestCtx& ctx, Exc
   } forget_plan{ctx};
   while (true) {
     ctx.attempt.candidate = plan.candidate();
-    const Verdict v = co_await run_phase(chain, ctx, &Filter::route, nullptr);
+    const Verdict v = co_await run_phase(chain, ctx, &Filter::route, Filter::kRoute, nullptr);
     if (v == Verdict::Continue) {
       if (ctx.upstream.endpoint == nullptr) {
         if (ctx.reply.status == 0) {
@@ -127,12 +128,13 @@ asio::awaitable<void> route_and_forward(const Chain& chain, RequestCtx& ctx, Exc
 asio::awaitable<void> run(RequestCtx& ctx, Exchange& exchange) {
   const Chain& chain = ctx.snapshot->chain;
   std::size_t admitted = 0;  // filters [0, admitted) passed admit() and must settle
-  Verdict v = co_await run_phase(chain, ctx, &Filter::authenticate, nullptr);
-  if (v == Verdict::Continue) v = co_await run_phase(chain, ctx, &Filter::authorize, nullptr);
-  if (v == Verdict::Continue) v = co_await run_phase(chain, ctx, &Filter::admit, &admitted);
+  Verdict v = co_await run_phase(chain, ctx, &Filter::authenticate, Filter::kAuthenticate, nullptr);
+  if (v == Verdict::Continue) v = co_await run_phase(chain, ctx, &Filter::authorize, Filter::kAuthorize, nullptr);
+  if (v == Verdict::Continue) v = co_await run_phase(chain, ctx, &Filter::admit, Filter::kAdmit, &admitted);
   if (v == Verdict::Continue) co_await route_and_forward(chain, ctx, exchange);
   if (ctx.reply.status != 0 && ctx.outcome.status == 0) co_await exchange.reply(ctx);
-  for (std::size_t i = 0; i < admitted; ++i) co_await chain.filters()[i]->settle(ctx);
+  for (std::size_t i = 0; i < admitted; ++i)
+    if (!chain.filters()[i]->uses_default(Filter::kSettle)) co_await chain.filters()[i]->settle(ctx);
   for (const auto& f : chain.filters()) f->log(ctx);
 }
 
