@@ -51,6 +51,18 @@ void RankTable::insert(std::uint32_t rank) {
                                std::to_string(rank) + ")");
     *direct = rank;
   }
+  insert_general(rank);
+  const std::size_t n = bytes.size();
+  if (n >= 3 && n <= 8) short_.insert({load_key(p, n)}, n, rank);
+  if (n >= 9 && n <= 16) {
+    std::uint64_t first;
+    std::memcpy(&first, p, 8);
+    medium_.insert({first, load_key(p + 8, n - 8)}, n, rank);
+  }
+}
+
+void RankTable::insert_general(std::uint32_t rank) {
+  const std::string_view bytes = bytes_of(rank);
   const std::uint64_t h = hash(bytes);
   std::size_t slot = static_cast<std::size_t>(h >> shift_);
   for (;;) {
@@ -58,19 +70,12 @@ void RankTable::insert(std::uint32_t rank) {
     if (s.rank == kNoRank) {
       s.rank = rank;
       s.tag = static_cast<std::uint32_t>(h);
-      break;
+      return;
     }
     if (s.tag == static_cast<std::uint32_t>(h) && bytes_of(s.rank) == bytes)
       throw std::runtime_error("rank file lists the same token twice (ranks " + std::to_string(s.rank) + " and " +
                                std::to_string(rank) + ")");
     slot = (slot + 1) & mask_;
-  }
-  const std::size_t n = bytes.size();
-  if (n >= 3 && n <= 8) short_.insert({load_key(p, n)}, n, rank);
-  if (n >= 9 && n <= 16) {
-    std::uint64_t first;
-    std::memcpy(&first, p, 8);
-    medium_.insert({first, load_key(p + 8, n - 8)}, n, rank);
   }
 }
 
@@ -115,12 +120,7 @@ RankTable RankTable::parse(std::string_view text) {
     seen[e.first] = true;
     table.tokens_[e.first] = e.second;
   }
-  std::size_t capacity = 1;
-  int bits = 0;
-  while (capacity < entries.size() * 2) { capacity <<= 1; ++bits; }
-  table.slots_.assign(capacity, Slot{});
-  table.mask_ = capacity - 1;
-  table.shift_ = 64 - bits;
+  table.size_general_table(entries.size());
   std::size_t short_count = 0, medium_count = 0;
   for (const auto& e : entries) {
     short_count += e.second.length >= 3 && e.second.length <= 8;
@@ -128,9 +128,25 @@ RankTable RankTable::parse(std::string_view text) {
   }
   table.short_.reserve(short_count);
   table.medium_.reserve(medium_count);
-  for (const auto& e : entries) table.insert(e.first);
+  for (const auto& e : entries) table.insert(e.first);  // also rejects duplicate tokens
+  // From here on the general table only answers for tokens longer than 16 bytes (the packed-key tables hold the
+  // rest), so keep just those: a few thousand entries that stay in cache instead of every token.
+  std::size_t long_count = 0;
+  for (const auto& e : entries) long_count += e.second.length > 16;
+  table.size_general_table(long_count);
+  for (const auto& e : entries)
+    if (e.second.length > 16) table.insert_general(e.first);
   table.count_ = entries.size();
   return table;
+}
+
+void RankTable::size_general_table(std::size_t count) {
+  std::size_t capacity = 2;
+  int bits = 1;
+  while (capacity < count * 2) { capacity <<= 1; ++bits; }
+  slots_.assign(capacity, Slot{});
+  mask_ = capacity - 1;
+  shift_ = 64 - bits;
 }
 
 }  // namespace tollway::tokens

@@ -1,7 +1,7 @@
 // RankTable: the mergeable ranks of one encoding (byte string -> rank), parsed once from a `.tiktoken` file
 // and then read-only, so any number of threads may share it. Lookups: direct tables for 1- and 2-byte strings,
-// PackedKeyTables keyed by the bytes themselves for 3..8 and 9..16 bytes, an open-addressing hash over the token
-// bytes kept in one arena for longer ones; decoding is an index by rank. Never mutated after construction.
+// PackedKeyTables keyed by the bytes themselves for 3..8 and 9..16 bytes, an open-addressing hash (over the token
+// bytes kept in one arena) holding only the tokens longer than 16 bytes; decoding is an index by rank. Never mutated after construction.
 #pragma once
 
 #include <cstdint>
@@ -120,7 +120,10 @@ class RankTable {
     std::uint32_t offset = 0;
     std::uint32_t length = 0;
   };
+  // Adds rank's token to every table that answers for its length (the general one for all during parse).
   void insert(std::uint32_t rank);
+  void insert_general(std::uint32_t rank);  // throws on a duplicate token
+  void size_general_table(std::size_t count);
   static bool same_bytes(const char* a, const char* b, std::size_t n) {
     while (n >= 8) {
       std::uint64_t x, y;
