@@ -43,6 +43,7 @@ std::string read_file(const char* path) {
 std::size_t encode_without_cache(const tollway::tokens::Encoding& enc, tollway::tokens::SplitPattern pattern,
                                  std::string_view text) {
   using namespace tollway::tokens;
+  if (!is_valid_utf8(text)) return 0;  // encode() validates its input too: same work on both paths
   std::vector<std::uint32_t> out;
   out.reserve(text.size() / 2 + 16);
   split_pieces(pattern, text, [&](std::string_view piece) {
