@@ -51,7 +51,9 @@ for (const o of ours.filter((r) => r.encoding)) {
   lines.push(`- ${o.encoding}: ${o.pieces.toLocaleString('en')} pieces, ${(100 * o.whole_token_pieces / o.pieces).toFixed(1)} % whole tokens ` +
              `(one lookup), ${o.merged_pieces.toLocaleString('en')} merged; PieceCache hit rate ${(100 * o.cache_hits / o.merged_pieces).toFixed(1)} % ` +
              `of merged pieces (${(100 * o.cache_hits / o.pieces).toFixed(1)} % of all pieces). Worst case, 1,000,000 × "a": ` +
-             `${(o.same_1m_s * 1000).toFixed(0)} ms (${o.same_1m_tokens.toLocaleString('en')} tokens).`);
+             `${(o.same_1m_s * 1000).toFixed(0)} ms (${o.same_1m_tokens.toLocaleString('en')} tokens); 100,000 × "a": ` +
+             `${(o.same_100k_s * 1000).toFixed(1)} ms vs tiktoken-wasm ${ref.find((r) => r.encoding === o.encoding).same_100k_s.toFixed(2)} s ` +
+             `(tiktoken-wasm aborts on 1,000,000 with "RuntimeError: unreachable").`);
 }
 if (chat) lines.push('', `Estimating one ${chat.chat_request_bytes}-byte chat-completions request (${chat.prompt_tokens} prompt tokens, ` +
   `o200k_base, 20,000 runs): p50 ${chat.p50_us.toFixed(1)} µs, p99 ${chat.p99_us.toFixed(1)} µs (target ≤ 100 µs).`);

@@ -118,13 +118,16 @@ int main(int argc, char** argv) {
     const auto t_same = Clock::now();
     const std::size_t same_tokens = enc->count(same, tollway::tokens::SpecialPolicy::Ordinary);
     const double same_s = std::chrono::duration<double>(Clock::now() - t_same).count();
+    const auto t_same_100k = Clock::now();
+    enc->count(std::string_view(same).substr(0, 100000), tollway::tokens::SpecialPolicy::Ordinary);
+    const double same_100k_s = std::chrono::duration<double>(Clock::now() - t_same_100k).count();
     std::printf("{\"impl\":\"tollway\",\"encoding\":\"%s\",\"bytes\":%zu,\"tokens\":%zu,\"median_s\":%.6f,"
                 "\"mb_per_s\":%.2f,\"tokens_per_s\":%.0f,\"load_s\":%.4f,\"nocache_mb_per_s\":%.2f,"
                 "\"pieces\":%zu,\"whole_token_pieces\":%zu,\"merged_pieces\":%zu,\"cache_hits\":%zu,"
-                "\"same_1m_s\":%.4f,\"same_1m_tokens\":%zu}\n",
+                "\"same_1m_s\":%.4f,\"same_1m_tokens\":%zu,\"same_100k_s\":%.5f}\n",
                 std::string(tollway::tokens::to_string(name)).c_str(), corpus.size(), tokens, s,
                 corpus.size() / s / 1e6, tokens / s, load_s, corpus.size() / nocache_s / 1e6, st.pieces, st.whole_tokens,
-                st.merged, st.hits, same_s, same_tokens);
+                st.merged, st.hits, same_s, same_tokens, same_100k_s);
   }
 #ifdef TOLLWAY_HAVE_ESTIMATOR
   if (argc > 3) {
