@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string_view>
 
 namespace tollway::tokens {
@@ -30,7 +31,9 @@ class PieceCache {
 
   // The entry slot for (owner, hash of the piece): a hit when hit(slot, owner, piece) is true.
   static Entry& slot(std::uint32_t owner, std::uint64_t piece_hash) {
-    thread_local Entry entries[kEntries];
+    // On the heap, made on first use: a thread that never tokenizes (the control thread, Asio's resolver)
+    // keeps no 128 KiB of cache in its TLS block.
+    thread_local std::unique_ptr<Entry[]> entries(new Entry[kEntries]);
     return entries[index(owner, piece_hash)];
   }
 
