@@ -304,12 +304,7 @@ asio::awaitable<AdminResponse> Gateway::admin(const AdminRequest& request) {
   if (path == "/metrics") {
     telemetry::RequestMetrics total;
     for (auto& w : workers_) {
-      Worker* worker = w.get();
-      auto copy = co_await asio::co_spawn(
-          worker->context(),
-          [worker]() -> asio::awaitable<telemetry::RequestMetrics> { co_return worker->metrics(); },
-          asio::use_awaitable);
-      total.merge(copy);
+      total.merge(co_await w->metrics_copy());
     }
     std::string body = render_metrics_header();
     total.render(body);

@@ -30,15 +30,22 @@ void Worker::start() {
   thread_ = std::thread([this] { context_.run(); });
 }
 
+// No capturing coroutine lambdas here: with GCC 12 their captures were read after the closure was freed
+// (ASan heap-use-after-free); member coroutines keep their arguments in their own frame.
 asio::awaitable<void> Worker::apply_snapshot(std::shared_ptr<const pipeline::Snapshot> snapshot) {
-  co_await asio::co_spawn(
-      context_,
-      [this, s = std::move(snapshot)]() mutable -> asio::awaitable<void> {
-        snapshot_ = std::move(s);
-        co_return;
-      },
-      asio::use_awaitable);
+  co_await asio::co_spawn(context_, swap_snapshot(std::move(snapshot)), asio::use_awaitable);
 }
+
+asio::awaitable<void> Worker::swap_snapshot(std::shared_ptr<const pipeline::Snapshot> snapshot) {
+  snapshot_ = std::move(snapshot);
+  co_return;
+}
+
+asio::awaitable<telemetry::RequestMetrics> Worker::metrics_copy() {
+  co_return co_await asio::co_spawn(context_, copy_metrics(), asio::use_awaitable);
+}
+
+asio::awaitable<telemetry::RequestMetrics> Worker::copy_metrics() { co_return metrics_; }
 
 void Worker::post_drain() {
   asio::post(context_, [this] {

@@ -30,6 +30,8 @@ class Worker {
   void start();
   // Completes (on the caller's executor) once this worker uses `snapshot` for new requests.
   asio::awaitable<void> apply_snapshot(std::shared_ptr<const pipeline::Snapshot> snapshot);
+  // A copy of this worker's request metrics, taken on its thread; completes on the caller's executor.
+  asio::awaitable<telemetry::RequestMetrics> metrics_copy();
   // Stop accepting, close idle keep-alive connections, and answer in-flight requests with Connection: close.
   void post_drain();
   void stop_and_join();
@@ -47,6 +49,8 @@ class Worker {
 
  private:
   asio::awaitable<void> accept_loop();
+  asio::awaitable<void> swap_snapshot(std::shared_ptr<const pipeline::Snapshot> snapshot);
+  asio::awaitable<telemetry::RequestMetrics> copy_metrics();
   // Every kSweepInterval, cancels the I/O of connections whose deadline passed (timeouts' resolution).
   asio::awaitable<void> sweep_loop();
 
