@@ -47,7 +47,9 @@ asio::awaitable<std::size_t> ClientConnection::read_more() {
 
 asio::awaitable<void> ClientConnection::serve() {
   while (!closing()) {
-    const auto& config = *worker_.snapshot()->config;
+    // Held for the whole wait: a reload may swap the worker's snapshot while this connection reads.
+    const std::shared_ptr<const pipeline::Snapshot> snapshot = worker_.snapshot();
+    const auto& config = *snapshot->config;
     http::ParseLimits limits;
     limits.max_request_line = config.limits.max_request_line;
     limits.max_header_block = config.limits.max_header_block;

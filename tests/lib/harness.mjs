@@ -157,6 +157,8 @@ export async function startGateway(opts = {}) {
       let obj = null;
       try { obj = JSON.parse(line); } catch { /* non-JSON line */ }
       if (obj) logs.push(obj);
+      // tollway logs JSON only: anything else (a sanitizer report, a crash) goes to the test output.
+      else if (line.trim()) process.stderr.write(`[tollway stderr] ${line}\n`);
       for (const w of [...lineWaiters]) if (w.pred(obj, line)) { lineWaiters.splice(lineWaiters.indexOf(w), 1); w.resolve(obj ?? line); }
     }
   });
