@@ -77,6 +77,9 @@ class Gateway {
 
   GatewayOptions options_;
   asio::io_context control_{1};
+  // Installed when the Gateway is made, before "gateway ready" is logged: a signal sent right after that line
+  // must reach the drain logic, not the default action.
+  asio::signal_set signals_{control_, SIGHUP, SIGTERM, SIGINT};
   Services services_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<AdminListener> admin_;
@@ -196,7 +199,7 @@ asio::awaitable<void> Gateway::reload(const char* trigger) {
 }
 
 asio::awaitable<void> Gateway::watch_signals() {
-  asio::signal_set signals(control_, SIGHUP, SIGTERM, SIGINT);
+  auto& signals = signals_;
   while (!draining_) {
     boost::system::error_code ec;
     const int sig = co_await signals.async_wait(asio::redirect_error(asio::use_awaitable, ec));
