@@ -116,6 +116,16 @@ struct Translation {
   bool include_usage = false;  // an OpenAI caller asked for stream_options.include_usage
 };
 
+// Why the gateway denied a request itself (authentication, authorization, limits, budgets): written by the
+// filter that denied it, read by the decision log. Shadow rules that would have denied are listed too.
+struct Decision {
+  bool denied = false;
+  std::string filter;        // the filter's name(), e.g. "limits"
+  std::string rule;          // the rule that decided (a limit's name, "revoked_key", ...)
+  std::string reason;        // what a person reads
+  std::vector<std::string> shadow_rules;  // shadow-mode rules that would have denied (the request went on)
+};
+
 struct RequestCtx {
   // Driver, before any phase.
   std::shared_ptr<const Snapshot> snapshot;
@@ -137,6 +147,7 @@ struct RequestCtx {
   Translation translation;
   // Any phase that answers the request itself.
   Reply reply;
+  Decision decision;
   // Response observers (on_response_head / on_response_bytes) and settle.
   Usage usage;
   // Forward phase and the driver.

@@ -1,0 +1,69 @@
+// Ledger: where limit and budget counters live, and the one operation admission needs — reserve a request's
+// amounts on every counter it touches, all or nothing — plus settlement, which replaces a reservation by what was
+// really used. Two algorithms share it: GCRA rate limits (no fixed-window double burst) and calendar budgets
+// (hard caps that reset with the period). Backends: LocalLedger (in process, exact for one instance) and
+// RedisLedger (strict: one Lua script per reserve and per settle, exact across replicas). A ledger never decides
+// policy (which counters, which amounts); the LimitsFilter does, and hands it fully specified counters.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace tollway::limits {
+
+enum class CounterAlgorithm {
+  // GCRA over a sliding window: `limit` units per `window_ms`, bursts up to `limit`. State: the theoretical
+  // arrival time TAT (double, ms since the Unix epoch). Emission interval T = window_ms / limit per unit.
+  // reserve n: tat = max(TAT, now); new_tat = tat + n*T; admitted iff new_tat - now <= window_ms;
+  //   retry_after_ms = new_tat - window_ms - now when denied; remaining = floor((window_ms - (new_tat - now)) / T).
+  // settle (reserved r, actual a): TAT = max(TAT + (a - r)*T, now) — a refund never creates credit in the past.
+  Gcra,
+  // Calendar budget: `limit` units per period (the counter key names the period, e.g. "...|2026-12"). State:
+  // used (int64, settled charges + open reservations). reserve n: admitted iff used + n <= limit.
+  // settle: used += a - r. `window_ms` is the time until the period ends (reset, and the key's TTL).
+  Budget,
+};
+
+// One counter a request touches, fully specified by the policy.
+struct Counter {
+  std::string key;  // unique per rule, dimension values and (budgets) period; also the Redis key suffix
+  CounterAlgorithm algorithm = CounterAlgorithm::Gcra;
+  int64_t limit = 0;      // units per window (Gcra) or per period (Budget); > 0
+  int64_t window_ms = 0;  // > 0
+  bool shadow = false;    // reported (would_deny) but never denies and never blocks the others
+};
+
+// The state of one counter after a reserve.
+struct CounterState {
+  bool would_deny = false;     // this counter had no room for its amount (shadow counters too)
+  int64_t remaining = 0;       // units left after this reservation (or now, when denied)
+  int64_t reset_ms = 0;        // ms until the counter is full again (Gcra) / the period ends (Budget)
+  int64_t retry_after_ms = 0;  // when denied: ms until the amount would fit (Budget: reset_ms, or -1 if never)
+};
+
+struct ReserveResult {
+  bool admitted = false;              // every non-shadow counter had room; then all amounts were reserved
+  std::vector<CounterState> states;   // same order as the counters passed in
+  bool store_error = false;           // the backend could not decide (e.g. Redis unreachable); states empty
+  std::string error;                  // why, when store_error
+};
+
+class Ledger {
+ public:
+  virtual ~Ledger() = default;
+  // Atomically: if every non-shadow counter has room for its amount, reserve every amount (shadow counters
+  // are charged too, so they report what they would have seen); otherwise reserve nothing. amounts[i] >= 0
+  // belongs to counters[i]. now_ms: wall clock, ms since the Unix epoch (passed in so tests control time).
+  virtual boost::asio::awaitable<ReserveResult> reserve(std::span<const Counter> counters,
+                                                        std::span<const int64_t> amounts, int64_t now_ms) = 0;
+  // Replace reserved[i] by actual[i] on counters[i] (actual may exceed reserved: it is charged all the same).
+  // Returns false when the backend could not apply it (the caller logs and counts; spend is in the spend log).
+  virtual boost::asio::awaitable<bool> settle(std::span<const Counter> counters, std::span<const int64_t> reserved,
+                                              std::span<const int64_t> actual, int64_t now_ms) = 0;
+};
+
+}  // namespace tollway::limits

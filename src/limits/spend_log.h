@@ -1,0 +1,49 @@
+// SpendLog: the durable record of every settled charge (SQLite, appended in batches by a background thread, fsync
+// policy in docs/operations.md). Budgets are rebuilt from it at start, so a restart or a crash loses no spend
+// that was recorded. Appending never blocks the event loop; reading happens once at start.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace tollway::limits {
+
+// One settled call, with every dimension a limit or budget can be keyed by.
+struct SpendRecord {
+  int64_t at_ms = 0;  // settlement time, ms since the Unix epoch
+  std::string request_id;
+  std::string tenant, agent_group, agent, key_id, model, session, provider;
+  std::string fanout_root;  // root request id of a fan-out budget, "" when none
+  int64_t requests = 1;
+  int64_t input_tokens = 0;
+  int64_t output_tokens = 0;
+  int64_t cost_micro_usd = 0;
+  bool estimated = false;  // the provider reported no usage; an estimate was charged
+};
+
+struct SpendLogOptions {
+  std::string path;             // SQLite database file
+  int flush_interval_ms = 100;  // a batch is committed at least this often
+  std::size_t max_batch = 512;  // ... or when this many records wait
+  bool fsync_each_batch = true; // PRAGMA synchronous=FULL (true) or NORMAL (false)
+  std::size_t max_queue = 100000;  // records waiting beyond this are counted as dropped (never blocks)
+};
+
+class SpendLog {
+ public:
+  // Opens (creates) the database; throws std::runtime_error with a precise message on failure.
+  static std::unique_ptr<SpendLog> open(const SpendLogOptions& options);
+  virtual ~SpendLog() = default;  // flushes what is queued
+  // Queues a record for the next batch; thread-safe, never blocks on I/O.
+  virtual void append(SpendRecord record) = 0;
+  // Calls `visit` for every record with at_ms >= since_ms, oldest first (used at start to rebuild budgets).
+  virtual void replay(int64_t since_ms, const std::function<void(const SpendRecord&)>& visit) = 0;
+  // Blocks until everything appended so far is committed (tests, shutdown).
+  virtual void flush() = 0;
+  virtual uint64_t appended() const = 0;  // records committed
+  virtual uint64_t dropped() const = 0;   // records lost to a full queue or a failed commit
+};
+
+}  // namespace tollway::limits
