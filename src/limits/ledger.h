@@ -28,6 +28,13 @@ enum class CounterAlgorithm {
   Budget,
 };
 
+// What a strict ledger does with a counter when its store cannot answer (Redis down or too slow).
+enum class OnStoreError {
+  Deny,   // fail closed: the request is denied (429/503 by policy of the filter)
+  Allow,  // fail open: the counter is skipped, nothing is counted for it
+  Local,  // count it in process (per replica) for a bounded time, then deny
+};
+
 // One counter a request touches, fully specified by the policy.
 struct Counter {
   std::string key;  // unique per rule, dimension values and (budgets) period; also the Redis key suffix
@@ -35,6 +42,7 @@ struct Counter {
   int64_t limit = 0;      // units per window (Gcra) or per period (Budget); > 0
   int64_t window_ms = 0;  // > 0
   bool shadow = false;    // reported (would_deny) but never denies and never blocks the others
+  OnStoreError on_store_error = OnStoreError::Deny;  // strict ledgers only; LocalLedger never errs
 };
 
 // The state of one counter after a reserve.
@@ -48,8 +56,10 @@ struct CounterState {
 struct ReserveResult {
   bool admitted = false;              // every non-shadow counter had room; then all amounts were reserved
   std::vector<CounterState> states;   // same order as the counters passed in
-  bool store_error = false;           // the backend could not decide (e.g. Redis unreachable); states empty
+  bool store_error = false;           // the store could not answer for at least one counter (e.g. Redis down)
   std::string error;                  // why, when store_error
+  // When store_error: admitted/states follow each counter's on_store_error (Deny → would_deny, Allow → skipped
+  // and reported with remaining = limit, Local → decided by an in-process ledger while the fallback lasts).
 };
 
 class Ledger {
