@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config/auth_config.h"
+#include "config/limits_config.h"
 
 namespace tollway::config {
 
@@ -143,7 +144,8 @@ struct GatewayConfig {
   ListenAddress listen{"127.0.0.1", 8080};
   ListenAddress admin{"127.0.0.1", 9901};
   int workers = 0;  // 0 = one per core
-  Limits limits;
+  Limits limits;               // HTTP size limits (`limits.max_*`)
+  LimitsPolicy limits_policy;  // rate limits, budgets, ledger (the rest of `limits:`, src/config/limits_section.cc)
   Timeouts timeouts;
   std::vector<ProviderConfig> providers;
   std::vector<ModelRule> models;
