@@ -1,0 +1,21 @@
+// Calendar periods of budgets: the UTC day or month a moment falls in, its label (part of a budget counter's key,
+// so a new period starts a new counter) and its bounds. Pure arithmetic on ms since the Unix epoch; it never reads
+// the clock itself and never uses local time.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "config/limits_config.h"
+
+namespace tollway::limits {
+
+struct CalendarPeriod {
+  std::string label;     // "2026-12-01" (day) or "2026-12" (month)
+  int64_t start_ms = 0;  // first ms of the period
+  int64_t end_ms = 0;    // first ms of the next period
+};
+
+CalendarPeriod calendar_period(config::BudgetPeriod period, int64_t now_ms);
+
+}  // namespace tollway::limits

@@ -1,0 +1,171 @@
+#include "limits/local_ledger.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <vector>
+
+namespace tollway::limits {
+namespace {
+
+// Floating-point slack for GCRA comparisons (ms); far below one emission interval of any sane limit.
+constexpr double kEpsilon = 1e-6;
+// A stripe is swept of idle cells every this many operations on it.
+constexpr uint32_t kSweepEvery = 4096;
+// Counters of one request whose cells are remembered on the stack between the check and the apply pass.
+constexpr std::size_t kMaxOnStack = 16;
+
+double emission_interval(const Counter& c) { return static_cast<double>(c.window_ms) / static_cast<double>(c.limit); }
+
+int64_t ceil_ms(double ms) { return ms <= 0 ? 0 : static_cast<int64_t>(std::ceil(ms - kEpsilon)); }
+
+// Locks the stripes a request touches, each once, in ascending order (a bit per stripe); unlocks on destruction.
+template <typename StripeArray>
+class StripeLocks {
+ public:
+  StripeLocks(StripeArray& stripes, uint64_t mask) : stripes_(stripes), mask_(mask) {
+    for (uint64_t m = mask_; m != 0; m &= m - 1) stripes_[std::countr_zero(m)].mutex.lock();
+  }
+  ~StripeLocks() {
+    for (uint64_t m = mask_; m != 0; m &= m - 1) stripes_[std::countr_zero(m)].mutex.unlock();
+  }
+  StripeLocks(const StripeLocks&) = delete;
+  StripeLocks& operator=(const StripeLocks&) = delete;
+
+ private:
+  StripeArray& stripes_;
+  uint64_t mask_;
+};
+
+}  // namespace
+
+uint64_t LocalLedger::stripe_mask(std::span<const Counter> counters) const {
+  uint64_t mask = 0;
+  for (const auto& c : counters) mask |= uint64_t{1} << stripe_of(c.key);
+  return mask;
+}
+
+// A GCRA cell is dropped one window after its TAT has passed: a late settle of a larger actual amount still
+// finds it (TAT = max(TAT + delta*T, now) needs the old TAT while TAT + delta*T could exceed now).
+int64_t LocalLedger::gcra_expiry(const Cell& cell, const Counter& c) {
+  return static_cast<int64_t>(std::ceil(cell.tat_ms)) + c.window_ms;
+}
+
+LocalLedger::LocalLedger() : stripes_(std::make_unique<std::array<Stripe, kStripes>>()) {}
+LocalLedger::~LocalLedger() = default;
+
+boost::asio::awaitable<ReserveResult> LocalLedger::reserve(std::span<const Counter> counters,
+                                                           std::span<const int64_t> amounts, int64_t now_ms) {
+  co_return reserve_now(counters, amounts, now_ms);
+}
+
+boost::asio::awaitable<bool> LocalLedger::settle(std::span<const Counter> counters, std::span<const int64_t> reserved,
+                                                 std::span<const int64_t> actual, int64_t now_ms) {
+  settle_now(counters, reserved, actual, now_ms);
+  co_return true;
+}
+
+LocalLedger::Cell& LocalLedger::cell(Stripe& stripe, std::string_view key) {
+  auto it = stripe.cells.find(key);
+  if (it != stripe.cells.end()) return it->second;
+  return stripe.cells.emplace(std::string(key), Cell{}).first->second;
+}
+
+void LocalLedger::sweep(Stripe& stripe, int64_t now_ms) {
+  if (++stripe.operations % kSweepEvery != 0) return;
+  std::erase_if(stripe.cells, [now_ms](const auto& kv) { return kv.second.expires_ms <= now_ms; });
+}
+
+ReserveResult LocalLedger::reserve_now(std::span<const Counter> counters, std::span<const int64_t> amounts,
+                                       int64_t now_ms) {
+  ReserveResult result;
+  result.states.resize(counters.size());
+  auto& stripes = *stripes_;
+  const uint64_t mask = stripe_mask(counters);
+  StripeLocks locks(stripes, mask);
+  // Swept before any cell is looked up: a sweep must never drop a cell this reserve points at.
+  for (uint64_t m = mask; m != 0; m &= m - 1) sweep(stripes[std::countr_zero(m)], now_ms);
+  const double now = static_cast<double>(now_ms);
+  std::array<Cell*, kMaxOnStack> cells_fixed{};
+  std::vector<Cell*> cells_more;
+  auto cell_at = [&](std::size_t i) -> Cell*& { return i < kMaxOnStack ? cells_fixed[i] : cells_more[i - kMaxOnStack]; };
+  if (counters.size() > kMaxOnStack) cells_more.resize(counters.size() - kMaxOnStack);
+
+  bool admitted = true;
+  for (std::size_t i = 0; i < counters.size(); ++i) {
+    const Counter& c = counters[i];
+    const int64_t n = amounts[i];
+    Cell& cl = cell(stripes[stripe_of(c.key)], c.key);
+    cell_at(i) = &cl;
+    CounterState& s = result.states[i];
+    if (c.algorithm == CounterAlgorithm::Gcra) {
+      const double t = emission_interval(c);
+      const double window = static_cast<double>(c.window_ms);
+      const double tat = std::max(cl.tat_ms, now);
+      const double new_tat = tat + static_cast<double>(n) * t;
+      const bool fits = new_tat - now <= window + kEpsilon;
+      const double level = fits ? new_tat - now : tat - now;  // ms of the window in use after (or without) n
+      s.would_deny = !fits;
+      s.remaining = std::max<int64_t>(0, static_cast<int64_t>(std::floor((window - level) / t + kEpsilon)));
+      s.reset_ms = ceil_ms(level);
+      if (!fits) s.retry_after_ms = n > c.limit ? -1 : std::max<int64_t>(1, ceil_ms(new_tat - window - now));
+    } else {
+      const bool fits = cl.used + n <= c.limit;
+      s.would_deny = !fits;
+      s.remaining = std::max<int64_t>(0, c.limit - cl.used - (fits ? n : 0));
+      s.reset_ms = c.window_ms;
+      if (!fits) s.retry_after_ms = n > c.limit ? -1 : c.window_ms;
+    }
+    if (s.would_deny && !c.shadow) admitted = false;
+  }
+  result.admitted = admitted;
+  if (!admitted) return result;
+  for (std::size_t i = 0; i < counters.size(); ++i) {
+    const Counter& c = counters[i];
+    Cell& cl = *cell_at(i);
+    if (c.algorithm == CounterAlgorithm::Gcra) {
+      cl.tat_ms = std::max(cl.tat_ms, now) + static_cast<double>(amounts[i]) * emission_interval(c);
+      cl.expires_ms = gcra_expiry(cl, c);
+    } else {
+      cl.used += amounts[i];
+      cl.expires_ms = std::max(cl.expires_ms, now_ms + c.window_ms);
+    }
+  }
+  return result;
+}
+
+void LocalLedger::settle_now(std::span<const Counter> counters, std::span<const int64_t> reserved,
+                             std::span<const int64_t> actual, int64_t now_ms) {
+  auto& stripes = *stripes_;
+  StripeLocks locks(stripes, stripe_mask(counters));
+  const double now = static_cast<double>(now_ms);
+  for (std::size_t i = 0; i < counters.size(); ++i) {
+    const Counter& c = counters[i];
+    const int64_t delta = actual[i] - reserved[i];
+    if (delta == 0) continue;
+    Cell& cl = cell(stripes[stripe_of(c.key)], c.key);
+    if (c.algorithm == CounterAlgorithm::Gcra) {
+      cl.tat_ms = std::max(cl.tat_ms + static_cast<double>(delta) * emission_interval(c), now);
+      cl.expires_ms = gcra_expiry(cl, c);
+    } else {
+      cl.used = std::max<int64_t>(0, cl.used + delta);
+      cl.expires_ms = std::max(cl.expires_ms, now_ms + c.window_ms);
+    }
+  }
+}
+
+void LocalLedger::charge(const Counter& counter, int64_t amount, int64_t now_ms) {
+  const int64_t zero = 0;
+  settle_now(std::span(&counter, 1), std::span(&zero, 1), std::span(&amount, 1), now_ms);
+}
+
+std::size_t LocalLedger::counters_held() const {
+  std::size_t n = 0;
+  for (auto& s : *stripes_) {
+    std::lock_guard lock(s.mutex);
+    n += s.cells.size();
+  }
+  return n;
+}
+
+}  // namespace tollway::limits
