@@ -9,6 +9,7 @@
 
 #include "config/auth_section.h"
 #include "config/credentials_section.h"
+#include "config/limits_section.h"
 #include "config/interpolate.h"
 #include "config/resilience_section.h"
 #include "config/usage_sections.h"
@@ -97,7 +98,10 @@ void read_gateway_section(Validator& v, const YAML::Node& root, GatewayConfig& c
 
 void read_limits_and_timeouts(Validator& v, const YAML::Node& root, GatewayConfig& c) {
   if (const YAML::Node l = root["limits"]; l.IsDefined() && !l.IsNull()) {
-    if (v.check_mapping(l, "limits", {"max_request_line", "max_header_block", "max_body"})) {
+    std::vector<std::string> keys = {"max_request_line", "max_header_block", "max_body"};
+    keys.insert(keys.end(), limits_policy_keys().begin(), limits_policy_keys().end());
+    if (v.check_mapping(l, "limits", keys)) {
+      read_limits_policy(v, l, v.file(), c);
       v.size(l, "max_request_line", "limits.", c.limits.max_request_line);
       v.size(l, "max_header_block", "limits.", c.limits.max_header_block);
       v.size(l, "max_body", "limits.", c.limits.max_body);

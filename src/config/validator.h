@@ -40,6 +40,7 @@ class Validator {
     errors_.push_back({file_, line, path, std::move(message)});
   }
   std::vector<ConfigError>& errors() { return errors_; }
+  const std::string& file() const { return file_; }
 
   // A mapping with only the allowed keys, each at most once.
   bool check_mapping(const YAML::Node& node, const std::string& path, const std::vector<std::string>& allowed) {
