@@ -1,0 +1,315 @@
+#include "limits/redis/redis_ledger.h"
+
+#include <openssl/evp.h>
+
+#include <boost/asio/this_coro.hpp>
+
+#include <chrono>
+
+#include "core/log.h"
+#include "limits/redis/ledger_scripts.h"
+
+namespace tollway::limits::redis {
+namespace {
+
+namespace asio = boost::asio;
+
+std::string sha1_hex(std::string_view text) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha1(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < length; ++i) {
+    out.push_back(kHex[digest[i] >> 4]);
+    out.push_back(kHex[digest[i] & 15]);
+  }
+  return out;
+}
+
+int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+const char* algorithm_code(CounterAlgorithm a) { return a == CounterAlgorithm::Gcra ? "g" : "b"; }
+
+// A denied counter's retry hint while the store is unreachable: the store, not the counter, decides it.
+constexpr int64_t kStoreDownRetryAfterMs = 1000;
+
+}  // namespace
+
+RedisLedger::RedisLedger(RedisLedgerOptions options, std::shared_ptr<Ledger> local_fallback)
+    : options_(std::move(options)),
+      local_(std::move(local_fallback)),
+      reserve_sha_(sha1_hex(kReserveScript)),
+      settle_sha_(sha1_hex(kSettleScript)) {}
+
+asio::awaitable<RedisReply> RedisLedger::run_script(const std::string& sha, std::string_view script,
+                                                    const std::vector<std::string>& keys_and_args, std::size_t keys) {
+  auto& connection = RedisConnection::of(co_await asio::this_coro::executor, options_.redis);
+  const std::string key_count = std::to_string(keys);
+  auto encode = [&](std::string_view verb, std::string_view body) {
+    std::vector<std::string_view> args{verb, body, key_count};
+    args.insert(args.end(), keys_and_args.begin(), keys_and_args.end());
+    std::string command;
+    append_command(command, args);
+    return command;
+  };
+  script_commands_.fetch_add(1, std::memory_order_relaxed);
+  RedisReply reply = co_await connection.execute(encode("EVALSHA", sha));
+  if (reply.ok && reply.reply.is_error() && reply.reply.text.starts_with("NOSCRIPT")) {
+    // First use on this server (or after SCRIPT FLUSH / a restart): EVAL also caches the script.
+    noscript_reloads_.fetch_add(1, std::memory_order_relaxed);
+    script_commands_.fetch_add(1, std::memory_order_relaxed);
+    reply = co_await connection.execute(encode("EVAL", script));
+  }
+  co_return reply;
+}
+
+ReserveResult RedisLedger::parse_reserve_reply(const RespValue& reply, std::size_t counters, std::string& error) const {
+  ReserveResult result;
+  if (reply.type == RespType::Error) {
+    error = "redis reserve script failed: " + reply.text;
+    return result;
+  }
+  if (reply.type != RespType::Array || reply.elements.size() != 1 + 4 * counters) {
+    error = "redis reserve script returned an unexpected reply";
+    return result;
+  }
+  for (const auto& e : reply.elements)
+    if (e.type != RespType::Integer) {
+      error = "redis reserve script returned a non-integer";
+      return result;
+    }
+  result.admitted = reply.elements[0].integer == 1;
+  result.states.resize(counters);
+  for (std::size_t i = 0; i < counters; ++i) {
+    const auto* e = &reply.elements[1 + 4 * i];
+    result.states[i] = CounterState{e[0].integer == 1, e[1].integer, e[2].integer, e[3].integer};
+  }
+  return result;
+}
+
+asio::awaitable<ReserveResult> RedisLedger::reserve(std::span<const Counter> counters,
+                                                    std::span<const int64_t> amounts, int64_t now_ms) {
+  reserve_calls_.fetch_add(1, std::memory_order_relaxed);
+  if (counters.empty()) co_return ReserveResult{true, {}, false, {}};
+  std::vector<std::string> keys_and_args;
+  keys_and_args.reserve(counters.size() * 6 + 2);
+  for (const auto& c : counters) keys_and_args.push_back(options_.key_prefix + c.key);
+  keys_and_args.push_back(std::to_string(now_ms));
+  keys_and_args.push_back(std::to_string(options_.budget_ttl_slack_ms));
+  for (std::size_t i = 0; i < counters.size(); ++i) {
+    const auto& c = counters[i];
+    keys_and_args.push_back(algorithm_code(c.algorithm));
+    keys_and_args.push_back(std::to_string(c.limit));
+    keys_and_args.push_back(std::to_string(c.window_ms));
+    keys_and_args.push_back(c.shadow ? "1" : "0");
+    keys_and_args.push_back(std::to_string(amounts[i]));
+  }
+  RedisReply reply = co_await run_script(reserve_sha_, kReserveScript, keys_and_args, counters.size());
+  std::string error = reply.error;
+  if (reply.ok) {
+    ReserveResult result = parse_reserve_reply(reply.reply, counters.size(), error);
+    if (error.empty()) {
+      store_answered();
+      co_return result;
+    }
+  }
+  co_return co_await reserve_without_store(counters, amounts, now_ms, std::move(error));
+}
+
+asio::awaitable<ReserveResult> RedisLedger::reserve_without_store(std::span<const Counter> counters,
+                                                                  std::span<const int64_t> amounts, int64_t now_ms,
+                                                                  std::string error) {
+  store_failed(error);
+  ReserveResult result;
+  result.store_error = true;
+  result.error = std::move(error);
+  result.states.resize(counters.size());
+  const bool local_allowed = local_ && local_fallback_active();
+  bool denied = false;
+  std::vector<Counter> local_counters;
+  std::vector<int64_t> local_amounts;
+  std::vector<std::size_t> local_index;
+  for (std::size_t i = 0; i < counters.size(); ++i) {
+    const auto& c = counters[i];
+    auto& state = result.states[i];
+    OnStoreError behaviour = c.on_store_error;
+    if (behaviour == OnStoreError::Local && !local_allowed) behaviour = OnStoreError::Deny;
+    switch (behaviour) {
+      case OnStoreError::Deny:
+        denied_by_store_error_.fetch_add(1, std::memory_order_relaxed);
+        state = CounterState{true, 0, 0, kStoreDownRetryAfterMs};
+        if (!c.shadow) denied = true;
+        break;
+      case OnStoreError::Allow:
+        allowed_by_store_error_.fetch_add(1, std::memory_order_relaxed);
+        state = CounterState{false, c.limit, 0, 0};
+        break;
+      case OnStoreError::Local:
+        local_fallback_decisions_.fetch_add(1, std::memory_order_relaxed);
+        local_counters.push_back(c);
+        local_amounts.push_back(amounts[i]);
+        local_index.push_back(i);
+        break;
+    }
+  }
+  if (!local_counters.empty()) {
+    ReserveResult local = co_await local_->reserve(local_counters, local_amounts, now_ms);
+    for (std::size_t j = 0; j < local_index.size(); ++j) result.states[local_index[j]] = local.states[j];
+    if (!local.admitted) {
+      denied = true;
+    } else if (denied) {
+      // Another counter denies: give the in-process reservation back (all or nothing).
+      std::vector<int64_t> zero(local_amounts.size(), 0);
+      co_await local_->settle(local_counters, local_amounts, zero, now_ms);
+    } else {
+      std::lock_guard lock(local_reservations_mutex_);
+      for (std::size_t j = 0; j < local_counters.size(); ++j)
+        local_reservations_.emplace(local_counters[j].key, local_amounts[j]);
+      local_reservation_count_.fetch_add(local_counters.size(), std::memory_order_relaxed);
+    }
+  }
+  result.admitted = !denied;
+  co_return result;
+}
+
+asio::awaitable<bool> RedisLedger::settle(std::span<const Counter> counters, std::span<const int64_t> reserved,
+                                          std::span<const int64_t> actual, int64_t now_ms) {
+  settle_calls_.fetch_add(1, std::memory_order_relaxed);
+  // Counters reserved in process during an outage settle there; the rest in Redis.
+  std::vector<std::size_t> in_redis;
+  std::vector<Counter> local_counters;
+  std::vector<int64_t> local_reserved, local_actual;
+  in_redis.reserve(counters.size());
+  const bool any_local = local_reservation_count_.load(std::memory_order_relaxed) > 0;
+  {
+    std::unique_lock<std::mutex> lock(local_reservations_mutex_, std::defer_lock);
+    if (any_local) lock.lock();
+    for (std::size_t i = 0; i < counters.size(); ++i) {
+      if (any_local && counters[i].on_store_error == OnStoreError::Local) {
+        auto [first, last] = local_reservations_.equal_range(counters[i].key);
+        auto match = std::find_if(first, last, [&](const auto& entry) { return entry.second == reserved[i]; });
+        if (match != last) {
+          local_reservations_.erase(match);
+          local_reservation_count_.fetch_sub(1, std::memory_order_relaxed);
+          local_counters.push_back(counters[i]);
+          local_reserved.push_back(reserved[i]);
+          local_actual.push_back(actual[i]);
+          continue;
+        }
+      }
+      in_redis.push_back(i);
+    }
+  }
+  bool applied = true;
+  if (!local_counters.empty()) applied = co_await local_->settle(local_counters, local_reserved, local_actual, now_ms);
+  if (in_redis.empty()) co_return applied;
+
+  std::vector<std::string> keys_and_args;
+  keys_and_args.reserve(in_redis.size() * 5 + 2);
+  for (std::size_t i : in_redis) keys_and_args.push_back(options_.key_prefix + counters[i].key);
+  keys_and_args.push_back(std::to_string(now_ms));
+  keys_and_args.push_back(std::to_string(options_.budget_ttl_slack_ms));
+  for (std::size_t i : in_redis) {
+    keys_and_args.push_back(algorithm_code(counters[i].algorithm));
+    keys_and_args.push_back(std::to_string(counters[i].limit));
+    keys_and_args.push_back(std::to_string(counters[i].window_ms));
+    keys_and_args.push_back(std::to_string(actual[i] - reserved[i]));
+  }
+  RedisReply reply = co_await run_script(settle_sha_, kSettleScript, keys_and_args, in_redis.size());
+  if (!reply.ok || reply.reply.type != RespType::Integer) {
+    store_failed(reply.ok ? "redis settle script failed: " + reply.reply.text : reply.error);
+    settle_failures_.fetch_add(1, std::memory_order_relaxed);
+    co_return false;
+  }
+  store_answered();
+  co_return applied;
+}
+
+bool RedisLedger::local_fallback_active() const {
+  const int64_t since = outage_since_ms_.load(std::memory_order_relaxed);
+  return since == 0 || steady_ms() - since <= int64_t{options_.local_fallback_max_s} * 1000;
+}
+
+void RedisLedger::store_failed(const std::string& error) {
+  store_errors_.fetch_add(1, std::memory_order_relaxed);
+  int64_t expected = 0;
+  if (outage_since_ms_.compare_exchange_strong(expected, steady_ms(), std::memory_order_relaxed)) {
+    outages_.fetch_add(1, std::memory_order_relaxed);
+    log::warn("strict ledger: redis unreachable; counters follow their on_store_error",
+              json::ObjectWriter()
+                  .field("redis", options_.redis.host + ":" + std::to_string(options_.redis.port))
+                  .field("error", error)
+                  .field("local_fallback_max_s", options_.local_fallback_max_s));
+  }
+}
+
+void RedisLedger::store_answered() {
+  const int64_t since = outage_since_ms_.exchange(0, std::memory_order_relaxed);
+  if (since != 0)
+    log::info("strict ledger: redis reachable again; counters are strict again",
+              json::ObjectWriter()
+                  .field("redis", options_.redis.host + ":" + std::to_string(options_.redis.port))
+                  .field("outage_ms", steady_ms() - since));
+}
+
+RedisLedgerStats RedisLedger::stats() const {
+  RedisLedgerStats s;
+  s.reserve_calls = reserve_calls_.load(std::memory_order_relaxed);
+  s.settle_calls = settle_calls_.load(std::memory_order_relaxed);
+  s.script_commands = script_commands_.load(std::memory_order_relaxed);
+  s.noscript_reloads = noscript_reloads_.load(std::memory_order_relaxed);
+  s.store_errors = store_errors_.load(std::memory_order_relaxed);
+  s.outages = outages_.load(std::memory_order_relaxed);
+  s.denied_by_store_error = denied_by_store_error_.load(std::memory_order_relaxed);
+  s.allowed_by_store_error = allowed_by_store_error_.load(std::memory_order_relaxed);
+  s.local_fallback_decisions = local_fallback_decisions_.load(std::memory_order_relaxed);
+  s.settle_failures = settle_failures_.load(std::memory_order_relaxed);
+  s.store_up = outage_since_ms_.load(std::memory_order_relaxed) == 0;
+  return s;
+}
+
+void RedisLedger::render_metrics(std::string& out) const {
+  const RedisLedgerStats s = stats();
+  auto family = [&out](std::string_view name, std::string_view type, std::string_view help) {
+    out += "# HELP ";
+    out += name;
+    out += ' ';
+    out += help;
+    out += "\n# TYPE ";
+    out += name;
+    out += ' ';
+    out += type;
+    out += '\n';
+  };
+  family("tollway_ledger_redis_up", "gauge", "1 while the strict ledger's Redis answers, 0 during an outage.");
+  out += "tollway_ledger_redis_up " + std::to_string(s.store_up ? 1 : 0) + "\n";
+  family("tollway_ledger_redis_calls_total", "counter", "Strict ledger operations, by operation.");
+  out += "tollway_ledger_redis_calls_total{op=\"reserve\"} " + std::to_string(s.reserve_calls) + "\n";
+  out += "tollway_ledger_redis_calls_total{op=\"settle\"} " + std::to_string(s.settle_calls) + "\n";
+  family("tollway_ledger_redis_commands_total", "counter",
+         "Script commands sent to Redis (EVALSHA and EVAL); one round trip each.");
+  out += "tollway_ledger_redis_commands_total " + std::to_string(s.script_commands) + "\n";
+  family("tollway_ledger_redis_noscript_total", "counter", "EVALSHA answered NOSCRIPT and was resent as EVAL.");
+  out += "tollway_ledger_redis_noscript_total " + std::to_string(s.noscript_reloads) + "\n";
+  family("tollway_ledger_redis_errors_total", "counter", "Strict ledger operations Redis could not answer.");
+  out += "tollway_ledger_redis_errors_total " + std::to_string(s.store_errors) + "\n";
+  family("tollway_ledger_redis_outages_total", "counter", "Transitions of the strict ledger's Redis to unreachable.");
+  out += "tollway_ledger_redis_outages_total " + std::to_string(s.outages) + "\n";
+  family("tollway_ledger_store_error_decisions_total", "counter",
+         "Counters decided without Redis, by the on_store_error behaviour applied.");
+  out += "tollway_ledger_store_error_decisions_total{behaviour=\"deny\"} " + std::to_string(s.denied_by_store_error) +
+         "\n";
+  out += "tollway_ledger_store_error_decisions_total{behaviour=\"allow\"} " +
+         std::to_string(s.allowed_by_store_error) + "\n";
+  out += "tollway_ledger_store_error_decisions_total{behaviour=\"local\"} " +
+         std::to_string(s.local_fallback_decisions) + "\n";
+  family("tollway_ledger_redis_settle_failures_total", "counter",
+         "Settlements Redis did not apply (the reservation stays charged until the key expires).");
+  out += "tollway_ledger_redis_settle_failures_total " + std::to_string(s.settle_failures) + "\n";
+}
+
+}  // namespace tollway::limits::redis
