@@ -11,7 +11,7 @@ packages=(
   libhiredis-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev
-  prometheus
+  prometheus redis-server
 )
 missing=()
 for p in "${packages[@]}"; do

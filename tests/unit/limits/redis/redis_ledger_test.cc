@@ -1,0 +1,363 @@
+// RedisLedger against a real redis-server: the Counter semantics of limits/ledger.h, atomicity across threads,
+// key TTLs, NOSCRIPT recovery, and each on_store_error while Redis is down, paused or back.
+#include "limits/redis/redis_ledger.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <atomic>
+#include <future>
+#include <random>
+#include <thread>
+
+#include "limits/redis/redis_server.h"
+
+namespace tollway::limits::redis {
+namespace {
+
+namespace asio = boost::asio;
+constexpr int64_t kT0 = 1'800'000'000'000;  // a fixed "now" (ms since the epoch)
+
+template <typename T>
+T run(asio::io_context& io, asio::awaitable<T> task) {
+  // The connection's reader keeps the io_context busy, so run until the task is done, not until idle.
+  auto future = asio::co_spawn(io, std::move(task), asio::use_future);
+  io.restart();
+  while (future.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
+    io.run_one_for(std::chrono::milliseconds(10));
+  return future.get();
+}
+
+Counter gcra(std::string key, int64_t limit, int64_t window_ms, OnStoreError on_error = OnStoreError::Deny) {
+  return Counter{std::move(key), CounterAlgorithm::Gcra, limit, window_ms, false, on_error};
+}
+Counter budget(std::string key, int64_t limit, int64_t window_ms, OnStoreError on_error = OnStoreError::Deny) {
+  return Counter{std::move(key), CounterAlgorithm::Budget, limit, window_ms, false, on_error};
+}
+
+class RedisLedgerTest : public ::testing::Test {
+ protected:
+  RedisLedgerTest() {
+    options_.redis.port = server_.port();
+    options_.redis.command_timeout_ms = 200;
+    options_.redis.connect_timeout_ms = 200;
+    options_.redis.reconnect_min_ms = 20;
+    options_.redis.reconnect_max_ms = 100;
+    options_.key_prefix = "test:" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + ":";
+    ledger_ = std::make_unique<RedisLedger>(options_, nullptr);
+  }
+
+  ReserveResult reserve(std::vector<Counter> counters, std::vector<int64_t> amounts, int64_t now) {
+    return run(io_, [&]() -> asio::awaitable<ReserveResult> {
+      co_return co_await ledger_->reserve(counters, amounts, now);
+    }());
+  }
+  bool settle(std::vector<Counter> counters, std::vector<int64_t> reserved, std::vector<int64_t> actual,
+              int64_t now) {
+    return run(io_, [&]() -> asio::awaitable<bool> {
+      co_return co_await ledger_->settle(counters, reserved, actual, now);
+    }());
+  }
+  RedisReply command(std::initializer_list<std::string_view> args) {
+    std::string encoded;
+    append_command(encoded, args);
+    return run(io_, [&]() -> asio::awaitable<RedisReply> {
+      co_return co_await RedisConnection::of(io_.get_executor(), options_.redis).execute(encoded);
+    }());
+  }
+
+  testing::RedisServer server_;
+  asio::io_context io_{1};
+  RedisLedgerOptions options_;
+  std::unique_ptr<RedisLedger> ledger_;
+};
+
+TEST_F(RedisLedgerTest, GcraAdmitsABurstUpToTheLimitThenOneUnitPerInterval) {
+  const auto c = gcra("g", 10, 1000);  // T = 100 ms per unit
+  auto r = reserve({c}, {10}, kT0);
+  ASSERT_FALSE(r.store_error) << r.error;
+  EXPECT_TRUE(r.admitted);
+  EXPECT_EQ(r.states[0].remaining, 0);
+  EXPECT_EQ(r.states[0].reset_ms, 1000);
+  r = reserve({c}, {1}, kT0);
+  EXPECT_FALSE(r.admitted);
+  EXPECT_TRUE(r.states[0].would_deny);
+  EXPECT_EQ(r.states[0].retry_after_ms, 100);  // new_tat - window - now = 1100 - 1000
+  EXPECT_EQ(r.states[0].remaining, 0);
+  r = reserve({c}, {1}, kT0 + 99);
+  EXPECT_FALSE(r.admitted);
+  EXPECT_EQ(r.states[0].retry_after_ms, 1);
+  r = reserve({c}, {1}, kT0 + 100);
+  EXPECT_TRUE(r.admitted);
+  EXPECT_EQ(r.states[0].remaining, 0);
+}
+
+TEST_F(RedisLedgerTest, GcraHasNoFixedWindowDoubleBurst) {
+  const auto c = gcra("g", 10, 1000);
+  ASSERT_TRUE(reserve({c}, {10}, kT0 + 990).admitted);
+  // A fixed window would reset at kT0 + 1000; GCRA has room for 1 unit per 100 ms only.
+  auto r = reserve({c}, {2}, kT0 + 1010);
+  EXPECT_FALSE(r.admitted);
+  EXPECT_TRUE(reserve({c}, {5}, kT0 + 1490).admitted);
+  EXPECT_FALSE(reserve({c}, {1}, kT0 + 1490).admitted);
+  // A whole window after the last unit, the full burst is back.
+  auto full = reserve({c}, {10}, kT0 + 2490);
+  EXPECT_TRUE(full.admitted);
+  EXPECT_EQ(full.states[0].remaining, 0);
+}
+
+TEST_F(RedisLedgerTest, GcraAmountAboveTheLimitNeverFits) {
+  const auto c = gcra("g", 10, 1000);
+  auto r = reserve({c}, {11}, kT0);
+  EXPECT_FALSE(r.admitted);
+  EXPECT_EQ(r.states[0].remaining, 10);
+  EXPECT_EQ(r.states[0].retry_after_ms, 100);  // ledger.h formula: new_tat - window - now
+}
+
+TEST_F(RedisLedgerTest, GcraSettleRefundsButNeverCreatesCreditInThePast) {
+  const auto c = gcra("g", 10, 1000);
+  ASSERT_TRUE(reserve({c}, {8}, kT0).admitted);
+  ASSERT_TRUE(settle({c}, {8}, {3}, kT0));  // 5 units back
+  auto r = reserve({c}, {7}, kT0);
+  EXPECT_TRUE(r.admitted);
+  EXPECT_EQ(r.states[0].remaining, 0);
+  // Fresh counter: a refund at the same time cannot push TAT before now (no 12 out of 10).
+  const auto d = gcra("h", 10, 1000);
+  ASSERT_TRUE(reserve({d}, {2}, kT0).admitted);
+  ASSERT_TRUE(settle({d}, {2}, {0}, kT0 + 500));
+  EXPECT_FALSE(reserve({d}, {11}, kT0 + 500).admitted);
+  EXPECT_TRUE(reserve({d}, {10}, kT0 + 500).admitted);
+}
+
+TEST_F(RedisLedgerTest, GcraSettleChargesUsageAboveTheReservation) {
+  const auto c = gcra("g", 10, 1000);
+  ASSERT_TRUE(reserve({c}, {2}, kT0).admitted);
+  ASSERT_TRUE(settle({c}, {2}, {9}, kT0));
+  auto r = reserve({c}, {2}, kT0);
+  EXPECT_FALSE(r.admitted);
+  EXPECT_EQ(r.states[0].remaining, 1);
+}
+
+TEST_F(RedisLedgerTest, BudgetIsAHardCapUntilThePeriodEnds) {
+  const auto c = budget("b|2026-12", 100, 3'600'000);
+  auto r = reserve({c}, {60}, kT0);
+  EXPECT_TRUE(r.admitted);
+  EXPECT_EQ(r.states[0].remaining, 40);
+  EXPECT_EQ(r.states[0].reset_ms, 3'600'000);
+  r = reserve({c}, {50}, kT0);
+  EXPECT_FALSE(r.admitted);
+  EXPECT_EQ(r.states[0].remaining, 40);
+  EXPECT_EQ(r.states[0].retry_after_ms, 3'600'000);
+  ASSERT_TRUE(settle({c}, {60}, {30}, kT0));
+  r = reserve({c}, {50}, kT0);
+  EXPECT_TRUE(r.admitted);
+  EXPECT_EQ(r.states[0].remaining, 20);
+  r = reserve({c}, {101}, kT0);
+  EXPECT_FALSE(r.admitted);
+  EXPECT_EQ(r.states[0].retry_after_ms, -1);  // never fits
+  ASSERT_TRUE(settle({c}, {50}, {70}, kT0));   // usage above the reservation is charged
+  EXPECT_EQ(command({"GET", options_.key_prefix + c.key}).reply.text, "100");
+  // The next period is another key.
+  EXPECT_TRUE(reserve({budget("b|2027-01", 100, 3'600'000)}, {100}, kT0).admitted);
+}
+
+TEST_F(RedisLedgerTest, AllOrNothingAcrossCounters) {
+  const auto a = budget("a", 100, 60'000), b = gcra("b", 10, 1000);
+  ASSERT_TRUE(reserve({b}, {10}, kT0).admitted);
+  auto r = reserve({a, b}, {50, 1}, kT0);
+  EXPECT_FALSE(r.admitted);
+  EXPECT_FALSE(r.states[0].would_deny);
+  EXPECT_TRUE(r.states[1].would_deny);
+  EXPECT_EQ(r.states[0].remaining, 50);  // what it would have left; nothing was reserved
+  EXPECT_EQ(command({"EXISTS", options_.key_prefix + "a"}).reply.integer, 0);
+  r = reserve({a, b}, {50, 1}, kT0 + 100);
+  EXPECT_TRUE(r.admitted);
+  EXPECT_EQ(command({"GET", options_.key_prefix + "a"}).reply.text, "50");
+}
+
+TEST_F(RedisLedgerTest, ShadowCounterReportsButNeverDeniesAndIsCharged) {
+  auto s = budget("s", 10, 60'000);
+  s.shadow = true;
+  const auto a = budget("a", 100, 60'000);
+  auto r = reserve({s, a}, {8, 8}, kT0);
+  EXPECT_TRUE(r.admitted);
+  EXPECT_FALSE(r.states[0].would_deny);
+  r = reserve({s, a}, {8, 8}, kT0);
+  EXPECT_TRUE(r.admitted);
+  EXPECT_TRUE(r.states[0].would_deny);
+  EXPECT_EQ(r.states[0].remaining, 2);
+  EXPECT_EQ(command({"GET", options_.key_prefix + "s"}).reply.text, "16");  // charged all the same
+  EXPECT_EQ(command({"GET", options_.key_prefix + "a"}).reply.text, "16");
+}
+
+TEST_F(RedisLedgerTest, KeysExpire) {
+  options_.budget_ttl_slack_ms = 5000;
+  ledger_ = std::make_unique<RedisLedger>(options_, nullptr);
+  ASSERT_TRUE(reserve({gcra("g", 10, 1000), budget("b", 10, 20'000)}, {5, 5}, kT0).admitted);
+  const int64_t gcra_ttl = command({"PTTL", options_.key_prefix + "g"}).reply.integer;
+  const int64_t budget_ttl = command({"PTTL", options_.key_prefix + "b"}).reply.integer;
+  EXPECT_GT(gcra_ttl, 400);  // TAT - now = 500 ms
+  EXPECT_LE(gcra_ttl, 500);
+  EXPECT_GT(budget_ttl, 24'000);  // until the period ends + slack
+  EXPECT_LE(budget_ttl, 25'000);
+}
+
+TEST_F(RedisLedgerTest, TwoRoundTripsPerRequestAndRecoveryFromScriptFlush) {
+  const auto c = budget("b", 1000, 60'000);
+  ASSERT_TRUE(reserve({c}, {1}, kT0).admitted);  // first use: EVALSHA -> NOSCRIPT -> EVAL
+  ASSERT_TRUE(settle({c}, {1}, {1}, kT0));
+  const auto before = ledger_->stats();
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(reserve({c}, {1}, kT0).admitted);
+    ASSERT_TRUE(settle({c}, {1}, {1}, kT0));
+  }
+  const auto after = ledger_->stats();
+  EXPECT_EQ(after.script_commands - before.script_commands, 20u);
+  EXPECT_EQ(after.noscript_reloads, before.noscript_reloads);
+  EXPECT_EQ(command({"SCRIPT", "FLUSH"}).reply.text, "OK");
+  ASSERT_TRUE(reserve({c}, {1}, kT0).admitted);
+  EXPECT_EQ(ledger_->stats().noscript_reloads, before.noscript_reloads + 1);
+}
+
+TEST_F(RedisLedgerTest, ManyCoroutinesOnSeveralThreadsNeverOverspend) {
+  constexpr int kThreads = 4, kCoroutinesPerThread = 50, kLimit = 20'000;
+  const auto limit = budget("shared", kLimit, 60'000);
+  const auto rate = gcra("rate", kLimit, 60'000);
+  std::atomic<int64_t> admitted_total{0}, settled_total{0}, admitted_count{0}, denied_count{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      asio::io_context io(1);
+      int running = kCoroutinesPerThread;
+      for (int k = 0; k < kCoroutinesPerThread; ++k) {
+        asio::co_spawn(io, [&, seed = t * 1000 + k]() -> asio::awaitable<void> {
+          std::mt19937 random(static_cast<unsigned>(seed));
+          for (int i = 0; i < 20; ++i) {
+            const int64_t amount = 1 + static_cast<int64_t>(random() % 200);
+            std::vector<Counter> counters{limit, rate};
+            std::vector<int64_t> amounts{amount, amount};
+            auto r = co_await ledger_->reserve(counters, amounts, kT0);
+            EXPECT_FALSE(r.store_error) << r.error;
+            if (!r.admitted) {
+              denied_count.fetch_add(1);
+              continue;
+            }
+            admitted_count.fetch_add(1);
+            admitted_total.fetch_add(amount);
+            const int64_t actual = static_cast<int64_t>(random() % static_cast<unsigned>(amount + 1));
+            std::vector<int64_t> actuals{actual, actual};
+            EXPECT_TRUE(co_await ledger_->settle(counters, amounts, actuals, kT0));
+            settled_total.fetch_add(actual);
+          }
+          if (--running == 0) io.stop();
+        }, asio::detached);
+      }
+      io.run();
+    });
+  }
+  for (auto& t : threads) t.join();
+  // 4000 requests of ~100 units against 20000: many are denied, the rest fit exactly.
+  EXPECT_GT(denied_count.load(), 0);
+  EXPECT_GT(admitted_count.load(), 0);
+  const int64_t used = std::stoll(command({"GET", options_.key_prefix + "shared"}).reply.text);
+  EXPECT_EQ(used, settled_total.load());
+  EXPECT_LE(used, kLimit);
+  // Everything admitted was reserved while the reservations of the others were held: what was reserved
+  // and then given back made room for more, and at no point more than the limit was held.
+  EXPECT_GE(admitted_total.load(), settled_total.load());
+}
+
+TEST_F(RedisLedgerTest, ReservedNeverExceedsTheLimitWithoutSettlement) {
+  constexpr int kThreads = 4, kCoroutinesPerThread = 25, kLimit = 5'000;
+  const auto limit = budget("held", kLimit, 60'000);
+  std::atomic<int64_t> admitted_total{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      asio::io_context io(1);
+      int running = kCoroutinesPerThread;
+      for (int k = 0; k < kCoroutinesPerThread; ++k) {
+        asio::co_spawn(io, [&, seed = t * 100 + k]() -> asio::awaitable<void> {
+          std::mt19937 random(static_cast<unsigned>(seed));
+          for (int i = 0; i < 10; ++i) {
+            const int64_t amount = 1 + static_cast<int64_t>(random() % 100);
+            std::vector<Counter> counters{limit};
+            std::vector<int64_t> amounts{amount};
+            auto r = co_await ledger_->reserve(counters, amounts, kT0);
+            if (r.admitted) admitted_total.fetch_add(amount);
+          }
+          if (--running == 0) io.stop();
+        }, asio::detached);
+      }
+      io.run();
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_LE(admitted_total.load(), kLimit);
+  EXPECT_GT(admitted_total.load(), kLimit - 100);  // it filled up to within one request of the limit
+  EXPECT_EQ(std::stoll(command({"GET", options_.key_prefix + "held"}).reply.text), admitted_total.load());
+}
+
+TEST_F(RedisLedgerTest, RedisDownDenyAndAllowThenStrictAgain) {
+  const auto deny = budget("deny", 100, 60'000, OnStoreError::Deny);
+  const auto allow = budget("allow", 100, 60'000, OnStoreError::Allow);
+  ASSERT_TRUE(reserve({deny, allow}, {10, 10}, kT0).admitted);
+  server_.kill();
+  auto r = reserve({allow}, {50}, kT0);
+  EXPECT_TRUE(r.store_error);
+  EXPECT_FALSE(r.error.empty());
+  EXPECT_TRUE(r.admitted);
+  EXPECT_EQ(r.states[0].remaining, 100);
+  r = reserve({deny, allow}, {1, 1}, kT0);
+  EXPECT_TRUE(r.store_error);
+  EXPECT_FALSE(r.admitted);
+  EXPECT_TRUE(r.states[0].would_deny);
+  EXPECT_FALSE(r.states[1].would_deny);
+  EXPECT_FALSE(settle({deny}, {10}, {5}, kT0));
+  auto s = ledger_->stats();
+  EXPECT_FALSE(s.store_up);
+  EXPECT_EQ(s.outages, 1u);  // one transition, however many failed requests
+  EXPECT_GE(s.denied_by_store_error, 1u);
+  EXPECT_GE(s.allowed_by_store_error, 2u);
+  std::string metrics;
+  ledger_->render_metrics(metrics);
+  EXPECT_NE(metrics.find("tollway_ledger_redis_up 0"), std::string::npos);
+
+  server_.start();  // same port, empty (no persistence)
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  do {
+    r = reserve({deny}, {100}, kT0);
+    if (!r.store_error) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  } while (std::chrono::steady_clock::now() < deadline);
+  EXPECT_FALSE(r.store_error) << r.error;
+  EXPECT_TRUE(r.admitted);
+  EXPECT_FALSE(reserve({deny}, {1}, kT0).admitted);  // strict again
+  EXPECT_TRUE(ledger_->stats().store_up);
+  EXPECT_EQ(ledger_->stats().outages, 1u);
+}
+
+TEST_F(RedisLedgerTest, RedisPausedTimesOutWithinTheCommandTimeout) {
+  const auto c = budget("p", 100, 60'000, OnStoreError::Deny);
+  ASSERT_TRUE(reserve({c}, {1}, kT0).admitted);
+  server_.pause();
+  const auto start = std::chrono::steady_clock::now();
+  auto r = reserve({c}, {1}, kT0);
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_TRUE(r.store_error);
+  EXPECT_FALSE(r.admitted);
+  EXPECT_NE(r.error.find("no reply within 200 ms"), std::string::npos) << r.error;
+  EXPECT_LT(took, std::chrono::milliseconds(600));
+  server_.resume();
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));  // past the backoff
+  r = reserve({c}, {1}, kT0);
+  EXPECT_FALSE(r.store_error) << r.error;
+  EXPECT_TRUE(r.admitted);
+}
+
+}  // namespace
+}  // namespace tollway::limits::redis
