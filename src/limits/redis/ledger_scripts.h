@@ -1,6 +1,6 @@
 // The Lua scripts RedisLedger runs, one EVALSHA per reserve and one per settle, each atomic on the Redis server.
-// They implement exactly the Counter semantics of limits/ledger.h (GCRA TAT as a %.17g string so doubles
-// round-trip; budgets as integers with INCRBY) with the caller's now_ms. They never read the server clock and
+// They implement the Counter semantics of limits/ledger.h with LocalLedger's arithmetic (GCRA TAT as a %.17g
+// string so doubles round-trip; budgets as integers with INCRBY) and the caller's now_ms. They never read the server clock and
 // never touch a key that is not in KEYS.
 #pragma once
 
