@@ -5,6 +5,7 @@
 #include "auth/credentials/filter.h"
 #include "auth/token_exchange/endpoints.h"
 #include "auth/virtual_keys/keys_api.h"
+#include "limits/admission/filter.h"
 #include "providers/routing/filter.h"
 #include "providers/translation/filter.h"
 #include "providers/usage/filter.h"
@@ -62,6 +63,21 @@ bool attach_auth(const config::GatewayConfig& config, Services& services, std::s
   return services.auth->configure(config, error);
 }
 
+// Process-lifetime limits state: built with the first config that has a limits policy or a spend log. The
+// ledger backend and the spend log are chosen then; a reload that changes them needs a restart (logged).
+bool attach_limits(const config::GatewayConfig& config, Services& services, std::string& error) {
+  const config::LimitsPolicy& policy = config.limits_policy;
+  if (services.limits || (!policy.enabled() && policy.spend_log.path.empty())) return true;
+  if (policy.ledger == config::LedgerMode::Strict) {
+    error = "limits.ledger: strict is not available in this build yet (use local)";
+    return false;
+  }
+  services.limits = std::make_unique<limits::LimitsRuntime>();
+  limits::LimitsRuntime* runtime = services.limits.get();
+  services.metrics.push_back([runtime](std::string& out) { runtime->render_metrics(out); });
+  return true;
+}
+
 }  // namespace
 
 std::shared_ptr<const pipeline::Snapshot> build_snapshot(std::shared_ptr<const config::GatewayConfig> config,
@@ -106,6 +122,9 @@ std::shared_ptr<const pipeline::Snapshot> build_snapshot(std::shared_ptr<const c
         config, auth::CallerAuthFilter::Dependencies{a->keys(), &a->signer(), &a->counters()}, a->issuers(*config));
     snapshot->chain.add<auth::PolicyAuthzFilter>();
   }
+  if (!attach_limits(*config, services, error)) return nullptr;
+  // Limits and budgets: admit (reserve) after the caller is known and allowed, before routing; settle at the end.
+  if (services.limits) snapshot->chain.add<limits::LimitsFilter>(config, *services.limits);
   snapshot->chain.add<providers::ProviderRouteFilter>(config, snapshot->upstreams);
   // Translation: after the provider is chosen, before the credential (injected in the provider's format) and
   // before usage (whose response transformer, nearer the provider, reads the provider's own bytes first).

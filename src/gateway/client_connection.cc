@@ -289,6 +289,7 @@ asio::awaitable<void> ClientConnection::reply(pipeline::RequestCtx& ctx) {
   http::append_header(head, "Content-Length", std::to_string(r.body.size()));
   http::append_header(head, "x-request-id", ctx.request_id);
   for (const auto& [name, value] : r.headers) http::append_header(head, name, value);
+  for (const auto& [name, value] : ctx.response_headers) http::append_header(head, name, value);
   if (closing()) http::append_header(head, "Connection", "close");
   http::end_head(head);
   const asio::const_buffer parts[] = {asio::buffer(head), asio::buffer(r.body)};

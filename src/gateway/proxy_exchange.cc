@@ -184,9 +184,11 @@ asio::awaitable<void> ClientConnection::forward(pipeline::RequestCtx& ctx) {
   for (const auto& h : head.headers) {
     if (http::is_hop_by_hop(h.name, head.headers) || http::iequals(h.name, "x-request-id")) continue;
     if (http::iequals(h.name, "content-length") && (!head_request || length_changes)) continue;
+    if (is_set(ctx.response_headers, h.name)) continue;  // the gateway's own (e.g. its x-ratelimit-*) win
     http::append_header(out, h.name, h.value);
   }
   http::append_header(out, "x-request-id", ctx.request_id);
+  for (const auto& [name, value] : ctx.response_headers) http::append_header(out, name, value);
   if (!no_body) {
     if (head.framing == http::BodyFraming::ContentLength && !length_changes) {
       http::append_header(out, "Content-Length", std::to_string(head.content_length));

@@ -10,6 +10,7 @@
 
 #include "auth/gateway_auth.h"
 #include "gateway/admin.h"
+#include "limits/admission/runtime.h"
 #include "providers/resilience/health_registry.h"
 
 namespace tollway::gateway {
@@ -27,6 +28,8 @@ struct Services {
   std::unique_ptr<auth::GatewayAuth> auth;  // built by the first snapshot that needs it (assembly.cc)
   // Endpoint health (breakers, in flight, latency) and retry/fallback counters; built with the first snapshot.
   std::unique_ptr<providers::resilience::UpstreamHealthRegistry> upstream_health;
+  // Ledgers, spend log and limits metrics; built by the first snapshot with a limits policy (assembly.cc).
+  std::unique_ptr<limits::LimitsRuntime> limits;
 };
 
 }  // namespace tollway::gateway

@@ -14,6 +14,7 @@
 #include "config/gateway_config.h"
 #include "http/message.h"
 #include "http/upstream_pool.h"
+#include "limits/ledger.h"
 #include "providers/resilience/attempt_plan.h"
 #include "providers/resilience/load_balancer.h"
 
@@ -126,6 +127,18 @@ struct Decision {
   std::vector<std::string> shadow_rules;  // shadow-mode rules that would have denied (the request went on)
 };
 
+// What the admit phase reserved in the ledger (limits::LimitsFilter); settled or released exactly once, by the
+// same filter's settle phase, which closes it.
+struct Reservation {
+  bool open = false;
+  std::vector<limits::Counter> counters;
+  std::vector<int64_t> amounts;  // reserved on counters[i]
+  std::vector<uint32_t> rules;   // the policy rule of counters[i] (index into the filter's rules)
+  std::string session;           // the request's session id ("" when none)
+  std::string fanout_root;       // the fan-out tree charged ("" when none)
+  config::LimitUnit fanout_unit = config::LimitUnit::TotalTokens;
+};
+
 struct RequestCtx {
   // Driver, before any phase.
   std::shared_ptr<const Snapshot> snapshot;
@@ -145,6 +158,11 @@ struct RequestCtx {
   UpstreamRequest upstream;
   std::shared_ptr<const auth::ProviderKey> provider_key;  // the credential injected (CredentialFilter), if any
   Translation translation;
+  // Admit phase.
+  Reservation reservation;
+  // Any phase: headers added to the response the client gets, proxied or answered by the gateway
+  // (e.g. x-ratelimit-*); never sent upstream.
+  HeaderList response_headers;
   // Any phase that answers the request itself.
   Reply reply;
   Decision decision;

@@ -1,0 +1,53 @@
+// LimitsFilter: the admit and settle phases of token-aware rate limits and budgets. Admit estimates the request
+// (exact prompt tokens + max_tokens or limits.default_max_tokens, priced with the pricing table), applies the
+// context-window guard, asks LimitRules which counters the caller's dimensions touch and reserves them all or
+// nothing in the ledger; a denial is a 429 in the caller's API format with retry-after and x-ratelimit-*
+// headers (also sent on admitted responses). Settle replaces the reservation by the usage the provider reported
+// (or the UsageFilter's estimate), releases everything when no upstream answered, and appends a spend record.
+// It never charges twice and never leaves a reservation open: settle closes ctx.reservation exactly once.
+#pragma once
+
+#include <memory>
+
+#include "config/gateway_config.h"
+#include "limits/admission/runtime.h"
+#include "limits/fanout_token.h"
+#include "limits/policy.h"
+#include "pipeline/filter.h"
+#include "providers/pricing/price_table.h"
+#include "tokens/estimator.h"
+
+namespace tollway::limits {
+
+namespace asio = boost::asio;
+
+class LimitsFilter final : public pipeline::Filter {
+ public:
+  LimitsFilter(std::shared_ptr<const config::GatewayConfig> config, LimitsRuntime& runtime);
+
+  std::string_view name() const override { return "limits"; }
+  asio::awaitable<pipeline::Verdict> admit(pipeline::RequestCtx& ctx) override;
+  asio::awaitable<void> settle(pipeline::RequestCtx& ctx) override;
+
+  // Rebuilds the current periods' budget counters in the local ledger from the spend log (at start).
+  void restore_budgets(SpendLog& log, int64_t now_ms) const;
+
+ private:
+  struct Estimate;
+  void deny(pipeline::RequestCtx& ctx, const ReserveResult& result) const;  // fills the 429 reply
+  void add_rate_headers(pipeline::HeaderList& headers, const pipeline::Reservation& r,
+                        const ReserveResult& result) const;
+  void check_budget_alerts(const pipeline::Reservation& r, const ReserveResult& result) const;
+  // The unit and name of a counter's rule; the index one past the policy's rules is the fan-out budget.
+  config::LimitUnit unit_of(uint32_t rule, const pipeline::Reservation& r) const;
+  const std::string& rule_name(uint32_t rule) const;
+
+  std::shared_ptr<const config::GatewayConfig> config_;
+  LimitsRuntime& runtime_;
+  LimitRules rules_;
+  providers::PriceTable prices_;
+  tokens::PromptEstimator estimator_;
+  FanoutSigner fanout_;
+};
+
+}  // namespace tollway::limits

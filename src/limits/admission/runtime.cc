@@ -1,0 +1,114 @@
+#include "limits/admission/runtime.h"
+
+#include "telemetry/request_metrics.h"
+
+namespace tollway::limits {
+namespace {
+
+constexpr std::size_t kMaxRememberedCrossings = 100'000;
+
+void family(std::string& out, const char* name, const char* type, const char* help) {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE ";
+  out += name;
+  out += ' ';
+  out += type;
+  out += '\n';
+}
+
+void sample(std::string& out, const char* name, std::string_view labels, uint64_t value) {
+  out += name;
+  out += labels;
+  out += ' ';
+  out += std::to_string(value);
+  out += '\n';
+}
+
+std::string label(const char* name, std::string_view value) {
+  return std::string(name) + "=\"" + telemetry::escape_label(value) + "\"";
+}
+
+}  // namespace
+
+void LimitsRuntime::bump(std::pair<std::mutex, std::map<std::string, uint64_t>>& f, std::string key) {
+  std::lock_guard lock(f.first);
+  ++f.second[std::move(key)];
+}
+
+void LimitsRuntime::set_budget_remaining(std::string_view budget, int64_t remaining) {
+  std::lock_guard lock(budgets_mutex_);
+  auto it = budget_remaining_.find(budget);
+  if (it == budget_remaining_.end()) budget_remaining_.emplace(std::string(budget), remaining);
+  else it->second = remaining;
+}
+
+bool LimitsRuntime::first_crossing(std::string_view budget, std::string_view counter_key, int threshold) {
+  {
+    std::lock_guard lock(budgets_mutex_);
+    if (crossed_.size() >= kMaxRememberedCrossings) crossed_.clear();
+    if (!crossed_.insert(std::string(counter_key) + "\n" + std::to_string(threshold)).second) return false;
+  }
+  bump(alerts_, std::string(budget) + "\n" + std::to_string(threshold));
+  return true;
+}
+
+void LimitsRuntime::render_metrics(std::string& out) const {
+  family(out, "tollway_limits_decisions_total", "counter",
+         "Admission decisions of requests that touched at least one limit or budget, by result.");
+  sample(out, "tollway_limits_decisions_total", "{result=\"admitted\"}", admitted_.load());
+  sample(out, "tollway_limits_decisions_total", "{result=\"denied\"}", denied_.load());
+  auto by_key = [&](const char* name, const char* help, const char* key_label,
+                    std::pair<std::mutex, std::map<std::string, uint64_t>>& f) {
+    family(out, name, "counter", help);
+    std::lock_guard lock(f.first);
+    for (const auto& [key, n] : f.second) sample(out, name, "{" + label(key_label, key) + "}", n);
+  };
+  by_key("tollway_limits_denials_total", "Requests denied (429), by the rule or budget that denied them.", "rule",
+         denials_);
+  by_key("tollway_limits_shadow_denials_total",
+         "Requests a shadow-mode rule or budget would have denied (they went on), by rule.", "rule", shadow_denials_);
+  by_key("tollway_limits_context_guard_total",
+         "Requests whose prompt plus max_tokens exceeded the model's context window, by action.", "action",
+         context_guard_);
+  family(out, "tollway_limits_budget_alerts_total", "counter",
+         "Budget alert thresholds crossed (percent of the budget reserved or spent in its period).");
+  {
+    std::lock_guard lock(alerts_.first);
+    for (const auto& [key, n] : alerts_.second) {
+      const auto nl = key.find('\n');
+      sample(out, "tollway_limits_budget_alerts_total",
+             "{" + label("budget", key.substr(0, nl)) + "," + label("threshold", key.substr(nl + 1)) + "}", n);
+    }
+  }
+  family(out, "tollway_limits_budget_remaining", "gauge",
+         "Units left in the budget's current period, as of its latest decision (last counter touched when split "
+         "by dimensions); micro-USD for cost budgets.");
+  {
+    std::lock_guard lock(budgets_mutex_);
+    for (const auto& [name, remaining] : budget_remaining_) {
+      out += "tollway_limits_budget_remaining{" + label("budget", name) + "} " + std::to_string(remaining) + "\n";
+    }
+  }
+  family(out, "tollway_limits_store_errors_total", "counter",
+         "Reservations the ledger's store could not answer (strict ledger: Redis unreachable or too slow).");
+  sample(out, "tollway_limits_store_errors_total", "", store_errors_.load());
+  family(out, "tollway_limits_settle_failures_total", "counter",
+         "Settlements the ledger could not apply (the charge is still in the spend log).");
+  sample(out, "tollway_limits_settle_failures_total", "", settle_failures_.load());
+  family(out, "tollway_limits_reservations_open", "gauge", "Reservations admitted and not yet settled.");
+  out += "tollway_limits_reservations_open " + std::to_string(open_.load()) + "\n";
+  family(out, "tollway_limits_counters", "gauge", "Counters held by the in-process ledger.");
+  sample(out, "tollway_limits_counters", "", local_->counters_held());
+  if (spend_log_) {
+    family(out, "tollway_limits_spend_records_total", "counter", "Spend records committed to the spend log.");
+    sample(out, "tollway_limits_spend_records_total", "", spend_log_->appended());
+    family(out, "tollway_limits_spend_records_dropped_total", "counter",
+           "Spend records lost to a full queue or a failed commit.");
+    sample(out, "tollway_limits_spend_records_dropped_total", "", spend_log_->dropped());
+  }
+}
+
+}  // namespace tollway::limits
