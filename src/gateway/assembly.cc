@@ -5,7 +5,10 @@
 #include "auth/credentials/filter.h"
 #include "auth/token_exchange/endpoints.h"
 #include "auth/virtual_keys/keys_api.h"
+#include "core/log.h"
 #include "limits/admission/filter.h"
+#include "limits/redis/redis_ledger.h"
+#include "limits/redis/redis_url.h"
 #include "providers/routing/filter.h"
 #include "providers/translation/filter.h"
 #include "providers/usage/filter.h"
@@ -63,18 +66,62 @@ bool attach_auth(const config::GatewayConfig& config, Services& services, std::s
   return services.auth->configure(config, error);
 }
 
-// Process-lifetime limits state: built with the first config that has a limits policy or a spend log. The
-// ledger backend and the spend log are chosen then; a reload that changes them needs a restart (logged).
+// Process-lifetime limits state: built with the first config that has a limits policy or a spend log, with the
+// ledger (local, or strict on Redis with the local one as its fallback) and the spend log chosen then; budgets are
+// rebuilt from the spend log before the first request. A reload that changes ledger, redis or spend_log is
+// logged and takes effect at the next restart.
 bool attach_limits(const config::GatewayConfig& config, Services& services, std::string& error) {
   const config::LimitsPolicy& policy = config.limits_policy;
-  if (services.limits || (!policy.enabled() && policy.spend_log.path.empty())) return true;
-  if (policy.ledger == config::LedgerMode::Strict) {
-    error = "limits.ledger: strict is not available in this build yet (use local)";
-    return false;
+  if (services.limits) {
+    const bool strict = policy.ledger == config::LedgerMode::Strict;
+    if (strict != services.limits->strict())
+      log::warn("limits.ledger changed; it takes effect at the next restart",
+                json::ObjectWriter().field("running", services.limits->strict() ? "strict" : "local"));
+    return true;
   }
-  services.limits = std::make_unique<limits::LimitsRuntime>();
-  limits::LimitsRuntime* runtime = services.limits.get();
-  services.metrics.push_back([runtime](std::string& out) { runtime->render_metrics(out); });
+  if (!policy.enabled() && policy.spend_log.path.empty()) return true;
+  auto runtime = std::make_unique<limits::LimitsRuntime>();
+  if (policy.ledger == config::LedgerMode::Strict) {
+    limits::redis::RedisLedgerOptions options;
+    auto redis = limits::redis::parse_redis_url(policy.redis.url, error);
+    if (!redis) {
+      error = "limits.redis.url: " + error;
+      return false;
+    }
+    options.redis = *redis;
+    options.redis.connect_timeout_ms = static_cast<int>(policy.redis.timeout.count());
+    options.redis.command_timeout_ms = static_cast<int>(policy.redis.timeout.count());
+    options.key_prefix = policy.redis.key_prefix;
+    options.local_fallback_max_s = static_cast<int>((policy.redis.local_fallback_max.count() + 999) / 1000);
+    auto strict = std::make_unique<limits::redis::RedisLedger>(options, runtime->shared_local_ledger());
+    limits::redis::RedisLedger* ledger = strict.get();
+    services.metrics.push_back([ledger](std::string& out) { ledger->render_metrics(out); });
+    runtime->set_strict_ledger(std::move(strict));
+  }
+  if (!policy.spend_log.path.empty()) {
+    limits::SpendLogOptions options;
+    options.path = policy.spend_log.path;
+    options.flush_interval_ms = static_cast<int>(policy.spend_log.flush_interval.count());
+    options.fsync_each_batch = policy.spend_log.fsync;
+    try {
+      runtime->set_spend_log(limits::SpendLog::open(options));
+    } catch (const std::exception& e) {
+      error = std::string("limits.spend_log: ") + e.what();
+      return false;
+    }
+    if (!runtime->strict()) {
+      const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+      const uint64_t replayed =
+          limits::restore_budgets(policy, *runtime->spend_log(), runtime->local_ledger(), now_ms);
+      log::info("budgets restored from the spend log",
+                json::ObjectWriter().field("path", policy.spend_log.path).field("records", replayed));
+    }
+  }
+  limits::LimitsRuntime* r = runtime.get();
+  services.metrics.push_back([r](std::string& out) { r->render_metrics(out); });
+  services.limits = std::move(runtime);
   return true;
 }
 

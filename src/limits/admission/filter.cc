@@ -387,31 +387,33 @@ asio::awaitable<void> LimitsFilter::settle(pipeline::RequestCtx& ctx) {
   co_return;
 }
 
-void LimitsFilter::restore_budgets(SpendLog& log, int64_t now_ms) const {
-  const config::LimitsPolicy& policy = config_->limits_policy;
+uint64_t restore_budgets(const config::LimitsPolicy& policy, SpendLog& log, LocalLedger& ledger, int64_t now_ms) {
   int64_t since = now_ms;
   for (const auto& b : policy.budgets) since = std::min(since, calendar_period(b.period, now_ms).start_ms);
   if (policy.fanout.enabled) since = std::min(since, now_ms - policy.fanout.ttl.count());
-  if (since == now_ms) return;
-  LocalLedger& ledger = runtime_.local_ledger();
+  if (since == now_ms) return 0;
+  const LimitRules rules(policy);
   CounterPlan plan;
+  uint64_t replayed = 0;
   log.replay(since, [&](const SpendRecord& rec) {
-    UnitAmounts spent{rec.requests, rec.input_tokens, rec.output_tokens, rec.cost_micro_usd};
+    ++replayed;
+    const UnitAmounts spent{rec.requests, rec.input_tokens, rec.output_tokens, rec.cost_micro_usd};
     plan.clear();
-    rules_.plan({rec.tenant, rec.agent_group, rec.agent, rec.key_id, rec.model, rec.session}, now_ms, plan);
+    rules.plan({rec.tenant, rec.agent_group, rec.agent, rec.key_id, rec.model, rec.session}, now_ms, plan);
     for (std::size_t i = 0; i < plan.counters.size(); ++i) {
-      const RuleInfo& info = rules_.rules()[plan.rules[i]];
+      const RuleInfo& info = rules.rules()[plan.rules[i]];
       if (!info.budget) continue;
       const auto& b = policy.budgets[plan.rules[i] - policy.rules.size()];
       if (rec.at_ms < calendar_period(b.period, now_ms).start_ms) continue;  // an earlier period
       ledger.charge(plan.counters[i], spent.of(info.unit), now_ms);
     }
     if (!rec.fanout_root.empty() && policy.fanout.enabled) {
-      Counter tree{"fanout|" + rec.fanout_root, CounterAlgorithm::Budget, 1, policy.fanout.ttl.count(), false,
-                   OnStoreError::Deny};
+      const Counter tree{"fanout|" + rec.fanout_root, CounterAlgorithm::Budget, 1, policy.fanout.ttl.count(), false,
+                         OnStoreError::Deny};
       ledger.charge(tree, spent.of(policy.fanout.unit), now_ms);
     }
   });
+  return replayed;
 }
 
 }  // namespace tollway::limits

@@ -29,9 +29,6 @@ class LimitsFilter final : public pipeline::Filter {
   asio::awaitable<pipeline::Verdict> admit(pipeline::RequestCtx& ctx) override;
   asio::awaitable<void> settle(pipeline::RequestCtx& ctx) override;
 
-  // Rebuilds the current periods' budget counters in the local ledger from the spend log (at start).
-  void restore_budgets(SpendLog& log, int64_t now_ms) const;
-
  private:
   struct Estimate;
   void deny(pipeline::RequestCtx& ctx, const ReserveResult& result) const;  // fills the 429 reply
@@ -49,5 +46,9 @@ class LimitsFilter final : public pipeline::Filter {
   tokens::PromptEstimator estimator_;
   FanoutSigner fanout_;
 };
+
+// Rebuilds the current periods' budget counters (and live fan-out trees) of `policy` in `ledger` from the spend
+// log; once, at start, before any request. Returns the number of records replayed.
+uint64_t restore_budgets(const config::LimitsPolicy& policy, SpendLog& log, LocalLedger& ledger, int64_t now_ms);
 
 }  // namespace tollway::limits

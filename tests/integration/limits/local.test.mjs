@@ -229,3 +229,39 @@ describe('limits: rate limits, shadow, sessions, context guard, fan-out (local l
     assert.equal(check.status, 0, check.stderr + check.stdout);
   });
 });
+
+describe('limits: budgets survive a SIGKILL through the spend log (local ledger)', () => {
+  let mock;
+  before(async () => { mock = await startMock(); });
+  after(async () => { await mock?.close(); });
+
+  it('a restarted gateway continues the day budget where the killed one stopped', async () => {
+    const dir = (await import('../../lib/harness.mjs')).tempDir('tollway-spend-');
+    const config = testConfig({ openaiUrl: mock.url, over: {
+      limits: {
+        spend_log: { path: `${dir}/spend.db`, flush_interval: '20ms', fsync: 'true' },
+        budgets: [{ name: 'day-tokens', unit: 'total_tokens', limit: 2000, period: 'day' }],
+      },
+    } });
+    const first = await startGateway({ config });
+    let charged = 0;
+    for (let i = 0; i < 5; i++) {
+      const r = await postJson(`${first.url}/v1/chat/completions`, chat('count these words please', { max_tokens: 30 }));
+      assert.equal(r.status, 200);
+      charged += r.json.usage.total_tokens;
+    }
+    await waitFor(async () => metricValue(await metrics(first), 'tollway_limits_spend_records_total') === 5);
+    assert.equal(metricValue(await metrics(first), 'tollway_limits_spend_records_total'), 5);
+    const killed = await first.stop('SIGKILL');
+    assert.equal(killed.signal, 'SIGKILL');
+    const second = await startGateway({ config });
+    try {
+      await second.waitForLog((o) => o && o.msg === 'budgets restored from the spend log' && o.records === 5);
+      const probe = await postJson(`${second.url}/v1/chat/completions`, chat('probe', { max_tokens: 5000 }));
+      assert.equal(probe.status, 429);
+      assert.equal(Number(probe.headers.get('x-ratelimit-remaining-tokens')), 2000 - charged);
+    } finally {
+      await second.stop();
+    }
+  });
+});
