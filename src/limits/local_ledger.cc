@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <thread>
 #include <cmath>
 #include <vector>
 
@@ -18,6 +19,14 @@ constexpr std::size_t kMaxOnStack = 16;
 double emission_interval(const Counter& c) { return static_cast<double>(c.window_ms) / static_cast<double>(c.limit); }
 
 int64_t ceil_ms(double ms) { return ms <= 0 ? 0 : static_cast<int64_t>(std::ceil(ms - kEpsilon)); }
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
 
 // Locks the stripes a request touches, each once, in ascending order (a bit per stripe); unlocks on destruction.
 template <typename StripeArray>
@@ -39,9 +48,21 @@ class StripeLocks {
 
 }  // namespace
 
-uint64_t LocalLedger::stripe_mask(std::span<const Counter> counters) const {
+void LocalLedger::StripeLock::lock() noexcept {
+  while (locked_.exchange(true, std::memory_order_acquire)) {
+    for (int spins = 0; locked_.load(std::memory_order_relaxed); ++spins) {
+      if (spins < 64) cpu_relax();
+      else std::this_thread::yield();
+    }
+  }
+}
+
+uint64_t LocalLedger::hash_keys(std::span<const Counter> counters, std::span<KeyRef> keys) {
   uint64_t mask = 0;
-  for (const auto& c : counters) mask |= uint64_t{1} << stripe_of(c.key);
+  for (std::size_t i = 0; i < counters.size(); ++i) {
+    keys[i] = key_of(counters[i]);
+    mask |= uint64_t{1} << stripe_of(keys[i]);
+  }
   return mask;
 }
 
@@ -65,10 +86,10 @@ boost::asio::awaitable<bool> LocalLedger::settle(std::span<const Counter> counte
   co_return true;
 }
 
-LocalLedger::Cell& LocalLedger::cell(Stripe& stripe, std::string_view key) {
+LocalLedger::Cell& LocalLedger::cell(Stripe& stripe, const KeyRef& key) {
   auto it = stripe.cells.find(key);
   if (it != stripe.cells.end()) return it->second;
-  return stripe.cells.emplace(std::string(key), Cell{}).first->second;
+  return stripe.cells.emplace(HashedKey{std::string(key.key), key.hash}, Cell{}).first->second;
 }
 
 void LocalLedger::sweep(Stripe& stripe, int64_t now_ms) {
@@ -81,7 +102,14 @@ ReserveResult LocalLedger::reserve_now(std::span<const Counter> counters, std::s
   ReserveResult result;
   result.states.resize(counters.size());
   auto& stripes = *stripes_;
-  const uint64_t mask = stripe_mask(counters);
+  std::array<KeyRef, kMaxOnStack> keys_fixed;
+  std::vector<KeyRef> keys_more;
+  std::span<KeyRef> keys(keys_fixed.data(), std::min(counters.size(), kMaxOnStack));
+  if (counters.size() > kMaxOnStack) {
+    keys_more.resize(counters.size());
+    keys = keys_more;
+  }
+  const uint64_t mask = hash_keys(counters, keys);
   StripeLocks locks(stripes, mask);
   // Swept before any cell is looked up: a sweep must never drop a cell this reserve points at.
   for (uint64_t m = mask; m != 0; m &= m - 1) sweep(stripes[std::countr_zero(m)], now_ms);
@@ -95,7 +123,7 @@ ReserveResult LocalLedger::reserve_now(std::span<const Counter> counters, std::s
   for (std::size_t i = 0; i < counters.size(); ++i) {
     const Counter& c = counters[i];
     const int64_t n = amounts[i];
-    Cell& cl = cell(stripes[stripe_of(c.key)], c.key);
+    Cell& cl = cell(stripes[stripe_of(keys[i])], keys[i]);
     cell_at(i) = &cl;
     CounterState& s = result.states[i];
     if (c.algorithm == CounterAlgorithm::Gcra) {
@@ -137,13 +165,20 @@ ReserveResult LocalLedger::reserve_now(std::span<const Counter> counters, std::s
 void LocalLedger::settle_now(std::span<const Counter> counters, std::span<const int64_t> reserved,
                              std::span<const int64_t> actual, int64_t now_ms) {
   auto& stripes = *stripes_;
-  StripeLocks locks(stripes, stripe_mask(counters));
+  std::array<KeyRef, kMaxOnStack> keys_fixed;
+  std::vector<KeyRef> keys_more;
+  std::span<KeyRef> keys(keys_fixed.data(), std::min(counters.size(), kMaxOnStack));
+  if (counters.size() > kMaxOnStack) {
+    keys_more.resize(counters.size());
+    keys = keys_more;
+  }
+  StripeLocks locks(stripes, hash_keys(counters, keys));
   const double now = static_cast<double>(now_ms);
   for (std::size_t i = 0; i < counters.size(); ++i) {
     const Counter& c = counters[i];
     const int64_t delta = actual[i] - reserved[i];
     if (delta == 0) continue;
-    Cell& cl = cell(stripes[stripe_of(c.key)], c.key);
+    Cell& cl = cell(stripes[stripe_of(keys[i])], keys[i]);
     if (c.algorithm == CounterAlgorithm::Gcra) {
       cl.tat_ms = std::max(cl.tat_ms + static_cast<double>(delta) * emission_interval(c), now);
       cl.expires_ms = gcra_expiry(cl, c);
