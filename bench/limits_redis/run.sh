@@ -18,13 +18,13 @@ command -v taskset >/dev/null || { pin_redis=(); pin_bench=(); }
 "${pin_redis[@]}" redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no --loglevel warning \
   > "$work/redis.log" 2>&1 &
 redis_pid=$!
-trap 'kill -9 $redis_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill -9 $redis_pid 2>/dev/null || true; wait $redis_pid 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
 cut -d' ' -f1-3 /proc/loadavg > "$work/load_before"
 for i in $(seq "$repeats"); do
   "${pin_bench[@]}" "$bench_bin" "$port" "$requests" | tee -a "$work/runs.jsonl"
   "${pin_bench[@]}" redis-benchmark -p "$port" -c 1 -n "$requests" -t ping_mbulk 2>/dev/null \
-    | tr '\r' '\n' | awk '/avg/ {getline; print "{\"name\":\"redis_benchmark_ping\",\"avg_us\":" $1*1000 ",\"p50_us\":" $3*1000 ",\"p99_us\":" $5*1000 "}"}' \
+    | tr '\r' '\n' | awk '/^ *avg +min/ {getline; print "{\"name\":\"redis_benchmark_ping\",\"avg_us\":" $1*1000 ",\"p50_us\":" $3*1000 ",\"p99_us\":" $5*1000 "}"}' \
     | tee -a "$work/runs.jsonl"
 done
 cut -d' ' -f1-3 /proc/loadavg > "$work/load_after"
