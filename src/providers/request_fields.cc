@@ -156,9 +156,11 @@ std::optional<RequestFields> read_request_fields(const std::string& body, std::s
           return std::nullopt;
         }
         auto entry_value = entry.value();
-        std::string_view user_id;
-        if (entry_key == "user_id" && !fields.user && !entry_value.get_string().get(user_id)) {
-          fields.user = std::string(user_id);
+        std::string_view text;
+        if (entry_key == "user_id" && !fields.user && !entry_value.get_string().get(text)) {
+          fields.user = std::string(text);
+        } else if (entry_key == "session_id" && !entry_value.get_string().get(text)) {
+          fields.session_id = std::string(text);
         } else if (entry_value.error()) {
           error = "the request body is not valid JSON";
           return std::nullopt;

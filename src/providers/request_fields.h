@@ -28,6 +28,7 @@ struct RequestFields {
   bool stream = false;
   std::size_t tool_count = 0;
   std::optional<std::string> user;  // OpenAI `user`, Anthropic `metadata.user_id`
+  std::optional<std::string> session_id;  // `metadata.session_id` (a string), for per-session limits
   bool has_metadata = false;
   // OpenAI chat `stream_options` as the caller sent it.
   enum class StreamOptions { Absent, Null, Object } stream_options = StreamOptions::Absent;

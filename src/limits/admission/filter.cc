@@ -92,6 +92,8 @@ asio::awaitable<pipeline::Verdict> LimitsFilter::admit(pipeline::RequestCtx& ctx
     const auto fields = providers::read_request_fields(ctx.body, error);
     if (!fields) co_return providers::reply_error(ctx, 400, "Invalid request body: " + error, "invalid_json");
     if (fields->model) e.model = *fields->model;
+    if (e.session.empty() && fields->session_id && acceptable_session(*fields->session_id))
+      e.session = *fields->session_id;
     if (e.session.empty() && fields->user && acceptable_session(*fields->user)) e.session = *fields->user;
     const auto shape = providers::usage_shape_for(ctx.api == config::Api::Anthropic, ctx.head->path());
     tokens::PromptEstimate prompt;

@@ -265,3 +265,44 @@ describe('limits: budgets survive a SIGKILL through the spend log (local ledger)
     }
   });
 });
+
+describe('limits: session sources and the context guard in warn mode', () => {
+  let mock; let gw;
+  before(async () => {
+    mock = await startMock();
+    gw = await startGateway({ config: testConfig({ openaiUrl: mock.url, over: {
+      limits: {
+        budgets: [{ name: 'per-session', per: ['session'], unit: 'requests', limit: 1, period: 'day' }],
+        sessions: { context_guard: 'warn', context_windows: { 'gpt-4o-mini': 50, 'claude-*': 50 } },
+      },
+    } }) });
+  });
+  after(async () => { await gw?.stop(); await mock?.close(); });
+
+  it('OpenAI metadata.session_id and Anthropic metadata.user_id name sessions', async () => {
+    const openai = (sid) => postJson(`${gw.url}/v1/chat/completions`, chat('hi', { max_tokens: 5, metadata: { session_id: sid } }));
+    assert.equal((await openai('m-1')).status, 200);
+    assert.equal((await openai('m-1')).status, 429);
+    assert.equal((await openai('m-2')).status, 200);
+    const h = { 'anthropic-version': '2023-06-01' };
+    const anthropic = (uid) => postJson(`${gw.url}/v1/messages`, { model: 'claude-3-5-haiku-latest', max_tokens: 5,
+      metadata: { user_id: uid }, messages: [{ role: 'user', content: 'hi' }] }, h);
+    assert.equal((await anthropic('a-1')).status, 200);
+    const r = await anthropic('a-1');
+    assert.equal(r.status, 429);
+    assertAnthropicError(r.json, { type: 'rate_limit_error' });
+    // x-session-id wins over the body.
+    const hdr = await postJson(`${gw.url}/v1/chat/completions`, chat('hi', { max_tokens: 5, metadata: { session_id: 'm-1' } }),
+      { 'x-session-id': 'h-1' });
+    assert.equal(hdr.status, 200);
+  });
+
+  it('warn: the request goes on with x-tollway-context-warning', async () => {
+    const seen = mock.requests.length;
+    const r = await postJson(`${gw.url}/v1/chat/completions`, chat('hi', { max_tokens: 60 }));
+    assert.equal(r.status, 200);
+    assert.match(r.headers.get('x-tollway-context-warning'), /exceeds the context window 50 of gpt-4o-mini/);
+    assert.equal(mock.requests.length, seen + 1);
+    assert.equal(metricValue(await metrics(gw), 'tollway_limits_context_guard_total', { action: 'warned' }), 1);
+  });
+});

@@ -62,6 +62,14 @@ TEST(RequestFields, ReadsTheInspectedFields) {
   ASSERT_TRUE(a) << error;
   EXPECT_EQ(*a->max_output_tokens, 64u);
   EXPECT_EQ(*a->user, "agent-7");
+  EXPECT_FALSE(a->session_id);
+  auto m = read(R"({"model":"gpt-4o","metadata":{"session_id":"s-42","n":"x"}})", error);
+  ASSERT_TRUE(m) << error;
+  EXPECT_EQ(*m->session_id, "s-42");
+  EXPECT_FALSE(m->user);
+  auto wrong = read(R"({"model":"gpt-4o","metadata":{"session_id":7}})", error);
+  ASSERT_TRUE(wrong) << error;  // not a string: not a session id (the provider judges the body)
+  EXPECT_FALSE(wrong->session_id);
   auto r = read(R"({"model":"gpt-4o","max_output_tokens":null,"stream":null})", error);
   ASSERT_TRUE(r) << error;
   EXPECT_FALSE(r->max_output_tokens);
