@@ -306,3 +306,57 @@ describe('limits: session sources and the context guard in warn mode', () => {
     assert.equal(metricValue(await metrics(gw), 'tollway_limits_context_guard_total', { action: 'warned' }), 1);
   });
 });
+
+describe('limits: retries, failures and client disconnects settle exactly once', () => {
+  const LIMIT = 100000;
+  let mock; let gw;
+  before(async () => {
+    mock = await startMock();
+    gw = await startGateway({ config: testConfig({ openaiUrl: mock.url, over: {
+      limits: { budgets: [{ name: 'day', unit: 'total_tokens', limit: LIMIT, period: 'day' }] },
+    } }) });
+  });
+  after(async () => { await gw?.stop(); await mock?.close(); });
+
+  // What the ledger holds now: a request that cannot fit reports the remaining units.
+  async function remaining() {
+    const r = await postJson(`${gw.url}/v1/chat/completions`, chat('probe', { max_tokens: LIMIT }));
+    assert.equal(r.status, 429);
+    return Number(r.headers.get('x-ratelimit-remaining-tokens'));
+  }
+
+  it('a retried request is charged once, with the answer that reached the client', async () => {
+    const before = await remaining();
+    mock.failNext(1, 500);
+    const r = await postJson(`${gw.url}/v1/chat/completions`, chat('one two three', { max_tokens: 7 }));
+    assert.equal(r.status, 200);
+    assert.equal(await remaining(), before - r.json.usage.total_tokens);
+    assert.equal(metricValue(await metrics(gw), 'tollway_limits_reservations_open'), 0);
+  });
+
+  it('a request no provider answered releases everything', async () => {
+    const before = await remaining();
+    const r = await postJson(`${gw.url}/v1/chat/completions`, chat('one two three', { max_tokens: 7 }),
+      { 'x-mock-scenario': 'fail:503' });
+    assert.equal(r.status, 503);
+    assert.equal(await remaining(), before);
+  });
+
+  it('a client that leaves mid-stream is charged what the provider reported', async () => {
+    const before = await remaining();
+    const body = chat('tell me a long story', { max_tokens: 40, stream: true });
+    const ac = new AbortController();
+    const res = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', signal: ac.signal,
+      headers: { 'content-type': 'application/json', 'x-mock-scenario': 'slow-stream:20' }, body: JSON.stringify(body) });
+    assert.equal(res.status, 200);
+    const reader = res.body.getReader();
+    await reader.read();
+    ac.abort();
+    const id = res.headers.get('x-request-id');
+    const line = await gw.waitForLog((o) => o && o.msg === 'usage' && o.request_id === id, 10000);
+    const words = body.messages[0].content.split(/\s+/).length;
+    assert.equal(line.input_tokens + line.output_tokens, words + 40, 'the mock reports prompt words + min(max_tokens, 64)');
+    await waitFor(async () => metricValue(await metrics(gw), 'tollway_limits_reservations_open') === 0);
+    assert.equal(await remaining(), before - (words + 40));
+  });
+});
