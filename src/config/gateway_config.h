@@ -140,6 +140,49 @@ struct UsageConfig {
   bool log_calls = true;                          // one `usage` log line per proxied call
 };
 
+// The `telemetry` section (src/config/telemetry_section.cc): trace context, OTLP export, metric label caps,
+// access and decision logs.
+enum class TrustIncoming { Always, Never, Authenticated };
+
+// Where a log stream goes: nowhere, the process's stdout or stderr, or a file opened in append mode.
+struct LogDestination {
+  enum Kind { Off, Stdout, Stderr, File } kind = Off;
+  std::string path;  // for File
+  bool operator==(const LogDestination&) const = default;
+};
+
+struct OtlpConfig {
+  std::string endpoint;  // as written ("" = no export), e.g. http://127.0.0.1:4318
+  std::string host;
+  uint16_t port = 0;
+  std::string path_prefix;  // the signals' paths /v1/traces and /v1/metrics are appended to it
+  bool gzip = false;
+  std::chrono::milliseconds timeout{10'000};          // one HTTP request to the collector
+  std::chrono::milliseconds traces_interval{2'000};   // a batch of spans is sent at least this often
+  std::chrono::milliseconds metrics_interval{30'000};
+  uint64_t queue_size = 8192;  // spans waiting for export; more are dropped and counted
+  uint64_t batch_size = 512;   // spans per export request
+  bool operator==(const OtlpConfig&) const = default;
+};
+
+struct TelemetryConfig {
+  bool enabled = true;
+  std::string service_name = "tollway";
+  // tracing
+  double sample_ratio = 1.0;
+  TrustIncoming trust_incoming = TrustIncoming::Authenticated;
+  bool baggage = true;           // forward the trusted caller's baggage upstream
+  bool capture_content = false;  // prompts and completions on spans (opt-in: they are sensitive)
+  OtlpConfig otlp;
+  // metric label caps: distinct values per label; later values are counted under "_overflow"
+  uint64_t max_tenants = 100;
+  uint64_t max_agents = 200;
+  uint64_t max_sessions = 1000;
+  uint64_t max_models = 100;
+  LogDestination access_log;                                 // default off
+  LogDestination decision_log{LogDestination::Stderr, {}};  // default stderr
+};
+
 struct GatewayConfig {
   ListenAddress listen{"127.0.0.1", 8080};
   ListenAddress admin{"127.0.0.1", 9901};
@@ -154,6 +197,7 @@ struct GatewayConfig {
   UsageConfig usage;      // src/config/usage_sections.cc
   AuthConfig auth;                // caller authentication (src/config/auth_section.cc)
   CredentialsConfig credentials;  // provider credential sources (src/config/credentials_section.cc)
+  TelemetryConfig telemetry;      // src/config/telemetry_section.cc
   std::string source;   // file it was loaded from
   std::string version;  // first 12 hex digits of the sha256 of the file's bytes
 };

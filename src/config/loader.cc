@@ -12,6 +12,7 @@
 #include "config/limits_section.h"
 #include "config/interpolate.h"
 #include "config/resilience_section.h"
+#include "config/telemetry_section.h"
 #include "config/usage_sections.h"
 #include "config/validator.h"
 #include "core/glob.h"
@@ -303,7 +304,7 @@ LoadResult parse_gateway_config(std::string_view yaml_text, const std::string& f
   }
   GatewayConfig c;
   if (!v.check_mapping(root, "", {"version", "gateway", "limits", "timeouts", "providers", "models", "routes",
-                               "auth", "credentials", "pricing", "usage"})) {
+                               "auth", "credentials", "pricing", "usage", "telemetry"})) {
     result.errors = std::move(v.errors());
     return result;
   }
@@ -322,6 +323,7 @@ LoadResult parse_gateway_config(std::string_view yaml_text, const std::string& f
     read_usage_section(v, root, c);
     read_auth_section(v, root, c);
     read_credentials_section(v, root, c);
+    read_telemetry_section(v, root, c);
   } catch (const YAML::Exception& e) {
     v.fail_at(e.mark.line + 1, "", std::string("unexpected YAML structure: ") + e.what());
   }

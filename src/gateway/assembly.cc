@@ -1,6 +1,8 @@
 #include "gateway/assembly.h"
 
 #include "auth/authz/filter.h"
+#include "core/log.h"
+#include "core/version.h"
 #include "auth/caller/filter.h"
 #include "auth/credentials/filter.h"
 #include "auth/token_exchange/endpoints.h"
@@ -12,6 +14,7 @@
 #include "providers/routing/filter.h"
 #include "providers/translation/filter.h"
 #include "providers/usage/filter.h"
+#include "telemetry/filter.h"
 
 namespace tollway::gateway {
 namespace {
@@ -125,6 +128,24 @@ bool attach_limits(const config::GatewayConfig& config, Services& services, std:
   return true;
 }
 
+// Process-lifetime telemetry output (telemetry/telemetry_output.h): its threads run with the first telemetry
+// config's log and exporter settings; a later change of those needs a restart.
+telemetry::TelemetryOutput* attach_telemetry(const config::GatewayConfig& config, Services& services) {
+  if (!config.telemetry.enabled) return nullptr;
+  if (!services.telemetry) {
+    services.telemetry = std::make_unique<telemetry::TelemetryOutput>(config.telemetry, kVersion);
+    telemetry::TelemetryOutput* t = services.telemetry.get();
+    services.metrics.push_back([t](std::string& out) { t->render_metrics(out); });
+    return t;
+  }
+  const config::TelemetryConfig& running = services.telemetry->settings();
+  const config::TelemetryConfig& wanted = config.telemetry;
+  if (!(running.otlp == wanted.otlp) || !(running.access_log == wanted.access_log) ||
+      !(running.decision_log == wanted.decision_log) || running.service_name != wanted.service_name)
+    log::warn("telemetry.otlp, access_log, decision_log and service_name changes take effect at the next restart");
+  return services.telemetry.get();
+}
+
 }  // namespace
 
 std::shared_ptr<const pipeline::Snapshot> build_snapshot(std::shared_ptr<const config::GatewayConfig> config,
@@ -178,6 +199,9 @@ std::shared_ptr<const pipeline::Snapshot> build_snapshot(std::shared_ptr<const c
   snapshot->chain.add<providers::TranslationFilter>();
   snapshot->chain.add<auth::CredentialFilter>(config, a ? &a->provider_keys() : nullptr);
   snapshot->chain.add<providers::UsageFilter>(config);  // route (include_usage), response body, log
+  // Last: its route phase sees the chosen upstream (CLIENT span, traceparent); its log sees everything.
+  if (config->telemetry.enabled)
+    snapshot->chain.add<telemetry::TelemetryFilter>(config, attach_telemetry(*config, services));
   if (config->auth.enabled && config->auth.token_exchange.enabled) {
     snapshot->local_endpoints.push_back({"/v1/token", 64 * 1024, [a](pipeline::RequestCtx& ctx) -> asio::awaitable<void> {
       auth::answer_token_request(ctx, a->keys(), a->signer(), &a->counters(), unix_now());

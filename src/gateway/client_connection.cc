@@ -99,6 +99,7 @@ asio::awaitable<void> ClientConnection::handle_request(http::RequestHead& head) 
   deadline_.reset_expired();
   ctx.started = std::chrono::steady_clock::now();
   ctx.snapshot = worker_.snapshot();
+  ctx.metrics = &worker_.metrics();
   const config::GatewayConfig& config = *ctx.snapshot->config;
   ctx.head = &head;
   if (auto id = head.find("x-request-id"); id && is_acceptable_request_id(*id)) {

@@ -72,6 +72,8 @@ class Gateway {
   asio::awaitable<void> watch_signals();
   asio::awaitable<void> watch_file();
   asio::awaitable<void> wait_for_drain();
+  asio::awaitable<telemetry::RequestMetrics> merged_metrics();
+  asio::awaitable<void> export_metrics();
   asio::awaitable<AdminResponse> admin(const AdminRequest& request);
   std::string render_metrics_header() const;
 
@@ -151,6 +153,7 @@ int Gateway::run() {
   admin_->start();
   asio::co_spawn(control_, watch_signals(), asio::detached);
   asio::co_spawn(control_, watch_file(), asio::detached);
+  if (services_.telemetry && services_.telemetry->exporting()) asio::co_spawn(control_, export_metrics(), asio::detached);
   log::info("gateway ready", json::ObjectWriter()
                                  .field("listen", endpoint_text(workers_.front()->local_endpoint()))
                                  .field("admin", endpoint_text(admin_->local_endpoint()))
@@ -261,6 +264,34 @@ asio::awaitable<void> Gateway::wait_for_drain() {
   control_.stop();
 }
 
+asio::awaitable<telemetry::RequestMetrics> Gateway::merged_metrics() {
+  telemetry::RequestMetrics total;
+  for (auto& w : workers_) total.merge(co_await w->metrics_copy());
+  co_return total;
+}
+
+// Every telemetry.otlp.metrics_interval: the workers' merged per-call series, offered to the OTLP exporter thread
+// (cumulative since the start; the exporter sends the latest offer).
+asio::awaitable<void> Gateway::export_metrics() {
+  const auto unix_nano = [] {
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
+  };
+  const uint64_t start = unix_nano();
+  asio::steady_timer timer(control_);
+  while (!draining_) {
+    timer.expires_after(services_.telemetry->settings().otlp.metrics_interval);
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec || draining_) co_return;
+    const telemetry::RequestMetrics total = co_await merged_metrics();
+    std::vector<telemetry::Metric> metrics;
+    total.calls().append_otlp(metrics, start, unix_nano());
+    services_.telemetry->offer_metrics(std::move(metrics));
+  }
+}
+
 std::string Gateway::render_metrics_header() const {
   const auto& c = *active_->config;
   std::string out;
@@ -305,10 +336,7 @@ asio::awaitable<AdminResponse> Gateway::admin(const AdminRequest& request) {
     co_return AdminResponse{200, "application/json", std::move(w).finish() + "\n", {}};
   }
   if (path == "/metrics") {
-    telemetry::RequestMetrics total;
-    for (auto& w : workers_) {
-      total.merge(co_await w->metrics_copy());
-    }
+    const telemetry::RequestMetrics total = co_await merged_metrics();
     std::string body = render_metrics_header();
     total.render(body);
     for (const auto& render : services_.metrics) render(body);

@@ -12,6 +12,7 @@
 #include "gateway/admin.h"
 #include "limits/admission/runtime.h"
 #include "providers/resilience/health_registry.h"
+#include "telemetry/telemetry_output.h"
 
 namespace tollway::gateway {
 
@@ -30,6 +31,8 @@ struct Services {
   std::unique_ptr<providers::resilience::UpstreamHealthRegistry> upstream_health;
   // Ledgers, spend log and limits metrics; built by the first snapshot with a limits policy (assembly.cc).
   std::unique_ptr<limits::LimitsRuntime> limits;
+  // Access/decision logs and the OTLP exporter threads; built with the first config that enables telemetry.
+  std::unique_ptr<telemetry::TelemetryOutput> telemetry;
 };
 
 }  // namespace tollway::gateway

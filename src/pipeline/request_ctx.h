@@ -17,9 +17,13 @@
 #include "limits/ledger.h"
 #include "providers/resilience/attempt_plan.h"
 #include "providers/resilience/load_balancer.h"
+#include "telemetry/trace_context.h"
 
 namespace tollway::auth {
 struct ProviderKey;
+}
+namespace tollway::telemetry {
+class RequestMetrics;
 }
 
 namespace tollway::pipeline {
@@ -139,6 +143,32 @@ struct Reservation {
   config::LimitUnit fanout_unit = config::LimitUnit::TotalTokens;
 };
 
+// The request's place in a distributed trace; written by telemetry::TelemetryFilter (authorize phase: the
+// SERVER span's context and what became of the caller's context; route phase: each attempt's CLIENT span).
+struct TraceInfo {
+  bool established = false;
+  telemetry::SpanContext server;  // our SERVER span: trace id, span id, sampled flag, tracestate
+  telemetry::SpanId parent;       // the trusted caller's span id; zero when our span is a root
+  telemetry::IncomingTraceparent incoming = telemetry::IncomingTraceparent::Absent;
+  bool restarted = false;         // the caller sent a valid context that was not trusted (trust boundary)
+  telemetry::SpanId attempt_span;  // the CLIENT span of the current upstream attempt
+  std::chrono::steady_clock::time_point first_output;  // first response body byte sent to the client
+  std::string output_content;  // the response body as sent, only with telemetry.tracing.capture_content
+};
+
+// One upstream attempt as it ended (retries and fallbacks make several); appended by the driver after each
+// forward phase, for the CLIENT spans and the access log.
+struct AttemptRecord {
+  telemetry::SpanId span;  // ctx.trace.attempt_span of that attempt (zero without tracing)
+  std::string provider;
+  config::Api api = config::Api::OpenAI;  // the API the provider speaks
+  std::string endpoint;    // the endpoint's URL as configured
+  std::string model;
+  std::chrono::steady_clock::time_point started, ended;
+  int status = 0;          // the provider's status (0: no response)
+  providers::resilience::AttemptFailure failure = providers::resilience::AttemptFailure::None;
+};
+
 struct RequestCtx {
   // Driver, before any phase.
   std::shared_ptr<const Snapshot> snapshot;
@@ -148,6 +178,8 @@ struct RequestCtx {
   const config::RouteConfig* route = nullptr;  // matched by path
   config::Api api = config::Api::OpenAI;       // the caller's API format, for errors
   std::chrono::steady_clock::time_point started;
+  // This worker's metrics, for filters that record per-request series (only this worker's thread writes them).
+  telemetry::RequestMetrics* metrics = nullptr;
   // Authenticate phase.
   Caller caller;
   // The driver, before each route phase (retries and fallbacks run the route phase again).
@@ -170,6 +202,9 @@ struct RequestCtx {
   Usage usage;
   // Forward phase and the driver.
   Outcome outcome;
+  std::vector<AttemptRecord> attempts;
+  // Trace context (telemetry::TelemetryFilter).
+  TraceInfo trace;
 };
 
 }  // namespace tollway::pipeline

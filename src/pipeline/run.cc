@@ -35,6 +35,25 @@ void report_to_breaker(RequestCtx& ctx) {
   lease.finish(resilience::endpoint_verdict(ctx.outcome.failure, ctx.outcome.status), latency, Clock::now());
 }
 
+// Appends the attempt that just ended to ctx.attempts (its CLIENT span and the access log read them).
+void record_attempt(RequestCtx& ctx, Clock::time_point started) {
+  AttemptRecord& a = ctx.attempts.emplace_back();
+  a.span = ctx.trace.attempt_span;
+  a.provider = ctx.upstream.provider;
+  a.api = ctx.upstream.api;
+  if (const auto* health = ctx.upstream.lease.health()) a.endpoint = health->url();
+  a.model = ctx.model;
+  a.started = started;
+  a.ended = Clock::now();
+  a.failure = ctx.outcome.failure;
+  switch (ctx.outcome.failure) {
+    case resilience::AttemptFailure::None: a.status = ctx.outcome.status; break;
+    case resilience::AttemptFailure::RateLimited:
+    case resilience::AttemptFailure::ServerError: a.status = ctx.reply.status; break;
+    default: a.status = 0;  // no response from the provider
+  }
+}
+
 void count_and_log(const RequestCtx& ctx, const resilience::EndpointHealth* endpoint,
                    const resilience::AttemptPlan::Next& next) {
   const auto failure = ctx.outcome.failure;
@@ -94,6 +113,7 @@ asio::awaitable<void> route_and_forward(const Chain& chain, RequestCtx& ctx, Exc
   } forget_plan{ctx};
   while (true) {
     ctx.attempt.candidate = plan.candidate();
+    const auto attempt_started = Clock::now();
     const Verdict v = co_await run_phase(chain, ctx, &Filter::route, Filter::kRoute, nullptr);
     if (v == Verdict::Continue) {
       if (ctx.upstream.endpoint == nullptr) {
@@ -104,6 +124,7 @@ asio::awaitable<void> route_and_forward(const Chain& chain, RequestCtx& ctx, Exc
         co_return;
       }
       co_await exchange.forward(ctx);
+      if (ctx.trace.established) record_attempt(ctx, attempt_started);  // telemetry is on
     }
     const resilience::EndpointHealth* endpoint = ctx.upstream.lease.health();
     report_to_breaker(ctx);

@@ -85,6 +85,7 @@ void RequestMetrics::merge(const RequestMetrics& other) {
     for (std::size_t i = 0; i < kErrorKinds; ++i) mine.upstream_errors[i] += p.upstream_errors[i];
   }
   overhead_.merge(other.overhead_);
+  calls_.merge(other.calls_);
 }
 
 void RequestMetrics::render(std::string& out) const {
@@ -134,6 +135,7 @@ void RequestMetrics::render(std::string& out) const {
     if (p.default_price)
       out += "tollway_pricing_default_price_total{provider=\"" + escape_label(provider) + "\"} " +
              std::to_string(p.default_price) + "\n";
+  calls_.render(out);
 }
 
 }  // namespace tollway::telemetry

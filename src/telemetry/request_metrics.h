@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "telemetry/call_metrics.h"
 #include "telemetry/histogram.h"
 
 namespace tollway::telemetry {
@@ -27,6 +28,9 @@ class RequestMetrics {
     bool known = false, estimated = false, priced_at_default = false;
   };
   void record_usage(std::string_view provider, const UsageSample& usage);
+  // GenAI, cost attribution, denial and trace-context series (recorded by telemetry::TelemetryFilter).
+  CallMetrics& calls() { return calls_; }
+  const CallMetrics& calls() const { return calls_; }
   void merge(const RequestMetrics& other);
   void render(std::string& out) const;
 
@@ -53,6 +57,7 @@ class RequestMetrics {
   std::map<std::string, RouteSeries, std::less<>> routes_;
   std::map<std::string, ProviderSeries, std::less<>> providers_;
   Histogram overhead_;
+  CallMetrics calls_;
 };
 
 // Escapes a Prometheus label value (backslash, double quote, newline).

@@ -16,6 +16,10 @@ bool any_match(const std::vector<std::string>& globs, std::string_view text) {
 pipeline::Verdict deny(pipeline::RequestCtx& ctx, std::string message, std::string_view code,
                        std::atomic<uint64_t>& counter) {
   counter.fetch_add(1, std::memory_order_relaxed);
+  ctx.decision.denied = true;
+  ctx.decision.filter = "policy_authz";
+  ctx.decision.rule = std::string(code);
+  ctx.decision.reason = message;
   return providers::reply_error(ctx, 403, std::move(message), code);
 }
 

@@ -231,6 +231,10 @@ void CallerAuthFilter::reply_unauthorized(pipeline::RequestCtx& ctx, const AuthO
                                            std::string(outcome.reason) + "\"");
   ctx.outcome.error = outcome.message;
   ctx.outcome.error_code = std::string(outcome.reason);
+  ctx.decision.denied = true;
+  ctx.decision.filter = "caller_auth";
+  ctx.decision.rule = std::string(outcome.reason);
+  ctx.decision.reason = outcome.message;
 }
 
 asio::awaitable<pipeline::Verdict> CallerAuthFilter::authenticate(pipeline::RequestCtx& ctx) {

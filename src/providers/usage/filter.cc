@@ -205,6 +205,8 @@ void UsageFilter::price(pipeline::RequestCtx& ctx) const {
 
 void UsageFilter::log(const pipeline::RequestCtx& ctx) {
   if (!ctx.outcome.upstream_contacted || !config_->usage.log_calls) return;
+  // The access log carries every field of this line: with it on, this line would say the same thing twice.
+  if (config_->telemetry.enabled && config_->telemetry.access_log.kind != config::LogDestination::Off) return;
   const pipeline::Usage& u = ctx.usage;
   json::ObjectWriter w;
   w.field("request_id", ctx.request_id)

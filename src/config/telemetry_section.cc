@@ -1,0 +1,122 @@
+#include "config/telemetry_section.h"
+
+#include <charconv>
+
+namespace tollway::config {
+namespace {
+
+void boolean(Validator& v, const YAML::Node& parent, const char* key, const std::string& path, bool& out) {
+  v.optional_string(parent, key, path, [&](const YAML::Node& node, const std::string& s) {
+    if (s == "true") out = true;
+    else if (s == "false") out = false;
+    else v.fail(node, path + key, "\"" + s + "\" is not a boolean (true or false)");
+  });
+}
+
+void count(Validator& v, const YAML::Node& parent, const char* key, const std::string& path, uint64_t min,
+           uint64_t max, uint64_t& out) {
+  v.optional_string(parent, key, path, [&](const YAML::Node& node, const std::string& s) {
+    uint64_t n = 0;
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    if (ec != std::errc() || end != s.data() + s.size() || n < min || n > max) {
+      v.fail(node, path + key,
+             "\"" + s + "\" is not a whole number from " + std::to_string(min) + " to " + std::to_string(max));
+      return;
+    }
+    out = n;
+  });
+}
+
+void log_destination(Validator& v, const YAML::Node& parent, const char* key, const std::string& path,
+                     LogDestination& out) {
+  v.optional_string(parent, key, path, [&](const YAML::Node& node, const std::string& s) {
+    if (s == "off" || s == "false") out = {LogDestination::Off, {}};
+    else if (s == "stdout") out = {LogDestination::Stdout, {}};
+    else if (s == "stderr") out = {LogDestination::Stderr, {}};
+    else if (!s.empty() && s.find_first_of("\r\n") == std::string::npos) out = {LogDestination::File, s};
+    else v.fail(node, path + key, "\"" + s + "\" is not a log destination (allowed: off, stdout, stderr, or a file path)");
+  });
+}
+
+void read_tracing(Validator& v, const YAML::Node& t, TelemetryConfig& c) {
+  if (!v.check_mapping(t, "telemetry.tracing", {"sample_ratio", "trust_incoming", "baggage", "capture_content"}))
+    return;
+  const std::string path = "telemetry.tracing.";
+  v.optional_string(t, "sample_ratio", path, [&](const YAML::Node& node, const std::string& s) {
+    double ratio = -1;
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), ratio);
+    if (ec != std::errc() || end != s.data() + s.size() || !(ratio >= 0 && ratio <= 1)) {
+      v.fail(node, path + "sample_ratio", "\"" + s + "\" is not a ratio from 0 to 1 (e.g. 0.1 samples 10% of new traces)");
+      return;
+    }
+    c.sample_ratio = ratio;
+  });
+  v.optional_string(t, "trust_incoming", path, [&](const YAML::Node& node, const std::string& s) {
+    if (s == "always") c.trust_incoming = TrustIncoming::Always;
+    else if (s == "never") c.trust_incoming = TrustIncoming::Never;
+    else if (s == "authenticated") c.trust_incoming = TrustIncoming::Authenticated;
+    else v.fail(node, path + "trust_incoming", "\"" + s + "\" is not allowed (allowed: always, never, authenticated)");
+  });
+  boolean(v, t, "baggage", path, c.baggage);
+  boolean(v, t, "capture_content", path, c.capture_content);
+}
+
+void read_otlp(Validator& v, const YAML::Node& o, OtlpConfig& c) {
+  if (!v.check_mapping(o, "telemetry.otlp", {"endpoint", "gzip", "timeout", "traces_interval", "metrics_interval",
+                                             "queue_size", "batch_size"}))
+    return;
+  const std::string path = "telemetry.otlp.";
+  if (const YAML::Node e = o["endpoint"]; e.IsDefined() && !e.IsNull()) {
+    ProviderConfig parsed;  // the URL grammar of a provider's base_url
+    const std::size_t errors_before = v.errors().size();
+    v.base_url(e, path + "endpoint", parsed);
+    if (v.errors().size() == errors_before) {
+      if (parsed.tls) {
+        v.fail(e, path + "endpoint", "https is not supported for OTLP export yet (use http:// to a local collector)");
+      } else {
+        c.endpoint = e.Scalar();
+        c.host = parsed.host;
+        c.port = parsed.port;
+        c.path_prefix = parsed.path_prefix;
+      }
+    }
+  }
+  boolean(v, o, "gzip", path, c.gzip);
+  v.duration(o, "timeout", path, c.timeout);
+  v.duration(o, "traces_interval", path, c.traces_interval);
+  v.duration(o, "metrics_interval", path, c.metrics_interval);
+  count(v, o, "queue_size", path, 16, 1'048'576, c.queue_size);
+  count(v, o, "batch_size", path, 1, 65'536, c.batch_size);
+}
+
+void read_metrics(Validator& v, const YAML::Node& m, TelemetryConfig& c) {
+  if (!v.check_mapping(m, "telemetry.metrics", {"max_tenants", "max_agents", "max_sessions", "max_models"})) return;
+  const std::string path = "telemetry.metrics.";
+  count(v, m, "max_tenants", path, 0, 100'000, c.max_tenants);
+  count(v, m, "max_agents", path, 0, 100'000, c.max_agents);
+  count(v, m, "max_sessions", path, 0, 100'000, c.max_sessions);
+  count(v, m, "max_models", path, 0, 100'000, c.max_models);
+}
+
+}  // namespace
+
+void read_telemetry_section(Validator& v, const YAML::Node& root, GatewayConfig& c) {
+  const YAML::Node t = root["telemetry"];
+  if (!t.IsDefined() || t.IsNull()) return;
+  if (!v.check_mapping(t, "telemetry", {"enabled", "service_name", "tracing", "otlp", "metrics", "access_log",
+                                        "decision_log"}))
+    return;
+  TelemetryConfig& tc = c.telemetry;
+  boolean(v, t, "enabled", "telemetry.", tc.enabled);
+  v.optional_string(t, "service_name", "telemetry.", [&](const YAML::Node& node, const std::string& s) {
+    if (s.empty() || s.size() > 255) v.fail(node, "telemetry.service_name", "must be 1 to 255 characters");
+    else tc.service_name = s;
+  });
+  if (const YAML::Node n = t["tracing"]; n.IsDefined() && !n.IsNull()) read_tracing(v, n, tc);
+  if (const YAML::Node n = t["otlp"]; n.IsDefined() && !n.IsNull()) read_otlp(v, n, tc.otlp);
+  if (const YAML::Node n = t["metrics"]; n.IsDefined() && !n.IsNull()) read_metrics(v, n, tc);
+  log_destination(v, t, "access_log", "telemetry.", tc.access_log);
+  log_destination(v, t, "decision_log", "telemetry.", tc.decision_log);
+}
+
+}  // namespace tollway::config

@@ -1,0 +1,225 @@
+#include "telemetry/filter.h"
+
+#include <array>
+
+#include "pipeline/snapshot.h"
+#include "telemetry/baggage.h"
+#include "telemetry/genai_semconv.h"
+#include "telemetry/request_metrics.h"
+
+namespace tollway::telemetry {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr std::size_t kMaxHeaderLines = 8;    // more lines of one trace header: treated as malformed
+constexpr std::size_t kMaxContentBytes = 64 * 1024;  // captured prompt / completion per request
+
+// The values of every header line called `name` (at most kMaxHeaderLines; `overflow` when there were more).
+struct HeaderValues {
+  std::array<std::string_view, kMaxHeaderLines> values;
+  std::size_t count = 0;
+  bool overflow = false;
+  std::span<const std::string_view> span() const { return {values.data(), count}; }
+};
+
+HeaderValues header_values(const http::RequestHead& head, std::string_view name) {
+  HeaderValues out;
+  for (const auto& h : head.headers) {
+    if (!http::iequals(h.name, name)) continue;
+    if (out.count == kMaxHeaderLines) out.overflow = true;
+    else out.values[out.count++] = h.value;
+  }
+  return out;
+}
+
+bool trusted(const config::TelemetryConfig& t, const pipeline::RequestCtx& ctx) {
+  switch (t.trust_incoming) {
+    case config::TrustIncoming::Always: return true;
+    case config::TrustIncoming::Never: return false;
+    case config::TrustIncoming::Authenticated: return ctx.caller.authenticated;
+  }
+  return false;
+}
+
+uint64_t unix_nano_now() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+}
+
+double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+}  // namespace
+
+std::string_view genai_operation_of(std::string_view path) {
+  if (path == "/v1/chat/completions" || path == "/v1/messages" || path == "/v1/responses") return genai::operation::kChat;
+  if (path == "/v1/completions") return genai::operation::kTextCompletion;
+  if (path == "/v1/embeddings") return genai::operation::kEmbeddings;
+  return {};
+}
+
+TelemetryFilter::TelemetryFilter(std::shared_ptr<const config::GatewayConfig> config, TelemetryOutput* output)
+    : config_(std::move(config)), output_(output), sampler_(config_->telemetry.sample_ratio) {
+  const auto& t = config_->telemetry;
+  caps_ = LabelCaps{t.max_tenants, t.max_agents, t.max_sessions, t.max_models};
+}
+
+pipeline::TraceInfo TelemetryFilter::decide_trace(const pipeline::RequestCtx& ctx) const {
+  pipeline::TraceInfo info;
+  info.established = true;
+  const HeaderValues parents = header_values(*ctx.head, "traceparent");
+  const HeaderValues states = header_values(*ctx.head, "tracestate");
+  ExtractedTraceContext in;
+  if (parents.overflow) {
+    in.traceparent = IncomingTraceparent::Duplicated;
+  } else {
+    static constexpr std::array<std::string_view, 0> kNone{};
+    in = extract_trace_context(parents.span(), states.overflow ? std::span<const std::string_view>(kNone) : states.span());
+  }
+  info.incoming = in.traceparent;
+  const bool trust = trusted(config_->telemetry, ctx);
+  if (in.parent && trust) {
+    const bool sampled = sampler_.should_sample(in.parent->sampled(), in.parent->trace_id);
+    info.server = child_context(*in.parent, sampled);
+    info.parent = in.parent->span_id;
+  } else {
+    info.restarted = in.parent.has_value();
+    info.server = new_root_context(false);
+    if (sampler_.should_sample(std::nullopt, info.server.trace_id)) info.server.flags |= kTraceFlagSampled;
+  }
+  return info;
+}
+
+asio::awaitable<pipeline::Verdict> TelemetryFilter::authorize(pipeline::RequestCtx& ctx) {
+  ctx.trace = decide_trace(ctx);
+  co_return pipeline::Verdict::Continue;
+}
+
+asio::awaitable<pipeline::Verdict> TelemetryFilter::route(pipeline::RequestCtx& ctx) {
+  if (ctx.upstream.endpoint == nullptr) co_return pipeline::Verdict::Continue;
+  if (!ctx.trace.established) ctx.trace = decide_trace(ctx);
+  pipeline::TraceInfo& t = ctx.trace;
+  SpanContext client = child_context(t.server);
+  t.attempt_span = client.span_id;
+  auto& set = ctx.upstream.set_headers;
+  auto& drop = ctx.upstream.drop_headers;
+  set.emplace_back("traceparent", format_traceparent(client));
+  if (auto state = t.server.trace_state.with_entry_first("tollway", t.server.span_id.hex())) {
+    set.emplace_back("tracestate", state->serialize());
+  } else {
+    drop.emplace_back("tracestate");
+  }
+  // Baggage crosses the trust boundary only with the trace: re-encoded within the spec's limits, or dropped.
+  const bool keep_baggage = config_->telemetry.baggage && t.parent.valid();
+  const HeaderValues baggage = header_values(*ctx.head, "baggage");
+  if (baggage.count > 0) {
+    std::string value;
+    if (keep_baggage && !baggage.overflow) value = serialize_baggage(parse_baggage(baggage.span()).entries);
+    if (value.empty()) drop.emplace_back("baggage");
+    else set.emplace_back("baggage", std::move(value));
+  }
+  co_return pipeline::Verdict::Continue;
+}
+
+void TelemetryFilter::on_response_bytes(pipeline::RequestCtx& ctx, std::string_view bytes, bool) {
+  if (bytes.empty()) return;
+  if (ctx.trace.first_output == Clock::time_point{}) ctx.trace.first_output = Clock::now();
+  if (config_->telemetry.capture_content && ctx.trace.output_content.size() < kMaxContentBytes)
+    ctx.trace.output_content.append(bytes.substr(0, kMaxContentBytes - ctx.trace.output_content.size()));
+}
+
+void TelemetryFilter::log(const pipeline::RequestCtx& ctx) {
+  const pipeline::TraceInfo trace = ctx.trace.established ? pipeline::TraceInfo{} : decide_trace(ctx);
+  const pipeline::TraceInfo& t = ctx.trace.established ? ctx.trace : trace;
+  const bool denied = ctx.decision.denied;
+  const bool sampled = t.server.sampled();
+  const auto now = Clock::now();
+  const uint64_t now_unix = unix_nano_now();
+  auto to_unix = [&](Clock::time_point at) {
+    return now_unix - static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(now - at).count());
+  };
+  RequestRecord r;
+  r.request_id = ctx.request_id;
+  r.trace_id = t.server.trace_id;
+  r.span_id = t.server.span_id;
+  r.parent_span_id = t.parent;
+  r.trace_flags = t.server.flags & kTraceFlagSampled;
+  r.sampled = sampled;
+  r.incoming = t.incoming;
+  r.restarted = t.restarted;
+  r.method = ctx.head->method;
+  if (ctx.route) {
+    r.route = ctx.route->path;
+    r.operation = genai_operation_of(ctx.route->path);
+  }
+  r.caller_api = config::api_name(ctx.api);
+  r.tenant = ctx.caller.tenant;
+  r.agent = ctx.caller.agent;
+  r.key_id = ctx.caller.key_id;
+  if (auto session = ctx.head->find("x-session-id")) r.session = *session;
+  else r.session = ctx.request.user;
+  if (ctx.outcome.upstream_contacted) {
+    r.provider = ctx.upstream.provider;
+    r.provider_api = config::api_name(ctx.upstream.api);
+  }
+  r.model = ctx.model;
+  r.stream = ctx.request.stream;
+  r.max_tokens = ctx.request.max_output_tokens;
+  r.status = ctx.outcome.status;
+  r.error_code = ctx.outcome.error_code;
+  r.attempts = ctx.outcome.upstream_contacted ? ctx.outcome.attempts : 0;
+  r.response_bytes = ctx.outcome.response_bytes;
+  const pipeline::Usage& u = ctx.usage;
+  r.usage_known = u.known;
+  r.usage_estimated = u.estimated;
+  r.priced_at_default = u.priced_at_default;
+  r.input_tokens = u.input_tokens;
+  r.output_tokens = u.output_tokens;
+  r.cached_input_tokens = u.cached_input_tokens;
+  r.cache_creation_input_tokens = u.cache_creation_input_tokens;
+  r.reasoning_tokens = u.reasoning_tokens;
+  r.cost_micro_usd = u.cost_micro_usd;
+  r.usage_error_event = u.error_event;
+  r.start_unix_nano = to_unix(ctx.started);
+  r.end_unix_nano = now_unix;
+  r.total_seconds = seconds(now - ctx.started);
+  r.gateway_seconds = r.total_seconds - seconds(ctx.outcome.upstream_total);
+  r.upstream_ttfb_seconds = seconds(ctx.outcome.upstream_first_byte);
+  if (!ctx.attempts.empty() && ctx.outcome.upstream_contacted) {
+    const auto& last = ctx.attempts.back();
+    r.upstream_stream_seconds = std::max(0.0, seconds(last.ended - last.started) - r.upstream_ttfb_seconds);
+  }
+  if (t.first_output != Clock::time_point{}) r.time_to_first_output_seconds = seconds(t.first_output - ctx.started);
+  r.denied = denied;
+  if (denied) {
+    r.decision_filter = ctx.decision.filter;
+    r.decision_rule = ctx.decision.rule;
+    r.decision_reason = ctx.decision.reason;
+  }
+  r.shadow_rules = ctx.decision.shadow_rules;
+  r.policy_version = ctx.snapshot->config->version;
+  r.policy_generation = ctx.snapshot->generation;
+  if (ctx.metrics != nullptr) ctx.metrics->calls().record(r, caps_);
+  if (output_ == nullptr || !output_->wants(sampled, denied)) return;
+  if (sampled && output_->exporting()) {
+    r.upstream_attempts.reserve(ctx.attempts.size());
+    for (const auto& a : ctx.attempts) {
+      AttemptSpanRecord& s = r.upstream_attempts.emplace_back();
+      s.span_id = a.span;
+      s.provider = a.provider;
+      s.provider_api = config::api_name(a.api);
+      s.endpoint = a.endpoint;
+      s.model = a.model;
+      s.start_unix_nano = to_unix(a.started);
+      s.end_unix_nano = to_unix(a.ended);
+      s.status = a.status;
+      s.failure = providers::resilience::failure_name(a.failure);
+    }
+    if (config_->telemetry.capture_content) {
+      r.input_content = ctx.body.substr(0, kMaxContentBytes);
+      r.output_content = t.output_content;
+    }
+  }
+  output_->submit(std::move(r));
+}
+
+}  // namespace tollway::telemetry
