@@ -1,0 +1,142 @@
+// Access and decision logs, Prometheus families and label caps through the real gateway: an access line per
+// request (request id, trace id, tenant, agent, session, model, tokens, cost, status, latency split), a decision
+// line for every denial (401 and 403, with the policy version and the rule), no secret in any log line or span
+// (provider key, virtual key, JWT), the `usage` line replaced by the access line, the GenAI and tollway_* families
+// passing `promtool check metrics`, and the tenant / session caps reporting "_overflow" and counting it.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { startMock, startGateway, testConfig, postJson, getText, metricValue, waitFor, tempDir, sleep } from '../../lib/harness.mjs';
+import { startOtlpReceiver } from '../../mock/otlp_receiver.mjs';
+
+const ADMIN = 'admin-token-telemetry-0123456789ab';
+const PROVIDER_KEY = 'sk-test-openai-telemetry-secret';
+
+describe('access log, decision log and metrics', () => {
+  let mock; let receiver; let gw; let dir; let accessPath; let key; let otherKey;
+  const admin = async (method, p, body) => {
+    const r = await fetch(`${gw.adminUrl}${p}`, { method, headers: { authorization: `Bearer ${ADMIN}` },
+      body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await r.text();
+    return { status: r.status, json: text ? JSON.parse(text) : undefined };
+  };
+  const chat = (k, body = {}, headers = {}) => postJson(`${gw.url}/v1/chat/completions`, { model: 'gpt-4o-mini',
+    max_tokens: 8, messages: [{ role: 'user', content: 'hello there' }], ...body }, { authorization: `Bearer ${k}`, ...headers });
+  const accessLines = () => (fs.existsSync(accessPath) ? fs.readFileSync(accessPath, 'utf8') : '').split('\n')
+    .filter(Boolean).map((l) => JSON.parse(l));
+
+  before(async () => {
+    mock = await startMock();
+    receiver = await startOtlpReceiver();
+    dir = tempDir('tollway-telemetry-');
+    accessPath = path.join(dir, 'access.log');
+    const cfg = testConfig({ openaiUrl: mock.url });
+    cfg.providers.openai.api_key = PROVIDER_KEY;
+    cfg.pricing = { models: [{ match: 'gpt-4o-mini*', input: '150', output: '600' }] };  // large: visible cost per call
+    cfg.auth = { admin_token: ADMIN, virtual_keys: { store: path.join(dir, 'keys.db') } };
+    cfg.telemetry = {
+      tracing: { trust_incoming: 'authenticated' },
+      otlp: { endpoint: receiver.url, traces_interval: '50ms', metrics_interval: '1h' },
+      metrics: { max_tenants: '2', max_sessions: '2' },
+      access_log: accessPath,
+      decision_log: 'stderr',
+    };
+    gw = await startGateway({ workers: 2, config: cfg });
+    key = (await admin('POST', '/admin/keys', { name: 'bot', tenant: 'acme', agent: 'planner', models: ['gpt-4o*'] })).json.key;
+    otherKey = (await admin('POST', '/admin/keys', { name: 'b2', tenant: 'globex', agent: 'coder' })).json.key;
+    assert.ok(key && otherKey);
+  });
+  after(async () => { await gw?.stop(); await mock?.close(); await receiver?.close(); });
+
+  it('one access line per request with ids, caller, session, usage, cost and the latency split', async () => {
+    const r = await chat(key, {}, { 'x-session-id': 'sess-1', traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' });
+    assert.equal(r.status, 200);
+    const id = r.headers.get('x-request-id');
+    const line = await waitFor(() => accessLines().find((l) => l.request_id === id));
+    assert.ok(line, 'access line written');
+    assert.equal(line.type, 'access');
+    assert.equal(line.trace_id, '4bf92f3577b34da6a3ce929d0e0e4736', 'an authenticated caller is trusted');
+    assert.match(line.span_id, /^[0-9a-f]{16}$/);
+    assert.equal(line.tenant, 'acme');
+    assert.equal(line.agent, 'planner');
+    assert.equal(line.session, 'sess-1');
+    assert.equal(line.model, 'gpt-4o-mini');
+    assert.equal(line.provider, 'openai');
+    assert.equal(line.status, 200);
+    assert.equal(line.usage, 'reported');
+    assert.ok(line.input_tokens > 0 && line.output_tokens > 0);
+    assert.ok(line.cost_usd > 0);
+    for (const k of ['total', 'tollway', 'upstream_ttfb', 'stream']) assert.equal(typeof line.latency_ms[k], 'number', k);
+    assert.ok(line.latency_ms.tollway <= line.latency_ms.total);
+    assert.ok(line.latency_ms.upstream_ttfb <= line.latency_ms.total);
+    assert.match(line.ts, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    // The OpenAI `user` field is the session when there is no x-session-id.
+    const u = await chat(key, { user: 'end-user-7' });
+    const ul = await waitFor(() => accessLines().find((l) => l.request_id === u.headers.get('x-request-id')));
+    assert.equal(ul.session, 'end-user-7');
+    // The access log replaces the `usage` line: nothing said twice.
+    await sleep(100);
+    assert.equal(gw.logs.filter((o) => o.msg === 'usage').length, 0);
+  });
+
+  it('a decision line for every denial: 401 (authentication) and 403 (authorization), with rule and policy version', async () => {
+    const unauth = await postJson(`${gw.url}/v1/chat/completions`, { model: 'gpt-4o-mini', messages: [] },
+      { authorization: 'Bearer tw-not-a-real-key-000000000000000000000000000' });
+    assert.equal(unauth.status, 401);
+    const forbidden = await chat(key, { model: 'gpt-3.5-turbo' });
+    assert.equal(forbidden.status, 403);
+    const cfgVersion = (await getText(`${gw.adminUrl}/config`)).json.version;
+    const d401 = await gw.waitForLog((o) => o && o.type === 'decision' && o.request_id === unauth.headers.get('x-request-id'));
+    assert.equal(d401.status, 401);
+    assert.equal(d401.decision.filter, 'caller_auth');
+    assert.equal(d401.decision.rule, 'unknown_key');
+    assert.equal(d401.policy_version, cfgVersion);
+    assert.equal(d401.policy_generation, 1);
+    const d403 = await gw.waitForLog((o) => o && o.type === 'decision' && o.request_id === forbidden.headers.get('x-request-id'));
+    assert.equal(d403.decision.filter, 'policy_authz');
+    assert.equal(d403.decision.rule, 'model_not_allowed');
+    assert.equal(d403.tenant, 'acme');
+    assert.match(d403.decision.reason, /gpt-3\.5-turbo/);
+    const a403 = await waitFor(() => accessLines().find((l) => l.request_id === forbidden.headers.get('x-request-id')));
+    assert.equal(a403.decision.rule, 'model_not_allowed', 'the access line carries the decision too');
+    const m = (await getText(`${gw.adminUrl}/metrics`)).text;
+    assert.equal(metricValue(m, 'tollway_denials_total', { filter: 'caller_auth', rule: 'unknown_key' }), 1);
+    assert.equal(metricValue(m, 'tollway_denials_total', { filter: 'policy_authz', rule: 'model_not_allowed' }), 1);
+  });
+
+  it('GenAI and tollway_* families pass promtool; tenant and session caps report _overflow and count it', async () => {
+    const third = (await admin('POST', '/admin/keys', { name: 'b3', tenant: 'initech', agent: 'x' })).json.key;
+    await chat(otherKey, {}, { 'x-session-id': 'sess-2' });
+    await chat(third, {}, { 'x-session-id': 'sess-3' });  // third tenant, third session: both past their cap of 2
+    await postJson(`${gw.url}/v1/chat/completions`, { model: 'gpt-4o-mini', stream: true, max_tokens: 8,
+      messages: [{ role: 'user', content: 'stream' }] }, { authorization: `Bearer ${key}` });
+    const m = (await getText(`${gw.adminUrl}/metrics`)).text;
+    const p = spawnSync('promtool', ['check', 'metrics'], { input: m, encoding: 'utf8' });
+    assert.ifError(p.error);
+    assert.equal(p.status, 0, `promtool:\n${p.stdout}${p.stderr}\n---\n${m}`);
+    for (const family of ['gen_ai_client_token_usage', 'gen_ai_server_request_duration_seconds',
+      'gen_ai_server_time_to_first_token_seconds', 'gen_ai_server_time_per_output_token_seconds', 'tollway_cost_usd_total',
+      'tollway_denials_total', 'tollway_gateway_overhead_seconds', 'tollway_upstream_retries_total', 'tollway_otlp_spans_total']) {
+      assert.match(m, new RegExp(`^# TYPE ${family} `, 'm'), family);
+    }
+    assert.ok(metricValue(m, 'gen_ai_client_token_usage_count', { gen_ai_token_type: 'input', gen_ai_request_model: 'gpt-4o-mini' }) >= 4);
+    assert.ok(metricValue(m, 'gen_ai_server_time_to_first_token_seconds_count', { gen_ai_operation_name: 'chat' }) >= 1);
+    assert.ok(metricValue(m, 'tollway_cost_usd_total', { tenant: 'acme', agent: 'planner', model: 'gpt-4o-mini' }) > 0);
+    assert.ok(metricValue(m, 'tollway_cost_usd_total', { tenant: '_overflow' }) > 0, 'the third tenant is past the cap');
+    assert.equal(metricValue(m, 'tollway_cost_usd_total', { tenant: 'initech' }), 0);
+    assert.ok(metricValue(m, 'tollway_metric_label_overflow_total', { label: 'tenant' }) >= 1);
+    assert.ok(metricValue(m, 'tollway_metric_label_overflow_total', { label: 'session' }) >= 1);
+    assert.ok(metricValue(m, 'tollway_session_cost_usd_total', { session: '_overflow' }) > 0);
+  });
+
+  it('no secret in the access log, the decision log, stderr or the exported spans', async () => {
+    await sleep(300);
+    const everything = [fs.readFileSync(accessPath, 'utf8'), gw.stderrLines.join('\n'),
+      ...receiver.requests.map((r) => JSON.stringify(r.payload))].join('\n');
+    for (const secret of [PROVIDER_KEY, key, otherKey, ADMIN, 'tw-not-a-real-key'])
+      assert.ok(!everything.includes(secret), `a secret leaked: ${secret.slice(0, 8)}...`);
+    assert.ok(!/authorization/i.test(fs.readFileSync(accessPath, 'utf8')), 'no header dump in the access log');
+  });
+});
