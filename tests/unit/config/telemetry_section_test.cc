@@ -1,0 +1,110 @@
+#include <gtest/gtest.h>
+
+#include "config/loader.h"
+
+namespace tollway::config {
+namespace {
+
+LoadResult parse(const std::string& text) {
+  return parse_gateway_config(text, "test.yaml", [](const std::string&) -> std::optional<std::string> {
+    return std::nullopt;
+  });
+}
+
+std::string all_errors(const LoadResult& r) {
+  std::string out;
+  for (const auto& e : r.errors) out += e.to_string() + "\n";
+  return out;
+}
+
+const std::string kBase =
+    "version: 1\nproviders:\n  openai:\n    api: openai\n    base_url: http://127.0.0.1:9000\n"
+    "routes:\n  - path: /v1/chat/completions\n    api: openai\n    provider: openai\n";
+
+TEST(TelemetryConfig, Defaults) {
+  auto r = parse(kBase);
+  ASSERT_TRUE(r.config) << all_errors(r);
+  const TelemetryConfig& t = r.config->telemetry;
+  EXPECT_TRUE(t.enabled);
+  EXPECT_EQ(t.service_name, "tollway");
+  EXPECT_EQ(t.sample_ratio, 1.0);
+  EXPECT_EQ(t.trust_incoming, TrustIncoming::Authenticated);
+  EXPECT_TRUE(t.baggage);
+  EXPECT_FALSE(t.capture_content);
+  EXPECT_TRUE(t.otlp.endpoint.empty());
+  EXPECT_EQ(t.access_log.kind, LogDestination::Off);
+  EXPECT_EQ(t.decision_log.kind, LogDestination::Stderr);
+  EXPECT_EQ(t.max_tenants, 100u);
+}
+
+TEST(TelemetryConfig, EveryKey) {
+  auto r = parse(kBase +
+                 "telemetry:\n  enabled: true\n  service_name: edge-gw\n"
+                 "  tracing:\n    sample_ratio: 0.25\n    trust_incoming: never\n    baggage: false\n"
+                 "    capture_content: true\n"
+                 "  otlp:\n    endpoint: http://collector:4318/otel\n    gzip: true\n    timeout: 3s\n"
+                 "    traces_interval: 500ms\n    metrics_interval: 15s\n    queue_size: 1024\n    batch_size: 64\n"
+                 "  metrics:\n    max_tenants: 5\n    max_agents: 6\n    max_sessions: 7\n    max_models: 8\n"
+                 "  access_log: /var/log/tollway/access.log\n  decision_log: stdout\n");
+  ASSERT_TRUE(r.config) << all_errors(r);
+  const TelemetryConfig& t = r.config->telemetry;
+  EXPECT_EQ(t.service_name, "edge-gw");
+  EXPECT_EQ(t.sample_ratio, 0.25);
+  EXPECT_EQ(t.trust_incoming, TrustIncoming::Never);
+  EXPECT_FALSE(t.baggage);
+  EXPECT_TRUE(t.capture_content);
+  EXPECT_EQ(t.otlp.host, "collector");
+  EXPECT_EQ(t.otlp.port, 4318);
+  EXPECT_EQ(t.otlp.path_prefix, "/otel");
+  EXPECT_TRUE(t.otlp.gzip);
+  EXPECT_EQ(t.otlp.timeout.count(), 3000);
+  EXPECT_EQ(t.otlp.traces_interval.count(), 500);
+  EXPECT_EQ(t.otlp.metrics_interval.count(), 15000);
+  EXPECT_EQ(t.otlp.queue_size, 1024u);
+  EXPECT_EQ(t.otlp.batch_size, 64u);
+  EXPECT_EQ(t.max_tenants, 5u);
+  EXPECT_EQ(t.max_agents, 6u);
+  EXPECT_EQ(t.max_sessions, 7u);
+  EXPECT_EQ(t.max_models, 8u);
+  EXPECT_EQ(t.access_log.kind, LogDestination::File);
+  EXPECT_EQ(t.access_log.path, "/var/log/tollway/access.log");
+  EXPECT_EQ(t.decision_log.kind, LogDestination::Stdout);
+}
+
+TEST(TelemetryConfig, ErrorsNameFileLineKeyAndWhatIsAllowed) {
+  auto r = parse(kBase +
+                 "telemetry:\n"                                  // line 10
+                 "  tracing:\n"                                  // 11
+                 "    sample_ratio: 1.5\n"                       // 12
+                 "    trust_incoming: sometimes\n"               // 13
+                 "  otlp:\n"                                     // 14
+                 "    endpoint: https://collector:4318\n"        // 15
+                 "    queue_size: 3\n"                           // 16
+                 "  metrics:\n"                                  // 17
+                 "    max_tenants: lots\n"                       // 18
+                 "  access_log: \"\"\n"                          // 19
+                 "  colour: blue\n");                            // 20
+  ASSERT_FALSE(r.config);
+  const std::string e = all_errors(r);
+  EXPECT_NE(e.find("test.yaml:12: telemetry.tracing.sample_ratio: \"1.5\" is not a ratio from 0 to 1"), std::string::npos) << e;
+  EXPECT_NE(e.find("test.yaml:13: telemetry.tracing.trust_incoming: \"sometimes\" is not allowed (allowed: always, never, authenticated)"),
+            std::string::npos) << e;
+  EXPECT_NE(e.find("test.yaml:15: telemetry.otlp.endpoint: https is not supported"), std::string::npos) << e;
+  EXPECT_NE(e.find("test.yaml:16: telemetry.otlp.queue_size: \"3\" is not a whole number from 16 to 1048576"),
+            std::string::npos) << e;
+  EXPECT_NE(e.find("test.yaml:18: telemetry.metrics.max_tenants: \"lots\" is not a whole number"), std::string::npos) << e;
+  EXPECT_NE(e.find("test.yaml:19: telemetry.access_log: \"\" is not a log destination (allowed: off, stdout, stderr, or a file path)"),
+            std::string::npos) << e;
+  EXPECT_NE(e.find("test.yaml:20: telemetry.colour: unknown key (allowed here: enabled, service_name, tracing, otlp"),
+            std::string::npos) << e;
+}
+
+TEST(TelemetryConfig, EndpointMustBeAUrl) {
+  auto r = parse(kBase + "telemetry:\n  otlp:\n    endpoint: collector:4318\n");
+  ASSERT_FALSE(r.config);
+  EXPECT_NE(all_errors(r).find("telemetry.otlp.endpoint: \"collector:4318\" must start with http:// or https://"),
+            std::string::npos) << all_errors(r);
+}
+
+}  // namespace
+}  // namespace tollway::config
