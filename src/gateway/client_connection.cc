@@ -177,10 +177,12 @@ asio::awaitable<void> ClientConnection::handle_request(http::RequestHead& head) 
 
   if (ctx.reply.status != 0) {
     co_await reply(ctx);
+    pipeline::log_only(ctx);
   } else if (local != nullptr) {
     co_await local->handle(ctx);
     if (ctx.reply.status == 0) ctx.reply.status = 500;
     co_await reply(ctx);
+    pipeline::log_only(ctx);
   } else {
     co_await pipeline::run(ctx, *this);
   }

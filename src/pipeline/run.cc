@@ -156,7 +156,11 @@ asio::awaitable<void> run(RequestCtx& ctx, Exchange& exchange) {
   if (ctx.reply.status != 0 && ctx.outcome.status == 0) co_await exchange.reply(ctx);
   for (std::size_t i = 0; i < admitted; ++i)
     if (!chain.filters()[i]->uses_default(Filter::kSettle)) co_await chain.filters()[i]->settle(ctx);
-  for (const auto& f : chain.filters()) f->log(ctx);
+  log_only(ctx);
+}
+
+void log_only(const RequestCtx& ctx) {
+  for (const auto& f : ctx.snapshot->chain.filters()) f->log(ctx);
 }
 
 }  // namespace tollway::pipeline

@@ -23,4 +23,8 @@ class Exchange {
 
 asio::awaitable<void> run(RequestCtx& ctx, Exchange& exchange);
 
+// The log phase alone, for a request the connection answered before the pipeline (unknown route, a body error,
+// a local endpoint): every request reaches the filters' log().
+void log_only(const RequestCtx& ctx);
+
 }  // namespace tollway::pipeline

@@ -48,6 +48,18 @@ uint64_t unix_nano_now() {
 
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
+// The caller's session: the x-session-id header, else the OpenAI `user` / Anthropic `metadata.user_id`. A value
+// that is not 1..128 visible ASCII characters becomes "_invalid" (it becomes a label value and a log field).
+std::string session_of(const pipeline::RequestCtx& ctx) {
+  const auto header = ctx.head->find("x-session-id");
+  const std::string_view value = header ? *header : std::string_view(ctx.request.user);
+  if (value.empty()) return {};
+  if (value.size() > 128) return "_invalid";
+  for (const char c : value)
+    if (c < 0x21 || c > 0x7e) return "_invalid";
+  return std::string(value);
+}
+
 }  // namespace
 
 std::string_view genai_operation_of(std::string_view path) {
@@ -155,8 +167,7 @@ void TelemetryFilter::log(const pipeline::RequestCtx& ctx) {
   r.tenant = ctx.caller.tenant;
   r.agent = ctx.caller.agent;
   r.key_id = ctx.caller.key_id;
-  if (auto session = ctx.head->find("x-session-id")) r.session = *session;
-  else r.session = ctx.request.user;
+  r.session = session_of(ctx);
   if (ctx.outcome.upstream_contacted) {
     r.provider = ctx.upstream.provider;
     r.provider_api = config::api_name(ctx.upstream.api);

@@ -76,6 +76,13 @@ describe('access log, decision log and metrics', () => {
     const u = await chat(key, { user: 'end-user-7' });
     const ul = await waitFor(() => accessLines().find((l) => l.request_id === u.headers.get('x-request-id')));
     assert.equal(ul.session, 'end-user-7');
+    // Requests answered before the pipeline (unknown route) are logged too; an odd session id is not copied.
+    const nf = await postJson(`${gw.url}/v1/nowhere`, {}, { 'x-session-id': 'has a space' });
+    assert.equal(nf.status, 404);
+    const nl = await waitFor(() => accessLines().find((l) => l.request_id === nf.headers.get('x-request-id')));
+    assert.equal(nl.status, 404);
+    assert.equal(nl.route, '');
+    assert.equal(nl.session, '_invalid');
     // The access log replaces the `usage` line: nothing said twice.
     await sleep(100);
     assert.equal(gw.logs.filter((o) => o.msg === 'usage').length, 0);
