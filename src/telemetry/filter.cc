@@ -48,9 +48,11 @@ uint64_t unix_nano_now() {
 
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
-// The caller's session: the x-session-id header, else the OpenAI `user` / Anthropic `metadata.user_id`. A value
-// that is not 1..128 visible ASCII characters becomes "_invalid" (it becomes a label value and a log field).
+// The caller's session: the one the limits filter charged, else the x-session-id header, else the OpenAI `user` /
+// Anthropic `metadata.user_id`. A value that is not 1..128 visible ASCII characters becomes "_invalid" (it
+// becomes a label value and a log field).
 std::string session_of(const pipeline::RequestCtx& ctx) {
+  if (!ctx.reservation.session.empty()) return ctx.reservation.session;
   const auto header = ctx.head->find("x-session-id");
   const std::string_view value = header ? *header : std::string_view(ctx.request.user);
   if (value.empty()) return {};

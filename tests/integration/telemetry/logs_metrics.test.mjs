@@ -147,3 +147,38 @@ describe('access log, decision log and metrics', () => {
     assert.ok(!/authorization/i.test(fs.readFileSync(accessPath, 'utf8')), 'no header dump in the access log');
   });
 });
+
+describe('decision log for limits denials', () => {
+  let mock; let gw;
+  before(async () => {
+    mock = await startMock();
+    const cfg = testConfig({ openaiUrl: mock.url });
+    cfg.limits = { default_max_tokens: 50, rules: [{ name: 'two-rpm', match: { model: 'gpt-4o-mini' }, unit: 'requests', limit: 2, window: '1m' }] };
+    cfg.telemetry = { access_log: 'stdout' };
+    gw = await startGateway({ config: cfg });
+  });
+  after(async () => { await gw?.stop(); await mock?.close(); });
+
+  it('a 429 from the limits filter is a decision line naming the rule, and a tollway_denials_total sample', async () => {
+    const send = () => postJson(`${gw.url}/v1/chat/completions`, { model: 'gpt-4o-mini', max_tokens: 5,
+      messages: [{ role: 'user', content: 'x' }] }, { 'x-session-id': 'limit-session' });
+    assert.equal((await send()).status, 200);
+    assert.equal((await send()).status, 200);
+    const denied = await send();
+    assert.equal(denied.status, 429);
+    const d = await gw.waitForLog((o) => o && o.type === 'decision' && o.request_id === denied.headers.get('x-request-id'));
+    assert.equal(d.decision.filter, 'limits');
+    assert.equal(d.decision.rule, 'two-rpm');
+    assert.equal(d.session, 'limit-session');
+    assert.ok(d.policy_version);
+    const m = (await getText(`${gw.adminUrl}/metrics`)).text;
+    assert.equal(metricValue(m, 'tollway_denials_total', { filter: 'limits', rule: 'two-rpm' }), 1);
+    // access_log: stdout — one JSON line per request on stdout, the 429 with its decision.
+    const lines = await waitFor(() => {
+      const l = gw.stdout().split('\n').filter(Boolean).map((x) => JSON.parse(x));
+      return l.length >= 3 ? l : null;
+    });
+    assert.deepEqual(lines.map((l) => l.status), [200, 200, 429]);
+    assert.equal(lines[2].decision.rule, 'two-rpm');
+  });
+});
