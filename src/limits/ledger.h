@@ -51,6 +51,7 @@ struct CounterState {
   int64_t remaining = 0;       // units left after this reservation (or now, when denied)
   int64_t reset_ms = 0;        // ms until the counter is full again (Gcra) / the period ends (Budget)
   int64_t retry_after_ms = 0;  // when denied: ms until the amount would fit (Budget: reset_ms, or -1 if never)
+  bool store_unavailable = false;  // decided by on_store_error Deny / Allow (or Local past its time), not by state
 };
 
 struct ReserveResult {
@@ -59,7 +60,8 @@ struct ReserveResult {
   bool store_error = false;           // the store could not answer for at least one counter (e.g. Redis down)
   std::string error;                  // why, when store_error
   // When store_error: admitted/states follow each counter's on_store_error (Deny → would_deny, Allow → skipped
-  // and reported with remaining = limit, Local → decided by an in-process ledger while the fallback lasts).
+  // and reported with remaining = limit, Local → decided by an in-process ledger while the fallback lasts);
+  // states decided by Deny / Allow have store_unavailable set, so the caller can say why.
 };
 
 class Ledger {

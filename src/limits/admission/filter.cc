@@ -206,10 +206,8 @@ asio::awaitable<pipeline::Verdict> LimitsFilter::admit(pipeline::RequestCtx& ctx
   ReserveResult result;
   if (runtime_.strict()) result = co_await runtime_.ledger().reserve(plan.counters, reserve, now_ms);
   else result = runtime_.local_ledger().reserve_now(plan.counters, reserve, now_ms);
-  if (result.store_error) {
-    runtime_.count_store_error();
-    log::warn("limits store error", json::ObjectWriter().field("request_id", ctx.request_id).field("error", result.error));
-  }
+  // Counted per request; logged by the strict ledger once per outage, not per request.
+  if (result.store_error) runtime_.count_store_error();
   r.counters = std::move(plan.counters);
   r.amounts = std::move(reserve);
   r.rules = std::move(plan.rules);
@@ -269,7 +267,7 @@ void LimitsFilter::deny(pipeline::RequestCtx& ctx, const ReserveResult& result) 
   const bool fanout = rule >= rules_.rules().size();
   const bool budget = !fanout && rules_.rules()[rule].budget;
   std::string message;
-  if (result.store_error && !state.would_deny) {
+  if (state.store_unavailable || (result.store_error && !state.would_deny)) {
     message = "The limits store could not be reached and the policy denies in that case: " + result.error;
   } else {
     if (fanout) message = "The fan-out budget of this agent tree is spent";

@@ -141,12 +141,12 @@ asio::awaitable<ReserveResult> RedisLedger::reserve_without_store(std::span<cons
     switch (behaviour) {
       case OnStoreError::Deny:
         denied_by_store_error_.fetch_add(1, std::memory_order_relaxed);
-        state = CounterState{true, 0, 0, kStoreDownRetryAfterMs};
+        state = CounterState{true, 0, 0, kStoreDownRetryAfterMs, true};
         if (!c.shadow) denied = true;
         break;
       case OnStoreError::Allow:
         allowed_by_store_error_.fetch_add(1, std::memory_order_relaxed);
-        state = CounterState{false, c.limit, 0, 0};
+        state = CounterState{false, c.limit, 0, 0, true};
         break;
       case OnStoreError::Local:
         local_fallback_decisions_.fetch_add(1, std::memory_order_relaxed);

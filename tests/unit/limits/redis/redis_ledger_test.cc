@@ -318,6 +318,8 @@ TEST_F(RedisLedgerTest, RedisDownDenyAndAllowThenStrictAgain) {
   EXPECT_FALSE(r.admitted);
   EXPECT_TRUE(r.states[0].would_deny);
   EXPECT_FALSE(r.states[1].would_deny);
+  EXPECT_TRUE(r.states[0].store_unavailable);
+  EXPECT_TRUE(r.states[1].store_unavailable);
   EXPECT_FALSE(settle({deny}, {10}, {5}, kT0));
   auto s = ledger_->stats();
   EXPECT_FALSE(s.store_up);
@@ -423,6 +425,7 @@ TEST_F(RedisLedgerTest, RedisDownLocalFallbackForABoundedTimeThenDeny) {
   EXPECT_TRUE(r.store_error);
   EXPECT_TRUE(r.admitted);  // the local ledger starts empty: 60 of 100
   EXPECT_EQ(r.states[0].remaining, 40);
+  EXPECT_FALSE(r.states[0].store_unavailable);  // decided by a ledger's state
   r = reserve({c}, {50}, kT0);
   EXPECT_FALSE(r.admitted);  // the local ledger enforces the limit
   EXPECT_TRUE(r.states[0].would_deny);
@@ -441,6 +444,7 @@ TEST_F(RedisLedgerTest, RedisDownLocalFallbackForABoundedTimeThenDeny) {
   r = reserve({c}, {1}, kT0);
   EXPECT_TRUE(r.store_error);
   EXPECT_FALSE(r.admitted);
+  EXPECT_TRUE(r.states[0].store_unavailable);
   // Back: Redis decides again, with what it held before the outage (90 of 100).
   server_.start();
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
