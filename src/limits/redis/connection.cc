@@ -73,10 +73,25 @@ void RedisConnection::enqueue(std::string command, asio::any_completion_handler<
   pending_.push_back({Clock::now() + std::chrono::milliseconds(options_.command_timeout_ms), std::move(handler)});
   ++commands_sent_;
   arm_watchdog();
-  if (state_ == State::Connected && !writing_) {
-    writing_ = true;
-    asio::co_spawn(executor_, write_loop(generation_), asio::detached);
+  start_writing();
+}
+
+void RedisConnection::start_writing() {
+  if (state_ != State::Connected || writing_ || out_.empty()) return;
+  writing_ = true;
+  asio::co_spawn(executor_, write_loop(generation_), asio::detached);
+}
+
+void RedisConnection::add_preamble(std::string_view key, const std::string& command) {
+  for (const auto& [k, c] : preamble_)
+    if (k == key) return;
+  if (state_ == State::Connected) {
+    out_ += command;
+    pending_.push_back({Clock::now() + std::chrono::milliseconds(options_.command_timeout_ms), {}});
+    arm_watchdog();
+    start_writing();
   }
+  preamble_.emplace_back(std::string(key), command);
 }
 
 void RedisConnection::deliver(Pending& pending, RedisReply reply) {
@@ -183,16 +198,17 @@ asio::awaitable<void> RedisConnection::connect_loop(uint64_t generation) {
     append_command(handshake, {"SELECT", std::to_string(options_.db)});
     ++handshake_commands;
   }
+  for (const auto& [key, command] : preamble_) {
+    handshake += command;
+    ++handshake_commands;
+  }
   const auto deadline = Clock::now() + std::chrono::milliseconds(options_.command_timeout_ms);
   for (std::size_t i = 0; i < handshake_commands; ++i) pending_.push_front({deadline, {}});
   out_.insert(0, handshake);
   state_ = State::Connected;
   ++connects_;
   asio::co_spawn(executor_, read_loop(generation_), asio::detached);
-  if (!out_.empty() && !writing_) {
-    writing_ = true;
-    asio::co_spawn(executor_, write_loop(generation_), asio::detached);
-  }
+  start_writing();
 }
 
 asio::awaitable<void> RedisConnection::write_loop(uint64_t generation) {
@@ -241,7 +257,7 @@ asio::awaitable<void> RedisConnection::read_loop(uint64_t generation) {
       Pending front = std::move(pending_.front());
       pending_.pop_front();
       if (!front.handler && value.is_error()) {  // AUTH or SELECT refused
-        fail_all("redis refused the connection handshake: " + value.text);
+        fail_all("redis refused a connection setup command (AUTH, SELECT or SCRIPT LOAD): " + value.text);
         co_return;
       }
       backoff_ = std::chrono::milliseconds(0);

@@ -20,6 +20,8 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "limits/redis/resp.h"
 
@@ -61,6 +63,10 @@ class RedisConnection : public std::enable_shared_from_this<RedisConnection> {
   // Sends one command (a RESP array from append_command) behind the ones in flight and waits for its reply.
   asio::awaitable<RedisReply> execute(std::string command);
 
+  // Adds a command sent first on every (re)connection, after AUTH/SELECT and before anything queued (e.g. SCRIPT
+  // LOAD), and now if connected; an error reply to it drops the connection. A `key` already added does nothing.
+  void add_preamble(std::string_view key, const std::string& command);
+
   uint64_t commands_sent() const { return commands_sent_; }
   uint64_t connects() const { return connects_; }
   bool connected() const { return state_ == State::Connected; }
@@ -78,6 +84,7 @@ class RedisConnection : public std::enable_shared_from_this<RedisConnection> {
   void deliver(Pending& pending, RedisReply reply);
   void fail_all(const std::string& why);
   void arm_watchdog();
+  void start_writing();
   asio::awaitable<void> connect_loop(uint64_t generation);
   asio::awaitable<void> read_loop(uint64_t generation);
   asio::awaitable<void> write_loop(uint64_t generation);
@@ -91,6 +98,7 @@ class RedisConnection : public std::enable_shared_from_this<RedisConnection> {
   uint64_t generation_ = 0;  // bumped whenever the socket is dropped; loops of an older generation exit
   std::deque<Pending> pending_;
   std::string out_;          // encoded commands not yet handed to the socket
+  std::vector<std::pair<std::string, std::string>> preamble_;  // (key, command), see add_preamble
   bool writing_ = false;
   bool watchdog_armed_ = false;
   RespParser parser_;

@@ -43,11 +43,18 @@ RedisLedger::RedisLedger(RedisLedgerOptions options, std::shared_ptr<Ledger> loc
     : options_(std::move(options)),
       local_(std::move(local_fallback)),
       reserve_sha_(sha1_hex(kReserveScript)),
-      settle_sha_(sha1_hex(kSettleScript)) {}
+      settle_sha_(sha1_hex(kSettleScript)) {
+  append_command(load_reserve_, {"SCRIPT", "LOAD", kReserveScript});
+  append_command(load_settle_, {"SCRIPT", "LOAD", kSettleScript});
+}
 
 asio::awaitable<RedisReply> RedisLedger::run_script(const std::string& sha, std::string_view script,
                                                     const std::vector<std::string>& keys_and_args, std::size_t keys) {
   auto& connection = RedisConnection::of(co_await asio::this_coro::executor, options_.redis);
+  // Both scripts are loaded first on every (re)connection, so EVALSHA finds them: no NOSCRIPT burst when many
+  // requests arrive on a fresh connection at once. NOSCRIPT stays possible after a SCRIPT FLUSH.
+  connection.add_preamble(reserve_sha_, load_reserve_);
+  connection.add_preamble(settle_sha_, load_settle_);
   const std::string key_count = std::to_string(keys);
   auto encode = [&](std::string_view verb, std::string_view body) {
     std::vector<std::string_view> args{verb, body, key_count};

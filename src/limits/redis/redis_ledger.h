@@ -1,5 +1,5 @@
 // RedisLedger: the `strict` ledger. Every replica reserves and settles in one Redis (7) with one Lua script call
-// per reserve and one per settle (EVALSHA, EVAL once after NOSCRIPT), so admission is linearizable across any
+// per reserve and one per settle (EVALSHA; scripts loaded once per connection; EVAL after NOSCRIPT), so admission is linearizable across any
 // number of gateways and the limit is never overspent beyond what settlement adds over a reservation. Each
 // worker thread uses its own pipelined connection (RedisConnection::of), so nothing on the request path locks.
 // When Redis cannot answer, each counter follows its on_store_error (Deny, Allow, or Local: an in-process ledger
@@ -72,6 +72,7 @@ class RedisLedger final : public Ledger {
   RedisLedgerOptions options_;
   std::shared_ptr<Ledger> local_;
   std::string reserve_sha_, settle_sha_;
+  std::string load_reserve_, load_settle_;  // SCRIPT LOAD commands, sent once per connection
 
   std::atomic<int64_t> outage_since_ms_{0};  // steady clock ms of the first failure of the current outage; 0 = up
   // Reservations made in process during an outage, by (key, amount): their settlement goes to the same place.

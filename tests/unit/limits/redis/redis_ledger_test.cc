@@ -209,9 +209,11 @@ TEST_F(RedisLedgerTest, KeysExpire) {
 
 TEST_F(RedisLedgerTest, TwoRoundTripsPerRequestAndRecoveryFromScriptFlush) {
   const auto c = budget("b", 1000, 60'000);
-  ASSERT_TRUE(reserve({c}, {1}, kT0).admitted);  // first use: EVALSHA -> NOSCRIPT -> EVAL
+  ASSERT_TRUE(reserve({c}, {1}, kT0).admitted);  // first use: SCRIPT LOAD x2 pipelined ahead of the EVALSHA
   ASSERT_TRUE(settle({c}, {1}, {1}, kT0));
   const auto before = ledger_->stats();
+  EXPECT_EQ(before.noscript_reloads, 0u);
+  EXPECT_EQ(before.script_commands, 2u);
   for (int i = 0; i < 10; ++i) {
     ASSERT_TRUE(reserve({c}, {1}, kT0).admitted);
     ASSERT_TRUE(settle({c}, {1}, {1}, kT0));
@@ -222,6 +224,25 @@ TEST_F(RedisLedgerTest, TwoRoundTripsPerRequestAndRecoveryFromScriptFlush) {
   EXPECT_EQ(command({"SCRIPT", "FLUSH"}).reply.text, "OK");
   ASSERT_TRUE(reserve({c}, {1}, kT0).admitted);
   EXPECT_EQ(ledger_->stats().noscript_reloads, before.noscript_reloads + 1);
+}
+
+// A burst on a fresh connection: every EVALSHA finds the scripts (loaded first on the connection).
+TEST_F(RedisLedgerTest, BurstOnAFreshConnectionNeedsNoEval) {
+  const auto c = budget("burst", 1'000'000, 60'000);
+  std::atomic<int> admitted{0};
+  int running = 100;
+  for (int i = 0; i < 100; ++i)
+    asio::co_spawn(io_, [&]() -> asio::awaitable<void> {
+      std::vector<Counter> counters{c};
+      std::vector<int64_t> amounts{1};
+      if ((co_await ledger_->reserve(counters, amounts, kT0)).admitted) admitted.fetch_add(1);
+      if (--running == 0) io_.stop();
+    }, asio::detached);
+  io_.restart();
+  io_.run();
+  EXPECT_EQ(admitted.load(), 100);
+  EXPECT_EQ(ledger_->stats().noscript_reloads, 0u);
+  EXPECT_EQ(ledger_->stats().script_commands, 100u);
 }
 
 TEST_F(RedisLedgerTest, ManyCoroutinesOnSeveralThreadsNeverOverspend) {
