@@ -3,6 +3,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -155,31 +156,33 @@ asio::awaitable<void> RedisConnection::connect_loop(uint64_t generation) {
   using namespace asio::experimental::awaitable_operators;
   auto self = shared_from_this();
   const std::string where = options_.host + ":" + std::to_string(options_.port);
+  // as_tuple: a failed operation completes instead of throwing, so `||` ends with whichever finishes first
+  // (with exceptions it would wait for the timer after a refused connection).
+  constexpr auto no_throw = asio::experimental::as_tuple(asio::use_awaitable);
   std::string failure;
-  try {
-    asio::ip::tcp::resolver resolver(executor_);
-    asio::steady_timer timer(executor_, std::chrono::milliseconds(options_.connect_timeout_ms));
-    auto resolved = co_await (resolver.async_resolve(options_.host, std::to_string(options_.port),
-                                                     asio::use_awaitable) ||
-                              timer.async_wait(asio::use_awaitable));
+  asio::ip::tcp::resolver resolver(executor_);
+  asio::steady_timer timer(executor_, std::chrono::milliseconds(options_.connect_timeout_ms));
+  auto resolved = co_await (resolver.async_resolve(options_.host, std::to_string(options_.port), no_throw) ||
+                            timer.async_wait(no_throw));
+  if (generation != generation_) co_return;
+  if (resolved.index() == 1) {
+    failure = "resolving " + options_.host + " took longer than " + std::to_string(options_.connect_timeout_ms) +
+              " ms";
+  } else if (auto [ec, endpoints] = std::get<0>(resolved); ec) {
+    failure = "resolving " + options_.host + ": " + ec.message();
+  } else {
+    asio::ip::tcp::socket socket(executor_);
+    auto connected = co_await (asio::async_connect(socket, endpoints, no_throw) || timer.async_wait(no_throw));
     if (generation != generation_) co_return;
-    if (resolved.index() == 1) {
-      failure = "resolving " + options_.host + " took longer than " + std::to_string(options_.connect_timeout_ms) +
-                " ms";
+    if (connected.index() == 1) {
+      failure = "connect to " + where + " took longer than " + std::to_string(options_.connect_timeout_ms) + " ms";
+    } else if (auto [connect_ec, endpoint] = std::get<0>(connected); connect_ec) {
+      failure = "connect to " + where + ": " + connect_ec.message();
     } else {
-      asio::ip::tcp::socket socket(executor_);
-      auto connected = co_await (asio::async_connect(socket, std::get<0>(resolved), asio::use_awaitable) ||
-                                 timer.async_wait(asio::use_awaitable));
-      if (generation != generation_) co_return;
-      if (connected.index() == 1) {
-        failure = "connect to " + where + " took longer than " + std::to_string(options_.connect_timeout_ms) + " ms";
-      } else {
-        socket.set_option(asio::ip::tcp::no_delay(true));
-        socket_ = std::move(socket);
-      }
+      boost::system::error_code ignored;
+      socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+      socket_ = std::move(socket);
     }
-  } catch (const boost::system::system_error& e) {
-    failure = "connect to " + where + ": " + e.code().message();
   }
   if (generation != generation_) co_return;
   if (!failure.empty()) {

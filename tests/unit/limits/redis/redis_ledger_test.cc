@@ -342,6 +342,13 @@ TEST_F(RedisLedgerTest, RedisDownDenyAndAllowThenStrictAgain) {
   EXPECT_TRUE(r.states[0].store_unavailable);
   EXPECT_TRUE(r.states[1].store_unavailable);
   EXPECT_FALSE(settle({deny}, {10}, {5}, kT0));
+  // Past the backoff, a new connection attempt is refused at once (not after the 200 ms connect timeout).
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  const auto attempt = std::chrono::steady_clock::now();
+  r = reserve({deny}, {1}, kT0);
+  EXPECT_TRUE(r.store_error);
+  EXPECT_NE(r.error.find("refused"), std::string::npos) << r.error;
+  EXPECT_LT(std::chrono::steady_clock::now() - attempt, std::chrono::milliseconds(150));
   auto s = ledger_->stats();
   EXPECT_FALSE(s.store_up);
   EXPECT_EQ(s.outages, 1u);  // one transition, however many failed requests
