@@ -14,6 +14,11 @@ namespace tollway::gateway {
 namespace asio = boost::asio;
 using http::error_code;
 
+namespace {
+// A body buffer up to this size is kept for the connection's next request; a larger one is freed.
+constexpr std::size_t kKeptBodyCapacity = 64 * 1024;
+}  // namespace
+
 ClientConnection::ClientConnection(Worker& worker, http::tcp::socket socket)
     : worker_(worker),
       client_(std::move(socket)),
@@ -53,7 +58,7 @@ asio::awaitable<void> ClientConnection::serve() {
     http::ParseLimits limits;
     limits.max_request_line = config.limits.max_request_line;
     limits.max_header_block = config.limits.max_header_block;
-    http::RequestHead head;
+    http::RequestHead& head = request_head_;  // reused: keeps its header array
     http::ParseError parse_error;
     phase_ = buffer_.empty() ? Phase::Idle : Phase::Head;
     deadline_.expire_after(buffer_.empty() ? config.timeouts.idle : config.timeouts.header_read);
@@ -96,6 +101,7 @@ asio::awaitable<void> ClientConnection::serve() {
 
 asio::awaitable<void> ClientConnection::handle_request(http::RequestHead& head) {
   pipeline::RequestCtx ctx;
+  ctx.body.swap(body_storage_);  // empty, with the capacity of an earlier request's body
   deadline_.reset_expired();
   ctx.started = std::chrono::steady_clock::now();
   ctx.snapshot = worker_.snapshot();
@@ -198,6 +204,10 @@ asio::awaitable<void> ClientConnection::handle_request(http::RequestHead& head) 
                                     u.cache_creation_input_tokens, u.reasoning_tokens, u.cost_micro_usd, u.known,
                                     u.estimated, u.priced_at_default});
   }
+  if (ctx.body.capacity() <= kKeptBodyCapacity) {
+    body_storage_.swap(ctx.body);
+    body_storage_.clear();
+  }
   buffer_.consume(consumed_from_buffer);
   if (!carry_.empty()) {
     buffer_.append(carry_);
@@ -288,7 +298,8 @@ asio::awaitable<void> ClientConnection::reply(pipeline::RequestCtx& ctx) {
                                    ctx.outcome.error_code.empty() ? "gateway_error" : ctx.outcome.error_code);
   std::string head;
   http::append_status_line(head, r.status, request_version_minor_);
-  http::append_header(head, "Content-Type", r.content_type);
+  http::append_header(head, "Content-Type",
+                      r.content_type.empty() ? std::string_view("application/json") : std::string_view(r.content_type));
   http::append_header(head, "Content-Length", std::to_string(r.body.size()));
   http::append_header(head, "x-request-id", ctx.request_id);
   for (const auto& [name, value] : r.headers) http::append_header(head, name, value);

@@ -31,12 +31,12 @@ bool is_set(const pipeline::HeaderList& headers, std::string_view name) {
   return false;
 }
 
-// The request head sent upstream: the caller's end-to-end headers minus what the route phase drops, plus
-// what it sets, with our own Host, framing and request id.
-std::string upstream_request_head(const pipeline::RequestCtx& ctx) {
+// The request head sent upstream, into `out` (a buffer the connection reuses): the caller's end-to-end headers
+// minus what the route phase drops, plus what it sets, with our own Host, framing and request id.
+void build_upstream_request_head(const pipeline::RequestCtx& ctx, std::string& out) {
   const http::RequestHead& in = *ctx.head;
   const pipeline::UpstreamRequest& up = ctx.upstream;
-  std::string out;
+  out.clear();
   out.reserve(512 + in.head_size);
   http::append_request_line(out, in.method, up.target);
   http::append_header(out, "Host", up.host_header);
@@ -55,7 +55,6 @@ std::string upstream_request_head(const pipeline::RequestCtx& ctx) {
   if (!ctx.body.empty() || in.framing != http::BodyFraming::None)
     http::append_header(out, "Content-Length", std::to_string(ctx.body.size()));
   http::end_head(out);
-  return out;
 }
 
 }  // namespace
@@ -66,8 +65,8 @@ asio::awaitable<void> ClientConnection::forward(pipeline::RequestCtx& ctx) {
   const http::UpstreamEndpoint& endpoint = *ctx.upstream.endpoint;
   const auto& provider = ctx.upstream.provider;
   const auto total_deadline = ctx.started + timeouts.upstream_total;
-  const std::string request_head = upstream_request_head(ctx);
-  const asio::const_buffer request[] = {asio::buffer(request_head), asio::buffer(ctx.body)};
+  build_upstream_request_head(ctx, upstream_head_);
+  const asio::const_buffer request[] = {asio::buffer(upstream_head_), asio::buffer(ctx.body)};
 
   auto fail = [&](int status, std::string message, const char* kind, resilience::AttemptFailure failure) {
     ctx.reply.status = status;
@@ -81,7 +80,7 @@ asio::awaitable<void> ClientConnection::forward(pipeline::RequestCtx& ctx) {
   ctx.outcome.upstream_contacted = true;
   const auto exchange_start = clock::now();
   std::unique_ptr<http::Stream> stream;
-  http::ResponseHead head;
+  http::ResponseHead& head = response_head_;  // reused: keeps its header array
   // A pooled connection the origin closed meanwhile fails before any response byte: retry once on a new one.
   for (int attempt = 0;; ++attempt) {
     stream = attempt == 0 ? worker_.pool().take_idle(endpoint) : nullptr;
@@ -178,7 +177,8 @@ asio::awaitable<void> ClientConnection::forward(pipeline::RequestCtx& ctx) {
   const bool client_framed = head.framing != http::BodyFraming::ContentLength || length_changes;
   const bool relay_chunked = !no_body && client_framed && client_http11;
   if (!no_body && client_framed && !client_http11) must_close_ = true;
-  std::string out;
+  std::string& out = client_out_;  // reused: keeps its capacity
+  out.clear();
   out.reserve(1024);
   http::append_status_line(out, head.status, request_version_minor_);
   for (const auto& h : head.headers) {
@@ -421,7 +421,7 @@ asio::awaitable<void> ClientConnection::hold_failed_response(pipeline::RequestCt
   if (!complete) reply.body.clear();  // reply() then writes the gateway's own error in the caller's format
   if (complete && ctx.translation.active) {  // the provider's error, in the caller's API format (translation)
     reply.body = providers::translation::caller_error_body(ctx.api, reply.status, ctx.upstream.provider, reply.body);
-    reply.content_type = "application/json";
+    reply.content_type.clear();  // application/json
   }
   if (complete && reusable && !worker_.draining()) worker_.pool().give_back(*ctx.upstream.endpoint, std::move(stream));
   else stream->close();

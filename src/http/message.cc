@@ -1,7 +1,5 @@
 #include "http/message.h"
 
-#include <array>
-
 namespace tollway::http {
 
 namespace {
@@ -39,16 +37,10 @@ bool list_contains(std::string_view list, std::string_view name) {
   return false;
 }
 
-constexpr std::array<std::string_view, 9> kHopByHopHeaders = {
-    "Connection", "Keep-Alive",         "Proxy-Connection",    "TE", "Trailer", "Transfer-Encoding",
-    "Upgrade",    "Proxy-Authenticate", "Proxy-Authorization",
-};
-
 }  // namespace
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
+bool iequals_same_size(const char* a, const char* b, std::size_t size) {
+  for (std::size_t i = 0; i < size; ++i) {
     if (ascii_lower(static_cast<unsigned char>(a[i])) != ascii_lower(static_cast<unsigned char>(b[i]))) {
       return false;
     }
@@ -57,10 +49,32 @@ bool iequals(std::string_view a, std::string_view b) {
 }
 
 bool is_hop_by_hop(std::string_view name, const std::vector<Header>& headers) {
-  for (std::string_view hop_by_hop : kHopByHopHeaders) {
-    if (iequals(name, hop_by_hop)) return true;
+  // The fixed list by length first: a proxied message has a dozen headers, each asked about once.
+  switch (name.size()) {
+    case 2:
+      if (iequals(name, "TE")) return true;
+      break;
+    case 7:
+      if (iequals(name, "Trailer") || iequals(name, "Upgrade")) return true;
+      break;
+    case 10:
+      if (iequals(name, "Connection") || iequals(name, "Keep-Alive")) return true;
+      break;
+    case 16:
+      if (iequals(name, "Proxy-Connection")) return true;
+      break;
+    case 17:
+      if (iequals(name, "Transfer-Encoding")) return true;
+      break;
+    case 18:
+      if (iequals(name, "Proxy-Authenticate")) return true;
+      break;
+    case 19:
+      if (iequals(name, "Proxy-Authorization")) return true;
+      break;
+    case 0: return false;
+    default: break;
   }
-  if (name.empty()) return false;
   for (const Header& header : headers) {
     if (iequals(header.name, "Connection") && list_contains(header.value, name)) return true;
   }

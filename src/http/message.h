@@ -52,8 +52,13 @@ struct ResponseHead {
   std::optional<std::string_view> find(std::string_view name) const;
 };
 
-// Case-insensitive ASCII comparison of header names and tokens.
-bool iequals(std::string_view a, std::string_view b);
+// Case-insensitive ASCII comparison of strings of the same length.
+bool iequals_same_size(const char* a, const char* b, std::size_t size);
+// Case-insensitive ASCII comparison of header names and tokens. Inline: most comparisons on the request path
+// fail on the length alone.
+inline bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && iequals_same_size(a.data(), b.data(), a.size());
+}
 
 // True for the headers RFC 9110 section 7.6.1 calls hop-by-hop (Connection, Keep-Alive, Proxy-Connection, TE,
 // Trailer, Transfer-Encoding, Upgrade, Proxy-Authenticate, Proxy-Authorization), plus any name listed in the

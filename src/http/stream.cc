@@ -25,21 +25,19 @@ asio::awaitable<error_code> Stream::handshake(const std::string& host) {
 }
 
 asio::awaitable<std::size_t> Stream::read_some(asio::mutable_buffer buffer, error_code& ec) {
-  if (tls_) co_return co_await tls_->async_read_some(buffer, asio::redirect_error(asio::use_awaitable, ec));
-  co_return co_await socket_.async_read_some(buffer, asio::redirect_error(asio::use_awaitable, ec));
+  if (tls_) return tls_->async_read_some(buffer, asio::redirect_error(asio::use_awaitable, ec));
+  return socket_.async_read_some(buffer, asio::redirect_error(asio::use_awaitable, ec));
 }
 
-asio::awaitable<void> Stream::write(std::span<const asio::const_buffer> buffers, error_code& ec) {
-  if (tls_) {
-    co_await asio::async_write(*tls_, buffers, asio::redirect_error(asio::use_awaitable, ec));
-  } else {
-    co_await asio::async_write(socket_, buffers, asio::redirect_error(asio::use_awaitable, ec));
-  }
+asio::awaitable<std::size_t> Stream::write(std::span<const asio::const_buffer> buffers, error_code& ec) {
+  if (tls_) return asio::async_write(*tls_, buffers, asio::redirect_error(asio::use_awaitable, ec));
+  return asio::async_write(socket_, buffers, asio::redirect_error(asio::use_awaitable, ec));
 }
 
-asio::awaitable<void> Stream::write(std::string_view bytes, error_code& ec) {
-  const asio::const_buffer one[] = {asio::buffer(bytes.data(), bytes.size())};
-  co_await write(std::span<const asio::const_buffer>(one), ec);
+asio::awaitable<std::size_t> Stream::write(std::string_view bytes, error_code& ec) {
+  const asio::const_buffer one(bytes.data(), bytes.size());
+  if (tls_) return asio::async_write(*tls_, one, asio::redirect_error(asio::use_awaitable, ec));
+  return asio::async_write(socket_, one, asio::redirect_error(asio::use_awaitable, ec));
 }
 
 void Stream::cancel() {

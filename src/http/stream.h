@@ -27,9 +27,11 @@ class Stream {
   // Verifies the peer's certificate against `host` and sends it as SNI (not for IP literals, per RFC 6066).
   asio::awaitable<error_code> handshake(const std::string& host);
 
+  // Reads and writes hand back the socket operation's own awaitable (no coroutine frame of their own): the
+  // buffers and `ec` must outlive the co_await, as they do when the caller awaits at once.
   asio::awaitable<std::size_t> read_some(asio::mutable_buffer buffer, error_code& ec);
-  asio::awaitable<void> write(std::span<const asio::const_buffer> buffers, error_code& ec);
-  asio::awaitable<void> write(std::string_view bytes, error_code& ec);
+  asio::awaitable<std::size_t> write(std::span<const asio::const_buffer> buffers, error_code& ec);
+  asio::awaitable<std::size_t> write(std::string_view bytes, error_code& ec);
 
   tcp::socket& socket() { return tls_ ? tls_->next_layer() : socket_; }
   bool is_tls() const { return tls_ != nullptr; }

@@ -35,7 +35,7 @@ using HeaderList = std::vector<std::pair<std::string, std::string>>;
 // A response the gateway writes itself (an error, a denial, an admin answer).
 struct Reply {
   int status = 0;  // 0 = no reply yet
-  std::string content_type = "application/json";
+  std::string content_type;  // "" = application/json (no allocation per request for the usual case)
   std::string body;
   HeaderList headers;
 };

@@ -27,6 +27,14 @@ asio::awaitable<Verdict> run_phase(const Chain& chain, RequestCtx& ctx, Phase ph
   co_return Verdict::Continue;
 }
 
+// True when a filter of the chain does more in `bit`'s phase than the do-nothing default; when none does, the
+// driver skips the phase without a coroutine frame for it.
+bool phase_has_work(const Chain& chain, Filter::PhaseBit bit) {
+  for (const auto& f : chain.filters())
+    if (!f->uses_default(bit)) return true;
+  return false;
+}
+
 // Tells the endpoint's breaker how the attempt went and releases the endpoint (no longer in flight).
 void report_to_breaker(RequestCtx& ctx) {
   auto& lease = ctx.upstream.lease;
@@ -149,9 +157,15 @@ asio::awaitable<void> route_and_forward(const Chain& chain, RequestCtx& ctx, Exc
 asio::awaitable<void> run(RequestCtx& ctx, Exchange& exchange) {
   const Chain& chain = ctx.snapshot->chain;
   std::size_t admitted = 0;  // filters [0, admitted) passed admit() and must settle
-  Verdict v = co_await run_phase(chain, ctx, &Filter::authenticate, Filter::kAuthenticate, nullptr);
-  if (v == Verdict::Continue) v = co_await run_phase(chain, ctx, &Filter::authorize, Filter::kAuthorize, nullptr);
-  if (v == Verdict::Continue) v = co_await run_phase(chain, ctx, &Filter::admit, Filter::kAdmit, &admitted);
+  Verdict v = Verdict::Continue;
+  if (phase_has_work(chain, Filter::kAuthenticate))
+    v = co_await run_phase(chain, ctx, &Filter::authenticate, Filter::kAuthenticate, nullptr);
+  if (v == Verdict::Continue && phase_has_work(chain, Filter::kAuthorize))
+    v = co_await run_phase(chain, ctx, &Filter::authorize, Filter::kAuthorize, nullptr);
+  if (v == Verdict::Continue) {
+    if (phase_has_work(chain, Filter::kAdmit)) v = co_await run_phase(chain, ctx, &Filter::admit, Filter::kAdmit, &admitted);
+    else admitted = chain.filters().size();  // every default admit continues
+  }
   if (v == Verdict::Continue) co_await route_and_forward(chain, ctx, exchange);
   if (ctx.reply.status != 0 && ctx.outcome.status == 0) co_await exchange.reply(ctx);
   for (std::size_t i = 0; i < admitted; ++i)

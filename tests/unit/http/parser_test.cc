@@ -560,6 +560,14 @@ TEST(Message, HopByHop) {
     EXPECT_FALSE(is_hop_by_hop(name, headers)) << name;
   }
   EXPECT_FALSE(is_hop_by_hop("x-custom", {}));
+  // Names of every length the fixed list has are still looked up in the Connection header.
+  const std::vector<Header> listed = {
+      {"Connection", "ab, X-Trace, X-Trace-Id, X-Custom-Header1, X-Custom-Header12, X-Custom-Header123, "
+                     "X-Proxy-Auth-Info-1"}};
+  for (const char* name : {"AB", "x-trace", "x-trace-id", "x-custom-header1", "x-custom-header12",
+                           "x-custom-header123", "X-Proxy-Auth-Info-1"})
+    EXPECT_TRUE(is_hop_by_hop(name, listed)) << name;
+  EXPECT_FALSE(is_hop_by_hop("AC", listed));
 }
 
 }  // namespace
