@@ -15,8 +15,14 @@ namespace asio = boost::asio;
 using http::error_code;
 
 namespace {
-// A body buffer up to this size is kept for the connection's next request; a larger one is freed.
-constexpr std::size_t kKeptBodyCapacity = 64 * 1024;
+// A reused buffer keeps its capacity for the connection's next request up to this size; a larger one is freed
+// (an idle keep-alive connection stays small).
+constexpr std::size_t kKeptBufferCapacity = 16 * 1024;
+
+void empty_for_reuse(std::string& buffer) {
+  if (buffer.capacity() > kKeptBufferCapacity) std::string().swap(buffer);
+  else buffer.clear();
+}
 }  // namespace
 
 ClientConnection::ClientConnection(Worker& worker, http::tcp::socket socket)
@@ -194,7 +200,7 @@ asio::awaitable<void> ClientConnection::handle_request(http::RequestHead& head) 
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started).count();
   const double upstream = std::chrono::duration<double>(ctx.outcome.upstream_total).count();
-  worker_.metrics().record_request(ctx.route ? ctx.route->path : std::string(), ctx.upstream.provider,
+  worker_.metrics().record_request(ctx.route ? std::string_view(ctx.route->path) : std::string_view(), ctx.upstream.provider,
                                    ctx.outcome.status, seconds, seconds - upstream,
                                    ctx.outcome.upstream_contacted);
   if (ctx.outcome.upstream_contacted) {
@@ -204,10 +210,9 @@ asio::awaitable<void> ClientConnection::handle_request(http::RequestHead& head) 
                                     u.cache_creation_input_tokens, u.reasoning_tokens, u.cost_micro_usd, u.known,
                                     u.estimated, u.priced_at_default});
   }
-  if (ctx.body.capacity() <= kKeptBodyCapacity) {
-    body_storage_.swap(ctx.body);
-    body_storage_.clear();
-  }
+  body_storage_.swap(ctx.body);
+  for (std::string* buffer : {&body_storage_, &upstream_head_, &client_out_, &transformed_, &transform_scratch_})
+    empty_for_reuse(*buffer);
   buffer_.consume(consumed_from_buffer);
   if (!carry_.empty()) {
     buffer_.append(carry_);

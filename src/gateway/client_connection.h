@@ -54,11 +54,14 @@ class ClientConnection final : public pipeline::Exchange {
   std::string carry_;  // bytes of the next request read while decoding a chunked body
   http::ReadBuffer upstream_buffer_;
   // Reused from request to request (their capacity stays): the parsed heads, the request head sent upstream,
-  // the bytes written to the client, and the request body's storage (up to kKeptBodyCapacity).
+  // the bytes written to the client, the response body transformers' buffers and the request body's storage
+  // (strings up to 16 KiB keep their capacity, see client_connection.cc).
   http::RequestHead request_head_;
   http::ResponseHead response_head_;
   std::string upstream_head_;
   std::string client_out_;
+  std::string transformed_;
+  std::string transform_scratch_;
   std::string body_storage_;
   http::Stream* upstream_ = nullptr;  // the upstream stream in use, for the deadline to cancel
   Phase phase_ = Phase::Idle;

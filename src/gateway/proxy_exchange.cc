@@ -215,7 +215,8 @@ asio::awaitable<void> ClientConnection::forward(pipeline::RequestCtx& ctx) {
   bool upstream_ok = true;
   bool client_ok = true;
   // Body bytes towards the client: through the transformers, then framed for the client.
-  std::string transformed, scratch;
+  std::string& transformed = transformed_;  // connection buffers, reused: they keep their capacity
+  std::string& scratch = transform_scratch_;
   auto relay = [&](std::string_view data, bool last) {
     std::string_view piece = data;
     if (!transformers.empty()) {

@@ -27,7 +27,10 @@ asio::awaitable<pipeline::Verdict> CredentialFilter::route(pipeline::RequestCtx&
     up.drop_headers.insert(up.drop_headers.end(), {"authorization", "x-api-key", "api-key"});
   if (!key.empty()) {
     if (provider->api == config::Api::OpenAI) {
-      up.set_headers.emplace_back("authorization", "Bearer " + std::string(key));
+      std::string value;  // built in place: one allocation
+      value.reserve(7 + key.size());
+      value.append("Bearer ").append(key);
+      up.set_headers.emplace_back("authorization", std::move(value));
     } else {
       up.set_headers.emplace_back("x-api-key", std::string(key));
     }
