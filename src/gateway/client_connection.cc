@@ -106,7 +106,13 @@ asio::awaitable<void> ClientConnection::serve() {
 }
 
 asio::awaitable<void> ClientConnection::handle_request(http::RequestHead& head) {
-  pipeline::RequestCtx ctx;
+  // The request's state lives in the connection, not in this coroutine's frame: RequestCtx is over 1 KiB, and
+  // Asio allocates a frame that large from the heap on every call (smaller frames come from its per-thread cache).
+  pipeline::RequestCtx& ctx = request_ctx_.emplace();
+  struct EndOfRequest {  // on every way out of this coroutine, the request's state goes (snapshot, lease, ...)
+    std::optional<pipeline::RequestCtx>& ctx;
+    ~EndOfRequest() { ctx.reset(); }
+  } end_of_request{request_ctx_};
   ctx.body.swap(body_storage_);  // empty, with the capacity of an earlier request's body
   deadline_.reset_expired();
   ctx.started = std::chrono::steady_clock::now();

@@ -6,6 +6,7 @@
 
 #include <list>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "http/deadline.h"
@@ -63,6 +64,8 @@ class ClientConnection final : public pipeline::Exchange {
   std::string transformed_;
   std::string transform_scratch_;
   std::string body_storage_;
+  // The request being handled (see handle_request), engaged for its duration only.
+  std::optional<pipeline::RequestCtx> request_ctx_;
   http::Stream* upstream_ = nullptr;  // the upstream stream in use, for the deadline to cancel
   Phase phase_ = Phase::Idle;
   bool must_close_ = false;

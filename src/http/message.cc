@@ -1,8 +1,30 @@
 #include "http/message.h"
 
+#include <cstdint>
+#include <cstring>
+
 namespace tollway::http {
 
 namespace {
+
+// Eight bytes with 'A'..'Z' turned into 'a'..'z' and every other byte (incl. 0x80..0xff) unchanged: per byte,
+// the high bit of heptet + (0x80 - 'A') says ">= 'A'", of heptet + (0x80 - 'Z' - 1) says "> 'Z'" (no carry
+// crosses a byte: a heptet is at most 0x7f), and 0x80 >> 2 is the 0x20 that lowers a letter.
+uint64_t ascii_lower_8(uint64_t x) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  const uint64_t heptets = x & ~kHigh;
+  const uint64_t at_least_a = heptets + (0x80 - 'A') * kOnes;
+  const uint64_t above_z = heptets + (0x80 - 'Z' - 1) * kOnes;
+  const uint64_t upper = at_least_a & ~above_z & ~x & kHigh;
+  return x | (upper >> 2);
+}
+
+uint64_t load_8(const char* p) {
+  uint64_t word;
+  std::memcpy(&word, p, sizeof word);
+  return word;
+}
 
 constexpr unsigned char ascii_lower(unsigned char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<unsigned char>(c + ('a' - 'A')) : c;
@@ -40,6 +62,12 @@ bool list_contains(std::string_view list, std::string_view name) {
 }  // namespace
 
 bool iequals_same_size(const char* a, const char* b, std::size_t size) {
+  if (size >= 8) {  // eight bytes at a time; the last word may overlap the one before
+    std::size_t i = 0;
+    for (; i + 8 <= size; i += 8)
+      if (ascii_lower_8(load_8(a + i)) != ascii_lower_8(load_8(b + i))) return false;
+    return i == size || ascii_lower_8(load_8(a + size - 8)) == ascii_lower_8(load_8(b + size - 8));
+  }
   for (std::size_t i = 0; i < size; ++i) {
     if (ascii_lower(static_cast<unsigned char>(a[i])) != ascii_lower(static_cast<unsigned char>(b[i]))) {
       return false;

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 
 #include "http/char_class.h"
 
@@ -114,6 +115,7 @@ class HeadScanner {
     return StepResult::OutOfInput;
   }
   StepResult scan_http_version(std::size_t line_end, int& version_minor);
+  std::size_t skip_field_value_chars(std::size_t i) const;
   StepResult record_header(std::string_view name, std::string_view value, int version_minor);
   StepResult record_content_length(std::string_view value);
   StepResult record_transfer_encoding(std::string_view value, int version_minor);
@@ -290,6 +292,25 @@ StepResult HeadScanner::scan_status_line(ResponseHead& out) {
   return StepResult::Ok;
 }
 
+// The first position from `i` on that is not a field-value byte (VCHAR, obs-text, SP, HTAB), or end_. Eight
+// bytes at a time while a word has no control byte and no DEL (exact: a word with one goes to the byte loop,
+// which decides; a word without one has only field-value bytes), then byte by byte.
+std::size_t HeadScanner::skip_field_value_chars(std::size_t i) const {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  while (i + 8 <= end_) {
+    uint64_t word;
+    std::memcpy(&word, data_ + i, sizeof word);
+    const uint64_t below_space = (word - 0x20 * kOnes) & ~word & kHigh;  // a byte < 0x20 (CR, HTAB, ...)
+    const uint64_t del_bits = word ^ (0x7f * kOnes);
+    const uint64_t del = (del_bits - kOnes) & ~del_bits & kHigh;  // a byte == 0x7f
+    if ((below_space | del) != 0) break;
+    i += 8;
+  }
+  while (i < end_ && is_field_value_char(at(i))) ++i;
+  return i;
+}
+
 StepResult HeadScanner::scan_header_fields(std::vector<Header>& headers, int version_minor) {
   for (;;) {
     if (pos_ >= end_) return StepResult::OutOfInput;
@@ -324,7 +345,7 @@ StepResult HeadScanner::scan_header_fields(std::vector<Header>& headers, int ver
     // OWS field-value OWS CRLF
     while (pos_ < end_ && is_whitespace(data_[pos_])) ++pos_;
     const std::size_t value_start = pos_;
-    while (pos_ < end_ && is_field_value_char(at(pos_))) ++pos_;
+    pos_ = skip_field_value_chars(pos_);
     if (pos_ >= end_) return StepResult::OutOfInput;
     if (data_[pos_] != '\r') {
       if (data_[pos_] == '\n') return reject(400, "bare LF in header section (CRLF required)");

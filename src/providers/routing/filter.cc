@@ -84,10 +84,14 @@ asio::awaitable<pipeline::Verdict> ProviderRouteFilter::route(pipeline::RequestC
   const config::EndpointConfig& endpoint = provider.endpoints[lease->index()];
   up.endpoint = &upstreams.endpoints[lease->index()];
   up.lease = std::move(*lease);
-  up.target = endpoint.path_prefix + std::string(ctx.head->target);
+  up.target.reserve(endpoint.path_prefix.size() + ctx.head->target.size());  // one allocation at most
+  up.target.assign(endpoint.path_prefix).append(ctx.head->target);
   const bool default_port = endpoint.port == (endpoint.tls ? 443 : 80);
-  up.host_header = endpoint.host.find(':') != std::string::npos ? "[" + endpoint.host + "]" : endpoint.host;
-  if (!default_port) up.host_header += ":" + std::to_string(endpoint.port);
+  const bool ipv6_literal = endpoint.host.find(':') != std::string::npos;
+  up.host_header.clear();
+  if (ipv6_literal) up.host_header.append("[").append(endpoint.host).append("]");
+  else up.host_header.append(endpoint.host);
+  if (!default_port) up.host_header.append(":").append(std::to_string(endpoint.port));
   co_return pipeline::Verdict::Continue;
 }
 

@@ -92,6 +92,32 @@ TEST(ParseRequest, ObsTextInValueIsAccepted) {
   EXPECT_EQ(r.head.find("X-Name"), "J\xc3\xbcrgen");
 }
 
+// Values are scanned eight bytes at a time: every byte value at every position of a long value is still
+// judged alone (control bytes other than HTAB and DEL rejected, VCHAR, SP, HTAB and obs-text kept).
+TEST(ParseRequest, EveryByteAtEveryPositionOfALongValue) {
+  for (std::size_t at = 0; at < 27; ++at) {
+    for (int byte = 0; byte < 256; ++byte) {
+      std::string value(27, 'v');
+      value[at] = static_cast<char>(byte);
+      const RequestResult r = parse_request("GET / HTTP/1.1\r\nHost: a\r\nX-Long: " + value + "\r\n\r\n");
+      const bool allowed = byte == '\t' || byte == ' ' || (byte > 0x20 && byte != 0x7f);
+      if (byte == '\r' || byte == '\n') {
+        EXPECT_EQ(r.status, ParseStatus::Error) << at << " " << byte;
+      } else if (allowed) {
+        ASSERT_EQ(r.status, ParseStatus::Complete) << at << " " << byte << ": " << r.error.message;
+        std::string_view expected(value);
+        while (!expected.empty() && (expected.front() == ' ' || expected.front() == '\t')) expected.remove_prefix(1);
+        while (!expected.empty() && (expected.back() == ' ' || expected.back() == '\t')) expected.remove_suffix(1);
+        EXPECT_EQ(r.head.find("x-long"), expected) << at << " " << byte;
+      } else {
+        ASSERT_EQ(r.status, ParseStatus::Error) << at << " " << byte;
+        EXPECT_EQ(r.error.status, 400);
+        EXPECT_EQ(r.error.message, "control character in header field value") << at << " " << byte;
+      }
+    }
+  }
+}
+
 TEST(ParseRequest, EverySplitPointIsIncompleteUntilTheEnd) {
   expect_complete_at_every_split(
       "POST /v1/chat/completions HTTP/1.1\r\nHost: a\r\nContent-Length: 12\r\nX: y\r\n\r\n{\"model\":1}");
@@ -546,6 +572,20 @@ TEST(Message, Iequals) {
   EXPECT_FALSE(iequals("a", "b"));
   EXPECT_FALSE(iequals("[", "{"));  // only letters fold
   EXPECT_FALSE(iequals("@", "`"));
+  // Eight bytes at a time from length 8 on, with an overlapping last word: every position and every byte pair.
+  for (std::size_t size : {8u, 9u, 15u, 16u, 17u, 23u}) {
+    for (std::size_t at = 0; at < size; ++at) {
+      for (int x = 0; x < 256; ++x) {
+        for (int y : {x, x ^ 0x20, x ^ 0x80, x + 1}) {
+          std::string a(size, 'k'), b(size, 'K');
+          a[at] = static_cast<char>(x);
+          b[at] = static_cast<char>(y & 0xff);
+          const auto lower = [](int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; };
+          EXPECT_EQ(iequals(a, b), lower(x) == lower(y & 0xff)) << size << " " << at << " " << x << " " << y;
+        }
+      }
+    }
+  }
 }
 
 TEST(Message, HopByHop) {
