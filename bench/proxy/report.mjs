@@ -1,5 +1,6 @@
-// Turns bench/proxy/run.sh's raw wrk output into medians, tollway/nginx ratios against the targets, a JSON file
-// and the "## Proxy (bench/proxy)" section of docs/benchmarks.md (only that section is replaced).
+// Turns bench/proxy/run.sh's raw wrk output and per-request counts into medians, tollway/nginx ratios against the
+// targets, a JSON file and the "## Proxy (bench/proxy)" section of docs/benchmarks.md (only that section is
+// replaced; bench/proxy/history.md is appended to it).
 import fs from 'node:fs';
 
 const args = process.argv.slice(2);
@@ -36,7 +37,26 @@ const pick = (target, conns) => runs.filter((r) => r.target === target && r.conn
 const med = (target, conns, f) => median(pick(target, conns).map(f));
 const cpuUsPerReq = (r) => (r.cpuTicks == null ? NaN : (r.cpuTicks * 1e6 / r.clkTck) / r.requests);
 
-const T = ['direct', 'nginx', 'tollway'];
+const T = ['direct', 'nginx', 'tollway', 'tollway_auth'];
+const label = { direct: 'origin (direct)', nginx: 'nginx', tollway: 'tollway (usage on)', tollway_auth: 'tollway + auth (virtual key)' };
+const mode = opt('mode', 'both');
+const wall = mode !== 'count';
+const counting = mode !== 'wall';
+
+// ---- counts (count mode) ----------------------------------------------------------------------------------------
+const counts = {};
+if (counting && opt('counts') && fs.existsSync(opt('counts'))) {
+  for (const line of fs.readFileSync(opt('counts'), 'utf8').split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f[0] === 'instructions') {
+      counts[f[1]] = { ...(counts[f[1]] ?? {}), ir_requests: Number(f[2]), ir: Number(f[3]), ir_per_req: Number(f[3]) / Number(f[2]) };
+    } else if (f[0] === 'syscalls') {
+      counts[f[1]] = { ...(counts[f[1]] ?? {}), sys_requests: Number(f[2]), syscalls_per_req: Number(f[3]) / Number(f[2]),
+        ctx_switches_per_req: Number(f[4]) / Number(f[2]) };
+    }
+  }
+}
+const cnt = (t, k) => counts[t]?.[k] ?? NaN;
 const res = {};
 for (const t of T) {
   res[t] = {
@@ -46,7 +66,7 @@ for (const t of T) {
     non2xx: pick(t, 1).concat(pick(t, 16), pick(t, 64)).reduce((n, r) => n + r.non2xx, 0),
   };
 }
-for (const t of ['nginx', 'tollway']) {
+for (const t of ['nginx', 'tollway', 'tollway_auth']) {
   res[t].added_p50_us = res[t].p50_c1_us - res.direct.p50_c1_us;
   res[t].added_p99_us = res[t].p99_c1_us - res.direct.p99_c1_us;
 }
@@ -57,17 +77,28 @@ const rss = {
 };
 const ratio = (a, b) => a / b;
 const checks = [
-  ['added latency p50 (c=1)', ratio(res.tollway.added_p50_us, res.nginx.added_p50_us), '≤ 1.2', (x) => x <= 1.2],
-  ['added latency p99 (c=1)', ratio(res.tollway.added_p99_us, res.nginx.added_p99_us), '≤ 1.5', (x) => x <= 1.5],
-  ['CPU µs / request (c=64)', ratio(res.tollway.cpu_us_per_req_c64, res.nginx.cpu_us_per_req_c64), '≤ 1.3', (x) => x <= 1.3],
-  ['rps, one core (c=16)', ratio(res.tollway.rps_c16, res.nginx.rps_c16), '≥ 0.9', (x) => x >= 0.9],
-  ['rps, one core (c=64)', ratio(res.tollway.rps_c64, res.nginx.rps_c64), '≥ 0.9', (x) => x >= 0.9],
+  ...(wall ? [
+    ['added latency p50 (c=1)', ratio(res.tollway.added_p50_us, res.nginx.added_p50_us), '≤ 1.2', (x) => x <= 1.2],
+    ['added latency p99 (c=1)', ratio(res.tollway.added_p99_us, res.nginx.added_p99_us), '≤ 1.5', (x) => x <= 1.5],
+    ['CPU µs / request (c=64)', ratio(res.tollway.cpu_us_per_req_c64, res.nginx.cpu_us_per_req_c64), '≤ 1.3', (x) => x <= 1.3],
+    ['rps, one core (c=16)', ratio(res.tollway.rps_c16, res.nginx.rps_c16), '≥ 0.9', (x) => x >= 0.9],
+    ['rps, one core (c=64)', ratio(res.tollway.rps_c64, res.nginx.rps_c64), '≥ 0.9', (x) => x >= 0.9],
+  ] : []),
+  ...(counting ? [
+    ['user-space instructions / request (callgrind, c=16)', ratio(cnt('tollway', 'ir_per_req'), cnt('nginx', 'ir_per_req')), '≤ 1.3 (as CPU)', (x) => x <= 1.3],
+    ['syscalls / request (perf, c=16)', ratio(cnt('tollway', 'syscalls_per_req'), cnt('nginx', 'syscalls_per_req')), '—', () => true],
+  ] : []),
+];
+// Issue 6: auth on stays within 10 % of the plain run's CPU per request (same run).
+const authChecks = [
+  ...(wall ? [['CPU µs / request (c=64), tollway + auth / tollway', ratio(res.tollway_auth.cpu_us_per_req_c64, res.tollway.cpu_us_per_req_c64), '≤ 1.1', (x) => x <= 1.1]] : []),
+  ...(counting ? [['instructions / request, tollway + auth / tollway', ratio(cnt('tollway_auth', 'ir_per_req'), cnt('tollway', 'ir_per_req')), '≤ 1.1', (x) => x <= 1.1]] : []),
 ];
 const rssMb = rss.tollway_idle_kb / 1024;
 
 const out = { when: new Date().toISOString(), load: [opt('load-start'), opt('load-end')], origin: opt('origin'), reps: Number(opt('reps')), duration: opt('duration'),
-  versions: { tollway: opt('tollway-version'), nginx: opt('nginx-version') }, results: res, rss,
-  ratios: Object.fromEntries(checks.map(([n, v]) => [n, v])), runs };
+  versions: { tollway: opt('tollway-version'), nginx: opt('nginx-version') }, mode, results: res, rss, counts,
+  ratios: Object.fromEntries(checks.concat(authChecks).map(([n, v]) => [n, v])), runs };
 fs.writeFileSync(opt('out'), JSON.stringify(out, null, 2));
 
 // ---- markdown -------------------------------------------------------------------------------------------------
@@ -83,39 +114,65 @@ const originNote = opt('origin') === 'nginx'
 const md = [];
 md.push('## Proxy (bench/proxy)');
 md.push('');
-md.push(`Generated by \`bench/proxy/run.sh\` on ${out.when.slice(0, 16).replace('T', ' ')} UTC — ${cpuModel}, `
+md.push(`Generated by \`bench/proxy/run.sh\` (MODE=${mode}) on ${out.when.slice(0, 16).replace('T', ' ')} UTC — ${cpuModel}, `
   + `${fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm).length} cores; ${out.versions.tollway || 'tollway'}, ${out.versions.nginx}. `
-  + `Medians of ${out.reps} repetitions of ${out.duration} wrk runs (\`wrk -t1\`, POST /v1/chat/completions with a `
+  + `Wall-clock numbers: medians of ${out.reps} repetitions of ${out.duration} wrk runs (\`wrk -t1\`, POST /v1/chat/completions with a `
   + `147-byte JSON body, keep-alive). Load average (1/5/15 min) at start ${opt('load-start')}, at end ${opt('load-end')} `
-  + '(the machine is shared: anything above ~0.5 means other processes competed for the two cores and the numbers are noisy).');
+  + '(the machine is shared: anything above ~0.5 means other processes competed for the two cores and the wall-clock '
+  + 'numbers are noisy; the counts below are not).');
 md.push('');
 md.push(`Setup: wrk and the origin share core 0; the proxy under test runs alone on core 1 (\`taskset\`). The origin is ${originNote}. `
   + 'nginx reference: 1 worker, `proxy_http_version 1.1; proxy_set_header Connection ""; keepalive 64;`, '
   + 'access log off, injects the provider key like tollway does. tollway: `--workers 1`, one route, one provider, '
-  + 'key injection, model routing from the JSON body, usage extraction, `usage.log: false` (like nginx\'s `access_log off`).');
+  + 'key injection, model routing from the JSON body, usage extraction (always on: every response is read for its '
+  + '`usage`), `usage.log: false` (like nginx\'s `access_log off`). tollway + auth: the same plus `auth:` with a virtual '
+  + 'key created through `/admin/keys`, sent by wrk as `Authorization: Bearer tw-…` (CallerAuthFilter + PolicyAuthzFilter).');
 md.push('');
-md.push('| target | p50 c=1 (µs) | p99 c=1 (µs) | added p50 (µs) | added p99 (µs) | rps c=1 | rps c=16 | rps c=64 | CPU µs/req c=16 | CPU µs/req c=64 | non-2xx |');
-md.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-for (const t of T) {
-  const r = res[t];
-  md.push(`| ${t === 'direct' ? 'origin (direct)' : t} | ${f0(r.p50_c1_us)} | ${f0(r.p99_c1_us)} | ${t === 'direct' ? '—' : f0(r.added_p50_us)} | `
-    + `${t === 'direct' ? '—' : f0(r.added_p99_us)} | ${f0(r.rps_c1)} | ${f0(r.rps_c16)} | ${f0(r.rps_c64)} | `
-    + `${t === 'direct' ? '—' : f1(r.cpu_us_per_req_c16)} | ${t === 'direct' ? '—' : f1(r.cpu_us_per_req_c64)} | ${r.non2xx} |`);
+if (wall) {
+  md.push('| target | p50 c=1 (µs) | p99 c=1 (µs) | added p50 (µs) | added p99 (µs) | rps c=1 | rps c=16 | rps c=64 | CPU µs/req c=16 | CPU µs/req c=64 | non-2xx |');
+  md.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const t of T) {
+    const r = res[t];
+    md.push(`| ${label[t]} | ${f0(r.p50_c1_us)} | ${f0(r.p99_c1_us)} | ${t === 'direct' ? '—' : f0(r.added_p50_us)} | `
+      + `${t === 'direct' ? '—' : f0(r.added_p99_us)} | ${f0(r.rps_c1)} | ${f0(r.rps_c16)} | ${f0(r.rps_c64)} | `
+      + `${t === 'direct' ? '—' : f1(r.cpu_us_per_req_c16)} | ${t === 'direct' ? '—' : f1(r.cpu_us_per_req_c64)} | ${r.non2xx} |`);
+  }
+  md.push('');
 }
-md.push('');
-md.push('| tollway / nginx | ratio | target | met |');
+if (counting) {
+  md.push(`Per-request counts (count mode, c=16; instructions: the whole process under \`valgrind --tool=callgrind\`, `
+    + `counters zeroed after a 2 s warm-up, then ${opt('count-duration')} of wrk; syscalls and context switches: \`perf stat -e `
+    + 'raw_syscalls:sys_enter,context-switches -p PID` over 3 s of wrk against the uninstrumented process):');
+  md.push('');
+  md.push('| target | requests counted | user-space instructions / request | vs nginx | syscalls / request | context switches / request |');
+  md.push('|---|---:|---:|---:|---:|---:|');
+  for (const t of ['nginx', 'tollway', 'tollway_auth']) {
+    md.push(`| ${label[t]} | ${f0(cnt(t, 'ir_requests'))} | ${f0(cnt(t, 'ir_per_req'))} | ${f2(cnt(t, 'ir_per_req') / cnt('nginx', 'ir_per_req'))} | `
+      + `${f2(cnt(t, 'syscalls_per_req'))} | ${f2(cnt(t, 'ctx_switches_per_req'))} |`);
+  }
+  md.push('');
+}
+md.push('| tollway / nginx (issues 3 and 5: usage extraction on) | ratio | target | met |');
 md.push('|---|---:|---:|:---:|');
 for (const [name, v, target, ok] of checks) md.push(`| ${name} | ${f2(v)} | ${target} | ${Number.isFinite(v) && ok(v) ? 'yes' : '**no**'} |`);
 md.push(`| idle RSS, one worker | ${f1(rssMb)} MB (nginx worker ${f1(rss.nginx_worker_idle_kb / 1024)} MB + master ${f1(rss.nginx_master_idle_kb / 1024)} MB) | ≤ 8 MB | ${rssMb <= 8 ? 'yes' : '**no**'} |`);
 md.push('');
-md.push(`RSS after the load runs: tollway ${f1(rss.tollway_after_kb / 1024)} MB, nginx worker ${f1(rss.nginx_worker_after_kb / 1024)} MB. `
-  + 'CPU per request is the proxy process\'s utime+stime delta (`/proc/PID/stat`, nginx: its worker) over the run divided by '
-  + 'the requests wrk completed. The origin is not the bottleneck when the direct rps is well above both proxies\' rps: '
-  + `direct c=64 ${f0(res.direct.rps_c64)} rps vs nginx ${f0(res.nginx.rps_c64)} and tollway ${f0(res.tollway.rps_c64)}. `
-  + 'The Node mock (`ORIGIN=node`, `tests/mock/provider.mjs --fast`) was measured at 25–50k rps direct on this machine, '
-  + 'within reach of the proxies, so it would cap them; hence the nginx origin by default. '
-  + 'Raw wrk output and per-run numbers: `build/bench/proxy/`.');
+md.push('| auth on (issue 6) | ratio | target | met |');
+md.push('|---|---:|---:|:---:|');
+for (const [name, v, target, ok] of authChecks) md.push(`| ${name} | ${f2(v)} | ${target} | ${Number.isFinite(v) && ok(v) ? 'yes' : '**no**'} |`);
 md.push('');
+if (wall) {
+  md.push(`RSS after the load runs: tollway ${f1(rss.tollway_after_kb / 1024)} MB, nginx worker ${f1(rss.nginx_worker_after_kb / 1024)} MB. `
+    + 'CPU per request is the proxy process\'s utime+stime delta (`/proc/PID/stat`, nginx: its worker) over the run divided by '
+    + 'the requests wrk completed. The origin is not the bottleneck when the direct rps is well above both proxies\' rps: '
+    + `direct c=64 ${f0(res.direct.rps_c64)} rps vs nginx ${f0(res.nginx.rps_c64)} and tollway ${f0(res.tollway.rps_c64)}. `
+    + 'The Node mock (`ORIGIN=node`, `tests/mock/provider.mjs --fast`) was measured at 25–50k rps direct on this machine, '
+    + 'within reach of the proxies, so it would cap them; hence the nginx origin by default. '
+    + 'Raw wrk output, counts and callgrind profiles (`callgrind_annotate build/bench/proxy/callgrind.tollway.out.*`): `build/bench/proxy/`.');
+  md.push('');
+}
+const history = new URL('./history.md', import.meta.url);
+if (fs.existsSync(history)) md.push(fs.readFileSync(history, 'utf8').trim(), '');
 const section = md.join('\n');
 
 if (!flag('no-doc')) {

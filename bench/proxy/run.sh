@@ -1,46 +1,71 @@
 #!/usr/bin/env bash
 # Proxy benchmark: wrk against (a) the origin directly, (b) nginx as a plain keep-alive reverse proxy (1 worker),
-# (c) the tollway gateway (--workers 1), all in one run. Proxies are pinned to core 1, wrk and the origin to core 0.
-# Reports added latency p50/p99 at c=1 (proxy minus direct), rps at c=16 and c=64, CPU µs per request and idle
-# RSS of each proxy; medians of REPS repetitions and the tollway/nginx ratios against the targets. Writes the
-# table into docs/benchmarks.md under "## Proxy (bench/proxy)" (only that section) and raw numbers to
-# build/bench/proxy/results.json.
+# (c) the tollway gateway (--workers 1), (d) tollway with `auth:` on, all in one run. Proxies are pinned to core 1,
+# wrk and the origin to core 0. Usage extraction is always on in tollway (every proxied response is read for its
+# usage), so (c) is the usage-on run; (d) adds caller authentication with a virtual key (wrk sends
+# `Authorization: Bearer tw-…`, the auth filter hashes it and looks it up, the authz filter checks the key's policy).
 #
-# Usage: bench/proxy/run.sh            env: TOLLWAY_BIN, REPS (3), DURATION (5s), ORIGIN (nginx|node), NO_DOC=1
+# Two measurements, both by default (MODE=both):
+# - wall (MODE=wall): added latency p50/p99 at c=1 (proxy minus direct), rps at c=16 and c=64, CPU µs per request
+#   (utime+stime from /proc/PID/stat) and idle RSS of each proxy; medians of REPS repetitions. Noisy on a shared
+#   machine: the load average is recorded next to the numbers.
+# - count (MODE=count): noise-free cost per request. Each proxy runs under `valgrind --tool=callgrind`, is warmed
+#   up, its counters are zeroed (`callgrind_control -z`), wrk sends COUNT_DURATION of requests at c=16, and the
+#   user-space instructions (Ir) of the whole process are divided by the requests wrk completed. The kernel side
+#   is counted without valgrind: syscalls and context switches per request (`perf stat -e
+#   raw_syscalls:sys_enter,context-switches -p PID` over a 3 s run at c=16), when perf can read tracepoints here.
+# Writes the tables into docs/benchmarks.md under "## Proxy (bench/proxy)" (only that section) and raw numbers to
+# build/bench/proxy/ (results.json, raw.txt, counts.txt, callgrind.*.out.* for callgrind_annotate).
+#
+# Usage: bench/proxy/run.sh   env: TOLLWAY_BIN, MODE (both|wall|count), REPS (3), DURATION (5s),
+#                                  COUNT_DURATION (8s), ORIGIN (nginx|node), NO_DOC=1
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 HERE="$ROOT/bench/proxy"
 OUT="$ROOT/build/bench/proxy"
 TOLLWAY_BIN="${TOLLWAY_BIN:-$ROOT/build/release/tollway}"
+MODE="${MODE:-both}"
 REPS="${REPS:-3}"
 DURATION="${DURATION:-5s}"
+COUNT_DURATION="${COUNT_DURATION:-8s}"
 ORIGIN="${ORIGIN:-nginx}"
 CORE_LOAD=0   # wrk + origin
 CORE_PROXY=1  # nginx proxy, tollway
+ADMIN_TOKEN="bench-admin-token-0123456789"
 
 for tool in wrk nginx taskset node curl; do
   command -v "$tool" >/dev/null || { echo "run.sh: $tool not found (apt-get install wrk nginx util-linux nodejs curl)" >&2; exit 1; }
 done
+case "$MODE" in both | wall | count) ;; *) echo "run.sh: MODE must be both, wall or count" >&2; exit 1 ;; esac
+if [ "$MODE" != wall ]; then
+  for tool in valgrind callgrind_control; do
+    command -v "$tool" >/dev/null || { echo "run.sh: $tool not found (apt-get install valgrind), or run with MODE=wall" >&2; exit 1; }
+  done
+fi
 [ -x "$TOLLWAY_BIN" ] || { echo "run.sh: $TOLLWAY_BIN not built (cmake --preset release && cmake --build --preset release)" >&2; exit 1; }
 [ "$(nproc)" -ge 2 ] || { echo "run.sh: needs 2 cores for the pinning" >&2; exit 1; }
 
-rm -rf "$OUT/origin" "$OUT/proxy" "$OUT/raw.txt" "$OUT/results.json"; mkdir -p "$OUT"/{origin,proxy}/{logs,tmp}
+rm -rf "$OUT/origin" "$OUT/proxy" "$OUT/proxy-count" "$OUT/raw.txt" "$OUT/counts.txt" "$OUT/results.json" \
+  "$OUT"/callgrind.* "$OUT"/perf.* "$OUT"/keys.db*
+mkdir -p "$OUT"/{origin,proxy,proxy-count}/{logs,tmp}
 
 free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 ORIGIN_PORT=$(free_port); NGINX_PORT=$(free_port); TOLLWAY_PORT=$(free_port); ADMIN_PORT=$(free_port)
+AUTH_PORT=$(free_port); AUTH_ADMIN_PORT=$(free_port)
 
 PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  [ -f "$OUT/origin/nginx.pid" ] && kill "$(cat "$OUT/origin/nginx.pid")" 2>/dev/null || true
-  [ -f "$OUT/proxy/nginx.pid" ] && kill "$(cat "$OUT/proxy/nginx.pid")" 2>/dev/null || true
+  for d in origin proxy proxy-count; do
+    [ -f "$OUT/$d/nginx.pid" ] && kill "$(cat "$OUT/$d/nginx.pid")" 2>/dev/null || true
+  done
   wait 2>/dev/null || true
 }
 trap cleanup EXIT
 
 # ---- origin ---------------------------------------------------------------------------------------------------
-RESPONSE="$(cat "$HERE/response.json" | tr -d '\n')"
+RESPONSE="$(tr -d '\n' < "$HERE/response.json")"
 if [ "$ORIGIN" = nginx ]; then
   cat > "$OUT/origin/nginx.conf" <<EOF
 worker_processes 1;
@@ -72,16 +97,19 @@ else
 fi
 
 # ---- nginx reverse proxy (reference) --------------------------------------------------------------------------
-cat > "$OUT/proxy/nginx.conf" <<EOF
+# daemon on: master + one worker (the wall runs measure the worker); off: one foreground process (for callgrind).
+write_nginx_proxy_conf() { # dir port on|off
+  cat > "$1/nginx.conf" <<EOF
 worker_processes 1;
-pid $OUT/proxy/nginx.pid;
-error_log $OUT/proxy/logs/error.log warn;
-daemon on;
+master_process $3;
+daemon $3;
+pid $1/nginx.pid;
+error_log $1/logs/error.log warn;
 events { worker_connections 4096; }
 http {
   access_log off;
-  client_body_temp_path $OUT/proxy/tmp/body; proxy_temp_path $OUT/proxy/tmp/proxy;
-  fastcgi_temp_path $OUT/proxy/tmp/fcgi; uwsgi_temp_path $OUT/proxy/tmp/uwsgi; scgi_temp_path $OUT/proxy/tmp/scgi;
+  client_body_temp_path $1/tmp/body; proxy_temp_path $1/tmp/proxy;
+  fastcgi_temp_path $1/tmp/fcgi; uwsgi_temp_path $1/tmp/uwsgi; scgi_temp_path $1/tmp/scgi;
   keepalive_requests 1000000;
   upstream origin {
     server 127.0.0.1:$ORIGIN_PORT;
@@ -89,7 +117,7 @@ http {
     keepalive_requests 1000000;
   }
   server {
-    listen 127.0.0.1:$NGINX_PORT backlog=4096;
+    listen 127.0.0.1:$2 backlog=4096;
     location / {
       proxy_pass http://origin;
       proxy_http_version 1.1;
@@ -100,14 +128,18 @@ http {
   }
 }
 EOF
+}
+write_nginx_proxy_conf "$OUT/proxy" "$NGINX_PORT" on
 taskset -c $CORE_PROXY nginx -p "$OUT/proxy" -c "$OUT/proxy/nginx.conf"
 
 # ---- tollway --------------------------------------------------------------------------------------------------
-cat > "$OUT/gateway.yaml" <<EOF
+# The auth variant's key store is a file, so the callgrind instance of the count mode accepts the same key.
+write_gateway_config() { # file port admin-port with-auth(0|1)
+  cat > "$1" <<EOF
 version: 1
 gateway:
-  listen: 127.0.0.1:$TOLLWAY_PORT
-  admin: 127.0.0.1:$ADMIN_PORT
+  listen: 127.0.0.1:$2
+  admin: 127.0.0.1:$3
   workers: 1
 providers:
   openai:
@@ -124,20 +156,47 @@ routes:
 usage:
   log: false   # no per-call log line, like nginx's access_log off
 EOF
+  if [ "$4" = 1 ]; then
+    cat >> "$1" <<EOF
+auth:
+  admin_token: $ADMIN_TOKEN
+  virtual_keys: {store: $OUT/keys.db}
+EOF
+  fi
+}
+write_gateway_config "$OUT/gateway.yaml" "$TOLLWAY_PORT" "$ADMIN_PORT" 0
+write_gateway_config "$OUT/gateway-auth.yaml" "$AUTH_PORT" "$AUTH_ADMIN_PORT" 1
 taskset -c $CORE_PROXY "$TOLLWAY_BIN" gateway --config "$OUT/gateway.yaml" --workers 1 2> "$OUT/tollway.log" &
 TOLLWAY_PID=$!
 PIDS+=("$TOLLWAY_PID")
+taskset -c $CORE_PROXY "$TOLLWAY_BIN" gateway --config "$OUT/gateway-auth.yaml" --workers 1 2> "$OUT/tollway-auth.log" &
+TOLLWAY_AUTH_PID=$!
+PIDS+=("$TOLLWAY_AUTH_PID")
 
-wait_up() { # url
-  for _ in $(seq 1 100); do
-    if curl -fsS -o /dev/null -X POST -H 'content-type: application/json' --data @"$HERE/request.json" "$1/v1/chat/completions"; then return 0; fi
+wait_up() { # url log [authorization]
+  for _ in $(seq 1 300); do
+    if curl -fsS -o /dev/null -X POST -H 'content-type: application/json' ${3:+-H "Authorization: $3"} \
+      --data @"$HERE/request.json" "$1/v1/chat/completions" 2>/dev/null; then return 0; fi
     sleep 0.1
   done
-  echo "run.sh: $1 did not come up" >&2; cat "$OUT/tollway.log" >&2 || true; exit 1
+  echo "run.sh: $1 did not come up" >&2; cat "$2" >&2 || true; exit 1
 }
-wait_up "http://127.0.0.1:$ORIGIN_PORT"
-wait_up "http://127.0.0.1:$NGINX_PORT"
-wait_up "http://127.0.0.1:$TOLLWAY_PORT"
+wait_up "http://127.0.0.1:$ORIGIN_PORT" /dev/null
+wait_up "http://127.0.0.1:$NGINX_PORT" "$OUT/proxy/logs/error.log"
+wait_up "http://127.0.0.1:$TOLLWAY_PORT" "$OUT/tollway.log"
+
+# A virtual key for the auth variant, made through the admin API (the answer is the only place with the secret).
+for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$AUTH_ADMIN_PORT/healthz" 2>/dev/null && break; sleep 0.1; done
+VIRTUAL_KEY=$(curl -fsS -X POST -H "Authorization: Bearer $ADMIN_TOKEN" -H 'content-type: application/json' \
+  --data '{"tenant":"bench","name":"bench"}' "http://127.0.0.1:$AUTH_ADMIN_PORT/admin/keys" |
+  node -e 'let s="";process.stdin.on("data",(d)=>s+=d).on("end",()=>console.log(JSON.parse(s).key))')
+[ -n "$VIRTUAL_KEY" ] || { echo "run.sh: could not create a virtual key" >&2; cat "$OUT/tollway-auth.log" >&2; exit 1; }
+AUTH_HEADER="Bearer $VIRTUAL_KEY"
+wait_up "http://127.0.0.1:$AUTH_PORT" "$OUT/tollway-auth.log" "$AUTH_HEADER"
+# Auth really is on: without the key the same request is refused.
+status=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'content-type: application/json' \
+  --data @"$HERE/request.json" "http://127.0.0.1:$AUTH_PORT/v1/chat/completions")
+[ "$status" = 401 ] || { echo "run.sh: tollway with auth answered $status without a key (expected 401)" >&2; exit 1; }
 
 nginx_worker_pid() { pgrep -P "$(cat "$OUT/proxy/nginx.pid")" | head -1; }
 NGINX_MASTER=$(cat "$OUT/proxy/nginx.pid")
@@ -151,36 +210,94 @@ RSS_TOLLWAY_IDLE=$(rss_kb "$TOLLWAY_PID")
 RSS_NGINX_WORKER_IDLE=$(rss_kb "$NGINX_WORKER")
 RSS_NGINX_MASTER_IDLE=$(rss_kb "$NGINX_MASTER")
 
-# Same request for every target; the origin ignores the body.
+# Same request for every target (the origin ignores the body); post.lua sends $BENCH_AUTHORIZATION when set.
+bench_wrk() { # authorization-or-empty wrk-args...
+  local auth=$1
+  shift
+  BENCH_AUTHORIZATION="$auth" taskset -c $CORE_LOAD wrk -t1 -s "$HERE/post.lua" "$@"
+}
 RAW="$OUT/raw.txt"; : > "$RAW"
-run_wrk() { # name url conns pid-or-empty
+run_wrk() { # name url conns pid-or-empty authorization-or-empty
   local name=$1 url=$2 conns=$3 pid=${4:-} t0 t1 out
   [ -n "$pid" ] && t0=$(cpu_ticks "$pid")
-  out=$(taskset -c $CORE_LOAD wrk -t1 -c"$conns" -d"$DURATION" --latency -s "$HERE/post.lua" "$url/v1/chat/completions")
+  out=$(bench_wrk "${5:-}" -c"$conns" -d"$DURATION" --latency "$url/v1/chat/completions")
   [ -n "$pid" ] && t1=$(cpu_ticks "$pid")
   { echo "=== $name c=$conns cpu_ticks=${pid:+$((t1 - t0))} clk_tck=$CLK_TCK"; echo "$out"; } >> "$RAW"
 }
 
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
-echo "proxy bench: origin=$ORIGIN reps=$REPS duration=$DURATION (wrk+origin on core $CORE_LOAD, proxies on core $CORE_PROXY)"
-# warm-up
-for url in "http://127.0.0.1:$ORIGIN_PORT" "http://127.0.0.1:$NGINX_PORT" "http://127.0.0.1:$TOLLWAY_PORT"; do
-  taskset -c $CORE_LOAD wrk -t1 -c16 -d2s -s "$HERE/post.lua" "$url/v1/chat/completions" > /dev/null
-done
-for rep in $(seq 1 "$REPS"); do
-  for conns in 1 16 64; do
-    run_wrk direct "http://127.0.0.1:$ORIGIN_PORT" "$conns"
-    run_wrk nginx "http://127.0.0.1:$NGINX_PORT" "$conns" "$NGINX_WORKER"
-    run_wrk tollway "http://127.0.0.1:$TOLLWAY_PORT" "$conns" "$TOLLWAY_PID"
+echo "proxy bench: mode=$MODE origin=$ORIGIN reps=$REPS duration=$DURATION (wrk+origin on core $CORE_LOAD, proxies on core $CORE_PROXY)"
+if [ "$MODE" != count ]; then
+  for url in "http://127.0.0.1:$ORIGIN_PORT" "http://127.0.0.1:$NGINX_PORT" "http://127.0.0.1:$TOLLWAY_PORT"; do
+    bench_wrk "" -c16 -d2s "$url/v1/chat/completions" > /dev/null  # warm-up
   done
-  echo "  rep $rep/$REPS done"
-done
+  bench_wrk "$AUTH_HEADER" -c16 -d2s "http://127.0.0.1:$AUTH_PORT/v1/chat/completions" > /dev/null
+  for rep in $(seq 1 "$REPS"); do
+    for conns in 1 16 64; do
+      run_wrk direct "http://127.0.0.1:$ORIGIN_PORT" "$conns"
+      run_wrk nginx "http://127.0.0.1:$NGINX_PORT" "$conns" "$NGINX_WORKER"
+      run_wrk tollway "http://127.0.0.1:$TOLLWAY_PORT" "$conns" "$TOLLWAY_PID"
+      run_wrk tollway_auth "http://127.0.0.1:$AUTH_PORT" "$conns" "$TOLLWAY_AUTH_PID" "$AUTH_HEADER"
+    done
+    echo "  rep $rep/$REPS done"
+  done
+fi
+
+# ---- count mode -----------------------------------------------------------------------------------------------
+COUNTS="$OUT/counts.txt"; : > "$COUNTS"
+# Syscalls and context switches per request of a running (not instrumented) proxy, over 3 s at c=16.
+count_syscalls() { # name url pid authorization-or-empty
+  local out="$OUT/perf.$1.txt" perf_pid requests
+  perf stat -x, -e raw_syscalls:sys_enter,context-switches -p "$3" -o "$out" &
+  perf_pid=$!
+  sleep 0.3
+  requests=$(bench_wrk "$4" -c16 -d3s "$2/v1/chat/completions" | awk '/requests in/ {print $1}')
+  kill -INT "$perf_pid"; wait "$perf_pid" || true
+  echo "syscalls $1 $requests $(awk -F, '/raw_syscalls:sys_enter/ {print $1}' "$out") $(awk -F, '/context-switches/ {print $1}' "$out")" >> "$COUNTS"
+}
+# User-space instructions per request: the proxy under callgrind, counters zeroed after a warm-up.
+count_instructions() { # name port authorization-or-empty command...
+  local name=$1 port=$2 auth=$3 vpid requests dump
+  shift 3
+  taskset -c $CORE_PROXY valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.$name.out" "$@" \
+    > "$OUT/callgrind.$name.log" 2>&1 &
+  vpid=$!
+  PIDS+=("$vpid")
+  wait_up "http://127.0.0.1:$port" "$OUT/callgrind.$name.log" "$auth"
+  bench_wrk "$auth" -c16 -d2s "http://127.0.0.1:$port/v1/chat/completions" > /dev/null
+  callgrind_control -z "$vpid" > /dev/null
+  requests=$(bench_wrk "$auth" -c16 -d"$COUNT_DURATION" "http://127.0.0.1:$port/v1/chat/completions" | awk '/requests in/ {print $1}')
+  callgrind_control -d "$vpid" > /dev/null
+  kill "$vpid"; wait "$vpid" 2>/dev/null || true
+  dump=$(ls -t "$OUT/callgrind.$name.out".* | head -1)
+  echo "instructions $name $requests $(awk '/^summary:/ {print $2}' "$dump")" >> "$COUNTS"
+}
+if [ "$MODE" != wall ]; then
+  echo "  counting instructions (callgrind) and syscalls (perf) per request"
+  if command -v perf >/dev/null && perf stat -e raw_syscalls:sys_enter,context-switches true >/dev/null 2>&1; then
+    count_syscalls nginx "http://127.0.0.1:$NGINX_PORT" "$NGINX_WORKER" ""
+    count_syscalls tollway "http://127.0.0.1:$TOLLWAY_PORT" "$TOLLWAY_PID" ""
+    count_syscalls tollway_auth "http://127.0.0.1:$AUTH_PORT" "$TOLLWAY_AUTH_PID" "$AUTH_HEADER"
+  else
+    echo "  (perf cannot count syscall tracepoints here: no syscall counts)"
+  fi
+  COUNT_NGINX_PORT=$(free_port); COUNT_TOLLWAY_PORT=$(free_port); COUNT_AUTH_PORT=$(free_port)
+  write_nginx_proxy_conf "$OUT/proxy-count" "$COUNT_NGINX_PORT" off
+  count_instructions nginx "$COUNT_NGINX_PORT" "" nginx -p "$OUT/proxy-count" -c "$OUT/proxy-count/nginx.conf"
+  write_gateway_config "$OUT/gateway-count.yaml" "$COUNT_TOLLWAY_PORT" "$(free_port)" 0
+  count_instructions tollway "$COUNT_TOLLWAY_PORT" "" "$TOLLWAY_BIN" gateway --config "$OUT/gateway-count.yaml" --workers 1
+  write_gateway_config "$OUT/gateway-count-auth.yaml" "$COUNT_AUTH_PORT" "$(free_port)" 1
+  count_instructions tollway_auth "$COUNT_AUTH_PORT" "$AUTH_HEADER" \
+    "$TOLLWAY_BIN" gateway --config "$OUT/gateway-count-auth.yaml" --workers 1
+fi
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 RSS_TOLLWAY_AFTER=$(rss_kb "$TOLLWAY_PID")
 RSS_NGINX_WORKER_AFTER=$(rss_kb "$NGINX_WORKER")
 
-node "$HERE/report.mjs" --raw "$RAW" --out "$OUT/results.json" ${NO_DOC:+--no-doc} --doc "$ROOT/docs/benchmarks.md" \
+node "$HERE/report.mjs" --raw "$RAW" --counts "$COUNTS" --out "$OUT/results.json" ${NO_DOC:+--no-doc} \
+  --doc "$ROOT/docs/benchmarks.md" --mode "$MODE" \
   --load-start "$LOAD_START" --load-end "$LOAD_END" --origin "$ORIGIN" --reps "$REPS" --duration "$DURATION" \
+  --count-duration "$COUNT_DURATION" \
   --rss-tollway "$RSS_TOLLWAY_IDLE" --rss-nginx-worker "$RSS_NGINX_WORKER_IDLE" --rss-nginx-master "$RSS_NGINX_MASTER_IDLE" \
   --rss-tollway-after "$RSS_TOLLWAY_AFTER" --rss-nginx-worker-after "$RSS_NGINX_WORKER_AFTER" \
   --tollway-version "$("$TOLLWAY_BIN" version 2>/dev/null | head -1)" --nginx-version "$(nginx -v 2>&1)"
