@@ -2,6 +2,8 @@
 # Installs what tollway needs to build and test on Debian 12, skipping what is already there:
 # the Debian packages named in DESIGN.md (apt-get update runs once, only if something is missing) and the
 # npm packages pinned in package-lock.json (npm ci, only when node_modules is missing or stale).
+# With --bench it also installs what the macro benchmarks run (bench/proxy: wrk, nginx as the reference, valgrind
+# and perf for the per-request counts); tests and CI do not need them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +15,7 @@ packages=(
   clang-14 libclang-rt-14-dev
   prometheus redis-server
 )
+if [[ "${1:-}" == "--bench" ]]; then packages+=(wrk nginx valgrind linux-perf); fi
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then missing+=("$p"); fi

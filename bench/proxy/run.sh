@@ -35,12 +35,12 @@ CORE_PROXY=1  # nginx proxy, tollway
 ADMIN_TOKEN="bench-admin-token-0123456789"
 
 for tool in wrk nginx taskset node curl; do
-  command -v "$tool" >/dev/null || { echo "run.sh: $tool not found (apt-get install wrk nginx util-linux nodejs curl)" >&2; exit 1; }
+  command -v "$tool" >/dev/null || { echo "run.sh: $tool not found (scripts/install-deps.sh --bench)" >&2; exit 1; }
 done
 case "$MODE" in both | wall | count) ;; *) echo "run.sh: MODE must be both, wall or count" >&2; exit 1 ;; esac
 if [ "$MODE" != wall ]; then
   for tool in valgrind callgrind_control; do
-    command -v "$tool" >/dev/null || { echo "run.sh: $tool not found (apt-get install valgrind), or run with MODE=wall" >&2; exit 1; }
+    command -v "$tool" >/dev/null || { echo "run.sh: $tool not found (scripts/install-deps.sh --bench), or run with MODE=wall" >&2; exit 1; }
   done
 fi
 [ -x "$TOLLWAY_BIN" ] || { echo "run.sh: $TOLLWAY_BIN not built (cmake --preset release && cmake --build --preset release)" >&2; exit 1; }
