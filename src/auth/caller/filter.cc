@@ -1,7 +1,5 @@
 #include "auth/caller/filter.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -25,12 +23,7 @@ struct CachedJwt {
 constexpr std::size_t kCacheLimit = 8192;
 thread_local std::unordered_map<std::string, CachedJwt> jwt_cache;
 
-std::string sha256(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
-  return std::string(reinterpret_cast<char*>(digest), len);
-}
+std::string sha256(std::string_view data) { return hash_secret(data); }  // raw bytes, the JWT cache key
 
 void cache_put(std::string key, CachedJwt entry, int64_t now) {
   if (jwt_cache.size() >= kCacheLimit) {

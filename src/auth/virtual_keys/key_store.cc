@@ -80,10 +80,21 @@ std::string_view key_check_code(KeyCheck c) {
 
 std::string generate_virtual_key_secret() { return "tw-" + base64url_encode(random_bytes(32)); }
 
+// The SHA-256 implementation is fetched from OpenSSL's provider once per process and each thread keeps one
+// digest context: EVP_Digest(EVP_sha256()) fetched the algorithm and made a context on every call, more than
+// half of the cost of hashing a 46-byte key (callgrind: 6,045 instructions per request before).
 std::string hash_secret(std::string_view secret) {
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  struct ContextDeleter {
+    void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+  };
+  thread_local const std::unique_ptr<EVP_MD_CTX, ContextDeleter> context(EVP_MD_CTX_new());
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_Digest(secret.data(), secret.size(), digest, &len, EVP_sha256(), nullptr);
+  if (sha256 == nullptr || !context || EVP_DigestInit_ex2(context.get(), sha256, nullptr) != 1 ||
+      EVP_DigestUpdate(context.get(), secret.data(), secret.size()) != 1 ||
+      EVP_DigestFinal_ex(context.get(), digest, &len) != 1)
+    return std::string();  // as EVP_Digest's failure was: no stored hash is empty, so nothing matches
   return std::string(reinterpret_cast<char*>(digest), len);
 }
 
