@@ -169,6 +169,18 @@ write_gateway_config "$OUT/gateway-auth.yaml" "$AUTH_PORT" "$AUTH_ADMIN_PORT" 1
 taskset -c $CORE_PROXY "$TOLLWAY_BIN" gateway --config "$OUT/gateway.yaml" --workers 1 2> "$OUT/tollway.log" &
 TOLLWAY_PID=$!
 PIDS+=("$TOLLWAY_PID")
+# Idle RSS right after start (the target's figure): once the ready line is logged, before any request; for the
+# bench config (an http:// provider) and for the default config (config/gateway.yaml: https:// providers).
+rss_after_ready() { # pid log
+  for _ in $(seq 1 300); do grep -q '"gateway ready"' "$2" 2>/dev/null && break; sleep 0.05; done
+  awk '/^VmRSS:/ {print $2}' "/proc/$1/status"
+}
+RSS_TOLLWAY_START=$(rss_after_ready "$TOLLWAY_PID" "$OUT/tollway.log")
+taskset -c $CORE_PROXY "$TOLLWAY_BIN" gateway --config "$ROOT/config/gateway.yaml" --workers 1 --listen 127.0.0.1:0 \
+  --admin 127.0.0.1:0 2> "$OUT/tollway-default.log" &
+DEFAULT_PID=$!
+RSS_TOLLWAY_DEFAULT_START=$(rss_after_ready "$DEFAULT_PID" "$OUT/tollway-default.log")
+kill "$DEFAULT_PID"; wait "$DEFAULT_PID" 2>/dev/null || true
 taskset -c $CORE_PROXY "$TOLLWAY_BIN" gateway --config "$OUT/gateway-auth.yaml" --workers 1 2> "$OUT/tollway-auth.log" &
 TOLLWAY_AUTH_PID=$!
 PIDS+=("$TOLLWAY_AUTH_PID")
@@ -205,7 +217,7 @@ rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 CLK_TCK=$(getconf CLK_TCK)
 
-# Idle RSS: after start and one request each (above), before any load.
+# Idle RSS after one request each (above), before any load.
 RSS_TOLLWAY_IDLE=$(rss_kb "$TOLLWAY_PID")
 RSS_NGINX_WORKER_IDLE=$(rss_kb "$NGINX_WORKER")
 RSS_NGINX_MASTER_IDLE=$(rss_kb "$NGINX_MASTER")
@@ -298,6 +310,6 @@ node "$HERE/report.mjs" --raw "$RAW" --counts "$COUNTS" --out "$OUT/results.json
   --doc "$ROOT/docs/benchmarks.md" --mode "$MODE" \
   --load-start "$LOAD_START" --load-end "$LOAD_END" --origin "$ORIGIN" --reps "$REPS" --duration "$DURATION" \
   --count-duration "$COUNT_DURATION" \
-  --rss-tollway "$RSS_TOLLWAY_IDLE" --rss-nginx-worker "$RSS_NGINX_WORKER_IDLE" --rss-nginx-master "$RSS_NGINX_MASTER_IDLE" \
+  --rss-tollway-start "$RSS_TOLLWAY_START" --rss-tollway-default-start "$RSS_TOLLWAY_DEFAULT_START" --rss-tollway "$RSS_TOLLWAY_IDLE" --rss-nginx-worker "$RSS_NGINX_WORKER_IDLE" --rss-nginx-master "$RSS_NGINX_MASTER_IDLE" \
   --rss-tollway-after "$RSS_TOLLWAY_AFTER" --rss-nginx-worker-after "$RSS_NGINX_WORKER_AFTER" \
   --tollway-version "$("$TOLLWAY_BIN" version 2>/dev/null | head -1)" --nginx-version "$(nginx -v 2>&1)"
