@@ -163,8 +163,10 @@ asio::awaitable<void> run(RequestCtx& ctx, Exchange& exchange) {
   if (v == Verdict::Continue && phase_has_work(chain, Filter::kAuthorize))
     v = co_await run_phase(chain, ctx, &Filter::authorize, Filter::kAuthorize, nullptr);
   if (v == Verdict::Continue) {
-    if (phase_has_work(chain, Filter::kAdmit)) v = co_await run_phase(chain, ctx, &Filter::admit, Filter::kAdmit, &admitted);
-    else admitted = chain.filters().size();  // every default admit continues
+    if (phase_has_work(chain, Filter::kAdmit))
+      v = co_await run_phase(chain, ctx, &Filter::admit, Filter::kAdmit, &admitted);
+    else
+      admitted = chain.filters().size();  // every default admit continues
   }
   if (v == Verdict::Continue) co_await route_and_forward(chain, ctx, exchange);
   if (ctx.reply.status != 0 && ctx.outcome.status == 0) co_await exchange.reply(ctx);
