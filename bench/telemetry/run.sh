@@ -5,6 +5,7 @@
 #   off        telemetry.enabled: false                      (the reference: the proxy benchmark's gateway)
 #   on         sample_ratio 1, OTLP export to the collector, access log to a file, traceparent trusted
 #   on_gzip    the same with otlp.gzip: true
+#   sampled_10pct  like `on` with sample_ratio 0.1 and trust_incoming never (roots sampled by ratio)
 #   collector_down  like `on`, OTLP endpoint on a port nothing listens on
 # For each: CPU µs per request from /proc/PID/stat (utime + stime) over a wrk run at c=16, rps and p99 latency;
 # medians of REPS repetitions, interleaved. Writes "## Telemetry (bench/telemetry)" in docs/benchmarks.md (only
@@ -84,18 +85,19 @@ CONF
   taskset -c $CORE_PROXY "$TOLLWAY_BIN" gateway --config "$OUT/$name.yaml" --workers 1 2> "$OUT/$name.log" &
   PID[$name]=$!; PORT[$name]=$port; PIDS+=("$!")
 }
-telemetry_on() { # name otlp-port gzip
+telemetry_on() { # name otlp-port gzip [ratio trust]
   cat <<CONF
 telemetry:
-  tracing: {sample_ratio: "1", trust_incoming: always}
+  tracing: {sample_ratio: "${4:-1}", trust_incoming: ${5:-always}}
   otlp: {endpoint: "http://127.0.0.1:$2", gzip: $3, traces_interval: 1s, metrics_interval: 10s}
   access_log: "$OUT/access-$1.log"
 CONF
 }
-VARIANTS=(off on on_gzip collector_down)
+VARIANTS=(off on on_gzip sampled_10pct collector_down)
 start_gateway off "telemetry: {enabled: false}"
 start_gateway on "$(telemetry_on on "$COLLECTOR_PORT" false)"
 start_gateway on_gzip "$(telemetry_on on_gzip "$COLLECTOR_PORT" true)"
+start_gateway sampled_10pct "$(telemetry_on sampled_10pct "$COLLECTOR_PORT" false 0.1 never)"
 start_gateway collector_down "$(telemetry_on collector_down "$DEAD_PORT" false)"
 
 wait_up() {
@@ -129,6 +131,11 @@ for rep in $(seq 1 "$REPS"); do
   echo "  rep $rep/$REPS done"
 done
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+for name in "${VARIANTS[@]}"; do  # where the CPU went, per thread (cumulative since start, warm-up included)
+  for t in /proc/"${PID[$name]}"/task/*; do
+    echo "$name $(cat "$t/comm") $(awk '{print $14 + $15}' "$t/stat")"
+  done
+done > "$OUT/threads.txt"
 sleep 1.5  # one more traces_interval: the last spans reach the collector
 curl -fsS "http://127.0.0.1:$(awk -F'"' '/admin/ {print $4}' "$OUT/on.yaml" | sed 's/.*://')/metrics" > "$OUT/on.metrics" || true
 curl -fsS "http://127.0.0.1:$(awk -F'"' '/admin/ {print $4}' "$OUT/collector_down.yaml" | sed 's/.*://')/metrics" > "$OUT/collector_down.metrics" || true
@@ -137,4 +144,4 @@ kill "$COLLECTOR_PID"; wait "$COLLECTOR_PID" 2>/dev/null || true
 node "$HERE/report.mjs" --raw "$RAW" --out "$OUT/results.json" ${NO_DOC:+--no-doc} --doc "$ROOT/docs/benchmarks.md" \
   --load-start "$LOAD_START" --load-end "$LOAD_END" --reps "$REPS" --duration "$DURATION" --conns "$CONNS" \
   --collector "$OUT/collector.json" --metrics-on "$OUT/on.metrics" --metrics-down "$OUT/collector_down.metrics" \
-  --access-log "$OUT/access-on.log" --tollway-version "$("$TOLLWAY_BIN" version 2>/dev/null | head -1)"
+  --access-log "$OUT/access-on.log" --threads "$OUT/threads.txt" --tollway-version "$("$TOLLWAY_BIN" version 2>/dev/null | head -1)"

@@ -1,5 +1,6 @@
 #include "core/json.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 
@@ -33,6 +34,18 @@ void append_quoted(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
   for (std::size_t i = 0; i < s.size();) {
+    // The common case first: a run of printable ASCII that needs no escape is appended in one go.
+    std::size_t run = i;
+    while (run < s.size()) {
+      const auto c = static_cast<unsigned char>(s[run]);
+      if (c < 0x20 || c >= 0x7F || c == '"' || c == '\\') break;
+      ++run;
+    }
+    if (run > i) {
+      out.append(s.data() + i, run - i);
+      i = run;
+      continue;
+    }
     const auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
       const std::size_t len = utf8_sequence_length(s, i);
@@ -52,13 +65,9 @@ void append_quoted(std::string& out, std::string_view s) {
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
       default:
-        if (c < 0x20 || c == 0x7F) {
-          out += "\\u00";
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 0xF]);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
+        out += "\\u00";
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 0xF]);
     }
     ++i;
   }
@@ -101,8 +110,8 @@ ObjectWriter& ObjectWriter::field(std::string_view k, double value) {
     text_ += "null";
   } else {
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%.6g", value);
-    text_ += buf;
+    const auto res = std::to_chars(buf, buf + sizeof buf, value);  // shortest text that reads back as `value`
+    text_.append(buf, res.ptr);
   }
   return *this;
 }

@@ -15,7 +15,10 @@ std::string quoted(std::string_view s);
 // Builds one JSON object: ObjectWriter w; w.field("a", "x").field("n", 3); w.finish() -> {"a":"x","n":3}
 class ObjectWriter {
  public:
-  ObjectWriter() { text_.push_back('{'); }
+  ObjectWriter() {
+    text_.reserve(256);  // a typical log line without regrowing
+    text_.push_back('{');
+  }
   ObjectWriter& field(std::string_view key, std::string_view value);
   ObjectWriter& field(std::string_view key, const char* value) { return field(key, std::string_view(value)); }
   ObjectWriter& field(std::string_view key, int64_t value);

@@ -14,6 +14,7 @@ namespace {
 // Streaming JSON text for nested OTLP messages: tracks where commas go; strings use json::append_quoted.
 class JsonText {
  public:
+  explicit JsonText(std::string& out) : out_(out) {}
   void begin_object() { open('{'); }
   void end_object() { close('}'); }
   void begin_array() { open('['); }
@@ -32,19 +33,19 @@ class JsonText {
   void int64_string(int64_t v) {
     before_value();
     out_.push_back('"');
-    out_ += std::to_string(v);
+    append_decimal(v);
     out_.push_back('"');
   }
   void uint64_string(uint64_t v) {
     before_value();
     out_.push_back('"');
-    out_ += std::to_string(v);
+    append_decimal(v);
     out_.push_back('"');
   }
   // 32-bit integers and enums are JSON numbers.
   void integer(int64_t v) {
     before_value();
-    out_ += std::to_string(v);
+    append_decimal(v);
   }
   void boolean(bool v) {
     before_value();
@@ -63,7 +64,6 @@ class JsonText {
       out_.append(buf, res.ptr);
     }
   }
-  std::string take() && { return std::move(out_); }
 
  private:
   void open(char c) {
@@ -87,7 +87,13 @@ class JsonText {
     else
       separate();
   }
-  std::string out_;
+  template <typename I>
+  void append_decimal(I v) {
+    char buf[24];
+    const auto res = std::to_chars(buf, buf + sizeof buf, v);
+    out_.append(buf, res.ptr);
+  }
+  std::string& out_;
   std::vector<bool> first_;
   bool after_key_ = false;
 };
@@ -306,7 +312,15 @@ bool HistogramPoint::consistent() const {
 
 std::string encode_trace_export_request(const Resource& resource, const InstrumentationScope& scope,
                                         std::span<const Span> spans) {
-  JsonText j;
+  std::string out;
+  encode_trace_export_request(resource, scope, spans, out);
+  return out;
+}
+
+void encode_trace_export_request(const Resource& resource, const InstrumentationScope& scope,
+                                 std::span<const Span> spans, std::string& out) {
+  out.clear();
+  JsonText j(out);
   j.begin_object();
   j.key("resourceSpans");
   j.begin_array();
@@ -325,12 +339,12 @@ std::string encode_trace_export_request(const Resource& resource, const Instrume
   j.end_object();
   j.end_array();
   j.end_object();
-  return std::move(j).take();
 }
 
 std::string encode_metrics_export_request(const Resource& resource, const InstrumentationScope& scope,
                                           std::span<const Metric> metrics) {
-  JsonText j;
+  std::string out;
+  JsonText j(out);
   j.begin_object();
   j.key("resourceMetrics");
   j.begin_array();
@@ -349,7 +363,7 @@ std::string encode_metrics_export_request(const Resource& resource, const Instru
   j.end_object();
   j.end_array();
   j.end_object();
-  return std::move(j).take();
+  return out;
 }
 
 ExportResponse parse_export_response(std::string_view body) {

@@ -64,6 +64,9 @@ struct Metric {
 // {"resourceSpans":[{"resource":{...},"scopeSpans":[{"scope":{...},"spans":[...]}]}]}
 std::string encode_trace_export_request(const Resource& resource, const InstrumentationScope& scope,
                                         std::span<const Span> spans);
+// The same into `out` (cleared first; its capacity is reused: the exporter keeps one buffer for every batch).
+void encode_trace_export_request(const Resource& resource, const InstrumentationScope& scope,
+                                 std::span<const Span> spans, std::string& out);
 
 // {"resourceMetrics":[{"resource":{...},"scopeMetrics":[{"scope":{...},"metrics":[...]}]}]}
 std::string encode_metrics_export_request(const Resource& resource, const InstrumentationScope& scope,

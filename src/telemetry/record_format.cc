@@ -40,13 +40,24 @@ std::string shadow_list(const RequestRecord& r) {
 }  // namespace
 
 std::string iso_time_millis(uint64_t unix_nano) {
+  // The date and time to the second change once a second: formatted once per second and thread.
+  thread_local std::time_t cached_second = -1;
+  thread_local char cached[24];
   const std::time_t seconds = static_cast<std::time_t>(unix_nano / 1'000'000'000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buf[40];
-  const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof buf - n, ".%03uZ", static_cast<unsigned>(unix_nano / 1'000'000 % 1000));
-  return buf;
+  if (seconds != cached_second) {
+    std::tm tm{};
+    gmtime_r(&seconds, &tm);
+    std::strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
+    cached_second = seconds;
+  }
+  const unsigned millis = static_cast<unsigned>(unix_nano / 1'000'000 % 1000);
+  std::string out(cached);
+  out.push_back('.');
+  out.push_back(static_cast<char>('0' + millis / 100));
+  out.push_back(static_cast<char>('0' + millis / 10 % 10));
+  out.push_back(static_cast<char>('0' + millis % 10));
+  out.push_back('Z');
+  return out;
 }
 
 std::string access_log_line(const RequestRecord& r) {
@@ -94,6 +105,7 @@ std::string decision_log_line(const RequestRecord& r) {
 }
 
 void append_spans(const RequestRecord& r, std::vector<Span>& out) {
+  out.reserve(out.size() + 1 + r.upstream_attempts.size());
   Span& server = out.emplace_back();
   server.trace_id = r.trace_id;
   server.span_id = r.span_id;
@@ -105,6 +117,7 @@ void append_spans(const RequestRecord& r, std::vector<Span>& out) {
   server.start_unix_nano = r.start_unix_nano;
   server.end_unix_nano = r.end_unix_nano;
   AttributeList& a = server.attributes;
+  a.reserve(32);
   a.set("http.request.method", r.method);
   if (!r.route.empty()) a.set("http.route", r.route);
   a.set("http.response.status_code", r.status);
@@ -153,6 +166,7 @@ void append_spans(const RequestRecord& r, std::vector<Span>& out) {
     client.start_unix_nano = at.start_unix_nano;
     client.end_unix_nano = at.end_unix_nano;
     AttributeList& c = client.attributes;
+    c.reserve(12);
     if (!r.operation.empty()) c.set(genai::kOperationName, r.operation);
     c.set(genai::kProviderName, at.provider_api);
     if (!at.model.empty()) c.set(genai::kRequestModel, at.model);

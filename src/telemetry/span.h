@@ -39,6 +39,7 @@ class AttributeList {
   void set(std::string_view key, I value) {
     put(key, static_cast<int64_t>(value));
   }
+  void reserve(std::size_t n) { items_.reserve(n); }
   const Attribute* find(std::string_view key) const;
   const std::vector<Attribute>& items() const { return items_; }
   std::size_t size() const { return items_.size(); }

@@ -1,6 +1,7 @@
 #include "telemetry/telemetry_output.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -54,8 +55,15 @@ TelemetryOutput::TelemetryOutput(const config::TelemetryConfig& config, std::str
       spans_(config.otlp.queue_size) {
   access_fd_ = open_destination(config.access_log);
   decision_fd_ = config.decision_log == config.access_log ? access_fd_ : open_destination(config.decision_log);
-  writer_ = std::thread([this] { write_loop(); });
-  if (exporting_) exporter_ = std::thread([this] { export_loop(); });
+  writer_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "tw-telemetry");  // visible in top -H and /proc/PID/task/*/comm
+    write_loop();
+  });
+  if (exporting_)
+    exporter_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "tw-otlp");
+      export_loop();
+    });
 }
 
 TelemetryOutput::~TelemetryOutput() {
@@ -133,9 +141,9 @@ void TelemetryOutput::export_payload(const char* signal, const std::string& path
                                      uint64_t items) {
   const Signal s = std::string_view(signal) == "traces" ? kTraces : kMetrics;
   auto& failed = s == kTraces ? spans_failed_ : points_failed_;
-  std::string body;
+  std::string compressed;
   try {
-    body = config_.otlp.gzip ? gzip_compress(json) : json;
+    if (config_.otlp.gzip) compressed = gzip_compress(json);
   } catch (const std::exception& e) {
     log::error("OTLP export: compression failed", json::ObjectWriter().field("error", e.what()));
     failed.fetch_add(items, std::memory_order_relaxed);
@@ -147,7 +155,7 @@ void TelemetryOutput::export_payload(const char* signal, const std::string& path
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
   for (int attempt = 1;; ++attempt) {
     const HttpPostResult r = http_post(config_.otlp.host, config_.otlp.port, path, "application/json",
-                                       config_.otlp.gzip, body, config_.otlp.timeout);
+                                       config_.otlp.gzip, config_.otlp.gzip ? compressed : json, config_.otlp.timeout);
     ExportAttempt a;
     a.status = r.status;
     a.retry_after = r.retry_after;
@@ -202,15 +210,17 @@ void TelemetryOutput::export_payload(const char* signal, const std::string& path
 void TelemetryOutput::export_loop() {
   const std::string prefix = config_.otlp.path_prefix;
   std::vector<Span> batch;
+  std::string json;  // one buffer for every batch: no fresh pages per export
   auto next_flush = Clock::now() + config_.otlp.traces_interval;
   while (true) {
     const bool stopping = stop_exporter_.load(std::memory_order_acquire);
     if (spans_.size_approx() >= config_.otlp.batch_size || Clock::now() >= next_flush || stopping) {
       batch.clear();
       spans_.drain(batch, config_.otlp.batch_size);
-      if (!batch.empty())
-        export_payload("traces", prefix + "/v1/traces", encode_trace_export_request(resource_, scope_, batch),
-                       batch.size());
+      if (!batch.empty()) {
+        encode_trace_export_request(resource_, scope_, batch, json);
+        export_payload("traces", prefix + "/v1/traces", json, batch.size());
+      }
       if (spans_.size_approx() < config_.otlp.batch_size) next_flush = Clock::now() + config_.otlp.traces_interval;
     }
     std::optional<std::vector<Metric>> metrics;
