@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Telemetry benchmark: what metrics + tracing + logs cost per request, and that a stopped collector costs
-# requests nothing. One run, three tollway processes (--workers 1, pinned to core 1) behind the same nginx origin
+# requests nothing. One run, one tollway process per variant (--workers 1, pinned to core 1) behind the same nginx origin
 # (core 0, with wrk and a do-nothing OTLP collector):
 #   off        telemetry.enabled: false                      (the reference: the proxy benchmark's gateway)
 #   on         sample_ratio 1, OTLP export to the collector, access log to a file, traceparent trusted
