@@ -1,9 +1,10 @@
-// bench/limits: the in-process ledger's decision cost for a typical request (3 counters: a per-tenant GCRA token
-// limit, a model-glob GCRA limit, a per-tenant monthly budget), against a same-run reference: the cheapest
-// correct shared counter update — one uncontended std::mutex around three std::unordered_map<std::string,
-// int64_t> increments of the same keys. Reports throughput (items/s) and the latency distribution (p50/p99/p999
-// of individually timed decisions, steady_clock overhead included and measured separately as `clock`).
-// Run pinned: taskset -c 1 build/release/bench/limits/limits_bench (see docs/benchmarks.md).
+// bench/limits: the in-process ledger's decision cost for a typical request (3 counters: a per-tenant GCRA
+// token limit, a model-glob GCRA limit, a per-tenant monthly budget), against a same-run reference: the
+// cheapest correct shared counter update — one uncontended std::mutex around three
+// std::unordered_map<std::string, int64_t> increments of the same keys. Reports throughput (items/s) and the
+// latency distribution (p50/p99/p999 of individually timed decisions, steady_clock overhead included and
+// measured separately as `clock`). Run pinned: taskset -c 1 build/release/bench/limits/limits_bench (see
+// docs/benchmarks.md).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -32,10 +33,10 @@ std::vector<Request> make_requests() {
   for (int t = 0; t < kTenants; ++t) {
     const std::string tenant = "tenant-" + std::to_string(t);
     Request r;
-    r.counters.push_back({"rate|tenant-tokens|tenant|" + tenant, CounterAlgorithm::Gcra, 2'000'000'000, 3'600'000,
-                          false, OnStoreError::Deny});
-    r.counters.push_back({"rate|gpt-tokens", CounterAlgorithm::Gcra, 4'000'000'000'000, 3'600'000, false,
-                          OnStoreError::Deny});
+    r.counters.push_back({"rate|tenant-tokens|tenant|" + tenant, CounterAlgorithm::Gcra, 2'000'000'000,
+                          3'600'000, false, OnStoreError::Deny});
+    r.counters.push_back(
+        {"rate|gpt-tokens", CounterAlgorithm::Gcra, 4'000'000'000'000, 3'600'000, false, OnStoreError::Deny});
     r.counters.push_back({"budget|tenant-month|tenant|" + tenant + "|2027-01", CounterAlgorithm::Budget,
                           4'000'000'000'000, 2'678'400'000, false, OnStoreError::Deny});
     r.amounts = {1200, 1200, 1200};
@@ -160,7 +161,9 @@ void timed_distribution(benchmark::State& state, Decide decide) {
     ns.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count());
   }
   std::sort(ns.begin(), ns.end());
-  auto pct = [&](double p) { return static_cast<double>(ns[std::min(ns.size() - 1, static_cast<std::size_t>(p * ns.size()))]); };
+  auto pct = [&](double p) {
+    return static_cast<double>(ns[std::min(ns.size() - 1, static_cast<std::size_t>(p * ns.size()))]);
+  };
   state.counters["p50_ns"] = pct(0.50);
   state.counters["p99_ns"] = pct(0.99);
   state.counters["p999_ns"] = pct(0.999);

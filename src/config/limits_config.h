@@ -1,7 +1,8 @@
-// Typed configuration of token-aware rate limits and budgets (the policy keys of the `limits:` section, read by
-// limits_section.cc): which ledger decides, the Redis and spend-log settings the strict ledger and the spend log
-// are built from, the rules and budgets, sessions and fan-out budgets. Plain validated values; it never refers
-// to limits:: types (config sits below limits) and holds the fan-out secret only as a value, never logged.
+// Typed configuration of token-aware rate limits and budgets (the policy keys of the `limits:` section, read
+// by limits_section.cc): which ledger decides, the Redis and spend-log settings the strict ledger and the
+// spend log are built from, the rules and budgets, sessions and fan-out budgets. Plain validated values; it
+// never refers to limits:: types (config sits below limits) and holds the fan-out secret only as a value,
+// never logged.
 #pragma once
 
 #include <chrono>
@@ -32,13 +33,14 @@ struct LimitMatch {
 struct RateLimitRule {
   std::string name;  // unique among rules and budgets; in metrics, logs and the decision log
   LimitMatch match;
-  std::vector<Dimension> per;  // one counter per distinct value tuple of these dimensions; empty = one counter
+  std::vector<Dimension>
+      per;  // one counter per distinct value tuple of these dimensions; empty = one counter
   LimitUnit unit = LimitUnit::TotalTokens;
-  int64_t limit = 0;           // > 0 (micro-USD for cost_usd)
+  int64_t limit = 0;  // > 0 (micro-USD for cost_usd)
   std::chrono::milliseconds window{60'000};
-  bool shadow = false;         // mode: shadow reports would-be denials, never denies
+  bool shadow = false;  // mode: shadow reports would-be denials, never denies
   StoreErrorPolicy on_store_error = StoreErrorPolicy::Deny;
-  int line = 0;                // config line, for messages
+  int line = 0;  // config line, for messages
 };
 
 enum class BudgetPeriod { Day, Month };  // UTC calendar day / month
@@ -59,10 +61,11 @@ struct BudgetRule {
 
 // `limits.redis`: the shared store of the strict ledger (consumed by limits::RedisLedgerOptions).
 struct RedisLedgerConfig {
-  std::string url;  // redis://[:password@]host:port[/db]; required when ledger: strict
+  std::string url;                        // redis://[:password@]host:port[/db]; required when ledger: strict
   std::chrono::milliseconds timeout{50};  // one reserve or settle round trip
   std::string key_prefix = "tollway:";
-  std::chrono::milliseconds local_fallback_max{30'000};  // how long on_store_error: local may count in process
+  std::chrono::milliseconds local_fallback_max{
+      30'000};  // how long on_store_error: local may count in process
 };
 
 // `limits.spend_log`: the durable record of settled charges (SQLite); "" path = none.
@@ -87,8 +90,8 @@ struct SessionsConfig {
 
 // `limits.fanout`: a budget for one root request and every call of its agent tree, carried in signed baggage.
 struct FanoutConfig {
-  bool enabled = false;        // true when `secret` is set
-  std::string secret;          // HMAC-SHA256 key (>= 32 bytes); never logged
+  bool enabled = false;  // true when `secret` is set
+  std::string secret;    // HMAC-SHA256 key (>= 32 bytes); never logged
   LimitUnit unit = LimitUnit::TotalTokens;
   int64_t default_budget = 0;  // minted for a root request that asks for none; 0 = only on request
   int64_t max_budget = 0;      // the largest budget a root request may ask for (x-tollway-fanout-budget)
@@ -97,8 +100,10 @@ struct FanoutConfig {
 
 // The policy part of the `limits:` section (the HTTP size limits there are config::Limits).
 struct LimitsPolicy {
-  bool enabled() const { return !rules.empty() || !budgets.empty() || fanout.enabled ||
-                                sessions.context_guard != ContextGuard::Off; }
+  bool enabled() const {
+    return !rules.empty() || !budgets.empty() || fanout.enabled ||
+           sessions.context_guard != ContextGuard::Off;
+  }
   LedgerMode ledger = LedgerMode::Local;
   RedisLedgerConfig redis;
   SpendLogConfig spend_log;

@@ -17,7 +17,8 @@ CalendarPeriod calendar_period(config::BudgetPeriod period, int64_t now_ms) {
     out.start_ms = duration_cast<milliseconds>(day.time_since_epoch()).count();
     out.end_ms = duration_cast<milliseconds>((day + days(1)).time_since_epoch()).count();
   } else {
-    std::snprintf(label, sizeof label, "%04d-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()));
+    std::snprintf(label, sizeof label, "%04d-%02u", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()));
     const year_month first = ymd.year() / ymd.month();
     const year_month next = first + months(1);
     out.start_ms = duration_cast<milliseconds>(sys_days(first / 1).time_since_epoch()).count();

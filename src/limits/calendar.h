@@ -1,6 +1,6 @@
-// Calendar periods of budgets: the UTC day or month a moment falls in, its label (part of a budget counter's key,
-// so a new period starts a new counter) and its bounds. Pure arithmetic on ms since the Unix epoch; it never reads
-// the clock itself and never uses local time.
+// Calendar periods of budgets: the UTC day or month a moment falls in, its label (part of a budget counter's
+// key, so a new period starts a new counter) and its bounds. Pure arithmetic on ms since the Unix epoch; it
+// never reads the clock itself and never uses local time.
 #pragma once
 
 #include <cstdint>

@@ -14,11 +14,16 @@ namespace {
 
 const char* unit_token(config::LimitUnit u) {
   switch (u) {
-    case config::LimitUnit::Requests: return "req";
-    case config::LimitUnit::InputTokens: return "in";
-    case config::LimitUnit::OutputTokens: return "out";
-    case config::LimitUnit::TotalTokens: return "tok";
-    case config::LimitUnit::CostUsd: return "usd";
+    case config::LimitUnit::Requests:
+      return "req";
+    case config::LimitUnit::InputTokens:
+      return "in";
+    case config::LimitUnit::OutputTokens:
+      return "out";
+    case config::LimitUnit::TotalTokens:
+      return "tok";
+    case config::LimitUnit::CostUsd:
+      return "usd";
   }
   return "?";
 }
@@ -87,12 +92,14 @@ std::string FanoutSigner::mint(const FanoutGrant& g) const {
   return payload + "." + mac(payload);
 }
 
-std::optional<FanoutGrant> FanoutSigner::verify(std::string_view token, int64_t now_s, std::string& why) const {
+std::optional<FanoutGrant> FanoutSigner::verify(std::string_view token, int64_t now_s,
+                                                std::string& why) const {
   std::vector<std::string_view> parts;
   std::size_t start = 0;
   while (parts.size() < 7) {
     const auto dot = token.find('.', start);
-    parts.push_back(token.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
+    parts.push_back(
+        token.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
     if (dot == std::string_view::npos) break;
     start = dot + 1;
   }
@@ -102,7 +109,8 @@ std::optional<FanoutGrant> FanoutSigner::verify(std::string_view token, int64_t 
   }
   const std::string_view payload = token.substr(0, token.size() - parts[5].size() - 1);
   const std::string expected = mac(payload);
-  if (expected.size() != parts[5].size() || CRYPTO_memcmp(expected.data(), parts[5].data(), expected.size()) != 0) {
+  if (expected.size() != parts[5].size() ||
+      CRYPTO_memcmp(expected.data(), parts[5].data(), expected.size()) != 0) {
     why = "fan-out token signature does not verify";
     return std::nullopt;
   }

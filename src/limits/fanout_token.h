@@ -1,8 +1,9 @@
-// Fan-out budget tokens: the signed grant "root request R may spend B units until T", carried by every call of an
-// agent tree in the W3C baggage member `tollway-fanout` (docs/operations.md, Fan-out budgets). The value is
-// v1.<root>.<unit>.<budget>.<expires_s>.<base64url HMAC-SHA256 over everything before it>, keyed with
-// limits.fanout.secret, so an agent can carry it but never raise the budget, change the unit or extend it.
-// Pure: no I/O, no pipeline types; verification is constant-time in the MAC and never trusts unsigned fields.
+// Fan-out budget tokens: the signed grant "root request R may spend B units until T", carried by every call
+// of an agent tree in the W3C baggage member `tollway-fanout` (docs/operations.md, Fan-out budgets). The
+// value is v1.<root>.<unit>.<budget>.<expires_s>.<base64url HMAC-SHA256 over everything before it>, keyed
+// with limits.fanout.secret, so an agent can carry it but never raise the budget, change the unit or extend
+// it. Pure: no I/O, no pipeline types; verification is constant-time in the MAC and never trusts unsigned
+// fields.
 #pragma once
 
 #include <cstdint>

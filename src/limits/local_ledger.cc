@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <bit>
-#include <thread>
 #include <cmath>
+#include <thread>
 #include <vector>
 
 namespace tollway::limits {
@@ -16,9 +16,13 @@ constexpr uint32_t kSweepEvery = 4096;
 // Counters of one request whose cells are remembered on the stack between the check and the apply pass.
 constexpr std::size_t kMaxOnStack = 16;
 
-double emission_interval(const Counter& c) { return static_cast<double>(c.window_ms) / static_cast<double>(c.limit); }
+double emission_interval(const Counter& c) {
+  return static_cast<double>(c.window_ms) / static_cast<double>(c.limit);
+}
 
-int64_t ceil_ms(double ms) { return ms <= 0 ? 0 : static_cast<int64_t>(std::ceil(ms - kEpsilon)); }
+int64_t ceil_ms(double ms) {
+  return ms <= 0 ? 0 : static_cast<int64_t>(std::ceil(ms - kEpsilon));
+}
 
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -28,7 +32,8 @@ inline void cpu_relax() {
 #endif
 }
 
-// Locks the stripes a request touches, each once, in ascending order (a bit per stripe); unlocks on destruction.
+// Locks the stripes a request touches, each once, in ascending order (a bit per stripe); unlocks on
+// destruction.
 template <typename StripeArray>
 class StripeLocks {
  public:
@@ -51,8 +56,10 @@ class StripeLocks {
 void LocalLedger::StripeLock::lock() noexcept {
   while (locked_.exchange(true, std::memory_order_acquire)) {
     for (int spins = 0; locked_.load(std::memory_order_relaxed); ++spins) {
-      if (spins < 64) cpu_relax();
-      else std::this_thread::yield();
+      if (spins < 64)
+        cpu_relax();
+      else
+        std::this_thread::yield();
     }
   }
 }
@@ -80,7 +87,8 @@ boost::asio::awaitable<ReserveResult> LocalLedger::reserve(std::span<const Count
   co_return reserve_now(counters, amounts, now_ms);
 }
 
-boost::asio::awaitable<bool> LocalLedger::settle(std::span<const Counter> counters, std::span<const int64_t> reserved,
+boost::asio::awaitable<bool> LocalLedger::settle(std::span<const Counter> counters,
+                                                 std::span<const int64_t> reserved,
                                                  std::span<const int64_t> actual, int64_t now_ms) {
   settle_now(counters, reserved, actual, now_ms);
   co_return true;
@@ -116,7 +124,9 @@ ReserveResult LocalLedger::reserve_now(std::span<const Counter> counters, std::s
   const double now = static_cast<double>(now_ms);
   std::array<Cell*, kMaxOnStack> cells_fixed{};
   std::vector<Cell*> cells_more;
-  auto cell_at = [&](std::size_t i) -> Cell*& { return i < kMaxOnStack ? cells_fixed[i] : cells_more[i - kMaxOnStack]; };
+  auto cell_at = [&](std::size_t i) -> Cell*& {
+    return i < kMaxOnStack ? cells_fixed[i] : cells_more[i - kMaxOnStack];
+  };
   if (counters.size() > kMaxOnStack) cells_more.resize(counters.size() - kMaxOnStack);
 
   bool admitted = true;

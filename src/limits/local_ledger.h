@@ -1,8 +1,8 @@
 // LocalLedger: the in-process Ledger (ledger.h), shared by every worker thread of one gateway; exact for one
-// instance. Counters live in striped hash maps, one mutex per stripe; a reserve locks the stripes of its counters
-// in ascending order (no deadlock; short spin locks), checks every counter, then applies all amounts or none. Idle counters
-// (a GCRA whose TAT has passed, a budget whose period ended) are swept as the stripe is used.
-// It never awaits, never allocates for a counter it already holds, and never decides policy.
+// instance. Counters live in striped hash maps, one spin lock per stripe; a reserve locks the stripes of its
+// counters in ascending order (no deadlock), checks every counter, then applies all amounts
+// or none. Idle counters (a GCRA whose TAT has passed, a budget whose period ended) are swept as the stripe
+// is used. It never awaits, never allocates for a counter it already holds, and never decides policy.
 #pragma once
 
 #include <array>
@@ -24,13 +24,14 @@ class LocalLedger final : public Ledger {
   LocalLedger();
   ~LocalLedger() override;
 
-  boost::asio::awaitable<ReserveResult> reserve(std::span<const Counter> counters, std::span<const int64_t> amounts,
-                                                int64_t now_ms) override;
+  boost::asio::awaitable<ReserveResult> reserve(std::span<const Counter> counters,
+                                                std::span<const int64_t> amounts, int64_t now_ms) override;
   boost::asio::awaitable<bool> settle(std::span<const Counter> counters, std::span<const int64_t> reserved,
                                       std::span<const int64_t> actual, int64_t now_ms) override;
 
   // The same operations without a coroutine (the filter's hot path, the benchmark, tests).
-  ReserveResult reserve_now(std::span<const Counter> counters, std::span<const int64_t> amounts, int64_t now_ms);
+  ReserveResult reserve_now(std::span<const Counter> counters, std::span<const int64_t> amounts,
+                            int64_t now_ms);
   void settle_now(std::span<const Counter> counters, std::span<const int64_t> reserved,
                   std::span<const int64_t> actual, int64_t now_ms);
   // Charges `amount` without checking the limit (spend replayed from the spend log at start).

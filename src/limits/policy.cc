@@ -8,26 +8,37 @@
 namespace tollway::limits {
 namespace {
 
-bool matches(const std::string& pattern, std::string_view value) { return pattern.empty() || glob_match(pattern, value); }
+bool matches(const std::string& pattern, std::string_view value) {
+  return pattern.empty() || glob_match(pattern, value);
+}
 
 // Appends a dimension value to a counter key: '|' separates fields, so '|' and '%' in values are escaped.
 void append_value(std::string& key, std::string_view value) {
   key += '|';
   for (char ch : value) {
-    if (ch == '|') key += "%7C";
-    else if (ch == '%') key += "%25";
-    else key += ch;
+    if (ch == '|')
+      key += "%7C";
+    else if (ch == '%')
+      key += "%25";
+    else
+      key += ch;
   }
 }
 
 const char* dimension_name(config::Dimension d) {
   switch (d) {
-    case config::Dimension::Tenant: return "tenant";
-    case config::Dimension::AgentGroup: return "agent_group";
-    case config::Dimension::Agent: return "agent";
-    case config::Dimension::Key: return "key";
-    case config::Dimension::Model: return "model";
-    case config::Dimension::Session: return "session";
+    case config::Dimension::Tenant:
+      return "tenant";
+    case config::Dimension::AgentGroup:
+      return "agent_group";
+    case config::Dimension::Agent:
+      return "agent";
+    case config::Dimension::Key:
+      return "key";
+    case config::Dimension::Model:
+      return "model";
+    case config::Dimension::Session:
+      return "session";
   }
   return "?";
 }
@@ -36,43 +47,62 @@ const char* dimension_name(config::Dimension d) {
 
 std::string_view RequestDimensions::value(config::Dimension d) const {
   switch (d) {
-    case config::Dimension::Tenant: return tenant;
-    case config::Dimension::AgentGroup: return agent_group;
-    case config::Dimension::Agent: return agent;
-    case config::Dimension::Key: return key;
-    case config::Dimension::Model: return model;
-    case config::Dimension::Session: return session;
+    case config::Dimension::Tenant:
+      return tenant;
+    case config::Dimension::AgentGroup:
+      return agent_group;
+    case config::Dimension::Agent:
+      return agent;
+    case config::Dimension::Key:
+      return key;
+    case config::Dimension::Model:
+      return model;
+    case config::Dimension::Session:
+      return session;
   }
   return {};
 }
 
 int64_t UnitAmounts::of(config::LimitUnit unit) const {
   switch (unit) {
-    case config::LimitUnit::Requests: return requests;
-    case config::LimitUnit::InputTokens: return input_tokens;
-    case config::LimitUnit::OutputTokens: return output_tokens;
-    case config::LimitUnit::TotalTokens: return input_tokens + output_tokens;
-    case config::LimitUnit::CostUsd: return cost_micro_usd;
+    case config::LimitUnit::Requests:
+      return requests;
+    case config::LimitUnit::InputTokens:
+      return input_tokens;
+    case config::LimitUnit::OutputTokens:
+      return output_tokens;
+    case config::LimitUnit::TotalTokens:
+      return input_tokens + output_tokens;
+    case config::LimitUnit::CostUsd:
+      return cost_micro_usd;
   }
   return 0;
 }
 
 const char* LimitRules::unit_name(config::LimitUnit unit) {
   switch (unit) {
-    case config::LimitUnit::Requests: return "requests";
-    case config::LimitUnit::InputTokens: return "input_tokens";
-    case config::LimitUnit::OutputTokens: return "output_tokens";
-    case config::LimitUnit::TotalTokens: return "total_tokens";
-    case config::LimitUnit::CostUsd: return "cost_usd";
+    case config::LimitUnit::Requests:
+      return "requests";
+    case config::LimitUnit::InputTokens:
+      return "input_tokens";
+    case config::LimitUnit::OutputTokens:
+      return "output_tokens";
+    case config::LimitUnit::TotalTokens:
+      return "total_tokens";
+    case config::LimitUnit::CostUsd:
+      return "cost_usd";
   }
   return "?";
 }
 
 OnStoreError on_store_error(config::StoreErrorPolicy policy) {
   switch (policy) {
-    case config::StoreErrorPolicy::Deny: return OnStoreError::Deny;
-    case config::StoreErrorPolicy::Allow: return OnStoreError::Allow;
-    case config::StoreErrorPolicy::Local: return OnStoreError::Local;
+    case config::StoreErrorPolicy::Deny:
+      return OnStoreError::Deny;
+    case config::StoreErrorPolicy::Allow:
+      return OnStoreError::Allow;
+    case config::StoreErrorPolicy::Local:
+      return OnStoreError::Local;
   }
   return OnStoreError::Deny;
 }
@@ -82,8 +112,8 @@ LimitRules::LimitRules(const config::LimitsPolicy& policy) {
     Compiled c;
     c.match = rule.match;
     c.per = rule.per;
-    c.needs_session = !rule.match.session.empty() ||
-                      std::find(rule.per.begin(), rule.per.end(), config::Dimension::Session) != rule.per.end();
+    c.needs_session = !rule.match.session.empty() || std::find(rule.per.begin(), rule.per.end(),
+                                                               config::Dimension::Session) != rule.per.end();
     c.budget = budget;
     c.counter.key = std::string(kind) + "|" + rule.name;
     for (auto d : rule.per) c.counter.key += std::string("|") + dimension_name(d);
@@ -111,8 +141,8 @@ void LimitRules::plan(const RequestDimensions& request, int64_t now_ms, CounterP
     if (c.needs_session && request.session.empty()) continue;
     const auto& m = c.match;
     if (!matches(m.tenant, request.tenant) || !matches(m.agent_group, request.agent_group) ||
-        !matches(m.agent, request.agent) || !matches(m.key, request.key) || !matches(m.model, request.model) ||
-        !matches(m.session, request.session))
+        !matches(m.agent, request.agent) || !matches(m.key, request.key) ||
+        !matches(m.model, request.model) || !matches(m.session, request.session))
       continue;
     Counter& counter = out.counters.emplace_back(c.counter);
     for (auto d : c.per) append_value(counter.key, request.value(d));

@@ -1,8 +1,8 @@
 // LimitRules: the limits policy compiled for the hot path — which rules and budgets apply to a request's
-// dimensions (tenant, agent group, agent, key, model, session), the counter each one touches (its key names the
-// rule, the values of its `per` dimensions and, for budgets, the calendar period) and the amount per unit.
-// No pipeline types and no I/O: the LimitsFilter feeds it a request's dimensions and hands the counters to a
-// Ledger. It never decides admission itself.
+// dimensions (tenant, agent group, agent, key, model, session), the counter each one touches (its key names
+// the rule, the values of its `per` dimensions and, for budgets, the calendar period) and the amount per
+// unit. No pipeline types and no I/O: the LimitsFilter feeds it a request's dimensions and hands the counters
+// to a Ledger. It never decides admission itself.
 #pragma once
 
 #include <cstdint>

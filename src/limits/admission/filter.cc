@@ -86,7 +86,8 @@ asio::awaitable<pipeline::Verdict> LimitsFilter::admit(pipeline::RequestCtx& ctx
                                        "invalid_session_id");
     e.session = std::string(*header);
   }
-  bool estimated = false;
+  bool body_read = false;
+  std::optional<uint64_t> fields_max_output;
   if (providers::body_is_json(ctx)) {
     std::string error;
     const auto fields = providers::read_request_fields(ctx.body, error);
@@ -95,6 +96,20 @@ asio::awaitable<pipeline::Verdict> LimitsFilter::admit(pipeline::RequestCtx& ctx
     if (e.session.empty() && fields->session_id && acceptable_session(*fields->session_id))
       e.session = *fields->session_id;
     if (e.session.empty() && fields->user && acceptable_session(*fields->user)) e.session = *fields->user;
+    fields_max_output = fields->max_output_tokens;
+    body_read = true;
+  }
+  r.session = e.session;
+  const int64_t now_ms = unix_ms();
+  CounterPlan plan;
+  const pipeline::Caller& c = ctx.caller;
+  rules_.plan({c.tenant, c.agent_group, c.agent, c.key_id, e.model, e.session}, now_ms, plan);
+
+  // Prompt tokens are counted only when something needs them (a token or cost counter, the guard, fan-out).
+  bool needs_tokens = policy.sessions.context_guard != config::ContextGuard::Off || policy.fanout.enabled;
+  for (uint32_t rule : plan.rules) needs_tokens |= rules_.rules()[rule].unit != config::LimitUnit::Requests;
+  bool estimated = false;
+  if (body_read && needs_tokens) {
     const auto shape = providers::usage_shape_for(ctx.api == config::Api::Anthropic, ctx.head->path());
     tokens::PromptEstimate prompt;
     if (shape == providers::UsageShape::AnthropicMessages) prompt = estimator_.estimate_anthropic_messages(ctx.body);
@@ -105,13 +120,12 @@ asio::awaitable<pipeline::Verdict> LimitsFilter::admit(pipeline::RequestCtx& ctx
       estimated = true;
       // No BPE token is shorter than one byte: the body size bounds what the estimator could not read.
       e.prompt_tokens = prompt.ok ? prompt.tokens : ctx.body.size();
-      e.max_output_tokens = fields->max_output_tokens.value_or(policy.default_max_tokens);
+      e.max_output_tokens = fields_max_output.value_or(policy.default_max_tokens);
     } else if (shape == providers::UsageShape::OpenAIEmbeddings) {
       estimated = true;
       e.prompt_tokens = ctx.body.size();  // an upper bound; settlement charges the exact count
     }
   }
-  r.session = e.session;
 
   // Context-window guard: before anything is reserved or spent.
   if (estimated && policy.sessions.context_guard != config::ContextGuard::Off && e.max_output_tokens > 0) {
@@ -139,14 +153,11 @@ asio::awaitable<pipeline::Verdict> LimitsFilter::admit(pipeline::RequestCtx& ctx
     }
   }
 
-  const int64_t now_ms = unix_ms();
   UnitAmounts amounts;
   amounts.input_tokens = static_cast<int64_t>(e.prompt_tokens);
   amounts.output_tokens = static_cast<int64_t>(e.max_output_tokens);
-  amounts.cost_micro_usd = prices_.cost(e.model, {e.prompt_tokens, e.max_output_tokens, 0, 0, 0}).cost_micro_usd;
-  CounterPlan plan;
-  const pipeline::Caller& c = ctx.caller;
-  rules_.plan({c.tenant, c.agent_group, c.agent, c.key_id, e.model, e.session}, now_ms, plan);
+  if (estimated)
+    amounts.cost_micro_usd = prices_.cost(e.model, {e.prompt_tokens, e.max_output_tokens, 0, 0, 0}).cost_micro_usd;
 
   // Fan-out budget: a signed grant in baggage charges its tree; a root request may be granted one.
   if (policy.fanout.enabled) {

@@ -11,10 +11,10 @@ LoadResult parse(const std::string& limits) {
   const std::string text =
       "version: 1\nproviders:\n  p:\n    api: openai\n    base_url: http://127.0.0.1:9000\n"
       "routes:\n  - path: /v1/chat/completions\n    api: openai\n    provider: p\n"
-      "limits:\n" + limits;
-  return parse_gateway_config(text, "/etc/tollway/gw.yaml", [](const std::string&) -> std::optional<std::string> {
-    return std::nullopt;
-  });
+      "limits:\n" +
+      limits;
+  return parse_gateway_config(text, "/etc/tollway/gw.yaml",
+                              [](const std::string&) -> std::optional<std::string> { return std::nullopt; });
 }
 
 std::string all_errors(const LoadResult& r) {
@@ -118,14 +118,19 @@ TEST(LimitsConfig, PreciseErrors) {
       {"  redis: {url: \"http://x\"}\n", "limits.redis.url: must be redis://"},
       {"  rules:\n    - {name: a, limit: 10}\n", "limits.rules[0].window: required"},
       {"  rules:\n    - {name: a, limit: 10, window: 500ms}\n", "is not a window (1s to 31d"},
-      {"  rules:\n    - {name: a, limit: 0, window: 1m}\n", "limits.rules[0].limit: \"0\" is not a valid limit"},
+      {"  rules:\n    - {name: a, limit: 0, window: 1m}\n",
+       "limits.rules[0].limit: \"0\" is not a valid limit"},
       {"  rules:\n    - {name: a, limit: 10, window: 1m, unit: tokens}\n",
        "\"tokens\" is not a unit (allowed: requests, input_tokens, output_tokens, total_tokens, cost_usd)"},
-      {"  rules:\n    - {name: a, limit: 10, window: 1m, per: [team]}\n", "limits.rules[0].per[0]: \"team\" is not a dimension"},
+      {"  rules:\n    - {name: a, limit: 10, window: 1m, per: [team]}\n",
+       "limits.rules[0].per[0]: \"team\" is not a dimension"},
       {"  rules:\n    - {name: a, limit: 10, window: 1m, mode: dry}\n", "(allowed: enforce, shadow)"},
-      {"  rules:\n    - {name: a, limit: 10, window: 1m, on_store_error: retry}\n", "(allowed: deny, allow, local)"},
-      {"  rules:\n    - {name: a, limit: 10, window: 1m, match: {model: \"gpt-[\"}}\n", "limits.rules[0].match.model:"},
-      {"  rules:\n    - {name: a, limit: 10, window: 1m, match: {team: x}}\n", "limits.rules[0].match.team: unknown key"},
+      {"  rules:\n    - {name: a, limit: 10, window: 1m, on_store_error: retry}\n",
+       "(allowed: deny, allow, local)"},
+      {"  rules:\n    - {name: a, limit: 10, window: 1m, match: {model: \"gpt-[\"}}\n",
+       "limits.rules[0].match.model:"},
+      {"  rules:\n    - {name: a, limit: 10, window: 1m, match: {team: x}}\n",
+       "limits.rules[0].match.team: unknown key"},
       {"  rules:\n    - {name: a, limit: 10, window: 1m}\n  budgets:\n    - {name: a, limit: 5}\n",
        "limits.budgets[0].name: \"a\" is already the name"},
       {"  rules:\n    - {name: \"a|b\", limit: 10, window: 1m}\n", "is not a name"},

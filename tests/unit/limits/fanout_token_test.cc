@@ -7,7 +7,9 @@ namespace {
 
 const std::string kSecret = "0123456789abcdef0123456789abcdef";
 
-FanoutGrant grant() { return {"0123456789abcdef0123456789abcdef", config::LimitUnit::TotalTokens, 5000, 2'000'000'000}; }
+FanoutGrant grant() {
+  return {"0123456789abcdef0123456789abcdef", config::LimitUnit::TotalTokens, 5000, 2'000'000'000};
+}
 
 TEST(FanoutToken, MintVerifyRoundTrip) {
   FanoutSigner signer(kSecret);
@@ -26,8 +28,11 @@ TEST(FanoutToken, AnyChangedFieldBreaksTheSignature) {
   FanoutSigner signer(kSecret);
   const std::string token = signer.mint(grant());
   std::string why;
-  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
-           {".5000.", ".9000."}, {".tok.", ".usd."}, {".2000000000.", ".2000000001."}, {"v1.0123", "v1.1123"}}) {
+  for (const auto& [from, to] :
+       std::vector<std::pair<std::string, std::string>>{{".5000.", ".9000."},
+                                                        {".tok.", ".usd."},
+                                                        {".2000000000.", ".2000000001."},
+                                                        {"v1.0123", "v1.1123"}}) {
     std::string forged = token;
     forged.replace(forged.find(from), from.size(), to);
     EXPECT_FALSE(signer.verify(forged, 1'900'000'000, why)) << forged;

@@ -16,7 +16,8 @@ Counter budget(std::string key, int64_t limit, int64_t window_ms) {
   return Counter{std::move(key), CounterAlgorithm::Budget, limit, window_ms, false, OnStoreError::Deny};
 }
 
-ReserveResult reserve(LocalLedger& l, const std::vector<Counter>& c, const std::vector<int64_t>& a, int64_t now) {
+ReserveResult reserve(LocalLedger& l, const std::vector<Counter>& c, const std::vector<int64_t>& a,
+                      int64_t now) {
   return l.reserve_now(c, a, now);
 }
 
