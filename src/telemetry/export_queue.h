@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <utility>
 #include <vector>
 
@@ -20,8 +21,19 @@ template <typename T>
 class BoundedQueue {
  public:
   // Capacity is rounded up to a power of two (at least 2).
-  explicit BoundedQueue(std::size_t capacity) : mask_(round_up_pow2(capacity) - 1), cells_(std::make_unique<Cell[]>(mask_ + 1)) {
-    for (std::size_t i = 0; i <= mask_; ++i) cells_[i].sequence.store(i, std::memory_order_relaxed);
+  // Only the sequence numbers are written here; an item's storage is untouched (so not resident) until a push
+  // first reaches it, and a queue that is never used costs 8 bytes of memory per cell.
+  explicit BoundedQueue(std::size_t capacity)
+      : mask_(round_up_pow2(capacity) - 1),
+        sequences_(std::make_unique<std::atomic<std::size_t>[]>(mask_ + 1)),
+        storage_(static_cast<T*>(::operator new((mask_ + 1) * sizeof(T), std::align_val_t{alignof(T)}))) {
+    for (std::size_t i = 0; i <= mask_; ++i) sequences_[i].store(i, std::memory_order_relaxed);
+  }
+  ~BoundedQueue() {
+    T item;
+    while (try_pop(item)) {
+    }
+    ::operator delete(storage_, std::align_val_t{alignof(T)});
   }
   BoundedQueue(const BoundedQueue&) = delete;
   BoundedQueue& operator=(const BoundedQueue&) = delete;
@@ -30,13 +42,13 @@ class BoundedQueue {
   bool try_push(T&& item) {
     std::size_t pos = tail_.load(std::memory_order_relaxed);
     while (true) {
-      Cell& cell = cells_[pos & mask_];
-      const std::size_t seq = cell.sequence.load(std::memory_order_acquire);
+      std::atomic<std::size_t>& sequence = sequences_[pos & mask_];
+      const std::size_t seq = sequence.load(std::memory_order_acquire);
       const auto diff = static_cast<std::intptr_t>(seq) - static_cast<std::intptr_t>(pos);
       if (diff == 0) {
         if (tail_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
-          cell.value = std::move(item);
-          cell.sequence.store(pos + 1, std::memory_order_release);
+          new (&storage_[pos & mask_]) T(std::move(item));
+          sequence.store(pos + 1, std::memory_order_release);
           pushed_.fetch_add(1, std::memory_order_relaxed);
           return true;
         }
@@ -53,14 +65,15 @@ class BoundedQueue {
   bool try_pop(T& out) {
     std::size_t pos = head_.load(std::memory_order_relaxed);
     while (true) {
-      Cell& cell = cells_[pos & mask_];
-      const std::size_t seq = cell.sequence.load(std::memory_order_acquire);
+      std::atomic<std::size_t>& sequence = sequences_[pos & mask_];
+      const std::size_t seq = sequence.load(std::memory_order_acquire);
       const auto diff = static_cast<std::intptr_t>(seq) - static_cast<std::intptr_t>(pos + 1);
       if (diff == 0) {
         if (head_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
-          out = std::move(cell.value);
-          cell.value = T{};  // release what the moved-from item still holds
-          cell.sequence.store(pos + mask_ + 1, std::memory_order_release);
+          T& stored = storage_[pos & mask_];
+          out = std::move(stored);
+          stored.~T();  // the cell holds nothing until the next push constructs into it
+          sequence.store(pos + mask_ + 1, std::memory_order_release);
           return true;
         }
       } else if (diff < 0) {
@@ -98,13 +111,10 @@ class BoundedQueue {
     while (p < n) p <<= 1;
     return p;
   }
-  struct Cell {
-    std::atomic<std::size_t> sequence{0};
-    T value{};
-  };
   static constexpr std::size_t kLine = 64;
   const std::size_t mask_;
-  std::unique_ptr<Cell[]> cells_;
+  std::unique_ptr<std::atomic<std::size_t>[]> sequences_;  // per cell: D. Vyukov's sequence number
+  T* storage_;  // raw storage of mask_ + 1 items; an item lives there from its push to its pop
   alignas(kLine) std::atomic<std::size_t> tail_{0};
   alignas(kLine) std::atomic<std::size_t> head_{0};
   alignas(kLine) std::atomic<uint64_t> pushed_{0};
