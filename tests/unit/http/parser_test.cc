@@ -99,7 +99,8 @@ TEST(ParseRequest, EveryByteAtEveryPositionOfALongValue) {
     for (int byte = 0; byte < 256; ++byte) {
       std::string value(27, 'v');
       value[at] = static_cast<char>(byte);
-      const RequestResult r = parse_request("GET / HTTP/1.1\r\nHost: a\r\nX-Long: " + value + "\r\n\r\n");
+      const std::string request = "GET / HTTP/1.1\r\nHost: a\r\nX-Long: " + value + "\r\n\r\n";
+      const RequestResult r = parse_request(request);  // the head's views point into `request`
       const bool allowed = byte == '\t' || byte == ' ' || (byte > 0x20 && byte != 0x7f);
       if (byte == '\r' || byte == '\n') {
         EXPECT_EQ(r.status, ParseStatus::Error) << at << " " << byte;
