@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <set>
 
+#include "config/usage_sections.h"
 #include "core/glob.h"
 
 namespace tollway::config {
@@ -383,28 +384,7 @@ void read_fanout(Validator& v, const YAML::Node& f, LimitsPolicy& out) {
 
 }  // namespace
 
-std::optional<int64_t> parse_usd(const std::string& text) {
-  if (text.empty() || text.size() > 20 || text.front() == '.' || text.back() == '.') return std::nullopt;
-  int64_t whole = 0, fraction = 0;
-  int decimals = -1;
-  for (char ch : text) {
-    if (ch == '.') {
-      if (decimals >= 0) return std::nullopt;
-      decimals = 0;
-      continue;
-    }
-    if (ch < '0' || ch > '9') return std::nullopt;
-    if (decimals < 0) {
-      whole = whole * 10 + (ch - '0');
-      if (whole > 1'000'000'000) return std::nullopt;
-    } else {
-      if (++decimals > 6) return std::nullopt;
-      fraction = fraction * 10 + (ch - '0');
-    }
-  }
-  for (int d = decimals < 0 ? 0 : decimals; d < 6; ++d) fraction *= 10;
-  return whole * 1'000'000 + fraction;
-}
+std::optional<int64_t> parse_usd(const std::string& text) { return parse_micro_usd(text, 1'000'000'000); }
 
 const std::vector<std::string>& limits_policy_keys() {
   static const std::vector<std::string> keys = {"ledger", "redis",   "spend_log", "default_max_tokens",

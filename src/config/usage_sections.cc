@@ -6,8 +6,8 @@
 
 namespace tollway::config {
 
-std::optional<int64_t> parse_price(const std::string& text) {
-  if (text.empty() || text.size() > 20) return std::nullopt;
+std::optional<int64_t> parse_micro_usd(const std::string& text, int64_t max_whole) {
+  if (text.empty() || text.size() > 20 || text.front() == '.' || text.back() == '.') return std::nullopt;
   int64_t whole = 0, fraction = 0;
   int decimals = -1;
   for (char ch : text) {
@@ -19,15 +19,18 @@ std::optional<int64_t> parse_price(const std::string& text) {
     if (ch < '0' || ch > '9') return std::nullopt;
     if (decimals < 0) {
       whole = whole * 10 + (ch - '0');
-      if (whole > 1'000'000) return std::nullopt;  // $1M per 1M tokens is not a price
+      if (whole > max_whole) return std::nullopt;
     } else {
       if (++decimals > 6) return std::nullopt;
       fraction = fraction * 10 + (ch - '0');
     }
   }
-  if (decimals == 0 || text.front() == '.') return std::nullopt;
   for (int d = decimals < 0 ? 0 : decimals; d < 6; ++d) fraction *= 10;
   return whole * 1'000'000 + fraction;
+}
+
+std::optional<int64_t> parse_price(const std::string& text) {
+  return parse_micro_usd(text, 1'000'000);  // $1M per 1M tokens is not a price
 }
 
 namespace {

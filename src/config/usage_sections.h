@@ -17,6 +17,10 @@ namespace tollway::config {
 void read_pricing_section(Validator& v, const YAML::Node& root, const std::string& config_file, GatewayConfig& c);
 void read_usage_section(Validator& v, const YAML::Node& root, GatewayConfig& c);
 
+// "25", "2.50", "0.000001" (USD, at most 6 decimals, whole part at most max_whole) -> micro-dollars; nullopt when
+// malformed (empty, over 20 characters, a leading or trailing '.', anything but digits and one '.').
+std::optional<int64_t> parse_micro_usd(const std::string& text, int64_t max_whole);
+
 // "2.50" (USD per 1M tokens, at most 6 decimals) -> 2'500'000 micro-dollars; nullopt when malformed.
 std::optional<int64_t> parse_price(const std::string& text);
 
