@@ -11,6 +11,7 @@
 
 #include "config/auth_config.h"
 #include "config/limits_config.h"
+#include "core/cidr.h"
 
 namespace tollway::config {
 
@@ -142,7 +143,9 @@ struct UsageConfig {
 
 // The `telemetry` section (src/config/telemetry_section.cc): trace context, OTLP export, metric label caps,
 // access and decision logs.
-enum class TrustIncoming { Always, Never, Authenticated };
+// Whose incoming trace context is continued: everyone, no one, authenticated callers, or (Listed) callers whose
+// TCP peer address is in TelemetryConfig::trusted_peers, plus authenticated callers when trust_authenticated.
+enum class TrustIncoming { Always, Never, Authenticated, Listed };
 
 // Where a log stream goes: nowhere, the process's stdout or stderr, or a file opened in append mode.
 struct LogDestination {
@@ -171,6 +174,8 @@ struct TelemetryConfig {
   // tracing
   double sample_ratio = 1.0;
   TrustIncoming trust_incoming = TrustIncoming::Authenticated;
+  std::vector<core::Cidr> trusted_peers;  // Listed: trust_incoming.peers
+  bool trust_authenticated = false;       // Listed: trust_incoming.authenticated
   bool baggage = true;           // forward the trusted caller's baggage upstream
   bool capture_content = false;  // prompts and completions on spans (opt-in: they are sensitive)
   OtlpConfig otlp;

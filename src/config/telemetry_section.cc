@@ -38,6 +38,41 @@ void log_destination(Validator& v, const YAML::Node& parent, const char* key, co
   });
 }
 
+const std::string kTrustForms =
+    "always, never, authenticated, or a mapping {peers: [CIDR, ...], authenticated: true|false}";
+
+// trust_incoming: {peers: [CIDR, ...], authenticated: BOOL}: callers whose TCP peer address is in one of the
+// networks are trusted, and authenticated callers too when `authenticated` is true.
+void read_trusted_peers(Validator& v, const YAML::Node& trust, TelemetryConfig& c) {
+  const std::string path = "telemetry.tracing.trust_incoming";
+  if (!v.check_mapping(trust, path, {"peers", "authenticated"})) return;
+  boolean(v, trust, "authenticated", path + ".", c.trust_authenticated);
+  const YAML::Node peers = trust["peers"];
+  if (!peers.IsDefined() || peers.IsNull() || !peers.IsSequence() || peers.size() == 0) {
+    v.fail(peers.IsDefined() ? peers : trust, path + ".peers",
+           "must be a non-empty list of IPv4 / IPv6 networks in CIDR notation, e.g. [\"10.0.0.0/8\", \"::1/128\"] "
+           "(to trust no network, write trust_incoming: authenticated or never)");
+    return;
+  }
+  c.trust_incoming = TrustIncoming::Listed;
+  for (std::size_t i = 0; i < peers.size(); ++i) {
+    const std::string item_path = path + ".peers[" + std::to_string(i) + "]";
+    const auto text = v.string_value(peers[i], item_path);
+    if (!text) continue;
+    std::string error;
+    const auto network = core::Cidr::parse(*text, error);
+    if (!network) {
+      v.fail(peers[i], item_path, error + " (allowed: an IPv4 or IPv6 network such as 10.0.0.0/8 or fd00::/8, or one "
+                                          "address such as 127.0.0.1 or ::1)");
+      continue;
+    }
+    for (std::size_t j = 0; j < c.trusted_peers.size(); ++j)
+      if (c.trusted_peers[j] == *network)
+        v.fail(peers[i], item_path, "duplicate network " + network->to_string() + " (already listed)");
+    c.trusted_peers.push_back(*network);
+  }
+}
+
 void read_tracing(Validator& v, const YAML::Node& t, TelemetryConfig& c) {
   if (!v.check_mapping(t, "telemetry.tracing", {"sample_ratio", "trust_incoming", "baggage", "capture_content"}))
     return;
@@ -51,12 +86,18 @@ void read_tracing(Validator& v, const YAML::Node& t, TelemetryConfig& c) {
     }
     c.sample_ratio = ratio;
   });
-  v.optional_string(t, "trust_incoming", path, [&](const YAML::Node& node, const std::string& s) {
-    if (s == "always") c.trust_incoming = TrustIncoming::Always;
-    else if (s == "never") c.trust_incoming = TrustIncoming::Never;
-    else if (s == "authenticated") c.trust_incoming = TrustIncoming::Authenticated;
-    else v.fail(node, path + "trust_incoming", "\"" + s + "\" is not allowed (allowed: always, never, authenticated)");
-  });
+  if (const YAML::Node trust = t["trust_incoming"]; trust.IsMap()) {
+    read_trusted_peers(v, trust, c);
+  } else if (trust.IsSequence()) {
+    v.fail(trust, path + "trust_incoming", "must be one of: " + kTrustForms);
+  } else {
+    v.optional_string(t, "trust_incoming", path, [&](const YAML::Node& node, const std::string& s) {
+      if (s == "always") c.trust_incoming = TrustIncoming::Always;
+      else if (s == "never") c.trust_incoming = TrustIncoming::Never;
+      else if (s == "authenticated") c.trust_incoming = TrustIncoming::Authenticated;
+      else v.fail(node, path + "trust_incoming", "\"" + s + "\" is not allowed (allowed: " + kTrustForms + ")");
+    });
+  }
   boolean(v, t, "baggage", path, c.baggage);
   boolean(v, t, "capture_content", path, c.capture_content);
 }

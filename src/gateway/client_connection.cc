@@ -23,12 +23,22 @@ void empty_for_reuse(std::string& buffer) {
   if (buffer.capacity() > kKeptBufferCapacity) std::string().swap(buffer);
   else buffer.clear();
 }
+
+std::optional<core::IpAddress> peer_address(const http::tcp::socket& socket) {
+  error_code ec;
+  const auto endpoint = socket.remote_endpoint(ec);
+  if (ec) return std::nullopt;
+  const auto address = endpoint.address();
+  if (address.is_v4()) return core::IpAddress::v4(address.to_v4().to_bytes());
+  return core::IpAddress::v6(address.to_v6().to_bytes());
+}
 }  // namespace
 
 ClientConnection::ClientConnection(Worker& worker, http::tcp::socket socket)
     : worker_(worker),
       client_(std::move(socket)),
-      upstream_buffer_(16 * 1024) {
+      upstream_buffer_(16 * 1024),
+      peer_(peer_address(client_.socket())) {
   registration_ = worker_.register_connection(this);
 }
 
@@ -116,6 +126,7 @@ asio::awaitable<void> ClientConnection::handle_request(http::RequestHead& head) 
   ctx.body.swap(body_storage_);  // empty, with the capacity of an earlier request's body
   deadline_.reset_expired();
   ctx.started = std::chrono::steady_clock::now();
+  ctx.peer = peer_;
   ctx.snapshot = worker_.snapshot();
   ctx.metrics = &worker_.metrics();
   const config::GatewayConfig& config = *ctx.snapshot->config;

@@ -70,6 +70,7 @@ class ClientConnection final : public pipeline::Exchange {
   Phase phase_ = Phase::Idle;
   bool must_close_ = false;
   int request_version_minor_ = 1;
+  std::optional<core::IpAddress> peer_;  // the client's address, read once when the connection is accepted
   std::list<ClientConnection*>::iterator registration_;
 };
 

@@ -12,6 +12,7 @@
 
 #include "auth/caller_policy.h"
 #include "config/gateway_config.h"
+#include "core/cidr.h"
 #include "http/message.h"
 #include "http/upstream_pool.h"
 #include "limits/ledger.h"
@@ -177,6 +178,7 @@ struct RequestCtx {
   std::string request_id;
   const config::RouteConfig* route = nullptr;  // matched by path
   config::Api api = config::Api::OpenAI;       // the caller's API format, for errors
+  std::optional<core::IpAddress> peer;         // the TCP peer's address (IPv4-mapped IPv6 as IPv4); none: unknown
   std::chrono::steady_clock::time_point started;
   // This worker's metrics, for filters that record per-request series (only this worker's thread writes them).
   telemetry::RequestMetrics* metrics = nullptr;

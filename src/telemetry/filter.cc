@@ -37,6 +37,9 @@ bool trusted(const config::TelemetryConfig& t, const pipeline::RequestCtx& ctx) 
     case config::TrustIncoming::Always: return true;
     case config::TrustIncoming::Never: return false;
     case config::TrustIncoming::Authenticated: return ctx.caller.authenticated;
+    case config::TrustIncoming::Listed:
+      return (t.trust_authenticated && ctx.caller.authenticated) ||
+             (ctx.peer && core::any_contains(t.trusted_peers, *ctx.peer));
   }
   return false;
 }

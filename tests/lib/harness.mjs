@@ -132,7 +132,8 @@ export async function startGateway(opts = {}) {
   const configPath = path.join(dir, 'gateway.yaml');
   const text = opts.configYaml ?? toYaml(opts.config ?? testConfig(opts.configOpts ?? {}));
   fs.writeFileSync(configPath, text);
-  const args = ['gateway', '--config', configPath, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0',
+  // opts.listen: the API listener (default 127.0.0.1:0; e.g. '[::]:0' for a dual-stack one). gw.url stays IPv4.
+  const args = ['gateway', '--config', configPath, '--listen', opts.listen ?? '127.0.0.1:0', '--admin', '127.0.0.1:0',
     '--workers', String(opts.workers ?? 1), ...(opts.args ?? [])];
   const proc = spawn(TOLLWAY_BIN, args, { env: { ...process.env, ...(opts.env ?? {}) }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(proc);

@@ -6,7 +6,8 @@
 // content only appears when opted in; metrics arrive over OTLP too.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startMock, startGateway, testConfig, postJson, getText, metricValue, waitFor, httpBytes, rawRequest } from '../../lib/harness.mjs';
+import { startMock, startGateway, testConfig, postJson, getText, metricValue, waitFor, httpBytes, rawRequest, tempDir,
+  removeTempDir } from '../../lib/harness.mjs';
 import { startOtlpReceiver, checkTraceRequest, checkMetricsRequest, allSpans, attrs } from '../../mock/otlp_receiver.mjs';
 
 const SERVER = 2;
@@ -14,6 +15,7 @@ const CLIENT = 3;
 const CHAT = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'secret prompt words' }], max_tokens: 4 };
 const IN_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const IN_PARENT = '00f067aa0ba902b7';
+const ADMIN = 'admin-token-tracing-0123456789abcdef';
 
 function telemetryConfig(mock, receiver, telemetry = {}) {
   const cfg = testConfig({ openaiUrl: mock.url });
@@ -183,6 +185,68 @@ describe('trust boundary and content capture', () => {
       await postJson(`${gw.url}/v1/chat/completions`, CHAT, { traceparent: `00-${IN_TRACE}-${IN_PARENT}-01` });
       assert.ok(!mock.requests.at(-1).headers.traceparent.includes(IN_TRACE));
     } finally { await gw.stop(); }
+  });
+
+  // trust_incoming: {peers: [...]}: the TCP peer's address decides. The listener is dual-stack ([::]), so a
+  // client on 127.0.0.1 arrives as the IPv4-mapped ::ffff:127.0.0.1 and one on ::1 as IPv6.
+  const continued = async (url) => {
+    const before = mock.requests.length;
+    const r = await postJson(`${url}/v1/chat/completions`, CHAT, { traceparent: `00-${IN_TRACE}-${IN_PARENT}-01`, baggage: 'k=v' });
+    assert.equal(r.status, 200);
+    assert.equal(mock.requests.length, before + 1);
+    const up = mock.requests.at(-1).headers;
+    const yes = up.traceparent.includes(IN_TRACE);
+    assert.equal(up.baggage, yes ? 'k=v' : undefined, 'baggage goes with the trust decision');
+    return yes;
+  };
+
+  it('trust_incoming peers: an IPv4 network trusts IPv4-mapped peers and not ::1', async () => {
+    const gw = await startGateway({ listen: '[::]:0', config: telemetryConfig(mock, receiver, {
+      tracing: { trust_incoming: { peers: ['10.0.0.0/8', '127.0.0.0/8'] } } }) });
+    try {
+      assert.equal(await continued(gw.url), true, '::ffff:127.0.0.1 is in 127.0.0.0/8');
+      assert.equal(await continued(`http://[::1]:${gw.port}`), false, '::1 is in no listed network');
+      const m = (await getText(`${gw.adminUrl}/metrics`)).text;
+      assert.equal(metricValue(m, 'tollway_trace_context_requests_total', { incoming: 'valid', restarted: 'false' }), 1);
+      assert.equal(metricValue(m, 'tollway_trace_context_requests_total', { incoming: 'valid', restarted: 'true' }), 1);
+    } finally { await gw.stop(); }
+  });
+
+  it('trust_incoming peers: an IPv6 network trusts ::1 and not IPv4 peers', async () => {
+    const gw = await startGateway({ listen: '[::]:0', config: telemetryConfig(mock, receiver, {
+      tracing: { trust_incoming: { peers: ['::1/128'] } } }) });
+    try {
+      assert.equal(await continued(`http://[::1]:${gw.port}`), true);
+      assert.equal(await continued(gw.url), false, '::ffff:127.0.0.1 is an IPv4 peer: ::1/128 does not hold it');
+    } finally { await gw.stop(); }
+  });
+
+  it('trust_incoming peers on an IPv4 listener; authenticated: true adds callers that passed auth', async () => {
+    for (const authenticated of [true, false]) {
+      const dir = tempDir('tollway-trust-');
+      const cfg = telemetryConfig(mock, receiver, {
+        tracing: { trust_incoming: { peers: ['192.0.2.0/24'], authenticated: String(authenticated) } } });
+      cfg.auth = { admin_token: ADMIN, virtual_keys: { store: `${dir}/keys.db` } };
+      const gw = await startGateway({ config: cfg });
+      try {
+        const created = await fetch(`${gw.adminUrl}/admin/keys`, { method: 'POST',
+          headers: { authorization: `Bearer ${ADMIN}` }, body: JSON.stringify({ name: 'traced', tenant: 'acme' }) });
+        const { key } = await created.json();
+        assert.ok(key);
+        const before = mock.requests.length;
+        const r = await postJson(`${gw.url}/v1/chat/completions`, CHAT,
+          { authorization: `Bearer ${key}`, traceparent: `00-${IN_TRACE}-${IN_PARENT}-01` });
+        assert.equal(r.status, 200);
+        assert.equal(mock.requests.length, before + 1);
+        assert.equal(mock.requests.at(-1).headers.traceparent.includes(IN_TRACE), authenticated,
+          `authenticated: ${authenticated}, peer 127.0.0.1 outside 192.0.2.0/24`);
+      } finally { await gw.stop(); removeTempDir(dir); }
+    }
+    const plain = await startGateway({ config: telemetryConfig(mock, receiver, {
+      tracing: { trust_incoming: { peers: ['127.0.0.1'] } } }) });
+    try {
+      assert.equal(await continued(plain.url), true, '127.0.0.1 (a bare address) is 127.0.0.1/32');
+    } finally { await plain.stop(); }
   });
 
   it('sample_ratio 0: an unsampled root is propagated with flags 00 and exports no span', async () => {

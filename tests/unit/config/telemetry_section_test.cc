@@ -87,7 +87,8 @@ TEST(TelemetryConfig, ErrorsNameFileLineKeyAndWhatIsAllowed) {
   ASSERT_FALSE(r.config);
   const std::string e = all_errors(r);
   EXPECT_NE(e.find("test.yaml:12: telemetry.tracing.sample_ratio: \"1.5\" is not a ratio from 0 to 1"), std::string::npos) << e;
-  EXPECT_NE(e.find("test.yaml:13: telemetry.tracing.trust_incoming: \"sometimes\" is not allowed (allowed: always, never, authenticated)"),
+  EXPECT_NE(e.find("test.yaml:13: telemetry.tracing.trust_incoming: \"sometimes\" is not allowed (allowed: always, never, "
+                   "authenticated, or a mapping {peers: [CIDR, ...], authenticated: true|false})"),
             std::string::npos) << e;
   EXPECT_NE(e.find("test.yaml:15: telemetry.otlp.endpoint: https is not supported"), std::string::npos) << e;
   EXPECT_NE(e.find("test.yaml:16: telemetry.otlp.queue_size: \"3\" is not a whole number from 16 to 1048576"),
@@ -104,6 +105,69 @@ TEST(TelemetryConfig, EndpointMustBeAUrl) {
   ASSERT_FALSE(r.config);
   EXPECT_NE(all_errors(r).find("telemetry.otlp.endpoint: \"collector:4318\" must start with http:// or https://"),
             std::string::npos) << all_errors(r);
+}
+
+TEST(TelemetryConfig, TrustIncomingPeersList) {
+  auto r = parse(kBase +
+                 "telemetry:\n  tracing:\n    trust_incoming:\n"
+                 "      peers: [\"10.0.0.0/8\", 127.0.0.1, \"::1/128\", \"::ffff:192.168.0.0/112\"]\n"
+                 "      authenticated: true\n");
+  ASSERT_TRUE(r.config) << all_errors(r);
+  const TelemetryConfig& t = r.config->telemetry;
+  EXPECT_EQ(t.trust_incoming, TrustIncoming::Listed);
+  EXPECT_TRUE(t.trust_authenticated);
+  ASSERT_EQ(t.trusted_peers.size(), 4u);
+  EXPECT_EQ(t.trusted_peers[0].to_string(), "10.0.0.0/8");
+  EXPECT_EQ(t.trusted_peers[1].to_string(), "127.0.0.1/32");
+  EXPECT_EQ(t.trusted_peers[2].to_string(), "::1/128");
+  EXPECT_EQ(t.trusted_peers[3].to_string(), "192.168.0.0/16");
+
+  auto only_peers = parse(kBase + "telemetry:\n  tracing:\n    trust_incoming: {peers: [\"0.0.0.0/0\"]}\n");
+  ASSERT_TRUE(only_peers.config) << all_errors(only_peers);
+  EXPECT_EQ(only_peers.config->telemetry.trust_incoming, TrustIncoming::Listed);
+  EXPECT_FALSE(only_peers.config->telemetry.trust_authenticated) << "authenticated defaults to false in the list form";
+}
+
+TEST(TelemetryConfig, TrustIncomingPeersErrorsNameLineKeyAndWhatIsAllowed) {
+  auto r = parse(kBase +
+                 "telemetry:\n"                                  // line 10
+                 "  tracing:\n"                                  // 11
+                 "    trust_incoming:\n"                         // 12
+                 "      peers:\n"                                // 13
+                 "        - 10.1.2.3/8\n"                        // 14
+                 "        - 10.0.0.0/33\n"                       // 15
+                 "        - not-an-ip\n"                         // 16
+                 "        - \"::1/128\"\n"                       // 17
+                 "        - \"::1\"\n"                           // 18
+                 "      authenticated: maybe\n"                  // 19
+                 "      cidrs: []\n");                           // 20
+  ASSERT_FALSE(r.config);
+  const std::string e = all_errors(r);
+  const std::string p = "telemetry.tracing.trust_incoming.";
+  EXPECT_NE(e.find("test.yaml:14: " + p + "peers[0]: 10.1.2.3/8 has host bits set (the network is 10.0.0.0/8; for one "
+                   "address use /32) (allowed: an IPv4 or IPv6 network such as 10.0.0.0/8"),
+            std::string::npos) << e;
+  EXPECT_NE(e.find("test.yaml:15: " + p + "peers[1]: \"33\" is not a prefix length from 0 to 32 (IPv4)"),
+            std::string::npos) << e;
+  EXPECT_NE(e.find("test.yaml:16: " + p + "peers[2]: \"not-an-ip\" is not an IPv4 or IPv6 address"), std::string::npos)
+      << e;
+  EXPECT_NE(e.find("test.yaml:18: " + p + "peers[4]: duplicate network ::1/128 (already listed)"), std::string::npos)
+      << e;
+  EXPECT_NE(e.find("test.yaml:19: " + p + "authenticated: \"maybe\" is not a boolean (true or false)"),
+            std::string::npos) << e;
+  EXPECT_NE(e.find("test.yaml:20: " + p + "cidrs: unknown key (allowed here: peers, authenticated)"), std::string::npos)
+      << e;
+  EXPECT_EQ(e.find("test.yaml:17:"), std::string::npos) << e;
+
+  auto empty = parse(kBase + "telemetry:\n  tracing:\n    trust_incoming:\n      authenticated: true\n");
+  ASSERT_FALSE(empty.config);
+  EXPECT_NE(all_errors(empty).find("test.yaml:13: " + p + "peers: must be a non-empty list of IPv4 / IPv6 networks"),
+            std::string::npos) << all_errors(empty);
+  auto list = parse(kBase + "telemetry:\n  tracing:\n    trust_incoming: [\"10.0.0.0/8\"]\n");
+  ASSERT_FALSE(list.config);
+  EXPECT_NE(all_errors(list).find("test.yaml:12: telemetry.tracing.trust_incoming: must be one of: always, never, "
+                                  "authenticated, or a mapping {peers: [CIDR, ...], authenticated: true|false}"),
+            std::string::npos) << all_errors(list);
 }
 
 }  // namespace
