@@ -328,6 +328,12 @@ asio::awaitable<void> ClientConnection::forward(pipeline::RequestCtx& ctx) {
       break;
     }
   }
+  if (!complete || !client_ok || !upstream_ok) {
+    using Cut = pipeline::ResponseCut;
+    if (draining) ctx.outcome.cut = Cut::ClientGone;  // the client left first
+    else if (deadline_.expired()) ctx.outcome.cut = Cut::Timeout;
+    else ctx.outcome.cut = client_ok ? Cut::UpstreamBroken : Cut::ClientGone;
+  }
   out.clear();
   finish_transformers();  // a cut or abandoned body: transformers settle what they saw (e.g. estimate usage)
   for (const auto& f : filters) f->on_response_bytes(ctx, {}, true);

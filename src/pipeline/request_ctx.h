@@ -56,8 +56,17 @@ struct UpstreamRequest {
   std::vector<std::string> drop_headers;   // removed from the caller's headers (lowercase names)
 };
 
+// How a response already under way to the client (its head sent) ended early; None when it ended normally.
+enum class ResponseCut : uint8_t {
+  None,
+  ClientGone,      // the client went away first (what happened while draining for usage does not count)
+  Timeout,         // the exchange outlived timeouts.upstream_total
+  UpstreamBroken,  // the provider closed, reset or malformed the body
+};
+
 struct Outcome {
   int status = 0;                 // status sent to the client (0 = nothing sent)
+  ResponseCut cut = ResponseCut::None;
   uint64_t response_bytes = 0;    // body bytes sent to the client
   bool upstream_contacted = false;
   std::chrono::steady_clock::duration upstream_first_byte{};  // request sent -> response head

@@ -66,9 +66,10 @@ HistogramPoint point_of(const ExplicitHistogram& h, AttributeList attributes, ui
 CallMetrics::GenAiSeries::GenAiSeries()
     : input_tokens(genai::kTokenUsageBuckets),
       output_tokens(genai::kTokenUsageBuckets),
-      duration(genai::kDurationBuckets),
       time_to_first_token(genai::kTimeToFirstTokenBuckets),
       time_per_output_token(genai::kTimePerOutputTokenBuckets) {}
+
+CallMetrics::DurationSeries::DurationSeries() : duration(genai::kDurationBuckets) {}
 
 CallMetrics::CallMetrics(std::shared_ptr<LabelAdmissions> admissions) : admissions_(std::move(admissions)) {}
 
@@ -101,7 +102,9 @@ void CallMetrics::record(const RequestRecord& r, const LabelCaps& caps) {
       g.input_tokens.observe(static_cast<double>(r.input_tokens));
       g.output_tokens.observe(static_cast<double>(r.output_tokens));
     }
-    g.duration.observe(r.total_seconds);
+    scratch_.push_back(kSep);
+    scratch_.append(r.error_type);
+    series(durations_).duration.observe(r.total_seconds);
     if (ok && r.stream && r.time_to_first_output_seconds >= 0) {
       g.time_to_first_token.observe(r.time_to_first_output_seconds);
       if (r.output_tokens > 1)
@@ -139,9 +142,13 @@ void CallMetrics::merge(const CallMetrics& other) {
     }
     it->second.input_tokens.merge(g.input_tokens);
     it->second.output_tokens.merge(g.output_tokens);
-    it->second.duration.merge(g.duration);
     it->second.time_to_first_token.merge(g.time_to_first_token);
     it->second.time_per_output_token.merge(g.time_per_output_token);
+  }
+  for (const auto& [key, d] : other.durations_) {
+    auto it = durations_.find(key);
+    if (it == durations_.end()) durations_.emplace(key, d);
+    else it->second.duration.merge(d.duration);
   }
   auto merge_cost = [](auto& into, const auto& from) {
     for (const auto& [key, c] : from) {
@@ -175,9 +182,15 @@ void CallMetrics::render(std::string& out) const {
     const char* help;
     ExplicitHistogram GenAiSeries::*member;
   };
+  header(out, genai::kPromServerRequestDuration, "histogram",
+         "Duration of GenAI requests as the gateway served them; error_type only on failed requests.");
+  for (const auto& [key, d] : durations_) {
+    std::string labels = labels_of(key, genai_labels);
+    if (const auto error_type = split(key).back(); !error_type.empty())
+      labels.append(",").append(genai::kPromLabelErrorType).append("=\"").append(escape_label(error_type)).append("\"");
+    d.duration.render(out, genai::kPromServerRequestDuration, labels);
+  }
   const Family families[] = {
-      {genai::kPromServerRequestDuration, "Duration of GenAI requests as the gateway served them.",
-       &GenAiSeries::duration},
       {genai::kPromServerTimeToFirstToken,
        "Time from a streamed request's arrival to its first response body byte sent to the caller.",
        &GenAiSeries::time_to_first_token},
@@ -248,7 +261,6 @@ void CallMetrics::append_otlp(std::vector<Metric>& out, uint64_t start, uint64_t
       a.set(genai::kTokenType, type);
       std::get<HistogramData>(tokens.data).points.push_back(point_of(*h, std::move(a), start, now));
     }
-    std::get<HistogramData>(duration.data).points.push_back(point_of(g.duration, attributes_of(key, genai_attributes), start, now));
     if (g.time_to_first_token.count())
       std::get<HistogramData>(ttft.data).points.push_back(
           point_of(g.time_to_first_token, attributes_of(key, genai_attributes), start, now));
@@ -256,6 +268,12 @@ void CallMetrics::append_otlp(std::vector<Metric>& out, uint64_t start, uint64_t
       std::get<HistogramData>(tpot.data).points.push_back(
           point_of(g.time_per_output_token, attributes_of(key, genai_attributes), start, now));
   }
+  for (const auto& [key, d] : durations_)
+    std::get<HistogramData>(duration.data)
+        .points.push_back(point_of(d.duration,
+                                   attributes_of(key, {genai::kOperationName, genai::kProviderName,
+                                                       genai::kRequestModel, genai::kErrorType}),
+                                   start, now));
   Metric cost{"tollway.cost", "Cost of proxied calls by tenant, agent and model.", "USD", SumData{}};
   for (const auto& [key, c] : cost_) {
     NumberPoint p;

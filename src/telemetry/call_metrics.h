@@ -1,5 +1,6 @@
 // CallMetrics: the per-call series of one worker — the OpenTelemetry GenAI metrics (token usage, request
-// duration, time to first token, time per output token by operation / provider / model), cost and tokens by
+// duration, time to first token, time per output token by operation / provider / model; the duration also by
+// error.type on failed calls, from the bounded set of telemetry/error_type.h), cost and tokens by
 // tenant / agent / model and by session, denials by filter and rule, and how callers' trace context arrived.
 // Recorded from a RequestRecord on the worker's thread (no lock: a known label value costs map lookups and no
 // allocation), merged with the other workers' copies at scrape time, rendered as Prometheus text or OTLP metrics.
@@ -37,7 +38,11 @@ class CallMetrics {
  private:
   struct GenAiSeries {
     GenAiSeries();
-    ExplicitHistogram input_tokens, output_tokens, duration, time_to_first_token, time_per_output_token;
+    ExplicitHistogram input_tokens, output_tokens, time_to_first_token, time_per_output_token;
+  };
+  struct DurationSeries {
+    DurationSeries();
+    ExplicitHistogram duration;
   };
   struct CostSeries {
     int64_t cost_micro_usd = 0;
@@ -53,6 +58,7 @@ class CallMetrics {
   std::array<CappedLabel, kCappedLabels> capped_;
   std::array<uint64_t, kCappedLabels> overflows_{};
   std::map<std::string, GenAiSeries, std::less<>> genai_;       // operation, provider, model
+  std::map<std::string, DurationSeries, std::less<>> durations_;  // operation, provider, model, error type
   std::map<std::string, CostSeries, std::less<>> cost_;         // tenant, agent, model
   std::map<std::string, CostSeries, std::less<>> sessions_;     // tenant, session
   std::map<std::string, uint64_t, std::less<>> denials_;        // filter, rule

@@ -4,6 +4,7 @@
 
 #include "pipeline/snapshot.h"
 #include "telemetry/baggage.h"
+#include "telemetry/error_type.h"
 #include "telemetry/genai_semconv.h"
 #include "telemetry/request_metrics.h"
 
@@ -182,6 +183,14 @@ void TelemetryFilter::log(const pipeline::RequestCtx& ctx) {
   r.max_tokens = ctx.request.max_output_tokens;
   r.status = ctx.outcome.status;
   r.error_code = ctx.outcome.error_code;
+  r.error_type = genai_error_type({
+      .status = ctx.outcome.status,
+      .gateway_timeout = ctx.outcome.error_code == "upstream_timeout",
+      .client_gone = ctx.outcome.cut == pipeline::ResponseCut::ClientGone,
+      .body_timeout = ctx.outcome.cut == pipeline::ResponseCut::Timeout,
+      .body_broken = ctx.outcome.cut == pipeline::ResponseCut::UpstreamBroken,
+      .provider_error_event = !ctx.usage.error_event.empty(),
+  });
   r.attempts = ctx.outcome.upstream_contacted ? ctx.outcome.attempts : 0;
   r.response_bytes = ctx.outcome.response_bytes;
   const pipeline::Usage& u = ctx.usage;

@@ -84,6 +84,7 @@ inline constexpr std::string_view kPromLabelProviderName = "gen_ai_provider_name
 inline constexpr std::string_view kPromLabelRequestModel = "gen_ai_request_model";
 inline constexpr std::string_view kPromLabelResponseModel = "gen_ai_response_model";
 inline constexpr std::string_view kPromLabelTokenType = "gen_ai_token_type";
+inline constexpr std::string_view kPromLabelErrorType = "error_type";
 
 // --- Explicit bucket boundaries the conventions recommend -------------------------------------------------
 inline constexpr std::array<double, 14> kTokenUsageBuckets = {1,      4,       16,      64,       256,

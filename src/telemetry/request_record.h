@@ -48,6 +48,7 @@ struct RequestRecord {
   // Outcome.
   int status = 0;
   std::string error_code;
+  std::string error_type;  // OTel error.type, "" on success: one of kErrorTypes (telemetry/error_type.h)
   uint32_t attempts = 0;
   uint64_t response_bytes = 0;
   // Usage and cost.

@@ -119,6 +119,12 @@ describe('access log, decision log and metrics', () => {
     await chat(third, {}, { 'x-session-id': 'sess-3' });  // third tenant, third session: both past their cap of 2
     await postJson(`${gw.url}/v1/chat/completions`, { model: 'gpt-4o-mini', stream: true, max_tokens: 8,
       messages: [{ role: 'user', content: 'stream' }] }, { authorization: `Bearer ${key}` });
+    // Two failed calls: the provider's 400, and a stream the provider cuts after its 200 head.
+    assert.equal((await chat(key, {}, { 'x-mock-scenario': 'fail:400' })).status, 400);
+    await postJson(`${gw.url}/v1/chat/completions`, { model: 'gpt-4o-mini', stream: true, max_tokens: 8,
+      messages: [{ role: 'user', content: 'stream' }] }, { authorization: `Bearer ${key}`, 'x-mock-scenario': 'cut' })
+      .catch(() => { /* the body ends early: that is the point */ });
+    await waitFor(async () => (await getText(`${gw.adminUrl}/metrics`)).text.includes('error_type="response_cut"'));
     const m = (await getText(`${gw.adminUrl}/metrics`)).text;
     const p = spawnSync('promtool', ['check', 'metrics'], { input: m, encoding: 'utf8' });
     assert.ifError(p.error);
@@ -130,6 +136,14 @@ describe('access log, decision log and metrics', () => {
     }
     assert.ok(metricValue(m, 'gen_ai_client_token_usage_count', { gen_ai_token_type: 'input', gen_ai_request_model: 'gpt-4o-mini' }) >= 4);
     assert.ok(metricValue(m, 'gen_ai_server_time_to_first_token_seconds_count', { gen_ai_operation_name: 'chat' }) >= 1);
+    // error_type (OTel error.type) only on the duration of failed calls, from the bounded set.
+    const durations = [...m.matchAll(/^gen_ai_server_request_duration_seconds_count\{([^}]*)\} (\S+)$/gm)]
+      .map(([, labels, n]) => ({ labels, n: Number(n), errorType: /error_type="([^"]*)"/.exec(labels)?.[1] }));
+    const byType = Object.fromEntries(durations.filter((d) => d.errorType).map((d) => [d.errorType, d.n]));
+    assert.deepEqual(byType, { 400: 1, response_cut: 1 }, JSON.stringify(durations));
+    assert.ok(durations.some((d) => !d.errorType && d.n >= 4), 'successful calls have a series without error_type');
+    assert.ok(!/error_type=""/.test(m));
+    assert.doesNotMatch(m, /^gen_ai_client_token_usage[^\n]*error_type/m, 'only the duration carries error_type');
     assert.ok(metricValue(m, 'tollway_cost_usd_total', { tenant: 'acme', agent: 'planner', model: 'gpt-4o-mini' }) > 0);
     assert.ok(metricValue(m, 'tollway_cost_usd_total', { tenant: '_overflow' }) > 0, 'the third tenant is past the cap');
     assert.equal(metricValue(m, 'tollway_cost_usd_total', { tenant: 'initech' }), 0);

@@ -68,6 +68,18 @@ describe('Prometheus scrapes the gateway', () => {
     assert.ok(requests, 'tollway_requests_total scraped');
     const tokens = await query('sum by (gen_ai_token_type) (gen_ai_client_token_usage_count{gen_ai_request_model="gpt-4o-mini"})');
     assert.deepEqual(tokens.map((s) => s.metric.gen_ai_token_type).sort(), ['input', 'output']);
+    // error_type on the duration of a failed call only: a series without it holds the three successes.
+    assert.equal((await postJson(`${gw.url}/v1/chat/completions`, { model: 'gpt-4o-mini', max_tokens: 4,
+      messages: [{ role: 'user', content: 'fail me' }] }, { 'x-mock-scenario': 'fail:429' })).status, 429);
+    const failed = await waitFor(async () => {
+      const r = await query('gen_ai_server_request_duration_seconds_count{error_type="429"}');
+      return r && r.length === 1 && r[0].value[1] === '1' ? r : null;
+    }, { timeoutMs: 20000, intervalMs: 250 });
+    assert.ok(failed, 'the failed call\'s duration has error_type="429"');
+    const ok = await query('gen_ai_server_request_duration_seconds_count{error_type=""}');
+    assert.equal(ok.length, 1);
+    assert.equal(ok[0].value[1], '3', 'the successes have no error_type label');
+    assert.equal(ok[0].metric.error_type, undefined);
     const scrapeSamples = await query('scrape_samples_scraped{job="tollway"}');
     assert.ok(Number(scrapeSamples[0].value[1]) > 50);
   });

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <thread>
 
 namespace tollway::telemetry {
@@ -48,6 +49,49 @@ TEST(CallMetrics, GenAiFamiliesWithConventionLabelsAndBuckets) {
   // (1.5 - 0.5) s over the 10 tokens after the first one.
   EXPECT_TRUE(has(out, "gen_ai_server_time_per_output_token_seconds_sum{" + labels + "} 0.1\n")) << out;
   EXPECT_TRUE(has(out, "tollway_cost_usd_total{tenant=\"acme\",agent=\"bot\",model=\"gpt-4o\"} 0.0025\n"));
+}
+
+TEST(CallMetrics, DurationCarriesErrorTypeOnlyOnFailedCalls) {
+  CallMetrics worker_a(std::make_shared<LabelAdmissions>()), worker_b(std::make_shared<LabelAdmissions>());
+  worker_a.record(call("acme"), {});
+  RequestRecord failed = call("acme");
+  failed.status = 429;
+  failed.error_type = "429";
+  failed.total_seconds = 0.03;
+  worker_a.record(failed, {});
+  worker_b.record(failed, {});
+  CallMetrics m(std::make_shared<LabelAdmissions>());
+  m.merge(worker_a);
+  m.merge(worker_b);
+  std::string out;
+  m.render(out);
+  const std::string labels = "gen_ai_operation_name=\"chat\",gen_ai_provider_name=\"openai\",gen_ai_request_model=\"gpt-4o\"";
+  EXPECT_TRUE(has(out, "gen_ai_server_request_duration_seconds_count{" + labels + "} 1\n")) << out;
+  EXPECT_TRUE(has(out, "gen_ai_server_request_duration_seconds_count{" + labels + ",error_type=\"429\"} 2\n")) << out;
+  EXPECT_TRUE(has(out, "gen_ai_server_request_duration_seconds_bucket{" + labels + ",error_type=\"429\",le=\"0.04\"} 2\n"));
+  EXPECT_FALSE(has(out, "error_type=\"\""));
+  // Only the duration is split by it: the token histogram keeps one series for both calls.
+  EXPECT_TRUE(has(out, "gen_ai_client_token_usage_count{" + labels + ",gen_ai_token_type=\"input\"} 3\n")) << out;
+  EXPECT_FALSE(has(out, "gen_ai_client_token_usage_count{" + labels + ",error_type"));
+
+  std::vector<Metric> metrics;
+  m.append_otlp(metrics, 1, 2);
+  const auto it = std::find_if(metrics.begin(), metrics.end(),
+                               [](const Metric& x) { return x.name == "gen_ai.server.request.duration"; });
+  ASSERT_NE(it, metrics.end());
+  const auto& points = std::get<HistogramData>(it->data).points;
+  ASSERT_EQ(points.size(), 2u);
+  std::size_t with_error = 0;
+  for (const auto& p : points) {
+    if (const Attribute* error = p.attributes.find("error.type")) {
+      ++with_error;
+      EXPECT_EQ(std::get<std::string>(error->value), "429");
+      EXPECT_EQ(p.count, 2u);
+    } else {
+      EXPECT_EQ(p.count, 1u);
+    }
+  }
+  EXPECT_EQ(with_error, 1u);
 }
 
 TEST(CallMetrics, NoGenAiSeriesWithoutAnUpstreamCall) {
