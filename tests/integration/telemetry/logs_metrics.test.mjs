@@ -196,3 +196,50 @@ describe('decision log for limits denials', () => {
     assert.equal(lines[2].decision.rule, 'two-rpm');
   });
 });
+
+describe('error_type on the request duration: timeouts and callers that leave', () => {
+  let mock; let gw;
+  const durationsByErrorType = async () => {
+    const m = (await getText(`${gw.adminUrl}/metrics`)).text;
+    const out = {};
+    for (const [, labels, n] of m.matchAll(/^gen_ai_server_request_duration_seconds_count\{([^}]*)\} (\S+)$/gm))
+      out[/error_type="([^"]*)"/.exec(labels)?.[1] ?? 'none'] = Number(n);
+    return out;
+  };
+  const stream = (scenario, signal) => fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', signal,
+    headers: { 'content-type': 'application/json', 'x-mock-scenario': scenario },
+    body: JSON.stringify({ model: 'gpt-4o-mini', stream: true, max_tokens: 8, messages: [{ role: 'user', content: 'x' }] }) });
+  before(async () => {
+    mock = await startMock();
+    const cfg = testConfig({ openaiUrl: mock.url, over: { timeouts: { upstream_first_byte: '1s', upstream_total: '3s' } } });
+    gw = await startGateway({ config: cfg });
+  });
+  after(async () => { await gw?.stop(); await mock?.close(); });
+
+  it('timeout for the gateway\'s 504 and for a stream past upstream_total; client_closed for a caller that leaves', async () => {
+    const late = await postJson(`${gw.url}/v1/chat/completions`, { model: 'gpt-4o-mini', max_tokens: 4,
+      messages: [{ role: 'user', content: 'x' }] }, { 'x-mock-scenario': 'slow-first-byte:2500' });
+    assert.equal(late.status, 504);
+    // The head arrives at once, then one event every 1.5 s: upstream_total (3 s) ends it mid-body.
+    const slow = await stream('slow-stream:1500');
+    assert.equal(slow.status, 200);
+    await slow.text().catch(() => { /* cut by the gateway */ });
+    // The caller reads the head and the first event, then leaves.
+    const leaving = new AbortController();
+    const left = await stream('slow-stream:400', leaving.signal);
+    assert.equal(left.status, 200);
+    const reader = left.body.getReader();
+    await reader.read();
+    leaving.abort();
+    await reader.read().catch(() => {});
+    const byType = await waitFor(async () => {
+      const d = await durationsByErrorType();
+      return d.client_closed ? d : null;
+    }, { timeoutMs: 5000 });
+    assert.deepEqual(byType, { timeout: 2, client_closed: 1 }, JSON.stringify(byType));
+    // A call that ends normally adds a series without error_type.
+    assert.equal((await postJson(`${gw.url}/v1/chat/completions`, { model: 'gpt-4o-mini', max_tokens: 4,
+      messages: [{ role: 'user', content: 'x' }] })).status, 200);
+    assert.deepEqual(await durationsByErrorType(), { timeout: 2, client_closed: 1, none: 1 });
+  });
+});
