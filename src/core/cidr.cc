@@ -7,7 +7,8 @@
 namespace tollway::core {
 namespace {
 
-constexpr std::array<uint8_t, 12> kMappedPrefix = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};  // ::ffff:0:0/96
+// ::ffff:0:0/96, the IPv4-mapped IPv6 addresses.
+constexpr std::array<uint8_t, 12> kMappedPrefix = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
 struct RawAddress {
   IpAddress::Family family;
@@ -29,9 +30,13 @@ std::optional<RawAddress> parse_raw(std::string_view text) {
   return out;
 }
 
-bool is_mapped_v4(const std::array<uint8_t, 16>& b) { return std::memcmp(b.data(), kMappedPrefix.data(), 12) == 0; }
+bool is_mapped_v4(const std::array<uint8_t, 16>& b) {
+  return std::memcmp(b.data(), kMappedPrefix.data(), 12) == 0;
+}
 
-unsigned bits_of(IpAddress::Family f) { return f == IpAddress::Family::V4 ? 32 : 128; }
+unsigned bits_of(IpAddress::Family f) {
+  return f == IpAddress::Family::V4 ? 32 : 128;
+}
 
 // Clears every bit after the first `prefix` bits; true when one was set.
 bool clear_host_bits(std::array<uint8_t, 16>& b, unsigned prefix, unsigned total_bits) {
@@ -39,8 +44,10 @@ bool clear_host_bits(std::array<uint8_t, 16>& b, unsigned prefix, unsigned total
   for (unsigned i = 0; i < total_bits / 8; ++i) {
     const unsigned first = i * 8;
     uint8_t keep = 0xff;
-    if (prefix <= first) keep = 0;
-    else if (prefix < first + 8) keep = static_cast<uint8_t>(0xff << (first + 8 - prefix));
+    if (prefix <= first)
+      keep = 0;
+    else if (prefix < first + 8)
+      keep = static_cast<uint8_t>(0xff << (first + 8 - prefix));
     had |= (b[i] & ~keep) != 0;
     b[i] &= keep;
   }
@@ -114,8 +121,8 @@ std::optional<Cidr> Cidr::parse(std::string_view text, std::string& error) {
                            ? IpAddress::v4({raw->bytes[0], raw->bytes[1], raw->bytes[2], raw->bytes[3]})
                            : IpAddress{IpAddress::Family::V6, raw->bytes};
     network.prefix_length_ = static_cast<uint8_t>(prefix);
-    error = std::string(text) + " has host bits set (the network is " + network.to_string() + "; for one address use /" +
-            std::to_string(total) + ")";
+    error = std::string(text) + " has host bits set (the network is " + network.to_string() +
+            "; for one address use /" + std::to_string(total) + ")";
     return std::nullopt;
   }
   // An IPv6 network inside ::ffff:0:0/96 is an IPv4 network written in IPv6 notation.
@@ -140,7 +147,9 @@ bool Cidr::contains(const IpAddress& address) const {
   return (address.bytes[whole] & mask) == network_.bytes[whole];
 }
 
-std::string Cidr::to_string() const { return network_.to_string() + "/" + std::to_string(prefix_length_); }
+std::string Cidr::to_string() const {
+  return network_.to_string() + "/" + std::to_string(prefix_length_);
+}
 
 bool any_contains(std::span<const Cidr> networks, const IpAddress& address) {
   for (const Cidr& n : networks)

@@ -1,9 +1,9 @@
-// IP addresses and CIDR networks as the config names them (e.g. telemetry.tracing.trust_incoming.peers) and the
-// match of a connection's peer against them. Parsing is strict (dotted-quad IPv4 without leading zeros, RFC 4291
-// IPv6 text, a decimal prefix length in range, no host bits set) and happens at config load; matching is a few
-// byte compares that never allocate. An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is the IPv4 address it maps:
-// it matches IPv4 networks and never an IPv6 one, so `::/0` does not silently admit every IPv4 peer.
-// No sockets, no Boost: callers convert their endpoint types into IpAddress.
+// IP addresses and CIDR networks as the config names them (e.g. telemetry.tracing.trust_incoming.peers) and
+// the match of a connection's peer against them. Parsing is strict (dotted-quad IPv4 without leading zeros,
+// RFC 4291 IPv6 text, a decimal prefix length in range, no host bits set) and happens at config load;
+// matching is a few byte compares that never allocate. An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is the
+// IPv4 address it maps: it matches IPv4 networks and never an IPv6 one, so `::/0` does not silently admit
+// every IPv4 peer. No sockets, no Boost: callers convert their endpoint types into IpAddress.
 #pragma once
 
 #include <array>
@@ -18,7 +18,8 @@ namespace tollway::core {
 struct IpAddress {
   enum class Family : uint8_t { V4, V6 };
   Family family = Family::V4;
-  std::array<uint8_t, 16> bytes{};  // network order; an IPv4 address uses the first 4 bytes, the rest stay zero
+  std::array<uint8_t, 16>
+      bytes{};  // network order; an IPv4 address uses the first 4 bytes, the rest stay zero
 
   static IpAddress v4(const std::array<uint8_t, 4>& b);
   // An IPv6 address; ::ffff:a.b.c.d becomes the IPv4 address a.b.c.d.

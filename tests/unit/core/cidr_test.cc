@@ -40,9 +40,9 @@ TEST(IpAddress, ParsesBothFamiliesAndMapsIpv4MappedIpv6ToIpv4) {
 }
 
 TEST(IpAddress, RejectsAnythingThatIsNotExactlyOneAddress) {
-  for (const char* bad : {"", "10.1.2", "10.1.2.3.4", "10.1.2.256", "010.1.2.3", "10.1.2.3 ", " 10.1.2.3", "1e.1.2.3",
-                          "0x0a.1.2.3", "10..2.3", "::1%eth0", "1:2:3:4:5:6:7:8:9", "12345::", ":::", "2001:db8::g",
-                          "[::1]", "localhost", "10.1.2.3/32"})
+  for (const char* bad : {"", "10.1.2", "10.1.2.3.4", "10.1.2.256", "010.1.2.3", "10.1.2.3 ", " 10.1.2.3",
+                          "1e.1.2.3", "0x0a.1.2.3", "10..2.3", "::1%eth0", "1:2:3:4:5:6:7:8:9",
+                          "12345::", ":::", "2001:db8::g", "[::1]", "localhost", "10.1.2.3/32"})
     EXPECT_FALSE(IpAddress::parse(bad)) << bad;
 }
 
@@ -85,12 +85,14 @@ TEST(Cidr, RejectsMalformedTextAndPrefixesOutOfRange) {
 }
 
 TEST(Cidr, RejectsHostBitsNamingTheNetwork) {
-  EXPECT_EQ(error_of("10.1.2.3/8"), "10.1.2.3/8 has host bits set (the network is 10.0.0.0/8; for one address use /32)");
+  EXPECT_EQ(error_of("10.1.2.3/8"),
+            "10.1.2.3/8 has host bits set (the network is 10.0.0.0/8; for one address use /32)");
   EXPECT_EQ(error_of("192.168.1.1/0"),
             "192.168.1.1/0 has host bits set (the network is 0.0.0.0/0; for one address use /32)");
   EXPECT_EQ(error_of("2001:db8::1/32"),
             "2001:db8::1/32 has host bits set (the network is 2001:db8::/32; for one address use /128)");
-  EXPECT_EQ(error_of("fd00::/7"), "fd00::/7 has host bits set (the network is fc00::/7; for one address use /128)");
+  EXPECT_EQ(error_of("fd00::/7"),
+            "fd00::/7 has host bits set (the network is fc00::/7; for one address use /128)");
   EXPECT_NE(error_of("10.0.0.129/25").find("(the network is 10.0.0.128/25;"), std::string::npos);
 }
 

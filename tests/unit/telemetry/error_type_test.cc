@@ -9,7 +9,9 @@
 namespace tollway::telemetry {
 namespace {
 
-bool listed(std::string_view v) { return std::find(kErrorTypes.begin(), kErrorTypes.end(), v) != kErrorTypes.end(); }
+bool listed(std::string_view v) {
+  return std::find(kErrorTypes.begin(), kErrorTypes.end(), v) != kErrorTypes.end();
+}
 
 TEST(GenAiErrorType, SuccessHasNone) {
   for (int status : {200, 201, 204, 304}) EXPECT_EQ(genai_error_type({.status = status}), "") << status;
@@ -36,7 +38,8 @@ TEST(GenAiErrorType, A2xxThatDidNotEndNormally) {
   EXPECT_EQ(genai_error_type({.status = 200, .client_gone = true}), "client_closed");
   EXPECT_EQ(genai_error_type({.status = 200, .body_broken = true}), "response_cut");
   EXPECT_EQ(genai_error_type({.status = 200, .provider_error_event = true}), "provider_error_event");
-  EXPECT_EQ(genai_error_type({.status = 200, .client_gone = true, .provider_error_event = true}), "client_closed");
+  EXPECT_EQ(genai_error_type({.status = 200, .client_gone = true, .provider_error_event = true}),
+            "client_closed");
 }
 
 TEST(GenAiErrorType, EveryStatusMapsIntoTheBoundedSet) {
