@@ -155,9 +155,13 @@ struct LogDestination {
 };
 
 struct OtlpConfig {
-  std::string endpoint;  // as written ("" = no export), e.g. http://127.0.0.1:4318
+  std::string endpoint;  // as written ("" = no export), e.g. http://127.0.0.1:4318 or https://collector:4318
+  bool tls = false;      // https://: the collector's chain and name are verified
   std::string host;
   uint16_t port = 0;
+  std::string ca_file;      // https only: PEM CAs for the collector's certificate; "" = the system trust store
+  std::string client_cert;  // https only, with client_key: PEM certificate presented to an mTLS collector
+  std::string client_key;
   std::string path_prefix;  // the signals' paths /v1/traces and /v1/metrics are appended to it
   bool gzip = false;
   std::chrono::milliseconds timeout{10'000};          // one HTTP request to the collector

@@ -13,6 +13,7 @@
 #include "config/interpolate.h"
 #include "config/resilience_section.h"
 #include "config/telemetry_section.h"
+#include "config/tls_files.h"
 #include "config/usage_sections.h"
 #include "config/validator.h"
 #include "core/glob.h"
@@ -169,13 +170,15 @@ void read_providers(Validator& v, const YAML::Node& root, GatewayConfig& c) {
                       [&](const YAML::Node&, const std::string& s) { p.anthropic_version = s; });
     if (p.api == Api::Anthropic && p.anthropic_version.empty()) p.anthropic_version = "2023-06-01";
     v.optional_string(n, "ca_file", path + ".", [&](const YAML::Node& node, const std::string& s) {
-      if (std::ifstream f(s); !f) v.fail(node, path + ".ca_file", "cannot read \"" + s + "\"");
+      if (s.empty()) v.fail(node, path + ".ca_file", "must be the path of a PEM file (omit it for the system store)");
       p.ca_file = s;
     });
     bool any_tls = false;
     for (const auto& e : p.endpoints) any_tls |= e.tls;
     if (!p.ca_file.empty() && !any_tls)
       v.fail(n["ca_file"], path + ".ca_file", "only meaningful with an https:// base_url");
+    else
+      check_client_tls_files(v, n, path + ".", {p.ca_file, "", ""});
     c.providers.push_back(std::move(p));
   }
 }

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "config/tls_files.h"
+
 namespace tollway::config {
 namespace {
 
@@ -73,6 +75,27 @@ void read_trusted_peers(Validator& v, const YAML::Node& trust, TelemetryConfig& 
   }
 }
 
+// ca_file, client_cert, client_key: https endpoints only; the two client keys together; files usable.
+void read_tls_files(Validator& v, const YAML::Node& o, const std::string& path, OtlpConfig& c) {
+  const std::size_t errors_before = v.errors().size();
+  for (auto [key, out] : {std::pair{"ca_file", &c.ca_file}, {"client_cert", &c.client_cert},
+                          {"client_key", &c.client_key}}) {
+    v.optional_string(o, key, path, [&](const YAML::Node& node, const std::string& s) {
+      if (s.empty()) v.fail(node, path + key, "must be the path of a PEM file");
+      else if (!c.tls) v.fail(node, path + key, "only meaningful with an https:// endpoint");
+      else *out = s;
+    });
+  }
+  if (c.client_cert.empty() != c.client_key.empty()) {
+    const char* missing = c.client_cert.empty() ? "client_cert" : "client_key";
+    const char* given = c.client_cert.empty() ? "client_key" : "client_cert";
+    v.fail(o[given], path + missing,
+           std::string("required with ") + given + " (mTLS needs both the certificate and its private key)");
+  }
+  if (v.errors().size() == errors_before)
+    check_client_tls_files(v, o, path, {c.ca_file, c.client_cert, c.client_key});
+}
+
 void read_tracing(Validator& v, const YAML::Node& t, TelemetryConfig& c) {
   if (!v.check_mapping(t, "telemetry.tracing", {"sample_ratio", "trust_incoming", "baggage", "capture_content"}))
     return;
@@ -104,7 +127,7 @@ void read_tracing(Validator& v, const YAML::Node& t, TelemetryConfig& c) {
 
 void read_otlp(Validator& v, const YAML::Node& o, OtlpConfig& c) {
   if (!v.check_mapping(o, "telemetry.otlp", {"endpoint", "gzip", "timeout", "traces_interval", "metrics_interval",
-                                             "queue_size", "batch_size"}))
+                                             "queue_size", "batch_size", "ca_file", "client_cert", "client_key"}))
     return;
   const std::string path = "telemetry.otlp.";
   if (const YAML::Node e = o["endpoint"]; e.IsDefined() && !e.IsNull()) {
@@ -112,14 +135,11 @@ void read_otlp(Validator& v, const YAML::Node& o, OtlpConfig& c) {
     const std::size_t errors_before = v.errors().size();
     v.base_url(e, path + "endpoint", parsed);
     if (v.errors().size() == errors_before) {
-      if (parsed.tls) {
-        v.fail(e, path + "endpoint", "https is not supported for OTLP export yet (use http:// to a local collector)");
-      } else {
-        c.endpoint = e.Scalar();
-        c.host = parsed.host;
-        c.port = parsed.port;
-        c.path_prefix = parsed.path_prefix;
-      }
+      c.endpoint = e.Scalar();
+      c.tls = parsed.tls;
+      c.host = parsed.host;
+      c.port = parsed.port;
+      c.path_prefix = parsed.path_prefix;
     }
   }
   boolean(v, o, "gzip", path, c.gzip);
@@ -128,6 +148,7 @@ void read_otlp(Validator& v, const YAML::Node& o, OtlpConfig& c) {
   v.duration(o, "metrics_interval", path, c.metrics_interval);
   count(v, o, "queue_size", path, 16, 1'048'576, c.queue_size);
   count(v, o, "batch_size", path, 1, 65'536, c.batch_size);
+  read_tls_files(v, o, path, c);
 }
 
 void read_metrics(Validator& v, const YAML::Node& m, TelemetryConfig& c) {

@@ -15,6 +15,7 @@
 #include "providers/translation/filter.h"
 #include "providers/usage/filter.h"
 #include "telemetry/filter.h"
+#include "tls/client_context.h"
 
 namespace tollway::gateway {
 namespace {
@@ -22,22 +23,9 @@ namespace {
 namespace asio = boost::asio;
 
 std::shared_ptr<asio::ssl::context> client_tls_context(const config::ProviderConfig& p, std::string& error) {
-  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
-  boost::system::error_code ec;
-  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                   asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
-  if (p.ca_file.empty()) {
-    ctx->set_default_verify_paths(ec);
-  } else {
-    ctx->load_verify_file(p.ca_file, ec);
-  }
-  if (ec) {
-    error = "provider \"" + p.name + "\": cannot load CA certificates" +
-            (p.ca_file.empty() ? std::string(" from the system store") : " from \"" + p.ca_file + "\"") + ": " +
-            ec.message();
-    return nullptr;
-  }
-  ctx->set_verify_mode(asio::ssl::verify_peer);
+  std::optional<tls::ClientTlsError> failure;
+  auto ctx = tls::make_client_context({p.ca_file, "", ""}, failure);
+  if (!ctx) error = "provider \"" + p.name + "\": cannot load CA certificates: " + failure->message;
   return ctx;
 }
 

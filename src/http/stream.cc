@@ -1,6 +1,8 @@
 #include "http/stream.h"
 
-#include <openssl/ssl.h>
+#include <openssl/err.h>
+
+#include "tls/client_context.h"
 
 namespace tollway::http {
 
@@ -12,14 +14,9 @@ Stream::Stream(tcp::socket socket, std::shared_ptr<asio::ssl::context> tls_conte
 asio::awaitable<error_code> Stream::handshake(const std::string& host) {
   error_code ec;
   if (!tls_) co_return ec;
-  error_code addr_ec;
-  asio::ip::make_address(host, addr_ec);
-  const bool is_ip_literal = !addr_ec;
-  if (!is_ip_literal && !SSL_set_tlsext_host_name(tls_->native_handle(), host.c_str())) {
+  if (!tls::expect_peer_name(tls_->native_handle(), host))
     co_return error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category());
-  }
   tls_->set_verify_mode(asio::ssl::verify_peer);
-  tls_->set_verify_callback(asio::ssl::host_name_verification(host));
   co_await tls_->async_handshake(asio::ssl::stream_base::client, asio::redirect_error(asio::use_awaitable, ec));
   co_return ec;
 }

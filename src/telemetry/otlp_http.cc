@@ -3,34 +3,27 @@
 #include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <zlib.h>
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <stdexcept>
+
+#include <boost/asio/ssl/context.hpp>
 
 #include "http/chunked.h"
 #include "http/parser.h"
+#include "tls/client_context.h"
 
 namespace tollway::telemetry {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-class Socket {
- public:
-  explicit Socket(int fd) : fd_(fd) {}
-  ~Socket() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Socket(const Socket&) = delete;
-  Socket& operator=(const Socket&) = delete;
-  int fd() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // Waits for `events` on fd until the deadline; false on timeout.
 bool wait_for(int fd, short events, Clock::time_point deadline) {
@@ -76,32 +69,153 @@ int connect_to(const std::string& host, uint16_t port, Clock::time_point deadlin
   return fd;
 }
 
-bool send_all(int fd, std::string_view data, Clock::time_point deadline) {
-  while (!data.empty()) {
-    const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n > 0) {
-      data.remove_prefix(static_cast<std::size_t>(n));
-    } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-      if (!wait_for(fd, POLLOUT, deadline)) return false;
-    } else {
+// A connected non-blocking socket, plain or TLS, whose every operation ends by the same deadline.
+class Connection {
+ public:
+  explicit Connection(int fd) : fd_(fd) {}
+  ~Connection() {
+    if (ssl_ != nullptr) {
+      SSL_shutdown(ssl_);  // one try at close_notify; the socket is closed either way
+      SSL_free(ssl_);
+    }
+    ::close(fd_);
+  }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // The TLS handshake, the peer's chain and name verified; false with `error` set.
+  bool start_tls(SSL_CTX* context, const std::string& host, Clock::time_point deadline, std::string& error) {
+    ssl_ = SSL_new(context);
+    if (ssl_ == nullptr || SSL_set_fd(ssl_, fd_) != 1 || !tls::expect_peer_name(ssl_, host)) {
+      error = "TLS setup for " + host + " failed: " + tls::handshake_failure_reason(ssl_);
       return false;
     }
+    if (tls_call([this] { return SSL_connect(ssl_); }, deadline) > 0) return true;
+    error = timed_out_ ? "TLS handshake timed out" : "TLS handshake failed: " + tls_failure_;
+    return false;
   }
-  return true;
-}
 
-// Appends what arrives; 0 at EOF, -1 on error or timeout.
-ssize_t receive(int fd, std::string& into, Clock::time_point deadline) {
-  char buf[8192];
-  while (true) {
-    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n >= 0) {
-      into.append(buf, static_cast<std::size_t>(n));
-      return n;
+  bool send_all(std::string_view data, Clock::time_point deadline) {
+    while (!data.empty()) {
+      ssize_t n = 0;
+      if (ssl_ != nullptr) {
+        n = tls_call([&] { return SSL_write(ssl_, data.data(), static_cast<int>(std::min<std::size_t>(data.size(), 1 << 20))); },
+                     deadline);
+        if (n <= 0) return false;
+      } else {
+        n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+          if (!wait_for(fd_, POLLOUT, deadline)) return false;
+          continue;
+        }
+        if (n <= 0) return false;
+      }
+      data.remove_prefix(static_cast<std::size_t>(n));
     }
-    if (errno != EAGAIN && errno != EINTR) return -1;
-    if (!wait_for(fd, POLLIN, deadline)) return -1;
+    return true;
   }
+
+  // Why the last TLS call failed after the handshake (an alert such as "certificate required": TLS 1.3 servers
+  // judge the client's certificate after the client's handshake is done), "" when it did not.
+  std::string tls_failure() const { return tls_failure_.empty() ? "" : " (TLS: " + tls_failure_ + ")"; }
+
+  // Appends what arrives; 0 at EOF, -1 on error or timeout.
+  ssize_t receive(std::string& into, Clock::time_point deadline) {
+    char buf[8192];
+    if (ssl_ != nullptr) {
+      const int n = tls_call([&] { return SSL_read(ssl_, buf, sizeof buf); }, deadline);
+      if (n > 0) into.append(buf, static_cast<std::size_t>(n));
+      return n > 0 ? n : (last_tls_error_ == SSL_ERROR_ZERO_RETURN ? 0 : -1);
+    }
+    while (true) {
+      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n >= 0) {
+        into.append(buf, static_cast<std::size_t>(n));
+        return n;
+      }
+      if (errno != EAGAIN && errno != EINTR) return -1;
+      if (!wait_for(fd_, POLLIN, deadline)) return -1;
+    }
+  }
+
+ private:
+  // Repeats an OpenSSL call while it wants the socket readable or writable, until the deadline. Returns the
+  // call's last result (> 0: done); on failure last_tls_error_ and timed_out_ say why.
+  template <typename Call>
+  int tls_call(Call call, Clock::time_point deadline) {
+    while (true) {
+      ERR_clear_error();
+      const int n = call();
+      if (n > 0) return n;
+      last_tls_error_ = SSL_get_error(ssl_, n);
+      const short wanted = last_tls_error_ == SSL_ERROR_WANT_READ    ? POLLIN
+                           : last_tls_error_ == SSL_ERROR_WANT_WRITE ? POLLOUT
+                                                                     : 0;
+      if (wanted == 0) {
+        if (last_tls_error_ == SSL_ERROR_SSL) tls_failure_ = tls::handshake_failure_reason(ssl_);
+        return n;
+      }
+      if (!wait_for(fd_, wanted, deadline)) {
+        timed_out_ = true;
+        return -1;
+      }
+    }
+  }
+
+  int fd_;
+  SSL* ssl_ = nullptr;
+  int last_tls_error_ = SSL_ERROR_NONE;
+  bool timed_out_ = false;
+  std::string tls_failure_;  // OpenSSL's reason for the last failed TLS call ("" for none)
+};
+
+// The collector's TLS context, kept between exports: loading the system trust store costs about 20 ms of CPU,
+// more than a handshake. Rebuilt when the settings change or a file named in them was replaced or rewritten
+// (certificate rotation), so a renewed client certificate is presented from the next export on.
+class CollectorTlsContext {
+ public:
+  std::shared_ptr<boost::asio::ssl::context> get(const config::OtlpConfig& collector, std::string& error) {
+    const tls::ClientTlsFiles files{collector.ca_file, collector.client_cert, collector.client_key};
+    const std::string stamp = file_stamps(files);
+    std::lock_guard lock(mutex_);
+    if (context_ && files_.ca_file == files.ca_file && files_.cert_file == files.cert_file &&
+        files_.key_file == files.key_file && stamp_ == stamp)
+      return context_;
+    std::optional<tls::ClientTlsError> failure;
+    auto fresh = tls::make_client_context(files, failure);
+    if (!fresh) {
+      error = failure->message;
+      return nullptr;
+    }
+    context_ = fresh;
+    files_ = files;
+    stamp_ = stamp;
+    return fresh;
+  }
+
+ private:
+  // Device, inode, size and modification time of each named file: any change means "load again".
+  static std::string file_stamps(const tls::ClientTlsFiles& files) {
+    std::string out;
+    for (const std::string* path : {&files.ca_file, &files.cert_file, &files.key_file}) {
+      struct stat st {};
+      if (!path->empty() && ::stat(path->c_str(), &st) == 0)
+        out += std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
+               std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
+      out += '|';
+    }
+    return out;
+  }
+
+  std::mutex mutex_;
+  std::shared_ptr<boost::asio::ssl::context> context_;
+  tls::ClientTlsFiles files_;
+  std::string stamp_;
+};
+
+CollectorTlsContext& collector_tls_context() {
+  static CollectorTlsContext context;
+  return context;
 }
 
 }  // namespace
@@ -123,21 +237,25 @@ std::string gzip_compress(std::string_view data) {
   return out;
 }
 
-HttpPostResult http_post(const std::string& host, uint16_t port, const std::string& path,
-                         std::string_view content_type, bool gzip_encoded, std::string_view body,
-                         std::chrono::milliseconds timeout) {
+HttpPostResult http_post(const config::OtlpConfig& collector, const std::string& path, std::string_view body) {
   HttpPostResult result;
-  const auto deadline = Clock::now() + timeout;
-  const int fd = connect_to(host, port, deadline, result.error);
+  const auto deadline = Clock::now() + collector.timeout;
+  std::shared_ptr<boost::asio::ssl::context> tls_context;
+  if (collector.tls && !(tls_context = collector_tls_context().get(collector, result.error))) return result;
+  const int fd = connect_to(collector.host, collector.port, deadline, result.error);
   if (fd < 0) return result;
-  Socket socket(fd);
-  std::string request = "POST " + path + " HTTP/1.1\r\nHost: " + host + ":" + std::to_string(port) +
-                        "\r\nContent-Type: " + std::string(content_type) + "\r\nContent-Length: " +
+  Connection connection(fd);
+  if (tls_context && !connection.start_tls(tls_context->native_handle(), collector.host, deadline, result.error))
+    return result;
+  const bool ipv6_literal = collector.host.find(':') != std::string::npos;
+  std::string request = "POST " + path + " HTTP/1.1\r\nHost: " +
+                        (ipv6_literal ? "[" + collector.host + "]" : collector.host) + ":" +
+                        std::to_string(collector.port) + "\r\nContent-Type: application/json\r\nContent-Length: " +
                         std::to_string(body.size()) + "\r\nConnection: close\r\nUser-Agent: tollway\r\n";
-  if (gzip_encoded) request += "Content-Encoding: gzip\r\n";
+  if (collector.gzip) request += "Content-Encoding: gzip\r\n";
   request += "\r\n";
-  if (!send_all(fd, request, deadline) || !send_all(fd, body, deadline)) {
-    result.error = "sending the export request failed or timed out";
+  if (!connection.send_all(request, deadline) || !connection.send_all(body, deadline)) {
+    result.error = "sending the export request failed or timed out" + connection.tls_failure();
     return result;
   }
   std::string in;
@@ -146,8 +264,8 @@ HttpPostResult http_post(const std::string& host, uint16_t port, const std::stri
   http::ParseLimits limits;
   http::ParseStatus status = http::ParseStatus::Incomplete;
   while (status == http::ParseStatus::Incomplete) {
-    if (receive(fd, in, deadline) <= 0) {
-      result.error = "no complete response from the collector";
+    if (connection.receive(in, deadline) <= 0) {
+      result.error = "no complete response from the collector" + connection.tls_failure();
       return result;
     }
     status = http::parse_response_head(in, "POST", limits, head, parse_error);
@@ -168,7 +286,7 @@ HttpPostResult http_post(const std::string& host, uint16_t port, const std::stri
   constexpr std::size_t kMaxBody = 1 << 20;
   // The body (partialSuccess) matters only for a 2xx; read it within the same deadline.
   if (framing == http::BodyFraming::ContentLength) {
-    while (raw.size() < length && raw.size() < kMaxBody && receive(fd, raw, deadline) > 0) {}
+    while (raw.size() < length && raw.size() < kMaxBody && connection.receive(raw, deadline) > 0) {}
     result.body = raw.substr(0, length);
   } else if (framing == http::BodyFraming::Chunked) {
     http::ChunkedDecoder decoder;
@@ -189,15 +307,26 @@ HttpPostResult http_post(const std::string& host, uint16_t port, const std::stri
         }
       }
       if (done || (!need_more && used < raw.size())) break;
-      if (receive(fd, raw, deadline) <= 0) break;
+      if (connection.receive(raw, deadline) <= 0) break;
     }
   } else if (framing == http::BodyFraming::UntilClose) {
-    while (raw.size() < kMaxBody && receive(fd, raw, deadline) > 0) {}
+    while (raw.size() < kMaxBody && connection.receive(raw, deadline) > 0) {}
     result.body = std::move(raw);
   }
   result.status = code;
   result.retry_after = retry_after;
   return result;
+}
+
+HttpPostResult http_post(const std::string& host, uint16_t port, const std::string& path,
+                         std::string_view /*content_type: always application/json*/, bool gzip_encoded,
+                         std::string_view body, std::chrono::milliseconds timeout) {
+  config::OtlpConfig plain;
+  plain.host = host;
+  plain.port = port;
+  plain.gzip = gzip_encoded;
+  plain.timeout = timeout;
+  return http_post(plain, path, body);
 }
 
 }  // namespace tollway::telemetry

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "../test_pki.h"
 #include "config/loader.h"
 
 namespace tollway::config {
@@ -78,7 +79,7 @@ TEST(TelemetryConfig, ErrorsNameFileLineKeyAndWhatIsAllowed) {
                  "    sample_ratio: 1.5\n"                       // 12
                  "    trust_incoming: sometimes\n"               // 13
                  "  otlp:\n"                                     // 14
-                 "    endpoint: https://collector:4318\n"        // 15
+                 "    endpoint: ftp://collector:4318\n"          // 15
                  "    queue_size: 3\n"                           // 16
                  "  metrics:\n"                                  // 17
                  "    max_tenants: lots\n"                       // 18
@@ -90,7 +91,8 @@ TEST(TelemetryConfig, ErrorsNameFileLineKeyAndWhatIsAllowed) {
   EXPECT_NE(e.find("test.yaml:13: telemetry.tracing.trust_incoming: \"sometimes\" is not allowed (allowed: always, never, "
                    "authenticated, or a mapping {peers: [CIDR, ...], authenticated: true|false})"),
             std::string::npos) << e;
-  EXPECT_NE(e.find("test.yaml:15: telemetry.otlp.endpoint: https is not supported"), std::string::npos) << e;
+  EXPECT_NE(e.find("test.yaml:15: telemetry.otlp.endpoint: \"ftp://collector:4318\" must start with http:// or https://"),
+            std::string::npos) << e;
   EXPECT_NE(e.find("test.yaml:16: telemetry.otlp.queue_size: \"3\" is not a whole number from 16 to 1048576"),
             std::string::npos) << e;
   EXPECT_NE(e.find("test.yaml:18: telemetry.metrics.max_tenants: \"lots\" is not a whole number"), std::string::npos) << e;
@@ -168,6 +170,126 @@ TEST(TelemetryConfig, TrustIncomingPeersErrorsNameLineKeyAndWhatIsAllowed) {
   EXPECT_NE(all_errors(list).find("test.yaml:12: telemetry.tracing.trust_incoming: must be one of: always, never, "
                                   "authenticated, or a mapping {peers: [CIDR, ...], authenticated: true|false}"),
             std::string::npos) << all_errors(list);
+}
+
+// https:// endpoints and the TLS files (made by the openssl CLI at test time).
+class OtlpTlsConfig : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { pki_ = new TestPki(); }
+  static void TearDownTestSuite() { delete pki_; }
+  static std::string file(const std::string& name) { return pki_->file(name); }
+
+  static LoadResult otlp(const std::string& endpoint, const std::string& tls_keys) {
+    return parse(kBase + "telemetry:\n  otlp:\n    endpoint: " + endpoint + "\n" + tls_keys);
+  }
+
+  static TestPki* pki_;
+};
+TestPki* OtlpTlsConfig::pki_ = nullptr;
+
+TEST_F(OtlpTlsConfig, HttpsEndpointVerifiesWithTheSystemStoreByDefault) {
+  auto r = otlp("https://collector.example:4318/otel", "");
+  ASSERT_TRUE(r.config) << all_errors(r);
+  const OtlpConfig& o = r.config->telemetry.otlp;
+  EXPECT_TRUE(o.tls);
+  EXPECT_EQ(o.host, "collector.example");
+  EXPECT_EQ(o.port, 4318);
+  EXPECT_EQ(o.path_prefix, "/otel");
+  EXPECT_TRUE(o.ca_file.empty());
+  EXPECT_TRUE(o.client_cert.empty());
+  auto default_port = otlp("https://collector.example", "");
+  ASSERT_TRUE(default_port.config) << all_errors(default_port);
+  EXPECT_EQ(default_port.config->telemetry.otlp.port, 443);
+  auto plain = otlp("http://127.0.0.1:4318", "");
+  ASSERT_TRUE(plain.config) << all_errors(plain);
+  EXPECT_FALSE(plain.config->telemetry.otlp.tls);
+}
+
+TEST_F(OtlpTlsConfig, CaFileAndClientIdentity) {
+  auto r = otlp("https://127.0.0.1:4318", "    ca_file: " + file("ca.pem") + "\n    client_cert: " +
+                                              file("tollway-client.pem") + "\n    client_key: " + file("tollway-client.key") + "\n");
+  ASSERT_TRUE(r.config) << all_errors(r);
+  const OtlpConfig& o = r.config->telemetry.otlp;
+  EXPECT_EQ(o.ca_file, file("ca.pem"));
+  EXPECT_EQ(o.client_cert, file("tollway-client.pem"));
+  EXPECT_EQ(o.client_key, file("tollway-client.key"));
+}
+
+TEST_F(OtlpTlsConfig, TlsKeysNeedAnHttpsEndpoint) {
+  auto r = otlp("http://127.0.0.1:4318", "    ca_file: " + file("ca.pem") + "\n");  // line 13
+  ASSERT_FALSE(r.config);
+  EXPECT_NE(all_errors(r).find("test.yaml:13: telemetry.otlp.ca_file: only meaningful with an https:// endpoint"),
+            std::string::npos) << all_errors(r);
+}
+
+TEST_F(OtlpTlsConfig, MissingCaFile) {
+  auto r = otlp("https://127.0.0.1:4318", "    ca_file: " + file("absent.pem") + "\n");
+  ASSERT_FALSE(r.config);
+  EXPECT_NE(all_errors(r).find("test.yaml:13: telemetry.otlp.ca_file: cannot read \"" + file("absent.pem") +
+                               "\": No such file or directory"),
+            std::string::npos) << all_errors(r);
+}
+
+TEST_F(OtlpTlsConfig, CaFileWithoutCertificates) {
+  for (const char* name : {"garbage.pem", "ca.key"}) {
+    auto r = otlp("https://127.0.0.1:4318", "    ca_file: " + file(name) + "\n");
+    ASSERT_FALSE(r.config) << name;
+    EXPECT_NE(all_errors(r).find("test.yaml:13: telemetry.otlp.ca_file: \"" + file(name) +
+                                 "\" is not a PEM file of CA certificates (OpenSSL: "),
+              std::string::npos) << all_errors(r);
+  }
+}
+
+TEST_F(OtlpTlsConfig, ClientCertAndKeyGoTogether) {
+  auto cert_only = otlp("https://127.0.0.1:4318", "    client_cert: " + file("tollway-client.pem") + "\n");
+  ASSERT_FALSE(cert_only.config);
+  EXPECT_NE(all_errors(cert_only).find("test.yaml:13: telemetry.otlp.client_key: required with client_cert"),
+            std::string::npos) << all_errors(cert_only);
+  auto key_only = otlp("https://127.0.0.1:4318", "    client_key: " + file("tollway-client.key") + "\n");
+  ASSERT_FALSE(key_only.config);
+  EXPECT_NE(all_errors(key_only).find("test.yaml:13: telemetry.otlp.client_cert: required with client_key"),
+            std::string::npos) << all_errors(key_only);
+}
+
+TEST_F(OtlpTlsConfig, BadClientCertificate) {
+  auto r = otlp("https://127.0.0.1:4318",
+                "    client_cert: " + file("garbage.pem") + "\n    client_key: " + file("tollway-client.key") + "\n");
+  ASSERT_FALSE(r.config);
+  EXPECT_NE(all_errors(r).find("test.yaml:13: telemetry.otlp.client_cert: \"" + file("garbage.pem") +
+                               "\" is not a PEM certificate (OpenSSL: "),
+            std::string::npos) << all_errors(r);
+}
+
+TEST_F(OtlpTlsConfig, KeyOfAnotherCertificate) {
+  auto r = otlp("https://127.0.0.1:4318",
+                "    client_cert: " + file("tollway-client.pem") + "\n    client_key: " + file("other.key") + "\n");
+  ASSERT_FALSE(r.config);
+  EXPECT_NE(all_errors(r).find("test.yaml:14: telemetry.otlp.client_key: \"" + file("other.key") +
+                               "\" is not the private key of the certificate in \"" + file("tollway-client.pem") + "\""),
+            std::string::npos) << all_errors(r);
+}
+
+TEST_F(OtlpTlsConfig, EncryptedKeyIsRefusedWithoutAPrompt) {
+  auto r = otlp("https://127.0.0.1:4318",
+                "    client_cert: " + file("tollway-client.pem") + "\n    client_key: " + file("encrypted.key") + "\n");
+  ASSERT_FALSE(r.config);
+  EXPECT_NE(all_errors(r).find("test.yaml:14: telemetry.otlp.client_key: \"" + file("encrypted.key") +
+                               "\" is not an unencrypted PEM private key (OpenSSL: "),
+            std::string::npos) << all_errors(r);
+}
+
+TEST_F(OtlpTlsConfig, ProviderCaFileMustHoldCertificates) {
+  const std::string base = "version: 1\nproviders:\n  openai:\n    api: openai\n    base_url: https://127.0.0.1:9000\n"
+                           "    ca_file: ";  // line 6
+  const std::string routes = "\nroutes:\n  - path: /v1/chat/completions\n    api: openai\n    provider: openai\n";
+  auto good = parse(base + file("ca.pem") + routes);
+  ASSERT_TRUE(good.config) << all_errors(good);
+  EXPECT_EQ(good.config->providers[0].ca_file, file("ca.pem"));
+  auto bad = parse(base + file("garbage.pem") + routes);
+  ASSERT_FALSE(bad.config);
+  EXPECT_NE(all_errors(bad).find("test.yaml:6: providers.openai.ca_file: \"" + file("garbage.pem") +
+                                 "\" is not a PEM file of CA certificates"),
+            std::string::npos) << all_errors(bad);
 }
 
 }  // namespace
