@@ -1,7 +1,7 @@
-// Config-load check of a client's TLS files (a provider's ca_file, the OTLP collector's ca_file, client_cert and
-// client_key): builds the TLS context they describe once, so an unreadable file, a file without usable PEM data
-// or a key that does not match its certificate is a config error at the key that names it. It never keeps the
-// context (the component that connects builds its own) and never logs file contents.
+// Config-load check of a client's TLS files (a provider's ca_file, the OTLP collector's ca_file, client_cert
+// and client_key): builds the TLS context they describe once, so an unreadable file, a file without usable
+// PEM data or a key that does not match its certificate is a config error at the key that names it. It never
+// keeps the context (the component that connects builds its own) and never logs file contents.
 #pragma once
 
 #include <yaml-cpp/yaml.h>

@@ -1,12 +1,12 @@
 #include "telemetry/otlp_http.h"
 
 #include <netdb.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 #include <zlib.h>
 
 #include <cerrno>
@@ -43,7 +43,8 @@ int connect_to(const std::string& host, uint16_t port, Clock::time_point deadlin
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* found = nullptr;
   const std::string service = std::to_string(port);
-  if (const int rc = ::getaddrinfo(host == "localhost" ? "127.0.0.1" : host.c_str(), service.c_str(), &hints, &found);
+  if (const int rc =
+          ::getaddrinfo(host == "localhost" ? "127.0.0.1" : host.c_str(), service.c_str(), &hints, &found);
       rc != 0) {
     error = std::string("cannot resolve ") + host + ": " + gai_strerror(rc);
     return -1;
@@ -99,8 +100,12 @@ class Connection {
     while (!data.empty()) {
       ssize_t n = 0;
       if (ssl_ != nullptr) {
-        n = tls_call([&] { return SSL_write(ssl_, data.data(), static_cast<int>(std::min<std::size_t>(data.size(), 1 << 20))); },
-                     deadline);
+        n = tls_call(
+            [&] {
+              return SSL_write(ssl_, data.data(),
+                               static_cast<int>(std::min<std::size_t>(data.size(), 1 << 20)));
+            },
+            deadline);
         if (n <= 0) return false;
       } else {
         n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
@@ -115,8 +120,8 @@ class Connection {
     return true;
   }
 
-  // Why the last TLS call failed after the handshake (an alert such as "certificate required": TLS 1.3 servers
-  // judge the client's certificate after the client's handshake is done), "" when it did not.
+  // Why the last TLS call failed after the handshake (an alert such as "certificate required": TLS 1.3
+  // servers judge the client's certificate after the client's handshake is done), "" when it did not.
   std::string tls_failure() const { return tls_failure_.empty() ? "" : " (TLS: " + tls_failure_ + ")"; }
 
   // Appends what arrives; 0 at EOF, -1 on error or timeout.
@@ -200,8 +205,9 @@ class CollectorTlsContext {
     for (const std::string* path : {&files.ca_file, &files.cert_file, &files.key_file}) {
       struct stat st {};
       if (!path->empty() && ::stat(path->c_str(), &st) == 0)
-        out += std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
-               std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
+        out += std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" +
+               std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
+               std::to_string(st.st_mtim.tv_nsec);
       out += '|';
     }
     return out;
@@ -222,7 +228,8 @@ CollectorTlsContext& collector_tls_context() {
 
 std::string gzip_compress(std::string_view data) {
   z_stream z{};
-  // Level 1: telemetry is compressed on every export; the fastest level keeps most of the gain (JSON is redundant).
+  // Level 1: telemetry is compressed on every export; the fastest level keeps most of the gain (JSON is
+  // redundant).
   if (deflateInit2(&z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
     throw std::runtime_error("deflateInit2 failed");
   std::string out(deflateBound(&z, data.size()), '\0');
@@ -237,7 +244,8 @@ std::string gzip_compress(std::string_view data) {
   return out;
 }
 
-HttpPostResult http_post(const config::OtlpConfig& collector, const std::string& path, std::string_view body) {
+HttpPostResult http_post(const config::OtlpConfig& collector, const std::string& path,
+                         std::string_view body) {
   HttpPostResult result;
   const auto deadline = Clock::now() + collector.timeout;
   std::shared_ptr<boost::asio::ssl::context> tls_context;
@@ -245,13 +253,15 @@ HttpPostResult http_post(const config::OtlpConfig& collector, const std::string&
   const int fd = connect_to(collector.host, collector.port, deadline, result.error);
   if (fd < 0) return result;
   Connection connection(fd);
-  if (tls_context && !connection.start_tls(tls_context->native_handle(), collector.host, deadline, result.error))
+  if (tls_context &&
+      !connection.start_tls(tls_context->native_handle(), collector.host, deadline, result.error))
     return result;
   const bool ipv6_literal = collector.host.find(':') != std::string::npos;
-  std::string request = "POST " + path + " HTTP/1.1\r\nHost: " +
-                        (ipv6_literal ? "[" + collector.host + "]" : collector.host) + ":" +
-                        std::to_string(collector.port) + "\r\nContent-Type: application/json\r\nContent-Length: " +
-                        std::to_string(body.size()) + "\r\nConnection: close\r\nUser-Agent: tollway\r\n";
+  std::string request =
+      "POST " + path + " HTTP/1.1\r\nHost: " + (ipv6_literal ? "[" + collector.host + "]" : collector.host) +
+      ":" + std::to_string(collector.port) +
+      "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\nConnection: close\r\nUser-Agent: tollway\r\n";
   if (collector.gzip) request += "Content-Encoding: gzip\r\n";
   request += "\r\n";
   if (!connection.send_all(request, deadline) || !connection.send_all(body, deadline)) {
@@ -286,7 +296,8 @@ HttpPostResult http_post(const config::OtlpConfig& collector, const std::string&
   constexpr std::size_t kMaxBody = 1 << 20;
   // The body (partialSuccess) matters only for a 2xx; read it within the same deadline.
   if (framing == http::BodyFraming::ContentLength) {
-    while (raw.size() < length && raw.size() < kMaxBody && connection.receive(raw, deadline) > 0) {}
+    while (raw.size() < length && raw.size() < kMaxBody && connection.receive(raw, deadline) > 0) {
+    }
     result.body = raw.substr(0, length);
   } else if (framing == http::BodyFraming::Chunked) {
     http::ChunkedDecoder decoder;
@@ -297,7 +308,8 @@ HttpPostResult http_post(const config::OtlpConfig& collector, const std::string&
         const auto step = decoder.next(std::string_view(raw).substr(used));
         used += step.consumed;
         if (step.status == http::ChunkedDecoder::Status::Data) result.body.append(step.data);
-        if (step.status == http::ChunkedDecoder::Status::Done || step.status == http::ChunkedDecoder::Status::Error) {
+        if (step.status == http::ChunkedDecoder::Status::Done ||
+            step.status == http::ChunkedDecoder::Status::Error) {
           done = true;
           break;
         }
@@ -310,7 +322,8 @@ HttpPostResult http_post(const config::OtlpConfig& collector, const std::string&
       if (connection.receive(raw, deadline) <= 0) break;
     }
   } else if (framing == http::BodyFraming::UntilClose) {
-    while (raw.size() < kMaxBody && connection.receive(raw, deadline) > 0) {}
+    while (raw.size() < kMaxBody && connection.receive(raw, deadline) > 0) {
+    }
     result.body = std::move(raw);
   }
   result.status = code;

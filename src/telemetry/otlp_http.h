@@ -1,10 +1,10 @@
-// The OTLP exporter's HTTP/1.1 client: one blocking POST per call on its own connection (exports are a few per
-// second at most), with one overall timeout covering connect, TLS handshake, send and receive (a non-blocking
-// socket and poll), on the exporter thread only — never on an event loop or a request path. http:// or
-// https:// as the collector's config says: https verifies the collector's chain (ca_file, else the system trust
-// store) and its name (SNI + DNS name or IP address), and presents client_cert/client_key to an mTLS collector;
-// it never sends a byte of the request before verification succeeded. Responses are parsed with the gateway's
-// strict parser. Also gzip for request bodies (zlib).
+// The OTLP exporter's HTTP/1.1 client: one blocking POST per call on its own connection (exports are a few
+// per second at most), with one overall timeout covering connect, TLS handshake, send and receive (a
+// non-blocking socket and poll), on the exporter thread only — never on an event loop or a request path.
+// http:// or https:// as the collector's config says: https verifies the collector's chain (ca_file, else the
+// system trust store) and its name (SNI + DNS name or IP address), and presents client_cert/client_key to an
+// mTLS collector; it never sends a byte of the request before verification succeeded. Responses are parsed
+// with the gateway's strict parser. Also gzip for request bodies (zlib).
 #pragma once
 
 #include <chrono>
@@ -21,7 +21,7 @@ struct HttpPostResult {
   std::optional<int> status;  // nullopt: no HTTP response (connect or TLS error, reset, timeout, malformed)
   std::string retry_after;    // the Retry-After header's value, "" when absent
   std::string body;
-  std::string error;          // what went wrong when there is no status
+  std::string error;  // what went wrong when there is no status
 };
 
 // POSTs an OTLP/HTTP JSON `body` to `path` (the endpoint's path prefix included) at the collector, within its

@@ -30,7 +30,9 @@ std::string unreadable(const std::string& path) {
 }
 
 // Encrypted keys fail to load instead of OpenSSL asking for a passphrase on the terminal.
-int no_passphrase(char*, int, int, void*) { return 0; }
+int no_passphrase(char*, int, int, void*) {
+  return 0;
+}
 
 bool is_ip_literal(const std::string& host) {
   unsigned char buf[sizeof(in6_addr)];
@@ -58,14 +60,15 @@ std::shared_ptr<boost::asio::ssl::context> make_client_context(const ClientTlsFi
   } else {
     if (auto why = unreadable(files.ca_file); !why.empty()) return fail(ClientTlsError::Ca, why);
     if (SSL_CTX_load_verify_locations(ctx, files.ca_file.c_str(), nullptr) != 1)
-      return fail(ClientTlsError::Ca, "\"" + files.ca_file + "\" is not a PEM file of CA certificates (OpenSSL: " +
-                                          openssl_reason() + ")");
+      return fail(ClientTlsError::Ca,
+                  "\"" + files.ca_file +
+                      "\" is not a PEM file of CA certificates (OpenSSL: " + openssl_reason() + ")");
   }
   if (!files.cert_file.empty()) {
     if (auto why = unreadable(files.cert_file); !why.empty()) return fail(ClientTlsError::Cert, why);
     if (SSL_CTX_use_certificate_chain_file(ctx, files.cert_file.c_str()) != 1)
-      return fail(ClientTlsError::Cert, "\"" + files.cert_file + "\" is not a PEM certificate (OpenSSL: " +
-                                            openssl_reason() + ")");
+      return fail(ClientTlsError::Cert,
+                  "\"" + files.cert_file + "\" is not a PEM certificate (OpenSSL: " + openssl_reason() + ")");
   }
   if (!files.key_file.empty()) {
     if (auto why = unreadable(files.key_file); !why.empty()) return fail(ClientTlsError::Key, why);
@@ -75,13 +78,14 @@ std::shared_ptr<boost::asio::ssl::context> make_client_context(const ClientTlsFi
       BIO_free(in);
     }
     if (key == nullptr)
-      return fail(ClientTlsError::Key, "\"" + files.key_file +
-                                           "\" is not an unencrypted PEM private key (OpenSSL: " + openssl_reason() +
-                                           ")");
+      return fail(ClientTlsError::Key,
+                  "\"" + files.key_file +
+                      "\" is not an unencrypted PEM private key (OpenSSL: " + openssl_reason() + ")");
     const bool matches = SSL_CTX_use_PrivateKey(ctx, key) == 1 && SSL_CTX_check_private_key(ctx) == 1;
     EVP_PKEY_free(key);
     if (!matches)
-      return fail(ClientTlsError::Key, "\"" + files.key_file + "\" is not the private key of the certificate in \"" +
+      return fail(ClientTlsError::Key, "\"" + files.key_file +
+                                           "\" is not the private key of the certificate in \"" +
                                            files.cert_file + "\" (OpenSSL: " + openssl_reason() + ")");
   }
   return context;
@@ -91,7 +95,8 @@ bool expect_peer_name(SSL* ssl, const std::string& host) {
   X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
   if (is_ip_literal(host)) return X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) == 1;
   X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-  return SSL_set_tlsext_host_name(ssl, host.c_str()) == 1 && X509_VERIFY_PARAM_set1_host(param, host.c_str(), 0) == 1;
+  return SSL_set_tlsext_host_name(ssl, host.c_str()) == 1 &&
+         X509_VERIFY_PARAM_set1_host(param, host.c_str(), 0) == 1;
 }
 
 std::string handshake_failure_reason(SSL* ssl) {

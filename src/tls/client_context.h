@@ -1,8 +1,8 @@
 // Client-side TLS on OpenSSL for every outgoing https connection (providers, the OTLP collector): a context
 // that verifies the peer's chain against a CA bundle (or the system store) and, for mTLS, presents a
-// certificate; and the per-connection peer-name check (SNI + host name or IP address). Config validators build
-// the context once at load, so a bad file is a config error, never a failure in the middle of an export. It
-// never disables verification and never prompts for a key's passphrase.
+// certificate; and the per-connection peer-name check (SNI + host name or IP address). Config validators
+// build the context once at load, so a bad file is a config error, never a failure in the middle of an
+// export. It never disables verification and never prompts for a key's passphrase.
 #pragma once
 
 #include <memory>

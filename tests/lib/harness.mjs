@@ -246,6 +246,15 @@ export function makeCA({ name = 'tollway-test-ca' } = {}) {
     dir, caFile: f('ca.pem'), certFile: f('server.pem'), keyFile: f('server.key'),
     ca: fs.readFileSync(f('ca.pem'), 'utf8'), cert: fs.readFileSync(f('server.pem'), 'utf8'),
     key: fs.readFileSync(f('server.key'), 'utf8'),
+    /** A client certificate (CN=`cn`, extendedKeyUsage clientAuth) signed by this CA: {certFile, keyFile}. */
+    clientCert(cn) {
+      ossl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', f(`${cn}.key`),
+        '-out', f(`${cn}.csr`), '-subj', `/CN=${cn}`);
+      fs.writeFileSync(f(`${cn}.cnf`), 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n');
+      ossl('x509', '-req', '-in', f(`${cn}.csr`), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial',
+        '-out', f(`${cn}.pem`), '-days', '2', '-extfile', f(`${cn}.cnf`));
+      return { certFile: f(`${cn}.pem`), keyFile: f(`${cn}.key`) };
+    },
     cleanup: () => removeTempDir(dir),
   };
 }

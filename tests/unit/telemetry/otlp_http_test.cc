@@ -1,6 +1,6 @@
 // The OTLP client against a real TLS server in the test process (OpenSSL, 127.0.0.1, an ephemeral port):
-// https with the configured CA, a server certificate from another CA, a certificate naming another host, an mTLS
-// collector with and without the client certificate, a rotated ca_file, a server that never answers the
+// https with the configured CA, a server certificate from another CA, a certificate naming another host, an
+// mTLS collector with and without the client certificate, a rotated ca_file, a server that never answers the
 // handshake (the overall timeout holds), and plain http alongside.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -116,10 +116,12 @@ class TlsCollector {
       r.request.append(buf, static_cast<std::size_t>(n));
     }
     {
-      std::lock_guard lock(mutex_);  // recorded before answering: the client may look as soon as it has the answer
+      std::lock_guard lock(
+          mutex_);  // recorded before answering: the client may look as soon as it has the answer
       received_.push_back(std::move(r));
     }
-    const std::string response = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
+    const std::string response =
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
     SSL_write(ssl, response.data(), static_cast<int>(response.size()));
     SSL_shutdown(ssl);
   }
@@ -159,7 +161,8 @@ const std::string kBody = R"({"resourceSpans":[]})";
 TEST_F(OtlpHttpTls, VerifiedCollectorReceivesTheRequest) {
   TlsCollector server(file("server.pem"), file("server.key"));
   for (const std::string host : {"127.0.0.1", "localhost"}) {
-    const HttpPostResult r = http_post(collector(host, server.port(), file("ca.pem")), "/otel/v1/traces", kBody);
+    const HttpPostResult r =
+        http_post(collector(host, server.port(), file("ca.pem")), "/otel/v1/traces", kBody);
     ASSERT_TRUE(r.status) << host << ": " << r.error;
     EXPECT_EQ(*r.status, 200);
     EXPECT_EQ(r.body, "{}");
@@ -167,8 +170,10 @@ TEST_F(OtlpHttpTls, VerifiedCollectorReceivesTheRequest) {
   const auto got = server.received();
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(got[0].request.rfind("POST /otel/v1/traces HTTP/1.1\r\n", 0), 0u) << got[0].request;
-  EXPECT_NE(got[0].request.find("\r\nHost: 127.0.0.1:" + std::to_string(server.port()) + "\r\n"), std::string::npos);
-  EXPECT_NE(got[1].request.find("\r\nHost: localhost:" + std::to_string(server.port()) + "\r\n"), std::string::npos);
+  EXPECT_NE(got[0].request.find("\r\nHost: 127.0.0.1:" + std::to_string(server.port()) + "\r\n"),
+            std::string::npos);
+  EXPECT_NE(got[1].request.find("\r\nHost: localhost:" + std::to_string(server.port()) + "\r\n"),
+            std::string::npos);
   EXPECT_NE(got[0].request.find("\r\nContent-Type: application/json\r\n"), std::string::npos);
   EXPECT_EQ(got[0].request.substr(got[0].request.size() - kBody.size()), kBody);
   EXPECT_EQ(got[0].client_subject, "");
@@ -176,7 +181,8 @@ TEST_F(OtlpHttpTls, VerifiedCollectorReceivesTheRequest) {
 
 TEST_F(OtlpHttpTls, CertificateFromAnotherCaIsRefusedBeforeAnyByteIsSent) {
   TlsCollector server(file("other-server.pem"), file("other-server.key"));
-  const HttpPostResult r = http_post(collector("127.0.0.1", server.port(), file("ca.pem")), "/v1/traces", kBody);
+  const HttpPostResult r =
+      http_post(collector("127.0.0.1", server.port(), file("ca.pem")), "/v1/traces", kBody);
   EXPECT_FALSE(r.status);
   EXPECT_NE(r.error.find("TLS handshake failed: certificate verification failed: unable to get local issuer"),
             std::string::npos)
@@ -189,7 +195,8 @@ TEST_F(OtlpHttpTls, CertificateForAnotherNameIsRefused) {
   for (const std::string host : {"127.0.0.1", "localhost"}) {
     const HttpPostResult r = http_post(collector(host, server.port(), file("ca.pem")), "/v1/traces", kBody);
     EXPECT_FALSE(r.status) << host;
-    EXPECT_NE(r.error.find("certificate verification failed: "), std::string::npos) << host << ": " << r.error;
+    EXPECT_NE(r.error.find("certificate verification failed: "), std::string::npos)
+        << host << ": " << r.error;
     EXPECT_NE(r.error.find("mismatch"), std::string::npos) << host << ": " << r.error;
   }
   EXPECT_TRUE(server.received().empty());
@@ -200,9 +207,12 @@ TEST_F(OtlpHttpTls, MutualTlsCollector) {
   config::OtlpConfig c = collector("127.0.0.1", server.port(), file("ca.pem"));
   const HttpPostResult anonymous = http_post(c, "/v1/traces", kBody);
   EXPECT_FALSE(anonymous.status);
-  // TLS 1.3: the client's handshake is done before the server judges its certificate; the refusal is an alert.
-  EXPECT_NE(anonymous.error.find("(TLS: tlsv13 alert certificate required)"), std::string::npos) << anonymous.error;
-  for (int i = 0; i < 100 && server.failed_handshakes() == 0; ++i)  // the server counts after sending its alert
+  // TLS 1.3: the client's handshake is done before the server judges its certificate; the refusal is an
+  // alert.
+  EXPECT_NE(anonymous.error.find("(TLS: tlsv13 alert certificate required)"), std::string::npos)
+      << anonymous.error;
+  for (int i = 0; i < 100 && server.failed_handshakes() == 0;
+       ++i)  // the server counts after sending its alert
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_EQ(server.failed_handshakes(), 1);
   c.client_cert = file("tollway-client.pem");
@@ -224,7 +234,8 @@ TEST_F(OtlpHttpTls, ReplacedCaFileIsReadAgain) {
   std::filesystem::copy_file(file("other-ca.pem"), ca, std::filesystem::copy_options::overwrite_existing);
   const HttpPostResult after_rotation = http_post(c, "/v1/traces", kBody);
   EXPECT_FALSE(after_rotation.status);
-  EXPECT_NE(after_rotation.error.find("certificate verification failed"), std::string::npos) << after_rotation.error;
+  EXPECT_NE(after_rotation.error.find("certificate verification failed"), std::string::npos)
+      << after_rotation.error;
 }
 
 TEST_F(OtlpHttpTls, SilentServerTimesOutWithinTheTimeout) {
