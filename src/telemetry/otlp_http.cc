@@ -120,9 +120,18 @@ class Connection {
     return true;
   }
 
-  // Why the last TLS call failed after the handshake (an alert such as "certificate required": TLS 1.3
-  // servers judge the client's certificate after the client's handshake is done), "" when it did not.
-  std::string tls_failure() const { return tls_failure_.empty() ? "" : " (TLS: " + tls_failure_ + ")"; }
+  // Why a TLS connection failed after the handshake, " (TLS: ...)", or "" when it did not say. TLS 1.3 servers
+  // judge the client's certificate after the client's handshake is done, so a refusal ("certificate
+  // required") arrives as an alert while the request is sent: a failed write looks once for one already here.
+  std::string tls_failure() {
+    if (ssl_ != nullptr && tls_failure_.empty()) {
+      char byte;
+      ERR_clear_error();
+      if (const int n = SSL_read(ssl_, &byte, 1); n <= 0 && SSL_get_error(ssl_, n) == SSL_ERROR_SSL)
+        tls_failure_ = tls::handshake_failure_reason(ssl_);
+    }
+    return tls_failure_.empty() ? "" : " (TLS: " + tls_failure_ + ")";
+  }
 
   // Appends what arrives; 0 at EOF, -1 on error or timeout.
   ssize_t receive(std::string& into, Clock::time_point deadline) {
