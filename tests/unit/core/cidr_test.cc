@@ -2,7 +2,22 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <cstdlib>
+#include <new>
 #include <vector>
+
+// Counts every allocation of this test binary, so a test can show that matching allocates nothing.
+namespace {
+std::atomic<std::size_t> allocations{0};
+}
+void* operator new(std::size_t size) {
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace tollway::core {
 namespace {
@@ -141,6 +156,21 @@ TEST(Cidr, AnyContainsChecksEveryNetwork) {
   EXPECT_FALSE(any_contains(trusted, ip("127.0.0.2")));
   EXPECT_FALSE(any_contains(trusted, ip("2001:db8::1")));
   EXPECT_FALSE(any_contains({}, ip("10.0.0.1")));
+}
+
+TEST(Cidr, MatchingAllocatesNothing) {
+  const std::vector<Cidr> trusted = {cidr("10.0.0.0/8"), cidr("172.16.0.0/12"), cidr("fd00::/8"), cidr("::1/128")};
+  const IpAddress peers[] = {ip("10.1.2.3"), ip("192.168.1.1"), ip("fd12::1"), ip("2001:db8::1"),
+                             IpAddress::v6({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 172, 20, 0, 1})};
+  const std::size_t probe = allocations.load();
+  delete new std::vector<int>(100);
+  ASSERT_GT(allocations.load(), probe) << "the counter sees this binary's allocations";
+  const std::size_t before = allocations.load();
+  std::size_t matched = 0;
+  for (int round = 0; round < 1000; ++round)
+    for (const IpAddress& peer : peers) matched += any_contains(trusted, peer) ? 1 : 0;
+  EXPECT_EQ(allocations.load(), before);
+  EXPECT_EQ(matched, 3000u);
 }
 
 }  // namespace
