@@ -1,6 +1,7 @@
 // TelemetryFilter: the request's trace, metrics and log record. Authorize phase: reads the caller's
 // traceparent / tracestate / baggage with the strict W3C parsers, applies the trust boundary
-// (telemetry.tracing.trust_incoming: an untrusted caller's context restarts the trace) and the parent-based ratio
+// (telemetry.tracing.trust_incoming: by keyword, or by the connection's peer address in the configured networks
+// plus, optionally, authentication; an untrusted caller's context restarts the trace) and the parent-based ratio
 // sampler, and fixes the SERVER span's context. Route phase (each upstream attempt): a new CLIENT span whose id
 // goes upstream as the traceparent's parent, with our `tollway=` tracestate entry first. Log phase: records the
 // GenAI, cost, denial and trace-context series in the worker's metrics and queues a RequestRecord for the access
