@@ -1,6 +1,8 @@
 #include "core/json.h"
 
+#include <bit>
 #include <charconv>
+#include <cstring>
 #include <cmath>
 #include <cstdio>
 
@@ -28,19 +30,44 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
   return len;
 }
 
+// Eight bytes at a time (SWAR): a mask with the high bit set in every byte that needs attention (control
+// byte, DEL, non-ASCII, '"' or '\\'). A byte's flag can be set spuriously only above a truly flagged byte
+// (subtraction borrows run upward), so the lowest flag is always exact.
+uint64_t attention_bytes(uint64_t w) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+  const auto zero_bytes = [](uint64_t v) { return (v - kOnes) & ~v & kHigh; };
+  return (w & kHigh) | ((w - kOnes * 0x20) & ~w & kHigh) | zero_bytes(w ^ (kOnes * 0x7F)) |
+         zero_bytes(w ^ (kOnes * '"')) | zero_bytes(w ^ (kOnes * '\\'));
+}
+
+bool needs_attention(unsigned char c) { return c < 0x20 || c >= 0x7F || c == '"' || c == '\\'; }
+
+// End of the run of bytes from `i` that are copied as they are.
+std::size_t clean_run_end(std::string_view s, std::size_t i) {
+  static_assert(std::endian::native == std::endian::little, "the SWAR scan reads the lowest byte first");
+  while (i + 8 <= s.size()) {
+    uint64_t word;
+    std::memcpy(&word, s.data() + i, 8);
+    if (const uint64_t flags = attention_bytes(word)) return i + static_cast<std::size_t>(std::countr_zero(flags)) / 8;
+    i += 8;
+  }
+  while (i < s.size() && !needs_attention(static_cast<unsigned char>(s[i]))) ++i;
+  return i;
+}
+
 }  // namespace
 
 void append_quoted(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
+  append_escaped(out, s);
+  out.push_back('"');
+}
+
+void append_escaped(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
   for (std::size_t i = 0; i < s.size();) {
     // The common case first: a run of printable ASCII that needs no escape is appended in one go.
-    std::size_t run = i;
-    while (run < s.size()) {
-      const auto c = static_cast<unsigned char>(s[run]);
-      if (c < 0x20 || c >= 0x7F || c == '"' || c == '\\') break;
-      ++run;
-    }
+    const std::size_t run = clean_run_end(s, i);
     if (run > i) {
       out.append(s.data() + i, run - i);
       i = run;
@@ -71,7 +98,6 @@ void append_quoted(std::string& out, std::string_view s) {
     }
     ++i;
   }
-  out.push_back('"');
 }
 
 std::string quoted(std::string_view s) {
@@ -80,63 +106,72 @@ std::string quoted(std::string_view s) {
   return out;
 }
 
+ObjectWriter::ObjectWriter(std::string& out) : text_(&out), start_(out.size()) { out.push_back('{'); }
+
+std::string& ObjectWriter::nested(std::string_view k) {
+  key(k);
+  return *text_;
+}
+
 void ObjectWriter::key(std::string_view k) {
-  if (text_.size() > 1) text_.push_back(',');
-  append_quoted(text_, k);
-  text_.push_back(':');
+  if (text_->size() > start_ + 1) text_->push_back(',');
+  append_quoted(*text_, k);
+  text_->push_back(':');
 }
 
 ObjectWriter& ObjectWriter::field(std::string_view k, std::string_view value) {
   key(k);
-  append_quoted(text_, value);
+  append_quoted(*text_, value);
   return *this;
 }
 
 ObjectWriter& ObjectWriter::field(std::string_view k, int64_t value) {
   key(k);
-  text_ += std::to_string(value);
+  char buf[24];
+  text_->append(buf, std::to_chars(buf, buf + sizeof buf, value).ptr);
   return *this;
 }
 
 ObjectWriter& ObjectWriter::field(std::string_view k, uint64_t value) {
   key(k);
-  text_ += std::to_string(value);
+  char buf[24];
+  text_->append(buf, std::to_chars(buf, buf + sizeof buf, value).ptr);
   return *this;
 }
 
 ObjectWriter& ObjectWriter::field(std::string_view k, double value) {
   key(k);
   if (!std::isfinite(value)) {
-    text_ += "null";
+    *text_ += "null";
   } else {
     char buf[32];
     const auto res = std::to_chars(buf, buf + sizeof buf, value);  // shortest text that reads back as `value`
-    text_.append(buf, res.ptr);
+    text_->append(buf, res.ptr);
   }
   return *this;
 }
 
 ObjectWriter& ObjectWriter::field(std::string_view k, bool value) {
   key(k);
-  text_ += value ? "true" : "false";
+  *text_ += value ? "true" : "false";
   return *this;
 }
 
 ObjectWriter& ObjectWriter::null_field(std::string_view k) {
   key(k);
-  text_ += "null";
+  *text_ += "null";
   return *this;
 }
 
 ObjectWriter& ObjectWriter::raw_field(std::string_view k, std::string_view json_value) {
   key(k);
-  text_ += json_value;
+  *text_ += json_value;
   return *this;
 }
 
 std::string ObjectWriter::finish() && {
-  text_.push_back('}');
-  return std::move(text_);
+  owned_.push_back('}');
+  return std::move(owned_);
 }
 
 }  // namespace tollway::json

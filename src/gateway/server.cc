@@ -81,7 +81,7 @@ class Gateway {
   asio::io_context control_{1};
   // Installed when the Gateway is made, before "gateway ready" is logged: a signal sent right after that line
   // must reach the drain logic, not the default action.
-  asio::signal_set signals_{control_, SIGHUP, SIGTERM, SIGINT};
+  asio::signal_set signals_{control_, SIGHUP, SIGTERM, SIGINT};  // and SIGUSR1, added at start
   Services services_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<AdminListener> admin_;
@@ -116,6 +116,7 @@ std::optional<std::shared_ptr<const config::GatewayConfig>> Gateway::load(std::v
 }
 
 int Gateway::run() {
+  signals_.add(SIGUSR1);  // asio's constructor takes three signals
   file_stamp_ = stamp_of(options_.config_path);
   services_.control = &control_;
   std::vector<std::string> errors;
@@ -210,6 +211,10 @@ asio::awaitable<void> Gateway::watch_signals() {
     if (sig == SIGHUP) {
       file_stamp_ = stamp_of(options_.config_path);
       co_await reload("SIGHUP");
+    } else if (sig == SIGUSR1) {
+      // Log rotation: the access and decision log files are reopened by the telemetry thread.
+      if (services_.telemetry) services_.telemetry->reopen_logs();
+      log::info("reopening the telemetry log files", json::ObjectWriter().field("trigger", "SIGUSR1"));
     } else {
       start_drain(sig == SIGTERM ? "SIGTERM" : "SIGINT");
     }

@@ -1,6 +1,7 @@
 // GatewayServer: the gateway process. Loads and validates the config, starts one Worker per core and the
 // admin listener, reloads on SIGHUP and on file change (validated whole, swapped atomically per worker,
-// an invalid config keeps the old one and is counted), and drains on SIGTERM/SIGINT before exiting 0.
+// an invalid config keeps the old one and is counted), reopens the access and decision log files on SIGUSR1, and
+// drains on SIGTERM/SIGINT before exiting 0.
 // It never applies a partially valid config and never blocks a worker.
 #pragma once
 

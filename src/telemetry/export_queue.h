@@ -1,5 +1,5 @@
-// BoundedQueue / SpanExportQueue: the fixed-capacity hand-off from request threads (producers) to the exporter
-// thread (consumer). A full queue drops the new item and counts it; it never grows, never allocates after
+// BoundedQueue: the fixed-capacity hand-off of finished requests' records from request threads (producers) to
+// the telemetry thread (consumer). A full queue drops the new item and counts it; it never grows, never allocates after
 // construction, and never blocks a producer (no lock, no wait: a failed push returns at once). Bounded MPMC
 // array queue with a sequence number per cell (D. Vyukov's design): a producer claims a cell with one CAS on the
 // tail, writes the item, then publishes it with a release store of the cell's sequence.
@@ -12,8 +12,6 @@
 #include <new>
 #include <utility>
 #include <vector>
-
-#include "telemetry/span.h"
 
 namespace tollway::telemetry {
 
@@ -120,8 +118,5 @@ class BoundedQueue {
   alignas(kLine) std::atomic<uint64_t> pushed_{0};
   std::atomic<uint64_t> dropped_{0};
 };
-
-// Finished spans waiting for the OTLP exporter.
-using SpanExportQueue = BoundedQueue<Span>;
 
 }  // namespace tollway::telemetry

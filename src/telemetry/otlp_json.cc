@@ -149,63 +149,6 @@ void write_scope(JsonText& j, const InstrumentationScope& scope) {
   j.end_object();
 }
 
-// Span.flags bits (trace.proto SpanFlags): 0-7 W3C trace flags, 8 = "has is_remote", 9 = "parent is remote".
-constexpr uint32_t kSpanFlagsHasIsRemote = 0x100;
-constexpr uint32_t kSpanFlagsIsRemote = 0x200;
-
-void write_span(JsonText& j, const Span& span) {
-  j.begin_object();
-  j.key("traceId");
-  j.string(span.trace_id.hex());
-  j.key("spanId");
-  j.string(span.span_id.hex());
-  if (!span.trace_state.empty()) {
-    j.key("traceState");
-    j.string(span.trace_state);
-  }
-  if (span.parent_span_id.valid()) {
-    j.key("parentSpanId");
-    j.string(span.parent_span_id.hex());
-  }
-  uint32_t flags = span.trace_flags;
-  if (span.parent_span_id.valid()) flags |= kSpanFlagsHasIsRemote | (span.parent_is_remote ? kSpanFlagsIsRemote : 0);
-  j.key("flags");
-  j.integer(flags);
-  j.key("name");
-  j.string(span.name);
-  j.key("kind");
-  j.integer(static_cast<int>(span.kind));
-  j.key("startTimeUnixNano");
-  j.uint64_string(span.start_unix_nano);
-  j.key("endTimeUnixNano");
-  j.uint64_string(span.end_unix_nano);
-  write_attributes(j, span.attributes);
-  if (!span.events.empty()) {
-    j.key("events");
-    j.begin_array();
-    for (const auto& e : span.events) {
-      j.begin_object();
-      j.key("timeUnixNano");
-      j.uint64_string(e.time_unix_nano);
-      j.key("name");
-      j.string(e.name);
-      write_attributes(j, e.attributes);
-      j.end_object();
-    }
-    j.end_array();
-  }
-  j.key("status");
-  j.begin_object();
-  if (!span.status_message.empty()) {
-    j.key("message");
-    j.string(span.status_message);
-  }
-  j.key("code");
-  j.integer(static_cast<int>(span.status_code));
-  j.end_object();
-  j.end_object();
-}
-
 void write_number_points(JsonText& j, const std::vector<NumberPoint>& points) {
   j.key("dataPoints");
   j.begin_array();
@@ -310,16 +253,8 @@ bool HistogramPoint::consistent() const {
   return std::accumulate(bucket_counts.begin(), bucket_counts.end(), uint64_t{0}) == count;
 }
 
-std::string encode_trace_export_request(const Resource& resource, const InstrumentationScope& scope,
-                                        std::span<const Span> spans) {
+std::string trace_request_prefix(const Resource& resource, const InstrumentationScope& scope) {
   std::string out;
-  encode_trace_export_request(resource, scope, spans, out);
-  return out;
-}
-
-void encode_trace_export_request(const Resource& resource, const InstrumentationScope& scope,
-                                 std::span<const Span> spans, std::string& out) {
-  out.clear();
   JsonText j(out);
   j.begin_object();
   j.key("resourceSpans");
@@ -331,14 +266,8 @@ void encode_trace_export_request(const Resource& resource, const Instrumentation
   j.begin_object();
   write_scope(j, scope);
   j.key("spans");
-  j.begin_array();
-  for (const auto& span : spans) write_span(j, span);
-  j.end_array();
-  j.end_object();
-  j.end_array();
-  j.end_object();
-  j.end_array();
-  j.end_object();
+  out.push_back('[');  // left open: the spans and kTraceRequestSuffix follow
+  return out;
 }
 
 std::string encode_metrics_export_request(const Resource& resource, const InstrumentationScope& scope,

@@ -1,6 +1,6 @@
-// OTLP/HTTP JSON encoding (opentelemetry-proto docs/specification.md, "JSON Protobuf Encoding"): spans as an
-// ExportTraceServiceRequest, sums/gauges/histograms as an ExportMetricsServiceRequest, and the reading of an
-// export response's partialSuccess. Follows the proto3 JSON mapping with OTLP's deviations: lowerCamelCase keys,
+// OTLP/HTTP JSON encoding (opentelemetry-proto docs/specification.md, "JSON Protobuf Encoding"): the frame of an
+// ExportTraceServiceRequest (the spans inside it come from span_json.h), sums/gauges/histograms as an
+// ExportMetricsServiceRequest, and the reading of an export response's partialSuccess. Follows the proto3 JSON mapping with OTLP's deviations: lowerCamelCase keys,
 // trace/span ids as lowercase hex (not base64), enums as integers, 64-bit integers as decimal strings.
 // Pure: never does I/O, never emits invalid JSON (strings go through core/json.h's escaping).
 #pragma once
@@ -13,7 +13,7 @@
 #include <variant>
 #include <vector>
 
-#include "telemetry/span.h"
+#include "telemetry/attributes.h"
 
 namespace tollway::telemetry {
 
@@ -61,12 +61,11 @@ struct Metric {
   std::variant<SumData, GaugeData, HistogramData> data;
 };
 
-// {"resourceSpans":[{"resource":{...},"scopeSpans":[{"scope":{...},"spans":[...]}]}]}
-std::string encode_trace_export_request(const Resource& resource, const InstrumentationScope& scope,
-                                        std::span<const Span> spans);
-// The same into `out` (cleared first; its capacity is reused: the exporter keeps one buffer for every batch).
-void encode_trace_export_request(const Resource& resource, const InstrumentationScope& scope,
-                                 std::span<const Span> spans, std::string& out);
+// An ExportTraceServiceRequest is trace_request_prefix() + spans (JSON Span objects separated by ',', see
+// span_json.h) + kTraceRequestSuffix: {"resourceSpans":[{"resource":{...},"scopeSpans":[{"scope":{...},
+// "spans":[ ... ]}]}]}. The prefix is written once per process; each batch copies it.
+std::string trace_request_prefix(const Resource& resource, const InstrumentationScope& scope);
+inline constexpr std::string_view kTraceRequestSuffix = "]}]}]}";
 
 // {"resourceMetrics":[{"resource":{...},"scopeMetrics":[{"scope":{...},"metrics":[...]}]}]}
 std::string encode_metrics_export_request(const Resource& resource, const InstrumentationScope& scope,

@@ -1,25 +1,21 @@
-// What a RequestRecord becomes: one access log line, one decision log line (denials), and the request's spans
-// (one SERVER span, one CLIENT span per upstream attempt, parented to the SERVER span). Pure functions run on the
-// telemetry thread; they never log header values or credentials (a record carries none), and prompt or
-// completion content only when the record holds it (telemetry.tracing.capture_content).
+// The log lines a RequestRecord becomes: one access log line, and one decision log line for a denial. Pure
+// functions run on the telemetry thread, appending to the caller's buffer (no string per line); they never log
+// header values or credentials (a record carries none). The request's spans: span_json.h.
 #pragma once
 
+#include <cstdint>
 #include <string>
-#include <vector>
 
 #include "telemetry/request_record.h"
-#include "telemetry/span.h"
 
 namespace tollway::telemetry {
 
-// {"ts":...,"type":"access",...} without a trailing newline.
-std::string access_log_line(const RequestRecord& r);
-// {"ts":...,"type":"decision",...} for a denied request (r.denied), without a trailing newline.
-std::string decision_log_line(const RequestRecord& r);
-// Appends the SERVER span and the CLIENT spans of a sampled request.
-void append_spans(const RequestRecord& r, std::vector<Span>& out);
+// Appends {"ts":...,"type":"access",...} without a trailing newline.
+void append_access_log_line(std::string& out, const RequestRecord& r);
+// Appends {"ts":...,"type":"decision",...} for a denied request (r.denied), without a trailing newline.
+void append_decision_log_line(std::string& out, const RequestRecord& r);
 
-// "2026-12-01T08:51:23.123Z"
-std::string iso_time_millis(uint64_t unix_nano);
+// Appends "2026-12-01T08:51:23.123Z".
+void append_iso_time_millis(std::string& out, uint64_t unix_nano);
 
 }  // namespace tollway::telemetry

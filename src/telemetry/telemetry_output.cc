@@ -12,6 +12,7 @@
 #include "telemetry/export_retry.h"
 #include "telemetry/otlp_http.h"
 #include "telemetry/record_format.h"
+#include "telemetry/span_json.h"
 
 namespace tollway::telemetry {
 namespace {
@@ -51,10 +52,10 @@ TelemetryOutput::TelemetryOutput(const config::TelemetryConfig& config, std::str
       exporting_(!config.otlp.endpoint.empty()),
       resource_(Resource::for_service(config.service_name, service_version, generate_span_id().hex())),
       scope_{"tollway", service_version},
-      records_(config.otlp.queue_size),
-      spans_(config.otlp.queue_size) {
-  access_fd_ = open_destination(config.access_log);
-  decision_fd_ = config.decision_log == config.access_log ? access_fd_ : open_destination(config.decision_log);
+      trace_prefix_(trace_request_prefix(resource_, scope_)),
+      max_batches_(std::max<uint64_t>(1, config.otlp.queue_size / std::max<uint64_t>(1, config.otlp.batch_size))),
+      records_(config.otlp.queue_size) {
+  open_logs();
   writer_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "tw-telemetry");  // visible in top -H and /proc/PID/task/*/comm
     write_loop();
@@ -72,8 +73,18 @@ TelemetryOutput::~TelemetryOutput() {
   if (writer_.joinable()) writer_.join();
   stop_exporter_.store(true, std::memory_order_release);
   if (exporter_.joinable()) exporter_.join();
+  close_logs();
+}
+
+void TelemetryOutput::open_logs() {
+  access_fd_ = open_destination(config_.access_log);
+  decision_fd_ = config_.decision_log == config_.access_log ? access_fd_ : open_destination(config_.decision_log);
+}
+
+void TelemetryOutput::close_logs() {
   if (access_fd_ > STDERR_FILENO) ::close(access_fd_);
   if (decision_fd_ > STDERR_FILENO && decision_fd_ != access_fd_) ::close(decision_fd_);
+  access_fd_ = decision_fd_ = -1;
 }
 
 bool TelemetryOutput::submit(RequestRecord&& record) { return records_.try_push(std::move(record)); }
@@ -100,44 +111,78 @@ void TelemetryOutput::flush(int fd, std::string& pending) {
   pending.clear();
 }
 
-void TelemetryOutput::write_line(const config::LogDestination& where, int fd, std::string& pending,
-                                 const std::string& line) {
-  pending.append(line).push_back('\n');
+void TelemetryOutput::end_line(const config::LogDestination& where, int fd, std::string& pending) {
+  pending.push_back('\n');
   log_lines_.fetch_add(1, std::memory_order_relaxed);
   // stderr is shared with the operational log: one write per line keeps lines whole (atomic pipe writes).
   if (where.kind == config::LogDestination::Stderr || pending.size() >= 64 * 1024) flush(fd, pending);
 }
 
 void TelemetryOutput::write_loop() {
-  std::vector<RequestRecord> batch;
-  std::vector<Span> spans;
+  RequestRecord r;
   std::string access_pending, decision_pending;
-  const bool shared_fd = decision_fd_ == access_fd_;
+  const bool shared_fd = config_.decision_log == config_.access_log;
   while (true) {
     const bool stopping = stop_writer_.load(std::memory_order_acquire);
-    batch.clear();
-    records_.drain(batch, 1024);
-    for (const RequestRecord& r : batch) {
-      if (access_log_) write_line(config_.access_log, access_fd_, access_pending, access_log_line(r));
-      if (r.denied && decision_log_)
-        write_line(config_.decision_log, decision_fd_, shared_fd ? access_pending : decision_pending,
-                   decision_log_line(r));
-      if (r.sampled && exporting_) {
-        spans.clear();
-        append_spans(r, spans);
-        for (Span& s : spans) spans_.try_push(std::move(s));  // a full queue counts the drop
+    if (reopen_logs_.exchange(false, std::memory_order_acq_rel)) {
+      close_logs();
+      open_logs();
+      log_reopens_.fetch_add(1, std::memory_order_relaxed);
+    }
+    std::size_t taken = 0;
+    for (; taken < 1024 && records_.try_pop(r); ++taken) {
+      if (access_log_) {
+        append_access_log_line(access_pending, r);
+        end_line(config_.access_log, access_fd_, access_pending);
       }
+      if (r.denied && decision_log_) {
+        std::string& pending = shared_fd ? access_pending : decision_pending;
+        append_decision_log_line(pending, r);
+        end_line(config_.decision_log, decision_fd_, pending);
+      }
+      if (r.sampled && exporting_) add_spans(r);
     }
     flush(access_fd_, access_pending);
     flush(decision_fd_, decision_pending);
-    if (batch.empty()) {
+    if (building_.spans > 0 && (stopping || Clock::now() - building_.started >= config_.otlp.traces_interval))
+      hand_off_batch();
+    if (taken == 0) {
       if (stopping) return;
       std::this_thread::sleep_for(kPoll);
     }
   }
 }
 
-void TelemetryOutput::export_payload(const char* signal, const std::string& path, const std::string& json,
+void TelemetryOutput::add_spans(const RequestRecord& r) {
+  if (building_.spans == 0) {
+    std::lock_guard lock(batches_mutex_);
+    if (ready_batches_.size() >= max_batches_) {
+      // The exporter is behind (collector stopped or slow): these spans could not be queued, so they are not
+      // even encoded.
+      spans_dropped_.fetch_add(span_count(r), std::memory_order_relaxed);
+      return;
+    }
+    if (!spare_buffers_.empty()) {
+      building_.json = std::move(spare_buffers_.back());
+      spare_buffers_.pop_back();
+    }
+    building_.json.assign(trace_prefix_);
+    building_.started = Clock::now();
+  }
+  building_.spans += append_request_spans(building_.json, r, building_.spans == 0);
+  if (building_.spans >= config_.otlp.batch_size) hand_off_batch();
+}
+
+void TelemetryOutput::hand_off_batch() {
+  building_.json.append(kTraceRequestSuffix);
+  spans_queued_.fetch_add(building_.spans, std::memory_order_relaxed);
+  std::lock_guard lock(batches_mutex_);
+  // Only this thread adds batches and it checked for room when this batch started: there still is room.
+  ready_batches_.push_back(std::move(building_));
+  building_ = TraceBatch{};
+}
+
+bool TelemetryOutput::export_payload(const char* signal, const std::string& path, const std::string& json,
                                      uint64_t items) {
   const Signal s = std::string_view(signal) == "traces" ? kTraces : kMetrics;
   auto& failed = s == kTraces ? spans_failed_ : points_failed_;
@@ -147,7 +192,7 @@ void TelemetryOutput::export_payload(const char* signal, const std::string& path
   } catch (const std::exception& e) {
     log::error("OTLP export: compression failed", json::ObjectWriter().field("error", e.what()));
     failed.fetch_add(items, std::memory_order_relaxed);
-    return;
+    return false;
   }
   ExportRetryPolicy policy;
   policy.max_backoff = std::min(policy.max_backoff, config_.otlp.timeout * 3);
@@ -169,7 +214,7 @@ void TelemetryOutput::export_payload(const char* signal, const std::string& path
       case ExportVerdict::Success:
         exports_[s][kSuccess].fetch_add(1, std::memory_order_relaxed);
         (s == kTraces ? spans_exported_ : points_exported_).fetch_add(items, std::memory_order_relaxed);
-        return;
+        return true;
       case ExportVerdict::PartialSuccess:
         exports_[s][kPartial].fetch_add(1, std::memory_order_relaxed);
         if (s == kTraces) spans_rejected_.fetch_add(static_cast<uint64_t>(std::max<int64_t>(0, response.rejected)));
@@ -178,7 +223,7 @@ void TelemetryOutput::export_payload(const char* signal, const std::string& path
                       .field("signal", signal)
                       .field("rejected", response.rejected)
                       .field("error_message", response.error_message));
-        return;
+        return true;
       case ExportVerdict::Retry: {
         exports_[s][kRetry].fetch_add(1, std::memory_order_relaxed);
         const auto until = Clock::now() + d.delay;
@@ -186,7 +231,7 @@ void TelemetryOutput::export_payload(const char* signal, const std::string& path
           if (stop_exporter_.load(std::memory_order_acquire)) {
             exports_[s][kDropped].fetch_add(1, std::memory_order_relaxed);
             failed.fetch_add(items, std::memory_order_relaxed);
-            return;
+            return false;
           }
           std::this_thread::sleep_for(kPoll);
         }
@@ -202,39 +247,46 @@ void TelemetryOutput::export_payload(const char* signal, const std::string& path
                       .field("items", items)
                       .field("status", r.status ? *r.status : 0)
                       .field("error", r.status ? std::string_view("not retryable or out of attempts") : r.error));
-        return;
+        return false;
     }
   }
 }
 
 void TelemetryOutput::export_loop() {
-  const std::string prefix = config_.otlp.path_prefix;
-  std::vector<Span> batch;
-  std::string json;  // one buffer for every batch: no fresh pages per export
-  auto next_flush = Clock::now() + config_.otlp.traces_interval;
+  const std::string traces_path = config_.otlp.path_prefix + "/v1/traces";
+  const std::string metrics_path = config_.otlp.path_prefix + "/v1/metrics";
   while (true) {
     const bool stopping = stop_exporter_.load(std::memory_order_acquire);
-    if (spans_.size_approx() >= config_.otlp.batch_size || Clock::now() >= next_flush || stopping) {
-      batch.clear();
-      spans_.drain(batch, config_.otlp.batch_size);
-      if (!batch.empty()) {
-        encode_trace_export_request(resource_, scope_, batch, json);
-        export_payload("traces", prefix + "/v1/traces", json, batch.size());
+    // Every ready batch, oldest first. When stopping, each gets one attempt (a retryable failure is not waited
+    // for), and after a failure the rest are counted as failed: a dead collector cannot hold the exit.
+    bool collector_failed = false;
+    while (true) {
+      TraceBatch batch;
+      {
+        std::lock_guard lock(batches_mutex_);
+        if (ready_batches_.empty()) break;
+        batch = std::move(ready_batches_.front());
+        ready_batches_.pop_front();
       }
-      if (spans_.size_approx() < config_.otlp.batch_size) next_flush = Clock::now() + config_.otlp.traces_interval;
+      if (collector_failed) {
+        spans_failed_.fetch_add(batch.spans, std::memory_order_relaxed);
+        continue;
+      }
+      collector_failed = !export_payload("traces", traces_path, batch.json, batch.spans) && stopping;
+      std::lock_guard lock(batches_mutex_);
+      if (spare_buffers_.size() < 2) spare_buffers_.push_back(std::move(batch.json));
     }
     std::optional<std::vector<Metric>> metrics;
     {
       std::lock_guard lock(metrics_mutex_);
       metrics.swap(pending_metrics_);
     }
-    if (metrics && !metrics->empty()) {
+    if (metrics && !metrics->empty() && !collector_failed) {
       uint64_t points = 0;
       for (const auto& m : *metrics) points += std::visit([](const auto& d) { return d.points.size(); }, m.data);
-      export_payload("metrics", prefix + "/v1/metrics", encode_metrics_export_request(resource_, scope_, *metrics),
-                     points);
+      export_payload("metrics", metrics_path, encode_metrics_export_request(resource_, scope_, *metrics), points);
     }
-    if (stopping) return;  // what one last batch held was sent once; a hanging collector cannot hold the exit
+    if (stopping) return;
     std::this_thread::sleep_for(kPoll);
   }
 }
@@ -250,11 +302,13 @@ void TelemetryOutput::render_metrics(std::string& out) const {
   out += "tollway_telemetry_log_lines_total " + std::to_string(log_lines_.load()) + "\n";
   counter("tollway_telemetry_log_write_errors_total", "Failed writes of access or decision log lines.");
   out += "tollway_telemetry_log_write_errors_total " + std::to_string(log_write_errors_.load()) + "\n";
+  counter("tollway_telemetry_log_reopens_total", "Reopenings of the access and decision log files (SIGUSR1).");
+  out += "tollway_telemetry_log_reopens_total " + std::to_string(log_reopens_.load()) + "\n";
   counter("tollway_otlp_spans_total",
-          "Spans by fate: queued for export, dropped (queue full), exported, failed (export dropped or gave up), "
-          "rejected by the collector (partial success).");
-  out += "tollway_otlp_spans_total{result=\"queued\"} " + std::to_string(spans_.pushed()) + "\n";
-  out += "tollway_otlp_spans_total{result=\"dropped\"} " + std::to_string(spans_.dropped()) + "\n";
+          "Spans by fate: queued for export, dropped (export queue full), exported, failed (export dropped or gave "
+          "up), rejected by the collector (partial success).");
+  out += "tollway_otlp_spans_total{result=\"queued\"} " + std::to_string(spans_queued_.load()) + "\n";
+  out += "tollway_otlp_spans_total{result=\"dropped\"} " + std::to_string(spans_dropped_.load()) + "\n";
   out += "tollway_otlp_spans_total{result=\"exported\"} " + std::to_string(spans_exported_.load()) + "\n";
   out += "tollway_otlp_spans_total{result=\"failed\"} " + std::to_string(spans_failed_.load()) + "\n";
   out += "tollway_otlp_spans_total{result=\"rejected\"} " + std::to_string(spans_rejected_.load()) + "\n";

@@ -1,15 +1,19 @@
 // TelemetryOutput: where finished requests' telemetry goes, off the request path. Request threads hand it a
 // RequestRecord (a lock-free bounded queue: a full queue drops and counts, a producer never waits); the writer
-// thread turns records into access and decision log lines and spans; the exporter thread batches spans (and
-// the metrics the control thread offers) into OTLP/HTTP JSON requests, gzip optional, retried per the OTLP spec
-// (429/502/503/504 and connection errors, backoff and Retry-After, never after a partial success). A stopped
-// or slow collector only fills the queues: it never blocks a request. Process-lifetime; its settings are the
-// first config's (later changes need a restart, and a reload says so).
+// thread turns records into access and decision log lines and writes sampled requests' spans straight into the
+// OTLP JSON body of the current batch; the exporter thread sends finished batches (and the metrics the control
+// thread offers) as OTLP/HTTP requests, gzip optional, retried per the OTLP spec (429/502/503/504 and connection
+// errors, backoff and Retry-After, never after a partial success). Batches wait in a bounded list (queue_size
+// spans): when the collector is stopped or slow the list is full and new spans are counted as dropped without
+// being encoded; a request is never blocked. Process-lifetime; its settings are the first config's (later
+// changes need a restart, and a reload says so); log files are reopened on reopen_logs() (SIGUSR1, rotation).
 #pragma once
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -42,27 +46,50 @@ class TelemetryOutput {
   void render_metrics(std::string& out) const;
   // The settings this output runs with (a reload compares its config with them).
   const config::TelemetryConfig& settings() const { return config_; }
+  // Closes and reopens the access and decision log files (after logrotate moved them); the writer thread does it
+  // before its next line. Safe from any thread.
+  void reopen_logs() { reopen_logs_.store(true, std::memory_order_release); }
 
  private:
+  // An export request's body being filled, or waiting for the exporter.
+  struct TraceBatch {
+    std::string json;
+    uint64_t spans = 0;
+    std::chrono::steady_clock::time_point started;
+  };
   void write_loop();
   void export_loop();
-  void write_line(const config::LogDestination& where, int fd, std::string& pending, const std::string& line);
+  void open_logs();
+  void close_logs();
+  void end_line(const config::LogDestination& where, int fd, std::string& pending);
   void flush(int fd, std::string& pending);
-  // One export with its retries; returns when it succeeded, was dropped or the output stops.
-  void export_payload(const char* signal, const std::string& path, const std::string& json, uint64_t items);
+  // Writer thread: adds a sampled record's spans to the current batch (or counts them dropped).
+  void add_spans(const RequestRecord& r);
+  // Writer thread: closes the current batch and queues it for the exporter.
+  void hand_off_batch();
+  // One export with its retries; returns whether the collector accepted it (wholly or partly). Once the output
+  // is stopping, a retryable failure is not retried.
+  bool export_payload(const char* signal, const std::string& path, const std::string& json, uint64_t items);
 
   const config::TelemetryConfig config_;
   const bool access_log_, decision_log_, exporting_;
   Resource resource_;
   InstrumentationScope scope_;
+  const std::string trace_prefix_;  // every batch's JSON up to its spans (resource and scope)
+  const std::size_t max_batches_;   // queue_size spans in batches of batch_size
   BoundedQueue<RequestRecord> records_;
-  SpanExportQueue spans_;
   int access_fd_ = -1, decision_fd_ = -1;
+  std::atomic<bool> reopen_logs_{false};
+  TraceBatch building_;  // writer thread only
+  std::mutex batches_mutex_;  // writer thread <-> exporter thread, never a request
+  std::deque<TraceBatch> ready_batches_;
+  std::vector<std::string> spare_buffers_;  // sent batches' buffers, reused (no fresh pages per batch)
   std::mutex metrics_mutex_;  // control thread <-> exporter thread, never a request
   std::optional<std::vector<Metric>> pending_metrics_;
   std::atomic<bool> stop_writer_{false}, stop_exporter_{false};
   // Counters for /metrics.
-  std::atomic<uint64_t> log_lines_{0}, log_write_errors_{0};
+  std::atomic<uint64_t> log_lines_{0}, log_write_errors_{0}, log_reopens_{0};
+  std::atomic<uint64_t> spans_queued_{0}, spans_dropped_{0};
   std::atomic<uint64_t> spans_exported_{0}, spans_failed_{0}, spans_rejected_{0};
   std::atomic<uint64_t> points_exported_{0}, points_failed_{0};
   // [signal traces/metrics][result success/partial/retry/dropped]

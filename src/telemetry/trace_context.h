@@ -22,6 +22,7 @@ struct TraceId {
   std::array<uint8_t, 16> bytes{};
   bool valid() const;
   std::string hex() const;  // 32 lowercase hex digits
+  void append_hex(std::string& out) const;
   // Strict: exactly 32 lowercase hex digits, not all zero.
   static std::optional<TraceId> from_hex(std::string_view text);
   bool operator==(const TraceId&) const = default;
@@ -32,6 +33,7 @@ struct SpanId {
   std::array<uint8_t, 8> bytes{};
   bool valid() const;
   std::string hex() const;  // 16 lowercase hex digits
+  void append_hex(std::string& out) const;
   static std::optional<SpanId> from_hex(std::string_view text);
   bool operator==(const SpanId&) const = default;
 };

@@ -11,151 +11,42 @@
 #include <string>
 #include <vector>
 
+#include "otlp_decode.h"
+
 namespace tollway::telemetry {
 namespace {
 
+using otlp_decode::attribute_value;
+using otlp_decode::Decoded;
+using otlp_decode::integer;
+using otlp_decode::str;
 using simdjson::dom::element;
-using simdjson::dom::element_type;
 
-struct Decoded {
-  simdjson::dom::parser parser;
-  element root;
-  explicit Decoded(const std::string& json) {
-    auto error = parser.parse(json).get(root);
-    if (error) ADD_FAILURE() << "not JSON: " << simdjson::error_message(error) << "\n" << json;
-  }
-};
-
-bool is_lower_hex(std::string_view s, std::size_t length) {
-  if (s.size() != length) return false;
-  for (char c : s)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  return true;
-}
-
-std::string_view str(element e) {
-  std::string_view s;
-  EXPECT_EQ(e.get_string().get(s), simdjson::SUCCESS) << "not a string";
-  return s;
-}
-
-int64_t integer(element e) {
-  EXPECT_EQ(e.type(), element_type::INT64) << "not an integer";
-  return int64_t(e);
-}
-
-// The value of attribute `key` in an OTLP attributes array, or a null element.
-element attribute_value(element attributes, std::string_view key) {
-  for (element kv : attributes.get_array()) {
-    if (str(kv["key"]) == key) return kv["value"];
-  }
-  ADD_FAILURE() << "attribute " << key << " missing";
-  return element();
-}
-
-Span sample_server_span() {
-  Span span;
-  span.trace_id = *TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736");
-  span.span_id = *SpanId::from_hex("00f067aa0ba902b7");
-  span.parent_span_id = *SpanId::from_hex("b7ad6b7169203331");
-  span.parent_is_remote = true;
-  span.trace_flags = 1;
-  span.trace_state = "tollway=00f067aa0ba902b7,congo=t61rcWkgMzE";
-  span.name = "chat gpt-4o";
-  span.kind = SpanKind::Server;
-  span.start_unix_nano = 1'700'000'000'123'456'789ULL;
-  span.end_unix_nano = std::numeric_limits<uint64_t>::max();  // not representable as a JSON double
-  span.status_code = StatusCode::Error;
-  span.status_message = "upstream \"timeout\"\n";
-  span.attributes.set("gen_ai.request.model", "gpt-4o");
-  span.attributes.set("gen_ai.usage.input_tokens", 9'007'199'254'740'993LL);  // 2^53 + 1
-  span.attributes.set("tollway.cost_usd", 0.1);
-  span.attributes.set("tollway.cached", true);
-  span.attributes.set("count", 3);
-  SpanEvent event;
-  event.name = "retry";
-  event.time_unix_nano = 1'700'000'000'200'000'000ULL;
-  event.attributes.set("attempt", 2);
-  span.events.push_back(event);
-  return span;
-}
-
-TEST(OtlpTraceJson, EncodesAnExportTraceServiceRequest) {
+TEST(OtlpTraceJson, FrameHoldsResourceScopeAndTheSpans) {
   Resource resource = Resource::for_service("tollway", "0.1.0", "host-1");
   InstrumentationScope scope{"tollway.gateway", "0.1.0"};
-  Span root;
-  root.trace_id = *TraceId::from_hex("0af7651916cd43dd8448eb211c80319c");
-  root.span_id = *SpanId::from_hex("00f067aa0ba902b7");
-  root.name = "root";
-  root.kind = SpanKind::Client;
-  std::vector<Span> spans = {sample_server_span(), root};
-  const std::string json = encode_trace_export_request(resource, scope, spans);
-  Decoded d(json);
-
+  const std::string empty = trace_request_prefix(resource, scope) + std::string(kTraceRequestSuffix);
+  Decoded d(empty);
   element rs = d.root["resourceSpans"].at(0);
   EXPECT_EQ(str(attribute_value(rs["resource"]["attributes"], "service.name")["stringValue"]), "tollway");
   EXPECT_EQ(str(attribute_value(rs["resource"]["attributes"], "service.instance.id")["stringValue"]), "host-1");
   element ss = rs["scopeSpans"].at(0);
   EXPECT_EQ(str(ss["scope"]["name"]), "tollway.gateway");
   EXPECT_EQ(str(ss["scope"]["version"]), "0.1.0");
-  simdjson::dom::array span_array = ss["spans"].get_array();
-  ASSERT_EQ(span_array.size(), 2u);
-
-  element s = ss["spans"].at(0);
-  EXPECT_TRUE(is_lower_hex(str(s["traceId"]), 32));
-  EXPECT_EQ(str(s["traceId"]), "4bf92f3577b34da6a3ce929d0e0e4736");
-  EXPECT_TRUE(is_lower_hex(str(s["spanId"]), 16));
-  EXPECT_EQ(str(s["parentSpanId"]), "b7ad6b7169203331");
-  EXPECT_EQ(str(s["traceState"]), "tollway=00f067aa0ba902b7,congo=t61rcWkgMzE");
-  EXPECT_EQ(integer(s["flags"]), 0x301);  // sampled, has-is-remote, is-remote
-  EXPECT_EQ(str(s["name"]), "chat gpt-4o");
-  EXPECT_EQ(integer(s["kind"]), 2);
-  EXPECT_EQ(str(s["startTimeUnixNano"]), "1700000000123456789");
-  EXPECT_EQ(str(s["endTimeUnixNano"]), "18446744073709551615");
-  EXPECT_EQ(integer(s["status"]["code"]), 2);
-  EXPECT_EQ(str(s["status"]["message"]), "upstream \"timeout\"\n");
-
-  element attributes = s["attributes"];
-  EXPECT_EQ(str(attribute_value(attributes, "gen_ai.request.model")["stringValue"]), "gpt-4o");
-  EXPECT_EQ(str(attribute_value(attributes, "gen_ai.usage.input_tokens")["intValue"]), "9007199254740993");
-  EXPECT_EQ(str(attribute_value(attributes, "count")["intValue"]), "3");
-  EXPECT_EQ(double(attribute_value(attributes, "tollway.cost_usd")["doubleValue"]), 0.1);
-  EXPECT_EQ(bool(attribute_value(attributes, "tollway.cached")["boolValue"]), true);
-
-  element event = s["events"].at(0);
-  EXPECT_EQ(str(event["name"]), "retry");
-  EXPECT_EQ(str(event["timeUnixNano"]), "1700000000200000000");
-  EXPECT_EQ(str(attribute_value(event["attributes"], "attempt")["intValue"]), "2");
-
-  element r = ss["spans"].at(1);
-  EXPECT_EQ(integer(r["kind"]), 3);
-  EXPECT_EQ(integer(r["status"]["code"]), 0);
-  EXPECT_EQ(integer(r["flags"]), 0);
-  element missing;
-  EXPECT_EQ(r["parentSpanId"].get(missing), simdjson::NO_SUCH_FIELD);  // a root has no parent id
-  EXPECT_EQ(r["events"].get(missing), simdjson::NO_SUCH_FIELD);
-  EXPECT_EQ(str(r["startTimeUnixNano"]), "0");
-
-  // No snake_case key anywhere.
-  EXPECT_EQ(json.find("_unix_nano"), std::string::npos);
-  EXPECT_EQ(json.find("trace_id"), std::string::npos);
-  EXPECT_EQ(json.find("resource_spans"), std::string::npos);
+  EXPECT_EQ(ss["spans"].get_array().size(), 0u);
+  // Spans go between the two halves.
+  Decoded two(trace_request_prefix(resource, scope) + R"({"name":"a"},{"name":"b"})" + std::string(kTraceRequestSuffix));
+  EXPECT_EQ(str(two.root["resourceSpans"].at(0)["scopeSpans"].at(0)["spans"].at(1)["name"]), "b");
 }
 
-TEST(OtlpTraceJson, EmptyBatchAndHostileStringsStayValidJson) {
+TEST(OtlpTraceJson, HostileResourceStringsStayValidJson) {
   Resource resource;
   resource.attributes.set("service.name", std::string_view("a\0b\x80\"\\", 6));
-  InstrumentationScope scope;
-  const std::string empty = encode_trace_export_request(resource, scope, {});
-  Decoded d(empty);
-  EXPECT_EQ(d.root["resourceSpans"].at(0)["scopeSpans"].at(0)["spans"].get_array().size(), 0u);
-  Span s;
-  s.name = "\x01\x7f\xff";
-  s.attributes.set("nan", std::numeric_limits<double>::quiet_NaN());
-  s.attributes.set("inf", -std::numeric_limits<double>::infinity());
-  std::vector<Span> spans = {s};
-  Decoded e(encode_trace_export_request(resource, scope, spans));
-  element attrs = e.root["resourceSpans"].at(0)["scopeSpans"].at(0)["spans"].at(0)["attributes"];
+  resource.attributes.set("nan", std::numeric_limits<double>::quiet_NaN());
+  resource.attributes.set("inf", -std::numeric_limits<double>::infinity());
+  Decoded d(trace_request_prefix(resource, {}) + std::string(kTraceRequestSuffix));
+  element attrs = d.root["resourceSpans"].at(0)["resource"]["attributes"];
+  EXPECT_EQ(str(attribute_value(attrs, "service.name")["stringValue"]), std::string_view("a\0b\xEF\xBF\xBD\"\\", 8));
   EXPECT_EQ(str(attribute_value(attrs, "nan")["doubleValue"]), "NaN");
   EXPECT_EQ(str(attribute_value(attrs, "inf")["doubleValue"]), "-Infinity");
 }

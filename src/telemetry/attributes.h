@@ -1,6 +1,7 @@
-// Span model: a finished span and the resource that produced it, as plain values ready to be queued and encoded
-// (otlp_json.h). Holds data only: never samples, exports, or reads a clock; whoever creates a span fills in its
-// times. Attribute values are the OTLP scalar types (string, int64, double, bool).
+// OTLP attributes, resource and instrumentation scope as plain values, for the encoders in otlp_json.h (metric
+// points, the resource of every export). Holds data only: never exports or reads a clock. Attribute values are
+// the OTLP scalar types (string, int64, double, bool). Spans are not built from these: span_json.h writes them
+// straight from a request's record.
 #pragma once
 
 #include <concepts>
@@ -10,14 +11,7 @@
 #include <variant>
 #include <vector>
 
-#include "telemetry/trace_context.h"
-
 namespace tollway::telemetry {
-
-// OTLP Span.SpanKind numbering (the JSON encoding writes these integers).
-enum class SpanKind : int { Internal = 1, Server = 2, Client = 3 };
-// OTLP Status.StatusCode numbering.
-enum class StatusCode : int { Unset = 0, Ok = 1, Error = 2 };
 
 using AttributeValue = std::variant<std::string, int64_t, double, bool>;
 
@@ -48,33 +42,6 @@ class AttributeList {
  private:
   void put(std::string_view key, AttributeValue value);
   std::vector<Attribute> items_;
-};
-
-struct SpanEvent {
-  std::string name;
-  uint64_t time_unix_nano = 0;
-  AttributeList attributes;
-};
-
-struct Span {
-  TraceId trace_id;
-  SpanId span_id;
-  SpanId parent_span_id;      // all-zero for a root span
-  bool parent_is_remote = false;  // the parent came from an incoming traceparent
-  uint8_t trace_flags = 0;    // W3C flags of this span's context (sampled bit)
-  std::string trace_state;    // serialized tracestate of this span's context, "" if none
-  std::string name;
-  SpanKind kind = SpanKind::Internal;
-  uint64_t start_unix_nano = 0;
-  uint64_t end_unix_nano = 0;
-  StatusCode status_code = StatusCode::Unset;
-  std::string status_message;  // only meaningful with StatusCode::Error
-  AttributeList attributes;
-  std::vector<SpanEvent> events;
-
-  // Identity fields copied from a context: trace id, span id, flags, tracestate.
-  void set_context(const SpanContext& context);
-  void set_parent(const SpanContext& parent);
 };
 
 // The entity producing telemetry (OTLP Resource), e.g. service.name, service.version, service.instance.id.

@@ -1,4 +1,4 @@
-#include "telemetry/span.h"
+#include "telemetry/attributes.h"
 
 namespace tollway::telemetry {
 
@@ -16,18 +16,6 @@ void AttributeList::put(std::string_view key, AttributeValue value) {
     }
   }
   items_.push_back(Attribute{std::string(key), std::move(value)});
-}
-
-void Span::set_context(const SpanContext& context) {
-  trace_id = context.trace_id;
-  span_id = context.span_id;
-  trace_flags = context.flags & kTraceFlagSampled;
-  trace_state = context.trace_state.serialize();
-}
-
-void Span::set_parent(const SpanContext& parent) {
-  parent_span_id = parent.span_id;
-  parent_is_remote = parent.remote;
 }
 
 Resource Resource::for_service(std::string_view name, std::string_view version, std::string_view instance_id) {

@@ -1,0 +1,214 @@
+#include "telemetry/span_json.h"
+
+#include <charconv>
+#include <string_view>
+
+#include "core/json.h"
+#include "telemetry/genai_semconv.h"
+
+namespace tollway::telemetry {
+namespace {
+
+// OTLP Span.SpanKind and Status.StatusCode numbering (the JSON encoding writes the integers).
+enum class SpanKind : int { Server = 2, Client = 3 };
+enum class StatusCode : int { Unset = 0, Error = 2 };
+// Span.flags bits (trace.proto SpanFlags): 0-7 W3C trace flags, 8 = "has is_remote", 9 = "parent is remote".
+constexpr uint32_t kSpanFlagsHasIsRemote = 0x100;
+constexpr uint32_t kSpanFlagsIsRemote = 0x200;
+
+// One Span object, written field by field in the order the members are called. Attribute keys are this file's
+// constants (plain ASCII, never escaped); values are escaped.
+class SpanText {
+ public:
+  explicit SpanText(std::string& out) : out_(out) {}
+
+  // {"traceId":..,"spanId":..,["parentSpanId":..,]"flags":..,"kind":..,"startTimeUnixNano":..,"endTimeUnixNano":..,
+  // then the name: the caller writes it with name_part() and ends it with attributes().
+  void begin(const TraceId& trace, const SpanId& span, const SpanId& parent, bool parent_remote, uint8_t trace_flags,
+             SpanKind kind, uint64_t start_unix_nano, uint64_t end_unix_nano) {
+    out_ += "{\"traceId\":\"";
+    trace.append_hex(out_);
+    out_ += "\",\"spanId\":\"";
+    span.append_hex(out_);
+    uint32_t flags = trace_flags;
+    if (parent.valid()) {
+      out_ += "\",\"parentSpanId\":\"";
+      parent.append_hex(out_);
+      flags |= kSpanFlagsHasIsRemote | (parent_remote ? kSpanFlagsIsRemote : 0);
+    }
+    out_ += "\",\"flags\":";
+    decimal(flags);
+    out_ += ",\"kind\":";
+    decimal(static_cast<int>(kind));
+    out_ += ",\"startTimeUnixNano\":\"";
+    decimal(start_unix_nano);
+    out_ += "\",\"endTimeUnixNano\":\"";
+    decimal(end_unix_nano);
+    out_ += "\",\"name\":\"";
+  }
+  void name_part(std::string_view text) { json::append_escaped(out_, text); }
+  void attributes() {
+    out_ += "\",\"attributes\":[";
+    first_attribute_ = true;
+  }
+
+  void string(std::string_view key, std::string_view value) {
+    attribute(key, "stringValue");
+    json::append_quoted(out_, value);
+    out_ += "}}";
+  }
+  // int64 values are decimal strings in OTLP JSON.
+  void integer(std::string_view key, int64_t value) {
+    attribute(key, "intValue");
+    out_.push_back('"');
+    decimal(value);
+    out_ += "\"}}";
+  }
+  void number(std::string_view key, double value) {  // finite values only
+    attribute(key, "doubleValue");
+    char buf[32];
+    out_.append(buf, std::to_chars(buf, buf + sizeof buf, value).ptr);
+    out_ += "}}";
+  }
+  void boolean(std::string_view key, bool value) {
+    attribute(key, "boolValue");
+    out_ += value ? "true}}" : "false}}";
+  }
+
+  // Closes the attributes, writes the status and closes the span.
+  void end(StatusCode code, std::string_view message) {
+    out_ += "],\"status\":{";
+    if (code == StatusCode::Error && !message.empty()) {
+      out_ += "\"message\":";
+      json::append_quoted(out_, message);
+      out_.push_back(',');
+    }
+    out_ += "\"code\":";
+    decimal(static_cast<int>(code));
+    out_ += "}}";
+  }
+
+ private:
+  void attribute(std::string_view key, std::string_view type) {
+    if (!first_attribute_) out_.push_back(',');
+    first_attribute_ = false;
+    out_ += "{\"key\":\"";
+    out_ += key;
+    out_ += "\",\"value\":{\"";
+    out_ += type;
+    out_ += "\":";
+  }
+  template <typename I>
+  void decimal(I value) {
+    char buf[24];
+    out_.append(buf, std::to_chars(buf, buf + sizeof buf, value).ptr);
+  }
+
+  std::string& out_;
+  bool first_attribute_ = true;
+};
+
+std::string_view status_text(int status, char (&buf)[12]) {
+  return {buf, static_cast<std::size_t>(std::to_chars(buf, buf + sizeof buf, status).ptr - buf)};
+}
+
+void append_server_span(std::string& out, const RequestRecord& r) {
+  SpanText s(out);
+  s.begin(r.trace_id, r.span_id, r.parent_span_id, r.parent_span_id.valid(), r.trace_flags, SpanKind::Server,
+          r.start_unix_nano, r.end_unix_nano);
+  s.name_part(r.method);
+  s.name_part(" ");
+  s.name_part(r.route.empty() ? std::string_view("unmatched") : std::string_view(r.route));
+  s.attributes();
+  s.string("http.request.method", r.method);
+  if (!r.route.empty()) s.string("http.route", r.route);
+  s.integer("http.response.status_code", r.status);
+  s.string("tollway.request_id", r.request_id);
+  if (!r.operation.empty()) s.string(genai::kOperationName, r.operation);
+  if (!r.provider_api.empty()) s.string(genai::kProviderName, r.provider_api);
+  const std::string& requested = r.upstream_attempts.empty() ? r.model : r.upstream_attempts.front().model;
+  if (!requested.empty()) s.string(genai::kRequestModel, requested);
+  if (!r.model.empty() && !r.provider.empty()) s.string(genai::kResponseModel, r.model);
+  if (r.max_tokens) s.integer(genai::kRequestMaxTokens, static_cast<int64_t>(*r.max_tokens));
+  if (r.usage_known || r.usage_estimated) {
+    s.integer(genai::kUsageInputTokens, static_cast<int64_t>(r.input_tokens));
+    s.integer(genai::kUsageOutputTokens, static_cast<int64_t>(r.output_tokens));
+    s.boolean("tollway.usage.estimated", r.usage_estimated);
+    s.number("tollway.cost_usd", static_cast<double>(r.cost_micro_usd) / 1e6);
+  }
+  if (!r.session.empty()) s.string(genai::kConversationId, r.session);
+  if (!r.tenant.empty()) s.string("tollway.tenant", r.tenant);
+  if (!r.agent.empty()) s.string("tollway.agent", r.agent);
+  if (!r.provider.empty()) s.string("tollway.provider", r.provider);
+  s.integer("tollway.attempts", r.attempts);
+  s.string("tollway.trace_context", to_string(r.incoming));
+  if (r.restarted) s.boolean("tollway.trace_restarted", true);
+  if (r.denied) {
+    s.string("tollway.decision.filter", r.decision_filter);
+    s.string("tollway.decision.rule", r.decision_rule);
+    s.string("tollway.decision.reason", r.decision_reason);
+    s.string("tollway.policy.version", r.policy_version);
+  }
+  char status_buf[12];
+  if (r.status >= 400) s.string(genai::kErrorType, status_text(r.status, status_buf));
+  if (!r.input_content.empty()) s.string(genai::kInputMessages, r.input_content);
+  if (!r.output_content.empty()) s.string(genai::kOutputMessages, r.output_content);
+  const bool failed = r.status >= 500 || r.status == 0;
+  s.end(failed ? StatusCode::Error : StatusCode::Unset, r.error_code);
+}
+
+void append_client_span(std::string& out, const RequestRecord& r, std::size_t index) {
+  const AttemptSpanRecord& at = r.upstream_attempts[index];
+  SpanText s(out);
+  s.begin(r.trace_id, at.span_id, r.span_id, false, r.trace_flags, SpanKind::Client, at.start_unix_nano,
+          at.end_unix_nano);
+  s.name_part(r.operation.empty() ? std::string_view("http") : std::string_view(r.operation));
+  if (!at.model.empty()) {
+    s.name_part(" ");
+    s.name_part(at.model);
+  }
+  s.attributes();
+  if (!r.operation.empty()) s.string(genai::kOperationName, r.operation);
+  s.string(genai::kProviderName, at.provider_api);
+  if (!at.model.empty()) s.string(genai::kRequestModel, at.model);
+  s.string("tollway.provider", at.provider);
+  s.string("url.full", at.endpoint);
+  s.integer("tollway.attempt", static_cast<int64_t>(index + 1));
+  if (at.status) s.integer("http.response.status_code", at.status);
+  const bool answered = index + 1 == r.upstream_attempts.size() && at.failure.empty();
+  if (answered) {
+    if (!at.model.empty()) s.string(genai::kResponseModel, at.model);
+    if (r.usage_known || r.usage_estimated) {
+      s.integer(genai::kUsageInputTokens, static_cast<int64_t>(r.input_tokens));
+      s.integer(genai::kUsageOutputTokens, static_cast<int64_t>(r.output_tokens));
+    }
+  }
+  if (!at.failure.empty() || at.status >= 400) {
+    char status_buf[12];
+    const std::string_view status = status_text(at.status, status_buf);
+    s.string(genai::kErrorType, at.failure.empty() ? status : std::string_view(at.failure));
+    if (at.failure.empty()) {
+      std::string message = "HTTP ";
+      message += status;
+      s.end(StatusCode::Error, message);
+    } else {
+      s.end(StatusCode::Error, at.failure);
+    }
+    return;
+  }
+  s.end(StatusCode::Unset, {});
+}
+
+}  // namespace
+
+std::size_t append_request_spans(std::string& out, const RequestRecord& r, bool first) {
+  if (!first) out.push_back(',');
+  append_server_span(out, r);
+  for (std::size_t i = 0; i < r.upstream_attempts.size(); ++i) {
+    out.push_back(',');
+    append_client_span(out, r, i);
+  }
+  return span_count(r);
+}
+
+}  // namespace tollway::telemetry
