@@ -14,6 +14,7 @@
 
 namespace {
 
+using namespace tollway;
 using namespace tollway::telemetry;
 
 RequestRecord bench_record() {
@@ -62,12 +63,13 @@ constexpr int kBatch = 256;  // requests per export batch (512 spans)
 void BM_SpansIntoBatch(benchmark::State& state) {
   const RequestRecord r = bench_record();
   const std::string prefix = trace_request_prefix(Resource::for_service("tollway", "0.1.0", "5e25a076df8bb625"), {});
-  std::string batch;
+  TextBuffer batch;
   for (auto _ : state) {
-    batch.assign(prefix);
+    batch.clear();
+    batch.append(prefix);
     for (int i = 0; i < kBatch; ++i) append_request_spans(batch, r, i == 0);
     batch.append(kTraceRequestSuffix);
-    benchmark::DoNotOptimize(batch.data());
+    benchmark::DoNotOptimize(batch.view().data());
   }
   state.SetItemsProcessed(state.iterations() * kBatch);
   state.counters["bytes_per_request"] = static_cast<double>(batch.size()) / kBatch;
@@ -76,14 +78,14 @@ BENCHMARK(BM_SpansIntoBatch);
 
 void BM_AccessLogLines(benchmark::State& state) {
   const RequestRecord r = bench_record();
-  std::string pending;
+  TextBuffer pending;
   for (auto _ : state) {
     pending.clear();
     for (int i = 0; i < kBatch; ++i) {
       append_access_log_line(pending, r);
       pending.push_back('\n');
     }
-    benchmark::DoNotOptimize(pending.data());
+    benchmark::DoNotOptimize(pending.view().data());
   }
   state.SetItemsProcessed(state.iterations() * kBatch);
   state.counters["bytes_per_request"] = static_cast<double>(pending.size()) / kBatch;
@@ -93,9 +95,10 @@ BENCHMARK(BM_AccessLogLines);
 // Reference: the same bytes per request (spans + access line) copied, not encoded.
 void BM_Reference_CopySameBytes(benchmark::State& state) {
   const RequestRecord r = bench_record();
-  std::string one;
-  append_request_spans(one, r, true);
-  append_access_log_line(one, r);
+  TextBuffer encoded;
+  append_request_spans(encoded, r, true);
+  append_access_log_line(encoded, r);
+  const std::string one(encoded.view());
   std::string out;
   for (auto _ : state) {
     out.clear();

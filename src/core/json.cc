@@ -58,18 +58,23 @@ std::size_t clean_run_end(std::string_view s, std::size_t i) {
 }  // namespace
 
 void append_quoted(std::string& out, std::string_view s) {
-  out.push_back('"');
-  append_escaped(out, s);
-  out.push_back('"');
+  const std::size_t start = out.size();
+  out.resize(start + 2 + 6 * s.size());
+  char* p = out.data() + start;
+  *p++ = '"';
+  p = escape_to(p, s);
+  *p++ = '"';
+  out.resize(static_cast<std::size_t>(p - out.data()));
 }
 
-void append_escaped(std::string& out, std::string_view s) {
+char* escape_to(char* out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   for (std::size_t i = 0; i < s.size();) {
-    // The common case first: a run of printable ASCII that needs no escape is appended in one go.
+    // The common case first: a run of printable ASCII that needs no escape is copied in one go.
     const std::size_t run = clean_run_end(s, i);
     if (run > i) {
-      out.append(s.data() + i, run - i);
+      std::memcpy(out, s.data() + i, run - i);
+      out += run - i;
       i = run;
       continue;
     }
@@ -77,27 +82,32 @@ void append_escaped(std::string& out, std::string_view s) {
     if (c >= 0x80) {
       const std::size_t len = utf8_sequence_length(s, i);
       if (len == 0) {
-        out += "\xEF\xBF\xBD";
+        std::memcpy(out, "\xEF\xBF\xBD", 3);  // U+FFFD for an invalid byte
+        out += 3;
         ++i;
       } else {
-        out.append(s.substr(i, len));
+        std::memcpy(out, s.data() + i, len);
+        out += len;
         i += len;
       }
       continue;
     }
+    *out++ = '\\';
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"': *out++ = '"'; break;
+      case '\\': *out++ = '\\'; break;
+      case '\n': *out++ = 'n'; break;
+      case '\r': *out++ = 'r'; break;
+      case '\t': *out++ = 't'; break;
       default:
-        out += "\\u00";
-        out.push_back(kHex[c >> 4]);
-        out.push_back(kHex[c & 0xF]);
+        std::memcpy(out, "u00", 3);
+        out[3] = kHex[c >> 4];
+        out[4] = kHex[c & 0xF];
+        out += 5;
     }
     ++i;
   }
+  return out;
 }
 
 std::string quoted(std::string_view s) {
@@ -106,72 +116,65 @@ std::string quoted(std::string_view s) {
   return out;
 }
 
-ObjectWriter::ObjectWriter(std::string& out) : text_(&out), start_(out.size()) { out.push_back('{'); }
-
-std::string& ObjectWriter::nested(std::string_view k) {
-  key(k);
-  return *text_;
-}
-
 void ObjectWriter::key(std::string_view k) {
-  if (text_->size() > start_ + 1) text_->push_back(',');
-  append_quoted(*text_, k);
-  text_->push_back(':');
+  if (text_.size() > 1) text_.push_back(',');
+  append_quoted(text_, k);
+  text_.push_back(':');
 }
 
 ObjectWriter& ObjectWriter::field(std::string_view k, std::string_view value) {
   key(k);
-  append_quoted(*text_, value);
+  append_quoted(text_, value);
   return *this;
 }
 
 ObjectWriter& ObjectWriter::field(std::string_view k, int64_t value) {
   key(k);
   char buf[24];
-  text_->append(buf, std::to_chars(buf, buf + sizeof buf, value).ptr);
+  text_.append(buf, std::to_chars(buf, buf + sizeof buf, value).ptr);
   return *this;
 }
 
 ObjectWriter& ObjectWriter::field(std::string_view k, uint64_t value) {
   key(k);
   char buf[24];
-  text_->append(buf, std::to_chars(buf, buf + sizeof buf, value).ptr);
+  text_.append(buf, std::to_chars(buf, buf + sizeof buf, value).ptr);
   return *this;
 }
 
 ObjectWriter& ObjectWriter::field(std::string_view k, double value) {
   key(k);
   if (!std::isfinite(value)) {
-    *text_ += "null";
+    text_ += "null";
   } else {
     char buf[32];
     const auto res = std::to_chars(buf, buf + sizeof buf, value);  // shortest text that reads back as `value`
-    text_->append(buf, res.ptr);
+    text_.append(buf, res.ptr);
   }
   return *this;
 }
 
 ObjectWriter& ObjectWriter::field(std::string_view k, bool value) {
   key(k);
-  *text_ += value ? "true" : "false";
+  text_ += value ? "true" : "false";
   return *this;
 }
 
 ObjectWriter& ObjectWriter::null_field(std::string_view k) {
   key(k);
-  *text_ += "null";
+  text_ += "null";
   return *this;
 }
 
 ObjectWriter& ObjectWriter::raw_field(std::string_view k, std::string_view json_value) {
   key(k);
-  *text_ += json_value;
+  text_ += json_value;
   return *this;
 }
 
 std::string ObjectWriter::finish() && {
-  owned_.push_back('}');
-  return std::move(owned_);
+  text_.push_back('}');
+  return std::move(text_);
 }
 
 }  // namespace tollway::json

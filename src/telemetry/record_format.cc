@@ -2,51 +2,71 @@
 
 #include <ctime>
 
-#include "core/json.h"
-
 namespace tollway::telemetry {
 namespace {
 
 double millis(double seconds) { return static_cast<double>(static_cast<int64_t>(seconds * 1e6)) / 1e3; }
 
-void common_fields(json::ObjectWriter& w, const RequestRecord& r, const char* type) {
-  std::string& out = w.nested("ts");
+template <typename Id>
+void quoted_hex(TextBuffer& out, const Id& id) {
   out.push_back('"');
+  id.write_hex(out.reserve(Id::kHexLength));
+  out.commit(Id::kHexLength);
+  out.push_back('"');
+}
+
+void boolean(TextBuffer& out, bool value) {
+  if (value)
+    out.literal("true");
+  else
+    out.literal("false");
+}
+
+// {"ts":..,"type":..,"request_id":..,"trace_id":..,"span_id":..,"tenant":..,"agent":..,"key_id":..,"session":..
+void common_fields(TextBuffer& out, const RequestRecord& r, std::string_view type) {
+  out.literal("{\"ts\":\"");
   append_iso_time_millis(out, r.end_unix_nano);
-  out.push_back('"');
-  w.field("type", type).field("request_id", r.request_id);
-  w.nested("trace_id").push_back('"');
-  r.trace_id.append_hex(out);
-  out.push_back('"');
-  w.nested("span_id").push_back('"');
-  r.span_id.append_hex(out);
-  out.push_back('"');
-  w.field("tenant", r.tenant)
-      .field("agent", r.agent)
-      .field("key_id", r.key_id)
-      .field("session", r.session);
+  out.literal("\",\"type\":\"");
+  out.append(type);
+  out.literal("\",\"request_id\":");
+  out.quoted(r.request_id);
+  out.literal(",\"trace_id\":");
+  quoted_hex(out, r.trace_id);
+  out.literal(",\"span_id\":");
+  quoted_hex(out, r.span_id);
+  out.literal(",\"tenant\":");
+  out.quoted(r.tenant);
+  out.literal(",\"agent\":");
+  out.quoted(r.agent);
+  out.literal(",\"key_id\":");
+  out.quoted(r.key_id);
+  out.literal(",\"session\":");
+  out.quoted(r.session);
 }
 
-void decision_object(json::ObjectWriter& w, const RequestRecord& r) {
-  json::ObjectWriter d(w.nested("decision"));
-  d.field("filter", r.decision_filter).field("rule", r.decision_rule).field("reason", r.decision_reason);
-  d.close();
-}
-
-void shadow_list(json::ObjectWriter& w, const RequestRecord& r) {
+// ,"decision":{...}[,"shadow_rules":[...]]
+void decision_fields(TextBuffer& out, const RequestRecord& r) {
+  if (r.denied) {
+    out.literal(",\"decision\":{\"filter\":");
+    out.quoted(r.decision_filter);
+    out.literal(",\"rule\":");
+    out.quoted(r.decision_rule);
+    out.literal(",\"reason\":");
+    out.quoted(r.decision_reason);
+    out.push_back('}');
+  }
   if (r.shadow_rules.empty()) return;
-  std::string& out = w.nested("shadow_rules");
-  out.push_back('[');
+  out.literal(",\"shadow_rules\":[");
   for (std::size_t i = 0; i < r.shadow_rules.size(); ++i) {
     if (i > 0) out.push_back(',');
-    json::append_quoted(out, r.shadow_rules[i]);
+    out.quoted(r.shadow_rules[i]);
   }
   out.push_back(']');
 }
 
 }  // namespace
 
-void append_iso_time_millis(std::string& out, uint64_t unix_nano) {
+void append_iso_time_millis(TextBuffer& out, uint64_t unix_nano) {
   // The date and time to the second change once a second: formatted once per second and thread.
   thread_local std::time_t cached_second = -1;
   thread_local char cached[32];
@@ -59,53 +79,91 @@ void append_iso_time_millis(std::string& out, uint64_t unix_nano) {
     cached_second = seconds;
   }
   const unsigned millis = static_cast<unsigned>(unix_nano / 1'000'000 % 1000);
+  out.append(std::string_view(cached, cached_length));
   const char fraction[5] = {'.', static_cast<char>('0' + millis / 100), static_cast<char>('0' + millis / 10 % 10),
                             static_cast<char>('0' + millis % 10), 'Z'};
-  out.append(cached, cached_length).append(fraction, sizeof fraction);
+  out.append(std::string_view(fraction, sizeof fraction));
 }
 
-void append_access_log_line(std::string& out, const RequestRecord& r) {
-  json::ObjectWriter w(out);
-  common_fields(w, r, "access");
-  w.field("method", r.method)
-      .field("route", r.route)
-      .field("provider", r.provider)
-      .field("model", r.model)
-      .field("stream", r.stream)
-      .field("status", r.status)
-      .field("attempts", static_cast<uint64_t>(r.attempts))
-      .field("input_tokens", r.input_tokens)
-      .field("output_tokens", r.output_tokens)
-      .field("cached_input_tokens", r.cached_input_tokens)
-      .field("cache_creation_input_tokens", r.cache_creation_input_tokens)
-      .field("reasoning_tokens", r.reasoning_tokens)
-      .field("usage", r.usage_known ? "reported" : r.usage_estimated ? "estimated" : "none")
-      .field("cost_usd", static_cast<double>(r.cost_micro_usd) / 1e6)
-      .field("cost_micro_usd", r.cost_micro_usd)
-      .field("priced_at_default", r.priced_at_default);
-  if (!r.usage_error_event.empty()) w.field("error_event", r.usage_error_event);
-  if (!r.error_code.empty()) w.field("error_code", r.error_code);
-  json::ObjectWriter latency(w.nested("latency_ms"));
-  latency.field("total", millis(r.total_seconds))
-      .field("tollway", millis(r.gateway_seconds))
-      .field("upstream_ttfb", millis(r.upstream_ttfb_seconds))
-      .field("stream", millis(r.upstream_stream_seconds));
-  latency.close();
-  if (r.denied) decision_object(w, r);
-  shadow_list(w, r);
-  w.field("trace_context", to_string(r.incoming));
-  if (r.restarted) w.field("trace_restarted", true);
-  w.close();
+void append_access_log_line(TextBuffer& out, const RequestRecord& r) {
+  common_fields(out, r, "access");
+  out.literal(",\"method\":");
+  out.quoted(r.method);
+  out.literal(",\"route\":");
+  out.quoted(r.route);
+  out.literal(",\"provider\":");
+  out.quoted(r.provider);
+  out.literal(",\"model\":");
+  out.quoted(r.model);
+  out.literal(",\"stream\":");
+  boolean(out, r.stream);
+  out.literal(",\"status\":");
+  out.decimal(r.status);
+  out.literal(",\"attempts\":");
+  out.decimal(r.attempts);
+  out.literal(",\"input_tokens\":");
+  out.decimal(r.input_tokens);
+  out.literal(",\"output_tokens\":");
+  out.decimal(r.output_tokens);
+  out.literal(",\"cached_input_tokens\":");
+  out.decimal(r.cached_input_tokens);
+  out.literal(",\"cache_creation_input_tokens\":");
+  out.decimal(r.cache_creation_input_tokens);
+  out.literal(",\"reasoning_tokens\":");
+  out.decimal(r.reasoning_tokens);
+  if (r.usage_known)
+    out.literal(",\"usage\":\"reported\"");
+  else if (r.usage_estimated)
+    out.literal(",\"usage\":\"estimated\"");
+  else
+    out.literal(",\"usage\":\"none\"");
+  out.literal(",\"cost_usd\":");
+  out.number(static_cast<double>(r.cost_micro_usd) / 1e6);
+  out.literal(",\"cost_micro_usd\":");
+  out.decimal(r.cost_micro_usd);
+  out.literal(",\"priced_at_default\":");
+  boolean(out, r.priced_at_default);
+  if (!r.usage_error_event.empty()) {
+    out.literal(",\"error_event\":");
+    out.quoted(r.usage_error_event);
+  }
+  if (!r.error_code.empty()) {
+    out.literal(",\"error_code\":");
+    out.quoted(r.error_code);
+  }
+  out.literal(",\"latency_ms\":{\"total\":");
+  out.number(millis(r.total_seconds));
+  out.literal(",\"tollway\":");
+  out.number(millis(r.gateway_seconds));
+  out.literal(",\"upstream_ttfb\":");
+  out.number(millis(r.upstream_ttfb_seconds));
+  out.literal(",\"stream\":");
+  out.number(millis(r.upstream_stream_seconds));
+  out.push_back('}');
+  decision_fields(out, r);
+  out.literal(",\"trace_context\":\"");
+  out.append(to_string(r.incoming));
+  out.push_back('"');
+  if (r.restarted) out.literal(",\"trace_restarted\":true");
+  out.push_back('}');
 }
 
-void append_decision_log_line(std::string& out, const RequestRecord& r) {
-  json::ObjectWriter w(out);
-  common_fields(w, r, "decision");
-  w.field("method", r.method).field("route", r.route).field("model", r.model).field("status", r.status);
-  decision_object(w, r);
-  shadow_list(w, r);
-  w.field("policy_version", r.policy_version).field("policy_generation", r.policy_generation);
-  w.close();
+void append_decision_log_line(TextBuffer& out, const RequestRecord& r) {
+  common_fields(out, r, "decision");
+  out.literal(",\"method\":");
+  out.quoted(r.method);
+  out.literal(",\"route\":");
+  out.quoted(r.route);
+  out.literal(",\"model\":");
+  out.quoted(r.model);
+  out.literal(",\"status\":");
+  out.decimal(r.status);
+  decision_fields(out, r);
+  out.literal(",\"policy_version\":");
+  out.quoted(r.policy_version);
+  out.literal(",\"policy_generation\":");
+  out.decimal(r.policy_generation);
+  out.push_back('}');
 }
 
 }  // namespace tollway::telemetry

@@ -4,18 +4,18 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
 
+#include "core/text_buffer.h"
 #include "telemetry/request_record.h"
 
 namespace tollway::telemetry {
 
 // Appends {"ts":...,"type":"access",...} without a trailing newline.
-void append_access_log_line(std::string& out, const RequestRecord& r);
+void append_access_log_line(TextBuffer& out, const RequestRecord& r);
 // Appends {"ts":...,"type":"decision",...} for a denied request (r.denied), without a trailing newline.
-void append_decision_log_line(std::string& out, const RequestRecord& r);
+void append_decision_log_line(TextBuffer& out, const RequestRecord& r);
 
 // Appends "2026-12-01T08:51:23.123Z".
-void append_iso_time_millis(std::string& out, uint64_t unix_nano);
+void append_iso_time_millis(TextBuffer& out, uint64_t unix_nano);
 
 }  // namespace tollway::telemetry

@@ -1,9 +1,9 @@
 #include "telemetry/span_json.h"
 
 #include <charconv>
+#include <string>
 #include <string_view>
 
-#include "core/json.h"
 #include "telemetry/genai_semconv.h"
 
 namespace tollway::telemetry {
@@ -16,95 +16,97 @@ enum class StatusCode : int { Unset = 0, Error = 2 };
 constexpr uint32_t kSpanFlagsHasIsRemote = 0x100;
 constexpr uint32_t kSpanFlagsIsRemote = 0x200;
 
+// Writes an id's lowercase hex digits.
+template <typename Id>
+void hex(TextBuffer& out, const Id& id) {
+  id.write_hex(out.reserve(Id::kHexLength));
+  out.commit(Id::kHexLength);
+}
+
 // One Span object, written field by field in the order the members are called. Attribute keys are this file's
-// constants (plain ASCII, never escaped); values are escaped.
+// constants (plain ASCII, written as they are); values are escaped.
 class SpanText {
  public:
-  explicit SpanText(std::string& out) : out_(out) {}
+  explicit SpanText(TextBuffer& out) : out_(out) {}
 
   // {"traceId":..,"spanId":..,["parentSpanId":..,]"flags":..,"kind":..,"startTimeUnixNano":..,"endTimeUnixNano":..,
   // then the name: the caller writes it with name_part() and ends it with attributes().
   void begin(const TraceId& trace, const SpanId& span, const SpanId& parent, bool parent_remote, uint8_t trace_flags,
              SpanKind kind, uint64_t start_unix_nano, uint64_t end_unix_nano) {
-    out_ += "{\"traceId\":\"";
-    trace.append_hex(out_);
-    out_ += "\",\"spanId\":\"";
-    span.append_hex(out_);
+    out_.literal("{\"traceId\":\"");
+    hex(out_, trace);
+    out_.literal("\",\"spanId\":\"");
+    hex(out_, span);
     uint32_t flags = trace_flags;
     if (parent.valid()) {
-      out_ += "\",\"parentSpanId\":\"";
-      parent.append_hex(out_);
+      out_.literal("\",\"parentSpanId\":\"");
+      hex(out_, parent);
       flags |= kSpanFlagsHasIsRemote | (parent_remote ? kSpanFlagsIsRemote : 0);
     }
-    out_ += "\",\"flags\":";
-    decimal(flags);
-    out_ += ",\"kind\":";
-    decimal(static_cast<int>(kind));
-    out_ += ",\"startTimeUnixNano\":\"";
-    decimal(start_unix_nano);
-    out_ += "\",\"endTimeUnixNano\":\"";
-    decimal(end_unix_nano);
-    out_ += "\",\"name\":\"";
+    out_.literal("\",\"flags\":");
+    out_.decimal(flags);
+    out_.literal(",\"kind\":");
+    out_.decimal(static_cast<int>(kind));
+    out_.literal(",\"startTimeUnixNano\":\"");
+    out_.decimal(start_unix_nano);
+    out_.literal("\",\"endTimeUnixNano\":\"");
+    out_.decimal(end_unix_nano);
+    out_.literal("\",\"name\":\"");
   }
-  void name_part(std::string_view text) { json::append_escaped(out_, text); }
-  void attributes() {
-    out_ += "\",\"attributes\":[";
-    first_attribute_ = true;
-  }
+  void name_part(std::string_view text) { out_.escaped(text); }
+  void attributes() { out_.literal("\",\"attributes\":["); }
 
   void string(std::string_view key, std::string_view value) {
-    attribute(key, "stringValue");
-    json::append_quoted(out_, value);
-    out_ += "}}";
+    attribute(key);
+    out_.literal("{\"stringValue\":");
+    out_.quoted(value);
+    out_.literal("}}");
   }
   // int64 values are decimal strings in OTLP JSON.
   void integer(std::string_view key, int64_t value) {
-    attribute(key, "intValue");
-    out_.push_back('"');
-    decimal(value);
-    out_ += "\"}}";
+    attribute(key);
+    out_.literal("{\"intValue\":\"");
+    out_.decimal(value);
+    out_.literal("\"}}");
   }
-  void number(std::string_view key, double value) {  // finite values only
-    attribute(key, "doubleValue");
-    char buf[32];
-    out_.append(buf, std::to_chars(buf, buf + sizeof buf, value).ptr);
-    out_ += "}}";
+  void number(std::string_view key, double value) {
+    attribute(key);
+    out_.literal("{\"doubleValue\":");
+    out_.number(value);
+    out_.literal("}}");
   }
   void boolean(std::string_view key, bool value) {
-    attribute(key, "boolValue");
-    out_ += value ? "true}}" : "false}}";
+    attribute(key);
+    if (value)
+      out_.literal("{\"boolValue\":true}}");
+    else
+      out_.literal("{\"boolValue\":false}}");
   }
 
   // Closes the attributes, writes the status and closes the span.
   void end(StatusCode code, std::string_view message) {
-    out_ += "],\"status\":{";
+    out_.literal("],\"status\":{");
     if (code == StatusCode::Error && !message.empty()) {
-      out_ += "\"message\":";
-      json::append_quoted(out_, message);
+      out_.literal("\"message\":");
+      out_.quoted(message);
       out_.push_back(',');
     }
-    out_ += "\"code\":";
-    decimal(static_cast<int>(code));
-    out_ += "}}";
+    out_.literal("\"code\":");
+    out_.decimal(static_cast<int>(code));
+    out_.literal("}}");
   }
 
  private:
-  void attribute(std::string_view key, std::string_view type) {
+  // {"key":"<key>","value": — the value object follows.
+  void attribute(std::string_view key) {
     if (!first_attribute_) out_.push_back(',');
     first_attribute_ = false;
-    out_ += "{\"key\":\"";
-    out_ += key;
-    out_ += "\",\"value\":{\"";
-    out_ += type;
-    out_ += "\":";
-  }
-  template <typename I>
-  void decimal(I value) {
-    char buf[24];
-    out_.append(buf, std::to_chars(buf, buf + sizeof buf, value).ptr);
+    out_.literal("{\"key\":\"");
+    out_.append(key);
+    out_.literal("\",\"value\":");
   }
 
-  std::string& out_;
+  TextBuffer& out_;
   bool first_attribute_ = true;
 };
 
@@ -112,7 +114,7 @@ std::string_view status_text(int status, char (&buf)[12]) {
   return {buf, static_cast<std::size_t>(std::to_chars(buf, buf + sizeof buf, status).ptr - buf)};
 }
 
-void append_server_span(std::string& out, const RequestRecord& r) {
+void append_server_span(TextBuffer& out, const RequestRecord& r) {
   SpanText s(out);
   s.begin(r.trace_id, r.span_id, r.parent_span_id, r.parent_span_id.valid(), r.trace_flags, SpanKind::Server,
           r.start_unix_nano, r.end_unix_nano);
@@ -157,7 +159,7 @@ void append_server_span(std::string& out, const RequestRecord& r) {
   s.end(failed ? StatusCode::Error : StatusCode::Unset, r.error_code);
 }
 
-void append_client_span(std::string& out, const RequestRecord& r, std::size_t index) {
+void append_client_span(TextBuffer& out, const RequestRecord& r, std::size_t index) {
   const AttemptSpanRecord& at = r.upstream_attempts[index];
   SpanText s(out);
   s.begin(r.trace_id, at.span_id, r.span_id, false, r.trace_flags, SpanKind::Client, at.start_unix_nano,
@@ -201,7 +203,7 @@ void append_client_span(std::string& out, const RequestRecord& r, std::size_t in
 
 }  // namespace
 
-std::size_t append_request_spans(std::string& out, const RequestRecord& r, bool first) {
+std::size_t append_request_spans(TextBuffer& out, const RequestRecord& r, bool first) {
   if (!first) out.push_back(',');
   append_server_span(out, r);
   for (std::size_t i = 0; i < r.upstream_attempts.size(); ++i) {

@@ -6,8 +6,7 @@
 #pragma once
 
 #include <cstddef>
-#include <string>
-
+#include "core/text_buffer.h"
 #include "telemetry/request_record.h"
 
 namespace tollway::telemetry {
@@ -16,6 +15,6 @@ namespace tollway::telemetry {
 inline std::size_t span_count(const RequestRecord& r) { return 1 + r.upstream_attempts.size(); }
 
 // Appends r's spans to `out`, each preceded by ',' unless `first` (the first span of a batch); returns how many.
-std::size_t append_request_spans(std::string& out, const RequestRecord& r, bool first);
+std::size_t append_request_spans(TextBuffer& out, const RequestRecord& r, bool first);
 
 }  // namespace tollway::telemetry

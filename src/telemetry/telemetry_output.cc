@@ -94,10 +94,10 @@ void TelemetryOutput::offer_metrics(std::vector<Metric> metrics) {
   pending_metrics_ = std::move(metrics);
 }
 
-void TelemetryOutput::flush(int fd, std::string& pending) {
+void TelemetryOutput::flush(int fd, TextBuffer& pending) {
   if (pending.empty()) return;
   if (fd >= 0) {
-    std::string_view left = pending;
+    std::string_view left = pending.view();
     while (!left.empty()) {
       const ssize_t n = ::write(fd, left.data(), left.size());
       if (n < 0 && errno == EINTR) continue;
@@ -111,7 +111,7 @@ void TelemetryOutput::flush(int fd, std::string& pending) {
   pending.clear();
 }
 
-void TelemetryOutput::end_line(const config::LogDestination& where, int fd, std::string& pending) {
+void TelemetryOutput::end_line(const config::LogDestination& where, int fd, TextBuffer& pending) {
   pending.push_back('\n');
   log_lines_.fetch_add(1, std::memory_order_relaxed);
   // stderr is shared with the operational log: one write per line keeps lines whole (atomic pipe writes).
@@ -120,7 +120,7 @@ void TelemetryOutput::end_line(const config::LogDestination& where, int fd, std:
 
 void TelemetryOutput::write_loop() {
   RequestRecord r;
-  std::string access_pending, decision_pending;
+  TextBuffer access_pending, decision_pending;
   const bool shared_fd = config_.decision_log == config_.access_log;
   while (true) {
     const bool stopping = stop_writer_.load(std::memory_order_acquire);
@@ -136,7 +136,7 @@ void TelemetryOutput::write_loop() {
         end_line(config_.access_log, access_fd_, access_pending);
       }
       if (r.denied && decision_log_) {
-        std::string& pending = shared_fd ? access_pending : decision_pending;
+        TextBuffer& pending = shared_fd ? access_pending : decision_pending;
         append_decision_log_line(pending, r);
         end_line(config_.decision_log, decision_fd_, pending);
       }
@@ -166,7 +166,8 @@ void TelemetryOutput::add_spans(const RequestRecord& r) {
       building_.json = std::move(spare_buffers_.back());
       spare_buffers_.pop_back();
     }
-    building_.json.assign(trace_prefix_);
+    building_.json.clear();
+    building_.json.append(trace_prefix_);
     building_.started = Clock::now();
   }
   building_.spans += append_request_spans(building_.json, r, building_.spans == 0);
@@ -182,7 +183,7 @@ void TelemetryOutput::hand_off_batch() {
   building_ = TraceBatch{};
 }
 
-bool TelemetryOutput::export_payload(const char* signal, const std::string& path, const std::string& json,
+bool TelemetryOutput::export_payload(const char* signal, const std::string& path, std::string_view json,
                                      uint64_t items) {
   const Signal s = std::string_view(signal) == "traces" ? kTraces : kMetrics;
   auto& failed = s == kTraces ? spans_failed_ : points_failed_;
@@ -196,7 +197,7 @@ bool TelemetryOutput::export_payload(const char* signal, const std::string& path
   }
   ExportRetryPolicy policy;
   policy.max_backoff = std::min(policy.max_backoff, config_.otlp.timeout * 3);
-  std::mt19937_64 random(std::random_device{}());
+  thread_local std::mt19937_64 random(std::random_device{}());  // the exporter thread's, seeded once
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
   for (int attempt = 1;; ++attempt) {
     const HttpPostResult r = http_post(config_.otlp.host, config_.otlp.port, path, "application/json",
@@ -272,7 +273,7 @@ void TelemetryOutput::export_loop() {
         spans_failed_.fetch_add(batch.spans, std::memory_order_relaxed);
         continue;
       }
-      collector_failed = !export_payload("traces", traces_path, batch.json, batch.spans) && stopping;
+      collector_failed = !export_payload("traces", traces_path, batch.json.view(), batch.spans) && stopping;
       std::lock_guard lock(batches_mutex_);
       if (spare_buffers_.size() < 2) spare_buffers_.push_back(std::move(batch.json));
     }

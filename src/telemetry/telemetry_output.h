@@ -17,10 +17,12 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "config/gateway_config.h"
+#include "core/text_buffer.h"
 #include "telemetry/export_queue.h"
 #include "telemetry/otlp_json.h"
 #include "telemetry/request_record.h"
@@ -53,7 +55,7 @@ class TelemetryOutput {
  private:
   // An export request's body being filled, or waiting for the exporter.
   struct TraceBatch {
-    std::string json;
+    TextBuffer json;
     uint64_t spans = 0;
     std::chrono::steady_clock::time_point started;
   };
@@ -61,15 +63,15 @@ class TelemetryOutput {
   void export_loop();
   void open_logs();
   void close_logs();
-  void end_line(const config::LogDestination& where, int fd, std::string& pending);
-  void flush(int fd, std::string& pending);
+  void end_line(const config::LogDestination& where, int fd, TextBuffer& pending);
+  void flush(int fd, TextBuffer& pending);
   // Writer thread: adds a sampled record's spans to the current batch (or counts them dropped).
   void add_spans(const RequestRecord& r);
   // Writer thread: closes the current batch and queues it for the exporter.
   void hand_off_batch();
   // One export with its retries; returns whether the collector accepted it (wholly or partly). Once the output
   // is stopping, a retryable failure is not retried.
-  bool export_payload(const char* signal, const std::string& path, const std::string& json, uint64_t items);
+  bool export_payload(const char* signal, const std::string& path, std::string_view json, uint64_t items);
 
   const config::TelemetryConfig config_;
   const bool access_log_, decision_log_, exporting_;
@@ -83,7 +85,7 @@ class TelemetryOutput {
   TraceBatch building_;  // writer thread only
   std::mutex batches_mutex_;  // writer thread <-> exporter thread, never a request
   std::deque<TraceBatch> ready_batches_;
-  std::vector<std::string> spare_buffers_;  // sent batches' buffers, reused (no fresh pages per batch)
+  std::vector<TextBuffer> spare_buffers_;  // sent batches' buffers, reused (no fresh pages per batch)
   std::mutex metrics_mutex_;  // control thread <-> exporter thread, never a request
   std::optional<std::vector<Metric>> pending_metrics_;
   std::atomic<bool> stop_writer_{false}, stop_exporter_{false};

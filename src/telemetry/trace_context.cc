@@ -28,19 +28,17 @@ bool decode_lower_hex(std::string_view text, std::array<uint8_t, N>& out) {
 }
 
 template <std::size_t N>
-void append_hex(std::string& out, const std::array<uint8_t, N>& bytes) {
-  char text[2 * N];
+void write_hex(char* out, const std::array<uint8_t, N>& bytes) {
   for (std::size_t i = 0; i < N; ++i) {
-    text[2 * i] = kHexDigits[bytes[i] >> 4];
-    text[2 * i + 1] = kHexDigits[bytes[i] & 0xF];
+    out[2 * i] = kHexDigits[bytes[i] >> 4];
+    out[2 * i + 1] = kHexDigits[bytes[i] & 0xF];
   }
-  out.append(text, sizeof text);
 }
 
 template <std::size_t N>
 std::string encode_hex(const std::array<uint8_t, N>& bytes) {
-  std::string out;
-  append_hex(out, bytes);
+  std::string out(2 * N, '0');
+  write_hex(out.data(), bytes);
   return out;
 }
 
@@ -107,7 +105,7 @@ std::size_t serialized_size(const std::vector<std::pair<std::string, std::string
 
 bool TraceId::valid() const { return any_nonzero(bytes); }
 std::string TraceId::hex() const { return encode_hex(bytes); }
-void TraceId::append_hex(std::string& out) const { telemetry::append_hex(out, bytes); }
+void TraceId::write_hex(char* out) const { telemetry::write_hex(out, bytes); }
 std::optional<TraceId> TraceId::from_hex(std::string_view text) {
   TraceId id;
   if (!decode_lower_hex(text, id.bytes) || !id.valid()) return std::nullopt;
@@ -116,7 +114,7 @@ std::optional<TraceId> TraceId::from_hex(std::string_view text) {
 
 bool SpanId::valid() const { return any_nonzero(bytes); }
 std::string SpanId::hex() const { return encode_hex(bytes); }
-void SpanId::append_hex(std::string& out) const { telemetry::append_hex(out, bytes); }
+void SpanId::write_hex(char* out) const { telemetry::write_hex(out, bytes); }
 std::optional<SpanId> SpanId::from_hex(std::string_view text) {
   SpanId id;
   if (!decode_lower_hex(text, id.bytes) || !id.valid()) return std::nullopt;

@@ -22,7 +22,8 @@ struct TraceId {
   std::array<uint8_t, 16> bytes{};
   bool valid() const;
   std::string hex() const;  // 32 lowercase hex digits
-  void append_hex(std::string& out) const;
+  static constexpr std::size_t kHexLength = 32;
+  void write_hex(char* out) const;  // the same, at out[0..32)
   // Strict: exactly 32 lowercase hex digits, not all zero.
   static std::optional<TraceId> from_hex(std::string_view text);
   bool operator==(const TraceId&) const = default;
@@ -33,7 +34,8 @@ struct SpanId {
   std::array<uint8_t, 8> bytes{};
   bool valid() const;
   std::string hex() const;  // 16 lowercase hex digits
-  void append_hex(std::string& out) const;
+  static constexpr std::size_t kHexLength = 16;
+  void write_hex(char* out) const;  // the same, at out[0..16)
   static std::optional<SpanId> from_hex(std::string_view text);
   bool operator==(const SpanId&) const = default;
 };

@@ -41,18 +41,6 @@ TEST(Json, FindsEveryEscapeAtEveryOffset) {
             "\"" + std::string(13, 'a') + "\xC3\xA9" + std::string(9, 'b') + "\"");
 }
 
-TEST(Json, ObjectWriterAppendingMode) {
-  std::string line = "prefix ";
-  ObjectWriter w(line);
-  w.field("a", int64_t{1});
-  ObjectWriter inner(w.nested("o"));
-  inner.field("b", "x");
-  inner.close();
-  w.field("c", false);
-  w.close();
-  EXPECT_EQ(line, R"(prefix {"a":1,"o":{"b":"x"},"c":false})");
-}
-
 TEST(Json, ObjectWriter) {
   ObjectWriter w;
   w.field("s", "x").field("n", int64_t{-3}).field("u", uint64_t{7}).field("b", true).null_field("z");

@@ -12,8 +12,9 @@ namespace {
 using samples::retried_call;
 
 TEST(AccessLog, OneJsonLineWithTheLatencySplit) {
-  std::string line;
-  append_access_log_line(line, retried_call());
+  TextBuffer buffer;
+  append_access_log_line(buffer, retried_call());
+  const std::string line(buffer.view());
   EXPECT_EQ(line.find('\n'), std::string::npos);
   for (const char* field :
        {"\"type\":\"access\"", "\"request_id\":\"req-1\"", "\"trace_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\"",
@@ -35,8 +36,9 @@ TEST(DecisionLog, NamesFilterRuleAndPolicyVersion) {
   r.shadow_rules = {"acme-rpm"};
   r.policy_version = "abcdef012345";
   r.policy_generation = 7;
-  std::string line;
-  append_decision_log_line(line, r);
+  TextBuffer buffer;
+  append_decision_log_line(buffer, r);
+  const std::string line(buffer.view());
   for (const char* field :
        {"\"type\":\"decision\"", "\"status\":429",
         "\"decision\":{\"filter\":\"limits\",\"rule\":\"acme-tpm\",\"reason\":\"tokens per minute exceeded\"}",
@@ -45,12 +47,14 @@ TEST(DecisionLog, NamesFilterRuleAndPolicyVersion) {
 }
 
 TEST(AccessLog, AppendsToWhatTheBufferHolds) {
-  std::string lines = "{\"earlier\":1}\n";
+  TextBuffer buffer;
+  buffer.literal("{\"earlier\":1}\n");
   RequestRecord r = retried_call();
   r.tenant = "quote\" and \\ and \n";
-  append_access_log_line(lines, r);
-  lines.push_back('\n');
-  append_access_log_line(lines, retried_call());
+  append_access_log_line(buffer, r);
+  buffer.push_back('\n');
+  append_access_log_line(buffer, retried_call());
+  const std::string lines(buffer.view());
   ASSERT_EQ(std::count(lines.begin(), lines.end(), '\n'), 2);
   EXPECT_TRUE(lines.starts_with("{\"earlier\":1}\n{\"ts\":")) << lines;
   EXPECT_NE(lines.find("\"tenant\":\"quote\\\" and \\\\ and \\n\""), std::string::npos) << lines;

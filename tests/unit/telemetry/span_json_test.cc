@@ -27,13 +27,15 @@ using simdjson::dom::element;
 
 // A whole export request holding the spans of `records`, as the telemetry thread builds it.
 std::string export_request(std::initializer_list<RequestRecord> records) {
-  std::string json = trace_request_prefix(Resource::for_service("tollway", "1", "x"), {});
+  TextBuffer json;
+  json.append(trace_request_prefix(Resource::for_service("tollway", "1", "x"), {}));
   bool first = true;
   for (const RequestRecord& r : records) {
     EXPECT_EQ(append_request_spans(json, r, first), span_count(r));
     first = false;
   }
-  return json.append(kTraceRequestSuffix);
+  json.append(kTraceRequestSuffix);
+  return std::string(json.view());
 }
 
 element spans_of(Decoded& d) { return d.root["resourceSpans"].at(0)["scopeSpans"].at(0)["spans"]; }

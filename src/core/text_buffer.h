@@ -1,0 +1,82 @@
+// TextBuffer: a growable byte buffer for the hot text writers (the telemetry thread's spans and log lines).
+// Writers reserve room and store through a raw cursor, so a piece of known size (a literal) compiles to plain
+// stores instead of a std::string append call. Its memory is kept across clear() (a reused buffer costs no
+// fresh pages) and is never zero-filled. Strings written as JSON go through json::escape_to: never invalid JSON.
+#pragma once
+
+#include <charconv>
+#include <cmath>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string_view>
+
+#include "core/json.h"
+
+namespace tollway {
+
+class TextBuffer {
+ public:
+  std::string_view view() const { return {data_.get(), size_}; }
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  void clear() { size_ = 0; }
+
+  // Bytes of known length: a literal's size is a compile-time constant.
+  template <std::size_t N>
+  void literal(const char (&text)[N]) {
+    std::memcpy(room(N - 1), text, N - 1);
+    size_ += N - 1;
+  }
+  void append(std::string_view text) {
+    if (!text.empty()) std::memcpy(room(text.size()), text.data(), text.size());
+    size_ += text.size();
+  }
+  // For writers with their own formatting: at least n bytes to write at the result, then commit what was written.
+  char* reserve(std::size_t n) { return room(n); }
+  void commit(std::size_t written) { size_ += written; }
+  void push_back(char c) {
+    *room(1) = c;
+    ++size_;
+  }
+  // JSON: a quoted, escaped string; the same without quotes; an integer in decimal; a double's shortest text
+  // that reads back exactly (null when not finite: JSON has no NaN or infinity).
+  void quoted(std::string_view text) {
+    char* p = room(text.size() * 6 + 2);
+    *p++ = '"';
+    p = json::escape_to(p, text);
+    *p++ = '"';
+    size_ = static_cast<std::size_t>(p - data_.get());
+  }
+  void escaped(std::string_view text) {
+    size_ = static_cast<std::size_t>(json::escape_to(room(text.size() * 6), text) - data_.get());
+  }
+  template <std::integral Integer>
+  void decimal(Integer value) {
+    char* p = room(24);
+    size_ = static_cast<std::size_t>(std::to_chars(p, p + 24, value).ptr - data_.get());
+  }
+  void number(double value) {
+    if (!std::isfinite(value)) {
+      literal("null");
+      return;
+    }
+    char* p = room(32);
+    size_ = static_cast<std::size_t>(std::to_chars(p, p + 32, value).ptr - data_.get());
+  }
+
+ private:
+  // At least n writable bytes after the content.
+  char* room(std::size_t n) {
+    if (capacity_ - size_ < n) grow(n);
+    return data_.get() + size_;
+  }
+  void grow(std::size_t n);
+
+  std::unique_ptr<char[]> data_;
+  std::size_t size_ = 0, capacity_ = 0;
+};
+
+}  // namespace tollway
