@@ -4,11 +4,13 @@
 # (core 0, with wrk and a do-nothing OTLP collector):
 #   off        telemetry.enabled: false                      (the reference: the proxy benchmark's gateway)
 #   on         sample_ratio 1, OTLP export to the collector, access log to a file, traceparent trusted
+#   traces_only  like `on` without the access log (what tracing alone costs)
 #   on_gzip    the same with otlp.gzip: true
 #   sampled_10pct  like `on` with sample_ratio 0.1 and trust_incoming never (roots sampled by ratio)
 #   collector_down  like `on`, OTLP endpoint on a port nothing listens on
 # For each: CPU µs per request from /proc/PID/stat (utime + stime) over a wrk run at c=16, rps and p99 latency;
-# medians of REPS repetitions, interleaved. Writes "## Telemetry (bench/telemetry)" in docs/benchmarks.md (only
+# medians of REPS repetitions, interleaved. Then the encoding micro benchmark (telemetry_encode_bench: spans and
+# access line per request without I/O, beside a memcpy of the same bytes), pinned to core 1. Writes "## Telemetry (bench/telemetry)" in docs/benchmarks.md (only
 # that section) and raw numbers to build/bench/telemetry/.
 #
 # Usage: bench/telemetry/run.sh            env: TOLLWAY_BIN, REPS (5), DURATION (5s), CONNS (16), NO_DOC=1
@@ -93,9 +95,17 @@ telemetry:
   access_log: "$OUT/access-$1.log"
 CONF
 }
-VARIANTS=(off on on_gzip sampled_10pct collector_down)
+telemetry_traces_only() { # otlp-port
+  cat <<CONF
+telemetry:
+  tracing: {sample_ratio: "1", trust_incoming: always}
+  otlp: {endpoint: "http://127.0.0.1:$1", gzip: false, traces_interval: 1s, metrics_interval: 10s}
+CONF
+}
+VARIANTS=(off on traces_only on_gzip sampled_10pct collector_down)
 start_gateway off "telemetry: {enabled: false}"
 start_gateway on "$(telemetry_on on "$COLLECTOR_PORT" false)"
+start_gateway traces_only "$(telemetry_traces_only "$COLLECTOR_PORT")"
 start_gateway on_gzip "$(telemetry_on on_gzip "$COLLECTOR_PORT" true)"
 start_gateway sampled_10pct "$(telemetry_on sampled_10pct "$COLLECTOR_PORT" false 0.1 never)"
 start_gateway collector_down "$(telemetry_on collector_down "$DEAD_PORT" false)"
@@ -141,7 +151,15 @@ curl -fsS "http://127.0.0.1:$(awk -F'"' '/admin/ {print $4}' "$OUT/on.yaml" | se
 curl -fsS "http://127.0.0.1:$(awk -F'"' '/admin/ {print $4}' "$OUT/collector_down.yaml" | sed 's/.*://')/metrics" > "$OUT/collector_down.metrics" || true
 kill "$COLLECTOR_PID"; wait "$COLLECTOR_PID" 2>/dev/null || true
 
-node "$HERE/report.mjs" --raw "$RAW" --out "$OUT/results.json" ${NO_DOC:+--no-doc} --doc "$ROOT/docs/benchmarks.md" \
+ENCODE_BIN="$(dirname "$TOLLWAY_BIN")/bench/telemetry/telemetry_encode_bench"
+if [ -x "$ENCODE_BIN" ]; then
+  taskset -c $CORE_PROXY "$ENCODE_BIN" --benchmark_repetitions="$REPS" --benchmark_format=json > "$OUT/encode.json"
+else
+  echo "run.sh: $ENCODE_BIN not built; the encoding section is left out" >&2
+  echo '{}' > "$OUT/encode.json"
+fi
+
+node "$HERE/report.mjs" --encode "$OUT/encode.json" --raw "$RAW" --out "$OUT/results.json" ${NO_DOC:+--no-doc} --doc "$ROOT/docs/benchmarks.md" \
   --load-start "$LOAD_START" --load-end "$LOAD_END" --reps "$REPS" --duration "$DURATION" --conns "$CONNS" \
   --collector "$OUT/collector.json" --metrics-on "$OUT/on.metrics" --metrics-down "$OUT/collector_down.metrics" \
   --access-log "$OUT/access-on.log" --threads "$OUT/threads.txt" --tollway-version "$("$TOLLWAY_BIN" version 2>/dev/null | head -1)"

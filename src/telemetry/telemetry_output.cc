@@ -96,7 +96,9 @@ void TelemetryOutput::offer_metrics(std::vector<Metric> metrics) {
 
 void TelemetryOutput::flush(int fd, TextBuffer& pending) {
   if (pending.empty()) return;
-  if (fd >= 0) {
+  if (fd < 0) {
+    log_write_errors_.fetch_add(1, std::memory_order_relaxed);  // the file could not be opened
+  } else {
     std::string_view left = pending.view();
     while (!left.empty()) {
       const ssize_t n = ::write(fd, left.data(), left.size());

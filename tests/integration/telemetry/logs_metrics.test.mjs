@@ -88,6 +88,32 @@ describe('access log, decision log and metrics', () => {
     assert.equal(gw.logs.filter((o) => o.msg === 'usage').length, 0);
   });
 
+  it('SIGUSR1 reopens the access log after rotation: old lines stay in the moved file, new ones go to a new file', async () => {
+    const before = await chat(key);
+    const beforeId = before.headers.get('x-request-id');
+    assert.ok(await waitFor(() => accessLines().find((l) => l.request_id === beforeId)));
+    const rotated = `${accessPath}.1`;
+    fs.renameSync(accessPath, rotated);
+    const stillOld = await chat(key);  // written to the moved file until the reopen
+    const stillOldId = stillOld.headers.get('x-request-id');
+    const readLines = (p) => fs.readFileSync(p, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    assert.ok(await waitFor(() => readLines(rotated).find((l) => l.request_id === stillOldId)));
+    gw.proc.kill('SIGUSR1');
+    await gw.waitForLog((o) => o && o.msg === 'reopening the telemetry log files');
+    const reopened = await waitFor(async () => {
+      const m = (await getText(`${gw.adminUrl}/metrics`)).text;
+      return metricValue(m, 'tollway_telemetry_log_reopens_total') >= 1 ? m : null;
+    });
+    assert.ok(reopened, 'the reopen is counted');
+    const after = await chat(key);
+    const afterId = after.headers.get('x-request-id');
+    const line = await waitFor(() => fs.existsSync(accessPath) && accessLines().find((l) => l.request_id === afterId));
+    assert.ok(line, 'the new file holds the line of a request made after SIGUSR1');
+    assert.ok(!accessLines().some((l) => l.request_id === beforeId || l.request_id === stillOldId));
+    assert.ok(readLines(rotated).some((l) => l.request_id === beforeId));
+    assert.equal(gw.proc.exitCode, null, 'SIGUSR1 does not stop the gateway');
+  });
+
   it('a decision line for every denial: 401 (authentication) and 403 (authorization), with rule and policy version', async () => {
     const unauth = await postJson(`${gw.url}/v1/chat/completions`, { model: 'gpt-4o-mini', messages: [] },
       { authorization: 'Bearer tw-not-a-real-key-000000000000000000000000000' });
