@@ -151,12 +151,13 @@ void append_server_span(TextBuffer& out, const RequestRecord& r) {
     s.string("tollway.decision.reason", r.decision_reason);
     s.string("tollway.policy.version", r.policy_version);
   }
-  char status_buf[12];
-  if (r.status >= 400) s.string(genai::kErrorType, status_text(r.status, status_buf));
+  if (!r.error_type.empty()) s.string(genai::kErrorType, r.error_type);  // the metrics' bounded classes
   if (!r.input_content.empty()) s.string(genai::kInputMessages, r.input_content);
   if (!r.output_content.empty()) s.string(genai::kOutputMessages, r.output_content);
-  const bool failed = r.status >= 500 || r.status == 0;
-  s.end(failed ? StatusCode::Error : StatusCode::Unset, r.error_code);
+  // HTTP server span status: Error for 5xx, no response, or a response that did not end well (cut, timed out, the
+  // caller left); a 4xx stays Unset (the caller's error, not ours).
+  const bool failed = r.status >= 500 || r.status == 0 || (!r.error_type.empty() && r.status < 400);
+  s.end(failed ? StatusCode::Error : StatusCode::Unset, r.error_code.empty() ? r.error_type : r.error_code);
 }
 
 void append_client_span(TextBuffer& out, const RequestRecord& r, std::size_t index) {

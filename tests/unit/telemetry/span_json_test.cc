@@ -104,6 +104,7 @@ TEST(SpanJson, RootErrorDenialAndContent) {
   r.trace_flags = 0;
   r.status = 502;
   r.error_code = "upstream_unavailable";
+  r.error_type = "502";
   r.denied = true;
   r.decision_filter = "limits";
   r.decision_rule = "acme-tpm";
@@ -127,6 +128,23 @@ TEST(SpanJson, RootErrorDenialAndContent) {
   EXPECT_EQ(str(attribute_value(a, "gen_ai.input.messages")["stringValue"]), r.input_content);
   EXPECT_EQ(str(attribute_value(a, "gen_ai.output.messages")["stringValue"]), r.output_content);
   EXPECT_EQ(str(attribute_value(a, "gen_ai.request.max_tokens")["intValue"]), "9223372036854775807");
+}
+
+// error.type on the SERVER span is the metrics' bounded class; a 200 whose stream did not end well is an error.
+TEST(SpanJson, ServerSpanErrorTypeFollowsTheRecord) {
+  RequestRecord cut = retried_call();
+  cut.error_type = "response_cut";
+  RequestRecord refused = retried_call();
+  refused.status = 429;
+  refused.error_type = "429";
+  Decoded d(export_request({cut, refused}));
+  element first = spans_of(d).at(0);
+  EXPECT_EQ(str(attribute_value(first["attributes"], "error.type")["stringValue"]), "response_cut");
+  EXPECT_EQ(integer(first["status"]["code"]), 2);
+  EXPECT_EQ(str(first["status"]["message"]), "response_cut");
+  element second = spans_of(d).at(3);
+  EXPECT_EQ(str(attribute_value(second["attributes"], "error.type")["stringValue"]), "429");
+  EXPECT_EQ(integer(second["status"]["code"]), 0) << "a 4xx is the caller's error: the SERVER span stays Unset";
 }
 
 TEST(SpanJson, AnyRecordStringsStayValidJson) {
