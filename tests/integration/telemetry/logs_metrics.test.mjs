@@ -246,8 +246,9 @@ describe('error_type on the request duration: timeouts and callers that leave', 
     const late = await postJson(`${gw.url}/v1/chat/completions`, { model: 'gpt-4o-mini', max_tokens: 4,
       messages: [{ role: 'user', content: 'x' }] }, { 'x-mock-scenario': 'slow-first-byte:2500' });
     assert.equal(late.status, 504);
-    // The head arrives at once, then one event every 1.5 s: upstream_total (3 s) ends it mid-body.
-    const slow = await stream('slow-stream:1500');
+    // The head arrives at once, then one event every 2.5 s: upstream_total (3 s) ends it mid-body, 2 s before the
+    // next event (at 1.5 s apart, a three-event stream ends at 3 s too: a race a loaded machine lost).
+    const slow = await stream('slow-stream:2500');
     assert.equal(slow.status, 200);
     await slow.text().catch(() => { /* cut by the gateway */ });
     // The caller reads the head and the first event, then leaves.
