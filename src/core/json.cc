@@ -1,5 +1,6 @@
 #include "core/json.h"
 
+#include <array>
 #include <bit>
 #include <charconv>
 #include <cstring>
@@ -40,20 +41,11 @@ uint64_t attention_bytes(uint64_t w) {
          zero_bytes(w ^ (kOnes * '"')) | zero_bytes(w ^ (kOnes * '\\'));
 }
 
-bool needs_attention(unsigned char c) { return c < 0x20 || c >= 0x7F || c == '"' || c == '\\'; }
-
-// End of the run of bytes from `i` that are copied as they are.
-std::size_t clean_run_end(std::string_view s, std::size_t i) {
-  static_assert(std::endian::native == std::endian::little, "the SWAR scan reads the lowest byte first");
-  while (i + 8 <= s.size()) {
-    uint64_t word;
-    std::memcpy(&word, s.data() + i, 8);
-    if (const uint64_t flags = attention_bytes(word)) return i + static_cast<std::size_t>(std::countr_zero(flags)) / 8;
-    i += 8;
-  }
-  while (i < s.size() && !needs_attention(static_cast<unsigned char>(s[i]))) ++i;
-  return i;
-}
+constexpr std::array<bool, 256> kNeedsAttention = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 256; ++c) table[c] = c < 0x20 || c >= 0x7F || c == '"' || c == '\\';
+  return table;
+}();
 
 }  // namespace
 
@@ -68,27 +60,44 @@ void append_quoted(std::string& out, std::string_view s) {
 }
 
 char* escape_to(char* out, std::string_view s) {
+  static_assert(std::endian::native == std::endian::little, "the SWAR scan reads the lowest byte first");
   static constexpr char kHex[] = "0123456789abcdef";
-  for (std::size_t i = 0; i < s.size();) {
-    // The common case first: a run of printable ASCII that needs no escape is copied in one go.
-    const std::size_t run = clean_run_end(s, i);
-    if (run > i) {
-      std::memcpy(out, s.data() + i, run - i);
-      out += run - i;
-      i = run;
-      continue;
+  const char* p = s.data();
+  const char* const end = p + s.size();
+  while (true) {
+    // Bytes copied as they are: eight at a time while eight remain — each word is stored before it is checked,
+    // which stays within the 6 * size() room because a word is only read with eight input bytes left — then one
+    // at a time. Stops at the first byte that needs attention.
+    bool found = false;
+    while (end - p >= 8) {
+      uint64_t word;
+      std::memcpy(&word, p, 8);
+      std::memcpy(out, &word, 8);
+      if (const uint64_t flags = attention_bytes(word)) {
+        const auto clean = static_cast<std::size_t>(std::countr_zero(flags)) / 8;
+        p += clean;
+        out += clean;
+        found = true;
+        break;
+      }
+      p += 8;
+      out += 8;
     }
-    const auto c = static_cast<unsigned char>(s[i]);
+    if (!found) {
+      while (p < end && !kNeedsAttention[static_cast<unsigned char>(*p)]) *out++ = *p++;
+      if (p == end) return out;
+    }
+    const auto c = static_cast<unsigned char>(*p);
     if (c >= 0x80) {
-      const std::size_t len = utf8_sequence_length(s, i);
+      const std::size_t len = utf8_sequence_length(s, static_cast<std::size_t>(p - s.data()));
       if (len == 0) {
         std::memcpy(out, "\xEF\xBF\xBD", 3);  // U+FFFD for an invalid byte
         out += 3;
-        ++i;
+        ++p;
       } else {
-        std::memcpy(out, s.data() + i, len);
+        std::memcpy(out, p, len);
         out += len;
-        i += len;
+        p += len;
       }
       continue;
     }
@@ -105,9 +114,8 @@ char* escape_to(char* out, std::string_view s) {
         out[4] = kHex[c & 0xF];
         out += 5;
     }
-    ++i;
+    ++p;
   }
-  return out;
 }
 
 std::string quoted(std::string_view s) {

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <charconv>
-#include <cmath>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -41,8 +40,7 @@ class TextBuffer {
     *room(1) = c;
     ++size_;
   }
-  // JSON: a quoted, escaped string; the same without quotes; an integer in decimal; a double's shortest text
-  // that reads back exactly (null when not finite: JSON has no NaN or infinity).
+  // JSON: a quoted, escaped string; the same without quotes; an integer in decimal.
   void quoted(std::string_view text) {
     char* p = room(text.size() * 6 + 2);
     *p++ = '"';
@@ -58,14 +56,9 @@ class TextBuffer {
     char* p = room(24);
     size_ = static_cast<std::size_t>(std::to_chars(p, p + 24, value).ptr - data_.get());
   }
-  void number(double value) {
-    if (!std::isfinite(value)) {
-      literal("null");
-      return;
-    }
-    char* p = room(32);
-    size_ = static_cast<std::size_t>(std::to_chars(p, p + 32, value).ptr - data_.get());
-  }
+  // units / 10^decimals as a JSON number with the trailing fraction zeros dropped: fixed_point(1234, 6) writes
+  // 0.001234, fixed_point(250000, 3) writes 250. Exact, and without the cost of a double's shortest form.
+  void fixed_point(int64_t units, int decimals);  // decimals 0..18
 
  private:
   // At least n writable bytes after the content.

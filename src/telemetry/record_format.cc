@@ -5,7 +5,8 @@
 namespace tollway::telemetry {
 namespace {
 
-double millis(double seconds) { return static_cast<double>(static_cast<int64_t>(seconds * 1e6)) / 1e3; }
+// Milliseconds with microsecond resolution, e.g. 4.25.
+void millis(TextBuffer& out, double seconds) { out.fixed_point(static_cast<int64_t>(seconds * 1e6), 3); }
 
 template <typename Id>
 void quoted_hex(TextBuffer& out, const Id& id) {
@@ -118,7 +119,7 @@ void append_access_log_line(TextBuffer& out, const RequestRecord& r) {
   else
     out.literal(",\"usage\":\"none\"");
   out.literal(",\"cost_usd\":");
-  out.number(static_cast<double>(r.cost_micro_usd) / 1e6);
+  out.fixed_point(r.cost_micro_usd, 6);
   out.literal(",\"cost_micro_usd\":");
   out.decimal(r.cost_micro_usd);
   out.literal(",\"priced_at_default\":");
@@ -132,13 +133,13 @@ void append_access_log_line(TextBuffer& out, const RequestRecord& r) {
     out.quoted(r.error_code);
   }
   out.literal(",\"latency_ms\":{\"total\":");
-  out.number(millis(r.total_seconds));
+  millis(out, r.total_seconds);
   out.literal(",\"tollway\":");
-  out.number(millis(r.gateway_seconds));
+  millis(out, r.gateway_seconds);
   out.literal(",\"upstream_ttfb\":");
-  out.number(millis(r.upstream_ttfb_seconds));
+  millis(out, r.upstream_ttfb_seconds);
   out.literal(",\"stream\":");
-  out.number(millis(r.upstream_stream_seconds));
+  millis(out, r.upstream_stream_seconds);
   out.push_back('}');
   decision_fields(out, r);
   out.literal(",\"trace_context\":\"");

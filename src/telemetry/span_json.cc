@@ -69,10 +69,11 @@ class SpanText {
     out_.decimal(value);
     out_.literal("\"}}");
   }
-  void number(std::string_view key, double value) {
+  // A double attribute given as units / 10^decimals (exact decimal text, no shortest-form search).
+  void fixed_point(std::string_view key, int64_t units, int decimals) {
     attribute(key);
     out_.literal("{\"doubleValue\":");
-    out_.number(value);
+    out_.fixed_point(units, decimals);
     out_.literal("}}");
   }
   void boolean(std::string_view key, bool value) {
@@ -136,7 +137,7 @@ void append_server_span(TextBuffer& out, const RequestRecord& r) {
     s.integer(genai::kUsageInputTokens, static_cast<int64_t>(r.input_tokens));
     s.integer(genai::kUsageOutputTokens, static_cast<int64_t>(r.output_tokens));
     s.boolean("tollway.usage.estimated", r.usage_estimated);
-    s.number("tollway.cost_usd", static_cast<double>(r.cost_micro_usd) / 1e6);
+    s.fixed_point("tollway.cost_usd", r.cost_micro_usd, 6);
   }
   if (!r.session.empty()) s.string(genai::kConversationId, r.session);
   if (!r.tenant.empty()) s.string("tollway.tenant", r.tenant);

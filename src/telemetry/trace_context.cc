@@ -9,22 +9,27 @@ namespace {
 constexpr char kHexDigits[] = "0123456789abcdef";
 
 // Value of a lowercase hex digit, or -1 (uppercase is not HEXDIGLC).
-int lower_hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
+constexpr std::array<int8_t, 256> kLowerHexValues = [] {
+  std::array<int8_t, 256> values{};
+  values.fill(-1);
+  for (int c = '0'; c <= '9'; ++c) values[c] = static_cast<int8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c) values[c] = static_cast<int8_t>(c - 'a' + 10);
+  return values;
+}();
+
+int lower_hex_value(char c) { return kLowerHexValues[static_cast<unsigned char>(c)]; }
 
 template <std::size_t N>
 bool decode_lower_hex(std::string_view text, std::array<uint8_t, N>& out) {
   if (text.size() != 2 * N) return false;
+  int invalid = 0;  // any -1 sets the sign bit: one test after the loop
   for (std::size_t i = 0; i < N; ++i) {
     const int hi = lower_hex_value(text[2 * i]);
     const int lo = lower_hex_value(text[2 * i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out[i] = static_cast<uint8_t>(hi << 4 | lo);
+    invalid |= hi | lo;
+    out[i] = static_cast<uint8_t>(static_cast<unsigned>(hi) << 4 | static_cast<unsigned>(lo));
   }
-  return true;
+  return invalid >= 0;
 }
 
 template <std::size_t N>
@@ -310,13 +315,10 @@ SpanContext child_context(const SpanContext& parent, bool sampled) {
 }
 
 std::string format_traceparent(const SpanContext& context) {
-  std::string out;
-  out.reserve(55);
-  out += "00-";
-  out += context.trace_id.hex();
-  out.push_back('-');
-  out += context.span_id.hex();
-  out += context.sampled() ? "-01" : "-00";
+  std::string out = "00-________________________________-________________-00";  // one allocation, filled in place
+  context.trace_id.write_hex(out.data() + 3);
+  context.span_id.write_hex(out.data() + 36);
+  if (context.sampled()) out[54] = '1';
   return out;
 }
 
