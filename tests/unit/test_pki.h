@@ -41,7 +41,7 @@ class TestPki {
         " -pkeyopt ec_paramgen_curve:prime256v1 -out other.key && openssl pkey -in tollway-client.key "
         "-aes-128-cbc" +
         " -passout pass:secret -out encrypted.key && printf 'not a certificate\\n' > garbage.pem";
-    if (std::system((script + " >/dev/null 2>&1").c_str()) != 0)
+    if (std::system(("(" + script + ") >/dev/null 2>&1").c_str()) != 0)
       throw std::runtime_error("the openssl CLI failed to make the test certificates: " + script);
   }
   ~TestPki() {
