@@ -7,6 +7,8 @@ namespace tollway::app {
 
 void add_gateway_command(CLI::App& cli, int& exit_code) {
   auto* cmd = cli.add_subcommand("gateway", "Run the AI gateway (OpenAI and Anthropic APIs in front of providers)");
+  cmd->footer("Signals: SIGHUP reloads the config file, SIGUSR1 reopens the access and decision log files,\n"
+              "SIGTERM or SIGINT drains and exits 0. See docs/operations.md.");
   auto options = std::make_shared<gateway::GatewayOptions>();
   auto listen = std::make_shared<std::string>();
   auto admin = std::make_shared<std::string>();
