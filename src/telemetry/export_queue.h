@@ -28,8 +28,7 @@ class BoundedQueue {
     for (std::size_t i = 0; i <= mask_; ++i) sequences_[i].store(i, std::memory_order_relaxed);
   }
   ~BoundedQueue() {
-    T item;
-    while (try_pop(item)) {
+    while (try_consume([](T&) {})) {
     }
     ::operator delete(storage_, std::align_val_t{alignof(T)});
   }
@@ -59,8 +58,10 @@ class BoundedQueue {
     }
   }
 
-  // Moves the next published item into `out`; false when none is ready.
-  bool try_pop(T& out) {
+  // Hands the next published item to `use` where it lies (no move out), then destroys it and frees its cell;
+  // false when none is ready. A producer meeting the cell while `use` runs counts the queue as full.
+  template <typename Use>
+  bool try_consume(Use&& use) {
     std::size_t pos = head_.load(std::memory_order_relaxed);
     while (true) {
       std::atomic<std::size_t>& sequence = sequences_[pos & mask_];
@@ -69,8 +70,8 @@ class BoundedQueue {
       if (diff == 0) {
         if (head_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
           T& stored = storage_[pos & mask_];
-          out = std::move(stored);
-          stored.~T();  // the cell holds nothing until the next push constructs into it
+          use(stored);
+          stored.~T();
           sequence.store(pos + mask_ + 1, std::memory_order_release);
           return true;
         }
@@ -82,15 +83,9 @@ class BoundedQueue {
     }
   }
 
-  // Appends up to `max_items` ready items to `out` (the exporter's batch); returns how many.
-  std::size_t drain(std::vector<T>& out, std::size_t max_items) {
-    std::size_t n = 0;
-    T item;
-    while (n < max_items && try_pop(item)) {
-      out.push_back(std::move(item));
-      ++n;
-    }
-    return n;
+  // Moves the next published item into `out`; false when none is ready.
+  bool try_pop(T& out) {
+    return try_consume([&out](T& item) { out = std::move(item); });
   }
 
   std::size_t capacity() const { return mask_ + 1; }

@@ -121,7 +121,6 @@ void TelemetryOutput::end_line(const config::LogDestination& where, int fd, Text
 }
 
 void TelemetryOutput::write_loop() {
-  RequestRecord r;
   TextBuffer access_pending, decision_pending;
   const bool shared_fd = config_.decision_log == config_.access_log;
   while (true) {
@@ -131,8 +130,8 @@ void TelemetryOutput::write_loop() {
       open_logs();
       log_reopens_.fetch_add(1, std::memory_order_relaxed);
     }
-    std::size_t taken = 0;
-    for (; taken < 1024 && records_.try_pop(r); ++taken) {
+    // Each record is read where it lies in the queue (no move out).
+    const auto write = [&](const RequestRecord& r) {
       if (access_log_) {
         append_access_log_line(access_pending, r);
         end_line(config_.access_log, access_fd_, access_pending);
@@ -143,7 +142,9 @@ void TelemetryOutput::write_loop() {
         end_line(config_.decision_log, decision_fd_, pending);
       }
       if (r.sampled && exporting_) add_spans(r);
-    }
+    };
+    std::size_t taken = 0;
+    while (taken < 1024 && records_.try_consume(write)) ++taken;
     flush(access_fd_, access_pending);
     flush(decision_fd_, decision_pending);
     if (building_.spans > 0 && (stopping || Clock::now() - building_.started >= config_.otlp.traces_interval))

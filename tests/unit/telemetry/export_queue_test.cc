@@ -11,6 +11,14 @@
 namespace tollway::telemetry {
 namespace {
 
+// Appends up to max_items ready items to `out` with try_consume (the telemetry thread's way); returns how many.
+template <typename T>
+std::size_t drain(BoundedQueue<T>& q, std::vector<T>& out, std::size_t max_items) {
+  std::size_t n = 0;
+  while (n < max_items && q.try_consume([&out](T& item) { out.push_back(std::move(item)); })) ++n;
+  return n;
+}
+
 TEST(BoundedQueue, RoundsCapacityAndKeepsFifoOrder) {
   BoundedQueue<int> q(5);
   EXPECT_EQ(q.capacity(), 8u);
@@ -20,14 +28,14 @@ TEST(BoundedQueue, RoundsCapacityAndKeepsFifoOrder) {
   EXPECT_EQ(q.pushed(), 8u);
   EXPECT_EQ(q.size_approx(), 8u);
   std::vector<int> out;
-  EXPECT_EQ(q.drain(out, 3), 3u);
+  EXPECT_EQ(drain(q, out, 3), 3u);
   EXPECT_EQ(out, (std::vector<int>{0, 1, 2}));
   EXPECT_TRUE(q.try_push(8));  // room again after a drain
-  EXPECT_EQ(q.drain(out, 100), 6u);
+  EXPECT_EQ(drain(q, out, 100), 6u);
   EXPECT_EQ(out, (std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8}));
   int x;
   EXPECT_FALSE(q.try_pop(x));
-  EXPECT_EQ(q.drain(out, 100), 0u);
+  EXPECT_EQ(drain(q, out, 100), 0u);
 }
 
 TEST(BoundedQueue, WrapsAroundManyTimes) {
@@ -49,10 +57,15 @@ TEST(BoundedQueue, MovesItemsInAndOut) {
   std::string s(1000, 'x');
   const char* storage = s.data();
   EXPECT_TRUE(q.try_push(std::move(s)));
-  std::vector<std::string> batch;
-  ASSERT_EQ(q.drain(batch, 10), 1u);
-  EXPECT_EQ(batch[0].size(), 1000u);
-  EXPECT_EQ(batch[0].data(), storage) << "moved, not copied";
+  EXPECT_TRUE(q.try_consume([&](std::string& item) {
+    EXPECT_EQ(item.size(), 1000u);
+    EXPECT_EQ(item.data(), storage) << "moved in, used where it lies";
+  }));
+  EXPECT_FALSE(q.try_consume([](std::string&) { ADD_FAILURE() << "nothing is left"; }));
+  EXPECT_TRUE(q.try_push(std::string(2000, 'y')));
+  std::string popped;
+  ASSERT_TRUE(q.try_pop(popped));
+  EXPECT_EQ(popped.size(), 2000u);
 }
 
 // Producers never block and every item is either delivered exactly once or counted as dropped.
@@ -67,11 +80,11 @@ TEST(BoundedQueue, ConcurrentProducersCountDropsExactly) {
     std::vector<uint64_t> batch;
     while (!done.load(std::memory_order_acquire) || q.size_approx() > 0) {
       batch.clear();
-      if (q.drain(batch, 64) == 0) std::this_thread::yield();
+      if (drain(q, batch, 64) == 0) std::this_thread::yield();
       received.insert(received.end(), batch.begin(), batch.end());
     }
     batch.clear();
-    q.drain(batch, SIZE_MAX);
+    drain(q, batch, SIZE_MAX);
     received.insert(received.end(), batch.begin(), batch.end());
   });
   std::vector<std::thread> producers;
