@@ -72,6 +72,7 @@ TelemetryOutput::~TelemetryOutput() {
   stop_writer_.store(true, std::memory_order_release);
   if (writer_.joinable()) writer_.join();
   stop_exporter_.store(true, std::memory_order_release);
+  wake_exporter();
   if (exporter_.joinable()) exporter_.join();
   close_logs();
 }
@@ -90,8 +91,17 @@ void TelemetryOutput::close_logs() {
 bool TelemetryOutput::submit(RequestRecord&& record) { return records_.try_push(std::move(record)); }
 
 void TelemetryOutput::offer_metrics(std::vector<Metric> metrics) {
-  std::lock_guard lock(metrics_mutex_);
-  pending_metrics_ = std::move(metrics);
+  {
+    std::lock_guard lock(metrics_mutex_);
+    pending_metrics_ = std::move(metrics);
+  }
+  metrics_offered_.store(true, std::memory_order_release);
+  wake_exporter();
+}
+
+void TelemetryOutput::wake_exporter() {
+  { std::lock_guard lock(batches_mutex_); }  // a waiter is either asleep (and notified) or sees the new state
+  exporter_wake_.notify_one();
 }
 
 void TelemetryOutput::flush(int fd, TextBuffer& pending) {
@@ -180,10 +190,13 @@ void TelemetryOutput::add_spans(const RequestRecord& r) {
 void TelemetryOutput::hand_off_batch() {
   building_.json.append(kTraceRequestSuffix);
   spans_queued_.fetch_add(building_.spans, std::memory_order_relaxed);
-  std::lock_guard lock(batches_mutex_);
-  // Only this thread adds batches and it checked for room when this batch started: there still is room.
-  ready_batches_.push_back(std::move(building_));
+  {
+    std::lock_guard lock(batches_mutex_);
+    // Only this thread adds batches and it checked for room when this batch started: there still is room.
+    ready_batches_.push_back(std::move(building_));
+  }
   building_ = TraceBatch{};
+  exporter_wake_.notify_one();
 }
 
 bool TelemetryOutput::export_payload(const char* signal, const std::string& path, std::string_view json,
@@ -230,14 +243,13 @@ bool TelemetryOutput::export_payload(const char* signal, const std::string& path
         return true;
       case ExportVerdict::Retry: {
         exports_[s][kRetry].fetch_add(1, std::memory_order_relaxed);
-        const auto until = Clock::now() + d.delay;
-        while (Clock::now() < until) {
-          if (stop_exporter_.load(std::memory_order_acquire)) {
-            exports_[s][kDropped].fetch_add(1, std::memory_order_relaxed);
-            failed.fetch_add(items, std::memory_order_relaxed);
-            return false;
-          }
-          std::this_thread::sleep_for(kPoll);
+        std::unique_lock lock(batches_mutex_);
+        const bool stopped = exporter_wake_.wait_for(
+            lock, d.delay, [this] { return stop_exporter_.load(std::memory_order_acquire); });
+        if (stopped) {
+          exports_[s][kDropped].fetch_add(1, std::memory_order_relaxed);
+          failed.fetch_add(items, std::memory_order_relaxed);
+          return false;
         }
         continue;
       }
@@ -283,6 +295,7 @@ void TelemetryOutput::export_loop() {
     std::optional<std::vector<Metric>> metrics;
     {
       std::lock_guard lock(metrics_mutex_);
+      metrics_offered_.store(false, std::memory_order_relaxed);
       metrics.swap(pending_metrics_);
     }
     if (metrics && !metrics->empty() && !collector_failed) {
@@ -291,7 +304,11 @@ void TelemetryOutput::export_loop() {
       export_payload("metrics", metrics_path, encode_metrics_export_request(resource_, scope_, *metrics), points);
     }
     if (stopping) return;
-    std::this_thread::sleep_for(kPoll);
+    std::unique_lock lock(batches_mutex_);
+    exporter_wake_.wait(lock, [this] {
+      return !ready_batches_.empty() || metrics_offered_.load(std::memory_order_acquire) ||
+             stop_exporter_.load(std::memory_order_acquire);
+    });
   }
 }
 

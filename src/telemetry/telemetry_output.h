@@ -12,6 +12,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <mutex>
@@ -69,6 +70,8 @@ class TelemetryOutput {
   void add_spans(const RequestRecord& r);
   // Writer thread: closes the current batch and queues it for the exporter.
   void hand_off_batch();
+  // Wakes the exporter (it sleeps until there is work, not on a poll timer).
+  void wake_exporter();
   // One export with its retries; returns whether the collector accepted it (wholly or partly). Once the output
   // is stopping, a retryable failure is not retried.
   bool export_payload(const char* signal, const std::string& path, std::string_view json, uint64_t items);
@@ -84,11 +87,12 @@ class TelemetryOutput {
   std::atomic<bool> reopen_logs_{false};
   TraceBatch building_;  // writer thread only
   std::mutex batches_mutex_;  // writer thread <-> exporter thread, never a request
+  std::condition_variable exporter_wake_;  // a batch is ready, metrics were offered, or the output stops
   std::deque<TraceBatch> ready_batches_;
   std::vector<TextBuffer> spare_buffers_;  // sent batches' buffers, reused (no fresh pages per batch)
   std::mutex metrics_mutex_;  // control thread <-> exporter thread, never a request
   std::optional<std::vector<Metric>> pending_metrics_;
-  std::atomic<bool> stop_writer_{false}, stop_exporter_{false};
+  std::atomic<bool> stop_writer_{false}, stop_exporter_{false}, metrics_offered_{false};
   // Counters for /metrics.
   std::atomic<uint64_t> log_lines_{0}, log_write_errors_{0}, log_reopens_{0};
   std::atomic<uint64_t> spans_queued_{0}, spans_dropped_{0};
