@@ -76,7 +76,9 @@ class Connection {
   explicit Connection(int fd) : fd_(fd) {}
   ~Connection() {
     if (ssl_ != nullptr) {
-      SSL_shutdown(ssl_);  // one try at close_notify; the socket is closed either way
+      // One try at close_notify after a finished handshake; the socket is closed either way.
+      if (SSL_is_init_finished(ssl_)) SSL_shutdown(ssl_);
+      ERR_clear_error();
       SSL_free(ssl_);
     }
     ::close(fd_);
