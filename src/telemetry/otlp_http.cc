@@ -342,15 +342,4 @@ HttpPostResult http_post(const config::OtlpConfig& collector, const std::string&
   return result;
 }
 
-HttpPostResult http_post(const std::string& host, uint16_t port, const std::string& path,
-                         std::string_view /*content_type: always application/json*/, bool gzip_encoded,
-                         std::string_view body, std::chrono::milliseconds timeout) {
-  config::OtlpConfig plain;
-  plain.host = host;
-  plain.port = port;
-  plain.gzip = gzip_encoded;
-  plain.timeout = timeout;
-  return http_post(plain, path, body);
-}
-
 }  // namespace tollway::telemetry

@@ -7,8 +7,6 @@
 // with the gateway's strict parser. Also gzip for request bodies (zlib).
 #pragma once
 
-#include <chrono>
-#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,11 +25,6 @@ struct HttpPostResult {
 // POSTs an OTLP/HTTP JSON `body` to `path` (the endpoint's path prefix included) at the collector, within its
 // timeout; `body` is gzip-compressed already when collector.gzip is set (it says Content-Encoding: gzip).
 HttpPostResult http_post(const config::OtlpConfig& collector, const std::string& path, std::string_view body);
-
-// The plain-http form the exporter calls until it passes its OtlpConfig (the https fields are ignored here).
-HttpPostResult http_post(const std::string& host, uint16_t port, const std::string& path,
-                         std::string_view content_type, bool gzip_encoded, std::string_view body,
-                         std::chrono::milliseconds timeout);
 
 // RFC 1952 gzip of `data` (zlib, level 1: the fastest).
 std::string gzip_compress(std::string_view data);

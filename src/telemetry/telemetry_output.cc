@@ -216,8 +216,7 @@ bool TelemetryOutput::export_payload(const char* signal, const std::string& path
   thread_local std::mt19937_64 random(std::random_device{}());  // the exporter thread's, seeded once
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
   for (int attempt = 1;; ++attempt) {
-    const HttpPostResult r = http_post(config_.otlp.host, config_.otlp.port, path, "application/json",
-                                       config_.otlp.gzip, config_.otlp.gzip ? compressed : json, config_.otlp.timeout);
+    const HttpPostResult r = http_post(config_.otlp, path, config_.otlp.gzip ? compressed : json);
     ExportAttempt a;
     a.status = r.status;
     a.retry_after = r.retry_after;

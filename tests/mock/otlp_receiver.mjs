@@ -2,7 +2,10 @@
 // when Content-Encoding says so, then JSON) and keeps every export request it received. Answers can be scripted
 // (a status for the next N requests, a Retry-After, a partialSuccess body). checkTraceRequest / checkMetricsRequest
 // assert the OTLP JSON encoding rules on a decoded payload (they throw with the path of the first violation).
+// With `tls` it listens for https (and, given `tls.ca`, requires a client certificate signed by it), counts the
+// handshakes it refused and records each request's client certificate subject.
 import http from 'node:http';
+import https from 'node:https';
 import zlib from 'node:zlib';
 
 const HEX32 = /^[0-9a-f]{32}$/;
@@ -112,15 +115,19 @@ export function allSpans(requests) {
   return out;
 }
 
-export async function startOtlpReceiver() {
+/** Options: tls {key, cert, ca?}: serve https with that key and certificate; with `ca`, mTLS (client certificate
+ * required and verified against it). */
+export async function startOtlpReceiver({ tls } = {}) {
   const requests = [];
+  const tlsErrors = [];  // handshakes refused (by either side), their messages
   const script = [];  // [{status, headers, body}] answered in order, then 200 {}
-  const server = http.createServer((req, res) => {
+  const handler = (req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
       const raw = Buffer.concat(chunks);
       const rec = { path: req.url, headers: { ...req.headers }, raw, signal: req.url.endsWith('/v1/traces') ? 'traces' : req.url.endsWith('/v1/metrics') ? 'metrics' : 'other' };
+      if (tls) rec.clientSubject = req.socket.getPeerCertificate()?.subject?.CN ?? null;
       try {
         const body = req.headers['content-encoding'] === 'gzip' ? zlib.gunzipSync(raw) : raw;
         rec.payload = JSON.parse(body.toString('utf8'));
@@ -131,13 +138,18 @@ export async function startOtlpReceiver() {
       res.writeHead(answer.status, { 'content-type': 'application/json', ...(answer.headers ?? {}) });
       res.end(answer.body ?? '{}');
     });
-  });
+  };
+  const server = tls
+    ? https.createServer({ key: tls.key, cert: tls.cert, ...(tls.ca ? { ca: tls.ca, requestCert: true, rejectUnauthorized: true } : {}) }, handler)
+    : http.createServer(handler);
+  server.on('tlsClientError', (err) => tlsErrors.push(String(err.message ?? err)));
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address();
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     port,
     requests,
+    tlsErrors,
     /** The next n export requests get `status` (with optional headers / body). */
     answerNext(n, status, { headers, body } = {}) { for (let i = 0; i < n; i++) script.push({ status, headers, body }); },
     reset() { requests.length = 0; script.length = 0; },
