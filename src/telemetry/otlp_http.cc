@@ -1,6 +1,8 @@
 #include "telemetry/otlp_http.h"
 
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <poll.h>
@@ -70,8 +72,60 @@ int connect_to(const std::string& host, uint16_t port, Clock::time_point deadlin
   return fd;
 }
 
+// The collector's TLS context, kept between exports: loading the system trust store costs about 20 ms of CPU,
+// more than a handshake. Rebuilt when the settings change or a file named in them was replaced or rewritten
+// (certificate rotation), so a renewed client certificate is presented from the next export on.
+class CollectorTlsContext {
+ public:
+  std::shared_ptr<boost::asio::ssl::context> get(const config::OtlpConfig& collector, std::string& error) {
+    const tls::ClientTlsFiles files{collector.ca_file, collector.client_cert, collector.client_key};
+    const std::string stamp = file_stamps(files);
+    std::lock_guard lock(mutex_);
+    if (context_ && files_.ca_file == files.ca_file && files_.cert_file == files.cert_file &&
+        files_.key_file == files.key_file && stamp_ == stamp)
+      return context_;
+    std::optional<tls::ClientTlsError> failure;
+    auto fresh = tls::make_client_context(files, failure);
+    if (!fresh) {
+      error = failure->message;
+      return nullptr;
+    }
+    context_ = fresh;
+    files_ = files;
+    stamp_ = stamp;
+    return fresh;
+  }
+
+ private:
+  // Device, inode, size and modification time of each named file: any change means "load again".
+  static std::string file_stamps(const tls::ClientTlsFiles& files) {
+    std::string out;
+    for (const std::string* path : {&files.ca_file, &files.cert_file, &files.key_file}) {
+      struct stat st {};
+      if (!path->empty() && ::stat(path->c_str(), &st) == 0)
+        out += std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" +
+               std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
+               std::to_string(st.st_mtim.tv_nsec);
+      out += '|';
+    }
+    return out;
+  }
+
+  std::mutex mutex_;
+  std::shared_ptr<boost::asio::ssl::context> context_;
+  tls::ClientTlsFiles files_;
+  std::string stamp_;
+};
+
+CollectorTlsContext& collector_tls_context() {
+  static CollectorTlsContext context;
+  return context;
+}
+
+}  // namespace
+
 // A connected non-blocking socket, plain or TLS, whose every operation ends by the same deadline.
-class Connection {
+class OtlpClient::Connection {
  public:
   explicit Connection(int fd) : fd_(fd) {}
   ~Connection() {
@@ -96,6 +150,14 @@ class Connection {
     if (tls_call([this] { return SSL_connect(ssl_); }, deadline) > 0) return true;
     error = timed_out_ ? "TLS handshake timed out" : "TLS handshake failed: " + tls_failure_;
     return false;
+  }
+
+  std::shared_ptr<boost::asio::ssl::context> made_with;  // https: the TLS context of the handshake
+
+  // An idle connection the collector has closed (or sent something unasked on) is not used again.
+  bool still_open() const {
+    pollfd p{fd_, POLLIN, 0};
+    return ::poll(&p, 1, 0) == 0;
   }
 
   bool send_all(std::string_view data, Clock::time_point deadline) {
@@ -185,58 +247,6 @@ class Connection {
   std::string tls_failure_;  // OpenSSL's reason for the last failed TLS call ("" for none)
 };
 
-// The collector's TLS context, kept between exports: loading the system trust store costs about 20 ms of CPU,
-// more than a handshake. Rebuilt when the settings change or a file named in them was replaced or rewritten
-// (certificate rotation), so a renewed client certificate is presented from the next export on.
-class CollectorTlsContext {
- public:
-  std::shared_ptr<boost::asio::ssl::context> get(const config::OtlpConfig& collector, std::string& error) {
-    const tls::ClientTlsFiles files{collector.ca_file, collector.client_cert, collector.client_key};
-    const std::string stamp = file_stamps(files);
-    std::lock_guard lock(mutex_);
-    if (context_ && files_.ca_file == files.ca_file && files_.cert_file == files.cert_file &&
-        files_.key_file == files.key_file && stamp_ == stamp)
-      return context_;
-    std::optional<tls::ClientTlsError> failure;
-    auto fresh = tls::make_client_context(files, failure);
-    if (!fresh) {
-      error = failure->message;
-      return nullptr;
-    }
-    context_ = fresh;
-    files_ = files;
-    stamp_ = stamp;
-    return fresh;
-  }
-
- private:
-  // Device, inode, size and modification time of each named file: any change means "load again".
-  static std::string file_stamps(const tls::ClientTlsFiles& files) {
-    std::string out;
-    for (const std::string* path : {&files.ca_file, &files.cert_file, &files.key_file}) {
-      struct stat st {};
-      if (!path->empty() && ::stat(path->c_str(), &st) == 0)
-        out += std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" +
-               std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
-               std::to_string(st.st_mtim.tv_nsec);
-      out += '|';
-    }
-    return out;
-  }
-
-  std::mutex mutex_;
-  std::shared_ptr<boost::asio::ssl::context> context_;
-  tls::ClientTlsFiles files_;
-  std::string stamp_;
-};
-
-CollectorTlsContext& collector_tls_context() {
-  static CollectorTlsContext context;
-  return context;
-}
-
-}  // namespace
-
 std::string gzip_compress(std::string_view data) {
   z_stream z{};
   // Level 1: telemetry is compressed on every export; the fastest level keeps most of the gain (JSON is
@@ -255,25 +265,62 @@ std::string gzip_compress(std::string_view data) {
   return out;
 }
 
-HttpPostResult http_post(const config::OtlpConfig& collector, const std::string& path,
-                         std::string_view body) {
-  HttpPostResult result;
-  const auto deadline = Clock::now() + collector.timeout;
+OtlpClient::OtlpClient(config::OtlpConfig collector) : collector_(std::move(collector)) {}
+OtlpClient::~OtlpClient() = default;
+
+std::unique_ptr<OtlpClient::Connection> OtlpClient::open(Clock::time_point deadline, std::string& error) {
   std::shared_ptr<boost::asio::ssl::context> tls_context;
-  if (collector.tls && !(tls_context = collector_tls_context().get(collector, result.error))) return result;
-  const int fd = connect_to(collector.host, collector.port, deadline, result.error);
-  if (fd < 0) return result;
-  Connection connection(fd);
-  if (tls_context &&
-      !connection.start_tls(tls_context->native_handle(), collector.host, deadline, result.error))
-    return result;
-  const bool ipv6_literal = collector.host.find(':') != std::string::npos;
+  if (collector_.tls && !(tls_context = collector_tls_context().get(collector_, error))) return nullptr;
+  const int fd = connect_to(collector_.host, collector_.port, deadline, error);
+  if (fd < 0) return nullptr;
+  // On a kept connection, Nagle's algorithm would hold the body back until the collector's delayed ACK of the
+  // head (40 ms per export).
+  const int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  auto connection = std::make_unique<Connection>(fd);
+  if (tls_context && !connection->start_tls(tls_context->native_handle(), collector_.host, deadline, error))
+    return nullptr;
+  connection->made_with = tls_context;
+  ++connections_opened_;
+  return connection;
+}
+
+HttpPostResult OtlpClient::post(const std::string& path, std::string_view body) {
+  const auto deadline = Clock::now() + collector_.timeout;
+  std::unique_ptr<Connection> connection = std::move(idle_);
+  if (connection && !connection->still_open()) connection.reset();
+  // A TLS file renewed on disk (a new client certificate, a new CA) takes effect on a new connection.
+  if (connection && collector_.tls) {
+    std::string error;
+    if (collector_tls_context().get(collector_, error) != connection->made_with) connection.reset();
+  }
+  const bool reused = connection != nullptr;
+  HttpPostResult result;
+  if (!connection && !(connection = open(deadline, result.error))) return result;
+  bool keep = false, answered = false;
+  result = exchange(*connection, path, body, deadline, keep, answered);
+  if (!result.status && reused && !answered) {
+    // The collector closed the kept connection as the request went out (its idle timeout): nothing was answered,
+    // so the request is sent once more on a new connection.
+    connection.reset();
+    if (!(connection = open(deadline, result.error))) return result;
+    result = exchange(*connection, path, body, deadline, keep, answered);
+  }
+  if (keep) idle_ = std::move(connection);
+  return result;
+}
+
+HttpPostResult OtlpClient::exchange(Connection& connection, const std::string& path, std::string_view body,
+                                    Clock::time_point deadline, bool& keep, bool& answered) {
+  HttpPostResult result;
+  keep = answered = false;
+  const bool ipv6_literal = collector_.host.find(':') != std::string::npos;
   std::string request =
-      "POST " + path + " HTTP/1.1\r\nHost: " + (ipv6_literal ? "[" + collector.host + "]" : collector.host) +
-      ":" + std::to_string(collector.port) +
+      "POST " + path + " HTTP/1.1\r\nHost: " + (ipv6_literal ? "[" + collector_.host + "]" : collector_.host) +
+      ":" + std::to_string(collector_.port) +
       "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-      "\r\nConnection: close\r\nUser-Agent: tollway\r\n";
-  if (collector.gzip) request += "Content-Encoding: gzip\r\n";
+      "\r\nUser-Agent: tollway\r\n";
+  if (collector_.gzip) request += "Content-Encoding: gzip\r\n";
   request += "\r\n";
   if (!connection.send_all(request, deadline) || !connection.send_all(body, deadline)) {
     result.error = "sending the export request failed or timed out" + connection.tls_failure();
@@ -289,6 +336,7 @@ HttpPostResult http_post(const config::OtlpConfig& collector, const std::string&
       result.error = "no complete response from the collector" + connection.tls_failure();
       return result;
     }
+    answered = true;
     status = http::parse_response_head(in, "POST", limits, head, parse_error);
     if (status == http::ParseStatus::Complete && head.status >= 100 && head.status < 200) {
       in.erase(0, head.head_size);
@@ -305,10 +353,13 @@ HttpPostResult http_post(const config::OtlpConfig& collector, const std::string&
   const uint64_t length = head.content_length;
   std::string raw = in.substr(head.head_size);
   constexpr std::size_t kMaxBody = 1 << 20;
-  // The body (partialSuccess) matters only for a 2xx; read it within the same deadline.
+  // The body (partialSuccess) matters only for a 2xx; read it within the same deadline. The connection is kept
+  // for the next export only when the body ended exactly where the response says and the collector allows it.
+  bool complete = false;
   if (framing == http::BodyFraming::ContentLength) {
     while (raw.size() < length && raw.size() < kMaxBody && connection.receive(raw, deadline) > 0) {
     }
+    complete = raw.size() == length;
     result.body = raw.substr(0, length);
   } else if (framing == http::BodyFraming::Chunked) {
     http::ChunkedDecoder decoder;
@@ -319,8 +370,11 @@ HttpPostResult http_post(const config::OtlpConfig& collector, const std::string&
         const auto step = decoder.next(std::string_view(raw).substr(used));
         used += step.consumed;
         if (step.status == http::ChunkedDecoder::Status::Data) result.body.append(step.data);
-        if (step.status == http::ChunkedDecoder::Status::Done ||
-            step.status == http::ChunkedDecoder::Status::Error) {
+        if (step.status == http::ChunkedDecoder::Status::Done) {
+          done = complete = used == raw.size();
+          break;
+        }
+        if (step.status == http::ChunkedDecoder::Status::Error) {
           done = true;
           break;
         }
@@ -336,7 +390,10 @@ HttpPostResult http_post(const config::OtlpConfig& collector, const std::string&
     while (raw.size() < kMaxBody && connection.receive(raw, deadline) > 0) {
     }
     result.body = std::move(raw);
+  } else {
+    complete = raw.empty();  // no body (204, 304)
   }
+  keep = complete && head.keep_alive;
   result.status = code;
   result.retry_after = retry_after;
   return result;

@@ -54,7 +54,8 @@ TelemetryOutput::TelemetryOutput(const config::TelemetryConfig& config, std::str
       scope_{"tollway", service_version},
       trace_prefix_(trace_request_prefix(resource_, scope_)),
       max_batches_(std::max<uint64_t>(1, config.otlp.queue_size / std::max<uint64_t>(1, config.otlp.batch_size))),
-      records_(config.otlp.queue_size) {
+      records_(config.otlp.queue_size),
+      client_(config.otlp) {
   open_logs();
   writer_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "tw-telemetry");  // visible in top -H and /proc/PID/task/*/comm
@@ -216,7 +217,7 @@ bool TelemetryOutput::export_payload(const char* signal, const std::string& path
   thread_local std::mt19937_64 random(std::random_device{}());  // the exporter thread's, seeded once
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
   for (int attempt = 1;; ++attempt) {
-    const HttpPostResult r = http_post(config_.otlp, path, config_.otlp.gzip ? compressed : json);
+    const HttpPostResult r = client_.post(path, config_.otlp.gzip ? compressed : json);
     ExportAttempt a;
     a.status = r.status;
     a.retry_after = r.retry_after;

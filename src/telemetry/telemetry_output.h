@@ -25,6 +25,7 @@
 #include "config/gateway_config.h"
 #include "core/text_buffer.h"
 #include "telemetry/export_queue.h"
+#include "telemetry/otlp_http.h"
 #include "telemetry/otlp_json.h"
 #include "telemetry/request_record.h"
 
@@ -83,6 +84,7 @@ class TelemetryOutput {
   const std::string trace_prefix_;  // every batch's JSON up to its spans (resource and scope)
   const std::size_t max_batches_;   // queue_size spans in batches of batch_size
   BoundedQueue<RequestRecord> records_;
+  OtlpClient client_;  // the exporter thread's
   int access_fd_ = -1, decision_fd_ = -1;
   std::atomic<bool> reopen_logs_{false};
   TraceBatch building_;  // writer thread only

@@ -143,6 +143,8 @@ export async function startOtlpReceiver({ tls } = {}) {
     ? https.createServer({ key: tls.key, cert: tls.cert, ...(tls.ca ? { ca: tls.ca, requestCert: true, rejectUnauthorized: true } : {}) }, handler)
     : http.createServer(handler);
   server.on('tlsClientError', (err) => tlsErrors.push(String(err.message ?? err)));
+  const connections = { count: 0 };
+  server.on(tls ? 'secureConnection' : 'connection', () => { connections.count += 1; });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address();
   return {
@@ -150,6 +152,8 @@ export async function startOtlpReceiver({ tls } = {}) {
     port,
     requests,
     tlsErrors,
+    /** Connections the exporter opened (TLS: completed handshakes). */
+    get connections() { return connections.count; },
     /** The next n export requests get `status` (with optional headers / body). */
     answerNext(n, status, { headers, body } = {}) { for (let i = 0; i < n; i++) script.push({ status, headers, body }); },
     reset() { requests.length = 0; script.length = 0; },

@@ -1,8 +1,9 @@
 // A one-thread HTTP/1.1 server on 127.0.0.1 (an ephemeral port) standing in for an OTLP collector in tests and
 // benchmarks: plain, or TLS with a given certificate and key, optionally requiring a client certificate signed by
-// a given CA. Per connection it reads one request (head + Content-Length body), records it with the client
-// certificate's subject, answers 200 {} and closes; it counts the TLS handshakes that failed. Never used
-// outside tests and benchmarks.
+// a given CA. Per connection it reads requests (head + Content-Length body), records each with the client
+// certificate's subject and answers 200 {}, until the client closes (an HTTP/1.1 persistent connection) or, with
+// close_after_each(), closes after every answer; it counts connections and the TLS handshakes that failed. One
+// connection at a time. Never used outside tests and benchmarks.
 #pragma once
 
 #include <arpa/inet.h>
@@ -69,6 +70,9 @@ class LoopbackCollector {
 
   uint16_t port() const { return port_; }
   int failed_handshakes() const { return failed_handshakes_; }
+  int connections() const { return connections_; }
+  // From now on, close each connection after its first answer (as a collector with keep-alive off does).
+  void close_after_each() { close_after_each_ = true; }
   std::vector<Received> received() {
     std::lock_guard lock(mutex_);
     return received_;
@@ -86,15 +90,22 @@ class LoopbackCollector {
       if (::poll(&p, 1, 20) <= 0) continue;
       const int fd = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
       if (fd < 0) continue;
+      ++connections_;
       timeval two_seconds{2, 0};
       ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &two_seconds, sizeof two_seconds);
       if (context_ == nullptr) {
-        answer(fd, nullptr);
+        while (!stop_ && answer(fd, nullptr) && !close_after_each_) {
+        }
       } else {
         SSL* ssl = SSL_new(context_);
         SSL_set_fd(ssl, fd);
-        if (SSL_accept(ssl) == 1) answer(fd, ssl);
-        else ++failed_handshakes_;
+        if (SSL_accept(ssl) == 1) {
+          while (!stop_ && answer(fd, ssl) && !close_after_each_) {
+          }
+          SSL_shutdown(ssl);
+        } else {
+          ++failed_handshakes_;
+        }
         ERR_clear_error();
         SSL_free(ssl);
       }
@@ -102,7 +113,8 @@ class LoopbackCollector {
     }
   }
 
-  void answer(int fd, SSL* ssl) {
+  // One request and its answer; false when the client closed or went quiet (2 s) instead.
+  bool answer(int fd, SSL* ssl) {
     Received r;
     if (X509* peer = ssl != nullptr ? SSL_get1_peer_certificate(ssl) : nullptr) {
       char name[256];
@@ -119,7 +131,7 @@ class LoopbackCollector {
         if (r.request.size() >= head_end + 4 + length) break;
       }
       const long n = ssl != nullptr ? SSL_read(ssl, buf, sizeof buf) : ::recv(fd, buf, sizeof buf, 0);
-      if (n <= 0) return;
+      if (n <= 0) return false;
       r.request.append(buf, static_cast<std::size_t>(n));
     }
     {
@@ -127,19 +139,19 @@ class LoopbackCollector {
       received_.push_back(std::move(r));
     }
     const std::string response = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
-    if (ssl != nullptr) {
+    if (ssl != nullptr)
       SSL_write(ssl, response.data(), static_cast<int>(response.size()));
-      SSL_shutdown(ssl);
-    } else {
+    else
       ::send(fd, response.data(), response.size(), MSG_NOSIGNAL);
-    }
+    return true;
   }
 
   SSL_CTX* context_ = nullptr;  // nullptr: plain http
   int listener_ = -1;
   uint16_t port_ = 0;
   std::atomic<bool> stop_{false};
-  std::atomic<int> failed_handshakes_{0};
+  std::atomic<int> failed_handshakes_{0}, connections_{0};
+  std::atomic<bool> close_after_each_{false};
   std::mutex mutex_;
   std::vector<Received> received_;
   std::thread thread_;

@@ -40,6 +40,7 @@ describe('OTLP export retries', () => {
     assert.deepEqual([a.answeredWith, b.answeredWith, c.answeredWith], [429, 503, 200]);
     assert.ok(a.raw.equals(b.raw) && b.raw.equals(c.raw), 'a retry sends the same bytes');
     checkTraceRequest(c.payload);
+    assert.equal(receiver.connections, 1, 'the attempts share one kept connection');
     const m = await metricsText(gw);
     assert.ok(metricValue(m, 'tollway_otlp_export_requests_total', { signal: 'traces', result: 'retried' }) >= 2);
     assert.equal(metricValue(m, 'tollway_otlp_spans_total', { result: 'exported' }), 2);

@@ -38,11 +38,16 @@ TestPki* OtlpHttpTls::pki_ = nullptr;
 
 const std::string kBody = R"({"resourceSpans":[]})";
 
+// One export with a client of its own (its connection closes with it).
+HttpPostResult post_once(const config::OtlpConfig& collector, const std::string& path, const std::string& body) {
+  return OtlpClient(collector).post(path, body);
+}
+
 TEST_F(OtlpHttpTls, VerifiedCollectorReceivesTheRequest) {
   LoopbackCollector server(file("server.pem"), file("server.key"));
   for (const std::string host : {"127.0.0.1", "localhost"}) {
     const HttpPostResult r =
-        http_post(collector(host, server.port(), file("ca.pem")), "/otel/v1/traces", kBody);
+        post_once(collector(host, server.port(), file("ca.pem")), "/otel/v1/traces", kBody);
     ASSERT_TRUE(r.status) << host << ": " << r.error;
     EXPECT_EQ(*r.status, 200);
     EXPECT_EQ(r.body, "{}");
@@ -62,7 +67,7 @@ TEST_F(OtlpHttpTls, VerifiedCollectorReceivesTheRequest) {
 TEST_F(OtlpHttpTls, CertificateFromAnotherCaIsRefusedBeforeAnyByteIsSent) {
   LoopbackCollector server(file("other-server.pem"), file("other-server.key"));
   const HttpPostResult r =
-      http_post(collector("127.0.0.1", server.port(), file("ca.pem")), "/v1/traces", kBody);
+      post_once(collector("127.0.0.1", server.port(), file("ca.pem")), "/v1/traces", kBody);
   EXPECT_FALSE(r.status);
   EXPECT_NE(r.error.find("TLS handshake failed: certificate verification failed: unable to get local issuer"),
             std::string::npos)
@@ -73,7 +78,7 @@ TEST_F(OtlpHttpTls, CertificateFromAnotherCaIsRefusedBeforeAnyByteIsSent) {
 TEST_F(OtlpHttpTls, CertificateForAnotherNameIsRefused) {
   LoopbackCollector server(file("elsewhere.pem"), file("elsewhere.key"));
   for (const std::string host : {"127.0.0.1", "localhost"}) {
-    const HttpPostResult r = http_post(collector(host, server.port(), file("ca.pem")), "/v1/traces", kBody);
+    const HttpPostResult r = post_once(collector(host, server.port(), file("ca.pem")), "/v1/traces", kBody);
     EXPECT_FALSE(r.status) << host;
     EXPECT_NE(r.error.find("certificate verification failed: "), std::string::npos)
         << host << ": " << r.error;
@@ -85,7 +90,7 @@ TEST_F(OtlpHttpTls, CertificateForAnotherNameIsRefused) {
 TEST_F(OtlpHttpTls, MutualTlsCollector) {
   LoopbackCollector server(file("server.pem"), file("server.key"), file("ca.pem"));
   config::OtlpConfig c = collector("127.0.0.1", server.port(), file("ca.pem"));
-  const HttpPostResult anonymous = http_post(c, "/v1/traces", kBody);
+  const HttpPostResult anonymous = post_once(c, "/v1/traces", kBody);
   EXPECT_FALSE(anonymous.status);
   // TLS 1.3: the client's handshake is done before the server judges its certificate; the refusal is an
   // alert.
@@ -97,7 +102,7 @@ TEST_F(OtlpHttpTls, MutualTlsCollector) {
   EXPECT_EQ(server.failed_handshakes(), 1);
   c.client_cert = file("tollway-client.pem");
   c.client_key = file("tollway-client.key");
-  const HttpPostResult r = http_post(c, "/v1/traces", kBody);
+  const HttpPostResult r = post_once(c, "/v1/traces", kBody);
   ASSERT_TRUE(r.status) << r.error;
   EXPECT_EQ(*r.status, 200);
   const auto got = server.received();
@@ -110,9 +115,9 @@ TEST_F(OtlpHttpTls, ReplacedCaFileIsReadAgain) {
   const std::string ca = file("rotating-ca.pem");
   std::filesystem::copy_file(file("ca.pem"), ca);
   const config::OtlpConfig c = collector("127.0.0.1", server.port(), ca);
-  ASSERT_TRUE(http_post(c, "/v1/traces", kBody).status);
+  ASSERT_TRUE(post_once(c, "/v1/traces", kBody).status);
   std::filesystem::copy_file(file("other-ca.pem"), ca, std::filesystem::copy_options::overwrite_existing);
-  const HttpPostResult after_rotation = http_post(c, "/v1/traces", kBody);
+  const HttpPostResult after_rotation = post_once(c, "/v1/traces", kBody);
   EXPECT_FALSE(after_rotation.status);
   EXPECT_NE(after_rotation.error.find("certificate verification failed"), std::string::npos)
       << after_rotation.error;
@@ -124,7 +129,7 @@ TEST_F(OtlpHttpTls, SilentServerTimesOutWithinTheTimeout) {
   config::OtlpConfig c = collector("127.0.0.1", port, file("ca.pem"));
   c.timeout = std::chrono::milliseconds(300);
   const auto start = std::chrono::steady_clock::now();
-  const HttpPostResult r = http_post(c, "/v1/traces", kBody);
+  const HttpPostResult r = post_once(c, "/v1/traces", kBody);
   const auto took = std::chrono::steady_clock::now() - start;
   ::close(listener);
   EXPECT_FALSE(r.status);
@@ -139,13 +144,54 @@ TEST_F(OtlpHttpTls, PlainHttpCollectorIsNotTls) {
   c.host = "127.0.0.1";
   c.port = server.port();
   c.gzip = true;
-  const HttpPostResult r = http_post(c, "/v1/metrics", kBody);
+  const HttpPostResult r = post_once(c, "/v1/metrics", kBody);
   ASSERT_TRUE(r.status) << r.error;
   EXPECT_EQ(*r.status, 200);
   const auto got = server.received();
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].request.rfind("POST /v1/metrics HTTP/1.1\r\n", 0), 0u) << got[0].request;
   EXPECT_NE(got[0].request.find("\r\nContent-Encoding: gzip\r\n"), std::string::npos) << got[0].request;
+}
+
+// Persistent connections: one TCP connect and TLS handshake for many exports while the collector keeps the
+// connection; a collector that closes after each answer costs a reconnect, never a failed export.
+TEST_F(OtlpHttpTls, ExportsShareOneConnectionWhileTheCollectorKeepsIt) {
+  for (const bool tls : {false, true}) {
+    LoopbackCollector server = tls ? LoopbackCollector(file("server.pem"), file("server.key")) : LoopbackCollector();
+    config::OtlpConfig c = collector("127.0.0.1", server.port(), tls ? file("ca.pem") : "");
+    c.tls = tls;
+    OtlpClient client(c);
+    for (int i = 0; i < 5; ++i) {
+      const HttpPostResult r = client.post("/v1/traces", kBody);
+      ASSERT_TRUE(r.status) << (tls ? "https: " : "http: ") << r.error;
+      EXPECT_EQ(*r.status, 200);
+    }
+    EXPECT_EQ(server.received().size(), 5u);
+    EXPECT_EQ(client.connections_opened(), 1u) << (tls ? "https" : "http");
+    EXPECT_EQ(server.connections(), 1);
+
+    server.close_after_each();
+    for (int i = 0; i < 3; ++i) {
+      const HttpPostResult r = client.post("/v1/traces", kBody);
+      ASSERT_TRUE(r.status) << "after the collector closed: " << r.error;
+    }
+    EXPECT_EQ(server.received().size(), 8u) << "every request delivered once";
+    EXPECT_GE(client.connections_opened(), 3u);
+  }
+}
+
+TEST_F(OtlpHttpTls, RenewedTlsFileClosesTheKeptConnection) {
+  LoopbackCollector server(file("server.pem"), file("server.key"));
+  const std::string ca = file("kept-rotating-ca.pem");
+  std::filesystem::copy_file(file("ca.pem"), ca, std::filesystem::copy_options::overwrite_existing);
+  OtlpClient client(collector("127.0.0.1", server.port(), ca));
+  ASSERT_TRUE(client.post("/v1/traces", kBody).status);
+  ASSERT_TRUE(client.post("/v1/traces", kBody).status);
+  EXPECT_EQ(client.connections_opened(), 1u);
+  std::filesystem::copy_file(file("other-ca.pem"), ca, std::filesystem::copy_options::overwrite_existing);
+  const HttpPostResult after = client.post("/v1/traces", kBody);
+  EXPECT_FALSE(after.status) << "the new trust store applies at once, not on the old connection";
+  EXPECT_NE(after.error.find("certificate verification failed"), std::string::npos) << after.error;
 }
 
 }  // namespace
