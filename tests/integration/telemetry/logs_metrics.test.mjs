@@ -267,6 +267,11 @@ describe('error_type on the request duration: timeouts and callers that leave', 
     // A call that ends normally adds a series without error_type.
     assert.equal((await postJson(`${gw.url}/v1/chat/completions`, { model: 'gpt-4o-mini', max_tokens: 4,
       messages: [{ role: 'user', content: 'x' }] })).status, 200);
-    assert.deepEqual(await durationsByErrorType(), { timeout: 2, client_closed: 1, none: 1 });
+    // The log phase (which records the metrics) runs after the response is sent: wait for it.
+    const after = await waitFor(async () => {
+      const d = await durationsByErrorType();
+      return d.none ? d : null;
+    }, { timeoutMs: 5000 });
+    assert.deepEqual(after, { timeout: 2, client_closed: 1, none: 1 });
   });
 });
