@@ -1,7 +1,7 @@
-// bench/telemetry encode: the telemetry thread's CPU per request without I/O — the request's SERVER and CLIENT
-// spans written as OTLP JSON into a batch, and its access log line — beside a memcpy of the same number of bytes
-// (the floor any encoder pays to produce them), so docs/benchmarks.md can report a ratio. The record has the
-// proxy benchmark's shape (one attempt, usage reported, a session, an incoming traceparent).
+// bench/telemetry encode: the telemetry thread's CPU per request without I/O — the request's SERVER and
+// CLIENT spans written as OTLP JSON into a batch, and its access log line — beside a memcpy of the same
+// number of bytes (the floor any encoder pays to produce them), so docs/benchmarks.md can report a ratio. The
+// record has the proxy benchmark's shape (one attempt, usage reported, a session, an incoming traceparent).
 // Run: build/<dir>/bench/telemetry/telemetry_encode_bench
 #include <benchmark/benchmark.h>
 
@@ -32,7 +32,8 @@ constexpr int kBatch = 256;  // requests per export batch (512 spans)
 
 void BM_SpansIntoBatch(benchmark::State& state) {
   const RequestRecord r = bench_record();
-  const std::string prefix = trace_request_prefix(Resource::for_service("tollway", "0.1.0", "5e25a076df8bb625"), {});
+  const std::string prefix =
+      trace_request_prefix(Resource::for_service("tollway", "0.1.0", "5e25a076df8bb625"), {});
   TextBuffer batch;
   for (auto _ : state) {
     batch.clear();

@@ -1,7 +1,8 @@
 // TextBuffer: a growable byte buffer for the hot text writers (the telemetry thread's spans and log lines).
 // Writers reserve room and store through a raw cursor, so a piece of known size (a literal) compiles to plain
 // stores instead of a std::string append call. Its memory is kept across clear() (a reused buffer costs no
-// fresh pages) and is never zero-filled. Strings written as JSON go through json::escape_to: never invalid JSON.
+// fresh pages) and is never zero-filled. Strings written as JSON go through json::escape_to: never invalid
+// JSON.
 #pragma once
 
 #include <charconv>
@@ -33,7 +34,8 @@ class TextBuffer {
     if (!text.empty()) std::memcpy(room(text.size()), text.data(), text.size());
     size_ += text.size();
   }
-  // For writers with their own formatting: at least n bytes to write at the result, then commit what was written.
+  // For writers with their own formatting: at least n bytes to write at the result, then commit what was
+  // written.
   char* reserve(std::size_t n) { return room(n); }
   void commit(std::size_t written) { size_ += written; }
   void push_back(char c) {
@@ -56,8 +58,9 @@ class TextBuffer {
     char* p = room(24);
     size_ = static_cast<std::size_t>(std::to_chars(p, p + 24, value).ptr - data_.get());
   }
-  // units / 10^decimals as a JSON number with the trailing fraction zeros dropped: fixed_point(1234, 6) writes
-  // 0.001234, fixed_point(250000, 3) writes 250. Exact, and without the cost of a double's shortest form.
+  // units / 10^decimals as a JSON number with the trailing fraction zeros dropped: fixed_point(1234, 6)
+  // writes 0.001234, fixed_point(250000, 3) writes 250. Exact, and without the cost of a double's shortest
+  // form.
   void fixed_point(int64_t units, int decimals);  // decimals 0..18
 
  private:

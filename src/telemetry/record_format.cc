@@ -6,7 +6,9 @@ namespace tollway::telemetry {
 namespace {
 
 // Milliseconds with microsecond resolution, e.g. 4.25.
-void millis(TextBuffer& out, double seconds) { out.fixed_point(static_cast<int64_t>(seconds * 1e6), 3); }
+void millis(TextBuffer& out, double seconds) {
+  out.fixed_point(static_cast<int64_t>(seconds * 1e6), 3);
+}
 
 template <typename Id>
 void quoted_hex(TextBuffer& out, const Id& id) {
@@ -81,8 +83,9 @@ void append_iso_time_millis(TextBuffer& out, uint64_t unix_nano) {
   }
   const unsigned millis = static_cast<unsigned>(unix_nano / 1'000'000 % 1000);
   out.append(std::string_view(cached, cached_length));
-  const char fraction[5] = {'.', static_cast<char>('0' + millis / 100), static_cast<char>('0' + millis / 10 % 10),
-                            static_cast<char>('0' + millis % 10), 'Z'};
+  const char fraction[5] = {'.', static_cast<char>('0' + millis / 100),
+                            static_cast<char>('0' + millis / 10 % 10), static_cast<char>('0' + millis % 10),
+                            'Z'};
   out.append(std::string_view(fraction, sizeof fraction));
 }
 

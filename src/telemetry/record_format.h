@@ -1,6 +1,6 @@
 // The log lines a RequestRecord becomes: one access log line, and one decision log line for a denial. Pure
-// functions run on the telemetry thread, appending to the caller's buffer (no string per line); they never log
-// header values or credentials (a record carries none). The request's spans: span_json.h.
+// functions run on the telemetry thread, appending to the caller's buffer (no string per line); they never
+// log header values or credentials (a record carries none). The request's spans: span_json.h.
 #pragma once
 
 #include <cstdint>

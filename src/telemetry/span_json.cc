@@ -31,8 +31,8 @@ class SpanText {
 
   // {"traceId":..,"spanId":..,["parentSpanId":..,]"flags":..,"kind":..,"startTimeUnixNano":..,"endTimeUnixNano":..,
   // then the name: the caller writes it with name_part() and ends it with attributes().
-  void begin(const TraceId& trace, const SpanId& span, const SpanId& parent, bool parent_remote, uint8_t trace_flags,
-             SpanKind kind, uint64_t start_unix_nano, uint64_t end_unix_nano) {
+  void begin(const TraceId& trace, const SpanId& span, const SpanId& parent, bool parent_remote,
+             uint8_t trace_flags, SpanKind kind, uint64_t start_unix_nano, uint64_t end_unix_nano) {
     out_.literal("{\"traceId\":\"");
     hex(out_, trace);
     out_.literal("\",\"spanId\":\"");
@@ -155,8 +155,8 @@ void append_server_span(TextBuffer& out, const RequestRecord& r) {
   if (!r.error_type.empty()) s.string(genai::kErrorType, r.error_type);  // the metrics' bounded classes
   if (!r.input_content.empty()) s.string(genai::kInputMessages, r.input_content);
   if (!r.output_content.empty()) s.string(genai::kOutputMessages, r.output_content);
-  // HTTP server span status: Error for 5xx, no response, or a response that did not end well (cut, timed out, the
-  // caller left); a 4xx stays Unset (the caller's error, not ours).
+  // HTTP server span status: Error for 5xx, no response, or a response that did not end well (cut, timed out,
+  // the caller left); a 4xx stays Unset (the caller's error, not ours).
   const bool failed = r.status >= 500 || r.status == 0 || (!r.error_type.empty() && r.status < 400);
   s.end(failed ? StatusCode::Error : StatusCode::Unset, r.error_code.empty() ? r.error_type : r.error_code);
 }

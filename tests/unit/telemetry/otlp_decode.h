@@ -1,5 +1,6 @@
-// Reading OTLP JSON back in tests: decode with simdjson and check each field's JSON type (ids as lowercase hex,
-// enums as integers, 64-bit integers as strings), so tests assert on decoded values, never on matched substrings.
+// Reading OTLP JSON back in tests: decode with simdjson and check each field's JSON type (ids as lowercase
+// hex, enums as integers, 64-bit integers as strings), so tests assert on decoded values, never on matched
+// substrings.
 #pragma once
 
 #include <gtest/gtest.h>

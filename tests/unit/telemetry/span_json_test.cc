@@ -1,6 +1,6 @@
 // The spans of a request record as OTLP JSON, decoded with simdjson: one SERVER span, one CLIENT span per
-// upstream attempt parented to it, GenAI attributes where the semantic conventions put them, the JSON types the
-// OTLP encoding requires, and valid JSON for any string a record can hold.
+// upstream attempt parented to it, GenAI attributes where the semantic conventions put them, the JSON types
+// the OTLP encoding requires, and valid JSON for any string a record can hold.
 #include "telemetry/span_json.h"
 
 #include <gtest/gtest.h>
@@ -38,7 +38,9 @@ std::string export_request(std::initializer_list<RequestRecord> records) {
   return std::string(json.view());
 }
 
-element spans_of(Decoded& d) { return d.root["resourceSpans"].at(0)["scopeSpans"].at(0)["spans"]; }
+element spans_of(Decoded& d) {
+  return d.root["resourceSpans"].at(0)["scopeSpans"].at(0)["spans"];
+}
 
 TEST(SpanJson, ServerSpanThenOneClientSpanPerAttempt) {
   Decoded d(export_request({retried_call()}));
@@ -130,7 +132,8 @@ TEST(SpanJson, RootErrorDenialAndContent) {
   EXPECT_EQ(str(attribute_value(a, "gen_ai.request.max_tokens")["intValue"]), "9223372036854775807");
 }
 
-// error.type on the SERVER span is the metrics' bounded class; a 200 whose stream did not end well is an error.
+// error.type on the SERVER span is the metrics' bounded class; a 200 whose stream did not end well is an
+// error.
 TEST(SpanJson, ServerSpanErrorTypeFollowsTheRecord) {
   RequestRecord cut = retried_call();
   cut.error_type = "response_cut";
@@ -144,7 +147,8 @@ TEST(SpanJson, ServerSpanErrorTypeFollowsTheRecord) {
   EXPECT_EQ(str(first["status"]["message"]), "response_cut");
   element second = spans_of(d).at(3);
   EXPECT_EQ(str(attribute_value(second["attributes"], "error.type")["stringValue"]), "429");
-  EXPECT_EQ(integer(second["status"]["code"]), 0) << "a 4xx is the caller's error: the SERVER span stays Unset";
+  EXPECT_EQ(integer(second["status"]["code"]), 0)
+      << "a 4xx is the caller's error: the SERVER span stays Unset";
 }
 
 TEST(SpanJson, AnyRecordStringsStayValidJson) {
