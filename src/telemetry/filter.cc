@@ -121,13 +121,10 @@ asio::awaitable<pipeline::Verdict> TelemetryFilter::route(pipeline::RequestCtx& 
   auto& set = ctx.upstream.set_headers;
   auto& drop = ctx.upstream.drop_headers;
   set.emplace_back("traceparent", format_traceparent(client));
-  if (t.server.trace_state.empty()) {
-    // The common case (no caller tracestate): only our entry, written in place.
-    std::string state = "tollway=________________";
-    t.server.span_id.write_hex(state.data() + 8);
-    set.emplace_back("tracestate", std::move(state));
-  } else if (auto state = t.server.trace_state.with_entry_first("tollway", t.server.span_id.hex())) {
-    set.emplace_back("tracestate", state->serialize());
+  char server_span[SpanId::kHexLength];
+  t.server.span_id.write_hex(server_span);
+  if (auto state = t.server.trace_state.serialize_with_entry_first("tollway", {server_span, sizeof server_span})) {
+    set.emplace_back("tracestate", std::move(*state));
   } else {
     drop.emplace_back("tracestate");
   }

@@ -314,6 +314,21 @@ SpanContext child_context(const SpanContext& parent, bool sampled) {
   return child;
 }
 
+std::optional<std::string> TraceState::serialize_with_entry_first(std::string_view key, std::string_view value,
+                                                                 TraceStateLimits limits) const {
+  if (!members_.empty()) {
+    const auto state = with_entry_first(key, value, limits);
+    return state ? std::optional<std::string>(state->serialize()) : std::nullopt;
+  }
+  if (!valid_key(key) || !valid_value(value) || limits.max_members == 0 ||
+      key.size() + 1 + value.size() > limits.max_bytes)
+    return std::nullopt;
+  std::string out;
+  out.reserve(key.size() + 1 + value.size());
+  out.append(key).append(1, '=').append(value);
+  return out;
+}
+
 std::string format_traceparent(const SpanContext& context) {
   std::string out = "00-________________________________-________________-00";  // one allocation, filled in place
   context.trace_id.write_hex(out.data() + 3);

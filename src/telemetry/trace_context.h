@@ -95,6 +95,10 @@ class TraceState {
   // right. Our own entry is never removed. nullopt if key or value is invalid or our entry alone exceeds limits.
   std::optional<TraceState> with_entry_first(std::string_view key, std::string_view value,
                                              TraceStateLimits limits = {}) const;
+  // with_entry_first(...) serialized: the header value to send. Without members (the common case: the caller
+  // sent no tracestate) it is written directly, with no intermediate state.
+  std::optional<std::string> serialize_with_entry_first(std::string_view key, std::string_view value,
+                                                        TraceStateLimits limits = {}) const;
 
   bool operator==(const TraceState&) const = default;
 

@@ -336,6 +336,21 @@ TEST(Tracestate, OwnEntryGoesFirstAndReplacesTheOldOne) {
   EXPECT_FALSE(s.with_entry_first("tollway", "a,b"));
 }
 
+// The header value we send equals with_entry_first's serialization, written directly when there are no members.
+TEST(Tracestate, SerializedWithEntryFirstMatchesTheState) {
+  const TraceState none;
+  EXPECT_EQ(none.serialize_with_entry_first("tollway", "00f067aa0ba902b7"), "tollway=00f067aa0ba902b7");
+  const TraceState some = *TraceState::parse("congo=t61rcWkgMzE,tollway=old,rojo=00f067aa0ba902b7");
+  EXPECT_EQ(some.serialize_with_entry_first("tollway", "b7ad6b7169203331"),
+            some.with_entry_first("tollway", "b7ad6b7169203331")->serialize());
+  for (const TraceState* state : {&none, &some}) {
+    EXPECT_FALSE(state->serialize_with_entry_first("Tollway", "x")) << "invalid key";
+    EXPECT_FALSE(state->serialize_with_entry_first("tollway", "a,b")) << "invalid value";
+    EXPECT_FALSE(state->serialize_with_entry_first("tollway", "x", {.max_members = 32, .max_bytes = 5}))
+        << "our entry alone over the limit";
+  }
+}
+
 TEST(Tracestate, TruncationDropsRightmostWhenOverThirtyTwoMembers) {
   std::string line;
   for (int i = 1; i <= 32; ++i) line += (i > 1 ? "," : "") + std::string("k") + std::to_string(i) + "=v";
