@@ -152,7 +152,7 @@ class OtlpClient::Connection {
     return false;
   }
 
-  std::shared_ptr<boost::asio::ssl::context> made_with;  // https: the TLS context of the handshake
+  TlsContext made_with;  // https: the TLS context of the handshake
 
   // An idle connection the collector has closed (or sent something unasked on) is not used again.
   bool still_open() const {
@@ -268,9 +268,8 @@ std::string gzip_compress(std::string_view data) {
 OtlpClient::OtlpClient(config::OtlpConfig collector) : collector_(std::move(collector)) {}
 OtlpClient::~OtlpClient() = default;
 
-std::unique_ptr<OtlpClient::Connection> OtlpClient::open(Clock::time_point deadline, std::string& error) {
-  std::shared_ptr<boost::asio::ssl::context> tls_context;
-  if (collector_.tls && !(tls_context = collector_tls_context().get(collector_, error))) return nullptr;
+std::unique_ptr<OtlpClient::Connection> OtlpClient::open(const TlsContext& tls_context, Clock::time_point deadline,
+                                                         std::string& error) {
   const int fd = connect_to(collector_.host, collector_.port, deadline, error);
   if (fd < 0) return nullptr;
   // On a kept connection, Nagle's algorithm would hold the body back until the collector's delayed ACK of the
@@ -287,23 +286,23 @@ std::unique_ptr<OtlpClient::Connection> OtlpClient::open(Clock::time_point deadl
 
 HttpPostResult OtlpClient::post(const std::string& path, std::string_view body) {
   const auto deadline = Clock::now() + collector_.timeout;
-  std::unique_ptr<Connection> connection = std::move(idle_);
-  if (connection && !connection->still_open()) connection.reset();
-  // A TLS file renewed on disk (a new client certificate, a new CA) takes effect on a new connection.
-  if (connection && collector_.tls) {
-    std::string error;
-    if (collector_tls_context().get(collector_, error) != connection->made_with) connection.reset();
-  }
-  const bool reused = connection != nullptr;
   HttpPostResult result;
-  if (!connection && !(connection = open(deadline, result.error))) return result;
+  // https: the current TLS context, once per export (it is rebuilt when a TLS file was renewed on disk).
+  TlsContext tls_context;
+  if (collector_.tls && !(tls_context = collector_tls_context().get(collector_, result.error))) return result;
+  std::unique_ptr<Connection> connection = std::move(idle_);
+  // A kept connection is used again only while it is open and was made with the current TLS context (a new
+  // client certificate or CA takes effect at once).
+  if (connection && (!connection->still_open() || connection->made_with != tls_context)) connection.reset();
+  const bool reused = connection != nullptr;
+  if (!connection && !(connection = open(tls_context, deadline, result.error))) return result;
   bool keep = false, answered = false;
   result = exchange(*connection, path, body, deadline, keep, answered);
   if (!result.status && reused && !answered) {
     // The collector closed the kept connection as the request went out (its idle timeout): nothing was answered,
     // so the request is sent once more on a new connection.
     connection.reset();
-    if (!(connection = open(deadline, result.error))) return result;
+    if (!(connection = open(tls_context, deadline, result.error))) return result;
     result = exchange(*connection, path, body, deadline, keep, answered);
   }
   if (keep) idle_ = std::move(connection);

@@ -19,6 +19,10 @@
 
 #include "config/gateway_config.h"
 
+namespace boost::asio::ssl {
+class context;
+}
+
 namespace tollway::telemetry {
 
 struct HttpPostResult {
@@ -44,7 +48,8 @@ class OtlpClient {
  private:
   class Connection;
   using Clock = std::chrono::steady_clock;
-  std::unique_ptr<Connection> open(Clock::time_point deadline, std::string& error);
+  using TlsContext = std::shared_ptr<boost::asio::ssl::context>;  // null for plain http
+  std::unique_ptr<Connection> open(const TlsContext& tls_context, Clock::time_point deadline, std::string& error);
   HttpPostResult exchange(Connection& connection, const std::string& path, std::string_view body,
                           Clock::time_point deadline, bool& keep, bool& answered);
 
