@@ -13,7 +13,7 @@ void TextBuffer::grow(std::size_t n) {
 }
 
 void TextBuffer::fixed_point(int64_t units, int decimals) {
-  char* p = room(48);
+  char* p = reserve(48);
   char* const start = p;
   // The magnitude as unsigned: INT64_MIN has no positive int64.
   uint64_t magnitude = units < 0 ? 0 - static_cast<uint64_t>(units) : static_cast<uint64_t>(units);

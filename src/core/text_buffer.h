@@ -27,35 +27,38 @@ class TextBuffer {
   // Bytes of known length: a literal's size is a compile-time constant.
   template <std::size_t N>
   void literal(const char (&text)[N]) {
-    std::memcpy(room(N - 1), text, N - 1);
+    std::memcpy(reserve(N - 1), text, N - 1);
     size_ += N - 1;
   }
   void append(std::string_view text) {
-    if (!text.empty()) std::memcpy(room(text.size()), text.data(), text.size());
+    if (!text.empty()) std::memcpy(reserve(text.size()), text.data(), text.size());
     size_ += text.size();
   }
   // For writers with their own formatting: at least n bytes to write at the result, then commit what was
   // written.
-  char* reserve(std::size_t n) { return room(n); }
+  char* reserve(std::size_t n) {
+    if (capacity_ - size_ < n) grow(n);
+    return data_.get() + size_;
+  }
   void commit(std::size_t written) { size_ += written; }
   void push_back(char c) {
-    *room(1) = c;
+    *reserve(1) = c;
     ++size_;
   }
   // JSON: a quoted, escaped string; the same without quotes; an integer in decimal.
   void quoted(std::string_view text) {
-    char* p = room(text.size() * 6 + 2);
+    char* p = reserve(text.size() * 6 + 2);
     *p++ = '"';
     p = json::escape_to(p, text);
     *p++ = '"';
     size_ = static_cast<std::size_t>(p - data_.get());
   }
   void escaped(std::string_view text) {
-    size_ = static_cast<std::size_t>(json::escape_to(room(text.size() * 6), text) - data_.get());
+    size_ = static_cast<std::size_t>(json::escape_to(reserve(text.size() * 6), text) - data_.get());
   }
   template <std::integral Integer>
   void decimal(Integer value) {
-    char* p = room(24);
+    char* p = reserve(24);
     size_ = static_cast<std::size_t>(std::to_chars(p, p + 24, value).ptr - data_.get());
   }
   // units / 10^decimals as a JSON number with the trailing fraction zeros dropped: fixed_point(1234, 6)
@@ -64,11 +67,6 @@ class TextBuffer {
   void fixed_point(int64_t units, int decimals);  // decimals 0..18
 
  private:
-  // At least n writable bytes after the content.
-  char* room(std::size_t n) {
-    if (capacity_ - size_ < n) grow(n);
-    return data_.get() + size_;
-  }
   void grow(std::size_t n);
 
   std::unique_ptr<char[]> data_;

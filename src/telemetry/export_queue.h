@@ -83,11 +83,6 @@ class BoundedQueue {
     }
   }
 
-  // Moves the next published item into `out`; false when none is ready.
-  bool try_pop(T& out) {
-    return try_consume([&out](T& item) { out = std::move(item); });
-  }
-
   std::size_t capacity() const { return mask_ + 1; }
   uint64_t pushed() const { return pushed_.load(std::memory_order_relaxed); }
   uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }

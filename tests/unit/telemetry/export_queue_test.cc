@@ -19,6 +19,12 @@ std::size_t drain(BoundedQueue<T>& q, std::vector<T>& out, std::size_t max_items
   return n;
 }
 
+// Moves the next ready item into `out`; false when none is ready.
+template <typename T>
+bool pop(BoundedQueue<T>& q, T& out) {
+  return q.try_consume([&out](T& item) { out = std::move(item); });
+}
+
 TEST(BoundedQueue, RoundsCapacityAndKeepsFifoOrder) {
   BoundedQueue<int> q(5);
   EXPECT_EQ(q.capacity(), 8u);
@@ -34,7 +40,7 @@ TEST(BoundedQueue, RoundsCapacityAndKeepsFifoOrder) {
   EXPECT_EQ(drain(q, out, 100), 6u);
   EXPECT_EQ(out, (std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8}));
   int x;
-  EXPECT_FALSE(q.try_pop(x));
+  EXPECT_FALSE(pop(q, x));
   EXPECT_EQ(drain(q, out, 100), 0u);
 }
 
@@ -45,7 +51,7 @@ TEST(BoundedQueue, WrapsAroundManyTimes) {
     for (int k = 0; k < 3; ++k) ASSERT_TRUE(q.try_push(int{next_in++}));
     int v;
     for (int k = 0; k < 3; ++k) {
-      ASSERT_TRUE(q.try_pop(v));
+      ASSERT_TRUE(pop(q, v));
       ASSERT_EQ(v, next_out++);
     }
   }
@@ -64,7 +70,7 @@ TEST(BoundedQueue, MovesItemsInAndOut) {
   EXPECT_FALSE(q.try_consume([](std::string&) { ADD_FAILURE() << "nothing is left"; }));
   EXPECT_TRUE(q.try_push(std::string(2000, 'y')));
   std::string popped;
-  ASSERT_TRUE(q.try_pop(popped));
+  ASSERT_TRUE(pop(q, popped));
   EXPECT_EQ(popped.size(), 2000u);
 }
 
