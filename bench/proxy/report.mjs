@@ -2,6 +2,7 @@
 // targets, a JSON file and the "## Proxy (bench/proxy)" section of docs/benchmarks.md (only that section is
 // replaced; bench/proxy/history.md is appended to it).
 import fs from 'node:fs';
+import { writeDocSection } from '../lib/doc_section.mjs';
 
 const args = process.argv.slice(2);
 const opt = (k, d) => { const i = args.indexOf(`--${k}`); return i >= 0 ? args[i + 1] : d; };
@@ -179,17 +180,5 @@ const history = new URL('./history.md', import.meta.url);
 if (fs.existsSync(history)) md.push(fs.readFileSync(history, 'utf8').trim(), '');
 const section = md.join('\n');
 
-if (!flag('no-doc')) {
-  const doc = opt('doc');
-  let text = fs.existsSync(doc) ? fs.readFileSync(doc, 'utf8') : '# Benchmarks\n\n';
-  const start = text.indexOf('## Proxy (bench/proxy)');
-  if (start >= 0) {
-    const next = text.slice(start + 3).search(/^## /m);
-    const end = next >= 0 ? start + 3 + next : text.length;
-    text = text.slice(0, start) + section + (next >= 0 ? '\n' : '') + text.slice(end);
-  } else {
-    text = text.replace(/\s*$/, '\n\n') + section;
-  }
-  fs.writeFileSync(doc, text.replace(/\n{3,}/g, '\n\n'));
-}
+if (!flag('no-doc')) writeDocSection(opt('doc'), '## Proxy (bench/proxy)', section);
 console.log(section);

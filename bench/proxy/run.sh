@@ -23,6 +23,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 HERE="$ROOT/bench/proxy"
+source "$ROOT/bench/lib/nginx_origin.sh"  # write_nginx_origin
 OUT="$ROOT/build/bench/proxy"
 TOLLWAY_BIN="${TOLLWAY_BIN:-$ROOT/build/release/tollway}"
 MODE="${MODE:-both}"
@@ -65,31 +66,8 @@ cleanup() {
 trap cleanup EXIT
 
 # ---- origin ---------------------------------------------------------------------------------------------------
-RESPONSE="$(tr -d '\n' < "$HERE/response.json")"
 if [ "$ORIGIN" = nginx ]; then
-  cat > "$OUT/origin/nginx.conf" <<EOF
-worker_processes 1;
-worker_cpu_affinity auto;
-pid $OUT/origin/nginx.pid;
-error_log $OUT/origin/logs/error.log warn;
-daemon on;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $OUT/origin/tmp/body; proxy_temp_path $OUT/origin/tmp/proxy;
-  fastcgi_temp_path $OUT/origin/tmp/fcgi; uwsgi_temp_path $OUT/origin/tmp/uwsgi; scgi_temp_path $OUT/origin/tmp/scgi;
-  keepalive_requests 1000000;
-  keepalive_timeout 75s;
-  server {
-    listen 127.0.0.1:$ORIGIN_PORT reuseport backlog=4096;
-    location = /v1/chat/completions {
-      default_type application/json;
-      add_header x-request-id req_bench_origin;
-      return 200 '$RESPONSE';
-    }
-  }
-}
-EOF
+  write_nginx_origin "$OUT/origin" "$ORIGIN_PORT"
   taskset -c $CORE_LOAD nginx -p "$OUT/origin" -c "$OUT/origin/nginx.conf"
 else
   taskset -c $CORE_LOAD node "$ROOT/tests/mock/provider.mjs" --port "$ORIGIN_PORT" --fast > "$OUT/origin/mock.log" 2>&1 &

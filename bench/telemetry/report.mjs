@@ -3,6 +3,7 @@
 // measured in the same run; the encoding micro benchmark's per-request costs; a JSON file; and the
 // "## Telemetry (bench/telemetry)" section of docs/benchmarks.md (only that section).
 import fs from 'node:fs';
+import { writeDocSection } from '../lib/doc_section.mjs';
 
 const args = process.argv.slice(2);
 const opt = (k, d) => { const i = args.indexOf(`--${k}`); return i >= 0 ? args[i + 1] : d; };
@@ -164,17 +165,5 @@ md.push('Reading it: the machine is shared and noisy (the reference alone moves 
   + 'callgrind). History of the `on` overhead: 85 µs (first version), 14.2 µs (reused buffers, run-wise escaping), '
   + 'then this run\'s.');
 const section = md.join('\n') + '\n';
-if (!flag('no-doc')) {
-  const doc = opt('doc');
-  let text = read(doc);
-  const start = text.indexOf('## Telemetry (bench/telemetry)');
-  if (start >= 0) {
-    const next = text.slice(start + 3).search(/^## /m);
-    const end = next >= 0 ? start + 3 + next : text.length;
-    text = text.slice(0, start) + section + (next >= 0 ? '\n' : '') + text.slice(end);
-  } else {
-    text = text.replace(/\s*$/, '\n\n') + section;
-  }
-  fs.writeFileSync(doc, text.replace(/\n{3,}/g, '\n\n'));
-}
+if (!flag('no-doc')) writeDocSection(opt('doc'), '## Telemetry (bench/telemetry)', section);
 console.log(section);

@@ -18,6 +18,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 HERE="$ROOT/bench/telemetry"
+source "$ROOT/bench/lib/nginx_origin.sh"  # write_nginx_origin
 PROXY="$ROOT/bench/proxy"   # the proxy benchmark's request and origin response
 OUT="$ROOT/build/bench/telemetry"
 TOLLWAY_BIN="${TOLLWAY_BIN:-$ROOT/build/release/tollway}"
@@ -45,24 +46,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-RESPONSE="$(tr -d '\n' < "$PROXY/response.json")"
-cat > "$OUT/origin/nginx.conf" <<CONF
-worker_processes 1;
-pid $OUT/origin/nginx.pid;
-error_log $OUT/origin/logs/error.log warn;
-daemon on;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $OUT/origin/tmp/body; proxy_temp_path $OUT/origin/tmp/proxy;
-  fastcgi_temp_path $OUT/origin/tmp/fcgi; uwsgi_temp_path $OUT/origin/tmp/uwsgi; scgi_temp_path $OUT/origin/tmp/scgi;
-  keepalive_requests 1000000;
-  server {
-    listen 127.0.0.1:$ORIGIN_PORT reuseport backlog=4096;
-    location = /v1/chat/completions { default_type application/json; return 200 '$RESPONSE'; }
-  }
-}
-CONF
+write_nginx_origin "$OUT/origin" "$ORIGIN_PORT"
 taskset -c $CORE_LOAD nginx -p "$OUT/origin" -c "$OUT/origin/nginx.conf"
 taskset -c $CORE_LOAD node "$HERE/collector.mjs" "$COLLECTOR_PORT" > "$OUT/collector.json" &
 COLLECTOR_PID=$!

@@ -58,13 +58,8 @@ for (const o of ours.filter((r) => r.encoding)) {
 if (chat) lines.push('', `Estimating one ${chat.chat_request_bytes}-byte chat-completions request (${chat.prompt_tokens} prompt tokens, ` +
   `o200k_base, 20,000 runs): p50 ${chat.p50_us.toFixed(1)} µs, p99 ${chat.p99_us.toFixed(1)} µs (target ≤ 100 µs).`);
 const section = lines.join('\n') + '\n';
-const path = 'docs/benchmarks.md';
-let doc = fs.existsSync(path) ? fs.readFileSync(path, 'utf8') : '# Benchmarks\n';
-const start = doc.indexOf('## Tokenizer (bench/tokens)');
-if (start >= 0) {
-  const next = doc.indexOf('\n## ', start + 1);
-  doc = doc.slice(0, start) + section + (next >= 0 ? '\n' + doc.slice(next + 1) : '');
-} else doc = doc.replace(/\n*$/, '\n\n') + section;
-fs.writeFileSync(path, doc);
+const { pathToFileURL } = require('url');
+import(pathToFileURL(`${process.cwd()}/bench/lib/doc_section.mjs`).href)
+  .then(({ writeDocSection }) => writeDocSection('docs/benchmarks.md', '## Tokenizer (bench/tokens)', section));
 console.log(section);
 NODE
