@@ -1,5 +1,6 @@
 #include "gateway/admin.h"
 
+#include "http/listen_socket.h"
 #include "http/parser.h"
 #include "http/read_buffer.h"
 #include "http/serializer.h"
@@ -7,7 +8,9 @@
 namespace tollway::gateway {
 
 AdminListener::AdminListener(asio::io_context& context, const tcp::endpoint& endpoint, AdminHandler handler)
-    : context_(context), acceptor_(context, endpoint), handler_(std::move(handler)) {}
+    : context_(context), acceptor_(context), handler_(std::move(handler)) {
+  http::open_exclusive_listener(acceptor_, endpoint, "admin listener");
+}
 
 void AdminListener::start() { asio::co_spawn(context_, accept_loop(), asio::detached); }
 

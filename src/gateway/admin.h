@@ -37,6 +37,7 @@ using AdminHandler = std::function<asio::awaitable<AdminResponse>(const AdminReq
 
 class AdminListener {
  public:
+  // Binds and listens at once (this process alone); throws http::ListenError.
   AdminListener(asio::io_context& context, const tcp::endpoint& endpoint, AdminHandler handler);
   tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
   void start();

@@ -328,13 +328,16 @@ asio::awaitable<void> ClientConnection::reply(pipeline::RequestCtx& ctx) {
   for (const auto& [name, value] : ctx.response_headers) http::append_header(head, name, value);
   if (closing()) http::append_header(head, "Connection", "close");
   http::end_head(head);
-  const asio::const_buffer parts[] = {asio::buffer(head), asio::buffer(r.body)};
+  // A response to HEAD has the head a GET would get and never a body (RFC 9110 §9.3.2): a body here would be
+  // read by the client as the start of the next response on this connection.
+  const bool send_body = ctx.head->method != "HEAD";
+  const asio::const_buffer parts[] = {asio::buffer(head), asio::buffer(r.body.data(), send_body ? r.body.size() : 0)};
   phase_ = Phase::Responding;
   error_code ec;
   co_await client_.write(parts, ec);
   if (ec) must_close_ = true;
   ctx.outcome.status = r.status;
-  ctx.outcome.response_bytes = r.body.size();
+  ctx.outcome.response_bytes = send_body ? r.body.size() : 0;
 }
 
 }  // namespace tollway::gateway

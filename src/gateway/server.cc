@@ -16,6 +16,7 @@
 #include "gateway/assembly.h"
 #include "gateway/services.h"
 #include "gateway/worker.h"
+#include "http/listen_socket.h"
 
 namespace tollway::gateway {
 namespace {
@@ -29,11 +30,6 @@ std::optional<tcp::endpoint> resolve_listen(const config::ListenAddress& a) {
   auto address = asio::ip::make_address(host, ec);
   if (ec) return std::nullopt;
   return tcp::endpoint(address, a.port);
-}
-
-std::string endpoint_text(const tcp::endpoint& e) {
-  if (e.address().is_v6()) return "[" + e.address().to_string() + "]:" + std::to_string(e.port());
-  return e.address().to_string() + ":" + std::to_string(e.port());
 }
 
 std::string iso_time(std::chrono::system_clock::time_point t) {
@@ -139,15 +135,19 @@ int Gateway::run() {
     return 1;
   }
   try {
+    std::vector<int> own_listeners;
     for (int i = 0; i < c.workers; ++i) {
       workers_.push_back(std::make_unique<Worker>(i, active_));
       // Port 0: the first worker's ephemeral port is shared by the others through SO_REUSEPORT.
-      workers_.back()->listen(i == 0 ? *listen : workers_.front()->local_endpoint());
+      workers_.back()->listen(i == 0 ? *listen : workers_.front()->local_endpoint(), i != 0);
+      own_listeners.push_back(workers_.back()->listening_descriptor());
     }
+    // Another process that bound the same port in the same instant would share its connections with ours.
+    http::check_no_foreign_listeners(workers_.front()->local_endpoint(), own_listeners, "API listener");
     admin_ = std::make_unique<AdminListener>(control_, *admin,
                                              [this](const AdminRequest& r) { return this->admin(r); });
-  } catch (const std::exception& e) {
-    std::cerr << "cannot listen: " << e.what() << "\n";
+  } catch (const http::ListenError& e) {
+    std::cerr << e.what() << "\n";
     return 1;
   }
   for (auto& w : workers_) w->start();
@@ -156,8 +156,8 @@ int Gateway::run() {
   asio::co_spawn(control_, watch_file(), asio::detached);
   if (services_.telemetry && services_.telemetry->exporting()) asio::co_spawn(control_, export_metrics(), asio::detached);
   log::info("gateway ready", json::ObjectWriter()
-                                 .field("listen", endpoint_text(workers_.front()->local_endpoint()))
-                                 .field("admin", endpoint_text(admin_->local_endpoint()))
+                                 .field("listen", http::endpoint_text(workers_.front()->local_endpoint()))
+                                 .field("admin", http::endpoint_text(admin_->local_endpoint()))
                                  .field("workers", c.workers)
                                  .field("config", options_.config_path)
                                  .field("config_version", c.version)

@@ -2,6 +2,7 @@
 
 #include "core/log.h"
 #include "gateway/client_connection.h"
+#include "http/listen_socket.h"
 
 namespace tollway::gateway {
 
@@ -14,14 +15,8 @@ Worker::Worker(int index, std::shared_ptr<const pipeline::Snapshot> snapshot)
 
 Worker::~Worker() { stop_and_join(); }
 
-void Worker::listen(const tcp::endpoint& endpoint) {
-  acceptor_.open(endpoint.protocol());
-  acceptor_.set_option(asio::socket_base::reuse_address(true));
-  int one = 1;
-  if (::setsockopt(acceptor_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
-    throw std::system_error(errno, std::generic_category(), "SO_REUSEPORT");
-  acceptor_.bind(endpoint);
-  acceptor_.listen(asio::socket_base::max_listen_connections);
+void Worker::listen(const tcp::endpoint& endpoint, bool join_existing) {
+  http::open_shared_listener(acceptor_, endpoint, join_existing, "API listener");
 }
 
 void Worker::start() {

@@ -24,9 +24,11 @@ class Worker {
   Worker(int index, std::shared_ptr<const pipeline::Snapshot> snapshot);
   ~Worker();
 
-  // Opens the listening socket (SO_REUSEPORT) on this worker's context; throws on failure.
-  void listen(const tcp::endpoint& endpoint);
+  // Opens the listening socket (SO_REUSEPORT, shared with this process's other workers only: `join_existing`
+  // for every worker after the first) on this worker's context; throws http::ListenError.
+  void listen(const tcp::endpoint& endpoint, bool join_existing);
   tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
+  int listening_descriptor() { return acceptor_.native_handle(); }
   void start();
   // Completes (on the caller's executor) once this worker uses `snapshot` for new requests.
   asio::awaitable<void> apply_snapshot(std::shared_ptr<const pipeline::Snapshot> snapshot);

@@ -46,6 +46,27 @@ describe('gateway connections', () => {
   });
   after(async () => { await gw?.stop(); await mock?.close(); });
 
+  it('HEAD answered by the gateway itself has the GET head and no body: HEAD then GET on one connection are two responses', async () => {
+    const c = client(gw.port); await c.ready;
+    try {
+      c.write(Buffer.concat([httpBytes('HEAD', '/nope', {}), httpBytes('GET', '/nope', {})]));
+      await sleep(300);
+      const raw = c.raw().toString('latin1');
+      const firstEnd = raw.indexOf('\r\n\r\n');
+      assert.ok(firstEnd > 0, raw);
+      const head = raw.slice(0, firstEnd);
+      assert.match(head, /^HTTP\/1\.1 404 /);
+      const length = Number(/\r\ncontent-length: (\d+)/i.exec(head)[1]);
+      assert.ok(length > 0, 'HEAD keeps the Content-Length a GET gets');
+      const second = raw.slice(firstEnd + 4);
+      assert.match(second, /^HTTP\/1\.1 404 /, `the second response must start right after the first head:\n${raw}`);
+      const get = parseResponses(Buffer.from(second, 'latin1')).responses[0];
+      assert.equal(JSON.parse(get.text).error.code, 'unknown_route');
+      // The 404 names the method, so HEAD's announced length is GET's minus one ("HEAD" vs "GET").
+      assert.equal(length, get.body.length + 1);
+    } finally { c.destroy(); }
+  });
+
   it('keep-alive: several requests on one client connection', async () => {
     const c = client(gw.port); await c.ready;
     try {

@@ -6,9 +6,10 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import net from 'node:net';
+import path from 'node:path';
 import {
   startMock, startGateway, testConfig, toYaml, postJson, getText, metricValue, waitFor, sleep, parseSse,
-  parseResponses, httpBytes,
+  parseResponses, httpBytes, runTollway,
 } from '../../lib/harness.mjs';
 
 function promtool(text) {
@@ -57,6 +58,23 @@ describe('admin listener', () => {
     assert.ifError(p.error);
     assert.equal(p.code, 0, `promtool check metrics:\n${p.out}\n---\n${m.text}`);
     assert.ok(metricValue(m.text, 'tollway_requests_total') >= 4, m.text);
+  });
+
+  it('a second gateway on a held port exits 1 naming the listener and address; the first keeps every connection', async () => {
+    const cfg = path.join(gw.dir, 'gateway.yaml');
+    for (const [flags, listener, port] of [
+      [['--listen', `127.0.0.1:${gw.port}`, '--admin', '127.0.0.1:0'], 'API listener', gw.port],
+      [['--listen', '127.0.0.1:0', '--admin', `127.0.0.1:${gw.adminPort}`], 'admin listener', gw.adminPort],
+      // a wildcard address overlaps the held loopback one
+      [['--listen', `0.0.0.0:${gw.port}`, '--admin', '127.0.0.1:0'], 'API listener', gw.port],
+    ]) {
+      const r = await runTollway(['gateway', '--config', cfg, '--workers', '2', ...flags]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, new RegExp(`cannot listen on [0-9.]+:${port} \\(${listener}\\): address already in use by another process`));
+      assert.doesNotMatch(r.stderr, /boost|\.hpp|gateway ready/i);
+    }
+    // Every new connection still reaches the first gateway (none was routed to a second process).
+    for (let i = 0; i < 20; i++) assert.equal((await getText(`${gw.url}/nope`)).status, 404);
   });
 
   it('admin: unknown path is 404', async () => {
