@@ -4,7 +4,8 @@
 // The total equals Encoding::count(whole text, SpecialPolicy::Ordinary) exactly, except where one unbroken
 // run of text (a single split piece) outgrows kMaxTailBytes: that tail is then counted as it stands, so each
 // such cut may change the total by the few tokens a merge across it would have saved. It never holds more than
-// kMaxTailBytes plus one appended part, and never throws once constructed.
+// kMaxTailBytes plus one appended part, and never throws. Without an encoding (no rank file) it holds no text and
+// counts about four bytes per token.
 #pragma once
 
 #include <cstdint>
@@ -21,7 +22,7 @@ class RunningTokenCount {
   static constexpr std::size_t kSettleBytes = 256;
   static constexpr std::size_t kMaxTailBytes = 4096;
 
-  explicit RunningTokenCount(std::shared_ptr<const Encoding> encoding);
+  explicit RunningTokenCount(std::shared_ptr<const Encoding> encoding);  // may be null
 
   // Adds the next part of the text; invalid UTF-8 in it is repaired to U+FFFD, as Encoding::count does.
   void append(std::string_view part);

@@ -157,6 +157,9 @@ std::optional<TokenCounts> usage_from_response(UsageShape shape, std::string_vie
   return normalise(u, shape == UsageShape::AnthropicMessages);
 }
 
+StreamUsageReader::StreamUsageReader(UsageShape shape, std::shared_ptr<const tokens::Encoding> output_encoding)
+    : shape_(shape), output_(std::move(output_encoding)) {}
+
 bool StreamUsageReader::on_event(const http::SseEvent& event) {
   ++events_;
   const std::string_view data = event.data;
@@ -199,7 +202,7 @@ bool StreamUsageReader::on_event(const http::SseEvent& event) {
         error_type_ = "error";
         return false;
       }
-      keep(data);
+      count_output(data);
       return false;
     }
     case UsageShape::OpenAIResponses: {
@@ -229,14 +232,14 @@ bool StreamUsageReader::on_event(const http::SseEvent& event) {
         error_type_ = "error";
         finished_ = true;
       } else if (type.ends_with(".delta")) {
-        keep(data);
+        count_output(data);
       }
       return false;
     }
     case UsageShape::AnthropicMessages: {
       const std::string_view type = event.type;
       if (type == "content_block_delta") {
-        keep(data);
+        count_output(data);
       } else if (type == "message_start" || type == "message_delta") {
         od::document doc;
         if (thread_parser().iterate(padded(data)).get(doc)) return false;
@@ -290,16 +293,6 @@ bool StreamUsageReader::on_event(const http::SseEvent& event) {
   return false;
 }
 
-void StreamUsageReader::keep(std::string_view data) {
-  if (kept_.size() + data.size() + 4 > max_kept_) {
-    not_kept_ += data.size();
-    return;
-  }
-  const uint32_t n = static_cast<uint32_t>(data.size());
-  kept_.append(reinterpret_cast<const char*>(&n), 4);
-  kept_.append(data);
-}
-
 namespace {
 
 bool is_text_key(std::string_view k) {
@@ -341,21 +334,17 @@ void collect_text(od::value v, std::string& out, int depth) {
 
 }  // namespace
 
-std::string StreamUsageReader::output_text() const {
-  std::string out;
-  std::size_t i = 0;
-  while (i + 4 <= kept_.size()) {
-    uint32_t n = 0;
-    std::memcpy(&n, kept_.data() + i, 4);
-    const std::string_view data(kept_.data() + i + 4, n);
-    i += 4 + n;
-    od::document doc;
-    if (thread_parser().iterate(padded(data)).get(doc)) continue;
-    od::value root;
-    if (doc.get_value().get(root)) continue;
-    collect_text(root, out, 0);
-  }
-  return out;
+void StreamUsageReader::count_output(std::string_view event_data) {
+  od::document doc;
+  if (thread_parser().iterate(padded(event_data)).get(doc)) return;
+  od::value root;
+  if (doc.get_value().get(root)) return;
+  thread_local std::string text;  // this event's text, handed on at once
+  text.clear();
+  collect_text(root, text, 0);
+  if (!text.empty()) output_.append(text);
 }
+
+uint64_t StreamUsageReader::output_tokens() const { return output_.tokens(); }
 
 }  // namespace tollway::providers
