@@ -50,15 +50,28 @@ function threadSwitches(pid) {
   return out;
 }
 
-async function stream(gw, chunks) {
-  const r = await fetch(`${gw.url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-chunks': String(chunks) },
-    body: JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+// One streamed call on its own connection (closed after it: an open keep-alive connection is swept every 50 ms).
+function stream(gw, chunks) {
+  const body = JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'hi' }] });
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${gw.url}/v1/chat/completions`, {
+      method: 'POST', agent: false,
+      headers: { 'content-type': 'application/json', 'x-chunks': String(chunks), 'content-length': Buffer.byteLength(body) },
+    }, (res) => {
+      const parts = [];
+      res.on('data', (c) => parts.push(c));
+      res.on('end', () => {
+        try {
+          assert.equal(res.statusCode, 200);
+          const text = Buffer.concat(parts).toString('utf8');
+          assert.equal(text.split('data: {').length - 1, chunks, 'every content chunk arrives (the usage chunk is removed)');
+          resolve();
+        } catch (e) { reject(e); }
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
   });
-  assert.equal(r.status, 200);
-  const text = await r.text();
-  assert.equal(text.split('data: {').length - 1, chunks, 'every content chunk arrives (the usage chunk is removed)');
 }
 
 describe('resource use of the gateway process', () => {
