@@ -178,7 +178,7 @@ TEST(Baggage, PercentCodec) {
   EXPECT_FALSE(percent_decode_baggage_value("%"));
   EXPECT_FALSE(percent_decode_baggage_value("%2"));
   EXPECT_FALSE(percent_decode_baggage_value("a b"));  // space is not a baggage-octet
-  EXPECT_FALSE(percent_decode_baggage_value("%C3"));  // truncated UTF-8
+  EXPECT_EQ(percent_decode_baggage_value("%C3"), "\xEF\xBF\xBD");  // truncated UTF-8: U+FFFD (W3C Baggage)
   EXPECT_TRUE(is_baggage_token("a!#$%&'*+-.^_`|~Z9"));
   EXPECT_FALSE(is_baggage_token("a:b"));
   EXPECT_FALSE(is_baggage_token(""));
