@@ -63,7 +63,7 @@ BENCHMARK(BM_UsageFromResponse_ReferenceSimdjsonDom);
 void stream_usage(benchmark::State& state, const char* file, providers::UsageShape shape) {
   const std::string stream = recorded(file);
   // The reader counts the output text's tokens as it streams, as the gateway does.
-  const auto output_encoding = tokens::Encoding::shared(tokens::EncodingName::O200kBase);
+  const auto output_encoding = tokens::EncodingName::O200kBase;
   uint64_t frames = 0;
   for (auto _ : state) {
     http::SseReader sse;

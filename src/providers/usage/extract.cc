@@ -157,9 +157,6 @@ std::optional<TokenCounts> usage_from_response(UsageShape shape, std::string_vie
   return normalise(u, shape == UsageShape::AnthropicMessages);
 }
 
-StreamUsageReader::StreamUsageReader(UsageShape shape, std::shared_ptr<const tokens::Encoding> output_encoding)
-    : shape_(shape), output_(std::move(output_encoding)) {}
-
 bool StreamUsageReader::on_event(const http::SseEvent& event) {
   ++events_;
   const std::string_view data = event.data;
@@ -295,6 +292,15 @@ bool StreamUsageReader::on_event(const http::SseEvent& event) {
 
 namespace {
 
+// The process-wide encoding, or null when its rank file cannot be loaded (then about four bytes per token).
+std::shared_ptr<const tokens::Encoding> shared_encoding(tokens::EncodingName name) {
+  try {
+    return tokens::Encoding::shared(name);
+  } catch (const std::exception&) {
+    return nullptr;
+  }
+}
+
 bool is_text_key(std::string_view k) {
   return k == "content" || k == "text" || k == "arguments" || k == "partial_json" || k == "thinking" ||
          k == "delta" || k == "refusal" || k == "name";
@@ -342,9 +348,25 @@ void StreamUsageReader::count_output(std::string_view event_data) {
   thread_local std::string text;  // this event's text, handed on at once
   text.clear();
   collect_text(root, text, 0);
-  if (!text.empty()) output_.append(text);
+  if (text.empty()) return;
+  output_text_bytes_ += text.size();
+  if (!output_) {
+    if (deferred_text_.size() + text.size() <= kDeferredTextBytes) {
+      deferred_text_ += text;
+      return;
+    }
+    output_.emplace(shared_encoding(output_encoding_));
+    output_->append(deferred_text_);
+    std::string().swap(deferred_text_);
+  }
+  output_->append(text);
 }
 
-uint64_t StreamUsageReader::output_tokens() const { return output_.tokens(); }
+uint64_t StreamUsageReader::output_tokens() const {
+  if (output_) return output_->tokens();
+  tokens::RunningTokenCount count(shared_encoding(output_encoding_));
+  count.append(deferred_text_);
+  return count.tokens();
+}
 
 }  // namespace tollway::providers

@@ -42,12 +42,16 @@ struct ReportedUsage {
 std::optional<TokenCounts> usage_from_response(UsageShape shape, std::string_view body);
 
 // Follows one SSE stream event by event. What an estimate of a cut stream needs is kept as counts, not as the
-// events: the output text and tool-call arguments go through a RunningTokenCount as they arrive, so a reader's
-// memory is small and the same whatever the stream's length.
+// events: the output text and tool-call arguments (decoded, not their JSON) are held up to kDeferredTextBytes,
+// then go through a RunningTokenCount as they arrive, so a reader's memory is small and the same whatever the
+// stream's length; a short stream whose provider reports usage never loads or runs the tokenizer.
 class StreamUsageReader {
  public:
-  // output_encoding counts the output text; null (no rank file) estimates about four bytes per token.
-  StreamUsageReader(UsageShape shape, std::shared_ptr<const tokens::Encoding> output_encoding);
+  static constexpr std::size_t kDeferredTextBytes = 4096;
+
+  // output_encoding counts the output text; when its rank file cannot be loaded, about four bytes per token.
+  StreamUsageReader(UsageShape shape, tokens::EncodingName output_encoding)
+      : shape_(shape), output_encoding_(output_encoding) {}
 
   // Reads one event. Returns true when the event is OpenAI's usage-only chunk (`choices: []` with a usage
   // object) — the one a gateway that asked for include_usage on the caller's behalf removes.
@@ -64,7 +68,7 @@ class StreamUsageReader {
   // stream ends without usage: the same count as the whole text counted at once (see RunningTokenCount).
   uint64_t output_tokens() const;
   // Bytes of that text.
-  uint64_t output_text_bytes() const { return output_.bytes(); }
+  uint64_t output_text_bytes() const { return output_text_bytes_; }
 
  private:
   void count_output(std::string_view event_data);
@@ -76,7 +80,10 @@ class StreamUsageReader {
   bool saw_error_ = false;
   std::string error_type_;
   uint64_t events_ = 0;
-  tokens::RunningTokenCount output_;
+  tokens::EncodingName output_encoding_;
+  uint64_t output_text_bytes_ = 0;
+  std::string deferred_text_;                       // output text before the running count starts
+  std::optional<tokens::RunningTokenCount> output_;  // started once the text outgrows kDeferredTextBytes
   ReportedUsage anthropic_reported_;  // merged message_start and message_delta usage
 };
 

@@ -172,15 +172,9 @@ std::unique_ptr<pipeline::ResponseBodyTransformer> UsageFilter::response_body(pi
   return std::make_unique<JsonUsageTransformer>(*this, ctx, shape);
 }
 
-std::shared_ptr<const tokens::Encoding> UsageFilter::output_encoding(const pipeline::RequestCtx& ctx) const {
-  const tokens::EncodingName name = shape_of(ctx) == UsageShape::AnthropicMessages
-                                        ? estimator_.anthropic_encoding()
-                                        : estimator_.models().encoding_for(ctx.model);
-  try {
-    return tokens::Encoding::shared(name);
-  } catch (const std::exception&) {
-    return nullptr;  // no rank file: the output is estimated from its bytes
-  }
+tokens::EncodingName UsageFilter::output_encoding(const pipeline::RequestCtx& ctx) const {
+  return shape_of(ctx) == UsageShape::AnthropicMessages ? estimator_.anthropic_encoding()
+                                                         : estimator_.models().encoding_for(ctx.model);
 }
 
 void UsageFilter::estimate(pipeline::RequestCtx& ctx, uint64_t output_tokens) const {

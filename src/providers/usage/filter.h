@@ -31,8 +31,8 @@ class UsageFilter final : public pipeline::Filter {
   // Fills ctx.usage with an estimate (prompt from the request body, output_tokens counted from the streamed
   // text) and prices it.
   void estimate(pipeline::RequestCtx& ctx, uint64_t output_tokens) const;
-  // The encoding a call's output text is counted with (the prompt's); null when its rank file cannot be loaded.
-  std::shared_ptr<const tokens::Encoding> output_encoding(const pipeline::RequestCtx& ctx) const;
+  // The encoding a call's output text is counted with (the prompt's).
+  tokens::EncodingName output_encoding(const pipeline::RequestCtx& ctx) const;
   void price(pipeline::RequestCtx& ctx) const;
   const config::UsageConfig& usage_config() const { return config_->usage; }
 

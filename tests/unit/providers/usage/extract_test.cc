@@ -38,7 +38,7 @@ struct StreamResult {
 };
 
 StreamResult read_stream(UsageShape shape, const std::string& text, std::size_t piece) {
-  StreamResult r{StreamUsageReader(shape, o200k()), {}};
+  StreamResult r{StreamUsageReader(shape, tokens::EncodingName::O200kBase), {}};
   http::SseReader sse;
   for (std::size_t i = 0; i < text.size(); i += piece)
     sse.feed(std::string_view(text).substr(i, piece), [&](const http::SseEvent& e) {
@@ -142,7 +142,7 @@ TEST(StreamUsage, CutStreamHasNoUsage) {
 // 50,000 chunks (about 5 MB of events, beyond the 4 MiB per stream the reader once kept as raw JSON): every
 // delta still counts, exactly as the whole text counted at once.
 TEST(StreamUsage, LongStreamCountsEveryDeltaExactly) {
-  StreamUsageReader reader(UsageShape::OpenAIChat, o200k());
+  StreamUsageReader reader(UsageShape::OpenAIChat, tokens::EncodingName::O200kBase);
   http::SseReader sse;
   std::string whole;
   const char* words[] = {"Hello", " world", "!", " It's", " 42", R"(\n\n)", R"( caf\u00e9)", " don", "'t", "  ", "x"};
