@@ -165,11 +165,14 @@ describe('trust boundary and content capture', () => {
   after(async () => { await mock?.close(); await receiver?.close(); });
 
   it('a trusted caller\'s baggage is forwarded without a traceparent; a non-UTF-8 escape becomes U+FFFD', async () => {
-    const r = await postJson(`${gw.url}/v1/chat/completions`, CHAT, { baggage: 'user.tier=gold,bad=%FFx' });
-    assert.equal(r.status, 200);
-    const up = mock.requests.at(-1).headers;
-    assert.match(up.traceparent, /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
-    assert.equal(up.baggage, 'user.tier=gold,bad=%EF%BF%BDx');
+    const gw = await startGateway({ config: telemetryConfig(mock, receiver) });  // trust_incoming: always
+    try {
+      const r = await postJson(`${gw.url}/v1/chat/completions`, CHAT, { baggage: 'user.tier=gold,bad=%FFx' });
+      assert.equal(r.status, 200);
+      const up = mock.requests.at(-1).headers;
+      assert.match(up.traceparent, /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
+      assert.equal(up.baggage, 'user.tier=gold,bad=%EF%BF%BDx');
+    } finally { await gw.stop(); }
   });
 
   it('trust_incoming: never restarts the trace, drops baggage, and counts the restart', async () => {
