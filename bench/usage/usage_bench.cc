@@ -62,10 +62,12 @@ BENCHMARK(BM_UsageFromResponse_ReferenceSimdjsonDom);
 
 void stream_usage(benchmark::State& state, const char* file, providers::UsageShape shape) {
   const std::string stream = recorded(file);
+  // The reader counts the output text's tokens as it streams, as the gateway does.
+  const auto output_encoding = tokens::EncodingName::O200kBase;
   uint64_t frames = 0;
   for (auto _ : state) {
     http::SseReader sse;
-    providers::StreamUsageReader reader(shape);
+    providers::StreamUsageReader reader(shape, output_encoding);
     // Provider reads arrive in pieces: feed 512-byte reads.
     for (std::size_t i = 0; i < stream.size(); i += 512)
       sse.feed(std::string_view(stream).substr(i, 512), [&](const http::SseEvent& e) { reader.on_event(e); });

@@ -109,9 +109,11 @@ void read_tracing(Validator& v, const YAML::Node& t, TelemetryConfig& c) {
     }
     c.sample_ratio = ratio;
   });
-  if (const YAML::Node trust = t["trust_incoming"]; trust.IsMap()) {
+  // Absent: the documented default (authenticated). A missing key is an invalid node: ask IsDefined first.
+  const YAML::Node trust = t["trust_incoming"];
+  if (trust.IsDefined() && trust.IsMap()) {
     read_trusted_peers(v, trust, c);
-  } else if (trust.IsSequence()) {
+  } else if (trust.IsDefined() && trust.IsSequence()) {
     v.fail(trust, path + "trust_incoming", "must be one of: " + kTrustForms);
   } else {
     v.optional_string(t, "trust_incoming", path, [&](const YAML::Node& node, const std::string& s) {

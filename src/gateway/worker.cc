@@ -47,6 +47,7 @@ void Worker::post_drain() {
     draining_ = true;
     boost::system::error_code ignored;
     acceptor_.close(ignored);
+    sweep_timer_.cancel();
     for (ClientConnection* c : connections_) c->on_drain();
     pool_.close_all();
   });
@@ -61,6 +62,7 @@ void Worker::stop_and_join() {
 
 std::list<ClientConnection*>::iterator Worker::register_connection(ClientConnection* c) {
   open_connections_.fetch_add(1, std::memory_order_relaxed);
+  if (connections_.empty()) sweep_timer_.cancel();  // the sweep loop sleeps while there is no connection
   return connections_.insert(connections_.end(), c);
 }
 
@@ -71,11 +73,11 @@ void Worker::unregister_connection(std::list<ClientConnection*>::iterator it) {
 
 asio::awaitable<void> Worker::sweep_loop() {
   constexpr auto kSweepInterval = std::chrono::milliseconds(50);
-  asio::steady_timer timer(context_);
   while (!(draining_ && connections_.empty())) {
-    timer.expires_after(kSweepInterval);
+    if (connections_.empty() && !draining_) sweep_timer_.expires_at(asio::steady_timer::time_point::max());
+    else sweep_timer_.expires_after(kSweepInterval);
     boost::system::error_code ec;
-    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    co_await sweep_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     const auto now = std::chrono::steady_clock::now();
     for (ClientConnection* c : connections_) c->sweep(now);
   }

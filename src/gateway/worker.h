@@ -8,6 +8,8 @@
 #include <memory>
 #include <thread>
 
+#include <boost/asio/steady_timer.hpp>
+
 #include "http/upstream_pool.h"
 #include "pipeline/snapshot.h"
 #include "telemetry/request_metrics.h"
@@ -53,7 +55,8 @@ class Worker {
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> swap_snapshot(std::shared_ptr<const pipeline::Snapshot> snapshot);
   asio::awaitable<telemetry::RequestMetrics> copy_metrics();
-  // Every kSweepInterval, cancels the I/O of connections whose deadline passed (timeouts' resolution).
+  // Every kSweepInterval, cancels the I/O of connections whose deadline passed (timeouts' resolution). With no
+  // connection open it sleeps until one registers or the worker drains (an idle worker has no timer ticking).
   asio::awaitable<void> sweep_loop();
 
   int index_;
@@ -63,6 +66,7 @@ class Worker {
   // One thread runs it; other threads only post to it, so the reactor needs no locking.
   asio::io_context context_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   asio::executor_work_guard<asio::io_context::executor_type> work_;
+  asio::steady_timer sweep_timer_{context_};
   tcp::acceptor acceptor_;
   std::thread thread_;
   std::shared_ptr<const pipeline::Snapshot> snapshot_;

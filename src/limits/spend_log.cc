@@ -70,7 +70,8 @@ class SqliteSpendLog final : public SpendLog {
       }
       queue_.push_back(std::move(record));
       ++accepted_;
-      if (queue_.size() < options_.max_batch) return;
+      // The writer sleeps without a timer while the queue is empty: the first record starts its flush interval.
+      if (queue_.size() != 1 && queue_.size() < options_.max_batch) return;
     }
     wake_writer_.notify_one();
   }
@@ -123,6 +124,7 @@ class SqliteSpendLog final : public SpendLog {
     std::vector<SpendRecord> batch;
     std::unique_lock lock(mutex_);
     for (;;) {
+      wake_writer_.wait(lock, [&] { return stopping_ || flush_requested_ || !queue_.empty(); });
       wake_writer_.wait_for(lock, std::chrono::milliseconds(options_.flush_interval_ms), [&] {
         return stopping_ || flush_requested_ || queue_.size() >= options_.max_batch;
       });

@@ -173,6 +173,7 @@ struct AttemptRecord {
   std::string provider;
   config::Api api = config::Api::OpenAI;  // the API the provider speaks
   std::string endpoint;    // the endpoint's URL as configured
+  std::string target;      // the path and query sent upstream (ctx.upstream.target of that attempt)
   std::string model;
   std::chrono::steady_clock::time_point started, ended;
   int status = 0;          // the provider's status (0: no response)

@@ -50,6 +50,7 @@ void record_attempt(RequestCtx& ctx, Clock::time_point started) {
   a.provider = ctx.upstream.provider;
   a.api = ctx.upstream.api;
   if (const auto* health = ctx.upstream.lease.health()) a.endpoint = health->url();
+  a.target = ctx.upstream.target;
   a.model = ctx.model;
   a.started = started;
   a.ended = Clock::now();

@@ -42,30 +42,46 @@ int hex_value(char c) {
   return -1;
 }
 
-bool valid_utf8(std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
-    const auto b0 = static_cast<unsigned char>(s[i]);
+// Appends `bytes` as UTF-8, each maximal subpart of an invalid sequence replaced by U+FFFD (the Unicode
+// standard's "U+FFFD substitution of maximal subparts", as the WHATWG Encoding decoder does).
+void append_replacing_invalid_utf8(std::string_view bytes, std::string& out) {
+  static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
+  std::size_t i = 0;
+  while (i < bytes.size()) {
+    const auto b0 = static_cast<unsigned char>(bytes[i]);
     if (b0 < 0x80) {
+      out.push_back(bytes[i++]);
+      continue;
+    }
+    std::size_t length = 0;
+    unsigned char lower = 0x80, upper = 0xBF;  // the range of the next continuation byte
+    if (b0 >= 0xC2 && b0 <= 0xDF) {
+      length = 2;
+    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+      length = 3;
+      if (b0 == 0xE0) lower = 0xA0;  // no overlong forms
+      if (b0 == 0xED) upper = 0x9F;  // no surrogates
+    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+      length = 4;
+      if (b0 == 0xF0) lower = 0x90;  // no overlong forms
+      if (b0 == 0xF4) upper = 0x8F;  // nothing above U+10FFFF
+    } else {
+      out.append(kReplacement);
       ++i;
       continue;
     }
-    std::size_t len;
-    uint32_t min;
-    if ((b0 & 0xE0) == 0xC0) { len = 2; min = 0x80; }
-    else if ((b0 & 0xF0) == 0xE0) { len = 3; min = 0x800; }
-    else if ((b0 & 0xF8) == 0xF0) { len = 4; min = 0x10000; }
-    else return false;
-    if (i + len > s.size()) return false;
-    uint32_t cp = b0 & (0x7F >> len);
-    for (std::size_t k = 1; k < len; ++k) {
-      const auto b = static_cast<unsigned char>(s[i + k]);
-      if ((b & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (b & 0x3F);
+    std::size_t seen = 1;
+    while (seen < length && i + seen < bytes.size()) {
+      const auto b = static_cast<unsigned char>(bytes[i + seen]);
+      if (b < lower || b > upper) break;
+      lower = 0x80;
+      upper = 0xBF;
+      ++seen;
     }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += len;
+    if (seen == length) out.append(bytes.substr(i, length));
+    else out.append(kReplacement);
+    i += seen;
   }
-  return true;
 }
 
 bool valid_property_value(std::string_view v) { return std::all_of(v.begin(), v.end(), is_baggage_octet); }
@@ -147,23 +163,27 @@ std::string percent_encode_baggage_value(std::string_view value) {
 }
 
 std::optional<std::string> percent_decode_baggage_value(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
+  std::string bytes;
+  bytes.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (!is_baggage_octet(c)) return std::nullopt;
     if (c != '%') {
-      out.push_back(c);
+      bytes.push_back(c);
       continue;
     }
     if (i + 2 >= text.size()) return std::nullopt;
     const int hi = hex_value(text[i + 1]);
     const int lo = hex_value(text[i + 2]);
     if (hi < 0 || lo < 0) return std::nullopt;
-    out.push_back(static_cast<char>(hi << 4 | lo));
+    bytes.push_back(static_cast<char>(hi << 4 | lo));
     i += 2;
   }
-  if (!valid_utf8(out)) return std::nullopt;
+  // W3C Baggage, value: "percent-encoded octet sequences that do not match the UTF-8 encoding scheme MUST be
+  // replaced with the replacement code point (U+FFFD)".
+  std::string out;
+  out.reserve(bytes.size());
+  append_replacing_invalid_utf8(bytes, out);
   return out;
 }
 

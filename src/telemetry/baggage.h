@@ -51,8 +51,8 @@ std::string serialize_baggage(std::span<const BaggageEntry> entries, BaggageLimi
 
 // Percent-encoding of a baggage value: RFC 3986 unreserved characters stay, every other byte becomes %XX.
 std::string percent_encode_baggage_value(std::string_view value);
-// Decodes %XX escapes; nullopt when the text has a character outside baggage-octet, a malformed escape, or
-// decodes to invalid UTF-8.
+// Decodes %XX escapes; octets that are not UTF-8 become U+FFFD (each maximal invalid subpart one U+FFFD), as the
+// spec requires. nullopt when the text has a character outside baggage-octet or a malformed escape.
 std::optional<std::string> percent_decode_baggage_value(std::string_view text);
 
 bool is_baggage_token(std::string_view key);  // RFC 7230 token: 1*tchar

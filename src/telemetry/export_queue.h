@@ -83,6 +83,11 @@ class BoundedQueue {
     }
   }
 
+  // Whether try_consume would find an item now (the head cell is published). Consumer side.
+  bool front_ready() const {
+    const std::size_t pos = head_.load(std::memory_order_relaxed);
+    return sequences_[pos & mask_].load(std::memory_order_acquire) == pos + 1;
+  }
   std::size_t capacity() const { return mask_ + 1; }
   uint64_t pushed() const { return pushed_.load(std::memory_order_relaxed); }
   uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }

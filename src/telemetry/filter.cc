@@ -128,8 +128,9 @@ asio::awaitable<pipeline::Verdict> TelemetryFilter::route(pipeline::RequestCtx& 
   } else {
     drop.emplace_back("tracestate");
   }
-  // Baggage crosses the trust boundary only with the trace: re-encoded within the spec's limits, or dropped.
-  const bool keep_baggage = config_->telemetry.baggage && t.parent.valid();
+  // A trusted caller's baggage is forwarded whether or not it continues a trace (as W3C propagators and Envoy
+  // do), re-encoded within the spec's limits; an untrusted caller's is dropped.
+  const bool keep_baggage = config_->telemetry.baggage && trusted(config_->telemetry, ctx);
   const HeaderValues baggage = header_values(*ctx.head, "baggage");
   if (baggage.count > 0) {
     std::string value;
@@ -235,6 +236,7 @@ void TelemetryFilter::log(const pipeline::RequestCtx& ctx) {
       s.provider = a.provider;
       s.provider_api = config::api_name(a.api);
       s.endpoint = a.endpoint;
+      s.target = a.target;
       s.model = a.model;
       s.start_unix_nano = to_unix(a.started);
       s.end_unix_nano = to_unix(a.ended);

@@ -18,7 +18,8 @@ struct AttemptSpanRecord {
   SpanId span_id;
   std::string provider;  // the configured provider name
   std::string provider_api;  // "openai" or "anthropic" (gen_ai.provider.name)
-  std::string endpoint;  // URL
+  std::string endpoint;  // the endpoint's URL as configured (scheme, host, port, path prefix)
+  std::string target;    // the path and query sent to it (path prefix included)
   std::string model;
   uint64_t start_unix_nano = 0;
   uint64_t end_unix_nano = 0;

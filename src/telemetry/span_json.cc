@@ -161,6 +161,15 @@ void append_server_span(TextBuffer& out, const RequestRecord& r) {
   s.end(failed ? StatusCode::Error : StatusCode::Unset, r.error_code.empty() ? r.error_type : r.error_code);
 }
 
+std::string full_url(std::string_view endpoint_url, std::string_view target) {
+  const std::size_t scheme_end = endpoint_url.find("://");
+  const std::size_t path = scheme_end == std::string_view::npos ? std::string_view::npos
+                                                                  : endpoint_url.find('/', scheme_end + 3);
+  std::string url(endpoint_url.substr(0, path));  // scheme://host[:port]; the target repeats the path prefix
+  url += target;
+  return url;
+}
+
 void append_client_span(TextBuffer& out, const RequestRecord& r, std::size_t index) {
   const AttemptSpanRecord& at = r.upstream_attempts[index];
   SpanText s(out);
@@ -176,7 +185,7 @@ void append_client_span(TextBuffer& out, const RequestRecord& r, std::size_t ind
   s.string(genai::kProviderName, at.provider_api);
   if (!at.model.empty()) s.string(genai::kRequestModel, at.model);
   s.string("tollway.provider", at.provider);
-  s.string("url.full", at.endpoint);
+  s.string("url.full", full_url(at.endpoint, at.target));
   s.integer("tollway.attempt", static_cast<int64_t>(index + 1));
   if (at.status) s.integer("http.response.status_code", at.status);
   const bool answered = index + 1 == r.upstream_attempts.size() && at.failure.empty();

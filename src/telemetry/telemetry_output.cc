@@ -18,7 +18,6 @@ namespace tollway::telemetry {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr auto kPoll = std::chrono::milliseconds(10);
 enum Signal { kTraces, kMetrics };
 enum Result { kSuccess, kPartial, kRetry, kDropped };
 constexpr const char* kResultNames[] = {"success", "partial_success", "retried", "dropped"};
@@ -71,6 +70,7 @@ TelemetryOutput::TelemetryOutput(const config::TelemetryConfig& config, std::str
 TelemetryOutput::~TelemetryOutput() {
   // The writer first (it turns the last records into spans), then the exporter (it sends what is left once).
   stop_writer_.store(true, std::memory_order_release);
+  wake_writer();
   if (writer_.joinable()) writer_.join();
   stop_exporter_.store(true, std::memory_order_release);
   wake_exporter();
@@ -89,7 +89,34 @@ void TelemetryOutput::close_logs() {
   access_fd_ = decision_fd_ = -1;
 }
 
-bool TelemetryOutput::submit(RequestRecord&& record) { return records_.try_push(std::move(record)); }
+bool TelemetryOutput::submit(RequestRecord&& record) {
+  if (!records_.try_push(std::move(record))) return false;
+  wake_writer();
+  return true;
+}
+
+// The writer publishes writer_asleep_ and then looks at the queue; a producer publishes its record and then looks
+// at writer_asleep_. The seq_cst fences on both sides make at least one of them see the other's store, so a
+// record never waits for a writer that missed it.
+void TelemetryOutput::wake_writer() {
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (!writer_asleep_.load(std::memory_order_relaxed)) return;
+  std::lock_guard lock(writer_mutex_);
+  writer_wake_.notify_one();
+}
+
+void TelemetryOutput::sleep_writer(std::optional<Clock::time_point> deadline) {
+  std::unique_lock lock(writer_mutex_);
+  writer_asleep_.store(true, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  const auto has_work = [this] {
+    return records_.front_ready() || stop_writer_.load(std::memory_order_acquire) ||
+           reopen_logs_.load(std::memory_order_acquire);
+  };
+  if (deadline) writer_wake_.wait_until(lock, *deadline, has_work);
+  else writer_wake_.wait(lock, has_work);
+  writer_asleep_.store(false, std::memory_order_relaxed);
+}
 
 void TelemetryOutput::offer_metrics(std::vector<Metric> metrics) {
   {
@@ -162,7 +189,9 @@ void TelemetryOutput::write_loop() {
       hand_off_batch();
     if (taken == 0) {
       if (stopping) return;
-      std::this_thread::sleep_for(kPoll);
+      // An open batch is handed off at its deadline even when no record comes.
+      if (building_.spans > 0) sleep_writer(building_.started + config_.otlp.traces_interval);
+      else sleep_writer(std::nullopt);
     }
   }
 }

@@ -143,28 +143,31 @@ std::pair<std::size_t, std::size_t> Encoding::find_special(std::string_view text
 }
 
 template <class Sink>
-void Encoding::encode_ordinary_valid(std::string_view text, Sink& sink) const {
+void Encoding::encode_piece(std::string_view piece, Sink& sink) const {
+  const std::uint32_t whole = ranks_.find(piece);
+  if (whole != kNoRank) return sink.token(whole);
+  if (piece.size() > kSmallPieceBytes) {
+    thread_local std::vector<std::uint32_t> merged;
+    merged.clear();
+    byte_pair_encode(ranks_, piece, merged);
+    return sink.tokens(merged.data(), merged.size());
+  }
   const auto owner = static_cast<std::uint32_t>(id_);
-  split_pieces(pattern_, text, [&](std::string_view piece) {
-    const std::uint32_t whole = ranks_.find(piece);
-    if (whole != kNoRank) return sink.token(whole);
-    if (piece.size() > kSmallPieceBytes) {
-      thread_local std::vector<std::uint32_t> merged;
-      merged.clear();
-      byte_pair_encode(ranks_, piece, merged);
-      return sink.tokens(merged.data(), merged.size());
-    }
-    const bool cacheable = piece.size() >= PieceCache::kMinPieceBytes && piece.size() <= PieceCache::kMaxPieceBytes;
-    PieceCache::Entry* e = nullptr;
-    if (cacheable) {
-      e = &PieceCache::slot(owner, RankTable::hash(piece));
-      if (PieceCache::hit(*e, owner, piece)) return sink.tokens(e->ids, e->token_count);
-    }
-    std::uint32_t ids[kSmallPieceBytes];
-    const std::size_t count = byte_pair_encode_small(ranks_, piece, ids);
-    sink.tokens(ids, count);
-    if (cacheable && count <= PieceCache::kMaxTokens) PieceCache::store(*e, owner, piece, ids, count);
-  });
+  const bool cacheable = piece.size() >= PieceCache::kMinPieceBytes && piece.size() <= PieceCache::kMaxPieceBytes;
+  PieceCache::Entry* e = nullptr;
+  if (cacheable) {
+    e = &PieceCache::slot(owner, RankTable::hash(piece));
+    if (PieceCache::hit(*e, owner, piece)) return sink.tokens(e->ids, e->token_count);
+  }
+  std::uint32_t ids[kSmallPieceBytes];
+  const std::size_t count = byte_pair_encode_small(ranks_, piece, ids);
+  sink.tokens(ids, count);
+  if (cacheable && count <= PieceCache::kMaxTokens) PieceCache::store(*e, owner, piece, ids, count);
+}
+
+template <class Sink>
+void Encoding::encode_ordinary_valid(std::string_view text, Sink& sink) const {
+  split_pieces(pattern_, text, [&](std::string_view piece) { encode_piece(piece, sink); });
 }
 
 template <class Sink>
@@ -203,6 +206,12 @@ std::vector<std::uint32_t> Encoding::encode(std::string_view text, SpecialPolicy
 std::size_t Encoding::count(std::string_view text, SpecialPolicy policy) const {
   CountSink sink;
   encode_into(text, policy, sink);
+  return sink.n;
+}
+
+std::size_t Encoding::count_piece(std::string_view piece) const {
+  CountSink sink;
+  encode_piece(piece, sink);
   return sink.n;
 }
 

@@ -70,6 +70,12 @@ class Encoding {
   // Same count as encode(text, policy).size(), without building the vector.
   std::size_t count(std::string_view text, SpecialPolicy policy = SpecialPolicy::Disallow) const;
 
+  // The split pattern of this encoding: split_pieces(split_pattern(), text, ...) yields the pieces encode uses.
+  SplitPattern split_pattern() const { return pattern_; }
+  // Tokens of one piece exactly as split_pieces cut it from valid UTF-8 text (byte-pair merges only, no
+  // splitting, no special tokens): the sum over a text's pieces equals count(text, SpecialPolicy::Ordinary).
+  std::size_t count_piece(std::string_view piece) const;
+
   // Bytes of the tokens concatenated (may be invalid UTF-8 when ids cut a character). Throws
   // std::out_of_range naming the first id that is not in this encoding.
   std::string decode(std::span<const std::uint32_t> ids) const;
@@ -78,6 +84,8 @@ class Encoding {
   Encoding(EncodingName name, RankTable ranks);
   template <class Sink>
   void encode_into(std::string_view text, SpecialPolicy policy, Sink& sink) const;
+  template <class Sink>
+  void encode_piece(std::string_view piece, Sink& sink) const;
   template <class Sink>
   void encode_ordinary_valid(std::string_view valid_text, Sink& sink) const;
   // First special token at or after pos: its index in specials_ and offset, or npos.

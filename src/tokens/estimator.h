@@ -33,6 +33,7 @@ class PromptEstimator {
   PromptEstimate estimate_anthropic_messages(std::string_view body_json) const;
 
   const ModelEncodingTable& models() const { return models_; }
+  EncodingName anthropic_encoding() const { return anthropic_encoding_; }
 
  private:
   ModelEncodingTable models_;

@@ -199,7 +199,7 @@ bool StreamUsageReader::on_event(const http::SseEvent& event) {
         error_type_ = "error";
         return false;
       }
-      keep(data);
+      count_output(data);
       return false;
     }
     case UsageShape::OpenAIResponses: {
@@ -229,14 +229,14 @@ bool StreamUsageReader::on_event(const http::SseEvent& event) {
         error_type_ = "error";
         finished_ = true;
       } else if (type.ends_with(".delta")) {
-        keep(data);
+        count_output(data);
       }
       return false;
     }
     case UsageShape::AnthropicMessages: {
       const std::string_view type = event.type;
       if (type == "content_block_delta") {
-        keep(data);
+        count_output(data);
       } else if (type == "message_start" || type == "message_delta") {
         od::document doc;
         if (thread_parser().iterate(padded(data)).get(doc)) return false;
@@ -290,17 +290,16 @@ bool StreamUsageReader::on_event(const http::SseEvent& event) {
   return false;
 }
 
-void StreamUsageReader::keep(std::string_view data) {
-  if (kept_.size() + data.size() + 4 > max_kept_) {
-    not_kept_ += data.size();
-    return;
-  }
-  const uint32_t n = static_cast<uint32_t>(data.size());
-  kept_.append(reinterpret_cast<const char*>(&n), 4);
-  kept_.append(data);
-}
-
 namespace {
+
+// The process-wide encoding, or null when its rank file cannot be loaded (then about four bytes per token).
+std::shared_ptr<const tokens::Encoding> shared_encoding(tokens::EncodingName name) {
+  try {
+    return tokens::Encoding::shared(name);
+  } catch (const std::exception&) {
+    return nullptr;
+  }
+}
 
 bool is_text_key(std::string_view k) {
   return k == "content" || k == "text" || k == "arguments" || k == "partial_json" || k == "thinking" ||
@@ -341,21 +340,33 @@ void collect_text(od::value v, std::string& out, int depth) {
 
 }  // namespace
 
-std::string StreamUsageReader::output_text() const {
-  std::string out;
-  std::size_t i = 0;
-  while (i + 4 <= kept_.size()) {
-    uint32_t n = 0;
-    std::memcpy(&n, kept_.data() + i, 4);
-    const std::string_view data(kept_.data() + i + 4, n);
-    i += 4 + n;
-    od::document doc;
-    if (thread_parser().iterate(padded(data)).get(doc)) continue;
-    od::value root;
-    if (doc.get_value().get(root)) continue;
-    collect_text(root, out, 0);
+void StreamUsageReader::count_output(std::string_view event_data) {
+  od::document doc;
+  if (thread_parser().iterate(padded(event_data)).get(doc)) return;
+  od::value root;
+  if (doc.get_value().get(root)) return;
+  thread_local std::string text;  // this event's text, handed on at once
+  text.clear();
+  collect_text(root, text, 0);
+  if (text.empty()) return;
+  output_text_bytes_ += text.size();
+  if (!output_) {
+    if (deferred_text_.size() + text.size() <= kDeferredTextBytes) {
+      deferred_text_ += text;
+      return;
+    }
+    output_.emplace(shared_encoding(output_encoding_));
+    output_->append(deferred_text_);
+    std::string().swap(deferred_text_);
   }
-  return out;
+  output_->append(text);
+}
+
+uint64_t StreamUsageReader::output_tokens() const {
+  if (output_) return output_->tokens();
+  tokens::RunningTokenCount count(shared_encoding(output_encoding_));
+  count.append(deferred_text_);
+  return count.tokens();
 }
 
 }  // namespace tollway::providers

@@ -8,11 +8,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "http/sse.h"
+#include "tokens/running_count.h"
 
 namespace tollway::providers {
 
@@ -39,11 +41,17 @@ struct ReportedUsage {
 // malformed body). The body needs no padding (it is copied when needed).
 std::optional<TokenCounts> usage_from_response(UsageShape shape, std::string_view body);
 
-// Follows one SSE stream event by event.
+// Follows one SSE stream event by event. What an estimate of a cut stream needs is kept as counts, not as the
+// events: the output text and tool-call arguments (decoded, not their JSON) are held up to kDeferredTextBytes,
+// then go through a RunningTokenCount as they arrive, so a reader's memory is small and the same whatever the
+// stream's length; a short stream whose provider reports usage never loads or runs the tokenizer.
 class StreamUsageReader {
  public:
-  explicit StreamUsageReader(UsageShape shape, std::size_t max_kept_output_bytes = 4 << 20)
-      : shape_(shape), max_kept_(max_kept_output_bytes) {}
+  static constexpr std::size_t kDeferredTextBytes = 4096;
+
+  // output_encoding counts the output text; when its rank file cannot be loaded, about four bytes per token.
+  StreamUsageReader(UsageShape shape, tokens::EncodingName output_encoding)
+      : shape_(shape), output_encoding_(output_encoding) {}
 
   // Reads one event. Returns true when the event is OpenAI's usage-only chunk (`choices: []` with a usage
   // object) — the one a gateway that asked for include_usage on the caller's behalf removes.
@@ -56,16 +64,15 @@ class StreamUsageReader {
   bool saw_error_event() const { return saw_error_; }
   const std::string& error_type() const { return error_type_; }
   uint64_t events() const { return events_; }
-  // The output text and tool-call arguments streamed so far (up to the byte bound), for estimating output
-  // tokens when the stream ends without usage. Parses the kept payloads on each call.
-  std::string output_text() const;
-  // Output bytes seen beyond the bound (counted, not kept).
-  uint64_t output_bytes_not_kept() const { return not_kept_; }
+  // Tokens of the output text and tool-call arguments streamed so far, for estimating output tokens when the
+  // stream ends without usage: the same count as the whole text counted at once (see RunningTokenCount).
+  uint64_t output_tokens() const;
+  // Bytes of that text.
+  uint64_t output_text_bytes() const { return output_text_bytes_; }
 
  private:
-  void keep(std::string_view data);
+  void count_output(std::string_view event_data);
   UsageShape shape_;
-  std::size_t max_kept_;
   TokenCounts counts_;
   bool known_ = false;
   bool input_known_ = false;
@@ -73,8 +80,10 @@ class StreamUsageReader {
   bool saw_error_ = false;
   std::string error_type_;
   uint64_t events_ = 0;
-  std::string kept_;  // output-bearing event payloads, each followed by '\n'
-  uint64_t not_kept_ = 0;
+  tokens::EncodingName output_encoding_;
+  uint64_t output_text_bytes_ = 0;
+  std::string deferred_text_;                       // output text before the running count starts
+  std::optional<tokens::RunningTokenCount> output_;  // started once the text outgrows kDeferredTextBytes
   ReportedUsage anthropic_reported_;  // merged message_start and message_delta usage
 };
 

@@ -43,7 +43,7 @@ class JsonUsageTransformer final : public pipeline::ResponseBodyTransformer {
         return;
       }
     }
-    filter_.estimate(ctx_, {}, 0);
+    filter_.estimate(ctx_, 0);
   }
   bool changes_length() const override { return false; }
 
@@ -60,7 +60,7 @@ class JsonUsageTransformer final : public pipeline::ResponseBodyTransformer {
 class SseUsageTransformer final : public pipeline::ResponseBodyTransformer {
  public:
   SseUsageTransformer(const UsageFilter& filter, pipeline::RequestCtx& ctx, UsageShape shape, bool remove_usage_chunk)
-      : filter_(filter), ctx_(ctx), reader_(shape), remove_(remove_usage_chunk) {}
+      : filter_(filter), ctx_(ctx), reader_(shape, filter.output_encoding(ctx)), remove_(remove_usage_chunk) {}
 
   void transform(std::string_view in, bool last, std::string& out) override {
     if (!remove_) {
@@ -118,8 +118,7 @@ class SseUsageTransformer final : public pipeline::ResponseBodyTransformer {
       filter_.price(ctx_);
       return;
     }
-    const std::string text = reader_.output_text();
-    filter_.estimate(ctx_, text, reader_.output_bytes_not_kept());
+    filter_.estimate(ctx_, reader_.output_tokens());
     if (reader_.input_known()) {  // Anthropic message_start: the prompt side is exact
       const TokenCounts& c = reader_.counts();
       u.input_tokens = c.input_tokens;
@@ -173,8 +172,12 @@ std::unique_ptr<pipeline::ResponseBodyTransformer> UsageFilter::response_body(pi
   return std::make_unique<JsonUsageTransformer>(*this, ctx, shape);
 }
 
-void UsageFilter::estimate(pipeline::RequestCtx& ctx, std::string_view output_text,
-                           uint64_t output_bytes_not_kept) const {
+tokens::EncodingName UsageFilter::output_encoding(const pipeline::RequestCtx& ctx) const {
+  return shape_of(ctx) == UsageShape::AnthropicMessages ? estimator_.anthropic_encoding()
+                                                         : estimator_.models().encoding_for(ctx.model);
+}
+
+void UsageFilter::estimate(pipeline::RequestCtx& ctx, uint64_t output_tokens) const {
   pipeline::Usage& u = ctx.usage;
   tokens::PromptEstimate prompt;
   const UsageShape shape = shape_of(ctx);
@@ -182,13 +185,7 @@ void UsageFilter::estimate(pipeline::RequestCtx& ctx, std::string_view output_te
   else if (shape == UsageShape::OpenAIResponses) prompt = estimator_.estimate_openai_responses(ctx.body);
   else prompt = estimator_.estimate_openai_chat(ctx.body);
   u.input_tokens = prompt.ok ? prompt.tokens : (ctx.body.size() + 3) / 4;
-  uint64_t output = (output_bytes_not_kept + 3) / 4;
-  try {
-    output += tokens::Encoding::shared(prompt.encoding)->count(output_text, tokens::SpecialPolicy::Ordinary);
-  } catch (const std::exception&) {
-    output += (output_text.size() + 3) / 4;  // no rank file: about four bytes per token
-  }
-  u.output_tokens = output;
+  u.output_tokens = output_tokens;
   u.known = false;
   u.estimated = true;
   price(ctx);

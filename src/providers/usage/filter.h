@@ -28,8 +28,11 @@ class UsageFilter final : public pipeline::Filter {
                                                                     const http::ResponseHead& head) override;
   void log(const pipeline::RequestCtx& ctx) override;
 
-  // Fills ctx.usage with an estimate (prompt from the request body, output from `output_text`) and prices it.
-  void estimate(pipeline::RequestCtx& ctx, std::string_view output_text, uint64_t output_bytes_not_kept) const;
+  // Fills ctx.usage with an estimate (prompt from the request body, output_tokens counted from the streamed
+  // text) and prices it.
+  void estimate(pipeline::RequestCtx& ctx, uint64_t output_tokens) const;
+  // The encoding a call's output text is counted with (the prompt's).
+  tokens::EncodingName output_encoding(const pipeline::RequestCtx& ctx) const;
   void price(pipeline::RequestCtx& ctx) const;
   const config::UsageConfig& usage_config() const { return config_->usage; }
 

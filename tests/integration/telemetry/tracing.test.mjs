@@ -1,7 +1,7 @@
 // Tracing end to end through the real gateway, decoded by an OTLP receiver written for the tests: a SERVER span
 // per request and a CLIENT span per upstream attempt (a retried call shows two, the failed one in error), the
 // upstream call carries our CLIENT span as its traceparent parent with our tracestate entry first, the trust
-// boundary restarts an untrusted caller's trace (and drops its baggage), malformed / duplicated traceparents
+// boundary restarts an untrusted caller's trace (and drops its baggage; a trusted caller's goes up even alone), malformed / duplicated traceparents
 // start a new trace, the OTLP JSON rules hold on every payload (gzip on), GenAI attributes are set and prompt
 // content only appears when opted in; metrics arrive over OTLP too.
 import { describe, it, before, after } from 'node:test';
@@ -163,6 +163,17 @@ describe('trust boundary and content capture', () => {
   let mock; let receiver;
   before(async () => { mock = await startMock(); receiver = await startOtlpReceiver(); });
   after(async () => { await mock?.close(); await receiver?.close(); });
+
+  it('a trusted caller\'s baggage is forwarded without a traceparent; a non-UTF-8 escape becomes U+FFFD', async () => {
+    const gw = await startGateway({ config: telemetryConfig(mock, receiver) });  // trust_incoming: always
+    try {
+      const r = await postJson(`${gw.url}/v1/chat/completions`, CHAT, { baggage: 'user.tier=gold,bad=%FFx' });
+      assert.equal(r.status, 200);
+      const up = mock.requests.at(-1).headers;
+      assert.match(up.traceparent, /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
+      assert.equal(up.baggage, 'user.tier=gold,bad=%EF%BF%BDx');
+    } finally { await gw.stop(); }
+  });
 
   it('trust_incoming: never restarts the trace, drops baggage, and counts the restart', async () => {
     const gw = await startGateway({ config: telemetryConfig(mock, receiver, {

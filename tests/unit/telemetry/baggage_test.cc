@@ -86,12 +86,32 @@ TEST(Baggage, SpecHeaderExamples) {
 }
 
 TEST(Baggage, InvalidMembersAreDroppedAndCounted) {
-  const auto b = parse_baggage("good=1,no_equals,bad key=2,k=\"quoted\",k2=a\\b,k3=%zz,k4=%4,k5=%FF,ok=2,x=1;;,y=1;=v");
+  const auto b = parse_baggage("good=1,no_equals,bad key=2,k=\"quoted\",k2=a\\b,k3=%zz,k4=%4,ok=2,x=1;;,y=1;=v");
   ASSERT_EQ(b.entries.size(), 2u);
   EXPECT_EQ(b.entries[0].key, "good");
   EXPECT_EQ(b.entries[1].key, "ok");
-  EXPECT_EQ(b.dropped_invalid, 9u);  // %FF decodes to invalid UTF-8
+  EXPECT_EQ(b.dropped_invalid, 8u);
   EXPECT_EQ(b.dropped_over_limit, 0u);
+}
+
+// W3C Baggage, value: "When decoding the value, percent-encoded octet sequences that do not match the UTF-8
+// encoding scheme MUST be replaced with the replacement code point (U+FFFD)." The member is kept; each maximal
+// invalid subpart becomes one U+FFFD (Unicode 3.9, as WHATWG's UTF-8 decoder does).
+TEST(Baggage, InvalidUtf8EscapesDecodeToReplacementCharacter) {
+  const std::string fffd = "\xEF\xBF\xBD";
+  const auto b = parse_baggage("k5=%FF,cut=abc%C3,mid=%E2%82x,surrogate=%ED%A0%80,overlong=%C0%AF,euro=%E2%82%AC,"
+                               "high=%F4%90%80%80");
+  ASSERT_EQ(b.entries.size(), 7u);
+  EXPECT_EQ(b.dropped_invalid, 0u);
+  EXPECT_EQ(b.entries[0].value, fffd);
+  EXPECT_EQ(b.entries[1].value, "abc" + fffd);
+  EXPECT_EQ(b.entries[2].value, fffd + "x");                // E2 82 is one maximal subpart
+  EXPECT_EQ(b.entries[3].value, fffd + fffd + fffd);        // ED A0: A0 is outside ED's 80..9F
+  EXPECT_EQ(b.entries[4].value, fffd + fffd);               // C0 never starts a sequence
+  EXPECT_EQ(b.entries[5].value, "\xE2\x82\xAC");
+  EXPECT_EQ(b.entries[6].value, fffd + fffd + fffd + fffd);  // above U+10FFFF
+  // Re-encoded for the upstream: the replacement character travels as its UTF-8 escapes.
+  EXPECT_EQ(serialize_baggage(std::span(b.entries).first(1)), "k5=%EF%BF%BD");
 }
 
 TEST(Baggage, EmptyMembersAndEmptyValuesAreFine) {
@@ -158,7 +178,7 @@ TEST(Baggage, PercentCodec) {
   EXPECT_FALSE(percent_decode_baggage_value("%"));
   EXPECT_FALSE(percent_decode_baggage_value("%2"));
   EXPECT_FALSE(percent_decode_baggage_value("a b"));  // space is not a baggage-octet
-  EXPECT_FALSE(percent_decode_baggage_value("%C3"));  // truncated UTF-8
+  EXPECT_EQ(percent_decode_baggage_value("%C3"), "\xEF\xBF\xBD");  // truncated UTF-8: U+FFFD (W3C Baggage)
   EXPECT_TRUE(is_baggage_token("a!#$%&'*+-.^_`|~Z9"));
   EXPECT_FALSE(is_baggage_token("a:b"));
   EXPECT_FALSE(is_baggage_token(""));

@@ -41,7 +41,8 @@ inline RequestRecord retried_call() {
     a.span_id = *SpanId::from_hex(i == 0 ? "2222222222222222" : "3333333333333333");
     a.provider = "openai";
     a.provider_api = "openai";
-    a.endpoint = "http://127.0.0.1:9000";
+    a.endpoint = "http://127.0.0.1:9000/openai";
+    a.target = "/openai/v1/chat/completions?api-version=2024-10-21";
     a.model = "gpt-4o";
     a.start_unix_nano = r.start_unix_nano + static_cast<uint64_t>(i) * 100'000'000;
     a.end_unix_nano = a.start_unix_nano + 50'000'000;

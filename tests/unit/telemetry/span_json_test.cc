@@ -82,7 +82,9 @@ TEST(SpanJson, ServerSpanThenOneClientSpanPerAttempt) {
     EXPECT_EQ(integer(client["flags"]), 0x101);  // sampled, has-is-remote, parent local
     EXPECT_EQ(str(client["name"]), "chat gpt-4o");
     EXPECT_EQ(str(attribute_value(client["attributes"], "tollway.attempt")["intValue"]), std::to_string(i));
-    EXPECT_EQ(str(attribute_value(client["attributes"], "url.full")["stringValue"]), "http://127.0.0.1:9000");
+    // The full request URL (OTel HTTP client semconv): the endpoint's origin, then the path and query sent.
+    EXPECT_EQ(str(attribute_value(client["attributes"], "url.full")["stringValue"]),
+              "http://127.0.0.1:9000/openai/v1/chat/completions?api-version=2024-10-21");
   }
   element failed = spans.at(1);
   EXPECT_EQ(str(failed["spanId"]), "2222222222222222");

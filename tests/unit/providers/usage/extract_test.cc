@@ -1,5 +1,6 @@
 // Usage extraction from JSON bodies and from the recorded SSE streams (tests/mock/recorded), read whole and
-// split at every size: the numbers equal the recorded ones.
+// split at every size: the numbers equal the recorded ones, and the output tokens counted as the stream passes
+// equal the count of the whole output text.
 #include "providers/usage/extract.h"
 
 #include <gtest/gtest.h>
@@ -20,13 +21,24 @@ std::string recorded(const std::string& name) {
   return s.str();
 }
 
+std::shared_ptr<const tokens::Encoding> o200k() {
+  static const auto encoding = [] {
+    const char* dir = std::getenv("TOLLWAY_SOURCE_DIR");
+    return tokens::Encoding::load(tokens::EncodingName::O200kBase,
+                                  std::string(dir ? dir : ".") + "/node_modules/gpt-tokenizer/data");
+  }();
+  return encoding;
+}
+
+std::size_t tokens_of(std::string_view text) { return o200k()->count(text, tokens::SpecialPolicy::Ordinary); }
+
 struct StreamResult {
   StreamUsageReader reader;
   std::vector<std::pair<uint64_t, uint64_t>> removable;  // ranges of usage-only chunks
 };
 
 StreamResult read_stream(UsageShape shape, const std::string& text, std::size_t piece) {
-  StreamResult r{StreamUsageReader(shape), {}};
+  StreamResult r{StreamUsageReader(shape, tokens::EncodingName::O200kBase), {}};
   http::SseReader sse;
   for (std::size_t i = 0; i < text.size(); i += piece)
     sse.feed(std::string_view(text).substr(i, piece), [&](const http::SseEvent& e) {
@@ -84,7 +96,8 @@ TEST(StreamUsage, OpenAIChatWithLogprobsAtEverySplit) {
     const std::string_view removed = std::string_view(text).substr(r.removable[0].first,
                                                                    r.removable[0].second - r.removable[0].first);
     EXPECT_NE(removed.find("\"choices\":[]"), std::string_view::npos);
-    EXPECT_EQ(r.reader.output_text(), "Hello! How can I help?");
+    EXPECT_EQ(r.reader.output_tokens(), tokens_of("Hello! How can I help?"));
+    EXPECT_EQ(r.reader.output_text_bytes(), std::string_view("Hello! How can I help?").size());
   }
 }
 
@@ -92,7 +105,7 @@ TEST(StreamUsage, OpenAIChatToolCallWithReasoningTokens) {
   auto r = read_stream(UsageShape::OpenAIChat, recorded("openai_chat_tool_call_usage.sse"), 13);
   ASSERT_TRUE(r.reader.usage_known());
   EXPECT_EQ(r.reader.counts(), (TokenCounts{81, 215, 0, 0, 192}));
-  EXPECT_EQ(r.reader.output_text(), "get_weather{\"location\":\"Paris, France\"}");
+  EXPECT_EQ(r.reader.output_tokens(), tokens_of("get_weather{\"location\":\"Paris, France\"}"));
 }
 
 TEST(StreamUsage, AnthropicStartPlusCumulativeDelta) {
@@ -114,7 +127,7 @@ TEST(StreamUsage, AnthropicErrorMidStreamKeepsTheInputUsage) {
   EXPECT_EQ(r.reader.counts().input_tokens, 25u);
   EXPECT_TRUE(r.reader.saw_error_event());
   EXPECT_EQ(r.reader.error_type(), "overloaded_error");
-  EXPECT_EQ(r.reader.output_text(), "Hello! I am Claude");
+  EXPECT_EQ(r.reader.output_tokens(), tokens_of("Hello! I am Claude"));
 }
 
 TEST(StreamUsage, CutStreamHasNoUsage) {
@@ -123,14 +136,27 @@ TEST(StreamUsage, CutStreamHasNoUsage) {
   auto r = read_stream(UsageShape::OpenAIChat, text, 9);
   EXPECT_FALSE(r.reader.usage_known());
   EXPECT_FALSE(r.reader.finished());
-  EXPECT_FALSE(r.reader.output_text().empty());
+  EXPECT_GT(r.reader.output_tokens(), 0u);
 }
 
-TEST(StreamUsage, OutputKeptUpToTheBound) {
-  StreamUsageReader reader(UsageShape::AnthropicMessages, 64);
+// 50,000 chunks (about 5 MB of events, beyond the 4 MiB per stream the reader once kept as raw JSON): every
+// delta still counts, exactly as the whole text counted at once.
+TEST(StreamUsage, LongStreamCountsEveryDeltaExactly) {
+  StreamUsageReader reader(UsageShape::OpenAIChat, tokens::EncodingName::O200kBase);
   http::SseReader sse;
-  sse.feed(recorded("anthropic_messages_tool_use.sse"), [&](const http::SseEvent& e) { reader.on_event(e); });
-  EXPECT_GT(reader.output_bytes_not_kept(), 0u);
+  std::string whole;
+  const char* words[] = {"Hello", " world", "!", " It's", " 42", R"(\n\n)", R"( caf\u00e9)", " don", "'t", "  ", "x"};
+  const char* decoded[] = {"Hello", " world", "!", " It's", " 42", "\n\n", " caf\xC3\xA9", " don", "'t", "  ", "x"};
+  for (int i = 0; i < 50000; ++i) {
+    const int k = (i * 7 + i / 3) % 11;
+    whole += decoded[k];
+    sse.feed(std::string(R"(data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":")") +
+                 words[k] + "\"},\"finish_reason\":null}]}\n\n",
+             [&](const http::SseEvent& e) { reader.on_event(e); });
+  }
+  EXPECT_FALSE(reader.usage_known());
+  EXPECT_EQ(reader.output_text_bytes(), whole.size());
+  EXPECT_EQ(reader.output_tokens(), tokens_of(whole));
 }
 
 }  // namespace
