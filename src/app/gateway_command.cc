@@ -1,7 +1,8 @@
 // `tollway gateway`: runs the north-south gateway until SIGTERM.
 #include "app/commands.h"
 #include "core/log.h"
-#include "gateway/server.h"
+#include "gateway/role.h"
+#include "proxy/engine.h"
 
 namespace tollway::app {
 
@@ -9,12 +10,13 @@ void add_gateway_command(CLI::App& cli, int& exit_code) {
   auto* cmd = cli.add_subcommand("gateway", "Run the AI gateway (OpenAI and Anthropic APIs in front of providers)");
   cmd->footer("Signals: SIGHUP reloads the config file, SIGUSR1 reopens the access and decision log files,\n"
               "SIGTERM or SIGINT drains and exits 0. See docs/operations.md.");
-  auto options = std::make_shared<gateway::GatewayOptions>();
+  auto options = std::make_shared<proxy::EngineOptions>();
+  auto config_path = std::make_shared<std::string>();
   auto listen = std::make_shared<std::string>();
   auto admin = std::make_shared<std::string>();
   auto workers = std::make_shared<int>(-1);
   auto log_level = std::make_shared<std::string>("info");
-  cmd->add_option("-c,--config", options->config_path, "Config file (YAML); see docs/configuration.md")
+  cmd->add_option("-c,--config", *config_path, "Config file (YAML); see docs/configuration.md")
       ->required();
   cmd->add_option("--listen", *listen, "API listener HOST:PORT (overrides gateway.listen; port 0 = ephemeral)");
   cmd->add_option("--admin", *admin, "Admin listener HOST:PORT (overrides gateway.admin)");
@@ -30,7 +32,10 @@ void add_gateway_command(CLI::App& cli, int& exit_code) {
               : *log_level == "warn" ? log::Level::Warn
               : *log_level == "error" ? log::Level::Error
                                       : log::Level::Info);
-    exit_code = gateway::run_gateway(*options);
+    gateway::GatewayRole role;
+    exit_code = proxy::run_engine(role, *options, [config_path](boost::asio::io_context& context) {
+      return std::make_unique<proxy::FileConfigSource>(context, *config_path);
+    });
   });
 }
 

@@ -1,13 +1,12 @@
 #include "gateway/assembly.h"
 
 #include "auth/authz/filter.h"
-#include "core/log.h"
-#include "core/version.h"
 #include "auth/caller/filter.h"
 #include "auth/credentials/filter.h"
 #include "auth/token_exchange/endpoints.h"
 #include "auth/virtual_keys/keys_api.h"
 #include "core/log.h"
+#include "core/version.h"
 #include "limits/admission/filter.h"
 #include "limits/redis/redis_ledger.h"
 #include "limits/redis/redis_url.h"
@@ -30,7 +29,8 @@ std::shared_ptr<asio::ssl::context> client_tls_context(const config::ProviderCon
 }
 
 int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 // Process-lifetime auth state (auth/gateway_auth.h): built with the first config that has `auth:` or
@@ -38,38 +38,31 @@ int64_t unix_now() {
 bool attach_auth(const config::GatewayConfig& config, Services& services, std::string& error) {
   if (!services.auth) {
     if (!config.auth.enabled && config.credentials.providers.empty()) return true;
-    if (services.control == nullptr) {
-      error = "auth needs the control thread's io_context";
-      return false;
-    }
-    services.auth = std::make_unique<auth::GatewayAuth>(*services.control);
+    services.auth = std::make_unique<auth::GatewayAuth>(*services.engine->control);
     auth::GatewayAuth* a = services.auth.get();
-    services.metrics.push_back([a](std::string& out) { a->render_metrics(out); });
-    services.admin_routes.push_back({"/admin/keys", [a](const AdminRequest& r) -> asio::awaitable<AdminResponse> {
-      if (a->keys() == nullptr)
-        co_return AdminResponse{404, "application/json", "{\"error\":{\"message\":\"auth is not configured\"}}\n", {}};
-      auth::KeysApiRequest request{r.method, r.path, r.query, r.head ? r.head->find("authorization") : std::nullopt,
-                                   r.body};
-      auto answer = auth::handle_keys_api(*a->keys(), a->admin_token(), request, unix_now());
-      co_return AdminResponse{answer.status, "application/json", std::move(answer.body), std::move(answer.headers)};
-    }});
+    services.engine->metrics.push_back([a](std::string& out) { a->render_metrics(out); });
+    services.engine->admin_routes.push_back(
+        {"/admin/keys", [a](const proxy::AdminRequest& r) -> asio::awaitable<proxy::AdminResponse> {
+           if (a->keys() == nullptr)
+             co_return proxy::AdminResponse{
+                 404, "application/json", "{\"error\":{\"message\":\"auth is not configured\"}}\n", {}};
+           auth::KeysApiRequest request{r.method, r.path, r.query,
+                                        r.head ? r.head->find("authorization") : std::nullopt, r.body};
+           auto answer = auth::handle_keys_api(*a->keys(), a->admin_token(), request, unix_now());
+           co_return proxy::AdminResponse{answer.status, "application/json", std::move(answer.body),
+                                          std::move(answer.headers)};
+         }});
   }
   return services.auth->configure(config, error);
 }
 
-// Process-lifetime limits state: built with the first config that has a limits policy or a spend log, with the
-// ledger (local, or strict on Redis with the local one as its fallback) and the spend log chosen then; budgets are
-// rebuilt from the spend log before the first request. A reload that changes ledger, redis or spend_log is
-// logged and takes effect at the next restart.
+// Process-lifetime limits state: built with the first config that has a limits policy or a spend log, with
+// the ledger (local, or strict on Redis with the local one as its fallback) and the spend log chosen then;
+// budgets are rebuilt from the spend log before the first request. A reload that changes ledger, redis or
+// spend_log is logged and takes effect at the next restart.
 bool attach_limits(const config::GatewayConfig& config, Services& services, std::string& error) {
   const config::LimitsPolicy& policy = config.limits_policy;
-  if (services.limits) {
-    const bool strict = policy.ledger == config::LedgerMode::Strict;
-    if (strict != services.limits->strict())
-      log::warn("limits.ledger changed; it takes effect at the next restart",
-                json::ObjectWriter().field("running", services.limits->strict() ? "strict" : "local"));
-    return true;
-  }
+  if (services.limits) return true;  // ledger, redis and spend_log are restart-only (restart_only_changes)
   if (!policy.enabled() && policy.spend_log.path.empty()) return true;
   auto runtime = std::make_unique<limits::LimitsRuntime>();
   if (policy.ledger == config::LedgerMode::Strict) {
@@ -86,7 +79,7 @@ bool attach_limits(const config::GatewayConfig& config, Services& services, std:
     options.local_fallback_max_s = static_cast<int>((policy.redis.local_fallback_max.count() + 999) / 1000);
     auto strict = std::make_unique<limits::redis::RedisLedger>(options, runtime->shared_local_ledger());
     limits::redis::RedisLedger* ledger = strict.get();
-    services.metrics.push_back([ledger](std::string& out) { ledger->render_metrics(out); });
+    services.engine->metrics.push_back([ledger](std::string& out) { ledger->render_metrics(out); });
     runtime->set_strict_ledger(std::move(strict));
   }
   if (!policy.spend_log.path.empty()) {
@@ -111,7 +104,7 @@ bool attach_limits(const config::GatewayConfig& config, Services& services, std:
     }
   }
   limits::LimitsRuntime* r = runtime.get();
-  services.metrics.push_back([r](std::string& out) { r->render_metrics(out); });
+  services.engine->metrics.push_back([r](std::string& out) { r->render_metrics(out); });
   services.limits = std::move(runtime);
   return true;
 }
@@ -123,34 +116,29 @@ telemetry::TelemetryOutput* attach_telemetry(const config::GatewayConfig& config
   if (!services.telemetry) {
     services.telemetry = std::make_unique<telemetry::TelemetryOutput>(config.telemetry, kVersion);
     telemetry::TelemetryOutput* t = services.telemetry.get();
-    services.metrics.push_back([t](std::string& out) { t->render_metrics(out); });
+    services.engine->metrics.push_back([t](std::string& out) { t->render_metrics(out); });
     return t;
   }
-  const config::TelemetryConfig& running = services.telemetry->settings();
-  const config::TelemetryConfig& wanted = config.telemetry;
-  if (!(running.otlp == wanted.otlp) || !(running.access_log == wanted.access_log) ||
-      !(running.decision_log == wanted.decision_log) || running.service_name != wanted.service_name)
-    log::warn("telemetry.otlp, access_log, decision_log and service_name changes take effect at the next restart");
-  return services.telemetry.get();
+  return services.telemetry.get();  // otlp, logs and service_name are restart-only (restart_only_changes)
 }
 
 }  // namespace
 
-std::shared_ptr<const pipeline::Snapshot> build_snapshot(std::shared_ptr<const config::GatewayConfig> config,
-                                                         uint64_t generation, Services& services,
-                                                         std::string& error) {
+std::shared_ptr<pipeline::Snapshot> prepare_snapshot(std::shared_ptr<const config::GatewayConfig> config,
+                                                     std::string& error) {
   auto snapshot = std::make_shared<pipeline::Snapshot>();
   snapshot->config = config;
-  snapshot->generation = generation;
-  snapshot->loaded_at = std::chrono::system_clock::now();
-  if (!services.upstream_health) {
-    services.upstream_health = std::make_unique<providers::resilience::UpstreamHealthRegistry>();
-    auto* registry = services.upstream_health.get();
-    services.metrics.push_back([registry](std::string& out) { registry->render_metrics(out); });
-  }
-  auto balancers = services.upstream_health->balancers_for(*config);
-  for (std::size_t i = 0; i < config->providers.size(); ++i) {
-    const auto& p = config->providers[i];
+  snapshot->version = config->version;
+  snapshot->source = config->source;
+  pipeline::ServingSettings& serving = snapshot->serving;
+  serving.listen = config->listen;
+  serving.admin = config->admin;
+  serving.workers = config->workers;
+  serving.limits = config->limits;
+  serving.timeouts = config->timeouts;
+  serving.drain_time = config->usage.drain_time;
+  serving.drain_bytes = config->usage.drain_bytes;
+  for (const auto& p : config->providers) {
     pipeline::ProviderUpstreams upstreams;
     std::shared_ptr<asio::ssl::context> tls_context;  // one per provider, shared by its https endpoints
     for (const auto& endpoint : p.endpoints) {
@@ -167,40 +155,92 @@ std::shared_ptr<const pipeline::Snapshot> build_snapshot(std::shared_ptr<const c
                    std::to_string(endpoint.port) + "#" + p.ca_file;
       upstreams.endpoints.push_back(std::move(e));
     }
-    upstreams.balancer = std::move(balancers[i]);
     snapshot->upstreams.push_back(std::move(upstreams));
   }
-  if (!attach_auth(*config, services, error)) return nullptr;
+  if (config->limits_policy.ledger == config::LedgerMode::Strict) {
+    std::string why;
+    if (!limits::redis::parse_redis_url(config->limits_policy.redis.url, why)) {
+      error = "limits.redis.url: " + why;
+      return nullptr;
+    }
+  }
+  return snapshot;
+}
+
+std::vector<std::string> restart_only_changes(const config::GatewayConfig& running,
+                                              const config::GatewayConfig& next) {
+  std::vector<std::string> changed;
+  const auto refuse = [&](const char* key) {
+    changed.push_back(std::string(key) + ": changes need a restart");
+  };
+  const auto& rl = running.limits_policy;
+  const auto& nl = next.limits_policy;
+  if (rl.ledger != nl.ledger) refuse("limits.ledger");
+  if (rl.redis.url != nl.redis.url || rl.redis.key_prefix != nl.redis.key_prefix ||
+      rl.redis.timeout != nl.redis.timeout || rl.redis.local_fallback_max != nl.redis.local_fallback_max)
+    refuse("limits.redis");
+  if (rl.spend_log.path != nl.spend_log.path || rl.spend_log.flush_interval != nl.spend_log.flush_interval ||
+      rl.spend_log.fsync != nl.spend_log.fsync)
+    refuse("limits.spend_log");
+  const auto& rt = running.telemetry;
+  const auto& nt = next.telemetry;
+  if (rt.enabled && nt.enabled) {  // telemetry's threads start with the first config that enables it
+    if (!(rt.otlp == nt.otlp)) refuse("telemetry.otlp");
+    if (!(rt.access_log == nt.access_log)) refuse("telemetry.access_log");
+    if (!(rt.decision_log == nt.decision_log)) refuse("telemetry.decision_log");
+    if (rt.service_name != nt.service_name) refuse("telemetry.service_name");
+  }
+  if (running.auth.enabled && next.auth.enabled &&
+      running.auth.virtual_keys_store != next.auth.virtual_keys_store)
+    refuse("auth.virtual_keys.store");
+  return changed;
+}
+
+bool commit_snapshot(pipeline::Snapshot& snapshot, Services& services, std::string& error) {
+  const std::shared_ptr<const config::GatewayConfig>& config = snapshot.config;
+  if (!services.upstream_health) {
+    services.upstream_health = std::make_unique<providers::resilience::UpstreamHealthRegistry>();
+    auto* registry = services.upstream_health.get();
+    services.engine->metrics.push_back([registry](std::string& out) { registry->render_metrics(out); });
+  }
+  auto balancers = services.upstream_health->balancers_for(*config);
+  for (std::size_t i = 0; i < snapshot.upstreams.size(); ++i)
+    snapshot.upstreams[i].balancer = std::move(balancers[i]);
+  if (!attach_auth(*config, services, error)) return false;
   auth::GatewayAuth* a = services.auth.get();
   // The gateway's filters, in phase order.
   if (config->auth.enabled) {
-    snapshot->chain.add<auth::CallerAuthFilter>(
-        config, auth::CallerAuthFilter::Dependencies{a->keys(), &a->signer(), &a->counters()}, a->issuers(*config));
-    snapshot->chain.add<auth::PolicyAuthzFilter>();
+    snapshot.chain.add<auth::CallerAuthFilter>(
+        config, auth::CallerAuthFilter::Dependencies{a->keys(), &a->signer(), &a->counters()},
+        a->issuers(*config));
+    snapshot.chain.add<auth::PolicyAuthzFilter>();
   }
-  if (!attach_limits(*config, services, error)) return nullptr;
-  // Limits and budgets: admit (reserve) after the caller is known and allowed, before routing; settle at the end.
-  if (services.limits) snapshot->chain.add<limits::LimitsFilter>(config, *services.limits);
-  snapshot->chain.add<providers::ProviderRouteFilter>(config, snapshot->upstreams);
+  if (!attach_limits(*config, services, error)) return false;
+  // Limits and budgets: admit (reserve) after the caller is known and allowed, before routing; settle at the
+  // end.
+  if (services.limits) snapshot.chain.add<limits::LimitsFilter>(config, *services.limits);
+  snapshot.chain.add<providers::ProviderRouteFilter>(config, snapshot.upstreams);
   // Translation: after the provider is chosen, before the credential (injected in the provider's format) and
   // before usage (whose response transformer, nearer the provider, reads the provider's own bytes first).
-  snapshot->chain.add<providers::TranslationFilter>();
-  snapshot->chain.add<auth::CredentialFilter>(config, a ? &a->provider_keys() : nullptr);
-  snapshot->chain.add<providers::UsageFilter>(config);  // route (include_usage), response body, log
+  snapshot.chain.add<providers::TranslationFilter>();
+  snapshot.chain.add<auth::CredentialFilter>(config, a ? &a->provider_keys() : nullptr);
+  snapshot.chain.add<providers::UsageFilter>(config);  // route (include_usage), response body, log
   // Last: its route phase sees the chosen upstream (CLIENT span, traceparent); its log sees everything.
   if (config->telemetry.enabled)
-    snapshot->chain.add<telemetry::TelemetryFilter>(config, attach_telemetry(*config, services));
+    snapshot.chain.add<telemetry::TelemetryFilter>(config, attach_telemetry(*config, services));
   if (config->auth.enabled && config->auth.token_exchange.enabled) {
-    snapshot->local_endpoints.push_back({"/v1/token", 64 * 1024, [a](pipeline::RequestCtx& ctx) -> asio::awaitable<void> {
-      auth::answer_token_request(ctx, a->keys(), a->signer(), &a->counters(), unix_now());
-      co_return;
-    }});
-    snapshot->local_endpoints.push_back({"/.well-known/jwks.json", 0, [a](pipeline::RequestCtx& ctx) -> asio::awaitable<void> {
-      auth::answer_jwks_request(ctx, a->signer());
-      co_return;
-    }});
+    snapshot.local_endpoints.push_back(
+        {"/v1/token", 64 * 1024, [a](pipeline::RequestCtx& ctx) -> asio::awaitable<void> {
+           auth::answer_token_request(ctx, a->keys(), a->signer(), &a->counters(), unix_now());
+           co_return;
+         }});
+    snapshot.local_endpoints.push_back(
+        {"/.well-known/jwks.json", 0, [a](pipeline::RequestCtx& ctx) -> asio::awaitable<void> {
+           auth::answer_jwks_request(ctx, a->signer());
+           co_return;
+         }});
   }
-  return snapshot;
+  return true;
 }
 
 }  // namespace tollway::gateway

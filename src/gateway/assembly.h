@@ -1,9 +1,12 @@
-// The gateway's role assembly: builds a Snapshot from a validated config, which means TLS contexts for the
-// upstreams and the gateway's filter chain, listed in phase order. It only lists filters; no request logic.
+// The gateway's role assembly. prepare_snapshot builds what a config version needs without touching process
+// state (serving settings, upstream endpoints and their TLS contexts, checks of what applying would need);
+// commit_snapshot attaches the process-lifetime services the version uses and lists the gateway's filters in
+// phase order. It only lists filters; no request logic.
 #pragma once
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "config/gateway_config.h"
 #include "gateway/services.h"
@@ -12,8 +15,16 @@
 namespace tollway::gateway {
 
 // Null and `error` set when something the validator cannot see fails (e.g. a CA file OpenSSL rejects).
-std::shared_ptr<const pipeline::Snapshot> build_snapshot(std::shared_ptr<const config::GatewayConfig> config,
-                                                         uint64_t generation, Services& services,
-                                                         std::string& error);
+std::shared_ptr<pipeline::Snapshot> prepare_snapshot(std::shared_ptr<const config::GatewayConfig> config,
+                                                     std::string& error);
+
+// The keys whose change a reload cannot apply (ledger, spend log, telemetry outputs, key store), with their
+// key paths; empty when `next` may replace `running`.
+std::vector<std::string> restart_only_changes(const config::GatewayConfig& running,
+                                              const config::GatewayConfig& next);
+
+// Attaches the services `snapshot` needs and builds its chain; false with `error` only when a store cannot be
+// opened the first time it is needed.
+bool commit_snapshot(pipeline::Snapshot& snapshot, Services& services, std::string& error);
 
 }  // namespace tollway::gateway

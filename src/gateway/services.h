@@ -1,33 +1,23 @@
-// Services: the gateway's process-lifetime state that outlives snapshots (stores, caches, the admin APIs
-// features register). Built once at start on the control thread; filters of every snapshot may hold
-// pointers into it. It never holds per-request state.
+// Services: the gateway's process-lifetime state that outlives snapshots (stores, ledgers, exporters). Built
+// on the control thread by the commit of the first snapshot that needs each piece; filters of every snapshot
+// may hold pointers into it. It never holds per-request state.
 #pragma once
 
-#include <functional>
 #include <memory>
-#include <string>
-#include <vector>
 
 #include "auth/gateway_auth.h"
-#include "gateway/admin.h"
 #include "limits/admission/runtime.h"
 #include "providers/resilience/health_registry.h"
+#include "proxy/role.h"
 #include "telemetry/telemetry_output.h"
 
 namespace tollway::gateway {
 
-// An admin API registered by a feature: every request whose path starts with `prefix` goes to `handler`.
-struct AdminRoute {
-  std::string prefix;
-  AdminHandler handler;
-};
-
 struct Services {
-  std::vector<AdminRoute> admin_routes;
-  asio::io_context* control = nullptr;  // the control thread's context, for features' background work
-  std::vector<std::function<void(std::string&)>> metrics;  // append Prometheus text to /metrics
+  proxy::EngineServices* engine = nullptr;  // admin routes, metrics renderers, the control thread
   std::unique_ptr<auth::GatewayAuth> auth;  // built by the first snapshot that needs it (assembly.cc)
-  // Endpoint health (breakers, in flight, latency) and retry/fallback counters; built with the first snapshot.
+  // Endpoint health (breakers, in flight, latency) and retry/fallback counters; built with the first
+  // snapshot.
   std::unique_ptr<providers::resilience::UpstreamHealthRegistry> upstream_health;
   // Ledgers, spend log and limits metrics; built by the first snapshot with a limits policy (assembly.cc).
   std::unique_ptr<limits::LimitsRuntime> limits;

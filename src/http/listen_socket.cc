@@ -16,7 +16,8 @@ namespace tollway::http {
 namespace {
 
 std::string failure(std::string_view listener, const tcp::endpoint& endpoint, std::string_view why) {
-  return "cannot listen on " + endpoint_text(endpoint) + " (" + std::string(listener) + "): " + std::string(why);
+  return "cannot listen on " + endpoint_text(endpoint) + " (" + std::string(listener) +
+         "): " + std::string(why);
 }
 
 constexpr std::string_view kInUse = "address already in use by another process";
@@ -58,17 +59,21 @@ bool parse_hex_word(std::string_view hex, uint32_t& out) {
   out = 0;
   for (char c : hex) {
     uint32_t digit;
-    if (c >= '0' && c <= '9') digit = c - '0';
-    else if (c >= 'A' && c <= 'F') digit = c - 'A' + 10;
-    else if (c >= 'a' && c <= 'f') digit = c - 'a' + 10;
-    else return false;
+    if (c >= '0' && c <= '9')
+      digit = c - '0';
+    else if (c >= 'A' && c <= 'F')
+      digit = c - 'A' + 10;
+    else if (c >= 'a' && c <= 'f')
+      digit = c - 'a' + 10;
+    else
+      return false;
     out = out << 4 | digit;
   }
   return true;
 }
 
-// One row of /proc/net/tcp or tcp6: "  0: 0100007F:1F90 00000000:0000 0A ... inode ...". The kernel prints each
-// 32-bit word of the address as the host-order value of its network-order bytes.
+// One row of /proc/net/tcp or tcp6: "  0: 0100007F:1F90 00000000:0000 0A ... inode ...". The kernel prints
+// each 32-bit word of the address as the host-order value of its network-order bytes.
 struct ListeningSocket {
   ListenAddress address;
   uint16_t port = 0;
@@ -96,7 +101,8 @@ bool parse_row(const std::string& line, bool v6, ListeningSocket& out) {
   out.address.bytes = bytes;
   out.address.v4 = !v6;
   static constexpr std::array<unsigned char, 16> kZero{};
-  static constexpr std::array<unsigned char, 16> kV4Zero{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0};
+  static constexpr std::array<unsigned char, 16> kV4Zero{0, 0, 0,    0,    0, 0, 0, 0,
+                                                         0, 0, 0xff, 0xff, 0, 0, 0, 0};
   out.address.unspecified = bytes == (v6 ? kZero : kV4Zero);
   out.port = static_cast<uint16_t>(std::stoul(local.substr(colon + 1), nullptr, 16));
   out.inode = std::stoul(inode);
@@ -121,8 +127,8 @@ std::vector<ListeningSocket> listening_sockets() {
   return out;
 }
 
-// Fails when something already listens on the address: a socket without SO_REUSEPORT cannot be bound next to a
-// listening one, whatever options the holder set. SO_REUSEADDR lets a port whose old connections linger in
+// Fails when something already listens on the address: a socket without SO_REUSEPORT cannot be bound next to
+// a listening one, whatever options the holder set. SO_REUSEADDR lets a port whose old connections linger in
 // TIME_WAIT pass.
 void probe_address_free(const tcp::endpoint& endpoint, std::string_view listener) {
   const int fd = ::socket(endpoint.protocol().family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -151,7 +157,8 @@ void bind_and_listen(tcp::acceptor& acceptor, const tcp::endpoint& endpoint, boo
   if (!ec) return;
   boost::system::error_code ignored;
   acceptor.close(ignored);
-  throw ListenError(failure(listener, endpoint, ec == boost::asio::error::address_in_use ? kInUse : ec.message()));
+  throw ListenError(
+      failure(listener, endpoint, ec == boost::asio::error::address_in_use ? kInUse : ec.message()));
 }
 
 }  // namespace
@@ -162,11 +169,13 @@ void open_shared_listener(tcp::acceptor& acceptor, const tcp::endpoint& endpoint
   bind_and_listen(acceptor, endpoint, true, listener);
 }
 
-void open_exclusive_listener(tcp::acceptor& acceptor, const tcp::endpoint& endpoint, std::string_view listener) {
+void open_exclusive_listener(tcp::acceptor& acceptor, const tcp::endpoint& endpoint,
+                             std::string_view listener) {
   bind_and_listen(acceptor, endpoint, false, listener);
 }
 
-void check_no_foreign_listeners(const tcp::endpoint& endpoint, std::span<const int> own, std::string_view listener) {
+void check_no_foreign_listeners(const tcp::endpoint& endpoint, std::span<const int> own,
+                                std::string_view listener) {
   std::vector<unsigned long> own_inodes;
   for (int fd : own) {
     struct stat st {};
@@ -182,7 +191,8 @@ void check_no_foreign_listeners(const tcp::endpoint& endpoint, std::span<const i
 }
 
 std::string endpoint_text(const tcp::endpoint& endpoint) {
-  if (endpoint.address().is_v6()) return "[" + endpoint.address().to_string() + "]:" + std::to_string(endpoint.port());
+  if (endpoint.address().is_v6())
+    return "[" + endpoint.address().to_string() + "]:" + std::to_string(endpoint.port());
   return endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
 }
 

@@ -1,7 +1,7 @@
 // Filter: one feature's part in the request phases (the shape of Pingora's phases and Envoy's filters).
-// Every phase has a do-nothing default, so a filter overrides only what it decides. Filters are built once per
-// snapshot and shared by all workers: they must be safe to call concurrently and never block the event loop
-// (I/O is awaited). A filter never touches sockets; the driver in run.cc owns them.
+// Every phase has a do-nothing default, so a filter overrides only what it decides. Filters are built once
+// per snapshot and shared by all workers: they must be safe to call concurrently and never block the event
+// loop (I/O is awaited). A filter never touches sockets; the driver in run.cc owns them.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -27,9 +27,9 @@ enum class Verdict {
 
 // Per-request processing of one response body, created by a filter when the response head arrives (see
 // Filter::response_body). The relay passes the provider's de-chunked body bytes through every transformer of
-// the chain — in reverse chain order, like Envoy's encoder filters, so the filter nearest the provider sees the
-// provider's own bytes first — and sends what comes out. A transformer that only observes appends its input
-// unchanged. It runs on the event loop: plain code, no await, no I/O.
+// the chain — in reverse chain order, like Envoy's encoder filters, so the filter nearest the provider sees
+// the provider's own bytes first — and sends what comes out. A transformer that only observes appends its
+// input unchanged. It runs on the event loop: plain code, no await, no I/O.
 class ResponseBodyTransformer {
  public:
   virtual ~ResponseBodyTransformer() = default;
@@ -76,6 +76,10 @@ class Filter {
   virtual std::unique_ptr<ResponseBodyTransformer> response_body(RequestCtx&, const http::ResponseHead&) {
     return nullptr;
   }
+  // A failed attempt's answer (a 429/5xx the driver may replace with another attempt's) was read whole into
+  // `reply` instead of being sent; the filter may rewrite it (e.g. into the caller's API format). Plain
+  // function.
+  virtual void on_held_response(RequestCtx&, Reply&) {}
   // Response body bytes as they pass to the client; `last` on the final call. Plain function, no await.
   virtual void on_response_bytes(RequestCtx&, std::string_view, bool /*last*/) {}
   // Charge what was used; runs for every filter whose admit() continued.

@@ -110,7 +110,7 @@ asio::awaitable<void> route_and_forward(const Chain& chain, RequestCtx& ctx, Exc
   static const config::RetryPolicy kNoRetries{.attempts = 0};
   const config::RetryPolicy& retries = ctx.route ? ctx.route->retries : kNoRetries;
   const std::size_t candidates = 1 + (ctx.route ? ctx.route->fallback.size() : 0);
-  const auto deadline = ctx.started + ctx.snapshot->config->timeouts.upstream_total;
+  const auto deadline = ctx.started + ctx.snapshot->serving.timeouts.upstream_total;
   resilience::AttemptPlan plan(retries, candidates, deadline);
   // Request bodies are buffered whole, so every attempt can send them again.
   const std::string original_body = plan.may_repeat() ? ctx.body : std::string();

@@ -32,7 +32,23 @@ struct ProviderUpstreams {
   std::unique_ptr<providers::resilience::ProviderBalancer> balancer;
 };
 
+// What the engine reads from a snapshot to serve connections, whatever the role: listeners, HTTP limits and
+// timeouts, and how long a response is read on for its usage after the client left.
+struct ServingSettings {
+  config::ListenAddress listen{"127.0.0.1", 8080};
+  config::ListenAddress admin{"127.0.0.1", 9901};
+  int workers = 1;
+  config::Limits limits;
+  config::Timeouts timeouts;
+  std::chrono::milliseconds drain_time{30'000};  // reading upstream on after the client left ...
+  uint64_t drain_bytes = 8 * 1024 * 1024;        // ... and at most this many more bytes
+};
+
 struct Snapshot {
+  std::string version;  // content hash of the configuration it was built from
+  std::string source;   // where that configuration came from (a file path, "<embedded>")
+  ServingSettings serving;
+  // The role's configuration document, read by the filters the role built from it.
   std::shared_ptr<const config::GatewayConfig> config;
   std::vector<ProviderUpstreams> upstreams;  // one per config provider, same index
   Chain chain;

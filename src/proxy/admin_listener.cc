@@ -1,18 +1,20 @@
-#include "gateway/admin.h"
+#include "proxy/admin_listener.h"
 
 #include "http/listen_socket.h"
 #include "http/parser.h"
 #include "http/read_buffer.h"
 #include "http/serializer.h"
 
-namespace tollway::gateway {
+namespace tollway::proxy {
 
 AdminListener::AdminListener(asio::io_context& context, const tcp::endpoint& endpoint, AdminHandler handler)
     : context_(context), acceptor_(context), handler_(std::move(handler)) {
   http::open_exclusive_listener(acceptor_, endpoint, "admin listener");
 }
 
-void AdminListener::start() { asio::co_spawn(context_, accept_loop(), asio::detached); }
+void AdminListener::start() {
+  asio::co_spawn(context_, accept_loop(), asio::detached);
+}
 
 void AdminListener::stop() {
   boost::system::error_code ignored;
@@ -40,7 +42,8 @@ asio::awaitable<void> AdminListener::serve(tcp::socket socket) {
     http::ParseError error;
     std::size_t consumed_body = 0;  // body bytes that were already in the buffer
     http::ParseStatus status;
-    while ((status = http::parse_request_head(buffer.data(), limits, head, error)) == http::ParseStatus::Incomplete) {
+    while ((status = http::parse_request_head(buffer.data(), limits, head, error)) ==
+           http::ParseStatus::Incomplete) {
       std::size_t available;
       char* into = buffer.prepare(1024, available);
       boost::system::error_code ec;
@@ -100,4 +103,4 @@ asio::awaitable<void> AdminListener::serve(tcp::socket socket) {
   socket.shutdown(tcp::socket::shutdown_both, ignored);
 }
 
-}  // namespace tollway::gateway
+}  // namespace tollway::proxy

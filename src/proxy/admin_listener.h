@@ -12,7 +12,7 @@
 
 #include "http/message.h"
 
-namespace tollway::gateway {
+namespace tollway::proxy {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
@@ -20,9 +20,9 @@ using tcp = asio::ip::tcp;
 struct AdminRequest {
   std::string_view method;
   std::string_view path;
-  std::string_view query;            // without '?', "" when none
+  std::string_view query;  // without '?', "" when none
   const http::RequestHead* head = nullptr;
-  std::string body;                  // Content-Length bodies only, up to 1 MiB
+  std::string body;  // Content-Length bodies only, up to 1 MiB
 };
 
 struct AdminResponse {
@@ -52,4 +52,4 @@ class AdminListener {
   AdminHandler handler_;
 };
 
-}  // namespace tollway::gateway
+}  // namespace tollway::proxy

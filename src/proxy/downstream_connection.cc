@@ -1,15 +1,13 @@
-#include "gateway/client_connection.h"
+#include "proxy/downstream_connection.h"
 
 #include "core/log.h"
 #include "core/request_id.h"
-#include "gateway/route_match.h"
-#include "gateway/worker.h"
 #include "http/chunked.h"
 #include "http/parser.h"
 #include "http/serializer.h"
-#include "providers/error_body.h"
+#include "proxy/worker.h"
 
-namespace tollway::gateway {
+namespace tollway::proxy {
 
 namespace asio = boost::asio;
 using http::error_code;
@@ -20,8 +18,10 @@ namespace {
 constexpr std::size_t kKeptBufferCapacity = 16 * 1024;
 
 void empty_for_reuse(std::string& buffer) {
-  if (buffer.capacity() > kKeptBufferCapacity) std::string().swap(buffer);
-  else buffer.clear();
+  if (buffer.capacity() > kKeptBufferCapacity)
+    std::string().swap(buffer);
+  else
+    buffer.clear();
 }
 
 std::optional<core::IpAddress> peer_address(const http::tcp::socket& socket) {
@@ -34,7 +34,7 @@ std::optional<core::IpAddress> peer_address(const http::tcp::socket& socket) {
 }
 }  // namespace
 
-ClientConnection::ClientConnection(Worker& worker, http::tcp::socket socket)
+DownstreamConnection::DownstreamConnection(Worker& worker, http::tcp::socket socket)
     : worker_(worker),
       client_(std::move(socket)),
       upstream_buffer_(16 * 1024),
@@ -42,21 +42,25 @@ ClientConnection::ClientConnection(Worker& worker, http::tcp::socket socket)
   registration_ = worker_.register_connection(this);
 }
 
-ClientConnection::~ClientConnection() { worker_.unregister_connection(registration_); }
+DownstreamConnection::~DownstreamConnection() {
+  worker_.unregister_connection(registration_);
+}
 
-void ClientConnection::sweep(http::Deadline::clock::time_point now) {
+void DownstreamConnection::sweep(http::Deadline::clock::time_point now) {
   if (!deadline_.expire_if_due(now)) return;
   client_.cancel();
   if (upstream_ != nullptr) upstream_->cancel();
 }
 
-void ClientConnection::on_drain() {
+void DownstreamConnection::on_drain() {
   if (phase_ == Phase::Idle && buffer_.empty()) client_.cancel();
 }
 
-bool ClientConnection::closing() const { return must_close_ || worker_.draining(); }
+bool DownstreamConnection::closing() const {
+  return must_close_ || worker_.draining();
+}
 
-asio::awaitable<std::size_t> ClientConnection::read_more() {
+asio::awaitable<std::size_t> DownstreamConnection::read_more() {
   std::size_t available;
   char* into = buffer_.prepare(4096, available);
   error_code ec;
@@ -66,45 +70,46 @@ asio::awaitable<std::size_t> ClientConnection::read_more() {
   co_return n;
 }
 
-asio::awaitable<void> ClientConnection::serve() {
+asio::awaitable<void> DownstreamConnection::serve() {
   while (!closing()) {
     // Held for the whole wait: a reload may swap the worker's snapshot while this connection reads.
     const std::shared_ptr<const pipeline::Snapshot> snapshot = worker_.snapshot();
-    const auto& config = *snapshot->config;
+    const pipeline::ServingSettings& serving = snapshot->serving;
     http::ParseLimits limits;
-    limits.max_request_line = config.limits.max_request_line;
-    limits.max_header_block = config.limits.max_header_block;
+    limits.max_request_line = serving.limits.max_request_line;
+    limits.max_header_block = serving.limits.max_header_block;
     http::RequestHead& head = request_head_;  // reused: keeps its header array
     http::ParseError parse_error;
     phase_ = buffer_.empty() ? Phase::Idle : Phase::Head;
-    deadline_.expire_after(buffer_.empty() ? config.timeouts.idle : config.timeouts.header_read);
+    deadline_.expire_after(buffer_.empty() ? serving.timeouts.idle : serving.timeouts.header_read);
     // Pipelined bytes may already hold a whole head; otherwise read until one is complete, parsing again only
     // when the new bytes can change the answer (keeps a byte-at-a-time peer linear).
-    http::ParseStatus status = buffer_.empty() ? http::ParseStatus::Incomplete
-                                               : http::parse_request_head(buffer_.data(), limits, head, parse_error);
+    http::ParseStatus status = buffer_.empty()
+                                   ? http::ParseStatus::Incomplete
+                                   : http::parse_request_head(buffer_.data(), limits, head, parse_error);
     while (status == http::ParseStatus::Incomplete) {
       const std::size_t parsed_size = buffer_.size();
       do {
         if (co_await read_more() == 0) {
           if (deadline_.expired() && phase_ == Phase::Head) {
             must_close_ = true;
-            co_await write_error(408, config::Api::OpenAI, "Timed out reading the request head",
-                                 "request_timeout");
+            co_await write_error(408, "", "Timed out reading the request head", "request_timeout");
           }
           client_.close();
           co_return;
         }
         if (phase_ == Phase::Idle) {
           phase_ = Phase::Head;
-          deadline_.expire_after(config.timeouts.header_read);
+          deadline_.expire_after(serving.timeouts.header_read);
         }
       } while (!http::head_parse_worthwhile(buffer_.data(), parsed_size, limits));
       status = http::parse_request_head(buffer_.data(), limits, head, parse_error);
     }
     if (status == http::ParseStatus::Error) {
       must_close_ = true;
-      co_await write_error(parse_error.status, providers::guess_api(head.path(), false),
-                           "Malformed HTTP request: " + std::string(parse_error.message), "malformed_request");
+      co_await write_error(parse_error.status, head.path(),
+                           "Malformed HTTP request: " + std::string(parse_error.message),
+                           "malformed_request");
       client_.close();
       co_return;
     }
@@ -115,11 +120,13 @@ asio::awaitable<void> ClientConnection::serve() {
   client_.close();
 }
 
-asio::awaitable<void> ClientConnection::handle_request(http::RequestHead& head) {
+asio::awaitable<void> DownstreamConnection::handle_request(http::RequestHead& head) {
   // The request's state lives in the connection, not in this coroutine's frame: RequestCtx is over 1 KiB, and
-  // Asio allocates a frame that large from the heap on every call (smaller frames come from its per-thread cache).
+  // Asio allocates a frame that large from the heap on every call (smaller frames come from its per-thread
+  // cache).
   pipeline::RequestCtx& ctx = request_ctx_.emplace();
-  struct EndOfRequest {  // on every way out of this coroutine, the request's state goes (snapshot, lease, ...)
+  struct EndOfRequest {  // on every way out of this coroutine, the request's state goes (snapshot, lease,
+                         // ...)
     std::optional<pipeline::RequestCtx>& ctx;
     ~EndOfRequest() { ctx.reset(); }
   } end_of_request{request_ctx_};
@@ -129,33 +136,23 @@ asio::awaitable<void> ClientConnection::handle_request(http::RequestHead& head) 
   ctx.peer = peer_;
   ctx.snapshot = worker_.snapshot();
   ctx.metrics = &worker_.metrics();
-  const config::GatewayConfig& config = *ctx.snapshot->config;
+  const pipeline::ServingSettings& serving = ctx.snapshot->serving;
   ctx.head = &head;
   if (auto id = head.find("x-request-id"); id && is_acceptable_request_id(*id)) {
     ctx.request_id = std::string(*id);
   } else {
     ctx.request_id = new_request_id();
   }
-  ctx.route = match_route(config, head.path());
-  ctx.api = ctx.route ? ctx.route->api
-                      : providers::guess_api(head.path(), head.find("anthropic-version").has_value());
-  const pipeline::LocalEndpoint* local = nullptr;
-  if (ctx.route == nullptr) {
-    for (const auto& e : ctx.snapshot->local_endpoints)
-      if (e.path == head.path()) local = &e;
-  }
+  const RequestTarget target = worker_.role().classify(*ctx.snapshot, head, ctx);
+  const pipeline::LocalEndpoint* local = target.local;
   const bool has_body = head.framing != http::BodyFraming::None;
   std::size_t consumed_from_buffer = head.head_size;
 
-  if (ctx.route == nullptr && local == nullptr) {
+  if (target.kind == RequestTarget::Kind::Unknown) {
     if (has_body) must_close_ = true;  // the body is not read, so the connection cannot be reused
-    ctx.reply.status = 404;
-    ctx.outcome.error_code = "unknown_route";
-    ctx.outcome.error = "Unknown route: " + std::string(head.method) + " " + std::string(head.path()) +
-                        ". This gateway serves the OpenAI API under /v1/ (chat/completions, completions, "
-                        "responses, embeddings, models) and the Anthropic API at /v1/messages.";
+    if (ctx.reply.status == 0) ctx.reply.status = 404;
   } else if (has_body) {
-    const uint64_t limit = local ? local->max_body : ctx.route->max_body;
+    const uint64_t limit = target.max_body;
     if (head.framing == http::BodyFraming::ContentLength && head.content_length > limit) {
       must_close_ = true;
       ctx.reply.status = 413;
@@ -173,16 +170,18 @@ asio::awaitable<void> ClientConnection::handle_request(http::RequestHead& head) 
         }
       }
       phase_ = Phase::Body;
-      deadline_.expire_after(config.timeouts.body_read);
+      deadline_.expire_after(serving.timeouts.body_read);
       std::string why;
       const BodyResult result = co_await read_body(head, limit, ctx.body, why, consumed_from_buffer);
       switch (result) {
-        case BodyResult::Ok: break;
+        case BodyResult::Ok:
+          break;
         case BodyResult::TooLarge:
           must_close_ = true;
           ctx.reply.status = 413;
           ctx.outcome.error_code = "body_too_large";
-          ctx.outcome.error = "Request body exceeds this route's limit of " + std::to_string(limit) + " bytes";
+          ctx.outcome.error =
+              "Request body exceeds this route's limit of " + std::to_string(limit) + " bytes";
           break;
         case BodyResult::Malformed:
           must_close_ = true;
@@ -215,20 +214,22 @@ asio::awaitable<void> ClientConnection::handle_request(http::RequestHead& head) 
   } else {
     co_await pipeline::run(ctx, *this);
   }
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started).count();
   const double upstream = std::chrono::duration<double>(ctx.outcome.upstream_total).count();
   const std::string_view route_path = ctx.route ? std::string_view(ctx.route->path) : std::string_view();
-  worker_.metrics().record_request(route_path, ctx.upstream.provider, ctx.outcome.status, seconds, seconds - upstream,
-                                   ctx.outcome.upstream_contacted);
+  worker_.metrics().record_request(route_path, ctx.upstream.provider, ctx.outcome.status, seconds,
+                                   seconds - upstream, ctx.outcome.upstream_contacted);
   if (ctx.outcome.upstream_contacted) {
     const pipeline::Usage& u = ctx.usage;
-    worker_.metrics().record_usage(ctx.upstream.provider,
-                                   {u.input_tokens, u.output_tokens, u.cached_input_tokens,
-                                    u.cache_creation_input_tokens, u.reasoning_tokens, u.cost_micro_usd, u.known,
-                                    u.estimated, u.priced_at_default});
+    worker_.metrics().record_usage(
+        ctx.upstream.provider,
+        {u.input_tokens, u.output_tokens, u.cached_input_tokens, u.cache_creation_input_tokens,
+         u.reasoning_tokens, u.cost_micro_usd, u.known, u.estimated, u.priced_at_default});
   }
   body_storage_.swap(ctx.body);
-  for (std::string* buffer : {&body_storage_, &upstream_head_, &client_out_, &transformed_, &transform_scratch_})
+  for (std::string* buffer :
+       {&body_storage_, &upstream_head_, &client_out_, &transformed_, &transform_scratch_})
     empty_for_reuse(*buffer);
   buffer_.consume(consumed_from_buffer);
   if (!carry_.empty()) {
@@ -237,10 +238,9 @@ asio::awaitable<void> ClientConnection::handle_request(http::RequestHead& head) 
   }
 }
 
-asio::awaitable<ClientConnection::BodyResult> ClientConnection::read_body(const http::RequestHead& head,
-                                                                          uint64_t limit, std::string& body,
-                                                                          std::string& why,
-                                                                          std::size_t& consumed) {
+asio::awaitable<DownstreamConnection::BodyResult> DownstreamConnection::read_body(
+    const http::RequestHead& head, uint64_t limit, std::string& body, std::string& why,
+    std::size_t& consumed) {
   const std::string_view after_head = buffer_.data().substr(head.head_size);
   if (head.framing == http::BodyFraming::ContentLength) {
     const std::size_t total = head.content_length;
@@ -252,8 +252,7 @@ asio::awaitable<ClientConnection::BodyResult> ClientConnection::read_body(const 
       const std::size_t old = body.size();
       body.resize(total);
       error_code ec;
-      const std::size_t n =
-          co_await client_.read_some(asio::buffer(body.data() + old, total - old), ec);
+      const std::size_t n = co_await client_.read_some(asio::buffer(body.data() + old, total - old), ec);
       body.resize(old + n);
       if (ec) co_return deadline_.expired() ? BodyResult::TimedOut : BodyResult::Closed;
     }
@@ -298,9 +297,9 @@ asio::awaitable<ClientConnection::BodyResult> ClientConnection::read_body(const 
   }
 }
 
-asio::awaitable<void> ClientConnection::write_error(int status, config::Api api, std::string_view message,
-                                                    std::string_view code) {
-  const std::string body = providers::error_body(api, status, message, code);
+asio::awaitable<void> DownstreamConnection::write_error(int status, std::string_view path,
+                                                        std::string_view message, std::string_view code) {
+  const std::string body = worker_.role().error_body(nullptr, path, status, message, code);
   std::string out;
   http::append_status_line(out, status, request_version_minor_);
   http::append_header(out, "Content-Type", "application/json");
@@ -312,16 +311,18 @@ asio::awaitable<void> ClientConnection::write_error(int status, config::Api api,
   co_await client_.write(out, ec);
 }
 
-asio::awaitable<void> ClientConnection::reply(pipeline::RequestCtx& ctx) {
+asio::awaitable<void> DownstreamConnection::reply(pipeline::RequestCtx& ctx) {
   pipeline::Reply& r = ctx.reply;
   if (r.body.empty() && r.status >= 400)
-    r.body = providers::error_body(ctx.api, r.status,
-                                   ctx.outcome.error.empty() ? http::reason_phrase(r.status) : ctx.outcome.error,
-                                   ctx.outcome.error_code.empty() ? "gateway_error" : ctx.outcome.error_code);
+    r.body = worker_.role().error_body(
+        &ctx, ctx.head->path(), r.status,
+        ctx.outcome.error.empty() ? http::reason_phrase(r.status) : ctx.outcome.error,
+        ctx.outcome.error_code.empty() ? "gateway_error" : ctx.outcome.error_code);
   std::string head;
   http::append_status_line(head, r.status, request_version_minor_);
-  http::append_header(head, "Content-Type",
-                      r.content_type.empty() ? std::string_view("application/json") : std::string_view(r.content_type));
+  http::append_header(
+      head, "Content-Type",
+      r.content_type.empty() ? std::string_view("application/json") : std::string_view(r.content_type));
   http::append_header(head, "Content-Length", std::to_string(r.body.size()));
   http::append_header(head, "x-request-id", ctx.request_id);
   for (const auto& [name, value] : r.headers) http::append_header(head, name, value);
@@ -331,7 +332,8 @@ asio::awaitable<void> ClientConnection::reply(pipeline::RequestCtx& ctx) {
   // A response to HEAD has the head a GET would get and never a body (RFC 9110 §9.3.2): a body here would be
   // read by the client as the start of the next response on this connection.
   const bool send_body = ctx.head->method != "HEAD";
-  const asio::const_buffer parts[] = {asio::buffer(head), asio::buffer(r.body.data(), send_body ? r.body.size() : 0)};
+  const asio::const_buffer parts[] = {asio::buffer(head),
+                                      asio::buffer(r.body.data(), send_body ? r.body.size() : 0)};
   phase_ = Phase::Responding;
   error_code ec;
   co_await client_.write(parts, ec);
@@ -340,4 +342,4 @@ asio::awaitable<void> ClientConnection::reply(pipeline::RequestCtx& ctx) {
   ctx.outcome.response_bytes = send_body ? r.body.size() : 0;
 }
 
-}  // namespace tollway::gateway
+}  // namespace tollway::proxy

@@ -1,7 +1,8 @@
-// ClientConnection: one downstream HTTP/1.1 connection of the gateway. Reads requests strictly (head limits,
-// body limits, 100-continue, timeouts), hands each to the phase driver, and implements the driver's Exchange:
-// the upstream request is written in one go and the response is streamed back as it arrives (chunk by chunk,
-// SSE event by SSE event). It never forwards a byte of a request it has not fully parsed and accepted.
+// DownstreamConnection: one downstream HTTP/1.1 connection of a proxy role. Reads requests strictly (head
+// limits, body limits, 100-continue, timeouts), hands each to the phase driver, and implements the driver's
+// Exchange: the upstream request is written in one go and the response is streamed back as it arrives (chunk
+// by chunk, SSE event by SSE event). It never forwards a byte of a request it has not fully parsed and
+// accepted.
 #pragma once
 
 #include <list>
@@ -15,14 +16,14 @@
 #include "http/stream.h"
 #include "pipeline/run.h"
 
-namespace tollway::gateway {
+namespace tollway::proxy {
 
 class Worker;
 
-class ClientConnection final : public pipeline::Exchange {
+class DownstreamConnection final : public pipeline::Exchange {
  public:
-  ClientConnection(Worker& worker, http::tcp::socket socket);
-  ~ClientConnection() override;
+  DownstreamConnection(Worker& worker, http::tcp::socket socket);
+  ~DownstreamConnection() override;
 
   boost::asio::awaitable<void> serve();
   // The worker is draining: close now if idle, otherwise after the current response.
@@ -38,14 +39,18 @@ class ClientConnection final : public pipeline::Exchange {
   enum class BodyResult { Ok, TooLarge, Malformed, TimedOut, Closed };
 
   boost::asio::awaitable<std::size_t> read_more();
-  boost::asio::awaitable<BodyResult> read_body(const http::RequestHead& head, uint64_t limit, std::string& body,
-                                               std::string& why, std::size_t& consumed);
+  boost::asio::awaitable<BodyResult> read_body(const http::RequestHead& head, uint64_t limit,
+                                               std::string& body, std::string& why, std::size_t& consumed);
   boost::asio::awaitable<void> handle_request(http::RequestHead& head);
-  boost::asio::awaitable<void> write_error(int status, config::Api api, std::string_view message,
+  // An error answered before a request head was accepted (`path` "" when none was read), then the connection
+  // closes.
+  boost::asio::awaitable<void> write_error(int status, std::string_view path, std::string_view message,
                                            std::string_view code);
   bool closing() const;
-  // Forward phase: keeps a 429/5xx answer that another attempt will replace from the client (proxy_exchange.cc).
-  boost::asio::awaitable<void> hold_failed_response(pipeline::RequestCtx& ctx, std::unique_ptr<http::Stream> stream,
+  // Forward phase: keeps a 429/5xx answer that another attempt will replace from the client
+  // (proxy_exchange.cc).
+  boost::asio::awaitable<void> hold_failed_response(pipeline::RequestCtx& ctx,
+                                                    std::unique_ptr<http::Stream> stream,
                                                     const http::ResponseHead& head);
 
   Worker& worker_;
@@ -71,7 +76,7 @@ class ClientConnection final : public pipeline::Exchange {
   bool must_close_ = false;
   int request_version_minor_ = 1;
   std::optional<core::IpAddress> peer_;  // the client's address, read once when the connection is accepted
-  std::list<ClientConnection*>::iterator registration_;
+  std::list<DownstreamConnection*>::iterator registration_;
 };
 
-}  // namespace tollway::gateway
+}  // namespace tollway::proxy

@@ -1,16 +1,15 @@
-// ClientConnection's forward phase: one upstream attempt of one request and the streaming relay of its
+// DownstreamConnection's forward phase: one upstream attempt of one request and the streaming relay of its
 // response (see client_connection.h). A failure before any byte reached the client is reported in
 // ctx.outcome.failure for the driver's retry/fallback decision (pipeline/run.cc); a 429/5xx answer is kept
 // from the client when the driver's AttemptPlan says another attempt will follow.
 #include "core/log.h"
-#include "gateway/client_connection.h"
-#include "gateway/worker.h"
 #include "http/chunked.h"
 #include "http/parser.h"
 #include "http/serializer.h"
-#include "providers/translation/error_translation.h"
+#include "proxy/downstream_connection.h"
+#include "proxy/worker.h"
 
-namespace tollway::gateway {
+namespace tollway::proxy {
 
 namespace asio = boost::asio;
 namespace resilience = providers::resilience;
@@ -31,8 +30,8 @@ bool is_set(const pipeline::HeaderList& headers, std::string_view name) {
   return false;
 }
 
-// The request head sent upstream, into `out` (a buffer the connection reuses): the caller's end-to-end headers
-// minus what the route phase drops, plus what it sets, with our own Host, framing and request id.
+// The request head sent upstream, into `out` (a buffer the connection reuses): the caller's end-to-end
+// headers minus what the route phase drops, plus what it sets, with our own Host, framing and request id.
 void build_upstream_request_head(const pipeline::RequestCtx& ctx, std::string& out) {
   const http::RequestHead& in = *ctx.head;
   const pipeline::UpstreamRequest& up = ctx.upstream;
@@ -59,9 +58,9 @@ void build_upstream_request_head(const pipeline::RequestCtx& ctx, std::string& o
 
 }  // namespace
 
-asio::awaitable<void> ClientConnection::forward(pipeline::RequestCtx& ctx) {
-  const config::GatewayConfig& config = *ctx.snapshot->config;
-  const config::Timeouts& timeouts = config.timeouts;
+asio::awaitable<void> DownstreamConnection::forward(pipeline::RequestCtx& ctx) {
+  const pipeline::ServingSettings& serving = ctx.snapshot->serving;
+  const config::Timeouts& timeouts = serving.timeouts;
   const http::UpstreamEndpoint& endpoint = *ctx.upstream.endpoint;
   const auto& provider = ctx.upstream.provider;
   const auto total_deadline = ctx.started + timeouts.upstream_total;
@@ -108,9 +107,12 @@ asio::awaitable<void> ClientConnection::forward(pipeline::RequestCtx& ctx) {
     http::ParseLimits limits;
     std::size_t parsed_size = 0;
     while (!ec) {
-      if (!upstream_buffer_.empty() && http::head_parse_worthwhile(upstream_buffer_.data(), parsed_size, limits)) {
-        status = http::parse_response_head(upstream_buffer_.data(), ctx.head->method, limits, head, parse_error);
-        if (status == http::ParseStatus::Complete && head.status >= 100 && head.status < 200 && head.status != 101) {
+      if (!upstream_buffer_.empty() &&
+          http::head_parse_worthwhile(upstream_buffer_.data(), parsed_size, limits)) {
+        status =
+            http::parse_response_head(upstream_buffer_.data(), ctx.head->method, limits, head, parse_error);
+        if (status == http::ParseStatus::Complete && head.status >= 100 && head.status < 200 &&
+            head.status != 101) {
           upstream_buffer_.consume(head.head_size);  // interim response: wait for the final one
           parsed_size = 0;
           continue;
@@ -127,22 +129,24 @@ asio::awaitable<void> ClientConnection::forward(pipeline::RequestCtx& ctx) {
       upstream_ = nullptr;
       stream->close();
       if (deadline_.expired()) {
-        fail(504, "Provider \"" + provider + "\" did not answer within " +
-                      std::to_string(timeouts.upstream_first_byte.count()) + " ms",
+        fail(504,
+             "Provider \"" + provider + "\" did not answer within " +
+                 std::to_string(timeouts.upstream_first_byte.count()) + " ms",
              "timeout", resilience::AttemptFailure::Timeout);
         co_return;
       }
       if (reused && upstream_buffer_.empty() && attempt == 0) continue;
-      fail(502, "Provider \"" + provider + "\" closed the connection before answering: " + ec.message(), "reset",
-           resilience::AttemptFailure::Closed);
+      fail(502, "Provider \"" + provider + "\" closed the connection before answering: " + ec.message(),
+           "reset", resilience::AttemptFailure::Closed);
       co_return;
     }
     if (status == http::ParseStatus::Error || head.status == 101) {
       upstream_ = nullptr;
       stream->close();
-      fail(502, "Provider \"" + provider + "\" sent a malformed response: " +
-                    (head.status == 101 ? std::string("unexpected protocol upgrade")
-                                        : std::string(parse_error.message)),
+      fail(502,
+           "Provider \"" + provider + "\" sent a malformed response: " +
+               (head.status == 101 ? std::string("unexpected protocol upgrade")
+                                   : std::string(parse_error.message)),
            "protocol", resilience::AttemptFailure::Protocol);
       co_return;
     }
@@ -228,8 +232,10 @@ asio::awaitable<void> ClientConnection::forward(pipeline::RequestCtx& ctx) {
       }
     }
     if (piece.empty()) return;
-    if (relay_chunked) http::append_chunk(out, piece);
-    else out.append(piece);
+    if (relay_chunked)
+      http::append_chunk(out, piece);
+    else
+      out.append(piece);
     for (const auto& f : filters) f->on_response_bytes(ctx, piece, false);
     ctx.outcome.response_bytes += piece.size();
   };
@@ -245,7 +251,6 @@ asio::awaitable<void> ClientConnection::forward(pipeline::RequestCtx& ctx) {
       if (t->wants_more_after_client_gone()) return true;
     return false;
   };
-  const config::UsageConfig& drain = config.usage;
   uint64_t drained_bytes = 0;
   bool draining = false;
   while (true) {
@@ -299,9 +304,9 @@ asio::awaitable<void> ClientConnection::forward(pipeline::RequestCtx& ctx) {
     }
     if (!client_ok && !draining && !complete && upstream_ok && wants_more_after_client_gone()) {
       draining = true;  // keep reading for the usage, bounded by the usage section's drain limits
-      deadline_.expire_at(std::min(total_deadline, clock::now() + drain.drain_time));
+      deadline_.expire_at(std::min(total_deadline, clock::now() + serving.drain_time));
     }
-    if (draining && (drained_bytes > drain.drain_bytes || !wants_more_after_client_gone())) break;
+    if (draining && (drained_bytes > serving.drain_bytes || !wants_more_after_client_gone())) break;
     if (complete || !upstream_ok || (!client_ok && !draining)) break;
     std::size_t available;
     char* into = upstream_buffer_.prepare(4096, available);
@@ -330,9 +335,12 @@ asio::awaitable<void> ClientConnection::forward(pipeline::RequestCtx& ctx) {
   }
   if (!complete || !client_ok || !upstream_ok) {
     using Cut = pipeline::ResponseCut;
-    if (draining) ctx.outcome.cut = Cut::ClientGone;  // the client left first
-    else if (deadline_.expired()) ctx.outcome.cut = Cut::Timeout;
-    else ctx.outcome.cut = client_ok ? Cut::UpstreamBroken : Cut::ClientGone;
+    if (draining)
+      ctx.outcome.cut = Cut::ClientGone;  // the client left first
+    else if (deadline_.expired())
+      ctx.outcome.cut = Cut::Timeout;
+    else
+      ctx.outcome.cut = client_ok ? Cut::UpstreamBroken : Cut::ClientGone;
   }
   out.clear();
   finish_transformers();  // a cut or abandoned body: transformers settle what they saw (e.g. estimate usage)
@@ -353,14 +361,15 @@ asio::awaitable<void> ClientConnection::forward(pipeline::RequestCtx& ctx) {
 
 // The provider's 429/5xx answer to an attempt the driver will repeat: its head and body (at most
 // kMaxHeldBody) go to ctx.reply instead of the client, so that the client gets it unchanged should the driver
-// stop after all (e.g. a retry-after longer than backoff_max and no fallback). The connection goes back to the
-// pool when the body was read whole.
-asio::awaitable<void> ClientConnection::hold_failed_response(pipeline::RequestCtx& ctx,
-                                                             std::unique_ptr<http::Stream> stream,
-                                                             const http::ResponseHead& head) {
+// stop after all (e.g. a retry-after longer than backoff_max and no fallback). The connection goes back to
+// the pool when the body was read whole.
+asio::awaitable<void> DownstreamConnection::hold_failed_response(pipeline::RequestCtx& ctx,
+                                                                 std::unique_ptr<http::Stream> stream,
+                                                                 const http::ResponseHead& head) {
   constexpr std::size_t kMaxHeldBody = 64 * 1024;
   const int64_t unix_now =
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   ctx.outcome.failure = resilience::failure_for_status(head.status);
   ctx.outcome.retry_after =
       resilience::provider_retry_after(head.find("retry-after-ms"), head.find("retry-after"), unix_now);
@@ -373,8 +382,10 @@ asio::awaitable<void> ClientConnection::hold_failed_response(pipeline::RequestCt
     if (http::is_hop_by_hop(h.name, head.headers) || http::iequals(h.name, "content-length") ||
         http::iequals(h.name, "x-request-id"))
       continue;
-    if (http::iequals(h.name, "content-type")) reply.content_type = std::string(h.value);
-    else reply.headers.emplace_back(std::string(h.name), std::string(h.value));
+    if (http::iequals(h.name, "content-type"))
+      reply.content_type = std::string(h.value);
+    else
+      reply.headers.emplace_back(std::string(h.name), std::string(h.value));
   }
   const bool no_body = ctx.head->method == "HEAD" || head.status == 204 || head.status == 304 ||
                        head.framing == http::BodyFraming::None;
@@ -426,13 +437,13 @@ asio::awaitable<void> ClientConnection::hold_failed_response(pipeline::RequestCt
   upstream_ = nullptr;
   upstream_buffer_.consume(upstream_buffer_.size());
   if (!complete) reply.body.clear();  // reply() then writes the gateway's own error in the caller's format
-  if (complete && ctx.translation.active) {  // the provider's error, in the caller's API format (translation)
-    reply.body = providers::translation::caller_error_body(ctx.api, reply.status, ctx.upstream.provider, reply.body);
-    reply.content_type.clear();  // application/json
-  }
-  if (complete && reusable && !worker_.draining()) worker_.pool().give_back(*ctx.upstream.endpoint, std::move(stream));
-  else stream->close();
+  if (complete)
+    for (const auto& filter : ctx.snapshot->chain.filters()) filter->on_held_response(ctx, reply);
+  if (complete && reusable && !worker_.draining())
+    worker_.pool().give_back(*ctx.upstream.endpoint, std::move(stream));
+  else
+    stream->close();
   deadline_.clear();
 }
 
-}  // namespace tollway::gateway
+}  // namespace tollway::proxy

@@ -1,19 +1,22 @@
-#include "gateway/worker.h"
+#include "proxy/worker.h"
 
 #include "core/log.h"
-#include "gateway/client_connection.h"
 #include "http/listen_socket.h"
+#include "proxy/downstream_connection.h"
 
-namespace tollway::gateway {
+namespace tollway::proxy {
 
-Worker::Worker(int index, std::shared_ptr<const pipeline::Snapshot> snapshot)
+Worker::Worker(int index, const Role& role, std::shared_ptr<const pipeline::Snapshot> snapshot)
     : index_(index),
+      role_(role),
       work_(asio::make_work_guard(context_)),
       acceptor_(context_),
       snapshot_(std::move(snapshot)),
       pool_(context_.get_executor()) {}
 
-Worker::~Worker() { stop_and_join(); }
+Worker::~Worker() {
+  stop_and_join();
+}
 
 void Worker::listen(const tcp::endpoint& endpoint, bool join_existing) {
   http::open_shared_listener(acceptor_, endpoint, join_existing, "API listener");
@@ -40,7 +43,9 @@ asio::awaitable<telemetry::RequestMetrics> Worker::metrics_copy() {
   co_return co_await asio::co_spawn(context_, copy_metrics(), asio::use_awaitable);
 }
 
-asio::awaitable<telemetry::RequestMetrics> Worker::copy_metrics() { co_return metrics_; }
+asio::awaitable<telemetry::RequestMetrics> Worker::copy_metrics() {
+  co_return metrics_;
+}
 
 void Worker::post_drain() {
   asio::post(context_, [this] {
@@ -48,7 +53,7 @@ void Worker::post_drain() {
     boost::system::error_code ignored;
     acceptor_.close(ignored);
     sweep_timer_.cancel();
-    for (ClientConnection* c : connections_) c->on_drain();
+    for (DownstreamConnection* c : connections_) c->on_drain();
     pool_.close_all();
   });
 }
@@ -60,13 +65,13 @@ void Worker::stop_and_join() {
   thread_.join();
 }
 
-std::list<ClientConnection*>::iterator Worker::register_connection(ClientConnection* c) {
+std::list<DownstreamConnection*>::iterator Worker::register_connection(DownstreamConnection* c) {
   open_connections_.fetch_add(1, std::memory_order_relaxed);
   if (connections_.empty()) sweep_timer_.cancel();  // the sweep loop sleeps while there is no connection
   return connections_.insert(connections_.end(), c);
 }
 
-void Worker::unregister_connection(std::list<ClientConnection*>::iterator it) {
+void Worker::unregister_connection(std::list<DownstreamConnection*>::iterator it) {
   connections_.erase(it);
   open_connections_.fetch_sub(1, std::memory_order_relaxed);
 }
@@ -74,12 +79,14 @@ void Worker::unregister_connection(std::list<ClientConnection*>::iterator it) {
 asio::awaitable<void> Worker::sweep_loop() {
   constexpr auto kSweepInterval = std::chrono::milliseconds(50);
   while (!(draining_ && connections_.empty())) {
-    if (connections_.empty() && !draining_) sweep_timer_.expires_at(asio::steady_timer::time_point::max());
-    else sweep_timer_.expires_after(kSweepInterval);
+    if (connections_.empty() && !draining_)
+      sweep_timer_.expires_at(asio::steady_timer::time_point::max());
+    else
+      sweep_timer_.expires_after(kSweepInterval);
     boost::system::error_code ec;
     co_await sweep_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     const auto now = std::chrono::steady_clock::now();
-    for (ClientConnection* c : connections_) c->sweep(now);
+    for (DownstreamConnection* c : connections_) c->sweep(now);
   }
 }
 
@@ -93,9 +100,10 @@ asio::awaitable<void> Worker::accept_loop() {
       continue;
     }
     socket.set_option(tcp::no_delay(true), ec);
-    auto connection = std::make_shared<ClientConnection>(*this, std::move(socket));
-    asio::co_spawn(context_, [connection]() { return connection->serve(); }, asio::detached);
+    auto connection = std::make_shared<DownstreamConnection>(*this, std::move(socket));
+    asio::co_spawn(
+        context_, [connection]() { return connection->serve(); }, asio::detached);
   }
 }
 
-}  // namespace tollway::gateway
+}  // namespace tollway::proxy

@@ -1,4 +1,4 @@
-// Worker: one event-loop thread of the gateway with its own io_context, SO_REUSEPORT acceptor, upstream pool,
+// Worker: one event-loop thread of the proxy with its own io_context, SO_REUSEPORT acceptor, upstream pool,
 // metrics and copy of the active snapshot. Everything in it is touched only by its own thread, except the
 // atomics that the control thread reads and the post_* calls that hand work to the thread.
 #pragma once
@@ -12,18 +12,19 @@
 
 #include "http/upstream_pool.h"
 #include "pipeline/snapshot.h"
+#include "proxy/role.h"
 #include "telemetry/request_metrics.h"
 
-namespace tollway::gateway {
+namespace tollway::proxy {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-class ClientConnection;
+class DownstreamConnection;
 
 class Worker {
  public:
-  Worker(int index, std::shared_ptr<const pipeline::Snapshot> snapshot);
+  Worker(int index, const Role& role, std::shared_ptr<const pipeline::Snapshot> snapshot);
   ~Worker();
 
   // Opens the listening socket (SO_REUSEPORT, shared with this process's other workers only: `join_existing`
@@ -45,23 +46,27 @@ class Worker {
 
   // Worker-thread state, used by its connections.
   const std::shared_ptr<const pipeline::Snapshot>& snapshot() const { return snapshot_; }
+  const Role& role() const { return role_; }
   http::UpstreamPool& pool() { return pool_; }
   telemetry::RequestMetrics& metrics() { return metrics_; }
   bool draining() const { return draining_; }
-  std::list<ClientConnection*>::iterator register_connection(ClientConnection* c);
-  void unregister_connection(std::list<ClientConnection*>::iterator it);
+  std::list<DownstreamConnection*>::iterator register_connection(DownstreamConnection* c);
+  void unregister_connection(std::list<DownstreamConnection*>::iterator it);
 
  private:
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> swap_snapshot(std::shared_ptr<const pipeline::Snapshot> snapshot);
   asio::awaitable<telemetry::RequestMetrics> copy_metrics();
-  // Every kSweepInterval, cancels the I/O of connections whose deadline passed (timeouts' resolution). With no
-  // connection open it sleeps until one registers or the worker drains (an idle worker has no timer ticking).
+  // Every kSweepInterval, cancels the I/O of connections whose deadline passed (timeouts' resolution). With
+  // no connection open it sleeps until one registers or the worker drains (an idle worker has no timer
+  // ticking).
   asio::awaitable<void> sweep_loop();
 
   int index_;
-  // Declared before the context: destroying the context destroys suspended connections, which unregister here.
-  std::list<ClientConnection*> connections_;
+  const Role& role_;
+  // Declared before the context: destroying the context destroys suspended connections, which unregister
+  // here.
+  std::list<DownstreamConnection*> connections_;
   std::atomic<int> open_connections_{0};
   // One thread runs it; other threads only post to it, so the reactor needs no locking.
   asio::io_context context_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
@@ -75,4 +80,4 @@ class Worker {
   bool draining_ = false;
 };
 
-}  // namespace tollway::gateway
+}  // namespace tollway::proxy

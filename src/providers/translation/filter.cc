@@ -144,4 +144,10 @@ std::unique_ptr<pipeline::ResponseBodyTransformer> TranslationFilter::response_b
   return std::make_unique<WholeBodyTransformer>(ctx, head.status, &rewrite_success);
 }
 
+void TranslationFilter::on_held_response(pipeline::RequestCtx& ctx, pipeline::Reply& reply) {
+  if (!ctx.translation.active) return;
+  reply.body = translation::caller_error_body(ctx.api, reply.status, ctx.upstream.provider, reply.body);
+  reply.content_type.clear();  // application/json
+}
+
 }  // namespace tollway::providers

@@ -25,6 +25,8 @@ class TranslationFilter final : public pipeline::Filter {
   asio::awaitable<pipeline::Verdict> route(pipeline::RequestCtx& ctx) override;
   std::unique_ptr<pipeline::ResponseBodyTransformer> response_body(pipeline::RequestCtx& ctx,
                                                                     const http::ResponseHead& head) override;
+  // A held 429/5xx from the provider: its error body in the caller's format.
+  void on_held_response(pipeline::RequestCtx& ctx, pipeline::Reply& reply) override;
 };
 
 }  // namespace tollway::providers

@@ -1,0 +1,111 @@
+#include "gateway/role.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "config/loader.h"
+#include "gateway/assembly.h"
+#include "gateway/route_match.h"
+#include "providers/error_body.h"
+
+namespace tollway::gateway {
+
+namespace asio = boost::asio;
+
+void GatewayRole::attach(proxy::EngineServices& services) {
+  services_.engine = &services;
+}
+
+proxy::PrepareResult GatewayRole::prepare(const proxy::ConfigDocument& document,
+                                          const pipeline::Snapshot* active) {
+  proxy::PrepareResult result;
+  auto loaded = config::parse_gateway_config(document.bytes, document.origin);
+  if (!loaded.config) {
+    for (const auto& e : loaded.errors) result.errors.push_back(e.to_string());
+    return result;
+  }
+  auto config = std::make_shared<const config::GatewayConfig>(std::move(*loaded.config));
+  if (active != nullptr) {
+    result.errors = restart_only_changes(*active->config, *config);
+    if (!result.errors.empty()) return result;
+  }
+  std::string error;
+  auto snapshot = prepare_snapshot(std::move(config), error);
+  if (!snapshot) {
+    result.errors.push_back(document.origin + ": " + error);
+    return result;
+  }
+  result.prepared = proxy::PreparedSnapshot{std::move(snapshot)};
+  return result;
+}
+
+std::shared_ptr<const pipeline::Snapshot> GatewayRole::commit(proxy::PreparedSnapshot prepared,
+                                                              std::string& error) {
+  if (!commit_snapshot(*prepared.snapshot, services_, error)) {
+    error = prepared.snapshot->source + ": " + error;
+    return nullptr;
+  }
+  if (services_.telemetry && services_.telemetry->exporting() && !exporting_metrics_) {
+    exporting_metrics_ = true;
+    asio::co_spawn(*services_.engine->control, export_metrics(), asio::detached);
+  }
+  return prepared.snapshot;
+}
+
+proxy::RequestTarget GatewayRole::classify(const pipeline::Snapshot& snapshot, const http::RequestHead& head,
+                                           pipeline::RequestCtx& ctx) const {
+  const config::GatewayConfig& config = *snapshot.config;
+  ctx.route = match_route(config, head.path());
+  ctx.api = ctx.route ? ctx.route->api
+                      : providers::guess_api(head.path(), head.find("anthropic-version").has_value());
+  if (ctx.route != nullptr) return {proxy::RequestTarget::Kind::Proxied, nullptr, ctx.route->max_body};
+  for (const auto& e : snapshot.local_endpoints)
+    if (e.path == head.path()) return {proxy::RequestTarget::Kind::Local, &e, e.max_body};
+  ctx.reply.status = 404;
+  ctx.outcome.error_code = "unknown_route";
+  ctx.outcome.error = "Unknown route: " + std::string(head.method) + " " + std::string(head.path()) +
+                      ". This gateway serves the OpenAI API under /v1/ (chat/completions, completions, "
+                      "responses, embeddings, models) and the Anthropic API at /v1/messages.";
+  return {};
+}
+
+std::string GatewayRole::error_body(const pipeline::RequestCtx* ctx, std::string_view path, int status,
+                                    std::string_view message, std::string_view code) const {
+  const config::Api api = ctx != nullptr ? ctx->api : providers::guess_api(path, false);
+  return providers::error_body(api, status, message, code);
+}
+
+void GatewayRole::reopen_logs() {
+  // The access and decision log files are reopened by the telemetry thread.
+  if (services_.telemetry) services_.telemetry->reopen_logs();
+}
+
+// Cumulative since the start; the exporter sends the latest offer.
+asio::awaitable<void> GatewayRole::export_metrics() {
+  const auto unix_nano = [] {
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
+  };
+  const uint64_t start = unix_nano();
+  asio::steady_timer timer(*services_.engine->control);
+  while (true) {
+    timer.expires_after(services_.telemetry->settings().otlp.metrics_interval);
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec || draining_) co_return;
+    const telemetry::RequestMetrics total = co_await services_.engine->merged_request_metrics();
+    std::vector<telemetry::Metric> metrics;
+    total.calls().append_otlp(metrics, start, unix_nano());
+    services_.telemetry->offer_metrics(std::move(metrics));
+  }
+}
+
+void GatewayRole::on_drain() {
+  draining_ = true;
+}
+
+}  // namespace tollway::gateway

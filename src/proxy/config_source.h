@@ -1,0 +1,65 @@
+// ConfigSource: where the engine's configuration comes from — a watched file today, the control plane next. A
+// source hands out whole documents; it never parses or validates them (the role's prepare() does) and never
+// applies anything.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace tollway::proxy {
+
+// The bytes of one configuration version and where they came from.
+struct ConfigDocument {
+  std::string bytes;
+  // A file path (relative paths inside resolve against its directory), or a name such as "<embedded>".
+  std::string origin;
+};
+
+class ConfigSource {
+ public:
+  virtual ~ConfigSource() = default;
+  // For logs and /config: "/etc/tollway/gateway.yaml".
+  virtual const std::string& origin() const = 0;
+  // The current document, or nullopt with `error` set (unreadable).
+  virtual std::optional<ConfigDocument> read(std::string& error) = 0;
+  // Completes when the document may have changed; false when it never will (or the wait was cancelled).
+  virtual boost::asio::awaitable<bool> changed() = 0;
+  // Stops waiting in changed().
+  virtual void cancel() = 0;
+  // A SIGHUP asks for the document now: forget what was seen, so the next change() compares with it afresh.
+  virtual void mark_read() = 0;
+};
+
+// A YAML file on disk, polled every 500 ms (mtime, size, inode — so an atomic rename or a Kubernetes
+// ConfigMap symlink swap counts); a change is reported once two polls in a row agree on it, so an editor's
+// truncate-then-write is not read half-written.
+class FileConfigSource final : public ConfigSource {
+ public:
+  FileConfigSource(boost::asio::io_context& context, std::string path);
+  const std::string& origin() const override { return path_; }
+  std::optional<ConfigDocument> read(std::string& error) override;
+  boost::asio::awaitable<bool> changed() override;
+  void cancel() override;
+  void mark_read() override;
+
+ private:
+  struct Stamp {
+    int64_t mtime_ns = 0;
+    int64_t size = -1;
+    uint64_t inode = 0;
+    bool operator==(const Stamp&) const = default;
+  };
+  Stamp stamp() const;
+
+  std::string path_;
+  boost::asio::steady_timer timer_;
+  Stamp seen_;
+  bool cancelled_ = false;
+};
+
+}  // namespace tollway::proxy
