@@ -86,8 +86,8 @@ struct FallbackTarget {
 };
 
 // What a route's request bodies are. Json: read as a JSON object whatever the Content-Type says, so every
-// policy that depends on a body field (model, max_tokens, routing, token and cost limits) sees it. Raw: forwarded
-// unread (file uploads, audio); no body-dependent policy can apply to such a route.
+// policy that depends on a body field (model, max_tokens, routing, token and cost limits) sees it. Raw:
+// forwarded unread (file uploads, audio); no body-dependent policy can apply to such a route.
 enum class RouteBody { Json, Raw };
 
 struct RouteConfig {

@@ -135,8 +135,8 @@ void read_fallback(Validator& v, const YAML::Node& list, const std::string& path
     }
     if (c.providers[t.provider].api != r.api && r.body == RouteBody::Raw) {
       v.fail(item["provider"], item_path + ".provider",
-             "provider \"" + c.providers[t.provider].name + "\" speaks the " + api_name(c.providers[t.provider].api) +
-                 " API but this route's api is " + api_name(r.api) +
+             "provider \"" + c.providers[t.provider].name + "\" speaks the " +
+                 api_name(c.providers[t.provider].api) + " API but this route's api is " + api_name(r.api) +
                  ", and a route with `body: raw` cannot translate a body it does not read");
       continue;
     }

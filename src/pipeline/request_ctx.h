@@ -194,8 +194,8 @@ struct RequestCtx {
   telemetry::RequestMetrics* metrics = nullptr;
   // Authenticate phase.
   Caller caller;
-  // Authorize phase (providers::RequestBodyFilter): the JSON body's fields, read once for every later phase; none
-  // on a `body: raw` route or for a request without a body. Its offsets refer to the body as it arrived.
+  // Authorize phase (providers::RequestBodyFilter): the JSON body's fields, read once for every later phase;
+  // none on a `body: raw` route or for a request without a body. Its offsets refer to the body as it arrived.
   std::optional<providers::RequestFields> body_fields;
   // The driver, before each route phase (retries and fallbacks run the route phase again).
   Attempt attempt;

@@ -60,8 +60,9 @@ asio::awaitable<pipeline::Verdict> PolicyAuthzFilter::authorize(pipeline::Reques
     co_return deny(ctx, "This credential may not call " + std::string(path) + ".", "route_not_allowed", d.route);
   if (policy->models.empty() && policy->max_tokens == 0) co_return pipeline::Verdict::Continue;
   if (ctx.route->body == config::RouteBody::Raw)
-    co_return deny(ctx, "This credential is limited to certain models or output tokens, which are read from the "
-                        "request body, and " + std::string(path) + " forwards its body unread (body: raw).",
+    co_return deny(ctx,
+                   "This credential is limited to certain models or output tokens, which are read from the "
+                   "request body, and " + std::string(path) + " forwards its body unread (body: raw).",
                    "policy_needs_json_body", d.raw_body);
   if (!ctx.body_fields) co_return pipeline::Verdict::Continue;  // no body (e.g. GET /v1/models)
   const providers::RequestFields* fields = &*ctx.body_fields;

@@ -2,9 +2,10 @@
 // when its path matches an allowed route glob, its body's model matches an allowed model glob, and its output
 // limit (max_tokens / max_completion_tokens / max_output_tokens) is set and within the cap; a request naming
 // a tenant (`x-tollway-tenant`) other than the caller's is refused (tenant isolation). A policy on models or
-// max_tokens cannot be checked on a `body: raw` route, so such a caller is refused there. It reads the body only
-// through ctx.body_fields (providers::RequestBodyFilter, earlier in the phase), never parses it itself. Denials
-// are 403 in the caller's API format naming what is not allowed (never the credential). Decides in process; no I/O.
+// max_tokens cannot be checked on a `body: raw` route, so such a caller is refused there. It reads the body
+// only through ctx.body_fields (providers::RequestBodyFilter, earlier in the phase), never parses it itself.
+// Denials are 403 in the caller's API format naming what is not allowed (never the credential). Decides in
+// process; no I/O.
 #pragma once
 
 #include <atomic>

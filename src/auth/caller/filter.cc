@@ -199,9 +199,11 @@ asio::awaitable<AuthOutcome> CallerAuthFilter::check_jwt(std::string_view token,
     c.agent_group = claim_string(verified->claims, issuer->config.group_claim);
     c.key_id = claim_string(verified->claims, "sub");
     c.policy = issuer->policy;
-    // The subject is who the caller is (logs, spend, per-key limits); the agent claim what limits count per agent.
+    // The subject is who the caller is (logs, spend, per-key limits); the agent claim is what limits count
+    // per agent.
     if (c.key_id.empty())
-      co_return fail(AuthMethod::Jwt, "missing_subject", "The token does not name its subject (claim \"sub\").");
+      co_return fail(AuthMethod::Jwt, "missing_subject",
+                     "The token does not name its subject (claim \"sub\").");
     if (c.agent.empty())
       co_return fail(AuthMethod::Jwt, "missing_agent",
                      "The token does not name an agent (claim \"" + issuer->config.agent_claim + "\").");

@@ -205,7 +205,8 @@ asio::awaitable<pipeline::Verdict> LimitsFilter::admit(pipeline::RequestCtx& ctx
       r.fanout_unit = grant->unit;
     }
   }
-  // A `body: raw` route's body is not read: token and cost amounts cannot be bounded, so only request counts apply.
+  // A `body: raw` route's body is not read: token and cost amounts cannot be bounded, so only request counts
+  // apply.
   if (ctx.route->body == config::RouteBody::Raw) {
     std::size_t kept = 0;
     for (std::size_t i = 0; i < plan.counters.size(); ++i) {

@@ -16,12 +16,13 @@ bool ends_with(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
 }
 
-// The endpoints whose request is a JSON object naming a model: a POST to them without a body is a mistake, and
-// forwarding it would let the provider pick a model no policy saw.
+// The endpoints whose request is a JSON object naming a model: a POST to them without a body is a mistake,
+// and forwarding it would let the provider pick a model no policy saw.
 bool endpoint_takes_model_request(config::Api api, std::string_view path) {
-  if (api == config::Api::Anthropic) return ends_with(path, "/messages") || ends_with(path, "/messages/count_tokens");
-  return ends_with(path, "/chat/completions") || ends_with(path, "/completions") || ends_with(path, "/responses") ||
-         ends_with(path, "/embeddings");
+  if (api == config::Api::Anthropic)
+    return ends_with(path, "/messages") || ends_with(path, "/messages/count_tokens");
+  return ends_with(path, "/chat/completions") || ends_with(path, "/completions") ||
+         ends_with(path, "/responses") || ends_with(path, "/embeddings");
 }
 
 std::string route_name(const config::RouteConfig& route) {
@@ -46,8 +47,10 @@ asio::awaitable<pipeline::Verdict> RequestBodyFilter::authorize(pipeline::Reques
     if (!http::iequals(h.name, "content-type") || is_json_media_type(h.value)) continue;
     const std::string_view media = trimmed(h.value.substr(0, h.value.find(';')));
     co_return reply_error(ctx, 415,
-                          route_name(route) + " takes JSON request bodies (Content-Type: application/json); this "
-                          "request's Content-Type is \"" + std::string(media.substr(0, 100)) + "\".",
+                          route_name(route) +
+                              " takes JSON request bodies (Content-Type: application/json); this "
+                              "request's Content-Type is \"" +
+                              std::string(media.substr(0, 100)) + "\".",
                           "unsupported_media_type");
   }
   if (ctx.body.empty()) {
