@@ -214,8 +214,11 @@ asio::awaitable<pipeline::Verdict> LimitsFilter::admit(pipeline::RequestCtx& ctx
         if (plan.rules[i] >= rules_.rules().size()) r.fanout_root.clear();  // the tree is not charged either
         continue;
       }
-      plan.counters[kept] = std::move(plan.counters[i]);
-      plan.rules[kept++] = plan.rules[i];
+      if (kept != i) {
+        plan.counters[kept] = std::move(plan.counters[i]);
+        plan.rules[kept] = plan.rules[i];
+      }
+      ++kept;
     }
     plan.counters.resize(kept);
     plan.rules.resize(kept);
@@ -362,8 +365,11 @@ asio::awaitable<void> LimitsFilter::settle(pipeline::RequestCtx& ctx) {
   pipeline::Reservation& r = ctx.reservation;
   const pipeline::Usage& u = ctx.usage;
   // Usage is known (reported or estimated) exactly when an upstream answered and its body was read; otherwise
-  // nothing was consumed and the whole reservation is released.
-  const bool charged = u.known || u.estimated;
+  // nothing was consumed and the whole reservation is released. A `body: raw` route's answers carry no usage
+  // the gateway reads: a 2xx from the provider is charged as one request and no tokens.
+  const bool raw_call_served = ctx.route->body == config::RouteBody::Raw && ctx.outcome.upstream_contacted &&
+                               ctx.outcome.status >= 200 && ctx.outcome.status < 300;
+  const bool charged = u.known || u.estimated || raw_call_served;
   UnitAmounts actual;
   actual.requests = charged ? 1 : 0;
   actual.input_tokens = charged ? static_cast<int64_t>(u.input_tokens) : 0;

@@ -3,7 +3,7 @@
 // calling the body octet-stream, multipart, text or nothing — the gateway answers 415, or reads the body as JSON
 // and refuses it, and the mock provider receives nothing. A route declared `body: raw` forwards uploads unread to
 // unrestricted callers and refuses restricted ones; `tollway validate` refuses an issuer policy that would need
-// such a route's body. Also: invalid JSON is 400 under a restricted key too, a JWT without `sub` is 401, an empty
+// such a route's body, and limits count only requests there. Also: invalid JSON is 400 under a restricted key too, a JWT without `sub` is 401, an empty
 // Bearer is a missing credential, and a token minted from an expired key says so.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -204,6 +204,38 @@ describe('body-dependent policy whatever the content type', () => {
     assert.equal(r.status, 401, r.text);
     assert.match(r.headers.get('www-authenticate'), /error_description="key_expired"/);
     assert.match(r.json.error.message, /expired/);
+  });
+});
+
+describe('limits on a raw route count requests only', () => {
+  let mock; let gw;
+  before(async () => {
+    mock = await startMock();
+    const config = testConfig({
+      openaiUrl: mock.url,
+      over: {
+        limits: { rules: [{ name: 'tokens', unit: 'total_tokens', limit: 10, window: '1h' },
+          { name: 'uploads', unit: 'requests', limit: 2, window: '1h' }] },
+      },
+    });
+    config.routes.push({ prefix: '/v1/audio/', api: 'openai', provider: 'openai', body: 'raw' });
+    gw = await startGateway({ config });
+  });
+  after(async () => { await gw?.stop(); await mock?.close(); });
+
+  it('a token rule does not count uploads (their tokens are unknown); a requests rule does', async () => {
+    const chat = await postJson(`${gw.url}/v1/chat/completions`, { model: 'gpt-4o-mini', max_tokens: 64, messages: [] });
+    assert.equal(chat.status, 429, chat.text);
+    assert.match(chat.json.error.message, /"tokens"/);
+    const before = mock.requests.length;
+    const upload = () => fetch(`${gw.url}/v1/audio/transcriptions`, { method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' }, body: new Uint8Array(4096) });
+    assert.equal((await upload()).status, 200);
+    assert.equal((await upload()).status, 200);
+    const third = await upload();
+    assert.equal(third.status, 429);
+    assert.match((await third.json()).error.message, /"uploads"/);
+    assert.equal(mock.requests.length, before + 2);
   });
 });
 
