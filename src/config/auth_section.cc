@@ -41,9 +41,34 @@ void read_policy(Validator& v, const YAML::Node& n, const std::string& path, Cal
   });
 }
 
+// True when a caller restricted to these path globs (empty = any path) can call the route.
+bool policy_reaches(const std::vector<std::string>& route_globs, const RouteConfig& route) {
+  if (route_globs.empty()) return true;
+  for (const auto& glob : route_globs)
+    if (route.is_prefix ? glob_can_match_prefixed(glob, route.path) : glob_match(glob, route.path))
+      return true;
+  return false;
+}
+
+// An issuer's models / max_tokens are read from the body, which a `body: raw` route forwards unread: every
+// call its callers make there would be refused, so the combination is a configuration error.
+void check_policy_against_raw_routes(Validator& v, const YAML::Node& allow, const std::string& path,
+                                     const CallerPolicyConfig& p, const std::vector<RouteConfig>& routes) {
+  if (p.models.empty() && p.max_tokens == 0) return;
+  for (const auto& route : routes) {
+    if (route.body != RouteBody::Raw || !policy_reaches(p.routes, route)) continue;
+    v.fail(allow, path,
+           std::string("limits models or max_tokens, which are read from the request body, but ") +
+               (p.routes.empty() ? "allows every route, including " : "its routes allow ") +
+               (route.is_prefix ? "prefix " : "path ") + route.path + " (line " + std::to_string(route.line) +
+               "), whose `body: raw` is forwarded unread; list allow.routes without that route");
+  }
+}
+
 bool is_http_url(const std::string& s) { return s.rfind("http://", 0) == 0 || s.rfind("https://", 0) == 0; }
 
-void read_issuer(Validator& v, const YAML::Node& n, const std::string& path, AuthConfig& auth) {
+void read_issuer(Validator& v, const YAML::Node& n, const std::string& path,
+                 const std::vector<RouteConfig>& routes, AuthConfig& auth) {
   if (!v.check_mapping(n, path, {"issuer", "audiences", "jwks_file", "jwks_url", "jwks_refresh", "algorithms",
                                  "required_claims", "claims", "allow"}))
     return;
@@ -76,6 +101,7 @@ void read_issuer(Validator& v, const YAML::Node& n, const std::string& path, Aut
     }
   }
   read_policy(v, n["allow"], path + ".allow", is.policy);
+  check_policy_against_raw_routes(v, n["allow"], path + ".allow", is.policy, routes);
   for (const auto& other : auth.jwt_issuers)
     if (other.issuer == is.issuer) v.fail(n["issuer"], path + ".issuer", "issuer \"" + is.issuer + "\" is listed twice");
   auth.jwt_issuers.push_back(std::move(is));
@@ -111,7 +137,8 @@ void read_auth_section(Validator& v, const YAML::Node& root, GatewayConfig& c) {
     if (!j.IsSequence()) {
       v.fail(j, "auth.jwt", "must be a list of issuers {issuer, jwks_file | jwks_url, ...}");
     } else {
-      for (std::size_t i = 0; i < j.size(); ++i) read_issuer(v, j[i], "auth.jwt[" + std::to_string(i) + "]", auth);
+      for (std::size_t i = 0; i < j.size(); ++i)
+        read_issuer(v, j[i], "auth.jwt[" + std::to_string(i) + "]", c.routes, auth);
     }
   }
   if (const YAML::Node t = a["token_exchange"]; t.IsDefined() && !t.IsNull()) {

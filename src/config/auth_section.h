@@ -1,6 +1,7 @@
 // Reader of the `auth:` section (caller authentication: admin token, virtual key store, JWT issuers, token
-// exchange) into AuthConfig. It only validates and types values; it never opens files or the network, and never
-// logs values (the admin token is a secret).
+// exchange) into AuthConfig. It only validates and types values (and refuses an issuer `allow` that needs
+// bodies a `body: raw` route does not read, so it runs after the routes are read); it never opens files or the
+// network, and never logs values (the admin token is a secret).
 #pragma once
 
 #include <yaml-cpp/yaml.h>

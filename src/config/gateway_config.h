@@ -85,6 +85,11 @@ struct FallbackTarget {
   std::string model;         // "" = keep the request's model
 };
 
+// What a route's request bodies are. Json: read as a JSON object whatever the Content-Type says, so every
+// policy that depends on a body field (model, max_tokens, routing, token and cost limits) sees it. Raw:
+// forwarded unread (file uploads, audio); no body-dependent policy can apply to such a route.
+enum class RouteBody { Json, Raw };
+
 struct RouteConfig {
   std::string path;
   bool is_prefix = false;
@@ -94,6 +99,8 @@ struct RouteConfig {
   RetryPolicy retries;
   std::vector<FallbackTarget> fallback;  // tried in order after the chosen provider failed
   bool translate = true;     // a model served by a provider of the other API is translated (false: 400)
+  RouteBody body = RouteBody::Json;
+  int line = 0;              // config line of the route, for messages about combinations with other sections
 };
 
 struct Limits {

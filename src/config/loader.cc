@@ -235,11 +235,12 @@ void read_routes(Validator& v, const YAML::Node& root, GatewayConfig& c) {
   for (std::size_t i = 0; i < rs.size(); ++i) {
     const std::string path = "routes[" + std::to_string(i) + "]";
     const YAML::Node n = rs[i];
-    if (!v.check_mapping(n, path, {"path", "prefix", "api", "provider", "max_body", "translate", "retries",
-                                   "fallback"}))
+    if (!v.check_mapping(n, path, {"path", "prefix", "api", "provider", "max_body", "translate", "body",
+                                   "retries", "fallback"}))
       continue;
     RouteConfig r;
     r.max_body = c.limits.max_body;
+    r.line = n.Mark().line + 1;
     bool ok = true;
     const bool has_path = n["path"].IsDefined(), has_prefix = n["prefix"].IsDefined();
     if (has_path == has_prefix) {
@@ -286,6 +287,11 @@ void read_routes(Validator& v, const YAML::Node& root, GatewayConfig& c) {
       if (s == "true") r.translate = true;
       else if (s == "false") r.translate = false;
       else v.fail(node, path + ".translate", "\"" + s + "\" is not a boolean (true or false)");
+    });
+    v.optional_string(n, "body", path + ".", [&](const YAML::Node& node, const std::string& s) {
+      if (s == "json") r.body = RouteBody::Json;
+      else if (s == "raw") r.body = RouteBody::Raw;
+      else v.fail(node, path + ".body", "\"" + s + "\" is not a body kind (allowed: json, raw)");
     });
     read_route_resilience(v, n, path, c, r);  // retries, fallback
     if (ok) c.routes.push_back(std::move(r));

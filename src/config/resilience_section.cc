@@ -128,6 +128,18 @@ void read_fallback(Validator& v, const YAML::Node& list, const std::string& path
       t.model = s;
     });
     if (!ok) continue;
+    if (r.body == RouteBody::Raw && !t.model.empty()) {
+      v.fail(item["model"], item_path + ".model",
+             "this route has `body: raw`: its body is forwarded unread, so its model cannot be replaced");
+      continue;
+    }
+    if (c.providers[t.provider].api != r.api && r.body == RouteBody::Raw) {
+      v.fail(item["provider"], item_path + ".provider",
+             "provider \"" + c.providers[t.provider].name + "\" speaks the " +
+                 api_name(c.providers[t.provider].api) + " API but this route's api is " + api_name(r.api) +
+                 ", and a route with `body: raw` cannot translate a body it does not read");
+      continue;
+    }
     if (c.providers[t.provider].api != r.api && !r.translate) {
       v.fail(item["provider"], item_path + ".provider",
              "provider \"" + c.providers[t.provider].name + "\" speaks the " + api_name(c.providers[t.provider].api) +

@@ -84,4 +84,15 @@ bool glob_match(std::string_view pattern, std::string_view text) {
   return p == pattern.size();
 }
 
+bool glob_can_match_prefixed(std::string_view pattern, std::string_view prefix) {
+  // Some text prefix+rest matches exactly when a leading part of the pattern, cut between two of its
+  // elements, matches `prefix` (a '*' at the cut may take the end of `prefix`); every well-formed rest
+  // matches something. A cut inside a character class leaves an unclosed '[' and is skipped.
+  for (std::size_t cut = 1; cut <= pattern.size(); ++cut) {
+    const std::string_view head = pattern.substr(0, cut);
+    if (glob_syntax_error(head).empty() && glob_match(head, prefix)) return true;
+  }
+  return false;
+}
+
 }  // namespace tollway

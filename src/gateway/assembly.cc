@@ -10,6 +10,7 @@
 #include "limits/admission/filter.h"
 #include "limits/redis/redis_ledger.h"
 #include "limits/redis/redis_url.h"
+#include "providers/request_body/filter.h"
 #include "providers/routing/filter.h"
 #include "providers/translation/filter.h"
 #include "providers/usage/filter.h"
@@ -209,12 +210,13 @@ bool commit_snapshot(pipeline::Snapshot& snapshot, Services& services, std::stri
   if (!attach_auth(*config, services, error)) return false;
   auth::GatewayAuth* a = services.auth.get();
   // The gateway's filters, in phase order.
-  if (config->auth.enabled) {
+  if (config->auth.enabled)
     snapshot.chain.add<auth::CallerAuthFilter>(
         config, auth::CallerAuthFilter::Dependencies{a->keys(), &a->signer(), &a->counters()},
         a->issuers(*config));
-    snapshot.chain.add<auth::PolicyAuthzFilter>();
-  }
+  // The body, read once as JSON on `body: json` routes, before any decision that depends on it.
+  snapshot.chain.add<providers::RequestBodyFilter>();
+  if (config->auth.enabled) snapshot.chain.add<auth::PolicyAuthzFilter>();
   if (!attach_limits(*config, services, error)) return false;
   // Limits and budgets: admit (reserve) after the caller is known and allowed, before routing; settle at the
   // end.

@@ -16,6 +16,7 @@
 #include "http/message.h"
 #include "http/upstream_pool.h"
 #include "limits/ledger.h"
+#include "providers/request_fields.h"
 #include "providers/resilience/attempt_plan.h"
 #include "providers/resilience/load_balancer.h"
 #include "telemetry/trace_context.h"
@@ -115,7 +116,7 @@ struct Usage {
   // prompt_tokens (cached included). Written by providers::UsageFilter when the response body ends.
 };
 
-// What the route phase read from the request body (providers::read_request_fields); for limits and logs.
+// What the route phase took from ctx.body_fields for this attempt; for limits and logs.
 struct RequestFacts {
   std::optional<uint64_t> max_output_tokens;  // max_completion_tokens / max_tokens / max_output_tokens
   bool stream = false;
@@ -194,6 +195,9 @@ struct RequestCtx {
   telemetry::RequestMetrics* metrics = nullptr;
   // Authenticate phase.
   Caller caller;
+  // Authorize phase (providers::RequestBodyFilter): the JSON body's fields, read once for every later phase;
+  // none on a `body: raw` route or for a request without a body. Its offsets refer to the body as it arrived.
+  std::optional<providers::RequestFields> body_fields;
   // The driver, before each route phase (retries and fallbacks run the route phase again).
   Attempt attempt;
   // Route phase.

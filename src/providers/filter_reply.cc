@@ -12,10 +12,4 @@ pipeline::Verdict reply_error(pipeline::RequestCtx& ctx, int status, std::string
   return pipeline::Verdict::Replied;
 }
 
-bool body_is_json(const pipeline::RequestCtx& ctx) {
-  if (ctx.body.empty()) return false;
-  const auto type = ctx.head->find("content-type");
-  return !type || !(type->starts_with("multipart/") || type->starts_with("application/octet-stream"));
-}
-
 }  // namespace tollway::providers

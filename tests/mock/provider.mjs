@@ -1,5 +1,5 @@
 // Mock LLM provider for tollway's tests and benchmarks: serves OpenAI (/v1/chat/completions, /v1/responses,
-// /v1/embeddings, /v1/models) and Anthropic (/v1/messages, /v1/messages/count_tokens) with the providers' real
+// /v1/embeddings, /v1/models, /v1/audio/transcriptions answering a fixed text whatever the upload) and Anthropic (/v1/messages, /v1/messages/count_tokens) with the providers' real
 // response, SSE and error shapes, and records what reached it. Node built-ins only.
 //
 // Module:  const mock = await startMockProvider({ tls?: {key, cert}, port?: 0, fast?: false });
@@ -447,6 +447,9 @@ export async function startMockProvider(opts = {}) {
       return sendJson(res, sc.fail, errBody, h, sc);
     }
 
+    if (req.method === 'POST' && path === '/v1/audio/transcriptions') {  // a multipart upload, not JSON
+      return sendJson(res, sc.status || 200, { text: 'mock transcription' }, baseHeaders, sc);
+    }
     let body = rec.json;
     const needsJson = req.method === 'POST';
     if (needsJson && (body === undefined || body === null || typeof body !== 'object')) {

@@ -2,7 +2,6 @@
 
 #include "core/glob.h"
 #include "providers/filter_reply.h"
-#include "providers/request_fields.h"
 
 namespace tollway::auth {
 namespace {
@@ -41,7 +40,7 @@ void PolicyAuthzFilter::render_metrics(std::string& out) {
   line("model_not_allowed", d.model);
   line("max_tokens", d.max_tokens);
   line("tenant_mismatch", d.tenant);
-  line("invalid_body", d.body);
+  line("policy_needs_json_body", d.raw_body);
 }
 
 asio::awaitable<pipeline::Verdict> PolicyAuthzFilter::authorize(pipeline::RequestCtx& ctx) {
@@ -59,10 +58,14 @@ asio::awaitable<pipeline::Verdict> PolicyAuthzFilter::authorize(pipeline::Reques
   const std::string_view path = ctx.head->path();
   if (!policy->routes.empty() && !any_match(policy->routes, path))
     co_return deny(ctx, "This credential may not call " + std::string(path) + ".", "route_not_allowed", d.route);
-  if ((policy->models.empty() && policy->max_tokens == 0) || !providers::body_is_json(ctx)) co_return pipeline::Verdict::Continue;
-  std::string error;
-  const auto fields = providers::read_request_fields(ctx.body, error);
-  if (!fields) co_return deny(ctx, "Invalid request body: " + error, "invalid_json", d.body);
+  if (policy->models.empty() && policy->max_tokens == 0) co_return pipeline::Verdict::Continue;
+  if (ctx.route->body == config::RouteBody::Raw)
+    co_return deny(ctx,
+                   "This credential is limited to certain models or output tokens, which are read from the "
+                   "request body, and " + std::string(path) + " forwards its body unread (body: raw).",
+                   "policy_needs_json_body", d.raw_body);
+  if (!ctx.body_fields) co_return pipeline::Verdict::Continue;  // no body (e.g. GET /v1/models)
+  const providers::RequestFields* fields = &*ctx.body_fields;
   if (fields->model && !policy->models.empty() && !any_match(policy->models, *fields->model))
     co_return deny(ctx, "This credential may not use model \"" + *fields->model + "\".", "model_not_allowed", d.model);
   if (policy->max_tokens != 0 && fields->model) {

@@ -1,8 +1,11 @@
 // PolicyAuthzFilter: the authorize phase. For an authenticated caller with a policy, allows the request only
 // when its path matches an allowed route glob, its body's model matches an allowed model glob, and its output
 // limit (max_tokens / max_completion_tokens / max_output_tokens) is set and within the cap; a request naming
-// a tenant (`x-tollway-tenant`) other than the caller's is refused (tenant isolation). Denials are 403 in the
-// caller's API format naming what is not allowed (never the credential). Decides in process; no I/O.
+// a tenant (`x-tollway-tenant`) other than the caller's is refused (tenant isolation). A policy on models or
+// max_tokens cannot be checked on a `body: raw` route, so such a caller is refused there. It reads the body
+// only through ctx.body_fields (providers::RequestBodyFilter, earlier in the phase), never parses it itself.
+// Denials are 403 in the caller's API format naming what is not allowed (never the credential). Decides in
+// process; no I/O.
 #pragma once
 
 #include <atomic>
@@ -21,7 +24,7 @@ class PolicyAuthzFilter final : public pipeline::Filter {
 
   // Denials by reason since start, for /metrics (the allowed path counts nothing).
   struct Denials {
-    std::atomic<uint64_t> route{0}, model{0}, max_tokens{0}, tenant{0}, body{0};
+    std::atomic<uint64_t> route{0}, model{0}, max_tokens{0}, tenant{0}, raw_body{0};
   };
   static Denials& denials();
   static void render_metrics(std::string& out);

@@ -47,6 +47,15 @@ AuthOutcome fail(AuthMethod method, std::string_view reason, std::string message
   return o;
 }
 
+// Why a token minted from a virtual key no longer authenticates: the key is gone, revoked or expired.
+AuthOutcome exchanged_key_unusable(KeyCheck why) {
+  if (why == KeyCheck::Expired)
+    return fail(AuthMethod::Jwt, "key_expired", "The key this token was issued for has expired.");
+  if (why == KeyCheck::Revoked)
+    return fail(AuthMethod::Jwt, "key_revoked", "The key this token was issued for has been revoked.");
+  return fail(AuthMethod::Jwt, "unknown_key", "The key this token was issued for no longer exists.");
+}
+
 }  // namespace
 
 CallerAuthFilter::CallerAuthFilter(std::shared_ptr<const config::GatewayConfig> config, Dependencies deps,
@@ -67,6 +76,7 @@ std::string_view CallerAuthFilter::presented_credential(const http::RequestHead&
   for (const auto& h : head.headers) {
     std::string_view value;
     if (http::iequals(h.name, "authorization")) {
+      if (http::iequals(h.value, "bearer")) continue;  // "Bearer" with nothing after it: no credential
       if (h.value.size() < 7 || !http::iequals(h.value.substr(0, 7), "bearer ")) {
         ambiguous = true;  // another scheme (Basic, ...) is not a credential this gateway understands
         continue;
@@ -120,9 +130,10 @@ bool CallerAuthFilter::check_cached_jwt(std::string_view token, const std::strin
   }
   (void)token;
   if (!hit.virtual_key_id.empty()) {
-    const auto key = deps_.keys ? deps_.keys->active_key(hit.virtual_key_id, now) : nullptr;
+    KeyCheck why = KeyCheck::Unknown;
+    const auto key = deps_.keys ? deps_.keys->active_key(hit.virtual_key_id, now, why) : nullptr;
     if (!key) {
-      out = fail(AuthMethod::Jwt, "key_revoked", "The key this token was issued for is no longer valid.");
+      out = exchanged_key_unusable(why);
       return true;
     }
   }
@@ -174,8 +185,9 @@ asio::awaitable<AuthOutcome> CallerAuthFilter::check_jwt(std::string_view token,
   std::string key_id;
   if (exchange) {
     key_id = claim_string(verified->claims, "tw_key");
-    const auto key = deps_.keys ? deps_.keys->active_key(key_id, now) : nullptr;
-    if (!key) co_return fail(AuthMethod::Jwt, "key_revoked", "The key this token was issued for is no longer valid.");
+    KeyCheck why = KeyCheck::Unknown;
+    const auto key = deps_.keys ? deps_.keys->active_key(key_id, now, why) : nullptr;
+    if (!key) co_return exchanged_key_unusable(why);
     c.tenant = key->tenant;
     c.agent_group = key->agent_group;
     c.agent = key->agent;
@@ -187,6 +199,14 @@ asio::awaitable<AuthOutcome> CallerAuthFilter::check_jwt(std::string_view token,
     c.agent_group = claim_string(verified->claims, issuer->config.group_claim);
     c.key_id = claim_string(verified->claims, "sub");
     c.policy = issuer->policy;
+    // The subject is who the caller is (logs, spend, per-key limits); the agent claim is what limits count
+    // per agent.
+    if (c.key_id.empty())
+      co_return fail(AuthMethod::Jwt, "missing_subject",
+                     "The token does not name its subject (claim \"sub\").");
+    if (c.agent.empty())
+      co_return fail(AuthMethod::Jwt, "missing_agent",
+                     "The token does not name an agent (claim \"" + issuer->config.agent_claim + "\").");
   }
   if (c.tenant.empty())
     co_return fail(AuthMethod::Jwt, "missing_tenant", "The token does not name a tenant (claim \"" +

@@ -243,12 +243,24 @@ std::shared_ptr<const VirtualKey> VirtualKeyStore::authenticate(std::string_view
   return it->second;
 }
 
-std::shared_ptr<const VirtualKey> VirtualKeyStore::active_key(const std::string& id, int64_t now) const {
+std::shared_ptr<const VirtualKey> VirtualKeyStore::active_key(const std::string& id, int64_t now,
+                                                               KeyCheck& why) const {
   const auto& table = table_.read();
   const auto it = table->by_id.find(id);
-  if (it == table->by_id.end()) return nullptr;
+  if (it == table->by_id.end()) {
+    why = KeyCheck::Unknown;
+    return nullptr;
+  }
   const VirtualKey& k = *it->second;
-  if (k.revoked_at != 0 || (k.expires_at != 0 && now >= k.expires_at)) return nullptr;
+  if (k.revoked_at != 0) {
+    why = KeyCheck::Revoked;
+    return nullptr;
+  }
+  if (k.expires_at != 0 && now >= k.expires_at) {
+    why = KeyCheck::Expired;
+    return nullptr;
+  }
+  why = KeyCheck::Ok;
   return it->second;
 }
 

@@ -71,8 +71,9 @@ class VirtualKeyStore {
 
   // Request path. The presented secret is hashed and looked up; the hash is compared in constant time.
   std::shared_ptr<const VirtualKey> authenticate(std::string_view secret, int64_t now, KeyCheck& why) const;
-  // The key with this id while it is usable (not revoked, not expired), else null; for tokens minted from it.
-  std::shared_ptr<const VirtualKey> active_key(const std::string& id, int64_t now) const;
+  // The key with this id while it is usable (not revoked, not expired), else null with `why` (Unknown,
+  // Revoked or Expired); for tokens minted from it.
+  std::shared_ptr<const VirtualKey> active_key(const std::string& id, int64_t now, KeyCheck& why) const;
 
   // Admin operations (serialised; they write SQLite, then publish a new table). Errors are sentences.
   std::optional<std::pair<VirtualKey, std::string>> create(const NewVirtualKey& request, int64_t now,

@@ -10,7 +10,6 @@
 #include "core/log.h"
 #include "providers/error_body.h"
 #include "providers/filter_reply.h"
-#include "providers/request_fields.h"
 #include "providers/usage/extract.h"
 #include "telemetry/baggage.h"
 
@@ -86,18 +85,14 @@ asio::awaitable<pipeline::Verdict> LimitsFilter::admit(pipeline::RequestCtx& ctx
                                        "invalid_session_id");
     e.session = std::string(*header);
   }
-  bool body_read = false;
+  const bool body_read = ctx.body_fields.has_value();
   std::optional<uint64_t> fields_max_output;
-  if (providers::body_is_json(ctx)) {
-    std::string error;
-    const auto fields = providers::read_request_fields(ctx.body, error);
-    if (!fields) co_return providers::reply_error(ctx, 400, "Invalid request body: " + error, "invalid_json");
+  if (const auto& fields = ctx.body_fields) {
     if (fields->model) e.model = *fields->model;
     if (e.session.empty() && fields->session_id && acceptable_session(*fields->session_id))
       e.session = *fields->session_id;
     if (e.session.empty() && fields->user && acceptable_session(*fields->user)) e.session = *fields->user;
     fields_max_output = fields->max_output_tokens;
-    body_read = true;
   }
   r.session = e.session;
   const int64_t now_ms = unix_ms();
@@ -209,6 +204,24 @@ asio::awaitable<pipeline::Verdict> LimitsFilter::admit(pipeline::RequestCtx& ctx
       r.fanout_root = grant->root;
       r.fanout_unit = grant->unit;
     }
+  }
+  // A `body: raw` route's body is not read: token and cost amounts cannot be bounded, so only request counts
+  // apply.
+  if (ctx.route->body == config::RouteBody::Raw) {
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < plan.counters.size(); ++i) {
+      if (unit_of(plan.rules[i], r) != config::LimitUnit::Requests) {
+        if (plan.rules[i] >= rules_.rules().size()) r.fanout_root.clear();  // the tree is not charged either
+        continue;
+      }
+      if (kept != i) {
+        plan.counters[kept] = std::move(plan.counters[i]);
+        plan.rules[kept] = plan.rules[i];
+      }
+      ++kept;
+    }
+    plan.counters.resize(kept);
+    plan.rules.resize(kept);
   }
   if (plan.counters.empty()) co_return pipeline::Verdict::Continue;
 
@@ -352,8 +365,11 @@ asio::awaitable<void> LimitsFilter::settle(pipeline::RequestCtx& ctx) {
   pipeline::Reservation& r = ctx.reservation;
   const pipeline::Usage& u = ctx.usage;
   // Usage is known (reported or estimated) exactly when an upstream answered and its body was read; otherwise
-  // nothing was consumed and the whole reservation is released.
-  const bool charged = u.known || u.estimated;
+  // nothing was consumed and the whole reservation is released. A `body: raw` route's answers carry no usage
+  // the gateway reads: a 2xx from the provider is charged as one request and no tokens.
+  const bool raw_call_served = ctx.route->body == config::RouteBody::Raw && ctx.outcome.upstream_contacted &&
+                               ctx.outcome.status >= 200 && ctx.outcome.status < 300;
+  const bool charged = u.known || u.estimated || raw_call_served;
   UnitAmounts actual;
   actual.requests = charged ? 1 : 0;
   actual.input_tokens = charged ? static_cast<int64_t>(u.input_tokens) : 0;

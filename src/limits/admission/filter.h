@@ -2,8 +2,11 @@
 // (exact prompt tokens + max_tokens or limits.default_max_tokens, priced with the pricing table), applies the
 // context-window guard, asks LimitRules which counters the caller's dimensions touch and reserves them all or
 // nothing in the ledger; a denial is a 429 in the caller's API format with retry-after and x-ratelimit-*
-// headers (also sent on admitted responses). Settle replaces the reservation by the usage the provider reported
-// (or the UsageFilter's estimate), releases everything when no upstream answered, and appends a spend record.
+// headers (also sent on admitted responses). The body is read only through ctx.body_fields; on a `body: raw`
+// route only request-count counters apply (a 2xx answer is one request), since tokens and cost cannot be
+// estimated from a body nobody read.
+// Settle replaces the reservation by the usage the provider reported (or the UsageFilter's estimate), releases
+// everything when no upstream answered, and appends a spend record.
 // It never charges twice and never leaves a reservation open: settle closes ctx.reservation exactly once.
 #pragma once
 

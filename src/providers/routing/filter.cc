@@ -34,11 +34,8 @@ std::size_t ProviderRouteFilter::provider_for(const pipeline::RequestCtx& ctx) c
 }
 
 asio::awaitable<pipeline::Verdict> ProviderRouteFilter::route(pipeline::RequestCtx& ctx) {
-  std::optional<RequestFields> fields;
-  if (body_is_json(ctx)) {
-    std::string error;
-    fields = read_request_fields(ctx.body, error);
-    if (!fields) co_return reply_error(ctx, 400, "Invalid request body: " + error, "invalid_json");
+  const std::optional<RequestFields>& fields = ctx.body_fields;
+  if (fields) {
     if (fields->model) ctx.model = *fields->model;
     ctx.request.max_output_tokens = fields->max_output_tokens;
     ctx.request.stream = fields->stream;

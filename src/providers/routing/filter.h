@@ -2,7 +2,8 @@
 // model rules, else the route's default provider; on a fallback attempt the route's fallback entry, whose model
 // replaces the body's), picks one of its endpoints through the provider's load balancer (when every endpoint is
 // ejected: a 503 `circuit_open` failure if a fallback can serve, else the endpoint whose ejection ends first), and shapes the upstream request: target under the endpoint's base path,
-// Host. Replies 400 in the caller's API format for a malformed body, or for a model
+// Host. It reads the body only through ctx.body_fields (providers::RequestBodyFilter): on a `body: raw` route
+// the route's provider serves. Replies 400 in the caller's API format for a model
 // served by a provider of the other API when the route's `translate` is off (otherwise TranslationFilter,
 // next in the chain, rewrites the request).
 // It never reads or writes sockets and never logs credentials.

@@ -120,6 +120,86 @@ routes:
   EXPECT_NE(all_errors(r).find("routes[1].path: \"/a\" is already routed"), std::string::npos) << all_errors(r);
 }
 
+TEST(GatewayConfigLoader, RouteBodyIsJsonUnlessDeclaredRaw) {
+  auto r = parse(kMinimal);
+  ASSERT_TRUE(r.config) << all_errors(r);
+  EXPECT_EQ(r.config->routes[0].body, RouteBody::Json);
+
+  const std::string with_raw = std::string(kMinimal).replace(std::string(kMinimal).find("    max_body: 1MiB\n"),
+                                                              19, "    max_body: 1MiB\n"
+                                                                  "  - prefix: /v1/audio/\n"
+                                                                  "    api: openai\n"
+                                                                  "    provider: openai\n"
+                                                                  "    body: raw\n");
+  r = parse(with_raw);
+  ASSERT_TRUE(r.config) << all_errors(r);
+  ASSERT_EQ(r.config->routes.size(), 2u);
+  EXPECT_EQ(r.config->routes[0].body, RouteBody::Json);
+  EXPECT_EQ(r.config->routes[1].body, RouteBody::Raw);
+  EXPECT_EQ(r.config->routes[1].line, 15);
+
+  r = parse(std::string(kMinimal).replace(std::string(kMinimal).find("    max_body: 1MiB\n"), 19,
+                                          "    body: form\n"));
+  ASSERT_FALSE(r.config);
+  ASSERT_EQ(r.errors.size(), 1u) << all_errors(r);
+  EXPECT_EQ(r.errors[0].to_string(), "test.yaml:14: routes[0].body: \"form\" is not a body kind (allowed: json, raw)");
+}
+
+// A raw route's body is never read, so nothing configured may depend on it there.
+TEST(GatewayConfigLoader, RefusesBodyDependentPolicyOnARawRoute) {
+  const std::string raw_route = R"(version: 1
+providers:
+  openai: {api: openai, base_url: "https://api.openai.com"}
+  azure: {api: openai, base_url: "https://example.openai.azure.com"}
+  anthropic: {api: anthropic, base_url: "https://api.anthropic.com"}
+routes:
+  - path: /v1/chat/completions
+    api: openai
+    provider: openai
+  - prefix: /v1/audio/
+    api: openai
+    provider: openai
+    body: raw
+    fallback:
+      - {provider: azure}
+)";
+  auto r = parse(raw_route);
+  ASSERT_TRUE(r.config) << all_errors(r);
+
+  r = parse(raw_route + "      - {provider: azure, model: whisper-2}\n      - {provider: anthropic}\n");
+  ASSERT_FALSE(r.config);
+  ASSERT_EQ(r.errors.size(), 2u) << all_errors(r);
+  EXPECT_EQ(r.errors[0].to_string(),
+            "test.yaml:16: routes[1].fallback[1].model: this route has `body: raw`: its body is forwarded unread, "
+            "so its model cannot be replaced");
+  EXPECT_NE(r.errors[1].to_string().find("test.yaml:17: routes[1].fallback[2].provider: provider \"anthropic\""),
+            std::string::npos)
+      << r.errors[1].to_string();
+
+  const std::string issuer = R"(auth:
+  jwt:
+    - issuer: https://idp.example
+      jwks_file: jwks.json
+      allow:
+)";
+  // Allowed: the issuer's callers cannot reach the raw route, or its policy needs no body.
+  EXPECT_TRUE(parse(raw_route + issuer + "        routes: [\"/v1/chat/*\"]\n        models: [gpt-4o-mini]\n").config);
+  EXPECT_TRUE(parse(raw_route + issuer + "        routes: [\"/v1/*\"]\n").config);
+  // Refused: models or max_tokens for callers who may call the raw route (every route, or a glob reaching it).
+  for (const std::string allow : {"        models: [gpt-4o-mini]\n",
+                                  "        routes: [\"/v1/*\"]\n        max_tokens: 64\n",
+                                  "        routes: [\"/v1/audio/transcriptions\"]\n        models: [whisper-1]\n"}) {
+    r = parse(raw_route + issuer + allow);
+    ASSERT_FALSE(r.config) << allow;
+    ASSERT_EQ(r.errors.size(), 1u) << all_errors(r);
+    EXPECT_EQ(r.errors[0].line, 21) << all_errors(r);
+    EXPECT_EQ(r.errors[0].key_path, "auth.jwt[0].allow");
+    EXPECT_NE(r.errors[0].message.find("prefix /v1/audio/ (line 10), whose `body: raw` is forwarded unread"),
+              std::string::npos)
+        << r.errors[0].message;
+  }
+}
+
 TEST(GatewayConfigLoader, RouteProviderMustSpeakTheRouteApi) {
   auto r = parse(R"(version: 1
 providers:

@@ -27,6 +27,19 @@ TEST(Glob, StarsDoNotBacktrackExponentially) {
   EXPECT_FALSE(glob_match("*a*a*a*a*a*a*a*a*b", text));
 }
 
+TEST(Glob, CanMatchSomePathUnderAPrefix) {
+  EXPECT_TRUE(glob_can_match_prefixed("/v1/audio/transcriptions", "/v1/audio/"));
+  EXPECT_TRUE(glob_can_match_prefixed("/v1/*", "/v1/audio/"));
+  EXPECT_TRUE(glob_can_match_prefixed("*", "/v1/audio/"));
+  EXPECT_TRUE(glob_can_match_prefixed("/v1/a*o/x", "/v1/audio/"));
+  EXPECT_TRUE(glob_can_match_prefixed("/v1/[a-c]udio/*", "/v1/audio/"));
+  EXPECT_TRUE(glob_can_match_prefixed("/v1/audio/", "/v1/audio/"));
+  EXPECT_FALSE(glob_can_match_prefixed("/v1/audio", "/v1/audio/"));
+  EXPECT_FALSE(glob_can_match_prefixed("/v1/chat/*", "/v1/audio/"));
+  EXPECT_FALSE(glob_can_match_prefixed("/v1/[!a]udio/*", "/v1/audio/"));
+  EXPECT_FALSE(glob_can_match_prefixed("/v2*", "/v1/audio/"));
+}
+
 TEST(Glob, SyntaxErrors) {
   EXPECT_TRUE(glob_syntax_error("gpt-*").empty());
   EXPECT_FALSE(glob_syntax_error("gpt-[").empty());

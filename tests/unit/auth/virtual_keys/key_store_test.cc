@@ -49,7 +49,10 @@ TEST(VirtualKeyStore, CreateAuthenticateRevokePersist) {
     ASSERT_TRUE(store->revoke(id, 103, error));
     EXPECT_FALSE(store->authenticate(secret, 104, why));
     EXPECT_EQ(why, KeyCheck::Revoked);
-    EXPECT_FALSE(store->active_key(id, 104));
+    EXPECT_FALSE(store->active_key(id, 104, why));
+    EXPECT_EQ(why, KeyCheck::Revoked);
+    EXPECT_FALSE(store->active_key("vk_0000000000000000", 104, why));
+    EXPECT_EQ(why, KeyCheck::Unknown);
   }
   {
     auto store = VirtualKeyStore::open(path, error);
@@ -76,6 +79,10 @@ TEST(VirtualKeyStore, RotationGraceAndExpiry) {
   EXPECT_FALSE(store->authenticate(created->second, 260, why));  // grace over
   EXPECT_EQ(why, KeyCheck::RotatedOut);
   EXPECT_FALSE(store->authenticate(rotated->second, 1000, why));
+  EXPECT_EQ(why, KeyCheck::Expired);
+  EXPECT_TRUE(store->active_key(created->first.id, 999, why));  // what a token minted from the key checks
+  EXPECT_EQ(why, KeyCheck::Ok);
+  EXPECT_FALSE(store->active_key(created->first.id, 1000, why));
   EXPECT_EQ(why, KeyCheck::Expired);
 }
 
