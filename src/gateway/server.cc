@@ -58,6 +58,10 @@ FileStamp stamp_of(const std::string& path) {
   return {static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec, st.st_size, st.st_ino};
 }
 
+// How long start (and a reload) waits for every worker's set-up (the strict ledger's Redis connection and scripts)
+// before going on without it; whatever is not ready by then is an outage, decided by each limit's on_store_error.
+constexpr auto kWorkerSetupWait = std::chrono::seconds(5);
+
 // Everything the control thread owns.
 class Gateway {
  public:
@@ -68,6 +72,10 @@ class Gateway {
  private:
   std::optional<std::shared_ptr<const config::GatewayConfig>> load(std::vector<std::string>& errors);
   asio::awaitable<void> reload(const char* trigger);
+  // Runs every Services::worker_setup on every worker at once, bounded by kWorkerSetupWait.
+  asio::awaitable<void> set_up_workers();
+  // Sets the workers up, then lets them accept and reports ready (/readyz, the "gateway ready" line).
+  asio::awaitable<void> open();
   void start_drain(const char* signal_name);
   asio::awaitable<void> watch_signals();
   asio::awaitable<void> watch_file();
@@ -90,6 +98,7 @@ class Gateway {
   uint64_t reload_success_ = 0;
   uint64_t reload_failure_ = 0;
   std::string last_reload_error_;
+  bool ready_ = false;  // the workers accept clients (set-up done or given up)
   bool draining_ = false;
 };
 
@@ -155,6 +164,41 @@ int Gateway::run() {
   asio::co_spawn(control_, watch_signals(), asio::detached);
   asio::co_spawn(control_, watch_file(), asio::detached);
   if (services_.telemetry && services_.telemetry->exporting()) asio::co_spawn(control_, export_metrics(), asio::detached);
+  asio::co_spawn(control_, open(), asio::detached);
+  control_.run();
+  for (auto& w : workers_) w->stop_and_join();
+  log::info("gateway stopped");
+  return 0;
+}
+
+asio::awaitable<void> Gateway::set_up_workers() {
+  if (services_.worker_setup.empty()) co_return;
+  // Shared with the completion handlers, which run on this (the control) thread.
+  struct Progress {
+    std::size_t running = 0;
+    asio::steady_timer all_done;
+  };
+  auto progress = std::make_shared<Progress>(Progress{0, asio::steady_timer(control_, asio::steady_timer::time_point::max())});
+  const auto deadline = std::chrono::steady_clock::now() + kWorkerSetupWait;
+  for (auto& w : workers_) {
+    for (const auto& setup : services_.worker_setup) {
+      ++progress->running;
+      asio::co_spawn(control_, w->set_up(setup(deadline)), [progress](std::exception_ptr, bool) {
+        if (--progress->running == 0) progress->all_done.cancel();
+      });
+    }
+  }
+  if (progress->running == 0) co_return;
+  boost::system::error_code ec;
+  co_await progress->all_done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+}
+
+asio::awaitable<void> Gateway::open() {
+  co_await set_up_workers();
+  if (draining_) co_return;
+  for (auto& w : workers_) w->accept();
+  ready_ = true;
+  const auto& c = *active_->config;
   log::info("gateway ready", json::ObjectWriter()
                                  .field("listen", endpoint_text(workers_.front()->local_endpoint()))
                                  .field("admin", endpoint_text(admin_->local_endpoint()))
@@ -162,10 +206,6 @@ int Gateway::run() {
                                  .field("config", options_.config_path)
                                  .field("config_version", c.version)
                                  .field("tollway_version", kVersion));
-  control_.run();
-  for (auto& w : workers_) w->stop_and_join();
-  log::info("gateway stopped");
-  return 0;
 }
 
 asio::awaitable<void> Gateway::reload(const char* trigger) {
@@ -191,6 +231,8 @@ asio::awaitable<void> Gateway::reload(const char* trigger) {
   if (next->config->listen.to_string() != old.listen.to_string() ||
       next->config->admin.to_string() != old.admin.to_string() || next->config->workers != old.workers)
     log::warn("listen, admin and workers changes take effect at the next restart");
+  // A config that turned the strict ledger on has its connections made before it is used.
+  co_await set_up_workers();
   // Every worker swaps before the new version is reported (in /config, logs), so what is reported is applied.
   for (auto& w : workers_) co_await w->apply_snapshot(next);
   active_ = next;
@@ -328,6 +370,7 @@ asio::awaitable<AdminResponse> Gateway::admin(const AdminRequest& request) {
   if (path == "/healthz") co_return AdminResponse{200, "text/plain", "ok\n", {}};
   if (path == "/readyz") {
     if (draining_) co_return AdminResponse{503, "text/plain", "draining\n", {}};
+    if (!ready_) co_return AdminResponse{503, "text/plain", "starting\n", {}};
     co_return AdminResponse{200, "text/plain", "ready\n", {}};
   }
   if (path == "/config") {
