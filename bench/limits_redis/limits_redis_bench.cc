@@ -46,6 +46,13 @@ void print(const char* name, Percentiles p) {
   std::printf("{\"name\":\"%s\",\"p50_us\":%.2f,\"p99_us\":%.2f}\n", name, p.p50, p.p99);
 }
 
+// What settle needs back from a reserve: the generation of each counter it reserved in.
+std::vector<std::string> generations_of(const ReserveResult& reserved) {
+  std::vector<std::string> generations;
+  for (const auto& state : reserved.states) generations.push_back(state.generation);
+  return generations;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -76,8 +83,8 @@ int main(int argc, char** argv) {
   run(io, [&]() -> asio::awaitable<void> {
     for (int i = 0; i < 200; ++i) {  // warm up: connection, script cache
       co_await connection.execute(ping);
-      co_await ledger.reserve(counters, amounts, now);
-      co_await ledger.settle(counters, amounts, actual, now);
+      auto r = co_await ledger.reserve(counters, amounts, now);
+      co_await ledger.settle(counters, amounts, generations_of(r), actual, now);
     }
   }());
   const auto before = ledger.stats();
@@ -88,7 +95,7 @@ int main(int argc, char** argv) {
       auto t1 = Clock::now();
       auto r = co_await ledger.reserve(counters, amounts, now);
       auto t2 = Clock::now();
-      co_await ledger.settle(counters, amounts, actual, now);
+      co_await ledger.settle(counters, amounts, generations_of(r), actual, now);
       auto t3 = Clock::now();
       if (!pong.ok || !r.admitted) std::abort();
       ping_us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
@@ -137,7 +144,7 @@ int main(int argc, char** argv) {
             }
             admitted.fetch_add(1);
             const std::vector<int64_t> used{static_cast<int64_t>(random() % (reserve_amount[0] + 1))};
-            co_await ledger.settle(cs, reserve_amount, used, now);
+            co_await ledger.settle(cs, reserve_amount, generations_of(r), used, now);
             settled.fetch_add(used[0]);
           }
           if (--running == 0) thread_io.stop();

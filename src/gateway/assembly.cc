@@ -81,6 +81,8 @@ bool attach_limits(const config::GatewayConfig& config, Services& services, std:
     auto strict = std::make_unique<limits::redis::RedisLedger>(options, runtime->shared_local_ledger());
     limits::redis::RedisLedger* ledger = strict.get();
     services.engine->metrics.push_back([ledger](std::string& out) { ledger->render_metrics(out); });
+    services.engine->worker_setup.push_back(
+        [ledger](std::chrono::steady_clock::time_point deadline) { return ledger->connect(deadline); });
     runtime->set_strict_ledger(std::move(strict));
   }
   if (!policy.spend_log.path.empty()) {

@@ -52,6 +52,9 @@ struct CounterState {
   int64_t reset_ms = 0;        // ms until the counter is full again (Gcra) / the period ends (Budget)
   int64_t retry_after_ms = 0;  // when denied: ms until the amount would fit (Budget: reset_ms, or -1 if never)
   bool store_unavailable = false;  // decided by on_store_error Deny / Allow (or Local past its time), not by state
+  // The incarnation of the counter the amount was reserved in, handed back to settle (strict ledger: the Redis
+  // key's generation, new whenever the key is created again; "" when nothing was reserved in the store).
+  std::string generation;
 };
 
 struct ReserveResult {
@@ -73,8 +76,12 @@ class Ledger {
   virtual boost::asio::awaitable<ReserveResult> reserve(std::span<const Counter> counters,
                                                         std::span<const int64_t> amounts, int64_t now_ms) = 0;
   // Replace reserved[i] by actual[i] on counters[i] (actual may exceed reserved: it is charged all the same).
+  // generations[i] is the reserve's states[i].generation: when the counter was lost and created again since
+  // (a store restarted empty, a failover, an eviction), it no longer holds the reservation, so nothing is given
+  // back and only actual[i] - reserved[i] above zero is charged (refunds are lost, never spend).
   // Returns false when the backend could not apply it (the caller logs and counts; spend is in the spend log).
   virtual boost::asio::awaitable<bool> settle(std::span<const Counter> counters, std::span<const int64_t> reserved,
+                                              std::span<const std::string> generations,
                                               std::span<const int64_t> actual, int64_t now_ms) = 0;
 };
 

@@ -89,6 +89,7 @@ boost::asio::awaitable<ReserveResult> LocalLedger::reserve(std::span<const Count
 
 boost::asio::awaitable<bool> LocalLedger::settle(std::span<const Counter> counters,
                                                  std::span<const int64_t> reserved,
+                                                 std::span<const std::string> /*generations*/,
                                                  std::span<const int64_t> actual, int64_t now_ms) {
   settle_now(counters, reserved, actual, now_ms);
   co_return true;

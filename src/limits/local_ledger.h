@@ -26,8 +26,11 @@ class LocalLedger final : public Ledger {
 
   boost::asio::awaitable<ReserveResult> reserve(std::span<const Counter> counters,
                                                 std::span<const int64_t> amounts, int64_t now_ms) override;
+  // `generations` are all "": a counter held in process is dropped only once it equals a fresh one, where a
+  // refund gives nothing back, so it needs no generation.
   boost::asio::awaitable<bool> settle(std::span<const Counter> counters, std::span<const int64_t> reserved,
-                                      std::span<const int64_t> actual, int64_t now_ms) override;
+                                      std::span<const std::string> generations, std::span<const int64_t> actual,
+                                      int64_t now_ms) override;
 
   // The same operations without a coroutine (the filter's hot path, the benchmark, tests).
   ReserveResult reserve_now(std::span<const Counter> counters, std::span<const int64_t> amounts,

@@ -148,6 +148,7 @@ struct Reservation {
   bool open = false;
   std::vector<limits::Counter> counters;
   std::vector<int64_t> amounts;  // reserved on counters[i]
+  std::vector<std::string> generations;  // the ledger's generation of counters[i] when reserved (strict ledger)
   std::vector<uint32_t> rules;   // the policy rule of counters[i] (index into the filter's rules)
   std::string session;           // the request's session id ("" when none)
   std::string fanout_root;       // the fan-out tree charged ("" when none)

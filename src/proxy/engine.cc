@@ -36,6 +36,11 @@ std::string iso_time(std::chrono::system_clock::time_point t) {
   return buf;
 }
 
+// How long start (and a reload) waits for every worker's set-up (the strict ledger's Redis connection and
+// scripts) before going on without it; whatever is not ready by then is an outage, decided by each limit's
+// on_store_error.
+constexpr auto kWorkerSetupWait = std::chrono::seconds(5);
+
 // Everything the control thread owns.
 class Engine {
  public:
@@ -48,6 +53,10 @@ class Engine {
   std::optional<PreparedSnapshot> prepare(std::vector<std::string>& errors);
   bool apply_overrides(pipeline::Snapshot& snapshot, std::vector<std::string>& errors) const;
   asio::awaitable<void> reload(const char* trigger);
+  // Runs every EngineServices::worker_setup on every worker at once, bounded by kWorkerSetupWait.
+  asio::awaitable<void> set_up_workers();
+  // Sets the workers up, then lets them accept and reports ready (/readyz, the ready line).
+  asio::awaitable<void> open();
   void reject(const char* trigger, const std::vector<std::string>& errors);
   void start_drain(const char* signal_name);
   asio::awaitable<void> watch_signals();
@@ -71,6 +80,7 @@ class Engine {
   uint64_t reload_success_ = 0;
   uint64_t reload_failure_ = 0;
   std::string last_reload_error_;
+  bool ready_ = false;  // the workers accept clients (set-up done or given up)
   bool draining_ = false;
 };
 
@@ -170,18 +180,49 @@ int Engine::run(const std::function<std::unique_ptr<ConfigSource>(asio::io_conte
   admin_->start();
   asio::co_spawn(control_, watch_signals(), asio::detached);
   asio::co_spawn(control_, watch_source(), asio::detached);
-  log::info(std::string(role_.name()) + " ready",
-            json::ObjectWriter()
-                .field("listen", http::endpoint_text(workers_.front()->local_endpoint()))
-                .field("admin", http::endpoint_text(admin_->local_endpoint()))
-                .field("workers", serving.workers)
-                .field("config", source_->origin())
-                .field("config_version", active_->version)
-                .field("tollway_version", kVersion));
+  asio::co_spawn(control_, open(), asio::detached);
   control_.run();
   for (auto& w : workers_) w->stop_and_join();
   log::info(std::string(role_.name()) + " stopped");
   return 0;
+}
+
+asio::awaitable<void> Engine::set_up_workers() {
+  if (services_.worker_setup.empty()) co_return;
+  // Shared with the completion handlers, which run on this (the control) thread.
+  struct Progress {
+    std::size_t running = 0;
+    asio::steady_timer all_done;
+  };
+  auto progress = std::make_shared<Progress>(
+      Progress{0, asio::steady_timer(control_, asio::steady_timer::time_point::max())});
+  const auto deadline = std::chrono::steady_clock::now() + kWorkerSetupWait;
+  for (auto& w : workers_) {
+    for (const auto& setup : services_.worker_setup) {
+      ++progress->running;
+      asio::co_spawn(control_, w->set_up(setup(deadline)), [progress](std::exception_ptr, bool) {
+        if (--progress->running == 0) progress->all_done.cancel();
+      });
+    }
+  }
+  if (progress->running == 0) co_return;
+  boost::system::error_code ec;
+  co_await progress->all_done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+}
+
+asio::awaitable<void> Engine::open() {
+  co_await set_up_workers();
+  if (draining_) co_return;
+  for (auto& w : workers_) w->accept();
+  ready_ = true;
+  log::info(std::string(role_.name()) + " ready",
+            json::ObjectWriter()
+                .field("listen", http::endpoint_text(workers_.front()->local_endpoint()))
+                .field("admin", http::endpoint_text(admin_->local_endpoint()))
+                .field("workers", active_->serving.workers)
+                .field("config", source_->origin())
+                .field("config_version", active_->version)
+                .field("tollway_version", kVersion));
 }
 
 void Engine::reject(const char* trigger, const std::vector<std::string>& errors) {
@@ -209,6 +250,8 @@ asio::awaitable<void> Engine::reload(const char* trigger) {
     reject(trigger, {error});
     co_return;
   }
+  // A config that turned the strict ledger on has its connections made before it is used.
+  co_await set_up_workers();
   // Every worker swaps before the new version is reported (in /config, logs), so what is reported is applied.
   for (auto& w : workers_) co_await w->apply_snapshot(next);
   active_ = next;
@@ -316,6 +359,7 @@ asio::awaitable<AdminResponse> Engine::admin(const AdminRequest& request) {
   if (path == "/healthz") co_return AdminResponse{200, "text/plain", "ok\n", {}};
   if (path == "/readyz") {
     if (draining_) co_return AdminResponse{503, "text/plain", "draining\n", {}};
+    if (!ready_) co_return AdminResponse{503, "text/plain", "starting\n", {}};
     co_return AdminResponse{200, "text/plain", "ready\n", {}};
   }
   if (path == "/config") {

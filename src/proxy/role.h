@@ -11,6 +11,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -37,6 +38,11 @@ struct EngineServices {
   boost::asio::io_context* control = nullptr;  // the control thread's context, for background work
   std::vector<AdminRoute> admin_routes;
   std::vector<std::function<void(std::string&)>> metrics;  // append Prometheus text to /metrics
+  // Set-up a feature needs on each worker thread before that worker serves (the strict ledger's Redis
+  // connections and scripts): run on every worker at start, before it accepts (/readyz waits), and before a
+  // reload is applied. Runs on the worker's thread, gives up at `deadline`, and returns whether it is ready.
+  std::vector<std::function<boost::asio::awaitable<bool>(std::chrono::steady_clock::time_point deadline)>>
+      worker_setup;
   // The workers' request metrics merged (cumulative since the start); completes on the control thread.
   std::function<boost::asio::awaitable<telemetry::RequestMetrics>()> merged_request_metrics;
 };

@@ -23,9 +23,16 @@ void Worker::listen(const tcp::endpoint& endpoint, bool join_existing) {
 }
 
 void Worker::start() {
-  asio::co_spawn(context_, accept_loop(), asio::detached);
   asio::co_spawn(context_, sweep_loop(), asio::detached);
   thread_ = std::thread([this] { context_.run(); });
+}
+
+void Worker::accept() {
+  asio::co_spawn(context_, accept_loop(), asio::detached);
+}
+
+asio::awaitable<bool> Worker::set_up(asio::awaitable<bool> setup) {
+  co_return co_await asio::co_spawn(context_, std::move(setup), asio::use_awaitable);
 }
 
 // No capturing coroutine lambdas here: with GCC 12 their captures were read after the closure was freed

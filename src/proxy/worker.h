@@ -32,7 +32,11 @@ class Worker {
   void listen(const tcp::endpoint& endpoint, bool join_existing);
   tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
   int listening_descriptor() { return acceptor_.native_handle(); }
+  // Runs the worker's thread (set-up and timers); clients are accepted from accept() on.
   void start();
+  void accept();
+  // Runs `setup` on this worker's thread; completes (on the caller's executor) with its result.
+  asio::awaitable<bool> set_up(asio::awaitable<bool> setup);
   // Completes (on the caller's executor) once this worker uses `snapshot` for new requests.
   asio::awaitable<void> apply_snapshot(std::shared_ptr<const pipeline::Snapshot> snapshot);
   // A copy of this worker's request metrics, taken on its thread; completes on the caller's executor.

@@ -235,6 +235,8 @@ asio::awaitable<pipeline::Verdict> LimitsFilter::admit(pipeline::RequestCtx& ctx
   r.counters = std::move(plan.counters);
   r.amounts = std::move(reserve);
   r.rules = std::move(plan.rules);
+  r.generations.clear();
+  for (CounterState& state : result.states) r.generations.push_back(std::move(state.generation));
   for (std::size_t i = 0; i < r.counters.size(); ++i) {
     if (!r.counters[i].shadow || !result.states[i].would_deny) continue;
     const std::string& rule = rule_name(r.rules[i]);
@@ -253,6 +255,7 @@ asio::awaitable<pipeline::Verdict> LimitsFilter::admit(pipeline::RequestCtx& ctx
     r.counters.clear();
     r.amounts.clear();
     r.rules.clear();
+    r.generations.clear();
     co_return pipeline::Verdict::Replied;
   }
   r.open = true;
@@ -382,7 +385,7 @@ asio::awaitable<void> LimitsFilter::settle(pipeline::RequestCtx& ctx) {
     for (std::size_t i = 0; i < spent.size(); ++i) spent[i] = actual.of(unit_of(r.rules[i], r));
     const int64_t now_ms = unix_ms();
     if (runtime_.strict()) {
-      if (!co_await runtime_.ledger().settle(r.counters, r.amounts, spent, now_ms)) {
+      if (!co_await runtime_.ledger().settle(r.counters, r.amounts, r.generations, spent, now_ms)) {
         runtime_.count_settle_failure();
         log::warn("limits settle failed", json::ObjectWriter().field("request_id", ctx.request_id));
       }

@@ -70,6 +70,8 @@ class RedisConnection : public std::enable_shared_from_this<RedisConnection> {
   uint64_t commands_sent() const { return commands_sent_; }
   uint64_t connects() const { return connects_; }
   bool connected() const { return state_ == State::Connected; }
+  // When a command may connect again after a failure (a past time point when it may now).
+  std::chrono::steady_clock::time_point next_attempt() const { return retry_at_; }
   // Drops the socket and fails what is in flight (service shutdown, tests).
   void close(const std::string& why);
 

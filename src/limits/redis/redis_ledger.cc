@@ -4,7 +4,12 @@
 
 #include <boost/asio/this_coro.hpp>
 
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include <chrono>
+#include <cstdio>
+#include <random>
 
 #include "core/log.h"
 #include "limits/redis/ledger_scripts.h"
@@ -34,6 +39,15 @@ int64_t steady_ms() {
 
 const char* algorithm_code(CounterAlgorithm a) { return a == CounterAlgorithm::Gcra ? "g" : "b"; }
 
+// The generation of a counter a script call creates: 64 random bits, so a key created again (after Redis lost
+// it) practically never gets the generation an open reservation remembers from its earlier life.
+std::string fresh_generation() {
+  thread_local std::mt19937_64 random{std::random_device{}()};
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(random()));
+  return text;
+}
+
 // A denied counter's retry hint while the store is unreachable: the store, not the counter, decides it.
 constexpr int64_t kStoreDownRetryAfterMs = 1000;
 
@@ -48,13 +62,42 @@ RedisLedger::RedisLedger(RedisLedgerOptions options, std::shared_ptr<Ledger> loc
   append_command(load_settle_, {"SCRIPT", "LOAD", kSettleScript});
 }
 
-asio::awaitable<RedisReply> RedisLedger::run_script(const std::string& sha, std::string_view script,
-                                                    const std::vector<std::string>& keys_and_args, std::size_t keys) {
-  auto& connection = RedisConnection::of(co_await asio::this_coro::executor, options_.redis);
+RedisConnection& RedisLedger::connection_of(const asio::any_io_executor& executor) {
+  auto& connection = RedisConnection::of(executor, options_.redis);
   // Both scripts are loaded first on every (re)connection, so EVALSHA finds them: no NOSCRIPT burst when many
   // requests arrive on a fresh connection at once. NOSCRIPT stays possible after a SCRIPT FLUSH.
   connection.add_preamble(reserve_sha_, load_reserve_);
   connection.add_preamble(settle_sha_, load_settle_);
+  return connection;
+}
+
+asio::awaitable<bool> RedisLedger::connect(std::chrono::steady_clock::time_point deadline) {
+  const auto executor = co_await asio::this_coro::executor;
+  auto& connection = connection_of(executor);
+  std::string ping;
+  append_command(ping, {"PING"});
+  asio::steady_timer backoff(executor);
+  for (;;) {
+    // The PING is answered after the scripts' SCRIPT LOAD (sent first on a new connection): ready to serve.
+    RedisReply reply = co_await connection.execute(ping);
+    if (reply.ok && !reply.reply.is_error()) {
+      store_answered();
+      co_return true;
+    }
+    const auto retry = std::max(connection.next_attempt(), std::chrono::steady_clock::now() +
+                                                               std::chrono::milliseconds(options_.redis.reconnect_min_ms));
+    if (retry >= deadline) {
+      note_unreachable(reply.ok ? reply.reply.text : reply.error);
+      co_return false;
+    }
+    backoff.expires_at(retry);
+    co_await backoff.async_wait(asio::use_awaitable);
+  }
+}
+
+asio::awaitable<RedisReply> RedisLedger::run_script(const std::string& sha, std::string_view script,
+                                                    const std::vector<std::string>& keys_and_args, std::size_t keys) {
+  auto& connection = connection_of(co_await asio::this_coro::executor);
   const std::string key_count = std::to_string(keys);
   auto encode = [&](std::string_view verb, std::string_view body) {
     std::vector<std::string_view> args{verb, body, key_count};
@@ -80,20 +123,23 @@ ReserveResult RedisLedger::parse_reserve_reply(const RespValue& reply, std::size
     error = "redis reserve script failed: " + reply.text;
     return result;
   }
-  if (reply.type != RespType::Array || reply.elements.size() != 1 + 4 * counters) {
+  constexpr std::size_t kPerCounter = 5;  // would_deny, remaining, reset_ms, retry_after_ms, generation
+  if (reply.type != RespType::Array || reply.elements.size() != 1 + kPerCounter * counters) {
     error = "redis reserve script returned an unexpected reply";
     return result;
   }
-  for (const auto& e : reply.elements)
-    if (e.type != RespType::Integer) {
-      error = "redis reserve script returned a non-integer";
+  for (std::size_t i = 0; i < reply.elements.size(); ++i) {
+    const bool generation = i > 0 && (i - 1) % kPerCounter == kPerCounter - 1;
+    if (reply.elements[i].type != (generation ? RespType::BulkString : RespType::Integer)) {
+      error = "redis reserve script returned an unexpected element";
       return result;
     }
+  }
   result.admitted = reply.elements[0].integer == 1;
   result.states.resize(counters);
   for (std::size_t i = 0; i < counters; ++i) {
-    const auto* e = &reply.elements[1 + 4 * i];
-    result.states[i] = CounterState{e[0].integer == 1, e[1].integer, e[2].integer, e[3].integer};
+    const auto* e = &reply.elements[1 + kPerCounter * i];
+    result.states[i] = CounterState{e[0].integer == 1, e[1].integer, e[2].integer, e[3].integer, false, e[4].text};
   }
   return result;
 }
@@ -103,10 +149,11 @@ asio::awaitable<ReserveResult> RedisLedger::reserve(std::span<const Counter> cou
   reserve_calls_.fetch_add(1, std::memory_order_relaxed);
   if (counters.empty()) co_return ReserveResult{true, {}, false, {}};
   std::vector<std::string> keys_and_args;
-  keys_and_args.reserve(counters.size() * 6 + 2);
+  keys_and_args.reserve(counters.size() * 6 + 3);
   for (const auto& c : counters) keys_and_args.push_back(options_.key_prefix + c.key);
   keys_and_args.push_back(std::to_string(now_ms));
   keys_and_args.push_back(std::to_string(options_.budget_ttl_slack_ms));
+  keys_and_args.push_back(fresh_generation());
   for (std::size_t i = 0; i < counters.size(); ++i) {
     const auto& c = counters[i];
     keys_and_args.push_back(algorithm_code(c.algorithm));
@@ -148,12 +195,12 @@ asio::awaitable<ReserveResult> RedisLedger::reserve_without_store(std::span<cons
     switch (behaviour) {
       case OnStoreError::Deny:
         denied_by_store_error_.fetch_add(1, std::memory_order_relaxed);
-        state = CounterState{true, 0, 0, kStoreDownRetryAfterMs, true};
+        state = CounterState{true, 0, 0, kStoreDownRetryAfterMs, true, {}};
         if (!c.shadow) denied = true;
         break;
       case OnStoreError::Allow:
         allowed_by_store_error_.fetch_add(1, std::memory_order_relaxed);
-        state = CounterState{false, c.limit, 0, 0, true};
+        state = CounterState{false, c.limit, 0, 0, true, {}};
         break;
       case OnStoreError::Local:
         local_fallback_decisions_.fetch_add(1, std::memory_order_relaxed);
@@ -171,7 +218,8 @@ asio::awaitable<ReserveResult> RedisLedger::reserve_without_store(std::span<cons
     } else if (denied) {
       // Another counter denies: give the in-process reservation back (all or nothing).
       std::vector<int64_t> zero(local_amounts.size(), 0);
-      co_await local_->settle(local_counters, local_amounts, zero, now_ms);
+      const std::vector<std::string> none(local_counters.size());
+      co_await local_->settle(local_counters, local_amounts, none, zero, now_ms);
     } else {
       std::lock_guard lock(local_reservations_mutex_);
       for (std::size_t j = 0; j < local_counters.size(); ++j)
@@ -184,7 +232,8 @@ asio::awaitable<ReserveResult> RedisLedger::reserve_without_store(std::span<cons
 }
 
 asio::awaitable<bool> RedisLedger::settle(std::span<const Counter> counters, std::span<const int64_t> reserved,
-                                          std::span<const int64_t> actual, int64_t now_ms) {
+                                          std::span<const std::string> generations, std::span<const int64_t> actual,
+                                          int64_t now_ms) {
   settle_calls_.fetch_add(1, std::memory_order_relaxed);
   // Counters reserved in process during an outage settle there; the rest in Redis.
   std::vector<std::size_t> in_redis;
@@ -212,19 +261,25 @@ asio::awaitable<bool> RedisLedger::settle(std::span<const Counter> counters, std
     }
   }
   bool applied = true;
-  if (!local_counters.empty()) applied = co_await local_->settle(local_counters, local_reserved, local_actual, now_ms);
+  if (!local_counters.empty()) {
+    const std::vector<std::string> none(local_counters.size());
+    applied = co_await local_->settle(local_counters, local_reserved, none, local_actual, now_ms);
+  }
   if (in_redis.empty()) co_return applied;
 
   std::vector<std::string> keys_and_args;
-  keys_and_args.reserve(in_redis.size() * 5 + 2);
+  keys_and_args.reserve(in_redis.size() * 6 + 3);
   for (std::size_t i : in_redis) keys_and_args.push_back(options_.key_prefix + counters[i].key);
   keys_and_args.push_back(std::to_string(now_ms));
   keys_and_args.push_back(std::to_string(options_.budget_ttl_slack_ms));
+  keys_and_args.push_back(fresh_generation());
   for (std::size_t i : in_redis) {
     keys_and_args.push_back(algorithm_code(counters[i].algorithm));
     keys_and_args.push_back(std::to_string(counters[i].limit));
     keys_and_args.push_back(std::to_string(counters[i].window_ms));
     keys_and_args.push_back(std::to_string(actual[i] - reserved[i]));
+    // "" (nothing was reserved in Redis, e.g. a counter on_store_error: allow skipped) never matches a key.
+    keys_and_args.push_back(generations[i]);
   }
   RedisReply reply = co_await run_script(settle_sha_, kSettleScript, keys_and_args, in_redis.size());
   if (!reply.ok || reply.reply.type != RespType::Integer) {
@@ -243,6 +298,10 @@ bool RedisLedger::local_fallback_active() const {
 
 void RedisLedger::store_failed(const std::string& error) {
   store_errors_.fetch_add(1, std::memory_order_relaxed);
+  note_unreachable(error);
+}
+
+void RedisLedger::note_unreachable(const std::string& error) {
   int64_t expected = 0;
   if (outage_since_ms_.compare_exchange_strong(expected, steady_ms(), std::memory_order_relaxed)) {
     outages_.fetch_add(1, std::memory_order_relaxed);

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -50,7 +51,12 @@ class RedisLedger final : public Ledger {
   boost::asio::awaitable<ReserveResult> reserve(std::span<const Counter> counters, std::span<const int64_t> amounts,
                                                 int64_t now_ms) override;
   boost::asio::awaitable<bool> settle(std::span<const Counter> counters, std::span<const int64_t> reserved,
-                                      std::span<const int64_t> actual, int64_t now_ms) override;
+                                      std::span<const std::string> generations, std::span<const int64_t> actual,
+                                      int64_t now_ms) override;
+  // Opens the calling thread's connection and loads both scripts, retrying after each backoff until `deadline`;
+  // true once Redis answered. Run on every worker thread before it serves, so connecting never counts as an
+  // outage; false (logged once as an outage) when Redis did not answer in time.
+  boost::asio::awaitable<bool> connect(std::chrono::steady_clock::time_point deadline);
 
   RedisLedgerStats stats() const;
   // Prometheus text for /metrics (tollway_ledger_redis_* families).
@@ -58,6 +64,8 @@ class RedisLedger final : public Ledger {
   const RedisLedgerOptions& options() const { return options_; }
 
  private:
+  // This thread's connection, with the scripts' SCRIPT LOAD as its preamble.
+  RedisConnection& connection_of(const boost::asio::any_io_executor& executor);
   // Runs one script (EVALSHA, then EVAL on NOSCRIPT) on this thread's connection.
   boost::asio::awaitable<RedisReply> run_script(const std::string& sha, std::string_view script,
                                                 const std::vector<std::string>& keys_and_args, std::size_t keys);
@@ -65,7 +73,8 @@ class RedisLedger final : public Ledger {
   boost::asio::awaitable<ReserveResult> reserve_without_store(std::span<const Counter> counters,
                                                               std::span<const int64_t> amounts, int64_t now_ms,
                                                               std::string error);
-  void store_failed(const std::string& error);
+  void store_failed(const std::string& error);  // a reserve or settle got no answer
+  void note_unreachable(const std::string& error);  // starts an outage (logged, counted) unless one runs
   void store_answered();
   bool local_fallback_active() const;
 

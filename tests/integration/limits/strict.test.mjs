@@ -3,7 +3,9 @@
 // requests with random max_tokens, streaming and not, against one budget never charge more than it, and Redis
 // holds exactly what the replicas charged; Redis killed mid-run → deny / allow / local behave as configured,
 // logged once per outage, and strict again when Redis is back; a replica SIGKILLed and restarted finds the
-// budget and its spend log intact.
+// budget and its spend log intact; a reservation made before Redis restarted empty gives no refund to the new
+// counter; a cold gateway is connected before it reports ready (its first burst sees no store error) and starts
+// without Redis too.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -104,7 +106,7 @@ describe('limits strict: three replicas, one Redis, one budget, 200 concurrent r
     // Redis holds the sum of what the three replicas charged, nothing more (every reservation settled).
     const keys = redisCli(redis.port, '--scan', '--pattern', `${prefix}*`).split('\n').filter(Boolean);
     assert.equal(keys.length, 1, `one budget counter: ${keys}`);
-    assert.equal(Number(redisCli(redis.port, 'get', keys[0])), charged);
+    assert.equal(Number(redisCli(redis.port, 'hget', keys[0], 'v')), charged);
     assert.ok(Number(redisCli(redis.port, 'pttl', keys[0])) > 0, 'the budget key has a TTL');
     // Every replica sees the same remaining budget.
     for (const g of gws) {
@@ -275,5 +277,139 @@ describe('limits strict: a replica SIGKILLed and restarted', () => {
                    Number(sqlite(`${dir}/b.db`, 'SELECT coalesce(sum(input_tokens + output_tokens), 0) FROM spend'));
     assert.equal(rows, 8);
     assert.equal(tokens, charged);
+  });
+});
+
+describe('limits strict: Redis restarted empty between a reservation and its settlement', () => {
+  // Issue 12 item 3: A reserves 5,000 + prompt, Redis restarts empty, B reserves 15,000 + prompt on the new
+  // counter, A settles (using far less than it reserved). A's refund must not lower B's counter, or C (5,000 +
+  // prompt) would fit in a 20,000 budget that already holds B's 15,000 + prompt (24,016 served in the report).
+  const LIMIT = 20000;
+  const prefix = `itest-generation-${process.pid}:`;
+  let redis; let redisPort; let mock; let gw;
+  before(async () => {
+    redisPort = await unusedPort();
+    redis = await startRedis(redisPort);
+    mock = await startMock();
+    gw = await startGateway({ workers: 2, config: testConfig({ openaiUrl: mock.url, over: {
+      timeouts: { upstream_first_byte: '20s' },
+      limits: strictLimits(redisPort, prefix, {
+        budgets: [{ name: 'day-tokens', unit: 'total_tokens', limit: LIMIT, period: 'day' }],
+      }),
+    } }) });
+  });
+  after(async () => { await gw?.stop(); await mock?.close(); await redis?.kill(); });
+
+  it('the stale settlement gives nothing back and the request that does not fit is refused', async () => {
+    const prompt = 'please answer the generation question';
+    const slow = (ms) => ({ 'x-mock-scenario': `slow-first-byte:${ms}` });
+    let aDone = false;
+    const a = post(gw, chat(prompt, { max_tokens: 5000 }), slow(4000)).then((r) => { aDone = true; return r; });
+    await waitFor(() => mock.requests.length === 1, { timeoutMs: 5000 });
+    await redis.kill();
+    redis = await startRedis(redisPort);
+    // The gateway reconnects (after its backoff); a request larger than the budget is decided by Redis without
+    // reserving anything.
+    await waitFor(async () => {
+      const probe = await post(gw, chat(prompt, { max_tokens: LIMIT + 1 }));
+      return probe.status === 429 && !/store could not be reached/.test(probe.text);
+    }, { timeoutMs: 10000, intervalMs: 50 });
+    const b = post(gw, chat(prompt, { max_tokens: 15000 }), slow(8000));
+    await waitFor(() => mock.requests.length === 2, { timeoutMs: 5000 });
+    assert.equal(aDone, false, 'B reserved while A was in flight (raise the mock delays on a slower machine)');
+    const aResult = await a;
+    assert.equal(aResult.status, 200);
+    const reservedA = LIMIT - Number(aResult.headers.get('x-ratelimit-remaining-tokens'));
+    assert.ok(reservedA > 5000 && reservedA < 5500, `A reserved ${reservedA} (5,000 + the prompt estimate)`);
+    const usedA = JSON.parse(aResult.text).usage.total_tokens;
+    assert.ok(usedA < 200, `A used ${usedA}`);
+    await waitFor(async () => metricValue(await metrics(gw), 'tollway_limits_reservations_open') === 1);
+    assert.equal(metricValue(await metrics(gw), 'tollway_limits_settle_failures_total'), 0);
+
+    const c = await post(gw, chat(prompt, { max_tokens: 5000 }));
+    assert.equal(c.status, 429, `C (about ${reservedA} tokens) must not fit: ${c.text}`);
+    assertOpenAIError(JSON.parse(c.text), { type: 'rate_limit_error', code: 'budget_exceeded' });
+    const held = LIMIT - Number(c.headers.get('x-ratelimit-remaining-tokens'));
+    assert.ok(held > 15000, `the new counter holds B's reservation, A gave nothing back to it (holds ${held})`);
+    const keys = redisCli(redisPort, '--scan', '--pattern', `${prefix}*`).split('\n').filter(Boolean);
+    assert.equal(keys.length, 1, `one budget counter: ${keys}`);
+    assert.equal(Number(redisCli(redisPort, 'hget', keys[0], 'v')), held);
+
+    // B settles in its own generation: its refund is given back, and the counter holds exactly B's usage.
+    const bResult = await b;
+    assert.equal(bResult.status, 200);
+    assert.equal(LIMIT - Number(bResult.headers.get('x-ratelimit-remaining-tokens')), held, 'held = B reserved, exactly');
+    await waitFor(async () => metricValue(await metrics(gw), 'tollway_limits_reservations_open') === 0);
+    assert.equal(Number(redisCli(redisPort, 'hget', keys[0], 'v')), JSON.parse(bResult.text).usage.total_tokens);
+  });
+});
+
+describe('limits strict: a cold gateway', () => {
+  const prefix = `itest-cold-${process.pid}:`;
+  let redis; let mock;
+  before(async () => { redis = await startRedis(await unusedPort()); mock = await startMock(); });
+  after(async () => { await mock?.close(); await redis?.kill(); });
+
+  // Issue 12 item 5: with connections opened on first use, a fresh replica's first burst waited for the
+  // connection and got "not connected within 50 ms" denials. The default 50 ms timeout is kept here on purpose.
+  it('is connected (every worker, scripts loaded) when it reports ready; its first burst of 200 sees no store error', async () => {
+    const workers = 2;
+    const gw = await startGateway({ workers, config: testConfig({ openaiUrl: mock.url, over: {
+      limits: { ledger: 'strict', redis: { url: `redis://127.0.0.1:${redis.port}`, key_prefix: prefix },
+        default_max_tokens: 100,
+        budgets: [{ name: 'roomy', unit: 'total_tokens', limit: 100000000, period: 'day' }] },
+    } }) });
+    try {
+      assert.equal((await getText(`${gw.adminUrl}/readyz`)).status, 200);
+      // One connection per worker (plus redis-cli's own), opened before any request.
+      assert.equal(Number(/connected_clients:(\d+)/.exec(redisCli(redis.port, 'info', 'clients'))[1]), workers + 1);
+      const jobs = [];
+      for (let i = 0; i < 200; i++) jobs.push(post(gw, chat(`cold burst ${i}`, { max_tokens: 5, stream: i % 2 === 1 })));
+      const results = await Promise.all(jobs);
+      const statuses = {};
+      for (const r of results) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+      assert.deepEqual(statuses, { 200: 200 });
+      const m = await metrics(gw);
+      assert.equal(metricValue(m, 'tollway_limits_store_errors_total'), 0);
+      assert.equal(metricValue(m, 'tollway_ledger_store_error_decisions_total', { behaviour: 'deny' }), 0);
+      assert.equal(metricValue(m, 'tollway_ledger_redis_outages_total'), 0);
+      assert.equal(metricValue(m, 'tollway_ledger_redis_noscript_total'), 0);
+    } finally {
+      await gw.stop();
+    }
+  });
+
+  it('starts without Redis (ready after the bounded wait), follows on_store_error, and is strict once Redis is up', async () => {
+    const port = await unusedPort();
+    const started = Date.now();
+    const gw = await startGateway({ workers: 2, readyTimeoutMs: 15000, config: testConfig({ openaiUrl: mock.url, over: {
+      limits: strictLimits(port, prefix, {
+        budgets: [
+          { name: 'closed', match: { model: 'gpt-4o-mini' }, unit: 'total_tokens', limit: 1000000, period: 'day', on_store_error: 'deny' },
+          { name: 'open', match: { model: 'gpt-4.1-mini' }, unit: 'total_tokens', limit: 1000000, period: 'day', on_store_error: 'allow' },
+        ],
+      }),
+    } }) });
+    try {
+      const waited = Date.now() - started;
+      // The workers retried after each backoff (50 ms doubling) until the next attempt would pass the 5 s bound.
+      assert.ok(waited >= 1500 && waited < 8000, `ready after retrying within the 5 s set-up bound (${waited} ms)`);
+      assert.equal((await getText(`${gw.adminUrl}/readyz`)).status, 200);
+      const unreachable = gw.logs.filter((o) => o.msg === 'strict ledger: redis unreachable; counters follow their on_store_error');
+      assert.equal(unreachable.length, 1, 'logged once for every worker together');
+      const denied = await post(gw, chat('no redis', { max_tokens: 5 }));
+      assert.equal(denied.status, 429);
+      assert.match(JSON.parse(denied.text).error.message, /limits store could not be reached/);
+      assert.equal((await post(gw, { ...chat('no redis', { max_tokens: 5 }), model: 'gpt-4.1-mini' })).status, 200);
+      const late = await startRedis(port);
+      try {
+        await waitFor(async () => (await post(gw, chat('redis up', { max_tokens: 5 }))).status === 200,
+          { timeoutMs: 10000, intervalMs: 100 });
+      } finally {
+        await late.kill();
+      }
+    } finally {
+      await gw.stop();
+    }
   });
 });

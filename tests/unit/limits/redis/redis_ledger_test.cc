@@ -1,8 +1,10 @@
 // RedisLedger against a real redis-server: the Counter semantics of limits/ledger.h, atomicity across threads,
-// key TTLs, NOSCRIPT recovery, and each on_store_error while Redis is down, paused or back.
+// key TTLs, NOSCRIPT recovery, counter generations (no refund to a counter Redis lost and created again),
+// connecting ahead of the first request, and each on_store_error while Redis is down, paused or back.
 #include "limits/redis/redis_ledger.h"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -11,10 +13,12 @@
 
 #include <atomic>
 #include <future>
+#include <map>
 #include <random>
 #include <thread>
 
 #include "limits/local_ledger.h"
+#include "limits/redis/ledger_scripts.h"
 #include "limits/redis/redis_server.h"
 
 namespace tollway::limits::redis {
@@ -31,6 +35,20 @@ T run(asio::io_context& io, asio::awaitable<T> task) {
   while (future.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
     io.run_one_for(std::chrono::milliseconds(10));
   return future.get();
+}
+
+// The name Redis gives a script (SCRIPT LOAD / EVALSHA).
+std::string sha1_of(std::string_view script) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(script.data(), script.size(), digest, &length, EVP_sha1(), nullptr);
+  std::string hex;
+  for (unsigned int i = 0; i < length; ++i) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    hex += kDigits[digest[i] >> 4];
+    hex += kDigits[digest[i] & 15];
+  }
+  return hex;
 }
 
 Counter gcra(std::string key, int64_t limit, int64_t window_ms, OnStoreError on_error = OnStoreError::Deny) {
@@ -52,16 +70,41 @@ class RedisLedgerTest : public ::testing::Test {
     ledger_ = std::make_unique<RedisLedger>(options_, nullptr);
   }
 
+  // Remembers the generation each admitted counter was reserved in, for settle().
   ReserveResult reserve(std::vector<Counter> counters, std::vector<int64_t> amounts, int64_t now) {
-    return run(io_, [&]() -> asio::awaitable<ReserveResult> {
+    ReserveResult result = run(io_, [&]() -> asio::awaitable<ReserveResult> {
       co_return co_await ledger_->reserve(counters, amounts, now);
     }());
+    if (result.admitted)
+      for (std::size_t i = 0; i < counters.size(); ++i) generation_[counters[i].key] = result.states[i].generation;
+    return result;
   }
+  // Settles with the generation of the counter's latest admitted reserve.
   bool settle(std::vector<Counter> counters, std::vector<int64_t> reserved, std::vector<int64_t> actual,
               int64_t now) {
+    std::vector<std::string> generations;
+    for (const auto& c : counters) generations.push_back(generation_[c.key]);
+    return settle_in(counters, reserved, generations, actual, now);
+  }
+  bool settle_in(std::vector<Counter> counters, std::vector<int64_t> reserved, std::vector<std::string> generations,
+                 std::vector<int64_t> actual, int64_t now) {
     return run(io_, [&]() -> asio::awaitable<bool> {
-      co_return co_await ledger_->settle(counters, reserved, actual, now);
+      co_return co_await ledger_->settle(counters, reserved, generations, actual, now);
     }());
+  }
+  // A reserve once Redis answers again (after a restart, the connection's backoff).
+  ReserveResult reserve_when_up(std::vector<Counter> counters, std::vector<int64_t> amounts, int64_t now) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    ReserveResult r;
+    do {
+      r = reserve(counters, amounts, now);
+      if (!r.store_error) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    } while (std::chrono::steady_clock::now() < deadline);
+    return r;
+  }
+  std::string value_of(const std::string& key) {
+    return command({"HGET", options_.key_prefix + key, "v"}).reply.text;
   }
   RedisReply command(std::initializer_list<std::string_view> args) {
     std::string encoded;
@@ -75,6 +118,7 @@ class RedisLedgerTest : public ::testing::Test {
   asio::io_context io_{1};
   RedisLedgerOptions options_;
   std::unique_ptr<RedisLedger> ledger_;
+  std::map<std::string, std::string> generation_;  // counter key -> generation of its latest admitted reserve
 };
 
 TEST_F(RedisLedgerTest, GcraAdmitsABurstUpToTheLimitThenOneUnitPerInterval) {
@@ -161,7 +205,7 @@ TEST_F(RedisLedgerTest, BudgetIsAHardCapUntilThePeriodEnds) {
   EXPECT_FALSE(r.admitted);
   EXPECT_EQ(r.states[0].retry_after_ms, -1);  // never fits
   ASSERT_TRUE(settle({c}, {50}, {70}, kT0));   // usage above the reservation is charged
-  EXPECT_EQ(command({"GET", options_.key_prefix + c.key}).reply.text, "100");
+  EXPECT_EQ(value_of(c.key), "100");
   // The next period is another key.
   EXPECT_TRUE(reserve({budget("b|2027-01", 100, 3'600'000)}, {100}, kT0).admitted);
 }
@@ -177,7 +221,7 @@ TEST_F(RedisLedgerTest, AllOrNothingAcrossCounters) {
   EXPECT_EQ(command({"EXISTS", options_.key_prefix + "a"}).reply.integer, 0);
   r = reserve({a, b}, {50, 1}, kT0 + 100);
   EXPECT_TRUE(r.admitted);
-  EXPECT_EQ(command({"GET", options_.key_prefix + "a"}).reply.text, "50");
+  EXPECT_EQ(value_of("a"), "50");
 }
 
 TEST_F(RedisLedgerTest, ShadowCounterReportsButNeverDeniesAndIsCharged) {
@@ -191,8 +235,8 @@ TEST_F(RedisLedgerTest, ShadowCounterReportsButNeverDeniesAndIsCharged) {
   EXPECT_TRUE(r.admitted);
   EXPECT_TRUE(r.states[0].would_deny);
   EXPECT_EQ(r.states[0].remaining, 2);
-  EXPECT_EQ(command({"GET", options_.key_prefix + "s"}).reply.text, "16");  // charged all the same
-  EXPECT_EQ(command({"GET", options_.key_prefix + "a"}).reply.text, "16");
+  EXPECT_EQ(value_of("s"), "16");  // charged all the same
+  EXPECT_EQ(value_of("a"), "16");
 }
 
 TEST_F(RedisLedgerTest, KeysExpire) {
@@ -272,7 +316,8 @@ TEST_F(RedisLedgerTest, ManyCoroutinesOnSeveralThreadsNeverOverspend) {
             admitted_total.fetch_add(amount);
             const int64_t actual = static_cast<int64_t>(random() % static_cast<unsigned>(amount + 1));
             std::vector<int64_t> actuals{actual, actual};
-            EXPECT_TRUE(co_await ledger_->settle(counters, amounts, actuals, kT0));
+            std::vector<std::string> generations{r.states[0].generation, r.states[1].generation};
+            EXPECT_TRUE(co_await ledger_->settle(counters, amounts, generations, actuals, kT0));
             settled_total.fetch_add(actual);
           }
           if (--running == 0) io.stop();
@@ -285,7 +330,7 @@ TEST_F(RedisLedgerTest, ManyCoroutinesOnSeveralThreadsNeverOverspend) {
   // 4000 requests of ~100 units against 20000: many are denied, the rest fit exactly.
   EXPECT_GT(denied_count.load(), 0);
   EXPECT_GT(admitted_count.load(), 0);
-  const int64_t used = std::stoll(command({"GET", options_.key_prefix + "shared"}).reply.text);
+  const int64_t used = std::stoll(value_of("shared"));
   EXPECT_EQ(used, settled_total.load());
   EXPECT_LE(used, kLimit);
   // Everything admitted was reserved while the reservations of the others were held: what was reserved
@@ -321,7 +366,7 @@ TEST_F(RedisLedgerTest, ReservedNeverExceedsTheLimitWithoutSettlement) {
   for (auto& t : threads) t.join();
   EXPECT_LE(admitted_total.load(), kLimit);
   EXPECT_GT(admitted_total.load(), kLimit - 100);  // it filled up to within one request of the limit
-  EXPECT_EQ(std::stoll(command({"GET", options_.key_prefix + "held"}).reply.text), admitted_total.load());
+  EXPECT_EQ(std::stoll(value_of("held")), admitted_total.load());
 }
 
 TEST_F(RedisLedgerTest, RedisDownDenyAndAllowThenStrictAgain) {
@@ -484,6 +529,128 @@ TEST_F(RedisLedgerTest, RedisDownLocalFallbackForABoundedTimeThenDeny) {
   ASSERT_FALSE(r.store_error) << r.error;
   EXPECT_TRUE(r.admitted);  // the restarted Redis is empty (no persistence): 1 of 100
   EXPECT_EQ(r.states[0].remaining, 99);
+}
+
+// Issue 12 item 3, the reported numbers: a reservation made before Redis restarted empty must not give its
+// refund to the counter created after the restart (that would be credit: 24,016 tokens against 20,000).
+TEST_F(RedisLedgerTest, BudgetRefundAfterRedisLostTheCounterIsNotCredit) {
+  const auto c = budget("day", 20'000, 3'600'000);
+  ASSERT_TRUE(reserve({c}, {5'008}, kT0).admitted);
+  const std::string first_generation = generation_[c.key];
+  server_.kill();
+  server_.start();
+  auto second = reserve_when_up({c}, {15'008}, kT0);
+  ASSERT_FALSE(second.store_error) << second.error;
+  ASSERT_TRUE(second.admitted);
+  EXPECT_NE(second.states[0].generation, first_generation);
+  // The first request used 18 of its 5,008: nothing goes back to the new counter.
+  ASSERT_TRUE(settle_in({c}, {5'008}, {first_generation}, {18}, kT0));
+  EXPECT_EQ(value_of(c.key), "15008");
+  EXPECT_FALSE(reserve({c}, {4'993}, kT0).admitted);
+  EXPECT_TRUE(reserve({c}, {4'992}, kT0).admitted);
+  // The second request settles in its own generation: its refund is given back.
+  ASSERT_TRUE(settle({c}, {15'008}, {8}, kT0));
+  EXPECT_EQ(value_of(c.key), "5000");
+}
+
+TEST_F(RedisLedgerTest, GcraRefundAfterRedisLostTheCounterIsNotCredit) {
+  const auto c = gcra("rate", 100, 60'000);
+  ASSERT_TRUE(reserve({c}, {60}, kT0).admitted);
+  const std::string first_generation = generation_[c.key];
+  server_.kill();
+  server_.start();
+  ASSERT_TRUE(reserve_when_up({c}, {60}, kT0).admitted);
+  ASSERT_TRUE(settle_in({c}, {60}, {first_generation}, {0}, kT0));
+  EXPECT_FALSE(reserve({c}, {41}, kT0).admitted);  // 60 of 100 held, as before the stale settle
+  EXPECT_TRUE(reserve({c}, {40}, kT0).admitted);
+}
+
+// Spend is never lost: usage above a reservation is charged to whatever counter holds the key now.
+TEST_F(RedisLedgerTest, UsageAboveAReservationIsChargedAfterRedisLostTheCounter) {
+  const auto b = budget("day", 1'000, 3'600'000);
+  const auto g = gcra("rate", 100, 60'000);
+  ASSERT_TRUE(reserve({b, g}, {100, 10}, kT0).admitted);
+  const std::vector<std::string> before{generation_[b.key], generation_[g.key]};
+  server_.kill();
+  server_.start();
+  // Nothing was reserved since the restart: the keys are created with the excess only.
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  bool applied = false;
+  for (int attempt = 0; attempt < 50 && !applied; ++attempt) {
+    applied = settle_in({b, g}, {100, 10}, before, {130, 25}, kT0);
+    if (!applied) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(applied);
+  EXPECT_EQ(value_of(b.key), "30");
+  EXPECT_FALSE(reserve({g}, {86}, kT0).admitted);  // 15 of 100 charged
+  EXPECT_TRUE(reserve({g}, {85}, kT0).admitted);
+  // A counter created by a settlement has a generation of its own, not the lost one.
+  const auto next = reserve({b}, {10}, kT0);
+  ASSERT_TRUE(next.admitted);
+  EXPECT_NE(next.states[0].generation, before[0]);
+  ASSERT_TRUE(settle_in({b}, {100}, {before[0]}, {100}, kT0));  // a stale exact settle changes nothing
+  EXPECT_EQ(value_of(b.key), "40");
+}
+
+TEST_F(RedisLedgerTest, ACounterKeepsItsGenerationUntilItsKeyIsGone) {
+  const auto c = budget("kept", 100, 60'000);
+  const auto first = reserve({c}, {1}, kT0);
+  const auto second = reserve({c}, {1}, kT0);
+  ASSERT_TRUE(first.admitted && second.admitted);
+  EXPECT_FALSE(first.states[0].generation.empty());
+  EXPECT_EQ(first.states[0].generation, second.states[0].generation);
+  EXPECT_EQ(command({"DEL", options_.key_prefix + c.key}).reply.integer, 1);  // an eviction
+  const auto third = reserve({c}, {1}, kT0);
+  EXPECT_NE(third.states[0].generation, first.states[0].generation);
+  EXPECT_TRUE(settle_in({c}, {1}, {first.states[0].generation}, {0}, kT0));
+  EXPECT_EQ(value_of(c.key), "1");
+}
+
+// A counter written as a plain string by an earlier version keeps its value and TTL and becomes a hash.
+TEST_F(RedisLedgerTest, AStringCounterOfAnEarlierVersionIsConvertedInPlace) {
+  const std::string key = options_.key_prefix + "old";
+  ASSERT_EQ(command({"SET", key, "700", "PX", "50000"}).reply.text, "OK");
+  const auto r = reserve({budget("old", 1'000, 60'000)}, {350}, kT0);
+  EXPECT_FALSE(r.admitted);
+  EXPECT_EQ(r.states[0].remaining, 300);
+  EXPECT_EQ(command({"TYPE", key}).reply.text, "hash");
+  EXPECT_GT(command({"PTTL", key}).reply.integer, 40'000);
+  EXPECT_TRUE(reserve({budget("old", 1'000, 60'000)}, {300}, kT0).admitted);
+  EXPECT_EQ(value_of("old"), "1000");
+}
+
+// Issue 12 item 5: connect() opens the connection and loads both scripts before the first request, so a burst
+// right after it never waits for a connection (nor sends EVAL).
+TEST_F(RedisLedgerTest, ConnectLoadsBothScriptsBeforeTheFirstRequest) {
+  ASSERT_EQ(command({"SCRIPT", "FLUSH"}).reply.text, "OK");
+  asio::io_context worker{1};
+  const bool ready = run(worker, ledger_->connect(std::chrono::steady_clock::now() + std::chrono::seconds(2)));
+  EXPECT_TRUE(ready);
+  const auto& connection = RedisConnection::of(worker.get_executor(), options_.redis);
+  EXPECT_TRUE(connection.connected());
+  const auto exists = command({"SCRIPT", "EXISTS", sha1_of(kReserveScript), sha1_of(kSettleScript)}).reply;
+  ASSERT_EQ(exists.elements.size(), 2u);
+  EXPECT_EQ(exists.elements[0].integer, 1);
+  EXPECT_EQ(exists.elements[1].integer, 1);
+  EXPECT_EQ(ledger_->stats().store_errors, 0u);
+  EXPECT_EQ(ledger_->stats().outages, 0u);
+}
+
+TEST_F(RedisLedgerTest, ConnectGivesUpAtTheDeadlineWhenRedisIsDownAndCountsAnOutage) {
+  server_.kill();
+  asio::io_context worker{1};
+  const auto start = std::chrono::steady_clock::now();
+  const bool ready = run(worker, ledger_->connect(start + std::chrono::milliseconds(300)));
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_FALSE(ready);
+  EXPECT_GE(took, std::chrono::milliseconds(150));  // retried after its backoff, not given up at once
+  EXPECT_LT(took, std::chrono::milliseconds(1000));
+  EXPECT_FALSE(ledger_->stats().store_up);
+  EXPECT_EQ(ledger_->stats().outages, 1u);
+  // Redis back: a later connect succeeds and ends the outage.
+  server_.start();
+  EXPECT_TRUE(run(worker, ledger_->connect(std::chrono::steady_clock::now() + std::chrono::seconds(3))));
+  EXPECT_TRUE(ledger_->stats().store_up);
 }
 
 }  // namespace
