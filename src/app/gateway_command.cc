@@ -7,15 +7,17 @@ namespace tollway::app {
 
 void add_gateway_command(CLI::App& cli, int& exit_code) {
   auto* cmd = cli.add_subcommand("gateway", "Run the AI gateway (OpenAI and Anthropic APIs in front of providers)");
-  cmd->footer("Signals: SIGHUP reloads the config file, SIGUSR1 reopens the access and decision log files,\n"
-              "SIGTERM or SIGINT drains and exits 0. See docs/operations.md.");
+  cmd->footer("Without --config the gateway runs the default config compiled into the binary (config/gateway.yaml\n"
+              "and its price table config/pricing.yaml as built).\n"
+              "Signals: SIGHUP reloads the config file (a logged no-op with the embedded config), SIGUSR1 reopens the\n"
+              "access and decision log files, SIGTERM or SIGINT drains and exits 0. See docs/operations.md.");
   auto options = std::make_shared<gateway::GatewayOptions>();
   auto listen = std::make_shared<std::string>();
   auto admin = std::make_shared<std::string>();
   auto workers = std::make_shared<int>(-1);
   auto log_level = std::make_shared<std::string>("info");
-  cmd->add_option("-c,--config", options->config_path, "Config file (YAML); see docs/configuration.md")
-      ->required();
+  cmd->add_option("-c,--config", options->config_path,
+                  "Config file (YAML); see docs/configuration.md. Default: the embedded config");
   cmd->add_option("--listen", *listen, "API listener HOST:PORT (overrides gateway.listen; port 0 = ephemeral)");
   cmd->add_option("--admin", *admin, "Admin listener HOST:PORT (overrides gateway.admin)");
   cmd->add_option("--workers", *workers, "Event-loop threads (overrides gateway.workers; default: cores)")

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <thread>
 
+#include "config/embedded_config.h"
 #include "config/loader.h"
 #include "core/log.h"
 #include "core/version.h"
@@ -67,6 +68,8 @@ class Gateway {
 
  private:
   std::optional<std::shared_ptr<const config::GatewayConfig>> load(std::vector<std::string>& errors);
+  // No --config: the default config compiled into the binary, which never changes (SIGHUP only says so).
+  bool embedded_config() const { return options_.config_path.empty(); }
   asio::awaitable<void> reload(const char* trigger);
   void start_drain(const char* signal_name);
   asio::awaitable<void> watch_signals();
@@ -94,7 +97,8 @@ class Gateway {
 };
 
 std::optional<std::shared_ptr<const config::GatewayConfig>> Gateway::load(std::vector<std::string>& errors) {
-  auto result = config::load_gateway_config_file(options_.config_path);
+  auto result = embedded_config() ? config::load_embedded_gateway_config()
+                                  : config::load_gateway_config_file(options_.config_path);
   if (!result.config) {
     for (const auto& e : result.errors) errors.push_back(e.to_string());
     return std::nullopt;
@@ -117,7 +121,7 @@ std::optional<std::shared_ptr<const config::GatewayConfig>> Gateway::load(std::v
 
 int Gateway::run() {
   signals_.add(SIGUSR1);  // asio's constructor takes three signals
-  file_stamp_ = stamp_of(options_.config_path);
+  if (!embedded_config()) file_stamp_ = stamp_of(options_.config_path);
   services_.control = &control_;
   std::vector<std::string> errors;
   auto config = load(errors);
@@ -128,7 +132,8 @@ int Gateway::run() {
   std::string error;
   active_ = build_snapshot(*config, 1, services_, error);
   if (!active_) {
-    std::cerr << options_.config_path << ": " << error << "\n";
+    std::cerr << (embedded_config() ? std::string(config::kEmbeddedConfigName) : options_.config_path) << ": " << error
+              << "\n";
     return 1;
   }
   const auto& c = *active_->config;
@@ -153,13 +158,13 @@ int Gateway::run() {
   for (auto& w : workers_) w->start();
   admin_->start();
   asio::co_spawn(control_, watch_signals(), asio::detached);
-  asio::co_spawn(control_, watch_file(), asio::detached);
+  if (!embedded_config()) asio::co_spawn(control_, watch_file(), asio::detached);
   if (services_.telemetry && services_.telemetry->exporting()) asio::co_spawn(control_, export_metrics(), asio::detached);
   log::info("gateway ready", json::ObjectWriter()
                                  .field("listen", endpoint_text(workers_.front()->local_endpoint()))
                                  .field("admin", endpoint_text(admin_->local_endpoint()))
                                  .field("workers", c.workers)
-                                 .field("config", options_.config_path)
+                                 .field("config", c.source)
                                  .field("config_version", c.version)
                                  .field("tollway_version", kVersion));
   control_.run();
@@ -208,7 +213,11 @@ asio::awaitable<void> Gateway::watch_signals() {
     boost::system::error_code ec;
     const int sig = co_await signals.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return;
-    if (sig == SIGHUP) {
+    if (sig == SIGHUP && embedded_config()) {
+      log::info("SIGHUP: nothing to reload, the gateway runs the embedded default config (start it with --config "
+                "FILE to reload a file)",
+                json::ObjectWriter().field("trigger", "SIGHUP").field("config_version", active_->config->version));
+    } else if (sig == SIGHUP) {
       file_stamp_ = stamp_of(options_.config_path);
       co_await reload("SIGHUP");
     } else if (sig == SIGUSR1) {

@@ -182,13 +182,8 @@ void UsageFilter::estimate(pipeline::RequestCtx& ctx, std::string_view output_te
   else if (shape == UsageShape::OpenAIResponses) prompt = estimator_.estimate_openai_responses(ctx.body);
   else prompt = estimator_.estimate_openai_chat(ctx.body);
   u.input_tokens = prompt.ok ? prompt.tokens : (ctx.body.size() + 3) / 4;
-  uint64_t output = (output_bytes_not_kept + 3) / 4;
-  try {
-    output += tokens::Encoding::shared(prompt.encoding)->count(output_text, tokens::SpecialPolicy::Ordinary);
-  } catch (const std::exception&) {
-    output += (output_text.size() + 3) / 4;  // no rank file: about four bytes per token
-  }
-  u.output_tokens = output;
+  u.output_tokens = (output_bytes_not_kept + 3) / 4 +
+                    tokens::Encoding::embedded(prompt.encoding).count(output_text, tokens::SpecialPolicy::Ordinary);
   u.known = false;
   u.estimated = true;
   price(ctx);

@@ -18,7 +18,7 @@ class EstimatorTest : public ::testing::Test {
     setenv("TOLLWAY_RANKS_DIR", (std::string(root ? root : ".") + "/node_modules/gpt-tokenizer/data").c_str(), 1);
   }
   PromptEstimator est;
-  std::size_t count(EncodingName n, std::string_view s) { return Encoding::shared(n)->count(s, SpecialPolicy::Ordinary); }
+  std::size_t count(EncodingName n, std::string_view s) { return Encoding::embedded(n).count(s, SpecialPolicy::Ordinary); }
 };
 
 TEST(ModelEncodingTable, DefaultsAndOverrides) {
