@@ -65,7 +65,9 @@ TEST_P(EmbeddedRanksTest, EqualsAParseOfTheRankFile) {
   for (std::uint32_t rank = 0; rank < parsed.rank_count(); ++rank) {
     const std::string_view bytes = parsed.bytes_of(rank);
     ASSERT_EQ(embedded.bytes_of(rank), bytes) << "rank " << rank;
-    if (!bytes.empty()) ASSERT_EQ(embedded.find(bytes), rank) << "rank " << rank;
+    if (!bytes.empty()) {
+      ASSERT_EQ(embedded.find(bytes), rank) << "rank " << rank;
+    }
   }
 
   const RankTableLayout& a = parsed.layout();
