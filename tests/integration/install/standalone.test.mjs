@@ -16,7 +16,8 @@ import { SOURCE_DIR, TOLLWAY_BIN, tempDir, startMock, testConfig, toYaml, getTex
 const BUILD_DIR = path.dirname(TOLLWAY_BIN);
 const LOOPBACK = ['--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--workers', '1'];
 
-// The environment of a machine that has only the binary: nothing points at the source tree or at rank files.
+// The environment of a machine that has only the binary: nothing points at the source tree, and the variables
+// that builds before the embedded tables read rank files from point nowhere.
 function bareEnvironment() {
   const env = { PATH: '/usr/bin:/bin', HOME: tempDir('tollway-home-') };
   env.TOLLWAY_RANKS_DIR = '/nonexistent/ranks';
