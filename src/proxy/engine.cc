@@ -269,7 +269,10 @@ asio::awaitable<void> Engine::watch_signals() {
     boost::system::error_code ec;
     const int sig = co_await signals.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return;
-    if (sig == SIGHUP) {
+    if (sig == SIGHUP && !source_->reloadable()) {
+      log::info("SIGHUP: nothing to reload, the configuration " + source_->origin() + " never changes",
+                json::ObjectWriter().field("trigger", "SIGHUP").field("config_version", active_->version));
+    } else if (sig == SIGHUP) {
       source_->mark_read();
       co_await reload("SIGHUP");
     } else if (sig == SIGUSR1) {
