@@ -7,8 +7,9 @@
 
 namespace tollway::proxy {
 
-AdminListener::AdminListener(asio::io_context& context, const tcp::endpoint& endpoint, AdminHandler handler)
-    : context_(context), acceptor_(context), handler_(std::move(handler)) {
+AdminListener::AdminListener(asio::io_context& context, const tcp::endpoint& endpoint, AdminTimeouts timeouts,
+                             AdminHandler handler)
+    : context_(context), acceptor_(context), timeouts_(timeouts), handler_(std::move(handler)) {
   http::open_exclusive_listener(acceptor_, endpoint, "admin listener");
 }
 
@@ -36,8 +37,19 @@ asio::awaitable<void> AdminListener::accept_loop() {
 asio::awaitable<void> AdminListener::serve(tcp::socket socket) {
   http::ReadBuffer buffer(4096);
   http::ParseLimits limits;
-  asio::steady_timer idle(context_);
+  // Closes a connection that waits too long for its next request, its head or its body: a slow or silent peer
+  // holds no admin connection for longer than the gateway's own timeouts would let it hold a client
+  // connection.
+  asio::steady_timer deadline(context_);
+  const auto expire_after = [&](std::chrono::milliseconds after) {
+    deadline.expires_after(after);
+    deadline.async_wait([&socket](const boost::system::error_code& ec) {
+      if (!ec)
+        socket.cancel();  // aborted (ec set) when re-armed or when the connection ends: socket untouched
+    });
+  };
   while (true) {
+    expire_after(buffer.data().empty() ? timeouts_.idle : timeouts_.header_read);
     http::RequestHead head;
     http::ParseError error;
     std::size_t consumed_body = 0;  // body bytes that were already in the buffer
@@ -50,6 +62,7 @@ asio::awaitable<void> AdminListener::serve(tcp::socket socket) {
       const std::size_t n = co_await socket.async_read_some(asio::buffer(into, available),
                                                             asio::redirect_error(asio::use_awaitable, ec));
       if (ec) co_return;
+      if (buffer.data().empty()) expire_after(timeouts_.header_read);  // the first byte of the next request
       buffer.commit(n);
     }
     AdminResponse response;
@@ -69,6 +82,7 @@ asio::awaitable<void> AdminListener::serve(tcp::socket socket) {
       if (q != std::string_view::npos) request.query = head.target.substr(q + 1);
       request.head = &head;
       if (head.framing == http::BodyFraming::ContentLength) {
+        expire_after(timeouts_.body_read);
         const std::size_t total = head.content_length;
         const std::string_view after = buffer.data().substr(head.head_size);
         request.body.assign(after.substr(0, std::min<std::size_t>(after.size(), total)));
@@ -83,6 +97,7 @@ asio::awaitable<void> AdminListener::serve(tcp::socket socket) {
         }
         consumed_body = std::min<std::size_t>(after.size(), total);
       }
+      deadline.cancel();  // the handler's own work is not the peer's to hurry
       response = co_await handler_(request);
       keep_alive = head.keep_alive;
     }
@@ -95,6 +110,7 @@ asio::awaitable<void> AdminListener::serve(tcp::socket socket) {
     http::end_head(out);
     if (head.method != "HEAD") out += response.body;
     boost::system::error_code ec;
+    expire_after(timeouts_.header_read);  // a peer that never reads its answer
     co_await asio::async_write(socket, asio::buffer(out), asio::redirect_error(asio::use_awaitable, ec));
     if (ec || !keep_alive) break;
     buffer.consume(head.head_size + consumed_body);

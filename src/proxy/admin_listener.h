@@ -5,6 +5,7 @@
 
 #include <boost/asio.hpp>
 
+#include <chrono>
 #include <functional>
 #include <string>
 #include <utility>
@@ -32,13 +33,21 @@ struct AdminResponse {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
+// How long a connection may wait for its next request, take to send a head, and take to send a body.
+struct AdminTimeouts {
+  std::chrono::milliseconds idle{75'000};
+  std::chrono::milliseconds header_read{10'000};
+  std::chrono::milliseconds body_read{60'000};
+};
+
 // Answers one request; runs on the control thread.
 using AdminHandler = std::function<asio::awaitable<AdminResponse>(const AdminRequest&)>;
 
 class AdminListener {
  public:
   // Binds and listens at once (this process alone); throws http::ListenError.
-  AdminListener(asio::io_context& context, const tcp::endpoint& endpoint, AdminHandler handler);
+  AdminListener(asio::io_context& context, const tcp::endpoint& endpoint, AdminTimeouts timeouts,
+                AdminHandler handler);
   tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
   void start();
   void stop();
@@ -49,6 +58,7 @@ class AdminListener {
 
   asio::io_context& context_;
   tcp::acceptor acceptor_;
+  AdminTimeouts timeouts_;
   AdminHandler handler_;
 };
 

@@ -170,7 +170,9 @@ int Engine::run(const std::function<std::unique_ptr<ConfigSource>(asio::io_conte
     }
     // Another process that bound the same port in the same instant would share its connections with ours.
     http::check_no_foreign_listeners(workers_.front()->local_endpoint(), own_listeners, "API listener");
-    admin_ = std::make_unique<AdminListener>(control_, *admin,
+    const AdminTimeouts admin_timeouts{serving.timeouts.idle, serving.timeouts.header_read,
+                                       serving.timeouts.body_read};
+    admin_ = std::make_unique<AdminListener>(control_, *admin, admin_timeouts,
                                              [this](const AdminRequest& r) { return this->admin(r); });
   } catch (const http::ListenError& e) {
     std::cerr << e.what() << "\n";
