@@ -115,7 +115,9 @@ asio::awaitable<pipeline::Verdict> LimitsFilter::admit(pipeline::RequestCtx& ctx
 
   // Prompt tokens are counted only when something needs them (a token or cost counter, the guard, fan-out).
   bool needs_tokens = policy.sessions.context_guard != config::ContextGuard::Off || policy.fanout.enabled;
-  for (uint32_t rule : plan.rules) needs_tokens |= rules_.rules()[rule].unit != config::LimitUnit::Requests;
+  for (uint32_t rule : plan.rules) needs_tokens |= rule == pseudo(kKeyTpm) || rule == pseudo(kKeyBudget) ||
+                                                   (rule < rules_.rules().size() &&
+                                                    rules_.rules()[rule].unit != config::LimitUnit::Requests);
   bool estimated = false;
   if (body_read && needs_tokens) {
     const auto shape = providers::usage_shape_for(ctx.api == config::Api::Anthropic, ctx.head->path());
