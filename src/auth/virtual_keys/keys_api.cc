@@ -149,7 +149,7 @@ KeysApiResponse create_key(VirtualKeyStore& store, std::string_view body_text, i
                                      "max_tokens", "expires_in", "expires_at", "limits", "metadata"};
     bool known = false;
     for (const char* a : kAllowed) known |= (name == a);
-    if (!known) return error_response(400, "Unknown field \"" + name + "\"");
+    if (!known) return admin_error(400, "Unknown field \"" + name + "\"", name);
   }
   NewVirtualKey r;
   if (!read_string(*body, "name", r.name, error) || !read_string(*body, "tenant", r.tenant, error) ||
