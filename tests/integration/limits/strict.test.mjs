@@ -280,6 +280,42 @@ describe('limits strict: a replica SIGKILLed and restarted', () => {
   });
 });
 
+describe('limits strict: a virtual key\'s rpm is one counter across replicas', () => {
+  const ADMIN = 'admin-token-strict-0123456789abcdef';
+  const prefix = `itest-keys-${process.pid}:`;
+  let redis; let mock;
+  before(async () => { redis = await startRedis(await unusedPort()); mock = await startMock(); });
+  after(async () => { await mock?.close(); await redis?.kill(); });
+
+  it('the key limits go to the strict ledger like configured ones', async () => {
+    const dir = tempDir('tollway-strict-keys-');
+    const config = testConfig({ openaiUrl: mock.url, over: {
+      auth: { admin_token: ADMIN, virtual_keys: { store: `${dir}/keys.db` } },
+      limits: strictLimits(redis.port, prefix),
+    } });
+    const a = await startGateway({ config, workers: 2 });
+    let b;
+    try {
+      const created = await fetch(`${a.adminUrl}/admin/keys`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}` },
+        body: JSON.stringify({ tenant: 'acme', limits: { rpm: 2 } }) });
+      assert.equal(created.status, 201);
+      const { key } = await created.json();
+      b = await startGateway({ config, workers: 2 });  // loads the same key store
+      const call = (g) => post(g, chat('hi', { max_tokens: 5 }), { authorization: `Bearer ${key}` });
+      assert.equal((await call(a)).status, 200);
+      assert.equal((await call(b)).status, 200);
+      const third = await call(a);
+      assert.equal(third.status, 429);
+      assertOpenAIError(JSON.parse(third.text), { code: 'rate_limit_exceeded' });
+      assert.equal(third.headers.get('x-ratelimit-limit-requests'), '2');
+      assert.ok(redisCli(redis.port, 'keys', `${prefix}key|*|rpm`).length > 0, 'the counter lives in Redis');
+    } finally {
+      await b?.stop();
+      await a.stop();
+    }
+  });
+});
+
 describe('limits strict: Redis restarted empty between a reservation and its settlement', () => {
   // Issue 12 item 3: A reserves 5,000 + prompt, Redis restarts empty, B reserves 15,000 + prompt on the new
   // counter, A settles (using far less than it reserved). A's refund must not lower B's counter, or C (5,000 +
