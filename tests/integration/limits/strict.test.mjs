@@ -4,7 +4,7 @@
 // holds exactly what the replicas charged; Redis killed mid-run → deny / allow / local behave as configured,
 // logged once per outage, and strict again when Redis is back; a replica SIGKILLed and restarted finds the
 // budget and its spend log intact; a reservation made before Redis restarted empty gives no refund to the new
-// counter; a cold gateway is connected before it reports ready (its first burst sees no store error) and starts
+// counter; a virtual key's own rpm is one Redis counter across replicas; a cold gateway is connected before it reports ready (its first burst sees no store error) and starts
 // without Redis too.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
