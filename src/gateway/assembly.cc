@@ -4,12 +4,15 @@
 #include "auth/caller/filter.h"
 #include "auth/credentials/filter.h"
 #include "auth/token_exchange/endpoints.h"
+#include "auth/virtual_keys/key_limits.h"
 #include "auth/virtual_keys/keys_api.h"
 #include "core/log.h"
 #include "core/version.h"
 #include "limits/admission/filter.h"
+#include "limits/admission/key_report.h"
 #include "limits/redis/redis_ledger.h"
 #include "limits/redis/redis_url.h"
+#include "limits/spend_query.h"
 #include "providers/request_body/filter.h"
 #include "providers/routing/filter.h"
 #include "providers/translation/filter.h"
@@ -34,6 +37,44 @@ int64_t unix_now() {
       .count();
 }
 
+int64_t unix_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+proxy::AdminResponse admin_answer(auth::KeysApiResponse answer) {
+  return proxy::AdminResponse{answer.status, "application/json", std::move(answer.body), std::move(answer.headers)};
+}
+
+// A key's spend and budgets for GET /admin/keys/{id}, once limits are running.
+std::string key_usage(Services& services, const auth::VirtualKey& k) {
+  if (!services.limits || !services.config) return {};
+  auth::KeyLimits limits = auth::key_limits_from_text(k.limits_json);
+  limits.budget_anchor_s = k.budget_anchor;
+  return limits::key_usage_json(*services.limits, services.config->limits_policy,
+                                {k.id, k.tenant, k.agent_group, k.agent, k.created_at}, limits, unix_now_ms());
+}
+
+// GET /admin/spend?group_by=…&bucket=…&from=…&to=… (docs/operations.md): the spend log, grouped.
+proxy::AdminResponse answer_spend_request(Services& services, const proxy::AdminRequest& r) {
+  const std::string token = services.auth ? services.auth->admin_token() : std::string();
+  if (auto refusal = auth::refuse_unless_admin(token, r.head ? r.head->find("authorization") : std::nullopt))
+    return admin_answer(std::move(*refusal));
+  if (r.path != "/admin/spend") return admin_answer(auth::admin_error(404, "Unknown admin path."));
+  if (r.method != "GET") return admin_answer(auth::admin_error(405, "Use GET on /admin/spend."));
+  limits::SpendQueryError why;
+  const auto query = limits::parse_spend_query(r.query, unix_now_ms(), why);
+  if (!query) return admin_answer(auth::admin_error(400, why.message, why.parameter));
+  limits::SpendLog& log = *services.limits->spend_log();
+  log.flush();  // the answer includes every charge settled before the call
+  try {
+    return proxy::AdminResponse{200, "application/json",
+                                limits::spend_report_json(*query, limits::query_spend_file(log.path(), *query)), {}};
+  } catch (const std::exception& e) {
+    return admin_answer(auth::admin_error(500, e.what()));
+  }
+}
+
 // Process-lifetime auth state (auth/gateway_auth.h): built with the first config that has `auth:` or
 // `credentials:`, with its admin API and metrics registered once.
 bool attach_auth(const config::GatewayConfig& config, Services& services, std::string& error) {
@@ -43,28 +84,29 @@ bool attach_auth(const config::GatewayConfig& config, Services& services, std::s
     auth::GatewayAuth* a = services.auth.get();
     services.engine->metrics.push_back([a](std::string& out) { a->render_metrics(out); });
     services.engine->admin_routes.push_back(
-        {"/admin/keys", [a](const proxy::AdminRequest& r) -> asio::awaitable<proxy::AdminResponse> {
+        {"/admin/keys", [a, &services](const proxy::AdminRequest& r) -> asio::awaitable<proxy::AdminResponse> {
            if (a->keys() == nullptr)
              co_return proxy::AdminResponse{
                  404, "application/json", "{\"error\":{\"message\":\"auth is not configured\"}}\n", {}};
            auth::KeysApiRequest request{r.method, r.path, r.query,
                                         r.head ? r.head->find("authorization") : std::nullopt, r.body};
-           auto answer = auth::handle_keys_api(*a->keys(), a->admin_token(), request, unix_now());
-           co_return proxy::AdminResponse{answer.status, "application/json", std::move(answer.body),
-                                          std::move(answer.headers)};
+           co_return admin_answer(auth::handle_keys_api(
+               *a->keys(), a->admin_token(), request, unix_now(),
+               [&services](const auth::VirtualKey& k) { return key_usage(services, k); }));
          }});
   }
   return services.auth->configure(config, error);
 }
 
-// Process-lifetime limits state: built with the first config that has a limits policy or a spend log, with
-// the ledger (local, or strict on Redis with the local one as its fallback) and the spend log chosen then;
-// budgets are rebuilt from the spend log before the first request. A reload that changes ledger, redis or
+// Process-lifetime limits state: built with the first config that has a limits policy, a spend log or virtual
+// keys (which may carry limits), with the ledger (local, or strict on Redis with the local one as its fallback)
+// and the spend log chosen then; configured and key budgets are rebuilt from the spend log before the first
+// request, and GET /admin/spend is served from it. A reload that changes ledger, redis or
 // spend_log is logged and takes effect at the next restart.
 bool attach_limits(const config::GatewayConfig& config, Services& services, std::string& error) {
   const config::LimitsPolicy& policy = config.limits_policy;
   if (services.limits) return true;  // ledger, redis and spend_log are restart-only (restart_only_changes)
-  if (!policy.enabled() && policy.spend_log.path.empty()) return true;
+  if (!policy.enabled() && policy.spend_log.path.empty() && !config.auth.enabled) return true;
   auto runtime = std::make_unique<limits::LimitsRuntime>();
   if (policy.ledger == config::LedgerMode::Strict) {
     limits::redis::RedisLedgerOptions options;
@@ -102,9 +144,31 @@ bool attach_limits(const config::GatewayConfig& config, Services& services, std:
                               .count();
       const uint64_t replayed =
           limits::restore_budgets(policy, *runtime->spend_log(), runtime->local_ledger(), now_ms);
-      log::info("budgets restored from the spend log",
-                json::ObjectWriter().field("path", policy.spend_log.path).field("records", replayed));
+      std::vector<std::pair<std::string, auth::KeyLimits>> keys;
+      if (services.auth && services.auth->keys()) {
+        for (const auto& k : services.auth->keys()->list()) {
+          if (k.revoked_at != 0) continue;
+          auth::KeyLimits limits = auth::key_limits_from_text(k.limits_json);
+          limits.budget_anchor_s = k.budget_anchor;
+          keys.emplace_back(k.id, limits);
+        }
+      }
+      std::size_t key_budgets = 0;
+      try {
+        key_budgets = limits::restore_key_budgets(policy.spend_log.path, keys, runtime->local_ledger(), now_ms);
+      } catch (const std::exception& e) {
+        error = std::string("limits.spend_log: ") + e.what();
+        return false;
+      }
+      log::info("budgets restored from the spend log", json::ObjectWriter()
+                                                           .field("path", policy.spend_log.path)
+                                                           .field("records", replayed)
+                                                           .field("key_budgets", key_budgets));
     }
+    services.engine->admin_routes.push_back(
+        {"/admin/spend", [&services](const proxy::AdminRequest& r) -> asio::awaitable<proxy::AdminResponse> {
+           co_return answer_spend_request(services, r);
+         }});
   }
   limits::LimitsRuntime* r = runtime.get();
   services.engine->metrics.push_back([r](std::string& out) { r->render_metrics(out); });
@@ -232,6 +296,7 @@ bool commit_snapshot(pipeline::Snapshot& snapshot, Services& services, std::stri
   // Last: its route phase sees the chosen upstream (CLIENT span, traceparent); its log sees everything.
   if (config->telemetry.enabled)
     snapshot.chain.add<telemetry::TelemetryFilter>(config, attach_telemetry(*config, services));
+  services.config = config;
   if (config->auth.enabled && config->auth.token_exchange.enabled) {
     snapshot.local_endpoints.push_back(
         {"/v1/token", 64 * 1024, [a](pipeline::RequestCtx& ctx) -> asio::awaitable<void> {

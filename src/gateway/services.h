@@ -23,6 +23,8 @@ struct Services {
   std::unique_ptr<limits::LimitsRuntime> limits;
   // Access/decision logs and the OTLP exporter threads; built with the first config that enables telemetry.
   std::unique_ptr<telemetry::TelemetryOutput> telemetry;
+  // The config of the last committed snapshot, for the admin APIs (read on the control thread only).
+  std::shared_ptr<const config::GatewayConfig> config;
 };
 
 }  // namespace tollway::gateway

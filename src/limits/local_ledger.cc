@@ -205,6 +205,15 @@ void LocalLedger::charge(const Counter& counter, int64_t amount, int64_t now_ms)
   settle_now(std::span(&counter, 1), std::span(&zero, 1), std::span(&amount, 1), now_ms);
 }
 
+int64_t LocalLedger::budget_used(const Counter& counter, int64_t now_ms) const {
+  const KeyRef key = key_of(counter);
+  Stripe& stripe = (*stripes_)[stripe_of(key)];
+  std::lock_guard lock(stripe.mutex);
+  const auto it = stripe.cells.find(key);
+  if (it == stripe.cells.end() || it->second.expires_ms <= now_ms) return 0;
+  return it->second.used;
+}
+
 std::size_t LocalLedger::counters_held() const {
   std::size_t n = 0;
   for (auto& s : *stripes_) {

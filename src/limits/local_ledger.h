@@ -40,6 +40,10 @@ class LocalLedger final : public Ledger {
   // Charges `amount` without checking the limit (spend replayed from the spend log at start).
   void charge(const Counter& counter, int64_t amount, int64_t now_ms);
 
+  // What a Budget counter holds now (settled + reserved; 0 when it was never charged or its period ended),
+  // without changing it; for the admin API.
+  int64_t budget_used(const Counter& counter, int64_t now_ms) const;
+
   std::size_t counters_held() const;  // for tests and /stats
 
  private:

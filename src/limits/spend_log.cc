@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <iterator>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -24,6 +25,15 @@ constexpr const char* kSchema =
     " input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cost_micro_usd INTEGER NOT NULL,"
     " estimated INTEGER NOT NULL);"
     "CREATE INDEX IF NOT EXISTS spend_by_time ON spend (at_ms, id);";
+
+// Schema changes after the first version, applied in order to a file whose PRAGMA user_version is lower (a file
+// created by an older tollway, or a new one, which starts at version 0 with kSchema). Each step runs in one
+// transaction together with the version bump, so a crash leaves the file at the old or the new version.
+constexpr const char* kMigrations[] = {
+    // 1: cached prompt tokens per record; per-key totals (key budgets, GET /admin/keys/{id}) without a scan.
+    "ALTER TABLE spend ADD COLUMN cached_input_tokens INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX IF NOT EXISTS spend_by_key ON spend (key_id, at_ms);",
+};
 
 class Statement {
  public:
@@ -79,7 +89,8 @@ class SqliteSpendLog final : public SpendLog {
   void replay(int64_t since_ms, const std::function<void(const SpendRecord&)>& visit) override {
     Statement q(db_,
                 "SELECT at_ms, request_id, tenant, agent_group, agent, key_id, model, session, provider, fanout_root,"
-                " requests, input_tokens, output_tokens, cost_micro_usd, estimated FROM spend WHERE at_ms >= ?"
+                " requests, input_tokens, output_tokens, cost_micro_usd, estimated, cached_input_tokens FROM spend"
+                " WHERE at_ms >= ?"
                 " ORDER BY at_ms, id");
     sqlite3_bind_int64(q.get(), 1, since_ms);
     int rc;
@@ -101,6 +112,7 @@ class SqliteSpendLog final : public SpendLog {
       r.output_tokens = sqlite3_column_int64(s, 12);
       r.cost_micro_usd = sqlite3_column_int64(s, 13);
       r.estimated = sqlite3_column_int64(s, 14) != 0;
+      r.cached_input_tokens = sqlite3_column_int64(s, 15);
       visit(r);
     }
     if (rc != SQLITE_DONE)
@@ -117,6 +129,7 @@ class SqliteSpendLog final : public SpendLog {
   }
 
   uint64_t appended() const override { return committed_.load(std::memory_order_relaxed); }
+  const std::string& path() const override { return options_.path; }
   uint64_t dropped() const override { return dropped_.load(std::memory_order_relaxed); }
 
  private:
@@ -151,8 +164,8 @@ class SqliteSpendLog final : public SpendLog {
     try {
       Statement insert(db_,
                        "INSERT INTO spend (at_ms, request_id, tenant, agent_group, agent, key_id, model, session,"
-                       " provider, fanout_root, requests, input_tokens, output_tokens, cost_micro_usd, estimated)"
-                       " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                       " provider, fanout_root, requests, input_tokens, output_tokens, cost_micro_usd, estimated,"
+                       " cached_input_tokens) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
       sqlite3_stmt* s = insert.get();
       for (const auto& r : batch) {
         sqlite3_reset(s);
@@ -166,6 +179,7 @@ class SqliteSpendLog final : public SpendLog {
         sqlite3_bind_int64(s, 13, r.output_tokens);
         sqlite3_bind_int64(s, 14, r.cost_micro_usd);
         sqlite3_bind_int64(s, 15, r.estimated ? 1 : 0);
+        sqlite3_bind_int64(s, 16, r.cached_input_tokens);
         if (sqlite3_step(s) != SQLITE_DONE) {
           report_failure("INSERT");
           sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -204,6 +218,28 @@ class SqliteSpendLog final : public SpendLog {
   std::thread writer_;
 };
 
+// Brings the schema to the newest version; false with `error` when a step fails (the file keeps its version).
+bool migrate(sqlite3* db, std::string& error) {
+  int64_t version = 0;
+  {
+    Statement q(db, "PRAGMA user_version");
+    if (sqlite3_step(q.get()) == SQLITE_ROW) version = sqlite3_column_int64(q.get(), 0);
+  }
+  const int64_t newest = static_cast<int64_t>(std::size(kMigrations));
+  for (int64_t step = version; step < newest; ++step) {
+    const std::string sql = std::string("BEGIN IMMEDIATE;") + kMigrations[step] +
+                            "PRAGMA user_version=" + std::to_string(step + 1) + ";COMMIT;";
+    char* message = nullptr;
+    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
+      error = "migration to schema version " + std::to_string(step + 1) + " failed: " + (message ? message : "");
+      sqlite3_free(message);
+      sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 std::unique_ptr<SpendLog> SpendLog::open(const SpendLogOptions& options) {
@@ -226,6 +262,10 @@ std::unique_ptr<SpendLog> SpendLog::open(const SpendLogOptions& options) {
     sqlite3_free(message);
     sqlite3_close(db);
     throw std::runtime_error(error);
+  }
+  if (std::string error; !migrate(db, error)) {
+    sqlite3_close(db);
+    throw std::runtime_error("cannot migrate the spend log \"" + options.path + "\": " + error);
   }
   return std::make_unique<SqliteSpendLog>(db, options);
 }

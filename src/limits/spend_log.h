@@ -1,6 +1,7 @@
 // SpendLog: the durable record of every settled charge (SQLite, appended in batches by a background thread, fsync
 // policy in docs/operations.md). Budgets are rebuilt from it at start, so a restart or a crash loses no spend
-// that was recorded. Appending never blocks the event loop; reading happens once at start.
+// that was recorded; the spend API and `tollway spend` read it through their own connections (spend_query.h).
+// Opening migrates an older file's schema in place. Appending never blocks the event loop.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +20,7 @@ struct SpendRecord {
   int64_t requests = 1;
   int64_t input_tokens = 0;
   int64_t output_tokens = 0;
+  int64_t cached_input_tokens = 0;  // part of input_tokens read from the provider's prompt cache
   int64_t cost_micro_usd = 0;
   bool estimated = false;  // the provider reported no usage; an estimate was charged
 };
@@ -44,6 +46,7 @@ class SpendLog {
   virtual void flush() = 0;
   virtual uint64_t appended() const = 0;  // records committed
   virtual uint64_t dropped() const = 0;   // records lost to a full queue or a failed commit
+  virtual const std::string& path() const = 0;
 };
 
 }  // namespace tollway::limits

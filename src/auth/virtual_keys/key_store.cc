@@ -5,8 +5,11 @@
 #include <openssl/rand.h>
 #include <sqlite3.h>
 
+#include <iterator>
+
 #include "auth/jwt/base64url.h"
 #include "auth/jwt/strict_json.h"
+#include "auth/virtual_keys/key_limits.h"
 #include "core/json.h"
 
 namespace tollway::auth {
@@ -121,6 +124,11 @@ std::unique_ptr<VirtualKeyStore> VirtualKeyStore::open(const std::string& path, 
     sqlite3_close(db);
     return nullptr;
   }
+  if (!migrate(db, error)) {
+    error = "cannot migrate the virtual key store \"" + path + "\": " + error;
+    sqlite3_close(db);
+    return nullptr;
+  }
   std::unique_ptr<VirtualKeyStore> store(new VirtualKeyStore(db));
   if (!store->load(error)) return nullptr;
   store->publish();
@@ -129,11 +137,38 @@ std::unique_ptr<VirtualKeyStore> VirtualKeyStore::open(const std::string& path, 
 
 VirtualKeyStore::~VirtualKeyStore() { sqlite3_close(db_); }
 
+// Schema changes after the first version, applied in order to a file whose PRAGMA user_version is lower; each in
+// one transaction with its version bump.
+bool VirtualKeyStore::migrate(sqlite3* db, std::string& error) {
+  static constexpr const char* kMigrations[] = {
+      // 1: free-form metadata; the start of a key's budget periods (0 on older rows = its creation).
+      "ALTER TABLE virtual_keys ADD COLUMN metadata TEXT NOT NULL DEFAULT '{}';"
+      "ALTER TABLE virtual_keys ADD COLUMN budget_anchor INTEGER NOT NULL DEFAULT 0;",
+  };
+  int64_t version = 0;
+  {
+    Statement q(db, "PRAGMA user_version");
+    if (q.stmt != nullptr && sqlite3_step(q.stmt) == SQLITE_ROW) version = sqlite3_column_int64(q.stmt, 0);
+  }
+  for (int64_t step = version; step < static_cast<int64_t>(std::size(kMigrations)); ++step) {
+    const std::string sql = std::string("BEGIN IMMEDIATE;") + kMigrations[step] +
+                            "PRAGMA user_version=" + std::to_string(step + 1) + ";COMMIT;";
+    char* message = nullptr;
+    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
+      error = "schema version " + std::to_string(step + 1) + ": " + (message ? message : "");
+      sqlite3_free(message);
+      sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+      return false;
+    }
+  }
+  return true;
+}
+
 bool VirtualKeyStore::load(std::string& error) {
   Statement q(db_,
               "SELECT id, secret_sha256, previous_sha256, previous_valid_until, display_prefix, name, tenant,"
-              " agent_group, agent, routes, models, max_tokens, expires_at, created_at, revoked_at, limits"
-              " FROM virtual_keys");
+              " agent_group, agent, routes, models, max_tokens, expires_at, created_at, revoked_at, limits,"
+              " metadata, budget_anchor FROM virtual_keys");
   if (q.stmt == nullptr) {
     error = std::string("cannot read the virtual key store: ") + sqlite3_errmsg(db_);
     return false;
@@ -156,6 +191,9 @@ bool VirtualKeyStore::load(std::string& error) {
     k.created_at = sqlite3_column_int64(q.stmt, 13);
     k.revoked_at = sqlite3_column_int64(q.stmt, 14);
     k.limits_json = column_string(q.stmt, 15);
+    k.metadata_json = column_string(q.stmt, 16);
+    k.budget_anchor = sqlite3_column_int64(q.stmt, 17);
+    if (k.budget_anchor == 0) k.budget_anchor = k.created_at;
     records_[k.id] = std::move(k);
   }
   return true;
@@ -165,7 +203,7 @@ bool VirtualKeyStore::save(const VirtualKey& k, std::string& error) {
   Statement q(db_,
               "INSERT OR REPLACE INTO virtual_keys (id, secret_sha256, previous_sha256, previous_valid_until,"
               " display_prefix, name, tenant, agent_group, agent, routes, models, max_tokens, expires_at,"
-              " created_at, revoked_at, limits) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+              " created_at, revoked_at, limits, metadata, budget_anchor) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   if (q.stmt == nullptr) {
     error = std::string("virtual key store: ") + sqlite3_errmsg(db_);
     return false;
@@ -184,6 +222,8 @@ bool VirtualKeyStore::save(const VirtualKey& k, std::string& error) {
   sqlite3_bind_int64(q.stmt, 14, k.created_at);
   sqlite3_bind_int64(q.stmt, 15, k.revoked_at);
   sqlite3_bind_text(q.stmt, 16, k.limits_json.data(), static_cast<int>(k.limits_json.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_text(q.stmt, 17, k.metadata_json.data(), static_cast<int>(k.metadata_json.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_int64(q.stmt, 18, k.budget_anchor);
   if (sqlite3_step(q.stmt) != SQLITE_DONE) {
     error = std::string("virtual key store write failed: ") + sqlite3_errmsg(db_);
     return false;
@@ -199,7 +239,9 @@ void VirtualKeyStore::publish() {
     policy->routes = record.routes;
     policy->models = record.models;
     policy->max_tokens = record.max_tokens;
-    policy->limits_json = record.limits_json;
+    policy->key_id = record.id;
+    policy->key_limits = key_limits_from_text(record.limits_json);
+    policy->key_limits.budget_anchor_s = record.budget_anchor;
     copy->policy = std::move(policy);
     std::shared_ptr<const VirtualKey> shared = std::move(copy);
     table->by_id.emplace(id, shared);
@@ -282,6 +324,8 @@ std::optional<std::pair<VirtualKey, std::string>> VirtualKeyStore::create(const 
   k.expires_at = r.expires_at;
   k.created_at = now;
   k.limits_json = r.limits_json.empty() ? "{}" : r.limits_json;
+  k.metadata_json = r.metadata_json.empty() ? "{}" : r.metadata_json;
+  k.budget_anchor = now;
   if (!save(k, error)) return std::nullopt;
   records_[k.id] = k;
   publish();
@@ -300,6 +344,33 @@ std::optional<VirtualKey> VirtualKeyStore::get(const std::string& id) const {
   const auto it = records_.find(id);
   if (it == records_.end()) return std::nullopt;
   return it->second;
+}
+
+std::optional<VirtualKey> VirtualKeyStore::update(const std::string& id, const VirtualKeyChange& change, int64_t now,
+                                                  std::string& error) {
+  std::lock_guard lock(admin_mutex_);
+  const auto it = records_.find(id);
+  if (it == records_.end()) {
+    error = "no virtual key with id \"" + id + "\"";
+    return std::nullopt;
+  }
+  VirtualKey k = it->second;
+  if (change.name) k.name = *change.name;
+  if (change.routes) k.routes = *change.routes;
+  if (change.models) k.models = *change.models;
+  if (change.max_tokens) k.max_tokens = *change.max_tokens;
+  if (change.expires_at) k.expires_at = *change.expires_at;
+  if (change.metadata_json) k.metadata_json = *change.metadata_json;
+  if (change.limits_json) {
+    const KeyLimits before = key_limits_from_text(k.limits_json), after = key_limits_from_text(*change.limits_json);
+    if (after.max_budget_micro_usd > 0 && (before.max_budget_micro_usd == 0 || !same_budget_periods(before, after)))
+      k.budget_anchor = now;
+    k.limits_json = *change.limits_json;
+  }
+  if (!save(k, error)) return std::nullopt;
+  it->second = k;
+  publish();
+  return k;
 }
 
 std::optional<VirtualKey> VirtualKeyStore::revoke(const std::string& id, int64_t now, std::string& error) {

@@ -3,7 +3,7 @@
 // swapped atomically after every change, so a revocation is seen by the next request on every worker.
 // The request path (authenticate / is_active) never touches SQLite and never takes a mutex; the admin
 // operations run on the control thread. It never stores, logs or returns a secret except once, at creation
-// or rotation, to the admin caller.
+// or rotation, to the admin caller. Opening migrates an older file's schema in place.
 #pragma once
 
 #include <atomic>
@@ -40,10 +40,13 @@ struct VirtualKey {
   int64_t expires_at = 0;           // unix seconds; 0 = never
   int64_t created_at = 0;
   int64_t revoked_at = 0;           // 0 = active
-  // Limits and budgets attached to this key (the limits issue): stored and returned as given (a JSON object
-  // text), not enforced by the auth filters.
+  // The key's own limits (key_limits.h), as validated JSON object text; enforced by the limits filter.
   std::string limits_json = "{}";
-  // routes / models / max_tokens / limits as the authorize phase reads them; set when the table is published.
+  // Start of the key's first budget period (unix seconds): its creation, or the moment a budget was set or its
+  // duration changed.
+  int64_t budget_anchor = 0;
+  std::string metadata_json = "{}";  // free-form JSON object of the caller's, stored and returned as given
+  // routes / models / max_tokens / limits as the request path reads them; set when the table is published.
   std::shared_ptr<const CallerPolicy> policy;
 };
 
@@ -56,6 +59,16 @@ struct NewVirtualKey {
   uint64_t max_tokens = 0;
   int64_t expires_at = 0;
   std::string limits_json = "{}";
+  std::string metadata_json = "{}";
+};
+
+// What PATCH /admin/keys/{id} changes; unset fields stay as they are. The secret never changes.
+struct VirtualKeyChange {
+  std::optional<std::string> name;
+  std::optional<std::vector<std::string>> routes, models;
+  std::optional<uint64_t> max_tokens;
+  std::optional<int64_t> expires_at;  // 0 = never
+  std::optional<std::string> limits_json, metadata_json;
 };
 
 // "tw-" + 43 base64url characters from the OS CSPRNG.
@@ -80,6 +93,10 @@ class VirtualKeyStore {
                                                            std::string& error);
   std::vector<VirtualKey> list() const;
   std::optional<VirtualKey> get(const std::string& id) const;
+  // Applies a change and publishes it (the next request sees it). Setting a budget on a key that had none, or
+  // changing its budget_duration, starts a new budget period now.
+  std::optional<VirtualKey> update(const std::string& id, const VirtualKeyChange& change, int64_t now,
+                                   std::string& error);
   std::optional<VirtualKey> revoke(const std::string& id, int64_t now, std::string& error);
   // Issues a new secret for the key; the old one keeps working until now + grace_seconds.
   std::optional<std::pair<VirtualKey, std::string>> rotate(const std::string& id, int64_t grace_seconds, int64_t now,
@@ -92,6 +109,7 @@ class VirtualKeyStore {
     std::unordered_map<std::string, std::shared_ptr<const VirtualKey>> by_id;
   };
   explicit VirtualKeyStore(sqlite3* db) : db_(db) {}
+  static bool migrate(sqlite3* db, std::string& error);
   bool load(std::string& error);
   bool save(const VirtualKey& key, std::string& error);
   void publish();

@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 
 #include "auth/jwt/strict_json.h"
+#include "auth/virtual_keys/key_limits.h"
 #include "core/glob.h"
 #include "core/json.h"
 #include "core/units.h"
@@ -10,17 +11,7 @@
 namespace tollway::auth {
 namespace {
 
-KeysApiResponse error_response(int status, std::string_view message) {
-  KeysApiResponse r;
-  r.status = status;
-  tollway::json::ObjectWriter inner;
-  inner.field("message", message);
-  tollway::json::ObjectWriter outer;
-  outer.raw_field("error", std::move(inner).finish());
-  r.body = std::move(outer).finish() + "\n";
-  if (status == 401) r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"tollway-admin\"");
-  return r;
-}
+KeysApiResponse error_response(int status, std::string_view message) { return admin_error(status, message); }
 
 std::string list_json(const std::vector<std::string>& items) {
   std::string out = "[";
@@ -94,6 +85,38 @@ void write_value(std::string& out, const json::Value& v) {
   }
 }
 
+// `limits`, validated (key_limits.h) and stored as JSON text; unchanged when absent.
+bool read_limits(const json::Value& body, std::string& out, std::string& error) {
+  const json::Value* l = body.find("limits");
+  if (l == nullptr) return true;
+  if (l->is_null()) {
+    out = "{}";
+    return true;
+  }
+  KeyLimits parsed;
+  if (!parse_key_limits(*l, parsed, error)) return false;
+  out.clear();
+  write_value(out, *l);
+  return true;
+}
+
+bool read_metadata(const json::Value& body, std::string& out, std::string& error) {
+  const json::Value* m = body.find("metadata");
+  if (m == nullptr) return true;
+  if (m->is_null()) {
+    out = "{}";
+    return true;
+  }
+  std::string text;
+  if (m->is_object()) write_value(text, *m);
+  if (!m->is_object() || text.size() > 16 * 1024) {
+    error = "\"metadata\" must be a JSON object of at most 16 KiB";
+    return false;
+  }
+  out = std::move(text);
+  return true;
+}
+
 std::optional<json::Value> parse_body(std::string_view body, std::string& error) {
   if (body.empty()) return json::Value::make_object({});
   auto v = json::parse(body, error);
@@ -123,10 +146,10 @@ KeysApiResponse create_key(VirtualKeyStore& store, std::string_view body_text, i
   if (!body) return error_response(400, "Invalid JSON body: " + error);
   for (const auto& [name, value] : body->members()) {
     static const char* kAllowed[] = {"name", "tenant", "agent_group", "agent", "routes", "models",
-                                     "max_tokens", "expires_in", "expires_at", "limits"};
+                                     "max_tokens", "expires_in", "expires_at", "limits", "metadata"};
     bool known = false;
     for (const char* a : kAllowed) known |= (name == a);
-    if (!known) return error_response(400, "Unknown field \"" + name + "\"");
+    if (!known) return admin_error(400, "Unknown field \"" + name + "\"", name);
   }
   NewVirtualKey r;
   if (!read_string(*body, "name", r.name, error) || !read_string(*body, "tenant", r.tenant, error) ||
@@ -146,11 +169,8 @@ KeysApiResponse create_key(VirtualKeyStore& store, std::string_view body_text, i
     if (!e->is_integer() || e->as_int() <= now) return error_response(400, "\"expires_at\" must be a future unix time");
     r.expires_at = e->as_int();
   }
-  if (const json::Value* l = body->find("limits"); l && !l->is_null()) {
-    if (!l->is_object()) return error_response(400, "\"limits\" must be a JSON object");
-    r.limits_json.clear();
-    write_value(r.limits_json, *l);
-  }
+  if (!read_limits(*body, r.limits_json, error) || !read_metadata(*body, r.metadata_json, error))
+    return error_response(400, error);
   auto created = store.create(r, now, error);
   if (!created) return error_response(500, error);
   KeysApiResponse out;
@@ -161,6 +181,56 @@ KeysApiResponse create_key(VirtualKeyStore& store, std::string_view body_text, i
   tollway::json::append_quoted(fields, created->second);
   out.body = fields + "}\n";
   return out;
+}
+
+KeysApiResponse change_key(VirtualKeyStore& store, const std::string& id, std::string_view body_text, int64_t now) {
+  std::string error;
+  auto body = parse_body(body_text, error);
+  if (!body) return error_response(400, "Invalid JSON body: " + error);
+  for (const auto& [name, value] : body->members()) {
+    if (name == "tenant" || name == "agent_group" || name == "agent")
+      return admin_error(400, "\"" + name + "\" binds the key to its caller and cannot be changed; create a new key",
+                         name);
+    static const char* kAllowed[] = {"name", "routes", "models", "max_tokens", "expires_in", "expires_at",
+                                     "limits", "metadata"};
+    bool known = false;
+    for (const char* a : kAllowed) known |= (name == a);
+    if (!known) return admin_error(400, "Unknown field \"" + name + "\"", name);
+  }
+  VirtualKeyChange change;
+  if (const json::Value* v = body->find("name")) {
+    std::string name;
+    if (!read_string(*body, "name", name, error)) return error_response(400, error);
+    if (!v->is_null()) change.name = name;
+  }
+  for (const char* list : {"routes", "models"}) {
+    if (body->find(list) == nullptr) continue;
+    std::vector<std::string> globs;
+    if (!read_globs(*body, list, globs, error)) return error_response(400, error);
+    (std::string_view(list) == "routes" ? change.routes : change.models) = std::move(globs);
+  }
+  if (const json::Value* m = body->find("max_tokens")) {
+    if (!m->is_null() && (!m->is_integer() || m->as_int() < 0))
+      return error_response(400, "\"max_tokens\" must be a non-negative integer");
+    change.max_tokens = m->is_null() ? 0 : static_cast<uint64_t>(m->as_int());
+  }
+  auto expires_in = read_duration_seconds(*body, "expires_in", error);
+  if (expires_in && *expires_in < 0) return error_response(400, error);
+  if (expires_in) change.expires_at = now + *expires_in;
+  if (const json::Value* e = body->find("expires_at")) {
+    if (expires_in) return error_response(400, "give either \"expires_in\" or \"expires_at\", not both");
+    // Any time is accepted here: a past one expires the key now; null or 0 removes the expiry.
+    if (!e->is_null() && (!e->is_integer() || e->as_int() < 0))
+      return error_response(400, "\"expires_at\" must be a unix time in seconds, or null for no expiry");
+    change.expires_at = e->is_null() ? 0 : e->as_int();
+  }
+  std::string limits, metadata;
+  if (!read_limits(*body, limits, error) || !read_metadata(*body, metadata, error)) return error_response(400, error);
+  if (body->find("limits")) change.limits_json = limits;
+  if (body->find("metadata")) change.metadata_json = metadata;
+  auto changed = store.update(id, change, now, error);
+  if (!changed) return error_response(404, error);
+  return KeysApiResponse{200, virtual_key_json(*changed) + "\n", {}};
 }
 
 std::string_view query_param(std::string_view query, std::string_view name) {
@@ -176,6 +246,32 @@ std::string_view query_param(std::string_view query, std::string_view name) {
 }
 
 }  // namespace
+
+KeysApiResponse admin_error(int status, std::string_view message, std::string_view param) {
+  KeysApiResponse r;
+  r.status = status;
+  tollway::json::ObjectWriter inner;
+  inner.field("message", message);
+  if (!param.empty()) inner.field("param", param);
+  tollway::json::ObjectWriter outer;
+  outer.raw_field("error", std::move(inner).finish());
+  r.body = std::move(outer).finish() + "\n";
+  if (status == 401) r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"tollway-admin\"");
+  return r;
+}
+
+std::optional<KeysApiResponse> refuse_unless_admin(std::string_view admin_token,
+                                                   std::optional<std::string_view> authorization) {
+  if (admin_token.empty())
+    return admin_error(403, "The admin API is disabled: set auth.admin_token in the config.");
+  std::string_view presented;
+  if (authorization && authorization->size() > 7 &&
+      (authorization->substr(0, 7) == "Bearer " || authorization->substr(0, 7) == "bearer "))
+    presented = authorization->substr(7);
+  if (presented.empty() || !secrets_equal(presented, admin_token))
+    return admin_error(401, "The admin API needs Authorization: Bearer <auth.admin_token>.");
+  return std::nullopt;
+}
 
 bool secrets_equal(std::string_view presented, std::string_view expected) {
   const std::string a = hash_secret(presented), b = hash_secret(expected);
@@ -197,20 +293,14 @@ std::string virtual_key_json(const VirtualKey& k) {
       .field("created_at", k.created_at)
       .field("revoked_at", k.revoked_at)
       .field("previous_valid_until", k.previous_valid_until)
-      .raw_field("limits", k.limits_json.empty() ? "{}" : k.limits_json);
+      .raw_field("limits", k.limits_json.empty() ? "{}" : k.limits_json)
+      .raw_field("metadata", k.metadata_json.empty() ? "{}" : k.metadata_json);
   return std::move(w).finish();
 }
 
 KeysApiResponse handle_keys_api(VirtualKeyStore& store, std::string_view admin_token, const KeysApiRequest& request,
-                                int64_t now) {
-  if (admin_token.empty())
-    return error_response(403, "The virtual key API is disabled: set auth.admin_token in the config.");
-  std::string_view presented;
-  if (request.authorization && request.authorization->size() > 7 &&
-      (request.authorization->substr(0, 7) == "Bearer " || request.authorization->substr(0, 7) == "bearer "))
-    presented = request.authorization->substr(7);
-  if (presented.empty() || !secrets_equal(presented, admin_token))
-    return error_response(401, "The admin API needs Authorization: Bearer <auth.admin_token>.");
+                                int64_t now, const KeyUsageReport& usage) {
+  if (auto refusal = refuse_unless_admin(admin_token, request.authorization)) return std::move(*refusal);
 
   std::string_view rest = request.path.substr(std::string_view("/admin/keys").size());
   if (rest.empty() || rest == "/") {
@@ -239,14 +329,20 @@ KeysApiResponse handle_keys_api(VirtualKeyStore& store, std::string_view admin_t
     if (request.method == "GET") {
       auto k = store.get(id);
       if (!k) return error_response(404, "No virtual key with this id.");
-      return KeysApiResponse{200, virtual_key_json(*k) + "\n", {}};
+      std::string fields = virtual_key_json(*k);
+      if (const std::string extra = usage ? usage(*k) : std::string(); !extra.empty()) {
+        fields.pop_back();
+        fields += "," + extra + "}";
+      }
+      return KeysApiResponse{200, fields + "\n", {}};
     }
+    if (request.method == "PATCH") return change_key(store, id, request.body, now);
     if (request.method == "DELETE") {
       auto k = store.revoke(id, now, error);
       if (!k) return error_response(404, error);
       return KeysApiResponse{200, virtual_key_json(*k) + "\n", {}};
     }
-    return error_response(405, "Use GET or DELETE on /admin/keys/{id}.");
+    return error_response(405, "Use GET, PATCH or DELETE on /admin/keys/{id}.");
   }
   if (request.method != "POST") return error_response(405, "Use POST for key actions.");
   if (action == "revoke") {

@@ -7,6 +7,7 @@
 
 #include "core/glob.h"
 #include "limits/calendar.h"
+#include "limits/spend_query.h"
 #include "core/log.h"
 #include "providers/error_body.h"
 #include "providers/filter_reply.h"
@@ -17,6 +18,8 @@ namespace tollway::limits {
 namespace {
 
 constexpr std::size_t kMaxSessionId = 128;
+constexpr int64_t kMinuteMs = 60'000;
+constexpr int64_t kLifetimeBudgetWindowMs = 10LL * 366 * 24 * 3600 * 1000;  // how long a lifetime counter is kept
 
 int64_t unix_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -55,6 +58,15 @@ std::string usd_text(int64_t micro) {
 std::string amount_text(config::LimitUnit unit, int64_t amount) {
   if (unit == config::LimitUnit::CostUsd) return "$" + usd_text(amount);
   return std::to_string(amount) + " " + LimitRules::unit_name(unit);
+}
+
+// The dimension values of a configured budget's counter, for the metric label: its key
+// "budget|<name>|<dimension names…>|<values…>|<period>" without the first two fields and the period.
+std::string budget_counter_label(std::string_view key) {
+  const auto name_end = key.find('|', std::string_view("budget|").size());
+  const auto period = key.rfind('|');
+  if (name_end == std::string_view::npos || period <= name_end) return {};
+  return std::string(key.substr(name_end + 1, period - name_end - 1));
 }
 
 }  // namespace
@@ -99,10 +111,13 @@ asio::awaitable<pipeline::Verdict> LimitsFilter::admit(pipeline::RequestCtx& ctx
   CounterPlan plan;
   const pipeline::Caller& c = ctx.caller;
   rules_.plan({c.tenant, c.agent_group, c.agent, c.key_id, e.model, e.session}, now_ms, plan);
+  if (c.policy && c.policy->key_limits.any()) plan_key_limits(*c.policy, now_ms, plan);
 
   // Prompt tokens are counted only when something needs them (a token or cost counter, the guard, fan-out).
   bool needs_tokens = policy.sessions.context_guard != config::ContextGuard::Off || policy.fanout.enabled;
-  for (uint32_t rule : plan.rules) needs_tokens |= rules_.rules()[rule].unit != config::LimitUnit::Requests;
+  for (uint32_t rule : plan.rules) needs_tokens |= rule == pseudo(kKeyTpm) || rule == pseudo(kKeyBudget) ||
+                                                   (rule < rules_.rules().size() &&
+                                                    rules_.rules()[rule].unit != config::LimitUnit::Requests);
   bool estimated = false;
   if (body_read && needs_tokens) {
     const auto shape = providers::usage_shape_for(ctx.api == config::Api::Anthropic, ctx.head->path());
@@ -205,13 +220,14 @@ asio::awaitable<pipeline::Verdict> LimitsFilter::admit(pipeline::RequestCtx& ctx
       r.fanout_unit = grant->unit;
     }
   }
+
   // A `body: raw` route's body is not read: token and cost amounts cannot be bounded, so only request counts
   // apply.
   if (ctx.route->body == config::RouteBody::Raw) {
     std::size_t kept = 0;
     for (std::size_t i = 0; i < plan.counters.size(); ++i) {
       if (unit_of(plan.rules[i], r) != config::LimitUnit::Requests) {
-        if (plan.rules[i] >= rules_.rules().size()) r.fanout_root.clear();  // the tree is not charged either
+        if (plan.rules[i] == pseudo(kFanout)) r.fanout_root.clear();  // the tree is not charged either
         continue;
       }
       if (kept != i) {
@@ -265,13 +281,34 @@ asio::awaitable<pipeline::Verdict> LimitsFilter::admit(pipeline::RequestCtx& ctx
   co_return pipeline::Verdict::Continue;
 }
 
+void LimitsFilter::plan_key_limits(const auth::CallerPolicy& policy, int64_t now_ms, CounterPlan& plan) const {
+  const auth::KeyLimits& limits = policy.key_limits;
+  auto add = [&](PseudoRule rule, Counter counter) {
+    plan.counters.push_back(std::move(counter));
+    plan.rules.push_back(pseudo(rule));
+  };
+  if (limits.rpm > 0)
+    add(kKeyRpm, Counter{"key|" + policy.key_id + "|rpm", CounterAlgorithm::Gcra, limits.rpm, kMinuteMs, false,
+                         OnStoreError::Deny});
+  if (limits.tpm > 0)
+    add(kKeyTpm, Counter{"key|" + policy.key_id + "|tpm", CounterAlgorithm::Gcra, limits.tpm, kMinuteMs, false,
+                         OnStoreError::Deny});
+  if (limits.max_budget_micro_usd > 0) add(kKeyBudget, key_budget_counter(policy.key_id, limits, now_ms));
+}
+
 config::LimitUnit LimitsFilter::unit_of(uint32_t rule, const pipeline::Reservation& r) const {
-  return rule < rules_.rules().size() ? rules_.rules()[rule].unit : r.fanout_unit;
+  if (rule < rules_.rules().size()) return rules_.rules()[rule].unit;
+  switch (rule - rules_.rules().size()) {
+    case kKeyRpm: return config::LimitUnit::Requests;
+    case kKeyTpm: return config::LimitUnit::TotalTokens;
+    case kKeyBudget: return config::LimitUnit::CostUsd;
+    default: return r.fanout_unit;
+  }
 }
 
 const std::string& LimitsFilter::rule_name(uint32_t rule) const {
-  static const std::string fanout = "fanout";
-  return rule < rules_.rules().size() ? rules_.rules()[rule].name : fanout;
+  static const std::string names[] = {"fanout", "key_rpm", "key_tpm", "key_budget"};
+  return rule < rules_.rules().size() ? rules_.rules()[rule].name : names[rule - rules_.rules().size()];
 }
 
 void LimitsFilter::deny(pipeline::RequestCtx& ctx, const ReserveResult& result) const {
@@ -291,13 +328,14 @@ void LimitsFilter::deny(pipeline::RequestCtx& ctx, const ReserveResult& result) 
   const uint32_t rule = r.rules[worst];
   const config::LimitUnit unit = unit_of(rule, r);
   const std::string& name = rule_name(rule);
-  const bool fanout = rule >= rules_.rules().size();
-  const bool budget = !fanout && rules_.rules()[rule].budget;
+  const bool fanout = rule == pseudo(kFanout);
+  const bool budget = rule < rules_.rules().size() ? rules_.rules()[rule].budget : rule == pseudo(kKeyBudget);
   std::string message;
   if (state.store_unavailable || (result.store_error && !state.would_deny)) {
     message = "The limits store could not be reached and the policy denies in that case: " + result.error;
   } else {
     if (fanout) message = "The fan-out budget of this agent tree is spent";
+    else if (rule == pseudo(kKeyBudget)) message = "The budget of this key is spent for its current period";
     else if (budget) message = "Budget \"" + name + "\" is exhausted for the current period";
     else message = "Rate limit \"" + name + "\" exceeded";
     message += ": this request needs " + amount_text(unit, r.amounts[worst]) + ", " +
@@ -342,10 +380,15 @@ void LimitsFilter::add_rate_headers(pipeline::HeaderList& headers, const pipelin
 void LimitsFilter::check_budget_alerts(const pipeline::Reservation& r, const ReserveResult& result) const {
   for (std::size_t i = 0; i < r.counters.size(); ++i) {
     const uint32_t rule = r.rules[i];
+    const int64_t remaining = result.states[i].remaining;
+    if (rule == pseudo(kKeyBudget)) {
+      const std::string& key = r.counters[i].key;  // "key|<id>|budget|<period start>"
+      runtime_.set_budget_remaining("key_budget", key.substr(4, key.find('|', 4) - 4), remaining);
+      continue;
+    }
     if (rule >= rules_.rules().size() || !rules_.rules()[rule].budget) continue;
     const RuleInfo& info = rules_.rules()[rule];
-    const int64_t remaining = result.states[i].remaining;
-    runtime_.set_budget_remaining(info.name, remaining);
+    runtime_.set_budget_remaining(info.name, budget_counter_label(r.counters[i].key), remaining);
     const int64_t used_after = info.limit - remaining;
     const int64_t used_before = used_after - r.amounts[i];
     for (int threshold : info.alerts) {
@@ -409,6 +452,7 @@ asio::awaitable<void> LimitsFilter::settle(pipeline::RequestCtx& ctx) {
       rec.requests = 1;
       rec.input_tokens = actual.input_tokens;
       rec.output_tokens = actual.output_tokens;
+      rec.cached_input_tokens = static_cast<int64_t>(u.cached_input_tokens);
       rec.cost_micro_usd = actual.cost_micro_usd;
       rec.estimated = u.estimated;
       log->append(std::move(rec));
@@ -444,6 +488,30 @@ uint64_t restore_budgets(const config::LimitsPolicy& policy, SpendLog& log, Loca
     }
   });
   return replayed;
+}
+
+Counter key_budget_counter(std::string_view key_id, const auth::KeyLimits& limits, int64_t now_ms) {
+  const CalendarPeriod period = recurring_period(limits.budget_anchor_s * 1000, limits.budget_every_s * 1000,
+                                                 limits.budget_every_months, now_ms);
+  const int64_t window = period.end_ms - now_ms > kLifetimeBudgetWindowMs ? kLifetimeBudgetWindowMs
+                                                                          : period.end_ms - now_ms;
+  return Counter{"key|" + std::string(key_id) + "|budget|" + period.label, CounterAlgorithm::Budget,
+                 limits.max_budget_micro_usd, std::max<int64_t>(1, window), false, OnStoreError::Deny};
+}
+
+std::size_t restore_key_budgets(const std::string& spend_log_path,
+                                const std::vector<std::pair<std::string, auth::KeyLimits>>& keys,
+                                LocalLedger& ledger, int64_t now_ms) {
+  std::size_t restored = 0;
+  for (const auto& [key_id, limits] : keys) {
+    if (limits.max_budget_micro_usd <= 0) continue;
+    const CalendarPeriod period = recurring_period(limits.budget_anchor_s * 1000, limits.budget_every_s * 1000,
+                                                   limits.budget_every_months, now_ms);
+    const SpendTotals spent = key_spend_since(spend_log_path, key_id, period.start_ms);
+    ledger.charge(key_budget_counter(key_id, limits, now_ms), spent.cost_micro_usd, now_ms);
+    ++restored;
+  }
+  return restored;
 }
 
 }  // namespace tollway::limits

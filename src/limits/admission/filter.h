@@ -5,12 +5,18 @@
 // headers (also sent on admitted responses). The body is read only through ctx.body_fields; on a `body: raw`
 // route only request-count counters apply (a 2xx answer is one request), since tokens and cost cannot be
 // estimated from a body nobody read.
+// A virtual key's own limits (ctx.caller.policy->key_limits: max_budget per budget_duration, tpm, rpm) are
+// counters of the same reservation, in the same ledger, with the same 429s and headers.
 // Settle replaces the reservation by the usage the provider reported (or the UsageFilter's estimate), releases
 // everything when no upstream answered, and appends a spend record.
 // It never charges twice and never leaves a reservation open: settle closes ctx.reservation exactly once.
 #pragma once
 
 #include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "config/gateway_config.h"
 #include "limits/admission/runtime.h"
@@ -38,7 +44,12 @@ class LimitsFilter final : public pipeline::Filter {
   void add_rate_headers(pipeline::HeaderList& headers, const pipeline::Reservation& r,
                         const ReserveResult& result) const;
   void check_budget_alerts(const pipeline::Reservation& r, const ReserveResult& result) const;
-  // The unit and name of a counter's rule; the index one past the policy's rules is the fan-out budget.
+  // Counters beyond the policy's rules: the fan-out tree and the caller's key limits; their rule index is
+  // rules().size() + the pseudo-rule.
+  enum PseudoRule : uint32_t { kFanout = 0, kKeyRpm = 1, kKeyTpm = 2, kKeyBudget = 3 };
+  uint32_t pseudo(PseudoRule p) const { return static_cast<uint32_t>(rules_.rules().size()) + p; }
+  void plan_key_limits(const auth::CallerPolicy& policy, int64_t now_ms, CounterPlan& plan) const;
+  // The unit and name of a counter's rule (a configured one or a pseudo-rule).
   config::LimitUnit unit_of(uint32_t rule, const pipeline::Reservation& r) const;
   const std::string& rule_name(uint32_t rule) const;
 
@@ -53,5 +64,14 @@ class LimitsFilter final : public pipeline::Filter {
 // Rebuilds the current periods' budget counters (and live fan-out trees) of `policy` in `ledger` from the spend
 // log; once, at start, before any request. Returns the number of records replayed.
 uint64_t restore_budgets(const config::LimitsPolicy& policy, SpendLog& log, LocalLedger& ledger, int64_t now_ms);
+
+// The counter of a virtual key's budget in the period `now_ms` falls in (its key names the key and the period's
+// start, so a new period or a new budget_duration starts a fresh counter). Needs limits.max_budget_micro_usd > 0.
+Counter key_budget_counter(std::string_view key_id, const auth::KeyLimits& limits, int64_t now_ms);
+// Charges each key's current budget period with what the spend log holds for the key since the period started
+// (one indexed sum per key); once, at start, before any request. Returns the number of keys with a budget.
+std::size_t restore_key_budgets(const std::string& spend_log_path,
+                                const std::vector<std::pair<std::string, auth::KeyLimits>>& keys,
+                                LocalLedger& ledger, int64_t now_ms);
 
 }  // namespace tollway::limits

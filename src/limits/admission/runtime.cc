@@ -38,11 +38,22 @@ void LimitsRuntime::bump(std::pair<std::mutex, std::map<std::string, uint64_t>>&
   ++f.second[std::move(key)];
 }
 
-void LimitsRuntime::set_budget_remaining(std::string_view budget, int64_t remaining) {
+void LimitsRuntime::set_budget_remaining(std::string_view budget, std::string_view counter, int64_t remaining) {
+  static constexpr std::string_view kOther = "_other";
   std::lock_guard lock(budgets_mutex_);
-  auto it = budget_remaining_.find(budget);
-  if (it == budget_remaining_.end()) budget_remaining_.emplace(std::string(budget), remaining);
-  else it->second = remaining;
+  auto budget_it = budget_remaining_.find(budget);
+  if (budget_it == budget_remaining_.end()) budget_it = budget_remaining_.try_emplace(std::string(budget)).first;
+  auto& counters = budget_it->second;
+  if (auto it = counters.find(counter); it != counters.end()) {
+    it->second = remaining;
+    return;
+  }
+  if (counters.size() < kMaxBudgetSeries) {
+    counters.emplace(std::string(counter), remaining);
+    return;
+  }
+  auto [other, added] = counters.emplace(std::string(kOther), remaining);
+  if (!added) other->second = std::min(other->second, remaining);
 }
 
 bool LimitsRuntime::first_crossing(std::string_view budget, std::string_view counter_key, int threshold) {
@@ -84,13 +95,14 @@ void LimitsRuntime::render_metrics(std::string& out) const {
     }
   }
   family(out, "tollway_limits_budget_remaining", "gauge",
-         "Units left in the budget's current period, as of its latest decision (last counter touched when split "
-         "by dimensions); micro-USD for cost budgets.");
+         "Units left in each budget counter's current period as of its latest decision, by budget and counter "
+         "(its dimension values; the key id for key_budget); micro-USD for cost budgets.");
   {
     std::lock_guard lock(budgets_mutex_);
-    for (const auto& [name, remaining] : budget_remaining_) {
-      out += "tollway_limits_budget_remaining{" + label("budget", name) + "} " + std::to_string(remaining) + "\n";
-    }
+    for (const auto& [name, counters] : budget_remaining_)
+      for (const auto& [counter, remaining] : counters)
+        out += "tollway_limits_budget_remaining{" + label("budget", name) + "," + label("counter", counter) + "} " +
+               std::to_string(remaining) + "\n";
   }
   family(out, "tollway_limits_store_errors_total", "counter",
          "Reservations the ledger's store could not answer (strict ledger: Redis unreachable or too slow).");

@@ -45,7 +45,10 @@ class LimitsRuntime {
   void reservation_opened() { open_.fetch_add(1, std::memory_order_relaxed); }
   void reservation_closed() { open_.fetch_sub(1, std::memory_order_relaxed); }
   int64_t reservations_open() const { return open_.load(std::memory_order_relaxed); }
-  void set_budget_remaining(std::string_view budget, int64_t remaining);
+  // What one budget counter has left; `counter` names its dimension values ("" for an unsplit budget). At most
+  // kMaxBudgetSeries counters per budget are reported; further ones fold into counter="_other" (the least left).
+  void set_budget_remaining(std::string_view budget, std::string_view counter, int64_t remaining);
+  static constexpr std::size_t kMaxBudgetSeries = 100;
   // True the first time `threshold` percent of the counter `counter_key` is crossed (then counted).
   bool first_crossing(std::string_view budget, std::string_view counter_key, int threshold);
 
@@ -61,7 +64,7 @@ class LimitsRuntime {
   std::atomic<int64_t> open_{0};
   mutable std::pair<std::mutex, std::map<std::string, uint64_t>> denials_, shadow_denials_, context_guard_, alerts_;
   mutable std::mutex budgets_mutex_;
-  std::map<std::string, int64_t, std::less<>> budget_remaining_;
+  std::map<std::string, std::map<std::string, int64_t, std::less<>>, std::less<>> budget_remaining_;
   std::set<std::string> crossed_;  // counter key + '\n' + threshold
 };
 

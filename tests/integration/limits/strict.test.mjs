@@ -4,7 +4,7 @@
 // holds exactly what the replicas charged; Redis killed mid-run → deny / allow / local behave as configured,
 // logged once per outage, and strict again when Redis is back; a replica SIGKILLed and restarted finds the
 // budget and its spend log intact; a reservation made before Redis restarted empty gives no refund to the new
-// counter; a cold gateway is connected before it reports ready (its first burst sees no store error) and starts
+// counter; a virtual key's own rpm is one Redis counter across replicas; a cold gateway is connected before it reports ready (its first burst sees no store error) and starts
 // without Redis too.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -277,6 +277,42 @@ describe('limits strict: a replica SIGKILLed and restarted', () => {
                    Number(sqlite(`${dir}/b.db`, 'SELECT coalesce(sum(input_tokens + output_tokens), 0) FROM spend'));
     assert.equal(rows, 8);
     assert.equal(tokens, charged);
+  });
+});
+
+describe('limits strict: a virtual key\'s rpm is one counter across replicas', () => {
+  const ADMIN = 'admin-token-strict-0123456789abcdef';
+  const prefix = `itest-keys-${process.pid}:`;
+  let redis; let mock;
+  before(async () => { redis = await startRedis(await unusedPort()); mock = await startMock(); });
+  after(async () => { await mock?.close(); await redis?.kill(); });
+
+  it('the key limits go to the strict ledger like configured ones', async () => {
+    const dir = tempDir('tollway-strict-keys-');
+    const config = testConfig({ openaiUrl: mock.url, over: {
+      auth: { admin_token: ADMIN, virtual_keys: { store: `${dir}/keys.db` } },
+      limits: strictLimits(redis.port, prefix),
+    } });
+    const a = await startGateway({ config, workers: 2 });
+    let b;
+    try {
+      const created = await fetch(`${a.adminUrl}/admin/keys`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}` },
+        body: JSON.stringify({ tenant: 'acme', limits: { rpm: 2 } }) });
+      assert.equal(created.status, 201);
+      const { key } = await created.json();
+      b = await startGateway({ config, workers: 2 });  // loads the same key store
+      const call = (g) => post(g, chat('hi', { max_tokens: 5 }), { authorization: `Bearer ${key}` });
+      assert.equal((await call(a)).status, 200);
+      assert.equal((await call(b)).status, 200);
+      const third = await call(a);
+      assert.equal(third.status, 429);
+      assertOpenAIError(JSON.parse(third.text), { code: 'rate_limit_exceeded' });
+      assert.equal(third.headers.get('x-ratelimit-limit-requests'), '2');
+      assert.ok(redisCli(redis.port, 'keys', `${prefix}key|*|rpm`).length > 0, 'the counter lives in Redis');
+    } finally {
+      await b?.stop();
+      await a.stop();
+    }
   });
 });
 

@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -60,6 +61,56 @@ TEST(VirtualKeyStore, CreateAuthenticateRevokePersist) {
     EXPECT_FALSE(store->authenticate(secret, 105, why));
     EXPECT_EQ(why, KeyCheck::Revoked);
   }
+  std::remove(path.c_str());
+}
+
+// A store written before metadata and budget anchors existed opens, migrated in place: metadata {} and the
+// anchor at the key's creation. Its limits reach the request path typed; a PATCH that sets a budget re-anchors.
+TEST(VirtualKeyStore, MigratesTheFirstSchemaAndUpdatesWithoutANewSecret) {
+  const std::string path = temp_db();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TABLE virtual_keys (id TEXT PRIMARY KEY, secret_sha256 BLOB NOT NULL, previous_sha256"
+                         " BLOB, previous_valid_until INTEGER NOT NULL DEFAULT 0, display_prefix TEXT NOT NULL, name"
+                         " TEXT NOT NULL, tenant TEXT NOT NULL, agent_group TEXT NOT NULL, agent TEXT NOT NULL, routes"
+                         " TEXT NOT NULL, models TEXT NOT NULL, max_tokens INTEGER NOT NULL, expires_at INTEGER NOT"
+                         " NULL, created_at INTEGER NOT NULL, revoked_at INTEGER NOT NULL, limits TEXT NOT NULL);"
+                         "INSERT INTO virtual_keys VALUES ('vk_old', x'00', NULL, 0, 'tw-abcd', 'old', 'acme', '', '',"
+                         " '[]', '[]', 0, 0, 42, 0, '{\"tpm\":7}');",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  std::string error;
+  auto store = VirtualKeyStore::open(path, error);
+  ASSERT_TRUE(store) << error;
+  auto old = store->get("vk_old");
+  ASSERT_TRUE(old);
+  EXPECT_EQ(old->metadata_json, "{}");
+  EXPECT_EQ(old->budget_anchor, 42);
+  VirtualKeyChange change;
+  change.limits_json = R"({"max_budget":2,"budget_duration":"1d"})";
+  change.metadata_json = R"({"team":"x"})";
+  change.models = std::vector<std::string>{"gpt-4o"};
+  auto changed = store->update("vk_old", change, 500, error);
+  ASSERT_TRUE(changed) << error;
+  EXPECT_EQ(changed->budget_anchor, 500);
+  EXPECT_EQ(changed->secret_sha256, old->secret_sha256);
+  KeyCheck why;
+  auto active = store->active_key("vk_old", 501, why);
+  ASSERT_TRUE(active);
+  EXPECT_EQ(active->policy->key_limits.max_budget_micro_usd, 2'000'000);
+  EXPECT_EQ(active->policy->key_limits.budget_every_s, 86400);
+  EXPECT_EQ(active->policy->key_limits.budget_anchor_s, 500);
+  EXPECT_EQ(active->policy->key_id, "vk_old");
+  EXPECT_EQ(active->policy->models, std::vector<std::string>{"gpt-4o"});
+  change = VirtualKeyChange{};
+  change.limits_json = R"({"max_budget":5,"budget_duration":"1d"})";  // same periods: the anchor stays
+  EXPECT_EQ(store->update("vk_old", change, 900, error)->budget_anchor, 500);
+  store.reset();
+  store = VirtualKeyStore::open(path, error);  // reopening an already migrated file changes nothing
+  ASSERT_TRUE(store) << error;
+  EXPECT_EQ(store->get("vk_old")->metadata_json, R"({"team":"x"})");
   std::remove(path.c_str());
 }
 
