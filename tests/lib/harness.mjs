@@ -20,6 +20,8 @@ process.on('exit', () => {
   for (const d of tempDirs) { try { fs.rmSync(d, { recursive: true, force: true }); } catch { /* gone */ } }
 });
 
+// The binary under test is built with ASan+UBSan: its memory and CPU are the sanitizers', not tollway's.
+export const SANITIZED = process.env.TOLLWAY_SANITIZED === '1';
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export function tempDir(prefix = 'tollway-test-') {

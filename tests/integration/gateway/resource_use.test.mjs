@@ -6,7 +6,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import fs from 'node:fs';
-import { startGateway, testConfig } from '../../lib/harness.mjs';
+import { startGateway, testConfig, SANITIZED } from '../../lib/harness.mjs';
 
 // An OpenAI-compatible origin streaming `x-chunks` content chunks, then the usage chunk and [DONE].
 function startStreamingOrigin() {
@@ -83,7 +83,9 @@ describe('resource use of the gateway process', () => {
   });
   after(async () => { await gw?.stop(); await origin?.close(); });
 
-  it("a stream's memory is small and does not grow with its length (1,000 vs 4,000 chunks)", async () => {
+  // ASan keeps freed memory in quarantine, so anonymous memory grows with the bytes a stream moves: measured in release.
+  it("a stream's memory is small and does not grow with its length (1,000 vs 4,000 chunks)",
+    { skip: SANITIZED && 'ASan build: its allocator quarantine makes memory grow with traffic' }, async () => {
     const CONCURRENT = 8;
     const streams = (chunks) => Promise.all(Array.from({ length: CONCURRENT }, () => stream(gw, chunks)));
     // Warm-up: buffers, allocator arenas, and one long stream (it loads the tokenizer's ranks, once per process).

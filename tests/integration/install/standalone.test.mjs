@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { get_encoding } from 'tiktoken';
 import { makeCorpus } from '../tokens/corpus.mjs';
-import { SOURCE_DIR, TOLLWAY_BIN, tempDir, startMock, testConfig, toYaml, getText } from '../../lib/harness.mjs';
+import { SOURCE_DIR, TOLLWAY_BIN, tempDir, startMock, testConfig, toYaml, getText, SANITIZED } from '../../lib/harness.mjs';
 
 const BUILD_DIR = path.dirname(TOLLWAY_BIN);
 const LOOPBACK = ['--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--workers', '1'];
@@ -169,7 +169,8 @@ describe('standalone install', () => {
       }
     } finally { await mock.close(); }
     console.log(`spawn to first 200, ms: ${elapsed.map((ms) => ms.toFixed(1)).join(', ')}; CPU ms: ${cpu.join(', ')}`);
-    assert.ok(Math.min(...cpu) < 50, `the least CPU of 5 starts to the first answer was ${Math.min(...cpu)} ms`);
+    // ASan's instrumentation and shadow memory cost ~250 ms of CPU at start: the bound is checked on the release build.
+    if (!SANITIZED) assert.ok(Math.min(...cpu) < 50, `the least CPU of 5 starts to the first answer was ${Math.min(...cpu)} ms`);
   });
 
   it('the systemd unit is hardened, verifies, and its ExecStart runs the installed binary', async (t) => {
