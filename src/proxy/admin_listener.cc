@@ -4,12 +4,19 @@
 #include "http/parser.h"
 #include "http/read_buffer.h"
 #include "http/serializer.h"
+#include "http/stream.h"
 
 namespace tollway::proxy {
 
 AdminListener::AdminListener(asio::io_context& context, const tcp::endpoint& endpoint, AdminHandler handler)
     : context_(context), acceptor_(context), handler_(std::move(handler)) {
   http::open_exclusive_listener(acceptor_, endpoint, "admin listener");
+}
+
+void AdminListener::use_tls(std::shared_ptr<const tls::ServerTls> tls,
+                            std::chrono::milliseconds handshake_timeout) {
+  tls_ = std::move(tls);
+  handshake_timeout_ = handshake_timeout;
 }
 
 void AdminListener::start() {
@@ -34,9 +41,22 @@ asio::awaitable<void> AdminListener::accept_loop() {
 }
 
 asio::awaitable<void> AdminListener::serve(tcp::socket socket) {
+  // Shared with the handshake timer's handler, which may run after this coroutine ended.
+  const auto stream = std::make_shared<http::Stream>(std::move(socket), tls_ ? tls_->context : nullptr);
+  if (stream->is_tls()) {
+    asio::steady_timer deadline(context_, handshake_timeout_);
+    deadline.async_wait([weak = std::weak_ptr<http::Stream>(stream)](boost::system::error_code ec) {
+      if (auto s = weak.lock(); s && !ec) s->cancel();
+    });
+    const boost::system::error_code ec = co_await stream->accept_handshake();
+    deadline.cancel();
+    if (ec) {
+      stream->close();
+      co_return;
+    }
+  }
   http::ReadBuffer buffer(4096);
   http::ParseLimits limits;
-  asio::steady_timer idle(context_);
   while (true) {
     http::RequestHead head;
     http::ParseError error;
@@ -47,8 +67,7 @@ asio::awaitable<void> AdminListener::serve(tcp::socket socket) {
       std::size_t available;
       char* into = buffer.prepare(1024, available);
       boost::system::error_code ec;
-      const std::size_t n = co_await socket.async_read_some(asio::buffer(into, available),
-                                                            asio::redirect_error(asio::use_awaitable, ec));
+      const std::size_t n = co_await stream->read_some(asio::buffer(into, available), ec);
       if (ec) co_return;
       buffer.commit(n);
     }
@@ -75,9 +94,8 @@ asio::awaitable<void> AdminListener::serve(tcp::socket socket) {
         while (request.body.size() < total) {
           char chunk[4096];
           boost::system::error_code ec;
-          const std::size_t n = co_await socket.async_read_some(
-              asio::buffer(chunk, std::min<std::size_t>(sizeof chunk, total - request.body.size())),
-              asio::redirect_error(asio::use_awaitable, ec));
+          const std::size_t n = co_await stream->read_some(
+              asio::buffer(chunk, std::min<std::size_t>(sizeof chunk, total - request.body.size())), ec);
           if (ec) co_return;
           request.body.append(chunk, n);
         }
@@ -95,12 +113,11 @@ asio::awaitable<void> AdminListener::serve(tcp::socket socket) {
     http::end_head(out);
     if (head.method != "HEAD") out += response.body;
     boost::system::error_code ec;
-    co_await asio::async_write(socket, asio::buffer(out), asio::redirect_error(asio::use_awaitable, ec));
+    co_await stream->write(std::string_view(out), ec);
     if (ec || !keep_alive) break;
     buffer.consume(head.head_size + consumed_body);
   }
-  boost::system::error_code ignored;
-  socket.shutdown(tcp::socket::shutdown_both, ignored);
+  stream->close();
 }
 
 }  // namespace tollway::proxy

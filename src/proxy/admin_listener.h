@@ -1,16 +1,20 @@
 // AdminListener: the operator's port (/healthz, /readyz, /config, /metrics and the admin APIs features
-// register), served on the control thread. It reads worker state only by asking each worker's thread for a
-// copy; it never touches the data path.
+// register), served on the control thread, plain or HTTPS (mTLS when the TLS settings ask for client
+// certificates). It reads worker state only by asking each worker's thread for a copy; it never touches the
+// data path.
 #pragma once
 
 #include <boost/asio.hpp>
 
+#include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "http/message.h"
+#include "tls/server_context.h"
 
 namespace tollway::proxy {
 
@@ -40,6 +44,9 @@ class AdminListener {
   // Binds and listens at once (this process alone); throws http::ListenError.
   AdminListener(asio::io_context& context, const tcp::endpoint& endpoint, AdminHandler handler);
   tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
+  // The TLS new connections handshake with (null: plain), within `handshake_timeout`; open connections keep
+  // theirs.
+  void use_tls(std::shared_ptr<const tls::ServerTls> tls, std::chrono::milliseconds handshake_timeout);
   void start();
   void stop();
 
@@ -50,6 +57,8 @@ class AdminListener {
   asio::io_context& context_;
   tcp::acceptor acceptor_;
   AdminHandler handler_;
+  std::shared_ptr<const tls::ServerTls> tls_;
+  std::chrono::milliseconds handshake_timeout_{10'000};
 };
 
 }  // namespace tollway::proxy

@@ -99,7 +99,7 @@ routes:
   EXPECT_NE(text.find("test.yaml:1: version: unsupported schema version \"2\" (supported: 1)"), std::string::npos) << text;
   EXPECT_NE(text.find("test.yaml:3: gateway.listen:"), std::string::npos) << text;
   EXPECT_NE(text.find("test.yaml:4: gateway.workers:"), std::string::npos) << text;
-  EXPECT_NE(text.find("test.yaml:5: gateway.colour: unknown key (allowed here: listen, admin, workers)"),
+  EXPECT_NE(text.find("test.yaml:5: gateway.colour: unknown key (allowed here: listen, admin, tls, admin_tls, workers)"),
             std::string::npos) << text;
   EXPECT_NE(text.find("test.yaml:7: timeouts.idle: \"10 seconds\" is not a positive duration"), std::string::npos) << text;
   EXPECT_NE(text.find("test.yaml:10: providers.openai.api: \"grpc\" is not an API (allowed: openai, anthropic)"),
