@@ -1,12 +1,13 @@
 // TLS on tollway's own listeners: the API listener serves HTTPS with client certificates required (openssl
 // s_client without one is refused, with one the request succeeds and the peer's SPIFFE ID reaches the access
-// log); the admin listener serves HTTPS; replacing the certificate files rotates the context for new
+// log); the admin listener serves HTTPS; a stalled handshake is closed at the header-read timeout; replacing the certificate files rotates the context for new
 // connections while a kept-alive connection goes on with the old one; a key that does not match at reload is
 // rejected and the old certificate keeps serving; `tollway validate` refuses such a key with its file:line.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import https from 'node:https';
+import net from 'node:net';
 import path from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { startMock, startGateway, testConfig, makeCA, tempDir, removeTempDir, waitFor, runTollway, toYaml }
@@ -46,6 +47,18 @@ function request(port, { ca, cert, key, agent = false, method = 'GET', path: tar
     });
     req.on('error', reject);
     req.end(body ? JSON.stringify(body) : undefined);
+  });
+}
+
+// Opens a TCP connection that never starts its handshake: resolves with the milliseconds until the server closed
+// it, or null when it was still open after `limitMs`.
+function stalledHandshake(port, limitMs) {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const sock = net.connect({ host: '127.0.0.1', port });
+    const timer = setTimeout(() => { sock.destroy(); resolve(null); }, limitMs);
+    sock.on('error', () => {});
+    sock.on('close', () => { clearTimeout(timer); resolve(Date.now() - started); });
   });
 }
 
@@ -124,6 +137,12 @@ describe('TLS listeners', () => {
     assert.equal(r.status, 200);
     assert.equal(r.text, 'ok\n');
     await assert.rejects(fetch(`http://127.0.0.1:${gw.adminPort}/healthz`));
+  });
+
+  it('a stalled handshake is closed at timeouts.header_read (2s), on both listeners', async () => {
+    const [api, admin] = await Promise.all([stalledHandshake(gw.port, 4500), stalledHandshake(gw.adminPort, 4500)]);
+    assert.ok(api !== null && api >= 1500, `API listener closed after ${api} ms`);
+    assert.ok(admin !== null && admin >= 1500, `admin listener closed after ${admin} ms`);
   });
 
   it('rotation: a kept-alive connection keeps the old certificate, a new connection gets the new one', async () => {
