@@ -51,6 +51,7 @@ asio::awaitable<void> AdminListener::serve(tcp::socket socket) {
     const boost::system::error_code ec = co_await stream->accept_handshake();
     deadline.cancel();
     if (ec) {
+      ++tls_handshake_failures_;
       stream->close();
       co_return;
     }

@@ -47,6 +47,8 @@ class AdminListener {
   // The TLS new connections handshake with (null: plain), within `handshake_timeout`; open connections keep
   // theirs.
   void use_tls(std::shared_ptr<const tls::ServerTls> tls, std::chrono::milliseconds handshake_timeout);
+  // TLS handshakes that failed, were refused or timed out, since the start.
+  uint64_t tls_handshake_failures() const { return tls_handshake_failures_; }
   void start();
   void stop();
 
@@ -59,6 +61,7 @@ class AdminListener {
   AdminHandler handler_;
   std::shared_ptr<const tls::ServerTls> tls_;
   std::chrono::milliseconds handshake_timeout_{10'000};
+  uint64_t tls_handshake_failures_ = 0;
 };
 
 }  // namespace tollway::proxy

@@ -78,6 +78,7 @@ asio::awaitable<void> DownstreamConnection::serve() {
     // that stalls its request head.
     deadline_.expire_after(worker_.snapshot()->serving.timeouts.header_read);
     if (const error_code ec = co_await client_.accept_handshake(); ec) {
+      worker_.count_tls_handshake_failure();
       client_.close();
       co_return;
     }

@@ -386,6 +386,13 @@ std::string Engine::render_metrics_header() const {
   int open = 0;
   for (const auto& w : workers_) open += w->open_connections();
   out += "tollway_open_connections " + std::to_string(open) + "\n";
+  uint64_t api_handshake_failures = 0;
+  for (const auto& w : workers_) api_handshake_failures += w->tls_handshake_failures();
+  out += "# HELP tollway_tls_handshake_failures_total TLS handshakes on a listener that failed, were refused or "
+         "timed out.\n# TYPE tollway_tls_handshake_failures_total counter\n";
+  out += "tollway_tls_handshake_failures_total{listener=\"api\"} " + std::to_string(api_handshake_failures) + "\n";
+  out += "tollway_tls_handshake_failures_total{listener=\"admin\"} " +
+         std::to_string(admin_->tls_handshake_failures()) + "\n";
   out += "# HELP tollway_draining 1 while the process drains for shutdown.\n# TYPE tollway_draining gauge\n";
   out += std::string("tollway_draining ") + (draining_ ? "1" : "0") + "\n";
   return out;

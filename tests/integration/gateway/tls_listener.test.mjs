@@ -10,7 +10,7 @@ import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { startMock, startGateway, testConfig, makeCA, tempDir, removeTempDir, waitFor, runTollway, toYaml }
+import { startMock, startGateway, testConfig, makeCA, tempDir, removeTempDir, waitFor, runTollway, toYaml, metricValue }
   from '../../lib/harness.mjs';
 
 const SPIFFE_ID = 'spiffe://example.org/ns/default/sa/agent-a';
@@ -143,6 +143,9 @@ describe('TLS listeners', () => {
     const [api, admin] = await Promise.all([stalledHandshake(gw.port, 4500), stalledHandshake(gw.adminPort, 4500)]);
     assert.ok(api !== null && api >= 1500, `API listener closed after ${api} ms`);
     assert.ok(admin !== null && admin >= 1500, `admin listener closed after ${admin} ms`);
+    const metrics = (await request(gw.adminPort, { ca: ca.ca, path: '/metrics' })).text;
+    assert.ok(metricValue(metrics, 'tollway_tls_handshake_failures_total', { listener: 'api' }) >= 1, metrics);
+    assert.ok(metricValue(metrics, 'tollway_tls_handshake_failures_total', { listener: 'admin' }) >= 1, metrics);
   });
 
   it('rotation: a kept-alive connection keeps the old certificate, a new connection gets the new one', async () => {
