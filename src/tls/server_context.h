@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include <openssl/ssl.h>
+#include <openssl/types.h>  // SSL, X509
 
 #include "core/file_stamp.h"
 
