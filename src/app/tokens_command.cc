@@ -59,8 +59,7 @@ int run_with_input(const TokensOptions& o, Body&& body) {
     return 1;
   }
   try {
-    const auto encoding = tokens::Encoding::shared(*tokens::parse_encoding_name(o.encoding));
-    return body(*encoding, text);
+    return body(tokens::Encoding::embedded(*tokens::parse_encoding_name(o.encoding)), text);
   } catch (const tokens::DisallowedSpecialToken& e) {
     std::cerr << "tollway tokens: the input contains the special token " << e.token() << " at byte " << e.offset()
               << ", which is disallowed; pass --special all to encode it as a special token or --special ordinary "

@@ -1,8 +1,12 @@
 // `tollway validate FILE`: the offline config check for CI. Exit 0 when valid, 1 with every error otherwise.
 #include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "app/commands.h"
-#include "config/loader.h"
+#include "gateway/role.h"
+#include "proxy/config_source.h"
 
 namespace tollway::app {
 
@@ -11,15 +15,29 @@ void add_validate_command(CLI::App& cli, int& exit_code) {
   auto file = std::make_shared<std::string>();
   cmd->add_option("file", *file, "Config file (YAML)")->required();
   cmd->callback([file, &exit_code] {
-    const auto result = config::load_gateway_config_file(*file);
-    if (!result.config) {
-      for (const auto& e : result.errors) std::cerr << e.to_string() << "\n";
-      std::cerr << result.errors.size() << (result.errors.size() == 1 ? " error" : " errors") << " in " << *file
-                << "\n";
+    // Exactly the check a running gateway makes before applying a config: the role's prepare step (parse,
+    // validate, TLS files and URLs checked, the snapshot built), without touching any process state.
+    boost::asio::io_context unused;
+    proxy::FileConfigSource source(unused, *file);
+    std::string error;
+    auto document = source.read(error);
+    std::vector<std::string> errors;
+    std::optional<proxy::PreparedSnapshot> prepared;
+    if (!document) {
+      errors.push_back(error);
+    } else {
+      gateway::GatewayRole role;
+      auto result = role.prepare(*document, nullptr);
+      errors = std::move(result.errors);
+      prepared = std::move(result.prepared);
+    }
+    if (!prepared) {
+      for (const auto& e : errors) std::cerr << e << "\n";
+      std::cerr << errors.size() << (errors.size() == 1 ? " error" : " errors") << " in " << *file << "\n";
       exit_code = 1;
       return;
     }
-    const auto& c = *result.config;
+    const auto& c = *prepared->snapshot->config;
     std::cout << "ok: " << *file << " (version " << c.version << "; " << c.providers.size() << " providers, "
               << c.models.size() << " model rules, " << c.routes.size() << " routes)\n";
     exit_code = 0;

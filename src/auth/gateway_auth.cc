@@ -16,7 +16,9 @@ std::string config_directory(const std::string& config_path) {
 
 GatewayAuth::GatewayAuth(asio::io_context& control) : control_(control), provider_keys_(control) {}
 
-GatewayAuth::~GatewayAuth() { *alive_ = false; }
+GatewayAuth::~GatewayAuth() {
+  *alive_ = false;
+}
 
 bool GatewayAuth::configure(const config::GatewayConfig& config, std::string& error) {
   const std::string dir = config_directory(config.source);
@@ -27,7 +29,9 @@ bool GatewayAuth::configure(const config::GatewayConfig& config, std::string& er
       keys_ = VirtualKeyStore::open(path, error);
       if (!keys_) return false;
       keys_path_ = path;
-      log::info("virtual key store opened", tollway::json::ObjectWriter().field("path", path).field("keys", static_cast<uint64_t>(keys_->size())));
+      log::info("virtual key store opened", tollway::json::ObjectWriter()
+                                                .field("path", path)
+                                                .field("keys", static_cast<uint64_t>(keys_->size())));
     } else if (path != keys_path_) {
       log::warn("auth.virtual_keys.store changes take effect at the next restart",
                 tollway::json::ObjectWriter().field("active", keys_path_));
@@ -67,7 +71,8 @@ std::vector<JwtIssuer> GatewayAuth::issuers(const config::GatewayConfig& config)
     issuer.config = ic;
     issuer.rules.issuers = {ic.issuer};
     issuer.rules.audiences = ic.audiences;
-    issuer.rules.leeway_seconds = std::chrono::duration_cast<std::chrono::seconds>(config.auth.clock_skew).count();
+    issuer.rules.leeway_seconds =
+        std::chrono::duration_cast<std::chrono::seconds>(config.auth.clock_skew).count();
     issuer.rules.required_claims = ic.required_claims;
     issuer.rules.max_token_bytes = config.auth.max_token_bytes;
     for (const auto& a : ic.algorithms)
@@ -77,8 +82,8 @@ std::vector<JwtIssuer> GatewayAuth::issuers(const config::GatewayConfig& config)
     policy->models = ic.policy.models;
     policy->max_tokens = ic.policy.max_tokens;
     issuer.policy = std::move(policy);
-    const std::string key = ic.issuer + "\n" + ic.jwks_url + "\n" + ic.jwks_file + "\n" +
-                            std::to_string(ic.jwks_refresh.count());
+    const std::string key =
+        ic.issuer + "\n" + ic.jwks_url + "\n" + ic.jwks_file + "\n" + std::to_string(ic.jwks_refresh.count());
     auto it = jwks_.find(key);
     if (it == jwks_.end()) {
       auto source = std::make_shared<JwksSource>(ic, dir, control_);
@@ -95,7 +100,7 @@ std::vector<JwtIssuer> GatewayAuth::issuers(const config::GatewayConfig& config)
 
 void GatewayAuth::render_metrics(std::string& out) const {
   counters_.render(out);
-  PolicyAuthzFilter::render_metrics(out);
+  authz_denials_.render_metrics(out);
   out += "# HELP tollway_virtual_keys Virtual keys in the store (active, revoked and expired alike).\n";
   out += "# TYPE tollway_virtual_keys gauge\n";
   out += "tollway_virtual_keys " + std::to_string(keys_ ? keys_->size() : 0) + "\n";
@@ -104,7 +109,8 @@ void GatewayAuth::render_metrics(std::string& out) const {
   for (const auto& [key, source] : jwks_) {
     const std::string issuer = key.substr(0, key.find('\n'));
     std::string label;
-    tollway::json::append_quoted(label, issuer);  // a JSON string is a valid Prometheus label value for ASCII issuers
+    tollway::json::append_quoted(
+        label, issuer);  // a JSON string is a valid Prometheus label value for ASCII issuers
     out += "tollway_jwks_refreshes_total{issuer=" + label + ",result=\"success\"} " +
            std::to_string(source->refreshes()) + "\n";
     out += "tollway_jwks_refreshes_total{issuer=" + label + ",result=\"failure\"} " +

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/authz/filter.h"
 #include "auth/caller/auth_counters.h"
 #include "auth/caller/filter.h"
 #include "auth/credentials/provider_keys.h"
@@ -37,6 +38,7 @@ class GatewayAuth {
   TokenSigner& signer() { return signer_; }
   ProviderKeyStore& provider_keys() { return provider_keys_; }
   AuthCounters& counters() { return counters_; }
+  AuthzDenials& authz_denials() { return authz_denials_; }
   const std::string& admin_token() const { return admin_token_; }
 
   void render_metrics(std::string& out) const;
@@ -50,6 +52,7 @@ class GatewayAuth {
   TokenSigner signer_;
   ProviderKeyStore provider_keys_;
   AuthCounters counters_;
+  AuthzDenials authz_denials_;
   std::string admin_token_;
   std::map<std::string, std::shared_ptr<JwksSource>> jwks_;  // by issuer + location
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

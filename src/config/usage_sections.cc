@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "config/embedded_config.h"
 #include "core/glob.h"
 
 namespace tollway::config {
@@ -107,10 +108,20 @@ void read_pricing_section(Validator& v, const YAML::Node& root, const std::strin
   if (p["default"].IsDefined()) read_price(v, p["default"], "pricing.default", c.pricing.default_price);
   v.optional_string(p, "file", "pricing.", [&](const YAML::Node& node, const std::string& s) {
     std::filesystem::path file(s);
-    if (file.is_relative()) file = std::filesystem::path(config_file).parent_path() / file;
+    // The embedded config's relative price file is the embedded copy; any other config's is on disk, next to it.
+    const std::optional<std::string_view> embedded =
+        config_file == kEmbeddedConfigName && file.is_relative() ? embedded_config_file(s) : std::nullopt;
+    if (embedded) {
+      file = "embedded:" + s;
+    } else if (config_file == kEmbeddedConfigName && file.is_relative()) {
+      v.fail(node, "pricing.file", "\"" + s + "\" is not embedded in the binary (the embedded config can name pricing.yaml)");
+      return;
+    } else if (file.is_relative()) {
+      file = std::filesystem::path(config_file).parent_path() / file;
+    }
     YAML::Node doc;
     try {
-      doc = YAML::LoadFile(file.string());
+      doc = embedded ? YAML::Load(std::string(*embedded)) : YAML::LoadFile(file.string());
     } catch (const YAML::BadFile&) {
       v.fail(node, "pricing.file", "cannot read \"" + file.string() + "\"");
       return;

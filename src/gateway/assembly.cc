@@ -229,7 +229,7 @@ bool commit_snapshot(pipeline::Snapshot& snapshot, Services& services, std::stri
         a->issuers(*config));
   // The body, read once as JSON on `body: json` routes, before any decision that depends on it.
   snapshot.chain.add<providers::RequestBodyFilter>();
-  if (config->auth.enabled) snapshot.chain.add<auth::PolicyAuthzFilter>();
+  if (config->auth.enabled) snapshot.chain.add<auth::PolicyAuthzFilter>(a->authz_denials());
   if (!attach_limits(*config, services, error)) return false;
   // Limits and budgets: admit (reserve) after the caller is known and allowed, before routing; settle at the
   // end.

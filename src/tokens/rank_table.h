@@ -1,14 +1,16 @@
-// RankTable: the mergeable ranks of one encoding (byte string -> rank), parsed once from a `.tiktoken` file
-// and then read-only, so any number of threads may share it. Lookups: direct tables for 1- and 2-byte strings,
-// PackedKeyTables keyed by the bytes themselves for 3..8 and 9..16 bytes, an open-addressing hash (over the token
-// bytes kept in one arena) holding only the tokens longer than 16 bytes; decoding is an index by rank. Never mutated after construction.
+// RankTable: the mergeable ranks of one encoding (byte string -> rank), read-only, so any number of threads may
+// share it. Lookups: direct tables for 1- and 2-byte strings, PackedKeyTables keyed by the bytes themselves for
+// 3..8 and 9..16 bytes, an open-addressing hash (over the token bytes kept in one arena) holding only the tokens
+// longer than 16 bytes; decoding is an index by rank. All of it is a RankTableLayout: arrays that parse() builds
+// from a `.tiktoken` file, or that the build generated from the same parse as static data (tokens/embedded_ranks.h),
+// which a RankTable wraps without copying or reading them. Never mutated after construction.
 #pragma once
 
 #include <cstdint>
 #include <cstring>
-#include <string>
+#include <memory>
+#include <span>
 #include <string_view>
-#include <vector>
 
 #include "tokens/packed_key_table.h"
 
@@ -16,11 +18,43 @@ namespace tollway::tokens {
 
 inline constexpr std::uint32_t kNoRank = 0xFFFFFFFFu;
 
+// Where rank's token bytes are in the arena.
+struct RankSpan {
+  std::uint32_t offset = 0;
+  std::uint32_t length = 0;
+};
+// One slot of the open-addressing table of tokens longer than 16 bytes.
+struct LongTokenSlot {
+  std::uint32_t tag = 0;
+  std::uint32_t rank = kNoRank;
+};
+
+// Every array of a RankTable, as spans. The table sizes are powers of two; the hash shifts follow from them.
+struct RankTableLayout {
+  std::string_view arena;                     // every token's bytes, concatenated
+  std::span<const RankSpan> tokens;           // by rank; holes have length 0
+  std::span<const LongTokenSlot> long_slots;  // tokens longer than 16 bytes
+  std::span<const std::uint64_t> short_prints;
+  std::span<const PackedKeySlot<1>> short_slots;  // tokens of 3..8 bytes
+  std::span<const std::uint64_t> medium_prints;
+  std::span<const PackedKeySlot<2>> medium_slots;  // tokens of 9..16 bytes
+  std::span<const std::uint32_t, 256> one_byte;
+  std::span<const std::uint32_t, 65536> two_byte;
+  std::uint32_t max_token_length = 0;
+  std::uint32_t token_count = 0;
+};
+
 class RankTable {
  public:
-  // Parses the text of a `.tiktoken` file ("<base64 token> <rank>" per line). Throws std::runtime_error with
-  // the line number when the file is malformed or has duplicate tokens/ranks.
+  // Parses the text of a `.tiktoken` file ("<base64 token> <rank>" per line) into arrays the table owns. Throws
+  // std::runtime_error with the line number when the file is malformed or has duplicate tokens/ranks.
   static RankTable parse(std::string_view file_text);
+
+  // Wraps arrays that live as long as the program (the build's static tables); reads none of them.
+  explicit RankTable(const RankTableLayout& static_arrays);
+
+  // The arrays, for the build step that writes them out as static data and for tests that compare.
+  const RankTableLayout& layout() const { return layout_; }
 
   // Rank of exactly these bytes, or kNoRank. One- and two-byte strings are direct table reads; 3..16 bytes are
   // PackedKeyTable lookups (usually one in-cache fingerprint read, one slot read on a hit); longer ones probe the
@@ -28,8 +62,8 @@ class RankTable {
   std::uint32_t find(std::string_view bytes) const {
     const std::size_t n = bytes.size();
     const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-    if (n == 2) return two_byte_[(std::size_t{p[0]} << 8) | p[1]];
-    if (n == 1) return one_byte_[p[0]];
+    if (n == 2) return layout_.two_byte[(std::size_t{p[0]} << 8) | p[1]];
+    if (n == 1) return layout_.one_byte[p[0]];
     if (n <= 8) return n == 0 ? kNoRank : find_short(load_key(p, n), n);
     if (n <= 16) {
       std::uint64_t first;
@@ -39,8 +73,8 @@ class RankTable {
     return find_long(bytes);
   }
 
-  std::uint32_t find_byte(unsigned char b) const { return one_byte_[b]; }
-  std::uint32_t find_two_bytes(unsigned char a, unsigned char b) const { return two_byte_[(std::size_t{a} << 8) | b]; }
+  std::uint32_t find_byte(unsigned char b) const { return layout_.one_byte[b]; }
+  std::uint32_t find_two_bytes(unsigned char a, unsigned char b) const { return layout_.two_byte[(std::size_t{a} << 8) | b]; }
   // n = 3..8 bytes packed by load_key.
   std::uint32_t find_short(std::uint64_t key, std::size_t n) const { return short_.find({key}, n); }
   // n = 9..16 bytes: the first 8 as one little-endian word, the rest packed by load_key.
@@ -50,18 +84,18 @@ class RankTable {
 
   std::uint32_t find_long(std::string_view bytes) const {
     const std::size_t n = bytes.size();
-    if (n > max_token_length_) return kNoRank;
+    if (n > layout_.max_token_length) return kNoRank;
     const std::uint64_t h = hash(bytes);
-    std::size_t slot = static_cast<std::size_t>(h >> shift_);
+    std::size_t slot = static_cast<std::size_t>(h >> long_shift_);
     const std::uint32_t tag = static_cast<std::uint32_t>(h);
     for (;;) {
-      const Slot& s = slots_[slot];
+      const LongTokenSlot& s = layout_.long_slots[slot];
       if (s.rank == kNoRank) return kNoRank;
       if (s.tag == tag) {
-        const Span& t = tokens_[s.rank];
-        if (t.length == n && same_bytes(arena_.data() + t.offset, bytes.data(), n)) return s.rank;
+        const RankSpan& t = layout_.tokens[s.rank];
+        if (t.length == n && same_bytes(layout_.arena.data() + t.offset, bytes.data(), n)) return s.rank;
       }
-      slot = (slot + 1) & mask_;
+      slot = (slot + 1) & long_mask_;
     }
   }
 
@@ -78,14 +112,14 @@ class RankTable {
 
   // Bytes of a rank; empty when the rank has no token (holes in the file, or out of range).
   std::string_view bytes_of(std::uint32_t rank) const {
-    if (rank >= tokens_.size()) return {};
-    const Span& t = tokens_[rank];
-    return std::string_view(arena_.data() + t.offset, t.length);
+    if (rank >= layout_.tokens.size()) return {};
+    const RankSpan& t = layout_.tokens[rank];
+    return layout_.arena.substr(t.offset, t.length);
   }
 
   // One more than the largest rank.
-  std::uint32_t rank_count() const { return static_cast<std::uint32_t>(tokens_.size()); }
-  std::size_t token_count() const { return count_; }
+  std::uint32_t rank_count() const { return static_cast<std::uint32_t>(layout_.tokens.size()); }
+  std::size_t token_count() const { return layout_.token_count; }
 
   // Multiply-xorshift over 8-byte words; the top bits pick the slot, the low 32 bits are the tag.
   static std::uint64_t hash(std::string_view bytes) {
@@ -112,18 +146,9 @@ class RankTable {
   }
 
  private:
-  struct Slot {
-    std::uint32_t tag = 0;
-    std::uint32_t rank = kNoRank;
-  };
-  struct Span {
-    std::uint32_t offset = 0;
-    std::uint32_t length = 0;
-  };
-  // Adds rank's token to every table that answers for its length (the general one for all during parse).
-  void insert(std::uint32_t rank);
-  void insert_general(std::uint32_t rank);  // throws on a duplicate token
-  void size_general_table(std::size_t count);
+  struct OwnedArrays;
+  RankTable(std::shared_ptr<const OwnedArrays> owned, const RankTableLayout& layout);
+  static int long_shift_for(std::size_t slots);
   static bool same_bytes(const char* a, const char* b, std::size_t n) {
     while (n >= 8) {
       std::uint64_t x, y;
@@ -137,17 +162,12 @@ class RankTable {
     return true;
   }
 
-  std::string arena_;
-  std::vector<Span> tokens_;
-  std::vector<Slot> slots_;
+  std::shared_ptr<const OwnedArrays> owned_;  // null for static arrays
+  RankTableLayout layout_;
   PackedKeyTable<1> short_;   // tokens of 3..8 bytes
   PackedKeyTable<2> medium_;  // tokens of 9..16 bytes
-  std::vector<std::uint32_t> one_byte_ = std::vector<std::uint32_t>(256, kNoRank);
-  std::vector<std::uint32_t> two_byte_ = std::vector<std::uint32_t>(65536, kNoRank);
-  std::size_t mask_ = 0;
-  int shift_ = 64;
-  std::size_t max_token_length_ = 0;
-  std::size_t count_ = 0;
+  std::size_t long_mask_ = 0;
+  int long_shift_ = 64;
 };
 
 }  // namespace tollway::tokens

@@ -5,16 +5,12 @@
 
 namespace tollway::tokens {
 
-RunningTokenCount::RunningTokenCount(std::shared_ptr<const Encoding> encoding) : encoding_(std::move(encoding)) {}
-
 void RunningTokenCount::append(std::string_view part) {
-  if (!encoding_) {
-    bytes_ += part.size();
-    return;
-  }
   const std::size_t before = tail_.size();
-  if (is_valid_utf8(part)) tail_.append(part);
-  else tail_.append(repair_utf8(part));
+  if (is_valid_utf8(part))
+    tail_.append(part);
+  else
+    tail_.append(repair_utf8(part));
   bytes_ += tail_.size() - before;
   if (tail_.size() >= kSettleBytes) settle();
 }
@@ -41,7 +37,6 @@ void RunningTokenCount::settle() {
 }
 
 std::size_t RunningTokenCount::tokens() const {
-  if (!encoding_) return static_cast<std::size_t>((bytes_ + 3) / 4);
   return settled_ + encoding_->count(tail_, SpecialPolicy::Ordinary);
 }
 

@@ -3,13 +3,11 @@
 // only the unfinished tail (the last two pieces, at least kSettleBytes before a split is tried) stays held.
 // The total equals Encoding::count(whole text, SpecialPolicy::Ordinary) exactly, except where one unbroken
 // run of text (a single split piece) outgrows kMaxTailBytes: that tail is then counted as it stands, so each
-// such cut may change the total by the few tokens a merge across it would have saved. It never holds more than
-// kMaxTailBytes plus one appended part, and never throws. Without an encoding (no rank file) it holds no text and
-// counts about four bytes per token.
+// such cut may change the total by the few tokens a merge across it would have saved. It never holds more
+// than kMaxTailBytes plus one appended part, and never throws.
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <string_view>
 
@@ -22,7 +20,7 @@ class RunningTokenCount {
   static constexpr std::size_t kSettleBytes = 256;
   static constexpr std::size_t kMaxTailBytes = 4096;
 
-  explicit RunningTokenCount(std::shared_ptr<const Encoding> encoding);  // may be null
+  explicit RunningTokenCount(const Encoding& encoding) : encoding_(&encoding) {}
 
   // Adds the next part of the text; invalid UTF-8 in it is repaired to U+FFFD, as Encoding::count does.
   void append(std::string_view part);
@@ -35,8 +33,8 @@ class RunningTokenCount {
 
  private:
   void settle();
-  std::shared_ptr<const Encoding> encoding_;
-  std::string tail_;  // valid UTF-8 not yet counted into settled_
+  const Encoding* encoding_;  // process-lifetime (Encoding::embedded)
+  std::string tail_;          // valid UTF-8 not yet counted into settled_
   std::size_t settled_ = 0;
   std::uint64_t bytes_ = 0;
 };

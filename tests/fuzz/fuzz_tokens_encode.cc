@@ -11,12 +11,10 @@
 using namespace tollway::tokens;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const auto cl = Encoding::shared(EncodingName::Cl100kBase);
-  static const auto o2 = Encoding::shared(EncodingName::O200kBase);
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   const std::string expected = is_valid_utf8(text) ? std::string(text) : repair_utf8(text);
   if (!is_valid_utf8(expected)) std::abort();
-  for (const auto* enc : {cl.get(), o2.get()}) {
+  for (const Encoding* enc : {&Encoding::embedded(EncodingName::Cl100kBase), &Encoding::embedded(EncodingName::O200kBase)}) {
     const auto ids = enc->encode(text, SpecialPolicy::Ordinary);
     if (enc->decode(ids) != expected) std::abort();
     if (enc->count(text, SpecialPolicy::Ordinary) != ids.size()) std::abort();

@@ -24,17 +24,13 @@ pipeline::Verdict deny(pipeline::RequestCtx& ctx, std::string message, std::stri
 
 }  // namespace
 
-PolicyAuthzFilter::Denials& PolicyAuthzFilter::denials() {
-  static Denials d;
-  return d;
-}
-
-void PolicyAuthzFilter::render_metrics(std::string& out) {
-  const Denials& d = denials();
+void AuthzDenials::render_metrics(std::string& out) const {
+  const AuthzDenials& d = *this;
   out += "# HELP tollway_authz_denials_total Requests refused by the caller's policy, by reason.\n";
   out += "# TYPE tollway_authz_denials_total counter\n";
   auto line = [&](const char* reason, const std::atomic<uint64_t>& v) {
-    out += std::string("tollway_authz_denials_total{reason=\"") + reason + "\"} " + std::to_string(v.load()) + "\n";
+    out += std::string("tollway_authz_denials_total{reason=\"") + reason + "\"} " + std::to_string(v.load()) +
+           "\n";
   };
   line("route_not_allowed", d.route);
   line("model_not_allowed", d.model);
@@ -46,7 +42,7 @@ void PolicyAuthzFilter::render_metrics(std::string& out) {
 asio::awaitable<pipeline::Verdict> PolicyAuthzFilter::authorize(pipeline::RequestCtx& ctx) {
   const pipeline::Caller& caller = ctx.caller;
   if (!caller.authenticated) co_return pipeline::Verdict::Continue;
-  Denials& d = denials();
+  AuthzDenials& d = denials_;
   for (const auto& h : ctx.head->headers) {
     if (http::iequals(h.name, "x-tollway-tenant") && h.value != caller.tenant)
       co_return deny(ctx, "This credential belongs to another tenant than the one the request names.",
@@ -57,26 +53,32 @@ asio::awaitable<pipeline::Verdict> PolicyAuthzFilter::authorize(pipeline::Reques
   if (policy == nullptr) co_return pipeline::Verdict::Continue;
   const std::string_view path = ctx.head->path();
   if (!policy->routes.empty() && !any_match(policy->routes, path))
-    co_return deny(ctx, "This credential may not call " + std::string(path) + ".", "route_not_allowed", d.route);
+    co_return deny(ctx, "This credential may not call " + std::string(path) + ".", "route_not_allowed",
+                   d.route);
   if (policy->models.empty() && policy->max_tokens == 0) co_return pipeline::Verdict::Continue;
   if (ctx.route->body == config::RouteBody::Raw)
     co_return deny(ctx,
                    "This credential is limited to certain models or output tokens, which are read from the "
-                   "request body, and " + std::string(path) + " forwards its body unread (body: raw).",
+                   "request body, and " +
+                       std::string(path) + " forwards its body unread (body: raw).",
                    "policy_needs_json_body", d.raw_body);
   if (!ctx.body_fields) co_return pipeline::Verdict::Continue;  // no body (e.g. GET /v1/models)
   const providers::RequestFields* fields = &*ctx.body_fields;
   if (fields->model && !policy->models.empty() && !any_match(policy->models, *fields->model))
-    co_return deny(ctx, "This credential may not use model \"" + *fields->model + "\".", "model_not_allowed", d.model);
+    co_return deny(ctx, "This credential may not use model \"" + *fields->model + "\".", "model_not_allowed",
+                   d.model);
   if (policy->max_tokens != 0 && fields->model) {
     if (!fields->max_output_tokens)
-      co_return deny(ctx, "This credential requires an output limit (max_tokens, max_completion_tokens or "
-                          "max_output_tokens) of at most " + std::to_string(policy->max_tokens) + ".",
+      co_return deny(ctx,
+                     "This credential requires an output limit (max_tokens, max_completion_tokens or "
+                     "max_output_tokens) of at most " +
+                         std::to_string(policy->max_tokens) + ".",
                      "max_tokens_required", d.max_tokens);
     if (*fields->max_output_tokens > policy->max_tokens)
-      co_return deny(ctx, "This credential allows at most " + std::to_string(policy->max_tokens) +
-                              " output tokens per request; the request asks for " +
-                              std::to_string(*fields->max_output_tokens) + ".",
+      co_return deny(ctx,
+                     "This credential allows at most " + std::to_string(policy->max_tokens) +
+                         " output tokens per request; the request asks for " +
+                         std::to_string(*fields->max_output_tokens) + ".",
                      "max_tokens_exceeded", d.max_tokens);
   }
   co_return pipeline::Verdict::Continue;

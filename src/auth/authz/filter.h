@@ -17,17 +17,21 @@ namespace tollway::auth {
 
 namespace asio = boost::asio;
 
+// Denials by reason since start, for /metrics (the allowed path counts nothing). Process-lifetime: owned by
+// GatewayAuth, shared by the filters of every snapshot.
+struct AuthzDenials {
+  std::atomic<uint64_t> route{0}, model{0}, max_tokens{0}, tenant{0}, raw_body{0};
+  void render_metrics(std::string& out) const;
+};
+
 class PolicyAuthzFilter final : public pipeline::Filter {
  public:
+  explicit PolicyAuthzFilter(AuthzDenials& denials) : denials_(denials) {}
   std::string_view name() const override { return "policy_authz"; }
   asio::awaitable<pipeline::Verdict> authorize(pipeline::RequestCtx& ctx) override;
 
-  // Denials by reason since start, for /metrics (the allowed path counts nothing).
-  struct Denials {
-    std::atomic<uint64_t> route{0}, model{0}, max_tokens{0}, tenant{0}, raw_body{0};
-  };
-  static Denials& denials();
-  static void render_metrics(std::string& out);
+ private:
+  AuthzDenials& denials_;
 };
 
 }  // namespace tollway::auth

@@ -10,7 +10,9 @@ namespace od = simdjson::ondemand;
 
 UsageShape usage_shape_for(bool anthropic_api, std::string_view path) {
   if (const auto q = path.find('?'); q != std::string_view::npos) path = path.substr(0, q);
-  auto ends_with = [&](std::string_view s) { return path.size() >= s.size() && path.substr(path.size() - s.size()) == s; };
+  auto ends_with = [&](std::string_view s) {
+    return path.size() >= s.size() && path.substr(path.size() - s.size()) == s;
+  };
   if (anthropic_api) return ends_with("/messages") ? UsageShape::AnthropicMessages : UsageShape::None;
   if (ends_with("/chat/completions")) return UsageShape::OpenAIChat;
   if (ends_with("/responses")) return UsageShape::OpenAIResponses;
@@ -55,14 +57,20 @@ bool read_usage_object(od::value v, UsageFields& u) {
     std::string_view k;
     if (f.unescaped_key().get(k)) return false;
     bool ok = true;
-    if (k == "prompt_tokens" || k == "input_tokens") ok = read_count(f.value(), u.input);
-    else if (k == "completion_tokens" || k == "output_tokens") ok = read_count(f.value(), u.output);
-    else if (k == "prompt_tokens_details" || k == "input_tokens_details") ok = read_details(f.value(), "cached_tokens", u.cached);
+    if (k == "prompt_tokens" || k == "input_tokens")
+      ok = read_count(f.value(), u.input);
+    else if (k == "completion_tokens" || k == "output_tokens")
+      ok = read_count(f.value(), u.output);
+    else if (k == "prompt_tokens_details" || k == "input_tokens_details")
+      ok = read_details(f.value(), "cached_tokens", u.cached);
     else if (k == "completion_tokens_details" || k == "output_tokens_details")
       ok = read_details(f.value(), "reasoning_tokens", u.reasoning);
-    else if (k == "cache_creation_input_tokens") ok = read_count(f.value(), u.cache_creation);
-    else if (k == "cache_read_input_tokens") ok = read_count(f.value(), u.cache_read);
-    else if (f.value().error()) ok = false;
+    else if (k == "cache_creation_input_tokens")
+      ok = read_count(f.value(), u.cache_creation);
+    else if (k == "cache_read_input_tokens")
+      ok = read_count(f.value(), u.cache_read);
+    else if (f.value().error())
+      ok = false;
     if (!ok) return false;
   }
   return true;
@@ -96,7 +104,8 @@ TokenCounts normalise(const UsageFields& u, bool anthropic) {
 // simdjson needs SIMDJSON_PADDING readable bytes past the input: copy into a per-thread buffer.
 simdjson::padded_string_view padded(std::string_view text) {
   thread_local std::string buffer;
-  if (buffer.capacity() < text.size() + simdjson::SIMDJSON_PADDING) buffer.reserve(text.size() + simdjson::SIMDJSON_PADDING);
+  if (buffer.capacity() < text.size() + simdjson::SIMDJSON_PADDING)
+    buffer.reserve(text.size() + simdjson::SIMDJSON_PADDING);
   buffer.assign(text);
   return simdjson::padded_string_view(buffer.data(), buffer.size(), buffer.capacity());
 }
@@ -129,7 +138,8 @@ bool mentions_usage_object(std::string_view data) {
     while (i < data.size() && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r')) ++i;
     if (i < data.size() && data[i] == ':') {
       ++i;
-      while (i < data.size() && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r')) ++i;
+      while (i < data.size() && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r'))
+        ++i;
       if (i < data.size() && data[i] == '{') return true;
     }
     from = i;
@@ -259,8 +269,10 @@ bool StreamUsageReader::on_event(const http::SseEvent& event) {
         if (!ok) return false;
         merge(anthropic_reported_, u);
         counts_ = normalise(anthropic_reported_, true);
-        if (type == "message_start") input_known_ = true;
-        else known_ = true;
+        if (type == "message_start")
+          input_known_ = true;
+        else
+          known_ = true;
       } else if (type == "message_stop") {
         finished_ = true;
       } else if (type == "error") {
@@ -291,15 +303,6 @@ bool StreamUsageReader::on_event(const http::SseEvent& event) {
 }
 
 namespace {
-
-// The process-wide encoding, or null when its rank file cannot be loaded (then about four bytes per token).
-std::shared_ptr<const tokens::Encoding> shared_encoding(tokens::EncodingName name) {
-  try {
-    return tokens::Encoding::shared(name);
-  } catch (const std::exception&) {
-    return nullptr;
-  }
-}
 
 bool is_text_key(std::string_view k) {
   return k == "content" || k == "text" || k == "arguments" || k == "partial_json" || k == "thinking" ||
@@ -355,7 +358,7 @@ void StreamUsageReader::count_output(std::string_view event_data) {
       deferred_text_ += text;
       return;
     }
-    output_.emplace(shared_encoding(output_encoding_));
+    output_.emplace(tokens::Encoding::embedded(output_encoding_));
     output_->append(deferred_text_);
     std::string().swap(deferred_text_);
   }
@@ -364,7 +367,7 @@ void StreamUsageReader::count_output(std::string_view event_data) {
 
 uint64_t StreamUsageReader::output_tokens() const {
   if (output_) return output_->tokens();
-  tokens::RunningTokenCount count(shared_encoding(output_encoding_));
+  tokens::RunningTokenCount count(tokens::Encoding::embedded(output_encoding_));
   count.append(deferred_text_);
   return count.tokens();
 }

@@ -5,6 +5,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import {
@@ -151,6 +152,40 @@ describe('config reload', () => {
     await sleep(1500);
     assert.equal((await cfgVersion()).version, before.version);
     assert.equal((await postJson(`${gw.url}/v1/chat/completions`, { model: 'gpt-4o', messages: [] })).status, 200);
+  });
+
+  it('a reload that changes a restart-only key or fails late is refused whole, names why, and applies nothing', async () => {
+    const before = await cfgVersion();
+    const metricsBefore = (await getText(`${gw.adminUrl}/metrics`)).text;
+    assert.doesNotMatch(metricsBefore, /^tollway_limits_/m);
+    const badCa = path.join(gw.dir, 'not-a-ca.pem');
+    fs.writeFileSync(badCa, '-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n');
+    const attempts = [
+      // limits first enabled on the strict ledger: a restart-only key (Redis is never contacted)
+      [{ ...extraRoute('extra-three'), limits: { ledger: 'strict', redis: { url: 'redis://127.0.0.1:1' },
+        budgets: [{ name: 'day', unit: 'requests', limit: 1, period: 'day' }] } }, /limits\.ledger: changes need a restart/],
+      // a provider CA that OpenSSL cannot load, next to a valid new route
+      [{ ...extraRoute('extra-three'), providers: { ...base.providers, openai: { ...base.providers.openai, ca_file: badCa,
+        base_url: 'https://127.0.0.1:1' } } }, /ca_file|CA certificates/],
+    ];
+    for (const [config, why] of attempts) {
+      const failures = metricValue((await getText(`${gw.adminUrl}/metrics`)).text, 'tollway_config_reloads_total', { result: 'failure' });
+      gw.writeConfig(config);
+      gw.proc.kill('SIGHUP');
+      const now = await waitFor(async () => {
+        const c = await cfgVersion();
+        return c.reloads_failed > failures && c;
+      }, { timeoutMs: 4000 });
+      assert.ok(now, 'the reload was counted as rejected');
+      assert.match(now.last_reload_error, why);
+      assert.equal(now.version, before.version);
+      assert.equal(now.generation, before.generation);
+      const n = mock.requests.length;
+      assert.equal((await chatAt('extra-three')).status, 404, 'the new route did not apply');
+      assert.equal(mock.requests.length, n);
+      assert.equal((await postJson(`${gw.url}/v1/chat/completions`, { model: 'gpt-4o', messages: [] })).status, 200);
+      assert.doesNotMatch((await getText(`${gw.adminUrl}/metrics`)).text, /^tollway_limits_/m, 'no limits state was made');
+    }
   });
 });
 

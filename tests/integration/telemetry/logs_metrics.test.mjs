@@ -132,6 +132,7 @@ describe('access log, decision log and metrics', () => {
     assert.equal(d403.decision.rule, 'model_not_allowed');
     assert.equal(d403.tenant, 'acme');
     assert.match(d403.decision.reason, /gpt-3\.5-turbo/);
+    assert.equal(d403.model, 'gpt-3.5-turbo', 'the decision line names the model asked for, though none was served');
     const a403 = await waitFor(() => accessLines().find((l) => l.request_id === forbidden.headers.get('x-request-id')));
     assert.equal(a403.decision.rule, 'model_not_allowed', 'the access line carries the decision too');
     const m = (await getText(`${gw.adminUrl}/metrics`)).text;

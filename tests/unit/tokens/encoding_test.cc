@@ -191,9 +191,7 @@ TEST(RoundTrip, RandomUnicode) {
   }
 }
 
-TEST(Load, RejectsWrongDigestAndMissingFile) {
-  EXPECT_THROW(Encoding::load(EncodingName::Cl100kBase, "/nonexistent"), std::runtime_error);
-  // A well-formed rank file with a different digest is refused by load() but accepted by from_rank_text().
+TEST(FromRankText, BuildsAnEncodingFromAnyWellFormedRankFile) {
   std::string text;
   static const char* kB64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   for (int b = 0; b < 256; ++b) {

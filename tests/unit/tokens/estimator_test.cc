@@ -2,7 +2,6 @@
 // documented count_tokens examples (the measured error is what docs/tokens.md reports), and bad bodies.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 
 #include "tokens/estimator.h"
 #include "tokens/image_size.h"
@@ -13,12 +12,8 @@ namespace {
 
 class EstimatorTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    const char* root = std::getenv("TOLLWAY_SOURCE_DIR");
-    setenv("TOLLWAY_RANKS_DIR", (std::string(root ? root : ".") + "/node_modules/gpt-tokenizer/data").c_str(), 1);
-  }
   PromptEstimator est;
-  std::size_t count(EncodingName n, std::string_view s) { return Encoding::shared(n)->count(s, SpecialPolicy::Ordinary); }
+  std::size_t count(EncodingName n, std::string_view s) { return Encoding::embedded(n).count(s, SpecialPolicy::Ordinary); }
 };
 
 TEST(ModelEncodingTable, DefaultsAndOverrides) {

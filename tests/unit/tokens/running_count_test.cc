@@ -13,13 +13,6 @@
 namespace tollway::tokens {
 namespace {
 
-std::shared_ptr<const Encoding> loaded(EncodingName name) {
-  static std::shared_ptr<const Encoding> cache[4];
-  auto& slot = cache[static_cast<int>(name)];
-  if (!slot) slot = Encoding::load(name, testing::ranks_dir());
-  return slot;
-}
-
 // Whole characters only: a streamed delta is a decoded JSON string, so it never ends inside a character.
 const std::vector<std::string> kFragments = {
     "a", "b", "Z", "Q", "e\xCC\x81", "\xC3\xA9", "'", "'s", "'ll", "'RE", "'ve", "'d", " ", " ", "  ", "\n", "\r\n",
@@ -29,7 +22,7 @@ const std::vector<std::string> kFragments = {
 TEST(RunningTokenCount, EqualsTheWholeTextCountAtEverySplit) {
   std::mt19937 rng(12);
   for (EncodingName name : {EncodingName::Cl100kBase, EncodingName::O200kBase, EncodingName::R50kBase}) {
-    const auto enc = loaded(name);
+    const Encoding& enc = Encoding::embedded(name);
     for (int round = 0; round < 300; ++round) {
       std::vector<std::string> parts;
       std::string whole;
@@ -47,7 +40,7 @@ TEST(RunningTokenCount, EqualsTheWholeTextCountAtEverySplit) {
       whole += part;
       RunningTokenCount running(enc);
       for (const auto& p : parts) running.append(p);
-      ASSERT_EQ(running.tokens(), enc->count(whole, SpecialPolicy::Ordinary))
+      ASSERT_EQ(running.tokens(), enc.count(whole, SpecialPolicy::Ordinary))
           << to_string(name) << " round " << round << ": " << whole;
       EXPECT_EQ(running.bytes(), whole.size());
       EXPECT_LE(running.held_bytes(), RunningTokenCount::kMaxTailBytes);
@@ -56,7 +49,7 @@ TEST(RunningTokenCount, EqualsTheWholeTextCountAtEverySplit) {
 }
 
 TEST(RunningTokenCount, HeldBytesStayBoundedForAnUnbrokenRun) {
-  const auto enc = loaded(EncodingName::O200kBase);
+  const Encoding& enc = Encoding::embedded(EncodingName::O200kBase);
   std::string whole;
   RunningTokenCount running(enc);
   std::mt19937 rng(7);
@@ -66,16 +59,16 @@ TEST(RunningTokenCount, HeldBytesStayBoundedForAnUnbrokenRun) {
     whole += part;
     ASSERT_LE(running.held_bytes(), RunningTokenCount::kMaxTailBytes + 1);
   }
-  const long exact = static_cast<long>(enc->count(whole, SpecialPolicy::Ordinary));
+  const long exact = static_cast<long>(enc.count(whole, SpecialPolicy::Ordinary));
   const long cuts = static_cast<long>(whole.size() / RunningTokenCount::kMaxTailBytes);
   EXPECT_LE(std::labs(static_cast<long>(running.tokens()) - exact), 2 * cuts) << exact;
 }
 
 TEST(RunningTokenCount, RepairsInvalidUtf8LikeCount) {
-  const auto enc = loaded(EncodingName::Cl100kBase);
+  const Encoding& enc = Encoding::embedded(EncodingName::Cl100kBase);
   RunningTokenCount running(enc);
   running.append("ok \xFF then");
-  EXPECT_EQ(running.tokens(), enc->count("ok \xFF then", SpecialPolicy::Ordinary));
+  EXPECT_EQ(running.tokens(), enc.count("ok \xFF then", SpecialPolicy::Ordinary));
 }
 
 }  // namespace

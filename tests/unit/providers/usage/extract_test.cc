@@ -21,16 +21,7 @@ std::string recorded(const std::string& name) {
   return s.str();
 }
 
-std::shared_ptr<const tokens::Encoding> o200k() {
-  static const auto encoding = [] {
-    const char* dir = std::getenv("TOLLWAY_SOURCE_DIR");
-    return tokens::Encoding::load(tokens::EncodingName::O200kBase,
-                                  std::string(dir ? dir : ".") + "/node_modules/gpt-tokenizer/data");
-  }();
-  return encoding;
-}
-
-std::size_t tokens_of(std::string_view text) { return o200k()->count(text, tokens::SpecialPolicy::Ordinary); }
+std::size_t tokens_of(std::string_view text) { return tokens::Encoding::embedded(tokens::EncodingName::O200kBase).count(text, tokens::SpecialPolicy::Ordinary); }
 
 struct StreamResult {
   StreamUsageReader reader;

@@ -1,0 +1,166 @@
+// The phase driver (pipeline/run.cc) with recording filters and a test Exchange: the phases run in
+// DESIGN.md's order, a Replied verdict skips to the reply, settle runs exactly once for exactly the filters
+// whose admit continued, log runs for every filter, and a failed attempt runs the route phase again before
+// one settle.
+#include "pipeline/run.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <string>
+#include <vector>
+
+#include "pipeline/chain.h"
+
+namespace tollway::pipeline {
+namespace {
+
+using Trace = std::vector<std::string>;
+
+// Records each phase it runs as "<name>.<phase>"; replies in the phase named by `reply_in`.
+class RecordingFilter final : public Filter {
+ public:
+  RecordingFilter(std::string name, Trace& trace, std::string reply_in = "")
+      : name_(std::move(name)), trace_(trace), reply_in_(std::move(reply_in)) {}
+  std::string_view name() const override { return name_; }
+  asio::awaitable<Verdict> authenticate(RequestCtx& ctx) override { co_return step("authenticate", ctx); }
+  asio::awaitable<Verdict> authorize(RequestCtx& ctx) override { co_return step("authorize", ctx); }
+  asio::awaitable<Verdict> admit(RequestCtx& ctx) override { co_return step("admit", ctx); }
+  asio::awaitable<Verdict> route(RequestCtx& ctx) override {
+    const Verdict v = step("route", ctx);
+    ctx.upstream.endpoint = &endpoint_;  // any filter may choose; the last one's choice stands
+    co_return v;
+  }
+  asio::awaitable<void> settle(RequestCtx&) override {
+    trace_.push_back(name_ + ".settle");
+    co_return;
+  }
+  void log(const RequestCtx&) override { trace_.push_back(name_ + ".log"); }
+
+ private:
+  Verdict step(const char* phase, RequestCtx& ctx) {
+    trace_.push_back(name_ + "." + phase);
+    if (reply_in_ != phase) return Verdict::Continue;
+    ctx.reply.status = 429;
+    return Verdict::Replied;
+  }
+  std::string name_;
+  Trace& trace_;
+  std::string reply_in_;
+  http::UpstreamEndpoint endpoint_;
+};
+
+// A filter that overrides no awaitable phase: the driver must skip it without calling anything but log.
+class LogOnlyFilter final : public Filter {
+ public:
+  explicit LogOnlyFilter(Trace& trace) : trace_(trace) {}
+  std::string_view name() const override { return "quiet"; }
+  void log(const RequestCtx&) override { trace_.push_back("quiet.log"); }
+
+ private:
+  Trace& trace_;
+};
+
+// Forwards by recording; the first `failures` attempts fail before any byte reached the client (a 503).
+class RecordingExchange final : public Exchange {
+ public:
+  RecordingExchange(Trace& trace, int failures) : trace_(trace), failures_(failures) {}
+  asio::awaitable<void> forward(RequestCtx& ctx) override {
+    trace_.push_back("exchange.forward");
+    if (failures_-- > 0) {
+      ctx.outcome.failure = providers::resilience::AttemptFailure::ServerError;
+      ctx.reply.status = 503;
+      co_return;
+    }
+    ctx.outcome.status = 200;
+  }
+  asio::awaitable<void> reply(RequestCtx& ctx) override {
+    trace_.push_back("exchange.reply " + std::to_string(ctx.reply.status));
+    ctx.outcome.status = ctx.reply.status;
+    co_return;
+  }
+
+ private:
+  Trace& trace_;
+  int failures_;
+};
+
+struct Fixture {
+  Trace trace;
+  std::shared_ptr<Snapshot> snapshot = std::make_shared<Snapshot>();
+  config::RouteConfig route;
+
+  Trace run(int failures = 0) {
+    RequestCtx ctx;
+    ctx.snapshot = snapshot;
+    ctx.route = &route;
+    ctx.started = std::chrono::steady_clock::now();
+    RecordingExchange exchange(trace, failures);
+    boost::asio::io_context io;
+    boost::asio::co_spawn(io, pipeline::run(ctx, exchange), [](std::exception_ptr e) {
+      if (e) std::rethrow_exception(e);
+    });
+    io.run();
+    return trace;
+  }
+};
+
+TEST(PhaseDriver, RunsThePhasesInOrderAndSettlesOnce) {
+  Fixture f;
+  f.route.retries.attempts = 0;
+  f.snapshot->chain.add<RecordingFilter>("a", f.trace)
+      .add<LogOnlyFilter>(f.trace)
+      .add<RecordingFilter>("b", f.trace);
+  EXPECT_EQ(f.run(), (Trace{"a.authenticate", "b.authenticate", "a.authorize", "b.authorize", "a.admit",
+                            "b.admit", "a.route", "b.route", "exchange.forward", "a.settle", "b.settle",
+                            "a.log", "quiet.log", "b.log"}));
+}
+
+TEST(PhaseDriver, RepliedInAuthorizeSkipsToTheReplyWithoutSettle) {
+  Fixture f;
+  f.snapshot->chain.add<RecordingFilter>("a", f.trace).add<RecordingFilter>("b", f.trace, "authorize");
+  EXPECT_EQ(f.run(), (Trace{"a.authenticate", "b.authenticate", "a.authorize", "b.authorize",
+                            "exchange.reply 429", "a.log", "b.log"}));
+}
+
+TEST(PhaseDriver, RepliedInAdmitSettlesOnlyTheFiltersWhoseAdmitContinued) {
+  Fixture f;
+  f.snapshot->chain.add<RecordingFilter>("a", f.trace)
+      .add<RecordingFilter>("b", f.trace, "admit")
+      .add<RecordingFilter>("c", f.trace);
+  EXPECT_EQ(f.run(), (Trace{"a.authenticate", "b.authenticate", "c.authenticate", "a.authorize",
+                            "b.authorize", "c.authorize", "a.admit", "b.admit", "exchange.reply 429",
+                            "a.settle", "a.log", "b.log", "c.log"}));
+}
+
+TEST(PhaseDriver, RepliedInRouteIsAnsweredAndStillSettledOnce) {
+  Fixture f;
+  f.route.retries.attempts = 0;
+  f.snapshot->chain.add<RecordingFilter>("a", f.trace, "route").add<RecordingFilter>("b", f.trace);
+  EXPECT_EQ(f.run(),
+            (Trace{"a.authenticate", "b.authenticate", "a.authorize", "b.authorize", "a.admit", "b.admit",
+                   "a.route", "exchange.reply 429", "a.settle", "b.settle", "a.log", "b.log"}));
+}
+
+TEST(PhaseDriver, AFailedAttemptRunsTheRoutePhaseAgainAndSettlesOnce) {
+  Fixture f;
+  f.route.retries.attempts = 1;
+  f.route.retries.backoff_base = std::chrono::milliseconds(1);
+  f.route.retries.backoff_max = std::chrono::milliseconds(1);
+  f.snapshot->chain.add<RecordingFilter>("a", f.trace);
+  EXPECT_EQ(f.run(1), (Trace{"a.authenticate", "a.authorize", "a.admit", "a.route", "exchange.forward",
+                             "a.route", "exchange.forward", "a.settle", "a.log"}));
+}
+
+TEST(PhaseDriver, WhenEveryAttemptFailsTheLastAnswerIsRepliedOnce) {
+  Fixture f;
+  f.route.retries.attempts = 0;
+  f.snapshot->chain.add<RecordingFilter>("a", f.trace);
+  EXPECT_EQ(f.run(5), (Trace{"a.authenticate", "a.authorize", "a.admit", "a.route", "exchange.forward",
+                             "exchange.reply 503", "a.settle", "a.log"}));
+}
+
+}  // namespace
+}  // namespace tollway::pipeline
