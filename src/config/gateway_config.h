@@ -12,6 +12,7 @@
 #include "config/auth_config.h"
 #include "config/limits_config.h"
 #include "core/cidr.h"
+#include "tls/server_context.h"
 
 namespace tollway::config {
 
@@ -202,6 +203,8 @@ struct TelemetryConfig {
 struct GatewayConfig {
   ListenAddress listen{"127.0.0.1", 8080};
   ListenAddress admin{"127.0.0.1", 9901};
+  std::optional<tls::ServerTlsFiles> tls;        // `gateway.tls`: the API listener serves HTTPS; none = plain
+  std::optional<tls::ServerTlsFiles> admin_tls;  // `gateway.admin_tls`: the same for the admin listener
   int workers = 0;  // 0 = one per core
   Limits limits;               // HTTP size limits (`limits.max_*`)
   LimitsPolicy limits_policy;  // rate limits, budgets, ledger (the rest of `limits:`, src/config/limits_section.cc)

@@ -84,9 +84,11 @@ std::string short_sha256(std::string_view text) { return sha256_hex(text).substr
 void read_gateway_section(Validator& v, const YAML::Node& root, GatewayConfig& c) {
   const YAML::Node g = root["gateway"];
   if (!g.IsDefined() || g.IsNull()) return;
-  if (!v.check_mapping(g, "gateway", {"listen", "admin", "workers"})) return;
+  if (!v.check_mapping(g, "gateway", {"listen", "admin", "tls", "admin_tls", "workers"})) return;
   v.listen_address(g, "listen", "gateway.", c.listen);
   v.listen_address(g, "admin", "gateway.", c.admin);
+  read_listener_tls(v, g, "tls", "gateway.", c.tls);
+  read_listener_tls(v, g, "admin_tls", "gateway.", c.admin_tls);
   v.optional_string(g, "workers", "gateway.", [&](const YAML::Node& node, const std::string& s) {
     char* end = nullptr;
     const long n = std::strtol(s.c_str(), &end, 10);

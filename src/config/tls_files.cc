@@ -1,6 +1,7 @@
 #include "config/tls_files.h"
 
 #include "tls/client_context.h"
+#include "tls/server_context.h"
 
 namespace tollway::config {
 
@@ -16,6 +17,56 @@ void check_client_tls_files(Validator& v, const YAML::Node& parent, const std::s
                     : error->file == tls::ClientTlsError::Cert ? "client_cert"
                                                                : "client_key";
   v.fail(parent[key], path + key, error->message);
+}
+
+void read_listener_tls(Validator& v, const YAML::Node& parent, const char* key, const std::string& path,
+                       std::optional<tls::ServerTlsFiles>& out) {
+  const YAML::Node node = parent[key];
+  if (!node.IsDefined() || node.IsNull()) return;
+  const std::string here = path + key;
+  if (!v.check_mapping(node, here, {"cert_file", "key_file", "client_ca_file", "require_client_cert"})) return;
+  tls::ServerTlsFiles files;
+  bool complete = true;
+  for (const auto& [required, value] :
+       {std::pair{"cert_file", &files.cert_file}, std::pair{"key_file", &files.key_file}}) {
+    const std::string name = required;
+    std::string* target = value;
+    if (!node[name].IsDefined()) {
+      v.fail(node, here + "." + name, "required: the path of a PEM file");
+      complete = false;
+    }
+    v.optional_string(node, name.c_str(), here + ".", [&](const YAML::Node& n, const std::string& s) {
+      if (s.empty()) {
+        v.fail(n, here + "." + name, "must be the path of a PEM file");
+        complete = false;
+      }
+      *target = s;
+    });
+  }
+  v.optional_string(node, "client_ca_file", here + ".", [&](const YAML::Node& n, const std::string& s) {
+    if (s.empty()) {
+      v.fail(n, here + ".client_ca_file", "must be the path of a PEM file (omit it for no client certificates)");
+      complete = false;
+    }
+    files.client_ca_file = s;
+  });
+  v.optional_string(node, "require_client_cert", here + ".", [&](const YAML::Node& n, const std::string& s) {
+    if (s == "true") files.require_client_cert = true;
+    else if (s == "false") files.require_client_cert = false;
+    else v.fail(n, here + ".require_client_cert", "\"" + s + "\" is not a boolean (true or false)");
+  });
+  if (!complete) return;
+  std::optional<tls::ServerTlsError> error;
+  tls::load_server_tls(files, error);
+  if (error) {
+    const char* bad = error->file == tls::ServerTlsError::Cert  ? "cert_file"
+                      : error->file == tls::ServerTlsError::Key ? "key_file"
+                      : files.client_ca_file.empty()            ? "require_client_cert"
+                                                                : "client_ca_file";
+    v.fail(node[bad], here + "." + bad, error->message);
+    return;
+  }
+  out = std::move(files);
 }
 
 }  // namespace tollway::config

@@ -19,6 +19,7 @@
 #include "providers/usage/filter.h"
 #include "telemetry/filter.h"
 #include "tls/client_context.h"
+#include "tls/server_context.h"
 
 namespace tollway::gateway {
 namespace {
@@ -200,6 +201,16 @@ std::shared_ptr<pipeline::Snapshot> prepare_snapshot(std::shared_ptr<const confi
   pipeline::ServingSettings& serving = snapshot->serving;
   serving.listen = config->listen;
   serving.admin = config->admin;
+  for (auto [key, files, target] : {std::tuple{"gateway.tls", &config->tls, &serving.listen_tls},
+                                    std::tuple{"gateway.admin_tls", &config->admin_tls, &serving.admin_tls}}) {
+    if (!*files) continue;
+    std::optional<tls::ServerTlsError> tls_error;
+    *target = tls::load_server_tls(**files, tls_error);
+    if (!*target) {  // the files changed since the config was read
+      error = std::string(key) + ": " + tls_error->message;
+      return nullptr;
+    }
+  }
   serving.workers = config->workers;
   serving.limits = config->limits;
   serving.timeouts = config->timeouts;

@@ -9,7 +9,10 @@ namespace tollway::http {
 Stream::Stream(tcp::socket socket, std::shared_ptr<asio::ssl::context> tls_context)
     : socket_(socket.get_executor()),
       tls_context_(std::move(tls_context)),
-      tls_(std::make_unique<asio::ssl::stream<tcp::socket>>(std::move(socket), *tls_context_)) {}
+      tls_(tls_context_ ? std::make_unique<asio::ssl::stream<tcp::socket>>(std::move(socket), *tls_context_)
+                        : nullptr) {
+  if (!tls_) socket_ = std::move(socket);
+}
 
 asio::awaitable<error_code> Stream::handshake(const std::string& host) {
   error_code ec;
@@ -18,6 +21,13 @@ asio::awaitable<error_code> Stream::handshake(const std::string& host) {
     co_return error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category());
   tls_->set_verify_mode(asio::ssl::verify_peer);
   co_await tls_->async_handshake(asio::ssl::stream_base::client, asio::redirect_error(asio::use_awaitable, ec));
+  co_return ec;
+}
+
+asio::awaitable<error_code> Stream::accept_handshake() {
+  error_code ec;
+  if (!tls_) co_return ec;
+  co_await tls_->async_handshake(asio::ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
   co_return ec;
 }
 

@@ -1,5 +1,6 @@
-// A byte stream over TCP, plain or TLS (client side, with SNI and certificate verification), with coroutine
-// reads and gathered writes that report errors as codes instead of throwing. It never buffers or parses.
+// A byte stream over TCP, plain or TLS — client side (SNI and certificate verification) or server side (the
+// listener's context, client certificates as it asks) — with coroutine reads and gathered writes that report
+// errors as codes instead of throwing. It never buffers or parses.
 #pragma once
 
 #include <boost/asio.hpp>
@@ -18,7 +19,8 @@ using error_code = boost::system::error_code;
 class Stream {
  public:
   explicit Stream(tcp::socket socket) : socket_(std::move(socket)) {}
-  // TLS client over a connected socket; handshake() must succeed before use.
+  // TLS over a connected socket when `tls_context` is set (plain otherwise); handshake() (client) or
+  // accept_handshake() (server) must succeed before use.
   Stream(tcp::socket socket, std::shared_ptr<asio::ssl::context> tls_context);
 
   Stream(const Stream&) = delete;
@@ -26,6 +28,9 @@ class Stream {
 
   // Verifies the peer's certificate against `host` and sends it as SNI (not for IP literals, per RFC 6066).
   asio::awaitable<error_code> handshake(const std::string& host);
+  // Server side: answers the client's handshake with this stream's context (a plain stream: nothing to do).
+  // Bounded by the caller's deadline through cancel().
+  asio::awaitable<error_code> accept_handshake();
 
   // Reads and writes hand back the socket operation's own awaitable (no coroutine frame of their own): the
   // buffers and `ec` must outlive the co_await, as they do when the caller awaits at once.
@@ -35,6 +40,8 @@ class Stream {
 
   tcp::socket& socket() { return tls_ ? tls_->next_layer() : socket_; }
   bool is_tls() const { return tls_ != nullptr; }
+  // The OpenSSL connection, for reading the peer's certificate; null for a plain stream.
+  SSL* tls_handle() { return tls_ ? tls_->native_handle() : nullptr; }
   // Cancels pending operations (they complete with operation_aborted); the stream stays open.
   void cancel();
   void close();

@@ -20,6 +20,7 @@
 #include "providers/resilience/attempt_plan.h"
 #include "providers/resilience/load_balancer.h"
 #include "telemetry/trace_context.h"
+#include "tls/server_context.h"
 
 namespace tollway::auth {
 struct ProviderKey;
@@ -191,6 +192,9 @@ struct RequestCtx {
   const config::RouteConfig* route = nullptr;  // matched by path
   config::Api api = config::Api::OpenAI;       // the caller's API format, for errors
   std::optional<core::IpAddress> peer;         // the TCP peer's address (IPv4-mapped IPv6 as IPv4); none: unknown
+  // The verified client certificate of a TLS listener's connection (owned by the connection); null when the
+  // listener is plain or the client sent no certificate.
+  const tls::PeerIdentity* peer_identity = nullptr;
   std::chrono::steady_clock::time_point started;
   // This worker's metrics, for filters that record per-request series (only this worker's thread writes them).
   telemetry::RequestMetrics* metrics = nullptr;

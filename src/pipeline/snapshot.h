@@ -15,6 +15,7 @@
 #include "http/upstream_pool.h"
 #include "pipeline/chain.h"
 #include "providers/resilience/load_balancer.h"
+#include "tls/server_context.h"
 
 namespace tollway::pipeline {
 
@@ -37,6 +38,10 @@ struct ProviderUpstreams {
 struct ServingSettings {
   config::ListenAddress listen{"127.0.0.1", 8080};
   config::ListenAddress admin{"127.0.0.1", 9901};
+  // The listeners' TLS, built when the snapshot is prepared; null = plain. New connections take the context of
+  // the snapshot current when they are accepted; open ones keep theirs.
+  std::shared_ptr<const tls::ServerTls> listen_tls;
+  std::shared_ptr<const tls::ServerTls> admin_tls;
   int workers = 1;
   config::Limits limits;
   config::Timeouts timeouts;

@@ -4,6 +4,7 @@
 #include "http/parser.h"
 #include "http/read_buffer.h"
 #include "http/serializer.h"
+#include "http/stream.h"
 
 namespace tollway::proxy {
 
@@ -11,6 +12,10 @@ AdminListener::AdminListener(asio::io_context& context, const tcp::endpoint& end
                              AdminHandler handler)
     : context_(context), acceptor_(context), timeouts_(timeouts), handler_(std::move(handler)) {
   http::open_exclusive_listener(acceptor_, endpoint, "admin listener");
+}
+
+void AdminListener::use_tls(std::shared_ptr<const tls::ServerTls> tls) {
+  tls_ = std::move(tls);
 }
 
 void AdminListener::start() {
@@ -35,19 +40,28 @@ asio::awaitable<void> AdminListener::accept_loop() {
 }
 
 asio::awaitable<void> AdminListener::serve(tcp::socket socket) {
-  http::ReadBuffer buffer(4096);
-  http::ParseLimits limits;
-  // Closes a connection that waits too long for its next request, its head or its body: a slow or silent peer
-  // holds no admin connection for longer than the gateway's own timeouts would let it hold a client
-  // connection.
+  // Shared with the deadline's handler, which may run after this coroutine ended.
+  const auto stream = std::make_shared<http::Stream>(std::move(socket), tls_ ? tls_->context : nullptr);
+  // Closes a connection that waits too long for its handshake, its next request, its head or its body: a slow
+  // or silent peer holds no admin connection for longer than the gateway's own timeouts would let it hold a
+  // client connection.
   asio::steady_timer deadline(context_);
   const auto expire_after = [&](std::chrono::milliseconds after) {
     deadline.expires_after(after);
-    deadline.async_wait([&socket](const boost::system::error_code& ec) {
-      if (!ec)
-        socket.cancel();  // aborted (ec set) when re-armed or when the connection ends: socket untouched
+    deadline.async_wait([weak = std::weak_ptr<http::Stream>(stream)](const boost::system::error_code& ec) {
+      if (auto s = weak.lock(); s && !ec) s->cancel();  // aborted (ec set) when re-armed or the connection ends
     });
   };
+  if (stream->is_tls()) {
+    expire_after(timeouts_.header_read);
+    if (const boost::system::error_code ec = co_await stream->accept_handshake(); ec) {
+      ++tls_handshake_failures_;
+      stream->close();
+      co_return;
+    }
+  }
+  http::ReadBuffer buffer(4096);
+  http::ParseLimits limits;
   while (true) {
     expire_after(buffer.data().empty() ? timeouts_.idle : timeouts_.header_read);
     http::RequestHead head;
@@ -59,8 +73,7 @@ asio::awaitable<void> AdminListener::serve(tcp::socket socket) {
       std::size_t available;
       char* into = buffer.prepare(1024, available);
       boost::system::error_code ec;
-      const std::size_t n = co_await socket.async_read_some(asio::buffer(into, available),
-                                                            asio::redirect_error(asio::use_awaitable, ec));
+      const std::size_t n = co_await stream->read_some(asio::buffer(into, available), ec);
       if (ec) co_return;
       if (buffer.data().empty()) expire_after(timeouts_.header_read);  // the first byte of the next request
       buffer.commit(n);
@@ -89,9 +102,8 @@ asio::awaitable<void> AdminListener::serve(tcp::socket socket) {
         while (request.body.size() < total) {
           char chunk[4096];
           boost::system::error_code ec;
-          const std::size_t n = co_await socket.async_read_some(
-              asio::buffer(chunk, std::min<std::size_t>(sizeof chunk, total - request.body.size())),
-              asio::redirect_error(asio::use_awaitable, ec));
+          const std::size_t n = co_await stream->read_some(
+              asio::buffer(chunk, std::min<std::size_t>(sizeof chunk, total - request.body.size())), ec);
           if (ec) co_return;
           request.body.append(chunk, n);
         }
@@ -111,12 +123,11 @@ asio::awaitable<void> AdminListener::serve(tcp::socket socket) {
     if (head.method != "HEAD") out += response.body;
     boost::system::error_code ec;
     expire_after(timeouts_.header_read);  // a peer that never reads its answer
-    co_await asio::async_write(socket, asio::buffer(out), asio::redirect_error(asio::use_awaitable, ec));
+    co_await stream->write(std::string_view(out), ec);
     if (ec || !keep_alive) break;
     buffer.consume(head.head_size + consumed_body);
   }
-  boost::system::error_code ignored;
-  socket.shutdown(tcp::socket::shutdown_both, ignored);
+  stream->close();
 }
 
 }  // namespace tollway::proxy

@@ -1,17 +1,20 @@
 // AdminListener: the operator's port (/healthz, /readyz, /config, /metrics and the admin APIs features
-// register), served on the control thread. It reads worker state only by asking each worker's thread for a
-// copy; it never touches the data path.
+// register), served on the control thread, plain or HTTPS (mTLS when the TLS settings ask for client
+// certificates). It reads worker state only by asking each worker's thread for a copy; it never touches the
+// data path.
 #pragma once
 
 #include <boost/asio.hpp>
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "http/message.h"
+#include "tls/server_context.h"
 
 namespace tollway::proxy {
 
@@ -49,6 +52,11 @@ class AdminListener {
   AdminListener(asio::io_context& context, const tcp::endpoint& endpoint, AdminTimeouts timeouts,
                 AdminHandler handler);
   tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
+  // The TLS new connections handshake with, within timeouts.header_read (null: plain); open connections keep
+  // theirs.
+  void use_tls(std::shared_ptr<const tls::ServerTls> tls);
+  // TLS handshakes that failed, were refused or timed out, since the start.
+  uint64_t tls_handshake_failures() const { return tls_handshake_failures_; }
   void start();
   void stop();
 
@@ -60,6 +68,8 @@ class AdminListener {
   tcp::acceptor acceptor_;
   AdminTimeouts timeouts_;
   AdminHandler handler_;
+  std::shared_ptr<const tls::ServerTls> tls_;
+  uint64_t tls_handshake_failures_ = 0;
 };
 
 }  // namespace tollway::proxy

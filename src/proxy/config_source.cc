@@ -1,7 +1,5 @@
 #include "proxy/config_source.h"
 
-#include <sys/stat.h>
-
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -15,14 +13,7 @@ namespace tollway::proxy {
 namespace asio = boost::asio;
 
 FileConfigSource::FileConfigSource(asio::io_context& context, std::string path)
-    : path_(std::move(path)), timer_(context), seen_(stamp()) {}
-
-FileConfigSource::Stamp FileConfigSource::stamp() const {
-  struct stat st {};
-  if (::stat(path_.c_str(), &st) != 0) return {};
-  return {static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec, st.st_size,
-          st.st_ino};
-}
+    : path_(std::move(path)), timer_(context), seen_(core::stamp_file(path_)) {}
 
 std::optional<ConfigDocument> FileConfigSource::read(std::string& error) {
   std::ifstream in(path_, std::ios::binary);
@@ -36,7 +27,7 @@ std::optional<ConfigDocument> FileConfigSource::read(std::string& error) {
 }
 
 void FileConfigSource::mark_read() {
-  seen_ = stamp();
+  seen_ = core::stamp_file(path_);
 }
 
 void FileConfigSource::cancel() {
@@ -45,13 +36,13 @@ void FileConfigSource::cancel() {
 }
 
 asio::awaitable<bool> FileConfigSource::changed() {
-  Stamp candidate = seen_;
+  core::FileStamp candidate = seen_;
   while (!cancelled_) {
     timer_.expires_after(std::chrono::milliseconds(500));
     boost::system::error_code ec;
     co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (cancelled_) break;
-    const Stamp now = stamp();
+    const core::FileStamp now = core::stamp_file(path_);
     if (now == seen_ || now.size < 0) {
       candidate = seen_;
     } else if (now == candidate) {

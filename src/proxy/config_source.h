@@ -7,9 +7,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include <cstdint>
 #include <optional>
 #include <string>
+
+#include "core/file_stamp.h"
 
 namespace tollway::proxy {
 
@@ -65,17 +66,9 @@ class FileConfigSource final : public ConfigSource {
   void mark_read() override;
 
  private:
-  struct Stamp {
-    int64_t mtime_ns = 0;
-    int64_t size = -1;
-    uint64_t inode = 0;
-    bool operator==(const Stamp&) const = default;
-  };
-  Stamp stamp() const;
-
   std::string path_;
   boost::asio::steady_timer timer_;
-  Stamp seen_;
+  core::FileStamp seen_;
   bool cancelled_ = false;
 };
 

@@ -36,7 +36,9 @@ std::optional<core::IpAddress> peer_address(const http::tcp::socket& socket) {
 
 DownstreamConnection::DownstreamConnection(Worker& worker, http::tcp::socket socket)
     : worker_(worker),
-      client_(std::move(socket)),
+      client_(std::move(socket), worker.snapshot()->serving.listen_tls
+                                     ? worker.snapshot()->serving.listen_tls->context
+                                     : nullptr),
       upstream_buffer_(16 * 1024),
       peer_(peer_address(client_.socket())) {
   registration_ = worker_.register_connection(this);
@@ -71,6 +73,17 @@ asio::awaitable<std::size_t> DownstreamConnection::read_more() {
 }
 
 asio::awaitable<void> DownstreamConnection::serve() {
+  if (client_.is_tls()) {
+    // Under the header-read deadline: a client that stalls its handshake is closed by the sweeper like one
+    // that stalls its request head.
+    deadline_.expire_after(worker_.snapshot()->serving.timeouts.header_read);
+    if (const error_code ec = co_await client_.accept_handshake(); ec) {
+      worker_.count_tls_handshake_failure();
+      client_.close();
+      co_return;
+    }
+    peer_identity_ = tls::verified_peer_identity(client_.tls_handle());
+  }
   while (!closing()) {
     // Held for the whole wait: a reload may swap the worker's snapshot while this connection reads.
     const std::shared_ptr<const pipeline::Snapshot> snapshot = worker_.snapshot();
@@ -134,6 +147,7 @@ asio::awaitable<void> DownstreamConnection::handle_request(http::RequestHead& he
   deadline_.reset_expired();
   ctx.started = std::chrono::steady_clock::now();
   ctx.peer = peer_;
+  ctx.peer_identity = peer_identity_ ? &*peer_identity_ : nullptr;
   ctx.snapshot = worker_.snapshot();
   ctx.metrics = &worker_.metrics();
   const pipeline::ServingSettings& serving = ctx.snapshot->serving;

@@ -15,6 +15,7 @@
 #include "http/read_buffer.h"
 #include "http/stream.h"
 #include "pipeline/run.h"
+#include "tls/server_context.h"
 
 namespace tollway::proxy {
 
@@ -76,6 +77,7 @@ class DownstreamConnection final : public pipeline::Exchange {
   bool must_close_ = false;
   int request_version_minor_ = 1;
   std::optional<core::IpAddress> peer_;  // the client's address, read once when the connection is accepted
+  std::optional<tls::PeerIdentity> peer_identity_;  // its verified certificate, read once after the handshake
   std::list<DownstreamConnection*>::iterator registration_;
 };
 

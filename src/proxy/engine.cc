@@ -12,6 +12,7 @@
 #include "http/listen_socket.h"
 #include "proxy/admin_listener.h"
 #include "proxy/worker.h"
+#include "tls/server_context.h"
 
 namespace tollway::proxy {
 namespace {
@@ -26,6 +27,20 @@ std::optional<tcp::endpoint> resolve_listen(const config::ListenAddress& a) {
   if (ec) return std::nullopt;
   return tcp::endpoint(address, a.port);
 }
+
+// The stamps of the listeners' TLS files: as loaded into `serving` (`on_disk` false) or as they are now.
+std::vector<core::FileStamp> tls_file_stamps(const pipeline::ServingSettings& serving, bool on_disk) {
+  std::vector<core::FileStamp> stamps;
+  for (const auto* tls : {serving.listen_tls.get(), serving.admin_tls.get()}) {
+    if (tls == nullptr) continue;
+    const auto some = on_disk ? tls::stamp_files(tls->files) : tls->stamps;
+    stamps.insert(stamps.end(), some.begin(), some.end());
+  }
+  return stamps;
+}
+
+// How often the listeners' TLS files are checked for a change (as often as the config file).
+constexpr auto kTlsFilePollInterval = std::chrono::milliseconds(500);
 
 std::string iso_time(std::chrono::system_clock::time_point t) {
   const std::time_t seconds = std::chrono::system_clock::to_time_t(t);
@@ -61,6 +76,10 @@ class Engine {
   void start_drain(const char* signal_name);
   asio::awaitable<void> watch_signals();
   asio::awaitable<void> watch_source();
+  // Polls the active listeners' certificate, key and client CA files and reloads when they change (new
+  // connections get the new context; a rejected reload keeps the old one and is not retried until the files
+  // change again).
+  asio::awaitable<void> watch_tls_files();
   asio::awaitable<void> wait_for_drain();
   asio::awaitable<telemetry::RequestMetrics> merged_metrics();
   asio::awaitable<AdminResponse> admin(const AdminRequest& request);
@@ -174,6 +193,7 @@ int Engine::run(const std::function<std::unique_ptr<ConfigSource>(asio::io_conte
                                        serving.timeouts.body_read};
     admin_ = std::make_unique<AdminListener>(control_, *admin, admin_timeouts,
                                              [this](const AdminRequest& r) { return this->admin(r); });
+    admin_->use_tls(serving.admin_tls);
   } catch (const http::ListenError& e) {
     std::cerr << e.what() << "\n";
     return 1;
@@ -182,6 +202,7 @@ int Engine::run(const std::function<std::unique_ptr<ConfigSource>(asio::io_conte
   admin_->start();
   asio::co_spawn(control_, watch_signals(), asio::detached);
   asio::co_spawn(control_, watch_source(), asio::detached);
+  asio::co_spawn(control_, watch_tls_files(), asio::detached);
   asio::co_spawn(control_, open(), asio::detached);
   control_.run();
   for (auto& w : workers_) w->stop_and_join();
@@ -256,6 +277,7 @@ asio::awaitable<void> Engine::reload(const char* trigger) {
   co_await set_up_workers();
   // Every worker swaps before the new version is reported (in /config, logs), so what is reported is applied.
   for (auto& w : workers_) co_await w->apply_snapshot(next);
+  admin_->use_tls(next->serving.admin_tls);
   active_ = next;
   ++reload_success_;
   last_reload_error_.clear();
@@ -291,6 +313,26 @@ asio::awaitable<void> Engine::watch_source() {
     const bool changed = co_await source_->changed();  // (GCC 12 miscompiles a co_await inside the condition)
     if (!changed || draining_) co_return;
     co_await reload("file change");
+  }
+}
+
+asio::awaitable<void> Engine::watch_tls_files() {
+  asio::steady_timer timer(control_);
+  std::vector<core::FileStamp> handled = tls_file_stamps(active_->serving, false);
+  std::vector<core::FileStamp> candidate = handled;
+  while (!draining_) {
+    timer.expires_after(kTlsFilePollInterval);
+    co_await timer.async_wait(asio::use_awaitable);
+    if (draining_) co_return;
+    const auto now = tls_file_stamps(active_->serving, true);
+    if (now == tls_file_stamps(active_->serving, false) || now == handled) {
+      handled = candidate = now;
+    } else if (now != candidate) {
+      candidate = now;  // reloaded once two polls agree, so a file being written is not read half-written
+    } else {
+      handled = now;
+      co_await reload("certificate file change");
+    }
   }
 }
 
@@ -349,6 +391,13 @@ std::string Engine::render_metrics_header() const {
   int open = 0;
   for (const auto& w : workers_) open += w->open_connections();
   out += "tollway_open_connections " + std::to_string(open) + "\n";
+  uint64_t api_handshake_failures = 0;
+  for (const auto& w : workers_) api_handshake_failures += w->tls_handshake_failures();
+  out += "# HELP tollway_tls_handshake_failures_total TLS handshakes on a listener that failed, were refused or "
+         "timed out.\n# TYPE tollway_tls_handshake_failures_total counter\n";
+  out += "tollway_tls_handshake_failures_total{listener=\"api\"} " + std::to_string(api_handshake_failures) + "\n";
+  out += "tollway_tls_handshake_failures_total{listener=\"admin\"} " +
+         std::to_string(admin_->tls_handshake_failures()) + "\n";
   out += "# HELP tollway_draining 1 while the process drains for shutdown.\n# TYPE tollway_draining gauge\n";
   out += std::string("tollway_draining ") + (draining_ ? "1" : "0") + "\n";
   return out;

@@ -47,6 +47,8 @@ class Worker {
 
   asio::io_context& context() { return context_; }
   int open_connections() const { return open_connections_.load(std::memory_order_relaxed); }
+  uint64_t tls_handshake_failures() const { return tls_handshake_failures_.load(std::memory_order_relaxed); }
+  void count_tls_handshake_failure() { tls_handshake_failures_.fetch_add(1, std::memory_order_relaxed); }
 
   // Worker-thread state, used by its connections.
   const std::shared_ptr<const pipeline::Snapshot>& snapshot() const { return snapshot_; }
@@ -72,6 +74,7 @@ class Worker {
   // here.
   std::list<DownstreamConnection*> connections_;
   std::atomic<int> open_connections_{0};
+  std::atomic<uint64_t> tls_handshake_failures_{0};  // failed, refused or timed out, since the start
   // One thread runs it; other threads only post to it, so the reactor needs no locking.
   asio::io_context context_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   asio::executor_work_guard<asio::io_context::executor_type> work_;

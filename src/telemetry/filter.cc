@@ -191,6 +191,10 @@ void TelemetryFilter::log(const pipeline::RequestCtx& ctx) {
   r.agent = ctx.caller.agent;
   r.key_id = ctx.caller.key_id;
   r.session = session_of(ctx);
+  if (ctx.peer_identity) {
+    r.peer_spiffe_id = ctx.peer_identity->spiffe_id;
+    r.peer_subject = ctx.peer_identity->subject;
+  }
   if (ctx.outcome.upstream_contacted) {
     r.provider = ctx.upstream.provider;
     r.provider_api = config::api_name(ctx.upstream.api);

@@ -91,6 +91,14 @@ void append_iso_time_millis(TextBuffer& out, uint64_t unix_nano) {
 
 void append_access_log_line(TextBuffer& out, const RequestRecord& r) {
   common_fields(out, r, "access");
+  if (!r.peer_spiffe_id.empty()) {
+    out.literal(",\"peer_spiffe_id\":");
+    out.quoted(r.peer_spiffe_id);
+  }
+  if (!r.peer_subject.empty()) {
+    out.literal(",\"peer_subject\":");
+    out.quoted(r.peer_subject);
+  }
   out.literal(",\"method\":");
   out.quoted(r.method);
   out.literal(",\"route\":");

@@ -43,6 +43,7 @@ struct RequestRecord {
   std::string operation;   // gen_ai.operation.name, "" for non-GenAI calls
   std::string caller_api;  // "openai" / "anthropic"
   std::string tenant, agent, key_id, session;
+  std::string peer_spiffe_id, peer_subject;  // the verified client certificate's, "" without one
   std::string provider, provider_api, model;
   bool stream = false;
   std::optional<uint64_t> max_tokens;

@@ -2,37 +2,14 @@
 
 #include <arpa/inet.h>
 #include <openssl/err.h>
-#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include <boost/asio/ssl/context.hpp>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
+
+#include "tls/pem_loading.h"
 
 namespace tollway::tls {
 namespace {
-
-// OpenSSL's reason for the most recent queued error, and the queue cleared.
-std::string openssl_reason() {
-  const unsigned long code = ERR_peek_last_error();
-  const char* reason = code != 0 ? ERR_reason_error_string(code) : nullptr;
-  ERR_clear_error();
-  return reason != nullptr ? reason : "unknown OpenSSL error";
-}
-
-// "" when the file can be opened for reading, else why not (a clearer message than OpenSSL's "system lib").
-std::string unreadable(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return "cannot read \"" + path + "\": " + std::strerror(errno);
-  std::fclose(f);
-  return "";
-}
-
-// Encrypted keys fail to load instead of OpenSSL asking for a passphrase on the terminal.
-int no_passphrase(char*, int, int, void*) {
-  return 0;
-}
 
 bool is_ip_literal(const std::string& host) {
   unsigned char buf[sizeof(in6_addr)];
@@ -48,7 +25,7 @@ std::shared_ptr<boost::asio::ssl::context> make_client_context(const ClientTlsFi
   SSL_CTX* ctx = context->native_handle();
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
-  SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
+  refuse_passphrases(ctx);
   ERR_clear_error();
   auto fail = [&](ClientTlsError::File file, std::string message) {
     error = ClientTlsError{file, std::move(message)};
@@ -58,35 +35,21 @@ std::shared_ptr<boost::asio::ssl::context> make_client_context(const ClientTlsFi
     if (SSL_CTX_set_default_verify_paths(ctx) != 1)
       return fail(ClientTlsError::Ca, "cannot load the system trust store: " + openssl_reason());
   } else {
-    if (auto why = unreadable(files.ca_file); !why.empty()) return fail(ClientTlsError::Ca, why);
+    if (auto why = unreadable_reason(files.ca_file); !why.empty()) return fail(ClientTlsError::Ca, why);
     if (SSL_CTX_load_verify_locations(ctx, files.ca_file.c_str(), nullptr) != 1)
       return fail(ClientTlsError::Ca,
                   "\"" + files.ca_file +
                       "\" is not a PEM file of CA certificates (OpenSSL: " + openssl_reason() + ")");
   }
   if (!files.cert_file.empty()) {
-    if (auto why = unreadable(files.cert_file); !why.empty()) return fail(ClientTlsError::Cert, why);
+    if (auto why = unreadable_reason(files.cert_file); !why.empty()) return fail(ClientTlsError::Cert, why);
     if (SSL_CTX_use_certificate_chain_file(ctx, files.cert_file.c_str()) != 1)
       return fail(ClientTlsError::Cert,
                   "\"" + files.cert_file + "\" is not a PEM certificate (OpenSSL: " + openssl_reason() + ")");
   }
   if (!files.key_file.empty()) {
-    if (auto why = unreadable(files.key_file); !why.empty()) return fail(ClientTlsError::Key, why);
-    EVP_PKEY* key = nullptr;
-    if (BIO* in = BIO_new_file(files.key_file.c_str(), "r")) {
-      key = PEM_read_bio_PrivateKey(in, nullptr, no_passphrase, nullptr);
-      BIO_free(in);
-    }
-    if (key == nullptr)
-      return fail(ClientTlsError::Key,
-                  "\"" + files.key_file +
-                      "\" is not an unencrypted PEM private key (OpenSSL: " + openssl_reason() + ")");
-    const bool matches = SSL_CTX_use_PrivateKey(ctx, key) == 1 && SSL_CTX_check_private_key(ctx) == 1;
-    EVP_PKEY_free(key);
-    if (!matches)
-      return fail(ClientTlsError::Key, "\"" + files.key_file +
-                                           "\" is not the private key of the certificate in \"" +
-                                           files.cert_file + "\" (OpenSSL: " + openssl_reason() + ")");
+    if (auto why = use_private_key(ctx, files.key_file, files.cert_file); !why.empty())
+      return fail(ClientTlsError::Key, std::move(why));
   }
   return context;
 }

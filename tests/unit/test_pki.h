@@ -56,6 +56,20 @@ class TestPki {
   // exist.
   std::string file(const std::string& name) const { return (dir_ / name).string(); }
 
+  // Issues NAME.pem / NAME.key (CN=NAME, signed by ca.pem) with the given openssl x509 extension lines, e.g.
+  // "subjectAltName=URI:spiffe://example.org/a\nextendedKeyUsage=clientAuth"; returns the certificate's path.
+  std::string issue(const std::string& name, const std::string& extensions) const {
+    const std::string script = "cd '" + dir_.string() +
+                               "' && openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout " +
+                               name + ".key -out " + name + ".csr -subj /CN=" + name + " && printf '" +
+                               extensions + "\\n' > " + name + ".ext && openssl x509 -req -in " + name +
+                               ".csr -CA ca.pem -CAkey ca.key -CAcreateserial -out " + name +
+                               ".pem -days 2 -extfile " + name + ".ext";
+    if (std::system(("(" + script + ") >/dev/null 2>&1").c_str()) != 0)
+      throw std::runtime_error("the openssl CLI failed to issue " + name + ": " + script);
+    return file(name + ".pem");
+  }
+
  private:
   static int& counter() {
     static int n = 0;

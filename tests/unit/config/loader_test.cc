@@ -4,6 +4,8 @@
 
 #include <fstream>
 
+#include "../test_pki.h"
+
 namespace tollway::config {
 namespace {
 
@@ -99,13 +101,52 @@ routes:
   EXPECT_NE(text.find("test.yaml:1: version: unsupported schema version \"2\" (supported: 1)"), std::string::npos) << text;
   EXPECT_NE(text.find("test.yaml:3: gateway.listen:"), std::string::npos) << text;
   EXPECT_NE(text.find("test.yaml:4: gateway.workers:"), std::string::npos) << text;
-  EXPECT_NE(text.find("test.yaml:5: gateway.colour: unknown key (allowed here: listen, admin, workers)"),
+  EXPECT_NE(text.find("test.yaml:5: gateway.colour: unknown key (allowed here: listen, admin, tls, admin_tls, workers)"),
             std::string::npos) << text;
   EXPECT_NE(text.find("test.yaml:7: timeouts.idle: \"10 seconds\" is not a positive duration"), std::string::npos) << text;
   EXPECT_NE(text.find("test.yaml:10: providers.openai.api: \"grpc\" is not an API (allowed: openai, anthropic)"),
             std::string::npos) << text;
   EXPECT_NE(text.find("test.yaml:11: providers.openai.base_url:"), std::string::npos) << text;
   EXPECT_NE(text.find("test.yaml:13: routes[0].path: \"v1/chat\" must start with '/'"), std::string::npos) << text;
+}
+
+TEST(GatewayConfigLoader, ListenerTlsFilesAreCheckedAtTheirKeys) {
+  TestPki pki;
+  const auto with_gateway = [](const std::string& gateway) {
+    return parse(std::string(kMinimal).replace(std::string(kMinimal).find("providers:"), 0, "gateway:\n" + gateway));
+  };
+  auto ok = with_gateway("  tls:\n    cert_file: " + pki.file("server.pem") + "\n    key_file: " +
+                         pki.file("server.key") + "\n    client_ca_file: " + pki.file("ca.pem") +
+                         "\n    require_client_cert: true\n");
+  ASSERT_TRUE(ok.config) << all_errors(ok);
+  ASSERT_TRUE(ok.config->tls);
+  EXPECT_TRUE(ok.config->tls->require_client_cert);
+  EXPECT_FALSE(ok.config->admin_tls);
+
+  auto mismatch = with_gateway("  admin_tls:\n    cert_file: " + pki.file("server.pem") + "\n    key_file: " +
+                               pki.file("other.key") + "\n");
+  ASSERT_FALSE(mismatch.config);
+  EXPECT_NE(all_errors(mismatch).find("test.yaml:5: gateway.admin_tls.key_file: \"" + pki.file("other.key") +
+                                      "\" is not the private key of the certificate"),
+            std::string::npos)
+      << all_errors(mismatch);
+
+  auto bad_ca = with_gateway("  tls:\n    cert_file: " + pki.file("server.pem") + "\n    key_file: " +
+                             pki.file("server.key") + "\n    client_ca_file: " + pki.file("garbage.pem") + "\n");
+  EXPECT_NE(all_errors(bad_ca).find("test.yaml:6: gateway.tls.client_ca_file:"), std::string::npos)
+      << all_errors(bad_ca);
+
+  auto incomplete = with_gateway("  tls:\n    cert_file: " + pki.file("server.pem") +
+                                 "\n    require_client_cert: true\n");
+  EXPECT_NE(all_errors(incomplete).find("gateway.tls.key_file: required"), std::string::npos)
+      << all_errors(incomplete);
+
+  auto no_ca = with_gateway("  tls:\n    cert_file: " + pki.file("server.pem") + "\n    key_file: " +
+                            pki.file("server.key") + "\n    require_client_cert: true\n");
+  EXPECT_NE(all_errors(no_ca).find("test.yaml:6: gateway.tls.require_client_cert: require_client_cert needs "
+                                   "client_ca_file"),
+            std::string::npos)
+      << all_errors(no_ca);
 }
 
 TEST(GatewayConfigLoader, RejectsDuplicateKeysAndRoutes) {

@@ -24,6 +24,19 @@ TEST(AccessLog, OneJsonLineWithTheLatencySplit) {
         "\"trace_context\":\"valid\"", "\"ts\":\"2023-11-14T22:13:20.250Z\""})
     EXPECT_NE(line.find(field), std::string::npos) << field << " in " << line;
   EXPECT_EQ(line.find("\"decision\""), std::string::npos);
+  EXPECT_EQ(line.find("\"peer_"), std::string::npos) << "no client certificate, no peer fields";
+}
+
+TEST(AccessLog, NamesTheVerifiedClientCertificate) {
+  RequestRecord r = retried_call();
+  r.peer_spiffe_id = "spiffe://example.org/ns/default/sa/agent-a";
+  r.peer_subject = "CN=agent-a,O=Example \"Inc\"";
+  TextBuffer buffer;
+  append_access_log_line(buffer, r);
+  const std::string line(buffer.view());
+  EXPECT_NE(line.find("\"peer_spiffe_id\":\"spiffe://example.org/ns/default/sa/agent-a\""), std::string::npos)
+      << line;
+  EXPECT_NE(line.find("\"peer_subject\":\"CN=agent-a,O=Example \\\"Inc\\\"\""), std::string::npos) << line;
 }
 
 TEST(DecisionLog, NamesFilterRuleAndPolicyVersion) {

@@ -1,0 +1,25 @@
+// Shared steps of loading PEM files into an OpenSSL context (client and server): a readable-file check with a
+// clear reason, OpenSSL's queued error as text, and an unencrypted private key. Only src/tls uses it; it never
+// prompts for a passphrase and never logs file contents.
+#pragma once
+
+#include <string>
+
+#include <openssl/ssl.h>
+
+namespace tollway::tls {
+
+// OpenSSL's reason for the most recent queued error, and the queue cleared.
+std::string openssl_reason();
+
+// "" when the file can be opened for reading, else why not (clearer than OpenSSL's "system lib").
+std::string unreadable_reason(const std::string& path);
+
+// Makes an encrypted key fail to load instead of OpenSSL asking for a passphrase on the terminal.
+void refuse_passphrases(SSL_CTX* ctx);
+
+// Installs the unencrypted PEM key in `path` and checks it against the context's certificate. "" on
+// success, else the error message for the key's config setting.
+std::string use_private_key(SSL_CTX* ctx, const std::string& path, const std::string& cert_path);
+
+}  // namespace tollway::tls

@@ -1,0 +1,136 @@
+#include "tls/server_context.h"
+
+#include <arpa/inet.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include <boost/asio/ssl/context.hpp>
+#include <strings.h>
+
+#include "tls/pem_loading.h"
+
+namespace tollway::tls {
+namespace {
+
+// TLS 1.2 suites: ECDHE key exchange and AEAD only (TLS 1.3 suites are all of that kind and keep OpenSSL's
+// default list).
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+// Sessions resumed with a client certificate must be resumed in the same context they were made in.
+constexpr unsigned char kSessionIdContext[] = "tollway";
+
+std::string asn1_text(const ASN1_STRING* s) {
+  return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                     static_cast<std::size_t>(ASN1_STRING_length(s)));
+}
+
+std::string ip_text(const ASN1_OCTET_STRING* s) {
+  const int length = ASN1_STRING_length(s);
+  const int family = length == 4 ? AF_INET : length == 16 ? AF_INET6 : 0;
+  char text[INET6_ADDRSTRLEN] = {};
+  if (family == 0 || inet_ntop(family, ASN1_STRING_get0_data(s), text, sizeof text) == nullptr) return "";
+  return text;
+}
+
+std::string subject_text(X509* certificate) {
+  BIO* out = BIO_new(BIO_s_mem());
+  if (out == nullptr) return "";
+  X509_NAME_print_ex(out, X509_get_subject_name(certificate), 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+  char* data = nullptr;
+  const long length = BIO_get_mem_data(out, &data);
+  std::string text(data, static_cast<std::size_t>(length > 0 ? length : 0));
+  BIO_free(out);
+  return text;
+}
+
+}  // namespace
+
+std::vector<core::FileStamp> stamp_files(const ServerTlsFiles& files) {
+  std::vector<core::FileStamp> stamps{core::stamp_file(files.cert_file), core::stamp_file(files.key_file)};
+  if (!files.client_ca_file.empty()) stamps.push_back(core::stamp_file(files.client_ca_file));
+  return stamps;
+}
+
+std::shared_ptr<const ServerTls> load_server_tls(const ServerTlsFiles& files,
+                                                 std::optional<ServerTlsError>& error) {
+  namespace ssl = boost::asio::ssl;
+  auto fail = [&](ServerTlsError::File file, std::string message) {
+    error = ServerTlsError{file, std::move(message)};
+    return nullptr;
+  };
+  if (files.require_client_cert && files.client_ca_file.empty())
+    return fail(ServerTlsError::ClientCa, "require_client_cert needs client_ca_file (the CAs to verify with)");
+  auto loaded = std::make_shared<ServerTls>();
+  loaded->files = files;
+  loaded->stamps = stamp_files(files);
+  loaded->context = std::make_shared<ssl::context>(ssl::context::tls_server);
+  SSL_CTX* ctx = loaded->context->native_handle();
+  ERR_clear_error();
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  if (SSL_CTX_set_cipher_list(ctx, kTls12Ciphers) != 1)
+    return fail(ServerTlsError::Cert, "OpenSSL refused the cipher list: " + openssl_reason());
+  SSL_CTX_set_session_id_context(ctx, kSessionIdContext, sizeof kSessionIdContext - 1);
+  refuse_passphrases(ctx);
+
+  if (auto why = unreadable_reason(files.cert_file); !why.empty()) return fail(ServerTlsError::Cert, why);
+  if (SSL_CTX_use_certificate_chain_file(ctx, files.cert_file.c_str()) != 1)
+    return fail(ServerTlsError::Cert, "\"" + files.cert_file + "\" is not a PEM certificate chain (OpenSSL: " +
+                                          openssl_reason() + ")");
+  if (auto why = use_private_key(ctx, files.key_file, files.cert_file); !why.empty())
+    return fail(ServerTlsError::Key, std::move(why));
+
+  if (!files.client_ca_file.empty()) {
+    if (auto why = unreadable_reason(files.client_ca_file); !why.empty())
+      return fail(ServerTlsError::ClientCa, why);
+    STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(files.client_ca_file.c_str());
+    if (names == nullptr || SSL_CTX_load_verify_locations(ctx, files.client_ca_file.c_str(), nullptr) != 1) {
+      if (names != nullptr) sk_X509_NAME_pop_free(names, X509_NAME_free);
+      return fail(ServerTlsError::ClientCa, "\"" + files.client_ca_file +
+                                                "\" is not a PEM file of CA certificates (OpenSSL: " +
+                                                openssl_reason() + ")");
+    }
+    SSL_CTX_set_client_CA_list(ctx, names);  // takes ownership; the names a client picks its certificate by
+    SSL_CTX_set_verify(ctx,
+                       SSL_VERIFY_PEER | (files.require_client_cert ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0),
+                       nullptr);
+  }
+  return loaded;
+}
+
+PeerIdentity identity_of(X509* certificate) {
+  PeerIdentity identity;
+  identity.subject = subject_text(certificate);
+  auto* names =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(certificate, NID_subject_alt_name, nullptr, nullptr));
+  if (names == nullptr) return identity;
+  int spiffe_uris = 0;
+  for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
+    const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
+    if (name->type == GEN_DNS) {
+      identity.dns_names.push_back(asn1_text(name->d.dNSName));
+    } else if (name->type == GEN_URI) {
+      std::string uri = asn1_text(name->d.uniformResourceIdentifier);
+      if (uri.size() > 9 && strncasecmp(uri.c_str(), "spiffe://", 9) == 0) {
+        ++spiffe_uris;
+        identity.spiffe_id = uri;
+      }
+      identity.uris.push_back(std::move(uri));
+    } else if (name->type == GEN_IPADD) {
+      if (std::string ip = ip_text(name->d.iPAddress); !ip.empty()) identity.ip_addresses.push_back(ip);
+    }
+  }
+  GENERAL_NAMES_free(names);
+  if (spiffe_uris != 1) identity.spiffe_id.clear();
+  return identity;
+}
+
+std::optional<PeerIdentity> verified_peer_identity(SSL* ssl) {
+  X509* certificate = SSL_get0_peer_certificate(ssl);
+  if (certificate == nullptr || SSL_get_verify_result(ssl) != X509_V_OK) return std::nullopt;
+  return identity_of(certificate);
+}
+
+}  // namespace tollway::tls

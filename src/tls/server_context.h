@@ -1,0 +1,67 @@
+// Server-side TLS for tollway's own listeners (the API listener and the admin listener): the context a
+// listener's new connections handshake with — TLS 1.2 or later, forward-secret AEAD ciphers, the certificate
+// chain and its key checked to match when loaded; with a client CA, client certificates are requested and
+// verified (and refused when missing if required) — and the identity read from a verified client certificate
+// (subject, SANs, SPIFFE ID). A context is immutable once built: rotation builds a new one from the files.
+// It never accepts an unverified client certificate as an identity and never prompts for a passphrase.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <openssl/types.h>  // SSL, X509
+
+#include "core/file_stamp.h"
+
+namespace boost::asio::ssl {
+class context;
+}
+
+namespace tollway::tls {
+
+struct ServerTlsFiles {
+  std::string cert_file;             // PEM certificate chain presented to clients, leaf first
+  std::string key_file;              // the unencrypted PEM private key of the leaf
+  std::string client_ca_file;        // PEM CAs that may sign client certificates; "" = none are requested
+  bool require_client_cert = false;  // refuse a handshake without a client certificate (needs client_ca_file)
+  bool operator==(const ServerTlsFiles&) const = default;
+};
+
+struct ServerTlsError {
+  enum File { Cert, Key, ClientCa } file;  // which setting is wrong (the config key an error is reported at)
+  std::string message;
+};
+
+// A listener's TLS as loaded: the context for new connections and the stamps of the files it was read from.
+struct ServerTls {
+  ServerTlsFiles files;
+  std::vector<core::FileStamp> stamps;  // taken before the files were read: a later write shows as a change
+  std::shared_ptr<boost::asio::ssl::context> context;
+};
+
+// The stamps of cert_file, key_file and client_ca_file (when set), in that order.
+std::vector<core::FileStamp> stamp_files(const ServerTlsFiles& files);
+
+// Null with `error` set when a file is unreadable, holds no usable PEM data, the key does not match the
+// certificate, or require_client_cert is set without client_ca_file.
+std::shared_ptr<const ServerTls> load_server_tls(const ServerTlsFiles& files,
+                                                 std::optional<ServerTlsError>& error);
+
+// Who the peer's certificate says it is. Strings are as the certificate holds them (logs must escape them).
+struct PeerIdentity {
+  std::string subject;                    // RFC 2253, e.g. "CN=agent-a,O=Example"
+  std::vector<std::string> dns_names;     // subjectAltName dNSName entries
+  std::vector<std::string> uris;          // subjectAltName uniformResourceIdentifier entries
+  std::vector<std::string> ip_addresses;  // subjectAltName iPAddress entries, as text
+  std::string spiffe_id;  // the spiffe:// URI when the certificate has exactly one, "" otherwise
+};
+
+PeerIdentity identity_of(X509* certificate);
+
+// After a successful server-side handshake: the client's certificate when it sent one and it verified,
+// nullopt otherwise.
+std::optional<PeerIdentity> verified_peer_identity(SSL* ssl);
+
+}  // namespace tollway::tls
