@@ -1,4 +1,5 @@
-// `tollway validate FILE`: the offline config check for CI. Exit 0 when valid, 1 with every error otherwise.
+// `tollway validate FILE`: the offline config check for CI. Exit 0 when valid, 1 with every error otherwise;
+// warnings (e.g. a routed model without a price) go to stderr as FILE:LINE and never change the exit code.
 #include <iostream>
 
 #include "app/commands.h"
@@ -12,6 +13,7 @@ void add_validate_command(CLI::App& cli, int& exit_code) {
   cmd->add_option("file", *file, "Config file (YAML)")->required();
   cmd->callback([file, &exit_code] {
     const auto result = config::load_gateway_config_file(*file);
+    for (const auto& w : result.warnings) std::cerr << "warning: " << w.to_string() << "\n";
     if (!result.config) {
       for (const auto& e : result.errors) std::cerr << e.to_string() << "\n";
       std::cerr << result.errors.size() << (result.errors.size() == 1 ? " error" : " errors") << " in " << *file

@@ -7,6 +7,8 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "config/loader.h"
+#include "core/json.h"
+#include "core/log.h"
 #include "gateway/assembly.h"
 #include "gateway/route_match.h"
 #include "providers/error_body.h"
@@ -27,6 +29,7 @@ proxy::PrepareResult GatewayRole::prepare(const proxy::ConfigDocument& document,
     for (const auto& e : loaded.errors) result.errors.push_back(e.to_string());
     return result;
   }
+  for (const auto& w : loaded.warnings) log::warn("config warning", json::ObjectWriter().field("warning", w.to_string()));
   auto config = std::make_shared<const config::GatewayConfig>(std::move(*loaded.config));
   if (active != nullptr) {
     result.errors = restart_only_changes(*active->config, *config);

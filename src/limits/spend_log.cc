@@ -22,7 +22,7 @@ constexpr const char* kSchema =
     " agent_group TEXT NOT NULL, agent TEXT NOT NULL, key_id TEXT NOT NULL, model TEXT NOT NULL,"
     " session TEXT NOT NULL, provider TEXT NOT NULL, fanout_root TEXT NOT NULL, requests INTEGER NOT NULL,"
     " input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cost_micro_usd INTEGER NOT NULL,"
-    " estimated INTEGER NOT NULL);"
+    " estimated INTEGER NOT NULL, served_model TEXT NOT NULL DEFAULT '');"
     "CREATE INDEX IF NOT EXISTS spend_by_time ON spend (at_ms, id);";
 
 class Statement {
@@ -79,7 +79,7 @@ class SqliteSpendLog final : public SpendLog {
   void replay(int64_t since_ms, const std::function<void(const SpendRecord&)>& visit) override {
     Statement q(db_,
                 "SELECT at_ms, request_id, tenant, agent_group, agent, key_id, model, session, provider, fanout_root,"
-                " requests, input_tokens, output_tokens, cost_micro_usd, estimated FROM spend WHERE at_ms >= ?"
+                " requests, input_tokens, output_tokens, cost_micro_usd, estimated, served_model FROM spend WHERE at_ms >= ?"
                 " ORDER BY at_ms, id");
     sqlite3_bind_int64(q.get(), 1, since_ms);
     int rc;
@@ -101,6 +101,7 @@ class SqliteSpendLog final : public SpendLog {
       r.output_tokens = sqlite3_column_int64(s, 12);
       r.cost_micro_usd = sqlite3_column_int64(s, 13);
       r.estimated = sqlite3_column_int64(s, 14) != 0;
+      r.served_model = column_string(s, 15);
       visit(r);
     }
     if (rc != SQLITE_DONE)
@@ -151,8 +152,8 @@ class SqliteSpendLog final : public SpendLog {
     try {
       Statement insert(db_,
                        "INSERT INTO spend (at_ms, request_id, tenant, agent_group, agent, key_id, model, session,"
-                       " provider, fanout_root, requests, input_tokens, output_tokens, cost_micro_usd, estimated)"
-                       " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                       " provider, fanout_root, requests, input_tokens, output_tokens, cost_micro_usd, estimated,"
+                       " served_model) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
       sqlite3_stmt* s = insert.get();
       for (const auto& r : batch) {
         sqlite3_reset(s);
@@ -166,6 +167,7 @@ class SqliteSpendLog final : public SpendLog {
         sqlite3_bind_int64(s, 13, r.output_tokens);
         sqlite3_bind_int64(s, 14, r.cost_micro_usd);
         sqlite3_bind_int64(s, 15, r.estimated ? 1 : 0);
+        sqlite3_bind_text(s, 16, r.served_model.data(), static_cast<int>(r.served_model.size()), SQLITE_STATIC);
         if (sqlite3_step(s) != SQLITE_DONE) {
           report_failure("INSERT");
           sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -223,6 +225,19 @@ std::unique_ptr<SpendLog> SpendLog::open(const SpendLogOptions& options) {
   char* message = nullptr;
   if (sqlite3_exec(db, setup.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
     std::string error = "cannot initialise the spend log \"" + options.path + "\": " + (message ? message : "");
+    sqlite3_free(message);
+    sqlite3_close(db);
+    throw std::runtime_error(error);
+  }
+  // A spend log written before served_model existed gets the column (its records were served as recorded).
+  sqlite3_stmt* probe = nullptr;
+  const bool has_served_model =
+      sqlite3_prepare_v2(db, "SELECT served_model FROM spend LIMIT 0", -1, &probe, nullptr) == SQLITE_OK;
+  sqlite3_finalize(probe);
+  if (!has_served_model &&
+      sqlite3_exec(db, "ALTER TABLE spend ADD COLUMN served_model TEXT NOT NULL DEFAULT ''", nullptr, nullptr,
+                   &message) != SQLITE_OK) {
+    std::string error = "cannot upgrade the spend log \"" + options.path + "\": " + (message ? message : "");
     sqlite3_free(message);
     sqlite3_close(db);
     throw std::runtime_error(error);

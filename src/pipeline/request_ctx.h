@@ -151,6 +151,10 @@ struct Reservation {
   std::vector<std::string> generations;  // the ledger's generation of counters[i] when reserved (strict ledger)
   std::vector<uint32_t> rules;   // the policy rule of counters[i] (index into the filter's rules)
   std::string session;           // the request's session id ("" when none)
+  // The model the counters were planned for (the requested one; an alias's first model). Settle charges these
+  // counters and the spend record names this model, whatever model a fallback served.
+  std::string model;
+  bool usd_uncharged = false;    // pricing.unpriced: allow admitted a model without a price: USD counters get 0
   std::string fanout_root;       // the fan-out tree charged ("" when none)
   config::LimitUnit fanout_unit = config::LimitUnit::TotalTokens;
 };

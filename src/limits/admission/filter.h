@@ -5,8 +5,10 @@
 // headers (also sent on admitted responses). The body is read only through ctx.body_fields; on a `body: raw`
 // route only request-count counters apply (a 2xx answer is one request), since tokens and cost cannot be
 // estimated from a body nobody read.
-// Settle replaces the reservation by the usage the provider reported (or the UsageFilter's estimate), releases
-// everything when no upstream answered, and appends a spend record.
+// A model without a price under a USD limit is refused (403 model_not_priced) unless `pricing.unpriced` is
+// `default` or `allow`. Settle replaces the reservation by the usage the provider reported (or the UsageFilter's
+// estimate) on the counters admit reserved, whichever model a fallback served, releases everything when no
+// upstream answered, and appends a spend record keyed like those counters.
 // It never charges twice and never leaves a reservation open: settle closes ctx.reservation exactly once.
 #pragma once
 
@@ -34,7 +36,7 @@ class LimitsFilter final : public pipeline::Filter {
 
  private:
   struct Estimate;
-  void deny(pipeline::RequestCtx& ctx, const ReserveResult& result) const;  // fills the 429 reply
+  void deny(pipeline::RequestCtx& ctx, const ReserveResult& result, const Estimate& e) const;  // the 429 reply
   void add_rate_headers(pipeline::HeaderList& headers, const pipeline::Reservation& r,
                         const ReserveResult& result) const;
   void check_budget_alerts(const pipeline::Reservation& r, const ReserveResult& result) const;
