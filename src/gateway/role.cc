@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "gateway/assembly.h"
 #include "gateway/route_match.h"
+#include "providers/catalogue/catalogue.h"
 #include "providers/error_body.h"
 
 namespace tollway::gateway {
@@ -61,6 +62,11 @@ std::shared_ptr<const pipeline::Snapshot> GatewayRole::commit(proxy::PreparedSna
 proxy::RequestTarget GatewayRole::classify(const pipeline::Snapshot& snapshot, const http::RequestHead& head,
                                            pipeline::RequestCtx& ctx) const {
   const config::GatewayConfig& config = *snapshot.config;
+  // The model catalogue is the gateway's own, whatever route would match the path.
+  if (head.method == "GET" && providers::is_catalogue_path(head.path())) {
+    for (const auto& e : snapshot.local_endpoints)
+      if (e.path == kCataloguePath) return {proxy::RequestTarget::Kind::Local, &e, e.max_body};
+  }
   ctx.route = match_route(config, head.path());
   ctx.api = ctx.route ? ctx.route->api
                       : providers::guess_api(head.path(), head.find("anthropic-version").has_value());
