@@ -304,8 +304,8 @@ bool limits_usd(const GatewayConfig& c) {
   return c.limits_policy.fanout.enabled && c.limits_policy.fanout.unit == LimitUnit::CostUsd;
 }
 
-// Warns for every model the config routes (model rules, aliases, fallback models) that no price entry covers. A
-// glob rule is covered when a price glob matches its pattern text (e.g. price "gpt-4o*" covers rule "gpt-4o-*").
+// Warns for every model the config names for routing (a model rule without glob characters, an alias's models,
+// a fallback model) that no price entry covers. A glob rule routes models nobody listed, so it is not checked.
 void warn_unpriced_models(Validator& v, const GatewayConfig& c) {
   const auto priced = [&](std::string_view model) {
     for (const auto& p : c.pricing.models)
@@ -320,12 +320,9 @@ void warn_unpriced_models(Validator& v, const GatewayConfig& c) {
       : "; its calls are priced at pricing.default";
   for (std::size_t i = 0; i < c.models.size(); ++i) {
     const ModelRule& rule = c.models[i];
-    if (priced(rule.pattern)) continue;
-    const bool literal = rule.pattern.find_first_of("*?[") == std::string::npos;
+    if (rule.pattern.find_first_of("*?[") != std::string::npos || priced(rule.pattern)) continue;
     v.warn_at(rule.line, "models[" + std::to_string(i) + "].match",
-              (literal ? "model \"" + rule.pattern + "\" has no price in "
-                       : "models matching \"" + rule.pattern + "\" are not all priced by ") +
-                  where + consequence);
+              "model \"" + rule.pattern + "\" has no price in " + where + consequence);
   }
   for (const auto& alias : c.model_aliases)
     for (const auto& model : alias.models)
