@@ -66,6 +66,7 @@ struct ModelRule {
   std::string pattern;
   std::size_t provider = 0;  // index into GatewayConfig::providers
   int line = 0;              // config line of the rule, for validation warnings
+  std::string key_path;      // "models[2]" or "models.rules[2]", for validation warnings
 };
 
 // `models.aliases`: a name callers may send as "model" that stands for an ordered group of models; the first

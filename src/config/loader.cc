@@ -206,6 +206,7 @@ void read_model_rules(Validator& v, const YAML::Node& ms, const std::string& lis
     if (!v.check_mapping(n, path, {"match", "provider"})) continue;
     ModelRule rule;
     rule.line = n.Mark().line + 1;
+    rule.key_path = path;
     bool ok = true;
     if (!n["match"].IsDefined()) {
       v.fail(n, path + ".match", "required: a model name glob such as \"gpt-*\"");
@@ -318,10 +319,9 @@ void warn_unpriced_models(Validator& v, const GatewayConfig& c) {
          : c.pricing.unpriced == Unpriced::Default ? "; it is charged at pricing.default"
                                                    : "; its requests are not charged in USD (pricing.unpriced: allow)")
       : "; its calls are priced at pricing.default";
-  for (std::size_t i = 0; i < c.models.size(); ++i) {
-    const ModelRule& rule = c.models[i];
+  for (const ModelRule& rule : c.models) {
     if (rule.pattern.find_first_of("*?[") != std::string::npos || priced(rule.pattern)) continue;
-    v.warn_at(rule.line, "models[" + std::to_string(i) + "].match",
+    v.warn_at(rule.line, rule.key_path + ".match",
               "model \"" + rule.pattern + "\" has no price in " + where + consequence);
   }
   for (const auto& alias : c.model_aliases)

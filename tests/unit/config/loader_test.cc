@@ -283,7 +283,7 @@ auth: {}
   EXPECT_FALSE(c.passthrough_caller_keys) << "off by default with auth";
   std::string warnings;
   for (const auto& w : r.warnings) warnings += w.to_string() + "\n";
-  EXPECT_NE(warnings.find("test.yaml:7: models[1].match: model \"gpt-4.1\" has no price"), std::string::npos) << warnings;
+  EXPECT_NE(warnings.find("test.yaml:7: models.rules[1].match: model \"gpt-4.1\" has no price"), std::string::npos) << warnings;
   EXPECT_NE(warnings.find("models.aliases.fast: model \"gpt-4.1\" has no price"), std::string::npos) << warnings;
   EXPECT_NE(warnings.find("providers.openai: no api_key"), std::string::npos) << warnings;
   EXPECT_EQ(warnings.find("\"gpt-4o-mini\" has no price"), std::string::npos) << warnings;
