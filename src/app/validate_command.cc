@@ -1,4 +1,5 @@
-// `tollway validate FILE`: the offline config check for CI. Exit 0 when valid, 1 with every error otherwise.
+// `tollway validate FILE`: the offline config check for CI. Exit 0 when valid, 1 with every error otherwise;
+// warnings (e.g. a routed model without a price) go to stderr as FILE:LINE and never change the exit code.
 #include <iostream>
 #include <optional>
 #include <string>
@@ -30,6 +31,7 @@ void add_validate_command(CLI::App& cli, int& exit_code) {
       auto result = role.prepare(*document, nullptr);
       errors = std::move(result.errors);
       prepared = std::move(result.prepared);
+      for (const auto& w : result.warnings) std::cerr << "warning: " << w << "\n";
     }
     if (!prepared) {
       for (const auto& e : errors) std::cerr << e << "\n";

@@ -53,9 +53,15 @@ void read_source(Validator& v, const YAML::Node& n, const std::string& path, con
 }  // namespace
 
 void read_credentials_section(Validator& v, const YAML::Node& root, GatewayConfig& c) {
+  c.passthrough_caller_keys = !c.auth.enabled;
   const YAML::Node cr = root["credentials"];
   if (!cr.IsDefined() || cr.IsNull()) return;
-  if (!v.check_mapping(cr, "credentials", {"vault", "providers", "file_poll"})) return;
+  if (!v.check_mapping(cr, "credentials", {"vault", "providers", "file_poll", "passthrough_caller_keys"})) return;
+  v.optional_string(cr, "passthrough_caller_keys", "credentials.", [&](const YAML::Node& node, const std::string& s) {
+    if (s == "true") c.passthrough_caller_keys = true;
+    else if (s == "false") c.passthrough_caller_keys = false;
+    else v.fail(node, "credentials.passthrough_caller_keys", "\"" + s + "\" is not a boolean (true or false)");
+  });
   CredentialsConfig& creds = c.credentials;
   if (const YAML::Node vn = cr["vault"]; vn.IsDefined() && !vn.IsNull()) {
     if (v.check_mapping(vn, "credentials.vault", {"address", "token", "mount", "refresh"})) {

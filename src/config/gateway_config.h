@@ -66,6 +66,16 @@ struct ProviderConfig {
 struct ModelRule {
   std::string pattern;
   std::size_t provider = 0;  // index into GatewayConfig::providers
+  int line = 0;              // config line of the rule, for validation warnings
+  std::string key_path;      // "models[2]" or "models.rules[2]", for validation warnings
+};
+
+// `models.aliases`: a name callers may send as "model" that stands for an ordered group of models; the first
+// serves, the others are its fallback chain (before the route's own `fallback`).
+struct ModelAlias {
+  std::string name;
+  std::vector<std::string> models;  // 1..8 model names, each matched by a model rule
+  int line = 0;
 };
 
 // A route's `retries`: how often the same provider is tried again after a failure before any byte reached the
@@ -132,7 +142,13 @@ struct Price {
 struct ModelPrice {
   std::string pattern;  // model name glob
   Price price;
+  uint64_t max_output_tokens = 0;  // the model's own output limit; 0 = not known
 };
+
+// `pricing.unpriced`: what a request for a model without a price gets when a USD limit applies to it.
+// Deny: refused (the default; money fails closed). Default: charged at `pricing.default`. Allow: admitted, and
+// its USD counters are charged nothing.
+enum class Unpriced { Deny, Default, Allow };
 
 // The `pricing` section: inline model prices first, then the price file's, then the default price.
 struct PricingConfig {
@@ -140,6 +156,7 @@ struct PricingConfig {
   Price default_price;
   std::string file;           // the price file that was loaded ("" = none)
   std::string table_version;  // that file's `version:` ("" = none)
+  Unpriced unpriced = Unpriced::Deny;
 };
 
 // The `usage` section: how hard the gateway tries to learn a stream's usage after the client has gone.
@@ -211,14 +228,23 @@ struct GatewayConfig {
   Timeouts timeouts;
   std::vector<ProviderConfig> providers;
   std::vector<ModelRule> models;
+  std::vector<ModelAlias> model_aliases;  // `models.aliases`
   std::vector<RouteConfig> routes;
   PricingConfig pricing;  // src/config/usage_sections.cc
   UsageConfig usage;      // src/config/usage_sections.cc
   AuthConfig auth;                // caller authentication (src/config/auth_section.cc)
   CredentialsConfig credentials;  // provider credential sources (src/config/credentials_section.cc)
   TelemetryConfig telemetry;      // src/config/telemetry_section.cc
+  // `credentials.passthrough_caller_keys`: whether a caller's own provider key may reach a provider that has no
+  // key configured (default: yes without `auth:`, no with it).
+  bool passthrough_caller_keys = true;
   std::string source;   // file it was loaded from
   std::string version;  // first 12 hex digits of the sha256 of the file's bytes
 };
+
+// The alias named `name`, or null.
+const ModelAlias* find_model_alias(const GatewayConfig& config, std::string_view name);
+// The provider the model rules give `model` (first matching rule), or nullopt.
+std::optional<std::size_t> provider_of_model(const GatewayConfig& config, std::string_view model);
 
 }  // namespace tollway::config

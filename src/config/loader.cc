@@ -24,6 +24,18 @@ namespace tollway::config {
 
 const char* api_name(Api api) { return api == Api::OpenAI ? "openai" : "anthropic"; }
 
+const ModelAlias* find_model_alias(const GatewayConfig& config, std::string_view name) {
+  for (const auto& alias : config.model_aliases)
+    if (alias.name == name) return &alias;
+  return nullptr;
+}
+
+std::optional<std::size_t> provider_of_model(const GatewayConfig& config, std::string_view model) {
+  for (const auto& rule : config.models)
+    if (glob_match(rule.pattern, model)) return rule.provider;
+  return std::nullopt;
+}
+
 std::string ListenAddress::to_string() const {
   if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
   return host + ":" + std::to_string(port);
@@ -185,18 +197,18 @@ void read_providers(Validator& v, const YAML::Node& root, GatewayConfig& c) {
   }
 }
 
-void read_models(Validator& v, const YAML::Node& root, GatewayConfig& c) {
-  const YAML::Node ms = root["models"];
-  if (!ms.IsDefined() || ms.IsNull()) return;
+void read_model_rules(Validator& v, const YAML::Node& ms, const std::string& list_path, GatewayConfig& c) {
   if (!ms.IsSequence()) {
-    v.fail(ms, "models", "must be a list of {match, provider}");
+    v.fail(ms, list_path, "must be a list of {match, provider}");
     return;
   }
   for (std::size_t i = 0; i < ms.size(); ++i) {
-    const std::string path = "models[" + std::to_string(i) + "]";
+    const std::string path = list_path + "[" + std::to_string(i) + "]";
     const YAML::Node n = ms[i];
     if (!v.check_mapping(n, path, {"match", "provider"})) continue;
     ModelRule rule;
+    rule.line = n.Mark().line + 1;
+    rule.key_path = path;
     bool ok = true;
     if (!n["match"].IsDefined()) {
       v.fail(n, path + ".match", "required: a model name glob such as \"gpt-*\"");
@@ -218,6 +230,114 @@ void read_models(Validator& v, const YAML::Node& root, GatewayConfig& c) {
     }
     if (ok) c.models.push_back(std::move(rule));
   }
+}
+
+constexpr std::size_t kMaxAliasModels = 8;
+
+// `models.aliases`: {NAME: [MODEL, ...]}; every model must be served by a model rule (its provider is known).
+void read_model_aliases(Validator& v, const YAML::Node& as, GatewayConfig& c) {
+  if (!as.IsMap()) {
+    v.fail(as, "models.aliases", "must map alias names to lists of models, e.g. {fast: [gpt-4o-mini, claude-3-5-haiku]}");
+    return;
+  }
+  std::set<std::string> seen;
+  for (const auto& kv : as) {
+    const std::string name = kv.first.as<std::string>();
+    const std::string path = "models.aliases." + name;
+    if (!seen.insert(name).second) v.fail(kv.first, path, "duplicate alias");
+    if (name.empty() || name.find_first_of("*?[") != std::string::npos)
+      v.fail(kv.first, path, "an alias is a plain model name (no glob characters)");
+    const YAML::Node list = kv.second;
+    if (!list.IsSequence() || list.size() == 0 || list.size() > kMaxAliasModels) {
+      v.fail(list, path, "must be a list of 1 to 8 model names, tried in order");
+      continue;
+    }
+    ModelAlias alias;
+    alias.name = name;
+    alias.line = kv.first.Mark().line + 1;
+    bool ok = true;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const std::string item_path = path + "[" + std::to_string(i) + "]";
+      auto model = v.string_value(list[i], item_path);
+      if (!model) {
+        ok = false;
+        continue;
+      }
+      if (model->empty() || model->find_first_of("*?[") != std::string::npos) {
+        v.fail(list[i], item_path, "must be a model name (no glob characters)");
+        ok = false;
+      } else if (*model == name) {
+        v.fail(list[i], item_path, "an alias cannot name itself");
+        ok = false;
+      } else if (!provider_of_model(c, *model)) {
+        v.fail(list[i], item_path, "\"" + *model + "\" matches no model rule (models.rules), so no provider serves it");
+        ok = false;
+      }
+      alias.models.push_back(std::move(*model));
+    }
+    if (ok) c.model_aliases.push_back(std::move(alias));
+  }
+}
+
+// `models` is a list of rules, or {rules: [...], aliases: {...}}.
+void read_models(Validator& v, const YAML::Node& root, GatewayConfig& c) {
+  const YAML::Node ms = root["models"];
+  if (!ms.IsDefined() || ms.IsNull()) return;
+  if (ms.IsSequence()) {
+    read_model_rules(v, ms, "models", c);
+    return;
+  }
+  if (!ms.IsMap()) {
+    v.fail(ms, "models", "must be a list of {match, provider} or a mapping {rules, aliases}");
+    return;
+  }
+  if (!v.check_mapping(ms, "models", {"rules", "aliases"})) return;
+  if (const YAML::Node rules = ms["rules"]; rules.IsDefined() && !rules.IsNull())
+    read_model_rules(v, rules, "models.rules", c);
+  if (const YAML::Node aliases = ms["aliases"]; aliases.IsDefined() && !aliases.IsNull())
+    read_model_aliases(v, aliases, c);
+}
+
+// True when the config limits spending in USD (a cost_usd rule or budget, or a cost_usd fan-out budget).
+bool limits_usd(const GatewayConfig& c) {
+  for (const auto& r : c.limits_policy.rules)
+    if (r.unit == LimitUnit::CostUsd) return true;
+  for (const auto& b : c.limits_policy.budgets)
+    if (b.unit == LimitUnit::CostUsd) return true;
+  return c.limits_policy.fanout.enabled && c.limits_policy.fanout.unit == LimitUnit::CostUsd;
+}
+
+// Warns for every model the config names for routing (a model rule without glob characters, an alias's models,
+// a fallback model) that no price entry covers. A glob rule routes models nobody listed, so it is not checked.
+void warn_unpriced_models(Validator& v, const GatewayConfig& c) {
+  const auto priced = [&](std::string_view model) {
+    for (const auto& p : c.pricing.models)
+      if (glob_match(p.pattern, model)) return true;
+    return false;
+  };
+  const std::string where = c.pricing.file.empty() ? std::string("pricing.models") : "pricing.models or " + c.pricing.file;
+  const std::string consequence = limits_usd(c)
+      ? (c.pricing.unpriced == Unpriced::Deny ? "; under a USD limit its requests are refused (pricing.unpriced: deny)"
+         : c.pricing.unpriced == Unpriced::Default ? "; it is charged at pricing.default"
+                                                   : "; its requests are not charged in USD (pricing.unpriced: allow)")
+      : "; its calls are priced at pricing.default";
+  for (const ModelRule& rule : c.models) {
+    if (rule.pattern.find_first_of("*?[") != std::string::npos || priced(rule.pattern)) continue;
+    v.warn_at(rule.line, rule.key_path + ".match",
+              "model \"" + rule.pattern + "\" has no price in " + where + consequence);
+  }
+  for (const auto& alias : c.model_aliases)
+    for (const auto& model : alias.models)
+      if (!priced(model))
+        v.warn_at(alias.line, "models.aliases." + alias.name,
+                  "model \"" + model + "\" has no price in " + where + consequence);
+  for (std::size_t r = 0; r < c.routes.size(); ++r)
+    for (std::size_t i = 0; i < c.routes[r].fallback.size(); ++i) {
+      const std::string& model = c.routes[r].fallback[i].model;
+      if (!model.empty() && !priced(model))
+        v.warn_at(c.routes[r].line, "routes[" + std::to_string(r) + "].fallback[" + std::to_string(i) + "].model",
+                  "model \"" + model + "\" has no price in " + where + consequence);
+    }
 }
 
 bool is_route_path(const std::string& s) {
@@ -300,6 +420,23 @@ void read_routes(Validator& v, const YAML::Node& root, GatewayConfig& c) {
   }
 }
 
+// A provider with no key of its own gets only what callers pass through; without pass-through it cannot be used.
+void warn_keyless_providers(Validator& v, const YAML::Node& root, const GatewayConfig& c) {
+  if (c.passthrough_caller_keys) return;
+  for (const auto& p : c.providers) {
+    if (!p.api_key.empty()) continue;
+    bool has_sources = false;
+    for (const auto& [name, sources] : c.credentials.providers) has_sources |= name == p.name;
+    if (has_sources) continue;
+    const YAML::Node node = root["providers"][p.name];
+    v.warn_at(node.IsDefined() ? node.Mark().line + 1 : 0, "providers." + p.name,
+              "no api_key and no credentials source, and callers' own keys are not passed through "
+              "(credentials.passthrough_caller_keys is false" +
+                  std::string(c.auth.enabled ? ", the default with auth" : "") +
+                  "): its requests are refused with 503 no_provider_credential");
+  }
+}
+
 }  // namespace
 
 LoadResult parse_gateway_config(std::string_view yaml_text, const std::string& file_name, const EnvLookup& env) {
@@ -335,6 +472,10 @@ LoadResult parse_gateway_config(std::string_view yaml_text, const std::string& f
     read_auth_section(v, root, c);
     read_credentials_section(v, root, c);
     read_telemetry_section(v, root, c);
+    if (v.errors().empty()) {
+      warn_unpriced_models(v, c);
+      warn_keyless_providers(v, root, c);
+    }
   } catch (const YAML::Exception& e) {
     v.fail_at(e.mark.line + 1, "", std::string("unexpected YAML structure: ") + e.what());
   }
@@ -344,6 +485,7 @@ LoadResult parse_gateway_config(std::string_view yaml_text, const std::string& f
     result.config = std::move(c);
   }
   result.errors = std::move(v.errors());
+  result.warnings = std::move(v.warnings());
   return result;
 }
 

@@ -24,6 +24,7 @@ struct ConfigError {
 struct LoadResult {
   std::optional<GatewayConfig> config;
   std::vector<ConfigError> errors;
+  std::vector<ConfigError> warnings;  // the config is valid despite them (e.g. a routed model without a price)
 };
 
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;

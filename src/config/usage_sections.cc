@@ -1,5 +1,6 @@
 #include "config/usage_sections.h"
 
+#include <charconv>
 #include <filesystem>
 
 #include "config/embedded_config.h"
@@ -70,14 +71,14 @@ bool read_price(Validator& v, const YAML::Node& n, const std::string& path, Pric
 
 void read_model_prices(Validator& v, const YAML::Node& list, const std::string& path, std::vector<ModelPrice>& out) {
   if (!list.IsSequence()) {
-    v.fail(list, path, "must be a list of {match, input, output, cached_input?, cache_write?}");
+    v.fail(list, path, "must be a list of {match, input, output, cached_input?, cache_write?, max_output_tokens?}");
     return;
   }
   for (std::size_t i = 0; i < list.size(); ++i) {
     const std::string item_path = path + "[" + std::to_string(i) + "]";
     const YAML::Node n = list[i];
     if (!n.IsMap()) {
-      v.fail(n, item_path, "must be a mapping {match, input, output, cached_input?, cache_write?}");
+      v.fail(n, item_path, "must be a mapping {match, input, output, cached_input?, cache_write?, max_output_tokens?}");
       continue;
     }
     ModelPrice mp;
@@ -94,6 +95,18 @@ void read_model_prices(Validator& v, const YAML::Node& list, const std::string& 
     mp.pattern = *m;
     YAML::Node price_only = YAML::Clone(n);
     price_only.remove("match");
+    if (const YAML::Node limit = n["max_output_tokens"]; limit.IsDefined()) {
+      price_only.remove("max_output_tokens");
+      auto text = v.string_value(limit, item_path + ".max_output_tokens");
+      uint64_t tokens = 0;
+      const auto [end, ec] = text ? std::from_chars(text->data(), text->data() + text->size(), tokens)
+                                  : std::from_chars_result{nullptr, std::errc::invalid_argument};
+      if (!text || ec != std::errc() || end != text->data() + text->size() || tokens == 0 || tokens > 10'000'000) {
+        if (text) v.fail(limit, item_path + ".max_output_tokens", "\"" + *text + "\" is not a token count (1-10000000)");
+        continue;
+      }
+      mp.max_output_tokens = tokens;
+    }
     if (read_price(v, price_only, item_path, mp.price)) out.push_back(std::move(mp));
   }
 }
@@ -103,7 +116,13 @@ void read_model_prices(Validator& v, const YAML::Node& list, const std::string& 
 void read_pricing_section(Validator& v, const YAML::Node& root, const std::string& config_file, GatewayConfig& c) {
   const YAML::Node p = root["pricing"];
   if (!p.IsDefined() || p.IsNull()) return;
-  if (!v.check_mapping(p, "pricing", {"file", "default", "models"})) return;
+  if (!v.check_mapping(p, "pricing", {"file", "default", "models", "unpriced"})) return;
+  v.optional_string(p, "unpriced", "pricing.", [&](const YAML::Node& node, const std::string& s) {
+    if (s == "deny") c.pricing.unpriced = Unpriced::Deny;
+    else if (s == "default") c.pricing.unpriced = Unpriced::Default;
+    else if (s == "allow") c.pricing.unpriced = Unpriced::Allow;
+    else v.fail(node, "pricing.unpriced", "\"" + s + "\" is not one of deny, default, allow");
+  });
   if (p["models"].IsDefined()) read_model_prices(v, p["models"], "pricing.models", c.pricing.models);
   if (p["default"].IsDefined()) read_price(v, p["default"], "pricing.default", c.pricing.default_price);
   v.optional_string(p, "file", "pricing.", [&](const YAML::Node& node, const std::string& s) {

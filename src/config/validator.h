@@ -40,6 +40,11 @@ class Validator {
     errors_.push_back({file_, line, path, std::move(message)});
   }
   std::vector<ConfigError>& errors() { return errors_; }
+  // Something valid but probably wrong; reported, never a reason to refuse the config.
+  void warn_at(int line, const std::string& path, std::string message) {
+    warnings_.push_back({file_, line, path, std::move(message)});
+  }
+  std::vector<ConfigError>& warnings() { return warnings_; }
   const std::string& file() const { return file_; }
 
   // A mapping with only the allowed keys, each at most once.
@@ -202,6 +207,7 @@ class Validator {
   std::string file_;
   const EnvLookup& env_;
   std::vector<ConfigError> errors_;
+  std::vector<ConfigError> warnings_;
 };
 
 

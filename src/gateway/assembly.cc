@@ -13,6 +13,8 @@
 #include "limits/redis/redis_ledger.h"
 #include "limits/redis/redis_url.h"
 #include "limits/spend_query.h"
+#include "pipeline/run.h"
+#include "providers/catalogue/catalogue.h"
 #include "providers/request_body/filter.h"
 #include "providers/routing/filter.h"
 #include "providers/translation/filter.h"
@@ -307,6 +309,13 @@ bool commit_snapshot(pipeline::Snapshot& snapshot, Services& services, std::stri
   // Last: its route phase sees the chosen upstream (CLIENT span, traceparent); its log sees everything.
   if (config->telemetry.enabled)
     snapshot.chain.add<telemetry::TelemetryFilter>(config, attach_telemetry(*config, services));
+  // GET /v1/models and /v1/models/{id}: from the configuration, per caller (GatewayRole::classify sends them here).
+  snapshot.local_endpoints.push_back(
+      {std::string(kCataloguePath), 0,
+       [catalogue = std::make_shared<const providers::ModelCatalogue>(*config)](
+           pipeline::RequestCtx& ctx) -> asio::awaitable<void> {
+         if (co_await pipeline::authenticate_only(ctx)) catalogue->answer(ctx);
+       }});
   services.config = config;
   if (config->auth.enabled && config->auth.token_exchange.enabled) {
     snapshot.local_endpoints.push_back(

@@ -14,6 +14,9 @@
 
 namespace tollway::gateway {
 
+// The local endpoint of the model catalogue (it also answers /v1/models/{id}).
+inline constexpr std::string_view kCataloguePath = "/v1/models";
+
 // Null and `error` set when something the validator cannot see fails (e.g. a CA file OpenSSL rejects).
 std::shared_ptr<pipeline::Snapshot> prepare_snapshot(std::shared_ptr<const config::GatewayConfig> config,
                                                      std::string& error);

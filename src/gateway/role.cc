@@ -9,6 +9,7 @@
 #include "config/loader.h"
 #include "gateway/assembly.h"
 #include "gateway/route_match.h"
+#include "providers/catalogue/catalogue.h"
 #include "providers/error_body.h"
 
 namespace tollway::gateway {
@@ -27,6 +28,7 @@ proxy::PrepareResult GatewayRole::prepare(const proxy::ConfigDocument& document,
     for (const auto& e : loaded.errors) result.errors.push_back(e.to_string());
     return result;
   }
+  for (const auto& w : loaded.warnings) result.warnings.push_back(w.to_string());
   auto config = std::make_shared<const config::GatewayConfig>(std::move(*loaded.config));
   if (active != nullptr) {
     result.errors = restart_only_changes(*active->config, *config);
@@ -58,6 +60,11 @@ std::shared_ptr<const pipeline::Snapshot> GatewayRole::commit(proxy::PreparedSna
 proxy::RequestTarget GatewayRole::classify(const pipeline::Snapshot& snapshot, const http::RequestHead& head,
                                            pipeline::RequestCtx& ctx) const {
   const config::GatewayConfig& config = *snapshot.config;
+  // The model catalogue is the gateway's own, whatever route would match the path.
+  if (head.method == "GET" && providers::is_catalogue_path(head.path())) {
+    for (const auto& e : snapshot.local_endpoints)
+      if (e.path == kCataloguePath) return {proxy::RequestTarget::Kind::Local, &e, e.max_body};
+  }
   ctx.route = match_route(config, head.path());
   ctx.api = ctx.route ? ctx.route->api
                       : providers::guess_api(head.path(), head.find("anthropic-version").has_value());

@@ -33,6 +33,8 @@ constexpr const char* kMigrations[] = {
     // 1: cached prompt tokens per record; per-key totals (key budgets, GET /admin/keys/{id}) without a scan.
     "ALTER TABLE spend ADD COLUMN cached_input_tokens INTEGER NOT NULL DEFAULT 0;"
     "CREATE INDEX IF NOT EXISTS spend_by_key ON spend (key_id, at_ms);",
+    // 2: the model a fallback served when it is not the model the limits reserved for (`model`); '' when the same.
+    "ALTER TABLE spend ADD COLUMN served_model TEXT NOT NULL DEFAULT '';",
 };
 
 class Statement {
@@ -89,7 +91,7 @@ class SqliteSpendLog final : public SpendLog {
   void replay(int64_t since_ms, const std::function<void(const SpendRecord&)>& visit) override {
     Statement q(db_,
                 "SELECT at_ms, request_id, tenant, agent_group, agent, key_id, model, session, provider, fanout_root,"
-                " requests, input_tokens, output_tokens, cost_micro_usd, estimated, cached_input_tokens FROM spend"
+                " requests, input_tokens, output_tokens, cost_micro_usd, estimated, cached_input_tokens, served_model FROM spend"
                 " WHERE at_ms >= ?"
                 " ORDER BY at_ms, id");
     sqlite3_bind_int64(q.get(), 1, since_ms);
@@ -113,6 +115,7 @@ class SqliteSpendLog final : public SpendLog {
       r.cost_micro_usd = sqlite3_column_int64(s, 13);
       r.estimated = sqlite3_column_int64(s, 14) != 0;
       r.cached_input_tokens = sqlite3_column_int64(s, 15);
+      r.served_model = column_string(s, 16);
       visit(r);
     }
     if (rc != SQLITE_DONE)
@@ -165,7 +168,7 @@ class SqliteSpendLog final : public SpendLog {
       Statement insert(db_,
                        "INSERT INTO spend (at_ms, request_id, tenant, agent_group, agent, key_id, model, session,"
                        " provider, fanout_root, requests, input_tokens, output_tokens, cost_micro_usd, estimated,"
-                       " cached_input_tokens) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                       " cached_input_tokens, served_model) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
       sqlite3_stmt* s = insert.get();
       for (const auto& r : batch) {
         sqlite3_reset(s);
@@ -180,6 +183,7 @@ class SqliteSpendLog final : public SpendLog {
         sqlite3_bind_int64(s, 14, r.cost_micro_usd);
         sqlite3_bind_int64(s, 15, r.estimated ? 1 : 0);
         sqlite3_bind_int64(s, 16, r.cached_input_tokens);
+        sqlite3_bind_text(s, 17, r.served_model.data(), static_cast<int>(r.served_model.size()), SQLITE_STATIC);
         if (sqlite3_step(s) != SQLITE_DONE) {
           report_failure("INSERT");
           sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);

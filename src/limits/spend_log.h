@@ -11,11 +11,15 @@
 
 namespace tollway::limits {
 
-// One settled call, with every dimension a limit or budget can be keyed by.
+// One settled call, with every dimension a limit or budget can be keyed by. `model` is the model the limits'
+// counters were reserved for (the requested model, an alias resolved to its first model), so that replaying the
+// record charges the same counters settle charged; `served_model` and `provider` say what answered (another model
+// and provider after a fallback), and the tokens and cost are that answer's.
 struct SpendRecord {
   int64_t at_ms = 0;  // settlement time, ms since the Unix epoch
   std::string request_id;
   std::string tenant, agent_group, agent, key_id, model, session, provider;
+  std::string served_model;
   std::string fanout_root;  // root request id of a fan-out budget, "" when none
   int64_t requests = 1;
   int64_t input_tokens = 0;

@@ -84,7 +84,9 @@ struct Outcome {
 
 // Which attempt the route and forward phases are working on; written by the driver before each route phase.
 struct Attempt {
-  std::size_t candidate = 0;  // 0: the provider the model rules / route chose; n: the route's fallback[n-1]
+  // 0: the provider the model rules / route chose (an alias: its first model); with an alias of k models,
+  // 1..k-1 are its other models; then n: the route's fallback[n-k] (k = 1 without an alias)
+  std::size_t candidate = 0;
   const providers::resilience::EndpointHealth* avoid = nullptr;  // the endpoint the previous attempt failed on
   const providers::resilience::AttemptPlan* plan = nullptr;      // forward asks it whether to hold a 429/5xx
 };
@@ -152,6 +154,10 @@ struct Reservation {
   std::vector<std::string> generations;  // the ledger's generation of counters[i] when reserved (strict ledger)
   std::vector<uint32_t> rules;   // the policy rule of counters[i] (index into the filter's rules)
   std::string session;           // the request's session id ("" when none)
+  // The model the counters were planned for (the requested one; an alias's first model). Settle charges these
+  // counters and the spend record names this model, whatever model a fallback served.
+  std::string model;
+  bool usd_uncharged = false;    // pricing.unpriced: allow admitted a model without a price: USD counters get 0
   std::string fanout_root;       // the fan-out tree charged ("" when none)
   config::LimitUnit fanout_unit = config::LimitUnit::TotalTokens;
 };
@@ -203,6 +209,9 @@ struct RequestCtx {
   // Authorize phase (providers::RequestBodyFilter): the JSON body's fields, read once for every later phase;
   // none on a `body: raw` route or for a request without a body. Its offsets refer to the body as it arrived.
   std::optional<providers::RequestFields> body_fields;
+  // Authorize phase (providers::ProviderRouteFilter): the alias the body's "model" names, null when none; its
+  // models are the first candidates of the fallback chain.
+  const config::ModelAlias* alias = nullptr;
   // The driver, before each route phase (retries and fallbacks run the route phase again).
   Attempt attempt;
   // Route phase.

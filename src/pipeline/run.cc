@@ -109,7 +109,9 @@ void reset_for_next_attempt(RequestCtx& ctx, const std::string& original_body, C
 asio::awaitable<void> route_and_forward(const Chain& chain, RequestCtx& ctx, Exchange& exchange) {
   static const config::RetryPolicy kNoRetries{.attempts = 0};
   const config::RetryPolicy& retries = ctx.route ? ctx.route->retries : kNoRetries;
-  const std::size_t candidates = 1 + (ctx.route ? ctx.route->fallback.size() : 0);
+  // An alias's models come first (its first model is candidate 0), then the route's fallback chain.
+  const std::size_t candidates =
+      (ctx.alias ? ctx.alias->models.size() : 1) + (ctx.route ? ctx.route->fallback.size() : 0);
   const auto deadline = ctx.started + ctx.snapshot->serving.timeouts.upstream_total;
   resilience::AttemptPlan plan(retries, candidates, deadline);
   // Request bodies are buffered whole, so every attempt can send them again.
@@ -174,6 +176,13 @@ asio::awaitable<void> run(RequestCtx& ctx, Exchange& exchange) {
   for (std::size_t i = 0; i < admitted; ++i)
     if (!chain.filters()[i]->uses_default(Filter::kSettle)) co_await chain.filters()[i]->settle(ctx);
   log_only(ctx);
+}
+
+asio::awaitable<bool> authenticate_only(RequestCtx& ctx) {
+  const Chain& chain = ctx.snapshot->chain;
+  if (!phase_has_work(chain, Filter::kAuthenticate)) co_return true;
+  co_return co_await run_phase(chain, ctx, &Filter::authenticate, Filter::kAuthenticate, nullptr) ==
+      Verdict::Continue;
 }
 
 void log_only(const RequestCtx& ctx) {

@@ -23,6 +23,11 @@ class Exchange {
 
 asio::awaitable<void> run(RequestCtx& ctx, Exchange& exchange);
 
+// The authenticate phase alone, for a local endpoint whose answer depends on the caller (the model catalogue):
+// true when the request may go on (ctx.caller is set, or nothing authenticates), false when ctx.reply holds the
+// refusal.
+asio::awaitable<bool> authenticate_only(RequestCtx& ctx);
+
 // The log phase alone, for a request the connection answered before the pipeline (unknown route, a body error,
 // a local endpoint): every request reaches the filters' log().
 void log_only(const RequestCtx& ctx);

@@ -129,6 +129,7 @@ std::optional<PreparedSnapshot> Engine::prepare(std::vector<std::string>& errors
     return std::nullopt;
   }
   PrepareResult result = role_.prepare(*document, active_.get());
+  for (const auto& w : result.warnings) log::warn("config warning", json::ObjectWriter().field("warning", w));
   if (!result.prepared) {
     errors = std::move(result.errors);
     if (errors.empty()) errors.push_back(source_->origin() + ": rejected");

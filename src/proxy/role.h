@@ -56,6 +56,7 @@ struct PreparedSnapshot {
 struct PrepareResult {
   std::optional<PreparedSnapshot> prepared;
   std::vector<std::string> errors;  // "FILE:LINE: key.path: message", one per problem; empty when prepared
+  std::vector<std::string> warnings;  // same form; the config applies despite them (e.g. a model without a price)
 };
 
 // Where a request goes, as the role's classifier decides from the head alone.

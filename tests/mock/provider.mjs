@@ -1,4 +1,5 @@
-// Mock LLM provider for tollway's tests and benchmarks: serves OpenAI (/v1/chat/completions, /v1/responses,
+// Mock LLM provider for tollway's tests and benchmarks: serves OpenAI (/v1/chat/completions, /v1/responses and
+// GET /v1/responses/{id},
 // /v1/embeddings, /v1/models, /v1/audio/transcriptions answering a fixed text whatever the upload) and Anthropic (/v1/messages, /v1/messages/count_tokens) with the providers' real
 // response, SSE and error shapes, and records what reached it. Node built-ins only.
 //
@@ -482,6 +483,10 @@ export async function startMockProvider(opts = {}) {
       return sendJson(res, status, JSON.parse(evs[evs.length - 1].data).response, baseHeaders, sc);
     }
     if (req.method === 'POST' && path === '/v1/embeddings') return sendJson(res, status, embeddings(body), baseHeaders, sc);
+    if (req.method === 'GET' && path.startsWith('/v1/responses/')) {  // retrieve a response: always a completed one
+      const id = decodeURIComponent(path.slice('/v1/responses/'.length));
+      return sendJson(res, status, { id, object: 'response', created_at: created, status: 'completed', output: [] }, baseHeaders, sc);
+    }
     if (req.method === 'GET' && path === '/v1/models') return sendJson(res, status, modelsList(), baseHeaders, sc);
     if (req.method === 'GET' && path.startsWith('/v1/models/')) {
       const id = decodeURIComponent(path.slice('/v1/models/'.length));

@@ -23,6 +23,19 @@ asio::awaitable<pipeline::Verdict> CredentialFilter::route(pipeline::RequestCtx&
   } else {
     key = provider->api_key;
   }
+  up.drop_headers.emplace_back(kCallerProviderKeyHeader);
+  if (key.empty()) {
+    if (!config_->passthrough_caller_keys)
+      co_return providers::reply_error(
+          ctx, 503,
+          "Provider \"" + provider->name + "\" has no configured credential and callers' own provider keys are "
+          "not passed through (credentials.passthrough_caller_keys: false).",
+          "no_provider_credential");
+    // With auth on, the caller's Authorization / x-api-key hold its tollway credential; its provider key comes
+    // in x-tollway-provider-key.
+    if (config_->auth.enabled)
+      if (auto own = ctx.head->find(kCallerProviderKeyHeader); own && !own->empty()) key = *own;
+  }
   if (!key.empty() || config_->auth.enabled)
     up.drop_headers.insert(up.drop_headers.end(), {"authorization", "x-api-key", "api-key"});
   if (!key.empty()) {

@@ -77,6 +77,9 @@ struct LimitsFilter::Estimate {
   std::string session;
   uint64_t prompt_tokens = 0;
   uint64_t max_output_tokens = 0;
+  // Where max_output_tokens came from when the caller set none: "limits.default_max_tokens" or the model's
+  // max_output_tokens in the price table; "" when the caller set it.
+  std::string output_bound_source;
 };
 
 LimitsFilter::LimitsFilter(std::shared_ptr<const config::GatewayConfig> config, LimitsRuntime& runtime)
@@ -101,12 +104,15 @@ asio::awaitable<pipeline::Verdict> LimitsFilter::admit(pipeline::RequestCtx& ctx
   std::optional<uint64_t> fields_max_output;
   if (const auto& fields = ctx.body_fields) {
     if (fields->model) e.model = *fields->model;
+    // An alias is counted as the model that serves it first.
+    if (const config::ModelAlias* alias = config::find_model_alias(*config_, e.model)) e.model = alias->models.front();
     if (e.session.empty() && fields->session_id && acceptable_session(*fields->session_id))
       e.session = *fields->session_id;
     if (e.session.empty() && fields->user && acceptable_session(*fields->user)) e.session = *fields->user;
     fields_max_output = fields->max_output_tokens;
   }
   r.session = e.session;
+  r.model = e.model;
   const int64_t now_ms = unix_ms();
   CounterPlan plan;
   const pipeline::Caller& c = ctx.caller;
@@ -130,7 +136,15 @@ asio::awaitable<pipeline::Verdict> LimitsFilter::admit(pipeline::RequestCtx& ctx
       estimated = true;
       // No BPE token is shorter than one byte: the body size bounds what the estimator could not read.
       e.prompt_tokens = prompt.ok ? prompt.tokens : ctx.body.size();
-      e.max_output_tokens = fields_max_output.value_or(policy.default_max_tokens);
+      if (fields_max_output) {
+        e.max_output_tokens = *fields_max_output;
+      } else if (const config::ModelPrice* entry = prices_.entry_for(e.model); entry && entry->max_output_tokens) {
+        e.max_output_tokens = entry->max_output_tokens;
+        e.output_bound_source = "the max_output_tokens of \"" + e.model + "\" in " + prices_.source();
+      } else {
+        e.max_output_tokens = policy.default_max_tokens;
+        e.output_bound_source = "limits.default_max_tokens";
+      }
     } else if (shape == providers::UsageShape::OpenAIEmbeddings) {
       estimated = true;
       e.prompt_tokens = ctx.body.size();  // an upper bound; settlement charges the exact count
@@ -163,10 +177,36 @@ asio::awaitable<pipeline::Verdict> LimitsFilter::admit(pipeline::RequestCtx& ctx
     }
   }
 
+  // Money fails closed: a model without a price under a USD limit is refused unless pricing.unpriced says
+  // otherwise (charged at the default price, or admitted without USD charge).
+  bool usd_limited = false;
+  for (uint32_t rule : plan.rules) usd_limited |= unit_of(rule, r) == config::LimitUnit::CostUsd;  // key limits too
+  usd_limited |= policy.fanout.enabled && policy.fanout.unit == config::LimitUnit::CostUsd;
+  if (estimated && usd_limited && prices_.entry_for(e.model) == nullptr) {
+    switch (config_->pricing.unpriced) {
+      case config::Unpriced::Deny: {
+        runtime_.count_unpriced("denied");
+        const std::string message =
+            "Model \"" + e.model + "\" has no price in " + prices_.source() +
+            ", and a USD limit applies to this request: it is refused so that spending stays bounded "
+            "(pricing.unpriced: deny). Add the model to the price table, or set pricing.unpriced to default or allow.";
+        ctx.decision = {true, std::string(name()), "unpriced_model", message, {}};
+        co_return providers::reply_error(ctx, 403, message, "model_not_priced");
+      }
+      case config::Unpriced::Default:
+        runtime_.count_unpriced("default_price");
+        break;
+      case config::Unpriced::Allow:
+        runtime_.count_unpriced("allowed");
+        r.usd_uncharged = true;
+        break;
+    }
+  }
+
   UnitAmounts amounts;
   amounts.input_tokens = static_cast<int64_t>(e.prompt_tokens);
   amounts.output_tokens = static_cast<int64_t>(e.max_output_tokens);
-  if (estimated)
+  if (estimated && !r.usd_uncharged)
     amounts.cost_micro_usd = prices_.cost(e.model, {e.prompt_tokens, e.max_output_tokens, 0, 0, 0}).cost_micro_usd;
 
   // Fan-out budget: a signed grant in baggage charges its tree; a root request may be granted one.
@@ -267,7 +307,7 @@ asio::awaitable<pipeline::Verdict> LimitsFilter::admit(pipeline::RequestCtx& ctx
   }
   runtime_.count_decision(result.admitted);
   if (!result.admitted) {
-    deny(ctx, result);
+    deny(ctx, result, e);
     r.counters.clear();
     r.amounts.clear();
     r.rules.clear();
@@ -311,7 +351,7 @@ const std::string& LimitsFilter::rule_name(uint32_t rule) const {
   return rule < rules_.rules().size() ? rules_.rules()[rule].name : names[rule - rules_.rules().size()];
 }
 
-void LimitsFilter::deny(pipeline::RequestCtx& ctx, const ReserveResult& result) const {
+void LimitsFilter::deny(pipeline::RequestCtx& ctx, const ReserveResult& result, const Estimate& e) const {
   const pipeline::Reservation& r = ctx.reservation;
   // The counter that denied; with several, the one that frees up last (or one that never will).
   std::size_t worst = r.counters.size();
@@ -342,6 +382,11 @@ void LimitsFilter::deny(pipeline::RequestCtx& ctx, const ReserveResult& result) 
                amount_text(unit, state.remaining) + " remain of " + amount_text(unit, counter.limit) + ".";
     if (state.retry_after_ms < 0) message += " The request is larger than the whole limit and can never fit.";
     else message += " Retry after " + reset_text(state.retry_after_ms) + ".";
+    if (!e.output_bound_source.empty() && unit != config::LimitUnit::Requests &&
+        unit != config::LimitUnit::InputTokens)
+      message += " The request sets no max_tokens, so " + std::to_string(e.max_output_tokens) +
+                 " output tokens were reserved (" + e.output_bound_source +
+                 "); set max_tokens to what the answer needs to reserve less.";
   }
   runtime_.count_denial(name);
   ctx.decision.denied = true;
@@ -420,7 +465,7 @@ asio::awaitable<void> LimitsFilter::settle(pipeline::RequestCtx& ctx) {
   actual.requests = charged ? 1 : 0;
   actual.input_tokens = charged ? static_cast<int64_t>(u.input_tokens) : 0;
   actual.output_tokens = charged ? static_cast<int64_t>(u.output_tokens) : 0;
-  actual.cost_micro_usd = charged ? u.cost_micro_usd : 0;
+  actual.cost_micro_usd = charged && !r.usd_uncharged ? u.cost_micro_usd : 0;
   if (r.open) {
     r.open = false;  // closed before any await: nothing can settle it a second time
     runtime_.reservation_closed();
@@ -445,7 +490,8 @@ asio::awaitable<void> LimitsFilter::settle(pipeline::RequestCtx& ctx) {
       rec.agent_group = ctx.caller.agent_group;
       rec.agent = ctx.caller.agent;
       rec.key_id = ctx.caller.key_id;
-      rec.model = ctx.model;
+      rec.model = r.model;         // the counters settle charged: a replay charges the same ones
+      rec.served_model = ctx.model;  // what answered (a fallback's model), priced in cost_micro_usd
       rec.session = r.session;
       rec.provider = ctx.upstream.provider;
       rec.fanout_root = r.fanout_root;

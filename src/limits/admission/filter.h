@@ -7,8 +7,10 @@
 // estimated from a body nobody read.
 // A virtual key's own limits (ctx.caller.policy->key_limits: max_budget per budget_duration, tpm, rpm) are
 // counters of the same reservation, in the same ledger, with the same 429s and headers.
-// Settle replaces the reservation by the usage the provider reported (or the UsageFilter's estimate), releases
-// everything when no upstream answered, and appends a spend record.
+// A model without a price under a USD limit is refused (403 model_not_priced) unless `pricing.unpriced` is
+// `default` or `allow`. Settle replaces the reservation by the usage the provider reported (or the UsageFilter's
+// estimate) on the counters admit reserved, whichever model a fallback served, releases everything when no
+// upstream answered, and appends a spend record keyed like those counters.
 // It never charges twice and never leaves a reservation open: settle closes ctx.reservation exactly once.
 #pragma once
 
@@ -40,7 +42,7 @@ class LimitsFilter final : public pipeline::Filter {
 
  private:
   struct Estimate;
-  void deny(pipeline::RequestCtx& ctx, const ReserveResult& result) const;  // fills the 429 reply
+  void deny(pipeline::RequestCtx& ctx, const ReserveResult& result, const Estimate& e) const;  // the 429 reply
   void add_rate_headers(pipeline::HeaderList& headers, const pipeline::Reservation& r,
                         const ReserveResult& result) const;
   void check_budget_alerts(const pipeline::Reservation& r, const ReserveResult& result) const;

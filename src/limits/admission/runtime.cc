@@ -84,6 +84,10 @@ void LimitsRuntime::render_metrics(std::string& out) const {
   by_key("tollway_limits_context_guard_total",
          "Requests whose prompt plus max_tokens exceeded the model's context window, by action.", "action",
          context_guard_);
+  by_key("tollway_limits_unpriced_model_total",
+         "Requests for a model without a price under a USD limit, by what pricing.unpriced did "
+         "(denied, default_price, allowed).",
+         "action", unpriced_);
   family(out, "tollway_limits_budget_alerts_total", "counter",
          "Budget alert thresholds crossed (percent of the budget reserved or spent in its period).");
   {

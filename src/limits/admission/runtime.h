@@ -42,6 +42,8 @@ class LimitsRuntime {
   void count_store_error() { store_errors_.fetch_add(1, std::memory_order_relaxed); }
   void count_settle_failure() { settle_failures_.fetch_add(1, std::memory_order_relaxed); }
   void count_context_guard(std::string_view action) { bump(context_guard_, std::string(action)); }
+  // A request for a model without a price under a USD limit: "denied", "default_price" or "allowed".
+  void count_unpriced(std::string_view action) { bump(unpriced_, std::string(action)); }
   void reservation_opened() { open_.fetch_add(1, std::memory_order_relaxed); }
   void reservation_closed() { open_.fetch_sub(1, std::memory_order_relaxed); }
   int64_t reservations_open() const { return open_.load(std::memory_order_relaxed); }
@@ -62,7 +64,8 @@ class LimitsRuntime {
   std::unique_ptr<SpendLog> spend_log_;
   std::atomic<uint64_t> admitted_{0}, denied_{0}, store_errors_{0}, settle_failures_{0};
   std::atomic<int64_t> open_{0};
-  mutable std::pair<std::mutex, std::map<std::string, uint64_t>> denials_, shadow_denials_, context_guard_, alerts_;
+  mutable std::pair<std::mutex, std::map<std::string, uint64_t>> denials_, shadow_denials_, context_guard_, unpriced_,
+      alerts_;
   mutable std::mutex budgets_mutex_;
   std::map<std::string, std::map<std::string, int64_t, std::less<>>, std::less<>> budget_remaining_;
   std::set<std::string> crossed_;  // counter key + '\n' + threshold

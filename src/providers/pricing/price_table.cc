@@ -4,15 +4,20 @@
 
 namespace tollway::providers {
 
+const config::ModelPrice* PriceTable::entry_for(std::string_view model) const {
+  for (const auto& entry : pricing_.models)
+    if (glob_match(entry.pattern, model)) return &entry;
+  return nullptr;
+}
+
 const config::Price& PriceTable::price_for(std::string_view model, bool& is_default) const {
-  for (const auto& entry : pricing_.models) {
-    if (glob_match(entry.pattern, model)) {
-      is_default = false;
-      return entry.price;
-    }
-  }
-  is_default = true;
-  return pricing_.default_price;
+  const config::ModelPrice* entry = entry_for(model);
+  is_default = entry == nullptr;
+  return entry ? entry->price : pricing_.default_price;
+}
+
+std::string PriceTable::source() const {
+  return pricing_.file.empty() ? std::string("the gateway config's pricing.models") : pricing_.file;
 }
 
 PricedCall PriceTable::cost(std::string_view model, const TokenCounts& c) const {

@@ -23,6 +23,10 @@ class PriceTable {
   explicit PriceTable(const config::PricingConfig& pricing) : pricing_(pricing) {}
   // The price of `model` (first matching glob) or the default price.
   const config::Price& price_for(std::string_view model, bool& is_default) const;
+  // The first entry matching `model`, or null when the model has no price.
+  const config::ModelPrice* entry_for(std::string_view model) const;
+  // Where prices come from, for messages: the price file, else the config's `pricing.models`.
+  std::string source() const;
   // Prompt tokens not cached and not written to cache at `input`, cached at `cached_input`, cache creation at
   // `cache_write`, output (reasoning included) at `output`.
   PricedCall cost(std::string_view model, const TokenCounts& counts) const;

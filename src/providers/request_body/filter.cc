@@ -1,5 +1,7 @@
 #include "providers/request_body/filter.h"
 
+#include "core/json_syntax.h"
+
 #include "providers/filter_reply.h"
 #include "providers/request_fields.h"
 
@@ -63,7 +65,12 @@ asio::awaitable<pipeline::Verdict> RequestBodyFilter::authorize(pipeline::Reques
   }
   std::string error;
   ctx.body_fields = read_request_fields(ctx.body, error);
-  if (!ctx.body_fields) co_return reply_error(ctx, 400, "Invalid request body: " + error, "invalid_json");
+  if (!ctx.body_fields) {
+    // simdjson says whether; the scanner says where (only on this error path).
+    if (auto where = core::find_json_syntax_error(ctx.body))
+      error = "the request body is not valid JSON at " + where->to_string();
+    co_return reply_error(ctx, 400, "Invalid request body: " + error, "invalid_json");
+  }
   co_return pipeline::Verdict::Continue;
 }
 

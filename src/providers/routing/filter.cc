@@ -33,6 +33,11 @@ std::size_t ProviderRouteFilter::provider_for(const pipeline::RequestCtx& ctx) c
   return ctx.route->provider;
 }
 
+asio::awaitable<pipeline::Verdict> ProviderRouteFilter::authorize(pipeline::RequestCtx& ctx) {
+  if (ctx.body_fields && ctx.body_fields->model) ctx.alias = config::find_model_alias(*config_, *ctx.body_fields->model);
+  co_return pipeline::Verdict::Continue;
+}
+
 asio::awaitable<pipeline::Verdict> ProviderRouteFilter::route(pipeline::RequestCtx& ctx) {
   const std::optional<RequestFields>& fields = ctx.body_fields;
   if (fields) {
@@ -43,9 +48,16 @@ asio::awaitable<pipeline::Verdict> ProviderRouteFilter::route(pipeline::RequestC
     if (fields->user) ctx.request.user = *fields->user;
   }
   std::size_t index = provider_for(ctx);
-  // A fallback attempt goes to the route's fallback entry, with the entry's model when it names one.
-  if (ctx.attempt.candidate > 0 && ctx.attempt.candidate <= ctx.route->fallback.size()) {
-    const config::FallbackTarget& fallback = ctx.route->fallback[ctx.attempt.candidate - 1];
+  const std::size_t group = ctx.alias ? ctx.alias->models.size() : 1;
+  if (ctx.alias && ctx.attempt.candidate < group && fields && fields->model) {
+    // One of the alias's models, served by the provider its model rule names.
+    const std::string& model = ctx.alias->models[ctx.attempt.candidate];
+    index = config::provider_of_model(*config_, model).value_or(ctx.route->provider);
+    ctx.body = with_model(ctx.body, *fields, model);
+    ctx.model = model;
+  } else if (ctx.attempt.candidate >= group && ctx.attempt.candidate - group < ctx.route->fallback.size()) {
+    // A fallback attempt goes to the route's fallback entry, with the entry's model when it names one.
+    const config::FallbackTarget& fallback = ctx.route->fallback[ctx.attempt.candidate - group];
     index = fallback.provider;
     if (!fallback.model.empty() && fields && fields->model) {
       ctx.body = with_model(ctx.body, *fields, fallback.model);

@@ -6,6 +6,8 @@
 // the route's provider serves. Replies 400 in the caller's API format for a model
 // served by a provider of the other API when the route's `translate` is off (otherwise TranslationFilter,
 // next in the chain, rewrites the request).
+// A model alias (`models.aliases`) is served by its models in order: the first, then the others as fallbacks,
+// then the route's own fallback entries.
 // It never reads or writes sockets and never logs credentials.
 #pragma once
 
@@ -26,6 +28,8 @@ class ProviderRouteFilter final : public pipeline::Filter {
       : config_(std::move(config)), upstreams_(upstreams) {}
 
   std::string_view name() const override { return "provider_route"; }
+  // Notes the alias the body's model names (ctx.alias) before admission counts it and the driver plans attempts.
+  asio::awaitable<pipeline::Verdict> authorize(pipeline::RequestCtx& ctx) override;
   asio::awaitable<pipeline::Verdict> route(pipeline::RequestCtx& ctx) override;
 
  private:

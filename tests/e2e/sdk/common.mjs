@@ -9,7 +9,13 @@ export async function startTarget(target) {
   const mock = await startMock();
   let gw = null;
   try {
-    if (target === 'gateway') gw = await startGateway({ config: testConfig({ openaiUrl: mock.url }) });
+    if (target === 'gateway') {
+      // The gateway answers /v1/models from its config: name the models the suites list.
+      const config = testConfig({ openaiUrl: mock.url });
+      config.models = [...['gpt-4o-mini', 'gpt-4o', 'text-embedding-3-small'].map((m) => ({ match: m, provider: 'openai' })),
+        ...config.models];
+      gw = await startGateway({ config });
+    }
   } catch (e) {
     await mock.close();
     throw e;

@@ -129,3 +129,42 @@ describe('provider credentials', () => {
     } finally { await gw.stop(); await new Promise((r) => vault.close(r)); }
   });
 });
+
+describe('credentials.passthrough_caller_keys with auth on', () => {
+  const ADMIN_TOKEN = 'passthrough-admin-token-0123456789';
+  let mock; let closed; let open;
+  const start = (passthrough) => startGateway({ config: testConfig({ openaiUrl: mock.url, over: {
+    providers: { openai: { api: 'openai', base_url: mock.url } },
+    auth: { admin_token: ADMIN_TOKEN, virtual_keys: { store: ':memory:' } },
+    ...(passthrough === undefined ? {} : { credentials: { passthrough_caller_keys: passthrough } }),
+  } }) });
+  const keyFor = async (gw) => {
+    const r = await fetch(`${gw.adminUrl}/admin/keys`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      body: JSON.stringify({ tenant: 'acme' }) });
+    return (await r.json()).key;
+  };
+  before(async () => { mock = await startMock(); closed = await start(undefined); open = await start(true); });
+  after(async () => { await closed?.stop(); await open?.stop(); await mock?.close(); });
+  const chat = { model: 'gpt-4o-mini', max_tokens: 3, messages: [{ role: 'user', content: 'hi' }] };
+
+  it('is off by default: a keyless provider is refused (503) and the start warns', async () => {
+    const key = await keyFor(closed);
+    const before = mock.requests.length;
+    const r = await postJson(`${closed.url}/v1/chat/completions`, chat,
+      { authorization: `Bearer ${key}`, 'x-tollway-provider-key': 'sk-caller-own' });
+    assert.equal(r.status, 503, r.text);
+    assert.equal(r.json.error.code, 'no_provider_credential');
+    assert.equal(mock.requests.length, before);
+    assert.ok(closed.stderrLines.some((l) => l.includes('providers.openai: no api_key')), 'warned at start');
+  });
+
+  it("with passthrough_caller_keys: true the caller's x-tollway-provider-key is injected as the provider's credential", async () => {
+    const key = await keyFor(open);
+    const r = await postJson(`${open.url}/v1/chat/completions`, chat,
+      { authorization: `Bearer ${key}`, 'x-tollway-provider-key': 'sk-caller-own' });
+    assert.equal(r.status, 200, r.text);
+    const seen = mock.requests.at(-1).headers;
+    assert.equal(seen.authorization, 'Bearer sk-caller-own');
+    assert.equal(seen['x-tollway-provider-key'], undefined);
+  });
+});

@@ -15,7 +15,8 @@ import { startMock, startGateway, testConfig, rawRequest, sleep } from '../../li
 const HOST = 'Host: 127.0.0.1\r\n';
 const JSON_BODY = '{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}';
 const CHAT = 'POST /v1/chat/completions HTTP/1.1\r\n';
-const MODELS = 'GET /v1/models HTTP/1.1\r\n';
+// A bodyless request the gateway proxies (GET /v1/models is answered by the gateway itself).
+const MODELS = 'GET /v1/responses/r1 HTTP/1.1\r\n';
 const CT = 'Content-Type: application/json\r\n';
 const chunkedOf = (s, size = 16) => {
   let out = '';
@@ -99,8 +100,8 @@ const BAD = [
   ['space after chunk size', 'llhttp', `PUT /v1/chat/completions HTTP/1.1\r\n${HOST}Transfer-Encoding: chunked\r\n\r\na \r\n0123456789\r\n0\r\n\r\n`, [400]],
   ['chunk size, space, junk (no semicolon)', 'llhttp', `${CHAT}${HOST}Transfer-encoding: chunked\r\n\r\n2 erfrferferf\r\naa\r\n0 rrrr\r\n\r\n`, [400]],
   ['chunk size then bare LF and spaces', 'llhttp', `PUT /v1/chat/completions HTTP/1.1\r\n${HOST}Transfer-Encoding: chunked\r\n\r\n3 \n  \r\nfoo\r\n\r\n`, [400]],
-  ['chunk size line ended by CR CR', 'llhttp', `GET /v1/models HTTP/1.1\r\nHost: a\r\nConnection: close \r\nTransfer-Encoding: chunked \r\n\r\n5\r\r;ABCD\r\n34\r\nE\r\n0\r\n\r\nGET / HTTP/1.1 \r\nHost: a\r\nContent-Length: 5\r\n\r\n0\r\n\r\n`, [400]],
-  ['chunk data not followed by CRLF', 'llhttp', `GET /v1/models HTTP/1.1\r\nHost: a\r\nConnection: close \r\nTransfer-Encoding: chunked \r\n\r\n5\r\nABCDE0\r\n\r\n`, [400]],
+  ['chunk size line ended by CR CR', 'llhttp', `GET /v1/responses/r1 HTTP/1.1\r\nHost: a\r\nConnection: close \r\nTransfer-Encoding: chunked \r\n\r\n5\r\r;ABCD\r\n34\r\nE\r\n0\r\n\r\nGET / HTTP/1.1 \r\nHost: a\r\nContent-Length: 5\r\n\r\n0\r\n\r\n`, [400]],
+  ['chunk data not followed by CRLF', 'llhttp', `GET /v1/responses/r1 HTTP/1.1\r\nHost: a\r\nConnection: close \r\nTransfer-Encoding: chunked \r\n\r\n5\r\nABCDE0\r\n\r\n`, [400]],
   ['chunk data followed by bare LF', 'RFC', `${CHAT}${HOST}${CT}Transfer-Encoding: chunked\r\n\r\n5\r\nhello\n0\r\n\r\n`, [400]],
   ['chunk size line ended by bare LF', 'RFC', `${CHAT}${HOST}${CT}Transfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n`, [400]],
   ['missing last-chunk', 'llhttp', `PUT /v1/chat/completions HTTP/1.1\r\n${HOST}Transfer-Encoding: chunked\r\n\r\n3\r\nfoo\r\n\r\n`, [400]],
@@ -109,28 +110,28 @@ const BAD = [
   ['malformed trailer line', 'RFC', `${CHAT}${HOST}${CT}Transfer-Encoding: chunked\r\n\r\n${chunkedOf(JSON_BODY).slice(0, -2)}Bad Trailer No Colon\r\n\r\n`, [400]],
 
   // ---- request line ----------------------------------------------------------------------------------------
-  ['method with a CTL', 'RFC', `G\x01T /v1/models HTTP/1.1\r\n${HOST}\r\n`, [400]],
-  ['method with "("', 'RFC', `GET( /v1/models HTTP/1.1\r\n${HOST}\r\n`, [400]],
-  ['empty method (line starts with space)', 'RFC', ` /v1/models HTTP/1.1\r\n${HOST}\r\n`, [400]],
-  ['two spaces between method and target', 'RFC', `GET  /v1/models HTTP/1.1\r\n${HOST}\r\n`, [400]],
+  ['method with a CTL', 'RFC', `G\x01T /v1/responses/r1 HTTP/1.1\r\n${HOST}\r\n`, [400]],
+  ['method with "("', 'RFC', `GET( /v1/responses/r1 HTTP/1.1\r\n${HOST}\r\n`, [400]],
+  ['empty method (line starts with space)', 'RFC', ` /v1/responses/r1 HTTP/1.1\r\n${HOST}\r\n`, [400]],
+  ['two spaces between method and target', 'RFC', `GET  /v1/responses/r1 HTTP/1.1\r\n${HOST}\r\n`, [400]],
   ['space inside the target', 'RFC', `GET /v1/mod els HTTP/1.1\r\n${HOST}\r\n`, [400]],
-  ['trailing space after the version', 'RFC', `GET /v1/models HTTP/1.1 \r\n${HOST}\r\n`, [400]],
+  ['trailing space after the version', 'RFC', `GET /v1/responses/r1 HTTP/1.1 \r\n${HOST}\r\n`, [400]],
   ['NUL in the target', 'RFC', `GET /v1/mo\x00dels HTTP/1.1\r\n${HOST}\r\n`, [400]],
   ['DEL in the target', 'RFC', `GET /v1/mo\x7fdels HTTP/1.1\r\n${HOST}\r\n`, [400]],
-  ['fragment in the target', 'RFC', `GET /v1/models#frag HTTP/1.1\r\n${HOST}\r\n`, [400]],
+  ['fragment in the target', 'RFC', `GET /v1/responses/r1#frag HTTP/1.1\r\n${HOST}\r\n`, [400]],
   ['target not starting with /', 'RFC', `GET v1/models HTTP/1.1\r\n${HOST}\r\n`, [400]],
   ['asterisk-form with GET', 'RFC', `GET * HTTP/1.1\r\n${HOST}\r\n`, [400]],
   ['CONNECT authority-form', 'RFC', `CONNECT 127.0.0.1:80 HTTP/1.1\r\n${HOST}\r\n`, [400, 404, 405, 501]],
-  ['version HTTP/5.6', 'llhttp', `GET /v1/models HTTP/5.6\r\n${HOST}\r\n`, [400, 505]],
-  ['version HTTP/2.0 on an HTTP/1 connection', 'RFC', `GET /v1/models HTTP/2.0\r\n${HOST}\r\n`, [400, 505]],
-  ['version "HTTP/1.1x"', 'RFC', `GET /v1/models HTTP/1.1x\r\n${HOST}\r\n`, [400]],
-  ['version "HTTP/1"', 'RFC', `GET /v1/models HTTP/1\r\n${HOST}\r\n`, [400, 505]],
-  ['lowercase "http/1.1"', 'RFC', `GET /v1/models http/1.1\r\n${HOST}\r\n`, [400]],
-  ['ICE/1.0 protocol', 'llhttp', `GET /v1/models ICE/1.0\r\n${HOST}\r\n`, [400]],
-  ['IHTTP/1.0 protocol', 'llhttp', `GET /v1/models IHTTP/1.0\r\n${HOST}\r\n`, [400]],
-  ['RTSP/1.0 protocol', 'llhttp', `PUT /v1/models RTSP/1.0\r\n${HOST}\r\n`, [400]],
-  ['HTTP/0.9 style (no version)', 'RFC', 'GET /v1/models\r\n\r\n', [400]],
-  ['request line over max_request_line', 'RFC', `GET /v1/models?q=${'a'.repeat(2000)} HTTP/1.1\r\n${HOST}\r\n`, [414]],
+  ['version HTTP/5.6', 'llhttp', `GET /v1/responses/r1 HTTP/5.6\r\n${HOST}\r\n`, [400, 505]],
+  ['version HTTP/2.0 on an HTTP/1 connection', 'RFC', `GET /v1/responses/r1 HTTP/2.0\r\n${HOST}\r\n`, [400, 505]],
+  ['version "HTTP/1.1x"', 'RFC', `GET /v1/responses/r1 HTTP/1.1x\r\n${HOST}\r\n`, [400]],
+  ['version "HTTP/1"', 'RFC', `GET /v1/responses/r1 HTTP/1\r\n${HOST}\r\n`, [400, 505]],
+  ['lowercase "http/1.1"', 'RFC', `GET /v1/responses/r1 http/1.1\r\n${HOST}\r\n`, [400]],
+  ['ICE/1.0 protocol', 'llhttp', `GET /v1/responses/r1 ICE/1.0\r\n${HOST}\r\n`, [400]],
+  ['IHTTP/1.0 protocol', 'llhttp', `GET /v1/responses/r1 IHTTP/1.0\r\n${HOST}\r\n`, [400]],
+  ['RTSP/1.0 protocol', 'llhttp', `PUT /v1/responses/r1 RTSP/1.0\r\n${HOST}\r\n`, [400]],
+  ['HTTP/0.9 style (no version)', 'RFC', 'GET /v1/responses/r1\r\n\r\n', [400]],
+  ['request line over max_request_line', 'RFC', `GET /v1/responses/r1?q=${'a'.repeat(2000)} HTTP/1.1\r\n${HOST}\r\n`, [414]],
 ];
 
 // Well-formed twins: each must reach the origin and be answered 200.
@@ -146,8 +147,8 @@ const GOOD = [
   ['tab as optional whitespace around a value', `${MODELS}${HOST}X-Test:\tvalue\t\r\n\r\n`],
   ['header value with obs-text (0x80-0xff)', `${MODELS}${HOST}X-Test: caf\xe9\r\n\r\n`],
   ['HTTP/1.0 with Content-Length', `POST /v1/chat/completions HTTP/1.0\r\n${CT}Content-Length: ${J5}\r\n\r\n${JSON_BODY}`],
-  ['query string in the target', `GET /v1/models?a=1&b=%20x HTTP/1.1\r\n${HOST}\r\n`],
-  ['request line just under max_request_line', `GET /v1/models?q=${'a'.repeat(900)} HTTP/1.1\r\n${HOST}\r\n`],
+  ['query string in the target', `GET /v1/responses/r1?a=1&b=%20x HTTP/1.1\r\n${HOST}\r\n`],
+  ['request line just under max_request_line', `GET /v1/responses/r1?q=${'a'.repeat(900)} HTTP/1.1\r\n${HOST}\r\n`],
 ];
 
 describe('HTTP/1.1 framing: malformed requests never reach the origin', () => {

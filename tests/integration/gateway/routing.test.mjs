@@ -80,12 +80,15 @@ describe('gateway routing and headers', () => {
     assert.equal(last(a).json.model, 'mystery-model-7');
   });
 
-  it("a request without a body (GET /v1/models) uses the route's provider", async () => {
-    const res = await fetch(`${gw.url}/v1/models`);
-    const j = await res.json();
-    assert.equal(res.status, 200);
-    assert.equal(j.object, 'list');
-    assert.equal(last(a).url, '/v1/models');
+  it("a request without a body uses the route's provider; GET /v1/models is the gateway's own catalogue", async () => {
+    const n = a.requests.length;
+    const catalogue = await fetch(`${gw.url}/v1/models`);
+    assert.equal(catalogue.status, 200);
+    assert.deepEqual(await catalogue.json(), { object: 'list', data: [] }, 'no model rule names one model');
+    assert.equal(a.requests.length, n, 'the catalogue never asks a provider');
+    const res = await fetch(`${gw.url}/v1/responses/resp_123`);
+    await res.arrayBuffer();
+    assert.equal(last(a).url, '/v1/responses/resp_123');
     assert.equal(last(a).method, 'GET');
   });
 

@@ -206,6 +206,11 @@ describe('spend API and key budgets', () => {
     assert.ok(budget.used <= budget.limit, 'never spent beyond the budget');
     assert.equal(budget.remaining, budget.limit - budget.used);
     assert.equal(shown.json.spend.requests, served);
+    // A key's max_budget is a USD limit: a model without a price is refused under it (pricing.unpriced: deny).
+    const budgeted = await newKey({ tenant: 'acme', limits: { max_budget: 1, budget_duration: '30d' } });
+    const unpriced = await chat(budgeted.key, { model: 'text-unpriced-1' });
+    assert.equal(unpriced.status, 403, unpriced.text);
+    assertOpenAIError(unpriced.json, { code: 'model_not_priced' });
     // One series per key budget counter (as of its latest admission), not only the last one touched.
     const metrics = (await getText(`${gw.adminUrl}/metrics`)).text;
     for (const id of [k.id]) {

@@ -296,5 +296,54 @@ TEST(ListenAddress, ParsesV4V6AndLocalhost) {
   EXPECT_FALSE(parse_listen_address("::1:80"));
 }
 
+TEST(LoaderTest, AliasesUnpricedPolicyPassThroughAndWarnings) {
+  const auto r = parse(R"(version: 1
+providers:
+  openai: {api: openai, base_url: "https://api.openai.com"}
+models:
+  rules:
+    - {match: gpt-4o-mini, provider: openai}
+    - {match: gpt-4.1, provider: openai}
+  aliases:
+    fast: [gpt-4o-mini, gpt-4.1]
+routes:
+  - {path: /v1/chat/completions, api: openai, provider: openai}
+pricing:
+  unpriced: allow
+  models:
+    - {match: "gpt-4o-mini*", input: "0.15", output: "0.60", max_output_tokens: 16384}
+auth: {}
+)");
+  ASSERT_TRUE(r.config) << all_errors(r);
+  const GatewayConfig& c = *r.config;
+  ASSERT_EQ(c.model_aliases.size(), 1u);
+  EXPECT_EQ(c.model_aliases[0].models, (std::vector<std::string>{"gpt-4o-mini", "gpt-4.1"}));
+  EXPECT_EQ(find_model_alias(c, "fast"), &c.model_aliases[0]);
+  EXPECT_EQ(c.pricing.unpriced, Unpriced::Allow);
+  EXPECT_EQ(c.pricing.models[0].max_output_tokens, 16384u);
+  EXPECT_FALSE(c.passthrough_caller_keys) << "off by default with auth";
+  std::string warnings;
+  for (const auto& w : r.warnings) warnings += w.to_string() + "\n";
+  EXPECT_NE(warnings.find("test.yaml:7: models.rules[1].match: model \"gpt-4.1\" has no price"), std::string::npos) << warnings;
+  EXPECT_NE(warnings.find("models.aliases.fast: model \"gpt-4.1\" has no price"), std::string::npos) << warnings;
+  EXPECT_NE(warnings.find("providers.openai: no api_key"), std::string::npos) << warnings;
+  EXPECT_EQ(warnings.find("\"gpt-4o-mini\" has no price"), std::string::npos) << warnings;
+}
+
+TEST(LoaderTest, AnAliasModelMustBeServedByAModelRule) {
+  const auto bad = parse(R"(version: 1
+providers:
+  openai: {api: openai, base_url: "https://api.openai.com"}
+models:
+  rules: [{match: "gpt-*", provider: openai}]
+  aliases: {fast: [gpt-4o-mini, mystery-7]}
+routes:
+  - {path: /v1/chat/completions, api: openai, provider: openai}
+)");
+  EXPECT_FALSE(bad.config);
+  EXPECT_NE(all_errors(bad).find("models.aliases.fast[1]: \"mystery-7\" matches no model rule"), std::string::npos)
+      << all_errors(bad);
+}
+
 }  // namespace
 }  // namespace tollway::config

@@ -3,6 +3,7 @@
 #include "limits/spend_log.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -78,6 +79,35 @@ TEST_F(SpendLogTest, AppendFlushReplayOldestFirstSince) {
   auto recent = replay_all(*log, 2000);
   ASSERT_EQ(recent.size(), 2u);
   EXPECT_EQ(recent[0].request_id, "b");
+}
+
+TEST_F(SpendLogTest, KeepsTheServedModelBesideTheReservedOneAndUpgradesAnOldFile) {
+  {  // a spend log written before served_model existed
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(options_.path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "CREATE TABLE spend (id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, request_id TEXT NOT NULL,"
+                           " tenant TEXT NOT NULL, agent_group TEXT NOT NULL, agent TEXT NOT NULL, key_id TEXT NOT NULL,"
+                           " model TEXT NOT NULL, session TEXT NOT NULL, provider TEXT NOT NULL, fanout_root TEXT NOT NULL,"
+                           " requests INTEGER NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,"
+                           " cost_micro_usd INTEGER NOT NULL, estimated INTEGER NOT NULL);"
+                           "INSERT INTO spend VALUES (1, 500, 'old', 't', '', '', '', 'gpt-4o', '', 'openai', '', 1, 1, 1, 1, 0);",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto log = SpendLog::open(options_);
+  auto fallback = record(1000, "fb", 10);
+  fallback.model = "gpt-4o-mini";
+  fallback.served_model = "claude-3-5-haiku";
+  log->append(fallback);
+  log->flush();
+  auto all = replay_all(*log);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].request_id, "old");
+  EXPECT_EQ(all[0].served_model, "");
+  EXPECT_EQ(all[1].model, "gpt-4o-mini");
+  EXPECT_EQ(all[1].served_model, "claude-3-5-haiku");
 }
 
 TEST_F(SpendLogTest, BatchesCommitWithoutFlushAndSurviveReopen) {
