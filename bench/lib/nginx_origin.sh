@@ -26,6 +26,11 @@ http {
       add_header x-request-id req_bench_origin;
       return 200 '$response';
     }
+    # OTLP/HTTP export of the proxies under test (telemetry on): accepted and dropped.
+    location /v1/ {
+      default_type application/json;
+      return 200 '{}';
+    }
   }
 }
 CONF

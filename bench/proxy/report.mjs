@@ -38,8 +38,13 @@ const pick = (target, conns) => runs.filter((r) => r.target === target && r.conn
 const med = (target, conns, f) => median(pick(target, conns).map(f));
 const cpuUsPerReq = (r) => (r.cpuTicks == null ? NaN : (r.cpuTicks * 1e6 / r.clkTck) / r.requests);
 
-const T = ['direct', 'nginx', 'tollway', 'tollway_auth'];
-const label = { direct: 'origin (direct)', nginx: 'nginx', tollway: 'tollway (usage on)', tollway_auth: 'tollway + auth (virtual key)' };
+// Targets in table order; those the run did not measure (no BEFORE_BIN, an older raw file) are left out.
+const T = ['direct', 'nginx', 'tollway', 'tollway_auth', 'tollway_full', 'nginx_tls', 'tollway_tls', 'tollway_before']
+  .filter((t) => runs.some((r) => r.target === t));
+const before = opt('before', '');
+const label = { direct: 'origin (direct)', nginx: 'nginx', tollway: 'tollway (usage on)', tollway_auth: 'tollway + auth (virtual key)',
+  tollway_full: 'tollway, all on (auth, exact-token limit, USD budget, telemetry 10 % sampled)', nginx_tls: 'nginx, TLS listener',
+  tollway_tls: 'tollway, TLS listener', tollway_before: `tollway before (${before})` };
 const mode = opt('mode', 'both');
 const wall = mode !== 'count';
 const counting = mode !== 'wall';
@@ -67,7 +72,7 @@ for (const t of T) {
     non2xx: pick(t, 1).concat(pick(t, 16), pick(t, 64)).reduce((n, r) => n + r.non2xx, 0),
   };
 }
-for (const t of ['nginx', 'tollway', 'tollway_auth']) {
+for (const t of T.filter((x) => x !== 'direct')) {
   res[t].added_p50_us = res[t].p50_c1_us - res.direct.p50_c1_us;
   res[t].added_p99_us = res[t].p99_c1_us - res.direct.p99_c1_us;
 }
@@ -95,11 +100,26 @@ const authChecks = [
   ...(wall ? [['CPU µs / request (c=64), tollway + auth / tollway', ratio(res.tollway_auth.cpu_us_per_req_c64, res.tollway.cpu_us_per_req_c64), '≤ 1.1', (x) => x <= 1.1]] : []),
   ...(counting ? [['instructions / request, tollway + auth / tollway', ratio(cnt('tollway_auth', 'ir_per_req'), cnt('tollway', 'ir_per_req')), '≤ 1.1', (x) => x <= 1.1]] : []),
 ];
+// Issue 13 (one engine for every role): the plain proxy, everything on, and TLS against nginx; before vs after.
+const has = (t) => T.includes(t);
+const engineChecks = [
+  ...(wall ? [
+    ['CPU µs / request (c=64), tollway / nginx', ratio(res.tollway.cpu_us_per_req_c64, res.nginx.cpu_us_per_req_c64), '≤ 1.2', (x) => x <= 1.2],
+    ...(has('tollway_full') ? [['CPU µs / request (c=64), tollway all on / nginx', ratio(res.tollway_full.cpu_us_per_req_c64, res.nginx.cpu_us_per_req_c64), '≤ 1.4', (x) => x <= 1.4]] : []),
+    ...(has('tollway_tls') ? [['CPU µs / request (c=64), TLS listeners: tollway / nginx', ratio(res.tollway_tls.cpu_us_per_req_c64, res.nginx_tls.cpu_us_per_req_c64), '≤ 1.3', (x) => x <= 1.3]] : []),
+    ...(has('tollway_before') ? [['CPU µs / request (c=64), tollway / tollway before', ratio(res.tollway.cpu_us_per_req_c64, res.tollway_before.cpu_us_per_req_c64), '—', () => true]] : []),
+  ] : []),
+  ...(counting ? [
+    ['instructions / request (c=16), tollway / nginx', ratio(cnt('tollway', 'ir_per_req'), cnt('nginx', 'ir_per_req')), '≤ 1.5', (x) => x <= 1.5],
+    ['instructions / request (c=16), tollway all on / nginx', ratio(cnt('tollway_full', 'ir_per_req'), cnt('nginx', 'ir_per_req')), '—', () => true],
+    ...(counts.tollway_before ? [['instructions / request (c=16), tollway / tollway before', ratio(cnt('tollway', 'ir_per_req'), cnt('tollway_before', 'ir_per_req')), '—', () => true]] : []),
+  ] : []),
+];
 const rssMb = rss.tollway_start_kb / 1024;  // after start, before any request (the target's figure)
 
 const out = { when: new Date().toISOString(), load: [opt('load-start'), opt('load-end')], origin: opt('origin'), reps: Number(opt('reps')), duration: opt('duration'),
   versions: { tollway: opt('tollway-version'), nginx: opt('nginx-version') }, mode, results: res, rss, counts,
-  ratios: Object.fromEntries(checks.concat(authChecks).map(([n, v]) => [n, v])), runs };
+  ratios: Object.fromEntries(checks.concat(authChecks, engineChecks).map(([n, v]) => [n, v])), runs };
 fs.writeFileSync(opt('out'), JSON.stringify(out, null, 2));
 
 // ---- markdown -------------------------------------------------------------------------------------------------
@@ -127,7 +147,12 @@ md.push(`Setup: wrk and the origin share core 0; the proxy under test runs alone
   + 'access log off, injects the provider key like tollway does. tollway: `--workers 1`, one route, one provider, '
   + 'key injection, model routing from the JSON body, usage extraction (always on: every response is read for its '
   + '`usage`), `usage.log: false` (like nginx\'s `access_log off`). tollway + auth: the same plus `auth:` with a virtual '
-  + 'key created through `/admin/keys`, sent by wrk as `Authorization: Bearer tw-…` (CallerAuthFilter + PolicyAuthzFilter).');
+  + 'key created through `/admin/keys`, sent by wrk as `Authorization: Bearer tw-…` (CallerAuthFilter + PolicyAuthzFilter). '
+  + 'tollway all on: the same plus a `total_tokens` rule per key (prompt counted exactly by the tokenizer), a `cost_usd` '
+  + 'budget per tenant (local ledger) and telemetry with `sample_ratio: 0.1` exported over OTLP/HTTP to the origin. '
+  + 'TLS listeners: nginx (`listen … ssl`) and tollway (`gateway.tls`) with the same ECDSA P-256 certificate, each with '
+  + 'its defaults (TLS 1.3); wrk keeps its connections, so this is the record layer, not handshakes.'
+  + (before ? ` tollway before: the binary of ${before} with the plain config, in the same run.` : ''));
 md.push('');
 if (wall) {
   md.push('| target | p50 c=1 (µs) | p99 c=1 (µs) | added p50 (µs) | added p99 (µs) | rps c=1 | rps c=16 | rps c=64 | CPU µs/req c=16 | CPU µs/req c=64 | non-2xx |');
@@ -147,7 +172,7 @@ if (counting) {
   md.push('');
   md.push('| target | requests counted | user-space instructions / request | vs nginx | syscalls / request | context switches / request |');
   md.push('|---|---:|---:|---:|---:|---:|');
-  for (const t of ['nginx', 'tollway', 'tollway_auth']) {
+  for (const t of ['nginx', 'tollway', 'tollway_auth', 'tollway_full', 'tollway_before'].filter((x) => counts[x])) {
     md.push(`| ${label[t]} | ${f0(cnt(t, 'ir_requests'))} | ${f0(cnt(t, 'ir_per_req'))} | ${f2(cnt(t, 'ir_per_req') / cnt('nginx', 'ir_per_req'))} | `
       + `${f2(cnt(t, 'syscalls_per_req'))} | ${f2(cnt(t, 'ctx_switches_per_req'))} |`);
   }
@@ -161,6 +186,10 @@ md.push(`| idle RSS, one worker, after start (http:// provider) | ${f1(rssMb)} M
   const d = rss.tollway_default_start_kb / 1024;
   md.push(`| idle RSS, one worker, after start (default config/gateway.yaml: https:// providers) | ${f1(d)} MB | ≤ 8 MB | ${d <= 8 ? 'yes' : '**no**'} |`);
 }
+md.push('');
+md.push('| one engine for every role (issue 13) | ratio | target | met |');
+md.push('|---|---:|---:|:---:|');
+for (const [name, v, target, ok] of engineChecks) md.push(`| ${name} | ${f2(v)} | ${target} | ${Number.isFinite(v) && ok(v) ? 'yes' : '**no**'} |`);
 md.push('');
 md.push('| auth on (issue 6) | ratio | target | met |');
 md.push('|---|---:|---:|:---:|');

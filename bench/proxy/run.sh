@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Proxy benchmark: wrk against (a) the origin directly, (b) nginx as a plain keep-alive reverse proxy (1 worker),
-# (c) the tollway gateway (--workers 1), (d) tollway with `auth:` on, all in one run. Proxies are pinned to core 1,
-# wrk and the origin to core 0. Usage extraction is always on in tollway (every proxied response is read for its
-# usage), so (c) is the usage-on run; (d) adds caller authentication with a virtual key (wrk sends
+# (c) the tollway gateway (--workers 1), (d) tollway with `auth:` on, (e) tollway with everything on (auth, an
+# exact-token rate limit per key, a USD budget per tenant, telemetry with 10 % trace sampling exported over OTLP),
+# (f) nginx and (g) tollway terminating TLS with the same certificate, and, when BEFORE_BIN names another tollway
+# binary (e.g. built from an earlier commit), (h) that binary with (c)'s config — all in one run. Proxies are pinned
+# to core 1, wrk and the origin to core 0. Usage extraction is always on in tollway (every proxied response is read
+# for its usage), so (c) is the usage-on run; (d) adds caller authentication with a virtual key (wrk sends
 # `Authorization: Bearer tw-…`, the auth filter hashes it and looks it up, the authz filter checks the key's policy).
 #
 # Two measurements, both by default (MODE=both):
@@ -17,7 +20,7 @@
 # Writes the tables into docs/benchmarks.md under "## Proxy (bench/proxy)" (only that section) and raw numbers to
 # build/bench/proxy/ (results.json, raw.txt, counts.txt, callgrind.*.out.* for callgrind_annotate).
 #
-# Usage: bench/proxy/run.sh   env: TOLLWAY_BIN, MODE (both|wall|count), REPS (3), DURATION (5s),
+# Usage: bench/proxy/run.sh   env: TOLLWAY_BIN, BEFORE_BIN (+ BEFORE_LABEL), MODE (both|wall|count), REPS (3), DURATION (5s),
 #                                  COUNT_DURATION (8s), ORIGIN (nginx|node), NO_DOC=1
 set -euo pipefail
 
@@ -26,6 +29,7 @@ HERE="$ROOT/bench/proxy"
 source "$ROOT/bench/lib/nginx_origin.sh"  # write_nginx_origin
 OUT="$ROOT/build/bench/proxy"
 TOLLWAY_BIN="${TOLLWAY_BIN:-$ROOT/build/release/tollway}"
+BEFORE_BIN="${BEFORE_BIN:-}"
 MODE="${MODE:-both}"
 REPS="${REPS:-3}"
 DURATION="${DURATION:-5s}"
@@ -35,7 +39,7 @@ CORE_LOAD=0   # wrk + origin
 CORE_PROXY=1  # nginx proxy, tollway
 ADMIN_TOKEN="bench-admin-token-0123456789"
 
-for tool in wrk nginx taskset node curl; do
+for tool in wrk nginx taskset node curl openssl; do
   command -v "$tool" >/dev/null || { echo "run.sh: $tool not found (scripts/install-deps.sh --bench)" >&2; exit 1; }
 done
 case "$MODE" in both | wall | count) ;; *) echo "run.sh: MODE must be both, wall or count" >&2; exit 1 ;; esac
@@ -45,20 +49,26 @@ if [ "$MODE" != wall ]; then
   done
 fi
 [ -x "$TOLLWAY_BIN" ] || { echo "run.sh: $TOLLWAY_BIN not built (cmake --preset release && cmake --build --preset release)" >&2; exit 1; }
+[ -z "$BEFORE_BIN" ] || [ -x "$BEFORE_BIN" ] || { echo "run.sh: BEFORE_BIN $BEFORE_BIN is not an executable" >&2; exit 1; }
 [ "$(nproc)" -ge 2 ] || { echo "run.sh: needs 2 cores for the pinning" >&2; exit 1; }
 
-rm -rf "$OUT/origin" "$OUT/proxy" "$OUT/proxy-count" "$OUT/raw.txt" "$OUT/counts.txt" "$OUT/results.json" \
-  "$OUT"/callgrind.* "$OUT"/perf.* "$OUT"/keys.db*
-mkdir -p "$OUT"/{origin,proxy,proxy-count}/{logs,tmp}
+rm -rf "$OUT/origin" "$OUT/proxy" "$OUT/proxy-tls" "$OUT/proxy-count" "$OUT/raw.txt" "$OUT/counts.txt" \
+  "$OUT/results.json" "$OUT"/callgrind.* "$OUT"/perf.* "$OUT"/keys*.db* "$OUT/tls"
+mkdir -p "$OUT"/{origin,proxy,proxy-tls,proxy-count}/{logs,tmp} "$OUT/tls"
+# One certificate for both TLS listeners (ECDSA P-256, for 127.0.0.1).
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=127.0.0.1 \
+  -addext subjectAltName=IP:127.0.0.1 -keyout "$OUT/tls/key.pem" -out "$OUT/tls/cert.pem" 2>/dev/null
 
 free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 ORIGIN_PORT=$(free_port); NGINX_PORT=$(free_port); TOLLWAY_PORT=$(free_port); ADMIN_PORT=$(free_port)
-AUTH_PORT=$(free_port); AUTH_ADMIN_PORT=$(free_port)
+AUTH_PORT=$(free_port); AUTH_ADMIN_PORT=$(free_port); FULL_PORT=$(free_port); FULL_ADMIN_PORT=$(free_port)
+NGINX_TLS_PORT=$(free_port); TLS_PORT=$(free_port); TLS_ADMIN_PORT=$(free_port)
+BEFORE_PORT=$(free_port); BEFORE_ADMIN_PORT=$(free_port)
 
 PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for d in origin proxy proxy-count; do
+  for d in origin proxy proxy-tls proxy-count; do
     [ -f "$OUT/$d/nginx.pid" ] && kill "$(cat "$OUT/$d/nginx.pid")" 2>/dev/null || true
   done
   wait 2>/dev/null || true
@@ -76,7 +86,12 @@ fi
 
 # ---- nginx reverse proxy (reference) --------------------------------------------------------------------------
 # daemon on: master + one worker (the wall runs measure the worker); off: one foreground process (for callgrind).
-write_nginx_proxy_conf() { # dir port on|off
+# tls: the listener terminates TLS with the bench certificate (nginx's defaults otherwise, like tollway's).
+write_nginx_proxy_conf() { # dir port on|off [tls]
+  local listen_tls=""
+  [ "${4:-}" = tls ] && listen_tls=" ssl;
+    ssl_certificate $OUT/tls/cert.pem;
+    ssl_certificate_key $OUT/tls/key.pem"
   cat > "$1/nginx.conf" <<EOF
 worker_processes 1;
 master_process $3;
@@ -95,7 +110,7 @@ http {
     keepalive_requests 1000000;
   }
   server {
-    listen 127.0.0.1:$2 backlog=4096;
+    listen 127.0.0.1:$2 backlog=4096$listen_tls;
     location / {
       proxy_pass http://origin;
       proxy_http_version 1.1;
@@ -109,10 +124,14 @@ EOF
 }
 write_nginx_proxy_conf "$OUT/proxy" "$NGINX_PORT" on
 taskset -c $CORE_PROXY nginx -p "$OUT/proxy" -c "$OUT/proxy/nginx.conf"
+write_nginx_proxy_conf "$OUT/proxy-tls" "$NGINX_TLS_PORT" on tls
+taskset -c $CORE_PROXY nginx -p "$OUT/proxy-tls" -c "$OUT/proxy-tls/nginx.conf"
 
 # ---- tollway --------------------------------------------------------------------------------------------------
-# The auth variant's key store is a file, so the callgrind instance of the count mode accepts the same key.
-write_gateway_config() { # file port admin-port with-auth(0|1)
+# The auth variants' key stores are files, so the callgrind instances of the count mode accept the same keys.
+# variant: plain, auth, full (auth + an exact-token rule per key + a USD budget per tenant + telemetry exported at
+# 10 % sampling to the origin, which accepts OTLP) or tls (plain behind a TLS listener).
+write_gateway_config() { # file port admin-port variant
   cat > "$1" <<EOF
 version: 1
 gateway:
@@ -134,16 +153,38 @@ routes:
 usage:
   log: false   # no per-call log line, like nginx's access_log off
 EOF
-  if [ "$4" = 1 ]; then
-    cat >> "$1" <<EOF
+  case "$4" in
+    auth | full)
+      cat >> "$1" <<EOF
 auth:
   admin_token: $ADMIN_TOKEN
-  virtual_keys: {store: $OUT/keys.db}
+  virtual_keys: {store: $OUT/keys-$4.db}
+EOF
+      ;;
+    tls)
+      sed -i "s|^  workers: 1$|  workers: 1\n  tls: {cert_file: $OUT/tls/cert.pem, key_file: $OUT/tls/key.pem}|" "$1"
+      ;;
+  esac
+  if [ "$4" = full ]; then
+    cat >> "$1" <<EOF
+limits:
+  rules:
+    - {name: key-tokens, per: [key], unit: total_tokens, limit: 1000000000000, window: 1m}
+  budgets:
+    - {name: tenant-day, per: [tenant], unit: cost_usd, limit: "1000000.00", period: day}
+pricing:
+  models: [{match: "gpt-4o-mini", input: "0.15", output: "0.60"}]
+telemetry:
+  tracing: {sample_ratio: 0.1}
+  otlp: {endpoint: "http://127.0.0.1:$ORIGIN_PORT"}
 EOF
   fi
 }
-write_gateway_config "$OUT/gateway.yaml" "$TOLLWAY_PORT" "$ADMIN_PORT" 0
-write_gateway_config "$OUT/gateway-auth.yaml" "$AUTH_PORT" "$AUTH_ADMIN_PORT" 1
+write_gateway_config "$OUT/gateway.yaml" "$TOLLWAY_PORT" "$ADMIN_PORT" plain
+write_gateway_config "$OUT/gateway-auth.yaml" "$AUTH_PORT" "$AUTH_ADMIN_PORT" auth
+write_gateway_config "$OUT/gateway-full.yaml" "$FULL_PORT" "$FULL_ADMIN_PORT" full
+write_gateway_config "$OUT/gateway-tls.yaml" "$TLS_PORT" "$TLS_ADMIN_PORT" tls
+write_gateway_config "$OUT/gateway-before.yaml" "$BEFORE_PORT" "$BEFORE_ADMIN_PORT" plain
 taskset -c $CORE_PROXY "$TOLLWAY_BIN" gateway --config "$OUT/gateway.yaml" --workers 1 2> "$OUT/tollway.log" &
 TOLLWAY_PID=$!
 PIDS+=("$TOLLWAY_PID")
@@ -162,10 +203,21 @@ kill "$DEFAULT_PID"; wait "$DEFAULT_PID" 2>/dev/null || true
 taskset -c $CORE_PROXY "$TOLLWAY_BIN" gateway --config "$OUT/gateway-auth.yaml" --workers 1 2> "$OUT/tollway-auth.log" &
 TOLLWAY_AUTH_PID=$!
 PIDS+=("$TOLLWAY_AUTH_PID")
+taskset -c $CORE_PROXY "$TOLLWAY_BIN" gateway --config "$OUT/gateway-full.yaml" --workers 1 2> "$OUT/tollway-full.log" &
+TOLLWAY_FULL_PID=$!
+PIDS+=("$TOLLWAY_FULL_PID")
+taskset -c $CORE_PROXY "$TOLLWAY_BIN" gateway --config "$OUT/gateway-tls.yaml" --workers 1 2> "$OUT/tollway-tls.log" &
+TOLLWAY_TLS_PID=$!
+PIDS+=("$TOLLWAY_TLS_PID")
+if [ -n "$BEFORE_BIN" ]; then
+  taskset -c $CORE_PROXY "$BEFORE_BIN" gateway --config "$OUT/gateway-before.yaml" --workers 1 2> "$OUT/tollway-before.log" &
+  TOLLWAY_BEFORE_PID=$!
+  PIDS+=("$TOLLWAY_BEFORE_PID")
+fi
 
 wait_up() { # url log [authorization]
   for _ in $(seq 1 300); do
-    if curl -fsS -o /dev/null -X POST -H 'content-type: application/json' ${3:+-H "Authorization: $3"} \
+    if curl -kfsS -o /dev/null -X POST -H 'content-type: application/json' ${3:+-H "Authorization: $3"} \
       --data @"$HERE/request.json" "$1/v1/chat/completions" 2>/dev/null; then return 0; fi
     sleep 0.1
   done
@@ -174,23 +226,38 @@ wait_up() { # url log [authorization]
 wait_up "http://127.0.0.1:$ORIGIN_PORT" /dev/null
 wait_up "http://127.0.0.1:$NGINX_PORT" "$OUT/proxy/logs/error.log"
 wait_up "http://127.0.0.1:$TOLLWAY_PORT" "$OUT/tollway.log"
+wait_up "https://127.0.0.1:$NGINX_TLS_PORT" "$OUT/proxy-tls/logs/error.log"
+wait_up "https://127.0.0.1:$TLS_PORT" "$OUT/tollway-tls.log"
+[ -z "$BEFORE_BIN" ] || wait_up "http://127.0.0.1:$BEFORE_PORT" "$OUT/tollway-before.log"
 
-# A virtual key for the auth variant, made through the admin API (the answer is the only place with the secret).
-for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$AUTH_ADMIN_PORT/healthz" 2>/dev/null && break; sleep 0.1; done
-VIRTUAL_KEY=$(curl -fsS -X POST -H "Authorization: Bearer $ADMIN_TOKEN" -H 'content-type: application/json' \
-  --data '{"tenant":"bench","name":"bench"}' "http://127.0.0.1:$AUTH_ADMIN_PORT/admin/keys" |
-  node -e 'let s="";process.stdin.on("data",(d)=>s+=d).on("end",()=>console.log(JSON.parse(s).key))')
-[ -n "$VIRTUAL_KEY" ] || { echo "run.sh: could not create a virtual key" >&2; cat "$OUT/tollway-auth.log" >&2; exit 1; }
-AUTH_HEADER="Bearer $VIRTUAL_KEY"
+# A virtual key for each auth variant, made through the admin API (the answer is the only place with the secret).
+create_key() { # admin-port log
+  local key
+  for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$1/healthz" 2>/dev/null && break; sleep 0.1; done
+  key=$(curl -fsS -X POST -H "Authorization: Bearer $ADMIN_TOKEN" -H 'content-type: application/json' \
+    --data '{"tenant":"bench","name":"bench"}' "http://127.0.0.1:$1/admin/keys" |
+    node -e 'let s="";process.stdin.on("data",(d)=>s+=d).on("end",()=>console.log(JSON.parse(s).key))')
+  [ -n "$key" ] || { echo "run.sh: could not create a virtual key" >&2; cat "$2" >&2; exit 1; }
+  echo "Bearer $key"
+}
+AUTH_HEADER=$(create_key "$AUTH_ADMIN_PORT" "$OUT/tollway-auth.log")
+FULL_HEADER=$(create_key "$FULL_ADMIN_PORT" "$OUT/tollway-full.log")
 wait_up "http://127.0.0.1:$AUTH_PORT" "$OUT/tollway-auth.log" "$AUTH_HEADER"
+wait_up "http://127.0.0.1:$FULL_PORT" "$OUT/tollway-full.log" "$FULL_HEADER"
 # Auth really is on: without the key the same request is refused.
-status=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'content-type: application/json' \
-  --data @"$HERE/request.json" "http://127.0.0.1:$AUTH_PORT/v1/chat/completions")
-[ "$status" = 401 ] || { echo "run.sh: tollway with auth answered $status without a key (expected 401)" >&2; exit 1; }
+for port in "$AUTH_PORT" "$FULL_PORT"; do
+  status=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'content-type: application/json' \
+    --data @"$HERE/request.json" "http://127.0.0.1:$port/v1/chat/completions")
+  [ "$status" = 401 ] || { echo "run.sh: tollway with auth answered $status without a key (expected 401)" >&2; exit 1; }
+done
+# The full variant's limits really count: its metrics show the budget's remaining dollars.
+curl -fsS "http://127.0.0.1:$FULL_ADMIN_PORT/metrics" | grep -q '^tollway_limits_budget_remaining{budget="tenant-day"' ||
+  { echo "run.sh: the full variant's budget is not counted" >&2; exit 1; }
 
-nginx_worker_pid() { pgrep -P "$(cat "$OUT/proxy/nginx.pid")" | head -1; }
+nginx_worker_pid() { pgrep -P "$(cat "$OUT/$1/nginx.pid")" | head -1; }
 NGINX_MASTER=$(cat "$OUT/proxy/nginx.pid")
-NGINX_WORKER=$(nginx_worker_pid)
+NGINX_WORKER=$(nginx_worker_pid proxy)
+NGINX_TLS_WORKER=$(nginx_worker_pid proxy-tls)
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 CLK_TCK=$(getconf CLK_TCK)
@@ -218,16 +285,22 @@ run_wrk() { # name url conns pid-or-empty authorization-or-empty
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "proxy bench: mode=$MODE origin=$ORIGIN reps=$REPS duration=$DURATION (wrk+origin on core $CORE_LOAD, proxies on core $CORE_PROXY)"
 if [ "$MODE" != count ]; then
-  for url in "http://127.0.0.1:$ORIGIN_PORT" "http://127.0.0.1:$NGINX_PORT" "http://127.0.0.1:$TOLLWAY_PORT"; do
+  for url in "http://127.0.0.1:$ORIGIN_PORT" "http://127.0.0.1:$NGINX_PORT" "http://127.0.0.1:$TOLLWAY_PORT" \
+    "https://127.0.0.1:$NGINX_TLS_PORT" "https://127.0.0.1:$TLS_PORT" ${BEFORE_BIN:+"http://127.0.0.1:$BEFORE_PORT"}; do
     bench_wrk "" -c16 -d2s "$url/v1/chat/completions" > /dev/null  # warm-up
   done
   bench_wrk "$AUTH_HEADER" -c16 -d2s "http://127.0.0.1:$AUTH_PORT/v1/chat/completions" > /dev/null
+  bench_wrk "$FULL_HEADER" -c16 -d2s "http://127.0.0.1:$FULL_PORT/v1/chat/completions" > /dev/null
   for rep in $(seq 1 "$REPS"); do
     for conns in 1 16 64; do
       run_wrk direct "http://127.0.0.1:$ORIGIN_PORT" "$conns"
       run_wrk nginx "http://127.0.0.1:$NGINX_PORT" "$conns" "$NGINX_WORKER"
       run_wrk tollway "http://127.0.0.1:$TOLLWAY_PORT" "$conns" "$TOLLWAY_PID"
       run_wrk tollway_auth "http://127.0.0.1:$AUTH_PORT" "$conns" "$TOLLWAY_AUTH_PID" "$AUTH_HEADER"
+      run_wrk tollway_full "http://127.0.0.1:$FULL_PORT" "$conns" "$TOLLWAY_FULL_PID" "$FULL_HEADER"
+      run_wrk nginx_tls "https://127.0.0.1:$NGINX_TLS_PORT" "$conns" "$NGINX_TLS_WORKER"
+      run_wrk tollway_tls "https://127.0.0.1:$TLS_PORT" "$conns" "$TOLLWAY_TLS_PID"
+      [ -z "$BEFORE_BIN" ] || run_wrk tollway_before "http://127.0.0.1:$BEFORE_PORT" "$conns" "$TOLLWAY_BEFORE_PID"
     done
     echo "  rep $rep/$REPS done"
   done
@@ -268,17 +341,28 @@ if [ "$MODE" != wall ]; then
     count_syscalls nginx "http://127.0.0.1:$NGINX_PORT" "$NGINX_WORKER" ""
     count_syscalls tollway "http://127.0.0.1:$TOLLWAY_PORT" "$TOLLWAY_PID" ""
     count_syscalls tollway_auth "http://127.0.0.1:$AUTH_PORT" "$TOLLWAY_AUTH_PID" "$AUTH_HEADER"
+    count_syscalls tollway_full "http://127.0.0.1:$FULL_PORT" "$TOLLWAY_FULL_PID" "$FULL_HEADER"
   else
     echo "  (perf cannot count syscall tracepoints here: no syscall counts)"
   fi
   COUNT_NGINX_PORT=$(free_port); COUNT_TOLLWAY_PORT=$(free_port); COUNT_AUTH_PORT=$(free_port)
   write_nginx_proxy_conf "$OUT/proxy-count" "$COUNT_NGINX_PORT" off
   count_instructions nginx "$COUNT_NGINX_PORT" "" nginx -p "$OUT/proxy-count" -c "$OUT/proxy-count/nginx.conf"
-  write_gateway_config "$OUT/gateway-count.yaml" "$COUNT_TOLLWAY_PORT" "$(free_port)" 0
+  write_gateway_config "$OUT/gateway-count.yaml" "$COUNT_TOLLWAY_PORT" "$(free_port)" plain
   count_instructions tollway "$COUNT_TOLLWAY_PORT" "" "$TOLLWAY_BIN" gateway --config "$OUT/gateway-count.yaml" --workers 1
-  write_gateway_config "$OUT/gateway-count-auth.yaml" "$COUNT_AUTH_PORT" "$(free_port)" 1
+  write_gateway_config "$OUT/gateway-count-auth.yaml" "$COUNT_AUTH_PORT" "$(free_port)" auth
   count_instructions tollway_auth "$COUNT_AUTH_PORT" "$AUTH_HEADER" \
     "$TOLLWAY_BIN" gateway --config "$OUT/gateway-count-auth.yaml" --workers 1
+  COUNT_FULL_PORT=$(free_port)
+  write_gateway_config "$OUT/gateway-count-full.yaml" "$COUNT_FULL_PORT" "$(free_port)" full
+  count_instructions tollway_full "$COUNT_FULL_PORT" "$FULL_HEADER" \
+    "$TOLLWAY_BIN" gateway --config "$OUT/gateway-count-full.yaml" --workers 1
+  if [ -n "$BEFORE_BIN" ]; then
+    COUNT_BEFORE_PORT=$(free_port)
+    write_gateway_config "$OUT/gateway-count-before.yaml" "$COUNT_BEFORE_PORT" "$(free_port)" plain
+    count_instructions tollway_before "$COUNT_BEFORE_PORT" "" \
+      "$BEFORE_BIN" gateway --config "$OUT/gateway-count-before.yaml" --workers 1
+  fi
 fi
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 RSS_TOLLWAY_AFTER=$(rss_kb "$TOLLWAY_PID")
@@ -290,4 +374,5 @@ node "$HERE/report.mjs" --raw "$RAW" --counts "$COUNTS" --out "$OUT/results.json
   --count-duration "$COUNT_DURATION" \
   --rss-tollway-start "$RSS_TOLLWAY_START" --rss-tollway-default-start "$RSS_TOLLWAY_DEFAULT_START" --rss-tollway "$RSS_TOLLWAY_IDLE" --rss-nginx-worker "$RSS_NGINX_WORKER_IDLE" --rss-nginx-master "$RSS_NGINX_MASTER_IDLE" \
   --rss-tollway-after "$RSS_TOLLWAY_AFTER" --rss-nginx-worker-after "$RSS_NGINX_WORKER_AFTER" \
-  --tollway-version "$("$TOLLWAY_BIN" version 2>/dev/null | head -1)" --nginx-version "$(nginx -v 2>&1)"
+  --tollway-version "$("$TOLLWAY_BIN" version 2>/dev/null | head -1)" --nginx-version "$(nginx -v 2>&1)" \
+  --before "${BEFORE_LABEL:-$BEFORE_BIN}"
