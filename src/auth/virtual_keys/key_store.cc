@@ -68,6 +68,13 @@ std::string column_blob(sqlite3_stmt* s, int i) {
            : std::string();
 }
 
+// Whether a key is still alive at `now`: not revoked, not expired (revocation is reported first).
+KeyCheck lifetime_check(const VirtualKey& k, int64_t now) {
+  if (k.revoked_at != 0) return KeyCheck::Revoked;
+  if (k.expires_at != 0 && now >= k.expires_at) return KeyCheck::Expired;
+  return KeyCheck::Ok;
+}
+
 }  // namespace
 
 std::string_view key_check_code(KeyCheck c) {
@@ -269,14 +276,8 @@ std::shared_ptr<const VirtualKey> VirtualKeyStore::authenticate(std::string_view
     why = KeyCheck::Unknown;
     return nullptr;
   }
-  if (k.revoked_at != 0) {
-    why = KeyCheck::Revoked;
-    return nullptr;
-  }
-  if (k.expires_at != 0 && now >= k.expires_at) {
-    why = KeyCheck::Expired;
-    return nullptr;
-  }
+  why = lifetime_check(k, now);
+  if (why != KeyCheck::Ok) return nullptr;
   if (previous && now >= k.previous_valid_until) {
     why = KeyCheck::RotatedOut;
     return nullptr;
@@ -293,17 +294,8 @@ std::shared_ptr<const VirtualKey> VirtualKeyStore::active_key(const std::string&
     why = KeyCheck::Unknown;
     return nullptr;
   }
-  const VirtualKey& k = *it->second;
-  if (k.revoked_at != 0) {
-    why = KeyCheck::Revoked;
-    return nullptr;
-  }
-  if (k.expires_at != 0 && now >= k.expires_at) {
-    why = KeyCheck::Expired;
-    return nullptr;
-  }
-  why = KeyCheck::Ok;
-  return it->second;
+  why = lifetime_check(*it->second, now);
+  return why == KeyCheck::Ok ? it->second : nullptr;
 }
 
 std::optional<std::pair<VirtualKey, std::string>> VirtualKeyStore::create(const NewVirtualKey& r, int64_t now,
