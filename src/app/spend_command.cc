@@ -84,13 +84,11 @@ bool fetch_report(const SpendOptions& o, std::string& body, std::string& error) 
   boost::asio::io_context io;
   http::Client client(io.get_executor(), std::move(endpoint),
                       http::ClientOptions{std::chrono::seconds(30), 64 << 20, /*keep_alive=*/false});
+  const std::string target = "/admin/spend?" + query_string(o);
+  const http::HeaderPairs headers{{"Authorization", "Bearer " + o.token}};
   http::ClientResponse response;
   boost::asio::co_spawn(
-      io,
-      [&]() -> boost::asio::awaitable<void> {
-        response = co_await client.request("GET", "/admin/spend?" + query_string(o),
-                                           {{"Authorization", "Bearer " + o.token}});
-      },
+      io, [&]() -> boost::asio::awaitable<void> { response = co_await client.request("GET", target, headers); },
       boost::asio::detached);
   io.run();
   if (!response.complete) {
