@@ -46,16 +46,21 @@ BodyReader::Step BodyReader::next(std::string_view input) {
           break;
       }
       // A chunk size announces its data: a body over the limit is refused before the data arrives.
+      // The failing step's data is not handed out nor counted as used, wherever the input was split.
       if (content_bytes_ > max_body_ || chunked_.pending_data() > max_body_ - content_bytes_)
-        return fail(Failure::TooLarge, "body larger than the limit", step.consumed);
+        return fail(Failure::TooLarge, "body larger than the limit", step.consumed - step.data.size());
       if (step.status == ChunkedDecoder::Status::Data) return Step{Status::Data, step.consumed, step.data};
       return Step{Status::NeedMore, step.consumed, {}};
     }
-    case BodyFraming::UntilClose:
+    case BodyFraming::UntilClose: {
       if (input.empty()) return Step{Status::NeedMore, 0, {}};
-      if (input.size() > max_body_ - content_bytes_) return fail(Failure::TooLarge, "body larger than the limit", 0);
-      content_bytes_ += input.size();
-      return Step{Status::Data, input.size(), input};
+      // Content up to the limit is handed out; a byte past it fails.
+      if (content_bytes_ == max_body_) return fail(Failure::TooLarge, "body larger than the limit", 0);
+      const uint64_t room = max_body_ - content_bytes_;
+      const std::size_t take = room < input.size() ? static_cast<std::size_t>(room) : input.size();
+      content_bytes_ += take;
+      return Step{Status::Data, take, input.substr(0, take)};
+    }
     case BodyFraming::None:
       break;
   }
