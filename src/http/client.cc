@@ -122,7 +122,8 @@ asio::awaitable<ClientResponse> Client::exchange(Stream& stream, std::string_vie
       co_await stream.read_some(asio::buffer(&byte, 1), read_ec);
       if (read_ec) ec = read_ec;
     }
-    response.error = "sending the request to " + name() + " failed: " + stream.failure_reason(ec);
+    response.error = "sending the request to " + name() + " failed" +
+                     (stream.is_tls() ? " (TLS: " + stream.failure_reason(ec) + ")" : ": " + ec.message());
     co_return response;
   }
   ReadBuffer buffer(4096);
