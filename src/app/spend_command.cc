@@ -1,13 +1,12 @@
 // `tollway spend`: what was spent, grouped and bucketed like GET /admin/spend — asked of a running gateway
 // (--admin URL, admin token) or read straight from a spend log file (--spend-log, opened read-only, never
 // written). Prints a table (default), the API's JSON (--json, byte for byte what the API answers) or CSV.
-#include <boost/asio/connect.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/read.hpp>
-#include <boost/asio/write.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <cctype>
 #include <chrono>
 #include <iomanip>
@@ -19,7 +18,7 @@
 
 #include "app/commands.h"
 #include "auth/jwt/strict_json.h"
-#include "http/parser.h"
+#include "http/client.h"
 #include "limits/spend_query.h"
 
 namespace tollway::app {
@@ -69,36 +68,39 @@ bool fetch_report(const SpendOptions& o, std::string& body, std::string& error) 
   url.remove_prefix(7);
   url = url.substr(0, url.find('/'));
   const auto colon = url.rfind(':');
-  const std::string host(url.substr(0, colon)), port(colon == std::string_view::npos ? "80" : url.substr(colon + 1));
-  try {
-    boost::asio::io_context io;
-    boost::asio::ip::tcp::socket socket(io);
-    boost::asio::connect(socket, boost::asio::ip::tcp::resolver(io).resolve(host, port));
-    const std::string request = "GET /admin/spend?" + query_string(o) + " HTTP/1.1\r\nHost: " + std::string(url) +
-                                "\r\nAuthorization: Bearer " + o.token + "\r\nConnection: close\r\n\r\n";
-    boost::asio::write(socket, boost::asio::buffer(request));
-    std::string response;
-    boost::system::error_code ec;
-    boost::asio::read(socket, boost::asio::dynamic_buffer(response), ec);
-    if (ec && ec != boost::asio::error::eof) throw boost::system::system_error(ec);
-    http::ResponseHead head;
-    http::ParseError parse_error;
-    if (http::parse_response_head(response, "GET", http::ParseLimits{}, head, parse_error) !=
-            http::ParseStatus::Complete ||
-        head.framing != http::BodyFraming::ContentLength || response.size() < head.head_size + head.content_length) {
-      error = "the gateway's answer is not a complete HTTP response";
+  http::UpstreamEndpoint endpoint;
+  endpoint.host = std::string(url.substr(0, colon));
+  endpoint.port = 80;
+  if (colon != std::string_view::npos) {
+    const std::string_view port = url.substr(colon + 1);
+    unsigned value = 0;
+    const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (ec != std::errc() || end != port.data() + port.size() || value == 0 || value > 65535) {
+      error = "--admin has no valid port: " + o.admin_url;
       return false;
     }
-    body = response.substr(head.head_size, head.content_length);
-    if (head.status != 200) {
-      error = "the gateway answered " + std::to_string(head.status) + ": " + body;
-      return false;
-    }
-    return true;
-  } catch (const std::exception& e) {
-    error = "cannot reach the gateway at " + o.admin_url + ": " + e.what();
+    endpoint.port = static_cast<uint16_t>(value);
+  }
+  boost::asio::io_context io;
+  http::Client client(io.get_executor(), std::move(endpoint),
+                      http::ClientOptions{std::chrono::seconds(30), 64 << 20, /*keep_alive=*/false});
+  const std::string target = "/admin/spend?" + query_string(o);
+  const http::HeaderPairs headers{{"Authorization", "Bearer " + o.token}};
+  http::ClientResponse response;
+  boost::asio::co_spawn(
+      io, [&]() -> boost::asio::awaitable<void> { response = co_await client.request("GET", target, headers); },
+      boost::asio::detached);
+  io.run();
+  if (!response.complete) {
+    error = "cannot reach the gateway at " + o.admin_url + ": " + response.error;
     return false;
   }
+  body = std::move(response.body);
+  if (response.status != 200) {
+    error = "the gateway answered " + std::to_string(response.status) + ": " + body;
+    return false;
+  }
+  return true;
 }
 
 std::string csv_field(const std::string& value) {

@@ -47,6 +47,17 @@ asio::awaitable<std::size_t> Stream::write(std::string_view bytes, error_code& e
   return asio::async_write(socket_, one, asio::redirect_error(asio::use_awaitable, ec));
 }
 
+std::string Stream::failure_reason(const error_code& ec) {
+  if (tls_) {
+    if (SSL_get_verify_result(tls_->native_handle()) != X509_V_OK)
+      return tls::handshake_failure_reason(tls_->native_handle());
+    if (ec.category() == asio::error::get_ssl_category()) {
+      if (const char* reason = ::ERR_reason_error_string(static_cast<unsigned long>(ec.value()))) return reason;
+    }
+  }
+  return ec.message();
+}
+
 void Stream::cancel() {
   error_code ignored;
   socket().cancel(ignored);

@@ -42,6 +42,10 @@ class Stream {
   bool is_tls() const { return tls_ != nullptr; }
   // The OpenSSL connection, for reading the peer's certificate; null for a plain stream.
   SSL* tls_handle() { return tls_ ? tls_->native_handle() : nullptr; }
+  // Why an operation on this stream failed with `ec`, for errors: for a TLS stream, the certificate
+  // verification result when the peer's chain or name was rejected, else OpenSSL's reason (an alert the peer
+  // sent, e.g. "tlsv13 alert certificate required"); otherwise ec.message().
+  std::string failure_reason(const error_code& ec);
   // Cancels pending operations (they complete with operation_aborted); the stream stays open.
   void cancel();
   void close();

@@ -7,19 +7,17 @@
 namespace tollway::http {
 namespace {
 
-// A pooled socket is alive when a non-blocking peek finds nothing to read: EOF or unsolicited bytes
-// (a close_notify, a stray response) both mean it must not carry another request.
-bool looks_alive(tcp::socket& socket) {
-  char byte;
-  const ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
-}
-
 std::string endpoint_name(const UpstreamEndpoint& e) {
   return std::string(e.tls ? "https://" : "http://") + e.host + ":" + std::to_string(e.port);
 }
 
 }  // namespace
+
+bool idle_connection_alive(tcp::socket& socket) {
+  char byte;
+  const ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
 
 std::unique_ptr<Stream> UpstreamPool::take_idle(const UpstreamEndpoint& endpoint) {
   auto it = idle_.find(endpoint.pool_key);
@@ -32,53 +30,48 @@ std::unique_ptr<Stream> UpstreamPool::take_idle(const UpstreamEndpoint& endpoint
     // A connection used within the last second is taken as is (a syscall saved per request); the rare one
     // the origin closed meanwhile fails before any response byte and the caller retries it once.
     const auto idle_for = now - idle.since;
-    if (idle_for < idle_timeout_ && (idle_for < std::chrono::seconds(1) || looks_alive(idle.stream->socket())))
+    if (idle_for < idle_timeout_ && (idle_for < std::chrono::seconds(1) || idle_connection_alive(idle.stream->socket())))
       return std::move(idle.stream);
     idle.stream->close();
   }
   return nullptr;
 }
 
-asio::awaitable<std::unique_ptr<Stream>> UpstreamPool::connect(const UpstreamEndpoint& endpoint,
-                                                              std::chrono::milliseconds timeout,
-                                                              std::string& error, bool& timed_out) {
+asio::awaitable<std::unique_ptr<Stream>> connect_endpoint(asio::any_io_executor executor,
+                                                          const UpstreamEndpoint& endpoint,
+                                                          std::chrono::milliseconds timeout,
+                                                          ConnectFailure& failure) {
   using namespace asio::experimental::awaitable_operators;
-  timed_out = false;
+  using Stage = ConnectFailure::Stage;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  asio::steady_timer timer(executor_, deadline);
+  asio::steady_timer timer(executor, deadline);
   error_code ec;
+  const auto fail = [&](Stage stage, bool timed_out, std::string message, std::string reason) {
+    failure = ConnectFailure{stage, timed_out, std::move(message), std::move(reason)};
+    return std::unique_ptr<Stream>();
+  };
 
-  tcp::resolver resolver(executor_);
+  tcp::resolver resolver(executor);
   tcp::resolver::results_type addresses;
   {
     auto result = co_await (resolver.async_resolve(endpoint.host, std::to_string(endpoint.port),
                                                    asio::redirect_error(asio::use_awaitable, ec)) ||
                             timer.async_wait(asio::use_awaitable));
-    if (result.index() == 1) {
-      timed_out = true;
-      error = "timed out resolving " + endpoint.host;
-      co_return nullptr;
-    }
-    if (ec) {
-      error = "cannot resolve " + endpoint.host + ": " + ec.message();
-      co_return nullptr;
-    }
+    if (result.index() == 1)
+      co_return fail(Stage::Resolve, true, "timed out resolving " + endpoint.host, "timed out");
+    if (ec) co_return fail(Stage::Resolve, false, "cannot resolve " + endpoint.host + ": " + ec.message(), ec.message());
     addresses = std::get<0>(result);
   }
 
-  tcp::socket socket(executor_);
+  tcp::socket socket(executor);
   {
     auto result = co_await (asio::async_connect(socket, addresses, asio::redirect_error(asio::use_awaitable, ec)) ||
                             timer.async_wait(asio::use_awaitable));
-    if (result.index() == 1) {
-      timed_out = true;
-      error = "timed out connecting to " + endpoint_name(endpoint);
-      co_return nullptr;
-    }
-    if (ec) {
-      error = "cannot connect to " + endpoint_name(endpoint) + ": " + ec.message();
-      co_return nullptr;
-    }
+    if (result.index() == 1)
+      co_return fail(Stage::Connect, true, "timed out connecting to " + endpoint_name(endpoint), "timed out");
+    if (ec)
+      co_return fail(Stage::Connect, false, "cannot connect to " + endpoint_name(endpoint) + ": " + ec.message(),
+                     ec.message());
   }
   socket.set_option(tcp::no_delay(true), ec);
 
@@ -86,18 +79,26 @@ asio::awaitable<std::unique_ptr<Stream>> UpstreamPool::connect(const UpstreamEnd
   if (endpoint.tls) {
     stream = std::make_unique<Stream>(std::move(socket), endpoint.tls_context);
     auto result = co_await (stream->handshake(endpoint.host) || timer.async_wait(asio::use_awaitable));
-    if (result.index() == 1) {
-      timed_out = true;
-      error = "timed out in the TLS handshake with " + endpoint_name(endpoint);
-      co_return nullptr;
-    }
-    if (const error_code hs = std::get<0>(result)) {
-      error = "TLS handshake with " + endpoint_name(endpoint) + " failed: " + hs.message();
-      co_return nullptr;
-    }
+    if (result.index() == 1)
+      co_return fail(Stage::Handshake, true, "timed out in the TLS handshake with " + endpoint_name(endpoint),
+                     "timed out");
+    if (const error_code hs = std::get<0>(result))
+      co_return fail(Stage::Handshake, false,
+                     "TLS handshake with " + endpoint_name(endpoint) + " failed: " + hs.message(),
+                     stream->failure_reason(hs));
   } else {
     stream = std::make_unique<Stream>(std::move(socket));
   }
+  co_return stream;
+}
+
+asio::awaitable<std::unique_ptr<Stream>> UpstreamPool::connect(const UpstreamEndpoint& endpoint,
+                                                              std::chrono::milliseconds timeout,
+                                                              std::string& error, bool& timed_out) {
+  ConnectFailure failure;
+  auto stream = co_await connect_endpoint(executor_, endpoint, timeout, failure);
+  timed_out = !stream && failure.timed_out;
+  if (!stream) error = std::move(failure.message);
   co_return stream;
 }
 

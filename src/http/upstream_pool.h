@@ -1,6 +1,7 @@
 // Keep-alive connections to upstream origins, one pool per worker thread (so no locks). Connects with a
 // timeout, does TLS with SNI and verification, and hands idle connections back out only while they are alive.
 // It never shares a connection between two requests at once and never retries a request by itself.
+// connect_endpoint() and idle_connection_alive() are the same steps for the HTTP client (http/client.h).
 #pragma once
 
 #include <chrono>
@@ -21,6 +22,25 @@ struct UpstreamEndpoint {
   std::shared_ptr<asio::ssl::context> tls_context;  // set when tls
   std::string pool_key;                             // same key = interchangeable connections
 };
+
+// Why a new connection could not be made.
+struct ConnectFailure {
+  enum class Stage { Resolve, Connect, Handshake };
+  Stage stage = Stage::Connect;
+  bool timed_out = false;
+  std::string message;  // a sentence naming the endpoint and the cause
+  std::string reason;   // the cause alone; for a TLS handshake, the certificate verification result if it failed
+};
+
+// A new connection (TCP connect + TLS handshake) to `endpoint` within `timeout`; null with `failure` set.
+asio::awaitable<std::unique_ptr<Stream>> connect_endpoint(asio::any_io_executor executor,
+                                                          const UpstreamEndpoint& endpoint,
+                                                          std::chrono::milliseconds timeout,
+                                                          ConnectFailure& failure);
+
+// An idle connection is alive when a non-blocking peek finds nothing to read: EOF or unsolicited bytes
+// (a close_notify, a stray response) both mean it must not carry another request.
+bool idle_connection_alive(tcp::socket& socket);
 
 class UpstreamPool {
  public:

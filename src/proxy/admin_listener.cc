@@ -2,6 +2,7 @@
 
 #include "http/listen_socket.h"
 #include "http/parser.h"
+#include "http/read_body.h"
 #include "http/read_buffer.h"
 #include "http/serializer.h"
 #include "http/stream.h"
@@ -80,12 +81,11 @@ asio::awaitable<void> AdminListener::serve(tcp::socket socket) {
     }
     AdminResponse response;
     bool keep_alive = false;
+    std::string leftover;  // bytes of the next request read along with a chunked body
     constexpr uint64_t kMaxBody = 1 << 20;
     if (status == http::ParseStatus::Error) {
       response = {error.status, "text/plain", std::string(error.message) + "\n", {}};
-    } else if (head.framing == http::BodyFraming::Chunked) {
-      response = {411, "text/plain", "send admin request bodies with Content-Length\n", {}};
-    } else if (head.content_length > kMaxBody) {
+    } else if (head.framing == http::BodyFraming::ContentLength && head.content_length > kMaxBody) {
       response = {413, "text/plain", "admin request bodies are limited to 1 MiB\n", {}};
     } else {
       AdminRequest request;
@@ -94,24 +94,22 @@ asio::awaitable<void> AdminListener::serve(tcp::socket socket) {
       const auto q = head.target.find('?');
       if (q != std::string_view::npos) request.query = head.target.substr(q + 1);
       request.head = &head;
-      if (head.framing == http::BodyFraming::ContentLength) {
-        expire_after(timeouts_.body_read);
-        const std::size_t total = head.content_length;
-        const std::string_view after = buffer.data().substr(head.head_size);
-        request.body.assign(after.substr(0, std::min<std::size_t>(after.size(), total)));
-        while (request.body.size() < total) {
-          char chunk[4096];
-          boost::system::error_code ec;
-          const std::size_t n = co_await stream->read_some(
-              asio::buffer(chunk, std::min<std::size_t>(sizeof chunk, total - request.body.size())), ec);
-          if (ec) co_return;
-          request.body.append(chunk, n);
-        }
-        consumed_body = std::min<std::size_t>(after.size(), total);
+      expire_after(timeouts_.body_read);
+      http::BodyReader reader(head, kMaxBody);
+      const http::BodyReadResult body = co_await http::read_body(
+          *stream, reader, buffer.data().substr(head.head_size), request.body, leftover);
+      consumed_body = body.used_from_buffered;
+      using Outcome = http::BodyReadResult::Outcome;
+      if (body.outcome == Outcome::Closed) co_return;
+      if (body.outcome == Outcome::TooLarge) {
+        response = {413, "text/plain", "admin request bodies are limited to 1 MiB\n", {}};
+      } else if (body.outcome == Outcome::Malformed) {
+        response = {400, "text/plain", "malformed request body: " + std::string(reader.error()) + "\n", {}};
+      } else {
+        deadline.cancel();  // the handler's own work is not the peer's to hurry
+        response = co_await handler_(request);
+        keep_alive = head.keep_alive;
       }
-      deadline.cancel();  // the handler's own work is not the peer's to hurry
-      response = co_await handler_(request);
-      keep_alive = head.keep_alive;
     }
     std::string out;
     http::append_status_line(out, response.status, 1);
@@ -126,6 +124,7 @@ asio::awaitable<void> AdminListener::serve(tcp::socket socket) {
     co_await stream->write(std::string_view(out), ec);
     if (ec || !keep_alive) break;
     buffer.consume(head.head_size + consumed_body);
+    buffer.append(leftover);
   }
   stream->close();
 }

@@ -26,7 +26,7 @@ struct AdminRequest {
   std::string_view path;
   std::string_view query;  // without '?', "" when none
   const http::RequestHead* head = nullptr;
-  std::string body;  // Content-Length bodies only, up to 1 MiB
+  std::string body;  // the request's content (Content-Length or chunked), up to 1 MiB
 };
 
 struct AdminResponse {

@@ -2,8 +2,8 @@
 
 #include "core/log.h"
 #include "core/request_id.h"
-#include "http/chunked.h"
 #include "http/parser.h"
+#include "http/read_body.h"
 #include "http/serializer.h"
 #include "proxy/worker.h"
 
@@ -185,33 +185,38 @@ asio::awaitable<void> DownstreamConnection::handle_request(http::RequestHead& he
       }
       phase_ = Phase::Body;
       deadline_.expire_after(serving.timeouts.body_read);
-      std::string why;
-      const BodyResult result = co_await read_body(head, limit, ctx.body, why, consumed_from_buffer);
-      switch (result) {
-        case BodyResult::Ok:
+      http::BodyReader reader(head, limit);
+      if (head.framing == http::BodyFraming::ContentLength)
+        ctx.body.reserve(head.content_length + 64);  // simdjson padding
+      const http::BodyReadResult result = co_await http::read_body(
+          client_, reader, buffer_.data().substr(head.head_size), ctx.body, carry_);
+      // Bytes past the body in the buffer belong to the next request; bytes read past it are in carry_.
+      consumed_from_buffer = head.head_size + result.used_from_buffered;
+      using Outcome = http::BodyReadResult::Outcome;
+      switch (result.outcome) {
+        case Outcome::Complete:
+          ctx.body.reserve(ctx.body.size() + 64);
           break;
-        case BodyResult::TooLarge:
+        case Outcome::TooLarge:
           must_close_ = true;
           ctx.reply.status = 413;
           ctx.outcome.error_code = "body_too_large";
           ctx.outcome.error =
               "Request body exceeds this route's limit of " + std::to_string(limit) + " bytes";
           break;
-        case BodyResult::Malformed:
+        case Outcome::Malformed:
           must_close_ = true;
           ctx.reply.status = 400;
           ctx.outcome.error_code = "malformed_request";
-          ctx.outcome.error = "Malformed HTTP request body: " + why;
+          ctx.outcome.error = "Malformed HTTP request body: " + std::string(reader.error());
           break;
-        case BodyResult::TimedOut:
+        case Outcome::Closed:
           must_close_ = true;
+          if (!deadline_.expired()) co_return;
           ctx.reply.status = 408;
           ctx.outcome.error_code = "request_timeout";
           ctx.outcome.error = "Timed out reading the request body";
           break;
-        case BodyResult::Closed:
-          must_close_ = true;
-          co_return;
       }
     }
   }
@@ -249,65 +254,6 @@ asio::awaitable<void> DownstreamConnection::handle_request(http::RequestHead& he
   if (!carry_.empty()) {
     buffer_.append(carry_);
     carry_.clear();
-  }
-}
-
-asio::awaitable<DownstreamConnection::BodyResult> DownstreamConnection::read_body(
-    const http::RequestHead& head, uint64_t limit, std::string& body, std::string& why,
-    std::size_t& consumed) {
-  const std::string_view after_head = buffer_.data().substr(head.head_size);
-  if (head.framing == http::BodyFraming::ContentLength) {
-    const std::size_t total = head.content_length;
-    body.reserve(total + 64);  // simdjson padding
-    const std::size_t buffered = std::min<std::size_t>(after_head.size(), total);
-    body.assign(after_head.substr(0, buffered));
-    consumed = head.head_size + buffered;  // bytes past it in the buffer belong to the next request
-    while (body.size() < total) {
-      const std::size_t old = body.size();
-      body.resize(total);
-      error_code ec;
-      const std::size_t n = co_await client_.read_some(asio::buffer(body.data() + old, total - old), ec);
-      body.resize(old + n);
-      if (ec) co_return deadline_.expired() ? BodyResult::TimedOut : BodyResult::Closed;
-    }
-    co_return BodyResult::Ok;
-  }
-  // Chunked: decode what is buffered, then read more into a scratch area until the last chunk.
-  http::ChunkedDecoder decoder;
-  std::string_view input = after_head;
-  std::size_t consumed_in_buffer = 0;
-  bool from_buffer = true;
-  std::string scratch;
-  while (true) {
-    while (!input.empty()) {
-      const auto step = decoder.next(input);
-      if (from_buffer) consumed_in_buffer += step.consumed;
-      input.remove_prefix(step.consumed);
-      if (step.status == http::ChunkedDecoder::Status::Error) {
-        why = std::string(decoder.error());
-        co_return BodyResult::Malformed;
-      }
-      if (step.status == http::ChunkedDecoder::Status::Data) body.append(step.data);
-      if (body.size() > limit || decoder.pending_data() > limit - body.size()) co_return BodyResult::TooLarge;
-      if (step.status == http::ChunkedDecoder::Status::Done) {
-        if (from_buffer) {
-          consumed = head.head_size + consumed_in_buffer;
-        } else {
-          consumed = buffer_.size();
-          carry_.assign(input);  // the start of the next request, read along with the last chunk
-        }
-        body.reserve(body.size() + 64);
-        co_return BodyResult::Ok;
-      }
-      if (step.status == http::ChunkedDecoder::Status::NeedMore) break;
-    }
-    from_buffer = false;
-    scratch.resize(16 * 1024);
-    error_code ec;
-    const std::size_t n = co_await client_.read_some(asio::buffer(scratch.data(), scratch.size()), ec);
-    if (ec) co_return deadline_.expired() ? BodyResult::TimedOut : BodyResult::Closed;
-    scratch.resize(n);
-    input = scratch;
   }
 }
 

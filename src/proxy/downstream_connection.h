@@ -37,11 +37,8 @@ class DownstreamConnection final : public pipeline::Exchange {
 
  private:
   enum class Phase { Idle, Head, Body, Upstream, Responding };
-  enum class BodyResult { Ok, TooLarge, Malformed, TimedOut, Closed };
 
   boost::asio::awaitable<std::size_t> read_more();
-  boost::asio::awaitable<BodyResult> read_body(const http::RequestHead& head, uint64_t limit,
-                                               std::string& body, std::string& why, std::size_t& consumed);
   boost::asio::awaitable<void> handle_request(http::RequestHead& head);
   // An error answered before a request head was accepted (`path` "" when none was read), then the connection
   // closes.
@@ -58,7 +55,7 @@ class DownstreamConnection final : public pipeline::Exchange {
   http::Stream client_;
   http::Deadline deadline_;
   http::ReadBuffer buffer_;
-  std::string carry_;  // bytes of the next request read while decoding a chunked body
+  std::string carry_;  // bytes of the next request read along with a chunked body
   http::ReadBuffer upstream_buffer_;
   // Reused from request to request (their capacity stays): the parsed heads, the request head sent upstream,
   // the bytes written to the client, the response body transformers' buffers and the request body's storage

@@ -5,6 +5,7 @@
 #include "core/log.h"
 #include "http/chunked.h"
 #include "http/parser.h"
+#include "http/read_body.h"
 #include "http/serializer.h"
 #include "proxy/downstream_connection.h"
 #include "proxy/worker.h"
@@ -212,10 +213,8 @@ asio::awaitable<void> DownstreamConnection::forward(pipeline::RequestCtx& ctx) {
   deadline_.expire_at(total_deadline);
 
   // Relay the body as it arrives: each read from the provider becomes one write to the client.
-  http::ChunkedDecoder decoder;
-  uint64_t remaining = head.framing == http::BodyFraming::ContentLength ? head.content_length : 0;
-  bool complete = no_body || head.framing == http::BodyFraming::None ||
-                  (head.framing == http::BodyFraming::ContentLength && remaining == 0);
+  http::BodyReader body_reader(no_body ? http::BodyFraming::None : head.framing, head.content_length);
+  bool complete = body_reader.done();
   bool upstream_ok = true;
   bool client_ok = true;
   // Body bytes towards the client: through the transformers, then framed for the client.
@@ -257,32 +256,18 @@ asio::awaitable<void> DownstreamConnection::forward(pipeline::RequestCtx& ctx) {
     // Turn what is buffered from upstream into client bytes.
     std::string_view input = upstream_buffer_.data();
     std::size_t used = 0;
-    if (!complete) {
-      if (head.framing == http::BodyFraming::ContentLength) {
-        const std::size_t take = std::min<uint64_t>(remaining, input.size());
-        relay(input.substr(0, take), false);
-        remaining -= take;
-        used = take;
-        complete = remaining == 0;
-      } else if (head.framing == http::BodyFraming::Chunked) {
-        while (used < input.size()) {
-          const auto step = decoder.next(input.substr(used));
-          used += step.consumed;
-          if (step.status == http::ChunkedDecoder::Status::Error) {
-            upstream_ok = false;
-            ctx.outcome.error = "provider sent a malformed chunked body: " + std::string(decoder.error());
-            break;
-          }
-          if (step.status == http::ChunkedDecoder::Status::Data) relay(step.data, false);
-          if (step.status == http::ChunkedDecoder::Status::Done) {
-            complete = true;
-            break;
-          }
-          if (step.status == http::ChunkedDecoder::Status::NeedMore) break;
-        }
-      } else {  // until close
-        if (!input.empty()) relay(input, false);
-        used = input.size();
+    while (!complete && upstream_ok) {
+      const auto step = body_reader.next(input.substr(used));
+      used += step.consumed;
+      if (step.status == http::BodyReader::Status::Data) {
+        relay(step.data, false);
+      } else if (step.status == http::BodyReader::Status::Done) {
+        complete = true;
+      } else if (step.status == http::BodyReader::Status::Error) {
+        upstream_ok = false;
+        ctx.outcome.error = "provider sent a malformed chunked body: " + std::string(body_reader.error());
+      } else {
+        break;  // NeedMore
       }
     }
     upstream_buffer_.consume(used);
@@ -314,7 +299,7 @@ asio::awaitable<void> DownstreamConnection::forward(pipeline::RequestCtx& ctx) {
     const std::size_t n = co_await stream->read_some(asio::buffer(into, available), ec);
     upstream_buffer_.commit(n);
     if (ec) {
-      if (ec == asio::error::eof && head.framing == http::BodyFraming::UntilClose) {
+      if (ec == asio::error::eof && body_reader.end_of_input().status == http::BodyReader::Status::Done) {
         complete = true;
         finish_transformers();
         if (relay_chunked) out.append(http::kLastChunk);
@@ -394,46 +379,12 @@ asio::awaitable<void> DownstreamConnection::hold_failed_response(pipeline::Reque
   const bool reusable = head.keep_alive && framing != http::BodyFraming::UntilClose;
   upstream_buffer_.consume(head.head_size);  // `head` views are not used past this point
   upstream_ = stream.get();
-  bool complete = no_body;
-  bool too_large = framing == http::BodyFraming::ContentLength && content_length > kMaxHeldBody;
-  http::ChunkedDecoder decoder;
-  while (!complete && !too_large) {
-    std::string_view input = upstream_buffer_.data();
-    std::size_t used = 0;
-    if (framing == http::BodyFraming::ContentLength) {
-      used = std::min<uint64_t>(content_length - reply.body.size(), input.size());
-      reply.body.append(input.substr(0, used));
-      complete = reply.body.size() == content_length;
-    } else if (framing == http::BodyFraming::Chunked) {
-      while (used < input.size() && !complete) {
-        const auto step = decoder.next(input.substr(used));
-        used += step.consumed;
-        if (step.status == http::ChunkedDecoder::Status::Error) {
-          too_large = true;  // malformed: give up on the body, the connection is closed below
-          break;
-        }
-        if (step.status == http::ChunkedDecoder::Status::Data) reply.body.append(step.data);
-        if (step.status == http::ChunkedDecoder::Status::Done) complete = true;
-        if (step.status == http::ChunkedDecoder::Status::NeedMore) break;
-      }
-    } else {
-      reply.body.append(input);
-      used = input.size();
-    }
-    upstream_buffer_.consume(used);
-    if (reply.body.size() > kMaxHeldBody) too_large = true;
-    if (complete || too_large) break;
-    std::size_t available;
-    char* into = upstream_buffer_.prepare(4096, available);
-    error_code ec;
-    const std::size_t n = co_await stream->read_some(asio::buffer(into, available), ec);
-    upstream_buffer_.commit(n);
-    if (ec) {
-      complete = framing == http::BodyFraming::UntilClose && ec == asio::error::eof;
-      if (!complete) too_large = true;
-      break;
-    }
-  }
+  // Malformed, larger than kMaxHeldBody or cut: the body is given up and the connection closed below.
+  http::BodyReader reader(no_body ? http::BodyFraming::None : framing, content_length, kMaxHeldBody);
+  std::string read_past_body;
+  const http::BodyReadResult result =
+      co_await http::read_body(*stream, reader, upstream_buffer_.data(), reply.body, read_past_body);
+  const bool complete = result.outcome == http::BodyReadResult::Outcome::Complete;
   upstream_ = nullptr;
   upstream_buffer_.consume(upstream_buffer_.size());
   if (!complete) reply.body.clear();  // reply() then writes the gateway's own error in the caller's format

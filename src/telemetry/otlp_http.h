@@ -1,13 +1,12 @@
-// The OTLP exporter's HTTP/1.1 client: one blocking POST per call, with one overall timeout covering connect, TLS
-// handshake, send and receive (a non-blocking socket and poll), on the exporter thread only — never on an event
-// loop or a request path. The connection is kept between exports (HTTP/1.1 persistent connection) while the
-// collector allows it: no TCP connect or TLS handshake per export. A kept connection the collector closed is
-// noticed before use; if it closes as a request goes out, the request is sent once more on a new connection, but
-// only when nothing was answered.
+// OtlpClient: the OTLP exporter's HTTP/1.1 POST to the collector, on the exporter thread only (it runs its own
+// event loop for the call) — never on a worker's event loop or a request path. The request goes through
+// http::Client: one overall timeout covering connect, TLS handshake, send and receive, the connection kept
+// between exports while the collector allows it, a request the collector closed a kept connection on sent once
+// more only when nothing was answered, responses read with the strict parser and body reader.
 // http:// or https:// as the collector's config says: https verifies the collector's chain (ca_file, else the
 // system trust store) and its name (SNI + DNS name or IP address), and presents client_cert/client_key to an
-// mTLS collector; it never sends a byte of the request before verification succeeded. Responses are parsed
-// with the gateway's strict parser. Also gzip for request bodies (zlib).
+// mTLS collector; it never sends a byte of the request before verification succeeded. Also gzip for request
+// bodies (zlib).
 #pragma once
 
 #include <chrono>
@@ -19,8 +18,11 @@
 
 #include "config/gateway_config.h"
 
-namespace boost::asio::ssl {
-class context;
+namespace boost::asio {
+class io_context;
+}
+namespace tollway::http {
+class Client;
 }
 
 namespace tollway::telemetry {
@@ -43,19 +45,14 @@ class OtlpClient {
   // timeout; `body` is gzip-compressed already when collector.gzip is set (it says Content-Encoding: gzip).
   HttpPostResult post(const std::string& path, std::string_view body);
   // Connections opened so far (TCP connect, and TLS handshake for https).
-  uint64_t connections_opened() const { return connections_opened_; }
+  uint64_t connections_opened() const;
 
  private:
-  class Connection;
-  using Clock = std::chrono::steady_clock;
-  using TlsContext = std::shared_ptr<boost::asio::ssl::context>;  // null for plain http
-  std::unique_ptr<Connection> open(const TlsContext& tls_context, Clock::time_point deadline, std::string& error);
-  HttpPostResult exchange(Connection& connection, const std::string& path, std::string_view body,
-                          Clock::time_point deadline, bool& keep, bool& answered);
+  static constexpr uint64_t kMaxResponseBody = 1 << 20;
 
   const config::OtlpConfig collector_;
-  std::unique_ptr<Connection> idle_;  // kept between exports, or none
-  uint64_t connections_opened_ = 0;
+  std::unique_ptr<boost::asio::io_context> io_;  // runs only inside post()
+  std::unique_ptr<http::Client> client_;
 };
 
 // RFC 1952 gzip of `data` (zlib, level 1: the fastest).

@@ -2,10 +2,7 @@
 
 #include <boost/asio/ssl.hpp>
 
-#include "http/chunked.h"
-#include "http/parser.h"
-#include "http/serializer.h"
-#include "http/upstream_pool.h"
+#include "http/client.h"
 
 namespace tollway::auth {
 
@@ -47,94 +44,17 @@ asio::awaitable<HttpGetResult> http_get(const std::string& url,
     ctx->set_verify_mode(asio::ssl::verify_peer);
     endpoint.tls_context = ctx;
   }
-  auto executor = co_await asio::this_coro::executor;
-  http::UpstreamPool pool(executor, 0);
-  bool timed_out = false;
-  auto stream = co_await pool.connect(endpoint, timeout, result.error, timed_out);
-  if (!stream) co_return result;
-
-  asio::steady_timer deadline(executor);
-  deadline.expires_after(timeout);
-  bool expired = false;
-  deadline.async_wait([&](boost::system::error_code ec) {
-    if (!ec) {
-      expired = true;
-      stream->cancel();
-    }
-  });
-
-  std::string request;
-  http::append_request_line(request, "GET", target);
-  http::append_header(request, "Host", authority);
-  http::append_header(request, "Accept", "application/json");
-  http::append_header(request, "Connection", "close");
-  for (const auto& [name, value] : headers) http::append_header(request, name, value);
-  http::end_head(request);
-  http::error_code ec;
-  co_await stream->write(std::string_view(request), ec);
-  std::string buffer;
-  http::ResponseHead head;
-  http::ParseError parse_error;
-  http::ParseLimits limits;
-  http::ParseStatus status = http::ParseStatus::Incomplete;
-  char chunk[4096];
-  while (!ec) {
-    status = http::parse_response_head(buffer, "GET", limits, head, parse_error);
-    if (status != http::ParseStatus::Incomplete) break;
-    const std::size_t n = co_await stream->read_some(asio::buffer(chunk), ec);
-    buffer.append(chunk, n);
-  }
-  if (ec || status == http::ParseStatus::Error) {
-    deadline.cancel();
-    stream->close();
-    result.error = expired ? "timed out" : (ec ? "connection failed: " + ec.message() : "malformed response head");
+  http::Client client(co_await asio::this_coro::executor, std::move(endpoint),
+                      http::ClientOptions{timeout, max_body, /*keep_alive=*/false});
+  http::HeaderPairs request_headers{{"Accept", "application/json"}};
+  request_headers.insert(request_headers.end(), headers.begin(), headers.end());
+  http::ClientResponse response = co_await client.request("GET", target, request_headers);
+  result.status = response.status;
+  if (!response.complete) {
+    result.error = std::move(response.error);
     co_return result;
   }
-  result.status = head.status;
-  std::string raw = buffer.substr(head.head_size);
-  bool complete = false;
-  http::ChunkedDecoder decoder;
-  std::size_t decoded_upto = 0;
-  while (true) {
-    if (head.framing == http::BodyFraming::ContentLength) {
-      if (raw.size() >= head.content_length) {
-        result.body = raw.substr(0, head.content_length);
-        complete = true;
-      }
-    } else if (head.framing == http::BodyFraming::Chunked) {
-      bool failed = false;
-      while (decoded_upto < raw.size() && !complete && !failed) {
-        const auto step = decoder.next(std::string_view(raw).substr(decoded_upto));
-        decoded_upto += step.consumed;
-        if (step.status == http::ChunkedDecoder::Status::Data) result.body.append(step.data);
-        else if (step.status == http::ChunkedDecoder::Status::Done) complete = true;
-        else if (step.status == http::ChunkedDecoder::Status::Error) failed = true;
-        else break;
-      }
-      if (failed) {
-        result.error = "malformed chunked body";
-        break;
-      }
-    } else if (head.framing == http::BodyFraming::None) {
-      complete = true;
-    }
-    if (complete || raw.size() > max_body + 4096 || result.body.size() > max_body) break;
-    const std::size_t n = co_await stream->read_some(asio::buffer(chunk), ec);
-    if (ec) {
-      if (head.framing == http::BodyFraming::UntilClose) {
-        result.body = raw;
-        complete = true;
-      }
-      break;
-    }
-    raw.append(chunk, n);
-  }
-  deadline.cancel();
-  stream->close();
-  if (!complete || result.body.size() > max_body) {
-    if (result.error.empty()) result.error = expired ? "timed out" : "incomplete or oversized response body";
-    co_return result;
-  }
+  result.body = std::move(response.body);
   result.ok = true;
   co_return result;
 }

@@ -1,5 +1,5 @@
 // HttpGet: one HTTP/1.1 GET to a small JSON endpoint (a JWKS URL, HashiCorp Vault) with a timeout, over TCP or
-// TLS (system CAs, certificate and host verification). Used by background refreshers on the control thread;
+// TLS (system CAs, certificate and host verification), sent by http::Client on a connection of its own. Used by background refreshers on the control thread;
 // never called on the request path. Bodies are capped; response bytes and request headers (tokens) are never
 // logged or put into errors.
 #pragma once

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import * as jose from 'jose';
 import { startMock, startGateway, testConfig, postJson, getText, tempDir, assertOpenAIError,
-  assertAnthropicError, sleep } from '../../lib/harness.mjs';
+  assertAnthropicError, sleep, rawRequest, httpBytes } from '../../lib/harness.mjs';
 
 const ADMIN = 'admin-token-keys-0123456789abcdef';
 
@@ -48,6 +48,26 @@ describe('virtual keys', () => {
     const wrong = await fetch(`${gw.adminUrl}/admin/keys`, { headers: { authorization: 'Bearer not-the-admin-token' } });
     assert.equal(wrong.status, 401);
     assert.equal((await admin('POST', '/admin/keys', { agent: 'no-tenant' })).status, 400);
+  });
+
+  it('the admin API reads chunked request bodies, split anywhere, and keeps the connection', async () => {
+    const json = JSON.stringify({ name: 'chunked', tenant: 'acme' });
+    const head = httpBytes('POST', '/admin/keys', { authorization: `Bearer ${ADMIN}`, 'transfer-encoding': 'chunked',
+      'content-type': 'application/json' });
+    const chunked = `5;ext=1\r\n${json.slice(0, 5)}\r\n${(json.length - 5).toString(16)}\r\n${json.slice(5)}\r\n` +
+      '0\r\nx-trailer: ignored\r\n\r\n';
+    const list = httpBytes('GET', '/admin/keys', { authorization: `Bearer ${ADMIN}` });
+    // The head, the body in pieces that cut a chunk size and its data, then a second request on the connection.
+    const r = await rawRequest(gw.adminPort, [head, chunked.slice(0, 3), chunked.slice(3, 20), chunked.slice(20), list],
+      { gapMs: 20, untilResponses: 2 });
+    assert.equal(r.responses.length, 2, r.text);
+    assert.equal(r.responses[0].status, 201, r.text);
+    assert.equal(JSON.parse(r.responses[0].body.toString()).name, 'chunked');
+    assert.equal(r.responses[1].status, 200, r.text);
+    assert.match(r.responses[1].body.toString(), /"chunked"/);
+    const malformed = await rawRequest(gw.adminPort, [head, 'zz\r\n{}\r\n0\r\n\r\n']);
+    assert.equal(malformed.responses[0]?.status, 400, malformed.text);
+    assert.match(malformed.responses[0].body.toString(), /chunk size must start with a hex digit/);
   });
 
   it('a key works for what it allows and gets 403 naming the rest', async () => {
