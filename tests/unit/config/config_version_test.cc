@@ -94,6 +94,7 @@ TEST(ConfigVersion, ReferencedFilesAreResolvedAsTheirReadersResolveThem) {
 
 TEST(ConfigVersion, TheLoaderHashesEnvValuesAndFileBytes) {
   const std::string dir = ::testing::TempDir() + "config_version_loader";
+  std::filesystem::remove_all(dir);  // the credential file must not exist yet
   std::filesystem::create_directories(dir);
   const std::string prices = dir + "/prices.yaml";
   std::ofstream(prices) << "version: \"p1\"\nmodels: []\n";
