@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "app/commands.h"
-#include "auth/jwt/strict_json.h"
+#include "core/strict_json.h"
 #include "http/client.h"
 #include "limits/spend_query.h"
 
@@ -110,7 +110,7 @@ std::string csv_field(const std::string& value) {
   return out + "\"";
 }
 
-std::string cell_text(const auth::json::Value* v) {
+std::string cell_text(const core::strict_json::Value* v) {
   if (v == nullptr || v->is_null()) return "";
   if (v->is_string()) return v->as_string();
   if (v->is_integer()) return std::to_string(v->as_int());
@@ -119,7 +119,7 @@ std::string cell_text(const auth::json::Value* v) {
 
 // Prints the report's groups as CSV or as an aligned table (with a total line).
 bool print_rows(const std::string& report, bool csv, std::string& error) {
-  auto doc = auth::json::parse(report, error);
+  auto doc = core::strict_json::parse(report, error);
   if (!doc || !doc->is_object() || !doc->find("groups") || !doc->find("group_by")) {
     if (error.empty()) error = "the report is not the expected JSON object";
     return false;
@@ -144,7 +144,7 @@ bool print_rows(const std::string& report, bool csv, std::string& error) {
     }
     return true;
   }
-  const auth::json::Value* total = doc->find("total");
+  const core::strict_json::Value* total = doc->find("total");
   auto& total_row = rows.emplace_back(columns.size());
   total_row[0] = "TOTAL";
   for (std::size_t i = columns.size() - 5; i < columns.size(); ++i) total_row[i] = cell_text(total->find(columns[i]));

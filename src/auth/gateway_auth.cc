@@ -2,6 +2,7 @@
 
 #include "auth/authz/filter.h"
 #include "core/log.h"
+#include "core/prometheus_text.h"
 
 namespace tollway::auth {
 
@@ -99,22 +100,19 @@ std::vector<JwtIssuer> GatewayAuth::issuers(const config::GatewayConfig& config)
 }
 
 void GatewayAuth::render_metrics(std::string& out) const {
+  namespace prometheus = core::prometheus;
   counters_.render(out);
   authz_denials_.render_metrics(out);
-  out += "# HELP tollway_virtual_keys Virtual keys in the store (active, revoked and expired alike).\n";
-  out += "# TYPE tollway_virtual_keys gauge\n";
-  out += "tollway_virtual_keys " + std::to_string(keys_ ? keys_->size() : 0) + "\n";
-  out += "# HELP tollway_jwks_refreshes_total JWKS loads per issuer, by result.\n";
-  out += "# TYPE tollway_jwks_refreshes_total counter\n";
+  prometheus::family(out, "tollway_virtual_keys", "gauge",
+                     "Virtual keys in the store (active, revoked and expired alike).");
+  prometheus::sample(out, "tollway_virtual_keys", "", keys_ ? keys_->size() : 0);
+  prometheus::family(out, "tollway_jwks_refreshes_total", "counter", "JWKS loads per issuer, by result.");
   for (const auto& [key, source] : jwks_) {
-    const std::string issuer = key.substr(0, key.find('\n'));
-    std::string label;
-    tollway::json::append_quoted(
-        label, issuer);  // a JSON string is a valid Prometheus label value for ASCII issuers
-    out += "tollway_jwks_refreshes_total{issuer=" + label + ",result=\"success\"} " +
-           std::to_string(source->refreshes()) + "\n";
-    out += "tollway_jwks_refreshes_total{issuer=" + label + ",result=\"failure\"} " +
-           std::to_string(source->failures()) + "\n";
+    const std::string_view issuer = std::string_view(key).substr(0, key.find('\n'));
+    prometheus::sample(out, "tollway_jwks_refreshes_total",
+                       prometheus::labels({{"issuer", issuer}, {"result", "success"}}), source->refreshes());
+    prometheus::sample(out, "tollway_jwks_refreshes_total",
+                       prometheus::labels({{"issuer", issuer}, {"result", "failure"}}), source->failures());
   }
   provider_keys_.render_metrics(out);
 }

@@ -239,7 +239,7 @@ struct GatewayConfig {
   // key configured (default: yes without `auth:`, no with it).
   bool passthrough_caller_keys = true;
   std::string source;   // file it was loaded from
-  std::string version;  // first 12 hex digits of the sha256 of the file's bytes
+  std::string version;  // of the resolved config: config/config_version.h
 };
 
 // The alias named `name`, or null.

@@ -4,20 +4,22 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
 #include "config/auth_section.h"
+#include "config/config_version.h"
 #include "config/credentials_section.h"
-#include "config/limits_section.h"
+#include "config/embedded_config.h"
 #include "config/interpolate.h"
+#include "config/limits_section.h"
 #include "config/resilience_section.h"
 #include "config/telemetry_section.h"
 #include "config/tls_files.h"
 #include "config/usage_sections.h"
 #include "config/validator.h"
 #include "core/glob.h"
-#include "core/sha256.h"
 #include "core/units.h"
 
 namespace tollway::config {
@@ -91,7 +93,31 @@ EnvLookup process_environment() {
 
 namespace {
 
-std::string short_sha256(std::string_view text) { return sha256_hex(text).substr(0, 12); }
+// The bytes of a file the config names ("embedded:NAME" for a file compiled into the binary), or nothing.
+std::optional<std::string> read_input_file(const std::string& path) {
+  static constexpr std::string_view kEmbeddedPrefix = "embedded:";
+  if (path.starts_with(kEmbeddedPrefix)) {
+    const auto text = embedded_config_file(std::string_view(path).substr(kEmbeddedPrefix.size()));
+    return text ? std::optional<std::string>(std::string(*text)) : std::nullopt;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  return std::move(bytes).str();
+}
+
+// The version of a valid config: see config/config_version.h.
+std::string resolved_version(std::string_view yaml_text, const GatewayConfig& c,
+                             std::map<std::string, std::optional<std::string>> variables,
+                             const EnvLookup& env) {
+  for (const auto& name : referenced_variables(c)) variables.emplace(name, env(name));
+  VersionInputs inputs;
+  inputs.document = yaml_text;
+  for (auto& [name, value] : variables) inputs.environment.push_back({name, std::move(value)});
+  for (const auto& path : referenced_files(c)) inputs.files.push_back({path, read_input_file(path)});
+  return config_version(inputs);
+}
 
 void read_gateway_section(Validator& v, const YAML::Node& root, GatewayConfig& c) {
   const YAML::Node g = root["gateway"];
@@ -441,7 +467,14 @@ void warn_keyless_providers(Validator& v, const YAML::Node& root, const GatewayC
 
 LoadResult parse_gateway_config(std::string_view yaml_text, const std::string& file_name, const EnvLookup& env) {
   LoadResult result;
-  Validator v(file_name, env);
+  std::map<std::string, std::optional<std::string>>
+      variables_read;  // every ${env:NAME} lookup, for the version
+  const EnvLookup recording_env = [&](const std::string& name) {
+    auto value = env(name);
+    variables_read.emplace(name, value);
+    return value;
+  };
+  Validator v(file_name, recording_env);
   YAML::Node root;
   try {
     root = YAML::Load(std::string(yaml_text));
@@ -481,7 +514,7 @@ LoadResult parse_gateway_config(std::string_view yaml_text, const std::string& f
   }
   if (v.errors().empty()) {
     c.source = file_name;
-    c.version = short_sha256(yaml_text);
+    c.version = resolved_version(yaml_text, c, std::move(variables_read), env);
     result.config = std::move(c);
   }
   result.errors = std::move(v.errors());

@@ -8,6 +8,7 @@
 
 #include "core/json.h"
 #include "core/log.h"
+#include "core/prometheus_text.h"
 #include "core/version.h"
 #include "http/listen_socket.h"
 #include "proxy/admin_listener.h"
@@ -376,31 +377,33 @@ asio::awaitable<telemetry::RequestMetrics> Engine::merged_metrics() {
 }
 
 std::string Engine::render_metrics_header() const {
+  namespace prometheus = core::prometheus;
   std::string out;
-  out += "# HELP tollway_build_info The running tollway version.\n# TYPE tollway_build_info gauge\n";
-  out += std::string("tollway_build_info{version=\"") + kVersion + "\"} 1\n";
-  out += "# HELP tollway_config_info The active config version (label) and its generation (value).\n";
-  out += "# TYPE tollway_config_info gauge\n";
-  out += "tollway_config_info{version=\"" + active_->version + "\"} " + std::to_string(active_->generation) +
-         "\n";
-  out += "# HELP tollway_config_reloads_total Config reloads attempted, by result.\n";
-  out += "# TYPE tollway_config_reloads_total counter\n";
-  out += "tollway_config_reloads_total{result=\"success\"} " + std::to_string(reload_success_) + "\n";
-  out += "tollway_config_reloads_total{result=\"failure\"} " + std::to_string(reload_failure_) + "\n";
-  out +=
-      "# HELP tollway_open_connections Client connections open now.\n# TYPE tollway_open_connections gauge\n";
+  prometheus::family(out, "tollway_build_info", "gauge", "The running tollway version.");
+  prometheus::sample(out, "tollway_build_info", prometheus::labels({{"version", kVersion}}), 1);
+  prometheus::family(out, "tollway_config_info", "gauge",
+                     "The active config version (label) and its generation (value).");
+  prometheus::sample(out, "tollway_config_info", prometheus::labels({{"version", active_->version}}),
+                     active_->generation);
+  prometheus::family(out, "tollway_config_reloads_total", "counter", "Config reloads attempted, by result.");
+  prometheus::sample(out, "tollway_config_reloads_total", prometheus::labels({{"result", "success"}}),
+                     reload_success_);
+  prometheus::sample(out, "tollway_config_reloads_total", prometheus::labels({{"result", "failure"}}),
+                     reload_failure_);
+  prometheus::family(out, "tollway_open_connections", "gauge", "Client connections open now.");
   int open = 0;
   for (const auto& w : workers_) open += w->open_connections();
-  out += "tollway_open_connections " + std::to_string(open) + "\n";
+  prometheus::sample_text(out, "tollway_open_connections", "", std::to_string(open));
   uint64_t api_handshake_failures = 0;
   for (const auto& w : workers_) api_handshake_failures += w->tls_handshake_failures();
-  out += "# HELP tollway_tls_handshake_failures_total TLS handshakes on a listener that failed, were refused or "
-         "timed out.\n# TYPE tollway_tls_handshake_failures_total counter\n";
-  out += "tollway_tls_handshake_failures_total{listener=\"api\"} " + std::to_string(api_handshake_failures) + "\n";
-  out += "tollway_tls_handshake_failures_total{listener=\"admin\"} " +
-         std::to_string(admin_->tls_handshake_failures()) + "\n";
-  out += "# HELP tollway_draining 1 while the process drains for shutdown.\n# TYPE tollway_draining gauge\n";
-  out += std::string("tollway_draining ") + (draining_ ? "1" : "0") + "\n";
+  prometheus::family(out, "tollway_tls_handshake_failures_total", "counter",
+                     "TLS handshakes on a listener that failed, were refused or timed out.");
+  prometheus::sample(out, "tollway_tls_handshake_failures_total", prometheus::labels({{"listener", "api"}}),
+                     api_handshake_failures);
+  prometheus::sample(out, "tollway_tls_handshake_failures_total", prometheus::labels({{"listener", "admin"}}),
+                     admin_->tls_handshake_failures());
+  prometheus::family(out, "tollway_draining", "gauge", "1 while the process drains for shutdown.");
+  prometheus::sample(out, "tollway_draining", "", draining_ ? 1 : 0);
   return out;
 }
 

@@ -1,10 +1,12 @@
 #include "telemetry/call_metrics.h"
 
+#include "core/prometheus_text.h"
 #include "telemetry/genai_semconv.h"
-#include "telemetry/request_metrics.h"
 
 namespace tollway::telemetry {
 namespace {
+
+namespace prometheus = core::prometheus;
 
 constexpr char kSep = '\x1f';
 constexpr const char* kCappedNames[] = {"tenant", "agent", "session", "model"};
@@ -26,16 +28,10 @@ std::string labels_of(std::string_view key, std::initializer_list<std::string_vi
   std::string out;
   std::size_t i = 0;
   for (const auto name : names) {
-    if (i) out.push_back(',');
-    out.append(name).append("=\"").append(escape_label(i < parts.size() ? parts[i] : "")).append("\"");
+    prometheus::add_label(out, name, i < parts.size() ? parts[i] : "");
     ++i;
   }
   return out;
-}
-
-void header(std::string& out, std::string_view name, const char* type, std::string_view help) {
-  out.append("# HELP ").append(name).append(" ").append(help).append("\n# TYPE ").append(name).append(" ");
-  out.append(type).push_back('\n');
 }
 
 AttributeList attributes_of(std::string_view key, std::initializer_list<std::string_view> names) {
@@ -170,24 +166,30 @@ void CallMetrics::merge(const CallMetrics& other) {
 void CallMetrics::render(std::string& out) const {
   const std::initializer_list<std::string_view> genai_labels = {
       genai::kPromLabelOperationName, genai::kPromLabelProviderName, genai::kPromLabelRequestModel};
-  header(out, genai::kPromClientTokenUsage, "histogram",
-         "Tokens used by GenAI calls through the gateway, by operation, provider, model and token type.");
+  prometheus::family(
+      out, genai::kPromClientTokenUsage, "histogram",
+      "Tokens used by GenAI calls through the gateway, by operation, provider, model and token type.");
   for (const auto& [key, g] : genai_) {
     const std::string labels = labels_of(key, genai_labels);
-    g.input_tokens.render(out, genai::kPromClientTokenUsage, labels + ",gen_ai_token_type=\"input\"");
-    g.output_tokens.render(out, genai::kPromClientTokenUsage, labels + ",gen_ai_token_type=\"output\"");
+    std::string input = labels;
+    std::string output = labels;
+    prometheus::add_label(input, "gen_ai_token_type", "input");
+    prometheus::add_label(output, "gen_ai_token_type", "output");
+    g.input_tokens.render(out, genai::kPromClientTokenUsage, input);
+    g.output_tokens.render(out, genai::kPromClientTokenUsage, output);
   }
   struct Family {
     std::string_view name;
     const char* help;
     ExplicitHistogram GenAiSeries::*member;
   };
-  header(out, genai::kPromServerRequestDuration, "histogram",
-         "Duration of GenAI requests as the gateway served them; error_type only on failed requests.");
+  prometheus::family(
+      out, genai::kPromServerRequestDuration, "histogram",
+      "Duration of GenAI requests as the gateway served them; error_type only on failed requests.");
   for (const auto& [key, d] : durations_) {
     std::string labels = labels_of(key, genai_labels);
     if (const auto error_type = split(key).back(); !error_type.empty())
-      labels.append(",").append(genai::kPromLabelErrorType).append("=\"").append(escape_label(error_type)).append("\"");
+      prometheus::add_label(labels, genai::kPromLabelErrorType, error_type);
     d.duration.render(out, genai::kPromServerRequestDuration, labels);
   }
   const Family families[] = {
@@ -198,50 +200,58 @@ void CallMetrics::render(std::string& out) const {
        "Time per output token of streamed responses after the first one.", &GenAiSeries::time_per_output_token},
   };
   for (const auto& f : families) {
-    header(out, f.name, "histogram", f.help);
+    prometheus::family(out, f.name, "histogram", f.help);
     for (const auto& [key, g] : genai_) (g.*f.member).render(out, f.name, labels_of(key, genai_labels));
   }
-  header(out, "tollway_cost_usd_total", "counter",
-         "Cost of proxied calls in USD (provider-reported usage, or the estimate), by tenant, agent and model.");
-  for (const auto& [key, c] : cost_) {
-    out.append("tollway_cost_usd_total{").append(labels_of(key, {"tenant", "agent", "model"})).append("} ");
-    append_number(out, static_cast<double>(c.cost_micro_usd) / 1e6);
-    out.push_back('\n');
-  }
-  header(out, "tollway_attributed_tokens_total", "counter", "Tokens of proxied calls by tenant, agent, model and type.");
-  for (const auto& [key, c] : cost_) {
-    const std::string labels = labels_of(key, {"tenant", "agent", "model"});
-    out += "tollway_attributed_tokens_total{" + labels + ",token_type=\"input\"} " + std::to_string(c.input_tokens) + "\n";
-    out += "tollway_attributed_tokens_total{" + labels + ",token_type=\"output\"} " + std::to_string(c.output_tokens) + "\n";
-  }
-  header(out, "tollway_attributed_requests_total", "counter", "Proxied calls by tenant, agent and model.");
+  prometheus::family(
+      out, "tollway_cost_usd_total", "counter",
+      "Cost of proxied calls in USD (provider-reported usage, or the estimate), by tenant, agent and model.");
   for (const auto& [key, c] : cost_)
-    out += "tollway_attributed_requests_total{" + labels_of(key, {"tenant", "agent", "model"}) + "} " +
-           std::to_string(c.requests) + "\n";
-  header(out, "tollway_session_cost_usd_total", "counter",
-         "Cost of proxied calls in USD by tenant and session (x-session-id header, or the OpenAI user field).");
-  for (const auto& [key, c] : sessions_) {
-    out.append("tollway_session_cost_usd_total{").append(labels_of(key, {"tenant", "session"})).append("} ");
-    append_number(out, static_cast<double>(c.cost_micro_usd) / 1e6);
-    out.push_back('\n');
+    prometheus::sample_real(out, "tollway_cost_usd_total", labels_of(key, {"tenant", "agent", "model"}),
+                            static_cast<double>(c.cost_micro_usd) / 1e6);
+  prometheus::family(out, "tollway_attributed_tokens_total", "counter",
+                     "Tokens of proxied calls by tenant, agent, model and type.");
+  for (const auto& [key, c] : cost_) {
+    for (const auto& [type, tokens] :
+         {std::pair{"input", c.input_tokens}, std::pair{"output", c.output_tokens}}) {
+      std::string labels = labels_of(key, {"tenant", "agent", "model"});
+      prometheus::add_label(labels, "token_type", type);
+      prometheus::sample(out, "tollway_attributed_tokens_total", labels, tokens);
+    }
   }
-  header(out, "tollway_denials_total", "counter",
-         "Requests the gateway denied itself (authentication, authorization, limits, budgets), by filter and rule.");
+  prometheus::family(out, "tollway_attributed_requests_total", "counter",
+                     "Proxied calls by tenant, agent and model.");
+  for (const auto& [key, c] : cost_)
+    prometheus::sample(out, "tollway_attributed_requests_total", labels_of(key, {"tenant", "agent", "model"}),
+                       c.requests);
+  prometheus::family(
+      out, "tollway_session_cost_usd_total", "counter",
+      "Cost of proxied calls in USD by tenant and session (x-session-id header, or the OpenAI user field).");
+  for (const auto& [key, c] : sessions_)
+    prometheus::sample_real(out, "tollway_session_cost_usd_total", labels_of(key, {"tenant", "session"}),
+                            static_cast<double>(c.cost_micro_usd) / 1e6);
+  prometheus::family(out, "tollway_denials_total", "counter",
+                     "Requests the gateway denied itself (authentication, authorization, limits, budgets), "
+                     "by filter and rule.");
   for (const auto& [key, n] : denials_)
-    out += "tollway_denials_total{" + labels_of(key, {"filter", "rule"}) + "} " + std::to_string(n) + "\n";
-  header(out, "tollway_trace_context_requests_total", "counter",
-         "Requests by the W3C traceparent they arrived with (absent, valid, invalid, duplicated) and whether a "
-         "valid one was restarted at the trust boundary.");
+    prometheus::sample(out, "tollway_denials_total", labels_of(key, {"filter", "rule"}), n);
+  prometheus::family(
+      out, "tollway_trace_context_requests_total", "counter",
+      "Requests by the W3C traceparent they arrived with (absent, valid, invalid, duplicated) and whether a "
+      "valid one was restarted at the trust boundary.");
   for (std::size_t i = 0; i < trace_incoming_.size(); ++i)
     for (std::size_t j = 0; j < 2; ++j)
       if (trace_incoming_[i][j] || j == 0)
-        out += std::string("tollway_trace_context_requests_total{incoming=\"") + kIncomingNames[i] +
-               "\",restarted=\"" + (j ? "true" : "false") + "\"} " + std::to_string(trace_incoming_[i][j]) + "\n";
-  header(out, "tollway_metric_label_overflow_total", "counter",
-         "Requests whose label value was past the label's cardinality cap and was reported as \"_overflow\".");
+        prometheus::sample(
+            out, "tollway_trace_context_requests_total",
+            prometheus::labels({{"incoming", kIncomingNames[i]}, {"restarted", j ? "true" : "false"}}),
+            trace_incoming_[i][j]);
+  prometheus::family(
+      out, "tollway_metric_label_overflow_total", "counter",
+      "Requests whose label value was past the label's cardinality cap and was reported as \"_overflow\".");
   for (std::size_t i = 0; i < kCappedLabels; ++i)
-    out += std::string("tollway_metric_label_overflow_total{label=\"") + kCappedNames[i] + "\"} " +
-           std::to_string(overflows_[i]) + "\n";
+    prometheus::sample(out, "tollway_metric_label_overflow_total",
+                       prometheus::labels({{"label", kCappedNames[i]}}), overflows_[i]);
 }
 
 void CallMetrics::append_otlp(std::vector<Metric>& out, uint64_t start, uint64_t now) const {

@@ -1,15 +1,10 @@
 #include "telemetry/explicit_histogram.h"
 
 #include <algorithm>
-#include <charconv>
+
+#include "core/prometheus_text.h"
 
 namespace tollway::telemetry {
-
-void append_number(std::string& out, double value) {
-  char text[32];
-  const auto r = std::to_chars(text, text + sizeof text, value);
-  out.append(text, r.ptr);
-}
 
 void ExplicitHistogram::observe(double value) {
   const auto it = std::lower_bound(bounds_.begin(), bounds_.end(), value);  // first bound >= value: le semantics
@@ -25,24 +20,18 @@ void ExplicitHistogram::merge(const ExplicitHistogram& other) {
 }
 
 void ExplicitHistogram::render(std::string& out, std::string_view name, std::string_view labels) const {
-  const std::string_view sep = labels.empty() ? "" : ",";
+  core::prometheus::HistogramWriter series(out, name, labels);
   uint64_t cumulative = 0;
+  std::string number;
   for (std::size_t i = 0; i < bounds_.size(); ++i) {
     cumulative += counts_[i];
-    out.append(name).append("_bucket{").append(labels).append(sep).append("le=\"");
-    append_number(out, bounds_[i]);
-    out.append("\"} ").append(std::to_string(cumulative)).push_back('\n');
+    number.clear();
+    core::prometheus::append_real(number, bounds_[i]);
+    series.bucket(number, cumulative);
   }
-  out.append(name).append("_bucket{").append(labels).append(sep).append("le=\"+Inf\"} ");
-  out.append(std::to_string(count_)).push_back('\n');
-  out.append(name).append("_sum");
-  if (!labels.empty()) out.append("{").append(labels).append("}");
-  out.push_back(' ');
-  append_number(out, sum_);
-  out.push_back('\n');
-  out.append(name).append("_count");
-  if (!labels.empty()) out.append("{").append(labels).append("}");
-  out.append(" ").append(std::to_string(count_)).push_back('\n');
+  number.clear();
+  core::prometheus::append_real(number, sum_);
+  series.end(number, count_);
 }
 
 }  // namespace tollway::telemetry

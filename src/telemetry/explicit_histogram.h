@@ -30,7 +30,4 @@ class ExplicitHistogram {
   double sum_ = 0;
 };
 
-// Shortest text that reads back as `value` (Prometheus `le` labels and sample values).
-void append_number(std::string& out, double value);
-
 }  // namespace tollway::telemetry

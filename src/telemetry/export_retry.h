@@ -46,14 +46,6 @@ struct ExportDecision {
 ExportDecision decide_export_retry(const ExportAttempt& attempt, int attempts_made, const ExportRetryPolicy& policy,
                                    double uniform01, int64_t now_unix_seconds);
 
-// Retry-After (RFC 9110 10.2.3): delay-seconds, or an HTTP-date (IMF-fixdate, and the obsolete RFC 850 and
-// asctime forms a recipient must accept). Returns the wait from `now_unix_seconds` (0 for a date in the past),
-// or nullopt when the value is neither.
-std::optional<std::chrono::seconds> parse_retry_after(std::string_view value, int64_t now_unix_seconds);
-
-// Seconds since the Unix epoch for an HTTP-date, or nullopt.
-std::optional<int64_t> parse_http_date(std::string_view value);
-
 bool is_retryable_export_status(int status);  // 429, 502, 503, 504
 
 }  // namespace tollway::telemetry

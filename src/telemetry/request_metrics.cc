@@ -1,7 +1,11 @@
 #include "telemetry/request_metrics.h"
 
+#include "core/prometheus_text.h"
+
 namespace tollway::telemetry {
 namespace {
+
+namespace prometheus = core::prometheus;
 
 constexpr const char* kStatusClassNames[] = {"none", "1xx", "2xx", "3xx", "4xx", "5xx"};
 constexpr const char* kTokenKindNames[] = {"input", "output", "cached_input", "cache_creation_input", "reasoning"};
@@ -17,22 +21,7 @@ typename Map::mapped_type& series(Map& map, std::string_view key) {
   return it->second;
 }
 
-void counter_header(std::string& out, const char* name, const char* help) {
-  out.append("# HELP ").append(name).append(" ").append(help).append("\n# TYPE ").append(name).append(" counter\n");
-}
-
 }  // namespace
-
-std::string escape_label(std::string_view value) {
-  std::string out;
-  for (char c : value) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out.push_back(c);
-  }
-  return out;
-}
 
 RequestMetrics::RouteSeries& RequestMetrics::route_series(std::string_view route) { return series(routes_, route); }
 
@@ -89,52 +78,62 @@ void RequestMetrics::merge(const RequestMetrics& other) {
 }
 
 void RequestMetrics::render(std::string& out) const {
-  counter_header(out, "tollway_requests_total", "Requests answered, by route, provider and status class.");
+  prometheus::family(out, "tollway_requests_total", "counter",
+                     "Requests answered, by route, provider and status class.");
   for (const auto& [route, r] : routes_)
     for (const auto& [provider, counts] : r.by_provider)
       for (std::size_t c = 0; c < kStatusClasses; ++c)
         if (counts[c])
-          out += "tollway_requests_total{route=\"" + escape_label(route) + "\",provider=\"" + escape_label(provider) +
-                 "\",status_class=\"" + kStatusClassNames[c] + "\"} " + std::to_string(counts[c]) + "\n";
-  out += "# HELP tollway_request_duration_seconds Time from the first byte of a request to the last byte of its response.\n";
-  out += "# TYPE tollway_request_duration_seconds histogram\n";
+          prometheus::sample(
+              out, "tollway_requests_total",
+              prometheus::labels(
+                  {{"route", route}, {"provider", provider}, {"status_class", kStatusClassNames[c]}}),
+              counts[c]);
+  prometheus::family(out, "tollway_request_duration_seconds", "histogram",
+                     "Time from the first byte of a request to the last byte of its response.");
   for (const auto& [route, r] : routes_)
-    r.duration.render(out, "tollway_request_duration_seconds", "route=\"" + escape_label(route) + "\"");
-  out += "# HELP tollway_gateway_overhead_seconds Time a proxied request spent inside tollway, excluding the upstream exchange.\n";
-  out += "# TYPE tollway_gateway_overhead_seconds histogram\n";
+    r.duration.render(out, "tollway_request_duration_seconds", prometheus::labels({{"route", route}}));
+  prometheus::family(out, "tollway_gateway_overhead_seconds", "histogram",
+                     "Time a proxied request spent inside tollway, excluding the upstream exchange.");
   overhead_.render(out, "tollway_gateway_overhead_seconds", "");
-  counter_header(out, "tollway_upstream_errors_total", "Failed upstream exchanges, by provider and kind.");
+  prometheus::family(out, "tollway_upstream_errors_total", "counter",
+                     "Failed upstream exchanges, by provider and kind.");
   for (const auto& [provider, p] : providers_)
     for (std::size_t k = 0; k < kErrorKinds; ++k)
       if (p.upstream_errors[k])
-        out += "tollway_upstream_errors_total{provider=\"" + escape_label(provider) + "\",kind=\"" + kErrorKindNames[k] +
-               "\"} " + std::to_string(p.upstream_errors[k]) + "\n";
-  counter_header(out, "tollway_usage_tokens_total",
-                 "Tokens consumed by proxied calls (provider-reported or estimated), by provider and kind.");
+        prometheus::sample(out, "tollway_upstream_errors_total",
+                           prometheus::labels({{"provider", provider}, {"kind", kErrorKindNames[k]}}),
+                           p.upstream_errors[k]);
+  prometheus::family(
+      out, "tollway_usage_tokens_total", "counter",
+      "Tokens consumed by proxied calls (provider-reported or estimated), by provider and kind.");
   for (const auto& [provider, p] : providers_)
     for (std::size_t k = 0; k < kTokenKinds; ++k)
       if (p.tokens[k])
-        out += "tollway_usage_tokens_total{provider=\"" + escape_label(provider) + "\",kind=\"" + kTokenKindNames[k] +
-               "\"} " + std::to_string(p.tokens[k]) + "\n";
-  counter_header(out, "tollway_cost_usd_micros_total", "Cost of proxied calls in micro-dollars (1e-6 USD), by provider.");
+        prometheus::sample(out, "tollway_usage_tokens_total",
+                           prometheus::labels({{"provider", provider}, {"kind", kTokenKindNames[k]}}),
+                           p.tokens[k]);
+  prometheus::family(out, "tollway_cost_usd_micros_total", "counter",
+                     "Cost of proxied calls in micro-dollars (1e-6 USD), by provider.");
   for (const auto& [provider, p] : providers_)
     if (p.cost_micro_usd)
-      out += "tollway_cost_usd_micros_total{provider=\"" + escape_label(provider) + "\"} " +
-             std::to_string(p.cost_micro_usd) + "\n";
-  counter_header(out, "tollway_usage_calls_total",
-                 "Proxied calls by how their usage was learned: reported, estimated (stream cut or never reported) "
-                 "or none (errors, no usage expected).");
+      prometheus::sample(out, "tollway_cost_usd_micros_total", prometheus::labels({{"provider", provider}}),
+                         p.cost_micro_usd);
+  prometheus::family(out, "tollway_usage_calls_total", "counter",
+                     "Proxied calls by how their usage was learned: reported, estimated (stream cut or never "
+                     "reported) or none (errors, no usage expected).");
   for (const auto& [provider, p] : providers_)
     for (std::size_t k = 0; k < kUsageOutcomes; ++k)
       if (p.usage_outcome[k])
-        out += "tollway_usage_calls_total{provider=\"" + escape_label(provider) + "\",usage=\"" +
-               kUsageOutcomeNames[k] + "\"} " + std::to_string(p.usage_outcome[k]) + "\n";
-  counter_header(out, "tollway_pricing_default_price_total",
-                 "Calls priced at pricing.default because their model matched no price entry.");
+        prometheus::sample(out, "tollway_usage_calls_total",
+                           prometheus::labels({{"provider", provider}, {"usage", kUsageOutcomeNames[k]}}),
+                           p.usage_outcome[k]);
+  prometheus::family(out, "tollway_pricing_default_price_total", "counter",
+                     "Calls priced at pricing.default because their model matched no price entry.");
   for (const auto& [provider, p] : providers_)
     if (p.default_price)
-      out += "tollway_pricing_default_price_total{provider=\"" + escape_label(provider) + "\"} " +
-             std::to_string(p.default_price) + "\n";
+      prometheus::sample(out, "tollway_pricing_default_price_total",
+                         prometheus::labels({{"provider", provider}}), p.default_price);
   calls_.render(out);
 }
 

@@ -60,7 +60,4 @@ class RequestMetrics {
   CallMetrics calls_;
 };
 
-// Escapes a Prometheus label value (backslash, double quote, newline).
-std::string escape_label(std::string_view value);
-
 }  // namespace tollway::telemetry

@@ -9,6 +9,7 @@
 #include <random>
 
 #include "core/log.h"
+#include "core/prometheus_text.h"
 #include "telemetry/export_retry.h"
 #include "telemetry/otlp_http.h"
 #include "telemetry/record_format.h"
@@ -342,35 +343,37 @@ void TelemetryOutput::export_loop() {
 }
 
 void TelemetryOutput::render_metrics(std::string& out) const {
-  auto counter = [&](const char* name, const char* help) {
-    out.append("# HELP ").append(name).append(" ").append(help).append("\n# TYPE ").append(name).append(" counter\n");
-  };
+  namespace prometheus = core::prometheus;
+  auto counter = [&](const char* name, const char* help) { prometheus::family(out, name, "counter", help); };
+  auto result = [](std::string_view value) { return prometheus::labels({{"result", value}}); };
   counter("tollway_telemetry_records_total", "Finished requests handed to the telemetry thread, by result.");
-  out += "tollway_telemetry_records_total{result=\"queued\"} " + std::to_string(records_.pushed()) + "\n";
-  out += "tollway_telemetry_records_total{result=\"dropped\"} " + std::to_string(records_.dropped()) + "\n";
+  prometheus::sample(out, "tollway_telemetry_records_total", result("queued"), records_.pushed());
+  prometheus::sample(out, "tollway_telemetry_records_total", result("dropped"), records_.dropped());
   counter("tollway_telemetry_log_lines_total", "Access and decision log lines written.");
-  out += "tollway_telemetry_log_lines_total " + std::to_string(log_lines_.load()) + "\n";
+  prometheus::sample(out, "tollway_telemetry_log_lines_total", "", log_lines_.load());
   counter("tollway_telemetry_log_write_errors_total", "Failed writes of access or decision log lines.");
-  out += "tollway_telemetry_log_write_errors_total " + std::to_string(log_write_errors_.load()) + "\n";
+  prometheus::sample(out, "tollway_telemetry_log_write_errors_total", "", log_write_errors_.load());
   counter("tollway_telemetry_log_reopens_total", "Reopenings of the access and decision log files (SIGUSR1).");
-  out += "tollway_telemetry_log_reopens_total " + std::to_string(log_reopens_.load()) + "\n";
+  prometheus::sample(out, "tollway_telemetry_log_reopens_total", "", log_reopens_.load());
   counter("tollway_otlp_spans_total",
           "Spans by fate: queued for export, dropped (export queue full), exported, failed (export dropped or gave "
           "up), rejected by the collector (partial success).");
-  out += "tollway_otlp_spans_total{result=\"queued\"} " + std::to_string(spans_queued_.load()) + "\n";
-  out += "tollway_otlp_spans_total{result=\"dropped\"} " + std::to_string(spans_dropped_.load()) + "\n";
-  out += "tollway_otlp_spans_total{result=\"exported\"} " + std::to_string(spans_exported_.load()) + "\n";
-  out += "tollway_otlp_spans_total{result=\"failed\"} " + std::to_string(spans_failed_.load()) + "\n";
-  out += "tollway_otlp_spans_total{result=\"rejected\"} " + std::to_string(spans_rejected_.load()) + "\n";
+  prometheus::sample(out, "tollway_otlp_spans_total", result("queued"), spans_queued_.load());
+  prometheus::sample(out, "tollway_otlp_spans_total", result("dropped"), spans_dropped_.load());
+  prometheus::sample(out, "tollway_otlp_spans_total", result("exported"), spans_exported_.load());
+  prometheus::sample(out, "tollway_otlp_spans_total", result("failed"), spans_failed_.load());
+  prometheus::sample(out, "tollway_otlp_spans_total", result("rejected"), spans_rejected_.load());
   counter("tollway_otlp_metric_points_total", "Metric data points exported to the collector, by result.");
-  out += "tollway_otlp_metric_points_total{result=\"exported\"} " + std::to_string(points_exported_.load()) + "\n";
-  out += "tollway_otlp_metric_points_total{result=\"failed\"} " + std::to_string(points_failed_.load()) + "\n";
+  prometheus::sample(out, "tollway_otlp_metric_points_total", result("exported"), points_exported_.load());
+  prometheus::sample(out, "tollway_otlp_metric_points_total", result("failed"), points_failed_.load());
   counter("tollway_otlp_export_requests_total",
           "OTLP/HTTP export requests by signal and result (retried: a retryable failure that was tried again).");
   for (std::size_t s = 0; s < 2; ++s)
     for (std::size_t r = 0; r < 4; ++r)
-      out += std::string("tollway_otlp_export_requests_total{signal=\"") + (s == kTraces ? "traces" : "metrics") +
-             "\",result=\"" + kResultNames[r] + "\"} " + std::to_string(exports_[s][r].load()) + "\n";
+      prometheus::sample(
+          out, "tollway_otlp_export_requests_total",
+          prometheus::labels({{"signal", s == kTraces ? "traces" : "metrics"}, {"result", kResultNames[r]}}),
+          exports_[s][r].load());
 }
 
 }  // namespace tollway::telemetry

@@ -1,6 +1,7 @@
 #include "auth/authz/filter.h"
 
 #include "core/glob.h"
+#include "core/prometheus_text.h"
 #include "providers/filter_reply.h"
 
 namespace tollway::auth {
@@ -25,12 +26,13 @@ pipeline::Verdict deny(pipeline::RequestCtx& ctx, std::string message, std::stri
 }  // namespace
 
 void AuthzDenials::render_metrics(std::string& out) const {
+  namespace prometheus = core::prometheus;
   const AuthzDenials& d = *this;
-  out += "# HELP tollway_authz_denials_total Requests refused by the caller's policy, by reason.\n";
-  out += "# TYPE tollway_authz_denials_total counter\n";
+  prometheus::family(out, "tollway_authz_denials_total", "counter",
+                     "Requests refused by the caller's policy, by reason.");
   auto line = [&](const char* reason, const std::atomic<uint64_t>& v) {
-    out += std::string("tollway_authz_denials_total{reason=\"") + reason + "\"} " + std::to_string(v.load()) +
-           "\n";
+    prometheus::sample(out, "tollway_authz_denials_total", prometheus::labels({{"reason", reason}}),
+                       v.load());
   };
   line("route_not_allowed", d.route);
   line("model_not_allowed", d.model);

@@ -2,6 +2,8 @@
 
 #include <unordered_map>
 
+#include "core/prometheus_text.h"
+
 namespace tollway::auth {
 
 AuthCounters::Block& AuthCounters::local() {
@@ -26,17 +28,18 @@ void AuthCounters::add(AuthMethod method, std::string_view reason) {
 }
 
 void AuthCounters::render(std::string& out) const {
+  namespace prometheus = core::prometheus;
   static constexpr std::string_view kMethods[] = {"virtual_key", "jwt", "none"};
-  out += "# HELP tollway_auth_requests_total Caller authentication outcomes, by method and reason.\n";
-  out += "# TYPE tollway_auth_requests_total counter\n";
+  prometheus::family(out, "tollway_auth_requests_total", "counter",
+                     "Caller authentication outcomes, by method and reason.");
   std::lock_guard lock(blocks_mutex_);
   for (std::size_t m = 0; m < 3; ++m) {
     for (std::size_t r = 0; r < kReasons.size(); ++r) {
       uint64_t total = 0;
       for (const auto& b : blocks_) total += b->counts[m][r].load(std::memory_order_relaxed);
       if (total == 0 && r != 0) continue;
-      out += "tollway_auth_requests_total{method=\"" + std::string(kMethods[m]) + "\",result=\"" +
-             std::string(kReasons[r]) + "\"} " + std::to_string(total) + "\n";
+      prometheus::sample(out, "tollway_auth_requests_total",
+                         prometheus::labels({{"method", kMethods[m]}, {"result", kReasons[r]}}), total);
     }
   }
 }

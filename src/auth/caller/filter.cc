@@ -33,8 +33,8 @@ void cache_put(std::string key, CachedJwt entry, int64_t now) {
   jwt_cache.insert_or_assign(std::move(key), std::move(entry));
 }
 
-std::string claim_string(const json::Value& claims, const std::string& name) {
-  const json::Value* v = claims.find(name);
+std::string claim_string(const core::strict_json::Value& claims, const std::string& name) {
+  const core::strict_json::Value* v = claims.find(name);
   if (v == nullptr || !v->is_string()) return {};
   return v->as_string();
 }
@@ -153,7 +153,8 @@ asio::awaitable<AuthOutcome> CallerAuthFilter::check_jwt(std::string_view token,
   auto parsed = parse_compact_jws(token, auth.max_token_bytes, error);
   if (!parsed) co_return fail(AuthMethod::Jwt, jwt_error_code(error), std::string(jwt_error_message(error)));
   std::string json_error;
-  auto unverified = json::parse(parsed->payload, json_error, json::ParseLimits{auth.max_token_bytes, 16});
+  auto unverified = core::strict_json::parse(parsed->payload, json_error,
+                                             core::strict_json::ParseLimits{auth.max_token_bytes, 16});
   if (!unverified || !unverified->is_object())
     co_return fail(AuthMethod::Jwt, "token_malformed", std::string(jwt_error_message(JwtError::Malformed)));
   const std::string iss = claim_string(*unverified, "iss");

@@ -12,8 +12,8 @@
 #include <string>
 
 #include "auth/jwt/jwk.h"
-#include "auth/shared_cell.h"
 #include "config/auth_config.h"
+#include "core/shared_cell.h"
 
 namespace tollway::auth {
 
@@ -40,7 +40,7 @@ class JwksSource : public std::enable_shared_from_this<JwksSource> {
   config::JwtIssuerConfig config_;
   std::string location_;  // file path (resolved) or URL
   boost::asio::io_context& control_;
-  SharedCell<JwkSet> keys_;
+  core::SharedCell<JwkSet> keys_;
   std::chrono::steady_clock::time_point last_on_demand_{};  // control thread only
   std::atomic<uint64_t> failures_{0};
   std::atomic<uint64_t> refreshes_{0};

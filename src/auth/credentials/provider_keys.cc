@@ -7,9 +7,10 @@
 #include <random>
 #include <sstream>
 
-#include "auth/jwt/strict_json.h"
 #include "auth/remote/http_get.h"
 #include "core/log.h"
+#include "core/prometheus_text.h"
+#include "core/strict_json.h"
 
 namespace tollway::auth {
 namespace {
@@ -179,9 +180,9 @@ asio::awaitable<bool> ProviderKeyStore::fetch_vault(Source& s, const std::string
   std::string error = result.error;
   if (result.ok && result.status == 200) {
     std::string json_error;
-    auto doc = json::parse(result.body, json_error, json::ParseLimits{1 << 20, 32});
-    const json::Value* data = doc ? doc->find("data") : nullptr;
-    const json::Value* inner = data ? data->find("data") : nullptr;
+    auto doc = core::strict_json::parse(result.body, json_error, core::strict_json::ParseLimits{1 << 20, 32});
+    const core::strict_json::Value* data = doc ? doc->find("data") : nullptr;
+    const core::strict_json::Value* inner = data ? data->find("data") : nullptr;
     if (auto v = inner ? inner->string_member(s.config.vault_field) : std::nullopt) value = trim(std::string(*v));
     if (value.empty()) error = "the secret has no string field \"" + s.config.vault_field + "\"";
   } else if (result.ok) {
@@ -258,26 +259,32 @@ void ProviderKeyStore::eject(const ProviderKey& key, int status) {
 }
 
 void ProviderKeyStore::render_metrics(std::string& out) const {
+  namespace prometheus = core::prometheus;
   const auto dir = directory_.load();
-  out += "# HELP tollway_provider_keys Provider API keys loaded, by provider and state.\n";
-  out += "# TYPE tollway_provider_keys gauge\n";
+  prometheus::family(out, "tollway_provider_keys", "gauge",
+                     "Provider API keys loaded, by provider and state.");
   for (const auto& [name, p] : *dir) {
     const auto keys = p->keys.load();
-    int active = 0, ejected = 0;
+    uint64_t active = 0, ejected = 0;
     for (const auto& k : *keys) (k->ejected.load() ? ejected : active)++;
-    out += "tollway_provider_keys{provider=\"" + name + "\",state=\"active\"} " + std::to_string(active) + "\n";
-    out += "tollway_provider_keys{provider=\"" + name + "\",state=\"ejected\"} " + std::to_string(ejected) + "\n";
+    prometheus::sample(out, "tollway_provider_keys",
+                       prometheus::labels({{"provider", name}, {"state", "active"}}), active);
+    prometheus::sample(out, "tollway_provider_keys",
+                       prometheus::labels({{"provider", name}, {"state", "ejected"}}), ejected);
   }
-  out += "# HELP tollway_provider_key_ejections_total Keys taken out of rotation after a provider 401/403.\n";
-  out += "# TYPE tollway_provider_key_ejections_total counter\n";
+  prometheus::family(out, "tollway_provider_key_ejections_total", "counter",
+                     "Keys taken out of rotation after a provider 401/403.");
   for (const auto& [name, p] : *dir)
-    out += "tollway_provider_key_ejections_total{provider=\"" + name + "\"} " + std::to_string(p->ejections.load()) + "\n";
-  out += "# HELP tollway_credential_refreshes_total Credential source reads that changed or failed, by source kind.\n";
-  out += "# TYPE tollway_credential_refreshes_total counter\n";
-  out += "tollway_credential_refreshes_total{kind=\"file\",result=\"changed\"} " + std::to_string(file_reloads_.load()) + "\n";
-  out += "tollway_credential_refreshes_total{kind=\"file\",result=\"failure\"} " + std::to_string(file_failures_.load()) + "\n";
-  out += "tollway_credential_refreshes_total{kind=\"vault\",result=\"success\"} " + std::to_string(vault_success_.load()) + "\n";
-  out += "tollway_credential_refreshes_total{kind=\"vault\",result=\"failure\"} " + std::to_string(vault_failures_.load()) + "\n";
+    prometheus::sample(out, "tollway_provider_key_ejections_total", prometheus::labels({{"provider", name}}),
+                       p->ejections.load());
+  prometheus::family(out, "tollway_credential_refreshes_total", "counter",
+                     "Credential source reads that changed or failed, by source kind.");
+  for (const auto& [kind, result, n] : {std::tuple{"file", "changed", file_reloads_.load()},
+                                        std::tuple{"file", "failure", file_failures_.load()},
+                                        std::tuple{"vault", "success", vault_success_.load()},
+                                        std::tuple{"vault", "failure", vault_failures_.load()}})
+    prometheus::sample(out, "tollway_credential_refreshes_total",
+                       prometheus::labels({{"kind", kind}, {"result", result}}), n);
 }
 
 }  // namespace tollway::auth

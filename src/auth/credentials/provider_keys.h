@@ -16,8 +16,8 @@
 #include <string_view>
 #include <vector>
 
-#include "auth/shared_cell.h"
 #include "config/auth_config.h"
+#include "core/shared_cell.h"
 
 namespace tollway::auth {
 
@@ -60,7 +60,7 @@ class ProviderKeyStore {
   struct Provider {
     std::string name;
     std::vector<Source> sources;  // control thread only
-    SharedCell<std::vector<std::shared_ptr<const ProviderKey>>> keys;
+    core::SharedCell<std::vector<std::shared_ptr<const ProviderKey>>> keys;
     std::atomic<uint64_t> ejections{0};
   };
   using Directory = std::map<std::string, std::shared_ptr<Provider>, std::less<>>;
@@ -73,7 +73,7 @@ class ProviderKeyStore {
 
   boost::asio::io_context& control_;
   config::CredentialsConfig config_;
-  SharedCell<Directory> directory_;
+  core::SharedCell<Directory> directory_;
   std::shared_ptr<std::atomic<bool>> alive_ = std::make_shared<std::atomic<bool>>(true);
   uint64_t generation_ = 0;  // bumped by configure(); old watcher loops stop
   std::atomic<uint64_t> file_reloads_{0};

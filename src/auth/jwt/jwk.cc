@@ -83,7 +83,8 @@ using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
 
 PkeyPtr wrap(EVP_PKEY* k) { return k ? PkeyPtr(k, EvpPkeyFree()) : nullptr; }
 
-std::optional<std::string> b64_member(const json::Value& o, std::string_view name, std::string& error) {
+std::optional<std::string> b64_member(const core::strict_json::Value& o, std::string_view name,
+                                      std::string& error) {
   auto s = o.string_member(name);
   if (!s) {
     error = "JWK member \"" + std::string(name) + "\" is missing or not a string";
@@ -115,7 +116,7 @@ PkeyPtr from_params(const char* type, OSSL_PARAM_BLD* bld, int selection) {
   return out;
 }
 
-std::optional<Jwk> read_rsa(const json::Value& o, Jwk jwk, std::string& error) {
+std::optional<Jwk> read_rsa(const core::strict_json::Value& o, Jwk jwk, std::string& error) {
   auto n = b64_member(o, "n", error);
   auto e = n ? b64_member(o, "e", error) : std::nullopt;
   if (!n || !e) return std::nullopt;
@@ -143,7 +144,7 @@ std::optional<Jwk> read_rsa(const json::Value& o, Jwk jwk, std::string& error) {
   return jwk;
 }
 
-std::optional<Jwk> read_ec(const json::Value& o, Jwk jwk, std::string& error) {
+std::optional<Jwk> read_ec(const core::strict_json::Value& o, Jwk jwk, std::string& error) {
   const std::size_t size = ec_field_bytes(jwk.curve);
   if (size == 0) {
     error = "unsupported EC curve (P-256, P-384, P-521)";
@@ -177,7 +178,7 @@ std::optional<Jwk> read_ec(const json::Value& o, Jwk jwk, std::string& error) {
   return jwk;
 }
 
-std::optional<Jwk> read_okp(const json::Value& o, Jwk jwk, std::string& error) {
+std::optional<Jwk> read_okp(const core::strict_json::Value& o, Jwk jwk, std::string& error) {
   int type = 0;
   std::size_t size = 0;
   if (jwk.curve == "Ed25519") {
@@ -313,7 +314,7 @@ bool Jwk::fits(Algorithm a) const {
   return false;
 }
 
-std::optional<Jwk> parse_jwk(const json::Value& o, std::string& error) {
+std::optional<Jwk> parse_jwk(const core::strict_json::Value& o, std::string& error) {
   if (!o.is_object()) {
     error = "a JWK must be a JSON object";
     return std::nullopt;
@@ -324,20 +325,20 @@ std::optional<Jwk> parse_jwk(const json::Value& o, std::string& error) {
     error = "JWK without a \"kty\" string";
     return std::nullopt;
   }
-  if (const json::Value* kid = o.find("kid")) {
+  if (const core::strict_json::Value* kid = o.find("kid")) {
     if (!kid->is_string()) {
       error = "JWK \"kid\" must be a string";
       return std::nullopt;
     }
     jwk.kid = kid->as_string();
   }
-  if (const json::Value* use = o.find("use")) {
+  if (const core::strict_json::Value* use = o.find("use")) {
     if (!use->is_string() || use->as_string() != "sig") {
       error = "JWK \"use\" is not \"sig\"";
       return std::nullopt;
     }
   }
-  if (const json::Value* alg = o.find("alg")) {
+  if (const core::strict_json::Value* alg = o.find("alg")) {
     if (!alg->is_string() || !algorithm_from_name(alg->as_string())) {
       error = "JWK \"alg\" is not a supported signature algorithm";
       return std::nullopt;
@@ -369,12 +370,12 @@ std::optional<Jwk> parse_jwk(const json::Value& o, std::string& error) {
 }
 
 std::optional<JwkSet> parse_jwk_set(std::string_view text, std::string& error) {
-  auto doc = json::parse(text, error, json::ParseLimits{1 << 20, 16});
+  auto doc = core::strict_json::parse(text, error, core::strict_json::ParseLimits{1 << 20, 16});
   if (!doc) {
     error = "JWKS is not valid JSON: " + error;
     return std::nullopt;
   }
-  const json::Value* keys = doc->find("keys");
+  const core::strict_json::Value* keys = doc->find("keys");
   if (keys == nullptr || !keys->is_array()) {
     error = "JWKS has no \"keys\" array";
     return std::nullopt;

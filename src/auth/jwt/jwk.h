@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "auth/jwt/strict_json.h"
+#include "core/strict_json.h"
 
 namespace tollway::auth {
 
@@ -50,7 +50,7 @@ struct JwkSet {
 
 // Reads one JWK object. Keys with "use" other than "sig" and unsupported kty/crv are errors here;
 // parse_jwk_set skips them instead (RFC 7517 §5: ignore keys you do not understand).
-std::optional<Jwk> parse_jwk(const json::Value& object, std::string& error);
+std::optional<Jwk> parse_jwk(const core::strict_json::Value& object, std::string& error);
 // A JWKS document {"keys":[...]}; an error when it is malformed or holds no usable key.
 std::optional<JwkSet> parse_jwk_set(std::string_view text, std::string& error);
 

@@ -76,13 +76,13 @@ std::optional<ParsedJws> parse_compact_jws(std::string_view token, std::size_t m
     return std::nullopt;
   }
   std::string json_error;
-  auto header = json::parse(*header_bytes, json_error, json::ParseLimits{4096, 4});
+  auto header = core::strict_json::parse(*header_bytes, json_error, core::strict_json::ParseLimits{4096, 4});
   if (!header || !header->is_object()) {
     error = JwtError::Malformed;
     return std::nullopt;
   }
   ParsedJws out;
-  const json::Value* alg = header->find("alg");
+  const core::strict_json::Value* alg = header->find("alg");
   if (alg == nullptr || !alg->is_string()) {
     error = JwtError::Malformed;
     return std::nullopt;
@@ -106,7 +106,7 @@ std::optional<ParsedJws> parse_compact_jws(std::string_view token, std::size_t m
     error = JwtError::UnknownCrit;
     return std::nullopt;
   }
-  if (const json::Value* kid = header->find("kid")) {
+  if (const core::strict_json::Value* kid = header->find("kid")) {
     if (!kid->is_string()) {
       error = JwtError::Malformed;
       return std::nullopt;
@@ -128,8 +128,9 @@ std::optional<ParsedJws> parse_compact_jws(std::string_view token, std::size_t m
 namespace {
 
 // A NumericDate: a JSON number (fractions allowed), floored.
-bool numeric_date(const json::Value& claims, std::string_view name, std::optional<int64_t>& out) {
-  const json::Value* v = claims.find(name);
+bool numeric_date(const core::strict_json::Value& claims, std::string_view name,
+                  std::optional<int64_t>& out) {
+  const core::strict_json::Value* v = claims.find(name);
   if (v == nullptr) return true;
   if (!v->is_number()) return false;
   const double d = v->as_number();
@@ -140,7 +141,7 @@ bool numeric_date(const json::Value& claims, std::string_view name, std::optiona
 
 }  // namespace
 
-JwtError check_claims(const json::Value& claims, const ClaimRules& rules, int64_t now) {
+JwtError check_claims(const core::strict_json::Value& claims, const ClaimRules& rules, int64_t now) {
   if (!claims.is_object()) return JwtError::Malformed;
   std::optional<int64_t> exp, nbf, iat;
   if (!numeric_date(claims, "exp", exp) || !numeric_date(claims, "nbf", nbf) || !numeric_date(claims, "iat", iat))
@@ -157,10 +158,10 @@ JwtError check_claims(const json::Value& claims, const ClaimRules& rules, int64_
     if (!known) return JwtError::WrongIssuer;
   }
   if (!rules.audiences.empty()) {
-    const json::Value* aud = claims.find("aud");
+    const core::strict_json::Value* aud = claims.find("aud");
     if (aud == nullptr) return JwtError::WrongAudience;
     bool match = false;
-    auto consider = [&](const json::Value& v) {
+    auto consider = [&](const core::strict_json::Value& v) {
       if (!v.is_string()) return false;
       for (const auto& a : rules.audiences) match |= (a == v.as_string());
       return true;
@@ -214,7 +215,8 @@ std::optional<VerifiedJwt> verify_jwt(std::string_view token, const JwkSet& keys
     return std::nullopt;
   }
   std::string json_error;
-  auto claims = json::parse(parsed->payload, json_error, json::ParseLimits{rules.max_token_bytes, 16});
+  auto claims = core::strict_json::parse(parsed->payload, json_error,
+                                         core::strict_json::ParseLimits{rules.max_token_bytes, 16});
   if (!claims || !claims->is_object()) {
     error = JwtError::Malformed;
     return std::nullopt;
@@ -222,7 +224,8 @@ std::optional<VerifiedJwt> verify_jwt(std::string_view token, const JwkSet& keys
   error = check_claims(*claims, rules, now);
   if (error != JwtError::None) return std::nullopt;
   VerifiedJwt out;
-  if (const json::Value* exp = claims->find("exp")) out.expires_at = static_cast<int64_t>(std::floor(exp->as_number()));
+  if (const core::strict_json::Value* exp = claims->find("exp"))
+    out.expires_at = static_cast<int64_t>(std::floor(exp->as_number()));
   out.claims = std::move(*claims);
   out.alg = parsed->alg;
   out.kid = verified_by->kid;

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "auth/jwt/jwk.h"
-#include "auth/jwt/strict_json.h"
+#include "core/strict_json.h"
 
 namespace tollway::auth {
 
@@ -45,7 +45,7 @@ std::string_view jwt_error_message(JwtError e);
 
 struct ParsedJws {
   std::string_view signing_input;  // view into the token
-  json::Value header;
+  core::strict_json::Value header;
   std::string payload;             // decoded bytes
   std::string signature;           // decoded bytes
   Algorithm alg = Algorithm::HS256;
@@ -66,14 +66,14 @@ struct ClaimRules {
 };
 
 struct VerifiedJwt {
-  json::Value claims;
+  core::strict_json::Value claims;
   Algorithm alg = Algorithm::HS256;
   std::string kid;
   int64_t expires_at = 0;  // "exp" (seconds since the epoch), 0 when absent
 };
 
 // Checks the registered claims of an already verified claim set against the rules at time `now` (seconds).
-JwtError check_claims(const json::Value& claims, const ClaimRules& rules, int64_t now);
+JwtError check_claims(const core::strict_json::Value& claims, const ClaimRules& rules, int64_t now);
 
 // The whole verification: parse, pick the key (by kid; without a kid, every key that fits the alg), verify the
 // signature, check the claims. nullopt with `error` set on any failure.

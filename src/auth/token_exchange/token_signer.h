@@ -11,9 +11,9 @@
 #include <string>
 
 #include "auth/jwt/jwk.h"
-#include "auth/shared_cell.h"
 #include "auth/virtual_keys/key_store.h"
 #include "config/auth_config.h"
+#include "core/shared_cell.h"
 
 namespace tollway::auth {
 
@@ -41,7 +41,7 @@ class TokenSigner {
   };
   void publish(config::TokenExchangeConfig config, std::shared_ptr<const Jwk> current,
                std::shared_ptr<const Jwk> previous);
-  SharedCell<State> state_;
+  core::SharedCell<State> state_;
 };
 
 }  // namespace tollway::auth

@@ -31,7 +31,8 @@ bool parse_budget_duration(std::string_view text, KeyLimits& out) {
   return true;
 }
 
-bool read_per_minute(const json::Value& v, std::string_view name, int64_t& out, std::string& error) {
+bool read_per_minute(const core::strict_json::Value& v, std::string_view name, int64_t& out,
+                     std::string& error) {
   if (v.is_null()) return true;
   if (!v.is_integer() || v.as_int() < 1 || v.as_int() > kMaxPerMinute) {
     error = "\"limits." + std::string(name) + "\" must be a whole number from 1 to 10^12 (or null for none)";
@@ -43,7 +44,7 @@ bool read_per_minute(const json::Value& v, std::string_view name, int64_t& out, 
 
 }  // namespace
 
-bool parse_key_limits(const json::Value& limits, KeyLimits& out, std::string& error) {
+bool parse_key_limits(const core::strict_json::Value& limits, KeyLimits& out, std::string& error) {
   out = KeyLimits{};
   if (!limits.is_object()) {
     error = "\"limits\" must be a JSON object {max_budget, budget_duration, tpm, rpm}";
@@ -87,7 +88,7 @@ bool parse_key_limits(const json::Value& limits, KeyLimits& out, std::string& er
 KeyLimits key_limits_from_text(std::string_view text) {
   KeyLimits out;
   std::string error;
-  auto value = json::parse(text, error);
+  auto value = core::strict_json::parse(text, error);
   if (!value || !parse_key_limits(*value, out, error)) return KeyLimits{};
   return out;
 }

@@ -8,12 +8,12 @@
 #include <string_view>
 
 #include "auth/caller_policy.h"
-#include "auth/jwt/strict_json.h"
+#include "core/strict_json.h"
 
 namespace tollway::auth {
 
 // Fills `out` (all fields but budget_anchor_s) from a `limits` JSON object; false with `error` naming the field.
-bool parse_key_limits(const json::Value& limits, KeyLimits& out, std::string& error);
+bool parse_key_limits(const core::strict_json::Value& limits, KeyLimits& out, std::string& error);
 // The same from stored JSON text (written by the API, so valid); "{}" or invalid text gives no limits.
 KeyLimits key_limits_from_text(std::string_view text);
 // True when two KeyLimits count their budget in the same periods (same duration; the anchor is not compared).

@@ -8,9 +8,9 @@
 #include <iterator>
 
 #include "auth/jwt/base64url.h"
-#include "auth/jwt/strict_json.h"
 #include "auth/virtual_keys/key_limits.h"
 #include "core/json.h"
+#include "core/strict_json.h"
 
 namespace tollway::auth {
 namespace {
@@ -44,7 +44,7 @@ std::vector<std::string> parse_list(const char* text) {
   std::vector<std::string> out;
   if (text == nullptr) return out;
   std::string error;
-  auto v = auth::json::parse(text, error);
+  auto v = core::strict_json::parse(text, error);
   if (!v || !v->is_array()) return out;
   for (const auto& item : v->items())
     if (item.is_string()) out.push_back(item.as_string());

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "auth/caller_policy.h"
-#include "auth/shared_cell.h"
+#include "core/shared_cell.h"
 
 struct sqlite3;
 
@@ -117,7 +117,7 @@ class VirtualKeyStore {
   sqlite3* db_;
   mutable std::mutex admin_mutex_;        // admin operations only, never the request path
   std::map<std::string, VirtualKey> records_;
-  SharedCell<Table> table_;
+  core::SharedCell<Table> table_;
 };
 
 }  // namespace tollway::auth

@@ -2,10 +2,10 @@
 
 #include <openssl/crypto.h>
 
-#include "auth/jwt/strict_json.h"
 #include "auth/virtual_keys/key_limits.h"
 #include "core/glob.h"
 #include "core/json.h"
+#include "core/strict_json.h"
 #include "core/units.h"
 
 namespace tollway::auth {
@@ -22,8 +22,9 @@ std::string list_json(const std::vector<std::string>& items) {
   return out + "]";
 }
 
-bool read_globs(const json::Value& body, std::string_view name, std::vector<std::string>& out, std::string& error) {
-  const json::Value* v = body.find(name);
+bool read_globs(const core::strict_json::Value& body, std::string_view name, std::vector<std::string>& out,
+                std::string& error) {
+  const core::strict_json::Value* v = body.find(name);
   if (v == nullptr || v->is_null()) return true;
   if (!v->is_array()) {
     error = "\"" + std::string(name) + "\" must be a list of glob strings";
@@ -43,8 +44,9 @@ bool read_globs(const json::Value& body, std::string_view name, std::vector<std:
   return true;
 }
 
-bool read_string(const json::Value& body, std::string_view name, std::string& out, std::string& error) {
-  const json::Value* v = body.find(name);
+bool read_string(const core::strict_json::Value& body, std::string_view name, std::string& out,
+                 std::string& error) {
+  const core::strict_json::Value* v = body.find(name);
   if (v == nullptr || v->is_null()) return true;
   if (!v->is_string() || v->as_string().size() > 256) {
     error = "\"" + std::string(name) + "\" must be a string of at most 256 bytes";
@@ -55,16 +57,22 @@ bool read_string(const json::Value& body, std::string_view name, std::string& ou
 }
 
 // Serialises a parsed JSON value again (for the opaque "limits" object).
-void write_value(std::string& out, const json::Value& v) {
+void write_value(std::string& out, const core::strict_json::Value& v) {
   switch (v.kind()) {
-    case json::Value::Kind::Null: out += "null"; break;
-    case json::Value::Kind::Bool: out += v.as_bool() ? "true" : "false"; break;
-    case json::Value::Kind::Number:
+    case core::strict_json::Value::Kind::Null:
+      out += "null";
+      break;
+    case core::strict_json::Value::Kind::Bool:
+      out += v.as_bool() ? "true" : "false";
+      break;
+    case core::strict_json::Value::Kind::Number:
       if (v.is_integer()) out += std::to_string(v.as_int());
       else out += std::to_string(v.as_number());
       break;
-    case json::Value::Kind::String: tollway::json::append_quoted(out, v.as_string()); break;
-    case json::Value::Kind::Array:
+    case core::strict_json::Value::Kind::String:
+      tollway::json::append_quoted(out, v.as_string());
+      break;
+    case core::strict_json::Value::Kind::Array:
       out += "[";
       for (std::size_t i = 0; i < v.items().size(); ++i) {
         if (i) out += ",";
@@ -72,7 +80,7 @@ void write_value(std::string& out, const json::Value& v) {
       }
       out += "]";
       break;
-    case json::Value::Kind::Object:
+    case core::strict_json::Value::Kind::Object:
       out += "{";
       for (std::size_t i = 0; i < v.members().size(); ++i) {
         if (i) out += ",";
@@ -86,8 +94,8 @@ void write_value(std::string& out, const json::Value& v) {
 }
 
 // `limits`, validated (key_limits.h) and stored as JSON text; unchanged when absent.
-bool read_limits(const json::Value& body, std::string& out, std::string& error) {
-  const json::Value* l = body.find("limits");
+bool read_limits(const core::strict_json::Value& body, std::string& out, std::string& error) {
+  const core::strict_json::Value* l = body.find("limits");
   if (l == nullptr) return true;
   if (l->is_null()) {
     out = "{}";
@@ -100,8 +108,8 @@ bool read_limits(const json::Value& body, std::string& out, std::string& error) 
   return true;
 }
 
-bool read_metadata(const json::Value& body, std::string& out, std::string& error) {
-  const json::Value* m = body.find("metadata");
+bool read_metadata(const core::strict_json::Value& body, std::string& out, std::string& error) {
+  const core::strict_json::Value* m = body.find("metadata");
   if (m == nullptr) return true;
   if (m->is_null()) {
     out = "{}";
@@ -117,9 +125,9 @@ bool read_metadata(const json::Value& body, std::string& out, std::string& error
   return true;
 }
 
-std::optional<json::Value> parse_body(std::string_view body, std::string& error) {
-  if (body.empty()) return json::Value::make_object({});
-  auto v = json::parse(body, error);
+std::optional<core::strict_json::Value> parse_body(std::string_view body, std::string& error) {
+  if (body.empty()) return core::strict_json::Value::make_object({});
+  auto v = core::strict_json::parse(body, error);
   if (!v || !v->is_object()) {
     if (error.empty()) error = "the body must be a JSON object";
     return std::nullopt;
@@ -127,8 +135,9 @@ std::optional<json::Value> parse_body(std::string_view body, std::string& error)
   return v;
 }
 
-std::optional<int64_t> read_duration_seconds(const json::Value& body, std::string_view name, std::string& error) {
-  const json::Value* v = body.find(name);
+std::optional<int64_t> read_duration_seconds(const core::strict_json::Value& body, std::string_view name,
+                                             std::string& error) {
+  const core::strict_json::Value* v = body.find(name);
   if (v == nullptr || v->is_null()) return std::nullopt;
   if (v->is_string()) {
     if (auto d = units::parse_duration(v->as_string()); d && d->count() > 0)
@@ -157,14 +166,14 @@ KeysApiResponse create_key(VirtualKeyStore& store, std::string_view body_text, i
       !read_globs(*body, "routes", r.routes, error) || !read_globs(*body, "models", r.models, error))
     return error_response(400, error);
   if (r.tenant.empty()) return error_response(400, "\"tenant\" is required: every key belongs to one tenant");
-  if (const json::Value* m = body->find("max_tokens"); m && !m->is_null()) {
+  if (const core::strict_json::Value* m = body->find("max_tokens"); m && !m->is_null()) {
     if (!m->is_integer() || m->as_int() < 0) return error_response(400, "\"max_tokens\" must be a non-negative integer");
     r.max_tokens = static_cast<uint64_t>(m->as_int());
   }
   auto expires_in = read_duration_seconds(*body, "expires_in", error);
   if (expires_in && *expires_in < 0) return error_response(400, error);
   if (expires_in) r.expires_at = now + *expires_in;
-  if (const json::Value* e = body->find("expires_at"); e && !e->is_null()) {
+  if (const core::strict_json::Value* e = body->find("expires_at"); e && !e->is_null()) {
     if (expires_in) return error_response(400, "give either \"expires_in\" or \"expires_at\", not both");
     if (!e->is_integer() || e->as_int() <= now) return error_response(400, "\"expires_at\" must be a future unix time");
     r.expires_at = e->as_int();
@@ -198,7 +207,7 @@ KeysApiResponse change_key(VirtualKeyStore& store, const std::string& id, std::s
     if (!known) return admin_error(400, "Unknown field \"" + name + "\"", name);
   }
   VirtualKeyChange change;
-  if (const json::Value* v = body->find("name")) {
+  if (const core::strict_json::Value* v = body->find("name")) {
     std::string name;
     if (!read_string(*body, "name", name, error)) return error_response(400, error);
     if (!v->is_null()) change.name = name;
@@ -209,7 +218,7 @@ KeysApiResponse change_key(VirtualKeyStore& store, const std::string& id, std::s
     if (!read_globs(*body, list, globs, error)) return error_response(400, error);
     (std::string_view(list) == "routes" ? change.routes : change.models) = std::move(globs);
   }
-  if (const json::Value* m = body->find("max_tokens")) {
+  if (const core::strict_json::Value* m = body->find("max_tokens")) {
     if (!m->is_null() && (!m->is_integer() || m->as_int() < 0))
       return error_response(400, "\"max_tokens\" must be a non-negative integer");
     change.max_tokens = m->is_null() ? 0 : static_cast<uint64_t>(m->as_int());
@@ -217,7 +226,7 @@ KeysApiResponse change_key(VirtualKeyStore& store, const std::string& id, std::s
   auto expires_in = read_duration_seconds(*body, "expires_in", error);
   if (expires_in && *expires_in < 0) return error_response(400, error);
   if (expires_in) change.expires_at = now + *expires_in;
-  if (const json::Value* e = body->find("expires_at")) {
+  if (const core::strict_json::Value* e = body->find("expires_at")) {
     if (expires_in) return error_response(400, "give either \"expires_in\" or \"expires_at\", not both");
     // Any time is accepted here: a past one expires the key now; null or 0 removes the expiry.
     if (!e->is_null() && (!e->is_integer() || e->as_int() < 0))

@@ -1,35 +1,13 @@
 #include "limits/admission/runtime.h"
 
-#include "telemetry/request_metrics.h"
+#include "core/prometheus_text.h"
 
 namespace tollway::limits {
 namespace {
 
 constexpr std::size_t kMaxRememberedCrossings = 100'000;
 
-void family(std::string& out, const char* name, const char* type, const char* help) {
-  out += "# HELP ";
-  out += name;
-  out += ' ';
-  out += help;
-  out += "\n# TYPE ";
-  out += name;
-  out += ' ';
-  out += type;
-  out += '\n';
-}
-
-void sample(std::string& out, const char* name, std::string_view labels, uint64_t value) {
-  out += name;
-  out += labels;
-  out += ' ';
-  out += std::to_string(value);
-  out += '\n';
-}
-
-std::string label(const char* name, std::string_view value) {
-  return std::string(name) + "=\"" + telemetry::escape_label(value) + "\"";
-}
+namespace prometheus = core::prometheus;
 
 }  // namespace
 
@@ -67,15 +45,18 @@ bool LimitsRuntime::first_crossing(std::string_view budget, std::string_view cou
 }
 
 void LimitsRuntime::render_metrics(std::string& out) const {
-  family(out, "tollway_limits_decisions_total", "counter",
-         "Admission decisions of requests that touched at least one limit or budget, by result.");
-  sample(out, "tollway_limits_decisions_total", "{result=\"admitted\"}", admitted_.load());
-  sample(out, "tollway_limits_decisions_total", "{result=\"denied\"}", denied_.load());
+  prometheus::family(out, "tollway_limits_decisions_total", "counter",
+                     "Admission decisions of requests that touched at least one limit or budget, by result.");
+  prometheus::sample(out, "tollway_limits_decisions_total", prometheus::labels({{"result", "admitted"}}),
+                     admitted_.load());
+  prometheus::sample(out, "tollway_limits_decisions_total", prometheus::labels({{"result", "denied"}}),
+                     denied_.load());
   auto by_key = [&](const char* name, const char* help, const char* key_label,
                     std::pair<std::mutex, std::map<std::string, uint64_t>>& f) {
-    family(out, name, "counter", help);
+    prometheus::family(out, name, "counter", help);
     std::lock_guard lock(f.first);
-    for (const auto& [key, n] : f.second) sample(out, name, "{" + label(key_label, key) + "}", n);
+    for (const auto& [key, n] : f.second)
+      prometheus::sample(out, name, prometheus::labels({{key_label, key}}), n);
   };
   by_key("tollway_limits_denials_total", "Requests denied (429), by the rule or budget that denied them.", "rule",
          denials_);
@@ -88,42 +69,49 @@ void LimitsRuntime::render_metrics(std::string& out) const {
          "Requests for a model without a price under a USD limit, by what pricing.unpriced did "
          "(denied, default_price, allowed).",
          "action", unpriced_);
-  family(out, "tollway_limits_budget_alerts_total", "counter",
-         "Budget alert thresholds crossed (percent of the budget reserved or spent in its period).");
+  prometheus::family(
+      out, "tollway_limits_budget_alerts_total", "counter",
+      "Budget alert thresholds crossed (percent of the budget reserved or spent in its period).");
   {
     std::lock_guard lock(alerts_.first);
     for (const auto& [key, n] : alerts_.second) {
       const auto nl = key.find('\n');
-      sample(out, "tollway_limits_budget_alerts_total",
-             "{" + label("budget", key.substr(0, nl)) + "," + label("threshold", key.substr(nl + 1)) + "}", n);
+      prometheus::sample(
+          out, "tollway_limits_budget_alerts_total",
+          prometheus::labels({{"budget", key.substr(0, nl)}, {"threshold", key.substr(nl + 1)}}), n);
     }
   }
-  family(out, "tollway_limits_budget_remaining", "gauge",
-         "Units left in each budget counter's current period as of its latest decision, by budget and counter "
-         "(its dimension values; the key id for key_budget); micro-USD for cost budgets.");
+  prometheus::family(
+      out, "tollway_limits_budget_remaining", "gauge",
+      "Units left in each budget counter's current period as of its latest decision, by budget and counter "
+      "(its dimension values; the key id for key_budget); micro-USD for cost budgets.");
   {
     std::lock_guard lock(budgets_mutex_);
     for (const auto& [name, counters] : budget_remaining_)
       for (const auto& [counter, remaining] : counters)
-        out += "tollway_limits_budget_remaining{" + label("budget", name) + "," + label("counter", counter) + "} " +
-               std::to_string(remaining) + "\n";
+        prometheus::sample_text(out, "tollway_limits_budget_remaining",
+                                prometheus::labels({{"budget", name}, {"counter", counter}}),
+                                std::to_string(remaining));
   }
-  family(out, "tollway_limits_store_errors_total", "counter",
-         "Reservations the ledger's store could not answer (strict ledger: Redis unreachable or too slow).");
-  sample(out, "tollway_limits_store_errors_total", "", store_errors_.load());
-  family(out, "tollway_limits_settle_failures_total", "counter",
-         "Settlements the ledger could not apply (the charge is still in the spend log).");
-  sample(out, "tollway_limits_settle_failures_total", "", settle_failures_.load());
-  family(out, "tollway_limits_reservations_open", "gauge", "Reservations admitted and not yet settled.");
-  out += "tollway_limits_reservations_open " + std::to_string(open_.load()) + "\n";
-  family(out, "tollway_limits_counters", "gauge", "Counters held by the in-process ledger.");
-  sample(out, "tollway_limits_counters", "", local_->counters_held());
+  prometheus::family(
+      out, "tollway_limits_store_errors_total", "counter",
+      "Reservations the ledger's store could not answer (strict ledger: Redis unreachable or too slow).");
+  prometheus::sample(out, "tollway_limits_store_errors_total", "", store_errors_.load());
+  prometheus::family(out, "tollway_limits_settle_failures_total", "counter",
+                     "Settlements the ledger could not apply (the charge is still in the spend log).");
+  prometheus::sample(out, "tollway_limits_settle_failures_total", "", settle_failures_.load());
+  prometheus::family(out, "tollway_limits_reservations_open", "gauge",
+                     "Reservations admitted and not yet settled.");
+  prometheus::sample_text(out, "tollway_limits_reservations_open", "", std::to_string(open_.load()));
+  prometheus::family(out, "tollway_limits_counters", "gauge", "Counters held by the in-process ledger.");
+  prometheus::sample(out, "tollway_limits_counters", "", local_->counters_held());
   if (spend_log_) {
-    family(out, "tollway_limits_spend_records_total", "counter", "Spend records committed to the spend log.");
-    sample(out, "tollway_limits_spend_records_total", "", spend_log_->appended());
-    family(out, "tollway_limits_spend_records_dropped_total", "counter",
-           "Spend records lost to a full queue or a failed commit.");
-    sample(out, "tollway_limits_spend_records_dropped_total", "", spend_log_->dropped());
+    prometheus::family(out, "tollway_limits_spend_records_total", "counter",
+                       "Spend records committed to the spend log.");
+    prometheus::sample(out, "tollway_limits_spend_records_total", "", spend_log_->appended());
+    prometheus::family(out, "tollway_limits_spend_records_dropped_total", "counter",
+                       "Spend records lost to a full queue or a failed commit.");
+    prometheus::sample(out, "tollway_limits_spend_records_dropped_total", "", spend_log_->dropped());
   }
 }
 

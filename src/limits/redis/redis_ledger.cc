@@ -12,6 +12,7 @@
 #include <random>
 
 #include "core/log.h"
+#include "core/prometheus_text.h"
 #include "limits/redis/ledger_scripts.h"
 
 namespace tollway::limits::redis {
@@ -339,43 +340,40 @@ RedisLedgerStats RedisLedger::stats() const {
 }
 
 void RedisLedger::render_metrics(std::string& out) const {
+  namespace prometheus = core::prometheus;
   const RedisLedgerStats s = stats();
-  auto family = [&out](std::string_view name, std::string_view type, std::string_view help) {
-    out += "# HELP ";
-    out += name;
-    out += ' ';
-    out += help;
-    out += "\n# TYPE ";
-    out += name;
-    out += ' ';
-    out += type;
-    out += '\n';
-  };
-  family("tollway_ledger_redis_up", "gauge", "1 while the strict ledger's Redis answers, 0 during an outage.");
-  out += "tollway_ledger_redis_up " + std::to_string(s.store_up ? 1 : 0) + "\n";
-  family("tollway_ledger_redis_calls_total", "counter", "Strict ledger operations, by operation.");
-  out += "tollway_ledger_redis_calls_total{op=\"reserve\"} " + std::to_string(s.reserve_calls) + "\n";
-  out += "tollway_ledger_redis_calls_total{op=\"settle\"} " + std::to_string(s.settle_calls) + "\n";
-  family("tollway_ledger_redis_commands_total", "counter",
-         "Script commands sent to Redis (EVALSHA and EVAL); one round trip each.");
-  out += "tollway_ledger_redis_commands_total " + std::to_string(s.script_commands) + "\n";
-  family("tollway_ledger_redis_noscript_total", "counter", "EVALSHA answered NOSCRIPT and was resent as EVAL.");
-  out += "tollway_ledger_redis_noscript_total " + std::to_string(s.noscript_reloads) + "\n";
-  family("tollway_ledger_redis_errors_total", "counter", "Strict ledger operations Redis could not answer.");
-  out += "tollway_ledger_redis_errors_total " + std::to_string(s.store_errors) + "\n";
-  family("tollway_ledger_redis_outages_total", "counter", "Transitions of the strict ledger's Redis to unreachable.");
-  out += "tollway_ledger_redis_outages_total " + std::to_string(s.outages) + "\n";
-  family("tollway_ledger_store_error_decisions_total", "counter",
-         "Counters decided without Redis, by the on_store_error behaviour applied.");
-  out += "tollway_ledger_store_error_decisions_total{behaviour=\"deny\"} " + std::to_string(s.denied_by_store_error) +
-         "\n";
-  out += "tollway_ledger_store_error_decisions_total{behaviour=\"allow\"} " +
-         std::to_string(s.allowed_by_store_error) + "\n";
-  out += "tollway_ledger_store_error_decisions_total{behaviour=\"local\"} " +
-         std::to_string(s.local_fallback_decisions) + "\n";
-  family("tollway_ledger_redis_settle_failures_total", "counter",
-         "Settlements Redis did not apply (the reservation stays charged until the key expires).");
-  out += "tollway_ledger_redis_settle_failures_total " + std::to_string(s.settle_failures) + "\n";
+  prometheus::family(out, "tollway_ledger_redis_up", "gauge",
+                     "1 while the strict ledger's Redis answers, 0 during an outage.");
+  prometheus::sample(out, "tollway_ledger_redis_up", "", s.store_up ? 1 : 0);
+  prometheus::family(out, "tollway_ledger_redis_calls_total", "counter",
+                     "Strict ledger operations, by operation.");
+  prometheus::sample(out, "tollway_ledger_redis_calls_total", prometheus::labels({{"op", "reserve"}}),
+                     s.reserve_calls);
+  prometheus::sample(out, "tollway_ledger_redis_calls_total", prometheus::labels({{"op", "settle"}}),
+                     s.settle_calls);
+  prometheus::family(out, "tollway_ledger_redis_commands_total", "counter",
+                     "Script commands sent to Redis (EVALSHA and EVAL); one round trip each.");
+  prometheus::sample(out, "tollway_ledger_redis_commands_total", "", s.script_commands);
+  prometheus::family(out, "tollway_ledger_redis_noscript_total", "counter",
+                     "EVALSHA answered NOSCRIPT and was resent as EVAL.");
+  prometheus::sample(out, "tollway_ledger_redis_noscript_total", "", s.noscript_reloads);
+  prometheus::family(out, "tollway_ledger_redis_errors_total", "counter",
+                     "Strict ledger operations Redis could not answer.");
+  prometheus::sample(out, "tollway_ledger_redis_errors_total", "", s.store_errors);
+  prometheus::family(out, "tollway_ledger_redis_outages_total", "counter",
+                     "Transitions of the strict ledger's Redis to unreachable.");
+  prometheus::sample(out, "tollway_ledger_redis_outages_total", "", s.outages);
+  prometheus::family(out, "tollway_ledger_store_error_decisions_total", "counter",
+                     "Counters decided without Redis, by the on_store_error behaviour applied.");
+  for (const auto& [behaviour, n] :
+       {std::pair{"deny", s.denied_by_store_error}, std::pair{"allow", s.allowed_by_store_error},
+        std::pair{"local", s.local_fallback_decisions}})
+    prometheus::sample(out, "tollway_ledger_store_error_decisions_total",
+                       prometheus::labels({{"behaviour", behaviour}}), n);
+  prometheus::family(
+      out, "tollway_ledger_redis_settle_failures_total", "counter",
+      "Settlements Redis did not apply (the reservation stays charged until the key expires).");
+  prometheus::sample(out, "tollway_ledger_redis_settle_failures_total", "", s.settle_failures);
 }
 
 }  // namespace tollway::limits::redis

@@ -2,7 +2,7 @@
 
 #include <random>
 
-#include "telemetry/export_retry.h"
+#include "http/retry_after.h"
 
 namespace tollway::providers::resilience {
 
@@ -45,17 +45,11 @@ AttemptFailure failure_for_status(int status) {
 std::optional<std::chrono::milliseconds> provider_retry_after(std::optional<std::string_view> retry_after_ms,
                                                               std::optional<std::string_view> retry_after,
                                                               int64_t now_unix_seconds) {
-  if (retry_after_ms && !retry_after_ms->empty() && retry_after_ms->size() <= 9) {
-    int64_t ms = 0;
-    bool digits = true;
-    for (char c : *retry_after_ms) {
-      if (c < '0' || c > '9') digits = false;
-      else ms = ms * 10 + (c - '0');
-    }
-    if (digits) return std::chrono::milliseconds(ms);
+  if (retry_after_ms) {
+    if (auto ms = http::parse_retry_after_ms(*retry_after_ms)) return ms;
   }
   if (retry_after) {
-    if (auto s = telemetry::parse_retry_after(*retry_after, now_unix_seconds))
+    if (auto s = http::parse_retry_after(*retry_after, now_unix_seconds))
       return std::chrono::duration_cast<std::chrono::milliseconds>(*s);
   }
   return std::nullopt;

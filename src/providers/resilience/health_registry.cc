@@ -1,6 +1,6 @@
 #include "providers/resilience/health_registry.h"
 
-#include "telemetry/request_metrics.h"
+#include "core/prometheus_text.h"
 
 namespace tollway::providers::resilience {
 namespace {
@@ -10,14 +10,10 @@ constexpr AttemptFailure kReasons[] = {AttemptFailure::Connect,     AttemptFailu
                                        AttemptFailure::RateLimited, AttemptFailure::ServerError,
                                        AttemptFailure::CircuitOpen};
 
-void header(std::string& out, const char* name, const char* type, const char* help) {
-  out.append("# HELP ").append(name).append(" ").append(help).append("\n# TYPE ").append(name).append(" ");
-  out.append(type).append("\n");
-}
+namespace prometheus = core::prometheus;
 
 std::string endpoint_labels(const EndpointHealth& h) {
-  return "provider=\"" + telemetry::escape_label(h.provider()) + "\",endpoint=\"" + telemetry::escape_label(h.url()) +
-         "\"";
+  return prometheus::labels({{"provider", h.provider()}, {"endpoint", h.url()}});
 }
 
 }  // namespace
@@ -46,43 +42,51 @@ std::vector<std::unique_ptr<ProviderBalancer>> UpstreamHealthRegistry::balancers
 
 void UpstreamHealthRegistry::render_metrics(std::string& out) const {
   std::lock_guard lock(mutex_);
-  header(out, "tollway_upstream_endpoint_state", "gauge",
-         "Circuit breaker state of each provider endpoint: 1 for the current state (closed = serving, open = "
-         "ejected, half_open = one probe request in flight), 0 for the others.");
+  prometheus::family(
+      out, "tollway_upstream_endpoint_state", "gauge",
+      "Circuit breaker state of each provider endpoint: 1 for the current state (closed = serving, open = "
+      "ejected, half_open = one probe request in flight), 0 for the others.");
   for (const auto& h : active_) {
     const BreakerState s = h->state();
-    for (BreakerState each : {BreakerState::Closed, BreakerState::Open, BreakerState::HalfOpen})
-      out += "tollway_upstream_endpoint_state{" + endpoint_labels(*h) + ",state=\"" + breaker_state_name(each) +
-             "\"} " + (each == s ? "1" : "0") + "\n";
+    for (BreakerState each : {BreakerState::Closed, BreakerState::Open, BreakerState::HalfOpen}) {
+      std::string labels = endpoint_labels(*h);
+      prometheus::add_label(labels, "state", breaker_state_name(each));
+      prometheus::sample(out, "tollway_upstream_endpoint_state", labels, each == s ? 1 : 0);
+    }
   }
-  header(out, "tollway_upstream_endpoint_in_flight", "gauge", "Requests in flight to each provider endpoint.");
+  prometheus::family(out, "tollway_upstream_endpoint_in_flight", "gauge",
+                     "Requests in flight to each provider endpoint.");
   for (const auto& h : active_)
-    out += "tollway_upstream_endpoint_in_flight{" + endpoint_labels(*h) + "} " + std::to_string(h->in_flight()) + "\n";
-  header(out, "tollway_upstream_endpoint_latency_ewma_seconds", "gauge",
-         "Moving average of each provider endpoint's time to the response head (0 before its first answer).");
+    prometheus::sample_text(out, "tollway_upstream_endpoint_in_flight", endpoint_labels(*h),
+                            std::to_string(h->in_flight()));
+  prometheus::family(
+      out, "tollway_upstream_endpoint_latency_ewma_seconds", "gauge",
+      "Moving average of each provider endpoint's time to the response head (0 before its first answer).");
   for (const auto& h : active_)
-    out += "tollway_upstream_endpoint_latency_ewma_seconds{" + endpoint_labels(*h) + "} " +
-           std::to_string(static_cast<double>(h->latency_ewma_us()) / 1e6) + "\n";
-  header(out, "tollway_upstream_endpoint_ejections_total", "counter",
-         "Times each provider endpoint was ejected by its circuit breaker (failed probes included).");
+    prometheus::sample_text(out, "tollway_upstream_endpoint_latency_ewma_seconds", endpoint_labels(*h),
+                            std::to_string(static_cast<double>(h->latency_ewma_us()) / 1e6));
+  prometheus::family(
+      out, "tollway_upstream_endpoint_ejections_total", "counter",
+      "Times each provider endpoint was ejected by its circuit breaker (failed probes included).");
   for (const auto& h : active_)
-    out += "tollway_upstream_endpoint_ejections_total{" + endpoint_labels(*h) + "} " + std::to_string(h->ejections()) +
-           "\n";
-  header(out, "tollway_upstream_retries_total", "counter",
-         "Upstream attempts repeated on the same provider after a failure before any byte reached the client, "
-         "by provider and reason.");
+    prometheus::sample(out, "tollway_upstream_endpoint_ejections_total", endpoint_labels(*h), h->ejections());
+  prometheus::family(
+      out, "tollway_upstream_retries_total", "counter",
+      "Upstream attempts repeated on the same provider after a failure before any byte reached the client, "
+      "by provider and reason.");
   for (const auto& [provider, c] : counters_)
     for (AttemptFailure f : kReasons)
       if (const uint64_t n = c->retries[static_cast<std::size_t>(f)].load(std::memory_order_relaxed))
-        out += "tollway_upstream_retries_total{provider=\"" + telemetry::escape_label(provider) + "\",reason=\"" +
-               failure_name(f) + "\"} " + std::to_string(n) + "\n";
-  header(out, "tollway_upstream_fallbacks_total", "counter",
-         "Requests moved on to the next provider of their route's fallback chain, by the provider left and reason.");
+        prometheus::sample(out, "tollway_upstream_retries_total",
+                           prometheus::labels({{"provider", provider}, {"reason", failure_name(f)}}), n);
+  prometheus::family(out, "tollway_upstream_fallbacks_total", "counter",
+                     "Requests moved on to the next provider of their route's fallback chain, by the "
+                     "provider left and reason.");
   for (const auto& [provider, c] : counters_)
     for (AttemptFailure f : kReasons)
       if (const uint64_t n = c->fallbacks[static_cast<std::size_t>(f)].load(std::memory_order_relaxed))
-        out += "tollway_upstream_fallbacks_total{provider=\"" + telemetry::escape_label(provider) + "\",reason=\"" +
-               failure_name(f) + "\"} " + std::to_string(n) + "\n";
+        prometheus::sample(out, "tollway_upstream_fallbacks_total",
+                           prometheus::labels({{"provider", provider}, {"reason", failure_name(f)}}), n);
 }
 
 }  // namespace tollway::providers::resilience

@@ -1,7 +1,7 @@
 // Gateway lifecycle and admin: /healthz, /readyz, /config, /metrics (passes `promtool check metrics`); config
-// reload on SIGHUP and on file change (a valid change takes effect and bumps version and generation; an invalid
-// one keeps the old snapshot serving and is counted as a failure); SIGTERM drains an in-flight stream to its end
-// and exits 0.
+// reload on SIGHUP and on file change (a valid change takes effect and bumps version and generation; a changed
+// price file alone changes the version; an invalid one keeps the old snapshot serving and is counted as a
+// failure); SIGTERM drains an in-flight stream to its end and exits 0.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -122,6 +122,26 @@ describe('config reload', () => {
     const r = await chatAt('extra-two');
     assert.equal(r.status, 200, r.text);
     assert.equal(mock.requests[mock.requests.length - 1].url, '/extra-two/v1/chat/completions');
+  });
+
+  it('the version covers the resolved config: a price file edit alone gives a new version after SIGHUP', async () => {
+    const prices = path.join(gw.dir, 'prices.yaml');
+    const priceTable = (output) => 'version: "t1"\nmodels:\n  - { match: "gpt-4o*", input: "2.50", output: "' + output + '" }\n';
+    fs.writeFileSync(prices, priceTable('10.00'));
+    const before = await cfgVersion();
+    gw.writeConfig({ ...extraRoute('extra-two'), pricing: { file: 'prices.yaml' } });
+    gw.proc.kill('SIGHUP');
+    const priced = await waitFor(async () => { const c = await cfgVersion(); return c.version !== before.version && c; }, { timeoutMs: 4000 });
+    assert.ok(priced, 'version changed after naming the price file');
+    fs.writeFileSync(prices, priceTable('12.00'));  // the YAML stays byte for byte the same
+    gw.proc.kill('SIGHUP');
+    const repriced = await waitFor(async () => { const c = await cfgVersion(); return c.generation > priced.generation && c; }, { timeoutMs: 4000 });
+    assert.ok(repriced, 'the reload was applied');
+    assert.notEqual(repriced.version, priced.version, 'a new price file gives a new version');
+    gw.writeConfig(extraRoute('extra-two'));  // back to the config the next tests start from
+    gw.proc.kill('SIGHUP');
+    assert.ok(await waitFor(async () => { const c = await cfgVersion(); return c.version === before.version && c; }, { timeoutMs: 4000 }),
+      'the same resolved config gives the same version again');
   });
 
   it('an invalid change keeps the old snapshot serving and is counted as a failure', async () => {

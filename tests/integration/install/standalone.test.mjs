@@ -114,8 +114,18 @@ describe('standalone install', () => {
     const gw = await startProcess(path.join(alone, 'tollway'), ['gateway', ...LOOPBACK], { cwd: elsewhere });
     try {
       assert.equal(gw.ready.config, 'embedded:gateway.yaml');
+      // The version of the resolved config (src/config/config_version.cc): the embedded YAML, the two provider key
+      // variables it reads (unset here) and the embedded price table, each field length-prefixed.
+      const field = (bytes) => Buffer.concat([Buffer.from(`${Buffer.byteLength(bytes)}:`), Buffer.from(bytes)]);
+      const inputs = (kind, entries) => Buffer.concat([field(kind), Buffer.from(`${entries.length};`),
+        ...entries.map(([name, value]) => Buffer.concat([field(name), value === null ? Buffer.from('-')
+          : Buffer.concat([Buffer.from('='), field(value)])]))]);
       const embeddedYaml = fs.readFileSync(path.join(SOURCE_DIR, 'config', 'gateway.yaml'));
-      const version = crypto.createHash('sha256').update(embeddedYaml).digest('hex').slice(0, 12);
+      const embeddedPrices = fs.readFileSync(path.join(SOURCE_DIR, 'config', 'pricing.yaml'));
+      const resolved = Buffer.concat([field(embeddedYaml),
+        inputs('env', [['ANTHROPIC_API_KEY', null], ['OPENAI_API_KEY', null]]),
+        inputs('files', [['embedded:pricing.yaml', embeddedPrices]])]);
+      const version = crypto.createHash('sha256').update(resolved).digest('hex').slice(0, 12);
       assert.equal(gw.ready.config_version, version);
       const config = JSON.parse((await getText(`${gw.adminUrl}/config`)).text);
       assert.equal(config.source, 'embedded:gateway.yaml');

@@ -26,7 +26,5 @@ TEST(RequestMetrics, MergesWorkersAndRendersPrometheusText) {
   EXPECT_NE(text.find("tollway_upstream_errors_total{provider=\"openai\",kind=\"timeout\"} 1"), std::string::npos);
 }
 
-TEST(RequestMetrics, EscapesLabelValues) { EXPECT_EQ(escape_label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd"); }
-
 }  // namespace
 }  // namespace tollway::telemetry

@@ -11,7 +11,7 @@ namespace {
 
 Jwk key_from(const std::string& json_text) {
   std::string error;
-  auto v = json::parse(json_text, error);
+  auto v = core::strict_json::parse(json_text, error);
   EXPECT_TRUE(v) << error;
   auto k = parse_jwk(*v, error);
   EXPECT_TRUE(k) << error;
@@ -222,7 +222,7 @@ TEST(Signing, GeneratedEs256KeyRoundTrips) {
   ASSERT_TRUE(token);
   JwkSet set;
   std::string error;
-  auto published = json::parse(public_jwk_json(*key, Algorithm::ES256), error);
+  auto published = core::strict_json::parse(public_jwk_json(*key, Algorithm::ES256), error);
   ASSERT_TRUE(published) << error;
   auto public_key = parse_jwk(*published, error);
   ASSERT_TRUE(public_key) << error;

@@ -9,7 +9,7 @@ namespace {
 
 std::optional<KeyLimits> parse(std::string_view text, std::string* error = nullptr) {
   std::string e;
-  auto value = json::parse(text, e);
+  auto value = core::strict_json::parse(text, e);
   EXPECT_TRUE(value) << text;
   KeyLimits out;
   const bool ok = parse_key_limits(*value, out, e);

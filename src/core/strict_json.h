@@ -1,6 +1,6 @@
 // StrictJson: a small JSON reader for security-relevant documents (JOSE headers, JWT claim sets, JWKS, admin
-// request bodies). Unlike a tolerant parser it rejects anything ambiguous: duplicate object keys at any depth,
-// trailing bytes, invalid UTF-8, lone surrogates, leading zeros, nesting deeper than a fixed bound.
+// request bodies). Unlike a tolerant parser it rejects anything ambiguous: duplicate object keys at any
+// depth, trailing bytes, invalid UTF-8, lone surrogates, leading zeros, nesting deeper than a fixed bound.
 // Pure: no I/O, no allocation beyond the returned tree; it never echoes input bytes in its error messages.
 #pragma once
 
@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-namespace tollway::auth::json {
+namespace tollway::core::strict_json {
 
 class Value {
  public:
@@ -42,8 +42,16 @@ class Value {
   std::optional<std::string_view> string_member(std::string_view key) const;
 
   static Value make_null() { return Value(Kind::Null); }
-  static Value make_bool(bool b) { Value v(Kind::Bool); v.bool_ = b; return v; }
-  static Value make_string(std::string s) { Value v(Kind::String); v.string_ = std::move(s); return v; }
+  static Value make_bool(bool b) {
+    Value v(Kind::Bool);
+    v.bool_ = b;
+    return v;
+  }
+  static Value make_string(std::string s) {
+    Value v(Kind::String);
+    v.string_ = std::move(s);
+    return v;
+  }
   static Value make_number(double d, bool integer, int64_t i) {
     Value v(Kind::Number);
     v.number_ = d;
@@ -51,8 +59,16 @@ class Value {
     v.int_ = i;
     return v;
   }
-  static Value make_array(std::vector<Value> items) { Value v(Kind::Array); v.items_ = std::move(items); return v; }
-  static Value make_object(std::vector<Member> m) { Value v(Kind::Object); v.members_ = std::move(m); return v; }
+  static Value make_array(std::vector<Value> items) {
+    Value v(Kind::Array);
+    v.items_ = std::move(items);
+    return v;
+  }
+  static Value make_object(std::vector<Member> m) {
+    Value v(Kind::Object);
+    v.members_ = std::move(m);
+    return v;
+  }
 
   Value() = default;
 
@@ -77,4 +93,4 @@ struct ParseLimits {
 // names the problem and its byte offset, never the bytes themselves.
 std::optional<Value> parse(std::string_view text, std::string& error, const ParseLimits& limits = {});
 
-}  // namespace tollway::auth::json
+}  // namespace tollway::core::strict_json

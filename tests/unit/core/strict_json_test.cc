@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "auth/jwt/strict_json.h"
+#include "core/strict_json.h"
 
-namespace tollway::auth::json {
+namespace tollway::core::strict_json {
 namespace {
 
 bool ok(std::string_view text) {
@@ -42,4 +42,4 @@ TEST(StrictJson, ErrorsNeverEchoInput) {
 }
 
 }  // namespace
-}  // namespace tollway::auth::json
+}  // namespace tollway::core::strict_json

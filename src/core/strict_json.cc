@@ -1,11 +1,11 @@
-#include "auth/jwt/strict_json.h"
+#include "core/strict_json.h"
 
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <unordered_set>
 
-namespace tollway::auth::json {
+namespace tollway::core::strict_json {
 
 const Value* Value::find(std::string_view key) const {
   if (kind_ != Kind::Object) return nullptr;
@@ -57,16 +57,24 @@ class Reader {
     if (pos_ >= text_.size()) return fail(error, "unexpected end of input");
     const char c = text_[pos_];
     switch (c) {
-      case '{': return object(depth, error);
-      case '[': return array(depth, error);
+      case '{':
+        return object(depth, error);
+      case '[':
+        return array(depth, error);
       case '"': {
         std::string s;
         if (!string(s, error)) return std::nullopt;
         return Value::make_string(std::move(s));
       }
-      case 't': if (literal("true")) return Value::make_bool(true); break;
-      case 'f': if (literal("false")) return Value::make_bool(false); break;
-      case 'n': if (literal("null")) return Value::make_null(); break;
+      case 't':
+        if (literal("true")) return Value::make_bool(true);
+        break;
+      case 'f':
+        if (literal("false")) return Value::make_bool(false);
+        break;
+      case 'n':
+        if (literal("null")) return Value::make_null();
+        break;
       default:
         if (c == '-' || (c >= '0' && c <= '9')) return number(error);
     }
@@ -160,10 +168,14 @@ class Reader {
     for (int i = 0; i < 4; ++i) {
       const char c = text_[pos_++];
       out <<= 4;
-      if (c >= '0' && c <= '9') out |= static_cast<uint32_t>(c - '0');
-      else if (c >= 'a' && c <= 'f') out |= static_cast<uint32_t>(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F') out |= static_cast<uint32_t>(c - 'A' + 10);
-      else return false;
+      if (c >= '0' && c <= '9')
+        out |= static_cast<uint32_t>(c - '0');
+      else if (c >= 'a' && c <= 'f')
+        out |= static_cast<uint32_t>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F')
+        out |= static_cast<uint32_t>(c - 'A' + 10);
+      else
+        return false;
     }
     return true;
   }
@@ -173,10 +185,20 @@ class Reader {
     const auto b0 = static_cast<unsigned char>(text_[pos_]);
     int extra = 0;
     uint32_t min = 0, cp = 0;
-    if (b0 >= 0xC2 && b0 <= 0xDF) { extra = 1; cp = b0 & 0x1F; min = 0x80; }
-    else if (b0 >= 0xE0 && b0 <= 0xEF) { extra = 2; cp = b0 & 0x0F; min = 0x800; }
-    else if (b0 >= 0xF0 && b0 <= 0xF4) { extra = 3; cp = b0 & 0x07; min = 0x10000; }
-    else return false;
+    if (b0 >= 0xC2 && b0 <= 0xDF) {
+      extra = 1;
+      cp = b0 & 0x1F;
+      min = 0x80;
+    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+      extra = 2;
+      cp = b0 & 0x0F;
+      min = 0x800;
+    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+      extra = 3;
+      cp = b0 & 0x07;
+      min = 0x10000;
+    } else
+      return false;
     if (pos_ + extra >= text_.size()) return false;
     for (int i = 1; i <= extra; ++i) {
       const auto b = static_cast<unsigned char>(text_[pos_ + i]);
@@ -204,14 +226,30 @@ class Reader {
         if (pos_ >= text_.size()) return fail(error, "unterminated escape"), false;
         const char e = text_[pos_++];
         switch (e) {
-          case '"': out.push_back('"'); break;
-          case '\\': out.push_back('\\'); break;
-          case '/': out.push_back('/'); break;
-          case 'b': out.push_back('\b'); break;
-          case 'f': out.push_back('\f'); break;
-          case 'n': out.push_back('\n'); break;
-          case 'r': out.push_back('\r'); break;
-          case 't': out.push_back('\t'); break;
+          case '"':
+            out.push_back('"');
+            break;
+          case '\\':
+            out.push_back('\\');
+            break;
+          case '/':
+            out.push_back('/');
+            break;
+          case 'b':
+            out.push_back('\b');
+            break;
+          case 'f':
+            out.push_back('\f');
+            break;
+          case 'n':
+            out.push_back('\n');
+            break;
+          case 'r':
+            out.push_back('\r');
+            break;
+          case 't':
+            out.push_back('\t');
+            break;
           case 'u': {
             uint32_t cp = 0;
             if (!hex4(cp)) return fail(error, "bad \\u escape"), false;
@@ -227,7 +265,8 @@ class Reader {
             append_utf8(out, cp);
             break;
           }
-          default: return fail(error, "unknown escape"), false;
+          default:
+            return fail(error, "unknown escape"), false;
         }
         continue;
       }
@@ -276,8 +315,10 @@ class Reader {
       errno = 0;
       char* end = nullptr;
       const long long ll = std::strtoll(literal_text.c_str(), &end, 10);
-      if (errno == ERANGE) integer = false;
-      else i = ll;
+      if (errno == ERANGE)
+        integer = false;
+      else
+        i = ll;
     }
     return Value::make_number(d, integer, i);
   }
@@ -295,4 +336,4 @@ std::optional<Value> parse(std::string_view text, std::string& error, const Pars
   return reader.document(error);
 }
 
-}  // namespace tollway::auth::json
+}  // namespace tollway::core::strict_json

@@ -1,9 +1,9 @@
-// SharedCell: one immutable value (std::shared_ptr<const T>) that the control thread replaces and every worker
-// reads. Replacing takes a mutex and bumps a version; a reader on the request path checks the version (one
-// atomic load) and uses its thread's cached copy while nothing changed, so steady-state reads take no lock and
-// touch no shared reference count. It exists because libstdc++ 12's std::atomic<std::shared_ptr> has a
-// load/store race (use-after-free, seen under ASan here). It never blocks a reader behind a slow writer: the
-// writer's critical section is one pointer swap.
+// SharedCell: one immutable value (std::shared_ptr<const T>) that the control thread replaces and every
+// worker reads. Replacing takes a mutex and bumps a version; a reader on the request path checks the version
+// (one atomic load) and uses its thread's cached copy while nothing changed, so steady-state reads take no
+// lock and touch no shared reference count. It exists because libstdc++ 12's std::atomic<std::shared_ptr> has
+// a load/store race (use-after-free, seen under ASan here). It never blocks a reader behind a slow writer:
+// the writer's critical section is one pointer swap.
 #pragma once
 
 #include <atomic>
@@ -12,7 +12,7 @@
 #include <mutex>
 #include <unordered_map>
 
-namespace tollway::auth {
+namespace tollway::core {
 
 inline std::atomic<uint64_t> shared_cell_ids{1};
 
@@ -38,8 +38,8 @@ class SharedCell {
     return value_;
   }
 
-  // The current value from this thread's cache, refreshed when the version moved. The reference is valid until
-  // this thread's next read() of a SharedCell<T>: use it synchronously, never across co_await.
+  // The current value from this thread's cache, refreshed when the version moved. The reference is valid
+  // until this thread's next read() of a SharedCell<T>: use it synchronously, never across co_await.
   const std::shared_ptr<const T>& read() const {
     struct Entry {
       uint64_t version = ~uint64_t{0};
@@ -66,4 +66,4 @@ class SharedCell {
   const uint64_t id_;
 };
 
-}  // namespace tollway::auth
+}  // namespace tollway::core
