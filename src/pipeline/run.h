@@ -1,5 +1,6 @@
-// The phase driver: walks one request through authenticate → authorize → admit → route → forward → settle → log
-// in DESIGN.md's order, calling each filter of the chain. It owns no sockets: the role's Exchange does I/O.
+// The phase driver: walks one request through authenticate → authorize → admit → select upstream → shape
+// upstream request → forward → settle → log in DESIGN.md's order, calling each filter of the chain. It owns no
+// sockets: the role's Exchange does I/O.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>

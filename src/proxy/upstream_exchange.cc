@@ -31,7 +31,7 @@ bool is_set(const pipeline::HeaderList& headers, std::string_view name) {
 }
 
 // The request head sent upstream, into `out` (a buffer the connection reuses): the caller's end-to-end
-// headers minus what the route phase drops, plus what it sets, with our own Host, framing and request id.
+// headers minus what shape_upstream drops, plus what it sets, with our own Host, framing and request id.
 void build_upstream_request_head(const pipeline::RequestCtx& ctx, std::string& out) {
   const http::RequestHead& in = *ctx.head;
   const pipeline::UpstreamRequest& up = ctx.upstream;

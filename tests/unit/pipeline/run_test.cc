@@ -1,7 +1,7 @@
 // The phase driver (pipeline/run.cc) with recording filters and a test Exchange: the phases run in
 // DESIGN.md's order, a Replied verdict skips to the reply, settle runs exactly once for exactly the filters
-// whose admit continued, log runs for every filter, and a failed attempt runs the route phase again before
-// one settle.
+// whose admit continued, log runs for every filter, and a failed attempt selects and shapes again before one
+// settle.
 #include "pipeline/run.h"
 
 #include <gtest/gtest.h>
@@ -28,11 +28,12 @@ class RecordingFilter final : public Filter {
   asio::awaitable<Verdict> authenticate(RequestCtx& ctx) override { co_return step("authenticate", ctx); }
   asio::awaitable<Verdict> authorize(RequestCtx& ctx) override { co_return step("authorize", ctx); }
   asio::awaitable<Verdict> admit(RequestCtx& ctx) override { co_return step("admit", ctx); }
-  asio::awaitable<Verdict> route(RequestCtx& ctx) override {
-    const Verdict v = step("route", ctx);
+  asio::awaitable<Verdict> select_upstream(RequestCtx& ctx) override {
+    const Verdict v = step("select", ctx);
     ctx.upstream.endpoint = &endpoint_;  // any filter may choose; the last one's choice stands
     co_return v;
   }
+  asio::awaitable<Verdict> shape_upstream(RequestCtx& ctx) override { co_return step("shape", ctx); }
   asio::awaitable<void> settle(RequestCtx&) override {
     trace_.push_back(name_ + ".settle");
     co_return;
@@ -114,7 +115,7 @@ TEST(PhaseDriver, RunsThePhasesInOrderAndSettlesOnce) {
       .add<LogOnlyFilter>(f.trace)
       .add<RecordingFilter>("b", f.trace);
   EXPECT_EQ(f.run(), (Trace{"a.authenticate", "b.authenticate", "a.authorize", "b.authorize", "a.admit",
-                            "b.admit", "a.route", "b.route", "exchange.forward", "a.settle", "b.settle",
+                            "b.admit", "a.select", "b.select", "a.shape", "b.shape", "exchange.forward", "a.settle", "b.settle",
                             "a.log", "quiet.log", "b.log"}));
 }
 
@@ -135,31 +136,40 @@ TEST(PhaseDriver, RepliedInAdmitSettlesOnlyTheFiltersWhoseAdmitContinued) {
                             "a.settle", "a.log", "b.log", "c.log"}));
 }
 
-TEST(PhaseDriver, RepliedInRouteIsAnsweredAndStillSettledOnce) {
+TEST(PhaseDriver, RepliedInSelectIsAnsweredAndStillSettledOnce) {
   Fixture f;
   f.route.retries.attempts = 0;
-  f.snapshot->chain.add<RecordingFilter>("a", f.trace, "route").add<RecordingFilter>("b", f.trace);
+  f.snapshot->chain.add<RecordingFilter>("a", f.trace, "select").add<RecordingFilter>("b", f.trace);
   EXPECT_EQ(f.run(),
             (Trace{"a.authenticate", "b.authenticate", "a.authorize", "b.authorize", "a.admit", "b.admit",
-                   "a.route", "exchange.reply 429", "a.settle", "b.settle", "a.log", "b.log"}));
+                   "a.select", "exchange.reply 429", "a.settle", "b.settle", "a.log", "b.log"}));
 }
 
-TEST(PhaseDriver, AFailedAttemptRunsTheRoutePhaseAgainAndSettlesOnce) {
+TEST(PhaseDriver, RepliedInShapeIsAnsweredAndStillSettledOnce) {
+  Fixture f;
+  f.route.retries.attempts = 0;
+  f.snapshot->chain.add<RecordingFilter>("a", f.trace, "shape").add<RecordingFilter>("b", f.trace);
+  EXPECT_EQ(f.run(), (Trace{"a.authenticate", "b.authenticate", "a.authorize", "b.authorize", "a.admit",
+                            "b.admit", "a.select", "b.select", "a.shape", "exchange.reply 429", "a.settle",
+                            "b.settle", "a.log", "b.log"}));
+}
+
+TEST(PhaseDriver, AFailedAttemptSelectsAndShapesAgainAndSettlesOnce) {
   Fixture f;
   f.route.retries.attempts = 1;
   f.route.retries.backoff_base = std::chrono::milliseconds(1);
   f.route.retries.backoff_max = std::chrono::milliseconds(1);
   f.snapshot->chain.add<RecordingFilter>("a", f.trace);
-  EXPECT_EQ(f.run(1), (Trace{"a.authenticate", "a.authorize", "a.admit", "a.route", "exchange.forward",
-                             "a.route", "exchange.forward", "a.settle", "a.log"}));
+  EXPECT_EQ(f.run(1), (Trace{"a.authenticate", "a.authorize", "a.admit", "a.select", "a.shape",
+                             "exchange.forward", "a.select", "a.shape", "exchange.forward", "a.settle", "a.log"}));
 }
 
 TEST(PhaseDriver, WhenEveryAttemptFailsTheLastAnswerIsRepliedOnce) {
   Fixture f;
   f.route.retries.attempts = 0;
   f.snapshot->chain.add<RecordingFilter>("a", f.trace);
-  EXPECT_EQ(f.run(5), (Trace{"a.authenticate", "a.authorize", "a.admit", "a.route", "exchange.forward",
-                             "exchange.reply 503", "a.settle", "a.log"}));
+  EXPECT_EQ(f.run(5), (Trace{"a.authenticate", "a.authorize", "a.admit", "a.select", "a.shape",
+                             "exchange.forward", "exchange.reply 503", "a.settle", "a.log"}));
 }
 
 }  // namespace
