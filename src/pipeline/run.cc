@@ -136,7 +136,8 @@ asio::awaitable<void> select_shape_and_forward(const Chain& chain, RequestCtx& c
         }
         co_return;
       }
-      co_await exchange.forward(ctx);
+      ResponseHooks hooks(chain, ctx);
+      co_await exchange.forward(ctx, hooks);
       if (ctx.trace.established) record_attempt(ctx, attempt_started);  // telemetry is on
     }
     const resilience::EndpointHealth* endpoint = ctx.upstream.lease.health();

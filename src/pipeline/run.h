@@ -6,6 +6,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "pipeline/request_ctx.h"
+#include "pipeline/response_hooks.h"
 #include "pipeline/snapshot.h"
 
 namespace tollway::pipeline {
@@ -14,10 +15,11 @@ namespace tollway::pipeline {
 class Exchange {
  public:
   virtual ~Exchange() = default;
-  // Sends ctx.upstream's request and streams the response to the client, calling the chain's
-  // on_response_head / on_response_bytes. Fills ctx.outcome; on a failure before the response head it may
-  // fill ctx.reply instead and leave the answer to reply().
-  virtual asio::awaitable<void> forward(RequestCtx& ctx) = 0;
+  // Sends ctx.upstream's request and streams the response to the client, calling `hooks` as the answer
+  // arrives (head, body bytes, end; or held() for a failed attempt's answer kept from the client). Fills
+  // ctx.outcome; on a failure before the response head it may fill ctx.reply instead and leave the answer to
+  // reply().
+  virtual asio::awaitable<void> forward(RequestCtx& ctx, ResponseHooks& hooks) = 0;
   // Writes ctx.reply to the client.
   virtual asio::awaitable<void> reply(RequestCtx& ctx) = 0;
 };

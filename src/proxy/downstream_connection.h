@@ -32,7 +32,7 @@ class DownstreamConnection final : public pipeline::Exchange {
   // Called by the worker's sweeper: cancels the pending I/O when the current deadline has passed.
   void sweep(http::Deadline::clock::time_point now);
 
-  boost::asio::awaitable<void> forward(pipeline::RequestCtx& ctx) override;
+  boost::asio::awaitable<void> forward(pipeline::RequestCtx& ctx, pipeline::ResponseHooks& hooks) override;
   boost::asio::awaitable<void> reply(pipeline::RequestCtx& ctx) override;
 
  private:
@@ -50,7 +50,7 @@ class DownstreamConnection final : public pipeline::Exchange {
   bool closing() const;
   // Forward phase: keeps a 429/5xx answer that another attempt will replace from the client
   // (proxy_exchange.cc).
-  boost::asio::awaitable<void> hold_failed_response(pipeline::RequestCtx& ctx,
+  boost::asio::awaitable<void> hold_failed_response(pipeline::RequestCtx& ctx, pipeline::ResponseHooks& hooks,
                                                     std::unique_ptr<http::Stream> stream,
                                                     const http::ResponseHead& head);
 

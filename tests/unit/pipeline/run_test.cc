@@ -64,17 +64,54 @@ class LogOnlyFilter final : public Filter {
   Trace& trace_;
 };
 
-// Forwards by recording; the first `failures` attempts fail before any byte reached the client (a 503).
+// Records the response hooks it sees as "<name>.<hook>"; its body transformer appends "<name>" to the bytes.
+class ResponseFilter final : public Filter {
+ public:
+  ResponseFilter(std::string name, Trace& trace) : name_(std::move(name)), trace_(trace) {}
+  std::string_view name() const override { return name_; }
+  void on_response_head(RequestCtx&, const http::ResponseHead&) override { trace_.push_back(name_ + ".head"); }
+  std::unique_ptr<ResponseBodyTransformer> response_body(RequestCtx&, const http::ResponseHead&) override {
+    trace_.push_back(name_ + ".response_body");
+    return std::make_unique<Appender>(name_);
+  }
+  void on_held_response(RequestCtx&, Reply&) override { trace_.push_back(name_ + ".held"); }
+  void on_response_bytes(RequestCtx&, std::string_view bytes, bool last) override {
+    trace_.push_back(name_ + (last ? ".end" : ".bytes " + std::string(bytes)));
+  }
+
+ private:
+  class Appender final : public ResponseBodyTransformer {
+   public:
+    explicit Appender(std::string tag) : tag_(std::move(tag)) {}
+    void transform(std::string_view in, bool, std::string& out) override { out.append(in).append(tag_); }
+    bool changes_length() const override { return true; }
+
+   private:
+    std::string tag_;
+  };
+  std::string name_;
+  Trace& trace_;
+};
+
+// Forwards by recording and calling the response hooks as an answer "x" arrives; the first `failures` attempts
+// fail before any byte reached the client (a 503, held).
 class RecordingExchange final : public Exchange {
  public:
   RecordingExchange(Trace& trace, int failures) : trace_(trace), failures_(failures) {}
-  asio::awaitable<void> forward(RequestCtx& ctx) override {
+  asio::awaitable<void> forward(RequestCtx& ctx, ResponseHooks& hooks) override {
     trace_.push_back("exchange.forward");
     if (failures_-- > 0) {
       ctx.outcome.failure = providers::resilience::AttemptFailure::ServerError;
       ctx.reply.status = 503;
+      hooks.held(ctx.reply);
       co_return;
     }
+    http::ResponseHead head;
+    head.status = 200;
+    if (hooks.head(head)) trace_.push_back("exchange.length_changes");
+    std::string buffer, scratch;
+    hooks.sent(hooks.transform("x", true, buffer, scratch));
+    hooks.ended();
     ctx.outcome.status = 200;
   }
   asio::awaitable<void> reply(RequestCtx& ctx) override {
@@ -170,6 +207,30 @@ TEST(PhaseDriver, WhenEveryAttemptFailsTheLastAnswerIsRepliedOnce) {
   f.snapshot->chain.add<RecordingFilter>("a", f.trace);
   EXPECT_EQ(f.run(5), (Trace{"a.authenticate", "a.authorize", "a.admit", "a.select", "a.shape",
                              "exchange.forward", "exchange.reply 503", "a.settle", "a.log"}));
+}
+
+TEST(PhaseDriver, ResponseHooksRunInReverseChainOrder) {
+  Fixture f;
+  f.route.retries.attempts = 0;
+  f.snapshot->chain.add<RecordingFilter>("a", f.trace)
+      .add<ResponseFilter>("p", f.trace)
+      .add<ResponseFilter>("q", f.trace);
+  // q is nearest the provider: its transformer sees "x" first, p's sees "xq"; the bytes sent are "xqp".
+  EXPECT_EQ(f.run(), (Trace{"a.authenticate", "a.authorize", "a.admit", "a.select", "a.shape",
+                            "exchange.forward", "q.head", "p.head", "q.response_body", "p.response_body",
+                            "exchange.length_changes", "q.bytes xqp", "p.bytes xqp", "q.end", "p.end",
+                            "a.settle", "a.log"}));
+}
+
+TEST(PhaseDriver, AHeldAnswerGoesThroughTheHeldHooksOnly) {
+  Fixture f;
+  f.route.retries.attempts = 0;
+  f.snapshot->chain.add<RecordingFilter>("a", f.trace)
+      .add<ResponseFilter>("p", f.trace)
+      .add<ResponseFilter>("q", f.trace);
+  EXPECT_EQ(f.run(1), (Trace{"a.authenticate", "a.authorize", "a.admit", "a.select", "a.shape",
+                             "exchange.forward", "q.held", "p.held", "exchange.reply 503", "a.settle",
+                             "a.log"}));
 }
 
 }  // namespace
