@@ -164,8 +164,16 @@ asio::awaitable<void> run(RequestCtx& ctx, Exchange& exchange) {
   const Chain& chain = ctx.snapshot->chain;
   std::size_t admitted = 0;  // filters [0, admitted) passed admit() and must settle
   Verdict v = Verdict::Continue;
+  // The head phase: who is calling is known before a byte of the body is read.
   if (phase_has_work(chain, Filter::kAuthenticate))
     v = co_await run_phase(chain, ctx, &Filter::authenticate, Filter::kAuthenticate, nullptr);
+  if (v == Verdict::Continue) {
+    switch (co_await exchange.read_body(ctx)) {
+      case BodyRead::Read: break;
+      case BodyRead::Refused: v = Verdict::Replied; break;
+      case BodyRead::ClientGone: co_return;
+    }
+  }
   if (v == Verdict::Continue && phase_has_work(chain, Filter::kAuthorize))
     v = co_await run_phase(chain, ctx, &Filter::authorize, Filter::kAuthorize, nullptr);
   if (v == Verdict::Continue) {

@@ -1,7 +1,8 @@
 // The phase driver (pipeline/run.cc) with recording filters and a test Exchange: the phases run in
-// DESIGN.md's order, a Replied verdict skips to the reply, settle runs exactly once for exactly the filters
-// whose admit continued, log runs for every filter, and a failed attempt selects and shapes again before one
-// settle.
+// DESIGN.md's order (authenticate on the head, then the body is read), a Replied verdict at any phase skips
+// the later ones and goes to the reply, settle runs exactly once for exactly the filters whose admit
+// continued, log runs for every filter, response hooks run in reverse chain order, and a failed attempt
+// selects and shapes again before one settle.
 #include "pipeline/run.h"
 
 #include <gtest/gtest.h>
@@ -69,7 +70,9 @@ class ResponseFilter final : public Filter {
  public:
   ResponseFilter(std::string name, Trace& trace) : name_(std::move(name)), trace_(trace) {}
   std::string_view name() const override { return name_; }
-  void on_response_head(RequestCtx&, const http::ResponseHead&) override { trace_.push_back(name_ + ".head"); }
+  void on_response_head(RequestCtx&, const http::ResponseHead&) override {
+    trace_.push_back(name_ + ".head");
+  }
   std::unique_ptr<ResponseBodyTransformer> response_body(RequestCtx&, const http::ResponseHead&) override {
     trace_.push_back(name_ + ".response_body");
     return std::make_unique<Appender>(name_);
@@ -93,11 +96,17 @@ class ResponseFilter final : public Filter {
   Trace& trace_;
 };
 
-// Forwards by recording and calling the response hooks as an answer "x" arrives; the first `failures` attempts
-// fail before any byte reached the client (a 503, held).
+// Forwards by recording and calling the response hooks as an answer "x" arrives; the first `failures`
+// attempts fail before any byte reached the client (a 503, held).
 class RecordingExchange final : public Exchange {
  public:
-  RecordingExchange(Trace& trace, int failures) : trace_(trace), failures_(failures) {}
+  RecordingExchange(Trace& trace, int failures, BodyRead body)
+      : trace_(trace), failures_(failures), body_(body) {}
+  asio::awaitable<BodyRead> read_body(RequestCtx& ctx) override {
+    trace_.push_back("exchange.read_body");
+    if (body_ == BodyRead::Refused) ctx.reply.status = 413;
+    co_return body_;
+  }
   asio::awaitable<void> forward(RequestCtx& ctx, ResponseHooks& hooks) override {
     trace_.push_back("exchange.forward");
     if (failures_-- > 0) {
@@ -123,6 +132,7 @@ class RecordingExchange final : public Exchange {
  private:
   Trace& trace_;
   int failures_;
+  BodyRead body_;
 };
 
 struct Fixture {
@@ -130,12 +140,12 @@ struct Fixture {
   std::shared_ptr<Snapshot> snapshot = std::make_shared<Snapshot>();
   config::RouteConfig route;
 
-  Trace run(int failures = 0) {
+  Trace run(int failures = 0, BodyRead body = BodyRead::Read) {
     RequestCtx ctx;
     ctx.snapshot = snapshot;
     ctx.route = &route;
     ctx.started = std::chrono::steady_clock::now();
-    RecordingExchange exchange(trace, failures);
+    RecordingExchange exchange(trace, failures, body);
     boost::asio::io_context io;
     boost::asio::co_spawn(io, pipeline::run(ctx, exchange), [](std::exception_ptr e) {
       if (e) std::rethrow_exception(e);
@@ -151,16 +161,35 @@ TEST(PhaseDriver, RunsThePhasesInOrderAndSettlesOnce) {
   f.snapshot->chain.add<RecordingFilter>("a", f.trace)
       .add<LogOnlyFilter>(f.trace)
       .add<RecordingFilter>("b", f.trace);
-  EXPECT_EQ(f.run(), (Trace{"a.authenticate", "b.authenticate", "a.authorize", "b.authorize", "a.admit",
-                            "b.admit", "a.select", "b.select", "a.shape", "b.shape", "exchange.forward", "a.settle", "b.settle",
-                            "a.log", "quiet.log", "b.log"}));
+  EXPECT_EQ(f.run(), (Trace{"a.authenticate", "b.authenticate", "exchange.read_body", "a.authorize",
+                            "b.authorize", "a.admit", "b.admit", "a.select", "b.select", "a.shape", "b.shape",
+                            "exchange.forward", "a.settle", "b.settle", "a.log", "quiet.log", "b.log"}));
+}
+
+TEST(PhaseDriver, RepliedInAuthenticateAnswersWithoutReadingTheBody) {
+  Fixture f;
+  f.snapshot->chain.add<RecordingFilter>("a", f.trace, "authenticate").add<RecordingFilter>("b", f.trace);
+  EXPECT_EQ(f.run(), (Trace{"a.authenticate", "exchange.reply 429", "a.log", "b.log"}));
+}
+
+TEST(PhaseDriver, ARefusedBodyIsAnsweredBeforeAuthorize) {
+  Fixture f;
+  f.snapshot->chain.add<RecordingFilter>("a", f.trace);
+  EXPECT_EQ(f.run(0, BodyRead::Refused),
+            (Trace{"a.authenticate", "exchange.read_body", "exchange.reply 413", "a.log"}));
+}
+
+TEST(PhaseDriver, AClientGoneWithItsBodyEndsTheRequestThere) {
+  Fixture f;
+  f.snapshot->chain.add<RecordingFilter>("a", f.trace);
+  EXPECT_EQ(f.run(0, BodyRead::ClientGone), (Trace{"a.authenticate", "exchange.read_body"}));
 }
 
 TEST(PhaseDriver, RepliedInAuthorizeSkipsToTheReplyWithoutSettle) {
   Fixture f;
   f.snapshot->chain.add<RecordingFilter>("a", f.trace).add<RecordingFilter>("b", f.trace, "authorize");
-  EXPECT_EQ(f.run(), (Trace{"a.authenticate", "b.authenticate", "a.authorize", "b.authorize",
-                            "exchange.reply 429", "a.log", "b.log"}));
+  EXPECT_EQ(f.run(), (Trace{"a.authenticate", "b.authenticate", "exchange.read_body", "a.authorize",
+                            "b.authorize", "exchange.reply 429", "a.log", "b.log"}));
 }
 
 TEST(PhaseDriver, RepliedInAdmitSettlesOnlyTheFiltersWhoseAdmitContinued) {
@@ -168,27 +197,27 @@ TEST(PhaseDriver, RepliedInAdmitSettlesOnlyTheFiltersWhoseAdmitContinued) {
   f.snapshot->chain.add<RecordingFilter>("a", f.trace)
       .add<RecordingFilter>("b", f.trace, "admit")
       .add<RecordingFilter>("c", f.trace);
-  EXPECT_EQ(f.run(), (Trace{"a.authenticate", "b.authenticate", "c.authenticate", "a.authorize",
-                            "b.authorize", "c.authorize", "a.admit", "b.admit", "exchange.reply 429",
-                            "a.settle", "a.log", "b.log", "c.log"}));
+  EXPECT_EQ(f.run(), (Trace{"a.authenticate", "b.authenticate", "c.authenticate", "exchange.read_body",
+                            "a.authorize", "b.authorize", "c.authorize", "a.admit", "b.admit",
+                            "exchange.reply 429", "a.settle", "a.log", "b.log", "c.log"}));
 }
 
 TEST(PhaseDriver, RepliedInSelectIsAnsweredAndStillSettledOnce) {
   Fixture f;
   f.route.retries.attempts = 0;
   f.snapshot->chain.add<RecordingFilter>("a", f.trace, "select").add<RecordingFilter>("b", f.trace);
-  EXPECT_EQ(f.run(),
-            (Trace{"a.authenticate", "b.authenticate", "a.authorize", "b.authorize", "a.admit", "b.admit",
-                   "a.select", "exchange.reply 429", "a.settle", "b.settle", "a.log", "b.log"}));
+  EXPECT_EQ(f.run(), (Trace{"a.authenticate", "b.authenticate", "exchange.read_body", "a.authorize",
+                            "b.authorize", "a.admit", "b.admit", "a.select", "exchange.reply 429", "a.settle",
+                            "b.settle", "a.log", "b.log"}));
 }
 
 TEST(PhaseDriver, RepliedInShapeIsAnsweredAndStillSettledOnce) {
   Fixture f;
   f.route.retries.attempts = 0;
   f.snapshot->chain.add<RecordingFilter>("a", f.trace, "shape").add<RecordingFilter>("b", f.trace);
-  EXPECT_EQ(f.run(), (Trace{"a.authenticate", "b.authenticate", "a.authorize", "b.authorize", "a.admit",
-                            "b.admit", "a.select", "b.select", "a.shape", "exchange.reply 429", "a.settle",
-                            "b.settle", "a.log", "b.log"}));
+  EXPECT_EQ(f.run(), (Trace{"a.authenticate", "b.authenticate", "exchange.read_body", "a.authorize",
+                            "b.authorize", "a.admit", "b.admit", "a.select", "b.select", "a.shape",
+                            "exchange.reply 429", "a.settle", "b.settle", "a.log", "b.log"}));
 }
 
 TEST(PhaseDriver, AFailedAttemptSelectsAndShapesAgainAndSettlesOnce) {
@@ -197,16 +226,17 @@ TEST(PhaseDriver, AFailedAttemptSelectsAndShapesAgainAndSettlesOnce) {
   f.route.retries.backoff_base = std::chrono::milliseconds(1);
   f.route.retries.backoff_max = std::chrono::milliseconds(1);
   f.snapshot->chain.add<RecordingFilter>("a", f.trace);
-  EXPECT_EQ(f.run(1), (Trace{"a.authenticate", "a.authorize", "a.admit", "a.select", "a.shape",
-                             "exchange.forward", "a.select", "a.shape", "exchange.forward", "a.settle", "a.log"}));
+  EXPECT_EQ(f.run(1),
+            (Trace{"a.authenticate", "exchange.read_body", "a.authorize", "a.admit", "a.select", "a.shape",
+                   "exchange.forward", "a.select", "a.shape", "exchange.forward", "a.settle", "a.log"}));
 }
 
 TEST(PhaseDriver, WhenEveryAttemptFailsTheLastAnswerIsRepliedOnce) {
   Fixture f;
   f.route.retries.attempts = 0;
   f.snapshot->chain.add<RecordingFilter>("a", f.trace);
-  EXPECT_EQ(f.run(5), (Trace{"a.authenticate", "a.authorize", "a.admit", "a.select", "a.shape",
-                             "exchange.forward", "exchange.reply 503", "a.settle", "a.log"}));
+  EXPECT_EQ(f.run(5), (Trace{"a.authenticate", "exchange.read_body", "a.authorize", "a.admit", "a.select",
+                             "a.shape", "exchange.forward", "exchange.reply 503", "a.settle", "a.log"}));
 }
 
 TEST(PhaseDriver, ResponseHooksRunInReverseChainOrder) {
@@ -216,10 +246,10 @@ TEST(PhaseDriver, ResponseHooksRunInReverseChainOrder) {
       .add<ResponseFilter>("p", f.trace)
       .add<ResponseFilter>("q", f.trace);
   // q is nearest the provider: its transformer sees "x" first, p's sees "xq"; the bytes sent are "xqp".
-  EXPECT_EQ(f.run(), (Trace{"a.authenticate", "a.authorize", "a.admit", "a.select", "a.shape",
-                            "exchange.forward", "q.head", "p.head", "q.response_body", "p.response_body",
-                            "exchange.length_changes", "q.bytes xqp", "p.bytes xqp", "q.end", "p.end",
-                            "a.settle", "a.log"}));
+  EXPECT_EQ(f.run(), (Trace{"a.authenticate", "exchange.read_body", "a.authorize", "a.admit", "a.select",
+                            "a.shape", "exchange.forward", "q.head", "p.head", "q.response_body",
+                            "p.response_body", "exchange.length_changes", "q.bytes xqp", "p.bytes xqp",
+                            "q.end", "p.end", "a.settle", "a.log"}));
 }
 
 TEST(PhaseDriver, AHeldAnswerGoesThroughTheHeldHooksOnly) {
@@ -228,9 +258,9 @@ TEST(PhaseDriver, AHeldAnswerGoesThroughTheHeldHooksOnly) {
   f.snapshot->chain.add<RecordingFilter>("a", f.trace)
       .add<ResponseFilter>("p", f.trace)
       .add<ResponseFilter>("q", f.trace);
-  EXPECT_EQ(f.run(1), (Trace{"a.authenticate", "a.authorize", "a.admit", "a.select", "a.shape",
-                             "exchange.forward", "q.held", "p.held", "exchange.reply 503", "a.settle",
-                             "a.log"}));
+  EXPECT_EQ(f.run(1),
+            (Trace{"a.authenticate", "exchange.read_body", "a.authorize", "a.admit", "a.select", "a.shape",
+                   "exchange.forward", "q.held", "p.held", "exchange.reply 503", "a.settle", "a.log"}));
 }
 
 }  // namespace
