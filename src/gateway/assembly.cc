@@ -288,25 +288,23 @@ bool commit_snapshot(pipeline::Snapshot& snapshot, Services& services, std::stri
     snapshot.upstreams[i].balancer = std::move(balancers[i]);
   if (!attach_auth(*config, services, error)) return false;
   auth::GatewayAuth* a = services.auth.get();
-  // The gateway's filters, in phase order.
+  // The gateway's filters. The driver runs each phase over the whole chain in this order; where two filters
+  // take part in one phase, the earlier one's result is what the later one sees (the body is read before the
+  // decisions on it; the model is chosen before translation rewrites the body, and translation before usage
+  // asks for stream usage in it; usage's response transformer, nearer the provider, reads the provider's own
+  // bytes before translation's rewrites them; telemetry logs last).
   if (config->auth.enabled)
     snapshot.chain.add<auth::CallerAuthFilter>(
         config, auth::CallerAuthFilter::Dependencies{a->keys(), &a->signer(), &a->counters()},
         a->issuers(*config));
-  // The body, read once as JSON on `body: json` routes, before any decision that depends on it.
   snapshot.chain.add<providers::RequestBodyFilter>();
   if (config->auth.enabled) snapshot.chain.add<auth::PolicyAuthzFilter>(a->authz_denials());
   if (!attach_limits(*config, services, error)) return false;
-  // Limits and budgets: admit (reserve) after the caller is known and allowed, before routing; settle at the
-  // end.
   if (services.limits) snapshot.chain.add<limits::LimitsFilter>(config, *services.limits);
   snapshot.chain.add<providers::ProviderRouteFilter>(config, snapshot.upstreams);
-  // Translation: after the provider is chosen, before the credential (injected in the provider's format) and
-  // before usage (whose response transformer, nearer the provider, reads the provider's own bytes first).
   snapshot.chain.add<providers::TranslationFilter>();
   snapshot.chain.add<auth::CredentialFilter>(config, a ? &a->provider_keys() : nullptr);
-  snapshot.chain.add<providers::UsageFilter>(config);  // route (include_usage), response body, log
-  // Last: its route phase sees the chosen upstream (CLIENT span, traceparent); its log sees everything.
+  snapshot.chain.add<providers::UsageFilter>(config);
   if (config->telemetry.enabled)
     snapshot.chain.add<telemetry::TelemetryFilter>(config, attach_telemetry(*config, services));
   // GET /v1/models and /v1/models/{id}: from the configuration, per caller (GatewayRole::classify sends them here).

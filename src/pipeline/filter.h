@@ -64,9 +64,17 @@ class Filter {
     mark_default(kAdmit);
     co_return Verdict::Continue;
   }
-  // Choose the upstream and shape the upstream request (ctx.upstream). Default: continue.
-  virtual asio::awaitable<Verdict> route(RequestCtx&) {
-    mark_default(kRoute);
+  // Each upstream attempt, first: choose where the request goes (provider, model, endpoint: ctx.upstream's
+  // endpoint, provider, api, target and Host). Runs over the whole chain before any shape_upstream, so every
+  // shaping filter sees the choice. Default: continue.
+  virtual asio::awaitable<Verdict> select_upstream(RequestCtx&) {
+    mark_default(kSelectUpstream);
+    co_return Verdict::Continue;
+  }
+  // Each upstream attempt, after select_upstream: shape the request for the chosen upstream (the body, the
+  // target's path, headers set and dropped: credentials, translation, trace context). Default: continue.
+  virtual asio::awaitable<Verdict> shape_upstream(RequestCtx&) {
+    mark_default(kShapeUpstream);
     co_return Verdict::Continue;
   }
   // The upstream's response head arrived (status, headers), before it is sent on. Plain function, no await.
@@ -92,7 +100,14 @@ class Filter {
 
   // The awaitable phases, as bits. Once a filter's do-nothing default of a phase has run, the driver skips
   // that phase for the filter (saving a coroutine frame per request): the default's result cannot change.
-  enum PhaseBit : uint8_t { kAuthenticate = 1, kAuthorize = 2, kAdmit = 4, kRoute = 8, kSettle = 16 };
+  enum PhaseBit : uint8_t {
+    kAuthenticate = 1,
+    kAuthorize = 2,
+    kAdmit = 4,
+    kSelectUpstream = 8,
+    kShapeUpstream = 16,
+    kSettle = 32,
+  };
   bool uses_default(PhaseBit phase) const { return default_phases_.load(std::memory_order_relaxed) & phase; }
 
  private:

@@ -43,7 +43,7 @@ struct Reply {
   HeaderList headers;
 };
 
-// Where and how the request goes upstream; written by the route phase.
+// Where and how the request goes upstream; written by select_upstream (where) and shape_upstream (how).
 struct UpstreamRequest {
   const http::UpstreamEndpoint* endpoint = nullptr;  // owned by the snapshot
   // The provider's load balancer (null until a provider is chosen) and this attempt's hold on the endpoint
@@ -82,7 +82,8 @@ struct Outcome {
   uint32_t attempts = 1;          // upstream attempts made (retries and fallbacks included)
 };
 
-// Which attempt the route and forward phases are working on; written by the driver before each route phase.
+// Which attempt the select, shape and forward phases are working on; written by the driver before each
+// select_upstream.
 struct Attempt {
   // 0: the provider the model rules / route chose (an alias: its first model); with an alias of k models,
   // 1..k-1 are its other models; then n: the route's fallback[n-k] (k = 1 without an alias)
@@ -119,7 +120,7 @@ struct Usage {
   // prompt_tokens (cached included). Written by providers::UsageFilter when the response body ends.
 };
 
-// What the route phase took from ctx.body_fields for this attempt; for limits and logs.
+// What select_upstream took from ctx.body_fields for this attempt; for limits and logs.
 struct RequestFacts {
   std::optional<uint64_t> max_output_tokens;  // max_completion_tokens / max_tokens / max_output_tokens
   bool stream = false;
@@ -128,7 +129,7 @@ struct RequestFacts {
   bool include_usage_added = false;  // the gateway asked for stream usage the caller did not ask for
 };
 
-// Written by the route phase (providers::TranslationFilter) when the caller's API differs from the provider's:
+// Written by shape_upstream (providers::TranslationFilter) when the caller's API differs from the provider's:
 // the body and target were rewritten into the provider's API, and the response is rewritten back.
 struct Translation {
   bool active = false;
@@ -163,7 +164,7 @@ struct Reservation {
 };
 
 // The request's place in a distributed trace; written by telemetry::TelemetryFilter (authorize phase: the
-// SERVER span's context and what became of the caller's context; route phase: each attempt's CLIENT span).
+// SERVER span's context and what became of the caller's context; shape_upstream: each attempt's CLIENT span).
 struct TraceInfo {
   bool established = false;
   telemetry::SpanContext server;  // our SERVER span: trace id, span id, sampled flag, tracestate
@@ -212,9 +213,9 @@ struct RequestCtx {
   // Authorize phase (providers::ProviderRouteFilter): the alias the body's "model" names, null when none; its
   // models are the first candidates of the fallback chain.
   const config::ModelAlias* alias = nullptr;
-  // The driver, before each route phase (retries and fallbacks run the route phase again).
+  // The driver, before each select_upstream (retries and fallbacks select and shape again).
   Attempt attempt;
-  // Route phase.
+  // select_upstream and shape_upstream.
   std::string model;  // the body's "model", "" when none
   RequestFacts request;
   UpstreamRequest upstream;

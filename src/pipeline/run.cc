@@ -83,8 +83,8 @@ void count_and_log(const RequestCtx& ctx, const resilience::EndpointHealth* endp
   log::info("upstream attempt failed", w);
 }
 
-// Clears what the route and forward phases of a failed attempt wrote, so that the next attempt starts from the
-// caller's request as it arrived (route-phase filters rewrite the body: include_usage, translation, model).
+// Clears what the select, shape and forward phases of a failed attempt wrote, so that the next attempt starts
+// from the caller's request as it arrived (shape_upstream rewrites the body: model, translation, include_usage).
 void reset_for_next_attempt(RequestCtx& ctx, const std::string& original_body, Clock::duration waited) {
   ctx.upstream = UpstreamRequest{};  // releases the endpoint lease
   ctx.provider_key.reset();
@@ -101,12 +101,12 @@ void reset_for_next_attempt(RequestCtx& ctx, const std::string& original_body, C
   ctx.outcome = std::move(next);
 }
 
-// The route and forward phases, once per upstream attempt. An attempt that failed before any byte reached the
-// client (ctx.outcome.failure) is followed by a retry of the same candidate (after a backoff) or by the next
-// candidate of the route's fallback chain, as the AttemptPlan decides; every attempt runs the route phase
-// afresh, so the candidate's provider, model, endpoint, credential and translation are chosen by the filters
-// that own them. Only the last attempt's response and usage reach the client and settle.
-asio::awaitable<void> route_and_forward(const Chain& chain, RequestCtx& ctx, Exchange& exchange) {
+// select_upstream over the chain, then shape_upstream over the chain, then forward: once per upstream attempt.
+// An attempt that failed before any byte reached the client (ctx.outcome.failure) is followed by a retry of the
+// same candidate (after a backoff) or by the next candidate of the route's fallback chain, as the AttemptPlan
+// decides; every attempt selects and shapes afresh, so the candidate's provider, model, endpoint, credential and
+// translation are chosen by the filters that own them. Only the last attempt's response and usage reach the client and settle.
+asio::awaitable<void> select_shape_and_forward(const Chain& chain, RequestCtx& ctx, Exchange& exchange) {
   static const config::RetryPolicy kNoRetries{.attempts = 0};
   const config::RetryPolicy& retries = ctx.route ? ctx.route->retries : kNoRetries;
   // An alias's models come first (its first model is candidate 0), then the route's fallback chain.
@@ -125,7 +125,9 @@ asio::awaitable<void> route_and_forward(const Chain& chain, RequestCtx& ctx, Exc
   while (true) {
     ctx.attempt.candidate = plan.candidate();
     const auto attempt_started = Clock::now();
-    const Verdict v = co_await run_phase(chain, ctx, &Filter::route, Filter::kRoute, nullptr);
+    Verdict v = co_await run_phase(chain, ctx, &Filter::select_upstream, Filter::kSelectUpstream, nullptr);
+    if (v == Verdict::Continue && ctx.upstream.endpoint != nullptr)
+      v = co_await run_phase(chain, ctx, &Filter::shape_upstream, Filter::kShapeUpstream, nullptr);
     if (v == Verdict::Continue) {
       if (ctx.upstream.endpoint == nullptr) {
         if (ctx.reply.status == 0) {
@@ -134,7 +136,8 @@ asio::awaitable<void> route_and_forward(const Chain& chain, RequestCtx& ctx, Exc
         }
         co_return;
       }
-      co_await exchange.forward(ctx);
+      ResponseHooks hooks(chain, ctx);
+      co_await exchange.forward(ctx, hooks);
       if (ctx.trace.established) record_attempt(ctx, attempt_started);  // telemetry is on
     }
     const resilience::EndpointHealth* endpoint = ctx.upstream.lease.health();
@@ -161,8 +164,16 @@ asio::awaitable<void> run(RequestCtx& ctx, Exchange& exchange) {
   const Chain& chain = ctx.snapshot->chain;
   std::size_t admitted = 0;  // filters [0, admitted) passed admit() and must settle
   Verdict v = Verdict::Continue;
+  // The head phase: who is calling is known before a byte of the body is read.
   if (phase_has_work(chain, Filter::kAuthenticate))
     v = co_await run_phase(chain, ctx, &Filter::authenticate, Filter::kAuthenticate, nullptr);
+  if (v == Verdict::Continue) {
+    switch (co_await exchange.read_body(ctx)) {
+      case BodyRead::Read: break;
+      case BodyRead::Refused: v = Verdict::Replied; break;
+      case BodyRead::ClientGone: co_return;
+    }
+  }
   if (v == Verdict::Continue && phase_has_work(chain, Filter::kAuthorize))
     v = co_await run_phase(chain, ctx, &Filter::authorize, Filter::kAuthorize, nullptr);
   if (v == Verdict::Continue) {
@@ -171,7 +182,7 @@ asio::awaitable<void> run(RequestCtx& ctx, Exchange& exchange) {
     else
       admitted = chain.filters().size();  // every default admit continues
   }
-  if (v == Verdict::Continue) co_await route_and_forward(chain, ctx, exchange);
+  if (v == Verdict::Continue) co_await select_shape_and_forward(chain, ctx, exchange);
   if (ctx.reply.status != 0 && ctx.outcome.status == 0) co_await exchange.reply(ctx);
   for (std::size_t i = 0; i < admitted; ++i)
     if (!chain.filters()[i]->uses_default(Filter::kSettle)) co_await chain.filters()[i]->settle(ctx);

@@ -1,22 +1,36 @@
-// The phase driver: walks one request through authenticate → authorize → admit → route → forward → settle → log
-// in DESIGN.md's order, calling each filter of the chain. It owns no sockets: the role's Exchange does I/O.
+// The phase driver: walks one request through authenticate (on the head alone) → read body → authorize → admit →
+// select upstream → shape upstream request → forward (response hooks) → settle → log in DESIGN.md's order,
+// calling each filter of the chain. It owns no sockets: the role's Exchange does I/O.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
 
 #include "pipeline/request_ctx.h"
+#include "pipeline/response_hooks.h"
 #include "pipeline/snapshot.h"
 
 namespace tollway::pipeline {
+
+// What became of the request body the driver asked the Exchange to read.
+enum class BodyRead {
+  Read,        // in ctx.body (empty when the request has none)
+  Refused,     // ctx.reply holds the answer (too large, malformed, timed out)
+  ClientGone,  // the client went away: nothing more is sent, settled or logged
+};
 
 // The I/O side of one request, implemented by the role (gateway proxy, sidecar).
 class Exchange {
  public:
   virtual ~Exchange() = default;
-  // Sends ctx.upstream's request and streams the response to the client, calling the chain's
-  // on_response_head / on_response_bytes. Fills ctx.outcome; on a failure before the response head it may
-  // fill ctx.reply instead and leave the answer to reply().
-  virtual asio::awaitable<void> forward(RequestCtx& ctx) = 0;
+  // Reads the request body into ctx.body, after the head phase (authenticate) let the request on: only then is
+  // `Expect: 100-continue` answered. A request answered before its body was read gets its connection closed
+  // after the answer (the unread body is never taken for the next request).
+  virtual asio::awaitable<BodyRead> read_body(RequestCtx& ctx) = 0;
+  // Sends ctx.upstream's request and streams the response to the client, calling `hooks` as the answer
+  // arrives (head, body bytes, end; or held() for a failed attempt's answer kept from the client). Fills
+  // ctx.outcome; on a failure before the response head it may fill ctx.reply instead and leave the answer to
+  // reply().
+  virtual asio::awaitable<void> forward(RequestCtx& ctx, ResponseHooks& hooks) = 0;
   // Writes ctx.reply to the client.
   virtual asio::awaitable<void> reply(RequestCtx& ctx) = 0;
 };

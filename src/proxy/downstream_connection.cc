@@ -150,7 +150,6 @@ asio::awaitable<void> DownstreamConnection::handle_request(http::RequestHead& he
   ctx.peer_identity = peer_identity_ ? &*peer_identity_ : nullptr;
   ctx.snapshot = worker_.snapshot();
   ctx.metrics = &worker_.metrics();
-  const pipeline::ServingSettings& serving = ctx.snapshot->serving;
   ctx.head = &head;
   if (auto id = head.find("x-request-id"); id && is_acceptable_request_id(*id)) {
     ctx.request_id = std::string(*id);
@@ -159,66 +158,18 @@ asio::awaitable<void> DownstreamConnection::handle_request(http::RequestHead& he
   }
   const RequestTarget target = worker_.role().classify(*ctx.snapshot, head, ctx);
   const pipeline::LocalEndpoint* local = target.local;
-  const bool has_body = head.framing != http::BodyFraming::None;
-  std::size_t consumed_from_buffer = head.head_size;
+  consumed_from_buffer_ = head.head_size;
+  body_limit_ = target.max_body;
+  // The body is read when the driver asks (read_body), after the head phase.
+  body_state_ = head.framing != http::BodyFraming::None ? BodyState::Unread : BodyState::None;
 
   if (target.kind == RequestTarget::Kind::Unknown) {
-    if (has_body) must_close_ = true;  // the body is not read, so the connection cannot be reused
     if (ctx.reply.status == 0) ctx.reply.status = 404;
-  } else if (has_body) {
-    const uint64_t limit = target.max_body;
-    if (head.framing == http::BodyFraming::ContentLength && head.content_length > limit) {
-      must_close_ = true;
-      ctx.reply.status = 413;
-      ctx.outcome.error_code = "body_too_large";
-      ctx.outcome.error = "Request body of " + std::to_string(head.content_length) +
-                          " bytes exceeds this route's limit of " + std::to_string(limit) + " bytes";
-    } else {
-      if (head.expect_continue && head.version_minor == 1) {
-        error_code ec;
-        co_await client_.write(std::string_view("HTTP/1.1 100 Continue\r\n\r\n"), ec);
-        if (ec) {
-          client_.close();
-          must_close_ = true;
-          co_return;
-        }
-      }
-      phase_ = Phase::Body;
-      deadline_.expire_after(serving.timeouts.body_read);
-      http::BodyReader reader(head, limit);
-      if (head.framing == http::BodyFraming::ContentLength)
-        ctx.body.reserve(head.content_length + 64);  // simdjson padding
-      const http::BodyReadResult result = co_await http::read_body(
-          client_, reader, buffer_.data().substr(head.head_size), ctx.body, carry_);
-      // Bytes past the body in the buffer belong to the next request; bytes read past it are in carry_.
-      consumed_from_buffer = head.head_size + result.used_from_buffered;
-      using Outcome = http::BodyReadResult::Outcome;
-      switch (result.outcome) {
-        case Outcome::Complete:
-          ctx.body.reserve(ctx.body.size() + 64);
-          break;
-        case Outcome::TooLarge:
-          must_close_ = true;
-          ctx.reply.status = 413;
-          ctx.outcome.error_code = "body_too_large";
-          ctx.outcome.error =
-              "Request body exceeds this route's limit of " + std::to_string(limit) + " bytes";
-          break;
-        case Outcome::Malformed:
-          must_close_ = true;
-          ctx.reply.status = 400;
-          ctx.outcome.error_code = "malformed_request";
-          ctx.outcome.error = "Malformed HTTP request body: " + std::string(reader.error());
-          break;
-        case Outcome::Closed:
-          must_close_ = true;
-          if (!deadline_.expired()) co_return;
-          ctx.reply.status = 408;
-          ctx.outcome.error_code = "request_timeout";
-          ctx.outcome.error = "Timed out reading the request body";
-          break;
-      }
-    }
+  } else if (head.framing == http::BodyFraming::ContentLength && head.content_length > body_limit_) {
+    ctx.reply.status = 413;
+    ctx.outcome.error_code = "body_too_large";
+    ctx.outcome.error = "Request body of " + std::to_string(head.content_length) +
+                        " bytes exceeds this route's limit of " + std::to_string(body_limit_) + " bytes";
   }
   deadline_.clear();
 
@@ -226,12 +177,15 @@ asio::awaitable<void> DownstreamConnection::handle_request(http::RequestHead& he
     co_await reply(ctx);
     pipeline::log_only(ctx);
   } else if (local != nullptr) {
-    co_await local->handle(ctx);
+    const pipeline::BodyRead read = co_await read_body(ctx);
+    if (read == pipeline::BodyRead::ClientGone) co_return;
+    if (read == pipeline::BodyRead::Read) co_await local->handle(ctx);
     if (ctx.reply.status == 0) ctx.reply.status = 500;
     co_await reply(ctx);
     pipeline::log_only(ctx);
   } else {
     co_await pipeline::run(ctx, *this);
+    if (body_state_ == BodyState::Lost) co_return;
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started).count();
@@ -250,11 +204,63 @@ asio::awaitable<void> DownstreamConnection::handle_request(http::RequestHead& he
   for (std::string* buffer :
        {&body_storage_, &upstream_head_, &client_out_, &transformed_, &transform_scratch_})
     empty_for_reuse(*buffer);
-  buffer_.consume(consumed_from_buffer);
+  buffer_.consume(consumed_from_buffer_);
   if (!carry_.empty()) {
     buffer_.append(carry_);
     carry_.clear();
   }
+}
+
+asio::awaitable<pipeline::BodyRead> DownstreamConnection::read_body(pipeline::RequestCtx& ctx) {
+  if (body_state_ != BodyState::Unread) co_return pipeline::BodyRead::Read;
+  const http::RequestHead& head = *ctx.head;
+  body_state_ = BodyState::Lost;  // until the body was read whole, or refused with the connection closing
+  if (head.expect_continue && head.version_minor == 1) {
+    error_code ec;
+    co_await client_.write(std::string_view("HTTP/1.1 100 Continue\r\n\r\n"), ec);
+    if (ec) {
+      client_.close();
+      must_close_ = true;
+      co_return pipeline::BodyRead::ClientGone;
+    }
+  }
+  phase_ = Phase::Body;
+  deadline_.expire_after(ctx.snapshot->serving.timeouts.body_read);
+  http::BodyReader reader(head, body_limit_);
+  if (head.framing == http::BodyFraming::ContentLength) ctx.body.reserve(head.content_length + 64);  // simdjson padding
+  const http::BodyReadResult result =
+      co_await http::read_body(client_, reader, buffer_.data().substr(head.head_size), ctx.body, carry_);
+  // Bytes past the body in the buffer belong to the next request; bytes read past it are in carry_.
+  consumed_from_buffer_ = head.head_size + result.used_from_buffered;
+  const bool timed_out = deadline_.expired();
+  deadline_.clear();
+  using Outcome = http::BodyReadResult::Outcome;
+  if (result.outcome == Outcome::Complete) {
+    ctx.body.reserve(ctx.body.size() + 64);
+    body_state_ = BodyState::Read;
+    co_return pipeline::BodyRead::Read;
+  }
+  must_close_ = true;  // the rest of the body, if any, is not read
+  if (result.outcome == Outcome::Closed && !timed_out) co_return pipeline::BodyRead::ClientGone;
+  body_state_ = BodyState::Read;
+  switch (result.outcome) {
+    case Outcome::TooLarge:
+      ctx.reply.status = 413;
+      ctx.outcome.error_code = "body_too_large";
+      ctx.outcome.error = "Request body exceeds this route's limit of " + std::to_string(body_limit_) + " bytes";
+      break;
+    case Outcome::Malformed:
+      ctx.reply.status = 400;
+      ctx.outcome.error_code = "malformed_request";
+      ctx.outcome.error = "Malformed HTTP request body: " + std::string(reader.error());
+      break;
+    default:
+      ctx.reply.status = 408;
+      ctx.outcome.error_code = "request_timeout";
+      ctx.outcome.error = "Timed out reading the request body";
+      break;
+  }
+  co_return pipeline::BodyRead::Refused;
 }
 
 asio::awaitable<void> DownstreamConnection::write_error(int status, std::string_view path,
@@ -272,6 +278,8 @@ asio::awaitable<void> DownstreamConnection::write_error(int status, std::string_
 }
 
 asio::awaitable<void> DownstreamConnection::reply(pipeline::RequestCtx& ctx) {
+  // Answered before its body was read: the unread body must never be parsed as the next request.
+  if (body_state_ == BodyState::Unread) must_close_ = true;
   pipeline::Reply& r = ctx.reply;
   if (r.body.empty() && r.status >= 400)
     r.body = worker_.role().error_body(

@@ -1,6 +1,6 @@
 // DownstreamConnection: one downstream HTTP/1.1 connection of a proxy role. Reads requests strictly (head
-// limits, body limits, 100-continue, timeouts), hands each to the phase driver, and implements the driver's
-// Exchange: the upstream request is written in one go and the response is streamed back as it arrives (chunk
+// limits, body limits, 100-continue, timeouts), hands each head to the phase driver, and implements the driver's
+// Exchange (the body is read when the driver asks, after authentication): the upstream request is written in one go and the response is streamed back as it arrives (chunk
 // by chunk, SSE event by SSE event). It never forwards a byte of a request it has not fully parsed and
 // accepted.
 #pragma once
@@ -32,11 +32,15 @@ class DownstreamConnection final : public pipeline::Exchange {
   // Called by the worker's sweeper: cancels the pending I/O when the current deadline has passed.
   void sweep(http::Deadline::clock::time_point now);
 
-  boost::asio::awaitable<void> forward(pipeline::RequestCtx& ctx) override;
+  boost::asio::awaitable<pipeline::BodyRead> read_body(pipeline::RequestCtx& ctx) override;
+  boost::asio::awaitable<void> forward(pipeline::RequestCtx& ctx, pipeline::ResponseHooks& hooks) override;
   boost::asio::awaitable<void> reply(pipeline::RequestCtx& ctx) override;
 
  private:
   enum class Phase { Idle, Head, Body, Upstream, Responding };
+  // The current request's body: none, not read yet (an answer now closes the connection), read, or lost with
+  // the client.
+  enum class BodyState { None, Unread, Read, Lost };
 
   boost::asio::awaitable<std::size_t> read_more();
   boost::asio::awaitable<void> handle_request(http::RequestHead& head);
@@ -47,7 +51,7 @@ class DownstreamConnection final : public pipeline::Exchange {
   bool closing() const;
   // Forward phase: keeps a 429/5xx answer that another attempt will replace from the client
   // (proxy_exchange.cc).
-  boost::asio::awaitable<void> hold_failed_response(pipeline::RequestCtx& ctx,
+  boost::asio::awaitable<void> hold_failed_response(pipeline::RequestCtx& ctx, pipeline::ResponseHooks& hooks,
                                                     std::unique_ptr<http::Stream> stream,
                                                     const http::ResponseHead& head);
 
@@ -71,6 +75,9 @@ class DownstreamConnection final : public pipeline::Exchange {
   std::optional<pipeline::RequestCtx> request_ctx_;
   http::Stream* upstream_ = nullptr;  // the upstream stream in use, for the deadline to cancel
   Phase phase_ = Phase::Idle;
+  BodyState body_state_ = BodyState::None;
+  uint64_t body_limit_ = 0;                // the current request's route's max_body
+  std::size_t consumed_from_buffer_ = 0;   // bytes of buffer_ that belong to the current request
   bool must_close_ = false;
   int request_version_minor_ = 1;
   std::optional<core::IpAddress> peer_;  // the client's address, read once when the connection is accepted

@@ -32,7 +32,7 @@ bool is_set(const pipeline::HeaderList& headers, std::string_view name) {
 }
 
 // The request head sent upstream, into `out` (a buffer the connection reuses): the caller's end-to-end
-// headers minus what the route phase drops, plus what it sets, with our own Host, framing and request id.
+// headers minus what shape_upstream drops, plus what it sets, with our own Host, framing and request id.
 void build_upstream_request_head(const pipeline::RequestCtx& ctx, std::string& out) {
   const http::RequestHead& in = *ctx.head;
   const pipeline::UpstreamRequest& up = ctx.upstream;
@@ -59,7 +59,7 @@ void build_upstream_request_head(const pipeline::RequestCtx& ctx, std::string& o
 
 }  // namespace
 
-asio::awaitable<void> DownstreamConnection::forward(pipeline::RequestCtx& ctx) {
+asio::awaitable<void> DownstreamConnection::forward(pipeline::RequestCtx& ctx, pipeline::ResponseHooks& hooks) {
   const pipeline::ServingSettings& serving = ctx.snapshot->serving;
   const config::Timeouts& timeouts = serving.timeouts;
   const http::UpstreamEndpoint& endpoint = *ctx.upstream.endpoint;
@@ -158,22 +158,12 @@ asio::awaitable<void> DownstreamConnection::forward(pipeline::RequestCtx& ctx) {
   const auto status_failure = resilience::failure_for_status(head.status);
   if (status_failure != resilience::AttemptFailure::None && ctx.attempt.plan != nullptr &&
       ctx.attempt.plan->would_try_again(status_failure, clock::now())) {
-    co_await hold_failed_response(ctx, std::move(stream), head);
+    co_await hold_failed_response(ctx, hooks, std::move(stream), head);
     ctx.outcome.upstream_total = clock::now() - exchange_start;
     co_return;
   }
 
-  for (const auto& f : ctx.snapshot->chain.filters()) f->on_response_head(ctx, head);
-  // Filters that see or rewrite the body, nearest the provider first (reverse chain order).
-  std::vector<std::unique_ptr<pipeline::ResponseBodyTransformer>> transformers;
-  bool length_changes = false;
-  const auto& filters = ctx.snapshot->chain.filters();
-  for (auto it = filters.rbegin(); it != filters.rend(); ++it) {
-    if (auto t = (*it)->response_body(ctx, head)) {
-      length_changes |= t->changes_length();
-      transformers.push_back(std::move(t));
-    }
-  }
+  const bool length_changes = hooks.head(head);
 
   // The client's response head: the provider's end-to-end headers with our framing.
   const bool head_request = ctx.head->method == "HEAD";
@@ -217,39 +207,25 @@ asio::awaitable<void> DownstreamConnection::forward(pipeline::RequestCtx& ctx) {
   bool complete = body_reader.done();
   bool upstream_ok = true;
   bool client_ok = true;
-  // Body bytes towards the client: through the transformers, then framed for the client.
-  std::string& transformed = transformed_;  // connection buffers, reused: they keep their capacity
-  std::string& scratch = transform_scratch_;
+  // Body bytes towards the client: through the hooks' transformers, then framed for the client.
   auto relay = [&](std::string_view data, bool last) {
-    std::string_view piece = data;
-    if (!transformers.empty()) {
-      for (auto& t : transformers) {
-        scratch.clear();
-        t->transform(piece, last, scratch);
-        transformed.swap(scratch);
-        piece = transformed;
-      }
-    }
+    const std::string_view piece = hooks.transform(data, last, transformed_, transform_scratch_);
     if (piece.empty()) return;
     if (relay_chunked)
       http::append_chunk(out, piece);
     else
       out.append(piece);
-    for (const auto& f : filters) f->on_response_bytes(ctx, piece, false);
+    hooks.sent(piece);
     ctx.outcome.response_bytes += piece.size();
   };
   bool transformers_finished = false;
   auto finish_transformers = [&]() {
     if (transformers_finished) return;
     transformers_finished = true;
-    if (!transformers.empty()) relay({}, true);
+    if (hooks.has_transformers()) relay({}, true);
   };
   // After the client has gone, reading goes on while a transformer still needs the usage, within bounds.
-  auto wants_more_after_client_gone = [&]() {
-    for (const auto& t : transformers)
-      if (t->wants_more_after_client_gone()) return true;
-    return false;
-  };
+  auto wants_more_after_client_gone = [&]() { return hooks.wants_more_after_client_gone(); };
   uint64_t drained_bytes = 0;
   bool draining = false;
   while (true) {
@@ -329,7 +305,7 @@ asio::awaitable<void> DownstreamConnection::forward(pipeline::RequestCtx& ctx) {
   }
   out.clear();
   finish_transformers();  // a cut or abandoned body: transformers settle what they saw (e.g. estimate usage)
-  for (const auto& f : filters) f->on_response_bytes(ctx, {}, true);
+  hooks.ended();
   upstream_ = nullptr;
   ctx.outcome.upstream_total = clock::now() - exchange_start;
   if (complete && upstream_ok && upstream_reusable && !worker_.draining()) {
@@ -349,6 +325,7 @@ asio::awaitable<void> DownstreamConnection::forward(pipeline::RequestCtx& ctx) {
 // stop after all (e.g. a retry-after longer than backoff_max and no fallback). The connection goes back to
 // the pool when the body was read whole.
 asio::awaitable<void> DownstreamConnection::hold_failed_response(pipeline::RequestCtx& ctx,
+                                                                 pipeline::ResponseHooks& hooks,
                                                                  std::unique_ptr<http::Stream> stream,
                                                                  const http::ResponseHead& head) {
   constexpr std::size_t kMaxHeldBody = 64 * 1024;
@@ -388,8 +365,7 @@ asio::awaitable<void> DownstreamConnection::hold_failed_response(pipeline::Reque
   upstream_ = nullptr;
   upstream_buffer_.consume(upstream_buffer_.size());
   if (!complete) reply.body.clear();  // reply() then writes the gateway's own error in the caller's format
-  if (complete)
-    for (const auto& filter : ctx.snapshot->chain.filters()) filter->on_held_response(ctx, reply);
+  if (complete) hooks.held(reply);
   if (complete && reusable && !worker_.draining())
     worker_.pool().give_back(*ctx.upstream.endpoint, std::move(stream));
   else

@@ -122,7 +122,7 @@ asio::awaitable<pipeline::Verdict> TelemetryFilter::authorize(pipeline::RequestC
   co_return pipeline::Verdict::Continue;
 }
 
-asio::awaitable<pipeline::Verdict> TelemetryFilter::route(pipeline::RequestCtx& ctx) {
+asio::awaitable<pipeline::Verdict> TelemetryFilter::shape_upstream(pipeline::RequestCtx& ctx) {
   if (ctx.upstream.endpoint == nullptr) co_return pipeline::Verdict::Continue;
   if (!ctx.trace.established) ctx.trace = decide_trace(ctx);
   pipeline::TraceInfo& t = ctx.trace;

@@ -2,7 +2,7 @@
 // traceparent / tracestate / baggage with the strict W3C parsers, applies the trust boundary
 // (telemetry.tracing.trust_incoming: by keyword, or by the connection's peer address in the configured networks
 // plus, optionally, authentication; an untrusted caller's context restarts the trace) and the parent-based ratio
-// sampler, and fixes the SERVER span's context. Route phase (each upstream attempt): a new CLIENT span whose id
+// sampler, and fixes the SERVER span's context. shape_upstream (each upstream attempt): a new CLIENT span whose id
 // goes upstream as the traceparent's parent, with our `tollway=` tracestate entry first. Log phase: records the
 // GenAI, cost, denial and trace-context series in the worker's metrics and queues a RequestRecord for the access
 // log, the decision log and OTLP. It never waits, never does I/O, and never copies a header value or credential
@@ -28,7 +28,7 @@ class TelemetryFilter final : public pipeline::Filter {
 
   std::string_view name() const override { return "telemetry"; }
   asio::awaitable<pipeline::Verdict> authorize(pipeline::RequestCtx& ctx) override;
-  asio::awaitable<pipeline::Verdict> route(pipeline::RequestCtx& ctx) override;
+  asio::awaitable<pipeline::Verdict> shape_upstream(pipeline::RequestCtx& ctx) override;
   void on_response_bytes(pipeline::RequestCtx& ctx, std::string_view bytes, bool last) override;
   void log(const pipeline::RequestCtx& ctx) override;
 

@@ -4,7 +4,7 @@
 
 namespace tollway::auth {
 
-asio::awaitable<pipeline::Verdict> CredentialFilter::route(pipeline::RequestCtx& ctx) {
+asio::awaitable<pipeline::Verdict> CredentialFilter::shape_upstream(pipeline::RequestCtx& ctx) {
   const config::ProviderConfig* provider = nullptr;
   for (const auto& p : config_->providers)
     if (p.name == ctx.upstream.provider) provider = &p;

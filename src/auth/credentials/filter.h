@@ -1,4 +1,4 @@
-// CredentialFilter: the route phase, after ProviderRouteFilter. Injects the provider credential for the chosen
+// CredentialFilter: shape_upstream, once ProviderRouteFilter's select_upstream chose the provider. Injects the provider credential for the chosen
 // provider (a weighted key from the ProviderKeyStore when `credentials:` names the provider, else the provider's
 // `api_key`), removes the caller's Authorization / x-api-key / api-key (always when auth is on, so a virtual key
 // or JWT never reaches a provider), and adds Anthropic's `anthropic-version` when missing. A provider without a
@@ -26,7 +26,7 @@ class CredentialFilter final : public pipeline::Filter {
       : config_(std::move(config)), keys_(keys) {}
 
   std::string_view name() const override { return "credential"; }
-  asio::awaitable<pipeline::Verdict> route(pipeline::RequestCtx& ctx) override;
+  asio::awaitable<pipeline::Verdict> shape_upstream(pipeline::RequestCtx& ctx) override;
   void on_response_head(pipeline::RequestCtx& ctx, const http::ResponseHead& head) override;
 
  private:

@@ -38,7 +38,7 @@ asio::awaitable<pipeline::Verdict> ProviderRouteFilter::authorize(pipeline::Requ
   co_return pipeline::Verdict::Continue;
 }
 
-asio::awaitable<pipeline::Verdict> ProviderRouteFilter::route(pipeline::RequestCtx& ctx) {
+asio::awaitable<pipeline::Verdict> ProviderRouteFilter::select_upstream(pipeline::RequestCtx& ctx) {
   const std::optional<RequestFields>& fields = ctx.body_fields;
   if (fields) {
     if (fields->model) ctx.model = *fields->model;
@@ -53,16 +53,12 @@ asio::awaitable<pipeline::Verdict> ProviderRouteFilter::route(pipeline::RequestC
     // One of the alias's models, served by the provider its model rule names.
     const std::string& model = ctx.alias->models[ctx.attempt.candidate];
     index = config::provider_of_model(*config_, model).value_or(ctx.route->provider);
-    ctx.body = with_model(ctx.body, *fields, model);
     ctx.model = model;
   } else if (ctx.attempt.candidate >= group && ctx.attempt.candidate - group < ctx.route->fallback.size()) {
     // A fallback attempt goes to the route's fallback entry, with the entry's model when it names one.
     const config::FallbackTarget& fallback = ctx.route->fallback[ctx.attempt.candidate - group];
     index = fallback.provider;
-    if (!fallback.model.empty() && fields && fields->model) {
-      ctx.body = with_model(ctx.body, *fields, fallback.model);
-      ctx.model = fallback.model;
-    }
+    if (!fallback.model.empty() && fields && fields->model) ctx.model = fallback.model;
   }
   const config::ProviderConfig& provider = config_->providers[index];
   // A model of the other API: providers::TranslationFilter rewrites the request, unless the route refuses it.
@@ -101,6 +97,15 @@ asio::awaitable<pipeline::Verdict> ProviderRouteFilter::route(pipeline::RequestC
   if (ipv6_literal) up.host_header.append("[").append(endpoint.host).append("]");
   else up.host_header.append(endpoint.host);
   if (!default_port) up.host_header.append(":").append(std::to_string(endpoint.port));
+  co_return pipeline::Verdict::Continue;
+}
+
+asio::awaitable<pipeline::Verdict> ProviderRouteFilter::shape_upstream(pipeline::RequestCtx& ctx) {
+  // An alias's model or a fallback entry's model replaces the one the caller named. This filter shapes first,
+  // while ctx.body is still the body ctx.body_fields was read from.
+  const std::optional<RequestFields>& fields = ctx.body_fields;
+  if (ctx.upstream.endpoint != nullptr && fields && fields->model && ctx.model != *fields->model)
+    ctx.body = with_model(ctx.body, *fields, ctx.model);
   co_return pipeline::Verdict::Continue;
 }
 

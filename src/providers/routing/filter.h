@@ -1,11 +1,13 @@
-// ProviderRouteFilter: the route phase. Picks the provider for a request (the body's "model" against the
-// model rules, else the route's default provider; on a fallback attempt the route's fallback entry, whose model
-// replaces the body's), picks one of its endpoints through the provider's load balancer (when every endpoint is
-// ejected: a 503 `circuit_open` failure if a fallback can serve, else the endpoint whose ejection ends first), and shapes the upstream request: target under the endpoint's base path,
-// Host. It reads the body only through ctx.body_fields (providers::RequestBodyFilter): on a `body: raw` route
-// the route's provider serves. Replies 400 in the caller's API format for a model
-// served by a provider of the other API when the route's `translate` is off (otherwise TranslationFilter,
-// next in the chain, rewrites the request).
+// ProviderRouteFilter: chooses the upstream. select_upstream picks the provider for a request (the body's
+// "model" against the model rules, else the route's default provider; on a fallback attempt the route's
+// fallback entry, whose model replaces the body's), picks one of its endpoints through the provider's load
+// balancer (when every endpoint is ejected: a 503 `circuit_open` failure if a fallback can serve, else the
+// endpoint whose ejection ends first), and sets where the request goes: target under the endpoint's base path,
+// Host. shape_upstream writes the chosen model into the body when it differs from the caller's (an alias, a
+// fallback's model); it is the first filter to shape, so it edits the body ctx.body_fields was read from.
+// It reads the body only through ctx.body_fields (providers::RequestBodyFilter): on a `body: raw` route the
+// route's provider serves. Replies 400 in the caller's API format for a model served by a provider of the other
+// API when the route's `translate` is off (otherwise TranslationFilter rewrites the request).
 // A model alias (`models.aliases`) is served by its models in order: the first, then the others as fallbacks,
 // then the route's own fallback entries.
 // It never reads or writes sockets and never logs credentials.
@@ -30,7 +32,8 @@ class ProviderRouteFilter final : public pipeline::Filter {
   std::string_view name() const override { return "provider_route"; }
   // Notes the alias the body's model names (ctx.alias) before admission counts it and the driver plans attempts.
   asio::awaitable<pipeline::Verdict> authorize(pipeline::RequestCtx& ctx) override;
-  asio::awaitable<pipeline::Verdict> route(pipeline::RequestCtx& ctx) override;
+  asio::awaitable<pipeline::Verdict> select_upstream(pipeline::RequestCtx& ctx) override;
+  asio::awaitable<pipeline::Verdict> shape_upstream(pipeline::RequestCtx& ctx) override;
 
  private:
   std::size_t provider_for(const pipeline::RequestCtx& ctx) const;

@@ -91,7 +91,7 @@ bool is_event_stream(const http::ResponseHead& head) {
 
 }  // namespace
 
-asio::awaitable<pipeline::Verdict> TranslationFilter::route(pipeline::RequestCtx& ctx) {
+asio::awaitable<pipeline::Verdict> TranslationFilter::shape_upstream(pipeline::RequestCtx& ctx) {
   pipeline::UpstreamRequest& up = ctx.upstream;
   if (up.endpoint == nullptr || up.api == ctx.api) co_return pipeline::Verdict::Continue;
   const bool to_anthropic = up.api == config::Api::Anthropic;

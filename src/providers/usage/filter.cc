@@ -151,7 +151,7 @@ bool is_event_stream(const http::ResponseHead& head) {
 UsageFilter::UsageFilter(std::shared_ptr<const config::GatewayConfig> config)
     : config_(std::move(config)), prices_(config_->pricing) {}
 
-asio::awaitable<pipeline::Verdict> UsageFilter::route(pipeline::RequestCtx& ctx) {
+asio::awaitable<pipeline::Verdict> UsageFilter::shape_upstream(pipeline::RequestCtx& ctx) {
   if (ctx.upstream.endpoint == nullptr || !ctx.request.stream || shape_of(ctx) != UsageShape::OpenAIChat)
     co_return pipeline::Verdict::Continue;
   std::string error;

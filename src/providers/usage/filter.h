@@ -1,4 +1,4 @@
-// UsageFilter: learns what each call consumed and cost. In the route phase it asks an OpenAI chat stream for
+// UsageFilter: learns what each call consumed and cost. In shape_upstream it asks an OpenAI chat stream for
 // its usage (stream_options.include_usage) when the caller did not, and remembers to remove that extra
 // usage-only chunk again; on the response it reads the usage from the JSON body or the SSE events (passing
 // every other byte through unchanged), estimates it when the provider never reported it (stream cut, client
@@ -23,7 +23,7 @@ class UsageFilter final : public pipeline::Filter {
   explicit UsageFilter(std::shared_ptr<const config::GatewayConfig> config);
 
   std::string_view name() const override { return "usage"; }
-  asio::awaitable<pipeline::Verdict> route(pipeline::RequestCtx& ctx) override;
+  asio::awaitable<pipeline::Verdict> shape_upstream(pipeline::RequestCtx& ctx) override;
   std::unique_ptr<pipeline::ResponseBodyTransformer> response_body(pipeline::RequestCtx& ctx,
                                                                     const http::ResponseHead& head) override;
   void log(const pipeline::RequestCtx& ctx) override;

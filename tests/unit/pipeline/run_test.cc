@@ -1,7 +1,8 @@
 // The phase driver (pipeline/run.cc) with recording filters and a test Exchange: the phases run in
-// DESIGN.md's order, a Replied verdict skips to the reply, settle runs exactly once for exactly the filters
-// whose admit continued, log runs for every filter, and a failed attempt runs the route phase again before
-// one settle.
+// DESIGN.md's order (authenticate on the head, then the body is read), a Replied verdict at any phase skips
+// the later ones and goes to the reply, settle runs exactly once for exactly the filters whose admit
+// continued, log runs for every filter, response hooks run in reverse chain order, and a failed attempt
+// selects and shapes again before one settle.
 #include "pipeline/run.h"
 
 #include <gtest/gtest.h>
@@ -28,11 +29,12 @@ class RecordingFilter final : public Filter {
   asio::awaitable<Verdict> authenticate(RequestCtx& ctx) override { co_return step("authenticate", ctx); }
   asio::awaitable<Verdict> authorize(RequestCtx& ctx) override { co_return step("authorize", ctx); }
   asio::awaitable<Verdict> admit(RequestCtx& ctx) override { co_return step("admit", ctx); }
-  asio::awaitable<Verdict> route(RequestCtx& ctx) override {
-    const Verdict v = step("route", ctx);
+  asio::awaitable<Verdict> select_upstream(RequestCtx& ctx) override {
+    const Verdict v = step("select", ctx);
     ctx.upstream.endpoint = &endpoint_;  // any filter may choose; the last one's choice stands
     co_return v;
   }
+  asio::awaitable<Verdict> shape_upstream(RequestCtx& ctx) override { co_return step("shape", ctx); }
   asio::awaitable<void> settle(RequestCtx&) override {
     trace_.push_back(name_ + ".settle");
     co_return;
@@ -63,17 +65,62 @@ class LogOnlyFilter final : public Filter {
   Trace& trace_;
 };
 
-// Forwards by recording; the first `failures` attempts fail before any byte reached the client (a 503).
+// Records the response hooks it sees as "<name>.<hook>"; its body transformer appends "<name>" to the bytes.
+class ResponseFilter final : public Filter {
+ public:
+  ResponseFilter(std::string name, Trace& trace) : name_(std::move(name)), trace_(trace) {}
+  std::string_view name() const override { return name_; }
+  void on_response_head(RequestCtx&, const http::ResponseHead&) override {
+    trace_.push_back(name_ + ".head");
+  }
+  std::unique_ptr<ResponseBodyTransformer> response_body(RequestCtx&, const http::ResponseHead&) override {
+    trace_.push_back(name_ + ".response_body");
+    return std::make_unique<Appender>(name_);
+  }
+  void on_held_response(RequestCtx&, Reply&) override { trace_.push_back(name_ + ".held"); }
+  void on_response_bytes(RequestCtx&, std::string_view bytes, bool last) override {
+    trace_.push_back(name_ + (last ? ".end" : ".bytes " + std::string(bytes)));
+  }
+
+ private:
+  class Appender final : public ResponseBodyTransformer {
+   public:
+    explicit Appender(std::string tag) : tag_(std::move(tag)) {}
+    void transform(std::string_view in, bool, std::string& out) override { out.append(in).append(tag_); }
+    bool changes_length() const override { return true; }
+
+   private:
+    std::string tag_;
+  };
+  std::string name_;
+  Trace& trace_;
+};
+
+// Forwards by recording and calling the response hooks as an answer "x" arrives; the first `failures`
+// attempts fail before any byte reached the client (a 503, held).
 class RecordingExchange final : public Exchange {
  public:
-  RecordingExchange(Trace& trace, int failures) : trace_(trace), failures_(failures) {}
-  asio::awaitable<void> forward(RequestCtx& ctx) override {
+  RecordingExchange(Trace& trace, int failures, BodyRead body)
+      : trace_(trace), failures_(failures), body_(body) {}
+  asio::awaitable<BodyRead> read_body(RequestCtx& ctx) override {
+    trace_.push_back("exchange.read_body");
+    if (body_ == BodyRead::Refused) ctx.reply.status = 413;
+    co_return body_;
+  }
+  asio::awaitable<void> forward(RequestCtx& ctx, ResponseHooks& hooks) override {
     trace_.push_back("exchange.forward");
     if (failures_-- > 0) {
       ctx.outcome.failure = providers::resilience::AttemptFailure::ServerError;
       ctx.reply.status = 503;
+      hooks.held(ctx.reply);
       co_return;
     }
+    http::ResponseHead head;
+    head.status = 200;
+    if (hooks.head(head)) trace_.push_back("exchange.length_changes");
+    std::string buffer, scratch;
+    hooks.sent(hooks.transform("x", true, buffer, scratch));
+    hooks.ended();
     ctx.outcome.status = 200;
   }
   asio::awaitable<void> reply(RequestCtx& ctx) override {
@@ -85,6 +132,7 @@ class RecordingExchange final : public Exchange {
  private:
   Trace& trace_;
   int failures_;
+  BodyRead body_;
 };
 
 struct Fixture {
@@ -92,12 +140,12 @@ struct Fixture {
   std::shared_ptr<Snapshot> snapshot = std::make_shared<Snapshot>();
   config::RouteConfig route;
 
-  Trace run(int failures = 0) {
+  Trace run(int failures = 0, BodyRead body = BodyRead::Read) {
     RequestCtx ctx;
     ctx.snapshot = snapshot;
     ctx.route = &route;
     ctx.started = std::chrono::steady_clock::now();
-    RecordingExchange exchange(trace, failures);
+    RecordingExchange exchange(trace, failures, body);
     boost::asio::io_context io;
     boost::asio::co_spawn(io, pipeline::run(ctx, exchange), [](std::exception_ptr e) {
       if (e) std::rethrow_exception(e);
@@ -113,16 +161,35 @@ TEST(PhaseDriver, RunsThePhasesInOrderAndSettlesOnce) {
   f.snapshot->chain.add<RecordingFilter>("a", f.trace)
       .add<LogOnlyFilter>(f.trace)
       .add<RecordingFilter>("b", f.trace);
-  EXPECT_EQ(f.run(), (Trace{"a.authenticate", "b.authenticate", "a.authorize", "b.authorize", "a.admit",
-                            "b.admit", "a.route", "b.route", "exchange.forward", "a.settle", "b.settle",
-                            "a.log", "quiet.log", "b.log"}));
+  EXPECT_EQ(f.run(), (Trace{"a.authenticate", "b.authenticate", "exchange.read_body", "a.authorize",
+                            "b.authorize", "a.admit", "b.admit", "a.select", "b.select", "a.shape", "b.shape",
+                            "exchange.forward", "a.settle", "b.settle", "a.log", "quiet.log", "b.log"}));
+}
+
+TEST(PhaseDriver, RepliedInAuthenticateAnswersWithoutReadingTheBody) {
+  Fixture f;
+  f.snapshot->chain.add<RecordingFilter>("a", f.trace, "authenticate").add<RecordingFilter>("b", f.trace);
+  EXPECT_EQ(f.run(), (Trace{"a.authenticate", "exchange.reply 429", "a.log", "b.log"}));
+}
+
+TEST(PhaseDriver, ARefusedBodyIsAnsweredBeforeAuthorize) {
+  Fixture f;
+  f.snapshot->chain.add<RecordingFilter>("a", f.trace);
+  EXPECT_EQ(f.run(0, BodyRead::Refused),
+            (Trace{"a.authenticate", "exchange.read_body", "exchange.reply 413", "a.log"}));
+}
+
+TEST(PhaseDriver, AClientGoneWithItsBodyEndsTheRequestThere) {
+  Fixture f;
+  f.snapshot->chain.add<RecordingFilter>("a", f.trace);
+  EXPECT_EQ(f.run(0, BodyRead::ClientGone), (Trace{"a.authenticate", "exchange.read_body"}));
 }
 
 TEST(PhaseDriver, RepliedInAuthorizeSkipsToTheReplyWithoutSettle) {
   Fixture f;
   f.snapshot->chain.add<RecordingFilter>("a", f.trace).add<RecordingFilter>("b", f.trace, "authorize");
-  EXPECT_EQ(f.run(), (Trace{"a.authenticate", "b.authenticate", "a.authorize", "b.authorize",
-                            "exchange.reply 429", "a.log", "b.log"}));
+  EXPECT_EQ(f.run(), (Trace{"a.authenticate", "b.authenticate", "exchange.read_body", "a.authorize",
+                            "b.authorize", "exchange.reply 429", "a.log", "b.log"}));
 }
 
 TEST(PhaseDriver, RepliedInAdmitSettlesOnlyTheFiltersWhoseAdmitContinued) {
@@ -130,36 +197,70 @@ TEST(PhaseDriver, RepliedInAdmitSettlesOnlyTheFiltersWhoseAdmitContinued) {
   f.snapshot->chain.add<RecordingFilter>("a", f.trace)
       .add<RecordingFilter>("b", f.trace, "admit")
       .add<RecordingFilter>("c", f.trace);
-  EXPECT_EQ(f.run(), (Trace{"a.authenticate", "b.authenticate", "c.authenticate", "a.authorize",
-                            "b.authorize", "c.authorize", "a.admit", "b.admit", "exchange.reply 429",
-                            "a.settle", "a.log", "b.log", "c.log"}));
+  EXPECT_EQ(f.run(), (Trace{"a.authenticate", "b.authenticate", "c.authenticate", "exchange.read_body",
+                            "a.authorize", "b.authorize", "c.authorize", "a.admit", "b.admit",
+                            "exchange.reply 429", "a.settle", "a.log", "b.log", "c.log"}));
 }
 
-TEST(PhaseDriver, RepliedInRouteIsAnsweredAndStillSettledOnce) {
+TEST(PhaseDriver, RepliedInSelectIsAnsweredAndStillSettledOnce) {
   Fixture f;
   f.route.retries.attempts = 0;
-  f.snapshot->chain.add<RecordingFilter>("a", f.trace, "route").add<RecordingFilter>("b", f.trace);
-  EXPECT_EQ(f.run(),
-            (Trace{"a.authenticate", "b.authenticate", "a.authorize", "b.authorize", "a.admit", "b.admit",
-                   "a.route", "exchange.reply 429", "a.settle", "b.settle", "a.log", "b.log"}));
+  f.snapshot->chain.add<RecordingFilter>("a", f.trace, "select").add<RecordingFilter>("b", f.trace);
+  EXPECT_EQ(f.run(), (Trace{"a.authenticate", "b.authenticate", "exchange.read_body", "a.authorize",
+                            "b.authorize", "a.admit", "b.admit", "a.select", "exchange.reply 429", "a.settle",
+                            "b.settle", "a.log", "b.log"}));
 }
 
-TEST(PhaseDriver, AFailedAttemptRunsTheRoutePhaseAgainAndSettlesOnce) {
+TEST(PhaseDriver, RepliedInShapeIsAnsweredAndStillSettledOnce) {
+  Fixture f;
+  f.route.retries.attempts = 0;
+  f.snapshot->chain.add<RecordingFilter>("a", f.trace, "shape").add<RecordingFilter>("b", f.trace);
+  EXPECT_EQ(f.run(), (Trace{"a.authenticate", "b.authenticate", "exchange.read_body", "a.authorize",
+                            "b.authorize", "a.admit", "b.admit", "a.select", "b.select", "a.shape",
+                            "exchange.reply 429", "a.settle", "b.settle", "a.log", "b.log"}));
+}
+
+TEST(PhaseDriver, AFailedAttemptSelectsAndShapesAgainAndSettlesOnce) {
   Fixture f;
   f.route.retries.attempts = 1;
   f.route.retries.backoff_base = std::chrono::milliseconds(1);
   f.route.retries.backoff_max = std::chrono::milliseconds(1);
   f.snapshot->chain.add<RecordingFilter>("a", f.trace);
-  EXPECT_EQ(f.run(1), (Trace{"a.authenticate", "a.authorize", "a.admit", "a.route", "exchange.forward",
-                             "a.route", "exchange.forward", "a.settle", "a.log"}));
+  EXPECT_EQ(f.run(1),
+            (Trace{"a.authenticate", "exchange.read_body", "a.authorize", "a.admit", "a.select", "a.shape",
+                   "exchange.forward", "a.select", "a.shape", "exchange.forward", "a.settle", "a.log"}));
 }
 
 TEST(PhaseDriver, WhenEveryAttemptFailsTheLastAnswerIsRepliedOnce) {
   Fixture f;
   f.route.retries.attempts = 0;
   f.snapshot->chain.add<RecordingFilter>("a", f.trace);
-  EXPECT_EQ(f.run(5), (Trace{"a.authenticate", "a.authorize", "a.admit", "a.route", "exchange.forward",
-                             "exchange.reply 503", "a.settle", "a.log"}));
+  EXPECT_EQ(f.run(5), (Trace{"a.authenticate", "exchange.read_body", "a.authorize", "a.admit", "a.select",
+                             "a.shape", "exchange.forward", "exchange.reply 503", "a.settle", "a.log"}));
+}
+
+TEST(PhaseDriver, ResponseHooksRunInReverseChainOrder) {
+  Fixture f;
+  f.route.retries.attempts = 0;
+  f.snapshot->chain.add<RecordingFilter>("a", f.trace)
+      .add<ResponseFilter>("p", f.trace)
+      .add<ResponseFilter>("q", f.trace);
+  // q is nearest the provider: its transformer sees "x" first, p's sees "xq"; the bytes sent are "xqp".
+  EXPECT_EQ(f.run(), (Trace{"a.authenticate", "exchange.read_body", "a.authorize", "a.admit", "a.select",
+                            "a.shape", "exchange.forward", "q.head", "p.head", "q.response_body",
+                            "p.response_body", "exchange.length_changes", "q.bytes xqp", "p.bytes xqp",
+                            "q.end", "p.end", "a.settle", "a.log"}));
+}
+
+TEST(PhaseDriver, AHeldAnswerGoesThroughTheHeldHooksOnly) {
+  Fixture f;
+  f.route.retries.attempts = 0;
+  f.snapshot->chain.add<RecordingFilter>("a", f.trace)
+      .add<ResponseFilter>("p", f.trace)
+      .add<ResponseFilter>("q", f.trace);
+  EXPECT_EQ(f.run(1),
+            (Trace{"a.authenticate", "exchange.read_body", "a.authorize", "a.admit", "a.select", "a.shape",
+                   "exchange.forward", "q.held", "p.held", "exchange.reply 503", "a.settle", "a.log"}));
 }
 
 }  // namespace
