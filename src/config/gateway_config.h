@@ -7,6 +7,7 @@
 #include <optional>
 #include <string_view>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "config/auth_config.h"
@@ -16,8 +17,11 @@
 
 namespace tollway::config {
 
-enum class Api { OpenAI, Anthropic };
+enum class Api { OpenAI, Anthropic, Gemini };
 const char* api_name(Api api);
+// The OpenTelemetry GenAI `gen_ai.provider.name` of a provider: "openai", "anthropic", "gcp.gemini", or
+// "azure.ai.openai" for an OpenAI provider with an `azure` block.
+const char* genai_provider_name(Api api, bool azure);
 
 struct ListenAddress {
   std::string host;  // IP literal (v4 or v6 without brackets) or "localhost"
@@ -47,6 +51,21 @@ struct BreakerConfig {
   std::chrono::milliseconds max_ejection{300'000};
 };
 
+// A provider's `azure` block (src/config/azure_section.cc): an OpenAI-API provider served by Azure OpenAI.
+// Deployments form: the request goes to {base}/openai/deployments/{deployment}{path}?api-version=...;
+// v1 form: to {base}/openai/v1{path}, the body's model replaced by its deployment. The key goes in `api-key`.
+struct AzureConfig {
+  enum class UrlForm { Deployments, V1 } url_form = UrlForm::Deployments;
+  std::string api_version;  // required for Deployments; for V1 "" = no api-version parameter
+  std::vector<std::pair<std::string, std::string>> deployments;  // model -> deployment; others use the model name
+  // The deployment serving `model`.
+  std::string_view deployment_for(std::string_view model) const {
+    for (const auto& [m, d] : deployments)
+      if (m == model) return d;
+    return model;
+  }
+};
+
 struct ProviderConfig {
   std::string name;
   Api api = Api::OpenAI;
@@ -61,6 +80,7 @@ struct ProviderConfig {
   std::string api_key;      // "" = forward the caller's own credential headers
   std::string anthropic_version;
   std::string ca_file;      // "" = the system's CA store
+  std::optional<AzureConfig> azure;  // api: openai only
 };
 
 struct ModelRule {

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "config/auth_section.h"
+#include "config/azure_section.h"
 #include "config/config_version.h"
 #include "config/credentials_section.h"
 #include "config/embedded_config.h"
@@ -24,7 +25,19 @@
 
 namespace tollway::config {
 
-const char* api_name(Api api) { return api == Api::OpenAI ? "openai" : "anthropic"; }
+const char* api_name(Api api) {
+  switch (api) {
+    case Api::Anthropic: return "anthropic";
+    case Api::Gemini: return "gemini";
+    default: return "openai";
+  }
+}
+
+const char* genai_provider_name(Api api, bool azure) {
+  if (api == Api::Gemini) return "gcp.gemini";
+  if (api == Api::Anthropic) return "anthropic";
+  return azure ? "azure.ai.openai" : "openai";
+}
 
 const ModelAlias* find_model_alias(const GatewayConfig& config, std::string_view name) {
   for (const auto& alias : config.model_aliases)
@@ -192,13 +205,14 @@ void read_providers(Validator& v, const YAML::Node& root, GatewayConfig& c) {
       v.fail(kv.first, path, "provider names use a-z, 0-9, '-' and '_' (at most 64)");
     const YAML::Node n = kv.second;
     if (!v.check_mapping(n, path, {"api", "base_url", "endpoints", "load_balancing", "breaker", "api_key",
-                                   "anthropic_version", "ca_file"}))
+                                   "anthropic_version", "ca_file", "azure"}))
       continue;
     if (n["api"].IsDefined()) {
       if (auto api = v.api_value(n["api"], path + ".api")) p.api = *api;
     } else {
-      v.fail(n, path + ".api", "required (openai or anthropic)");
+      v.fail(n, path + ".api", "required (openai, anthropic or gemini)");
     }
+    if (n["azure"].IsDefined()) read_azure_block(v, n["azure"], path + ".azure", p);
     read_provider_endpoints(v, n, path, p);  // base_url | endpoints, load_balancing, breaker
     v.optional_string(n, "api_key", path + ".", [&](const YAML::Node& node, const std::string& s) {
       if (s.find_first_of("\r\n") != std::string::npos || s.find('\0') != std::string::npos)
@@ -411,7 +425,7 @@ void read_routes(Validator& v, const YAML::Node& root, GatewayConfig& c) {
       }
     }
     if (!n["api"].IsDefined()) {
-      v.fail(n, path + ".api", "required (openai or anthropic): the caller's API format");
+      v.fail(n, path + ".api", "required (openai, anthropic or gemini): the caller's API format");
       ok = false;
     } else if (auto api = v.api_value(n["api"], path + ".api")) {
       r.api = *api;
@@ -441,6 +455,8 @@ void read_routes(Validator& v, const YAML::Node& root, GatewayConfig& c) {
       else if (s == "raw") r.body = RouteBody::Raw;
       else v.fail(node, path + ".body", "\"" + s + "\" is not a body kind (allowed: json, raw)");
     });
+    if (r.api == Api::Gemini && r.body == RouteBody::Raw)
+      v.fail(n["body"], path + ".body", "a gemini route reads its model from the path and its body as JSON (body: raw is not supported)");
     read_route_resilience(v, n, path, c, r);  // retries, fallback
     if (ok) c.routes.push_back(std::move(r));
   }

@@ -140,6 +140,12 @@ void read_fallback(Validator& v, const YAML::Node& list, const std::string& path
                  ", and a route with `body: raw` cannot translate a body it does not read");
       continue;
     }
+    if (c.providers[t.provider].api != r.api && (r.api == Api::Gemini || c.providers[t.provider].api == Api::Gemini)) {
+      v.fail(item["provider"], item_path + ".provider",
+             "provider \"" + c.providers[t.provider].name + "\" speaks the " + api_name(c.providers[t.provider].api) +
+                 " API but this route's api is " + api_name(r.api) + ", and Gemini requests are never translated");
+      continue;
+    }
     if (c.providers[t.provider].api != r.api && !r.translate) {
       v.fail(item["provider"], item_path + ".provider",
              "provider \"" + c.providers[t.provider].name + "\" speaks the " + api_name(c.providers[t.provider].api) +

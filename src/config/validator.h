@@ -122,7 +122,8 @@ class Validator {
     if (!v) return std::nullopt;
     if (*v == "openai") return Api::OpenAI;
     if (*v == "anthropic") return Api::Anthropic;
-    fail(node, path, "\"" + *v + "\" is not an API (allowed: openai, anthropic)");
+    if (*v == "gemini") return Api::Gemini;
+    fail(node, path, "\"" + *v + "\" is not an API (allowed: openai, anthropic, gemini)");
     return std::nullopt;
   }
 

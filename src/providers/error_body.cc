@@ -1,6 +1,7 @@
 #include "providers/error_body.h"
 
 #include "core/json.h"
+#include "providers/gemini/gemini_call.h"
 
 namespace tollway::providers {
 namespace {
@@ -30,6 +31,7 @@ std::string_view anthropic_type(int status) {
 }  // namespace
 
 std::string error_body(config::Api api, int status, std::string_view message, std::string_view code) {
+  if (api == config::Api::Gemini) return gemini::error_body(status, message);
   if (api == config::Api::Anthropic) {
     json::ObjectWriter inner;
     inner.field("type", anthropic_type(status)).field("message", message);

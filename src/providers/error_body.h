@@ -1,5 +1,6 @@
 // Error bodies in the caller's API format, so an SDK raises its own typed error with our message:
-// OpenAI {"error":{"message","type","param","code"}} and Anthropic {"type":"error","error":{"type","message"}}.
+// OpenAI {"error":{"message","type","param","code"}}, Anthropic {"type":"error","error":{"type","message"}} and
+// Gemini {"error":{"code","message","status"}}.
 // It only formats; it never decides a status and never puts a secret in a message.
 #pragma once
 

@@ -213,6 +213,7 @@ std::string with_include_usage(const std::string& body, const RequestFields& f) 
 }
 
 std::string with_model(const std::string& body, const RequestFields& f, std::string_view model) {
+  if (f.model_in_path) return body;
   if (!f.model) return splice(body, f.after_object_open, 0, "\"model\":" + json::quoted(model) + ",");
   return splice(body, f.model_token.offset, f.model_token.size, json::quoted(model));
 }

@@ -21,6 +21,9 @@ struct ByteRange {
 struct RequestFields {
   std::optional<std::string> model;
   ByteRange model_token;  // the model's JSON string token, quotes included
+  // The model was named by the request path (Gemini's models/{model}:generateContent), not by the body: the
+  // body has no model to rewrite (the path is rewritten instead).
+  bool model_in_path = false;
   // The output limit the caller set: max_completion_tokens (OpenAI chat), max_tokens (OpenAI legacy and
   // Anthropic), max_output_tokens (Responses). When both max_completion_tokens and max_tokens are set, the
   // former wins (OpenAI's own rule); nullopt when none is set.
@@ -46,7 +49,8 @@ std::optional<RequestFields> read_request_fields(const std::string& body, std::s
 // every other byte unchanged. The result has simdjson padding capacity.
 std::string with_include_usage(const std::string& body, const RequestFields& fields);
 
-// The body with the model string replaced by `model` (JSON-escaped), every other byte unchanged.
+// The body with the model string replaced by `model` (JSON-escaped), every other byte unchanged; the body
+// itself when the model is in the path (fields.model_in_path).
 std::string with_model(const std::string& body, const RequestFields& fields, std::string_view model);
 
 }  // namespace tollway::providers

@@ -74,6 +74,14 @@ std::string session_of(const pipeline::RequestCtx& ctx) {
   return std::string(value);
 }
 
+// gen_ai.provider.name of a configured provider: Azure OpenAI and Gemini have their own names.
+const char* provider_name_of(const config::GatewayConfig& config, std::string_view provider, config::Api api) {
+  bool azure = false;
+  for (const auto& p : config.providers)
+    if (p.name == provider) azure = p.azure.has_value();
+  return config::genai_provider_name(api, azure);
+}
+
 }  // namespace
 
 std::string_view genai_operation_of(std::string_view path) {
@@ -184,7 +192,8 @@ void TelemetryFilter::log(const pipeline::RequestCtx& ctx) {
   r.method = ctx.head->method;
   if (ctx.route) {
     r.route = ctx.route->path;
-    r.operation = genai_operation_of(ctx.route->path);
+    r.operation = ctx.route->api == config::Api::Gemini ? genai::operation::kGenerateContent
+                                                         : genai_operation_of(ctx.route->path);
   }
   r.caller_api = config::api_name(ctx.api);
   r.tenant = ctx.caller.tenant;
@@ -197,7 +206,7 @@ void TelemetryFilter::log(const pipeline::RequestCtx& ctx) {
   }
   if (ctx.outcome.upstream_contacted) {
     r.provider = ctx.upstream.provider;
-    r.provider_api = config::api_name(ctx.upstream.api);
+    r.provider_api = provider_name_of(*config_, ctx.upstream.provider, ctx.upstream.api);
   }
   // The model served; for a request denied before routing (authorize, admit), the model the caller asked for.
   if (!ctx.model.empty())
@@ -257,7 +266,7 @@ void TelemetryFilter::log(const pipeline::RequestCtx& ctx) {
       AttemptSpanRecord& s = r.upstream_attempts.emplace_back();
       s.span_id = a.span;
       s.provider = a.provider;
-      s.provider_api = config::api_name(a.api);
+      s.provider_api = provider_name_of(*config_, a.provider, a.api);
       s.endpoint = a.endpoint;
       s.target = a.target;
       s.model = a.model;

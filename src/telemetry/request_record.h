@@ -17,7 +17,7 @@ namespace tollway::telemetry {
 struct AttemptSpanRecord {
   SpanId span_id;
   std::string provider;  // the configured provider name
-  std::string provider_api;  // "openai" or "anthropic" (gen_ai.provider.name)
+  std::string provider_api;  // gen_ai.provider.name: "openai", "anthropic", "gcp.gemini", "azure.ai.openai"
   std::string endpoint;  // the endpoint's URL as configured (scheme, host, port, path prefix)
   std::string target;    // the path and query sent to it (path prefix included)
   std::string model;

@@ -1,7 +1,10 @@
 // Mock LLM provider for tollway's tests and benchmarks: serves OpenAI (/v1/chat/completions, /v1/responses and
 // GET /v1/responses/{id},
-// /v1/embeddings, /v1/models, /v1/audio/transcriptions answering a fixed text whatever the upload) and Anthropic (/v1/messages, /v1/messages/count_tokens) with the providers' real
-// response, SSE and error shapes, and records what reached it. Node built-ins only.
+// /v1/embeddings, /v1/models, /v1/audio/transcriptions answering a fixed text whatever the upload; also under
+// Azure OpenAI's /openai/deployments/{deployment}/... and /openai/v1/...), Anthropic (/v1/messages,
+// /v1/messages/count_tokens) and Gemini (models/{model}:generateContent and :streamGenerateContent, answered
+// with the recorded responses) with the providers' real response, SSE and error shapes, and records what
+// reached it (rec.azureDeployment, rec.geminiModel). Node built-ins only.
 //
 // Module:  const mock = await startMockProvider({ tls?: {key, cert}, port?: 0, fast?: false });
 //          mock.url, mock.port, mock.requests (every request: method, url, headers, rawHeaders, body bytes),
@@ -136,6 +139,12 @@ const ANTHROPIC_ERRORS = {
   500: ['api_error', 'An unexpected error has occurred internal to Anthropic\'s systems.'],
   529: ['overloaded_error', 'Overloaded'],
 };
+const GEMINI_STATUS = { 400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND',
+  429: 'RESOURCE_EXHAUSTED', 500: 'INTERNAL', 503: 'UNAVAILABLE', 504: 'DEADLINE_EXCEEDED' };
+function geminiError(status, message) {
+  return { error: { code: status, message: message ?? `mock error ${status}`, status: GEMINI_STATUS[status] ?? 'UNKNOWN' } };
+}
+
 function anthropicError(status, requestId) {
   const [type, message] = ANTHROPIC_ERRORS[status] ?? ['api_error', `Mock failure with status ${status}`];
   return { type: 'error', error: { type, message }, request_id: requestId };
@@ -409,10 +418,15 @@ export async function startMockProvider(opts = {}) {
     if (sc.slowFirstByte) await sleep(sc.slowFirstByte);
     if (res.destroyed) return;
 
-    // A base_url path prefix (e.g. /base/v1/...) is ignored: route on the part from /v1/ on.
+    // A base_url path prefix (e.g. /base/v1/...) is ignored: route on the part from /v1/ on. Azure OpenAI's
+    // deployment URLs (/openai/deployments/{deployment}/chat/completions) are served as the OpenAI path.
     const fullPath = req.url.split('?')[0];
+    const azure = fullPath.match(/\/openai\/deployments\/([^/]+)(\/.*)$/);
+    if (azure) rec.azureDeployment = decodeURIComponent(azure[1]);
     const v1 = fullPath.indexOf('/v1/');
-    const path = v1 > 0 ? fullPath.slice(v1) : fullPath;
+    const path = azure ? '/v1' + azure[2] : v1 > 0 ? fullPath.slice(v1) : fullPath;
+    const gemini = fullPath.match(/\/models\/([^/:]+):(generateContent|streamGenerateContent)$/);
+    if (gemini) return respondGemini(req, res, rec, sc, gemini[1], gemini[2]);
     const isAnthropic = path.startsWith('/v1/messages');
     const requestId = isAnthropic ? rid('req_011', 21) : rid('req_', 32);
     const baseHeaders = isAnthropic
@@ -502,6 +516,26 @@ export async function startMockProvider(opts = {}) {
       return sendJson(res, status, { input_tokens: promptTokensFor(body) }, baseHeaders, sc);
     }
     return sendJson(res, 404, isAnthropic ? anthropicError(404, requestId) : openaiError(404), baseHeaders, sc);
+  }
+
+  // Gemini generateContent / streamGenerateContent: the recorded response (tests/mock/recorded/gemini_*), its
+  // modelVersion set to the path's model; the stream as SSE with ?alt=sse, else as one JSON array. Errors in
+  // Gemini's envelope.
+  function respondGemini(req, res, rec, sc, model, method) {
+    rec.geminiModel = model;
+    const headers = { 'x-goog-request-id': rid('g', 16) };
+    if (sc.fail) return sendJson(res, sc.fail, geminiError(sc.fail), headers, sc);
+    if (req.method !== 'POST' || !rec.json || typeof rec.json !== 'object' || !Array.isArray(rec.json.contents))
+      return sendJson(res, 400, geminiError(400, 'Invalid JSON payload: contents is required (mock)'), headers, sc);
+    if (method === 'generateContent') {
+      const obj = JSON.parse(fs.readFileSync(path.join(RECORDED_DIR, 'gemini_generate_content.json'), 'utf8'));
+      obj.modelVersion = model;
+      return sendJson(res, sc.status || 200, obj, headers, sc);
+    }
+    const stream = recordedStream('gemini_stream_generate_content');
+    if (new URL(req.url, 'http://mock').searchParams.get('alt') === 'sse') return sendRecorded(res, stream, headers, sc, rec);
+    const chunks = stream.toString('utf8').split('\r\n\r\n').filter(Boolean).map((e) => JSON.parse(e.slice('data: '.length)));
+    return sendJson(res, sc.status || 200, chunks, headers, sc);
   }
 
   function sendJson(res, status, obj, headers, sc) {

@@ -83,7 +83,8 @@ std::string_view CallerAuthFilter::presented_credential(const http::RequestHead&
       }
       value = h.value.substr(7);
       while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-    } else if (http::iequals(h.name, "x-api-key") || http::iequals(h.name, "api-key")) {
+    } else if (http::iequals(h.name, "x-api-key") || http::iequals(h.name, "api-key") ||
+               http::iequals(h.name, "x-goog-api-key")) {
       value = h.value;
     } else {
       continue;
@@ -259,11 +260,11 @@ asio::awaitable<pipeline::Verdict> CallerAuthFilter::authenticate(pipeline::Requ
   AuthOutcome outcome;
   if (ambiguous) {
     outcome = fail(AuthMethod::None, "ambiguous_credentials",
-                   "Send exactly one credential (Authorization: Bearer, x-api-key or api-key).");
+                   "Send exactly one credential (Authorization: Bearer, x-api-key, api-key or x-goog-api-key).");
   } else if (credential.empty()) {
     outcome = fail(AuthMethod::None, "missing_credential",
-                   "Authentication required: send a virtual key or a JWT as Authorization: Bearer, x-api-key or "
-                   "api-key.");
+                   "Authentication required: send a virtual key or a JWT as Authorization: Bearer, x-api-key, "
+                   "api-key or x-goog-api-key.");
   } else if (credential.starts_with("tw-")) {
     outcome = check_virtual_key(credential, now);  // synchronous: no coroutine frame on the hot path
   } else if (!check_cached_jwt(credential, sha256(credential), now, outcome)) {

@@ -1,5 +1,6 @@
 #include "auth/credentials/filter.h"
 
+#include "auth/credentials/key_headers.h"
 #include "providers/filter_reply.h"
 
 namespace tollway::auth {
@@ -36,18 +37,8 @@ asio::awaitable<pipeline::Verdict> CredentialFilter::shape_upstream(pipeline::Re
     if (config_->auth.enabled)
       if (auto own = ctx.head->find(kCallerProviderKeyHeader); own && !own->empty()) key = *own;
   }
-  if (!key.empty() || config_->auth.enabled)
-    up.drop_headers.insert(up.drop_headers.end(), {"authorization", "x-api-key", "api-key"});
-  if (!key.empty()) {
-    if (provider->api == config::Api::OpenAI) {
-      std::string value;  // built in place: one allocation
-      value.reserve(7 + key.size());
-      value.append("Bearer ").append(key);
-      up.set_headers.emplace_back("authorization", std::move(value));
-    } else {
-      up.set_headers.emplace_back("x-api-key", std::string(key));
-    }
-  }
+  if (!key.empty() || config_->auth.enabled) drop_caller_credentials(*provider, up);
+  if (!key.empty()) set_provider_key(*provider, key, up);
   if (provider->api == config::Api::Anthropic && !ctx.head->find("anthropic-version"))
     up.set_headers.emplace_back("anthropic-version", provider->anthropic_version);
   co_return pipeline::Verdict::Continue;

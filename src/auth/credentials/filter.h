@@ -1,7 +1,8 @@
 // CredentialFilter: shape_upstream, once ProviderRouteFilter's select_upstream chose the provider. Injects the provider credential for the chosen
 // provider (a weighted key from the ProviderKeyStore when `credentials:` names the provider, else the provider's
-// `api_key`), removes the caller's Authorization / x-api-key / api-key (always when auth is on, so a virtual key
-// or JWT never reaches a provider), and adds Anthropic's `anthropic-version` when missing. A provider without a
+// `api_key`) in the provider's header (auth/credentials/key_headers.h), removes the caller's Authorization /
+// x-api-key / api-key / x-goog-api-key and Gemini `key=` parameter (always when auth is on, so a virtual key or
+// JWT never reaches a provider), and adds Anthropic's `anthropic-version` when missing. A provider without a
 // configured key gets the caller's own key only with `credentials.passthrough_caller_keys` (with auth on, from
 // x-tollway-provider-key), otherwise 503 no_provider_credential. On a 401/403 from the provider it takes the key
 // out of rotation. It never logs or echoes a key.

@@ -12,6 +12,7 @@
 #include "providers/error_body.h"
 #include "providers/filter_reply.h"
 #include "providers/usage/extract.h"
+#include "providers/usage/gemini_usage.h"
 #include "telemetry/baggage.h"
 
 namespace tollway::limits {
@@ -126,15 +127,18 @@ asio::awaitable<pipeline::Verdict> LimitsFilter::admit(pipeline::RequestCtx& ctx
                                                     rules_.rules()[rule].unit != config::LimitUnit::Requests);
   bool estimated = false;
   if (body_read && needs_tokens) {
-    const auto shape = providers::usage_shape_for(ctx.api == config::Api::Anthropic, ctx.head->path());
+    const auto shape = ctx.api == config::Api::Gemini
+                           ? providers::gemini_usage_shape(ctx.head->path())
+                           : providers::usage_shape_for(ctx.api == config::Api::Anthropic, ctx.head->path());
     tokens::PromptEstimate prompt;
     if (shape == providers::UsageShape::AnthropicMessages) prompt = estimator_.estimate_anthropic_messages(ctx.body);
     else if (shape == providers::UsageShape::OpenAIResponses) prompt = estimator_.estimate_openai_responses(ctx.body);
     else if (shape == providers::UsageShape::OpenAIChat) prompt = estimator_.estimate_openai_chat(ctx.body);
     if (shape == providers::UsageShape::OpenAIChat || shape == providers::UsageShape::OpenAIResponses ||
-        shape == providers::UsageShape::AnthropicMessages) {
+        shape == providers::UsageShape::AnthropicMessages || shape == providers::UsageShape::GeminiGenerate) {
       estimated = true;
-      // No BPE token is shorter than one byte: the body size bounds what the estimator could not read.
+      // No BPE token is shorter than one byte: the body size bounds what the estimator could not read (a Gemini
+      // prompt is not estimated: Gemini's tokenizer is not public).
       e.prompt_tokens = prompt.ok ? prompt.tokens : ctx.body.size();
       if (fields_max_output) {
         e.max_output_tokens = *fields_max_output;

@@ -3,6 +3,8 @@
 #include "core/json_syntax.h"
 
 #include "providers/filter_reply.h"
+#include "providers/gemini/gemini_call.h"
+#include "providers/request_body/gemini_fields.h"
 #include "providers/request_fields.h"
 
 namespace tollway::providers {
@@ -21,6 +23,10 @@ bool ends_with(std::string_view text, std::string_view suffix) {
 // The endpoints whose request is a JSON object naming a model: a POST to them without a body is a mistake,
 // and forwarding it would let the provider pick a model no policy saw.
 bool endpoint_takes_model_request(config::Api api, std::string_view path) {
+  if (api == config::Api::Gemini) {
+    const auto call = gemini::parse_call(path);
+    return call && gemini::takes_model_request(call->method);
+  }
   if (api == config::Api::Anthropic)
     return ends_with(path, "/messages") || ends_with(path, "/messages/count_tokens");
   return ends_with(path, "/chat/completions") || ends_with(path, "/completions") ||
@@ -29,6 +35,14 @@ bool endpoint_takes_model_request(config::Api api, std::string_view path) {
 
 std::string route_name(const config::RouteConfig& route) {
   return (route.is_prefix ? "Route prefix " : "Route ") + route.path;
+}
+
+// On a Gemini route the model and stream flag come from the path (providers/request_body/gemini_fields.h).
+pipeline::Verdict gemini_fields(pipeline::RequestCtx& ctx) {
+  if (ctx.route->api != config::Api::Gemini) return pipeline::Verdict::Continue;
+  const std::string error = read_gemini_fields(ctx.head->path(), ctx.body, ctx.body_fields);
+  if (!error.empty()) return reply_error(ctx, 400, error, "invalid_request");
+  return pipeline::Verdict::Continue;
 }
 
 }  // namespace
@@ -61,7 +75,7 @@ asio::awaitable<pipeline::Verdict> RequestBodyFilter::authorize(pipeline::Reques
                             "POST " + std::string(ctx.head->path()) +
                                 " needs a JSON object body naming a model; the request has no body.",
                             "invalid_json");
-    co_return pipeline::Verdict::Continue;
+    co_return gemini_fields(ctx);
   }
   std::string error;
   ctx.body_fields = read_request_fields(ctx.body, error);
@@ -71,7 +85,7 @@ asio::awaitable<pipeline::Verdict> RequestBodyFilter::authorize(pipeline::Reques
       error = "the request body is not valid JSON at " + where->to_string();
     co_return reply_error(ctx, 400, "Invalid request body: " + error, "invalid_json");
   }
-  co_return pipeline::Verdict::Continue;
+  co_return gemini_fields(ctx);
 }
 
 }  // namespace tollway::providers

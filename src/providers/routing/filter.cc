@@ -7,6 +7,7 @@
 #include "providers/error_body.h"
 #include "providers/filter_reply.h"
 #include "providers/request_fields.h"
+#include "providers/routing/upstream_target.h"
 
 namespace tollway::providers {
 namespace {
@@ -21,6 +22,16 @@ pipeline::Verdict reply_circuit_open(pipeline::RequestCtx& ctx, const config::Pr
                      "Provider \"" + provider.name + "\" is unavailable: every endpoint failed repeatedly and is "
                      "ejected by the circuit breaker (next probe in about " + std::to_string(seconds) + " s).",
                      "upstream_unavailable");
+}
+
+bool gemini_involved(config::Api a, config::Api b) { return a == config::Api::Gemini || b == config::Api::Gemini; }
+
+std::string api_description(config::Api api) {
+  switch (api) {
+    case config::Api::Anthropic: return "Anthropic Messages API (POST /v1/messages)";
+    case config::Api::Gemini: return "Gemini API (POST /v1beta/models/{model}:generateContent)";
+    default: return "OpenAI API (e.g. POST /v1/chat/completions)";
+  }
 }
 
 }  // namespace
@@ -62,13 +73,13 @@ asio::awaitable<pipeline::Verdict> ProviderRouteFilter::select_upstream(pipeline
   }
   const config::ProviderConfig& provider = config_->providers[index];
   // A model of the other API: providers::TranslationFilter rewrites the request, unless the route refuses it.
-  if (provider.api != ctx.api && !ctx.route->translate) {
+  if (provider.api != ctx.api && (!ctx.route->translate || gemini_involved(provider.api, ctx.api))) {
     co_return reply_error(
         ctx, 400,
         "Model \"" + ctx.model + "\" is served by provider \"" + provider.name + "\", which speaks the " +
-            (provider.api == config::Api::Anthropic ? "Anthropic Messages API (POST /v1/messages)"
-                                                    : "OpenAI API (e.g. POST /v1/chat/completions)") +
-            "; send the request in that format (translation is off for this route).",
+            api_description(provider.api) + "; send the request in that format (" +
+            (gemini_involved(provider.api, ctx.api) ? "Gemini requests are never translated"
+                                                    : "translation is off for this route") + ").",
         "model_api_mismatch");
   }
   auto& up = ctx.upstream;
@@ -89,8 +100,7 @@ asio::awaitable<pipeline::Verdict> ProviderRouteFilter::select_upstream(pipeline
   const config::EndpointConfig& endpoint = provider.endpoints[lease->index()];
   up.endpoint = &upstreams.endpoints[lease->index()];
   up.lease = std::move(*lease);
-  up.target.reserve(endpoint.path_prefix.size() + ctx.head->target.size());  // one allocation at most
-  up.target.assign(endpoint.path_prefix).append(ctx.head->target);
+  shape_upstream_target(provider, endpoint, ctx);  // Azure deployment URLs, Gemini's model in the path
   const bool default_port = endpoint.port == (endpoint.tls ? 443 : 80);
   const bool ipv6_literal = endpoint.host.find(':') != std::string::npos;
   up.host_header.clear();

@@ -121,8 +121,9 @@ asio::awaitable<pipeline::Verdict> TranslationFilter::shape_upstream(pipeline::R
   ctx.translation.active = true;
   ctx.translation.include_usage = translated->include_usage;
   // ProviderRouteFilter put the caller's target under the provider's base path: keep that base, swap the path.
-  std::string base = up.target.ends_with(target) ? up.target.substr(0, up.target.size() - target.size()) : std::string();
-  up.target = base + (to_anthropic ? "/v1/messages" : "/v1/chat/completions");
+  // (A target it shaped for the provider's own URLs, Azure OpenAI's, already names the translated endpoint.)
+  if (up.target.ends_with(target))
+    up.target = up.target.substr(0, up.target.size() - target.size()) + (to_anthropic ? "/v1/messages" : "/v1/chat/completions");
   // Headers that belong to the caller's API only.
   if (to_anthropic) up.drop_headers.insert(up.drop_headers.end(), {"openai-organization", "openai-project", "openai-beta"});
   else up.drop_headers.insert(up.drop_headers.end(), {"anthropic-version", "anthropic-beta",

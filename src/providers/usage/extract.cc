@@ -1,5 +1,7 @@
 #include "providers/usage/extract.h"
 
+#include "providers/usage/gemini_usage.h"
+
 #include <simdjson.h>
 
 #include <cstring>
@@ -159,6 +161,7 @@ bool starts_with_error_object(std::string_view data) {
 
 std::optional<TokenCounts> usage_from_response(UsageShape shape, std::string_view body) {
   if (shape == UsageShape::None) return std::nullopt;
+  if (shape == UsageShape::GeminiGenerate) return read_gemini_chunk(body).usage;
   od::document doc;
   if (thread_parser().iterate(padded(body)).get(doc)) return std::nullopt;
   UsageFields u;
@@ -293,6 +296,24 @@ bool StreamUsageReader::on_event(const http::SseEvent& event) {
         }
         if (error_type_.empty()) error_type_ = "error";
       }  // ping, content_block_start/stop and unknown event types carry no usage
+      return false;
+    }
+    case UsageShape::GeminiGenerate: {
+      // Every chunk may carry usageMetadata (cumulative); the one with a finishReason is final.
+      const GeminiChunk chunk = read_gemini_chunk(data);
+      if (chunk.usage) {
+        counts_ = *chunk.usage;
+        input_known_ = true;
+      }
+      if (chunk.finished) {
+        finished_ = true;
+        known_ = known_ || chunk.usage.has_value();
+      }
+      if (chunk.error) {
+        saw_error_ = true;
+        if (error_type_.empty()) error_type_ = chunk.error_status;
+      }
+      if (!known_) count_output(data);
       return false;
     }
     case UsageShape::OpenAIEmbeddings:

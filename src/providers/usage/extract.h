@@ -1,7 +1,8 @@
 // Usage extraction: the token counts a provider reports for one call, read from a JSON response body or from
 // the events of an SSE stream, with simdjson On-Demand (no DOM). Covers OpenAI chat completions, Responses and
 // embeddings (input, output, cached, reasoning tokens) and Anthropic Messages (input, output, cache creation,
-// cache read; message_start usage updated by the cumulative message_delta usage).
+// cache read; message_start usage updated by the cumulative message_delta usage) and Gemini generateContent
+// (usageMetadata, providers/usage/gemini_usage.h).
 // Counts are normalised: input_tokens is every prompt token (for Anthropic: input + cache read + cache
 // creation), cached/cache-creation/reasoning are the parts of it (or of output) the provider names.
 // Pure: no I/O, no pipeline types; it never alters the bytes it reads and never guesses a number.
@@ -19,7 +20,8 @@
 namespace tollway::providers {
 
 // Which response shape to read; from the upstream request's API and path.
-enum class UsageShape { OpenAIChat, OpenAIResponses, OpenAIEmbeddings, AnthropicMessages, None };
+enum class UsageShape { OpenAIChat, OpenAIResponses, OpenAIEmbeddings, AnthropicMessages, GeminiGenerate, None };
+// OpenAI and Anthropic paths; Gemini's are gemini_usage_shape's (providers/usage/gemini_usage.h).
 UsageShape usage_shape_for(bool anthropic_api, std::string_view path);
 
 struct TokenCounts {

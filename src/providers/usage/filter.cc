@@ -6,6 +6,7 @@
 #include "http/sse.h"
 #include "providers/request_fields.h"
 #include "providers/usage/extract.h"
+#include "providers/usage/gemini_usage.h"
 #include "tokens/encoding.h"
 
 namespace tollway::providers {
@@ -14,6 +15,7 @@ namespace {
 constexpr std::size_t kMaxJsonBody = 16 * 1024 * 1024;  // larger JSON bodies are relayed, usage estimated
 
 UsageShape shape_of(const pipeline::RequestCtx& ctx) {
+  if (ctx.upstream.api == config::Api::Gemini) return gemini_usage_shape(ctx.upstream.target);
   return usage_shape_for(ctx.upstream.api == config::Api::Anthropic, ctx.upstream.target);
 }
 

@@ -104,7 +104,7 @@ routes:
   EXPECT_NE(text.find("test.yaml:5: gateway.colour: unknown key (allowed here: listen, admin, tls, admin_tls, workers)"),
             std::string::npos) << text;
   EXPECT_NE(text.find("test.yaml:7: timeouts.idle: \"10 seconds\" is not a positive duration"), std::string::npos) << text;
-  EXPECT_NE(text.find("test.yaml:10: providers.openai.api: \"grpc\" is not an API (allowed: openai, anthropic)"),
+  EXPECT_NE(text.find("test.yaml:10: providers.openai.api: \"grpc\" is not an API (allowed: openai, anthropic, gemini)"),
             std::string::npos) << text;
   EXPECT_NE(text.find("test.yaml:11: providers.openai.base_url:"), std::string::npos) << text;
   EXPECT_NE(text.find("test.yaml:13: routes[0].path: \"v1/chat\" must start with '/'"), std::string::npos) << text;
