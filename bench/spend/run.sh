@@ -19,7 +19,7 @@ cd "$root"
 command -v sqlite3 >/dev/null || { echo "sqlite3 is missing: scripts/install-deps.sh --bench" >&2; exit 1; }
 [[ -x /usr/bin/time ]] || { echo "/usr/bin/time is missing: scripts/install-deps.sh --bench" >&2; exit 1; }
 cmake --build "$build" --target tollway spend_bench >/dev/null
-tollway_bin="$build/src/app/tollway"
+tollway_bin="$build/tollway"
 spend_bench="$build/bench/spend/spend_bench"
 log="${SPEND_LOG:-$build/bench/spend/spend-$records.sqlite}"
 work="$(mktemp -d)"
