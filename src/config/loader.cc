@@ -89,9 +89,9 @@ EnvLookup process_environment() {
   };
 }
 
-namespace {
+std::string document_version(std::string_view yaml_text) { return sha256_hex(yaml_text).substr(0, 12); }
 
-std::string short_sha256(std::string_view text) { return sha256_hex(text).substr(0, 12); }
+namespace {
 
 void read_gateway_section(Validator& v, const YAML::Node& root, GatewayConfig& c) {
   const YAML::Node g = root["gateway"];
@@ -481,7 +481,7 @@ LoadResult parse_gateway_config(std::string_view yaml_text, const std::string& f
   }
   if (v.errors().empty()) {
     c.source = file_name;
-    c.version = short_sha256(yaml_text);
+    c.version = document_version(yaml_text);
     result.config = std::move(c);
   }
   result.errors = std::move(v.errors());

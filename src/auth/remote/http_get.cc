@@ -14,6 +14,13 @@ namespace asio = boost::asio;
 asio::awaitable<HttpGetResult> http_get(const std::string& url,
                                         const std::vector<std::pair<std::string, std::string>>& headers,
                                         std::chrono::milliseconds timeout, std::size_t max_body) {
+  co_return co_await http_request("GET", url, headers, {}, timeout, max_body);
+}
+
+asio::awaitable<HttpGetResult> http_request(std::string_view method, const std::string& url,
+                                            const std::vector<std::pair<std::string, std::string>>& headers,
+                                            std::string_view body, std::chrono::milliseconds timeout,
+                                            std::size_t max_body) {
   HttpGetResult result;
   http::UpstreamEndpoint endpoint;
   std::string rest;
@@ -64,12 +71,17 @@ asio::awaitable<HttpGetResult> http_get(const std::string& url,
   });
 
   std::string request;
-  http::append_request_line(request, "GET", target);
+  http::append_request_line(request, method, target);
   http::append_header(request, "Host", authority);
   http::append_header(request, "Accept", "application/json");
   http::append_header(request, "Connection", "close");
   for (const auto& [name, value] : headers) http::append_header(request, name, value);
+  if (!body.empty()) {
+    http::append_header(request, "Content-Type", "application/json");
+    http::append_header(request, "Content-Length", std::to_string(body.size()));
+  }
   http::end_head(request);
+  request += body;
   http::error_code ec;
   co_await stream->write(std::string_view(request), ec);
   std::string buffer;
@@ -79,7 +91,7 @@ asio::awaitable<HttpGetResult> http_get(const std::string& url,
   http::ParseStatus status = http::ParseStatus::Incomplete;
   char chunk[4096];
   while (!ec) {
-    status = http::parse_response_head(buffer, "GET", limits, head, parse_error);
+    status = http::parse_response_head(buffer, method, limits, head, parse_error);
     if (status != http::ParseStatus::Incomplete) break;
     const std::size_t n = co_await stream->read_some(asio::buffer(chunk), ec);
     buffer.append(chunk, n);
