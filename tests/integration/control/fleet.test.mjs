@@ -7,7 +7,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startMock, postJson, tempDir, SOURCE_DIR, metricValue } from '../../lib/harness.mjs';
+import { startMock, postJson, tempDir, SOURCE_DIR, metricValue, runTollway } from '../../lib/harness.mjs';
 import { policyDir, startControl, startManagedGateway, eventually, sha256 } from './control_harness.mjs';
 
 const TOKENS = { 'gw-a': 'token-of-gw-a', 'gw-b': 'token-of-gw-b' };
@@ -95,6 +95,11 @@ describe('control plane with two gateways', () => {
     }
     assert.notEqual(nodeOf(f, 'gw-a').desired_version, nodeOf(f, 'gw-b').desired_version);
     assert.equal(metricValue(await gw['gw-a'].metrics(), 'tollway_control_connected'), 1);
+    const table = await runTollway(['control', 'status', '--url', cp.url, '--admin-token-file', cp.tokenFile]);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, new RegExp(`^gw-a +SYNCED +${nodeOf(f, 'gw-a').desired_version} +${nodeOf(f, 'gw-a').desired_version} `, 'm'));
+    const asJson = await runTollway(['control', 'status', '--url', cp.url, '--admin-token-file', cp.tokenFile, '--json']);
+    assert.equal(JSON.parse(asJson.stdout).nodes.length, 2);
   });
 
   it('a policy change (a new model rule) reaches both gateways and both ACK it', async () => {
