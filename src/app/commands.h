@@ -8,6 +8,7 @@ namespace tollway::app {
 
 void add_gateway_command(CLI::App& cli, int& exit_code);
 void add_validate_command(CLI::App& cli, int& exit_code);
+void add_control_command(CLI::App& cli, int& exit_code);
 void add_tokens_command(CLI::App& cli, int& exit_code);
 void add_spend_command(CLI::App& cli, int& exit_code);
 void add_version_command(CLI::App& cli, int& exit_code);

@@ -1,18 +1,76 @@
-// `tollway gateway`: runs the north-south gateway until SIGTERM.
+// `tollway gateway`: runs the north-south gateway until SIGTERM, from a config file, the embedded config, or a
+// control plane (--control).
+#include <iostream>
+#include <thread>
+
 #include "app/commands.h"
+#include "app/gateway_document_check.h"
+#include "app/token_file.h"
 #include "config/embedded_config.h"
+#include "control/client/control_config_source.h"
 #include "core/log.h"
 #include "gateway/role.h"
 #include "proxy/engine.h"
 
 namespace tollway::app {
+namespace {
+
+// How long each control plane is given to answer at start before the next is tried.
+constexpr auto kFirstFetchTimeout = std::chrono::seconds(3);
+
+std::vector<std::string> split_urls(const std::string& list) {
+  std::vector<std::string> urls;
+  std::size_t start = 0;
+  while (start <= list.size()) {
+    auto comma = list.find(',', start);
+    if (comma == std::string::npos) comma = list.size();
+    if (comma > start) urls.push_back(list.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return urls;
+}
+
+// The source a gateway under control starts from: the control plane's snapshot when one answers and the
+// gateway's check passes it; else the snapshot persisted by the last applied one (static stability), NACKing
+// the refused one; else, with nothing persisted, it waits for a control plane to answer.
+std::unique_ptr<proxy::ConfigSource> make_control_source(boost::asio::io_context& context,
+                                                         const control::ControlClientOptions& options) {
+  auto persisted = control::read_persisted_snapshot(options.state_dir);
+  std::chrono::milliseconds wait(500);
+  while (true) {
+    std::string error;
+    auto first = control::fetch_first_snapshot(options, kFirstFetchTimeout, error);
+    if (first) {
+      const auto verdict = check_gateway_document(first->document, control::persisted_snapshot_path(options.state_dir));
+      if (verdict.ok || !persisted)  // without a persisted snapshot the engine reports the errors and exits 1
+        return std::make_unique<control::ControlConfigSource>(context, options, first->document, first);
+      log::warn("the control plane's snapshot fails the config check; booting from the persisted snapshot",
+                json::ObjectWriter().field("version", first->version).field("error", verdict.errors.empty() ? "" : verdict.errors.front()));
+      return std::make_unique<control::ControlConfigSource>(context, options, *persisted, std::nullopt, first,
+                                                            verdict.errors);
+    }
+    if (persisted) {
+      log::warn("no control plane answered; booting from the persisted snapshot",
+                json::ObjectWriter().field("error", error).field("path", control::persisted_snapshot_path(options.state_dir)));
+      return std::make_unique<control::ControlConfigSource>(context, options, *persisted, std::nullopt);
+    }
+    log::warn("no control plane answered and no snapshot is persisted yet; retrying",
+              json::ObjectWriter().field("error", error).field("retry_ms", static_cast<int64_t>(wait.count())));
+    std::this_thread::sleep_for(wait);
+    wait = std::min<std::chrono::milliseconds>(wait * 2, std::chrono::seconds(10));
+  }
+}
+
+}  // namespace
 
 void add_gateway_command(CLI::App& cli, int& exit_code) {
   auto* cmd =
       cli.add_subcommand("gateway", "Run the AI gateway (OpenAI and Anthropic APIs in front of providers)");
   cmd->footer(
       "Without --config the gateway runs the default config compiled into the binary (config/gateway.yaml\n"
-      "and its price table config/pricing.yaml as built).\n"
+      "and its price table config/pricing.yaml as built). With --control it takes its config from a control\n"
+      "plane (tollway control), ACKs what it applied, keeps the last applied snapshot in --state-dir and boots\n"
+      "from it when no control plane answers (docs/control-plane.md).\n"
       "Signals: SIGHUP reloads the config file (a logged no-op with the embedded config), SIGUSR1 reopens "
       "the\n"
       "access and decision log files, SIGTERM or SIGINT drains and exits 0. See docs/operations.md.");
@@ -22,8 +80,12 @@ void add_gateway_command(CLI::App& cli, int& exit_code) {
   auto admin = std::make_shared<std::string>();
   auto workers = std::make_shared<int>(-1);
   auto log_level = std::make_shared<std::string>("info");
-  cmd->add_option("-c,--config", *config_path,
-                  "Config file (YAML); see docs/configuration.md. Default: the embedded config");
+  auto control_urls = std::make_shared<std::string>();
+  auto node = std::make_shared<std::string>();
+  auto token_file = std::make_shared<std::string>();
+  auto state_dir = std::make_shared<std::string>();
+  auto* config_option = cmd->add_option("-c,--config", *config_path,
+                                        "Config file (YAML); see docs/configuration.md. Default: the embedded config");
   cmd->add_option("--listen", *listen,
                   "API listener HOST:PORT (overrides gateway.listen; port 0 = ephemeral)");
   cmd->add_option("--admin", *admin, "Admin listener HOST:PORT (overrides gateway.admin)");
@@ -31,6 +93,13 @@ void add_gateway_command(CLI::App& cli, int& exit_code) {
       ->check(CLI::Range(1, 256));
   cmd->add_option("--log-level", *log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  auto* control_option = cmd->add_option("--control", *control_urls,
+                                         "Take the config from these control planes: URL[,URL…] (needs --node, "
+                                         "--token-file, --state-dir)")
+                             ->excludes(config_option);
+  cmd->add_option("--node", *node, "This gateway's node ID in the control plane's nodes.yaml")->needs(control_option);
+  cmd->add_option("--token-file", *token_file, "File holding this node's bootstrap token")->needs(control_option);
+  cmd->add_option("--state-dir", *state_dir, "Where the last applied snapshot is persisted")->needs(control_option);
   cmd->callback([=, &exit_code] {
     if (!listen->empty()) options->listen = *listen;
     if (!admin->empty()) options->admin = *admin;
@@ -39,10 +108,25 @@ void add_gateway_command(CLI::App& cli, int& exit_code) {
               : *log_level == "warn"  ? log::Level::Warn
               : *log_level == "error" ? log::Level::Error
                                       : log::Level::Info);
+    control::ControlClientOptions control;
+    if (!control_urls->empty()) {
+      control.urls = split_urls(*control_urls);
+      control.node = *node;
+      control.token = read_token_file(*token_file);
+      control.state_dir = *state_dir;
+      if (control.urls.empty() || control.node.empty() || control.token.empty() || control.state_dir.empty()) {
+        std::cerr << "--control needs a URL, --node ID, --token-file (a readable, non-empty file) and "
+                     "--state-dir DIR\n";
+        exit_code = 1;
+        return;
+      }
+    }
     gateway::GatewayRole role;
-    exit_code = proxy::run_engine(role, *options, [config_path](boost::asio::io_context& context) {
+    exit_code = proxy::run_engine(role, *options, [config_path, control](boost::asio::io_context& context) {
       std::unique_ptr<proxy::ConfigSource> source;
-      if (config_path->empty())
+      if (!control.urls.empty())
+        source = make_control_source(context, control);
+      else if (config_path->empty())
         source = std::make_unique<proxy::FixedConfigSource>(proxy::ConfigDocument{
             std::string(config::kEmbeddedGatewayYaml), std::string(config::kEmbeddedConfigName)});
       else

@@ -5,10 +5,11 @@
 #include "app/commands.h"
 
 int main(int argc, char** argv) {
-  CLI::App cli{"tollway: governs the traffic of multi-agent AI systems (gateway, validate, tokens, spend, version)"};
+  CLI::App cli{"tollway: governs the traffic of multi-agent AI systems (gateway, control, validate, tokens, spend, version)"};
   cli.require_subcommand(1);
   int exit_code = 0;
   tollway::app::add_gateway_command(cli, exit_code);
+  tollway::app::add_control_command(cli, exit_code);
   tollway::app::add_validate_command(cli, exit_code);
   tollway::app::add_tokens_command(cli, exit_code);
   tollway::app::add_spend_command(cli, exit_code);

@@ -1,21 +1,43 @@
-// `tollway validate FILE`: the offline config check for CI. Exit 0 when valid, 1 with every error otherwise;
-// warnings (e.g. a routed model without a price) go to stderr as FILE:LINE and never change the exit code.
+// `tollway validate FILE|DIR`: the offline config check for CI. Exit 0 when valid, 1 with every error otherwise;
+// warnings (e.g. a routed model without a price) go to stderr as FILE:LINE and never change the exit code. A
+// directory is a control-plane policy, checked exactly as `tollway control` checks it before publishing.
+#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "app/commands.h"
+#include "app/gateway_document_check.h"
+#include "control/policy_check.h"
 #include "gateway/role.h"
 #include "proxy/config_source.h"
 
 namespace tollway::app {
 
 void add_validate_command(CLI::App& cli, int& exit_code) {
-  auto* cmd = cli.add_subcommand("validate", "Check a config file offline: exit 0 if valid, 1 with its errors");
+  auto* cmd = cli.add_subcommand(
+      "validate", "Check a config file or a control-plane policy directory offline: exit 0 if valid, 1 with its errors");
   auto file = std::make_shared<std::string>();
-  cmd->add_option("file", *file, "Config file (YAML)")->required();
+  cmd->add_option("file", *file, "Config file (YAML), or a policy directory (see docs/control-plane.md)")->required();
   cmd->callback([file, &exit_code] {
+    if (std::error_code ec; std::filesystem::is_directory(*file, ec)) {
+      // The control plane's own check: the directory's structure, then every node's document through the
+      // gateway's prepare.
+      const auto verdict = control::check_policy(*file, check_gateway_document);
+      for (const auto& w : verdict.warnings) std::cerr << "warning: " << w << "\n";
+      if (!verdict.policy) {
+        for (const auto& e : verdict.errors) std::cerr << e << "\n";
+        std::cerr << verdict.errors.size() << (verdict.errors.size() == 1 ? " error" : " errors") << " in " << *file
+                  << "\n";
+        exit_code = 1;
+        return;
+      }
+      std::cout << "ok: " << *file << " (policy " << verdict.policy->content_hash.substr(0, 12) << "; "
+                << verdict.policy->nodes.size() << " nodes)\n";
+      exit_code = 0;
+      return;
+    }
     // Exactly the check a running gateway makes before applying a config: the role's prepare step (parse,
     // validate, TLS files and URLs checked, the snapshot built), without touching any process state.
     boost::asio::io_context unused;

@@ -104,7 +104,7 @@ EnvLookup process_environment() {
   };
 }
 
-namespace {
+std::string document_version(std::string_view yaml_text) { return sha256_hex(yaml_text).substr(0, 12); }
 
 // The bytes of a file the config names ("embedded:NAME" for a file compiled into the binary), or nothing.
 std::optional<std::string> read_input_file(const std::string& path) {

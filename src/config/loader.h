@@ -30,6 +30,10 @@ struct LoadResult {
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 EnvLookup process_environment();
 
+// A document's version: the first 12 hex digits of the sha256 of its bytes (GatewayConfig::version, /config). The
+// control plane computes the same for the documents it sends, so what a gateway reports is what it expects.
+std::string document_version(std::string_view yaml_text);
+
 LoadResult load_gateway_config_file(const std::string& path, const EnvLookup& env = process_environment());
 LoadResult parse_gateway_config(std::string_view yaml_text, const std::string& file_name,
                                 const EnvLookup& env = process_environment());

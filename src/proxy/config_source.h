@@ -1,6 +1,6 @@
-// ConfigSource: where the engine's configuration comes from — a watched file today, the control plane next. A
-// source hands out whole documents; it never parses or validates them (the role's prepare() does) and never
-// applies anything.
+// ConfigSource: where the engine's configuration comes from — a watched file, the document compiled in, or the
+// control plane (src/control/client). A source hands out whole documents and is told what became of each; it
+// never parses or validates them (the role's prepare() does) and never applies anything.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -9,6 +9,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/file_stamp.h"
 
@@ -36,6 +37,13 @@ class ConfigSource {
   virtual void mark_read() = 0;
   // False for a document that never changes (reloading it would do nothing).
   virtual bool reloadable() const { return true; }
+  // After each attempt to apply the document read(): `errors` empty when it was applied and `version` is the
+  // version now active; otherwise why it was rejected (the active version, unchanged, in `version`).
+  virtual void applied(const std::string& /*version*/, const std::vector<std::string>& /*errors*/) {}
+  // Names a change reported by changed() in the reload log line.
+  virtual const char* change_trigger() const { return "file change"; }
+  // Appends the source's own Prometheus series to /metrics.
+  virtual void render_metrics(std::string& /*out*/) const {}
 };
 
 // A document fixed for the life of the process (the configuration compiled into the binary).

@@ -174,6 +174,7 @@ int Engine::run(const std::function<std::unique_ptr<ConfigSource>(asio::io_conte
     std::cerr << error << "\n";
     return 1;
   }
+  source_->applied(active_->version, {});
   const auto& serving = active_->serving;
   auto listen = resolve_listen(serving.listen);
   auto admin = resolve_listen(serving.admin);
@@ -252,6 +253,7 @@ asio::awaitable<void> Engine::open() {
 
 void Engine::reject(const char* trigger, const std::vector<std::string>& errors) {
   ++reload_failure_;
+  source_->applied(active_->version, errors);
   last_reload_error_ = errors.empty() ? "unknown error" : errors.front();
   for (const auto& e : errors)
     log::warn("config reload rejected; the previous config stays active",
@@ -283,6 +285,7 @@ asio::awaitable<void> Engine::reload(const char* trigger) {
   active_ = next;
   ++reload_success_;
   last_reload_error_.clear();
+  source_->applied(next->version, {});
   log::info("config reloaded", json::ObjectWriter()
                                    .field("trigger", trigger)
                                    .field("config_version", next->version)
@@ -314,7 +317,7 @@ asio::awaitable<void> Engine::watch_source() {
   while (!draining_) {
     const bool changed = co_await source_->changed();  // (GCC 12 miscompiles a co_await inside the condition)
     if (!changed || draining_) co_return;
-    co_await reload("file change");
+    co_await reload(source_->change_trigger());
   }
 }
 
@@ -435,6 +438,7 @@ asio::awaitable<AdminResponse> Engine::admin(const AdminRequest& request) {
     std::string body = render_metrics_header();
     total.render(body);
     for (const auto& render : services_.metrics) render(body);
+    source_->render_metrics(body);
     co_return AdminResponse{200, "text/plain; version=0.0.4; charset=utf-8", std::move(body), {}};
   }
   co_return AdminResponse{

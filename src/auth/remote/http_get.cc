@@ -11,6 +11,13 @@ namespace asio = boost::asio;
 asio::awaitable<HttpGetResult> http_get(const std::string& url,
                                         const std::vector<std::pair<std::string, std::string>>& headers,
                                         std::chrono::milliseconds timeout, std::size_t max_body) {
+  co_return co_await http_request("GET", url, headers, {}, timeout, max_body);
+}
+
+asio::awaitable<HttpGetResult> http_request(std::string_view method, const std::string& url,
+                                            const std::vector<std::pair<std::string, std::string>>& headers,
+                                            std::string_view body, std::chrono::milliseconds timeout,
+                                            std::size_t max_body) {
   HttpGetResult result;
   http::UpstreamEndpoint endpoint;
   std::string rest;
@@ -48,7 +55,8 @@ asio::awaitable<HttpGetResult> http_get(const std::string& url,
                       http::ClientOptions{timeout, max_body, /*keep_alive=*/false});
   http::HeaderPairs request_headers{{"Accept", "application/json"}};
   request_headers.insert(request_headers.end(), headers.begin(), headers.end());
-  http::ClientResponse response = co_await client.request("GET", target, request_headers);
+  if (!body.empty()) request_headers.emplace_back("Content-Type", "application/json");
+  http::ClientResponse response = co_await client.request(method, target, request_headers, body);
   result.status = response.status;
   if (!response.complete) {
     result.error = std::move(response.error);

@@ -1,0 +1,152 @@
+// `tollway control`: runs the control plane on a policy directory; `tollway control status` prints the fleet.
+#include <boost/asio.hpp>
+
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include "app/commands.h"
+#include "app/gateway_document_check.h"
+#include "app/token_file.h"
+#include "auth/jwt/strict_json.h"
+#include "auth/remote/http_get.h"
+#include "control/control_plane.h"
+#include "core/log.h"
+#include "core/units.h"
+
+namespace tollway::app {
+namespace {
+
+std::string text_member(const auth::json::Value& v, std::string_view key) {
+  const auto* m = v.find(key);
+  return m && m->is_string() ? m->as_string() : "-";
+}
+
+int print_status(const std::string& url, const std::string& token, bool as_json) {
+  boost::asio::io_context context(1);
+  auth::HttpGetResult result;
+  std::string base = url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  std::vector<std::pair<std::string, std::string>> headers;
+  headers.emplace_back("Authorization", "Bearer " + token);
+  boost::asio::co_spawn(
+      context,
+      [&]() -> boost::asio::awaitable<void> {
+        result = co_await auth::http_get(base + "/v1/fleet", headers, std::chrono::seconds(10), 16 << 20);
+      },
+      boost::asio::detached);
+  context.run();
+  if (!result.ok) {
+    std::cerr << "tollway control status: " << base << ": " << result.error << "\n";
+    return 1;
+  }
+  if (result.status != 200) {
+    std::cerr << "tollway control status: " << base << ": HTTP " << result.status << ": " << result.body;
+    return 1;
+  }
+  if (as_json) {
+    std::cout << result.body;
+    return 0;
+  }
+  std::string error;
+  auth::json::ParseLimits limits;
+  limits.max_bytes = 16 << 20;
+  limits.max_depth = 8;
+  const auto fleet = auth::json::parse(result.body, error, limits);
+  if (!fleet || !fleet->is_object()) {
+    std::cerr << "tollway control status: not a fleet document: " << error << "\n";
+    return 1;
+  }
+  std::cout << "revision " << text_member(*fleet, "revision") << "\n";
+  if (const auto* e = fleet->find("policy_error"); e && e->is_string())
+    std::cout << "policy error (the revision above stays published):\n" << e->as_string() << "\n";
+  std::cout << std::left << std::setw(20) << "NODE" << std::setw(14) << "STATE" << std::setw(14) << "DESIRED"
+            << std::setw(14) << "APPLIED" << std::setw(22) << "LAST ACK" << "LABELS\n";
+  const auto* nodes = fleet->find("nodes");
+  for (const auto& n : nodes && nodes->is_array() ? nodes->items() : std::vector<auth::json::Value>{}) {
+    std::string labels;
+    if (const auto* l = n.find("labels"); l && l->is_object())
+      for (const auto& [k, v] : l->members()) labels += (labels.empty() ? "" : ",") + k + "=" + (v.is_string() ? v.as_string() : "");
+    std::cout << std::setw(20) << text_member(n, "id") << std::setw(14) << text_member(n, "state") << std::setw(14)
+              << text_member(n, "desired_version") << std::setw(14) << text_member(n, "applied_version")
+              << std::setw(22) << text_member(n, "last_ack") << labels << "\n";
+    if (const auto* e = n.find("error"); e && e->is_string()) std::cout << "    error: " << e->as_string() << "\n";
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_control_command(CLI::App& cli, int& exit_code) {
+  auto* cmd = cli.add_subcommand("control", "Run the control plane: a policy directory served to every gateway");
+  cmd->footer(
+      "The policy directory: DIR/*.yaml shared sections (top-level keys of the gateway config), DIR/groups/\n"
+      "NAME.yaml node groups (selector + sections that replace shared ones), DIR/nodes.yaml the declared nodes\n"
+      "and the sha256 of each bootstrap token. A change is checked whole and published only when every node's\n"
+      "document is valid. API: GET /v1/snapshot, POST /v1/ack, GET /v1/fleet. See docs/control-plane.md.");
+  auto policy = std::make_shared<std::string>();
+  auto listen = std::make_shared<std::string>("127.0.0.1:7070");
+  auto admin_token_file = std::make_shared<std::string>();
+  auto state_dir = std::make_shared<std::string>();
+  auto poll_timeout = std::make_shared<std::string>("30s");
+  auto log_level = std::make_shared<std::string>("info");
+  cmd->add_option("--policy", *policy, "The policy directory");
+  cmd->add_option("--listen", *listen, "API listener IP:PORT (port 0 = ephemeral; default 127.0.0.1:7070)");
+  cmd->add_option("--admin-token-file", *admin_token_file, "File holding the admin token (for GET /v1/fleet)");
+  cmd->add_option("--state-dir", *state_dir, "Where the revision counter is kept across restarts");
+  cmd->add_option("--poll-timeout", *poll_timeout, "How long a snapshot poll waits for a change (1s to 60s; default 30s)");
+  cmd->add_option("--log-level", *log_level, "debug, info, warn or error")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+
+  auto* status = cmd->add_subcommand("status", "Print every node's state (SYNCED, STALE, ERROR, NOT_SENT, DISCONNECTED)");
+  auto url = std::make_shared<std::string>();
+  auto status_token_file = std::make_shared<std::string>();
+  auto as_json = std::make_shared<bool>(false);
+  status->add_option("--url", *url, "The control plane's URL, e.g. http://127.0.0.1:7070")->required();
+  status->add_option("--admin-token-file", *status_token_file, "File holding the admin token")->required();
+  status->add_flag("--json", *as_json, "Print GET /v1/fleet's JSON as it is");
+  status->callback([=, &exit_code] {
+    const std::string token = read_token_file(*status_token_file);
+    if (token.empty()) {
+      std::cerr << "--admin-token-file: " << *status_token_file << " is unreadable or empty\n";
+      exit_code = 1;
+      return;
+    }
+    exit_code = print_status(*url, token, *as_json);
+  });
+
+  cmd->callback([=, &exit_code] {
+    if (status->parsed()) return;
+    if (policy->empty() || admin_token_file->empty()) {
+      std::cerr << "tollway control needs --policy DIR and --admin-token-file FILE (see --help)\n";
+      exit_code = 1;
+      return;
+    }
+    const auto timeout = units::parse_duration(*poll_timeout);
+    if (!timeout || *timeout < std::chrono::seconds(1) || *timeout > std::chrono::seconds(60)) {
+      std::cerr << "--poll-timeout: \"" << *poll_timeout << "\" is not a duration from 1s to 60s\n";
+      exit_code = 1;
+      return;
+    }
+    control::ControlPlaneOptions options;
+    options.policy_dir = *policy;
+    options.listen = *listen;
+    options.admin_token = read_token_file(*admin_token_file);
+    if (options.admin_token.empty()) {
+      std::cerr << "--admin-token-file: " << *admin_token_file << " is unreadable or empty\n";
+      exit_code = 1;
+      return;
+    }
+    options.state_dir = *state_dir;
+    options.poll_timeout = *timeout;
+    options.check = check_gateway_document;
+    log::init(*log_level == "debug"   ? log::Level::Debug
+              : *log_level == "warn"  ? log::Level::Warn
+              : *log_level == "error" ? log::Level::Error
+                                      : log::Level::Info);
+    exit_code = control::run_control_plane(options);
+  });
+}
+
+}  // namespace tollway::app

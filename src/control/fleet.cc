@@ -1,0 +1,185 @@
+#include "control/fleet.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <ctime>
+
+#include "core/json.h"
+
+namespace tollway::control {
+namespace {
+
+constexpr std::size_t kIssuedKept = 8;
+
+std::string hex(const unsigned char* bytes, std::size_t n) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) {
+    out.push_back(kDigits[bytes[i] >> 4]);
+    out.push_back(kDigits[bytes[i] & 15]);
+  }
+  return out;
+}
+
+std::string iso_time(Clock::time_point t) {
+  const std::time_t seconds = Clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace
+
+std::string_view state_name(NodeState state) {
+  switch (state) {
+    case NodeState::Synced: return "SYNCED";
+    case NodeState::Stale: return "STALE";
+    case NodeState::Error: return "ERROR";
+    case NodeState::NotSent: return "NOT_SENT";
+    case NodeState::Disconnected: return "DISCONNECTED";
+  }
+  return "UNKNOWN";
+}
+
+void Fleet::publish(const CheckedPolicy& policy) {
+  std::map<std::string, NodeRecord, std::less<>> next;
+  for (std::size_t i = 0; i < policy.nodes.size(); ++i) {
+    const auto& declared = policy.nodes[i];
+    NodeRecord record;
+    if (auto it = nodes_.find(declared.id); it != nodes_.end()) record = std::move(it->second);
+    record.declared = declared;
+    if (record.desired_version != policy.documents[i].version) {
+      record.desired_version = policy.documents[i].version;
+      record.desired_sent = false;
+    }
+    record.desired_document = policy.documents[i].bytes;
+    next.emplace(declared.id, std::move(record));
+  }
+  nodes_ = std::move(next);
+}
+
+const NodeRecord* Fleet::find(std::string_view node) const {
+  const auto it = nodes_.find(node);
+  return it == nodes_.end() ? nullptr : &it->second;
+}
+
+NodeRecord* Fleet::find_mutable(std::string_view node) {
+  const auto it = nodes_.find(node);
+  return it == nodes_.end() ? nullptr : &it->second;
+}
+
+bool Fleet::authenticate(std::string_view node, std::string_view token) const {
+  const NodeRecord* record = find(node);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_Digest(token.data(), token.size(), digest, &length, EVP_sha256(), nullptr) != 1) return false;
+  const std::string presented = hex(digest, length);
+  // Compared even for an unknown node, against a string of the same length, so timing tells nothing.
+  const std::string expected = record ? record->declared.token_sha256 : std::string(presented.size(), '-');
+  const bool equal = expected.size() == presented.size() &&
+                     CRYPTO_memcmp(expected.data(), presented.data(), presented.size()) == 0;
+  return record != nullptr && !token.empty() && equal;
+}
+
+void Fleet::poll_started(std::string_view node, std::string_view have, Clock::time_point now) {
+  NodeRecord* record = find_mutable(node);
+  if (!record) return;
+  if (!record->connected_since || state(*record, now) == NodeState::Disconnected) record->connected_since = now;
+  ++record->polls_waiting;
+  record->last_seen = now;
+  if (!have.empty()) record->applied_version = have;
+}
+
+void Fleet::poll_ended(std::string_view node, Clock::time_point now) {
+  NodeRecord* record = find_mutable(node);
+  if (!record) return;
+  if (record->polls_waiting > 0) --record->polls_waiting;
+  record->last_seen = now;
+}
+
+bool Fleet::should_send(std::string_view node, std::string_view have) const {
+  const NodeRecord* record = find(node);
+  if (!record || record->desired_version.empty() || record->desired_version == have) return false;
+  return have.empty() || record->nacked_version != record->desired_version;
+}
+
+std::string Fleet::issue(std::string_view node) {
+  NodeRecord* record = find_mutable(node);
+  if (!record) return {};
+  unsigned char random[12];
+  if (RAND_bytes(random, sizeof random) != 1) return {};
+  NodeRecord::Issued issued{hex(random, sizeof random), record->desired_version, false};
+  record->issued.push_back(issued);
+  while (record->issued.size() > kIssuedKept) record->issued.pop_front();
+  record->desired_sent = true;
+  return issued.nonce;
+}
+
+std::string Fleet::acknowledge(std::string_view node, std::string_view version, std::string_view nonce,
+                               const std::optional<std::string>& error, Clock::time_point now) {
+  NodeRecord* record = find_mutable(node);
+  if (!record) return "unknown node";
+  NodeRecord::Issued* issued = nullptr;
+  for (auto& i : record->issued)
+    if (i.nonce == nonce) issued = &i;
+  if (!issued)
+    return "nonce \"" + std::string(nonce) + "\" was not issued to node " + std::string(node) +
+           " (or is too old): ACK the nonce that came with the snapshot";
+  if (issued->version != version)
+    return "version \"" + std::string(version) + "\" was not sent with nonce " + std::string(nonce) +
+           " (that snapshot's version is " + issued->version + ")";
+  if (issued->answered) return "nonce " + std::string(nonce) + " was already used by an ACK or NACK";
+  issued->answered = true;
+  if (error) {
+    record->nacked_version = std::string(version);
+    record->nack_reason = error->empty() ? "rejected without a reason" : *error;
+  } else {
+    record->applied_version = std::string(version);
+    record->last_ack = now;
+    if (record->nacked_version == version) {
+      record->nacked_version.clear();
+      record->nack_reason.clear();
+    }
+  }
+  return {};
+}
+
+NodeState Fleet::state(const NodeRecord& record, Clock::time_point now) const {
+  if (record.last_seen && record.polls_waiting == 0 && now - *record.last_seen > 2 * poll_timeout_)
+    return NodeState::Disconnected;
+  if (!record.applied_version.empty() && record.applied_version == record.desired_version) return NodeState::Synced;
+  if (!record.nacked_version.empty() && record.nacked_version == record.desired_version) return NodeState::Error;
+  if (!record.desired_sent) return NodeState::NotSent;
+  return NodeState::Stale;
+}
+
+std::string Fleet::nodes_json(Clock::time_point now) const {
+  std::string nodes = "[";
+  for (const auto& [id, record] : nodes_) {
+    if (nodes.size() > 1) nodes += ",";
+    json::ObjectWriter w;
+    const NodeState s = state(record, now);
+    w.field("id", id).field("state", state_name(s));
+    if (s == NodeState::Error || !record.nack_reason.empty()) w.field("error", record.nack_reason);
+    w.field("desired_version", record.desired_version);
+    if (record.applied_version.empty()) w.null_field("applied_version");
+    else w.field("applied_version", record.applied_version);
+    if (!record.nacked_version.empty()) w.field("rejected_version", record.nacked_version);
+    for (auto [name, t] : {std::pair{"last_ack", &record.last_ack}, std::pair{"connected_since", &record.connected_since},
+                           std::pair{"last_seen", &record.last_seen}}) {
+      if (*t) w.field(name, iso_time(**t));
+      else w.null_field(name);
+    }
+    json::ObjectWriter labels;
+    for (const auto& [k, v] : record.declared.labels) labels.field(k, v);
+    w.raw_field("labels", std::move(labels).finish());
+    nodes += std::move(w).finish();
+  }
+  return nodes + "]";
+}
+
+}  // namespace tollway::control

@@ -1,0 +1,40 @@
+#include "control/policy_check.h"
+
+#include <algorithm>
+#include <filesystem>
+
+namespace tollway::control {
+namespace {
+
+void add_once(std::vector<std::string>& to, std::string line) {
+  if (std::find(to.begin(), to.end(), line) == to.end()) to.push_back(std::move(line));
+}
+
+}  // namespace
+
+PolicyVerdict check_policy(const std::string& dir, const CheckDocument& check) {
+  PolicyVerdict verdict;
+  PolicyLoad load = load_policy_directory(dir);
+  verdict.errors = std::move(load.errors);
+  verdict.warnings = std::move(load.warnings);
+  if (!load.policy) return verdict;
+  CheckedPolicy checked;
+  checked.content_hash = load.policy->content_hash;
+  for (const auto& node : load.policy->nodes) {
+    NodeDocument doc = build_node_document(*load.policy, node);
+    // Named as a file in the policy directory, so that the document's relative paths (a price table) resolve
+    // there, as they would for a file beside the policy.
+    const std::string origin = (std::filesystem::path(dir) / (node.id + ".resolved.yaml")).string();
+    DocumentVerdict result = check(doc.bytes, origin);
+    for (const auto& e : result.errors) add_once(verdict.errors, doc.translate(origin, e));
+    for (const auto& w : result.warnings) add_once(verdict.warnings, doc.translate(origin, w));
+    if (result.ok && result.errors.empty()) {
+      checked.nodes.push_back(node);
+      checked.documents.push_back(std::move(doc));
+    }
+  }
+  if (verdict.errors.empty()) verdict.policy = std::move(checked);
+  return verdict;
+}
+
+}  // namespace tollway::control

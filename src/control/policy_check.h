@@ -1,0 +1,41 @@
+// PolicyCheck: validates a whole policy directory exactly as publishing does (`tollway control` on a change,
+// `tollway validate DIR` offline) — its structure (PolicyDirectory), then every declared node's resolved
+// document through the same pure check a gateway runs before applying it (the gateway role's prepare, passed in
+// by the caller so that this folder depends on no role). Errors and warnings name the policy file and line. It
+// never applies anything and never publishes a policy that has one error.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "control/node_document.h"
+#include "control/policy_directory.h"
+
+namespace tollway::control {
+
+// The result of checking one document named `origin` (errors as "ORIGIN:LINE: key.path: message").
+struct DocumentVerdict {
+  bool ok = false;
+  std::vector<std::string> errors;
+  std::vector<std::string> warnings;
+};
+using CheckDocument = std::function<DocumentVerdict(const std::string& bytes, const std::string& origin)>;
+
+// A policy in which every node's document passed the check.
+struct CheckedPolicy {
+  std::string content_hash;
+  std::vector<DeclaredNode> nodes;
+  std::vector<NodeDocument> documents;  // one per node, in the same order
+};
+
+struct PolicyVerdict {
+  std::optional<CheckedPolicy> policy;
+  std::vector<std::string> errors;    // "file:line: key.path: problem", each once
+  std::vector<std::string> warnings;  // same form
+};
+
+PolicyVerdict check_policy(const std::string& dir, const CheckDocument& check);
+
+}  // namespace tollway::control

@@ -1,0 +1,314 @@
+#include "control/policy_directory.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "core/sha256.h"
+
+namespace tollway::control {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kNodesFile = "nodes.yaml";
+
+// Collects "file:line: key.path: problem" lines.
+class Problems {
+ public:
+  explicit Problems(std::vector<std::string>& out) : out_(out) {}
+  void add(const std::string& file, int line, const std::string& key_path, const std::string& message) {
+    std::string e = file;
+    if (line > 0) e += ":" + std::to_string(line);
+    e += ": ";
+    if (!key_path.empty()) e += key_path + ": ";
+    out_.push_back(e + message);
+  }
+  void add(const std::string& file, const YAML::Node& at, const std::string& key_path, const std::string& message) {
+    add(file, at.IsDefined() && at.Mark().line >= 0 ? at.Mark().line + 1 : 0, key_path, message);
+  }
+
+ private:
+  std::vector<std::string>& out_;
+};
+
+std::optional<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  return std::move(bytes).str();
+}
+
+std::vector<std::string> yaml_files_in(const fs::path& dir) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.size() > 5 && name.ends_with(".yaml") && !name.starts_with(".") && it->is_regular_file(ec))
+      names.push_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// YAML syntax of a whole file, as the gateway's loader would report it.
+std::optional<YAML::Node> parse_yaml(const std::string& file, const std::string& text, Problems& problems) {
+  try {
+    return YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    problems.add(file, e.mark.line + 1, "", "YAML syntax error: " + e.msg);
+    return std::nullopt;
+  }
+}
+
+bool valid_name(const std::string& s) {
+  return !s.empty() && s.size() <= 128 && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+           c == '.';
+  });
+}
+
+// A mapping of label names to string values.
+std::optional<std::map<std::string, std::string>> read_labels(const std::string& file, const YAML::Node& node,
+                                                              const std::string& path, Problems& problems) {
+  if (!node.IsMap()) {
+    problems.add(file, node, path, "must be a mapping of label names to values, e.g. {role: gateway, zone: a}");
+    return std::nullopt;
+  }
+  std::map<std::string, std::string> labels;
+  bool ok = true;
+  for (const auto& entry : node) {
+    const std::string name = entry.first.as<std::string>();
+    if (!valid_name(name)) {
+      problems.add(file, entry.first, path, "\"" + name + "\" is not a label name (letters, digits, - _ .)");
+      ok = false;
+    } else if (!entry.second.IsScalar()) {
+      problems.add(file, entry.second, path + "." + name, "must be a single value");
+      ok = false;
+    } else {
+      labels[name] = entry.second.as<std::string>();
+    }
+  }
+  if (!ok) return std::nullopt;
+  return labels;
+}
+
+void check_keys(const std::string& file, const YAML::Node& map, const std::string& path,
+                const std::set<std::string>& allowed, Problems& problems) {
+  for (const auto& entry : map) {
+    const std::string key = entry.first.as<std::string>();
+    if (allowed.count(key)) continue;
+    std::string list;
+    for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+    problems.add(file, entry.first, path.empty() ? key : path + "." + key, "unknown key (allowed: " + list + ")");
+  }
+}
+
+void read_nodes(const std::string& file, const std::string& text, PolicyDirectory& out, Problems& problems) {
+  auto root = parse_yaml(file, text, problems);
+  if (!root) return;
+  if (!root->IsMap()) {
+    problems.add(file, 1, "", "must be a mapping with the key `nodes:`");
+    return;
+  }
+  check_keys(file, *root, "", {"nodes"}, problems);
+  const YAML::Node nodes = (*root)["nodes"];
+  if (!nodes.IsDefined() || nodes.IsNull()) return;
+  if (!nodes.IsMap()) {
+    problems.add(file, nodes, "nodes", "must be a mapping of node IDs to {labels, token_sha256}");
+    return;
+  }
+  for (const auto& entry : nodes) {
+    DeclaredNode node;
+    node.id = entry.first.as<std::string>();
+    node.file = file;
+    node.line = entry.first.Mark().line + 1;
+    const std::string path = "nodes." + node.id;
+    if (!valid_name(node.id)) {
+      problems.add(file, entry.first, path, "a node ID is letters, digits, - _ . (at most 128)");
+      continue;
+    }
+    const YAML::Node n = entry.second;
+    if (!n.IsMap()) {
+      problems.add(file, n, path, "must be a mapping with labels and token_sha256");
+      continue;
+    }
+    check_keys(file, n, path, {"labels", "token_sha256"}, problems);
+    if (n["labels"].IsDefined()) {
+      if (auto labels = read_labels(file, n["labels"], path + ".labels", problems)) node.labels = *labels;
+    }
+    const YAML::Node token = n["token_sha256"];
+    std::string hex = token.IsDefined() && token.IsScalar() ? token.as<std::string>() : "";
+    std::transform(hex.begin(), hex.end(), hex.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (hex.size() != 64 || hex.find_first_not_of("0123456789abcdef") != std::string::npos) {
+      problems.add(file, token.IsDefined() ? token.Mark().line + 1 : node.line, path + ".token_sha256",
+                   "required: the sha256 (64 hex digits) of the node's bootstrap token, e.g. from "
+                   "`printf %s TOKEN | sha256sum`");
+      continue;
+    }
+    node.token_sha256 = hex;
+    out.nodes.push_back(std::move(node));
+  }
+  std::sort(out.nodes.begin(), out.nodes.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+}
+
+// The lines [first, last) of the block of `key` in a file cut at column 0.
+std::pair<std::size_t, std::size_t> block_lines(const std::vector<TextBlock>& blocks, std::size_t i,
+                                                std::size_t line_count) {
+  const std::size_t first = static_cast<std::size_t>(blocks[i].first_line);  // the line after `key:`
+  const std::size_t last =
+      i + 1 < blocks.size() ? static_cast<std::size_t>(blocks[i + 1].first_line - 1) : line_count;
+  return {first, last};
+}
+
+void read_group(const std::string& file, const std::string& name, const std::string& text, PolicyDirectory& out,
+                Problems& problems) {
+  auto root = parse_yaml(file, text, problems);
+  if (!root) return;
+  const auto lines = split_lines(text);
+  std::vector<BlockProblem> block_problems;
+  const auto blocks = cut_blocks(lines, 0, lines.size(), 0, file, block_problems);
+  for (const auto& p : block_problems) problems.add(file, p.line, "", p.message);
+  if (!block_problems.empty()) return;
+  if (!root->IsMap()) {
+    problems.add(file, 1, "", "must be a mapping with `selector:` and `sections:`");
+    return;
+  }
+  check_keys(file, *root, "", {"selector", "sections"}, problems);
+  NodeGroup group;
+  group.name = name;
+  group.file = file;
+  const YAML::Node selector = (*root)["selector"];
+  if (!selector.IsDefined() || (selector.IsMap() && selector.size() == 0)) {
+    problems.add(file, selector.IsDefined() ? selector : *root, "selector",
+                 "required: the labels a node must have to be in this group, e.g. {role: gateway, zone: a}");
+    return;
+  }
+  group.line = selector.Mark().line + 1;
+  auto labels = read_labels(file, selector, "selector", problems);
+  if (!labels) return;
+  group.selector = *labels;
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    if (blocks[i].key != "sections") continue;
+    const YAML::Node sections = (*root)["sections"];
+    if (sections.IsNull()) break;
+    const std::string_view head = lines[blocks[i].first_line - 1];
+    const auto after_colon = head.substr(head.find(':') + 1);
+    const auto rest = after_colon.find_first_not_of(' ');
+    if (!sections.IsMap() || (rest != std::string_view::npos && after_colon[rest] != '#')) {
+      problems.add(file, blocks[i].first_line, "sections",
+                   "must be a block mapping of top-level gateway keys, one `key:` per line below `sections:`");
+      return;
+    }
+    const auto [first, last] = block_lines(blocks, i, lines.size());
+    std::size_t indent = 0;
+    for (std::size_t l = first; l < last && indent == 0; ++l) {
+      const auto p = lines[l].find_first_not_of(' ');
+      if (p != std::string_view::npos && lines[l][p] != '#') indent = p;
+    }
+    group.sections = cut_blocks(lines, first, last, indent, file, block_problems);
+    for (const auto& p : block_problems) problems.add(file, p.line, "sections", p.message);
+  }
+  out.groups.push_back(std::move(group));
+}
+
+}  // namespace
+
+bool NodeGroup::selects(const DeclaredNode& node) const {
+  for (const auto& [label, value] : selector) {
+    const auto it = node.labels.find(label);
+    if (it == node.labels.end() || it->second != value) return false;
+  }
+  return true;
+}
+
+std::vector<std::string> policy_files(const std::string& dir) {
+  std::vector<std::string> files;
+  for (const auto& name : yaml_files_in(dir)) files.push_back((fs::path(dir) / name).string());
+  for (const auto& name : yaml_files_in(fs::path(dir) / "groups"))
+    files.push_back((fs::path(dir) / "groups" / name).string());
+  return files;
+}
+
+PolicyLoad load_policy_directory(const std::string& dir) {
+  PolicyLoad result;
+  Problems problems(result.errors);
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    problems.add(dir, 0, "", "not a directory");
+    return result;
+  }
+  PolicyDirectory policy;
+  policy.dir = dir;
+  std::string hashed;  // name and bytes of every file, each with its length
+  const auto take = [&](const std::string& file) -> std::optional<std::string> {
+    auto text = read_file(file);
+    if (!text) {
+      problems.add(file, 0, "", "cannot read the file");
+      return std::nullopt;
+    }
+    const std::string name = fs::path(file).lexically_relative(dir).string();
+    hashed += std::to_string(name.size()) + ":" + name + std::to_string(text->size()) + ":" + *text;
+    return text;
+  };
+  bool have_nodes = false;
+  std::map<std::string, std::string> key_file;  // shared key -> file:line of its first definition
+  for (const auto& name : yaml_files_in(dir)) {
+    const std::string file = (fs::path(dir) / name).string();
+    auto text = take(file);
+    if (!text) continue;
+    if (name == kNodesFile) {
+      have_nodes = true;
+      read_nodes(file, *text, policy, problems);
+      continue;
+    }
+    if (!parse_yaml(file, *text, problems)) continue;
+    const auto lines = split_lines(*text);
+    std::vector<BlockProblem> block_problems;
+    auto blocks = cut_blocks(lines, 0, lines.size(), 0, file, block_problems);
+    for (const auto& p : block_problems) problems.add(file, p.line, "", p.message);
+    for (auto& b : blocks) {
+      const std::string here = file + ":" + std::to_string(b.first_line);
+      auto [it, inserted] = key_file.emplace(b.key, here);
+      if (!inserted) {
+        problems.add(file, b.first_line, b.key, "also defined at " + it->second + ": a top-level key belongs to one file");
+        continue;
+      }
+      policy.shared.push_back(std::move(b));
+    }
+  }
+  if (!have_nodes) problems.add((fs::path(dir) / kNodesFile).string(), 0, "", "missing: the declared nodes");
+  for (const auto& name : yaml_files_in(fs::path(dir) / "groups")) {
+    const std::string file = (fs::path(dir) / "groups" / name).string();
+    if (auto text = take(file)) read_group(file, name.substr(0, name.size() - 5), *text, policy, problems);
+  }
+  // References: every group selects a node; no node is in two groups.
+  for (const auto& group : policy.groups) {
+    bool any = false;
+    for (const auto& node : policy.nodes) {
+      if (!group.selects(node)) continue;
+      any = true;
+      auto [it, inserted] = policy.group_of.emplace(node.id, group.name);
+      if (!inserted)
+        problems.add(node.file, node.line, "nodes." + node.id,
+                     "selected by two groups, \"" + it->second + "\" and \"" + group.name +
+                         "\": a node belongs to one group at most");
+    }
+    if (!any)
+      problems.add(group.file, group.line, "selector", "matches none of the nodes declared in nodes.yaml");
+  }
+  if (have_nodes && policy.nodes.empty() && result.errors.empty())
+    result.warnings.push_back((fs::path(dir) / kNodesFile).string() + ": no nodes declared: nothing to publish");
+  if (!result.errors.empty()) return result;
+  policy.content_hash = sha256_hex(hashed);
+  result.policy = std::move(policy);
+  return result;
+}
+
+}  // namespace tollway::control

@@ -1,0 +1,56 @@
+// PolicyDirectory: reads a policy directory (`tollway control --policy DIR`, `tollway validate DIR`) into its
+// parts — the shared sections (DIR/*.yaml but nodes.yaml: top-level keys of the gateway document), the node
+// groups (DIR/groups/NAME.yaml: a label selector and the sections that replace shared ones for its nodes) and
+// the declared nodes (DIR/nodes.yaml: labels and the sha256 of each bootstrap token) — keeping each section's
+// original text and lines. It checks the directory's own structure and references (a key in two files, a group
+// whose selector matches no node, a node in two groups, unknown keys); it never checks a section's content (the
+// gateway's prepare does, on each node's document) and never reads files outside the directory.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "control/text_blocks.h"
+
+namespace tollway::control {
+
+struct DeclaredNode {
+  std::string id;
+  std::map<std::string, std::string> labels;
+  std::string token_sha256;  // lower-case hex
+  std::string file;
+  int line = 0;
+};
+
+struct NodeGroup {
+  std::string name;  // the file name without .yaml
+  std::string file;
+  int line = 0;      // of `selector:`
+  std::map<std::string, std::string> selector;  // every label must be equal
+  std::vector<TextBlock> sections;              // replace the shared section of the same key
+  bool selects(const DeclaredNode& node) const;
+};
+
+struct PolicyDirectory {
+  std::string dir;
+  std::vector<TextBlock> shared;    // in file-name order, then in each file's order
+  std::vector<NodeGroup> groups;    // by name
+  std::vector<DeclaredNode> nodes;  // by id
+  std::map<std::string, std::string> group_of;  // node id -> group name, for nodes in a group
+  std::string content_hash;  // sha256 (hex) of every policy file's name and bytes
+};
+
+struct PolicyLoad {
+  std::optional<PolicyDirectory> policy;
+  std::vector<std::string> errors;    // "file:line: key.path: problem"
+  std::vector<std::string> warnings;  // same form
+};
+
+PolicyLoad load_policy_directory(const std::string& dir);
+
+// The files load_policy_directory reads (sorted), for a watcher.
+std::vector<std::string> policy_files(const std::string& dir);
+
+}  // namespace tollway::control

@@ -1,0 +1,198 @@
+#include "control/watch_api.h"
+
+#include <openssl/crypto.h>
+
+#include "auth/jwt/strict_json.h"
+#include "core/json.h"
+
+namespace tollway::control {
+namespace {
+
+namespace asio = boost::asio;
+using proxy::AdminResponse;
+
+AdminResponse error_response(int status, std::string_view code, std::string_view message) {
+  json::ObjectWriter inner;
+  inner.field("message", message).field("code", code);
+  json::ObjectWriter w;
+  w.raw_field("error", std::move(inner).finish());
+  AdminResponse r{status, "application/json", std::move(w).finish() + "\n", {}};
+  if (status == 401) r.headers.emplace_back("WWW-Authenticate", "Bearer");
+  return r;
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// The value of `name` in a query string, percent-decoded; nullopt when absent.
+std::optional<std::string> query_param(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    const auto eq = pair.find('=');
+    if (pair.substr(0, eq) != name) continue;
+    const std::string_view raw = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    std::string value;
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+      if (raw[i] == '%' && i + 2 < raw.size() && hex_digit(raw[i + 1]) >= 0 && hex_digit(raw[i + 2]) >= 0) {
+        value.push_back(static_cast<char>(hex_digit(raw[i + 1]) * 16 + hex_digit(raw[i + 2])));
+        i += 2;
+      } else {
+        value.push_back(raw[i] == '+' ? ' ' : raw[i]);
+      }
+    }
+    return value;
+  }
+  return std::nullopt;
+}
+
+std::string_view bearer(const proxy::AdminRequest& request) {
+  const auto header = request.head ? request.head->find("authorization") : std::nullopt;
+  if (!header || header->size() < 7 || !(header->substr(0, 7) == "Bearer " || header->substr(0, 7) == "bearer "))
+    return {};
+  return header->substr(7);
+}
+
+}  // namespace
+
+WatchApi::WatchApi(asio::io_context& context, std::string admin_token, std::chrono::milliseconds poll_timeout)
+    : context_(context), admin_token_(std::move(admin_token)), poll_timeout_(poll_timeout), fleet_(poll_timeout) {}
+
+void WatchApi::publish(const CheckedPolicy& policy, std::string revision) {
+  fleet_.publish(policy);
+  revision_ = std::move(revision);
+  policy_errors_.clear();
+  for (auto* timer : waiting_) timer->cancel();
+}
+
+void WatchApi::refuse(std::vector<std::string> errors) {
+  policy_errors_ = std::move(errors);
+}
+
+void WatchApi::stop() {
+  stopped_ = true;
+  for (auto* timer : waiting_) timer->cancel();
+}
+
+asio::awaitable<AdminResponse> WatchApi::handle(const proxy::AdminRequest& request) {
+  const std::string_view path = request.path;
+  if (path == "/v1/snapshot") {
+    if (request.method != "GET") co_return error_response(405, "method_not_allowed", "use GET /v1/snapshot");
+    co_return co_await snapshot(request);
+  }
+  if (path == "/v1/ack") {
+    if (request.method != "POST") co_return error_response(405, "method_not_allowed", "use POST /v1/ack");
+    co_return ack(request);
+  }
+  if (path == "/v1/fleet") {
+    if (request.method != "GET") co_return error_response(405, "method_not_allowed", "use GET /v1/fleet");
+    co_return fleet_status(request);
+  }
+  if (path == "/healthz") co_return AdminResponse{200, "text/plain", "ok\n", {}};
+  if (path == "/readyz") {
+    if (revision_.empty()) co_return AdminResponse{503, "text/plain", "no policy published yet\n", {}};
+    co_return AdminResponse{200, "text/plain", "ready\n", {}};
+  }
+  co_return error_response(404, "not_found",
+                           "the control plane serves GET /v1/snapshot, POST /v1/ack, GET /v1/fleet, /healthz, /readyz");
+}
+
+AdminResponse WatchApi::snapshot_response(std::string_view node) {
+  const NodeRecord* record = fleet_.find(node);
+  const std::string nonce = fleet_.issue(node);
+  json::ObjectWriter w;
+  w.field("version", record->desired_version)
+      .field("revision", revision_)
+      .field("nonce", nonce)
+      .field("document", record->desired_document);
+  return AdminResponse{200, "application/json", std::move(w).finish() + "\n", {}};
+}
+
+asio::awaitable<AdminResponse> WatchApi::snapshot(const proxy::AdminRequest& request) {
+  const auto node = query_param(request.query, "node");
+  if (!node || node->empty()) co_return error_response(400, "missing_node", "GET /v1/snapshot needs ?node=ID");
+  if (!fleet_.authenticate(*node, bearer(request)))
+    co_return error_response(401, "unauthorized",
+                             "unknown node, or not its bootstrap token (Authorization: Bearer TOKEN)");
+  const std::string have = query_param(request.query, "have").value_or("");
+  fleet_.poll_started(*node, have, Clock::now());
+  const auto deadline = std::chrono::steady_clock::now() + poll_timeout_;
+  asio::steady_timer timer(context_);
+  AdminResponse response{304, "application/json", "", {}};
+  while (!stopped_) {
+    // The node may have been removed by a publish while it waited.
+    if (!fleet_.find(*node)) {
+      response = error_response(401, "unauthorized", "node " + *node + " is no longer declared");
+      break;
+    }
+    if (fleet_.should_send(*node, have)) {
+      response = snapshot_response(*node);
+      break;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) break;
+    timer.expires_at(deadline);
+    const auto place = waiting_.insert(waiting_.end(), &timer);
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    waiting_.erase(place);
+  }
+  fleet_.poll_ended(*node, Clock::now());
+  co_return response;
+}
+
+AdminResponse WatchApi::ack(const proxy::AdminRequest& request) {
+  std::string parse_error;
+  const auto body = auth::json::parse(request.body, parse_error);
+  if (!body || !body->is_object())
+    return error_response(400, "invalid_json",
+                          "the body must be a JSON object {node, version, nonce, error?}" +
+                              (parse_error.empty() ? std::string() : ": " + parse_error));
+  for (const auto& [key, value] : body->members()) {
+    if (key != "node" && key != "version" && key != "nonce" && key != "error")
+      return error_response(400, "unknown_field",
+                            "unknown field \"" + key + "\" (allowed: node, version, nonce, error)");
+    if (!value.is_string())
+      return error_response(400, "invalid_field", "field \"" + key + "\" must be a string");
+  }
+  const auto node = body->string_member("node");
+  const auto version = body->string_member("version");
+  const auto nonce = body->string_member("nonce");
+  if (!node || !version || !nonce)
+    return error_response(400, "missing_field", "node, version and nonce are required");
+  if (!fleet_.authenticate(*node, bearer(request)))
+    return error_response(401, "unauthorized", "unknown node, or not its bootstrap token");
+  std::optional<std::string> error;
+  if (const auto e = body->string_member("error")) error = std::string(*e);
+  const std::string problem = fleet_.acknowledge(*node, *version, *nonce, error, Clock::now());
+  if (!problem.empty()) return error_response(400, "invalid_ack", problem);
+  return AdminResponse{200, "application/json", "{\"recorded\":true}\n", {}};
+}
+
+AdminResponse WatchApi::fleet_status(const proxy::AdminRequest& request) const {
+  const std::string_view token = bearer(request);
+  if (token.size() != admin_token_.size() || admin_token_.empty() ||
+      CRYPTO_memcmp(token.data(), admin_token_.data(), token.size()) != 0)
+    return error_response(401, "unauthorized", "GET /v1/fleet needs the admin token (Authorization: Bearer)");
+  json::ObjectWriter w;
+  if (revision_.empty()) w.null_field("revision");
+  else w.field("revision", revision_);
+  std::string joined;
+  std::string list = "[";
+  for (const auto& e : policy_errors_) {
+    joined += (joined.empty() ? "" : "\n") + e;
+    if (list.size() > 1) list += ",";
+    list += json::quoted(e);
+  }
+  if (joined.empty()) w.null_field("policy_error");
+  else w.field("policy_error", joined);
+  w.raw_field("policy_errors", list + "]");
+  w.raw_field("nodes", fleet_.nodes_json(Clock::now()));
+  return AdminResponse{200, "application/json", std::move(w).finish() + "\n", {}};
+}
+
+}  // namespace tollway::control

@@ -1,0 +1,50 @@
+// WatchApi: the control plane's HTTP API, served by the engine's AdminListener on the control thread —
+// GET /v1/snapshot (a node long-polls for its desired snapshot with its bootstrap token), POST /v1/ack (the node
+// reports the version it applied, or why it refused one), GET /v1/fleet (every node's state, with the admin
+// token). A waiting poll costs a coroutine frame and a timer: no thread. It never answers a node with another
+// node's document, never publishes (publish() is handed a policy that passed the whole check) and never logs a
+// token.
+#pragma once
+
+#include <boost/asio.hpp>
+
+#include <list>
+#include <string>
+#include <vector>
+
+#include "control/fleet.h"
+#include "proxy/admin_listener.h"
+
+namespace tollway::control {
+
+class WatchApi {
+ public:
+  WatchApi(boost::asio::io_context& context, std::string admin_token, std::chrono::milliseconds poll_timeout);
+
+  // Makes `policy` the published revision ("COUNTER-HASH") and wakes the waiting polls.
+  void publish(const CheckedPolicy& policy, std::string revision);
+  // A policy change that failed the check: the published revision stays, the errors show in /v1/fleet.
+  void refuse(std::vector<std::string> errors);
+  // Ends every waiting poll (with 304) when the process drains.
+  void stop();
+  boost::asio::awaitable<proxy::AdminResponse> handle(const proxy::AdminRequest& request);
+
+  const Fleet& fleet() const { return fleet_; }
+
+ private:
+  boost::asio::awaitable<proxy::AdminResponse> snapshot(const proxy::AdminRequest& request);
+  proxy::AdminResponse ack(const proxy::AdminRequest& request);
+  proxy::AdminResponse fleet_status(const proxy::AdminRequest& request) const;
+  proxy::AdminResponse snapshot_response(std::string_view node);
+
+  boost::asio::io_context& context_;
+  std::string admin_token_;
+  std::chrono::milliseconds poll_timeout_;
+  Fleet fleet_;
+  std::string revision_;  // "" until the first publish
+  std::vector<std::string> policy_errors_;
+  std::list<boost::asio::steady_timer*> waiting_;
+  bool stopped_ = false;
+};
+
+}  // namespace tollway::control

@@ -1,0 +1,130 @@
+// Helpers for the control-plane integration tests: a policy directory in a temp folder, `tollway control` and
+// `tollway gateway --control` as real processes on 127.0.0.1 ephemeral ports (or a port given back after a
+// restart), and polling until a condition holds. Every process started here is killed when the test process
+// exits, pass or fail.
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { TOLLWAY_BIN, tempDir, sleep } from '../../lib/harness.mjs';
+
+const children = new Set();
+process.on('exit', () => { for (const c of children) { try { c.kill('SIGKILL'); } catch { /* gone */ } } });
+
+export const sha256 = (text) => crypto.createHash('sha256').update(text).digest('hex');
+
+/** A policy directory: write(name, text) relative to it, remove(name). */
+export function policyDir() {
+  const dir = tempDir('tollway-policy-');
+  return {
+    dir,
+    file: (name) => path.join(dir, name),
+    write(name, text) {
+      const f = path.join(dir, name);
+      fs.mkdirSync(path.dirname(f), { recursive: true });
+      fs.writeFileSync(`${f}.tmp`, text);
+      fs.renameSync(`${f}.tmp`, f);
+    },
+    remove(name) { fs.rmSync(path.join(dir, name), { recursive: true, force: true }); },
+  };
+}
+
+/** Starts `tollway <args>` and waits for the log line `readyMsg`; returns {proc, logs, ready, waitForLog, stop}. */
+async function startProcess(args, readyMsg, { timeoutMs = 15000 } = {}) {
+  const proc = spawn(TOLLWAY_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(proc);
+  const logs = [];
+  const lines = [];
+  const waiters = [];
+  let exited = null;
+  const exitPromise = new Promise((resolve) => proc.on('exit', (code, signal) => {
+    exited = { code, signal }; children.delete(proc); resolve(exited);
+  }));
+  let partial = '';
+  proc.stderr.on('data', (c) => {
+    partial += c.toString('utf8');
+    let nl;
+    while ((nl = partial.indexOf('\n')) >= 0) {
+      const line = partial.slice(0, nl);
+      partial = partial.slice(nl + 1);
+      lines.push(line);
+      let obj = null;
+      try { obj = JSON.parse(line); } catch { /* not JSON */ }
+      if (obj) logs.push(obj); else if (line.trim()) process.stderr.write(`[tollway stderr] ${line}\n`);
+      for (const w of [...waiters]) if (obj && w.pred(obj)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(obj); }
+    }
+  });
+  const waitForLog = (pred, ms = 10000) => {
+    const hit = logs.find(pred);
+    if (hit) return Promise.resolve(hit);
+    return new Promise((resolve, reject) => {
+      const w = { pred, resolve: (v) => { clearTimeout(t); resolve(v); } };
+      const t = setTimeout(() => {
+        waiters.splice(waiters.indexOf(w), 1);
+        reject(new Error(`timed out waiting for a log line; stderr:\n${lines.slice(-20).join('\n')}`));
+      }, ms);
+      waiters.push(w);
+    });
+  };
+  const ready = await Promise.race([
+    waitForLog((o) => o.msg === readyMsg, timeoutMs),
+    exitPromise.then((e) => { throw new Error(`exited before ready (${JSON.stringify(e)}):\n${lines.join('\n')}`); }),
+  ]);
+  return {
+    proc, logs, lines, ready, waitForLog, exitPromise,
+    async stop(signal = 'SIGTERM') {
+      if (exited) return exited;
+      proc.kill(signal);
+      const t = setTimeout(() => { try { proc.kill('SIGKILL'); } catch { /* gone */ } }, 8000);
+      const r = await exitPromise;
+      clearTimeout(t);
+      return r;
+    },
+  };
+}
+
+/** `tollway control` on `listen` (default an ephemeral port): {url, port, adminToken, fleet(), stop()}. */
+export async function startControl({ policy, listen = '127.0.0.1:0', pollTimeout = '2s', adminToken = 'admin-secret' }) {
+  const dir = tempDir('tollway-control-');
+  const tokenFile = path.join(dir, 'admin.token');
+  fs.writeFileSync(tokenFile, `${adminToken}\n`);
+  const p = await startProcess(['control', '--policy', policy, '--listen', listen, '--admin-token-file', tokenFile,
+    '--state-dir', path.join(dir, 'state'), '--poll-timeout', pollTimeout], 'control plane ready');
+  const port = Number(String(p.ready.listen).split(':').pop());
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    ...p, port, url, tokenFile,
+    async fleet() {
+      const r = await fetch(`${url}/v1/fleet`, { headers: { authorization: `Bearer ${adminToken}` } });
+      return r.json();
+    },
+  };
+}
+
+/** `tollway gateway --control URLS --node ID`: {url, adminUrl, stateDir, config(), metrics(), stop()}. */
+export async function startManagedGateway({ control, node, token, stateDir }) {
+  const dir = tempDir('tollway-node-');
+  const tokenFile = path.join(dir, 'node.token');
+  fs.writeFileSync(tokenFile, token);
+  const p = await startProcess(['gateway', '--control', control, '--node', node, '--token-file', tokenFile,
+    '--state-dir', stateDir, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--workers', '1'], 'gateway ready');
+  const port = Number(String(p.ready.listen).split(':').pop());
+  const adminPort = Number(String(p.ready.admin).split(':').pop());
+  const adminUrl = `http://127.0.0.1:${adminPort}`;
+  return {
+    ...p, url: `http://127.0.0.1:${port}`, adminUrl, stateDir,
+    config: async () => (await fetch(`${adminUrl}/config`)).json(),
+    metrics: async () => (await fetch(`${adminUrl}/metrics`)).text(),
+  };
+}
+
+/** Polls `fn` until it returns a truthy value (returned) or `ms` pass (throws with the last value seen). */
+export async function eventually(fn, ms = 15000, what = 'a condition') {
+  const end = Date.now() + ms;
+  let last;
+  while (Date.now() < end) {
+    try { last = await fn(); if (last) return last; } catch (e) { last = e; }
+    await sleep(100);
+  }
+  throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.stack : JSON.stringify(last)}`);
+}

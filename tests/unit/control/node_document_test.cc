@@ -1,0 +1,82 @@
+#include "control/node_document.h"
+
+#include <gtest/gtest.h>
+
+#include "config/loader.h"
+#include "control/policy_check.h"
+#include "policy_fixture.h"
+
+namespace tollway::control {
+namespace {
+
+using testing::joined;
+using testing::PolicyDir;
+
+TEST(NodeDocument, SharedSectionsWithTheGroupsReplacements) {
+  PolicyDir d;
+  d.write("base.yaml", testing::kBase);
+  d.write("providers.yaml", testing::kProviders);
+  d.write("nodes.yaml", testing::kNodes);
+  d.write("groups/zone-a.yaml",
+          "selector:\n  zone: a\nsections:\n  models:\n    - match: \"o*\"\n      provider: openai\n  telemetry: {}\n");
+  auto load = load_policy_directory(d.path());
+  ASSERT_TRUE(load.policy) << joined(load.errors);
+  const NodeDocument a = build_node_document(*load.policy, load.policy->nodes[0]);
+  const NodeDocument b = build_node_document(*load.policy, load.policy->nodes[1]);
+  EXPECT_EQ(a.group, "zone-a");
+  EXPECT_NE(a.bytes.find("models:\n  - match: \"o*\"\n"), std::string::npos) << a.bytes;
+  EXPECT_EQ(a.bytes.find("gpt-*"), std::string::npos) << a.bytes;
+  EXPECT_NE(a.bytes.find("\ntelemetry: {}\n"), std::string::npos) << a.bytes;
+  EXPECT_NE(b.bytes.find("gpt-*"), std::string::npos) << b.bytes;
+  // The gateway loader's version of the same bytes: what a gateway reports at /config.
+  auto loaded = config::parse_gateway_config(a.bytes, "a.yaml", [](const std::string&) { return std::nullopt; });
+  ASSERT_TRUE(loaded.config);
+  EXPECT_EQ(a.version, loaded.config->version);
+  EXPECT_NE(a.version, b.version);
+  // The policy's hash is in the first line: a change anywhere gives every node a new version.
+  d.write("nodes.yaml", std::string(testing::kNodes) + "# touched\n");
+  auto reloaded = load_policy_directory(d.path());
+  ASSERT_TRUE(reloaded.policy);
+  EXPECT_NE(build_node_document(*reloaded.policy, reloaded.policy->nodes[1]).version, b.version);
+}
+
+TEST(NodeDocument, APrepareErrorIsTranslatedToThePolicyFileAndLine) {
+  PolicyDir d;
+  d.write("base.yaml", testing::kBase);
+  d.write("providers.yaml", testing::kProviders);
+  d.write("nodes.yaml", testing::kNodes);
+  // Line 6 of the group file: a route to a provider that does not exist, only for zone a.
+  d.write("groups/zone-a.yaml",
+          "selector:\n  zone: a\nsections:\n  routes:\n    - path: /v1/chat/completions\n      provider: nowhere\n"
+          "      api: openai\n");
+  const PolicyVerdict verdict = check_policy(d.path(), testing::loader_check);
+  ASSERT_FALSE(verdict.policy);
+  ASSERT_EQ(verdict.errors.size(), 1u) << joined(verdict.errors);
+  EXPECT_EQ(verdict.errors[0].rfind(d.file("groups/zone-a.yaml") + ":6: routes[0].provider: ", 0), 0u)
+      << verdict.errors[0];
+}
+
+TEST(NodeDocument, ASharedErrorIsReportedOnceAtItsLine) {
+  PolicyDir d;
+  d.write("base.yaml", testing::kBase);
+  d.write("providers.yaml", std::string(testing::kProviders) + "pricing:\n  unknown_key: 1\n");
+  d.write("nodes.yaml", testing::kNodes);
+  const PolicyVerdict verdict = check_policy(d.path(), testing::loader_check);
+  ASSERT_FALSE(verdict.policy);
+  ASSERT_EQ(verdict.errors.size(), 1u) << joined(verdict.errors);  // both nodes, one line
+  EXPECT_EQ(verdict.errors[0].rfind(d.file("providers.yaml") + ":15: pricing.unknown_key: ", 0), 0u)
+      << verdict.errors[0];
+}
+
+TEST(NodeDocument, TranslateLeavesOtherTextAlone) {
+  NodeDocument doc;
+  doc.node = "gw-a";
+  doc.lines.push_back({2, 3, "/p/base.yaml", 10});
+  EXPECT_EQ(doc.translate("/p/gw-a.resolved.yaml", "/p/gw-a.resolved.yaml:3: gateway.workers: bad"),
+            "/p/base.yaml:11: gateway.workers: bad");
+  EXPECT_EQ(doc.translate("/p/gw-a.resolved.yaml", "/p/gw-a.resolved.yaml: cannot build"), "node gw-a: cannot build");
+  EXPECT_EQ(doc.translate("/p/gw-a.resolved.yaml", "something else"), "something else");
+}
+
+}  // namespace
+}  // namespace tollway::control

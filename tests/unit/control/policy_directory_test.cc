@@ -1,0 +1,117 @@
+#include "control/policy_directory.h"
+
+#include <gtest/gtest.h>
+
+#include "policy_fixture.h"
+
+namespace tollway::control {
+namespace {
+
+using testing::joined;
+using testing::PolicyDir;
+
+TEST(PolicyDirectory, ReadsSharedSectionsGroupsAndNodes) {
+  PolicyDir d;
+  d.write("base.yaml", testing::kBase);
+  d.write("providers.yaml", testing::kProviders);
+  d.write("nodes.yaml", testing::kNodes);
+  d.write("groups/zone-a.yaml", "selector:\n  zone: a\nsections:\n  routes:\n    - path: /v1/x\n      api: openai\n      provider: openai\n");
+  auto load = load_policy_directory(d.path());
+  ASSERT_TRUE(load.policy) << joined(load.errors);
+  const auto& p = *load.policy;
+  ASSERT_EQ(p.shared.size(), 5u);  // version, gateway, providers, models, routes
+  EXPECT_EQ(p.shared[0].key, "version");
+  EXPECT_EQ(p.shared[2].key, "providers");
+  EXPECT_EQ(p.shared[2].first_line, 2);  // after the comment line
+  ASSERT_EQ(p.nodes.size(), 2u);
+  EXPECT_EQ(p.nodes[0].id, "gw-a");
+  EXPECT_EQ(p.nodes[0].labels.at("zone"), "a");
+  ASSERT_EQ(p.groups.size(), 1u);
+  ASSERT_EQ(p.groups[0].sections.size(), 1u);
+  EXPECT_EQ(p.groups[0].sections[0].key, "routes");
+  EXPECT_EQ(p.groups[0].sections[0].first_line, 4);
+  EXPECT_EQ(p.groups[0].sections[0].text, "routes:\n  - path: /v1/x\n    api: openai\n    provider: openai\n");
+  EXPECT_EQ(p.group_of.at("gw-a"), "zone-a");
+  EXPECT_FALSE(p.group_of.count("gw-b"));
+  EXPECT_EQ(p.content_hash.size(), 64u);
+}
+
+TEST(PolicyDirectory, AKeyInTwoFilesNamesBothPlaces) {
+  PolicyDir d;
+  d.write("base.yaml", testing::kBase);
+  d.write("more.yaml", "# again\nversion: 1\n");
+  d.write("nodes.yaml", testing::kNodes);
+  auto load = load_policy_directory(d.path());
+  ASSERT_FALSE(load.policy);
+  ASSERT_EQ(load.errors.size(), 1u) << joined(load.errors);
+  EXPECT_EQ(load.errors[0], d.file("more.yaml") + ":2: version: also defined at " + d.file("base.yaml") +
+                                ":1: a top-level key belongs to one file");
+}
+
+TEST(PolicyDirectory, AGroupThatSelectsNoNodeIsAnError) {
+  PolicyDir d;
+  d.write("base.yaml", testing::kBase);
+  d.write("nodes.yaml", testing::kNodes);
+  d.write("groups/zone-c.yaml", "# nobody\nselector:\n  zone: c\n");
+  auto load = load_policy_directory(d.path());
+  ASSERT_FALSE(load.policy);
+  ASSERT_EQ(load.errors.size(), 1u) << joined(load.errors);
+  EXPECT_EQ(load.errors[0], d.file("groups/zone-c.yaml") + ":3: selector: matches none of the nodes declared in nodes.yaml");
+}
+
+TEST(PolicyDirectory, ANodeInTwoGroupsIsAnError) {
+  PolicyDir d;
+  d.write("base.yaml", testing::kBase);
+  d.write("nodes.yaml", testing::kNodes);
+  d.write("groups/gateways.yaml", "selector: {role: gateway}\n");
+  d.write("groups/zone-a.yaml", "selector: {zone: a}\n");
+  auto load = load_policy_directory(d.path());
+  ASSERT_FALSE(load.policy);
+  ASSERT_EQ(load.errors.size(), 1u) << joined(load.errors);
+  EXPECT_EQ(load.errors[0], d.file("nodes.yaml") +
+                                ":2: nodes.gw-a: selected by two groups, \"gateways\" and \"zone-a\": a node belongs "
+                                "to one group at most");
+}
+
+TEST(PolicyDirectory, UnknownKeysInNodesAndGroupsAreRefused) {
+  PolicyDir d;
+  d.write("base.yaml", testing::kBase);
+  d.write("nodes.yaml", std::string(testing::kNodes) + "  gw-c:\n    labels: {role: gateway}\n    token: x\n");
+  d.write("groups/gateways.yaml", "selector: {role: gateway}\nsection: {}\n");
+  auto load = load_policy_directory(d.path());
+  ASSERT_FALSE(load.policy);
+  const std::string all = joined(load.errors);
+  EXPECT_NE(all.find(d.file("nodes.yaml") + ":10: nodes.gw-c.token: unknown key (allowed: labels, token_sha256)"),
+            std::string::npos) << all;
+  EXPECT_NE(all.find(d.file("nodes.yaml") + ":8: nodes.gw-c.token_sha256: required"), std::string::npos) << all;
+  EXPECT_NE(all.find(d.file("groups/gateways.yaml") + ":2: section: unknown key (allowed: sections, selector)"),
+            std::string::npos) << all;
+}
+
+TEST(PolicyDirectory, FlowStyleAndSeveralDocumentsAreRefused) {
+  PolicyDir d;
+  d.write("base.yaml", "{version: 1}\n");
+  d.write("other.yaml", "providers: {}\n---\nroutes: []\n");
+  d.write("nodes.yaml", testing::kNodes);
+  auto load = load_policy_directory(d.path());
+  ASSERT_FALSE(load.policy);
+  const std::string all = joined(load.errors);
+  EXPECT_NE(all.find(d.file("base.yaml") + ":1: flow style"), std::string::npos) << all;
+  EXPECT_NE(all.find(d.file("other.yaml") + ":2: several YAML documents"), std::string::npos) << all;
+}
+
+TEST(PolicyDirectory, TheContentHashFollowsTheBytes) {
+  PolicyDir d;
+  d.write("base.yaml", testing::kBase);
+  d.write("nodes.yaml", testing::kNodes);
+  const auto first = load_policy_directory(d.path());
+  const auto same = load_policy_directory(d.path());
+  d.write("base.yaml", std::string(testing::kBase) + "# a comment\n");
+  const auto changed = load_policy_directory(d.path());
+  ASSERT_TRUE(first.policy && same.policy && changed.policy);
+  EXPECT_EQ(first.policy->content_hash, same.policy->content_hash);
+  EXPECT_NE(first.policy->content_hash, changed.policy->content_hash);
+}
+
+}  // namespace
+}  // namespace tollway::control
