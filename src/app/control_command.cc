@@ -9,7 +9,7 @@
 #include "app/commands.h"
 #include "app/gateway_document_check.h"
 #include "app/token_file.h"
-#include "auth/jwt/strict_json.h"
+#include "core/strict_json.h"
 #include "auth/remote/http_get.h"
 #include "control/control_plane.h"
 #include "core/log.h"
@@ -18,7 +18,7 @@
 namespace tollway::app {
 namespace {
 
-std::string text_member(const auth::json::Value& v, std::string_view key) {
+std::string text_member(const core::strict_json::Value& v, std::string_view key) {
   const auto* m = v.find(key);
   return m && m->is_string() ? m->as_string() : "-";
 }
@@ -50,10 +50,10 @@ int print_status(const std::string& url, const std::string& token, bool as_json)
     return 0;
   }
   std::string error;
-  auth::json::ParseLimits limits;
+  core::strict_json::ParseLimits limits;
   limits.max_bytes = 16 << 20;
   limits.max_depth = 8;
-  const auto fleet = auth::json::parse(result.body, error, limits);
+  const auto fleet = core::strict_json::parse(result.body, error, limits);
   if (!fleet || !fleet->is_object()) {
     std::cerr << "tollway control status: not a fleet document: " << error << "\n";
     return 1;
@@ -64,7 +64,7 @@ int print_status(const std::string& url, const std::string& token, bool as_json)
   std::cout << std::left << std::setw(20) << "NODE" << std::setw(14) << "STATE" << std::setw(14) << "DESIRED"
             << std::setw(14) << "APPLIED" << std::setw(22) << "LAST ACK" << "LABELS\n";
   const auto* nodes = fleet->find("nodes");
-  for (const auto& n : nodes && nodes->is_array() ? nodes->items() : std::vector<auth::json::Value>{}) {
+  for (const auto& n : nodes && nodes->is_array() ? nodes->items() : std::vector<core::strict_json::Value>{}) {
     std::string labels;
     if (const auto* l = n.find("labels"); l && l->is_object())
       for (const auto& [k, v] : l->members()) labels += (labels.empty() ? "" : ",") + k + "=" + (v.is_string() ? v.as_string() : "");

@@ -2,7 +2,7 @@
 
 #include <openssl/crypto.h>
 
-#include "auth/jwt/strict_json.h"
+#include "core/strict_json.h"
 #include "core/json.h"
 
 namespace tollway::control {
@@ -147,7 +147,7 @@ asio::awaitable<AdminResponse> WatchApi::snapshot(const proxy::AdminRequest& req
 
 AdminResponse WatchApi::ack(const proxy::AdminRequest& request) {
   std::string parse_error;
-  const auto body = auth::json::parse(request.body, parse_error);
+  const auto body = core::strict_json::parse(request.body, parse_error);
   if (!body || !body->is_object())
     return error_response(400, "invalid_json",
                           "the body must be a JSON object {node, version, nonce, error?}" +

@@ -52,6 +52,7 @@ struct ServingSettings {
 struct Snapshot {
   std::string version;  // content hash of the configuration it was built from
   std::string source;   // where that configuration came from (a file path, "<embedded>")
+  std::string source_version;  // the source's own name for that version (the control plane's), or ""
   ServingSettings serving;
   // The role's configuration document, read by the filters the role built from it.
   std::shared_ptr<const config::GatewayConfig> config;

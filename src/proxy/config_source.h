@@ -20,6 +20,9 @@ struct ConfigDocument {
   std::string bytes;
   // A file path (relative paths inside resolve against its directory), or a name such as "<embedded>".
   std::string origin;
+  // The source's own name for this version (the control plane's, which its ACK reports), shown at /config
+  // beside the engine's resolved version; empty for a file.
+  std::string version;
 };
 
 class ConfigSource {

@@ -137,6 +137,7 @@ std::optional<PreparedSnapshot> Engine::prepare(std::vector<std::string>& errors
     return std::nullopt;
   }
   pipeline::Snapshot& next = *result.prepared->snapshot;
+  next.source_version = document->version;
   if (!apply_overrides(next, errors)) return std::nullopt;
   if (active_) {  // listeners and workers are made once, at start
     const auto& running = active_->serving;
@@ -430,6 +431,7 @@ asio::awaitable<AdminResponse> Engine::admin(const AdminRequest& request) {
         .field("loaded_at", iso_time(active_->loaded_at))
         .field("source", active_->source)
         .field("reloads_failed", reload_failure_);
+    if (!active_->source_version.empty()) w.field("source_version", active_->source_version);
     if (!last_reload_error_.empty()) w.field("last_reload_error", last_reload_error_);
     co_return AdminResponse{200, "application/json", std::move(w).finish() + "\n", {}};
   }

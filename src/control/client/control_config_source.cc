@@ -14,7 +14,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "auth/jwt/strict_json.h"
+#include "config/loader.h"
+#include "core/strict_json.h"
 #include "control/client/control_http.h"
 #include "core/json.h"
 #include "core/log.h"
@@ -40,9 +41,9 @@ std::string snapshot_url(const std::string& url, const std::string& node, const 
 
 // A 200 answer of /v1/snapshot, or nullopt with `error`.
 std::optional<ReceivedSnapshot> parse_snapshot(const std::string& body, std::string& error) {
-  auth::json::ParseLimits limits;
+  core::strict_json::ParseLimits limits;
   limits.max_bytes = kMaxSnapshotBytes;
-  const auto value = auth::json::parse(body, error, limits);
+  const auto value = core::strict_json::parse(body, error, limits);
   if (!value || !value->is_object()) {
     if (error.empty()) error = "not a JSON object";
     return std::nullopt;
@@ -129,7 +130,7 @@ ControlConfigSource::ControlConfigSource(asio::io_context& context, ControlClien
 }
 
 std::optional<proxy::ConfigDocument> ControlConfigSource::read(std::string&) {
-  return proxy::ConfigDocument{document_, origin_};
+  return proxy::ConfigDocument{document_, origin_, config::document_version(document_)};
 }
 
 void ControlConfigSource::cancel() {
@@ -167,9 +168,12 @@ void ControlConfigSource::persist(const std::string& document) {
   }
 }
 
-void ControlConfigSource::applied(const std::string& version, const std::vector<std::string>& errors) {
+// `version` is the engine's resolved version (environment and files at this node included); the control plane
+// knows the document by its own version, which is what the ACK and the next poll's `have` report.
+void ControlConfigSource::applied(const std::string&, const std::vector<std::string>& errors) {
   if (errors.empty()) {
     applied_document_ = document_;
+    const std::string version = config::document_version(document_);
     applied_version_ = version;
     persist(document_);
     if (offered_) {

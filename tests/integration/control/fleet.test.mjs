@@ -87,7 +87,7 @@ describe('control plane with two gateways', () => {
     for (const id of ['gw-a', 'gw-b']) {
       const n = nodeOf(f, id);
       assert.equal(n.applied_version, n.desired_version);
-      assert.equal((await gw[id].config()).version, n.desired_version);
+      assert.equal((await gw[id].config()).source_version, n.desired_version);
       assert.deepEqual(n.labels, { role: 'gateway', zone: id.slice(-1) });
       assert.ok(n.last_ack && n.connected_since);
       assert.equal((await chat(gw[id], 'gpt-4o')).status, 200);
@@ -112,7 +112,7 @@ describe('control plane with two gateways', () => {
     const f = await eventually(() => bothSynced(old), 15000, 'the new version SYNCED');
     assert.match(f.revision, /^2-/);
     for (const id of ['gw-a', 'gw-b']) {
-      assert.equal((await gw[id].config()).version, nodeOf(f, id).applied_version);
+      assert.equal((await gw[id].config()).source_version, nodeOf(f, id).applied_version);
       n = alt.requests.length;
       assert.equal((await chat(gw[id], 'mistral-small')).status, 200);
       assert.equal(alt.requests.length, n + 1, 'the new rule sends it to the other provider');
@@ -129,7 +129,7 @@ describe('control plane with two gateways', () => {
     assert.equal(f.revision, before.revision);
     for (const id of ['gw-a', 'gw-b']) {
       assert.equal(nodeOf(f, id).state, 'SYNCED');
-      assert.equal((await gw[id].config()).version, nodeOf(before, id).applied_version);
+      assert.equal((await gw[id].config()).source_version, nodeOf(before, id).applied_version);
     }
     policy.write('providers.yaml', providers(mock.url, alt.url));
     await eventually(async () => (await cp.fleet()).policy_error === null, 10000, 'the error cleared');
@@ -149,7 +149,7 @@ describe('control plane with two gateways', () => {
       const n = nodeOf(f, id);
       assert.match(n.error, /pricing\.file: cannot read/);
       assert.equal(n.applied_version, nodeOf(before, id).applied_version);
-      assert.equal((await gw[id].config()).version, nodeOf(before, id).applied_version);
+      assert.equal((await gw[id].config()).source_version, nodeOf(before, id).applied_version);
       assert.equal((await chat(gw[id], 'mistral-small')).status, 200);
       assert.equal(metricValue(await gw[id].metrics(), 'tollway_control_updates_total', { result: 'rejected' }), 1);
     }
@@ -199,7 +199,7 @@ describe('control plane with two gateways', () => {
     gw['gw-b'] = await startManagedGateway({ control: `http://127.0.0.1:${port}`, node: 'gw-b', token: TOKENS['gw-b'],
       stateDir: stateDirs['gw-b'] });
     assert.ok(gw['gw-b'].logs.some((o) => /booting from the persisted snapshot/.test(o.msg)));
-    assert.equal((await gw['gw-b'].config()).version, nodeOf(before, 'gw-b').applied_version);
+    assert.equal((await gw['gw-b'].config()).source_version, nodeOf(before, 'gw-b').applied_version);
     assert.equal((await chat(gw['gw-b'], 'mistral-small')).status, 200);
     cp = await startControl({ policy: policy.dir, listen: `127.0.0.1:${port}` });
     const f = await eventually(async () => {
