@@ -21,6 +21,7 @@
 #include "config/usage_sections.h"
 #include "config/validator.h"
 #include "core/glob.h"
+#include "core/sha256.h"
 #include "core/units.h"
 
 namespace tollway::config {
@@ -105,6 +106,8 @@ EnvLookup process_environment() {
 }
 
 std::string document_version(std::string_view yaml_text) { return sha256_hex(yaml_text).substr(0, 12); }
+
+namespace {
 
 // The bytes of a file the config names ("embedded:NAME" for a file compiled into the binary), or nothing.
 std::optional<std::string> read_input_file(const std::string& path) {

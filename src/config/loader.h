@@ -30,8 +30,9 @@ struct LoadResult {
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 EnvLookup process_environment();
 
-// A document's version: the first 12 hex digits of the sha256 of its bytes (GatewayConfig::version, /config). The
-// control plane computes the same for the documents it sends, so what a gateway reports is what it expects.
+// A document's own version: the first 12 hex digits of the sha256 of its bytes. The control plane names the
+// documents it sends by it (a node's ACK reports it, /config shows it as source_version); GatewayConfig::version
+// is the resolved version (config_version.h), which also covers the environment and the files it names.
 std::string document_version(std::string_view yaml_text);
 
 LoadResult load_gateway_config_file(const std::string& path, const EnvLookup& env = process_environment());
