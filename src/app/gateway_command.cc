@@ -128,7 +128,7 @@ void add_gateway_command(CLI::App& cli, int& exit_code) {
         source = make_control_source(context, control);
       else if (config_path->empty())
         source = std::make_unique<proxy::FixedConfigSource>(proxy::ConfigDocument{
-            std::string(config::kEmbeddedGatewayYaml), std::string(config::kEmbeddedConfigName)});
+            std::string(config::kEmbeddedGatewayYaml), std::string(config::kEmbeddedConfigName), {}});
       else
         source = std::make_unique<proxy::FileConfigSource>(context, *config_path);
       return source;

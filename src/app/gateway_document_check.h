@@ -10,7 +10,7 @@ namespace tollway::app {
 
 inline control::DocumentVerdict check_gateway_document(const std::string& bytes, const std::string& origin) {
   gateway::GatewayRole role;
-  proxy::PrepareResult result = role.prepare(proxy::ConfigDocument{bytes, origin}, nullptr);
+  proxy::PrepareResult result = role.prepare(proxy::ConfigDocument{bytes, origin, {}}, nullptr);
   return {result.prepared.has_value(), std::move(result.errors), std::move(result.warnings)};
 }
 

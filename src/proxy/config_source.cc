@@ -23,7 +23,7 @@ std::optional<ConfigDocument> FileConfigSource::read(std::string& error) {
   }
   std::ostringstream bytes;
   bytes << in.rdbuf();
-  return ConfigDocument{std::move(bytes).str(), path_};
+  return ConfigDocument{std::move(bytes).str(), path_, {}};
 }
 
 void FileConfigSource::mark_read() {

@@ -19,6 +19,7 @@
 #include "control/client/control_http.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/prometheus_text.h"
 
 namespace tollway::control {
 namespace {
@@ -277,15 +278,17 @@ asio::awaitable<bool> ControlConfigSource::changed() {
 }
 
 void ControlConfigSource::render_metrics(std::string& out) const {
-  out += "# HELP tollway_control_updates_total Snapshots received from the control plane, by result: applied "
-         "(and ACKed), rejected (NACKed with the config errors) or failed (an unusable answer).\n"
-         "# TYPE tollway_control_updates_total counter\n";
-  out += "tollway_control_updates_total{result=\"applied\"} " + std::to_string(updates_applied_) + "\n";
-  out += "tollway_control_updates_total{result=\"rejected\"} " + std::to_string(updates_rejected_) + "\n";
-  out += "tollway_control_updates_total{result=\"failed\"} " + std::to_string(updates_failed_) + "\n";
-  out += "# HELP tollway_control_connected 1 while the last exchange with a control plane succeeded.\n"
-         "# TYPE tollway_control_connected gauge\n";
-  out += std::string("tollway_control_connected ") + (connected_ ? "1" : "0") + "\n";
+  namespace prometheus = core::prometheus;
+  constexpr std::string_view kUpdates = "tollway_control_updates_total";
+  prometheus::family(out, kUpdates, "counter",
+                     "Snapshots received from the control plane, by result: applied (and ACKed), rejected (NACKed "
+                     "with the config errors) or failed (an unusable answer).");
+  prometheus::sample(out, kUpdates, prometheus::labels({{"result", "applied"}}), updates_applied_);
+  prometheus::sample(out, kUpdates, prometheus::labels({{"result", "rejected"}}), updates_rejected_);
+  prometheus::sample(out, kUpdates, prometheus::labels({{"result", "failed"}}), updates_failed_);
+  prometheus::family(out, "tollway_control_connected", "gauge",
+                     "1 while the last exchange with a control plane succeeded.");
+  prometheus::sample(out, "tollway_control_connected", "", connected_ ? 1 : 0);
 }
 
 }  // namespace tollway::control
