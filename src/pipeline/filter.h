@@ -25,6 +25,16 @@ enum class Verdict {
   Replied,   // ctx.reply holds the answer: skip to writing it, then settle and log
 };
 
+// Answers the request with an error: sets ctx.reply's status and ctx.outcome's reason, and leaves the body to
+// the engine, which writes it once, in the caller's format, with the role's error formatter. Returns Replied.
+inline Verdict reply_error(RequestCtx& ctx, int status, std::string message, std::string_view code) {
+  ctx.reply.status = status;
+  ctx.reply.body.clear();
+  ctx.outcome.error = std::move(message);
+  ctx.outcome.error_code = std::string(code);
+  return Verdict::Replied;
+}
+
 // Per-request processing of one response body, created by a filter when the response head arrives (see
 // Filter::response_body). The relay passes the provider's de-chunked body bytes through every transformer of
 // the chain — in reverse chain order, like Envoy's encoder filters, so the filter nearest the provider sees

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -53,6 +54,9 @@ struct UpstreamRequest {
   std::string provider;                              // provider name, for logs and metrics
   config::Api api = config::Api::OpenAI;             // the API the provider speaks
   std::string target;                                // path and query sent upstream
+  // The model the body sent upstream names: ctx.model, or for Azure OpenAI's v1 URLs its deployment. A view
+  // into ctx.model or the snapshot's config, valid for this attempt.
+  std::string_view body_model;
   std::string host_header;
   HeaderList set_headers;                  // added (replacing any header of the same name)
   std::vector<std::string> drop_headers;   // removed from the caller's headers (lowercase names)
@@ -208,7 +212,9 @@ struct RequestCtx {
   // Authenticate phase.
   Caller caller;
   // Authorize phase (providers::RequestBodyFilter): the JSON body's fields, read once for every later phase;
-  // none on a `body: raw` route or for a request without a body. Its offsets refer to the body as it arrived.
+  // none on a `body: raw` route or for a request without a body. A filter that edits the body in shape_upstream
+  // updates them with it (providers::set_model, set_include_usage), until providers::TranslationFilter replaces
+  // the body with one in the provider's API (ctx.translation.active); the driver restores both for a new attempt.
   std::optional<providers::RequestFields> body_fields;
   // Authorize phase (providers::ProviderRouteFilter): the alias the body's "model" names, null when none; its
   // models are the first candidates of the fallback chain.

@@ -85,7 +85,8 @@ void count_and_log(const RequestCtx& ctx, const resilience::EndpointHealth* endp
 
 // Clears what the select, shape and forward phases of a failed attempt wrote, so that the next attempt starts
 // from the caller's request as it arrived (shape_upstream rewrites the body: model, translation, include_usage).
-void reset_for_next_attempt(RequestCtx& ctx, const std::string& original_body, Clock::duration waited) {
+void reset_for_next_attempt(RequestCtx& ctx, const std::string& original_body,
+                            const std::optional<providers::RequestFields>& original_fields, Clock::duration waited) {
   ctx.upstream = UpstreamRequest{};  // releases the endpoint lease
   ctx.provider_key.reset();
   ctx.translation = Translation{};
@@ -94,6 +95,7 @@ void reset_for_next_attempt(RequestCtx& ctx, const std::string& original_body, C
   ctx.request = RequestFacts{};
   ctx.usage = Usage{};
   ctx.body.assign(original_body);  // keeps the capacity (simdjson padding)
+  ctx.body_fields = original_fields;
   Outcome next;
   next.upstream_contacted = ctx.outcome.upstream_contacted;
   next.upstream_total = ctx.outcome.upstream_total + waited;  // waiting for a retry is upstream time
@@ -116,6 +118,8 @@ asio::awaitable<void> select_shape_and_forward(const Chain& chain, RequestCtx& c
   resilience::AttemptPlan plan(retries, candidates, deadline);
   // Request bodies are buffered whole, so every attempt can send them again.
   const std::string original_body = plan.may_repeat() ? ctx.body : std::string();
+  const std::optional<providers::RequestFields> original_fields =
+      plan.may_repeat() ? ctx.body_fields : std::optional<providers::RequestFields>();
   ctx.attempt = Attempt{};
   ctx.attempt.plan = &plan;
   struct ForgetPlan {  // the plan lives in this frame; nothing after it may reach it through ctx
@@ -153,7 +157,7 @@ asio::awaitable<void> select_shape_and_forward(const Chain& chain, RequestCtx& c
       boost::system::error_code ec;
       co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
-    reset_for_next_attempt(ctx, original_body, Clock::now() - waited_from);
+    reset_for_next_attempt(ctx, original_body, original_fields, Clock::now() - waited_from);
     ctx.attempt.avoid = next.kind == resilience::AttemptPlan::Next::Retry ? endpoint : nullptr;
   }
 }

@@ -182,40 +182,60 @@ std::optional<RequestFields> read_request_fields(const std::string& body, std::s
 
 namespace {
 
-std::string splice(const std::string& body, std::size_t offset, std::size_t size, std::string_view text) {
-  std::string out;
-  out.reserve(body.size() - size + text.size() + simdjson::SIMDJSON_PADDING);
-  out.append(body, 0, offset);
-  out.append(text);
-  out.append(body, offset + size, std::string::npos);
-  return out;
+// Replaces body[offset, offset + size) with `text` in place and moves every recorded position after the edit by
+// the change in length, so that `f` keeps describing the body. The caller records the edited token itself.
+void edit(std::string& body, RequestFields& f, std::size_t offset, std::size_t size, std::string_view text) {
+  body.reserve(body.size() - size + text.size() + simdjson::SIMDJSON_PADDING);
+  body.replace(offset, size, text);
+  const auto moved = [&](std::size_t at) { return at > offset ? at - size + text.size() : at; };
+  f.model_token.offset = moved(f.model_token.offset);
+  f.stream_options_token.offset = moved(f.stream_options_token.offset);
+  f.include_usage_token.offset = moved(f.include_usage_token.offset);
+  f.after_object_open = moved(f.after_object_open);
 }
+
+constexpr std::string_view kTrue = "true";
 
 }  // namespace
 
-std::string with_include_usage(const std::string& body, const RequestFields& f) {
+void set_include_usage(std::string& body, RequestFields& f) {
   using SO = RequestFields::StreamOptions;
-  if (f.stream_options == SO::Absent)
-    return splice(body, f.after_object_open, 0, "\"stream_options\":{\"include_usage\":true},");
-  if (f.stream_options == SO::Null)
-    return splice(body, f.stream_options_token.offset, f.stream_options_token.size, "{\"include_usage\":true}");
-  if (f.include_usage) {
-    if (*f.include_usage) return body;
-    return splice(body, f.include_usage_token.offset, f.include_usage_token.size, "true");
+  if (f.include_usage.value_or(false)) return;
+  if (f.stream_options == SO::Absent) {
+    constexpr std::string_view member = "\"stream_options\":{\"include_usage\":true},";
+    const std::size_t at = f.after_object_open;
+    edit(body, f, at, 0, member);
+    f.stream_options_token = {at + member.find('{'), 1};
+    f.include_usage_token = {at + member.find(kTrue), kTrue.size()};
+  } else if (f.stream_options == SO::Null) {
+    constexpr std::string_view object = "{\"include_usage\":true}";
+    const std::size_t at = f.stream_options_token.offset;
+    edit(body, f, at, f.stream_options_token.size, object);
+    f.stream_options_token = {at, 1};
+    f.include_usage_token = {at + object.find(kTrue), kTrue.size()};
+  } else if (f.include_usage) {  // the `false` literal
+    edit(body, f, f.include_usage_token.offset, f.include_usage_token.size, kTrue);
+    f.include_usage_token.size = kTrue.size();
+  } else {
+    // An object without include_usage: insert the member after '{', with a comma unless the object is empty.
+    std::size_t next = f.stream_options_token.offset + 1;
+    while (next < body.size() && (body[next] == ' ' || body[next] == '\t' || body[next] == '\n' || body[next] == '\r'))
+      ++next;
+    const bool empty = next < body.size() && body[next] == '}';
+    const std::size_t at = f.stream_options_token.offset + 1;
+    edit(body, f, at, 0, empty ? "\"include_usage\":true" : "\"include_usage\":true,");
+    f.include_usage_token = {at + std::string_view("\"include_usage\":").size(), kTrue.size()};
   }
-  // An object without include_usage: insert the member after '{', with a comma unless the object is empty.
-  std::size_t next = f.stream_options_token.offset + 1;
-  while (next < body.size() && (body[next] == ' ' || body[next] == '\t' || body[next] == '\n' || body[next] == '\r'))
-    ++next;
-  const bool empty = next < body.size() && body[next] == '}';
-  return splice(body, f.stream_options_token.offset + 1, 0,
-                empty ? "\"include_usage\":true" : "\"include_usage\":true,");
+  f.stream_options = SO::Object;
+  f.include_usage = true;
 }
 
-std::string with_model(const std::string& body, const RequestFields& f, std::string_view model) {
-  if (f.model_in_path) return body;
-  if (!f.model) return splice(body, f.after_object_open, 0, "\"model\":" + json::quoted(model) + ",");
-  return splice(body, f.model_token.offset, f.model_token.size, json::quoted(model));
+void set_model(std::string& body, RequestFields& f, std::string_view model) {
+  if (f.model_in_path || !f.model || *f.model == model) return;
+  const std::string quoted = json::quoted(model);
+  edit(body, f, f.model_token.offset, f.model_token.size, quoted);
+  f.model_token.size = quoted.size();
+  f.model = std::string(model);
 }
 
 }  // namespace tollway::providers

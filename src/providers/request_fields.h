@@ -45,12 +45,15 @@ struct RequestFields {
 // it is copied once. Returns nullopt and sets `error` (one sentence, safe to show the caller) when malformed.
 std::optional<RequestFields> read_request_fields(const std::string& body, std::string& error);
 
-// The body with `stream_options.include_usage` set to true (inserted, or the `false` literal replaced),
-// every other byte unchanged. The result has simdjson padding capacity.
-std::string with_include_usage(const std::string& body, const RequestFields& fields);
+// Edits of the body a feature makes on its way upstream. Each rewrites `body` in place — only the bytes of the
+// edited field change — and updates `fields` to describe the new body (values and positions), so no later
+// feature reads the body again. The body keeps simdjson padding capacity.
 
-// The body with the model string replaced by `model` (JSON-escaped), every other byte unchanged; the body
-// itself when the model is in the path (fields.model_in_path).
-std::string with_model(const std::string& body, const RequestFields& fields, std::string_view model);
+// Sets `stream_options.include_usage` to true (inserted, or the `false` literal replaced).
+void set_include_usage(std::string& body, RequestFields& fields);
+
+// Replaces the body's model string with `model` (JSON-escaped); nothing when the body names no model, the model
+// is in the path (fields.model_in_path) or already is `model`.
+void set_model(std::string& body, RequestFields& fields, std::string_view model);
 
 }  // namespace tollway::providers

@@ -2,7 +2,6 @@
 
 #include "core/glob.h"
 #include "core/prometheus_text.h"
-#include "providers/filter_reply.h"
 
 namespace tollway::auth {
 namespace {
@@ -20,7 +19,7 @@ pipeline::Verdict deny(pipeline::RequestCtx& ctx, std::string message, std::stri
   ctx.decision.filter = "policy_authz";
   ctx.decision.rule = std::string(code);
   ctx.decision.reason = message;
-  return providers::reply_error(ctx, 403, std::move(message), code);
+  return pipeline::reply_error(ctx, 403, std::move(message), code);
 }
 
 }  // namespace

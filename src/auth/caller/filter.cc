@@ -6,7 +6,6 @@
 #include <unordered_map>
 
 #include "auth/jwt/base64url.h"
-#include "providers/error_body.h"
 
 namespace tollway::auth {
 namespace {
@@ -236,16 +235,14 @@ asio::awaitable<AuthOutcome> CallerAuthFilter::check(std::string_view credential
 }
 
 void CallerAuthFilter::reply_unauthorized(pipeline::RequestCtx& ctx, const AuthOutcome& outcome) {
-  ctx.reply.status = 401;
-  const std::string code = outcome.reason == "missing_credential" ? "missing_credential" : "invalid_credential";
-  ctx.reply.body = providers::error_body(ctx.api, 401, outcome.message, code);
+  // The body names the kind of failure only; the precise reason is in the decision log and WWW-Authenticate.
+  pipeline::reply_error(ctx, 401, outcome.message,
+                        outcome.reason == "missing_credential" ? "missing_credential" : "invalid_credential");
   ctx.reply.headers.emplace_back("WWW-Authenticate",
                                  outcome.reason == "missing_credential"
                                      ? std::string("Bearer realm=\"tollway\"")
                                      : "Bearer realm=\"tollway\", error=\"invalid_token\", error_description=\"" +
                                            std::string(outcome.reason) + "\"");
-  ctx.outcome.error = outcome.message;
-  ctx.outcome.error_code = std::string(outcome.reason);
   ctx.decision.denied = true;
   ctx.decision.filter = "caller_auth";
   ctx.decision.rule = std::string(outcome.reason);

@@ -1,7 +1,6 @@
 #include "auth/credentials/filter.h"
 
 #include "auth/credentials/key_headers.h"
-#include "providers/filter_reply.h"
 
 namespace tollway::auth {
 
@@ -15,7 +14,7 @@ asio::awaitable<pipeline::Verdict> CredentialFilter::shape_upstream(pipeline::Re
   if (keys_ != nullptr && keys_->manages(provider->name)) {
     ctx.provider_key = keys_->pick(provider->name);
     if (!ctx.provider_key) {
-      co_return providers::reply_error(ctx, 503,
+      co_return pipeline::reply_error(ctx, 503,
                                        "No usable credential for provider \"" + provider->name +
                                            "\" (every configured key is missing or was rejected by the provider).",
                                        "no_provider_credential");
@@ -27,7 +26,7 @@ asio::awaitable<pipeline::Verdict> CredentialFilter::shape_upstream(pipeline::Re
   up.drop_headers.emplace_back(kCallerProviderKeyHeader);
   if (key.empty()) {
     if (!config_->passthrough_caller_keys)
-      co_return providers::reply_error(
+      co_return pipeline::reply_error(
           ctx, 503,
           "Provider \"" + provider->name + "\" has no configured credential and callers' own provider keys are "
           "not passed through (credentials.passthrough_caller_keys: false).",

@@ -1,7 +1,7 @@
 #include "auth/token_exchange/endpoints.h"
 
 #include "core/json.h"
-#include "providers/error_body.h"
+#include "pipeline/filter.h"
 
 namespace tollway::auth {
 
@@ -9,9 +9,8 @@ void answer_token_request(pipeline::RequestCtx& ctx, VirtualKeyStore* keys, cons
                           AuthCounters* counters, int64_t now) {
   ctx.api = config::Api::OpenAI;
   if (ctx.head->method != "POST") {
-    ctx.reply.status = 405;
+    pipeline::reply_error(ctx, 405, "Use POST /v1/token.", "method_not_allowed");
     ctx.reply.headers.emplace_back("Allow", "POST");
-    ctx.reply.body = providers::error_body(ctx.api, 405, "Use POST /v1/token.", "method_not_allowed");
     return;
   }
   bool ambiguous = false;
@@ -46,8 +45,7 @@ void answer_token_request(pipeline::RequestCtx& ctx, VirtualKeyStore* keys, cons
       ctx.reply.body = std::move(body).finish();
       return;
     } else {
-      ctx.reply.status = 500;
-      ctx.reply.body = providers::error_body(ctx.api, 500, "Signing the token failed.", "signing_failed");
+      pipeline::reply_error(ctx, 500, "Signing the token failed.", "signing_failed");
       return;
     }
   }
@@ -57,9 +55,8 @@ void answer_token_request(pipeline::RequestCtx& ctx, VirtualKeyStore* keys, cons
 
 void answer_jwks_request(pipeline::RequestCtx& ctx, const TokenSigner& signer) {
   if (ctx.head->method != "GET" && ctx.head->method != "HEAD") {
-    ctx.reply.status = 405;
+    pipeline::reply_error(ctx, 405, "Use GET.", "method_not_allowed");
     ctx.reply.headers.emplace_back("Allow", "GET");
-    ctx.reply.body = providers::error_body(config::Api::OpenAI, 405, "Use GET.", "method_not_allowed");
     return;
   }
   ctx.reply.status = 200;

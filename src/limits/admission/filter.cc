@@ -10,7 +10,6 @@
 #include "limits/spend_query.h"
 #include "core/log.h"
 #include "providers/error_body.h"
-#include "providers/filter_reply.h"
 #include "providers/usage/extract.h"
 #include "providers/usage/gemini_usage.h"
 #include "telemetry/baggage.h"
@@ -97,7 +96,7 @@ asio::awaitable<pipeline::Verdict> LimitsFilter::admit(pipeline::RequestCtx& ctx
   Estimate e;
   if (auto header = ctx.head->find("x-session-id")) {
     if (!acceptable_session(*header))
-      co_return providers::reply_error(ctx, 400, "x-session-id must be 1 to 128 visible ASCII characters",
+      co_return pipeline::reply_error(ctx, 400, "x-session-id must be 1 to 128 visible ASCII characters",
                                        "invalid_session_id");
     e.session = std::string(*header);
   }
@@ -169,7 +168,7 @@ asio::awaitable<pipeline::Verdict> LimitsFilter::admit(pipeline::RequestCtx& ctx
         if (policy.sessions.context_guard == config::ContextGuard::Reject) {
           runtime_.count_context_guard("rejected");
           ctx.decision = {true, std::string(name()), "context_guard", message, {}};
-          co_return providers::reply_error(ctx, 400, message, "context_length_exceeded");
+          co_return pipeline::reply_error(ctx, 400, message, "context_length_exceeded");
         }
         runtime_.count_context_guard("warned");
         ctx.response_headers.emplace_back("x-tollway-context-warning",
@@ -195,7 +194,7 @@ asio::awaitable<pipeline::Verdict> LimitsFilter::admit(pipeline::RequestCtx& ctx
             ", and a USD limit applies to this request: it is refused so that spending stays bounded "
             "(pricing.unpriced: deny). Add the model to the price table, or set pricing.unpriced to default or allow.";
         ctx.decision = {true, std::string(name()), "unpriced_model", message, {}};
-        co_return providers::reply_error(ctx, 403, message, "model_not_priced");
+        co_return pipeline::reply_error(ctx, 403, message, "model_not_priced");
       }
       case config::Unpriced::Default:
         runtime_.count_unpriced("default_price");
@@ -225,7 +224,7 @@ asio::awaitable<pipeline::Verdict> LimitsFilter::admit(pipeline::RequestCtx& ctx
       grant = fanout_.verify(entry.value, now_ms / 1000, why);
       if (!grant) {
         ctx.decision = {true, std::string(name()), "fanout", why, {}};
-        co_return providers::reply_error(ctx, 403, "The tollway-fanout baggage member was refused: " + why,
+        co_return pipeline::reply_error(ctx, 403, "The tollway-fanout baggage member was refused: " + why,
                                          "invalid_fanout_budget");
       }
       break;
@@ -238,7 +237,7 @@ asio::awaitable<pipeline::Verdict> LimitsFilter::admit(pipeline::RequestCtx& ctx
         auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
         if (text.empty() || ec != std::errc() || p != text.data() + text.size() || n <= 0 ||
             n > policy.fanout.max_budget)
-          co_return providers::reply_error(ctx, 400,
+          co_return pipeline::reply_error(ctx, 400,
                                            "x-tollway-fanout-budget must be a whole number from 1 to " +
                                                std::to_string(policy.fanout.max_budget) + " (" +
                                                LimitRules::unit_name(policy.fanout.unit) + ")",
@@ -397,7 +396,7 @@ void LimitsFilter::deny(pipeline::RequestCtx& ctx, const ReserveResult& result, 
   ctx.decision.filter = std::string(this->name());
   ctx.decision.rule = name;
   ctx.decision.reason = message;
-  providers::reply_error(ctx, 429, message,
+  pipeline::reply_error(ctx, 429, message,
                          fanout ? "fanout_budget_exceeded" : budget ? "budget_exceeded" : "rate_limit_exceeded");
   if (state.retry_after_ms >= 0) {
     const int64_t ms = std::max<int64_t>(1, state.retry_after_ms);

@@ -5,7 +5,7 @@
 #include "core/glob.h"
 #include "core/json.h"
 #include "http/message.h"
-#include "providers/filter_reply.h"
+#include "pipeline/filter.h"
 
 namespace tollway::providers {
 namespace {
@@ -76,7 +76,7 @@ void ModelCatalogue::answer(pipeline::RequestCtx& ctx) const {
     const std::string_view id = path.substr(kItemPrefix.size());
     const auto it = std::find_if(visible.begin(), visible.end(), [&](const CatalogueEntry* e) { return e->id == id; });
     if (it == visible.end()) {
-      reply_error(ctx, 404, "The model \"" + std::string(id) + "\" does not exist or you do not have access to it.",
+      pipeline::reply_error(ctx, 404, "The model \"" + std::string(id) + "\" does not exist or you do not have access to it.",
                   "model_not_found");
       return;
     }

@@ -2,7 +2,6 @@
 
 #include "core/json_syntax.h"
 
-#include "providers/filter_reply.h"
 #include "providers/gemini/gemini_call.h"
 #include "providers/request_body/gemini_fields.h"
 #include "providers/request_fields.h"
@@ -41,7 +40,7 @@ std::string route_name(const config::RouteConfig& route) {
 pipeline::Verdict gemini_fields(pipeline::RequestCtx& ctx) {
   if (ctx.route->api != config::Api::Gemini) return pipeline::Verdict::Continue;
   const std::string error = read_gemini_fields(ctx.head->path(), ctx.body, ctx.body_fields);
-  if (!error.empty()) return reply_error(ctx, 400, error, "invalid_request");
+  if (!error.empty()) return pipeline::reply_error(ctx, 400, error, "invalid_request");
   return pipeline::Verdict::Continue;
 }
 
@@ -62,7 +61,7 @@ asio::awaitable<pipeline::Verdict> RequestBodyFilter::authorize(pipeline::Reques
   for (const auto& h : ctx.head->headers) {
     if (!http::iequals(h.name, "content-type") || is_json_media_type(h.value)) continue;
     const std::string_view media = trimmed(h.value.substr(0, h.value.find(';')));
-    co_return reply_error(ctx, 415,
+    co_return pipeline::reply_error(ctx, 415,
                           route_name(route) +
                               " takes JSON request bodies (Content-Type: application/json); this "
                               "request's Content-Type is \"" +
@@ -71,7 +70,7 @@ asio::awaitable<pipeline::Verdict> RequestBodyFilter::authorize(pipeline::Reques
   }
   if (ctx.body.empty()) {
     if (ctx.head->method == "POST" && endpoint_takes_model_request(route.api, ctx.head->path()))
-      co_return reply_error(ctx, 400,
+      co_return pipeline::reply_error(ctx, 400,
                             "POST " + std::string(ctx.head->path()) +
                                 " needs a JSON object body naming a model; the request has no body.",
                             "invalid_json");
@@ -83,7 +82,7 @@ asio::awaitable<pipeline::Verdict> RequestBodyFilter::authorize(pipeline::Reques
     // simdjson says whether; the scanner says where (only on this error path).
     if (auto where = core::find_json_syntax_error(ctx.body))
       error = "the request body is not valid JSON at " + where->to_string();
-    co_return reply_error(ctx, 400, "Invalid request body: " + error, "invalid_json");
+    co_return pipeline::reply_error(ctx, 400, "Invalid request body: " + error, "invalid_json");
   }
   co_return gemini_fields(ctx);
 }

@@ -5,7 +5,6 @@
 
 #include "core/glob.h"
 #include "providers/error_body.h"
-#include "providers/filter_reply.h"
 #include "providers/request_fields.h"
 #include "providers/routing/upstream_target.h"
 
@@ -18,7 +17,7 @@ pipeline::Verdict reply_circuit_open(pipeline::RequestCtx& ctx, const config::Pr
   const auto seconds = std::max<int64_t>(1, std::chrono::ceil<std::chrono::seconds>(until_probe).count());
   ctx.reply.headers.emplace_back("retry-after", std::to_string(seconds));
   ctx.outcome.failure = resilience::AttemptFailure::CircuitOpen;
-  return reply_error(ctx, 503,
+  return pipeline::reply_error(ctx, 503,
                      "Provider \"" + provider.name + "\" is unavailable: every endpoint failed repeatedly and is "
                      "ejected by the circuit breaker (next probe in about " + std::to_string(seconds) + " s).",
                      "upstream_unavailable");
@@ -74,7 +73,7 @@ asio::awaitable<pipeline::Verdict> ProviderRouteFilter::select_upstream(pipeline
   const config::ProviderConfig& provider = config_->providers[index];
   // A model of the other API: providers::TranslationFilter rewrites the request, unless the route refuses it.
   if (provider.api != ctx.api && (!ctx.route->translate || gemini_involved(provider.api, ctx.api))) {
-    co_return reply_error(
+    co_return pipeline::reply_error(
         ctx, 400,
         "Model \"" + ctx.model + "\" is served by provider \"" + provider.name + "\", which speaks the " +
             api_description(provider.api) + "; send the request in that format (" +
@@ -111,11 +110,8 @@ asio::awaitable<pipeline::Verdict> ProviderRouteFilter::select_upstream(pipeline
 }
 
 asio::awaitable<pipeline::Verdict> ProviderRouteFilter::shape_upstream(pipeline::RequestCtx& ctx) {
-  // An alias's model or a fallback entry's model replaces the one the caller named. This filter shapes first,
-  // while ctx.body is still the body ctx.body_fields was read from.
-  const std::optional<RequestFields>& fields = ctx.body_fields;
-  if (ctx.upstream.endpoint != nullptr && fields && fields->model && ctx.model != *fields->model)
-    ctx.body = with_model(ctx.body, *fields, ctx.model);
+  // An alias's model, a fallback entry's model or an Azure deployment replaces the one the caller named.
+  if (ctx.upstream.endpoint != nullptr && ctx.body_fields) set_model(ctx.body, *ctx.body_fields, ctx.upstream.body_model);
   co_return pipeline::Verdict::Continue;
 }
 

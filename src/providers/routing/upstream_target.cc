@@ -1,7 +1,6 @@
 #include "providers/routing/upstream_target.h"
 
 #include "providers/gemini/gemini_call.h"
-#include "providers/request_fields.h"
 
 namespace tollway::providers {
 namespace {
@@ -35,12 +34,7 @@ void azure_target(const config::AzureConfig& azure, const config::EndpointConfig
   out.assign(endpoint.path_prefix);
   if (azure.url_form == config::AzureConfig::UrlForm::V1) {
     out.append("/openai/v1").append(path);
-    const std::string_view deployment = azure.deployment_for(ctx.model);
-    if (!ctx.model.empty() && deployment != ctx.model) {
-      std::string error;
-      if (auto fields = read_request_fields(ctx.body, error); fields && fields->model)
-        ctx.body = with_model(ctx.body, *fields, deployment);
-    }
+    ctx.upstream.body_model = azure.deployment_for(ctx.model);  // the body names the deployment
   } else if (!ctx.model.empty()) {
     out.append("/openai/deployments/").append(azure.deployment_for(ctx.model)).append(path);
   } else {
@@ -54,6 +48,7 @@ void azure_target(const config::AzureConfig& azure, const config::EndpointConfig
 void shape_upstream_target(const config::ProviderConfig& provider, const config::EndpointConfig& endpoint,
                            pipeline::RequestCtx& ctx) {
   std::string& target = ctx.upstream.target;
+  ctx.upstream.body_model = ctx.model;
   if (provider.azure) {
     azure_target(*provider.azure, endpoint, ctx);
   } else if (provider.api == config::Api::Gemini && ctx.body_fields && ctx.body_fields->model_in_path &&

@@ -10,7 +10,8 @@
 
 namespace tollway::providers {
 
-// Writes ctx.upstream.target (and, for Azure's v1 form with a mapped deployment, ctx.body).
+// Writes ctx.upstream.target and ctx.upstream.body_model (the model the body must name: for Azure's v1 form
+// the deployment); the body itself is edited by ProviderRouteFilter::shape_upstream.
 void shape_upstream_target(const config::ProviderConfig& provider, const config::EndpointConfig& endpoint,
                            pipeline::RequestCtx& ctx);
 

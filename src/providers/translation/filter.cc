@@ -4,7 +4,6 @@
 
 #include "http/sse.h"
 #include "providers/error_body.h"
-#include "providers/filter_reply.h"
 #include "providers/translation/anthropic_to_openai.h"
 #include "providers/translation/error_translation.h"
 #include "providers/translation/openai_to_anthropic.h"
@@ -99,7 +98,7 @@ asio::awaitable<pipeline::Verdict> TranslationFilter::shape_upstream(pipeline::R
   const std::string_view path = path_of(target);
   const std::string_view caller_endpoint = to_anthropic ? "/chat/completions" : "/messages";
   if (ctx.head->method != "POST" || !path.ends_with(caller_endpoint)) {
-    co_return reply_error(
+    co_return pipeline::reply_error(
         ctx, 400,
         "Model \"" + ctx.model + "\" is served by provider \"" + up.provider + "\", which speaks the " +
             (to_anthropic ? "Anthropic Messages API; only POST /v1/chat/completions is translated to it"
@@ -112,7 +111,7 @@ asio::awaitable<pipeline::Verdict> TranslationFilter::shape_upstream(pipeline::R
                                                     ? translation::openai_chat_to_anthropic_request(ctx.body, error)
                                                     : translation::anthropic_to_openai_chat_request(ctx.body, error);
   if (!translated) {
-    co_return reply_error(ctx, 400, "Cannot translate this request for provider \"" + up.provider + "\": " + error.message,
+    co_return pipeline::reply_error(ctx, 400, "Cannot translate this request for provider \"" + up.provider + "\": " + error.message,
                           error.unsupported ? "translation_unsupported" : "invalid_request");
   }
   ctx.body = std::move(translated->body);

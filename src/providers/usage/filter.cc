@@ -154,12 +154,12 @@ UsageFilter::UsageFilter(std::shared_ptr<const config::GatewayConfig> config)
     : config_(std::move(config)), prices_(config_->pricing) {}
 
 asio::awaitable<pipeline::Verdict> UsageFilter::shape_upstream(pipeline::RequestCtx& ctx) {
-  if (ctx.upstream.endpoint == nullptr || !ctx.request.stream || shape_of(ctx) != UsageShape::OpenAIChat)
+  // A translated body asks for usage itself (providers::TranslationFilter).
+  if (ctx.upstream.endpoint == nullptr || !ctx.request.stream || shape_of(ctx) != UsageShape::OpenAIChat ||
+      ctx.translation.active || !ctx.body_fields)
     co_return pipeline::Verdict::Continue;
-  std::string error;
-  auto fields = read_request_fields(ctx.body, error);
-  if (fields && !fields->include_usage.value_or(false)) {
-    ctx.body = with_include_usage(ctx.body, *fields);
+  if (!ctx.body_fields->include_usage.value_or(false)) {
+    set_include_usage(ctx.body, *ctx.body_fields);
     ctx.request.include_usage_added = true;
   }
   co_return pipeline::Verdict::Continue;

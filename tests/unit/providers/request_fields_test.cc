@@ -88,12 +88,32 @@ TEST(RequestFields, RejectsWrongTypesAndRepeats) {
   EXPECT_FALSE(read(R"({"tools":{}})", error));
 }
 
+// The fields an edit leaves must be the fields of the edited body: a later edit relies on them.
+void expect_fields_describe(const std::string& body, const RequestFields& edited) {
+  std::string copy = body;
+  copy.reserve(copy.size() + 64);
+  std::string error;
+  auto fresh = read_request_fields(copy, error);
+  ASSERT_TRUE(fresh) << error << ": " << body;
+  EXPECT_EQ(edited.model, fresh->model) << body;
+  EXPECT_EQ(edited.model_token.offset, fresh->model_token.offset) << body;
+  EXPECT_EQ(edited.model_token.size, fresh->model_token.size) << body;
+  EXPECT_EQ(edited.stream_options, fresh->stream_options) << body;
+  EXPECT_EQ(edited.stream_options_token.offset, fresh->stream_options_token.offset) << body;
+  EXPECT_EQ(edited.include_usage, fresh->include_usage) << body;
+  EXPECT_EQ(edited.include_usage_token.offset, fresh->include_usage_token.offset) << body;
+  EXPECT_EQ(edited.include_usage_token.size, fresh->include_usage_token.size) << body;
+  EXPECT_EQ(edited.after_object_open, fresh->after_object_open) << body;
+}
+
 std::string include_usage(std::string body) {
   body.reserve(body.size() + 64);
   std::string error;
   auto f = read_request_fields(body, error);
   EXPECT_TRUE(f) << error;
-  return with_include_usage(body, *f);
+  set_include_usage(body, *f);
+  expect_fields_describe(body, *f);
+  return body;
 }
 
 TEST(RequestFields, IncludeUsageIsAddedWithEveryOtherByteUnchanged) {
@@ -121,7 +141,39 @@ TEST(RequestFields, ModelIsReplacedInPlace) {
   std::string error;
   auto f = read_request_fields(body, error);
   ASSERT_TRUE(f) << error;
-  EXPECT_EQ(with_model(body, *f, "gpt-4o-mini\""), R"({"messages":[],"model" : "gpt-4o-mini\"" ,"x":1})");
+  set_model(body, *f, "gpt-4o-mini\"");
+  EXPECT_EQ(body, R"({"messages":[],"model" : "gpt-4o-mini\"" ,"x":1})");
+  expect_fields_describe(body, *f);
+}
+
+TEST(RequestFields, EditsInAnyOrderKeepTheFieldsTrue) {
+  // The model before stream_options, and after it: each edit moves the other's position.
+  for (std::string body : {std::string(R"({"model":"a","stream":true,"stream_options":{"include_usage":false}})"),
+                           std::string(R"({"stream":true,"stream_options":null,"model":"a"})"),
+                           std::string(R"({"stream":true, "model" : "a"})")}) {
+    body.reserve(body.size() + 64);
+    std::string error;
+    auto f = read_request_fields(body, error);
+    ASSERT_TRUE(f) << error;
+    set_model(body, *f, "a-much-longer-model-name");
+    set_include_usage(body, *f);
+    expect_fields_describe(body, *f);
+    set_model(body, *f, "b");
+    expect_fields_describe(body, *f);
+    EXPECT_EQ(f->model, "b");
+    EXPECT_TRUE(*f->include_usage);
+  }
+}
+
+TEST(RequestFields, SetModelLeavesABodyWithoutAModelAlone) {
+  std::string body = R"({"input":"x"})";
+  body.reserve(body.size() + 64);
+  std::string error;
+  auto f = read_request_fields(body, error);
+  ASSERT_TRUE(f) << error;
+  set_model(body, *f, "m");
+  EXPECT_EQ(body, R"({"input":"x"})");
+  EXPECT_FALSE(f->model);
 }
 
 }  // namespace

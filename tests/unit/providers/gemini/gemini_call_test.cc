@@ -59,7 +59,9 @@ TEST(GeminiFields, PathModelIsTheRequestModel) {
   EXPECT_TRUE(fields->model_in_path);
   EXPECT_TRUE(fields->stream);
   EXPECT_EQ(fields->max_output_tokens, 9u);
-  EXPECT_EQ(with_model(body, *fields, "other"), body);  // the body has no model to rewrite
+  std::string edited = body;
+  set_model(edited, *fields, "other");
+  EXPECT_EQ(edited, body);  // the body has no model to rewrite
 
   std::optional<RequestFields> none;
   EXPECT_EQ(read_gemini_fields("/v1beta/models/gemini-2.5-pro:countTokens", "", none), "");
