@@ -192,6 +192,13 @@ telemetry::TelemetryOutput* attach_telemetry(const config::GatewayConfig& config
   return services.telemetry.get();  // otlp, logs and service_name are restart-only (restart_only_changes)
 }
 
+// The usage filter's configuration: the prices, and its log line unless the access log says the same.
+providers::UsageFilter::Config usage_filter_config(const config::GatewayConfig& config) {
+  const bool access_log_on =
+      config.telemetry.enabled && config.telemetry.access_log.kind != config::LogDestination::Off;
+  return {config.pricing, config.usage.log_calls && !access_log_on};
+}
+
 }  // namespace
 
 std::shared_ptr<pipeline::Snapshot> prepare_snapshot(std::shared_ptr<const config::GatewayConfig> config,
@@ -304,7 +311,7 @@ bool commit_snapshot(pipeline::Snapshot& snapshot, Services& services, std::stri
   snapshot.chain.add<providers::ProviderRouteFilter>(config, snapshot.upstreams);
   snapshot.chain.add<providers::TranslationFilter>();
   snapshot.chain.add<auth::CredentialFilter>(config, a ? &a->provider_keys() : nullptr);
-  snapshot.chain.add<providers::UsageFilter>(config);
+  snapshot.chain.add<providers::UsageFilter>(usage_filter_config(*config));
   if (config->telemetry.enabled)
     snapshot.chain.add<telemetry::TelemetryFilter>(config, attach_telemetry(*config, services));
   // GET /v1/models and /v1/models/{id}: from the configuration, per caller (GatewayRole::classify sends them here).

@@ -150,8 +150,7 @@ bool is_event_stream(const http::ResponseHead& head) {
 
 }  // namespace
 
-UsageFilter::UsageFilter(std::shared_ptr<const config::GatewayConfig> config)
-    : config_(std::move(config)), prices_(config_->pricing) {}
+UsageFilter::UsageFilter(Config config) : config_(std::move(config)), prices_(config_.pricing) {}
 
 asio::awaitable<pipeline::Verdict> UsageFilter::shape_upstream(pipeline::RequestCtx& ctx) {
   // A translated body asks for usage itself (providers::TranslationFilter).
@@ -203,9 +202,7 @@ void UsageFilter::price(pipeline::RequestCtx& ctx) const {
 }
 
 void UsageFilter::log(const pipeline::RequestCtx& ctx) {
-  if (!ctx.outcome.upstream_contacted || !config_->usage.log_calls) return;
-  // The access log carries every field of this line: with it on, this line would say the same thing twice.
-  if (config_->telemetry.enabled && config_->telemetry.access_log.kind != config::LogDestination::Off) return;
+  if (!ctx.outcome.upstream_contacted || !config_.log_calls) return;
   const pipeline::Usage& u = ctx.usage;
   json::ObjectWriter w;
   w.field("request_id", ctx.request_id)

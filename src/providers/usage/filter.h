@@ -6,7 +6,6 @@
 // one "usage" line per proxied request. It never changes a byte the caller asked for and never blocks.
 #pragma once
 
-#include <atomic>
 #include <memory>
 
 #include "config/gateway_config.h"
@@ -20,7 +19,15 @@ namespace asio = boost::asio;
 
 class UsageFilter final : public pipeline::Filter {
  public:
-  explicit UsageFilter(std::shared_ptr<const config::GatewayConfig> config);
+  // What the filter reads from the configuration.
+  struct Config {
+    config::PricingConfig pricing;
+    // One "usage" log line per proxied call: the `usage` section's log_calls, but off while telemetry's access
+    // log is on (it carries every field of that line).
+    bool log_calls = true;
+  };
+
+  explicit UsageFilter(Config config);
 
   std::string_view name() const override { return "usage"; }
   asio::awaitable<pipeline::Verdict> shape_upstream(pipeline::RequestCtx& ctx) override;
@@ -34,11 +41,10 @@ class UsageFilter final : public pipeline::Filter {
   // The encoding a call's output text is counted with (the prompt's).
   tokens::EncodingName output_encoding(const pipeline::RequestCtx& ctx) const;
   void price(pipeline::RequestCtx& ctx) const;
-  const config::UsageConfig& usage_config() const { return config_->usage; }
 
  private:
-  std::shared_ptr<const config::GatewayConfig> config_;
-  PriceTable prices_;
+  Config config_;
+  PriceTable prices_;  // reads config_.pricing
   tokens::PromptEstimator estimator_;
 };
 
