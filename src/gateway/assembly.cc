@@ -310,7 +310,9 @@ bool commit_snapshot(pipeline::Snapshot& snapshot, Services& services, std::stri
   if (services.limits) snapshot.chain.add<limits::LimitsFilter>(config, *services.limits);
   snapshot.chain.add<providers::ProviderRouteFilter>(config, snapshot.upstreams);
   snapshot.chain.add<providers::TranslationFilter>();
-  snapshot.chain.add<auth::CredentialFilter>(config, a ? &a->provider_keys() : nullptr);
+  snapshot.chain.add<auth::CredentialFilter>(
+      auth::CredentialFilter::Config{config->providers, config->passthrough_caller_keys, config->auth.enabled},
+      a ? &a->provider_keys() : nullptr);
   snapshot.chain.add<providers::UsageFilter>(usage_filter_config(*config));
   if (config->telemetry.enabled)
     snapshot.chain.add<telemetry::TelemetryFilter>(config, attach_telemetry(*config, services));

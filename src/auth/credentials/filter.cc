@@ -6,7 +6,7 @@ namespace tollway::auth {
 
 asio::awaitable<pipeline::Verdict> CredentialFilter::shape_upstream(pipeline::RequestCtx& ctx) {
   const config::ProviderConfig* provider = nullptr;
-  for (const auto& p : config_->providers)
+  for (const auto& p : config_.providers)
     if (p.name == ctx.upstream.provider) provider = &p;
   if (provider == nullptr) co_return pipeline::Verdict::Continue;
   auto& up = ctx.upstream;
@@ -25,7 +25,7 @@ asio::awaitable<pipeline::Verdict> CredentialFilter::shape_upstream(pipeline::Re
   }
   up.drop_headers.emplace_back(kCallerProviderKeyHeader);
   if (key.empty()) {
-    if (!config_->passthrough_caller_keys)
+    if (!config_.passthrough_caller_keys)
       co_return pipeline::reply_error(
           ctx, 503,
           "Provider \"" + provider->name + "\" has no configured credential and callers' own provider keys are "
@@ -33,10 +33,10 @@ asio::awaitable<pipeline::Verdict> CredentialFilter::shape_upstream(pipeline::Re
           "no_provider_credential");
     // With auth on, the caller's Authorization / x-api-key hold its tollway credential; its provider key comes
     // in x-tollway-provider-key.
-    if (config_->auth.enabled)
+    if (config_.auth_enabled)
       if (auto own = ctx.head->find(kCallerProviderKeyHeader); own && !own->empty()) key = *own;
   }
-  if (!key.empty() || config_->auth.enabled) drop_caller_credentials(*provider, up);
+  if (!key.empty() || config_.auth_enabled) drop_caller_credentials(*provider, up);
   if (!key.empty()) set_provider_key(*provider, key, up);
   if (provider->api == config::Api::Anthropic && !ctx.head->find("anthropic-version"))
     up.set_headers.emplace_back("anthropic-version", provider->anthropic_version);

@@ -8,7 +8,7 @@
 // out of rotation. It never logs or echoes a key.
 #pragma once
 
-#include <memory>
+#include <vector>
 
 #include "auth/credentials/provider_keys.h"
 #include "config/gateway_config.h"
@@ -23,15 +23,21 @@ inline constexpr std::string_view kCallerProviderKeyHeader = "x-tollway-provider
 
 class CredentialFilter final : public pipeline::Filter {
  public:
-  CredentialFilter(std::shared_ptr<const config::GatewayConfig> config, ProviderKeyStore* keys)
-      : config_(std::move(config)), keys_(keys) {}
+  // What the filter reads from the configuration.
+  struct Config {
+    std::vector<config::ProviderConfig> providers;  // each one's api_key, API and anthropic_version
+    bool passthrough_caller_keys = true;            // credentials.passthrough_caller_keys
+    bool auth_enabled = false;  // `auth:` is on: the caller's credentials are the gateway's, never a provider's
+  };
+
+  CredentialFilter(Config config, ProviderKeyStore* keys) : config_(std::move(config)), keys_(keys) {}
 
   std::string_view name() const override { return "credential"; }
   asio::awaitable<pipeline::Verdict> shape_upstream(pipeline::RequestCtx& ctx) override;
   void on_response_head(pipeline::RequestCtx& ctx, const http::ResponseHead& head) override;
 
  private:
-  std::shared_ptr<const config::GatewayConfig> config_;
+  Config config_;
   ProviderKeyStore* keys_;  // process-lifetime (gateway Services); null when no credentials are configured
 };
 
