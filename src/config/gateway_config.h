@@ -263,7 +263,10 @@ struct GatewayConfig {
 };
 
 // The alias named `name`, or null.
-const ModelAlias* find_model_alias(const GatewayConfig& config, std::string_view name);
+const ModelAlias* find_model_alias(const std::vector<ModelAlias>& aliases, std::string_view name);
+inline const ModelAlias* find_model_alias(const GatewayConfig& config, std::string_view name) {
+  return find_model_alias(config.model_aliases, name);
+}
 // The provider the model rules give `model` (first matching rule), or nullopt.
 std::optional<std::size_t> provider_of_model(const GatewayConfig& config, std::string_view model);
 

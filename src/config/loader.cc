@@ -40,8 +40,8 @@ const char* genai_provider_name(Api api, bool azure) {
   return azure ? "azure.ai.openai" : "openai";
 }
 
-const ModelAlias* find_model_alias(const GatewayConfig& config, std::string_view name) {
-  for (const auto& alias : config.model_aliases)
+const ModelAlias* find_model_alias(const std::vector<ModelAlias>& aliases, std::string_view name) {
+  for (const auto& alias : aliases)
     if (alias.name == name) return &alias;
   return nullptr;
 }

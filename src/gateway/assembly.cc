@@ -307,7 +307,8 @@ bool commit_snapshot(pipeline::Snapshot& snapshot, Services& services, std::stri
   snapshot.chain.add<providers::RequestBodyFilter>();
   if (config->auth.enabled) snapshot.chain.add<auth::PolicyAuthzFilter>(a->authz_denials());
   if (!attach_limits(*config, services, error)) return false;
-  if (services.limits) snapshot.chain.add<limits::LimitsFilter>(config, *services.limits);
+  if (services.limits) snapshot.chain.add<limits::LimitsFilter>(
+        limits::LimitsFilter::Config{config->limits_policy, config->pricing, config->model_aliases}, *services.limits);
   snapshot.chain.add<providers::ProviderRouteFilter>(config, snapshot.upstreams);
   snapshot.chain.add<providers::TranslationFilter>();
   snapshot.chain.add<auth::CredentialFilter>(

@@ -82,15 +82,15 @@ struct LimitsFilter::Estimate {
   std::string output_bound_source;
 };
 
-LimitsFilter::LimitsFilter(std::shared_ptr<const config::GatewayConfig> config, LimitsRuntime& runtime)
+LimitsFilter::LimitsFilter(Config config, LimitsRuntime& runtime)
     : config_(std::move(config)),
       runtime_(runtime),
-      rules_(config_->limits_policy),
-      prices_(config_->pricing),
-      fanout_(config_->limits_policy.fanout.secret) {}
+      rules_(config_.policy),
+      prices_(config_.pricing),
+      fanout_(config_.policy.fanout.secret) {}
 
 asio::awaitable<pipeline::Verdict> LimitsFilter::admit(pipeline::RequestCtx& ctx) {
-  const config::LimitsPolicy& policy = config_->limits_policy;
+  const config::LimitsPolicy& policy = config_.policy;
   pipeline::Reservation& r = ctx.reservation;
   // The request as the ledger sees it: model, session, exact prompt tokens, the output it may produce.
   Estimate e;
@@ -105,7 +105,7 @@ asio::awaitable<pipeline::Verdict> LimitsFilter::admit(pipeline::RequestCtx& ctx
   if (const auto& fields = ctx.body_fields) {
     if (fields->model) e.model = *fields->model;
     // An alias is counted as the model that serves it first.
-    if (const config::ModelAlias* alias = config::find_model_alias(*config_, e.model)) e.model = alias->models.front();
+    if (const config::ModelAlias* alias = config::find_model_alias(config_.model_aliases, e.model)) e.model = alias->models.front();
     if (e.session.empty() && fields->session_id && acceptable_session(*fields->session_id))
       e.session = *fields->session_id;
     if (e.session.empty() && fields->user && acceptable_session(*fields->user)) e.session = *fields->user;
@@ -186,7 +186,7 @@ asio::awaitable<pipeline::Verdict> LimitsFilter::admit(pipeline::RequestCtx& ctx
   for (uint32_t rule : plan.rules) usd_limited |= unit_of(rule, r) == config::LimitUnit::CostUsd;  // key limits too
   usd_limited |= policy.fanout.enabled && policy.fanout.unit == config::LimitUnit::CostUsd;
   if (estimated && usd_limited && prices_.entry_for(e.model) == nullptr) {
-    switch (config_->pricing.unpriced) {
+    switch (config_.pricing.unpriced) {
       case config::Unpriced::Deny: {
         runtime_.count_unpriced("denied");
         const std::string message =

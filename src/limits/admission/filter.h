@@ -34,7 +34,14 @@ namespace asio = boost::asio;
 
 class LimitsFilter final : public pipeline::Filter {
  public:
-  LimitsFilter(std::shared_ptr<const config::GatewayConfig> config, LimitsRuntime& runtime);
+  // What the filter reads from the configuration.
+  struct Config {
+    config::LimitsPolicy policy;    // the `limits` section's rules, budgets, sessions and fan-out
+    config::PricingConfig pricing;  // what an estimate costs, output bounds, `pricing.unpriced`
+    std::vector<config::ModelAlias> model_aliases;  // an alias is limited as the model that serves it first
+  };
+
+  LimitsFilter(Config config, LimitsRuntime& runtime);
 
   std::string_view name() const override { return "limits"; }
   asio::awaitable<pipeline::Verdict> admit(pipeline::RequestCtx& ctx) override;
@@ -55,10 +62,10 @@ class LimitsFilter final : public pipeline::Filter {
   config::LimitUnit unit_of(uint32_t rule, const pipeline::Reservation& r) const;
   const std::string& rule_name(uint32_t rule) const;
 
-  std::shared_ptr<const config::GatewayConfig> config_;
+  Config config_;
   LimitsRuntime& runtime_;
   LimitRules rules_;
-  providers::PriceTable prices_;
+  providers::PriceTable prices_;  // reads config_.pricing
   tokens::PromptEstimator estimator_;
   FanoutSigner fanout_;
 };
