@@ -124,7 +124,7 @@ class ControlPlane {
     revision_ = version->revision;
     nodes_ = verdict.policy->nodes.size();
     api_.publish(*verdict.policy, revision_);
-    if (changed && !previous.empty())
+    if (changed)
       log::info("policy published", json::ObjectWriter()
                                         .field("revision", revision_)
                                         .field("previous", previous)
