@@ -21,7 +21,6 @@ std::string prefix_key(const std::string& prefix) { return prefix + "/"; }
 EtcdPolicyRead policy_from_range(const std::string& prefix, const RangeResult& range) {
   EtcdPolicyRead read;
   read.files.root = prefix;
-  read.revision = range.revision;
   const std::string start = prefix_key(prefix);
   for (const auto& kv : range.kvs) {
     if (!kv.key.starts_with(start)) continue;

@@ -29,7 +29,6 @@ struct EtcdPolicyRead {
   PolicyFiles files;                // root = prefix
   std::optional<PublishMeta> meta;  // P/.publish, when present and readable
   std::vector<std::string> errors;  // "KEY: problem" for keys under P/ that are not policy files, or bad metadata
-  int64_t revision = 0;             // the etcd revision it was read at
 };
 
 EtcdPolicyRead policy_from_range(const std::string& prefix, const RangeResult& range);
