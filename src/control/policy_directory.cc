@@ -6,7 +6,6 @@
 #include <cctype>
 #include <set>
 
-
 namespace tollway::control {
 namespace {
 
