@@ -1,13 +1,13 @@
-// The control plane on etcd (issue 15, second slice), with a real etcd 3.4 on 127.0.0.1: `tollway control publish`
-// writes a checked policy in one guarded txn, `tollway control --etcd` serves it, a gateway under control applies
-// and ACKs it; a new publish reaches the gateway; an invalid publish is refused with file:line errors; of two
+// The control plane on etcd (issue 15, second slice), with a real etcd 3.4 on 127.0.0.1 (listed after a member
+// that does not answer): `tollway control publish` writes a checked policy in one guarded txn, `tollway control
+// --etcd` serves it, a gateway under control applies and ACKs it; a new publish reaches the gateway; an invalid publish is refused with file:line errors; of two
 // publishes guarded by the same revision one wins and one gets the conflict; the history lists every version
 // with its author and Git commit, diffs two, and a rollback publishes an old version again; a key written past
 // publish that is not a policy file is refused and shown; etcd down: the control plane serves on, degraded.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { startMock, postJson, tempDir, runTollway } from '../../lib/harness.mjs';
+import { startMock, postJson, tempDir, runTollway, unusedPort } from '../../lib/harness.mjs';
 import { policyDir, startControl, startManagedGateway, startEtcd, eventually, sha256, base64 } from './control_harness.mjs';
 
 const TOKEN = 'token-of-gw-a';
@@ -85,7 +85,9 @@ describe('control plane on etcd', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`^published policy [0-9a-f]{12} to ${PREFIX}/ \\(4 files, etcd revision \\d+\\)`));
     stateDir = tempDir('tollway-control-state-');
-    cp = await startControl({ etcd: etcd.url, prefix: PREFIX, stateDir });
+    // A member that does not answer listed first: the control plane goes on to the next.
+    const deadMember = `http://127.0.0.1:${await unusedPort()}`;
+    cp = await startControl({ etcd: `${deadMember},${etcd.url}`, prefix: PREFIX, stateDir });
     gw = await startManagedGateway({ control: cp.url, node: 'gw-a', token: TOKEN, stateDir: tempDir('tollway-node-') });
   });
   after(async () => {
