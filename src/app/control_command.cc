@@ -140,10 +140,11 @@ void add_control_command(CLI::App& cli, int& exit_code) {
 
   cmd->callback([=, &exit_code] {
     if (!cmd->get_subcommands().empty()) return;
+    const bool use_directory = !policy->empty();
     const bool use_etcd = !etcd->empty() || !prefix->empty();
-    if (policy->empty() == !use_etcd || admin_token_file->empty() || (use_etcd && (etcd->empty() || prefix->empty()))) {
-      std::cerr << "tollway control needs --policy DIR, or --etcd URLS and --prefix P, and --admin-token-file FILE "
-                   "(see --help)\n";
+    if (use_directory == use_etcd || (use_etcd && (etcd->empty() || prefix->empty())) || admin_token_file->empty()) {
+      std::cerr << "tollway control needs one policy store, --policy DIR or --etcd URLS with --prefix P, and "
+                   "--admin-token-file FILE (see --help)\n";
       exit_code = 1;
       return;
     }
