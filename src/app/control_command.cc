@@ -1,4 +1,6 @@
-// `tollway control`: runs the control plane on a policy directory; `tollway control status` prints the fleet.
+// `tollway control`: runs the control plane on a policy directory or on etcd; `tollway control status` prints the
+// fleet. publish, rollback, history and diff are registered from control_publish_command.cc and
+// control_history_command.cc.
 #include <boost/asio.hpp>
 
 #include <filesystem>
@@ -7,6 +9,7 @@
 #include <sstream>
 
 #include "app/commands.h"
+#include "app/control_subcommands.h"
 #include "app/gateway_document_check.h"
 #include "app/token_file.h"
 #include "core/strict_json.h"
@@ -59,6 +62,8 @@ int print_status(const std::string& url, const std::string& token, bool as_json)
     return 1;
   }
   std::cout << "revision " << text_member(*fleet, "revision") << "\n";
+  if (const auto* e = fleet->find("store_error"); e && e->is_string())
+    std::cout << "degraded: " << e->as_string() << " (the revision above keeps serving)\n";
   if (const auto* e = fleet->find("policy_error"); e && e->is_string())
     std::cout << "policy error (the revision above stays published):\n" << e->as_string() << "\n";
   std::cout << std::left << std::setw(20) << "NODE" << std::setw(14) << "STATE" << std::setw(14) << "DESIRED"
@@ -79,22 +84,36 @@ int print_status(const std::string& url, const std::string& token, bool as_json)
 }  // namespace
 
 void add_control_command(CLI::App& cli, int& exit_code) {
-  auto* cmd = cli.add_subcommand("control", "Run the control plane: a policy directory served to every gateway");
+  auto* cmd = cli.add_subcommand(
+      "control", "Run the control plane: a policy (a directory, or etcd) served to every gateway");
   cmd->footer(
-      "The policy directory: DIR/*.yaml shared sections (top-level keys of the gateway config), DIR/groups/\n"
-      "NAME.yaml node groups (selector + sections that replace shared ones), DIR/nodes.yaml the declared nodes\n"
-      "and the sha256 of each bootstrap token. A change is checked whole and published only when every node's\n"
-      "document is valid. API: GET /v1/snapshot, POST /v1/ack, GET /v1/fleet. See docs/control-plane.md.");
+      "The policy: DIR/*.yaml shared sections (top-level keys of the gateway config), DIR/groups/NAME.yaml node\n"
+      "groups (selector + sections that replace shared ones), DIR/nodes.yaml the declared nodes and the sha256 of\n"
+      "each bootstrap token. With --etcd the same files live under PREFIX/ in etcd 3.4 (written by `tollway\n"
+      "control publish`), read through etcd's v3 JSON gateway and polled by revision every 0.5 s. A change is\n"
+      "checked whole and published only when every node's document is valid; each published version is recorded\n"
+      "in STATE_DIR/history.db (`history`, `diff`, `rollback`). etcd unreachable: the last version keeps serving\n"
+      "and /readyz answers 503 degraded. API: GET /v1/snapshot, POST /v1/ack, GET /v1/fleet. See\n"
+      "docs/control-plane.md.");
   auto policy = std::make_shared<std::string>();
   auto listen = std::make_shared<std::string>("127.0.0.1:7070");
   auto admin_token_file = std::make_shared<std::string>();
   auto state_dir = std::make_shared<std::string>();
   auto poll_timeout = std::make_shared<std::string>("30s");
   auto log_level = std::make_shared<std::string>("info");
+  auto etcd = std::make_shared<std::string>();
+  auto prefix = std::make_shared<std::string>();
+  auto author = std::make_shared<std::string>();
   cmd->add_option("--policy", *policy, "The policy directory");
+  cmd->add_option("--etcd", *etcd, "Or: etcd member URLs, http://HOST:PORT[,...], holding the policy under --prefix");
+  cmd->add_option("--prefix", *prefix, "The etcd key prefix of the policy, e.g. /tollway/policy");
+  cmd->add_option("--author", *author,
+                  "A directory version's author in the history when the directory is not in a Git work tree");
   cmd->add_option("--listen", *listen, "API listener IP:PORT (port 0 = ephemeral; default 127.0.0.1:7070)");
   cmd->add_option("--admin-token-file", *admin_token_file, "File holding the admin token (for GET /v1/fleet)");
-  cmd->add_option("--state-dir", *state_dir, "Where the revision counter is kept across restarts");
+  cmd->add_option("--state-dir", *state_dir,
+                  "Where the history (history.db: every published version, its files and author) is kept; without "
+                  "it the history lives in memory");
   cmd->add_option("--poll-timeout", *poll_timeout, "How long a snapshot poll waits for a change (1s to 60s; default 30s)");
   cmd->add_option("--log-level", *log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
@@ -116,10 +135,16 @@ void add_control_command(CLI::App& cli, int& exit_code) {
     exit_code = print_status(*url, token, *as_json);
   });
 
+  add_control_publish_commands(*cmd, exit_code);
+  add_control_history_commands(*cmd, exit_code);
+
   cmd->callback([=, &exit_code] {
-    if (status->parsed()) return;
-    if (policy->empty() || admin_token_file->empty()) {
-      std::cerr << "tollway control needs --policy DIR and --admin-token-file FILE (see --help)\n";
+    if (!cmd->get_subcommands().empty()) return;
+    const bool use_directory = !policy->empty();
+    const bool use_etcd = !etcd->empty() || !prefix->empty();
+    if (use_directory == use_etcd || (use_etcd && (etcd->empty() || prefix->empty())) || admin_token_file->empty()) {
+      std::cerr << "tollway control needs one policy store, --policy DIR or --etcd URLS with --prefix P, and "
+                   "--admin-token-file FILE (see --help)\n";
       exit_code = 1;
       return;
     }
@@ -131,6 +156,9 @@ void add_control_command(CLI::App& cli, int& exit_code) {
     }
     control::ControlPlaneOptions options;
     options.policy_dir = *policy;
+    options.etcd_urls = *etcd;
+    options.etcd_prefix = *prefix;
+    options.author = *author;
     options.listen = *listen;
     options.admin_token = read_token_file(*admin_token_file);
     if (options.admin_token.empty()) {

@@ -3,10 +3,12 @@
 #include <boost/asio.hpp>
 
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include "config/gateway_config.h"
+#include "control/etcd/etcd_policy.h"
+#include "control/git_commit.h"
+#include "control/policy_history.h"
 #include "control/watch_api.h"
 #include "core/file_stamp.h"
 #include "core/log.h"
@@ -21,6 +23,7 @@ namespace asio = boost::asio;
 namespace fs = std::filesystem;
 
 constexpr auto kPolicyPollInterval = std::chrono::milliseconds(500);
+constexpr auto kEtcdTimeout = std::chrono::milliseconds(3000);
 
 using DirectoryStamp = std::vector<std::pair<std::string, core::FileStamp>>;
 
@@ -30,58 +33,18 @@ DirectoryStamp stamp_policy(const std::string& dir) {
   return stamp;
 }
 
-// The revision counter survives restarts in STATE_DIR/revision ("COUNTER HASH"): the same policy keeps its
-// number, a changed one gets the next.
-class RevisionCounter {
- public:
-  explicit RevisionCounter(std::string state_dir) : state_dir_(std::move(state_dir)) {
-    if (state_dir_.empty()) return;
-    std::ifstream in(fs::path(state_dir_) / "revision");
-    in >> counter_ >> hash_;
-  }
-  std::string next(const std::string& hash) {
-    if (hash != hash_) {
-      ++counter_;
-      hash_ = hash;
-      save();
-    }
-    return std::to_string(counter_) + "-" + hash_.substr(0, 12);
-  }
-
- private:
-  void save() const {
-    if (state_dir_.empty()) return;
-    std::error_code ec;
-    fs::create_directories(state_dir_, ec);
-    const fs::path file = fs::path(state_dir_) / "revision";
-    {
-      std::ofstream out(file.string() + ".tmp", std::ios::trunc);
-      out << counter_ << " " << hash_ << "\n";
-    }
-    fs::rename(file.string() + ".tmp", file, ec);
-    if (ec) log::warn("cannot save the revision counter", json::ObjectWriter().field("error", ec.message()));
-  }
-
-  std::string state_dir_;
-  uint64_t counter_ = 0;
-  std::string hash_;
-};
-
 class ControlPlane {
  public:
   explicit ControlPlane(const ControlPlaneOptions& options)
-      : options_(options), api_(context_, options.admin_token, options.poll_timeout), revisions_(options.state_dir) {}
+      : options_(options), api_(context_, options.admin_token, options.poll_timeout) {}
 
   int run() {
-    PolicyVerdict verdict = check_policy(options_.policy_dir, options_.check);
-    for (const auto& w : verdict.warnings) log::warn("policy warning", json::ObjectWriter().field("warning", w));
-    if (!verdict.policy) {
-      for (const auto& e : verdict.errors) std::cerr << e << "\n";
-      std::cerr << "the policy in " << options_.policy_dir << " is not valid: nothing to publish\n";
+    if (!open_history()) return 1;
+    if (!options_.policy_dir.empty()) {
+      if (!start_directory()) return 1;
+    } else if (!start_etcd()) {
       return 1;
     }
-    seen_ = stamp_policy(options_.policy_dir);
-    publish(*verdict.policy);
     const auto address = config::parse_listen_address(options_.listen);
     boost::system::error_code ec;
     const auto ip = address ? asio::ip::make_address(address->host == "localhost" ? "127.0.0.1" : address->host, ec)
@@ -103,7 +66,8 @@ class ControlPlane {
       return 1;
     }
     listener->start();
-    asio::co_spawn(context_, watch_policy(), asio::detached);
+    if (etcd_) asio::co_spawn(context_, watch_etcd(), asio::detached);
+    else asio::co_spawn(context_, watch_directory(), asio::detached);
     signals_.async_wait([&](const boost::system::error_code& error, int signal) {
       if (error) return;
       log::info("draining", json::ObjectWriter().field("signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"));
@@ -114,7 +78,7 @@ class ControlPlane {
     });
     log::info("control plane ready", json::ObjectWriter()
                                          .field("listen", http::endpoint_text(listener->local_endpoint()))
-                                         .field("policy", options_.policy_dir)
+                                         .field("store", store_)
                                          .field("revision", revision_)
                                          .field("nodes", static_cast<uint64_t>(nodes_))
                                          .field("tollway_version", kVersion));
@@ -124,13 +88,78 @@ class ControlPlane {
   }
 
  private:
-  void publish(const CheckedPolicy& policy) {
-    revision_ = revisions_.next(policy.content_hash);
-    nodes_ = policy.nodes.size();
-    api_.publish(policy, revision_);
+  bool open_history() {
+    std::string path;
+    if (!options_.state_dir.empty()) {
+      std::error_code ec;
+      fs::create_directories(options_.state_dir, ec);
+      path = (fs::path(options_.state_dir) / "history.db").string();
+    }
+    std::string error;
+    history_ = PolicyHistory::open(path, false, error);
+    if (!history_) std::cerr << "--state-dir: " << error << "\n";
+    return history_ != nullptr;
   }
 
-  asio::awaitable<void> watch_policy() {
+  // Checks `files` whole; a valid policy is recorded in the history, then published. Returns the errors.
+  std::vector<std::string> accept(const PolicyFiles& files, const PublishMeta& meta) {
+    PolicyVerdict verdict = check_policy(files, options_.check);
+    for (const auto& w : verdict.warnings) log::warn("policy warning", json::ObjectWriter().field("warning", w));
+    if (!verdict.policy) {
+      for (const auto& e : verdict.errors)
+        log::warn("policy refused; the published revision stays",
+                  json::ObjectWriter().field("error", e).field("revision", revision_));
+      api_.refuse(verdict.errors);
+      return verdict.errors;
+    }
+    std::string error;
+    const auto version = history_->record(files, store_, meta, error);
+    if (!version) {
+      log::error("policy not published: the history cannot record it", json::ObjectWriter().field("error", error));
+      api_.refuse({"the history cannot record this version, so it is not published: " + error});
+      return {error};
+    }
+    const bool changed = version->revision != revision_;
+    const std::string previous = revision_;
+    revision_ = version->revision;
+    nodes_ = verdict.policy->nodes.size();
+    api_.publish(*verdict.policy, revision_);
+    if (changed)
+      log::info("policy published", json::ObjectWriter()
+                                        .field("revision", revision_)
+                                        .field("previous", previous)
+                                        .field("author", version->meta.author)
+                                        .field("nodes", static_cast<uint64_t>(nodes_)));
+    return {};
+  }
+
+  PublishMeta directory_meta() const {
+    PublishMeta meta;
+    meta.author = options_.author;
+    if (const auto commit = git_commit_of(options_.policy_dir)) {
+      meta.commit = commit->id;
+      meta.commit_author = commit->author;
+      if (meta.author.empty()) meta.author = commit->author;
+      if (commit->uncommitted_changes) meta.note = "the directory had uncommitted changes";
+    }
+    return meta;
+  }
+
+  bool start_directory() {
+    store_ = "directory " + options_.policy_dir;
+    std::vector<std::string> errors;
+    PolicyFiles files = read_policy_directory(options_.policy_dir, errors);
+    seen_ = stamp_policy(options_.policy_dir);
+    if (errors.empty()) errors = accept(files, directory_meta());
+    if (!errors.empty()) {
+      for (const auto& e : errors) std::cerr << e << "\n";
+      std::cerr << "the policy in " << options_.policy_dir << " is not valid: nothing to publish\n";
+      return false;
+    }
+    return true;
+  }
+
+  asio::awaitable<void> watch_directory() {
     asio::steady_timer timer(context_);
     DirectoryStamp candidate = seen_;
     while (!stopping_) {
@@ -148,21 +177,91 @@ class ControlPlane {
         continue;
       }
       seen_ = now;
-      PolicyVerdict verdict = check_policy(options_.policy_dir, options_.check);
-      for (const auto& w : verdict.warnings) log::warn("policy warning", json::ObjectWriter().field("warning", w));
-      if (!verdict.policy) {
-        for (const auto& e : verdict.errors)
-          log::warn("policy change refused; the published revision stays",
-                    json::ObjectWriter().field("error", e).field("revision", revision_));
-        api_.refuse(std::move(verdict.errors));
+      std::vector<std::string> errors;
+      PolicyFiles files = read_policy_directory(options_.policy_dir, errors);
+      if (!errors.empty()) {
+        api_.refuse(std::move(errors));
         continue;
       }
-      const std::string previous = revision_;
-      publish(*verdict.policy);
-      log::info("policy published", json::ObjectWriter()
-                                        .field("revision", revision_)
-                                        .field("previous", previous)
-                                        .field("nodes", static_cast<uint64_t>(nodes_)));
+      accept(files, directory_meta());
+    }
+  }
+
+  // The etcd store: the listener starts at once; the policy comes from the history's newest version (what
+  // this control plane published last) until etcd answers.
+  bool start_etcd() {
+    std::string error;
+    const auto prefix = etcd::normalize_prefix(options_.etcd_prefix, error);
+    auto members = prefix ? etcd::parse_member_urls(options_.etcd_urls, error) : std::nullopt;
+    if (!members) {
+      std::cerr << (prefix ? "--etcd: " : "") << error << "\n";
+      return false;
+    }
+    prefix_ = *prefix;
+    store_ = "etcd " + prefix_;
+    etcd_ = std::make_unique<etcd::EtcdClient>(context_.get_executor(), std::move(*members), kEtcdTimeout);
+    const auto last = history_->latest(error);
+    if (!last) return true;
+    auto files = history_->files_of(last->counter, error);
+    if (!files) return true;
+    PolicyFiles policy{prefix_, std::move(*files)};
+    if (accept(policy, last->meta).empty())
+      log::info("serving the last recorded version until etcd answers", json::ObjectWriter().field("revision", revision_));
+    return true;
+  }
+
+  void store_unreachable(const std::string& error) {
+    if (api_.store_error().empty())
+      log::warn("etcd unreachable: serving the last published revision",
+                json::ObjectWriter().field("error", error).field("revision", revision_));
+    api_.set_store_error("etcd unreachable: " + error);
+  }
+
+  void store_reachable() {
+    if (!api_.store_error().empty()) log::info("etcd reachable again", json::ObjectWriter().field("revision", revision_));
+    api_.set_store_error("");
+  }
+
+  void apply_etcd_read(const etcd::EtcdPolicyRead& read) {
+    if (!read.errors.empty()) {
+      for (const auto& e : read.errors)
+        log::warn("policy refused; the published revision stays",
+                  json::ObjectWriter().field("error", e).field("revision", revision_));
+      api_.refuse(read.errors);
+      return;
+    }
+    PublishMeta meta;
+    if (read.meta && read.meta->content_hash == read.files.content_hash()) meta = *read.meta;
+    else meta.note = "written to etcd without `tollway control publish`";
+    accept(read.files, meta);
+  }
+
+  asio::awaitable<void> watch_etcd() {
+    const std::string start = etcd::prefix_key(prefix_);
+    const std::string end = etcd::prefix_range_end(start);
+    asio::steady_timer timer(context_);
+    std::string seen;  // the keys and mod revisions of the last policy read whole
+    while (!stopping_) {
+      etcd::RangeAnswer keys = co_await etcd_->range(start, end, true);
+      if (stopping_) co_return;
+      if (!keys.result) {
+        store_unreachable(keys.error);
+      } else if (etcd::range_fingerprint(*keys.result) == seen) {
+        store_reachable();
+      } else {
+        etcd::RangeAnswer whole = co_await etcd_->range(start, end, false);
+        if (stopping_) co_return;
+        if (!whole.result) {
+          store_unreachable(whole.error);
+        } else {
+          store_reachable();
+          seen = etcd::range_fingerprint(*whole.result);
+          apply_etcd_read(etcd::policy_from_range(prefix_, *whole.result));
+        }
+      }
+      timer.expires_after(kPolicyPollInterval);
+      boost::system::error_code ec;
+      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
   }
 
@@ -170,7 +269,10 @@ class ControlPlane {
   asio::io_context context_{1};
   asio::signal_set signals_{context_, SIGTERM, SIGINT};
   WatchApi api_;
-  RevisionCounter revisions_;
+  std::unique_ptr<PolicyHistory> history_;
+  std::unique_ptr<etcd::EtcdClient> etcd_;
+  std::string prefix_;
+  std::string store_;  // "directory DIR" or "etcd PREFIX"
   DirectoryStamp seen_;
   std::string revision_;
   std::size_t nodes_ = 0;

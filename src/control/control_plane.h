@@ -1,8 +1,9 @@
-// ControlPlane: the `tollway control` process — checks the policy directory whole at start and on every change
-// (polled, a change counts once two polls agree), publishes it only when every node's document passed, counts
-// revisions (COUNTER-HASH, the counter kept in --state-dir across restarts), and serves the WatchApi on an
-// AdminListener until SIGTERM or SIGINT. It never publishes a policy with an error: the published revision stays
-// and the error shows in /v1/fleet.
+// ControlPlane: the `tollway control` process — takes the policy from its store (a directory, polled: a change
+// counts once two polls agree; or etcd under a prefix, polled by revision), checks every version whole, records
+// each accepted one in the history (STATE_DIR/history.db: revision COUNTER-HASH, author, changes, files) and
+// only then publishes it, and serves the WatchApi on an AdminListener until SIGTERM or SIGINT. It never
+// publishes a policy with an error (the published revision stays and the error shows in /v1/fleet), and never
+// drops what it serves when its store is unreachable (it serves on, degraded, and says so in /readyz).
 #pragma once
 
 #include <chrono>
@@ -13,15 +14,19 @@
 namespace tollway::control {
 
 struct ControlPlaneOptions {
-  std::string policy_dir;
-  std::string listen;  // HOST:PORT, port 0 = ephemeral
+  std::string policy_dir;   // the directory store, or
+  std::string etcd_urls;    // the etcd store: http://HOST:PORT[,...]
+  std::string etcd_prefix;  //   and the prefix the policy lives under
+  std::string author;       // a directory version's author when the directory is not a Git work tree
+  std::string listen;       // HOST:PORT, port 0 = ephemeral
   std::string admin_token;
-  std::string state_dir;  // "" = the revision counter starts at 1 each time
+  std::string state_dir;  // "" = the history lives in memory and the revision counter starts at 1 each time
   std::chrono::milliseconds poll_timeout{30'000};
   CheckDocument check;
 };
 
-// Runs until drained; returns the exit code (1 when the policy is invalid at start or the address is unusable).
+// Runs until drained; returns the exit code (1 when a directory policy is invalid at start, or an option, the
+// history or the address is unusable).
 int run_control_plane(const ControlPlaneOptions& options);
 
 }  // namespace tollway::control

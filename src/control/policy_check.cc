@@ -1,7 +1,6 @@
 #include "control/policy_check.h"
 
 #include <algorithm>
-#include <filesystem>
 
 namespace tollway::control {
 namespace {
@@ -13,8 +12,19 @@ void add_once(std::vector<std::string>& to, std::string line) {
 }  // namespace
 
 PolicyVerdict check_policy(const std::string& dir, const CheckDocument& check) {
+  std::vector<std::string> errors;
+  PolicyFiles files = read_policy_directory(dir, errors);
+  if (!errors.empty()) {
+    PolicyVerdict verdict;
+    verdict.errors = std::move(errors);
+    return verdict;
+  }
+  return check_policy(files, check);
+}
+
+PolicyVerdict check_policy(const PolicyFiles& files, const CheckDocument& check) {
   PolicyVerdict verdict;
-  PolicyLoad load = load_policy_directory(dir);
+  PolicyLoad load = load_policy(files);
   verdict.errors = std::move(load.errors);
   verdict.warnings = std::move(load.warnings);
   if (!load.policy) return verdict;
@@ -22,9 +32,9 @@ PolicyVerdict check_policy(const std::string& dir, const CheckDocument& check) {
   checked.content_hash = load.policy->content_hash;
   for (const auto& node : load.policy->nodes) {
     NodeDocument doc = build_node_document(*load.policy, node);
-    // Named as a file in the policy directory, so that the document's relative paths (a price table) resolve
+    // Named as a file in the policy's root, so that the document's relative paths (a price table) resolve
     // there, as they would for a file beside the policy.
-    const std::string origin = (std::filesystem::path(dir) / (node.id + ".resolved.yaml")).string();
+    const std::string origin = files.name_of(node.id + ".resolved.yaml");
     DocumentVerdict result = check(doc.bytes, origin);
     for (const auto& e : result.errors) add_once(verdict.errors, doc.translate(origin, e));
     for (const auto& w : result.warnings) add_once(verdict.warnings, doc.translate(origin, w));

@@ -1,5 +1,5 @@
-// PolicyCheck: validates a whole policy directory exactly as publishing does (`tollway control` on a change,
-// `tollway validate DIR` offline) — its structure (PolicyDirectory), then every declared node's resolved
+// PolicyCheck: validates a whole policy exactly as publishing does (`tollway control` on a change, `tollway
+// validate DIR` offline, `tollway control publish DIR` before it writes to etcd) — its structure (PolicyDirectory), then every declared node's resolved
 // document through the same pure check a gateway runs before applying it (the gateway role's prepare, passed in
 // by the caller so that this folder depends on no role). Errors and warnings name the policy file and line. It
 // never applies anything and never publishes a policy that has one error.
@@ -36,6 +36,8 @@ struct PolicyVerdict {
   std::vector<std::string> warnings;  // same form
 };
 
+PolicyVerdict check_policy(const PolicyFiles& files, const CheckDocument& check);
+// read_policy_directory(dir), then the check above.
 PolicyVerdict check_policy(const std::string& dir, const CheckDocument& check);
 
 }  // namespace tollway::control

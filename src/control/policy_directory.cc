@@ -4,17 +4,10 @@
 
 #include <algorithm>
 #include <cctype>
-#include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
-
-#include "core/sha256.h"
 
 namespace tollway::control {
 namespace {
-
-namespace fs = std::filesystem;
 
 constexpr const char* kNodesFile = "nodes.yaml";
 
@@ -36,26 +29,6 @@ class Problems {
  private:
   std::vector<std::string>& out_;
 };
-
-std::optional<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  return std::move(bytes).str();
-}
-
-std::vector<std::string> yaml_files_in(const fs::path& dir) {
-  std::vector<std::string> names;
-  std::error_code ec;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    if (name.size() > 5 && name.ends_with(".yaml") && !name.starts_with(".") && it->is_regular_file(ec))
-      names.push_back(name);
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
 
 // YAML syntax of a whole file, as the gateway's loader would report it.
 std::optional<YAML::Node> parse_yaml(const std::string& file, const std::string& text, Problems& problems) {
@@ -228,48 +201,23 @@ bool NodeGroup::selects(const DeclaredNode& node) const {
   return true;
 }
 
-std::vector<std::string> policy_files(const std::string& dir) {
-  std::vector<std::string> files;
-  for (const auto& name : yaml_files_in(dir)) files.push_back((fs::path(dir) / name).string());
-  for (const auto& name : yaml_files_in(fs::path(dir) / "groups"))
-    files.push_back((fs::path(dir) / "groups" / name).string());
-  return files;
-}
-
-PolicyLoad load_policy_directory(const std::string& dir) {
+PolicyLoad load_policy(const PolicyFiles& files) {
   PolicyLoad result;
   Problems problems(result.errors);
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) {
-    problems.add(dir, 0, "", "not a directory");
-    return result;
-  }
   PolicyDirectory policy;
-  policy.dir = dir;
-  std::string hashed;  // name and bytes of every file, each with its length
-  const auto take = [&](const std::string& file) -> std::optional<std::string> {
-    auto text = read_file(file);
-    if (!text) {
-      problems.add(file, 0, "", "cannot read the file");
-      return std::nullopt;
-    }
-    const std::string name = fs::path(file).lexically_relative(dir).string();
-    hashed += std::to_string(name.size()) + ":" + name + std::to_string(text->size()) + ":" + *text;
-    return text;
-  };
+  policy.dir = files.root;
   bool have_nodes = false;
   std::map<std::string, std::string> key_file;  // shared key -> file:line of its first definition
-  for (const auto& name : yaml_files_in(dir)) {
-    const std::string file = (fs::path(dir) / name).string();
-    auto text = take(file);
-    if (!text) continue;
-    if (name == kNodesFile) {
+  for (const auto& [path, text] : files.files) {
+    if (path.find('/') != std::string::npos) continue;
+    const std::string file = files.name_of(path);
+    if (path == kNodesFile) {
       have_nodes = true;
-      read_nodes(file, *text, policy, problems);
+      read_nodes(file, text, policy, problems);
       continue;
     }
-    if (!parse_yaml(file, *text, problems)) continue;
-    const auto lines = split_lines(*text);
+    if (!parse_yaml(file, text, problems)) continue;
+    const auto lines = split_lines(text);
     std::vector<BlockProblem> block_problems;
     auto blocks = cut_blocks(lines, 0, lines.size(), 0, file, block_problems);
     for (const auto& p : block_problems) problems.add(file, p.line, "", p.message);
@@ -283,10 +231,11 @@ PolicyLoad load_policy_directory(const std::string& dir) {
       policy.shared.push_back(std::move(b));
     }
   }
-  if (!have_nodes) problems.add((fs::path(dir) / kNodesFile).string(), 0, "", "missing: the declared nodes");
-  for (const auto& name : yaml_files_in(fs::path(dir) / "groups")) {
-    const std::string file = (fs::path(dir) / "groups" / name).string();
-    if (auto text = take(file)) read_group(file, name.substr(0, name.size() - 5), *text, policy, problems);
+  if (!have_nodes) problems.add(files.name_of(kNodesFile), 0, "", "missing: the declared nodes");
+  for (const auto& [path, text] : files.files) {
+    if (!path.starts_with("groups/")) continue;
+    const std::string name = path.substr(7, path.size() - 7 - 5);
+    read_group(files.name_of(path), name, text, policy, problems);
   }
   // References: every group selects a node; no node is in two groups.
   for (const auto& group : policy.groups) {
@@ -304,11 +253,22 @@ PolicyLoad load_policy_directory(const std::string& dir) {
       problems.add(group.file, group.line, "selector", "matches none of the nodes declared in nodes.yaml");
   }
   if (have_nodes && policy.nodes.empty() && result.errors.empty())
-    result.warnings.push_back((fs::path(dir) / kNodesFile).string() + ": no nodes declared: nothing to publish");
+    result.warnings.push_back(files.name_of(kNodesFile) + ": no nodes declared: nothing to publish");
   if (!result.errors.empty()) return result;
-  policy.content_hash = sha256_hex(hashed);
+  policy.content_hash = files.content_hash();
   result.policy = std::move(policy);
   return result;
+}
+
+PolicyLoad load_policy_directory(const std::string& dir) {
+  std::vector<std::string> errors;
+  PolicyFiles files = read_policy_directory(dir, errors);
+  if (!errors.empty()) {
+    PolicyLoad result;
+    result.errors = std::move(errors);
+    return result;
+  }
+  return load_policy(files);
 }
 
 }  // namespace tollway::control

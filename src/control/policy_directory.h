@@ -1,10 +1,10 @@
-// PolicyDirectory: reads a policy directory (`tollway control --policy DIR`, `tollway validate DIR`) into its
-// parts — the shared sections (DIR/*.yaml but nodes.yaml: top-level keys of the gateway document), the node
+// PolicyDirectory: reads a policy's files (PolicyFiles: a directory for `tollway control --policy DIR` and
+// `tollway validate DIR`, or the keys under an etcd prefix) into its parts — the shared sections (DIR/*.yaml but nodes.yaml: top-level keys of the gateway document), the node
 // groups (DIR/groups/NAME.yaml: a label selector and the sections that replace shared ones for its nodes) and
 // the declared nodes (DIR/nodes.yaml: labels and the sha256 of each bootstrap token) — keeping each section's
 // original text and lines. It checks the directory's own structure and references (a key in two files, a group
 // whose selector matches no node, a node in two groups, unknown keys); it never checks a section's content (the
-// gateway's prepare does, on each node's document) and never reads files outside the directory.
+// gateway's prepare does, on each node's document) and never reads a file (its caller hands it the bytes).
 #pragma once
 
 #include <map>
@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "control/policy_files.h"
 #include "control/text_blocks.h"
 
 namespace tollway::control {
@@ -34,7 +35,7 @@ struct NodeGroup {
 };
 
 struct PolicyDirectory {
-  std::string dir;
+  std::string dir;  // the root its files are named under (directory or etcd prefix)
   std::vector<TextBlock> shared;    // in file-name order, then in each file's order
   std::vector<NodeGroup> groups;    // by name
   std::vector<DeclaredNode> nodes;  // by id
@@ -48,9 +49,8 @@ struct PolicyLoad {
   std::vector<std::string> warnings;  // same form
 };
 
+PolicyLoad load_policy(const PolicyFiles& files);
+// read_policy_directory, then load_policy.
 PolicyLoad load_policy_directory(const std::string& dir);
-
-// The files load_policy_directory reads (sorted), for a watcher.
-std::vector<std::string> policy_files(const std::string& dir);
 
 }  // namespace tollway::control

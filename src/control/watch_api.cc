@@ -95,7 +95,12 @@ asio::awaitable<AdminResponse> WatchApi::handle(const proxy::AdminRequest& reque
   }
   if (path == "/healthz") co_return AdminResponse{200, "text/plain", "ok\n", {}};
   if (path == "/readyz") {
-    if (revision_.empty()) co_return AdminResponse{503, "text/plain", "no policy published yet\n", {}};
+    if (revision_.empty())
+      co_return AdminResponse{
+          503, "text/plain", "no policy published yet" + (store_error_.empty() ? "" : ": " + store_error_) + "\n", {}};
+    if (!store_error_.empty())
+      co_return AdminResponse{503, "text/plain",
+                              "degraded: " + store_error_ + "; serving revision " + revision_ + "\n", {}};
     co_return AdminResponse{200, "text/plain", "ready\n", {}};
   }
   co_return error_response(404, "not_found",
@@ -191,6 +196,8 @@ AdminResponse WatchApi::fleet_status(const proxy::AdminRequest& request) const {
   if (joined.empty()) w.null_field("policy_error");
   else w.field("policy_error", joined);
   w.raw_field("policy_errors", list + "]");
+  if (store_error_.empty()) w.null_field("store_error");
+  else w.field("store_error", store_error_);
   w.raw_field("nodes", fleet_.nodes_json(Clock::now()));
   return AdminResponse{200, "application/json", std::move(w).finish() + "\n", {}};
 }

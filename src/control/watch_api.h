@@ -25,6 +25,10 @@ class WatchApi {
   void publish(const CheckedPolicy& policy, std::string revision);
   // A policy change that failed the check: the published revision stays, the errors show in /v1/fleet.
   void refuse(std::vector<std::string> errors);
+  // Why the policy store cannot be read now ("" = it can): /readyz answers 503 "degraded" with it while the
+  // published revision serves on, and /v1/fleet shows it as store_error.
+  void set_store_error(std::string error) { store_error_ = std::move(error); }
+  const std::string& store_error() const { return store_error_; }
   // Ends every waiting poll (with 304) when the process drains.
   void stop();
   boost::asio::awaitable<proxy::AdminResponse> handle(const proxy::AdminRequest& request);
@@ -43,6 +47,7 @@ class WatchApi {
   Fleet fleet_;
   std::string revision_;  // "" until the first publish
   std::vector<std::string> policy_errors_;
+  std::string store_error_;
   std::list<boost::asio::steady_timer*> waiting_;
   bool stopped_ = false;
 };

@@ -50,7 +50,7 @@ class DownstreamConnection final : public pipeline::Exchange {
                                            std::string_view code);
   bool closing() const;
   // Forward phase: keeps a 429/5xx answer that another attempt will replace from the client
-  // (proxy_exchange.cc).
+  // (upstream_exchange.cc).
   boost::asio::awaitable<void> hold_failed_response(pipeline::RequestCtx& ctx, pipeline::ResponseHooks& hooks,
                                                     std::unique_ptr<http::Stream> stream,
                                                     const http::ResponseHead& head);
@@ -63,7 +63,7 @@ class DownstreamConnection final : public pipeline::Exchange {
   http::ReadBuffer upstream_buffer_;
   // Reused from request to request (their capacity stays): the parsed heads, the request head sent upstream,
   // the bytes written to the client, the response body transformers' buffers and the request body's storage
-  // (strings up to 16 KiB keep their capacity, see client_connection.cc).
+  // (strings up to 16 KiB keep their capacity, see downstream_connection.cc).
   http::RequestHead request_head_;
   http::ResponseHead response_head_;
   std::string upstream_head_;

@@ -1,5 +1,5 @@
 // DownstreamConnection's forward phase: one upstream attempt of one request and the streaming relay of its
-// response (see client_connection.h). A failure before any byte reached the client is reported in
+// response (see downstream_connection.h). A failure before any byte reached the client is reported in
 // ctx.outcome.failure for the driver's retry/fallback decision (pipeline/run.cc); a 429/5xx answer is kept
 // from the client when the driver's AttemptPlan says another attempt will follow.
 #include "core/log.h"

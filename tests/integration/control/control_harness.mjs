@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { TOLLWAY_BIN, tempDir, sleep } from '../../lib/harness.mjs';
+import { TOLLWAY_BIN, tempDir, sleep, unusedPort } from '../../lib/harness.mjs';
 
 const children = new Set();
 process.on('exit', () => { for (const c of children) { try { c.kill('SIGKILL'); } catch { /* gone */ } } });
@@ -83,17 +83,23 @@ async function startProcess(args, readyMsg, { timeoutMs = 15000 } = {}) {
   };
 }
 
-/** `tollway control` on `listen` (default an ephemeral port): {url, port, adminToken, fleet(), stop()}. */
-export async function startControl({ policy, listen = '127.0.0.1:0', pollTimeout = '2s', adminToken = 'admin-secret' }) {
+/**
+ * `tollway control` on `listen` (default an ephemeral port), on a policy directory (`policy`) or on etcd
+ * (`etcd` URLs and `prefix`): {url, port, adminToken, stateDir, fleet(), stop()}.
+ */
+export async function startControl({ policy, etcd, prefix, stateDir, listen = '127.0.0.1:0', pollTimeout = '2s',
+  adminToken = 'admin-secret' }) {
   const dir = tempDir('tollway-control-');
   const tokenFile = path.join(dir, 'admin.token');
   fs.writeFileSync(tokenFile, `${adminToken}\n`);
-  const p = await startProcess(['control', '--policy', policy, '--listen', listen, '--admin-token-file', tokenFile,
-    '--state-dir', path.join(dir, 'state'), '--poll-timeout', pollTimeout], 'control plane ready');
+  const state = stateDir ?? path.join(dir, 'state');
+  const store = policy ? ['--policy', policy] : ['--etcd', etcd, '--prefix', prefix];
+  const p = await startProcess(['control', ...store, '--listen', listen, '--admin-token-file', tokenFile,
+    '--state-dir', state, '--poll-timeout', pollTimeout], 'control plane ready');
   const port = Number(String(p.ready.listen).split(':').pop());
   const url = `http://127.0.0.1:${port}`;
   return {
-    ...p, port, url, tokenFile,
+    ...p, port, url, tokenFile, stateDir: state,
     async fleet() {
       const r = await fetch(`${url}/v1/fleet`, { headers: { authorization: `Bearer ${adminToken}` } });
       return r.json();
@@ -128,3 +134,46 @@ export async function eventually(fn, ms = 15000, what = 'a condition') {
   }
   throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.stack : JSON.stringify(last)}`);
 }
+
+/**
+ * A one-member etcd (the `etcd` binary of Debian's etcd-server) on 127.0.0.1 ports found free, with its data in a
+ * temp dir: {url, dataDir, kv(path, body) (POST to its v3 JSON gateway), stop(), start() (again, same ports and
+ * data)}. Killed when the test process exits.
+ */
+export async function startEtcd() {
+  const dataDir = tempDir('tollway-etcd-');
+  const clientPort = await unusedPort();
+  const peerPort = await unusedPort();
+  const url = `http://127.0.0.1:${clientPort}`;
+  const peer = `http://127.0.0.1:${peerPort}`;
+  const etcd = { url, dataDir, proc: null };
+  etcd.kv = async (what, body) => {
+    const r = await fetch(`${url}/v3/kv/${what}`, { method: 'POST', body: JSON.stringify(body) });
+    return r.json();
+  };
+  etcd.start = async () => {
+    const proc = spawn('etcd', ['--name', 'tollway-test', '--data-dir', path.join(dataDir, 'data'),
+      '--listen-client-urls', url, '--advertise-client-urls', url, '--listen-peer-urls', peer,
+      '--initial-advertise-peer-urls', peer, '--initial-cluster', `tollway-test=${peer}`, '--logger', 'zap', '--log-level', 'error'],
+    { stdio: ['ignore', 'ignore', 'pipe'] });
+    const errors = [];
+    proc.stderr.on('data', (c) => errors.push(c.toString('utf8')));
+    proc.on('error', (e) => errors.push(`etcd is required (scripts/install-deps.sh installs etcd-server): ${e.message}`));
+    children.add(proc);
+    proc.on('exit', () => children.delete(proc));
+    etcd.proc = proc;
+    await eventually(async () => proc.exitCode === null && (await etcd.kv('range', { key: 'AA==' })).header, 15000,
+      `etcd on ${url} (${errors.join('')})`);
+  };
+  etcd.stop = async () => {
+    const proc = etcd.proc;
+    if (!proc || proc.exitCode !== null) return;
+    const gone = new Promise((r) => proc.on('exit', r));
+    proc.kill('SIGKILL');
+    await gone;
+  };
+  await etcd.start();
+  return etcd;
+}
+
+export const base64 = (text) => Buffer.from(text, 'utf8').toString('base64');

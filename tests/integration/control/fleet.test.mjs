@@ -118,6 +118,17 @@ describe('control plane with two gateways', () => {
       assert.equal(alt.requests.length, n + 1, 'the new rule sends it to the other provider');
     }
     assert.ok(metricValue(await gw['gw-b'].metrics(), 'tollway_control_updates_total', { result: 'applied' }) >= 2);
+    // The history (STATE_DIR/history.db) has both versions; a directory is rolled back in Git, not by tollway.
+    const h = await runTollway(['control', 'history', '--state-dir', cp.stateDir, '--json']);
+    assert.equal(h.code, 0, h.stderr);
+    const [v2, v1] = JSON.parse(h.stdout);
+    assert.equal(v2.revision, f.revision);
+    assert.equal(v2.parent, v1.revision);
+    assert.equal(v2.store, `directory ${policy.dir}`);
+    assert.deepEqual(v2.changes, [{ file: 'models.yaml', change: 'changed', keys: ['models'] }]);
+    const rollback = await runTollway(['control', 'rollback', v1.revision, '--state-dir', cp.stateDir]);
+    assert.equal(rollback.code, 1);
+    assert.match(rollback.stderr, /the policy store is a directory/);
   });
 
   it('an invalid policy change is refused at the control plane: policy_error, the gateways keep their version', async () => {

@@ -52,8 +52,8 @@ describe('Gemini and Azure OpenAI providers', () => {
             azurev1: { api: 'openai', base_url: `${mock.url}/res`, api_key: 'az1-provider-key',
               azure: { url_form: 'v1', deployments: { 'gpt-4.1': 'dep-41' } } },
           },
-          models: [{ match: 'gemini-*', provider: 'gemini' }, { match: 'gpt-4o', provider: 'azure' },
-            { match: 'gpt-4.1', provider: 'azurev1' }, ...base.models],
+          models: { rules: [{ match: 'gemini-*', provider: 'gemini' }, { match: 'gpt-4o', provider: 'azure' },
+            { match: 'gpt-4.1', provider: 'azurev1' }, ...base.models], aliases: { smartest: ['gpt-4.1'] } },
           routes: [{ prefix: '/v1beta/models/', api: 'gemini', provider: 'gemini' }, ...base.routes],
           auth: { admin_token: ADMIN, virtual_keys: { store: path.join(dir, 'keys.db') } },
           limits: { spend_log: { path: path.join(dir, 'spend.db'), flush_interval: '20ms' } },
@@ -129,6 +129,16 @@ describe('Gemini and Azure OpenAI providers', () => {
     charge('gpt-4.1', r.json.usage.prompt_tokens, r.json.usage.completion_tokens);
   });
 
+  it('Azure /openai/v1 form behind an alias: the alias becomes the deployment, every other byte intact', async () => {
+    const r = await postJson(`${gw.url}/v1/chat/completions`, { model: 'smartest', max_tokens: 4,
+      messages: [{ role: 'user', content: 'six seven' }], user: 'u-1' }, { authorization: `Bearer ${key}` });
+    assert.equal(r.status, 200, r.text);
+    const up = lastRequest();
+    assert.equal(up.url, '/res/openai/v1/chat/completions');
+    assert.deepEqual(up.json, { model: 'dep-41', max_tokens: 4, messages: [{ role: 'user', content: 'six seven' }], user: 'u-1' });
+    charge('gpt-4.1', r.json.usage.prompt_tokens, r.json.usage.completion_tokens);
+  });
+
   it('the URL model is the request model: a key limited to one model is refused another, in Gemini\'s envelope', async () => {
     const before = mock.requests.length;
     const refused = await gemini('gemini-2.5-flash', 'generateContent', '', { 'x-goog-api-key': narrowKey });
@@ -152,7 +162,7 @@ describe('Gemini and Azure OpenAI providers', () => {
   it('charged exactly the reported usage: spend API per model, metrics per provider name', async () => {
     const to = Math.floor(Date.now() / 1000) + 1;
     const calls = Object.values(expected).reduce((n, e) => n + e.requests, 0);
-    assert.equal(calls, 6);
+    assert.equal(calls, 7);
     let report;
     for (let i = 0; i < 50; i++) {  // the spend log is flushed every 20 ms
       report = await admin('GET', `/admin/spend?group_by=model&from=${start}&to=${to}`);

@@ -78,3 +78,40 @@ TEST(NodeDocument, TranslateLeavesOtherTextAlone) {
 
 }  // namespace
 }  // namespace tollway::control
+
+namespace tollway::control {
+namespace {
+
+using testing::PolicyDir;
+
+// The etcd store hands the same check its files in memory, named under the prefix: errors name the keys.
+TEST(PolicyFilesInMemory, ErrorsNameTheKeysUnderThePrefix) {
+  PolicyFiles files{"/tollway/policy",
+                    {{"base.yaml", testing::kBase},
+                     {"providers.yaml", testing::kProviders},
+                     {"nodes.yaml", testing::kNodes},
+                     {"groups/zone-a.yaml", "selector:\n  zone: a\nsections:\n  routes:\n    - path: /v1/chat/completions\n"
+                                            "      provider: nowhere\n      api: openai\n"}}};
+  const PolicyVerdict verdict = check_policy(files, testing::loader_check);
+  ASSERT_FALSE(verdict.policy);
+  ASSERT_EQ(verdict.errors.size(), 1u);
+  EXPECT_EQ(verdict.errors[0].rfind("/tollway/policy/groups/zone-a.yaml:6: routes[0].provider: ", 0), 0u)
+      << verdict.errors[0];
+  files.files.erase("groups/zone-a.yaml");
+  files.files["more.yaml"] = "# again\nversion: 1\n";
+  const PolicyLoad load = load_policy(files);
+  ASSERT_EQ(load.errors.size(), 1u);
+  EXPECT_EQ(load.errors[0],
+            "/tollway/policy/more.yaml:2: version: also defined at /tollway/policy/base.yaml:1: a top-level key "
+            "belongs to one file");
+  files.files.erase("more.yaml");
+  const PolicyVerdict ok = check_policy(files, testing::loader_check);
+  ASSERT_TRUE(ok.policy) << (ok.errors.empty() ? "" : ok.errors[0]);
+  // The same files from a directory hash the same.
+  PolicyDir d;
+  for (const auto& [path, bytes] : files.files) d.write(path, bytes);
+  EXPECT_EQ(load_policy_directory(d.path()).policy->content_hash, ok.policy->content_hash);
+}
+
+}  // namespace
+}  // namespace tollway::control

@@ -1,0 +1,160 @@
+// `tollway control publish DIR --etcd URLS --prefix P`: checks DIR exactly as `tollway validate DIR` does and
+// writes it as the whole policy under P in one etcd txn guarded by the revision it read. `tollway control
+// rollback V`: publishes a version from the history again (etcd only; a directory store is rolled back in Git).
+#include <boost/asio.hpp>
+
+#include <filesystem>
+#include <iostream>
+
+#include "app/control_subcommands.h"
+#include "app/gateway_document_check.h"
+#include "control/etcd/etcd_policy.h"
+#include "control/git_commit.h"
+#include "control/policy_check.h"
+#include "control/policy_history.h"
+
+namespace tollway::app {
+namespace {
+
+namespace asio = boost::asio;
+
+constexpr int kConflictExitCode = 2;
+
+// The check `tollway validate DIR` makes; prints the warnings and, when invalid, the errors.
+bool check_files(const control::PolicyFiles& files, const std::string& what) {
+  const auto verdict = control::check_policy(files, check_gateway_document);
+  for (const auto& w : verdict.warnings) std::cerr << "warning: " << w << "\n";
+  if (verdict.policy) return true;
+  for (const auto& e : verdict.errors) std::cerr << e << "\n";
+  std::cerr << verdict.errors.size() << (verdict.errors.size() == 1 ? " error" : " errors") << " in " << what
+            << ": nothing published\n";
+  return false;
+}
+
+int publish(const std::string& urls, const std::string& prefix_option, const control::PolicyFiles& files,
+            const control::PublishMeta& meta, int64_t expected_revision) {
+  std::string error;
+  const auto prefix = control::etcd::normalize_prefix(prefix_option, error);
+  auto members = prefix ? control::etcd::parse_member_urls(urls, error) : std::nullopt;
+  if (!members) {
+    std::cerr << (prefix ? "--etcd: " : "") << error << "\n";
+    return 1;
+  }
+  asio::io_context context(1);
+  control::etcd::EtcdClient client(context.get_executor(), std::move(*members), std::chrono::seconds(5));
+  control::etcd::PublishOutcome outcome;
+  asio::co_spawn(
+      context,
+      [&]() -> asio::awaitable<void> {
+        outcome = co_await control::etcd::publish_policy(client, *prefix, files, meta, expected_revision);
+      },
+      asio::detached);
+  context.run();
+  using Result = control::etcd::PublishOutcome::Result;
+  if (outcome.result == Result::Published || outcome.result == Result::Unchanged) {
+    std::cout << outcome.message << "\n";
+    return 0;
+  }
+  std::cerr << "tollway control publish: " << outcome.message << "\n";
+  return outcome.result == Result::Conflict ? kConflictExitCode : 1;
+}
+
+}  // namespace
+
+void add_control_publish_commands(CLI::App& control, int& exit_code) {
+  auto* cmd = control.add_subcommand(
+      "publish", "Check a policy directory as `tollway validate` does and write it whole to etcd in one transaction");
+  cmd->footer(
+      "Keys: PREFIX/PATH for every policy file (PREFIX/base.yaml, PREFIX/groups/zone-a.yaml, PREFIX/nodes.yaml)\n"
+      "and PREFIX/.publish (author, Git commit and its author, time). Keys of files no longer in DIR are deleted.\n"
+      "The transaction applies only if nothing under PREFIX/ changed since the revision this publish read (or\n"
+      "--expect-revision): of two publishers, one wins and the other gets a conflict (exit 2) and writes nothing.\n"
+      "Exit 0 published or unchanged, 1 invalid policy or etcd failure, 2 conflict.");
+  auto dir = std::make_shared<std::string>();
+  auto urls = std::make_shared<std::string>();
+  auto prefix = std::make_shared<std::string>();
+  auto author = std::make_shared<std::string>();
+  auto expected = std::make_shared<int64_t>(0);
+  cmd->add_option("dir", *dir, "The policy directory")->required();
+  cmd->add_option("--etcd", *urls, "etcd member URLs, http://HOST:PORT[,...] (v3 JSON gateway)")->required();
+  cmd->add_option("--prefix", *prefix, "The key prefix the policy lives under, e.g. /tollway/policy")->required();
+  cmd->add_option("--author", *author, "Who publishes (default: the Git commit's author when DIR is in a work tree)");
+  cmd->add_option("--expect-revision", *expected,
+                  "Write only if nothing under the prefix changed after this etcd revision (default: the one read)")
+      ->check(CLI::PositiveNumber);
+  cmd->callback([=, &exit_code] {
+    std::vector<std::string> errors;
+    const control::PolicyFiles files = control::read_policy_directory(*dir, errors);
+    if (!errors.empty()) {
+      for (const auto& e : errors) std::cerr << e << "\n";
+      exit_code = 1;
+      return;
+    }
+    if (!check_files(files, *dir)) {
+      exit_code = 1;
+      return;
+    }
+    control::PublishMeta meta;
+    meta.author = *author;
+    meta.published_at = control::utc_now_text();
+    if (const auto commit = control::git_commit_of(*dir)) {
+      meta.commit = commit->id;
+      meta.commit_author = commit->author;
+      if (meta.author.empty()) meta.author = commit->author;
+      if (commit->uncommitted_changes) meta.note = "published with uncommitted changes in the directory";
+    }
+    exit_code = publish(*urls, *prefix, files, meta, *expected);
+  });
+
+  auto* rollback = control.add_subcommand("rollback", "Publish a version from the history again, as a new version");
+  rollback->footer(
+      "Reads STATE_DIR/history.db (the control plane's --state-dir), checks the version's files again and\n"
+      "publishes them to etcd as `tollway control publish` does. A directory store is rolled back in Git instead.");
+  auto version = std::make_shared<std::string>();
+  auto state_dir = std::make_shared<std::string>();
+  auto rollback_urls = std::make_shared<std::string>();
+  auto rollback_prefix = std::make_shared<std::string>();
+  auto rollback_author = std::make_shared<std::string>();
+  rollback->add_option("version", *version, "A revision (COUNTER-HASH), a counter, or 6+ hex digits of a hash")
+      ->required();
+  rollback->add_option("--state-dir", *state_dir, "The control plane's state directory")->required();
+  rollback->add_option("--etcd", *rollback_urls, "etcd member URLs (the control plane's --etcd)");
+  rollback->add_option("--prefix", *rollback_prefix, "The control plane's --prefix");
+  rollback->add_option("--author", *rollback_author, "Who rolls back");
+  rollback->callback([=, &exit_code] {
+    exit_code = 1;
+    std::string error;
+    auto history =
+        control::PolicyHistory::open((std::filesystem::path(*state_dir) / "history.db").string(), true, error);
+    const auto record = history ? history->find(*version, error) : std::nullopt;
+    if (!record) {
+      std::cerr << "tollway control rollback: " << error << "\n";
+      return;
+    }
+    if (rollback_urls->empty() || rollback_prefix->empty()) {
+      std::cerr << "tollway control rollback: the policy store is a directory (no --etcd and --prefix): roll back in "
+                   "Git, e.g. `git revert` or `git checkout COMMIT -- .` in the policy directory, and the control "
+                   "plane publishes the result as a new version"
+                << (record->meta.commit.empty() ? "" : " (" + record->revision + " came from commit " +
+                                                             record->meta.commit + ")")
+                << "\n";
+      return;
+    }
+    auto files = history->files_of(record->counter, error);
+    if (!files) {
+      std::cerr << "tollway control rollback: " << error << "\n";
+      return;
+    }
+    control::PolicyFiles policy{*rollback_prefix, std::move(*files)};
+    if (!check_files(policy, record->revision)) return;
+    control::PublishMeta meta;
+    meta.author = *rollback_author;
+    meta.commit = record->meta.commit;
+    meta.commit_author = record->meta.commit_author;
+    meta.published_at = control::utc_now_text();
+    meta.note = "rollback to " + record->revision;
+    exit_code = publish(*rollback_urls, *rollback_prefix, policy, meta, 0);
+  });
+}
+
+}  // namespace tollway::app

@@ -1,0 +1,112 @@
+#include "control/etcd/etcd_client.h"
+
+#include <charconv>
+
+namespace tollway::control::etcd {
+namespace {
+
+namespace asio = boost::asio;
+
+constexpr uint64_t kMaxAnswerBytes = 64u << 20;
+
+const http::HeaderPairs kJsonHeaders{{"Content-Type", "application/json"}, {"Accept", "application/json"}};
+
+std::string why_failed(const http::ClientResponse& response) {
+  if (!response.complete) return response.error;
+  std::string message = error_message(response.body);
+  return "HTTP " + std::to_string(response.status) + (message.empty() ? "" : ": " + message);
+}
+
+}  // namespace
+
+std::optional<std::vector<http::UpstreamEndpoint>> parse_member_urls(std::string_view list, std::string& error) {
+  std::vector<http::UpstreamEndpoint> members;
+  while (true) {
+    const auto comma = list.find(',');
+    std::string_view url = list.substr(0, comma);
+    const std::string shown(url);
+    if (!url.starts_with("http://")) {
+      error = "\"" + shown + "\" is not http://HOST:PORT (etcd's v3 JSON gateway over plain HTTP; TLS to etcd is not supported yet)";
+      return std::nullopt;
+    }
+    url.remove_prefix(7);
+    if (url.ends_with("/")) url.remove_suffix(1);
+    const auto colon = url.rfind(':');
+    uint16_t port = 0;
+    const bool port_ok =
+        colon != std::string_view::npos && colon > 0 &&
+        std::from_chars(url.data() + colon + 1, url.data() + url.size(), port).ptr == url.data() + url.size() &&
+        port != 0;
+    if (!port_ok || url.find('/') != std::string_view::npos) {
+      error = "\"" + shown + "\" is not http://HOST:PORT (a port is required, no path)";
+      return std::nullopt;
+    }
+    http::UpstreamEndpoint endpoint;
+    endpoint.host = std::string(url.substr(0, colon));
+    if (endpoint.host.size() > 2 && endpoint.host.front() == '[' && endpoint.host.back() == ']')
+      endpoint.host = endpoint.host.substr(1, endpoint.host.size() - 2);
+    endpoint.port = port;
+    endpoint.pool_key = "etcd " + shown;
+    members.push_back(std::move(endpoint));
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return members;
+}
+
+EtcdClient::EtcdClient(asio::any_io_executor executor, std::vector<http::UpstreamEndpoint> members,
+                       std::chrono::milliseconds timeout) {
+  for (auto& member : members)
+    members_.push_back(std::make_unique<http::Client>(executor, std::move(member),
+                                                      http::ClientOptions{timeout, kMaxAnswerBytes, true}));
+}
+
+std::string EtcdClient::member_name(std::size_t i) const {
+  const auto& e = members_[i]->endpoint();
+  return "etcd at " + e.host + ":" + std::to_string(e.port);
+}
+
+asio::awaitable<RangeAnswer> EtcdClient::range(std::string key, std::string range_end, bool keys_only) {
+  const std::string body = range_request(key, range_end, keys_only);
+  RangeAnswer answer;
+  for (std::size_t tried = 0; tried < members_.size(); ++tried) {
+    const std::size_t i = (preferred_ + tried) % members_.size();
+    http::ClientResponse response = co_await members_[i]->request("POST", "/v3/kv/range", kJsonHeaders, body);
+    if (!response.complete || response.status >= 500) {
+      answer.error += (answer.error.empty() ? "" : "; ") + member_name(i) + ": " + why_failed(response);
+      continue;
+    }
+    preferred_ = i;
+    if (response.status != 200) {
+      answer.error = member_name(i) + ": range refused: " + why_failed(response);
+      co_return answer;
+    }
+    std::string error;
+    answer.result = parse_range_response(response.body, error);
+    if (!answer.result) answer.error = member_name(i) + ": unusable range answer: " + error;
+    else answer.error.clear();
+    co_return answer;
+  }
+  co_return answer;
+}
+
+asio::awaitable<TxnAnswer> EtcdClient::txn(std::string request) {
+  TxnAnswer answer;
+  const std::size_t i = preferred_;
+  http::ClientResponse response = co_await members_[i]->request("POST", "/v3/kv/txn", kJsonHeaders, request);
+  if (!response.complete) {
+    answer.outcome_unknown = true;
+    answer.error = member_name(i) + ": " + why_failed(response);
+    co_return answer;
+  }
+  if (response.status != 200) {
+    answer.error = member_name(i) + ": txn refused: " + why_failed(response);
+    co_return answer;
+  }
+  std::string error;
+  answer.result = parse_txn_response(response.body, error);
+  if (!answer.result) answer.error = member_name(i) + ": unusable txn answer: " + error;
+  co_return answer;
+}
+
+}  // namespace tollway::control::etcd

@@ -1,0 +1,53 @@
+// EtcdClient: the control plane's and `tollway control publish`'s way to an etcd 3.4 cluster — the v3 JSON
+// gateway over plain HTTP (POST /v3/kv/range, /v3/kv/txn), one keep-alive http::Client per listed member. A
+// range that gets no answer (or a 5xx) from one member is asked of the next, and the member that answered last
+// is asked first next time. It never sends a txn twice: a txn without an answer is reported as of unknown
+// outcome. It never logs keys or values.
+#pragma once
+
+#include <boost/asio.hpp>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "control/etcd/etcd_json.h"
+#include "http/client.h"
+
+namespace tollway::control::etcd {
+
+// "http://HOST:PORT[,http://HOST:PORT...]" -> endpoints; nullopt with `error` for anything else.
+std::optional<std::vector<http::UpstreamEndpoint>> parse_member_urls(std::string_view list, std::string& error);
+
+struct RangeAnswer {
+  std::optional<RangeResult> result;
+  std::string error;  // when no result: which members were tried and why each failed
+};
+
+struct TxnAnswer {
+  std::optional<TxnResult> result;
+  std::string error;
+  bool outcome_unknown = false;  // sent, but no answer came: it may or may not have been applied
+};
+
+class EtcdClient {
+ public:
+  EtcdClient(boost::asio::any_io_executor executor, std::vector<http::UpstreamEndpoint> members,
+             std::chrono::milliseconds timeout);
+
+  // Every key in [key, range_end), with values unless keys_only.
+  boost::asio::awaitable<RangeAnswer> range(std::string key, std::string range_end, bool keys_only);
+  // Sends `request` (a TxnRequest's JSON) once, to the member that answered last.
+  boost::asio::awaitable<TxnAnswer> txn(std::string request);
+
+ private:
+  std::string member_name(std::size_t i) const;
+
+  std::vector<std::unique_ptr<http::Client>> members_;
+  std::size_t preferred_ = 0;
+};
+
+}  // namespace tollway::control::etcd

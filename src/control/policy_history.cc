@@ -1,0 +1,278 @@
+#include "control/policy_history.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+
+
+namespace tollway::control {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS versions(
+  counter INTEGER PRIMARY KEY,
+  revision TEXT NOT NULL UNIQUE,
+  content_hash TEXT NOT NULL,
+  parent TEXT NOT NULL,
+  published_at TEXT NOT NULL,
+  store TEXT NOT NULL,
+  meta TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS version_files(
+  counter INTEGER NOT NULL REFERENCES versions(counter),
+  path TEXT NOT NULL,
+  bytes BLOB NOT NULL,
+  PRIMARY KEY(counter, path));
+CREATE TABLE IF NOT EXISTS version_changes(
+  counter INTEGER NOT NULL REFERENCES versions(counter),
+  path TEXT NOT NULL,
+  change TEXT NOT NULL,
+  keys TEXT NOT NULL,
+  PRIMARY KEY(counter, path));
+)sql";
+
+// One prepared statement, finalized when it goes out of scope.
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql) : db_(db) { sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  bool ok() const { return stmt_ != nullptr; }
+  Statement& bind(int i, std::string_view text) {
+    sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement& bind_blob(int i, std::string_view bytes) {
+    sqlite3_bind_blob(stmt_, i, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement& bind(int i, int64_t value) {
+    sqlite3_bind_int64(stmt_, i, value);
+    return *this;
+  }
+  int step() { return sqlite3_step(stmt_); }
+  std::string text(int column) const {
+    const auto* p = sqlite3_column_blob(stmt_, column);
+    return p ? std::string(static_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)))
+             : std::string();
+  }
+  int64_t integer(int column) const { return sqlite3_column_int64(stmt_, column); }
+  std::string error() const { return sqlite3_errmsg(db_); }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+bool exec(sqlite3* db, const char* sql, std::string& error) {
+  char* message = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &message) == SQLITE_OK) return true;
+  error = message ? message : sqlite3_errmsg(db);
+  sqlite3_free(message);
+  return false;
+}
+
+std::string keys_text(const std::vector<std::string>& keys) {
+  std::string text;
+  for (const auto& k : keys) text += (text.empty() ? "" : "\n") + k;
+  return text;
+}
+
+std::vector<std::string> keys_of(const std::string& text) {
+  std::vector<std::string> keys;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const auto end = text.find('\n', start);
+    keys.push_back(text.substr(start, end - start));
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return keys;
+}
+
+bool is_hex(std::string_view s) { return s.find_first_not_of("0123456789abcdef") == std::string_view::npos; }
+
+}  // namespace
+
+std::unique_ptr<PolicyHistory> PolicyHistory::open(const std::string& path, bool read_only, std::string& error) {
+  sqlite3* db = nullptr;
+  const int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  const std::string name = path.empty() ? ":memory:" : path;
+  if (sqlite3_open_v2(name.c_str(), &db, flags | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
+    error = "cannot open the history " + name + ": " + (db ? sqlite3_errmsg(db) : "out of memory");
+    sqlite3_close(db);
+    return nullptr;
+  }
+  sqlite3_busy_timeout(db, 5000);
+  std::unique_ptr<PolicyHistory> history(new PolicyHistory(db));
+  if (!read_only && !exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", error)) {
+    error = "cannot set up the history " + name + ": " + error;
+    return nullptr;
+  }
+  if (!read_only && !exec(db, kSchema, error)) {
+    error = "cannot create the history's tables in " + name + ": " + error;
+    return nullptr;
+  }
+  if (read_only) {
+    Statement probe(db, "SELECT counter FROM versions LIMIT 1");
+    if (!probe.ok()) {
+      error = name + " is not a tollway policy history: " + probe.error();
+      return nullptr;
+    }
+  }
+  return history;
+}
+
+PolicyHistory::~PolicyHistory() { sqlite3_close(db_); }
+
+std::optional<std::vector<VersionRecord>> PolicyHistory::select(std::string_view where, std::string_view argument,
+                                                                std::string& error) {
+  const std::string sql = "SELECT counter, revision, content_hash, parent, published_at, store, meta FROM versions " +
+                          std::string(where) + " ORDER BY counter DESC";
+  Statement versions(db_, sql.c_str());
+  if (!versions.ok()) {
+    error = "cannot read the history: " + versions.error();
+    return std::nullopt;
+  }
+  if (!argument.empty()) versions.bind(1, argument);
+  std::vector<VersionRecord> records;
+  int rc;
+  while ((rc = versions.step()) == SQLITE_ROW) {
+    VersionRecord r;
+    r.counter = versions.integer(0);
+    r.revision = versions.text(1);
+    r.content_hash = versions.text(2);
+    r.parent = versions.text(3);
+    r.published_at = versions.text(4);
+    r.store = versions.text(5);
+    std::string meta_error;
+    if (auto meta = PublishMeta::from_json(versions.text(6), meta_error)) r.meta = std::move(*meta);
+    records.push_back(std::move(r));
+  }
+  if (rc != SQLITE_DONE) {
+    error = "cannot read the history: " + versions.error();
+    return std::nullopt;
+  }
+  for (auto& r : records) {
+    Statement one(db_, "SELECT path, change, keys FROM version_changes WHERE counter = ?1 ORDER BY path");
+    one.bind(1, r.counter);
+    while ((rc = one.step()) == SQLITE_ROW) r.changes.push_back({one.text(0), one.text(1), keys_of(one.text(2))});
+    if (rc != SQLITE_DONE) {
+      error = "cannot read the history: " + one.error();
+      return std::nullopt;
+    }
+  }
+  return records;
+}
+
+std::optional<VersionRecord> PolicyHistory::latest(std::string& error) {
+  auto records = select("WHERE counter = (SELECT MAX(counter) FROM versions)", "", error);
+  if (!records || records->empty()) return std::nullopt;
+  return std::move(records->front());
+}
+
+std::optional<std::vector<VersionRecord>> PolicyHistory::list(std::string& error) { return select("", "", error); }
+
+std::optional<VersionRecord> PolicyHistory::find(std::string_view name, std::string& error) {
+  std::optional<std::vector<VersionRecord>> found;
+  const bool counter = !name.empty() && name.find_first_not_of("0123456789") == std::string_view::npos;
+  if (counter) {
+    found = select("WHERE counter = CAST(?1 AS INTEGER)", name, error);
+  } else if (name.find('-') != std::string_view::npos) {
+    found = select("WHERE revision = ?1", name, error);
+  } else if (name.size() >= 6 && is_hex(name)) {
+    found = select("WHERE substr(content_hash, 1, " + std::to_string(name.size()) + ") = ?1", name, error);
+    if (found) {
+      std::vector<std::string> hashes;
+      for (const auto& r : *found)
+        if (std::find(hashes.begin(), hashes.end(), r.content_hash) == hashes.end()) hashes.push_back(r.content_hash);
+      if (hashes.size() > 1) {
+        error = "\"" + std::string(name) + "\" names more than one policy content: give more digits or the revision";
+        return std::nullopt;
+      }
+    }
+  } else {
+    error = "\"" + std::string(name) +
+            "\" is not a version: give a revision (COUNTER-HASH, as `tollway control history` lists), a counter, or "
+            "6+ hex digits of a content hash";
+    return std::nullopt;
+  }
+  if (!found) return std::nullopt;
+  if (found->empty()) {
+    error = "no version \"" + std::string(name) + "\" in the history";
+    return std::nullopt;
+  }
+  return std::move(found->front());
+}
+
+std::optional<std::map<std::string, std::string>> PolicyHistory::files_of(int64_t counter, std::string& error) {
+  Statement files(db_, "SELECT path, bytes FROM version_files WHERE counter = ?1");
+  files.bind(1, counter);
+  std::map<std::string, std::string> out;
+  int rc;
+  while ((rc = files.step()) == SQLITE_ROW) out.emplace(files.text(0), files.text(1));
+  if (rc != SQLITE_DONE) {
+    error = "cannot read the history: " + files.error();
+    return std::nullopt;
+  }
+  return out;
+}
+
+std::optional<VersionRecord> PolicyHistory::record(const PolicyFiles& files, const std::string& store,
+                                                   const PublishMeta& meta, std::string& error) {
+  const std::string hash = files.content_hash();
+  auto previous = latest(error);
+  if (!previous && !error.empty()) return std::nullopt;
+  if (previous && previous->content_hash == hash) return previous;
+  std::map<std::string, std::string> before;
+  if (previous) {
+    auto old = files_of(previous->counter, error);
+    if (!old) return std::nullopt;
+    before = std::move(*old);
+  }
+  VersionRecord r;
+  r.counter = previous ? previous->counter + 1 : 1;
+  r.revision = std::to_string(r.counter) + "-" + hash.substr(0, 12);
+  r.content_hash = hash;
+  r.parent = previous ? previous->revision : "";
+  r.published_at = utc_now_text();
+  r.store = store;
+  r.meta = meta;
+  r.changes = policy_changes(before, files.files);
+  if (!exec(db_, "BEGIN IMMEDIATE", error)) {
+    error = "cannot write the history: " + error;
+    return std::nullopt;
+  }
+  const auto fail = [&](const Statement& s) {
+    error = "cannot write the history: " + s.error();
+    std::string ignored;
+    exec(db_, "ROLLBACK", ignored);
+    return std::nullopt;
+  };
+  {
+    Statement insert(db_, "INSERT INTO versions(counter, revision, content_hash, parent, published_at, store, meta) "
+                          "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    insert.bind(1, r.counter).bind(2, r.revision).bind(3, r.content_hash).bind(4, r.parent);
+    insert.bind(5, r.published_at).bind(6, r.store).bind(7, r.meta.to_json());
+    if (insert.step() != SQLITE_DONE) return fail(insert);
+  }
+  for (const auto& [path, bytes] : files.files) {
+    Statement insert(db_, "INSERT INTO version_files(counter, path, bytes) VALUES(?1, ?2, ?3)");
+    insert.bind(1, r.counter).bind(2, path).bind_blob(3, bytes);
+    if (insert.step() != SQLITE_DONE) return fail(insert);
+  }
+  for (const auto& c : r.changes) {
+    Statement insert(db_, "INSERT INTO version_changes(counter, path, change, keys) VALUES(?1, ?2, ?3, ?4)");
+    insert.bind(1, r.counter).bind(2, c.path).bind(3, c.change).bind(4, keys_text(c.keys));
+    if (insert.step() != SQLITE_DONE) return fail(insert);
+  }
+  if (!exec(db_, "COMMIT", error)) {
+    error = "cannot write the history: " + error;
+    std::string ignored;
+    exec(db_, "ROLLBACK", ignored);
+    return std::nullopt;
+  }
+  return r;
+}
+
+}  // namespace tollway::control
