@@ -14,6 +14,33 @@ process.on('exit', () => { for (const c of children) { try { c.kill('SIGKILL'); 
 export const sha256 = (text) => crypto.createHash('sha256').update(text).digest('hex');
 
 /** A policy directory: write(name, text) relative to it, remove(name). */
+// The policy texts both control-plane tests start from: the shared base, two providers and a route, the models.
+export const BASE = `version: 1
+gateway:
+  workers: 1
+timeouts:
+  upstream_connect: 1s
+  upstream_total: 10s
+  drain: 2s
+`;
+export const providers = (mockUrl, altUrl) => `providers:
+  openai:
+    api: openai
+    base_url: ${mockUrl}
+    api_key: sk-test-openai
+  alt:
+    api: openai
+    base_url: ${altUrl}
+    api_key: sk-test-alt
+routes:
+  - path: /v1/chat/completions
+    api: openai
+    provider: openai
+`;
+export const MODELS = `models:
+  - match: "gpt-*"
+    provider: openai
+`;
 export function policyDir() {
   const dir = tempDir('tollway-policy-');
   return {

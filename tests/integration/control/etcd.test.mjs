@@ -8,36 +8,11 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { startMock, postJson, tempDir, runTollway, unusedPort } from '../../lib/harness.mjs';
-import { policyDir, startControl, startManagedGateway, startEtcd, eventually, sha256, base64 } from './control_harness.mjs';
+import { policyDir, startControl, startManagedGateway, startEtcd, eventually, sha256, base64, BASE, MODELS, providers }
+  from './control_harness.mjs';
 
 const TOKEN = 'token-of-gw-a';
 const PREFIX = '/tollway/policy';
-const BASE = `version: 1
-gateway:
-  workers: 1
-timeouts:
-  upstream_connect: 1s
-  upstream_total: 10s
-  drain: 2s
-`;
-const providers = (mockUrl, altUrl) => `providers:
-  openai:
-    api: openai
-    base_url: ${mockUrl}
-    api_key: sk-test-openai
-  alt:
-    api: openai
-    base_url: ${altUrl}
-    api_key: sk-test-alt
-routes:
-  - path: /v1/chat/completions
-    api: openai
-    provider: openai
-`;
-const MODELS = `models:
-  - match: "gpt-*"
-    provider: openai
-`;
 const NODES = `nodes:
   gw-a:
     labels: {role: gateway, zone: a}

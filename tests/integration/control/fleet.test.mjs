@@ -8,36 +8,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startMock, postJson, tempDir, SOURCE_DIR, metricValue, runTollway } from '../../lib/harness.mjs';
-import { policyDir, startControl, startManagedGateway, eventually, sha256 } from './control_harness.mjs';
+import { policyDir, startControl, startManagedGateway, eventually, sha256, BASE, MODELS, providers } from './control_harness.mjs';
 
 const TOKENS = { 'gw-a': 'token-of-gw-a', 'gw-b': 'token-of-gw-b' };
 
-const BASE = `version: 1
-gateway:
-  workers: 1
-timeouts:
-  upstream_connect: 1s
-  upstream_total: 10s
-  drain: 2s
-`;
-const providers = (mockUrl, altUrl) => `providers:
-  openai:
-    api: openai
-    base_url: ${mockUrl}
-    api_key: sk-test-openai
-  alt:
-    api: openai
-    base_url: ${altUrl}
-    api_key: sk-test-alt
-routes:
-  - path: /v1/chat/completions
-    api: openai
-    provider: openai
-`;
-const MODELS = `models:
-  - match: "gpt-*"
-    provider: openai
-`;
 const NODES = `nodes:
   gw-a:
     labels: {role: gateway, zone: a}
