@@ -76,7 +76,27 @@ bool iequals_same_size(const char* a, const char* b, std::size_t size) {
   return true;
 }
 
-bool is_hop_by_hop(std::string_view name, const std::vector<Header>& headers) {
+HopByHop::HopByHop(const std::vector<Header>& headers) {
+  for (const Header& header : headers) {
+    if (!iequals(header.name, "Connection")) continue;
+    std::string_view list = header.value;
+    while (!list.empty()) {
+      const std::size_t comma = list.find(',');
+      const std::string_view element = trim_optional_whitespace(list.substr(0, comma));
+      if (!element.empty()) {
+        if (listed_count_ == kInlineNames) {
+          overflow_headers_ = &headers;
+          return;
+        }
+        listed_[listed_count_++] = element;
+      }
+      if (comma == std::string_view::npos) break;
+      list.remove_prefix(comma + 1);
+    }
+  }
+}
+
+bool HopByHop::contains(std::string_view name) const {
   // The fixed list by length first: a proxied message has a dozen headers, each asked about once.
   switch (name.size()) {
     case 2:
@@ -103,9 +123,13 @@ bool is_hop_by_hop(std::string_view name, const std::vector<Header>& headers) {
     case 0: return false;
     default: break;
   }
-  for (const Header& header : headers) {
-    if (iequals(header.name, "Connection") && list_contains(header.value, name)) return true;
+  if (overflow_headers_ != nullptr) {
+    for (const Header& header : *overflow_headers_)
+      if (iequals(header.name, "Connection") && list_contains(header.value, name)) return true;
+    return false;
   }
+  for (std::size_t i = 0; i < listed_count_; ++i)
+    if (iequals(listed_[i], name)) return true;
   return false;
 }
 

@@ -2,6 +2,7 @@
 // produces and the proxy reads. A head never owns bytes; it must not outlive the buffer it was parsed from.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -60,9 +61,21 @@ inline bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && iequals_same_size(a.data(), b.data(), a.size());
 }
 
-// True for the headers RFC 9110 section 7.6.1 calls hop-by-hop (Connection, Keep-Alive, Proxy-Connection, TE,
-// Trailer, Transfer-Encoding, Upgrade, Proxy-Authenticate, Proxy-Authorization), plus any name listed in the
-// message's Connection header values.
-bool is_hop_by_hop(std::string_view name, const std::vector<Header>& headers);
+// The hop-by-hop headers of one message: those RFC 9110 section 7.6.1 names (Connection, Keep-Alive,
+// Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade, Proxy-Authenticate, Proxy-Authorization), plus any
+// name listed in the message's Connection header values. Built once per message (the Connection values are
+// split once), then asked about each header; it views `headers`, which must outlive it.
+class HopByHop {
+ public:
+  explicit HopByHop(const std::vector<Header>& headers);
+  bool contains(std::string_view name) const;
+
+ private:
+  static constexpr std::size_t kInlineNames = 8;
+  std::array<std::string_view, kInlineNames> listed_{};
+  std::size_t listed_count_ = 0;
+  // Set when the Connection values list more names than fit inline: they are then looked up in the headers.
+  const std::vector<Header>* overflow_headers_ = nullptr;
+};
 
 }  // namespace tollway::http

@@ -1,5 +1,7 @@
 #include "http/serializer.h"
 
+#include <cstring>
+
 namespace tollway::http {
 
 std::string_view reason_phrase(int status) {
@@ -32,11 +34,23 @@ std::string_view reason_phrase(int status) {
 }
 
 void append_status_line(std::string& out, int status, int version_minor) {
-  out.append(version_minor == 0 ? "HTTP/1.0 " : "HTTP/1.1 ");
-  out.append(std::to_string(status));
-  out.push_back(' ');
-  out.append(reason_phrase(status));
-  out.append("\r\n");
+  // "HTTP/1.x NNN reason\r\n" in one growth of `out`.
+  const std::string_view reason = reason_phrase(status);
+  const char* version = version_minor == 0 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  if (status < 100 || status > 999) {  // not three digits: written as it is
+    out.append(version).append(std::to_string(status)).append(" ").append(reason).append("\r\n");
+    return;
+  }
+  const std::size_t at = out.size();
+  out.resize(at + 13 + reason.size() + 2);
+  char* p = out.data() + at;
+  std::memcpy(p, version, 9);
+  p[9] = static_cast<char>('0' + status / 100);
+  p[10] = static_cast<char>('0' + status / 10 % 10);
+  p[11] = static_cast<char>('0' + status % 10);
+  p[12] = ' ';
+  std::memcpy(p + 13, reason.data(), reason.size());
+  std::memcpy(p + 13 + reason.size(), "\r\n", 2);
 }
 
 void append_request_line(std::string& out, std::string_view method, std::string_view target) {
@@ -45,7 +59,17 @@ void append_request_line(std::string& out, std::string_view method, std::string_
 }
 
 void append_header(std::string& out, std::string_view name, std::string_view value) {
-  out.append(name).append(": ").append(value).append("\r\n");
+  // One growth of `out` and four copies: this runs for every header of every proxied message.
+  const std::size_t at = out.size();
+  out.resize(at + name.size() + value.size() + 4);
+  char* p = out.data() + at;
+  std::memcpy(p, name.data(), name.size());
+  p += name.size();
+  std::memcpy(p, ": ", 2);
+  p += 2;
+  if (!value.empty()) std::memcpy(p, value.data(), value.size());
+  p += value.size();
+  std::memcpy(p, "\r\n", 2);
 }
 
 }  // namespace tollway::http

@@ -55,6 +55,18 @@ class DownstreamConnection final : public pipeline::Exchange {
                                                     std::unique_ptr<http::Stream> stream,
                                                     const http::ResponseHead& head);
 
+  // Forward phase, once the provider's final response head is in response_head_: the relay of the response
+  // to the client (upstream_exchange.cc), its own coroutine so that each frame stays small enough for Asio's
+  // frame cache; start_client_response writes the client's response head into client_out_.
+  struct ResponseFraming {
+    bool no_body = false;  // HEAD, 204, 304
+    bool chunked = false;  // the relay frames the body itself, chunked
+  };
+  ResponseFraming start_client_response(pipeline::RequestCtx& ctx, pipeline::ResponseHooks& hooks,
+                                        const http::ResponseHead& head);
+  boost::asio::awaitable<void> relay_response(pipeline::RequestCtx& ctx, pipeline::ResponseHooks& hooks,
+                                              std::unique_ptr<http::Stream> stream,
+                                              std::chrono::steady_clock::time_point exchange_start);
   Worker& worker_;
   http::Stream client_;
   http::Deadline deadline_;

@@ -40,8 +40,9 @@ void build_upstream_request_head(const pipeline::RequestCtx& ctx, std::string& o
   out.reserve(512 + in.head_size);
   http::append_request_line(out, in.method, up.target);
   http::append_header(out, "Host", up.host_header);
+  const http::HopByHop hop_by_hop(in.headers);
   for (const auto& h : in.headers) {
-    if (http::is_hop_by_hop(h.name, in.headers) || http::iequals(h.name, "host") ||
+    if (hop_by_hop.contains(h.name) || http::iequals(h.name, "host") ||
         http::iequals(h.name, "content-length") || http::iequals(h.name, "expect") ||
         http::iequals(h.name, "x-request-id") || http::iequals(h.name, "accept-encoding") ||
         is_listed(up.drop_headers, h.name) || is_set(up.set_headers, h.name))
@@ -163,40 +164,63 @@ asio::awaitable<void> DownstreamConnection::forward(pipeline::RequestCtx& ctx, p
     co_return;
   }
 
-  const bool length_changes = hooks.head(head);
+  co_await relay_response(ctx, hooks, std::move(stream), exchange_start);
+}
 
-  // The client's response head: the provider's end-to-end headers with our framing.
+// The client's response head, into client_out_: the provider's end-to-end headers with our framing. Plain
+// code (no await), so its locals stay out of the coroutine frames.
+DownstreamConnection::ResponseFraming DownstreamConnection::start_client_response(pipeline::RequestCtx& ctx,
+                                                                                pipeline::ResponseHooks& hooks,
+                                                                                const http::ResponseHead& head) {
+  const bool length_changes = hooks.head(head);
   const bool head_request = ctx.head->method == "HEAD";
-  const bool no_body = head_request || head.status == 204 || head.status == 304;
+  ResponseFraming framing;
+  framing.no_body = head_request || head.status == 204 || head.status == 304;
   const bool client_http11 = request_version_minor_ == 1;
   const bool client_framed = head.framing != http::BodyFraming::ContentLength || length_changes;
-  const bool relay_chunked = !no_body && client_framed && client_http11;
-  if (!no_body && client_framed && !client_http11) must_close_ = true;
+  framing.chunked = !framing.no_body && client_framed && client_http11;
+  if (!framing.no_body && client_framed && !client_http11) must_close_ = true;
   std::string& out = client_out_;  // reused: keeps its capacity
   out.clear();
   out.reserve(1024);
   http::append_status_line(out, head.status, request_version_minor_);
+  const http::HopByHop hop_by_hop(head.headers);
   for (const auto& h : head.headers) {
-    if (http::is_hop_by_hop(h.name, head.headers) || http::iequals(h.name, "x-request-id")) continue;
+    if (hop_by_hop.contains(h.name) || http::iequals(h.name, "x-request-id")) continue;
     if (http::iequals(h.name, "content-length") && (!head_request || length_changes)) continue;
     if (is_set(ctx.response_headers, h.name)) continue;  // the gateway's own (e.g. its x-ratelimit-*) win
     http::append_header(out, h.name, h.value);
   }
   http::append_header(out, "x-request-id", ctx.request_id);
   for (const auto& [name, value] : ctx.response_headers) http::append_header(out, name, value);
-  if (!no_body) {
+  if (!framing.no_body) {
     if (head.framing == http::BodyFraming::ContentLength && !length_changes) {
       http::append_header(out, "Content-Length", std::to_string(head.content_length));
-    } else if (relay_chunked) {
+    } else if (framing.chunked) {
       http::append_header(out, "Transfer-Encoding", "chunked");
     }
   } else if (head.status != 204 && head.status != 304 && !head_request) {
     http::append_header(out, "Content-Length", "0");
   }
-  const bool upstream_reusable = head.keep_alive && head.framing != http::BodyFraming::UntilClose;
-  const std::size_t upstream_head_size = head.head_size;
   if (closing()) http::append_header(out, "Connection", "close");
   http::end_head(out);
+  return framing;
+}
+
+asio::awaitable<void> DownstreamConnection::relay_response(pipeline::RequestCtx& ctx, pipeline::ResponseHooks& hooks,
+                                                           std::unique_ptr<http::Stream> stream,
+                                                           clock::time_point exchange_start) {
+  const pipeline::ServingSettings& serving = ctx.snapshot->serving;
+  const http::UpstreamEndpoint& endpoint = *ctx.upstream.endpoint;
+  const auto& provider = ctx.upstream.provider;
+  const auto total_deadline = ctx.started + serving.timeouts.upstream_total;
+  const http::ResponseHead& head = response_head_;
+  const ResponseFraming framing = start_client_response(ctx, hooks, head);
+  const bool no_body = framing.no_body;
+  const bool relay_chunked = framing.chunked;
+  std::string& out = client_out_;
+  const bool upstream_reusable = head.keep_alive && head.framing != http::BodyFraming::UntilClose;
+  const std::size_t upstream_head_size = head.head_size;
   upstream_buffer_.consume(upstream_head_size);  // `head` views are not used past this point
   ctx.outcome.status = head.status;
   phase_ = Phase::Responding;
@@ -340,8 +364,9 @@ asio::awaitable<void> DownstreamConnection::hold_failed_response(pipeline::Reque
   pipeline::Reply& reply = ctx.reply;
   reply = pipeline::Reply{};
   reply.status = head.status;
+  const http::HopByHop hop_by_hop(head.headers);
   for (const auto& h : head.headers) {
-    if (http::is_hop_by_hop(h.name, head.headers) || http::iequals(h.name, "content-length") ||
+    if (hop_by_hop.contains(h.name) || http::iequals(h.name, "content-length") ||
         http::iequals(h.name, "x-request-id"))
       continue;
     if (http::iequals(h.name, "content-type"))
