@@ -1,5 +1,7 @@
 #include "tls/server_context.h"
 
+#include <algorithm>
+
 #include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
@@ -8,6 +10,7 @@
 #include <strings.h>
 
 #include "tls/pem_loading.h"
+#include "tls/spiffe_id.h"
 
 namespace tollway::tls {
 namespace {
@@ -106,24 +109,30 @@ PeerIdentity identity_of(X509* certificate) {
   auto* names =
       static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(certificate, NID_subject_alt_name, nullptr, nullptr));
   if (names == nullptr) return identity;
-  int spiffe_uris = 0;
   for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
     const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
     if (name->type == GEN_DNS) {
       identity.dns_names.push_back(asn1_text(name->d.dNSName));
     } else if (name->type == GEN_URI) {
-      std::string uri = asn1_text(name->d.uniformResourceIdentifier);
-      if (uri.size() > 9 && strncasecmp(uri.c_str(), "spiffe://", 9) == 0) {
-        ++spiffe_uris;
-        identity.spiffe_id = uri;
-      }
-      identity.uris.push_back(std::move(uri));
+      identity.uris.push_back(asn1_text(name->d.uniformResourceIdentifier));
     } else if (name->type == GEN_IPADD) {
       if (std::string ip = ip_text(name->d.iPAddress); !ip.empty()) identity.ip_addresses.push_back(ip);
     }
   }
   GENERAL_NAMES_free(names);
-  if (spiffe_uris != 1) identity.spiffe_id.clear();
+  // X.509-SVID: exactly one URI SAN, and it is a SPIFFE ID.
+  const bool any_spiffe_uri = std::any_of(identity.uris.begin(), identity.uris.end(), [](const std::string& uri) {
+    return uri.size() >= 7 && strncasecmp(uri.c_str(), "spiffe:", 7) == 0;
+  });
+  if (!any_spiffe_uri) return identity;
+  if (identity.uris.size() != 1) {
+    identity.spiffe_id_error = "the certificate has " + std::to_string(identity.uris.size()) +
+                               " URI SANs (an X.509-SVID has exactly one)";
+  } else if (!SpiffeId::parse(identity.uris.front(), &identity.spiffe_id_error)) {
+    identity.spiffe_id_error = "invalid SPIFFE ID: " + identity.spiffe_id_error;
+  } else {
+    identity.spiffe_id = identity.uris.front();
+  }
   return identity;
 }
 

@@ -55,7 +55,10 @@ struct PeerIdentity {
   std::vector<std::string> dns_names;     // subjectAltName dNSName entries
   std::vector<std::string> uris;          // subjectAltName uniformResourceIdentifier entries
   std::vector<std::string> ip_addresses;  // subjectAltName iPAddress entries, as text
-  std::string spiffe_id;  // the spiffe:// URI when the certificate has exactly one, "" otherwise
+  // The SPIFFE ID when the certificate is shaped as an X.509-SVID: exactly one URI SAN, a valid SPIFFE ID
+  // (tls/spiffe_id.h). Otherwise "", and when a spiffe: URI is present, spiffe_id_error says why it was not taken.
+  std::string spiffe_id;
+  std::string spiffe_id_error;
 };
 
 PeerIdentity identity_of(X509* certificate);

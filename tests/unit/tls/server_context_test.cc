@@ -110,13 +110,13 @@ TEST(ServerTls, RequireClientCertNeedsAClientCa) {
 TEST(PeerIdentity, ReadsSubjectSansAndTheSpiffeId) {
   const auto identity = identity_of_file(pki().issue(
       "agent-a",
-      "subjectAltName=URI:spiffe://example.org/ns/default/sa/agent-a,DNS:agent-a.test,IP:10.0.0.7,IP:::1,"
-      "URI:https://example.org/agent-a\\nextendedKeyUsage=clientAuth"));
+      "subjectAltName=URI:spiffe://example.org/ns/default/sa/agent-a,DNS:agent-a.test,IP:10.0.0.7,IP:::1"
+      "\\nextendedKeyUsage=clientAuth"));
   EXPECT_EQ(identity.subject, "CN=agent-a");
   EXPECT_EQ(identity.spiffe_id, "spiffe://example.org/ns/default/sa/agent-a");
+  EXPECT_EQ(identity.spiffe_id_error, "");
   EXPECT_EQ(identity.dns_names, std::vector<std::string>{"agent-a.test"});
-  EXPECT_EQ(identity.uris,
-            (std::vector<std::string>{"spiffe://example.org/ns/default/sa/agent-a", "https://example.org/agent-a"}));
+  EXPECT_EQ(identity.uris, std::vector<std::string>{"spiffe://example.org/ns/default/sa/agent-a"});
   EXPECT_EQ(identity.ip_addresses, (std::vector<std::string>{"10.0.0.7", "::1"}));
 }
 
@@ -124,9 +124,19 @@ TEST(PeerIdentity, NoSpiffeIdUnlessExactlyOne) {
   const auto two = identity_of_file(pki().issue(
       "two-ids", "subjectAltName=URI:spiffe://example.org/a,URI:spiffe://example.org/b"));
   EXPECT_EQ(two.spiffe_id, "");
+  EXPECT_EQ(two.spiffe_id_error, "the certificate has 2 URI SANs (an X.509-SVID has exactly one)");
   EXPECT_EQ(two.uris.size(), 2u);
+  // X.509-SVID: the SPIFFE ID is the only URI SAN; any other URI beside it makes the certificate no SVID.
+  const auto extra = identity_of_file(pki().issue(
+      "extra-uri", "subjectAltName=URI:spiffe://example.org/a,URI:https://example.org/agent-a"));
+  EXPECT_EQ(extra.spiffe_id, "");
+  EXPECT_EQ(extra.spiffe_id_error, "the certificate has 2 URI SANs (an X.509-SVID has exactly one)");
+  const auto bad = identity_of_file(pki().issue("bad-id", "subjectAltName=URI:spiffe://Example.org/a/"));
+  EXPECT_EQ(bad.spiffe_id, "");
+  EXPECT_EQ(bad.spiffe_id_error, "invalid SPIFFE ID: trust domain must be lowercase");
   const auto none = identity_of_file(pki().file("tollway-client.pem"));
   EXPECT_EQ(none.spiffe_id, "");
+  EXPECT_EQ(none.spiffe_id_error, "");
   EXPECT_TRUE(none.uris.empty());
   EXPECT_EQ(none.subject, "CN=tollway-client");
 }
