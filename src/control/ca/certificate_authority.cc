@@ -1,0 +1,456 @@
+#include "control/ca/certificate_authority.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "auth/jwt/base64url.h"
+#include "tls/pem_loading.h"
+
+namespace tollway::control {
+namespace {
+
+using Clock = std::chrono::system_clock;
+
+struct BioFree {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+struct PkeyFree {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+struct X509Free {
+  void operator()(X509* x) const { X509_free(x); }
+};
+struct ReqFree {
+  void operator()(X509_REQ* r) const { X509_REQ_free(r); }
+};
+struct BnFree {
+  void operator()(BIGNUM* b) const { BN_free(b); }
+};
+using Bio = std::unique_ptr<BIO, BioFree>;
+using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
+using Cert = std::unique_ptr<X509, X509Free>;
+using Req = std::unique_ptr<X509_REQ, ReqFree>;
+using Bn = std::unique_ptr<BIGNUM, BnFree>;
+
+std::string bio_text(BIO* bio) {
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(bio, &data);
+  return std::string(data, static_cast<std::size_t>(size));
+}
+
+std::string pem_of(X509* cert) {
+  Bio bio(BIO_new(BIO_s_mem()));
+  PEM_write_bio_X509(bio.get(), cert);
+  return bio_text(bio.get());
+}
+
+std::string der_of(X509* cert) {
+  unsigned char* der = nullptr;
+  const int size = i2d_X509(cert, &der);
+  if (size <= 0) return "";
+  std::string out(reinterpret_cast<char*>(der), static_cast<std::size_t>(size));
+  OPENSSL_free(der);
+  return out;
+}
+
+std::optional<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Every certificate of a PEM text, in order.
+std::vector<Cert> read_certificates(std::string_view pem) {
+  std::vector<Cert> certs;
+  Bio bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  while (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) certs.emplace_back(cert);
+  ERR_clear_error();  // the read that ended the loop
+  return certs;
+}
+
+Clock::time_point time_of(const ASN1_TIME* t) {
+  struct tm parts {};
+  ASN1_TIME_to_tm(t, &parts);
+  return Clock::from_time_t(timegm(&parts));
+}
+
+bool add_extension(X509* cert, X509* issuer, int nid, const std::string& value) {
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
+  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str());
+  if (ext == nullptr) return false;
+  const bool added = X509_add_ext(cert, ext, -1) == 1;
+  X509_EXTENSION_free(ext);
+  return added;
+}
+
+// A positive random 128-bit serial number (RFC 5280: at most 20 octets, unique per CA).
+bool set_random_serial(X509* cert) {
+  Bn serial(BN_new());
+  if (!serial || BN_rand(serial.get(), 127, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) != 1) return false;
+  return BN_to_ASN1_INTEGER(serial.get(), X509_get_serialNumber(cert)) != nullptr;
+}
+
+bool set_validity(X509* cert, Clock::time_point from, Clock::time_point to) {
+  return ASN1_TIME_set(X509_getm_notBefore(cert), Clock::to_time_t(from)) != nullptr &&
+         ASN1_TIME_set(X509_getm_notAfter(cert), Clock::to_time_t(to)) != nullptr;
+}
+
+// The SPIFFE ID of a CA certificate (its only URI SAN), "" when it has none.
+std::string uri_san(X509* cert) {
+  auto* names = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  if (names == nullptr) return "";
+  std::string uri;
+  for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
+    const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
+    if (name->type == GEN_URI) {
+      const ASN1_IA5STRING* s = name->d.uniformResourceIdentifier;
+      uri.assign(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)), static_cast<std::size_t>(ASN1_STRING_length(s)));
+      break;
+    }
+  }
+  GENERAL_NAMES_free(names);
+  return uri;
+}
+
+// Writes `text` to `path` with `mode`: a temporary file in the same directory, synced, then renamed.
+bool write_file_atomically(const std::string& path, const std::string& text, mode_t mode, std::string& error) {
+  const std::string temporary = path + ".tmp";
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) {
+    error = "cannot write " + temporary + ": " + std::strerror(errno);
+    return false;
+  }
+  std::size_t written = 0;
+  while (written < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      error = "cannot write " + temporary + ": " + std::strerror(errno);
+      ::close(fd);
+      return false;
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  const bool synced = ::fchmod(fd, mode) == 0 && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!synced || ::rename(temporary.c_str(), path.c_str()) != 0) {
+    error = "cannot write " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+// Why a CSR's public key is not acceptable, "" when it is.
+std::string key_problem(EVP_PKEY* key) {
+  switch (EVP_PKEY_get_base_id(key)) {
+    case EVP_PKEY_EC: {
+      char group[64] = {};
+      std::size_t length = 0;
+      if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &length) != 1)
+        return "the CSR's EC key names no curve";
+      const std::string_view name(group, length);
+      if (name == "prime256v1" || name == "P-256" || name == "secp384r1" || name == "P-384") return "";
+      return "the CSR's EC key is on curve " + std::string(name) + " (P-256 or P-384 required)";
+    }
+    case EVP_PKEY_RSA:
+      if (EVP_PKEY_get_bits(key) >= 2048) return "";
+      return "the CSR's RSA key has " + std::to_string(EVP_PKEY_get_bits(key)) + " bits (2048 or more required)";
+    default:
+      return "the CSR's key type is not accepted (EC P-256/P-384 or RSA 2048+)";
+  }
+}
+
+}  // namespace
+
+struct CertificateAuthority::Keys {
+  Pkey key;
+  Cert cert;                 // the signing certificate
+  std::vector<Cert> roots;   // the trust bundle's roots
+};
+
+CertificateAuthority::CertificateAuthority(std::unique_ptr<Keys> keys, std::string trust_domain)
+    : keys_(std::move(keys)), trust_domain_(std::move(trust_domain)) {
+  for (const auto& root : keys_->roots) bundle_pem_ += pem_of(root.get());
+  not_after_ = time_of(X509_get0_notAfter(keys_->cert.get()));
+}
+
+CertificateAuthority::~CertificateAuthority() = default;
+
+std::unique_ptr<CertificateAuthority> CertificateAuthority::from_files(const std::string& cert_file,
+                                                                       const std::string& key_file,
+                                                                       std::string_view trust_domain,
+                                                                       std::string& error) {
+  if (std::string problem = tls::SpiffeId::check_trust_domain(trust_domain); !problem.empty()) {
+    error = problem;
+    return nullptr;
+  }
+  const auto cert_text = read_file(cert_file);
+  if (!cert_text) {
+    error = tls::unreadable_reason(cert_file);
+    return nullptr;
+  }
+  const auto key_text = read_file(key_file);
+  if (!key_text) {
+    error = tls::unreadable_reason(key_file);
+    return nullptr;
+  }
+  auto certs = read_certificates(*cert_text);
+  if (certs.empty()) {
+    error = cert_file + ": no PEM certificate";
+    return nullptr;
+  }
+  Bio key_bio(BIO_new_mem_buf(key_text->data(), static_cast<int>(key_text->size())));
+  Pkey key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, const_cast<char*>("")));
+  if (!key) {
+    ERR_clear_error();
+    error = key_file + ": no unencrypted PEM private key";
+    return nullptr;
+  }
+  X509* signing = certs.front().get();
+  if (X509_check_private_key(signing, key.get()) != 1) {
+    ERR_clear_error();
+    error = key_file + ": the key does not match " + cert_file;
+    return nullptr;
+  }
+  if (X509_check_ca(signing) == 0) {
+    error = cert_file + ": not a CA certificate (basicConstraints CA:TRUE and keyCertSign required)";
+    return nullptr;
+  }
+  const std::string id = uri_san(signing);
+  if (!id.empty()) {
+    const auto spiffe = tls::SpiffeId::parse(id);
+    if (!spiffe || spiffe->trust_domain() != trust_domain) {
+      error = cert_file + ": its URI SAN " + id + " is not in trust domain " + std::string(trust_domain);
+      return nullptr;
+    }
+  }
+  auto keys = std::make_unique<Keys>();
+  keys->key = std::move(key);
+  // The bundle holds the self-signed certificates of the file (the root of a supplied chain, or the CA itself).
+  std::string chain;
+  for (auto& cert : certs) {
+    if (X509_check_issued(cert.get(), cert.get()) == X509_V_OK) {
+      X509_up_ref(cert.get());
+      keys->roots.emplace_back(cert.get());
+    } else {
+      chain += pem_of(cert.get());  // peers hold the roots in their bundle: a chain never carries them
+    }
+  }
+  if (keys->roots.empty()) {
+    error = cert_file + ": the chain does not end in a self-signed root (append the root to the file)";
+    return nullptr;
+  }
+  keys->cert = std::move(certs.front());
+  auto ca = std::unique_ptr<CertificateAuthority>(new CertificateAuthority(std::move(keys), std::string(trust_domain)));
+  ca->chain_pem_ = chain;
+  if (ca->not_after_ <= Clock::now()) {
+    error = cert_file + ": the CA certificate has expired";
+    return nullptr;
+  }
+  return ca;
+}
+
+std::unique_ptr<CertificateAuthority> CertificateAuthority::open_state_dir(const std::string& state_dir,
+                                                                           std::string_view trust_domain,
+                                                                           std::string& error) {
+  if (std::string problem = tls::SpiffeId::check_trust_domain(trust_domain); !problem.empty()) {
+    error = problem;
+    return nullptr;
+  }
+  const std::filesystem::path dir = std::filesystem::path(state_dir) / "ca";
+  const std::string cert_file = (dir / "root.pem").string();
+  const std::string key_file = (dir / "root.key").string();
+  std::error_code ec;
+  if (std::filesystem::exists(cert_file, ec) || std::filesystem::exists(key_file, ec))
+    return from_files(cert_file, key_file, trust_domain, error);
+
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    error = "cannot create " + dir.string() + ": " + ec.message();
+    return nullptr;
+  }
+  Pkey key(EVP_EC_gen("P-256"));
+  Cert cert(X509_new());
+  if (!key || !cert) {
+    error = "cannot generate the CA key: " + tls::openssl_reason();
+    return nullptr;
+  }
+  X509_NAME* name = X509_get_subject_name(cert.get());
+  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("tollway"), -1, -1, 0);
+  const std::string common_name = "tollway CA " + std::string(trust_domain);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(common_name.c_str()),
+                             -1, -1, 0);
+  const auto now = Clock::now();
+  const bool built = X509_set_version(cert.get(), 2) == 1 && set_random_serial(cert.get()) &&
+                     X509_set_issuer_name(cert.get(), name) == 1 &&
+                     set_validity(cert.get(), now - std::chrono::seconds(60), now + kRootLifetime) &&
+                     X509_set_pubkey(cert.get(), key.get()) == 1 &&
+                     add_extension(cert.get(), cert.get(), NID_basic_constraints, "critical,CA:TRUE") &&
+                     add_extension(cert.get(), cert.get(), NID_key_usage, "critical,keyCertSign,cRLSign") &&
+                     add_extension(cert.get(), cert.get(), NID_subject_key_identifier, "hash") &&
+                     add_extension(cert.get(), cert.get(), NID_subject_alt_name,
+                                   "URI:spiffe://" + std::string(trust_domain)) &&
+                     X509_sign(cert.get(), key.get(), EVP_sha256()) > 0;
+  if (!built) {
+    error = "cannot build the CA certificate: " + tls::openssl_reason();
+    return nullptr;
+  }
+  Bio key_bio(BIO_new(BIO_s_mem()));
+  PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr);
+  // The key first: a root.pem without its key would make every later start fail.
+  if (!write_file_atomically(key_file, bio_text(key_bio.get()), 0600, error) ||
+      !write_file_atomically(cert_file, pem_of(cert.get()), 0644, error))
+    return nullptr;
+  return from_files(cert_file, key_file, trust_domain, error);
+}
+
+std::optional<CertificateAuthority::Svid> CertificateAuthority::issue(std::string_view csr_pem,
+                                                                      const tls::SpiffeId& identity,
+                                                                      std::chrono::seconds lifetime,
+                                                                      std::string& error) const {
+  if (identity.trust_domain() != trust_domain_) {
+    error = "identity " + identity.text() + " is not in trust domain " + trust_domain_;
+    return std::nullopt;
+  }
+  if (csr_pem.size() > kMaxCsrBytes) {
+    error = "the CSR is larger than " + std::to_string(kMaxCsrBytes) + " bytes";
+    return std::nullopt;
+  }
+  constexpr std::string_view kBegin = "-----BEGIN CERTIFICATE REQUEST-----";
+  const std::size_t begin = csr_pem.find(kBegin);
+  if (begin == std::string_view::npos) {
+    error = "the CSR is not a PEM certificate request (-----BEGIN CERTIFICATE REQUEST-----)";
+    return std::nullopt;
+  }
+  if (csr_pem.find("-----BEGIN", begin + kBegin.size()) != std::string_view::npos) {
+    error = "the CSR holds more than one PEM block";
+    return std::nullopt;
+  }
+  Bio bio(BIO_new_mem_buf(csr_pem.data(), static_cast<int>(csr_pem.size())));
+  Req req(PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr));
+  if (!req) {
+    error = "the CSR is malformed: " + tls::openssl_reason();
+    return std::nullopt;
+  }
+  EVP_PKEY* public_key = X509_REQ_get0_pubkey(req.get());
+  if (public_key == nullptr) {
+    ERR_clear_error();
+    error = "the CSR holds no readable public key";
+    return std::nullopt;
+  }
+  if (std::string problem = key_problem(public_key); !problem.empty()) {
+    error = problem;
+    return std::nullopt;
+  }
+  if (X509_REQ_verify(req.get(), public_key) != 1) {
+    ERR_clear_error();
+    error = "the CSR's signature does not verify with its own public key";
+    return std::nullopt;
+  }
+
+  lifetime = std::max(lifetime, kMinSvidLifetime);
+  const auto now = Clock::now();
+  const auto not_before = now - std::chrono::seconds(60);
+  const auto not_after = std::min(now + lifetime, not_after_);
+  Cert cert(X509_new());
+  X509* issuer = keys_->cert.get();
+  X509_NAME* subject = X509_get_subject_name(cert.get());
+  X509_NAME_add_entry_by_txt(subject, "O", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("tollway"), -1, -1,
+                             0);
+  const bool built =
+      X509_set_version(cert.get(), 2) == 1 && set_random_serial(cert.get()) &&
+      X509_set_issuer_name(cert.get(), X509_get_subject_name(issuer)) == 1 &&
+      set_validity(cert.get(), not_before, not_after) && X509_set_pubkey(cert.get(), public_key) == 1 &&
+      add_extension(cert.get(), issuer, NID_basic_constraints, "critical,CA:FALSE") &&
+      add_extension(cert.get(), issuer, NID_key_usage,
+                    EVP_PKEY_get_base_id(public_key) == EVP_PKEY_RSA ? "critical,digitalSignature,keyEncipherment"
+                                                                     : "critical,digitalSignature") &&
+      add_extension(cert.get(), issuer, NID_ext_key_usage, "serverAuth,clientAuth") &&
+      add_extension(cert.get(), issuer, NID_subject_key_identifier, "hash") &&
+      add_extension(cert.get(), issuer, NID_authority_key_identifier, "keyid:always") &&
+      add_extension(cert.get(), issuer, NID_subject_alt_name, "URI:" + identity.text()) &&
+      X509_sign(cert.get(), keys_->key.get(), EVP_sha256()) > 0;
+  if (!built) {
+    error = "cannot build the certificate: " + tls::openssl_reason();
+    return std::nullopt;
+  }
+  Svid svid;
+  svid.certificate_pem = pem_of(cert.get());
+  svid.chain_pem = svid.certificate_pem + chain_pem_;
+  svid.not_before = time_of(X509_get0_notBefore(cert.get()));
+  svid.not_after = time_of(X509_get0_notAfter(cert.get()));
+  Bn serial(ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert.get()), nullptr));
+  char* hex = BN_bn2hex(serial.get());
+  svid.serial_hex = hex;
+  OPENSSL_free(hex);
+  return svid;
+}
+
+std::string CertificateAuthority::bundle_jwks(uint64_t sequence) const {
+  std::string keys;
+  for (const auto& root : keys_->roots) {
+    EVP_PKEY* key = X509_get0_pubkey(root.get());
+    if (key == nullptr) continue;
+    const std::string der = der_of(root.get());
+    Bio b64(BIO_new(BIO_f_base64()));
+    BIO* mem = BIO_new(BIO_s_mem());
+    BIO_set_flags(b64.get(), BIO_FLAGS_BASE64_NO_NL);
+    BIO_push(b64.get(), mem);
+    BIO_write(b64.get(), der.data(), static_cast<int>(der.size()));
+    (void)BIO_flush(b64.get());
+    const std::string x5c = bio_text(mem);
+    if (!keys.empty()) keys += ",";
+    if (EVP_PKEY_get_base_id(key) == EVP_PKEY_EC) {
+      BIGNUM* x = nullptr;
+      BIGNUM* y = nullptr;
+      EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_EC_PUB_X, &x);
+      EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_EC_PUB_Y, &y);
+      const int bytes = (EVP_PKEY_get_bits(key) + 7) / 8;
+      std::string xs(static_cast<std::size_t>(bytes), '\0'), ys(static_cast<std::size_t>(bytes), '\0');
+      BN_bn2binpad(x, reinterpret_cast<unsigned char*>(xs.data()), bytes);
+      BN_bn2binpad(y, reinterpret_cast<unsigned char*>(ys.data()), bytes);
+      BN_free(x);
+      BN_free(y);
+      keys += R"({"use":"x509-svid","kty":"EC","crv":")" + std::string(bytes == 32 ? "P-256" : "P-384") +
+              R"(","x":")" + auth::base64url_encode(xs) + R"(","y":")" + auth::base64url_encode(ys) +
+              R"(","x5c":[")" + x5c + R"("]})";
+    } else {
+      BIGNUM* n = nullptr;
+      BIGNUM* e = nullptr;
+      EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_N, &n);
+      EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_E, &e);
+      std::string ns(static_cast<std::size_t>(BN_num_bytes(n)), '\0'), es(static_cast<std::size_t>(BN_num_bytes(e)), '\0');
+      BN_bn2bin(n, reinterpret_cast<unsigned char*>(ns.data()));
+      BN_bn2bin(e, reinterpret_cast<unsigned char*>(es.data()));
+      BN_free(n);
+      BN_free(e);
+      keys += R"({"use":"x509-svid","kty":"RSA","n":")" + auth::base64url_encode(ns) + R"(","e":")" +
+              auth::base64url_encode(es) + R"(","x5c":[")" + x5c + R"("]})";
+    }
+  }
+  return R"({"keys":[)" + keys + R"(],"spiffe_sequence":)" + std::to_string(sequence) + "}";
+}
+
+}  // namespace tollway::control
