@@ -61,8 +61,8 @@ int print_status(const std::string& url, const std::string& token, bool as_json)
     std::cerr << "tollway control status: not a fleet document: " << error << "\n";
     return 1;
   }
-  std::cout << "revision " << text_member(*fleet, "revision") << " (control plane build " << text_member(*fleet, "build")
-            << ")\n";
+  std::cout << "revision " << text_member(*fleet, "revision") << " (control plane build "
+            << text_member(*fleet, "build") << ")\n";
   if (const auto* e = fleet->find("store_error"); e && e->is_string())
     std::cout << "degraded: " << e->as_string() << " (the revision above keeps serving)\n";
   if (const auto* e = fleet->find("policy_error"); e && e->is_string())
@@ -134,7 +134,8 @@ void add_control_command(CLI::App& cli, int& exit_code) {
   cmd->add_option("--log-level", *log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
 
-  auto* status = cmd->add_subcommand("status", "Print every node's state (SYNCED, STALE, ERROR, NOT_SENT, DISCONNECTED, UNMANAGED), versions and build");
+  auto* status = cmd->add_subcommand(
+      "status", "Print every node's state (SYNCED, STALE, ERROR, NOT_SENT, DISCONNECTED, UNMANAGED), versions and build");
   auto url = std::make_shared<std::string>();
   auto status_token_file = std::make_shared<std::string>();
   auto as_json = std::make_shared<bool>(false);

@@ -83,7 +83,7 @@ class ControlPlane {
                                          .field("store", store_)
                                          .field("revision", revision_)
                                          .field("nodes", static_cast<uint64_t>(nodes_))
-                                         .field("drift_after_s", static_cast<int64_t>(std::chrono::duration_cast<std::chrono::seconds>(options_.drift_after).count()))
+                                         .field("drift_after_s", drift_after_seconds())
                                          .field("tollway_version", kVersion));
     context_.run();
     log::info("control plane stopped");
@@ -268,11 +268,14 @@ class ControlPlane {
     }
   }
 
+  int64_t drift_after_seconds() const {
+    return std::chrono::duration_cast<std::chrono::seconds>(options_.drift_after).count();
+  }
+
   // One log line per crossing of drift_after, either way.
   asio::awaitable<void> watch_drift() {
     asio::steady_timer timer(context_);
-    const auto drift_after_s = static_cast<int64_t>(
-        std::chrono::duration_cast<std::chrono::seconds>(options_.drift_after).count());
+    const int64_t drift_after_s = drift_after_seconds();
     while (!stopping_) {
       for (const auto& change : api_.update_drift(Clock::now())) {
         const NodeRecord* record = api_.fleet().find(change.node);

@@ -63,10 +63,9 @@ asio::awaitable<bool> send_report(std::shared_ptr<ReportingConfigSource::State> 
   }
   if (match.empty()) {
     ++state->reports_failed;
-    const std::string why = !reply.ok ? reply.error
-                            : reply.status == 401
-                                ? "HTTP 401 (node ID or token refused)"
-                                : "HTTP " + std::to_string(reply.status) + (reply.status == 200 ? " without a match" : "");
+    std::string why = !reply.ok ? reply.error : "HTTP " + std::to_string(reply.status);
+    if (reply.ok && reply.status == 401) why += " (node ID or token refused)";
+    if (reply.ok && reply.status == 200) why += " without a match";
     if (state->connected || state->reports_failed == 1)
       log::warn("cannot report to the control plane; the gateway runs on unchanged",
                 json::ObjectWriter().field("url", url).field("error", why));
@@ -81,8 +80,10 @@ asio::awaitable<bool> send_report(std::shared_ptr<ReportingConfigSource::State> 
                       .field("node", state->options.node)
                       .field("version", state->version)
                       .field("match", match);
-    if (match == "MATCHES") log::info("reported to the control plane: the config matches the policy", fields);
-    else log::warn("reported to the control plane: the config DRIFTED from the policy", fields);
+    if (match == "MATCHES")
+      log::info("reported to the control plane: the config matches the policy", fields);
+    else
+      log::warn("reported to the control plane: the config DRIFTED from the policy", fields);
   }
   state->connected = true;
   state->match = match;
@@ -95,7 +96,8 @@ asio::awaitable<void> report_loop(std::shared_ptr<ReportingConfigSource::State> 
     auto wait = state->options.interval;
     if (!state->version.empty()) {
       state->dirty = false;
-      const bool delivered = co_await send_report(state);  // (GCC 12 miscompiles a co_await inside a condition)
+      const bool delivered =
+          co_await send_report(state);  // (GCC 12 miscompiles a co_await inside a condition)
       if (delivered) {
         retry = kFirstRetry;
       } else {
@@ -113,7 +115,8 @@ asio::awaitable<void> report_loop(std::shared_ptr<ReportingConfigSource::State> 
 
 }  // namespace
 
-ReportingConfigSource::ReportingConfigSource(asio::io_context& context, std::unique_ptr<proxy::ConfigSource> inner,
+ReportingConfigSource::ReportingConfigSource(asio::io_context& context,
+                                             std::unique_ptr<proxy::ConfigSource> inner,
                                              ReportOptions options)
     : inner_(std::move(inner)), state_(std::make_shared<State>(context, std::move(options))) {
   asio::co_spawn(context, report_loop(state_), asio::detached);
@@ -138,7 +141,8 @@ void ReportingConfigSource::cancel() {
 
 void ReportingConfigSource::applied(const std::string& version, const std::vector<std::string>& errors) {
   inner_->applied(version, errors);
-  // A rejected reload leaves the running document (and its versions) as they were; it is reported all the same.
+  // A rejected reload leaves the running document (and its versions) as they were; it is reported all the
+  // same.
   if (errors.empty()) {
     state_->version = config::content_version(last_read_);
     state_->config_version = version;
@@ -151,9 +155,10 @@ void ReportingConfigSource::render_metrics(std::string& out) const {
   inner_->render_metrics(out);
   namespace prometheus = core::prometheus;
   constexpr std::string_view kReports = "tollway_control_reports_total";
-  prometheus::family(out, kReports, "counter",
-                     "Reports of the running config to the control plane (--report-to), by result: ok (recorded) "
-                     "or failed.");
+  prometheus::family(
+      out, kReports, "counter",
+      "Reports of the running config to the control plane (--report-to), by result: ok (recorded) "
+      "or failed.");
   prometheus::sample(out, kReports, prometheus::labels({{"result", "ok"}}), state_->reports_ok);
   prometheus::sample(out, kReports, prometheus::labels({{"result", "failed"}}), state_->reports_failed);
   prometheus::family(out, "tollway_control_connected", "gauge",

@@ -1,9 +1,10 @@
-// ReportingConfigSource: a gateway that runs from its own file (or the embedded config) and tells a control plane
-// what it runs (`tollway gateway --report-to URL[,URL…] --node ID --token-file FILE`): POST /v1/report with the
-// content version of the document it runs (config::content_version), its resolved version and its build, after
-// each reload attempt and every 30 s, with the node's bootstrap token, trying the listed URLs in turn. It wraps the
-// source it reports on and forwards everything to it. It never takes configuration from the control plane, never
-// changes what the engine applies, and a control plane that does not answer changes nothing but its metrics.
+// ReportingConfigSource: a gateway that runs from its own file (or the embedded config) and tells a control
+// plane what it runs (`tollway gateway --report-to URL[,URL…] --node ID --token-file FILE`): POST /v1/report
+// with the content version of the document it runs (config::content_version), its resolved version and its
+// build, after each reload attempt and every 30 s, with the node's bootstrap token, trying the listed URLs in
+// turn. It wraps the source it reports on and forwards everything to it. It never takes configuration from
+// the control plane, never changes what the engine applies, and a control plane that does not answer changes
+// nothing but its metrics.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -40,7 +41,8 @@ class ReportingConfigSource final : public proxy::ConfigSource {
   const char* change_trigger() const override { return inner_->change_trigger(); }
   void render_metrics(std::string& out) const override;
 
-  // The reporting loop's state, shared with its coroutine (which may outlive this object until the context ends).
+  // The reporting loop's state, shared with its coroutine (which may outlive this object until the context
+  // ends).
   struct State;
 
  private:
