@@ -61,21 +61,30 @@ int print_status(const std::string& url, const std::string& token, bool as_json)
     std::cerr << "tollway control status: not a fleet document: " << error << "\n";
     return 1;
   }
-  std::cout << "revision " << text_member(*fleet, "revision") << "\n";
+  std::cout << "revision " << text_member(*fleet, "revision") << " (control plane build "
+            << text_member(*fleet, "build") << ")\n";
   if (const auto* e = fleet->find("store_error"); e && e->is_string())
     std::cout << "degraded: " << e->as_string() << " (the revision above keeps serving)\n";
   if (const auto* e = fleet->find("policy_error"); e && e->is_string())
     std::cout << "policy error (the revision above stays published):\n" << e->as_string() << "\n";
-  std::cout << std::left << std::setw(20) << "NODE" << std::setw(14) << "STATE" << std::setw(14) << "DESIRED"
-            << std::setw(14) << "APPLIED" << std::setw(22) << "LAST ACK" << "LABELS\n";
+  std::cout << std::left << std::setw(20) << "NODE" << std::setw(20) << "STATE" << std::setw(14) << "DESIRED"
+            << std::setw(14) << "APPLIED" << std::setw(12) << "BUILD" << std::setw(22) << "LAST ACK" << "LABELS\n";
   const auto* nodes = fleet->find("nodes");
   for (const auto& n : nodes && nodes->is_array() ? nodes->items() : std::vector<core::strict_json::Value>{}) {
     std::string labels;
     if (const auto* l = n.find("labels"); l && l->is_object())
       for (const auto& [k, v] : l->members()) labels += (labels.empty() ? "" : ",") + k + "=" + (v.is_string() ? v.as_string() : "");
-    std::cout << std::setw(20) << text_member(n, "id") << std::setw(14) << text_member(n, "state") << std::setw(14)
-              << text_member(n, "desired_version") << std::setw(14) << text_member(n, "applied_version")
-              << std::setw(22) << text_member(n, "last_ack") << labels << "\n";
+    // An unmanaged node runs its own file: its state says whether that matches the policy, its versions are
+    // the content versions compared, its last report stands where an ACK would.
+    const bool unmanaged = n.find("match") != nullptr;
+    std::string state = text_member(n, "state");
+    if (unmanaged) state += " " + text_member(n, "match");
+    if (const auto* d = n.find("drifted"); d && d->is_bool() && d->as_bool()) state += " DRIFTED";
+    std::cout << std::setw(20) << text_member(n, "id") << std::setw(20) << state << std::setw(14)
+              << text_member(n, unmanaged ? "desired_content_version" : "desired_version") << std::setw(14)
+              << text_member(n, unmanaged ? "reported_version" : "applied_version") << std::setw(12)
+              << text_member(n, "build") << std::setw(22) << text_member(n, unmanaged ? "last_report" : "last_ack")
+              << labels << "\n";
     if (const auto* e = n.find("error"); e && e->is_string()) std::cout << "    error: " << e->as_string() << "\n";
   }
   return 0;
@@ -93,13 +102,16 @@ void add_control_command(CLI::App& cli, int& exit_code) {
       "control publish`), read through etcd's v3 JSON gateway and polled by revision every 0.5 s. A change is\n"
       "checked whole and published only when every node's document is valid; each published version is recorded\n"
       "in STATE_DIR/history.db (`history`, `diff`, `rollback`). etcd unreachable: the last version keeps serving\n"
-      "and /readyz answers 503 degraded. API: GET /v1/snapshot, POST /v1/ack, GET /v1/fleet. See\n"
-      "docs/control-plane.md.");
+      "and /readyz answers 503 degraded. A node STALE or in ERROR longer than --drift-after is drifted (a gauge\n"
+      "on /metrics and one log line). Gateways run from their own file may report what they run (`tollway\n"
+      "gateway --report-to`): UNMANAGED, matching the policy or DRIFTED. API: GET /v1/snapshot, POST /v1/ack,\n"
+      "POST /v1/report, GET /v1/fleet, GET /metrics. See docs/control-plane.md.");
   auto policy = std::make_shared<std::string>();
   auto listen = std::make_shared<std::string>("127.0.0.1:7070");
   auto admin_token_file = std::make_shared<std::string>();
   auto state_dir = std::make_shared<std::string>();
   auto poll_timeout = std::make_shared<std::string>("30s");
+  auto drift_after = std::make_shared<std::string>("5m");
   auto log_level = std::make_shared<std::string>("info");
   auto etcd = std::make_shared<std::string>();
   auto prefix = std::make_shared<std::string>();
@@ -115,10 +127,15 @@ void add_control_command(CLI::App& cli, int& exit_code) {
                   "Where the history (history.db: every published version, its files and author) is kept; without "
                   "it the history lives in memory");
   cmd->add_option("--poll-timeout", *poll_timeout, "How long a snapshot poll waits for a change (1s to 60s; default 30s)");
+  cmd->add_option("--drift-after", *drift_after,
+                  "A node STALE or in ERROR for longer than this counts as drifted: the /metrics gauges "
+                  "tollway_control_nodes_drifted and tollway_control_node_drifted{node}, and one log line (1s to "
+                  "168h; default 5m)");
   cmd->add_option("--log-level", *log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
 
-  auto* status = cmd->add_subcommand("status", "Print every node's state (SYNCED, STALE, ERROR, NOT_SENT, DISCONNECTED)");
+  auto* status = cmd->add_subcommand(
+      "status", "Print every node's state (SYNCED, STALE, ERROR, NOT_SENT, DISCONNECTED, UNMANAGED), versions and build");
   auto url = std::make_shared<std::string>();
   auto status_token_file = std::make_shared<std::string>();
   auto as_json = std::make_shared<bool>(false);
@@ -154,6 +171,12 @@ void add_control_command(CLI::App& cli, int& exit_code) {
       exit_code = 1;
       return;
     }
+    const auto drift = units::parse_duration(*drift_after);
+    if (!drift || *drift < std::chrono::seconds(1) || *drift > std::chrono::hours(24 * 7)) {
+      std::cerr << "--drift-after: \"" << *drift_after << "\" is not a duration from 1s to 168h\n";
+      exit_code = 1;
+      return;
+    }
     control::ControlPlaneOptions options;
     options.policy_dir = *policy;
     options.etcd_urls = *etcd;
@@ -168,6 +191,7 @@ void add_control_command(CLI::App& cli, int& exit_code) {
     }
     options.state_dir = *state_dir;
     options.poll_timeout = *timeout;
+    options.drift_after = *drift;
     options.check = check_gateway_document;
     log::init(*log_level == "debug"   ? log::Level::Debug
               : *log_level == "warn"  ? log::Level::Warn

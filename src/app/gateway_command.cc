@@ -1,5 +1,5 @@
 // `tollway gateway`: runs the north-south gateway until SIGTERM, from a config file, the embedded config, or a
-// control plane (--control).
+// control plane (--control); run from its own config it may report what it runs to a control plane (--report-to).
 #include <iostream>
 #include <thread>
 
@@ -8,6 +8,7 @@
 #include "app/token_file.h"
 #include "config/embedded_config.h"
 #include "control/client/control_config_source.h"
+#include "control/client/reporting_config_source.h"
 #include "core/log.h"
 #include "gateway/role.h"
 #include "proxy/engine.h"
@@ -70,7 +71,9 @@ void add_gateway_command(CLI::App& cli, int& exit_code) {
       "Without --config the gateway runs the default config compiled into the binary (config/gateway.yaml\n"
       "and its price table config/pricing.yaml as built). With --control it takes its config from a control\n"
       "plane (tollway control), ACKs what it applied, keeps the last applied snapshot in --state-dir and boots\n"
-      "from it when no control plane answers (docs/control-plane.md).\n"
+      "from it when no control plane answers (docs/control-plane.md). With --report-to it runs its own config\n"
+      "and reports the version it runs to a control plane, which shows it as UNMANAGED, matching the policy\n"
+      "or DRIFTED (nothing is ever pushed to it).\n"
       "Signals: SIGHUP reloads the config file (a logged no-op with the embedded config), SIGUSR1 reopens "
       "the\n"
       "access and decision log files, SIGTERM or SIGINT drains and exits 0. See docs/operations.md.");
@@ -84,6 +87,7 @@ void add_gateway_command(CLI::App& cli, int& exit_code) {
   auto node = std::make_shared<std::string>();
   auto token_file = std::make_shared<std::string>();
   auto state_dir = std::make_shared<std::string>();
+  auto report_urls = std::make_shared<std::string>();
   auto* config_option = cmd->add_option("-c,--config", *config_path,
                                         "Config file (YAML); see docs/configuration.md. Default: the embedded config");
   cmd->add_option("--listen", *listen,
@@ -97,8 +101,12 @@ void add_gateway_command(CLI::App& cli, int& exit_code) {
                                          "Take the config from these control planes: URL[,URL…] (needs --node, "
                                          "--token-file, --state-dir)")
                              ->excludes(config_option);
-  cmd->add_option("--node", *node, "This gateway's node ID in the control plane's nodes.yaml")->needs(control_option);
-  cmd->add_option("--token-file", *token_file, "File holding this node's bootstrap token")->needs(control_option);
+  cmd->add_option("--report-to", *report_urls,
+                  "Run from --config (or the embedded config) and report the version it runs to these control "
+                  "planes: URL[,URL…], after each reload and every 30 s (needs --node, --token-file)")
+      ->excludes(control_option);
+  cmd->add_option("--node", *node, "This gateway's node ID in the control plane's nodes.yaml (--control, --report-to)");
+  cmd->add_option("--token-file", *token_file, "File holding this node's bootstrap token (--control, --report-to)");
   cmd->add_option("--state-dir", *state_dir, "Where the last applied snapshot is persisted")->needs(control_option);
   cmd->callback([=, &exit_code] {
     if (!listen->empty()) options->listen = *listen;
@@ -120,9 +128,24 @@ void add_gateway_command(CLI::App& cli, int& exit_code) {
         exit_code = 1;
         return;
       }
+    } else if (report_urls->empty() && (!node->empty() || !token_file->empty())) {
+      std::cerr << "--node and --token-file go with --control or --report-to\n";
+      exit_code = 1;
+      return;
+    }
+    control::ReportOptions report;
+    if (!report_urls->empty()) {
+      report.urls = split_urls(*report_urls);
+      report.node = *node;
+      report.token = read_token_file(*token_file);
+      if (report.urls.empty() || report.node.empty() || report.token.empty()) {
+        std::cerr << "--report-to needs a URL, --node ID and --token-file (a readable, non-empty file)\n";
+        exit_code = 1;
+        return;
+      }
     }
     gateway::GatewayRole role;
-    exit_code = proxy::run_engine(role, *options, [config_path, control](boost::asio::io_context& context) {
+    exit_code = proxy::run_engine(role, *options, [config_path, control, report](boost::asio::io_context& context) {
       std::unique_ptr<proxy::ConfigSource> source;
       if (!control.urls.empty())
         source = make_control_source(context, control);
@@ -131,6 +154,8 @@ void add_gateway_command(CLI::App& cli, int& exit_code) {
             std::string(config::kEmbeddedGatewayYaml), std::string(config::kEmbeddedConfigName), {}});
       else
         source = std::make_unique<proxy::FileConfigSource>(context, *config_path);
+      if (!report.urls.empty())
+        source = std::make_unique<control::ReportingConfigSource>(context, std::move(source), report);
       return source;
     });
   });

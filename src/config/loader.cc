@@ -107,6 +107,14 @@ EnvLookup process_environment() {
 
 std::string document_version(std::string_view yaml_text) { return sha256_hex(yaml_text).substr(0, 12); }
 
+std::string content_version(std::string_view yaml_text) {
+  if (yaml_text.starts_with(kControlDocumentHeader)) {
+    const auto newline = yaml_text.find('\n');
+    yaml_text = newline == std::string_view::npos ? std::string_view() : yaml_text.substr(newline + 1);
+  }
+  return document_version(yaml_text);
+}
+
 namespace {
 
 // The bytes of a file the config names ("embedded:NAME" for a file compiled into the binary), or nothing.

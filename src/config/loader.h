@@ -34,6 +34,13 @@ EnvLookup process_environment();
 // documents it sends by it (a node's ACK reports it, /config shows it as source_version); GatewayConfig::version
 // is the resolved version (config_version.h), which also covers the environment and the files it names.
 std::string document_version(std::string_view yaml_text);
+// The first line of every document the control plane writes starts with this comment (node, group, policy hash).
+inline constexpr std::string_view kControlDocumentHeader = "# tollway control plane:";
+// The version of a document's content: document_version of its bytes after a first line that starts with
+// kControlDocumentHeader (of all its bytes when there is none). A node run from its own file reports it, and the
+// control plane compares it with the content of the document it would send: the same sections match whether
+// or not the file carries the header, and whichever policy revision they came from.
+std::string content_version(std::string_view yaml_text);
 
 LoadResult load_gateway_config_file(const std::string& path, const EnvLookup& env = process_environment());
 LoadResult parse_gateway_config(std::string_view yaml_text, const std::string& file_name,

@@ -24,6 +24,7 @@ namespace fs = std::filesystem;
 
 constexpr auto kPolicyPollInterval = std::chrono::milliseconds(500);
 constexpr auto kEtcdTimeout = std::chrono::milliseconds(3000);
+constexpr auto kDriftCheckInterval = std::chrono::milliseconds(1000);
 
 using DirectoryStamp = std::vector<std::pair<std::string, core::FileStamp>>;
 
@@ -36,7 +37,7 @@ DirectoryStamp stamp_policy(const std::string& dir) {
 class ControlPlane {
  public:
   explicit ControlPlane(const ControlPlaneOptions& options)
-      : options_(options), api_(context_, options.admin_token, options.poll_timeout) {}
+      : options_(options), api_(context_, options.admin_token, options.poll_timeout, options.drift_after) {}
 
   int run() {
     if (!open_history()) return 1;
@@ -68,6 +69,7 @@ class ControlPlane {
     listener->start();
     if (etcd_) asio::co_spawn(context_, watch_etcd(), asio::detached);
     else asio::co_spawn(context_, watch_directory(), asio::detached);
+    asio::co_spawn(context_, watch_drift(), asio::detached);
     signals_.async_wait([&](const boost::system::error_code& error, int signal) {
       if (error) return;
       log::info("draining", json::ObjectWriter().field("signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"));
@@ -81,6 +83,7 @@ class ControlPlane {
                                          .field("store", store_)
                                          .field("revision", revision_)
                                          .field("nodes", static_cast<uint64_t>(nodes_))
+                                         .field("drift_after_s", drift_after_seconds())
                                          .field("tollway_version", kVersion));
     context_.run();
     log::info("control plane stopped");
@@ -260,6 +263,39 @@ class ControlPlane {
         }
       }
       timer.expires_after(kPolicyPollInterval);
+      boost::system::error_code ec;
+      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+
+  int64_t drift_after_seconds() const {
+    return std::chrono::duration_cast<std::chrono::seconds>(options_.drift_after).count();
+  }
+
+  // One log line per crossing of drift_after, either way.
+  asio::awaitable<void> watch_drift() {
+    asio::steady_timer timer(context_);
+    const int64_t drift_after_s = drift_after_seconds();
+    while (!stopping_) {
+      for (const auto& change : api_.update_drift(Clock::now())) {
+        const NodeRecord* record = api_.fleet().find(change.node);
+        if (!record) continue;
+        if (change.drifted) {
+          json::ObjectWriter fields;
+          fields.field("node", change.node)
+              .field("state", state_name(change.state))
+              .field("out_of_sync_s", static_cast<int64_t>(change.out_of_sync_for.count()))
+              .field("drift_after_s", drift_after_s)
+              .field("desired_version", record->desired_version)
+              .field("applied_version", record->applied_version);
+          if (change.state == NodeState::Error) fields.field("error", record->nack_reason);
+          log::warn("node drifted: STALE or in ERROR for longer than drift_after", std::move(fields));
+        } else {
+          log::info("node no longer drifted",
+                    json::ObjectWriter().field("node", change.node).field("state", state_name(change.state)));
+        }
+      }
+      timer.expires_after(kDriftCheckInterval);
       boost::system::error_code ec;
       co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }

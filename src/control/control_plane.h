@@ -3,7 +3,8 @@
 // each accepted one in the history (STATE_DIR/history.db: revision COUNTER-HASH, author, changes, files) and
 // only then publishes it, and serves the WatchApi on an AdminListener until SIGTERM or SIGINT. It never
 // publishes a policy with an error (the published revision stays and the error shows in /v1/fleet), and never
-// drops what it serves when its store is unreachable (it serves on, degraded, and says so in /readyz).
+// drops what it serves when its store is unreachable (it serves on, degraded, and says so in /readyz). Checks the
+// fleet's drift every second and logs each node's crossing of drift_after once (not every poll).
 #pragma once
 
 #include <chrono>
@@ -22,6 +23,7 @@ struct ControlPlaneOptions {
   std::string admin_token;
   std::string state_dir;  // "" = the history lives in memory and the revision counter starts at 1 each time
   std::chrono::milliseconds poll_timeout{30'000};
+  std::chrono::milliseconds drift_after{300'000};  // STALE or ERROR longer than this: drifted (metric, log line)
   CheckDocument check;
 };
 

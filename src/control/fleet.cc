@@ -7,6 +7,7 @@
 #include <ctime>
 
 #include "core/json.h"
+#include "core/prometheus_text.h"
 
 namespace tollway::control {
 namespace {
@@ -41,6 +42,7 @@ std::string_view state_name(NodeState state) {
     case NodeState::Error: return "ERROR";
     case NodeState::NotSent: return "NOT_SENT";
     case NodeState::Disconnected: return "DISCONNECTED";
+    case NodeState::Unmanaged: return "UNMANAGED";
   }
   return "UNKNOWN";
 }
@@ -55,7 +57,9 @@ void Fleet::publish(const CheckedPolicy& policy) {
     if (record.desired_version != policy.documents[i].version) {
       record.desired_version = policy.documents[i].version;
       record.desired_sent = false;
+      record.desired_sent_at.reset();
     }
+    record.desired_content_version = policy.documents[i].content_version;
     record.desired_document = policy.documents[i].bytes;
     next.emplace(declared.id, std::move(record));
   }
@@ -85,10 +89,15 @@ bool Fleet::authenticate(std::string_view node, std::string_view token) const {
   return record != nullptr && !token.empty() && equal;
 }
 
-void Fleet::poll_started(std::string_view node, std::string_view have, Clock::time_point now) {
+void Fleet::poll_started(std::string_view node, std::string_view have, std::string_view build,
+                         Clock::time_point now) {
   NodeRecord* record = find_mutable(node);
   if (!record) return;
-  if (!record->connected_since || state(*record, now) == NodeState::Disconnected) record->connected_since = now;
+  const bool returning =
+      !record->connected_since || record->unmanaged || state(*record, now) == NodeState::Disconnected;
+  record->unmanaged = false;
+  if (returning) record->connected_since = now;
+  if (!build.empty()) record->build = std::string(build);
   ++record->polls_waiting;
   record->last_seen = now;
   if (!have.empty()) record->applied_version = have;
@@ -107,9 +116,10 @@ bool Fleet::should_send(std::string_view node, std::string_view have) const {
   return have.empty() || record->nacked_version != record->desired_version;
 }
 
-std::string Fleet::issue(std::string_view node) {
+std::string Fleet::issue(std::string_view node, Clock::time_point now) {
   NodeRecord* record = find_mutable(node);
   if (!record) return {};
+  if (!record->desired_sent_at) record->desired_sent_at = now;
   unsigned char random[12];
   if (RAND_bytes(random, sizeof random) != 1) return {};
   NodeRecord::Issued issued{hex(random, sizeof random), record->desired_version, false};
@@ -148,13 +158,90 @@ std::string Fleet::acknowledge(std::string_view node, std::string_view version, 
   return {};
 }
 
+void Fleet::report(std::string_view node, std::string_view version, std::string_view config_version,
+                   std::string_view build, Clock::time_point now) {
+  NodeRecord* record = find_mutable(node);
+  if (!record) return;
+  if (!record->unmanaged || state(*record, now) == NodeState::Disconnected) record->connected_since = now;
+  record->unmanaged = true;
+  record->reported_version = std::string(version);
+  record->reported_config_version = std::string(config_version);
+  if (!build.empty()) record->build = std::string(build);
+  record->last_report = now;
+}
+
 NodeState Fleet::state(const NodeRecord& record, Clock::time_point now) const {
+  if (record.unmanaged)
+    return record.last_report && now - *record.last_report > kUnmanagedSilence ? NodeState::Disconnected
+                                                                                : NodeState::Unmanaged;
   if (record.last_seen && record.polls_waiting == 0 && now - *record.last_seen > 2 * poll_timeout_)
     return NodeState::Disconnected;
   if (!record.applied_version.empty() && record.applied_version == record.desired_version) return NodeState::Synced;
   if (!record.nacked_version.empty() && record.nacked_version == record.desired_version) return NodeState::Error;
   if (!record.desired_sent) return NodeState::NotSent;
   return NodeState::Stale;
+}
+
+bool Fleet::matches_policy(const NodeRecord& record) {
+  return !record.reported_version.empty() && record.reported_version == record.desired_content_version;
+}
+
+bool Fleet::drifted(const NodeRecord& record, Clock::time_point now) const {
+  const NodeState s = state(record, now);
+  return (s == NodeState::Stale || s == NodeState::Error) && record.desired_sent_at &&
+         now - *record.desired_sent_at > drift_after_;
+}
+
+std::vector<Fleet::DriftChange> Fleet::update_drift(Clock::time_point now) {
+  std::vector<DriftChange> changes;
+  for (auto& [id, record] : nodes_) {
+    const bool d = drifted(record, now);
+    if (d == record.drifted) continue;
+    record.drifted = d;
+    DriftChange change{id, d, state(record, now), {}};
+    if (d) change.out_of_sync_for = std::chrono::duration_cast<std::chrono::seconds>(now - *record.desired_sent_at);
+    changes.push_back(std::move(change));
+  }
+  return changes;
+}
+
+void Fleet::render_metrics(std::string& out, Clock::time_point now) const {
+  namespace prometheus = core::prometheus;
+  constexpr NodeState kStates[] = {NodeState::Synced,  NodeState::Stale,        NodeState::Error,
+                                   NodeState::NotSent, NodeState::Disconnected, NodeState::Unmanaged};
+  uint64_t per_state[std::size(kStates)] = {};
+  uint64_t drifted_nodes = 0;
+  uint64_t unmanaged_matching = 0;
+  uint64_t unmanaged_drifted = 0;
+  for (const auto& [id, record] : nodes_) {
+    const NodeState s = state(record, now);
+    ++per_state[static_cast<std::size_t>(s)];
+    drifted_nodes += drifted(record, now);
+    if (s == NodeState::Unmanaged) ++(matches_policy(record) ? unmanaged_matching : unmanaged_drifted);
+  }
+  prometheus::family(out, "tollway_control_nodes", "gauge", "Declared nodes by fleet state.");
+  for (std::size_t i = 0; i < std::size(kStates); ++i)
+    prometheus::sample(out, "tollway_control_nodes", prometheus::labels({{"state", state_name(kStates[i])}}),
+                       per_state[i]);
+  prometheus::family(out, "tollway_control_nodes_drifted", "gauge",
+                     "Nodes STALE or in ERROR for longer than drift_after.");
+  prometheus::sample(out, "tollway_control_nodes_drifted", "", drifted_nodes);
+  prometheus::family(out, "tollway_control_node_drifted", "gauge",
+                     "1 while the node has been STALE or in ERROR for longer than drift_after (one series per "
+                     "declared node).");
+  for (const auto& [id, record] : nodes_)
+    prometheus::sample(out, "tollway_control_node_drifted", prometheus::labels({{"node", id}}),
+                       drifted(record, now) ? 1 : 0);
+  prometheus::family(out, "tollway_control_unmanaged_nodes", "gauge",
+                     "UNMANAGED nodes (running their own file) by whether its content matches the policy's.");
+  prometheus::sample(out, "tollway_control_unmanaged_nodes", prometheus::labels({{"match", "MATCHES"}}),
+                     unmanaged_matching);
+  prometheus::sample(out, "tollway_control_unmanaged_nodes", prometheus::labels({{"match", "DRIFTED"}}),
+                     unmanaged_drifted);
+  prometheus::family(out, "tollway_control_drift_after_seconds", "gauge",
+                     "How long a node may stay STALE or in ERROR before it counts as drifted.");
+  prometheus::sample_real(out, "tollway_control_drift_after_seconds", "",
+                          std::chrono::duration<double>(drift_after_).count());
 }
 
 std::string Fleet::nodes_json(Clock::time_point now) const {
@@ -173,6 +260,16 @@ std::string Fleet::nodes_json(Clock::time_point now) const {
                            std::pair{"last_seen", &record.last_seen}}) {
       if (*t) w.field(name, iso_time(**t));
       else w.null_field(name);
+    }
+    w.field("drifted", drifted(record, now));
+    if (record.build.empty()) w.null_field("build");
+    else w.field("build", record.build);
+    if (record.unmanaged) {
+      w.field("match", matches_policy(record) ? "MATCHES" : "DRIFTED")
+          .field("reported_version", record.reported_version)
+          .field("desired_content_version", record.desired_content_version)
+          .field("config_version", record.reported_config_version)
+          .field("last_report", iso_time(*record.last_report));
     }
     json::ObjectWriter labels;
     for (const auto& [k, v] : record.declared.labels) labels.field(k, v);

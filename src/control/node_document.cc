@@ -25,8 +25,8 @@ NodeDocument build_node_document(const PolicyDirectory& policy, const DeclaredNo
     for (const auto& g : policy.groups)
       if (g.name == it->second) group = &g;
   }
-  doc.bytes = "# tollway control plane: node " + node.id + (group ? ", group " + group->name : std::string()) +
-              ", policy " + policy.content_hash.substr(0, 12) + "\n";
+  doc.bytes = std::string(config::kControlDocumentHeader) + " node " + node.id +
+              (group ? ", group " + group->name : std::string()) + ", policy " + policy.content_hash.substr(0, 12) + "\n";
   int line = 2;
   const auto append = [&](const TextBlock& block) {
     const int n = count_lines(block.text);
@@ -49,6 +49,7 @@ NodeDocument build_node_document(const PolicyDirectory& policy, const DeclaredNo
       if (!replaced.count(s.key)) append(s);
   }
   doc.version = config::document_version(doc.bytes);
+  doc.content_version = config::content_version(doc.bytes);
   return doc;
 }
 

@@ -18,7 +18,8 @@ struct NodeDocument {
   std::string node;
   std::string group;  // "" when the node is in no group
   std::string bytes;
-  std::string version;  // config::document_version(bytes)
+  std::string version;          // config::document_version(bytes)
+  std::string content_version;  // config::content_version(bytes): without the first line, naming the policy
   struct Lines {
     int first = 0;  // 1-based line in `bytes`
     int count = 0;

@@ -2,8 +2,11 @@
 
 #include <openssl/crypto.h>
 
+#include <cctype>
+
 #include "core/strict_json.h"
 #include "core/json.h"
+#include "core/version.h"
 
 namespace tollway::control {
 namespace {
@@ -51,6 +54,22 @@ std::optional<std::string> query_param(std::string_view query, std::string_view 
   return std::nullopt;
 }
 
+// A build (tollway version) as nodes report it: 1 to 64 of [A-Za-z0-9.+_-].
+bool valid_build(std::string_view build) {
+  if (build.empty() || build.size() > 64) return false;
+  for (char c : build)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '+' && c != '_' && c != '-') return false;
+  return true;
+}
+
+// A version as nodes report it: 1 to 64 lowercase hex digits.
+bool valid_version(std::string_view version) {
+  if (version.empty() || version.size() > 64) return false;
+  for (char c : version)
+    if (!(c >= '0' && c <= '9') && !(c >= 'a' && c <= 'f')) return false;
+  return true;
+}
+
 std::string_view bearer(const proxy::AdminRequest& request) {
   const auto header = request.head ? request.head->find("authorization") : std::nullopt;
   if (!header || header->size() < 7 || !(header->substr(0, 7) == "Bearer " || header->substr(0, 7) == "bearer "))
@@ -60,8 +79,12 @@ std::string_view bearer(const proxy::AdminRequest& request) {
 
 }  // namespace
 
-WatchApi::WatchApi(asio::io_context& context, std::string admin_token, std::chrono::milliseconds poll_timeout)
-    : context_(context), admin_token_(std::move(admin_token)), poll_timeout_(poll_timeout), fleet_(poll_timeout) {}
+WatchApi::WatchApi(asio::io_context& context, std::string admin_token, std::chrono::milliseconds poll_timeout,
+                   std::chrono::milliseconds drift_after)
+    : context_(context),
+      admin_token_(std::move(admin_token)),
+      poll_timeout_(poll_timeout),
+      fleet_(poll_timeout, drift_after) {}
 
 void WatchApi::publish(const CheckedPolicy& policy, std::string revision) {
   fleet_.publish(policy);
@@ -89,6 +112,17 @@ asio::awaitable<AdminResponse> WatchApi::handle(const proxy::AdminRequest& reque
     if (request.method != "POST") co_return error_response(405, "method_not_allowed", "use POST /v1/ack");
     co_return ack(request);
   }
+  if (path == "/v1/report") {
+    if (request.method != "POST") co_return error_response(405, "method_not_allowed", "use POST /v1/report");
+    co_return report(request);
+  }
+  if (path == "/metrics") {
+    if (request.method != "GET" && request.method != "HEAD")
+      co_return error_response(405, "method_not_allowed", "use GET /metrics");
+    std::string body;
+    fleet_.render_metrics(body, Clock::now());
+    co_return AdminResponse{200, "text/plain; version=0.0.4; charset=utf-8", std::move(body), {}};
+  }
   if (path == "/v1/fleet") {
     if (request.method != "GET") co_return error_response(405, "method_not_allowed", "use GET /v1/fleet");
     co_return fleet_status(request);
@@ -104,12 +138,13 @@ asio::awaitable<AdminResponse> WatchApi::handle(const proxy::AdminRequest& reque
     co_return AdminResponse{200, "text/plain", "ready\n", {}};
   }
   co_return error_response(404, "not_found",
-                           "the control plane serves GET /v1/snapshot, POST /v1/ack, GET /v1/fleet, /healthz, /readyz");
+                           "the control plane serves GET /v1/snapshot, POST /v1/ack, POST /v1/report, GET /v1/fleet, "
+                           "/metrics, /healthz, /readyz");
 }
 
 AdminResponse WatchApi::snapshot_response(std::string_view node) {
   const NodeRecord* record = fleet_.find(node);
-  const std::string nonce = fleet_.issue(node);
+  const std::string nonce = fleet_.issue(node, Clock::now());
   json::ObjectWriter w;
   w.field("version", record->desired_version)
       .field("revision", revision_)
@@ -125,7 +160,10 @@ asio::awaitable<AdminResponse> WatchApi::snapshot(const proxy::AdminRequest& req
     co_return error_response(401, "unauthorized",
                              "unknown node, or not its bootstrap token (Authorization: Bearer TOKEN)");
   const std::string have = query_param(request.query, "have").value_or("");
-  fleet_.poll_started(*node, have, Clock::now());
+  const std::string build = query_param(request.query, "build").value_or("");
+  if (!build.empty() && !valid_build(build))
+    co_return error_response(400, "invalid_build", "build must be 1 to 64 of [A-Za-z0-9.+_-] (a tollway version)");
+  fleet_.poll_started(*node, have, build, Clock::now());
   const auto deadline = std::chrono::steady_clock::now() + poll_timeout_;
   asio::steady_timer timer(context_);
   AdminResponse response{304, "application/json", "", {}};
@@ -178,6 +216,38 @@ AdminResponse WatchApi::ack(const proxy::AdminRequest& request) {
   return AdminResponse{200, "application/json", "{\"recorded\":true}\n", {}};
 }
 
+AdminResponse WatchApi::report(const proxy::AdminRequest& request) {
+  std::string parse_error;
+  const auto body = core::strict_json::parse(request.body, parse_error);
+  if (!body || !body->is_object())
+    return error_response(400, "invalid_json",
+                          "the body must be a JSON object {node, version, config_version?, build?}" +
+                              (parse_error.empty() ? std::string() : ": " + parse_error));
+  for (const auto& [key, value] : body->members()) {
+    if (key != "node" && key != "version" && key != "config_version" && key != "build")
+      return error_response(400, "unknown_field",
+                            "unknown field \"" + key + "\" (allowed: node, version, config_version, build)");
+    if (!value.is_string())
+      return error_response(400, "invalid_field", "field \"" + key + "\" must be a string");
+  }
+  const auto node = body->string_member("node");
+  const auto version = body->string_member("version");
+  if (!node || !version) return error_response(400, "missing_field", "node and version are required");
+  if (!fleet_.authenticate(*node, bearer(request)))
+    return error_response(401, "unauthorized", "unknown node, or not its bootstrap token");
+  const std::string_view config_version = body->string_member("config_version").value_or("");
+  const std::string_view build = body->string_member("build").value_or("");
+  if (!valid_version(*version) || (!config_version.empty() && !valid_version(config_version)))
+    return error_response(400, "invalid_version", "version and config_version must be 1 to 64 lowercase hex digits");
+  if (!build.empty() && !valid_build(build))
+    return error_response(400, "invalid_build", "build must be 1 to 64 of [A-Za-z0-9.+_-] (a tollway version)");
+  fleet_.report(*node, *version, config_version, build, Clock::now());
+  const NodeRecord* record = fleet_.find(*node);
+  json::ObjectWriter w;
+  w.field("recorded", true).field("match", Fleet::matches_policy(*record) ? "MATCHES" : "DRIFTED");
+  return AdminResponse{200, "application/json", std::move(w).finish() + "\n", {}};
+}
+
 AdminResponse WatchApi::fleet_status(const proxy::AdminRequest& request) const {
   const std::string_view token = bearer(request);
   if (token.size() != admin_token_.size() || admin_token_.empty() ||
@@ -186,6 +256,7 @@ AdminResponse WatchApi::fleet_status(const proxy::AdminRequest& request) const {
   json::ObjectWriter w;
   if (revision_.empty()) w.null_field("revision");
   else w.field("revision", revision_);
+  w.field("build", kVersion);
   std::string joined;
   std::string list = "[";
   for (const auto& e : policy_errors_) {

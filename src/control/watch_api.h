@@ -1,9 +1,10 @@
 // WatchApi: the control plane's HTTP API, served by the engine's AdminListener on the control thread —
 // GET /v1/snapshot (a node long-polls for its desired snapshot with its bootstrap token), POST /v1/ack (the node
-// reports the version it applied, or why it refused one), GET /v1/fleet (every node's state, with the admin
-// token). A waiting poll costs a coroutine frame and a timer: no thread. It never answers a node with another
-// node's document, never publishes (publish() is handed a policy that passed the whole check) and never logs a
-// token.
+// reports the version it applied, or why it refused one), POST /v1/report (a node that runs its own file reports
+// what it runs), GET /v1/fleet (every node's state, with the admin token), GET /metrics (the fleet's gauges). A
+// waiting poll costs a coroutine frame and a timer: no thread. It never answers a node with another node's
+// document, never sends anything to a node that reports, never publishes (publish() is handed a policy that
+// passed the whole check) and never logs a token.
 #pragma once
 
 #include <boost/asio.hpp>
@@ -19,7 +20,8 @@ namespace tollway::control {
 
 class WatchApi {
  public:
-  WatchApi(boost::asio::io_context& context, std::string admin_token, std::chrono::milliseconds poll_timeout);
+  WatchApi(boost::asio::io_context& context, std::string admin_token, std::chrono::milliseconds poll_timeout,
+           std::chrono::milliseconds drift_after);
 
   // Makes `policy` the published revision ("COUNTER-HASH") and wakes the waiting polls.
   void publish(const CheckedPolicy& policy, std::string revision);
@@ -34,10 +36,13 @@ class WatchApi {
   boost::asio::awaitable<proxy::AdminResponse> handle(const proxy::AdminRequest& request);
 
   const Fleet& fleet() const { return fleet_; }
+  // The nodes that crossed drift_after (either way) since the last call.
+  std::vector<Fleet::DriftChange> update_drift(Clock::time_point now) { return fleet_.update_drift(now); }
 
  private:
   boost::asio::awaitable<proxy::AdminResponse> snapshot(const proxy::AdminRequest& request);
   proxy::AdminResponse ack(const proxy::AdminRequest& request);
+  proxy::AdminResponse report(const proxy::AdminRequest& request);
   proxy::AdminResponse fleet_status(const proxy::AdminRequest& request) const;
   proxy::AdminResponse snapshot_response(std::string_view node);
 

@@ -20,6 +20,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "core/prometheus_text.h"
+#include "core/version.h"
 
 namespace tollway::control {
 namespace {
@@ -37,7 +38,7 @@ std::string base(const std::string& url) {
 }
 
 std::string snapshot_url(const std::string& url, const std::string& node, const std::string& have) {
-  return base(url) + "/v1/snapshot?node=" + node + "&have=" + have;
+  return base(url) + "/v1/snapshot?node=" + node + "&have=" + have + "&build=" + kVersion;
 }
 
 // A 200 answer of /v1/snapshot, or nullopt with `error`.

@@ -112,17 +112,18 @@ async function startProcess(args, readyMsg, { timeoutMs = 15000 } = {}) {
 
 /**
  * `tollway control` on `listen` (default an ephemeral port), on a policy directory (`policy`) or on etcd
- * (`etcd` URLs and `prefix`): {url, port, adminToken, stateDir, fleet(), stop()}.
+ * (`etcd` URLs and `prefix`): {url, port, adminToken, stateDir, fleet(), metrics(), stop()}.
  */
 export async function startControl({ policy, etcd, prefix, stateDir, listen = '127.0.0.1:0', pollTimeout = '2s',
-  adminToken = 'admin-secret' }) {
+  adminToken = 'admin-secret', driftAfter }) {
   const dir = tempDir('tollway-control-');
   const tokenFile = path.join(dir, 'admin.token');
   fs.writeFileSync(tokenFile, `${adminToken}\n`);
   const state = stateDir ?? path.join(dir, 'state');
   const store = policy ? ['--policy', policy] : ['--etcd', etcd, '--prefix', prefix];
   const p = await startProcess(['control', ...store, '--listen', listen, '--admin-token-file', tokenFile,
-    '--state-dir', state, '--poll-timeout', pollTimeout], 'control plane ready');
+    '--state-dir', state, '--poll-timeout', pollTimeout, ...(driftAfter ? ['--drift-after', driftAfter] : [])],
+  'control plane ready');
   const port = Number(String(p.ready.listen).split(':').pop());
   const url = `http://127.0.0.1:${port}`;
   return {
@@ -131,6 +132,23 @@ export async function startControl({ policy, etcd, prefix, stateDir, listen = '1
       const r = await fetch(`${url}/v1/fleet`, { headers: { authorization: `Bearer ${adminToken}` } });
       return r.json();
     },
+    metrics: async () => (await fetch(`${url}/metrics`)).text(),
+  };
+}
+
+/** `tollway gateway --config FILE --report-to URLS --node ID` (unmanaged): {url, adminUrl, config(), metrics(), stop()}. */
+export async function startReportingGateway({ config, reportTo, node, token }) {
+  const dir = tempDir('tollway-node-');
+  const tokenFile = path.join(dir, 'node.token');
+  fs.writeFileSync(tokenFile, token);
+  const p = await startProcess(['gateway', '--config', config, '--report-to', reportTo, '--node', node,
+    '--token-file', tokenFile, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--workers', '1'], 'gateway ready');
+  const port = Number(String(p.ready.listen).split(':').pop());
+  const adminUrl = `http://127.0.0.1:${Number(String(p.ready.admin).split(':').pop())}`;
+  return {
+    ...p, url: `http://127.0.0.1:${port}`, adminUrl,
+    config: async () => (await fetch(`${adminUrl}/config`)).json(),
+    metrics: async () => (await fetch(`${adminUrl}/metrics`)).text(),
   };
 }
 

@@ -61,6 +61,19 @@ TEST(GatewayConfigLoader, ParsesAMinimalConfigWithDefaults) {
   EXPECT_EQ(c.timeouts.header_read.count(), 10'000);
 }
 
+TEST(GatewayConfigLoader, ContentVersionIgnoresOnlyTheControlPlanesFirstLine) {
+  const std::string body = "version: 1\nmodels: []\n";
+  EXPECT_EQ(content_version(body), document_version(body));
+  EXPECT_EQ(content_version("# tollway control plane: node gw-a, policy 3fa9c2d1e0b4\n" + body),
+            document_version(body));
+  EXPECT_EQ(content_version("# tollway control plane: node gw-a, policy 000000000000\n" + body),
+            content_version(body));
+  // Any other comment is content, and so is the header anywhere but the first line.
+  EXPECT_NE(content_version("# my gateway\n" + body), content_version(body));
+  EXPECT_NE(content_version(body + "# tollway control plane: node gw-a\n"), content_version(body));
+  EXPECT_EQ(content_version("# tollway control plane: node gw-a"), document_version(""));
+}
+
 TEST(GatewayConfigLoader, TheShippedDefaultConfigIsValid) {
   const char* root = std::getenv("TOLLWAY_SOURCE_DIR");
   ASSERT_NE(root, nullptr);
