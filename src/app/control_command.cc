@@ -1,6 +1,6 @@
 // `tollway control`: runs the control plane on a policy directory or on etcd; `tollway control status` prints the
 // fleet. publish, rollback, history and diff are registered from control_publish_command.cc and
-// control_history_command.cc.
+// control_history_command.cc; token create and certs from control_identity_command.cc.
 #include <boost/asio.hpp>
 
 #include <filesystem>
@@ -14,6 +14,7 @@
 #include "app/token_file.h"
 #include "core/strict_json.h"
 #include "auth/remote/http_get.h"
+#include "control/ca/certificate_authority.h"
 #include "control/control_plane.h"
 #include "core/log.h"
 #include "core/units.h"
@@ -105,7 +106,10 @@ void add_control_command(CLI::App& cli, int& exit_code) {
       "and /readyz answers 503 degraded. A node STALE or in ERROR longer than --drift-after is drifted (a gauge\n"
       "on /metrics and one log line). Gateways run from their own file may report what they run (`tollway\n"
       "gateway --report-to`): UNMANAGED, matching the policy or DRIFTED. API: GET /v1/snapshot, POST /v1/ack,\n"
-      "POST /v1/report, GET /v1/fleet, GET /metrics. See docs/control-plane.md.");
+      "POST /v1/report, GET /v1/fleet, GET /metrics. With --trust-domain the control plane is also a SPIFFE CA\n"
+      "(root in STATE_DIR/ca/): POST /v1/certs trades a CSR and a one-time join token (`tollway control token\n"
+      "create`) for an X.509-SVID, GET /v1/bundle serves the trust bundle (PEM, ?format=jwks); `tollway control\n"
+      "certs` lists every token minted and certificate issued. See docs/control-plane.md.");
   auto policy = std::make_shared<std::string>();
   auto listen = std::make_shared<std::string>("127.0.0.1:7070");
   auto admin_token_file = std::make_shared<std::string>();
@@ -116,6 +120,8 @@ void add_control_command(CLI::App& cli, int& exit_code) {
   auto etcd = std::make_shared<std::string>();
   auto prefix = std::make_shared<std::string>();
   auto author = std::make_shared<std::string>();
+  auto trust_domain = std::make_shared<std::string>();
+  auto svid_lifetime = std::make_shared<std::string>("24h");
   cmd->add_option("--policy", *policy, "The policy directory");
   cmd->add_option("--etcd", *etcd, "Or: etcd member URLs, http://HOST:PORT[,...], holding the policy under --prefix");
   cmd->add_option("--prefix", *prefix, "The etcd key prefix of the policy, e.g. /tollway/policy");
@@ -131,6 +137,11 @@ void add_control_command(CLI::App& cli, int& exit_code) {
                   "A node STALE or in ERROR for longer than this counts as drifted: the /metrics gauges "
                   "tollway_control_nodes_drifted and tollway_control_node_drifted{node}, and one log line (1s to "
                   "168h; default 5m)");
+  cmd->add_option("--trust-domain", *trust_domain,
+                  "Run the SPIFFE certificate authority for this trust domain (needs --state-dir; its root is "
+                  "generated there on first start): POST /v1/certs, GET /v1/bundle");
+  cmd->add_option("--svid-lifetime", *svid_lifetime,
+                  "How long an issued certificate is valid (at least 5m; default 24h)");
   cmd->add_option("--log-level", *log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
 
@@ -154,6 +165,7 @@ void add_control_command(CLI::App& cli, int& exit_code) {
 
   add_control_publish_commands(*cmd, exit_code);
   add_control_history_commands(*cmd, exit_code);
+  add_control_identity_commands(*cmd, exit_code);
 
   cmd->callback([=, &exit_code] {
     if (!cmd->get_subcommands().empty()) return;
@@ -177,6 +189,24 @@ void add_control_command(CLI::App& cli, int& exit_code) {
       exit_code = 1;
       return;
     }
+    const auto lifetime = units::parse_duration(*svid_lifetime);
+    if (!lifetime || *lifetime < control::CertificateAuthority::kMinSvidLifetime) {
+      std::cerr << "--svid-lifetime: \"" << *svid_lifetime << "\" is not a duration of at least 5m\n";
+      exit_code = 1;
+      return;
+    }
+    if (!trust_domain->empty()) {
+      if (const auto problem = tls::SpiffeId::check_trust_domain(*trust_domain); !problem.empty()) {
+        std::cerr << "--trust-domain: " << problem << "\n";
+        exit_code = 1;
+        return;
+      }
+      if (state_dir->empty()) {
+        std::cerr << "--trust-domain needs --state-dir: the CA's key and the join tokens live there\n";
+        exit_code = 1;
+        return;
+      }
+    }
     control::ControlPlaneOptions options;
     options.policy_dir = *policy;
     options.etcd_urls = *etcd;
@@ -192,6 +222,8 @@ void add_control_command(CLI::App& cli, int& exit_code) {
     options.state_dir = *state_dir;
     options.poll_timeout = *timeout;
     options.drift_after = *drift;
+    options.trust_domain = *trust_domain;
+    options.svid_lifetime = std::chrono::duration_cast<std::chrono::seconds>(*lifetime);
     options.check = check_gateway_document;
     log::init(*log_level == "debug"   ? log::Level::Debug
               : *log_level == "warn"  ? log::Level::Warn

@@ -6,7 +6,10 @@
 #include <iostream>
 
 #include "config/gateway_config.h"
+#include "control/ca/certificate_authority.h"
+#include "control/cert_api.h"
 #include "control/etcd/etcd_policy.h"
+#include "control/identity_store.h"
 #include "control/git_commit.h"
 #include "control/policy_history.h"
 #include "control/watch_api.h"
@@ -40,7 +43,7 @@ class ControlPlane {
       : options_(options), api_(context_, options.admin_token, options.poll_timeout, options.drift_after) {}
 
   int run() {
-    if (!open_history()) return 1;
+    if (!open_history() || !open_certificate_authority()) return 1;
     if (!options_.policy_dir.empty()) {
       if (!start_directory()) return 1;
     } else if (!start_etcd()) {
@@ -84,6 +87,7 @@ class ControlPlane {
                                          .field("revision", revision_)
                                          .field("nodes", static_cast<uint64_t>(nodes_))
                                          .field("drift_after_s", drift_after_seconds())
+                                         .field("trust_domain", options_.trust_domain)
                                          .field("tollway_version", kVersion));
     context_.run();
     log::info("control plane stopped");
@@ -102,6 +106,29 @@ class ControlPlane {
     history_ = PolicyHistory::open(path, false, error);
     if (!history_) std::cerr << "--state-dir: " << error << "\n";
     return history_ != nullptr;
+  }
+
+  // The CA and the identity store when --trust-domain is given; the cert endpoints stay off (404) otherwise.
+  bool open_certificate_authority() {
+    if (options_.trust_domain.empty()) return true;
+    if (options_.state_dir.empty()) {
+      std::cerr << "--trust-domain needs --state-dir: the CA's key and the join tokens live there\n";
+      return false;
+    }
+    std::string error;
+    ca_ = CertificateAuthority::open_state_dir(options_.state_dir, options_.trust_domain, error);
+    if (!ca_) {
+      std::cerr << "--trust-domain: " << error << "\n";
+      return false;
+    }
+    identities_ = IdentityStore::open((fs::path(options_.state_dir) / "identity.db").string(), false, error);
+    if (!identities_ || !identities_->set_trust_domain(options_.trust_domain, error)) {
+      std::cerr << "--state-dir: " << error << "\n";
+      return false;
+    }
+    certs_ = std::make_unique<CertApi>(*ca_, *identities_, options_.svid_lifetime);
+    api_.set_cert_api(certs_.get());
+    return true;
   }
 
   // Checks `files` whole; a valid policy is recorded in the history, then published. Returns the errors.
@@ -304,6 +331,9 @@ class ControlPlane {
   const ControlPlaneOptions& options_;
   asio::io_context context_{1};
   asio::signal_set signals_{context_, SIGTERM, SIGINT};
+  std::unique_ptr<CertificateAuthority> ca_;
+  std::unique_ptr<IdentityStore> identities_;
+  std::unique_ptr<CertApi> certs_;
   WatchApi api_;
   std::unique_ptr<PolicyHistory> history_;
   std::unique_ptr<etcd::EtcdClient> etcd_;

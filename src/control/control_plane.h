@@ -4,7 +4,9 @@
 // only then publishes it, and serves the WatchApi on an AdminListener until SIGTERM or SIGINT. It never
 // publishes a policy with an error (the published revision stays and the error shows in /v1/fleet), and never
 // drops what it serves when its store is unreachable (it serves on, degraded, and says so in /readyz). Checks the
-// fleet's drift every second and logs each node's crossing of drift_after once (not every poll).
+// fleet's drift every second and logs each node's crossing of drift_after once (not every poll). With a trust
+// domain it also runs the SPIFFE CA of STATE_DIR (ca/root.pem, ca/root.key) and serves POST /v1/certs (join
+// tokens from STATE_DIR/identity.db) and GET /v1/bundle.
 #pragma once
 
 #include <chrono>
@@ -24,11 +26,13 @@ struct ControlPlaneOptions {
   std::string state_dir;  // "" = the history lives in memory and the revision counter starts at 1 each time
   std::chrono::milliseconds poll_timeout{30'000};
   std::chrono::milliseconds drift_after{300'000};  // STALE or ERROR longer than this: drifted (metric, log line)
+  std::string trust_domain;                         // "" = the CA is off (needs state_dir when set)
+  std::chrono::seconds svid_lifetime{24 * 3600};
   CheckDocument check;
 };
 
 // Runs until drained; returns the exit code (1 when a directory policy is invalid at start, or an option, the
-// history or the address is unusable).
+// history, the CA or the address is unusable).
 int run_control_plane(const ControlPlaneOptions& options);
 
 }  // namespace tollway::control

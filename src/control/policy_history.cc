@@ -1,9 +1,8 @@
 #include "control/policy_history.h"
 
-#include <sqlite3.h>
-
 #include <algorithm>
 
+#include "control/sqlite_statement.h"
 
 namespace tollway::control {
 namespace {
@@ -29,48 +28,6 @@ CREATE TABLE IF NOT EXISTS version_changes(
   keys TEXT NOT NULL,
   PRIMARY KEY(counter, path));
 )sql";
-
-// One prepared statement, finalized when it goes out of scope.
-class Statement {
- public:
-  Statement(sqlite3* db, const char* sql) : db_(db) { sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
-  ~Statement() { sqlite3_finalize(stmt_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-  bool ok() const { return stmt_ != nullptr; }
-  Statement& bind(int i, std::string_view text) {
-    sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Statement& bind_blob(int i, std::string_view bytes) {
-    sqlite3_bind_blob(stmt_, i, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Statement& bind(int i, int64_t value) {
-    sqlite3_bind_int64(stmt_, i, value);
-    return *this;
-  }
-  int step() { return sqlite3_step(stmt_); }
-  std::string text(int column) const {
-    const auto* p = sqlite3_column_blob(stmt_, column);
-    return p ? std::string(static_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)))
-             : std::string();
-  }
-  int64_t integer(int column) const { return sqlite3_column_int64(stmt_, column); }
-  std::string error() const { return sqlite3_errmsg(db_); }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
-};
-
-bool exec(sqlite3* db, const char* sql, std::string& error) {
-  char* message = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &message) == SQLITE_OK) return true;
-  error = message ? message : sqlite3_errmsg(db);
-  sqlite3_free(message);
-  return false;
-}
 
 std::string keys_text(const std::vector<std::string>& keys) {
   std::string text;
@@ -105,16 +62,17 @@ std::unique_ptr<PolicyHistory> PolicyHistory::open(const std::string& path, bool
   }
   sqlite3_busy_timeout(db, 5000);
   std::unique_ptr<PolicyHistory> history(new PolicyHistory(db));
-  if (!read_only && !exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", error)) {
+  if (!read_only &&
+      !sqlite_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", error)) {
     error = "cannot set up the history " + name + ": " + error;
     return nullptr;
   }
-  if (!read_only && !exec(db, kSchema, error)) {
+  if (!read_only && !sqlite_exec(db, kSchema, error)) {
     error = "cannot create the history's tables in " + name + ": " + error;
     return nullptr;
   }
   if (read_only) {
-    Statement probe(db, "SELECT counter FROM versions LIMIT 1");
+    SqliteStatement probe(db, "SELECT counter FROM versions LIMIT 1");
     if (!probe.ok()) {
       error = name + " is not a tollway policy history: " + probe.error();
       return nullptr;
@@ -129,7 +87,7 @@ std::optional<std::vector<VersionRecord>> PolicyHistory::select(std::string_view
                                                                 std::string& error) {
   const std::string sql = "SELECT counter, revision, content_hash, parent, published_at, store, meta FROM versions " +
                           std::string(where) + " ORDER BY counter DESC";
-  Statement versions(db_, sql.c_str());
+  SqliteStatement versions(db_, sql.c_str());
   if (!versions.ok()) {
     error = "cannot read the history: " + versions.error();
     return std::nullopt;
@@ -154,7 +112,7 @@ std::optional<std::vector<VersionRecord>> PolicyHistory::select(std::string_view
     return std::nullopt;
   }
   for (auto& r : records) {
-    Statement one(db_, "SELECT path, change, keys FROM version_changes WHERE counter = ?1 ORDER BY path");
+    SqliteStatement one(db_, "SELECT path, change, keys FROM version_changes WHERE counter = ?1 ORDER BY path");
     one.bind(1, r.counter);
     while ((rc = one.step()) == SQLITE_ROW) r.changes.push_back({one.text(0), one.text(1), keys_of(one.text(2))});
     if (rc != SQLITE_DONE) {
@@ -206,7 +164,7 @@ std::optional<VersionRecord> PolicyHistory::find(std::string_view name, std::str
 }
 
 std::optional<std::map<std::string, std::string>> PolicyHistory::files_of(int64_t counter, std::string& error) {
-  Statement files(db_, "SELECT path, bytes FROM version_files WHERE counter = ?1");
+  SqliteStatement files(db_, "SELECT path, bytes FROM version_files WHERE counter = ?1");
   files.bind(1, counter);
   std::map<std::string, std::string> out;
   int rc;
@@ -239,37 +197,38 @@ std::optional<VersionRecord> PolicyHistory::record(const PolicyFiles& files, con
   r.store = store;
   r.meta = meta;
   r.changes = policy_changes(before, files.files);
-  if (!exec(db_, "BEGIN IMMEDIATE", error)) {
+  if (!sqlite_exec(db_, "BEGIN IMMEDIATE", error)) {
     error = "cannot write the history: " + error;
     return std::nullopt;
   }
-  const auto fail = [&](const Statement& s) {
+  const auto fail = [&](const SqliteStatement& s) {
     error = "cannot write the history: " + s.error();
     std::string ignored;
-    exec(db_, "ROLLBACK", ignored);
+    sqlite_exec(db_, "ROLLBACK", ignored);
     return std::nullopt;
   };
   {
-    Statement insert(db_, "INSERT INTO versions(counter, revision, content_hash, parent, published_at, store, meta) "
-                          "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    SqliteStatement insert(db_,
+                           "INSERT INTO versions(counter, revision, content_hash, parent, published_at, store, meta) "
+                           "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     insert.bind(1, r.counter).bind(2, r.revision).bind(3, r.content_hash).bind(4, r.parent);
     insert.bind(5, r.published_at).bind(6, r.store).bind(7, r.meta.to_json());
     if (insert.step() != SQLITE_DONE) return fail(insert);
   }
   for (const auto& [path, bytes] : files.files) {
-    Statement insert(db_, "INSERT INTO version_files(counter, path, bytes) VALUES(?1, ?2, ?3)");
+    SqliteStatement insert(db_, "INSERT INTO version_files(counter, path, bytes) VALUES(?1, ?2, ?3)");
     insert.bind(1, r.counter).bind(2, path).bind_blob(3, bytes);
     if (insert.step() != SQLITE_DONE) return fail(insert);
   }
   for (const auto& c : r.changes) {
-    Statement insert(db_, "INSERT INTO version_changes(counter, path, change, keys) VALUES(?1, ?2, ?3, ?4)");
+    SqliteStatement insert(db_, "INSERT INTO version_changes(counter, path, change, keys) VALUES(?1, ?2, ?3, ?4)");
     insert.bind(1, r.counter).bind(2, c.path).bind(3, c.change).bind(4, keys_text(c.keys));
     if (insert.step() != SQLITE_DONE) return fail(insert);
   }
-  if (!exec(db_, "COMMIT", error)) {
+  if (!sqlite_exec(db_, "COMMIT", error)) {
     error = "cannot write the history: " + error;
     std::string ignored;
-    exec(db_, "ROLLBACK", ignored);
+    sqlite_exec(db_, "ROLLBACK", ignored);
     return std::nullopt;
   }
   return r;

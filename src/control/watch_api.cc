@@ -4,6 +4,7 @@
 
 #include <cctype>
 
+#include "control/api_response.h"
 #include "core/strict_json.h"
 #include "core/json.h"
 #include "core/version.h"
@@ -13,46 +14,6 @@ namespace {
 
 namespace asio = boost::asio;
 using proxy::AdminResponse;
-
-AdminResponse error_response(int status, std::string_view code, std::string_view message) {
-  json::ObjectWriter inner;
-  inner.field("message", message).field("code", code);
-  json::ObjectWriter w;
-  w.raw_field("error", std::move(inner).finish());
-  AdminResponse r{status, "application/json", std::move(w).finish() + "\n", {}};
-  if (status == 401) r.headers.emplace_back("WWW-Authenticate", "Bearer");
-  return r;
-}
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// The value of `name` in a query string, percent-decoded; nullopt when absent.
-std::optional<std::string> query_param(std::string_view query, std::string_view name) {
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    const auto eq = pair.find('=');
-    if (pair.substr(0, eq) != name) continue;
-    const std::string_view raw = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
-    std::string value;
-    for (std::size_t i = 0; i < raw.size(); ++i) {
-      if (raw[i] == '%' && i + 2 < raw.size() && hex_digit(raw[i + 1]) >= 0 && hex_digit(raw[i + 2]) >= 0) {
-        value.push_back(static_cast<char>(hex_digit(raw[i + 1]) * 16 + hex_digit(raw[i + 2])));
-        i += 2;
-      } else {
-        value.push_back(raw[i] == '+' ? ' ' : raw[i]);
-      }
-    }
-    return value;
-  }
-  return std::nullopt;
-}
 
 // A build (tollway version) as nodes report it: 1 to 64 of [A-Za-z0-9.+_-].
 bool valid_build(std::string_view build) {
@@ -127,6 +88,18 @@ asio::awaitable<AdminResponse> WatchApi::handle(const proxy::AdminRequest& reque
     if (request.method != "GET") co_return error_response(405, "method_not_allowed", "use GET /v1/fleet");
     co_return fleet_status(request);
   }
+  if (path == "/v1/certs" || path == "/v1/bundle") {
+    if (!certs_)
+      co_return error_response(404, "ca_off",
+                               "the certificate authority is off: start tollway control with --trust-domain");
+    if (path == "/v1/certs") {
+      if (request.method != "POST") co_return error_response(405, "method_not_allowed", "use POST /v1/certs");
+      co_return certs_->certs(request);
+    }
+    if (request.method != "GET" && request.method != "HEAD")
+      co_return error_response(405, "method_not_allowed", "use GET /v1/bundle");
+    co_return certs_->bundle(request);
+  }
   if (path == "/healthz") co_return AdminResponse{200, "text/plain", "ok\n", {}};
   if (path == "/readyz") {
     if (revision_.empty())
@@ -139,7 +112,7 @@ asio::awaitable<AdminResponse> WatchApi::handle(const proxy::AdminRequest& reque
   }
   co_return error_response(404, "not_found",
                            "the control plane serves GET /v1/snapshot, POST /v1/ack, POST /v1/report, GET /v1/fleet, "
-                           "/metrics, /healthz, /readyz");
+                           "POST /v1/certs, GET /v1/bundle, /metrics, /healthz, /readyz");
 }
 
 AdminResponse WatchApi::snapshot_response(std::string_view node) {

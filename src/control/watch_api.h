@@ -1,7 +1,8 @@
 // WatchApi: the control plane's HTTP API, served by the engine's AdminListener on the control thread —
 // GET /v1/snapshot (a node long-polls for its desired snapshot with its bootstrap token), POST /v1/ack (the node
 // reports the version it applied, or why it refused one), POST /v1/report (a node that runs its own file reports
-// what it runs), GET /v1/fleet (every node's state, with the admin token), GET /metrics (the fleet's gauges). A
+// what it runs), GET /v1/fleet (every node's state, with the admin token), GET /metrics (the fleet's gauges), and
+// POST /v1/certs and GET /v1/bundle through the CertApi when the CA is on (404 "the CA is off" otherwise). A
 // waiting poll costs a coroutine frame and a timer: no thread. It never answers a node with another node's
 // document, never sends anything to a node that reports, never publishes (publish() is handed a policy that
 // passed the whole check) and never logs a token.
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "control/cert_api.h"
 #include "control/fleet.h"
 #include "proxy/admin_listener.h"
 
@@ -31,6 +33,8 @@ class WatchApi {
   // published revision serves on, and /v1/fleet shows it as store_error.
   void set_store_error(std::string error) { store_error_ = std::move(error); }
   const std::string& store_error() const { return store_error_; }
+  // Serves POST /v1/certs and GET /v1/bundle with `certs` (null: the CA is off). It must outlive this WatchApi.
+  void set_cert_api(CertApi* certs) { certs_ = certs; }
   // Ends every waiting poll (with 304) when the process drains.
   void stop();
   boost::asio::awaitable<proxy::AdminResponse> handle(const proxy::AdminRequest& request);
@@ -54,6 +58,7 @@ class WatchApi {
   std::vector<std::string> policy_errors_;
   std::string store_error_;
   std::list<boost::asio::steady_timer*> waiting_;
+  CertApi* certs_ = nullptr;
   bool stopped_ = false;
 };
 

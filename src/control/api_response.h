@@ -1,0 +1,18 @@
+// The pieces every control-plane API handler shares: the JSON error answer ({"error":{"message","code"}}, with
+// WWW-Authenticate on 401) and a query parameter read from a request. They never decide a status or a route.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "proxy/admin_listener.h"
+
+namespace tollway::control {
+
+proxy::AdminResponse error_response(int status, std::string_view code, std::string_view message);
+
+// The value of `name` in a query string, percent-decoded; nullopt when absent.
+std::optional<std::string> query_param(std::string_view query, std::string_view name);
+
+}  // namespace tollway::control

@@ -1,0 +1,32 @@
+// CertApi: the control plane's certificate endpoints — POST /v1/certs (a CSR and a join token in, an X.509-SVID
+// for the token's identity out) and GET /v1/bundle (the trust bundle, PEM or ?format=jwks; public). The identity
+// is the one the token was minted for, never anything the CSR asks for. A token is consumed only by a certificate
+// actually issued: a refused request (bad JSON, bad CSR) leaves it usable. It never logs or echoes a token.
+#pragma once
+
+#include <chrono>
+
+#include "control/ca/certificate_authority.h"
+#include "control/identity_store.h"
+#include "proxy/admin_listener.h"
+
+namespace tollway::control {
+
+class CertApi {
+ public:
+  // The bundle's spiffe_sequence: one root, never rotated yet.
+  static constexpr uint64_t kBundleSequence = 1;
+
+  CertApi(const CertificateAuthority& ca, IdentityStore& store, std::chrono::seconds svid_lifetime)
+      : ca_(ca), store_(store), svid_lifetime_(svid_lifetime) {}
+
+  proxy::AdminResponse certs(const proxy::AdminRequest& request);
+  proxy::AdminResponse bundle(const proxy::AdminRequest& request) const;
+
+ private:
+  const CertificateAuthority& ca_;
+  IdentityStore& store_;
+  std::chrono::seconds svid_lifetime_;
+};
+
+}  // namespace tollway::control
