@@ -112,17 +112,19 @@ async function startProcess(args, readyMsg, { timeoutMs = 15000 } = {}) {
 
 /**
  * `tollway control` on `listen` (default an ephemeral port), on a policy directory (`policy`) or on etcd
- * (`etcd` URLs and `prefix`): {url, port, adminToken, stateDir, fleet(), metrics(), stop()}.
+ * (`etcd` URLs and `prefix`), with `extraArgs` after the others: {url, port, adminToken, stateDir, fleet(), metrics(),
+ * stop()}.
  */
 export async function startControl({ policy, etcd, prefix, stateDir, listen = '127.0.0.1:0', pollTimeout = '2s',
-  adminToken = 'admin-secret', driftAfter }) {
+  adminToken = 'admin-secret', driftAfter, extraArgs = [] }) {
   const dir = tempDir('tollway-control-');
   const tokenFile = path.join(dir, 'admin.token');
   fs.writeFileSync(tokenFile, `${adminToken}\n`);
   const state = stateDir ?? path.join(dir, 'state');
   const store = policy ? ['--policy', policy] : ['--etcd', etcd, '--prefix', prefix];
   const p = await startProcess(['control', ...store, '--listen', listen, '--admin-token-file', tokenFile,
-    '--state-dir', state, '--poll-timeout', pollTimeout, ...(driftAfter ? ['--drift-after', driftAfter] : [])],
+    '--state-dir', state, '--poll-timeout', pollTimeout, ...(driftAfter ? ['--drift-after', driftAfter] : []),
+    ...extraArgs],
   'control plane ready');
   const port = Number(String(p.ready.listen).split(':').pop());
   const url = `http://127.0.0.1:${port}`;

@@ -1,0 +1,176 @@
+// The control plane's certificate authority end to end, as real processes: `tollway control --trust-domain`, a
+// join token minted with `tollway control token create`, a key and CSR made with the openssl CLI (asking for
+// another SPIFFE ID than the token's), POST /v1/certs, and the certificate checked by openssl against
+// GET /v1/bundle. A replayed or expired token is refused with 401, a garbage CSR with 400 without consuming the
+// token, and `tollway control certs` shows every mint and issuance. Without --trust-domain the endpoints are 404.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { runTollway, sleep, tempDir } from '../../lib/harness.mjs';
+import { policyDir, startControl } from './control_harness.mjs';
+
+const TD = 'example.org';
+const WEB = `spiffe://${TD}/ns/prod/sa/web`;
+
+function minimalPolicy() {
+  const p = policyDir();
+  p.write('base.yaml', 'version: 1\ngateway:\n  workers: 1\n');
+  p.write('nodes.yaml', 'nodes: {}\n');
+  return p;
+}
+
+/** A P-256 key and a CSR asking for `uri` as its URI SAN, made by the openssl CLI: {dir, key, csr (PEM)}. */
+function makeCsr(uri) {
+  const dir = tempDir('tollway-csr-');
+  const key = path.join(dir, 'key.pem');
+  const csr = path.join(dir, 'csr.pem');
+  execFileSync('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', key]);
+  execFileSync('openssl', ['req', '-new', '-key', key, '-subj', '/CN=node', '-addext', `subjectAltName=URI:${uri}`,
+    '-out', csr]);
+  return { dir, key, csr: fs.readFileSync(csr, 'utf8') };
+}
+
+async function createToken(stateDir, identity, ttl = '1h') {
+  const r = await runTollway(['control', 'token', 'create', '--state-dir', stateDir, '--identity', identity,
+    '--ttl', ttl]);
+  assert.equal(r.code, 0, r.stderr);
+  const token = r.stdout.trim();
+  assert.match(token, /^twjoin_[0-9a-f]{64}$/);
+  return token;
+}
+
+async function postCerts(url, body) {
+  const r = await fetch(`${url}/v1/certs`, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
+  return { status: r.status, json: await r.json() };
+}
+
+describe('tollway control --trust-domain: join tokens and certificates', () => {
+  let control;
+  before(async () => {
+    control = await startControl({ policy: minimalPolicy().dir, extraArgs: ['--trust-domain', TD] });
+  });
+  after(async () => { await control?.stop(); });
+
+  it('issues an SVID for the token\'s identity, not the CSR\'s; openssl verifies it against the bundle', async () => {
+    const token = await createToken(control.stateDir, WEB);
+    const { dir, csr } = makeCsr(`spiffe://${TD}/ns/admin/sa/root`);
+    const r = await postCerts(control.url, { csr, token });
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    assert.equal(r.json.spiffe_id, WEB);
+    assert.match(r.json.not_after, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    const hours = (Date.parse(r.json.not_after) - Date.now()) / 3600e3;
+    assert.ok(hours > 23.9 && hours <= 24.01, `default lifetime 24h, got ${hours}h`);
+
+    const bundle = await fetch(`${control.url}/v1/bundle`);
+    assert.equal(bundle.status, 200);
+    assert.equal(bundle.headers.get('content-type'), 'application/x-pem-file');
+    const bundlePem = await bundle.text();
+    assert.equal(bundlePem, r.json.bundle);
+    fs.writeFileSync(path.join(dir, 'bundle.pem'), bundlePem);
+    fs.writeFileSync(path.join(dir, 'cert.pem'), r.json.certificate);
+    const verified = execFileSync('openssl', ['verify', '-CAfile', path.join(dir, 'bundle.pem'),
+      path.join(dir, 'cert.pem')], { encoding: 'utf8' });
+    assert.match(verified, /cert\.pem: OK/);
+    const san = execFileSync('openssl', ['x509', '-noout', '-ext', 'subjectAltName', '-in', path.join(dir, 'cert.pem')],
+      { encoding: 'utf8' });
+    const uris = san.match(/URI:[^\s,]+/g);
+    assert.deepEqual(uris, [`URI:${WEB}`]);
+
+    // Replaying the token: refused, nothing issued.
+    const replay = await postCerts(control.url, { csr, token });
+    assert.equal(replay.status, 401);
+    assert.match(replay.json.error.message, /already used/);
+
+    const jwks = await fetch(`${control.url}/v1/bundle?format=jwks`);
+    assert.equal(jwks.status, 200);
+    const keys = (await jwks.json()).keys;
+    assert.equal(keys.length, 1);
+    assert.equal(keys[0].use, 'x509-svid');
+
+    const audit = await runTollway(['control', 'certs', '--state-dir', control.stateDir, '--json']);
+    assert.equal(audit.code, 0, audit.stderr);
+    const entries = JSON.parse(audit.stdout);
+    const issued = entries.filter((e) => e.event === 'certificate_issued');
+    assert.equal(issued.length, 1);
+    assert.equal(issued[0].identity, WEB);
+    assert.equal(issued[0].not_after, r.json.not_after);
+    const serial = execFileSync('openssl', ['x509', '-noout', '-serial', '-in', path.join(dir, 'cert.pem')],
+      { encoding: 'utf8' }).trim().split('=')[1];
+    assert.equal(issued[0].serial.toUpperCase(), serial.toUpperCase());
+    const minted = entries.find((e) => e.event === 'token_minted' && e.token === issued[0].token);
+    assert.ok(minted, 'the mint that paid for it is in the audit');
+    assert.ok(!audit.stdout.includes(token.slice(7)), 'the audit never shows the token');
+  });
+
+  it('an expired token: 401, nothing issued', async () => {
+    const token = await createToken(control.stateDir, `spiffe://${TD}/ns/prod/sa/late`, '1s');
+    await sleep(2100);
+    const r = await postCerts(control.url, { csr: makeCsr(`spiffe://${TD}/ns/prod/sa/late`).csr, token });
+    assert.equal(r.status, 401);
+    assert.match(r.json.error.message, /expired/);
+    const unknown = await postCerts(control.url, { csr: makeCsr(WEB).csr, token: 'twjoin_0000' });
+    assert.equal(unknown.status, 401);
+    assert.match(unknown.json.error.message, /unknown join token/);
+  });
+
+  it('a garbage CSR or malformed body: 400, and the token still pays for a good CSR after', async () => {
+    const identity = `spiffe://${TD}/ns/prod/sa/retry`;
+    const token = await createToken(control.stateDir, identity);
+    const garbage = await postCerts(control.url, { csr: 'not a certificate request', token });
+    assert.equal(garbage.status, 400);
+    assert.equal(garbage.json.error.code, 'invalid_csr');
+    const unknownField = await postCerts(control.url, { csr: makeCsr(identity).csr, token, spiffe_id: WEB });
+    assert.equal(unknownField.status, 400);
+    assert.equal(unknownField.json.error.code, 'unknown_field');
+    const broken = await postCerts(control.url, '{"csr": ');
+    assert.equal(broken.status, 400);
+    assert.equal(broken.json.error.code, 'invalid_json');
+    const good = await postCerts(control.url, { csr: makeCsr(identity).csr, token });
+    assert.equal(good.status, 200, JSON.stringify(good.json));
+    assert.equal(good.json.spiffe_id, identity);
+  });
+
+  it('tokens survive a restart of the control plane on the same state dir', async () => {
+    const identity = `spiffe://${TD}/ns/prod/sa/restart`;
+    const token = await createToken(control.stateDir, identity);
+    const bundleBefore = await (await fetch(`${control.url}/v1/bundle`)).text();
+    await control.stop();
+    control = await startControl({ policy: minimalPolicy().dir, stateDir: control.stateDir,
+      extraArgs: ['--trust-domain', TD] });
+    assert.equal(await (await fetch(`${control.url}/v1/bundle`)).text(), bundleBefore);
+    const r = await postCerts(control.url, { csr: makeCsr(identity).csr, token });
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+  });
+});
+
+describe('tollway control without --trust-domain', () => {
+  it('the CA endpoints answer 404 saying the CA is off; token create says why it cannot mint', async () => {
+    const control = await startControl({ policy: minimalPolicy().dir });
+    try {
+      for (const [method, p] of [['POST', '/v1/certs'], ['GET', '/v1/bundle']]) {
+        const r = await fetch(`${control.url}${p}`, { method, body: method === 'POST' ? '{}' : undefined });
+        assert.equal(r.status, 404);
+        const body = await r.json();
+        assert.equal(body.error.code, 'ca_off');
+        assert.match(body.error.message, /--trust-domain/);
+      }
+      const r = await runTollway(['control', 'token', 'create', '--state-dir', control.stateDir, '--identity', WEB]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /identity\.db does not exist/);
+    } finally {
+      await control.stop();
+    }
+  });
+
+  it('--svid-lifetime below 5m is refused at start', async () => {
+    const dir = tempDir('tollway-control-');
+    fs.writeFileSync(path.join(dir, 'admin.token'), 'admin\n');
+    const r = await runTollway(['control', '--policy', minimalPolicy().dir, '--admin-token-file',
+      path.join(dir, 'admin.token'), '--state-dir', path.join(dir, 'state'), '--trust-domain', TD,
+      '--svid-lifetime', '4m']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /--svid-lifetime: "4m" is not a duration of at least 5m/);
+  });
+});
