@@ -7,7 +7,7 @@
 #include <iostream>
 
 #include "app/control_subcommands.h"
-#include "control/identity_store.h"
+#include "control/ca/identity_store.h"
 #include "core/json.h"
 #include "core/units.h"
 

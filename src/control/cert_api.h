@@ -7,7 +7,7 @@
 #include <chrono>
 
 #include "control/ca/certificate_authority.h"
-#include "control/identity_store.h"
+#include "control/ca/identity_store.h"
 #include "proxy/admin_listener.h"
 
 namespace tollway::control {

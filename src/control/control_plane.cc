@@ -9,7 +9,7 @@
 #include "control/ca/certificate_authority.h"
 #include "control/cert_api.h"
 #include "control/etcd/etcd_policy.h"
-#include "control/identity_store.h"
+#include "control/ca/identity_store.h"
 #include "control/git_commit.h"
 #include "control/policy_history.h"
 #include "control/watch_api.h"

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <iterator>
 
-#include "control/identity_store.h"
+#include "control/ca/identity_store.h"
 
 namespace tollway::control {
 namespace {

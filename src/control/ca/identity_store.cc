@@ -1,4 +1,4 @@
-#include "control/identity_store.h"
+#include "control/ca/identity_store.h"
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
