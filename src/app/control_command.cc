@@ -130,8 +130,9 @@ void add_control_command(CLI::App& cli, int& exit_code) {
   cmd->add_option("--listen", *listen, "API listener IP:PORT (port 0 = ephemeral; default 127.0.0.1:7070)");
   cmd->add_option("--admin-token-file", *admin_token_file, "File holding the admin token (for GET /v1/fleet)");
   cmd->add_option("--state-dir", *state_dir,
-                  "Where the history (history.db: every published version, its files and author) is kept; without "
-                  "it the history lives in memory");
+                  "Where the history (history.db: every published version, its files and author) is kept, and "
+                  "with --trust-domain the CA (ca/) and the join tokens (identity.db); without it the history lives "
+                  "in memory");
   cmd->add_option("--poll-timeout", *poll_timeout, "How long a snapshot poll waits for a change (1s to 60s; default 30s)");
   cmd->add_option("--drift-after", *drift_after,
                   "A node STALE or in ERROR for longer than this counts as drifted: the /metrics gauges "

@@ -27,12 +27,21 @@ AdminResponse CertApi::certs(const proxy::AdminRequest& request) {
 
   const auto now = IdentityStore::Clock::now();
   const IdentityStore::TokenCheck paid_by = store_.check(*token, now);
-  if (!paid_by.identity) return error_response(401, "invalid_token", paid_by.refusal);
+  // A refusal is logged with the first digits of the token's hash (as `tollway control certs` shows them), never
+  // the token.
+  const auto refuse = [&](int status, std::string_view code, const std::string& reason) {
+    log::warn("certificate refused", json::ObjectWriter()
+                                         .field("reason", reason)
+                                         .field("token_sha256", paid_by.token_hash.substr(0, 12))
+                                         .field("spiffe_id", paid_by.identity ? paid_by.identity->text() : ""));
+    return error_response(status, code, reason);
+  };
+  if (!paid_by.identity) return refuse(401, "invalid_token", paid_by.refusal);
   std::string error;
   const auto svid = ca_.issue(*csr, *paid_by.identity, svid_lifetime_, error);
-  if (!svid) return error_response(400, "invalid_csr", error);
+  if (!svid) return refuse(400, "invalid_csr", error);
   const IdentityStore::Issuance issued{paid_by.identity->text(), svid->serial_hex, svid->not_after};
-  if (!store_.redeem(paid_by.token_hash, issued, now, error)) return error_response(401, "invalid_token", error);
+  if (!store_.redeem(paid_by.token_hash, issued, now, error)) return refuse(401, "invalid_token", error);
   log::info("certificate issued", json::ObjectWriter()
                                       .field("spiffe_id", issued.identity)
                                       .field("serial", issued.serial_hex)

@@ -82,6 +82,10 @@ describe('tollway control --trust-domain: join tokens and certificates', () => {
     const replay = await postCerts(control.url, { csr, token });
     assert.equal(replay.status, 401);
     assert.match(replay.json.error.message, /already used/);
+    const refused = await control.waitForLog((o) => o.msg === 'certificate refused' && /already used/.test(o.reason));
+    assert.equal(refused.spiffe_id, '');
+    assert.ok(!control.lines.some((l) => l.includes(token.slice(7))), 'no log line holds the token');
+    assert.ok(control.logs.some((o) => o.msg === 'certificate issued' && o.spiffe_id === WEB));
 
     const jwks = await fetch(`${control.url}/v1/bundle?format=jwks`);
     assert.equal(jwks.status, 200);
