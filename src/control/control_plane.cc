@@ -7,9 +7,9 @@
 
 #include "config/gateway_config.h"
 #include "control/ca/certificate_authority.h"
+#include "control/ca/identity_store.h"
 #include "control/cert_api.h"
 #include "control/etcd/etcd_policy.h"
-#include "control/ca/identity_store.h"
 #include "control/git_commit.h"
 #include "control/policy_history.h"
 #include "control/watch_api.h"
@@ -81,14 +81,15 @@ class ControlPlane {
       listener->stop();
       asio::post(context_, [this] { context_.stop(); });
     });
-    log::info("control plane ready", json::ObjectWriter()
-                                         .field("listen", http::endpoint_text(listener->local_endpoint()))
-                                         .field("store", store_)
-                                         .field("revision", revision_)
-                                         .field("nodes", static_cast<uint64_t>(nodes_))
-                                         .field("drift_after_s", drift_after_seconds())
-                                         .field("trust_domain", options_.trust_domain)
-                                         .field("tollway_version", kVersion));
+    json::ObjectWriter ready;
+    ready.field("listen", http::endpoint_text(listener->local_endpoint()))
+        .field("store", store_)
+        .field("revision", revision_)
+        .field("nodes", static_cast<uint64_t>(nodes_))
+        .field("drift_after_s", drift_after_seconds());
+    if (ca_) ready.field("trust_domain", options_.trust_domain).field("ca_expires", utc_text(ca_->expires_at()));
+    ready.field("tollway_version", kVersion);
+    log::info("control plane ready", std::move(ready));
     context_.run();
     log::info("control plane stopped");
     return 0;
