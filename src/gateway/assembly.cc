@@ -302,8 +302,9 @@ bool commit_snapshot(pipeline::Snapshot& snapshot, Services& services, std::stri
   // bytes before translation's rewrites them; telemetry logs last).
   if (config->auth.enabled)
     snapshot.chain.add<auth::CallerAuthFilter>(
-        config, auth::CallerAuthFilter::Dependencies{a->keys(), &a->signer(), &a->counters()},
-        a->issuers(*config));
+        auth::CallerAuthFilter::Config{config->auth.token_exchange, config->auth.clock_skew,
+                                       config->auth.max_token_bytes},
+        auth::CallerAuthFilter::Dependencies{a->keys(), &a->signer(), &a->counters()}, a->issuers(*config));
   snapshot.chain.add<providers::RequestBodyFilter>();
   if (config->auth.enabled) snapshot.chain.add<auth::PolicyAuthzFilter>(a->authz_denials());
   if (!attach_limits(*config, services, error)) return false;
