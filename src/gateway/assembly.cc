@@ -199,6 +199,14 @@ providers::UsageFilter::Config usage_filter_config(const config::GatewayConfig& 
   return {config.pricing, config.usage.log_calls && !access_log_on};
 }
 
+// The telemetry filter's configuration: the `telemetry` section, and which providers are Azure OpenAI.
+telemetry::TelemetryFilter::Config telemetry_filter_config(const config::GatewayConfig& config) {
+  telemetry::TelemetryFilter::Config out{config.telemetry, {}};
+  for (const auto& p : config.providers)
+    if (p.azure) out.azure_providers.push_back(p.name);
+  return out;
+}
+
 }  // namespace
 
 std::shared_ptr<pipeline::Snapshot> prepare_snapshot(std::shared_ptr<const config::GatewayConfig> config,
@@ -317,7 +325,8 @@ bool commit_snapshot(pipeline::Snapshot& snapshot, Services& services, std::stri
       a ? &a->provider_keys() : nullptr);
   snapshot.chain.add<providers::UsageFilter>(usage_filter_config(*config));
   if (config->telemetry.enabled)
-    snapshot.chain.add<telemetry::TelemetryFilter>(config, attach_telemetry(*config, services));
+    snapshot.chain.add<telemetry::TelemetryFilter>(telemetry_filter_config(*config),
+                                                   attach_telemetry(*config, services));
   // GET /v1/models and /v1/models/{id}: from the configuration, per caller (GatewayRole::classify sends them here).
   snapshot.local_endpoints.push_back(
       {std::string(kCataloguePath), 0,
