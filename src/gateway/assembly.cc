@@ -318,7 +318,9 @@ bool commit_snapshot(pipeline::Snapshot& snapshot, Services& services, std::stri
   if (!attach_limits(*config, services, error)) return false;
   if (services.limits) snapshot.chain.add<limits::LimitsFilter>(
         limits::LimitsFilter::Config{config->limits_policy, config->pricing, config->model_aliases}, *services.limits);
-  snapshot.chain.add<providers::ProviderRouteFilter>(config, snapshot.upstreams);
+  snapshot.chain.add<providers::ProviderRouteFilter>(
+      providers::ProviderRouteFilter::Config{config->providers, config->models, config->model_aliases},
+      snapshot.upstreams);
   snapshot.chain.add<providers::TranslationFilter>();
   snapshot.chain.add<auth::CredentialFilter>(
       auth::CredentialFilter::Config{config->providers, config->passthrough_caller_keys, config->auth.enabled},
