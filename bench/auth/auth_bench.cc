@@ -27,7 +27,6 @@ int64_t now_seconds() {
 
 struct Fixture {
   asio::io_context control;
-  std::shared_ptr<config::GatewayConfig> config = std::make_shared<config::GatewayConfig>();
   auth::Jwk signing_key = *auth::generate_es256_key("bench-key");
   std::string token;
   std::string virtual_key;
@@ -41,12 +40,10 @@ struct Fixture {
     std::ofstream(jwks_path) << "{\"keys\":[" << auth::public_jwk_json(signing_key, auth::Algorithm::ES256) << "]}";
     std::string error;
     jwks = *auth::parse_jwk_set("{\"keys\":[" + auth::public_jwk_json(signing_key, auth::Algorithm::ES256) + "]}", error);
-    config->auth.enabled = true;
     config::JwtIssuerConfig ic;
     ic.issuer = "https://idp.example.com/realms/agents";
     ic.audiences = {"tollway"};
     ic.jwks_file = jwks_path;
-    config->auth.jwt_issuers.push_back(ic);
     auth::JwtIssuer issuer;
     issuer.config = ic;
     issuer.rules.issuers = {ic.issuer};
@@ -60,7 +57,8 @@ struct Fixture {
     for (int i = 0; i < 10000; ++i) keys->create(nk, now_seconds(), error);  // a realistic table size
     virtual_key = keys->create(nk, now_seconds(), error)->second;
     filter = std::make_unique<auth::CallerAuthFilter>(
-        config, auth::CallerAuthFilter::Dependencies{keys.get(), nullptr, &counters}, std::vector{issuer});
+        auth::CallerAuthFilter::Config{}, auth::CallerAuthFilter::Dependencies{keys.get(), nullptr, &counters},
+        std::vector{issuer});
     const int64_t now = now_seconds();
     // Claims of the size a typical IdP access token carries.
     const std::string claims = "{\"iss\":\"" + ic.issuer + "\",\"aud\":\"tollway\",\"sub\":\"agent-7f3a9c\",\"tenant\":\"acme\","

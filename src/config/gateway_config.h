@@ -268,6 +268,9 @@ inline const ModelAlias* find_model_alias(const GatewayConfig& config, std::stri
   return find_model_alias(config.model_aliases, name);
 }
 // The provider the model rules give `model` (first matching rule), or nullopt.
-std::optional<std::size_t> provider_of_model(const GatewayConfig& config, std::string_view model);
+std::optional<std::size_t> provider_of_model(const std::vector<ModelRule>& rules, std::string_view model);
+inline std::optional<std::size_t> provider_of_model(const GatewayConfig& config, std::string_view model) {
+  return provider_of_model(config.models, model);
+}
 
 }  // namespace tollway::config

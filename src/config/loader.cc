@@ -46,8 +46,8 @@ const ModelAlias* find_model_alias(const std::vector<ModelAlias>& aliases, std::
   return nullptr;
 }
 
-std::optional<std::size_t> provider_of_model(const GatewayConfig& config, std::string_view model) {
-  for (const auto& rule : config.models)
+std::optional<std::size_t> provider_of_model(const std::vector<ModelRule>& rules, std::string_view model) {
+  for (const auto& rule : rules)
     if (glob_match(rule.pattern, model)) return rule.provider;
   return std::nullopt;
 }

@@ -199,6 +199,14 @@ providers::UsageFilter::Config usage_filter_config(const config::GatewayConfig& 
   return {config.pricing, config.usage.log_calls && !access_log_on};
 }
 
+// The telemetry filter's configuration: the `telemetry` section, and which providers are Azure OpenAI.
+telemetry::TelemetryFilter::Config telemetry_filter_config(const config::GatewayConfig& config) {
+  telemetry::TelemetryFilter::Config out{config.telemetry, {}};
+  for (const auto& p : config.providers)
+    if (p.azure) out.azure_providers.push_back(p.name);
+  return out;
+}
+
 }  // namespace
 
 std::shared_ptr<pipeline::Snapshot> prepare_snapshot(std::shared_ptr<const config::GatewayConfig> config,
@@ -302,21 +310,25 @@ bool commit_snapshot(pipeline::Snapshot& snapshot, Services& services, std::stri
   // bytes before translation's rewrites them; telemetry logs last).
   if (config->auth.enabled)
     snapshot.chain.add<auth::CallerAuthFilter>(
-        config, auth::CallerAuthFilter::Dependencies{a->keys(), &a->signer(), &a->counters()},
-        a->issuers(*config));
+        auth::CallerAuthFilter::Config{config->auth.token_exchange, config->auth.clock_skew,
+                                       config->auth.max_token_bytes},
+        auth::CallerAuthFilter::Dependencies{a->keys(), &a->signer(), &a->counters()}, a->issuers(*config));
   snapshot.chain.add<providers::RequestBodyFilter>();
   if (config->auth.enabled) snapshot.chain.add<auth::PolicyAuthzFilter>(a->authz_denials());
   if (!attach_limits(*config, services, error)) return false;
   if (services.limits) snapshot.chain.add<limits::LimitsFilter>(
         limits::LimitsFilter::Config{config->limits_policy, config->pricing, config->model_aliases}, *services.limits);
-  snapshot.chain.add<providers::ProviderRouteFilter>(config, snapshot.upstreams);
+  snapshot.chain.add<providers::ProviderRouteFilter>(
+      providers::ProviderRouteFilter::Config{config->providers, config->models, config->model_aliases},
+      snapshot.upstreams);
   snapshot.chain.add<providers::TranslationFilter>();
   snapshot.chain.add<auth::CredentialFilter>(
       auth::CredentialFilter::Config{config->providers, config->passthrough_caller_keys, config->auth.enabled},
       a ? &a->provider_keys() : nullptr);
   snapshot.chain.add<providers::UsageFilter>(usage_filter_config(*config));
   if (config->telemetry.enabled)
-    snapshot.chain.add<telemetry::TelemetryFilter>(config, attach_telemetry(*config, services));
+    snapshot.chain.add<telemetry::TelemetryFilter>(telemetry_filter_config(*config),
+                                                   attach_telemetry(*config, services));
   // GET /v1/models and /v1/models/{id}: from the configuration, per caller (GatewayRole::classify sends them here).
   snapshot.local_endpoints.push_back(
       {std::string(kCataloguePath), 0,

@@ -1,5 +1,6 @@
 #include "telemetry/filter.h"
 
+#include <algorithm>
 #include <array>
 
 #include "pipeline/snapshot.h"
@@ -74,15 +75,13 @@ std::string session_of(const pipeline::RequestCtx& ctx) {
   return std::string(value);
 }
 
-// gen_ai.provider.name of a configured provider: Azure OpenAI and Gemini have their own names.
-const char* provider_name_of(const config::GatewayConfig& config, std::string_view provider, config::Api api) {
-  bool azure = false;
-  for (const auto& p : config.providers)
-    if (p.name == provider) azure = p.azure.has_value();
-  return config::genai_provider_name(api, azure);
-}
-
 }  // namespace
+
+// gen_ai.provider.name of a configured provider: Azure OpenAI and Gemini have their own names.
+const char* TelemetryFilter::provider_name_of(std::string_view provider, config::Api api) const {
+  const auto& azure = config_.azure_providers;
+  return config::genai_provider_name(api, std::find(azure.begin(), azure.end(), provider) != azure.end());
+}
 
 std::string_view genai_operation_of(std::string_view path) {
   if (path == "/v1/chat/completions" || path == "/v1/messages" || path == "/v1/responses")
@@ -92,9 +91,9 @@ std::string_view genai_operation_of(std::string_view path) {
   return {};
 }
 
-TelemetryFilter::TelemetryFilter(std::shared_ptr<const config::GatewayConfig> config, TelemetryOutput* output)
-    : config_(std::move(config)), output_(output), sampler_(config_->telemetry.sample_ratio) {
-  const auto& t = config_->telemetry;
+TelemetryFilter::TelemetryFilter(Config config, TelemetryOutput* output)
+    : config_(std::move(config)), output_(output), sampler_(config_.telemetry.sample_ratio) {
+  const auto& t = config_.telemetry;
   caps_ = LabelCaps{t.max_tenants, t.max_agents, t.max_sessions, t.max_models};
 }
 
@@ -112,7 +111,7 @@ pipeline::TraceInfo TelemetryFilter::decide_trace(const pipeline::RequestCtx& ct
                                states.overflow ? std::span<const std::string_view>(kNone) : states.span());
   }
   info.incoming = in.traceparent;
-  const bool trust = trusted(config_->telemetry, ctx);
+  const bool trust = trusted(config_.telemetry, ctx);
   if (in.parent && trust) {
     const bool sampled = sampler_.should_sample(in.parent->sampled(), in.parent->trace_id);
     info.server = child_context(*in.parent, sampled);
@@ -149,7 +148,7 @@ asio::awaitable<pipeline::Verdict> TelemetryFilter::shape_upstream(pipeline::Req
   }
   // A trusted caller's baggage is forwarded whether or not it continues a trace (as W3C propagators and Envoy
   // do), re-encoded within the spec's limits; an untrusted caller's is dropped.
-  const bool keep_baggage = config_->telemetry.baggage && trusted(config_->telemetry, ctx);
+  const bool keep_baggage = config_.telemetry.baggage && trusted(config_.telemetry, ctx);
   const HeaderValues baggage = header_values(*ctx.head, "baggage");
   if (baggage.count > 0) {
     std::string value;
@@ -165,7 +164,7 @@ asio::awaitable<pipeline::Verdict> TelemetryFilter::shape_upstream(pipeline::Req
 void TelemetryFilter::on_response_bytes(pipeline::RequestCtx& ctx, std::string_view bytes, bool) {
   if (bytes.empty()) return;
   if (ctx.trace.first_output == Clock::time_point{}) ctx.trace.first_output = Clock::now();
-  if (config_->telemetry.capture_content && ctx.trace.output_content.size() < kMaxContentBytes)
+  if (config_.telemetry.capture_content && ctx.trace.output_content.size() < kMaxContentBytes)
     ctx.trace.output_content.append(bytes.substr(0, kMaxContentBytes - ctx.trace.output_content.size()));
 }
 
@@ -206,7 +205,7 @@ void TelemetryFilter::log(const pipeline::RequestCtx& ctx) {
   }
   if (ctx.outcome.upstream_contacted) {
     r.provider = ctx.upstream.provider;
-    r.provider_api = provider_name_of(*config_, ctx.upstream.provider, ctx.upstream.api);
+    r.provider_api = provider_name_of(ctx.upstream.provider, ctx.upstream.api);
   }
   // The model served; for a request denied before routing (authorize, admit), the model the caller asked for.
   if (!ctx.model.empty())
@@ -266,7 +265,7 @@ void TelemetryFilter::log(const pipeline::RequestCtx& ctx) {
       AttemptSpanRecord& s = r.upstream_attempts.emplace_back();
       s.span_id = a.span;
       s.provider = a.provider;
-      s.provider_api = provider_name_of(*config_, a.provider, a.api);
+      s.provider_api = provider_name_of(a.provider, a.api);
       s.endpoint = a.endpoint;
       s.target = a.target;
       s.model = a.model;
@@ -275,7 +274,7 @@ void TelemetryFilter::log(const pipeline::RequestCtx& ctx) {
       s.status = a.status;
       s.failure = providers::resilience::failure_name(a.failure);
     }
-    if (config_->telemetry.capture_content) {
+    if (config_.telemetry.capture_content) {
       r.input_content = ctx.body.substr(0, kMaxContentBytes);
       r.output_content = t.output_content;
     }

@@ -9,7 +9,8 @@
 // into telemetry (prompt and response bodies only with telemetry.tracing.capture_content).
 #pragma once
 
-#include <memory>
+#include <string>
+#include <vector>
 
 #include "config/gateway_config.h"
 #include "pipeline/filter.h"
@@ -23,8 +24,15 @@ namespace asio = boost::asio;
 
 class TelemetryFilter final : public pipeline::Filter {
  public:
+  // What the filter reads from the configuration.
+  struct Config {
+    config::TelemetryConfig telemetry;  // trust boundary, sampling, baggage, content capture, label caps
+    // Providers with an `azure` block: their calls are named gen_ai.provider.name "azure.ai.openai".
+    std::vector<std::string> azure_providers;
+  };
+
   // `output` is process-lifetime (gateway::Services); null when nothing consumes records.
-  TelemetryFilter(std::shared_ptr<const config::GatewayConfig> config, TelemetryOutput* output);
+  TelemetryFilter(Config config, TelemetryOutput* output);
 
   std::string_view name() const override { return "telemetry"; }
   asio::awaitable<pipeline::Verdict> authorize(pipeline::RequestCtx& ctx) override;
@@ -37,7 +45,9 @@ class TelemetryFilter final : public pipeline::Filter {
   pipeline::TraceInfo decide_trace(const pipeline::RequestCtx& ctx) const;
 
  private:
-  std::shared_ptr<const config::GatewayConfig> config_;
+  const char* provider_name_of(std::string_view provider, config::Api api) const;
+
+  Config config_;
   TelemetryOutput* output_;
   ParentBasedRatioSampler sampler_;
   LabelCaps caps_;

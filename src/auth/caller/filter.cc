@@ -57,10 +57,9 @@ AuthOutcome exchanged_key_unusable(KeyCheck why) {
 
 }  // namespace
 
-CallerAuthFilter::CallerAuthFilter(std::shared_ptr<const config::GatewayConfig> config, Dependencies deps,
-                                   std::vector<JwtIssuer> issuers)
+CallerAuthFilter::CallerAuthFilter(Config config, Dependencies deps, std::vector<JwtIssuer> issuers)
     : config_(std::move(config)), deps_(deps), issuers_(std::move(issuers)), instance_id_(next_instance_id++) {
-  const auto& auth = config_->auth;
+  const Config& auth = config_;
   exchange_rules_.issuers = {auth.token_exchange.issuer};
   exchange_rules_.audiences = {auth.token_exchange.audience};
   exchange_rules_.leeway_seconds = std::chrono::duration_cast<std::chrono::seconds>(auth.clock_skew).count();
@@ -147,7 +146,7 @@ bool CallerAuthFilter::check_cached_jwt(std::string_view token, const std::strin
 asio::awaitable<AuthOutcome> CallerAuthFilter::check_jwt(std::string_view token, int64_t now) const {
   std::string digest = sha256(token);
   if (AuthOutcome cached; check_cached_jwt(token, digest, now, cached)) co_return cached;
-  const auto& auth = config_->auth;
+  const Config& auth = config_;
   JwtError error = JwtError::None;
   // Which issuer: read "iss" from the (not yet verified) claims to pick the keys and rules.
   auto parsed = parse_compact_jws(token, auth.max_token_bytes, error);
@@ -229,7 +228,7 @@ asio::awaitable<AuthOutcome> CallerAuthFilter::check_jwt(std::string_view token,
 asio::awaitable<AuthOutcome> CallerAuthFilter::check(std::string_view credential, int64_t now) const {
   if (credential.starts_with("tw-")) co_return check_virtual_key(credential, now);
   if (std::count(credential.begin(), credential.end(), '.') == 2) co_return co_await check_jwt(credential, now);
-  if (credential.size() > config_->auth.max_token_bytes)
+  if (credential.size() > config_.max_token_bytes)
     co_return fail(AuthMethod::None, "token_too_large", std::string(jwt_error_message(JwtError::TooLarge)));
   co_return fail(AuthMethod::None, "unknown_key", "Invalid API key or token.");
 }

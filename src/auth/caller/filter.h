@@ -7,6 +7,8 @@
 // message names the reason, never the presented credential. It never logs credentials.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,7 +18,7 @@
 #include "auth/jwt/jws.h"
 #include "auth/token_exchange/token_signer.h"
 #include "auth/virtual_keys/key_store.h"
-#include "config/gateway_config.h"
+#include "config/auth_config.h"
 #include "pipeline/filter.h"
 
 namespace tollway::auth {
@@ -42,13 +44,18 @@ struct AuthOutcome {
 
 class CallerAuthFilter final : public pipeline::Filter {
  public:
+  // What the filter reads from the `auth` section (the issuers come built, with their keys, as `issuers`).
+  struct Config {
+    config::TokenExchangeConfig token_exchange;  // the gateway's own tokens: accepted when enabled and signed
+    std::chrono::milliseconds clock_skew{60'000};
+    uint64_t max_token_bytes = 8192;
+  };
   struct Dependencies {
     VirtualKeyStore* keys = nullptr;     // null: virtual keys are not accepted
     const TokenSigner* signer = nullptr; // null: token exchange off (its tokens are not accepted)
     AuthCounters* counters = nullptr;
   };
-  CallerAuthFilter(std::shared_ptr<const config::GatewayConfig> config, Dependencies deps,
-                   std::vector<JwtIssuer> issuers);
+  CallerAuthFilter(Config config, Dependencies deps, std::vector<JwtIssuer> issuers);
 
   std::string_view name() const override { return "caller_auth"; }
   asio::awaitable<pipeline::Verdict> authenticate(pipeline::RequestCtx& ctx) override;
@@ -67,7 +74,7 @@ class CallerAuthFilter final : public pipeline::Filter {
   bool check_cached_jwt(std::string_view token, const std::string& digest, int64_t now, AuthOutcome& out) const;
   asio::awaitable<AuthOutcome> check_jwt(std::string_view token, int64_t now) const;
 
-  std::shared_ptr<const config::GatewayConfig> config_;
+  Config config_;
   Dependencies deps_;
   std::vector<JwtIssuer> issuers_;
   ClaimRules exchange_rules_;

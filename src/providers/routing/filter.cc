@@ -37,14 +37,14 @@ std::string api_description(config::Api api) {
 
 std::size_t ProviderRouteFilter::provider_for(const pipeline::RequestCtx& ctx) const {
   if (!ctx.model.empty()) {
-    for (const auto& rule : config_->models)
+    for (const auto& rule : config_.models)
       if (glob_match(rule.pattern, ctx.model)) return rule.provider;
   }
   return ctx.route->provider;
 }
 
 asio::awaitable<pipeline::Verdict> ProviderRouteFilter::authorize(pipeline::RequestCtx& ctx) {
-  if (ctx.body_fields && ctx.body_fields->model) ctx.alias = config::find_model_alias(*config_, *ctx.body_fields->model);
+  if (ctx.body_fields && ctx.body_fields->model) ctx.alias = config::find_model_alias(config_.model_aliases, *ctx.body_fields->model);
   co_return pipeline::Verdict::Continue;
 }
 
@@ -62,7 +62,7 @@ asio::awaitable<pipeline::Verdict> ProviderRouteFilter::select_upstream(pipeline
   if (ctx.alias && ctx.attempt.candidate < group && fields && fields->model) {
     // One of the alias's models, served by the provider its model rule names.
     const std::string& model = ctx.alias->models[ctx.attempt.candidate];
-    index = config::provider_of_model(*config_, model).value_or(ctx.route->provider);
+    index = config::provider_of_model(config_.models, model).value_or(ctx.route->provider);
     ctx.model = model;
   } else if (ctx.attempt.candidate >= group && ctx.attempt.candidate - group < ctx.route->fallback.size()) {
     // A fallback attempt goes to the route's fallback entry, with the entry's model when it names one.
@@ -70,7 +70,7 @@ asio::awaitable<pipeline::Verdict> ProviderRouteFilter::select_upstream(pipeline
     index = fallback.provider;
     if (!fallback.model.empty() && fields && fields->model) ctx.model = fallback.model;
   }
-  const config::ProviderConfig& provider = config_->providers[index];
+  const config::ProviderConfig& provider = config_.providers[index];
   // A model of the other API: providers::TranslationFilter rewrites the request, unless the route refuses it.
   if (provider.api != ctx.api && (!ctx.route->translate || gemini_involved(provider.api, ctx.api))) {
     co_return pipeline::reply_error(

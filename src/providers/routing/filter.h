@@ -13,7 +13,7 @@
 // It never reads or writes sockets and never logs credentials.
 #pragma once
 
-#include <memory>
+#include <vector>
 
 #include "config/gateway_config.h"
 #include "pipeline/filter.h"
@@ -25,8 +25,15 @@ namespace asio = boost::asio;
 
 class ProviderRouteFilter final : public pipeline::Filter {
  public:
-  ProviderRouteFilter(std::shared_ptr<const config::GatewayConfig> config,
-                      const std::vector<pipeline::ProviderUpstreams>& upstreams)
+  // What the filter reads from the configuration. The route a request matched comes with it (ctx.route).
+  struct Config {
+    std::vector<config::ProviderConfig> providers;  // indexed by the rules, routes and fallbacks
+    std::vector<config::ModelRule> models;           // `models`: which provider serves a model, first match wins
+    std::vector<config::ModelAlias> model_aliases;   // `models.aliases`
+  };
+
+  // `upstreams` holds one entry per provider, same index.
+  ProviderRouteFilter(Config config, const std::vector<pipeline::ProviderUpstreams>& upstreams)
       : config_(std::move(config)), upstreams_(upstreams) {}
 
   std::string_view name() const override { return "provider_route"; }
@@ -37,7 +44,7 @@ class ProviderRouteFilter final : public pipeline::Filter {
 
  private:
   std::size_t provider_for(const pipeline::RequestCtx& ctx) const;
-  std::shared_ptr<const config::GatewayConfig> config_;
+  Config config_;  // ctx.alias points into its model_aliases
   const std::vector<pipeline::ProviderUpstreams>& upstreams_;  // owned by the snapshot that owns this filter
 };
 
