@@ -414,13 +414,10 @@ std::string CertificateAuthority::bundle_jwks(uint64_t sequence) const {
     EVP_PKEY* key = X509_get0_pubkey(root.get());
     if (key == nullptr) continue;
     const std::string der = der_of(root.get());
-    Bio b64(BIO_new(BIO_f_base64()));
-    BIO* mem = BIO_new(BIO_s_mem());
-    BIO_set_flags(b64.get(), BIO_FLAGS_BASE64_NO_NL);
-    BIO_push(b64.get(), mem);
-    BIO_write(b64.get(), der.data(), static_cast<int>(der.size()));
-    (void)BIO_flush(b64.get());
-    const std::string x5c = bio_text(mem);
+    // x5c is standard base64 (RFC 7517 §4.7), not base64url.
+    std::string x5c(4 * ((der.size() + 2) / 3), '\0');
+    EVP_EncodeBlock(reinterpret_cast<unsigned char*>(x5c.data()),
+                    reinterpret_cast<const unsigned char*>(der.data()), static_cast<int>(der.size()));
     if (!keys.empty()) keys += ",";
     if (EVP_PKEY_get_base_id(key) == EVP_PKEY_EC) {
       BIGNUM* x = nullptr;
