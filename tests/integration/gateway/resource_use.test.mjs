@@ -106,8 +106,11 @@ describe('resource use of the gateway process', () => {
     const peak1000 = await peakAnon(() => streams(1000));
     const peak4000 = await peakAnon(() => streams(4000));
     console.log(`RssAnon kB: start ${before}, peak ${peak20} with ${CONCURRENT} x 20 chunks, ${peak1000} with 1,000, ${peak4000} with 4,000; VmHWM ${statusField(pid, 'VmHWM')}`);
-    // Constant whatever the stream's length: four times the chunks, the same peak (give or take a few pages).
-    assert.ok(peak4000 <= peak1000 + 64, `4,000-chunk streams peaked at ${peak4000} kB of anonymous memory, 1,000-chunk ones at ${peak1000} kB`);
+    // Constant whatever the stream's length: four times the chunks, the same peak give or take the allocator's
+    // arenas (they drift by tens of kB with thread scheduling on a busy machine). Memory that grew with the chunks
+    // would add three times what going from 20 to 1,000 chunks added; half of that, or 128 kB, is the bound.
+    const slack = Math.max(128, (peak1000 - peak20) / 2);
+    assert.ok(peak4000 <= peak1000 + slack, `4,000-chunk streams peaked at ${peak4000} kB of anonymous memory, 1,000-chunk ones at ${peak1000} kB`);
     // Small: a long stream holds its counts and at most 4 KiB of text to tokenize (plus its string's growth),
     // never its chunks (they used to cost ~560 kB per 2,000-chunk stream).
     const perStream = (peak1000 - peak20) / CONCURRENT;
