@@ -216,9 +216,9 @@ std::shared_ptr<pipeline::Snapshot> prepare_snapshot(std::shared_ptr<const confi
   snapshot->version = config->version;
   snapshot->source = config->source;
   pipeline::ServingSettings& serving = snapshot->serving;
-  serving.listen = config->listen;
+  serving.listeners.push_back({"api", "gateway.listen", config->listen, nullptr});
   serving.admin = config->admin;
-  for (auto [key, files, target] : {std::tuple{"gateway.tls", &config->tls, &serving.listen_tls},
+  for (auto [key, files, target] : {std::tuple{"gateway.tls", &config->tls, &serving.listeners.front().tls},
                                     std::tuple{"gateway.admin_tls", &config->admin_tls, &serving.admin_tls}}) {
     if (!*files) continue;
     std::optional<tls::ServerTlsError> tls_error;
