@@ -209,9 +209,9 @@ telemetry::TelemetryFilter::Config telemetry_filter_config(const config::Gateway
 
 }  // namespace
 
-std::shared_ptr<pipeline::Snapshot> prepare_snapshot(std::shared_ptr<const config::GatewayConfig> config,
-                                                     std::string& error) {
-  auto snapshot = std::make_shared<pipeline::Snapshot>();
+std::shared_ptr<GatewaySnapshot> prepare_snapshot(std::shared_ptr<const config::GatewayConfig> config,
+                                                  std::string& error) {
+  auto snapshot = std::make_shared<GatewaySnapshot>();
   snapshot->config = config;
   snapshot->version = config->version;
   snapshot->source = config->source;
@@ -291,7 +291,7 @@ std::vector<std::string> restart_only_changes(const config::GatewayConfig& runni
   return changed;
 }
 
-bool commit_snapshot(pipeline::Snapshot& snapshot, Services& services, std::string& error) {
+bool commit_snapshot(GatewaySnapshot& snapshot, Services& services, std::string& error) {
   const std::shared_ptr<const config::GatewayConfig>& config = snapshot.config;
   if (!services.upstream_health) {
     services.upstream_health = std::make_unique<providers::resilience::UpstreamHealthRegistry>();

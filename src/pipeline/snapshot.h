@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "config/gateway_config.h"
+#include "config/serving_config.h"
 #include "http/upstream_pool.h"
 #include "pipeline/chain.h"
 #include "providers/resilience/load_balancer.h"
@@ -57,13 +57,15 @@ struct ServingSettings {
   uint64_t drain_bytes = 8 * 1024 * 1024;        // ... and at most this many more bytes
 };
 
+// A role extends it with the document it was built from (gateway::GatewaySnapshot); the engine and the
+// filters see only this.
 struct Snapshot {
+  virtual ~Snapshot() = default;
+
   std::string version;  // content hash of the configuration it was built from
   std::string source;   // where that configuration came from (a file path, "<embedded>")
   std::string source_version;  // the source's own name for that version (the control plane's), or ""
   ServingSettings serving;
-  // The role's configuration document, read by the filters the role built from it.
-  std::shared_ptr<const config::GatewayConfig> config;
   std::vector<ProviderUpstreams> upstreams;  // one per config provider, same index
   Chain chain;
   std::vector<LocalEndpoint> local_endpoints;
