@@ -6,20 +6,13 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "fuzz_check.h"
 #include "http/authority.h"
 #include "http/parser.h"
 
 namespace {
 
 using namespace tollway::http;
-
-#define FUZZ_CHECK(condition)                                                                 \
-  do {                                                                                        \
-    if (!(condition)) {                                                                       \
-      std::fprintf(stderr, "invariant failed: %s (%s:%d)\n", #condition, __FILE__, __LINE__); \
-      std::abort();                                                                           \
-    }                                                                                         \
-  } while (0)
 
 bool inside(std::string_view part, std::string_view whole) {
   return part.data() >= whole.data() && part.data() + part.size() <= whole.data() + whole.size();
