@@ -108,8 +108,10 @@ void add_control_command(CLI::App& cli, int& exit_code) {
       "gateway --report-to`): UNMANAGED, matching the policy or DRIFTED. API: GET /v1/snapshot, POST /v1/ack,\n"
       "POST /v1/report, GET /v1/fleet, GET /metrics. With --trust-domain the control plane is also a SPIFFE CA\n"
       "(root in STATE_DIR/ca/): POST /v1/certs trades a CSR and a one-time join token (`tollway control token\n"
-      "create`) for an X.509-SVID, GET /v1/bundle serves the trust bundle (PEM, ?format=jwks); `tollway control\n"
-      "certs` lists every token minted and certificate issued. See docs/control-plane.md.");
+      "create`) for an X.509-SVID, or renews one over mTLS (the caller's current certificate, no token), GET\n"
+      "/v1/bundle serves the trust bundle (PEM, ?format=jwks); `tollway control certs` lists every token minted\n"
+      "and certificate issued. --tls serves the API over HTTPS with the control plane's own SVID. See\n"
+      "docs/control-plane.md.");
   auto policy = std::make_shared<std::string>();
   auto listen = std::make_shared<std::string>("127.0.0.1:7070");
   auto admin_token_file = std::make_shared<std::string>();
@@ -122,6 +124,8 @@ void add_control_command(CLI::App& cli, int& exit_code) {
   auto author = std::make_shared<std::string>();
   auto trust_domain = std::make_shared<std::string>();
   auto svid_lifetime = std::make_shared<std::string>("24h");
+  auto serve_tls = std::make_shared<bool>(false);
+  auto tls_sans = std::make_shared<std::vector<std::string>>();
   cmd->add_option("--policy", *policy, "The policy directory");
   cmd->add_option("--etcd", *etcd, "Or: etcd member URLs, http://HOST:PORT[,...], holding the policy under --prefix");
   cmd->add_option("--prefix", *prefix, "The etcd key prefix of the policy, e.g. /tollway/policy");
@@ -143,6 +147,13 @@ void add_control_command(CLI::App& cli, int& exit_code) {
                   "generated there on first start): POST /v1/certs, GET /v1/bundle");
   cmd->add_option("--svid-lifetime", *svid_lifetime,
                   "How long an issued certificate is valid (at least 5m; default 24h)");
+  cmd->add_flag("--tls", *serve_tls,
+                "Serve HTTPS with a certificate the control plane issues itself from its CA (SPIFFE ID "
+                "spiffe://TRUST_DOMAIN/tollway/control, files in STATE_DIR/tls/, renewed at half its life); client "
+                "certificates are requested, optional, verified against the bundle (needs --trust-domain)");
+  cmd->add_option("--tls-san", *tls_sans,
+                  "A DNS name or IP address the --tls certificate names (repeatable; default localhost and "
+                  "127.0.0.1)");
   cmd->add_option("--log-level", *log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
 
@@ -208,6 +219,16 @@ void add_control_command(CLI::App& cli, int& exit_code) {
         return;
       }
     }
+    if ((*serve_tls || !tls_sans->empty()) && trust_domain->empty()) {
+      std::cerr << "--tls and --tls-san need --trust-domain: the listener's certificate comes from the CA\n";
+      exit_code = 1;
+      return;
+    }
+    if (!tls_sans->empty() && !*serve_tls) {
+      std::cerr << "--tls-san goes with --tls\n";
+      exit_code = 1;
+      return;
+    }
     control::ControlPlaneOptions options;
     options.policy_dir = *policy;
     options.etcd_urls = *etcd;
@@ -225,6 +246,8 @@ void add_control_command(CLI::App& cli, int& exit_code) {
     options.drift_after = *drift;
     options.trust_domain = *trust_domain;
     options.svid_lifetime = std::chrono::duration_cast<std::chrono::seconds>(*lifetime);
+    options.tls = *serve_tls;
+    if (!tls_sans->empty()) options.tls_host_names = *tls_sans;
     options.check = check_gateway_document;
     log::init(*log_level == "debug"   ? log::Level::Debug
               : *log_level == "warn"  ? log::Level::Warn
