@@ -127,7 +127,7 @@ export async function startControl({ policy, etcd, prefix, stateDir, listen = '1
     ...extraArgs],
   'control plane ready');
   const port = Number(String(p.ready.listen).split(':').pop());
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${p.ready.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   return {
     ...p, port, url, tokenFile, stateDir: state,
     async fleet() {
