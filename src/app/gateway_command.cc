@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "gateway/role.h"
 #include "proxy/engine.h"
+#include "tls/node_identity_files.h"
 
 namespace tollway::app {
 namespace {
@@ -152,6 +153,7 @@ void add_gateway_command(CLI::App& cli, int& exit_code) {
       exit_code = 1;
       return;
     }
+    tls::declare_node_identity_dir(*identity_dir);
     if (!identity_dir->empty()) {
       proxy::NodeIdentityOptions identity_options;
       identity_options.dir = *identity_dir;

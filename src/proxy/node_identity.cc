@@ -15,6 +15,7 @@
 #include "http/base_url.h"
 #include "http/client.h"
 #include "tls/client_context.h"
+#include "tls/node_identity_files.h"
 #include "tls/svid_request.h"
 
 namespace tollway::proxy {
@@ -44,11 +45,11 @@ std::chrono::milliseconds next_retry(std::chrono::milliseconds current) {
                               : std::min<std::chrono::milliseconds>(current * 2, kLastRetry);
 }
 
-}  // namespace
+using tls::node_bundle_path;
+using tls::node_cert_path;
+using tls::node_key_path;
 
-std::string NodeIdentity::key_path(const std::string& dir) { return (fs::path(dir) / "svid.key").string(); }
-std::string NodeIdentity::cert_path(const std::string& dir) { return (fs::path(dir) / "svid.pem").string(); }
-std::string NodeIdentity::bundle_path(const std::string& dir) { return (fs::path(dir) / "bundle.pem").string(); }
+}  // namespace
 
 NodeIdentity::NodeIdentity(NodeIdentityOptions options)
     : options_(std::move(options)), random_(std::random_device{}()) {}
@@ -107,8 +108,8 @@ std::unique_ptr<NodeIdentity> NodeIdentity::open(NodeIdentityOptions options, st
 }
 
 bool NodeIdentity::load(std::string& error) {
-  const auto chain = read_file(cert_path(options_.dir));
-  if (!chain || !read_file(key_path(options_.dir))) {
+  const auto chain = read_file(node_cert_path(options_.dir));
+  if (!chain || !read_file(node_key_path(options_.dir))) {
     error = "none persisted";
     return false;
   }
@@ -120,7 +121,7 @@ bool NodeIdentity::load(std::string& error) {
   }
   std::optional<tls::ClientTlsError> tls_error;
   auto context = tls::make_client_context(
-      {options_.control_ca_file, cert_path(options_.dir), key_path(options_.dir)}, tls_error);
+      {options_.control_ca_file, node_cert_path(options_.dir), node_key_path(options_.dir)}, tls_error);
   if (!context) {
     error = tls_error->message;
     return false;
@@ -140,9 +141,9 @@ bool NodeIdentity::install(const std::string& key_pem, const std::string& chain_
                            std::string& error) {
   // The key first (a join only; a renewal keeps it), then the bundle, then the certificate: a listener that reloads
   // on the certificate's change finds its key and CAs already in place.
-  if (!key_pem.empty() && !core::write_file_atomically(key_path(options_.dir), key_pem, 0600, error)) return false;
-  if (!core::write_file_atomically(bundle_path(options_.dir), bundle_pem, 0644, error) ||
-      !core::write_file_atomically(cert_path(options_.dir), chain_pem, 0644, error))
+  if (!key_pem.empty() && !core::write_file_atomically(node_key_path(options_.dir), key_pem, 0600, error)) return false;
+  if (!core::write_file_atomically(node_bundle_path(options_.dir), bundle_pem, 0644, error) ||
+      !core::write_file_atomically(node_cert_path(options_.dir), chain_pem, 0644, error))
     return false;
   return load(error);
 }
@@ -155,8 +156,8 @@ asio::awaitable<std::string> NodeIdentity::request(const std::string& url, const
   const bool join = !token.empty();
   std::string key_pem;
   if (!join) {
-    const auto key = read_file(key_path(options_.dir));
-    if (!key) co_return "cannot read " + key_path(options_.dir);
+    const auto key = read_file(node_key_path(options_.dir));
+    if (!key) co_return "cannot read " + node_key_path(options_.dir);
     key_pem = *key;
   }
   const auto csr = tls::make_svid_request(error, key_pem);

@@ -33,10 +33,6 @@ class NodeIdentity {
  public:
   using Clock = std::chrono::system_clock;
 
-  static std::string key_path(const std::string& dir);     // DIR/svid.key
-  static std::string cert_path(const std::string& dir);    // DIR/svid.pem: the leaf, then any intermediates
-  static std::string bundle_path(const std::string& dir);  // DIR/bundle.pem
-
   // At start, blocking: the certificate persisted in the directory when it is valid now (logging how long it has
   // left), else a join with the token, retried with backoff while no control plane answers. Null with `error` when
   // there is neither a valid certificate nor a token, or a control plane refuses the join (a 4xx: the token is
