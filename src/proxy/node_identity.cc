@@ -170,9 +170,14 @@ asio::awaitable<std::string> NodeIdentity::request(const std::string& url, const
   } else {
     context = control_tls();
   }
-  http::UpstreamEndpoint endpoint{base->host, base->port, true, context, ""};
-  http::Client client(co_await asio::this_coro::executor, std::move(endpoint),
-                      http::ClientOptions{kRequestTimeout, 64 << 10, false});
+  // Named, not braced temporaries beside the co_await: GCC 12 frees those twice in a coroutine.
+  http::UpstreamEndpoint endpoint;
+  endpoint.host = base->host;
+  endpoint.port = base->port;
+  endpoint.tls = true;
+  endpoint.tls_context = context;
+  const auto executor = co_await asio::this_coro::executor;
+  http::Client client(executor, std::move(endpoint), http::ClientOptions{kRequestTimeout, 64 << 10, false});
   json::ObjectWriter body;
   body.field("csr", csr->csr_pem);
   if (join) body.field("token", token);

@@ -17,16 +17,29 @@ boost::asio::awaitable<ControlReply> control_request(std::string_view method, co
     const std::size_t authority_end = url.find_first_of("/?", 8);
     std::string error;
     const auto base = http::parse_base_url(url.substr(0, authority_end), error);
-    if (!base) co_return ControlReply{false, 0, "", error};
+    if (!base) {
+      ControlReply reply;
+      reply.error = error;
+      co_return reply;
+    }
     const std::string target = authority_end == std::string::npos ? "/" : url.substr(authority_end);
-    http::Client client(co_await boost::asio::this_coro::executor,
-                        http::UpstreamEndpoint{base->host, base->port, true, std::move(tls), ""},
-                        http::ClientOptions{timeout, max_body, /*keep_alive=*/false});
+    // Named, not braced temporaries beside the co_await: GCC 12 frees those twice in a coroutine.
+    http::UpstreamEndpoint endpoint;
+    endpoint.host = base->host;
+    endpoint.port = base->port;
+    endpoint.tls = true;
+    endpoint.tls_context = std::move(tls);
+    const auto executor = co_await boost::asio::this_coro::executor;
+    http::Client client(executor, std::move(endpoint), http::ClientOptions{timeout, max_body, /*keep_alive=*/false});
     headers.emplace_back("Accept", "application/json");
     if (!body.empty()) headers.emplace_back("Content-Type", "application/json");
     http::ClientResponse response = co_await client.request(method, target, headers, body);
-    if (!response.complete) co_return ControlReply{false, response.status, "", std::move(response.error)};
-    co_return ControlReply{true, response.status, std::move(response.body), ""};
+    ControlReply reply;
+    reply.ok = response.complete;
+    reply.status = response.status;
+    if (response.complete) reply.body = std::move(response.body);
+    else reply.error = std::move(response.error);
+    co_return reply;
   }
   auth::HttpGetResult r = co_await auth::http_request(method, url, headers, body, timeout, max_body);
   co_return ControlReply{r.ok, r.status, std::move(r.body), std::move(r.error)};

@@ -7,10 +7,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import https from 'node:https';
 import path from 'node:path';
 import { runTollway, tempDir } from '../../lib/harness.mjs';
-import { policyDir, startControl } from './control_harness.mjs';
+import { httpsJson, policyDir, startControl } from './control_harness.mjs';
 
 const TD = 'example.org';
 const WEB = `spiffe://${TD}/ns/prod/sa/web`;
@@ -31,24 +30,6 @@ function makeCsr(uri) {
   execFileSync('openssl', ['req', '-new', '-key', key, '-subj', '/CN=node', '-addext', `subjectAltName=URI:${uri}`,
     '-out', csr]);
   return { dir, key, csr: fs.readFileSync(csr, 'utf8') };
-}
-
-/** One HTTPS request verified against `ca` (PEM), with an optional client `cert`/`key` (PEM): {status, json}. */
-export function httpsJson(url, { method = 'GET', body, ca, cert, key } = {}) {
-  return new Promise((resolve, reject) => {
-    const req = https.request(url, { method, ca, cert, key, agent: false }, (res) => {
-      let text = '';
-      res.on('data', (c) => { text += c; });
-      res.on('end', () => {
-        let json = null;
-        try { json = JSON.parse(text); } catch { /* not JSON */ }
-        resolve({ status: res.statusCode, json, text });
-      });
-    });
-    req.on('error', reject);
-    if (body !== undefined) req.write(typeof body === 'string' ? body : JSON.stringify(body));
-    req.end();
-  });
 }
 
 const serialOf = (pemFile) => execFileSync('openssl', ['x509', '-noout', '-serial', '-in', pemFile],
