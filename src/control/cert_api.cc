@@ -15,7 +15,7 @@ AdminResponse CertApi::certs(const proxy::AdminRequest& request) {
   const auto body = core::strict_json::parse(request.body, parse_error);
   if (!body || !body->is_object())
     return error_response(400, "invalid_json",
-                          "the body must be a JSON object {csr, token}" +
+                          "the body must be a JSON object {csr, token?}" +
                               (parse_error.empty() ? std::string() : ": " + parse_error));
   for (const auto& [key, value] : body->members()) {
     if (key != "csr" && key != "token")
