@@ -4,13 +4,15 @@
 // verifies its certificate against /v1/bundle, it polls and ACKs over mTLS (SYNCED), its API listener serves its
 // SVID to clients with a certificate of the same CA and refuses clients without one; the token's replay by another
 // gateway is refused; the expiry gauge is present, sane and passes promtool; the gateway renews over mTLS at half
-// its lifetime (a new serial on new handshakes, the same SPIFFE ID); with the control plane stopped, the gateway
+// its lifetime under traffic (a new serial on new handshakes, the same SPIFFE ID; the open connection keeps its
+// certificate and loses no request); with the control plane stopped, the gateway
 // restarted from its identity and state directories still serves its mTLS listener. The renewal wait makes this
 // test take about two minutes (the CA's shortest lifetime is 5 minutes).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import https from 'node:https';
 import path from 'node:path';
 import { metricValue, runTollway, startMock, tempDir } from '../../lib/harness.mjs';
 import { BASE, MODELS, eventually, httpsJson, policyDir, providers, startControl, startManagedGateway } from './control_harness.mjs';
@@ -133,15 +135,47 @@ describe('a gateway joins, holds and renews its SPIFFE identity', () => {
     assert.equal(lint.status, 0, lint.stdout + lint.stderr);
   });
 
-  it('renews over mTLS at half its lifetime: new handshakes get a new serial for the same SPIFFE ID', async () => {
+  it('renews over mTLS at half its lifetime under traffic: new handshakes get a new serial for the same SPIFFE ID, '
+    + 'the open connection keeps its certificate and loses no request', async () => {
     const before = serialOf(path.join(identityDir, 'svid.pem'));
-    const renewed = await gw.waitForLog((o) => o.msg === 'node identity renewed', 200000);
-    assert.equal(renewed.spiffe_id, GW);
-    assert.notEqual(renewed.serial.toUpperCase(), before);
+    // One kept-alive connection carrying a request every 2 s until the renewal is seen.
+    const agent = new https.Agent({ keepAlive: true, maxSockets: 1, ca: bundle, ...client,
+      checkServerIdentity: (host, peer) => (peer.subjectaltname === `URI:${GW}` ? undefined : new Error('not the gateway')) });
+    const sockets = new Set();
+    const results = [];
+    const onOpenConnection = () => new Promise((resolve, reject) => {
+      const req = https.request(`${gatewayHttps(gw)}/v1/chat/completions`, { method: 'POST', agent,
+        headers: { 'content-type': 'application/json' } }, (res) => {
+        sockets.add(res.socket);
+        const serial = res.socket.getPeerCertificate().serialNumber.toUpperCase();
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode, serial }));
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify({ model: 'gpt-4o-mini', max_tokens: 2, messages: [{ role: 'user', content: 'hi' }] }));
+    });
+    let renewedLog = null;
+    gw.waitForLog((o) => o.msg === 'node identity renewed', 200000).then((o) => { renewedLog = o; }, () => {});
+    const deadline = Date.now() + 200000;
+    while (!renewedLog && Date.now() < deadline) {
+      results.push(await onOpenConnection().catch((e) => ({ status: 0, error: e.message })));
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+    // Once more after the renewal is installed, on the same connection.
+    await new Promise((r) => setTimeout(r, 1500));
+    results.push(await onOpenConnection().catch((e) => ({ status: 0, error: e.message })));
+    agent.destroy();
+    assert.ok(renewedLog, 'the gateway renewed within 200 s');
+    assert.equal(renewedLog.spiffe_id, GW);
+    assert.notEqual(renewedLog.serial.toUpperCase(), before);
+    assert.ok(results.length > 3);
+    assert.deepEqual(results.filter((r) => r.status !== 200), [], 'no request lost');
+    assert.equal(sockets.size, 1, 'one connection carried them all');
+    assert.ok(results.every((r) => r.serial === before), 'the open connection keeps the certificate it began with');
     assert.ok(cp.logs.some((o) => o.msg === 'certificate renewed' && o.spiffe_id === GW));
     const served = await eventually(async () => {
       const r = await chat(gw, client);
-      return r.status === 200 && r.peerCertificate.serialNumber.toUpperCase() === renewed.serial.toUpperCase() && r;
+      return r.status === 200 && r.peerCertificate.serialNumber.toUpperCase() === renewedLog.serial.toUpperCase() && r;
     }, 10000, 'the listener to serve the renewed certificate');
     assert.equal(served.peerCertificate.subjectaltname, `URI:${GW}`);
     assert.equal(metricValue(await gw.metrics(), 'tollway_identity_renewals_total', { result: 'success' }), 1);
