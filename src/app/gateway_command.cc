@@ -77,7 +77,8 @@ void add_gateway_command(CLI::App& cli, int& exit_code) {
       "and reports the version it runs to a control plane, which shows it as UNMANAGED, matching the policy\n"
       "or DRIFTED (nothing is ever pushed to it). With --identity-dir it holds a SPIFFE identity from the\n"
       "control plane's CA (joined once with --join-token-file, renewed over mTLS) and speaks to https control\n"
-      "planes with it; the expiry is the gauge tollway_identity_expiry_seconds (docs/operations.md).\n"
+      "planes (--control or --report-to) with it; the expiry is the gauge tollway_identity_expiry_seconds\n"
+      "(docs/operations.md).\n"
       "Signals: SIGHUP reloads the config file (a logged no-op with the embedded config), SIGUSR1 reopens "
       "the\n"
       "access and decision log files, SIGTERM or SIGINT drains and exits 0. See docs/operations.md.");
@@ -119,8 +120,7 @@ void add_gateway_command(CLI::App& cli, int& exit_code) {
       cmd->add_option("--identity-dir", *identity_dir,
                       "Hold a SPIFFE identity from the control plane's CA here (svid.key 0600, generated on this node; "
                       "svid.pem; bundle.pem), renewed over mTLS at half its life; the control URLs must be https "
-                      "(needs --control, --control-ca)")
-          ->needs(control_option);
+                      "(needs --control or --report-to, and --control-ca)");
   cmd->add_option("--join-token-file", *join_token_file,
                   "File holding the one-time join token (`tollway control token create`) that buys the first "
                   "certificate; not needed while --identity-dir holds a valid one")
@@ -153,18 +153,30 @@ void add_gateway_command(CLI::App& cli, int& exit_code) {
       exit_code = 1;
       return;
     }
+    control::ReportOptions report;
+    if (!report_urls->empty()) {
+      report.urls = split_urls(*report_urls);
+      report.node = *node;
+      report.token = read_token_file(*token_file);
+      if (report.urls.empty() || report.node.empty() || report.token.empty()) {
+        std::cerr << "--report-to needs a URL, --node ID and --token-file (a readable, non-empty file)\n";
+        exit_code = 1;
+        return;
+      }
+    }
     tls::declare_node_identity_dir(*identity_dir);
     if (!identity_dir->empty()) {
       proxy::NodeIdentityOptions identity_options;
       identity_options.dir = *identity_dir;
       identity_options.control_ca_file = *control_ca;
-      identity_options.control_urls = control.urls;
+      identity_options.control_urls = control.urls.empty() ? report.urls : control.urls;
       if (!join_token_file->empty()) identity_options.join_token = read_token_file(*join_token_file);
-      const bool all_https = std::all_of(control.urls.begin(), control.urls.end(),
+      const bool all_https = std::all_of(identity_options.control_urls.begin(), identity_options.control_urls.end(),
                                          [](const std::string& u) { return u.starts_with("https://"); });
-      if (control_ca->empty() || !all_https || (!join_token_file->empty() && identity_options.join_token.empty())) {
-        std::cerr << "--identity-dir needs --control-ca FILE, https:// control URLs and, when given, a readable, "
-                     "non-empty --join-token-file\n";
+      const bool token_unreadable = !join_token_file->empty() && identity_options.join_token.empty();
+      if (identity_options.control_urls.empty() || control_ca->empty() || !all_https || token_unreadable) {
+        std::cerr << "--identity-dir needs --control or --report-to with https:// URLs, --control-ca FILE and, "
+                     "when given, a readable, non-empty --join-token-file\n";
         exit_code = 1;
         return;
       }
@@ -177,17 +189,7 @@ void add_gateway_command(CLI::App& cli, int& exit_code) {
       }
       options->identity = std::move(identity);
       control.identity = options->identity;
-    }
-    control::ReportOptions report;
-    if (!report_urls->empty()) {
-      report.urls = split_urls(*report_urls);
-      report.node = *node;
-      report.token = read_token_file(*token_file);
-      if (report.urls.empty() || report.node.empty() || report.token.empty()) {
-        std::cerr << "--report-to needs a URL, --node ID and --token-file (a readable, non-empty file)\n";
-        exit_code = 1;
-        return;
-      }
+      report.identity = options->identity;
     }
     gateway::GatewayRole role;
     exit_code = proxy::run_engine(role, *options, [config_path, control, report](boost::asio::io_context& context) {

@@ -139,13 +139,14 @@ export async function startControl({ policy, etcd, prefix, stateDir, listen = '1
   };
 }
 
-/** `tollway gateway --config FILE --report-to URLS --node ID` (unmanaged): {url, adminUrl, config(), metrics(), stop()}. */
-export async function startReportingGateway({ config, reportTo, node, token }) {
+/** `tollway gateway --config FILE --report-to URLS --node ID [extraArgs]` (unmanaged): {url, adminUrl, config(), metrics(), stop()}. */
+export async function startReportingGateway({ config, reportTo, node, token, extraArgs = [] }) {
   const dir = tempDir('tollway-node-');
   const tokenFile = path.join(dir, 'node.token');
   fs.writeFileSync(tokenFile, token);
   const p = await startProcess(['gateway', '--config', config, '--report-to', reportTo, '--node', node,
-    '--token-file', tokenFile, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--workers', '1'], 'gateway ready');
+    '--token-file', tokenFile, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--workers', '1', ...extraArgs],
+  'gateway ready');
   const port = Number(String(p.ready.listen).split(':').pop());
   const adminUrl = `http://127.0.0.1:${Number(String(p.ready.admin).split(':').pop())}`;
   return {

@@ -15,12 +15,15 @@ import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import { metricValue, runTollway, startMock, tempDir } from '../../lib/harness.mjs';
-import { BASE, MODELS, eventually, httpsJson, policyDir, providers, startControl, startManagedGateway } from './control_harness.mjs';
+import { BASE, MODELS, eventually, httpsJson, policyDir, providers, startControl, startManagedGateway,
+  startReportingGateway } from './control_harness.mjs';
 
 const TD = 'example.org';
 const GW = `spiffe://${TD}/ns/prod/sa/gw-a`;
 const CLIENT = `spiffe://${TD}/ns/prod/sa/agent`;
 const NODE_TOKEN = 'node-token-of-gw-a';
+const REPORTER = `spiffe://${TD}/ns/prod/sa/gw-r`;
+const REPORTER_TOKEN = 'node-token-of-gw-r';
 const sha256 = (t) => execFileSync('sha256sum', { input: t, encoding: 'utf8' }).split(' ')[0];
 
 async function mint(stateDir, identity) {
@@ -37,8 +40,8 @@ describe('a gateway joins, holds and renews its SPIFFE identity', () => {
   const gatewayArgs = (joinTokenFile) => ['--identity-dir', identityDir, '--control-ca', bundleFile,
     ...(joinTokenFile ? ['--join-token-file', joinTokenFile] : [])];
   const gatewayHttps = (g) => `https://127.0.0.1:${Number(String(g.ready.listen).split(':').pop())}`;
-  const chat = (g, tlsClient) => httpsJson(`${gatewayHttps(g)}/v1/chat/completions`, {
-    method: 'POST', ca: bundle, spiffeId: GW, ...tlsClient, headers: { 'content-type': 'application/json' },
+  const chat = (g, tlsClient, spiffeId = GW) => httpsJson(`${gatewayHttps(g)}/v1/chat/completions`, {
+    method: 'POST', ca: bundle, spiffeId, ...tlsClient, headers: { 'content-type': 'application/json' },
     body: { model: 'gpt-4o-mini', max_tokens: 2, messages: [{ role: 'user', content: 'hi' }] },
   });
 
@@ -48,7 +51,8 @@ describe('a gateway joins, holds and renews its SPIFFE identity', () => {
     policy.write('base.yaml', BASE.replace('  workers: 1\n', '  workers: 1\n  tls:\n    identity: node\n'));
     policy.write('providers.yaml', providers(mock.url, mock.url));
     policy.write('models.yaml', MODELS);
-    policy.write('nodes.yaml', `nodes:\n  gw-a:\n    labels: {role: gateway}\n    token_sha256: ${sha256(NODE_TOKEN)}\n`);
+    policy.write('nodes.yaml', `nodes:\n  gw-a:\n    labels: {role: gateway}\n    token_sha256: ${sha256(NODE_TOKEN)}\n`
+      + `  gw-r:\n    labels: {role: gateway}\n    token_sha256: ${sha256(REPORTER_TOKEN)}\n`);
     cp = await startControl({ policy: policy.dir, extraArgs: ['--trust-domain', TD, '--tls', '--svid-lifetime', '5m'] });
     const dir = tempDir('tollway-identity-test-');
     bundleFile = path.join(dir, 'bundle.pem');
@@ -179,6 +183,29 @@ describe('a gateway joins, holds and renews its SPIFFE identity', () => {
     }, 10000, 'the listener to serve the renewed certificate');
     assert.equal(served.peerCertificate.subjectaltname, `URI:${GW}`);
     assert.equal(metricValue(await gw.metrics(), 'tollway_identity_renewals_total', { result: 'success' }), 1);
+  });
+
+  it('a gateway run from its own file joins and reports over its identity (--report-to https)', async () => {
+    const dir = tempDir('tollway-reporter-');
+    const config = path.join(dir, 'gateway.yaml');
+    fs.writeFileSync(config, BASE.replace('  workers: 1\n', '  workers: 1\n  tls:\n    identity: node\n')
+      + providers(mock.url, mock.url) + MODELS);
+    const joinTokenFile = path.join(dir, 'join.token');
+    fs.writeFileSync(joinTokenFile, await mint(cp.stateDir, REPORTER));
+    const reporter = await startReportingGateway({ config, reportTo: cp.url, node: 'gw-r', token: REPORTER_TOKEN,
+      extraArgs: ['--identity-dir', path.join(dir, 'identity'), '--control-ca', bundleFile,
+        '--join-token-file', joinTokenFile] });
+    try {
+      assert.equal((await reporter.waitForLog((o) => o.msg === 'node identity issued')).spiffe_id, REPORTER);
+      await eventually(async () => {
+        const f = await httpsJson(`${cp.url}/v1/fleet`, { ca: bundle, headers: { authorization: 'Bearer admin-secret' } });
+        return f.json?.nodes?.find((n) => n.id === 'gw-r')?.state === 'UNMANAGED';
+      }, 15000, 'gw-r UNMANAGED');
+      const r = await chat(reporter, client, REPORTER);
+      assert.equal(r.status, 200, r.text);
+    } finally {
+      await reporter.stop();
+    }
   });
 
   it('control plane stopped: the gateway restarted from its directories still serves its mTLS listener', async () => {
