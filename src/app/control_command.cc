@@ -13,11 +13,12 @@
 #include "app/gateway_document_check.h"
 #include "app/token_file.h"
 #include "core/strict_json.h"
-#include "auth/remote/http_get.h"
+#include "control/client/control_http.h"
 #include "control/ca/certificate_authority.h"
 #include "control/control_plane.h"
 #include "core/log.h"
 #include "core/units.h"
+#include "tls/client_context.h"
 
 namespace tollway::app {
 namespace {
@@ -27,17 +28,25 @@ std::string text_member(const core::strict_json::Value& v, std::string_view key)
   return m && m->is_string() ? m->as_string() : "-";
 }
 
-int print_status(const std::string& url, const std::string& token, bool as_json) {
+int print_status(const std::string& url, const std::string& token, bool as_json, const std::string& ca_file) {
   boost::asio::io_context context(1);
-  auth::HttpGetResult result;
+  std::shared_ptr<boost::asio::ssl::context> tls;  // --ca-file: the control plane verified against it
+  if (!ca_file.empty()) {
+    std::optional<tls::ClientTlsError> error;
+    tls = tls::make_client_context({ca_file, "", ""}, error);
+    if (!tls) {
+      std::cerr << "--ca-file: " << error->message << "\n";
+      return 1;
+    }
+  }
+  control::ControlReply result;
   std::string base = url;
   while (!base.empty() && base.back() == '/') base.pop_back();
-  std::vector<std::pair<std::string, std::string>> headers;
-  headers.emplace_back("Authorization", "Bearer " + token);
   boost::asio::co_spawn(
       context,
       [&]() -> boost::asio::awaitable<void> {
-        result = co_await auth::http_get(base + "/v1/fleet", headers, std::chrono::seconds(10), 16 << 20);
+        result = co_await control::control_request("GET", base + "/v1/fleet", token, {}, std::chrono::seconds(10),
+                                                   16 << 20, tls);
       },
       boost::asio::detached);
   context.run();
@@ -162,7 +171,11 @@ void add_control_command(CLI::App& cli, int& exit_code) {
   auto url = std::make_shared<std::string>();
   auto status_token_file = std::make_shared<std::string>();
   auto as_json = std::make_shared<bool>(false);
+  auto status_ca_file = std::make_shared<std::string>();
   status->add_option("--url", *url, "The control plane's URL, e.g. http://127.0.0.1:7070")->required();
+  status->add_option("--ca-file", *status_ca_file,
+                     "PEM CAs that verify an https control plane (its trust bundle, for one run with --tls); "
+                     "default: the system trust store");
   status->add_option("--admin-token-file", *status_token_file, "File holding the admin token")->required();
   status->add_flag("--json", *as_json, "Print GET /v1/fleet's JSON as it is");
   status->callback([=, &exit_code] {
@@ -172,7 +185,7 @@ void add_control_command(CLI::App& cli, int& exit_code) {
       exit_code = 1;
       return;
     }
-    exit_code = print_status(*url, token, *as_json);
+    exit_code = print_status(*url, token, *as_json, *status_ca_file);
   });
 
   add_control_publish_commands(*cmd, exit_code);

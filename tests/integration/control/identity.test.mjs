@@ -62,6 +62,15 @@ describe('tollway control --tls: HTTPS with its own SVID, join, renewal over mTL
     const keyMode = fs.statSync(path.join(control.stateDir, 'tls', 'control.key')).mode & 0o777;
     assert.equal(keyMode, 0o600);
     await assert.rejects(fetch(`http://127.0.0.1:${control.port}/v1/bundle`));
+    // The status command verifies it against --ca-file.
+    const caFile = path.join(control.stateDir, 'ca', 'root.pem');
+    const status = await runTollway(['control', 'status', '--url', control.url, '--admin-token-file', control.tokenFile,
+      '--ca-file', caFile, '--json']);
+    assert.equal(status.code, 0, status.stderr);
+    assert.ok(JSON.parse(status.stdout).revision);
+    const unverified = await runTollway(['control', 'status', '--url', control.url, '--admin-token-file',
+      control.tokenFile]);
+    assert.equal(unverified.code, 1);
   });
 
   it('a join token buys one certificate; renewal over mTLS gives a new serial for the same SPIFFE ID', async () => {
