@@ -3,6 +3,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -38,6 +39,16 @@ std::optional<std::string> read_file(const std::string& path) {
 
 int64_t seconds_until(NodeIdentity::Clock::time_point at) {
   return std::chrono::duration_cast<std::chrono::seconds>(at - NodeIdentity::Clock::now()).count();
+}
+
+// RFC 3339 UTC, seconds.
+std::string utc_text(NodeIdentity::Clock::time_point at) {
+  const std::time_t seconds = NodeIdentity::Clock::to_time_t(at);
+  std::tm parts{};
+  gmtime_r(&seconds, &parts);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
+  return text;
 }
 
 std::chrono::milliseconds next_retry(std::chrono::milliseconds current) {
@@ -116,7 +127,7 @@ bool NodeIdentity::load(std::string& error) {
   const auto validity = tls::read_certificate_validity(*chain, error);
   if (!validity) return false;
   if (validity->not_after <= Clock::now()) {
-    error = "the persisted certificate expired at " + std::to_string(Clock::to_time_t(validity->not_after));
+    error = "the persisted certificate expired at " + utc_text(validity->not_after);
     return false;
   }
   std::optional<tls::ClientTlsError> tls_error;
