@@ -6,7 +6,8 @@
 // gateway is refused; the expiry gauge is present, sane and passes promtool; the gateway renews over mTLS at half
 // its lifetime under traffic (a new serial on new handshakes, the same SPIFFE ID; the open connection keeps its
 // certificate and loses no request); with the control plane stopped, the gateway
-// restarted from its identity and state directories still serves its mTLS listener. The renewal wait makes this
+// restarted from its identity and state directories still serves its mTLS listener. The control plane renews its
+// own listener certificate at half its life too. The renewal wait makes this
 // test take about two minutes (the CA's shortest lifetime is 5 minutes).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -36,7 +37,7 @@ const serialOf = (pemFile) => execFileSync('openssl', ['x509', '-noout', '-seria
   { encoding: 'utf8' }).trim().split('=')[1].toUpperCase();
 
 describe('a gateway joins, holds and renews its SPIFFE identity', () => {
-  let mock; let cp; let gw; let bundle; let bundleFile; let identityDir; let stateDir; let client;
+  let mock; let cp; let gw; let bundle; let bundleFile; let identityDir; let stateDir; let client; let controlSerial;
   const gatewayArgs = (joinTokenFile) => ['--identity-dir', identityDir, '--control-ca', bundleFile,
     ...(joinTokenFile ? ['--join-token-file', joinTokenFile] : [])];
   const gatewayHttps = (g) => `https://127.0.0.1:${Number(String(g.ready.listen).split(':').pop())}`;
@@ -54,6 +55,7 @@ describe('a gateway joins, holds and renews its SPIFFE identity', () => {
     policy.write('nodes.yaml', `nodes:\n  gw-a:\n    labels: {role: gateway}\n    token_sha256: ${sha256(NODE_TOKEN)}\n`
       + `  gw-r:\n    labels: {role: gateway}\n    token_sha256: ${sha256(REPORTER_TOKEN)}\n`);
     cp = await startControl({ policy: policy.dir, extraArgs: ['--trust-domain', TD, '--tls', '--svid-lifetime', '5m'] });
+    controlSerial = serialOf(path.join(cp.stateDir, 'tls', 'control.pem'));
     const dir = tempDir('tollway-identity-test-');
     bundleFile = path.join(dir, 'bundle.pem');
     bundle = fs.readFileSync(path.join(cp.stateDir, 'ca', 'root.pem'), 'utf8');
@@ -206,6 +208,16 @@ describe('a gateway joins, holds and renews its SPIFFE identity', () => {
     } finally {
       await reporter.stop();
     }
+  });
+
+  it('the control plane renews its own certificate at half its life: new handshakes get the new one', async () => {
+    const renewed = await cp.waitForLog((o) => o.msg === 'control plane certificate renewed', 90000);
+    assert.match(renewed.not_after, /^\d{4}-\d\d-\d\dT/);
+    const now = serialOf(path.join(cp.stateDir, 'tls', 'control.pem'));
+    assert.notEqual(now, controlSerial);
+    const r = await httpsJson(`${cp.url}/v1/bundle`, { ca: bundle });
+    assert.equal(r.status, 200);
+    assert.equal(r.peerCertificate.serialNumber.toUpperCase(), now);
   });
 
   it('control plane stopped: the gateway restarted from its directories still serves its mTLS listener', async () => {
