@@ -13,11 +13,12 @@
 #include "app/gateway_document_check.h"
 #include "app/token_file.h"
 #include "core/strict_json.h"
-#include "auth/remote/http_get.h"
+#include "control/client/control_http.h"
 #include "control/ca/certificate_authority.h"
 #include "control/control_plane.h"
 #include "core/log.h"
 #include "core/units.h"
+#include "tls/client_context.h"
 
 namespace tollway::app {
 namespace {
@@ -27,17 +28,25 @@ std::string text_member(const core::strict_json::Value& v, std::string_view key)
   return m && m->is_string() ? m->as_string() : "-";
 }
 
-int print_status(const std::string& url, const std::string& token, bool as_json) {
+int print_status(const std::string& url, const std::string& token, bool as_json, const std::string& ca_file) {
   boost::asio::io_context context(1);
-  auth::HttpGetResult result;
+  std::shared_ptr<boost::asio::ssl::context> tls;  // --ca-file: the control plane verified against it
+  if (!ca_file.empty()) {
+    std::optional<tls::ClientTlsError> error;
+    tls = tls::make_client_context({ca_file, "", ""}, error);
+    if (!tls) {
+      std::cerr << "--ca-file: " << error->message << "\n";
+      return 1;
+    }
+  }
+  control::ControlReply result;
   std::string base = url;
   while (!base.empty() && base.back() == '/') base.pop_back();
-  std::vector<std::pair<std::string, std::string>> headers;
-  headers.emplace_back("Authorization", "Bearer " + token);
   boost::asio::co_spawn(
       context,
       [&]() -> boost::asio::awaitable<void> {
-        result = co_await auth::http_get(base + "/v1/fleet", headers, std::chrono::seconds(10), 16 << 20);
+        result = co_await control::control_request("GET", base + "/v1/fleet", token, {}, std::chrono::seconds(10),
+                                                   16 << 20, tls);
       },
       boost::asio::detached);
   context.run();
@@ -108,8 +117,10 @@ void add_control_command(CLI::App& cli, int& exit_code) {
       "gateway --report-to`): UNMANAGED, matching the policy or DRIFTED. API: GET /v1/snapshot, POST /v1/ack,\n"
       "POST /v1/report, GET /v1/fleet, GET /metrics. With --trust-domain the control plane is also a SPIFFE CA\n"
       "(root in STATE_DIR/ca/): POST /v1/certs trades a CSR and a one-time join token (`tollway control token\n"
-      "create`) for an X.509-SVID, GET /v1/bundle serves the trust bundle (PEM, ?format=jwks); `tollway control\n"
-      "certs` lists every token minted and certificate issued. See docs/control-plane.md.");
+      "create`) for an X.509-SVID, or renews one over mTLS (the caller's current certificate, no token), GET\n"
+      "/v1/bundle serves the trust bundle (PEM, ?format=jwks); `tollway control certs` lists every token minted\n"
+      "and certificate issued. --tls serves the API over HTTPS with the control plane's own SVID. See\n"
+      "docs/control-plane.md.");
   auto policy = std::make_shared<std::string>();
   auto listen = std::make_shared<std::string>("127.0.0.1:7070");
   auto admin_token_file = std::make_shared<std::string>();
@@ -122,6 +133,8 @@ void add_control_command(CLI::App& cli, int& exit_code) {
   auto author = std::make_shared<std::string>();
   auto trust_domain = std::make_shared<std::string>();
   auto svid_lifetime = std::make_shared<std::string>("24h");
+  auto serve_tls = std::make_shared<bool>(false);
+  auto tls_sans = std::make_shared<std::vector<std::string>>();
   cmd->add_option("--policy", *policy, "The policy directory");
   cmd->add_option("--etcd", *etcd, "Or: etcd member URLs, http://HOST:PORT[,...], holding the policy under --prefix");
   cmd->add_option("--prefix", *prefix, "The etcd key prefix of the policy, e.g. /tollway/policy");
@@ -143,6 +156,13 @@ void add_control_command(CLI::App& cli, int& exit_code) {
                   "generated there on first start): POST /v1/certs, GET /v1/bundle");
   cmd->add_option("--svid-lifetime", *svid_lifetime,
                   "How long an issued certificate is valid (at least 5m; default 24h)");
+  cmd->add_flag("--tls", *serve_tls,
+                "Serve HTTPS with a certificate the control plane issues itself from its CA (SPIFFE ID "
+                "spiffe://TRUST_DOMAIN/tollway/control, files in STATE_DIR/tls/, renewed at half its life); client "
+                "certificates are requested, optional, verified against the bundle (needs --trust-domain)");
+  cmd->add_option("--tls-san", *tls_sans,
+                  "A DNS name or IP address the --tls certificate names (repeatable; default localhost and "
+                  "127.0.0.1)");
   cmd->add_option("--log-level", *log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
 
@@ -151,7 +171,11 @@ void add_control_command(CLI::App& cli, int& exit_code) {
   auto url = std::make_shared<std::string>();
   auto status_token_file = std::make_shared<std::string>();
   auto as_json = std::make_shared<bool>(false);
+  auto status_ca_file = std::make_shared<std::string>();
   status->add_option("--url", *url, "The control plane's URL, e.g. http://127.0.0.1:7070")->required();
+  status->add_option("--ca-file", *status_ca_file,
+                     "PEM CAs that verify an https control plane (its trust bundle, for one run with --tls); "
+                     "default: the system trust store");
   status->add_option("--admin-token-file", *status_token_file, "File holding the admin token")->required();
   status->add_flag("--json", *as_json, "Print GET /v1/fleet's JSON as it is");
   status->callback([=, &exit_code] {
@@ -161,7 +185,7 @@ void add_control_command(CLI::App& cli, int& exit_code) {
       exit_code = 1;
       return;
     }
-    exit_code = print_status(*url, token, *as_json);
+    exit_code = print_status(*url, token, *as_json, *status_ca_file);
   });
 
   add_control_publish_commands(*cmd, exit_code);
@@ -208,6 +232,16 @@ void add_control_command(CLI::App& cli, int& exit_code) {
         return;
       }
     }
+    if ((*serve_tls || !tls_sans->empty()) && trust_domain->empty()) {
+      std::cerr << "--tls and --tls-san need --trust-domain: the listener's certificate comes from the CA\n";
+      exit_code = 1;
+      return;
+    }
+    if (!tls_sans->empty() && !*serve_tls) {
+      std::cerr << "--tls-san goes with --tls\n";
+      exit_code = 1;
+      return;
+    }
     control::ControlPlaneOptions options;
     options.policy_dir = *policy;
     options.etcd_urls = *etcd;
@@ -225,6 +259,8 @@ void add_control_command(CLI::App& cli, int& exit_code) {
     options.drift_after = *drift;
     options.trust_domain = *trust_domain;
     options.svid_lifetime = std::chrono::duration_cast<std::chrono::seconds>(*lifetime);
+    options.tls = *serve_tls;
+    if (!tls_sans->empty()) options.tls_host_names = *tls_sans;
     options.check = check_gateway_document;
     log::init(*log_level == "debug"   ? log::Level::Debug
               : *log_level == "warn"  ? log::Level::Warn

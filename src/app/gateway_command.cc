@@ -1,5 +1,6 @@
 // `tollway gateway`: runs the north-south gateway until SIGTERM, from a config file, the embedded config, or a
 // control plane (--control); run from its own config it may report what it runs to a control plane (--report-to).
+#include <algorithm>
 #include <iostream>
 #include <thread>
 
@@ -12,6 +13,7 @@
 #include "core/log.h"
 #include "gateway/role.h"
 #include "proxy/engine.h"
+#include "tls/node_identity_files.h"
 
 namespace tollway::app {
 namespace {
@@ -73,7 +75,10 @@ void add_gateway_command(CLI::App& cli, int& exit_code) {
       "plane (tollway control), ACKs what it applied, keeps the last applied snapshot in --state-dir and boots\n"
       "from it when no control plane answers (docs/control-plane.md). With --report-to it runs its own config\n"
       "and reports the version it runs to a control plane, which shows it as UNMANAGED, matching the policy\n"
-      "or DRIFTED (nothing is ever pushed to it).\n"
+      "or DRIFTED (nothing is ever pushed to it). With --identity-dir it holds a SPIFFE identity from the\n"
+      "control plane's CA (joined once with --join-token-file, renewed over mTLS) and speaks to https control\n"
+      "planes (--control or --report-to) with it; the expiry is the gauge tollway_identity_expiry_seconds\n"
+      "(docs/operations.md).\n"
       "Signals: SIGHUP reloads the config file (a logged no-op with the embedded config), SIGUSR1 reopens "
       "the\n"
       "access and decision log files, SIGTERM or SIGINT drains and exits 0. See docs/operations.md.");
@@ -88,6 +93,9 @@ void add_gateway_command(CLI::App& cli, int& exit_code) {
   auto token_file = std::make_shared<std::string>();
   auto state_dir = std::make_shared<std::string>();
   auto report_urls = std::make_shared<std::string>();
+  auto identity_dir = std::make_shared<std::string>();
+  auto join_token_file = std::make_shared<std::string>();
+  auto control_ca = std::make_shared<std::string>();
   auto* config_option = cmd->add_option("-c,--config", *config_path,
                                         "Config file (YAML); see docs/configuration.md. Default: the embedded config");
   cmd->add_option("--listen", *listen,
@@ -108,6 +116,18 @@ void add_gateway_command(CLI::App& cli, int& exit_code) {
   cmd->add_option("--node", *node, "This gateway's node ID in the control plane's nodes.yaml (--control, --report-to)");
   cmd->add_option("--token-file", *token_file, "File holding this node's bootstrap token (--control, --report-to)");
   cmd->add_option("--state-dir", *state_dir, "Where the last applied snapshot is persisted")->needs(control_option);
+  auto* identity_option =
+      cmd->add_option("--identity-dir", *identity_dir,
+                      "Hold a SPIFFE identity from the control plane's CA here (svid.key 0600, generated on this node; "
+                      "svid.pem; bundle.pem), renewed over mTLS at half its life; the control URLs must be https "
+                      "(needs --control or --report-to, and --control-ca)");
+  cmd->add_option("--join-token-file", *join_token_file,
+                  "File holding the one-time join token (`tollway control token create`) that buys the first "
+                  "certificate; not needed while --identity-dir holds a valid one")
+      ->needs(identity_option);
+  cmd->add_option("--control-ca", *control_ca,
+                  "The control plane's trust bundle (PEM, GET /v1/bundle): verifies the control plane")
+      ->needs(identity_option);
   cmd->callback([=, &exit_code] {
     if (!listen->empty()) options->listen = *listen;
     if (!admin->empty()) options->admin = *admin;
@@ -143,6 +163,33 @@ void add_gateway_command(CLI::App& cli, int& exit_code) {
         exit_code = 1;
         return;
       }
+    }
+    tls::declare_node_identity_dir(*identity_dir);
+    if (!identity_dir->empty()) {
+      proxy::NodeIdentityOptions identity_options;
+      identity_options.dir = *identity_dir;
+      identity_options.control_ca_file = *control_ca;
+      identity_options.control_urls = control.urls.empty() ? report.urls : control.urls;
+      if (!join_token_file->empty()) identity_options.join_token = read_token_file(*join_token_file);
+      const bool all_https = std::all_of(identity_options.control_urls.begin(), identity_options.control_urls.end(),
+                                         [](const std::string& u) { return u.starts_with("https://"); });
+      const bool token_unreadable = !join_token_file->empty() && identity_options.join_token.empty();
+      if (identity_options.control_urls.empty() || control_ca->empty() || !all_https || token_unreadable) {
+        std::cerr << "--identity-dir needs --control or --report-to with https:// URLs, --control-ca FILE and, "
+                     "when given, a readable, non-empty --join-token-file\n";
+        exit_code = 1;
+        return;
+      }
+      std::string error;
+      auto identity = proxy::NodeIdentity::open(std::move(identity_options), error);
+      if (!identity) {
+        std::cerr << "--identity-dir: " << error << "\n";
+        exit_code = 1;
+        return;
+      }
+      options->identity = std::move(identity);
+      control.identity = options->identity;
+      report.identity = options->identity;
     }
     gateway::GatewayRole role;
     exit_code = proxy::run_engine(role, *options, [config_path, control, report](boost::asio::io_context& context) {

@@ -1,9 +1,42 @@
 #include "config/tls_files.h"
 
 #include "tls/client_context.h"
+#include "tls/node_identity_files.h"
 #include "tls/server_context.h"
 
 namespace tollway::config {
+namespace {
+
+// `identity: node`: the node's own SVID and key, client certificates required and verified against its bundle.
+void read_node_identity_tls(Validator& v, const YAML::Node& node, const std::string& here,
+                            std::optional<tls::ServerTlsFiles>& out) {
+  for (const char* other : {"cert_file", "key_file", "client_ca_file", "require_client_cert"}) {
+    if (!node[other].IsDefined()) continue;
+    v.fail(node[other], here + "." + other, "not with identity: node (the node's SVID, key and bundle are the files)");
+    return;
+  }
+  bool node_identity = false;
+  v.optional_string(node, "identity", here + ".", [&](const YAML::Node& n, const std::string& s) {
+    if (s == "node") node_identity = true;
+    else v.fail(n, here + ".identity", "\"" + s + "\" is not an identity (allowed: node)");
+  });
+  const auto dir = tls::declared_node_identity_dir();
+  if (!node_identity || !dir) return;  // no dir declared: checked for another node, whose files are its own
+  if (dir->empty()) {
+    v.fail(node["identity"], here + ".identity", "this node holds no identity: start it with --identity-dir");
+    return;
+  }
+  tls::ServerTlsFiles files = tls::node_identity_listener_files(*dir);
+  std::optional<tls::ServerTlsError> error;
+  tls::load_server_tls(files, error);
+  if (error) {
+    v.fail(node["identity"], here + ".identity", error->message);
+    return;
+  }
+  out = std::move(files);
+}
+
+}  // namespace
 
 void check_client_tls_files(Validator& v, const YAML::Node& parent, const std::string& path,
                             const ClientTlsFileNames& files) {
@@ -24,7 +57,9 @@ void read_listener_tls(Validator& v, const YAML::Node& parent, const char* key, 
   const YAML::Node node = parent[key];
   if (!node.IsDefined() || node.IsNull()) return;
   const std::string here = path + key;
-  if (!v.check_mapping(node, here, {"cert_file", "key_file", "client_ca_file", "require_client_cert"})) return;
+  if (!v.check_mapping(node, here, {"cert_file", "key_file", "client_ca_file", "require_client_cert", "identity"}))
+    return;
+  if (node["identity"].IsDefined()) return read_node_identity_tls(v, node, here, out);
   tls::ServerTlsFiles files;
   bool complete = true;
   for (const auto& [required, value] :

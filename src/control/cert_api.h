@@ -1,6 +1,8 @@
 // CertApi: the control plane's certificate endpoints — POST /v1/certs (a CSR and a join token in, an X.509-SVID
-// for the token's identity out) and GET /v1/bundle (the trust bundle, PEM or ?format=jwks; public). The identity
-// is the one the token was minted for, never anything the CSR asks for. A token is consumed only by a certificate
+// for the token's identity out; or, renewal over mTLS, a CSR and no token from a caller whose verified client
+// certificate this CA issued and which is valid now: an SVID for that certificate's SPIFFE ID) and GET /v1/bundle
+// (the trust bundle, PEM or ?format=jwks; public). The identity is the token's or the current certificate's,
+// never anything the CSR asks for. A token is consumed only by a certificate
 // actually issued: a refused request (bad JSON, bad CSR) leaves it usable. It never logs or echoes a token.
 #pragma once
 
@@ -24,6 +26,10 @@ class CertApi {
   proxy::AdminResponse bundle(const proxy::AdminRequest& request) const;
 
  private:
+  proxy::AdminResponse issue_for_token(std::string_view csr, std::string_view token);
+  proxy::AdminResponse renew(std::string_view csr, X509* current);
+  proxy::AdminResponse svid_response(const CertificateAuthority::Svid& svid, const std::string& identity) const;
+
   const CertificateAuthority& ca_;
   IdentityStore& store_;
   std::chrono::seconds svid_lifetime_;

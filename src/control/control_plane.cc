@@ -9,6 +9,7 @@
 #include "control/ca/certificate_authority.h"
 #include "control/ca/identity_store.h"
 #include "control/cert_api.h"
+#include "control/control_listener_tls.h"
 #include "control/etcd/etcd_policy.h"
 #include "control/git_commit.h"
 #include "control/policy_history.h"
@@ -69,6 +70,16 @@ class ControlPlane {
       std::cerr << e.what() << "\n";
       return 1;
     }
+    if (listener_tls_) {
+      std::string error;
+      auto tls = listener_tls_->issue(error);
+      if (!tls) {
+        std::cerr << "--tls: cannot issue the control plane's certificate: " << error << "\n";
+        return 1;
+      }
+      listener->use_tls(std::move(tls));
+      asio::co_spawn(context_, renew_listener_tls(*listener), asio::detached);
+    }
     listener->start();
     if (etcd_) asio::co_spawn(context_, watch_etcd(), asio::detached);
     else asio::co_spawn(context_, watch_directory(), asio::detached);
@@ -88,6 +99,10 @@ class ControlPlane {
         .field("nodes", static_cast<uint64_t>(nodes_))
         .field("drift_after_s", drift_after_seconds());
     if (ca_) ready.field("trust_domain", options_.trust_domain).field("ca_expires", utc_text(ca_->expires_at()));
+    if (listener_tls_)
+      ready.field("tls", true)
+          .field("spiffe_id", listener_tls_->spiffe_id())
+          .field("certificate_expires", utc_text(listener_tls_->not_after()));
     ready.field("tollway_version", kVersion);
     log::info("control plane ready", std::move(ready));
     context_.run();
@@ -129,7 +144,34 @@ class ControlPlane {
     }
     certs_ = std::make_unique<CertApi>(*ca_, *identities_, options_.svid_lifetime);
     api_.set_cert_api(certs_.get());
+    if (options_.tls)
+      listener_tls_ = std::make_unique<ControlListenerTls>(*ca_, options_.state_dir, options_.tls_host_names,
+                                                           options_.svid_lifetime);
     return true;
+  }
+
+  // Reissues the listener's certificate at half its life; a failure is retried every 30 s while the current one
+  // serves on.
+  asio::awaitable<void> renew_listener_tls(proxy::AdminListener& listener) {
+    asio::system_timer timer(context_);
+    auto next = listener_tls_->renew_at();
+    while (!stopping_) {
+      timer.expires_at(next);
+      boost::system::error_code ec;
+      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      if (stopping_) co_return;
+      std::string error;
+      if (auto tls = listener_tls_->issue(error)) {
+        listener.use_tls(std::move(tls));
+        next = listener_tls_->renew_at();
+        log::info("control plane certificate renewed",
+                  json::ObjectWriter().field("not_after", utc_text(listener_tls_->not_after())));
+      } else {
+        next = Clock::now() + std::chrono::seconds(30);
+        log::error("cannot renew the control plane's certificate; retrying in 30 s",
+                   json::ObjectWriter().field("error", error).field("not_after", utc_text(listener_tls_->not_after())));
+      }
+    }
   }
 
   // Checks `files` whole; a valid policy is recorded in the history, then published. Returns the errors.
@@ -335,6 +377,7 @@ class ControlPlane {
   std::unique_ptr<CertificateAuthority> ca_;
   std::unique_ptr<IdentityStore> identities_;
   std::unique_ptr<CertApi> certs_;
+  std::unique_ptr<ControlListenerTls> listener_tls_;
   WatchApi api_;
   std::unique_ptr<PolicyHistory> history_;
   std::unique_ptr<etcd::EtcdClient> etcd_;

@@ -6,11 +6,13 @@
 // drops what it serves when its store is unreachable (it serves on, degraded, and says so in /readyz). Checks the
 // fleet's drift every second and logs each node's crossing of drift_after once (not every poll). With a trust
 // domain it also runs the SPIFFE CA of STATE_DIR (ca/root.pem, ca/root.key) and serves POST /v1/certs (join
-// tokens from STATE_DIR/identity.db) and GET /v1/bundle.
+// tokens from STATE_DIR/identity.db) and GET /v1/bundle; with tls it serves HTTPS with its own SVID
+// (ControlListenerTls), renewed at half its lifetime.
 #pragma once
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "control/policy_check.h"
 
@@ -28,6 +30,10 @@ struct ControlPlaneOptions {
   std::chrono::milliseconds drift_after{300'000};  // STALE or ERROR longer than this: drifted (metric, log line)
   std::string trust_domain;                         // "" = the CA is off (needs state_dir when set)
   std::chrono::seconds svid_lifetime{24 * 3600};
+  // HTTPS on the listener with an SVID of the control plane's own CA (needs trust_domain); client certificates
+  // are requested, optional, and verified against the bundle (renewal over mTLS).
+  bool tls = false;
+  std::vector<std::string> tls_host_names{"localhost", "127.0.0.1"};  // the certificate's DNS and IP SANs
   CheckDocument check;
 };
 

@@ -61,6 +61,9 @@ asio::awaitable<void> AdminListener::serve(tcp::socket socket) {
       co_return;
     }
   }
+  X509* peer_certificate = nullptr;
+  if (SSL* ssl = stream->tls_handle(); ssl != nullptr && SSL_get_verify_result(ssl) == X509_V_OK)
+    peer_certificate = SSL_get0_peer_certificate(ssl);
   http::ReadBuffer buffer(4096);
   http::ParseLimits limits;
   while (true) {
@@ -94,6 +97,7 @@ asio::awaitable<void> AdminListener::serve(tcp::socket socket) {
       const auto q = head.target.find('?');
       if (q != std::string_view::npos) request.query = head.target.substr(q + 1);
       request.head = &head;
+      request.peer_certificate = peer_certificate;
       expire_after(timeouts_.body_read);
       http::BodyReader reader(head, kMaxBody);
       const http::BodyReadResult body = co_await http::read_body(

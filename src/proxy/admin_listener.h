@@ -27,6 +27,9 @@ struct AdminRequest {
   std::string_view query;  // without '?', "" when none
   const http::RequestHead* head = nullptr;
   std::string body;  // the request's content (Content-Length or chunked), up to 1 MiB
+  // The client certificate of a TLS connection when one was sent and verified against the listener's client CAs;
+  // null otherwise. Valid only during the handler's call.
+  X509* peer_certificate = nullptr;
 };
 
 struct AdminResponse {

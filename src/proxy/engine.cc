@@ -228,6 +228,7 @@ int Engine::run(const std::function<std::unique_ptr<ConfigSource>(asio::io_conte
   asio::co_spawn(control_, watch_signals(), asio::detached);
   asio::co_spawn(control_, watch_source(), asio::detached);
   asio::co_spawn(control_, watch_tls_files(), asio::detached);
+  if (options_.identity) asio::co_spawn(control_, options_.identity->keep_renewed(), asio::detached);
   asio::co_spawn(control_, open(), asio::detached);
   control_.run();
   for (auto& w : workers_) w->stop_and_join();
@@ -375,6 +376,7 @@ void Engine::start_drain(const char* signal_name) {
                 .field("signal", signal_name)
                 .field("deadline_ms", static_cast<int64_t>(active_->serving.timeouts.drain.count())));
   source_->cancel();
+  if (options_.identity) options_.identity->stop();
   role_.on_drain();
   for (auto& w : workers_) w->post_drain();
   asio::co_spawn(control_, wait_for_drain(), asio::detached);
@@ -468,6 +470,7 @@ asio::awaitable<AdminResponse> Engine::admin(const AdminRequest& request) {
     total.render(body);
     for (const auto& render : services_.metrics) render(body);
     source_->render_metrics(body);
+    if (options_.identity) options_.identity->render_metrics(body);
     co_return AdminResponse{200, "text/plain; version=0.0.4; charset=utf-8", std::move(body), {}};
   }
   co_return AdminResponse{

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "proxy/config_source.h"
+#include "proxy/node_identity.h"
 #include "proxy/role.h"
 
 namespace tollway::proxy {
@@ -19,6 +20,8 @@ struct EngineOptions {
   std::optional<std::string> listen;  // overrides the snapshot's listen address
   std::optional<std::string> admin;   // overrides the admin address
   std::optional<int> workers;         // overrides the worker count
+  // The node's SPIFFE identity when it has one: renewed on the control thread, its expiry on /metrics.
+  std::shared_ptr<NodeIdentity> identity;
 };
 
 // Runs until drained; returns the process exit code (1 when the first configuration is rejected or a listener

@@ -1,7 +1,5 @@
 #include "control/ca/certificate_authority.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -11,17 +9,17 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
-#include <unistd.h>
+#include <arpa/inet.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <vector>
 
 #include "auth/jwt/base64url.h"
+#include "core/atomic_file.h"
 #include "tls/pem_loading.h"
 
 namespace tollway::control {
@@ -134,34 +132,6 @@ std::string uri_san(X509* cert) {
   return uri;
 }
 
-// Writes `text` to `path` with `mode`: a temporary file in the same directory, synced, then renamed.
-bool write_file_atomically(const std::string& path, const std::string& text, mode_t mode, std::string& error) {
-  const std::string temporary = path + ".tmp";
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) {
-    error = "cannot write " + temporary + ": " + std::strerror(errno);
-    return false;
-  }
-  std::size_t written = 0;
-  while (written < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      error = "cannot write " + temporary + ": " + std::strerror(errno);
-      ::close(fd);
-      return false;
-    }
-    written += static_cast<std::size_t>(n);
-  }
-  const bool synced = ::fchmod(fd, mode) == 0 && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!synced || ::rename(temporary.c_str(), path.c_str()) != 0) {
-    error = "cannot write " + path + ": " + std::strerror(errno);
-    return false;
-  }
-  return true;
-}
-
 // Why a CSR's public key is not acceptable, "" when it is.
 std::string key_problem(EVP_PKEY* key) {
   switch (EVP_PKEY_get_base_id(key)) {
@@ -180,6 +150,27 @@ std::string key_problem(EVP_PKEY* key) {
     default:
       return "the CSR's key type is not accepted (EC P-256/P-384 or RSA 2048+)";
   }
+}
+
+bool is_ip_address(const std::string& text) {
+  unsigned char address[sizeof(in6_addr)];
+  return inet_pton(AF_INET, text.c_str(), address) == 1 || inet_pton(AF_INET6, text.c_str(), address) == 1;
+}
+
+// Letters, digits, '-' and '.', labels of 1 to 63 characters, at most 253 in all (RFC 1035 preferred syntax).
+bool is_dns_name(std::string_view name) {
+  if (name.empty() || name.size() > 253) return false;
+  std::size_t label = 0;
+  for (const char c : name) {
+    if (c == '.') {
+      if (label == 0) return false;
+      label = 0;
+      continue;
+    }
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
+    if (++label > 63) return false;
+  }
+  return label > 0;
 }
 
 }  // namespace
@@ -320,8 +311,8 @@ std::unique_ptr<CertificateAuthority> CertificateAuthority::open_state_dir(const
   Bio key_bio(BIO_new(BIO_s_mem()));
   PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr);
   // The key first: a root.pem without its key would make every later start fail.
-  if (!write_file_atomically(key_file, bio_text(key_bio.get()), 0600, error) ||
-      !write_file_atomically(cert_file, pem_of(cert.get()), 0644, error))
+  if (!core::write_file_atomically(key_file, bio_text(key_bio.get()), 0600, error) ||
+      !core::write_file_atomically(cert_file, pem_of(cert.get()), 0644, error))
     return nullptr;
   return from_files(cert_file, key_file, trust_domain, error);
 }
@@ -329,7 +320,8 @@ std::unique_ptr<CertificateAuthority> CertificateAuthority::open_state_dir(const
 std::optional<CertificateAuthority::Svid> CertificateAuthority::issue(std::string_view csr_pem,
                                                                       const tls::SpiffeId& identity,
                                                                       std::chrono::seconds lifetime,
-                                                                      std::string& error) const {
+                                                                      std::string& error,
+                                                                      const std::vector<std::string>& host_names) const {
   if (identity.trust_domain() != trust_domain_) {
     error = "identity " + identity.text() + " is not in trust domain " + trust_domain_;
     return std::nullopt;
@@ -370,6 +362,16 @@ std::optional<CertificateAuthority::Svid> CertificateAuthority::issue(std::strin
     return std::nullopt;
   }
 
+  std::string subject_alt_names = "URI:" + identity.text();
+  for (const auto& host : host_names) {
+    if (is_ip_address(host)) subject_alt_names += ",IP:" + host;
+    else if (is_dns_name(host)) subject_alt_names += ",DNS:" + host;
+    else {
+      error = "\"" + host + "\" is neither an IP address nor a DNS name";
+      return std::nullopt;
+    }
+  }
+
   lifetime = std::max(lifetime, kMinSvidLifetime);
   const auto now = Clock::now();
   const auto not_before = now - std::chrono::seconds(60);
@@ -390,7 +392,7 @@ std::optional<CertificateAuthority::Svid> CertificateAuthority::issue(std::strin
       add_extension(cert.get(), issuer, NID_ext_key_usage, "serverAuth,clientAuth") &&
       add_extension(cert.get(), issuer, NID_subject_key_identifier, "hash") &&
       add_extension(cert.get(), issuer, NID_authority_key_identifier, "keyid:always") &&
-      add_extension(cert.get(), issuer, NID_subject_alt_name, "URI:" + identity.text()) &&
+      add_extension(cert.get(), issuer, NID_subject_alt_name, subject_alt_names) &&
       X509_sign(cert.get(), keys_->key.get(), EVP_sha256()) > 0;
   if (!built) {
     error = "cannot build the certificate: " + tls::openssl_reason();
@@ -406,6 +408,17 @@ std::optional<CertificateAuthority::Svid> CertificateAuthority::issue(std::strin
   svid.serial_hex = hex;
   OPENSSL_free(hex);
   return svid;
+}
+
+std::string CertificateAuthority::check_issued_here(X509* certificate) const {
+  if (X509_check_issued(keys_->cert.get(), certificate) != X509_V_OK ||
+      X509_verify(certificate, keys_->key.get()) != 1) {
+    ERR_clear_error();
+    return "the certificate was not issued by this certificate authority";
+  }
+  if (X509_cmp_current_time(X509_get0_notAfter(certificate)) <= 0) return "the certificate has expired";
+  if (X509_cmp_current_time(X509_get0_notBefore(certificate)) > 0) return "the certificate is not valid yet";
+  return "";
 }
 
 std::string CertificateAuthority::bundle_jwks(uint64_t sequence) const {

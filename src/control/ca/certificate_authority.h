@@ -11,6 +11,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include <openssl/types.h>  // X509
 
 #include "tls/spiffe_id.h"
 
@@ -44,9 +47,13 @@ class CertificateAuthority {
   // An X.509-SVID for `identity` over the CSR's public key, valid from now - 60 s (clock skew) for `lifetime`
   // (at least kMinSvidLifetime, and never past the CA's own expiry). nullopt with `error` for a CSR that is not
   // exactly one PEM certificate request, is oversized, fails its signature check or holds a key that is not
-  // EC P-256/P-384 or RSA of 2048 bits or more; or an identity outside the CA's trust domain.
+  // EC P-256/P-384 or RSA of 2048 bits or more; or an identity outside the CA's trust domain. `host_names`
+  // (the control plane's own listener certificate only) become DNS or IP SANs beside the one URI SAN; a name that
+  // is neither an IP address nor a DNS name is refused.
   std::optional<Svid> issue(std::string_view csr_pem, const tls::SpiffeId& identity, std::chrono::seconds lifetime,
-                            std::string& error) const;
+                            std::string& error, const std::vector<std::string>& host_names = {}) const;
+  // "" when `certificate` was signed by this CA's signing key and is valid now; else why not.
+  std::string check_issued_here(X509* certificate) const;
 
   const std::string& trust_domain() const { return trust_domain_; }
   // The trust bundle: the CA's root(s), PEM.

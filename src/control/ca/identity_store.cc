@@ -224,6 +224,18 @@ bool IdentityStore::redeem(std::string_view token_hash, const Issuance& issued, 
   return true;
 }
 
+bool IdentityStore::record_renewal(const Issuance& issued, Clock::time_point now, std::string& error) {
+  SqliteStatement record(db_, "INSERT INTO audit(at, event, identity, token, serial, not_after) "
+                              "VALUES(?1, 'certificate_issued', ?2, 'renewal', ?3, ?4)");
+  record.bind(1, seconds_of(now)).bind(2, issued.identity).bind(3, issued.serial_hex);
+  record.bind(4, seconds_of(issued.not_after));
+  if (record.step() != SQLITE_DONE) {
+    error = "cannot record the renewal: " + record.error();
+    return false;
+  }
+  return true;
+}
+
 std::optional<std::vector<IdentityStore::AuditEntry>> IdentityStore::audit(std::string& error) {
   SqliteStatement select(db_, "SELECT at, event, identity, token, serial, not_after FROM audit ORDER BY id");
   if (!select.ok()) {

@@ -65,6 +65,8 @@ class IdentityStore {
   // Consumes the token `token_hash` (unused and unexpired at `now`) and records `issued` as paid by it, in one
   // transaction. false with `error` when the token was consumed or expired meanwhile: nothing is recorded.
   bool redeem(std::string_view token_hash, const Issuance& issued, Clock::time_point now, std::string& error);
+  // Records `issued` as a renewal paid by the caller's current certificate (token "renewal").
+  bool record_renewal(const Issuance& issued, Clock::time_point now, std::string& error);
 
   struct AuditEntry {
     std::string at;          // RFC 3339

@@ -63,6 +63,11 @@ std::optional<ReceivedSnapshot> parse_snapshot(const std::string& body, std::str
   return s;
 }
 
+// The node's client TLS for the control plane, null without an identity.
+std::shared_ptr<asio::ssl::context> control_tls(const ControlClientOptions& options) {
+  return options.identity ? options.identity->control_tls() : nullptr;
+}
+
 std::string join_lines(const std::vector<std::string>& lines) {
   std::string out;
   for (const auto& l : lines) out += (out.empty() ? "" : "\n") + l;
@@ -93,7 +98,7 @@ std::optional<ReceivedSnapshot> fetch_first_snapshot(const ControlClientOptions&
         for (const auto& url : options.urls) {
           // `have` empty: the control plane answers at once with the node's snapshot.
           ControlReply reply = co_await control_request("GET", snapshot_url(url, options.node, ""), options.token,
-                                                        {}, timeout, kMaxSnapshotBytes);
+                                                        {}, timeout, kMaxSnapshotBytes, control_tls(options));
           if (!reply.ok) {
             error += (error.empty() ? "" : "; ") + base(url) + ": " + reply.error;
             continue;
@@ -220,7 +225,7 @@ asio::awaitable<bool> ControlConfigSource::send_report() {
   if (report_->error) w.field("error", *report_->error);
   const std::string body = std::move(w).finish();
   ControlReply reply = co_await control_request("POST", base(options_.urls[url_index_]) + "/v1/ack", options_.token,
-                                                body, std::chrono::milliseconds(10'000), 64 << 10);
+                                                body, std::chrono::milliseconds(10'000), 64 << 10, control_tls(options_));
   if (!reply.ok || reply.status >= 500) {
     set_connected(false, reply.ok ? "HTTP " + std::to_string(reply.status) : reply.error);
     co_return false;
@@ -244,7 +249,7 @@ asio::awaitable<bool> ControlConfigSource::changed() {
     if (cancelled_) break;
     ControlReply reply = co_await control_request(
         "GET", snapshot_url(options_.urls[url_index_], options_.node, applied_version_), options_.token, {},
-        options_.request_timeout, kMaxSnapshotBytes);
+        options_.request_timeout, kMaxSnapshotBytes, control_tls(options_));
     if (cancelled_) break;
     if (!reply.ok || reply.status >= 500) {
       set_connected(false, reply.ok ? "HTTP " + std::to_string(reply.status) : reply.error);

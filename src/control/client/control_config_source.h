@@ -4,7 +4,8 @@
 // applied version, or a NACK with the errors (the engine keeps serving the previous snapshot, and so does this
 // source). An applied document is persisted in the state directory (write, fsync, rename, fsync the directory) so
 // that the proxy boots from it when no control plane answers (static stability). Reconnects with jittered
-// exponential backoff (100 ms to 10 s) across the listed control planes. A disconnect never removes configuration.
+// exponential backoff (100 ms to 10 s) across the listed control planes; with the node's identity, an https
+// control plane is spoken to with the node's SVID as client certificate. A disconnect never removes configuration.
 // It includes no role and never validates a document itself.
 #pragma once
 
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "proxy/config_source.h"
+#include "proxy/node_identity.h"
 
 namespace tollway::control {
 
@@ -28,6 +30,8 @@ struct ControlClientOptions {
   std::string state_dir;
   // A poll waits at most this long for an answer (the control plane's --poll-timeout must be shorter).
   std::chrono::milliseconds request_timeout{90'000};
+  // The node's SPIFFE identity: https control planes are then spoken to with its SVID as client certificate.
+  std::shared_ptr<proxy::NodeIdentity> identity;
 };
 
 // A snapshot as GET /v1/snapshot answers it.

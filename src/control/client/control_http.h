@@ -1,12 +1,14 @@
 // ControlHttp: how the control client speaks HTTP to a control plane — one request, one answer, within a timeout,
-// the node's bootstrap token as a Bearer credential. A thin adapter over the HTTP/1.1 client the tree has today
-// (auth::http_request), kept to this one function so that it can be swapped for src/http's client without
-// touching the source. It never logs the token or a response body.
+// the node's bootstrap token as a Bearer credential; over https with the node's identity (its SVID as the client
+// certificate, the control plane verified against --control-ca) when a TLS context is given, else as
+// auth::http_request does (system CAs for https). It never logs the token or a response body.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/ssl/context.hpp>
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -21,6 +23,7 @@ struct ControlReply {
 
 boost::asio::awaitable<ControlReply> control_request(std::string_view method, const std::string& url,
                                                      const std::string& token, std::string_view body,
-                                                     std::chrono::milliseconds timeout, std::size_t max_body);
+                                                     std::chrono::milliseconds timeout, std::size_t max_body,
+                                                     std::shared_ptr<boost::asio::ssl::context> tls = nullptr);
 
 }  // namespace tollway::control

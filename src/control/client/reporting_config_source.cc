@@ -52,8 +52,9 @@ asio::awaitable<bool> send_report(std::shared_ptr<ReportingConfigSource::State> 
       .field("version", state->version)
       .field("config_version", state->config_version)
       .field("build", kVersion);
+  const auto tls = state->options.identity ? state->options.identity->control_tls() : nullptr;
   ControlReply reply = co_await control_request("POST", url + "/v1/report", state->options.token,
-                                                std::move(w).finish(), kRequestTimeout, 64 << 10);
+                                                std::move(w).finish(), kRequestTimeout, 64 << 10, tls);
   if (state->stopped) co_return false;
   std::string match;
   if (reply.ok && reply.status == 200) {

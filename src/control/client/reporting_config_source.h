@@ -1,8 +1,8 @@
 // ReportingConfigSource: a gateway that runs from its own file (or the embedded config) and tells a control
 // plane what it runs (`tollway gateway --report-to URL[,URL…] --node ID --token-file FILE`): POST /v1/report
 // with the content version of the document it runs (config::content_version), its resolved version and its
-// build, after each reload attempt and every 30 s, with the node's bootstrap token, trying the listed URLs in
-// turn. It wraps the source it reports on and forwards everything to it. It never takes configuration from
+// build, after each reload attempt and every 30 s, with the node's bootstrap token (and, with the node's identity,
+// its SVID as client certificate), trying the listed URLs in turn. It wraps the source it reports on and forwards everything to it. It never takes configuration from
 // the control plane, never changes what the engine applies, and a control plane that does not answer changes
 // nothing but its metrics.
 #pragma once
@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "proxy/config_source.h"
+#include "proxy/node_identity.h"
 
 namespace tollway::control {
 
@@ -23,6 +24,8 @@ struct ReportOptions {
   std::string node;
   std::string token;
   std::chrono::milliseconds interval{30'000};  // between reports when nothing changes
+  // The node's SPIFFE identity: https control planes are then spoken to with its SVID as client certificate.
+  std::shared_ptr<proxy::NodeIdentity> identity;
 };
 
 class ReportingConfigSource final : public proxy::ConfigSource {

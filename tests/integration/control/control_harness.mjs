@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import https from 'node:https';
 import path from 'node:path';
 import { TOLLWAY_BIN, tempDir, sleep, unusedPort } from '../../lib/harness.mjs';
 
@@ -127,7 +128,7 @@ export async function startControl({ policy, etcd, prefix, stateDir, listen = '1
     ...extraArgs],
   'control plane ready');
   const port = Number(String(p.ready.listen).split(':').pop());
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${p.ready.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   return {
     ...p, port, url, tokenFile, stateDir: state,
     async fleet() {
@@ -138,13 +139,14 @@ export async function startControl({ policy, etcd, prefix, stateDir, listen = '1
   };
 }
 
-/** `tollway gateway --config FILE --report-to URLS --node ID` (unmanaged): {url, adminUrl, config(), metrics(), stop()}. */
-export async function startReportingGateway({ config, reportTo, node, token }) {
+/** `tollway gateway --config FILE --report-to URLS --node ID [extraArgs]` (unmanaged): {url, adminUrl, config(), metrics(), stop()}. */
+export async function startReportingGateway({ config, reportTo, node, token, extraArgs = [] }) {
   const dir = tempDir('tollway-node-');
   const tokenFile = path.join(dir, 'node.token');
   fs.writeFileSync(tokenFile, token);
   const p = await startProcess(['gateway', '--config', config, '--report-to', reportTo, '--node', node,
-    '--token-file', tokenFile, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--workers', '1'], 'gateway ready');
+    '--token-file', tokenFile, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--workers', '1', ...extraArgs],
+  'gateway ready');
   const port = Number(String(p.ready.listen).split(':').pop());
   const adminUrl = `http://127.0.0.1:${Number(String(p.ready.admin).split(':').pop())}`;
   return {
@@ -154,13 +156,14 @@ export async function startReportingGateway({ config, reportTo, node, token }) {
   };
 }
 
-/** `tollway gateway --control URLS --node ID`: {url, adminUrl, stateDir, config(), metrics(), stop()}. */
-export async function startManagedGateway({ control, node, token, stateDir }) {
+/** `tollway gateway --control URLS --node ID [extraArgs]`: {url, adminUrl, stateDir, config(), metrics(), stop()}. */
+export async function startManagedGateway({ control, node, token, stateDir, extraArgs = [], timeoutMs }) {
   const dir = tempDir('tollway-node-');
   const tokenFile = path.join(dir, 'node.token');
   fs.writeFileSync(tokenFile, token);
   const p = await startProcess(['gateway', '--control', control, '--node', node, '--token-file', tokenFile,
-    '--state-dir', stateDir, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--workers', '1'], 'gateway ready');
+    '--state-dir', stateDir, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--workers', '1', ...extraArgs],
+  'gateway ready', { timeoutMs });
   const port = Number(String(p.ready.listen).split(':').pop());
   const adminPort = Number(String(p.ready.admin).split(':').pop());
   const adminUrl = `http://127.0.0.1:${adminPort}`;
@@ -169,6 +172,34 @@ export async function startManagedGateway({ control, node, token, stateDir }) {
     config: async () => (await fetch(`${adminUrl}/config`)).json(),
     metrics: async () => (await fetch(`${adminUrl}/metrics`)).text(),
   };
+}
+
+/**
+ * One HTTPS request verified against `ca` (PEM), with an optional client `cert`/`key` (PEM) and `headers`:
+ * {status, json, text, peerCertificate}. With `spiffeId` the server is checked by that SPIFFE ID (its only URI
+ * SAN), as SPIFFE peers are, instead of by host name.
+ */
+export function httpsJson(url, { method = 'GET', body, ca, cert, key, headers = {}, spiffeId } = {}) {
+  const options = { method, ca, cert, key, headers, agent: false };
+  if (spiffeId) {
+    options.checkServerIdentity = (host, peer) => (peer.subjectaltname === `URI:${spiffeId}` ? undefined
+      : new Error(`the server is ${peer.subjectaltname}, not ${spiffeId}`));
+  }
+  return new Promise((resolve, reject) => {
+    const req = https.request(url, options, (res) => {
+      const peerCertificate = res.socket.getPeerCertificate();
+      let text = '';
+      res.on('data', (c) => { text += c; });
+      res.on('end', () => {
+        let json = null;
+        try { json = JSON.parse(text); } catch { /* not JSON */ }
+        resolve({ status: res.statusCode, json, text, peerCertificate });
+      });
+    });
+    req.on('error', reject);
+    if (body !== undefined) req.write(typeof body === 'string' ? body : JSON.stringify(body));
+    req.end();
+  });
 }
 
 /** Polls `fn` until it returns a truthy value (returned) or `ms` pass (throws with the last value seen). */

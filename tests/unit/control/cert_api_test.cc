@@ -1,9 +1,12 @@
 // CertApi on its own (no listener): POST /v1/certs issues for the join token's identity whatever the CSR asks
 // for, refuses a replayed token, leaves the token usable after a refused body or CSR, and GET /v1/bundle serves
-// PEM or JWKS. The CSR is made by the openssl CLI.
+// PEM or JWKS; renews for a verified client certificate of this CA (its SPIFFE ID, not the CSR's) and refuses
+// one of another CA or trust domain. The CSR is made by the openssl CLI.
 #include "control/cert_api.h"
 
 #include <gtest/gtest.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -123,6 +126,76 @@ TEST_F(CertApiTest, RefusedBodiesAndCsrsLeaveTheTokenUsable) {
 
   const auto issued = post(csr(), join);
   EXPECT_EQ(issued.status, 200) << issued.body;
+}
+
+// The X509 of a PEM certificate, as a TLS listener hands a verified client certificate to the API.
+std::unique_ptr<X509, decltype(&X509_free)> parse_certificate(const std::string& pem) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
+  return {PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr), X509_free};
+}
+
+TEST_F(CertApiTest, RenewsOverMtlsForTheCertificatesIdentityAndRecordsIt) {
+  const auto issued = post(csr(), token("spiffe://example.org/ns/prod/sa/web"));
+  ASSERT_EQ(issued.status, 200) << issued.body;
+  const auto current = parse_certificate(member(issued, "certificate"));
+  ASSERT_TRUE(current);
+  proxy::AdminRequest request;
+  request.method = "POST";
+  request.path = "/v1/certs";
+  json::ObjectWriter w;
+  w.field("csr", csr());  // asks for spiffe://example.org/ns/admin/sa/root: ignored
+  request.body = std::move(w).finish();
+  request.peer_certificate = current.get();
+  const auto renewed = api_->certs(request);
+  ASSERT_EQ(renewed.status, 200) << renewed.body;
+  EXPECT_EQ(member(renewed, "spiffe_id"), "spiffe://example.org/ns/prod/sa/web");
+  EXPECT_NE(member(renewed, "serial"), member(issued, "serial"));
+
+  std::string error;
+  const auto audit = store_->audit(error);
+  ASSERT_TRUE(audit) << error;
+  EXPECT_EQ(audit->back().event, "certificate_issued");
+  EXPECT_EQ(audit->back().token, "renewal");
+  EXPECT_EQ(audit->back().identity, "spiffe://example.org/ns/prod/sa/web");
+  EXPECT_EQ(audit->back().serial, member(renewed, "serial"));
+}
+
+TEST_F(CertApiTest, RefusesRenewalsWithoutACertificateOfThisCa) {
+  proxy::AdminRequest request;
+  request.method = "POST";
+  request.path = "/v1/certs";
+  json::ObjectWriter w;
+  w.field("csr", csr());
+  request.body = std::move(w).finish();
+  const auto bare = api_->certs(request);
+  EXPECT_EQ(bare.status, 401);
+  EXPECT_EQ(member(bare, "code"), "no_credential");
+
+  // Another CA of the same trust domain (the TLS layer would refuse it first; the API refuses it too).
+  std::string error;
+  const auto other_ca = CertificateAuthority::open_state_dir((dir_ / "other").string(), "example.org", error);
+  ASSERT_TRUE(other_ca) << error;
+  const auto foreign = other_ca->issue(csr(), *tls::SpiffeId::parse("spiffe://example.org/ns/prod/sa/web"),
+                                       std::chrono::hours(1), error);
+  ASSERT_TRUE(foreign) << error;
+  const auto foreign_cert = parse_certificate(foreign->certificate_pem);
+  request.peer_certificate = foreign_cert.get();
+  const auto refused = api_->certs(request);
+  EXPECT_EQ(refused.status, 401);
+  EXPECT_EQ(member(refused, "code"), "invalid_certificate");
+  EXPECT_NE(member(refused, "message").find("not issued by this certificate authority"), std::string::npos);
+
+  // Another trust domain's SVID.
+  const auto other_domain_ca = CertificateAuthority::open_state_dir((dir_ / "td").string(), "other.org", error);
+  ASSERT_TRUE(other_domain_ca) << error;
+  const auto other_domain = other_domain_ca->issue(csr(), *tls::SpiffeId::parse("spiffe://other.org/ns/a/sa/b"),
+                                                   std::chrono::hours(1), error);
+  ASSERT_TRUE(other_domain) << error;
+  const auto other_domain_cert = parse_certificate(other_domain->certificate_pem);
+  request.peer_certificate = other_domain_cert.get();
+  const auto wrong_domain = api_->certs(request);
+  EXPECT_EQ(wrong_domain.status, 401);
+  EXPECT_NE(member(wrong_domain, "message").find("not in trust domain example.org"), std::string::npos);
 }
 
 TEST_F(CertApiTest, ServesTheBundleAsPemOrJwks) {

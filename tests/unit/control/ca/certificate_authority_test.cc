@@ -128,6 +128,24 @@ TEST_F(CaTest, IssuesAnX509SvidForTheGivenIdentityOnly) {
   EXPECT_FALSE(svid->serial_hex.empty());
 }
 
+TEST_F(CaTest, HostNamesBecomeDnsAndIpSansBesideTheOneUri) {
+  auto ca = open_ca();
+  ASSERT_TRUE(ca);
+  std::string error;
+  const auto svid = ca->issue(csr("control"), id("spiffe://example.org/tollway/control"), 3600s, error,
+                              {"localhost", "127.0.0.1", "::1", "cp.example.org"});
+  ASSERT_TRUE(svid) << error;
+  write("control.pem", svid->certificate_pem);
+  const std::string sans = run("openssl x509 -in control.pem -noout -ext subjectAltName");
+  EXPECT_NE(sans.find("URI:spiffe://example.org/tollway/control, DNS:localhost, IP Address:127.0.0.1, "
+                      "IP Address:0:0:0:0:0:0:0:1, DNS:cp.example.org"),
+            std::string::npos)
+      << sans;
+  EXPECT_FALSE(ca->issue(csr("bad"), id("spiffe://example.org/tollway/control"), 3600s, error, {"bad name"}));
+  EXPECT_EQ(error, "\"bad name\" is neither an IP address nor a DNS name");
+  EXPECT_FALSE(ca->issue(csr("bad"), id("spiffe://example.org/tollway/control"), 3600s, error, {"a..b"}));
+}
+
 TEST_F(CaTest, LifetimeHasAFloor) {
   auto ca = open_ca();
   ASSERT_TRUE(ca);

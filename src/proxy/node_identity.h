@@ -1,0 +1,73 @@
+// NodeIdentity: a node's SPIFFE identity, held by the node for any role. The P-256 key is generated here at join
+// and never leaves the node (DIR/svid.key, 0600); the first certificate is bought from the control plane with a
+// one-time join token (POST /v1/certs), later ones are renewals over mTLS (the current certificate as the client
+// certificate, no token) at half the lifetime ± 10 % jitter, retried with backoff while no control plane answers.
+// The certificate chain (DIR/svid.pem) and the trust bundle (DIR/bundle.pem) are each replaced atomically, so a
+// listener watching them never reads half a file; a node restarted with a valid persisted certificate serves
+// without the control plane (static stability). The control plane is verified against --control-ca. It never
+// sends or logs its key, never renews with a token, and never deletes a certificate it holds.
+#pragma once
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "tls/renewal_schedule.h"
+
+namespace tollway::proxy {
+
+struct NodeIdentityOptions {
+  std::string dir;                        // --identity-dir
+  std::string join_token;                 // --join-token-file's content; "" = only a persisted certificate
+  std::string control_ca_file;            // --control-ca: the bundle that verifies the control plane
+  std::vector<std::string> control_urls;  // the control planes' base URLs, tried in turn
+};
+
+class NodeIdentity {
+ public:
+  using Clock = std::chrono::system_clock;
+
+  // At start, blocking: the certificate persisted in the directory when it is valid now (logging how long it has
+  // left), else a join with the token, retried with backoff while no control plane answers. Null with `error` when
+  // there is neither a valid certificate nor a token, or a control plane refuses the join (a 4xx: the token is
+  // unknown, used, expired or for another trust domain).
+  static std::unique_ptr<NodeIdentity> open(NodeIdentityOptions options, std::string& error);
+
+  // The client TLS for the control plane: verifies it against --control-ca and presents the current SVID.
+  std::shared_ptr<boost::asio::ssl::context> control_tls() const;
+  // Renews at half the lifetime ± 10 % until stop(); runs on the engine's control context.
+  boost::asio::awaitable<void> keep_renewed();
+  void stop();
+  // tollway_identity_expiry_seconds and tollway_identity_renewals_total{result}.
+  void render_metrics(std::string& out) const;
+  const std::string& spiffe_id() const { return validity_.uri_san; }
+  Clock::time_point not_after() const { return validity_.not_after; }
+
+ private:
+  explicit NodeIdentity(NodeIdentityOptions options);
+  // Reads the persisted files: true when the certificate is valid now and loads with its key.
+  bool load(std::string& error);
+  // One POST /v1/certs to `url` (with `token` for a join, over mTLS for a renewal); installs the answer. "" on
+  // success, else why not; `refused` is set when the control plane answered with a 4xx.
+  boost::asio::awaitable<std::string> request(const std::string& url, const std::string& token, bool& refused);
+  bool install(const std::string& key_pem, const std::string& chain_pem, const std::string& bundle_pem,
+               std::string& error);
+
+  NodeIdentityOptions options_;
+  mutable std::mutex mutex_;  // control_tls_ is read by the control client on its own thread at start
+  std::shared_ptr<boost::asio::ssl::context> control_tls_;
+  tls::CertificateValidity validity_;
+  std::mt19937_64 random_;
+  std::unique_ptr<boost::asio::system_timer> timer_;
+  bool stopped_ = false;
+  uint64_t renewals_ok_ = 0;
+  uint64_t renewals_failed_ = 0;
+};
+
+}  // namespace tollway::proxy

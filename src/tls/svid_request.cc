@@ -1,0 +1,66 @@
+#include "tls/svid_request.h"
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <memory>
+
+#include "tls/pem_loading.h"
+
+namespace tollway::tls {
+namespace {
+
+struct BioFree {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+struct PkeyFree {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+struct ReqFree {
+  void operator()(X509_REQ* r) const { X509_REQ_free(r); }
+};
+
+std::string bio_text(BIO* bio) {
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(bio, &data);
+  return std::string(data, static_cast<std::size_t>(size > 0 ? size : 0));
+}
+
+}  // namespace
+
+std::optional<SvidRequest> make_svid_request(std::string& error, std::string_view existing_key_pem) {
+  std::unique_ptr<EVP_PKEY, PkeyFree> key;
+  if (existing_key_pem.empty()) {
+    key.reset(EVP_EC_gen("P-256"));
+  } else {
+    std::unique_ptr<BIO, BioFree> in(BIO_new_mem_buf(existing_key_pem.data(), static_cast<int>(existing_key_pem.size())));
+    key.reset(PEM_read_bio_PrivateKey(in.get(), nullptr, nullptr, const_cast<char*>("")));
+  }
+  std::unique_ptr<X509_REQ, ReqFree> req(X509_REQ_new());
+  if (!key || !req) {
+    error = (existing_key_pem.empty() ? "cannot generate a P-256 key: " : "cannot read the key: ") + openssl_reason();
+    return std::nullopt;
+  }
+  X509_NAME* name = X509_REQ_get_subject_name(req.get());
+  const bool built =
+      X509_REQ_set_version(req.get(), 0) == 1 &&
+      X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("tollway"), -1, -1,
+                                 0) == 1 &&
+      X509_REQ_set_pubkey(req.get(), key.get()) == 1 && X509_REQ_sign(req.get(), key.get(), EVP_sha256()) > 0;
+  if (!built) {
+    error = "cannot sign the certificate request: " + openssl_reason();
+    return std::nullopt;
+  }
+  std::unique_ptr<BIO, BioFree> key_bio(BIO_new(BIO_s_mem()));
+  std::unique_ptr<BIO, BioFree> csr_bio(BIO_new(BIO_s_mem()));
+  if (!key_bio || !csr_bio ||
+      PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1 ||
+      PEM_write_bio_X509_REQ(csr_bio.get(), req.get()) != 1) {
+    error = "cannot write the key or the request as PEM: " + openssl_reason();
+    return std::nullopt;
+  }
+  return SvidRequest{bio_text(key_bio.get()), bio_text(csr_bio.get())};
+}
+
+}  // namespace tollway::tls
