@@ -398,14 +398,18 @@ std::string Engine::render_metrics_header() const {
   int open = 0;
   for (const auto& w : workers_) open += w->open_connections();
   prometheus::sample_text(out, "tollway_open_connections", "", std::to_string(open));
-  uint64_t api_handshake_failures = 0;
-  for (const auto& w : workers_) api_handshake_failures += w->tls_handshake_failures();
   prometheus::family(out, "tollway_tls_handshake_failures_total", "counter",
-                     "TLS handshakes on a listener that failed, were refused or timed out.");
-  prometheus::sample(out, "tollway_tls_handshake_failures_total", prometheus::labels({{"listener", "api"}}),
-                     api_handshake_failures);
-  prometheus::sample(out, "tollway_tls_handshake_failures_total", prometheus::labels({{"listener", "admin"}}),
-                     admin_->tls_handshake_failures());
+                     "TLS handshakes on a listener that failed, were refused or timed out, by reason.");
+  for (const tls::HandshakeRefusal reason : tls::kAllHandshakeRefusals) {
+    uint64_t api = 0;
+    for (const auto& w : workers_) api += w->handshake_refusals().count(reason);
+    prometheus::sample(out, "tollway_tls_handshake_failures_total",
+                       prometheus::labels({{"listener", "api"}, {"reason", tls::refusal_name(reason)}}), api);
+  }
+  for (const tls::HandshakeRefusal reason : tls::kAllHandshakeRefusals)
+    prometheus::sample(out, "tollway_tls_handshake_failures_total",
+                       prometheus::labels({{"listener", "admin"}, {"reason", tls::refusal_name(reason)}}),
+                       admin_->handshake_refusals().count(reason));
   prometheus::family(out, "tollway_draining", "gauge", "1 while the process drains for shutdown.");
   prometheus::sample(out, "tollway_draining", "", draining_ ? 1 : 0);
   return out;

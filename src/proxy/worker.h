@@ -12,6 +12,7 @@
 
 #include "http/upstream_pool.h"
 #include "pipeline/snapshot.h"
+#include "proxy/handshake_refusals.h"
 #include "proxy/role.h"
 #include "telemetry/request_metrics.h"
 
@@ -47,8 +48,9 @@ class Worker {
 
   asio::io_context& context() { return context_; }
   int open_connections() const { return open_connections_.load(std::memory_order_relaxed); }
-  uint64_t tls_handshake_failures() const { return tls_handshake_failures_.load(std::memory_order_relaxed); }
-  void count_tls_handshake_failure() { tls_handshake_failures_.fetch_add(1, std::memory_order_relaxed); }
+  // Failed, refused or timed-out handshakes on this worker's connections, since the start, by reason.
+  HandshakeRefusals& handshake_refusals() { return handshake_refusals_; }
+  const HandshakeRefusals& handshake_refusals() const { return handshake_refusals_; }
 
   // Worker-thread state, used by its connections.
   const std::shared_ptr<const pipeline::Snapshot>& snapshot() const { return snapshot_; }
@@ -74,7 +76,7 @@ class Worker {
   // here.
   std::list<DownstreamConnection*> connections_;
   std::atomic<int> open_connections_{0};
-  std::atomic<uint64_t> tls_handshake_failures_{0};  // failed, refused or timed out, since the start
+  HandshakeRefusals handshake_refusals_{"api"};
   // One thread runs it; other threads only post to it, so the reactor needs no locking.
   asio::io_context context_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   asio::executor_work_guard<asio::io_context::executor_type> work_;

@@ -162,6 +162,26 @@ TEST(GatewayConfigLoader, ListenerTlsFilesAreCheckedAtTheirKeys) {
       << all_errors(no_ca);
 }
 
+TEST(GatewayConfigLoader, ListenerTrustDomainIsCheckedAndNeedsAClientCa) {
+  TestPki pki;
+  const auto with_tls = [&](const std::string& extra) {
+    const std::string gateway = "gateway:\n  tls:\n    cert_file: " + pki.file("server.pem") + "\n    key_file: " +
+                                pki.file("server.key") + "\n" + extra;
+    return parse(std::string(kMinimal).replace(std::string(kMinimal).find("providers:"), 0, gateway));
+  };
+  auto ok = with_tls("    client_ca_file: " + pki.file("ca.pem") + "\n    trust_domain: example.org\n");
+  ASSERT_TRUE(ok.config) << all_errors(ok);
+  EXPECT_EQ(ok.config->tls->trust_domain, "example.org");
+  auto upper = with_tls("    client_ca_file: " + pki.file("ca.pem") + "\n    trust_domain: Example.org\n");
+  EXPECT_NE(all_errors(upper).find("test.yaml:7: gateway.tls.trust_domain: trust domain must be lowercase"),
+            std::string::npos)
+      << all_errors(upper);
+  auto no_ca = with_tls("    trust_domain: example.org\n");
+  EXPECT_NE(all_errors(no_ca).find("test.yaml:6: gateway.tls.trust_domain: trust_domain needs client_ca_file"),
+            std::string::npos)
+      << all_errors(no_ca);
+}
+
 TEST(GatewayConfigLoader, RejectsDuplicateKeysAndRoutes) {
   auto r = parse(R"(version: 1
 providers:
