@@ -2,7 +2,10 @@
 // certificate from another CA, from another trust domain, without a SPIFFE ID, expired or not yet valid, no
 // certificate at all and plaintext HTTP, and counts each under its reason in
 // tollway_tls_handshake_failures_total{listener,reason} (the /metrics text passes `promtool check metrics`) with one
-// log line naming the reason and the peer. Certificates are made with the openssl CLI; real processes on loopback.
+// log line naming the reason and the peer. With `auth.spiffe`, an SVID holder that sends no credential is the caller
+// its SPIFFE ID maps to (tenant, agent group, agent): attributed in the access log and limited by its tenant's rule; a
+// credential it sends wins; a denied ID gets 403 in the caller's API format, and a deny-list change applies at the
+// next reload. Certificates are made with the openssl CLI; real processes on loopback.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -134,5 +137,107 @@ describe('mTLS listener with a trust domain: handshake refusals by reason', () =
       for (const listener of ['api', 'admin'])
         assert.match(text, new RegExp(`tollway_tls_handshake_failures_total\\{listener="${listener}",reason="${reason}"\\} \\d+`));
     assert.equal(metricValue(text, 'tollway_tls_handshake_failures_total', { listener: 'api', reason: 'other' }), 0);
+  });
+});
+
+describe('auth.spiffe: SVID holders are callers without a secret', () => {
+  let ca; let mock; let gw; let cfg; let accessPath; let certs;
+  const chat = { model: 'gpt-4o', max_tokens: 3, messages: [{ role: 'user', content: 'hello' }] };
+  const accessLines = () => (fs.existsSync(accessPath) ? fs.readFileSync(accessPath, 'utf8') : '').split('\n')
+    .filter(Boolean).map((l) => JSON.parse(l));
+  const call = (who, extra = {}) => request(gw.port, { ca: ca.ca, ...certs[who], method: 'POST',
+    path: '/v1/chat/completions', body: chat, ...extra });
+
+  before(async () => {
+    ca = makeCA();
+    certs = {
+      billing: issue(ca, 'billing', `URI:spiffe://${TRUST_DOMAIN}/ns/prod/sa/billing`),
+      web: issue(ca, 'web', `URI:spiffe://${TRUST_DOMAIN}/ns/dev/sa/web`),
+      unmapped: issue(ca, 'unmapped', `URI:spiffe://${TRUST_DOMAIN}/ns/other/sa/x`),
+      compromised: issue(ca, 'compromised', `URI:spiffe://${TRUST_DOMAIN}/ns/prod/sa/compromised`),
+    };
+    mock = await startMock();
+    accessPath = path.join(ca.dir, 'access.log');
+    cfg = testConfig({ openaiUrl: mock.url });
+    cfg.gateway.tls = { cert_file: ca.certFile, key_file: ca.keyFile, client_ca_file: ca.caFile,
+      require_client_cert: true, trust_domain: TRUST_DOMAIN };
+    cfg.telemetry = { access_log: accessPath, decision_log: 'off' };
+    cfg.auth = {
+      virtual_keys: { store: ':memory:' },
+      spiffe: {
+        callers: [
+          { id: `spiffe://${TRUST_DOMAIN}/ns/prod/sa/*`, tenant: 'acme', agent_group: 'prod' },
+          { id: `spiffe://${TRUST_DOMAIN}/ns/dev/sa/web`, tenant: 'beta', agent: 'web-dev' },
+        ],
+        deny: [`spiffe://${TRUST_DOMAIN}/ns/prod/sa/compromised`],
+      },
+    };
+    cfg.limits.rules = [{ name: 'acme-requests', match: { tenant: 'acme' }, unit: 'requests', limit: 2, window: '1h' }];
+    gw = await startGateway({ config: cfg });
+  });
+  after(async () => {
+    await gw?.stop(); await mock?.close();
+    ca?.cleanup();
+  });
+
+  it('a mapped SVID is its tenant\'s caller: attributed in the access log, limited by the tenant\'s rule', async () => {
+    const first = await call('billing');
+    assert.equal(first.status, 200, first.text);
+    const line = await waitFor(() => accessLines().find((l) => l.route === '/v1/chat/completions'));
+    assert.ok(line, 'an access line');
+    assert.equal(line.tenant, 'acme');
+    assert.equal(line.agent, 'billing', 'the last path segment names the agent');
+    assert.equal(line.key_id, `spiffe://${TRUST_DOMAIN}/ns/prod/sa/billing`);
+    assert.equal(line.peer_spiffe_id, `spiffe://${TRUST_DOMAIN}/ns/prod/sa/billing`);
+    assert.equal(mock.requests.at(-1).headers.authorization, 'Bearer sk-test-openai');
+    assert.equal((await call('billing')).status, 200);
+    const third = await call('billing');
+    assert.equal(third.status, 429, third.text);
+    assert.match(third.json.error.message, /acme-requests/);
+    // Another tenant's caller is not limited by acme's rule.
+    const web = await call('web');
+    assert.equal(web.status, 200, web.text);
+    const webLine = await waitFor(() => accessLines().find((l) => l.tenant === 'beta'));
+    assert.equal(webLine.agent, 'web-dev');
+  });
+
+  it('a credential wins over the peer identity: a bad key is 401 even from a mapped SVID', async () => {
+    const r = await call('web', { headers: { authorization: 'Bearer tw-not-a-key' } });
+    assert.equal(r.status, 401, r.text);
+  });
+
+  it('an SVID that no mapping covers and that sends no credential gets 401 missing_credential', async () => {
+    const r = await call('unmapped');
+    assert.equal(r.status, 401, r.text);
+    assert.equal(r.json.error.code, 'missing_credential');
+  });
+
+  it('a denied SPIFFE ID gets 403 in the caller\'s API format, with or without a credential', async () => {
+    const openai = await call('compromised');
+    assert.equal(openai.status, 403, openai.text);
+    assert.equal(openai.json.error.code, 'spiffe_id_denied');
+    assert.match(openai.json.error.message, /denied/);
+    const anthropic = await request(gw.port, { ca: ca.ca, ...certs.compromised, method: 'POST', path: '/v1/messages',
+      body: { model: 'claude-3-5-haiku', max_tokens: 3, messages: [{ role: 'user', content: 'x' }] },
+      headers: { 'x-api-key': 'tw-anything' } });
+    assert.equal(anthropic.status, 403, anthropic.text);
+    assert.equal(anthropic.json.type, 'error');
+    assert.match(anthropic.json.error.message, /denied/);
+    const metrics = (await getText(`${gw.adminUrl}/metrics`)).text;
+    assert.equal(metricValue(metrics, 'tollway_auth_requests_total', { method: 'spiffe', result: 'spiffe_id_denied' }), 2);
+    assert.equal(promtool(metrics).status, 0, promtool(metrics).stderr);
+  });
+
+  it('a deny-list change applies at the next reload', async () => {
+    assert.equal((await call('web')).status, 200);
+    const next = structuredClone(cfg);
+    next.auth.spiffe.deny.push(`spiffe://${TRUST_DOMAIN}/ns/dev/sa/*`);
+    const reloads = gw.logs.filter((o) => o.msg === 'config reloaded').length;
+    gw.writeConfig(next);
+    gw.proc.kill('SIGHUP');
+    assert.ok(await waitFor(() => gw.logs.filter((o) => o.msg === 'config reloaded').length > reloads), 'reloaded');
+    const denied = await call('web');
+    assert.equal(denied.status, 403, denied.text);
+    assert.equal(denied.json.error.code, 'spiffe_id_denied');
   });
 });
