@@ -22,7 +22,8 @@ void HandshakeRefusals::record(tls::HandshakeRefusal reason, const boost::asio::
   json::ObjectWriter fields;
   fields.field("listener", listener_)
       .field("reason", tls::refusal_name(reason))
-      .field("peer", ec ? std::string() : endpoint.address().to_string() + ":" + std::to_string(endpoint.port()))
+      .field("peer",
+             ec ? std::string() : endpoint.address().to_string() + ":" + std::to_string(endpoint.port()))
       .field("detail", detail);
   if (lines_left_out_ != 0) fields.field("not_logged_before", lines_left_out_);
   lines_left_out_ = 0;

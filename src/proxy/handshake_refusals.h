@@ -1,8 +1,8 @@
 // HandshakeRefusals: one listener's failed TLS handshakes counted by reason (tls/handshake_refusal.h), for
 // tollway_tls_handshake_failures_total{listener,reason}, each also one info log line with the reason and the
-// peer's address — at most kLogLinesPerSecond lines a second, the lines left out counted in the next one. Counts
-// may be read from any thread; record() is called from the listener's own thread only. It never logs certificate
-// content.
+// peer's address — at most kLogLinesPerSecond lines a second, the lines left out counted in the next one.
+// Counts may be read from any thread; record() is called from the listener's own thread only. It never logs
+// certificate content.
 #pragma once
 
 #include <array>
@@ -25,7 +25,8 @@ class HandshakeRefusals {
   explicit HandshakeRefusals(std::string_view listener) : listener_(listener) {}
 
   // Counts one refusal and logs it (unless this second's lines are used up). `detail` is OpenSSL's reason.
-  void record(tls::HandshakeRefusal reason, const boost::asio::ip::tcp::socket& peer, std::string_view detail);
+  void record(tls::HandshakeRefusal reason, const boost::asio::ip::tcp::socket& peer,
+              std::string_view detail);
   uint64_t count(tls::HandshakeRefusal reason) const {
     return counts_[static_cast<std::size_t>(reason)].load(std::memory_order_relaxed);
   }

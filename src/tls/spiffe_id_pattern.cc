@@ -18,8 +18,8 @@ std::vector<std::string_view> split_path(std::string_view path) {
 }  // namespace
 
 std::optional<SpiffeIdPattern> SpiffeIdPattern::parse(std::string_view text, std::string* error) {
-  // Checked as the ID it would be with every "*" path segment replaced by a valid one (a "*" in the trust domain
-  // stays, and is refused as the invalid character it is there).
+  // Checked as the ID it would be with every "*" path segment replaced by a valid one (a "*" in the trust
+  // domain stays, and is refused as the invalid character it is there).
   std::string as_id(text);
   bool wildcard = false;
   const std::size_t path_start = as_id.size() > 9 ? as_id.find('/', 9) : std::string::npos;

@@ -1,8 +1,8 @@
-// SpiffeIdPattern: a SPIFFE ID written in policy to pick peers — either an exact ID or one whose path segments
-// may be "*", each standing for exactly one segment ("spiffe://example.org/ns/prod/sa/*"). The trust domain is
-// always exact. Parsed with the SPIFFE ID rules of tls/spiffe_id.h (a "*" segment aside), so a pattern that can
-// match no valid ID is refused when the policy is read. It never matches an ID with a different number of
-// segments and never normalises the text it is given.
+// SpiffeIdPattern: a SPIFFE ID written in policy to pick peers — either an exact ID or one whose path
+// segments may be "*", each standing for exactly one segment ("spiffe://example.org/ns/prod/sa/*"). The trust
+// domain is always exact. Parsed with the SPIFFE ID rules of tls/spiffe_id.h (a "*" segment aside), so a
+// pattern that can match no valid ID is refused when the policy is read. It never matches an ID with a
+// different number of segments and never normalises the text it is given.
 #pragma once
 
 #include <optional>

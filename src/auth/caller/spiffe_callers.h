@@ -1,8 +1,8 @@
 // SpiffeCallers: who a peer is, by the SPIFFE ID of its verified client certificate (`auth.spiffe`): the deny
-// list first (refused whatever else the request carries), then the first `callers` mapping whose ID or pattern
-// matches, which makes the peer a caller with its tenant, agent group, agent (the mapping's, or the ID's last path
-// segment) and allow policy — the same Caller a virtual key or a JWT yields. Built once per snapshot, read-only
-// after; it never looks at an unverified certificate or at a credential header.
+// list first (refused whatever else the request carries), then the first `callers` mapping whose ID or
+// pattern matches, which makes the peer a caller with its tenant, agent group, agent (the mapping's, or the
+// ID's last path segment) and allow policy — the same Caller a virtual key or a JWT yields. Built once per
+// snapshot, read-only after; it never looks at an unverified certificate or at a credential header.
 #pragma once
 
 #include <memory>
