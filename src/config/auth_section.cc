@@ -203,6 +203,13 @@ void read_auth_section(Validator& v, const YAML::Node& root, GatewayConfig& c) {
     }
   }
   read_spiffe(v, a["spiffe"], c.routes, auth.spiffe);
+  // Without client certificates no request has a SPIFFE ID. (A gateway.tls with an error is reported there.)
+  const YAML::Node gateway = root["gateway"];
+  const bool tls_written =
+      gateway.IsDefined() && gateway.IsMap() && gateway["tls"].IsDefined() && !gateway["tls"].IsNull();
+  if (!auth.spiffe.callers.empty() && ((c.tls && c.tls->client_ca_file.empty()) || (!c.tls && !tls_written)))
+    v.fail(a["spiffe"], "auth.spiffe",
+           "needs gateway.tls with client_ca_file: without client certificates no request has a SPIFFE ID");
   if (const YAML::Node t = a["token_exchange"]; t.IsDefined() && !t.IsNull()) {
     if (v.check_mapping(t, "auth.token_exchange", {"enabled", "issuer", "audience", "ttl", "rotate_every"})) {
       auto& te = auth.token_exchange;

@@ -183,7 +183,10 @@ TEST(GatewayConfigLoader, ListenerTrustDomainIsCheckedAndNeedsAClientCa) {
 }
 
 TEST(GatewayConfigLoader, SpiffeCallersAndDenyList) {
-  auto ok = parse(std::string(kMinimal) + R"(auth:
+  TestPki pki;
+  const std::string mtls = "gateway:\n  tls:\n    cert_file: " + pki.file("server.pem") + "\n    key_file: " +
+                           pki.file("server.key") + "\n    client_ca_file: " + pki.file("ca.pem") + "\n";
+  auto ok = parse(mtls + kMinimal + R"(auth:
   spiffe:
     callers:
       - {id: spiffe://example.org/ns/prod/sa/billing, tenant: acme, agent: billing-bot}
@@ -213,6 +216,8 @@ TEST(GatewayConfigLoader, SpiffeCallersAndDenyList) {
 )");
   ASSERT_FALSE(bad.config);
   const std::string errors = all_errors(bad);
+  EXPECT_NE(errors.find("test.yaml:20: auth.spiffe: needs gateway.tls with client_ca_file"), std::string::npos)
+      << errors;
   EXPECT_NE(errors.find("test.yaml:21: auth.spiffe.callers[0].id: \"spiffe://example.org/ns/prod*\" is not a SPIFFE "
                         "ID or pattern: path has an invalid character '*'"),
             std::string::npos)
