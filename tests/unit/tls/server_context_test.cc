@@ -107,6 +107,21 @@ TEST(ServerTls, RequireClientCertNeedsAClientCa) {
   EXPECT_EQ(error->file, ServerTlsError::ClientCa);
 }
 
+TEST(ServerTls, ATrustDomainMustBeValidAndNeedsAClientCa) {
+  std::optional<ServerTlsError> error;
+  EXPECT_TRUE(load_server_tls(
+      {pki().file("server.pem"), pki().file("server.key"), pki().file("ca.pem"), true, "example.org"}, error))
+      << error->message;
+  auto refused = load_error({pki().file("server.pem"), pki().file("server.key"), "", false, "example.org"});
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->file, ServerTlsError::TrustDomain);
+  EXPECT_EQ(refused->message, "trust_domain needs client_ca_file (the CAs to verify with)");
+  refused = load_error({pki().file("server.pem"), pki().file("server.key"), pki().file("ca.pem"), true, "Example.org"});
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->file, ServerTlsError::TrustDomain);
+  EXPECT_EQ(refused->message, "trust domain must be lowercase");
+}
+
 TEST(PeerIdentity, ReadsSubjectSansAndTheSpiffeId) {
   const auto identity = identity_of_file(pki().issue(
       "agent-a",
