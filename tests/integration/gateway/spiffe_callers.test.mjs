@@ -13,7 +13,7 @@ import https from 'node:https';
 import path from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { startMock, startGateway, testConfig, makeCA, tempDir, removeTempDir, waitFor, metricValue, getText,
-  rawRequest } from '../../lib/harness.mjs';
+  rawRequest, runTollway, toYaml } from '../../lib/harness.mjs';
 
 const TRUST_DOMAIN = 'example.org';
 
@@ -226,6 +226,17 @@ describe('auth.spiffe: SVID holders are callers without a secret', () => {
     const metrics = (await getText(`${gw.adminUrl}/metrics`)).text;
     assert.equal(metricValue(metrics, 'tollway_auth_requests_total', { method: 'spiffe', result: 'spiffe_id_denied' }), 2);
     assert.equal(promtool(metrics).status, 0, promtool(metrics).stderr);
+  });
+
+  it('tollway validate refuses a bad SPIFFE pattern at its file:line and key path', async () => {
+    const bad = structuredClone(cfg);
+    bad.auth.spiffe.callers.push({ id: `spiffe://${TRUST_DOMAIN}/ns/prod*`, tenant: 'acme' });
+    const file = path.join(ca.dir, 'bad.yaml');
+    fs.writeFileSync(file, toYaml(bad));
+    const r = await runTollway(['validate', file]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr + r.stdout,
+      /bad\.yaml:\d+: auth\.spiffe\.callers\[2\]\.id: "spiffe:\/\/example\.org\/ns\/prod\*" is not a SPIFFE ID or pattern/);
   });
 
   it('a deny-list change applies at the next reload', async () => {
