@@ -10,6 +10,7 @@
 #include "app/commands.h"
 #include "app/gateway_document_check.h"
 #include "control/policy_check.h"
+#include "gateway/assembly.h"
 #include "gateway/role.h"
 #include "proxy/config_source.h"
 
@@ -61,7 +62,7 @@ void add_validate_command(CLI::App& cli, int& exit_code) {
       exit_code = 1;
       return;
     }
-    const auto& c = *prepared->snapshot->config;
+    const auto& c = gateway::gateway_config_of(*prepared->snapshot);
     std::cout << "ok: " << *file << " (version " << c.version << "; " << c.providers.size() << " providers, "
               << c.models.size() << " model rules, " << c.routes.size() << " routes)\n";
     exit_code = 0;

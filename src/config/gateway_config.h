@@ -12,6 +12,7 @@
 
 #include "config/auth_config.h"
 #include "config/limits_config.h"
+#include "config/serving_config.h"
 #include "core/cidr.h"
 #include "tls/server_context.h"
 
@@ -22,14 +23,6 @@ const char* api_name(Api api);
 // The OpenTelemetry GenAI `gen_ai.provider.name` of a provider: "openai", "anthropic", "gcp.gemini", or
 // "azure.ai.openai" for an OpenAI provider with an `azure` block.
 const char* genai_provider_name(Api api, bool azure);
-
-struct ListenAddress {
-  std::string host;  // IP literal (v4 or v6 without brackets) or "localhost"
-  uint16_t port = 0;
-  std::string to_string() const;
-};
-// "HOST:PORT" or "[v6]:PORT"; nullopt when malformed.
-std::optional<ListenAddress> parse_listen_address(std::string_view text);
 
 // One base URL of a provider (`base_url`, or one entry of `endpoints`).
 struct EndpointConfig {
@@ -132,23 +125,6 @@ struct RouteConfig {
   bool translate = true;     // a model served by a provider of the other API is translated (false: 400)
   RouteBody body = RouteBody::Json;
   int line = 0;              // config line of the route, for messages about combinations with other sections
-};
-
-struct Limits {
-  uint64_t max_request_line = 8 * 1024;
-  uint64_t max_header_block = 64 * 1024;
-  uint64_t max_body = 16 * 1024 * 1024;
-};
-
-struct Timeouts {
-  using ms = std::chrono::milliseconds;
-  ms header_read{10'000};
-  ms body_read{60'000};
-  ms idle{75'000};
-  ms upstream_connect{5'000};
-  ms upstream_first_byte{120'000};
-  ms upstream_total{900'000};
-  ms drain{30'000};
 };
 
 // Prices in micro-dollars (1e-6 USD) per 1M tokens: $2.50 / 1M tokens = 2'500'000.

@@ -209,16 +209,16 @@ telemetry::TelemetryFilter::Config telemetry_filter_config(const config::Gateway
 
 }  // namespace
 
-std::shared_ptr<pipeline::Snapshot> prepare_snapshot(std::shared_ptr<const config::GatewayConfig> config,
-                                                     std::string& error) {
-  auto snapshot = std::make_shared<pipeline::Snapshot>();
+std::shared_ptr<GatewaySnapshot> prepare_snapshot(std::shared_ptr<const config::GatewayConfig> config,
+                                                  std::string& error) {
+  auto snapshot = std::make_shared<GatewaySnapshot>();
   snapshot->config = config;
   snapshot->version = config->version;
   snapshot->source = config->source;
   pipeline::ServingSettings& serving = snapshot->serving;
-  serving.listen = config->listen;
+  serving.listeners.push_back({"api", "gateway.listen", config->listen, nullptr});
   serving.admin = config->admin;
-  for (auto [key, files, target] : {std::tuple{"gateway.tls", &config->tls, &serving.listen_tls},
+  for (auto [key, files, target] : {std::tuple{"gateway.tls", &config->tls, &serving.listeners.front().tls},
                                     std::tuple{"gateway.admin_tls", &config->admin_tls, &serving.admin_tls}}) {
     if (!*files) continue;
     std::optional<tls::ServerTlsError> tls_error;
@@ -291,7 +291,7 @@ std::vector<std::string> restart_only_changes(const config::GatewayConfig& runni
   return changed;
 }
 
-bool commit_snapshot(pipeline::Snapshot& snapshot, Services& services, std::string& error) {
+bool commit_snapshot(GatewaySnapshot& snapshot, Services& services, std::string& error) {
   const std::shared_ptr<const config::GatewayConfig>& config = snapshot.config;
   if (!services.upstream_health) {
     services.upstream_health = std::make_unique<providers::resilience::UpstreamHealthRegistry>();

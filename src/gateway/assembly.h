@@ -17,8 +17,18 @@ namespace tollway::gateway {
 // The local endpoint of the model catalogue (it also answers /v1/models/{id}).
 inline constexpr std::string_view kCataloguePath = "/v1/models";
 
+// A snapshot of the gateway: the engine's snapshot and the gateway document it was built from.
+struct GatewaySnapshot final : pipeline::Snapshot {
+  std::shared_ptr<const config::GatewayConfig> config;
+};
+
+// The gateway's view of a snapshot the gateway role built.
+inline const config::GatewayConfig& gateway_config_of(const pipeline::Snapshot& snapshot) {
+  return *static_cast<const GatewaySnapshot&>(snapshot).config;
+}
+
 // Null and `error` set when something the validator cannot see fails (e.g. a CA file OpenSSL rejects).
-std::shared_ptr<pipeline::Snapshot> prepare_snapshot(std::shared_ptr<const config::GatewayConfig> config,
+std::shared_ptr<GatewaySnapshot> prepare_snapshot(std::shared_ptr<const config::GatewayConfig> config,
                                                      std::string& error);
 
 // The keys whose change a reload cannot apply (ledger, spend log, telemetry outputs, key store), with their
@@ -28,6 +38,6 @@ std::vector<std::string> restart_only_changes(const config::GatewayConfig& runni
 
 // Attaches the services `snapshot` needs and builds its chain; false with `error` only when a store cannot be
 // opened the first time it is needed.
-bool commit_snapshot(pipeline::Snapshot& snapshot, Services& services, std::string& error);
+bool commit_snapshot(GatewaySnapshot& snapshot, Services& services, std::string& error);
 
 }  // namespace tollway::gateway

@@ -31,7 +31,7 @@ proxy::PrepareResult GatewayRole::prepare(const proxy::ConfigDocument& document,
   for (const auto& w : loaded.warnings) result.warnings.push_back(w.to_string());
   auto config = std::make_shared<const config::GatewayConfig>(std::move(*loaded.config));
   if (active != nullptr) {
-    result.errors = restart_only_changes(*active->config, *config);
+    result.errors = restart_only_changes(gateway_config_of(*active), *config);
     if (!result.errors.empty()) return result;
   }
   std::string error;
@@ -46,7 +46,7 @@ proxy::PrepareResult GatewayRole::prepare(const proxy::ConfigDocument& document,
 
 std::shared_ptr<const pipeline::Snapshot> GatewayRole::commit(proxy::PreparedSnapshot prepared,
                                                               std::string& error) {
-  if (!commit_snapshot(*prepared.snapshot, services_, error)) {
+  if (!commit_snapshot(static_cast<GatewaySnapshot&>(*prepared.snapshot), services_, error)) {
     error = prepared.snapshot->source + ": " + error;
     return nullptr;
   }
@@ -59,7 +59,7 @@ std::shared_ptr<const pipeline::Snapshot> GatewayRole::commit(proxy::PreparedSna
 
 proxy::RequestTarget GatewayRole::classify(const pipeline::Snapshot& snapshot, const http::RequestHead& head,
                                            pipeline::RequestCtx& ctx) const {
-  const config::GatewayConfig& config = *snapshot.config;
+  const config::GatewayConfig& config = gateway_config_of(snapshot);
   // The model catalogue is the gateway's own, whatever route would match the path.
   if (head.method == "GET" && providers::is_catalogue_path(head.path())) {
     for (const auto& e : snapshot.local_endpoints)

@@ -25,7 +25,11 @@ enum class BodyFraming {
 
 struct RequestHead {
   std::string_view method;
-  std::string_view target;  // origin-form ("/v1/x?y") or asterisk-form for OPTIONS
+  std::string_view target;  // origin-form ("/v1/x?y"), asterisk-form for OPTIONS, authority-form for CONNECT
+  // Set only on a forward proxy's listener (ParseLimits::proxy_forms): the HOST[:PORT] of an absolute-form target
+  // (whose path and query are then `target`, "/" when it had none) or of CONNECT's authority-form. A Host header,
+  // when present, names the same authority.
+  std::string_view authority;
   int version_minor = 1;    // HTTP/1.<minor>; only 0 and 1 are accepted
   std::vector<Header> headers;
   BodyFraming framing = BodyFraming::None;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "http/authority.h"
 #include "http/char_class.h"
 
 namespace tollway::http {
@@ -122,6 +123,11 @@ class HeadScanner {
   StepResult record_connection(std::string_view value);
   StepResult record_expect(std::string_view value);
   StepResult record_host(std::string_view value);
+  // An origin-form path and query from the '/' at pos_ up to the byte after it (left at pos_).
+  StepResult scan_origin_path(std::size_t line_end);
+  // A forward proxy's absolute-form `http://AUTHORITY` prefix (pos_ is left at the path) or CONNECT's
+  // authority-form (pos_ is left at the SP); sets out.authority.
+  StepResult scan_proxy_target(std::size_t line_end, RequestHead& out);
 
   MessageKind kind_;
   const char* data_;
@@ -199,24 +205,25 @@ StepResult HeadScanner::scan_request_line(RequestHead& out) {
   out.method = std::string_view(data_ + method_start, pos_ - method_start);
   ++pos_;
 
-  // request-target: origin-form, or asterisk-form for OPTIONS
+  // request-target: origin-form, or asterisk-form for OPTIONS; on a forward proxy's listener also absolute-form
+  // and CONNECT's authority-form
   if (pos_ >= line_end) return start_line_out_of_input(pos_);
-  const std::size_t target_start = pos_;
+  std::size_t target_start = pos_;
   const unsigned char first = at(pos_);
-  if (first == '/') {
-    ++pos_;
-    for (;;) {
-      while (pos_ < line_end && is_target_char(at(pos_))) ++pos_;
-      if (pos_ >= line_end) return start_line_out_of_input(pos_);
-      if (data_[pos_] != '%') break;
-      for (std::size_t i = 1; i <= 2; ++i) {
-        if (pos_ + i >= line_end) return start_line_out_of_input(pos_ + i);
-        if (!is_hex_digit(at(pos_ + i))) {
-          return reject(400, "'%' in request target not followed by two hex digits");
-        }
-      }
-      pos_ += 3;
+  if (limits_.proxy_forms && (out.method == "CONNECT" || first == 'h' || first == 'H')) {
+    const StepResult proxy_target = scan_proxy_target(line_end, out);
+    if (proxy_target != StepResult::Ok) return proxy_target;
+    target_start = pos_;  // an absolute-form target's path starts here
+  }
+  if (!out.authority.empty()) {
+    // CONNECT's authority-form ends at the SP; an absolute-form target may have a path
+    if (out.method != "CONNECT" && data_[pos_] == '/') {
+      const StepResult path = scan_origin_path(line_end);
+      if (path != StepResult::Ok) return path;
     }
+  } else if (first == '/') {
+    const StepResult path = scan_origin_path(line_end);
+    if (path != StepResult::Ok) return path;
   } else if (first == '*') {
     ++pos_;
     if (pos_ >= line_end) return start_line_out_of_input(pos_);
@@ -227,6 +234,8 @@ StepResult HeadScanner::scan_request_line(RequestHead& out) {
     return reject(400, "more than one space between method and request target");
   } else if (first == '\r' || first == '\n') {
     return reject(400, "request line has no request target");
+  } else if (limits_.proxy_forms) {
+    return reject(400, "request target must be origin-form or an absolute-form http:// URL");
   } else {
     return reject(400,
                   "request target must be origin-form (absolute-form and authority-form are not accepted)");
@@ -239,7 +248,12 @@ StepResult HeadScanner::scan_request_line(RequestHead& out) {
     if (c >= 0x80) return reject(400, "non-ASCII byte in request target (percent-encode it)");
     return reject(400, "invalid character in request target");
   }
-  out.target = std::string_view(data_ + target_start, pos_ - target_start);
+  if (!out.authority.empty() && out.method == "CONNECT")
+    out.target = out.authority;
+  else if (!out.authority.empty() && pos_ == target_start)
+    out.target = "/";  // http://host is http://host/
+  else
+    out.target = std::string_view(data_ + target_start, pos_ - target_start);
   ++pos_;
   if (pos_ >= line_end) return start_line_out_of_input(pos_);
   if (data_[pos_] == ' ') return reject(400, "more than one space between request target and HTTP version");
@@ -465,6 +479,50 @@ StepResult HeadScanner::record_expect(std::string_view value) {
   return StepResult::Ok;
 }
 
+StepResult HeadScanner::scan_origin_path(std::size_t line_end) {
+  ++pos_;
+  for (;;) {
+    while (pos_ < line_end && is_target_char(at(pos_))) ++pos_;
+    if (pos_ >= line_end) return start_line_out_of_input(pos_);
+    if (data_[pos_] != '%') return StepResult::Ok;
+    for (std::size_t i = 1; i <= 2; ++i) {
+      if (pos_ + i >= line_end) return start_line_out_of_input(pos_ + i);
+      if (!is_hex_digit(at(pos_ + i))) return reject(400, "'%' in request target not followed by two hex digits");
+    }
+    pos_ += 3;
+  }
+}
+
+StepResult HeadScanner::scan_proxy_target(std::size_t line_end, RequestHead& out) {
+  if (out.method != "CONNECT") {
+    constexpr std::string_view kScheme = "http://";
+    if (pos_ + kScheme.size() > line_end) return start_line_out_of_input(pos_ + kScheme.size());
+    if (!iequals(std::string_view(data_ + pos_, kScheme.size()), kScheme)) {
+      if (std::string_view(data_ + pos_, line_end - pos_).starts_with("https:"))
+        return reject(400, "https in an absolute-form request target (use CONNECT for TLS through the proxy)");
+      return reject(400, "request target must be origin-form or an absolute-form http:// URL");
+    }
+    pos_ += kScheme.size();
+  }
+  const std::size_t start = pos_;
+  while (pos_ < line_end && data_[pos_] != ' ' && data_[pos_] != '/' && data_[pos_] != '?' &&
+         data_[pos_] != '#' && data_[pos_] != '\r' && data_[pos_] != '\n')
+    ++pos_;
+  if (pos_ >= line_end) return start_line_out_of_input(pos_);
+  const std::string_view text(data_ + start, pos_ - start);
+  std::string_view why;
+  const auto authority = parse_authority(text, why);
+  if (!authority) return reject(400, why);
+  if (out.method == "CONNECT") {
+    if (authority->port == 0) return reject(400, "CONNECT target must be HOST:PORT (authority-form)");
+    if (data_[pos_] != ' ') return reject(400, "CONNECT target must be HOST:PORT (authority-form)");
+  } else if (data_[pos_] == '?') {
+    return reject(400, "absolute-form request target has a query but no path");
+  }
+  out.authority = text;
+  return StepResult::Ok;
+}
+
 StepResult HeadScanner::record_host(std::string_view value) {
   if (++framing_.host_count > 1) return reject(400, "more than one Host header");
   for (char c : value) {
@@ -476,6 +534,7 @@ StepResult HeadScanner::record_host(std::string_view value) {
 void reset(RequestHead& out) {
   out.method = {};
   out.target = {};
+  out.authority = {};
   out.version_minor = 1;
   out.headers.clear();
   if (out.headers.capacity() < kReservedHeaders) out.headers.reserve(kReservedHeaders);
@@ -517,6 +576,13 @@ ParseStatus parse_request_head(std::string_view buffer, const ParseLimits& limit
   if (out.version_minor == 1 && fields.host_count == 0) {
     scanner.reject(400, "missing Host header (required in HTTP/1.1)");
     return ParseStatus::Error;
+  }
+  if (!out.authority.empty()) {
+    const auto host = out.find("host");
+    if (host && !iequals(*host, out.authority)) {
+      scanner.reject(400, "Host header disagrees with the request target's authority");
+      return ParseStatus::Error;
+    }
   }
   if (fields.has_transfer_encoding && fields.has_content_length) {
     scanner.reject(400, "Content-Length and Transfer-Encoding both present");

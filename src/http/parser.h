@@ -43,6 +43,10 @@ struct ParseLimits {
   std::size_t max_request_line = 8 * 1024;   // longer request line -> 414
   std::size_t max_header_block = 64 * 1024;  // longer head (request line included) -> 431
   std::size_t max_headers = 128;             // more header fields -> 431
+  // A forward proxy's listener: also accepts absolute-form `http://HOST[:PORT]/path` targets and CONNECT's
+  // authority-form `HOST:PORT` (RFC 9112 sections 3.2.2 and 3.2.3). Otherwise only origin-form (and `*` for
+  // OPTIONS) is accepted.
+  bool proxy_forms = false;
 };
 
 enum class ParseStatus {

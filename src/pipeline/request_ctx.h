@@ -203,6 +203,7 @@ struct RequestCtx {
   const config::RouteConfig* route = nullptr;  // matched by path
   config::Api api = config::Api::OpenAI;       // the caller's API format, for errors
   std::optional<core::IpAddress> peer;         // the TCP peer's address (IPv4-mapped IPv6 as IPv4); none: unknown
+  std::size_t listener = 0;                    // which of snapshot->serving.listeners accepted the connection
   // The verified client certificate of a TLS listener's connection (owned by the connection); null when the
   // listener is plain or the client sent no certificate.
   const tls::PeerIdentity* peer_identity = nullptr;

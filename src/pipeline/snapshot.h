@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "config/gateway_config.h"
+#include "config/serving_config.h"
 #include "http/upstream_pool.h"
 #include "pipeline/chain.h"
 #include "providers/resilience/load_balancer.h"
@@ -33,15 +33,23 @@ struct ProviderUpstreams {
   std::unique_ptr<providers::resilience::ProviderBalancer> balancer;
 };
 
+// A listener that serves the role's requests. Its TLS is built when the snapshot is prepared (null = plain);
+// new connections take the context of the snapshot current when they are accepted, open ones keep theirs.
+struct DataListener {
+  std::string name;  // in metrics and logs: "api" (gateway); "outbound", "inbound" (sidecar)
+  std::string key;   // its address's key path in the role's document, for errors: "gateway.listen"
+  config::ListenAddress address{"127.0.0.1", 8080};
+  std::shared_ptr<const tls::ServerTls> tls;
+};
+
 // What the engine reads from a snapshot to serve connections, whatever the role: listeners, HTTP limits and
 // timeouts, and how long a response is read on for its usage after the client left.
 struct ServingSettings {
-  config::ListenAddress listen{"127.0.0.1", 8080};
+  // At least one, in the role's order (a request's RequestCtx::listener indexes it); the command line's
+  // --listen overrides the first. Names and addresses are fixed at start (a reload may change only the TLS).
+  std::vector<DataListener> listeners;
   config::ListenAddress admin{"127.0.0.1", 9901};
-  // The listeners' TLS, built when the snapshot is prepared; null = plain. New connections take the context of
-  // the snapshot current when they are accepted; open ones keep theirs.
-  std::shared_ptr<const tls::ServerTls> listen_tls;
-  std::shared_ptr<const tls::ServerTls> admin_tls;
+  std::shared_ptr<const tls::ServerTls> admin_tls;  // null = plain HTTP
   int workers = 1;
   config::Limits limits;
   config::Timeouts timeouts;
@@ -49,13 +57,15 @@ struct ServingSettings {
   uint64_t drain_bytes = 8 * 1024 * 1024;        // ... and at most this many more bytes
 };
 
+// A role extends it with the document it was built from (gateway::GatewaySnapshot); the engine and the
+// filters see only this.
 struct Snapshot {
+  virtual ~Snapshot() = default;
+
   std::string version;  // content hash of the configuration it was built from
   std::string source;   // where that configuration came from (a file path, "<embedded>")
   std::string source_version;  // the source's own name for that version (the control plane's), or ""
   ServingSettings serving;
-  // The role's configuration document, read by the filters the role built from it.
-  std::shared_ptr<const config::GatewayConfig> config;
   std::vector<ProviderUpstreams> upstreams;  // one per config provider, same index
   Chain chain;
   std::vector<LocalEndpoint> local_endpoints;

@@ -34,10 +34,11 @@ std::optional<core::IpAddress> peer_address(const http::tcp::socket& socket) {
 }
 }  // namespace
 
-DownstreamConnection::DownstreamConnection(Worker& worker, http::tcp::socket socket)
+DownstreamConnection::DownstreamConnection(Worker& worker, std::size_t listener, http::tcp::socket socket)
     : worker_(worker),
-      client_(std::move(socket), worker.snapshot()->serving.listen_tls
-                                     ? worker.snapshot()->serving.listen_tls->context
+      listener_(listener),
+      client_(std::move(socket), worker.snapshot()->serving.listeners[listener].tls
+                                     ? worker.snapshot()->serving.listeners[listener].tls->context
                                      : nullptr),
       upstream_buffer_(16 * 1024),
       peer_(peer_address(client_.socket())) {
@@ -78,7 +79,7 @@ asio::awaitable<void> DownstreamConnection::serve() {
     // that stalls its request head.
     deadline_.expire_after(worker_.snapshot()->serving.timeouts.header_read);
     if (const error_code ec = co_await client_.accept_handshake(); ec) {
-      worker_.handshake_refusals().record(
+      worker_.handshake_refusals(listener_).record(
           tls::classify_handshake_failure(client_.tls_handle(), ec, deadline_.expired()), client_.socket(),
           client_.failure_reason(ec));
       client_.close();
@@ -149,6 +150,7 @@ asio::awaitable<void> DownstreamConnection::handle_request(http::RequestHead& he
   deadline_.reset_expired();
   ctx.started = std::chrono::steady_clock::now();
   ctx.peer = peer_;
+  ctx.listener = listener_;
   ctx.peer_identity = peer_identity_ ? &*peer_identity_ : nullptr;
   ctx.snapshot = worker_.snapshot();
   ctx.metrics = &worker_.metrics();

@@ -23,7 +23,8 @@ class Worker;
 
 class DownstreamConnection final : public pipeline::Exchange {
  public:
-  DownstreamConnection(Worker& worker, http::tcp::socket socket);
+  // `listener` indexes the snapshot's serving.listeners: the one that accepted `socket`.
+  DownstreamConnection(Worker& worker, std::size_t listener, http::tcp::socket socket);
   ~DownstreamConnection() override;
 
   boost::asio::awaitable<void> serve();
@@ -68,6 +69,7 @@ class DownstreamConnection final : public pipeline::Exchange {
                                               std::unique_ptr<http::Stream> stream,
                                               std::chrono::steady_clock::time_point exchange_start);
   Worker& worker_;
+  std::size_t listener_;
   http::Stream client_;
   http::Deadline deadline_;
   http::ReadBuffer buffer_;

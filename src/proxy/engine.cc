@@ -32,7 +32,9 @@ std::optional<tcp::endpoint> resolve_listen(const config::ListenAddress& a) {
 // The stamps of the listeners' TLS files: as loaded into `serving` (`on_disk` false) or as they are now.
 std::vector<core::FileStamp> tls_file_stamps(const pipeline::ServingSettings& serving, bool on_disk) {
   std::vector<core::FileStamp> stamps;
-  for (const auto* tls : {serving.listen_tls.get(), serving.admin_tls.get()}) {
+  std::vector<const tls::ServerTls*> loaded{serving.admin_tls.get()};
+  for (const auto& listener : serving.listeners) loaded.push_back(listener.tls.get());
+  for (const auto* tls : loaded) {
     if (tls == nullptr) continue;
     const auto some = on_disk ? tls::stamp_files(tls->files) : tls->stamps;
     stamps.insert(stamps.end(), some.begin(), some.end());
@@ -106,7 +108,7 @@ class Engine {
 
 // The command line's --listen, --admin and --workers win over the document's; 0 workers means one per core.
 bool Engine::apply_overrides(pipeline::Snapshot& snapshot, std::vector<std::string>& errors) const {
-  for (auto [flag, value, target] : {std::tuple{"--listen", &options_.listen, &snapshot.serving.listen},
+  for (auto [flag, value, target] : {std::tuple{"--listen", &options_.listen, &snapshot.serving.listeners.front().address},
                                      std::tuple{"--admin", &options_.admin, &snapshot.serving.admin}}) {
     if (!*value) continue;
     auto parsed = config::parse_listen_address(**value);
@@ -141,13 +143,19 @@ std::optional<PreparedSnapshot> Engine::prepare(std::vector<std::string>& errors
   if (!apply_overrides(next, errors)) return std::nullopt;
   if (active_) {  // listeners and workers are made once, at start
     const auto& running = active_->serving;
-    if (next.serving.listen.to_string() != running.listen.to_string())
-      errors.push_back("gateway.listen: changes need a restart (running " + running.listen.to_string() + ")");
+    for (std::size_t l = 0; l < running.listeners.size(); ++l) {
+      const auto& was = running.listeners[l].address;
+      if (l >= next.serving.listeners.size() || next.serving.listeners[l].address.to_string() != was.to_string())
+        errors.push_back(running.listeners[l].key + ": changes need a restart (running " + was.to_string() + ")");
+    }
+    if (next.serving.listeners.size() > running.listeners.size())
+      errors.push_back(next.serving.listeners.back().key + ": a new listener needs a restart");
     if (next.serving.admin.to_string() != running.admin.to_string())
-      errors.push_back("gateway.admin: changes need a restart (running " + running.admin.to_string() + ")");
+      errors.push_back(std::string(role_.name()) + ".admin: changes need a restart (running " +
+                       running.admin.to_string() + ")");
     if (next.serving.workers != running.workers)
-      errors.push_back("gateway.workers: changes need a restart (running " + std::to_string(running.workers) +
-                       ")");
+      errors.push_back(std::string(role_.name()) + ".workers: changes need a restart (running " +
+                       std::to_string(running.workers) + ")");
     if (!errors.empty()) return std::nullopt;
     next.generation = active_->generation + 1;
   } else {
@@ -177,22 +185,35 @@ int Engine::run(const std::function<std::unique_ptr<ConfigSource>(asio::io_conte
   }
   source_->applied(active_->version, {});
   const auto& serving = active_->serving;
-  auto listen = resolve_listen(serving.listen);
+  std::vector<tcp::endpoint> listens;
+  for (const auto& listener : serving.listeners) {
+    auto endpoint = resolve_listen(listener.address);
+    if (!endpoint) {
+      std::cerr << "cannot use the " << listener.name << " listener's address " << listener.address.to_string()
+                << " (IP literals or localhost)\n";
+      return 1;
+    }
+    listens.push_back(*endpoint);
+  }
   auto admin = resolve_listen(serving.admin);
-  if (!listen || !admin) {
-    std::cerr << "cannot use the listen or admin address (IP literals or localhost)\n";
+  if (!admin) {
+    std::cerr << "cannot use the admin address (IP literals or localhost)\n";
     return 1;
   }
   try {
-    std::vector<int> own_listeners;
-    for (int i = 0; i < serving.workers; ++i) {
-      workers_.push_back(std::make_unique<Worker>(i, role_, active_));
-      // Port 0: the first worker's ephemeral port is shared by the others through SO_REUSEPORT.
-      workers_.back()->listen(i == 0 ? *listen : workers_.front()->local_endpoint(), i != 0);
-      own_listeners.push_back(workers_.back()->listening_descriptor());
+    for (int i = 0; i < serving.workers; ++i) workers_.push_back(std::make_unique<Worker>(i, role_, active_));
+    for (std::size_t l = 0; l < listens.size(); ++l) {
+      std::vector<int> own_listeners;
+      for (auto& w : workers_) {
+        // Port 0: the first worker's ephemeral port is shared by the others through SO_REUSEPORT.
+        const bool first = w == workers_.front();
+        w->listen(l, first ? listens[l] : workers_.front()->local_endpoint(l), !first);
+        own_listeners.push_back(w->listening_descriptor(l));
+      }
+      // Another process that bound the same port in the same instant would share its connections with ours.
+      http::check_no_foreign_listeners(workers_.front()->local_endpoint(l), own_listeners,
+                                       serving.listeners[l].name + " listener");
     }
-    // Another process that bound the same port in the same instant would share its connections with ours.
-    http::check_no_foreign_listeners(workers_.front()->local_endpoint(), own_listeners, "API listener");
     const AdminTimeouts admin_timeouts{serving.timeouts.idle, serving.timeouts.header_read,
                                        serving.timeouts.body_read};
     admin_ = std::make_unique<AdminListener>(control_, *admin, admin_timeouts,
@@ -242,9 +263,13 @@ asio::awaitable<void> Engine::open() {
   if (draining_) co_return;
   for (auto& w : workers_) w->accept();
   ready_ = true;
+  json::ObjectWriter listeners;
+  for (std::size_t l = 0; l < active_->serving.listeners.size(); ++l)
+    listeners.field(active_->serving.listeners[l].name, http::endpoint_text(workers_.front()->local_endpoint(l)));
   log::info(std::string(role_.name()) + " ready",
             json::ObjectWriter()
-                .field("listen", http::endpoint_text(workers_.front()->local_endpoint()))
+                .field("listen", http::endpoint_text(workers_.front()->local_endpoint(0)))
+                .raw_field("listeners", std::move(listeners).finish())
                 .field("admin", http::endpoint_text(admin_->local_endpoint()))
                 .field("workers", active_->serving.workers)
                 .field("config", source_->origin())
@@ -400,11 +425,15 @@ std::string Engine::render_metrics_header() const {
   prometheus::sample_text(out, "tollway_open_connections", "", std::to_string(open));
   prometheus::family(out, "tollway_tls_handshake_failures_total", "counter",
                      "TLS handshakes on a listener that failed, were refused or timed out, by reason.");
-  for (const tls::HandshakeRefusal reason : tls::kAllHandshakeRefusals) {
-    uint64_t api = 0;
-    for (const auto& w : workers_) api += w->handshake_refusals().count(reason);
-    prometheus::sample(out, "tollway_tls_handshake_failures_total",
-                       prometheus::labels({{"listener", "api"}, {"reason", tls::refusal_name(reason)}}), api);
+  for (std::size_t l = 0; l < active_->serving.listeners.size(); ++l) {
+    for (const tls::HandshakeRefusal reason : tls::kAllHandshakeRefusals) {
+      uint64_t failures = 0;
+      for (const auto& w : workers_) failures += w->handshake_refusals(l).count(reason);
+      prometheus::sample(out, "tollway_tls_handshake_failures_total",
+                         prometheus::labels({{"listener", active_->serving.listeners[l].name},
+                                             {"reason", tls::refusal_name(reason)}}),
+                         failures);
+    }
   }
   for (const tls::HandshakeRefusal reason : tls::kAllHandshakeRefusals)
     prometheus::sample(out, "tollway_tls_handshake_failures_total",

@@ -22,7 +22,7 @@ class HandshakeRefusals {
  public:
   static constexpr int kLogLinesPerSecond = 10;
 
-  explicit HandshakeRefusals(std::string_view listener) : listener_(listener) {}
+  explicit HandshakeRefusals(std::string listener) : listener_(std::move(listener)) {}
 
   // Counts one refusal and logs it (unless this second's lines are used up). `detail` is OpenSSL's reason.
   void record(tls::HandshakeRefusal reason, const boost::asio::ip::tcp::socket& peer,
@@ -32,7 +32,7 @@ class HandshakeRefusals {
   }
 
  private:
-  std::string_view listener_;  // "api" or "admin": a literal
+  std::string listener_;  // the listener's name ("api", "admin", ...)
   std::array<std::atomic<uint64_t>, tls::kHandshakeRefusalCount> counts_{};
   std::chrono::steady_clock::time_point log_window_start_{};
   int lines_in_window_ = 0;

@@ -10,16 +10,21 @@ Worker::Worker(int index, const Role& role, std::shared_ptr<const pipeline::Snap
     : index_(index),
       role_(role),
       work_(asio::make_work_guard(context_)),
-      acceptor_(context_),
       snapshot_(std::move(snapshot)),
-      pool_(context_.get_executor()) {}
+      pool_(context_.get_executor()) {
+  for (const auto& listener : snapshot_->serving.listeners) {
+    acceptors_.emplace_back(context_);
+    handshake_refusals_.push_back(std::make_unique<HandshakeRefusals>(listener.name));
+  }
+}
 
 Worker::~Worker() {
   stop_and_join();
 }
 
-void Worker::listen(const tcp::endpoint& endpoint, bool join_existing) {
-  http::open_shared_listener(acceptor_, endpoint, join_existing, "API listener");
+void Worker::listen(std::size_t listener, const tcp::endpoint& endpoint, bool join_existing) {
+  const std::string what = snapshot_->serving.listeners[listener].name + " listener";
+  http::open_shared_listener(acceptors_[listener], endpoint, join_existing, what.c_str());
 }
 
 void Worker::start() {
@@ -28,7 +33,7 @@ void Worker::start() {
 }
 
 void Worker::accept() {
-  asio::co_spawn(context_, accept_loop(), asio::detached);
+  for (std::size_t i = 0; i < acceptors_.size(); ++i) asio::co_spawn(context_, accept_loop(i), asio::detached);
 }
 
 asio::awaitable<bool> Worker::set_up(asio::awaitable<bool> setup) {
@@ -58,7 +63,7 @@ void Worker::post_drain() {
   asio::post(context_, [this] {
     draining_ = true;
     boost::system::error_code ignored;
-    acceptor_.close(ignored);
+    for (auto& acceptor : acceptors_) acceptor.close(ignored);
     sweep_timer_.cancel();
     for (DownstreamConnection* c : connections_) c->on_drain();
     pool_.close_all();
@@ -97,17 +102,20 @@ asio::awaitable<void> Worker::sweep_loop() {
   }
 }
 
-asio::awaitable<void> Worker::accept_loop() {
+asio::awaitable<void> Worker::accept_loop(std::size_t listener) {
   while (!draining_) {
     boost::system::error_code ec;
-    tcp::socket socket = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    tcp::socket socket = co_await acceptors_[listener].async_accept(asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (ec == asio::error::operation_aborted || draining_) break;
-      log::warn("accept failed", json::ObjectWriter().field("worker", index_).field("error", ec.message()));
+      log::warn("accept failed", json::ObjectWriter()
+                                     .field("worker", index_)
+                                     .field("listener", snapshot_->serving.listeners[listener].name)
+                                     .field("error", ec.message()));
       continue;
     }
     socket.set_option(tcp::no_delay(true), ec);
-    auto connection = std::make_shared<DownstreamConnection>(*this, std::move(socket));
+    auto connection = std::make_shared<DownstreamConnection>(*this, listener, std::move(socket));
     asio::co_spawn(
         context_, [connection]() { return connection->serve(); }, asio::detached);
   }

@@ -1,4 +1,5 @@
-// Worker: one event-loop thread of the proxy with its own io_context, SO_REUSEPORT acceptor, upstream pool,
+// Worker: one event-loop thread of the proxy with its own io_context, one SO_REUSEPORT acceptor per listener of
+// the role, upstream pool,
 // metrics and copy of the active snapshot. Everything in it is touched only by its own thread, except the
 // atomics that the control thread reads and the post_* calls that hand work to the thread.
 #pragma once
@@ -7,6 +8,7 @@
 #include <list>
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include <boost/asio/steady_timer.hpp>
 
@@ -28,11 +30,12 @@ class Worker {
   Worker(int index, const Role& role, std::shared_ptr<const pipeline::Snapshot> snapshot);
   ~Worker();
 
-  // Opens the listening socket (SO_REUSEPORT, shared with this process's other workers only: `join_existing`
-  // for every worker after the first) on this worker's context; throws http::ListenError.
-  void listen(const tcp::endpoint& endpoint, bool join_existing);
-  tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
-  int listening_descriptor() { return acceptor_.native_handle(); }
+  // Opens the listening socket of the snapshot's listener `listener` (SO_REUSEPORT, shared with this process's
+  // other workers only: `join_existing` for every worker after the first) on this worker's context; throws
+  // http::ListenError.
+  void listen(std::size_t listener, const tcp::endpoint& endpoint, bool join_existing);
+  tcp::endpoint local_endpoint(std::size_t listener) const { return acceptors_[listener].local_endpoint(); }
+  int listening_descriptor(std::size_t listener) { return acceptors_[listener].native_handle(); }
   // Runs the worker's thread (set-up and timers); clients are accepted from accept() on.
   void start();
   void accept();
@@ -48,9 +51,9 @@ class Worker {
 
   asio::io_context& context() { return context_; }
   int open_connections() const { return open_connections_.load(std::memory_order_relaxed); }
-  // Failed, refused or timed-out handshakes on this worker's connections, since the start, by reason.
-  HandshakeRefusals& handshake_refusals() { return handshake_refusals_; }
-  const HandshakeRefusals& handshake_refusals() const { return handshake_refusals_; }
+  // Per listener: failed, refused or timed-out handshakes on this worker's connections, since the start, by reason.
+  HandshakeRefusals& handshake_refusals(std::size_t listener) { return *handshake_refusals_[listener]; }
+  const HandshakeRefusals& handshake_refusals(std::size_t listener) const { return *handshake_refusals_[listener]; }
 
   // Worker-thread state, used by its connections.
   const std::shared_ptr<const pipeline::Snapshot>& snapshot() const { return snapshot_; }
@@ -62,7 +65,7 @@ class Worker {
   void unregister_connection(std::list<DownstreamConnection*>::iterator it);
 
  private:
-  asio::awaitable<void> accept_loop();
+  asio::awaitable<void> accept_loop(std::size_t listener);
   asio::awaitable<void> swap_snapshot(std::shared_ptr<const pipeline::Snapshot> snapshot);
   asio::awaitable<telemetry::RequestMetrics> copy_metrics();
   // Every kSweepInterval, cancels the I/O of connections whose deadline passed (timeouts' resolution). With
@@ -76,12 +79,12 @@ class Worker {
   // here.
   std::list<DownstreamConnection*> connections_;
   std::atomic<int> open_connections_{0};
-  HandshakeRefusals handshake_refusals_{"api"};
+  std::vector<std::unique_ptr<HandshakeRefusals>> handshake_refusals_;  // per listener
   // One thread runs it; other threads only post to it, so the reactor needs no locking.
   asio::io_context context_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   asio::steady_timer sweep_timer_{context_};
-  tcp::acceptor acceptor_;
+  std::vector<tcp::acceptor> acceptors_;  // one per listener, same index
   std::thread thread_;
   std::shared_ptr<const pipeline::Snapshot> snapshot_;
   http::UpstreamPool pool_;

@@ -255,7 +255,7 @@ void TelemetryFilter::log(const pipeline::RequestCtx& ctx) {
     r.decision_reason = ctx.decision.reason;
   }
   r.shadow_rules = ctx.decision.shadow_rules;
-  r.policy_version = ctx.snapshot->config->version;
+  r.policy_version = ctx.snapshot->version;
   r.policy_generation = ctx.snapshot->generation;
   if (ctx.metrics != nullptr) ctx.metrics->calls().record(r, caps_);
   if (output_ == nullptr || !output_->wants(sampled, denied)) return;

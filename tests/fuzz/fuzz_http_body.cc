@@ -9,19 +9,12 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz_check.h"
 #include "http/body_reader.h"
 
 namespace {
 
 using namespace tollway::http;
-
-#define FUZZ_CHECK(condition)                                                                 \
-  do {                                                                                        \
-    if (!(condition)) {                                                                       \
-      std::fprintf(stderr, "invariant failed: %s (%s:%d)\n", #condition, __FILE__, __LINE__); \
-      std::abort();                                                                           \
-    }                                                                                         \
-  } while (0)
 
 struct Read {
   BodyReader::Status last = BodyReader::Status::NeedMore;

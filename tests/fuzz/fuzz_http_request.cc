@@ -6,19 +6,13 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "fuzz_check.h"
+#include "http/authority.h"
 #include "http/parser.h"
 
 namespace {
 
 using namespace tollway::http;
-
-#define FUZZ_CHECK(condition)                                                                 \
-  do {                                                                                        \
-    if (!(condition)) {                                                                       \
-      std::fprintf(stderr, "invariant failed: %s (%s:%d)\n", #condition, __FILE__, __LINE__); \
-      std::abort();                                                                           \
-    }                                                                                         \
-  } while (0)
 
 bool inside(std::string_view part, std::string_view whole) {
   return part.data() >= whole.data() && part.data() + part.size() <= whole.data() + whole.size();
@@ -73,8 +67,19 @@ void check_request(std::string_view input, const ParseLimits& limits) {
     const std::string_view head = input.substr(0, h.head_size);
     FUZZ_CHECK(head.substr(head.size() - 4) == "\r\n\r\n");
     FUZZ_CHECK(inside(h.method, head) && !h.method.empty());
-    FUZZ_CHECK(inside(h.target, head) && !h.target.empty());
-    FUZZ_CHECK(h.target[0] == '/' || (h.target == "*" && h.method == "OPTIONS"));
+    FUZZ_CHECK(!h.target.empty());
+    if (h.authority.empty()) {
+      FUZZ_CHECK(inside(h.target, head));
+      FUZZ_CHECK(h.target[0] == '/' || (h.target == "*" && h.method == "OPTIONS"));
+    } else {  // a forward proxy's absolute-form or CONNECT target
+      FUZZ_CHECK(limits.proxy_forms && inside(h.authority, head));
+      std::string_view why;
+      FUZZ_CHECK(parse_authority(h.authority, why).has_value());
+      if (h.method == "CONNECT") FUZZ_CHECK(h.target == h.authority);
+      if (h.method != "CONNECT") FUZZ_CHECK(h.target[0] == '/' && (inside(h.target, head) || h.target == "/"));
+      const auto host = h.find("Host");
+      if (host) FUZZ_CHECK(host->size() == h.authority.size());
+    }
     FUZZ_CHECK(h.target.find_first_of(" #\r\n") == std::string_view::npos);
     FUZZ_CHECK(h.version_minor == 0 || h.version_minor == 1);
     check_headers(h.headers, head, limits);
@@ -174,6 +179,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     if (parse_request_head(input, small, a, ea) == ParseStatus::Complete) {
       FUZZ_CHECK(parse_request_head(input, defaults, b, eb) == ParseStatus::Complete);
       FUZZ_CHECK(a.head_size == b.head_size && a.framing == b.framing && a.keep_alive == b.keep_alive);
+    }
+  }
+  ParseLimits proxy;  // a forward proxy's listener: absolute-form and CONNECT targets too
+  proxy.proxy_forms = true;
+  check_request(input, proxy);
+  {
+    // An origin-form head parses the same on a forward proxy's listener.
+    RequestHead a, b;
+    ParseError ea, eb;
+    if (parse_request_head(input, defaults, a, ea) == ParseStatus::Complete && a.method != "CONNECT") {
+      FUZZ_CHECK(parse_request_head(input, proxy, b, eb) == ParseStatus::Complete);
+      FUZZ_CHECK(a.head_size == b.head_size && a.target == b.target && b.authority.empty());
     }
   }
   check_response(input, "GET", defaults);

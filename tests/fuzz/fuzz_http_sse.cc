@@ -8,19 +8,12 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz_check.h"
 #include "http/sse.h"
 
 namespace {
 
 using namespace tollway::http;
-
-#define FUZZ_CHECK(condition)                                                                 \
-  do {                                                                                        \
-    if (!(condition)) {                                                                       \
-      std::fprintf(stderr, "invariant failed: %s (%s:%d)\n", #condition, __FILE__, __LINE__); \
-      std::abort();                                                                           \
-    }                                                                                         \
-  } while (0)
 
 struct Seen {
   std::string type, data, id;

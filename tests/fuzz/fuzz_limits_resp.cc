@@ -9,19 +9,12 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz_check.h"
 #include "limits/redis/resp.h"
 
 namespace {
 
 using namespace tollway::limits::redis;
-
-#define FUZZ_CHECK(condition)                                                                 \
-  do {                                                                                        \
-    if (!(condition)) {                                                                       \
-      std::fprintf(stderr, "invariant failed: %s (%s:%d)\n", #condition, __FILE__, __LINE__); \
-      std::abort();                                                                           \
-    }                                                                                         \
-  } while (0)
 
 constexpr RespLimits kLimits{4096, 64, 256, 8};
 

@@ -11,20 +11,13 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz_check.h"
 #include "telemetry/baggage.h"
 #include "telemetry/trace_context.h"
 
 namespace {
 
 using namespace tollway::telemetry;
-
-#define FUZZ_CHECK(condition)                                                                 \
-  do {                                                                                        \
-    if (!(condition)) {                                                                       \
-      std::fprintf(stderr, "invariant failed: %s (%s:%d)\n", #condition, __FILE__, __LINE__); \
-      std::abort();                                                                           \
-    }                                                                                         \
-  } while (0)
 
 bool is_lower_hex(std::string_view s) {
   for (char c : s)

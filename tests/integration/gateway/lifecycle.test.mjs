@@ -64,10 +64,10 @@ describe('admin listener', () => {
   it('a second gateway on a held port exits 1 naming the listener and address; the first keeps every connection', async () => {
     const cfg = path.join(gw.dir, 'gateway.yaml');
     for (const [flags, listener, port] of [
-      [['--listen', `127.0.0.1:${gw.port}`, '--admin', '127.0.0.1:0'], 'API listener', gw.port],
+      [['--listen', `127.0.0.1:${gw.port}`, '--admin', '127.0.0.1:0'], 'api listener', gw.port],
       [['--listen', '127.0.0.1:0', '--admin', `127.0.0.1:${gw.adminPort}`], 'admin listener', gw.adminPort],
       // a wildcard address overlaps the held loopback one
-      [['--listen', `0.0.0.0:${gw.port}`, '--admin', '127.0.0.1:0'], 'API listener', gw.port],
+      [['--listen', `0.0.0.0:${gw.port}`, '--admin', '127.0.0.1:0'], 'api listener', gw.port],
     ]) {
       const r = await runTollway(['gateway', '--config', cfg, '--workers', '2', ...flags]);
       assert.equal(r.code, 1, r.stderr);

@@ -619,3 +619,87 @@ TEST(Message, HopByHop) {
 
 }  // namespace
 }  // namespace tollway::http
+
+namespace tollway::http {
+namespace {
+
+ParseLimits proxy_limits() {
+  ParseLimits limits;
+  limits.proxy_forms = true;
+  return limits;
+}
+
+TEST(ParseProxyRequest, AbsoluteFormSplitsAuthorityAndPath) {
+  const std::string message = "POST http://agent-b:8000/v1/tasks?x=1 HTTP/1.1\r\nHost: agent-b:8000\r\n"
+                              "Content-Length: 2\r\n\r\n{}";
+  const RequestResult r = parse_request(message, proxy_limits());
+  ASSERT_EQ(r.status, ParseStatus::Complete) << r.error.message;
+  EXPECT_EQ(r.head.authority, "agent-b:8000");
+  EXPECT_EQ(r.head.target, "/v1/tasks?x=1");
+  EXPECT_EQ(r.head.path(), "/v1/tasks");
+  EXPECT_TRUE(inside(r.head.target, message));
+}
+
+TEST(ParseProxyRequest, AbsoluteFormWithoutPathIsTheRoot) {
+  const RequestResult r = parse_request("GET HTTP://agent-b HTTP/1.1\r\nHost: agent-b\r\n\r\n", proxy_limits());
+  ASSERT_EQ(r.status, ParseStatus::Complete) << r.error.message;
+  EXPECT_EQ(r.head.authority, "agent-b");
+  EXPECT_EQ(r.head.target, "/");
+}
+
+TEST(ParseProxyRequest, OriginFormStillAccepted) {
+  const RequestResult r = parse_request("GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n", proxy_limits());
+  ASSERT_EQ(r.status, ParseStatus::Complete) << r.error.message;
+  EXPECT_TRUE(r.head.authority.empty());
+  EXPECT_EQ(r.head.target, "/v1/models");
+}
+
+TEST(ParseProxyRequest, ConnectTakesAuthorityForm) {
+  const RequestResult r =
+      parse_request("CONNECT api.openai.com:443 HTTP/1.1\r\nHost: api.openai.com:443\r\n\r\n", proxy_limits());
+  ASSERT_EQ(r.status, ParseStatus::Complete) << r.error.message;
+  EXPECT_EQ(r.head.authority, "api.openai.com:443");
+  EXPECT_EQ(r.head.target, "api.openai.com:443");
+}
+
+TEST(ParseProxyRequest, EveryPrefixOfAnAbsoluteFormHeadIsIncomplete) {
+  const std::string message = "GET http://agent-b/x HTTP/1.1\r\nHost: agent-b\r\n\r\n";
+  const auto limits = proxy_limits();
+  const RequestResult full = parse_request(message, limits);
+  ASSERT_EQ(full.status, ParseStatus::Complete) << full.error.message;
+  for (std::size_t cut = 0; cut < full.head.head_size; ++cut)
+    ASSERT_EQ(parse_request(message.substr(0, cut), limits).status, ParseStatus::Incomplete) << cut;
+}
+
+TEST(ParseProxyRequest, RefusesAmbiguousTargets) {
+  const auto limits = proxy_limits();
+  for (const auto& [message, why] : std::vector<std::pair<std::string, std::string>>{
+           {"GET http://agent-b/x HTTP/1.1\r\nHost: agent-c\r\n\r\n", "Host header disagrees"},
+           {"GET http://user@agent-b/x HTTP/1.1\r\nHost: agent-b\r\n\r\n", "userinfo"},
+           {"GET https://agent-b/x HTTP/1.1\r\nHost: agent-b\r\n\r\n", "use CONNECT"},
+           {"GET ftp://agent-b/x HTTP/1.1\r\nHost: agent-b\r\n\r\n", "absolute-form http://"},
+           {"GET http://agent-b?x=1 HTTP/1.1\r\nHost: agent-b\r\n\r\n", "query but no path"},
+           {"GET http:///x HTTP/1.1\r\nHost: agent-b\r\n\r\n", "no host"},
+           {"GET http://agent-b:99999/ HTTP/1.1\r\nHost: agent-b\r\n\r\n", "port"},
+           {"GET http://agent-b/a#f HTTP/1.1\r\nHost: agent-b\r\n\r\n", "fragment"},
+           {"CONNECT agent-b HTTP/1.1\r\nHost: agent-b\r\n\r\n", "HOST:PORT"},
+           {"CONNECT agent-b:443/x HTTP/1.1\r\nHost: agent-b:443\r\n\r\n", "HOST:PORT"},
+           {"CONNECT /x HTTP/1.1\r\nHost: agent-b\r\n\r\n", "no host"},
+       }) {
+    const RequestResult r = parse_request(message, limits);
+    ASSERT_EQ(r.status, ParseStatus::Error) << message;
+    EXPECT_EQ(r.error.status, 400) << message;
+    EXPECT_NE(r.error.message.find(why), std::string::npos) << message << " -> " << r.error.message;
+  }
+}
+
+TEST(ParseProxyRequest, WithoutProxyFormsAbsoluteFormIsRefused) {
+  const RequestResult r = parse_request("GET http://agent-b/x HTTP/1.1\r\nHost: agent-b\r\n\r\n");
+  ASSERT_EQ(r.status, ParseStatus::Error);
+  EXPECT_NE(r.error.message.find("origin-form"), std::string::npos);
+  const RequestResult c = parse_request("CONNECT agent-b:443 HTTP/1.1\r\nHost: agent-b:443\r\n\r\n");
+  ASSERT_EQ(c.status, ParseStatus::Error);
+}
+
+}  // namespace
+}  // namespace tollway::http

@@ -229,7 +229,6 @@ std::string logged_metrics(const TelemetryFilter::Config& config, std::string pr
   config::RouteConfig route;
   route.path = "/v1/chat/completions";
   auto snapshot = std::make_shared<pipeline::Snapshot>();
-  snapshot->config = std::make_shared<config::GatewayConfig>();
   RequestMetrics metrics;
   Call call({{"traceparent", kCallerTraceparent}});
   call.ctx.snapshot = snapshot;
