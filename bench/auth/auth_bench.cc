@@ -4,6 +4,8 @@
 //   BM_Sha256OfToken    reference: one SHA-256 of the same token (the cache key; the floor of the cached path)
 //   BM_UncachedVerify   reference: a full ES256 verification of the same token (what the cache saves)
 //   BM_VirtualKey       the authenticate phase for a virtual key (SHA-256 + lookup in the shared key table)
+//   BM_SpiffeCaller     the authenticate phase for an mTLS peer without a credential whose SPIFFE ID the last of
+//                       20 `auth.spiffe.callers` patterns maps, after 5 deny entries (compare with BM_VirtualKey)
 // The ->Threads(2) variants show that workers do not slow each other down (no shared lock, no shared counter).
 #include <benchmark/benchmark.h>
 #include <openssl/evp.h>
@@ -33,6 +35,8 @@ struct Fixture {
   std::unique_ptr<auth::VirtualKeyStore> keys;
   auth::AuthCounters counters;
   std::unique_ptr<auth::CallerAuthFilter> filter;
+  std::unique_ptr<auth::CallerAuthFilter> spiffe_filter;
+  tls::PeerIdentity peer;
   auth::JwkSet jwks;
 
   Fixture() {
@@ -59,6 +63,16 @@ struct Fixture {
     filter = std::make_unique<auth::CallerAuthFilter>(
         auth::CallerAuthFilter::Config{}, auth::CallerAuthFilter::Dependencies{keys.get(), nullptr, &counters},
         std::vector{issuer});
+    config::SpiffeAuthConfig spiffe;
+    for (int i = 0; i < 5; ++i) spiffe.deny.push_back("spiffe://example.org/ns/quarantine-" + std::to_string(i) + "/sa/*");
+    for (int i = 0; i < 20; ++i)
+      spiffe.callers.push_back({"spiffe://example.org/ns/team-" + std::to_string(i) + "/sa/*", "acme", "team", "", {}});
+    auth::CallerAuthFilter::Config spiffe_config;
+    spiffe_config.spiffe = spiffe;
+    spiffe_filter = std::make_unique<auth::CallerAuthFilter>(
+        spiffe_config, auth::CallerAuthFilter::Dependencies{keys.get(), nullptr, &counters},
+        std::vector<auth::JwtIssuer>{});
+    peer.spiffe_id = "spiffe://example.org/ns/team-19/sa/billing-agent";
     const int64_t now = now_seconds();
     // Claims of the size a typical IdP access token carries.
     const std::string claims = "{\"iss\":\"" + ic.issuer + "\",\"aud\":\"tollway\",\"sub\":\"agent-7f3a9c\",\"tenant\":\"acme\","
@@ -73,21 +87,25 @@ Fixture& fixture() {
   return f;
 }
 
+// `credential` "" = none sent: the caller is the SPIFFE-mapped peer.
 void run_authenticate(benchmark::State& state, const std::string& credential) {
   Fixture& f = fixture();
+  auth::CallerAuthFilter& filter = credential.empty() ? *f.spiffe_filter : *f.filter;
   const std::string authorization = "Bearer " + credential;
   http::RequestHead head;
   head.method = "POST";
   head.target = "/v1/chat/completions";
-  head.headers = {{"host", "gateway"}, {"content-type", "application/json"}, {"authorization", authorization}};
+  head.headers = {{"host", "gateway"}, {"content-type", "application/json"}};
+  if (!credential.empty()) head.headers.push_back({"authorization", authorization});
   pipeline::RequestCtx ctx;
   ctx.head = &head;
+  ctx.peer_identity = &f.peer;
   asio::io_context io;
   bool ok = true;
   asio::co_spawn(io, [&]() -> asio::awaitable<void> {
     for (auto _ : state) {
       ctx.caller = {};
-      ok &= co_await f.filter->authenticate(ctx) == pipeline::Verdict::Continue;
+      ok &= co_await filter.authenticate(ctx) == pipeline::Verdict::Continue;
       benchmark::DoNotOptimize(ctx.caller.tenant.data());
     }
   }, asio::detached);
@@ -98,6 +116,7 @@ void run_authenticate(benchmark::State& state, const std::string& credential) {
 
 void BM_CachedJwt(benchmark::State& state) { run_authenticate(state, fixture().token); }
 void BM_VirtualKey(benchmark::State& state) { run_authenticate(state, fixture().virtual_key); }
+void BM_SpiffeCaller(benchmark::State& state) { run_authenticate(state, ""); }
 
 void BM_Sha256OfToken(benchmark::State& state) {
   const std::string& token = fixture().token;
@@ -131,4 +150,6 @@ BENCHMARK(BM_Sha256OfToken);
 BENCHMARK(BM_UncachedVerify);
 BENCHMARK(BM_VirtualKey);
 BENCHMARK(BM_VirtualKey)->Threads(2);
+BENCHMARK(BM_SpiffeCaller);
+BENCHMARK(BM_SpiffeCaller)->Threads(2);
 BENCHMARK_MAIN();

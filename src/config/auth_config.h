@@ -32,6 +32,22 @@ struct JwtIssuerConfig {
   CallerPolicyConfig policy;                 // what callers of this issuer may do
 };
 
+// One `auth.spiffe.callers` entry: peers whose verified SPIFFE ID matches `id` (exact, or "*" path segments)
+// are this caller.
+struct SpiffeCallerConfig {
+  std::string id;
+  std::string tenant;
+  std::string agent_group;
+  std::string agent;          // "" = the last path segment of the peer's ID
+  CallerPolicyConfig policy;  // what these callers may do
+};
+
+// `auth.spiffe`: callers identified by the SPIFFE ID of their verified client certificate.
+struct SpiffeAuthConfig {
+  std::vector<SpiffeCallerConfig> callers;  // the first that matches wins
+  std::vector<std::string> deny;            // IDs or patterns refused 403, whatever credential they present
+};
+
 struct TokenExchangeConfig {
   bool enabled = true;
   std::string issuer = "tollway";
@@ -48,6 +64,7 @@ struct AuthConfig {
   uint64_t max_token_bytes = 8192;
   std::vector<JwtIssuerConfig> jwt_issuers;
   TokenExchangeConfig token_exchange;
+  SpiffeAuthConfig spiffe;
 };
 
 struct CredentialSourceConfig {

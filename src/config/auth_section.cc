@@ -1,6 +1,7 @@
 #include "config/auth_section.h"
 
 #include "core/glob.h"
+#include "tls/spiffe_id_pattern.h"
 
 namespace tollway::config {
 
@@ -107,6 +108,66 @@ void read_issuer(Validator& v, const YAML::Node& n, const std::string& path,
   auth.jwt_issuers.push_back(std::move(is));
 }
 
+// A SPIFFE ID or pattern at `node`; "" when it is not one (reported).
+std::string read_spiffe_pattern(Validator& v, const YAML::Node& node, const std::string& path) {
+  const auto text = v.string_value(node, path);
+  if (!text) return "";
+  std::string why;
+  if (!tls::SpiffeIdPattern::parse(*text, &why)) {
+    v.fail(node, path, "\"" + *text + "\" is not a SPIFFE ID or pattern: " + why);
+    return "";
+  }
+  return *text;
+}
+
+void read_spiffe_caller(Validator& v, const YAML::Node& n, const std::string& path,
+                        const std::vector<RouteConfig>& routes, SpiffeAuthConfig& spiffe) {
+  if (!v.check_mapping(n, path, {"id", "tenant", "agent_group", "agent", "allow"})) return;
+  SpiffeCallerConfig caller;
+  if (!n["id"].IsDefined()) v.fail(n, path + ".id", "required: a SPIFFE ID, or one with \"*\" path segments");
+  else caller.id = read_spiffe_pattern(v, n["id"], path + ".id");
+  if (!n["tenant"].IsDefined()) v.fail(n, path + ".tenant", "required: the tenant these callers belong to");
+  for (const auto& [key, target] : {std::pair{"tenant", &caller.tenant}, std::pair{"agent_group", &caller.agent_group},
+                                    std::pair{"agent", &caller.agent}}) {
+    std::string* value = target;
+    const std::string name = key;
+    v.optional_string(n, key, path + ".", [&](const YAML::Node& node, const std::string& s) {
+      if (s.empty()) v.fail(node, path + "." + name, "must not be empty");
+      *value = s;
+    });
+  }
+  if (!caller.id.empty() && caller.agent.empty() && !tls::SpiffeIdPattern::parse(caller.id)->has_path())
+    v.fail(n, path + ".agent", "required when the ID has no path (the agent is otherwise its last path segment)");
+  read_policy(v, n["allow"], path + ".allow", caller.policy);
+  check_policy_against_raw_routes(v, n["allow"], path + ".allow", caller.policy, routes);
+  for (const auto& other : spiffe.callers)
+    if (!caller.id.empty() && other.id == caller.id)
+      v.fail(n["id"], path + ".id", "\"" + caller.id + "\" is listed twice");
+  spiffe.callers.push_back(std::move(caller));
+}
+
+void read_spiffe(Validator& v, const YAML::Node& s, const std::vector<RouteConfig>& routes, SpiffeAuthConfig& spiffe) {
+  if (!s.IsDefined() || s.IsNull()) return;
+  if (!v.check_mapping(s, "auth.spiffe", {"callers", "deny"})) return;
+  if (const YAML::Node callers = s["callers"]; callers.IsDefined() && !callers.IsNull()) {
+    if (!callers.IsSequence()) {
+      v.fail(callers, "auth.spiffe.callers", "must be a list of {id, tenant, agent_group?, agent?, allow?}");
+    } else {
+      for (std::size_t i = 0; i < callers.size(); ++i)
+        read_spiffe_caller(v, callers[i], "auth.spiffe.callers[" + std::to_string(i) + "]", routes, spiffe);
+    }
+  }
+  if (const YAML::Node deny = s["deny"]; deny.IsDefined() && !deny.IsNull()) {
+    if (!deny.IsSequence()) {
+      v.fail(deny, "auth.spiffe.deny", "must be a list of SPIFFE IDs or patterns");
+    } else {
+      for (std::size_t i = 0; i < deny.size(); ++i)
+        if (auto id = read_spiffe_pattern(v, deny[i], "auth.spiffe.deny[" + std::to_string(i) + "]"); !id.empty())
+          spiffe.deny.push_back(std::move(id));
+    }
+  }
+}
+
 }  // namespace
 
 void read_auth_section(Validator& v, const YAML::Node& root, GatewayConfig& c) {
@@ -116,7 +177,7 @@ void read_auth_section(Validator& v, const YAML::Node& root, GatewayConfig& c) {
   auth.enabled = true;
   if (a.IsNull()) return;
   if (!v.check_mapping(a, "auth", {"admin_token", "virtual_keys", "clock_skew", "max_token_bytes", "jwt",
-                                   "token_exchange"}))
+                                   "token_exchange", "spiffe"}))
     return;
   v.optional_string(a, "admin_token", "auth.", [&](const YAML::Node& node, const std::string& s) {
     if (!s.empty() && s.size() < 16) v.fail(node, "auth.admin_token", "must be at least 16 characters");
@@ -141,6 +202,14 @@ void read_auth_section(Validator& v, const YAML::Node& root, GatewayConfig& c) {
         read_issuer(v, j[i], "auth.jwt[" + std::to_string(i) + "]", c.routes, auth);
     }
   }
+  read_spiffe(v, a["spiffe"], c.routes, auth.spiffe);
+  // Without client certificates no request has a SPIFFE ID. (A gateway.tls with an error is reported there.)
+  const YAML::Node gateway = root["gateway"];
+  const bool tls_written =
+      gateway.IsDefined() && gateway.IsMap() && gateway["tls"].IsDefined() && !gateway["tls"].IsNull();
+  if (!auth.spiffe.callers.empty() && ((c.tls && c.tls->client_ca_file.empty()) || (!c.tls && !tls_written)))
+    v.fail(a["spiffe"], "auth.spiffe",
+           "needs gateway.tls with client_ca_file: without client certificates no request has a SPIFFE ID");
   if (const YAML::Node t = a["token_exchange"]; t.IsDefined() && !t.IsNull()) {
     if (v.check_mapping(t, "auth.token_exchange", {"enabled", "issuer", "audience", "ttl", "rotate_every"})) {
       auto& te = auth.token_exchange;

@@ -27,10 +27,14 @@ void read_node_identity_tls(Validator& v, const YAML::Node& node, const std::str
     return;
   }
   tls::ServerTlsFiles files = tls::node_identity_listener_files(*dir);
+  v.optional_string(node, "trust_domain", here + ".",
+                    [&](const YAML::Node&, const std::string& s) { files.trust_domain = s; });
   std::optional<tls::ServerTlsError> error;
   tls::load_server_tls(files, error);
   if (error) {
-    v.fail(node["identity"], here + ".identity", error->message);
+    const bool domain = error->file == tls::ServerTlsError::TrustDomain;
+    v.fail(domain ? node["trust_domain"] : node["identity"], here + (domain ? ".trust_domain" : ".identity"),
+           error->message);
     return;
   }
   out = std::move(files);
@@ -57,7 +61,8 @@ void read_listener_tls(Validator& v, const YAML::Node& parent, const char* key, 
   const YAML::Node node = parent[key];
   if (!node.IsDefined() || node.IsNull()) return;
   const std::string here = path + key;
-  if (!v.check_mapping(node, here, {"cert_file", "key_file", "client_ca_file", "require_client_cert", "identity"}))
+  if (!v.check_mapping(node, here, {"cert_file", "key_file", "client_ca_file", "require_client_cert",
+                                     "trust_domain", "identity"}))
     return;
   if (node["identity"].IsDefined()) return read_node_identity_tls(v, node, here, out);
   tls::ServerTlsFiles files;
@@ -90,12 +95,15 @@ void read_listener_tls(Validator& v, const YAML::Node& parent, const char* key, 
     else if (s == "false") files.require_client_cert = false;
     else v.fail(n, here + ".require_client_cert", "\"" + s + "\" is not a boolean (true or false)");
   });
+  v.optional_string(node, "trust_domain", here + ".",
+                    [&](const YAML::Node&, const std::string& s) { files.trust_domain = s; });
   if (!complete) return;
   std::optional<tls::ServerTlsError> error;
   tls::load_server_tls(files, error);
   if (error) {
-    const char* bad = error->file == tls::ServerTlsError::Cert  ? "cert_file"
-                      : error->file == tls::ServerTlsError::Key ? "key_file"
+    const char* bad = error->file == tls::ServerTlsError::Cert          ? "cert_file"
+                      : error->file == tls::ServerTlsError::Key         ? "key_file"
+                      : error->file == tls::ServerTlsError::TrustDomain ? "trust_domain"
                       : files.client_ca_file.empty()            ? "require_client_cert"
                                                                 : "client_ca_file";
     v.fail(node[bad], here + "." + bad, error->message);

@@ -25,8 +25,8 @@ void check_client_tls_files(Validator& v, const YAML::Node& parent, const std::s
                             const ClientTlsFileNames& files);
 
 // Reads the listener TLS mapping under `parent[key]` (`path` e.g. "gateway.") into `out` and checks its files:
-// cert_file and key_file required, client_ca_file and require_client_cert optional; or `identity: node` alone (the
-// node's SVID, client certificates required and verified against its bundle; tls/node_identity_files.h).
+// cert_file and key_file required, client_ca_file, require_client_cert and trust_domain optional; or `identity: node`
+// alone (the node's SVID, client certificates required and verified against its bundle; tls/node_identity_files.h).
 void read_listener_tls(Validator& v, const YAML::Node& parent, const char* key, const std::string& path,
                        std::optional<tls::ServerTlsFiles>& out);
 

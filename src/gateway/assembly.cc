@@ -311,7 +311,7 @@ bool commit_snapshot(GatewaySnapshot& snapshot, Services& services, std::string&
   if (config->auth.enabled)
     snapshot.chain.add<auth::CallerAuthFilter>(
         auth::CallerAuthFilter::Config{config->auth.token_exchange, config->auth.clock_skew,
-                                       config->auth.max_token_bytes},
+                                       config->auth.max_token_bytes, config->auth.spiffe},
         auth::CallerAuthFilter::Dependencies{a->keys(), &a->signer(), &a->counters()}, a->issuers(*config));
   snapshot.chain.add<providers::RequestBodyFilter>();
   if (config->auth.enabled) snapshot.chain.add<auth::PolicyAuthzFilter>(a->authz_denials());

@@ -56,7 +56,10 @@ asio::awaitable<void> AdminListener::serve(tcp::socket socket) {
   if (stream->is_tls()) {
     expire_after(timeouts_.header_read);
     if (const boost::system::error_code ec = co_await stream->accept_handshake(); ec) {
-      ++tls_handshake_failures_;
+      // Only the deadline cancels a handshake here.
+      handshake_refusals_.record(
+          tls::classify_handshake_failure(stream->tls_handle(), ec, ec == asio::error::operation_aborted),
+          stream->socket(), stream->failure_reason(ec));
       stream->close();
       co_return;
     }

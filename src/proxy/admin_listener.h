@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "http/message.h"
+#include "proxy/handshake_refusals.h"
 #include "tls/server_context.h"
 
 namespace tollway::proxy {
@@ -59,7 +60,7 @@ class AdminListener {
   // theirs.
   void use_tls(std::shared_ptr<const tls::ServerTls> tls);
   // TLS handshakes that failed, were refused or timed out, since the start.
-  uint64_t tls_handshake_failures() const { return tls_handshake_failures_; }
+  const HandshakeRefusals& handshake_refusals() const { return handshake_refusals_; }
   void start();
   void stop();
 
@@ -72,7 +73,7 @@ class AdminListener {
   AdminTimeouts timeouts_;
   AdminHandler handler_;
   std::shared_ptr<const tls::ServerTls> tls_;
-  uint64_t tls_handshake_failures_ = 0;
+  HandshakeRefusals handshake_refusals_{"admin"};
 };
 
 }  // namespace tollway::proxy

@@ -79,7 +79,9 @@ asio::awaitable<void> DownstreamConnection::serve() {
     // that stalls its request head.
     deadline_.expire_after(worker_.snapshot()->serving.timeouts.header_read);
     if (const error_code ec = co_await client_.accept_handshake(); ec) {
-      worker_.count_tls_handshake_failure(listener_);
+      worker_.handshake_refusals(listener_).record(
+          tls::classify_handshake_failure(client_.tls_handle(), ec, deadline_.expired()), client_.socket(),
+          client_.failure_reason(ec));
       client_.close();
       co_return;
     }

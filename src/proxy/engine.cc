@@ -426,15 +426,21 @@ std::string Engine::render_metrics_header() const {
   for (const auto& w : workers_) open += w->open_connections();
   prometheus::sample_text(out, "tollway_open_connections", "", std::to_string(open));
   prometheus::family(out, "tollway_tls_handshake_failures_total", "counter",
-                     "TLS handshakes on a listener that failed, were refused or timed out.");
+                     "TLS handshakes on a listener that failed, were refused or timed out, by reason.");
   for (std::size_t l = 0; l < active_->serving.listeners.size(); ++l) {
-    uint64_t failures = 0;
-    for (const auto& w : workers_) failures += w->tls_handshake_failures(l);
-    prometheus::sample(out, "tollway_tls_handshake_failures_total",
-                       prometheus::labels({{"listener", active_->serving.listeners[l].name}}), failures);
+    for (const tls::HandshakeRefusal reason : tls::kAllHandshakeRefusals) {
+      uint64_t failures = 0;
+      for (const auto& w : workers_) failures += w->handshake_refusals(l).count(reason);
+      prometheus::sample(out, "tollway_tls_handshake_failures_total",
+                         prometheus::labels({{"listener", active_->serving.listeners[l].name},
+                                             {"reason", tls::refusal_name(reason)}}),
+                         failures);
+    }
   }
-  prometheus::sample(out, "tollway_tls_handshake_failures_total", prometheus::labels({{"listener", "admin"}}),
-                     admin_->tls_handshake_failures());
+  for (const tls::HandshakeRefusal reason : tls::kAllHandshakeRefusals)
+    prometheus::sample(out, "tollway_tls_handshake_failures_total",
+                       prometheus::labels({{"listener", "admin"}, {"reason", tls::refusal_name(reason)}}),
+                       admin_->handshake_refusals().count(reason));
   prometheus::family(out, "tollway_draining", "gauge", "1 while the process drains for shutdown.");
   prometheus::sample(out, "tollway_draining", "", draining_ ? 1 : 0);
   return out;

@@ -9,11 +9,13 @@ namespace tollway::proxy {
 Worker::Worker(int index, const Role& role, std::shared_ptr<const pipeline::Snapshot> snapshot)
     : index_(index),
       role_(role),
-      tls_handshake_failures_(new std::atomic<uint64_t>[snapshot->serving.listeners.size()]()),
       work_(asio::make_work_guard(context_)),
       snapshot_(std::move(snapshot)),
       pool_(context_.get_executor()) {
-  for (std::size_t i = 0; i < snapshot_->serving.listeners.size(); ++i) acceptors_.emplace_back(context_);
+  for (const auto& listener : snapshot_->serving.listeners) {
+    acceptors_.emplace_back(context_);
+    handshake_refusals_.push_back(std::make_unique<HandshakeRefusals>(listener.name));
+  }
 }
 
 Worker::~Worker() {

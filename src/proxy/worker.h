@@ -14,6 +14,7 @@
 
 #include "http/upstream_pool.h"
 #include "pipeline/snapshot.h"
+#include "proxy/handshake_refusals.h"
 #include "proxy/role.h"
 #include "telemetry/request_metrics.h"
 
@@ -50,12 +51,9 @@ class Worker {
 
   asio::io_context& context() { return context_; }
   int open_connections() const { return open_connections_.load(std::memory_order_relaxed); }
-  uint64_t tls_handshake_failures(std::size_t listener) const {
-    return tls_handshake_failures_[listener].load(std::memory_order_relaxed);
-  }
-  void count_tls_handshake_failure(std::size_t listener) {
-    tls_handshake_failures_[listener].fetch_add(1, std::memory_order_relaxed);
-  }
+  // Per listener: failed, refused or timed-out handshakes on this worker's connections, since the start, by reason.
+  HandshakeRefusals& handshake_refusals(std::size_t listener) { return *handshake_refusals_[listener]; }
+  const HandshakeRefusals& handshake_refusals(std::size_t listener) const { return *handshake_refusals_[listener]; }
 
   // Worker-thread state, used by its connections.
   const std::shared_ptr<const pipeline::Snapshot>& snapshot() const { return snapshot_; }
@@ -81,8 +79,7 @@ class Worker {
   // here.
   std::list<DownstreamConnection*> connections_;
   std::atomic<int> open_connections_{0};
-  // Per listener: handshakes failed, refused or timed out since the start.
-  std::unique_ptr<std::atomic<uint64_t>[]> tls_handshake_failures_;
+  std::vector<std::unique_ptr<HandshakeRefusals>> handshake_refusals_;  // per listener
   // One thread runs it; other threads only post to it, so the reactor needs no locking.
   asio::io_context context_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   asio::executor_work_guard<asio::io_context::executor_type> work_;

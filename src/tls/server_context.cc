@@ -9,6 +9,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <strings.h>
 
+#include "tls/handshake_refusal.h"
 #include "tls/pem_loading.h"
 #include "tls/spiffe_id.h"
 
@@ -48,6 +49,34 @@ std::string subject_text(X509* certificate) {
   return text;
 }
 
+// The SSL_CTX ex_data slot holding the listener's trust domain (a std::string the context owns).
+int trust_domain_slot() {
+  static const int slot = SSL_CTX_get_ex_new_index(
+      0, nullptr, nullptr, nullptr, [](void*, void* data, CRYPTO_EX_DATA*, int, long, void*) {
+        delete static_cast<std::string*>(data);
+      });
+  return slot;
+}
+
+// Verify callback of a listener with a trust domain: a chain that verified must end in an X.509-SVID of it.
+int verify_spiffe_member(int preverified, X509_STORE_CTX* store) {
+  if (preverified != 1 || X509_STORE_CTX_get_error_depth(store) != 0) return preverified;
+  SSL* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  const auto* trust_domain = static_cast<const std::string*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), trust_domain_slot()));
+  if (trust_domain == nullptr) return 1;
+  const PeerIdentity identity = identity_of(X509_STORE_CTX_get_current_cert(store));
+  HandshakeRefusal refusal;
+  if (identity.spiffe_id.empty())
+    refusal = HandshakeRefusal::BadSpiffeId;
+  else if (!SpiffeId::parse(identity.spiffe_id)->member_of(*trust_domain))
+    refusal = HandshakeRefusal::OtherTrustDomain;
+  else
+    return 1;
+  mark_spiffe_refusal(ssl, refusal);
+  X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
+  return 0;
+}
+
 }  // namespace
 
 std::vector<core::FileStamp> stamp_files(const ServerTlsFiles& files) {
@@ -65,6 +94,12 @@ std::shared_ptr<const ServerTls> load_server_tls(const ServerTlsFiles& files,
   };
   if (files.require_client_cert && files.client_ca_file.empty())
     return fail(ServerTlsError::ClientCa, "require_client_cert needs client_ca_file (the CAs to verify with)");
+  if (!files.trust_domain.empty()) {
+    if (files.client_ca_file.empty())
+      return fail(ServerTlsError::TrustDomain, "trust_domain needs client_ca_file (the CAs to verify with)");
+    if (auto why = SpiffeId::check_trust_domain(files.trust_domain); !why.empty())
+      return fail(ServerTlsError::TrustDomain, std::move(why));
+  }
   auto loaded = std::make_shared<ServerTls>();
   loaded->files = files;
   loaded->stamps = stamp_files(files);
@@ -96,9 +131,11 @@ std::shared_ptr<const ServerTls> load_server_tls(const ServerTlsFiles& files,
                                                 openssl_reason() + ")");
     }
     SSL_CTX_set_client_CA_list(ctx, names);  // takes ownership; the names a client picks its certificate by
+    if (!files.trust_domain.empty())
+      SSL_CTX_set_ex_data(ctx, trust_domain_slot(), new std::string(files.trust_domain));
     SSL_CTX_set_verify(ctx,
                        SSL_VERIFY_PEER | (files.require_client_cert ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0),
-                       nullptr);
+                       files.trust_domain.empty() ? nullptr : verify_spiffe_member);
   }
   return loaded;
 }

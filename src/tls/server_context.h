@@ -2,7 +2,7 @@
 // listener's new connections handshake with — TLS 1.2 or later, forward-secret AEAD ciphers, the certificate
 // chain and its key checked to match when loaded; with a client CA, client certificates are requested and
 // verified (and refused when missing if required) — and the identity read from a verified client certificate
-// (subject, SANs, SPIFFE ID). A context is immutable once built: rotation builds a new one from the files.
+// (subject, SANs, SPIFFE ID); with a trust domain, a client certificate must be an X.509-SVID of it. A context is immutable once built: rotation builds a new one from the files.
 // It never accepts an unverified client certificate as an identity and never prompts for a passphrase.
 #pragma once
 
@@ -26,11 +26,14 @@ struct ServerTlsFiles {
   std::string key_file;              // the unencrypted PEM private key of the leaf
   std::string client_ca_file;        // PEM CAs that may sign client certificates; "" = none are requested
   bool require_client_cert = false;  // refuse a handshake without a client certificate (needs client_ca_file)
+  // "" = any verified client certificate; else a client certificate must be an X.509-SVID of this SPIFFE trust
+  // domain, or the handshake fails (needs client_ca_file; reasons in tls/handshake_refusal.h)
+  std::string trust_domain;
   bool operator==(const ServerTlsFiles&) const = default;
 };
 
 struct ServerTlsError {
-  enum File { Cert, Key, ClientCa } file;  // which setting is wrong (the config key an error is reported at)
+  enum File { Cert, Key, ClientCa, TrustDomain } file;  // which setting is wrong (the config key an error is reported at)
   std::string message;
 };
 
@@ -45,7 +48,7 @@ struct ServerTls {
 std::vector<core::FileStamp> stamp_files(const ServerTlsFiles& files);
 
 // Null with `error` set when a file is unreadable, holds no usable PEM data, the key does not match the
-// certificate, or require_client_cert is set without client_ca_file.
+// certificate, require_client_cert or trust_domain is set without client_ca_file, or the trust domain is invalid.
 std::shared_ptr<const ServerTls> load_server_tls(const ServerTlsFiles& files,
                                                  std::optional<ServerTlsError>& error);
 

@@ -29,11 +29,11 @@ void AuthCounters::add(AuthMethod method, std::string_view reason) {
 
 void AuthCounters::render(std::string& out) const {
   namespace prometheus = core::prometheus;
-  static constexpr std::string_view kMethods[] = {"virtual_key", "jwt", "none"};
+  static constexpr std::string_view kMethods[] = {"virtual_key", "jwt", "spiffe", "none"};
   prometheus::family(out, "tollway_auth_requests_total", "counter",
                      "Caller authentication outcomes, by method and reason.");
   std::lock_guard lock(blocks_mutex_);
-  for (std::size_t m = 0; m < 3; ++m) {
+  for (std::size_t m = 0; m < std::size(kMethods); ++m) {
     for (std::size_t r = 0; r < kReasons.size(); ++r) {
       uint64_t total = 0;
       for (const auto& b : blocks_) total += b->counts[m][r].load(std::memory_order_relaxed);

@@ -58,7 +58,11 @@ AuthOutcome exchanged_key_unusable(KeyCheck why) {
 }  // namespace
 
 CallerAuthFilter::CallerAuthFilter(Config config, Dependencies deps, std::vector<JwtIssuer> issuers)
-    : config_(std::move(config)), deps_(deps), issuers_(std::move(issuers)), instance_id_(next_instance_id++) {
+    : config_(std::move(config)),
+      deps_(deps),
+      issuers_(std::move(issuers)),
+      spiffe_callers_(config_.spiffe),
+      instance_id_(next_instance_id++) {
   const Config& auth = config_;
   exchange_rules_.issuers = {auth.token_exchange.issuer};
   exchange_rules_.audiences = {auth.token_exchange.audience};
@@ -253,8 +257,26 @@ asio::awaitable<pipeline::Verdict> CallerAuthFilter::authenticate(pipeline::Requ
                           std::chrono::system_clock::now().time_since_epoch()).count();
   bool ambiguous = false;
   const std::string_view credential = presented_credential(*ctx.head, ambiguous);
+  SpiffeCallers::Lookup peer;
+  if (ctx.peer_identity != nullptr && !ctx.peer_identity->spiffe_id.empty() && !spiffe_callers_.empty())
+    peer = spiffe_callers_.lookup(ctx.peer_identity->spiffe_id);
+  if (peer.result == SpiffeCallers::Lookup::Result::Denied) {
+    if (deps_.counters) deps_.counters->add(AuthMethod::Spiffe, "spiffe_id_denied");
+    pipeline::reply_error(ctx, 403, "The client certificate's SPIFFE ID is denied by this gateway's policy.",
+                          "spiffe_id_denied");
+    ctx.decision.denied = true;
+    ctx.decision.filter = "caller_auth";
+    ctx.decision.rule = "auth.spiffe.deny: " + std::string(peer.rule);
+    ctx.decision.reason = "SPIFFE ID " + ctx.peer_identity->spiffe_id + " is on the deny list";
+    co_return pipeline::Verdict::Replied;
+  }
   AuthOutcome outcome;
-  if (ambiguous) {
+  if (credential.empty() && !ambiguous && peer.result == SpiffeCallers::Lookup::Result::Caller) {
+    outcome.ok = true;
+    outcome.method = AuthMethod::Spiffe;
+    outcome.reason = "ok";
+    outcome.caller = std::move(peer.caller);
+  } else if (ambiguous) {
     outcome = fail(AuthMethod::None, "ambiguous_credentials",
                    "Send exactly one credential (Authorization: Bearer, x-api-key, api-key or x-goog-api-key).");
   } else if (credential.empty()) {

@@ -1,7 +1,9 @@
 // CallerAuthFilter: the authenticate phase, active when the config has `auth:`. Reads the caller's credential
 // from `Authorization: Bearer`, `x-api-key` or `api-key` (two different credentials in one request are
 // rejected), checks a virtual key ("tw-…") against the VirtualKeyStore or verifies a JWT against its issuer's
-// keys (the gateway's own token-exchange issuer included), and fills ctx.caller. Verified JWTs are cached per
+// keys (the gateway's own token-exchange issuer included), and fills ctx.caller. Without a credential, a peer whose
+// verified client certificate's SPIFFE ID `auth.spiffe` maps is that caller; a SPIFFE ID on the deny list gets 403
+// whatever credential the request carries (auth/caller/spiffe_callers.h). Verified JWTs are cached per
 // worker thread by SHA-256 of the token until they expire, so a repeated token costs a hash and a lookup.
 // Anything else gets 401 in the caller's API format with `WWW-Authenticate: Bearer realm="tollway"`; the
 // message names the reason, never the presented credential. It never logs credentials.
@@ -15,6 +17,7 @@
 
 #include "auth/caller/auth_counters.h"
 #include "auth/caller/jwks_source.h"
+#include "auth/caller/spiffe_callers.h"
 #include "auth/jwt/jws.h"
 #include "auth/token_exchange/token_signer.h"
 #include "auth/virtual_keys/key_store.h"
@@ -49,6 +52,7 @@ class CallerAuthFilter final : public pipeline::Filter {
     config::TokenExchangeConfig token_exchange;  // the gateway's own tokens: accepted when enabled and signed
     std::chrono::milliseconds clock_skew{60'000};
     uint64_t max_token_bytes = 8192;
+    config::SpiffeAuthConfig spiffe;  // callers by the SPIFFE ID of their client certificate, and the deny list
   };
   struct Dependencies {
     VirtualKeyStore* keys = nullptr;     // null: virtual keys are not accepted
@@ -78,6 +82,7 @@ class CallerAuthFilter final : public pipeline::Filter {
   Dependencies deps_;
   std::vector<JwtIssuer> issuers_;
   ClaimRules exchange_rules_;
+  SpiffeCallers spiffe_callers_;
   uint64_t instance_id_;  // tags this filter's entries in the per-thread JWT cache
 };
 

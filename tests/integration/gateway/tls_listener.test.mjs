@@ -144,8 +144,8 @@ describe('TLS listeners', () => {
     assert.ok(api !== null && api >= 1500, `API listener closed after ${api} ms`);
     assert.ok(admin !== null && admin >= 1500, `admin listener closed after ${admin} ms`);
     const metrics = (await request(gw.adminPort, { ca: ca.ca, path: '/metrics' })).text;
-    assert.ok(metricValue(metrics, 'tollway_tls_handshake_failures_total', { listener: 'api' }) >= 1, metrics);
-    assert.ok(metricValue(metrics, 'tollway_tls_handshake_failures_total', { listener: 'admin' }) >= 1, metrics);
+    assert.ok(metricValue(metrics, 'tollway_tls_handshake_failures_total', { listener: 'api', reason: 'timeout' }) >= 1, metrics);
+    assert.ok(metricValue(metrics, 'tollway_tls_handshake_failures_total', { listener: 'admin', reason: 'timeout' }) >= 1, metrics);
   });
 
   it('rotation: a kept-alive connection keeps the old certificate, a new connection gets the new one', async () => {

@@ -162,6 +162,79 @@ TEST(GatewayConfigLoader, ListenerTlsFilesAreCheckedAtTheirKeys) {
       << all_errors(no_ca);
 }
 
+TEST(GatewayConfigLoader, ListenerTrustDomainIsCheckedAndNeedsAClientCa) {
+  TestPki pki;
+  const auto with_tls = [&](const std::string& extra) {
+    const std::string gateway = "gateway:\n  tls:\n    cert_file: " + pki.file("server.pem") + "\n    key_file: " +
+                                pki.file("server.key") + "\n" + extra;
+    return parse(std::string(kMinimal).replace(std::string(kMinimal).find("providers:"), 0, gateway));
+  };
+  auto ok = with_tls("    client_ca_file: " + pki.file("ca.pem") + "\n    trust_domain: example.org\n");
+  ASSERT_TRUE(ok.config) << all_errors(ok);
+  EXPECT_EQ(ok.config->tls->trust_domain, "example.org");
+  auto upper = with_tls("    client_ca_file: " + pki.file("ca.pem") + "\n    trust_domain: Example.org\n");
+  EXPECT_NE(all_errors(upper).find("test.yaml:7: gateway.tls.trust_domain: trust domain must be lowercase"),
+            std::string::npos)
+      << all_errors(upper);
+  auto no_ca = with_tls("    trust_domain: example.org\n");
+  EXPECT_NE(all_errors(no_ca).find("test.yaml:6: gateway.tls.trust_domain: trust_domain needs client_ca_file"),
+            std::string::npos)
+      << all_errors(no_ca);
+}
+
+TEST(GatewayConfigLoader, SpiffeCallersAndDenyList) {
+  TestPki pki;
+  const std::string mtls = "gateway:\n  tls:\n    cert_file: " + pki.file("server.pem") + "\n    key_file: " +
+                           pki.file("server.key") + "\n    client_ca_file: " + pki.file("ca.pem") + "\n";
+  auto ok = parse(mtls + kMinimal + R"(auth:
+  spiffe:
+    callers:
+      - {id: spiffe://example.org/ns/prod/sa/billing, tenant: acme, agent: billing-bot}
+      - id: "spiffe://example.org/ns/prod/sa/*"
+        tenant: acme
+        agent_group: prod
+        allow: {models: ["gpt-4o*"]}
+    deny: [spiffe://example.org/ns/prod/sa/compromised, "spiffe://example.org/ns/quarantine/sa/*"]
+)");
+  ASSERT_TRUE(ok.config) << all_errors(ok);
+  const auto& spiffe = ok.config->auth.spiffe;
+  ASSERT_EQ(spiffe.callers.size(), 2u);
+  EXPECT_EQ(spiffe.callers[0].agent, "billing-bot");
+  EXPECT_EQ(spiffe.callers[1].id, "spiffe://example.org/ns/prod/sa/*");
+  EXPECT_EQ(spiffe.callers[1].agent_group, "prod");
+  EXPECT_EQ(spiffe.callers[1].policy.models, std::vector<std::string>{"gpt-4o*"});
+  EXPECT_EQ(spiffe.deny.size(), 2u);
+
+  auto bad = parse(std::string(kMinimal) + R"(auth:
+  spiffe:
+    callers:
+      - {id: "spiffe://example.org/ns/prod*", tenant: acme}
+      - {id: spiffe://example.org, tenant: acme}
+      - {id: spiffe://example.org/a}
+      - {id: spiffe://example.org/a, tenant: acme}
+    deny: [spiffe://Example.org/x]
+)");
+  ASSERT_FALSE(bad.config);
+  const std::string errors = all_errors(bad);
+  EXPECT_NE(errors.find("test.yaml:20: auth.spiffe: needs gateway.tls with client_ca_file"), std::string::npos)
+      << errors;
+  EXPECT_NE(errors.find("test.yaml:21: auth.spiffe.callers[0].id: \"spiffe://example.org/ns/prod*\" is not a SPIFFE "
+                        "ID or pattern: path has an invalid character '*'"),
+            std::string::npos)
+      << errors;
+  EXPECT_NE(errors.find("test.yaml:22: auth.spiffe.callers[1].agent: required when the ID has no path"),
+            std::string::npos)
+      << errors;
+  EXPECT_NE(errors.find("test.yaml:23: auth.spiffe.callers[2].tenant: required"), std::string::npos) << errors;
+  EXPECT_NE(errors.find("test.yaml:24: auth.spiffe.callers[3].id: \"spiffe://example.org/a\" is listed twice"),
+            std::string::npos)
+      << errors;
+  EXPECT_NE(errors.find("test.yaml:25: auth.spiffe.deny[0]: \"spiffe://Example.org/x\" is not a SPIFFE ID or "
+                        "pattern: trust domain must be lowercase"),
+            std::string::npos)
+      << errors;
+}
+
 TEST(GatewayConfigLoader, RejectsDuplicateKeysAndRoutes) {
   auto r = parse(R"(version: 1
 providers:

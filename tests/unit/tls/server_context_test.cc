@@ -37,7 +37,7 @@ PeerIdentity identity_of_file(const std::string& path) {
 TEST(ServerTls, LoadsAMatchingCertificateAndKeyWithTheirStamps) {
   std::optional<ServerTlsError> error;
   const auto loaded =
-      load_server_tls({pki().file("server.pem"), pki().file("server.key"), pki().file("ca.pem"), true}, error);
+      load_server_tls({pki().file("server.pem"), pki().file("server.key"), pki().file("ca.pem"), true, ""}, error);
   ASSERT_NE(loaded, nullptr) << error->message;
   EXPECT_NE(loaded->context, nullptr);
   ASSERT_EQ(loaded->stamps.size(), 3u);
@@ -51,30 +51,30 @@ TEST(ServerTls, LoadsAMatchingCertificateAndKeyWithTheirStamps) {
 TEST(ServerTls, AClientCaWithoutRequireAsksButDoesNotRequire) {
   std::optional<ServerTlsError> error;
   const auto loaded =
-      load_server_tls({pki().file("server.pem"), pki().file("server.key"), pki().file("ca.pem"), false}, error);
+      load_server_tls({pki().file("server.pem"), pki().file("server.key"), pki().file("ca.pem"), false, ""}, error);
   ASSERT_NE(loaded, nullptr);
   EXPECT_EQ(SSL_CTX_get_verify_mode(loaded->context->native_handle()), SSL_VERIFY_PEER);
-  const auto plain = load_server_tls({pki().file("server.pem"), pki().file("server.key"), "", false}, error);
+  const auto plain = load_server_tls({pki().file("server.pem"), pki().file("server.key"), "", false, ""}, error);
   ASSERT_NE(plain, nullptr);
   EXPECT_EQ(SSL_CTX_get_verify_mode(plain->context->native_handle()), SSL_VERIFY_NONE);
 }
 
 TEST(ServerTls, RefusesAnUnreadableCertificate) {
-  const auto error = load_error({pki().file("missing.pem"), pki().file("server.key"), "", false});
+  const auto error = load_error({pki().file("missing.pem"), pki().file("server.key"), "", false, ""});
   ASSERT_TRUE(error);
   EXPECT_EQ(error->file, ServerTlsError::Cert);
   EXPECT_NE(error->message.find("cannot read"), std::string::npos) << error->message;
 }
 
 TEST(ServerTls, RefusesACertificateFileWithoutPem) {
-  const auto error = load_error({pki().file("garbage.pem"), pki().file("server.key"), "", false});
+  const auto error = load_error({pki().file("garbage.pem"), pki().file("server.key"), "", false, ""});
   ASSERT_TRUE(error);
   EXPECT_EQ(error->file, ServerTlsError::Cert);
   EXPECT_NE(error->message.find("is not a PEM certificate chain"), std::string::npos) << error->message;
 }
 
 TEST(ServerTls, RefusesAKeyThatDoesNotMatchTheCertificate) {
-  const auto error = load_error({pki().file("server.pem"), pki().file("other.key"), "", false});
+  const auto error = load_error({pki().file("server.pem"), pki().file("other.key"), "", false, ""});
   ASSERT_TRUE(error);
   EXPECT_EQ(error->file, ServerTlsError::Key);
   EXPECT_NE(error->message.find("is not the private key of the certificate"), std::string::npos)
@@ -82,29 +82,44 @@ TEST(ServerTls, RefusesAKeyThatDoesNotMatchTheCertificate) {
 }
 
 TEST(ServerTls, RefusesAnEncryptedOrMissingKey) {
-  auto error = load_error({pki().file("tollway-client.pem"), pki().file("encrypted.key"), "", false});
+  auto error = load_error({pki().file("tollway-client.pem"), pki().file("encrypted.key"), "", false, ""});
   ASSERT_TRUE(error);
   EXPECT_EQ(error->file, ServerTlsError::Key);
   EXPECT_NE(error->message.find("unencrypted PEM private key"), std::string::npos) << error->message;
-  error = load_error({pki().file("server.pem"), pki().file("missing.key"), "", false});
+  error = load_error({pki().file("server.pem"), pki().file("missing.key"), "", false, ""});
   ASSERT_TRUE(error);
   EXPECT_EQ(error->file, ServerTlsError::Key);
 }
 
 TEST(ServerTls, RefusesAnUnparsableOrUnreadableClientCa) {
-  auto error = load_error({pki().file("server.pem"), pki().file("server.key"), pki().file("garbage.pem"), true});
+  auto error = load_error({pki().file("server.pem"), pki().file("server.key"), pki().file("garbage.pem"), true, ""});
   ASSERT_TRUE(error);
   EXPECT_EQ(error->file, ServerTlsError::ClientCa);
   EXPECT_NE(error->message.find("is not a PEM file of CA certificates"), std::string::npos) << error->message;
-  error = load_error({pki().file("server.pem"), pki().file("server.key"), pki().file("missing-ca.pem"), false});
+  error = load_error({pki().file("server.pem"), pki().file("server.key"), pki().file("missing-ca.pem"), false, ""});
   ASSERT_TRUE(error);
   EXPECT_EQ(error->file, ServerTlsError::ClientCa);
 }
 
 TEST(ServerTls, RequireClientCertNeedsAClientCa) {
-  const auto error = load_error({pki().file("server.pem"), pki().file("server.key"), "", true});
+  const auto error = load_error({pki().file("server.pem"), pki().file("server.key"), "", true, ""});
   ASSERT_TRUE(error);
   EXPECT_EQ(error->file, ServerTlsError::ClientCa);
+}
+
+TEST(ServerTls, ATrustDomainMustBeValidAndNeedsAClientCa) {
+  std::optional<ServerTlsError> error;
+  EXPECT_TRUE(load_server_tls(
+      {pki().file("server.pem"), pki().file("server.key"), pki().file("ca.pem"), true, "example.org"}, error))
+      << error->message;
+  auto refused = load_error({pki().file("server.pem"), pki().file("server.key"), "", false, "example.org"});
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->file, ServerTlsError::TrustDomain);
+  EXPECT_EQ(refused->message, "trust_domain needs client_ca_file (the CAs to verify with)");
+  refused = load_error({pki().file("server.pem"), pki().file("server.key"), pki().file("ca.pem"), true, "Example.org"});
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->file, ServerTlsError::TrustDomain);
+  EXPECT_EQ(refused->message, "trust domain must be lowercase");
 }
 
 TEST(PeerIdentity, ReadsSubjectSansAndTheSpiffeId) {
