@@ -22,7 +22,7 @@ void declare_node_identity_dir(std::string dir) { declared_dir() = std::move(dir
 std::optional<std::string> declared_node_identity_dir() { return declared_dir(); }
 
 ServerTlsFiles node_identity_listener_files(const std::string& dir) {
-  return ServerTlsFiles{node_cert_path(dir), node_key_path(dir), node_bundle_path(dir), true};
+  return ServerTlsFiles{node_cert_path(dir), node_key_path(dir), node_bundle_path(dir), true, ""};
 }
 
 }  // namespace tollway::tls
