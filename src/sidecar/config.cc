@@ -1,0 +1,207 @@
+#include "sidecar/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include "config/validator.h"
+#include "http/authority.h"
+#include "tls/spiffe_id.h"
+
+namespace tollway::sidecar {
+namespace {
+
+using config::Validator;
+
+// A `from` entry: a SPIFFE ID whose segments may be `*`, the last one `**`. Empty when valid, else why not.
+std::string check_spiffe_pattern(std::string_view pattern) {
+  std::string concrete(pattern);
+  for (std::size_t at = 0; (at = concrete.find('*', at)) != std::string::npos;) concrete[at] = 'x';
+  std::string error;
+  if (!tls::SpiffeId::parse(concrete, &error)) return error;
+  std::string_view path = pattern.substr(pattern.find('/', 9) == std::string_view::npos ? pattern.size()
+                                                                                         : pattern.find('/', 9));
+  while (!path.empty()) {
+    path.remove_prefix(1);
+    const std::string_view segment = path.substr(0, path.find('/'));
+    path.remove_prefix(segment.size());
+    if (segment.find('*') != std::string_view::npos && segment != "*" && !(segment == "**" && path.empty()))
+      return "'*' must be a whole path segment (or '**' the last one)";
+  }
+  if (pattern.substr(9, pattern.find('/', 9) - 9).find('*') != std::string_view::npos)
+    return "the trust domain cannot be a pattern";
+  return "";
+}
+
+std::vector<std::string> string_list(Validator& v, const YAML::Node& node, const std::string& path) {
+  std::vector<std::string> out;
+  if (!node.IsDefined() || node.IsNull()) return out;
+  if (!node.IsSequence()) {
+    v.fail(node, path, "must be a list of strings");
+    return out;
+  }
+  for (std::size_t i = 0; i < node.size(); ++i)
+    if (auto s = v.string_value(node[i], path + "[" + std::to_string(i) + "]")) out.push_back(*s);
+  return out;
+}
+
+void read_sidecar_section(Validator& v, const YAML::Node& root, SidecarConfig& c) {
+  const YAML::Node s = root["sidecar"];
+  if (!s.IsDefined()) {
+    v.fail(root, "sidecar", "required: this agent's identity, listeners and local agent");
+    return;
+  }
+  if (!v.check_mapping(s, "sidecar", {"spiffe_id", "outbound", "inbound", "admin", "agent", "workers", "tls"}))
+    return;
+  if (!s["spiffe_id"].IsDefined()) v.fail(s, "sidecar.spiffe_id", "required: this agent's SPIFFE ID");
+  v.optional_string(s, "spiffe_id", "sidecar.", [&](const YAML::Node& node, const std::string& text) {
+    std::string error;
+    auto id = tls::SpiffeId::parse(text, &error);
+    if (!id) return v.fail(node, "sidecar.spiffe_id", "\"" + text + "\" is not a SPIFFE ID: " + error);
+    c.spiffe_id = id->text();
+    c.trust_domain = std::string(id->trust_domain());
+  });
+  v.listen_address(s, "outbound", "sidecar.", c.outbound);
+  v.listen_address(s, "inbound", "sidecar.", c.inbound);
+  v.listen_address(s, "admin", "sidecar.", c.admin);
+  if (!s["agent"].IsDefined()) v.fail(s, "sidecar.agent", "required: the local agent's HOST:PORT");
+  v.listen_address(s, "agent", "sidecar.", c.agent);
+  if (s["agent"].IsDefined() && c.agent.port == 0) v.fail(s["agent"], "sidecar.agent", "needs a port (1-65535)");
+  v.optional_string(s, "workers", "sidecar.", [&](const YAML::Node& node, const std::string& text) {
+    if (text.empty() || text.size() > 3 || text.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoi(text) < 1 || std::stoi(text) > 64)
+      return v.fail(node, "sidecar.workers", "\"" + text + "\" is not a worker count (1-64)");
+    c.workers = std::stoi(text);
+  });
+  const YAML::Node tls = s["tls"];
+  if (!tls.IsDefined()) return v.fail(s, "sidecar.tls", "required: cert_file, key_file and bundle_file");
+  if (!v.check_mapping(tls, "sidecar.tls", {"cert_file", "key_file", "bundle_file"})) return;
+  for (auto [key, target] : {std::pair{"cert_file", &c.cert_file}, std::pair{"key_file", &c.key_file},
+                             std::pair{"bundle_file", &c.bundle_file}}) {
+    if (!tls[key].IsDefined()) v.fail(tls, std::string("sidecar.tls.") + key, "required");
+    v.optional_string(tls, key, "sidecar.tls.", [&](const YAML::Node&, const std::string& text) { *target = text; });
+  }
+}
+
+void read_peers(Validator& v, const YAML::Node& root, SidecarConfig& c) {
+  const YAML::Node peers = root["peers"];
+  if (!peers.IsDefined() || peers.IsNull()) return;
+  if (!peers.IsMap()) return v.fail(peers, "peers", "must be a mapping of peer name -> {address, spiffe_id}");
+  for (const auto& kv : peers) {
+    PeerConfig p;
+    p.name = kv.first.as<std::string>();
+    p.line = kv.first.Mark().line + 1;
+    const std::string path = "peers." + p.name;
+    std::string_view why;
+    const auto authority = http::parse_authority(p.name, why);
+    if (!authority || authority->port != 0) v.fail(kv.first, path, "a peer name is a host name without a port");
+    if (c.find_peer(p.name) != nullptr) v.fail(kv.first, path, "duplicate peer");
+    if (!v.check_mapping(kv.second, path, {"address", "spiffe_id"})) continue;
+    for (const char* key : {"address", "spiffe_id"})
+      if (!kv.second[key].IsDefined()) v.fail(kv.second, path + "." + key, "required");
+    v.listen_address(kv.second, "address", path + ".", p.address);
+    v.optional_string(kv.second, "spiffe_id", path + ".", [&](const YAML::Node& node, const std::string& text) {
+      std::string error;
+      auto id = tls::SpiffeId::parse(text, &error);
+      if (!id) return v.fail(node, path + ".spiffe_id", "\"" + text + "\" is not a SPIFFE ID: " + error);
+      if (!c.trust_domain.empty() && !id->member_of(c.trust_domain))
+        return v.fail(node, path + ".spiffe_id", "is not in this sidecar's trust domain " + c.trust_domain);
+      p.spiffe_id = id->text();
+    });
+    c.peers.push_back(std::move(p));
+  }
+}
+
+void read_authorization(Validator& v, const YAML::Node& root, SidecarConfig& c) {
+  const YAML::Node rules = root["authorization"];
+  if (!rules.IsDefined() || rules.IsNull()) return;
+  if (!rules.IsSequence()) return v.fail(rules, "authorization", "must be a list of rules");
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    const std::string path = "authorization[" + std::to_string(i) + "]";
+    const YAML::Node r = rules[i];
+    if (!v.check_mapping(r, path, {"action", "from", "methods", "paths", "mode"})) continue;
+    AuthorizationRule rule;
+    rule.line = r.Mark().line + 1;
+    if (!r["action"].IsDefined()) v.fail(r, path + ".action", "required: allow or deny");
+    v.optional_string(r, "action", path + ".", [&](const YAML::Node& node, const std::string& text) {
+      if (text == "allow") rule.action = AuthorizationRule::Action::Allow;
+      else if (text == "deny") rule.action = AuthorizationRule::Action::Deny;
+      else v.fail(node, path + ".action", "\"" + text + "\" is not allow or deny");
+    });
+    v.optional_string(r, "mode", path + ".", [&](const YAML::Node& node, const std::string& text) {
+      if (text == "audit") rule.audit = true;
+      else if (text != "enforce") v.fail(node, path + ".mode", "\"" + text + "\" is not enforce or audit");
+    });
+    rule.from = string_list(v, r["from"], path + ".from");
+    if (rule.from.empty()) v.fail(r, path + ".from", "required: the SPIFFE IDs (or patterns) the rule is about");
+    for (std::size_t j = 0; j < rule.from.size(); ++j)
+      if (const std::string why = check_spiffe_pattern(rule.from[j]); !why.empty())
+        v.fail(r["from"][j], path + ".from[" + std::to_string(j) + "]", "\"" + rule.from[j] + "\": " + why);
+    rule.methods = string_list(v, r["methods"], path + ".methods");
+    rule.path_prefixes = string_list(v, r["paths"], path + ".paths");
+    for (std::size_t j = 0; j < rule.path_prefixes.size(); ++j)
+      if (!rule.path_prefixes[j].starts_with('/'))
+        v.fail(r["paths"][j], path + ".paths[" + std::to_string(j) + "]", "a path prefix starts with '/'");
+    c.authorization.push_back(std::move(rule));
+  }
+}
+
+}  // namespace
+
+const PeerConfig* SidecarConfig::find_peer(std::string_view name) const {
+  for (const auto& p : peers)
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
+bool spiffe_id_matches(std::string_view pattern, std::string_view id) {
+  while (!pattern.empty() && !id.empty()) {
+    const std::size_t p_end = pattern.find('/');
+    const std::size_t i_end = id.find('/');
+    const std::string_view p_segment = pattern.substr(0, p_end);
+    const std::string_view i_segment = id.substr(0, i_end);
+    if (p_segment == "**" && p_end == std::string_view::npos) return true;
+    if (p_segment != "*" && p_segment != i_segment) return false;
+    if ((p_end == std::string_view::npos) != (i_end == std::string_view::npos)) return false;
+    if (p_end == std::string_view::npos) return true;
+    pattern.remove_prefix(p_end + 1);
+    id.remove_prefix(i_end + 1);
+  }
+  return pattern.empty() && id.empty();
+}
+
+SidecarLoadResult parse_sidecar_config(std::string_view yaml_text, const std::string& file_name,
+                                       const config::EnvLookup& env) {
+  SidecarLoadResult result;
+  Validator v(file_name, env);
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml_text));
+  } catch (const YAML::ParserException& e) {
+    v.fail_at(e.mark.line + 1, "", "YAML syntax error: " + e.msg);
+    result.errors = std::move(v.errors());
+    return result;
+  }
+  SidecarConfig c;
+  if (v.check_mapping(root, "", {"version", "sidecar", "peers", "authorization"})) {
+    if (!root["version"].IsDefined()) {
+      v.fail(root, "version", "required: the schema version, 1");
+    } else if (auto s = v.string_value(root["version"], "version"); s && *s != "1") {
+      v.fail(root["version"], "version", "unsupported schema version \"" + *s + "\" (supported: 1)");
+    }
+    try {
+      read_sidecar_section(v, root, c);
+      read_peers(v, root, c);
+      read_authorization(v, root, c);
+    } catch (const YAML::Exception& e) {
+      v.fail_at(e.mark.line + 1, "", std::string("unexpected YAML structure: ") + e.what());
+    }
+  }
+  if (v.errors().empty()) {
+    c.source = file_name;
+    c.version = config::document_version(yaml_text);
+    result.config = std::move(c);
+  }
+  result.errors = std::move(v.errors());
+  return result;
+}
+
+}  // namespace tollway::sidecar

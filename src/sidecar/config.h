@@ -1,0 +1,70 @@
+// SidecarConfig: the east-west sidecar's document (`tollway sidecar --config FILE`): who this agent is, its two
+// listeners (outbound forward proxy on loopback, inbound mTLS), the local agent it fronts, the peers it may call
+// (the service directory: name -> address and the SPIFFE ID the peer must present) and the authorization rules of
+// its inbound side. Parsing collects every error with file:line; it never returns a partially valid document and
+// never logs a value it reads.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/loader.h"
+#include "config/serving_config.h"
+#include "tls/server_context.h"
+
+namespace tollway::sidecar {
+
+// One entry of the service directory: `http://NAME/…` from the agent goes to ADDRESS, whose certificate must carry
+// SPIFFE_ID.
+struct PeerConfig {
+  std::string name;
+  config::ListenAddress address;
+  std::string spiffe_id;
+  int line = 0;
+};
+
+// One inbound authorization rule. `from` holds SPIFFE IDs, where a path segment may be `*` (any one segment) and
+// a last segment `**` any rest; methods and path prefixes empty = any.
+struct AuthorizationRule {
+  enum class Action { Allow, Deny } action = Action::Allow;
+  std::vector<std::string> from;
+  std::vector<std::string> methods;
+  std::vector<std::string> path_prefixes;
+  bool audit = false;  // log what it would decide, decide nothing
+  int line = 0;
+};
+
+struct SidecarConfig {
+  std::string version;  // resolved version (hash of the document and the files it names)
+  std::string source;
+  std::string spiffe_id;     // this agent's identity; its certificate must carry it
+  std::string trust_domain;  // of spiffe_id: peers must be in it
+  config::ListenAddress outbound{"127.0.0.1", 15001};
+  config::ListenAddress inbound{"127.0.0.1", 15006};
+  config::ListenAddress admin{"127.0.0.1", 15000};
+  config::ListenAddress agent;  // the local agent, plain HTTP on loopback
+  int workers = 1;
+  // The SVID presented on both sides, its key and the trust bundle that verifies peers.
+  std::string cert_file, key_file, bundle_file;
+  std::vector<PeerConfig> peers;
+  std::vector<AuthorizationRule> authorization;
+  config::Limits limits;
+  config::Timeouts timeouts;
+
+  const PeerConfig* find_peer(std::string_view name) const;
+};
+
+struct SidecarLoadResult {
+  std::optional<SidecarConfig> config;
+  std::vector<config::ConfigError> errors;
+};
+
+SidecarLoadResult parse_sidecar_config(std::string_view yaml_text, const std::string& file_name,
+                                       const config::EnvLookup& env = config::process_environment());
+
+// Whether `id` matches `pattern` (a SPIFFE ID whose path segments may be `*`, and whose last may be `**`).
+bool spiffe_id_matches(std::string_view pattern, std::string_view id);
+
+}  // namespace tollway::sidecar

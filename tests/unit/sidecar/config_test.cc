@@ -1,0 +1,92 @@
+#include "sidecar/config.h"
+
+#include <gtest/gtest.h>
+
+namespace tollway::sidecar {
+namespace {
+
+const char* kValid = R"(version: 1
+sidecar:
+  spiffe_id: spiffe://example.org/ns/prod/sa/agent-b
+  inbound: 127.0.0.1:0
+  agent: 127.0.0.1:8000
+  tls: {cert_file: b.pem, key_file: b.key, bundle_file: bundle.pem}
+peers:
+  agent-c: {address: 127.0.0.1:15016, spiffe_id: spiffe://example.org/ns/prod/sa/agent-c}
+authorization:
+  - {action: deny, from: [spiffe://example.org/ns/prod/sa/agent-x]}
+  - {action: allow, from: ["spiffe://example.org/ns/prod/sa/*"], methods: [POST], paths: [/tasks], mode: audit}
+)";
+
+config::EnvLookup no_env() {
+  return [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
+}
+
+std::string errors_of(const SidecarLoadResult& r) {
+  std::string out;
+  for (const auto& e : r.errors) out += e.to_string() + "\n";
+  return out;
+}
+
+TEST(SidecarConfig, ReadsAValidDocument) {
+  const auto r = parse_sidecar_config(kValid, "sidecar.yaml", no_env());
+  ASSERT_TRUE(r.config) << errors_of(r);
+  const SidecarConfig& c = *r.config;
+  EXPECT_EQ(c.trust_domain, "example.org");
+  EXPECT_EQ(c.outbound.to_string(), "127.0.0.1:15001");  // the default
+  EXPECT_EQ(c.agent.port, 8000);
+  EXPECT_EQ(c.workers, 1);
+  ASSERT_NE(c.find_peer("agent-c"), nullptr);
+  EXPECT_EQ(c.find_peer("agent-c")->spiffe_id, "spiffe://example.org/ns/prod/sa/agent-c");
+  EXPECT_EQ(c.find_peer("agent-d"), nullptr);
+  ASSERT_EQ(c.authorization.size(), 2u);
+  EXPECT_EQ(c.authorization[0].action, AuthorizationRule::Action::Deny);
+  EXPECT_TRUE(c.authorization[1].audit);
+  EXPECT_EQ(c.authorization[1].path_prefixes, std::vector<std::string>{"/tasks"});
+}
+
+TEST(SidecarConfig, ErrorsNameTheLineAndKey) {
+  struct Case {
+    std::string yaml;
+    std::string expected;
+  };
+  const std::string head = "version: 1\nsidecar:\n  spiffe_id: spiffe://example.org/a\n  agent: 127.0.0.1:8000\n"
+                           "  tls: {cert_file: a, key_file: b, bundle_file: c}\n";
+  for (const Case& c : std::vector<Case>{
+           {"version: 1\n", "sidecar: required"},
+           {"version: 1\nsidecar:\n  spiffe_id: spiffe://Example.org/a\n  agent: 127.0.0.1:8000\n"
+            "  tls: {cert_file: a, key_file: b, bundle_file: c}\n",
+            "sidecar.spiffe_id"},
+           {"version: 1\nsidecar:\n  spiffe_id: spiffe://example.org/a\n  agent: 127.0.0.1:8000\n",
+            "sidecar.tls: required"},
+           {head + "peers:\n  agent-c: {address: 127.0.0.1:1, spiffe_id: spiffe://other.org/c}\n",
+            "sidecar.yaml:7: peers.agent-c.spiffe_id: is not in this sidecar's trust domain"},
+           {head + "peers:\n  agent-c:9: {address: 127.0.0.1:1, spiffe_id: spiffe://example.org/c}\n",
+            "peers.agent-c:9: a peer name is a host name"},
+           {head + "authorization:\n  - {action: permit, from: [spiffe://example.org/a]}\n",
+            "authorization[0].action: \"permit\" is not allow or deny"},
+           {head + "authorization:\n  - {action: allow, from: [\"spiffe://example.org/a*\"]}\n",
+            "whole path segment"},
+           {head + "authorization:\n  - {action: allow, from: [\"spiffe://*.org/a\"]}\n", "from[0]"},
+           {head + "authorization:\n  - {action: allow}\n", "from: required"},
+           {head + "extra: 1\n", "extra: unknown key"},
+       }) {
+    const auto r = parse_sidecar_config(c.yaml, "sidecar.yaml", no_env());
+    EXPECT_FALSE(r.config) << c.yaml;
+    EXPECT_NE(errors_of(r).find(c.expected), std::string::npos) << c.yaml << "\n-> " << errors_of(r);
+  }
+}
+
+TEST(SpiffePattern, SegmentsAndRest) {
+  EXPECT_TRUE(spiffe_id_matches("spiffe://example.org/ns/prod/sa/*", "spiffe://example.org/ns/prod/sa/web"));
+  EXPECT_FALSE(spiffe_id_matches("spiffe://example.org/ns/prod/sa/*", "spiffe://example.org/ns/prod/sa/web/x"));
+  EXPECT_FALSE(spiffe_id_matches("spiffe://example.org/ns/prod/sa/*", "spiffe://example.org/ns/prod/sa"));
+  EXPECT_TRUE(spiffe_id_matches("spiffe://example.org/ns/**", "spiffe://example.org/ns/prod/sa/web"));
+  EXPECT_FALSE(spiffe_id_matches("spiffe://example.org/ns/**", "spiffe://example.com/ns/prod"));
+  EXPECT_TRUE(spiffe_id_matches("spiffe://example.org/a", "spiffe://example.org/a"));
+  EXPECT_FALSE(spiffe_id_matches("spiffe://example.org/a", "spiffe://example.org/ab"));
+  EXPECT_FALSE(spiffe_id_matches("spiffe://example.org/*", "spiffe://other.org/a"));
+}
+
+}  // namespace
+}  // namespace tollway::sidecar
