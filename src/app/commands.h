@@ -7,6 +7,7 @@
 namespace tollway::app {
 
 void add_gateway_command(CLI::App& cli, int& exit_code);
+void add_sidecar_command(CLI::App& cli, int& exit_code);
 void add_validate_command(CLI::App& cli, int& exit_code);
 void add_control_command(CLI::App& cli, int& exit_code);
 void add_tokens_command(CLI::App& cli, int& exit_code);

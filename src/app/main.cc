@@ -9,6 +9,7 @@ int main(int argc, char** argv) {
   cli.require_subcommand(1);
   int exit_code = 0;
   tollway::app::add_gateway_command(cli, exit_code);
+  tollway::app::add_sidecar_command(cli, exit_code);
   tollway::app::add_control_command(cli, exit_code);
   tollway::app::add_validate_command(cli, exit_code);
   tollway::app::add_tokens_command(cli, exit_code);

@@ -17,7 +17,7 @@ Stream::Stream(tcp::socket socket, std::shared_ptr<asio::ssl::context> tls_conte
 asio::awaitable<error_code> Stream::handshake(const std::string& host) {
   error_code ec;
   if (!tls_) co_return ec;
-  if (!tls::expect_peer_name(tls_->native_handle(), host))
+  if (!host.empty() && !tls::expect_peer_name(tls_->native_handle(), host))
     co_return error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category());
   tls_->set_verify_mode(asio::ssl::verify_peer);
   co_await tls_->async_handshake(asio::ssl::stream_base::client, asio::redirect_error(asio::use_awaitable, ec));

@@ -26,7 +26,8 @@ class Stream {
   Stream(const Stream&) = delete;
   Stream& operator=(const Stream&) = delete;
 
-  // Verifies the peer's certificate against `host` and sends it as SNI (not for IP literals, per RFC 6066).
+  // Verifies the peer's certificate chain, and its name against `host` sent as SNI (not for IP literals, per RFC
+  // 6066); an empty `host` checks the chain alone (the caller then checks the peer's identity itself).
   asio::awaitable<error_code> handshake(const std::string& host);
   // Server side: answers the client's handshake with this stream's context (a plain stream: nothing to do).
   // Bounded by the caller's deadline through cancel().

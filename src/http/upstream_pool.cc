@@ -1,8 +1,11 @@
 #include "http/upstream_pool.h"
 
+#include <openssl/ssl.h>
 #include <sys/socket.h>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
+
+#include "tls/server_context.h"
 
 namespace tollway::http {
 namespace {
@@ -78,7 +81,9 @@ asio::awaitable<std::unique_ptr<Stream>> connect_endpoint(asio::any_io_executor 
   std::unique_ptr<Stream> stream;
   if (endpoint.tls) {
     stream = std::make_unique<Stream>(std::move(socket), endpoint.tls_context);
-    auto result = co_await (stream->handshake(endpoint.host) || timer.async_wait(asio::use_awaitable));
+    const std::string& peer_name = endpoint.peer_spiffe_id.empty() ? endpoint.host : endpoint.peer_spiffe_id;
+    auto result = co_await (stream->handshake(endpoint.peer_spiffe_id.empty() ? endpoint.host : std::string()) ||
+                            timer.async_wait(asio::use_awaitable));
     if (result.index() == 1)
       co_return fail(Stage::Handshake, true, "timed out in the TLS handshake with " + endpoint_name(endpoint),
                      "timed out");
@@ -86,6 +91,15 @@ asio::awaitable<std::unique_ptr<Stream>> connect_endpoint(asio::any_io_executor 
       co_return fail(Stage::Handshake, false,
                      "TLS handshake with " + endpoint_name(endpoint) + " failed: " + hs.message(),
                      stream->failure_reason(hs));
+    if (!endpoint.peer_spiffe_id.empty()) {
+      const tls::PeerIdentity peer = tls::identity_of(SSL_get0_peer_certificate(stream->tls_handle()));
+      if (peer.spiffe_id != endpoint.peer_spiffe_id)
+        co_return fail(Stage::Handshake, false,
+                       endpoint_name(endpoint) + " presented " +
+                           (peer.spiffe_id.empty() ? std::string("no SPIFFE ID") : peer.spiffe_id) + ", not " +
+                           peer_name,
+                       "wrong peer identity");
+    }
   } else {
     stream = std::make_unique<Stream>(std::move(socket));
   }

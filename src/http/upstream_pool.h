@@ -21,6 +21,9 @@ struct UpstreamEndpoint {
   bool tls = false;
   std::shared_ptr<asio::ssl::context> tls_context;  // set when tls
   std::string pool_key;                             // same key = interchangeable connections
+  // When set (a sidecar's peer): the peer's verified certificate must carry exactly this SPIFFE ID; its DNS or
+  // IP names are not checked (an X.509-SVID need not have any).
+  std::string peer_spiffe_id;
 };
 
 // Why a new connection could not be made.

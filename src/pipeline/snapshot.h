@@ -40,6 +40,8 @@ struct DataListener {
   std::string key;   // its address's key path in the role's document, for errors: "gateway.listen"
   config::ListenAddress address{"127.0.0.1", 8080};
   std::shared_ptr<const tls::ServerTls> tls;
+  // A forward proxy's listener: absolute-form and CONNECT request targets are accepted (http::ParseLimits).
+  bool forward_proxy = false;
 };
 
 // What the engine reads from a snapshot to serve connections, whatever the role: listeners, HTTP limits and

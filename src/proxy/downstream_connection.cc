@@ -94,6 +94,7 @@ asio::awaitable<void> DownstreamConnection::serve() {
     http::ParseLimits limits;
     limits.max_request_line = serving.limits.max_request_line;
     limits.max_header_block = serving.limits.max_header_block;
+    limits.proxy_forms = serving.listeners[listener_].forward_proxy;
     http::RequestHead& head = request_head_;  // reused: keeps its header array
     http::ParseError parse_error;
     phase_ = buffer_.empty() ? Phase::Idle : Phase::Head;

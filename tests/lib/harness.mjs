@@ -135,8 +135,9 @@ export async function startGateway(opts = {}) {
   const text = opts.configYaml ?? toYaml(opts.config ?? testConfig(opts.configOpts ?? {}));
   fs.writeFileSync(configPath, text);
   // opts.listen: the API listener (default 127.0.0.1:0; e.g. '[::]:0' for a dual-stack one). gw.url stays IPv4.
-  const args = ['gateway', '--config', configPath, '--listen', opts.listen ?? '127.0.0.1:0', '--admin', '127.0.0.1:0',
-    '--workers', String(opts.workers ?? 1), ...(opts.args ?? [])];
+  // opts.argv(configPath): the whole command line instead (another role; opts.readyMsg names its ready line).
+  const args = opts.argv ? opts.argv(configPath) : ['gateway', '--config', configPath, '--listen', opts.listen ?? '127.0.0.1:0',
+    '--admin', '127.0.0.1:0', '--workers', String(opts.workers ?? 1), ...(opts.args ?? [])];
   const proc = spawn(TOLLWAY_BIN, args, { env: { ...process.env, ...(opts.env ?? {}) }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(proc);
   const stderrLines = [];
@@ -201,7 +202,7 @@ export async function startGateway(opts = {}) {
   };
 
   const ready = await Promise.race([
-    waitForLog((o) => o && o.msg === 'gateway ready', opts.readyTimeoutMs ?? 10000),
+    waitForLog((o) => o && o.msg === (opts.readyMsg ?? 'gateway ready'), opts.readyTimeoutMs ?? 10000),
     exitPromise.then((e) => { throw new Error(`tollway exited before ready (${JSON.stringify(e)}); stderr:\n${stderrLines.join('\n')}`); }),
   ]).catch(async (err) => { await gw.stop('SIGKILL'); throw err; });
   gw.ready = ready;
@@ -256,6 +257,16 @@ export function makeCA({ name = 'tollway-test-ca' } = {}) {
       ossl('x509', '-req', '-in', f(`${cn}.csr`), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial',
         '-out', f(`${cn}.pem`), '-days', '2', '-extfile', f(`${cn}.cnf`));
       return { certFile: f(`${cn}.pem`), keyFile: f(`${cn}.key`) };
+    },
+    /** An X.509-SVID for `spiffeId` (its only SAN; server and client auth) signed by this CA: {certFile, keyFile}. */
+    svid(name, spiffeId) {
+      ossl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', f(`${name}.key`),
+        '-out', f(`${name}.csr`), '-subj', `/O=SPIFFE`);
+      fs.writeFileSync(f(`${name}.cnf`), `subjectAltName=URI:${spiffeId}\nbasicConstraints=critical,CA:FALSE\n`
+        + 'keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n');
+      ossl('x509', '-req', '-in', f(`${name}.csr`), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial',
+        '-out', f(`${name}.pem`), '-days', '2', '-extfile', f(`${name}.cnf`));
+      return { certFile: f(`${name}.pem`), keyFile: f(`${name}.key`) };
     },
     cleanup: () => removeTempDir(dir),
   };

@@ -1,0 +1,109 @@
+#include "sidecar/role.h"
+
+#include <boost/asio/ssl/context.hpp>
+
+#include "core/json.h"
+#include "tls/client_context.h"
+#include "tls/spiffe_id.h"
+
+namespace tollway::sidecar {
+namespace {
+
+// The paths in the document resolve against its directory, like the gateway's.
+std::string resolve(const std::string& origin, const std::string& path) {
+  if (path.empty() || path.front() == '/') return path;
+  const auto slash = origin.rfind('/');
+  return slash == std::string::npos ? path : origin.substr(0, slash + 1) + path;
+}
+
+}  // namespace
+
+proxy::PrepareResult SidecarRole::prepare(const proxy::ConfigDocument& document, const pipeline::Snapshot* active) {
+  proxy::PrepareResult result;
+  auto loaded = parse_sidecar_config(document.bytes, document.origin);
+  if (!loaded.config) {
+    for (const auto& e : loaded.errors) result.errors.push_back(e.to_string());
+    return result;
+  }
+  auto config = std::make_shared<const SidecarConfig>(std::move(*loaded.config));
+  if (active != nullptr) {
+    const auto& running = *static_cast<const SidecarSnapshot&>(*active).config;
+    if (running.spiffe_id != config->spiffe_id)
+      result.errors.push_back("sidecar.spiffe_id: changes need a restart (running " + running.spiffe_id + ")");
+    if (!result.errors.empty()) return result;
+  }
+  auto snapshot = std::make_shared<SidecarSnapshot>();
+  snapshot->config = config;
+  snapshot->version = config->version;
+  snapshot->source = config->source;
+  const std::string cert = resolve(document.origin, config->cert_file);
+  const std::string key = resolve(document.origin, config->key_file);
+  const std::string bundle = resolve(document.origin, config->bundle_file);
+  std::optional<tls::ServerTlsError> server_error;
+  auto inbound_tls = tls::load_server_tls({cert, key, bundle, true}, server_error);
+  if (!inbound_tls) {
+    result.errors.push_back(document.origin + ": sidecar.tls: " + server_error->message);
+    return result;
+  }
+  // The certificate must be this agent's: a sidecar presenting another identity would be trusted as that one.
+  {
+    std::optional<tls::ClientTlsError> client_error;
+    auto client = tls::make_client_context({bundle, cert, key}, client_error);
+    if (!client) {
+      result.errors.push_back(document.origin + ": sidecar.tls: " + client_error->message);
+      return result;
+    }
+    X509* own = SSL_CTX_get0_certificate(inbound_tls->context->native_handle());
+    const tls::PeerIdentity identity = tls::identity_of(own);
+    if (identity.spiffe_id != config->spiffe_id) {
+      result.errors.push_back(document.origin + ": sidecar.tls.cert_file: the certificate's SPIFFE ID is \"" +
+                              identity.spiffe_id + "\", not sidecar.spiffe_id " + config->spiffe_id);
+      return result;
+    }
+    for (const auto& peer : config->peers) {
+      http::UpstreamEndpoint e;
+      e.host = peer.address.host == "localhost" ? "127.0.0.1" : peer.address.host;
+      e.port = peer.address.port;
+      e.tls = true;
+      e.tls_context = client;
+      e.peer_spiffe_id = peer.spiffe_id;
+      e.pool_key = "mtls://" + e.host + ":" + std::to_string(e.port) + "#" + peer.spiffe_id + "#" + snapshot->version;
+      snapshot->endpoints.peers.push_back(std::move(e));
+    }
+  }
+  snapshot->endpoints.agent.host = config->agent.host == "localhost" ? "127.0.0.1" : config->agent.host;
+  snapshot->endpoints.agent.port = config->agent.port;
+  snapshot->endpoints.agent.pool_key = "http://" + config->agent.to_string();
+  pipeline::ServingSettings& serving = snapshot->serving;
+  serving.listeners.push_back({"outbound", "sidecar.outbound", config->outbound, nullptr, true});
+  serving.listeners.push_back({"inbound", "sidecar.inbound", config->inbound, std::move(inbound_tls), false});
+  serving.admin = config->admin;
+  serving.workers = config->workers;
+  serving.limits = config->limits;
+  serving.timeouts = config->timeouts;
+  result.prepared = proxy::PreparedSnapshot{std::move(snapshot)};
+  return result;
+}
+
+std::shared_ptr<const pipeline::Snapshot> SidecarRole::commit(proxy::PreparedSnapshot prepared, std::string&) {
+  auto& snapshot = static_cast<SidecarSnapshot&>(*prepared.snapshot);
+  snapshot.chain.add<InboundAuthorization>(snapshot.config->authorization, snapshot.config->spiffe_id);
+  snapshot.chain.add<PeerRoute>(snapshot.config, snapshot.endpoints);
+  return prepared.snapshot;
+}
+
+proxy::RequestTarget SidecarRole::classify(const pipeline::Snapshot& snapshot, const http::RequestHead&,
+                                           pipeline::RequestCtx&) const {
+  return {proxy::RequestTarget::Kind::Proxied, nullptr, snapshot.serving.limits.max_body};
+}
+
+std::string SidecarRole::error_body(const pipeline::RequestCtx*, std::string_view, int, std::string_view message,
+                                    std::string_view code) const {
+  json::ObjectWriter error;
+  error.field("message", message).field("type", "tollway_sidecar_error").field("code", code);
+  json::ObjectWriter body;
+  body.raw_field("error", std::move(error).finish());
+  return std::move(body).finish();
+}
+
+}  // namespace tollway::sidecar

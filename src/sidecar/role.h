@@ -1,0 +1,30 @@
+// SidecarRole: the east-west sidecar as the proxy engine runs it — the sidecar document (sidecar/config.h), two
+// listeners (outbound: a plain HTTP forward proxy on loopback for the local agent; inbound: mTLS only, for peer
+// sidecars), peers reached over mTLS with the SPIFFE ID the directory names, and the local agent on loopback. It
+// never touches a socket and never lets a request through whose peer identity it could not verify.
+#pragma once
+
+#include "proxy/role.h"
+#include "sidecar/config.h"
+#include "sidecar/filters.h"
+
+namespace tollway::sidecar {
+
+struct SidecarSnapshot final : pipeline::Snapshot {
+  std::shared_ptr<const SidecarConfig> config;
+  SidecarUpstreams endpoints;
+};
+
+class SidecarRole final : public proxy::Role {
+ public:
+  std::string_view name() const override { return "sidecar"; }
+  void attach(proxy::EngineServices&) override {}
+  proxy::PrepareResult prepare(const proxy::ConfigDocument& document, const pipeline::Snapshot* active) override;
+  std::shared_ptr<const pipeline::Snapshot> commit(proxy::PreparedSnapshot prepared, std::string& error) override;
+  proxy::RequestTarget classify(const pipeline::Snapshot& snapshot, const http::RequestHead& head,
+                                pipeline::RequestCtx& ctx) const override;
+  std::string error_body(const pipeline::RequestCtx* ctx, std::string_view path, int status,
+                         std::string_view message, std::string_view code) const override;
+};
+
+}  // namespace tollway::sidecar
