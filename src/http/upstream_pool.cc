@@ -81,9 +81,10 @@ asio::awaitable<std::unique_ptr<Stream>> connect_endpoint(asio::any_io_executor 
   std::unique_ptr<Stream> stream;
   if (endpoint.tls) {
     stream = std::make_unique<Stream>(std::move(socket), endpoint.tls_context);
-    const std::string& peer_name = endpoint.peer_spiffe_id.empty() ? endpoint.host : endpoint.peer_spiffe_id;
-    auto result = co_await (stream->handshake(endpoint.peer_spiffe_id.empty() ? endpoint.host : std::string()) ||
-                            timer.async_wait(asio::use_awaitable));
+    // A peer named by its SPIFFE ID is checked after the handshake, not by its host name. (Named, not a
+    // temporary: GCC 12 frees temporaries of a co_await expression too early.)
+    const std::string checked_name = endpoint.peer_spiffe_id.empty() ? endpoint.host : std::string();
+    auto result = co_await (stream->handshake(checked_name) || timer.async_wait(asio::use_awaitable));
     if (result.index() == 1)
       co_return fail(Stage::Handshake, true, "timed out in the TLS handshake with " + endpoint_name(endpoint),
                      "timed out");
@@ -97,7 +98,7 @@ asio::awaitable<std::unique_ptr<Stream>> connect_endpoint(asio::any_io_executor 
         co_return fail(Stage::Handshake, false,
                        endpoint_name(endpoint) + " presented " +
                            (peer.spiffe_id.empty() ? std::string("no SPIFFE ID") : peer.spiffe_id) + ", not " +
-                           peer_name,
+                           endpoint.peer_spiffe_id,
                        "wrong peer identity");
     }
   } else {

@@ -11,26 +11,6 @@ namespace {
 
 using config::Validator;
 
-// A `from` entry: a SPIFFE ID whose segments may be `*`, the last one `**`. Empty when valid, else why not.
-std::string check_spiffe_pattern(std::string_view pattern) {
-  std::string concrete(pattern);
-  for (std::size_t at = 0; (at = concrete.find('*', at)) != std::string::npos;) concrete[at] = 'x';
-  std::string error;
-  if (!tls::SpiffeId::parse(concrete, &error)) return error;
-  std::string_view path = pattern.substr(pattern.find('/', 9) == std::string_view::npos ? pattern.size()
-                                                                                         : pattern.find('/', 9));
-  while (!path.empty()) {
-    path.remove_prefix(1);
-    const std::string_view segment = path.substr(0, path.find('/'));
-    path.remove_prefix(segment.size());
-    if (segment.find('*') != std::string_view::npos && segment != "*" && !(segment == "**" && path.empty()))
-      return "'*' must be a whole path segment (or '**' the last one)";
-  }
-  if (pattern.substr(9, pattern.find('/', 9) - 9).find('*') != std::string_view::npos)
-    return "the trust domain cannot be a pattern";
-  return "";
-}
-
 std::vector<std::string> string_list(Validator& v, const YAML::Node& node, const std::string& path) {
   std::vector<std::string> out;
   if (!node.IsDefined() || node.IsNull()) return out;
@@ -130,11 +110,15 @@ void read_authorization(Validator& v, const YAML::Node& root, SidecarConfig& c) 
       if (text == "audit") rule.audit = true;
       else if (text != "enforce") v.fail(node, path + ".mode", "\"" + text + "\" is not enforce or audit");
     });
-    rule.from = string_list(v, r["from"], path + ".from");
-    if (rule.from.empty()) v.fail(r, path + ".from", "required: the SPIFFE IDs (or patterns) the rule is about");
-    for (std::size_t j = 0; j < rule.from.size(); ++j)
-      if (const std::string why = check_spiffe_pattern(rule.from[j]); !why.empty())
-        v.fail(r["from"][j], path + ".from[" + std::to_string(j) + "]", "\"" + rule.from[j] + "\": " + why);
+    const std::vector<std::string> from = string_list(v, r["from"], path + ".from");
+    if (from.empty()) v.fail(r, path + ".from", "required: the SPIFFE IDs (or patterns) the rule is about");
+    for (std::size_t j = 0; j < from.size(); ++j) {
+      std::string why;
+      if (auto pattern = tls::SpiffeIdPattern::parse(from[j], &why))
+        rule.from.push_back(std::move(*pattern));
+      else
+        v.fail(r["from"][j], path + ".from[" + std::to_string(j) + "]", "\"" + from[j] + "\": " + why);
+    }
     rule.methods = string_list(v, r["methods"], path + ".methods");
     rule.path_prefixes = string_list(v, r["paths"], path + ".paths");
     for (std::size_t j = 0; j < rule.path_prefixes.size(); ++j)
@@ -150,22 +134,6 @@ const PeerConfig* SidecarConfig::find_peer(std::string_view name) const {
   for (const auto& p : peers)
     if (p.name == name) return &p;
   return nullptr;
-}
-
-bool spiffe_id_matches(std::string_view pattern, std::string_view id) {
-  while (!pattern.empty() && !id.empty()) {
-    const std::size_t p_end = pattern.find('/');
-    const std::size_t i_end = id.find('/');
-    const std::string_view p_segment = pattern.substr(0, p_end);
-    const std::string_view i_segment = id.substr(0, i_end);
-    if (p_segment == "**" && p_end == std::string_view::npos) return true;
-    if (p_segment != "*" && p_segment != i_segment) return false;
-    if ((p_end == std::string_view::npos) != (i_end == std::string_view::npos)) return false;
-    if (p_end == std::string_view::npos) return true;
-    pattern.remove_prefix(p_end + 1);
-    id.remove_prefix(i_end + 1);
-  }
-  return pattern.empty() && id.empty();
 }
 
 SidecarLoadResult parse_sidecar_config(std::string_view yaml_text, const std::string& file_name,

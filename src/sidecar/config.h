@@ -13,6 +13,7 @@
 #include "config/loader.h"
 #include "config/serving_config.h"
 #include "tls/server_context.h"
+#include "tls/spiffe_id_pattern.h"
 
 namespace tollway::sidecar {
 
@@ -25,11 +26,11 @@ struct PeerConfig {
   int line = 0;
 };
 
-// One inbound authorization rule. `from` holds SPIFFE IDs, where a path segment may be `*` (any one segment) and
-// a last segment `**` any rest; methods and path prefixes empty = any.
+// One inbound authorization rule. `from` holds SPIFFE IDs, exact or with `*` path segments (tls/spiffe_id_pattern.h);
+// methods and path prefixes empty = any.
 struct AuthorizationRule {
   enum class Action { Allow, Deny } action = Action::Allow;
-  std::vector<std::string> from;
+  std::vector<tls::SpiffeIdPattern> from;
   std::vector<std::string> methods;
   std::vector<std::string> path_prefixes;
   bool audit = false;  // log what it would decide, decide nothing
@@ -63,8 +64,5 @@ struct SidecarLoadResult {
 
 SidecarLoadResult parse_sidecar_config(std::string_view yaml_text, const std::string& file_name,
                                        const config::EnvLookup& env = config::process_environment());
-
-// Whether `id` matches `pattern` (a SPIFFE ID whose path segments may be `*`, and whose last may be `**`).
-bool spiffe_id_matches(std::string_view pattern, std::string_view id);
 
 }  // namespace tollway::sidecar

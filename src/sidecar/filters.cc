@@ -2,13 +2,14 @@
 
 #include "core/log.h"
 #include "http/authority.h"
+#include "tls/spiffe_id.h"
 
 namespace tollway::sidecar {
 namespace {
 
-bool rule_matches(const AuthorizationRule& rule, std::string_view caller, const http::RequestHead& head) {
+bool rule_matches(const AuthorizationRule& rule, const tls::SpiffeId& caller, const http::RequestHead& head) {
   bool from = false;
-  for (const auto& pattern : rule.from) from = from || spiffe_id_matches(pattern, caller);
+  for (const auto& pattern : rule.from) from = from || pattern.matches(caller);
   if (!from) return false;
   if (!rule.methods.empty()) {
     bool method = false;
@@ -42,21 +43,22 @@ void log_decision(const pipeline::RequestCtx& ctx, std::string_view caller, std:
 asio::awaitable<pipeline::Verdict> InboundAuthorization::authenticate(pipeline::RequestCtx& ctx) {
   if (ctx.listener != kInboundListener) co_return pipeline::Verdict::Continue;
   const std::string caller = ctx.peer_identity != nullptr ? ctx.peer_identity->spiffe_id : std::string();
-  if (caller.empty()) {
+  const auto caller_id = tls::SpiffeId::parse(caller);
+  if (!caller_id) {
     log_decision(ctx, caller, own_spiffe_id_, "deny", 0, false);
     co_return pipeline::reply_error(ctx, 403, "the caller's certificate carries no SPIFFE ID", "no_identity");
   }
   bool any_allow = false;
   for (const auto& rule : rules_) {
     if (rule.action == AuthorizationRule::Action::Allow && !rule.audit) any_allow = true;
-    if (rule.action != AuthorizationRule::Action::Deny || !rule_matches(rule, caller, *ctx.head)) continue;
+    if (rule.action != AuthorizationRule::Action::Deny || !rule_matches(rule, *caller_id, *ctx.head)) continue;
     log_decision(ctx, caller, own_spiffe_id_, "deny", rule.line, rule.audit);
     if (!rule.audit)
       co_return pipeline::reply_error(ctx, 403, caller + " may not call " + own_spiffe_id_ + " (denied by rule)",
                                       "forbidden");
   }
   for (const auto& rule : rules_) {
-    if (rule.action != AuthorizationRule::Action::Allow || !rule_matches(rule, caller, *ctx.head)) continue;
+    if (rule.action != AuthorizationRule::Action::Allow || !rule_matches(rule, *caller_id, *ctx.head)) continue;
     log_decision(ctx, caller, own_spiffe_id_, "allow", rule.line, rule.audit);
     if (!rule.audit) co_return pipeline::Verdict::Continue;
   }

@@ -40,7 +40,7 @@ proxy::PrepareResult SidecarRole::prepare(const proxy::ConfigDocument& document,
   const std::string key = resolve(document.origin, config->key_file);
   const std::string bundle = resolve(document.origin, config->bundle_file);
   std::optional<tls::ServerTlsError> server_error;
-  auto inbound_tls = tls::load_server_tls({cert, key, bundle, true}, server_error);
+  auto inbound_tls = tls::load_server_tls({cert, key, bundle, true, config->trust_domain}, server_error);
   if (!inbound_tls) {
     result.errors.push_back(document.origin + ": sidecar.tls: " + server_error->message);
     return result;
