@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "app/commands.h"
+#include "app/log_level.h"
 #include "app/control_subcommands.h"
 #include "app/gateway_document_check.h"
 #include "app/token_file.h"
@@ -163,8 +164,7 @@ void add_control_command(CLI::App& cli, int& exit_code) {
   cmd->add_option("--tls-san", *tls_sans,
                   "A DNS name or IP address the --tls certificate names (repeatable; default localhost and "
                   "127.0.0.1)");
-  cmd->add_option("--log-level", *log_level, "debug, info, warn or error")
-      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  add_log_level_option(*cmd, *log_level);
 
   auto* status = cmd->add_subcommand(
       "status", "Print every node's state (SYNCED, STALE, ERROR, NOT_SENT, DISCONNECTED, UNMANAGED), versions and build");
@@ -262,10 +262,7 @@ void add_control_command(CLI::App& cli, int& exit_code) {
     options.tls = *serve_tls;
     if (!tls_sans->empty()) options.tls_host_names = *tls_sans;
     options.check = check_gateway_document;
-    log::init(*log_level == "debug"   ? log::Level::Debug
-              : *log_level == "warn"  ? log::Level::Warn
-              : *log_level == "error" ? log::Level::Error
-                                      : log::Level::Info);
+    init_logging(*log_level);
     exit_code = control::run_control_plane(options);
   });
 }

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "app/commands.h"
+#include "app/log_level.h"
 #include "app/gateway_document_check.h"
 #include "app/token_file.h"
 #include "config/embedded_config.h"
@@ -103,8 +104,7 @@ void add_gateway_command(CLI::App& cli, int& exit_code) {
   cmd->add_option("--admin", *admin, "Admin listener HOST:PORT (overrides gateway.admin)");
   cmd->add_option("--workers", *workers, "Event-loop threads (overrides gateway.workers; default: cores)")
       ->check(CLI::Range(1, 256));
-  cmd->add_option("--log-level", *log_level, "debug, info, warn or error")
-      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  add_log_level_option(*cmd, *log_level);
   auto* control_option = cmd->add_option("--control", *control_urls,
                                          "Take the config from these control planes: URL[,URL…] (needs --node, "
                                          "--token-file, --state-dir)")
@@ -132,10 +132,7 @@ void add_gateway_command(CLI::App& cli, int& exit_code) {
     if (!listen->empty()) options->listen = *listen;
     if (!admin->empty()) options->admin = *admin;
     if (*workers > 0) options->workers = *workers;
-    log::init(*log_level == "debug"   ? log::Level::Debug
-              : *log_level == "warn"  ? log::Level::Warn
-              : *log_level == "error" ? log::Level::Error
-                                      : log::Level::Info);
+    init_logging(*log_level);
     control::ControlClientOptions control;
     if (!control_urls->empty()) {
       control.urls = split_urls(*control_urls);

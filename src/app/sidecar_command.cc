@@ -1,5 +1,6 @@
 // `tollway sidecar`: runs the east-west sidecar beside one agent until SIGTERM, from its document (sidecar/config.h).
 #include "app/commands.h"
+#include "app/log_level.h"
 #include "core/log.h"
 #include "proxy/engine.h"
 #include "sidecar/role.h"
@@ -19,15 +20,11 @@ void add_sidecar_command(CLI::App& cli, int& exit_code) {
   auto log_level = std::make_shared<std::string>("info");
   cmd->add_option("-c,--config", *config_path, "The sidecar's document (YAML)")->required();
   cmd->add_option("--admin", *admin, "Admin listener HOST:PORT (overrides sidecar.admin)");
-  cmd->add_option("--log-level", *log_level, "debug, info, warn or error")
-      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  add_log_level_option(*cmd, *log_level);
   cmd->callback([=, &exit_code] {
     proxy::EngineOptions options;
     if (!admin->empty()) options.admin = *admin;
-    log::init(*log_level == "debug"   ? log::Level::Debug
-              : *log_level == "warn"  ? log::Level::Warn
-              : *log_level == "error" ? log::Level::Error
-                                      : log::Level::Info);
+    init_logging(*log_level);
     sidecar::SidecarRole role;
     exit_code = proxy::run_engine(role, options, [config_path](boost::asio::io_context& context) {
       return std::make_unique<proxy::FileConfigSource>(context, *config_path);

@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "config/auth_section.h"
 #include "config/validator.h"
 #include "http/authority.h"
 #include "tls/spiffe_id.h"
@@ -10,18 +11,6 @@ namespace tollway::sidecar {
 namespace {
 
 using config::Validator;
-
-std::vector<std::string> string_list(Validator& v, const YAML::Node& node, const std::string& path) {
-  std::vector<std::string> out;
-  if (!node.IsDefined() || node.IsNull()) return out;
-  if (!node.IsSequence()) {
-    v.fail(node, path, "must be a list of strings");
-    return out;
-  }
-  for (std::size_t i = 0; i < node.size(); ++i)
-    if (auto s = v.string_value(node[i], path + "[" + std::to_string(i) + "]")) out.push_back(*s);
-  return out;
-}
 
 void read_sidecar_section(Validator& v, const YAML::Node& root, SidecarConfig& c) {
   const YAML::Node s = root["sidecar"];
@@ -110,7 +99,7 @@ void read_authorization(Validator& v, const YAML::Node& root, SidecarConfig& c) 
       if (text == "audit") rule.audit = true;
       else if (text != "enforce") v.fail(node, path + ".mode", "\"" + text + "\" is not enforce or audit");
     });
-    const std::vector<std::string> from = string_list(v, r["from"], path + ".from");
+    const std::vector<std::string> from = config::read_string_list(v, r["from"], path + ".from");
     if (from.empty()) v.fail(r, path + ".from", "required: the SPIFFE IDs (or patterns) the rule is about");
     for (std::size_t j = 0; j < from.size(); ++j) {
       std::string why;
@@ -119,8 +108,8 @@ void read_authorization(Validator& v, const YAML::Node& root, SidecarConfig& c) 
       else
         v.fail(r["from"][j], path + ".from[" + std::to_string(j) + "]", "\"" + from[j] + "\": " + why);
     }
-    rule.methods = string_list(v, r["methods"], path + ".methods");
-    rule.path_prefixes = string_list(v, r["paths"], path + ".paths");
+    rule.methods = config::read_string_list(v, r["methods"], path + ".methods");
+    rule.path_prefixes = config::read_string_list(v, r["paths"], path + ".paths");
     for (std::size_t j = 0; j < rule.path_prefixes.size(); ++j)
       if (!rule.path_prefixes[j].starts_with('/'))
         v.fail(r["paths"][j], path + ".paths[" + std::to_string(j) + "]", "a path prefix starts with '/'");
