@@ -11,7 +11,7 @@
 #include "app/commands.h"
 #include "app/log_level.h"
 #include "app/control_subcommands.h"
-#include "app/gateway_document_check.h"
+#include "app/node_document_check.h"
 #include "app/token_file.h"
 #include "core/strict_json.h"
 #include "control/client/control_http.h"
@@ -261,7 +261,7 @@ void add_control_command(CLI::App& cli, int& exit_code) {
     options.svid_lifetime = std::chrono::duration_cast<std::chrono::seconds>(*lifetime);
     options.tls = *serve_tls;
     if (!tls_sans->empty()) options.tls_host_names = *tls_sans;
-    options.check = check_gateway_document;
+    options.check = check_node_document;
     init_logging(*log_level);
     exit_code = control::run_control_plane(options);
   });

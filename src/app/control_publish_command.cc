@@ -7,7 +7,7 @@
 #include <iostream>
 
 #include "app/control_subcommands.h"
-#include "app/gateway_document_check.h"
+#include "app/node_document_check.h"
 #include "control/etcd/etcd_policy.h"
 #include "control/git_commit.h"
 #include "control/policy_check.h"
@@ -22,7 +22,7 @@ constexpr int kConflictExitCode = 2;
 
 // The check `tollway validate DIR` makes; prints the warnings and, when invalid, the errors.
 bool check_files(const control::PolicyFiles& files, const std::string& what) {
-  const auto verdict = control::check_policy(files, check_gateway_document);
+  const auto verdict = control::check_policy(files, check_node_document);
   for (const auto& w : verdict.warnings) std::cerr << "warning: " << w << "\n";
   if (verdict.policy) return true;
   for (const auto& e : verdict.errors) std::cerr << e << "\n";

@@ -1,6 +1,11 @@
-// `tollway sidecar`: runs the east-west sidecar beside one agent until SIGTERM, from its document (sidecar/config.h).
+// `tollway sidecar`: runs the east-west sidecar beside one agent until SIGTERM, from its document (sidecar/config.h)
+// or from a control plane (--control).
+#include <iostream>
+
 #include "app/commands.h"
 #include "app/log_level.h"
+#include "app/node_control.h"
+#include "app/node_document_check.h"
 #include "core/log.h"
 #include "proxy/engine.h"
 #include "sidecar/role.h"
@@ -14,20 +19,52 @@ void add_sidecar_command(CLI::App& cli, int& exit_code) {
       "sends http://PEER/... to the peer named in the document's `peers`, over mTLS, checking the SPIFFE ID the\n"
       "directory names for it. The inbound listener accepts mTLS only, authorizes the caller's SPIFFE ID by the\n"
       "document's `authorization` rules, and passes the call to the local agent with the caller's ID in\n"
-      "x-tollway-caller-spiffe-id. Signals: SIGHUP reloads the document, SIGTERM or SIGINT drains and exits 0.");
+      "x-tollway-caller-spiffe-id. With --control it takes its document from a control plane (a node declared with\n"
+      "role: sidecar), ACKs what it applied and boots from the last applied one in --state-dir when no control\n"
+      "plane answers; with --identity-dir its SVID comes from the control plane's CA (sidecar.tls: {identity:\n"
+      "node}). See docs/sidecar.md. Signals: SIGHUP reloads the document, SIGTERM or SIGINT drains and exits 0.");
   auto config_path = std::make_shared<std::string>();
   auto admin = std::make_shared<std::string>();
   auto log_level = std::make_shared<std::string>("info");
-  cmd->add_option("-c,--config", *config_path, "The sidecar's document (YAML)")->required();
+  auto flags = std::make_shared<NodeControlFlags>();
+  auto* config_option = cmd->add_option("-c,--config", *config_path, "The sidecar's document (YAML)");
   cmd->add_option("--admin", *admin, "Admin listener HOST:PORT (overrides sidecar.admin)");
   add_log_level_option(*cmd, *log_level);
+  add_control_options(*cmd, *flags, config_option, "sidecar");
+  add_identity_options(*cmd, *flags);
   cmd->callback([=, &exit_code] {
     proxy::EngineOptions options;
     if (!admin->empty()) options.admin = *admin;
     init_logging(*log_level);
+    control::ControlClientOptions control;
+    if (config_path->empty() == flags->control_urls.empty()) {
+      std::cerr << "tollway sidecar needs its document: --config FILE or --control URL\n";
+      exit_code = 1;
+      return;
+    }
+    if (!flags->control_urls.empty() && !control_options_of(*flags, control)) {
+      exit_code = 1;
+      return;
+    }
+    if (flags->control_urls.empty() && (!flags->node.empty() || !flags->token_file.empty() ||
+                                         !flags->identity_dir.empty())) {
+      std::cerr << "--node, --token-file and --identity-dir go with --control\n";
+      exit_code = 1;
+      return;
+    }
+    if (!open_node_identity(*flags, control.urls, options.identity)) {
+      exit_code = 1;
+      return;
+    }
+    control.identity = options.identity;
     sidecar::SidecarRole role;
-    exit_code = proxy::run_engine(role, options, [config_path](boost::asio::io_context& context) {
-      return std::make_unique<proxy::FileConfigSource>(context, *config_path);
+    exit_code = proxy::run_engine(role, options, [config_path, control](boost::asio::io_context& context) {
+      std::unique_ptr<proxy::ConfigSource> source;
+      if (!control.urls.empty())
+        source = make_control_source(context, control, check_sidecar_document);
+      else
+        source = std::make_unique<proxy::FileConfigSource>(context, *config_path);
+      return source;
     });
   });
 }

@@ -271,6 +271,7 @@ std::string Fleet::nodes_json(Clock::time_point now) const {
           .field("config_version", record.reported_config_version)
           .field("last_report", iso_time(*record.last_report));
     }
+    w.field("role", role_name(record.declared.role));
     json::ObjectWriter labels;
     for (const auto& [k, v] : record.declared.labels) labels.field(k, v);
     w.raw_field("labels", std::move(labels).finish());

@@ -35,7 +35,7 @@ NodeDocument build_node_document(const PolicyDirectory& policy, const DeclaredNo
     line += n;
   };
   std::set<std::string> replaced;
-  for (const auto& shared : policy.shared) {
+  for (const auto& shared : policy.shared_for(node.role)) {
     const TextBlock* chosen = &shared;
     if (group) {
       for (const auto& s : group->sections)

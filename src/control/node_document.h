@@ -1,5 +1,5 @@
-// NodeDocument: one node's gateway document as the control plane resolves it from a policy directory — the
-// shared sections with its group's replacements, concatenated from their original text — with a line map that
+// NodeDocument: one node's document (gateway or sidecar, by its role) as the control plane resolves it from a
+// policy directory — its role's shared sections with its group's replacements, concatenated from their original text — with a line map that
 // sends an error about a line of the document ("ORIGIN:LINE: key.path: message", as the gateway's prepare writes
 // it) back to the policy file and line it came from. The document's first line names the policy's content hash,
 // so the node's version (the document's own version, config::document_version) changes with the policy revision.

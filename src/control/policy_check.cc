@@ -35,7 +35,7 @@ PolicyVerdict check_policy(const PolicyFiles& files, const CheckDocument& check)
     // Named as a file in the policy's root, so that the document's relative paths (a price table) resolve
     // there, as they would for a file beside the policy.
     const std::string origin = files.name_of(node.id + ".resolved.yaml");
-    DocumentVerdict result = check(doc.bytes, origin);
+    DocumentVerdict result = check(node.role, doc.bytes, origin);
     for (const auto& e : result.errors) add_once(verdict.errors, doc.translate(origin, e));
     for (const auto& w : result.warnings) add_once(verdict.warnings, doc.translate(origin, w));
     if (result.ok && result.errors.empty()) {

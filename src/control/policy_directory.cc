@@ -109,10 +109,16 @@ void read_nodes(const std::string& file, const std::string& text, PolicyDirector
     }
     const YAML::Node n = entry.second;
     if (!n.IsMap()) {
-      problems.add(file, n, path, "must be a mapping with labels and token_sha256");
+      problems.add(file, n, path, "must be a mapping with role, labels and token_sha256");
       continue;
     }
-    check_keys(file, n, path, {"labels", "token_sha256"}, problems);
+    check_keys(file, n, path, {"role", "labels", "token_sha256"}, problems);
+    if (const YAML::Node role = n["role"]; role.IsDefined()) {
+      const std::string name = role.IsScalar() ? role.as<std::string>() : "";
+      if (name == "sidecar") node.role = NodeRole::Sidecar;
+      else if (name != "gateway")
+        problems.add(file, role, path + ".role", "\"" + name + "\" is not a role (allowed: gateway, sidecar)");
+    }
     if (n["labels"].IsDefined()) {
       if (auto labels = read_labels(file, n["labels"], path + ".labels", problems)) node.labels = *labels;
     }
@@ -191,7 +197,28 @@ void read_group(const std::string& file, const std::string& name, const std::str
   out.groups.push_back(std::move(group));
 }
 
+// The top-level keys of a shared file, each defined in one file of its set (`key_file`: key -> file:line).
+void read_shared(const std::string& file, const std::string& text, std::map<std::string, std::string>& key_file,
+                 std::vector<TextBlock>& out, Problems& problems) {
+  if (!parse_yaml(file, text, problems)) return;
+  const auto lines = split_lines(text);
+  std::vector<BlockProblem> block_problems;
+  auto blocks = cut_blocks(lines, 0, lines.size(), 0, file, block_problems);
+  for (const auto& p : block_problems) problems.add(file, p.line, "", p.message);
+  for (auto& b : blocks) {
+    const std::string here = file + ":" + std::to_string(b.first_line);
+    auto [it, inserted] = key_file.emplace(b.key, here);
+    if (!inserted) {
+      problems.add(file, b.first_line, b.key, "also defined at " + it->second + ": a top-level key belongs to one file");
+      continue;
+    }
+    out.push_back(std::move(b));
+  }
+}
+
 }  // namespace
+
+std::string_view role_name(NodeRole role) { return role == NodeRole::Sidecar ? "sidecar" : "gateway"; }
 
 bool NodeGroup::selects(const DeclaredNode& node) const {
   for (const auto& [label, value] : selector) {
@@ -207,29 +234,21 @@ PolicyLoad load_policy(const PolicyFiles& files) {
   PolicyDirectory policy;
   policy.dir = files.root;
   bool have_nodes = false;
-  std::map<std::string, std::string> key_file;  // shared key -> file:line of its first definition
+  std::map<std::string, std::string> key_file;          // gateway-shared key -> file:line of its first definition
+  std::map<std::string, std::string> sidecar_key_file;  // the same for sidecars/
   for (const auto& [path, text] : files.files) {
-    if (path.find('/') != std::string::npos) continue;
     const std::string file = files.name_of(path);
+    if (path.starts_with(kSidecarsDir)) {
+      read_shared(file, text, sidecar_key_file, policy.sidecar_shared, problems);
+      continue;
+    }
+    if (path.find('/') != std::string::npos) continue;
     if (path == kNodesFile) {
       have_nodes = true;
       read_nodes(file, text, policy, problems);
       continue;
     }
-    if (!parse_yaml(file, text, problems)) continue;
-    const auto lines = split_lines(text);
-    std::vector<BlockProblem> block_problems;
-    auto blocks = cut_blocks(lines, 0, lines.size(), 0, file, block_problems);
-    for (const auto& p : block_problems) problems.add(file, p.line, "", p.message);
-    for (auto& b : blocks) {
-      const std::string here = file + ":" + std::to_string(b.first_line);
-      auto [it, inserted] = key_file.emplace(b.key, here);
-      if (!inserted) {
-        problems.add(file, b.first_line, b.key, "also defined at " + it->second + ": a top-level key belongs to one file");
-        continue;
-      }
-      policy.shared.push_back(std::move(b));
-    }
+    read_shared(file, text, key_file, policy.shared, problems);
   }
   if (!have_nodes) problems.add(files.name_of(kNodesFile), 0, "", "missing: the declared nodes");
   for (const auto& [path, text] : files.files) {
@@ -237,11 +256,15 @@ PolicyLoad load_policy(const PolicyFiles& files) {
     const std::string name = path.substr(7, path.size() - 7 - 5);
     read_group(files.name_of(path), name, text, policy, problems);
   }
-  // References: every group selects a node; no node is in two groups.
+  // References: every group selects a node, of one role; no node is in two groups.
   for (const auto& group : policy.groups) {
     bool any = false;
+    std::set<NodeRole> roles;
     for (const auto& node : policy.nodes) {
       if (!group.selects(node)) continue;
+      if (roles.insert(node.role).second && roles.size() == 2)
+        problems.add(group.file, group.line, "selector",
+                     "selects gateway and sidecar nodes: a group's sections replace one role's shared sections");
       any = true;
       auto [it, inserted] = policy.group_of.emplace(node.id, group.name);
       if (!inserted)

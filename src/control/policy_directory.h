@@ -1,9 +1,10 @@
 // PolicyDirectory: reads a policy's files (PolicyFiles: a directory for `tollway control --policy DIR` and
-// `tollway validate DIR`, or the keys under an etcd prefix) into its parts — the shared sections (DIR/*.yaml but nodes.yaml: top-level keys of the gateway document), the node
-// groups (DIR/groups/NAME.yaml: a label selector and the sections that replace shared ones for its nodes) and
-// the declared nodes (DIR/nodes.yaml: labels and the sha256 of each bootstrap token) — keeping each section's
+// `tollway validate DIR`, or the keys under an etcd prefix) into its parts — the sections shared by gateway nodes
+// (DIR/*.yaml but nodes.yaml: top-level keys of the gateway document), those shared by sidecar nodes
+// (DIR/sidecars/*.yaml: top-level keys of the sidecar document), the node groups (DIR/groups/NAME.yaml: a label selector and the sections that replace shared ones for its nodes) and
+// the declared nodes (DIR/nodes.yaml: role, labels and the sha256 of each bootstrap token) — keeping each section's
 // original text and lines. It checks the directory's own structure and references (a key in two files, a group
-// whose selector matches no node, a node in two groups, unknown keys); it never checks a section's content (the
+// whose selector matches no node or nodes of two roles, a node in two groups, unknown keys); it never checks a section's content (the
 // gateway's prepare does, on each node's document) and never reads a file (its caller hands it the bytes).
 #pragma once
 
@@ -17,8 +18,13 @@
 
 namespace tollway::control {
 
+// What a node runs, and so which document it is given: `role:` in nodes.yaml, gateway when absent.
+enum class NodeRole { Gateway, Sidecar };
+std::string_view role_name(NodeRole role);
+
 struct DeclaredNode {
   std::string id;
+  NodeRole role = NodeRole::Gateway;
   std::map<std::string, std::string> labels;
   std::string token_sha256;  // lower-case hex
   std::string file;
@@ -36,11 +42,16 @@ struct NodeGroup {
 
 struct PolicyDirectory {
   std::string dir;  // the root its files are named under (directory or etcd prefix)
-  std::vector<TextBlock> shared;    // in file-name order, then in each file's order
+  std::vector<TextBlock> shared;          // gateway nodes': in file-name order, then in each file's order
+  std::vector<TextBlock> sidecar_shared;  // sidecar nodes': the same, from sidecars/
   std::vector<NodeGroup> groups;    // by name
   std::vector<DeclaredNode> nodes;  // by id
   std::map<std::string, std::string> group_of;  // node id -> group name, for nodes in a group
   std::string content_hash;  // sha256 (hex) of every policy file's name and bytes
+
+  const std::vector<TextBlock>& shared_for(NodeRole role) const {
+    return role == NodeRole::Sidecar ? sidecar_shared : shared;
+  }
 };
 
 struct PolicyLoad {

@@ -28,10 +28,12 @@ std::vector<std::string> yaml_files_in(const fs::path& dir) {
   return names;
 }
 
-// The relative paths of a directory's policy files: its own first, then groups/ (both in name order).
+// The relative paths of a directory's policy files: its own first, then groups/, then sidecars/ (each in name
+// order).
 std::vector<std::string> relative_policy_paths(const std::string& dir) {
   std::vector<std::string> paths = yaml_files_in(dir);
-  for (const auto& name : yaml_files_in(fs::path(dir) / "groups")) paths.push_back("groups/" + name);
+  for (const std::string_view sub : {kGroupsDir, kSidecarsDir})
+    for (const auto& name : yaml_files_in(fs::path(dir) / sub)) paths.push_back(std::string(sub) + name);
   return paths;
 }
 
@@ -40,7 +42,7 @@ std::vector<std::string> relative_policy_paths(const std::string& dir) {
 std::string PolicyFiles::name_of(const std::string& path) const { return (fs::path(root) / path).string(); }
 
 std::string PolicyFiles::content_hash() const {
-  // Top-level files first, then groups/, as a directory lists them.
+  // Top-level files first, then those of subdirectories (groups/, sidecars/), as a directory lists them.
   std::string hashed;
   const auto add = [&](const std::string& name, const std::string& bytes) {
     hashed += std::to_string(name.size()) + ":" + name + std::to_string(bytes.size()) + ":" + bytes;
@@ -53,7 +55,8 @@ std::string PolicyFiles::content_hash() const {
 }
 
 bool is_policy_file(std::string_view path) {
-  if (path.starts_with("groups/")) return is_yaml_name(path.substr(7));
+  for (const std::string_view sub : {kGroupsDir, kSidecarsDir})
+    if (path.starts_with(sub)) return is_yaml_name(path.substr(sub.size()));
   return is_yaml_name(path);
 }
 

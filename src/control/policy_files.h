@@ -1,8 +1,9 @@
 // PolicyFiles: a whole policy as bytes in memory — each policy file's relative path (`base.yaml`,
-// `groups/zone-a.yaml`, `nodes.yaml`) and content — with the root that names the files in errors (the policy
+// `sidecars/mesh.yaml`, `groups/zone-a.yaml`, `nodes.yaml`) and content — with the root that names the files in errors (the policy
 // directory, or the etcd prefix). Both stores produce one (a directory read here, etcd in etcd/etcd_policy), so
 // the check, the content hash and the history see exactly the same thing. It never reads a file that is not a
-// policy file (DIR/NAME.yaml or DIR/groups/NAME.yaml, NAME not starting with a dot) and never parses YAML.
+// policy file (DIR/NAME.yaml, DIR/sidecars/NAME.yaml or DIR/groups/NAME.yaml, NAME not starting with a dot) and
+// never parses YAML.
 #pragma once
 
 #include <map>
@@ -22,7 +23,11 @@ struct PolicyFiles {
   std::string content_hash() const;
 };
 
-// `path` is a policy file's relative path: NAME.yaml or groups/NAME.yaml.
+// The subdirectories a policy file may be in: node groups, and the sections shared by sidecar nodes.
+inline constexpr std::string_view kGroupsDir = "groups/";
+inline constexpr std::string_view kSidecarsDir = "sidecars/";
+
+// `path` is a policy file's relative path: NAME.yaml, sidecars/NAME.yaml or groups/NAME.yaml.
 bool is_policy_file(std::string_view path);
 
 // The policy files of `dir`. An unreadable file or a `dir` that is not a directory adds an error

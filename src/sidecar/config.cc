@@ -5,12 +5,43 @@
 #include "config/auth_section.h"
 #include "config/validator.h"
 #include "http/authority.h"
+#include "tls/node_identity_files.h"
 #include "tls/spiffe_id.h"
 
 namespace tollway::sidecar {
 namespace {
 
 using config::Validator;
+
+// `tls:` either names the SVID's files or says `identity: node`: the SVID the node holds from the control plane's CA
+// (tollway sidecar --identity-dir), its files read where the node keeps them.
+void read_tls(Validator& v, const YAML::Node& tls, const YAML::Node& parent, SidecarConfig& c) {
+  if (!tls.IsDefined())
+    return v.fail(parent, "sidecar.tls", "required: cert_file, key_file and bundle_file, or identity: node");
+  if (!v.check_mapping(tls, "sidecar.tls", {"cert_file", "key_file", "bundle_file", "identity"})) return;
+  if (tls["identity"].IsDefined()) {
+    for (const char* other : {"cert_file", "key_file", "bundle_file"})
+      if (tls[other].IsDefined())
+        v.fail(tls[other], std::string("sidecar.tls.") + other,
+               "not with identity: node (the node's SVID, key and bundle are the files)");
+    v.optional_string(tls, "identity", "sidecar.tls.", [&](const YAML::Node& node, const std::string& text) {
+      if (text != "node") return v.fail(node, "sidecar.tls.identity", "\"" + text + "\" is not an identity (allowed: node)");
+      c.node_identity = true;
+      const auto dir = tls::declared_node_identity_dir();
+      if (!dir) return;  // checked for another node, whose files are its own
+      if (dir->empty()) return v.fail(node, "sidecar.tls.identity", "this node holds no identity: start it with --identity-dir");
+      c.cert_file = tls::node_cert_path(*dir);
+      c.key_file = tls::node_key_path(*dir);
+      c.bundle_file = tls::node_bundle_path(*dir);
+    });
+    return;
+  }
+  for (auto [key, target] : {std::pair{"cert_file", &c.cert_file}, std::pair{"key_file", &c.key_file},
+                             std::pair{"bundle_file", &c.bundle_file}}) {
+    if (!tls[key].IsDefined()) v.fail(tls, std::string("sidecar.tls.") + key, "required");
+    v.optional_string(tls, key, "sidecar.tls.", [&](const YAML::Node&, const std::string& text) { *target = text; });
+  }
+}
 
 void read_sidecar_section(Validator& v, const YAML::Node& root, SidecarConfig& c) {
   const YAML::Node s = root["sidecar"];
@@ -40,14 +71,7 @@ void read_sidecar_section(Validator& v, const YAML::Node& root, SidecarConfig& c
       return v.fail(node, "sidecar.workers", "\"" + text + "\" is not a worker count (1-64)");
     c.workers = std::stoi(text);
   });
-  const YAML::Node tls = s["tls"];
-  if (!tls.IsDefined()) return v.fail(s, "sidecar.tls", "required: cert_file, key_file and bundle_file");
-  if (!v.check_mapping(tls, "sidecar.tls", {"cert_file", "key_file", "bundle_file"})) return;
-  for (auto [key, target] : {std::pair{"cert_file", &c.cert_file}, std::pair{"key_file", &c.key_file},
-                             std::pair{"bundle_file", &c.bundle_file}}) {
-    if (!tls[key].IsDefined()) v.fail(tls, std::string("sidecar.tls.") + key, "required");
-    v.optional_string(tls, key, "sidecar.tls.", [&](const YAML::Node&, const std::string& text) { *target = text; });
-  }
+  read_tls(v, s["tls"], s, c);
 }
 
 void read_peers(Validator& v, const YAML::Node& root, SidecarConfig& c) {

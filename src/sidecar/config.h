@@ -47,8 +47,10 @@ struct SidecarConfig {
   config::ListenAddress admin{"127.0.0.1", 15000};
   config::ListenAddress agent;  // the local agent, plain HTTP on loopback
   int workers = 1;
-  // The SVID presented on both sides, its key and the trust bundle that verifies peers.
+  // The SVID presented on both sides, its key and the trust bundle that verifies peers. With `identity: node` they
+  // are the node's files (tls/node_identity_files.h), and empty when the document is checked for another node.
   std::string cert_file, key_file, bundle_file;
+  bool node_identity = false;
   std::vector<PeerConfig> peers;
   std::vector<AuthorizationRule> authorization;
   config::Limits limits;

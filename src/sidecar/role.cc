@@ -36,6 +36,17 @@ proxy::PrepareResult SidecarRole::prepare(const proxy::ConfigDocument& document,
   snapshot->config = config;
   snapshot->version = config->version;
   snapshot->source = config->source;
+  pipeline::ServingSettings& serving = snapshot->serving;
+  serving.admin = config->admin;
+  serving.workers = config->workers;
+  serving.limits = config->limits;
+  serving.timeouts = config->timeouts;
+  if (config->node_identity && config->cert_file.empty()) {
+    // Checked for another node (the control plane, `tollway validate`): its SVID is on that node, so the check
+    // ends here. A running sidecar always has the files or has failed to parse.
+    result.prepared = proxy::PreparedSnapshot{std::move(snapshot)};
+    return result;
+  }
   const std::string cert = resolve(document.origin, config->cert_file);
   const std::string key = resolve(document.origin, config->key_file);
   const std::string bundle = resolve(document.origin, config->bundle_file);
@@ -74,13 +85,8 @@ proxy::PrepareResult SidecarRole::prepare(const proxy::ConfigDocument& document,
   snapshot->endpoints.agent.host = config->agent.host == "localhost" ? "127.0.0.1" : config->agent.host;
   snapshot->endpoints.agent.port = config->agent.port;
   snapshot->endpoints.agent.pool_key = "http://" + config->agent.to_string();
-  pipeline::ServingSettings& serving = snapshot->serving;
   serving.listeners.push_back({"outbound", "sidecar.outbound", config->outbound, nullptr, true});
   serving.listeners.push_back({"inbound", "sidecar.inbound", config->inbound, std::move(inbound_tls), false});
-  serving.admin = config->admin;
-  serving.workers = config->workers;
-  serving.limits = config->limits;
-  serving.timeouts = config->timeouts;
   result.prepared = proxy::PreparedSnapshot{std::move(snapshot)};
   return result;
 }

@@ -38,6 +38,31 @@ TEST(NodeDocument, SharedSectionsWithTheGroupsReplacements) {
   EXPECT_NE(build_node_document(*reloaded.policy, reloaded.policy->nodes[1]).version, b.version);
 }
 
+TEST(NodeDocument, ASidecarNodesDocumentIsTheSidecarSectionsAndItsGroup) {
+  PolicyDir d;
+  d.write("base.yaml", testing::kBase);
+  d.write("providers.yaml", testing::kProviders);
+  d.write("sidecars/mesh.yaml", testing::kSidecarShared);
+  d.write("nodes.yaml", testing::kNodesWithSidecars);
+  d.write("groups/agent-a.yaml", testing::kAgentAGroup);
+  const PolicyVerdict verdict = check_policy(d.path(), testing::loader_check);
+  ASSERT_TRUE(verdict.policy) << joined(verdict.errors);
+  const auto& docs = verdict.policy->documents;
+  ASSERT_EQ(docs.size(), 2u);
+  EXPECT_EQ(docs[0].node, "agent-a");
+  EXPECT_NE(docs[0].bytes.find("\npeers:\n  agent-b:"), std::string::npos) << docs[0].bytes;
+  EXPECT_NE(docs[0].bytes.find("\nsidecar:\n  spiffe_id: spiffe://example.org/ns/prod/sa/agent-a\n"), std::string::npos)
+      << docs[0].bytes;
+  EXPECT_EQ(docs[0].bytes.find("gateway:"), std::string::npos) << docs[0].bytes;
+  EXPECT_EQ(docs[1].bytes.find("peers:"), std::string::npos) << docs[1].bytes;
+  // A sidecar's error is checked by the sidecar's loader and named where the policy says it.
+  d.write("sidecars/mesh.yaml", "version: 1\npeers:\n  agent-b: {address: 127.0.0.1:15106, spiffe_id: nope}\n");
+  const PolicyVerdict bad = check_policy(d.path(), testing::loader_check);
+  ASSERT_FALSE(bad.policy);
+  ASSERT_EQ(bad.errors.size(), 1u) << joined(bad.errors);
+  EXPECT_TRUE(bad.errors[0].starts_with(d.file("sidecars/mesh.yaml") + ":3: peers.agent-b.spiffe_id: ")) << bad.errors[0];
+}
+
 TEST(NodeDocument, APrepareErrorIsTranslatedToThePolicyFileAndLine) {
   PolicyDir d;
   d.write("base.yaml", testing::kBase);

@@ -36,6 +36,52 @@ TEST(PolicyDirectory, ReadsSharedSectionsGroupsAndNodes) {
   EXPECT_EQ(p.content_hash.size(), 64u);
 }
 
+TEST(PolicyDirectory, SidecarNodesHaveTheirOwnSharedSections) {
+  PolicyDir d;
+  d.write("base.yaml", testing::kBase);
+  d.write("sidecars/mesh.yaml", testing::kSidecarShared);
+  d.write("nodes.yaml", testing::kNodesWithSidecars);
+  d.write("groups/agent-a.yaml", testing::kAgentAGroup);
+  auto load = load_policy_directory(d.path());
+  ASSERT_TRUE(load.policy) << joined(load.errors);
+  const auto& p = *load.policy;
+  ASSERT_EQ(p.shared.size(), 2u);  // version, gateway
+  ASSERT_EQ(p.sidecar_shared.size(), 2u);  // version, peers: the same key in the two sets is no conflict
+  EXPECT_EQ(p.sidecar_shared[1].key, "peers");
+  EXPECT_EQ(p.sidecar_shared[1].file, d.file("sidecars/mesh.yaml"));
+  ASSERT_EQ(p.nodes.size(), 2u);
+  EXPECT_EQ(p.nodes[0].id, "agent-a");
+  EXPECT_EQ(p.nodes[0].role, NodeRole::Sidecar);
+  EXPECT_EQ(p.nodes[1].role, NodeRole::Gateway);
+  EXPECT_EQ(&p.shared_for(NodeRole::Sidecar), &p.sidecar_shared);
+  EXPECT_EQ(p.group_of.at("agent-a"), "agent-a");
+}
+
+TEST(PolicyDirectory, AnUnknownRoleAndAGroupOfTwoRolesAreErrors) {
+  PolicyDir d;
+  d.write("base.yaml", testing::kBase);
+  std::string nodes = testing::kNodesWithSidecars;
+  nodes += "  agent-b:\n    role: mesh\n    token_sha256: " + std::string(64, 'c') + "\n";
+  d.write("nodes.yaml", nodes);
+  auto load = load_policy_directory(d.path());
+  ASSERT_FALSE(load.policy);
+  const std::string all = joined(load.errors);
+  EXPECT_NE(all.find(d.file("nodes.yaml") + ":10: nodes.agent-b.role: \"mesh\" is not a role (allowed: gateway, "
+                                           "sidecar)"),
+            std::string::npos)
+      << all;
+  std::string both = testing::kNodesWithSidecars;
+  both.replace(both.find("{role: gateway, zone: a}"), 24, "{app: agent-a}");
+  d.write("nodes.yaml", both);
+  d.write("groups/all.yaml", "selector:\n  app: agent-a\nsections:\n  version: 1\n");
+  load = load_policy_directory(d.path());
+  ASSERT_FALSE(load.policy);
+  ASSERT_EQ(load.errors.size(), 1u) << joined(load.errors);
+  EXPECT_EQ(load.errors[0], d.file("groups/all.yaml") +
+                                ":2: selector: selects gateway and sidecar nodes: a group's sections replace one "
+                                "role's shared sections");
+}
+
 TEST(PolicyDirectory, AKeyInTwoFilesNamesBothPlaces) {
   PolicyDir d;
   d.write("base.yaml", testing::kBase);
@@ -81,7 +127,7 @@ TEST(PolicyDirectory, UnknownKeysInNodesAndGroupsAreRefused) {
   auto load = load_policy_directory(d.path());
   ASSERT_FALSE(load.policy);
   const std::string all = joined(load.errors);
-  EXPECT_NE(all.find(d.file("nodes.yaml") + ":10: nodes.gw-c.token: unknown key (allowed: labels, token_sha256)"),
+  EXPECT_NE(all.find(d.file("nodes.yaml") + ":10: nodes.gw-c.token: unknown key (allowed: labels, role, token_sha256)"),
             std::string::npos) << all;
   EXPECT_NE(all.find(d.file("nodes.yaml") + ":8: nodes.gw-c.token_sha256: required"), std::string::npos) << all;
   EXPECT_NE(all.find(d.file("groups/gateways.yaml") + ":2: section: unknown key (allowed: sections, selector)"),
