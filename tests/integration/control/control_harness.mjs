@@ -175,6 +175,26 @@ export async function startManagedGateway({ control, node, token, stateDir, extr
 }
 
 /**
+ * `tollway sidecar --control URLS --node ID --state-dir DIR [extraArgs]`: {listeners {outbound, inbound} (ports),
+ * adminUrl, stateDir, config(), metrics(), stop()}.
+ */
+export async function startManagedSidecar({ control, node, token, stateDir, extraArgs = [], timeoutMs }) {
+  const dir = tempDir('tollway-node-');
+  const tokenFile = path.join(dir, 'node.token');
+  fs.writeFileSync(tokenFile, token);
+  const p = await startProcess(['sidecar', '--control', control, '--node', node, '--token-file', tokenFile,
+    '--state-dir', stateDir, '--admin', '127.0.0.1:0', ...extraArgs], 'sidecar ready', { timeoutMs });
+  const port = (address) => Number(String(address).split(':').pop());
+  const adminUrl = `http://127.0.0.1:${port(p.ready.admin)}`;
+  return {
+    ...p, adminUrl, stateDir,
+    listeners: { outbound: port(p.ready.listeners.outbound), inbound: port(p.ready.listeners.inbound) },
+    config: async () => (await fetch(`${adminUrl}/config`)).json(),
+    metrics: async () => (await fetch(`${adminUrl}/metrics`)).text(),
+  };
+}
+
+/**
  * One HTTPS request verified against `ca` (PEM), with an optional client `cert`/`key` (PEM) and `headers`:
  * {status, json, text, peerCertificate}. With `spiffeId` the server is checked by that SPIFFE ID (its only URI
  * SAN), as SPIFFE peers are, instead of by host name.
