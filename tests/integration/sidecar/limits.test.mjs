@@ -58,7 +58,7 @@ function viaProxy(port, url) {
 }
 
 describe('sidecar: LLM calls to the gateway over mTLS, local limits', () => {
-  let ca, mock, gateway, agentB, sidecarA, sidecarB, sidecarC, sidecarR, accessPath;
+  let ca, mock, gateway, agentB, sidecarA, sidecarB, sidecarC, sidecarR, accessPath, tlsOfC;
   const accessLines = () => (fs.existsSync(accessPath) ? fs.readFileSync(accessPath, 'utf8') : '').split('\n')
     .filter(Boolean).map((l) => JSON.parse(l));
   const sdk = () => new OpenAI({ apiKey: DUMMY_KEY, baseURL: `http://127.0.0.1:${portOf(sidecarC.ready.listeners.outbound)}/v1`,
@@ -98,6 +98,7 @@ describe('sidecar: LLM calls to the gateway over mTLS, local limits', () => {
     });
     sidecarA = await caller('agent-a', A_ID);
     sidecarR = await caller('runaway', R_ID);
+    tlsOfC = tlsOf('agent-c');
     sidecarC = await startSidecar({
       version: 1,
       sidecar: { spiffe_id: C_ID, outbound: '127.0.0.1:0', inbound: '127.0.0.1:0', agent: '127.0.0.1:9',
@@ -152,6 +153,24 @@ describe('sidecar: LLM calls to the gateway over mTLS, local limits', () => {
     const line = await waitFor(() => accessLines().find((l) => l.route === '/v1/chat/completions' && l.stream === true));
     assert.ok(line, 'an access line for the stream');
     assert.equal(line.key_id, C_ID);
+  });
+
+  it('(a) a gateway whose certificate carries another SPIFFE ID than sidecar.gateway names is never sent the call', async () => {
+    const impostor = await startSidecar({
+      version: 1,
+      sidecar: { spiffe_id: C_ID, outbound: '127.0.0.1:0', inbound: '127.0.0.1:0', agent: '127.0.0.1:9',
+        tls: tlsOfC, gateway: { address: `127.0.0.1:${gateway.port}`, spiffe_id: id('another-gateway') } },
+    });
+    try {
+      const before = mock.requests.length;
+      const client = new OpenAI({ apiKey: DUMMY_KEY, maxRetries: 0,
+        baseURL: `http://127.0.0.1:${portOf(impostor.ready.listeners.outbound)}/v1` });
+      await assert.rejects(client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] }),
+        (e) => e.status === 502);
+      assert.equal(mock.requests.length, before);
+    } finally {
+      await impostor.stop();
+    }
   });
 
   it('(b) a runaway agent trips its local limit at the peer while another agent calling the same peer goes on', async () => {
