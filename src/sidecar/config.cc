@@ -67,7 +67,8 @@ void read_sidecar_section(Validator& v, const YAML::Node& root, SidecarConfig& c
     v.fail(root, "sidecar", "required: this agent's identity, listeners and local agent");
     return;
   }
-  if (!v.check_mapping(s, "sidecar", {"spiffe_id", "outbound", "inbound", "admin", "agent", "workers", "tls", "gateway"}))
+  if (!v.check_mapping(s, "sidecar",
+                       {"spiffe_id", "outbound", "inbound", "admin", "agent", "workers", "tls", "gateway"}))
     return;
   if (!s["spiffe_id"].IsDefined()) v.fail(s, "sidecar.spiffe_id", "required: this agent's SPIFFE ID");
   v.optional_string(s, "spiffe_id", "sidecar.", [&](const YAML::Node& node, const std::string& text) {

@@ -32,8 +32,8 @@ void check_destination(Validator& v, const YAML::Node& node, const std::string& 
   const bool gateway = name == kGatewayDestination;
   const bool local = name == kLocalDestination;
   if ((gateway || local) && peer)
-    return v.fail(node, path, "\"" + name + "\" names both a peer and the " + (gateway ? "gateway" : "local agent") +
-                                  ": rename the peer");
+    return v.fail(node, path, "\"" + name + "\" names both a peer and the " +
+                                  (gateway ? "gateway" : "local agent") + ": rename the peer");
   if (gateway && !has_gateway)
     return v.fail(node, path, "\"gateway\" needs sidecar.gateway (where the agent's LLM calls go)");
   if (!peer && !gateway && !local)
@@ -96,8 +96,8 @@ void read_rule(Validator& v, const YAML::Node& n, const std::string& path, const
   v.optional_string(n, "unit", path + ".", [&](const YAML::Node& node, const std::string& s) {
     const auto unit = config::parse_limit_unit(s);
     if (!unit || *unit == config::LimitUnit::CostUsd)
-      return v.fail(node, path + ".unit",
-                    "\"" + s + "\" is not a unit the sidecar counts (requests, input_tokens, output_tokens, total_tokens)");
+      return v.fail(node, path + ".unit", "\"" + s + "\" is not a unit the sidecar counts (requests, input_tokens, "
+                                          "output_tokens, total_tokens)");
     r.unit = *unit;
   });
   if (!n["limit"].IsDefined()) v.fail(n, path + ".limit", "required: a whole number from 1");

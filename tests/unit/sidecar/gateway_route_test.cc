@@ -63,7 +63,8 @@ TEST(GatewayRoute, AnOriginFormCallGoesToTheGatewayWithoutTheAgentsCredentials) 
 }
 
 TEST(GatewayRoute, PeerCallsAndInboundCallsAreNotItsOwn) {
-  const http::UpstreamEndpoint endpoint = gateway_endpoint({{"127.0.0.1", 8443}, "spiffe://example.org/gw"}, nullptr, "v1");
+  const http::UpstreamEndpoint endpoint =
+      gateway_endpoint({{"127.0.0.1", 8443}, "spiffe://example.org/gw"}, nullptr, "v1");
   GatewayRoute route(endpoint, "127.0.0.1:8443");
   Call peer("POST http://agent-c/v1/chat/completions HTTP/1.1", "agent-c", kOutboundListener);
   EXPECT_FALSE(GatewayRoute::is_llm_call(peer.ctx));

@@ -72,7 +72,8 @@ TEST(SidecarLimitConfig, ErrorsNameTheLineAndKey) {
   };
   const std::string rule = "limits:\n  rules:\n    - ";
   for (const Case& c : std::vector<Case>{
-           {"limits: {ledger: strict}\n", "sidecar.yaml:9: limits.ledger: \"strict\": the sidecar decides its limits in process"},
+           {"limits: {ledger: strict}\n",
+            "sidecar.yaml:9: limits.ledger: \"strict\": the sidecar decides its limits in process"},
            {"limits: {ledger: redis}\n", "only local is supported"},
            {"limits: {budgets: []}\n", "limits"},
            {rule + "{name: x, limit: 1}\n", "limits.rules[0].window: required"},
@@ -82,7 +83,8 @@ TEST(SidecarLimitConfig, ErrorsNameTheLineAndKey) {
            {rule + "{name: x, limit: 0, window: 1m}\n", "limits.rules[0].limit: \"0\" is not a whole number"},
            {rule + "{name: x, limit: 1, window: 5ms}\n", "limits.rules[0].window: \"5ms\" is not a window"},
            {rule + "{name: x, limit: 1, window: 1m, unit: cost_usd}\n", "is not a unit the sidecar counts"},
-           {rule + "{name: x, limit: 1, window: 1m, per: [model]}\n", "limits.rules[0].per: \"model\" is not from or to"},
+           {rule + "{name: x, limit: 1, window: 1m, per: [model]}\n",
+            "limits.rules[0].per: \"model\" is not from or to"},
            {rule + "{name: x, limit: 1, window: 1m, per: [from, from]}\n", "listed twice"},
            {rule + "{name: x, limit: 1, window: 1m, mode: audit}\n", "is not a mode"},
            {rule + "{name: x, limit: 1, window: 1m, match: {from: \"spiffe://example.org/ns/*x\"}}\n",
@@ -101,16 +103,18 @@ TEST(SidecarLimitConfig, ErrorsNameTheLineAndKey) {
 }
 
 TEST(SidecarLimitConfig, GatewayDestinationsNeedTheGateway) {
-  const auto to_gateway = parse(document("limits:\n  rules:\n    - {name: x, limit: 1, window: 1m, match: {to: gateway}}\n", false));
-  EXPECT_NE(errors_of(to_gateway).find("\"gateway\" needs sidecar.gateway"), std::string::npos) << errors_of(to_gateway);
-  const auto tokens = parse(document("limits:\n  rules:\n    - {name: x, limit: 1, window: 1m, unit: input_tokens}\n", false));
+  const std::string rules = "limits:\n  rules:\n    - ";
+  const auto to_gateway = parse(document(rules + "{name: x, limit: 1, window: 1m, match: {to: gateway}}\n", false));
+  EXPECT_NE(errors_of(to_gateway).find("\"gateway\" needs sidecar.gateway"), std::string::npos)
+      << errors_of(to_gateway);
+  const auto tokens = parse(document(rules + "{name: x, limit: 1, window: 1m, unit: input_tokens}\n", false));
   EXPECT_NE(errors_of(tokens).find("token units count LLM calls, which need sidecar.gateway"), std::string::npos)
       << errors_of(tokens);
 }
 
 TEST(SidecarLimitConfig, APeerNamedLikeADestinationIsAmbiguous) {
-  const std::string yaml = std::string("version: 1\nsidecar:\n  spiffe_id: spiffe://example.org/a\n  agent: 127.0.0.1:1\n"
-                                       "  tls: {cert_file: a, key_file: b, bundle_file: c}\n") +
+  const std::string yaml = std::string("version: 1\nsidecar:\n  spiffe_id: spiffe://example.org/a\n"
+                                       "  agent: 127.0.0.1:1\n  tls: {cert_file: a, key_file: b, bundle_file: c}\n") +
                            "peers:\n  local: {address: 127.0.0.1:2, spiffe_id: spiffe://example.org/l}\n"
                            "limits:\n  rules:\n    - {name: x, limit: 1, window: 1m, match: {to: local}}\n";
   EXPECT_NE(errors_of(parse(yaml)).find("names both a peer and the local agent"), std::string::npos);
@@ -124,7 +128,8 @@ TEST(SidecarLimitConfig, GatewayErrors) {
            {"{spiffe_id: spiffe://example.org/g}", "sidecar.gateway.address: required"},
            {"{address: 127.0.0.1:0, spiffe_id: spiffe://example.org/g}", "sidecar.gateway.address: needs a port"},
            {"{address: gw.example:1, spiffe_id: spiffe://example.org/g}", "is not HOST:PORT"},
-           {"{address: 127.0.0.1:1, spiffe_id: https://g}", "sidecar.gateway.spiffe_id: \"https://g\" is not a SPIFFE ID"},
+           {"{address: 127.0.0.1:1, spiffe_id: https://g}",
+            "sidecar.gateway.spiffe_id: \"https://g\" is not a SPIFFE ID"},
            {"{address: 127.0.0.1:1, spiffe_id: spiffe://example.org/g, api_key: x}", "sidecar.gateway"},
        }) {
     const auto r = parse(head + "  gateway: " + gateway + "\n");
