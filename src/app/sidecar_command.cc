@@ -13,13 +13,16 @@
 namespace tollway::app {
 
 void add_sidecar_command(CLI::App& cli, int& exit_code) {
-  auto* cmd = cli.add_subcommand("sidecar", "Run the sidecar beside one agent (mTLS between agents, authorization by SPIFFE ID)");
+  auto* cmd = cli.add_subcommand("sidecar", "Run the sidecar beside one agent (mTLS between agents, authorization by SPIFFE ID, local limits)");
   cmd->footer(
       "The outbound listener (loopback) is an HTTP forward proxy for the agent: HTTP_PROXY=http://127.0.0.1:15001\n"
       "sends http://PEER/... to the peer named in the document's `peers`, over mTLS, checking the SPIFFE ID the\n"
       "directory names for it. The inbound listener accepts mTLS only, authorizes the caller's SPIFFE ID by the\n"
       "document's `authorization` rules, and passes the call to the local agent with the caller's ID in\n"
-      "x-tollway-caller-spiffe-id. With --control it takes its document from a control plane (a node declared with\n"
+      "x-tollway-caller-spiffe-id. With sidecar.gateway, an origin-form request on the outbound listener (the agent's\n"
+      "SDK base URL, http://127.0.0.1:15001/v1) is an LLM call, sent to the gateway over mTLS as this agent's SPIFFE ID\n"
+      "with its credential headers dropped. The document's `limits` rules cap calls by caller and destination\n"
+      "(429 rate_limit_exceeded). With --control it takes its document from a control plane (a node declared with\n"
       "role: sidecar), ACKs what it applied and boots from the last applied one in --state-dir when no control\n"
       "plane answers; with --identity-dir its SVID comes from the control plane's CA (sidecar.tls: {identity:\n"
       "node}). See docs/sidecar.md. Signals: SIGHUP reloads the document, SIGTERM or SIGINT drains and exits 0.");

@@ -25,15 +25,6 @@ std::optional<int64_t> parse_whole(const std::string& s, int64_t min, int64_t ma
   return n;
 }
 
-std::optional<LimitUnit> parse_unit(const std::string& s) {
-  if (s == "requests") return LimitUnit::Requests;
-  if (s == "input_tokens") return LimitUnit::InputTokens;
-  if (s == "output_tokens") return LimitUnit::OutputTokens;
-  if (s == "total_tokens") return LimitUnit::TotalTokens;
-  if (s == "cost_usd") return LimitUnit::CostUsd;
-  return std::nullopt;
-}
-
 std::optional<Dimension> parse_dimension(const std::string& s) {
   if (s == "tenant") return Dimension::Tenant;
   if (s == "agent_group") return Dimension::AgentGroup;
@@ -44,8 +35,19 @@ std::optional<Dimension> parse_dimension(const std::string& s) {
   return std::nullopt;
 }
 
+}  // namespace
+
+std::optional<LimitUnit> parse_limit_unit(const std::string& s) {
+  if (s == "requests") return LimitUnit::Requests;
+  if (s == "input_tokens") return LimitUnit::InputTokens;
+  if (s == "output_tokens") return LimitUnit::OutputTokens;
+  if (s == "total_tokens") return LimitUnit::TotalTokens;
+  if (s == "cost_usd") return LimitUnit::CostUsd;
+  return std::nullopt;
+}
+
 // "1s", "10m", "1h", "1d": a GCRA window.
-std::optional<std::chrono::milliseconds> parse_window(const std::string& s) {
+std::optional<std::chrono::milliseconds> parse_limit_window(const std::string& s) {
   if (!s.empty() && s.back() == 'd') {
     auto days = parse_whole(s.substr(0, s.size() - 1), 1, 31);
     if (!days) return std::nullopt;
@@ -56,13 +58,15 @@ std::optional<std::chrono::milliseconds> parse_window(const std::string& s) {
   return d;
 }
 
-bool valid_name(const std::string& s) {
+bool valid_limit_name(const std::string& s) {
   if (s.empty() || s.size() > 64) return false;
   return std::all_of(s.begin(), s.end(), [](char ch) {
     return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
            ch == '_' || ch == '.';
   });
 }
+
+namespace {
 
 // A boolean written as true/false.
 void read_bool(Validator& v, const YAML::Node& parent, const char* key, const std::string& path, bool& out) {
@@ -85,7 +89,7 @@ bool read_common(Validator& v, const YAML::Node& n, const std::string& path, std
     v.fail(n, path + ".name", "required: a unique name (letters, digits, '-', '_', '.'; at most 64)");
     ok = false;
   } else if (auto s = v.string_value(n["name"], path + ".name")) {
-    if (!valid_name(*s)) {
+    if (!valid_limit_name(*s)) {
       v.fail(n["name"], path + ".name",
              "\"" + *s + "\" is not a name (letters, digits, '-', '_', '.'; 1-64)");
       ok = false;
@@ -138,7 +142,7 @@ bool read_common(Validator& v, const YAML::Node& n, const std::string& path, std
     }
   }
   v.optional_string(n, "unit", path + ".", [&](const YAML::Node& node, const std::string& s) {
-    if (auto u = parse_unit(s))
+    if (auto u = parse_limit_unit(s))
       r.unit = *u;
     else {
       v.fail(node, path + ".unit", "\"" + s + "\" is not a unit (allowed: " + join(kUnits) + ")");
@@ -206,7 +210,7 @@ void read_rules(Validator& v, const YAML::Node& list, std::set<std::string>& nam
       v.fail(n, path + ".window", "required: the GCRA window, e.g. 1s, 1m, 1h, 1d (1s to 31d)");
       ok = false;
     } else if (auto s = v.string_value(n["window"], path + ".window")) {
-      if (auto w = parse_window(*s))
+      if (auto w = parse_limit_window(*s))
         r.window = *w;
       else {
         v.fail(n["window"], path + ".window",
@@ -356,7 +360,7 @@ void read_fanout(Validator& v, const YAML::Node& f, LimitsPolicy& out) {
   }
   o.enabled = true;
   v.optional_string(f, "unit", "limits.fanout.", [&](const YAML::Node& node, const std::string& s) {
-    if (auto u = parse_unit(s); u && *u != LimitUnit::Requests)
+    if (auto u = parse_limit_unit(s); u && *u != LimitUnit::Requests)
       o.unit = *u;
     else
       v.fail(node, "limits.fanout.unit",

@@ -21,6 +21,13 @@ const std::vector<std::string>& limits_policy_keys();
 void read_limits_policy(Validator& v, const YAML::Node& limits, const std::string& config_file,
                         GatewayConfig& c);
 
+// The parts of a rule other readers share (the sidecar's `limits:` section): a unit name ("requests", "input_tokens",
+// "output_tokens", "total_tokens", "cost_usd"), a GCRA window ("1s" to "31d") and a rule name (letters, digits,
+// '-', '_', '.'; 1-64); nullopt / false when malformed.
+std::optional<LimitUnit> parse_limit_unit(const std::string& text);
+std::optional<std::chrono::milliseconds> parse_limit_window(const std::string& text);
+bool valid_limit_name(const std::string& text);
+
 // "25", "25.50", "0.000001" (USD, at most 6 decimals, up to 1e9) -> micro-dollars; nullopt when malformed.
 std::optional<int64_t> parse_usd(const std::string& text);
 

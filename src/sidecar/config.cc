@@ -43,13 +43,32 @@ void read_tls(Validator& v, const YAML::Node& tls, const YAML::Node& parent, Sid
   }
 }
 
+// `sidecar.gateway` (optional): the gateway's address and the SPIFFE ID its certificate must carry.
+void read_gateway(Validator& v, const YAML::Node& g, SidecarConfig& c) {
+  if (!g.IsDefined() || g.IsNull() || !v.check_mapping(g, "sidecar.gateway", {"address", "spiffe_id"})) return;
+  GatewayTarget target;
+  for (const char* key : {"address", "spiffe_id"})
+    if (!g[key].IsDefined()) v.fail(g, std::string("sidecar.gateway.") + key, "required");
+  v.listen_address(g, "address", "sidecar.gateway.", target.address);
+  if (g["address"].IsDefined() && target.address.port == 0)
+    v.fail(g["address"], "sidecar.gateway.address", "needs a port (1-65535)");
+  v.optional_string(g, "spiffe_id", "sidecar.gateway.", [&](const YAML::Node& node, const std::string& text) {
+    std::string error;
+    auto id = tls::SpiffeId::parse(text, &error);
+    if (!id) return v.fail(node, "sidecar.gateway.spiffe_id", "\"" + text + "\" is not a SPIFFE ID: " + error);
+    target.spiffe_id = id->text();
+  });
+  c.gateway = std::move(target);
+}
+
 void read_sidecar_section(Validator& v, const YAML::Node& root, SidecarConfig& c) {
   const YAML::Node s = root["sidecar"];
   if (!s.IsDefined()) {
     v.fail(root, "sidecar", "required: this agent's identity, listeners and local agent");
     return;
   }
-  if (!v.check_mapping(s, "sidecar", {"spiffe_id", "outbound", "inbound", "admin", "agent", "workers", "tls"}))
+  if (!v.check_mapping(s, "sidecar",
+                       {"spiffe_id", "outbound", "inbound", "admin", "agent", "workers", "tls", "gateway"}))
     return;
   if (!s["spiffe_id"].IsDefined()) v.fail(s, "sidecar.spiffe_id", "required: this agent's SPIFFE ID");
   v.optional_string(s, "spiffe_id", "sidecar.", [&](const YAML::Node& node, const std::string& text) {
@@ -71,6 +90,7 @@ void read_sidecar_section(Validator& v, const YAML::Node& root, SidecarConfig& c
       return v.fail(node, "sidecar.workers", "\"" + text + "\" is not a worker count (1-64)");
     c.workers = std::stoi(text);
   });
+  read_gateway(v, s["gateway"], c);
   read_tls(v, s["tls"], s, c);
 }
 
@@ -162,7 +182,7 @@ SidecarLoadResult parse_sidecar_config(std::string_view yaml_text, const std::st
     return result;
   }
   SidecarConfig c;
-  if (v.check_mapping(root, "", {"version", "sidecar", "peers", "authorization"})) {
+  if (v.check_mapping(root, "", {"version", "sidecar", "peers", "authorization", "limits"})) {
     if (!root["version"].IsDefined()) {
       v.fail(root, "version", "required: the schema version, 1");
     } else if (auto s = v.string_value(root["version"], "version"); s && *s != "1") {
@@ -172,6 +192,9 @@ SidecarLoadResult parse_sidecar_config(std::string_view yaml_text, const std::st
       read_sidecar_section(v, root, c);
       read_peers(v, root, c);
       read_authorization(v, root, c);
+      std::vector<std::string> peer_names;
+      for (const auto& p : c.peers) peer_names.push_back(p.name);
+      read_local_limits(v, root["limits"], peer_names, c.gateway.has_value(), c.local_limits);
     } catch (const YAML::Exception& e) {
       v.fail_at(e.mark.line + 1, "", std::string("unexpected YAML structure: ") + e.what());
     }

@@ -12,6 +12,7 @@
 
 #include "config/loader.h"
 #include "config/serving_config.h"
+#include "sidecar/limit_config.h"
 #include "tls/server_context.h"
 #include "tls/spiffe_id_pattern.h"
 
@@ -37,6 +38,13 @@ struct AuthorizationRule {
   int line = 0;
 };
 
+// `sidecar.gateway`: where the agent's LLM calls (origin-form requests on the outbound listener) go, over mTLS with
+// this agent's SVID; the gateway's certificate must carry SPIFFE_ID.
+struct GatewayTarget {
+  config::ListenAddress address;
+  std::string spiffe_id;
+};
+
 struct SidecarConfig {
   std::string version;  // resolved version (hash of the document and the files it names)
   std::string source;
@@ -53,7 +61,9 @@ struct SidecarConfig {
   bool node_identity = false;
   std::vector<PeerConfig> peers;
   std::vector<AuthorizationRule> authorization;
-  config::Limits limits;
+  std::optional<GatewayTarget> gateway;
+  LocalLimitsConfig local_limits;  // the document's `limits:` section
+  config::Limits limits;           // HTTP size limits (defaults)
   config::Timeouts timeouts;
 
   const PeerConfig* find_peer(std::string_view name) const;

@@ -77,6 +77,7 @@ asio::awaitable<pipeline::Verdict> PeerRoute::select_upstream(pipeline::RequestC
     ctx.upstream.provider = "agent";
     co_return pipeline::Verdict::Continue;
   }
+  if (ctx.upstream.endpoint != nullptr) co_return pipeline::Verdict::Continue;  // an LLM call, GatewayRoute's
   const http::RequestHead& head = *ctx.head;
   if (head.method == "CONNECT")
     co_return pipeline::reply_error(ctx, 403, "CONNECT to " + std::string(head.authority) + " is not allowed",
@@ -99,6 +100,7 @@ asio::awaitable<pipeline::Verdict> PeerRoute::select_upstream(pipeline::RequestC
 
 asio::awaitable<pipeline::Verdict> PeerRoute::shape_upstream(pipeline::RequestCtx& ctx) {
   const http::RequestHead& head = *ctx.head;
+  if (ctx.listener == kOutboundListener && head.authority.empty()) co_return pipeline::Verdict::Continue;  // LLM call
   ctx.upstream.target = std::string(head.target);
   if (ctx.listener == kInboundListener) {
     const auto host = head.find("host");

@@ -3,6 +3,7 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include "core/json.h"
+#include "sidecar/gateway_route.h"
 #include "tls/client_context.h"
 #include "tls/spiffe_id.h"
 
@@ -17,6 +18,10 @@ std::string resolve(const std::string& origin, const std::string& path) {
 }
 
 }  // namespace
+
+void SidecarRole::attach(proxy::EngineServices& services) {
+  services.metrics.push_back([this](std::string& out) { limit_state_.render_metrics(out); });
+}
 
 proxy::PrepareResult SidecarRole::prepare(const proxy::ConfigDocument& document, const pipeline::Snapshot* active) {
   proxy::PrepareResult result;
@@ -81,6 +86,7 @@ proxy::PrepareResult SidecarRole::prepare(const proxy::ConfigDocument& document,
       e.pool_key = "mtls://" + e.host + ":" + std::to_string(e.port) + "#" + peer.spiffe_id + "#" + snapshot->version;
       snapshot->endpoints.peers.push_back(std::move(e));
     }
+    if (config->gateway) snapshot->gateway = gateway_endpoint(*config->gateway, client, snapshot->version);
   }
   snapshot->endpoints.agent.host = config->agent.host == "localhost" ? "127.0.0.1" : config->agent.host;
   snapshot->endpoints.agent.port = config->agent.port;
@@ -94,6 +100,9 @@ proxy::PrepareResult SidecarRole::prepare(const proxy::ConfigDocument& document,
 std::shared_ptr<const pipeline::Snapshot> SidecarRole::commit(proxy::PreparedSnapshot prepared, std::string&) {
   auto& snapshot = static_cast<SidecarSnapshot&>(*prepared.snapshot);
   snapshot.chain.add<InboundAuthorization>(snapshot.config->authorization, snapshot.config->spiffe_id);
+  if (!snapshot.config->local_limits.rules.empty()) snapshot.chain.add<LocalLimits>(snapshot.config, limit_state_);
+  if (snapshot.gateway)
+    snapshot.chain.add<GatewayRoute>(*snapshot.gateway, snapshot.config->gateway->address.to_string());
   snapshot.chain.add<PeerRoute>(snapshot.config, snapshot.endpoints);
   return prepared.snapshot;
 }

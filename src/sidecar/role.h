@@ -7,24 +7,29 @@
 #include "proxy/role.h"
 #include "sidecar/config.h"
 #include "sidecar/filters.h"
+#include "sidecar/limit_filter.h"
 
 namespace tollway::sidecar {
 
 struct SidecarSnapshot final : pipeline::Snapshot {
   std::shared_ptr<const SidecarConfig> config;
   SidecarUpstreams endpoints;
+  std::optional<http::UpstreamEndpoint> gateway;  // sidecar.gateway
 };
 
 class SidecarRole final : public proxy::Role {
  public:
   std::string_view name() const override { return "sidecar"; }
-  void attach(proxy::EngineServices&) override {}
+  void attach(proxy::EngineServices& services) override;
   proxy::PrepareResult prepare(const proxy::ConfigDocument& document, const pipeline::Snapshot* active) override;
   std::shared_ptr<const pipeline::Snapshot> commit(proxy::PreparedSnapshot prepared, std::string& error) override;
   proxy::RequestTarget classify(const pipeline::Snapshot& snapshot, const http::RequestHead& head,
                                 pipeline::RequestCtx& ctx) const override;
   std::string error_body(const pipeline::RequestCtx* ctx, std::string_view path, int status,
                          std::string_view message, std::string_view code) const override;
+
+ private:
+  LocalLimitState limit_state_;  // the local limits' ledger and counts, kept across reloads
 };
 
 }  // namespace tollway::sidecar

@@ -1,0 +1,155 @@
+#include "sidecar/limit_config.h"
+
+#include <algorithm>
+#include <charconv>
+#include <set>
+
+#include "config/auth_section.h"
+#include "config/limits_section.h"
+
+namespace tollway::sidecar {
+namespace {
+
+using config::Validator;
+
+constexpr int64_t kMaxLimit = 1'000'000'000'000;
+
+std::optional<int64_t> parse_count(const std::string& s, int64_t max) {
+  int64_t n = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+  if (s.empty() || ec != std::errc() || end != s.data() + s.size() || n < 1 || n > max) return std::nullopt;
+  return n;
+}
+
+bool contains(const std::vector<std::string>& list, std::string_view name) {
+  return std::find(list.begin(), list.end(), name) != list.end();
+}
+
+// One name of `to`: a peer, `gateway` (with sidecar.gateway) or `local`, never one that is both.
+void check_destination(Validator& v, const YAML::Node& node, const std::string& path, const std::string& name,
+                       const std::vector<std::string>& peers, bool has_gateway) {
+  const bool peer = contains(peers, name);
+  const bool gateway = name == kGatewayDestination;
+  const bool local = name == kLocalDestination;
+  if ((gateway || local) && peer)
+    return v.fail(node, path, "\"" + name + "\" names both a peer and the " +
+                                  (gateway ? "gateway" : "local agent") + ": rename the peer");
+  if (gateway && !has_gateway)
+    return v.fail(node, path, "\"gateway\" needs sidecar.gateway (where the agent's LLM calls go)");
+  if (!peer && !gateway && !local)
+    v.fail(node, path, "\"" + name + "\" is not a peer, gateway (LLM calls) or local (inbound calls to this agent)");
+}
+
+void read_match(Validator& v, const YAML::Node& m, const std::string& path, const std::vector<std::string>& peers,
+                bool has_gateway, LocalLimitRule& r) {
+  if (!m.IsDefined() || m.IsNull()) return;
+  if (!v.check_mapping(m, path, {"from", "to"})) return;
+  // Each of `from` and `to` is one string or a list of them.
+  const auto list = [&](const char* key) {
+    const YAML::Node n = m[key];
+    if (n.IsDefined() && n.IsScalar()) {
+      auto s = v.string_value(n, path + "." + key);
+      return s ? std::vector<std::string>{*s} : std::vector<std::string>{};
+    }
+    return config::read_string_list(v, n, path + "." + key);
+  };
+  const auto item = [&](const char* key, std::size_t i) { return m[key].IsSequence() ? m[key][i] : m[key]; };
+  const std::vector<std::string> from = list("from");
+  for (std::size_t i = 0; i < from.size(); ++i) {
+    std::string why;
+    if (auto pattern = tls::SpiffeIdPattern::parse(from[i], &why))
+      r.from.push_back(std::move(*pattern));
+    else
+      v.fail(item("from", i), path + ".from", "\"" + from[i] + "\": " + why);
+  }
+  r.to = list("to");
+  for (std::size_t i = 0; i < r.to.size(); ++i)
+    check_destination(v, item("to", i), path + ".to", r.to[i], peers, has_gateway);
+}
+
+void read_rule(Validator& v, const YAML::Node& n, const std::string& path, const std::vector<std::string>& peers,
+               bool has_gateway, std::set<std::string>& names, LocalLimitsConfig& out) {
+  if (!v.check_mapping(n, path, {"name", "match", "per", "unit", "limit", "window", "mode"})) return;
+  LocalLimitRule r;
+  r.line = n.Mark().line + 1;
+  const std::size_t errors = v.errors().size();
+  if (!n["name"].IsDefined()) v.fail(n, path + ".name", "required: a unique name (letters, digits, '-', '_', '.')");
+  v.optional_string(n, "name", path + ".", [&](const YAML::Node& node, const std::string& s) {
+    if (!config::valid_limit_name(s))
+      v.fail(node, path + ".name", "\"" + s + "\" is not a name (letters, digits, '-', '_', '.'; 1-64)");
+    else if (!names.insert(s).second)
+      v.fail(node, path + ".name", "\"" + s + "\" is already the name of another rule");
+    else
+      r.name = s;
+  });
+  read_match(v, n["match"], path + ".match", peers, has_gateway, r);
+  const std::vector<std::string> per = config::read_string_list(v, n["per"], path + ".per");
+  for (std::size_t i = 0; i < per.size(); ++i) {
+    bool& flag = per[i] == "from" ? r.per_from : r.per_to;
+    if (per[i] != "from" && per[i] != "to")
+      v.fail(n["per"][i], path + ".per", "\"" + per[i] + "\" is not from or to");
+    else if (flag)
+      v.fail(n["per"][i], path + ".per", "\"" + per[i] + "\" is listed twice");
+    else
+      flag = true;
+  }
+  v.optional_string(n, "unit", path + ".", [&](const YAML::Node& node, const std::string& s) {
+    const auto unit = config::parse_limit_unit(s);
+    if (!unit || *unit == config::LimitUnit::CostUsd)
+      return v.fail(node, path + ".unit", "\"" + s + "\" is not a unit the sidecar counts (requests, input_tokens, "
+                                          "output_tokens, total_tokens)");
+    r.unit = *unit;
+  });
+  if (!n["limit"].IsDefined()) v.fail(n, path + ".limit", "required: a whole number from 1");
+  v.optional_string(n, "limit", path + ".", [&](const YAML::Node& node, const std::string& s) {
+    if (auto limit = parse_count(s, kMaxLimit)) r.limit = *limit;
+    else v.fail(node, path + ".limit", "\"" + s + "\" is not a whole number from 1 to " + std::to_string(kMaxLimit));
+  });
+  if (!n["window"].IsDefined()) v.fail(n, path + ".window", "required: e.g. 1s, 1m, 1h, 1d (1s to 31d)");
+  v.optional_string(n, "window", path + ".", [&](const YAML::Node& node, const std::string& s) {
+    if (auto window = config::parse_limit_window(s)) r.window = *window;
+    else v.fail(node, path + ".window", "\"" + s + "\" is not a window (1s to 31d, e.g. 1s, 1m, 1h, 1d)");
+  });
+  v.optional_string(n, "mode", path + ".", [&](const YAML::Node& node, const std::string& s) {
+    if (s == "shadow") r.shadow = true;
+    else if (s != "enforce") v.fail(node, path + ".mode", "\"" + s + "\" is not a mode (enforce, shadow)");
+  });
+  // Tokens are known only for LLM calls, which go to the gateway.
+  if (r.counts_tokens()) {
+    if (!has_gateway)
+      v.fail(n, path + ".unit", "token units count LLM calls, which need sidecar.gateway");
+    for (const auto& to : r.to)
+      if (to != kGatewayDestination)
+        v.fail(n["match"], path + ".match.to", "a token unit counts LLM calls only: \"" + to + "\" is not gateway");
+  }
+  if (v.errors().size() == errors) out.rules.push_back(std::move(r));
+}
+
+}  // namespace
+
+void read_local_limits(Validator& v, const YAML::Node& node, const std::vector<std::string>& peer_names,
+                       bool has_gateway, LocalLimitsConfig& out) {
+  if (!node.IsDefined() || node.IsNull()) return;
+  if (!v.check_mapping(node, "limits", {"ledger", "default_max_tokens", "rules"})) return;
+  v.optional_string(node, "ledger", "limits.", [&](const YAML::Node& n, const std::string& s) {
+    if (s == "local") return;
+    if (s == "strict" || s == "redis")
+      return v.fail(n, "limits.ledger",
+                    "\"" + s + "\": the sidecar decides its limits in process, with no network wait; only local is "
+                    "supported (budgets shared between sidecars are not built yet)");
+    v.fail(n, "limits.ledger", "\"" + s + "\" is not a ledger (the sidecar supports local)");
+  });
+  v.optional_string(node, "default_max_tokens", "limits.", [&](const YAML::Node& n, const std::string& s) {
+    if (auto tokens = parse_count(s, 100'000'000)) out.default_max_tokens = static_cast<uint64_t>(*tokens);
+    else v.fail(n, "limits.default_max_tokens", "\"" + s + "\" is not a whole number from 1 to 100000000");
+  });
+  const YAML::Node rules = node["rules"];
+  if (!rules.IsDefined() || rules.IsNull()) return;
+  if (!rules.IsSequence())
+    return v.fail(rules, "limits.rules", "must be a list of {name, match, per, unit, limit, window, mode}");
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < rules.size(); ++i)
+    read_rule(v, rules[i], "limits.rules[" + std::to_string(i) + "]", peer_names, has_gateway, names, out);
+}
+
+}  // namespace tollway::sidecar

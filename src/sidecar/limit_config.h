@@ -1,0 +1,50 @@
+// LocalLimitsConfig: the `limits:` section of the sidecar document — rate limits on calls through this sidecar,
+// by calling identity (`from`: SPIFFE IDs or patterns) and destination (`to`: a peer name, `gateway` for the
+// agent's LLM calls, `local` for inbound calls to this agent), counted in requests or, for LLM calls, tokens,
+// and decided in process (the `local` ledger). Parsing only validates and converts, with file:line; it never
+// accepts a ledger that would wait on the network and never logs a value it reads.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/limits_config.h"
+#include "config/validator.h"
+#include "tls/spiffe_id_pattern.h"
+
+namespace tollway::sidecar {
+
+// The destinations a rule's `to` names besides peers.
+inline constexpr std::string_view kGatewayDestination = "gateway";  // an LLM call (origin-form, outbound)
+inline constexpr std::string_view kLocalDestination = "local";      // an inbound call to this sidecar's agent
+
+struct LocalLimitRule {
+  std::string name;
+  std::vector<tls::SpiffeIdPattern> from;  // empty: any caller
+  std::vector<std::string> to;             // destination names; empty: any (token rules: the gateway only)
+  bool per_from = false;                   // one counter per caller
+  bool per_to = false;                     // one counter per destination
+  config::LimitUnit unit = config::LimitUnit::Requests;  // never CostUsd
+  int64_t limit = 0;
+  std::chrono::milliseconds window{60'000};
+  bool shadow = false;  // mode: shadow logs and counts what it would deny, denies nothing
+  int line = 0;
+  bool counts_tokens() const { return unit != config::LimitUnit::Requests; }
+};
+
+struct LocalLimitsConfig {
+  uint64_t default_max_tokens = 4096;  // reserved for output when an LLM call sets no max_tokens
+  std::vector<LocalLimitRule> rules;
+};
+
+// Reads `limits:` (absent or null: no rules). `peer_names`: the document's peers; `has_gateway`: sidecar.gateway
+// is set. A `to` naming neither, or naming `gateway` / `local` when a peer has that name, is an error.
+void read_local_limits(config::Validator& v, const YAML::Node& node, const std::vector<std::string>& peer_names,
+                       bool has_gateway, LocalLimitsConfig& out);
+
+}  // namespace tollway::sidecar

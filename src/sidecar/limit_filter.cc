@@ -1,0 +1,200 @@
+#include "sidecar/limit_filter.h"
+
+#include <chrono>
+
+#include "core/log.h"
+#include "core/prometheus_text.h"
+#include "http/authority.h"
+#include "limits/policy.h"
+#include "providers/usage/extract.h"
+#include "sidecar/filters.h"
+#include "sidecar/gateway_route.h"
+#include "tls/spiffe_id.h"
+
+namespace tollway::sidecar {
+namespace {
+
+namespace prometheus = core::prometheus;
+
+int64_t unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t amount_of(config::LimitUnit unit, int64_t requests, uint64_t input_tokens, uint64_t output_tokens) {
+  switch (unit) {
+    case config::LimitUnit::Requests: return requests;
+    case config::LimitUnit::InputTokens: return static_cast<int64_t>(input_tokens);
+    case config::LimitUnit::OutputTokens: return static_cast<int64_t>(output_tokens);
+    default: return static_cast<int64_t>(input_tokens + output_tokens);
+  }
+}
+
+bool rule_matches(const LocalLimitRule& rule, const tls::SpiffeId& caller, std::string_view destination) {
+  if (rule.counts_tokens() && destination != kGatewayDestination) return false;
+  if (!rule.from.empty()) {
+    bool from = false;
+    for (const auto& pattern : rule.from) from = from || pattern.matches(caller);
+    if (!from) return false;
+  }
+  if (rule.to.empty()) return true;
+  for (const auto& to : rule.to)
+    if (to == destination) return true;
+  return false;
+}
+
+void log_decision(const pipeline::RequestCtx& ctx, std::string_view decision, const LocalLimitRule& rule,
+                  std::string_view caller, std::string_view destination, std::string_view destination_id,
+                  int64_t retry_after_ms) {
+  json::ObjectWriter w;
+  w.field("request_id", ctx.request_id)
+      .field("decision", decision)
+      .field("rule", rule.name)
+      .field("source_spiffe_id", caller)
+      .field("destination", destination)
+      .field("destination_spiffe_id", destination_id)
+      .field("method", ctx.head->method)
+      .field("path", ctx.head->path())
+      .field("retry_after_ms", retry_after_ms);
+  log::info("limit decision", w);
+}
+
+}  // namespace
+
+void LocalLimitState::count_denial(const std::string& rule, bool shadow) {
+  std::lock_guard lock(mutex_);
+  ++(shadow ? shadow_denials_ : denials_)[rule];
+}
+
+void LocalLimitState::render_metrics(std::string& out) const {
+  std::lock_guard lock(mutex_);
+  prometheus::family(out, "tollway_sidecar_limit_denials_total", "counter",
+                     "Calls the sidecar refused (429) by a local limit, by the rule that refused them.");
+  for (const auto& [rule, n] : denials_)
+    prometheus::sample(out, "tollway_sidecar_limit_denials_total", prometheus::labels({{"rule", rule}}), n);
+  prometheus::family(out, "tollway_sidecar_limit_shadow_denials_total", "counter",
+                     "Calls a shadow-mode local limit would have refused (they went on), by rule.");
+  for (const auto& [rule, n] : shadow_denials_)
+    prometheus::sample(out, "tollway_sidecar_limit_shadow_denials_total", prometheus::labels({{"rule", rule}}), n);
+  prometheus::family(out, "tollway_sidecar_limit_counters", "gauge", "Counters held by the in-process ledger.");
+  prometheus::sample(out, "tollway_sidecar_limit_counters", "", ledger_.counters_held());
+}
+
+void plan_local_limits(const LocalLimitsConfig& config, const LimitedCall& call, std::vector<limits::Counter>& counters,
+                       std::vector<int64_t>& amounts, std::vector<uint32_t>& rules) {
+  const auto caller = tls::SpiffeId::parse(call.caller);
+  if (!caller) return;
+  for (uint32_t i = 0; i < config.rules.size(); ++i) {
+    const LocalLimitRule& rule = config.rules[i];
+    if (!rule_matches(rule, *caller, call.destination)) continue;
+    limits::Counter c;
+    c.key = "sidecar|" + rule.name + "|" + (rule.per_from ? std::string(call.caller) : "*") + "|" +
+            (rule.per_to ? std::string(call.destination) : "*");
+    c.algorithm = limits::CounterAlgorithm::Gcra;
+    c.limit = rule.limit;
+    c.window_ms = rule.window.count();
+    c.shadow = rule.shadow;
+    counters.push_back(std::move(c));
+    amounts.push_back(amount_of(rule.unit, 1, call.input_tokens, call.output_tokens));
+    rules.push_back(i);
+  }
+}
+
+std::pair<std::string_view, std::string_view> LocalLimits::destination_of(const pipeline::RequestCtx& ctx) const {
+  if (ctx.listener == kInboundListener) return {kLocalDestination, config_->spiffe_id};
+  const http::RequestHead& head = *ctx.head;
+  if (head.method == "CONNECT") return {};
+  if (head.authority.empty()) {
+    if (!config_->gateway) return {};
+    return {kGatewayDestination, config_->gateway->spiffe_id};
+  }
+  std::string_view why;
+  const auto authority = http::parse_authority(head.authority, why);
+  const PeerConfig* peer = authority ? config_->find_peer(authority->host) : nullptr;
+  if (peer == nullptr) return {};
+  return {peer->name, peer->spiffe_id};
+}
+
+asio::awaitable<pipeline::Verdict> LocalLimits::admit(pipeline::RequestCtx& ctx) {
+  const LocalLimitsConfig& limits = config_->local_limits;
+  const auto [destination, destination_id] = destination_of(ctx);
+  LimitedCall call;
+  call.caller = ctx.listener == kInboundListener
+                    ? std::string_view(ctx.peer_identity != nullptr ? ctx.peer_identity->spiffe_id : std::string_view())
+                    : std::string_view(config_->spiffe_id);
+  call.destination = destination;
+  if (destination.empty() || call.caller.empty()) co_return pipeline::Verdict::Continue;
+  // An LLM call under a token rule reserves its prompt, counted, and the most output it may produce.
+  bool token_rule = false;
+  for (const auto& rule : limits.rules) token_rule |= rule.counts_tokens();
+  if (destination == kGatewayDestination && token_rule) {
+    const config::Api api = gateway_call_api(ctx.head->path());
+    const auto shape = providers::usage_shape_for(api == config::Api::Anthropic, ctx.head->path());
+    tokens::PromptEstimate prompt;
+    if (shape == providers::UsageShape::AnthropicMessages) prompt = estimator_.estimate_anthropic_messages(ctx.body);
+    else if (shape == providers::UsageShape::OpenAIResponses) prompt = estimator_.estimate_openai_responses(ctx.body);
+    else if (shape == providers::UsageShape::OpenAIChat) prompt = estimator_.estimate_openai_chat(ctx.body);
+    call.input_tokens = prompt.ok ? prompt.tokens : ctx.body.size();  // no token is shorter than a byte
+    if (shape == providers::UsageShape::OpenAIChat || shape == providers::UsageShape::OpenAIResponses ||
+        shape == providers::UsageShape::AnthropicMessages) {
+      const auto& fields = ctx.body_fields;
+      call.output_tokens = fields && fields->max_output_tokens ? *fields->max_output_tokens : limits.default_max_tokens;
+    }
+  }
+  pipeline::Reservation& r = ctx.reservation;
+  plan_local_limits(limits, call, r.counters, r.amounts, r.rules);
+  if (r.counters.empty()) co_return pipeline::Verdict::Continue;
+  const limits::ReserveResult result = state_.ledger().reserve_now(r.counters, r.amounts, unix_ms());
+  const LocalLimitRule* denying = nullptr;
+  int64_t retry_after_ms = 0;
+  for (std::size_t i = 0; i < result.states.size(); ++i) {
+    if (!result.states[i].would_deny) continue;
+    const LocalLimitRule& rule = limits.rules[r.rules[i]];
+    state_.count_denial(rule.name, rule.shadow);
+    log_decision(ctx, rule.shadow ? "shadow_deny" : "deny", rule, call.caller, destination, destination_id,
+                 result.states[i].retry_after_ms);
+    if (rule.shadow) {
+      ctx.decision.shadow_rules.push_back(rule.name);
+    } else if (denying == nullptr) {
+      denying = &rule;
+      retry_after_ms = result.states[i].retry_after_ms;
+    }
+  }
+  if (!result.admitted) {
+    r.counters.clear();
+    r.amounts.clear();
+    r.rules.clear();
+    const int64_t seconds = std::max<int64_t>(1, (retry_after_ms + 999) / 1000);
+    ctx.response_headers.emplace_back("retry-after", std::to_string(seconds));
+    const std::string message = std::string(call.caller) + " -> " + std::string(destination) + ": local limit \"" +
+                                denying->name + "\" exceeded (" + std::to_string(denying->limit) + " " +
+                                limits::LimitRules::unit_name(denying->unit) + " per " +
+                                std::to_string(denying->window.count() / 1000) + "s); retry after " +
+                                std::to_string(seconds) + "s";
+    ctx.decision.denied = true;
+    ctx.decision.filter = std::string(name());
+    ctx.decision.rule = denying->name;
+    ctx.decision.reason = message;
+    co_return pipeline::reply_error(ctx, 429, message, "rate_limit_exceeded");
+  }
+  r.open = true;
+  co_return pipeline::Verdict::Continue;
+}
+
+asio::awaitable<void> LocalLimits::settle(pipeline::RequestCtx& ctx) {
+  pipeline::Reservation& r = ctx.reservation;
+  if (!r.open) co_return;
+  r.open = false;
+  // The request stays counted. Tokens: what the gateway's response reported, or the usage filter's estimate of a
+  // stream that ended without it; none when no usage was read (an error answer, no answer).
+  const pipeline::Usage& u = ctx.usage;
+  const bool used = u.known || u.estimated;
+  std::vector<int64_t> actual(r.counters.size());
+  for (std::size_t i = 0; i < actual.size(); ++i)
+    actual[i] = amount_of(config_->local_limits.rules[r.rules[i]].unit, 1, used ? u.input_tokens : 0,
+                          used ? u.output_tokens : 0);
+  state_.ledger().settle_now(r.counters, r.amounts, actual, unix_ms());
+  co_return;
+}
+
+}  // namespace tollway::sidecar
