@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/gateway_config.h"
 #include "config/loader.h"
 #include "config/serving_config.h"
 #include "tls/server_context.h"
@@ -55,6 +56,11 @@ struct SidecarConfig {
   std::vector<AuthorizationRule> authorization;
   config::Limits limits;
   config::Timeouts timeouts;
+  // Tracing and runaway protection (sidecar/trace_config.h).
+  std::optional<config::TelemetryConfig> telemetry;  // the gateway's `telemetry` section; none: no spans exported
+  enum class Orphans { Log, Repair } orphans = Orphans::Log;
+  int max_hops = 16;
+  std::string fanout_secret;  // `fanout.secret`: verifies tollway-fanout baggage members; "" = not verified
 
   const PeerConfig* find_peer(std::string_view name) const;
 };

@@ -4,6 +4,7 @@
 
 #include "core/json.h"
 #include "tls/client_context.h"
+#include "sidecar/trace_filter.h"
 #include "tls/spiffe_id.h"
 
 namespace tollway::sidecar {
@@ -91,9 +92,15 @@ proxy::PrepareResult SidecarRole::prepare(const proxy::ConfigDocument& document,
   return result;
 }
 
+void SidecarRole::attach(proxy::EngineServices& services) {
+  services.metrics.push_back([this](std::string& out) { hop_runtime_.render_metrics(out); });
+}
+
 std::shared_ptr<const pipeline::Snapshot> SidecarRole::commit(proxy::PreparedSnapshot prepared, std::string&) {
   auto& snapshot = static_cast<SidecarSnapshot&>(*prepared.snapshot);
   snapshot.chain.add<InboundAuthorization>(snapshot.config->authorization, snapshot.config->spiffe_id);
+  hop_runtime_.start_export(snapshot.config->telemetry);
+  snapshot.chain.add<HopTrace>(snapshot.config, hop_runtime_);
   snapshot.chain.add<PeerRoute>(snapshot.config, snapshot.endpoints);
   return prepared.snapshot;
 }

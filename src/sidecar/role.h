@@ -7,6 +7,7 @@
 #include "proxy/role.h"
 #include "sidecar/config.h"
 #include "sidecar/filters.h"
+#include "sidecar/hop_runtime.h"
 
 namespace tollway::sidecar {
 
@@ -18,13 +19,16 @@ struct SidecarSnapshot final : pipeline::Snapshot {
 class SidecarRole final : public proxy::Role {
  public:
   std::string_view name() const override { return "sidecar"; }
-  void attach(proxy::EngineServices&) override {}
+  void attach(proxy::EngineServices& services) override;
   proxy::PrepareResult prepare(const proxy::ConfigDocument& document, const pipeline::Snapshot* active) override;
   std::shared_ptr<const pipeline::Snapshot> commit(proxy::PreparedSnapshot prepared, std::string& error) override;
   proxy::RequestTarget classify(const pipeline::Snapshot& snapshot, const http::RequestHead& head,
                                 pipeline::RequestCtx& ctx) const override;
   std::string error_body(const pipeline::RequestCtx* ctx, std::string_view path, int status,
                          std::string_view message, std::string_view code) const override;
+
+ private:
+  HopRuntime hop_runtime_;  // tracing and runaway protection across snapshots (sidecar/hop_runtime.h)
 };
 
 }  // namespace tollway::sidecar
