@@ -98,9 +98,9 @@ void SidecarRole::attach(proxy::EngineServices& services) {
 
 std::shared_ptr<const pipeline::Snapshot> SidecarRole::commit(proxy::PreparedSnapshot prepared, std::string&) {
   auto& snapshot = static_cast<SidecarSnapshot&>(*prepared.snapshot);
-  snapshot.chain.add<InboundAuthorization>(snapshot.config->authorization, snapshot.config->spiffe_id);
   hop_runtime_.start_export(snapshot.config->telemetry);
   snapshot.chain.add<HopTrace>(snapshot.config, hop_runtime_);
+  snapshot.chain.add<InboundAuthorization>(snapshot.config->authorization, snapshot.config->spiffe_id);
   snapshot.chain.add<PeerRoute>(snapshot.config, snapshot.endpoints);
   return prepared.snapshot;
 }

@@ -144,7 +144,6 @@ pipeline::Verdict HopTrace::check_fanout(pipeline::RequestCtx& ctx) const {
 }
 
 pipeline::Verdict HopTrace::authorize_inbound(pipeline::RequestCtx& ctx) const {
-  if (!continue_trace(ctx)) start_root(ctx);
   const auto hops = incoming_hops(*ctx.head);
   if (!hops)
     return pipeline::reply_error(ctx, 400, "x-tollway-hops must be one whole number from 1 to 65535",
@@ -216,10 +215,17 @@ void HopTrace::trace_outbound(pipeline::RequestCtx& ctx) const {
   ctx.hop.hops = hops_before + 1;
 }
 
-asio::awaitable<pipeline::Verdict> HopTrace::authorize(pipeline::RequestCtx& ctx) {
+asio::awaitable<pipeline::Verdict> HopTrace::authenticate(pipeline::RequestCtx& ctx) {
   ctx.trace.established = true;
+  if (ctx.listener != kInboundListener)
+    trace_outbound(ctx);
+  else if (!continue_trace(ctx))
+    start_root(ctx);
+  co_return pipeline::Verdict::Continue;
+}
+
+asio::awaitable<pipeline::Verdict> HopTrace::authorize(pipeline::RequestCtx& ctx) {
   if (ctx.listener == kInboundListener) co_return authorize_inbound(ctx);
-  trace_outbound(ctx);
   co_return check_fanout(ctx);
 }
 
@@ -255,7 +261,7 @@ void HopTrace::on_held_response(pipeline::RequestCtx& ctx, pipeline::Reply& repl
 void HopTrace::log(const pipeline::RequestCtx& ctx) {
   telemetry::TelemetryOutput* output = runtime_.output.get();
   if (output == nullptr) return;
-  // A request refused before the authorize phase (authorization, a malformed head) gets a span of its own.
+  // A request answered before the authenticate phase (e.g. a body over the size limit) gets a span of its own.
   pipeline::TraceInfo fallback;
   if (!ctx.trace.established) {
     fallback.server = telemetry::new_root_context(false);

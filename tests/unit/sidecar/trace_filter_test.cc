@@ -60,11 +60,17 @@ struct Call {
   }
 };
 
+// The authenticate phase (trace) then, when it continues, the authorize phase (hops, fan-out), as the driver runs them.
+Verdict admit(HopTrace& filter, pipeline::RequestCtx& ctx) {
+  const Verdict traced = run_phase(filter.authenticate(ctx));
+  return traced == Verdict::Continue ? run_phase(filter.authorize(ctx)) : traced;
+}
+
 TEST(HopTrace, InboundContinuesTheCallerSidecarsTraceAndStripsTheHopCount) {
   HopRuntime runtime;
   HopTrace filter(config(), runtime);
   Call in(kInboundListener, "traceparent: 00-" + kTrace + "-00f067aa0ba902b7-01\r\nx-tollway-hops: 2\r\n");
-  ASSERT_EQ(run_phase(filter.authorize(in.ctx)), Verdict::Continue);
+  ASSERT_EQ(admit(filter, in.ctx), Verdict::Continue);
   EXPECT_EQ(in.ctx.trace.server.trace_id.hex(), kTrace);
   EXPECT_EQ(in.ctx.trace.parent.hex(), "00f067aa0ba902b7");
   EXPECT_EQ(in.ctx.hop.hops, 2u);
@@ -80,9 +86,9 @@ TEST(HopTrace, InboundPastMaxHopsIs508AndNotRegistered) {
   HopRuntime runtime;
   HopTrace filter(config(SidecarConfig::Orphans::Log, 3), runtime);
   Call at_limit(kInboundListener, "x-tollway-hops: 3\r\n");
-  EXPECT_EQ(run_phase(filter.authorize(at_limit.ctx)), Verdict::Continue);
+  EXPECT_EQ(admit(filter, at_limit.ctx), Verdict::Continue);
   Call over(kInboundListener, "x-tollway-hops: 4\r\n");
-  ASSERT_EQ(run_phase(filter.authorize(over.ctx)), Verdict::Replied);
+  ASSERT_EQ(admit(filter, over.ctx), Verdict::Replied);
   EXPECT_EQ(over.ctx.reply.status, 508);
   EXPECT_EQ(over.ctx.outcome.error_code, "loop_detected");
   EXPECT_NE(over.ctx.outcome.error.find("hop 4 of its chain, over this sidecar's max_hops 3"), std::string::npos);
@@ -91,7 +97,7 @@ TEST(HopTrace, InboundPastMaxHopsIs508AndNotRegistered) {
   for (const std::string bad : {"x-tollway-hops: two\r\n", "x-tollway-hops: 0\r\n",
                                 "x-tollway-hops: 1\r\nx-tollway-hops: 1\r\n"}) {
     Call malformed(kInboundListener, bad);
-    ASSERT_EQ(run_phase(filter.authorize(malformed.ctx)), Verdict::Replied) << bad;
+    ASSERT_EQ(admit(filter, malformed.ctx), Verdict::Replied) << bad;
     EXPECT_EQ(malformed.ctx.outcome.error_code, "invalid_hop_count");
   }
 }
@@ -100,17 +106,17 @@ TEST(HopTrace, OutboundCountsFromTheInboundRequestItContinuesAndReplacesTheAgent
   HopRuntime runtime;
   HopTrace filter(config(), runtime);
   Call in(kInboundListener, "traceparent: 00-" + kTrace + "-00f067aa0ba902b7-01\r\nx-tollway-hops: 2\r\n");
-  ASSERT_EQ(run_phase(filter.authorize(in.ctx)), Verdict::Continue);
+  ASSERT_EQ(admit(filter, in.ctx), Verdict::Continue);
   // The agent passes on a context of the same trace (its own span as parent) and tries to reset the count.
   Call out(kOutboundListener, "traceparent: 00-" + kTrace + "-1111111111111111-01\r\nx-tollway-hops: 0\r\n");
-  ASSERT_EQ(run_phase(filter.authorize(out.ctx)), Verdict::Continue);
+  ASSERT_EQ(admit(filter, out.ctx), Verdict::Continue);
   EXPECT_EQ(out.ctx.trace.parent.hex(), "1111111111111111");
   ASSERT_EQ(run_phase(filter.shape_upstream(out.ctx)), Verdict::Continue);
   EXPECT_EQ(out.sent("x-tollway-hops"), "3");
   EXPECT_EQ(out.sent("traceparent"), "00-" + kTrace + "-" + out.ctx.trace.server.span_id.hex() + "-01");
   // A call of another trace starts counting at 1.
   Call fresh(kOutboundListener, "traceparent: 00-0af7651916cd43dd8448eb211c80319c-1111111111111111-01\r\n");
-  ASSERT_EQ(run_phase(filter.authorize(fresh.ctx)), Verdict::Continue);
+  ASSERT_EQ(admit(filter, fresh.ctx), Verdict::Continue);
   EXPECT_EQ(fresh.ctx.hop.hops, 1u);
   EXPECT_EQ(runtime.counters.orphans_logged.load() + runtime.counters.orphans_repaired.load(), 0u);
 }
@@ -120,21 +126,21 @@ TEST(HopTrace, OrphansAreLoggedAndRepairedOnlyWithExactlyOneInboundInFlight) {
   HopTrace logging(config(SidecarConfig::Orphans::Log), runtime);
   HopTrace repairing(config(SidecarConfig::Orphans::Repair), runtime);
   Call none(kOutboundListener, "");
-  ASSERT_EQ(run_phase(repairing.authorize(none.ctx)), Verdict::Continue);
+  ASSERT_EQ(admit(repairing, none.ctx), Verdict::Continue);
   EXPECT_FALSE(none.ctx.hop.repaired);  // nothing in flight: not an orphan at all
   EXPECT_EQ(runtime.counters.orphans_logged.load(), 0u);
 
   Call in(kInboundListener, "traceparent: 00-" + kTrace + "-00f067aa0ba902b7-01\r\nx-tollway-hops: 2\r\n");
-  ASSERT_EQ(run_phase(repairing.authorize(in.ctx)), Verdict::Continue);
+  ASSERT_EQ(admit(repairing, in.ctx), Verdict::Continue);
   Call logged(kOutboundListener, "");
-  ASSERT_EQ(run_phase(logging.authorize(logged.ctx)), Verdict::Continue);
+  ASSERT_EQ(admit(logging, logged.ctx), Verdict::Continue);
   EXPECT_FALSE(logged.ctx.hop.repaired);
   EXPECT_NE(logged.ctx.trace.server.trace_id.hex(), kTrace);
   EXPECT_EQ(logged.ctx.hop.hops, 1u);
   EXPECT_EQ(runtime.counters.orphans_logged.load(), 1u);
 
   Call repaired(kOutboundListener, "");
-  ASSERT_EQ(run_phase(repairing.authorize(repaired.ctx)), Verdict::Continue);
+  ASSERT_EQ(admit(repairing, repaired.ctx), Verdict::Continue);
   EXPECT_TRUE(repaired.ctx.hop.repaired);
   EXPECT_EQ(repaired.ctx.trace.server.trace_id.hex(), kTrace);
   EXPECT_EQ(repaired.ctx.trace.parent, in.ctx.trace.server.span_id);
@@ -142,9 +148,9 @@ TEST(HopTrace, OrphansAreLoggedAndRepairedOnlyWithExactlyOneInboundInFlight) {
   EXPECT_EQ(runtime.counters.orphans_repaired.load(), 1u);
 
   Call second(kInboundListener, "x-tollway-hops: 1\r\n");
-  ASSERT_EQ(run_phase(repairing.authorize(second.ctx)), Verdict::Continue);
+  ASSERT_EQ(admit(repairing, second.ctx), Verdict::Continue);
   Call ambiguous(kOutboundListener, "");
-  ASSERT_EQ(run_phase(repairing.authorize(ambiguous.ctx)), Verdict::Continue);
+  ASSERT_EQ(admit(repairing, ambiguous.ctx), Verdict::Continue);
   EXPECT_FALSE(ambiguous.ctx.hop.repaired);  // two in flight: never guess
   EXPECT_NE(ambiguous.ctx.trace.server.trace_id.hex(), kTrace);
   EXPECT_EQ(runtime.counters.orphans_logged.load(), 2u);
@@ -159,7 +165,7 @@ TEST(HopTrace, FanoutMembersAreVerifiedAndSpentTreesRefused) {
   const limits::FanoutGrant grant{std::string(32, 'a'), config::LimitUnit::TotalTokens, 100, now + 600};
   const std::string token = signer.mint(grant);
   Call good(kOutboundListener, "baggage: k=v,tollway-fanout=" + token + "\r\n");
-  ASSERT_EQ(run_phase(filter.authorize(good.ctx)), Verdict::Continue);
+  ASSERT_EQ(admit(filter, good.ctx), Verdict::Continue);
   EXPECT_EQ(good.ctx.hop.fanout_root, grant.root);
 
   std::string forged = token;
@@ -167,7 +173,7 @@ TEST(HopTrace, FanoutMembersAreVerifiedAndSpentTreesRefused) {
   const std::string expired = signer.mint({grant.root, grant.unit, 100, now - 1});
   for (const std::string& bad : {forged, expired, std::string("v1.x")}) {
     Call call(kInboundListener, "baggage: tollway-fanout=" + bad + "\r\n");
-    ASSERT_EQ(run_phase(filter.authorize(call.ctx)), Verdict::Replied) << bad;
+    ASSERT_EQ(admit(filter, call.ctx), Verdict::Replied) << bad;
     EXPECT_EQ(call.ctx.reply.status, 403);
     EXPECT_EQ(call.ctx.outcome.error_code, "invalid_fanout_budget");
   }
@@ -182,17 +188,17 @@ TEST(HopTrace, FanoutMembersAreVerifiedAndSpentTreesRefused) {
   watcher->transform(R"({"error":{"code":"fanout_budget_exceeded"}})", true, passed);
   EXPECT_EQ(passed, R"({"error":{"code":"fanout_budget_exceeded"}})");
   Call again(kOutboundListener, "baggage: tollway-fanout=" + token + "\r\n");
-  ASSERT_EQ(run_phase(filter.authorize(again.ctx)), Verdict::Replied);
+  ASSERT_EQ(admit(filter, again.ctx), Verdict::Replied);
   EXPECT_EQ(again.ctx.reply.status, 429);
   EXPECT_EQ(again.ctx.outcome.error_code, "fanout_budget_exceeded");
   // Another 429 (a rate limit) does not.
   const std::string other_token = signer.mint({std::string(32, 'b'), grant.unit, 100, now + 600});
   Call other(kOutboundListener, "baggage: tollway-fanout=" + other_token + "\r\n");
-  ASSERT_EQ(run_phase(filter.authorize(other.ctx)), Verdict::Continue);
+  ASSERT_EQ(admit(filter, other.ctx), Verdict::Continue);
   auto rate_limited = filter.response_body(other.ctx, head);
   rate_limited->transform(R"({"error":{"code":"rate_limit_exceeded"}})", true, passed);
   Call still(kOutboundListener, "baggage: tollway-fanout=" + other_token + "\r\n");
-  EXPECT_EQ(run_phase(filter.authorize(still.ctx)), Verdict::Continue);
+  EXPECT_EQ(admit(filter, still.ctx), Verdict::Continue);
 }
 
 }  // namespace
