@@ -113,9 +113,10 @@ describe('sidecar: a span per hop, orphan repair, hop limit, fan-out baggage', (
     const inbound = { a: await unusedPort(), b: await unusedPort(), c: await unusedPort() };
     const peer = (k) => ({ address: `127.0.0.1:${inbound[k]}`, spiffe_id: ID[k] });
     const peersOf = { a: { 'agent-b': peer('b') }, b: { 'agent-a': peer('a'), 'agent-c': peer('c') }, c: {} };
+    const authorization = { b: [{ action: 'deny', from: [ID.a], paths: ['/forbidden'] }] };
     for (const k of ['a', 'b', 'c']) {
       docs[k] = sidecarDocument({ id: ID[k], svid: ca.svid(`agent-${k}`, ID[k]), ca, agentPort: agents[k].port,
-        inboundPort: inbound[k], peers: peersOf[k], receiver });
+        inboundPort: inbound[k], peers: peersOf[k], receiver, extra: authorization[k] ? { authorization: authorization[k] } : {} });
       sidecars[k] = await startSidecar(docs[k]);
       agents[k].proxyPort = portOf(sidecars[k].ready.listeners.outbound);
     }
@@ -164,6 +165,19 @@ describe('sidecar: a span per hop, orphan repair, hop limit, fan-out baggage', (
     assert.equal(attrs(bClient.attributes)['tollway.hops'], 2);
     assert.equal(attrs(cServer.attributes)['tollway.hops'], 2);
     for (const s of [aClient, bServer, bClient, cServer]) assert.equal(attrs(s.attributes)['tollway.trace.repaired'], undefined);
+  });
+
+  it('a call refused by authorization still has its SERVER span in the caller\'s trace', async () => {
+    const trace = newTrace();
+    const r = await viaProxy(agents.a.proxyPort, 'http://agent-b/forbidden', { traceparent: `00-${trace}-${newSpan()}-01` });
+    assert.equal(r.status, 403, r.text);
+    const spans = await spansOf(trace, 2);
+    const aClient = spans.find((s) => s.kind === CLIENT);
+    const bServer = spans.find((s) => s.kind === SERVER);
+    assert.ok(aClient && bServer, JSON.stringify(spans, null, 1));
+    assert.equal(bServer.parentSpanId, aClient.spanId);
+    assert.equal(attrs(bServer.attributes)['http.response.status_code'], 403);
+    assert.equal(attrs(aClient.attributes)['http.response.status_code'], 403);
   });
 
   it('an agent that drops trace headers: the orphan is counted and logged with its likely parent', async () => {
