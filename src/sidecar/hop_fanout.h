@@ -1,7 +1,7 @@
 // ExhaustedFanoutRoots: the fan-out trees (roots of tollway-fanout grants) an upstream answered 429
-// fanout_budget_exceeded for, each until its grant expires, so a sidecar refuses further calls of a spent tree
-// without asking anyone. Bounded (the entries expiring first make room); shared by all workers behind one mutex.
-// It remembers only root ids and expiries; it never decides that a tree is spent on its own.
+// fanout_budget_exceeded for, each until its grant expires, so a sidecar refuses further calls of a spent
+// tree without asking anyone. Bounded (the entries expiring first make room); shared by all workers behind
+// one mutex. It remembers only root ids and expiries; it never decides that a tree is spent on its own.
 #pragma once
 
 #include <cstddef>

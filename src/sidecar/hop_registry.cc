@@ -33,7 +33,8 @@ std::shared_ptr<void> InFlightRegistry::enter(InFlightRequest request) {
 
 void InFlightRegistry::leave(uint64_t sequence) {
   std::lock_guard lock(mutex_);
-  const auto it = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.sequence == sequence; });
+  const auto it =
+      std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.sequence == sequence; });
   if (it != entries_.end()) entries_.erase(it);
 }
 

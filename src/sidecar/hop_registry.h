@@ -1,7 +1,8 @@
-// InFlightRegistry: the inbound requests a sidecar is serving right now (trace id, SERVER span, verified caller,
-// hop count), shared by all workers behind one mutex. The outbound side asks it which inbound request a call
-// continues (by trace id) and, for a call without trace context (an orphan), how many are in flight and which
-// is the most recent. It holds only ids and counts, never a header value; it never guesses a parent itself.
+// InFlightRegistry: the inbound requests a sidecar is serving right now (trace id, SERVER span, verified
+// caller, hop count), shared by all workers behind one mutex. The outbound side asks it which inbound request
+// a call continues (by trace id) and, for a call without trace context (an orphan), how many are in flight
+// and which is the most recent. It holds only ids and counts, never a header value; it never guesses a parent
+// itself.
 #pragma once
 
 #include <cstddef>

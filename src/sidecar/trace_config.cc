@@ -14,9 +14,12 @@ void read_trace_sections(config::Validator& v, const YAML::Node& root, SidecarCo
     if (telemetry.enabled) c.telemetry = std::move(telemetry);
   }
   v.optional_string(root, "orphans", "", [&](const YAML::Node& node, const std::string& text) {
-    if (text == "log") c.orphans = SidecarConfig::Orphans::Log;
-    else if (text == "repair") c.orphans = SidecarConfig::Orphans::Repair;
-    else v.fail(node, "orphans", "\"" + text + "\" is not log or repair");
+    if (text == "log")
+      c.orphans = SidecarConfig::Orphans::Log;
+    else if (text == "repair")
+      c.orphans = SidecarConfig::Orphans::Repair;
+    else
+      v.fail(node, "orphans", "\"" + text + "\" is not log or repair");
   });
   v.optional_string(root, "max_hops", "", [&](const YAML::Node& node, const std::string& text) {
     int n = 0;
@@ -28,9 +31,11 @@ void read_trace_sections(config::Validator& v, const YAML::Node& root, SidecarCo
   const YAML::Node f = root["fanout"];
   if (!f.IsDefined() || f.IsNull()) return;
   if (!v.check_mapping(f, "fanout", {"secret"})) return;
-  if (!f["secret"].IsDefined()) return v.fail(f, "fanout.secret", "required: the gateway's limits.fanout.secret");
+  if (!f["secret"].IsDefined())
+    return v.fail(f, "fanout.secret", "required: the gateway's limits.fanout.secret");
   v.optional_string(f, "secret", "fanout.", [&](const YAML::Node& node, const std::string& text) {
-    if (text.size() < 32) return v.fail(node, "fanout.secret", "must be at least 32 bytes (an HMAC-SHA256 key)");
+    if (text.size() < 32)
+      return v.fail(node, "fanout.secret", "must be at least 32 bytes (an HMAC-SHA256 key)");
     c.fanout_secret = text;
   });
 }

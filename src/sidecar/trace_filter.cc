@@ -20,7 +20,8 @@ constexpr std::size_t kMaxWatchedBodyBytes = 8192;  // of a 429 body, looked at 
 constexpr std::string_view kFanoutExhaustedCode = "\"fanout_budget_exceeded\"";
 
 // The values of every header line called `name`; nullopt when there are more than kMaxHeaderLines.
-std::optional<std::vector<std::string_view>> header_values(const http::RequestHead& head, std::string_view name) {
+std::optional<std::vector<std::string_view>> header_values(const http::RequestHead& head,
+                                                           std::string_view name) {
   std::vector<std::string_view> values;
   for (const auto& h : head.headers) {
     if (!http::iequals(h.name, name)) continue;
@@ -55,7 +56,8 @@ std::optional<uint32_t> incoming_hops(const http::RequestHead& head) {
   return n;
 }
 
-// A 429 body passes through unchanged; at its end, if it carries the fan-out code, the tree is remembered spent.
+// A 429 body passes through unchanged; at its end, if it carries the fan-out code, the tree is remembered
+// spent.
 class FanoutExhaustionWatcher final : public pipeline::ResponseBodyTransformer {
  public:
   FanoutExhaustionWatcher(HopRuntime& runtime, std::string root, int64_t expires_s)
@@ -95,7 +97,8 @@ bool HopTrace::continue_trace(pipeline::RequestCtx& ctx) const {
   }
   t.incoming = in.traceparent;
   if (!in.parent) return false;
-  t.server = telemetry::child_context(*in.parent, sampler_.should_sample(in.parent->sampled(), in.parent->trace_id));
+  t.server =
+      telemetry::child_context(*in.parent, sampler_.should_sample(in.parent->sampled(), in.parent->trace_id));
   t.parent = in.parent->span_id;
   return true;
 }
@@ -112,7 +115,8 @@ pipeline::Verdict HopTrace::check_fanout(pipeline::RequestCtx& ctx) const {
   const auto lines = header_values(*ctx.head, "baggage");
   if (!lines) {
     runtime_.counters.fanout_invalid.fetch_add(1, std::memory_order_relaxed);
-    return pipeline::reply_error(ctx, 400, "too many baggage header lines to find the tollway-fanout member in",
+    return pipeline::reply_error(ctx, 400,
+                                 "too many baggage header lines to find the tollway-fanout member in",
                                  "invalid_fanout_budget");
   }
   const int64_t now_s = unix_seconds_now();
@@ -130,11 +134,12 @@ pipeline::Verdict HopTrace::check_fanout(pipeline::RequestCtx& ctx) const {
     if (runtime_.exhausted_roots.contains(grant->root, now_s)) {
       runtime_.counters.fanout_exhausted.fetch_add(1, std::memory_order_relaxed);
       ctx.decision = {true, std::string(name()), "fanout", "spent", {}};
-      return pipeline::reply_error(ctx, 429,
-                                   "The fan-out budget of tree " + grant->root +
-                                       " is spent (an upstream answered fanout_budget_exceeded); no further calls "
-                                       "of this tree are made until its grant expires",
-                                   "fanout_budget_exceeded");
+      return pipeline::reply_error(
+          ctx, 429,
+          "The fan-out budget of tree " + grant->root +
+              " is spent (an upstream answered fanout_budget_exceeded); no further calls "
+              "of this tree are made until its grant expires",
+          "fanout_budget_exceeded");
     }
     ctx.hop.fanout_root = grant->root;
     ctx.hop.fanout_expires_s = grant->expires_s;
@@ -261,7 +266,8 @@ void HopTrace::on_held_response(pipeline::RequestCtx& ctx, pipeline::Reply& repl
 void HopTrace::log(const pipeline::RequestCtx& ctx) {
   telemetry::TelemetryOutput* output = runtime_.output.get();
   if (output == nullptr) return;
-  // A request answered before the authenticate phase (e.g. a body over the size limit) gets a span of its own.
+  // A request answered before the authenticate phase (e.g. a body over the size limit) gets a span of its
+  // own.
   pipeline::TraceInfo fallback;
   if (!ctx.trace.established) {
     fallback.server = telemetry::new_root_context(false);

@@ -1,13 +1,14 @@
-// HopTrace: a span per sidecar hop and runaway protection. Authenticate phase (first in the chain, so a refused
-// call is traced too): continues the W3C trace context (inbound: the caller sidecar's, which is mTLS-verified and
-// so trusted; outbound: the local agent's), fixes this hop's span (SERVER inbound, CLIENT outbound), counts and logs
-// orphan calls (an outbound call without trace context while inbound requests are in flight) and, with
-// `orphans: repair` and exactly one in flight, continues that request's trace. Authorize phase: refuses an inbound
-// call past `max_hops` (508), and with `fanout.secret` a call whose tollway-fanout baggage member is forged,
-// malformed or expired (403) or whose tree an upstream reported spent (429); registers an admitted inbound call
-// as in flight until it ends. shape_upstream: sends this hop's traceparent, and the hop count to a peer (never the agent's own).
-// Log phase: queues the span. It never forwards a hop count or trace parent the agent made up, never guesses a
-// parent among several in-flight requests, and never re-signs or edits baggage.
+// HopTrace: a span per sidecar hop and runaway protection. Authenticate phase (first in the chain, so a
+// refused call is traced too): continues the W3C trace context (inbound: the caller sidecar's, which is
+// mTLS-verified and so trusted; outbound: the local agent's), fixes this hop's span (SERVER inbound, CLIENT
+// outbound), counts and logs orphan calls (an outbound call without trace context while inbound requests are
+// in flight) and, with `orphans: repair` and exactly one in flight, continues that request's trace. Authorize
+// phase: refuses an inbound call past `max_hops` (508), and with `fanout.secret` a call whose tollway-fanout
+// baggage member is forged, malformed or expired (403) or whose tree an upstream reported spent (429);
+// registers an admitted inbound call as in flight until it ends. shape_upstream: sends this hop's
+// traceparent, and the hop count to a peer (never the agent's own). Log phase: queues the span. It never
+// forwards a hop count or trace parent the agent made up, never guesses a parent among several in-flight
+// requests, and never re-signs or edits baggage.
 #pragma once
 
 #include <memory>

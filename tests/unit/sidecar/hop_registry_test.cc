@@ -8,7 +8,8 @@
 namespace tollway::sidecar {
 namespace {
 
-InFlightRequest request(uint8_t trace_byte, uint8_t span_byte, uint32_t hops, std::string caller = "spiffe://t/a") {
+InFlightRequest request(uint8_t trace_byte, uint8_t span_byte, uint32_t hops,
+                        std::string caller = "spiffe://t/a") {
   InFlightRequest r;
   r.trace_id.bytes[15] = trace_byte;
   r.span_id.bytes[7] = span_byte;
@@ -64,7 +65,8 @@ TEST(InFlightRegistry, ManyWorkersEnterAndLeaveConcurrently) {
   for (int w = 0; w < 4; ++w)
     workers.emplace_back([&registry, w] {
       for (int i = 0; i < 2000; ++i) {
-        auto handle = registry.enter(request(static_cast<uint8_t>(w + 1), static_cast<uint8_t>(i % 250 + 1), 1));
+        auto handle =
+            registry.enter(request(static_cast<uint8_t>(w + 1), static_cast<uint8_t>(i % 250 + 1), 1));
         EXPECT_TRUE(registry.find_trace(request(static_cast<uint8_t>(w + 1), 0, 0).trace_id));
         EXPECT_GE(registry.orphan_view().in_flight, 1u);
       }

@@ -32,11 +32,12 @@ TEST(SidecarTraceConfig, DefaultsLogOrphansSixteenHopsNoExportNoFanout) {
 }
 
 TEST(SidecarTraceConfig, ReadsTheGatewaysTelemetrySectionAndTheRunawayKeys) {
-  const auto r = parse_sidecar_config(kHead +
-                                          "telemetry:\n  tracing: {sample_ratio: 0.25}\n"
-                                          "  otlp: {endpoint: http://127.0.0.1:4318}\n"
-                                          "orphans: repair\nmax_hops: 3\nfanout: {secret: \"${env:FANOUT_SECRET}\"}\n",
-                                      "s.yaml", env_with_secret());
+  const auto r =
+      parse_sidecar_config(kHead +
+                               "telemetry:\n  tracing: {sample_ratio: 0.25}\n"
+                               "  otlp: {endpoint: http://127.0.0.1:4318}\n"
+                               "orphans: repair\nmax_hops: 3\nfanout: {secret: \"${env:FANOUT_SECRET}\"}\n",
+                           "s.yaml", env_with_secret());
   ASSERT_TRUE(r.config) << errors_of(r);
   const SidecarConfig& c = *r.config;
   ASSERT_TRUE(c.telemetry);

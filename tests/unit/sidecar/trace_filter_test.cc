@@ -35,9 +35,9 @@ struct Call {
   http::UpstreamEndpoint endpoint;
   pipeline::RequestCtx ctx;
   Call(std::size_t listener, const std::string& headers)
-      : bytes(listener == kInboundListener ? "GET /tasks HTTP/1.1\r\nHost: agent-b\r\n" + headers + "\r\n"
-                                           : "GET http://agent-c/tasks HTTP/1.1\r\nHost: agent-c\r\n" + headers +
-                                                 "\r\n") {
+      : bytes(listener == kInboundListener
+                  ? "GET /tasks HTTP/1.1\r\nHost: agent-b\r\n" + headers + "\r\n"
+                  : "GET http://agent-c/tasks HTTP/1.1\r\nHost: agent-c\r\n" + headers + "\r\n") {
     http::ParseError error;
     http::ParseLimits limits;
     limits.proxy_forms = listener == kOutboundListener;
@@ -60,7 +60,8 @@ struct Call {
   }
 };
 
-// The authenticate phase (trace) then, when it continues, the authorize phase (hops, fan-out), as the driver runs them.
+// The authenticate phase (trace) then, when it continues, the authorize phase (hops, fan-out), as the driver
+// runs them.
 Verdict admit(HopTrace& filter, pipeline::RequestCtx& ctx) {
   const Verdict traced = run_phase(filter.authenticate(ctx));
   return traced == Verdict::Continue ? run_phase(filter.authorize(ctx)) : traced;
@@ -91,11 +92,12 @@ TEST(HopTrace, InboundPastMaxHopsIs508AndNotRegistered) {
   ASSERT_EQ(admit(filter, over.ctx), Verdict::Replied);
   EXPECT_EQ(over.ctx.reply.status, 508);
   EXPECT_EQ(over.ctx.outcome.error_code, "loop_detected");
-  EXPECT_NE(over.ctx.outcome.error.find("hop 4 of its chain, over this sidecar's max_hops 3"), std::string::npos);
+  EXPECT_NE(over.ctx.outcome.error.find("hop 4 of its chain, over this sidecar's max_hops 3"),
+            std::string::npos);
   EXPECT_EQ(runtime.counters.hop_limit_refused.load(), 1u);
   EXPECT_EQ(runtime.in_flight.size(), 1u);  // only the one at the limit
-  for (const std::string bad : {"x-tollway-hops: two\r\n", "x-tollway-hops: 0\r\n",
-                                "x-tollway-hops: 1\r\nx-tollway-hops: 1\r\n"}) {
+  for (const std::string bad :
+       {"x-tollway-hops: two\r\n", "x-tollway-hops: 0\r\n", "x-tollway-hops: 1\r\nx-tollway-hops: 1\r\n"}) {
     Call malformed(kInboundListener, bad);
     ASSERT_EQ(admit(filter, malformed.ctx), Verdict::Replied) << bad;
     EXPECT_EQ(malformed.ctx.outcome.error_code, "invalid_hop_count");
@@ -160,8 +162,9 @@ TEST(HopTrace, FanoutMembersAreVerifiedAndSpentTreesRefused) {
   HopRuntime runtime;
   HopTrace filter(config(SidecarConfig::Orphans::Log, 16, kSecret), runtime);
   const limits::FanoutSigner signer(kSecret);
-  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                          std::chrono::system_clock::now().time_since_epoch()).count();
+  const int64_t now =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   const limits::FanoutGrant grant{std::string(32, 'a'), config::LimitUnit::TotalTokens, 100, now + 600};
   const std::string token = signer.mint(grant);
   Call good(kOutboundListener, "baggage: k=v,tollway-fanout=" + token + "\r\n");
