@@ -25,7 +25,10 @@ void add_sidecar_command(CLI::App& cli, int& exit_code) {
       "(429 rate_limit_exceeded). With --control it takes its document from a control plane (a node declared with\n"
       "role: sidecar), ACKs what it applied and boots from the last applied one in --state-dir when no control\n"
       "plane answers; with --identity-dir its SVID comes from the control plane's CA (sidecar.tls: {identity:\n"
-      "node}). See docs/sidecar.md. Signals: SIGHUP reloads the document, SIGTERM or SIGINT drains and exits 0.");
+      "node}). Each hop is a span (with a `telemetry` section), trace context is continued, orphan calls are\n"
+      "logged or repaired (`orphans`), x-tollway-hops stops chains past `max_hops` with 508, and with\n"
+      "`fanout.secret` tollway-fanout baggage is verified on every hop. See docs/sidecar.md.\n"
+      "Signals: SIGHUP reloads the document, SIGTERM or SIGINT drains and exits 0.");
   auto config_path = std::make_shared<std::string>();
   auto admin = std::make_shared<std::string>();
   auto log_level = std::make_shared<std::string>("info");

@@ -165,12 +165,15 @@ void read_metrics(Validator& v, const YAML::Node& m, TelemetryConfig& c) {
 }  // namespace
 
 void read_telemetry_section(Validator& v, const YAML::Node& root, GatewayConfig& c) {
+  read_telemetry_section(v, root, c.telemetry);
+}
+
+void read_telemetry_section(Validator& v, const YAML::Node& root, TelemetryConfig& tc) {
   const YAML::Node t = root["telemetry"];
   if (!t.IsDefined() || t.IsNull()) return;
   if (!v.check_mapping(t, "telemetry", {"enabled", "service_name", "tracing", "otlp", "metrics", "access_log",
                                         "decision_log"}))
     return;
-  TelemetryConfig& tc = c.telemetry;
   boolean(v, t, "enabled", "telemetry.", tc.enabled);
   v.optional_string(t, "service_name", "telemetry.", [&](const YAML::Node& node, const std::string& s) {
     if (s.empty() || s.size() > 255) v.fail(node, "telemetry.service_name", "must be 1 to 255 characters");

@@ -11,5 +11,7 @@
 namespace tollway::config {
 
 void read_telemetry_section(Validator& v, const YAML::Node& root, GatewayConfig& c);
+// The same section into a TelemetryConfig alone (the sidecar's document carries it too).
+void read_telemetry_section(Validator& v, const YAML::Node& root, TelemetryConfig& tc);
 
 }  // namespace tollway::config

@@ -180,6 +180,16 @@ struct TraceInfo {
   std::string output_content;  // the response body as sent, only with telemetry.tracing.capture_content
 };
 
+// A sidecar hop's runaway state; written by sidecar::HopTrace (authorize phase). Its span is ctx.trace.server
+// (SERVER inbound, CLIENT outbound).
+struct HopInfo {
+  uint32_t hops = 0;      // inbound: the count the caller's sidecar sent; outbound: the count sent to the peer
+  bool repaired = false;  // an orphan call continued the trace of the one inbound request in flight
+  std::string fanout_root;  // the verified tollway-fanout grant's root ("" when none)
+  int64_t fanout_expires_s = 0;
+  std::shared_ptr<void> in_flight;  // inbound: the request's entry in the in-flight registry, left on release
+};
+
 // One upstream attempt as it ended (retries and fallbacks make several); appended by the driver after each
 // forward phase, for the CLIENT spans and the access log.
 struct AttemptRecord {
@@ -241,8 +251,10 @@ struct RequestCtx {
   // Forward phase and the driver.
   Outcome outcome;
   std::vector<AttemptRecord> attempts;
-  // Trace context (telemetry::TelemetryFilter).
+  // Trace context (telemetry::TelemetryFilter, or in a sidecar sidecar::HopTrace).
   TraceInfo trace;
+  // Sidecar hop count, orphan repair and fan-out root (sidecar::HopTrace).
+  HopInfo hop;
 };
 
 }  // namespace tollway::pipeline

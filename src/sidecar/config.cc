@@ -5,6 +5,7 @@
 #include "config/auth_section.h"
 #include "config/validator.h"
 #include "http/authority.h"
+#include "sidecar/trace_config.h"
 #include "tls/node_identity_files.h"
 #include "tls/spiffe_id.h"
 
@@ -182,7 +183,8 @@ SidecarLoadResult parse_sidecar_config(std::string_view yaml_text, const std::st
     return result;
   }
   SidecarConfig c;
-  if (v.check_mapping(root, "", {"version", "sidecar", "peers", "authorization", "limits"})) {
+  if (v.check_mapping(root, "", {"version", "sidecar", "peers", "authorization", "limits", "telemetry", "orphans",
+                                  "max_hops", "fanout"})) {
     if (!root["version"].IsDefined()) {
       v.fail(root, "version", "required: the schema version, 1");
     } else if (auto s = v.string_value(root["version"], "version"); s && *s != "1") {
@@ -195,6 +197,7 @@ SidecarLoadResult parse_sidecar_config(std::string_view yaml_text, const std::st
       std::vector<std::string> peer_names;
       for (const auto& p : c.peers) peer_names.push_back(p.name);
       read_local_limits(v, root["limits"], peer_names, c.gateway.has_value(), c.local_limits);
+      read_trace_sections(v, root, c);
     } catch (const YAML::Exception& e) {
       v.fail_at(e.mark.line + 1, "", std::string("unexpected YAML structure: ") + e.what());
     }

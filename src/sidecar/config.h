@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/gateway_config.h"
 #include "config/loader.h"
 #include "config/serving_config.h"
 #include "sidecar/limit_config.h"
@@ -65,6 +66,11 @@ struct SidecarConfig {
   LocalLimitsConfig local_limits;  // the document's `limits:` section
   config::Limits limits;           // HTTP size limits (defaults)
   config::Timeouts timeouts;
+  // Tracing and runaway protection (sidecar/trace_config.h).
+  std::optional<config::TelemetryConfig> telemetry;  // the gateway's `telemetry` section; none: no spans exported
+  enum class Orphans { Log, Repair } orphans = Orphans::Log;
+  int max_hops = 16;
+  std::string fanout_secret;  // `fanout.secret`: verifies tollway-fanout baggage members; "" = not verified
 
   const PeerConfig* find_peer(std::string_view name) const;
 };

@@ -5,6 +5,7 @@
 #include "core/json.h"
 #include "sidecar/gateway_route.h"
 #include "tls/client_context.h"
+#include "sidecar/trace_filter.h"
 #include "tls/spiffe_id.h"
 
 namespace tollway::sidecar {
@@ -21,6 +22,7 @@ std::string resolve(const std::string& origin, const std::string& path) {
 
 void SidecarRole::attach(proxy::EngineServices& services) {
   services.metrics.push_back([this](std::string& out) { limit_state_.render_metrics(out); });
+  services.metrics.push_back([this](std::string& out) { hop_runtime_.render_metrics(out); });
 }
 
 proxy::PrepareResult SidecarRole::prepare(const proxy::ConfigDocument& document, const pipeline::Snapshot* active) {
@@ -99,6 +101,8 @@ proxy::PrepareResult SidecarRole::prepare(const proxy::ConfigDocument& document,
 
 std::shared_ptr<const pipeline::Snapshot> SidecarRole::commit(proxy::PreparedSnapshot prepared, std::string&) {
   auto& snapshot = static_cast<SidecarSnapshot&>(*prepared.snapshot);
+  hop_runtime_.start_export(snapshot.config->telemetry);
+  snapshot.chain.add<HopTrace>(snapshot.config, hop_runtime_);
   snapshot.chain.add<InboundAuthorization>(snapshot.config->authorization, snapshot.config->spiffe_id);
   if (!snapshot.config->local_limits.rules.empty()) snapshot.chain.add<LocalLimits>(snapshot.config, limit_state_);
   if (snapshot.gateway)

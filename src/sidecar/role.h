@@ -8,6 +8,7 @@
 #include "sidecar/config.h"
 #include "sidecar/filters.h"
 #include "sidecar/limit_filter.h"
+#include "sidecar/hop_runtime.h"
 
 namespace tollway::sidecar {
 
@@ -30,6 +31,7 @@ class SidecarRole final : public proxy::Role {
 
  private:
   LocalLimitState limit_state_;  // the local limits' ledger and counts, kept across reloads
+  HopRuntime hop_runtime_;  // tracing and runaway protection across snapshots (sidecar/hop_runtime.h)
 };
 
 }  // namespace tollway::sidecar

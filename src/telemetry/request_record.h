@@ -73,6 +73,12 @@ struct RequestRecord {
   std::string policy_version;  // the config (snapshot) version that decided
   uint64_t policy_generation = 0;
   std::vector<AttemptSpanRecord> upstream_attempts;
+  // A sidecar hop (sidecar/trace_filter.h): one span, CLIENT for an outbound call (SERVER otherwise), with both
+  // peers' identities, the peer's directory name, the hop count and whether an orphan call was repaired.
+  bool client_span = false;
+  std::string source_spiffe_id, destination_spiffe_id, peer_name;
+  uint32_t hops = 0;
+  bool trace_repaired = false;
   // Opt-in content (telemetry.tracing.capture_content), raw JSON as exchanged, capped.
   std::string input_content, output_content;
 };

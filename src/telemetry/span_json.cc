@@ -117,8 +117,8 @@ std::string_view status_text(int status, char (&buf)[12]) {
 
 void append_server_span(TextBuffer& out, const RequestRecord& r) {
   SpanText s(out);
-  s.begin(r.trace_id, r.span_id, r.parent_span_id, r.parent_span_id.valid(), r.trace_flags, SpanKind::Server,
-          r.start_unix_nano, r.end_unix_nano);
+  s.begin(r.trace_id, r.span_id, r.parent_span_id, r.parent_span_id.valid(), r.trace_flags,
+          r.client_span ? SpanKind::Client : SpanKind::Server, r.start_unix_nano, r.end_unix_nano);
   s.name_part(r.method);
   s.name_part(" ");
   s.name_part(r.route.empty() ? std::string_view("unmatched") : std::string_view(r.route));
@@ -146,6 +146,11 @@ void append_server_span(TextBuffer& out, const RequestRecord& r) {
   s.integer("tollway.attempts", r.attempts);
   s.string("tollway.trace_context", to_string(r.incoming));
   if (r.restarted) s.boolean("tollway.trace_restarted", true);
+  if (!r.source_spiffe_id.empty()) s.string("tollway.source.spiffe_id", r.source_spiffe_id);
+  if (!r.destination_spiffe_id.empty()) s.string("tollway.destination.spiffe_id", r.destination_spiffe_id);
+  if (!r.peer_name.empty()) s.string("tollway.peer", r.peer_name);
+  if (r.hops > 0) s.integer("tollway.hops", r.hops);
+  if (r.trace_repaired) s.boolean("tollway.trace.repaired", true);
   if (r.denied) {
     s.string("tollway.decision.filter", r.decision_filter);
     s.string("tollway.decision.rule", r.decision_rule);

@@ -153,6 +153,35 @@ TEST(SpanJson, ServerSpanErrorTypeFollowsTheRecord) {
       << "a 4xx is the caller's error: the SERVER span stays Unset";
 }
 
+TEST(SpanJson, ASidecarHopIsOneSpanWithBothIdentities) {
+  RequestRecord hop;
+  hop.trace_id = *TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736");
+  hop.span_id = *SpanId::from_hex("2222222222222222");
+  hop.parent_span_id = *SpanId::from_hex("00f067aa0ba902b7");
+  hop.method = "GET";
+  hop.route = "/tasks";
+  hop.status = 200;
+  hop.client_span = true;
+  hop.source_spiffe_id = "spiffe://example.org/a";
+  hop.destination_spiffe_id = "spiffe://example.org/b";
+  hop.peer_name = "agent-b";
+  hop.hops = 2;
+  hop.trace_repaired = true;
+  Decoded d(export_request({hop}));
+  ASSERT_EQ(spans_of(d).get_array().size(), 1u);
+  element span = spans_of(d).at(0);
+  EXPECT_EQ(integer(span["kind"]), 3);
+  element a = span["attributes"];
+  EXPECT_EQ(str(attribute_value(a, "tollway.source.spiffe_id")["stringValue"]), "spiffe://example.org/a");
+  EXPECT_EQ(str(attribute_value(a, "tollway.destination.spiffe_id")["stringValue"]), "spiffe://example.org/b");
+  EXPECT_EQ(str(attribute_value(a, "tollway.peer")["stringValue"]), "agent-b");
+  EXPECT_EQ(str(attribute_value(a, "tollway.hops")["intValue"]), "2");
+  EXPECT_TRUE(attribute_value(a, "tollway.trace.repaired")["boolValue"].get_bool().value());
+  Decoded gateway(export_request({retried_call()}));
+  EXPECT_FALSE(has_attribute(spans_of(gateway).at(0)["attributes"], "tollway.source.spiffe_id"));
+  EXPECT_FALSE(has_attribute(spans_of(gateway).at(0)["attributes"], "tollway.trace.repaired"));
+}
+
 TEST(SpanJson, AnyRecordStringsStayValidJson) {
   RequestRecord r = retried_call();
   const std::string hostile("\x01\x7f\xff\"\\\n\0end", 10);

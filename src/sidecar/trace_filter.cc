@@ -1,0 +1,331 @@
+#include "sidecar/trace_filter.h"
+
+#include <array>
+#include <charconv>
+#include <chrono>
+
+#include "core/log.h"
+#include "http/message.h"
+#include "limits/fanout_token.h"
+#include "pipeline/snapshot.h"
+#include "sidecar/filters.h"
+#include "telemetry/baggage.h"
+
+namespace tollway::sidecar {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr std::size_t kMaxHeaderLines = 8;          // more lines of one header: treated as malformed
+constexpr std::size_t kMaxWatchedBodyBytes = 8192;  // of a 429 body, looked at for fanout_budget_exceeded
+constexpr std::string_view kFanoutExhaustedCode = "\"fanout_budget_exceeded\"";
+
+// The values of every header line called `name`; nullopt when there are more than kMaxHeaderLines.
+std::optional<std::vector<std::string_view>> header_values(const http::RequestHead& head,
+                                                           std::string_view name) {
+  std::vector<std::string_view> values;
+  for (const auto& h : head.headers) {
+    if (!http::iequals(h.name, name)) continue;
+    if (values.size() == kMaxHeaderLines) return std::nullopt;
+    values.push_back(h.value);
+  }
+  return values;
+}
+
+int64_t unix_seconds_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+uint64_t unix_nano_now() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+// The hop count a peer sidecar sent: nullopt when malformed or repeated; 1 when absent (a caller sidecar that
+// does not count hops makes this the first).
+std::optional<uint32_t> incoming_hops(const http::RequestHead& head) {
+  const auto values = header_values(head, kHopsHeader);
+  if (!values || values->size() > 1) return std::nullopt;
+  if (values->empty()) return 1;
+  const std::string_view text = values->front();
+  uint32_t n = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || n == 0 || n > 65535)
+    return std::nullopt;
+  return n;
+}
+
+// A 429 body passes through unchanged; at its end, if it carries the fan-out code, the tree is remembered
+// spent.
+class FanoutExhaustionWatcher final : public pipeline::ResponseBodyTransformer {
+ public:
+  FanoutExhaustionWatcher(HopRuntime& runtime, std::string root, int64_t expires_s)
+      : runtime_(runtime), root_(std::move(root)), expires_s_(expires_s) {}
+  void transform(std::string_view in, bool last, std::string& out) override {
+    if (seen_.size() < kMaxWatchedBodyBytes) seen_.append(in.substr(0, kMaxWatchedBodyBytes - seen_.size()));
+    out.append(in);
+    if (last && seen_.find(kFanoutExhaustedCode) != std::string::npos)
+      runtime_.exhausted_roots.add(root_, expires_s_, unix_seconds_now());
+  }
+  bool changes_length() const override { return false; }
+
+ private:
+  HopRuntime& runtime_;
+  std::string root_;
+  int64_t expires_s_;
+  std::string seen_;
+};
+
+}  // namespace
+
+HopTrace::HopTrace(std::shared_ptr<const SidecarConfig> config, HopRuntime& runtime)
+    : config_(std::move(config)),
+      runtime_(runtime),
+      sampler_(config_->telemetry ? config_->telemetry->sample_ratio : 1.0) {}
+
+bool HopTrace::continue_trace(pipeline::RequestCtx& ctx) const {
+  pipeline::TraceInfo& t = ctx.trace;
+  const auto parents = header_values(*ctx.head, "traceparent");
+  const auto states = header_values(*ctx.head, "tracestate");
+  telemetry::ExtractedTraceContext in;
+  if (!parents) {
+    in.traceparent = telemetry::IncomingTraceparent::Duplicated;
+  } else {
+    const std::vector<std::string_view> none;
+    in = telemetry::extract_trace_context(*parents, states ? *states : none);
+  }
+  t.incoming = in.traceparent;
+  if (!in.parent) return false;
+  t.server =
+      telemetry::child_context(*in.parent, sampler_.should_sample(in.parent->sampled(), in.parent->trace_id));
+  t.parent = in.parent->span_id;
+  return true;
+}
+
+void HopTrace::start_root(pipeline::RequestCtx& ctx) const {
+  ctx.trace.server = telemetry::new_root_context(false);
+  if (sampler_.should_sample(std::nullopt, ctx.trace.server.trace_id))
+    ctx.trace.server.flags |= telemetry::kTraceFlagSampled;
+  ctx.trace.parent = {};
+}
+
+pipeline::Verdict HopTrace::check_fanout(pipeline::RequestCtx& ctx) const {
+  if (config_->fanout_secret.empty()) return pipeline::Verdict::Continue;
+  const auto lines = header_values(*ctx.head, "baggage");
+  if (!lines) {
+    runtime_.counters.fanout_invalid.fetch_add(1, std::memory_order_relaxed);
+    return pipeline::reply_error(ctx, 400,
+                                 "too many baggage header lines to find the tollway-fanout member in",
+                                 "invalid_fanout_budget");
+  }
+  const int64_t now_s = unix_seconds_now();
+  const limits::FanoutSigner signer(config_->fanout_secret);
+  for (const auto& entry : telemetry::parse_baggage(*lines).entries) {
+    if (entry.key != limits::kFanoutBaggageKey) continue;
+    std::string why;
+    const auto grant = signer.verify(entry.value, now_s, why);
+    if (!grant) {
+      runtime_.counters.fanout_invalid.fetch_add(1, std::memory_order_relaxed);
+      ctx.decision = {true, std::string(name()), "fanout", why, {}};
+      return pipeline::reply_error(ctx, 403, "The tollway-fanout baggage member was refused: " + why,
+                                   "invalid_fanout_budget");
+    }
+    if (runtime_.exhausted_roots.contains(grant->root, now_s)) {
+      runtime_.counters.fanout_exhausted.fetch_add(1, std::memory_order_relaxed);
+      ctx.decision = {true, std::string(name()), "fanout", "spent", {}};
+      return pipeline::reply_error(
+          ctx, 429,
+          "The fan-out budget of tree " + grant->root +
+              " is spent (an upstream answered fanout_budget_exceeded); no further calls "
+              "of this tree are made until its grant expires",
+          "fanout_budget_exceeded");
+    }
+    ctx.hop.fanout_root = grant->root;
+    ctx.hop.fanout_expires_s = grant->expires_s;
+    break;
+  }
+  return pipeline::Verdict::Continue;
+}
+
+pipeline::Verdict HopTrace::authorize_inbound(pipeline::RequestCtx& ctx) const {
+  const auto hops = incoming_hops(*ctx.head);
+  if (!hops)
+    return pipeline::reply_error(ctx, 400, "x-tollway-hops must be one whole number from 1 to 65535",
+                                 "invalid_hop_count");
+  ctx.hop.hops = *hops;
+  if (*hops > static_cast<uint32_t>(config_->max_hops)) {
+    runtime_.counters.hop_limit_refused.fetch_add(1, std::memory_order_relaxed);
+    const std::string caller = ctx.peer_identity ? ctx.peer_identity->spiffe_id : std::string();
+    json::ObjectWriter fields;
+    fields.field("request_id", ctx.request_id)
+        .field("source_spiffe_id", caller)
+        .field("destination_spiffe_id", config_->spiffe_id)
+        .field("hops", static_cast<int64_t>(*hops))
+        .field("max_hops", static_cast<int64_t>(config_->max_hops))
+        .field("trace_id", ctx.trace.server.trace_id.hex());
+    log::warn("hop limit", fields);
+    ctx.decision = {true, std::string(name()), "max_hops", "hop " + std::to_string(*hops), {}};
+    return pipeline::reply_error(ctx, 508,
+                                 "Loop detected: this call is hop " + std::to_string(*hops) +
+                                     " of its chain, over this sidecar's max_hops " +
+                                     std::to_string(config_->max_hops),
+                                 "loop_detected");
+  }
+  if (check_fanout(ctx) == pipeline::Verdict::Replied) return pipeline::Verdict::Replied;
+  ctx.hop.in_flight = runtime_.in_flight.enter({ctx.trace.server.trace_id, ctx.trace.server.span_id,
+                                                ctx.trace.server.flags, ctx.peer_identity->spiffe_id, *hops});
+  return pipeline::Verdict::Continue;
+}
+
+void HopTrace::trace_outbound(pipeline::RequestCtx& ctx) const {
+  uint32_t hops_before = 0;
+  if (continue_trace(ctx)) {
+    if (auto inbound = runtime_.in_flight.find_trace(ctx.trace.server.trace_id)) hops_before = inbound->hops;
+    ctx.hop.hops = hops_before + 1;
+    return;
+  }
+  const auto view = runtime_.in_flight.orphan_view();
+  const bool repair = config_->orphans == SidecarConfig::Orphans::Repair && view.in_flight == 1;
+  if (repair) {
+    const InFlightRequest& inbound = *view.most_recent;
+    telemetry::SpanContext parent;
+    parent.trace_id = inbound.trace_id;
+    parent.span_id = inbound.span_id;
+    parent.flags = inbound.trace_flags;
+    ctx.trace.server = telemetry::child_context(parent);
+    ctx.trace.parent = inbound.span_id;
+    ctx.hop.repaired = true;
+    hops_before = inbound.hops;
+  } else {
+    start_root(ctx);
+  }
+  if (view.in_flight > 0) {
+    (repair ? runtime_.counters.orphans_repaired : runtime_.counters.orphans_logged)
+        .fetch_add(1, std::memory_order_relaxed);
+    const InFlightRequest& likely = *view.most_recent;
+    json::ObjectWriter fields;
+    fields.field("request_id", ctx.request_id)
+        .field("action", repair ? "repaired" : "logged")
+        .field("method", ctx.head->method)
+        .field("authority", ctx.head->authority)
+        .field("path", ctx.head->path())
+        .field("in_flight", static_cast<int64_t>(view.in_flight))
+        .field("likely_parent_trace_id", likely.trace_id.hex())
+        .field("likely_parent_span_id", likely.span_id.hex())
+        .field("likely_parent_caller", likely.caller)
+        .field("trace_id", ctx.trace.server.trace_id.hex());
+    log::warn("orphan call", fields);
+  }
+  ctx.hop.hops = hops_before + 1;
+}
+
+asio::awaitable<pipeline::Verdict> HopTrace::authenticate(pipeline::RequestCtx& ctx) {
+  ctx.trace.established = true;
+  if (ctx.listener != kInboundListener)
+    trace_outbound(ctx);
+  else if (!continue_trace(ctx))
+    start_root(ctx);
+  co_return pipeline::Verdict::Continue;
+}
+
+asio::awaitable<pipeline::Verdict> HopTrace::authorize(pipeline::RequestCtx& ctx) {
+  if (ctx.listener == kInboundListener) co_return authorize_inbound(ctx);
+  co_return check_fanout(ctx);
+}
+
+asio::awaitable<pipeline::Verdict> HopTrace::shape_upstream(pipeline::RequestCtx& ctx) {
+  if (ctx.upstream.endpoint == nullptr || !ctx.trace.established) co_return pipeline::Verdict::Continue;
+  auto& set = ctx.upstream.set_headers;
+  auto& drop = ctx.upstream.drop_headers;
+  const telemetry::SpanContext& span = ctx.trace.server;
+  set.emplace_back("traceparent", telemetry::format_traceparent(span));
+  if (span.trace_state.empty())
+    drop.emplace_back("tracestate");
+  else
+    set.emplace_back("tracestate", span.trace_state.serialize());
+  if (ctx.listener == kInboundListener)
+    drop.emplace_back(std::string(kHopsHeader));
+  else
+    set.emplace_back(std::string(kHopsHeader), std::to_string(ctx.hop.hops));
+  co_return pipeline::Verdict::Continue;
+}
+
+std::unique_ptr<pipeline::ResponseBodyTransformer> HopTrace::response_body(pipeline::RequestCtx& ctx,
+                                                                           const http::ResponseHead& head) {
+  if (head.status != 429 || ctx.hop.fanout_root.empty()) return nullptr;
+  return std::make_unique<FanoutExhaustionWatcher>(runtime_, ctx.hop.fanout_root, ctx.hop.fanout_expires_s);
+}
+
+void HopTrace::on_held_response(pipeline::RequestCtx& ctx, pipeline::Reply& reply) {
+  if (reply.status == 429 && !ctx.hop.fanout_root.empty() &&
+      reply.body.find(kFanoutExhaustedCode) != std::string::npos)
+    runtime_.exhausted_roots.add(ctx.hop.fanout_root, ctx.hop.fanout_expires_s, unix_seconds_now());
+}
+
+void HopTrace::log(const pipeline::RequestCtx& ctx) {
+  telemetry::TelemetryOutput* output = runtime_.output.get();
+  if (output == nullptr) return;
+  // A request answered before the authenticate phase (e.g. a body over the size limit) gets a span of its
+  // own.
+  pipeline::TraceInfo fallback;
+  if (!ctx.trace.established) {
+    fallback.server = telemetry::new_root_context(false);
+    if (sampler_.should_sample(std::nullopt, fallback.server.trace_id))
+      fallback.server.flags |= telemetry::kTraceFlagSampled;
+  }
+  const pipeline::TraceInfo& t = ctx.trace.established ? ctx.trace : fallback;
+  const bool sampled = t.server.sampled();
+  const bool denied = ctx.decision.denied;
+  if (!output->wants(sampled, denied)) return;
+  const bool inbound = ctx.listener == kInboundListener;
+  telemetry::RequestRecord r;
+  r.request_id = ctx.request_id;
+  r.trace_id = t.server.trace_id;
+  r.span_id = t.server.span_id;
+  r.parent_span_id = t.parent;
+  r.trace_flags = t.server.flags & telemetry::kTraceFlagSampled;
+  r.sampled = sampled;
+  r.incoming = t.incoming;
+  r.method = ctx.head->method;
+  r.route = std::string(ctx.head->path());
+  r.status = ctx.outcome.status;
+  r.error_code = ctx.outcome.error_code;
+  r.attempts = ctx.outcome.upstream_contacted ? ctx.outcome.attempts : 0;
+  r.response_bytes = ctx.outcome.response_bytes;
+  const auto now = Clock::now();
+  r.end_unix_nano = unix_nano_now();
+  r.start_unix_nano =
+      r.end_unix_nano -
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(now - ctx.started).count());
+  r.total_seconds = std::chrono::duration<double>(now - ctx.started).count();
+  r.denied = denied;
+  if (denied) {
+    r.decision_filter = ctx.decision.filter;
+    r.decision_rule = ctx.decision.rule;
+    r.decision_reason = ctx.decision.reason;
+  }
+  r.policy_version = ctx.snapshot->version;
+  r.policy_generation = ctx.snapshot->generation;
+  r.client_span = !inbound;
+  r.hops = ctx.hop.hops;
+  r.trace_repaired = ctx.hop.repaired;
+  if (inbound) {
+    if (ctx.peer_identity) {
+      r.source_spiffe_id = ctx.peer_identity->spiffe_id;
+      r.peer_spiffe_id = ctx.peer_identity->spiffe_id;
+      for (const auto& peer : config_->peers)
+        if (peer.spiffe_id == r.source_spiffe_id) r.peer_name = peer.name;
+    }
+    r.destination_spiffe_id = config_->spiffe_id;
+  } else {
+    r.source_spiffe_id = config_->spiffe_id;
+    if (const PeerConfig* peer = config_->find_peer(ctx.upstream.provider)) {
+      r.destination_spiffe_id = peer->spiffe_id;
+      r.peer_name = peer->name;
+    }
+  }
+  output->submit(std::move(r));
+}
+
+}  // namespace tollway::sidecar
