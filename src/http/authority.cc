@@ -84,4 +84,11 @@ std::optional<Authority> parse_authority(std::string_view text, std::string_view
   return out;
 }
 
+std::string lowercase_host(std::string_view host) {
+  std::string out(host);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
+  return out;
+}
+
 }  // namespace tollway::http

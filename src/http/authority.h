@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace tollway::http {
@@ -17,5 +18,8 @@ struct Authority {
 
 // Nullopt with `error` set (a sentence naming what is wrong) when `text` is not HOST[:PORT].
 std::optional<Authority> parse_authority(std::string_view text, std::string_view& error);
+
+// `host` with ASCII letters lowered: host names compare case-insensitively (RFC 3986 section 3.2.2).
+std::string lowercase_host(std::string_view host);
 
 }  // namespace tollway::http

@@ -63,6 +63,15 @@ void Stream::cancel() {
   socket().cancel(ignored);
 }
 
+void Stream::shutdown_send() {
+  if (tls_) {
+    close();
+    return;
+  }
+  error_code ignored;
+  socket_.shutdown(tcp::socket::shutdown_send, ignored);
+}
+
 void Stream::close() {
   error_code ignored;
   socket().shutdown(tcp::socket::shutdown_both, ignored);

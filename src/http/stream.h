@@ -47,6 +47,9 @@ class Stream {
   // verification result when the peer's chain or name was rejected, else OpenSSL's reason (an alert the peer
   // sent, e.g. "tlsv13 alert certificate required"); otherwise ec.message().
   std::string failure_reason(const error_code& ec);
+  // Ends this side's sending (a TCP FIN) while reads go on, for a tunnel's half-close. A TLS stream has no
+  // half-close without close_notify: it closes whole.
+  void shutdown_send();
   // Cancels pending operations (they complete with operation_aborted); the stream stays open.
   void cancel();
   void close();

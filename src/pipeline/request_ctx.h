@@ -45,8 +45,17 @@ struct Reply {
 };
 
 // Where and how the request goes upstream; written by select_upstream (where) and shape_upstream (how).
+// A CONNECT tunnel's destination, as the request's authority-form target names it.
+struct TunnelTarget {
+  std::string host;  // a name or an IP literal (an IPv6 literal without brackets)
+  uint16_t port = 0;
+};
+
 struct UpstreamRequest {
   const http::UpstreamEndpoint* endpoint = nullptr;  // owned by the snapshot
+  // Set by select_upstream instead of `endpoint` for a CONNECT the chain allows: the driver opens a tunnel
+  // (no shaping, no retries) and the connection carries nothing else after it.
+  std::optional<TunnelTarget> tunnel;
   // The provider's load balancer (null until a provider is chosen) and this attempt's hold on the endpoint
   // (in flight until the driver reports how the attempt ended).
   providers::resilience::ProviderBalancer* balancer = nullptr;
@@ -84,6 +93,9 @@ struct Outcome {
   providers::resilience::AttemptFailure failure = providers::resilience::AttemptFailure::None;
   std::optional<std::chrono::milliseconds> retry_after;  // the provider's retry-after / retry-after-ms
   uint32_t attempts = 1;          // upstream attempts made (retries and fallbacks included)
+  // A tunnel's bytes, each way (the relay counts them as they are written).
+  uint64_t tunneled_from_client = 0;
+  uint64_t tunneled_to_client = 0;
 };
 
 // Which attempt the select, shape and forward phases are working on; written by the driver before each

@@ -130,6 +130,10 @@ asio::awaitable<void> select_shape_and_forward(const Chain& chain, RequestCtx& c
     ctx.attempt.candidate = plan.candidate();
     const auto attempt_started = Clock::now();
     Verdict v = co_await run_phase(chain, ctx, &Filter::select_upstream, Filter::kSelectUpstream, nullptr);
+    if (v == Verdict::Continue && ctx.upstream.tunnel) {  // bytes, not requests: nothing to shape or retry
+      co_await exchange.tunnel(ctx);
+      co_return;
+    }
     if (v == Verdict::Continue && ctx.upstream.endpoint != nullptr)
       v = co_await run_phase(chain, ctx, &Filter::shape_upstream, Filter::kShapeUpstream, nullptr);
     if (v == Verdict::Continue) {

@@ -31,6 +31,11 @@ class Exchange {
   // ctx.outcome; on a failure before the response head it may fill ctx.reply instead and leave the answer to
   // reply().
   virtual asio::awaitable<void> forward(RequestCtx& ctx, ResponseHooks& hooks) = 0;
+  // Opens the tunnel ctx.upstream.tunnel names: connects, answers the client 200, then relays bytes both ways
+  // (a half-close passes through) until both directions ended or neither moved for the idle timeout; fills
+  // ctx.outcome (status, tunneled bytes, upstream time). When the target cannot be reached it fills ctx.reply
+  // (502/504) instead. The connection closes after the tunnel.
+  virtual asio::awaitable<void> tunnel(RequestCtx& ctx) = 0;
   // Writes ctx.reply to the client.
   virtual asio::awaitable<void> reply(RequestCtx& ctx) = 0;
 };

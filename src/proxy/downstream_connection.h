@@ -36,6 +36,8 @@ class DownstreamConnection final : public pipeline::Exchange {
   boost::asio::awaitable<pipeline::BodyRead> read_body(pipeline::RequestCtx& ctx) override;
   boost::asio::awaitable<void> forward(pipeline::RequestCtx& ctx, pipeline::ResponseHooks& hooks) override;
   boost::asio::awaitable<void> reply(pipeline::RequestCtx& ctx) override;
+  // A CONNECT tunnel's relay (tunnel.cc).
+  boost::asio::awaitable<void> tunnel(pipeline::RequestCtx& ctx) override;
 
  private:
   enum class Phase { Idle, Head, Body, Upstream, Responding };

@@ -2,6 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cctype>
+
 #include "config/auth_section.h"
 #include "config/validator.h"
 #include "http/authority.h"
@@ -108,6 +110,8 @@ void read_peers(Validator& v, const YAML::Node& root, SidecarConfig& c) {
     const auto authority = http::parse_authority(p.name, why);
     if (!authority || authority->port != 0) v.fail(kv.first, path, "a peer name is a host name without a port");
     if (c.find_peer(p.name) != nullptr) v.fail(kv.first, path, "duplicate peer");
+    if (p.name == kGatewayDestination || p.name == kLocalDestination || p.name == kEgressDestination)
+      v.fail(kv.first, path, "\"" + p.name + "\" is reserved (gateway, local and egress name other destinations)");
     if (!v.check_mapping(kv.second, path, {"address", "spiffe_id"})) continue;
     for (const char* key : {"address", "spiffe_id"})
       if (!kv.second[key].IsDefined()) v.fail(kv.second, path + "." + key, "required");
@@ -162,7 +166,55 @@ void read_authorization(Validator& v, const YAML::Node& root, SidecarConfig& c) 
   }
 }
 
+void read_egress(Validator& v, const YAML::Node& root, SidecarConfig& c) {
+  const YAML::Node egress = root["egress"];
+  if (!egress.IsDefined() || egress.IsNull()) return;
+  if (!v.check_mapping(egress, "egress", {"allow"})) return;
+  const YAML::Node allow = egress["allow"];
+  const std::vector<std::string> entries = config::read_string_list(v, allow, "egress.allow");
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const std::string path = "egress.allow[" + std::to_string(i) + "]";
+    EgressAllow entry;
+    entry.line = allow[i].Mark().line + 1;
+    entry.wildcard = entries[i].starts_with("*.");
+    const std::string_view text = std::string_view(entries[i]).substr(entry.wildcard ? 2 : 0);
+    std::string_view why;
+    const auto authority = http::parse_authority(text, why);
+    if (!authority) {
+      v.fail(allow[i], path, "\"" + entries[i] + "\" is not HOST:PORT or *.SUFFIX:PORT: " + std::string(why));
+      continue;
+    }
+    if (authority->port == 0) {
+      v.fail(allow[i], path, "\"" + entries[i] + "\" names no port (HOST:PORT, e.g. api.example.com:443)");
+      continue;
+    }
+    entry.host = http::lowercase_host(authority->host);
+    if (entry.wildcard) {
+      if (entry.host.find('.') == std::string::npos || entry.host.find(':') != std::string::npos ||
+          std::isdigit(static_cast<unsigned char>(entry.host.back()))) {
+        v.fail(allow[i], path, "\"" + entries[i] + "\": a wildcard covers the names under a domain name of two or more labels");
+        continue;
+      }
+      entry.host.insert(0, ".");
+    }
+    entry.port = authority->port;
+    c.egress_allow.push_back(std::move(entry));
+  }
+}
+
 }  // namespace
+
+bool EgressAllow::matches(std::string_view name, uint16_t p) const {
+  if (p != port) return false;
+  if (!wildcard) return name == host;
+  return name.size() > host.size() && name.ends_with(host);
+}
+
+const EgressAllow* SidecarConfig::find_egress(std::string_view name, uint16_t p) const {
+  for (const auto& entry : egress_allow)
+    if (entry.matches(name, p)) return &entry;
+  return nullptr;
+}
 
 const PeerConfig* SidecarConfig::find_peer(std::string_view name) const {
   for (const auto& p : peers)
@@ -183,8 +235,8 @@ SidecarLoadResult parse_sidecar_config(std::string_view yaml_text, const std::st
     return result;
   }
   SidecarConfig c;
-  if (v.check_mapping(root, "", {"version", "sidecar", "peers", "authorization", "limits", "telemetry", "orphans",
-                                  "max_hops", "fanout"})) {
+  if (v.check_mapping(root, "", {"version", "sidecar", "peers", "authorization", "egress", "limits", "telemetry",
+                                  "orphans", "max_hops", "fanout"})) {
     if (!root["version"].IsDefined()) {
       v.fail(root, "version", "required: the schema version, 1");
     } else if (auto s = v.string_value(root["version"], "version"); s && *s != "1") {
@@ -194,6 +246,7 @@ SidecarLoadResult parse_sidecar_config(std::string_view yaml_text, const std::st
       read_sidecar_section(v, root, c);
       read_peers(v, root, c);
       read_authorization(v, root, c);
+      read_egress(v, root, c);
       std::vector<std::string> peer_names;
       for (const auto& p : c.peers) peer_names.push_back(p.name);
       read_local_limits(v, root["limits"], peer_names, c.gateway.has_value(), c.local_limits);

@@ -1,7 +1,7 @@
 // SidecarConfig: the east-west sidecar's document (`tollway sidecar --config FILE`): who this agent is, its two
 // listeners (outbound forward proxy on loopback, inbound mTLS), the local agent it fronts, the peers it may call
-// (the service directory: name -> address and the SPIFFE ID the peer must present) and the authorization rules of
-// its inbound side. Parsing collects every error with file:line; it never returns a partially valid document and
+// (the service directory: name -> address and the SPIFFE ID the peer must present), the authorization rules of
+// its inbound side and the hosts its agent may open CONNECT tunnels to (egress). Parsing collects every error with file:line; it never returns a partially valid document and
 // never logs a value it reads.
 #pragma once
 
@@ -46,6 +46,17 @@ struct GatewayTarget {
   std::string spiffe_id;
 };
 
+// One `egress.allow` entry: a CONNECT tunnel the agent may open, to HOST:PORT exactly or, written
+// `*.SUFFIX:PORT`, to any name under SUFFIX (not SUFFIX itself) at PORT.
+struct EgressAllow {
+  std::string host;  // lowercase; for a wildcard, the suffix with its leading dot (".example.com")
+  bool wildcard = false;
+  uint16_t port = 0;
+  int line = 0;
+  // `host` lowercase, as PeerRoute passes it.
+  bool matches(std::string_view host, uint16_t port) const;
+};
+
 struct SidecarConfig {
   std::string version;  // resolved version (hash of the document and the files it names)
   std::string source;
@@ -63,6 +74,7 @@ struct SidecarConfig {
   std::vector<PeerConfig> peers;
   std::vector<AuthorizationRule> authorization;
   std::optional<GatewayTarget> gateway;
+  std::vector<EgressAllow> egress_allow;  // empty: every CONNECT is refused
   LocalLimitsConfig local_limits;  // the document's `limits:` section
   config::Limits limits;           // HTTP size limits (defaults)
   config::Timeouts timeouts;
@@ -73,6 +85,8 @@ struct SidecarConfig {
   std::string fanout_secret;  // `fanout.secret`: verifies tollway-fanout baggage members; "" = not verified
 
   const PeerConfig* find_peer(std::string_view name) const;
+  // The egress.allow entry that lets a CONNECT to `host` (lowercase) : `port` through, or null.
+  const EgressAllow* find_egress(std::string_view host, uint16_t port) const;
 };
 
 struct SidecarLoadResult {

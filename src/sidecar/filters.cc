@@ -71,6 +71,19 @@ asio::awaitable<pipeline::Verdict> InboundAuthorization::authenticate(pipeline::
   co_return pipeline::Verdict::Continue;
 }
 
+pipeline::Verdict PeerRoute::select_tunnel(pipeline::RequestCtx& ctx) const {
+  std::string_view why;
+  const auto authority = http::parse_authority(ctx.head->authority, why);  // the parser checked it: HOST:PORT
+  std::string host = authority ? http::lowercase_host(authority->host) : std::string();
+  if (!authority || config_->find_egress(host, authority->port) == nullptr)
+    return pipeline::reply_error(ctx, 403,
+                                 "CONNECT to " + std::string(ctx.head->authority) + " is not allowed (not in egress.allow)",
+                                 "egress_denied");
+  ctx.upstream.tunnel = pipeline::TunnelTarget{std::move(host), authority->port};
+  ctx.upstream.provider = std::string(kEgressDestination);
+  return pipeline::Verdict::Continue;
+}
+
 asio::awaitable<pipeline::Verdict> PeerRoute::select_upstream(pipeline::RequestCtx& ctx) {
   if (ctx.listener == kInboundListener) {
     ctx.upstream.endpoint = &upstreams_.agent;
@@ -79,9 +92,7 @@ asio::awaitable<pipeline::Verdict> PeerRoute::select_upstream(pipeline::RequestC
   }
   if (ctx.upstream.endpoint != nullptr) co_return pipeline::Verdict::Continue;  // an LLM call, GatewayRoute's
   const http::RequestHead& head = *ctx.head;
-  if (head.method == "CONNECT")
-    co_return pipeline::reply_error(ctx, 403, "CONNECT to " + std::string(head.authority) + " is not allowed",
-                                    "egress_denied");
+  if (head.method == "CONNECT") co_return select_tunnel(ctx);
   if (head.authority.empty())
     co_return pipeline::reply_error(
         ctx, 400, "the outbound listener is a forward proxy: send absolute-form targets (http://PEER/path)",
@@ -96,6 +107,25 @@ asio::awaitable<pipeline::Verdict> PeerRoute::select_upstream(pipeline::RequestC
   ctx.upstream.endpoint = &upstreams_.peers[index];
   ctx.upstream.provider = peer->name;
   co_return pipeline::Verdict::Continue;
+}
+
+void PeerRoute::log(const pipeline::RequestCtx& ctx) {
+  if (ctx.listener != kOutboundListener || ctx.head->method != "CONNECT") return;
+  json::ObjectWriter w;
+  w.field("request_id", ctx.request_id)
+      .field("target", ctx.head->authority)
+      .field("source_spiffe_id", config_->spiffe_id)
+      .field("status", ctx.outcome.status)
+      .field("bytes_from_agent", ctx.outcome.tunneled_from_client)
+      .field("bytes_to_agent", ctx.outcome.tunneled_to_client)
+      .field("duration_ms", static_cast<int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                     std::chrono::steady_clock::now() - ctx.started)
+                                                     .count()));
+  if (!ctx.outcome.error_code.empty()) w.field("error", ctx.outcome.error_code);
+  if (ctx.outcome.status == 200)
+    log::info("egress tunnel", w);
+  else
+    log::warn("egress refused", w);
 }
 
 asio::awaitable<pipeline::Verdict> PeerRoute::shape_upstream(pipeline::RequestCtx& ctx) {

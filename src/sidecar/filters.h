@@ -1,7 +1,8 @@
 // The sidecar's filters. InboundAuthorization decides, from the head alone, whether the peer sidecar's verified
 // SPIFFE ID may make this call to the local agent (deny rules first, then allow; once any allow rule exists the
 // default is deny; audit rules only log). PeerRoute sends an outbound call to the peer its authority names, or an
-// inbound call to the local agent, and tells the agent who called. Neither ever forwards a call whose caller or
+// inbound call to the local agent, and tells the agent who called; a CONNECT becomes a tunnel only to a host
+// egress.allow names, and every CONNECT gets a log line. Neither ever forwards a call whose caller or
 // destination it could not establish.
 #pragma once
 
@@ -50,8 +51,12 @@ class PeerRoute final : public pipeline::Filter {
   std::string_view name() const override { return "peer_route"; }
   asio::awaitable<pipeline::Verdict> select_upstream(pipeline::RequestCtx& ctx) override;
   asio::awaitable<pipeline::Verdict> shape_upstream(pipeline::RequestCtx& ctx) override;
+  // One line per CONNECT: the tunnel with its bytes each way and duration, or why it was refused.
+  void log(const pipeline::RequestCtx& ctx) override;
 
  private:
+  // A CONNECT: a tunnel when egress.allow lets its HOST:PORT through, else 403 egress_denied.
+  pipeline::Verdict select_tunnel(pipeline::RequestCtx& ctx) const;
   std::shared_ptr<const SidecarConfig> config_;
   const SidecarUpstreams& upstreams_;  // owned by the snapshot that owns this filter
 };

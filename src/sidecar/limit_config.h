@@ -22,6 +22,7 @@ namespace tollway::sidecar {
 // The destinations a rule's `to` names besides peers.
 inline constexpr std::string_view kGatewayDestination = "gateway";  // an LLM call (origin-form, outbound)
 inline constexpr std::string_view kLocalDestination = "local";      // an inbound call to this sidecar's agent
+inline constexpr std::string_view kEgressDestination = "egress";  // a CONNECT tunnel (egress.allow)
 
 struct LocalLimitRule {
   std::string name;

@@ -185,6 +185,11 @@ void HopTrace::trace_outbound(pipeline::RequestCtx& ctx) const {
     ctx.hop.hops = hops_before + 1;
     return;
   }
+  if (ctx.head->method == "CONNECT") {  // a tunnel's CONNECT cannot carry trace context: never an orphan
+    start_root(ctx);
+    ctx.hop.hops = 1;
+    return;
+  }
   const auto view = runtime_.in_flight.orphan_view();
   const bool repair = config_->orphans == SidecarConfig::Orphans::Repair && view.in_flight == 1;
   if (repair) {
@@ -323,6 +328,11 @@ void HopTrace::log(const pipeline::RequestCtx& ctx) {
     if (const PeerConfig* peer = config_->find_peer(ctx.upstream.provider)) {
       r.destination_spiffe_id = peer->spiffe_id;
       r.peer_name = peer->name;
+    } else if (ctx.upstream.provider == kGatewayDestination && config_->gateway) {
+      r.destination_spiffe_id = config_->gateway->spiffe_id;
+      r.peer_name = std::string(kGatewayDestination);
+    } else if (ctx.upstream.tunnel) {
+      r.peer_name = std::string(ctx.head->authority);
     }
   }
   output->submit(std::move(r));

@@ -65,6 +65,25 @@ class LogOnlyFilter final : public Filter {
   Trace& trace_;
 };
 
+// Chooses a CONNECT tunnel in select_upstream, as a sidecar's egress policy does.
+class TunnelChooser final : public Filter {
+ public:
+  explicit TunnelChooser(Trace& trace) : trace_(trace) {}
+  std::string_view name() const override { return "egress"; }
+  asio::awaitable<Verdict> select_upstream(RequestCtx& ctx) override {
+    trace_.push_back("egress.select");
+    ctx.upstream.tunnel = TunnelTarget{"example.com", 443};
+    co_return Verdict::Continue;
+  }
+  asio::awaitable<Verdict> shape_upstream(RequestCtx&) override {
+    trace_.push_back("egress.shape");
+    co_return Verdict::Continue;
+  }
+
+ private:
+  Trace& trace_;
+};
+
 // Records the response hooks it sees as "<name>.<hook>"; its body transformer appends "<name>" to the bytes.
 class ResponseFilter final : public Filter {
  public:
@@ -122,6 +141,11 @@ class RecordingExchange final : public Exchange {
     hooks.sent(hooks.transform("x", true, buffer, scratch));
     hooks.ended();
     ctx.outcome.status = 200;
+  }
+  asio::awaitable<void> tunnel(RequestCtx& ctx) override {
+    trace_.push_back("exchange.tunnel " + ctx.upstream.tunnel->host);
+    ctx.outcome.status = 200;
+    co_return;
   }
   asio::awaitable<void> reply(RequestCtx& ctx) override {
     trace_.push_back("exchange.reply " + std::to_string(ctx.reply.status));
@@ -218,6 +242,14 @@ TEST(PhaseDriver, RepliedInShapeIsAnsweredAndStillSettledOnce) {
   EXPECT_EQ(f.run(), (Trace{"a.authenticate", "b.authenticate", "exchange.read_body", "a.authorize",
                             "b.authorize", "a.admit", "b.admit", "a.select", "b.select", "a.shape",
                             "exchange.reply 429", "a.settle", "b.settle", "a.log", "b.log"}));
+}
+
+TEST(PhaseDriver, ATunnelChosenInSelectIsOpenedWithoutShapingOrForwarding) {
+  Fixture f;
+  f.route.retries.attempts = 2;
+  f.snapshot->chain.add<RecordingFilter>("a", f.trace).add<TunnelChooser>(f.trace);
+  EXPECT_EQ(f.run(1), (Trace{"a.authenticate", "exchange.read_body", "a.authorize", "a.admit", "a.select",
+                             "egress.select", "exchange.tunnel example.com", "a.settle", "a.log"}));
 }
 
 TEST(PhaseDriver, AFailedAttemptSelectsAndShapesAgainAndSettlesOnce) {

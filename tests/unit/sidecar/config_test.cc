@@ -70,11 +70,41 @@ TEST(SidecarConfig, ErrorsNameTheLineAndKey) {
            {head + "authorization:\n  - {action: allow, from: [\"spiffe://*.org/a\"]}\n", "from[0]"},
            {head + "authorization:\n  - {action: allow}\n", "from: required"},
            {head + "extra: 1\n", "extra: unknown key"},
+           {head + "peers:\n  gateway: {address: 127.0.0.1:1, spiffe_id: spiffe://example.org/g}\n",
+            "peers.gateway: \"gateway\" is reserved"},
+           {head + "egress:\n  allow: [api.example.com]\n", "sidecar.yaml:7: egress.allow[0]: \"api.example.com\" names no port"},
+           {head + "egress:\n  allow: [\"*:443\"]\n", "egress.allow[0]: \"*:443\" is not HOST:PORT"},
+           {head + "egress:\n  allow: [\"*.com:443\"]\n", "a wildcard covers the names under a domain name of two"},
+           {head + "egress:\n  allow: [\"api.*.com:443\"]\n", "egress.allow[0]"},
+           {head + "egress:\n  allow: [\"user@host:443\"]\n", "userinfo"},
+           {head + "egress:\n  deny: [x]\n", "egress.deny: unknown key"},
        }) {
     const auto r = parse_sidecar_config(c.yaml, "sidecar.yaml", no_env());
     EXPECT_FALSE(r.config) << c.yaml;
     EXPECT_NE(errors_of(r).find(c.expected), std::string::npos) << c.yaml << "\n-> " << errors_of(r);
   }
+}
+
+TEST(SidecarConfig, EgressAllowsExactHostsAndNamesUnderAWildcardSuffix) {
+  const std::string doc = std::string(kValid) +
+                          "egress:\n  allow: [Api.GitHub.com:443, \"*.googleapis.com:443\", \"10.0.0.5:8443\", "
+                          "\"[::1]:9000\"]\n";
+  const auto r = parse_sidecar_config(doc, "sidecar.yaml", no_env());
+  ASSERT_TRUE(r.config) << errors_of(r);
+  const SidecarConfig& c = *r.config;
+  ASSERT_EQ(c.egress_allow.size(), 4u);
+  EXPECT_EQ(c.egress_allow[0].line, 13);
+  EXPECT_NE(c.find_egress("api.github.com", 443), nullptr);
+  EXPECT_EQ(c.find_egress("api.github.com", 80), nullptr);
+  EXPECT_EQ(c.find_egress("github.com", 443), nullptr);
+  EXPECT_NE(c.find_egress("storage.googleapis.com", 443), nullptr);
+  EXPECT_NE(c.find_egress("a.b.googleapis.com", 443), nullptr);
+  EXPECT_EQ(c.find_egress("googleapis.com", 443), nullptr);       // the suffix itself is not under it
+  EXPECT_EQ(c.find_egress("evilgoogleapis.com", 443), nullptr);   // a label boundary, not a string suffix
+  EXPECT_NE(c.find_egress("10.0.0.5", 8443), nullptr);
+  EXPECT_NE(c.find_egress("::1", 9000), nullptr);
+  EXPECT_EQ(parse_sidecar_config(kValid, "sidecar.yaml", no_env()).config->find_egress("api.github.com", 443),
+            nullptr);  // no egress section: every CONNECT is refused
 }
 
 }  // namespace
