@@ -27,7 +27,9 @@ void add_sidecar_command(CLI::App& cli, int& exit_code) {
       "plane answers; with --identity-dir its SVID comes from the control plane's CA (sidecar.tls: {identity:\n"
       "node}). Each hop is a span (with a `telemetry` section), trace context is continued, orphan calls are\n"
       "logged or repaired (`orphans`), x-tollway-hops stops chains past `max_hops` with 508, and with\n"
-      "`fanout.secret` tollway-fanout baggage is verified on every hop. See docs/sidecar.md.\n"
+      "`fanout.secret` tollway-fanout baggage is verified on every hop. CONNECT HOST:PORT opens a tunnel only to\n"
+      "what `egress.allow` lists (else 403 egress_denied); every CONNECT is logged with its bytes and duration.\n"
+      "See docs/sidecar.md.\n"
       "Signals: SIGHUP reloads the document, SIGTERM or SIGINT drains and exits 0.");
   auto config_path = std::make_shared<std::string>();
   auto admin = std::make_shared<std::string>();
