@@ -120,8 +120,9 @@ void add_control_command(CLI::App& cli, int& exit_code) {
       "(root in STATE_DIR/ca/): POST /v1/certs trades a CSR and a one-time join token (`tollway control token\n"
       "create`) for an X.509-SVID, or renews one over mTLS (the caller's current certificate, no token), GET\n"
       "/v1/bundle serves the trust bundle (PEM, ?format=jwks); `tollway control certs` lists every token minted\n"
-      "and certificate issued. --tls serves the API over HTTPS with the control plane's own SVID. See\n"
-      "docs/control-plane.md.");
+      "and certificate issued. --tls serves the API over HTTPS with the control plane's own SVID. Leased budgets:\n"
+      "POST /v1/usage takes a node's use of each budget key and answers its next lease (STATE_DIR/leases.db keeps\n"
+      "what was reported and granted). See docs/control-plane.md.");
   auto policy = std::make_shared<std::string>();
   auto listen = std::make_shared<std::string>("127.0.0.1:7070");
   auto admin_token_file = std::make_shared<std::string>();
@@ -134,6 +135,8 @@ void add_control_command(CLI::App& cli, int& exit_code) {
   auto author = std::make_shared<std::string>();
   auto trust_domain = std::make_shared<std::string>();
   auto svid_lifetime = std::make_shared<std::string>("24h");
+  auto lease_sync = std::make_shared<std::string>("1s");
+  auto lease_ttl = std::make_shared<std::string>("10s");
   auto serve_tls = std::make_shared<bool>(false);
   auto tls_sans = std::make_shared<std::vector<std::string>>();
   cmd->add_option("--policy", *policy, "The policy directory");
@@ -155,6 +158,10 @@ void add_control_command(CLI::App& cli, int& exit_code) {
   cmd->add_option("--trust-domain", *trust_domain,
                   "Run the SPIFFE certificate authority for this trust domain (needs --state-dir; its root is "
                   "generated there on first start): POST /v1/certs, GET /v1/bundle");
+  cmd->add_option("--lease-sync-interval", *lease_sync,
+                  "How often nodes report usage of leased budgets and renew their leases (100ms to 60s; default 1s)");
+  cmd->add_option("--lease-ttl", *lease_ttl,
+                  "How long a lease of a leased budget stays valid (twice the sync interval to 1h; default 10s)");
   cmd->add_option("--svid-lifetime", *svid_lifetime,
                   "How long an issued certificate is valid (at least 5m; default 24h)");
   cmd->add_flag("--tls", *serve_tls,
@@ -232,6 +239,18 @@ void add_control_command(CLI::App& cli, int& exit_code) {
         return;
       }
     }
+    const auto sync_interval = units::parse_duration(*lease_sync);
+    if (!sync_interval || *sync_interval < std::chrono::milliseconds(100) || *sync_interval > std::chrono::seconds(60)) {
+      std::cerr << "--lease-sync-interval: \"" << *lease_sync << "\" is not a duration from 100ms to 60s\n";
+      exit_code = 1;
+      return;
+    }
+    const auto ttl = units::parse_duration(*lease_ttl);
+    if (!ttl || *ttl < 2 * *sync_interval || *ttl > std::chrono::hours(1)) {
+      std::cerr << "--lease-ttl: \"" << *lease_ttl << "\" is not a duration from twice --lease-sync-interval to 1h\n";
+      exit_code = 1;
+      return;
+    }
     if ((*serve_tls || !tls_sans->empty()) && trust_domain->empty()) {
       std::cerr << "--tls and --tls-san need --trust-domain: the listener's certificate comes from the CA\n";
       exit_code = 1;
@@ -260,6 +279,8 @@ void add_control_command(CLI::App& cli, int& exit_code) {
     options.trust_domain = *trust_domain;
     options.svid_lifetime = std::chrono::duration_cast<std::chrono::seconds>(*lifetime);
     options.tls = *serve_tls;
+    options.lease_sync_interval = std::chrono::duration_cast<std::chrono::milliseconds>(*sync_interval);
+    options.lease_ttl = std::chrono::duration_cast<std::chrono::milliseconds>(*ttl);
     if (!tls_sans->empty()) options.tls_host_names = *tls_sans;
     options.check = check_node_document;
     init_logging(*log_level);

@@ -14,6 +14,13 @@ int hex_digit(char c) {
 
 }  // namespace
 
+std::string_view bearer_token(const proxy::AdminRequest& request) {
+  const auto header = request.head ? request.head->find("authorization") : std::nullopt;
+  if (!header || header->size() < 7 || !(header->substr(0, 7) == "Bearer " || header->substr(0, 7) == "bearer "))
+    return {};
+  return header->substr(7);
+}
+
 proxy::AdminResponse error_response(int status, std::string_view code, std::string_view message) {
   json::ObjectWriter inner;
   inner.field("message", message).field("code", code);

@@ -1,5 +1,5 @@
 // The pieces every control-plane API handler shares: the JSON error answer ({"error":{"message","code"}}, with
-// WWW-Authenticate on 401) and a query parameter read from a request. They never decide a status or a route.
+// WWW-Authenticate on 401), the bearer token and a query parameter read from a request. They never decide a status or a route.
 #pragma once
 
 #include <optional>
@@ -11,6 +11,9 @@
 namespace tollway::control {
 
 proxy::AdminResponse error_response(int status, std::string_view code, std::string_view message);
+
+// The token of an `Authorization: Bearer TOKEN` header; "" when there is none.
+std::string_view bearer_token(const proxy::AdminRequest& request);
 
 // The value of `name` in a query string, percent-decoded; nullopt when absent.
 std::optional<std::string> query_param(std::string_view query, std::string_view name);

@@ -9,6 +9,7 @@
 #include "control/ca/certificate_authority.h"
 #include "control/ca/identity_store.h"
 #include "control/cert_api.h"
+#include "control/leases/usage_api.h"
 #include "control/control_listener_tls.h"
 #include "control/etcd/etcd_policy.h"
 #include "control/git_commit.h"
@@ -44,7 +45,7 @@ class ControlPlane {
       : options_(options), api_(context_, options.admin_token, options.poll_timeout, options.drift_after) {}
 
   int run() {
-    if (!open_history() || !open_certificate_authority()) return 1;
+    if (!open_history() || !open_certificate_authority() || !open_leases()) return 1;
     if (!options_.policy_dir.empty()) {
       if (!start_directory()) return 1;
     } else if (!start_etcd()) {
@@ -122,6 +123,25 @@ class ControlPlane {
     history_ = PolicyHistory::open(path, false, error);
     if (!history_) std::cerr << "--state-dir: " << error << "\n";
     return history_ != nullptr;
+  }
+
+  // The lease book of leased budgets, from STATE_DIR/leases.db (in memory without a state directory).
+  bool open_leases() {
+    std::string error;
+    const std::string path =
+        options_.state_dir.empty() ? std::string() : (fs::path(options_.state_dir) / "leases.db").string();
+    auto store = leases::LeaseStore::open(path, error);
+    if (store)
+      usage_ = leases::UsageApi::open(api_.fleet(), std::move(store),
+                                      {.sync_interval_ms = options_.lease_sync_interval.count(),
+                                       .lease_ttl_ms = options_.lease_ttl.count()},
+                                      leases::unix_ms_now(), error);
+    if (!usage_) {
+      std::cerr << "--state-dir: " << error << "\n";
+      return false;
+    }
+    api_.set_usage_api(usage_.get());
+    return true;
   }
 
   // The CA and the identity store when --trust-domain is given; the cert endpoints stay off (404) otherwise.
@@ -377,6 +397,7 @@ class ControlPlane {
   std::unique_ptr<CertificateAuthority> ca_;
   std::unique_ptr<IdentityStore> identities_;
   std::unique_ptr<CertApi> certs_;
+  std::unique_ptr<leases::UsageApi> usage_;
   std::unique_ptr<ControlListenerTls> listener_tls_;
   WatchApi api_;
   std::unique_ptr<PolicyHistory> history_;

@@ -34,6 +34,9 @@ struct ControlPlaneOptions {
   // are requested, optional, and verified against the bundle (renewal over mTLS).
   bool tls = false;
   std::vector<std::string> tls_host_names{"localhost", "127.0.0.1"};  // the certificate's DNS and IP SANs
+  // Leased budgets (POST /v1/usage): how often nodes report and renew, and how long a lease stays valid.
+  std::chrono::milliseconds lease_sync_interval{1'000};
+  std::chrono::milliseconds lease_ttl{10'000};
   CheckDocument check;
 };
 

@@ -31,13 +31,6 @@ bool valid_version(std::string_view version) {
   return true;
 }
 
-std::string_view bearer(const proxy::AdminRequest& request) {
-  const auto header = request.head ? request.head->find("authorization") : std::nullopt;
-  if (!header || header->size() < 7 || !(header->substr(0, 7) == "Bearer " || header->substr(0, 7) == "bearer "))
-    return {};
-  return header->substr(7);
-}
-
 }  // namespace
 
 WatchApi::WatchApi(asio::io_context& context, std::string admin_token, std::chrono::milliseconds poll_timeout,
@@ -77,11 +70,16 @@ asio::awaitable<AdminResponse> WatchApi::handle(const proxy::AdminRequest& reque
     if (request.method != "POST") co_return error_response(405, "method_not_allowed", "use POST /v1/report");
     co_return report(request);
   }
+  if (path == "/v1/usage" && usage_ != nullptr) {
+    if (request.method != "POST") co_return error_response(405, "method_not_allowed", "use POST /v1/usage");
+    co_return usage_->usage(request, leases::unix_ms_now());
+  }
   if (path == "/metrics") {
     if (request.method != "GET" && request.method != "HEAD")
       co_return error_response(405, "method_not_allowed", "use GET /metrics");
     std::string body;
     fleet_.render_metrics(body, Clock::now());
+    if (usage_ != nullptr) usage_->render_metrics(body, leases::unix_ms_now());
     co_return AdminResponse{200, "text/plain; version=0.0.4; charset=utf-8", std::move(body), {}};
   }
   if (path == "/v1/fleet") {
@@ -112,7 +110,7 @@ asio::awaitable<AdminResponse> WatchApi::handle(const proxy::AdminRequest& reque
   }
   co_return error_response(404, "not_found",
                            "the control plane serves GET /v1/snapshot, POST /v1/ack, POST /v1/report, GET /v1/fleet, "
-                           "POST /v1/certs, GET /v1/bundle, /metrics, /healthz, /readyz");
+                           "POST /v1/usage, POST /v1/certs, GET /v1/bundle, /metrics, /healthz, /readyz");
 }
 
 AdminResponse WatchApi::snapshot_response(std::string_view node) {
@@ -129,7 +127,7 @@ AdminResponse WatchApi::snapshot_response(std::string_view node) {
 asio::awaitable<AdminResponse> WatchApi::snapshot(const proxy::AdminRequest& request) {
   const auto node = query_param(request.query, "node");
   if (!node || node->empty()) co_return error_response(400, "missing_node", "GET /v1/snapshot needs ?node=ID");
-  if (!fleet_.authenticate(*node, bearer(request)))
+  if (!fleet_.authenticate(*node, bearer_token(request)))
     co_return error_response(401, "unauthorized",
                              "unknown node, or not its bootstrap token (Authorization: Bearer TOKEN)");
   const std::string have = query_param(request.query, "have").value_or("");
@@ -180,7 +178,7 @@ AdminResponse WatchApi::ack(const proxy::AdminRequest& request) {
   const auto nonce = body->string_member("nonce");
   if (!node || !version || !nonce)
     return error_response(400, "missing_field", "node, version and nonce are required");
-  if (!fleet_.authenticate(*node, bearer(request)))
+  if (!fleet_.authenticate(*node, bearer_token(request)))
     return error_response(401, "unauthorized", "unknown node, or not its bootstrap token");
   std::optional<std::string> error;
   if (const auto e = body->string_member("error")) error = std::string(*e);
@@ -206,7 +204,7 @@ AdminResponse WatchApi::report(const proxy::AdminRequest& request) {
   const auto node = body->string_member("node");
   const auto version = body->string_member("version");
   if (!node || !version) return error_response(400, "missing_field", "node and version are required");
-  if (!fleet_.authenticate(*node, bearer(request)))
+  if (!fleet_.authenticate(*node, bearer_token(request)))
     return error_response(401, "unauthorized", "unknown node, or not its bootstrap token");
   const std::string_view config_version = body->string_member("config_version").value_or("");
   const std::string_view build = body->string_member("build").value_or("");
@@ -222,7 +220,7 @@ AdminResponse WatchApi::report(const proxy::AdminRequest& request) {
 }
 
 AdminResponse WatchApi::fleet_status(const proxy::AdminRequest& request) const {
-  const std::string_view token = bearer(request);
+  const std::string_view token = bearer_token(request);
   if (token.size() != admin_token_.size() || admin_token_.empty() ||
       CRYPTO_memcmp(token.data(), admin_token_.data(), token.size()) != 0)
     return error_response(401, "unauthorized", "GET /v1/fleet needs the admin token (Authorization: Bearer)");
@@ -243,6 +241,7 @@ AdminResponse WatchApi::fleet_status(const proxy::AdminRequest& request) const {
   if (store_error_.empty()) w.null_field("store_error");
   else w.field("store_error", store_error_);
   w.raw_field("nodes", fleet_.nodes_json(Clock::now()));
+  if (usage_ != nullptr) w.raw_field("budgets", usage_->budgets_json(leases::unix_ms_now()));
   return AdminResponse{200, "application/json", std::move(w).finish() + "\n", {}};
 }
 

@@ -16,6 +16,7 @@
 
 #include "control/cert_api.h"
 #include "control/fleet.h"
+#include "control/leases/usage_api.h"
 #include "proxy/admin_listener.h"
 
 namespace tollway::control {
@@ -35,6 +36,9 @@ class WatchApi {
   const std::string& store_error() const { return store_error_; }
   // Serves POST /v1/certs and GET /v1/bundle with `certs` (null: the CA is off). It must outlive this WatchApi.
   void set_cert_api(CertApi* certs) { certs_ = certs; }
+  // Serves POST /v1/usage (leased budgets) with `usage`, whose budgets show in /v1/fleet and /metrics. It must
+  // outlive this WatchApi.
+  void set_usage_api(leases::UsageApi* usage) { usage_ = usage; }
   // Ends every waiting poll (with 304) when the process drains.
   void stop();
   boost::asio::awaitable<proxy::AdminResponse> handle(const proxy::AdminRequest& request);
@@ -59,6 +63,7 @@ class WatchApi {
   std::string store_error_;
   std::list<boost::asio::steady_timer*> waiting_;
   CertApi* certs_ = nullptr;
+  leases::UsageApi* usage_ = nullptr;
   bool stopped_ = false;
 };
 

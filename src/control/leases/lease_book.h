@@ -90,6 +90,9 @@ class LeaseBook {
   const std::map<std::string, BudgetKeyState, std::less<>>& keys() const { return keys_; }
   // Restores one key's state (from persistence), replacing any held.
   void restore(std::string key, BudgetKeyState state) { keys_[std::move(key)] = std::move(state); }
+  void forget(std::string_view key) {
+    if (const auto found = keys_.find(key); found != keys_.end()) keys_.erase(found);
+  }
 
   // Totals for one key at now_ms: spent by every holder, still leased out (unexpired, unused part), left.
   struct Totals {

@@ -1,0 +1,58 @@
+// UsageApi: POST /v1/usage on the control plane — a node reports, per budget key, its cumulative use, demand and
+// the lease it holds, and is answered with its next leases (LeaseBook). Reports are authenticated as the node
+// (its bootstrap token), checked against the node's own policy (the key's budget must be in the document the plane
+// resolved for it, with the same limit), ordered per node incarnation (an older sequence number is a replay:
+// refused and counted; the same one is a retry: answered again, counted once because use is cumulative) and
+// written to the LeaseStore before the answer. It never grants from a report it refused, never answers before the
+// store has the report, and never logs a token.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "control/fleet.h"
+#include "control/leases/lease_book.h"
+#include "control/leases/lease_store.h"
+#include "proxy/admin_listener.h"
+
+namespace tollway::control::leases {
+
+// The wall clock in ms since the Unix epoch: leases expire in it (it survives a control-plane restart).
+int64_t unix_ms_now();
+
+class UsageApi {
+ public:
+  // Loads what `store` holds into the book and starts its learning period at `now_ms`; null + error when the
+  // store cannot be read.
+  static std::unique_ptr<UsageApi> open(const Fleet& fleet, std::unique_ptr<LeaseStore> store,
+                                        LeaseSettings settings, int64_t now_ms, std::string& error);
+
+  proxy::AdminResponse usage(const proxy::AdminRequest& request, int64_t now_ms);
+
+  // Budgets for /v1/fleet: per key, limit, spent, leased out, remaining and each holder's lease.
+  std::string budgets_json(int64_t now_ms) const;
+  // tollway_control_budget_{limit,spent,leased,remaining} per key, and the reports taken and refused by reason.
+  void render_metrics(std::string& out, int64_t now_ms) const;
+
+ private:
+  UsageApi(const Fleet& fleet, std::unique_ptr<LeaseStore> store, LeaseSettings settings)
+      : fleet_(fleet), store_(std::move(store)), book_(settings) {}
+  proxy::AdminResponse refuse(int status, std::string_view reason, std::string_view message);
+  // The budgets (name -> limit) of the document the plane resolved for `node`, cached per desired version.
+  const std::map<std::string, int64_t, std::less<>>* node_budgets(const NodeRecord& node);
+
+  const Fleet& fleet_;
+  std::unique_ptr<LeaseStore> store_;
+  LeaseBook book_;
+  struct NodeBudgets {
+    std::string version;
+    std::map<std::string, int64_t, std::less<>> limits;
+  };
+  std::map<std::string, NodeBudgets, std::less<>> budgets_by_node_;
+  uint64_t reports_accepted_ = 0;
+  std::map<std::string, uint64_t, std::less<>> reports_refused_;  // by reason
+};
+
+}  // namespace tollway::control::leases
