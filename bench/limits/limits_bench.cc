@@ -34,11 +34,11 @@ std::vector<Request> make_requests() {
     const std::string tenant = "tenant-" + std::to_string(t);
     Request r;
     r.counters.push_back({"rate|tenant-tokens|tenant|" + tenant, CounterAlgorithm::Gcra, 2'000'000'000,
-                          3'600'000, false, OnStoreError::Deny});
+                          3'600'000, false, OnStoreError::Deny, {}});
     r.counters.push_back(
-        {"rate|gpt-tokens", CounterAlgorithm::Gcra, 4'000'000'000'000, 3'600'000, false, OnStoreError::Deny});
+        {"rate|gpt-tokens", CounterAlgorithm::Gcra, 4'000'000'000'000, 3'600'000, false, OnStoreError::Deny, {}});
     r.counters.push_back({"budget|tenant-month|tenant|" + tenant + "|2027-01", CounterAlgorithm::Budget,
-                          4'000'000'000'000, 2'678'400'000, false, OnStoreError::Deny});
+                          4'000'000'000'000, 2'678'400'000, false, OnStoreError::Deny, {}});
     r.amounts = {1200, 1200, 1200};
     out.push_back(std::move(r));
   }

@@ -70,9 +70,9 @@ int main(int argc, char** argv) {
   const int64_t now = 1'800'000'000'000;
   // A request touching a rate limit and a budget, as the gateway's policy would hand it over.
   const std::vector<Counter> counters{
-      {"tenant:acme|tokens_per_minute", CounterAlgorithm::Gcra, 1'000'000'000, 60'000, false, OnStoreError::Deny},
+      {"tenant:acme|tokens_per_minute", CounterAlgorithm::Gcra, 1'000'000'000, 60'000, false, OnStoreError::Deny, {}},
       {"tenant:acme|budget|2026-12", CounterAlgorithm::Budget, 1'000'000'000'000, 3'600'000, false,
-       OnStoreError::Deny}};
+       OnStoreError::Deny, {}}};
   const std::vector<int64_t> amounts{1200, 1200}, actual{900, 900};
 
   std::vector<double> ping_us, reserve_us, settle_us, pair_us;
@@ -124,7 +124,7 @@ int main(int argc, char** argv) {
   // up to what they reserved; the budget's final value is what was charged.
   constexpr int kThreads = 4, kCoroutines = 50, kPerCoroutine = 20;
   constexpr int64_t kLimit = 200'000;
-  const Counter budget{"overspend|budget", CounterAlgorithm::Budget, kLimit, 3'600'000, false, OnStoreError::Deny};
+  const Counter budget{"overspend|budget", CounterAlgorithm::Budget, kLimit, 3'600'000, false, OnStoreError::Deny, {}};
   std::atomic<int64_t> settled{0}, admitted{0}, denied{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t)

@@ -11,6 +11,7 @@
 #include "control/client/control_config_source.h"
 #include "control/client/reporting_config_source.h"
 #include "core/log.h"
+#include "control/client/usage_client.h"
 #include "gateway/role.h"
 #include "proxy/engine.h"
 
@@ -88,6 +89,7 @@ void add_gateway_command(CLI::App& cli, int& exit_code) {
     control.identity = options->identity;
     report.identity = options->identity;
     gateway::GatewayRole role;
+    if (!control.urls.empty()) role.set_lease_source(std::make_shared<control::UsageClient>(control));
     exit_code = proxy::run_engine(role, *options, [config_path, control, report](boost::asio::io_context& context) {
       std::unique_ptr<proxy::ConfigSource> source;
       if (!control.urls.empty())

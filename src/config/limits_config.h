@@ -12,7 +12,7 @@
 
 namespace tollway::config {
 
-enum class LedgerMode { Local, Strict };
+enum class LedgerMode { Local, Strict, Leased };
 
 // What a limit counts. Cost is counted in micro-dollars (1e-6 USD); the config writes it in USD.
 enum class LimitUnit { Requests, InputTokens, OutputTokens, TotalTokens, CostUsd };
@@ -43,6 +43,18 @@ struct RateLimitRule {
   int line = 0;  // config line, for messages
 };
 
+// Leased budgets (ledger: leased): what a node does when its lease has no room left for a request, and when its
+// lease expired because the control plane could not be reached (mirrors limits::LeaseModes).
+enum class LeaseExhausted { Deny, Wait, Allow };
+enum class ControlUnreachable { LastLease, Safe, Deny };
+
+struct LeaseModes {
+  LeaseExhausted on_lease_exhausted = LeaseExhausted::Deny;
+  ControlUnreachable on_control_unreachable = ControlUnreachable::LastLease;
+  int64_t safe_allowance = 0;  // units a node may spend per lease lifetime past an expired lease (safe mode)
+  bool operator==(const LeaseModes&) const = default;
+};
+
 enum class BudgetPeriod { Day, Month };  // UTC calendar day / month
 
 // A hard cap that resets at the start of each UTC calendar period; alerts at the given percentages.
@@ -56,6 +68,7 @@ struct BudgetRule {
   std::vector<int> alerts{50, 80, 100};  // ascending percentages 1..100
   bool shadow = false;
   StoreErrorPolicy on_store_error = StoreErrorPolicy::Deny;
+  LeaseModes lease;  // ledger: leased only; the section's `leased` settings unless the budget sets its own
   int line = 0;
 };
 
@@ -105,6 +118,7 @@ struct LimitsPolicy {
            sessions.context_guard != ContextGuard::Off;
   }
   LedgerMode ledger = LedgerMode::Local;
+  LeaseModes leased;  // `limits.leased`: the default lease modes of every budget (ledger: leased)
   RedisLedgerConfig redis;
   SpendLogConfig spend_log;
   uint64_t default_max_tokens = 4096;  // reserved for output when a request sets no max_tokens

@@ -222,6 +222,28 @@ void read_rules(Validator& v, const YAML::Node& list, std::set<std::string>& nam
   }
 }
 
+// on_lease_exhausted and on_control_unreachable under `node` (limits.leased or one budget), into `modes`.
+void read_lease_modes(Validator& v, const YAML::Node& node, const std::string& path, LeaseModes& modes) {
+  v.optional_string(node, "on_lease_exhausted", path + ".", [&](const YAML::Node& n, const std::string& s) {
+    if (s == "deny") modes.on_lease_exhausted = LeaseExhausted::Deny;
+    else if (s == "wait") modes.on_lease_exhausted = LeaseExhausted::Wait;
+    else if (s == "allow") modes.on_lease_exhausted = LeaseExhausted::Allow;
+    else v.fail(n, path + ".on_lease_exhausted", "\"" + s + "\" is not deny, wait or allow");
+  });
+  v.optional_string(node, "on_control_unreachable", path + ".", [&](const YAML::Node& n, const std::string& s) {
+    if (s == "last_lease") modes.on_control_unreachable = ControlUnreachable::LastLease;
+    else if (s == "safe") modes.on_control_unreachable = ControlUnreachable::Safe;
+    else if (s == "deny") modes.on_control_unreachable = ControlUnreachable::Deny;
+    else v.fail(n, path + ".on_control_unreachable", "\"" + s + "\" is not last_lease, safe or deny");
+  });
+  v.optional_string(node, "safe_allowance", path + ".", [&](const YAML::Node& n, const std::string& s) {
+    if (auto amount = parse_whole(s, 0, 1'000'000'000'000))
+      modes.safe_allowance = *amount;
+    else
+      v.fail(n, path + ".safe_allowance", "\"" + s + "\" is not a whole number from 0 to 10^12 (the budget's unit)");
+  });
+}
+
 void read_budgets(Validator& v, const YAML::Node& list, std::set<std::string>& names, LimitsPolicy& out) {
   if (!list.IsSequence()) {
     v.fail(list, "limits.budgets",
@@ -231,10 +253,16 @@ void read_budgets(Validator& v, const YAML::Node& list, std::set<std::string>& n
   for (std::size_t i = 0; i < list.size(); ++i) {
     const std::string path = "limits.budgets[" + std::to_string(i) + "]";
     const YAML::Node n = list[i];
-    if (!v.check_mapping(
-            n, path, {"name", "match", "per", "unit", "limit", "period", "alerts", "mode", "on_store_error"}))
+    if (!v.check_mapping(n, path,
+                         {"name", "match", "per", "unit", "limit", "period", "alerts", "mode", "on_store_error",
+                          "on_lease_exhausted", "on_control_unreachable", "safe_allowance"}))
       continue;
     BudgetRule b;
+    b.lease = out.leased;
+    read_lease_modes(v, n, path, b.lease);
+    if (out.ledger != LedgerMode::Leased)
+      for (const char* key : {"on_lease_exhausted", "on_control_unreachable", "safe_allowance"})
+        if (n[key].IsDefined()) v.fail(n[key], path + "." + key, "applies to ledger: leased only");
     bool ok = read_common(v, n, path, names, b);
     v.optional_string(n, "period", path + ".", [&](const YAML::Node& node, const std::string& s) {
       if (s == "day")
@@ -391,8 +419,8 @@ void read_fanout(Validator& v, const YAML::Node& f, LimitsPolicy& out) {
 std::optional<int64_t> parse_usd(const std::string& text) { return parse_micro_usd(text, 1'000'000'000); }
 
 const std::vector<std::string>& limits_policy_keys() {
-  static const std::vector<std::string> keys = {"ledger", "redis",   "spend_log", "default_max_tokens",
-                                                "rules",  "budgets", "sessions",  "fanout"};
+  static const std::vector<std::string> keys = {"ledger", "leased",  "redis",    "spend_log", "default_max_tokens",
+                                                "rules",  "budgets", "sessions", "fanout"};
   return keys;
 }
 
@@ -403,9 +431,17 @@ void read_limits_policy(Validator& v, const YAML::Node& l, const std::string& co
       out.ledger = LedgerMode::Local;
     else if (s == "strict")
       out.ledger = LedgerMode::Strict;
+    else if (s == "leased")
+      out.ledger = LedgerMode::Leased;
     else
-      v.fail(node, "limits.ledger", "\"" + s + "\" is not a ledger (allowed: local, strict)");
+      v.fail(node, "limits.ledger", "\"" + s + "\" is not a ledger (allowed: local, strict, leased)");
   });
+  if (const YAML::Node leased = l["leased"]; leased.IsDefined() && !leased.IsNull()) {
+    if (out.ledger != LedgerMode::Leased)
+      v.fail(leased, "limits.leased", "applies to ledger: leased only");
+    else if (v.check_mapping(leased, "limits.leased", {"on_lease_exhausted", "on_control_unreachable", "safe_allowance"}))
+      read_lease_modes(v, leased, "limits.leased", out.leased);
+  }
   if (const YAML::Node r = l["redis"]; r.IsDefined() && !r.IsNull()) read_redis(v, r, out);
   if (out.ledger == LedgerMode::Strict && out.redis.url.empty())
     v.fail(l["ledger"], "limits.redis.url", "required when limits.ledger is strict: redis://host:port");

@@ -102,7 +102,8 @@ bool attach_auth(const config::GatewayConfig& config, Services& services, std::s
 }
 
 // Process-lifetime limits state: built with the first config that has a limits policy, a spend log or virtual
-// keys (which may carry limits), with the ledger (local, or strict on Redis with the local one as its fallback)
+// keys (which may carry limits), with the ledger (local, strict on Redis with the local one as its fallback, or
+// leased from the control plane)
 // and the spend log chosen then; configured and key budgets are rebuilt from the spend log before the first
 // request, and GET /admin/spend is served from it. A reload that changes ledger, redis or
 // spend_log is logged and takes effect at the next restart.
@@ -130,6 +131,18 @@ bool attach_limits(const config::GatewayConfig& config, Services& services, std:
         [ledger](std::chrono::steady_clock::time_point deadline) { return ledger->connect(deadline); });
     runtime->set_strict_ledger(std::move(strict));
   }
+  if (policy.ledger == config::LedgerMode::Leased) {
+    if (!services.lease_source) {
+      error = "limits.ledger: leased needs a control plane: leases come from its POST /v1/usage (run the gateway "
+              "with --control)";
+      return false;
+    }
+    auto leased = std::make_unique<limits::LeasedLedger>(runtime->shared_local_ledger(), services.lease_source);
+    limits::LeasedLedger* ledger = leased.get();
+    services.engine->metrics.push_back([ledger](std::string& out) { ledger->render_metrics(out); });
+    ledger->start(*services.engine->control);
+    runtime->set_leased_ledger(std::move(leased));
+  }
   if (!policy.spend_log.path.empty()) {
     limits::SpendLogOptions options;
     options.path = policy.spend_log.path;
@@ -141,7 +154,7 @@ bool attach_limits(const config::GatewayConfig& config, Services& services, std:
       error = std::string("limits.spend_log: ") + e.what();
       return false;
     }
-    if (!runtime->strict()) {
+    if (!runtime->strict() && !runtime->leased()) {  // a shared ledger holds the fleet's spend itself
       const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                               std::chrono::system_clock::now().time_since_epoch())
                               .count();

@@ -21,6 +21,9 @@ struct Services {
   std::unique_ptr<providers::resilience::UpstreamHealthRegistry> upstream_health;
   // Ledgers, spend log and limits metrics; built by the first snapshot with a limits policy (assembly.cc).
   std::unique_ptr<limits::LimitsRuntime> limits;
+  // Where leases of leased budgets come from (the control plane a node runs under); null without --control, where
+  // `ledger: leased` cannot run.
+  std::shared_ptr<limits::LeaseSource> lease_source;
   // Access/decision logs and the OTLP exporter threads; built with the first config that enables telemetry.
   std::unique_ptr<telemetry::TelemetryOutput> telemetry;
   // The config of the last committed snapshot, for the admin APIs (read on the control thread only).

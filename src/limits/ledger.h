@@ -1,8 +1,9 @@
 // Ledger: where limit and budget counters live, and the one operation admission needs — reserve a request's
 // amounts on every counter it touches, all or nothing — plus settlement, which replaces a reservation by what was
 // really used. Two algorithms share it: GCRA rate limits (no fixed-window double burst) and calendar budgets
-// (hard caps that reset with the period). Backends: LocalLedger (in process, exact for one instance) and
-// RedisLedger (strict: one Lua script per reserve and per settle, exact across replicas). A ledger never decides
+// (hard caps that reset with the period). Backends: LocalLedger (in process, exact for one instance),
+// RedisLedger (strict: one Lua script per reserve and per settle, exact across replicas) and LeasedLedger (in
+// process against leases of a global budget from the control plane). A ledger never decides
 // policy (which counters, which amounts); the LimitsFilter does, and hands it fully specified counters.
 #pragma once
 
@@ -35,6 +36,24 @@ enum class OnStoreError {
   Local,  // count it in process (per replica) for a bounded time, then deny
 };
 
+// What a leased ledger does with a budget counter whose lease has no room left, and whose lease expired because
+// the control plane could not be reached (ledger: leased; docs/operations.md states the overspend each allows).
+enum class OnLeaseExhausted {
+  Deny,   // the request is denied (429) until the next lease
+  Wait,   // an early sync is asked for, and the request waits (at most two sync intervals) for a larger lease
+  Allow,  // the request is admitted beyond the lease, and the overdraft counted
+};
+enum class OnControlUnreachable {
+  LastLease,  // what is left of the last lease is spent, then deny
+  Safe,       // a fixed safe_allowance per lease lifetime past the expiry (Doorman's safe capacity)
+  Deny,       // nothing is spent without a valid lease
+};
+struct LeaseModes {
+  OnLeaseExhausted on_lease_exhausted = OnLeaseExhausted::Deny;
+  OnControlUnreachable on_control_unreachable = OnControlUnreachable::LastLease;
+  int64_t safe_allowance = 0;
+};
+
 // One counter a request touches, fully specified by the policy.
 struct Counter {
   std::string key;  // unique per rule, dimension values and (budgets) period; also the Redis key suffix
@@ -43,6 +62,7 @@ struct Counter {
   int64_t window_ms = 0;  // > 0
   bool shadow = false;    // reported (would_deny) but never denies and never blocks the others
   OnStoreError on_store_error = OnStoreError::Deny;  // strict ledgers only; LocalLedger never errs
+  LeaseModes lease;                                  // leased ledgers only (Budget counters)
 };
 
 // The state of one counter after a reserve.

@@ -107,6 +107,22 @@ OnStoreError on_store_error(config::StoreErrorPolicy policy) {
   return OnStoreError::Deny;
 }
 
+LeaseModes lease_modes(const config::LeaseModes& modes) {
+  LeaseModes out;
+  switch (modes.on_lease_exhausted) {
+    case config::LeaseExhausted::Deny: out.on_lease_exhausted = OnLeaseExhausted::Deny; break;
+    case config::LeaseExhausted::Wait: out.on_lease_exhausted = OnLeaseExhausted::Wait; break;
+    case config::LeaseExhausted::Allow: out.on_lease_exhausted = OnLeaseExhausted::Allow; break;
+  }
+  switch (modes.on_control_unreachable) {
+    case config::ControlUnreachable::LastLease: out.on_control_unreachable = OnControlUnreachable::LastLease; break;
+    case config::ControlUnreachable::Safe: out.on_control_unreachable = OnControlUnreachable::Safe; break;
+    case config::ControlUnreachable::Deny: out.on_control_unreachable = OnControlUnreachable::Deny; break;
+  }
+  out.safe_allowance = modes.safe_allowance;
+  return out;
+}
+
 LimitRules::LimitRules(const config::LimitsPolicy& policy) {
   auto add = [&](const auto& rule, bool budget, const char* kind) {
     Compiled c;
@@ -125,6 +141,7 @@ LimitRules::LimitRules(const config::LimitsPolicy& policy) {
     if constexpr (requires { rule.period; }) {
       c.period = rule.period;
       info.alerts = rule.alerts;
+      c.counter.lease = lease_modes(rule.lease);
     } else {
       c.counter.window_ms = rule.window.count();
     }

@@ -288,6 +288,7 @@ asio::awaitable<pipeline::Verdict> LimitsFilter::admit(pipeline::RequestCtx& ctx
   for (std::size_t i = 0; i < reserve.size(); ++i) reserve[i] = amounts.of(unit_of(plan.rules[i], r));
   ReserveResult result;
   if (runtime_.strict()) result = co_await runtime_.ledger().reserve(plan.counters, reserve, now_ms);
+  else if (LeasedLedger* leased = runtime_.leased()) result = co_await leased->reserve(plan.counters, reserve, now_ms);
   else result = runtime_.local_ledger().reserve_now(plan.counters, reserve, now_ms);
   // Counted per request; logged by the strict ledger once per outage, not per request.
   if (result.store_error) runtime_.count_store_error();
@@ -332,10 +333,10 @@ void LimitsFilter::plan_key_limits(const auth::CallerPolicy& policy, int64_t now
   };
   if (limits.rpm > 0)
     add(kKeyRpm, Counter{"key|" + policy.key_id + "|rpm", CounterAlgorithm::Gcra, limits.rpm, kMinuteMs, false,
-                         OnStoreError::Deny});
+                         OnStoreError::Deny, {}});
   if (limits.tpm > 0)
     add(kKeyTpm, Counter{"key|" + policy.key_id + "|tpm", CounterAlgorithm::Gcra, limits.tpm, kMinuteMs, false,
-                         OnStoreError::Deny});
+                         OnStoreError::Deny, {}});
   if (limits.max_budget_micro_usd > 0) add(kKeyBudget, key_budget_counter(policy.key_id, limits, now_ms));
 }
 
@@ -532,7 +533,7 @@ uint64_t restore_budgets(const config::LimitsPolicy& policy, SpendLog& log, Loca
     }
     if (!rec.fanout_root.empty() && policy.fanout.enabled) {
       const Counter tree{"fanout|" + rec.fanout_root, CounterAlgorithm::Budget, 1, policy.fanout.ttl.count(), false,
-                         OnStoreError::Deny};
+                         OnStoreError::Deny, {}};
       ledger.charge(tree, spent.of(policy.fanout.unit), now_ms);
     }
   });
@@ -545,7 +546,7 @@ Counter key_budget_counter(std::string_view key_id, const auth::KeyLimits& limit
   const int64_t window = period.end_ms - now_ms > kLifetimeBudgetWindowMs ? kLifetimeBudgetWindowMs
                                                                           : period.end_ms - now_ms;
   return Counter{"key|" + std::string(key_id) + "|budget|" + period.label, CounterAlgorithm::Budget,
-                 limits.max_budget_micro_usd, std::max<int64_t>(1, window), false, OnStoreError::Deny};
+                 limits.max_budget_micro_usd, std::max<int64_t>(1, window), false, OnStoreError::Deny, {}};
 }
 
 std::size_t restore_key_budgets(const std::string& spend_log_path,

@@ -1,5 +1,5 @@
 // LimitsRuntime: the limits state that outlives configuration snapshots — the in-process ledger (counters survive
-// a reload), the strict ledger when configured, the spend log, budget-alert memory and the limits metrics
+// a reload), the strict or leased ledger when configured, the spend log, budget-alert memory and the limits metrics
 // (Prometheus text with HELP and TYPE). Built once by the gateway assembly, shared by every LimitsFilter.
 // It never decides admission (the filter does) and never blocks on I/O on the event loop.
 #pragma once
@@ -14,6 +14,7 @@
 #include <string_view>
 #include <utility>
 
+#include "limits/leased/leased_ledger.h"
 #include "limits/ledger.h"
 #include "limits/local_ledger.h"
 #include "limits/spend_log.h"
@@ -32,6 +33,9 @@ class LimitsRuntime {
   Ledger& ledger() { return strict_ ? *strict_ : static_cast<Ledger&>(*local_); }
   bool strict() const { return strict_ != nullptr; }
   void set_strict_ledger(std::unique_ptr<Ledger> ledger) { strict_ = std::move(ledger); }
+  // The leased ledger (ledger: leased), or null: reservations go through it; settlement is the local ledger's.
+  LeasedLedger* leased() { return leased_.get(); }
+  void set_leased_ledger(std::unique_ptr<LeasedLedger> ledger) { leased_ = std::move(ledger); }
   SpendLog* spend_log() { return spend_log_.get(); }
   void set_spend_log(std::unique_ptr<SpendLog> log) { spend_log_ = std::move(log); }
 
@@ -61,6 +65,7 @@ class LimitsRuntime {
 
   std::shared_ptr<LocalLedger> local_ = std::make_shared<LocalLedger>();
   std::unique_ptr<Ledger> strict_;
+  std::unique_ptr<LeasedLedger> leased_;
   std::unique_ptr<SpendLog> spend_log_;
   std::atomic<uint64_t> admitted_{0}, denied_{0}, store_errors_{0}, settle_failures_{0};
   std::atomic<int64_t> open_{0};

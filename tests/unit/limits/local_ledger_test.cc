@@ -10,10 +10,10 @@ namespace tollway::limits {
 namespace {
 
 Counter gcra(std::string key, int64_t limit, int64_t window_ms) {
-  return Counter{std::move(key), CounterAlgorithm::Gcra, limit, window_ms, false, OnStoreError::Deny};
+  return Counter{std::move(key), CounterAlgorithm::Gcra, limit, window_ms, false, OnStoreError::Deny, {}};
 }
 Counter budget(std::string key, int64_t limit, int64_t window_ms) {
-  return Counter{std::move(key), CounterAlgorithm::Budget, limit, window_ms, false, OnStoreError::Deny};
+  return Counter{std::move(key), CounterAlgorithm::Budget, limit, window_ms, false, OnStoreError::Deny, {}};
 }
 
 ReserveResult reserve(LocalLedger& l, const std::vector<Counter>& c, const std::vector<int64_t>& a,
