@@ -106,6 +106,23 @@ TEST(LimitsConfig, FullPolicy) {
   EXPECT_EQ(p.fanout.ttl.count(), 1'800'000);
 }
 
+TEST(LimitsConfig, LeasedModesDefaultFromTheSectionAndABudgetMaySetItsOwn) {
+  auto r = parse(R"(  ledger: leased
+  leased: {on_lease_exhausted: wait, safe_allowance: 500}
+  budgets:
+    - {name: shared, limit: 100000, period: day}
+    - {name: strict-ish, limit: 5000, period: day, on_control_unreachable: deny, on_lease_exhausted: deny}
+)");
+  ASSERT_TRUE(r.config) << all_errors(r);
+  const auto& p = r.config->limits_policy;
+  EXPECT_EQ(p.ledger, LedgerMode::Leased);
+  EXPECT_EQ(p.budgets[0].lease.on_lease_exhausted, LeaseExhausted::Wait);
+  EXPECT_EQ(p.budgets[0].lease.on_control_unreachable, ControlUnreachable::LastLease);  // the default
+  EXPECT_EQ(p.budgets[0].lease.safe_allowance, 500);
+  EXPECT_EQ(p.budgets[1].lease.on_lease_exhausted, LeaseExhausted::Deny);
+  EXPECT_EQ(p.budgets[1].lease.on_control_unreachable, ControlUnreachable::Deny);
+}
+
 struct BadCase {
   const char* yaml;
   const char* expected;  // substring of the one error
@@ -113,7 +130,16 @@ struct BadCase {
 
 TEST(LimitsConfig, PreciseErrors) {
   const BadCase cases[] = {
-      {"  ledger: fast\n", "limits.ledger: \"fast\" is not a ledger (allowed: local, strict)"},
+      {"  ledger: fast\n", "limits.ledger: \"fast\" is not a ledger (allowed: local, strict, leased)"},
+      {"  leased: {on_lease_exhausted: wait}\n", "limits.leased: applies to ledger: leased only"},
+      {"  budgets:\n    - {name: b, limit: 5, on_control_unreachable: deny}\n",
+       "limits.budgets[0].on_control_unreachable: applies to ledger: leased only"},
+      {"  ledger: leased\n  leased: {on_lease_exhausted: queue}\n",
+       "limits.leased.on_lease_exhausted: \"queue\" is not deny, wait or allow"},
+      {"  ledger: leased\n  budgets:\n    - {name: b, limit: 5, on_control_unreachable: open}\n",
+       "limits.budgets[0].on_control_unreachable: \"open\" is not last_lease, safe or deny"},
+      {"  ledger: leased\n  leased: {safe_allowance: -1}\n", "limits.leased.safe_allowance"},
+      {"  ledger: leased\n  leased: {sync_interval: 1s}\n", "limits.leased.sync_interval: unknown key"},
       {"  ledger: strict\n", "limits.redis.url: required when limits.ledger is strict"},
       {"  redis: {url: \"http://x\"}\n", "limits.redis.url: must be redis://"},
       {"  rules:\n    - {name: a, limit: 10}\n", "limits.rules[0].window: required"},
