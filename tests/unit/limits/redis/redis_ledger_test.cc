@@ -52,10 +52,10 @@ std::string sha1_of(std::string_view script) {
 }
 
 Counter gcra(std::string key, int64_t limit, int64_t window_ms, OnStoreError on_error = OnStoreError::Deny) {
-  return Counter{std::move(key), CounterAlgorithm::Gcra, limit, window_ms, false, on_error};
+  return Counter{std::move(key), CounterAlgorithm::Gcra, limit, window_ms, false, on_error, {}};
 }
 Counter budget(std::string key, int64_t limit, int64_t window_ms, OnStoreError on_error = OnStoreError::Deny) {
-  return Counter{std::move(key), CounterAlgorithm::Budget, limit, window_ms, false, on_error};
+  return Counter{std::move(key), CounterAlgorithm::Budget, limit, window_ms, false, on_error, {}};
 }
 
 class RedisLedgerTest : public ::testing::Test {
