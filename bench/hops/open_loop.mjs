@@ -1,7 +1,8 @@
 // An open-loop load generator for the hops benchmark: sends GET requests at a fixed rate (a new request every
 // 1/rate s whatever the answers do, over a keep-alive pool), optionally absolute-form through a forward proxy, and
-// samples the VmRSS of the given processes every 100 ms. Prints one JSON line: sent, ok, errors, achieved rate,
-// latency p50/p99 (µs) and the largest RSS (kB) seen per pid. It never retries and never waits for an answer to send.
+// samples the memory of the given processes every 100 ms. Prints one JSON line: sent, ok, errors, connections
+// opened, achieved rate, latency p50/p99 (µs) and the largest VmRSS and RssAnon (kB) seen per pid. It never
+// retries and never waits for an answer to send.
 // Usage: node open_loop.mjs --port P --path PATH [--host HOST] --rate RPS --seconds S [--pids PID,PID]
 import http from 'node:http';
 import fs from 'node:fs';
@@ -16,11 +17,20 @@ const seconds = Number(opt('seconds', '5'));
 const pids = opt('pids').split(',').filter(Boolean);
 const pool = new http.Agent({ keepAlive: true, maxSockets: 512 });
 
-const rssKb = (pid) => Number(/^VmRSS:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
-const maxRss = Object.fromEntries(pids.map((p) => [p, rssKb(p)]));
-const sampler = setInterval(() => { for (const p of pids) maxRss[p] = Math.max(maxRss[p], rssKb(p)); }, 100);
+// The largest VmRSS and RssAnon (heap, stacks: what the process allocated, not its mapped binary) seen per pid.
+const maxRss = Object.fromEntries(pids.map((p) => [p, { rss_kb: 0, anon_kb: 0 }]));
+function sampleRss() {
+  for (const p of pids) {
+    const status = fs.readFileSync(`/proc/${p}/status`, 'utf8');
+    const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
+    maxRss[p] = { rss_kb: Math.max(maxRss[p].rss_kb, kb('VmRSS')), anon_kb: Math.max(maxRss[p].anon_kb, kb('RssAnon')) };
+  }
+}
+sampleRss();
+const sampler = setInterval(sampleRss, 100);
 
-let sent = 0; let ok = 0; let errors = 0;
+let sent = 0; let ok = 0; let errors = 0; let connections = 0;
+const seen = new WeakSet();
 const latencies = [];
 function send() {
   const t0 = process.hrtime.bigint();
@@ -32,6 +42,7 @@ function send() {
       latencies.push(Number(process.hrtime.bigint() - t0) / 1000);
     });
   });
+  req.on('socket', (socket) => { if (!seen.has(socket)) { seen.add(socket); connections++; } });
   req.on('error', () => { errors++; });
   req.end();
 }
@@ -52,9 +63,10 @@ const sendSeconds = Number(process.hrtime.bigint() - start) / 1e9;
 const deadline = Date.now() + 5000;
 while (ok + errors < sent && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
 clearInterval(sampler);
-for (const p of pids) maxRss[p] = Math.max(maxRss[p], rssKb(p));
+sampleRss();
 latencies.sort((a, b) => a - b);
 const pct = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
-console.log(JSON.stringify({ rate, seconds, sent, ok, errors, achieved_rps: Math.round(sent / sendSeconds),
-  p50_us: Math.round(pct(0.5)), p99_us: Math.round(pct(0.99)), max_rss_kb: maxRss }));
+console.log(JSON.stringify({ rate, seconds, sent, ok, errors, connections, achieved_rps: Math.round(sent / sendSeconds),
+  p50_us: Math.round(pct(0.5)), p99_us: Math.round(pct(0.99)),
+  max_rss: pids.map((pid) => ({ pid: Number(pid), ...maxRss[pid] })) }));
 pool.destroy();

@@ -9,7 +9,9 @@
 # - CPU per request of ONE hop: wrk (c=16, absolute-form GET http://agent-b/... as an HTTP_PROXY client sends it) ->
 #   sidecar A's forward proxy -> sidecar B's mTLS inbound -> nginx origin, against nginx A (plain) -> nginx B (TLS,
 #   client certificate required) -> the same origin; utime+stime (/proc/PID/stat) of both proxies / requests.
-# - RSS of sidecar A and B idle (after ready, before any request) and the largest seen at 1,000 rps (open_loop.mjs).
+#   The same pair without a telemetry section is measured too, to show what tracing costs.
+# - RSS of the pairs' sidecars idle (after ready, before any request) and the largest seen at 1,000 rps
+#   (open_loop.mjs, open-loop: new connections when the answers are late).
 # Pinning: wrk, the agents, the origin and the loaders on core 0; gateway, sidecars and the nginx pair on core 1.
 # Prints the markdown section and writes it into docs/benchmarks.md under "## Hops (bench/hops)" (NO_DOC=1: not);
 # raw output goes to build/bench/hops/.
@@ -55,6 +57,8 @@ spiffe_id() { echo "spiffe://$TD/ns/hops/sa/$1"; }
 for i in $(seq 0 $((AGENTS - 1))); do issue "agent-$i" "URI:$(spiffe_id "agent-$i")" serverAuth,clientAuth; done
 issue pair-a "URI:$(spiffe_id pair-a)" serverAuth,clientAuth
 issue pair-b "URI:$(spiffe_id pair-b)" serverAuth,clientAuth
+issue pair-c "URI:$(spiffe_id pair-c)" serverAuth,clientAuth
+issue pair-d "URI:$(spiffe_id pair-d)" serverAuth,clientAuth
 # nginx checks a peer's name, not a SPIFFE ID: nginx B's certificate also carries DNS:agent-b for nginx A to verify.
 issue nginx-b "URI:$(spiffe_id pair-b),DNS:agent-b" serverAuth,clientAuth
 issue nginx-a "URI:$(spiffe_id pair-a)" serverAuth,clientAuth
@@ -65,7 +69,7 @@ free_ports() { # count -> that many distinct unused ports, one per line
     for(let i=0;i<n;i++){const s=net.createServer();ss.push(s);s.listen(0,"127.0.0.1",()=>{if(++k===n){
     for(const x of ss)console.log(x.address().port);for(const x of ss)x.close();}});}' "$1"
 }
-mapfile -t P < <(free_ports $((AGENTS * 4 + 12)))
+mapfile -t P < <(free_ports $((AGENTS * 4 + 18)))
 AGENT_PORTS=("${P[@]:0:AGENTS}"); OUT_PORTS=("${P[@]:AGENTS:AGENTS}")
 IN_PORTS=("${P[@]:$((AGENTS * 2)):AGENTS}"); ADMIN_PORTS=("${P[@]:$((AGENTS * 3)):AGENTS}")
 X=$((AGENTS * 4))
@@ -73,6 +77,8 @@ GATEWAY_PORT=${P[X]}; GATEWAY_ADMIN=${P[X + 1]}; SINK_PORT=${P[X + 2]}; ORIGIN_P
 PAIR_A_OUT=${P[X + 4]}; PAIR_A_IN=${P[X + 5]}; PAIR_A_ADMIN=${P[X + 6]}
 PAIR_B_OUT=${P[X + 7]}; PAIR_B_IN=${P[X + 8]}; PAIR_B_ADMIN=${P[X + 9]}
 NGINX_A_PORT=${P[X + 10]}; NGINX_B_PORT=${P[X + 11]}
+PAIR_C_OUT=${P[X + 12]}; PAIR_C_IN=${P[X + 13]}; PAIR_C_ADMIN=${P[X + 14]}
+PAIR_D_OUT=${P[X + 15]}; PAIR_D_IN=${P[X + 16]}; PAIR_D_ADMIN=${P[X + 17]}
 join() { local IFS=,; echo "$*"; }
 
 PIDS=()
@@ -116,7 +122,7 @@ taskset -c $CORE_PROXY "$TOLLWAY_BIN" gateway --config "$OUT/gateway.yaml" --wor
 PIDS+=($!)
 
 # ---- (c) a sidecar per agent; the CPU/RSS pair ----------------------------------------------------------------------------
-write_sidecar() { # file name outbound inbound admin agent-port peer-name peer-inbound peer-id caller-id
+write_sidecar() { # file name outbound inbound admin agent-port peer-name peer-inbound peer-id caller-id trace|notrace
   {
     cat <<EOF
 version: 1
@@ -131,12 +137,12 @@ sidecar:
 EOF
     if [ -n "$7" ]; then printf 'peers:\n  %s: {address: "127.0.0.1:%s", spiffe_id: "%s"}\n' "$7" "$8" "$9"; else echo "peers: {}"; fi
     [ -z "${10}" ] || printf 'authorization:\n  - {action: allow, from: ["%s"]}\n' "${10}"
-    cat <<EOF
+    echo "max_hops: 32"
+    [ "${11}" = notrace ] || cat <<EOF
 telemetry:
   service_name: $2-sidecar
   tracing: {sample_ratio: 1.0}
   otlp: {endpoint: "http://127.0.0.1:$SINK_PORT"}
-max_hops: 32
 EOF
   } > "$1"
 }
@@ -150,16 +156,24 @@ for i in $(seq 0 $((AGENTS - 1))); do
   if [ "$i" -lt $((AGENTS - 1)) ]; then peer="agent-$((i + 1))" peer_in=${IN_PORTS[i + 1]} peer_id=$(spiffe_id "$peer"); fi
   [ "$i" -eq 0 ] || caller=$(spiffe_id "agent-$((i - 1))")
   write_sidecar "$OUT/sidecars/agent-$i.yaml" "agent-$i" "${OUT_PORTS[i]}" "${IN_PORTS[i]}" "${ADMIN_PORTS[i]}" \
-    "${AGENT_PORTS[i]}" "$peer" "$peer_in" "$peer_id" "$caller"
+    "${AGENT_PORTS[i]}" "$peer" "$peer_in" "$peer_id" "$caller" trace
   start_sidecar "agent-$i"
 done
+# The CPU/RSS pairs: A -> B traced as in (c), C -> D the same without a telemetry section.
 write_sidecar "$OUT/sidecars/pair-b.yaml" pair-b "$PAIR_B_OUT" "$PAIR_B_IN" "$PAIR_B_ADMIN" "$ORIGIN_PORT" "" "" "" \
-  "$(spiffe_id pair-a)"
+  "$(spiffe_id pair-a)" trace
 write_sidecar "$OUT/sidecars/pair-a.yaml" pair-a "$PAIR_A_OUT" "$PAIR_A_IN" "$PAIR_A_ADMIN" "$ORIGIN_PORT" agent-b \
-  "$PAIR_B_IN" "$(spiffe_id pair-b)" ""
-rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
-start_sidecar pair-b; PAIR_B_PID=$SIDECAR_PID; RSS_B_IDLE=$(rss_kb "$PAIR_B_PID")
-start_sidecar pair-a; PAIR_A_PID=$SIDECAR_PID; RSS_A_IDLE=$(rss_kb "$PAIR_A_PID")
+  "$PAIR_B_IN" "$(spiffe_id pair-b)" "" trace
+write_sidecar "$OUT/sidecars/pair-d.yaml" pair-d "$PAIR_D_OUT" "$PAIR_D_IN" "$PAIR_D_ADMIN" "$ORIGIN_PORT" "" "" "" \
+  "$(spiffe_id pair-c)" notrace
+write_sidecar "$OUT/sidecars/pair-c.yaml" pair-c "$PAIR_C_OUT" "$PAIR_C_IN" "$PAIR_C_ADMIN" "$ORIGIN_PORT" agent-b \
+  "$PAIR_D_IN" "$(spiffe_id pair-d)" "" notrace
+# Idle memory, right after the ready line and before any request: "VmRSS RssAnon" in kB.
+idle_rss() { awk '/^(VmRSS|RssAnon):/ {printf "%s ", $2}' "/proc/$1/status"; }
+start_sidecar pair-b; PAIR_B_PID=$SIDECAR_PID; IDLE_B=$(idle_rss "$PAIR_B_PID")
+start_sidecar pair-a; PAIR_A_PID=$SIDECAR_PID; IDLE_A=$(idle_rss "$PAIR_A_PID")
+start_sidecar pair-d; PAIR_D_PID=$SIDECAR_PID; IDLE_D=$(idle_rss "$PAIR_D_PID")
+start_sidecar pair-c; PAIR_C_PID=$SIDECAR_PID; IDLE_C=$(idle_rss "$PAIR_C_PID")
 
 # ---- the nginx pair: A plain -> B TLS with a client certificate -> origin ----------------------------------------------
 write_nginx() { # dir listen-lines upstream-port location-lines
@@ -214,6 +228,7 @@ check() { # what expected-body-pattern curl-args...
 A0="http://127.0.0.1:${AGENT_PORTS[0]}"
 for topology in direct gateway sidecar; do check "chain ($topology)" "\"agent\":$((AGENTS - 1))" "$A0/$topology"; done
 check "sidecar pair" '"chat.completion"' -x "http://127.0.0.1:$PAIR_A_OUT" http://agent-b/v1/chat/completions
+check "untraced sidecar pair" '"chat.completion"' -x "http://127.0.0.1:$PAIR_C_OUT" http://agent-b/v1/chat/completions
 check "nginx pair" '"chat.completion"' -H 'Host: agent-b' "http://127.0.0.1:$NGINX_A_PORT/v1/chat/completions"
 # mTLS really is required on a sidecar's inbound listener and nginx B's: plaintext and no certificate are refused.
 status=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:${IN_PORTS[1]}/sidecar" || true)
@@ -244,6 +259,7 @@ LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "hops bench: $((AGENTS - 1)) hops, reps=$REPS, latency runs ${DURATION} at c=1, cpu runs ${CPU_DURATION} at c=16" >&2
 for topology in direct gateway sidecar; do wrk_run -c1 -d1s "$A0/$topology" > /dev/null; done  # warm-up
 wrk_run -c16 -d1s -s "$HERE/absolute.lua" "http://127.0.0.1:$PAIR_A_OUT" > /dev/null
+wrk_run -c16 -d1s -s "$HERE/absolute.lua" "http://127.0.0.1:$PAIR_C_OUT" > /dev/null
 wrk_run -c16 -d1s -s "$HERE/absolute.lua" "http://127.0.0.1:$NGINX_A_PORT" > /dev/null
 for rep in $(seq 1 "$REPS"); do
   for topology in direct gateway sidecar; do
@@ -251,12 +267,17 @@ for rep in $(seq 1 "$REPS"); do
     latency_run "hop_$topology" "$ONE_HOP/$topology"
   done
   cpu_run sidecar_pair "$PAIR_A_OUT" "$PAIR_A_PID" "$PAIR_B_PID"
+  cpu_run sidecar_pair_untraced "$PAIR_C_OUT" "$PAIR_C_PID" "$PAIR_D_PID"
   cpu_run nginx_pair "$NGINX_A_PORT" "$NGINX_A_WORKER" "$NGINX_B_WORKER"
   echo "  rep $rep/$REPS done" >&2
 done
-# RSS under an open-loop 1,000 rps through the pair (after the closed-loop runs above: the pair is warm).
-RATE_RESULT=$(taskset -c $CORE_LOAD node "$HERE/open_loop.mjs" --port "$PAIR_A_OUT" --path http://agent-b/v1/chat/completions \
-  --host agent-b --rate "$RATE" --seconds "$RATE_SECONDS" --pids "$PAIR_A_PID,$PAIR_B_PID")
+# Memory under an open-loop $RATE rps through each pair (after the closed-loop runs above: the pairs are warm).
+at_rate() { # outbound-port pid pid
+  taskset -c $CORE_LOAD node "$HERE/open_loop.mjs" --port "$1" --path http://agent-b/v1/chat/completions \
+    --host agent-b --rate "$RATE" --seconds "$RATE_SECONDS" --pids "$2,$3"
+}
+RATE_TRACED=$(at_rate "$PAIR_A_OUT" "$PAIR_A_PID" "$PAIR_B_PID")
+RATE_UNTRACED=$(at_rate "$PAIR_C_OUT" "$PAIR_C_PID" "$PAIR_D_PID")
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 spans() { # result -> that fate's span count over every sidecar (tollway_otlp_spans_total)
   local port total=0
@@ -271,6 +292,7 @@ kill "$SINK_PID"; wait "$SINK_PID" 2>/dev/null || true
 
 node "$HERE/report.mjs" --raw "$RAW" --doc "$ROOT/docs/benchmarks.md" ${NO_DOC:+--no-doc} --hops $((AGENTS - 1)) \
   --reps "$REPS" --duration "$DURATION" --cpu-duration "$CPU_DURATION" --load-start "$LOAD_START" --load-end "$LOAD_END" \
-  --rss-a-idle "$RSS_A_IDLE" --rss-b-idle "$RSS_B_IDLE" --rate-result "$RATE_RESULT" --sink "$(cat "$OUT/sink.json")" \
+  --idle "$IDLE_A,$IDLE_B,$IDLE_C,$IDLE_D" --rate-traced "$RATE_TRACED" --rate-untraced "$RATE_UNTRACED" \
+  --sink "$(cat "$OUT/sink.json")" \
   --spans "$SPANS" --tollway-version "$("$TOLLWAY_BIN" version 2>/dev/null | head -1)" \
   --nginx-version "$(nginx -v 2>&1)" --cpu "$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
