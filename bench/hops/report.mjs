@@ -61,7 +61,7 @@ const cpuOf = (name) => pairs.find((p) => p.name === name).cpu;
 const ratio = cpuOf('sidecar_pair') / cpuOf('nginx_pair');
 const ratioUntraced = cpuOf('sidecar_pair_untraced') / cpuOf('nginx_pair');
 
-// Idle "VmRSS RssAnon" of A, B, C, D; at the rate the largest of each pid (A, B / C, D).
+// Idle "VmRSS RssAnon binary-RSS" of A, B, C, D; at the rate the largest of each pid (A, B / C, D).
 const idle = opt('idle').split(',').map((x) => x.trim().split(/\s+/).map(Number));
 const traced = JSON.parse(opt('rate-traced', '{}'));
 const untraced = JSON.parse(opt('rate-untraced', '{}'));
@@ -115,7 +115,9 @@ const lines = [
   '|---|---|---|---|---|---|---|---|',
   ...topologies.map(latencyRow),
   '',
-  `Direct one hop (client → agent 14 → agent 15): p50 ${us(lat.direct.hopP50)}, p99 ${us(lat.direct.hopP99)}.`,
+  `Direct one hop (client → agent 14 → agent 15): p50 ${us(lat.direct.hopP50)}, p99 ${us(lat.direct.hopP99)}. ` +
+  'The chain\'s p50 sums 15 hops\' delays, each with its scheduling tail (every proxied leg wakes a process on the ' +
+  'other core), so chain / 15 is nearer a mean per hop than a median; the one-hop column is the per-hop median.',
   '',
   `**CPU per request, one hop.** wrk (c=16, ${opt('cpu-duration')} per run, absolute-form ` +
   '`GET http://agent-b/v1/chat/completions` as an `HTTP_PROXY` client sends it) → proxy A → proxy B → the ' +
@@ -133,7 +135,9 @@ const lines = [
   `**Memory** of the pairs' sidecars: idle = right after the ready line, before any request; at ${traced.rate} rps = ` +
   `the largest sampled every 100 ms during ${traced.seconds} s of open-loop load (\`bench/hops/open_loop.mjs\`: a ` +
   'request every 1 ms whatever the answers do, so late answers open more connections; after the CPU runs). VmRSS ' +
-  'counts the mapped binary (a 31 MB text segment; ~12 MB of it resident); RssAnon is what the process allocated. ' +
+  'counts file pages: the tollway executable\'s (its read-only data is 22 MB, mostly tokenizer tables; resident ' +
+  `when idle: ${mb(median(idle.map((x) => x[2])))}, median of the four) and the shared libraries'; RssAnon is what ` +
+  'the process allocated (heap, stacks, TLS buffers). ' +
   `Traced pair: ${loadRun(traced)}. Untraced pair: ${loadRun(untraced)}.`,
   '',
   '| sidecar | idle VmRSS | idle RssAnon | VmRSS at rate | RssAnon at rate |',

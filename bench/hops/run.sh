@@ -168,8 +168,14 @@ write_sidecar "$OUT/sidecars/pair-d.yaml" pair-d "$PAIR_D_OUT" "$PAIR_D_IN" "$PA
   "$(spiffe_id pair-c)" notrace
 write_sidecar "$OUT/sidecars/pair-c.yaml" pair-c "$PAIR_C_OUT" "$PAIR_C_IN" "$PAIR_C_ADMIN" "$ORIGIN_PORT" agent-b \
   "$PAIR_D_IN" "$(spiffe_id pair-d)" "" notrace
-# Idle memory, right after the ready line and before any request: "VmRSS RssAnon" in kB.
-idle_rss() { awk '/^(VmRSS|RssAnon):/ {printf "%s ", $2}' "/proc/$1/status"; }
+# Idle memory, right after the ready line and before any request: "VmRSS RssAnon BINARY" in kB, BINARY being the
+# resident pages of the tollway executable's own mappings (/proc/PID/smaps).
+TOLLWAY_REAL=$(readlink -f "$TOLLWAY_BIN")
+idle_rss() {
+  awk '/^(VmRSS|RssAnon):/ {printf "%s ", $2}' "/proc/$1/status"
+  awk -v bin="$TOLLWAY_REAL" '/^[0-9a-f]+-[0-9a-f]+ / {mine = ($6 == bin)} mine && /^Rss:/ {kb += $2} END {print kb}' \
+    "/proc/$1/smaps"
+}
 start_sidecar pair-b; PAIR_B_PID=$SIDECAR_PID; IDLE_B=$(idle_rss "$PAIR_B_PID")
 start_sidecar pair-a; PAIR_A_PID=$SIDECAR_PID; IDLE_A=$(idle_rss "$PAIR_A_PID")
 start_sidecar pair-d; PAIR_D_PID=$SIDECAR_PID; IDLE_D=$(idle_rss "$PAIR_D_PID")
