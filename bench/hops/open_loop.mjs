@@ -1,9 +1,11 @@
 // An open-loop load generator for the hops benchmark: sends GET requests at a fixed rate (a new request every
-// 1/rate s whatever the answers do, over a keep-alive pool), optionally absolute-form through a forward proxy, and
+// 1/rate s whatever the answers do, over a keep-alive pool of at most --max-sockets connections: beyond that
+// requests wait in the client), optionally absolute-form through a forward proxy, and
 // samples the memory of the given processes every 100 ms. Prints one JSON line: sent, ok, errors, connections
 // opened, achieved rate, latency p50/p99 (µs) and the largest VmRSS and RssAnon (kB) seen per pid. It never
 // retries and never waits for an answer to send.
-// Usage: node open_loop.mjs --port P --path PATH [--host HOST] --rate RPS --seconds S [--pids PID,PID]
+// Usage: node open_loop.mjs --port P --path PATH [--host HOST] --rate RPS --seconds S [--max-sockets N (512)]
+//                           [--pids PID,PID]
 import http from 'node:http';
 import fs from 'node:fs';
 
@@ -15,7 +17,8 @@ const host = opt('host', `127.0.0.1:${port}`);
 const rate = Number(opt('rate', '1000'));
 const seconds = Number(opt('seconds', '5'));
 const pids = opt('pids').split(',').filter(Boolean);
-const pool = new http.Agent({ keepAlive: true, maxSockets: 512 });
+const maxSockets = Number(opt('max-sockets', '512'));
+const pool = new http.Agent({ keepAlive: true, maxSockets });
 
 // The largest VmRSS and RssAnon (heap, stacks: what the process allocated, not its mapped binary) seen per pid.
 const maxRss = Object.fromEntries(pids.map((p) => [p, { rss_kb: 0, anon_kb: 0 }]));
@@ -66,7 +69,7 @@ clearInterval(sampler);
 sampleRss();
 latencies.sort((a, b) => a - b);
 const pct = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
-console.log(JSON.stringify({ rate, seconds, sent, ok, errors, connections, achieved_rps: Math.round(sent / sendSeconds),
+console.log(JSON.stringify({ rate, seconds, max_sockets: maxSockets, sent, ok, errors, connections, achieved_rps: Math.round(sent / sendSeconds),
   p50_us: Math.round(pct(0.5)), p99_us: Math.round(pct(0.99)),
   max_rss: pids.map((pid) => ({ pid: Number(pid), ...maxRss[pid] })) }));
 pool.destroy();

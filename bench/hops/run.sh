@@ -277,13 +277,17 @@ for rep in $(seq 1 "$REPS"); do
   cpu_run nginx_pair "$NGINX_A_PORT" "$NGINX_A_WORKER" "$NGINX_B_WORKER"
   echo "  rep $rep/$REPS done" >&2
 done
-# Memory under an open-loop $RATE rps through each pair (after the closed-loop runs above: the pairs are warm).
-at_rate() { # outbound-port pid pid
-  taskset -c $CORE_LOAD node "$HERE/open_loop.mjs" --port "$1" --path http://agent-b/v1/chat/completions \
-    --host agent-b --rate "$RATE" --seconds "$RATE_SECONDS" --pids "$2,$3"
+# Memory under an open-loop $RATE rps through each pair (after the closed-loop runs above: the pairs are warm):
+# first from a client pool of at most 16 connections, then unbounded (a connection per request in flight). Freed
+# memory is not given back, so the unbounded figure includes the first run's.
+at_rate() { # max-sockets outbound-port pid pid
+  taskset -c $CORE_LOAD node "$HERE/open_loop.mjs" --port "$2" --path http://agent-b/v1/chat/completions \
+    --host agent-b --rate "$RATE" --seconds "$RATE_SECONDS" --max-sockets "$1" --pids "$3,$4"
 }
-RATE_TRACED=$(at_rate "$PAIR_A_OUT" "$PAIR_A_PID" "$PAIR_B_PID")
-RATE_UNTRACED=$(at_rate "$PAIR_C_OUT" "$PAIR_C_PID" "$PAIR_D_PID")
+RATE_TRACED_16=$(at_rate 16 "$PAIR_A_OUT" "$PAIR_A_PID" "$PAIR_B_PID")
+RATE_UNTRACED_16=$(at_rate 16 "$PAIR_C_OUT" "$PAIR_C_PID" "$PAIR_D_PID")
+RATE_TRACED=$(at_rate 100000 "$PAIR_A_OUT" "$PAIR_A_PID" "$PAIR_B_PID")
+RATE_UNTRACED=$(at_rate 100000 "$PAIR_C_OUT" "$PAIR_C_PID" "$PAIR_D_PID")
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 spans() { # result -> that fate's span count over every sidecar (tollway_otlp_spans_total)
   local port total=0
@@ -299,6 +303,7 @@ kill "$SINK_PID"; wait "$SINK_PID" 2>/dev/null || true
 node "$HERE/report.mjs" --raw "$RAW" --doc "$ROOT/docs/benchmarks.md" ${NO_DOC:+--no-doc} --hops $((AGENTS - 1)) \
   --reps "$REPS" --duration "$DURATION" --cpu-duration "$CPU_DURATION" --load-start "$LOAD_START" --load-end "$LOAD_END" \
   --idle "$IDLE_A,$IDLE_B,$IDLE_C,$IDLE_D" --rate-traced "$RATE_TRACED" --rate-untraced "$RATE_UNTRACED" \
+  --rate-traced-16 "$RATE_TRACED_16" --rate-untraced-16 "$RATE_UNTRACED_16" \
   --sink "$(cat "$OUT/sink.json")" \
   --spans "$SPANS" --tollway-version "$("$TOLLWAY_BIN" version 2>/dev/null | head -1)" \
   --nginx-version "$(nginx -v 2>&1)" --cpu "$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
