@@ -105,8 +105,8 @@ const lines = [
   `${hops} agent-to-agent hops) or to agent 14 (one hop); the client's own call to the first agent is plain in every ` +
   'topology. (a) **direct**: plain HTTP agent to agent. (b) **gateway**: every hop through one `tollway gateway` ' +
   '(1 worker, plain HTTP). The gateway has no agent routing: the closest honest equivalent is each agent as a ' +
-  'provider (`base_url` its port) behind a `body: raw` prefix route `/agents/N/` (nothing reads the body; the ' +
-  'provider machinery — usage reading of the answer, retries, breaker — still runs). (c) **sidecar**: every hop agent ' +
+  'provider (`base_url` its port) behind a `body: raw` prefix route `/agents/N/` (nothing reads the request body; ' +
+  'the gateway has no mTLS, authorization or tracing on here). (c) **sidecar**: every hop agent ' +
   '→ its sidecar\'s forward proxy (absolute-form `GET http://agent-N/…`) → mTLS (P-256 X.509-SVIDs, the peer\'s ' +
   'SPIFFE ID checked) → the next agent\'s sidecar (authorization: one allow rule naming the previous agent) → agent; ' +
   'every sidecar 1 worker, tracing on (sample ratio 1.0, OTLP/HTTP to a local sink), `max_hops: 32`. ' +
@@ -121,7 +121,10 @@ const lines = [
   '',
   `Direct one hop (client → agent 14 → agent 15): p50 ${us(lat.direct.hopP50)}, p99 ${us(lat.direct.hopP99)}. ` +
   'The chain\'s p50 sums 15 hops\' delays, each with its scheduling tail (every proxied leg wakes a process on the ' +
-  'other core), so chain / 15 is nearer a mean per hop than a median; the one-hop column is the per-hop median.',
+  'other core), so chain / 15 is nearer a mean per hop than a median; the one-hop column is the per-hop median. ' +
+  'In the sidecar chain each of the 16 sidecars also runs cold (caches, TLB) since 15 others ran since its last ' +
+  'request, where the one-hop pair stays warm (a likely cause of the gap, not measured; tracing is not: the chain ' +
+  'without `telemetry`, checked once by hand on 2026-12-06, came out the same).',
   '',
   `**CPU per request, one hop.** wrk (c=16, ${opt('cpu-duration')} per run, absolute-form ` +
   '`GET http://agent-b/v1/chat/completions` as an `HTTP_PROXY` client sends it) → proxy A → proxy B → the ' +

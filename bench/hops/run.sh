@@ -11,7 +11,7 @@
 #   client certificate required) -> the same origin; utime+stime (/proc/PID/stat) of both proxies / requests.
 #   The same pair without a telemetry section is measured too, to show what tracing costs.
 # - RSS of the pairs' sidecars idle (after ready, before any request) and the largest seen at 1,000 rps
-#   (open_loop.mjs, open-loop: new connections when the answers are late).
+#   (open_loop.mjs, open-loop), from a client pool of 16 connections and then from an unbounded one.
 # Pinning: wrk, the agents, the origin and the loaders on core 0; gateway, sidecars and the nginx pair on core 1.
 # Prints the markdown section and writes it into docs/benchmarks.md under "## Hops (bench/hops)" (NO_DOC=1: not);
 # raw output goes to build/bench/hops/.
