@@ -18,8 +18,12 @@ const TRACE_HEADERS = ['traceparent', 'tracestate', 'baggage'];
 function nextHop(i, topology) {
   const next = i + 1;
   if (topology === 'direct') return { port: ports[next], path: '/direct', host: `127.0.0.1:${ports[next]}` };
-  if (topology === 'gateway') return { port: gatewayPort, path: `/agents/${next}/gateway`, host: `127.0.0.1:${gatewayPort}` };
-  if (topology === 'sidecar') return { port: proxyPorts[i], path: `http://agent-${next}/sidecar`, host: `agent-${next}` };
+  if (topology === 'gateway') {
+    return { port: gatewayPort, path: `/agents/${next}/gateway`, host: `127.0.0.1:${gatewayPort}` };
+  }
+  if (topology === 'sidecar') {
+    return { port: proxyPorts[i], path: `http://agent-${next}/sidecar`, host: `agent-${next}` };
+  }
   return null;
 }
 

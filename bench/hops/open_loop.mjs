@@ -26,7 +26,8 @@ function sampleRss() {
   for (const p of pids) {
     const status = fs.readFileSync(`/proc/${p}/status`, 'utf8');
     const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
-    maxRss[p] = { rss_kb: Math.max(maxRss[p].rss_kb, kb('VmRSS')), anon_kb: Math.max(maxRss[p].anon_kb, kb('RssAnon')) };
+    maxRss[p] = { rss_kb: Math.max(maxRss[p].rss_kb, kb('VmRSS')),
+      anon_kb: Math.max(maxRss[p].anon_kb, kb('RssAnon')) };
   }
 }
 sampleRss();
@@ -69,7 +70,8 @@ clearInterval(sampler);
 sampleRss();
 latencies.sort((a, b) => a - b);
 const pct = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
-console.log(JSON.stringify({ rate, seconds, max_sockets: maxSockets, sent, ok, errors, connections, achieved_rps: Math.round(sent / sendSeconds),
+console.log(JSON.stringify({ rate, seconds, max_sockets: maxSockets, sent, ok, errors, connections,
+  achieved_rps: Math.round(sent / sendSeconds),
   p50_us: Math.round(pct(0.5)), p99_us: Math.round(pct(0.99)),
   max_rss: pids.map((pid) => ({ pid: Number(pid), ...maxRss[pid] })) }));
 pool.destroy();

@@ -162,7 +162,8 @@ const lines = [
   '',
   `Spans over all traced sidecars: ${opt('spans')}; the sink received ${opt('sink')}.` +
   (failures.length
-    ? ` **Errors:** ${failures.map((r) => `${r.name}: ${r.non2xx} non-2xx${r.socketErrors ? `, socket ${r.socketErrors}` : ''}`).join('; ')}.`
+    ? ` **Errors:** ${failures.map((r) => `${r.name}: ${r.non2xx} non-2xx` +
+      (r.socketErrors ? `, socket ${r.socketErrors}` : '')).join('; ')}.`
     : ' No wrk run had a non-2xx answer or a socket error.'),
   '',
   '| target | measured | |',

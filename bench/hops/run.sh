@@ -37,7 +37,10 @@ TD=bench.example.org
 for tool in wrk nginx taskset node curl openssl; do
   command -v "$tool" >/dev/null || { echo "run.sh: $tool not found (scripts/install-deps.sh --bench)" >&2; exit 1; }
 done
-[ -x "$TOLLWAY_BIN" ] || { echo "run.sh: $TOLLWAY_BIN not built (cmake --build --preset release --target tollway)" >&2; exit 1; }
+[ -x "$TOLLWAY_BIN" ] || {
+  echo "run.sh: $TOLLWAY_BIN not built (cmake --build --preset release --target tollway)" >&2
+  exit 1
+}
 [ "$(nproc)" -ge 2 ] || { echo "run.sh: needs 2 cores for the pinning" >&2; exit 1; }
 
 rm -rf "$OUT"
@@ -49,8 +52,9 @@ ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout c
   -subj /CN=hops-bench-ca -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
 issue() { # name subject-alt-names extended-key-usage
   ossl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$1.key" -out "$1.csr" -subj /O=SPIFFE
-  printf 'subjectAltName=%s\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=%s\n' \
-    "$2" "$3" > "$OUT/tls/$1.cnf"
+  printf 'subjectAltName=%s\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n' "$2" \
+    > "$OUT/tls/$1.cnf"
+  printf 'extendedKeyUsage=%s\n' "$3" >> "$OUT/tls/$1.cnf"
   ossl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -out "$1.pem" -days 2 -extfile "$1.cnf"
 }
 spiffe_id() { echo "spiffe://$TD/ns/hops/sa/$1"; }
@@ -96,7 +100,7 @@ wait_log() { # file pattern what
   echo "run.sh: $3 did not come up" >&2; cat "$1" >&2 || true; exit 1
 }
 
-# ---- the OTLP/HTTP sink, the agents, the origin -----------------------------------------------------------------------
+# ---- the OTLP/HTTP sink, the agents, the origin ----------------------------------------------------------------------
 taskset -c $CORE_LOAD node "$ROOT/bench/telemetry/collector.mjs" "$SINK_PORT" > "$OUT/sink.json" 2>&1 &
 SINK_PID=$!; PIDS+=("$SINK_PID")
 taskset -c $CORE_LOAD node "$HERE/agents.mjs" --ports "$(join "${AGENT_PORTS[@]}")" --gateway "$GATEWAY_PORT" \
@@ -105,9 +109,10 @@ PIDS+=($!)
 write_nginx_origin "$OUT/origin" "$ORIGIN_PORT"
 taskset -c $CORE_LOAD nginx -p "$OUT/origin" -c "$OUT/origin/nginx.conf"
 
-# ---- (b) the gateway: one provider and one raw prefix route per agent --------------------------------------------------
+# ---- (b) the gateway: one provider and one raw prefix route per agent ------------------------------------------------
 {
-  printf 'version: 1\ngateway:\n  listen: 127.0.0.1:%s\n  admin: 127.0.0.1:%s\n  workers: 1\n' "$GATEWAY_PORT" "$GATEWAY_ADMIN"
+  printf 'version: 1\ngateway:\n  listen: 127.0.0.1:%s\n  admin: 127.0.0.1:%s\n  workers: 1\n' \
+    "$GATEWAY_PORT" "$GATEWAY_ADMIN"
   echo "providers:"
   for i in $(seq 1 $((AGENTS - 1))); do
     printf '  agent-%s: {api: openai, base_url: "http://127.0.0.1:%s"}\n' "$i" "${AGENT_PORTS[i]}"
@@ -121,7 +126,7 @@ taskset -c $CORE_LOAD nginx -p "$OUT/origin" -c "$OUT/origin/nginx.conf"
 taskset -c $CORE_PROXY "$TOLLWAY_BIN" gateway --config "$OUT/gateway.yaml" --workers 1 2> "$OUT/gateway.log" &
 PIDS+=($!)
 
-# ---- (c) a sidecar per agent; the CPU/RSS pair ----------------------------------------------------------------------------
+# ---- (c) a sidecar per agent; the CPU/RSS pair -----------------------------------------------------------------------
 write_sidecar() { # file name outbound inbound admin agent-port peer-name peer-inbound peer-id caller-id trace|notrace
   {
     cat <<EOF
@@ -135,7 +140,11 @@ sidecar:
   workers: 1
   tls: {cert_file: $OUT/tls/$2.pem, key_file: $OUT/tls/$2.key, bundle_file: $OUT/tls/ca.pem}
 EOF
-    if [ -n "$7" ]; then printf 'peers:\n  %s: {address: "127.0.0.1:%s", spiffe_id: "%s"}\n' "$7" "$8" "$9"; else echo "peers: {}"; fi
+    if [ -n "$7" ]; then
+      printf 'peers:\n  %s: {address: "127.0.0.1:%s", spiffe_id: "%s"}\n' "$7" "$8" "$9"
+    else
+      echo "peers: {}"
+    fi
     [ -z "${10}" ] || printf 'authorization:\n  - {action: allow, from: ["%s"]}\n' "${10}"
     echo "max_hops: 32"
     [ "${11}" = notrace ] || cat <<EOF
@@ -153,7 +162,9 @@ start_sidecar() { # name -> pid in SIDECAR_PID
 }
 for i in $(seq 0 $((AGENTS - 1))); do
   peer="" peer_in="" peer_id="" caller=""
-  if [ "$i" -lt $((AGENTS - 1)) ]; then peer="agent-$((i + 1))" peer_in=${IN_PORTS[i + 1]} peer_id=$(spiffe_id "$peer"); fi
+  if [ "$i" -lt $((AGENTS - 1)) ]; then
+    peer="agent-$((i + 1))" peer_in=${IN_PORTS[i + 1]} peer_id=$(spiffe_id "agent-$((i + 1))")
+  fi
   [ "$i" -eq 0 ] || caller=$(spiffe_id "agent-$((i - 1))")
   write_sidecar "$OUT/sidecars/agent-$i.yaml" "agent-$i" "${OUT_PORTS[i]}" "${IN_PORTS[i]}" "${ADMIN_PORTS[i]}" \
     "${AGENT_PORTS[i]}" "$peer" "$peer_in" "$peer_id" "$caller" trace
@@ -181,7 +192,7 @@ start_sidecar pair-a; PAIR_A_PID=$SIDECAR_PID; IDLE_A=$(idle_rss "$PAIR_A_PID")
 start_sidecar pair-d; PAIR_D_PID=$SIDECAR_PID; IDLE_D=$(idle_rss "$PAIR_D_PID")
 start_sidecar pair-c; PAIR_C_PID=$SIDECAR_PID; IDLE_C=$(idle_rss "$PAIR_C_PID")
 
-# ---- the nginx pair: A plain -> B TLS with a client certificate -> origin ----------------------------------------------
+# ---- the nginx pair: A plain -> B TLS with a client certificate -> origin --------------------------------------------
 write_nginx() { # dir listen-lines upstream-port location-lines
   cat > "$1/nginx.conf" <<EOF
 worker_processes 1;
@@ -222,7 +233,7 @@ write_nginx "$OUT/nginx-a" "    listen 127.0.0.1:$NGINX_A_PORT;" "$NGINX_B_PORT"
 taskset -c $CORE_PROXY nginx -p "$OUT/nginx-b" -c "$OUT/nginx-b/nginx.conf"
 taskset -c $CORE_PROXY nginx -p "$OUT/nginx-a" -c "$OUT/nginx-a/nginx.conf"
 
-# ---- everything answers --------------------------------------------------------------------------------------------------
+# ---- everything answers ----------------------------------------------------------------------------------------------
 wait_log "$OUT/agents.log" 'agents ready' agents
 wait_log "$OUT/gateway.log" '"gateway ready"' gateway
 check() { # what expected-body-pattern curl-args...
@@ -240,9 +251,12 @@ check "nginx pair" '"chat.completion"' -H 'Host: agent-b' "http://127.0.0.1:$NGI
 status=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:${IN_PORTS[1]}/sidecar" || true)
 [ "$status" != 200 ] || { echo "run.sh: a sidecar inbound listener answered plaintext" >&2; exit 1; }
 status=$(curl -sk -o /dev/null -w '%{http_code}' "https://127.0.0.1:$NGINX_B_PORT/v1/chat/completions" || true)
-[ "$status" = 400 ] || { echo "run.sh: nginx B answered $status without a client certificate (expected 400)" >&2; exit 1; }
+[ "$status" = 400 ] || {
+  echo "run.sh: nginx B answered $status without a client certificate (expected 400)" >&2
+  exit 1
+}
 
-# ---- measurements --------------------------------------------------------------------------------------------------------
+# ---- measurements ----------------------------------------------------------------------------------------------------
 RAW="$OUT/raw.txt"; : > "$RAW"
 CLK_TCK=$(getconf CLK_TCK)
 cpu_ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo $t; }
@@ -262,7 +276,8 @@ cpu_run() { # name port pids...
 }
 ONE_HOP="http://127.0.0.1:${AGENT_PORTS[AGENTS - 2]}"
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
-echo "hops bench: $((AGENTS - 1)) hops, reps=$REPS, latency runs ${DURATION} at c=1, cpu runs ${CPU_DURATION} at c=16" >&2
+echo "hops bench: $((AGENTS - 1)) hops, reps=$REPS, latency runs ${DURATION} at c=1," \
+  "cpu runs ${CPU_DURATION} at c=16" >&2
 for topology in direct gateway sidecar; do wrk_run -c1 -d1s "$A0/$topology" > /dev/null; done  # warm-up
 wrk_run -c16 -d1s -s "$HERE/absolute.lua" "http://127.0.0.1:$PAIR_A_OUT" > /dev/null
 wrk_run -c16 -d1s -s "$HERE/absolute.lua" "http://127.0.0.1:$PAIR_C_OUT" > /dev/null
@@ -301,7 +316,8 @@ SPANS="exported $(spans exported), dropped $(spans dropped), failed $(spans fail
 kill "$SINK_PID"; wait "$SINK_PID" 2>/dev/null || true
 
 node "$HERE/report.mjs" --raw "$RAW" --doc "$ROOT/docs/benchmarks.md" ${NO_DOC:+--no-doc} --hops $((AGENTS - 1)) \
-  --reps "$REPS" --duration "$DURATION" --cpu-duration "$CPU_DURATION" --load-start "$LOAD_START" --load-end "$LOAD_END" \
+  --reps "$REPS" --duration "$DURATION" --cpu-duration "$CPU_DURATION" \
+  --load-start "$LOAD_START" --load-end "$LOAD_END" \
   --idle "$IDLE_A,$IDLE_B,$IDLE_C,$IDLE_D" --rate-traced "$RATE_TRACED" --rate-untraced "$RATE_UNTRACED" \
   --rate-traced-16 "$RATE_TRACED_16" --rate-untraced-16 "$RATE_UNTRACED_16" \
   --sink "$(cat "$OUT/sink.json")" \
