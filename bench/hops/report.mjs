@@ -57,6 +57,16 @@ const pairs = [
   { name: 'nginx_pair', label: 'nginx A + B' },
 ].map((p) => ({ ...p, cpu: med('cpu', p.name, (r) => r.cpuUsPerReq), rps: med('cpu', p.name, (r) => r.rps),
   runs: of('cpu', p.name).map((r) => r.cpuUsPerReq) }));
+// "name requests syscalls context-switches" per pair, when perf could count them.
+const kernel = {};
+if (opt('syscalls') && fs.existsSync(opt('syscalls'))) {
+  for (const line of fs.readFileSync(opt('syscalls'), 'utf8').split('\n')) {
+    const [name, requests, syscalls, switches] = line.trim().split(/\s+/);
+    if (!name) continue;
+    kernel[name] = { syscalls: Number(syscalls) / Number(requests), switches: Number(switches) / Number(requests) };
+  }
+}
+const perRequest = (x, digits) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
 const cpuOf = (name) => pairs.find((p) => p.name === name).cpu;
 const ratio = cpuOf('sidecar_pair') / cpuOf('nginx_pair');
 const ratioUntraced = cpuOf('sidecar_pair_untraced') / cpuOf('nginx_pair');
@@ -134,10 +144,16 @@ const lines = [
   '`DNS:agent-b`) → B (`ssl_verify_client on`) → origin; keep-alive upstreams everywhere. utime+stime of both ' +
   'proxies (`/proc/PID/stat`; nginx: the two workers) over the run / requests; all pairs measured in each repetition.',
   '',
-  '| pair | CPU µs/request (median) | runs | requests/s (c=16) | vs nginx |',
-  '|---|---|---|---|---|',
+  '| pair | CPU µs/request (median) | runs | requests/s (c=16) | vs nginx | syscalls/request | ' +
+  'context switches/request |',
+  '|---|---|---|---|---|---|---|',
   ...pairs.map((p) => `| ${p.label} | ${p.cpu.toFixed(1)} | ${p.runs.map((x) => x.toFixed(1)).join(', ')} | ` +
-    `${Math.round(p.rps)} | ${(p.cpu / cpuOf('nginx_pair')).toFixed(2)}× |`),
+    `${Math.round(p.rps)} | ${(p.cpu / cpuOf('nginx_pair')).toFixed(2)}× | ` +
+    `${perRequest(kernel[p.name]?.syscalls, 1)} | ` +
+    `${perRequest(kernel[p.name]?.switches, 2)} |`),
+  '',
+  'Syscalls and context switches: both proxies of the pair under `perf stat -e raw_syscalls:sys_enter,' +
+  'context-switches` during one more 3 s run at c=16 (n/a: perf cannot read tracepoints here).',
   '',
   `**Memory** of the pairs' sidecars: idle = right after the ready line, before any request; at ${traced.rate} rps = ` +
   `the largest sampled every 100 ms during ${traced.seconds} s of open-loop load (\`bench/hops/open_loop.mjs\`: a ` +

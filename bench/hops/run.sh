@@ -9,7 +9,8 @@
 # - CPU per request of ONE hop: wrk (c=16, absolute-form GET http://agent-b/... as an HTTP_PROXY client sends it) ->
 #   sidecar A's forward proxy -> sidecar B's mTLS inbound -> nginx origin, against nginx A (plain) -> nginx B (TLS,
 #   client certificate required) -> the same origin; utime+stime (/proc/PID/stat) of both proxies / requests.
-#   The same pair without a telemetry section is measured too, to show what tracing costs.
+#   The same pair without a telemetry section is measured too, to show what tracing costs; with perf, the pairs'
+#   syscalls and context switches per request.
 # - RSS of the pairs' sidecars idle (after ready, before any request) and the largest seen at 1,000 rps
 #   (open_loop.mjs, open-loop), from a client pool of 16 connections and then from an unbounded one.
 # Pinning: wrk, the agents, the origin and the loaders on core 0; gateway, sidecars and the nginx pair on core 1.
@@ -292,6 +293,26 @@ for rep in $(seq 1 "$REPS"); do
   cpu_run nginx_pair "$NGINX_A_PORT" "$NGINX_A_WORKER" "$NGINX_B_WORKER"
   echo "  rep $rep/$REPS done" >&2
 done
+# Kernel side per request, uninstrumented: syscalls and context switches of both proxies of each pair (perf stat on
+# tracepoints over a 3 s c=16 run), when perf can read tracepoints here. One line per pair: "name requests syscalls
+# context-switches".
+SYSCALLS="$OUT/syscalls.txt"; : > "$SYSCALLS"
+count_syscalls() { # name port pids...
+  local name=$1 port=$2 perf_pid requests
+  shift 2
+  perf stat -x, -e raw_syscalls:sys_enter,context-switches -p "$(join "$@")" -o "$OUT/perf.$name.txt" &
+  perf_pid=$!
+  sleep 0.3
+  requests=$(wrk_run -c16 -d3s -s "$HERE/absolute.lua" "http://127.0.0.1:$port" | awk '/requests in/ {print $1}')
+  kill -INT "$perf_pid"; wait "$perf_pid" || true
+  echo "$name $requests $(awk -F, '/raw_syscalls:sys_enter/ {print $1}' "$OUT/perf.$name.txt")" \
+    "$(awk -F, '/context-switches/ {print $1}' "$OUT/perf.$name.txt")" >> "$SYSCALLS"
+}
+if command -v perf >/dev/null && perf stat -e raw_syscalls:sys_enter,context-switches true >/dev/null 2>&1; then
+  count_syscalls sidecar_pair "$PAIR_A_OUT" "$PAIR_A_PID" "$PAIR_B_PID"
+  count_syscalls sidecar_pair_untraced "$PAIR_C_OUT" "$PAIR_C_PID" "$PAIR_D_PID"
+  count_syscalls nginx_pair "$NGINX_A_PORT" "$NGINX_A_WORKER" "$NGINX_B_WORKER"
+fi
 # Memory under an open-loop $RATE rps through each pair (after the closed-loop runs above: the pairs are warm):
 # first from a client pool of at most 16 connections, then unbounded (a connection per request in flight). Freed
 # memory is not given back, so the unbounded figure includes the first run's.
@@ -321,5 +342,5 @@ node "$HERE/report.mjs" --raw "$RAW" --doc "$ROOT/docs/benchmarks.md" ${NO_DOC:+
   --idle "$IDLE_A,$IDLE_B,$IDLE_C,$IDLE_D" --rate-traced "$RATE_TRACED" --rate-untraced "$RATE_UNTRACED" \
   --rate-traced-16 "$RATE_TRACED_16" --rate-untraced-16 "$RATE_UNTRACED_16" \
   --sink "$(cat "$OUT/sink.json")" \
-  --spans "$SPANS" --tollway-version "$("$TOLLWAY_BIN" version 2>/dev/null | head -1)" \
+  --spans "$SPANS" --syscalls "$SYSCALLS" --tollway-version "$("$TOLLWAY_BIN" version 2>/dev/null | head -1)" \
   --nginx-version "$(nginx -v 2>&1)" --cpu "$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
