@@ -7,6 +7,7 @@
 #include "app/token_file.h"
 #include "core/log.h"
 #include "tls/node_identity_files.h"
+#include "tls/spiffe_id.h"
 
 namespace tollway::app {
 namespace {
@@ -31,14 +32,19 @@ CLI::Option* add_control_options(CLI::App& cmd, NodeControlFlags& flags, CLI::Op
 void add_identity_options(CLI::App& cmd, NodeControlFlags& flags) {
   auto* identity = cmd.add_option(
       "--identity-dir", flags.identity_dir,
-      "Hold a SPIFFE identity from the control plane's CA here (svid.key 0600, generated on this node; svid.pem; "
-      "bundle.pem), renewed over mTLS at half its life; the control plane URLs must be https (needs --control-ca)");
+      "Hold a SPIFFE identity from the control plane's CA here (svid.key 0600, generated on this node, a new one "
+      "for every certificate; svid.pem; bundle.pem), renewed over mTLS at half its life; the control plane URLs "
+      "must be https (needs --control-ca)");
   cmd.add_option("--join-token-file", flags.join_token_file,
                  "File holding the one-time join token (`tollway control token create`) that buys the first "
                  "certificate; not needed while --identity-dir holds a valid one")
       ->needs(identity);
   cmd.add_option("--control-ca", flags.control_ca,
                  "The control plane's trust bundle (PEM, GET /v1/bundle): verifies the control plane")
+      ->needs(identity);
+  cmd.add_option("--control-spiffe-id", flags.control_spiffe_id,
+                 "The SPIFFE ID the control plane must present (default spiffe://TRUST_DOMAIN/tollway/control, the "
+                 "trust domain of this node's certificate, or before the first one the one --control-ca's roots name)")
       ->needs(identity);
 }
 
@@ -74,6 +80,7 @@ bool open_node_identity(const NodeControlFlags& flags, const std::vector<std::st
   options.dir = flags.identity_dir;
   options.control_ca_file = flags.control_ca;
   options.control_urls = control_urls;
+  options.control_spiffe_id = flags.control_spiffe_id;
   if (!flags.join_token_file.empty()) options.join_token = read_token_file(flags.join_token_file);
   const bool all_https = std::all_of(options.control_urls.begin(), options.control_urls.end(),
                                      [](const std::string& u) { return u.starts_with("https://"); });
@@ -84,6 +91,10 @@ bool open_node_identity(const NodeControlFlags& flags, const std::vector<std::st
     return false;
   }
   std::string error;
+  if (!flags.control_spiffe_id.empty() && !tls::SpiffeId::parse(flags.control_spiffe_id, &error)) {
+    std::cerr << "--control-spiffe-id: " << error << "\n";
+    return false;
+  }
   auto opened = proxy::NodeIdentity::open(std::move(options), error);
   if (!opened) {
     std::cerr << "--identity-dir: " << error << "\n";

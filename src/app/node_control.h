@@ -1,7 +1,7 @@
 // The command-line side of a node under a control plane, shared by every role that runs one (`tollway gateway`,
 // `tollway sidecar`): the --control/--node/--token-file/--state-dir options, the node identity options
-// (--identity-dir, --join-token-file, --control-ca), their checks, and the config source a node under control boots
-// from. It never prints or logs a token, and never starts a node whose options are incomplete.
+// (--identity-dir, --join-token-file, --control-ca, --control-spiffe-id), their checks, and the config source a node
+// under control boots from. It never prints or logs a token, and never starts a node whose options are incomplete.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -22,14 +22,14 @@ namespace tollway::app {
 
 struct NodeControlFlags {
   std::string control_urls, node, token_file, state_dir;
-  std::string identity_dir, join_token_file, control_ca;
+  std::string identity_dir, join_token_file, control_ca, control_spiffe_id;
 };
 
 // Adds --control (excluding `config_option`), --node, --token-file and --state-dir; returns --control. `role` names
 // the node in the help ("gateway", "sidecar").
 CLI::Option* add_control_options(CLI::App& cmd, NodeControlFlags& flags, CLI::Option* config_option,
                                  const std::string& role);
-// Adds --identity-dir, --join-token-file and --control-ca.
+// Adds --identity-dir, --join-token-file, --control-ca and --control-spiffe-id.
 void add_identity_options(CLI::App& cmd, NodeControlFlags& flags);
 
 // URL[,URL…] as a list (empty items dropped).

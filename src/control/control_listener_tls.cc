@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "core/atomic_file.h"
+#include "tls/control_plane_id.h"
 #include "tls/renewal_schedule.h"
 #include "tls/svid_request.h"
 
@@ -16,7 +17,7 @@ ControlListenerTls::ControlListenerTls(const CertificateAuthority& ca, const std
       dir_((fs::path(state_dir) / "tls").string()),
       host_names_(std::move(host_names)),
       lifetime_(lifetime),
-      spiffe_id_("spiffe://" + ca.trust_domain() + std::string(kControlPath)) {}
+      spiffe_id_(tls::control_plane_id(ca.trust_domain())) {}
 
 std::shared_ptr<const tls::ServerTls> ControlListenerTls::issue(std::string& error) {
   const auto identity = tls::SpiffeId::parse(spiffe_id_, &error);

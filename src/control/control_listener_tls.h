@@ -19,9 +19,6 @@ namespace tollway::control {
 class ControlListenerTls {
  public:
   using Clock = std::chrono::system_clock;
-  // The SPIFFE ID path of the control plane's certificate.
-  static constexpr std::string_view kControlPath = "/tollway/control";
-
   ControlListenerTls(const CertificateAuthority& ca, const std::string& state_dir, std::vector<std::string> host_names,
                      std::chrono::seconds lifetime);
 

@@ -94,12 +94,13 @@ asio::awaitable<std::unique_ptr<Stream>> connect_endpoint(asio::any_io_executor 
                      stream->failure_reason(hs));
     if (!endpoint.peer_spiffe_id.empty()) {
       const tls::PeerIdentity peer = tls::identity_of(SSL_get0_peer_certificate(stream->tls_handle()));
-      if (peer.spiffe_id != endpoint.peer_spiffe_id)
-        co_return fail(Stage::Handshake, false,
-                       endpoint_name(endpoint) + " presented " +
-                           (peer.spiffe_id.empty() ? std::string("no SPIFFE ID") : peer.spiffe_id) + ", not " +
-                           endpoint.peer_spiffe_id,
-                       "wrong peer identity");
+      if (peer.spiffe_id != endpoint.peer_spiffe_id) {
+        const std::string mismatch = "presented " +
+                                     (peer.spiffe_id.empty() ? std::string("no SPIFFE ID") : peer.spiffe_id) +
+                                     ", not " + endpoint.peer_spiffe_id;
+        co_return fail(Stage::Handshake, false, endpoint_name(endpoint) + " " + mismatch,
+                       endpoint_name(endpoint) + " " + mismatch);
+      }
     }
   } else {
     stream = std::make_unique<Stream>(std::move(socket));

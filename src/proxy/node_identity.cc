@@ -16,7 +16,10 @@
 #include "http/base_url.h"
 #include "http/client.h"
 #include "tls/client_context.h"
+#include "tls/control_plane_id.h"
 #include "tls/node_identity_files.h"
+#include "tls/node_keypair_files.h"
+#include "tls/spiffe_id.h"
 #include "tls/svid_request.h"
 
 namespace tollway::proxy {
@@ -70,15 +73,37 @@ std::unique_ptr<NodeIdentity> NodeIdentity::open(NodeIdentityOptions options, st
   const NodeIdentityOptions& o = identity->options_;
   std::string why_not_persisted;
   if (identity->load(why_not_persisted)) {
+    identity->control_id_ = o.control_spiffe_id;
+    if (identity->control_id_.empty()) {
+      const auto own = tls::SpiffeId::parse(identity->spiffe_id());
+      if (!own) {
+        error = "the persisted certificate in " + o.dir + " carries no SPIFFE ID";
+        return nullptr;
+      }
+      identity->control_id_ = tls::control_plane_id(own->trust_domain());
+    }
     log::info("node identity loaded", json::ObjectWriter()
                                           .field("spiffe_id", identity->spiffe_id())
                                           .field("dir", o.dir)
-                                          .field("expires_in_s", seconds_until(identity->not_after())));
+                                          .field("expires_in_s", seconds_until(identity->not_after()))
+                                          .field("control_spiffe_id", identity->control_id_));
     return identity;
   }
   if (o.join_token.empty()) {
     error = "no valid certificate in " + o.dir + " (" + why_not_persisted + ") and no --join-token-file to join with";
     return nullptr;
+  }
+  identity->control_id_ = o.control_spiffe_id;
+  if (identity->control_id_.empty()) {
+    const auto bundle = read_file(o.control_ca_file);
+    const auto trust_domain = bundle ? tls::bundle_trust_domain(*bundle, error) : std::nullopt;
+    if (!trust_domain) {
+      error = "cannot tell which SPIFFE ID the control plane must present: " +
+              (bundle ? o.control_ca_file + ": " + error : "cannot read " + o.control_ca_file) +
+              " (give --control-spiffe-id)";
+      return nullptr;
+    }
+    identity->control_id_ = tls::control_plane_id(*trust_domain);
   }
   std::error_code ec;
   fs::create_directories(o.dir, ec);
@@ -114,7 +139,8 @@ std::unique_ptr<NodeIdentity> NodeIdentity::open(NodeIdentityOptions options, st
   log::info("node identity issued", json::ObjectWriter()
                                         .field("spiffe_id", identity->spiffe_id())
                                         .field("serial", identity->validity_.serial_hex)
-                                        .field("expires_in_s", seconds_until(identity->not_after())));
+                                        .field("expires_in_s", seconds_until(identity->not_after()))
+                                        .field("control_spiffe_id", identity->control_id_));
   return identity;
 }
 
@@ -150,11 +176,10 @@ std::shared_ptr<asio::ssl::context> NodeIdentity::control_tls() const {
 
 bool NodeIdentity::install(const std::string& key_pem, const std::string& chain_pem, const std::string& bundle_pem,
                            std::string& error) {
-  // The key first (a join only; a renewal keeps it), then the bundle, then the certificate: a listener that reloads
-  // on the certificate's change finds its key and CAs already in place.
-  if (!key_pem.empty() && !core::write_file_atomically(node_key_path(options_.dir), key_pem, 0600, error)) return false;
+  // The bundle first, then the key and certificate together: a listener that reloads on their change finds its CAs
+  // already in place, and never a key without its certificate.
   if (!core::write_file_atomically(node_bundle_path(options_.dir), bundle_pem, 0644, error) ||
-      !core::write_file_atomically(node_cert_path(options_.dir), chain_pem, 0644, error))
+      !tls::install_node_keypair(options_.dir, key_pem, chain_pem, error))
     return false;
   return load(error);
 }
@@ -165,13 +190,8 @@ asio::awaitable<std::string> NodeIdentity::request(const std::string& url, const
   if (!base) co_return error;
   if (!base->tls) co_return "the control plane URL must be https:// to carry certificates";
   const bool join = !token.empty();
-  std::string key_pem;
-  if (!join) {
-    const auto key = read_file(node_key_path(options_.dir));
-    if (!key) co_return "cannot read " + node_key_path(options_.dir);
-    key_pem = *key;
-  }
-  const auto csr = tls::make_svid_request(error, key_pem);
+  // A fresh key for every certificate, the join's and each renewal's: a key outlives no certificate it signed for.
+  const auto csr = tls::make_svid_request(error);
   if (!csr) co_return error;
   std::shared_ptr<asio::ssl::context> context;
   if (join) {
@@ -187,6 +207,7 @@ asio::awaitable<std::string> NodeIdentity::request(const std::string& url, const
   endpoint.port = base->port;
   endpoint.tls = true;
   endpoint.tls_context = context;
+  endpoint.peer_spiffe_id = control_id_;  // checked after the handshake, before the token or the CSR is sent
   const auto executor = co_await asio::this_coro::executor;
   http::Client client(executor, std::move(endpoint), http::ClientOptions{kRequestTimeout, 64 << 10, false});
   json::ObjectWriter body;
@@ -211,7 +232,7 @@ asio::awaitable<std::string> NodeIdentity::request(const std::string& url, const
   const auto chain = answer ? answer->string_member("chain") : std::nullopt;
   const auto bundle = answer ? answer->string_member("bundle") : std::nullopt;
   if (!chain || !bundle) co_return "the answer holds no chain and bundle";
-  if (!install(join ? csr->key_pem : std::string(), std::string(*chain), std::string(*bundle), error))
+  if (!install(csr->key_pem, std::string(*chain), std::string(*bundle), error))
     co_return "cannot install the certificate: " + error;
   co_return "";
 }

@@ -1,11 +1,14 @@
-// NodeIdentity: a node's SPIFFE identity, held by the node for any role. The P-256 key is generated here at join
-// and never leaves the node (DIR/svid.key, 0600); the first certificate is bought from the control plane with a
-// one-time join token (POST /v1/certs), later ones are renewals over mTLS (the current certificate as the client
-// certificate, no token) at half the lifetime ± 10 % jitter, retried with backoff while no control plane answers.
-// The certificate chain (DIR/svid.pem) and the trust bundle (DIR/bundle.pem) are each replaced atomically, so a
-// listener watching them never reads half a file; a node restarted with a valid persisted certificate serves
-// without the control plane (static stability). The control plane is verified against --control-ca. It never
-// sends or logs its key, never renews with a token, and never deletes a certificate it holds.
+// NodeIdentity: a node's SPIFFE identity, held by the node for any role. A new P-256 key is generated here for every
+// certificate and never leaves the node (DIR/svid.key, 0600); the first certificate is bought from the control plane
+// with a one-time join token (POST /v1/certs), later ones are renewals over mTLS (the current certificate as the
+// client certificate, no token, a CSR over a fresh key) at half the lifetime ± 10 % jitter, retried with backoff
+// while no control plane answers. The key and the certificate chain (DIR/svid.pem) are replaced together
+// (tls/node_keypair_files.h) and the trust bundle (DIR/bundle.pem) atomically, so a listener watching them never
+// reads half a file or a key without its certificate; a node restarted with a valid persisted certificate serves
+// without the control plane (static stability). The control plane is verified against --control-ca and must present
+// the expected SPIFFE ID (--control-spiffe-id, by default spiffe://TRUST_DOMAIN/tollway/control): a server that
+// chains to the bundle but is another workload is refused before anything, the join token included, is sent. It
+// never sends or logs its key, never renews with a token, and never deletes a certificate it holds.
 #pragma once
 
 #include <boost/asio.hpp>
@@ -27,6 +30,9 @@ struct NodeIdentityOptions {
   std::string join_token;                 // --join-token-file's content; "" = only a persisted certificate
   std::string control_ca_file;            // --control-ca: the bundle that verifies the control plane
   std::vector<std::string> control_urls;  // the control planes' base URLs, tried in turn
+  // --control-spiffe-id: the SPIFFE ID the control plane must present; "" = spiffe://TD/tollway/control, TD the
+  // trust domain of the node's certificate (before the first one: the one the --control-ca roots name)
+  std::string control_spiffe_id;
 };
 
 class NodeIdentity {
@@ -47,19 +53,23 @@ class NodeIdentity {
   // tollway_identity_expiry_seconds and tollway_identity_renewals_total{result}.
   void render_metrics(std::string& out) const;
   const std::string& spiffe_id() const { return validity_.uri_san; }
+  // The SPIFFE ID required of the control plane's certificate.
+  const std::string& control_spiffe_id() const { return control_id_; }
   Clock::time_point not_after() const { return validity_.not_after; }
 
  private:
   explicit NodeIdentity(NodeIdentityOptions options);
   // Reads the persisted files: true when the certificate is valid now and loads with its key.
   bool load(std::string& error);
-  // One POST /v1/certs to `url` (with `token` for a join, over mTLS for a renewal); installs the answer. "" on
-  // success, else why not; `refused` is set when the control plane answered with a 4xx.
+  // One POST /v1/certs to `url` (with `token` for a join, over mTLS for a renewal) with a CSR over a new key;
+  // installs the answer with that key. "" on success, else why not; `refused` is set when the control plane
+  // answered with a 4xx.
   boost::asio::awaitable<std::string> request(const std::string& url, const std::string& token, bool& refused);
   bool install(const std::string& key_pem, const std::string& chain_pem, const std::string& bundle_pem,
                std::string& error);
 
   NodeIdentityOptions options_;
+  std::string control_id_;
   mutable std::mutex mutex_;  // control_tls_ is read by the control client on its own thread at start
   std::shared_ptr<boost::asio::ssl::context> control_tls_;
   tls::CertificateValidity validity_;

@@ -29,17 +29,11 @@ std::string bio_text(BIO* bio) {
 
 }  // namespace
 
-std::optional<SvidRequest> make_svid_request(std::string& error, std::string_view existing_key_pem) {
-  std::unique_ptr<EVP_PKEY, PkeyFree> key;
-  if (existing_key_pem.empty()) {
-    key.reset(EVP_EC_gen("P-256"));
-  } else {
-    std::unique_ptr<BIO, BioFree> in(BIO_new_mem_buf(existing_key_pem.data(), static_cast<int>(existing_key_pem.size())));
-    key.reset(PEM_read_bio_PrivateKey(in.get(), nullptr, nullptr, const_cast<char*>("")));
-  }
+std::optional<SvidRequest> make_svid_request(std::string& error) {
+  std::unique_ptr<EVP_PKEY, PkeyFree> key(EVP_EC_gen("P-256"));
   std::unique_ptr<X509_REQ, ReqFree> req(X509_REQ_new());
   if (!key || !req) {
-    error = (existing_key_pem.empty() ? "cannot generate a P-256 key: " : "cannot read the key: ") + openssl_reason();
+    error = "cannot generate a P-256 key: " + openssl_reason();
     return std::nullopt;
   }
   X509_NAME* name = X509_REQ_get_subject_name(req.get());

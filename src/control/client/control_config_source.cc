@@ -68,6 +68,11 @@ std::shared_ptr<asio::ssl::context> control_tls(const ControlClientOptions& opti
   return options.identity ? options.identity->control_tls() : nullptr;
 }
 
+// The SPIFFE ID the control plane must present, "" without an identity.
+std::string control_spiffe_id(const ControlClientOptions& options) {
+  return options.identity ? options.identity->control_spiffe_id() : std::string();
+}
+
 std::string join_lines(const std::vector<std::string>& lines) {
   std::string out;
   for (const auto& l : lines) out += (out.empty() ? "" : "\n") + l;
@@ -98,7 +103,8 @@ std::optional<ReceivedSnapshot> fetch_first_snapshot(const ControlClientOptions&
         for (const auto& url : options.urls) {
           // `have` empty: the control plane answers at once with the node's snapshot.
           ControlReply reply = co_await control_request("GET", snapshot_url(url, options.node, ""), options.token,
-                                                        {}, timeout, kMaxSnapshotBytes, control_tls(options));
+                                                        {}, timeout, kMaxSnapshotBytes, control_tls(options),
+                                                        control_spiffe_id(options));
           if (!reply.ok) {
             error += (error.empty() ? "" : "; ") + base(url) + ": " + reply.error;
             continue;
@@ -225,7 +231,8 @@ asio::awaitable<bool> ControlConfigSource::send_report() {
   if (report_->error) w.field("error", *report_->error);
   const std::string body = std::move(w).finish();
   ControlReply reply = co_await control_request("POST", base(options_.urls[url_index_]) + "/v1/ack", options_.token,
-                                                body, std::chrono::milliseconds(10'000), 64 << 10, control_tls(options_));
+                                                body, std::chrono::milliseconds(10'000), 64 << 10, control_tls(options_),
+                                                control_spiffe_id(options_));
   if (!reply.ok || reply.status >= 500) {
     set_connected(false, reply.ok ? "HTTP " + std::to_string(reply.status) : reply.error);
     co_return false;
@@ -249,7 +256,7 @@ asio::awaitable<bool> ControlConfigSource::changed() {
     if (cancelled_) break;
     ControlReply reply = co_await control_request(
         "GET", snapshot_url(options_.urls[url_index_], options_.node, applied_version_), options_.token, {},
-        options_.request_timeout, kMaxSnapshotBytes, control_tls(options_));
+        options_.request_timeout, kMaxSnapshotBytes, control_tls(options_), control_spiffe_id(options_));
     if (cancelled_) break;
     if (!reply.ok || reply.status >= 500) {
       set_connected(false, reply.ok ? "HTTP " + std::to_string(reply.status) : reply.error);

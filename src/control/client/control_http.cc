@@ -9,7 +9,8 @@ namespace tollway::control {
 boost::asio::awaitable<ControlReply> control_request(std::string_view method, const std::string& url,
                                                      const std::string& token, std::string_view body,
                                                      std::chrono::milliseconds timeout, std::size_t max_body,
-                                                     std::shared_ptr<boost::asio::ssl::context> tls) {
+                                                     std::shared_ptr<boost::asio::ssl::context> tls,
+                                                     std::string peer_spiffe_id) {
   std::vector<std::pair<std::string, std::string>> headers;
   headers.emplace_back("Authorization", "Bearer " + token);
   if (tls && url.starts_with("https://")) {
@@ -29,6 +30,7 @@ boost::asio::awaitable<ControlReply> control_request(std::string_view method, co
     endpoint.port = base->port;
     endpoint.tls = true;
     endpoint.tls_context = std::move(tls);
+    endpoint.peer_spiffe_id = std::move(peer_spiffe_id);
     const auto executor = co_await boost::asio::this_coro::executor;
     http::Client client(executor, std::move(endpoint), http::ClientOptions{timeout, max_body, /*keep_alive=*/false});
     headers.emplace_back("Accept", "application/json");

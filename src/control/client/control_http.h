@@ -1,7 +1,8 @@
 // ControlHttp: how the control client speaks HTTP to a control plane — one request, one answer, within a timeout,
 // the node's bootstrap token as a Bearer credential; over https with the node's identity (its SVID as the client
-// certificate, the control plane verified against --control-ca) when a TLS context is given, else as
-// auth::http_request does (system CAs for https). It never logs the token or a response body.
+// certificate, the control plane verified against --control-ca and required to present `peer_spiffe_id`) when a TLS
+// context is given, else as auth::http_request does (system CAs for https). It never logs the token or a response
+// body, and never sends either to a control plane that presents another SPIFFE ID.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -24,6 +25,7 @@ struct ControlReply {
 boost::asio::awaitable<ControlReply> control_request(std::string_view method, const std::string& url,
                                                      const std::string& token, std::string_view body,
                                                      std::chrono::milliseconds timeout, std::size_t max_body,
-                                                     std::shared_ptr<boost::asio::ssl::context> tls = nullptr);
+                                                     std::shared_ptr<boost::asio::ssl::context> tls = nullptr,
+                                                     std::string peer_spiffe_id = {});
 
 }  // namespace tollway::control

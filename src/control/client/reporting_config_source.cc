@@ -52,9 +52,11 @@ asio::awaitable<bool> send_report(std::shared_ptr<ReportingConfigSource::State> 
       .field("version", state->version)
       .field("config_version", state->config_version)
       .field("build", kVersion);
-  const auto tls = state->options.identity ? state->options.identity->control_tls() : nullptr;
+  const auto& identity = state->options.identity;
+  const auto tls = identity ? identity->control_tls() : nullptr;
+  const std::string peer_spiffe_id = identity ? identity->control_spiffe_id() : std::string();
   ControlReply reply = co_await control_request("POST", url + "/v1/report", state->options.token,
-                                                std::move(w).finish(), kRequestTimeout, 64 << 10, tls);
+                                                std::move(w).finish(), kRequestTimeout, 64 << 10, tls, peer_spiffe_id);
   if (state->stopped) co_return false;
   std::string match;
   if (reply.ok && reply.status == 200) {

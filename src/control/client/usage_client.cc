@@ -74,10 +74,12 @@ boost::asio::awaitable<std::optional<limits::LeaseAnswer>> UsageClient::exchange
   json::ObjectWriter w;
   w.field("node", options_.node).field("incarnation", incarnation_).field("seq", ++seq_).raw_field("keys", keys);
   const std::string body = std::move(w).finish();
-  const auto tls = options_.identity ? options_.identity->control_tls() : nullptr;
+  const auto& identity = options_.identity;
+  const auto tls = identity ? identity->control_tls() : nullptr;
+  const std::string peer_spiffe_id = identity ? identity->control_spiffe_id() : std::string();
   for (const auto& url : options_.urls) {
     const ControlReply reply = co_await control_request("POST", trimmed(url) + "/v1/usage", options_.token, body,
-                                                        kRequestTimeout, kMaxAnswerBytes, tls);
+                                                        kRequestTimeout, kMaxAnswerBytes, tls, peer_spiffe_id);
     if (!reply.ok) {
       error += (error.empty() ? "" : "; ") + trimmed(url) + ": " + reply.error;
       continue;

@@ -4,8 +4,8 @@
 // verifies its certificate against /v1/bundle, it polls and ACKs over mTLS (SYNCED), its API listener serves its
 // SVID to clients with a certificate of the same CA and refuses clients without one; the token's replay by another
 // gateway is refused; the expiry gauge is present, sane and passes promtool; the gateway renews over mTLS at half
-// its lifetime under traffic (a new serial on new handshakes, the same SPIFFE ID; the open connection keeps its
-// certificate and loses no request); with the control plane stopped, the gateway
+// its lifetime under traffic (a new serial and a new key on new handshakes, the same SPIFFE ID; the open connection
+// keeps its certificate and loses no request; the key and certificate on disk match); with the control plane stopped, the gateway
 // restarted from its identity and state directories still serves its mTLS listener. The control plane renews its
 // own listener certificate at half its life too. The renewal wait makes this
 // test take about two minutes (the CA's shortest lifetime is 5 minutes).
@@ -33,6 +33,8 @@ async function mint(stateDir, identity) {
   return r.stdout.trim();
 }
 
+const publicKeyOf = (pemFile) => execFileSync('openssl', ['x509', '-noout', '-pubkey', '-in', pemFile],
+  { encoding: 'utf8' });
 const serialOf = (pemFile) => execFileSync('openssl', ['x509', '-noout', '-serial', '-in', pemFile],
   { encoding: 'utf8' }).trim().split('=')[1].toUpperCase();
 
@@ -144,6 +146,8 @@ describe('a gateway joins, holds and renews its SPIFFE identity', () => {
   it('renews over mTLS at half its lifetime under traffic: new handshakes get a new serial for the same SPIFFE ID, '
     + 'the open connection keeps its certificate and loses no request', async () => {
     const before = serialOf(path.join(identityDir, 'svid.pem'));
+    const keyBefore = fs.readFileSync(path.join(identityDir, 'svid.key'), 'utf8');
+    const publicKeyBefore = publicKeyOf(path.join(identityDir, 'svid.pem'));
     // One kept-alive connection carrying a request every 2 s until the renewal is seen.
     const agent = new https.Agent({ keepAlive: true, maxSockets: 1, ca: bundle, ...client,
       checkServerIdentity: (host, peer) => (peer.subjectaltname === `URI:${GW}` ? undefined : new Error('not the gateway')) });
@@ -185,6 +189,15 @@ describe('a gateway joins, holds and renews its SPIFFE identity', () => {
     }, 10000, 'the listener to serve the renewed certificate');
     assert.equal(served.peerCertificate.subjectaltname, `URI:${GW}`);
     assert.equal(metricValue(await gw.metrics(), 'tollway_identity_renewals_total', { result: 'success' }), 1);
+    // A new key came with the new certificate, made on the node; the pair on disk matches, the key is still 0600.
+    const keyFile = path.join(identityDir, 'svid.key');
+    assert.notEqual(fs.readFileSync(keyFile, 'utf8'), keyBefore);
+    assert.notEqual(publicKeyOf(path.join(identityDir, 'svid.pem')), publicKeyBefore);
+    assert.equal(execFileSync('openssl', ['pkey', '-pubout', '-in', keyFile], { encoding: 'utf8' }),
+      publicKeyOf(path.join(identityDir, 'svid.pem')));
+    assert.equal(fs.statSync(keyFile).mode & 0o777, 0o600);
+    assert.equal(fs.readlinkSync(keyFile), 'current/svid.key');
+    assert.equal(fs.readdirSync(path.join(identityDir, 'keypairs')).length, 1, 'the old pair is gone');
   });
 
   it('a gateway run from its own file joins and reports over its identity (--report-to https)', async () => {

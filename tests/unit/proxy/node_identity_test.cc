@@ -1,7 +1,8 @@
 // NodeIdentity at start without any control plane: a valid persisted certificate and key are used as they are
 // (static stability: no network, the SPIFFE ID and the expiry gauge from the files); without one and without a
-// join token it refuses with the reason; a key that does not match the certificate is not taken. Certificates are
-// made by the openssl CLI.
+// join token it refuses with the reason; a key that does not match the certificate is not taken. The control
+// plane's SPIFFE ID required is spiffe://TD/tollway/control in the node's trust domain, or --control-spiffe-id; a
+// join whose bundle names no trust domain needs the flag. Certificates are made by the openssl CLI.
 #include "proxy/node_identity.h"
 
 #include <gtest/gtest.h>
@@ -41,8 +42,12 @@ class NodeIdentityTest : public ::testing::Test {
   }
   NodeIdentityOptions options(std::string join_token = "") const {
     // A port nothing listens on: any attempt to reach a control plane would fail (and a join would retry).
-    return NodeIdentityOptions{(dir_ / "identity").string(), std::move(join_token), (dir_ / "ca.pem").string(),
-                               {"https://127.0.0.1:9"}};
+    NodeIdentityOptions o;
+    o.dir = (dir_ / "identity").string();
+    o.join_token = std::move(join_token);
+    o.control_ca_file = (dir_ / "ca.pem").string();
+    o.control_urls = {"https://127.0.0.1:9"};
+    return o;
   }
 
   fs::path dir_;
@@ -53,6 +58,7 @@ TEST_F(NodeIdentityTest, AValidPersistedCertificateServesWithoutTheControlPlane)
   const auto identity = NodeIdentity::open(options(), error);
   ASSERT_TRUE(identity) << error;
   EXPECT_EQ(identity->spiffe_id(), "spiffe://example.org/ns/prod/sa/gw");
+  EXPECT_EQ(identity->control_spiffe_id(), "spiffe://example.org/tollway/control");  // in the node's trust domain
   EXPECT_TRUE(identity->control_tls());
   const auto left = identity->not_after() - NodeIdentity::Clock::now();
   EXPECT_GT(left, std::chrono::hours(47));
@@ -63,6 +69,23 @@ TEST_F(NodeIdentityTest, AValidPersistedCertificateServesWithoutTheControlPlane)
             std::string::npos)
       << metrics;  // 47 h 59 min ≈ 172,7xx s
   EXPECT_NE(metrics.find("tollway_identity_renewals_total{result=\"failure\"} 0"), std::string::npos) << metrics;
+}
+
+TEST_F(NodeIdentityTest, AnExplicitControlSpiffeIdIsTheOneRequired) {
+  auto o = options();
+  o.control_spiffe_id = "spiffe://example.org/ops/control";
+  std::string error;
+  const auto identity = NodeIdentity::open(std::move(o), error);
+  ASSERT_TRUE(identity) << error;
+  EXPECT_EQ(identity->control_spiffe_id(), "spiffe://example.org/ops/control");
+}
+
+TEST_F(NodeIdentityTest, AJoinWithABundleNamingNoTrustDomainNeedsTheFlag) {
+  fs::remove(dir_ / "identity" / "svid.pem");
+  std::string error;
+  EXPECT_FALSE(NodeIdentity::open(options("twjoin_x"), error));  // ca.pem carries no spiffe:// URI SAN
+  EXPECT_NE(error.find("cannot tell which SPIFFE ID the control plane must present"), std::string::npos) << error;
+  EXPECT_NE(error.find("--control-spiffe-id"), std::string::npos) << error;
 }
 
 TEST_F(NodeIdentityTest, WithoutACertificateOrAJoinTokenItRefusesWithTheReason) {
