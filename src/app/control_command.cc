@@ -283,6 +283,7 @@ void add_control_command(CLI::App& cli, int& exit_code) {
     options.lease_ttl = std::chrono::duration_cast<std::chrono::milliseconds>(*ttl);
     if (!tls_sans->empty()) options.tls_host_names = *tls_sans;
     options.check = check_node_document;
+    options.read_budgets = read_node_budgets;
     init_logging(*log_level);
     exit_code = control::run_control_plane(options);
   });

@@ -6,6 +6,7 @@
 #include "app/log_level.h"
 #include "app/node_control.h"
 #include "app/node_document_check.h"
+#include "control/client/usage_client.h"
 #include "core/log.h"
 #include "proxy/engine.h"
 #include "sidecar/role.h"
@@ -21,8 +22,9 @@ void add_sidecar_command(CLI::App& cli, int& exit_code) {
       "document's `authorization` rules, and passes the call to the local agent with the caller's ID in\n"
       "x-tollway-caller-spiffe-id. With sidecar.gateway, an origin-form request on the outbound listener (the agent's\n"
       "SDK base URL, http://127.0.0.1:15001/v1) is an LLM call, sent to the gateway over mTLS as this agent's SPIFFE ID\n"
-      "with its credential headers dropped. The document's `limits` rules cap calls by caller and destination\n"
-      "(429 rate_limit_exceeded). With --control it takes its document from a control plane (a node declared with\n"
+      "with its credential headers dropped. The document's `limits` rules (per window) and budgets (per UTC day or\n"
+      "month) cap calls by caller and destination (429 rate_limit_exceeded); with `ledger: leased` the budgets are\n"
+      "shares of a fleet-wide budget leased from the control plane (needs --control). With --control it takes its document from a control plane (a node declared with\n"
       "role: sidecar), ACKs what it applied and boots from the last applied one in --state-dir when no control\n"
       "plane answers; with --identity-dir its SVID comes from the control plane's CA (sidecar.tls: {identity:\n"
       "node}). Each hop is a span (with a `telemetry` section), trace context is continued, orphan calls are\n"
@@ -66,6 +68,7 @@ void add_sidecar_command(CLI::App& cli, int& exit_code) {
     }
     control.identity = options.identity;
     sidecar::SidecarRole role;
+    if (!control.urls.empty()) role.set_lease_source(std::make_shared<control::UsageClient>(control));
     exit_code = proxy::run_engine(role, options, [config_path, control](boost::asio::io_context& context) {
       std::unique_ptr<proxy::ConfigSource> source;
       if (!control.urls.empty())

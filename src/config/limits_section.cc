@@ -222,7 +222,8 @@ void read_rules(Validator& v, const YAML::Node& list, std::set<std::string>& nam
   }
 }
 
-// on_lease_exhausted and on_control_unreachable under `node` (limits.leased or one budget), into `modes`.
+}  // namespace
+
 void read_lease_modes(Validator& v, const YAML::Node& node, const std::string& path, LeaseModes& modes) {
   v.optional_string(node, "on_lease_exhausted", path + ".", [&](const YAML::Node& n, const std::string& s) {
     if (s == "deny") modes.on_lease_exhausted = LeaseExhausted::Deny;
@@ -243,6 +244,8 @@ void read_lease_modes(Validator& v, const YAML::Node& node, const std::string& p
       v.fail(n, path + ".safe_allowance", "\"" + s + "\" is not a whole number from 0 to 10^12 (the budget's unit)");
   });
 }
+
+namespace {
 
 void read_budgets(Validator& v, const YAML::Node& list, std::set<std::string>& names, LimitsPolicy& out) {
   if (!list.IsSequence()) {

@@ -28,6 +28,10 @@ std::optional<LimitUnit> parse_limit_unit(const std::string& text);
 std::optional<std::chrono::milliseconds> parse_limit_window(const std::string& text);
 bool valid_limit_name(const std::string& text);
 
+// on_lease_exhausted, on_control_unreachable and safe_allowance under `node` (a `leased:` section or one budget),
+// into `modes`; keys absent leave `modes` as it is.
+void read_lease_modes(Validator& v, const YAML::Node& node, const std::string& path, LeaseModes& modes);
+
 // "25", "25.50", "0.000001" (USD, at most 6 decimals, up to 1e9) -> micro-dollars; nullopt when malformed.
 std::optional<int64_t> parse_usd(const std::string& text);
 

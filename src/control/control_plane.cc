@@ -132,7 +132,7 @@ class ControlPlane {
         options_.state_dir.empty() ? std::string() : (fs::path(options_.state_dir) / "leases.db").string();
     auto store = leases::LeaseStore::open(path, error);
     if (store)
-      usage_ = leases::UsageApi::open(api_.fleet(), std::move(store),
+      usage_ = leases::UsageApi::open(api_.fleet(), options_.read_budgets, std::move(store),
                                       {.sync_interval_ms = options_.lease_sync_interval.count(),
                                        .lease_ttl_ms = options_.lease_ttl.count()},
                                       leases::unix_ms_now(), error);

@@ -38,6 +38,7 @@ struct ControlPlaneOptions {
   std::chrono::milliseconds lease_sync_interval{1'000};
   std::chrono::milliseconds lease_ttl{10'000};
   CheckDocument check;
+  ReadBudgets read_budgets;  // what POST /v1/usage checks a node's reports against
 };
 
 // Runs until drained; returns the exit code (1 when a directory policy is invalid at start, or an option, the

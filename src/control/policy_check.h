@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +24,10 @@ struct DocumentVerdict {
 };
 using CheckDocument =
     std::function<DocumentVerdict(NodeRole role, const std::string& bytes, const std::string& origin)>;
+// The budgets (name -> limit, in the budget's unit) a node's document declares for leasing, read the way that role
+// reads them; nullopt when the document cannot be read. A role's own reader, injected like CheckDocument.
+using ReadBudgets = std::function<std::optional<std::map<std::string, int64_t, std::less<>>>(
+    NodeRole role, const std::string& bytes)>;
 
 // A policy in which every node's document passed the check.
 struct CheckedPolicy {

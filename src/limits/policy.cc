@@ -6,14 +6,8 @@
 #include "limits/calendar.h"
 
 namespace tollway::limits {
-namespace {
 
-bool matches(const std::string& pattern, std::string_view value) {
-  return pattern.empty() || glob_match(pattern, value);
-}
-
-// Appends a dimension value to a counter key: '|' separates fields, so '|' and '%' in values are escaped.
-void append_value(std::string& key, std::string_view value) {
+void append_key_value(std::string& key, std::string_view value) {
   key += '|';
   for (char ch : value) {
     if (ch == '|')
@@ -23,6 +17,12 @@ void append_value(std::string& key, std::string_view value) {
     else
       key += ch;
   }
+}
+
+namespace {
+
+bool matches(const std::string& pattern, std::string_view value) {
+  return pattern.empty() || glob_match(pattern, value);
 }
 
 const char* dimension_name(config::Dimension d) {
@@ -162,10 +162,10 @@ void LimitRules::plan(const RequestDimensions& request, int64_t now_ms, CounterP
         !matches(m.model, request.model) || !matches(m.session, request.session))
       continue;
     Counter& counter = out.counters.emplace_back(c.counter);
-    for (auto d : c.per) append_value(counter.key, request.value(d));
+    for (auto d : c.per) append_key_value(counter.key, request.value(d));
     if (c.budget) {
       const CalendarPeriod period = calendar_period(c.period, now_ms);
-      append_value(counter.key, period.label);
+      append_key_value(counter.key, period.label);
       counter.window_ms = std::max<int64_t>(1, period.end_ms - now_ms);
     }
     out.rules.push_back(static_cast<uint32_t>(i));

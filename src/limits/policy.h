@@ -75,5 +75,9 @@ class LimitRules {
 
 // The Ledger's fail-policy enum for a configured one.
 OnStoreError on_store_error(config::StoreErrorPolicy policy);
+// The Ledger's lease modes for configured ones (ledger: leased).
+LeaseModes lease_modes(const config::LeaseModes& modes);
+// Appends one field to a counter key: '|' separates fields, so '|' and '%' in `value` are escaped.
+void append_key_value(std::string& key, std::string_view value);
 
 }  // namespace tollway::limits

@@ -67,10 +67,19 @@ void read_match(Validator& v, const YAML::Node& m, const std::string& path, cons
     check_destination(v, item("to", i), path + ".to", r.to[i], peers, has_gateway);
 }
 
+// One entry of `rules:` (`budget` false) or `budgets:`; `lease`: the section's default lease modes.
 void read_rule(Validator& v, const YAML::Node& n, const std::string& path, const std::vector<std::string>& peers,
-               bool has_gateway, std::set<std::string>& names, LocalLimitsConfig& out) {
-  if (!v.check_mapping(n, path, {"name", "match", "per", "unit", "limit", "window", "mode"})) return;
+               bool has_gateway, bool budget, const config::LeaseModes& lease, std::set<std::string>& names,
+               LocalLimitsConfig& out) {
+  static const std::vector<std::string> rule_keys = {"name", "match", "per", "unit", "limit", "window", "mode"};
+  static const std::vector<std::string> budget_keys = {"name",   "match",  "per",
+                                                       "unit",   "limit",  "period",
+                                                       "mode",   "on_lease_exhausted", "on_control_unreachable",
+                                                       "safe_allowance"};
+  if (!v.check_mapping(n, path, budget ? budget_keys : rule_keys)) return;
   LocalLimitRule r;
+  r.budget = budget;
+  r.lease = lease;
   r.line = n.Mark().line + 1;
   const std::size_t errors = v.errors().size();
   if (!n["name"].IsDefined()) v.fail(n, path + ".name", "required: a unique name (letters, digits, '-', '_', '.')");
@@ -78,7 +87,7 @@ void read_rule(Validator& v, const YAML::Node& n, const std::string& path, const
     if (!config::valid_limit_name(s))
       v.fail(node, path + ".name", "\"" + s + "\" is not a name (letters, digits, '-', '_', '.'; 1-64)");
     else if (!names.insert(s).second)
-      v.fail(node, path + ".name", "\"" + s + "\" is already the name of another rule");
+      v.fail(node, path + ".name", "\"" + s + "\" is already the name of another rule or budget");
     else
       r.name = s;
   });
@@ -105,11 +114,24 @@ void read_rule(Validator& v, const YAML::Node& n, const std::string& path, const
     if (auto limit = parse_count(s, kMaxLimit)) r.limit = *limit;
     else v.fail(node, path + ".limit", "\"" + s + "\" is not a whole number from 1 to " + std::to_string(kMaxLimit));
   });
-  if (!n["window"].IsDefined()) v.fail(n, path + ".window", "required: e.g. 1s, 1m, 1h, 1d (1s to 31d)");
-  v.optional_string(n, "window", path + ".", [&](const YAML::Node& node, const std::string& s) {
-    if (auto window = config::parse_limit_window(s)) r.window = *window;
-    else v.fail(node, path + ".window", "\"" + s + "\" is not a window (1s to 31d, e.g. 1s, 1m, 1h, 1d)");
-  });
+  if (budget) {
+    if (!n["period"].IsDefined()) v.fail(n, path + ".period", "required: day or month (UTC calendar)");
+    v.optional_string(n, "period", path + ".", [&](const YAML::Node& node, const std::string& s) {
+      if (s == "day") r.period = config::BudgetPeriod::Day;
+      else if (s == "month") r.period = config::BudgetPeriod::Month;
+      else v.fail(node, path + ".period", "\"" + s + "\" is not a period (allowed: day, month; UTC calendar)");
+    });
+    config::read_lease_modes(v, n, path, r.lease);
+    if (!out.leased)
+      for (const char* key : {"on_lease_exhausted", "on_control_unreachable", "safe_allowance"})
+        if (n[key].IsDefined()) v.fail(n[key], path + "." + key, "applies to ledger: leased only");
+  } else {
+    if (!n["window"].IsDefined()) v.fail(n, path + ".window", "required: e.g. 1s, 1m, 1h, 1d (1s to 31d)");
+    v.optional_string(n, "window", path + ".", [&](const YAML::Node& node, const std::string& s) {
+      if (auto window = config::parse_limit_window(s)) r.window = *window;
+      else v.fail(node, path + ".window", "\"" + s + "\" is not a window (1s to 31d, e.g. 1s, 1m, 1h, 1d)");
+    });
+  }
   v.optional_string(n, "mode", path + ".", [&](const YAML::Node& node, const std::string& s) {
     if (s == "shadow") r.shadow = true;
     else if (s != "enforce") v.fail(node, path + ".mode", "\"" + s + "\" is not a mode (enforce, shadow)");
@@ -127,29 +149,54 @@ void read_rule(Validator& v, const YAML::Node& n, const std::string& path, const
 
 }  // namespace
 
+bool LocalLimitsConfig::has_budgets() const {
+  return std::any_of(rules.begin(), rules.end(), [](const LocalLimitRule& r) { return r.budget; });
+}
+
 void read_local_limits(Validator& v, const YAML::Node& node, const std::vector<std::string>& peer_names,
                        bool has_gateway, LocalLimitsConfig& out) {
   if (!node.IsDefined() || node.IsNull()) return;
-  if (!v.check_mapping(node, "limits", {"ledger", "default_max_tokens", "rules"})) return;
+  if (!v.check_mapping(node, "limits", {"ledger", "leased", "default_max_tokens", "rules", "budgets"})) return;
   v.optional_string(node, "ledger", "limits.", [&](const YAML::Node& n, const std::string& s) {
     if (s == "local") return;
+    if (s == "leased") {
+      out.leased = true;
+      return;
+    }
     if (s == "strict" || s == "redis")
       return v.fail(n, "limits.ledger",
-                    "\"" + s + "\": the sidecar decides its limits in process, with no network wait; only local is "
-                    "supported (budgets shared between sidecars are not built yet)");
-    v.fail(n, "limits.ledger", "\"" + s + "\" is not a ledger (the sidecar supports local)");
+                    "\"" + s + "\": the sidecar decides in process, with no network wait per call; use local, or "
+                    "leased for budgets shared by the fleet");
+    v.fail(n, "limits.ledger", "\"" + s + "\" is not a ledger (the sidecar supports local, leased)");
   });
+  config::LeaseModes lease;
+  if (const YAML::Node leased = node["leased"]; leased.IsDefined() && !leased.IsNull()) {
+    if (!out.leased)
+      v.fail(leased, "limits.leased", "applies to ledger: leased only");
+    else if (v.check_mapping(leased, "limits.leased", {"on_lease_exhausted", "on_control_unreachable", "safe_allowance"}))
+      config::read_lease_modes(v, leased, "limits.leased", lease);
+  }
   v.optional_string(node, "default_max_tokens", "limits.", [&](const YAML::Node& n, const std::string& s) {
     if (auto tokens = parse_count(s, 100'000'000)) out.default_max_tokens = static_cast<uint64_t>(*tokens);
     else v.fail(n, "limits.default_max_tokens", "\"" + s + "\" is not a whole number from 1 to 100000000");
   });
-  const YAML::Node rules = node["rules"];
-  if (!rules.IsDefined() || rules.IsNull()) return;
-  if (!rules.IsSequence())
-    return v.fail(rules, "limits.rules", "must be a list of {name, match, per, unit, limit, window, mode}");
   std::set<std::string> names;
-  for (std::size_t i = 0; i < rules.size(); ++i)
-    read_rule(v, rules[i], "limits.rules[" + std::to_string(i) + "]", peer_names, has_gateway, names, out);
+  for (const bool budget : {false, true}) {
+    const char* key = budget ? "budgets" : "rules";
+    const std::string path = std::string("limits.") + key;
+    const YAML::Node list = node[key];
+    if (!list.IsDefined() || list.IsNull()) continue;
+    if (!list.IsSequence()) {
+      v.fail(list, path, budget ? "must be a list of {name, match, per, unit, limit, period, mode}"
+                                : "must be a list of {name, match, per, unit, limit, window, mode}");
+      continue;
+    }
+    for (std::size_t i = 0; i < list.size(); ++i)
+      read_rule(v, list[i], path + "[" + std::to_string(i) + "]", peer_names, has_gateway, budget, lease, names,
+                out);
+  }
+  if (out.leased && !out.has_budgets() && v.errors().empty())
+    v.fail(node["ledger"], "limits.ledger", "leased shares budgets: add limits.budgets (rules are always per process)");
 }
 
 }  // namespace tollway::sidecar

@@ -5,6 +5,7 @@
 #include "core/log.h"
 #include "core/prometheus_text.h"
 #include "http/authority.h"
+#include "limits/calendar.h"
 #include "limits/policy.h"
 #include "providers/usage/extract.h"
 #include "sidecar/filters.h"
@@ -61,6 +62,12 @@ void log_decision(const pipeline::RequestCtx& ctx, std::string_view decision, co
 
 }  // namespace
 
+void LocalLimitState::start_leased(std::shared_ptr<limits::LeaseSource> source, boost::asio::io_context& control) {
+  if (leased_) return;
+  leased_ = std::make_unique<limits::LeasedLedger>(local_, std::move(source));
+  leased_->start(control);
+}
+
 void LocalLimitState::count_denial(const std::string& rule, bool shadow) {
   std::lock_guard lock(mutex_);
   ++(shadow ? shadow_denials_ : denials_)[rule];
@@ -77,28 +84,53 @@ void LocalLimitState::render_metrics(std::string& out) const {
   for (const auto& [rule, n] : shadow_denials_)
     prometheus::sample(out, "tollway_sidecar_limit_shadow_denials_total", prometheus::labels({{"rule", rule}}), n);
   prometheus::family(out, "tollway_sidecar_limit_counters", "gauge", "Counters held by the in-process ledger.");
-  prometheus::sample(out, "tollway_sidecar_limit_counters", "", ledger_.counters_held());
+  prometheus::sample(out, "tollway_sidecar_limit_counters", "", local_->counters_held());
+  if (leased_) leased_->render_metrics(out);
 }
 
-void plan_local_limits(const LocalLimitsConfig& config, const LimitedCall& call, std::vector<limits::Counter>& counters,
-                       std::vector<int64_t>& amounts, std::vector<uint32_t>& rules) {
+void plan_local_limits(const LocalLimitsConfig& config, const LimitedCall& call, int64_t now_ms,
+                       std::vector<limits::Counter>& counters, std::vector<int64_t>& amounts,
+                       std::vector<uint32_t>& rules) {
   const auto caller = tls::SpiffeId::parse(call.caller);
   if (!caller) return;
   for (uint32_t i = 0; i < config.rules.size(); ++i) {
     const LocalLimitRule& rule = config.rules[i];
     if (!rule_matches(rule, *caller, call.destination)) continue;
     limits::Counter c;
-    c.key = "sidecar|" + rule.name + "|" + (rule.per_from ? std::string(call.caller) : "*") + "|" +
-            (rule.per_to ? std::string(call.destination) : "*");
-    c.algorithm = limits::CounterAlgorithm::Gcra;
     c.limit = rule.limit;
-    c.window_ms = rule.window.count();
     c.shadow = rule.shadow;
+    if (rule.budget) {
+      c.key = "budget|" + rule.name;
+      if (rule.per_from) c.key += "|from";
+      if (rule.per_to) c.key += "|to";
+      if (rule.per_from) limits::append_key_value(c.key, call.caller);
+      if (rule.per_to) limits::append_key_value(c.key, call.destination);
+      const limits::CalendarPeriod period = limits::calendar_period(rule.period, now_ms);
+      limits::append_key_value(c.key, period.label);
+      c.algorithm = limits::CounterAlgorithm::Budget;
+      c.window_ms = std::max<int64_t>(1, period.end_ms - now_ms);
+      if (config.leased) c.lease = limits::lease_modes(rule.lease);
+    } else {
+      c.key = "sidecar|" + rule.name + "|" + (rule.per_from ? std::string(call.caller) : "*") + "|" +
+              (rule.per_to ? std::string(call.destination) : "*");
+      c.algorithm = limits::CounterAlgorithm::Gcra;
+      c.window_ms = rule.window.count();
+    }
     counters.push_back(std::move(c));
     amounts.push_back(amount_of(rule.unit, 1, call.input_tokens, call.output_tokens));
     rules.push_back(i);
   }
 }
+
+namespace {
+
+// "per 60s" for a rule, "per UTC day" for a budget.
+std::string per_what(const LocalLimitRule& rule) {
+  if (!rule.budget) return "per " + std::to_string(rule.window.count() / 1000) + "s";
+  return rule.period == config::BudgetPeriod::Day ? "per UTC day" : "per UTC month";
+}
+
+}  // namespace
 
 std::pair<std::string_view, std::string_view> LocalLimits::destination_of(const pipeline::RequestCtx& ctx) const {
   if (ctx.listener == kInboundListener) return {kLocalDestination, config_->spiffe_id};
@@ -142,9 +174,13 @@ asio::awaitable<pipeline::Verdict> LocalLimits::admit(pipeline::RequestCtx& ctx)
     }
   }
   pipeline::Reservation& r = ctx.reservation;
-  plan_local_limits(limits, call, r.counters, r.amounts, r.rules);
+  const int64_t now_ms = unix_ms();
+  plan_local_limits(limits, call, now_ms, r.counters, r.amounts, r.rules);
   if (r.counters.empty()) co_return pipeline::Verdict::Continue;
-  const limits::ReserveResult result = state_.ledger().reserve_now(r.counters, r.amounts, unix_ms());
+  limits::LeasedLedger* leased = limits.leased ? state_.leased() : nullptr;
+  limits::ReserveResult result;  // (GCC 12 miscompiles a co_await inside ?:, so no conditional expression here)
+  if (leased != nullptr) result = co_await leased->reserve(r.counters, r.amounts, now_ms);
+  else result = state_.ledger().reserve_now(r.counters, r.amounts, now_ms);
   const LocalLimitRule* denying = nullptr;
   int64_t retry_after_ms = 0;
   for (std::size_t i = 0; i < result.states.size(); ++i) {
@@ -166,14 +202,17 @@ asio::awaitable<pipeline::Verdict> LocalLimits::admit(pipeline::RequestCtx& ctx)
     r.rules.clear();
     const int64_t seconds = std::max<int64_t>(1, (retry_after_ms + 999) / 1000);
     ctx.response_headers.emplace_back("retry-after", std::to_string(seconds));
-    const std::string message = std::string(call.caller) + " -> " + std::string(destination) + ": local limit \"" +
-                                denying->name + "\" exceeded (" + std::to_string(denying->limit) + " " +
-                                limits::LimitRules::unit_name(denying->unit) + " per " +
-                                std::to_string(denying->window.count() / 1000) + "s); retry after " +
-                                std::to_string(seconds) + "s";
+    const std::string what = denying == nullptr ? std::string("limits")
+                             : denying->budget ? "budget \"" + denying->name + "\""
+                                               : "local limit \"" + denying->name + "\"";
+    std::string message = std::string(call.caller) + " -> " + std::string(destination) + ": " + what + " exceeded";
+    if (denying != nullptr)
+      message += " (" + std::to_string(denying->limit) + " " + limits::LimitRules::unit_name(denying->unit) + " " +
+                 per_what(*denying) + ")";
+    message += "; retry after " + std::to_string(seconds) + "s";
     ctx.decision.denied = true;
     ctx.decision.filter = std::string(name());
-    ctx.decision.rule = denying->name;
+    ctx.decision.rule = denying != nullptr ? denying->name : std::string();
     ctx.decision.reason = message;
     co_return pipeline::reply_error(ctx, 429, message, "rate_limit_exceeded");
   }

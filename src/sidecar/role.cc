@@ -21,6 +21,7 @@ std::string resolve(const std::string& origin, const std::string& path) {
 }  // namespace
 
 void SidecarRole::attach(proxy::EngineServices& services) {
+  control_ = services.control;
   services.metrics.push_back([this](std::string& out) { limit_state_.render_metrics(out); });
   services.metrics.push_back([this](std::string& out) { hop_runtime_.render_metrics(out); });
 }
@@ -99,8 +100,16 @@ proxy::PrepareResult SidecarRole::prepare(const proxy::ConfigDocument& document,
   return result;
 }
 
-std::shared_ptr<const pipeline::Snapshot> SidecarRole::commit(proxy::PreparedSnapshot prepared, std::string&) {
+std::shared_ptr<const pipeline::Snapshot> SidecarRole::commit(proxy::PreparedSnapshot prepared, std::string& error) {
   auto& snapshot = static_cast<SidecarSnapshot&>(*prepared.snapshot);
+  if (snapshot.config->local_limits.leased) {
+    if (!lease_source_ || control_ == nullptr) {
+      error = "limits.ledger: leased needs a control plane: leases come from its POST /v1/usage (run the sidecar "
+              "with --control)";
+      return nullptr;
+    }
+    limit_state_.start_leased(lease_source_, *control_);
+  }
   hop_runtime_.start_export(snapshot.config->telemetry);
   snapshot.chain.add<HopTrace>(snapshot.config, hop_runtime_);
   snapshot.chain.add<InboundAuthorization>(snapshot.config->authorization, snapshot.config->spiffe_id);

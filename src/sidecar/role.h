@@ -21,6 +21,9 @@ struct SidecarSnapshot final : pipeline::Snapshot {
 class SidecarRole final : public proxy::Role {
  public:
   std::string_view name() const override { return "sidecar"; }
+  // The control plane's usage API, for budgets under `ledger: leased` (set before the first commit by a sidecar
+  // under control; without it such a document is refused at commit).
+  void set_lease_source(std::shared_ptr<limits::LeaseSource> source) { lease_source_ = std::move(source); }
   void attach(proxy::EngineServices& services) override;
   proxy::PrepareResult prepare(const proxy::ConfigDocument& document, const pipeline::Snapshot* active) override;
   std::shared_ptr<const pipeline::Snapshot> commit(proxy::PreparedSnapshot prepared, std::string& error) override;
@@ -30,6 +33,8 @@ class SidecarRole final : public proxy::Role {
                          std::string_view message, std::string_view code) const override;
 
  private:
+  boost::asio::io_context* control_ = nullptr;  // the engine's control thread (the lease sync loop runs there)
+  std::shared_ptr<limits::LeaseSource> lease_source_;
   LocalLimitState limit_state_;  // the local limits' ledger and counts, kept across reloads
   HopRuntime hop_runtime_;  // tracing and runaway protection across snapshots (sidecar/hop_runtime.h)
 };

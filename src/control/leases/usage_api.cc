@@ -1,8 +1,5 @@
 #include "control/leases/usage_api.h"
 
-#include <yaml-cpp/yaml.h>
-
-#include "config/limits_section.h"
 #include "control/api_response.h"
 #include "core/json.h"
 #include "core/prometheus_text.h"
@@ -75,9 +72,9 @@ int64_t unix_ms_now() {
       .count();
 }
 
-std::unique_ptr<UsageApi> UsageApi::open(const Fleet& fleet, std::unique_ptr<LeaseStore> store,
+std::unique_ptr<UsageApi> UsageApi::open(const Fleet& fleet, ReadBudgets read_budgets, std::unique_ptr<LeaseStore> store,
                                          LeaseSettings settings, int64_t now_ms, std::string& error) {
-  std::unique_ptr<UsageApi> api(new UsageApi(fleet, std::move(store), settings));
+  std::unique_ptr<UsageApi> api(new UsageApi(fleet, std::move(read_budgets), std::move(store), settings));
   if (!api->store_->load(api->book_, error)) return nullptr;
   api->book_.start_learning(now_ms);
   return api;
@@ -92,18 +89,10 @@ const std::map<std::string, int64_t, std::less<>>* UsageApi::node_budgets(const 
   NodeBudgets& cached = budgets_by_node_[node.declared.id];
   if (cached.version == node.desired_version && !cached.version.empty()) return &cached.limits;
   cached = NodeBudgets{};
-  if (node.desired_document.empty()) return nullptr;
-  // Secrets are resolved on the node: any ${env:…} reads as a placeholder here, only the budgets are used.
-  const config::EnvLookup placeholder = [](const std::string&) { return std::optional<std::string>(std::string(48, 'x')); };
-  config::Validator v("node document", placeholder);
-  config::GatewayConfig scratch;
-  try {
-    const YAML::Node limits = YAML::Load(node.desired_document)["limits"];
-    if (limits.IsMap()) config::read_limits_policy(v, limits, "", scratch);
-  } catch (const YAML::Exception&) {
-    return nullptr;
-  }
-  for (const auto& b : scratch.limits_policy.budgets) cached.limits[b.name] = b.limit;
+  if (node.desired_document.empty() || !read_budgets_) return nullptr;
+  auto budgets = read_budgets_(node.declared.role, node.desired_document);
+  if (!budgets) return nullptr;
+  cached.limits = std::move(*budgets);
   cached.version = node.desired_version;
   return &cached.limits;
 }

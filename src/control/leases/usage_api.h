@@ -13,6 +13,7 @@
 #include <string>
 
 #include "control/fleet.h"
+#include "control/policy_check.h"
 #include "control/leases/lease_book.h"
 #include "control/leases/lease_store.h"
 #include "proxy/admin_listener.h"
@@ -26,8 +27,10 @@ class UsageApi {
  public:
   // Loads what `store` holds into the book and starts its learning period at `now_ms`; null + error when the
   // store cannot be read.
-  static std::unique_ptr<UsageApi> open(const Fleet& fleet, std::unique_ptr<LeaseStore> store,
-                                        LeaseSettings settings, int64_t now_ms, std::string& error);
+  // `read_budgets`: each role's reader of a document's budgets (the app injects it; this folder knows no role).
+  static std::unique_ptr<UsageApi> open(const Fleet& fleet, ReadBudgets read_budgets,
+                                        std::unique_ptr<LeaseStore> store, LeaseSettings settings, int64_t now_ms,
+                                        std::string& error);
 
   proxy::AdminResponse usage(const proxy::AdminRequest& request, int64_t now_ms);
 
@@ -37,13 +40,14 @@ class UsageApi {
   void render_metrics(std::string& out, int64_t now_ms) const;
 
  private:
-  UsageApi(const Fleet& fleet, std::unique_ptr<LeaseStore> store, LeaseSettings settings)
-      : fleet_(fleet), store_(std::move(store)), book_(settings) {}
+  UsageApi(const Fleet& fleet, ReadBudgets read_budgets, std::unique_ptr<LeaseStore> store, LeaseSettings settings)
+      : fleet_(fleet), read_budgets_(std::move(read_budgets)), store_(std::move(store)), book_(settings) {}
   proxy::AdminResponse refuse(int status, std::string_view reason, std::string_view message);
   // The budgets (name -> limit) of the document the plane resolved for `node`, cached per desired version.
   const std::map<std::string, int64_t, std::less<>>* node_budgets(const NodeRecord& node);
 
   const Fleet& fleet_;
+  ReadBudgets read_budgets_;
   std::unique_ptr<LeaseStore> store_;
   LeaseBook book_;
   struct NodeBudgets {

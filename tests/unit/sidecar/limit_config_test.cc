@@ -58,6 +58,36 @@ TEST(SidecarLimitConfig, ReadsRulesCloseToTheGatewaysShape) {
   EXPECT_EQ(llm.window.count(), 3'600'000);
 }
 
+TEST(SidecarLimitConfig, ReadsBudgetsAndTheirLeaseModes) {
+  const auto r = parse(document(R"(limits:
+  ledger: leased
+  leased: {on_lease_exhausted: wait, safe_allowance: 500}
+  rules:
+    - {name: burst, limit: 10, window: 1s}
+  budgets:
+    - {name: fleet-llm, match: {to: gateway}, unit: total_tokens, limit: 40000, period: day}
+    - {name: inbound, match: {to: local}, per: [from], limit: 100, period: month, on_control_unreachable: deny}
+)"));
+  ASSERT_TRUE(r.config) << errors_of(r);
+  const LocalLimitsConfig& l = r.config->local_limits;
+  EXPECT_TRUE(l.leased);
+  EXPECT_TRUE(l.has_budgets());
+  ASSERT_EQ(l.rules.size(), 3u);
+  EXPECT_FALSE(l.rules[0].budget);
+  const LocalLimitRule& llm = l.rules[1];
+  EXPECT_TRUE(llm.budget);
+  EXPECT_EQ(llm.limit, 40000);
+  EXPECT_EQ(llm.period, config::BudgetPeriod::Day);
+  EXPECT_EQ(llm.lease.on_lease_exhausted, config::LeaseExhausted::Wait);  // the section's default
+  EXPECT_EQ(llm.lease.on_control_unreachable, config::ControlUnreachable::LastLease);
+  EXPECT_EQ(llm.lease.safe_allowance, 500);
+  const LocalLimitRule& inbound = l.rules[2];
+  EXPECT_TRUE(inbound.budget && inbound.per_from);
+  EXPECT_EQ(inbound.period, config::BudgetPeriod::Month);
+  EXPECT_EQ(inbound.lease.on_control_unreachable, config::ControlUnreachable::Deny);  // its own
+  EXPECT_EQ(inbound.lease.on_lease_exhausted, config::LeaseExhausted::Wait);
+}
+
 TEST(SidecarLimitConfig, NoSectionNoRulesAndNoGateway) {
   const auto r = parse(document("", false));
   ASSERT_TRUE(r.config) << errors_of(r);
@@ -73,9 +103,20 @@ TEST(SidecarLimitConfig, ErrorsNameTheLineAndKey) {
   const std::string rule = "limits:\n  rules:\n    - ";
   for (const Case& c : std::vector<Case>{
            {"limits: {ledger: strict}\n",
-            "sidecar.yaml:9: limits.ledger: \"strict\": the sidecar decides its limits in process"},
-           {"limits: {ledger: redis}\n", "only local is supported"},
-           {"limits: {budgets: []}\n", "limits"},
+            "sidecar.yaml:9: limits.ledger: \"strict\": the sidecar decides in process"},
+           {"limits: {ledger: redis}\n", "use local, or leased for budgets shared by the fleet"},
+           {"limits: {ledger: leased}\n", "limits.ledger: leased shares budgets: add limits.budgets"},
+           {"limits: {budgets: {}}\n", "limits.budgets: must be a list"},
+           {"limits: {leased: {on_lease_exhausted: wait}}\n", "limits.leased: applies to ledger: leased only"},
+           {"limits:\n  budgets:\n    - {name: b, limit: 1}\n", "limits.budgets[0].period: required: day or month"},
+           {"limits:\n  budgets:\n    - {name: b, limit: 1, period: week}\n", "\"week\" is not a period"},
+           {"limits:\n  budgets:\n    - {name: b, limit: 1, period: day, window: 1m}\n", "limits.budgets[0]"},
+           {"limits:\n  budgets:\n    - {name: b, limit: 1, period: day, on_lease_exhausted: wait}\n",
+            "limits.budgets[0].on_lease_exhausted: applies to ledger: leased only"},
+           {"limits:\n  ledger: leased\n  budgets:\n    - {name: b, limit: 1, period: day, on_control_unreachable: x}\n",
+            "\"x\" is not last_lease, safe or deny"},
+           {"limits:\n  rules:\n    - {name: x, limit: 1, window: 1m}\n  budgets:\n    - {name: x, limit: 1, period: day}\n",
+            "already the name of another rule or budget"},
            {rule + "{name: x, limit: 1}\n", "limits.rules[0].window: required"},
            {rule + "{name: x, window: 1m}\n", "limits.rules[0].limit: required"},
            {rule + "{limit: 1, window: 1m}\n", "limits.rules[0].name: required"},

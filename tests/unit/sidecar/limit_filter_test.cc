@@ -16,6 +16,7 @@ using testing::run_phase;
 const std::string kSelf = "spiffe://example.org/ns/prod/sa/agent-b";
 const std::string kRunaway = "spiffe://example.org/ns/prod/sa/runaway";
 const std::string kNeighbour = "spiffe://example.org/ns/prod/sa/agent-a";
+constexpr int64_t kNow = 1'796'083'200'000;  // 2026-12-01T00:00:00Z
 
 LocalLimitRule rule(std::string name, config::LimitUnit unit, int64_t limit, std::vector<std::string> from = {},
                     std::vector<std::string> to = {}, bool per_from = false) {
@@ -132,16 +133,58 @@ TEST(LocalLimits, RulesMatchTheCallerPatternAndTheDestination) {
   std::vector<limits::Counter> counters;
   std::vector<int64_t> amounts;
   std::vector<uint32_t> rules;
-  plan_local_limits(config->local_limits, {kSelf, "agent-c"}, counters, amounts, rules);
+  plan_local_limits(config->local_limits, {kSelf, "agent-c"}, kNow, counters, amounts, rules);
   EXPECT_EQ(rules, std::vector<uint32_t>{0});  // a token rule never counts a call to a peer
   rules.clear();
-  plan_local_limits(config->local_limits, {kRunaway, "local"}, counters, amounts, rules);
+  plan_local_limits(config->local_limits, {kRunaway, "local"}, kNow, counters, amounts, rules);
   EXPECT_EQ(rules, std::vector<uint32_t>{1});
   rules.clear();
   amounts.clear();
-  plan_local_limits(config->local_limits, {kSelf, "gateway", 30, 70}, counters, amounts, rules);
+  plan_local_limits(config->local_limits, {kSelf, "gateway", 30, 70}, kNow, counters, amounts, rules);
   EXPECT_EQ(rules, std::vector<uint32_t>{2});
   EXPECT_EQ(amounts, std::vector<int64_t>{100});
+}
+
+TEST(LocalLimits, BudgetsCountPerCalendarPeriodUnderTheGatewaysKeyForm) {
+  LocalLimitRule daily = rule("fleet-llm", config::LimitUnit::TotalTokens, 1000, {}, {"gateway"});
+  daily.budget = true;
+  daily.period = config::BudgetPeriod::Day;
+  LocalLimitRule per_caller = rule("inbound", config::LimitUnit::Requests, 10, {}, {"local"}, true);
+  per_caller.budget = true;
+  per_caller.period = config::BudgetPeriod::Month;
+  auto c = std::make_shared<SidecarConfig>(*config_with({daily, per_caller}));
+  c->local_limits.leased = true;
+  c->local_limits.rules[0].lease.on_lease_exhausted = config::LeaseExhausted::Wait;
+  std::vector<limits::Counter> counters;
+  std::vector<int64_t> amounts;
+  std::vector<uint32_t> rules;
+  plan_local_limits(c->local_limits, {kSelf, "gateway", 30, 70}, kNow + 3'600'000, counters, amounts, rules);
+  ASSERT_EQ(counters.size(), 1u);
+  // The key a gateway budget of the same name has: one fleet-wide budget whichever proxy spends from it.
+  EXPECT_EQ(counters[0].key, "budget|fleet-llm|2026-12-01");
+  EXPECT_EQ(counters[0].algorithm, limits::CounterAlgorithm::Budget);
+  EXPECT_EQ(counters[0].window_ms, 23 * 3'600'000);  // until the UTC day ends
+  EXPECT_EQ(counters[0].lease.on_lease_exhausted, limits::OnLeaseExhausted::Wait);
+  EXPECT_EQ(amounts, std::vector<int64_t>{100});
+  counters.clear();
+  plan_local_limits(c->local_limits, {kRunaway, "local"}, kNow, counters, amounts, rules);
+  ASSERT_EQ(counters.size(), 1u);
+  EXPECT_EQ(counters[0].key, "budget|inbound|from|" + kRunaway + "|2026-12");
+}
+
+TEST(LocalLimits, ABudgetDenialNamesTheBudgetAndItsPeriod) {
+  LocalLimitState state;
+  LocalLimitRule daily = rule("inbound-day", config::LimitUnit::Requests, 1, {}, {"local"});
+  daily.budget = true;
+  daily.period = config::BudgetPeriod::Day;
+  LocalLimits filter(config_with({daily}), state);
+  Call first = inbound(kNeighbour);
+  EXPECT_EQ(through(filter, first), Verdict::Continue);
+  Call second = inbound(kNeighbour);
+  EXPECT_EQ(through(filter, second), Verdict::Replied);
+  EXPECT_NE(second.ctx.decision.reason.find("budget \"inbound-day\" exceeded (1 requests per UTC day)"),
+            std::string::npos)
+      << second.ctx.decision.reason;
 }
 
 TEST(LocalLimits, CallsThatGoNowhereAreNotCounted) {
