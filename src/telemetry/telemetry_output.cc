@@ -54,7 +54,7 @@ TelemetryOutput::TelemetryOutput(const config::TelemetryConfig& config, std::str
       scope_{"tollway", service_version},
       trace_prefix_(trace_request_prefix(resource_, scope_)),
       max_batches_(std::max<uint64_t>(1, config.otlp.queue_size / std::max<uint64_t>(1, config.otlp.batch_size))),
-      records_(config.otlp.queue_size),
+      records_(std::min<uint64_t>(config.otlp.queue_size, kMaxRecordCells)),
       client_(config.otlp) {
   open_logs();
   writer_ = std::thread([this] {
@@ -71,7 +71,10 @@ TelemetryOutput::TelemetryOutput(const config::TelemetryConfig& config, std::str
 TelemetryOutput::~TelemetryOutput() {
   // The writer first (it turns the last records into spans), then the exporter (it sends what is left once).
   stop_writer_.store(true, std::memory_order_release);
-  wake_writer();
+  {
+    std::lock_guard lock(writer_mutex_);  // asleep or lingering, the writer sees the stop now
+    writer_wake_.notify_one();
+  }
   if (writer_.joinable()) writer_.join();
   stop_exporter_.store(true, std::memory_order_release);
   wake_exporter();
@@ -92,6 +95,12 @@ void TelemetryOutput::close_logs() {
 
 bool TelemetryOutput::submit(RequestRecord&& record) {
   if (!records_.try_push(std::move(record))) return false;
+  // A lingering writer is not woken per record, unless the queue is half full.
+  if (records_.size_approx() >= records_.capacity() / 2) {
+    std::lock_guard lock(writer_mutex_);
+    writer_wake_.notify_one();
+    return true;
+  }
   wake_writer();
   return true;
 }
@@ -104,6 +113,14 @@ void TelemetryOutput::wake_writer() {
   if (!writer_asleep_.load(std::memory_order_relaxed)) return;
   std::lock_guard lock(writer_mutex_);
   writer_wake_.notify_one();
+}
+
+void TelemetryOutput::linger_writer() {
+  std::unique_lock lock(writer_mutex_);
+  writer_wake_.wait_for(lock, kWriterLinger, [this] {
+    return stop_writer_.load(std::memory_order_acquire) || reopen_logs_.load(std::memory_order_acquire) ||
+           records_.size_approx() >= records_.capacity() / 2;
+  });
 }
 
 void TelemetryOutput::sleep_writer(std::optional<Clock::time_point> deadline) {
@@ -183,7 +200,7 @@ void TelemetryOutput::write_loop() {
       if (r.sampled && exporting_) add_spans(r);
     };
     std::size_t taken = 0;
-    while (taken < 1024 && records_.try_consume(write)) ++taken;
+    while (taken < kMaxRecordsPerPass && records_.try_consume(write)) ++taken;
     flush(access_fd_, access_pending);
     flush(decision_fd_, decision_pending);
     if (building_.spans > 0 && (stopping || Clock::now() - building_.started >= config_.otlp.traces_interval))
@@ -193,6 +210,8 @@ void TelemetryOutput::write_loop() {
       // An open batch is handed off at its deadline even when no record comes.
       if (building_.spans > 0) sleep_writer(building_.started + config_.otlp.traces_interval);
       else sleep_writer(std::nullopt);
+    } else if (taken < kMaxRecordsPerPass && !stopping) {
+      linger_writer();
     }
   }
 }

@@ -1,6 +1,7 @@
 // TelemetryOutput: where finished requests' telemetry goes, off the request path. Request threads hand it a
-// RequestRecord (a lock-free bounded queue: a full queue drops and counts, a producer never waits); the writer
-// thread turns records into access and decision log lines and writes sampled requests' spans straight into the
+// RequestRecord (a lock-free bounded queue: a full queue drops and counts, a producer never waits; the writer is
+// woken by the first record after it went idle, then lingers between passes, so a busy process wakes it once per
+// linger, not per request); the writer thread turns records into access and decision log lines and writes sampled requests' spans straight into the
 // OTLP JSON body of the current batch; the exporter thread sends finished batches (and the metrics the control
 // thread offers) as OTLP/HTTP requests, gzip optional, retried per the OTLP spec (429/502/503/504 and connection
 // errors, backoff and Retry-After, never after a partial success). Batches wait in a bounded list (queue_size
@@ -70,6 +71,15 @@ class TelemetryOutput {
   void wake_writer();
   // Writer thread: sleeps until there is work or `deadline` (none: no deadline).
   void sleep_writer(std::optional<std::chrono::steady_clock::time_point> deadline);
+  // Writer thread, after a pass that wrote something: waits kWriterLinger (or until a stop, a reopen or a half-full
+  // queue) without asking to be woken per record, so a steady stream of requests costs one writer wakeup per
+  // linger instead of one futex wake and context switch per request. Log lines are written at most this late.
+  void linger_writer();
+  static constexpr std::chrono::milliseconds kWriterLinger{10};
+  static constexpr std::size_t kMaxRecordsPerPass = 1024;
+  // The records queue holds min(otlp.queue_size, this) cells: a ring's cells all become resident once it has
+  // wrapped, and the writer drains it every linger (woken early at half full), so more would only cost memory.
+  static constexpr uint64_t kMaxRecordCells = 1024;
   void export_loop();
   void open_logs();
   void close_logs();
