@@ -20,6 +20,7 @@
 
 #include "auth/jwt/base64url.h"
 #include "core/atomic_file.h"
+#include "tls/csr_intake.h"
 #include "tls/pem_loading.h"
 
 namespace tollway::control {
@@ -36,16 +37,12 @@ struct PkeyFree {
 struct X509Free {
   void operator()(X509* x) const { X509_free(x); }
 };
-struct ReqFree {
-  void operator()(X509_REQ* r) const { X509_REQ_free(r); }
-};
 struct BnFree {
   void operator()(BIGNUM* b) const { BN_free(b); }
 };
 using Bio = std::unique_ptr<BIO, BioFree>;
 using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
 using Cert = std::unique_ptr<X509, X509Free>;
-using Req = std::unique_ptr<X509_REQ, ReqFree>;
 using Bn = std::unique_ptr<BIGNUM, BnFree>;
 
 std::string bio_text(BIO* bio) {
@@ -130,26 +127,6 @@ std::string uri_san(X509* cert) {
   }
   GENERAL_NAMES_free(names);
   return uri;
-}
-
-// Why a CSR's public key is not acceptable, "" when it is.
-std::string key_problem(EVP_PKEY* key) {
-  switch (EVP_PKEY_get_base_id(key)) {
-    case EVP_PKEY_EC: {
-      char group[64] = {};
-      std::size_t length = 0;
-      if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &length) != 1)
-        return "the CSR's EC key names no curve";
-      const std::string_view name(group, length);
-      if (name == "prime256v1" || name == "P-256" || name == "secp384r1" || name == "P-384") return "";
-      return "the CSR's EC key is on curve " + std::string(name) + " (P-256 or P-384 required)";
-    }
-    case EVP_PKEY_RSA:
-      if (EVP_PKEY_get_bits(key) >= 2048) return "";
-      return "the CSR's RSA key has " + std::to_string(EVP_PKEY_get_bits(key)) + " bits (2048 or more required)";
-    default:
-      return "the CSR's key type is not accepted (EC P-256/P-384 or RSA 2048+)";
-  }
 }
 
 bool is_ip_address(const std::string& text) {
@@ -326,41 +303,9 @@ std::optional<CertificateAuthority::Svid> CertificateAuthority::issue(std::strin
     error = "identity " + identity.text() + " is not in trust domain " + trust_domain_;
     return std::nullopt;
   }
-  if (csr_pem.size() > kMaxCsrBytes) {
-    error = "the CSR is larger than " + std::to_string(kMaxCsrBytes) + " bytes";
-    return std::nullopt;
-  }
-  constexpr std::string_view kBegin = "-----BEGIN CERTIFICATE REQUEST-----";
-  const std::size_t begin = csr_pem.find(kBegin);
-  if (begin == std::string_view::npos) {
-    error = "the CSR is not a PEM certificate request (-----BEGIN CERTIFICATE REQUEST-----)";
-    return std::nullopt;
-  }
-  if (csr_pem.find("-----BEGIN", begin + kBegin.size()) != std::string_view::npos) {
-    error = "the CSR holds more than one PEM block";
-    return std::nullopt;
-  }
-  Bio bio(BIO_new_mem_buf(csr_pem.data(), static_cast<int>(csr_pem.size())));
-  Req req(PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr));
-  if (!req) {
-    error = "the CSR is malformed: " + tls::openssl_reason();
-    return std::nullopt;
-  }
-  EVP_PKEY* public_key = X509_REQ_get0_pubkey(req.get());
-  if (public_key == nullptr) {
-    ERR_clear_error();
-    error = "the CSR holds no readable public key";
-    return std::nullopt;
-  }
-  if (std::string problem = key_problem(public_key); !problem.empty()) {
-    error = problem;
-    return std::nullopt;
-  }
-  if (X509_REQ_verify(req.get(), public_key) != 1) {
-    ERR_clear_error();
-    error = "the CSR's signature does not verify with its own public key";
-    return std::nullopt;
-  }
+  const tls::PublicKey csr_key = tls::read_csr_public_key(csr_pem, kMaxCsrBytes, error);
+  if (!csr_key) return std::nullopt;
+  EVP_PKEY* public_key = csr_key.get();
 
   std::string subject_alt_names = "URI:" + identity.text();
   for (const auto& host : host_names) {
