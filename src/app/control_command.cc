@@ -134,6 +134,8 @@ void add_control_command(CLI::App& cli, int& exit_code) {
   auto prefix = std::make_shared<std::string>();
   auto author = std::make_shared<std::string>();
   auto trust_domain = std::make_shared<std::string>();
+  auto ca_cert = std::make_shared<std::string>();
+  auto ca_key = std::make_shared<std::string>();
   auto svid_lifetime = std::make_shared<std::string>("24h");
   auto lease_sync = std::make_shared<std::string>("1s");
   auto lease_ttl = std::make_shared<std::string>("10s");
@@ -158,6 +160,12 @@ void add_control_command(CLI::App& cli, int& exit_code) {
   cmd->add_option("--trust-domain", *trust_domain,
                   "Run the SPIFFE certificate authority for this trust domain (needs --state-dir; its root is "
                   "generated there on first start): POST /v1/certs, GET /v1/bundle");
+  cmd->add_option("--ca-cert", *ca_cert,
+                  "Sign with a supplied intermediate instead of a generated root: its certificate, then its chain up "
+                  "to and including the root (every self-signed certificate in the file goes into the trust bundle, "
+                  "so a file holding the old root too keeps both trusted across a CA rotation); needs --ca-key and "
+                  "--trust-domain");
+  cmd->add_option("--ca-key", *ca_key, "The --ca-cert intermediate's private key (PEM, unencrypted)");
   cmd->add_option("--lease-sync-interval", *lease_sync,
                   "How often nodes report usage of leased budgets and renew their leases (100ms to 60s; default 1s)");
   cmd->add_option("--lease-ttl", *lease_ttl,
@@ -227,6 +235,11 @@ void add_control_command(CLI::App& cli, int& exit_code) {
       exit_code = 1;
       return;
     }
+    if (ca_cert->empty() != ca_key->empty() || (!ca_cert->empty() && trust_domain->empty())) {
+      std::cerr << "--ca-cert and --ca-key go together, with --trust-domain\n";
+      exit_code = 1;
+      return;
+    }
     if (!trust_domain->empty()) {
       if (const auto problem = tls::SpiffeId::check_trust_domain(*trust_domain); !problem.empty()) {
         std::cerr << "--trust-domain: " << problem << "\n";
@@ -277,6 +290,8 @@ void add_control_command(CLI::App& cli, int& exit_code) {
     options.poll_timeout = *timeout;
     options.drift_after = *drift;
     options.trust_domain = *trust_domain;
+    options.ca_cert_file = *ca_cert;
+    options.ca_key_file = *ca_key;
     options.svid_lifetime = std::chrono::duration_cast<std::chrono::seconds>(*lifetime);
     options.tls = *serve_tls;
     options.lease_sync_interval = std::chrono::duration_cast<std::chrono::milliseconds>(*sync_interval);

@@ -152,9 +152,12 @@ class ControlPlane {
       return false;
     }
     std::string error;
-    ca_ = CertificateAuthority::open_state_dir(options_.state_dir, options_.trust_domain, error);
+    ca_ = options_.ca_cert_file.empty()
+              ? CertificateAuthority::open_state_dir(options_.state_dir, options_.trust_domain, error)
+              : CertificateAuthority::from_files(options_.ca_cert_file, options_.ca_key_file, options_.trust_domain,
+                                                 error);
     if (!ca_) {
-      std::cerr << "--trust-domain: " << error << "\n";
+      std::cerr << (options_.ca_cert_file.empty() ? "--trust-domain: " : "--ca-cert: ") << error << "\n";
       return false;
     }
     identities_ = IdentityStore::open((fs::path(options_.state_dir) / "identity.db").string(), false, error);

@@ -29,6 +29,7 @@ struct ControlPlaneOptions {
   std::chrono::milliseconds poll_timeout{30'000};
   std::chrono::milliseconds drift_after{300'000};  // STALE or ERROR longer than this: drifted (metric, log line)
   std::string trust_domain;                         // "" = the CA is off (needs state_dir when set)
+  std::string ca_cert_file, ca_key_file;  // a supplied intermediate (--ca-cert/--ca-key); "" = a root in state_dir
   std::chrono::seconds svid_lifetime{24 * 3600};
   // HTTPS on the listener with an SVID of the control plane's own CA (needs trust_domain); client certificates
   // are requested, optional, and verified against the bundle (renewal over mTLS).

@@ -5,7 +5,7 @@
 // token, and `tollway control certs` shows every mint and issuance. Without --trust-domain the endpoints are 404.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { runTollway, sleep, tempDir } from '../../lib/harness.mjs';
@@ -176,5 +176,75 @@ describe('tollway control without --trust-domain', () => {
       '--svid-lifetime', '4m']);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /--svid-lifetime: "4m" is not a duration of at least 5m/);
+  });
+});
+
+// A company PKI: an offline root, an intermediate for the control plane (--ca-cert/--ca-key), made by the openssl CLI.
+function makePki(dir, name) {
+  const f = (n) => path.join(dir, `${name}-${n}`);
+  fs.writeFileSync(f('ext.cnf'), '[ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n');
+  execFileSync('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', f('root.key')]);
+  execFileSync('openssl', ['req', '-x509', '-new', '-key', f('root.key'), '-subj', `/CN=${name} root`, '-days', '30',
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+    '-out', f('root.pem')]);
+  execFileSync('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', f('int.key')]);
+  execFileSync('openssl', ['req', '-new', '-key', f('int.key'), '-subj', `/CN=${name} tollway intermediate`,
+    '-out', f('int.csr')]);
+  execFileSync('openssl', ['x509', '-req', '-in', f('int.csr'), '-CA', f('root.pem'), '-CAkey', f('root.key'),
+    '-CAcreateserial', '-days', '10', '-extfile', f('ext.cnf'), '-extensions', 'ca', '-out', f('int.pem')]);
+  return { root: f('root.pem'), rootKey: f('root.key'), int: f('int.pem'), intKey: f('int.key') };
+}
+
+describe('tollway control --ca-cert/--ca-key: a supplied intermediate', () => {
+  it('issues SVIDs that chain to the company root; the bundle holds every root of the file (rotation overlap)', async () => {
+    const dir = tempDir('tollway-pki-');
+    const old = makePki(dir, 'old');
+    const next = makePki(dir, 'new');
+    // The new intermediate, its root, and the old root kept for the overlap period.
+    const chain = path.join(dir, 'chain.pem');
+    fs.writeFileSync(chain, [next.int, next.root, old.root].map((f) => fs.readFileSync(f, 'utf8')).join(''));
+    const control = await startControl({ policy: minimalPolicy().dir,
+      extraArgs: ['--trust-domain', TD, '--ca-cert', chain, '--ca-key', next.intKey] });
+    try {
+      const token = await createToken(control.stateDir, WEB);
+      const { dir: csrDir, csr } = makeCsr(WEB);
+      const r = await postCerts(control.url, { csr, token });
+      assert.equal(r.status, 200, JSON.stringify(r.json));
+      const bundle = await (await fetch(`${control.url}/v1/bundle`)).text();
+      assert.equal((bundle.match(/BEGIN CERTIFICATE/g) ?? []).length, 2, 'both roots, no intermediate');
+      const files = { bundle: path.join(csrDir, 'bundle.pem'), chain: path.join(csrDir, 'chain.pem'),
+        cert: path.join(csrDir, 'cert.pem'), newRoot: next.root, oldRoot: old.root };
+      fs.writeFileSync(files.bundle, bundle);
+      fs.writeFileSync(files.cert, r.json.certificate);
+      fs.writeFileSync(files.chain, r.json.chain);
+      assert.equal((r.json.chain.match(/BEGIN CERTIFICATE/g) ?? []).length, 2, 'the leaf and the intermediate');
+      // openssl, as a peer would: the leaf against the bundle, the intermediate from the presented chain.
+      assert.match(execFileSync('openssl', ['verify', '-CAfile', files.bundle, '-untrusted', files.chain, files.cert],
+        { encoding: 'utf8' }), /cert\.pem: OK/);
+      assert.match(execFileSync('openssl', ['verify', '-CAfile', files.newRoot, '-untrusted', files.chain, files.cert],
+        { encoding: 'utf8' }), /OK/);
+      const notUnderOld = spawnSync('openssl', ['verify', '-CAfile', files.oldRoot, '-untrusted', files.chain, files.cert]);
+      assert.notEqual(notUnderOld.status, 0, 'the new leaf must not verify under the old root alone');
+    } finally {
+      await control.stop();
+    }
+  });
+
+  it('refuses a key that does not match, a chain without its root and a lone flag', async () => {
+    const dir = tempDir('tollway-pki-');
+    const pki = makePki(dir, 'co');
+    const admin = path.join(dir, 'admin.token');
+    fs.writeFileSync(admin, 'admin\n');
+    const start = (...args) => runTollway(['control', '--policy', minimalPolicy().dir, '--admin-token-file', admin,
+      '--state-dir', path.join(dir, `state-${Math.random()}`), '--listen', '127.0.0.1:0', ...args]);
+    let r = await start('--trust-domain', TD, '--ca-cert', pki.int, '--ca-key', pki.rootKey);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /--ca-cert: .*the key does not match/);
+    r = await start('--trust-domain', TD, '--ca-cert', pki.int, '--ca-key', pki.intKey);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /the chain does not end in a self-signed root/);
+    r = await start('--trust-domain', TD, '--ca-cert', pki.int);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /--ca-cert and --ca-key go together, with --trust-domain/);
   });
 });
