@@ -20,9 +20,12 @@ bool same_node(std::string_view holder, std::string_view node) {
 
 bool unexpired(const Holding& h, int64_t now_ms) { return !h.closed && h.expires_ms > now_ms; }
 
-// What a holder still may spend of its lease (0 once it expired or closed).
+// What a holder still may spend of its lease (0 once it expired or closed), counting a lowered grant's previous
+// size until that lease would have expired.
 int64_t outstanding(const Holding& h, int64_t now_ms) {
-  return unexpired(h, now_ms) ? std::max<int64_t>(0, h.granted - h.used) : 0;
+  if (!unexpired(h, now_ms)) return 0;
+  const int64_t grant = now_ms < h.lowered_until_ms ? std::max(h.granted, h.lowered_from) : h.granted;
+  return std::max<int64_t>(0, grant - h.used);
 }
 
 constexpr int64_t kMaxAmount = int64_t{1} << 53;  // amounts beyond this are garbage, not usage
@@ -86,6 +89,8 @@ Lease LeaseBook::grant(const std::string& key, BudgetKeyState& state, const std:
                        const KeyReport& report, int64_t now_ms) {
   Holding& mine = state.holders[holder];
   const int64_t held_before = unexpired(mine, now_ms) ? mine.granted : 0;
+  const int64_t held_until_ms = unexpired(mine, now_ms) ? mine.expires_ms : 0;
+  const bool lowered = now_ms < mine.lowered_until_ms;  // an earlier lowering still protects a larger grant
   mine.used = report.used;
   // What every other holder has spent or may still spend.
   int64_t spent = 0, others_committed = 0;
@@ -106,6 +111,16 @@ Lease LeaseBook::grant(const std::string& key, BudgetKeyState& state, const std:
     const int64_t left = std::max<int64_t>(0, state.limit - spent);
     const int64_t floor = left / (settings_.floor_divisor * static_cast<int64_t>(active));
     mine.granted = mine.used + std::min(std::max(demand, floor), free_for_me);
+  }
+  // The node spends against the grant it holds until this answer reaches it: that grant (as it reports it, never
+  // more than the book granted) stays committed while it could still be valid. Its next report says what it holds
+  // then, so the protection lasts one round trip, not a lease lifetime.
+  const int64_t node_holds = std::min(report.held, std::max(held_before, lowered ? mine.lowered_from : 0));
+  if (mine.granted < node_holds) {
+    mine.lowered_from = node_holds;
+    mine.lowered_until_ms = std::max(held_until_ms, lowered ? mine.lowered_until_ms : 0);
+  } else {
+    mine.lowered_from = mine.lowered_until_ms = 0;
   }
   mine.expires_ms = now_ms + settings_.lease_ttl_ms;
   mine.closed = false;

@@ -56,6 +56,12 @@ struct Holding {
   int64_t granted = 0;
   int64_t expires_ms = 0;
   bool closed = false;  // superseded by a newer incarnation of the node: its use counts, its lease does not
+  // A grant lowered below the lease the node held: the node may spend up to that one until the new lease reaches
+  // it (it spends while its report is in flight), so the lowered part stays committed until the node's next report
+  // says what it holds, or the old lease would have expired. Not persisted: a restarted control plane learns for one
+  // lease lifetime, past that expiry.
+  int64_t lowered_from = 0;
+  int64_t lowered_until_ms = 0;
 };
 
 struct BudgetKeyState {

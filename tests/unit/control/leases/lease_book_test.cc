@@ -22,12 +22,15 @@ Lease only(const LeaseBook::Answer& a) {
   return a.leases.empty() ? Lease{} : a.leases.front();
 }
 
-// For every key: what holders spent, plus what unexpired leases still allow, never exceeds the limit.
+// For every key: what holders spent, plus what unexpired leases still allow (a lowered grant's previous size until
+// that lease would have expired), never exceeds the limit.
 void expect_within_limit(const LeaseBook& book, int64_t now_ms) {
   for (const auto& [key, state] : book.keys()) {
     int64_t committed = 0;
-    for (const auto& [id, h] : state.holders)
-      committed += (!h.closed && h.expires_ms > now_ms) ? std::max(h.used, h.granted) : h.used;
+    for (const auto& [id, h] : state.holders) {
+      const int64_t grant = now_ms < h.lowered_until_ms ? std::max(h.granted, h.lowered_from) : h.granted;
+      committed += (!h.closed && h.expires_ms > now_ms) ? std::max(h.used, grant) : h.used;
+    }
     EXPECT_LE(committed, state.limit) << key << " at " << now_ms;
   }
 }
@@ -76,6 +79,45 @@ TEST(LeaseBook, ASkewedRandomFleetNeverLeasesBeyondTheLimitAndUsesNearlyAllOfIt)
   for (const auto& n : nodes) spent += n.used;
   EXPECT_LE(spent, limit);
   EXPECT_GE(spent, limit * 95 / 100) << "leases stranded more than 5 % of the budget";
+}
+
+TEST(LeaseBook, NodesSpendingWhileTheirReportsAreInFlightNeverExceedTheLimit) {
+  // Each node spends against the grant it holds, reports every 100 ms and gets the answer 60 ms later; meanwhile
+  // it goes on spending against the old grant. A grant lowered by that answer must not have been given away.
+  const int64_t limit = 200'000;
+  LeaseBook book({.sync_interval_ms = 100, .lease_ttl_ms = 2'000, .floor_divisor = 4});
+  struct Node {
+    int64_t used = 0, granted = 0, reported_used = 0, answer_at = -1, pending = 0;
+  };
+  std::vector<Node> nodes(10);
+  std::mt19937 rng(11);
+  int64_t total = 0;
+  for (int64_t now = 0; now < 60'000; now += 5) {
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      Node& n = nodes[i];
+      if (n.answer_at == now) {
+        n.granted = n.pending;
+        n.answer_at = -1;
+      }
+      // Bursty, skewed demand: node 0 most of the time, and every node's rate swings.
+      const bool burst = std::uniform_int_distribution<int>(0, 9)(rng) < (i == 0 ? 7 : 1);
+      const int64_t want = burst ? std::uniform_int_distribution<int64_t>(10, 400)(rng) : 0;
+      if (n.used + want <= n.granted) {
+        n.used += want;
+        total += want;
+      }
+      if (n.answer_at < 0 && now % 100 == static_cast<int64_t>(i) * 10) {
+        const double rate = static_cast<double>(n.used - n.reported_used) / 0.1;
+        n.reported_used = n.used;
+        const KeyReport r[] = {report(n.used, rate, limit, n.granted)};
+        n.pending = only(book.report("gw-" + std::to_string(i), "boot", r, now)).granted;
+        n.answer_at = now + 60;
+      }
+    }
+    ASSERT_LE(total, limit) << "at " << now << " ms";
+    expect_within_limit(book, now);
+  }
+  EXPECT_GE(total, limit * 9 / 10);
 }
 
 TEST(LeaseBook, ARestartedNodeKeepsItsSpendButLosesItsOldLease) {
