@@ -202,9 +202,14 @@ metric() { # url name{labels} -> value (0 when absent)
 }
 reports() { metric "$CONTROL" 'tollway_control_usage_reports_total{result="accepted"}'; }
 refused() { curl -s "$CONTROL/metrics" | awk '/^tollway_control_usage_reports_total\{result="refused"/ {s += $2} END {print s + 0}'; }
-redis_calls() { # every command Redis executed but our own INFO
-  redis-cli -p "$REDIS_PORT" info commandstats | tr -d '\r' |
-    awk -F'[:=,]' '/^cmdstat_/ && $1 != "cmdstat_info" {s += $3} END {print s + 0}'
+redis_calls() { # -> "SENT EXECUTED": commands clients sent (scripts, PING, connection setup), and every command
+  # Redis executed, those its Lua scripts called included (INFO commandstats counts both); our own INFO excluded
+  redis-cli -p "$REDIS_PORT" info commandstats | tr -d '\r' | awk -F'[:=,]' '
+    /^cmdstat_/ && $1 != "cmdstat_info" {
+      all += $3
+      if ($1 ~ /^cmdstat_(evalsha|eval|evalsha_ro|eval_ro|fcall|script|ping|auth|select|hello|client)/) sent += $3
+    }
+    END {print sent + 0, all + 0}'
 }
 now() { date +%s.%N; }
 load() { taskset -c $CORE_LOAD node "$HERE/load.mjs" "$@"; }
@@ -255,13 +260,14 @@ for ledger in local leased strict; do  # warm-up
 done
 for rep in $(seq 1 "$REPS"); do
   for ledger in local leased strict; do
-    c0=$(reports); k0=$(redis_calls); t0=$(now)
+    c0=$(reports); read -r k0 x0 < <(redis_calls); t0=$(now)
     BENCH_MODEL=gpt-cmp taskset -c $CORE_LOAD wrk -t1 -c1 -d"$DURATION" --latency -s "$HERE/post.lua" \
       "$(url "${CMP_GW[$ledger]}")/v1/chat/completions" > "$OUT/wrk.$ledger.$rep.txt"
-    t1=$(now); c1=$(reports); k1=$(redis_calls)
-    node - "$OUT/wrk.$ledger.$rep.txt" "$ledger" "$rep" "$((c1 - c0))" "$((k1 - k0))" "$t0" "$t1" >> "$RESULTS" <<'NODE'
+    t1=$(now); c1=$(reports); read -r k1 x1 < <(redis_calls)
+    node - "$OUT/wrk.$ledger.$rep.txt" "$ledger" "$rep" "$((c1 - c0))" "$((k1 - k0))" "$((x1 - x0))" "$t0" "$t1" \
+      >> "$RESULTS" <<'NODE'
 const fs = require('fs');
-const [file, ledger, rep, reports, redis, t0, t1] = process.argv.slice(2);
+const [file, ledger, rep, reports, redis, executed, t0, t1] = process.argv.slice(2);
 const text = fs.readFileSync(file, 'utf8');
 const us = (v, u) => Number(v) * ({ us: 1, ms: 1000, s: 1e6 }[u]);
 const pct = (p) => { const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s)`, 'm').exec(text); return m ? us(m[1], m[2]) : null; };
@@ -269,7 +275,7 @@ const requests = Number(/(\d+) requests in/.exec(text)[1]);
 const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1] ?? 0);
 console.log(JSON.stringify({ phase: 'ledgers', ledger, rep: Number(rep), p50_us: pct(50), p99_us: pct(99),
   requests, non2xx, rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(text)[1]), control_reports: Number(reports),
-  redis_commands: Number(redis), seconds: Number(t1) - Number(t0) }));
+  redis_commands: Number(redis), redis_executed: Number(executed), seconds: Number(t1) - Number(t0) }));
 NODE
   done
 done
