@@ -41,7 +41,8 @@ line();
 const microFile = opt('micro');
 let decisionOk = null;
 if (microFile && fs.existsSync(microFile)) {
-  const micro = JSON.parse(fs.readFileSync(microFile, 'utf8'));
+  // Google Benchmark writes NaN for an aggregate of a constant counter (its cv): not JSON.
+  const micro = JSON.parse(fs.readFileSync(microFile, 'utf8').replace(/:\s*-?(nan|NaN|inf|Infinity)\b/g, ': null'));
   const rows = micro.benchmarks.filter((b) => b.run_type === 'iteration' && !b.error_occurred);
   const of = (name, counter) => rows.filter((b) => b.name.startsWith(`${name}/`)).map((b) => b[counter]);
   const clock = of('BM_Clock', 'p50_ns');
