@@ -18,11 +18,15 @@
 # (c) The same budget on the three ledgers: client-seen latency through gw-local, gw-0 (leased) and gw-strict (wrk,
 #     one connection, DURATION each), Redis commands per second (INFO commandstats) and control-plane reports per
 #     second during each run.
+# (d) The in-flight term with real gateways: gw-0 … gw-9 are replaced by gw-d0 … gw-d9 whose control plane is
+#     bench/leased/slow_control.mjs, a proxy that hands back each POST /v1/usage answer DELAY ms late (the report is
+#     decided at once), and drain a budget as in (b) with 10 gateways.
 # Pinning: the load (wrk, node), nginx, redis-server and the control plane on core 0; the gateways on core 1.
 # Prints the markdown section and writes it into docs/benchmarks.md under "## Leased budgets (bench/leased)"
 # (NO_DOC=1: not); raw output in build/bench/leased/.
 # Usage: bench/leased/run.sh   env: TOLLWAY_BIN, REPS (3), SYNC (250ms), TTL (2s), RATE (30), RATE_SECONDS (6),
-#                                   DURATION (3s), SIM_RATE (250000 units/s), NO_MICRO=1 (skip step 0), NO_DOC=1
+#                                   DURATION (3s), SIM_RATE (250000 units/s), DELAY (300 ms), NO_MICRO=1 (skip
+#                                   step 0), NO_DOC=1
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -38,6 +42,7 @@ RATE="${RATE:-30}"
 RATE_SECONDS="${RATE_SECONDS:-6}"
 DURATION="${DURATION:-3s}"
 SIM_RATE="${SIM_RATE:-250000}"
+DELAY="${DELAY:-300}"
 SIM_NODES=100
 SIM_LOST=10
 LIMIT_1=20000        # tokens, 1 gateway
@@ -74,11 +79,13 @@ free_ports() { # count -> that many distinct unused ports, one per line
     for(const x of ss)console.log(x.address().port);for(const x of ss)x.close();}});}' "$1"
 }
 GATEWAYS=(gw-0 gw-1 gw-2 gw-3 gw-4 gw-5 gw-6 gw-7 gw-8 gw-9 gw-local gw-strict)
-NG=${#GATEWAYS[@]}
-mapfile -t P < <(free_ports $((NG * 2 + 3)))
-ORIGIN_PORT=${P[0]}; REDIS_PORT=${P[1]}; CONTROL_PORT=${P[2]}
-declare -A LISTEN ADMIN
-for i in $(seq 0 $((NG - 1))); do LISTEN[${GATEWAYS[i]}]=${P[3 + 2 * i]}; ADMIN[${GATEWAYS[i]}]=${P[4 + 2 * i]}; done
+SLOW=(gw-d0 gw-d1 gw-d2 gw-d3 gw-d4 gw-d5 gw-d6 gw-d7 gw-d8 gw-d9)  # (d), behind the slow control plane
+ALL=("${GATEWAYS[@]}" "${SLOW[@]}")
+NG=${#ALL[@]}
+mapfile -t P < <(free_ports $((NG * 2 + 4)))
+ORIGIN_PORT=${P[0]}; REDIS_PORT=${P[1]}; CONTROL_PORT=${P[2]}; SLOW_PORT=${P[3]}
+declare -A LISTEN ADMIN GW_PID
+for i in $(seq 0 $((NG - 1))); do LISTEN[${ALL[i]}]=${P[4 + 2 * i]}; ADMIN[${ALL[i]}]=${P[5 + 2 * i]}; done
 CONTROL="http://127.0.0.1:$CONTROL_PORT"
 url() { echo "http://127.0.0.1:${LISTEN[$1]}"; }
 
@@ -115,6 +122,8 @@ budgets() { # indentation -> the budgets list, the same for every ledger
       "$pad" "$r" "$r" "$LIMIT_SIM"
     printf '%s- {name: simlost-r%s, match: {model: "gpt-simlost-r%s"}, unit: total_tokens, limit: %s, period: day}\n' \
       "$pad" "$r" "$r" "$LIMIT_SIM"
+    printf '%s- {name: slow-r%s, match: {model: "gpt-slow-r%s"}, unit: total_tokens, limit: %s, period: day}\n' \
+      "$pad" "$r" "$r" "$LIMIT_10"
   done
 }
 POLICY="$OUT/policy"
@@ -154,7 +163,7 @@ EOF
 token_sha() { printf %s "token-of-$1" | sha256sum | cut -d' ' -f1; }
 {
   echo "nodes:"
-  for g in "${GATEWAYS[@]}"; do
+  for g in "${ALL[@]}"; do
     ledger=leased
     case $g in gw-local) ledger=local ;; gw-strict) ledger=strict ;; esac
     printf '  %s:\n    labels: {role: gateway, ledger: %s}\n    token_sha256: %s\n' "$g" "$ledger" "$(token_sha "$g")"
@@ -172,14 +181,16 @@ taskset -c $CORE_LOAD "$TOLLWAY_BIN" control --policy "$POLICY" --listen "127.0.
 PIDS+=($!)
 wait_log "$OUT/control.log" '"control plane ready"' "control plane"
 CONTROL_READY=$(date +%s.%N)
-for g in "${GATEWAYS[@]}"; do
-  mkdir -p "$OUT/gateways/$g/state"
-  printf %s "token-of-$g" > "$OUT/gateways/$g/token"
-  taskset -c $CORE_PROXY "$TOLLWAY_BIN" gateway --control "$CONTROL" --node "$g" \
-    --token-file "$OUT/gateways/$g/token" --state-dir "$OUT/gateways/$g/state" \
-    --listen "127.0.0.1:${LISTEN[$g]}" --admin "127.0.0.1:${ADMIN[$g]}" --workers 1 2> "$OUT/gateways/$g/log" &
+start_gateway() { # name control-url
+  mkdir -p "$OUT/gateways/$1/state"
+  printf %s "token-of-$1" > "$OUT/gateways/$1/token"
+  taskset -c $CORE_PROXY "$TOLLWAY_BIN" gateway --control "$2" --node "$1" \
+    --token-file "$OUT/gateways/$1/token" --state-dir "$OUT/gateways/$1/state" \
+    --listen "127.0.0.1:${LISTEN[$1]}" --admin "127.0.0.1:${ADMIN[$1]}" --workers 1 2> "$OUT/gateways/$1/log" &
+  GW_PID[$1]=$!
   PIDS+=($!)
-done
+}
+for g in "${GATEWAYS[@]}"; do start_gateway "$g" "$CONTROL"; done
 for g in "${GATEWAYS[@]}"; do wait_log "$OUT/gateways/$g/log" '"gateway ready"' "$g"; done
 for _ in $(seq 1 100); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.05; done
 # The control plane learns for one lease lifetime after its start (it grants nothing new): wait it out.
@@ -280,12 +291,29 @@ NODE
   done
 done
 curl -s "http://127.0.0.1:${ADMIN[gw-0]}/metrics" | grep '^tollway_limits_lease' > "$OUT/gw-0.lease-metrics.txt" || true
+
+# ---- (d) real gateways behind a control plane that answers DELAY ms late ---------------------------------------------
+echo "leased bench: (d) 10 gateways, usage answers ${DELAY} ms late, $REPS reps" >&2
+for g in gw-0 gw-1 gw-2 gw-3 gw-4 gw-5 gw-6 gw-7 gw-8 gw-9; do kill "${GW_PID[$g]}"; done
+taskset -c $CORE_LOAD node "$HERE/slow_control.mjs" --port "$SLOW_PORT" --target "$CONTROL" --delay-ms "$DELAY" \
+  > "$OUT/slow_control.log" 2>&1 &
+PIDS+=($!)
+wait_log "$OUT/slow_control.log" 'slow control ready' 'slow control plane'
+for g in "${SLOW[@]}"; do start_gateway "$g" "http://127.0.0.1:$SLOW_PORT"; done
+for g in "${SLOW[@]}"; do wait_log "$OUT/gateways/$g/log" '"gateway ready"' "$g"; done
+TEN_SLOW="$(url gw-d0)"
+for g in "${SLOW[@]:1}"; do TEN_SLOW+=",$(url "$g")"; done
+for rep in $(seq 1 "$REPS"); do
+  l=$(load --urls "$TEN_SLOW" --weights "$WEIGHTS" --model "gpt-slow-r$rep" --drain --concurrency 8 --quiet-ms 1500 \
+    --max-seconds 30)
+  echo "{\"phase\":\"overspend\",\"rep\":$rep,\"nodes\":10,\"kind\":\"gateways_slow\",\"delay_ms\":$DELAY,\"limit\":$LIMIT_10,\"key\":\"budget|slow-r$rep|$DAY\",\"load\":$l}" >> "$RESULTS"
+done
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 ELAPSED=$(( $(date +%s) - STARTED ))
 
 node "$HERE/report.mjs" --results "$RESULTS" --micro "$OUT/micro.json" --fleet "$OUT/fleet.json" \
   --doc "$ROOT/docs/benchmarks.md" ${NO_DOC:+--no-doc} --reps "$REPS" --sync "$SYNC" --ttl "$TTL" \
-  --rate "$RATE" --rate-seconds "$RATE_SECONDS" --duration "$DURATION" --sim-rate "$SIM_RATE" \
+  --rate "$RATE" --rate-seconds "$RATE_SECONDS" --duration "$DURATION" --sim-rate "$SIM_RATE" --delay "$DELAY" \
   --load-start "$LOAD_START" --load-end "$LOAD_END" --elapsed "$ELAPSED" \
   --lease-metrics "$OUT/gw-0.lease-metrics.txt" \
   --tollway-version "$("$TOLLWAY_BIN" version 2>/dev/null | head -1)" \
