@@ -172,7 +172,7 @@ for (const [kind, nodes, label] of [['gateways', 1, '1 gateway'], ['gateways', 1
   }
 }
 line();
-const simRows = over.filter((r) => r.kind !== 'gateways').map((r) => r.sim);
+const simRows = over.filter((r) => r.sim).map((r) => r.sim);
 const cpOver = simRows.map((x) => (x.control_plane && Number.isFinite(x.control_plane.spent) ? x.control_plane.spent - x.limit : NaN));
 const simPairs = (kind) => over.filter((r) => r.kind === kind).map((r) => `${fmt(r.sim.reports.p50_ms)} ms → ${fmt(r.sim.overspend)}`).join(', ');
 const refusedReports = results.filter((r) => r.phase === 'refused').reduce((a, r) => a + r.refused, 0);
@@ -190,8 +190,8 @@ if (slowRows.length) {
   const slowOver = slowRows.map((r) => Math.max(0, r.load.tokens - r.limit));
   line();
   line(`With real gateways: the same 10-gateway drain behind bench/leased/slow_control.mjs, which hands each ` +
-    `POST /v1/usage answer back ${opt('delay')} ms after the control plane decided it (about the report latency the ` +
-    `100 simulated nodes saw), overspends ${spread(slowOver)} tokens of ${fmt(slowRows[0].limit)} (B = 0): ` +
+    `POST /v1/usage answer back ${opt('delay')} ms after the control plane decided it (a loaded control plane; the ` +
+    `100 simulated nodes saw a report latency p50 of ${spread(simRows.map((x) => x.reports.p50_ms))} ms here), overspends ${spread(slowOver)} tokens of ${fmt(slowRows[0].limit)} (B = 0): ` +
     `${slowOver.some((o) => o > 0) ? 'the in-flight term shows with the real LeasedLedger too' : 'no overspend in these runs'}.`);
 }
 line();

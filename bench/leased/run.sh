@@ -311,11 +311,15 @@ done
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 ELAPSED=$(( $(date +%s) - STARTED ))
 
-node "$HERE/report.mjs" --results "$RESULTS" --micro "$OUT/micro.json" --fleet "$OUT/fleet.json" \
-  --doc "$ROOT/docs/benchmarks.md" ${NO_DOC:+--no-doc} --reps "$REPS" --sync "$SYNC" --ttl "$TTL" \
+# The report's arguments are kept (build/bench/leased/report.args, one per line) so the section can be rendered again
+# from the same raw results: xargs -d '\n' -a build/bench/leased/report.args node bench/leased/report.mjs --no-doc
+REPORT_ARGS=(--results "$RESULTS" --micro "$OUT/micro.json" --fleet "$OUT/fleet.json" \
+  --doc "$ROOT/docs/benchmarks.md" --reps "$REPS" --sync "$SYNC" --ttl "$TTL" \
   --rate "$RATE" --rate-seconds "$RATE_SECONDS" --duration "$DURATION" --sim-rate "$SIM_RATE" --delay "$DELAY" \
   --load-start "$LOAD_START" --load-end "$LOAD_END" --elapsed "$ELAPSED" \
   --lease-metrics "$OUT/gw-0.lease-metrics.txt" \
   --tollway-version "$("$TOLLWAY_BIN" version 2>/dev/null | head -1)" \
   --redis-version "$(redis-server --version | awk '{print $3}')" \
-  --cpu "$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
+  --cpu "$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)")
+printf '%s\n' "${REPORT_ARGS[@]}" > "$OUT/report.args"
+node "$HERE/report.mjs" "${REPORT_ARGS[@]}" ${NO_DOC:+--no-doc}
