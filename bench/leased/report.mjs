@@ -30,7 +30,7 @@ const line = (s = '') => out.push(s);
 line(HEADING);
 line();
 line(`\`bench/leased/run.sh\` (REPS=${reps}, sync interval ${opt('sync')}, lease lifetime ${opt('ttl')}), ` +
-  `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${opt('cpu')} (2 cores), ${opt('tollway-version')}, ` +
+  `${opt('date') || new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${opt('cpu')} (2 cores), ${opt('tollway-version')}, ` +
   `redis-server ${opt('redis-version')}, ${opt('elapsed')} s in all. **Load average ${opt('load-start')} before, ` +
   `${opt('load-end')} after, on 2 cores shared with another engineer's builds and tests**: absolute times and every ` +
   'p99 are noisy; the ratios against a reference measured in the same run are the result. Medians over the ' +
@@ -185,6 +185,13 @@ line(`Overspend within the documented bound in every run: ${metTag(allWithin)}. 
   `p50 and overspend: no node lost ${simPairs('simulated')}; 10 lost ${simPairs('simulated_lost')}. The simulation ` +
   'and the control plane share core 0, so these latencies include the simulation\'s own event loop; the control plane ' +
   'answers one report at a time on one thread and commits each to leases.db (synchronous=FULL) before answering.');
+const leaseMetrics = opt('lease-metrics') && fs.existsSync(opt('lease-metrics'))
+  ? fs.readFileSync(opt('lease-metrics'), 'utf8').trim().split('\n').map((l) => l.replace(/^tollway_limits_/, '')).join(', ') : '';
+if (leaseMetrics) {
+  line();
+  line(`gw-0's lease metrics after (a)–(c): ${leaseMetrics} (no failed sync and no decision on an expired lease: ` +
+    'for the real gateways K = S = 0 holds).');
+}
 const slowRows = over.filter((r) => r.kind === 'gateways_slow');
 if (slowRows.length) {
   const slowOver = slowRows.map((r) => Math.max(0, r.load.tokens - r.limit));

@@ -316,7 +316,7 @@ ELAPSED=$(( $(date +%s) - STARTED ))
 REPORT_ARGS=(--results "$RESULTS" --micro "$OUT/micro.json" --fleet "$OUT/fleet.json" \
   --doc "$ROOT/docs/benchmarks.md" --reps "$REPS" --sync "$SYNC" --ttl "$TTL" \
   --rate "$RATE" --rate-seconds "$RATE_SECONDS" --duration "$DURATION" --sim-rate "$SIM_RATE" --delay "$DELAY" \
-  --load-start "$LOAD_START" --load-end "$LOAD_END" --elapsed "$ELAPSED" \
+  --load-start "$LOAD_START" --load-end "$LOAD_END" --elapsed "$ELAPSED" --date "$(date -u '+%Y-%m-%d %H:%M')" \
   --lease-metrics "$OUT/gw-0.lease-metrics.txt" \
   --tollway-version "$("$TOLLWAY_BIN" version 2>/dev/null | head -1)" \
   --redis-version "$(redis-server --version | awk '{print $3}')" \
