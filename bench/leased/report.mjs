@@ -202,16 +202,15 @@ if (slowRows.length) {
     `${slowOver.some((o) => o > 0) ? 'the in-flight term shows with the real LeasedLedger too' : 'no overspend in these runs'}.`);
 }
 line();
-line('**Why W exists (src, not changed here):** `LeaseBook::grant` (src/control/leases/lease_book.cc) sets a ' +
-  'holder\'s new grant to `used + min(max(demand, floor), free)` from the use *in the report*, even while its previous ' +
-  'lease is unexpired; when the fair-share floor shrinks (the budget drains, more holders become active) the new ' +
-  'grant is lower than the old one, and the difference is handed to other holders at once. Meanwhile ' +
-  '`LeasedLedger` (src/limits/leased/leased_ledger.cc, `sync_once`) keeps admitting against the old grant for as ' +
-  'long as the exchange takes (its report\'s `used` was read before the `co_await`), so a node can have spent ' +
-  'more than the grant that comes back. That spend is not in B = R + K + U + S; it is at most what a node spends between sending a report and ' +
-  'reading its answer, above the new grant, and it matters near exhaustion, when grants are cut to what is free. ' +
-  'A grant that never drops below an ' +
-  'unexpired lease (or a bound that adds Σ in-flight decreases) would close it.');
+line('**What W is, and why it is not overspend:** `LeaseBook::grant` (src/control/leases/lease_book.cc) sizes a ' +
+  'holder\'s new grant from the use *in the report*, so near exhaustion (the fair-share floor shrinks) a new grant ' +
+  'can be lower than the one the node holds, while `LeasedLedger` (src/limits/leased/leased_ledger.cc) keeps ' +
+  'admitting against the old grant until the answer arrives. W counts what nodes spent in that window above the ' +
+  'lowered grant. The lease book keeps the lowered part committed (not granted to anyone else) until the node\'s ' +
+  'next report says which grant it holds, or the old lease would have expired (`Holding::lowered_from`), so W is ' +
+  'spent from capacity no one else was given: it is within the budget, not beyond it. (Before that rule, the first ' +
+  'run of this benchmark measured 2,196 [2,112–5,612] tokens of overspend with real gateways and 300 ms late ' +
+  'answers, and 94 [92–125] with 100 simulated nodes, both against a bound of 0.)');
 line();
 
 // ---- (c) the three ledgers ------------------------------------------------------------------------------------------

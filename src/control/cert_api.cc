@@ -2,6 +2,7 @@
 
 #include "control/api_response.h"
 #include "core/json.h"
+#include "core/prometheus_text.h"
 #include "core/log.h"
 #include "core/strict_json.h"
 #include "tls/server_context.h"
@@ -14,21 +15,21 @@ AdminResponse CertApi::certs(const proxy::AdminRequest& request) {
   std::string parse_error;
   const auto body = core::strict_json::parse(request.body, parse_error);
   if (!body || !body->is_object())
-    return error_response(400, "invalid_json",
+    return refused(400, "invalid_json",
                           "the body must be a JSON object {csr, token?}" +
                               (parse_error.empty() ? std::string() : ": " + parse_error));
   for (const auto& [key, value] : body->members()) {
     if (key != "csr" && key != "token")
-      return error_response(400, "unknown_field", "unknown field \"" + key + "\" (allowed: csr, token)");
-    if (!value.is_string()) return error_response(400, "invalid_field", "field \"" + key + "\" must be a string");
+      return refused(400, "unknown_field", "unknown field \"" + key + "\" (allowed: csr, token)");
+    if (!value.is_string()) return refused(400, "invalid_field", "field \"" + key + "\" must be a string");
   }
   const auto csr = body->string_member("csr");
   const auto token = body->string_member("token");
-  if (!csr) return error_response(400, "missing_field", "csr is required");
+  if (!csr) return refused(400, "missing_field", "csr is required");
   if (token) return issue_for_token(*csr, *token);
   if (request.peer_certificate) return renew(*csr, request.peer_certificate);
   log::warn("certificate refused", json::ObjectWriter().field("reason", "no join token and no client certificate"));
-  return error_response(401, "no_credential",
+  return refused(401, "no_credential",
                         "a join token, or a client certificate of this trust domain (renewal over mTLS), is required");
 }
 
@@ -42,7 +43,7 @@ AdminResponse CertApi::issue_for_token(std::string_view csr, std::string_view to
                                          .field("reason", reason)
                                          .field("token_sha256", paid_by.token_hash.substr(0, 12))
                                          .field("spiffe_id", paid_by.identity ? paid_by.identity->text() : ""));
-    return error_response(status, code, reason);
+    return refused(status, code, reason);
   };
   if (!paid_by.identity) return refuse(401, "invalid_token", paid_by.refusal);
   std::string error;
@@ -50,6 +51,7 @@ AdminResponse CertApi::issue_for_token(std::string_view csr, std::string_view to
   if (!svid) return refuse(400, "invalid_csr", error);
   const IdentityStore::Issuance issued{paid_by.identity->text(), svid->serial_hex, svid->not_after};
   if (!store_.redeem(paid_by.token_hash, issued, now, error)) return refuse(401, "invalid_token", error);
+  issued_by_join_.fetch_add(1, std::memory_order_relaxed);
   log::info("certificate issued", json::ObjectWriter()
                                       .field("spiffe_id", issued.identity)
                                       .field("serial", issued.serial_hex)
@@ -61,7 +63,7 @@ AdminResponse CertApi::renew(std::string_view csr, X509* current) {
   const tls::PeerIdentity peer = tls::identity_of(current);
   const auto refuse = [&](int status, std::string_view code, const std::string& reason) {
     log::warn("renewal refused", json::ObjectWriter().field("reason", reason).field("spiffe_id", peer.spiffe_id));
-    return error_response(status, code, reason);
+    return refused(status, code, reason);
   };
   if (peer.spiffe_id.empty())
     return refuse(401, "invalid_certificate",
@@ -80,11 +82,41 @@ AdminResponse CertApi::renew(std::string_view csr, X509* current) {
   const auto now = IdentityStore::Clock::now();
   const IdentityStore::Issuance issued{identity->text(), svid->serial_hex, svid->not_after};
   if (!store_.record_renewal(issued, now, error)) return refuse(500, "audit_failed", error);
+  issued_by_renewal_.fetch_add(1, std::memory_order_relaxed);
   log::info("certificate renewed", json::ObjectWriter()
                                        .field("spiffe_id", issued.identity)
                                        .field("serial", issued.serial_hex)
                                        .field("not_after", utc_text(svid->not_after)));
   return svid_response(*svid, issued.identity);
+}
+
+AdminResponse CertApi::refused(int status, std::string_view code, const std::string& message) {
+  {
+    std::lock_guard lock(refusals_mutex_);
+    ++refusals_[std::string(code)];
+  }
+  return error_response(status, code, message);
+}
+
+void CertApi::render_metrics(std::string& out) const {
+  namespace prometheus = core::prometheus;
+  prometheus::family(out, "tollway_control_certificates_issued_total", "counter",
+                     "X.509-SVIDs the CA issued, by how the caller paid: a join token or its current certificate.");
+  prometheus::sample(out, "tollway_control_certificates_issued_total", prometheus::labels({{"kind", "join"}}),
+                     issued_by_join_.load());
+  prometheus::sample(out, "tollway_control_certificates_issued_total", prometheus::labels({{"kind", "renewal"}}),
+                     issued_by_renewal_.load());
+  prometheus::family(out, "tollway_control_certificate_refusals_total", "counter",
+                     "POST /v1/certs requests refused, nothing issued, by the error code answered.");
+  {
+    std::lock_guard lock(refusals_mutex_);
+    for (const auto& [code, n] : refusals_)
+      prometheus::sample(out, "tollway_control_certificate_refusals_total", prometheus::labels({{"code", code}}), n);
+  }
+  const auto left = std::chrono::duration_cast<std::chrono::seconds>(ca_.expires_at() - CertificateAuthority::Clock::now());
+  prometheus::family(out, "tollway_control_ca_expiry_seconds", "gauge",
+                     "Seconds until the CA's signing certificate expires (SVIDs never outlive it).");
+  prometheus::sample_real(out, "tollway_control_ca_expiry_seconds", "", static_cast<double>(left.count()));
 }
 
 AdminResponse CertApi::svid_response(const CertificateAuthority::Svid& svid, const std::string& identity) const {

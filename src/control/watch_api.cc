@@ -80,6 +80,7 @@ asio::awaitable<AdminResponse> WatchApi::handle(const proxy::AdminRequest& reque
     std::string body;
     fleet_.render_metrics(body, Clock::now());
     if (usage_ != nullptr) usage_->render_metrics(body, leases::unix_ms_now());
+    if (certs_ != nullptr) certs_->render_metrics(body);
     co_return AdminResponse{200, "text/plain; version=0.0.4; charset=utf-8", std::move(body), {}};
   }
   if (path == "/v1/fleet") {

@@ -86,6 +86,11 @@ describe('tollway control --trust-domain: join tokens and certificates', () => {
     assert.equal(refused.spiffe_id, '');
     assert.ok(!control.lines.some((l) => l.includes(token.slice(7))), 'no log line holds the token');
     assert.ok(control.logs.some((o) => o.msg === 'certificate issued' && o.spiffe_id === WEB));
+    const metrics = await (await fetch(`${control.url}/metrics`)).text();
+    assert.match(metrics, /^tollway_control_certificates_issued_total\{kind="join"\} 1$/m);
+    assert.match(metrics, /^tollway_control_certificate_refusals_total\{code="invalid_token"\} 1$/m);
+    const expiry = Number(metrics.match(/^tollway_control_ca_expiry_seconds (\S+)$/m)[1]);
+    assert.ok(expiry > 4 * 365 * 86400 && expiry <= 5 * 365 * 86400, `CA expiry ${expiry}s`);
 
     const jwks = await fetch(`${control.url}/v1/bundle?format=jwks`);
     assert.equal(jwks.status, 200);
