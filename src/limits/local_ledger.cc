@@ -107,7 +107,7 @@ void LocalLedger::sweep(Stripe& stripe, int64_t now_ms) {
 }
 
 ReserveResult LocalLedger::reserve_now(std::span<const Counter> counters, std::span<const int64_t> amounts,
-                                       int64_t now_ms) {
+                                       int64_t now_ms, std::span<const int64_t> budget_limits) {
   ReserveResult result;
   result.states.resize(counters.size());
   auto& stripes = *stripes_;
@@ -149,11 +149,12 @@ ReserveResult LocalLedger::reserve_now(std::span<const Counter> counters, std::s
       s.reset_ms = ceil_ms(level);
       if (!fits) s.retry_after_ms = n > c.limit ? -1 : std::max<int64_t>(1, ceil_ms(new_tat - window - now));
     } else {
-      const bool fits = cl.used + n <= c.limit;
+      const int64_t limit = budget_limits.empty() ? c.limit : budget_limits[i];
+      const bool fits = cl.used + n <= limit;
       s.would_deny = !fits;
-      s.remaining = std::max<int64_t>(0, c.limit - cl.used - (fits ? n : 0));
+      s.remaining = std::max<int64_t>(0, limit - cl.used - (fits ? n : 0));
       s.reset_ms = c.window_ms;
-      if (!fits) s.retry_after_ms = n > c.limit ? -1 : c.window_ms;
+      if (!fits) s.retry_after_ms = n > limit ? -1 : c.window_ms;
     }
     if (s.would_deny && !c.shadow) admitted = false;
   }

@@ -33,8 +33,10 @@ class LocalLedger final : public Ledger {
                                       int64_t now_ms) override;
 
   // The same operations without a coroutine (the filter's hot path, the benchmark, tests).
-  ReserveResult reserve_now(std::span<const Counter> counters, std::span<const int64_t> amounts,
-                            int64_t now_ms);
+  // `budget_limits` (empty, or one per counter): each Budget counter's limit for this call instead of its own (a
+  // leased ledger's lease), so the caller need not copy its counters to change them.
+  ReserveResult reserve_now(std::span<const Counter> counters, std::span<const int64_t> amounts, int64_t now_ms,
+                            std::span<const int64_t> budget_limits = {});
   void settle_now(std::span<const Counter> counters, std::span<const int64_t> reserved,
                   std::span<const int64_t> actual, int64_t now_ms);
   // Charges `amount` without checking the limit (spend replayed from the spend log at start).

@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <array>
 
 #include "core/log.h"
 #include "core/prometheus_text.h"
@@ -50,19 +51,26 @@ void LeasedLedger::request_sync() {
   });
 }
 
-LeasedLedger::Need LeasedLedger::adjust(std::vector<Counter>& counters, std::span<const int64_t> amounts,
-                                        int64_t now_ms, bool may_wait) {
+LeasedLedger::Need LeasedLedger::adjust(std::span<const Counter> counters, std::span<const int64_t> amounts,
+                                        int64_t now_ms, bool may_wait, std::span<int64_t> limits,
+                                        std::span<int64_t> fleet_remaining) {
   Need need = Need::Nothing;
   bool low = false;
   const auto now = Clock::now();
   std::lock_guard lock(mutex_);
   for (std::size_t i = 0; i < counters.size(); ++i) {
-    Counter& c = counters[i];
+    const Counter& c = counters[i];
     if (!is_leased(c)) continue;
     auto [it, inserted] = held_.try_emplace(c.key);
     Held& h = it->second;
-    if (inserted) h.period_end_ms = now_ms + c.window_ms;
-    h.counter = c;
+    if (inserted) {
+      h.period_end_ms = now_ms + c.window_ms;
+      h.counter = c;
+    } else {  // the key (and so the counter) is the same; the policy's limit and modes may have been reloaded
+      h.counter.limit = c.limit;
+      h.counter.lease = c.lease;
+    }
+    fleet_remaining[i] = h.global_remaining;
     const int64_t used = local_->budget_used(c, now_ms);
     const int64_t amount = amounts[i];
     int64_t allowed = 0;
@@ -95,7 +103,7 @@ LeasedLedger::Need LeasedLedger::adjust(std::vector<Counter>& counters, std::spa
       }
       low = true;
     }
-    c.limit = std::max<int64_t>(allowed, 0);
+    limits[i] = std::max<int64_t>(allowed, 0);
   }
   if (low || need == Need::Lease) request_sync();
   return need;
@@ -103,8 +111,25 @@ LeasedLedger::Need LeasedLedger::adjust(std::vector<Counter>& counters, std::spa
 
 asio::awaitable<ReserveResult> LeasedLedger::reserve(std::span<const Counter> counters,
                                                      std::span<const int64_t> amounts, int64_t now_ms) {
-  std::vector<Counter> adjusted(counters.begin(), counters.end());
-  if (adjust(adjusted, amounts, now_ms, true) == Need::Lease) {
+  // Per counter: the limit this call decides against (the lease for a leased one) and the fleet's remainder.
+  constexpr std::size_t kOnStack = 8;
+  std::array<int64_t, 2 * kOnStack> fixed{};
+  std::vector<int64_t> more;
+  std::span<int64_t> scratch(fixed.data(), 2 * counters.size());
+  if (counters.size() > kOnStack) {
+    more.resize(2 * counters.size());
+    scratch = more;
+  }
+  const std::span<int64_t> limits = scratch.first(counters.size());
+  const std::span<int64_t> fleet_remaining = scratch.subspan(counters.size());
+  const auto reset = [&] {
+    for (std::size_t i = 0; i < counters.size(); ++i) {
+      limits[i] = counters[i].limit;
+      fleet_remaining[i] = 0;
+    }
+  };
+  reset();
+  if (adjust(counters, amounts, now_ms, true, limits, fleet_remaining) == Need::Lease) {
     waits_.fetch_add(1, std::memory_order_relaxed);
     const uint64_t generation = generation_.load();
     const auto deadline = Clock::now() + 2 * std::chrono::milliseconds(sync_interval_ms_.load());
@@ -114,17 +139,12 @@ asio::awaitable<ReserveResult> LeasedLedger::reserve(std::span<const Counter> co
       boost::system::error_code ec;
       co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
-    adjusted.assign(counters.begin(), counters.end());
-    adjust(adjusted, amounts, now_ms, false);
+    reset();
+    adjust(counters, amounts, now_ms, false, limits, fleet_remaining);
   }
-  ReserveResult result = local_->reserve_now(adjusted, amounts, now_ms);
-  {
-    std::lock_guard lock(mutex_);  // what the fleet has left beyond every lease, as the last answer said
-    for (std::size_t i = 0; i < adjusted.size() && i < result.states.size(); ++i)
-      if (is_leased(adjusted[i]))
-        if (const auto it = held_.find(adjusted[i].key); it != held_.end())
-          result.states[i].remaining += it->second.global_remaining;
-  }
+  ReserveResult result = local_->reserve_now(counters, amounts, now_ms, limits);
+  for (std::size_t i = 0; i < counters.size() && i < result.states.size(); ++i)
+    result.states[i].remaining += fleet_remaining[i];
   co_return result;
 }
 

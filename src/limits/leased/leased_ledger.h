@@ -53,9 +53,11 @@ class LeasedLedger final : public Ledger {
     int64_t safe_base = -1;  // this process's use when its lease expired (safe mode), -1 while valid
   };
   enum class Need { Nothing, Lease };
-  // Replaces each budget counter's limit by what this process may spend of it now; Need::Lease when some counter
-  // has no lease yet, or is exhausted and waits for a larger one.
-  Need adjust(std::vector<Counter>& counters, std::span<const int64_t> amounts, int64_t now_ms, bool may_wait);
+  // Sets each leased counter's limit in `limits` to what this process may spend of it now, and its entry in
+  // `fleet_remaining` to what the fleet has left beyond every lease (others are left as they are); Need::Lease when
+  // some counter has no lease yet, or is exhausted and waits for a larger one.
+  Need adjust(std::span<const Counter> counters, std::span<const int64_t> amounts, int64_t now_ms, bool may_wait,
+              std::span<int64_t> limits, std::span<int64_t> fleet_remaining);
   void request_sync();
   boost::asio::awaitable<void> sync_loop();
   boost::asio::awaitable<void> sync_once();
