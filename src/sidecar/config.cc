@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cctype>
 
 #include "config/auth_section.h"
@@ -217,8 +218,14 @@ const EgressAllow* SidecarConfig::find_egress(std::string_view name, uint16_t p)
 }
 
 const PeerConfig* SidecarConfig::find_peer(std::string_view name) const {
+  // Host names compare case-insensitively (RFC 4343): http://Agent-B/ is the peer agent-b.
+  const auto same = [](std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+             return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+  };
   for (const auto& p : peers)
-    if (p.name == name) return &p;
+    if (same(p.name, name)) return &p;
   return nullptr;
 }
 

@@ -84,6 +84,7 @@ struct SidecarConfig {
   int max_hops = 16;
   std::string fanout_secret;  // `fanout.secret`: verifies tollway-fanout baggage members; "" = not verified
 
+  // The peer named `name`, compared as host names are (ASCII case-insensitively); null when none.
   const PeerConfig* find_peer(std::string_view name) const;
   // The egress.allow entry that lets a CONNECT to `host` (lowercase) : `port` through, or null.
   const EgressAllow* find_egress(std::string_view host, uint16_t port) const;

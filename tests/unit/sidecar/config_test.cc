@@ -39,6 +39,7 @@ TEST(SidecarConfig, ReadsAValidDocument) {
   ASSERT_NE(c.find_peer("agent-c"), nullptr);
   EXPECT_EQ(c.find_peer("agent-c")->spiffe_id, "spiffe://example.org/ns/prod/sa/agent-c");
   EXPECT_EQ(c.find_peer("agent-d"), nullptr);
+  EXPECT_EQ(c.find_peer("Agent-C"), c.find_peer("agent-c"));  // host names compare case-insensitively
   ASSERT_EQ(c.authorization.size(), 2u);
   EXPECT_EQ(c.authorization[0].action, AuthorizationRule::Action::Deny);
   EXPECT_TRUE(c.authorization[1].audit);
@@ -83,6 +84,16 @@ TEST(SidecarConfig, ErrorsNameTheLineAndKey) {
     EXPECT_FALSE(r.config) << c.yaml;
     EXPECT_NE(errors_of(r).find(c.expected), std::string::npos) << c.yaml << "\n-> " << errors_of(r);
   }
+}
+
+TEST(SidecarConfig, PeerNamesDifferingOnlyInCaseAreOnePeer) {
+  const std::string yaml = "version: 1\nsidecar:\n  spiffe_id: spiffe://example.org/ns/prod/sa/agent-b\n"
+                           "  agent: 127.0.0.1:8000\n  tls: {cert_file: b.pem, key_file: b.key, bundle_file: c.pem}\n"
+                           "peers:\n  agent-c: {address: 127.0.0.1:15016, spiffe_id: spiffe://example.org/a}\n"
+                           "  Agent-C: {address: 127.0.0.1:15017, spiffe_id: spiffe://example.org/b}\n";
+  const auto r = parse_sidecar_config(yaml, "sidecar.yaml", no_env());
+  EXPECT_FALSE(r.config);
+  EXPECT_NE(errors_of(r).find("sidecar.yaml:8: peers.Agent-C: duplicate peer"), std::string::npos) << errors_of(r);
 }
 
 TEST(SidecarConfig, EgressAllowsExactHostsAndNamesUnderAWildcardSuffix) {
