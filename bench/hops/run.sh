@@ -23,6 +23,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 HERE="$ROOT/bench/hops"
 source "$ROOT/bench/lib/nginx_origin.sh"  # write_nginx_origin
+source "$ROOT/bench/lib/processes.sh"  # free_ports, wait_log
 OUT="$ROOT/build/bench/hops"
 TOLLWAY_BIN="${TOLLWAY_BIN:-$ROOT/build/release/tollway}"
 REPS="${REPS:-3}"
@@ -69,11 +70,6 @@ issue nginx-b "URI:$(spiffe_id pair-b),DNS:agent-b" serverAuth,clientAuth
 issue nginx-a "URI:$(spiffe_id pair-a)" serverAuth,clientAuth
 
 # ---- ports ----------------------------------------------------------------------------------------------------------
-free_ports() { # count -> that many distinct unused ports, one per line
-  node -e 'const net=require("net");const n=+process.argv[1];const ss=[];let k=0;
-    for(let i=0;i<n;i++){const s=net.createServer();ss.push(s);s.listen(0,"127.0.0.1",()=>{if(++k===n){
-    for(const x of ss)console.log(x.address().port);for(const x of ss)x.close();}});}' "$1"
-}
 mapfile -t P < <(free_ports $((AGENTS * 4 + 18)))
 AGENT_PORTS=("${P[@]:0:AGENTS}"); OUT_PORTS=("${P[@]:AGENTS:AGENTS}")
 IN_PORTS=("${P[@]:$((AGENTS * 2)):AGENTS}"); ADMIN_PORTS=("${P[@]:$((AGENTS * 3)):AGENTS}")
@@ -96,10 +92,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-wait_log() { # file pattern what
-  for _ in $(seq 1 200); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
-  echo "run.sh: $3 did not come up" >&2; cat "$1" >&2 || true; exit 1
-}
 
 # ---- the OTLP/HTTP sink, the agents, the origin ----------------------------------------------------------------------
 taskset -c $CORE_LOAD node "$ROOT/bench/telemetry/collector.mjs" "$SINK_PORT" > "$OUT/sink.json" 2>&1 &

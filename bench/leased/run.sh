@@ -32,6 +32,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 HERE="$ROOT/bench/leased"
 source "$ROOT/bench/lib/nginx_origin.sh"  # write_nginx_origin
+source "$ROOT/bench/lib/processes.sh"  # free_ports, wait_log
 OUT="$ROOT/build/bench/leased"
 TOLLWAY_BIN="${TOLLWAY_BIN:-$ROOT/build/release/tollway}"
 MICRO_BIN="${MICRO_BIN:-$ROOT/build/release/bench/leased/leased_bench}"
@@ -73,11 +74,6 @@ if [ -z "${NO_MICRO:-}" ]; then
 fi
 
 # ---- ports, processes ------------------------------------------------------------------------------------------------
-free_ports() { # count -> that many distinct unused ports, one per line
-  node -e 'const net=require("net");const n=+process.argv[1];const ss=[];let k=0;
-    for(let i=0;i<n;i++){const s=net.createServer();ss.push(s);s.listen(0,"127.0.0.1",()=>{if(++k===n){
-    for(const x of ss)console.log(x.address().port);for(const x of ss)x.close();}});}' "$1"
-}
 GATEWAYS=(gw-0 gw-1 gw-2 gw-3 gw-4 gw-5 gw-6 gw-7 gw-8 gw-9 gw-local gw-strict)
 SLOW=(gw-d0 gw-d1 gw-d2 gw-d3 gw-d4 gw-d5 gw-d6 gw-d7 gw-d8 gw-d9)  # (d), behind the slow control plane
 ALL=("${GATEWAYS[@]}" "${SLOW[@]}")
@@ -96,10 +92,6 @@ cleanup() {
   wait 2>/dev/null || true
 }
 trap cleanup EXIT
-wait_log() { # file pattern what
-  for _ in $(seq 1 300); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
-  echo "run.sh: $3 did not come up" >&2; tail -20 "$1" >&2 || true; exit 1
-}
 
 write_nginx_origin "$OUT/origin" "$ORIGIN_PORT"
 taskset -c $CORE_LOAD nginx -p "$OUT/origin" -c "$OUT/origin/nginx.conf"

@@ -21,6 +21,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 HERE="$ROOT/bench/mtls"
 source "$ROOT/bench/lib/nginx_origin.sh"  # write_nginx_origin
+source "$ROOT/bench/lib/processes.sh"  # free_ports, wait_log
 OUT="$ROOT/build/bench/mtls"
 TOLLWAY_BIN="${TOLLWAY_BIN:-$ROOT/build/release/tollway}"
 CA_BENCH="${CA_BENCH:-$ROOT/build/release/bench/mtls/ca_bench}"
@@ -57,11 +58,6 @@ CLIENT_ID="spiffe://$TD/ns/bench/sa/client"
 issue server "$SERVER_ID"
 issue client "$CLIENT_ID"
 
-free_ports() {
-  node -e 'const net=require("net");const n=+process.argv[1];const ss=[];let k=0;
-    for(let i=0;i<n;i++){const s=net.createServer();ss.push(s);s.listen(0,"127.0.0.1",()=>{if(++k===n){
-    for(const x of ss)console.log(x.address().port);for(const x of ss)x.close();}});}' "$1"
-}
 mapfile -t P < <(free_ports 5)
 ORIGIN_PORT=${P[0]} SIDECAR_IN=${P[1]} SIDECAR_OUT=${P[2]} SIDECAR_ADMIN=${P[3]} NGINX_PORT=${P[4]}
 
@@ -125,12 +121,7 @@ http {
 CONF
 taskset -c $CORE_SERVER nginx -p "$OUT/nginx" -c "$OUT/nginx/nginx.conf"
 
-for _ in $(seq 1 200); do grep -q '"sidecar ready"' "$OUT/sidecar.log" 2>/dev/null && break; sleep 0.05; done
-grep -q '"sidecar ready"' "$OUT/sidecar.log" || {
-  echo "run.sh: the sidecar did not come up" >&2
-  cat "$OUT/sidecar.log" >&2
-  exit 1
-}
+wait_log "$OUT/sidecar.log" '"sidecar ready"' sidecar
 NGINX_PIDS="$(cat "$OUT/nginx/nginx.pid") $(pgrep -P "$(cat "$OUT/nginx/nginx.pid")" | tr '\n' ' ')"
 
 client() { # mode port args...
