@@ -19,15 +19,13 @@
 
 #include "control/ca/certificate_authority.h"
 #include "tls/csr_intake.h"
+#include "tls/openssl_handles.h"
 
 namespace {
 
 using tollway::control::CertificateAuthority;
 
-struct PkeyFree {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
+using Pkey = tollway::tls::PkeyPtr;
 
 Pkey p256_key() {
   Pkey key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
@@ -37,16 +35,14 @@ Pkey p256_key() {
 
 // A node's CSR as tollway's nodes make it: a P-256 key, a subject, signed with SHA-256.
 std::string csr_pem(EVP_PKEY* key) {
-  std::unique_ptr<X509_REQ, decltype(&X509_REQ_free)> req(X509_REQ_new(), X509_REQ_free);
+  tollway::tls::X509ReqPtr req(X509_REQ_new());
   X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(req.get()), "O", MBSTRING_ASC,
                              reinterpret_cast<const unsigned char*>("SPIFFE"), -1, -1, 0);
   X509_REQ_set_pubkey(req.get(), key);
   if (X509_REQ_sign(req.get(), key, EVP_sha256()) <= 0) throw std::runtime_error("CSR signing failed");
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+  tollway::tls::BioPtr bio(BIO_new(BIO_s_mem()));
   PEM_write_bio_X509_REQ(bio.get(), req.get());
-  char* data = nullptr;
-  const long n = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<std::size_t>(n));
+  return tollway::tls::bio_text(bio.get());
 }
 
 struct Fixture {

@@ -10,13 +10,6 @@
 namespace tollway::tls {
 namespace {
 
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-struct ReqFree {
-  void operator()(X509_REQ* r) const { X509_REQ_free(r); }
-};
-
 // "" when the key is of a type the CA signs for, else why not.
 std::string key_problem(EVP_PKEY* key) {
   switch (EVP_PKEY_get_base_id(key)) {
@@ -56,8 +49,8 @@ PublicKey read_csr_public_key(std::string_view csr_pem, std::size_t max_bytes, s
     error = "the CSR holds more than one PEM block";
     return nullptr;
   }
-  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(csr_pem.data(), static_cast<int>(csr_pem.size())));
-  std::unique_ptr<X509_REQ, ReqFree> req(PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr));
+  BioPtr bio(BIO_new_mem_buf(csr_pem.data(), static_cast<int>(csr_pem.size())));
+  X509ReqPtr req(PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr));
   if (!req) {
     error = "the CSR is malformed: " + openssl_reason();
     return nullptr;

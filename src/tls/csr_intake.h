@@ -4,19 +4,15 @@
 // for (subject, SANs, extensions) is ever used. Pure (OpenSSL only, no I/O); it never echoes the CSR's bytes.
 #pragma once
 
-#include <openssl/evp.h>
-
 #include <cstddef>
-#include <memory>
 #include <string>
 #include <string_view>
 
+#include "tls/openssl_handles.h"
+
 namespace tollway::tls {
 
-struct PublicKeyFree {
-  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
-};
-using PublicKey = std::unique_ptr<EVP_PKEY, PublicKeyFree>;
+using PublicKey = PkeyPtr;
 
 // The CSR's public key, or null with `error` saying why the CSR is refused.
 PublicKey read_csr_public_key(std::string_view csr_pem, std::size_t max_bytes, std::string& error);

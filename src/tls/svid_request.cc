@@ -6,32 +6,14 @@
 
 #include <memory>
 
+#include "tls/openssl_handles.h"
 #include "tls/pem_loading.h"
 
 namespace tollway::tls {
-namespace {
-
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-struct PkeyFree {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-struct ReqFree {
-  void operator()(X509_REQ* r) const { X509_REQ_free(r); }
-};
-
-std::string bio_text(BIO* bio) {
-  char* data = nullptr;
-  const long size = BIO_get_mem_data(bio, &data);
-  return std::string(data, static_cast<std::size_t>(size > 0 ? size : 0));
-}
-
-}  // namespace
 
 std::optional<SvidRequest> make_svid_request(std::string& error) {
-  std::unique_ptr<EVP_PKEY, PkeyFree> key(EVP_EC_gen("P-256"));
-  std::unique_ptr<X509_REQ, ReqFree> req(X509_REQ_new());
+  PkeyPtr key(EVP_EC_gen("P-256"));
+  X509ReqPtr req(X509_REQ_new());
   if (!key || !req) {
     error = "cannot generate a P-256 key: " + openssl_reason();
     return std::nullopt;
@@ -46,8 +28,8 @@ std::optional<SvidRequest> make_svid_request(std::string& error) {
     error = "cannot sign the certificate request: " + openssl_reason();
     return std::nullopt;
   }
-  std::unique_ptr<BIO, BioFree> key_bio(BIO_new(BIO_s_mem()));
-  std::unique_ptr<BIO, BioFree> csr_bio(BIO_new(BIO_s_mem()));
+  BioPtr key_bio(BIO_new(BIO_s_mem()));
+  BioPtr csr_bio(BIO_new(BIO_s_mem()));
   if (!key_bio || !csr_bio ||
       PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1 ||
       PEM_write_bio_X509_REQ(csr_bio.get(), req.get()) != 1) {

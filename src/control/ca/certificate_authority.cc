@@ -21,6 +21,7 @@
 #include "auth/jwt/base64url.h"
 #include "core/atomic_file.h"
 #include "tls/csr_intake.h"
+#include "tls/openssl_handles.h"
 #include "tls/pem_loading.h"
 
 namespace tollway::control {
@@ -28,28 +29,11 @@ namespace {
 
 using Clock = std::chrono::system_clock;
 
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-struct PkeyFree {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-struct X509Free {
-  void operator()(X509* x) const { X509_free(x); }
-};
-struct BnFree {
-  void operator()(BIGNUM* b) const { BN_free(b); }
-};
-using Bio = std::unique_ptr<BIO, BioFree>;
-using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
-using Cert = std::unique_ptr<X509, X509Free>;
-using Bn = std::unique_ptr<BIGNUM, BnFree>;
-
-std::string bio_text(BIO* bio) {
-  char* data = nullptr;
-  const long size = BIO_get_mem_data(bio, &data);
-  return std::string(data, static_cast<std::size_t>(size));
-}
+using Bio = tls::BioPtr;
+using Pkey = tls::PkeyPtr;
+using Cert = tls::X509Ptr;
+using Bn = tls::BignumPtr;
+using tls::bio_text;
 
 std::string pem_of(X509* cert) {
   Bio bio(BIO_new(BIO_s_mem()));
