@@ -19,6 +19,13 @@ void append_key_value(std::string& key, std::string_view value) {
   }
 }
 
+void set_budget_period(Counter& counter, config::BudgetPeriod period, int64_t now_ms) {
+  const CalendarPeriod p = calendar_period(period, now_ms);
+  append_key_value(counter.key, p.label);
+  counter.algorithm = CounterAlgorithm::Budget;
+  counter.window_ms = std::max<int64_t>(1, p.end_ms - now_ms);
+}
+
 namespace {
 
 bool matches(const std::string& pattern, std::string_view value) {
@@ -163,11 +170,7 @@ void LimitRules::plan(const RequestDimensions& request, int64_t now_ms, CounterP
       continue;
     Counter& counter = out.counters.emplace_back(c.counter);
     for (auto d : c.per) append_key_value(counter.key, request.value(d));
-    if (c.budget) {
-      const CalendarPeriod period = calendar_period(c.period, now_ms);
-      append_key_value(counter.key, period.label);
-      counter.window_ms = std::max<int64_t>(1, period.end_ms - now_ms);
-    }
+    if (c.budget) set_budget_period(counter, c.period, now_ms);
     out.rules.push_back(static_cast<uint32_t>(i));
   }
 }

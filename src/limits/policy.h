@@ -79,5 +79,8 @@ OnStoreError on_store_error(config::StoreErrorPolicy policy);
 LeaseModes lease_modes(const config::LeaseModes& modes);
 // Appends one field to a counter key: '|' separates fields, so '|' and '%' in `value` are escaped.
 void append_key_value(std::string& key, std::string_view value);
+// Makes `counter` (its key so far: "budget|NAME|…") the budget counter of the UTC calendar period `now_ms` falls in:
+// the period's label ends the key (a new period is a new counter) and the window lasts until the period ends.
+void set_budget_period(Counter& counter, config::BudgetPeriod period, int64_t now_ms);
 
 }  // namespace tollway::limits

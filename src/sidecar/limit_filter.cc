@@ -5,7 +5,6 @@
 #include "core/log.h"
 #include "core/prometheus_text.h"
 #include "http/authority.h"
-#include "limits/calendar.h"
 #include "limits/policy.h"
 #include "providers/usage/extract.h"
 #include "sidecar/filters.h"
@@ -105,10 +104,7 @@ void plan_local_limits(const LocalLimitsConfig& config, const LimitedCall& call,
       if (rule.per_to) c.key += "|to";
       if (rule.per_from) limits::append_key_value(c.key, call.caller);
       if (rule.per_to) limits::append_key_value(c.key, call.destination);
-      const limits::CalendarPeriod period = limits::calendar_period(rule.period, now_ms);
-      limits::append_key_value(c.key, period.label);
-      c.algorithm = limits::CounterAlgorithm::Budget;
-      c.window_ms = std::max<int64_t>(1, period.end_ms - now_ms);
+      limits::set_budget_period(c, rule.period, now_ms);
       if (config.leased) c.lease = limits::lease_modes(rule.lease);
     } else {
       c.key = "sidecar|" + rule.name + "|" + (rule.per_from ? std::string(call.caller) : "*") + "|" +
