@@ -20,8 +20,7 @@ std::optional<std::string_view> Value::string_member(std::string_view key) const
   return std::string_view(v->as_string());
 }
 
-namespace {
-
+// The parser (a friend of Value: it records each value's place in the text).
 class Reader {
  public:
   Reader(std::string_view text, const ParseLimits& limits) : text_(text), limits_(limits) {}
@@ -52,7 +51,18 @@ class Reader {
     return true;
   }
 
+  // One value with its place in the text.
   std::optional<Value> value(int depth, std::string& error) {
+    const std::size_t begin = pos_;
+    auto v = bare_value(depth, error);
+    if (v) {
+      v->begin_ = begin;
+      v->end_ = pos_;
+    }
+    return v;
+  }
+
+  std::optional<Value> bare_value(int depth, std::string& error) {
     if (depth > limits_.max_depth) return fail(error, "nesting deeper than the limit");
     if (pos_ >= text_.size()) return fail(error, "unexpected end of input");
     const char c = text_[pos_];
@@ -327,8 +337,6 @@ class Reader {
   const ParseLimits& limits_;
   std::size_t pos_ = 0;
 };
-
-}  // namespace
 
 std::optional<Value> parse(std::string_view text, std::string& error, const ParseLimits& limits) {
   error.clear();

@@ -40,6 +40,9 @@ class Value {
   const Value* find(std::string_view key) const;
   // Convenience: the member's string, or nullopt when absent or not a string.
   std::optional<std::string_view> string_member(std::string_view key) const;
+  // Where this value's text is in the parsed document: bytes [begin, end) (for splicing edits into it).
+  std::size_t begin() const { return begin_; }
+  std::size_t end() const { return end_; }
 
   static Value make_null() { return Value(Kind::Null); }
   static Value make_bool(bool b) {
@@ -74,7 +77,9 @@ class Value {
 
  private:
   explicit Value(Kind k) : kind_(k) {}
+  friend class Reader;
   Kind kind_ = Kind::Null;
+  std::size_t begin_ = 0, end_ = 0;
   bool bool_ = false;
   bool integer_ = false;
   double number_ = 0;

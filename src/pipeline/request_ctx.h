@@ -202,6 +202,29 @@ struct HopInfo {
   std::shared_ptr<void> in_flight;  // inbound: the request's entry in the in-flight registry, left on release
 };
 
+// One MCP request or notification of the body (written by the sidecar's McpGuard, authorize phase; its span and
+// outcome as the response passes). A batch has several.
+struct McpCall {
+  std::string method;        // mcp.method.name
+  std::string target;        // the tool or prompt name, or the resource URI ("" for other methods)
+  bool tool = false;         // a tools/call (target is gen_ai.tool.name)
+  std::string id;            // the request id's JSON text ("" for a notification)
+  std::string id_key;        // for matching its response (mcp::Message::id_key)
+  telemetry::SpanId span;    // its span, a child of the hop's (zero without tracing)
+  std::string error_type;    // "" when it succeeded; the JSON-RPC error code, "tool_error", or tollway's code
+  std::chrono::steady_clock::time_point answered;  // its response seen (epoch: not seen)
+};
+
+// The MCP view of a request on an MCP path (sidecar::McpGuard); `active` once the body was read as JSON-RPC.
+struct McpInfo {
+  bool active = false;
+  bool batch = false;
+  std::string server;            // the MCP server's name (mcp.server)
+  std::string session_id;        // Mcp-Session-Id, "" before initialize
+  std::string protocol_version;  // MCP-Protocol-Version, "" when not sent
+  std::vector<McpCall> calls;
+};
+
 // One upstream attempt as it ended (retries and fallbacks make several); appended by the driver after each
 // forward phase, for the CLIENT spans and the access log.
 struct AttemptRecord {
@@ -267,6 +290,8 @@ struct RequestCtx {
   TraceInfo trace;
   // Sidecar hop count, orphan repair and fan-out root (sidecar::HopTrace).
   HopInfo hop;
+  // An MCP call's operations (sidecar::McpGuard).
+  McpInfo mcp;
 };
 
 }  // namespace tollway::pipeline

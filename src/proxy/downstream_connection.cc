@@ -286,11 +286,13 @@ asio::awaitable<void> DownstreamConnection::reply(pipeline::RequestCtx& ctx) {
   // Answered before its body was read: the unread body must never be parsed as the next request.
   if (body_state_ == BodyState::Unread) must_close_ = true;
   pipeline::Reply& r = ctx.reply;
-  if (r.body.empty() && r.status >= 400)
+  if (r.body.empty() && r.status >= 400) {
     r.body = worker_.role().error_body(
         &ctx, ctx.head->path(), r.status,
         ctx.outcome.error.empty() ? http::reason_phrase(r.status) : ctx.outcome.error,
         ctx.outcome.error_code.empty() ? "gateway_error" : ctx.outcome.error_code);
+    r.status = worker_.role().error_status(ctx, r.status);
+  }
   std::string head;
   http::append_status_line(head, r.status, request_version_minor_);
   http::append_header(

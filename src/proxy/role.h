@@ -87,6 +87,10 @@ class Role {
   // caller's format; `ctx` is null when no request head was parsed.
   virtual std::string error_body(const pipeline::RequestCtx* ctx, std::string_view path, int status,
                                  std::string_view message, std::string_view code) const = 0;
+  // The HTTP status an error answered through error_body() goes out with, for a request whose head was parsed:
+  // `status` unless the role's format carries the error in a successful answer (a JSON-RPC error of an MCP call
+  // travels in a 200, so that the caller's SDK raises it as the call's error).
+  virtual int error_status(const pipeline::RequestCtx&, int status) const { return status; }
   // Called on the control thread when the engine starts draining, so background work can stop.
   virtual void on_drain() {}
   // SIGUSR1: reopen the role's log files.

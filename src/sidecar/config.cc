@@ -243,7 +243,7 @@ SidecarLoadResult parse_sidecar_config(std::string_view yaml_text, const std::st
   }
   SidecarConfig c;
   if (v.check_mapping(root, "", {"version", "sidecar", "peers", "authorization", "egress", "limits", "telemetry",
-                                  "orphans", "max_hops", "fanout"})) {
+                                  "orphans", "max_hops", "fanout", "mcp"})) {
     if (!root["version"].IsDefined()) {
       v.fail(root, "version", "required: the schema version, 1");
     } else if (auto s = v.string_value(root["version"], "version"); s && *s != "1") {
@@ -254,9 +254,10 @@ SidecarLoadResult parse_sidecar_config(std::string_view yaml_text, const std::st
       read_peers(v, root, c);
       read_authorization(v, root, c);
       read_egress(v, root, c);
+      read_mcp(v, root["mcp"], c.mcp);
       std::vector<std::string> peer_names;
       for (const auto& p : c.peers) peer_names.push_back(p.name);
-      read_local_limits(v, root["limits"], peer_names, c.gateway.has_value(), c.local_limits);
+      read_local_limits(v, root["limits"], peer_names, c.gateway.has_value(), c.mcp.enabled, c.local_limits);
       read_trace_sections(v, root, c);
     } catch (const YAML::Exception& e) {
       v.fail_at(e.mark.line + 1, "", std::string("unexpected YAML structure: ") + e.what());

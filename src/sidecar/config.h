@@ -1,7 +1,8 @@
 // SidecarConfig: the east-west sidecar's document (`tollway sidecar --config FILE`): who this agent is, its two
 // listeners (outbound forward proxy on loopback, inbound mTLS), the local agent it fronts, the peers it may call
 // (the service directory: name -> address and the SPIFFE ID the peer must present), the authorization rules of
-// its inbound side and the hosts its agent may open CONNECT tunnels to (egress). Parsing collects every error with file:line; it never returns a partially valid document and
+// its inbound side, the hosts its agent may open CONNECT tunnels to (egress) and, when its agent serves MCP, the
+// tool-level rules (mcp). Parsing collects every error with file:line; it never returns a partially valid document and
 // never logs a value it reads.
 #pragma once
 
@@ -14,6 +15,7 @@
 #include "config/loader.h"
 #include "config/serving_config.h"
 #include "sidecar/limit_config.h"
+#include "sidecar/mcp_config.h"
 #include "tls/server_context.h"
 #include "tls/spiffe_id_pattern.h"
 
@@ -76,6 +78,7 @@ struct SidecarConfig {
   std::optional<GatewayTarget> gateway;
   std::vector<EgressAllow> egress_allow;  // empty: every CONNECT is refused
   LocalLimitsConfig local_limits;  // the document's `limits:` section
+  McpConfig mcp;                   // the document's `mcp:` section (the local agent as an MCP server)
   config::Limits limits;           // HTTP size limits (defaults)
   config::Timeouts timeouts;
   // Tracing and runaway protection (sidecar/trace_config.h).

@@ -6,6 +6,7 @@
 
 #include "config/auth_section.h"
 #include "config/limits_section.h"
+#include "core/glob.h"
 
 namespace tollway::sidecar {
 namespace {
@@ -43,7 +44,7 @@ void check_destination(Validator& v, const YAML::Node& node, const std::string& 
 void read_match(Validator& v, const YAML::Node& m, const std::string& path, const std::vector<std::string>& peers,
                 bool has_gateway, LocalLimitRule& r) {
   if (!m.IsDefined() || m.IsNull()) return;
-  if (!v.check_mapping(m, path, {"from", "to"})) return;
+  if (!v.check_mapping(m, path, {"from", "to", "tools"})) return;
   // Each of `from` and `to` is one string or a list of them.
   const auto list = [&](const char* key) {
     const YAML::Node n = m[key];
@@ -65,11 +66,15 @@ void read_match(Validator& v, const YAML::Node& m, const std::string& path, cons
   r.to = list("to");
   for (std::size_t i = 0; i < r.to.size(); ++i)
     check_destination(v, item("to", i), path + ".to", r.to[i], peers, has_gateway);
+  r.tools = list("tools");
+  for (std::size_t i = 0; i < r.tools.size(); ++i)
+    if (const auto why = glob_syntax_error(r.tools[i]); !why.empty())
+      v.fail(item("tools", i), path + ".tools", "\"" + r.tools[i] + "\": " + std::string(why));
 }
 
 // One entry of `rules:` (`budget` false) or `budgets:`; `lease`: the section's default lease modes.
 void read_rule(Validator& v, const YAML::Node& n, const std::string& path, const std::vector<std::string>& peers,
-               bool has_gateway, bool budget, const config::LeaseModes& lease, std::set<std::string>& names,
+               bool has_gateway, bool has_mcp, bool budget, const config::LeaseModes& lease, std::set<std::string>& names,
                LocalLimitsConfig& out) {
   static const std::vector<std::string> rule_keys = {"name", "match", "per", "unit", "limit", "window", "mode"};
   static const std::vector<std::string> budget_keys = {"name",   "match",  "per",
@@ -94,9 +99,9 @@ void read_rule(Validator& v, const YAML::Node& n, const std::string& path, const
   read_match(v, n["match"], path + ".match", peers, has_gateway, r);
   const std::vector<std::string> per = config::read_string_list(v, n["per"], path + ".per");
   for (std::size_t i = 0; i < per.size(); ++i) {
-    bool& flag = per[i] == "from" ? r.per_from : r.per_to;
-    if (per[i] != "from" && per[i] != "to")
-      v.fail(n["per"][i], path + ".per", "\"" + per[i] + "\" is not from or to");
+    bool& flag = per[i] == "from" ? r.per_from : per[i] == "to" ? r.per_to : r.per_tool;
+    if (per[i] != "from" && per[i] != "to" && per[i] != "tool")
+      v.fail(n["per"][i], path + ".per", "\"" + per[i] + "\" is not from, to or tool");
     else if (flag)
       v.fail(n["per"][i], path + ".per", "\"" + per[i] + "\" is listed twice");
     else
@@ -136,6 +141,15 @@ void read_rule(Validator& v, const YAML::Node& n, const std::string& path, const
     if (s == "shadow") r.shadow = true;
     else if (s != "enforce") v.fail(node, path + ".mode", "\"" + s + "\" is not a mode (enforce, shadow)");
   });
+  if (!r.tools.empty()) {
+    if (!has_mcp) v.fail(n["match"], path + ".match.tools", "counts MCP tool calls to the local agent: add mcp:");
+    if (r.counts_tokens()) v.fail(n, path + ".unit", "a tool rule counts requests");
+    for (const auto& to : r.to)
+      if (to != kLocalDestination)
+        v.fail(n["match"], path + ".match.to", "tool calls reach the local agent: \"" + to + "\" is not local");
+  } else if (r.per_tool) {
+    v.fail(n["per"], path + ".per", "per: tool needs match.tools");
+  }
   // Tokens are known only for LLM calls, which go to the gateway.
   if (r.counts_tokens()) {
     if (!has_gateway)
@@ -154,7 +168,7 @@ bool LocalLimitsConfig::has_budgets() const {
 }
 
 void read_local_limits(Validator& v, const YAML::Node& node, const std::vector<std::string>& peer_names,
-                       bool has_gateway, LocalLimitsConfig& out) {
+                       bool has_gateway, bool has_mcp, LocalLimitsConfig& out) {
   if (!node.IsDefined() || node.IsNull()) return;
   if (!v.check_mapping(node, "limits", {"ledger", "leased", "default_max_tokens", "rules", "budgets"})) return;
   v.optional_string(node, "ledger", "limits.", [&](const YAML::Node& n, const std::string& s) {
@@ -192,8 +206,8 @@ void read_local_limits(Validator& v, const YAML::Node& node, const std::vector<s
       continue;
     }
     for (std::size_t i = 0; i < list.size(); ++i)
-      read_rule(v, list[i], path + "[" + std::to_string(i) + "]", peer_names, has_gateway, budget, lease, names,
-                out);
+      read_rule(v, list[i], path + "[" + std::to_string(i) + "]", peer_names, has_gateway, has_mcp, budget, lease,
+                names, out);
   }
   if (out.leased && !out.has_budgets() && v.errors().empty())
     v.fail(node["ledger"], "limits.ledger", "leased shares budgets: add limits.budgets (rules are always per process)");

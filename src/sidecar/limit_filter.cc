@@ -1,7 +1,9 @@
 #include "sidecar/limit_filter.h"
 
+#include <algorithm>
 #include <chrono>
 
+#include "core/glob.h"
 #include "core/log.h"
 #include "core/prometheus_text.h"
 #include "http/authority.h"
@@ -30,8 +32,13 @@ int64_t amount_of(config::LimitUnit unit, int64_t requests, uint64_t input_token
   }
 }
 
-bool rule_matches(const LocalLimitRule& rule, const tls::SpiffeId& caller, std::string_view destination) {
+bool rule_matches(const LocalLimitRule& rule, const tls::SpiffeId& caller, std::string_view destination,
+                  std::string_view tool) {
   if (rule.counts_tokens() && destination != kGatewayDestination) return false;
+  if (rule.tools.empty() != tool.empty()) return false;
+  if (!tool.empty() && std::none_of(rule.tools.begin(), rule.tools.end(),
+                                    [&](const std::string& pattern) { return glob_match(pattern, tool); }))
+    return false;
   if (!rule.from.empty()) {
     bool from = false;
     for (const auto& pattern : rule.from) from = from || pattern.matches(caller);
@@ -94,7 +101,7 @@ void plan_local_limits(const LocalLimitsConfig& config, const LimitedCall& call,
   if (!caller) return;
   for (uint32_t i = 0; i < config.rules.size(); ++i) {
     const LocalLimitRule& rule = config.rules[i];
-    if (!rule_matches(rule, *caller, call.destination)) continue;
+    if (!rule_matches(rule, *caller, call.destination, call.tool)) continue;
     limits::Counter c;
     c.limit = rule.limit;
     c.shadow = rule.shadow;
@@ -104,11 +111,13 @@ void plan_local_limits(const LocalLimitsConfig& config, const LimitedCall& call,
       if (rule.per_to) c.key += "|to";
       if (rule.per_from) limits::append_key_value(c.key, call.caller);
       if (rule.per_to) limits::append_key_value(c.key, call.destination);
+      if (rule.per_tool) limits::append_key_value(c.key, call.tool);
       limits::set_budget_period(c, rule.period, now_ms);
       if (config.leased) c.lease = limits::lease_modes(rule.lease);
     } else {
       c.key = "sidecar|" + rule.name + "|" + (rule.per_from ? std::string(call.caller) : "*") + "|" +
               (rule.per_to ? std::string(call.destination) : "*");
+      if (rule.per_tool) c.key += "|" + std::string(call.tool);
       c.algorithm = limits::CounterAlgorithm::Gcra;
       c.window_ms = rule.window.count();
     }
@@ -172,6 +181,11 @@ asio::awaitable<pipeline::Verdict> LocalLimits::admit(pipeline::RequestCtx& ctx)
   pipeline::Reservation& r = ctx.reservation;
   const int64_t now_ms = unix_ms();
   plan_local_limits(limits, call, now_ms, r.counters, r.amounts, r.rules);
+  for (const auto& mcp_call : ctx.mcp.calls) {  // each tools/call of an MCP body, under the tool rules
+    if (!mcp_call.tool) continue;
+    call.tool = mcp_call.target;
+    plan_local_limits(limits, call, now_ms, r.counters, r.amounts, r.rules);
+  }
   if (r.counters.empty()) co_return pipeline::Verdict::Continue;
   limits::LeasedLedger* leased = limits.leased ? state_.leased() : nullptr;
   limits::ReserveResult result;  // (GCC 12 miscompiles a co_await inside ?:, so no conditional expression here)
@@ -202,6 +216,14 @@ asio::awaitable<pipeline::Verdict> LocalLimits::admit(pipeline::RequestCtx& ctx)
                              : denying->budget ? "budget \"" + denying->name + "\""
                                                : "local limit \"" + denying->name + "\"";
     std::string message = std::string(call.caller) + " -> " + std::string(destination) + ": " + what + " exceeded";
+    if (denying != nullptr && !denying->tools.empty())
+      for (const auto& mcp_call : ctx.mcp.calls)
+        if (mcp_call.tool && std::any_of(denying->tools.begin(), denying->tools.end(), [&](const std::string& p) {
+              return glob_match(p, mcp_call.target);
+            })) {
+          message += " by tool \"" + mcp_call.target + "\"";
+          break;
+        }
     if (denying != nullptr)
       message += " (" + std::to_string(denying->limit) + " " + limits::LimitRules::unit_name(denying->unit) + " " +
                  per_what(*denying) + ")";

@@ -4,6 +4,7 @@
 
 #include "core/json.h"
 #include "sidecar/gateway_route.h"
+#include "mcp/edit.h"
 #include "tls/client_context.h"
 #include "sidecar/trace_filter.h"
 #include "tls/spiffe_id.h"
@@ -24,6 +25,7 @@ void SidecarRole::attach(proxy::EngineServices& services) {
   control_ = services.control;
   services.metrics.push_back([this](std::string& out) { limit_state_.render_metrics(out); });
   services.metrics.push_back([this](std::string& out) { hop_runtime_.render_metrics(out); });
+  services.metrics.push_back([this](std::string& out) { mcp_runtime_.render_metrics(out); });
 }
 
 proxy::PrepareResult SidecarRole::prepare(const proxy::ConfigDocument& document, const pipeline::Snapshot* active) {
@@ -113,6 +115,7 @@ std::shared_ptr<const pipeline::Snapshot> SidecarRole::commit(proxy::PreparedSna
   hop_runtime_.start_export(snapshot.config->telemetry);
   snapshot.chain.add<HopTrace>(snapshot.config, hop_runtime_);
   snapshot.chain.add<InboundAuthorization>(snapshot.config->authorization, snapshot.config->spiffe_id);
+  if (snapshot.config->mcp.enabled) snapshot.chain.add<McpGuard>(snapshot.config, mcp_runtime_);
   if (!snapshot.config->local_limits.rules.empty()) snapshot.chain.add<LocalLimits>(snapshot.config, limit_state_);
   if (snapshot.gateway)
     snapshot.chain.add<GatewayRoute>(*snapshot.gateway, snapshot.config->gateway->address.to_string());
@@ -125,13 +128,28 @@ proxy::RequestTarget SidecarRole::classify(const pipeline::Snapshot& snapshot, c
   return {proxy::RequestTarget::Kind::Proxied, nullptr, snapshot.serving.limits.max_body};
 }
 
-std::string SidecarRole::error_body(const pipeline::RequestCtx*, std::string_view, int, std::string_view message,
-                                    std::string_view code) const {
+std::string SidecarRole::error_body(const pipeline::RequestCtx* ctx, std::string_view, int status,
+                                    std::string_view message, std::string_view code) const {
+  if (ctx != nullptr && ctx->mcp.active) {  // a JSON-RPC error for every request of the MCP call
+    json::ObjectWriter data;
+    data.field("type", "tollway_sidecar_error").field("code", code).field("status", status);
+    for (const auto& [name, value] : ctx->response_headers)
+      if (name == "retry-after") data.field("retry_after_s", value);
+    const int rpc_code = status == 429 ? mcp::kRateLimited : status == 403 ? mcp::kForbidden : mcp::kInternalError;
+    return mcp_error_reply(ctx->mcp, rpc_code, message, std::move(data).finish());
+  }
   json::ObjectWriter error;
   error.field("message", message).field("type", "tollway_sidecar_error").field("code", code);
   json::ObjectWriter body;
   body.raw_field("error", std::move(error).finish());
   return std::move(body).finish();
+}
+
+int SidecarRole::error_status(const pipeline::RequestCtx& ctx, int status) const {
+  if (!ctx.mcp.active) return status;
+  for (const auto& call : ctx.mcp.calls)
+    if (!call.id.empty()) return 200;  // the error is each request's JSON-RPC answer
+  return status;
 }
 
 }  // namespace tollway::sidecar

@@ -8,6 +8,7 @@
 #include "sidecar/config.h"
 #include "sidecar/filters.h"
 #include "sidecar/limit_filter.h"
+#include "sidecar/mcp_filter.h"
 #include "sidecar/hop_runtime.h"
 
 namespace tollway::sidecar {
@@ -31,12 +32,14 @@ class SidecarRole final : public proxy::Role {
                                 pipeline::RequestCtx& ctx) const override;
   std::string error_body(const pipeline::RequestCtx* ctx, std::string_view path, int status,
                          std::string_view message, std::string_view code) const override;
+  int error_status(const pipeline::RequestCtx& ctx, int status) const override;
 
  private:
   boost::asio::io_context* control_ = nullptr;  // the engine's control thread (the lease sync loop runs there)
   std::shared_ptr<limits::LeaseSource> lease_source_;
   LocalLimitState limit_state_;  // the local limits' ledger and counts, kept across reloads
-  HopRuntime hop_runtime_;  // tracing and runaway protection across snapshots (sidecar/hop_runtime.h)
+  HopRuntime hop_runtime_;
+  McpRuntime mcp_runtime_;  // MCP operation durations and refusals across snapshots  // tracing and runaway protection across snapshots (sidecar/hop_runtime.h)
 };
 
 }  // namespace tollway::sidecar

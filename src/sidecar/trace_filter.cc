@@ -335,6 +335,28 @@ void HopTrace::log(const pipeline::RequestCtx& ctx) {
       r.peer_name = std::string(ctx.head->authority);
     }
   }
+  if (ctx.mcp.active) {
+    r.mcp_session_id = ctx.mcp.session_id;
+    r.mcp_protocol_version = ctx.mcp.protocol_version;
+    r.mcp_server = ctx.mcp.server;
+    for (const auto& call : ctx.mcp.calls) {
+      if (!call.span.valid()) continue;
+      telemetry::McpSpanRecord& op = r.mcp_operations.emplace_back();
+      op.span_id = call.span;
+      op.method = call.method;
+      op.target = call.target;
+      op.target_kind = call.tool ? "tool"
+                       : call.method == "prompts/get" ? "prompt"
+                       : call.target.empty()          ? ""
+                                                      : "resource";
+      op.request_id = call.id_key.size() > 2 ? call.id_key.substr(2) : std::string();
+      op.error_type = call.error_type;
+      if (call.answered != Clock::time_point{})
+        op.end_unix_nano = r.end_unix_nano - static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                                      now - call.answered)
+                                                                      .count());
+    }
+  }
   output->submit(std::move(r));
 }
 

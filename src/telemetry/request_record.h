@@ -27,6 +27,18 @@ struct AttemptSpanRecord {
   std::string failure;   // "" or connect, closed, timeout, protocol, 429, 5xx
 };
 
+// One MCP operation a sidecar hop carried (sidecar/mcp_filter.h): a span of its own under the hop's, named
+// `{mcp.method.name} {target}` by OpenTelemetry's MCP conventions.
+struct McpSpanRecord {
+  SpanId span_id;
+  std::string method;
+  std::string target;      // the tool or prompt name, or the resource URI
+  std::string target_kind;  // "tool", "prompt", "resource" or ""
+  std::string request_id;  // jsonrpc.request.id: the string, or the integer's digits ("" for a notification)
+  std::string error_type;  // "" when it succeeded
+  uint64_t end_unix_nano = 0;
+};
+
 struct RequestRecord {
   std::string request_id;
   // Trace.
@@ -79,6 +91,9 @@ struct RequestRecord {
   std::string source_spiffe_id, destination_spiffe_id, peer_name;
   uint32_t hops = 0;
   bool trace_repaired = false;
+  // The MCP operations of the hop's body, and their session, protocol version and server name.
+  std::vector<McpSpanRecord> mcp_operations;
+  std::string mcp_session_id, mcp_protocol_version, mcp_server;
   // Opt-in content (telemetry.tracing.capture_content), raw JSON as exchanged, capped.
   std::string input_content, output_content;
 };

@@ -217,6 +217,42 @@ void append_client_span(TextBuffer& out, const RequestRecord& r, std::size_t ind
   s.end(StatusCode::Unset, {});
 }
 
+// An MCP operation under the hop's span: the server side's span on an inbound hop (the sidecar stands for the
+// MCP server), the client side's on an outbound one.
+void append_mcp_span(TextBuffer& out, const RequestRecord& r, const McpSpanRecord& op) {
+  SpanText s(out);
+  s.begin(r.trace_id, op.span_id, r.span_id, false, r.trace_flags, r.client_span ? SpanKind::Client : SpanKind::Server,
+          r.start_unix_nano, op.end_unix_nano != 0 ? op.end_unix_nano : r.end_unix_nano);
+  s.name_part(op.method);
+  if (op.target_kind == "tool" || op.target_kind == "prompt") {
+    s.name_part(" ");
+    s.name_part(op.target);
+  }
+  s.attributes();
+  s.string("mcp.method.name", op.method);
+  if (!r.mcp_session_id.empty()) s.string("mcp.session.id", r.mcp_session_id);
+  if (!r.mcp_protocol_version.empty()) s.string("mcp.protocol.version", r.mcp_protocol_version);
+  if (!op.request_id.empty()) s.string("jsonrpc.request.id", op.request_id);
+  s.string("jsonrpc.protocol.version", "2.0");
+  if (op.target_kind == "tool") {
+    s.string(genai::kOperationName, genai::operation::kExecuteTool);
+    s.string("gen_ai.tool.name", op.target);
+  } else if (op.target_kind == "prompt") {
+    s.string("gen_ai.prompt.name", op.target);
+  } else if (op.target_kind == "resource") {
+    s.string("mcp.resource.uri", op.target);
+  }
+  if (!r.mcp_server.empty()) s.string("tollway.mcp.server", r.mcp_server);
+  if (!r.source_spiffe_id.empty()) s.string("tollway.source.spiffe_id", r.source_spiffe_id);
+  if (!r.destination_spiffe_id.empty()) s.string("tollway.destination.spiffe_id", r.destination_spiffe_id);
+  if (!op.error_type.empty()) {
+    s.string(genai::kErrorType, op.error_type);
+    s.end(StatusCode::Error, op.error_type);
+    return;
+  }
+  s.end(StatusCode::Unset, {});
+}
+
 }  // namespace
 
 std::size_t append_request_spans(TextBuffer& out, const RequestRecord& r, bool first) {
@@ -225,6 +261,10 @@ std::size_t append_request_spans(TextBuffer& out, const RequestRecord& r, bool f
   for (std::size_t i = 0; i < r.upstream_attempts.size(); ++i) {
     out.push_back(',');
     append_client_span(out, r, i);
+  }
+  for (const auto& op : r.mcp_operations) {
+    out.push_back(',');
+    append_mcp_span(out, r, op);
   }
   return span_count(r);
 }
