@@ -280,15 +280,15 @@ asio::awaitable<pipeline::Verdict> McpGuard::authorize(pipeline::RequestCtx& ctx
   for (std::size_t i = 0; i < envelope->messages.size(); ++i) {
     const mcp::Message& m = envelope->messages[i];
     if (m.kind != mcp::Message::Kind::Request && m.kind != mcp::Message::Kind::Notification) continue;
+    pipeline::McpCall& call = info.calls.emplace_back();
+    call.method = m.method;
+    call.id = m.id;
+    call.id_key = m.id_key;
     std::string why;
     if (!mcp::read_operation(m, operations[i], why))
       co_return refuse(ctx, m.id.empty() ? 400 : 200, mcp::kInvalidParams, std::move(why), "invalid_mcp_request");
-    pipeline::McpCall& call = info.calls.emplace_back();
-    call.method = operations[i].method;
     call.target = operations[i].target;
     call.tool = operations[i].kind == mcp::TargetKind::Tool;
-    call.id = operations[i].id;
-    call.id_key = operations[i].id_key;
   }
 
   const std::string caller_text = ctx.peer_identity ? ctx.peer_identity->spiffe_id : std::string();
