@@ -27,8 +27,7 @@ bool read_message(std::string_view text, const Json& value, bool batch, std::siz
     else if (key == "params") params = &member;
     else if (key == "result") result = &member;
     else if (key == "error") err = &member;
-    else return fail("member \"" + (key.size() <= 32 ? key : key.substr(0, 32) + "...") +
-                     "\" is not part of a JSON-RPC 2.0 message");
+    else return fail("a member other than jsonrpc, id, method, params, result and error");
   }
   if (jsonrpc == nullptr || !jsonrpc->is_string() || jsonrpc->as_string() != "2.0")
     return fail("\"jsonrpc\" must be the string \"2.0\"");

@@ -1,7 +1,8 @@
 // libFuzzer target for the strict JSON reader (core::strict_json), which reads every security-relevant JSON body
 // (JOSE headers, JWT claims, JWKS, admin and control-plane request bodies: usage reports, ACKs). Invariants: a
 // document that parses has no duplicate key in any object, nests no deeper than the limit, holds only valid UTF-8
-// strings and parses the same again; one with a byte appended after it ("x") no longer parses; a document that
+// strings and parses the same again, and each value's recorded text [begin, end) parses alone to the same value; one
+// with a byte appended after it ("x") no longer parses; a document that
 // does not parse gets a non-empty reason.
 #include <cstddef>
 #include <cstdint>
@@ -29,19 +30,25 @@ bool valid_utf8(std::string_view s) {
   return true;
 }
 
-// Checks one value and returns its depth (a scalar is 0).
-int check(const sj::Value& v) {
+bool same(const sj::Value& a, const sj::Value& b);
+
+// Checks one value (its place in `text` too) and returns its depth (a scalar is 0).
+int check(std::string_view text, const sj::Value& v) {
+  FUZZ_CHECK(v.begin() < v.end() && v.end() <= text.size());
+  std::string error;
+  const auto alone = sj::parse(text.substr(v.begin(), v.end() - v.begin()), error);
+  FUZZ_CHECK(alone && same(*alone, v));
   int depth = 0;
   if (v.is_string()) FUZZ_CHECK(valid_utf8(v.as_string()));
   if (v.is_array())
-    for (const auto& item : v.items()) depth = std::max(depth, check(item) + 1);
+    for (const auto& item : v.items()) depth = std::max(depth, check(text, item) + 1);
   if (v.is_object()) {
     std::set<std::string> keys;
     for (const auto& [key, value] : v.members()) {
       FUZZ_CHECK(valid_utf8(key));
       FUZZ_CHECK(keys.insert(key).second);
       FUZZ_CHECK(v.find(key) == &value);
-      depth = std::max(depth, check(value) + 1);
+      depth = std::max(depth, check(text, value) + 1);
     }
   }
   return depth;
@@ -79,7 +86,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     FUZZ_CHECK(!error.empty());
     return 0;
   }
-  FUZZ_CHECK(check(*value) <= sj::ParseLimits{}.max_depth);
+  FUZZ_CHECK(check(text, *value) <= sj::ParseLimits{}.max_depth);
   std::string again_error;
   const auto again = sj::parse(text, again_error);
   FUZZ_CHECK(again && same(*again, *value));
