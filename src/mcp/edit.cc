@@ -95,6 +95,43 @@ bool filter_list_result(std::string_view text, const Message& result, const List
   return true;
 }
 
+bool list_items(std::string_view text, const Message& result, const ListShape& shape, std::string_view prefix,
+                std::vector<std::string>& items, std::string& next_cursor) {
+  const Json* list = result.result != nullptr ? result.result->find(shape.array) : nullptr;
+  if (list == nullptr || !list->is_array()) return false;
+  for (const Json& item : list->items()) {
+    const Json* key = item.is_object() ? item.find(shape.key) : nullptr;
+    if (key == nullptr || !key->is_string()) continue;
+    std::string renamed(prefix);
+    renamed += key->as_string();
+    std::string quoted;
+    json::append_quoted(quoted, renamed);
+    const std::string_view whole = raw(text, item);
+    std::string edited(whole.substr(0, key->begin() - item.begin()));
+    edited += quoted;
+    edited += whole.substr(key->end() - item.begin());
+    items.push_back(std::move(edited));
+  }
+  const auto cursor = result.result->string_member("nextCursor");
+  next_cursor = cursor ? std::string(*cursor) : std::string();
+  return true;
+}
+
+std::string with_param_string(std::string_view text, const Message& message, std::string_view key,
+                              std::string_view value) {
+  const Json* member = message.params->find(key);
+  std::string quoted;
+  json::append_quoted(quoted, value);
+  if (member == nullptr) {
+    if (value.empty()) return std::string(text);
+    const std::string added = "\"" + std::string(key) + "\":" + quoted;
+    if (message.params->members().empty())
+      return apply(text, {{message.params->begin(), message.params->end(), "{" + added + "}"}});
+    return apply(text, {{message.params->begin() + 1, message.params->begin() + 1, added + ","}});
+  }
+  return apply(text, {{member->begin(), member->end(), quoted}});
+}
+
 std::string error_response(std::string_view id, int code, std::string_view message, std::string_view data_json) {
   std::string out = "{\"jsonrpc\":\"2.0\",\"id\":";
   out += id.empty() ? std::string_view("null") : id;

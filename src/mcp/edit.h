@@ -31,6 +31,17 @@ std::string with_trace_meta(std::string_view text, const Envelope& envelope, con
 bool filter_list_result(std::string_view text, const Message& result, const ListShape& shape,
                         const std::function<bool(std::string_view)>& keep, std::string& out);
 
+// The items of result message `result`'s list (shape.array), each as its own text with its shape.key renamed to
+// `prefix` + the name (items that are not objects with a string key are left out), and the result's
+// "nextCursor" ("" when none). False when the result has no such array.
+bool list_items(std::string_view text, const Message& result, const ListShape& shape, std::string_view prefix,
+                std::vector<std::string>& items, std::string& next_cursor);
+
+// `text` with request `message`'s params member `key` set to the string `value` (added when absent, unless
+// `value` is empty). The message must have params.
+std::string with_param_string(std::string_view text, const Message& message, std::string_view key,
+                              std::string_view value);
+
 // {"jsonrpc":"2.0","id":ID,"error":{"code":C,"message":M[,"data":DATA]}}; `id` is JSON text ("" writes null),
 // `data_json` JSON text or "".
 std::string error_response(std::string_view id, int code, std::string_view message, std::string_view data_json = {});

@@ -254,9 +254,9 @@ SidecarLoadResult parse_sidecar_config(std::string_view yaml_text, const std::st
       read_peers(v, root, c);
       read_authorization(v, root, c);
       read_egress(v, root, c);
-      read_mcp(v, root["mcp"], c.mcp);
       std::vector<std::string> peer_names;
       for (const auto& p : c.peers) peer_names.push_back(p.name);
+      read_mcp(v, root["mcp"], peer_names, c.mcp);
       read_local_limits(v, root["limits"], peer_names, c.gateway.has_value(), c.mcp.enabled, c.local_limits);
       read_trace_sections(v, root, c);
     } catch (const YAML::Exception& e) {

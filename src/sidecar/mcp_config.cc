@@ -1,5 +1,7 @@
 #include "sidecar/mcp_config.h"
 
+#include <algorithm>
+
 #include "config/auth_section.h"
 #include "core/glob.h"
 #include "core/units.h"
@@ -63,11 +65,62 @@ McpDecision decide_mcp(const McpConfig& config, const tls::SpiffeId& caller, mcp
   return d;
 }
 
-void read_mcp(config::Validator& v, const YAML::Node& node, McpConfig& out) {
+namespace {
+
+void read_endpoint(config::Validator& v, const YAML::Node& node, const std::vector<std::string>& peer_names,
+                   McpConfig& out) {
+  if (!v.check_mapping(node, "mcp.endpoint", {"path", "servers"})) return;
+  McpEndpointConfig endpoint;
+  v.optional_string(node, "path", "mcp.endpoint.", [&](const YAML::Node& n, const std::string& text) {
+    if (!text.starts_with('/') || text.find('?') != std::string::npos || text.starts_with("/v1/") || text == "/v1")
+      return v.fail(n, "mcp.endpoint.path", "a path starts with '/', has no query and is not under /v1 (LLM calls)");
+    endpoint.path = text;
+  });
+  const YAML::Node servers = node["servers"];
+  if (!servers.IsSequence() || servers.size() == 0)
+    return v.fail(node, "mcp.endpoint.servers", "required: a list of {name, peer, path}");
+  for (std::size_t i = 0; i < servers.size(); ++i) {
+    const std::string path = "mcp.endpoint.servers[" + std::to_string(i) + "]";
+    const YAML::Node s = servers[i];
+    if (!v.check_mapping(s, path, {"name", "peer", "path"})) continue;
+    McpUpstream upstream;
+    upstream.line = s.Mark().line + 1;
+    for (const char* key : {"name", "peer"})
+      if (!s[key].IsDefined()) v.fail(s, path + "." + key, "required");
+    v.optional_string(s, "name", path + ".", [&](const YAML::Node& n, const std::string& text) {
+      const bool valid = !text.empty() && text.size() <= 32 &&
+                         text.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string::npos;
+      if (!valid) return v.fail(n, path + ".name", "1 to 32 of a-z, 0-9 and '-' (tools are named NAME_TOOL)");
+      for (const auto& other : endpoint.servers)
+        if (other.name == text) return v.fail(n, path + ".name", "\"" + text + "\" is already a server's name");
+      upstream.name = text;
+    });
+    v.optional_string(s, "peer", path + ".", [&](const YAML::Node& n, const std::string& text) {
+      if (std::find(peer_names.begin(), peer_names.end(), text) == peer_names.end())
+        return v.fail(n, path + ".peer", "\"" + text + "\" is not a peer of this document");
+      upstream.peer = text;
+    });
+    v.optional_string(s, "path", path + ".", [&](const YAML::Node& n, const std::string& text) {
+      if (!text.starts_with('/')) return v.fail(n, path + ".path", "a path starts with '/'");
+      upstream.path = text;
+    });
+    endpoint.servers.push_back(std::move(upstream));
+  }
+  out.endpoint = std::move(endpoint);
+}
+
+}  // namespace
+
+void read_mcp(config::Validator& v, const YAML::Node& node, const std::vector<std::string>& peer_names, McpConfig& out) {
   if (!node.IsDefined() || node.IsNull()) return;
-  if (!v.check_mapping(node, "mcp", {"server", "paths", "rules", "max_message_bytes"})) return;
-  out.enabled = true;
-  if (!node["server"].IsDefined()) v.fail(node, "mcp.server", "required: the name of the MCP server this agent runs");
+  if (!v.check_mapping(node, "mcp", {"server", "paths", "rules", "max_message_bytes", "endpoint"})) return;
+  if (node["endpoint"].IsDefined()) read_endpoint(v, node["endpoint"], peer_names, out);
+  if (!node["server"].IsDefined()) {
+    if (!out.endpoint) v.fail(node, "mcp.server", "required: the name of the MCP server this agent runs");
+    for (const char* key : {"paths", "rules"})
+      if (node[key].IsDefined()) v.fail(node[key], std::string("mcp.") + key, "applies to mcp.server: set it");
+  }
+  out.enabled = node["server"].IsDefined();
   v.optional_string(node, "server", "mcp.", [&](const YAML::Node& n, const std::string& text) {
     if (text.empty() || text.size() > 64 || text.find_first_of(" \t/") != std::string::npos)
       return v.fail(n, "mcp.server", "a server name is 1 to 64 characters without spaces or '/'");

@@ -360,25 +360,40 @@ void McpGuard::log(const pipeline::RequestCtx& ctx) {
   }
 }
 
-void McpRuntime::observe(std::string_view method, std::string_view target, std::string_view error_type,
-                         double seconds) {
+namespace {
+
+void observe_into(std::map<std::string, telemetry::ExplicitHistogram>& durations, std::string_view method,
+                  std::string_view target, std::string_view error_type, double seconds) {
   namespace prom = core::prometheus;
   std::string labels;
   prom::add_label(labels, "mcp_method_name", method);
   std::string key = labels;
   if (!target.empty()) prom::add_label(key, method == "tools/call" ? "gen_ai_tool_name" : "gen_ai_prompt_name", target);
   if (!error_type.empty()) prom::add_label(key, "error_type", error_type);
-  std::lock_guard lock(mutex_);
-  auto it = durations_.find(key);
-  if (it == durations_.end()) {
-    if (durations_.size() >= kMaxDurationSeries) {
+  auto it = durations.find(key);
+  if (it == durations.end()) {
+    if (durations.size() >= kMaxDurationSeries) {
       key = labels;
       prom::add_label(key, "gen_ai_tool_name", "_other");
-      it = durations_.find(key);
+      it = durations.find(key);
     }
-    if (it == durations_.end()) it = durations_.emplace(key, telemetry::ExplicitHistogram(kDurationBounds)).first;
+    if (it == durations.end()) it = durations.emplace(key, telemetry::ExplicitHistogram(kDurationBounds)).first;
   }
   it->second.observe(seconds);
+}
+
+}  // namespace
+
+void McpRuntime::observe(std::string_view method, std::string_view target, std::string_view error_type,
+                         double seconds) {
+  std::lock_guard lock(mutex_);
+  observe_into(durations_, method, target, error_type, seconds);
+}
+
+void McpRuntime::observe_client(std::string_view method, std::string_view target, std::string_view error_type,
+                                double seconds) {
+  std::lock_guard lock(mutex_);
+  observe_into(client_durations_, method, target, error_type, seconds);
 }
 
 void McpRuntime::count_refusal(std::string_view reason) {
@@ -394,6 +409,11 @@ void McpRuntime::render_metrics(std::string& out) const {
                "result (OpenTelemetry mcp.server.operation.duration).");
   for (const auto& [labels, histogram] : durations_)
     histogram.render(out, "mcp_server_operation_duration_seconds", labels);
+  prom::family(out, "mcp_client_operation_duration_seconds", "histogram",
+               "MCP request or notification duration as observed by the agent's MCP endpoint, from sending until "
+               "the answer (OpenTelemetry mcp.client.operation.duration).");
+  for (const auto& [labels, histogram] : client_durations_)
+    histogram.render(out, "mcp_client_operation_duration_seconds", labels);
   prom::family(out, "tollway_sidecar_mcp_refusals_total", "counter",
                "MCP calls the sidecar answered itself instead of forwarding, by reason (forbidden, "
                "invalid_mcp_request, no_identity).");

@@ -24,17 +24,20 @@ namespace tollway::sidecar {
 
 namespace asio = boost::asio;
 
-// Process-lifetime MCP state across reloads: the operation-duration histograms and the refusals, rendered on
-// /metrics.
+// Process-lifetime MCP state across reloads: the operation-duration histograms (server and client side) and the
+// refusals, rendered on /metrics.
 class McpRuntime {
  public:
+  // mcp.server.operation.duration (the inbound side, McpGuard).
   void observe(std::string_view method, std::string_view target, std::string_view error_type, double seconds);
+  // mcp.client.operation.duration (the agent's MCP endpoint, McpEndpoint).
+  void observe_client(std::string_view method, std::string_view target, std::string_view error_type, double seconds);
   void count_refusal(std::string_view reason);
   void render_metrics(std::string& out) const;
 
  private:
   mutable std::mutex mutex_;
-  std::map<std::string, telemetry::ExplicitHistogram> durations_;  // by rendered label set
+  std::map<std::string, telemetry::ExplicitHistogram> durations_, client_durations_;  // by rendered label set
   std::map<std::string, uint64_t> refusals_;                       // by reason
 };
 

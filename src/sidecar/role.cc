@@ -116,6 +116,8 @@ std::shared_ptr<const pipeline::Snapshot> SidecarRole::commit(proxy::PreparedSna
   snapshot.chain.add<HopTrace>(snapshot.config, hop_runtime_);
   snapshot.chain.add<InboundAuthorization>(snapshot.config->authorization, snapshot.config->spiffe_id);
   if (snapshot.config->mcp.enabled) snapshot.chain.add<McpGuard>(snapshot.config, mcp_runtime_);
+  if (snapshot.config->mcp.endpoint)
+    snapshot.chain.add<McpEndpoint>(snapshot.config, snapshot.endpoints, mcp_sessions_, mcp_runtime_);
   if (!snapshot.config->local_limits.rules.empty()) snapshot.chain.add<LocalLimits>(snapshot.config, limit_state_);
   if (snapshot.gateway)
     snapshot.chain.add<GatewayRoute>(*snapshot.gateway, snapshot.config->gateway->address.to_string());

@@ -8,6 +8,7 @@
 #include "sidecar/config.h"
 #include "sidecar/filters.h"
 #include "sidecar/limit_filter.h"
+#include "sidecar/mcp_endpoint.h"
 #include "sidecar/mcp_filter.h"
 #include "sidecar/hop_runtime.h"
 
@@ -39,7 +40,8 @@ class SidecarRole final : public proxy::Role {
   std::shared_ptr<limits::LeaseSource> lease_source_;
   LocalLimitState limit_state_;  // the local limits' ledger and counts, kept across reloads
   HopRuntime hop_runtime_;
-  McpRuntime mcp_runtime_;  // MCP operation durations and refusals across snapshots  // tracing and runaway protection across snapshots (sidecar/hop_runtime.h)
+  McpRuntime mcp_runtime_;  // MCP operation durations and refusals across snapshots
+  McpEndpointSessions mcp_sessions_;  // the agent's MCP endpoint sessions across snapshots  // tracing and runaway protection across snapshots (sidecar/hop_runtime.h)
 };
 
 }  // namespace tollway::sidecar

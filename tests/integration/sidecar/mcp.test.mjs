@@ -74,6 +74,7 @@ describe('sidecar: MCP tools authorized, filtered, limited and traced by name', 
     });
     sidecars.a = await startSidecar(doc('a', dummyAgent.address().port, {
       peers: { files: { address: `127.0.0.1:${inbound.b}`, spiffe_id: ID.b }, search: { address: `127.0.0.1:${inbound.c}`, spiffe_id: ID.c } },
+      mcp: { endpoint: { path: '/mcp', servers: [{ name: 'files', peer: 'files' }, { name: 'search', peer: 'search', path: '/mcp' }] } },
     }));
     sidecars.b = await startSidecar(doc('b', files.port, {
       mcp: { server: 'files', rules: [
@@ -218,6 +219,38 @@ describe('sidecar: MCP tools authorized, filtered, limited and traced by name', 
     assert.equal(batch.status, 200);
     assert.deepEqual(batch.json.map((m) => [m.id, m.error.code]), [[1, -32003], [2, -32003]]);
     assert.equal(files.requests.length, seen, 'no malformed or refused body reached the server');
+  });
+
+  it('one MCP endpoint for both servers: the union of allowed tools, each call routed to its server', async () => {
+    const client = new Client({ name: 'agent-a', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${proxyPort}/mcp`)));
+    clients.push(client);
+    const names = (await client.listTools()).tools.map((t) => t.name).sort();
+    assert.deepEqual(names, ['files_list_dir', 'files_read_file', 'search_search']);
+    const listed = files.calls.length;
+    const result = await client.callTool({ name: 'files_list_dir', arguments: { text: '/' } });
+    assert.equal(result.content[0].text, 'files/list_dir: /');
+    assert.equal(files.calls.length, listed + 1);
+    assert.equal((await client.callTool({ name: 'search_search', arguments: { text: 'q' } })).content[0].text, 'search/search: q');
+    // The server's own sidecar still decides: a forbidden tool is refused there, whatever the endpoint forwards.
+    await assert.rejects(client.callTool({ name: 'files_delete_file', arguments: {} }), (e) => e instanceof McpError && e.code === -32003);
+    await assert.rejects(client.callTool({ name: 'nowhere_tool', arguments: {} }), (e) => e instanceof McpError && e.code === -32602);
+    // One trace: the endpoint's CLIENT span for the call -> the server sidecar's hop -> its tool span -> the handler.
+    const [, traceId, spanId] = parentOf(files.calls.at(-1).meta.traceparent) ?? [];
+    assert.ok(traceId);
+    const spans = await waitFor(() => {
+      const s = allSpans(receiver.requests).filter((x) => x.traceId === traceId);
+      const clientCall = s.find((x) => x.name === 'tools/call files_list_dir');
+      return clientCall && s.some((x) => x.spanId === spanId) ? s : null;
+    });
+    const serverTool = spans.find((x) => x.spanId === spanId);
+    assert.equal(serverTool.name, 'tools/call list_dir');
+    const hop = spans.find((x) => x.spanId === serverTool.parentSpanId);
+    const endpointCall = spans.find((x) => x.spanId === hop?.parentSpanId);
+    assert.equal(endpointCall?.name, 'tools/call files_list_dir');
+    assert.equal(endpointCall.kind, 3);  // CLIENT
+    const { text } = await getText(`http://127.0.0.1:${sidecars.a.adminPort}/metrics`);
+    assert.ok(metricValue(text, 'mcp_client_operation_duration_seconds_count', { mcp_method_name: 'tools/call', gen_ai_tool_name: 'files_list_dir' }) >= 1);
   });
 
   it('the server-side sidecars report mcp.server.operation.duration and refusals on /metrics', async () => {
