@@ -436,7 +436,7 @@ asio::awaitable<pipeline::Verdict> McpEndpoint::authorize(pipeline::RequestCtx& 
       answers.push_back(result_response(m.id, "{}"));
     } else if (const mcp::ListShape* shape = mcp::list_shape(m.method)) {
       answers.push_back(co_await exchange.merged_list(ctx.body, m, *shape));
-    } else if (op.kind != mcp::TargetKind::None && m.method != "resources/unsubscribe") {
+    } else if (op.kind != mcp::TargetKind::None) {
       answers.push_back(co_await exchange.routed(ctx.body, m, op));
     } else {
       answers.push_back(mcp::error_response(m.id, mcp::kMethodNotFound,
