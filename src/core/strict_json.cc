@@ -91,10 +91,26 @@ class Reader {
     return fail(error, "unexpected character");
   }
 
+  // Duplicate keys: a scan of the members read so far while the object is small (no allocation: JSON-RPC
+  // messages, JWTs and API bodies have objects of a handful of keys), a hash set of the keys from kScanKeys on (so a
+  // large object stays linear).
+  static constexpr std::size_t kScanKeys = 16;
+  static bool duplicate_key(const std::vector<Value::Member>& members, std::unordered_set<std::string>& keys,
+                            const std::string& key) {
+    if (members.size() < kScanKeys) {
+      for (const auto& member : members)
+        if (member.first == key) return true;
+      return false;
+    }
+    if (keys.empty())
+      for (const auto& member : members) keys.insert(member.first);
+    return !keys.insert(key).second;
+  }
+
   std::optional<Value> object(int depth, std::string& error) {
     ++pos_;  // '{'
     std::vector<Value::Member> members;
-    std::unordered_set<std::string> keys;
+    std::unordered_set<std::string> keys;  // filled only once the object reaches kScanKeys members
     skip_space();
     if (pos_ < text_.size() && text_[pos_] == '}') {
       ++pos_;
@@ -105,7 +121,7 @@ class Reader {
       if (pos_ >= text_.size() || text_[pos_] != '"') return fail(error, "expected an object key");
       std::string key;
       if (!string(key, error)) return std::nullopt;
-      if (!keys.insert(key).second) return fail(error, "duplicate object key");
+      if (duplicate_key(members, keys, key)) return fail(error, "duplicate object key");
       skip_space();
       if (pos_ >= text_.size() || text_[pos_] != ':') return fail(error, "expected ':'");
       ++pos_;

@@ -34,6 +34,25 @@ TEST(StrictJson, RejectsAmbiguity) {
   EXPECT_FALSE(ok(std::string(100, '[') + std::string(100, ']')));
 }
 
+TEST(StrictJson, RejectsDuplicateKeysInSmallAndLargeObjects) {
+  // Below 16 members the keys are compared by a scan, from 16 on through a hash set: both find a repeat anywhere.
+  const auto object = [](int members, int repeat_of) {
+    std::string text = "{";
+    for (int i = 0; i < members; ++i) text += "\"k" + std::to_string(i) + "\":" + std::to_string(i) + ",";
+    if (repeat_of >= 0) text += "\"k" + std::to_string(repeat_of) + "\":0,";
+    text.back() = '}';
+    return text;
+  };
+  for (const int members : {1, 15, 16, 17, 40}) {
+    EXPECT_TRUE(ok(object(members, -1))) << members;
+    EXPECT_FALSE(ok(object(members, 0))) << members;
+    EXPECT_FALSE(ok(object(members, members - 1))) << members;
+  }
+  EXPECT_TRUE(ok(object(100, -1)));
+  EXPECT_FALSE(ok(object(100, 50)));
+  EXPECT_FALSE(ok(object(100, 15)));
+}
+
 TEST(StrictJson, ErrorsNeverEchoInput) {
   std::string error;
   EXPECT_FALSE(parse(R"({"secret-value":tw-abc})", error));
