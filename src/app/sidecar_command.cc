@@ -31,6 +31,11 @@ void add_sidecar_command(CLI::App& cli, int& exit_code) {
       "logged or repaired (`orphans`), x-tollway-hops stops chains past `max_hops` with 508, and with\n"
       "`fanout.secret` tollway-fanout baggage is verified on every hop. CONNECT HOST:PORT opens a tunnel only to\n"
       "what `egress.allow` lists (else 403 egress_denied); every CONNECT is logged with its bytes and duration.\n"
+      "With `mcp.server`, MCP calls to the agent (POST to mcp.paths) are read strictly, authorized per tool,\n"
+      "prompt and resource by `mcp.rules` (refusals are JSON-RPC errors), lists filtered to what the caller may\n"
+      "use, tools limited by `limits` rules with match.tools, and each operation traced with its context in\n"
+      "params._meta; `mcp.endpoint` gives the agent one MCP URL (http://127.0.0.1:15001/mcp) over several peers'\n"
+      "MCP servers, their tools named SERVER_TOOL.\n"
       "See docs/sidecar.md.\n"
       "Signals: SIGHUP reloads the document, SIGTERM or SIGINT drains and exits 0.");
   auto config_path = std::make_shared<std::string>();
