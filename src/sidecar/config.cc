@@ -8,6 +8,7 @@
 #include "config/auth_section.h"
 #include "config/validator.h"
 #include "http/authority.h"
+#include "sidecar/identity_rule.h"
 #include "sidecar/trace_config.h"
 #include "tls/node_identity_files.h"
 #include "tls/spiffe_id.h"
@@ -139,25 +140,10 @@ void read_authorization(Validator& v, const YAML::Node& root, SidecarConfig& c) 
     if (!v.check_mapping(r, path, {"action", "from", "methods", "paths", "mode"})) continue;
     AuthorizationRule rule;
     rule.line = r.Mark().line + 1;
-    if (!r["action"].IsDefined()) v.fail(r, path + ".action", "required: allow or deny");
-    v.optional_string(r, "action", path + ".", [&](const YAML::Node& node, const std::string& text) {
-      if (text == "allow") rule.action = AuthorizationRule::Action::Allow;
-      else if (text == "deny") rule.action = AuthorizationRule::Action::Deny;
-      else v.fail(node, path + ".action", "\"" + text + "\" is not allow or deny");
-    });
-    v.optional_string(r, "mode", path + ".", [&](const YAML::Node& node, const std::string& text) {
-      if (text == "audit") rule.audit = true;
-      else if (text != "enforce") v.fail(node, path + ".mode", "\"" + text + "\" is not enforce or audit");
-    });
-    const std::vector<std::string> from = config::read_string_list(v, r["from"], path + ".from");
-    if (from.empty()) v.fail(r, path + ".from", "required: the SPIFFE IDs (or patterns) the rule is about");
-    for (std::size_t j = 0; j < from.size(); ++j) {
-      std::string why;
-      if (auto pattern = tls::SpiffeIdPattern::parse(from[j], &why))
-        rule.from.push_back(std::move(*pattern));
-      else
-        v.fail(r["from"][j], path + ".from[" + std::to_string(j) + "]", "\"" + from[j] + "\": " + why);
-    }
+    IdentityRuleHead head = read_identity_rule_head(v, r, path);
+    rule.action = head.deny ? AuthorizationRule::Action::Deny : AuthorizationRule::Action::Allow;
+    rule.audit = head.audit;
+    rule.from = std::move(head.from);
     rule.methods = config::read_string_list(v, r["methods"], path + ".methods");
     rule.path_prefixes = config::read_string_list(v, r["paths"], path + ".paths");
     for (std::size_t j = 0; j < rule.path_prefixes.size(); ++j)

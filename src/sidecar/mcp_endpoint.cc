@@ -197,6 +197,18 @@ struct McpEndpoint::Exchange {
     call.error_type = std::move(error_type);
   }
 
+  // The upstream's answer, read as a message (find_response already read it); true when it is an error, which
+  // ends the operation with its code.
+  mcp::Envelope read_answer(const UpstreamAnswer& answer) const {
+    mcp::ReadError error;
+    return std::move(*mcp::read_envelope(answer.message, error, {self.config_->mcp.max_message_bytes, 64}));
+  }
+  bool ended_by_error(const mcp::Message& reply) {
+    if (reply.kind != mcp::Message::Kind::Error) return false;
+    end_call(std::to_string(reply.error->find("code")->as_int()));
+    return true;
+  }
+
   std::string fail(const mcp::Message& m, int code, const std::string& message, std::string_view type) {
     if (!ctx.mcp.calls.empty() && ctx.mcp.calls.back().id_key == m.id_key) end_call(std::string(type));
     return mcp::error_response(m.id, code, message);
@@ -210,13 +222,9 @@ struct McpEndpoint::Exchange {
     for (std::size_t i = 0; i < endpoint.servers.size(); ++i) {
       const UpstreamAnswer answer = co_await send(i, body, m.id_key, span);
       if (!answer.ok) co_return fail(m, mcp::kInternalError, answer.error, "upstream_unreachable");
-      mcp::ReadError error;
-      const auto envelope = mcp::read_envelope(answer.message, error);
-      const mcp::Message& reply = envelope->messages[0];
-      if (reply.kind == mcp::Message::Kind::Error) {
-        end_call(std::to_string(reply.error->find("code")->as_int()));
-        co_return answer.message;
-      }
+      const mcp::Envelope envelope = read_answer(answer);
+      const mcp::Message& reply = envelope.messages[0];
+      if (ended_by_error(reply)) co_return answer.message;
       const auto version = reply.result->string_member("protocolVersion");
       if (!version || (!opened.protocol_version.empty() && *version != opened.protocol_version))
         co_return fail(m, mcp::kInternalError,
@@ -261,13 +269,9 @@ struct McpEndpoint::Exchange {
       for (int page = 0; page < kMaxPages; ++page) {
         const UpstreamAnswer answer = co_await send(i, body, m.id_key, span);
         if (!answer.ok) co_return fail(m, mcp::kInternalError, answer.error, "upstream_unreachable");
-        mcp::ReadError error;
-        const auto envelope = mcp::read_envelope(answer.message, error);
-        const mcp::Message& reply = envelope->messages[0];
-        if (reply.kind == mcp::Message::Kind::Error) {
-          end_call(std::to_string(reply.error->find("code")->as_int()));
-          co_return answer.message;
-        }
+        const mcp::Envelope envelope = read_answer(answer);
+        const mcp::Message& reply = envelope.messages[0];
+        if (ended_by_error(reply)) co_return answer.message;
         const std::size_t before = items.size();
         std::string cursor;
         const std::string prefix = prefixed ? endpoint.servers[i].name + "_" : std::string();
@@ -328,14 +332,11 @@ struct McpEndpoint::Exchange {
                      "unknown_target");
     const UpstreamAnswer answer = co_await send(*server, forwarded, m.id_key, span);
     if (!answer.ok) co_return fail(m, mcp::kInternalError, answer.error, "upstream_unreachable");
-    mcp::ReadError error;
-    const auto envelope = mcp::read_envelope(answer.message, error);
-    const mcp::Message& reply = envelope->messages[0];
-    std::string type;
-    if (reply.kind == mcp::Message::Kind::Error) type = std::to_string(reply.error->find("code")->as_int());
-    else if (const mcp::Json* is_error = reply.result->find("isError"); is_error && is_error->is_bool() && is_error->as_bool())
-      type = "tool_error";
-    end_call(std::move(type));
+    const mcp::Envelope envelope = read_answer(answer);
+    const mcp::Message& reply = envelope.messages[0];
+    if (ended_by_error(reply)) co_return answer.message;
+    const mcp::Json* is_error = reply.result->find("isError");
+    end_call(is_error != nullptr && is_error->is_bool() && is_error->as_bool() ? "tool_error" : "");
     co_return answer.message;
   }
 
