@@ -8,6 +8,7 @@
 #include "sidecar/config.h"
 #include "sidecar/filters.h"
 #include "sidecar/limit_filter.h"
+#include "sidecar/a2a_filter.h"
 #include "sidecar/mcp_filter.h"
 #include "sidecar/hop_runtime.h"
 
@@ -38,8 +39,9 @@ class SidecarRole final : public proxy::Role {
   boost::asio::io_context* control_ = nullptr;  // the engine's control thread (the lease sync loop runs there)
   std::shared_ptr<limits::LeaseSource> lease_source_;
   LocalLimitState limit_state_;  // the local limits' ledger and counts, kept across reloads
-  HopRuntime hop_runtime_;
-  McpRuntime mcp_runtime_;  // MCP operation durations and refusals across snapshots  // tracing and runaway protection across snapshots (sidecar/hop_runtime.h)
+  HopRuntime hop_runtime_;  // tracing and runaway protection across snapshots (sidecar/hop_runtime.h)
+  A2aRuntime a2a_runtime_;  // A2A refusals and agent cards across snapshots
+  McpRuntime mcp_runtime_;  // MCP operation durations and refusals across snapshots
 };
 
 }  // namespace tollway::sidecar
