@@ -255,6 +255,8 @@ asio::awaitable<pipeline::Verdict> A2aGuard::authorize(pipeline::RequestCtx& ctx
   rpc_call.method = m.method;
   rpc_call.id = m.id;
   rpc_call.id_key = m.id_key;
+  // Its span continues the hop's (and the agent continues it): refused calls are traced too.
+  if (ctx.trace.established) rpc_call.span = telemetry::child_context(ctx.trace.server).span_id;
   a2a::Call call;
   std::string why;
   if (!a2a::read_call(m, call, why)) co_return refuse(ctx, 200, mcp::kInvalidParams, std::move(why), "invalid_a2a_request");
@@ -296,7 +298,6 @@ asio::awaitable<pipeline::Verdict> A2aGuard::authorize(pipeline::RequestCtx& ctx
     rpc_call.error_type = std::string(code);
     co_return refuse(ctx, 200, a2a::kRefused, std::move(reason), code);
   }
-  if (ctx.trace.established) rpc_call.span = telemetry::child_context(ctx.trace.server).span_id;
   co_return pipeline::Verdict::Continue;
 }
 
