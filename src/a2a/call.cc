@@ -55,7 +55,8 @@ bool read_call(const Message& message, Call& out, std::string& why) {
     return false;
   }
   using Place = std::pair<const Json*, std::string_view>;
-  for (const auto& [owner, path] : {Place{msg, "params.message.metadata"}, Place{message.params, "params.metadata"}}) {
+  for (const auto& [owner, path] :
+       {Place{msg, "params.message.metadata"}, Place{message.params, "params.metadata"}}) {
     const Json* metadata = owner->find("metadata");
     if (metadata == nullptr || metadata->is_null()) continue;
     if (!metadata->is_object()) {

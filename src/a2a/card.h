@@ -1,9 +1,9 @@
-// AgentCard filtering: an A2A agent card (`/.well-known/agent-card.json`, or the result of an extended-card call)
-// reduced to the skills a caller may use. The card is read strictly (core/strict_json.h); only its top-level
-// `skills` array is rewritten, every other member is passed on byte for byte. A card whose skills were reduced
-// loses its `signatures` (they sign the whole card and no longer verify; a client checking signatures then sees an
-// unsigned card, never a signed card that lies). Pure: no I/O. It never passes on a card it could not read: the
-// caller gets Unreadable and must not forward the original.
+// AgentCard filtering: an A2A agent card (`/.well-known/agent-card.json`, or the result of an extended-card
+// call) reduced to the skills a caller may use. The card is read strictly (core/strict_json.h); only its
+// top-level `skills` array is rewritten, every other member is passed on byte for byte. A card whose skills
+// were reduced loses its `signatures` (they sign the whole card and no longer verify; a client checking
+// signatures then sees an unsigned card, never a signed card that lies). Pure: no I/O. It never passes on a
+// card it could not read: the caller gets Unreadable and must not forward the original.
 #pragma once
 
 #include <cstddef>

@@ -32,7 +32,8 @@ bool any_enforced_allow(const A2aConfig& config) {
   return false;
 }
 
-std::vector<std::string> read_patterns(config::Validator& v, const YAML::Node& node, const std::string& path) {
+std::vector<std::string> read_patterns(config::Validator& v, const YAML::Node& node,
+                                       const std::string& path) {
   std::vector<std::string> patterns = config::read_string_list(v, node, path);
   for (std::size_t i = 0; i < patterns.size(); ++i)
     if (const auto why = glob_syntax_error(patterns[i]); !why.empty())
@@ -100,9 +101,11 @@ A2aDecision decide_a2a_identity(const A2aConfig& config, const tls::SpiffeId& ca
 
 void read_a2a(config::Validator& v, const YAML::Node& node, A2aConfig& out) {
   if (!node.IsDefined() || node.IsNull()) return;
-  if (!v.check_mapping(node, "a2a", {"agent", "paths", "default_skill", "rules", "max_message_bytes"})) return;
+  if (!v.check_mapping(node, "a2a", {"agent", "paths", "default_skill", "rules", "max_message_bytes"}))
+    return;
   out.enabled = true;
-  if (!node["agent"].IsDefined()) v.fail(node, "a2a.agent", "required: the name of the A2A agent this sidecar fronts");
+  if (!node["agent"].IsDefined())
+    v.fail(node, "a2a.agent", "required: the name of the A2A agent this sidecar fronts");
   v.optional_string(node, "agent", "a2a.", [&](const YAML::Node& n, const std::string& text) {
     if (text.empty() || text.size() > 64 || text.find_first_of(" \t/") != std::string::npos)
       return v.fail(n, "a2a.agent", "an agent name is 1 to 64 characters without spaces or '/'");
@@ -113,9 +116,11 @@ void read_a2a(config::Validator& v, const YAML::Node& node, A2aConfig& out) {
     for (std::size_t i = 0; i < out.paths.size(); ++i) {
       const std::string& p = out.paths[i];
       if (!p.starts_with('/') || p.find('?') != std::string::npos)
-        v.fail(node["paths"][i], "a2a.paths[" + std::to_string(i) + "]", "a path starts with '/' and has no query");
+        v.fail(node["paths"][i], "a2a.paths[" + std::to_string(i) + "]",
+               "a path starts with '/' and has no query");
       else if (p == kAgentCardPath || p == kLegacyAgentCardPath)
-        v.fail(node["paths"][i], "a2a.paths[" + std::to_string(i) + "]", "the agent card's path is not a JSON-RPC path");
+        v.fail(node["paths"][i], "a2a.paths[" + std::to_string(i) + "]",
+               "the agent card's path is not a JSON-RPC path");
     }
     if (out.paths.empty()) v.fail(node["paths"], "a2a.paths", "must name at least one path");
   } else {
@@ -142,12 +147,16 @@ void read_a2a(config::Validator& v, const YAML::Node& node, A2aConfig& out) {
     rule.line = r.Mark().line + 1;
     if (!r["action"].IsDefined()) v.fail(r, path + ".action", "required: allow or deny");
     v.optional_string(r, "action", path + ".", [&](const YAML::Node& n, const std::string& text) {
-      if (text == "deny") rule.deny = true;
-      else if (text != "allow") v.fail(n, path + ".action", "\"" + text + "\" is not allow or deny");
+      if (text == "deny")
+        rule.deny = true;
+      else if (text != "allow")
+        v.fail(n, path + ".action", "\"" + text + "\" is not allow or deny");
     });
     v.optional_string(r, "mode", path + ".", [&](const YAML::Node& n, const std::string& text) {
-      if (text == "audit") rule.audit = true;
-      else if (text != "enforce") v.fail(n, path + ".mode", "\"" + text + "\" is not enforce or audit");
+      if (text == "audit")
+        rule.audit = true;
+      else if (text != "enforce")
+        v.fail(n, path + ".mode", "\"" + text + "\" is not enforce or audit");
     });
     const std::vector<std::string> from = config::read_string_list(v, r["from"], path + ".from");
     if (from.empty()) v.fail(r, path + ".from", "required: the SPIFFE IDs (or patterns) the rule is about");
@@ -159,7 +168,8 @@ void read_a2a(config::Validator& v, const YAML::Node& node, A2aConfig& out) {
         v.fail(r["from"][j], path + ".from[" + std::to_string(j) + "]", "\"" + from[j] + "\": " + why);
     }
     rule.skills = read_patterns(v, r["skills"], path + ".skills");
-    if (rule.skills.empty()) v.fail(r, path + ".skills", "required: the skill ids (glob patterns; \"*\" for all)");
+    if (rule.skills.empty())
+      v.fail(r, path + ".skills", "required: the skill ids (glob patterns; \"*\" for all)");
     out.rules.push_back(std::move(rule));
   }
 }

@@ -1,9 +1,10 @@
-// A2aConfig: the `a2a:` section of the sidecar document — the local agent is an A2A server (JSON-RPC binding) at
-// `paths` on the inbound side, named `agent` in spans and logs, and `rules` say which caller identities may use
-// which of its skills (by AgentSkill id, glob patterns): deny rules first, then allow; once any enforced allow
-// rule exists the default is deny; `mode: audit` rules only log. A message naming no skill (a2a/call.h) takes
-// `default_skill` when set; otherwise it is decided without one, and refused whenever a rule that applies to the
-// caller depends on the skill. Parsing only validates and converts, with file:line; it never logs a value it reads.
+// A2aConfig: the `a2a:` section of the sidecar document — the local agent is an A2A server (JSON-RPC binding)
+// at `paths` on the inbound side, named `agent` in spans and logs, and `rules` say which caller identities
+// may use which of its skills (by AgentSkill id, glob patterns): deny rules first, then allow; once any
+// enforced allow rule exists the default is deny; `mode: audit` rules only log. A message naming no skill
+// (a2a/call.h) takes `default_skill` when set; otherwise it is decided without one, and refused whenever a
+// rule that applies to the caller depends on the skill. Parsing only validates and converts, with file:line;
+// it never logs a value it reads.
 #pragma once
 
 #include <yaml-cpp/yaml.h>
@@ -27,10 +28,11 @@ struct A2aRule {
 };
 
 struct A2aConfig {
-  bool enabled = false;            // the section is present
-  std::string agent;               // this agent's name (gen_ai.agent.name)
-  std::vector<std::string> paths;  // inbound paths of the JSON-RPC endpoint (exact, query excluded); default ["/"]
-  std::string default_skill;       // the skill of a message naming none ("" none)
+  bool enabled = false;  // the section is present
+  std::string agent;     // this agent's name (gen_ai.agent.name)
+  std::vector<std::string>
+      paths;                  // inbound paths of the JSON-RPC endpoint (exact, query excluded); default ["/"]
+  std::string default_skill;  // the skill of a message naming none ("" none)
   std::vector<A2aRule> rules;
   uint64_t max_message_bytes = 4 << 20;  // a request, response message or card longer than this is refused
 };
@@ -39,9 +41,9 @@ struct A2aConfig {
 inline constexpr std::string_view kAgentCardPath = "/.well-known/agent-card.json";
 inline constexpr std::string_view kLegacyAgentCardPath = "/.well-known/agent.json";
 
-// What a caller's call is decided as. `needs_skill`: refused because it names no skill and a rule that applies to
-// the caller depends on which (rule_line is that rule's). `audit_line`: an audit rule that would have decided
-// differently (logged, never enforced).
+// What a caller's call is decided as. `needs_skill`: refused because it names no skill and a rule that
+// applies to the caller depends on which (rule_line is that rule's). `audit_line`: an audit rule that would
+// have decided differently (logged, never enforced).
 struct A2aDecision {
   bool allowed = true;
   bool needs_skill = false;
@@ -54,9 +56,9 @@ struct A2aDecision {
 A2aDecision decide_a2a_skill(const A2aConfig& config, const tls::SpiffeId& caller,
                              const std::optional<std::string_view>& skill);
 
-// The decision for `caller` on a method that sends no message (tasks, push configs, the extended card): allowed
-// when no enforced deny rule for every skill ("*") applies to it and, once enforced allow rules exist, one of them
-// applies to it (for any skill) — a caller that may use some skill may follow its tasks.
+// The decision for `caller` on a method that sends no message (tasks, push configs, the extended card):
+// allowed when no enforced deny rule for every skill ("*") applies to it and, once enforced allow rules
+// exist, one of them applies to it (for any skill) — a caller that may use some skill may follow its tasks.
 A2aDecision decide_a2a_identity(const A2aConfig& config, const tls::SpiffeId& caller);
 
 // Reads `a2a:` (absent or null: disabled).

@@ -46,7 +46,8 @@ void log_decision(const pipeline::RequestCtx& ctx, const SidecarConfig& config, 
 // The agent card, held whole and passed on with the skills the caller may use.
 class CardReader final : public pipeline::ResponseBodyTransformer {
  public:
-  CardReader(std::shared_ptr<const SidecarConfig> config, tls::SpiffeId caller, A2aRuntime& runtime, bool encoded)
+  CardReader(std::shared_ptr<const SidecarConfig> config, tls::SpiffeId caller, A2aRuntime& runtime,
+             bool encoded)
       : config_(std::move(config)), caller_(std::move(caller)), runtime_(runtime), unreadable_(encoded) {}
 
   void transform(std::string_view in, bool last, std::string& out) override {
@@ -59,9 +60,9 @@ class CardReader final : public pipeline::ResponseBodyTransformer {
     const auto keep = [&](std::string_view skill) {
       return decide_a2a_skill(config_->a2a, caller_, skill).allowed;
     };
-    const a2a::CardFilter result = unreadable_ ? a2a::CardFilter::Unreadable
-                                               : a2a::filter_card_text(held_, config_->a2a.max_message_bytes, keep,
-                                                                       filtered);
+    const a2a::CardFilter result =
+        unreadable_ ? a2a::CardFilter::Unreadable
+                    : a2a::filter_card_text(held_, config_->a2a.max_message_bytes, keep, filtered);
     switch (result) {
       case a2a::CardFilter::Unchanged:
         runtime_.count_card("unchanged");
@@ -96,13 +97,17 @@ class CardReader final : public pipeline::ResponseBodyTransformer {
   std::string held_;
 };
 
-// The agent's answer to one call: a JSON body (held whole only when it is an extended card to filter) or an SSE
-// stream, read for the call's task, context and outcome and passed on as it came.
+// The agent's answer to one call: a JSON body (held whole only when it is an extended card to filter) or an
+// SSE stream, read for the call's task, context and outcome and passed on as it came.
 class A2aResponseReader final : public pipeline::ResponseBodyTransformer {
  public:
-  A2aResponseReader(std::shared_ptr<const SidecarConfig> config, tls::SpiffeId caller, pipeline::RpcCall& call,
-                    bool sse, bool extended_card)
-      : config_(std::move(config)), caller_(std::move(caller)), call_(call), sse_(sse), card_(extended_card) {}
+  A2aResponseReader(std::shared_ptr<const SidecarConfig> config, tls::SpiffeId caller,
+                    pipeline::RpcCall& call, bool sse, bool extended_card)
+      : config_(std::move(config)),
+        caller_(std::move(caller)),
+        call_(call),
+        sse_(sse),
+        card_(extended_card) {}
 
   void transform(std::string_view in, bool last, std::string& out) override {
     if (sse_) {
@@ -136,8 +141,8 @@ class A2aResponseReader final : public pipeline::ResponseBodyTransformer {
   bool changes_length() const override { return card_; }
 
  private:
-  // One JSON-RPC response message: records the call's outcome, task and context; with `card`, the message with its
-  // result's skills filtered (an error message when the card cannot be read).
+  // One JSON-RPC response message: records the call's outcome, task and context; with `card`, the message
+  // with its result's skills filtered (an error message when the card cannot be read).
   void read_message(std::string_view text, std::string* card) {
     mcp::ReadError error;
     auto envelope = mcp::read_envelope(text, error, {config_->a2a.max_message_bytes, 64});
@@ -160,7 +165,9 @@ class A2aResponseReader final : public pipeline::ResponseBodyTransformer {
     if (call_.context_id.empty()) call_.context_id = ref.context_id;
     if (card == nullptr) return;
     std::string filtered;
-    const auto keep = [&](std::string_view skill) { return decide_a2a_skill(config_->a2a, caller_, skill).allowed; };
+    const auto keep = [&](std::string_view skill) {
+      return decide_a2a_skill(config_->a2a, caller_, skill).allowed;
+    };
     switch (a2a::filter_card(text, *m->result, keep, filtered)) {
       case a2a::CardFilter::Unchanged:
         card->assign(text);
@@ -229,7 +236,8 @@ asio::awaitable<pipeline::Verdict> A2aGuard::authorize(pipeline::RequestCtx& ctx
   if (is_card_request(ctx)) {
     if (!caller_of(ctx)) {
       runtime_.count_refusal("no_identity");
-      co_return pipeline::reply_error(ctx, 403, "the caller's certificate carries no SPIFFE ID", "no_identity");
+      co_return pipeline::reply_error(ctx, 403, "the caller's certificate carries no SPIFFE ID",
+                                      "no_identity");
     }
     co_return pipeline::Verdict::Continue;
   }
@@ -259,7 +267,8 @@ asio::awaitable<pipeline::Verdict> A2aGuard::authorize(pipeline::RequestCtx& ctx
   if (ctx.trace.established) rpc_call.span = telemetry::child_context(ctx.trace.server).span_id;
   a2a::Call call;
   std::string why;
-  if (!a2a::read_call(m, call, why)) co_return refuse(ctx, 200, mcp::kInvalidParams, std::move(why), "invalid_a2a_request");
+  if (!a2a::read_call(m, call, why))
+    co_return refuse(ctx, 200, mcp::kInvalidParams, std::move(why), "invalid_a2a_request");
   const bool message = call.kind == a2a::MethodKind::Send || call.kind == a2a::MethodKind::Stream;
   rpc_call.message = message;
   rpc_call.task_id = call.task_id;
@@ -277,7 +286,8 @@ asio::awaitable<pipeline::Verdict> A2aGuard::authorize(pipeline::RequestCtx& ctx
   } else {
     d = decide_a2a_identity(config_->a2a, *caller);
   }
-  if (d.audit_line > 0) log_decision(ctx, *config_, call, rpc_call.target, d.allowed ? "deny" : "allow", d.audit_line, true);
+  if (d.audit_line > 0)
+    log_decision(ctx, *config_, call, rpc_call.target, d.allowed ? "deny" : "allow", d.audit_line, true);
   log_decision(ctx, *config_, call, rpc_call.target, d.allowed ? "allow" : "deny", d.rule_line, false);
   if (!d.allowed) {
     const std::string& who = ctx.peer_identity->spiffe_id;
@@ -293,8 +303,11 @@ asio::awaitable<pipeline::Verdict> A2aGuard::authorize(pipeline::RequestCtx& ctx
       reason = who + " may not call " + call.method + " of A2A agent " + config_->a2a.agent;
     }
     if (!d.needs_skill) reason += d.rule_line > 0 ? " (denied by rule)" : " (no rule allows it)";
-    ctx.decision = {true, std::string(name()), rpc_call.target.empty() ? call.method : call.method + " " + rpc_call.target,
-                    reason, {}};
+    ctx.decision = {true,
+                    std::string(name()),
+                    rpc_call.target.empty() ? call.method : call.method + " " + rpc_call.target,
+                    reason,
+                    {}};
     rpc_call.error_type = std::string(code);
     co_return refuse(ctx, 200, a2a::kRefused, std::move(reason), code);
   }
@@ -303,7 +316,8 @@ asio::awaitable<pipeline::Verdict> A2aGuard::authorize(pipeline::RequestCtx& ctx
 
 asio::awaitable<pipeline::Verdict> A2aGuard::shape_upstream(pipeline::RequestCtx& ctx) {
   if (!is_card_request(ctx)) co_return pipeline::Verdict::Continue;
-  for (const std::string_view h : {"accept-encoding", "range", "if-range", "if-none-match", "if-modified-since"})
+  for (const std::string_view h :
+       {"accept-encoding", "range", "if-range", "if-none-match", "if-modified-since"})
     ctx.upstream.drop_headers.emplace_back(h);
   co_return pipeline::Verdict::Continue;
 }
@@ -325,7 +339,8 @@ std::unique_ptr<pipeline::ResponseBodyTransformer> A2aGuard::response_body(pipel
   const bool sse = type.starts_with("text/event-stream");
   if (!sse && !type.starts_with("application/json")) {
     if (!card) return nullptr;
-    return std::make_unique<CardReader>(config_, std::move(*caller), runtime_, true);  // never passed on unread
+    return std::make_unique<CardReader>(config_, std::move(*caller), runtime_,
+                                        true);  // never passed on unread
   }
   return std::make_unique<A2aResponseReader>(config_, std::move(*caller), call, sse, card);
 }
@@ -343,13 +358,15 @@ void A2aRuntime::count_card(std::string_view result) {
 void A2aRuntime::render_metrics(std::string& out) const {
   namespace prom = core::prometheus;
   std::lock_guard lock(mutex_);
-  prom::family(out, "tollway_sidecar_a2a_refusals_total", "counter",
-               "A2A calls the sidecar answered itself instead of forwarding, by reason (forbidden, skill_required, "
-               "invalid_a2a_request, no_identity).");
+  prom::family(
+      out, "tollway_sidecar_a2a_refusals_total", "counter",
+      "A2A calls the sidecar answered itself instead of forwarding, by reason (forbidden, skill_required, "
+      "invalid_a2a_request, no_identity).");
   for (const auto& [reason, count] : refusals_)
     prom::sample(out, "tollway_sidecar_a2a_refusals_total", prom::labels({{"reason", reason}}), count);
-  prom::family(out, "tollway_sidecar_a2a_agent_cards_total", "counter",
-               "Agent cards passed to callers, by what filtering the skills did (unchanged, filtered, unreadable).");
+  prom::family(
+      out, "tollway_sidecar_a2a_agent_cards_total", "counter",
+      "Agent cards passed to callers, by what filtering the skills did (unchanged, filtered, unreadable).");
   for (const auto& [result, count] : cards_)
     prom::sample(out, "tollway_sidecar_a2a_agent_cards_total", prom::labels({{"result", result}}), count);
 }

@@ -1,15 +1,16 @@
-// A2aGuard: A2A awareness on the sidecar's inbound side, for a local agent that serves A2A's JSON-RPC binding (the
-// document's `a2a:` section). Agent card (GET /.well-known/agent-card.json or /.well-known/agent.json): the
-// agent's card is passed on with `skills` reduced to those the caller's verified SPIFFE ID may use (a2a/card.h); a
-// card that cannot be read is replaced by an error, never passed on unfiltered. Authorize phase, for a POST to one
-// of a2a.paths: reads the body as one JSON-RPC request strictly (malformed: the JSON-RPC error the spec prescribes;
-// batches are refused: A2A sends one request per body), decides `message/send`, `message/stream`, `SendMessage`
-// and `SendStreamingMessage` by the skill the message names (a2a/call.h) and every other method by identity
-// (a2a_config.h); a refused call is answered with a JSON-RPC error in HTTP 200 that the A2A SDK raises, gets a
-// decision-log line, and is never forwarded. Each call gets a span under the hop's, which the agent continues
-// (traceparent); the response — JSON or an SSE stream, passed on byte for byte — is read for the task and context
-// ids and the outcome of that span, and an extended card's skills are filtered like the public card's. It never
-// forwards a body it could not read, and never edits bytes other than a card's skills and signatures.
+// A2aGuard: A2A awareness on the sidecar's inbound side, for a local agent that serves A2A's JSON-RPC binding
+// (the document's `a2a:` section). Agent card (GET /.well-known/agent-card.json or /.well-known/agent.json):
+// the agent's card is passed on with `skills` reduced to those the caller's verified SPIFFE ID may use
+// (a2a/card.h); a card that cannot be read is replaced by an error, never passed on unfiltered. Authorize
+// phase, for a POST to one of a2a.paths: reads the body as one JSON-RPC request strictly (malformed: the
+// JSON-RPC error the spec prescribes; batches are refused: A2A sends one request per body), decides
+// `message/send`, `message/stream`, `SendMessage` and `SendStreamingMessage` by the skill the message names
+// (a2a/call.h) and every other method by identity (a2a_config.h); a refused call is answered with a JSON-RPC
+// error in HTTP 200 that the A2A SDK raises, gets a decision-log line, and is never forwarded. Each call gets
+// a span under the hop's, which the agent continues (traceparent); the response — JSON or an SSE stream,
+// passed on byte for byte — is read for the task and context ids and the outcome of that span, and an
+// extended card's skills are filtered like the public card's. It never forwards a body it could not read, and
+// never edits bytes other than a card's skills and signatures.
 #pragma once
 
 #include <map>
@@ -25,8 +26,8 @@ namespace tollway::sidecar {
 
 namespace asio = boost::asio;
 
-// Process-lifetime A2A counters across reloads, rendered on /metrics: calls refused by reason, and agent cards
-// served by what filtering did to them.
+// Process-lifetime A2A counters across reloads, rendered on /metrics: calls refused by reason, and agent
+// cards served by what filtering did to them.
 class A2aRuntime {
  public:
   void count_refusal(std::string_view reason);

@@ -64,14 +64,15 @@ TEST(A2aCall, ReadsTheSkillFromTheMessageOrTheRequestMetadata) {
 }
 
 TEST(A2aCall, RefusesWhatCannotBeDecidedOn) {
-  for (const std::string_view body : {
-           R"({"jsonrpc":"2.0","id":1,"method":"message/send","params":{}})",
-           R"({"jsonrpc":"2.0","id":1,"method":"message/send","params":{"message":"hi"}})",
-           R"({"jsonrpc":"2.0","id":1,"method":"message/send","params":{"message":{"metadata":{"skillId":7}}}})",
-           R"({"jsonrpc":"2.0","id":1,"method":"message/send","params":{"message":{"metadata":[]}}})",
-           R"({"jsonrpc":"2.0","id":1,"method":"SendMessage","params":{"message":{"metadata":{"skillId":"a"}},
+  for (
+      const std::string_view body : {
+          R"({"jsonrpc":"2.0","id":1,"method":"message/send","params":{}})",
+          R"({"jsonrpc":"2.0","id":1,"method":"message/send","params":{"message":"hi"}})",
+          R"({"jsonrpc":"2.0","id":1,"method":"message/send","params":{"message":{"metadata":{"skillId":7}}}})",
+          R"({"jsonrpc":"2.0","id":1,"method":"message/send","params":{"message":{"metadata":[]}}})",
+          R"({"jsonrpc":"2.0","id":1,"method":"SendMessage","params":{"message":{"metadata":{"skillId":"a"}},
                "metadata":{"skillId":"b"}}})",
-       }) {
+      }) {
     const auto r = read(body);
     EXPECT_FALSE(r.ok) << body;
     EXPECT_FALSE(r.why.empty());

@@ -8,8 +8,9 @@
 namespace tollway::sidecar {
 namespace {
 
-const std::string kHead = "version: 1\nsidecar:\n  spiffe_id: spiffe://example.org/ns/prod/sa/writer\n"
-                          "  agent: 127.0.0.1:8000\n  tls: {cert_file: a, key_file: b, bundle_file: c}\n";
+const std::string kHead =
+    "version: 1\nsidecar:\n  spiffe_id: spiffe://example.org/ns/prod/sa/writer\n"
+    "  agent: 127.0.0.1:8000\n  tls: {cert_file: a, key_file: b, bundle_file: c}\n";
 const std::string kA = "spiffe://example.org/ns/prod/sa/agent-a";
 const std::string kB = "spiffe://example.org/ns/prod/sa/agent-b";
 
@@ -17,7 +18,9 @@ config::EnvLookup no_env() {
   return [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
 }
 
-SidecarLoadResult parse(const std::string& a2a) { return parse_sidecar_config(kHead + a2a, "sidecar.yaml", no_env()); }
+SidecarLoadResult parse(const std::string& a2a) {
+  return parse_sidecar_config(kHead + a2a, "sidecar.yaml", no_env());
+}
 
 std::string errors_of(const SidecarLoadResult& r) {
   std::string out;
@@ -31,7 +34,9 @@ A2aConfig config_of(const std::string& a2a) {
   return r.config ? r.config->a2a : A2aConfig{};
 }
 
-tls::SpiffeId id(const std::string& text) { return *tls::SpiffeId::parse(text); }
+tls::SpiffeId id(const std::string& text) {
+  return *tls::SpiffeId::parse(text);
+}
 
 TEST(A2aConfig, ReadsTheSection) {
   const A2aConfig c = config_of(R"(a2a:
@@ -67,14 +72,18 @@ TEST(A2aConfig, ErrorsNameTheLineAndKey) {
            {"a2a: {agent: w, paths: []}\n", "a2a.paths"},
            {"a2a: {agent: w, max_message_bytes: 1B}\n", "a2a.max_message_bytes"},
            {"a2a: {agent: w, skills: [x]}\n", "skills"},
-           {"a2a:\n  agent: w\n  rules:\n    - {action: permit, from: [spiffe://example.org/a], skills: [x]}\n",
+           {"a2a:\n  agent: w\n  rules:\n    - {action: permit, from: [spiffe://example.org/a], skills: "
+            "[x]}\n",
             "sidecar.yaml:9: a2a.rules[0].action"},
-           {"a2a:\n  agent: w\n  rules:\n    - {action: allow, skills: [x]}\n", "a2a.rules[0].from: required"},
+           {"a2a:\n  agent: w\n  rules:\n    - {action: allow, skills: [x]}\n",
+            "a2a.rules[0].from: required"},
            {"a2a:\n  agent: w\n  rules:\n    - {action: allow, from: [spiffe://example.org/a]}\n",
             "a2a.rules[0].skills: required"},
-           {"a2a:\n  agent: w\n  rules:\n    - {action: allow, from: [spiffe://example.org/a], skills: [\"[a\"]}\n",
+           {"a2a:\n  agent: w\n  rules:\n    - {action: allow, from: [spiffe://example.org/a], skills: "
+            "[\"[a\"]}\n",
             "a2a.rules[0].skills[0]"},
-           {"a2a:\n  agent: w\n  rules:\n    - {action: allow, from: [spiffe://example.org/a], skills: [x], mode: dry}\n",
+           {"a2a:\n  agent: w\n  rules:\n    - {action: allow, from: [spiffe://example.org/a], skills: [x], "
+            "mode: dry}\n",
             "a2a.rules[0].mode"},
            {"mcp: {server: s, paths: [/rpc]}\na2a: {agent: w, paths: [/rpc]}\n", "also an MCP path"},
        }) {
