@@ -202,27 +202,31 @@ struct HopInfo {
   std::shared_ptr<void> in_flight;  // inbound: the request's entry in the in-flight registry, left on release
 };
 
-// One MCP request or notification of the body (written by the sidecar's McpGuard, authorize phase; its span and
-// outcome as the response passes). A batch has several.
-struct McpCall {
-  std::string method;        // mcp.method.name
-  std::string target;        // the tool or prompt name, or the resource URI ("" for other methods)
-  bool tool = false;         // a tools/call (target is gen_ai.tool.name)
+// One JSON-RPC request or notification of an MCP or A2A body (written by the sidecar's McpGuard or A2aGuard,
+// authorize phase; its span and outcome as the response passes). An MCP batch has several.
+struct RpcCall {
+  std::string method;        // mcp.method.name, or the A2A method
+  std::string target;        // MCP: the tool or prompt name, or the resource URI; A2A: the skill ("" for none)
+  bool tool = false;         // an MCP tools/call (target is gen_ai.tool.name)
+  bool message = false;      // an A2A message/send or message/stream (gen_ai.operation.name invoke_agent)
   std::string id;            // the request id's JSON text ("" for a notification)
   std::string id_key;        // for matching its response (mcp::Message::id_key)
   telemetry::SpanId span;    // its span, a child of the hop's (zero without tracing)
   std::string error_type;    // "" when it succeeded; the JSON-RPC error code, "tool_error", or tollway's code
-  std::chrono::steady_clock::time_point answered;  // its response seen (epoch: not seen)
+  std::chrono::steady_clock::time_point answered;  // its (first) response seen (epoch: not seen)
+  std::string task_id, context_id;  // A2A: the task and context the call continues or its answer names
 };
 
-// The MCP view of a request on an MCP path (sidecar::McpGuard); `active` once the body was read as JSON-RPC.
-struct McpInfo {
+// The JSON-RPC view of a request on an MCP or A2A path (sidecar::McpGuard, sidecar::A2aGuard); `active` once the
+// body was read as JSON-RPC.
+struct RpcInfo {
+  enum class Protocol { Mcp, A2a } protocol = Protocol::Mcp;
   bool active = false;
   bool batch = false;
-  std::string server;            // the MCP server's name (mcp.server)
-  std::string session_id;        // Mcp-Session-Id, "" before initialize
-  std::string protocol_version;  // MCP-Protocol-Version, "" when not sent
-  std::vector<McpCall> calls;
+  std::string server;            // the MCP server's name (mcp.server) or the A2A agent's (a2a.agent)
+  std::string session_id;        // MCP: Mcp-Session-Id, "" before initialize
+  std::string protocol_version;  // MCP-Protocol-Version or A2A-Version, "" when not sent
+  std::vector<RpcCall> calls;
 };
 
 // One upstream attempt as it ended (retries and fallbacks make several); appended by the driver after each
@@ -290,8 +294,8 @@ struct RequestCtx {
   TraceInfo trace;
   // Sidecar hop count, orphan repair and fan-out root (sidecar::HopTrace).
   HopInfo hop;
-  // An MCP call's operations (sidecar::McpGuard).
-  McpInfo mcp;
+  // An MCP or A2A call's operations (sidecar::McpGuard, sidecar::A2aGuard).
+  RpcInfo rpc;
 };
 
 }  // namespace tollway::pipeline

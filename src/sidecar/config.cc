@@ -229,7 +229,7 @@ SidecarLoadResult parse_sidecar_config(std::string_view yaml_text, const std::st
   }
   SidecarConfig c;
   if (v.check_mapping(root, "", {"version", "sidecar", "peers", "authorization", "egress", "limits", "telemetry",
-                                  "orphans", "max_hops", "fanout", "mcp"})) {
+                                  "orphans", "max_hops", "fanout", "mcp", "a2a"})) {
     if (!root["version"].IsDefined()) {
       v.fail(root, "version", "required: the schema version, 1");
     } else if (auto s = v.string_value(root["version"], "version"); s && *s != "1") {
@@ -243,6 +243,10 @@ SidecarLoadResult parse_sidecar_config(std::string_view yaml_text, const std::st
       std::vector<std::string> peer_names;
       for (const auto& p : c.peers) peer_names.push_back(p.name);
       read_mcp(v, root["mcp"], peer_names, c.mcp);
+      read_a2a(v, root["a2a"], c.a2a);
+      for (const auto& path : c.a2a.paths)
+        if (c.mcp.enabled && std::find(c.mcp.paths.begin(), c.mcp.paths.end(), path) != c.mcp.paths.end())
+          v.fail(root["a2a"], "a2a.paths", "\"" + path + "\" is also an MCP path (mcp.paths): a path speaks one protocol");
       read_local_limits(v, root["limits"], peer_names, c.gateway.has_value(), c.mcp.enabled, c.local_limits);
       read_trace_sections(v, root, c);
     } catch (const YAML::Exception& e) {

@@ -2,7 +2,7 @@
 // listeners (outbound forward proxy on loopback, inbound mTLS), the local agent it fronts, the peers it may call
 // (the service directory: name -> address and the SPIFFE ID the peer must present), the authorization rules of
 // its inbound side, the hosts its agent may open CONNECT tunnels to (egress) and, when its agent serves MCP, the
-// tool-level rules (mcp). Parsing collects every error with file:line; it never returns a partially valid document and
+// tool-level rules (mcp), and when it serves A2A, the skill-level rules (a2a). Parsing collects every error with file:line; it never returns a partially valid document and
 // never logs a value it reads.
 #pragma once
 
@@ -14,6 +14,7 @@
 #include "config/gateway_config.h"
 #include "config/loader.h"
 #include "config/serving_config.h"
+#include "sidecar/a2a_config.h"
 #include "sidecar/limit_config.h"
 #include "sidecar/mcp_config.h"
 #include "tls/server_context.h"
@@ -79,6 +80,7 @@ struct SidecarConfig {
   std::vector<EgressAllow> egress_allow;  // empty: every CONNECT is refused
   LocalLimitsConfig local_limits;  // the document's `limits:` section
   McpConfig mcp;                   // the document's `mcp:` section (the local agent as an MCP server)
+  A2aConfig a2a;                   // the document's `a2a:` section (the local agent as an A2A server)
   config::Limits limits;           // HTTP size limits (defaults)
   config::Timeouts timeouts;
   // Tracing and runaway protection (sidecar/trace_config.h).

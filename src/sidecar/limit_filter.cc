@@ -181,7 +181,7 @@ asio::awaitable<pipeline::Verdict> LocalLimits::admit(pipeline::RequestCtx& ctx)
   pipeline::Reservation& r = ctx.reservation;
   const int64_t now_ms = unix_ms();
   plan_local_limits(limits, call, now_ms, r.counters, r.amounts, r.rules);
-  for (const auto& mcp_call : ctx.mcp.calls) {  // each tools/call of an MCP body, under the tool rules
+  for (const auto& mcp_call : ctx.rpc.calls) {  // each tools/call of an MCP body, under the tool rules
     if (!mcp_call.tool) continue;
     call.tool = mcp_call.target;
     plan_local_limits(limits, call, now_ms, r.counters, r.amounts, r.rules);
@@ -217,7 +217,7 @@ asio::awaitable<pipeline::Verdict> LocalLimits::admit(pipeline::RequestCtx& ctx)
                                                : "local limit \"" + denying->name + "\"";
     std::string message = std::string(call.caller) + " -> " + std::string(destination) + ": " + what + " exceeded";
     if (denying != nullptr && !denying->tools.empty())
-      for (const auto& mcp_call : ctx.mcp.calls)
+      for (const auto& mcp_call : ctx.rpc.calls)
         if (mcp_call.tool && std::any_of(denying->tools.begin(), denying->tools.end(), [&](const std::string& p) {
               return glob_match(p, mcp_call.target);
             })) {

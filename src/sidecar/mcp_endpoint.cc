@@ -179,9 +179,9 @@ struct McpEndpoint::Exchange {
     co_return answer;
   }
 
-  // A span for one operation of this request (recorded in ctx.mcp) and its context.
+  // A span for one operation of this request (recorded in ctx.rpc) and its context.
   telemetry::SpanContext start_call(const mcp::Message& m, std::string_view target, bool tool) {
-    pipeline::McpCall& call = ctx.mcp.calls.emplace_back();
+    pipeline::RpcCall& call = ctx.rpc.calls.emplace_back();
     call.method = m.method;
     call.id = m.id;
     call.id_key = m.id_key;
@@ -192,7 +192,7 @@ struct McpEndpoint::Exchange {
     return span;
   }
   void end_call(std::string error_type) {
-    pipeline::McpCall& call = ctx.mcp.calls.back();
+    pipeline::RpcCall& call = ctx.rpc.calls.back();
     call.answered = Clock::now();
     call.error_type = std::move(error_type);
   }
@@ -210,7 +210,7 @@ struct McpEndpoint::Exchange {
   }
 
   std::string fail(const mcp::Message& m, int code, const std::string& message, std::string_view type) {
-    if (!ctx.mcp.calls.empty() && ctx.mcp.calls.back().id_key == m.id_key) end_call(std::string(type));
+    if (!ctx.rpc.calls.empty() && ctx.rpc.calls.back().id_key == m.id_key) end_call(std::string(type));
     return mcp::error_response(m.id, code, message);
   }
 
@@ -242,8 +242,8 @@ struct McpEndpoint::Exchange {
     session_id = self.sessions_.open(opened);
     if (session_id.empty()) co_return fail(m, mcp::kInternalError, "too many MCP sessions open", "sessions");
     session = std::move(opened);
-    ctx.mcp.session_id = session_id;
-    ctx.mcp.protocol_version = session.protocol_version;
+    ctx.rpc.session_id = session_id;
+    ctx.rpc.protocol_version = session.protocol_version;
     end_call({});
     std::string result = "{\"protocolVersion\":";
     json::append_quoted(result, session.protocol_version);
@@ -364,8 +364,8 @@ asio::awaitable<pipeline::Verdict> McpEndpoint::authorize(pipeline::RequestCtx& 
     reply.body = std::move(body);
     return pipeline::Verdict::Replied;
   };
-  ctx.mcp.active = true;
-  ctx.mcp.server = "endpoint";
+  ctx.rpc.active = true;
+  ctx.rpc.server = "endpoint";
   Exchange exchange{*this, ctx, *endpoint, {}, {}};
   if (const auto id = ctx.head->find("mcp-session-id")) {
     exchange.session_id = std::string(*id);
@@ -373,8 +373,8 @@ asio::awaitable<pipeline::Verdict> McpEndpoint::authorize(pipeline::RequestCtx& 
     if (!session)
       co_return json_reply(404, mcp::error_response({}, mcp::kInvalidRequest, "unknown or expired MCP session"));
     exchange.session = std::move(*session);
-    ctx.mcp.session_id = exchange.session_id;
-    ctx.mcp.protocol_version = exchange.session.protocol_version;
+    ctx.rpc.session_id = exchange.session_id;
+    ctx.rpc.protocol_version = exchange.session.protocol_version;
   }
   const std::string_view method = ctx.head->method;
   if (method == "GET") {
@@ -409,7 +409,7 @@ asio::awaitable<pipeline::Verdict> McpEndpoint::authorize(pipeline::RequestCtx& 
     runtime_.count_refusal("invalid_mcp_request");
     co_return json_reply(400, mcp::error_response({}, error.code, error.message));
   }
-  ctx.mcp.batch = envelope->batch;
+  ctx.rpc.batch = envelope->batch;
   std::vector<std::string> answers;
   for (const mcp::Message& m : envelope->messages) {
     if (m.kind == mcp::Message::Kind::Result || m.kind == mcp::Message::Kind::Error) continue;  // none asked for
@@ -461,8 +461,8 @@ asio::awaitable<pipeline::Verdict> McpEndpoint::authorize(pipeline::RequestCtx& 
 }
 
 void McpEndpoint::log(const pipeline::RequestCtx& ctx) {
-  if (!ctx.mcp.active || ctx.listener != kOutboundListener) return;
-  for (const auto& call : ctx.mcp.calls) {
+  if (!ctx.rpc.active || ctx.listener != kOutboundListener) return;
+  for (const auto& call : ctx.rpc.calls) {
     if (call.answered == Clock::time_point{}) continue;
     runtime_.observe_client(call.method, call.tool ? std::string_view(call.target) : std::string_view(),
                             call.error_type, std::chrono::duration<double>(call.answered - ctx.started).count());

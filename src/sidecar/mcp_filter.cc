@@ -77,7 +77,7 @@ std::string outcome_of(const mcp::Message& m) {
 // result's event re-framed with the filtered data.
 class McpResponseReader final : public pipeline::ResponseBodyTransformer {
  public:
-  McpResponseReader(std::shared_ptr<const SidecarConfig> config, tls::SpiffeId caller, pipeline::McpInfo& mcp,
+  McpResponseReader(std::shared_ptr<const SidecarConfig> config, tls::SpiffeId caller, pipeline::RpcInfo& mcp,
                     std::map<std::string, const mcp::ListShape*> lists, bool sse)
       : config_(std::move(config)), caller_(std::move(caller)), mcp_(mcp), lists_(std::move(lists)), sse_(sse) {}
 
@@ -206,7 +206,7 @@ class McpResponseReader final : public pipeline::ResponseBodyTransformer {
 
   std::shared_ptr<const SidecarConfig> config_;
   tls::SpiffeId caller_;
-  pipeline::McpInfo& mcp_;
+  pipeline::RpcInfo& mcp_;
   std::map<std::string, const mcp::ListShape*> lists_;  // pending list results, by id key
   bool sse_;
   std::string held_;
@@ -219,17 +219,17 @@ class McpResponseReader final : public pipeline::ResponseBodyTransformer {
 
 }  // namespace
 
-std::string mcp_error_reply(const pipeline::McpInfo& mcp, int code, std::string_view message,
+std::string rpc_error_reply(const pipeline::RpcInfo& rpc, int code, std::string_view message,
                             std::string_view data_json) {
   std::string out;
-  for (const auto& call : mcp.calls) {
+  for (const auto& call : rpc.calls) {
     if (call.id.empty()) continue;
     if (!out.empty()) out += ',';
     out += mcp::error_response(call.id, code, message, data_json);
-    if (!mcp.batch) return out;
+    if (!rpc.batch) return out;
   }
   if (out.empty()) return mcp::error_response({}, code, message, data_json);
-  return mcp.batch ? "[" + out + "]" : out;
+  return rpc.batch ? "[" + out + "]" : out;
 }
 
 bool McpGuard::is_mcp_request(const pipeline::RequestCtx& ctx) const {
@@ -247,17 +247,17 @@ pipeline::Verdict McpGuard::refuse(pipeline::RequestCtx& ctx, int status, int co
   ctx.reply.content_type.clear();
   json::ObjectWriter data;
   data.field("type", "tollway_sidecar_error").field("code", reason);
-  ctx.reply.body = mcp_error_reply(ctx.mcp, code, message, std::move(data).finish());
+  ctx.reply.body = rpc_error_reply(ctx.rpc, code, message, std::move(data).finish());
   ctx.outcome.error = std::move(message);
   ctx.outcome.error_code = std::string(reason);
-  for (auto& call : ctx.mcp.calls)
+  for (auto& call : ctx.rpc.calls)
     if (call.error_type.empty()) call.error_type = std::string(reason);
   return pipeline::Verdict::Replied;
 }
 
 asio::awaitable<pipeline::Verdict> McpGuard::authorize(pipeline::RequestCtx& ctx) {
   if (!is_mcp_request(ctx)) co_return pipeline::Verdict::Continue;
-  pipeline::McpInfo& info = ctx.mcp;
+  pipeline::RpcInfo& info = ctx.rpc;
   info.server = config_->mcp.server;
   bool repeated = false;
   const auto session = single_header(*ctx.head, "mcp-session-id", repeated);
@@ -280,7 +280,7 @@ asio::awaitable<pipeline::Verdict> McpGuard::authorize(pipeline::RequestCtx& ctx
   for (std::size_t i = 0; i < envelope->messages.size(); ++i) {
     const mcp::Message& m = envelope->messages[i];
     if (m.kind != mcp::Message::Kind::Request && m.kind != mcp::Message::Kind::Notification) continue;
-    pipeline::McpCall& call = info.calls.emplace_back();
+    pipeline::RpcCall& call = info.calls.emplace_back();
     call.method = m.method;
     call.id = m.id;
     call.id_key = m.id_key;
@@ -330,10 +330,10 @@ asio::awaitable<pipeline::Verdict> McpGuard::authorize(pipeline::RequestCtx& ctx
 
 std::unique_ptr<pipeline::ResponseBodyTransformer> McpGuard::response_body(pipeline::RequestCtx& ctx,
                                                                            const http::ResponseHead& head) {
-  if (!ctx.mcp.active || head.status != 200) return nullptr;
+  if (!ctx.rpc.active || ctx.rpc.protocol != pipeline::RpcInfo::Protocol::Mcp || head.status != 200) return nullptr;
   std::map<std::string, const mcp::ListShape*> lists;
   bool requests = false;
-  for (const auto& call : ctx.mcp.calls) {
+  for (const auto& call : ctx.rpc.calls) {
     if (call.id.empty()) continue;
     requests = true;
     if (const mcp::ListShape* shape = mcp::list_shape(call.method)) lists.emplace(call.id_key, shape);
@@ -346,13 +346,14 @@ std::unique_ptr<pipeline::ResponseBodyTransformer> McpGuard::response_body(pipel
   if (!sse && !type.starts_with("application/json")) return nullptr;
   auto caller = tls::SpiffeId::parse(ctx.peer_identity ? ctx.peer_identity->spiffe_id : std::string());
   if (!caller) return nullptr;  // authorize refused it
-  return std::make_unique<McpResponseReader>(config_, std::move(*caller), ctx.mcp, std::move(lists), sse);
+  return std::make_unique<McpResponseReader>(config_, std::move(*caller), ctx.rpc, std::move(lists), sse);
 }
 
 void McpGuard::log(const pipeline::RequestCtx& ctx) {
-  if (!ctx.mcp.active) return;
+  if (!ctx.rpc.active || ctx.rpc.protocol != pipeline::RpcInfo::Protocol::Mcp || ctx.listener != kInboundListener)
+    return;
   const auto now = Clock::now();
-  for (const auto& call : ctx.mcp.calls) {
+  for (const auto& call : ctx.rpc.calls) {
     const auto end = call.answered != Clock::time_point{} ? call.answered : now;
     const std::string_view target =
         call.tool || call.method == "prompts/get" ? std::string_view(call.target) : std::string_view();

@@ -41,9 +41,9 @@ class McpRuntime {
   std::map<std::string, uint64_t> refusals_;                       // by reason
 };
 
-// The JSON-RPC answer to every request of `mcp` (one object, or an array for a batch) carrying `code` and
-// `message`, with `data_json` ("" for none); what a caller's SDK raises as the call's error.
-std::string mcp_error_reply(const pipeline::McpInfo& mcp, int code, std::string_view message,
+// The JSON-RPC answer to every request of `rpc` (one object, or an array for an MCP batch) carrying `code` and
+// `message`, with `data_json` ("" for none); what a caller's MCP or A2A SDK raises as the call's error.
+std::string rpc_error_reply(const pipeline::RpcInfo& rpc, int code, std::string_view message,
                             std::string_view data_json);
 
 class McpGuard final : public pipeline::Filter {

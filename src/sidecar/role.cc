@@ -4,6 +4,7 @@
 
 #include "core/json.h"
 #include "sidecar/gateway_route.h"
+#include "a2a/call.h"
 #include "mcp/edit.h"
 #include "tls/client_context.h"
 #include "sidecar/trace_filter.h"
@@ -26,6 +27,7 @@ void SidecarRole::attach(proxy::EngineServices& services) {
   services.metrics.push_back([this](std::string& out) { limit_state_.render_metrics(out); });
   services.metrics.push_back([this](std::string& out) { hop_runtime_.render_metrics(out); });
   services.metrics.push_back([this](std::string& out) { mcp_runtime_.render_metrics(out); });
+  services.metrics.push_back([this](std::string& out) { a2a_runtime_.render_metrics(out); });
 }
 
 proxy::PrepareResult SidecarRole::prepare(const proxy::ConfigDocument& document, const pipeline::Snapshot* active) {
@@ -118,6 +120,7 @@ std::shared_ptr<const pipeline::Snapshot> SidecarRole::commit(proxy::PreparedSna
   if (snapshot.config->mcp.enabled) snapshot.chain.add<McpGuard>(snapshot.config, mcp_runtime_);
   if (snapshot.config->mcp.endpoint)
     snapshot.chain.add<McpEndpoint>(snapshot.config, snapshot.endpoints, mcp_sessions_, mcp_runtime_);
+  if (snapshot.config->a2a.enabled) snapshot.chain.add<A2aGuard>(snapshot.config, a2a_runtime_);
   if (!snapshot.config->local_limits.rules.empty()) snapshot.chain.add<LocalLimits>(snapshot.config, limit_state_);
   if (snapshot.gateway)
     snapshot.chain.add<GatewayRoute>(*snapshot.gateway, snapshot.config->gateway->address.to_string());
@@ -132,13 +135,18 @@ proxy::RequestTarget SidecarRole::classify(const pipeline::Snapshot& snapshot, c
 
 std::string SidecarRole::error_body(const pipeline::RequestCtx* ctx, std::string_view, int status,
                                     std::string_view message, std::string_view code) const {
-  if (ctx != nullptr && ctx->mcp.active) {  // a JSON-RPC error for every request of the MCP call
+  if (ctx != nullptr && ctx->rpc.active) {  // a JSON-RPC error for every request of the MCP or A2A call
     json::ObjectWriter data;
     data.field("type", "tollway_sidecar_error").field("code", code).field("status", status);
     for (const auto& [name, value] : ctx->response_headers)
       if (name == "retry-after") data.field("retry_after_s", value);
-    const int rpc_code = status == 429 ? mcp::kRateLimited : status == 403 ? mcp::kForbidden : mcp::kInternalError;
-    return mcp_error_reply(ctx->mcp, rpc_code, message, std::move(data).finish());
+    int rpc_code = mcp::kInternalError;
+    if (ctx->rpc.protocol == pipeline::RpcInfo::Protocol::A2a) {
+      if (status == 429 || status == 403) rpc_code = a2a::kRefused;  // A2A's own codes start at -32001
+    } else if (status == 429 || status == 403) {
+      rpc_code = status == 429 ? mcp::kRateLimited : mcp::kForbidden;
+    }
+    return rpc_error_reply(ctx->rpc, rpc_code, message, std::move(data).finish());
   }
   json::ObjectWriter error;
   error.field("message", message).field("type", "tollway_sidecar_error").field("code", code);
@@ -148,8 +156,8 @@ std::string SidecarRole::error_body(const pipeline::RequestCtx* ctx, std::string
 }
 
 int SidecarRole::error_status(const pipeline::RequestCtx& ctx, int status) const {
-  if (!ctx.mcp.active) return status;
-  for (const auto& call : ctx.mcp.calls)
+  if (!ctx.rpc.active) return status;
+  for (const auto& call : ctx.rpc.calls)
     if (!call.id.empty()) return 200;  // the error is each request's JSON-RPC answer
   return status;
 }

@@ -9,6 +9,7 @@
 #include "sidecar/filters.h"
 #include "sidecar/limit_filter.h"
 #include "sidecar/mcp_endpoint.h"
+#include "sidecar/a2a_filter.h"
 #include "sidecar/mcp_filter.h"
 #include "sidecar/hop_runtime.h"
 
@@ -39,9 +40,10 @@ class SidecarRole final : public proxy::Role {
   boost::asio::io_context* control_ = nullptr;  // the engine's control thread (the lease sync loop runs there)
   std::shared_ptr<limits::LeaseSource> lease_source_;
   LocalLimitState limit_state_;  // the local limits' ledger and counts, kept across reloads
-  HopRuntime hop_runtime_;
+  HopRuntime hop_runtime_;  // tracing and runaway protection across snapshots (sidecar/hop_runtime.h)
+  A2aRuntime a2a_runtime_;  // A2A refusals and agent cards across snapshots
   McpRuntime mcp_runtime_;  // MCP operation durations and refusals across snapshots
-  McpEndpointSessions mcp_sessions_;  // the agent's MCP endpoint sessions across snapshots  // tracing and runaway protection across snapshots (sidecar/hop_runtime.h)
+  McpEndpointSessions mcp_sessions_;  // the agent's MCP endpoint sessions across snapshots
 };
 
 }  // namespace tollway::sidecar

@@ -10,6 +10,7 @@
 #include "pipeline/snapshot.h"
 #include "sidecar/filters.h"
 #include "telemetry/baggage.h"
+#include "telemetry/genai_semconv.h"
 
 namespace tollway::sidecar {
 namespace {
@@ -243,7 +244,12 @@ asio::awaitable<pipeline::Verdict> HopTrace::shape_upstream(pipeline::RequestCtx
   if (ctx.upstream.endpoint == nullptr || !ctx.trace.established) co_return pipeline::Verdict::Continue;
   auto& set = ctx.upstream.set_headers;
   auto& drop = ctx.upstream.drop_headers;
-  const telemetry::SpanContext& span = ctx.trace.server;
+  // The agent continues the hop's span, or the span of the one A2A operation the hop carries (an MCP server reads
+  // its operation's context from params._meta instead).
+  telemetry::SpanContext span = ctx.trace.server;
+  if (ctx.rpc.active && ctx.rpc.protocol == pipeline::RpcInfo::Protocol::A2a && ctx.rpc.calls.size() == 1 &&
+      ctx.rpc.calls.front().span.valid())
+    span.span_id = ctx.rpc.calls.front().span;
   set.emplace_back("traceparent", telemetry::format_traceparent(span));
   if (span.trace_state.empty())
     drop.emplace_back("tracestate");
@@ -335,22 +341,31 @@ void HopTrace::log(const pipeline::RequestCtx& ctx) {
       r.peer_name = std::string(ctx.head->authority);
     }
   }
-  if (ctx.mcp.active) {
-    r.mcp_session_id = ctx.mcp.session_id;
-    r.mcp_protocol_version = ctx.mcp.protocol_version;
-    r.mcp_server = ctx.mcp.server;
-    for (const auto& call : ctx.mcp.calls) {
+  if (ctx.rpc.active) {
+    const bool a2a = ctx.rpc.protocol == pipeline::RpcInfo::Protocol::A2a;
+    r.rpc_protocol = a2a ? "a2a" : "mcp";
+    r.rpc_session_id = ctx.rpc.session_id;
+    r.rpc_protocol_version = ctx.rpc.protocol_version;
+    r.rpc_server = ctx.rpc.server;
+    for (const auto& call : ctx.rpc.calls) {
       if (!call.span.valid()) continue;
-      telemetry::McpSpanRecord& op = r.mcp_operations.emplace_back();
+      telemetry::RpcSpanRecord& op = r.rpc_operations.emplace_back();
       op.span_id = call.span;
       op.method = call.method;
       op.target = call.target;
-      op.target_kind = call.tool ? "tool"
-                       : call.method == "prompts/get" ? "prompt"
-                       : call.target.empty()          ? ""
-                                                      : "resource";
+      if (a2a)
+        op.target_kind = call.target.empty() ? "" : "skill";
+      else
+        op.target_kind = call.tool                       ? "tool"
+                         : call.method == "prompts/get" ? "prompt"
+                         : call.target.empty()          ? ""
+                                                        : "resource";
+      if (call.tool) op.operation = telemetry::genai::operation::kExecuteTool;
+      if (call.message) op.operation = telemetry::genai::operation::kInvokeAgent;
       op.request_id = call.id_key.size() > 2 ? call.id_key.substr(2) : std::string();
       op.error_type = call.error_type;
+      op.task_id = call.task_id;
+      op.context_id = call.context_id;
       if (call.answered != Clock::time_point{})
         op.end_unix_nano = r.end_unix_nano - static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                                                       now - call.answered)

@@ -26,6 +26,7 @@ inline constexpr std::string_view kResponseFinishReasons = "gen_ai.response.fini
 inline constexpr std::string_view kUsageInputTokens = "gen_ai.usage.input_tokens";
 inline constexpr std::string_view kUsageOutputTokens = "gen_ai.usage.output_tokens";
 inline constexpr std::string_view kConversationId = "gen_ai.conversation.id";
+inline constexpr std::string_view kAgentName = "gen_ai.agent.name";  // agent spans (invoke_agent)
 inline constexpr std::string_view kOutputType = "gen_ai.output.type";
 inline constexpr std::string_view kTokenType = "gen_ai.token.type";
 // Opt-in content attributes: recorded only when the operator opted in (prompts and completions are sensitive).

@@ -27,15 +27,17 @@ struct AttemptSpanRecord {
   std::string failure;   // "" or connect, closed, timeout, protocol, 429, 5xx
 };
 
-// One MCP operation a sidecar hop carried (sidecar/mcp_filter.h): a span of its own under the hop's, named
-// `{mcp.method.name} {target}` by OpenTelemetry's MCP conventions.
-struct McpSpanRecord {
+// One MCP or A2A operation a sidecar hop carried (sidecar/mcp_filter.h, sidecar/a2a_filter.h): a span of its own
+// under the hop's, named `{mcp.method.name} {target}` by OpenTelemetry's MCP conventions, or `{method} {skill}`.
+struct RpcSpanRecord {
   SpanId span_id;
   std::string method;
-  std::string target;      // the tool or prompt name, or the resource URI
-  std::string target_kind;  // "tool", "prompt", "resource" or ""
-  std::string request_id;  // jsonrpc.request.id: the string, or the integer's digits ("" for a notification)
-  std::string error_type;  // "" when it succeeded
+  std::string target;       // the tool or prompt name, the resource URI, or the A2A skill
+  std::string target_kind;  // "tool", "prompt", "resource", "skill" or ""
+  std::string operation;    // gen_ai.operation.name: "execute_tool" (MCP tools/call), "invoke_agent" (A2A message)
+  std::string request_id;   // jsonrpc.request.id: the string, or the integer's digits ("" for a notification)
+  std::string error_type;   // "" when it succeeded
+  std::string task_id, context_id;  // A2A: the task and context it names ("" when none)
   uint64_t end_unix_nano = 0;
 };
 
@@ -91,9 +93,10 @@ struct RequestRecord {
   std::string source_spiffe_id, destination_spiffe_id, peer_name;
   uint32_t hops = 0;
   bool trace_repaired = false;
-  // The MCP operations of the hop's body, and their session, protocol version and server name.
-  std::vector<McpSpanRecord> mcp_operations;
-  std::string mcp_session_id, mcp_protocol_version, mcp_server;
+  // The MCP or A2A operations of the hop's body, and their protocol ("mcp" or "a2a"), session, protocol version and
+  // server (MCP) or agent (A2A) name.
+  std::vector<RpcSpanRecord> rpc_operations;
+  std::string rpc_protocol, rpc_session_id, rpc_protocol_version, rpc_server;
   // Opt-in content (telemetry.tracing.capture_content), raw JSON as exchanged, capped.
   std::string input_content, output_content;
 };

@@ -217,32 +217,48 @@ void append_client_span(TextBuffer& out, const RequestRecord& r, std::size_t ind
   s.end(StatusCode::Unset, {});
 }
 
-// An MCP operation under the hop's span: the server side's span on an inbound hop (the sidecar stands for the
-// MCP server), the client side's on an outbound one.
-void append_mcp_span(TextBuffer& out, const RequestRecord& r, const McpSpanRecord& op) {
+// An MCP or A2A operation under the hop's span: the server side's span on an inbound hop (the sidecar stands for the
+// MCP server or A2A agent), the client side's on an outbound one.
+void append_rpc_span(TextBuffer& out, const RequestRecord& r, const RpcSpanRecord& op) {
+  const bool a2a = r.rpc_protocol == "a2a";
   SpanText s(out);
   s.begin(r.trace_id, op.span_id, r.span_id, false, r.trace_flags, r.client_span ? SpanKind::Client : SpanKind::Server,
           r.start_unix_nano, op.end_unix_nano != 0 ? op.end_unix_nano : r.end_unix_nano);
   s.name_part(op.method);
-  if (op.target_kind == "tool" || op.target_kind == "prompt") {
+  if (op.target_kind == "tool" || op.target_kind == "prompt" || op.target_kind == "skill") {
     s.name_part(" ");
     s.name_part(op.target);
   }
   s.attributes();
-  s.string("mcp.method.name", op.method);
-  if (!r.mcp_session_id.empty()) s.string("mcp.session.id", r.mcp_session_id);
-  if (!r.mcp_protocol_version.empty()) s.string("mcp.protocol.version", r.mcp_protocol_version);
+  if (a2a) {
+    s.string("rpc.method", op.method);
+    if (!r.rpc_protocol_version.empty()) s.string("tollway.a2a.protocol.version", r.rpc_protocol_version);
+  } else {
+    s.string("mcp.method.name", op.method);
+    if (!r.rpc_session_id.empty()) s.string("mcp.session.id", r.rpc_session_id);
+    if (!r.rpc_protocol_version.empty()) s.string("mcp.protocol.version", r.rpc_protocol_version);
+  }
   if (!op.request_id.empty()) s.string("jsonrpc.request.id", op.request_id);
   s.string("jsonrpc.protocol.version", "2.0");
+  if (!op.operation.empty()) s.string(genai::kOperationName, op.operation);
   if (op.target_kind == "tool") {
-    s.string(genai::kOperationName, genai::operation::kExecuteTool);
     s.string("gen_ai.tool.name", op.target);
   } else if (op.target_kind == "prompt") {
     s.string("gen_ai.prompt.name", op.target);
   } else if (op.target_kind == "resource") {
     s.string("mcp.resource.uri", op.target);
   }
-  if (!r.mcp_server.empty()) s.string("tollway.mcp.server", r.mcp_server);
+  if (a2a) {
+    if (!r.rpc_server.empty()) s.string(genai::kAgentName, r.rpc_server);
+    if (op.target_kind == "skill") s.string("tollway.a2a.skill", op.target);
+    if (!op.task_id.empty()) s.string("tollway.a2a.task.id", op.task_id);
+    if (!op.context_id.empty()) {
+      s.string("tollway.a2a.context.id", op.context_id);
+      s.string(genai::kConversationId, op.context_id);
+    }
+  } else if (!r.rpc_server.empty()) {
+    s.string("tollway.mcp.server", r.rpc_server);
+  }
   if (!r.source_spiffe_id.empty()) s.string("tollway.source.spiffe_id", r.source_spiffe_id);
   if (!r.destination_spiffe_id.empty()) s.string("tollway.destination.spiffe_id", r.destination_spiffe_id);
   if (!op.error_type.empty()) {
@@ -262,9 +278,9 @@ std::size_t append_request_spans(TextBuffer& out, const RequestRecord& r, bool f
     out.push_back(',');
     append_client_span(out, r, i);
   }
-  for (const auto& op : r.mcp_operations) {
+  for (const auto& op : r.rpc_operations) {
     out.push_back(',');
-    append_mcp_span(out, r, op);
+    append_rpc_span(out, r, op);
   }
   return span_count(r);
 }

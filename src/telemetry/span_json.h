@@ -14,7 +14,7 @@ namespace tollway::telemetry {
 
 // How many spans append_request_spans writes for `r`.
 inline std::size_t span_count(const RequestRecord& r) {
-  return 1 + r.upstream_attempts.size() + r.mcp_operations.size();
+  return 1 + r.upstream_attempts.size() + r.rpc_operations.size();
 }
 
 // Appends r's spans to `out`, each preceded by ',' unless `first` (the first span of a batch); returns how
