@@ -1,5 +1,7 @@
 #include "sidecar/a2a_config.h"
 
+#include "sidecar/identity_rule.h"
+
 #include "config/auth_section.h"
 #include "core/glob.h"
 #include "core/units.h"
@@ -145,28 +147,10 @@ void read_a2a(config::Validator& v, const YAML::Node& node, A2aConfig& out) {
     if (!v.check_mapping(r, path, {"action", "from", "skills", "mode"})) continue;
     A2aRule rule;
     rule.line = r.Mark().line + 1;
-    if (!r["action"].IsDefined()) v.fail(r, path + ".action", "required: allow or deny");
-    v.optional_string(r, "action", path + ".", [&](const YAML::Node& n, const std::string& text) {
-      if (text == "deny")
-        rule.deny = true;
-      else if (text != "allow")
-        v.fail(n, path + ".action", "\"" + text + "\" is not allow or deny");
-    });
-    v.optional_string(r, "mode", path + ".", [&](const YAML::Node& n, const std::string& text) {
-      if (text == "audit")
-        rule.audit = true;
-      else if (text != "enforce")
-        v.fail(n, path + ".mode", "\"" + text + "\" is not enforce or audit");
-    });
-    const std::vector<std::string> from = config::read_string_list(v, r["from"], path + ".from");
-    if (from.empty()) v.fail(r, path + ".from", "required: the SPIFFE IDs (or patterns) the rule is about");
-    for (std::size_t j = 0; j < from.size(); ++j) {
-      std::string why;
-      if (auto pattern = tls::SpiffeIdPattern::parse(from[j], &why))
-        rule.from.push_back(std::move(*pattern));
-      else
-        v.fail(r["from"][j], path + ".from[" + std::to_string(j) + "]", "\"" + from[j] + "\": " + why);
-    }
+    IdentityRuleHead head = read_identity_rule_head(v, r, path);
+    rule.deny = head.deny;
+    rule.audit = head.audit;
+    rule.from = std::move(head.from);
     rule.skills = read_patterns(v, r["skills"], path + ".skills");
     if (rule.skills.empty())
       v.fail(r, path + ".skills", "required: the skill ids (glob patterns; \"*\" for all)");

@@ -1,6 +1,6 @@
-// The common head of the sidecar's identity rules (the inbound `authorization` rules, `mcp.rules`): `action`
-// (allow or deny, required), `mode` (enforce or audit) and `from` (SPIFFE IDs, exact or with `*` path segments,
-// required). Reading only validates and converts, with file:line; it never logs a value it reads.
+// The common head of the sidecar's identity rules (the inbound `authorization` rules, `mcp.rules`, `a2a.rules`):
+// `action` (allow or deny, required), `mode` (enforce or audit) and `from` (SPIFFE IDs, exact or with `*` path
+// segments, required). Reading only validates and converts, with file:line; it never logs a value it reads.
 #pragma once
 
 #include <yaml-cpp/yaml.h>
