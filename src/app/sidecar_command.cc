@@ -35,7 +35,8 @@ void add_sidecar_command(CLI::App& cli, int& exit_code) {
       "prompt and resource by `mcp.rules` (refusals are JSON-RPC errors), lists filtered to what the caller may\n"
       "use, tools limited by `limits` rules with match.tools, and each operation traced with its context in\n"
       "params._meta; `mcp.endpoint` gives the agent one MCP URL (http://127.0.0.1:15001/mcp) over several peers'\n"
-      "MCP servers, their tools named SERVER_TOOL.\n"
+      "MCP servers, their tools named SERVER_TOOL. With `a2a`, A2A agent cards are filtered to the skills the\n"
+      "caller may use and message/send and message/stream are authorized by skill and identity.\n"
       "See docs/sidecar.md.\n"
       "Signals: SIGHUP reloads the document, SIGTERM or SIGINT drains and exits 0.");
   auto config_path = std::make_shared<std::string>();
