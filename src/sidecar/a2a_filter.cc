@@ -220,16 +220,7 @@ bool A2aGuard::is_rpc_request(const pipeline::RequestCtx& ctx) const {
 pipeline::Verdict A2aGuard::refuse(pipeline::RequestCtx& ctx, int status, int code, std::string message,
                                    std::string_view reason) const {
   runtime_.count_refusal(reason);
-  ctx.reply.status = status;
-  ctx.reply.content_type.clear();
-  json::ObjectWriter data;
-  data.field("type", "tollway_sidecar_error").field("code", reason);
-  ctx.reply.body = rpc_error_reply(ctx.rpc, code, message, std::move(data).finish());
-  ctx.outcome.error = std::move(message);
-  ctx.outcome.error_code = std::string(reason);
-  for (auto& call : ctx.rpc.calls)
-    if (call.error_type.empty()) call.error_type = std::string(reason);
-  return pipeline::Verdict::Replied;
+  return reply_rpc_error(ctx, status, code, std::move(message), reason);
 }
 
 asio::awaitable<pipeline::Verdict> A2aGuard::authorize(pipeline::RequestCtx& ctx) {

@@ -232,6 +232,20 @@ std::string rpc_error_reply(const pipeline::RpcInfo& rpc, int code, std::string_
   return rpc.batch ? "[" + out + "]" : out;
 }
 
+pipeline::Verdict reply_rpc_error(pipeline::RequestCtx& ctx, int status, int code, std::string message,
+                                  std::string_view reason) {
+  ctx.reply.status = status;
+  ctx.reply.content_type.clear();
+  json::ObjectWriter data;
+  data.field("type", "tollway_sidecar_error").field("code", reason);
+  ctx.reply.body = rpc_error_reply(ctx.rpc, code, message, std::move(data).finish());
+  ctx.outcome.error = std::move(message);
+  ctx.outcome.error_code = std::string(reason);
+  for (auto& call : ctx.rpc.calls)
+    if (call.error_type.empty()) call.error_type = std::string(reason);
+  return pipeline::Verdict::Replied;
+}
+
 bool McpGuard::is_mcp_request(const pipeline::RequestCtx& ctx) const {
   if (ctx.listener != kInboundListener || !config_->mcp.enabled || ctx.head->method != "POST") return false;
   const std::string_view path = ctx.head->path();
@@ -243,16 +257,7 @@ bool McpGuard::is_mcp_request(const pipeline::RequestCtx& ctx) const {
 pipeline::Verdict McpGuard::refuse(pipeline::RequestCtx& ctx, int status, int code, std::string message,
                                    std::string_view reason) const {
   runtime_.count_refusal(reason);
-  ctx.reply.status = status;
-  ctx.reply.content_type.clear();
-  json::ObjectWriter data;
-  data.field("type", "tollway_sidecar_error").field("code", reason);
-  ctx.reply.body = rpc_error_reply(ctx.rpc, code, message, std::move(data).finish());
-  ctx.outcome.error = std::move(message);
-  ctx.outcome.error_code = std::string(reason);
-  for (auto& call : ctx.rpc.calls)
-    if (call.error_type.empty()) call.error_type = std::string(reason);
-  return pipeline::Verdict::Replied;
+  return reply_rpc_error(ctx, status, code, std::move(message), reason);
 }
 
 asio::awaitable<pipeline::Verdict> McpGuard::authorize(pipeline::RequestCtx& ctx) {

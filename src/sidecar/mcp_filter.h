@@ -46,6 +46,12 @@ class McpRuntime {
 std::string rpc_error_reply(const pipeline::RpcInfo& rpc, int code, std::string_view message,
                             std::string_view data_json);
 
+// Answers an MCP or A2A request itself: HTTP `status` with rpc_error_reply(`code`, `message`, data {type, code:
+// `reason`}), the outcome's error and code set, every call not yet marked given error.type `reason`. Returns
+// Replied.
+pipeline::Verdict reply_rpc_error(pipeline::RequestCtx& ctx, int status, int code, std::string message,
+                                  std::string_view reason);
+
 class McpGuard final : public pipeline::Filter {
  public:
   McpGuard(std::shared_ptr<const SidecarConfig> config, McpRuntime& runtime)
