@@ -44,7 +44,7 @@ void check_destination(Validator& v, const YAML::Node& node, const std::string& 
 void read_match(Validator& v, const YAML::Node& m, const std::string& path, const std::vector<std::string>& peers,
                 bool has_gateway, LocalLimitRule& r) {
   if (!m.IsDefined() || m.IsNull()) return;
-  if (!v.check_mapping(m, path, {"from", "to", "tools"})) return;
+  if (!v.check_mapping(m, path, {"from", "to", "tools", "skills"})) return;
   // Each of `from` and `to` is one string or a list of them.
   const auto list = [&](const char* key) {
     const YAML::Node n = m[key];
@@ -66,15 +66,21 @@ void read_match(Validator& v, const YAML::Node& m, const std::string& path, cons
   r.to = list("to");
   for (std::size_t i = 0; i < r.to.size(); ++i)
     check_destination(v, item("to", i), path + ".to", r.to[i], peers, has_gateway);
-  r.tools = list("tools");
-  for (std::size_t i = 0; i < r.tools.size(); ++i)
-    if (const auto why = glob_syntax_error(r.tools[i]); !why.empty())
-      v.fail(item("tools", i), path + ".tools", "\"" + r.tools[i] + "\": " + std::string(why));
+  for (const auto& [key, named] : {std::pair{"tools", LocalLimitRule::Named::Tools}, {"skills", LocalLimitRule::Named::Skills}}) {
+    if (!m[key].IsDefined()) continue;
+    if (r.named != LocalLimitRule::Named::Calls)
+      return v.fail(m[key], path + "." + key, "a rule counts tools or skills, not both");
+    r.named = named;
+    r.names = list(key);
+    for (std::size_t i = 0; i < r.names.size(); ++i)
+      if (const auto why = glob_syntax_error(r.names[i]); !why.empty())
+        v.fail(item(key, i), path + "." + key, "\"" + r.names[i] + "\": " + std::string(why));
+  }
 }
 
 // One entry of `rules:` (`budget` false) or `budgets:`; `lease`: the section's default lease modes.
 void read_rule(Validator& v, const YAML::Node& n, const std::string& path, const std::vector<std::string>& peers,
-               bool has_gateway, bool has_mcp, bool budget, const config::LeaseModes& lease, std::set<std::string>& names,
+               bool has_gateway, bool has_mcp, bool has_a2a, bool budget, const config::LeaseModes& lease, std::set<std::string>& names,
                LocalLimitsConfig& out) {
   static const std::vector<std::string> rule_keys = {"name", "match", "per", "unit", "limit", "window", "mode"};
   static const std::vector<std::string> budget_keys = {"name",   "match",  "per",
@@ -99,9 +105,9 @@ void read_rule(Validator& v, const YAML::Node& n, const std::string& path, const
   read_match(v, n["match"], path + ".match", peers, has_gateway, r);
   const std::vector<std::string> per = config::read_string_list(v, n["per"], path + ".per");
   for (std::size_t i = 0; i < per.size(); ++i) {
-    bool& flag = per[i] == "from" ? r.per_from : per[i] == "to" ? r.per_to : r.per_tool;
-    if (per[i] != "from" && per[i] != "to" && per[i] != "tool")
-      v.fail(n["per"][i], path + ".per", "\"" + per[i] + "\" is not from, to or tool");
+    bool& flag = per[i] == "from" ? r.per_from : per[i] == "to" ? r.per_to : r.per_name;
+    if (per[i] != "from" && per[i] != "to" && per[i] != "tool" && per[i] != "skill")
+      v.fail(n["per"][i], path + ".per", "\"" + per[i] + "\" is not from, to, tool or skill");
     else if (flag)
       v.fail(n["per"][i], path + ".per", "\"" + per[i] + "\" is listed twice");
     else
@@ -141,14 +147,19 @@ void read_rule(Validator& v, const YAML::Node& n, const std::string& path, const
     if (s == "shadow") r.shadow = true;
     else if (s != "enforce") v.fail(node, path + ".mode", "\"" + s + "\" is not a mode (enforce, shadow)");
   });
-  if (!r.tools.empty()) {
-    if (!has_mcp) v.fail(n["match"], path + ".match.tools", "counts MCP tool calls to the local agent: add mcp:");
-    if (r.counts_tokens()) v.fail(n, path + ".unit", "a tool rule counts requests");
+  const bool per_tool = std::find(per.begin(), per.end(), "tool") != per.end();
+  const bool per_skill = std::find(per.begin(), per.end(), "skill") != per.end();
+  if (r.named != LocalLimitRule::Named::Calls) {
+    const bool tools = r.named == LocalLimitRule::Named::Tools;
+    if (tools && !has_mcp) v.fail(n["match"], path + ".match.tools", "counts MCP tool calls to the local agent: add mcp:");
+    if (!tools && !has_a2a) v.fail(n["match"], path + ".match.skills", "counts A2A messages to the local agent: add a2a:");
+    if (r.counts_tokens()) v.fail(n, path + ".unit", tools ? "a tool rule counts requests" : "a skill rule counts requests");
+    if (tools ? per_skill : per_tool) v.fail(n["per"], path + ".per", tools ? "per: skill needs match.skills" : "per: tool needs match.tools");
     for (const auto& to : r.to)
       if (to != kLocalDestination)
-        v.fail(n["match"], path + ".match.to", "tool calls reach the local agent: \"" + to + "\" is not local");
-  } else if (r.per_tool) {
-    v.fail(n["per"], path + ".per", "per: tool needs match.tools");
+        v.fail(n["match"], path + ".match.to", "tool and skill calls reach the local agent: \"" + to + "\" is not local");
+  } else if (per_tool || per_skill) {
+    v.fail(n["per"], path + ".per", per_tool ? "per: tool needs match.tools" : "per: skill needs match.skills");
   }
   // Tokens are known only for LLM calls, which go to the gateway.
   if (r.counts_tokens()) {
@@ -168,7 +179,7 @@ bool LocalLimitsConfig::has_budgets() const {
 }
 
 void read_local_limits(Validator& v, const YAML::Node& node, const std::vector<std::string>& peer_names,
-                       bool has_gateway, bool has_mcp, LocalLimitsConfig& out) {
+                       bool has_gateway, bool has_mcp, bool has_a2a, LocalLimitsConfig& out) {
   if (!node.IsDefined() || node.IsNull()) return;
   if (!v.check_mapping(node, "limits", {"ledger", "leased", "default_max_tokens", "rules", "budgets"})) return;
   v.optional_string(node, "ledger", "limits.", [&](const YAML::Node& n, const std::string& s) {
@@ -206,8 +217,8 @@ void read_local_limits(Validator& v, const YAML::Node& node, const std::vector<s
       continue;
     }
     for (std::size_t i = 0; i < list.size(); ++i)
-      read_rule(v, list[i], path + "[" + std::to_string(i) + "]", peer_names, has_gateway, has_mcp, budget, lease,
-                names, out);
+      read_rule(v, list[i], path + "[" + std::to_string(i) + "]", peer_names, has_gateway, has_mcp, has_a2a, budget,
+                lease, names, out);
   }
   if (out.leased && !out.has_budgets() && v.errors().empty())
     v.fail(node["ledger"], "limits.ledger", "leased shares budgets: add limits.budgets (rules are always per process)");

@@ -1,7 +1,7 @@
 // LocalLimitsConfig: the `limits:` section of the sidecar document — rate limits (`rules`, per window) and budgets
 // (`budgets`, per UTC calendar day or month) on calls through this sidecar, by calling identity (`from`: SPIFFE IDs
 // or patterns), destination (`to`: a peer name, `gateway` for the agent's LLM calls, `local` for inbound calls to
-// this agent) and, for the local agent's MCP server, tool (`tools`), counted in requests or, for LLM calls, tokens. Every decision is made in process: rules always per
+// this agent) and, for the local agent's MCP server or A2A agent, tool (`tools`) or skill (`skills`), counted in requests or, for LLM calls, tokens. Every decision is made in process: rules always per
 // process, budgets per process (`ledger: local`) or against a lease of a budget the fleet shares (`ledger: leased`,
 // leases from the control plane). Parsing only validates and converts, with file:line; it never accepts a ledger
 // that would wait on the network for a decision and never logs a value it reads.
@@ -32,12 +32,15 @@ struct LocalLimitRule {
   bool budget = false;  // from `budgets:`: counted per calendar `period`, not per `window`
   std::vector<tls::SpiffeIdPattern> from;  // empty: any caller
   std::vector<std::string> to;             // destination names; empty: any (token rules: the gateway only)
-  // MCP tools (glob patterns, `match.tools`): the rule counts each tools/call of a matching tool that reaches the
-  // local agent's MCP server (sidecar/mcp_config.h), and nothing else; empty: the rule counts calls, not tools.
-  std::vector<std::string> tools;
+  // MCP tools (`match.tools`) or A2A skills (`match.skills`), glob patterns: the rule counts each tools/call of a
+  // matching tool that reaches the local agent's MCP server (sidecar/mcp_config.h), or each A2A message naming a
+  // matching skill that reaches its A2A agent (sidecar/a2a_config.h), and nothing else. Calls: the rule counts
+  // calls, not names.
+  enum class Named { Calls, Tools, Skills } named = Named::Calls;
+  std::vector<std::string> names;
   bool per_from = false;                   // one counter per caller
   bool per_to = false;                     // one counter per destination
-  bool per_tool = false;                   // one counter per tool (rules with match.tools)
+  bool per_name = false;                   // one counter per tool or skill (`per: [tool]` / `per: [skill]`)
   config::LimitUnit unit = config::LimitUnit::Requests;  // never CostUsd
   int64_t limit = 0;
   std::chrono::milliseconds window{60'000};  // rules
@@ -57,8 +60,8 @@ struct LocalLimitsConfig {
 
 // Reads `limits:` (absent or null: no rules, no budgets). `peer_names`: the document's peers; `has_gateway`: sidecar.gateway
 // is set. A `to` naming neither, or naming `gateway` / `local` when a peer has that name, is an error.
-// `has_mcp`: the document has an `mcp:` section (match.tools needs one).
+// `has_mcp` / `has_a2a`: the document's agent serves MCP / A2A (match.tools / match.skills need it).
 void read_local_limits(config::Validator& v, const YAML::Node& node, const std::vector<std::string>& peer_names,
-                       bool has_gateway, bool has_mcp, LocalLimitsConfig& out);
+                       bool has_gateway, bool has_mcp, bool has_a2a, LocalLimitsConfig& out);
 
 }  // namespace tollway::sidecar

@@ -33,11 +33,12 @@ int64_t amount_of(config::LimitUnit unit, int64_t requests, uint64_t input_token
 }
 
 bool rule_matches(const LocalLimitRule& rule, const tls::SpiffeId& caller, std::string_view destination,
-                  std::string_view tool) {
+                  LocalLimitRule::Named named, std::string_view name) {
   if (rule.counts_tokens() && destination != kGatewayDestination) return false;
-  if (rule.tools.empty() != tool.empty()) return false;
-  if (!tool.empty() && std::none_of(rule.tools.begin(), rule.tools.end(),
-                                    [&](const std::string& pattern) { return glob_match(pattern, tool); }))
+  if (rule.named != named) return false;
+  if (named != LocalLimitRule::Named::Calls &&
+      std::none_of(rule.names.begin(), rule.names.end(),
+                   [&](const std::string& pattern) { return glob_match(pattern, name); }))
     return false;
   if (!rule.from.empty()) {
     bool from = false;
@@ -101,7 +102,7 @@ void plan_local_limits(const LocalLimitsConfig& config, const LimitedCall& call,
   if (!caller) return;
   for (uint32_t i = 0; i < config.rules.size(); ++i) {
     const LocalLimitRule& rule = config.rules[i];
-    if (!rule_matches(rule, *caller, call.destination, call.tool)) continue;
+    if (!rule_matches(rule, *caller, call.destination, call.named, call.name)) continue;
     limits::Counter c;
     c.limit = rule.limit;
     c.shadow = rule.shadow;
@@ -111,13 +112,13 @@ void plan_local_limits(const LocalLimitsConfig& config, const LimitedCall& call,
       if (rule.per_to) c.key += "|to";
       if (rule.per_from) limits::append_key_value(c.key, call.caller);
       if (rule.per_to) limits::append_key_value(c.key, call.destination);
-      if (rule.per_tool) limits::append_key_value(c.key, call.tool);
+      if (rule.per_name) limits::append_key_value(c.key, call.name);
       limits::set_budget_period(c, rule.period, now_ms);
       if (config.leased) c.lease = limits::lease_modes(rule.lease);
     } else {
       c.key = "sidecar|" + rule.name + "|" + (rule.per_from ? std::string(call.caller) : "*") + "|" +
               (rule.per_to ? std::string(call.destination) : "*");
-      if (rule.per_tool) c.key += "|" + std::string(call.tool);
+      if (rule.per_name) c.key += "|" + std::string(call.name);
       c.algorithm = limits::CounterAlgorithm::Gcra;
       c.window_ms = rule.window.count();
     }
@@ -181,10 +182,13 @@ asio::awaitable<pipeline::Verdict> LocalLimits::admit(pipeline::RequestCtx& ctx)
   pipeline::Reservation& r = ctx.reservation;
   const int64_t now_ms = unix_ms();
   plan_local_limits(limits, call, now_ms, r.counters, r.amounts, r.rules);
-  for (const auto& mcp_call : ctx.rpc.calls) {  // each tools/call of an MCP body, under the tool rules
-    if (!mcp_call.tool) continue;
-    call.tool = mcp_call.target;
-    plan_local_limits(limits, call, now_ms, r.counters, r.amounts, r.rules);
+  for (const auto& rpc_call : ctx.rpc.calls) {  // each tools/call of an MCP body, each A2A message, by its name
+    call.named = rpc_call.tool      ? LocalLimitRule::Named::Tools
+                 : rpc_call.message ? LocalLimitRule::Named::Skills
+                                    : LocalLimitRule::Named::Calls;
+    call.name = rpc_call.target;
+    if (call.named != LocalLimitRule::Named::Calls && !call.name.empty())
+      plan_local_limits(limits, call, now_ms, r.counters, r.amounts, r.rules);
   }
   if (r.counters.empty()) co_return pipeline::Verdict::Continue;
   limits::LeasedLedger* leased = limits.leased ? state_.leased() : nullptr;
@@ -216,14 +220,16 @@ asio::awaitable<pipeline::Verdict> LocalLimits::admit(pipeline::RequestCtx& ctx)
                              : denying->budget ? "budget \"" + denying->name + "\""
                                                : "local limit \"" + denying->name + "\"";
     std::string message = std::string(call.caller) + " -> " + std::string(destination) + ": " + what + " exceeded";
-    if (denying != nullptr && !denying->tools.empty())
-      for (const auto& mcp_call : ctx.rpc.calls)
-        if (mcp_call.tool && std::any_of(denying->tools.begin(), denying->tools.end(), [&](const std::string& p) {
-              return glob_match(p, mcp_call.target);
-            })) {
-          message += " by tool \"" + mcp_call.target + "\"";
-          break;
-        }
+    if (denying != nullptr && denying->named != LocalLimitRule::Named::Calls)
+      for (const auto& rpc_call : ctx.rpc.calls) {
+        const bool tool = denying->named == LocalLimitRule::Named::Tools;
+        if ((tool ? !rpc_call.tool : !rpc_call.message) ||
+            std::none_of(denying->names.begin(), denying->names.end(),
+                         [&](const std::string& p) { return glob_match(p, rpc_call.target); }))
+          continue;
+        message += (tool ? " by tool \"" : " by skill \"") + rpc_call.target + "\"";
+        break;
+      }
     if (denying != nullptr)
       message += " (" + std::to_string(denying->limit) + " " + limits::LimitRules::unit_name(denying->unit) + " " +
                  per_what(*denying) + ")";

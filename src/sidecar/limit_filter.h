@@ -55,7 +55,10 @@ struct LimitedCall {
   std::string_view destination;  // a peer name, kGatewayDestination or kLocalDestination
   uint64_t input_tokens = 0;     // LLM calls: the estimate reserved before the call
   uint64_t output_tokens = 0;
-  std::string_view tool;         // one tools/call's tool (only rules with match.tools count it); "" for the call
+  // One MCP tools/call's tool or A2A message's skill (only rules with match.tools / match.skills count it); Calls
+  // for the call itself.
+  LocalLimitRule::Named named = LocalLimitRule::Named::Calls;
+  std::string_view name;
 };
 
 // Appends one counter (with its amount and rule index) per rule that matches `call`. A token rule matches LLM

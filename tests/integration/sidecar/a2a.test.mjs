@@ -30,6 +30,8 @@ function startSidecar(document) {
 const portOf = (address) => Number(String(address).split(':').pop());
 const parentOf = (traceparent) => /^00-([0-9a-f]{32})-([0-9a-f]{16})-0[01]$/.exec(traceparent ?? '');
 
+const SUMMARY_LIMIT = 3;
+
 function message(text, metadata) {
   return {
     tenant: '',
@@ -74,6 +76,7 @@ describe('sidecar: A2A delegations authorized by skill, filtered and traced by n
         { action: 'allow', from: [ID.a], skills: ['summarize'] },
         { action: 'deny', from: [ID.a], skills: ['admin_*'] },
       ] },
+      limits: { rules: [{ name: 'summaries', match: { skills: ['summarize'] }, per: ['from', 'skill'], limit: SUMMARY_LIMIT, window: '1m' }] },
     }));
     proxyPort = portOf(sidecars.a.ready.listeners.outbound);
     fetchImpl = proxyFetch(proxyPort);
@@ -174,6 +177,24 @@ describe('sidecar: A2A delegations authorized by skill, filtered and traced by n
     const { text } = await getText(`http://127.0.0.1:${sidecars.b.adminPort}/metrics`);
     assert.ok(metricValue(text, 'tollway_sidecar_a2a_refusals_total', { reason: 'forbidden' }) >= 2);
     assert.ok(metricValue(text, 'tollway_sidecar_a2a_refusals_total', { reason: 'skill_required' }) >= 1);
+  });
+
+  it('a per-skill limit refuses the message past it with a JSON-RPC error and a retry time', async () => {
+    const client = await connect();
+    let refused = null;
+    for (let i = 0; i <= SUMMARY_LIMIT && !refused; ++i) {
+      try {
+        await client.sendMessage(message(`report ${i}`, { skillId: 'summarize' }));
+      } catch (err) {
+        refused = err;
+      }
+    }
+    assert.ok(refused, 'a message past the limit is refused');
+    assert.equal(refused.envelopeCode, REFUSED);
+    assert.equal(refused.data?.code, 'rate_limit_exceeded');
+    assert.match(refused.message, /by skill "summarize"/);
+    assert.ok(Number(refused.data?.retry_after_s) >= 1);
+    assert.equal(writer.messages.filter((m) => m.skill === 'summarize').length, SUMMARY_LIMIT);
   });
 
   it('the refused task\'s span names the skill and the refusal', async () => {

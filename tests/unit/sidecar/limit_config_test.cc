@@ -125,7 +125,7 @@ TEST(SidecarLimitConfig, ErrorsNameTheLineAndKey) {
            {rule + "{name: x, limit: 1, window: 5ms}\n", "limits.rules[0].window: \"5ms\" is not a window"},
            {rule + "{name: x, limit: 1, window: 1m, unit: cost_usd}\n", "is not a unit the sidecar counts"},
            {rule + "{name: x, limit: 1, window: 1m, per: [model]}\n",
-            "limits.rules[0].per: \"model\" is not from, to or tool"},
+            "limits.rules[0].per: \"model\" is not from, to, tool or skill"},
            {rule + "{name: x, limit: 1, window: 1m, per: [from, from]}\n", "listed twice"},
            {rule + "{name: x, limit: 1, window: 1m, mode: audit}\n", "is not a mode"},
            {rule + "{name: x, limit: 1, window: 1m, match: {from: \"spiffe://example.org/ns/*x\"}}\n",

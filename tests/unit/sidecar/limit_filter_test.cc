@@ -133,14 +133,14 @@ TEST(LocalLimits, RulesMatchTheCallerPatternAndTheDestination) {
   std::vector<limits::Counter> counters;
   std::vector<int64_t> amounts;
   std::vector<uint32_t> rules;
-  plan_local_limits(config->local_limits, {kSelf, "agent-c", 0, 0, {}}, kNow, counters, amounts, rules);
+  plan_local_limits(config->local_limits, {kSelf, "agent-c", 0, 0, {}, {}}, kNow, counters, amounts, rules);
   EXPECT_EQ(rules, std::vector<uint32_t>{0});  // a token rule never counts a call to a peer
   rules.clear();
-  plan_local_limits(config->local_limits, {kRunaway, "local", 0, 0, {}}, kNow, counters, amounts, rules);
+  plan_local_limits(config->local_limits, {kRunaway, "local", 0, 0, {}, {}}, kNow, counters, amounts, rules);
   EXPECT_EQ(rules, std::vector<uint32_t>{1});
   rules.clear();
   amounts.clear();
-  plan_local_limits(config->local_limits, {kSelf, "gateway", 30, 70, {}}, kNow, counters, amounts, rules);
+  plan_local_limits(config->local_limits, {kSelf, "gateway", 30, 70, {}, {}}, kNow, counters, amounts, rules);
   EXPECT_EQ(rules, std::vector<uint32_t>{2});
   EXPECT_EQ(amounts, std::vector<int64_t>{100});
 }
@@ -158,7 +158,7 @@ TEST(LocalLimits, BudgetsCountPerCalendarPeriodUnderTheGatewaysKeyForm) {
   std::vector<limits::Counter> counters;
   std::vector<int64_t> amounts;
   std::vector<uint32_t> rules;
-  plan_local_limits(c->local_limits, {kSelf, "gateway", 30, 70, {}}, kNow + 3'600'000, counters, amounts, rules);
+  plan_local_limits(c->local_limits, {kSelf, "gateway", 30, 70, {}, {}}, kNow + 3'600'000, counters, amounts, rules);
   ASSERT_EQ(counters.size(), 1u);
   // The key a gateway budget of the same name has: one fleet-wide budget whichever proxy spends from it.
   EXPECT_EQ(counters[0].key, "budget|fleet-llm|2026-12-01");
@@ -167,7 +167,7 @@ TEST(LocalLimits, BudgetsCountPerCalendarPeriodUnderTheGatewaysKeyForm) {
   EXPECT_EQ(counters[0].lease.on_lease_exhausted, limits::OnLeaseExhausted::Wait);
   EXPECT_EQ(amounts, std::vector<int64_t>{100});
   counters.clear();
-  plan_local_limits(c->local_limits, {kRunaway, "local", 0, 0, {}}, kNow, counters, amounts, rules);
+  plan_local_limits(c->local_limits, {kRunaway, "local", 0, 0, {}, {}}, kNow, counters, amounts, rules);
   ASSERT_EQ(counters.size(), 1u);
   EXPECT_EQ(counters[0].key, "budget|inbound|from|" + kRunaway + "|2026-12");
 }

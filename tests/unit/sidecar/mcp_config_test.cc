@@ -1,4 +1,5 @@
-// The sidecar document's `mcp:` section and the decisions its rules make; per-tool limits (match.tools).
+// The sidecar document's `mcp:` section and the decisions its rules make; per-tool and per-skill limits
+// (match.tools, match.skills).
 #include "sidecar/config.h"
 
 #include <gtest/gtest.h>
@@ -112,16 +113,28 @@ limits:
 )"));
   ASSERT_TRUE(ok.config) << errors_of(ok);
   const LocalLimitRule& rule = ok.config->local_limits.rules[0];
-  EXPECT_EQ(rule.tools, std::vector<std::string>{"read_*"});
-  EXPECT_TRUE(rule.per_tool && rule.per_from);
+  EXPECT_EQ(rule.named, LocalLimitRule::Named::Tools);
+  EXPECT_EQ(rule.names, std::vector<std::string>{"read_*"});
+  EXPECT_TRUE(rule.per_name && rule.per_from);
+  const auto skills = parse(document(R"(a2a: {agent: writer}
+limits:
+  rules:
+    - {name: summaries, match: {skills: [summarize]}, per: [skill], limit: 5, window: 1m}
+    - {name: both, match: {skills: [a], tools: [b]}, limit: 5, window: 1m}
+)"));
+  const std::string skill_errors = errors_of(skills);
+  EXPECT_NE(skill_errors.find("a rule counts tools or skills, not both"), std::string::npos) << skill_errors;
+  EXPECT_EQ(skill_errors.find("rules[0]"), std::string::npos) << skill_errors;
   const auto bad = parse(document(R"(limits:
   rules:
     - {name: reads, match: {tools: ["read_*"]}, limit: 5, window: 1m}
     - {name: per-tool, per: [tool], limit: 5, window: 1m}
+    - {name: per-skill, match: {skills: [s]}, limit: 5, window: 1m}
 )"));
   const std::string e = errors_of(bad);
   EXPECT_NE(e.find("limits.rules[0].match.tools: counts MCP tool calls to the local agent: add mcp:"), std::string::npos) << e;
   EXPECT_NE(e.find("limits.rules[1].per: per: tool needs match.tools"), std::string::npos) << e;
+  EXPECT_NE(e.find("limits.rules[2].match.skills: counts A2A messages to the local agent: add a2a:"), std::string::npos) << e;
 }
 
 }  // namespace
