@@ -29,6 +29,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 HERE="$ROOT/bench/mcp"
 source "$ROOT/bench/lib/processes.sh"  # free_ports, wait_log
+source "$ROOT/bench/lib/svid.sh"  # make_bench_ca, issue_svid
 OUT="$ROOT/build/bench/mcp"
 TOLLWAY_BIN="${TOLLWAY_BIN:-$ROOT/build/release/tollway}"
 REPS="${REPS:-15}"
@@ -56,18 +57,9 @@ rm -rf "$OUT"
 mkdir -p "$OUT"/{tls,sidecars}
 
 # ---- certificates: a P-256 CA, X.509-SVIDs with one URI SAN (the A sidecars share one, the B sidecars another) ------
-ossl() { (cd "$OUT/tls" && openssl "$@" 2>/dev/null); }
-ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out ca.pem -days 2 \
-  -subj /CN=mcp-bench-ca -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
-issue() { # name spiffe-id
-  ossl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$1.key" -out "$1.csr" -subj /O=SPIFFE
-  printf 'subjectAltName=URI:%s\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n' "$2" \
-    > "$OUT/tls/$1.cnf"
-  printf 'extendedKeyUsage=serverAuth,clientAuth\n' >> "$OUT/tls/$1.cnf"
-  ossl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -out "$1.pem" -days 2 -extfile "$1.cnf"
-}
-issue client "$CLIENT_ID"
-issue files "$SERVER_ID"
+make_bench_ca "$OUT/tls" mcp-bench-ca
+issue_svid "$OUT/tls" client "$CLIENT_ID"
+issue_svid "$OUT/tls" files "$SERVER_ID"
 
 # ---- ports ------------------------------------------------------------------------------------------------------------
 mapfile -t P < <(free_ports 14)

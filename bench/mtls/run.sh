@@ -22,6 +22,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 HERE="$ROOT/bench/mtls"
 source "$ROOT/bench/lib/nginx_origin.sh"  # write_nginx_origin
 source "$ROOT/bench/lib/processes.sh"  # free_ports, wait_log
+source "$ROOT/bench/lib/svid.sh"  # make_bench_ca, issue_svid
 OUT="$ROOT/build/bench/mtls"
 TOLLWAY_BIN="${TOLLWAY_BIN:-$ROOT/build/release/tollway}"
 CA_BENCH="${CA_BENCH:-$ROOT/build/release/bench/mtls/ca_bench}"
@@ -43,20 +44,11 @@ rm -rf "$OUT"
 mkdir -p "$OUT"/{tls,origin,nginx/logs,nginx/tmp}
 
 # ---- certificates: a P-256 CA, X.509-SVIDs with one URI SAN -----------------------------------------------------------
-ossl() { (cd "$OUT/tls" && openssl "$@" 2>/dev/null); }
-ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out ca.pem -days 2 \
-  -subj /CN=mtls-bench-ca -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
-issue() { # name spiffe-id
-  ossl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$1.key" -out "$1.csr" -subj /O=SPIFFE
-  printf 'subjectAltName=URI:%s\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n' "$2" \
-    > "$OUT/tls/$1.cnf"
-  printf 'extendedKeyUsage=serverAuth,clientAuth\n' >> "$OUT/tls/$1.cnf"
-  ossl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -out "$1.pem" -days 2 -extfile "$1.cnf"
-}
+make_bench_ca "$OUT/tls" mtls-bench-ca
 SERVER_ID="spiffe://$TD/ns/bench/sa/server"
 CLIENT_ID="spiffe://$TD/ns/bench/sa/client"
-issue server "$SERVER_ID"
-issue client "$CLIENT_ID"
+issue_svid "$OUT/tls" server "$SERVER_ID"
+issue_svid "$OUT/tls" client "$CLIENT_ID"
 
 mapfile -t P < <(free_ports 5)
 ORIGIN_PORT=${P[0]} SIDECAR_IN=${P[1]} SIDECAR_OUT=${P[2]} SIDECAR_ADMIN=${P[3]} NGINX_PORT=${P[4]}
