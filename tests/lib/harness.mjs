@@ -214,6 +214,16 @@ export async function startGateway(opts = {}) {
 }
 
 /** Runs `tollway <args>` to completion: {code, stdout, stderr}. */
+/** A sidecar (`tollway sidecar --config`) from `document` (an object, written as YAML), admin on a free port; the
+ * startGateway handle, ready once it logs "sidecar ready". */
+export function startSidecar(document) {
+  return startGateway({
+    configYaml: toYaml(document),
+    argv: (configPath) => ['sidecar', '--config', configPath, '--admin', '127.0.0.1:0'],
+    readyMsg: 'sidecar ready',
+  });
+}
+
 export function runTollway(args, { env, timeoutMs = 10000 } = {}) {
   return new Promise((resolve, reject) => {
     const p = spawn(TOLLWAY_BIN, args, { env: { ...process.env, ...(env ?? {}) }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -10,7 +10,7 @@ import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { Role, TaskState } from '@a2a-js/sdk';
 import { ClientFactory, DefaultAgentCardResolver, JsonRpcTransportFactory } from '@a2a-js/sdk/client';
-import { startGateway, makeCA, toYaml, getText, metricValue, waitFor, unusedPort } from '../../lib/harness.mjs';
+import { makeCA, getText, metricValue, waitFor, unusedPort, startSidecar } from '../../lib/harness.mjs';
 import { proxyFetch } from '../../lib/proxy_fetch.mjs';
 import { startA2aAgent } from '../../mock/a2a_agent.mjs';
 import { startOtlpReceiver, allSpans, attrs } from '../../mock/otlp_receiver.mjs';
@@ -18,14 +18,6 @@ import { startOtlpReceiver, allSpans, attrs } from '../../mock/otlp_receiver.mjs
 const TD = 'example.org';
 const ID = { a: `spiffe://${TD}/ns/prod/sa/agent-a`, b: `spiffe://${TD}/ns/prod/sa/writer` };
 const REFUSED = -32000;  // tollway's code for A2A refusals (A2A's own codes start at -32001)
-
-function startSidecar(document) {
-  return startGateway({
-    configYaml: toYaml(document),
-    argv: (configPath) => ['sidecar', '--config', configPath, '--admin', '127.0.0.1:0'],
-    readyMsg: 'sidecar ready',
-  });
-}
 
 const portOf = (address) => Number(String(address).split(':').pop());
 const parentOf = (traceparent) => /^00-([0-9a-f]{32})-([0-9a-f]{16})-0[01]$/.exec(traceparent ?? '');

@@ -10,9 +10,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import OpenAI from 'openai';
-import {
-  startGateway, startMock, testConfig, makeCA, metricValue, getText, toYaml, waitFor,
-} from '../../lib/harness.mjs';
+import { startGateway, startMock, testConfig, makeCA, metricValue, getText, waitFor, startSidecar } from '../../lib/harness.mjs';
 
 const TD = 'example.org';
 const id = (name) => `spiffe://${TD}/ns/prod/sa/${name}`;
@@ -30,14 +28,6 @@ function startAgent() {
     });
     server.listen(0, '127.0.0.1', () => resolve(Object.assign(agent, {
       port: server.address().port, close: () => new Promise((r) => server.close(r)) })));
-  });
-}
-
-function startSidecar(document) {
-  return startGateway({
-    configYaml: toYaml(document),
-    argv: (configPath) => ['sidecar', '--config', configPath, '--admin', '127.0.0.1:0'],
-    readyMsg: 'sidecar ready',
   });
 }
 

@@ -10,7 +10,7 @@ import http from 'node:http';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
-import { startGateway, makeCA, toYaml, getText, metricValue, waitFor, unusedPort } from '../../lib/harness.mjs';
+import { makeCA, getText, metricValue, waitFor, unusedPort, startSidecar } from '../../lib/harness.mjs';
 import { proxyFetch } from '../../lib/proxy_fetch.mjs';
 import { startMcpServer } from '../../mock/mcp_server.mjs';
 import { startOtlpReceiver, allSpans, attrs } from '../../mock/otlp_receiver.mjs';
@@ -18,14 +18,6 @@ import { startOtlpReceiver, allSpans, attrs } from '../../mock/otlp_receiver.mjs
 const TD = 'example.org';
 const ID = { a: `spiffe://${TD}/ns/prod/sa/agent-a`, b: `spiffe://${TD}/ns/prod/sa/files`, c: `spiffe://${TD}/ns/prod/sa/search` };
 const READ_LIMIT = 3;
-
-function startSidecar(document) {
-  return startGateway({
-    configYaml: toYaml(document),
-    argv: (configPath) => ['sidecar', '--config', configPath, '--admin', '127.0.0.1:0'],
-    readyMsg: 'sidecar ready',
-  });
-}
 
 // A raw POST through a sidecar's outbound listener (absolute form), for bodies no SDK would send.
 function rawPost(proxyPort, url, body, headers = {}) {

@@ -5,9 +5,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import tls from 'node:tls';
 import fs from 'node:fs';
-import {
-  startGateway, makeCA, rawRequest, metricValue, getText, toYaml,
-} from '../../lib/harness.mjs';
+import { makeCA, rawRequest, metricValue, getText, startSidecar } from '../../lib/harness.mjs';
 
 const TD = 'example.org';
 const A_ID = `spiffe://${TD}/ns/prod/sa/agent-a`;
@@ -28,14 +26,6 @@ function startAgent() {
     });
     server.listen(0, '127.0.0.1', () => resolve(Object.assign(agent, {
       port: server.address().port, close: () => new Promise((r) => server.close(r)) })));
-  });
-}
-
-function startSidecar(document) {
-  return startGateway({
-    configYaml: toYaml(document),
-    argv: (configPath) => ['sidecar', '--config', configPath, '--admin', '127.0.0.1:0'],
-    readyMsg: 'sidecar ready',
   });
 }
 

@@ -9,7 +9,7 @@ import http from 'node:http';
 import fs from 'node:fs';
 import crypto from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { startGateway, makeCA, toYaml, getText, metricValue, waitFor, unusedPort } from '../../lib/harness.mjs';
+import { makeCA, toYaml, getText, metricValue, waitFor, unusedPort, startSidecar } from '../../lib/harness.mjs';
 import { startOtlpReceiver, allSpans, attrs } from '../../mock/otlp_receiver.mjs';
 
 const TD = 'example.org';
@@ -81,14 +81,6 @@ function sidecarDocument({ id, svid, ca, agentPort, inboundPort, peers, receiver
     fanout: { secret: SECRET },
     ...extra,
   };
-}
-
-function startSidecar(document) {
-  return startGateway({
-    configYaml: toYaml(document),
-    argv: (configPath) => ['sidecar', '--config', configPath, '--admin', '127.0.0.1:0'],
-    readyMsg: 'sidecar ready',
-  });
 }
 
 const portOf = (address) => Number(String(address).split(':').pop());
