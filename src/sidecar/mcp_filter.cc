@@ -246,8 +246,8 @@ pipeline::Verdict reply_rpc_error(pipeline::RequestCtx& ctx, int status, int cod
   return pipeline::Verdict::Replied;
 }
 
-bool McpGuard::is_mcp_request(const pipeline::RequestCtx& ctx) const {
-  if (ctx.listener != kInboundListener || !config_->mcp.enabled || ctx.head->method != "POST") return false;
+bool McpGuard::is_mcp_path(const pipeline::RequestCtx& ctx) const {
+  if (ctx.listener != kInboundListener || !config_->mcp.enabled) return false;
   const std::string_view path = ctx.head->path();
   for (const auto& p : config_->mcp.paths)
     if (path == p) return true;
@@ -261,7 +261,21 @@ pipeline::Verdict McpGuard::refuse(pipeline::RequestCtx& ctx, int status, int co
 }
 
 asio::awaitable<pipeline::Verdict> McpGuard::authorize(pipeline::RequestCtx& ctx) {
-  if (!is_mcp_request(ctx)) co_return pipeline::Verdict::Continue;
+  if (!is_mcp_path(ctx)) co_return pipeline::Verdict::Continue;
+  // Streamable HTTP: POST carries messages (read below); GET opens the server's stream and DELETE ends a session,
+  // neither with a body. Nothing else reaches the server unread.
+  const std::string_view method = ctx.head->method;
+  if (method != "POST") {
+    if (method != "GET" && method != "DELETE") {
+      ctx.reply.headers.emplace_back("allow", "POST, GET, DELETE");
+      co_return refuse(ctx, 405, mcp::kInvalidRequest, "an MCP endpoint takes POST, GET and DELETE",
+                       "invalid_mcp_request");
+    }
+    if (!ctx.body.empty())
+      co_return refuse(ctx, 400, mcp::kInvalidRequest, "MCP GET and DELETE requests carry no body",
+                       "invalid_mcp_request");
+    co_return pipeline::Verdict::Continue;
+  }
   pipeline::RpcInfo& info = ctx.rpc;
   info.server = config_->mcp.server;
   bool repeated = false;

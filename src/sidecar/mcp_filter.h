@@ -1,5 +1,6 @@
 // McpGuard: MCP awareness on the sidecar's inbound side, for a local agent that serves MCP over streamable HTTP
-// (the document's `mcp:` section). Authorize phase, for a POST to one of mcp.paths: reads the body as JSON-RPC
+// (the document's `mcp:` section). Authorize phase, on mcp.paths: GET and DELETE pass only without a body, other
+// methods but POST are refused (405); for a POST, reads the body as JSON-RPC
 // strictly (malformed: the JSON-RPC error the spec prescribes, nothing forwarded), decides every tools/call,
 // prompts/get and resource read of it against mcp.rules for the caller's verified SPIFFE ID (a refused call is
 // answered with a JSON-RPC error and a decision-log line and never forwarded; in a batch nothing is forwarded),
@@ -63,7 +64,7 @@ class McpGuard final : public pipeline::Filter {
   void log(const pipeline::RequestCtx& ctx) override;
 
  private:
-  bool is_mcp_request(const pipeline::RequestCtx& ctx) const;
+  bool is_mcp_path(const pipeline::RequestCtx& ctx) const;
   pipeline::Verdict refuse(pipeline::RequestCtx& ctx, int status, int code, std::string message,
                            std::string_view reason) const;
 

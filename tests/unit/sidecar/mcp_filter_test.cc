@@ -33,11 +33,12 @@ mcp:
 }
 
 struct Call {
-  std::string bytes = "POST /mcp HTTP/1.1\r\nHost: files\r\nMcp-Session-Id: s-1\r\n\r\n";
+  std::string bytes;
   http::RequestHead head;
   tls::PeerIdentity identity;
   pipeline::RequestCtx ctx;
-  explicit Call(std::string body) {
+  explicit Call(std::string body, std::string method = "POST")
+      : bytes(method + " /mcp HTTP/1.1\r\nHost: files\r\nMcp-Session-Id: s-1\r\n\r\n") {
     http::ParseError error;
     EXPECT_EQ(http::parse_request_head(bytes, {}, head, error), http::ParseStatus::Complete);
     identity.spiffe_id = std::string(kCaller);
@@ -73,6 +74,21 @@ TEST(McpGuard, RefusesAForbiddenToolWithAJsonRpcErrorAndRecordsTheCall) {
   ASSERT_EQ(call.ctx.rpc.calls.size(), 1u);
   EXPECT_EQ(call.ctx.rpc.calls[0].error_type, "forbidden");
   EXPECT_EQ(call.ctx.rpc.session_id, "s-1");
+}
+
+TEST(McpGuard, OnlyPostCarriesMessagesGetAndDeleteComeWithoutABody) {
+  McpRuntime runtime;
+  McpGuard guard(config(), runtime);
+  Call put(R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"delete_file"}})", "PUT");
+  EXPECT_EQ(run_phase(guard.authorize(put.ctx)), Verdict::Replied);
+  EXPECT_EQ(put.ctx.reply.status, 405);
+  Call get_with_body(R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"delete_file"}})", "GET");
+  EXPECT_EQ(run_phase(guard.authorize(get_with_body.ctx)), Verdict::Replied);
+  EXPECT_EQ(get_with_body.ctx.reply.status, 400);
+  Call get("", "GET");
+  EXPECT_EQ(run_phase(guard.authorize(get.ctx)), Verdict::Continue);
+  Call end("", "DELETE");
+  EXPECT_EQ(run_phase(guard.authorize(end.ctx)), Verdict::Continue);
 }
 
 TEST(McpGuard, WritesTheOperationsSpanIntoMeta) {
