@@ -33,6 +33,7 @@ class RequestMetrics;
 namespace tollway::pipeline {
 
 struct Snapshot;
+class Chain;
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
@@ -246,6 +247,9 @@ struct AttemptRecord {
 struct RequestCtx {
   // Driver, before any phase.
   std::shared_ptr<const Snapshot> snapshot;
+  // The filters this request runs: one of the snapshot's chains, as the role's classify chose; null: the
+  // snapshot's main chain.
+  const Chain* chain = nullptr;
   const http::RequestHead* head = nullptr;  // views into the connection buffer, valid for the whole request
   std::string body;                         // the complete request body
   std::string request_id;

@@ -15,6 +15,11 @@ namespace resilience = providers::resilience;
 using Clock = std::chrono::steady_clock;
 using Phase = asio::awaitable<Verdict> (Filter::*)(RequestCtx&);
 
+// The chain the role's classify chose for the request, else the snapshot's main one.
+const Chain& chain_of(const RequestCtx& ctx) {
+  return ctx.chain != nullptr ? *ctx.chain : ctx.snapshot->chain;
+}
+
 // Runs one phase over the chain; stops at the first filter that replied.
 asio::awaitable<Verdict> run_phase(const Chain& chain, RequestCtx& ctx, Phase phase, Filter::PhaseBit bit,
                                    std::size_t* admitted) {
@@ -169,7 +174,7 @@ asio::awaitable<void> select_shape_and_forward(const Chain& chain, RequestCtx& c
 }  // namespace
 
 asio::awaitable<void> run(RequestCtx& ctx, Exchange& exchange) {
-  const Chain& chain = ctx.snapshot->chain;
+  const Chain& chain = chain_of(ctx);
   std::size_t admitted = 0;  // filters [0, admitted) passed admit() and must settle
   Verdict v = Verdict::Continue;
   // The head phase: who is calling is known before a byte of the body is read.
@@ -198,14 +203,14 @@ asio::awaitable<void> run(RequestCtx& ctx, Exchange& exchange) {
 }
 
 asio::awaitable<bool> authenticate_only(RequestCtx& ctx) {
-  const Chain& chain = ctx.snapshot->chain;
+  const Chain& chain = chain_of(ctx);
   if (!phase_has_work(chain, Filter::kAuthenticate)) co_return true;
   co_return co_await run_phase(chain, ctx, &Filter::authenticate, Filter::kAuthenticate, nullptr) ==
       Verdict::Continue;
 }
 
 void log_only(const RequestCtx& ctx) {
-  for (const auto& f : ctx.snapshot->chain.filters()) f->log(ctx);
+  for (const auto& f : chain_of(ctx).filters()) f->log(ctx);
 }
 
 }  // namespace tollway::pipeline

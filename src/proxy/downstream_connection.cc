@@ -163,6 +163,7 @@ asio::awaitable<void> DownstreamConnection::handle_request(http::RequestHead& he
   }
   const RequestTarget target = worker_.role().classify(*ctx.snapshot, head, ctx);
   const pipeline::LocalEndpoint* local = target.local;
+  ctx.chain = target.chain;
   consumed_from_buffer_ = head.head_size;
   body_limit_ = target.max_body;
   // The body is read when the driver asks (read_body), after the head phase.

@@ -64,6 +64,7 @@ struct RequestTarget {
   enum class Kind { Proxied, Local, Unknown } kind = Kind::Unknown;
   const pipeline::LocalEndpoint* local = nullptr;  // Kind::Local
   uint64_t max_body = 0;                           // Proxied and Local
+  const pipeline::Chain* chain = nullptr;          // Proxied: the snapshot's chain it runs; null: the main one
 };
 
 class Role {

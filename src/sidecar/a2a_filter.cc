@@ -76,7 +76,7 @@ class CardReader final : public pipeline::ResponseBodyTransformer {
         runtime_.count_card("unreadable");
         json::ObjectWriter error;
         error.field("message", "the agent's card could not be read, so it was not passed on")
-            .field("type", "tollway_sidecar_error")
+            .field("type", kRpcErrorType)
             .field("code", "unreadable_agent_card");
         json::ObjectWriter body;
         body.raw_field("error", std::move(error).finish());
@@ -220,7 +220,7 @@ bool A2aGuard::is_rpc_request(const pipeline::RequestCtx& ctx) const {
 pipeline::Verdict A2aGuard::refuse(pipeline::RequestCtx& ctx, int status, int code, std::string message,
                                    std::string_view reason) const {
   runtime_.count_refusal(reason);
-  return reply_rpc_error(ctx, status, code, std::move(message), reason);
+  return mcp::reply_rpc_error(ctx, status, code, std::move(message), reason, kRpcErrorType);
 }
 
 asio::awaitable<pipeline::Verdict> A2aGuard::authorize(pipeline::RequestCtx& ctx) {

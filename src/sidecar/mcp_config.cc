@@ -3,67 +3,18 @@
 #include <algorithm>
 
 #include "config/auth_section.h"
-#include "core/glob.h"
 #include "core/units.h"
 #include "sidecar/identity_rule.h"
 
 namespace tollway::sidecar {
-namespace {
-
-bool rule_matches(const McpRule& rule, const tls::SpiffeId& caller, mcp::TargetKind kind, std::string_view target) {
-  bool from = false;
-  for (const auto& pattern : rule.from) from = from || pattern.matches(caller);
-  if (!from) return false;
-  for (const auto& pattern : rule.patterns(kind))
-    if (glob_match(pattern, target)) return true;
-  return false;
-}
-
-std::vector<std::string> read_patterns(config::Validator& v, const YAML::Node& node, const std::string& path) {
-  std::vector<std::string> patterns = config::read_string_list(v, node, path);
-  for (std::size_t i = 0; i < patterns.size(); ++i)
-    if (const auto why = glob_syntax_error(patterns[i]); !why.empty())
-      v.fail(node[i], path + "[" + std::to_string(i) + "]", "\"" + patterns[i] + "\": " + std::string(why));
-  return patterns;
-}
-
-}  // namespace
-
-const std::vector<std::string>& McpRule::patterns(mcp::TargetKind kind) const {
-  static const std::vector<std::string> kNone;
-  switch (kind) {
-    case mcp::TargetKind::Tool: return tools;
-    case mcp::TargetKind::Resource: return resources;
-    case mcp::TargetKind::Prompt: return prompts;
-    case mcp::TargetKind::None: break;
-  }
-  return kNone;
-}
 
 McpDecision decide_mcp(const McpConfig& config, const tls::SpiffeId& caller, mcp::TargetKind kind,
                        std::string_view target) {
-  McpDecision d;
-  if (kind == mcp::TargetKind::None) return d;
-  bool any_allow = false;
-  for (const auto& rule : config.rules) {
-    if (!rule.deny && !rule.audit) any_allow = true;
-    if (!rule.deny || !rule_matches(rule, caller, kind, target)) continue;
-    if (rule.audit) {
-      if (d.audit_line == 0) d.audit_line = rule.line;
-      continue;
-    }
-    return {false, rule.line, d.audit_line};
-  }
-  for (const auto& rule : config.rules) {
-    if (rule.deny || !rule_matches(rule, caller, kind, target)) continue;
-    if (rule.audit) {
-      if (d.audit_line == 0) d.audit_line = rule.line;
-      continue;
-    }
-    return {true, rule.line, d.audit_line};
-  }
-  d.allowed = !any_allow;
-  return d;
+  return mcp::decide_mcp_rules(config.rules, kind, target, [&](const McpRule& rule) {
+    for (const auto& pattern : rule.from)
+      if (pattern.matches(caller)) return true;
+    return false;
+  });
 }
 
 namespace {
@@ -155,11 +106,7 @@ void read_mcp(config::Validator& v, const YAML::Node& node, const std::vector<st
     rule.deny = head.deny;
     rule.audit = head.audit;
     rule.from = std::move(head.from);
-    rule.tools = read_patterns(v, r["tools"], path + ".tools");
-    rule.resources = read_patterns(v, r["resources"], path + ".resources");
-    rule.prompts = read_patterns(v, r["prompts"], path + ".prompts");
-    if (rule.tools.empty() && rule.resources.empty() && rule.prompts.empty())
-      v.fail(r, path, "a rule names tools, resources or prompts (glob patterns; \"*\" for all)");
+    rule.targets = mcp::read_mcp_targets(v, r, path);
     out.rules.push_back(std::move(rule));
   }
 }

@@ -1,7 +1,8 @@
 // McpConfig: the `mcp:` section of the sidecar document. Serving: the local agent is an MCP server (streamable
 // HTTP) at `paths` on the inbound side, named `server` in rules, limits and spans, and `rules` say which caller
 // identities may call which of its tools, read which resources and get which prompts (deny rules first, then
-// allow; once any enforced allow rule exists the default is deny; `mode: audit` rules only log). Calling:
+// allow; once any enforced allow rule exists the default is deny; `mode: audit` rules only log:
+// src/mcp/guard/rules.h). Calling:
 // `endpoint` gives the local agent one MCP URL on the outbound listener whose tools and prompts are the union of
 // several peers' MCP servers, named SERVER_TOOL. Parsing only validates and converts, with file:line; it never
 // logs a value it reads.
@@ -15,19 +16,15 @@
 #include <vector>
 
 #include "config/validator.h"
+#include "mcp/guard/rules.h"
 #include "mcp/operation.h"
 #include "tls/spiffe_id_pattern.h"
 
 namespace tollway::sidecar {
 
-struct McpRule {
-  bool deny = false;
+// A rule of `mcp.rules`: about the callers of `from` (SPIFFE IDs, exact or patterns).
+struct McpRule : mcp::McpRuleBase {
   std::vector<tls::SpiffeIdPattern> from;
-  std::vector<std::string> tools, resources, prompts;  // glob patterns (core/glob.h); empty: the rule names none
-  bool audit = false;
-  int line = 0;
-  // The patterns of `kind` (empty for TargetKind::None).
-  const std::vector<std::string>& patterns(mcp::TargetKind kind) const;
 };
 
 // One upstream of `mcp.endpoint`: the MCP server at `path` on peer `peer`, its tools and prompts named
@@ -54,13 +51,7 @@ struct McpConfig {
   std::optional<McpEndpointConfig> endpoint;
 };
 
-// What a caller's operation is decided as: allowed or not, the rule that decided (0: the default) and whether an
-// audit rule matched on the way (logged, never enforced).
-struct McpDecision {
-  bool allowed = true;
-  int rule_line = 0;
-  int audit_line = 0;  // an audit rule that would have decided differently
-};
+using mcp::McpDecision;
 
 // The decision for `caller` (a SPIFFE ID) on `kind` / `target`. TargetKind::None is always allowed.
 McpDecision decide_mcp(const McpConfig& config, const tls::SpiffeId& caller, mcp::TargetKind kind,

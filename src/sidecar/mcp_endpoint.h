@@ -59,7 +59,7 @@ class McpEndpoint final : public pipeline::Filter {
  public:
   // `upstreams`: the snapshot's peer endpoints (same index as config->peers), owned by the snapshot.
   McpEndpoint(std::shared_ptr<const SidecarConfig> config, const SidecarUpstreams& upstreams,
-              McpEndpointSessions& sessions, McpRuntime& runtime)
+              McpEndpointSessions& sessions, mcp::McpRuntime& runtime)
       : config_(std::move(config)), upstreams_(upstreams), sessions_(sessions), runtime_(runtime) {}
   std::string_view name() const override { return "mcp_endpoint"; }
   asio::awaitable<pipeline::Verdict> authorize(pipeline::RequestCtx& ctx) override;
@@ -70,7 +70,7 @@ class McpEndpoint final : public pipeline::Filter {
   std::shared_ptr<const SidecarConfig> config_;
   const SidecarUpstreams& upstreams_;
   McpEndpointSessions& sessions_;
-  McpRuntime& runtime_;
+  mcp::McpRuntime& runtime_;
 };
 
 }  // namespace tollway::sidecar

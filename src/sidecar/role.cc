@@ -117,7 +117,7 @@ std::shared_ptr<const pipeline::Snapshot> SidecarRole::commit(proxy::PreparedSna
   hop_runtime_.start_export(snapshot.config->telemetry);
   snapshot.chain.add<HopTrace>(snapshot.config, hop_runtime_);
   snapshot.chain.add<InboundAuthorization>(snapshot.config->authorization, snapshot.config->spiffe_id);
-  if (snapshot.config->mcp.enabled) snapshot.chain.add<McpGuard>(snapshot.config, mcp_runtime_);
+  if (snapshot.config->mcp.enabled) snapshot.chain.add<mcp::McpGuard>(std::make_shared<const SidecarMcpPolicy>(snapshot.config), mcp_runtime_);
   if (snapshot.config->mcp.endpoint)
     snapshot.chain.add<McpEndpoint>(snapshot.config, snapshot.endpoints, mcp_sessions_, mcp_runtime_);
   if (snapshot.config->a2a.enabled) snapshot.chain.add<A2aGuard>(snapshot.config, a2a_runtime_);
@@ -137,7 +137,7 @@ std::string SidecarRole::error_body(const pipeline::RequestCtx* ctx, std::string
                                     std::string_view message, std::string_view code) const {
   if (ctx != nullptr && ctx->rpc.active) {  // a JSON-RPC error for every request of the MCP or A2A call
     json::ObjectWriter data;
-    data.field("type", "tollway_sidecar_error").field("code", code).field("status", status);
+    data.field("type", kRpcErrorType).field("code", code).field("status", status);
     for (const auto& [name, value] : ctx->response_headers)
       if (name == "retry-after") data.field("retry_after_s", value);
     int rpc_code = mcp::kInternalError;
@@ -146,10 +146,10 @@ std::string SidecarRole::error_body(const pipeline::RequestCtx* ctx, std::string
     } else if (status == 429 || status == 403) {
       rpc_code = status == 429 ? mcp::kRateLimited : mcp::kForbidden;
     }
-    return rpc_error_reply(ctx->rpc, rpc_code, message, std::move(data).finish());
+    return mcp::rpc_error_reply(ctx->rpc, rpc_code, message, std::move(data).finish());
   }
   json::ObjectWriter error;
-  error.field("message", message).field("type", "tollway_sidecar_error").field("code", code);
+  error.field("message", message).field("type", kRpcErrorType).field("code", code);
   json::ObjectWriter body;
   body.raw_field("error", std::move(error).finish());
   return std::move(body).finish();

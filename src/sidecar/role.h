@@ -42,7 +42,7 @@ class SidecarRole final : public proxy::Role {
   LocalLimitState limit_state_;  // the local limits' ledger and counts, kept across reloads
   HopRuntime hop_runtime_;  // tracing and runaway protection across snapshots (sidecar/hop_runtime.h)
   A2aRuntime a2a_runtime_;  // A2A refusals and agent cards across snapshots
-  McpRuntime mcp_runtime_;  // MCP operation durations and refusals across snapshots
+  mcp::McpRuntime mcp_runtime_{"sidecar"};  // MCP operation durations and refusals across snapshots
   McpEndpointSessions mcp_sessions_;  // the agent's MCP endpoint sessions across snapshots
 };
 

@@ -1,4 +1,4 @@
-// McpGuard without processes: a refused tools/call answered as a JSON-RPC error, the span's context written into
+// mcp::McpGuard with the sidecar's policy, without processes: a refused tools/call answered as a JSON-RPC error, the span's context written into
 // params._meta, and list answers filtered whatever the chunks they arrive in (JSON bodies and SSE streams).
 #include "sidecar/mcp_filter.h"
 
@@ -65,8 +65,8 @@ http::ResponseHead answer(std::string_view content_type) {
 }
 
 TEST(McpGuard, RefusesAForbiddenToolWithAJsonRpcErrorAndRecordsTheCall) {
-  McpRuntime runtime;
-  McpGuard guard(config(), runtime);
+  mcp::McpRuntime runtime{"sidecar"};
+  mcp::McpGuard guard(std::make_shared<const SidecarMcpPolicy>(config()), runtime);
   Call call(R"({"jsonrpc":"2.0","id":"c1","method":"tools/call","params":{"name":"delete_file"}})");
   EXPECT_EQ(run_phase(guard.authorize(call.ctx)), Verdict::Replied);
   EXPECT_EQ(call.ctx.reply.status, 200);
@@ -77,8 +77,8 @@ TEST(McpGuard, RefusesAForbiddenToolWithAJsonRpcErrorAndRecordsTheCall) {
 }
 
 TEST(McpGuard, OnlyPostCarriesMessagesGetAndDeleteComeWithoutABody) {
-  McpRuntime runtime;
-  McpGuard guard(config(), runtime);
+  mcp::McpRuntime runtime{"sidecar"};
+  mcp::McpGuard guard(std::make_shared<const SidecarMcpPolicy>(config()), runtime);
   Call put(R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"delete_file"}})", "PUT");
   EXPECT_EQ(run_phase(guard.authorize(put.ctx)), Verdict::Replied);
   EXPECT_EQ(put.ctx.reply.status, 405);
@@ -92,8 +92,8 @@ TEST(McpGuard, OnlyPostCarriesMessagesGetAndDeleteComeWithoutABody) {
 }
 
 TEST(McpGuard, WritesTheOperationsSpanIntoMeta) {
-  McpRuntime runtime;
-  McpGuard guard(config(), runtime);
+  mcp::McpRuntime runtime{"sidecar"};
+  mcp::McpGuard guard(std::make_shared<const SidecarMcpPolicy>(config()), runtime);
   Call call(R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read_file","_meta":{"traceparent":"x"}}})");
   call.ctx.trace.established = true;
   call.ctx.trace.server = telemetry::new_root_context(true);
@@ -113,8 +113,8 @@ TEST(McpGuard, FiltersListAnswersInEveryChunkingOfJsonAndSse) {
   const std::string sse = ": ping\r\nevent: message\r\ndata: " + progress + "\r\n\r\nid: e2\r\ndata: " + result + "\r\n\r\n";
   const std::string sse_filtered = ": ping\r\nevent: message\r\ndata: " + progress + "\r\n\r\nid: e2\ndata: " + filtered + "\n\r\n";
   for (std::size_t step = 1; step <= sse.size(); ++step) {
-    McpRuntime runtime;
-    McpGuard guard(config(), runtime);
+    mcp::McpRuntime runtime{"sidecar"};
+    mcp::McpGuard guard(std::make_shared<const SidecarMcpPolicy>(config()), runtime);
     Call call(R"({"jsonrpc":"2.0","id":7,"method":"tools/list"})");
     ASSERT_EQ(run_phase(guard.authorize(call.ctx)), Verdict::Continue);
     auto json = guard.response_body(call.ctx, answer("application/json"));
@@ -129,8 +129,8 @@ TEST(McpGuard, FiltersListAnswersInEveryChunkingOfJsonAndSse) {
 }
 
 TEST(McpGuard, AListItCannotReadIsReplacedByAnError) {
-  McpRuntime runtime;
-  McpGuard guard(config(), runtime);
+  mcp::McpRuntime runtime{"sidecar"};
+  mcp::McpGuard guard(std::make_shared<const SidecarMcpPolicy>(config()), runtime);
   Call call(R"({"jsonrpc":"2.0","id":7,"method":"tools/list"})");
   ASSERT_EQ(run_phase(guard.authorize(call.ctx)), Verdict::Continue);
   auto json = guard.response_body(call.ctx, answer("application/json"));
