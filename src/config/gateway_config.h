@@ -14,6 +14,7 @@
 #include "config/limits_config.h"
 #include "config/serving_config.h"
 #include "core/cidr.h"
+#include "mcp/guard/rules.h"
 #include "tls/server_context.h"
 
 namespace tollway::config {
@@ -213,6 +214,32 @@ struct TelemetryConfig {
   LogDestination decision_log{LogDestination::Stderr, {}};  // default stderr
 };
 
+// Who a gateway MCP rule is about. Each listed attribute must match one of its glob patterns; an attribute not
+// listed matches any authenticated caller.
+struct McpCallerMatch {
+  std::vector<std::string> tenants, agent_groups, agents, keys;
+};
+
+struct GatewayMcpRule : mcp::McpRuleBase {
+  McpCallerMatch from;
+};
+
+struct McpServerConfig {
+  std::string name;           // in rules' messages, spans and metrics: 1-32 of a-z, 0-9, '-'
+  std::string path;           // the gateway path it is served at (exact, no query, not under /v1)
+  EndpointConfig endpoint;    // its URL: scheme, host, port, path
+  std::string ca_file;        // https only: PEM CAs for its certificate; "" = the system store
+  std::vector<std::pair<std::string, std::string>> headers;  // set on every request to it (its credential)
+  uint64_t max_message_bytes = 4 << 20;
+  std::vector<GatewayMcpRule> rules;
+  int line = 0;
+};
+
+// The `mcp:` section (src/config/mcp_section.cc): MCP servers exposed through the gateway.
+struct GatewayMcpConfig {
+  std::vector<McpServerConfig> servers;
+};
+
 struct GatewayConfig {
   ListenAddress listen{"127.0.0.1", 8080};
   ListenAddress admin{"127.0.0.1", 9901};
@@ -231,6 +258,7 @@ struct GatewayConfig {
   AuthConfig auth;                // caller authentication (src/config/auth_section.cc)
   CredentialsConfig credentials;  // provider credential sources (src/config/credentials_section.cc)
   TelemetryConfig telemetry;      // src/config/telemetry_section.cc
+  GatewayMcpConfig mcp;           // src/config/mcp_section.cc
   // `credentials.passthrough_caller_keys`: whether a caller's own provider key may reach a provider that has no
   // key configured (default: yes without `auth:`, no with it).
   bool passthrough_caller_keys = true;

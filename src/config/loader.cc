@@ -10,6 +10,7 @@
 
 #include "config/auth_section.h"
 #include "config/azure_section.h"
+#include "config/mcp_section.h"
 #include "config/config_version.h"
 #include "config/credentials_section.h"
 #include "config/embedded_config.h"
@@ -512,7 +513,7 @@ LoadResult parse_gateway_config(std::string_view yaml_text, const std::string& f
   }
   GatewayConfig c;
   if (!v.check_mapping(root, "", {"version", "gateway", "limits", "timeouts", "providers", "models", "routes",
-                               "auth", "credentials", "pricing", "usage", "telemetry"})) {
+                               "auth", "credentials", "pricing", "usage", "telemetry", "mcp"})) {
     result.errors = std::move(v.errors());
     return result;
   }
@@ -532,6 +533,7 @@ LoadResult parse_gateway_config(std::string_view yaml_text, const std::string& f
     read_auth_section(v, root, c);
     read_credentials_section(v, root, c);
     read_telemetry_section(v, root, c);
+    read_mcp_section(v, root, c);
     if (v.errors().empty()) {
       warn_unpriced_models(v, c);
       warn_keyless_providers(v, root, c);

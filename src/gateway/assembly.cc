@@ -8,6 +8,7 @@
 #include "auth/virtual_keys/keys_api.h"
 #include "core/log.h"
 #include "core/version.h"
+#include "gateway/mcp_server.h"
 #include "limits/admission/filter.h"
 #include "limits/admission/key_report.h"
 #include "limits/redis/redis_ledger.h"
@@ -220,6 +221,26 @@ telemetry::TelemetryFilter::Config telemetry_filter_config(const config::Gateway
   return out;
 }
 
+// The chain of requests to an MCP server (`mcp.servers`; config validation made auth required): the caller
+// authenticated, its trace decided, its MCP calls decided and read by the guard, then the server's route.
+void add_mcp_chain(GatewaySnapshot& snapshot, Services& services) {
+  const std::shared_ptr<const config::GatewayConfig>& config = snapshot.config;
+  auth::GatewayAuth* a = services.auth.get();
+  if (!services.mcp) {
+    services.mcp = std::make_unique<mcp::McpRuntime>("gateway");
+    services.engine->metrics.push_back([m = services.mcp.get()](std::string& out) { m->render_metrics(out); });
+  }
+  snapshot.mcp_chain.add<auth::CallerAuthFilter>(
+      auth::CallerAuthFilter::Config{config->auth.token_exchange, config->auth.clock_skew,
+                                     config->auth.max_token_bytes, config->auth.spiffe},
+      auth::CallerAuthFilter::Dependencies{a->keys(), &a->signer(), &a->counters()}, a->issuers(*config));
+  if (config->telemetry.enabled)
+    snapshot.mcp_chain.add<telemetry::TelemetryFilter>(telemetry_filter_config(*config),
+                                                       attach_telemetry(*config, services));
+  snapshot.mcp_chain.add<mcp::McpGuard>(std::make_shared<const GatewayMcpPolicy>(config), *services.mcp);
+  snapshot.mcp_chain.add<McpServerRoute>(config, snapshot.mcp_endpoints);
+}
+
 }  // namespace
 
 std::shared_ptr<GatewaySnapshot> prepare_snapshot(std::shared_ptr<const config::GatewayConfig> config,
@@ -264,6 +285,22 @@ std::shared_ptr<GatewaySnapshot> prepare_snapshot(std::shared_ptr<const config::
       upstreams.endpoints.push_back(std::move(e));
     }
     snapshot->upstreams.push_back(std::move(upstreams));
+  }
+  for (const auto& server : config->mcp.servers) {
+    http::UpstreamEndpoint e;
+    e.host = server.endpoint.host;
+    e.port = server.endpoint.port;
+    e.tls = server.endpoint.tls;
+    if (e.tls) {
+      std::optional<tls::ClientTlsError> failure;
+      e.tls_context = tls::make_client_context({server.ca_file, "", ""}, failure);
+      if (!e.tls_context) {
+        error = "mcp server \"" + server.name + "\": cannot load CA certificates: " + failure->message;
+        return nullptr;
+      }
+    }
+    e.pool_key = "mcp:" + server.endpoint.url + "#" + server.ca_file;
+    snapshot->mcp_endpoints.push_back(std::move(e));
   }
   if (config->limits_policy.ledger == config::LedgerMode::Strict) {
     std::string why;
@@ -342,6 +379,7 @@ bool commit_snapshot(GatewaySnapshot& snapshot, Services& services, std::string&
   if (config->telemetry.enabled)
     snapshot.chain.add<telemetry::TelemetryFilter>(telemetry_filter_config(*config),
                                                    attach_telemetry(*config, services));
+  if (!config->mcp.servers.empty()) add_mcp_chain(snapshot, services);
   // GET /v1/models and /v1/models/{id}: from the configuration, per caller (GatewayRole::classify sends them here).
   snapshot.local_endpoints.push_back(
       {std::string(kCataloguePath), 0,

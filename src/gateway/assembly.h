@@ -20,6 +20,9 @@ inline constexpr std::string_view kCataloguePath = "/v1/models";
 // A snapshot of the gateway: the engine's snapshot and the gateway document it was built from.
 struct GatewaySnapshot final : pipeline::Snapshot {
   std::shared_ptr<const config::GatewayConfig> config;
+  // The MCP servers of config->mcp.servers (same order): their endpoints, and the chain their requests run.
+  std::vector<http::UpstreamEndpoint> mcp_endpoints;
+  pipeline::Chain mcp_chain;
 };
 
 // The gateway's view of a snapshot the gateway role built.

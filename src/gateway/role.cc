@@ -7,7 +7,9 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "config/loader.h"
+#include "core/json.h"
 #include "gateway/assembly.h"
+#include "gateway/mcp_server.h"
 #include "gateway/route_match.h"
 #include "providers/catalogue/catalogue.h"
 #include "providers/error_body.h"
@@ -65,6 +67,11 @@ proxy::RequestTarget GatewayRole::classify(const pipeline::Snapshot& snapshot, c
     for (const auto& e : snapshot.local_endpoints)
       if (e.path == kCataloguePath) return {proxy::RequestTarget::Kind::Local, &e, e.max_body};
   }
+  if (const config::McpServerConfig* server = mcp_server_at(config, head.path())) {
+    ctx.rpc.server = server->name;  // its errors are JSON-RPC ones from here on
+    const auto& gateway = static_cast<const GatewaySnapshot&>(snapshot);
+    return {proxy::RequestTarget::Kind::Proxied, nullptr, server->max_message_bytes, &gateway.mcp_chain};
+  }
   ctx.route = match_route(config, head.path());
   ctx.api = ctx.route ? ctx.route->api
                       : providers::guess_api(head.path(), head.find("anthropic-version").has_value());
@@ -81,8 +88,20 @@ proxy::RequestTarget GatewayRole::classify(const pipeline::Snapshot& snapshot, c
 
 std::string GatewayRole::error_body(const pipeline::RequestCtx* ctx, std::string_view path, int status,
                                     std::string_view message, std::string_view code) const {
+  if (ctx != nullptr && !ctx->rpc.server.empty()) {  // a request to an MCP server: a JSON-RPC error
+    json::ObjectWriter data;
+    data.field("type", kMcpErrorType).field("code", code).field("status", status);
+    int rpc_code = mcp::kInternalError;
+    if (status == 401 || status == 403) rpc_code = mcp::kForbidden;
+    if (status == 429) rpc_code = mcp::kRateLimited;
+    return mcp::rpc_error_reply(ctx->rpc, rpc_code, message, std::move(data).finish());
+  }
   const config::Api api = ctx != nullptr ? ctx->api : providers::guess_api(path, false);
   return providers::error_body(api, status, message, code);
+}
+
+int GatewayRole::error_status(const pipeline::RequestCtx& ctx, int status) const {
+  return mcp::rpc_error_status(ctx.rpc, status);
 }
 
 void GatewayRole::reopen_logs() {

@@ -21,6 +21,7 @@ class GatewayRole final : public proxy::Role {
                                 pipeline::RequestCtx& ctx) const override;
   std::string error_body(const pipeline::RequestCtx* ctx, std::string_view path, int status,
                          std::string_view message, std::string_view code) const override;
+  int error_status(const pipeline::RequestCtx& ctx, int status) const override;
   void reopen_logs() override;
   // The control plane's usage API, for `ledger: leased` (set before the first commit by a node under control).
   void set_lease_source(std::shared_ptr<limits::LeaseSource> source) { services_.lease_source = std::move(source); }

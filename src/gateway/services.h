@@ -7,6 +7,7 @@
 
 #include "auth/gateway_auth.h"
 #include "limits/admission/runtime.h"
+#include "mcp/guard/guard.h"
 #include "providers/resilience/health_registry.h"
 #include "proxy/role.h"
 #include "telemetry/telemetry_output.h"
@@ -26,6 +27,8 @@ struct Services {
   std::shared_ptr<limits::LeaseSource> lease_source;
   // Access/decision logs and the OTLP exporter threads; built with the first config that enables telemetry.
   std::unique_ptr<telemetry::TelemetryOutput> telemetry;
+  // MCP operation durations and refusals; built with the first config that exposes an MCP server.
+  std::unique_ptr<mcp::McpRuntime> mcp;
   // The config of the last committed snapshot, for the admin APIs (read on the control thread only).
   std::shared_ptr<const config::GatewayConfig> config;
 };

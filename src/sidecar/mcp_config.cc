@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "config/auth_section.h"
+#include "config/mcp_section.h"
 #include "core/units.h"
 #include "sidecar/identity_rule.h"
 
@@ -106,7 +107,7 @@ void read_mcp(config::Validator& v, const YAML::Node& node, const std::vector<st
     rule.deny = head.deny;
     rule.audit = head.audit;
     rule.from = std::move(head.from);
-    rule.targets = mcp::read_mcp_targets(v, r, path);
+    rule.targets = config::read_mcp_targets(v, r, path);
     out.rules.push_back(std::move(rule));
   }
 }

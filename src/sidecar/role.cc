@@ -156,10 +156,7 @@ std::string SidecarRole::error_body(const pipeline::RequestCtx* ctx, std::string
 }
 
 int SidecarRole::error_status(const pipeline::RequestCtx& ctx, int status) const {
-  if (!ctx.rpc.active) return status;
-  for (const auto& call : ctx.rpc.calls)
-    if (!call.id.empty()) return 200;  // the error is each request's JSON-RPC answer
-  return status;
+  return mcp::rpc_error_status(ctx.rpc, status);
 }
 
 }  // namespace tollway::sidecar

@@ -10,7 +10,7 @@
 #include "pipeline/snapshot.h"
 #include "sidecar/filters.h"
 #include "telemetry/baggage.h"
-#include "telemetry/genai_semconv.h"
+#include "telemetry/rpc_record.h"
 
 namespace tollway::sidecar {
 namespace {
@@ -341,37 +341,7 @@ void HopTrace::log(const pipeline::RequestCtx& ctx) {
       r.peer_name = std::string(ctx.head->authority);
     }
   }
-  if (ctx.rpc.active) {
-    const bool a2a = ctx.rpc.protocol == pipeline::RpcInfo::Protocol::A2a;
-    r.rpc_protocol = a2a ? "a2a" : "mcp";
-    r.rpc_session_id = ctx.rpc.session_id;
-    r.rpc_protocol_version = ctx.rpc.protocol_version;
-    r.rpc_server = ctx.rpc.server;
-    for (const auto& call : ctx.rpc.calls) {
-      if (!call.span.valid()) continue;
-      telemetry::RpcSpanRecord& op = r.rpc_operations.emplace_back();
-      op.span_id = call.span;
-      op.method = call.method;
-      op.target = call.target;
-      if (a2a)
-        op.target_kind = call.target.empty() ? "" : "skill";
-      else
-        op.target_kind = call.tool                       ? "tool"
-                         : call.method == "prompts/get" ? "prompt"
-                         : call.target.empty()          ? ""
-                                                        : "resource";
-      if (call.tool) op.operation = telemetry::genai::operation::kExecuteTool;
-      if (call.message) op.operation = telemetry::genai::operation::kInvokeAgent;
-      op.request_id = call.id_key.size() > 2 ? call.id_key.substr(2) : std::string();
-      op.error_type = call.error_type;
-      op.task_id = call.task_id;
-      op.context_id = call.context_id;
-      if (call.answered != Clock::time_point{})
-        op.end_unix_nano = r.end_unix_nano - static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                                                      now - call.answered)
-                                                                      .count());
-    }
-  }
+  telemetry::record_rpc(ctx.rpc, now, r);
   output->submit(std::move(r));
 }
 

@@ -8,6 +8,7 @@
 #include "telemetry/error_type.h"
 #include "telemetry/genai_semconv.h"
 #include "telemetry/request_metrics.h"
+#include "telemetry/rpc_record.h"
 
 namespace tollway::telemetry {
 namespace {
@@ -203,7 +204,7 @@ void TelemetryFilter::log(const pipeline::RequestCtx& ctx) {
     r.peer_spiffe_id = ctx.peer_identity->spiffe_id;
     r.peer_subject = ctx.peer_identity->subject;
   }
-  if (ctx.outcome.upstream_contacted) {
+  if (ctx.outcome.upstream_contacted && !ctx.rpc.active) {  // an MCP server is no GenAI provider
     r.provider = ctx.upstream.provider;
     r.provider_api = provider_name_of(ctx.upstream.provider, ctx.upstream.api);
   }
@@ -257,6 +258,7 @@ void TelemetryFilter::log(const pipeline::RequestCtx& ctx) {
   r.shadow_rules = ctx.decision.shadow_rules;
   r.policy_version = ctx.snapshot->version;
   r.policy_generation = ctx.snapshot->generation;
+  record_rpc(ctx.rpc, now, r);
   if (ctx.metrics != nullptr) ctx.metrics->calls().record(r, caps_);
   if (output_ == nullptr || !output_->wants(sampled, denied)) return;
   if (sampled && output_->exporting()) {

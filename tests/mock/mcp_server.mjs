@@ -12,6 +12,7 @@ export async function startMcpServer({ name, tools, json = false, prompts = [] }
   const calls = [];
   const transports = new Map();  // session id -> transport
   const requests = [];           // every HTTP request: {method, url, body}
+  const headers = [];            // every HTTP request's headers
 
   const newServer = () => {
     const server = new McpServer({ name, version: '1.0.0' });
@@ -34,6 +35,7 @@ export async function startMcpServer({ name, tools, json = false, prompts = [] }
     let body = '';
     for await (const chunk of req) body += chunk;
     requests.push({ method: req.method, url: req.url, body });
+    headers.push(req.headers);
     const parsed = body ? JSON.parse(body) : undefined;
     const sessionId = req.headers['mcp-session-id'];
     let transport = sessionId ? transports.get(sessionId) : undefined;
@@ -54,7 +56,7 @@ export async function startMcpServer({ name, tools, json = false, prompts = [] }
   });
   await new Promise((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
   return {
-    name, calls, requests,
+    name, calls, requests, headers,
     port: httpServer.address().port,
     async close() {
       for (const t of transports.values()) await t.close().catch(() => {});

@@ -227,6 +227,13 @@ std::string rpc_error_reply(const pipeline::RpcInfo& rpc, int code, std::string_
   return rpc.batch ? "[" + out + "]" : out;
 }
 
+int rpc_error_status(const pipeline::RpcInfo& rpc, int status) {
+  if (!rpc.active) return status;
+  for (const auto& call : rpc.calls)
+    if (!call.id.empty()) return 200;
+  return status;
+}
+
 pipeline::Verdict reply_rpc_error(pipeline::RequestCtx& ctx, int status, int code, std::string message,
                                   std::string_view reason, std::string_view error_type) {
   ctx.reply.status = status;

@@ -54,6 +54,10 @@ class McpRuntime {
 std::string rpc_error_reply(const pipeline::RpcInfo& rpc, int code, std::string_view message,
                             std::string_view data_json);
 
+// The HTTP status of an error answered as rpc_error_reply for `rpc`: 200 once a call of it has an id (the error
+// is each request's JSON-RPC answer), else `status`.
+int rpc_error_status(const pipeline::RpcInfo& rpc, int status);
+
 // Answers an MCP or A2A request itself: HTTP `status` with rpc_error_reply(`code`, `message`, data {type:
 // `error_type`, code: `reason`}), the outcome's error and code set, every call not yet marked given error.type
 // `reason`. Returns Replied.

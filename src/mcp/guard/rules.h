@@ -2,16 +2,13 @@
 // patterns), and the decision over a role's rule list — deny rules first, then allow rules; once any enforced
 // allow rule exists the default is deny; `mode: audit` rules are noted, never enforced. Who a rule is `from` is
 // the role's (a SPIFFE ID in a sidecar, tenant / agent / key in the gateway): the decision asks the role's
-// matcher. Reading only validates and converts, with file:line; it never logs a value it reads.
+// matcher. Reading a rule is config::read_mcp_targets' (src/config/mcp_section.h). Pure; no I/O.
 #pragma once
-
-#include <yaml-cpp/yaml.h>
 
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "config/validator.h"
 #include "core/glob.h"
 #include "mcp/operation.h"
 
@@ -63,9 +60,5 @@ McpDecision decide_mcp_rules(const std::vector<Rule>& rules, TargetKind kind, st
   d.allowed = !any_allow;
   return d;
 }
-
-// Reads `tools`, `resources` and `prompts` of rule `r` at `path` (e.g. "mcp.rules[2]"); a rule naming none of
-// them fails.
-McpTargets read_mcp_targets(config::Validator& v, const YAML::Node& r, const std::string& path);
 
 }  // namespace tollway::mcp
