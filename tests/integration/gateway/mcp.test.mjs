@@ -11,8 +11,8 @@ import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
-import { startMock, startGateway, testConfig, runTollway, tempDir, removeTempDir, metricValue, getText, waitFor }
-  from '../../lib/harness.mjs';
+import { startMock, startGateway, testConfig, runTollway, tempDir, removeTempDir, metricValue, getText, waitFor,
+  unusedPort } from '../../lib/harness.mjs';
 import { startMcpServer } from '../../mock/mcp_server.mjs';
 
 const ADMIN = 'admin-token-mcp-0123456789abcdef';
@@ -37,7 +37,7 @@ describe('an MCP server exposed through the gateway', () => {
               { action: 'allow', from: { tenants: ['acme'] }, tools: ['search_*'], prompts: ['review'] },
               { action: 'allow', mode: 'audit', from: { tenants: ['acme'] }, tools: ['delete_*'] },
             ],
-          }],
+          }, { name: 'down', path: '/mcp/down', url: `http://127.0.0.1:${await unusedPort()}/mcp`, rules: [] }],
         },
       },
     });
@@ -117,6 +117,13 @@ describe('an MCP server exposed through the gateway', () => {
     assert.equal(malformed.status, 400);
     assert.equal(malformed.json.error.code, -32700);
     assert.equal(tools.requests.length, before);
+    const down = await fetch(`${gw.url}/mcp/down`, { method: 'POST', body: '{"jsonrpc":"2.0","id":7,"method":"tools/list"}',
+      headers: { authorization: `Bearer ${plannerKey}`, 'content-type': 'application/json' } });
+    assert.equal(down.status, 200, 'a server that cannot be reached: the JSON-RPC answer to the request');
+    const answer = await down.json();
+    assert.deepEqual([answer.id, answer.error.code], [7, -32603]);
+    const put = await fetch(`${gw.url}/mcp/tools`, { method: 'PUT', body: '{}', headers: { authorization: `Bearer ${plannerKey}` } });
+    assert.equal(put.status, 405);
   });
 
   it('records the operation durations and refusals on /metrics', async () => {
