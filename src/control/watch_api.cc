@@ -7,6 +7,7 @@
 #include "control/api_response.h"
 #include "core/strict_json.h"
 #include "core/json.h"
+#include "core/prometheus_text.h"
 #include "core/version.h"
 
 namespace tollway::control {
@@ -78,6 +79,8 @@ asio::awaitable<AdminResponse> WatchApi::handle(const proxy::AdminRequest& reque
     if (request.method != "GET" && request.method != "HEAD")
       co_return error_response(405, "method_not_allowed", "use GET /metrics");
     std::string body;
+    core::prometheus::family(body, "tollway_build_info", "gauge", "The running tollway version.");
+    core::prometheus::sample(body, "tollway_build_info", core::prometheus::labels({{"version", kVersion}}), 1);
     fleet_.render_metrics(body, Clock::now());
     if (usage_ != nullptr) usage_->render_metrics(body, leases::unix_ms_now());
     if (certs_ != nullptr) certs_->render_metrics(body);

@@ -129,6 +129,7 @@ describe('fleet drift: UNMANAGED nodes, drift_after, build versions', () => {
     assert.equal(line.desired_version, snap.version);
     const m = await cp.metrics();
     assert.equal(promtool(m).status, 0, promtool(m).stderr);
+    assert.match(m, /^tollway_build_info\{version="[^"]+"\} 1$/m, 'the control plane names its build as every node does');
     assert.equal(metricValue(m, 'tollway_control_nodes_drifted'), 1);
     assert.equal(metricValue(m, 'tollway_control_node_drifted', { node: 'gw-s' }), 1);
     assert.equal(metricValue(m, 'tollway_control_node_drifted', { node: 'gw-u' }), 0);
