@@ -75,7 +75,9 @@ struct UpstreamRequest {
 // How a response already under way to the client (its head sent) ended early; None when it ended normally.
 enum class ResponseCut : uint8_t {
   None,
-  ClientGone,      // the client went away first (what happened while draining for usage does not count)
+  // The client went away first (what happened while draining for usage does not count); also set, with no
+  // status, when it left while the provider's head was awaited.
+  ClientGone,
   Timeout,         // the exchange outlived timeouts.upstream_total
   UpstreamBroken,  // the provider closed, reset or malformed the body
 };

@@ -213,7 +213,7 @@ asio::awaitable<void> DownstreamConnection::handle_request(http::RequestHead& he
   buffer_.consume(consumed_from_buffer_);
   if (!carry_.empty()) {
     buffer_.append(carry_);
-    carry_.clear();
+    empty_for_reuse(carry_);
   }
 }
 

@@ -1,8 +1,9 @@
 // DownstreamConnection: one downstream HTTP/1.1 connection of a proxy role. Reads requests strictly (head
 // limits, body limits, 100-continue, timeouts), hands each head to the phase driver, and implements the driver's
 // Exchange (the body is read when the driver asks, after authentication): the upstream request is written in one go and the response is streamed back as it arrives (chunk
-// by chunk, SSE event by SSE event). It never forwards a byte of a request it has not fully parsed and
-// accepted.
+// by chunk, SSE event by SSE event), while the client is read too, so that a client that closes or resets ends
+// the upstream exchange even when the provider is idle. It never forwards a byte of a request it has not fully
+// parsed and accepted, and never takes a pipelined request's bytes for a close (only EOF or an error is one).
 #pragma once
 
 #include <list>
@@ -54,6 +55,13 @@ class DownstreamConnection final : public pipeline::Exchange {
   bool closing() const;
   // Forward phase: keeps a 429/5xx answer that another attempt will replace from the client
   // (upstream_exchange.cc).
+  // Forward phase: one upstream attempt, from connecting to the end of the response (upstream_exchange.cc);
+  // forward() runs it beside watch_client.
+  boost::asio::awaitable<void> send_and_relay(pipeline::RequestCtx& ctx, pipeline::ResponseHooks& hooks);
+  // Forward phase: reads the client while send_and_relay runs. Bytes it sends meanwhile (the next, pipelined
+  // request) are kept in carry_; EOF or an error sets client_gone_ and cancels the upstream I/O. Stops when
+  // watching_ is cleared, on a cancel (the deadline's sweep), or once carry_ holds kMaxReadAhead bytes.
+  boost::asio::awaitable<void> watch_client();
   boost::asio::awaitable<void> hold_failed_response(pipeline::RequestCtx& ctx, pipeline::ResponseHooks& hooks,
                                                     std::unique_ptr<http::Stream> stream,
                                                     const http::ResponseHead& head);
@@ -75,7 +83,7 @@ class DownstreamConnection final : public pipeline::Exchange {
   http::Stream client_;
   http::Deadline deadline_;
   http::ReadBuffer buffer_;
-  std::string carry_;  // bytes of the next request read along with a chunked body
+  std::string carry_;  // bytes of the next request read along with a chunked body or during the forward phase
   http::ReadBuffer upstream_buffer_;
   // Reused from request to request (their capacity stays): the parsed heads, the request head sent upstream,
   // the bytes written to the client, the response body transformers' buffers and the request body's storage
@@ -95,6 +103,8 @@ class DownstreamConnection final : public pipeline::Exchange {
   uint64_t body_limit_ = 0;                // the current request's route's max_body
   std::size_t consumed_from_buffer_ = 0;   // bytes of buffer_ that belong to the current request
   bool must_close_ = false;
+  bool watching_ = false;     // send_and_relay runs: watch_client reads on
+  bool client_gone_ = false;  // during the forward phase, the client closed, reset or failed a write
   int request_version_minor_ = 1;
   std::optional<core::IpAddress> peer_;  // the client's address, read once when the connection is accepted
   std::optional<tls::PeerIdentity> peer_identity_;  // its verified certificate, read once after the handshake

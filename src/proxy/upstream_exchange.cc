@@ -1,7 +1,11 @@
 // DownstreamConnection's forward phase: one upstream attempt of one request and the streaming relay of its
 // response (see downstream_connection.h). A failure before any byte reached the client is reported in
 // ctx.outcome.failure for the driver's retry/fallback decision (pipeline/run.cc); a 429/5xx answer is kept
-// from the client when the driver's AttemptPlan says another attempt will follow.
+// from the client when the driver's AttemptPlan says another attempt will follow. The client is read meanwhile
+// (watch_client): when it closes or resets, the upstream exchange ends at once — after the read for usage a
+// response hook may still want — and its connection is closed, never pooled.
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
 #include "core/log.h"
 #include "http/chunked.h"
 #include "http/parser.h"
@@ -18,6 +22,10 @@ using http::error_code;
 using clock = std::chrono::steady_clock;
 
 namespace {
+
+// What watch_client reads of the client at most; more waits in the socket (a client that leaves after sending
+// that much is then noticed only when a write to it fails).
+constexpr std::size_t kMaxReadAhead = 64 * 1024;
 
 bool is_listed(const std::vector<std::string>& names, std::string_view name) {
   for (const auto& n : names)
@@ -61,6 +69,45 @@ void build_upstream_request_head(const pipeline::RequestCtx& ctx, std::string& o
 }  // namespace
 
 asio::awaitable<void> DownstreamConnection::forward(pipeline::RequestCtx& ctx, pipeline::ResponseHooks& hooks) {
+  using namespace asio::experimental::awaitable_operators;
+  watching_ = true;
+  co_await (send_and_relay(ctx, hooks) && watch_client());
+  if (!client_gone_) co_return;
+  must_close_ = true;
+  client_.close();
+  if (ctx.outcome.status == 0) {  // gone before the response head: nobody to answer, no other attempt
+    ctx.reply = pipeline::Reply{};
+    ctx.outcome.failure = resilience::AttemptFailure::None;
+    ctx.outcome.cut = pipeline::ResponseCut::ClientGone;
+    ctx.outcome.error = "client went away before the response";
+  }
+}
+
+asio::awaitable<void> DownstreamConnection::watch_client() {
+  constexpr std::size_t kReadSize = 4096;
+  while (watching_ && carry_.size() < kMaxReadAhead) {
+    const std::size_t held = carry_.size();
+    carry_.resize(held + kReadSize);
+    error_code ec;
+    const std::size_t n = co_await client_.read_some(asio::buffer(carry_.data() + held, kReadSize), ec);
+    carry_.resize(held + n);
+    if (ec == asio::error::operation_aborted) co_return;
+    if (ec) {  // EOF (a TLS close_notify too), a reset, a TLS stream cut short
+      if (!client_gone_ && upstream_ != nullptr) upstream_->cancel();
+      client_gone_ = true;
+      co_return;
+    }
+  }
+}
+
+asio::awaitable<void> DownstreamConnection::send_and_relay(pipeline::RequestCtx& ctx, pipeline::ResponseHooks& hooks) {
+  struct EndOfWatch {  // on every way out, watch_client stops (its pending read is cancelled)
+    DownstreamConnection& connection;
+    ~EndOfWatch() {
+      connection.watching_ = false;
+      connection.client_.cancel();
+    }
+  } end_of_watch{*this};
   const pipeline::ServingSettings& serving = ctx.snapshot->serving;
   const config::Timeouts& timeouts = serving.timeouts;
   const http::UpstreamEndpoint& endpoint = *ctx.upstream.endpoint;
@@ -108,7 +155,7 @@ asio::awaitable<void> DownstreamConnection::forward(pipeline::RequestCtx& ctx, p
     http::ParseStatus status = http::ParseStatus::Incomplete;
     http::ParseLimits limits;
     std::size_t parsed_size = 0;
-    while (!ec) {
+    while (!ec && !client_gone_) {
       if (!upstream_buffer_.empty() &&
           http::head_parse_worthwhile(upstream_buffer_.data(), parsed_size, limits)) {
         status =
@@ -126,6 +173,11 @@ asio::awaitable<void> DownstreamConnection::forward(pipeline::RequestCtx& ctx, p
       char* into = upstream_buffer_.prepare(4096, available);
       const std::size_t n = co_await stream->read_some(asio::buffer(into, available), ec);
       upstream_buffer_.commit(n);
+    }
+    if (client_gone_) {  // nobody to answer: forward() records it
+      upstream_ = nullptr;
+      stream->close();
+      co_return;
     }
     if (ec) {
       upstream_ = nullptr;
@@ -281,11 +333,12 @@ asio::awaitable<void> DownstreamConnection::relay_response(pipeline::RequestCtx&
     if (!out.empty() && client_ok) {
       error_code ec;
       co_await client_.write(out, ec);
-      if (ec) {
-        client_ok = false;
-        ctx.outcome.error = "client went away mid-response";
-      }
+      if (ec) client_gone_ = true;
       out.clear();
+    }
+    if (client_gone_ && client_ok) {  // a write failed, or watch_client saw the client close or reset
+      client_ok = false;
+      ctx.outcome.error = "client went away mid-response";
     }
     if (!client_ok && !draining && !complete && upstream_ok && wants_more_after_client_gone()) {
       draining = true;  // keep reading for the usage, bounded by the usage section's drain limits
@@ -298,6 +351,7 @@ asio::awaitable<void> DownstreamConnection::relay_response(pipeline::RequestCtx&
     error_code ec;
     const std::size_t n = co_await stream->read_some(asio::buffer(into, available), ec);
     upstream_buffer_.commit(n);
+    if (ec == asio::error::operation_aborted && client_gone_ && client_ok) continue;  // by watch_client: see above
     if (ec) {
       if (ec == asio::error::eof && body_reader.end_of_input().status == http::BodyReader::Status::Done) {
         complete = true;
