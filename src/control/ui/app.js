@@ -123,7 +123,8 @@ function renderFleet(fleet) {
   for (const e of fleet.policy_errors || []) problems.push(`Refused policy change: ${e}`);
   $('fleet-problems').replaceChildren(...problems.map((p) => el('li', {}, p)));
   $('nodes').tBodies[0].replaceChildren(...fleet.nodes.map((n) => {
-    const cell = (label, ...content) => el('td', { dataset: { label } }, ...content);
+    // One wrapper per cell: on a phone the cell is a two-column grid, its label and this.
+    const cell = (label, ...content) => el('td', { dataset: { label } }, el('div', {}, ...content));
     const labels = Object.entries(n.labels || {}).map(([k, v]) => el('span', { class: 'label' }, `${k}=${v}`));
     return el('tr', { dataset: { node: n.id } },
       cell('Node', el('strong', {}, n.id)),
@@ -224,7 +225,9 @@ async function rollback() {
   $('rollback-result').textContent = `Rolling back to ${v.revision}…`;
   try {
     const result = await api('/v1/rollback', {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ version: v.revision }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ version: v.revision, author: 'web dashboard (admin token)' }),
     });
     $('rollback-result').textContent = `${result.message}. The control plane publishes it as a new version.`;
     state.selectNewest = result.result === 'published';

@@ -152,7 +152,7 @@ describe('web dashboard', () => {
     }, 15000, 'the Fleet page to show what /v1/fleet returns');
     assert.equal(await page.locator('#nodes tbody tr').count(), Object.keys(NODES).length);
     await noSidewaysScroll('Fleet at 1280×800');
-    await shot('fleet-1280');
+    await shot('fleet-1280-signed-in');
   });
 
   it('the Policy page lists the versions GET /v1/history returns and shows the diff of the newest', async () => {
@@ -178,7 +178,7 @@ describe('web dashboard', () => {
     }
     assert.equal(await page.locator('#diff .add').count() > 0, true);
     await noSidewaysScroll('Policy at 1280×800');
-    await shot('policy-1280');
+    await shot('policy-1280-diff');
   });
 
   it('Rollback from the page publishes the first version again and the nodes converge to it', async () => {
@@ -186,6 +186,8 @@ describe('web dashboard', () => {
     await page.locator(`#versions button[data-revision="${first.revision}"]`).focus();
     await page.keyboard.press('Enter');
     await page.locator('#rollback').waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement.matches(':focus-visible')
+      && getComputedStyle(document.activeElement).outlineStyle), 'solid', 'the focused button is outlined');
     await page.locator('#rollback').focus();
     await page.keyboard.press('Enter');
     await page.locator('#confirm').waitFor();
@@ -198,6 +200,7 @@ describe('web dashboard', () => {
     assert.equal(newest.counter, 3);
     assert.equal(newest.content_hash, first.content_hash);
     assert.equal(newest.note, `rollback to ${first.revision}`);
+    assert.equal(newest.author, 'web dashboard (admin token)');
     assert.equal(fleet.revision, newest.revision);
     // The same content gives each node the same document: it runs its first version again.
     for (const n of fleet.nodes) assert.equal(n.applied_version, firstVersions[n.id], n.id);
