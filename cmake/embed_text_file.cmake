@@ -1,5 +1,5 @@
 # Build step: writes a C++ source defining `std::string_view VARIABLE` (namespace NAMESPACE) that holds the bytes of
-# INPUT, for files the binary carries (the default config and price table). Run as
+# INPUT, for files the binary carries (the default config and price table, the web dashboard's files). Run as
 #   cmake -DINPUT=... -DOUTPUT=... -DNAMESPACE=... -DVARIABLE=... -P embed_text_file.cmake
 # Fails when INPUT contains the raw-string delimiter, so the literal can never end early.
 file(READ "${INPUT}" text)

@@ -4,8 +4,8 @@
 #   --run    what building and running need: the compiler, the libraries named in DESIGN.md, and the npm
 #            `dependencies` (gpt-tokenizer, whose rank files the build embeds). scripts/run.sh uses it.
 #   --test   (the default) also what the tests need: GoogleTest, Google Benchmark, clang-14 for the fuzz targets,
-#            prometheus (promtool), redis-server, etcd-server (etcd 3.4, the control plane's etcd store), and the
-#            npm `devDependencies` (official SDKs, tiktoken).
+#            prometheus (promtool), redis-server, etcd-server (etcd 3.4, the control plane's etcd store), chromium (the
+#            dashboard's browser test), and the npm `devDependencies` (official SDKs, tiktoken, playwright-core).
 #   --bench  also what the macro benchmarks run (bench/proxy: wrk, nginx as the reference, valgrind and perf;
 #            bench/spend: the sqlite3 shell as the reference, GNU time).
 set -euo pipefail
@@ -21,7 +21,7 @@ packages=(
 )
 if [[ "$mode" != --run ]]; then
   packages+=(openssl libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev prometheus redis-server
-             etcd-server systemd)
+             etcd-server systemd chromium)
 fi
 if [[ "$mode" == --bench ]]; then packages+=(wrk nginx valgrind linux-perf sqlite3 time); fi
 missing=()

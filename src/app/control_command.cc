@@ -116,13 +116,15 @@ void add_control_command(CLI::App& cli, int& exit_code) {
       "and /readyz answers 503 degraded. A node STALE or in ERROR longer than --drift-after is drifted (a gauge\n"
       "on /metrics and one log line). Gateways run from their own file may report what they run (`tollway\n"
       "gateway --report-to`): UNMANAGED, matching the policy or DRIFTED. API: GET /v1/snapshot, POST /v1/ack,\n"
-      "POST /v1/report, GET /v1/fleet, GET /metrics. With --trust-domain the control plane is also a SPIFFE CA\n"
-      "(root in STATE_DIR/ca/): POST /v1/certs trades a CSR and a one-time join token (`tollway control token\n"
-      "create`) for an X.509-SVID, or renews one over mTLS (the caller's current certificate, no token), GET\n"
-      "/v1/bundle serves the trust bundle (PEM, ?format=jwks); `tollway control certs` lists every token minted\n"
-      "and certificate issued. --tls serves the API over HTTPS with the control plane's own SVID. Leased budgets:\n"
-      "POST /v1/usage takes a node's use of each budget key and answers its next lease (STATE_DIR/leases.db keeps\n"
-      "what was reported and granted). See docs/control-plane.md.");
+      "POST /v1/report, GET /v1/fleet, GET /v1/history, GET /v1/history/diff?from=V1&to=V2, POST /v1/rollback\n"
+      "(admin token; rollback for etcd only), GET /metrics; the web dashboard at /ui (asks for the admin token).\n"
+      "With --trust-domain the control plane is also a SPIFFE CA (root in STATE_DIR/ca/): POST /v1/certs trades\n"
+      "a CSR and a one-time join token (`tollway control token create`) for an X.509-SVID, or renews one over\n"
+      "mTLS (the caller's current certificate, no token), GET /v1/bundle serves the trust bundle (PEM,\n"
+      "?format=jwks); `tollway control certs` lists every token minted and certificate issued. --tls serves the\n"
+      "API over HTTPS with the control plane's own SVID. Leased budgets: POST /v1/usage takes a node's use of each\n"
+      "budget key and answers its next lease (STATE_DIR/leases.db keeps what was reported and granted). See\n"
+      "docs/control-plane.md.");
   auto policy = std::make_shared<std::string>();
   auto listen = std::make_shared<std::string>("127.0.0.1:7070");
   auto admin_token_file = std::make_shared<std::string>();
@@ -147,7 +149,7 @@ void add_control_command(CLI::App& cli, int& exit_code) {
   cmd->add_option("--author", *author,
                   "A directory version's author in the history when the directory is not in a Git work tree");
   cmd->add_option("--listen", *listen, "API listener IP:PORT (port 0 = ephemeral; default 127.0.0.1:7070)");
-  cmd->add_option("--admin-token-file", *admin_token_file, "File holding the admin token (for GET /v1/fleet)");
+  cmd->add_option("--admin-token-file", *admin_token_file, "File holding the admin token (for GET /v1/fleet, the history API and /ui)");
   cmd->add_option("--state-dir", *state_dir,
                   "Where the history (history.db: every published version, its files and author) is kept, and "
                   "with --trust-domain the CA (ca/) and the join tokens (identity.db); without it the history lives "

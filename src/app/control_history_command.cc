@@ -4,12 +4,9 @@
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
-#include <set>
 
 #include "app/control_subcommands.h"
-#include "control/policy_history.h"
-#include "control/unified_diff.h"
-#include "core/json.h"
+#include "control/history_queries.h"
 
 namespace tollway::app {
 namespace {
@@ -21,30 +18,6 @@ std::unique_ptr<control::PolicyHistory> open_history(const std::string& state_di
     return nullptr;
   }
   return control::PolicyHistory::open(path.string(), true, error);
-}
-
-std::string version_json(const control::VersionRecord& v) {
-  std::string changes = "[";
-  for (const auto& c : v.changes) {
-    std::string keys = "[";
-    for (const auto& k : c.keys) keys += (keys.size() > 1 ? "," : "") + json::quoted(k);
-    json::ObjectWriter w;
-    w.field("file", c.path).field("change", c.change).raw_field("keys", keys + "]");
-    changes += (changes.size() > 1 ? "," : "") + std::move(w).finish();
-  }
-  json::ObjectWriter w;
-  w.field("revision", v.revision)
-      .field("counter", v.counter)
-      .field("content_hash", v.content_hash)
-      .field("parent", v.parent)
-      .field("published_at", v.published_at)
-      .field("store", v.store)
-      .field("author", v.meta.author)
-      .field("commit", v.meta.commit)
-      .field("commit_author", v.meta.commit_author)
-      .field("note", v.meta.note)
-      .raw_field("changes", changes + "]");
-  return std::move(w).finish();
 }
 
 void print_table(const std::vector<control::VersionRecord>& versions) {
@@ -86,7 +59,7 @@ void add_control_history_commands(CLI::App& control, int& exit_code) {
     }
     if (*as_json) {
       std::string out = "[";
-      for (const auto& v : *versions) out += (out.size() > 1 ? "," : "") + version_json(v);
+      for (const auto& v : *versions) out += (out.size() > 1 ? "," : "") + control::version_json(v);
       std::cout << out << "]\n";
     } else {
       print_table(*versions);
@@ -106,26 +79,12 @@ void add_control_history_commands(CLI::App& control, int& exit_code) {
     exit_code = 1;
     std::string error;
     auto store = open_history(*diff_state_dir, error);
-    const auto a = store ? store->find(*from, error) : std::nullopt;
-    const auto b = a ? store->find(*to, error) : std::nullopt;
-    const auto a_files = b ? store->files_of(a->counter, error) : std::nullopt;
-    const auto b_files = a_files ? store->files_of(b->counter, error) : std::nullopt;
-    if (!b_files) {
+    const auto diff = store ? control::diff_versions(*store, *from, *to, error) : std::nullopt;
+    if (!diff) {
       std::cerr << "tollway control diff: " << error << "\n";
       return;
     }
-    std::set<std::string> paths;
-    for (const auto& [path, bytes] : *a_files) paths.insert(path);
-    for (const auto& [path, bytes] : *b_files) paths.insert(path);
-    for (const auto& path : paths) {
-      const auto old_file = a_files->find(path);
-      const auto new_file = b_files->find(path);
-      const bool had = old_file != a_files->end(), has = new_file != b_files->end();
-      std::cout << control::unified_diff(had ? a->revision + "/" + path : "/dev/null",
-                                         had ? std::string_view(old_file->second) : std::string_view(),
-                                         has ? b->revision + "/" + path : "/dev/null",
-                                         has ? std::string_view(new_file->second) : std::string_view());
-    }
+    for (const auto& file : diff->files) std::cout << file.diff;
     exit_code = 0;
   });
 }

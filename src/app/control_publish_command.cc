@@ -11,7 +11,7 @@
 #include "control/etcd/etcd_policy.h"
 #include "control/git_commit.h"
 #include "control/policy_check.h"
-#include "control/policy_history.h"
+#include "control/history_queries.h"
 
 namespace tollway::app {
 namespace {
@@ -126,34 +126,19 @@ void add_control_publish_commands(CLI::App& control, int& exit_code) {
     std::string error;
     auto history =
         control::PolicyHistory::open((std::filesystem::path(*state_dir) / "history.db").string(), true, error);
-    const auto record = history ? history->find(*version, error) : std::nullopt;
-    if (!record) {
+    const auto plan =
+        history ? control::plan_rollback(*history, *version, *rollback_prefix, *rollback_author, error) : std::nullopt;
+    if (!plan) {
       std::cerr << "tollway control rollback: " << error << "\n";
       return;
     }
     if (rollback_urls->empty() || rollback_prefix->empty()) {
-      std::cerr << "tollway control rollback: the policy store is a directory (no --etcd and --prefix): roll back in "
-                   "Git, e.g. `git revert` or `git checkout COMMIT -- .` in the policy directory, and the control "
-                   "plane publishes the result as a new version"
-                << (record->meta.commit.empty() ? "" : " (" + record->revision + " came from commit " +
-                                                             record->meta.commit + ")")
-                << "\n";
+      std::cerr << "tollway control rollback: no --etcd and --prefix: "
+                << control::directory_rollback_refusal(plan->version) << "\n";
       return;
     }
-    auto files = history->files_of(record->counter, error);
-    if (!files) {
-      std::cerr << "tollway control rollback: " << error << "\n";
-      return;
-    }
-    control::PolicyFiles policy{*rollback_prefix, std::move(*files)};
-    if (!check_files(policy, record->revision)) return;
-    control::PublishMeta meta;
-    meta.author = *rollback_author;
-    meta.commit = record->meta.commit;
-    meta.commit_author = record->meta.commit_author;
-    meta.published_at = control::utc_now_text();
-    meta.note = "rollback to " + record->revision;
-    exit_code = publish(*rollback_urls, *rollback_prefix, policy, meta, 0);
+    if (!check_files(plan->files, plan->version.revision)) return;
+    exit_code = publish(*rollback_urls, *rollback_prefix, plan->files, plan->meta, 0);
   });
 }
 

@@ -1,5 +1,7 @@
 #include "control/api_response.h"
 
+#include <openssl/crypto.h>
+
 #include "core/json.h"
 
 namespace tollway::control {
@@ -19,6 +21,12 @@ std::string_view bearer_token(const proxy::AdminRequest& request) {
   if (!header || header->size() < 7 || !(header->substr(0, 7) == "Bearer " || header->substr(0, 7) == "bearer "))
     return {};
   return header->substr(7);
+}
+
+bool admin_authorized(const proxy::AdminRequest& request, std::string_view admin_token) {
+  const std::string_view token = bearer_token(request);
+  return !admin_token.empty() && token.size() == admin_token.size() &&
+         CRYPTO_memcmp(token.data(), admin_token.data(), token.size()) == 0;
 }
 
 proxy::AdminResponse error_response(int status, std::string_view code, std::string_view message) {

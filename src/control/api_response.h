@@ -1,5 +1,6 @@
 // The pieces every control-plane API handler shares: the JSON error answer ({"error":{"message","code"}}, with
-// WWW-Authenticate on 401), the bearer token and a query parameter read from a request. They never decide a status or a route.
+// WWW-Authenticate on 401), the bearer token and a query parameter read from a request, and the admin token check
+// (compared in constant time). They never decide a status or a route.
 #pragma once
 
 #include <optional>
@@ -14,6 +15,9 @@ proxy::AdminResponse error_response(int status, std::string_view code, std::stri
 
 // The token of an `Authorization: Bearer TOKEN` header; "" when there is none.
 std::string_view bearer_token(const proxy::AdminRequest& request);
+
+// The request carries `Authorization: Bearer ADMIN_TOKEN`; always false when `admin_token` is empty.
+bool admin_authorized(const proxy::AdminRequest& request, std::string_view admin_token);
 
 // The value of `name` in a query string, percent-decoded; nullopt when absent.
 std::optional<std::string> query_param(std::string_view query, std::string_view name);

@@ -13,6 +13,7 @@
 #include "control/control_listener_tls.h"
 #include "control/etcd/etcd_policy.h"
 #include "control/git_commit.h"
+#include "control/policy_api.h"
 #include "control/policy_history.h"
 #include "control/watch_api.h"
 #include "core/file_stamp.h"
@@ -51,6 +52,8 @@ class ControlPlane {
     } else if (!start_etcd()) {
       return 1;
     }
+    policy_api_ = std::make_unique<PolicyApi>(*history_, etcd_.get(), prefix_, store_, options_.check);
+    api_.set_policy_api(policy_api_.get());
     const auto address = config::parse_listen_address(options_.listen);
     boost::system::error_code ec;
     const auto ip = address ? asio::ip::make_address(address->host == "localhost" ? "127.0.0.1" : address->host, ec)
@@ -405,6 +408,7 @@ class ControlPlane {
   WatchApi api_;
   std::unique_ptr<PolicyHistory> history_;
   std::unique_ptr<etcd::EtcdClient> etcd_;
+  std::unique_ptr<PolicyApi> policy_api_;
   std::string prefix_;
   std::string store_;  // "directory DIR" or "etcd PREFIX"
   DirectoryStamp seen_;

@@ -1,7 +1,8 @@
 // ControlPlane: the `tollway control` process — takes the policy from its store (a directory, polled: a change
 // counts once two polls agree; or etcd under a prefix, polled by revision), checks every version whole, records
 // each accepted one in the history (STATE_DIR/history.db: revision COUNTER-HASH, author, changes, files) and
-// only then publishes it, and serves the WatchApi on an AdminListener until SIGTERM or SIGINT. It never
+// only then publishes it, and serves the WatchApi on an AdminListener until SIGTERM or SIGINT (with the PolicyApi:
+// the history, diffs and, on etcd, rollback over HTTP; and the web dashboard at /ui). It never
 // publishes a policy with an error (the published revision stays and the error shows in /v1/fleet), and never
 // drops what it serves when its store is unreachable (it serves on, degraded, and says so in /readyz). Checks the
 // fleet's drift every second and logs each node's crossing of drift_after once (not every poll). With a trust

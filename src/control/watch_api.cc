@@ -1,10 +1,9 @@
 #include "control/watch_api.h"
 
-#include <openssl/crypto.h>
-
 #include <cctype>
 
 #include "control/api_response.h"
+#include "control/ui_assets.h"
 #include "core/strict_json.h"
 #include "core/json.h"
 #include "core/prometheus_text.h"
@@ -90,6 +89,17 @@ asio::awaitable<AdminResponse> WatchApi::handle(const proxy::AdminRequest& reque
     if (request.method != "GET") co_return error_response(405, "method_not_allowed", "use GET /v1/fleet");
     co_return fleet_status(request);
   }
+  if (PolicyApi::serves(path) && policy_ != nullptr) {
+    if (!admin_authorized(request, admin_token_))
+      co_return error_response(401, "unauthorized",
+                               std::string(path) + " needs the admin token (Authorization: Bearer)");
+    co_return co_await policy_->handle(request);
+  }
+  if (is_ui_path(path)) {
+    if (request.method != "GET" && request.method != "HEAD")
+      co_return error_response(405, "method_not_allowed", "use GET /ui");
+    co_return ui_response(path);
+  }
   if (path == "/v1/certs" || path == "/v1/bundle") {
     if (!certs_)
       co_return error_response(404, "ca_off",
@@ -114,7 +124,8 @@ asio::awaitable<AdminResponse> WatchApi::handle(const proxy::AdminRequest& reque
   }
   co_return error_response(404, "not_found",
                            "the control plane serves GET /v1/snapshot, POST /v1/ack, POST /v1/report, GET /v1/fleet, "
-                           "POST /v1/usage, POST /v1/certs, GET /v1/bundle, /metrics, /healthz, /readyz");
+                           "GET /v1/history, GET /v1/history/diff, POST /v1/rollback, POST /v1/usage, POST /v1/certs, "
+                           "GET /v1/bundle, /metrics, /healthz, /readyz and the dashboard at /ui");
 }
 
 AdminResponse WatchApi::snapshot_response(std::string_view node) {
@@ -224,9 +235,7 @@ AdminResponse WatchApi::report(const proxy::AdminRequest& request) {
 }
 
 AdminResponse WatchApi::fleet_status(const proxy::AdminRequest& request) const {
-  const std::string_view token = bearer_token(request);
-  if (token.size() != admin_token_.size() || admin_token_.empty() ||
-      CRYPTO_memcmp(token.data(), admin_token_.data(), token.size()) != 0)
+  if (!admin_authorized(request, admin_token_))
     return error_response(401, "unauthorized", "GET /v1/fleet needs the admin token (Authorization: Bearer)");
   json::ObjectWriter w;
   if (revision_.empty()) w.null_field("revision");

@@ -2,7 +2,9 @@
 // GET /v1/snapshot (a node long-polls for its desired snapshot with its bootstrap token), POST /v1/ack (the node
 // reports the version it applied, or why it refused one), POST /v1/report (a node that runs its own file reports
 // what it runs), GET /v1/fleet (every node's state, with the admin token), GET /metrics (the fleet's gauges), and
-// POST /v1/certs and GET /v1/bundle through the CertApi when the CA is on (404 "the CA is off" otherwise). A
+// POST /v1/certs and GET /v1/bundle through the CertApi when the CA is on (404 "the CA is off" otherwise),
+// /v1/history, /v1/history/diff and /v1/rollback through the PolicyApi (with the admin token, checked here), and
+// the web dashboard's files under /ui (UiAssets; the page sends the admin token on its own API calls). A
 // waiting poll costs a coroutine frame and a timer: no thread. It never answers a node with another node's
 // document, never sends anything to a node that reports, never publishes (publish() is handed a policy that
 // passed the whole check) and never logs a token.
@@ -17,6 +19,7 @@
 #include "control/cert_api.h"
 #include "control/fleet.h"
 #include "control/leases/usage_api.h"
+#include "control/policy_api.h"
 #include "proxy/admin_listener.h"
 
 namespace tollway::control {
@@ -39,6 +42,9 @@ class WatchApi {
   // Serves POST /v1/usage (leased budgets) with `usage`, whose budgets show in /v1/fleet and /metrics. It must
   // outlive this WatchApi.
   void set_usage_api(leases::UsageApi* usage) { usage_ = usage; }
+  // Serves /v1/history, /v1/history/diff and /v1/rollback with `policy` to admin-token holders (null: 404 until
+  // set). It must outlive this WatchApi.
+  void set_policy_api(PolicyApi* policy) { policy_ = policy; }
   // Ends every waiting poll (with 304) when the process drains.
   void stop();
   boost::asio::awaitable<proxy::AdminResponse> handle(const proxy::AdminRequest& request);
@@ -64,6 +70,7 @@ class WatchApi {
   std::list<boost::asio::steady_timer*> waiting_;
   CertApi* certs_ = nullptr;
   leases::UsageApi* usage_ = nullptr;
+  PolicyApi* policy_ = nullptr;
   bool stopped_ = false;
 };
 
