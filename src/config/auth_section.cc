@@ -17,6 +17,18 @@ std::vector<std::string> read_string_list(Validator& v, const YAML::Node& node, 
   return out;
 }
 
+void read_rule_action(Validator& v, const YAML::Node& rule, const std::string& path, bool& deny, bool& audit) {
+  if (!rule["action"].IsDefined()) v.fail(rule, path + ".action", "required: allow or deny");
+  v.optional_string(rule, "action", path + ".", [&](const YAML::Node& node, const std::string& text) {
+    if (text == "deny") deny = true;
+    else if (text != "allow") v.fail(node, path + ".action", "\"" + text + "\" is not allow or deny");
+  });
+  v.optional_string(rule, "mode", path + ".", [&](const YAML::Node& node, const std::string& text) {
+    if (text == "audit") audit = true;
+    else if (text != "enforce") v.fail(node, path + ".mode", "\"" + text + "\" is not enforce or audit");
+  });
+}
+
 namespace {
 
 const std::vector<std::string> kAlgorithms = {"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256",

@@ -36,15 +36,7 @@ GatewayMcpRule read_rule(Validator& v, const YAML::Node& r, const std::string& p
   GatewayMcpRule rule;
   rule.line = r.Mark().line + 1;
   if (!v.check_mapping(r, path, {"action", "mode", "from", "tools", "resources", "prompts"})) return rule;
-  if (!r["action"].IsDefined()) v.fail(r, path + ".action", "required: allow or deny");
-  v.optional_string(r, "action", path + ".", [&](const YAML::Node& node, const std::string& text) {
-    if (text == "deny") rule.deny = true;
-    else if (text != "allow") v.fail(node, path + ".action", "\"" + text + "\" is not allow or deny");
-  });
-  v.optional_string(r, "mode", path + ".", [&](const YAML::Node& node, const std::string& text) {
-    if (text == "audit") rule.audit = true;
-    else if (text != "enforce") v.fail(node, path + ".mode", "\"" + text + "\" is not enforce or audit");
-  });
+  read_rule_action(v, r, path, rule.deny, rule.audit);
   const YAML::Node from = r["from"];
   if (from.IsDefined() && !from.IsNull() &&
       v.check_mapping(from, path + ".from", {"tenants", "agent_groups", "agents", "keys"})) {

@@ -6,15 +6,7 @@ namespace tollway::sidecar {
 
 IdentityRuleHead read_identity_rule_head(config::Validator& v, const YAML::Node& r, const std::string& path) {
   IdentityRuleHead head;
-  if (!r["action"].IsDefined()) v.fail(r, path + ".action", "required: allow or deny");
-  v.optional_string(r, "action", path + ".", [&](const YAML::Node& node, const std::string& text) {
-    if (text == "deny") head.deny = true;
-    else if (text != "allow") v.fail(node, path + ".action", "\"" + text + "\" is not allow or deny");
-  });
-  v.optional_string(r, "mode", path + ".", [&](const YAML::Node& node, const std::string& text) {
-    if (text == "audit") head.audit = true;
-    else if (text != "enforce") v.fail(node, path + ".mode", "\"" + text + "\" is not enforce or audit");
-  });
+  config::read_rule_action(v, r, path, head.deny, head.audit);
   const std::vector<std::string> from = config::read_string_list(v, r["from"], path + ".from");
   if (from.empty()) v.fail(r, path + ".from", "required: the SPIFFE IDs (or patterns) the rule is about");
   for (std::size_t j = 0; j < from.size(); ++j) {
