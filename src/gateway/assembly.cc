@@ -366,6 +366,7 @@ bool commit_snapshot(GatewaySnapshot& snapshot, Services& services, std::string&
   snapshot.chain.add<providers::RequestBodyFilter>();
   if (config->auth.enabled) snapshot.chain.add<auth::PolicyAuthzFilter>(a->authz_denials());
   if (!attach_limits(*config, services, error)) return false;
+  if (services.limits) services.limits->set_budget_limits(config->limits_policy.budgets);
   if (services.limits) snapshot.chain.add<limits::LimitsFilter>(
         limits::LimitsFilter::Config{config->limits_policy, config->pricing, config->model_aliases}, *services.limits);
   snapshot.chain.add<providers::ProviderRouteFilter>(

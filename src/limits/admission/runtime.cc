@@ -1,6 +1,7 @@
 #include "limits/admission/runtime.h"
 
 #include "core/prometheus_text.h"
+#include "limits/policy.h"
 
 namespace tollway::limits {
 namespace {
@@ -32,6 +33,18 @@ void LimitsRuntime::set_budget_remaining(std::string_view budget, std::string_vi
   }
   auto [other, added] = counters.emplace(std::string(kOther), remaining);
   if (!added) other->second = std::min(other->second, remaining);
+}
+
+void LimitsRuntime::set_budget_limits(const std::vector<config::BudgetRule>& budgets) {
+  std::string samples;
+  for (const auto& b : budgets)
+    prometheus::sample(samples, "tollway_limits_budget_limit",
+                       prometheus::labels({{"budget", b.name},
+                                           {"unit", LimitRules::unit_name(b.unit)},
+                                           {"period", b.period == config::BudgetPeriod::Day ? "day" : "month"}}),
+                       static_cast<uint64_t>(b.limit));
+  std::lock_guard lock(budgets_mutex_);
+  budget_limits_ = std::move(samples);
 }
 
 bool LimitsRuntime::first_crossing(std::string_view budget, std::string_view counter_key, int threshold) {
@@ -92,6 +105,13 @@ void LimitsRuntime::render_metrics(std::string& out) const {
         prometheus::sample_text(out, "tollway_limits_budget_remaining",
                                 prometheus::labels({{"budget", name}, {"counter", counter}}),
                                 std::to_string(remaining));
+  }
+  prometheus::family(out, "tollway_limits_budget_limit", "gauge",
+                     "Each configured budget's limit per UTC period (day or month), in its unit; micro-USD for "
+                     "cost budgets. With tollway_limits_budget_remaining: the share of a budget counter used.");
+  {
+    std::lock_guard lock(budgets_mutex_);
+    out += budget_limits_;
   }
   prometheus::family(
       out, "tollway_limits_store_errors_total", "counter",

@@ -13,7 +13,9 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
+#include "config/limits_config.h"
 #include "limits/leased/leased_ledger.h"
 #include "limits/ledger.h"
 #include "limits/local_ledger.h"
@@ -55,6 +57,9 @@ class LimitsRuntime {
   // kMaxBudgetSeries counters per budget are reported; further ones fold into counter="_other" (the least left).
   void set_budget_remaining(std::string_view budget, std::string_view counter, int64_t remaining);
   static constexpr std::size_t kMaxBudgetSeries = 100;
+  // The configured budgets (name, unit, limit, period) as the tollway_limits_budget_limit gauge: set by each
+  // committed snapshot, replacing the previous one's.
+  void set_budget_limits(const std::vector<config::BudgetRule>& budgets);
   // True the first time `threshold` percent of the counter `counter_key` is crossed (then counted).
   bool first_crossing(std::string_view budget, std::string_view counter_key, int threshold);
 
@@ -74,6 +79,7 @@ class LimitsRuntime {
   mutable std::mutex budgets_mutex_;
   std::map<std::string, std::map<std::string, int64_t, std::less<>>, std::less<>> budget_remaining_;
   std::set<std::string> crossed_;  // counter key + '\n' + threshold
+  std::string budget_limits_;      // rendered tollway_limits_budget_limit samples
 };
 
 }  // namespace tollway::limits

@@ -66,6 +66,8 @@ describe('limits: one budget under 200 concurrent requests (local ledger)', () =
     const m = await metrics(gw);
     assert.equal(metricValue(m, 'tollway_limits_reservations_open'), 0);
     assert.equal(metricValue(m, 'tollway_limits_decisions_total', { result: 'denied' }), denied.length);
+    // The budget's limit beside what is left: the share used is one PromQL division (deploy/prometheus/rules.yml).
+    assert.match(m, new RegExp(`^tollway_limits_budget_limit\\{budget="all-day",unit="total_tokens",period="day"\\} ${LIMIT}$`, 'm'));
     // What the provider reported for the calls it answered in full (JSON and complete streams).
     let providerTokens = 0;
     for (const req of mock.requests) {
