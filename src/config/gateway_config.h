@@ -224,6 +224,17 @@ struct GatewayMcpRule : mcp::McpRuleBase {
   McpCallerMatch from;
 };
 
+// One of a server's `limits`: calls of matching tools per `window`, counted in the gateway's process, one counter
+// per the listed dimensions (none: one for every caller).
+struct McpToolLimit {
+  std::string name;
+  std::vector<std::string> tools;  // glob patterns
+  bool per_tool = false, per_tenant = false, per_agent = false, per_key = false;
+  int64_t limit = 0;
+  std::chrono::milliseconds window{60'000};
+  int line = 0;
+};
+
 struct McpServerConfig {
   std::string name;           // in rules' messages, spans and metrics: 1-32 of a-z, 0-9, '-'
   std::string path;           // the gateway path it is served at (exact, no query, not under /v1)
@@ -232,6 +243,7 @@ struct McpServerConfig {
   std::vector<std::pair<std::string, std::string>> headers;  // set on every request to it (its credential)
   uint64_t max_message_bytes = 4 << 20;
   std::vector<GatewayMcpRule> rules;
+  std::vector<McpToolLimit> limits;
   int line = 0;
 };
 

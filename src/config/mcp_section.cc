@@ -1,8 +1,10 @@
 #include "config/mcp_section.h"
 
 #include <algorithm>
+#include <charconv>
 
 #include "config/auth_section.h"
+#include "config/limits_section.h"
 #include "config/tls_files.h"
 #include "core/glob.h"
 #include "core/units.h"
@@ -49,6 +51,42 @@ GatewayMcpRule read_rule(Validator& v, const YAML::Node& r, const std::string& p
   return rule;
 }
 
+McpToolLimit read_limit(Validator& v, const YAML::Node& n, const std::string& path, const McpServerConfig& server) {
+  McpToolLimit limit;
+  limit.line = n.Mark().line + 1;
+  if (!v.check_mapping(n, path, {"name", "tools", "per", "limit", "window"})) return limit;
+  for (const char* key : {"name", "tools", "limit", "window"})
+    if (!n[key].IsDefined()) v.fail(n, path + "." + key, "required");
+  v.optional_string(n, "name", path + ".", [&](const YAML::Node& node, const std::string& text) {
+    if (!valid_limit_name(text))
+      return v.fail(node, path + ".name", "\"" + text + "\" is not a name (letters, digits, '-', '_', '.'; 1-64)");
+    for (const auto& other : server.limits)
+      if (other.name == text) return v.fail(node, path + ".name", "\"" + text + "\" is already a limit's name");
+    limit.name = text;
+  });
+  limit.tools = read_patterns(v, n["tools"], path + ".tools");
+  const std::vector<std::string> per = read_string_list(v, n["per"], path + ".per");
+  for (std::size_t i = 0; i < per.size(); ++i) {
+    bool* flag = per[i] == "tool" ? &limit.per_tool : per[i] == "tenant" ? &limit.per_tenant
+               : per[i] == "agent" ? &limit.per_agent : per[i] == "key" ? &limit.per_key : nullptr;
+    if (flag == nullptr) v.fail(n["per"][i], path + ".per", "\"" + per[i] + "\" is not tool, tenant, agent or key");
+    else if (*flag) v.fail(n["per"][i], path + ".per", "\"" + per[i] + "\" is listed twice");
+    else *flag = true;
+  }
+  v.optional_string(n, "limit", path + ".", [&](const YAML::Node& node, const std::string& text) {
+    int64_t value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size() || value < 1 || value > 1'000'000'000)
+      return v.fail(node, path + ".limit", "\"" + text + "\" is not a whole number from 1 to 1000000000");
+    limit.limit = value;
+  });
+  v.optional_string(n, "window", path + ".", [&](const YAML::Node& node, const std::string& text) {
+    if (auto window = parse_limit_window(text)) limit.window = *window;
+    else v.fail(node, path + ".window", "\"" + text + "\" is not a window (1s to 31d, e.g. 1s, 1m, 1h, 1d)");
+  });
+  return limit;
+}
+
 bool is_route_path(const GatewayConfig& c, std::string_view path) {
   for (const auto& r : c.routes)
     if (!r.is_prefix && r.path == path) return true;
@@ -56,7 +94,8 @@ bool is_route_path(const GatewayConfig& c, std::string_view path) {
 }
 
 void read_server(Validator& v, const YAML::Node& s, const std::string& path, GatewayConfig& c) {
-  if (!v.check_mapping(s, path, {"name", "path", "url", "ca_file", "headers", "max_message_bytes", "rules"})) return;
+  if (!v.check_mapping(s, path, {"name", "path", "url", "ca_file", "headers", "max_message_bytes", "rules", "limits"}))
+    return;
   McpServerConfig server;
   server.line = s.Mark().line + 1;
   for (const char* key : {"name", "path", "url"})
@@ -121,6 +160,15 @@ void read_server(Validator& v, const YAML::Node& s, const std::string& path, Gat
     } else {
       for (std::size_t i = 0; i < rules.size(); ++i)
         server.rules.push_back(read_rule(v, rules[i], path + ".rules[" + std::to_string(i) + "]"));
+    }
+  }
+  const YAML::Node limits = s["limits"];
+  if (limits.IsDefined() && !limits.IsNull()) {
+    if (!limits.IsSequence()) {
+      v.fail(limits, path + ".limits", "must be a list of {name, tools, per, limit, window}");
+    } else {
+      for (std::size_t i = 0; i < limits.size(); ++i)
+        server.limits.push_back(read_limit(v, limits[i], path + ".limits[" + std::to_string(i) + "]", server));
     }
   }
   c.mcp.servers.push_back(std::move(server));

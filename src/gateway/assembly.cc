@@ -221,8 +221,9 @@ telemetry::TelemetryFilter::Config telemetry_filter_config(const config::Gateway
   return out;
 }
 
-// The chain of requests to an MCP server (`mcp.servers`; config validation made auth required): the caller
-// authenticated, its trace decided, its MCP calls decided and read by the guard, then the server's route.
+// The chain of requests to an MCP server (`mcp.servers`; config validation made auth required, so the limits
+// runtime exists): the caller authenticated, its trace decided, its MCP calls decided and read by the guard,
+// counted against the servers' tool limits, then the server's route.
 void add_mcp_chain(GatewaySnapshot& snapshot, Services& services) {
   const std::shared_ptr<const config::GatewayConfig>& config = snapshot.config;
   auth::GatewayAuth* a = services.auth.get();
@@ -238,6 +239,9 @@ void add_mcp_chain(GatewaySnapshot& snapshot, Services& services) {
     snapshot.mcp_chain.add<telemetry::TelemetryFilter>(telemetry_filter_config(*config),
                                                        attach_telemetry(*config, services));
   snapshot.mcp_chain.add<mcp::McpGuard>(std::make_shared<const GatewayMcpPolicy>(config), *services.mcp);
+  bool limited = false;
+  for (const auto& server : config->mcp.servers) limited = limited || !server.limits.empty();
+  if (limited) snapshot.mcp_chain.add<McpToolLimits>(config, services.limits->local_ledger());
   snapshot.mcp_chain.add<McpServerRoute>(config, snapshot.mcp_endpoints);
 }
 

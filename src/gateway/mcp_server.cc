@@ -1,6 +1,9 @@
 #include "gateway/mcp_server.h"
 
+#include <chrono>
+
 #include "core/glob.h"
+#include "limits/policy.h"
 
 namespace tollway::gateway {
 namespace {
@@ -86,6 +89,50 @@ asio::awaitable<pipeline::Verdict> McpServerRoute::shape_upstream(pipeline::Requ
                                    {"authorization", "x-api-key", "api-key", "x-goog-api-key", "cookie"});
   for (const auto& [name, value] : server->headers) ctx.upstream.set_headers.emplace_back(name, value);
   co_return pipeline::Verdict::Continue;
+}
+
+asio::awaitable<pipeline::Verdict> McpToolLimits::admit(pipeline::RequestCtx& ctx) {
+  const config::McpServerConfig* server = mcp_server_at(*config_, ctx.head->path());
+  if (server == nullptr || server->limits.empty() || !ctx.rpc.active) co_return pipeline::Verdict::Continue;
+  std::vector<limits::Counter> counters;
+  std::vector<const config::McpToolLimit*> rules;
+  std::vector<std::string_view> tools;
+  for (const auto& call : ctx.rpc.calls) {
+    if (!call.tool) continue;
+    for (const auto& limit : server->limits) {
+      if (!listed(limit.tools, call.target)) continue;
+      limits::Counter& c = counters.emplace_back();
+      c.key = "mcp|" + server->name + "|" + limit.name;
+      if (limit.per_tool) limits::append_key_value(c.key, call.target);
+      if (limit.per_tenant) limits::append_key_value(c.key, ctx.caller.tenant);
+      if (limit.per_agent) limits::append_key_value(c.key, ctx.caller.agent);
+      if (limit.per_key) limits::append_key_value(c.key, ctx.caller.key_id);
+      c.algorithm = limits::CounterAlgorithm::Gcra;
+      c.limit = limit.limit;
+      c.window_ms = limit.window.count();
+      rules.push_back(&limit);
+      tools.push_back(call.target);
+    }
+  }
+  if (counters.empty()) co_return pipeline::Verdict::Continue;
+  const std::vector<int64_t> amounts(counters.size(), 1);
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  const limits::ReserveResult result = ledger_.reserve_now(counters, amounts, now_ms);
+  if (result.admitted) co_return pipeline::Verdict::Continue;
+  std::size_t denied = 0;
+  while (denied + 1 < result.states.size() && !result.states[denied].would_deny) ++denied;
+  const config::McpToolLimit& limit = *rules[denied];
+  const int64_t seconds = std::max<int64_t>(1, (result.states[denied].retry_after_ms + 999) / 1000);
+  ctx.response_headers.emplace_back("retry-after", std::to_string(seconds));
+  std::string message = "MCP server " + server->name + ": limit \"" + limit.name + "\" exceeded by tool \"" +
+                        std::string(tools[denied]) + "\" (" + std::to_string(limit.limit) + " calls per " +
+                        std::to_string(limit.window.count() / 1000) + "s); retry after " + std::to_string(seconds) +
+                        "s";
+  ctx.decision = {true, std::string(name()), limit.name, message, {}};
+  co_return mcp::reply_rpc_error(ctx, mcp::rpc_error_status(ctx.rpc, 429), mcp::kRateLimited, std::move(message),
+                                 "rate_limit_exceeded", kMcpErrorType);
 }
 
 }  // namespace tollway::gateway

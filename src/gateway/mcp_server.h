@@ -2,7 +2,8 @@
 // which requests are MCP (a server's exact path) and decides them by the authenticated caller's tenant, agent
 // group, agent and key against the server's rules; McpServerRoute sends an admitted request to the server's URL
 // with the gateway's headers for it (its credential), never with the caller's own credential. Pure lookups over
-// one snapshot's config; neither reads a body.
+// one snapshot's config; neither reads a body. McpToolLimits counts the tool calls the guard read against the
+// server's `limits` in the gateway's own process (a 429 as the JSON-RPC error -32029 the SDK raises).
 #pragma once
 
 #include <memory>
@@ -13,6 +14,7 @@
 
 #include "config/gateway_config.h"
 #include "http/upstream_pool.h"
+#include "limits/local_ledger.h"
 #include "mcp/guard/guard.h"
 
 namespace tollway::gateway {
@@ -53,6 +55,21 @@ class McpServerRoute final : public pipeline::Filter {
  private:
   std::shared_ptr<const config::GatewayConfig> config_;
   const std::vector<http::UpstreamEndpoint>& endpoints_;
+};
+
+// Admit phase for a request to an MCP server with `limits`: each tools/call of it (McpGuard read them) is one
+// call of every limit whose `tools` match, counted per the limit's dimensions in `ledger` (in process: tool-call
+// rates never wait on the network). Any counter without room refuses the whole request, forwarding nothing.
+class McpToolLimits final : public pipeline::Filter {
+ public:
+  McpToolLimits(std::shared_ptr<const config::GatewayConfig> config, limits::LocalLedger& ledger)
+      : config_(std::move(config)), ledger_(ledger) {}
+  std::string_view name() const override { return "mcp_tool_limits"; }
+  asio::awaitable<pipeline::Verdict> admit(pipeline::RequestCtx& ctx) override;
+
+ private:
+  std::shared_ptr<const config::GatewayConfig> config_;
+  limits::LocalLedger& ledger_;
 };
 
 }  // namespace tollway::gateway

@@ -19,7 +19,7 @@ const ADMIN = 'admin-token-mcp-0123456789abcdef';
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 
 describe('an MCP server exposed through the gateway', () => {
-  let mock; let tools; let gw; let plannerKey; let otherKey;
+  let mock; let tools; let gw; let plannerKey; let otherKey; let writerKey;
 
   before(async () => {
     mock = await startMock();
@@ -37,6 +37,7 @@ describe('an MCP server exposed through the gateway', () => {
               { action: 'allow', from: { tenants: ['acme'] }, tools: ['search_*'], prompts: ['review'] },
               { action: 'allow', mode: 'audit', from: { tenants: ['acme'] }, tools: ['delete_*'] },
             ],
+            limits: [{ name: 'search-calls', tools: ['search_*'], per: ['tool', 'key'], limit: 3, window: '1h' }],
           }, { name: 'down', path: '/mcp/down', url: `http://127.0.0.1:${await unusedPort()}/mcp`, rules: [] }],
         },
       },
@@ -50,6 +51,7 @@ describe('an MCP server exposed through the gateway', () => {
     };
     plannerKey = await create({ tenant: 'acme', agent: 'planner' });
     otherKey = await create({ tenant: 'globex', agent: 'planner' });
+    writerKey = await create({ tenant: 'acme', agent: 'writer' });
   });
   after(async () => { await tools?.close(); await gw?.stop(); await mock?.close(); });
 
@@ -92,6 +94,23 @@ describe('an MCP server exposed through the gateway', () => {
     const decision = await gw.waitForLog((o) => o?.msg === 'authorization decision' && o.mcp_method === 'tools/call' &&
       o.tool === 'delete_repo' && o.mode === 'audit');
     assert.equal(decision.tenant, 'acme');
+    await client.close();
+  });
+
+  it('counts tool calls per tool and key: past the limit the SDK raises -32029 and the server never sees it', async () => {
+    const client = await connect(writerKey);
+    for (let i = 0; i < 3; i++) await client.callTool({ name: 'search_web', arguments: { text: String(i) } });
+    const before = tools.requests.length;
+    await assert.rejects(client.callTool({ name: 'search_web', arguments: {} }), (e) => {
+      assert.ok(e instanceof McpError, `an McpError, got ${e}`);
+      assert.equal(e.code, -32029);
+      assert.equal(e.data.code, 'rate_limit_exceeded');
+      assert.match(e.message, /limit "search-calls" exceeded by tool "search_web" \(3 calls per 3600s\)/);
+      return true;
+    });
+    assert.equal(tools.requests.length, before);
+    // Another tool has its own counter.
+    assert.equal((await client.callTool({ name: 'search_docs', arguments: { text: 'q' } })).content[0].text, 'tools/search_docs: q');
     await client.close();
   });
 

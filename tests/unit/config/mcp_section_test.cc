@@ -35,6 +35,8 @@ TEST(McpSection, ReadsServersWithTheirUrlHeadersAndRules) {
       rules:
         - {action: deny, from: {agents: [planner]}, tools: ["delete_*"]}
         - {action: allow, mode: audit, from: {tenants: [acme], keys: ["vk_*"]}, prompts: ["*"]}
+      limits:
+        - {name: searches, tools: ["search_*"], per: [tool, key], limit: 30, window: 1m}
 )");
   ASSERT_TRUE(r.config) << all_errors(r);
   ASSERT_EQ(r.config->mcp.servers.size(), 1u);
@@ -53,6 +55,11 @@ TEST(McpSection, ReadsServersWithTheirUrlHeadersAndRules) {
   EXPECT_EQ(s.rules[0].from.agents, std::vector<std::string>{"planner"});
   EXPECT_TRUE(s.rules[1].audit);
   EXPECT_EQ(s.rules[1].line, 16);
+  ASSERT_EQ(s.limits.size(), 1u);
+  EXPECT_EQ(s.limits[0].name, "searches");
+  EXPECT_TRUE(s.limits[0].per_tool && s.limits[0].per_key && !s.limits[0].per_tenant && !s.limits[0].per_agent);
+  EXPECT_EQ(s.limits[0].limit, 30);
+  EXPECT_EQ(s.limits[0].window, std::chrono::minutes(1));
 }
 
 TEST(McpSection, NamesEveryMistakeWithItsKeyPath) {
@@ -67,6 +74,8 @@ TEST(McpSection, NamesEveryMistakeWithItsKeyPath) {
       max_message_bytes: 10
       rules:
         - {action: permit, mode: loud, from: {teams: [a]}}
+      limits:
+        - {name: "bad name!", tools: ["x"], per: [user], limit: 0, window: 2y}
     - {name: tools, path: /mcp}
 )");
   const std::string e = all_errors(r);
@@ -79,6 +88,9 @@ TEST(McpSection, NamesEveryMistakeWithItsKeyPath) {
         "mcp.servers[1].rules[0].action: \"permit\" is not allow or deny",
         "mcp.servers[1].rules[0].mode: \"loud\" is not enforce or audit", "mcp.servers[1].rules[0].from.teams",
         "mcp.servers[1].rules[0]: a rule names tools, resources or prompts",
+        "mcp.servers[1].limits[0].name: \"bad name!\" is not a name",
+        "mcp.servers[1].limits[0].per: \"user\" is not tool, tenant, agent or key",
+        "mcp.servers[1].limits[0].limit: \"0\" is not a whole number", "mcp.servers[1].limits[0].window: \"2y\"",
         "mcp.servers[2].name: \"tools\" is already a server's name", "mcp.servers[2].url: required"})
     EXPECT_NE(e.find(expected), std::string::npos) << expected << "\n" << e;
 }
