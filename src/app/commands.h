@@ -12,6 +12,7 @@ void add_validate_command(CLI::App& cli, int& exit_code);
 void add_control_command(CLI::App& cli, int& exit_code);
 void add_tokens_command(CLI::App& cli, int& exit_code);
 void add_spend_command(CLI::App& cli, int& exit_code);
+void add_demo_command(CLI::App& cli, int& exit_code);
 void add_version_command(CLI::App& cli, int& exit_code);
 
 }  // namespace tollway::app

@@ -5,7 +5,7 @@
 #include "app/commands.h"
 
 int main(int argc, char** argv) {
-  CLI::App cli{"tollway: governs the traffic of multi-agent AI systems (gateway, control, validate, tokens, spend, version)"};
+  CLI::App cli{"tollway: governs the traffic of multi-agent AI systems (gateway, sidecar, control, validate, tokens, spend, demo, version)"};
   cli.require_subcommand(1);
   int exit_code = 0;
   tollway::app::add_gateway_command(cli, exit_code);
@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   tollway::app::add_validate_command(cli, exit_code);
   tollway::app::add_tokens_command(cli, exit_code);
   tollway::app::add_spend_command(cli, exit_code);
+  tollway::app::add_demo_command(cli, exit_code);
   tollway::app::add_version_command(cli, exit_code);
   try {
     cli.parse(argc, argv);

@@ -46,7 +46,7 @@ asio::awaitable<ClientResponse> Client::request(std::string_view method, std::st
   const auto deadline = Clock::now() + options_.timeout;
   std::string request;
   append_request_line(request, method, target);
-  append_header(request, "Host", host_header());
+  append_header(request, "Host", host_header_.empty() ? host_header() : host_header_);
   for (const auto& [name, value] : headers) append_header(request, name, value);
   if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH")
     append_header(request, "Content-Length", std::to_string(body.size()));

@@ -52,6 +52,9 @@ class Client {
   asio::awaitable<ClientResponse> request(std::string_view method, std::string_view target,
                                           const HeaderPairs& headers, std::string_view body = {});
 
+  // The Host header to send from now on instead of the endpoint's: a forward proxy's client names the origin
+  // here and sends absolute-form targets (`http://origin/path`), whose authority must agree with it.
+  void use_host_header(std::string host) { host_header_ = std::move(host); }
   // TLS from now on with this context (a renewed CA or client certificate); a kept connection made with
   // another one is closed.
   void use_tls_context(std::shared_ptr<asio::ssl::context> context);
@@ -68,6 +71,7 @@ class Client {
   asio::any_io_executor executor_;
   UpstreamEndpoint endpoint_;
   ClientOptions options_;
+  std::string host_header_;       // "" = the endpoint's
   std::shared_ptr<Stream> idle_;  // kept between requests, or none
   uint64_t connections_opened_ = 0;
 };
