@@ -368,11 +368,27 @@ class ControlPlane {
     return std::chrono::duration_cast<std::chrono::seconds>(options_.drift_after).count();
   }
 
-  // One log line per crossing of drift_after, either way.
+  // One log line per alert that starts or stops firing; the leased budgets' spend sampled for the last hour.
+  void evaluate_alerts() {
+    usage_->record_spend(leases::unix_ms_now());
+    const auto changes = api_.update_alerts(Clock::now());
+    for (const auto& alert : changes.fired)
+      log::warn("alert firing", json::ObjectWriter()
+                                    .field("alert", alert.condition.name)
+                                    .field("severity", alert.condition.severity)
+                                    .field("subject", alert.condition.subject)
+                                    .field("message", alert.condition.message));
+    for (const auto& alert : changes.resolved)
+      log::info("alert resolved",
+                json::ObjectWriter().field("alert", alert.condition.name).field("subject", alert.condition.subject));
+  }
+
+  // Every second: one log line per crossing of drift_after, either way, and the alerts evaluated.
   asio::awaitable<void> watch_drift() {
     asio::steady_timer timer(context_);
     const int64_t drift_after_s = drift_after_seconds();
     while (!stopping_) {
+      evaluate_alerts();
       for (const auto& change : api_.update_drift(Clock::now())) {
         const NodeRecord* record = api_.fleet().find(change.node);
         if (!record) continue;

@@ -5,8 +5,9 @@
 // the history, diffs and, on etcd, rollback over HTTP; and the web dashboard at /ui). It never
 // publishes a policy with an error (the published revision stays and the error shows in /v1/fleet), and never
 // drops what it serves when its store is unreachable (it serves on, degraded, and says so in /readyz). Checks the
-// fleet's drift every second and logs each node's crossing of drift_after once (not every poll). With a trust
-// domain it also runs the SPIFFE CA of STATE_DIR (ca/root.pem, ca/root.key) and serves POST /v1/certs (join
+// fleet's drift every second and logs each node's crossing of drift_after once (not every poll); on the same beat
+// it evaluates the alerts it can see (GET /v1/alerts) and samples the leased budgets' spend (GET /v1/budgets). With a
+// trust domain it also runs the SPIFFE CA of STATE_DIR (ca/root.pem, ca/root.key) and serves POST /v1/certs (join
 // tokens from STATE_DIR/identity.db) and GET /v1/bundle; with tls it serves HTTPS with its own SVID
 // (ControlListenerTls), renewed at half its lifetime.
 #pragma once

@@ -170,6 +170,10 @@ void Fleet::report(std::string_view node, std::string_view version, std::string_
   record->last_report = now;
 }
 
+void Fleet::certificate(std::string_view node, CertificatePeriod period) {
+  if (NodeRecord* record = find_mutable(node)) record->certificate = period;
+}
+
 NodeState Fleet::state(const NodeRecord& record, Clock::time_point now) const {
   if (record.unmanaged)
     return record.last_report && now - *record.last_report > kUnmanagedSilence ? NodeState::Disconnected
@@ -271,6 +275,11 @@ std::string Fleet::nodes_json(Clock::time_point now) const {
           .field("config_version", record.reported_config_version)
           .field("last_report", iso_time(*record.last_report));
     }
+    if (record.certificate)
+      w.field("cert_not_before", iso_time(record.certificate->not_before))
+          .field("cert_not_after", iso_time(record.certificate->not_after));
+    else
+      w.null_field("cert_not_before").null_field("cert_not_after");
     w.field("role", role_name(record.declared.role));
     json::ObjectWriter labels;
     for (const auto& [k, v] : record.declared.labels) labels.field(k, v);

@@ -3,7 +3,8 @@
 // the nonces issued with the snapshots it was sent, when it last polled and ACKed, its build — and the state that
 // follows: SYNCED, STALE, ERROR, NOT_SENT or DISCONNECTED; UNMANAGED for a node that runs its own file and
 // reports its content version (matching the policy's or drifted). A node STALE or in ERROR for longer than
-// drift_after is drifted: counted in the metrics, and each crossing is returned once by update_drift. Pure
+// drift_after is drifted: counted in the metrics, and each crossing is returned once by update_drift. A node with an
+// identity says its certificate's validity with each poll or report; the fleet keeps the latest. Pure
 // bookkeeping on the control thread, times passed in: it never does I/O, never logs and never decides what is
 // published.
 #pragma once
@@ -28,6 +29,11 @@ std::string_view state_name(NodeState state);
 // An unmanaged node reports every 30 s (and after each reload); silent for this long it is DISCONNECTED.
 inline constexpr std::chrono::seconds kUnmanagedSilence{180};
 
+// A node certificate's validity, as the node last said it.
+struct CertificatePeriod {
+  Clock::time_point not_before, not_after;
+};
+
 struct NodeRecord {
   DeclaredNode declared;
   std::string desired_version;
@@ -49,6 +55,7 @@ struct NodeRecord {
   std::string reported_config_version;  // its resolved version, as its /config shows it
   std::optional<Clock::time_point> last_report;
   bool drifted = false;  // as of the last update_drift
+  std::optional<CertificatePeriod> certificate;  // none: the node has no identity, or a build that does not say
   struct Issued {
     std::string nonce;
     std::string version;
@@ -86,6 +93,9 @@ class Fleet {
   void report(std::string_view node, std::string_view version, std::string_view config_version,
               std::string_view build, Clock::time_point now);
 
+  // The validity of the certificate the node holds now (it said so with a poll or a report).
+  void certificate(std::string_view node, CertificatePeriod period);
+
   NodeState state(const NodeRecord& record, Clock::time_point now) const;
   // An unmanaged node's file has the content of the document the policy gives it.
   static bool matches_policy(const NodeRecord& record);
@@ -105,6 +115,7 @@ class Fleet {
   void render_metrics(std::string& out, Clock::time_point now) const;
   // {"nodes":[{id, state, ...}]} fields (without braces) for /v1/fleet.
   std::string nodes_json(Clock::time_point now) const;
+  const std::map<std::string, NodeRecord, std::less<>>& nodes() const { return nodes_; }
 
  private:
   NodeRecord* find_mutable(std::string_view node);

@@ -9,6 +9,9 @@ extern const std::string_view kUiIndexHtml;
 extern const std::string_view kUiAppCss;
 extern const std::string_view kUiAppJs;
 extern const std::string_view kUiFaviconSvg;
+extern const std::string_view kUiBudgetsJs;
+extern const std::string_view kUiAlertsJs;
+extern const std::string_view kUiBudgetsCss;
 
 namespace {
 
@@ -24,6 +27,9 @@ const UiFile kFiles[] = {
     {"/ui/app.css", "text/css; charset=utf-8", kUiAppCss},
     {"/ui/app.js", "text/javascript; charset=utf-8", kUiAppJs},
     {"/ui/favicon.svg", "image/svg+xml", kUiFaviconSvg},
+    {"/ui/budgets.js", "text/javascript; charset=utf-8", kUiBudgetsJs},
+    {"/ui/alerts.js", "text/javascript; charset=utf-8", kUiAlertsJs},
+    {"/ui/budgets.css", "text/css; charset=utf-8", kUiBudgetsCss},
 };
 
 constexpr std::string_view kContentSecurityPolicy =

@@ -1,8 +1,10 @@
 #include "control/watch_api.h"
 
 #include <cctype>
+#include <charconv>
 
 #include "control/api_response.h"
+#include "control/leases/budgets_view.h"
 #include "control/ui_assets.h"
 #include "core/strict_json.h"
 #include "core/json.h"
@@ -30,6 +32,26 @@ bool valid_version(std::string_view version) {
     if (!(c >= '0' && c <= '9') && !(c >= 'a' && c <= 'f')) return false;
   return true;
 }
+
+// A certificate's validity as a node says it (Unix seconds); nullopt when it is not one: not_before before
+// not_after, both after 2000 and before 2^40.
+std::optional<CertificatePeriod> certificate_period(int64_t not_before, int64_t not_after) {
+  constexpr int64_t kYear2000 = 946'684'800, kFar = int64_t{1} << 40;
+  if (not_before < kYear2000 || not_after <= not_before || not_after > kFar) return std::nullopt;
+  return CertificatePeriod{Clock::time_point(std::chrono::seconds(not_before)),
+                           Clock::time_point(std::chrono::seconds(not_after))};
+}
+
+std::optional<int64_t> integer_text(const std::optional<std::string>& text) {
+  int64_t value = 0;
+  if (!text || text->empty()) return std::nullopt;
+  const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (ec != std::errc() || end != text->data() + text->size()) return std::nullopt;
+  return value;
+}
+
+constexpr std::string_view kCertificateFieldsError =
+    "cert_not_before and cert_not_after go together: Unix seconds of the node certificate's validity";
 
 }  // namespace
 
@@ -89,6 +111,16 @@ asio::awaitable<AdminResponse> WatchApi::handle(const proxy::AdminRequest& reque
     if (request.method != "GET") co_return error_response(405, "method_not_allowed", "use GET /v1/fleet");
     co_return fleet_status(request);
   }
+  if (path == "/v1/budgets" || path == "/v1/alerts") {
+    if (request.method != "GET") co_return error_response(405, "method_not_allowed", "use GET " + std::string(path));
+    if (!admin_authorized(request, admin_token_))
+      co_return error_response(401, "unauthorized", "GET " + std::string(path) + " needs the admin token (Authorization: Bearer)");
+    std::string body = "{\"budgets\":[]}";  // no lease book: no leased budget
+    if (path == "/v1/alerts") body = "{\"alerts\":" + alerts_.firing_json() + "}";
+    else if (usage_ != nullptr)
+      body = leases::budgets_view_json(usage_->book(), usage_->spend_series(), leases::unix_ms_now());
+    co_return AdminResponse{200, "application/json", std::move(body) + "\n", {}};
+  }
   if (PolicyApi::serves(path) && policy_ != nullptr) {
     if (!admin_authorized(request, admin_token_))
       co_return error_response(401, "unauthorized",
@@ -124,8 +156,14 @@ asio::awaitable<AdminResponse> WatchApi::handle(const proxy::AdminRequest& reque
   }
   co_return error_response(404, "not_found",
                            "the control plane serves GET /v1/snapshot, POST /v1/ack, POST /v1/report, GET /v1/fleet, "
-                           "GET /v1/history, GET /v1/history/diff, POST /v1/rollback, POST /v1/usage, POST /v1/certs, "
-                           "GET /v1/bundle, /metrics, /healthz, /readyz and the dashboard at /ui");
+                           "GET /v1/history, GET /v1/history/diff, POST /v1/rollback, POST /v1/usage, GET /v1/budgets, "
+                           "GET /v1/alerts, POST /v1/certs, GET /v1/bundle, /metrics, /healthz, /readyz and the "
+                           "dashboard at /ui");
+}
+
+AlertBook::Changes WatchApi::update_alerts(Clock::time_point now) {
+  static const std::map<std::string, leases::BudgetKeyState, std::less<>> kNoBudgets;
+  return alerts_.update(alert_conditions(fleet_, usage_ != nullptr ? usage_->book().keys() : kNoBudgets, now), now);
 }
 
 AdminResponse WatchApi::snapshot_response(std::string_view node) {
@@ -149,7 +187,16 @@ asio::awaitable<AdminResponse> WatchApi::snapshot(const proxy::AdminRequest& req
   const std::string build = query_param(request.query, "build").value_or("");
   if (!build.empty() && !valid_build(build))
     co_return error_response(400, "invalid_build", "build must be 1 to 64 of [A-Za-z0-9.+_-] (a tollway version)");
+  const auto not_before = query_param(request.query, "cert_not_before");
+  const auto not_after = query_param(request.query, "cert_not_after");
+  std::optional<CertificatePeriod> certificate;
+  if (not_before || not_after) {
+    const auto from = integer_text(not_before), to = integer_text(not_after);
+    if (from && to) certificate = certificate_period(*from, *to);
+    if (!certificate) co_return error_response(400, "invalid_certificate", std::string(kCertificateFieldsError));
+  }
   fleet_.poll_started(*node, have, build, Clock::now());
+  if (certificate) fleet_.certificate(*node, *certificate);
   const auto deadline = std::chrono::steady_clock::now() + poll_timeout_;
   asio::steady_timer timer(context_);
   AdminResponse response{304, "application/json", "", {}};
@@ -207,14 +254,25 @@ AdminResponse WatchApi::report(const proxy::AdminRequest& request) {
   const auto body = core::strict_json::parse(request.body, parse_error);
   if (!body || !body->is_object())
     return error_response(400, "invalid_json",
-                          "the body must be a JSON object {node, version, config_version?, build?}" +
+                          "the body must be a JSON object {node, version, config_version?, build?, cert_not_before?, "
+                          "cert_not_after?}" +
                               (parse_error.empty() ? std::string() : ": " + parse_error));
   for (const auto& [key, value] : body->members()) {
-    if (key != "node" && key != "version" && key != "config_version" && key != "build")
+    const bool certificate_field = key == "cert_not_before" || key == "cert_not_after";
+    if (key != "node" && key != "version" && key != "config_version" && key != "build" && !certificate_field)
       return error_response(400, "unknown_field",
-                            "unknown field \"" + key + "\" (allowed: node, version, config_version, build)");
-    if (!value.is_string())
-      return error_response(400, "invalid_field", "field \"" + key + "\" must be a string");
+                            "unknown field \"" + key +
+                                "\" (allowed: node, version, config_version, build, cert_not_before, cert_not_after)");
+    if (certificate_field ? !value.is_integer() : !value.is_string())
+      return error_response(400, "invalid_field",
+                            "field \"" + key + "\" must be " + (certificate_field ? "an integer" : "a string"));
+  }
+  std::optional<CertificatePeriod> certificate;
+  const auto* not_before = body->find("cert_not_before");
+  const auto* not_after = body->find("cert_not_after");
+  if (not_before || not_after) {
+    if (not_before && not_after) certificate = certificate_period(not_before->as_int(), not_after->as_int());
+    if (!certificate) return error_response(400, "invalid_certificate", std::string(kCertificateFieldsError));
   }
   const auto node = body->string_member("node");
   const auto version = body->string_member("version");
@@ -228,6 +286,7 @@ AdminResponse WatchApi::report(const proxy::AdminRequest& request) {
   if (!build.empty() && !valid_build(build))
     return error_response(400, "invalid_build", "build must be 1 to 64 of [A-Za-z0-9.+_-] (a tollway version)");
   fleet_.report(*node, *version, config_version, build, Clock::now());
+  if (certificate) fleet_.certificate(*node, *certificate);
   const NodeRecord* record = fleet_.find(*node);
   json::ObjectWriter w;
   w.field("recorded", true).field("match", Fleet::matches_policy(*record) ? "MATCHES" : "DRIFTED");

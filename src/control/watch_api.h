@@ -3,7 +3,9 @@
 // reports the version it applied, or why it refused one), POST /v1/report (a node that runs its own file reports
 // what it runs), GET /v1/fleet (every node's state, with the admin token), GET /metrics (the fleet's gauges), and
 // POST /v1/certs and GET /v1/bundle through the CertApi when the CA is on (404 "the CA is off" otherwise),
-// /v1/history, /v1/history/diff and /v1/rollback through the PolicyApi (with the admin token, checked here), and
+// /v1/history, /v1/history/diff and /v1/rollback through the PolicyApi (with the admin token, checked here), GET
+// /v1/budgets (leased budgets with their leases and last hour of spend) and GET /v1/alerts (the alerts the control
+// plane sees in its own state) with the admin token, and
 // the web dashboard's files under /ui (UiAssets; the page sends the admin token on its own API calls). A
 // waiting poll costs a coroutine frame and a timer: no thread. It never answers a node with another node's
 // document, never sends anything to a node that reports, never publishes (publish() is handed a policy that
@@ -16,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "control/alerts/alert_book.h"
 #include "control/cert_api.h"
 #include "control/fleet.h"
 #include "control/leases/usage_api.h"
@@ -52,6 +55,8 @@ class WatchApi {
   const Fleet& fleet() const { return fleet_; }
   // The nodes that crossed drift_after (either way) since the last call.
   std::vector<Fleet::DriftChange> update_drift(Clock::time_point now) { return fleet_.update_drift(now); }
+  // Evaluates the alert rules on the fleet and the leased budgets at `now`; returns what started or stopped firing.
+  AlertBook::Changes update_alerts(Clock::time_point now);
 
  private:
   boost::asio::awaitable<proxy::AdminResponse> snapshot(const proxy::AdminRequest& request);
@@ -71,6 +76,7 @@ class WatchApi {
   CertApi* certs_ = nullptr;
   leases::UsageApi* usage_ = nullptr;
   PolicyApi* policy_ = nullptr;
+  AlertBook alerts_;
   bool stopped_ = false;
 };
 

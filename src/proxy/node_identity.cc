@@ -169,6 +169,11 @@ bool NodeIdentity::load(std::string& error) {
   return true;
 }
 
+NodeIdentity::Period NodeIdentity::certificate_period() const {
+  std::lock_guard lock(mutex_);
+  return {validity_.not_before, validity_.not_after};
+}
+
 std::shared_ptr<asio::ssl::context> NodeIdentity::control_tls() const {
   std::lock_guard lock(mutex_);
   return control_tls_;

@@ -56,6 +56,12 @@ class NodeIdentity {
   // The SPIFFE ID required of the control plane's certificate.
   const std::string& control_spiffe_id() const { return control_id_; }
   Clock::time_point not_after() const { return validity_.not_after; }
+  // The current certificate's validity period, read under the lock (a renewal replaces it): what the node tells its
+  // control plane so the fleet can show when it expires.
+  struct Period {
+    Clock::time_point not_before, not_after;
+  };
+  Period certificate_period() const;
 
  private:
   explicit NodeIdentity(NodeIdentityOptions options);

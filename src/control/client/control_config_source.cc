@@ -37,8 +37,20 @@ std::string base(const std::string& url) {
   return b;
 }
 
-std::string snapshot_url(const std::string& url, const std::string& node, const std::string& have) {
-  return base(url) + "/v1/snapshot?node=" + node + "&have=" + have + "&build=" + kVersion;
+int64_t unix_seconds(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+// A poll: the version the node runs, its build and, with an identity, its certificate's validity in Unix seconds
+// (the fleet shows when it expires; the poll is sent again after every renewal, an ACK only with a new version).
+std::string snapshot_url(const ControlClientOptions& options, const std::string& url, const std::string& have) {
+  std::string u = base(url) + "/v1/snapshot?node=" + options.node + "&have=" + have + "&build=" + kVersion;
+  if (options.identity) {
+    const auto period = options.identity->certificate_period();
+    u += "&cert_not_before=" + std::to_string(unix_seconds(period.not_before)) +
+         "&cert_not_after=" + std::to_string(unix_seconds(period.not_after));
+  }
+  return u;
 }
 
 // A 200 answer of /v1/snapshot, or nullopt with `error`.
@@ -102,7 +114,7 @@ std::optional<ReceivedSnapshot> fetch_first_snapshot(const ControlClientOptions&
       [&]() -> asio::awaitable<void> {
         for (const auto& url : options.urls) {
           // `have` empty: the control plane answers at once with the node's snapshot.
-          ControlReply reply = co_await control_request("GET", snapshot_url(url, options.node, ""), options.token,
+          ControlReply reply = co_await control_request("GET", snapshot_url(options, url, ""), options.token,
                                                         {}, timeout, kMaxSnapshotBytes, control_tls(options),
                                                         control_spiffe_id(options));
           if (!reply.ok) {
@@ -255,7 +267,7 @@ asio::awaitable<bool> ControlConfigSource::changed() {
     }
     if (cancelled_) break;
     ControlReply reply = co_await control_request(
-        "GET", snapshot_url(options_.urls[url_index_], options_.node, applied_version_), options_.token, {},
+        "GET", snapshot_url(options_, options_.urls[url_index_], applied_version_), options_.token, {},
         options_.request_timeout, kMaxSnapshotBytes, control_tls(options_), control_spiffe_id(options_));
     if (cancelled_) break;
     if (!reply.ok || reply.status >= 500) {

@@ -1,12 +1,12 @@
 // ControlConfigSource: a proxy's configuration from the control plane (`tollway gateway --control URL…`). It
-// long-polls GET /v1/snapshot for the node's snapshot (saying its build), hands each new document to the engine
-// (which prepares and commits it exactly as a file), then reports the engine's verdict with POST /v1/ack: the
-// applied version, or a NACK with the errors (the engine keeps serving the previous snapshot, and so does this
-// source). An applied document is persisted in the state directory (write, fsync, rename, fsync the directory) so
-// that the proxy boots from it when no control plane answers (static stability). Reconnects with jittered
-// exponential backoff (100 ms to 10 s) across the listed control planes; with the node's identity, an https
-// control plane is spoken to with the node's SVID as client certificate. A disconnect never removes configuration.
-// It includes no role and never validates a document itself.
+// long-polls GET /v1/snapshot for the node's snapshot (saying its build and, with an identity, its certificate's
+// validity), hands each new document to the engine (which prepares and commits it exactly as a file), then reports
+// the engine's verdict with POST /v1/ack: the applied version, or a NACK with the errors (the engine keeps serving
+// the previous snapshot, and so does this source). An applied document is persisted in the state directory (write,
+// fsync, rename, fsync the directory) so that the proxy boots from it when no control plane answers (static
+// stability). Reconnects with jittered exponential backoff (100 ms to 10 s) across the listed control planes; with
+// the node's identity, an https control plane is spoken to with the node's SVID as client certificate. A disconnect
+// never removes configuration. It includes no role and never validates a document itself.
 #pragma once
 
 #include <boost/asio/io_context.hpp>

@@ -53,6 +53,13 @@ asio::awaitable<bool> send_report(std::shared_ptr<ReportingConfigSource::State> 
       .field("config_version", state->config_version)
       .field("build", kVersion);
   const auto& identity = state->options.identity;
+  if (identity) {
+    const auto period = identity->certificate_period();
+    auto unix_seconds = [](std::chrono::system_clock::time_point t) {
+      return static_cast<int64_t>(std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count());
+    };
+    w.field("cert_not_before", unix_seconds(period.not_before)).field("cert_not_after", unix_seconds(period.not_after));
+  }
   const auto tls = identity ? identity->control_tls() : nullptr;
   const std::string peer_spiffe_id = identity ? identity->control_spiffe_id() : std::string();
   ControlReply reply = co_await control_request("POST", url + "/v1/report", state->options.token,

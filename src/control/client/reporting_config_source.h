@@ -2,7 +2,8 @@
 // plane what it runs (`tollway gateway --report-to URL[,URL…] --node ID --token-file FILE`): POST /v1/report
 // with the content version of the document it runs (config::content_version), its resolved version and its
 // build, after each reload attempt and every 30 s, with the node's bootstrap token (and, with the node's identity,
-// its SVID as client certificate), trying the listed URLs in turn. It wraps the source it reports on and forwards everything to it. It never takes configuration from
+// its SVID as client certificate and the SVID's validity, so the fleet shows when it expires), trying the listed
+// URLs in turn. It wraps the source it reports on and forwards everything to it. It never takes configuration from
 // the control plane, never changes what the engine applies, and a control plane that does not answer changes
 // nothing but its metrics.
 #pragma once

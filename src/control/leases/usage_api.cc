@@ -1,6 +1,7 @@
 #include "control/leases/usage_api.h"
 
 #include "control/api_response.h"
+#include "control/leases/budget_key.h"
 #include "core/json.h"
 #include "core/prometheus_text.h"
 #include "core/strict_json.h"
@@ -19,14 +20,6 @@ bool valid_incarnation(std::string_view s) {
   for (char c : s)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') return false;
   return true;
-}
-
-// A budget counter's key is "budget|NAME|..." (limits/policy.cc); "" when `key` is not one.
-std::string_view budget_name(std::string_view key) {
-  constexpr std::string_view kPrefix = "budget|";
-  if (!key.starts_with(kPrefix)) return {};
-  const std::string_view rest = key.substr(kPrefix.size());
-  return rest.substr(0, rest.find('|'));
 }
 
 // One entry of "keys", or the reason it is malformed.

@@ -16,6 +16,7 @@
 #include "control/policy_check.h"
 #include "control/leases/lease_book.h"
 #include "control/leases/lease_store.h"
+#include "control/leases/spend_series.h"
 #include "proxy/admin_listener.h"
 
 namespace tollway::control::leases {
@@ -38,6 +39,10 @@ class UsageApi {
   std::string budgets_json(int64_t now_ms) const;
   // tollway_control_budget_{limit,spent,leased,remaining} per key, and the reports taken and refused by reason.
   void render_metrics(std::string& out, int64_t now_ms) const;
+  // Samples every key's spend into the last hour's series (once per 10-s slot; see SpendSeries).
+  void record_spend(int64_t now_ms) { series_.record(book_.keys(), now_ms); }
+  const LeaseBook& book() const { return book_; }
+  const SpendSeries& spend_series() const { return series_; }
 
  private:
   UsageApi(const Fleet& fleet, ReadBudgets read_budgets, std::unique_ptr<LeaseStore> store, LeaseSettings settings)
@@ -50,6 +55,7 @@ class UsageApi {
   ReadBudgets read_budgets_;
   std::unique_ptr<LeaseStore> store_;
   LeaseBook book_;
+  SpendSeries series_;
   struct NodeBudgets {
     std::string version;
     std::map<std::string, int64_t, std::less<>> limits;

@@ -1,11 +1,16 @@
 // tollway dashboard: reads the control plane's own API (GET /v1/fleet, GET /v1/history, GET /v1/history/diff,
 // POST /v1/rollback) with the admin token the user typed, kept in sessionStorage; a 401 brings the sign-in form
-// back. Renders with DOM nodes and text only (never HTML from data) and fetches nothing but this origin.
+// back. Renders with DOM nodes and text only (never HTML from data) and fetches nothing but this origin. Pages and
+// areas in their own files (budgets.js, alerts.js) load after this one and register in PAGES, PAGE_TITLES and
+// PAGE_HOOKS.
 'use strict';
 
 const TOKEN_KEY = 'tollway.adminToken';
 const REFRESH_MS = 3000;
 const PAGES = ['fleet', 'policy'];
+const PAGE_TITLES = { fleet: 'Fleet', policy: 'Policy' };
+// {refresh(page) (awaited on every refresh, whatever page shows), reset() (at sign-out)} of the other files.
+const PAGE_HOOKS = [];
 const $ = (id) => document.getElementById(id);
 
 // selectNewest: after a rollback, select the version it publishes once the history shows it.
@@ -32,6 +37,19 @@ function el(tag, attributes = {}, ...children) {
 const short = (version) => (version ? version.slice(0, 12) : '—');
 const version = (full) => el('span', { class: 'mono', title: full || undefined, dataset: { version: full || '' } }, short(full));
 
+// A node certificate's expiry: "expires in 5h 12m", marked when less than 20 % of its lifetime is left.
+function certificate(node) {
+  if (!node.cert_not_after) return el('span', { title: 'the node does not say (no --identity-dir, or an older build)' }, '—');
+  const end = Date.parse(node.cert_not_after);
+  const lifetime = end - Date.parse(node.cert_not_before);
+  const left = end - Date.now();
+  const minutes = Math.floor(Math.abs(left) / 60000);
+  const text = `${Math.floor(minutes / 60)}h ${minutes % 60}m`;
+  const low = left < lifetime * 0.2;
+  return el('span', { class: low ? 'cert-low' : undefined, title: node.cert_not_after, dataset: { field: 'certificate' } },
+    left > 0 ? `expires in ${text}` : `expired ${text} ago`, low ? ' (under 20 % of its lifetime left)' : null);
+}
+
 function ago(iso) {
   if (!iso) return '—';
   const seconds = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
@@ -54,6 +72,7 @@ async function api(path, options = {}) {
 function showLogin(message) {
   sessionStorage.removeItem(TOKEN_KEY);
   clearTimeout(state.timer);
+  for (const hook of PAGE_HOOKS) hook.reset();
   Object.assign(state, {
     fleetText: '', historyText: '', fleet: null, history: null, selected: null, selectNewest: false, diffFor: '',
   });
@@ -82,7 +101,7 @@ function showPage() {
     if (a.dataset.page === page) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
-  document.title = `${page === 'fleet' ? 'Fleet' : 'Policy'} · tollway control plane`;
+  document.title = `${PAGE_TITLES[page]} · tollway control plane`;
 }
 
 // Reads what the page shows, renders what changed, and comes back in REFRESH_MS.
@@ -90,7 +109,8 @@ async function refresh() {
   clearTimeout(state.timer);
   if (!sessionStorage.getItem(TOKEN_KEY)) return showLogin();
   try {
-    const [fleet, history] = await Promise.all([api('/v1/fleet'), currentPage() === 'policy' ? api('/v1/history') : null]);
+    const [fleet, history] = await Promise.all([api('/v1/fleet'), currentPage() === 'policy' ? api('/v1/history') : null,
+      ...PAGE_HOOKS.map((hook) => hook.refresh(currentPage()))]);
     renderFleet(fleet);
     if (history) await renderPolicy(history);
     $('live').textContent = `updated ${new Date().toLocaleTimeString()}`;
@@ -137,7 +157,7 @@ function renderFleet(fleet) {
       cell('Desired version', version(n.desired_version)),
       cell('Build', n.build || '—'),
       cell('Last seen', el('span', { title: n.last_seen || undefined }, ago(n.last_seen))),
-      cell('Certificate expires', el('span', { title: 'the control plane does not link node certificates to nodes yet' }, '—')));
+      cell('Certificate expires', certificate(n)));
   }));
 }
 

@@ -99,11 +99,19 @@ describe('a gateway joins, holds and renews its SPIFFE identity', () => {
     assert.equal(fs.readFileSync(path.join(identityDir, 'bundle.pem'), 'utf8'), served.text);
   });
 
-  it('polls and ACKs over mTLS: SYNCED', async () => {
-    await eventually(async () => {
+  // The certificate's validity as openssl reads it, as RFC 3339 UTC seconds.
+  const certificateDates = (pem) => Object.fromEntries(execFileSync('openssl', ['x509', '-noout', '-startdate', '-enddate',
+    '-in', pem], { encoding: 'utf8' }).trim().split('\n').map((l) => l.split('='))
+    .map(([k, v]) => [k === 'notBefore' ? 'cert_not_before' : 'cert_not_after', new Date(v).toISOString().replace('.000Z', 'Z')]));
+
+  it('polls and ACKs over mTLS: SYNCED, with its certificate\'s validity in /v1/fleet', async () => {
+    const node = await eventually(async () => {
       const f = await httpsJson(`${cp.url}/v1/fleet`, { ca: bundle, headers: { authorization: 'Bearer admin-secret' } });
-      return f.json?.nodes?.find((n) => n.id === 'gw-a')?.state === 'SYNCED';
+      const n = f.json?.nodes?.find((x) => x.id === 'gw-a');
+      return n?.state === 'SYNCED' && n;
     }, 15000, 'gw-a SYNCED');
+    const { cert_not_before: from, cert_not_after: to } = node;
+    assert.deepEqual({ cert_not_before: from, cert_not_after: to }, certificateDates(path.join(identityDir, 'svid.pem')));
   });
 
   it('the API listener serves the node SVID to a client of the trust domain and refuses one without a certificate',
@@ -214,8 +222,9 @@ describe('a gateway joins, holds and renews its SPIFFE identity', () => {
       assert.equal((await reporter.waitForLog((o) => o.msg === 'node identity issued')).spiffe_id, REPORTER);
       await eventually(async () => {
         const f = await httpsJson(`${cp.url}/v1/fleet`, { ca: bundle, headers: { authorization: 'Bearer admin-secret' } });
-        return f.json?.nodes?.find((n) => n.id === 'gw-r')?.state === 'UNMANAGED';
-      }, 15000, 'gw-r UNMANAGED');
+        const n = f.json?.nodes?.find((x) => x.id === 'gw-r');
+        return n?.state === 'UNMANAGED' && n.cert_not_after === certificateDates(path.join(dir, 'identity', 'svid.pem')).cert_not_after;
+      }, 15000, 'gw-r UNMANAGED with its certificate\'s expiry');
       const r = await chat(reporter, client, REPORTER);
       assert.equal(r.status, 200, r.text);
     } finally {
