@@ -1,4 +1,4 @@
-// UiAssets: the web dashboard's files (src/control/ui/: index.html, app.css, app.js, favicon.svg), compiled
+// UiAssets: the web dashboard's files (src/control/ui/: index.html, app.css, app.js, traces.js, favicon.svg), compiled
 // into the binary at build time, answered for GET /ui, /ui/ and /ui/FILE with their content type,
 // `Cache-Control: no-cache`, a strict Content-Security-Policy (everything from the control plane's own
 // origin, nothing inline) and nosniff. The shell carries no data and needs no token: the page asks for the

@@ -1,11 +1,12 @@
 // tollway dashboard: reads the control plane's own API (GET /v1/fleet, GET /v1/history, GET /v1/history/diff,
-// POST /v1/rollback) with the admin token the user typed, kept in sessionStorage; a 401 brings the sign-in form
-// back. Renders with DOM nodes and text only (never HTML from data) and fetches nothing but this origin.
+// POST /v1/rollback; traces.js reads GET /v1/traces for the Traces page) with the admin token the user typed, kept
+// in sessionStorage; a 401 brings the sign-in form back. Renders with DOM nodes and text only (never HTML from data)
+// and fetches nothing but this origin.
 'use strict';
 
 const TOKEN_KEY = 'tollway.adminToken';
 const REFRESH_MS = 3000;
-const PAGES = ['fleet', 'policy'];
+const PAGES = ['fleet', 'policy', 'traces'];
 const $ = (id) => document.getElementById(id);
 
 // selectNewest: after a rollback, select the version it publishes once the history shows it.
@@ -82,7 +83,7 @@ function showPage() {
     if (a.dataset.page === page) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
-  document.title = `${page === 'fleet' ? 'Fleet' : 'Policy'} · tollway control plane`;
+  document.title = `${document.querySelector(`nav a[data-page="${page}"]`).textContent} · tollway control plane`;
 }
 
 // Reads what the page shows, renders what changed, and comes back in REFRESH_MS.
@@ -90,7 +91,8 @@ async function refresh() {
   clearTimeout(state.timer);
   if (!sessionStorage.getItem(TOKEN_KEY)) return showLogin();
   try {
-    const [fleet, history] = await Promise.all([api('/v1/fleet'), currentPage() === 'policy' ? api('/v1/history') : null]);
+    const [fleet, history] = await Promise.all([api('/v1/fleet'), currentPage() === 'policy' ? api('/v1/history') : null,
+      currentPage() === 'traces' ? refreshTraces() : null]);
     renderFleet(fleet);
     if (history) await renderPolicy(history);
     $('live').textContent = `updated ${new Date().toLocaleTimeString()}`;
