@@ -112,7 +112,7 @@ function renderTraceDetail(trace) {
   $('waterfall').replaceChildren(...trace.spans.map((s) => {
     const label = el('div', { class: 'span-label' },
       el('span', { class: 'span-name', dataset: { field: 'name' } }, s.name || '(unnamed)'),
-      el('span', { class: 'span-service muted' }, ` ${s.service || 'unknown service'} · ${s.kind.toLowerCase()}`),
+      el('span', { class: 'span-service muted' }, ` ${s.service || 'unknown service'} · ${s.kind.toLowerCase()} `),
       ...markList(spanMarks(s)));
     label.style.paddingLeft = `${Math.min(s.depth, MAX_INDENT_DEPTH) * 14}px`;
     const bar = el('div', { class: `bar${s.status === 'ERROR' ? ' error' : ''}${s.enters_service ? ' hop' : ''}` });
