@@ -41,44 +41,55 @@ const std::string& service_of(const WindowSpan& span) {
   return span.service ? *span.service : kNoService;
 }
 
-// One trace's spans related to each other: parents, children, waterfall order, depth and self time.
-struct TraceShape {
-  std::vector<std::size_t> parent;               // index of the parent span in the window, kNone when none held
-  std::vector<std::vector<std::size_t>> children;  // by start, then span id
-  std::vector<std::size_t> order;                // waterfall order
-  std::vector<uint32_t> depth;                   // by span index
-  std::size_t root = kNone;                      // the earliest span without a parent span id, if held
-};
-
 bool earlier(const WindowSpan& a, const WindowSpan& b) {
   if (a.start_unix_nano != b.start_unix_nano) return a.start_unix_nano < b.start_unix_nano;
   return a.span_id.bytes < b.span_id.bytes;
 }
 
+// Each span's parent among the trace's spans (what a summary needs).
+struct Parents {
+  std::vector<std::size_t> parent;  // index of the parent span in the window, kNone when none is held
+  std::size_t root = kNone;         // the earliest span without a parent span id, if held
+};
+
+Parents parents_of(const WindowTrace& trace) {
+  const auto& spans = trace.spans;
+  std::vector<std::pair<telemetry::SpanId, std::size_t>> by_id;
+  by_id.reserve(spans.size());
+  for (std::size_t i = 0; i < spans.size(); ++i) by_id.emplace_back(spans[i].span_id, i);
+  const auto id_less = [](const auto& a, const auto& b) { return a.first.bytes < b.first.bytes; };
+  std::sort(by_id.begin(), by_id.end(), id_less);
+  Parents out;
+  out.parent.assign(spans.size(), kNone);
+  for (std::size_t i = 0; i < spans.size(); ++i) {
+    if (!spans[i].parent_span_id.valid()) {
+      if (out.root == kNone || earlier(spans[i], spans[out.root])) out.root = i;
+      continue;
+    }
+    const auto found = std::lower_bound(by_id.begin(), by_id.end(), std::pair{spans[i].parent_span_id, kNone}, id_less);
+    if (found != by_id.end() && found->first == spans[i].parent_span_id && found->second != i)
+      out.parent[i] = found->second;
+  }
+  return out;
+}
+
+// The whole tree, for a waterfall: children, order and depth.
+struct TraceShape {
+  Parents parents;
+  std::vector<std::vector<std::size_t>> children;  // by start, then span id
+  std::vector<std::size_t> order;                  // waterfall order
+  std::vector<uint32_t> depth;                     // by span index
+};
+
 TraceShape shape_of(const WindowTrace& trace) {
   const auto& spans = trace.spans;
   const std::size_t n = spans.size();
-  TraceShape shape;
-  std::vector<std::pair<telemetry::SpanId, std::size_t>> by_id;
-  by_id.reserve(n);
-  for (std::size_t i = 0; i < n; ++i) by_id.emplace_back(spans[i].span_id, i);
-  const auto id_less = [](const auto& a, const auto& b) { return a.first.bytes < b.first.bytes; };
-  std::sort(by_id.begin(), by_id.end(), id_less);
-  shape.parent.assign(n, kNone);
+  TraceShape shape{parents_of(trace), {}, {}, {}};
   shape.children.resize(n);
   std::vector<std::size_t> tops;  // spans without a parent held: roots and spans whose parent is missing
   for (std::size_t i = 0; i < n; ++i) {
-    if (spans[i].parent_span_id.valid()) {
-      const auto found = std::lower_bound(by_id.begin(), by_id.end(), std::pair{spans[i].parent_span_id, kNone}, id_less);
-      if (found != by_id.end() && found->first == spans[i].parent_span_id && found->second != i) {
-        shape.parent[i] = found->second;
-        shape.children[found->second].push_back(i);
-        continue;
-      }
-    } else if (shape.root == kNone || earlier(spans[i], spans[shape.root])) {
-      shape.root = i;
-    }
-    tops.push_back(i);
+    if (shape.parents.parent[i] == kNone) tops.push_back(i);
+    else shape.children[shape.parents.parent[i]].push_back(i);
   }
   const auto by_start = [&](std::size_t a, std::size_t b) { return earlier(spans[a], spans[b]); };
   for (auto& list : shape.children) std::sort(list.begin(), list.end(), by_start);
@@ -129,30 +140,37 @@ uint64_t self_nanos(const WindowTrace& trace, const TraceShape& shape, std::size
 }
 
 // A span enters a service (starts a hop) when it has no parent held or its parent ran in another service.
-bool enters_service(const WindowTrace& trace, const TraceShape& shape, std::size_t i) {
-  return shape.parent[i] == kNone || service_of(trace.spans[shape.parent[i]]) != service_of(trace.spans[i]);
+bool enters_service(const WindowTrace& trace, const Parents& parents, std::size_t i) {
+  return parents.parent[i] == kNone || service_of(trace.spans[parents.parent[i]]) != service_of(trace.spans[i]);
 }
 
 // The summary fields, written into `w`.
-void write_summary(json::ObjectWriter& w, const WindowTrace& trace, const TraceShape& shape) {
+void write_summary(json::ObjectWriter& w, const WindowTrace& trace, const Parents& parents) {
   const auto& spans = trace.spans;
   std::set<std::string_view> services;
   uint64_t hops = 0, orphans = 0, repaired = 0, parent_missing = 0, errors = 0;
   for (std::size_t i = 0; i < spans.size(); ++i) {
     services.insert(service_of(spans[i]));
-    hops += enters_service(trace, shape, i) ? 1 : 0;
+    hops += enters_service(trace, parents, i) ? 1 : 0;
     orphans += spans[i].orphan ? 1 : 0;
     repaired += spans[i].repaired ? 1 : 0;
-    parent_missing += spans[i].parent_span_id.valid() && shape.parent[i] == kNone ? 1 : 0;
+    parent_missing += spans[i].parent_span_id.valid() && parents.parent[i] == kNone ? 1 : 0;
     errors += spans[i].status == StatusCode::Error ? 1 : 0;
   }
-  const WindowSpan& named = spans[shape.root != kNone ? shape.root : shape.order.front()];
+  // Named after its root span, or without one the earliest span.
+  std::size_t named_index = parents.root;
+  if (named_index == kNone) {
+    named_index = 0;
+    for (std::size_t i = 1; i < spans.size(); ++i)
+      if (earlier(spans[i], spans[named_index])) named_index = i;
+  }
+  const WindowSpan& named = spans[named_index];
   std::string service_list = "[";
   for (const auto& s : services) service_list += (service_list.size() > 1 ? "," : "") + json::quoted(s);
   w.field("trace_id", trace.trace_id.hex())
       .field("name", named.name)
       .field("service", service_of(named))
-      .field("has_root", shape.root != kNone)
+      .field("has_root", parents.root != kNone)
       .field("start_unix_nano", std::to_string(trace.start_unix_nano))
       .field("duration_us", micros(trace.end_unix_nano - trace.start_unix_nano))
       .field("span_count", static_cast<uint64_t>(spans.size()))
@@ -180,10 +198,10 @@ std::string span_json(const WindowTrace& trace, const TraceShape& shape, std::si
       .field("self_us", micros(self_nanos(trace, shape, i)))
       .field("status", status_name(s.status))
       .field("status_message", s.status_message)
-      .field("enters_service", enters_service(trace, shape, i))
+      .field("enters_service", enters_service(trace, shape.parents, i))
       .field("orphan", s.orphan)
       .field("repaired", s.repaired)
-      .field("parent_missing", s.parent_span_id.valid() && shape.parent[i] == kNone)
+      .field("parent_missing", s.parent_span_id.valid() && shape.parents.parent[i] == kNone)
       .field("tollway_hops", static_cast<uint64_t>(s.tollway_hops))
       .field("peer", s.peer);
   if (s.http_status != 0) w.field("http_status", static_cast<uint64_t>(s.http_status));
@@ -197,7 +215,7 @@ std::string trace_list_json(const TraceWindow& window, std::size_t limit) {
   std::string list = "[";
   for (const WindowTrace* trace : window.newest(limit)) {
     json::ObjectWriter w;
-    write_summary(w, *trace, shape_of(*trace));
+    write_summary(w, *trace, parents_of(*trace));
     list += (list.size() > 1 ? "," : "") + std::move(w).finish();
   }
   json::ObjectWriter w;
@@ -213,7 +231,7 @@ std::string trace_json(const WindowTrace& trace) {
   std::string spans = "[";
   for (const std::size_t i : shape.order) spans += (spans.size() > 1 ? "," : "") + span_json(trace, shape, i);
   json::ObjectWriter w;
-  write_summary(w, trace, shape);
+  write_summary(w, trace, shape.parents);
   w.raw_field("spans", spans + "]");
   return std::move(w).finish();
 }
