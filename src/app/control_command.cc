@@ -142,6 +142,9 @@ void add_control_command(CLI::App& cli, int& exit_code) {
   auto lease_sync = std::make_shared<std::string>("1s");
   auto lease_ttl = std::make_shared<std::string>("10s");
   auto serve_tls = std::make_shared<bool>(false);
+  auto trace_window_spans = std::make_shared<std::size_t>(10'000);
+  auto trace_token_file = std::make_shared<std::string>();
+  auto traces_unauthenticated = std::make_shared<bool>(false);
   auto tls_sans = std::make_shared<std::vector<std::string>>();
   cmd->add_option("--policy", *policy, "The policy directory");
   cmd->add_option("--etcd", *etcd, "Or: etcd member URLs, http://HOST:PORT[,...], holding the policy under --prefix");
@@ -181,6 +184,17 @@ void add_control_command(CLI::App& cli, int& exit_code) {
   cmd->add_option("--tls-san", *tls_sans,
                   "A DNS name or IP address the --tls certificate names (repeatable; default localhost and "
                   "127.0.0.1)");
+  cmd->add_option("--trace-window-spans", *trace_window_spans,
+                  "How many spans of recent traces the control plane keeps in memory for the dashboard's Traces page "
+                  "and tollway advise, received on POST /v1/traces (OTLP/HTTP JSON); whole oldest traces are evicted "
+                  "first (0 to 1000000; default 10000; 0 turns the receiver off)");
+  cmd->add_option("--trace-token-file", *trace_token_file,
+                  "File holding the token a span sender (e.g. an OpenTelemetry Collector's otlphttp exporter) sends "
+                  "as Authorization: Bearer on POST /v1/traces; client certificates of the trust domain are accepted "
+                  "without it");
+  cmd->add_flag("--traces-unauthenticated", *traces_unauthenticated,
+                "Accept POST /v1/traces from anyone who reaches the listener (a loopback or otherwise protected "
+                "listener, as a collector's OTLP receiver)");
   add_log_level_option(*cmd, *log_level);
 
   auto* status = cmd->add_subcommand(
@@ -276,7 +290,22 @@ void add_control_command(CLI::App& cli, int& exit_code) {
       exit_code = 1;
       return;
     }
+    if (*trace_window_spans > 1'000'000) {
+      std::cerr << "--trace-window-spans: " << *trace_window_spans << " is over 1000000\n";
+      exit_code = 1;
+      return;
+    }
     control::ControlPlaneOptions options;
+    options.trace_window_spans = *trace_window_spans;
+    options.trace_receiver.unauthenticated = *traces_unauthenticated;
+    if (!trace_token_file->empty()) {
+      options.trace_receiver.token = read_token_file(*trace_token_file);
+      if (options.trace_receiver.token.empty()) {
+        std::cerr << "--trace-token-file: " << *trace_token_file << " is unreadable or empty\n";
+        exit_code = 1;
+        return;
+      }
+    }
     options.policy_dir = *policy;
     options.etcd_urls = *etcd;
     options.etcd_prefix = *prefix;

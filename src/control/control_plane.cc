@@ -54,6 +54,10 @@ class ControlPlane {
     }
     policy_api_ = std::make_unique<PolicyApi>(*history_, etcd_.get(), prefix_, store_, options_.check);
     api_.set_policy_api(policy_api_.get());
+    if (options_.trace_window_spans > 0) {
+      traces_ = std::make_unique<traces::TraceApi>(options_.trace_window_spans, options_.trace_receiver);
+      api_.set_trace_api(traces_.get());
+    }
     const auto address = config::parse_listen_address(options_.listen);
     boost::system::error_code ec;
     const auto ip = address ? asio::ip::make_address(address->host == "localhost" ? "127.0.0.1" : address->host, ec)
@@ -101,7 +105,8 @@ class ControlPlane {
         .field("store", store_)
         .field("revision", revision_)
         .field("nodes", static_cast<uint64_t>(nodes_))
-        .field("drift_after_s", drift_after_seconds());
+        .field("drift_after_s", drift_after_seconds())
+        .field("trace_window_spans", static_cast<uint64_t>(options_.trace_window_spans));
     if (ca_) ready.field("trust_domain", options_.trust_domain).field("ca_expires", utc_text(ca_->expires_at()));
     if (listener_tls_)
       ready.field("tls", true)
@@ -421,6 +426,7 @@ class ControlPlane {
   std::unique_ptr<CertApi> certs_;
   std::unique_ptr<leases::UsageApi> usage_;
   std::unique_ptr<ControlListenerTls> listener_tls_;
+  std::unique_ptr<traces::TraceApi> traces_;
   WatchApi api_;
   std::unique_ptr<PolicyHistory> history_;
   std::unique_ptr<etcd::EtcdClient> etcd_;

@@ -9,7 +9,8 @@
 // it evaluates the alerts it can see (GET /v1/alerts) and samples the leased budgets' spend (GET /v1/budgets). With a
 // trust domain it also runs the SPIFFE CA of STATE_DIR (ca/root.pem, ca/root.key) and serves POST /v1/certs (join
 // tokens from STATE_DIR/identity.db) and GET /v1/bundle; with tls it serves HTTPS with its own SVID
-// (ControlListenerTls), renewed at half its lifetime.
+// (ControlListenerTls), renewed at half its lifetime. Keeps a bounded window of recent traces received over
+// OTLP/HTTP (traces::TraceApi) unless --trace-window-spans is 0.
 #pragma once
 
 #include <chrono>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "control/policy_check.h"
+#include "control/traces/trace_api.h"
 
 namespace tollway::control {
 
@@ -40,6 +42,9 @@ struct ControlPlaneOptions {
   // Leased budgets (POST /v1/usage): how often nodes report and renew, and how long a lease stays valid.
   std::chrono::milliseconds lease_sync_interval{1'000};
   std::chrono::milliseconds lease_ttl{10'000};
+  // The trace window (POST /v1/traces, GET /v1/traces): its bound in spans (0 = off) and who may send spans.
+  std::size_t trace_window_spans = 10'000;
+  traces::TraceReceiverAuth trace_receiver;
   CheckDocument check;
   ReadBudgets read_budgets;  // what POST /v1/usage checks a node's reports against
 };

@@ -1,5 +1,5 @@
-// UiAssets: the web dashboard's files (src/control/ui/: index.html, app.css, app.js, favicon.svg, and
-// the Budgets page's budgets.js and budgets.css and the alerts banner's alerts.js), compiled
+// UiAssets: the web dashboard's files (src/control/ui/: index.html, app.css, app.js, favicon.svg, the Budgets
+// page's budgets.js and budgets.css, the alerts banner's alerts.js and the Traces page's traces.js), compiled
 // into the binary at build time, answered for GET /ui, /ui/ and /ui/FILE with their content type,
 // `Cache-Control: no-cache`, a strict Content-Security-Policy (everything from the control plane's own
 // origin, nothing inline) and nosniff. The shell carries no data and needs no token: the page asks for the

@@ -105,6 +105,7 @@ asio::awaitable<AdminResponse> WatchApi::handle(const proxy::AdminRequest& reque
     fleet_.render_metrics(body, Clock::now());
     if (usage_ != nullptr) usage_->render_metrics(body, leases::unix_ms_now());
     if (certs_ != nullptr) certs_->render_metrics(body);
+    if (traces_ != nullptr) traces_->render_metrics(body);
     co_return AdminResponse{200, "text/plain; version=0.0.4; charset=utf-8", std::move(body), {}};
   }
   if (path == "/v1/fleet") {
@@ -126,6 +127,18 @@ asio::awaitable<AdminResponse> WatchApi::handle(const proxy::AdminRequest& reque
       co_return error_response(401, "unauthorized",
                                std::string(path) + " needs the admin token (Authorization: Bearer)");
     co_return co_await policy_->handle(request);
+  }
+  if (traces::TraceApi::serves(path)) {
+    if (traces_ == nullptr)
+      co_return error_response(404, "traces_off", "the trace window is off (tollway control --trace-window-spans 0)");
+    if (path == "/v1/traces" && request.method == "POST") co_return traces_->receive(request);
+    if (request.method != "GET")
+      co_return error_response(405, "method_not_allowed",
+                               "use POST /v1/traces to send spans, GET /v1/traces or GET /v1/traces/ID to read them");
+    if (!admin_authorized(request, admin_token_))
+      co_return error_response(401, "unauthorized",
+                               std::string(path) + " needs the admin token (Authorization: Bearer)");
+    co_return traces_->query(request);
   }
   if (is_ui_path(path)) {
     if (request.method != "GET" && request.method != "HEAD")
@@ -157,8 +170,8 @@ asio::awaitable<AdminResponse> WatchApi::handle(const proxy::AdminRequest& reque
   co_return error_response(404, "not_found",
                            "the control plane serves GET /v1/snapshot, POST /v1/ack, POST /v1/report, GET /v1/fleet, "
                            "GET /v1/history, GET /v1/history/diff, POST /v1/rollback, POST /v1/usage, GET /v1/budgets, "
-                           "GET /v1/alerts, POST /v1/certs, GET /v1/bundle, /metrics, /healthz, /readyz and the "
-                           "dashboard at /ui");
+                           "GET /v1/alerts, POST /v1/certs, GET /v1/bundle, POST /v1/traces, GET /v1/traces, GET /v1/traces/ID, "
+                           "/metrics, /healthz, /readyz and the dashboard at /ui");
 }
 
 AlertBook::Changes WatchApi::update_alerts(Clock::time_point now) {

@@ -5,7 +5,8 @@
 // POST /v1/certs and GET /v1/bundle through the CertApi when the CA is on (404 "the CA is off" otherwise),
 // /v1/history, /v1/history/diff and /v1/rollback through the PolicyApi (with the admin token, checked here), GET
 // /v1/budgets (leased budgets with their leases and last hour of spend) and GET /v1/alerts (the alerts the control
-// plane sees in its own state) with the admin token, and
+// plane sees in its own state) with the admin token, POST /v1/traces (spans, authenticated by the TraceApi) and
+// GET /v1/traces[/ID] (with the admin token) through the TraceApi when the trace window is on (404 otherwise), and
 // the web dashboard's files under /ui (UiAssets; the page sends the admin token on its own API calls). A
 // waiting poll costs a coroutine frame and a timer: no thread. It never answers a node with another node's
 // document, never sends anything to a node that reports, never publishes (publish() is handed a policy that
@@ -23,6 +24,7 @@
 #include "control/fleet.h"
 #include "control/leases/usage_api.h"
 #include "control/policy_api.h"
+#include "control/traces/trace_api.h"
 #include "proxy/admin_listener.h"
 
 namespace tollway::control {
@@ -48,6 +50,8 @@ class WatchApi {
   // Serves /v1/history, /v1/history/diff and /v1/rollback with `policy` to admin-token holders (null: 404 until
   // set). It must outlive this WatchApi.
   void set_policy_api(PolicyApi* policy) { policy_ = policy; }
+  // Serves /v1/traces with `traces` (null: the trace window is off, 404). It must outlive this WatchApi.
+  void set_trace_api(traces::TraceApi* traces) { traces_ = traces; }
   // Ends every waiting poll (with 304) when the process drains.
   void stop();
   boost::asio::awaitable<proxy::AdminResponse> handle(const proxy::AdminRequest& request);
@@ -77,6 +81,7 @@ class WatchApi {
   leases::UsageApi* usage_ = nullptr;
   PolicyApi* policy_ = nullptr;
   AlertBook alerts_;
+  traces::TraceApi* traces_ = nullptr;
   bool stopped_ = false;
 };
 

@@ -199,6 +199,7 @@ struct TraceInfo {
 // (SERVER inbound, CLIENT outbound).
 struct HopInfo {
   uint32_t hops = 0;      // inbound: the count the caller's sidecar sent; outbound: the count sent to the peer
+  bool orphan = false;    // an outbound call without trace context while inbound requests were in flight
   bool repaired = false;  // an orphan call continued the trace of the one inbound request in flight
   std::string fanout_root;  // the verified tollway-fanout grant's root ("" when none)
   int64_t fanout_expires_s = 0;

@@ -207,6 +207,7 @@ void HopTrace::trace_outbound(pipeline::RequestCtx& ctx) const {
     start_root(ctx);
   }
   if (view.in_flight > 0) {
+    ctx.hop.orphan = true;
     (repair ? runtime_.counters.orphans_repaired : runtime_.counters.orphans_logged)
         .fetch_add(1, std::memory_order_relaxed);
     const InFlightRequest& likely = *view.most_recent;
@@ -320,6 +321,7 @@ void HopTrace::log(const pipeline::RequestCtx& ctx) {
   r.policy_generation = ctx.snapshot->generation;
   r.client_span = !inbound;
   r.hops = ctx.hop.hops;
+  r.trace_orphan = ctx.hop.orphan;
   r.trace_repaired = ctx.hop.repaired;
   if (inbound) {
     if (ctx.peer_identity) {

@@ -87,6 +87,41 @@ std::string gzip_compress(std::string_view data) {
   return out;
 }
 
+std::optional<std::string> gzip_decompress(std::string_view gzip, std::size_t max_bytes, std::string& error) {
+  z_stream z{};
+  if (inflateInit2(&z, 15 + 16) != Z_OK) throw std::runtime_error("inflateInit2 failed");
+  std::string out;
+  char chunk[16384];
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gzip.data()));
+  z.avail_in = static_cast<uInt>(gzip.size());
+  int rc = Z_OK;
+  while (true) {
+    z.next_out = reinterpret_cast<Bytef*>(chunk);
+    z.avail_out = sizeof chunk;
+    rc = inflate(&z, Z_NO_FLUSH);
+    if (rc != Z_OK && rc != Z_STREAM_END) break;
+    out.append(chunk, sizeof chunk - z.avail_out);
+    if (out.size() > max_bytes) {
+      inflateEnd(&z);
+      error = "the gzip body inflates to more than " + std::to_string(max_bytes) + " bytes";
+      return std::nullopt;
+    }
+    if (rc == Z_STREAM_END) {
+      if (z.avail_in == 0) break;
+      inflateReset(&z);  // another gzip member follows
+    } else if (z.avail_in == 0 && z.avail_out != 0) {
+      rc = Z_BUF_ERROR;  // the input ended inside a member
+      break;
+    }
+  }
+  inflateEnd(&z);
+  if (rc != Z_STREAM_END) {
+    error = "the body is not a complete gzip stream (Content-Encoding: gzip)";
+    return std::nullopt;
+  }
+  return out;
+}
+
 OtlpClient::OtlpClient(config::OtlpConfig collector)
     : collector_(std::move(collector)), io_(std::make_unique<boost::asio::io_context>()) {
   http::UpstreamEndpoint endpoint;

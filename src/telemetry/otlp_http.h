@@ -6,7 +6,7 @@
 // http:// or https:// as the collector's config says: https verifies the collector's chain (ca_file, else the
 // system trust store) and its name (SNI + DNS name or IP address), and presents client_cert/client_key to an
 // mTLS collector; it never sends a byte of the request before verification succeeded. Also gzip for request
-// bodies (zlib).
+// bodies (zlib), and its inverse for a receiver of them (the control plane's POST /v1/traces).
 #pragma once
 
 #include <chrono>
@@ -57,5 +57,8 @@ class OtlpClient {
 
 // RFC 1952 gzip of `data` (zlib, level 1: the fastest).
 std::string gzip_compress(std::string_view data);
+// The data of an RFC 1952 gzip stream (concatenated members too); nullopt with `error` when it is not one, or
+// when its data would exceed `max_bytes` (decompression stops there: a small body cannot inflate without bound).
+std::optional<std::string> gzip_decompress(std::string_view gzip, std::size_t max_bytes, std::string& error);
 
 }  // namespace tollway::telemetry

@@ -88,10 +88,12 @@ struct RequestRecord {
   uint64_t policy_generation = 0;
   std::vector<AttemptSpanRecord> upstream_attempts;
   // A sidecar hop (sidecar/trace_filter.h): one span, CLIENT for an outbound call (SERVER otherwise), with both
-  // peers' identities, the peer's directory name, the hop count and whether an orphan call was repaired.
+  // peers' identities, the peer's directory name, the hop count, whether it was an orphan call and whether that
+  // was repaired.
   bool client_span = false;
   std::string source_spiffe_id, destination_spiffe_id, peer_name;
   uint32_t hops = 0;
+  bool trace_orphan = false;
   bool trace_repaired = false;
   // The MCP or A2A operations of the hop's body, and their protocol ("mcp" or "a2a"), session, protocol version and
   // server (MCP) or agent (A2A) name.

@@ -150,6 +150,7 @@ void append_server_span(TextBuffer& out, const RequestRecord& r) {
   if (!r.destination_spiffe_id.empty()) s.string("tollway.destination.spiffe_id", r.destination_spiffe_id);
   if (!r.peer_name.empty()) s.string("tollway.peer", r.peer_name);
   if (r.hops > 0) s.integer("tollway.hops", r.hops);
+  if (r.trace_orphan) s.boolean("tollway.trace.orphan", true);
   if (r.trace_repaired) s.boolean("tollway.trace.repaired", true);
   if (r.denied) {
     s.string("tollway.decision.filter", r.decision_filter);

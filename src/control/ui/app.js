@@ -1,8 +1,8 @@
 // tollway dashboard: reads the control plane's own API (GET /v1/fleet, GET /v1/history, GET /v1/history/diff,
 // POST /v1/rollback) with the admin token the user typed, kept in sessionStorage; a 401 brings the sign-in form
 // back. Renders with DOM nodes and text only (never HTML from data) and fetches nothing but this origin. Pages and
-// areas in their own files (budgets.js, alerts.js) load after this one and register in PAGES, PAGE_TITLES and
-// PAGE_HOOKS.
+// areas in their own files (budgets.js, alerts.js, traces.js) load after this one and register in PAGES,
+// PAGE_TITLES and PAGE_HOOKS.
 'use strict';
 
 const TOKEN_KEY = 'tollway.adminToken';

@@ -166,6 +166,7 @@ TEST(SpanJson, ASidecarHopIsOneSpanWithBothIdentities) {
   hop.destination_spiffe_id = "spiffe://example.org/b";
   hop.peer_name = "agent-b";
   hop.hops = 2;
+  hop.trace_orphan = true;
   hop.trace_repaired = true;
   Decoded d(export_request({hop}));
   ASSERT_EQ(spans_of(d).get_array().size(), 1u);
@@ -176,10 +177,12 @@ TEST(SpanJson, ASidecarHopIsOneSpanWithBothIdentities) {
   EXPECT_EQ(str(attribute_value(a, "tollway.destination.spiffe_id")["stringValue"]), "spiffe://example.org/b");
   EXPECT_EQ(str(attribute_value(a, "tollway.peer")["stringValue"]), "agent-b");
   EXPECT_EQ(str(attribute_value(a, "tollway.hops")["intValue"]), "2");
+  EXPECT_TRUE(attribute_value(a, "tollway.trace.orphan")["boolValue"].get_bool().value());
   EXPECT_TRUE(attribute_value(a, "tollway.trace.repaired")["boolValue"].get_bool().value());
   Decoded gateway(export_request({retried_call()}));
   EXPECT_FALSE(has_attribute(spans_of(gateway).at(0)["attributes"], "tollway.source.spiffe_id"));
   EXPECT_FALSE(has_attribute(spans_of(gateway).at(0)["attributes"], "tollway.trace.repaired"));
+  EXPECT_FALSE(has_attribute(spans_of(gateway).at(0)["attributes"], "tollway.trace.orphan"));
 }
 
 TEST(SpanJson, AnyRecordStringsStayValidJson) {
