@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "config/tls_files.h"
+#include "tls/node_identity_files.h"
 
 namespace tollway::config {
 namespace {
@@ -75,8 +76,36 @@ void read_trusted_peers(Validator& v, const YAML::Node& trust, TelemetryConfig& 
   }
 }
 
+// identity: node — the node's own SVID as the client certificate and its trust bundle as the CAs (a control plane's
+// trace window takes spans from the nodes of its trust domain). True when it is set; the files are checked only on
+// the node that holds them.
+bool read_node_identity(Validator& v, const YAML::Node& o, const std::string& path, OtlpConfig& c) {
+  bool node_identity = false;
+  v.optional_string(o, "identity", path, [&](const YAML::Node& node, const std::string& s) {
+    if (s != "node") v.fail(node, path + "identity", "\"" + s + "\" is not an identity (allowed: node)");
+    else if (!c.tls) v.fail(node, path + "identity", "only meaningful with an https:// endpoint");
+    else node_identity = true;
+  });
+  if (!node_identity) return false;
+  for (const char* other : {"ca_file", "client_cert", "client_key"})
+    if (o[other].IsDefined())
+      v.fail(o[other], path + other, "not with identity: node (the node's SVID, key and bundle are the files)");
+  const auto dir = tls::declared_node_identity_dir();
+  if (!dir) return true;  // checked for another node, whose files are its own
+  if (dir->empty()) {
+    v.fail(o["identity"], path + "identity", "this node holds no identity: start it with --identity-dir");
+    return true;
+  }
+  c.ca_file = tls::node_bundle_path(*dir);
+  c.client_cert = tls::node_cert_path(*dir);
+  c.client_key = tls::node_key_path(*dir);
+  check_client_tls_files(v, o, path, {c.ca_file, c.client_cert, c.client_key});
+  return true;
+}
+
 // ca_file, client_cert, client_key: https endpoints only; the two client keys together; files usable.
 void read_tls_files(Validator& v, const YAML::Node& o, const std::string& path, OtlpConfig& c) {
+  if (read_node_identity(v, o, path, c)) return;
   const std::size_t errors_before = v.errors().size();
   for (auto [key, out] : {std::pair{"ca_file", &c.ca_file}, {"client_cert", &c.client_cert},
                           {"client_key", &c.client_key}}) {
@@ -129,7 +158,7 @@ void read_tracing(Validator& v, const YAML::Node& t, TelemetryConfig& c) {
 
 void read_otlp(Validator& v, const YAML::Node& o, OtlpConfig& c) {
   if (!v.check_mapping(o, "telemetry.otlp", {"endpoint", "gzip", "timeout", "traces_interval", "metrics_interval",
-                                             "queue_size", "batch_size", "ca_file", "client_cert", "client_key"}))
+                                             "queue_size", "batch_size", "ca_file", "client_cert", "client_key", "identity"}))
     return;
   const std::string path = "telemetry.otlp.";
   if (const YAML::Node e = o["endpoint"]; e.IsDefined() && !e.IsNull()) {

@@ -30,7 +30,7 @@ bool write_file(const fs::path& path, const std::string& text, std::string& erro
 std::string telemetry_section(const DemoTopology& t, std::string_view service) {
   if (t.otlp_endpoint.empty()) return {};
   return "telemetry:\n  service_name: " + std::string(service) + "\n  tracing: {sample_ratio: 1.0}\n"
-         "  otlp: {endpoint: \"" + t.otlp_endpoint + "\", ca_file: \"" + t.otlp_ca_file + "\", traces_interval: 1s}\n";
+         "  otlp: {endpoint: \"" + t.otlp_endpoint + "\", identity: node, traces_interval: 1s}\n";
 }
 
 std::string gateway_document(const DemoTopology& t) {

@@ -33,8 +33,7 @@ struct DemoTopology {
   std::map<std::string, std::string, std::less<>> node_tokens; // node -> bootstrap token (only its hash is written)
   std::string gateway_admin_token;
   std::optional<uint16_t> redis_port;  // set: the gateway's ledger is strict
-  std::string otlp_endpoint;           // "": no spans exported
-  std::string otlp_ca_file;
+  std::string otlp_endpoint;           // the control plane: nodes export their spans there with their SVIDs
 };
 
 // Writes the policy; false with `error` set when a file cannot be written.

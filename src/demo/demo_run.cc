@@ -134,12 +134,14 @@ class Processes {
 struct ControlAccess {
   std::string url;
   std::string admin_token;
+  std::string trace_token;  // POST /v1/traces: the demo sends its agents' own spans
   std::shared_ptr<asio::ssl::context> tls;
 };
 
 control::ControlReply control_call(asio::io_context& io, const ControlAccess& access, std::string_view method,
                                    const std::string& path, std::string body = {}) {
-  return on_io(io, control::control_request(method, access.url + path, access.admin_token, body,
+  const std::string& token = path == "/v1/traces" && method == "POST" ? access.trace_token : access.admin_token;
+  return on_io(io, control::control_request(method, access.url + path, token, body,
                                             std::chrono::seconds(10), kMaxAnswer, access.tls,
                                             tls::control_plane_id(kTrustDomain)));
 }
@@ -206,7 +208,6 @@ class Demo {
   bool prepare_work_dir();
   bool start_redis();
   bool start_control();
-  bool export_spans_to_control();
   bool start_gateway();
   bool start_sidecar(const std::string& agent);
   bool wait_for_fleet();
@@ -301,14 +302,16 @@ bool Demo::start_control() {
   const auto since = Clock::now();
   const fs::path dir(work_dir_);
   const std::string token_file = (dir / "admin.token").string();
+  const std::string trace_token_file = (dir / "trace.token").string();
   std::ofstream(token_file) << control_.admin_token << "\n";
-  fs::permissions(token_file, fs::perms::owner_read | fs::perms::owner_write);
+  std::ofstream(trace_token_file) << control_.trace_token << "\n";
+  for (const auto& f : {token_file, trace_token_file}) fs::permissions(f, fs::perms::owner_read | fs::perms::owner_write);
   std::string error;
   ChildProcess* child = processes_.start(
       {"control plane", options_.program,
        {"control", "--policy", topology_.policy_dir, "--listen", "127.0.0.1:" + std::to_string(control_port_),
         "--admin-token-file", token_file, "--state-dir", (dir / "control-state").string(), "--trust-domain",
-        kTrustDomain, "--tls", "--svid-lifetime", "1h", "--lease-sync-interval", "250ms", "--lease-ttl", "1s",
+        kTrustDomain, "--tls", "--svid-lifetime", "1h", "--trace-token-file", trace_token_file, "--lease-sync-interval", "250ms", "--lease-ttl", "1s",
         "--poll-timeout", "2s"},
        (dir / "logs" / "control.log").string()},
       error);
@@ -322,33 +325,6 @@ bool Demo::start_control() {
   if (!control_.tls) return fail("control plane", tls_error->message);
   step("control plane", control_.url + " (CA for " + std::string(kTrustDomain) + ")", since);
   return true;
-}
-
-// The nodes' spans go to the control plane's trace window over HTTPS verified with the CA the control plane
-// made at its start: so the policy names that CA file only now, as a second revision, before any node starts.
-bool Demo::export_spans_to_control() {
-  const auto since = Clock::now();
-  const auto revision = [this] {
-    const auto reply = control_call(io_, control_, "GET", "/v1/fleet");
-    std::string error;
-    const auto fleet = reply.ok && reply.status == 200 ? sj::parse(reply.body, error, sj::ParseLimits{kMaxAnswer, 32})
-                                                       : std::nullopt;
-    return fleet ? std::string(fleet->string_member("revision").value_or("")) : std::string();
-  };
-  const std::string first = revision();
-  topology_.otlp_endpoint = control_.url;
-  topology_.otlp_ca_file = (fs::path(work_dir_) / "ca.pem").string();
-  std::string error;
-  if (!write_demo_policy(topology_, error)) return fail("policy", error);
-  while (Clock::now() - since < kStartTimeout) {
-    if (const std::string now = revision(); !now.empty() && now != first) {
-      step("policy", "revision " + now + " (spans to the control plane's trace window)", since);
-      return true;
-    }
-    if (take_stop_signal(std::chrono::milliseconds(100))) return fail("policy", "interrupted");
-  }
-  return fail("policy", "the control plane did not publish the revision with telemetry within 30 s (see " + work_dir_ +
-                            "/logs/control.log)");
 }
 
 bool Demo::mint_join_token(const std::string& node, const std::string& identity, std::string& file) {
@@ -520,6 +496,7 @@ int Demo::run() {
   control_port_ = free_port();
   control_.url = "https://127.0.0.1:" + std::to_string(control_port_);
   control_.admin_token = random_hex(24);
+  control_.trace_token = random_hex(24);
   topology_.policy_dir = (fs::path(work_dir_) / "policy").string();
   topology_.work_dir = work_dir_;
   topology_.provider_port = provider_->port();
@@ -531,9 +508,10 @@ int Demo::run() {
     topology_.inbound_ports[agent] = free_port();
     topology_.node_tokens[agent] = random_hex(24);
   }
+  topology_.otlp_endpoint = control_.url;
   std::string error;
   if (!write_demo_policy(topology_, error)) return fail("policy", error), 1;
-  if (!start_control() || !export_spans_to_control() || !start_gateway()) return 1;
+  if (!start_control() || !start_gateway()) return 1;
   for (const char* agent : kAgentNames)
     if (!start_sidecar(agent)) return 1;
   if (!wait_for_fleet()) return 1;

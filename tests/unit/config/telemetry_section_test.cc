@@ -1,7 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "../test_pki.h"
 #include "config/loader.h"
+#include "tls/node_identity_files.h"
 
 namespace tollway::config {
 namespace {
@@ -290,6 +293,45 @@ TEST_F(OtlpTlsConfig, ProviderCaFileMustHoldCertificates) {
   EXPECT_NE(all_errors(bad).find("test.yaml:6: providers.openai.ca_file: \"" + file("garbage.pem") +
                                  "\" is not a PEM file of CA certificates"),
             std::string::npos) << all_errors(bad);
+}
+
+// identity: node — the node's SVID and bundle (checked on the node that declared them; a control plane checking the
+// document for another node does not look for them).
+TEST_F(OtlpTlsConfig, NodeIdentity) {
+  auto elsewhere = otlp("https://127.0.0.1:7070", "    identity: node\n");
+  ASSERT_TRUE(elsewhere.config) << all_errors(elsewhere);
+  EXPECT_TRUE(elsewhere.config->telemetry.otlp.client_cert.empty());
+
+  auto plain = otlp("http://127.0.0.1:7070", "    identity: node\n");  // line 13
+  ASSERT_FALSE(plain.config);
+  EXPECT_NE(all_errors(plain).find("test.yaml:13: telemetry.otlp.identity: only meaningful with an https:// endpoint"),
+            std::string::npos) << all_errors(plain);
+  auto other = otlp("https://127.0.0.1:7070", "    identity: workload\n");
+  EXPECT_NE(all_errors(other).find("telemetry.otlp.identity: \"workload\" is not an identity (allowed: node)"),
+            std::string::npos) << all_errors(other);
+  auto mixed = otlp("https://127.0.0.1:7070", "    identity: node\n    ca_file: " + file("ca.pem") + "\n");
+  EXPECT_NE(all_errors(mixed).find("test.yaml:14: telemetry.otlp.ca_file: not with identity: node"), std::string::npos)
+      << all_errors(mixed);
+
+  // On a node holding its identity: its files; on a node without one: refused.
+  const std::filesystem::path dir = std::filesystem::path(file("ca.pem")).parent_path() / "node-identity";
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(file("tollway-client.pem"), tls::node_cert_path(dir.string()),
+                             std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(file("tollway-client.key"), tls::node_key_path(dir.string()),
+                             std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(file("ca.pem"), tls::node_bundle_path(dir.string()),
+                             std::filesystem::copy_options::overwrite_existing);
+  tls::declare_node_identity_dir(dir.string());
+  auto node = otlp("https://127.0.0.1:7070", "    identity: node\n");
+  ASSERT_TRUE(node.config) << all_errors(node);
+  EXPECT_EQ(node.config->telemetry.otlp.client_cert, tls::node_cert_path(dir.string()));
+  EXPECT_EQ(node.config->telemetry.otlp.client_key, tls::node_key_path(dir.string()));
+  EXPECT_EQ(node.config->telemetry.otlp.ca_file, tls::node_bundle_path(dir.string()));
+  tls::declare_node_identity_dir("");
+  auto none = otlp("https://127.0.0.1:7070", "    identity: node\n");
+  EXPECT_NE(all_errors(none).find("telemetry.otlp.identity: this node holds no identity: start it with --identity-dir"),
+            std::string::npos) << all_errors(none);
 }
 
 }  // namespace
