@@ -107,8 +107,10 @@ bool read_node_identity(Validator& v, const YAML::Node& o, const std::string& pa
 void read_tls_files(Validator& v, const YAML::Node& o, const std::string& path, OtlpConfig& c) {
   if (read_node_identity(v, o, path, c)) return;
   const std::size_t errors_before = v.errors().size();
-  for (auto [key, out] : {std::pair{"ca_file", &c.ca_file}, {"client_cert", &c.client_cert},
-                          {"client_key", &c.client_key}}) {
+  for (const auto& field : {std::pair{"ca_file", &c.ca_file}, {"client_cert", &c.client_cert},
+                             {"client_key", &c.client_key}}) {
+    const char* key = field.first;
+    std::string* out = field.second;
     v.optional_string(o, key, path, [&](const YAML::Node& node, const std::string& s) {
       if (s.empty()) v.fail(node, path + key, "must be the path of a PEM file");
       else if (!c.tls) v.fail(node, path + key, "only meaningful with an https:// endpoint");

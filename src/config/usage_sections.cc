@@ -2,6 +2,8 @@
 
 #include <charconv>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "config/embedded_config.h"
 #include "core/glob.h"
@@ -138,12 +140,25 @@ void read_pricing_section(Validator& v, const YAML::Node& root, const std::strin
     } else if (file.is_relative()) {
       file = std::filesystem::path(config_file).parent_path() / file;
     }
+    std::string text;
+    if (embedded) {
+      text = *embedded;
+    } else {
+      // A directory or a device opens like a file and then fails (or never ends) on the first read.
+      std::error_code ec;
+      std::ifstream in;
+      if (std::filesystem::is_regular_file(file, ec)) in.open(file, std::ios::binary);
+      if (!in.is_open()) {
+        v.fail(node, "pricing.file", "cannot read \"" + file.string() + "\" (not a readable regular file)");
+        return;
+      }
+      std::ostringstream bytes;
+      bytes << in.rdbuf();
+      text = std::move(bytes).str();
+    }
     YAML::Node doc;
     try {
-      doc = embedded ? YAML::Load(std::string(*embedded)) : YAML::LoadFile(file.string());
-    } catch (const YAML::BadFile&) {
-      v.fail(node, "pricing.file", "cannot read \"" + file.string() + "\"");
-      return;
+      doc = YAML::Load(text);
     } catch (const YAML::Exception& e) {
       v.fail(node, "pricing.file", "\"" + file.string() + "\" line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
       return;

@@ -54,15 +54,21 @@ class Validator {
       return false;
     }
     std::set<std::string> seen;
+    bool keys_are_strings = true;
     for (const auto& kv : node) {
-      const std::string key = kv.first.as<std::string>();
+      if (!kv.first.IsScalar()) {  // `? [a, b]: 1` or `{[x]: 1}`: YAML allows it, no config key is one
+        fail(kv.first, path, "a key must be a plain string (allowed here: " + join(allowed) + ")");
+        keys_are_strings = false;
+        continue;
+      }
+      const std::string key = kv.first.Scalar();
       const std::string key_path = path.empty() ? key : path + "." + key;
       if (!seen.insert(key).second) fail(kv.first, key_path, "duplicate key");
       bool known = false;
       for (const auto& a : allowed) known |= (a == key);
       if (!known) fail(kv.first, key_path, "unknown key (allowed here: " + join(allowed) + ")");
     }
-    return true;
+    return keys_are_strings;
   }
 
   std::optional<std::string> string_value(const YAML::Node& node, const std::string& path) {

@@ -32,6 +32,12 @@ PolicyVerdict check_policy(const PolicyFiles& files, const CheckDocument& check)
   checked.content_hash = load.policy->content_hash;
   for (const auto& node : load.policy->nodes) {
     NodeDocument doc = build_node_document(*load.policy, node);
+    if (doc.lines.empty()) {  // the role's reader would only say "must be a mapping": say which files were empty
+      add_once(verdict.errors, "node " + node.id + ": its document is empty: no section of " +
+                                   (node.role == NodeRole::Sidecar ? "sidecars/*.yaml" : "the policy's *.yaml") +
+                                   " or of a group that selects it");
+      continue;
+    }
     // Named as a file in the policy's root, so that the document's relative paths (a price table) resolve
     // there, as they would for a file beside the policy.
     const std::string origin = files.name_of(node.id + ".resolved.yaml");

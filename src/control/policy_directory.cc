@@ -40,6 +40,14 @@ std::optional<YAML::Node> parse_yaml(const std::string& file, const std::string&
   }
 }
 
+// A mapping key as text, or nullopt (and a problem) when it is not a plain scalar (`? [a, b]: 1` is YAML, no key here).
+std::optional<std::string> plain_key(const std::string& file, const YAML::Node& key, const std::string& path,
+                                     Problems& problems) {
+  if (key.IsScalar()) return key.Scalar();
+  problems.add(file, key, path, "a key must be a plain string");
+  return std::nullopt;
+}
+
 bool valid_name(const std::string& s) {
   return !s.empty() && s.size() <= 128 && std::all_of(s.begin(), s.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
@@ -57,7 +65,12 @@ std::optional<std::map<std::string, std::string>> read_labels(const std::string&
   std::map<std::string, std::string> labels;
   bool ok = true;
   for (const auto& entry : node) {
-    const std::string name = entry.first.as<std::string>();
+    const auto key = plain_key(file, entry.first, path, problems);
+    if (!key) {
+      ok = false;
+      continue;
+    }
+    const std::string& name = *key;
     if (!valid_name(name)) {
       problems.add(file, entry.first, path, "\"" + name + "\" is not a label name (letters, digits, - _ .)");
       ok = false;
@@ -65,7 +78,7 @@ std::optional<std::map<std::string, std::string>> read_labels(const std::string&
       problems.add(file, entry.second, path + "." + name, "must be a single value");
       ok = false;
     } else {
-      labels[name] = entry.second.as<std::string>();
+      labels[name] = entry.second.Scalar();
     }
   }
   if (!ok) return std::nullopt;
@@ -75,7 +88,9 @@ std::optional<std::map<std::string, std::string>> read_labels(const std::string&
 void check_keys(const std::string& file, const YAML::Node& map, const std::string& path,
                 const std::set<std::string>& allowed, Problems& problems) {
   for (const auto& entry : map) {
-    const std::string key = entry.first.as<std::string>();
+    const auto text = plain_key(file, entry.first, path, problems);
+    if (!text) continue;
+    const std::string& key = *text;
     if (allowed.count(key)) continue;
     std::string list;
     for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
@@ -98,8 +113,10 @@ void read_nodes(const std::string& file, const std::string& text, PolicyDirector
     return;
   }
   for (const auto& entry : nodes) {
+    const auto id = plain_key(file, entry.first, "nodes", problems);
+    if (!id) continue;
     DeclaredNode node;
-    node.id = entry.first.as<std::string>();
+    node.id = *id;
     node.file = file;
     node.line = entry.first.Mark().line + 1;
     const std::string path = "nodes." + node.id;
@@ -114,7 +131,7 @@ void read_nodes(const std::string& file, const std::string& text, PolicyDirector
     }
     check_keys(file, n, path, {"role", "labels", "token_sha256"}, problems);
     if (const YAML::Node role = n["role"]; role.IsDefined()) {
-      const std::string name = role.IsScalar() ? role.as<std::string>() : "";
+      const std::string name = role.IsScalar() ? role.Scalar() : "";
       if (name == "sidecar") node.role = NodeRole::Sidecar;
       else if (name != "gateway")
         problems.add(file, role, path + ".role", "\"" + name + "\" is not a role (allowed: gateway, sidecar)");
@@ -123,7 +140,7 @@ void read_nodes(const std::string& file, const std::string& text, PolicyDirector
       if (auto labels = read_labels(file, n["labels"], path + ".labels", problems)) node.labels = *labels;
     }
     const YAML::Node token = n["token_sha256"];
-    std::string hex = token.IsDefined() && token.IsScalar() ? token.as<std::string>() : "";
+    std::string hex = token.IsDefined() && token.IsScalar() ? token.Scalar() : "";
     std::transform(hex.begin(), hex.end(), hex.begin(), [](unsigned char c) { return std::tolower(c); });
     if (hex.size() != 64 || hex.find_first_not_of("0123456789abcdef") != std::string::npos) {
       problems.add(file, token.IsDefined() ? token.Mark().line + 1 : node.line, path + ".token_sha256",

@@ -44,7 +44,8 @@ void read_tls(Validator& v, const YAML::Node& tls, const YAML::Node& parent, Sid
   for (auto [key, target] : {std::pair{"cert_file", &c.cert_file}, std::pair{"key_file", &c.key_file},
                              std::pair{"bundle_file", &c.bundle_file}}) {
     if (!tls[key].IsDefined()) v.fail(tls, std::string("sidecar.tls.") + key, "required");
-    v.optional_string(tls, key, "sidecar.tls.", [&](const YAML::Node&, const std::string& text) { *target = text; });
+    v.optional_string(tls, key, "sidecar.tls.",
+                      [into = target](const YAML::Node&, const std::string& text) { *into = text; });
   }
 }
 

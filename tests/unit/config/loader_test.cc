@@ -92,6 +92,27 @@ TEST(GatewayConfigLoader, ReportsFileLineKeyPathAndWhatIsAllowed) {
             "test.yaml:19: models[1].provider: unknown provider \"nowhere\" (defined: openai, local)");
 }
 
+// YAML allows any node as a key (`? [a]`, `{[a]: 1}`); found by fuzz_config_documents, it once threw from the
+// top-level key check and ended the process.
+TEST(GatewayConfigLoader, AKeyThatIsNotAStringIsAnErrorAtItsLine) {
+  auto r = parse("version: 1\n? [a, b]\n: 1\n");
+  ASSERT_FALSE(r.config);
+  EXPECT_NE(all_errors(r).find("test.yaml:2: a key must be a plain string (allowed here: version, gateway"),
+            std::string::npos)
+      << all_errors(r);
+  r = parse(std::string(kMinimal) + "gateway:\n  {[x]: 1}: 2\n");
+  ASSERT_FALSE(r.config);
+  EXPECT_FALSE(r.errors.empty());
+}
+
+// A directory opens like a file and fails on the first read (found by fuzz_config_documents: it ended the process).
+TEST(GatewayConfigLoader, APriceFileThatIsADirectoryIsAnError) {
+  auto r = parse(std::string(kMinimal) + "pricing:\n  file: /tmp\n");
+  ASSERT_FALSE(r.config);
+  EXPECT_NE(all_errors(r).find("pricing.file: cannot read \"/tmp\" (not a readable regular file)"), std::string::npos)
+      << all_errors(r);
+}
+
 TEST(GatewayConfigLoader, CollectsEveryErrorNotJustTheFirst) {
   auto r = parse(R"(version: 2
 gateway:

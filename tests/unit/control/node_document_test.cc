@@ -91,6 +91,17 @@ TEST(NodeDocument, ASharedErrorIsReportedOnceAtItsLine) {
       << verdict.errors[0];
 }
 
+TEST(NodeDocument, ANodeWithNoSectionIsToldSo) {
+  PolicyDir d;
+  d.write("nodes.yaml", "nodes:\n  agent-a:\n    role: sidecar\n    token_sha256: "
+                        "a70bf50e531ce1a817561f2f5d5b6645d4e806becf58ccc5e8cf6b8045a090a8\n");
+  const PolicyVerdict verdict = check_policy(d.path(), testing::loader_check);
+  ASSERT_FALSE(verdict.policy);
+  ASSERT_EQ(verdict.errors.size(), 1u) << joined(verdict.errors);
+  EXPECT_EQ(verdict.errors[0], "node agent-a: its document is empty: no section of sidecars/*.yaml or of a group that "
+                               "selects it");
+}
+
 TEST(NodeDocument, TranslateLeavesOtherTextAlone) {
   NodeDocument doc;
   doc.node = "gw-a";

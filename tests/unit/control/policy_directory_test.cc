@@ -134,6 +134,21 @@ TEST(PolicyDirectory, UnknownKeysInNodesAndGroupsAreRefused) {
             std::string::npos) << all;
 }
 
+// YAML allows any node as a key (`? [a, b]`); no key of a policy is one, and none may stop the check.
+TEST(PolicyDirectory, KeysThatAreNotStringsAreRefusedWithTheirLine) {
+  PolicyDir d;
+  d.write("base.yaml", testing::kBase);
+  d.write("nodes.yaml", "nodes:\n  ? [a, b]\n  : {role: gateway}\n  gw-a:\n    labels: {[x]: 1}\n"
+                        "    ? {y: 1}\n    : 2\n");
+  auto load = load_policy_directory(d.path());
+  ASSERT_FALSE(load.policy);
+  const std::string all = joined(load.errors);
+  EXPECT_NE(all.find(d.file("nodes.yaml") + ":2: nodes: a key must be a plain string"), std::string::npos) << all;
+  EXPECT_NE(all.find(d.file("nodes.yaml") + ":5: nodes.gw-a.labels: a key must be a plain string"), std::string::npos)
+      << all;
+  EXPECT_NE(all.find(d.file("nodes.yaml") + ":6: nodes.gw-a: a key must be a plain string"), std::string::npos) << all;
+}
+
 TEST(PolicyDirectory, FlowStyleAndSeveralDocumentsAreRefused) {
   PolicyDir d;
   d.write("base.yaml", "{version: 1}\n");

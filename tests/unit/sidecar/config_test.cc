@@ -46,6 +46,12 @@ TEST(SidecarConfig, ReadsAValidDocument) {
   EXPECT_EQ(c.authorization[1].path_prefixes, std::vector<std::string>{"/tasks"});
 }
 
+TEST(SidecarConfig, AKeyThatIsNotAStringIsAnErrorAtItsLine) {
+  const auto r = parse_sidecar_config("version: 1\n{[a]: 1}: 2\n", "sidecar.yaml", no_env());
+  ASSERT_FALSE(r.config);
+  EXPECT_NE(errors_of(r).find("sidecar.yaml:2: a key must be a plain string"), std::string::npos) << errors_of(r);
+}
+
 TEST(SidecarConfig, ErrorsNameTheLineAndKey) {
   struct Case {
     std::string yaml;
