@@ -1,16 +1,16 @@
 // The demo's scenario for `tollway sim` (the shape of examples/sim/demo.yaml), with the per-hop costs, the LLM's
-// latency, the orchestrator's own time and the call mix measured in one run (demo_traces.mjs): the orchestrator
+// latency, the orchestrator's own time and the call mix of the run's calibration tasks (demo_traces.mjs): the orchestrator
 // fans out to retrieval and tools at once, then asks the LLM; retrieval makes one LLM call; tools one LLM call
 // and, on some tasks, a call back to the orchestrator that policy refuses. The simulator composes these costs
-// through the graph; nothing here is the answer it is checked against.
+// through the graph; nothing here comes from the tasks whose tax it is checked against.
 const list = (xs) => `{samples_us: [${xs.map((x) => x.toFixed(1)).join(', ')}]}`;
 const share = (x) => x.toFixed(4);
 
-export function demoScenario(measured, { tasksPerSecond, meshLimit }) {
-  const m = measured;
-  return `name: tollway demo, per-hop costs measured in the same run
+export function demoScenario(costs, { tasksPerSecond, seconds, meshLimit }) {
+  const m = costs;
+  return `name: tollway demo, per-hop costs of the run's calibration tasks
 seed: 1
-duration: 40s
+duration: ${seconds}s
 load: {tasks_per_second: ${tasksPerSecond}, latency_samples: 100000}
 hop_costs:
   sidecar_pair: ${list(m.samples.eastWest)}

@@ -1,10 +1,13 @@
-// `tollway sim` validated against `tollway demo` (issue 21): the demo runs (`--duration 40s`), its traces are read
-// from the control plane's trace window while it runs, and its latency tax (demo_traces.mjs: the tollway spans'
-// self time on each warm task's critical path, median over tasks) and its overspend (every budget in its
-// summary: spent beyond the limit) are measured. Then `tollway sim` runs the demo's scenario built from the
-// per-hop costs measured in the same run (demo_scenario.mjs) — east-west passes, LLM legs, the LLM's latency,
-// the call mix — and must compose them into a hybrid-topology tax within 15 % of the measured one, and predict the
-// same overspend (0).
+// `tollway sim` validated against `tollway demo` (issue 21): the demo runs 450 tasks, its traces are read from the
+// control plane's trace window while it runs, and its overspend (every budget in its summary: spent beyond the
+// limit) is measured. Its complete warm tasks are split, held out (demo_traces.mjs): the even-numbered ones give
+// the per-pass costs, the LLM's latency, the orchestrator's own time and the call mix of the demo's scenario
+// (demo_scenario.mjs); the odd-numbered ones give the measured latency tax (the tollway spans' self time on each
+// task's critical path, median over tasks). `tollway sim` composes the costs through the graph into a
+// hybrid-topology tax that must be within 15 % of the measured one, and must predict the same overspend (0: the
+// demo's budgets never run out, so this part checks only that nothing is predicted beyond them). The costs come
+// from this run, not from docs/benchmarks.md: the demo's dozen processes share the machine's cores, and a pass
+// costs about ten times what bench/hops measures (docs/decision.md, "## sim").
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -15,8 +18,11 @@ import { httpsJson } from '../control/control_harness.mjs';
 import { measureDemo } from './demo_traces.mjs';
 import { demoScenario } from './demo_scenario.mjs';
 
+const TASKS = 450;
+
 function startDemo(dir) {
-  const proc = spawn(TOLLWAY_BIN, ['demo', '--work-dir', dir, '--duration', '40s'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(TOLLWAY_BIN, ['demo', '--work-dir', dir, '--duration', '120s', '--tasks', String(TASKS)],
+                     { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = ''; let stderr = '';
   proc.stdout.on('data', (c) => { stdout += c; });
   proc.stderr.on('data', (c) => { stderr += c; });
@@ -58,7 +64,8 @@ describe('tollway sim on the demo', () => {
       const measured = measureDemo(traces);
       const summary = JSON.parse(fs.readFileSync(path.join(dir, 'summary.json'), 'utf8'));
       assert.equal(measured.tasks, summary.workload.tasks, 'every task has its trace in the window');
-      assert.ok(measured.complete >= 20, `complete warm tasks: ${JSON.stringify({ ...measured, taxes: undefined, samples: undefined })}`);
+      const counts = { ...measured, costs: undefined };
+      assert.ok(measured.validationTasks >= 150, `complete warm tasks: ${JSON.stringify(counts)}`);
 
       // Overspend as the demo measured it: what each budget spent beyond its limit.
       const overspend = summary.budgets.reduce((sum, b) => sum + Math.max(0, b.spent - b.limit), 0);
@@ -66,16 +73,19 @@ describe('tollway sim on the demo', () => {
       assert.ok(mesh, JSON.stringify(summary.budgets));
 
       const scenarioFile = path.join(dir, 'demo-scenario.yaml');
-      fs.writeFileSync(scenarioFile, demoScenario(measured, {
-        tasksPerSecond: (summary.workload.tasks / summary.workload.seconds).toFixed(3), meshLimit: mesh.limit }));
+      fs.writeFileSync(scenarioFile, demoScenario(measured.costs, {
+        tasksPerSecond: (summary.workload.tasks / summary.workload.seconds).toFixed(3),
+        seconds: summary.workload.seconds.toFixed(3), meshLimit: mesh.limit }));
       const sim = spawnSync(TOLLWAY_BIN, ['sim', scenarioFile, '--json'], { encoding: 'utf8', timeout: 60_000 });
       assert.equal(sim.status, 0, sim.stderr);
       const result = JSON.parse(sim.stdout);
       const hybrid = result.latency.topologies.find((t) => t.topology === 'hybrid');
       const error = (hybrid.tax_p50_us - measured.taxMedianUs) / measured.taxMedianUs;
-      const report = `measured median tax ${(measured.taxMedianUs / 1000).toFixed(3)} ms over ${measured.complete} warm ` +
-        `tasks; sim (hybrid) ${(hybrid.tax_p50_us / 1000).toFixed(3)} ms; error ${(100 * error).toFixed(1)} %; ` +
-        `overspend measured ${overspend}, simulated ${result.budget.overspend}`;
+      const ms = (v) => (v / 1000).toFixed(3);
+      const report = `measured median tax ${ms(measured.taxMedianUs)} ms over ${measured.validationTasks} held-out ` +
+        `tasks (costs from ${measured.calibrationTasks} others); sim (hybrid) ${ms(hybrid.tax_p50_us)} ms; ` +
+        `error ${(100 * error).toFixed(1)} %; mean tax measured ${ms(measured.taxMeanUs)} ms, sim ` +
+        `${ms(hybrid.tax_mean_us)} ms; overspend measured ${overspend}, simulated ${result.budget.overspend}`;
       console.log(report);
       fs.writeFileSync(path.join(dir, 'validation.txt'), `${report}\n`);
       assert.ok(Math.abs(error) <= 0.15, report);
