@@ -5,8 +5,10 @@ import path from 'node:path';
 
 const [dir, reps] = [process.argv[2], Number(process.argv[3])];
 const read = (name) => {
-  const [wall, user, sys] = fs.readFileSync(path.join(dir, `${name}.time`), 'utf8').trim().split(/\s+/).map(Number);
-  return { wall, cpu: user + sys, json: JSON.parse(fs.readFileSync(path.join(dir, `${name}.json`), 'utf8')) };
+  const times = fs.readFileSync(path.join(dir, `${name}.time`), 'utf8').trim().split(/\s+/).map(Number);
+  const [wall, user, sys, rssKb] = times;
+  const json = JSON.parse(fs.readFileSync(path.join(dir, `${name}.json`), 'utf8'));
+  return { wall, cpu: user + sys, rssMb: rssKb / 1024, json };
 };
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const span = (xs, f) => `${f(median(xs))} [${f(Math.min(...xs))}–${f(Math.max(...xs))}]`;
@@ -21,16 +23,18 @@ const represented = fleet.map((r) => r.json.scenario.requests / r.cpu);
 const events = fleet.map((r) => r.json.events / r.cpu);
 const oneByOne = ref.map((r) => (r.json.latency.samples * perTask) / r.cpu);
 const hourOneByOne = oneByOne.map((rate) => s.requests / rate);
+const cells = (rs) => [span(rs.map((r) => r.wall), secs), span(rs.map((r) => r.cpu), secs),
+  span(rs.map((r) => r.rssMb), secs)].join(' | ');
+const met = median(fleet.map((r) => r.wall)) <= 60 ? 'met' : 'not met';
 console.log(`scenario: ${s.name}: ${s.agents} agents, ${fmt(s.requests)} requests in ${s.duration_s} s; ` +
             `${fleet[0].json.events} events simulated one by one (${fleet[0].json.latency.samples} sampled tasks + ` +
             `${fleet[0].json.budget.events} lease events); ${perTask.toFixed(2)} calls per task`);
 console.log('');
-console.log('| run | wall s | CPU s | requests represented / CPU s | events / CPU s | ≤ 60 s |');
-console.log('|---|---:|---:|---:|---:|---|');
-console.log(`| fleet-10000, one hour | ${span(fleet.map((r) => r.wall), secs)} | ${span(fleet.map((r) => r.cpu), secs)} | ` +
-            `${span(represented, fmt)} | ${span(events, fmt)} | ${median(fleet.map((r) => r.wall)) <= 60 ? 'met' : 'not met'} (wall) |`);
-console.log(`| reference: every task one by one (${ref[0].json.latency.samples} tasks) | ${span(ref.map((r) => r.wall), secs)} | ` +
-            `${span(ref.map((r) => r.cpu), secs)} | ${span(oneByOne, fmt)} (one by one) | — | — |`);
+console.log('| run | wall s | CPU s | peak RSS MB | requests represented / CPU s | events / CPU s | ≤ 60 s (wall) |');
+console.log('|---|---:|---:|---:|---:|---:|---|');
+console.log(`| fleet-10000, one hour | ${cells(fleet)} | ${span(represented, fmt)} | ${span(events, fmt)} | ${met} |`);
+console.log(`| reference: every task one by one (${ref[0].json.latency.samples} tasks) | ${cells(ref)} | ` +
+            `${span(oneByOne, fmt)} (one by one) | — | — |`);
 console.log('');
 console.log(`One by one, the hour would take ${span(hourOneByOne, (v) => `${(v / 3600).toFixed(1)} h`)} of CPU; ` +
             `the aggregated run represents ${span(represented.map((v, i) => v / oneByOne[i]), (v) => `${v.toFixed(0)}×`)} ` +

@@ -13,21 +13,23 @@
 namespace tollway::app {
 
 void add_sim_command(CLI::App& cli, int& exit_code) {
-  auto* cmd = cli.add_subcommand("sim", "Simulate agent graphs: latency tax per topology, leased overspend, control-plane "
-                                        "load and sidecar resource tax");
+  auto* cmd = cli.add_subcommand("sim", "Simulate agent graphs: latency tax per topology, leased overspend, "
+                                        "control-plane load and sidecar resource tax");
   cmd->footer(
       "Reads SCENARIO.yaml (an agent graph — explicit agents and their calls, or generated from a fan-out\n"
       "distribution and a depth — its load, per-hop costs, budget and resources; examples/sim/) and prints:\n"
       "  latency per task for direct, gateway, sidecar and hybrid on the same sampled tasks (end to end, added\n"
       "    over direct, and the tax: tollway passes on the critical path), by Monte Carlo over\n"
       "    load.latency_samples tasks;\n"
-      "  the leased budget across the fleet, simulated event by event (one report per node per sync interval):\n"
-      "    tokens served, overspend against the bound B = R + K + U + S, control-plane reports/s;\n"
+      "  with a leased budget (budget.limit above 0), the fleet's leases simulated event by event (each node\n"
+      "    reports once per sync interval plus the report's latency): tokens served, overspend against the bound\n"
+      "    B = R + K + U + S, control-plane reports/s; with a strict one, its fixed Redis cost per request;\n"
       "  the sidecars' CPU and memory against the workload's own, in closed form.\n"
-      "Per-hop costs and sidecar resources default to this project's measurements (docs/benchmarks.md); the\n"
-      "model, its defaults and its validation against `tollway demo` are in docs/decision.md. A seed fixes\n"
-      "every number: the same scenario and seed print the same result. Exit code 1 when the scenario is invalid\n"
-      "(every error is listed with its file:line and key path).");
+      "Per-hop costs and sidecar resources default to this project's measurements or are derived from them\n"
+      "(docs/benchmarks.md; src/advise/sim/hop_costs.cc says which); the model, its defaults and its validation\n"
+      "against `tollway demo` are in docs/decision.md (\"## sim\"). A seed fixes every number: the same scenario\n"
+      "and seed print the same result (the table's last line, the simulator's own time, aside). Exit code 1 when\n"
+      "the scenario cannot be read or is invalid (every error is listed with its file:line and key path).");
   auto file = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
   auto seed = std::make_shared<int64_t>(-1);
