@@ -58,7 +58,11 @@ class Reader {
     }
     std::set<std::string> seen;
     for (const auto& kv : node) {
-      const std::string key = kv.first.as<std::string>();
+      if (!kv.first.IsScalar()) {
+        fail(kv.first, path, "keys must be plain words (allowed here: " + join(allowed) + ")");
+        continue;
+      }
+      const std::string key = kv.first.Scalar();
       const std::string key_path = sub(path, key);
       if (!seen.insert(key).second) fail(kv.first, key_path, "duplicate key");
       if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())

@@ -116,6 +116,17 @@ TEST(ScenarioLoader, NeedsALoadAndValidYaml) {
   EXPECT_NE(broken.errors[0].message.find("not valid YAML"), std::string::npos);
 }
 
+// Found by fuzz_sim_scenario_loader: a key that is not a plain scalar threw out of the loader.
+TEST(ScenarioLoader, AKeyThatIsNotAWordIsAnErrorNotAThrow) {
+  for (const char* text : {"load: {[tasks_per_second]: 4}\n", "load: {tasks_per_second: 4, ? {a: 1} : 2}\n",
+                           "load: {: 4}\n"}) {
+    ScenarioLoad load;
+    ASSERT_NO_THROW(load = load_scenario(text, "keys.yaml")) << text;
+    EXPECT_FALSE(load.scenario) << text;
+    ASSERT_FALSE(load.errors.empty()) << text;
+  }
+}
+
 TEST(ScenarioLoader, TimeUnits) {
   EXPECT_DOUBLE_EQ(*parse_time_us("56us"), 56);
   EXPECT_DOUBLE_EQ(*parse_time_us("3ms"), 3000);
