@@ -283,6 +283,7 @@ class ScenarioReader {
     if (n["generate"]) {
       if (n["agents"] || n["root"]) r_.fail(n, "graph", "set generate, or root and agents, not both");
       generate(n["generate"], g);
+      check_calls_per_task(n, g);
       return;
     }
     if (!n["agents"] || !n["agents"].IsSequence() || n["agents"].size() == 0) {
@@ -308,6 +309,17 @@ class ScenarioReader {
     if (r_.errors.empty())
       if (const auto cycle = find_cycle(g))
         r_.fail(n, "graph", "agent \"" + *cycle + "\" can reach itself through admitted calls (deny < 1): a task would never end");
+    check_calls_per_task(n, g);
+  }
+
+  // Every sampled task is walked call by call: a graph whose tasks make millions of calls would never finish.
+  void check_calls_per_task(const YAML::Node& n, const Graph& g) {
+    constexpr double kMaxCallsPerTask = 1e6;
+    if (!r_.errors.empty() || g.roles.empty()) return;
+    const double calls = expected_calls(g).total();
+    if (calls > kMaxCallsPerTask)
+      r_.fail(n, "graph", "a task makes " + std::to_string(static_cast<int64_t>(calls)) +
+                              " calls on average; at most 1000000 are simulated");
   }
 
   Role role(const YAML::Node& n, const std::string& path, const std::map<std::string, int>& index, Graph& g) {
@@ -400,6 +412,14 @@ class ScenarioReader {
       if (const auto v = r_.number(n["llm_deny"], path + ".llm_deny", 0, 1)) spec.llm_deny = *v;
     if (n["work"])
       if (auto d = r_.time_distribution(n["work"], path + ".work")) spec.work_us = std::move(*d);
+    // Each role of a level holds one call per role of the next: depth × roles_per_level² calls in the graph.
+    constexpr double kMaxGeneratedCalls = 1e7;
+    const double generated_calls = spec.depth * static_cast<double>(spec.roles_per_level) * spec.roles_per_level;
+    if (generated_calls > kMaxGeneratedCalls) {
+      r_.fail(n, path, "depth × roles_per_level² = " + std::to_string(static_cast<int64_t>(generated_calls)) +
+                           " calls in the graph; at most 10000000");
+      return;
+    }
     g = generate_graph(spec);
   }
 

@@ -116,6 +116,18 @@ TEST(ScenarioLoader, NeedsALoadAndValidYaml) {
   EXPECT_NE(broken.errors[0].message.find("not valid YAML"), std::string::npos);
 }
 
+// A graph too large to walk is an error, before it is built or sampled.
+TEST(ScenarioLoader, RefusesAGraphTooLargeToSimulate) {
+  const ScenarioLoad wide = load_scenario(
+      "load: {tasks_per_second: 1}\ngraph: {generate: {depth: 32, roles_per_level: 1000000}}\n", "wide.yaml");
+  ASSERT_EQ(wide.errors.size(), 1u);
+  EXPECT_EQ(wide.errors[0].key_path, "graph.generate");
+  const ScenarioLoad deep = load_scenario(
+      "load: {tasks_per_second: 1}\ngraph: {generate: {depth: 20, roles_per_level: 1, fan_out: 8}}\n", "deep.yaml");
+  ASSERT_EQ(deep.errors.size(), 1u);
+  EXPECT_NE(deep.errors[0].message.find("at most 1000000 are simulated"), std::string::npos);
+}
+
 // Found by fuzz_sim_scenario_loader: a key that is not a plain scalar threw out of the loader.
 TEST(ScenarioLoader, AKeyThatIsNotAWordIsAnErrorNotAThrow) {
   for (const char* text : {"load: {[tasks_per_second]: 4}\n", "load: {tasks_per_second: 4, ? {a: 1} : 2}\n",
