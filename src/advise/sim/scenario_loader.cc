@@ -207,7 +207,10 @@ class ScenarioReader {
       if (root["seed"])
         if (const auto v = r_.number(root["seed"], "seed", 0, 9007199254740992.0)) s.seed = static_cast<uint64_t>(*v);
       if (root["duration"])
-        if (const auto v = r_.time_us(root["duration"], "duration")) s.duration_s = *v / 1e6;
+        if (const auto v = r_.time_us(root["duration"], "duration")) {
+          if (*v > 0) s.duration_s = *v / 1e6;
+          else r_.fail(root["duration"], "duration", "must be longer than 0");
+        }
       if (root["load"]) load(root["load"], s);
       if (root["hop_costs"]) hop_costs(root["hop_costs"], s.hops);
       default_llm_ = default_llm();

@@ -126,6 +126,10 @@ TEST(ScenarioLoader, RefusesAGraphTooLargeToSimulate) {
       "load: {tasks_per_second: 1}\ngraph: {generate: {depth: 20, roles_per_level: 1, fan_out: 8}}\n", "deep.yaml");
   ASSERT_EQ(deep.errors.size(), 1u);
   EXPECT_NE(deep.errors[0].message.find("at most 1000000 are simulated"), std::string::npos);
+  const ScenarioLoad instant = load_scenario(
+      "duration: 0h\nload: {tasks_per_second: 1}\ngraph: {generate: {depth: 1}}\n", "instant.yaml");
+  ASSERT_EQ(instant.errors.size(), 1u);
+  EXPECT_EQ(instant.errors[0].key_path, "duration");
 }
 
 // Found by fuzz_sim_scenario_loader: a key that is not a plain scalar threw out of the loader.
