@@ -416,11 +416,11 @@ class ScenarioReader {
     if (n["work"])
       if (auto d = r_.time_distribution(n["work"], path + ".work")) spec.work_us = std::move(*d);
     // Each role of a level holds one call per role of the next: depth × roles_per_level² calls in the graph.
-    constexpr double kMaxGeneratedCalls = 1e7;
+    constexpr double kMaxGeneratedCalls = 1e6;
     const double generated_calls = spec.depth * static_cast<double>(spec.roles_per_level) * spec.roles_per_level;
     if (generated_calls > kMaxGeneratedCalls) {
       r_.fail(n, path, "depth × roles_per_level² = " + std::to_string(static_cast<int64_t>(generated_calls)) +
-                           " calls in the graph; at most 10000000");
+                           " calls in the graph; at most 1000000");
       return;
     }
     g = generate_graph(spec);
