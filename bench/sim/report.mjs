@@ -19,6 +19,7 @@ const s = fleet[0].json.scenario;
 const perTask = s.east_west_calls_per_task + s.north_south_calls_per_task;
 const fmt = (v) => (v >= 1e9 ? `${(v / 1e9).toFixed(2)} G` : v >= 1e6 ? `${(v / 1e6).toFixed(1)} M` : v.toFixed(0));
 const secs = (v) => v.toFixed(1);
+const times = (v) => `${v.toFixed(0)}×`;
 const represented = fleet.map((r) => r.json.scenario.requests / r.cpu);
 const events = fleet.map((r) => r.json.events / r.cpu);
 const oneByOne = ref.map((r) => (r.json.latency.samples * perTask) / r.cpu);
@@ -37,5 +38,5 @@ console.log(`| reference: every task one by one (${ref[0].json.latency.samples} 
             `${span(oneByOne, fmt)} (one by one) | — | — |`);
 console.log('');
 console.log(`One by one, the hour would take ${span(hourOneByOne, (v) => `${(v / 3600).toFixed(1)} h`)} of CPU; ` +
-            `the aggregated run represents ${span(represented.map((v, i) => v / oneByOne[i]), (v) => `${v.toFixed(0)}×`)} ` +
+            `the aggregated run represents ${span(represented.map((v, i) => v / oneByOne[i]), times)} ` +
             'as many requests per CPU second.');

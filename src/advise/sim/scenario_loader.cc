@@ -71,7 +71,9 @@ class Reader {
     return true;
   }
 
-  static std::string sub(const std::string& path, const std::string& key) { return path.empty() ? key : path + "." + key; }
+  static std::string sub(const std::string& path, const std::string& key) {
+    return path.empty() ? key : path + "." + key;
+  }
 
   std::optional<double> number(const YAML::Node& node, const std::string& path, double min, double max) {
     double v = 0;
@@ -202,7 +204,8 @@ class ScenarioReader {
     Scenario s;
     s.hops = default_hop_costs();
     s.resources = default_resources();
-    if (r_.mapping(root, "", {"name", "seed", "duration", "load", "hop_costs", "llm", "graph", "budget", "resources"})) {
+    if (r_.mapping(root, "",
+                   {"name", "seed", "duration", "load", "hop_costs", "llm", "graph", "budget", "resources"})) {
       if (root["name"]) s.name = root["name"].Scalar();
       if (root["seed"])
         if (const auto v = r_.number(root["seed"], "seed", 0, 9007199254740992.0)) s.seed = static_cast<uint64_t>(*v);
@@ -222,7 +225,8 @@ class ScenarioReader {
       if (s.tasks_per_second <= 0 && s.requests_per_agent_per_second <= 0)
         r_.fail(root["load"], "load", "needs tasks_per_second or requests_per_agent_per_second");
       if (s.budget.lease_ttl_us <= s.budget.sync_interval_us)
-        r_.fail(root["budget"], "budget.lease_ttl", "must be longer than sync_interval (a lease is renewed every sync)");
+        r_.fail(root["budget"], "budget.lease_ttl",
+                "must be longer than sync_interval (a lease is renewed every sync)");
     }
     out.errors = std::move(r_.errors);
     if (out.errors.empty()) out.scenario = std::move(s);
@@ -240,7 +244,8 @@ class ScenarioReader {
   }
 
   void load(const YAML::Node& n, Scenario& s) {
-    if (!r_.mapping(n, "load", {"tasks_per_second", "requests_per_agent_per_second", "north_south_share", "latency_samples"}))
+    if (!r_.mapping(n, "load",
+                    {"tasks_per_second", "requests_per_agent_per_second", "north_south_share", "latency_samples"}))
       return;
     if (n["tasks_per_second"] && n["requests_per_agent_per_second"])
       r_.fail(n, "load", "set tasks_per_second or requests_per_agent_per_second, not both");
@@ -311,7 +316,8 @@ class ScenarioReader {
     }
     if (r_.errors.empty())
       if (const auto cycle = find_cycle(g))
-        r_.fail(n, "graph", "agent \"" + *cycle + "\" can reach itself through admitted calls (deny < 1): a task would never end");
+        r_.fail(n, "graph", "agent \"" + *cycle +
+                                "\" can reach itself through admitted calls (deny < 1): a task would never end");
     check_calls_per_task(n, g);
   }
 
@@ -346,7 +352,8 @@ class ScenarioReader {
       if (steps[i].IsMap() && steps[i]["parallel"]) {
         r_.mapping(steps[i], step_path, {"parallel"});
         const YAML::Node calls = steps[i]["parallel"];
-        if (!calls.IsSequence() || calls.size() == 0) r_.fail(calls, step_path + ".parallel", "must be a non-empty list of calls");
+        if (!calls.IsSequence() || calls.size() == 0)
+          r_.fail(calls, step_path + ".parallel", "must be a non-empty list of calls");
         else
           for (std::size_t j = 0; j < calls.size(); ++j)
             step.calls.push_back(call(calls[j], step_path + ".parallel[" + std::to_string(j) + "]", index, g));
@@ -379,7 +386,8 @@ class ScenarioReader {
       } else if (n["llm"].IsNull() || (n["llm"].IsMap() && n["llm"].size() == 0)) {
         c.llm = 0;
       } else {
-        r_.fail(n["llm"], path + ".llm", "must be a mapping (latency, prompt_tokens, completion_tokens, max_tokens) or {}");
+        r_.fail(n["llm"], path + ".llm",
+                "must be a mapping (latency, prompt_tokens, completion_tokens, max_tokens) or {}");
       }
     }
     if (n["count"])
@@ -393,7 +401,8 @@ class ScenarioReader {
 
   void generate(const YAML::Node& n, Graph& g) {
     const std::string path = "graph.generate";
-    if (!r_.mapping(n, path, {"depth", "roles_per_level", "replicas", "fan_out", "llm_steps", "east_west_deny", "llm_deny",
+    if (!r_.mapping(n, path,
+                    {"depth", "roles_per_level", "replicas", "fan_out", "llm_steps", "east_west_deny", "llm_deny",
                               "work"}))
       return;
     GraphSpec spec;
@@ -453,7 +462,9 @@ class ScenarioReader {
       const std::string v = n["on_lease_exhausted"].Scalar();
       if (v == "deny") b.allow_beyond_lease = false;
       else if (v == "allow") b.allow_beyond_lease = true;
-      else r_.fail(n["on_lease_exhausted"], p + "on_lease_exhausted", "\"" + v + "\" is not simulated (allowed: deny, allow)");
+      else
+        r_.fail(n["on_lease_exhausted"], p + "on_lease_exhausted",
+                "\"" + v + "\" is not simulated (allowed: deny, allow)");
     }
     if (n["nodes_lost"])
       if (const auto v = r_.number(n["nodes_lost"], p + "nodes_lost", 0, 1e7)) b.nodes_lost = static_cast<int64_t>(*v);
@@ -465,7 +476,8 @@ class ScenarioReader {
     const std::string p = "resources.";
     if (!r_.mapping(n, "resources", {"agent_cpu_millicores", "agent_memory_mb", "sidecar"})) return;
     if (n["agent_cpu_millicores"])
-      if (const auto v = r_.number(n["agent_cpu_millicores"], p + "agent_cpu_millicores", 0, 1e9)) r.agent_cpu_millicores = *v;
+      if (const auto v = r_.number(n["agent_cpu_millicores"], p + "agent_cpu_millicores", 0, 1e9))
+        r.agent_cpu_millicores = *v;
     if (n["agent_memory_mb"])
       if (const auto v = r_.number(n["agent_memory_mb"], p + "agent_memory_mb", 0, 1e9)) r.agent_memory_mb = *v;
     const YAML::Node s = n["sidecar"];

@@ -1,6 +1,6 @@
 // The demo's scenario for `tollway sim` (the shape of examples/sim/demo.yaml), with the per-hop costs, the LLM's
-// latency, the orchestrator's own time and the call mix of the run's calibration tasks (demo_traces.mjs): the orchestrator
-// fans out to retrieval and tools at once, then asks the LLM; retrieval makes one LLM call; tools one LLM call
+// latency, the orchestrator's own time and the call mix of the run's calibration tasks (demo_traces.mjs): the
+// orchestrator fans out to retrieval and tools at once, then asks the LLM; retrieval makes one LLM call; tools one LLM call
 // and, on some tasks, a call back to the orchestrator that policy refuses. The simulator composes these costs
 // through the graph; nothing here comes from the tasks whose tax it is checked against.
 const list = (xs) => `{samples_us: [${xs.map((x) => x.toFixed(1)).join(', ')}]}`;

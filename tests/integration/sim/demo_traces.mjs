@@ -89,7 +89,8 @@ export function measureDemo(traces) {
   }
   // Join the tools agent's orphaned calls back under the tools sidecar SERVER span that contains them.
   const toolsServers = [];
-  for (const task of tasks) walk(task, (n) => { if (n.service === 'tools-sidecar' && n.kind === 'SERVER') toolsServers.push(n); });
+  const isToolsServer = (n) => n.service === 'tools-sidecar' && n.kind === 'SERVER';
+  for (const task of tasks) walk(task, (n) => { if (isToolsServer(n)) toolsServers.push(n); });
   toolsServers.sort((a, b) => a.start - b.start);
   let joined = 0;
   for (const o of orphans.sort((a, b) => a.start - b.start)) {
@@ -103,7 +104,9 @@ export function measureDemo(traces) {
   // A task is complete when its tools agent's LLM call is in it (joined or repaired).
   const complete = warm.filter((task) => {
     let llm = false;
-    walk(task, (n) => { if (n.service === 'tools-sidecar' && n.kind === 'CLIENT' && n.peer === 'gateway') llm = true; });
+    walk(task, (n) => {
+      if (n.service === 'tools-sidecar' && n.kind === 'CLIENT' && n.peer === 'gateway') llm = true;
+    });
     return llm;
   });
   // Held out: the even-numbered complete tasks (in start order) give the per-pass costs and the call mix the

@@ -95,7 +95,8 @@ describe('tollway sim on the demo', () => {
     } finally {
       demo.proc.kill('SIGTERM');
       const end = await demo.exited;
-      assert.ok(end.code === 0 || end.signal === 'SIGTERM' || end.code === 143, `demo: ${JSON.stringify(end)}\n${demo.output()}`);
+      assert.ok(end.code === 0 || end.signal === 'SIGTERM' || end.code === 143,
+                `demo: ${JSON.stringify(end)}\n${demo.output()}`);
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -59,7 +59,8 @@ TEST(ScenarioLoader, ReadsAFullScenario) {
   const Call& summary = orchestrator.steps[1].calls[0];
   EXPECT_EQ(summary.kind, Call::Kind::Llm);
   EXPECT_DOUBLE_EQ(s.graph.llm_calls[static_cast<std::size_t>(summary.llm)].max_tokens, 48);
-  EXPECT_DOUBLE_EQ(s.graph.llm_calls[static_cast<std::size_t>(summary.llm)].latency_us.mean(), 1000);  // the default llm's
+  // The default llm's latency.
+  EXPECT_DOUBLE_EQ(s.graph.llm_calls[static_cast<std::size_t>(summary.llm)].latency_us.mean(), 1000);
   EXPECT_EQ(s.graph.roles[1].steps[0].calls[0].llm, 0);  // llm: {} is the default call
   EXPECT_DOUBLE_EQ(s.graph.roles[2].steps[0].calls[0].count.mean(), 1.5);
   EXPECT_DOUBLE_EQ(s.budget.limit_tokens, 200000);
