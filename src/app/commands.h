@@ -13,6 +13,7 @@ void add_control_command(CLI::App& cli, int& exit_code);
 void add_tokens_command(CLI::App& cli, int& exit_code);
 void add_spend_command(CLI::App& cli, int& exit_code);
 void add_demo_command(CLI::App& cli, int& exit_code);
+void add_sim_command(CLI::App& cli, int& exit_code);
 void add_version_command(CLI::App& cli, int& exit_code);
 
 }  // namespace tollway::app
