@@ -14,5 +14,6 @@ void add_tokens_command(CLI::App& cli, int& exit_code);
 void add_spend_command(CLI::App& cli, int& exit_code);
 void add_demo_command(CLI::App& cli, int& exit_code);
 void add_version_command(CLI::App& cli, int& exit_code);
+void add_advise_command(CLI::App& cli, int& exit_code);
 
 }  // namespace tollway::app
