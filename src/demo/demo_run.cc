@@ -47,6 +47,9 @@ using namespace boost::asio::experimental::awaitable_operators;
 constexpr auto kStartTimeout = std::chrono::seconds(30);
 constexpr std::size_t kMaxAnswer = 8 << 20;
 constexpr int kConcurrentTasks = 4;
+// The control plane's lease lifetime (--lease-ttl) and learning period: one lifetime after its start, plus a margin.
+constexpr const char* kLeaseTtl = "1s";
+constexpr auto kLeaseLearning = std::chrono::milliseconds(1500);
 
 std::string random_hex(std::size_t bytes) {
   std::random_device random;
@@ -81,6 +84,19 @@ std::optional<std::string> find_program(std::string_view name) {
     dirs = colon == std::string_view::npos ? std::string_view() : dirs.substr(colon + 1);
   }
   return std::nullopt;
+}
+
+// What the control plane's leased budgets in a GET /v1/fleet answer have spent, summed.
+uint64_t leased_spent(std::string_view fleet_json) {
+  std::string error;
+  const auto fleet = sj::parse(fleet_json, error, sj::ParseLimits{kMaxAnswer, 32});
+  const sj::Value* budgets = fleet ? fleet->find("budgets") : nullptr;
+  uint64_t spent = 0;
+  if (budgets != nullptr && budgets->is_array())
+    for (const auto& b : budgets->items())
+      if (const sj::Value* s = b.find("spent"); s != nullptr && s->is_integer() && s->as_int() > 0)
+        spent += static_cast<uint64_t>(s->as_int());
+  return spent;
 }
 
 template <typename T>
@@ -146,12 +162,13 @@ control::ControlReply control_call(asio::io_context& io, const ControlAccess& ac
                                             tls::control_plane_id(kTrustDomain)));
 }
 
-// The workload: `tasks` POST /task to the orchestrator, kConcurrentTasks at a time; every eighth asks the tools
-// agent to call the orchestrator back (which policy forbids).
-asio::awaitable<void> task_worker(uint16_t orchestrator, int tasks, std::shared_ptr<std::atomic<int>> next,
+// One worker of the workload: takes the next task number until `tasks` are taken and POSTs /task to the
+// orchestrator; every eighth task asks the tools agent to call the orchestrator back (which policy forbids).
+asio::awaitable<void> task_worker(uint16_t orchestrator, int tasks, std::shared_ptr<int> next,
                                   std::shared_ptr<WorkloadTally> tally) {
   const auto executor = co_await asio::this_coro::executor;
-  for (int task = (*next)++; task < tasks; task = (*next)++) {
+  while (*next < tasks) {
+    const int task = (*next)++;
     http::UpstreamEndpoint endpoint;
     endpoint.host = "127.0.0.1";
     endpoint.port = orchestrator;
@@ -190,10 +207,13 @@ asio::awaitable<void> task_worker(uint16_t orchestrator, int tasks, std::shared_
   }
 }
 
+// Task 1 runs alone — its trace is the one the summary prints, and with one request in flight at the tools agent's
+// sidecar that sidecar can repair the agent's orphan call — then the rest run kConcurrentTasks at a time.
 asio::awaitable<WorkloadTally> run_workload(uint16_t orchestrator, int tasks) {
-  auto next = std::make_shared<std::atomic<int>>(0);
+  auto next = std::make_shared<int>(0);  // the next task's index (one thread: the io_context's)
   auto tally = std::make_shared<WorkloadTally>();
   const auto started = Clock::now();
+  co_await task_worker(orchestrator, 1, next, tally);
   co_await (task_worker(orchestrator, tasks, next, tally) && task_worker(orchestrator, tasks, next, tally) &&
             task_worker(orchestrator, tasks, next, tally) && task_worker(orchestrator, tasks, next, tally));
   tally->seconds = std::chrono::duration<double>(Clock::now() - started).count();
@@ -234,6 +254,7 @@ class Demo {
   Processes processes_;
   DemoTopology topology_;
   uint16_t control_port_ = 0;
+  Clock::time_point control_ready_;
   ControlAccess control_;
   uint16_t gateway_admin_port_ = 0;
 };
@@ -313,11 +334,12 @@ bool Demo::start_control() {
       {"control plane", options_.program,
        {"control", "--policy", topology_.policy_dir, "--listen", "127.0.0.1:" + std::to_string(control_port_),
         "--admin-token-file", token_file, "--state-dir", (dir / "control-state").string(), "--trust-domain",
-        kTrustDomain, "--tls", "--svid-lifetime", "1h", "--trace-token-file", trace_token_file, "--lease-sync-interval", "250ms", "--lease-ttl", "1s",
+        kTrustDomain, "--tls", "--svid-lifetime", "1h", "--trace-token-file", trace_token_file, "--lease-sync-interval", "250ms", "--lease-ttl", kLeaseTtl,
         "--poll-timeout", "2s"},
        (dir / "logs" / "control.log").string()},
       error);
   if (!child || !child->wait_for_log("control plane ready", kStartTimeout, error)) return fail("control plane", error);
+  control_ready_ = Clock::now();
   // Nodes and the demo's own client trust the CA the control plane generated.
   std::error_code ec;
   fs::copy_file(dir / "control-state" / "ca" / "root.pem", dir / "ca.pem", fs::copy_options::overwrite_existing, ec);
@@ -452,8 +474,15 @@ SummaryInputs Demo::gather(const WorkloadTally& tally) {
       break;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
-  if (const auto fleet = control_call(io_, control_, "GET", "/v1/fleet"); fleet.ok && fleet.status == 200)
-    in.fleet_json = fleet.body;
+  // Every LLM call went through a sidecar, so the leased mesh budget's spend is the provider's tokens once every
+  // sidecar has reported (each sync interval).
+  const uint64_t provider_tokens = in.provider.prompt_tokens + in.provider.completion_tokens;
+  for (const auto fleet_deadline = Clock::now() + std::chrono::seconds(5);;) {
+    const auto fleet = control_call(io_, control_, "GET", "/v1/fleet");
+    if (fleet.ok && fleet.status == 200) in.fleet_json = fleet.body;
+    if (leased_spent(in.fleet_json) == provider_tokens || Clock::now() >= fleet_deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
   if (!tally.first_trace_id.empty()) {
     std::vector<AgentSpan> spans;
     {
@@ -517,6 +546,12 @@ int Demo::run() {
   for (const char* agent : kAgentNames)
     if (!start_sidecar(agent)) return 1;
   if (!wait_for_fleet()) return 1;
+  // A control plane grants no lease for one lease lifetime after its start (it learns what is outstanding first):
+  // the workload begins after that, so that the sidecars' first LLM calls find leases to spend.
+  const auto leases_granted_from = control_ready_ + kLeaseLearning;
+  if (Clock::now() < leases_granted_from && take_stop_signal(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                leases_granted_from - Clock::now())))
+    return fail("leases", "interrupted"), 1;
   out_ << "  ready in " << seconds_text(Clock::now() - started) << "\n\n";
 
   out_ << "workload: " << options_.tasks << " tasks, " << kConcurrentTasks

@@ -24,6 +24,11 @@ int64_t int_member(const sj::Value& v, std::string_view name) {
   return m != nullptr && m->is_integer() ? m->as_int() : 0;
 }
 
+double number_member(const sj::Value& v, std::string_view name) {
+  const sj::Value* m = v.find(name);
+  return m != nullptr && m->is_number() ? m->as_number() : 0;
+}
+
 std::string text_member(const sj::Value& v, std::string_view name) {
   return std::string(v.string_member(name).value_or(""));
 }
@@ -67,7 +72,7 @@ void render_tokens(const sj::Value* spend, const ProviderTotals& provider, std::
     rows_json += std::move(row).finish();
   }
   const int64_t accounted = int_member(*total, "total_tokens");
-  summary.totals_match = accounted >= 0 && static_cast<uint64_t>(accounted) == provider_tokens;
+  summary.totals_match = provider.calls > 0 && accounted >= 0 && static_cast<uint64_t>(accounted) == provider_tokens;
   text << "  " << std::left << std::setw(24) << "total" << std::right << std::setw(9) << int_member(*total, "requests")
        << std::setw(9) << int_member(*total, "input_tokens") << std::setw(9) << int_member(*total, "output_tokens")
        << std::setw(9) << accounted << std::setw(12) << text_member(*total, "cost_usd") << "\n";
@@ -153,8 +158,8 @@ void render_trace(const WorkloadTally& tally, const sj::Value* trace, std::ostri
     if (repaired != nullptr && repaired->is_bool() && repaired->as_bool()) label << "  [repaired orphan]";
     else if (orphan != nullptr && orphan->is_bool() && orphan->as_bool()) label << "  [orphan]";
     text << "  " << std::left << std::setw(64) << label.str() << std::right << std::fixed << std::setprecision(2)
-         << std::setw(9) << int_member(s, "duration_us") / 1000.0 << " ms  (own "
-         << int_member(s, "self_us") / 1000.0 << " ms)\n";
+         << std::setw(9) << number_member(s, "duration_us") / 1000.0 << " ms  (own "
+         << number_member(s, "self_us") / 1000.0 << " ms)\n";
   }
   json::ObjectWriter t;
   t.field("trace_id", tally.first_trace_id).field("spans", static_cast<int64_t>(spans->items().size()));

@@ -36,6 +36,9 @@ asio::awaitable<void> AdminListener::accept_loop() {
       if (ec == asio::error::operation_aborted) break;
       continue;
     }
+    // An answer's last partial segment must not wait for the peer's delayed ACK (Nagle): up to 40 ms on a large
+    // answer, such as a trace list or a fleet of a thousand nodes.
+    socket.set_option(tcp::no_delay(true), ec);
     asio::co_spawn(context_, serve(std::move(socket)), asio::detached);
   }
 }

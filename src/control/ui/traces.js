@@ -148,6 +148,18 @@ PAGE_HOOKS.push({
 });
 
 document.addEventListener('DOMContentLoaded', () => {
+  // Any trace the window holds, listed or not (the list shows only the newest): by the ID a log line or summary printed.
+  $('trace-find').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const id = $('trace-id').value.trim().toLowerCase();
+    if (!/^[0-9a-f]{32}$/.test(id) || /^0+$/.test(id)) {
+      $('trace-id').setAttribute('aria-invalid', 'true');
+      $('live').textContent = 'A trace ID is 32 hex digits, not all zero.';
+      return;
+    }
+    $('trace-id').removeAttribute('aria-invalid');
+    selectTrace(id);
+  });
   $('trace-list').addEventListener('click', (event) => {
     const button = event.target.closest('button[data-trace]');
     if (button) selectTrace(button.dataset.trace);

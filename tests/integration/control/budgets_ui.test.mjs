@@ -167,8 +167,9 @@ describe('web dashboard: budgets, alerts and NACKs', () => {
     const fleet = await api('/v1/fleet');
     for (const n of fleet.nodes) assert.match(n.error, /pricing\.file: cannot read/);
     await shot('fleet-nack-1280');
-    await page.locator('nav a[data-page=policy]').focus();
-    await page.keyboard.press('Enter');
+    // Focus and Enter in one step: a live refresh between the two may take the focus away.
+    await page.locator('nav a[data-page=policy]').press('Enter');
+    await page.locator('#policy').waitFor();
     await agrees('the Policy page to list each refusal as /v1/fleet does', async () => {
       const f = await api('/v1/fleet');
       const shown = await page.evaluate(() => [...document.querySelectorAll('#nacks li')].map((li) => li.textContent));

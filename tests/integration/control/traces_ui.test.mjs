@@ -113,8 +113,7 @@ describe('dashboard Traces page', () => {
     assert.equal(Number(await field('duration_us').getAttribute('data-us')), summary.duration_us);
     assert.equal(await row.locator('[data-mark=error]').textContent(), '1 error');
     // Choose it by keyboard.
-    await row.locator('button').focus();
-    await page.keyboard.press('Enter');
+    await row.locator('button').press('Enter');
     await page.locator('#waterfall li').nth(4).waitFor();
     assert.equal(await row.locator('button').getAttribute('aria-pressed'), 'true');
     const trace = await api(`/v1/traces/${traceId}`);
@@ -142,6 +141,26 @@ describe('dashboard Traces page', () => {
     assert.match(shown[3].text, /HTTP 503/);
     await noSidewaysScroll('Traces at 1280×800');
     await shot('traces-1280-waterfall');
+  });
+
+  it('a trace is found by its ID (any case); a malformed ID is refused on the page and an unknown one says so', async () => {
+    await page.locator('#trace-id').fill('not-a-trace');
+    await page.locator('#trace-id').press('Enter');
+    assert.equal(await page.locator('#trace-id').getAttribute('aria-invalid'), 'true');
+    assert.match(await page.locator('#live').textContent(), /32 hex digits/);
+    const errorsBefore = consoleErrors.length;
+    await page.locator('#trace-id').fill('ab'.repeat(16));
+    await page.locator('#trace-id').press('Enter');
+    await eventually(async () => /not|no trace/i.test(await page.locator('#trace-gone').textContent()), 10000,
+      'the unknown trace\'s message');
+    // Chromium logs the API's 404 for the unknown trace as a failed load; that one is expected, nothing else.
+    const logged = consoleErrors.splice(errorsBefore);
+    assert.ok(logged.every((e) => /status of 404/.test(e)), logged.join('\n'));
+    await page.locator('#trace-id').fill(traceId.toUpperCase());
+    await page.locator('#trace-id').press('Enter');
+    await page.locator('#waterfall li').nth(4).waitFor();
+    assert.equal(await page.locator('#trace-id').getAttribute('aria-invalid'), null);
+    assert.equal(await page.locator(`#trace-list button[data-trace="${traceId}"]`).getAttribute('aria-pressed'), 'true');
   });
 
   it('both viewports render without sideways scrolling; nothing logged an error or left the origin', async () => {

@@ -117,6 +117,11 @@ describe('web dashboard', () => {
     await page.keyboard.press('Enter');
     await page.locator('#nodes tbody tr').nth(1).waitFor();
     assert.equal(await page.locator('#login').isHidden(), true);
+    // Each page the navigation names is its own section of <main>, not nested in another (which would hide it).
+    const [pages, sections] = await page.evaluate(() => [
+      [...document.querySelectorAll('nav a[data-page]')].map((a) => a.dataset.page),
+      [...document.querySelectorAll('main > section')].map((s) => s.id)]);
+    for (const p of pages) assert.ok(sections.includes(p), `#${p} is not a section of <main>: ${sections}`);
   });
 
   it('the Fleet page shows every node as GET /v1/fleet does', async () => {
@@ -157,8 +162,7 @@ describe('web dashboard', () => {
   });
 
   it('the Policy page lists the versions GET /v1/history returns and shows the diff of the newest', async () => {
-    await page.locator('nav a[data-page=policy]').focus();
-    await page.keyboard.press('Enter');
+    await page.locator('nav a[data-page=policy]').press('Enter');
     const history = await api('/v1/history');
     assert.equal(history.versions.length, 2);
     assert.equal(history.rollback, true);
@@ -184,8 +188,7 @@ describe('web dashboard', () => {
 
   it('Rollback from the page publishes the first version again and the nodes converge to it', async () => {
     const [, first] = (await api('/v1/history')).versions;
-    await page.locator(`#versions button[data-revision="${first.revision}"]`).focus();
-    await page.keyboard.press('Enter');
+    await page.locator(`#versions button[data-revision="${first.revision}"]`).press('Enter');
     await page.locator('#rollback').waitFor();
     assert.equal(await page.evaluate(() => document.activeElement.matches(':focus-visible')
       && getComputedStyle(document.activeElement).outlineStyle), 'solid', 'the focused button is outlined');
