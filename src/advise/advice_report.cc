@@ -88,8 +88,8 @@ void measured_text(std::ostringstream& out, const Advice& a) {
   if (m.traces) {
     const TraceFacts& t = *m.traces;
     const uint64_t all = all_calls(t);
-    line(out, "  calls        " + std::to_string(all) + " in " + std::to_string(t.traces_with_calls) + " traces: north-south " +
-                  std::to_string(count_of(t, CallClass::NorthSouth)) + " (" +
+    line(out, "  calls        " + std::to_string(all) + " in " + std::to_string(t.traces_with_calls) +
+                  " traces: north-south " + std::to_string(count_of(t, CallClass::NorthSouth)) + " (" +
                   percent_of(count_of(t, CallClass::NorthSouth), all) + "), east-west " +
                   std::to_string(count_of(t, CallClass::EastWest)) + " (" +
                   percent_of(count_of(t, CallClass::EastWest), all) + "), tool/MCP " +
@@ -107,8 +107,9 @@ void measured_text(std::ostringstream& out, const Advice& a) {
     std::string tax;
     for (const PathKind k : kPathKinds) {
       const Spread s = tax_of(t, k);
-      const std::string label = k == PathKind::Gateway ? "gateway" : k == PathKind::SidecarToGateway ? "sidecar→gateway"
-                                                                                                 : "sidecar→sidecar";
+      const std::string label = k == PathKind::Gateway            ? "gateway"
+                                : k == PathKind::SidecarToGateway ? "sidecar→gateway"
+                                                                  : "sidecar→sidecar";
       tax += (tax.empty() ? "" : "; ") + label + " " +
              (s.count == 0 ? std::string("-") : fixed(s.p50 / 1000, 2) + "/" + fixed(s.p95 / 1000, 2));
     }
@@ -241,7 +242,8 @@ std::string fleet_json(const FleetFacts& f, const FleetMeasurement& m, const Que
     resources.raw_field(std::string(role) + "s", std::move(w).finish());
   }
   json::ObjectWriter workload;
-  workload.field("measured", false).field("why", "the agents' processes are not tollway's; only what the questionnaire says");
+  workload.field("measured", false)
+      .field("why", "the agents' processes are not tollway's; only what the questionnaire says");
   if (const auto share = sidecar_cpu_share(m, q)) workload.field("sidecar_cpu_share", *share);
   else workload.null_field("sidecar_cpu_share");
   resources.raw_field("workload", std::move(workload).finish());

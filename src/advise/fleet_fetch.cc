@@ -53,7 +53,8 @@ boost::asio::awaitable<ApiAnswers> fetch_api_answers(const ControlAccess& access
     else evicted.insert(evicted.end(), gaps.begin(), gaps.end());
   }
   if (!evicted.empty())
-    a.gaps.push_back(std::to_string(evicted.size()) + " listed trace(s) not read (evicted meanwhile?): " + evicted.front());
+    a.gaps.push_back(std::to_string(evicted.size()) +
+                     " listed trace(s) not read (evicted meanwhile?): " + evicted.front());
   co_return a;
 }
 

@@ -226,7 +226,8 @@ FleetFacts measure_nodes(const sj::Value& fleet, const std::optional<sj::Value>&
   if (versions != nullptr && versions->is_array()) {
     facts.policy_versions = versions->items().size();
     if (!versions->items().empty())
-      if (const auto at = versions->items().front().string_member("published_at")) facts.latest_publish = std::string(*at);
+      if (const auto at = versions->items().front().string_member("published_at"))
+        facts.latest_publish = std::string(*at);
   }
   return facts;
 }

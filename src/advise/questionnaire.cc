@@ -24,7 +24,8 @@ constexpr Words<Compliance, 5> kCompliance{{{Compliance::Standard, "standard"}, 
 constexpr Words<Limits, 2> kLimits{{{Limits::Hard, "hard"}, {Limits::Soft, "soft"}}};
 constexpr Words<Observability, 2> kObservability{{{Observability::PerCall, "per-call"},
                                                    {Observability::Dashboard, "dashboard"}}};
-constexpr Words<Priority, 3> kPriority{{{Priority::High, "high"}, {Priority::Medium, "medium"}, {Priority::Low, "low"}}};
+constexpr Words<Priority, 3> kPriority{
+    {{Priority::High, "high"}, {Priority::Medium, "medium"}, {Priority::Low, "low"}}};
 constexpr Words<Factor, 5> kFactor{{{Factor::Topology, "topology"}, {Factor::Team, "team"}, {Factor::Limits, "limits"},
                                     {Factor::Compliance, "compliance"}, {Factor::Observability, "observability"}}};
 
@@ -62,7 +63,8 @@ void read_word(config::Validator& v, const YAML::Node& root, const char* key,
 void read_workload(config::Validator& v, const YAML::Node& node, Questionnaire& q) {
   if (!node.IsDefined() || node.IsNull()) return;
   if (!v.check_mapping(node, "workload", {"cpu_cores", "memory_mib"})) return;
-  for (auto [key, out] : {std::pair{"cpu_cores", &q.workload_cpu_cores}, std::pair{"memory_mib", &q.workload_memory_mib}})
+  for (auto [key, out] :
+       {std::pair{"cpu_cores", &q.workload_cpu_cores}, std::pair{"memory_mib", &q.workload_memory_mib}})
     v.optional_string(node, key, "workload.", [&](const YAML::Node& n, const std::string& text) {
       if (auto value = positive_number(text)) *out = *value;
       else v.fail(n, std::string("workload.") + key, "\"" + text + "\" is not a positive number");

@@ -114,7 +114,8 @@ std::optional<advise::FleetMeasurement> measure(const AdviseOptions& o) {
 }  // namespace
 
 void add_advise_command(CLI::App& cli, int& exit_code) {
-  auto* cmd = cli.add_subcommand("advise", "Gateway, sidecar or both: the seed's five factors, scored for your team and fleet");
+  auto* cmd =
+      cli.add_subcommand("advise", "Gateway, sidecar or both: the seed's five factors, scored for your team and fleet");
   cmd->footer(
       "Scores the five factors of the gateway-vs-sidecar decision (traffic topology, team size and SRE capacity,\n"
       "hard or soft limits, compliance, observability depth) from a questionnaire (--questionnaire FILE, YAML,\n"
@@ -126,7 +127,9 @@ void add_advise_command(CLI::App& cli, int& exit_code) {
       "processes are not tollway's and are not measured (say --workload-cpu-cores to compare). Where measurement\n"
       "and questionnaire disagree it says so. Rules and the seed's sentences: docs/decision.md.");
   auto o = std::make_shared<AdviseOptions>();
-  cmd->add_option("--questionnaire", o->questionnaire_file, "A YAML questionnaire (keys as the flags, snake_case)")
+  cmd->add_option("--questionnaire", o->questionnaire_file,
+                  "A YAML questionnaire: traffic, team_size, sre, compliance, limits, observability, "
+                  "priorities: {FACTOR: LEVEL}, workload: {cpu_cores, memory_mib} (docs/decision.md)")
       ->check(CLI::ExistingFile);
   cmd->add_option("--traffic", o->traffic, "Traffic topology: north-south, east-west or mixed");
   cmd->add_option("--team-size", o->team_size, "Engineers who build and run the system")->check(CLI::Range(1, 100000));
@@ -135,19 +138,23 @@ void add_advise_command(CLI::App& cli, int& exit_code) {
   cmd->add_option("--limits", o->limits, "hard (zero overage) or soft (small overage acceptable)");
   cmd->add_option("--observability", o->observability,
                   "per-call (trace every agent-to-agent call) or dashboard (cost and performance overview)");
-  cmd->add_option("--priority", o->priorities, "FACTOR=high|medium|low (default medium), repeatable; FACTOR: topology, "
-                                               "team, limits, compliance, observability");
-  cmd->add_option("--workload-cpu-cores", o->workload_cpu_cores, "CPU cores the agents' own processes use (all replicas)")
+  cmd->add_option("--priority", o->priorities,
+                  "FACTOR=high|medium|low (default medium), repeatable; FACTOR: topology, team, limits, compliance, "
+                  "observability");
+  cmd->add_option("--workload-cpu-cores", o->workload_cpu_cores,
+                  "CPU cores the agents' own processes use (all replicas)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--workload-memory-mib", o->workload_memory_mib, "Memory the agents' own processes use, MiB")
       ->check(CLI::PositiveNumber);
   auto* control = cmd->add_option("--control", o->control, "A control plane's URL (https://HOST:PORT) to measure");
-  cmd->add_option("--admin-token-file", o->admin_token_file, "The control plane's admin token (with --control)")
+  cmd->add_option("--admin-token-file", o->admin_token_file,
+                  "The control plane's admin token (required with --control)")
       ->needs(control);
   cmd->add_option("--ca-file", o->ca_file, "CA bundle for the control plane's certificate, checked by host name "
                                            "(default: the system store)")
       ->check(CLI::ExistingFile)->needs(control);
-  cmd->add_option("--trace-limit", o->trace_limit, "Newest traces to read from the trace window (1 to 1000; default 200)")
+  cmd->add_option("--trace-limit", o->trace_limit,
+                  "Newest traces to read from the trace window (1 to 1000; default 200)")
       ->check(CLI::Range(1, 1000))->needs(control);
   cmd->add_flag("--json", o->json, "Print JSON instead of the table");
   cmd->callback([o, &exit_code] {
