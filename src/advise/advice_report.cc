@@ -23,15 +23,25 @@ std::string percent_of(uint64_t part, uint64_t whole) {
 
 std::string mib(uint64_t bytes) { return fixed(static_cast<double>(bytes) / (1024.0 * 1024.0), 1) + " MiB"; }
 
-// A line cut to the screen's width.
-void line(std::ostringstream& out, std::string text) {
-  if (text.size() > kWidth) {
-    // Cut on a UTF-8 boundary.
-    std::size_t cut = kWidth - 1;
-    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-    text = text.substr(0, cut) + "~";
+// A line within the screen's width (code points): a longer one goes on, indented, on the next lines, broken at a
+// space (a word longer than the width is cut).
+void line(std::ostringstream& out, const std::string& text) {
+  const std::string indent(text.rfind("  ", 0) == 0 ? 15 : 2, ' ');
+  std::string rest = text;
+  while (true) {
+    std::size_t shown = 0, end = 0, space = std::string::npos;
+    for (; end < rest.size(); ++end) {
+      if ((static_cast<unsigned char>(rest[end]) & 0xC0) == 0x80) continue;
+      if (shown == kWidth) break;
+      if (rest[end] == ' ' && end > indent.size()) space = end;
+      ++shown;
+    }
+    if (end == rest.size()) break;
+    const std::size_t cut = space != std::string::npos ? space : end;
+    out << rest.substr(0, cut) << "\n";
+    rest = indent + rest.substr(cut + (cut == space ? 1 : 0));
   }
-  out << text << "\n";
+  out << rest << "\n";
 }
 
 std::string pad(std::string text, std::size_t width) {

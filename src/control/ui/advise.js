@@ -13,11 +13,17 @@ PAGE_TITLES.advice = 'Advice';
 const pct = (part, whole) => (whole ? `${((100 * part) / whole).toFixed(1)} %` : '—');
 const ms = (us) => `${(us / 1000).toFixed(2)} ms`;
 const mib = (bytes) => `${(bytes / 1048576).toFixed(1)} MiB`;
-const PATH_LABELS = { gateway: 'gateway (its own time)', sidecar_to_gateway: 'sidecar → gateway', sidecar_to_sidecar: 'sidecar → sidecar' };
+const PATH_LABELS = {
+  gateway: 'gateway (its own time)', sidecar_to_gateway: 'sidecar → gateway', sidecar_to_sidecar: 'sidecar → sidecar',
+};
 
-function row(label, ...cells) {
-  return el('tr', {}, el('th', { scope: 'row' }, label), ...cells.map((c) => el('td', {}, c)));
+// One measure: its label and one cell whose numbers are <data value="RAW"> (the shown text beside the value it came
+// from, which the browser test compares with the API's answer); `key` names the measure (tr data-measure).
+function row(label, key, ...parts) {
+  return el('tr', { dataset: { measure: key } }, el('th', { scope: 'row' }, label), el('td', {}, ...parts));
 }
+const num = (value, shown = value) => el('data', { value }, shown);
+const spread = (s) => ['p50 ', num(s.p50, ms(s.p50)), ', p95 ', num(s.p95, ms(s.p95))];
 
 function renderAdvice(a) {
   const text = JSON.stringify(a);
@@ -29,43 +35,55 @@ function renderAdvice(a) {
   $('advice-topology').replaceChildren(
     el('dt', {}, 'Traffic topology'), el('dd', { dataset: { field: 'topology' } },
       topology.answer ? `${topology.answer}: leans ${topology.lean}` : 'no calls measured yet'),
-    el('dt', {}, 'East-west agent↔agent'), el('dd', { dataset: { field: 'east_west' } }, `${rec('east_west').advice}: ${rec('east_west').why}`),
+    el('dt', {}, 'East-west agent↔agent'),
+    el('dd', { dataset: { field: 'east_west' } }, `${rec('east_west').advice}: ${rec('east_west').why}`),
     el('dt', {}, 'North-south LLM calls'), el('dd', {}, `${rec('north_south').advice}: ${rec('north_south').why}`));
   const t = m.traces;
   const body = $('advice-measured').querySelector('tbody');
   const rows = [];
   if (t) {
     const c = t.calls;
-    rows.push(row('Calls', `${c.total} in ${t.traces_with_calls} traces: north-south ${c.north_south} (${pct(c.north_south, c.total)}), `
-      + `east-west ${c.east_west} (${pct(c.east_west, c.total)}), tool/MCP ${c.tool}, egress ${c.egress}`));
-    rows.push(row('Tokens', `${t.tokens.north_south} on north-south calls; ${t.tokens.behind_east_west} (`
-      + `${pct(t.tokens.behind_east_west, t.tokens.north_south)}) by agents reached east-west`));
-    const by = Object.entries(t.traces_by_calls).map(([calls, n]) => `${n} × ${calls}`).join(', ') || '—';
-    rows.push(row('Calls per trace', `p50 ${t.calls_per_trace.p50}, p95 ${t.calls_per_trace.p95}, max ${t.calls_per_trace.max} (traces × calls: ${by})`));
+    rows.push(row('Calls', 'calls', num(c.total), ' in ', num(t.traces_with_calls), ' traces: north-south ',
+      num(c.north_south), ` (${pct(c.north_south, c.total)}), east-west `, num(c.east_west),
+      ` (${pct(c.east_west, c.total)}), tool/MCP `, num(c.tool), ', egress ', num(c.egress)));
+    rows.push(row('Tokens', 'tokens', num(t.tokens.north_south), ' on north-south calls; ',
+      num(t.tokens.behind_east_west), ` (${pct(t.tokens.behind_east_west, t.tokens.north_south)}) `,
+      'by agents reached east-west'));
+    const by = Object.entries(t.traces_by_calls).flatMap(([calls, n], i) => [i ? ', ' : '', num(n), ' × ', num(calls)]);
+    const cpt = t.calls_per_trace;
+    rows.push(row('Calls per trace', 'calls_per_trace', 'p50 ', num(cpt.p50), ', p95 ', num(cpt.p95), ', max ',
+      num(cpt.max), ' (traces × calls: ', ...(by.length ? by : ['—']), ')'));
     for (const [path, label] of Object.entries(PATH_LABELS)) {
       const s = t.latency_tax_us[path];
-      rows.push(row(`Tax per hop, ${label}`, s.count ? `p50 ${ms(s.p50)}, p95 ${ms(s.p95)} over ${s.count} calls` : '—'));
+      const shown = s.count ? [...spread(s), ' over ', num(s.count), ' calls'] : ['—'];
+      rows.push(row(`Tax per hop, ${label}`, `tax_${path}`, ...shown));
     }
     const p = t.latency_tax_us.per_trace;
-    rows.push(row('Tax per trace', p.count ? `p50 ${ms(p.p50)}, p95 ${ms(p.p95)}` : '—'));
-    rows.push(row('Orphaned traces', `${t.orphan_traces} of ${t.traces_with_calls} (${pct(t.orphan_traces, t.traces_with_calls)}); `
-      + `${t.repaired_spans} of ${t.orphan_spans} orphan calls repaired`));
+    rows.push(row('Tax per trace', 'tax_per_trace', ...(p.count ? spread(p) : ['—'])));
+    rows.push(row('Orphaned traces', 'orphans', num(t.orphan_traces), ' of ', num(t.traces_with_calls),
+      ` (${pct(t.orphan_traces, t.traces_with_calls)}); `, num(t.repaired_spans), ' of ', num(t.orphan_spans),
+      ' orphan calls repaired'));
   }
   for (const b of m.leased_budgets || []) {
-    rows.push(row(`Leased ${b.key}`, `${b.spent} of ${b.limit} spent, overspend ${b.overspend}, ${b.holders} holders`));
+    rows.push(row(`Leased ${b.key}`, `leased ${b.key}`, num(b.spent), ' of ', num(b.limit), ' spent, overspend ',
+      num(b.overspend), ', ', num(b.holders), ' holders'));
   }
   if (m.fleet) {
     const nodes = m.fleet.nodes;
-    const nacking = nodes.filter((n) => n.rejected_version).length;
-    rows.push(row('Drift and NACKs', `${nodes.filter((n) => n.drifted).length} drifted, ${nacking} NACKing now; `
-      + `${m.fleet.policy_versions} policy versions`));
+    rows.push(row('Drift and NACKs', 'drift', num(nodes.filter((n) => n.drifted).length), ' drifted, ',
+      num(nodes.filter((n) => n.rejected_version).length), ' NACKing now; ', num(m.fleet.policy_versions),
+      ' policy versions'));
     for (const n of nodes) {
-      rows.push(row(`${n.id} (${n.role})`, n.rss_bytes === null ? 'does not report CPU and memory (older build)'
-        : `${n.cpu_cores === null ? 'CPU rate after its next poll' : `${n.cpu_cores.toFixed(3)} cores`}, ${mib(n.rss_bytes)} RSS`));
+      const cpu = n.cpu_cores === null ? 'CPU rate after its next poll'
+        : num(n.cpu_cores, `${n.cpu_cores.toFixed(3)} cores`);
+      const shown = n.rss_bytes === null ? ['does not report CPU and memory (older build)']
+        : [cpu, ', ', num(n.rss_bytes, mib(n.rss_bytes)), ' RSS'];
+      rows.push(row(`${n.id} (${n.role})`, `node ${n.id}`, ...shown));
     }
-    rows.push(row('Agents', 'not measured: their processes are not tollway\'s (tollway advise --workload-cpu-cores compares)'));
+    rows.push(row('Agents', 'agents',
+      'not measured: their processes are not tollway\'s (tollway advise --workload-cpu-cores compares)'));
   }
-  for (const g of m.gaps) rows.push(row('Not measured', g));
+  for (const g of m.gaps) rows.push(row('Not measured', 'gap', g));
   body.replaceChildren(...rows);
 }
 

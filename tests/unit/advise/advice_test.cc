@@ -160,6 +160,10 @@ TEST(AdviceReport, TextFitsOneScreen) {
   EXPECT_LE(lines, 40u) << text;
   EXPECT_NE(text.find("north-south LLM calls"), std::string::npos);
   EXPECT_NE(text.find("not measured /v1/history: HTTP 404"), std::string::npos) << text;
+  // A line wider than the screen goes on on the next line, never cut.
+  EXPECT_EQ(text.find('~'), std::string::npos) << text;
+  for (const auto& d : advise(q, m, "https://127.0.0.1:1234").disagreements)
+    EXPECT_NE(text.find(d.substr(d.size() - 12)), std::string::npos) << d << " in " << text;
 }
 
 TEST(AdviceReport, JsonNamesEveryPart) {
