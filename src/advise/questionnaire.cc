@@ -63,12 +63,15 @@ void read_word(config::Validator& v, const YAML::Node& root, const char* key,
 void read_workload(config::Validator& v, const YAML::Node& node, Questionnaire& q) {
   if (!node.IsDefined() || node.IsNull()) return;
   if (!v.check_mapping(node, "workload", {"cpu_cores", "memory_mib"})) return;
-  for (auto [key, out] :
-       {std::pair{"cpu_cores", &q.workload_cpu_cores}, std::pair{"memory_mib", &q.workload_memory_mib}})
+  for (const auto& field :
+       {std::pair{"cpu_cores", &q.workload_cpu_cores}, std::pair{"memory_mib", &q.workload_memory_mib}}) {
+    const char* key = field.first;
+    std::optional<double>* out = field.second;
     v.optional_string(node, key, "workload.", [&](const YAML::Node& n, const std::string& text) {
       if (auto value = positive_number(text)) *out = *value;
       else v.fail(n, std::string("workload.") + key, "\"" + text + "\" is not a positive number");
     });
+  }
 }
 
 void read_priorities(config::Validator& v, const YAML::Node& node, Questionnaire& q) {
@@ -132,12 +135,12 @@ QuestionnaireResult parse_questionnaire(std::string_view text, const std::string
   }
   Questionnaire& q = result.questionnaire;
   if (root.IsNull()) return result;  // an empty file says nothing
-  if (!v.check_mapping(root, "", {"traffic", "team_size", "sre", "compliance", "limits", "observability", "priorities",
-                                  "workload"})) {
-    result.errors = std::move(v.errors());
-    return result;
-  }
-  try {
+  try {  // a key or value of the wrong YAML type (a sequence as a key) throws
+    if (!v.check_mapping(root, "", {"traffic", "team_size", "sre", "compliance", "limits", "observability",
+                                    "priorities", "workload"})) {
+      result.errors = std::move(v.errors());
+      return result;
+    }
     read_word(v, root, "traffic", parse_traffic, kTrafficWords, q.traffic);
     read_word(v, root, "sre", parse_sre, kSreWords, q.sre);
     read_word(v, root, "compliance", parse_compliance, kComplianceWords, q.compliance);

@@ -51,6 +51,10 @@ TEST(Questionnaire, RejectsBadNumbersAndSyntax) {
   const auto syntax = parse_questionnaire("traffic: [unclosed\n", "q.yaml");
   ASSERT_FALSE(syntax.errors.empty());
   EXPECT_NE(syntax.errors[0].message.find("YAML syntax error"), std::string::npos);
+  // A key that is not a scalar is an error with its line, not an exception (a seed of fuzz_advise_questionnaire).
+  const auto key = parse_questionnaire("{[a]: b}\n", "q.yaml");
+  ASSERT_EQ(key.errors.size(), 1u);
+  EXPECT_EQ(key.errors[0].to_string().rfind("q.yaml:1: ", 0), 0u) << key.errors[0].to_string();
 }
 
 TEST(Questionnaire, PriorityFlag) {
