@@ -1,15 +1,7 @@
 #include "advise/advice.h"
 
-#include <cstdio>
-
 namespace tollway::advise {
 namespace {
-
-std::string percent(double share) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%.0f%%", share * 100);
-  return buf;
-}
 
 const FactorScore& factor(const std::vector<FactorScore>& factors, Factor f) {
   for (const auto& s : factors)

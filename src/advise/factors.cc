@@ -5,12 +5,6 @@
 namespace tollway::advise {
 namespace {
 
-std::string percent(double share) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%.0f%%", share * 100);
-  return buf;
-}
-
 FactorScore start(Factor f, const Questionnaire& q) {
   FactorScore s;
   s.factor = f;
@@ -159,6 +153,12 @@ std::string_view name_of(Lean lean) {
     case Lean::Unanswered: break;
   }
   return "unanswered";
+}
+
+std::string percent(double share) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%.0f%%", share * 100);
+  return buf;
 }
 
 Traffic traffic_of_share(double east_west_share) {

@@ -36,6 +36,9 @@ struct FactorScore {
 // The traffic a measured east-west share amounts to (see kEastWestShare).
 Traffic traffic_of_share(double east_west_share);
 
+// A share as whole percent ("48%"), as the answers and disagreements write it.
+std::string percent(double share);
+
 // The five factors in the seed's order.
 std::vector<FactorScore> score_factors(const Questionnaire& q, const FleetMeasurement* measured);
 

@@ -4,13 +4,14 @@
 // tokens equal to what the gateway accounted, and calls per trace equal to the demo's calls per task — except that a
 // call whose agent dropped the trace context and whose sidecar could not repair it (two requests in flight) starts a
 // trace of its own: every such orphan trace has one call and takes exactly one call from one task's trace. The
-// control plane's GET /v1/advice gives the same counts; the text table fits one screen; SIGINT stops the demo.
+// control plane's GET /v1/advice gives the same counts; the text table fits one screen; the questionnaire example in
+// docs/decision.md runs as written; SIGINT stops the demo.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { TOLLWAY_BIN, sleep, tempDir } from '../../lib/harness.mjs';
+import { SOURCE_DIR, TOLLWAY_BIN, sleep, tempDir } from '../../lib/harness.mjs';
 import { httpsJson } from '../control/control_harness.mjs';
 
 function advise(args) {
@@ -96,6 +97,21 @@ describe('tollway advise on the demo fleet', () => {
     assert.deepEqual(r.json.measured.traces.traces_by_calls, t.traces_by_calls);
     const denied = await httpsJson(`${url}/v1/advice`, { ca: fs.readFileSync(path.join(dir, 'ca.pem')) });
     assert.equal(denied.status, 401);
+  });
+
+  it('the questionnaire example in docs/decision.md runs as written', () => {
+    const doc = fs.readFileSync(path.join(SOURCE_DIR, 'docs', 'decision.md'), 'utf8');
+    const [, yaml] = doc.split('### The questionnaire')[1].match(/```yaml\n([\s\S]*?)```/);
+    const file = path.join(dir, 'questionnaire.yaml');
+    fs.writeFileSync(file, yaml);
+    const a = JSON.parse(advise(['--questionnaire', file, '--json']));
+    assert.deepEqual(a.questionnaire, { traffic: 'mixed', team_size: 6, sre: 'none', compliance: 'standard',
+      limits: 'hard', observability: 'dashboard',
+      priorities: { topology: 'high', team: 'medium', limits: 'high', compliance: 'low', observability: 'medium' },
+      workload: { cpu_cores: 12, memory_mib: 24000 } });
+    assert.equal(a.measured, null);
+    assert.deepEqual(a.recommendations.map((r) => [r.class, r.advice]),
+      [['north_south', 'gateway'], ['east_west', 'gateway'], ['tool', 'gateway']]);
   });
 
   it('prints one screen, with the questionnaire and the measurement side by side', () => {
