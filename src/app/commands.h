@@ -15,5 +15,6 @@ void add_spend_command(CLI::App& cli, int& exit_code);
 void add_demo_command(CLI::App& cli, int& exit_code);
 void add_sim_command(CLI::App& cli, int& exit_code);
 void add_version_command(CLI::App& cli, int& exit_code);
+void add_advise_command(CLI::App& cli, int& exit_code);
 
 }  // namespace tollway::app

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   tollway::app::add_demo_command(cli, exit_code);
   tollway::app::add_sim_command(cli, exit_code);
   tollway::app::add_version_command(cli, exit_code);
+  tollway::app::add_advise_command(cli, exit_code);
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -174,6 +174,23 @@ void Fleet::certificate(std::string_view node, CertificatePeriod period) {
   if (NodeRecord* record = find_mutable(node)) record->certificate = period;
 }
 
+void Fleet::process_usage(std::string_view node, ProcessSample sample) {
+  NodeRecord* record = find_mutable(node);
+  if (!record) return;
+  if (record->process && sample.cpu_seconds < record->process->cpu_seconds) record->process.reset();
+  // Keep the older sample until the newer one is at least a second past it: rates over a few ms are noise.
+  if (!record->previous_process || !record->process || sample.at - record->process->at >= std::chrono::seconds(1))
+    record->previous_process = record->process;
+  record->process = sample;
+}
+
+std::optional<double> Fleet::cpu_cores(const NodeRecord& record) {
+  if (!record.process || !record.previous_process) return std::nullopt;
+  const double seconds = std::chrono::duration<double>(record.process->at - record.previous_process->at).count();
+  if (seconds < 1.0) return std::nullopt;
+  return (record.process->cpu_seconds - record.previous_process->cpu_seconds) / seconds;
+}
+
 NodeState Fleet::state(const NodeRecord& record, Clock::time_point now) const {
   if (record.unmanaged)
     return record.last_report && now - *record.last_report > kUnmanagedSilence ? NodeState::Disconnected
@@ -280,6 +297,12 @@ std::string Fleet::nodes_json(Clock::time_point now) const {
           .field("cert_not_after", iso_time(record.certificate->not_after));
     else
       w.null_field("cert_not_before").null_field("cert_not_after");
+    if (record.process)
+      w.field("cpu_seconds", record.process->cpu_seconds).field("rss_bytes", record.process->rss_bytes);
+    else
+      w.null_field("cpu_seconds").null_field("rss_bytes");
+    if (const auto cores = cpu_cores(record)) w.field("cpu_cores", *cores);
+    else w.null_field("cpu_cores");
     w.field("role", role_name(record.declared.role));
     json::ObjectWriter labels;
     for (const auto& [k, v] : record.declared.labels) labels.field(k, v);

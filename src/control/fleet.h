@@ -4,7 +4,9 @@
 // follows: SYNCED, STALE, ERROR, NOT_SENT or DISCONNECTED; UNMANAGED for a node that runs its own file and
 // reports its content version (matching the policy's or drifted). A node STALE or in ERROR for longer than
 // drift_after is drifted: counted in the metrics, and each crossing is returned once by update_drift. A node with an
-// identity says its certificate's validity with each poll or report; the fleet keeps the latest. Pure
+// identity says its certificate's validity with each poll or report; the fleet keeps the latest. A node says its
+// process's CPU time and resident memory with each poll; the fleet keeps the last two samples (CPU cores in use
+// between them). Pure
 // bookkeeping on the control thread, times passed in: it never does I/O, never logs and never decides what is
 // published.
 #pragma once
@@ -34,6 +36,13 @@ struct CertificatePeriod {
   Clock::time_point not_before, not_after;
 };
 
+// A node's process as it said on a poll: CPU time so far and resident memory.
+struct ProcessSample {
+  double cpu_seconds = 0;
+  uint64_t rss_bytes = 0;
+  Clock::time_point at;
+};
+
 struct NodeRecord {
   DeclaredNode declared;
   std::string desired_version;
@@ -56,6 +65,7 @@ struct NodeRecord {
   std::optional<Clock::time_point> last_report;
   bool drifted = false;  // as of the last update_drift
   std::optional<CertificatePeriod> certificate;  // none: the node has no identity, or a build that does not say
+  std::optional<ProcessSample> process, previous_process;  // none: a build that does not say
   struct Issued {
     std::string nonce;
     std::string version;
@@ -95,6 +105,11 @@ class Fleet {
 
   // The validity of the certificate the node holds now (it said so with a poll or a report).
   void certificate(std::string_view node, CertificatePeriod period);
+  // The node's CPU time and resident memory, said with a poll. A sample whose CPU time went down (the process
+  // restarted) replaces both samples.
+  void process_usage(std::string_view node, ProcessSample sample);
+  // CPU seconds per second between the node's last two samples at least a second apart; nullopt before that.
+  static std::optional<double> cpu_cores(const NodeRecord& record);
 
   NodeState state(const NodeRecord& record, Clock::time_point now) const;
   // An unmanaged node's file has the content of the document the policy gives it.

@@ -27,9 +27,10 @@ class PolicyApi {
   // Whether `path` is one of this API's.
   static bool serves(std::string_view path);
   boost::asio::awaitable<proxy::AdminResponse> handle(const proxy::AdminRequest& request);
+  // GET /v1/history's answer (also read in process by GET /v1/advice).
+  proxy::AdminResponse history() const;
 
  private:
-  proxy::AdminResponse history() const;
   proxy::AdminResponse diff(const proxy::AdminRequest& request) const;
   boost::asio::awaitable<proxy::AdminResponse> rollback(const proxy::AdminRequest& request);
 

@@ -9,6 +9,7 @@ extern const std::string_view kUiIndexHtml;
 extern const std::string_view kUiAppCss;
 extern const std::string_view kUiAppJs;
 extern const std::string_view kUiTracesJs;
+extern const std::string_view kUiAdviseJs;
 extern const std::string_view kUiFaviconSvg;
 extern const std::string_view kUiBudgetsJs;
 extern const std::string_view kUiAlertsJs;
@@ -28,6 +29,7 @@ const UiFile kFiles[] = {
     {"/ui/app.css", "text/css; charset=utf-8", kUiAppCss},
     {"/ui/app.js", "text/javascript; charset=utf-8", kUiAppJs},
     {"/ui/traces.js", "text/javascript; charset=utf-8", kUiTracesJs},
+    {"/ui/advise.js", "text/javascript; charset=utf-8", kUiAdviseJs},
     {"/ui/favicon.svg", "image/svg+xml", kUiFaviconSvg},
     {"/ui/budgets.js", "text/javascript; charset=utf-8", kUiBudgetsJs},
     {"/ui/alerts.js", "text/javascript; charset=utf-8", kUiAlertsJs},

@@ -3,8 +3,12 @@
 #include <cctype>
 #include <charconv>
 
+#include "advise/advice.h"
+#include "advise/advice_report.h"
 #include "control/api_response.h"
 #include "control/leases/budgets_view.h"
+#include "control/policy_api.h"
+#include "control/traces/trace_queries.h"
 #include "control/ui_assets.h"
 #include "core/strict_json.h"
 #include "core/json.h"
@@ -49,6 +53,9 @@ std::optional<int64_t> integer_text(const std::optional<std::string>& text) {
   if (ec != std::errc() || end != text->data() + text->size()) return std::nullopt;
   return value;
 }
+
+constexpr std::string_view kProcessFieldsError =
+    "cpu_ms and rss_bytes go together: the node process's CPU time in milliseconds and its resident bytes";
 
 constexpr std::string_view kCertificateFieldsError =
     "cert_not_before and cert_not_after go together: Unix seconds of the node certificate's validity";
@@ -122,6 +129,12 @@ asio::awaitable<AdminResponse> WatchApi::handle(const proxy::AdminRequest& reque
       body = leases::budgets_view_json(usage_->book(), usage_->spend_series(), leases::unix_ms_now());
     co_return AdminResponse{200, "application/json", std::move(body) + "\n", {}};
   }
+  if (path == "/v1/advice") {
+    if (request.method != "GET") co_return error_response(405, "method_not_allowed", "use GET /v1/advice");
+    if (!admin_authorized(request, admin_token_))
+      co_return error_response(401, "unauthorized", "GET /v1/advice needs the admin token (Authorization: Bearer)");
+    co_return advice(request);
+  }
   if (PolicyApi::serves(path) && policy_ != nullptr) {
     if (!admin_authorized(request, admin_token_))
       co_return error_response(401, "unauthorized",
@@ -170,7 +183,8 @@ asio::awaitable<AdminResponse> WatchApi::handle(const proxy::AdminRequest& reque
   co_return error_response(404, "not_found",
                            "the control plane serves GET /v1/snapshot, POST /v1/ack, POST /v1/report, GET /v1/fleet, "
                            "GET /v1/history, GET /v1/history/diff, POST /v1/rollback, POST /v1/usage, GET /v1/budgets, "
-                           "GET /v1/alerts, POST /v1/certs, GET /v1/bundle, POST /v1/traces, GET /v1/traces, GET /v1/traces/ID, "
+                           "GET /v1/alerts, GET /v1/advice, POST /v1/certs, GET /v1/bundle, POST /v1/traces, GET /v1/traces, "
+                           "GET /v1/traces/ID, "
                            "/metrics, /healthz, /readyz and the dashboard at /ui");
 }
 
@@ -208,8 +222,17 @@ asio::awaitable<AdminResponse> WatchApi::snapshot(const proxy::AdminRequest& req
     if (from && to) certificate = certificate_period(*from, *to);
     if (!certificate) co_return error_response(400, "invalid_certificate", std::string(kCertificateFieldsError));
   }
+  const auto cpu_ms = query_param(request.query, "cpu_ms");
+  const auto rss_bytes = query_param(request.query, "rss_bytes");
+  std::optional<ProcessSample> process;
+  if (cpu_ms || rss_bytes) {
+    const auto cpu = integer_text(cpu_ms), rss = integer_text(rss_bytes);
+    if (!cpu || !rss || *cpu < 0 || *rss < 0) co_return error_response(400, "invalid_process_usage", std::string(kProcessFieldsError));
+    process = ProcessSample{static_cast<double>(*cpu) / 1000.0, static_cast<uint64_t>(*rss), Clock::now()};
+  }
   fleet_.poll_started(*node, have, build, Clock::now());
   if (certificate) fleet_.certificate(*node, *certificate);
+  if (process) fleet_.process_usage(*node, *process);
   const auto deadline = std::chrono::steady_clock::now() + poll_timeout_;
   asio::steady_timer timer(context_);
   AdminResponse response{304, "application/json", "", {}};
@@ -304,6 +327,29 @@ AdminResponse WatchApi::report(const proxy::AdminRequest& request) {
   json::ObjectWriter w;
   w.field("recorded", true).field("match", Fleet::matches_policy(*record) ? "MATCHES" : "DRIFTED");
   return AdminResponse{200, "application/json", std::move(w).finish() + "\n", {}};
+}
+
+AdminResponse WatchApi::advice(const proxy::AdminRequest& request) const {
+  std::size_t limit = 200;
+  if (const auto text = query_param(request.query, "limit")) {
+    const auto n = integer_text(text);
+    if (!n || *n < 1 || *n > 1000) return error_response(400, "invalid_limit", "limit must be a whole number from 1 to 1000");
+    limit = static_cast<std::size_t>(*n);
+  }
+  advise::ApiAnswers answers;
+  answers.fleet = fleet_status(request).body;
+  answers.budgets = usage_ != nullptr ? leases::budgets_view_json(usage_->book(), usage_->spend_series(), leases::unix_ms_now())
+                                      : std::string("{\"budgets\":[]}");
+  if (policy_ != nullptr) answers.history = policy_->history().body;
+  else answers.gaps.push_back("/v1/history: the policy history is not served by this control plane");
+  if (traces_ != nullptr) {
+    answers.trace_list = traces::trace_list_json(traces_->window(), limit);
+    for (const traces::WindowTrace* trace : traces_->window().newest(limit)) answers.traces.push_back(traces::trace_json(*trace));
+  } else {
+    answers.gaps.push_back("/v1/traces: the trace window is off (--trace-window-spans 0)");
+  }
+  const advise::Advice advice = advise::advise({}, advise::measure_fleet(answers), "this control plane");
+  return AdminResponse{200, "application/json", advise::advice_json(advice) + "\n", {}};
 }
 
 AdminResponse WatchApi::fleet_status(const proxy::AdminRequest& request) const {

@@ -67,6 +67,9 @@ class WatchApi {
   proxy::AdminResponse ack(const proxy::AdminRequest& request);
   proxy::AdminResponse report(const proxy::AdminRequest& request);
   proxy::AdminResponse fleet_status(const proxy::AdminRequest& request) const;
+  // GET /v1/advice[?limit=N]: `tollway advise`'s measurement of this fleet (src/advise), from the same answers
+  // /v1/fleet, /v1/budgets, /v1/history and /v1/traces[/ID] give, produced in process.
+  proxy::AdminResponse advice(const proxy::AdminRequest& request) const;
   proxy::AdminResponse snapshot_response(std::string_view node);
 
   boost::asio::io_context& context_;

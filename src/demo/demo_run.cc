@@ -189,8 +189,10 @@ asio::awaitable<void> task_worker(uint16_t orchestrator, int tasks, std::shared_
     }
     if (task == 0) tally->first_trace_id = std::string(answer->string_member("trace_id").value_or(""));
     if (const sj::Value* calls = answer->find("calls"); calls != nullptr && calls->is_array()) {
+      ++tally->tasks_by_calls[static_cast<int>(calls->items().size())];
       for (const auto& c : calls->items()) {
         ++tally->calls;
+        ++(c.string_member("to").value_or("") == "gateway" ? tally->north_south_calls : tally->east_west_calls);
         const sj::Value* status = c.find("status");
         const int code = status != nullptr && status->is_integer() ? static_cast<int>(status->as_int()) : 0;
         if (code >= 200 && code < 300) {

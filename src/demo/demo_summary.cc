@@ -177,7 +177,11 @@ DemoSummary render_summary(const SummaryInputs& in) {
        << std::setprecision(1) << t.seconds << " s; " << t.answered_2xx << " answered, " << (t.calls - t.answered_2xx)
        << " refused or failed\n";
   json::ObjectWriter workload;
-  workload.field("tasks", t.tasks).field("calls", t.calls).field("answered", t.answered_2xx).field("seconds", t.seconds);
+  workload.field("tasks", t.tasks).field("calls", t.calls).field("answered", t.answered_2xx).field("seconds", t.seconds)
+      .field("north_south_calls", t.north_south_calls).field("east_west_calls", t.east_west_calls);
+  json::ObjectWriter by_calls;
+  for (const auto& [calls, tasks] : t.tasks_by_calls) by_calls.field(std::to_string(calls), tasks);
+  workload.raw_field("tasks_by_calls", std::move(by_calls).finish());
   out.raw_field("workload", std::move(workload).finish());
 
   const auto spend = parse_answer(in.spend_json);

@@ -24,6 +24,11 @@ struct WorkloadTally {
   std::map<std::tuple<int, std::string, std::string, std::string>, int> refusals;
   double seconds = 0;
   std::string first_trace_id;         // the first task's trace
+  // For `tollway advise`'s test: calls to the LLM (through the gateway) and between agents, and the tasks by the
+  // number of calls each made (a task's calls, one trace when every agent propagates its context).
+  int north_south_calls = 0;
+  int east_west_calls = 0;
+  std::map<int, int> tasks_by_calls;
 };
 
 struct SummaryInputs {

@@ -6,9 +6,9 @@
 #include "core/glob.h"
 #include "core/log.h"
 #include "core/prometheus_text.h"
-#include "http/authority.h"
 #include "limits/policy.h"
 #include "providers/usage/extract.h"
+#include "sidecar/call_destination.h"
 #include "sidecar/filters.h"
 #include "sidecar/gateway_route.h"
 #include "tls/spiffe_id.h"
@@ -138,24 +138,9 @@ std::string per_what(const LocalLimitRule& rule) {
 
 }  // namespace
 
-std::pair<std::string_view, std::string_view> LocalLimits::destination_of(const pipeline::RequestCtx& ctx) const {
-  if (ctx.listener == kInboundListener) return {kLocalDestination, config_->spiffe_id};
-  const http::RequestHead& head = *ctx.head;
-  if (head.method == "CONNECT") return {};
-  if (head.authority.empty()) {
-    if (!config_->gateway) return {};
-    return {kGatewayDestination, config_->gateway->spiffe_id};
-  }
-  std::string_view why;
-  const auto authority = http::parse_authority(head.authority, why);
-  const PeerConfig* peer = authority ? config_->find_peer(authority->host) : nullptr;
-  if (peer == nullptr) return {};
-  return {peer->name, peer->spiffe_id};
-}
-
 asio::awaitable<pipeline::Verdict> LocalLimits::admit(pipeline::RequestCtx& ctx) {
   const LocalLimitsConfig& limits = config_->local_limits;
-  const auto [destination, destination_id] = destination_of(ctx);
+  const auto [destination, destination_id] = call_destination(*config_, ctx);
   LimitedCall call;
   call.caller = ctx.listener == kInboundListener
                     ? std::string_view(ctx.peer_identity != nullptr ? ctx.peer_identity->spiffe_id : std::string_view())

@@ -78,9 +78,6 @@ class LocalLimits final : public pipeline::Filter {
   asio::awaitable<void> settle(pipeline::RequestCtx& ctx) override;
 
  private:
-  // The destination's name and SPIFFE ID; empty name when the call goes nowhere limits apply (refused later).
-  std::pair<std::string_view, std::string_view> destination_of(const pipeline::RequestCtx& ctx) const;
-
   std::shared_ptr<const SidecarConfig> config_;
   LocalLimitState& state_;
   tokens::PromptEstimator estimator_;

@@ -8,6 +8,7 @@
 #include "http/message.h"
 #include "limits/fanout_token.h"
 #include "pipeline/snapshot.h"
+#include "sidecar/call_destination.h"
 #include "sidecar/filters.h"
 #include "telemetry/baggage.h"
 #include "telemetry/rpc_record.h"
@@ -333,14 +334,12 @@ void HopTrace::log(const pipeline::RequestCtx& ctx) {
     r.destination_spiffe_id = config_->spiffe_id;
   } else {
     r.source_spiffe_id = config_->spiffe_id;
-    if (const PeerConfig* peer = config_->find_peer(ctx.upstream.provider)) {
-      r.destination_spiffe_id = peer->spiffe_id;
-      r.peer_name = peer->name;
-    } else if (ctx.upstream.provider == kGatewayDestination && config_->gateway) {
-      r.destination_spiffe_id = config_->gateway->spiffe_id;
-      r.peer_name = std::string(kGatewayDestination);
-    } else if (ctx.upstream.tunnel) {
+    // Named from the request, so that a call refused before routing (a local limit) still names where it went.
+    if (ctx.head->method == "CONNECT") {
       r.peer_name = std::string(ctx.head->authority);
+    } else if (const CallDestination to = call_destination(*config_, ctx); !to.name.empty()) {
+      r.destination_spiffe_id = std::string(to.spiffe_id);
+      r.peer_name = std::string(to.name);
     }
   }
   telemetry::record_rpc(ctx.rpc, now, r);

@@ -1,6 +1,7 @@
 #include "control/client/control_config_source.h"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -41,10 +42,27 @@ int64_t unix_seconds(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
 
-// A poll: the version the node runs, its build and, with an identity, its certificate's validity in Unix seconds
-// (the fleet shows when it expires; the poll is sent again after every renewal, an ACK only with a new version).
+// This process's CPU time (user + system, milliseconds precision) and resident memory, for the fleet's view of what
+// a node costs (`tollway advise`); "" when either cannot be read.
+std::string process_usage_query() {
+  rusage usage{};
+  if (::getrusage(RUSAGE_SELF, &usage) != 0) return {};
+  const int64_t cpu_ms = (static_cast<int64_t>(usage.ru_utime.tv_sec) + usage.ru_stime.tv_sec) * 1000 +
+                         (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1000;
+  std::ifstream statm("/proc/self/statm");
+  uint64_t pages = 0, resident = 0;
+  if (!(statm >> pages >> resident)) return {};
+  const long page_size = ::sysconf(_SC_PAGESIZE);
+  if (page_size <= 0) return {};
+  return "&cpu_ms=" + std::to_string(cpu_ms) + "&rss_bytes=" + std::to_string(resident * static_cast<uint64_t>(page_size));
+}
+
+// A poll: the version the node runs, its build, its CPU time and resident memory and, with an identity, its
+// certificate's validity in Unix seconds (the fleet shows when it expires; the poll is sent again after every
+// renewal, an ACK only with a new version).
 std::string snapshot_url(const ControlClientOptions& options, const std::string& url, const std::string& have) {
-  std::string u = base(url) + "/v1/snapshot?node=" + options.node + "&have=" + have + "&build=" + kVersion;
+  std::string u = base(url) + "/v1/snapshot?node=" + options.node + "&have=" + have + "&build=" + kVersion +
+                  process_usage_query();
   if (options.identity) {
     const auto period = options.identity->certificate_period();
     u += "&cert_not_before=" + std::to_string(unix_seconds(period.not_before)) +

@@ -178,6 +178,20 @@ void read_span_attributes(const Value* list, WindowSpan& span) {
     const auto n = read_int64(*v);
     if (n && *n > 0 && *n <= std::numeric_limits<uint32_t>::max()) span.tollway_hops = static_cast<uint32_t>(*n);
   }
+  const Value* input = attribute(list, "gen_ai.usage.input_tokens", "intValue");
+  const Value* output = attribute(list, "gen_ai.usage.output_tokens", "intValue");
+  const auto in = input ? read_int64(*input) : std::nullopt;
+  const auto out = output ? read_int64(*output) : std::nullopt;
+  constexpr int64_t kMaxTokens = std::numeric_limits<uint32_t>::max();
+  if (in && out && *in >= 0 && *out >= 0 && *in <= kMaxTokens && *out <= kMaxTokens) {
+    span.has_usage = true;
+    span.input_tokens = static_cast<uint32_t>(*in);
+    span.output_tokens = static_cast<uint32_t>(*out);
+  }
+  if (const Value* v = attribute(list, "mcp.method.name", "stringValue"); v && v->is_string())
+    span.protocol = RpcProtocol::Mcp;
+  else if (const Value* r = attribute(list, "rpc.method", "stringValue"); r && r->is_string())
+    span.protocol = RpcProtocol::A2a;
   if (const Value* v = attribute(list, "http.response.status_code", "intValue")) {
     const auto n = read_int64(*v);
     if (n && *n >= 100 && *n <= 999) span.http_status = static_cast<uint16_t>(*n);
@@ -185,7 +199,7 @@ void read_span_attributes(const Value* list, WindowSpan& span) {
 }
 
 bool read_span(const Value& s, const std::string& path, const std::shared_ptr<const std::string>& service,
-               Failure& fail, std::vector<ReceivedSpan>& out) {
+               bool tollway, Failure& fail, std::vector<ReceivedSpan>& out) {
   if (!s.is_object()) return fail(path, "", "expected a Span object");
   ReceivedSpan r;
   const Value* trace_id = s.find("traceId");
@@ -242,6 +256,7 @@ bool read_span(const Value& s, const std::string& path, const std::shared_ptr<co
   if (!ok) return false;
   read_span_attributes(attributes, r.span);
   r.span.service = service;
+  r.span.tollway = tollway;
   out.push_back(std::move(r));
   return true;
 }
@@ -269,8 +284,12 @@ bool read_resource_spans(const Value& rs, const std::string& path, Failure& fail
     const Value* spans = array_member(scope, "spans", scope_path, fail, ok);
     if (!ok) return false;
     if (spans == nullptr) continue;
+    // Our nodes' exporters name their scope "tollway" (telemetry/telemetry_output.cc).
+    const Value* scope_object = scope.find("scope");
+    const bool tollway = scope_object != nullptr && scope_object->is_object() &&
+                         scope_object->string_member("name").value_or("") == "tollway";
     for (std::size_t j = 0; j < spans->items().size(); ++j)
-      if (!read_span(spans->items()[j], item_path(scope_path, "spans", j), service, fail, out)) return false;
+      if (!read_span(spans->items()[j], item_path(scope_path, "spans", j), service, tollway, fail, out)) return false;
   }
   return true;
 }

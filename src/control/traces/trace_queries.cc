@@ -206,6 +206,13 @@ std::string span_json(const WindowTrace& trace, const TraceShape& shape, std::si
       .field("peer", s.peer);
   if (s.http_status != 0) w.field("http_status", static_cast<uint64_t>(s.http_status));
   else w.null_field("http_status");
+  if (s.has_usage)
+    w.field("input_tokens", static_cast<uint64_t>(s.input_tokens)).field("output_tokens", static_cast<uint64_t>(s.output_tokens));
+  else
+    w.null_field("input_tokens").null_field("output_tokens");
+  if (s.protocol == RpcProtocol::None) w.null_field("protocol");
+  else w.field("protocol", s.protocol == RpcProtocol::Mcp ? "mcp" : "a2a");
+  w.field("tollway", s.tollway);
   return std::move(w).finish();
 }
 

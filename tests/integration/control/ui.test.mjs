@@ -27,7 +27,7 @@ const NODES_YAML = `nodes:
     labels: {role: gateway, zone: b}
     token_sha256: ${sha256(NODES['gw-b'])}
 `;
-const UI_FILES = ['/ui', '/ui/app.js', '/ui/app.css', '/ui/budgets.js', '/ui/budgets.css', '/ui/alerts.js', '/ui/traces.js',
+const UI_FILES = ['/ui', '/ui/app.js', '/ui/app.css', '/ui/budgets.js', '/ui/budgets.css', '/ui/alerts.js', '/ui/traces.js', '/ui/advise.js',
   '/ui/favicon.svg'];
 const MAX_UI_BYTES = 300 * 1024;
 const OUTPUT = path.join(process.env.TOLLWAY_TEST_OUTPUT ?? path.join(path.dirname(TOLLWAY_BIN), 'test-output'), 'ui');

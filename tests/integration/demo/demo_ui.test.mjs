@@ -3,9 +3,10 @@
 // private, so the context ignores HTTPS errors; the API calls here verify against D/ca.pem). Every page shows the
 // demo fleet's real numbers as the control plane's API returns them: the four nodes SYNCED with their roles and
 // certificate expiry (Fleet), the leased mesh budget and each sidecar's lease (Budgets), task 1's trace with the
-// tools agent's repaired orphan (Traces), the demo policy's versions (Policy); both viewports without sideways
-// scrolling, no console error, nothing fetched from another origin; then SIGINT stops the demo and every process it
-// started. Screenshots go to TOLLWAY_TEST_OUTPUT/ui (default: test-output/ui beside the tollway binary).
+// tools agent's repaired orphan (Traces), the demo policy's versions (Policy), the measured calls, tokens, calls per
+// trace, latency tax per hop, orphans and leased budget as GET /v1/advice gives them (Advice); both viewports
+// without sideways scrolling, no console error, nothing fetched from another origin; then SIGINT stops the demo and
+// every process it started. Screenshots go to TOLLWAY_TEST_OUTPUT/ui (default: test-output/ui beside the tollway binary).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -140,6 +141,53 @@ describe('the dashboard on the demo fleet', () => {
     await shot('traces-1280');
   });
 
+  it('Advice: the measured calls, tokens, calls per trace, tax per hop, orphans and budgets, as GET /v1/advice', async () => {
+    await show('advice');
+    // Each measure's numbers as the page holds them (<data value>), and as the API's answer gives them. Nodes' CPU and
+    // memory move with every poll: only their rows are checked, not their values.
+    const expected = (a) => {
+      const t = a.measured.traces; const c = t.calls; const tax = t.latency_tax_us;
+      const spread = (s) => (s.count ? [s.p50, s.p95] : []);
+      const rows = {
+        calls: [c.total, t.traces_with_calls, c.north_south, c.east_west, c.tool, c.egress],
+        tokens: [t.tokens.north_south, t.tokens.behind_east_west],
+        calls_per_trace: [t.calls_per_trace.p50, t.calls_per_trace.p95, t.calls_per_trace.max,
+          ...Object.entries(t.traces_by_calls).flatMap(([calls, n]) => [n, Number(calls)])],
+        tax_per_trace: spread(tax.per_trace),
+        orphans: [t.orphan_traces, t.traces_with_calls, t.repaired_spans, t.orphan_spans],
+        drift: [a.measured.fleet.nodes.filter((n) => n.drifted).length,
+          a.measured.fleet.nodes.filter((n) => n.rejected_version).length, a.measured.fleet.policy_versions],
+      };
+      for (const k of ['gateway', 'sidecar_to_gateway', 'sidecar_to_sidecar']) {
+        rows[`tax_${k}`] = tax[k].count ? [...spread(tax[k]), tax[k].count] : [];
+      }
+      for (const b of a.measured.leased_budgets) rows[`leased ${b.key}`] = [b.spent, b.limit, b.overspend, b.holders];
+      for (const n of a.measured.fleet.nodes) rows[`node ${n.id}`] = 'shown';
+      return rows;
+    };
+    let advice;
+    await agrees('the Advice page to show /v1/advice', async () => {
+      advice = await api('/v1/advice');
+      const shown = await page.locator('#advice-measured tbody tr').evaluateAll((trs) => Object.fromEntries(trs
+        .filter((tr) => !['agents', 'gap'].includes(tr.dataset.measure))
+        .map((tr) => [tr.dataset.measure, tr.dataset.measure.startsWith('node ') ? 'shown'
+          : [...tr.querySelectorAll('data')].map((d) => Number(d.value))])));
+      return [shown, expected(advice)];
+    });
+    // The demo's own counts: every call of its workload, north-south and east-west.
+    const { workload } = JSON.parse(fs.readFileSync(path.join(dir, 'summary.json'), 'utf8'));
+    assert.equal(advice.measured.traces.calls.north_south, workload.north_south_calls);
+    assert.equal(advice.measured.traces.calls.east_west, workload.east_west_calls);
+    // The topology factor from the measured share, as the API scores it ("48% of calls east-west: leans both").
+    const topology = advice.factors.find((f) => f.factor === 'topology');
+    const [, percent] = topology.answer.match(/^(\d+)% of calls east-west$/);
+    assert.ok(Math.abs(percent - advice.measured.east_west_share * 100) <= 0.5, topology.answer);
+    assert.equal(await page.locator('#advice-topology [data-field=topology]').textContent(),
+      `${topology.answer}: leans ${topology.lean}`);
+    await noSidewaysScroll('Advice at 1280×800');
+    await shot('advice-1280');
+  });
+
   it('Policy: the demo policy\'s versions, as GET /v1/history', async () => {
     await show('policy');
     const history = await api('/v1/history');
@@ -152,7 +200,7 @@ describe('the dashboard on the demo fleet', () => {
 
   it('a phone-sized viewport, no console error, nothing from another origin; SIGINT stops the whole demo', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
-    for (const p of ['fleet', 'budgets', 'traces', 'policy']) {
+    for (const p of ['fleet', 'budgets', 'traces', 'policy', 'advice']) {
       await show(p);
       await noSidewaysScroll(`${p} at 390×844`);
       await shot(`${p}-390`);

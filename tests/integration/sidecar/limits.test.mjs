@@ -11,6 +11,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import OpenAI from 'openai';
 import { startGateway, startMock, testConfig, makeCA, metricValue, getText, waitFor, startSidecar } from '../../lib/harness.mjs';
+import { startOtlpReceiver, allSpans, attrs } from '../../mock/otlp_receiver.mjs';
 
 const TD = 'example.org';
 const id = (name) => `spiffe://${TD}/ns/prod/sa/${name}`;
@@ -48,7 +49,7 @@ function viaProxy(port, url) {
 }
 
 describe('sidecar: LLM calls to the gateway over mTLS, local limits', () => {
-  let ca, mock, gateway, agentB, sidecarA, sidecarB, sidecarC, sidecarR, accessPath, tlsOfC;
+  let ca, mock, gateway, agentB, sidecarA, sidecarB, sidecarC, sidecarR, accessPath, tlsOfC, receiver;
   const accessLines = () => (fs.existsSync(accessPath) ? fs.readFileSync(accessPath, 'utf8') : '').split('\n')
     .filter(Boolean).map((l) => JSON.parse(l));
   const sdk = () => new OpenAI({ apiKey: DUMMY_KEY, baseURL: `http://127.0.0.1:${portOf(sidecarC.ready.listeners.outbound)}/v1`,
@@ -60,6 +61,7 @@ describe('sidecar: LLM calls to the gateway over mTLS, local limits', () => {
     const svid = Object.fromEntries(['tollway-gateway', 'agent-a', 'agent-b', 'agent-c', 'runaway']
       .map((n) => [n, ca.svid(n, id(n))]));
     mock = await startMock();
+    receiver = await startOtlpReceiver();
     accessPath = path.join(ca.dir, 'access.log');
     const cfg = testConfig({ openaiUrl: mock.url });
     cfg.gateway.tls = { cert_file: svid['tollway-gateway'].certFile, key_file: svid['tollway-gateway'].keyFile,
@@ -96,11 +98,13 @@ describe('sidecar: LLM calls to the gateway over mTLS, local limits', () => {
       limits: { rules: [
         { name: 'llm-tokens', match: { to: 'gateway' }, unit: 'total_tokens', limit: 200, window: '1h' },
       ] },
+      telemetry: { service_name: 'agent-c', tracing: { sample_ratio: '1.0' },
+        otlp: { endpoint: receiver.url, traces_interval: '100ms' } },
     });
   });
   after(async () => {
     for (const p of [sidecarA, sidecarB, sidecarC, sidecarR, gateway]) await p?.stop();
-    await agentB?.close(); await mock?.close();
+    await agentB?.close(); await mock?.close(); await receiver?.close();
     ca?.cleanup();
   });
 
@@ -209,5 +213,13 @@ describe('sidecar: LLM calls to the gateway over mTLS, local limits', () => {
     assert.deepEqual(seen.map((r) => r.usage.total_tokens), [65, 41, 41]);
     const metrics = (await getText(`${sidecarC.adminUrl}/metrics`)).text;
     assert.equal(metricValue(metrics, 'tollway_sidecar_limit_denials_total', { rule: 'llm-tokens' }), 1);
+    // Refused before it was routed, the call's span still names the gateway as its peer (advise counts it
+    // north-south).
+    const refused = await waitFor(() => allSpans(receiver.requests).find((x) => attrs(x.attributes)['tollway.decision.rule']
+      === 'llm-tokens'), { timeoutMs: 5000 });
+    assert.ok(refused, 'the refused call\'s span was exported');
+    assert.equal(attrs(refused.attributes)['http.response.status_code'], 429);
+    assert.equal(attrs(refused.attributes)['tollway.peer'], 'gateway');
+    assert.equal(attrs(refused.attributes)['tollway.destination.spiffe_id'], GATEWAY_ID);
   });
 });
