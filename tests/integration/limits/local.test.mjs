@@ -342,6 +342,8 @@ describe('limits: retries, failures and client disconnects settle exactly once',
     const r = await postJson(`${gw.url}/v1/chat/completions`, chat('one two three', { max_tokens: 7 }),
       { 'x-mock-scenario': 'fail:503' });
     assert.equal(r.status, 503);
+    // The release follows the answer's last byte (as settling does): wait for it rather than race it.
+    await waitFor(async () => metricValue(await metrics(gw), 'tollway_limits_reservations_open') === 0);
     assert.equal(await remaining(), before);
   });
 
