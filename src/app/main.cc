@@ -5,7 +5,7 @@
 #include "app/commands.h"
 
 int main(int argc, char** argv) {
-  CLI::App cli{"tollway: governs the traffic of multi-agent AI systems (gateway, sidecar, control, validate, tokens, spend, demo, version)"};
+  CLI::App cli{"tollway: governs the traffic of multi-agent AI systems (gateway, sidecar, control, validate, tokens, spend, demo, advise, sim, version)"};
   cli.require_subcommand(1);
   int exit_code = 0;
   tollway::app::add_gateway_command(cli, exit_code);
