@@ -74,12 +74,11 @@ describe('tollway advise on the demo fleet', () => {
     const tasks = expand(w.tasks_by_calls);
     const traces = expand(byCalls);
     assert.equal(traces.length, w.tasks, `one trace per task: ${JSON.stringify(t.traces_by_calls)} vs ${JSON.stringify(w.tasks_by_calls)}`);
-    let split = 0;
-    for (let i = 0; i < tasks.length; ++i) {
-      assert.ok(traces[i] === tasks[i] || traces[i] === tasks[i] - 1, `task ${tasks[i]} calls, trace ${traces[i]}`);
-      split += tasks[i] - traces[i];
-    }
-    assert.equal(split, orphans, 'each orphan trace took one call from one task trace');
+    // Which task lost which calls is not known here (a task may lose more than one: under ASan both of the tools
+    // agent's calls went unrepaired once), but no call is lost or counted twice.
+    const sum = (list) => list.reduce((a, b) => a + b, 0);
+    assert.ok(traces.at(-1) <= tasks.at(-1), `no trace has more calls than the largest task: ${traces} vs ${tasks}`);
+    assert.equal(sum(tasks) - sum(traces), orphans, 'each orphan trace took one call from a task trace');
     if (orphans === 0) assert.deepEqual(t.traces_by_calls, w.tasks_by_calls);
 
     // Every path's tax was measured; the fleet, its leased budget and each node's memory are there.
