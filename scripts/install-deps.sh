@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what tollway needs on Debian 12, skipping what is already there (apt-get update runs once, only if
 # something is missing):
-#   --run    what building and running need: the compiler, the libraries named in DESIGN.md, and the npm
-#            `dependencies` (gpt-tokenizer, whose rank files the build embeds). scripts/run.sh uses it.
+#   --run    what building and running need: the compiler (and ccache, which the build uses when present), the
+#            libraries named in DESIGN.md, and the npm `dependencies` (gpt-tokenizer, whose rank files the build
+#            embeds). scripts/run.sh uses it.
 #   --test   (the default) also what the tests need: GoogleTest, Google Benchmark, clang-14 for the fuzz targets,
 #            prometheus (promtool), redis-server, etcd-server (etcd 3.4, the control plane's etcd store), chromium (the
 #            dashboard's browser test), and the npm `devDependencies` (official SDKs, tiktoken, playwright-core).
@@ -15,7 +16,7 @@ mode="${1:---test}"
 case "$mode" in --run | --test | --bench) ;; *) echo "usage: $0 [--run | --test | --bench]" >&2; exit 2 ;; esac
 
 packages=(
-  g++ cmake ninja-build pkg-config git ca-certificates
+  g++ cmake ninja-build ccache pkg-config git ca-certificates
   libboost1.81-dev libssl-dev libsimdjson-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
   libhiredis-dev libsqlite3-dev zlib1g-dev
 )

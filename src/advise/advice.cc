@@ -78,10 +78,10 @@ void find_disagreements(Advice& a) {
       a.disagreements.push_back("observability: you need every agent-to-agent call traced; no east-west call "
                                 "reached the trace window (no sidecar exports spans)");
   }
-  if (m.traces && q.observability == Observability::Dashboard && m.traces->calls_per_trace.p95 >= 8)
-    a.disagreements.push_back("observability: a dashboard is enough, you said; yet p95 trace has " +
-                              std::to_string(static_cast<int>(m.traces->calls_per_trace.p95)) +
-                              " calls (the seed's 8 to 15 hops): per-hop spans will be needed to debug it");
+  if (m.traces && q.observability == Observability::Dashboard && m.traces->depth_per_trace.p95 >= 8)
+    a.disagreements.push_back("observability: a dashboard is enough, you said; yet the p95 trace chains " +
+                              std::to_string(static_cast<int>(m.traces->depth_per_trace.p95)) +
+                              " hops (the seed's 8 to 15): per-hop spans will be needed to debug it");
   // Factor 2: a small team already paying the sidecar model's drift cost.
   if (const FactorScore& team = factor(a.factors, Factor::Team); m.fleet && team.lean == Lean::Gateway) {
     uint64_t sidecars = 0, troubled = 0;
@@ -89,10 +89,11 @@ void find_disagreements(Advice& a) {
       sidecars += n.role == "sidecar";
       troubled += n.drifted || !n.rejected_version.empty();
     }
-    if (sidecars > 0 && troubled > 0)
-      a.disagreements.push_back("team: " + team.answer + " runs " + std::to_string(sidecars) +
-                                " sidecars and " + std::to_string(troubled) +
-                                " node(s) drifted or NACKing now: the seed's configuration-drift cost");
+    const uint64_t refused = m.fleet->nacks ? m.fleet->nacks->total : 0;
+    if (sidecars > 0 && (troubled > 0 || refused > 0))
+      a.disagreements.push_back("team: " + team.answer + " runs " + std::to_string(sidecars) + " sidecars, " +
+                                std::to_string(troubled) + " node(s) drifted or NACKing now and " +
+                                std::to_string(refused) + " NACK(s) on record: the seed's configuration-drift cost");
   }
   // The sidecar tax against the seed's figure, when the workload's own use is known.
   if (const auto share = sidecar_cpu_share(m, q); share && *share > kSidecarTaxHigh)

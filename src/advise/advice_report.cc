@@ -114,6 +114,8 @@ void measured_text(std::ostringstream& out, const Advice& a) {
       by_calls += (by_calls.empty() ? "" : ", ") + std::to_string(traces) + "×" + std::to_string(calls);
     line(out, "  calls/trace  p50 " + fixed(t.calls_per_trace.p50, 0) + ", p95 " + fixed(t.calls_per_trace.p95, 0) +
                   ", max " + fixed(t.calls_per_trace.max, 0) + "  (traces×calls: " + by_calls + ")");
+    line(out, "  hops/trace   p50 " + fixed(t.depth_per_trace.p50, 0) + ", p95 " + fixed(t.depth_per_trace.p95, 0) +
+                  ", max " + fixed(t.depth_per_trace.max, 0) + "  (the longest chain of calls in each trace)");
     std::string tax;
     for (const PathKind k : kPathKinds) {
       const Spread s = tax_of(t, k);
@@ -145,6 +147,12 @@ void measured_text(std::ostringstream& out, const Advice& a) {
     line(out, "  fleet        " + std::to_string(f.nodes.size()) + " nodes, " + std::to_string(drifted) +
                   " drifted, " + std::to_string(nacking) + " NACKing now; " + std::to_string(f.policy_versions) +
                   " policy versions" + (f.latest_publish ? ", latest " + *f.latest_publish : ""));
+    if (f.nacks)
+      line(out, "  NACKs        " + std::to_string(f.nacks->total) + " on record from " + std::to_string(f.nacks->nodes) +
+                    " node(s)" +
+                    (f.nacks->total == 0 ? std::string()
+                                         : "; latest " + f.nacks->latest_at + " " + f.nacks->latest_node + " refused " +
+                                               f.nacks->latest_version + ": " + f.nacks->latest_reason));
     const Resources sidecars = resources_of(f, "sidecar"), gateways = resources_of(f, "gateway");
     std::string workload = "agents not measured (not tollway's processes";
     if (const auto share = sidecar_cpu_share(m, a.questionnaire))
@@ -221,6 +229,7 @@ std::string traces_json(const TraceFacts& t) {
       .field("window_spans_held", t.window_spans_held)
       .raw_field("calls_per_trace", spread_json(t.calls_per_trace))
       .raw_field("traces_by_calls", std::move(by_calls).finish())
+      .raw_field("hops_per_trace", spread_json(t.depth_per_trace))
       .raw_field("latency_tax_us", std::move(tax).finish())
       .field("orphan_traces", t.orphan_traces)
       .field("orphan_spans", t.orphan_spans)
@@ -261,6 +270,21 @@ std::string fleet_json(const FleetFacts& f, const FleetMeasurement& m, const Que
   w.raw_field("nodes", nodes + "]").field("policy_versions", f.policy_versions);
   if (f.latest_publish) w.field("latest_publish", *f.latest_publish);
   else w.null_field("latest_publish");
+  if (f.nacks) {
+    json::ObjectWriter nacks;
+    nacks.field("total", f.nacks->total).field("nodes", f.nacks->nodes);
+    if (f.nacks->total == 0) {
+      nacks.null_field("latest");
+    } else {
+      json::ObjectWriter latest;
+      latest.field("at", f.nacks->latest_at).field("node", f.nacks->latest_node)
+          .field("version", f.nacks->latest_version).field("reason", f.nacks->latest_reason);
+      nacks.raw_field("latest", std::move(latest).finish());
+    }
+    w.raw_field("nack_history", std::move(nacks).finish());
+  } else {
+    w.null_field("nack_history");
+  }
   w.raw_field("resources", std::move(resources).finish());
   return std::move(w).finish();
 }

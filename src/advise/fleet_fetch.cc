@@ -38,6 +38,7 @@ boost::asio::awaitable<ApiAnswers> fetch_api_answers(const ControlAccess& access
   a.fleet = co_await get(access, "/v1/fleet", a.gaps);
   a.budgets = co_await get(access, "/v1/budgets", a.gaps);
   a.history = co_await get(access, "/v1/history", a.gaps);
+  a.nacks = co_await get(access, "/v1/history/nacks?limit=100", a.gaps);
   a.trace_list = co_await get(access, "/v1/traces?limit=" + std::to_string(access.trace_limit), a.gaps);
   if (!a.trace_list) co_return a;
   std::string error;

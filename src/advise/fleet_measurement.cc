@@ -116,17 +116,33 @@ std::optional<Trace> read_trace(const std::string& text) {
 
 struct Samples {
   std::map<PathKind, std::vector<double>> tax;
-  std::vector<double> per_trace, calls;
+  std::vector<double> per_trace, calls, depth;
 };
+
+// The longest chain of calls in a trace: for each call, itself and the calls above it.
+uint64_t deepest_chain(const Trace& t, const std::vector<char>& is_call) {
+  uint64_t deepest = 0;
+  for (std::size_t i = 0; i < t.spans.size(); ++i) {
+    if (!is_call[i]) continue;
+    uint64_t depth = 1;
+    std::size_t steps = 0;
+    for (auto p = t.parent_of(i); p && steps < t.spans.size(); p = t.parent_of(*p), ++steps) depth += is_call[*p];
+    deepest = std::max(deepest, depth);
+  }
+  return deepest;
+}
 
 // One trace's calls, tokens and tax into `facts`.
 void add_trace(const Trace& t, TraceFacts& facts, Samples& samples) {
   uint64_t calls = 0;
+  std::vector<char> is_call(t.spans.size(), 0);
   double tax = 0;
   bool orphan_root = false;
+  std::size_t at = 0;  // the span the loop below looks at
   const auto call = [&](CallClass c) {
     ++facts.calls[c];
     ++calls;
+    is_call[at] = 1;
   };
   const auto add_tax = [&](PathKind k, double us) {
     samples.tax[k].push_back(us);
@@ -139,6 +155,7 @@ void add_trace(const Trace& t, TraceFacts& facts, Samples& samples) {
     if (t.below_inbound_hop(at)) facts.tokens_behind_east_west += *tokens;
   };
   for (std::size_t i = 0; i < t.spans.size(); ++i) {
+    at = i;
     const Span& s = t.spans[i];
     facts.orphan_spans += s.orphan ? 1 : 0;
     facts.repaired_spans += s.repaired ? 1 : 0;
@@ -174,6 +191,7 @@ void add_trace(const Trace& t, TraceFacts& facts, Samples& samples) {
   ++facts.traces_by_calls[calls];
   facts.orphan_traces += orphan_root ? 1 : 0;
   samples.calls.push_back(static_cast<double>(calls));
+  samples.depth.push_back(static_cast<double>(deepest_chain(t, is_call)));
   samples.per_trace.push_back(tax);
 }
 
@@ -193,6 +211,7 @@ TraceFacts measure_traces(const sj::Value& list, const std::vector<std::string>&
   for (const PathKind k : kPathKinds) facts.tax_us[k] = spread_of(samples.tax[k]);
   facts.tax_per_trace_us = spread_of(samples.per_trace);
   facts.calls_per_trace = spread_of(samples.calls);
+  facts.depth_per_trace = spread_of(samples.depth);
   return facts;
 }
 
@@ -210,7 +229,24 @@ std::vector<LeasedBudget> measure_budgets(const sj::Value& doc) {
   return out;
 }
 
-FleetFacts measure_nodes(const sj::Value& fleet, const std::optional<sj::Value>& history) {
+std::optional<NackHistory> measure_nacks(const std::optional<sj::Value>& doc) {
+  const sj::Value* list = doc ? doc->find("nacks") : nullptr;
+  if (list == nullptr || !list->is_array()) return std::nullopt;
+  NackHistory h;
+  h.total = static_cast<uint64_t>(std::max<int64_t>(0, int_of(*doc, "total")));
+  h.nodes = static_cast<uint64_t>(std::max<int64_t>(0, int_of(*doc, "nodes")));
+  if (!list->items().empty()) {
+    const sj::Value& latest = list->items().front();
+    h.latest_at = text_of(latest, "at");
+    h.latest_node = text_of(latest, "node");
+    h.latest_version = text_of(latest, "version");
+    h.latest_reason = text_of(latest, "reason");
+  }
+  return h;
+}
+
+FleetFacts measure_nodes(const sj::Value& fleet, const std::optional<sj::Value>& history,
+                         const std::optional<sj::Value>& nacks) {
   FleetFacts facts;
   if (const sj::Value* nodes = fleet.find("nodes"); nodes != nullptr && nodes->is_array()) {
     for (const auto& n : nodes->items()) {
@@ -229,6 +265,7 @@ FleetFacts measure_nodes(const sj::Value& fleet, const std::optional<sj::Value>&
       if (const auto at = versions->items().front().string_member("published_at"))
         facts.latest_publish = std::string(*at);
   }
+  facts.nacks = measure_nacks(nacks);
   return facts;
 }
 
@@ -286,7 +323,8 @@ FleetMeasurement measure_fleet(const ApiAnswers& answers) {
   else m.gaps.push_back("traces: GET /v1/traces gave no trace list");
   if (const auto budgets = parse_answer(answers.budgets)) m.budgets = measure_budgets(*budgets);
   else m.gaps.push_back("budgets: GET /v1/budgets gave no answer");
-  if (const auto fleet = parse_answer(answers.fleet)) m.fleet = measure_nodes(*fleet, parse_answer(answers.history));
+  if (const auto fleet = parse_answer(answers.fleet))
+    m.fleet = measure_nodes(*fleet, parse_answer(answers.history), parse_answer(answers.nacks));
   else m.gaps.push_back("fleet: GET /v1/fleet gave no answer");
   return m;
 }

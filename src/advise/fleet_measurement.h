@@ -1,9 +1,9 @@
 // FleetMeasurement: what `tollway advise --control` and the control plane's GET /v1/advice measure of a running
 // fleet, computed from the control plane's own API answers (the JSON of GET /v1/traces, /v1/traces/{id},
-// /v1/budgets, /v1/fleet, /v1/history): the north-south vs east-west (and tool/MCP, egress) share of calls and
-// tokens, calls per trace, the latency tax of each path kind from the tollway spans' own time, the orphaned-trace
-// rate, leased budgets' spend against their limits, drift and NACKs, policy changes, and each node's CPU and
-// memory as it reports them on its polls. Pure: it reads the texts it is given, never the network or a clock,
+// /v1/budgets, /v1/fleet, /v1/history, /v1/history/nacks): the north-south vs east-west (and tool/MCP, egress)
+// share of calls and tokens, calls per trace and the deepest chain of hops in each, the latency tax of each path
+// kind from the tollway spans' own time, the orphaned-trace rate, leased budgets' spend against their limits,
+// drift, NACKs now and on record, policy changes, and each node's CPU and memory as it reports them on its polls. Pure: it reads the texts it is given, never the network or a clock,
 // and it never invents a number — a part whose answer is missing says so in `gaps`.
 #pragma once
 
@@ -20,6 +20,7 @@ struct ApiAnswers {
   std::optional<std::string> fleet;       // GET /v1/fleet
   std::optional<std::string> budgets;     // GET /v1/budgets
   std::optional<std::string> history;     // GET /v1/history
+  std::optional<std::string> nacks;       // GET /v1/history/nacks
   std::optional<std::string> trace_list;  // GET /v1/traces?limit=N
   std::vector<std::string> traces;        // GET /v1/traces/{id} of each listed trace still held
   std::vector<std::string> gaps;          // what could not be fetched, and why
@@ -55,6 +56,7 @@ struct TraceFacts {
   uint64_t calls_with_usage = 0;        // north-south calls whose span carried usage
   std::map<uint64_t, uint64_t> traces_by_calls;  // calls in a trace -> traces
   Spread calls_per_trace;
+  Spread depth_per_trace;  // the longest chain of calls (hops) in each trace, a call and the calls above it
   std::map<PathKind, Spread> tax_us;    // own time per call, microseconds
   Spread tax_per_trace_us;              // sum of the tollway own time along each trace
   uint64_t orphan_traces = 0;           // traces started by a call whose agent dropped the trace context
@@ -77,8 +79,15 @@ struct NodeFacts {
   std::optional<uint64_t> rss_bytes;
 };
 
+// The NACKs the control plane has on record (not only those nodes hold now).
+struct NackHistory {
+  uint64_t total = 0, nodes = 0;
+  std::string latest_at, latest_node, latest_version, latest_reason;  // "" when there is none
+};
+
 struct FleetFacts {
   std::vector<NodeFacts> nodes;
+  std::optional<NackHistory> nacks;  // none: /v1/history/nacks was not answered
   uint64_t policy_versions = 0;
   std::optional<std::string> latest_publish;  // RFC 3339, newest version
 };

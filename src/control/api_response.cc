@@ -2,6 +2,8 @@
 
 #include <openssl/crypto.h>
 
+#include <charconv>
+
 #include "core/json.h"
 
 namespace tollway::control {
@@ -59,6 +61,20 @@ std::optional<std::string> query_param(std::string_view query, std::string_view 
     return value;
   }
   return std::nullopt;
+}
+
+std::optional<int64_t> list_limit(const proxy::AdminRequest& request, int64_t fallback, int64_t max) {
+  const auto text = query_param(request.query, "limit");
+  if (!text) return fallback;
+  int64_t limit = 0;
+  const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), limit);
+  if (text->empty() || ec != std::errc() || end != text->data() + text->size() || limit < 1 || limit > max)
+    return std::nullopt;
+  return limit;
+}
+
+proxy::AdminResponse list_limit_error(int64_t max) {
+  return error_response(400, "invalid_limit", "limit must be a whole number from 1 to " + std::to_string(max));
 }
 
 }  // namespace tollway::control

@@ -3,6 +3,7 @@
 // (compared in constant time). They never decide a status or a route.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,5 +22,10 @@ bool admin_authorized(const proxy::AdminRequest& request, std::string_view admin
 
 // The value of `name` in a query string, percent-decoded; nullopt when absent.
 std::optional<std::string> query_param(std::string_view query, std::string_view name);
+
+// A list's `limit` query parameter: `fallback` when absent; nullopt when it is not a whole number from 1 to `max`
+// (then answer list_limit_error(max)).
+std::optional<int64_t> list_limit(const proxy::AdminRequest& request, int64_t fallback, int64_t max);
+proxy::AdminResponse list_limit_error(int64_t max);
 
 }  // namespace tollway::control

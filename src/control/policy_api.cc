@@ -27,7 +27,7 @@ PolicyApi::PolicyApi(PolicyHistory& history, etcd::EtcdClient* etcd, std::string
       check_(std::move(check)) {}
 
 bool PolicyApi::serves(std::string_view path) {
-  return path == "/v1/history" || path == "/v1/history/diff" || path == "/v1/rollback";
+  return path == "/v1/history" || path == "/v1/history/diff" || path == "/v1/history/nacks" || path == "/v1/rollback";
 }
 
 asio::awaitable<AdminResponse> PolicyApi::handle(const proxy::AdminRequest& request) {
@@ -39,6 +39,11 @@ asio::awaitable<AdminResponse> PolicyApi::handle(const proxy::AdminRequest& requ
   if (request.method != "GET")
     co_return error_response(405, "method_not_allowed", "use GET " + std::string(request.path));
   if (request.path == "/v1/history") co_return history();
+  if (request.path == "/v1/history/nacks") {
+    const auto limit = list_limit(request, 100, 1000);
+    if (!limit) co_return list_limit_error(1000);
+    co_return nacks(*limit);
+  }
   co_return diff(request);
 }
 
@@ -50,6 +55,21 @@ AdminResponse PolicyApi::history() const {
   for (const auto& v : *versions) list += (list.size() > 1 ? "," : "") + version_json(v);
   json::ObjectWriter w;
   w.field("store", store_).field("rollback", etcd_ != nullptr).raw_field("versions", list + "]");
+  return json_response(200, std::move(w).finish());
+}
+
+AdminResponse PolicyApi::nacks(int64_t limit) const {
+  std::string error;
+  const auto nacks = history_.nacks(limit, error);
+  if (!nacks) return error_response(500, "history_unreadable", error);
+  std::string list = "[";
+  for (const auto& n : nacks->newest) {
+    json::ObjectWriter item;
+    item.field("at", n.at).field("node", n.node).field("version", n.version).field("reason", n.reason);
+    list += (list.size() > 1 ? "," : "") + std::move(item).finish();
+  }
+  json::ObjectWriter w;
+  w.field("total", nacks->total).field("nodes", nacks->nodes).raw_field("nacks", list + "]");
   return json_response(200, std::move(w).finish());
 }
 

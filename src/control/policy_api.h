@@ -2,7 +2,8 @@
 // (every published version, newest first), GET /v1/history/diff?from=V1&to=V2 (the unified diff per file, as
 // `tollway control diff` prints it) and POST /v1/rollback {version, author?} (publishes a recorded version
 // again to etcd, as `tollway control rollback` does; a directory store answers 409: it is rolled back in
-// Git). The WatchApi routes here only requests that carry the admin token. It never writes the history (the
+// Git), GET /v1/history/nacks[?limit=N] (the NACKs nodes sent, newest first). The WatchApi routes here only
+// requests that carry the admin token, and hands it each NACK to record. It never records a version (the
 // control plane records what etcd then holds), never writes a policy that fails the check and never writes
 // anywhere but under its prefix.
 #pragma once
@@ -29,6 +30,10 @@ class PolicyApi {
   boost::asio::awaitable<proxy::AdminResponse> handle(const proxy::AdminRequest& request);
   // GET /v1/history's answer (also read in process by GET /v1/advice).
   proxy::AdminResponse history() const;
+  // GET /v1/history/nacks's answer: {total, nodes, nacks: [{at, node, version, reason}]}, the newest `limit`.
+  proxy::AdminResponse nacks(int64_t limit) const;
+  // Keeps a node's NACK on record; false with `error` when the history cannot be written.
+  bool record_nack(const NackRecord& nack, std::string& error) { return history_.record_nack(nack, error); }
 
  private:
   proxy::AdminResponse diff(const proxy::AdminRequest& request) const;

@@ -27,6 +27,12 @@ CREATE TABLE IF NOT EXISTS version_changes(
   change TEXT NOT NULL,
   keys TEXT NOT NULL,
   PRIMARY KEY(counter, path));
+CREATE TABLE IF NOT EXISTS nacks(
+  id INTEGER PRIMARY KEY,
+  at TEXT NOT NULL,
+  node TEXT NOT NULL,
+  version TEXT NOT NULL,
+  reason TEXT NOT NULL);
 )sql";
 
 std::string keys_text(const std::vector<std::string>& keys) {
@@ -232,6 +238,43 @@ std::optional<VersionRecord> PolicyHistory::record(const PolicyFiles& files, con
     return std::nullopt;
   }
   return r;
+}
+
+bool PolicyHistory::record_nack(const NackRecord& nack, std::string& error) {
+  SqliteStatement insert(db_, "INSERT INTO nacks(at, node, version, reason) VALUES(?1, ?2, ?3, ?4)");
+  insert.bind(1, nack.at).bind(2, nack.node).bind(3, nack.version).bind(4, nack.reason);
+  if (!insert.ok() || insert.step() != SQLITE_DONE) {
+    error = "cannot record the NACK: " + insert.error();
+    return false;
+  }
+  SqliteStatement trim(db_, "DELETE FROM nacks WHERE id <= (SELECT MAX(id) FROM nacks) - ?1");
+  trim.bind(1, kNackHistoryLimit);
+  if (!trim.ok() || trim.step() != SQLITE_DONE) {
+    error = "cannot trim the NACK history: " + trim.error();
+    return false;
+  }
+  return true;
+}
+
+std::optional<PolicyHistory::Nacks> PolicyHistory::nacks(int64_t limit, std::string& error) {
+  Nacks out;
+  SqliteStatement counts(db_, "SELECT COUNT(*), COUNT(DISTINCT node) FROM nacks");
+  if (!counts.ok() || counts.step() != SQLITE_ROW) {
+    error = "cannot read the NACK history: " + counts.error();
+    return std::nullopt;
+  }
+  out.total = counts.integer(0);
+  out.nodes = counts.integer(1);
+  SqliteStatement newest(db_, "SELECT at, node, version, reason FROM nacks ORDER BY id DESC LIMIT ?1");
+  newest.bind(1, limit);
+  int rc;
+  while ((rc = newest.step()) == SQLITE_ROW)
+    out.newest.push_back({newest.text(0), newest.text(1), newest.text(2), newest.text(3)});
+  if (rc != SQLITE_DONE) {
+    error = "cannot read the NACK history: " + newest.error();
+    return std::nullopt;
+  }
+  return out;
 }
 
 }  // namespace tollway::control

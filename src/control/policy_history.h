@@ -3,7 +3,9 @@
 // hex digits of the content hash), its parent, when, from which store, who published it (PublishMeta), what
 // changed per file against its parent, and all of its files, so that any two versions can be diffed and any
 // version published again. A version is written in one SQLite transaction before it is published: nothing
-// accepted is lost on a crash. It never decides what is published and never changes a recorded version.
+// accepted is lost on a crash. It also keeps every NACK a node sent (the newest kNackHistoryLimit), so that a
+// refusal stays on record after the node moves on. It never decides what is published and never changes a
+// recorded version.
 #pragma once
 
 #include <cstdint>
@@ -33,6 +35,14 @@ struct VersionRecord {
   std::vector<FileChange> changes;
 };
 
+// A node refused a version it was sent (POST /v1/ack with an error).
+struct NackRecord {
+  std::string at;  // when the control plane recorded it (RFC 3339 UTC)
+  std::string node, version, reason;
+};
+
+inline constexpr int64_t kNackHistoryLimit = 10'000;  // NACKs kept; older ones are removed as new ones come
+
 class PolicyHistory {
  public:
   // `path` "" = an in-memory database. read_only opens an existing file only.
@@ -53,6 +63,15 @@ class PolicyHistory {
   // names one version's content (the newest version with that content).
   std::optional<VersionRecord> find(std::string_view name, std::string& error);
   std::optional<std::map<std::string, std::string>> files_of(int64_t counter, std::string& error);
+
+  // Records `nack` (durably, before the ACK request is answered); false with `error` when it cannot.
+  bool record_nack(const NackRecord& nack, std::string& error);
+  struct Nacks {
+    int64_t total = 0;                // NACKs on record
+    int64_t nodes = 0;                // distinct nodes among them
+    std::vector<NackRecord> newest;  // up to the limit asked for, newest first
+  };
+  std::optional<Nacks> nacks(int64_t limit, std::string& error);
 
  private:
   explicit PolicyHistory(sqlite3* db) : db_(db) {}

@@ -12,6 +12,7 @@
 #include "control/ui_assets.h"
 #include "core/strict_json.h"
 #include "core/json.h"
+#include "core/log.h"
 #include "core/prometheus_text.h"
 #include "core/version.h"
 
@@ -282,6 +283,9 @@ AdminResponse WatchApi::ack(const proxy::AdminRequest& request) {
   if (const auto e = body->string_member("error")) error = std::string(*e);
   const std::string problem = fleet_.acknowledge(*node, *version, *nonce, error, Clock::now());
   if (!problem.empty()) return error_response(400, "invalid_ack", problem);
+  std::string history_error;
+  if (error && policy_ != nullptr && !policy_->record_nack({utc_now_text(), std::string(*node), std::string(*version), *error}, history_error))
+    log::error("NACK not recorded in the history", json::ObjectWriter().field("node", *node).field("error", history_error));
   return AdminResponse{200, "application/json", "{\"recorded\":true}\n", {}};
 }
 
@@ -330,18 +334,19 @@ AdminResponse WatchApi::report(const proxy::AdminRequest& request) {
 }
 
 AdminResponse WatchApi::advice(const proxy::AdminRequest& request) const {
-  std::size_t limit = 200;
-  if (const auto text = query_param(request.query, "limit")) {
-    const auto n = integer_text(text);
-    if (!n || *n < 1 || *n > 1000) return error_response(400, "invalid_limit", "limit must be a whole number from 1 to 1000");
-    limit = static_cast<std::size_t>(*n);
-  }
+  const auto asked = list_limit(request, 200, 1000);
+  if (!asked) return list_limit_error(1000);
+  const auto limit = static_cast<std::size_t>(*asked);
   advise::ApiAnswers answers;
   answers.fleet = fleet_status(request).body;
   answers.budgets = usage_ != nullptr ? leases::budgets_view_json(usage_->book(), usage_->spend_series(), leases::unix_ms_now())
                                       : std::string("{\"budgets\":[]}");
-  if (policy_ != nullptr) answers.history = policy_->history().body;
-  else answers.gaps.push_back("/v1/history: the policy history is not served by this control plane");
+  if (policy_ != nullptr) {
+    answers.history = policy_->history().body;
+    answers.nacks = policy_->nacks(100).body;
+  } else {
+    answers.gaps.push_back("/v1/history: the policy history is not served by this control plane");
+  }
   if (traces_ != nullptr) {
     answers.trace_list = traces::trace_list_json(traces_->window(), limit);
     for (const traces::WindowTrace* trace : traces_->window().newest(limit)) answers.traces.push_back(traces::trace_json(*trace));

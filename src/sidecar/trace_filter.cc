@@ -1,7 +1,6 @@
 #include "sidecar/trace_filter.h"
 
 #include <array>
-#include <charconv>
 #include <chrono>
 
 #include "core/log.h"
@@ -10,6 +9,7 @@
 #include "pipeline/snapshot.h"
 #include "sidecar/call_destination.h"
 #include "sidecar/filters.h"
+#include "sidecar/hop_header.h"
 #include "telemetry/baggage.h"
 #include "telemetry/rpc_record.h"
 
@@ -44,18 +44,11 @@ uint64_t unix_nano_now() {
                                    .count());
 }
 
-// The hop count a peer sidecar sent: nullopt when malformed or repeated; 1 when absent (a caller sidecar that
-// does not count hops makes this the first).
+// The hop count a peer sidecar sent: nullopt when malformed, repeated or over kMaxHeaderLines lines.
 std::optional<uint32_t> incoming_hops(const http::RequestHead& head) {
   const auto values = header_values(head, kHopsHeader);
-  if (!values || values->size() > 1) return std::nullopt;
-  if (values->empty()) return 1;
-  const std::string_view text = values->front();
-  uint32_t n = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || n == 0 || n > 65535)
-    return std::nullopt;
-  return n;
+  if (!values) return std::nullopt;
+  return parse_hop_count(*values);
 }
 
 // A 429 body passes through unchanged; at its end, if it carries the fan-out code, the tree is remembered

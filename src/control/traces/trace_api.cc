@@ -2,7 +2,6 @@
 
 #include <openssl/crypto.h>
 
-#include <charconv>
 
 #include "control/api_response.h"
 #include "control/traces/trace_queries.h"
@@ -13,8 +12,8 @@
 namespace tollway::control::traces {
 namespace {
 
-constexpr std::size_t kDefaultListLimit = 100;
-constexpr std::size_t kMaxListLimit = 1000;
+constexpr int64_t kDefaultListLimit = 100;
+constexpr int64_t kMaxListLimit = 1000;
 
 // google.rpc.Status codes an OTLP/HTTP error body carries.
 constexpr int kInvalidArgument = 3;
@@ -91,13 +90,10 @@ proxy::AdminResponse TraceApi::receive(const proxy::AdminRequest& request) {
 
 proxy::AdminResponse TraceApi::query(const proxy::AdminRequest& request) const {
   if (request.path == "/v1/traces") {
-    std::size_t limit = kDefaultListLimit;
-    if (const auto text = query_param(request.query, "limit")) {
-      const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), limit);
-      if (ec != std::errc() || end != text->data() + text->size() || limit < 1 || limit > kMaxListLimit)
-        return error_response(400, "invalid_limit", "limit must be a whole number from 1 to 1000");
-    }
-    return proxy::AdminResponse{200, "application/json", trace_list_json(window_, limit) + "\n", {}};
+    const auto limit = list_limit(request, kDefaultListLimit, kMaxListLimit);
+    if (!limit) return list_limit_error(kMaxListLimit);
+    return proxy::AdminResponse{200, "application/json",
+                                trace_list_json(window_, static_cast<std::size_t>(*limit)) + "\n", {}};
   }
   std::string id(request.path.substr(std::string_view("/v1/traces/").size()));
   for (char& c : id) c = static_cast<char>(c >= 'A' && c <= 'F' ? c - 'A' + 'a' : c);

@@ -53,6 +53,9 @@ function renderAdvice(a) {
     const cpt = t.calls_per_trace;
     rows.push(row('Calls per trace', 'calls_per_trace', 'p50 ', num(cpt.p50), ', p95 ', num(cpt.p95), ', max ',
       num(cpt.max), ' (traces × calls: ', ...(by.length ? by : ['—']), ')'));
+    const hpt = t.hops_per_trace;
+    rows.push(row('Hops per trace', 'hops_per_trace', 'p50 ', num(hpt.p50), ', p95 ', num(hpt.p95), ', max ',
+      num(hpt.max), ' (the longest chain of calls)'));
     for (const [path, label] of Object.entries(PATH_LABELS)) {
       const s = t.latency_tax_us[path];
       const shown = s.count ? [...spread(s), ' over ', num(s.count), ' calls'] : ['—'];
@@ -73,6 +76,12 @@ function renderAdvice(a) {
     rows.push(row('Drift and NACKs', 'drift', num(nodes.filter((n) => n.drifted).length), ' drifted, ',
       num(nodes.filter((n) => n.rejected_version).length), ' NACKing now; ', num(m.fleet.policy_versions),
       ' policy versions'));
+    const h = m.fleet.nack_history;
+    if (h) {
+      const latest = h.latest ? ['; latest ', h.latest.at, ' ', h.latest.node, ' refused ', h.latest.version, ': ',
+        h.latest.reason] : [];
+      rows.push(row('NACKs on record', 'nack_history', num(h.total), ' from ', num(h.nodes), ' node(s)', ...latest));
+    }
     for (const n of nodes) {
       const cpu = n.cpu_cores === null ? 'CPU rate after its next poll'
         : num(n.cpu_cores, `${n.cpu_cores.toFixed(3)} cores`);

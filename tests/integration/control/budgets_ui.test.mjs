@@ -10,12 +10,11 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import { TOLLWAY_BIN, SOURCE_DIR, startMock, postJson, tempDir } from '../../lib/harness.mjs';
+import { assertChromium, openBrowser } from '../../lib/browser.mjs';
 import { policyDir, startControl, startManagedGateway, eventually, sha256, BASE, MODELS, providers }
   from './control_harness.mjs';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ADMIN_TOKEN = 'admin-secret-for-the-budgets-ui';
 const NODES = { 'gw-a': 'token-of-gw-a', 'gw-b': 'token-of-gw-b' };
 const LIMIT = 1500;
@@ -48,7 +47,7 @@ describe('web dashboard: budgets, alerts and NACKs', () => {
   }, 15000, what);
 
   before(async () => {
-    assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing (scripts/install-deps.sh installs chromium)`);
+    assertChromium();
     fs.mkdirSync(OUTPUT, { recursive: true });
     mock = await startMock();
     policy = policyDir();
@@ -64,10 +63,7 @@ describe('web dashboard: budgets, alerts and NACKs', () => {
       gw[node] = await startManagedGateway({ control: cp.url, node, token, stateDir: tempDir(`tollway-${node}-`) });
     }
     await new Promise((r) => setTimeout(r, 2100));  // the control plane's learning period after its start
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
-    page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
-    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(`${page.url()}: ${m.text()}`); });
-    page.on('pageerror', (e) => consoleErrors.push(`${page.url()}: ${e.message}`));
+    ({ browser, page } = await openBrowser(consoleErrors));
     await page.goto(`${cp.url}/ui#budgets`);
     await page.locator('#token').fill(ADMIN_TOKEN);
     await page.keyboard.press('Enter');

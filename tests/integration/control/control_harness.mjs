@@ -130,7 +130,7 @@ export async function startControl({ policy, etcd, prefix, stateDir, listen = '1
   const port = Number(String(p.ready.listen).split(':').pop());
   const url = `${p.ready.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   return {
-    ...p, port, url, tokenFile, stateDir: state,
+    ...p, port, url, tokenFile, stateDir: state, adminToken,
     async fleet() {
       const r = await fetch(`${url}/v1/fleet`, { headers: { authorization: `Bearer ${adminToken}` } });
       return r.json();

@@ -146,6 +146,18 @@ describe('control plane with two gateways', () => {
       const x = await cp.fleet();
       return ['gw-a', 'gw-b'].every((id) => nodeOf(x, id).state === 'SYNCED') && x;
     }, 15000, 'SYNCED again');
+    // The NACKs stay on record after the nodes moved on (GET /v1/history/nacks, newest first).
+    const nacks = await (await fetch(`${cp.url}/v1/history/nacks?limit=1`,
+      { headers: { authorization: `Bearer ${cp.adminToken}` } })).json();
+    assert.equal(nacks.total, 2);
+    assert.equal(nacks.nodes, 2);
+    assert.equal(nacks.nacks.length, 1);
+    assert.match(nacks.nacks[0].reason, /pricing\.file: cannot read/);
+    assert.ok(['gw-a', 'gw-b'].includes(nacks.nacks[0].node));
+    assert.equal(nacks.nacks[0].version, nodeOf(f, nacks.nacks[0].node).rejected_version);
+    assert.equal((await fetch(`${cp.url}/v1/history/nacks?limit=0`,
+      { headers: { authorization: `Bearer ${cp.adminToken}` } })).status, 400);
+    assert.equal((await fetch(`${cp.url}/v1/history/nacks`)).status, 401);
   });
 
   it('a node token reads only its own node; unknown fields and foreign nonces are 400s', async () => {

@@ -9,11 +9,10 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import { TOLLWAY_BIN, startMock, startGateway, testConfig, postJson } from '../../lib/harness.mjs';
+import { assertChromium, openBrowser } from '../../lib/browser.mjs';
 import { policyDir, startControl, eventually, BASE, MODELS, providers } from './control_harness.mjs';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ADMIN_TOKEN = 'admin-secret-for-the-traces-page';
 const OUTPUT = path.join(process.env.TOLLWAY_TEST_OUTPUT ?? path.join(path.dirname(TOLLWAY_BIN), 'test-output'), 'ui');
 const CHAT = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }], max_tokens: 4 };
@@ -48,8 +47,7 @@ describe('dashboard Traces page', () => {
   };
 
   before(async () => {
-    assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: the dashboard test needs Debian's chromium `
-      + '(scripts/install-deps.sh installs it: apt-get install chromium)');
+    assertChromium();
     fs.mkdirSync(OUTPUT, { recursive: true });
     mock = await startMock();
     const policy = policyDir();
@@ -69,11 +67,7 @@ describe('dashboard Traces page', () => {
       return l.traces.length === 1 && l.traces[0].span_count === 5 && l;
     }, 15000, 'the request\'s five spans in the window');
     traceId = list.traces[0].trace_id;
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    page = await context.newPage();
-    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(`${page.url()}: ${m.text()}`); });
-    page.on('pageerror', (e) => consoleErrors.push(`${page.url()}: ${e.message}`));
+    ({ browser, page } = await openBrowser(consoleErrors));
     page.on('request', (req) => requests.push(req.url()));
   });
   after(async () => {

@@ -10,12 +10,11 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import { TOLLWAY_BIN, startMock, runTollway } from '../../lib/harness.mjs';
+import { assertChromium, openBrowser } from '../../lib/browser.mjs';
 import { policyDir, startControl, startManagedGateway, startEtcd, eventually, sha256, BASE, MODELS, providers }
   from './control_harness.mjs';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ADMIN_TOKEN = 'admin-secret-for-the-ui';
 const PREFIX = '/tollway/policy';
 const NODES = { 'gw-a': 'token-of-gw-a', 'gw-b': 'token-of-gw-b' };
@@ -61,8 +60,7 @@ describe('web dashboard', () => {
   };
 
   before(async () => {
-    assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: the dashboard test needs Debian's chromium `
-      + '(scripts/install-deps.sh installs it: apt-get install chromium)');
+    assertChromium();
     fs.mkdirSync(OUTPUT, { recursive: true });
     mock = await startMock();
     etcd = await startEtcd();
@@ -80,11 +78,7 @@ describe('web dashboard', () => {
     policy.write('models.yaml', `${MODELS}  - match: "mistral-*"\n    provider: alt\n`);
     await publish('Bo');
     await converged(2);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
-    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    page = await context.newPage();
-    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(`${page.url()}: ${m.text()}`); });
-    page.on('pageerror', (e) => consoleErrors.push(`${page.url()}: ${e.message}`));
+    ({ browser, context, page } = await openBrowser(consoleErrors));
     page.on('request', (r) => requests.push(r.url()));
   });
   after(async () => {

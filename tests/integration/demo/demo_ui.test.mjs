@@ -12,11 +12,10 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import { TOLLWAY_BIN, tempDir } from '../../lib/harness.mjs';
+import { assertChromium, openBrowser } from '../../lib/browser.mjs';
 import { eventually, httpsJson } from '../control/control_harness.mjs';
 
-const CHROMIUM = '/usr/bin/chromium';
 const OUTPUT = path.join(process.env.TOLLWAY_TEST_OUTPUT ?? path.join(path.dirname(TOLLWAY_BIN), 'test-output'), 'ui');
 
 describe('the dashboard on the demo fleet', () => {
@@ -46,7 +45,7 @@ describe('the dashboard on the demo fleet', () => {
   };
 
   before(async () => {
-    assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing (scripts/install-deps.sh installs chromium)`);
+    assertChromium();
     fs.mkdirSync(OUTPUT, { recursive: true });
     dir = tempDir('tollway-demo-ui-');
     demo = spawn(TOLLWAY_BIN, ['demo', '--work-dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -63,11 +62,7 @@ describe('the dashboard on the demo fleet', () => {
     token = fs.readFileSync(path.join(dir, 'admin.token'), 'utf8').trim();
     ca = fs.readFileSync(path.join(dir, 'ca.pem'), 'utf8');
     firstTrace = JSON.parse(fs.readFileSync(path.join(dir, 'summary.json'), 'utf8')).trace.trace_id;
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ignoreHTTPSErrors: true });
-    page = await context.newPage();
-    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(`${page.url()}: ${m.text()}`); });
-    page.on('pageerror', (e) => consoleErrors.push(`${page.url()}: ${e.message}`));
+    ({ browser, page } = await openBrowser(consoleErrors, { ignoreHTTPSErrors: true }));
     page.on('request', (r) => requests.push(r.url()));
     await page.goto(`${url}/ui`);
     await page.locator('#token').focus();

@@ -96,6 +96,15 @@ TEST(Advice, MeasuredTopologyContradictsTheQuestionnaire) {
   EXPECT_TRUE(advise(small_team(), fleet_with(90, 10)).disagreements.empty());
 }
 
+TEST(Advice, ADashboardIsNotEnoughForDeepChainsOnlyForWideOnes) {
+  FleetMeasurement m = fleet_with(90, 10);
+  m.traces->calls_per_trace = Spread{10, 12, 12, 12, 12};  // many calls per trace ...
+  m.traces->depth_per_trace = Spread{10, 1, 2, 2, 1.5};    // ... side by side: a fan-out
+  EXPECT_FALSE(says(advise(small_team(), m), "hops"));
+  m.traces->depth_per_trace = Spread{10, 6, 9, 11, 6.5};
+  EXPECT_TRUE(says(advise(small_team(), m), "yet the p95 trace chains 9 hops (the seed's 8 to 15)"));
+}
+
 TEST(Advice, HardLimitsButLeasedBudgets) {
   FleetMeasurement m = fleet_with(90, 10);
   m.budgets = std::vector<LeasedBudget>{{"budget|mesh|day", 1000, 1010, 0, 10, 3}};
@@ -121,7 +130,13 @@ TEST(Advice, SmallTeamRunningDriftingSidecars) {
   sidecar.role = "sidecar";
   sidecar.drifted = true;
   m.fleet->nodes = {sidecar};
-  EXPECT_TRUE(says(advise(small_team(), m), "team: 6 engineers, SRE none runs 1 sidecars and 1 node(s) drifted"));
+  EXPECT_TRUE(says(advise(small_team(), m),
+                   "team: 6 engineers, SRE none runs 1 sidecars, 1 node(s) drifted or NACKing now and 0 NACK(s) on record"));
+  // A NACK on record counts too, though no node holds one now.
+  m.fleet->nodes.front().drifted = false;
+  EXPECT_FALSE(says(advise(small_team(), m), "team:"));
+  m.fleet->nacks = NackHistory{3, 2, "2026-12-07T10:00:00Z", "a", "v2", "bad limit"};
+  EXPECT_TRUE(says(advise(small_team(), m), "0 node(s) drifted or NACKing now and 3 NACK(s) on record"));
 }
 
 TEST(Advice, SidecarShareOfCpuAgainstTheSeedsFigure) {

@@ -91,9 +91,36 @@ TEST(FleetMeasurement, CallsTokensAndHopsOfTheDemoShape) {
   EXPECT_EQ(t.calls_with_usage, 3u);
   EXPECT_EQ((std::map<uint64_t, uint64_t>{{1, 1}, {3, 1}}), t.traces_by_calls);
   EXPECT_EQ(t.calls_per_trace.max, 3);
+  EXPECT_EQ(t.depth_per_trace.max, 2);  // orchestrator -> retrieval -> gateway
+  EXPECT_EQ(t.depth_per_trace.p50, 1);  // the orphan's one call
   EXPECT_EQ(t.orphan_traces, 1u);
   EXPECT_EQ(t.orphan_spans, 1u);
   EXPECT_EQ(t.repaired_spans, 0u);
+}
+
+TEST(FleetMeasurement, HopsPerTraceIsTheLongestChainNotTheNumberOfCalls) {
+  // A fan-out: one agent calls four peers side by side, one call deep each.
+  const std::string fan_out = trace_json({
+      {"a0", "", "SERVER", "", false},
+      {"c1", "a0", "CLIENT", "b", true, 1, 100},
+      {"c2", "a0", "CLIENT", "c", true, 1, 100},
+      {"c3", "a0", "CLIENT", "d", true, 1, 100},
+      {"c4", "a0", "CLIENT", "gateway", true, 1, 100},
+  });
+  // A chain: A -> B -> C -> gateway, each hop's inbound span below the caller's outbound one.
+  const std::string chain = trace_json({
+      {"x1", "", "CLIENT", "b", true, 1, 100},
+      {"y1", "x1", "SERVER", "a", true, 1, 900},
+      {"y2", "y1", "CLIENT", "c", true, 2, 100},
+      {"z1", "y2", "SERVER", "b", true, 2, 700},
+      {"z2", "z1", "CLIENT", "gateway", true, 3, 100},
+      {"g", "z2", "SERVER", "", true, 0, 50, 5},
+  });
+  const TraceFacts t = *measure_fleet(answers({fan_out, chain})).traces;
+  EXPECT_EQ(t.calls_per_trace.max, 4);
+  EXPECT_EQ(t.depth_per_trace.count, 2u);
+  EXPECT_EQ(t.depth_per_trace.p50, 1);  // the fan-out
+  EXPECT_EQ(t.depth_per_trace.max, 3);  // the chain
 }
 
 TEST(FleetMeasurement, LatencyTaxPerPathKind) {

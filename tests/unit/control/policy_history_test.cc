@@ -1,6 +1,6 @@
 // The history store (SQLite): versions numbered in order, the same content keeps its version, per-file and
 // per-key changes, every version's files, lookups by revision, counter and hash prefix, and a version written
-// before a crash is there after it (a second connection to the same file sees it).
+// before a crash is there after it (a second connection to the same file sees it); NACKs kept newest first, bounded.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -103,6 +103,45 @@ TEST(PolicyHistory, InMemoryWithoutAStateDir) {
   auto history = PolicyHistory::open("", false, error);
   ASSERT_TRUE(history) << error;
   EXPECT_EQ(history->record(files({{"a.yaml", "a: 1\n"}}), "directory /policy", PublishMeta{}, error)->counter, 1);
+}
+
+TEST_F(HistoryFile, NacksAreKeptNewestFirstAcrossARestart) {
+  std::string error;
+  {
+    auto history = PolicyHistory::open(path_, false, error);
+    ASSERT_TRUE(history) << error;
+    const auto none = history->nacks(10, error);
+    ASSERT_TRUE(none) << error;
+    EXPECT_EQ(none->total, 0);
+    EXPECT_TRUE(none->newest.empty());
+    ASSERT_TRUE(history->record_nack({"2026-12-07T10:00:00Z", "gw-a", "v1", "pricing.file: cannot read"}, error));
+    ASSERT_TRUE(history->record_nack({"2026-12-07T10:00:01Z", "gw-b", "v1", "pricing.file: cannot read"}, error));
+    ASSERT_TRUE(history->record_nack({"2026-12-07T10:05:00Z", "gw-a", "v2", "limits: unknown key"}, error));
+  }
+  auto reopened = PolicyHistory::open(path_, false, error);
+  ASSERT_TRUE(reopened) << error;
+  const auto nacks = reopened->nacks(2, error);
+  ASSERT_TRUE(nacks) << error;
+  EXPECT_EQ(nacks->total, 3);
+  EXPECT_EQ(nacks->nodes, 2);
+  ASSERT_EQ(nacks->newest.size(), 2u);
+  EXPECT_EQ(nacks->newest[0].node, "gw-a");
+  EXPECT_EQ(nacks->newest[0].version, "v2");
+  EXPECT_EQ(nacks->newest[0].reason, "limits: unknown key");
+  EXPECT_EQ(nacks->newest[1].node, "gw-b");
+}
+
+TEST(PolicyHistory, OnlyTheNewestNacksAreKept) {
+  std::string error;
+  auto history = PolicyHistory::open("", false, error);
+  ASSERT_TRUE(history) << error;
+  for (int64_t i = 0; i < kNackHistoryLimit + 5; ++i)
+    ASSERT_TRUE(history->record_nack({"2026-12-07T10:00:00Z", "node-" + std::to_string(i % 3), std::to_string(i), "x"},
+                                     error));
+  const auto nacks = history->nacks(1, error);
+  ASSERT_TRUE(nacks) << error;
+  EXPECT_EQ(nacks->total, kNackHistoryLimit);
+  EXPECT_EQ(nacks->newest.front().version, std::to_string(kNackHistoryLimit + 4));
 }
 
 TEST(UnifiedDiff, HunksWithThreeLinesOfContext) {
