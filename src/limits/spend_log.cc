@@ -148,10 +148,12 @@ class SqliteSpendLog final : public SpendLog {
 
  private:
   // Commits the queue in batches. A failed batch stays in `batch` and is tried again, together with whatever was
-  // queued meanwhile, after a backoff from flush_interval doubling up to max_retry_interval_ms.
+  // queued meanwhile, after a backoff from flush_interval doubling up to max_retry_interval_ms (or flush_interval
+  // when that is longer).
   void write_loop() {
     std::vector<SpendRecord> batch;
     std::chrono::milliseconds retry_delay{options_.flush_interval_ms};
+    const std::chrono::milliseconds max_retry_delay{std::max(options_.flush_interval_ms, options_.max_retry_interval_ms)};
     std::unique_lock lock(mutex_);
     for (;;) {
       if (batch.empty()) {
@@ -161,7 +163,7 @@ class SqliteSpendLog final : public SpendLog {
         });
       } else {
         wake_writer_.wait_for(lock, retry_delay, [&] { return stopping_; });
-        retry_delay = std::min(retry_delay * 2, std::chrono::milliseconds(options_.max_retry_interval_ms));
+        retry_delay = std::min(retry_delay * 2, max_retry_delay);
       }
       flush_requested_ = false;
       if (batch.empty() && queue_.empty()) {
@@ -306,11 +308,8 @@ bool migrate(sqlite3* db, std::string& error) {
 }  // namespace
 
 std::unique_ptr<SpendLog> SpendLog::open(const SpendLogOptions& options) {
-  if (options.flush_interval_ms <= 0 || options.max_batch == 0 || options.max_queue == 0 ||
-      options.max_retry_interval_ms < options.flush_interval_ms)
-    throw std::runtime_error(
-        "spend log: flush_interval_ms, max_batch and max_queue must be positive, max_retry_interval_ms at least "
-        "flush_interval_ms");
+  if (options.flush_interval_ms <= 0 || options.max_batch == 0 || options.max_queue == 0)
+    throw std::runtime_error("spend log: flush_interval_ms, max_batch and max_queue must be positive");
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(options.path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                       nullptr) != SQLITE_OK) {

@@ -39,6 +39,7 @@ struct SpendLogOptions {
   bool fsync_each_batch = true; // PRAGMA synchronous=FULL (true) or NORMAL (false)
   std::size_t max_queue = 100000;  // records waiting beyond this are counted as dropped (never blocks)
   int max_retry_interval_ms = 2000;  // after a failed commit, retries back off from flush_interval up to this
+                                     // (up to flush_interval when that is longer)
   int busy_timeout_ms = 5000;        // how long a commit waits for another process's lock before it fails
 };
 

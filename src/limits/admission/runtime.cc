@@ -141,7 +141,7 @@ void LimitsRuntime::render_metrics(std::string& out) const {
     prometheus::sample(out, "tollway_limits_spend_log_commit_failures_total", "", spend_log_->commit_failures());
     prometheus::family(out, "tollway_limits_spend_log_failing", "gauge",
                        "1 from a failed spend-log commit until the next successful one (on_error applies).");
-    prometheus::sample(out, "tollway_limits_spend_log_failing", "", spend_log_->failing() ? 1 : 0);
+    prometheus::sample(out, "tollway_limits_spend_log_failing", "", static_cast<uint64_t>(spend_log_->failing()));
     prometheus::family(out, "tollway_limits_spend_log_records_waiting", "gauge",
                        "Spend records queued or kept for a retry, not yet committed (bounded by 100000).");
     prometheus::sample(out, "tollway_limits_spend_log_records_waiting", "", spend_log_->waiting());
