@@ -45,7 +45,7 @@ describe('faults: an OTLP collector that accepts and never answers', () => {
   });
   after(async () => { await gw?.stop(); await proxy?.close(); await receiver?.close(); await mock?.close(); });
 
-  it('requests are not slowed, spans are dropped and counted, memory stays bounded, export resumes', async () => {
+  it('requests are not slowed, spans are dropped and counted, memory stays bounded, export resumes', async (t) => {
     const metrics = async () => (await getText(`${gw.adminUrl}/metrics`)).text;
     const quiet = await timedRequests(gw, 20);
     await waitFor(async () => spans(await metrics(), 'exported') >= 20, { timeoutMs: 5000 });
@@ -70,11 +70,13 @@ describe('faults: an OTLP collector that accepts and never answers', () => {
     assert.ok(during, 'spans beyond the queue are dropped and counted; hung exports are retried');
     // Every span made is accounted for: exported, failed, rejected, dropped, or still held — and what is held is
     // bounded by the queue plus the batch being built.
+    t.diagnostic(`median ${quiet.median.toFixed(1)} ms before, ${faulty.median.toFixed(1)} ms (max ${faulty.max.toFixed(1)}) with the collector hung; ${spans(during, 'dropped')} spans dropped`);
     const held = spans(during, 'queued') - spans(during, 'exported') - spans(during, 'failed') - spans(during, 'rejected');
     assert.ok(held >= 0 && held <= QUEUE + BATCH, `${held} spans held (queue_size ${QUEUE}, batch_size ${BATCH})`);
     if (!SANITIZED) {
       const grown = rssKiB(gw.proc.pid) - rssBefore;
       assert.ok(grown < 8 * 1024, `RSS grew by ${grown} KiB over 200 requests with the collector hung`);
+      t.diagnostic(`RSS ${rssBefore} KiB -> ${rssBefore + grown} KiB; ${held} spans held`);
     }
     assert.equal(receiver.requests.length, receivedBeforeFault, 'nothing reached the collector through the blackhole');
 
@@ -83,8 +85,10 @@ describe('faults: an OTLP collector that accepts and never answers', () => {
     const received = receiver.requests.length;
     // New spans, then the exporter (after its backoff) gets through again.
     await timedRequests(gw, 10);
+    const healed = Date.now();
     const resumed = await waitFor(async () => spans(await metrics(), 'exported') > exportedBefore, { timeoutMs: 20000, intervalMs: 200 });
     assert.ok(resumed, 'export resumes once the collector answers');
+    t.diagnostic(`export resumed ${Date.now() - healed} ms after the collector answered again`);
     assert.ok(receiver.requests.length > received, 'the collector received new export requests');
   });
 });

@@ -62,7 +62,7 @@ describe('faults: provider hangs or resets', () => {
     return { input, output, estimated };
   };
 
-  it('hangs before the head: 504 upstream_timeout after upstream_first_byte, not retried, then serves again', async () => {
+  it('hangs before the head: 504 upstream_timeout after upstream_first_byte, not retried, then serves again', async (t) => {
     proxy.setMode({ kind: 'pass' });
     assert.equal((await exchange(`${gw.url}/v1/chat/completions`, chat())).status, 200);
     proxy.setMode({ kind: 'hang-before-head' });
@@ -73,6 +73,7 @@ describe('faults: provider hangs or resets', () => {
     assertOpenAIError(JSON.parse(r.body), { code: 'upstream_timeout' });
     assert.ok(r.ms >= FIRST_BYTE_MS - 50, `answered after ${r.ms} ms, the first-byte timeout is ${FIRST_BYTE_MS} ms`);
     assert.ok(r.ms < FIRST_BYTE_MS + 3000, `answered after ${r.ms} ms`);
+    t.diagnostic(`504 after ${r.ms} ms (upstream_first_byte ${FIRST_BYTE_MS} ms)`);
     // The provider got the request once (timeouts are not in the default retries.on), on at most one new connection.
     assert.equal(mock.requests.length - attemptsBefore, 1);
     assert.ok(proxy.stats.accepted - accepted <= 1);
@@ -84,7 +85,7 @@ describe('faults: provider hangs or resets', () => {
     assert.equal((await exchange(`${gw.url}/v1/chat/completions`, chat())).status, 200);
   });
 
-  it('hangs mid-stream: cut at upstream_total, connection closed without the last chunk, delivered text charged as an estimate', async () => {
+  it('hangs mid-stream: cut at upstream_total, connection closed without the last chunk, delivered text charged as an estimate', async (t) => {
     proxy.setMode({ kind: 'pass' });
     const full = await exchange(`${gw.url}/v1/chat/completions`, chat({ stream: true }));
     assert.equal(full.status, 200);
@@ -105,6 +106,7 @@ describe('faults: provider hangs or resets', () => {
     assert.equal(u.usage_estimated, true);
     assert.ok(u.output_tokens > 0 && u.output_tokens < fullUsage.output_tokens,
       `estimated output ${u.output_tokens} of ${fullUsage.output_tokens}`);
+    t.diagnostic(`cut after ${r.ms} ms (upstream_total ${TOTAL_MS} ms); ${u.output_tokens} of ${fullUsage.output_tokens} output tokens delivered and charged`);
     const row = await spendRow(r.id);
     assert.deepEqual(row, { input: u.input_tokens, output: u.output_tokens, estimated: 1 }, 'the spend log charges the estimate');
     const m = (await getText(`${gw.adminUrl}/metrics`)).text;
@@ -113,7 +115,7 @@ describe('faults: provider hangs or resets', () => {
     proxy.setMode({ kind: 'pass' });
   });
 
-  it('resets mid-stream: cut at once, delivered text charged as an estimate', async () => {
+  it('resets mid-stream: cut at once, delivered text charged as an estimate', async (t) => {
     proxy.setMode({ kind: 'reset', afterBytes: 3000 });
     const r = await exchange(`${gw.url}/v1/chat/completions`, chat({ stream: true }));
     assert.equal(r.status, 200);
@@ -122,6 +124,7 @@ describe('faults: provider hangs or resets', () => {
     const u = await usageLine(r.id);
     assert.equal(u.usage_estimated, true);
     assert.ok(u.output_tokens > 0, JSON.stringify(u));
+    t.diagnostic(`cut after ${r.ms} ms; ${u.output_tokens} output tokens charged as an estimate`);
     const row = await spendRow(r.id);
     assert.deepEqual(row, { input: u.input_tokens, output: u.output_tokens, estimated: 1 });
     const m = (await getText(`${gw.adminUrl}/metrics`)).text;
@@ -129,7 +132,7 @@ describe('faults: provider hangs or resets', () => {
     proxy.setMode({ kind: 'pass' });
   });
 
-  it('resets every connection before answering: retried (retries.attempts 2 by default), then 502 upstream_unavailable', async () => {
+  it('resets every connection before answering: retried (retries.attempts 2 by default), then 502 upstream_unavailable', async (t) => {
     proxy.setMode({ kind: 'reset', afterBytes: 0 });
     const resets = proxy.stats.resets;
     const failedBefore = gw.logs.filter((o) => o.msg === 'upstream attempt failed').length;
@@ -140,6 +143,7 @@ describe('faults: provider hangs or resets', () => {
     // the docs say is not counted as a retry).
     const attempts = proxy.stats.resets - resets;
     assert.ok(attempts >= 3 && attempts <= 4, `${attempts} connections reset`);
+    t.diagnostic(`502 after ${r.ms} ms, ${attempts} connections reset`);
     const failed = gw.logs.filter((o) => o.msg === 'upstream attempt failed').slice(failedBefore);
     assert.equal(failed.length, 2, JSON.stringify(failed));
     assert.deepEqual(failed.map((o) => o.next), ['retry', 'retry']);

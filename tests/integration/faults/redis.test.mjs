@@ -1,15 +1,17 @@
 // Dependency faults, Redis: a real redis-server (started as tests/integration/limits/strict.test.mjs starts it)
 // behind tests/lib/fault_proxy.mjs, two gateways on the strict ledger through it: `patient` (limits.redis.timeout
-// 1s) and `brisk` (150ms). Redis slowed to 200 ms per chunk: the patient gateway stays strict (slower), the brisk
+// 1s) and `brisk` (150ms). Redis slowed to 200 ms per chunk: the patient gateway stays strict (slower by a round
+// trip, two for a keep-alive request sent right after another: the settle holds the connection), the brisk
 // one times out and every counter follows its on_store_error (deny 429, allow 200, local 200 counted in process).
 // Redis blackholed (connections accepted, nothing answered): both follow on_store_error, no request waits much
 // longer than limits.redis.timeout, the outage is logged once. Fault removed: strict again, logged once.
 // docs/operations.md, "Strict ledger", "Redis outage".
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { spawn, spawnSync } from 'node:child_process';
 import {
-  startMock, startGateway, testConfig, getText, metricValue, waitFor, unusedPort, SANITIZED,
+  startMock, startGateway, testConfig, getText, metricValue, waitFor, unusedPort, sleep, SANITIZED,
 } from '../../lib/harness.mjs';
 import { startFaultProxy } from '../../lib/fault_proxy.mjs';
 
@@ -44,6 +46,19 @@ async function post(gw, model) {
   return { status: r.status, text, ms: Date.now() - started };
 }
 async function metrics(gw) { return (await getText(`${gw.adminUrl}/metrics`)).text; }
+/** One request through `agent` (null: a fresh connection, closed after): {status, ms}. */
+function rawPost(gw, model, agent) {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${gw.url}/v1/chat/completions`, { method: 'POST', agent: agent ?? false,
+      headers: { 'content-type': 'application/json' } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode, ms: Date.now() - started }));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify({ model, max_tokens: 20, messages: [{ role: 'user', content: 'hello redis fault' }] }));
+  });
+}
 
 describe('faults: Redis slowed and blackholed behind the strict ledger', () => {
   const prefix = `itest-faults-${process.pid}:`;
@@ -72,7 +87,7 @@ describe('faults: Redis slowed and blackholed behind the strict ledger', () => {
     return key ? Number(redisCli(redis.port, 'hget', key, 'v')) : 0;
   };
 
-  it('slowed to 200 ms per chunk: strict within limits.redis.timeout, on_store_error beyond it, strict again after', async () => {
+  it('slowed to 200 ms per chunk: strict within limits.redis.timeout, on_store_error beyond it, strict again after', async (t) => {
     for (const g of [patient, brisk]) for (const model of Object.values(MODELS)) assert.equal((await post(g, model)).status, 200);
     const keysBefore = counterKeys();
     assert.ok(keysBefore.length >= 3, `the budgets are in Redis: ${keysBefore}`);
@@ -84,14 +99,31 @@ describe('faults: Redis slowed and blackholed behind the strict ledger', () => {
     const slow = await post(patient, MODELS.deny);
     assert.equal(slow.status, 200, slow.text);
     assert.ok(slow.ms >= 350, `a reserve through the slowed Redis took ${slow.ms} ms (quiet: ${quiet.ms} ms)`);
+    t.diagnostic(`timeout 1s: request ${slow.ms} ms through the slowed Redis, ${quiet.ms} ms before`);
     assert.equal(metricValue(await metrics(patient), 'tollway_limits_store_errors_total'), errorsBefore);
     assert.equal(metricValue(await metrics(patient), 'tollway_ledger_redis_up'), 1);
+    // The settle is not on the request's own path but holds its connection (docs/operations.md, Round trips): on
+    // a fresh connection a request pays one round trip (reserve); sent right after another on the same keep-alive
+    // connection, it also waits for the previous one's settle.
+    await sleep(1000);  // earlier settles are done
+    const fresh = await rawPost(patient, MODELS.deny, null);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    await sleep(1000);
+    await rawPost(patient, MODELS.deny, agent);
+    const followOn = await rawPost(patient, MODELS.deny, agent);
+    agent.destroy();
+    t.diagnostic(`timeout 1s: ${fresh.ms} ms on a fresh connection, ${followOn.ms} ms right after another on a keep-alive one`);
+    assert.equal(fresh.status, 200);
+    assert.equal(followOn.status, 200);
+    assert.ok(fresh.ms >= 380, `one Redis round trip is 400 ms here, the request took ${fresh.ms} ms`);
+    assert.ok(followOn.ms >= 780, `reserve behind the previous settle: two round trips, the request took ${followOn.ms} ms`);
 
     // brisk (timeout 150 ms): Redis is too slow, each counter follows its on_store_error.
     const denied = await post(brisk, MODELS.deny);
     assert.equal(denied.status, 429, denied.text);
     assert.match(JSON.parse(denied.text).error.message, /limits store could not be reached/);
     assert.ok(denied.ms < 150 + (SANITIZED ? 3000 : 1500), `denied after ${denied.ms} ms`);
+    t.diagnostic(`timeout 150ms: deny answered 429 after ${denied.ms} ms`);
     assert.equal((await post(brisk, MODELS.allow)).status, 200, 'allow: fail open');
     assert.equal((await post(brisk, MODELS.local)).status, 200, 'local: counted in process');
     const m = await metrics(brisk);
@@ -102,7 +134,9 @@ describe('faults: Redis slowed and blackholed behind the strict ledger', () => {
     assert.equal(brisk.logs.filter((o) => o.msg === UNREACHABLE).length, 1, 'logged once per outage');
 
     proxy.setMode({ kind: 'pass' });
+    const healed = Date.now();
     await waitFor(async () => (await post(brisk, MODELS.deny)).status === 200, { timeoutMs: 10000, intervalMs: 100 });
+    t.diagnostic(`strict again ${Date.now() - healed} ms after the delay was removed`);
     await brisk.waitForLog((o) => o && o.msg === REACHABLE);
     assert.equal(metricValue(await metrics(brisk), 'tollway_ledger_redis_up'), 1);
     const used = budgetUsed('deny');
@@ -111,21 +145,25 @@ describe('faults: Redis slowed and blackholed behind the strict ledger', () => {
     assert.ok(budgetUsed('deny') > used, 'charged in Redis again');
   });
 
-  it('blackholed: every counter follows on_store_error within about limits.redis.timeout; recovers when it answers', async () => {
+  it('blackholed: every counter follows on_store_error within about limits.redis.timeout; recovers when it answers', async (t) => {
     proxy.setMode({ kind: 'blackhole' });
     const outagesBefore = { patient: metricValue(await metrics(patient), 'tollway_ledger_redis_outages_total'),
       brisk: metricValue(await metrics(brisk), 'tollway_ledger_redis_outages_total') };
     for (const [g, timeoutMs] of [[brisk, 150], [patient, 1000]]) {
       const slack = SANITIZED ? 3000 : 1500;
+      const waits = [];
       for (let i = 0; i < 3; i++) {
         const d = await post(g, MODELS.deny);
         assert.equal(d.status, 429, d.text);
         assert.ok(d.ms < timeoutMs + slack, `a request waited ${d.ms} ms on a blackholed Redis (timeout ${timeoutMs} ms)`);
+        waits.push(d.ms);
         const a = await post(g, MODELS.allow);
         assert.equal(a.status, 200);
         assert.ok(a.ms < timeoutMs + slack, `allow took ${a.ms} ms`);
+        waits.push(a.ms);
         assert.equal((await post(g, MODELS.local)).status, 200);
       }
+      t.diagnostic(`timeout ${timeoutMs} ms, Redis blackholed: deny/allow answered after ${waits.join(', ')} ms`);
       const m = await metrics(g);
       assert.equal(metricValue(m, 'tollway_ledger_redis_up'), 0);
       const name = g === brisk ? 'brisk' : 'patient';

@@ -69,6 +69,7 @@ describe('faults: the spend log on a full disk (ENOSPC), on_error: allow', () =>
     assert.equal((await post(gw, 0)).status, 200);
     await waitFor(async () => metricValue(await metrics(gw), 'tollway_limits_spend_records_total') === 1);
     const filler = fillDisk(mnt);
+    const full = Date.now();
 
     let served = 1;
     for (let i = 1; i <= 10; i++) {
@@ -78,6 +79,7 @@ describe('faults: the spend log on a full disk (ENOSPC), on_error: allow', () =>
     }
     const alarm = await gw.waitForLog((o) => o && o.msg === COMMIT_FAILED, 5000);
     assert.match(alarm.error, /full/i, JSON.stringify(alarm));
+    t.diagnostic(`alarm ${Date.now() - full} ms after the disk filled: ${alarm.step}: ${alarm.error}`);
     let m = await waitFor(async () => {
       const text = await metrics(gw);
       return metricValue(text, 'tollway_limits_spend_log_commit_failures_total') >= 2 ? text : null;
@@ -90,7 +92,9 @@ describe('faults: the spend log on a full disk (ENOSPC), on_error: allow', () =>
     assert.equal(gw.logs.filter((o) => o.msg === COMMIT_FAILED).length, 1, 'logged once per episode, not per attempt');
 
     fs.rmSync(filler);
-    await gw.waitForLog((o) => o && o.msg === RECOVERED, 5000);
+    const room = Date.now();
+    const recovered = await gw.waitForLog((o) => o && o.msg === RECOVERED, 5000);
+    t.diagnostic(`written ${Date.now() - room} ms after there was room: ${recovered.records} records, failed for ${recovered.failed_for_ms} ms`);
     m = await waitFor(async () => {
       const text = await metrics(gw);
       return metricValue(text, 'tollway_limits_spend_records_total') === served ? text : null;
@@ -124,7 +128,7 @@ describe('faults: the spend log locked by another process, on_error: deny', () =
   });
   after(async () => { locker?.kill('SIGKILL'); await gw?.stop(); await mock?.close(); });
 
-  it('503 spend_log_unavailable once a commit failed, served again once the lock is gone, every record kept', async () => {
+  it('503 spend_log_unavailable once a commit failed, served again once the lock is gone, every record kept', async (t) => {
     const db = path.join(dir, 'spend.db');
     assert.equal((await post(gw, 0)).status, 200);
     await waitFor(async () => metricValue(await metrics(gw), 'tollway_limits_spend_records_total') === 1);
@@ -144,8 +148,10 @@ describe('faults: the spend log locked by another process, on_error: deny', () =
 
     // Accepted before any commit failed: served; its record waits behind the lock (5 s busy timeout per attempt).
     assert.equal((await post(gw, 1)).status, 200);
+    const locked = Date.now();
     const alarm = await gw.waitForLog((o) => o && o.msg === COMMIT_FAILED, 10000);
     assert.match(alarm.error, /locked/, JSON.stringify(alarm));
+    t.diagnostic(`alarm ${Date.now() - locked} ms after the lock (busy timeout 5 s): ${alarm.step}: ${alarm.error}`);
     const denied = await post(gw, 2);
     assert.equal(denied.status, 503, denied.text);
     const e = assertOpenAIError(JSON.parse(denied.text), { code: 'spend_log_unavailable' });
@@ -156,7 +162,9 @@ describe('faults: the spend log locked by another process, on_error: deny', () =
     assert.equal(metricValue(m, 'tollway_limits_spend_log_records_waiting'), 1);
 
     locker.stdin.end();  // COMMIT, release
+    const released = Date.now();
     await gw.waitForLog((o) => o && o.msg === RECOVERED, 10000);
+    t.diagnostic(`commits succeed ${Date.now() - released} ms after the lock was released`);
     assert.equal((await post(gw, 3)).status, 200, 'served again once a commit succeeded');
     await waitFor(async () => metricValue(await metrics(gw), 'tollway_limits_spend_records_total') === 3, { timeoutMs: 5000 });
     assert.equal(rows(db), 3, 'the record held during the lock was written');
