@@ -81,11 +81,16 @@ struct RedisLedgerConfig {
       30'000};  // how long on_store_error: local may count in process
 };
 
+// What the gateway does with new requests while the spend log cannot commit (records are kept and retried
+// either way): Allow serves them (their records wait in the bounded queue), Deny refuses them with 503.
+enum class SpendLogErrorPolicy { Allow, Deny };
+
 // `limits.spend_log`: the durable record of settled charges (SQLite); "" path = none.
 struct SpendLogConfig {
   std::string path;  // relative paths are relative to the config file
   std::chrono::milliseconds flush_interval{100};
   bool fsync = true;  // synchronous=FULL per batch (true) or NORMAL (false)
+  SpendLogErrorPolicy on_error = SpendLogErrorPolicy::Allow;
 };
 
 enum class ContextGuard { Off, Warn, Reject };

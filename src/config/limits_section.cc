@@ -322,7 +322,7 @@ void read_redis(Validator& v, const YAML::Node& r, LimitsPolicy& out) {
 }
 
 void read_spend_log(Validator& v, const YAML::Node& s, const std::string& config_file, LimitsPolicy& out) {
-  if (!v.check_mapping(s, "limits.spend_log", {"path", "flush_interval", "fsync"})) return;
+  if (!v.check_mapping(s, "limits.spend_log", {"path", "flush_interval", "fsync", "on_error"})) return;
   v.optional_string(s, "path", "limits.spend_log.", [&](const YAML::Node&, const std::string& p) {
     std::filesystem::path file(p);
     if (file.is_relative()) file = std::filesystem::path(config_file).parent_path() / file;
@@ -332,6 +332,14 @@ void read_spend_log(Validator& v, const YAML::Node& s, const std::string& config
     v.fail(s, "limits.spend_log.path", "required: the SQLite file of the spend log");
   v.duration(s, "flush_interval", "limits.spend_log.", out.spend_log.flush_interval);
   read_bool(v, s, "fsync", "limits.spend_log.", out.spend_log.fsync);
+  v.optional_string(s, "on_error", "limits.spend_log.", [&](const YAML::Node& node, const std::string& e) {
+    if (e == "allow")
+      out.spend_log.on_error = SpendLogErrorPolicy::Allow;
+    else if (e == "deny")
+      out.spend_log.on_error = SpendLogErrorPolicy::Deny;
+    else
+      v.fail(node, "limits.spend_log.on_error", "\"" + e + "\" is not a spend-log fail mode (allowed: allow, deny)");
+  });
 }
 
 void read_sessions(Validator& v, const YAML::Node& s, LimitsPolicy& out) {

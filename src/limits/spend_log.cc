@@ -1,10 +1,13 @@
 // SQLite SpendLog (see spend_log.h): one writer thread commits the queued records in one transaction per batch;
-// WAL mode, synchronous FULL or NORMAL by options. The queue is bounded: a full queue drops and counts.
+// WAL mode, synchronous FULL or NORMAL by options. A failed batch is kept and retried with backoff. The queue
+// (with what is kept for a retry) is bounded: a full queue refuses new records and counts them.
 #include "limits/spend_log.h"
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <iterator>
 #include <mutex>
@@ -76,12 +79,15 @@ class SqliteSpendLog final : public SpendLog {
   void append(SpendRecord record) override {
     {
       std::lock_guard lock(mutex_);
-      if (queue_.size() >= options_.max_queue) {
+      // The bound covers what the writer keeps for a retry too: while commits fail, new records are refused
+      // (counted) and the older ones already accepted are kept.
+      if (queue_.size() + writing_ >= options_.max_queue) {
         dropped_.fetch_add(1, std::memory_order_relaxed);
         return;
       }
       queue_.push_back(std::move(record));
       ++accepted_;
+      waiting_.store(queue_.size() + writing_, std::memory_order_relaxed);
       // The writer sleeps without a timer while the queue is empty: the first record starts its flush interval.
       if (queue_.size() != 1 && queue_.size() < options_.max_batch) return;
     }
@@ -123,47 +129,91 @@ class SqliteSpendLog final : public SpendLog {
                                sqlite3_errmsg(db_));
   }
 
-  void flush() override {
+  bool flush() override {
     std::unique_lock lock(mutex_);
     const uint64_t target = accepted_;
+    const uint64_t failures_before = failures_;
     flush_requested_ = true;
     wake_writer_.notify_one();
-    batch_done_.wait(lock, [&] { return finished_ >= target; });
+    batch_done_.wait(lock, [&] { return finished_ >= target || failures_ > failures_before; });
+    return finished_ >= target;
   }
 
   uint64_t appended() const override { return committed_.load(std::memory_order_relaxed); }
   const std::string& path() const override { return options_.path; }
   uint64_t dropped() const override { return dropped_.load(std::memory_order_relaxed); }
+  uint64_t commit_failures() const override { return commit_failures_.load(std::memory_order_relaxed); }
+  std::size_t waiting() const override { return waiting_.load(std::memory_order_relaxed); }
+  bool failing() const override { return failing_.load(std::memory_order_relaxed); }
 
  private:
+  // Commits the queue in batches. A failed batch stays in `batch` and is tried again, together with whatever was
+  // queued meanwhile, after a backoff from flush_interval doubling up to max_retry_interval_ms (or flush_interval
+  // when that is longer).
   void write_loop() {
     std::vector<SpendRecord> batch;
+    std::chrono::milliseconds retry_delay{options_.flush_interval_ms};
+    const std::chrono::milliseconds max_retry_delay{std::max(options_.flush_interval_ms, options_.max_retry_interval_ms)};
     std::unique_lock lock(mutex_);
     for (;;) {
-      wake_writer_.wait(lock, [&] { return stopping_ || flush_requested_ || !queue_.empty(); });
-      wake_writer_.wait_for(lock, std::chrono::milliseconds(options_.flush_interval_ms), [&] {
-        return stopping_ || flush_requested_ || queue_.size() >= options_.max_batch;
-      });
+      if (batch.empty()) {
+        wake_writer_.wait(lock, [&] { return stopping_ || flush_requested_ || !queue_.empty(); });
+        wake_writer_.wait_for(lock, std::chrono::milliseconds(options_.flush_interval_ms), [&] {
+          return stopping_ || flush_requested_ || queue_.size() >= options_.max_batch;
+        });
+      } else {
+        wake_writer_.wait_for(lock, retry_delay, [&] { return stopping_; });
+        retry_delay = std::min(retry_delay * 2, max_retry_delay);
+      }
       flush_requested_ = false;
-      if (queue_.empty()) {
+      if (batch.empty() && queue_.empty()) {
         if (stopping_) return;
         continue;
       }
-      batch.swap(queue_);
+      // Oldest first: a kept batch, then what was queued after it.
+      batch.insert(batch.end(), std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
+      queue_.clear();
+      writing_ = batch.size();
+      const bool last_try = stopping_;
       lock.unlock();
-      const bool ok = commit(batch);
+      std::string step, error;
+      const bool ok = commit(batch, step, error);
+      if (ok) recovered(batch.size());
+      else failed(step, error, batch.size());
       lock.lock();
-      if (ok) committed_.fetch_add(batch.size(), std::memory_order_relaxed);
-      else dropped_.fetch_add(batch.size(), std::memory_order_relaxed);
-      finished_ += batch.size();
-      batch.clear();
+      if (ok) {
+        committed_.fetch_add(batch.size(), std::memory_order_relaxed);
+        finished_ += batch.size();
+        batch.clear();
+        retry_delay = std::chrono::milliseconds(options_.flush_interval_ms);
+      } else {
+        ++failures_;
+        if (last_try) {
+          // Shutdown while commits fail: nothing more can be done for these records; counted and logged.
+          log::error("spend log: records lost at shutdown; commits still fail",
+                     json::ObjectWriter().field("path", options_.path).field("records", batch.size())
+                         .field("step", step).field("error", error));
+          dropped_.fetch_add(batch.size(), std::memory_order_relaxed);
+          finished_ += batch.size();
+          batch.clear();
+        }
+      }
+      writing_ = batch.size();
+      waiting_.store(queue_.size() + writing_, std::memory_order_relaxed);
       batch_done_.notify_all();
+      if (last_try && queue_.empty()) return;
     }
   }
 
-  // One transaction for the whole batch; on failure nothing of it is kept (and it is counted as dropped).
-  bool commit(const std::vector<SpendRecord>& batch) {
-    if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) return report_failure("BEGIN");
+  // One transaction for the whole batch; on failure nothing of it is written (`step` and `error` say why).
+  bool commit(const std::vector<SpendRecord>& batch, std::string& step, std::string& error) {
+    auto fail = [&](const char* at) {
+      step = at;
+      error = sqlite3_errmsg(db_);
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      return false;
+    };
+    if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) return fail("BEGIN");
     try {
       Statement insert(db_,
                        "INSERT INTO spend (at_ms, request_id, tenant, agent_group, agent, key_id, model, session,"
@@ -184,29 +234,35 @@ class SqliteSpendLog final : public SpendLog {
         sqlite3_bind_int64(s, 15, r.estimated ? 1 : 0);
         sqlite3_bind_int64(s, 16, r.cached_input_tokens);
         sqlite3_bind_text(s, 17, r.served_model.data(), static_cast<int>(r.served_model.size()), SQLITE_STATIC);
-        if (sqlite3_step(s) != SQLITE_DONE) {
-          report_failure("INSERT");
-          sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-          return false;
-        }
+        if (sqlite3_step(s) != SQLITE_DONE) return fail("INSERT");
       }
     } catch (const std::runtime_error& e) {
-      log::error("spend log: batch lost", json::ObjectWriter().field("path", options_.path).field("error", e.what()));
+      step = "PREPARE";
+      error = e.what();
       sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
       return false;
     }
-    if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
-      report_failure("COMMIT");
-      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-      return false;
-    }
+    if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) return fail("COMMIT");
     return true;
   }
 
-  bool report_failure(const char* step) {
-    log::error("spend log: batch lost",
-               json::ObjectWriter().field("path", options_.path).field("step", step).field("error", sqlite3_errmsg(db_)));
-    return false;
+  // The first failure of an episode is logged; later ones are only counted.
+  void failed(const std::string& step, const std::string& error, std::size_t records) {
+    commit_failures_.fetch_add(1, std::memory_order_relaxed);
+    if (failing_.exchange(true, std::memory_order_relaxed)) return;
+    failing_since_ = std::chrono::steady_clock::now();
+    log::error("spend log: commit failed; records kept and retried",
+               json::ObjectWriter().field("path", options_.path).field("step", step).field("error", error)
+                   .field("records", records));
+  }
+
+  void recovered(std::size_t records) {
+    if (!failing_.exchange(false, std::memory_order_relaxed)) return;
+    const auto failed_for = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - failing_since_);
+    log::warn("spend log: commits succeed again",
+              json::ObjectWriter().field("path", options_.path).field("failed_for_ms", failed_for.count())
+                  .field("records", records));
   }
 
   sqlite3* db_;
@@ -214,11 +270,16 @@ class SqliteSpendLog final : public SpendLog {
   std::mutex mutex_;
   std::condition_variable wake_writer_, batch_done_;
   std::vector<SpendRecord> queue_;
-  uint64_t accepted_ = 0;   // records queued so far
-  uint64_t finished_ = 0;   // records whose batch was committed or lost
+  std::size_t writing_ = 0;  // records the writer holds (being committed, or kept for a retry)
+  uint64_t accepted_ = 0;    // records queued so far
+  uint64_t finished_ = 0;    // records committed, or lost at shutdown
+  uint64_t failures_ = 0;    // failed commit attempts, for flush()
   bool flush_requested_ = false;
   bool stopping_ = false;
-  std::atomic<uint64_t> committed_{0}, dropped_{0};
+  std::chrono::steady_clock::time_point failing_since_;  // writer thread only
+  std::atomic<uint64_t> committed_{0}, dropped_{0}, commit_failures_{0};
+  std::atomic<std::size_t> waiting_{0};
+  std::atomic<bool> failing_{false};
   std::thread writer_;
 };
 
@@ -257,7 +318,7 @@ std::unique_ptr<SpendLog> SpendLog::open(const SpendLogOptions& options) {
     sqlite3_close(db);
     throw std::runtime_error(message);
   }
-  sqlite3_busy_timeout(db, 5000);
+  sqlite3_busy_timeout(db, options.busy_timeout_ms);
   const std::string setup = std::string("PRAGMA journal_mode=WAL; PRAGMA synchronous=") +
                             (options.fsync_each_batch ? "FULL" : "NORMAL") + ";" + kSchema;
   char* message = nullptr;

@@ -92,6 +92,20 @@ LimitsFilter::LimitsFilter(Config config, LimitsRuntime& runtime)
 asio::awaitable<pipeline::Verdict> LimitsFilter::admit(pipeline::RequestCtx& ctx) {
   const config::LimitsPolicy& policy = config_.policy;
   pipeline::Reservation& r = ctx.reservation;
+  // Spend that cannot be recorded: `on_error: deny` serves nothing that would be charged until a commit succeeds.
+  if (const SpendLog* log = runtime_.spend_log();
+      log && log->failing() && policy.spend_log.on_error == config::SpendLogErrorPolicy::Deny) {
+    const std::string message =
+        "The spend log cannot record charges (see the gateway log) and limits.spend_log.on_error is deny.";
+    runtime_.count_denial("spend_log");
+    ctx.decision.denied = true;
+    ctx.decision.filter = std::string(this->name());
+    ctx.decision.rule = "spend_log";
+    ctx.decision.reason = message;
+    pipeline::reply_error(ctx, 503, message, "spend_log_unavailable");
+    ctx.reply.headers.emplace_back("retry-after", "1");
+    co_return pipeline::Verdict::Replied;
+  }
   // The request as the ledger sees it: model, session, exact prompt tokens, the output it may produce.
   Estimate e;
   if (auto header = ctx.head->find("x-session-id")) {

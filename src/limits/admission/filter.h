@@ -10,7 +10,8 @@
 // A model without a price under a USD limit is refused (403 model_not_priced) unless `pricing.unpriced` is
 // `default` or `allow`. Settle replaces the reservation by the usage the provider reported (or the UsageFilter's
 // estimate) on the counters admit reserved, whichever model a fallback served, releases everything when no
-// upstream answered, and appends a spend record keyed like those counters.
+// upstream answered, and appends a spend record keyed like those counters. While the spend log cannot commit,
+// `limits.spend_log.on_error: deny` makes admit answer 503 spend_log_unavailable.
 // It never charges twice and never leaves a reservation open: settle closes ctx.reservation exactly once.
 #pragma once
 

@@ -71,8 +71,10 @@ void LimitsRuntime::render_metrics(std::string& out) const {
     for (const auto& [key, n] : f.second)
       prometheus::sample(out, name, prometheus::labels({{key_label, key}}), n);
   };
-  by_key("tollway_limits_denials_total", "Requests denied (429), by the rule or budget that denied them.", "rule",
-         denials_);
+  by_key("tollway_limits_denials_total",
+         "Requests denied (429; 503 for rule spend_log, limits.spend_log.on_error: deny), by the rule or budget "
+         "that denied them.",
+         "rule", denials_);
   by_key("tollway_limits_shadow_denials_total",
          "Requests a shadow-mode rule or budget would have denied (they went on), by rule.", "rule", shadow_denials_);
   by_key("tollway_limits_context_guard_total",
@@ -130,8 +132,19 @@ void LimitsRuntime::render_metrics(std::string& out) const {
                        "Spend records committed to the spend log.");
     prometheus::sample(out, "tollway_limits_spend_records_total", "", spend_log_->appended());
     prometheus::family(out, "tollway_limits_spend_records_dropped_total", "counter",
-                       "Spend records lost to a full queue or a failed commit.");
+                       "Spend records lost: refused by a full queue (commits failing or behind), or still "
+                       "uncommitted at shutdown while commits failed.");
     prometheus::sample(out, "tollway_limits_spend_records_dropped_total", "", spend_log_->dropped());
+    prometheus::family(out, "tollway_limits_spend_log_commit_failures_total", "counter",
+                       "Failed spend-log commits (disk full, database locked, I/O error); each batch is kept "
+                       "and retried.");
+    prometheus::sample(out, "tollway_limits_spend_log_commit_failures_total", "", spend_log_->commit_failures());
+    prometheus::family(out, "tollway_limits_spend_log_failing", "gauge",
+                       "1 from a failed spend-log commit until the next successful one (on_error applies).");
+    prometheus::sample(out, "tollway_limits_spend_log_failing", "", static_cast<uint64_t>(spend_log_->failing()));
+    prometheus::family(out, "tollway_limits_spend_log_records_waiting", "gauge",
+                       "Spend records queued or kept for a retry, not yet committed (bounded by 100000).");
+    prometheus::sample(out, "tollway_limits_spend_log_records_waiting", "", spend_log_->waiting());
   }
 }
 

@@ -30,13 +30,14 @@ TEST(LimitsConfig, DefaultsWithoutPolicy) {
   EXPECT_FALSE(p.enabled());
   EXPECT_EQ(p.ledger, LedgerMode::Local);
   EXPECT_EQ(p.default_max_tokens, 4096u);
+  EXPECT_EQ(p.spend_log.on_error, SpendLogErrorPolicy::Allow);
   EXPECT_EQ(r.config->limits.max_body, 1024u * 1024u);
 }
 
 TEST(LimitsConfig, FullPolicy) {
   auto r = parse(R"(  ledger: strict
   redis: {url: "redis://127.0.0.1:6379/0", timeout: 20ms, key_prefix: "tw:", local_fallback_max: 10s}
-  spend_log: {path: spend.db, flush_interval: 50ms, fsync: false}
+  spend_log: {path: spend.db, flush_interval: 50ms, fsync: false, on_error: deny}
   default_max_tokens: 1024
   rules:
     - name: support-all
@@ -79,6 +80,7 @@ TEST(LimitsConfig, FullPolicy) {
   EXPECT_EQ(p.spend_log.path, "/etc/tollway/spend.db");
   EXPECT_EQ(p.spend_log.flush_interval.count(), 50);
   EXPECT_FALSE(p.spend_log.fsync);
+  EXPECT_EQ(p.spend_log.on_error, SpendLogErrorPolicy::Deny);
   EXPECT_EQ(p.default_max_tokens, 1024u);
   ASSERT_EQ(p.rules.size(), 2u);
   EXPECT_EQ(p.rules[0].match.agent_group, "customer-support");
@@ -169,6 +171,7 @@ TEST(LimitsConfig, PreciseErrors) {
       {"  fanout: {secret: \"0123456789abcdef0123456789abcdef\"}\n", "limits.fanout.max_budget: required"},
       {"  default_max_tokens: -3\n", "limits.default_max_tokens"},
       {"  spend_log: {fsync: true}\n", "limits.spend_log.path: required"},
+      {"  spend_log: {path: s.db, on_error: local}\n", "limits.spend_log.on_error: \"local\" is not a spend-log fail mode (allowed: allow, deny)"},
       {"  window: 1m\n", "limits.window: unknown key"},
   };
   for (const auto& c : cases) {

@@ -1,5 +1,6 @@
 // SpendLog on a real SQLite file: append/flush/replay, order and the since filter, the bounded queue, reopen,
-// and a writer process SIGKILLed right after flush() returned loses none of what it flushed.
+// a writer process SIGKILLed right after flush() returned loses none of what it flushed, and a commit that
+// fails (the database locked by another connection) keeps its batch and retries it until it succeeds.
 #include "limits/spend_log.h"
 
 #include <gtest/gtest.h>
@@ -138,6 +139,103 @@ TEST_F(SpendLogTest, AFullQueueDropsAndCountsInsteadOfBlocking) {
   log->flush();
   EXPECT_EQ(log->appended(), 10u);
   EXPECT_EQ(replay_all(*log).size(), 10u);
+}
+
+// Another process's write transaction on the same file (what `BEGIN EXCLUSIVE` in a second sqlite3 does):
+// every commit of the spend log fails with SQLITE_BUSY after its busy timeout while it is held.
+class WriteLock {
+ public:
+  explicit WriteLock(const std::string& path) {
+    EXPECT_EQ(sqlite3_open(path.c_str(), &db_), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db_, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db_);
+  }
+  void release() {
+    if (!db_) return;
+    sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
+    sqlite3_close(db_);
+    db_ = nullptr;
+  }
+  ~WriteLock() { release(); }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+// Waits until a flush commits everything (the writer retries on its own; flush only observes).
+bool flushed_within(SpendLog& log, std::chrono::milliseconds bound) {
+  const auto deadline = std::chrono::steady_clock::now() + bound;
+  while (std::chrono::steady_clock::now() < deadline)
+    if (log.flush()) return true;
+  return false;
+}
+
+TEST_F(SpendLogTest, AFailedCommitKeepsTheBatchAndRetriesItUntilItSucceeds) {
+  options_.flush_interval_ms = 10;
+  options_.max_retry_interval_ms = 40;
+  options_.busy_timeout_ms = 20;
+  auto log = SpendLog::open(options_);
+  log->append(record(1, "before", 1));
+  ASSERT_TRUE(log->flush());
+  WriteLock lock(options_.path);
+  for (int i = 0; i < 3; ++i) log->append(record(10 + i, "held-" + std::to_string(i), 1));
+  EXPECT_FALSE(log->flush()) << "a commit cannot succeed while the database is locked";
+  EXPECT_TRUE(log->failing());
+  EXPECT_GE(log->commit_failures(), 1u);
+  EXPECT_EQ(log->waiting(), 3u);
+  EXPECT_EQ(log->appended(), 1u);
+  EXPECT_EQ(log->dropped(), 0u) << "a failed commit loses nothing";
+  // Records appended during the failure join the kept batch, in order.
+  log->append(record(20, "during", 1));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (log->commit_failures() < 3 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_GE(log->commit_failures(), 3u) << "the writer retries by itself, without a flush";
+  EXPECT_EQ(log->waiting(), 4u);
+  EXPECT_EQ(log->dropped(), 0u);
+  lock.release();
+  ASSERT_TRUE(flushed_within(*log, std::chrono::seconds(5)));
+  EXPECT_FALSE(log->failing());
+  EXPECT_EQ(log->appended(), 5u);
+  EXPECT_EQ(log->waiting(), 0u);
+  EXPECT_EQ(log->dropped(), 0u);
+  std::vector<std::string> ids;
+  for (const auto& r : replay_all(*log)) ids.push_back(r.request_id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"before", "held-0", "held-1", "held-2", "during"}));
+}
+
+TEST_F(SpendLogTest, WhileCommitsFailTheQueueBoundKeepsTheOldestAndCountsTheRefused) {
+  options_.flush_interval_ms = 10;
+  options_.max_retry_interval_ms = 20;
+  options_.busy_timeout_ms = 5;
+  options_.max_queue = 5;
+  auto log = SpendLog::open(options_);
+  WriteLock lock(options_.path);
+  for (int i = 0; i < 3; ++i) log->append(record(i, "r" + std::to_string(i), 1));
+  EXPECT_FALSE(log->flush());  // the writer now holds r0..r2 for a retry
+  for (int i = 3; i < 8; ++i) log->append(record(i, "r" + std::to_string(i), 1));
+  EXPECT_EQ(log->waiting(), 5u);
+  EXPECT_EQ(log->dropped(), 3u) << "r5..r7 found the bound reached";
+  lock.release();
+  ASSERT_TRUE(flushed_within(*log, std::chrono::seconds(5)));
+  std::vector<std::string> ids;
+  for (const auto& r : replay_all(*log)) ids.push_back(r.request_id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"r0", "r1", "r2", "r3", "r4"}));
+}
+
+TEST_F(SpendLogTest, ShutdownWhileCommitsFailEndsAfterOneLastAttempt) {
+  options_.flush_interval_ms = 10;
+  options_.busy_timeout_ms = 20;
+  {
+    auto log = SpendLog::open(options_);
+    WriteLock held(options_.path);
+    log->append(record(1, "lost", 1));
+    EXPECT_FALSE(log->flush());
+    const auto start = std::chrono::steady_clock::now();
+    log.reset();  // one more attempt, then the record is counted as lost and logged; never hangs
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  }
+  auto reopened = SpendLog::open(options_);
+  EXPECT_TRUE(replay_all(*reopened).empty());
 }
 
 TEST_F(SpendLogTest, BadPathIsAPreciseError) {
