@@ -22,6 +22,10 @@ struct Limits {
   uint64_t max_request_line = 8 * 1024;
   uint64_t max_header_block = 64 * 1024;
   uint64_t max_body = 16 * 1024 * 1024;
+  // Per process (every worker together); see docs/configuration.md `limits` for what an over-limit client gets.
+  uint64_t max_connections = 10'000;         // downstream connections open at once
+  uint64_t max_connections_per_peer = 0;     // from one peer address (IPv6: one /64); 0 = no per-peer limit
+  uint64_t max_requests_in_flight = 4'096;   // requests being handled at once; more are shed with 503
 };
 
 struct Timeouts {

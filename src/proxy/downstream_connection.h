@@ -16,16 +16,22 @@
 #include "http/read_buffer.h"
 #include "http/stream.h"
 #include "pipeline/run.h"
+#include "proxy/admission.h"
 #include "tls/server_context.h"
 
 namespace tollway::proxy {
 
 class Worker;
 
+// The address of a socket's peer (IPv4-mapped IPv6 as IPv4); nullopt when the socket cannot tell.
+std::optional<core::IpAddress> peer_address(const http::tcp::socket& socket);
+
 class DownstreamConnection final : public pipeline::Exchange {
  public:
-  // `listener` indexes the snapshot's serving.listeners: the one that accepted `socket`.
-  DownstreamConnection(Worker& worker, std::size_t listener, http::tcp::socket socket);
+  // `listener` indexes the snapshot's serving.listeners: the one that accepted `socket`, from `peer`; `ticket` is
+  // its place under the process's connection limits, held until the connection is destroyed.
+  DownstreamConnection(Worker& worker, std::size_t listener, http::tcp::socket socket,
+                       std::optional<core::IpAddress> peer, Admission::ConnectionTicket ticket);
   ~DownstreamConnection() override;
 
   boost::asio::awaitable<void> serve();
@@ -109,6 +115,7 @@ class DownstreamConnection final : public pipeline::Exchange {
   std::optional<core::IpAddress> peer_;  // the client's address, read once when the connection is accepted
   std::optional<tls::PeerIdentity> peer_identity_;  // its verified certificate, read once after the handshake
   std::list<DownstreamConnection*>::iterator registration_;
+  Admission::ConnectionTicket ticket_;
 };
 
 }  // namespace tollway::proxy
