@@ -17,7 +17,8 @@ import {
   startMockProcess, controlClient, duringAttack, p99Bound, report, openConnection, rssKiB, sleep,
 } from './hostile_lib.mjs';
 
-const ATTACK_MS = 2000;
+// How long each attack runs while the control client is sampled (bench/hostile/run.sh runs them longer).
+const ATTACK_MS = Number(process.env.HOSTILE_ATTACK_MS ?? 2000);
 
 // A provider whose chat completion stream is 64 MiB of SSE, written as fast as the connection takes it; counts
 // the bytes the gateway accepted.

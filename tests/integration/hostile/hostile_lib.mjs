@@ -125,9 +125,4 @@ export function cpuSeconds(pid) {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-/** Descriptors open in process `pid`. */
-export function openDescriptors(pid) {
-  return fs.readdirSync(`/proc/${pid}/fd`).length;
-}
-
 export { sleep };
