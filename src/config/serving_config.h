@@ -33,6 +33,7 @@ struct Timeouts {
   ms header_read{10'000};
   ms body_read{60'000};
   ms idle{75'000};
+  ms response_write{60'000};  // one piece of a relayed response to the client (a client that stops reading)
   ms upstream_connect{5'000};
   ms upstream_first_byte{120'000};
   ms upstream_total{900'000};

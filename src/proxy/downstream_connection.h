@@ -84,6 +84,11 @@ class DownstreamConnection final : public pipeline::Exchange {
   boost::asio::awaitable<void> relay_response(pipeline::RequestCtx& ctx, pipeline::ResponseHooks& hooks,
                                               std::unique_ptr<http::Stream> stream,
                                               std::chrono::steady_clock::time_point exchange_start);
+  // Writes one piece of a relayed response under timeouts.response_write (a client that takes none of it that
+  // long is cut: the sweep cancels the write), then puts the exchange's deadline back.
+  boost::asio::awaitable<void> write_to_client(std::string_view bytes, boost::system::error_code& ec,
+                                              http::Deadline::clock::time_point total_deadline,
+                                              std::chrono::milliseconds response_write);
   Worker& worker_;
   std::size_t listener_;
   http::Stream client_;

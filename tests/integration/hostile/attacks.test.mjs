@@ -8,13 +8,13 @@
 //  - a pipelined flood of 10,000 requests in one write, never read, holds the gateway's memory bounded, and every
 //    request is answered once the client reads;
 //  - a client that never reads a large streaming response holds bounded memory: the provider is paused by
-//    backpressure long before its 64 MiB are written.
+//    backpressure long before its 64 MiB are written, and timeouts.response_write closes the connection.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { startGateway, testConfig, getText, metricValue, parseResponses, SANITIZED } from '../../lib/harness.mjs';
 import {
-  startMockProcess, controlClient, duringAttack, p99Bound, report, openConnection, rssKiB, sleep,
+  startMockProcess, controlClient, duringAttack, p99Bound, report, openConnection, closedWithin, rssKiB, sleep,
 } from './hostile_lib.mjs';
 
 // How long each attack runs while the control client is sampled (bench/hostile/run.sh runs them longer).
@@ -54,7 +54,8 @@ describe('hostile clients', { timeout: 120000 }, () => {
     flood = await startFloodingProvider();
     const cfg = testConfig({ openaiUrl: mock.url, over: {
       gateway: { workers: 2 },
-      timeouts: { header_read: '1s', body_read: '1s', idle: '5s', upstream_first_byte: '5s', upstream_total: '30s' },
+      timeouts: { header_read: '1s', body_read: '1s', idle: '5s', response_write: '3s', upstream_first_byte: '5s',
+        upstream_total: '30s' },
       providers: { flood: { api: 'openai', base_url: flood.url, api_key: 'sk-flood' } },
     } });
     cfg.routes = [{ path: '/flood/v1/chat/completions', api: 'openai', provider: 'flood' }, ...cfg.routes];
@@ -204,6 +205,9 @@ describe('hostile clients', { timeout: 120000 }, () => {
     assert.equal(flood.state.finished, false, 'backpressure reached the provider');
     assert.ok(written < 32 * 1024 * 1024, `the provider wrote ${written} bytes into a client that reads nothing`);
     assert.ok(rssDuring - rssBefore < 16 * 1024, `RSS grew ${rssDuring - rssBefore} KiB`);
+    // timeouts.response_write (3 s here) closes the connection of a client that takes nothing.
+    const cut = await closedWithin(sock, SANITIZED ? 8000 : 4000);
     sock.destroy();
+    assert.ok(cut, 'the never-reading client was cut at timeouts.response_write');
   });
 });
