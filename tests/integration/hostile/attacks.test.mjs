@@ -12,9 +12,9 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { startGateway, testConfig, getText, metricValue, parseResponses, SANITIZED } from '../../lib/harness.mjs';
+import { startGateway, testConfig, getText, metricValue, parseResponses, waitFor, SANITIZED } from '../../lib/harness.mjs';
 import {
-  startMockProcess, controlClient, duringAttack, p99Bound, report, openConnection, closedWithin, rssKiB, sleep,
+  startMockProcess, controlClient, duringAttack, p99Bound, report, openConnection, rssKiB, sleep,
 } from './hostile_lib.mjs';
 
 // How long each attack runs while the control client is sampled (bench/hostile/run.sh runs them longer).
@@ -72,6 +72,8 @@ describe('hostile clients', { timeout: 120000 }, () => {
     await flood?.close();
   });
 
+  const openConnections = async () =>
+    metricValue((await getText(`${gw.adminUrl}/metrics`)).text, 'tollway_open_connections');
   const check = (name, attack) => {
     report(name, quiet, attack);
     assert.deepEqual(attack.failures, [], `${name}: the control client's requests failed`);
@@ -191,9 +193,11 @@ describe('hostile clients', { timeout: 120000 }, () => {
   });
 
   it('a client that never reads a 64 MiB stream holds bounded memory', async () => {
+    await waitFor(async () => (await openConnections()) <= 1);
     const rssBefore = rssKiB(gw.proc.pid);
     const sock = await openConnection(gw.port);
     sock.pause();
+    const start = Date.now();
     const body = JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'hi' }] });
     sock.write(`POST /flood/v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
     const attack = await duringAttack(control, ATTACK_MS);
@@ -205,9 +209,13 @@ describe('hostile clients', { timeout: 120000 }, () => {
     assert.equal(flood.state.finished, false, 'backpressure reached the provider');
     assert.ok(written < 32 * 1024 * 1024, `the provider wrote ${written} bytes into a client that reads nothing`);
     assert.ok(rssDuring - rssBefore < 16 * 1024, `RSS grew ${rssDuring - rssBefore} KiB`);
-    // timeouts.response_write (3 s here) closes the connection of a client that takes nothing.
-    const cut = await closedWithin(sock, SANITIZED ? 8000 : 4000);
+    // timeouts.response_write (3 s here) closes the connection of a client that takes nothing: only the control
+    // client's stays open.
+    const cut = await waitFor(async () => (await openConnections()) <= 1 && Date.now(), { timeoutMs: SANITIZED ? 8000 : 4000 });
     sock.destroy();
     assert.ok(cut, 'the never-reading client was cut at timeouts.response_write');
+    const cutAfter = cut - start;
+    process.stderr.write(`hostile: never-read stream: connection closed ${cutAfter} ms after the request\n`);
+    assert.ok(cutAfter >= 2900, `cut after ${cutAfter} ms, before timeouts.response_write`);
   });
 });
