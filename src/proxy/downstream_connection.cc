@@ -293,7 +293,9 @@ asio::awaitable<void> DownstreamConnection::write_error(int status, std::string_
   http::end_head(out);
   out += body;
   error_code ec;
+  deadline_.expire_after(worker_.snapshot()->serving.timeouts.response_write);  // a client that never reads
   co_await client_.write(out, ec);
+  deadline_.clear();
 }
 
 asio::awaitable<void> DownstreamConnection::reply(pipeline::RequestCtx& ctx) {
@@ -325,7 +327,11 @@ asio::awaitable<void> DownstreamConnection::reply(pipeline::RequestCtx& ctx) {
                                       asio::buffer(r.body.data(), send_body ? r.body.size() : 0)};
   phase_ = Phase::Responding;
   error_code ec;
+  // A client that takes none of the answer within response_write (e.g. one that pipelines requests and never
+  // reads) is cut by the sweep.
+  deadline_.expire_after(ctx.snapshot->serving.timeouts.response_write);
   co_await client_.write(parts, ec);
+  deadline_.clear();
   if (ec) must_close_ = true;
   ctx.outcome.status = r.status;
   ctx.outcome.response_bytes = send_body ? r.body.size() : 0;

@@ -5,8 +5,8 @@
 //  - slow body: a body trickled in is cut at timeouts.body_read counted from the end of the head (408);
 //  - 2,000 idle connections are held (and closed at timeouts.idle) without slowing anyone;
 //  - header floods: more than 128 fields, or a head past limits.max_header_block, get 431 at once;
-//  - a pipelined flood of 10,000 requests in one write, never read, holds the gateway's memory bounded, and every
-//    request is answered once the client reads;
+//  - a pipelined flood of 10,000 requests in one write, not read, holds the gateway's memory bounded, every request
+//    is answered once the client reads, and a client that never reads is cut at timeouts.response_write;
 //  - a client that never reads a large streaming response holds bounded memory: the provider is paused by
 //    backpressure long before its 64 MiB are written, and timeouts.response_write closes the connection.
 import { describe, it, before, after } from 'node:test';
@@ -169,15 +169,20 @@ describe('hostile clients', { timeout: 120000 }, () => {
     assert.deepEqual([...statuses], ['HTTP/1.1 431']);
   });
 
-  it('a pipelined flood never read is bounded, and answered in full once read', async () => {
+  it('a pipelined flood not read is bounded, answered in full once read, and cut if never read', async () => {
+    await waitFor(async () => (await openConnections()) <= 1);
     const rssBefore = rssKiB(gw.proc.pid);
     const count = 10000;
-    const sock = await openConnection(gw.port);
+    const flood = Buffer.from('GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(count), 'latin1');
+    const sock = await openConnection(gw.port);  // read after the attack
+    const neverRead = await openConnection(gw.port);
     sock.pause();
-    sock.write(Buffer.from('GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(count), 'latin1'));
+    neverRead.pause();
+    sock.write(flood);
+    neverRead.write(flood);
     const attack = await duringAttack(control, ATTACK_MS);
     const rssDuring = rssKiB(gw.proc.pid);
-    check(`pipelined flood (${count} requests in one write, not read)`, attack);
+    check(`pipelined flood (2 connections x ${count} requests in one write, not read)`, attack);
     process.stderr.write(`hostile: pipelined flood: gateway RSS ${rssBefore} KiB before, ${rssDuring} KiB while unread\n`);
     assert.ok(rssDuring - rssBefore < 16 * 1024, `RSS grew ${rssDuring - rssBefore} KiB`);
     const chunks = [];
@@ -190,6 +195,10 @@ describe('hostile clients', { timeout: 120000 }, () => {
     }
     sock.destroy();
     assert.equal(answered, count);
+    // The connection that never reads is closed once an answer has waited timeouts.response_write (3 s).
+    const cut = await waitFor(async () => (await openConnections()) <= 1, { timeoutMs: SANITIZED ? 8000 : 4000 });
+    neverRead.destroy();
+    assert.ok(cut, 'the never-reading pipelining client was cut at timeouts.response_write');
   });
 
   it('a client that never reads a 64 MiB stream holds bounded memory', async () => {
