@@ -57,8 +57,9 @@ describe('hostile clients', { timeout: 120000 }, () => {
       timeouts: { header_read: '1s', body_read: '1s', idle: '5s', response_write: '3s', upstream_first_byte: '5s',
         upstream_total: '30s' },
       providers: { flood: { api: 'openai', base_url: flood.url, api_key: 'sk-flood' } },
+      usage: { drain_time: '300ms' },  // what the gateway reads on for the usage after a client is cut
     } });
-    cfg.routes = [{ path: '/flood/v1/chat/completions', api: 'openai', provider: 'flood' }, ...cfg.routes];
+    cfg.models = [{ match: 'flood-*', provider: 'flood' }, ...cfg.models];
     gw = await startGateway({ config: cfg, workers: 2 });
     control = controlClient(gw.port);
     await control.sample(300);  // warm-up
@@ -207,8 +208,13 @@ describe('hostile clients', { timeout: 120000 }, () => {
     const sock = await openConnection(gw.port);
     sock.pause();
     const start = Date.now();
-    const body = JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'hi' }] });
-    sock.write(`POST /flood/v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    const body = JSON.stringify({ model: 'flood-1', stream: true, messages: [{ role: 'user', content: 'hi' }] });
+    sock.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    // The first ~7 MiB are relayed as fast as for a client that reads (they fill the socket buffers on the way);
+    // the attack is the stalled stream after that, once the provider is paused.
+    let last = -1;
+    await waitFor(async () => { const now = flood.state.written; const still = now > 0 && now === last; last = now; return still; },
+      { timeoutMs: 2500, intervalMs: 200 });
     const attack = await duringAttack(control, ATTACK_MS);
     const written = flood.state.written;
     const rssDuring = rssKiB(gw.proc.pid);
