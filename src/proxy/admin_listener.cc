@@ -68,11 +68,12 @@ asio::awaitable<void> AdminListener::accept_loop() {
     // An answer's last partial segment must not wait for the peer's delayed ACK (Nagle): up to 40 ms on a large
     // answer, such as a trace list or a fleet of a thousand nodes.
     socket.set_option(tcp::no_delay(true), ec);
-    asio::co_spawn(context_, serve(std::move(socket)), asio::detached);
+    asio::co_spawn(context_, serve(std::move(socket), false), asio::detached);
   }
 }
 
 bool AdminListener::accept_with_spare() {
+  spare_->retake();  // it may have been freed by a connection while a worker held the last descriptor
   if (spare_->fd < 0) return false;
   ::close(spare_->fd);
   spare_->fd = -1;
@@ -84,11 +85,11 @@ bool AdminListener::accept_with_spare() {
     return false;
   }
   socket.set_option(tcp::no_delay(true), ec);
-  asio::co_spawn(context_, serve(std::move(socket)), asio::detached);
+  asio::co_spawn(context_, serve(std::move(socket), true), asio::detached);
   return true;
 }
 
-asio::awaitable<void> AdminListener::serve(tcp::socket socket) {
+asio::awaitable<void> AdminListener::serve(tcp::socket socket, bool on_spare) {
   // Destroyed last, once the connection's descriptor is closed: a spare descriptor lent to this connection (or
   // to an earlier one) is taken back while one is free.
   struct RetakeSpare {
@@ -169,7 +170,7 @@ asio::awaitable<void> AdminListener::serve(tcp::socket socket) {
       } else {
         deadline.cancel();  // the handler's own work is not the peer's to hurry
         response = co_await handler_(request);
-        keep_alive = head.keep_alive;
+        keep_alive = head.keep_alive && !on_spare;
       }
     }
     std::string out;

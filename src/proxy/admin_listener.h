@@ -70,7 +70,9 @@ class AdminListener {
 
  private:
   asio::awaitable<void> accept_loop();
-  asio::awaitable<void> serve(tcp::socket socket);
+  // `on_spare`: the connection holds the spare descriptor; it answers one request and closes, so that the
+  // spare serves the next operator's connection.
+  asio::awaitable<void> serve(tcp::socket socket, bool on_spare);
   // Out of descriptors: frees the spare one and accepts with it. False when there is no spare or nothing to
   // accept.
   bool accept_with_spare();
