@@ -3,6 +3,7 @@
 # HOSTILE_ATTACK_MS (default 10 s, the CI test holds 2 s) and prints the control client's quiet and under-attack p99
 # as a markdown table, plus the other figures the tests print (RSS, provider bytes, CPU while paused). The tests'
 # own assertions still apply; a failed one fails the run.
+# Raw output: build/bench/hostile/tests.txt (the runner) and figures.txt.
 # Usage: bench/hostile/run.sh   env: TOLLWAY_BIN (build/release/tollway), HOSTILE_ATTACK_MS (10000)
 set -euo pipefail
 
@@ -15,8 +16,10 @@ export HOSTILE_ATTACK_MS="${HOSTILE_ATTACK_MS:-10000}"
 ulimit -n "$(ulimit -Hn)"  # 2,000 idle connections and their peers
 
 cd "$ROOT"
+# The tests' figure lines ("hostile: ...") arrive in the runner's output as TAP comments.
 node --test --test-concurrency=1 tests/integration/hostile/attacks.test.mjs tests/integration/hostile/limits.test.mjs \
-  2>"$OUT/figures.txt" >"$OUT/tests.txt" || { cat "$OUT/tests.txt" "$OUT/figures.txt"; exit 1; }
+  >"$OUT/tests.txt" 2>&1 || { cat "$OUT/tests.txt"; exit 1; }
+sed -n 's/^# hostile: /hostile: /p' "$OUT/tests.txt" >"$OUT/figures.txt"
 
 echo "Control client p99 (one keep-alive connection, sequential chat completions through the mock provider),"
 echo "each attack held ${HOSTILE_ATTACK_MS} ms; $(nproc) cores, $(uname -r)."

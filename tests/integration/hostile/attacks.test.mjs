@@ -19,6 +19,7 @@ import {
 
 // How long each attack runs while the control client is sampled (bench/hostile/run.sh runs them longer).
 const ATTACK_MS = Number(process.env.HOSTILE_ATTACK_MS ?? 2000);
+const RESPONSE_WRITE_MS = ATTACK_MS + 1000;
 
 // A provider whose chat completion stream is 64 MiB of SSE, written as fast as the connection takes it; counts
 // the bytes the gateway accepted.
@@ -54,8 +55,10 @@ describe('hostile clients', { timeout: 120000 }, () => {
     flood = await startFloodingProvider();
     const cfg = testConfig({ openaiUrl: mock.url, over: {
       gateway: { workers: 2 },
-      timeouts: { header_read: '1s', body_read: '1s', idle: '5s', response_write: '3s', upstream_first_byte: '5s',
-        upstream_total: '30s' },
+      // idle outlasts an attack (the idle connections are held through it); response_write too (the never-read
+      // stream is cut after it).
+      timeouts: { header_read: '1s', body_read: '1s', idle: `${2 * ATTACK_MS + 1000}ms`,
+        response_write: `${RESPONSE_WRITE_MS}ms`, upstream_first_byte: '5s', upstream_total: '60s' },
       providers: { flood: { api: 'openai', base_url: flood.url, api_key: 'sk-flood' } },
       usage: { drain_time: '300ms' },  // what the gateway reads on for the usage after a client is cut
     } });
@@ -196,8 +199,9 @@ describe('hostile clients', { timeout: 120000 }, () => {
     }
     sock.destroy();
     assert.equal(answered, count);
-    // The connection that never reads is closed once an answer has waited timeouts.response_write (3 s).
-    const cut = await waitFor(async () => (await openConnections()) <= 1, { timeoutMs: SANITIZED ? 8000 : 4000 });
+    // The connection that never reads is closed once an answer has waited timeouts.response_write.
+    const cut = await waitFor(async () => (await openConnections()) <= 1,
+      { timeoutMs: RESPONSE_WRITE_MS + (SANITIZED ? 6000 : 3000) });
     neverRead.destroy();
     assert.ok(cut, 'the never-reading pipelining client was cut at timeouts.response_write');
   });
@@ -224,13 +228,14 @@ describe('hostile clients', { timeout: 120000 }, () => {
     assert.equal(flood.state.finished, false, 'backpressure reached the provider');
     assert.ok(written < 32 * 1024 * 1024, `the provider wrote ${written} bytes into a client that reads nothing`);
     assert.ok(rssDuring - rssBefore < 16 * 1024, `RSS grew ${rssDuring - rssBefore} KiB`);
-    // timeouts.response_write (3 s here) closes the connection of a client that takes nothing: only the control
-    // client's stays open.
-    const cut = await waitFor(async () => (await openConnections()) <= 1 && Date.now(), { timeoutMs: SANITIZED ? 8000 : 4000 });
+    // timeouts.response_write (the attack's length + 1 s here) closes the connection of a client that takes
+    // nothing: only the control client's stays open.
+    const cut = await waitFor(async () => (await openConnections()) <= 1 && Date.now(),
+      { timeoutMs: RESPONSE_WRITE_MS + (SANITIZED ? 6000 : 3000) });
     sock.destroy();
     assert.ok(cut, 'the never-reading client was cut at timeouts.response_write');
     const cutAfter = cut - start;
     process.stderr.write(`hostile: never-read stream: connection closed ${cutAfter} ms after the request\n`);
-    assert.ok(cutAfter >= 2900, `cut after ${cutAfter} ms, before timeouts.response_write`);
+    assert.ok(cutAfter >= RESPONSE_WRITE_MS - 100, `cut after ${cutAfter} ms, before timeouts.response_write`);
   });
 });

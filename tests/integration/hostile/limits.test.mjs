@@ -44,6 +44,7 @@ describe('connection and request limits', { timeout: 120000 }, () => {
     gw = await startGateway({ workers: 2, config: testConfig({ openaiUrl: mock.url, over: {
       gateway: { workers: 2 },
       limits: { max_connections: 60, max_connections_per_peer: 10, max_requests_in_flight: 6 },
+      timeouts: { idle: `${2 * ATTACK_MS + 3000}ms` },  // the flood's connections are held through an attack
     } }) });
     control = controlClient(gw.port);
     await control.sample(300);
@@ -97,16 +98,19 @@ describe('connection and request limits', { timeout: 120000 }, () => {
     const socks = [];
     for (let a = 10; a < 20; a++)  // 10 addresses x 8: 80 connections, none over the per-peer limit
       for (let i = 0; i < 8; i++) socks.push(await openConnection(gw.port, { localAddress: `127.0.0.${a}` }));
-    const closed = await Promise.all(socks.map((s) => (s ? closedWithin(s, 200) : true)));
-    const survived = socks.filter((s, i) => !closed[i]);
-    const attack = await duringAttack(control, ATTACK_MS);
-    check('total limit (80 connections from 10 addresses)', attack);
-    // 60 in all: the control client's connection and 59 of the flood's.
-    assert.equal(survived.length, 59);
-    assert.ok(await refused('max_connections') - before >= 21);
-    const fresh = await chat(gw.port, { localAddress: '127.0.0.30' });
-    assert.notEqual(fresh.status, 200, 'a new connection over the total is refused');
-    for (const s of socks) s?.destroy();
+    try {
+      const closed = await Promise.all(socks.map((s) => (s ? closedWithin(s, 200) : true)));
+      const survived = socks.filter((s, i) => !closed[i]);
+      const attack = await duringAttack(control, ATTACK_MS);
+      check('total limit (80 connections from 10 addresses)', attack);
+      // 60 in all: the control client's connection and 59 of the flood's.
+      assert.equal(survived.length, 59);
+      assert.ok(await refused('max_connections') - before >= 21);
+      const fresh = await chat(gw.port, { localAddress: '127.0.0.30' });
+      assert.notEqual(fresh.status, 200, 'a new connection over the total is refused');
+    } finally {
+      for (const s of socks) s?.destroy();
+    }
     await waitFor(async () => (await chat(gw.port, { localAddress: '127.0.0.30' })).status === 200);
   });
 
