@@ -355,7 +355,10 @@ asio::awaitable<void> DownstreamConnection::relay_response(pipeline::RequestCtx&
       draining = true;  // keep reading for the usage, bounded by the usage section's drain limits
       deadline_.expire_at(std::min(total_deadline, clock::now() + serving.drain_time));
     }
-    if (draining && (drained_bytes > serving.drain_bytes || !wants_more_after_client_gone())) break;
+    // The sweep cancels only I/O that is pending: a provider whose bytes are always ready would never be cut, so
+    // drain_time is checked here too.
+    if (draining && (drained_bytes > serving.drain_bytes || deadline_.expired() || !wants_more_after_client_gone()))
+      break;
     if (complete || !upstream_ok || (!client_ok && !draining)) break;
     std::size_t available;
     char* into = upstream_buffer_.prepare(4096, available);
