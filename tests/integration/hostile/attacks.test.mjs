@@ -19,6 +19,7 @@ import {
 
 // How long each attack runs while the control client is sampled (bench/hostile/run.sh runs them longer).
 const ATTACK_MS = Number(process.env.HOSTILE_ATTACK_MS ?? 2000);
+const QUIET_MS = ATTACK_MS / 2;  // the control client's quiet sample, taken before each attack
 const RESPONSE_WRITE_MS = ATTACK_MS + 1000;
 
 // A provider whose chat completion stream is 64 MiB of SSE, written as fast as the connection takes it; counts
@@ -49,7 +50,7 @@ async function startFloodingProvider() {
 }
 
 describe('hostile clients', { timeout: 120000 }, () => {
-  let mock; let flood; let gw; let control; let quiet;
+  let mock; let flood; let gw; let control;
   before(async () => {
     mock = await startMockProcess();
     flood = await startFloodingProvider();
@@ -66,8 +67,6 @@ describe('hostile clients', { timeout: 120000 }, () => {
     gw = await startGateway({ config: cfg, workers: 2 });
     control = controlClient(gw.port);
     await control.sample(300);  // warm-up
-    quiet = await duringAttack(control, ATTACK_MS);
-    assert.equal(quiet.failures.length, 0);
   });
   after(async () => {
     control?.close();
@@ -78,7 +77,7 @@ describe('hostile clients', { timeout: 120000 }, () => {
 
   const openConnections = async () =>
     metricValue((await getText(`${gw.adminUrl}/metrics`)).text, 'tollway_open_connections');
-  const check = (name, attack) => {
+  const check = (name, quiet, attack) => {
     report(name, quiet, attack);
     assert.deepEqual(attack.failures, [], `${name}: the control client's requests failed`);
     assert.ok(attack.p99 <= p99Bound(quiet.p99),
@@ -86,6 +85,7 @@ describe('hostile clients', { timeout: 120000 }, () => {
   };
 
   it('slowloris headers: cut at header_read from the first byte, not reset by each byte', async () => {
+    const quiet = await duringAttack(control, QUIET_MS);  // just before: the machine's load drifts
     const cut = [];
     const slow = async () => {
       const sock = await openConnection(gw.port);
@@ -104,7 +104,7 @@ describe('hostile clients', { timeout: 120000 }, () => {
     const attackers = Array.from({ length: 100 }, slow);
     const attack = await duringAttack(control, ATTACK_MS);
     await Promise.all(attackers);
-    check('slowloris headers (100 connections, a byte every 300 ms)', attack);
+    check('slowloris headers (100 connections, a byte every 300 ms)', quiet, attack);
     for (const c of cut) {
       assert.match(c.got, /^HTTP\/1\.1 408 /);
       assert.ok(c.ms >= 900 && c.ms < (SANITIZED ? 3000 : 1800), `cut after ${c.ms} ms, header_read is 1 s`);
@@ -112,6 +112,7 @@ describe('hostile clients', { timeout: 120000 }, () => {
   });
 
   it('slow body: cut at body_read counted from the end of the head', async () => {
+    const quiet = await duringAttack(control, QUIET_MS);  // just before: the machine's load drifts
     const cut = [];
     const slow = async () => {
       const sock = await openConnection(gw.port);
@@ -128,7 +129,7 @@ describe('hostile clients', { timeout: 120000 }, () => {
     const attackers = Array.from({ length: 100 }, slow);
     const attack = await duringAttack(control, ATTACK_MS);
     await Promise.all(attackers);
-    check('slow body (100 connections, a byte every 100 ms)', attack);
+    check('slow body (100 connections, a byte every 100 ms)', quiet, attack);
     for (const c of cut) {
       assert.match(c.got, /^HTTP\/1\.1 408 /);
       assert.match(c.got, /"request_timeout"/);
@@ -137,6 +138,7 @@ describe('hostile clients', { timeout: 120000 }, () => {
   });
 
   it('2,000 idle connections are held without slowing the control client', async () => {
+    const quiet = await duringAttack(control, QUIET_MS);  // just before: the machine's load drifts
     const socks = [];
     for (let i = 0; i < 2000; i += 100)
       socks.push(...await Promise.all(Array.from({ length: 100 }, () => openConnection(gw.port))));
@@ -144,11 +146,12 @@ describe('hostile clients', { timeout: 120000 }, () => {
     const attack = await duringAttack(control, ATTACK_MS);
     const metrics = await getText(`${gw.adminUrl}/metrics`);
     for (const s of socks) s.destroy();
-    check('2,000 idle connections', attack);
+    check('2,000 idle connections', quiet, attack);
     assert.ok(metricValue(metrics.text, 'tollway_open_connections') >= 2000);
   });
 
   it('header floods get 431 at once', async () => {
+    const quiet = await duringAttack(control, QUIET_MS);  // just before: the machine's load drifts
     const manyFields = 'GET /v1/models HTTP/1.1\r\nHost: x\r\n' +
       Array.from({ length: 200 }, (_, i) => `X-F${i}: v\r\n`).join('') + '\r\n';
     const hugeHead = 'GET /v1/models HTTP/1.1\r\nHost: x\r\nX-Big: ' + 'b'.repeat(70 * 1024) + '\r\n\r\n';
@@ -169,11 +172,12 @@ describe('hostile clients', { timeout: 120000 }, () => {
     const attack = await duringAttack(control, ATTACK_MS);
     running = false;
     await Promise.all(attackers);
-    check(`header floods (${floods} heads of 200 fields or 70 KiB)`, attack);
+    check(`header floods (${floods} heads of 200 fields or 70 KiB)`, quiet, attack);
     assert.deepEqual([...statuses], ['HTTP/1.1 431']);
   });
 
   it('a pipelined flood not read is bounded, answered in full once read, and cut if never read', async () => {
+    const quiet = await duringAttack(control, QUIET_MS);  // just before: the machine's load drifts
     await waitFor(async () => (await openConnections()) <= 1);
     const rssBefore = rssKiB(gw.proc.pid);
     const count = 10000;
@@ -186,7 +190,7 @@ describe('hostile clients', { timeout: 120000 }, () => {
     neverRead.write(flood);
     const attack = await duringAttack(control, ATTACK_MS);
     const rssDuring = rssKiB(gw.proc.pid);
-    check(`pipelined flood (2 connections x ${count} requests in one write, not read)`, attack);
+    check(`pipelined flood (2 connections x ${count} requests in one write, not read)`, quiet, attack);
     process.stderr.write(`hostile: pipelined flood: gateway RSS ${rssBefore} KiB before, ${rssDuring} KiB while unread\n`);
     assert.ok(rssDuring - rssBefore < 16 * 1024, `RSS grew ${rssDuring - rssBefore} KiB`);
     const chunks = [];
@@ -207,6 +211,7 @@ describe('hostile clients', { timeout: 120000 }, () => {
   });
 
   it('a client that never reads a 64 MiB stream holds bounded memory', async () => {
+    const quiet = await duringAttack(control, QUIET_MS);  // just before: the machine's load drifts
     await waitFor(async () => (await openConnections()) <= 1);
     const rssBefore = rssKiB(gw.proc.pid);
     const sock = await openConnection(gw.port);
@@ -222,7 +227,7 @@ describe('hostile clients', { timeout: 120000 }, () => {
     const attack = await duringAttack(control, ATTACK_MS);
     const written = flood.state.written;
     const rssDuring = rssKiB(gw.proc.pid);
-    check('never-read 64 MiB stream', attack);
+    check('never-read 64 MiB stream', quiet, attack);
     process.stderr.write(`hostile: never-read stream: provider wrote ${(written / 1048576).toFixed(1)} MiB of 64; ` +
       `gateway RSS ${rssBefore} KiB before, ${rssDuring} KiB during\n`);
     assert.equal(flood.state.finished, false, 'backpressure reached the provider');

@@ -20,6 +20,7 @@ import {
 
 // How long each attack runs while the control client is sampled (bench/hostile/run.sh runs them longer).
 const ATTACK_MS = Number(process.env.HOSTILE_ATTACK_MS ?? 2000);
+const QUIET_MS = ATTACK_MS / 2;  // the control client's quiet sample, taken before each attack
 
 function chat(port, { scenario, localAddress } = {}) {
   const body = JSON.stringify({ model: 'gpt-4o-mini', max_tokens: 2, messages: [{ role: 'user', content: 'hi' }] });
@@ -38,7 +39,7 @@ function chat(port, { scenario, localAddress } = {}) {
 }
 
 describe('connection and request limits', { timeout: 120000 }, () => {
-  let mock; let gw; let control; let quiet;
+  let mock; let gw; let control;
   before(async () => {
     mock = await startMockProcess();
     gw = await startGateway({ workers: 2, config: testConfig({ openaiUrl: mock.url, over: {
@@ -47,8 +48,7 @@ describe('connection and request limits', { timeout: 120000 }, () => {
       timeouts: { idle: `${2 * ATTACK_MS + 3000}ms` },  // the flood's connections are held through an attack
     } }) });
     control = controlClient(gw.port);
-    await control.sample(300);
-    quiet = await duringAttack(control, ATTACK_MS);
+    await control.sample(300);  // warm-up
   });
   after(async () => {
     control?.close();
@@ -56,7 +56,7 @@ describe('connection and request limits', { timeout: 120000 }, () => {
     await mock?.close();
   });
 
-  const check = (name, attack) => {
+  const check = (name, quiet, attack) => {
     report(name, quiet, attack);
     assert.deepEqual(attack.failures, []);
     assert.ok(attack.p99 <= p99Bound(quiet.p99),
@@ -66,6 +66,7 @@ describe('connection and request limits', { timeout: 120000 }, () => {
     'tollway_connections_refused_total', { reason });
 
   it('max_connections_per_peer: one address keeps 10 connections, the rest are closed at accept', async () => {
+    const quiet = await duringAttack(control, QUIET_MS);  // just before: the machine's load drifts
     const before = await refused('max_connections_per_peer');
     let opened = 0; let running = true; const held = [];
     const attacker = async () => {  // keeps reconnecting from 127.0.0.2: a flood of one peer
@@ -86,7 +87,7 @@ describe('connection and request limits', { timeout: 120000 }, () => {
     running = false;
     for (const s of held) s.destroy();
     await Promise.all(attackers);
-    check(`per-peer limit (30 connections from 127.0.0.2, reconnecting; ${opened} attempts)`, attack);
+    check(`per-peer limit (30 connections from 127.0.0.2, reconnecting; ${opened} attempts)`, quiet, attack);
     assert.equal(stillOpen, 10);
     assert.ok(await refused('max_connections_per_peer') - before >= 20);
     // Another address is not affected by 127.0.0.2's count.
@@ -95,6 +96,7 @@ describe('connection and request limits', { timeout: 120000 }, () => {
   });
 
   it('max_connections: a flood from many addresses stops at the total', async () => {
+    const quiet = await duringAttack(control, QUIET_MS);  // just before: the machine's load drifts
     await waitFor(async () => metricValue((await getText(`${gw.adminUrl}/metrics`)).text, 'tollway_open_connections') <= 1);
     const before = await refused('max_connections');
     const socks = [];
@@ -104,7 +106,7 @@ describe('connection and request limits', { timeout: 120000 }, () => {
       const closed = await Promise.all(socks.map((s) => (s ? closedWithin(s, 200) : true)));
       const survived = socks.filter((s, i) => !closed[i]);
       const attack = await duringAttack(control, ATTACK_MS);
-      check('total limit (80 connections from 10 addresses)', attack);
+      check('total limit (80 connections from 10 addresses)', quiet, attack);
       // 60 in all: the control client's connection and 59 of the flood's.
       assert.equal(survived.length, 59);
       assert.ok(await refused('max_connections') - before >= 21);
