@@ -27,7 +27,7 @@ const RESPONSE_WRITE_MS = ATTACK_MS + 1000;
 async function startFloodingProvider() {
   const state = { written: 0, finished: false };
   const event = `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', model: 'gpt-4o-mini',
-    choices: [{ index: 0, delta: { content: 'x'.repeat(4000) } }] })}\n\n`;
+    choices: [{ index: 0, delta: { content: 'The gateway relays this text. '.repeat(133) } }] })}\n\n`;
   const total = 64 * 1024 * 1024;
   const server = http.createServer((req, res) => {
     req.resume();
@@ -221,9 +221,13 @@ describe('hostile clients', { timeout: 120000 }, () => {
     sock.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
     // The first ~7 MiB are relayed as fast as for a client that reads (they fill the socket buffers on the way);
     // the attack is the stalled stream after that, once the provider is paused.
-    let last = -1;
-    await waitFor(async () => { const now = flood.state.written; const still = now > 0 && now === last; last = now; return still; },
-      { timeoutMs: 2500, intervalMs: 200 });
+    let last = -1; let stillFor = 0;
+    await waitFor(async () => {
+      const now = flood.state.written;
+      stillFor = now > 0 && now === last ? stillFor + 1 : 0;
+      last = now;
+      return stillFor >= 2;
+    }, { timeoutMs: 4000, intervalMs: 200 });
     const attack = await duringAttack(control, ATTACK_MS);
     const written = flood.state.written;
     const rssDuring = rssKiB(gw.proc.pid);
