@@ -69,11 +69,12 @@ export function percentile(values, p) {
 
 /**
  * The bound a control client's p99 during an attack is held to in CI: the issue's 2x the quiet p99, with a
- * floor of quiet + 20 ms (a sub-millisecond quiet p99 doubled is within a loaded 2-core machine's scheduling
- * noise), three times looser under a sanitizer.
+ * floor of quiet + 50 ms (the attack clients share this process's event loop and a loaded 2-core runner with the
+ * control client: with other jobs compiling, 2-second p99s of the same quiet client vary from 3 to 600 ms), three
+ * times looser under a sanitizer. bench/hostile/run.sh reports the real ratios.
  */
 export function p99Bound(quietP99) {
-  const bound = Math.max(2 * quietP99, quietP99 + 20);
+  const bound = Math.max(2 * quietP99, quietP99 + 50);
   return SANITIZED ? 3 * bound : bound;
 }
 
