@@ -22,6 +22,10 @@ struct Limits {
   uint64_t max_request_line = 8 * 1024;
   uint64_t max_header_block = 64 * 1024;
   uint64_t max_body = 16 * 1024 * 1024;
+  // Per process (every worker together); see docs/configuration.md `limits` for what an over-limit client gets.
+  uint64_t max_connections = 10'000;         // downstream connections open at once
+  uint64_t max_connections_per_peer = 0;     // from one peer address (IPv6: one /64); 0 = no per-peer limit
+  uint64_t max_requests_in_flight = 4'096;   // requests being handled at once; more are shed with 503
 };
 
 struct Timeouts {
@@ -29,6 +33,7 @@ struct Timeouts {
   ms header_read{10'000};
   ms body_read{60'000};
   ms idle{75'000};
+  ms response_write{60'000};  // one piece of a relayed response to the client (a client that stops reading)
   ms upstream_connect{5'000};
   ms upstream_first_byte{120'000};
   ms upstream_total{900'000};

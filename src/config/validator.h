@@ -5,6 +5,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <charconv>
 #include <chrono>
 #include <optional>
 #include <set>
@@ -108,6 +109,21 @@ class Validator {
         fail(node, path + key, "\"" + v + "\" is not a positive size (use e.g. 4096, 8KiB, 16MiB, 1GiB)");
       } else {
         out = *s;
+      }
+    });
+  }
+
+  // A whole number from `min` to `max` (a plain count: no units).
+  void count(const YAML::Node& parent, const char* key, const std::string& path, uint64_t min, uint64_t max,
+             uint64_t& out) {
+    optional_string(parent, key, path, [&](const YAML::Node& node, const std::string& v) {
+      uint64_t n = 0;
+      const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+      if (v.empty() || ec != std::errc() || end != v.data() + v.size() || n < min || n > max) {
+        fail(node, path + key,
+             "\"" + v + "\" is not a whole number from " + std::to_string(min) + " to " + std::to_string(max));
+      } else {
+        out = n;
       }
     });
   }

@@ -1,5 +1,10 @@
 #include "proxy/admin_listener.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 #include "http/listen_socket.h"
 #include "http/parser.h"
 #include "http/read_body.h"
@@ -13,6 +18,20 @@ AdminListener::AdminListener(asio::io_context& context, const tcp::endpoint& end
                              AdminHandler handler)
     : context_(context), acceptor_(context), timeouts_(timeouts), handler_(std::move(handler)) {
   http::open_exclusive_listener(acceptor_, endpoint, "admin listener");
+  // Synchronous accepts (accept_with_spare) return would_block instead of waiting.
+  acceptor_.non_blocking(true);
+}
+
+AdminListener::SpareDescriptor::SpareDescriptor() {
+  retake();
+}
+
+AdminListener::SpareDescriptor::~SpareDescriptor() {
+  if (fd >= 0) ::close(fd);
+}
+
+void AdminListener::SpareDescriptor::retake() {
+  if (fd < 0) fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
 void AdminListener::use_tls(std::shared_ptr<const tls::ServerTls> tls) {
@@ -29,21 +48,54 @@ void AdminListener::stop() {
 }
 
 asio::awaitable<void> AdminListener::accept_loop() {
+  asio::steady_timer pause(context_);
   while (acceptor_.is_open()) {
     boost::system::error_code ec;
     tcp::socket socket = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (ec == asio::error::operation_aborted) break;
+      if (!accept_errors_.record(ec)) continue;
+      // Out of descriptors: the operator's request is answered with the spare one; without it (lent, or the
+      // failure is another resource), accepting pauses instead of spinning the control thread.
+      if (ec.value() == EMFILE || ec.value() == ENFILE) {
+        if (accept_with_spare()) continue;
+      }
+      pause.expires_after(AcceptErrors::kPause);
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
+    accept_errors_.accepted();
     // An answer's last partial segment must not wait for the peer's delayed ACK (Nagle): up to 40 ms on a large
     // answer, such as a trace list or a fleet of a thousand nodes.
     socket.set_option(tcp::no_delay(true), ec);
-    asio::co_spawn(context_, serve(std::move(socket)), asio::detached);
+    asio::co_spawn(context_, serve(std::move(socket), false), asio::detached);
   }
 }
 
-asio::awaitable<void> AdminListener::serve(tcp::socket socket) {
+bool AdminListener::accept_with_spare() {
+  spare_->retake();  // it may have been freed by a connection while a worker held the last descriptor
+  if (spare_->fd < 0) return false;
+  ::close(spare_->fd);
+  spare_->fd = -1;
+  tcp::socket socket(context_);
+  boost::system::error_code ec;
+  acceptor_.accept(socket, ec);
+  if (ec) {
+    spare_->retake();
+    return false;
+  }
+  socket.set_option(tcp::no_delay(true), ec);
+  asio::co_spawn(context_, serve(std::move(socket), true), asio::detached);
+  return true;
+}
+
+asio::awaitable<void> AdminListener::serve(tcp::socket socket, bool on_spare) {
+  // Destroyed last, once the connection's descriptor is closed: a spare descriptor lent to this connection (or
+  // to an earlier one) is taken back while one is free.
+  struct RetakeSpare {
+    std::shared_ptr<SpareDescriptor> spare;
+    ~RetakeSpare() { spare->retake(); }
+  } retake_spare{spare_};
   // Shared with the deadline's handler, which may run after this coroutine ended.
   const auto stream = std::make_shared<http::Stream>(std::move(socket), tls_ ? tls_->context : nullptr);
   // Closes a connection that waits too long for its handshake, its next request, its head or its body: a slow
@@ -118,7 +170,7 @@ asio::awaitable<void> AdminListener::serve(tcp::socket socket) {
       } else {
         deadline.cancel();  // the handler's own work is not the peer's to hurry
         response = co_await handler_(request);
-        keep_alive = head.keep_alive;
+        keep_alive = head.keep_alive && !on_spare;
       }
     }
     std::string out;

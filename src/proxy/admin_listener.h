@@ -1,7 +1,8 @@
 // AdminListener: the operator's port (/healthz, /readyz, /config, /metrics and the admin APIs features
 // register), served on the control thread, plain or HTTPS (mTLS when the TLS settings ask for client
 // certificates). It reads worker state only by asking each worker's thread for a copy; it never touches the
-// data path.
+// data path. It keeps one spare descriptor so that it still answers (one connection at a time) while the
+// process is out of descriptors.
 #pragma once
 
 #include <boost/asio.hpp>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "http/message.h"
+#include "proxy/accept_errors.h"
 #include "proxy/handshake_refusals.h"
 #include "tls/server_context.h"
 
@@ -61,12 +63,19 @@ class AdminListener {
   void use_tls(std::shared_ptr<const tls::ServerTls> tls);
   // TLS handshakes that failed, were refused or timed out, since the start.
   const HandshakeRefusals& handshake_refusals() const { return handshake_refusals_; }
+  // Failed accepts, since the start, by reason.
+  const AcceptErrors& accept_errors() const { return accept_errors_; }
   void start();
   void stop();
 
  private:
   asio::awaitable<void> accept_loop();
-  asio::awaitable<void> serve(tcp::socket socket);
+  // `on_spare`: the connection holds the spare descriptor; it answers one request and closes, so that the
+  // spare serves the next operator's connection.
+  asio::awaitable<void> serve(tcp::socket socket, bool on_spare);
+  // Out of descriptors: frees the spare one and accepts with it. False when there is no spare or nothing to
+  // accept.
+  bool accept_with_spare();
 
   asio::io_context& context_;
   tcp::acceptor acceptor_;
@@ -74,6 +83,16 @@ class AdminListener {
   AdminHandler handler_;
   std::shared_ptr<const tls::ServerTls> tls_;
   HandshakeRefusals handshake_refusals_{"admin"};
+  AcceptErrors accept_errors_{"admin"};
+  // The spare descriptor (of /dev/null); shared with the connections it is lent to, which may be destroyed
+  // after the listener (with the control context).
+  struct SpareDescriptor {
+    int fd = -1;  // -1 while lent to a connection or while none could be reopened yet
+    SpareDescriptor();
+    ~SpareDescriptor();
+    void retake();
+  };
+  std::shared_ptr<SpareDescriptor> spare_ = std::make_shared<SpareDescriptor>();
 };
 
 }  // namespace tollway::proxy

@@ -24,6 +24,8 @@ void empty_for_reuse(std::string& buffer) {
     buffer.clear();
 }
 
+}  // namespace
+
 std::optional<core::IpAddress> peer_address(const http::tcp::socket& socket) {
   error_code ec;
   const auto endpoint = socket.remote_endpoint(ec);
@@ -32,16 +34,17 @@ std::optional<core::IpAddress> peer_address(const http::tcp::socket& socket) {
   if (address.is_v4()) return core::IpAddress::v4(address.to_v4().to_bytes());
   return core::IpAddress::v6(address.to_v6().to_bytes());
 }
-}  // namespace
 
-DownstreamConnection::DownstreamConnection(Worker& worker, std::size_t listener, http::tcp::socket socket)
+DownstreamConnection::DownstreamConnection(Worker& worker, std::size_t listener, http::tcp::socket socket,
+                                           std::optional<core::IpAddress> peer, Admission::ConnectionTicket ticket)
     : worker_(worker),
       listener_(listener),
       client_(std::move(socket), worker.snapshot()->serving.listeners[listener].tls
                                      ? worker.snapshot()->serving.listeners[listener].tls->context
                                      : nullptr),
       upstream_buffer_(16 * 1024),
-      peer_(peer_address(client_.socket())) {
+      peer_(peer),
+      ticket_(std::move(ticket)) {
   registration_ = worker_.register_connection(this);
 }
 
@@ -169,8 +172,18 @@ asio::awaitable<void> DownstreamConnection::handle_request(http::RequestHead& he
   // The body is read when the driver asks (read_body), after the head phase.
   body_state_ = head.framing != http::BodyFraming::None ? BodyState::Unread : BodyState::None;
 
+  // Held until this request ends; a request over limits.max_requests_in_flight is shed at once, before its body
+  // is read or anything runs for it.
+  const Admission::RequestSlot slot = worker_.admission().admit_request(ctx.snapshot->serving.limits);
   if (target.kind == RequestTarget::Kind::Unknown) {
     if (ctx.reply.status == 0) ctx.reply.status = 404;
+  } else if (!slot.admitted()) {
+    ctx.reply.status = 503;
+    ctx.reply.headers.emplace_back("retry-after", "1");
+    ctx.outcome.error_code = "overloaded";
+    ctx.outcome.error = "Overloaded: this process already handles limits.max_requests_in_flight (" +
+                        std::to_string(ctx.snapshot->serving.limits.max_requests_in_flight) +
+                        ") requests; retry after 1 s";
   } else if (head.framing == http::BodyFraming::ContentLength && head.content_length > body_limit_) {
     ctx.reply.status = 413;
     ctx.outcome.error_code = "body_too_large";
@@ -280,7 +293,9 @@ asio::awaitable<void> DownstreamConnection::write_error(int status, std::string_
   http::end_head(out);
   out += body;
   error_code ec;
+  deadline_.expire_after(worker_.snapshot()->serving.timeouts.response_write);  // a client that never reads
   co_await client_.write(out, ec);
+  deadline_.clear();
 }
 
 asio::awaitable<void> DownstreamConnection::reply(pipeline::RequestCtx& ctx) {
@@ -312,7 +327,11 @@ asio::awaitable<void> DownstreamConnection::reply(pipeline::RequestCtx& ctx) {
                                       asio::buffer(r.body.data(), send_body ? r.body.size() : 0)};
   phase_ = Phase::Responding;
   error_code ec;
+  // A client that takes none of the answer within response_write (e.g. one that pipelines requests and never
+  // reads) is cut by the sweep.
+  deadline_.expire_after(ctx.snapshot->serving.timeouts.response_write);
   co_await client_.write(parts, ec);
+  deadline_.clear();
   if (ec) must_close_ = true;
   ctx.outcome.status = r.status;
   ctx.outcome.response_bytes = send_body ? r.body.size() : 0;

@@ -16,16 +16,22 @@
 #include "http/read_buffer.h"
 #include "http/stream.h"
 #include "pipeline/run.h"
+#include "proxy/admission.h"
 #include "tls/server_context.h"
 
 namespace tollway::proxy {
 
 class Worker;
 
+// The address of a socket's peer (IPv4-mapped IPv6 as IPv4); nullopt when the socket cannot tell.
+std::optional<core::IpAddress> peer_address(const http::tcp::socket& socket);
+
 class DownstreamConnection final : public pipeline::Exchange {
  public:
-  // `listener` indexes the snapshot's serving.listeners: the one that accepted `socket`.
-  DownstreamConnection(Worker& worker, std::size_t listener, http::tcp::socket socket);
+  // `listener` indexes the snapshot's serving.listeners: the one that accepted `socket`, from `peer`; `ticket` is
+  // its place under the process's connection limits, held until the connection is destroyed.
+  DownstreamConnection(Worker& worker, std::size_t listener, http::tcp::socket socket,
+                       std::optional<core::IpAddress> peer, Admission::ConnectionTicket ticket);
   ~DownstreamConnection() override;
 
   boost::asio::awaitable<void> serve();
@@ -78,6 +84,11 @@ class DownstreamConnection final : public pipeline::Exchange {
   boost::asio::awaitable<void> relay_response(pipeline::RequestCtx& ctx, pipeline::ResponseHooks& hooks,
                                               std::unique_ptr<http::Stream> stream,
                                               std::chrono::steady_clock::time_point exchange_start);
+  // Writes one piece of a relayed response under timeouts.response_write (a client that takes none of it that
+  // long is cut: the sweep cancels the write), then puts the exchange's deadline back.
+  boost::asio::awaitable<void> write_to_client(std::string_view bytes, boost::system::error_code& ec,
+                                              http::Deadline::clock::time_point total_deadline,
+                                              std::chrono::milliseconds response_write);
   Worker& worker_;
   std::size_t listener_;
   http::Stream client_;
@@ -109,6 +120,7 @@ class DownstreamConnection final : public pipeline::Exchange {
   std::optional<core::IpAddress> peer_;  // the client's address, read once when the connection is accepted
   std::optional<tls::PeerIdentity> peer_identity_;  // its verified certificate, read once after the handshake
   std::list<DownstreamConnection*>::iterator registration_;
+  Admission::ConnectionTicket ticket_;
 };
 
 }  // namespace tollway::proxy

@@ -2,6 +2,8 @@
 
 #include <boost/asio.hpp>
 
+#include <sys/resource.h>
+
 #include <ctime>
 #include <iostream>
 #include <thread>
@@ -12,6 +14,7 @@
 #include "core/version.h"
 #include "http/listen_socket.h"
 #include "proxy/admin_listener.h"
+#include "proxy/admission.h"
 #include "proxy/worker.h"
 #include "tls/server_context.h"
 
@@ -52,6 +55,30 @@ std::string iso_time(std::chrono::system_clock::time_point t) {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
+}
+
+// Raises the soft descriptor limit towards what the connection limits may need (one descriptor per client
+// connection, one per request in flight for its upstream connection, and a reserve for listeners, pools,
+// logs and stores), up to the hard limit, and warns when even that is short: accepts then pause for want of
+// descriptors (AcceptErrors) before limits.max_connections refuses anything.
+void fit_descriptor_limit(const config::Limits& limits) {
+  constexpr rlim_t kReserve = 256;
+  rlimit current{};
+  if (getrlimit(RLIMIT_NOFILE, &current) != 0) return;
+  const rlim_t wanted = static_cast<rlim_t>(limits.max_connections + limits.max_requests_in_flight) + kReserve;
+  if (current.rlim_cur != RLIM_INFINITY && current.rlim_cur < wanted) {
+    rlimit raised = current;
+    raised.rlim_cur = current.rlim_max == RLIM_INFINITY ? wanted : std::min(wanted, current.rlim_max);
+    if (raised.rlim_cur > current.rlim_cur && setrlimit(RLIMIT_NOFILE, &raised) == 0) current = raised;
+  }
+  if (current.rlim_cur != RLIM_INFINITY && current.rlim_cur < wanted)
+    log::warn("the descriptor limit is below what the connection limits may need; when descriptors run out, "
+              "accepting pauses until some are freed",
+              json::ObjectWriter()
+                  .field("descriptor_limit", static_cast<uint64_t>(current.rlim_cur))
+                  .field("wanted", static_cast<uint64_t>(wanted))
+                  .field("max_connections", limits.max_connections)
+                  .field("max_requests_in_flight", limits.max_requests_in_flight));
 }
 
 // How long start (and a reload) waits for every worker's set-up (the strict ledger's Redis connection and
@@ -96,6 +123,7 @@ class Engine {
   asio::signal_set signals_{control_, SIGHUP, SIGTERM, SIGINT};  // and SIGUSR1, added at start
   EngineServices services_;
   std::unique_ptr<ConfigSource> source_;
+  Admission admission_;  // shared by the workers, which it outlives
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<AdminListener> admin_;
   std::shared_ptr<const pipeline::Snapshot> active_;
@@ -195,13 +223,14 @@ int Engine::run(const std::function<std::unique_ptr<ConfigSource>(asio::io_conte
     }
     listens.push_back(*endpoint);
   }
+  fit_descriptor_limit(serving.limits);
   auto admin = resolve_listen(serving.admin);
   if (!admin) {
     std::cerr << "cannot use the admin address (IP literals or localhost)\n";
     return 1;
   }
   try {
-    for (int i = 0; i < serving.workers; ++i) workers_.push_back(std::make_unique<Worker>(i, role_, active_));
+    for (int i = 0; i < serving.workers; ++i) workers_.push_back(std::make_unique<Worker>(i, role_, admission_, active_));
     for (std::size_t l = 0; l < listens.size(); ++l) {
       std::vector<int> own_listeners;
       for (auto& w : workers_) {
@@ -441,6 +470,33 @@ std::string Engine::render_metrics_header() const {
     prometheus::sample(out, "tollway_tls_handshake_failures_total",
                        prometheus::labels({{"listener", "admin"}, {"reason", tls::refusal_name(reason)}}),
                        admin_->handshake_refusals().count(reason));
+  prometheus::family(out, "tollway_accept_errors_total", "counter",
+                     "Failed accepts on a listener, by reason (emfile, enfile and enobufs pause accepting "
+                     "for 100 ms).");
+  for (std::size_t l = 0; l < active_->serving.listeners.size(); ++l) {
+    for (const AcceptError reason : kAllAcceptErrors) {
+      uint64_t failures = 0;
+      for (const auto& w : workers_) failures += w->accept_errors(l).count(reason);
+      prometheus::sample(out, "tollway_accept_errors_total",
+                         prometheus::labels({{"listener", active_->serving.listeners[l].name},
+                                             {"reason", accept_error_name(reason)}}),
+                         failures);
+    }
+  }
+  for (const AcceptError reason : kAllAcceptErrors)
+    prometheus::sample(out, "tollway_accept_errors_total",
+                       prometheus::labels({{"listener", "admin"}, {"reason", accept_error_name(reason)}}),
+                       admin_->accept_errors().count(reason));
+  prometheus::family(out, "tollway_connections_refused_total", "counter",
+                     "Client connections closed at accept for being over a connection limit, by limit.");
+  for (const ConnectionRefusal reason : kAllConnectionRefusals)
+    prometheus::sample(out, "tollway_connections_refused_total",
+                       prometheus::labels({{"reason", refusal_name(reason)}}), admission_.refused(reason));
+  prometheus::family(out, "tollway_requests_in_flight", "gauge", "Requests being handled now.");
+  prometheus::sample(out, "tollway_requests_in_flight", "", admission_.requests_in_flight());
+  prometheus::family(out, "tollway_requests_shed_total", "counter",
+                     "Requests answered 503 overloaded for being over limits.max_requests_in_flight.");
+  prometheus::sample(out, "tollway_requests_shed_total", "", admission_.shed_requests());
   prometheus::family(out, "tollway_draining", "gauge", "1 while the process drains for shutdown.");
   prometheus::sample(out, "tollway_draining", "", draining_ ? 1 : 0);
   return out;

@@ -259,6 +259,17 @@ DownstreamConnection::ResponseFraming DownstreamConnection::start_client_respons
   return framing;
 }
 
+asio::awaitable<void> DownstreamConnection::write_to_client(std::string_view bytes, error_code& ec,
+                                                            clock::time_point total_deadline,
+                                                            std::chrono::milliseconds response_write) {
+  deadline_.expire_at(std::min(total_deadline, clock::now() + response_write));
+  co_await client_.write(bytes, ec);
+  // A write cut by response_write is the client's fault, not the exchange's: it is not reported as
+  // upstream_total passing.
+  if (ec && deadline_.expired() && clock::now() < total_deadline) deadline_.reset_expired();
+  deadline_.expire_at(total_deadline);
+}
+
 asio::awaitable<void> DownstreamConnection::relay_response(pipeline::RequestCtx& ctx, pipeline::ResponseHooks& hooks,
                                                            std::unique_ptr<http::Stream> stream,
                                                            clock::time_point exchange_start) {
@@ -332,7 +343,7 @@ asio::awaitable<void> DownstreamConnection::relay_response(pipeline::RequestCtx&
     if (complete && !upstream_buffer_.empty()) upstream_buffer_.consume(upstream_buffer_.size());
     if (!out.empty() && client_ok) {
       error_code ec;
-      co_await client_.write(out, ec);
+      co_await write_to_client(out, ec, total_deadline, serving.timeouts.response_write);
       if (ec) client_gone_ = true;
       out.clear();
     }
@@ -344,7 +355,10 @@ asio::awaitable<void> DownstreamConnection::relay_response(pipeline::RequestCtx&
       draining = true;  // keep reading for the usage, bounded by the usage section's drain limits
       deadline_.expire_at(std::min(total_deadline, clock::now() + serving.drain_time));
     }
-    if (draining && (drained_bytes > serving.drain_bytes || !wants_more_after_client_gone())) break;
+    // The sweep cancels only I/O that is pending: a provider whose bytes are always ready would never be cut, so
+    // drain_time is checked here too.
+    if (draining && (drained_bytes > serving.drain_bytes || deadline_.expired() || !wants_more_after_client_gone()))
+      break;
     if (complete || !upstream_ok || (!client_ok && !draining)) break;
     std::size_t available;
     char* into = upstream_buffer_.prepare(4096, available);
@@ -359,7 +373,7 @@ asio::awaitable<void> DownstreamConnection::relay_response(pipeline::RequestCtx&
         if (relay_chunked) out.append(http::kLastChunk);
         if (!out.empty()) {
           error_code wec;
-          co_await client_.write(out, wec);
+          co_await write_to_client(out, wec, total_deadline, serving.timeouts.response_write);
           if (wec) client_ok = false;
         }
         break;

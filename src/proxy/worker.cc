@@ -6,15 +6,18 @@
 
 namespace tollway::proxy {
 
-Worker::Worker(int index, const Role& role, std::shared_ptr<const pipeline::Snapshot> snapshot)
+Worker::Worker(int index, const Role& role, Admission& admission,
+               std::shared_ptr<const pipeline::Snapshot> snapshot)
     : index_(index),
       role_(role),
+      admission_(admission),
       work_(asio::make_work_guard(context_)),
       snapshot_(std::move(snapshot)),
       pool_(context_.get_executor()) {
   for (const auto& listener : snapshot_->serving.listeners) {
     acceptors_.emplace_back(context_);
     handshake_refusals_.push_back(std::make_unique<HandshakeRefusals>(listener.name));
+    accept_errors_.push_back(std::make_unique<AcceptErrors>(listener.name));
   }
 }
 
@@ -103,19 +106,33 @@ asio::awaitable<void> Worker::sweep_loop() {
 }
 
 asio::awaitable<void> Worker::accept_loop(std::size_t listener) {
+  AcceptErrors& errors = *accept_errors_[listener];
+  asio::steady_timer pause(context_);
   while (!draining_) {
     boost::system::error_code ec;
     tcp::socket socket = co_await acceptors_[listener].async_accept(asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (ec == asio::error::operation_aborted || draining_) break;
-      log::warn("accept failed", json::ObjectWriter()
-                                     .field("worker", index_)
-                                     .field("listener", snapshot_->serving.listeners[listener].name)
-                                     .field("error", ec.message()));
+      // Out of descriptors or kernel memory: the connection stays queued and the listener readable, so an
+      // immediate retry would spin. Other workers and the admin listener go on meanwhile.
+      if (errors.record(ec)) {
+        pause.expires_after(AcceptErrors::kPause);
+        co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      }
+      continue;
+    }
+    errors.accepted();
+    const std::optional<core::IpAddress> peer = peer_address(socket);
+    ConnectionRefusal refusal;
+    Admission::ConnectionTicket ticket = admission_.admit_connection(peer, snapshot_->serving.limits, refusal);
+    if (!ticket.admitted()) {
+      // Over a connection limit: closed at once, before a handshake or a byte is read (docs/configuration.md).
+      socket.close(ec);
       continue;
     }
     socket.set_option(tcp::no_delay(true), ec);
-    auto connection = std::make_shared<DownstreamConnection>(*this, listener, std::move(socket));
+    auto connection =
+        std::make_shared<DownstreamConnection>(*this, listener, std::move(socket), peer, std::move(ticket));
     asio::co_spawn(
         context_, [connection]() { return connection->serve(); }, asio::detached);
   }

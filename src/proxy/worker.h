@@ -14,6 +14,8 @@
 
 #include "http/upstream_pool.h"
 #include "pipeline/snapshot.h"
+#include "proxy/accept_errors.h"
+#include "proxy/admission.h"
 #include "proxy/handshake_refusals.h"
 #include "proxy/role.h"
 #include "telemetry/request_metrics.h"
@@ -27,7 +29,8 @@ class DownstreamConnection;
 
 class Worker {
  public:
-  Worker(int index, const Role& role, std::shared_ptr<const pipeline::Snapshot> snapshot);
+  // `admission` is the process's, shared by every worker.
+  Worker(int index, const Role& role, Admission& admission, std::shared_ptr<const pipeline::Snapshot> snapshot);
   ~Worker();
 
   // Opens the listening socket of the snapshot's listener `listener` (SO_REUSEPORT, shared with this process's
@@ -54,10 +57,13 @@ class Worker {
   // Per listener: failed, refused or timed-out handshakes on this worker's connections, since the start, by reason.
   HandshakeRefusals& handshake_refusals(std::size_t listener) { return *handshake_refusals_[listener]; }
   const HandshakeRefusals& handshake_refusals(std::size_t listener) const { return *handshake_refusals_[listener]; }
+  // Per listener: failed accepts on this worker, since the start, by reason.
+  const AcceptErrors& accept_errors(std::size_t listener) const { return *accept_errors_[listener]; }
 
   // Worker-thread state, used by its connections.
   const std::shared_ptr<const pipeline::Snapshot>& snapshot() const { return snapshot_; }
   const Role& role() const { return role_; }
+  Admission& admission() { return admission_; }
   http::UpstreamPool& pool() { return pool_; }
   telemetry::RequestMetrics& metrics() { return metrics_; }
   bool draining() const { return draining_; }
@@ -75,11 +81,13 @@ class Worker {
 
   int index_;
   const Role& role_;
+  Admission& admission_;
   // Declared before the context: destroying the context destroys suspended connections, which unregister
   // here.
   std::list<DownstreamConnection*> connections_;
   std::atomic<int> open_connections_{0};
   std::vector<std::unique_ptr<HandshakeRefusals>> handshake_refusals_;  // per listener
+  std::vector<std::unique_ptr<AcceptErrors>> accept_errors_;            // per listener
   // One thread runs it; other threads only post to it, so the reactor needs no locking.
   asio::io_context context_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   asio::executor_work_guard<asio::io_context::executor_type> work_;

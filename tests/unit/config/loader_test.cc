@@ -144,6 +144,28 @@ routes:
   EXPECT_NE(text.find("test.yaml:13: routes[0].path: \"v1/chat\" must start with '/'"), std::string::npos) << text;
 }
 
+// The connection and request counts are plain whole numbers in range; the per-peer limit alone may be 0 (off).
+TEST(GatewayConfigLoader, ConnectionAndRequestLimitsAreWholeNumbersInRange) {
+  auto ok = parse(std::string(kMinimal) +
+                  "limits:\n  max_connections: 500\n  max_connections_per_peer: 0\n  max_requests_in_flight: 64\n");
+  ASSERT_TRUE(ok.config) << all_errors(ok);
+  EXPECT_EQ(ok.config->limits.max_connections, 500u);
+  EXPECT_EQ(ok.config->limits.max_connections_per_peer, 0u);
+  EXPECT_EQ(ok.config->limits.max_requests_in_flight, 64u);
+  auto bad = parse(std::string(kMinimal) +
+                   "limits:\n  max_connections: 0\n  max_connections_per_peer: 10k\n  max_requests_in_flight: -1\n");
+  ASSERT_FALSE(bad.config);
+  const std::string text = all_errors(bad);
+  EXPECT_NE(text.find("limits.max_connections: \"0\" is not a whole number from 1 to 10000000"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("limits.max_connections_per_peer: \"10k\" is not a whole number from 0 to 10000000"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("limits.max_requests_in_flight: \"-1\" is not a whole number from 1 to 10000000"),
+            std::string::npos)
+      << text;
+}
+
 TEST(GatewayConfigLoader, ListenerTlsFilesAreCheckedAtTheirKeys) {
   TestPki pki;
   const auto with_gateway = [](const std::string& gateway) {

@@ -60,6 +60,13 @@ std::vector<OneKey> one_key_configs() {
          EXPECT_EQ(c.timeouts.idle, 5s);
          EXPECT_EQ(c.timeouts.header_read, 10s);
          EXPECT_EQ(c.timeouts.drain, 30s);
+         EXPECT_EQ(c.timeouts.response_write, 60s);
+       }},
+      {"limits", base + "limits:\n  max_connections_per_peer: 32\n",
+       [](const GatewayConfig& c) {
+         EXPECT_EQ(c.limits.max_connections_per_peer, 32u);
+         EXPECT_EQ(c.limits.max_connections, 10'000u);
+         EXPECT_EQ(c.limits.max_requests_in_flight, 4'096u);
        }},
       {"providers.<name>.breaker",
        kProviders + "    breaker:\n      failures: 3\n" + kRoutes, nullptr},
