@@ -40,10 +40,11 @@ export function parseDuration(text) {
   return Math.round(n * { ms: 1, s: 1000, m: 60000, h: 3600000 }[m[2] ?? 's']);
 }
 
-function gatewayConfig({ mockUrl, otlpUrl, dir, ruleLimit }) {
+function gatewayConfig({ mockUrl, otlpUrl, dir, ruleLimit, workers }) {
   return testConfig({
     openaiUrl: mockUrl,
     over: {
+      gateway: { workers }, // the same as --workers: a reload must not see a restart-only key change
       auth: { admin_token: ADMIN_TOKEN, virtual_keys: { store: path.join(dir, 'keys.db') } },
       limits: {
         spend_log: { path: path.join(dir, 'spend.db'), flush_interval: '100ms' },
@@ -94,6 +95,24 @@ function procSample(pid) {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is field 3 (state)
   const cpuTicks = Number(fields[11]) + Number(fields[12]);         // utime (14) + stime (15)
   return { rssKb, fds, cpuMs: (cpuTicks * 1000) / CLOCK_TICKS };
+}
+
+/** What a process's descriptors are: {socket, pipe, anon_inode, file} counts, and its TCP sockets by state and peer. */
+function describeFds(pid) {
+  const kinds = {};
+  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+    let target = '?';
+    try { target = fs.readlinkSync(`/proc/${pid}/fd/${fd}`); } catch { /* closed meanwhile */ }
+    const kind = target.startsWith('socket:') ? 'socket' : target.startsWith('pipe:') ? 'pipe'
+      : target.startsWith('anon_inode:') ? target : 'file';
+    kinds[kind] = (kinds[kind] ?? 0) + 1;
+  }
+  let tcp = '';
+  try {
+    tcp = execFileSync('ss', ['-tanpH'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(`pid=${pid},`))
+      .map((l) => { const f = l.trim().split(/\s+/); return `${f[0]} ${f[3]} -> ${f[4]}`; }).join('; ');
+  } catch { /* no ss */ }
+  return { kinds, tcp };
 }
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.floor(s.length / 2)] : NaN; };
@@ -185,7 +204,8 @@ export async function runSoak(opts = {}) {
   const { url: mockUrl, otlpUrl } = await provider.ready();
   const dir = tempDir('tollway-soak-');
   let ruleLimit = 1000000000;
-  const gw = await startGateway({ workers: opts.workers ?? 2, config: gatewayConfig({ mockUrl, otlpUrl, dir, ruleLimit }) });
+  const workers = opts.workers ?? 2;
+  const gw = await startGateway({ workers, config: gatewayConfig({ mockUrl, otlpUrl, dir, ruleLimit, workers }) });
   const pid = gw.proc.pid;
   const agent = new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 64 });
   const admin = async (method, p, body) => {
@@ -196,7 +216,7 @@ export async function runSoak(opts = {}) {
     return JSON.parse(text);
   };
 
-  const report = { params: { durationMs, rate, sampleMs, rotateEveryMs, reloadEveryMs, workers: opts.workers ?? 2,
+  const report = { params: { durationMs, rate, sampleMs, rotateEveryMs, reloadEveryMs, workers,
     maxSockets: opts.maxSockets ?? 64, binary: TOLLWAY_BIN }, samples: [], checks: [] };
   try {
     const keys = [];
@@ -206,9 +226,8 @@ export async function runSoak(opts = {}) {
         keys.push({ id: k.id, secret: k.key });
       }
     }
-    const idle = procSample(pid);
-    const startedAt = Date.now();
-    const spendFrom = Math.floor(startedAt / 1000) - 1;
+    const spendFrom = Math.floor(Date.now() / 1000) - 1;
+    let startedAt = Date.now();
 
     const totals = { sent: 0, completed: 0, notSent: 0, byKind: {}, expectedCharge: { requests: 0, input: 0, output: 0 } };
     let interval = { completed: 0, byKind: {} };
@@ -226,8 +245,7 @@ export async function runSoak(opts = {}) {
         totals.expectedCharge.output += r.charged.completion;
       }
     };
-    const issue = () => {
-      const n = seq++;
+    const specFor = (n) => {
       const api = n % 2 === 0 ? 'openai' : 'anthropic';
       const stream = (n >> 1) % 2 === 0;
       // 1 % injected failures (one in every 100 requests; the offset cycles through JSON and stream on both APIs;
@@ -236,9 +254,11 @@ export async function runSoak(opts = {}) {
       const fail = n % 100 === 37 + (hundred % 4) ? (hundred % 8 < 4 ? 500 : 503) : 0;
       const cut = !fail && stream && n % 40 < 4 && (n >> 1) % 2 === 0;
       const key = keys[n % keys.length].secret;
-      const spec = { api, stream, fail, cut, key, words: 5 + (n % 60), maxTokens: 4 + (n % 29) };
+      return { api, stream, fail, cut, key, words: 5 + (n % 60), maxTokens: 4 + (n % 29) };
+    };
+    const issue = () => {
       inFlight++; totals.sent++;
-      const p = sendOne(agent, gw.port, spec).then((r) => { inFlight--; pending.delete(p); record(r); });
+      const p = sendOne(agent, gw.port, specFor(seq++)).then((r) => { inFlight--; pending.delete(p); record(r); });
       pending.add(p);
     };
 
@@ -259,10 +279,50 @@ export async function runSoak(opts = {}) {
     };
     const reload = () => {
       ruleLimit = ruleLimit === 1000000000 ? 2000000000 : 1000000000;
-      gw.writeConfig(gatewayConfig({ mockUrl, otlpUrl, dir, ruleLimit }));
+      gw.writeConfig(gatewayConfig({ mockUrl, otlpUrl, dir, ruleLimit, workers }));
       gw.proc.kill('SIGHUP');
       events.reloads++;
     };
+    const reloadsSucceeded = async () => metricValue((await getText(`${gw.adminUrl}/metrics`)).text,
+      'tollway_config_reloads_total', { result: 'success' });
+
+    // The descriptors of a quiet gateway: once the mock has closed the idle upstream connections (its keep-alive is
+    // 5 s), requests on fresh client connections make each worker's pool drop the closed ones it holds (a pool
+    // checks an idle connection only when it hands it out). Those requests are charged like any other.
+    const quietFds = async () => {
+      await sleep(6000);
+      const fresh = new http.Agent({ keepAlive: false });
+      for (let i = 0; i < 16; i++) {
+        const spec = { ...specFor(1), api: i % 2 ? 'anthropic' : 'openai', stream: false, fail: 0, cut: false };
+        totals.sent++;
+        record(await sendOne(fresh, gw.port, spec));
+      }
+      fresh.destroy();
+      await sleep(500);
+      return { ...procSample(pid), describe: describeFds(pid) };
+    };
+
+    // Warm-up: one of each kind of request, a rotation, a reload and a spend report, so that what the gateway opens
+    // once (the spend log's reader, the exporter's connection) is open before the descriptors are counted.
+    for (let n = 0; n < 200; n++) {
+      const spec = specFor(n);
+      if (n === 0) spec.cut = true;
+      if (n === 1) spec.fail = 500;
+      totals.sent++;
+      record(await sendOne(agent, gw.port, spec));
+    }
+    await rotate();
+    const reloadsBefore = await reloadsSucceeded();
+    reload();
+    await waitFor(async () => (await reloadsSucceeded()) > reloadsBefore, { timeoutMs: 10000, intervalMs: 100 });
+    await admin('GET', `/admin/spend?from=${spendFrom}`);
+    const idle = await quietFds();
+    totals.warmUpRequests = totals.completed;
+    startedAt = Date.now();
+    rotateAt = startedAt + rotateEveryMs;
+    reloadAt = startedAt + reloadEveryMs;
+    interval = { completed: 0, byKind: {} };
+    const sentBefore = totals.sent;
 
     // Sampling: one row every sampleMs.
     let last = { t: startedAt, ...procSample(pid) };
@@ -287,7 +347,7 @@ export async function runSoak(opts = {}) {
     let nextSample = startedAt + sampleMs;
     while (Date.now() - startedAt < durationMs) {
       const now = Date.now();
-      const due = Math.floor(((now - startedAt) * rate) / 1000) - totals.sent - totals.notSent;
+      const due = Math.floor(((now - startedAt) * rate) / 1000) - (totals.sent - sentBefore) - totals.notSent;
       for (let i = 0; i < due; i++) {
         if (inFlight >= maxInFlight) totals.notSent++;
         else issue();
@@ -297,13 +357,15 @@ export async function runSoak(opts = {}) {
       if (now >= nextSample) { nextSample += sampleMs; takeSample(); }
       await sleep(5);
     }
+    totals.sentInRun = totals.sent - sentBefore;
     await Promise.all([...pending]);
     takeSample();
     const elapsedMs = Date.now() - startedAt;
+    agent.destroy();
+    const idleAfter = await quietFds();
 
     // Settle: every answer is done at the mock; the spend API flushes its queue before answering.
     const ledger = await provider.ledger();
-    agent.destroy();
     const spend = (await admin('GET', `/admin/spend?from=${spendFrom}&to=${Math.floor(Date.now() / 1000) + 2}`)).total;
     const metricsText = (await getText(`${gw.adminUrl}/metrics`)).text;
     const metrics = {
@@ -313,18 +375,16 @@ export async function runSoak(opts = {}) {
       reloadsFailed: metricValue(metricsText, 'tollway_config_reloads_total', { result: 'failure' }),
       reservationsOpen: metricValue(metricsText, 'tollway_limits_reservations_open'),
     };
-    // Descriptors after the run: the clients are gone and the mock closes idle upstream connections after 5 s.
-    const idleAfter = await waitFor(() => { const s = procSample(pid); return s.fds <= idle.fds + 4 ? s : null; },
-      { timeoutMs: 15000, intervalMs: 250 }) ?? procSample(pid);
 
     // ---- checks ----
     const check = (name, pass, detail) => report.checks.push({ name, pass: pass === null ? null : !!pass, detail });
     const window = report.samples.filter((s) => s.t * 1000 >= durationMs / 3);
-    const headRss = median(window.slice(0, 3).map((s) => s.rssKb));
-    const tailRss = median(window.slice(-3).map((s) => s.rssKb));
+    const ends = Math.max(1, Math.min(3, Math.floor(window.length / 3)));  // samples at each end, medians
+    const headRss = median(window.slice(0, ends).map((s) => s.rssKb));
+    const tailRss = median(window.slice(-ends).map((s) => s.rssKb));
     const rssGrowthKb = tailRss - headRss;
     const maxRssKb = Math.max(...window.map((s) => s.rssKb));
-    if (rssGrowthLimitKb === null) check('rss_flat', null, `not checked; growth ${rssGrowthKb} kB (median of the last 3 samples minus the first 3 after ${(durationMs / 3000).toFixed(0)} s)`);
+    if (rssGrowthLimitKb === null) check('rss_flat', null, `not checked; growth ${rssGrowthKb} kB (median of the last samples minus the first ones after ${(durationMs / 3000).toFixed(0)} s)`);
     else check('rss_flat', window.length >= 2 && rssGrowthKb <= rssGrowthLimitKb,
       `growth ${rssGrowthKb} kB over the last two thirds (limit ${rssGrowthLimitKb} kB; max ${maxRssKb} kB)`);
     const fdHead = window[0]?.fds ?? NaN;
@@ -332,7 +392,9 @@ export async function runSoak(opts = {}) {
     const fdSlack = (opts.maxSockets ?? 64) + 16;
     check('fds_flat_under_load', fdMax - fdHead <= fdSlack,
       `${fdHead} at the start of the window, at most ${fdMax} after (slack ${fdSlack}: one client and one upstream connection per socket)`);
-    check('fds_back_to_idle', idleAfter.fds <= idle.fds + 4, `${idle.fds} before the run, ${idleAfter.fds} after it`);
+    const fdsOk = idleAfter.fds <= idle.fds + 2;
+    check('fds_back_to_idle', fdsOk, `${idle.fds} when quiet after the warm-up, ${idleAfter.fds} when quiet after the run`
+      + (fdsOk ? '' : `; before: ${JSON.stringify(idle.describe)}; after: ${JSON.stringify(idleAfter.describe)}`));
     const unexpected = Object.entries(totals.byKind).filter(([k]) => !['ok', 'injected_5xx', 'client_cut'].includes(k));
     check('no_unexpected_errors', unexpected.length === 0 && events.eventErrors.length === 0,
       unexpected.length || events.eventErrors.length ? JSON.stringify({ unexpected: Object.fromEntries(unexpected), events: events.eventErrors }) : 'none');
@@ -354,8 +416,9 @@ export async function runSoak(opts = {}) {
     check('reloads_and_rotations', events.reloads > 0 && events.rotations > 0 && metrics.reloadsFailed === 0
       && metrics.reloadsSucceeded >= events.reloads,
     `${events.reloads} SIGHUP reloads (${metrics.reloadsSucceeded} succeeded, ${metrics.reloadsFailed} failed), ${events.rotations} key rotations`);
-    check('rate_sustained', totals.notSent === 0 && totals.sent >= 0.9 * rate * (durationMs / 1000),
-      `${totals.sent} sent (${(totals.sent / (durationMs / 1000)).toFixed(0)} req/s asked ${rate}), ${totals.notSent} not sent (over ${maxInFlight} in flight)`);
+    const sentInRun = totals.sentInRun;
+    check('rate_sustained', totals.notSent === 0 && sentInRun >= 0.9 * rate * (durationMs / 1000),
+      `${sentInRun} sent in the run (${(sentInRun / (durationMs / 1000)).toFixed(0)} req/s asked ${rate}), ${totals.notSent} not sent (over ${maxInFlight} in flight)`);
 
     const cpuMs = idleAfter.cpuMs - idle.cpuMs;
     Object.assign(report, {
@@ -363,7 +426,8 @@ export async function runSoak(opts = {}) {
       conditions: { loadavg: fs.readFileSync('/proc/loadavg', 'utf8').trim().split(' ').slice(0, 3).join(' '),
         cores: (await import('node:os')).cpus().length, node: process.version },
       totals: { sent: totals.sent, completed: totals.completed, notSent: totals.notSent, byKind: totals.byKind,
-        expectedCharge: totals.expectedCharge, cpuUsPerRequest: (cpuMs * 1000) / totals.completed },
+        expectedCharge: totals.expectedCharge, warmUpRequests: totals.warmUpRequests,
+        cpuUsPerRequest: (cpuMs * 1000) / (totals.completed - totals.warmUpRequests) },
       rss: { idleKb: idle.rssKb, windowStartKb: headRss, windowEndKb: tailRss, growthKb: rssGrowthKb, maxKb: maxRssKb },
       fds: { idle: idle.fds, windowStart: fdHead, windowMax: fdMax, after: idleAfter.fds },
       events, ledger, spend, metrics,
