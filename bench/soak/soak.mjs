@@ -89,12 +89,14 @@ function startProviderProcess() {
 // ---- /proc sampling ------------------------------------------------------------------------------------
 function procSample(pid) {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+  const kb = (field) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
+  const rssKb = kb('VmRSS');
   const fds = fs.readdirSync(`/proc/${pid}/fd`).length;
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is field 3 (state)
   const cpuTicks = Number(fields[11]) + Number(fields[12]);         // utime (14) + stime (15)
-  return { rssKb, fds, cpuMs: (cpuTicks * 1000) / CLOCK_TICKS };
+  // RssAnon is what the process allocated; RssFile the pages of its executable and libraries it touched.
+  return { rssKb, rssAnonKb: kb('RssAnon'), rssFileKb: kb('RssFile'), fds, cpuMs: (cpuTicks * 1000) / CLOCK_TICKS };
 }
 
 /** What a process's descriptors are: {socket, pipe, anon_inode, file} counts, and its TCP sockets by state and peer. */
@@ -326,17 +328,19 @@ export async function runSoak(opts = {}) {
 
     // Sampling: one row every sampleMs.
     let last = { t: startedAt, ...procSample(pid) };
-    const header = `${'t(s)'.padStart(6)} ${'rps'.padStart(6)} ${'RSS MB'.padStart(7)} ${'fds'.padStart(5)} `
+    const header = `${'t(s)'.padStart(6)} ${'rps'.padStart(6)} ${'RSS MB'.padStart(7)} ${'anon'.padStart(6)} ${'file'.padStart(6)} ${'fds'.padStart(5)} `
       + `${'CPU µs/req'.padStart(10)} ${'inflight'.padStart(8)}  outcomes`;
     log(header);
     const takeSample = () => {
       const now = Date.now();
       const s = procSample(pid);
       const row = { t: (now - startedAt) / 1000, rps: interval.completed / ((now - last.t) / 1000), rssKb: s.rssKb,
+        rssAnonKb: s.rssAnonKb, rssFileKb: s.rssFileKb,
         fds: s.fds, cpuUsPerRequest: interval.completed ? ((s.cpuMs - last.cpuMs) * 1000) / interval.completed : null,
         cpuCores: (s.cpuMs - last.cpuMs) / (now - last.t), inFlight, outcomes: interval.byKind };
       report.samples.push(row);
       log(`${row.t.toFixed(0).padStart(6)} ${row.rps.toFixed(0).padStart(6)} ${(row.rssKb / 1024).toFixed(1).padStart(7)} `
+        + `${(row.rssAnonKb / 1024).toFixed(1).padStart(6)} ${(row.rssFileKb / 1024).toFixed(1).padStart(6)} `
         + `${String(row.fds).padStart(5)} ${(row.cpuUsPerRequest ?? 0).toFixed(0).padStart(10)} ${String(inFlight).padStart(8)}  `
         + Object.entries(row.outcomes).map(([k, v]) => `${k}=${v}`).join(' '));
       last = { t: now, ...s };
@@ -383,15 +387,22 @@ export async function runSoak(opts = {}) {
     const headRss = median(window.slice(0, ends).map((s) => s.rssKb));
     const tailRss = median(window.slice(-ends).map((s) => s.rssKb));
     const rssGrowthKb = tailRss - headRss;
+    const growthOf = (field) => median(window.slice(-ends).map((s) => s[field])) - median(window.slice(0, ends).map((s) => s[field]));
+    const anonGrowthKb = growthOf('rssAnonKb');
+    const fileGrowthKb = growthOf('rssFileKb');
     const maxRssKb = Math.max(...window.map((s) => s.rssKb));
     if (rssGrowthLimitKb === null) check('rss_flat', null, `not checked; growth ${rssGrowthKb} kB (median of the last samples minus the first ones after ${(durationMs / 3000).toFixed(0)} s)`);
     else check('rss_flat', window.length >= 2 && rssGrowthKb <= rssGrowthLimitKb,
-      `growth ${rssGrowthKb} kB over the last two thirds (limit ${rssGrowthLimitKb} kB; max ${maxRssKb} kB)`);
-    const fdHead = window[0]?.fds ?? NaN;
+      `growth ${rssGrowthKb} kB over the last two thirds (anon ${anonGrowthKb}, file ${fileGrowthKb}; limit ${rssGrowthLimitKb} kB; max ${maxRssKb} kB)`);
+    // Under load the count moves with the connections open at the instant of the sample (the client's pool, and
+    // each worker's pool of idle upstream connections, up to 128, which it trims only when it hands one out), so
+    // the check compares medians of the two halves of the window: a leak climbs, a burst does not move a median.
+    const half = Math.max(1, Math.floor(window.length / 2));
+    const fdHead = median(window.slice(0, half).map((s) => s.fds));
+    const fdTail = median(window.slice(-half).map((s) => s.fds));
     const fdMax = Math.max(...window.map((s) => s.fds));
-    const fdSlack = (opts.maxSockets ?? 64) + 16;
-    check('fds_flat_under_load', fdMax - fdHead <= fdSlack,
-      `${fdHead} at the start of the window, at most ${fdMax} after (slack ${fdSlack}: one client and one upstream connection per socket)`);
+    check('fds_flat_under_load', fdTail - fdHead <= 16,
+      `median ${fdHead} in the first half of the window, ${fdTail} in the second (limit +16; at most ${fdMax})`);
     const fdsOk = idleAfter.fds <= idle.fds + 2;
     check('fds_back_to_idle', fdsOk, `${idle.fds} when quiet after the warm-up, ${idleAfter.fds} when quiet after the run`
       + (fdsOk ? '' : `; before: ${JSON.stringify(idle.describe)}; after: ${JSON.stringify(idleAfter.describe)}`));
@@ -428,8 +439,9 @@ export async function runSoak(opts = {}) {
       totals: { sent: totals.sent, completed: totals.completed, notSent: totals.notSent, byKind: totals.byKind,
         expectedCharge: totals.expectedCharge, warmUpRequests: totals.warmUpRequests,
         cpuUsPerRequest: (cpuMs * 1000) / (totals.completed - totals.warmUpRequests) },
-      rss: { idleKb: idle.rssKb, windowStartKb: headRss, windowEndKb: tailRss, growthKb: rssGrowthKb, maxKb: maxRssKb },
-      fds: { idle: idle.fds, windowStart: fdHead, windowMax: fdMax, after: idleAfter.fds },
+      rss: { quietKb: idle.rssKb, windowStartKb: headRss, windowEndKb: tailRss, growthKb: rssGrowthKb, maxKb: maxRssKb,
+        anonGrowthKb, fileGrowthKb },
+      fds: { quietBefore: idle.fds, windowFirstHalf: fdHead, windowSecondHalf: fdTail, windowMax: fdMax, quietAfter: idleAfter.fds },
       events, ledger, spend, metrics,
     });
     report.passed = report.checks.every((c) => c.pass !== false);

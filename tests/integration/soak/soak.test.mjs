@@ -7,7 +7,7 @@ import { gatewayAvailable, SANITIZED } from '../../lib/harness.mjs';
 import { runSoak } from '../../../bench/soak/soak.mjs';
 
 test('60 s soak: flat memory and descriptors, no unexpected errors, every token accounted for',
-  { skip: !gatewayAvailable() && 'no tollway binary', timeout: 240000 }, async () => {
+  { skip: !gatewayAvailable() && 'no tollway binary', timeout: 240000 }, async (t) => {
     const lines = [];
     const report = await runSoak({
       durationMs: 60000,
@@ -21,6 +21,7 @@ test('60 s soak: flat memory and descriptors, no unexpected errors, every token 
       rssGrowthLimitKb: SANITIZED ? null : 1024,
       log: (line) => lines.push(line),
     });
+    for (const c of report.checks) t.diagnostic(`${c.pass === null ? 'skip' : c.pass ? 'pass' : 'FAIL'} ${c.name}: ${c.detail}`);
     const failed = report.checks.filter((c) => c.pass === false);
     assert.deepEqual(failed, [], `${lines.join('\n')}\n${JSON.stringify(report.checks, null, 2)}`);
     assert.ok(report.totals.byKind.ok > 0.8 * report.totals.completed, JSON.stringify(report.totals));
