@@ -11,7 +11,8 @@
 // (`x-mock-scenario`), which the route's retries repeat and then pass on.
 //
 // CLI: node bench/soak/soak.mjs [--duration 30m] [--rate 1000] [--sample 10s] [--workers 2] [--rotate-every 60s]
-//      [--reload-every 90s] [--out build/bench/soak/report.json] [--doc] (write docs/benchmarks.md "## Soak")
+//      [--reload-every 90s] [--out build/bench/soak/report.json] [--doc [--note TEXT]] (write docs/benchmarks.md
+//      "## Soak (bench/soak)"); --render REPORT.json prints the checks of a saved report (and --doc writes its section).
 // Module: const report = await runSoak({durationMs, rate, ...}); report.checks lists every check and its result.
 import http from 'node:http';
 import fs from 'node:fs';
@@ -218,7 +219,7 @@ export async function runSoak(opts = {}) {
     return JSON.parse(text);
   };
 
-  const report = { params: { durationMs, rate, sampleMs, rotateEveryMs, reloadEveryMs, workers,
+  const report = { startedAt: new Date().toISOString(), params: { durationMs, rate, sampleMs, rotateEveryMs, reloadEveryMs, workers,
     maxSockets: opts.maxSockets ?? 64, binary: TOLLWAY_BIN }, samples: [], checks: [] };
   try {
     const keys = [];
@@ -457,28 +458,37 @@ export async function runSoak(opts = {}) {
 // ---- report ------------------------------------------------------------------------------------------
 export function markdownSection(report, note) {
   const mb = (kb) => (kb / 1024).toFixed(1);
+  const p = report.params;
   const lines = ['## Soak (bench/soak)', '',
-    `\`node bench/soak/soak.mjs --duration ${report.params.durationMs / 60000}m --rate ${report.params.rate}\`: `
-    + `mixed traffic through one gateway (--workers ${report.params.workers}) with auth (8 virtual keys), a per-key `
-    + 'token rule and a tenant USD budget, the spend log, telemetry (10 % of traces exported over OTLP/HTTP, access '
-    + 'log), usage on. Half OpenAI chat completions, half Anthropic messages, half of each streamed; 10 % of streams '
-    + 'cut by the client after their first bytes; 1 % of requests answered 500/503 by the mock (after the route\'s '
-    + `two retries); a key rotated every ${report.params.rotateEveryMs / 1000} s and the config rewritten and reloaded `
-    + `(SIGHUP) every ${report.params.reloadEveryMs / 1000} s.`, '',
-    note ? `${note}\n` : '',
-    `Conditions: ${report.conditions.cores} cores shared with other builds, load average at the end ${report.conditions.loadavg}, `
-    + `Node ${report.conditions.node}; driver and mock provider are separate Node processes on the same cores.`, '',
-    '| t (s) | req/s | RSS (MB) | fds | CPU µs/req | in flight |', '|---:|---:|---:|---:|---:|---:|'];
+    `\`bench/soak/run.sh --duration ${p.durationMs / 60000}m --rate ${p.rate}\` (samples every ${p.sampleMs / 1000} s): `
+    + `mixed traffic through one gateway (${p.workers} workers) with auth (8 virtual keys), a per-key token rule and a `
+    + 'tenant USD budget on the local ledger, the spend log, telemetry (10 % of traces exported over OTLP/HTTP, an '
+    + 'access log line per request), usage on. Half OpenAI chat completions, half Anthropic messages, half of each '
+    + 'streamed; 10 % of the streams cut by the client after their first bytes; 1 % of the requests answered 500/503 '
+    + `by the mock (passed on after the route's two retries); a key rotated every ${p.rotateEveryMs / 1000} s and the `
+    + `config rewritten and reloaded (SIGHUP) every ${p.reloadEveryMs / 1000} s. Method and checks: docs/reliability.md, Soak.`, ''];
+  if (note) lines.push(note, '');
+  lines.push(`Conditions: ${report.conditions.cores} cores, load average at the end ${report.conditions.loadavg}, `
+    + `Node ${report.conditions.node}; the driver and the mock provider are separate Node processes on the same cores. `
+    + 'RSS = VmRSS; anon = RssAnon (what the process allocated; the rest is file pages, mostly the executable\'s '
+    + 'tokenizer tables).', '',
+  '| t (s) | req/s | RSS (MB) | anon (MB) | fds | gateway CPU µs/req | in flight |', '|---:|---:|---:|---:|---:|---:|---:|');
   const every = Math.max(1, Math.ceil(report.samples.length / 20));
   report.samples.forEach((s, i) => {
     if (i % every === 0 || i === report.samples.length - 1) {
-      lines.push(`| ${s.t.toFixed(0)} | ${s.rps.toFixed(0)} | ${mb(s.rssKb)} | ${s.fds} | ${(s.cpuUsPerRequest ?? 0).toFixed(0)} | ${s.inFlight} |`);
+      lines.push(`| ${s.t.toFixed(0)} | ${s.rps.toFixed(0)} | ${mb(s.rssKb)} | ${s.rssAnonKb ? mb(s.rssAnonKb) : '–'} | ${s.fds} `
+        + `| ${(s.cpuUsPerRequest ?? 0).toFixed(0)} | ${s.inFlight} |`);
     }
   });
-  lines.push('', `Totals: ${report.totals.completed} requests (${JSON.stringify(report.totals.byKind)}), `
-    + `${report.totals.cpuUsPerRequest.toFixed(0)} µs of gateway CPU per request overall; `
-    + `${report.events.rotations} key rotations, ${report.events.reloads} reloads.`, '', '| check | result | detail |', '|---|---|---|');
+  const kinds = Object.entries(report.totals.byKind).map(([k, v]) => `${k} ${v}`).join(', ');
+  lines.push('', `Totals: ${report.totals.completed} requests (${kinds}; ${report.totals.warmUpRequests} of them in the `
+    + `warm-up and the two quiet points), ${report.totals.cpuUsPerRequest.toFixed(0)} µs of gateway CPU per request `
+    + `overall; ${report.events.rotations} key rotations, ${report.events.reloads} reloads. The OTLP sink received `
+    + `${report.ledger.otlpRequests} export requests.`, '', '| check | result | detail |', '|---|---|---|');
   for (const c of report.checks) lines.push(`| ${c.name} | ${c.pass === null ? 'not checked' : c.pass ? 'pass' : 'FAIL'} | ${c.detail} |`);
+  lines.push('', 'Rerun: `bench/soak/run.sh` (options `--duration`, `--rate`, `--sample`, `--note`; NO_DOC=1 leaves this '
+    + 'file alone); `node bench/soak/soak.mjs --render REPORT.json --doc` rewrites this section from a saved report. '
+    + 'Raw report: build/bench/soak/report.json.');
   return `${lines.join('\n')}\n`;
 }
 
@@ -488,10 +498,12 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const get = (k, d) => { const i = args.indexOf(k); return i >= 0 ? args[i + 1] : d; };
   if (args.includes('--help')) {
     process.stdout.write('usage: node bench/soak/soak.mjs [--duration 30m] [--rate 1000] [--sample 10s] [--workers 2]\n'
-      + '       [--rotate-every 60s] [--reload-every 90s] [--out build/bench/soak/report.json] [--doc [--note TEXT]]\n');
+      + '       [--rotate-every 60s] [--reload-every 90s] [--out build/bench/soak/report.json] [--doc [--note TEXT]]\n'
+      + '       node bench/soak/soak.mjs --render REPORT.json [--doc [--note TEXT]]   (the checks and doc section of a saved report)\n');
     process.exit(0);
   }
-  const report = await runSoak({
+  const render = get('--render');
+  const report = render ? JSON.parse(fs.readFileSync(render, 'utf8')) : await runSoak({
     durationMs: parseDuration(get('--duration', '30m')),
     rate: Number(get('--rate', '1000')),
     sampleMs: parseDuration(get('--sample', '10s')),
@@ -499,9 +511,11 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     rotateEveryMs: parseDuration(get('--rotate-every', '60s')),
     reloadEveryMs: parseDuration(get('--reload-every', '90s')),
   });
-  const out = get('--out', path.join(SOURCE_DIR, 'build', 'bench', 'soak', 'report.json'));
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+  const out = render ?? get('--out', path.join(SOURCE_DIR, 'build', 'bench', 'soak', 'report.json'));
+  if (!render) {
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    fs.writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+  }
   for (const c of report.checks) process.stdout.write(`${c.pass === null ? 'skip' : c.pass ? 'pass' : 'FAIL'}  ${c.name}: ${c.detail}\n`);
   process.stdout.write(`report: ${out}\n`);
   if (args.includes('--doc')) {

@@ -98,7 +98,7 @@ for name in "${targets[@]}"; do
   fi
   after_files=$(find "$corpus" -type f | wc -l)
   after_bytes=$(du -sb "$corpus" | cut -f1)
-  execs=$(cat "$work/log.txt" "$work"/fuzz-*.log 2>/dev/null | grep -E '^stat::number_of_executed_units' | awk '{s += $2} END {print s + 0}')
+  execs=$(cat "$work/log.txt" "$work"/fuzz-*.log 2>/dev/null | awk '/^stat::number_of_executed_units/ {s += $2} END {print s + 0}' || true)
   line="fuzz_$name: ${execs} runs, corpus ${before_files} -> ${after_files} files (${before_bytes} -> ${after_bytes} bytes), crashes ${crashed}"
   echo "   $line"
   summary+=("$line")
