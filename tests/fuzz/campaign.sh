@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Long fuzzing campaign (outside CI): builds the libFuzzer targets (preset "fuzz", clang-14), runs each one for
-# SECONDS_PER_TARGET with its dictionary (tests/fuzz/dict/<target>.dict, when there is one) on a scratch copy of its
-# committed corpus, then minimizes what it found into tests/fuzz/corpus/<target>/ (libFuzzer -merge=1: only inputs
-# that add coverage are kept), which CI's tests/fuzz/run.sh replays. A crash, leak, timeout or failed invariant
-# stops nothing else: its reproducer is minimized into build/fuzz-campaign/<target>/crashes/ and the script exits 1
-# at the end. It never deletes a committed corpus file (merge only adds) and never commits.
+# -t seconds (default an hour) with its dictionary (tests/fuzz/dict/<target>.dict, when there is one) on a scratch
+# copy of its committed corpus, then minimizes what it found into tests/fuzz/corpus/<target>/ (libFuzzer -merge=1:
+# only inputs that add coverage are kept), which CI's tests/fuzz/run.sh replays. A crash, leak, timeout or failed
+# invariant stops nothing else: its reproducer is minimized into build/fuzz-campaign/<target>/crashes/ and the
+# script exits 1 at the end. It never deletes a committed corpus file (merge only adds) and never commits.
 #
 # Usage: tests/fuzz/campaign.sh [-t SECONDS] [-j JOBS] [-w WORKERS] [-r RSS_LIMIT_MB] [--no-build] [--no-merge]
 #                               [TARGET...]     (names without the fuzz_ prefix; default: every target)
@@ -30,7 +30,7 @@ while [[ $# -gt 0 ]]; do
     -r) rss_limit="$2"; shift 2 ;;
     --no-build) build=0; shift ;;
     --no-merge) merge=0; shift ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "campaign.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) targets+=("$1"); shift ;;
   esac
