@@ -65,7 +65,7 @@ for name in "${targets[@]}"; do
   mkdir -p "$work/found" "$work/artifacts" "$work/crashes" "$corpus"
   cp -R "$corpus/." "$work/found/"
   before_files=$(find "$corpus" -type f | wc -l)
-  before_bytes=$(du -sb "$corpus" | cut -f1)
+  before_bytes=$(find "$corpus" -type f -printf '%s\n' | awk '{s += $1} END {print s + 0}')
   dict_args=()
   [[ -f "$dict" ]] && dict_args=("-dict=$dict")
   echo "== fuzz_$name: ${seconds}s, jobs $jobs, workers $workers${dict_args[*]:+, ${dict#"$root"/}}"
@@ -97,7 +97,7 @@ for name in "${targets[@]}"; do
       >"$work/merge.txt" 2>&1 || { echo "!! merge for fuzz_$name failed, see ${work#"$root"/}/merge.txt"; status=1; }
   fi
   after_files=$(find "$corpus" -type f | wc -l)
-  after_bytes=$(du -sb "$corpus" | cut -f1)
+  after_bytes=$(find "$corpus" -type f -printf '%s\n' | awk '{s += $1} END {print s + 0}')
   execs=$(cat "$work/log.txt" "$work"/fuzz-*.log 2>/dev/null | awk '/^stat::number_of_executed_units/ {s += $2} END {print s + 0}' || true)
   line="fuzz_$name: ${execs} runs, corpus ${before_files} -> ${after_files} files (${before_bytes} -> ${after_bytes} bytes), crashes ${crashed}"
   echo "   $line"
