@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (preset "fuzz", clang-14) and runs each one for FUZZ_SECONDS (default 30) on a
-# scratch copy of its seed corpus under build/fuzz-run/. Exits non-zero if any target crashes or fails an
+# scratch copy of its seed corpus under build/fuzz-run/ (the committed corpus is replayed first, so every input a
+# campaign kept is a regression test), with its dictionary tests/fuzz/dict/<target>.dict when there is one. Exits non-zero if any target crashes or fails an
 # invariant; the reproducer is kept in build/fuzz-run/<target>/artifacts/.
 set -euo pipefail
 
@@ -28,8 +29,11 @@ for target in "$bin_dir"/fuzz_*; do
   if [[ -d "$seeds" ]]; then
     cp -R "$seeds/." "$work/corpus/"
   fi
-  echo "== $name: ${seconds}s, seeds from ${seeds#"$root"/}"
-  if ! "$target" -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$work/artifacts/" \
+  dict="$root/tests/fuzz/dict/${name#fuzz_}.dict"
+  dict_args=()
+  [[ -f "$dict" ]] && dict_args=("-dict=$dict")
+  echo "== $name: ${seconds}s, seeds from ${seeds#"$root"/}${dict_args[*]:+, dictionary ${dict#"$root"/}}"
+  if ! "$target" "${dict_args[@]}" -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$work/artifacts/" \
       "$work/corpus" >"$work/log.txt" 2>&1; then
     echo "!! $name failed; last lines of $work/log.txt:"
     tail -n 40 "$work/log.txt"
