@@ -199,7 +199,8 @@ describe('hostile clients', { timeout: 120000 }, () => {
     const rssDuring = rssKiB(gw.proc.pid);
     await check(`pipelined flood (2 connections x ${count} requests in one write, not read)`, quiet, attack);
     process.stderr.write(`hostile: pipelined flood: gateway RSS ${rssBefore} KiB before, ${rssDuring} KiB while unread\n`);
-    assert.ok(rssDuring - rssBefore < 16 * 1024, `RSS grew ${rssDuring - rssBefore} KiB`);
+    // Under ASan the freed buffers sit in the sanitizer's quarantine: RSS says nothing about tollway's bound there.
+    if (!SANITIZED) assert.ok(rssDuring - rssBefore < 16 * 1024, `RSS grew ${rssDuring - rssBefore} KiB`);
     const chunks = [];
     sock.on('data', (c) => chunks.push(c));
     sock.resume();
@@ -245,7 +246,7 @@ describe('hostile clients', { timeout: 120000 }, () => {
       `gateway RSS ${rssBefore} KiB before, ${rssDuring} KiB during\n`);
     assert.equal(flood.state.finished, false, 'backpressure reached the provider');
     assert.ok(written < 32 * 1024 * 1024, `the provider wrote ${written} bytes into a client that reads nothing`);
-    assert.ok(rssDuring - rssBefore < 16 * 1024, `RSS grew ${rssDuring - rssBefore} KiB`);
+    if (!SANITIZED) assert.ok(rssDuring - rssBefore < 16 * 1024, `RSS grew ${rssDuring - rssBefore} KiB`);  // see above
     // timeouts.response_write (the attack's length + 1 s here) closes the connection of a client that takes
     // nothing: only the control client's stays open.
     const cut = await waitFor(async () => (await openConnections()) <= 1 && Date.now(),

@@ -13,7 +13,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { execFileSync } from 'node:child_process';
-import { startGateway, testConfig, getText, metricValue, assertOpenAIError, waitFor } from '../../lib/harness.mjs';
+import { startGateway, testConfig, getText, metricValue, assertOpenAIError, waitFor, SANITIZED } from '../../lib/harness.mjs';
 import {
   startMockProcess, controlClient, duringAttack, p99Bound, report, openConnection, closedWithin, cpuSeconds, sleep,
 } from './hostile_lib.mjs';
@@ -148,7 +148,13 @@ describe('connection and request limits', { timeout: 120000 }, () => {
 });
 
 describe('a connection flood past the descriptor limit', { timeout: 120000 }, () => {
-  it('pauses accepting instead of spinning, keeps the admin listener answering, and recovers', async () => {
+  // Not under the sanitizers: UBSan's vptr check tests that an object's memory is readable by writing it into a
+  // pipe, which cannot be opened when the process is out of descriptors — so every virtual call there is reported
+  // as an "invalid vptr" and the process halts (seen: shared_ptr's release in the admin listener).
+  const sanitizerCannotRunOutOfDescriptors = SANITIZED
+    && 'the sanitizers need descriptors of their own to check memory (UBSan reports a false invalid vptr)';
+  it('pauses accepting instead of spinning, keeps the admin listener answering, and recovers',
+    { skip: sanitizerCannotRunOutOfDescriptors }, async () => {
     const mock = await startMockProcess();
     const gw = await startGateway({ workers: 2, config: testConfig({ openaiUrl: mock.url, over: {
       gateway: { workers: 2 }, timeouts: { idle: '30s', header_read: '30s' } } }) });
