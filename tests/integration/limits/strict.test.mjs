@@ -8,31 +8,12 @@
 // without Redis too.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import {
   startMock, startGateway, testConfig, postJson, getText, metricValue, waitFor, assertOpenAIError, tempDir, sleep,
   unusedPort,
 } from '../../lib/harness.mjs';
-
-// ---- redis-server ---------------------------------------------------------------------------------------
-const redisServers = new Set();
-process.on('exit', () => { for (const p of redisServers) { try { p.kill('SIGKILL'); } catch { /* gone */ } } });
-
-function redisCli(port, ...args) {
-  const r = spawnSync('redis-cli', ['-p', String(port), '--raw', ...args], { encoding: 'utf8' });
-  if (r.error) throw new Error(`redis-cli is required (scripts/install-deps.sh installs redis-server): ${r.error.message}`);
-  return r.stdout.trim();
-}
-
-async function startRedis(port) {
-  const proc = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no',
-    '--loglevel', 'warning'], { stdio: 'ignore' });
-  redisServers.add(proc);
-  const exited = new Promise((resolve) => proc.on('exit', () => { redisServers.delete(proc); resolve(); }));
-  proc.on('error', (e) => { throw new Error(`redis-server is required (scripts/install-deps.sh): ${e.message}`); });
-  await waitFor(() => redisCli(port, 'ping') === 'PONG', { timeoutMs: 10000 });
-  return { port, proc, async kill() { proc.kill('SIGKILL'); await exited; } };
-}
+import { redisCli, startRedis } from '../../lib/redis.mjs';
 
 // ---- helpers --------------------------------------------------------------------------------------------
 const chat = (content, extra = {}) => ({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }], ...extra });
