@@ -15,7 +15,7 @@ import http from 'node:http';
 import { execFileSync } from 'node:child_process';
 import { startGateway, testConfig, getText, metricValue, assertOpenAIError, waitFor, SANITIZED } from '../../lib/harness.mjs';
 import {
-  startMockProcess, controlClient, duringAttack, p99Bound, report, openConnection, closedWithin, cpuSeconds, sleep,
+  startMockProcess, controlClient, duringAttack, openConnection, closedWithin, cpuSeconds, sleep, checkControlP99,
 } from './hostile_lib.mjs';
 
 // How long each attack runs while the control client is sampled (bench/hostile/run.sh runs them longer).
@@ -56,19 +56,7 @@ describe('connection and request limits', { timeout: 120000 }, () => {
     await mock?.close();
   });
 
-  // The bound is against the quiet p99 just before the attack or, when the machine's load rose meanwhile (other
-  // jobs on a shared CI runner), the higher one sampled right after it.
-  const check = async (name, quietBefore, attack) => {
-    let quiet = quietBefore;
-    if (!(attack.p99 <= p99Bound(quiet.p99))) {
-      const quietAfter = await duringAttack(control, QUIET_MS);
-      if (quietAfter.p99 > quiet.p99) quiet = quietAfter;
-    }
-    report(name, quiet, attack);
-    assert.deepEqual(attack.failures, [], `${name}: the control client's requests failed`);
-    assert.ok(attack.p99 <= p99Bound(quiet.p99),
-      `${name}: control p99 ${attack.p99.toFixed(2)} ms > bound ${p99Bound(quiet.p99).toFixed(2)} ms (quiet ${quiet.p99.toFixed(2)} ms)`);
-  };
+  const check = (name, quiet, attack) => checkControlP99(control, name, quiet, attack, QUIET_MS);
   const refused = async (reason) => metricValue((await getText(`${gw.adminUrl}/metrics`)).text,
     'tollway_connections_refused_total', { reason });
 
