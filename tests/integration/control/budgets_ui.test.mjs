@@ -171,7 +171,8 @@ describe('web dashboard: budgets, alerts and NACKs', () => {
       const shown = await page.evaluate(() => [...document.querySelectorAll('#nacks li')].map((li) => li.textContent));
       return [shown, f.nodes.map((n) => `${n.id} refused ${n.rejected_version.slice(0, 12)}: ${n.error}`)];
     });
-    assert.equal(await page.locator('#nacks').isVisible(), true);
+    // Visible, waited for rather than sampled at one instant: a live refresh re-renders the page meanwhile.
+    await page.locator('#nacks').waitFor({ state: 'visible', timeout: 5000 });
     await shot('policy-nack-1280');
   });
 
