@@ -6,8 +6,9 @@
 #            embeds). scripts/run.sh uses it.
 #   --test   (the default) also what the tests need: GoogleTest, Google Benchmark, clang-14 for the fuzz targets,
 #            prometheus (promtool), redis-server, etcd-server (etcd 3.4, the control plane's etcd store), chromium (the
-#            dashboard's browser test), and the npm `devDependencies` (official SDKs, tiktoken, playwright-core).
-#   --bench  also what the macro benchmarks run (bench/proxy: wrk, nginx as the reference, valgrind and perf;
+#            dashboard's browser test), nginx (fuzz_http_framing_nginx's reference reader), and the npm
+#            `devDependencies` (official SDKs, tiktoken, playwright-core).
+#   --bench  also what the macro benchmarks run (bench/proxy: wrk, valgrind and perf; nginx, the reference, is in --test;
 #            bench/spend: the sqlite3 shell as the reference, GNU time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,9 +23,9 @@ packages=(
 )
 if [[ "$mode" != --run ]]; then
   packages+=(openssl libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev prometheus redis-server
-             etcd-server systemd chromium)
+             etcd-server systemd chromium nginx)
 fi
-if [[ "$mode" == --bench ]]; then packages+=(wrk nginx valgrind linux-perf sqlite3 time); fi
+if [[ "$mode" == --bench ]]; then packages+=(wrk valgrind linux-perf sqlite3 time); fi
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then missing+=("$p"); fi
