@@ -26,7 +26,8 @@ class Worker;
 // The address of a socket's peer (IPv4-mapped IPv6 as IPv4); nullopt when the socket cannot tell.
 std::optional<core::IpAddress> peer_address(const http::tcp::socket& socket);
 
-class DownstreamConnection final : public pipeline::Exchange {
+class DownstreamConnection final : public pipeline::Exchange,
+                                   public std::enable_shared_from_this<DownstreamConnection> {
  public:
   // `listener` indexes the snapshot's serving.listeners: the one that accepted `socket`, from `peer`; `ticket` is
   // its place under the process's connection limits, held until the connection is destroyed.
@@ -62,12 +63,20 @@ class DownstreamConnection final : public pipeline::Exchange {
   // Forward phase: keeps a 429/5xx answer that another attempt will replace from the client
   // (upstream_exchange.cc).
   // Forward phase: one upstream attempt, from connecting to the end of the response (upstream_exchange.cc);
-  // forward() runs it beside watch_client.
+  // forward() runs it while the client is watched (watch_plain_client or watch_tls_client).
   boost::asio::awaitable<void> send_and_relay(pipeline::RequestCtx& ctx, pipeline::ResponseHooks& hooks);
-  // Forward phase: reads the client while send_and_relay runs. Bytes it sends meanwhile (the next, pipelined
-  // request) are kept in carry_; EOF or an error sets client_gone_ and cancels the upstream I/O. Stops when
-  // watching_ is cleared, on a cancel (the deadline's sweep), or once carry_ holds kMaxReadAhead bytes.
-  boost::asio::awaitable<void> watch_client();
+  // Forward phase, plain TCP client: waits for the client's socket to become readable, without reading, and
+  // peeks at it: EOF or an error is the client gone (client_gone_, the upstream I/O cancelled); a byte is a
+  // pipelined request, left in the socket for the next head read, and ends the watch. Not a coroutine: a wait on
+  // the socket (its handler holds the connection) costs a fraction of a second coroutine beside send_and_relay.
+  void watch_plain_client();
+  // Forward phase, TLS client (a record must be decrypted to tell a close_notify from data): reads the client
+  // beside send_and_relay. Bytes it sends meanwhile (the next, pipelined request) are kept in carry_; EOF or an
+  // error sets client_gone_ and cancels the upstream I/O. Stops when watching_ is cleared, on a cancel (the
+  // deadline's sweep), or once carry_ holds kMaxReadAhead bytes.
+  boost::asio::awaitable<void> watch_tls_client();
+  // The client is gone (EOF, reset or a failed read) while the forward phase runs.
+  void on_client_gone();
   boost::asio::awaitable<void> hold_failed_response(pipeline::RequestCtx& ctx, pipeline::ResponseHooks& hooks,
                                                     std::unique_ptr<http::Stream> stream,
                                                     const http::ResponseHead& head);
@@ -114,7 +123,7 @@ class DownstreamConnection final : public pipeline::Exchange {
   uint64_t body_limit_ = 0;                // the current request's route's max_body
   std::size_t consumed_from_buffer_ = 0;   // bytes of buffer_ that belong to the current request
   bool must_close_ = false;
-  bool watching_ = false;     // send_and_relay runs: watch_client reads on
+  bool watching_ = false;     // send_and_relay runs: the client is watched
   bool client_gone_ = false;  // during the forward phase, the client closed, reset or failed a write
   int request_version_minor_ = 1;
   std::optional<core::IpAddress> peer_;  // the client's address, read once when the connection is accepted

@@ -1,10 +1,14 @@
 // DownstreamConnection's forward phase: one upstream attempt of one request and the streaming relay of its
 // response (see downstream_connection.h). A failure before any byte reached the client is reported in
 // ctx.outcome.failure for the driver's retry/fallback decision (pipeline/run.cc); a 429/5xx answer is kept
-// from the client when the driver's AttemptPlan says another attempt will follow. The client is read meanwhile
-// (watch_client): when it closes or resets, the upstream exchange ends at once — after the read for usage a
+// from the client when the driver's AttemptPlan says another attempt will follow. The client is watched meanwhile
+// (watch_plain_client, watch_tls_client): when it closes or resets, the upstream exchange ends at once — after the read for usage a
 // response hook may still want — and its connection is closed, never pooled.
+#include <sys/socket.h>
+
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <cerrno>
+#include <memory>
 
 #include "core/log.h"
 #include "http/chunked.h"
@@ -23,7 +27,7 @@ using clock = std::chrono::steady_clock;
 
 namespace {
 
-// What watch_client reads of the client at most; more waits in the socket (a client that leaves after sending
+// What watch_tls_client reads of the client at most; more waits in the socket (a client that leaves after sending
 // that much is then noticed only when a write to it fails).
 constexpr std::size_t kMaxReadAhead = 64 * 1024;
 
@@ -69,9 +73,14 @@ void build_upstream_request_head(const pipeline::RequestCtx& ctx, std::string& o
 }  // namespace
 
 asio::awaitable<void> DownstreamConnection::forward(pipeline::RequestCtx& ctx, pipeline::ResponseHooks& hooks) {
-  using namespace asio::experimental::awaitable_operators;
   watching_ = true;
-  co_await (send_and_relay(ctx, hooks) && watch_client());
+  if (client_.is_tls()) {
+    using namespace asio::experimental::awaitable_operators;
+    co_await (send_and_relay(ctx, hooks) && watch_tls_client());
+  } else {
+    watch_plain_client();
+    co_await send_and_relay(ctx, hooks);
+  }
   if (!client_gone_) co_return;
   must_close_ = true;
   client_.close();
@@ -83,25 +92,48 @@ asio::awaitable<void> DownstreamConnection::forward(pipeline::RequestCtx& ctx, p
   }
 }
 
-asio::awaitable<void> DownstreamConnection::watch_client() {
+void DownstreamConnection::on_client_gone() {
+  if (!client_gone_ && upstream_ != nullptr) upstream_->cancel();
+  client_gone_ = true;
+}
+
+void DownstreamConnection::watch_plain_client() {
+  client_.socket().async_wait(http::tcp::socket::wait_read, [self = shared_from_this()](const error_code& ec) {
+    if (ec == asio::error::operation_aborted || !self->watching_) return;  // the forward phase ended, or the sweep
+    if (ec) {
+      self->on_client_gone();
+      return;
+    }
+    char byte;
+    const ssize_t n = ::recv(self->client_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n > 0) return;  // a pipelined request: read after this response
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+      self->watch_plain_client();
+      return;
+    }
+    self->on_client_gone();  // EOF, or a reset
+  });
+}
+
+asio::awaitable<void> DownstreamConnection::watch_tls_client() {
   constexpr std::size_t kReadSize = 4096;
+  // Read into storage that is not zero-filled first (std::string::resize would clear 4 KiB per request for a read
+  // that usually brings nothing before the response ends), then keep what arrived.
+  const auto read_ahead = std::make_unique_for_overwrite<char[]>(kReadSize);
   while (watching_ && carry_.size() < kMaxReadAhead) {
-    const std::size_t held = carry_.size();
-    carry_.resize(held + kReadSize);
     error_code ec;
-    const std::size_t n = co_await client_.read_some(asio::buffer(carry_.data() + held, kReadSize), ec);
-    carry_.resize(held + n);
+    const std::size_t n = co_await client_.read_some(asio::buffer(read_ahead.get(), kReadSize), ec);
+    carry_.append(read_ahead.get(), n);
     if (ec == asio::error::operation_aborted) co_return;
     if (ec) {  // EOF (a TLS close_notify too), a reset, a TLS stream cut short
-      if (!client_gone_ && upstream_ != nullptr) upstream_->cancel();
-      client_gone_ = true;
+      on_client_gone();
       co_return;
     }
   }
 }
 
 asio::awaitable<void> DownstreamConnection::send_and_relay(pipeline::RequestCtx& ctx, pipeline::ResponseHooks& hooks) {
-  struct EndOfWatch {  // on every way out, watch_client stops (its pending read is cancelled)
+  struct EndOfWatch {  // on every way out, the watch stops (its pending wait or read is cancelled)
     DownstreamConnection& connection;
     ~EndOfWatch() {
       connection.watching_ = false;
@@ -347,7 +379,7 @@ asio::awaitable<void> DownstreamConnection::relay_response(pipeline::RequestCtx&
       if (ec) client_gone_ = true;
       out.clear();
     }
-    if (client_gone_ && client_ok) {  // a write failed, or watch_client saw the client close or reset
+    if (client_gone_ && client_ok) {  // a write failed, or the watch saw the client close or reset
       client_ok = false;
       ctx.outcome.error = "client went away mid-response";
     }
@@ -365,7 +397,7 @@ asio::awaitable<void> DownstreamConnection::relay_response(pipeline::RequestCtx&
     error_code ec;
     const std::size_t n = co_await stream->read_some(asio::buffer(into, available), ec);
     upstream_buffer_.commit(n);
-    if (ec == asio::error::operation_aborted && client_gone_ && client_ok) continue;  // by watch_client: see above
+    if (ec == asio::error::operation_aborted && client_gone_ && client_ok) continue;  // by the watch: see above
     if (ec) {
       if (ec == asio::error::eof && body_reader.end_of_input().status == http::BodyReader::Status::Done) {
         complete = true;
