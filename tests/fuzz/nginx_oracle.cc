@@ -194,7 +194,7 @@ std::string NginxOracle::take_new(const std::string& path, off_t& offset) {
   return text;
 }
 
-NginxReading NginxOracle::read(std::string_view stream) {
+NginxReading NginxOracle::read(std::string_view stream, int timeout_ms) {
   NginxReading reading;
   const int fd = connect_to(port_);
   if (fd < 0) die("cannot connect to nginx");
@@ -203,7 +203,7 @@ NginxReading NginxOracle::read(std::string_view stream) {
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_size);
   const int client_port = ntohs(local.sin_port);
   ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-  const long long deadline = now_ms() + 5000;
+  const long long deadline = now_ms() + timeout_ms;
   std::size_t sent = 0;
   char sink[65536];
   // Write everything (reading nginx's answers meanwhile so that neither side blocks), then close the write side

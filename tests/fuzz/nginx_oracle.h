@@ -35,7 +35,8 @@ class NginxOracle {
   NginxOracle(const NginxOracle&) = delete;
   NginxOracle& operator=(const NginxOracle&) = delete;
 
-  NginxReading read(std::string_view stream);
+  // Gives nginx `timeout_ms` to answer and close (a starved machine can take seconds).
+  NginxReading read(std::string_view stream, int timeout_ms);
 
  private:
   void stop();
