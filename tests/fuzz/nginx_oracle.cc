@@ -196,8 +196,12 @@ std::string NginxOracle::take_new(const std::string& path, off_t& offset) {
 
 NginxReading NginxOracle::read(std::string_view stream, int timeout_ms) {
   NginxReading reading;
-  const int fd = connect_to(port_);
-  if (fd < 0) die("cannot connect to nginx");
+  int fd = connect_to(port_);
+  for (int attempt = 0; fd < 0 && attempt < 100; ++attempt) {  // a port still held by the kernel: try again
+    ::usleep(50000);
+    fd = connect_to(port_);
+  }
+  if (fd < 0) die(std::string("cannot connect to nginx: ") + std::strerror(errno));
   sockaddr_in local{};
   socklen_t local_size = sizeof local;
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_size);
@@ -230,6 +234,10 @@ NginxReading NginxOracle::read(std::string_view stream, int timeout_ms) {
       break;
     }
   }
+  // Millions of connections would leave as many sockets in TIME_WAIT on this side (it closed first) and run the
+  // ephemeral ports out: nginx has closed too by now, so the connection ends with a reset instead.
+  const linger no_time_wait{1, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &no_time_wait, sizeof no_time_wait);
   ::close(fd);
 
   const std::string access = take_new(dir_ + "/logs/access.log", access_offset_);
