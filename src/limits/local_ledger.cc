@@ -174,7 +174,7 @@ bool LocalLedger::reserve_with(std::span<const Counter> counters, std::span<cons
     }
     if (s.would_deny && !c.shadow) admitted = false;
   }
-  if (leases != nullptr && !leases->proceed()) return false;
+  if (leases != nullptr && leases->wait_for_lease) return false;
   result.admitted = admitted;
   if (!admitted) return true;
   for (std::size_t i = 0; i < counters.size(); ++i) {

@@ -46,8 +46,9 @@ class BudgetLeases {
   // `lease` is null for a counter that is not leased until this creates it.
   virtual Limit budget_limit(const Counter& counter, int64_t amount, int64_t used, int64_t now_ms,
                              std::unique_ptr<BudgetLease>& lease) = 0;
-  // Asked once every counter was checked: false reserves nothing (the caller waits for a lease and asks again).
-  virtual bool proceed() const = 0;
+  // Set by budget_limit when some counter waits for a lease: once every counter was checked, nothing is reserved
+  // (the caller waits for a lease and asks again).
+  bool wait_for_lease = false;
 
  protected:
   ~BudgetLeases() = default;
@@ -69,8 +70,8 @@ class LocalLedger final : public Ledger {
   // The same operations without a coroutine (the filter's hot path, the benchmark, tests).
   ReserveResult reserve_now(std::span<const Counter> counters, std::span<const int64_t> amounts, int64_t now_ms);
   // reserve_now with every Budget counter decided against what `leases` says (a leased ledger's lease, kept in the
-  // counter's cell). Returns false, reserving nothing and leaving `result` unspecified, when leases.proceed() is
-  // false after the check.
+  // counter's cell). Returns false, reserving nothing and leaving `result` unspecified, when leases.wait_for_lease
+  // is set after the check.
   bool reserve_leased(std::span<const Counter> counters, std::span<const int64_t> amounts, int64_t now_ms,
                       BudgetLeases& leases, ReserveResult& result);
   void settle_now(std::span<const Counter> counters, std::span<const int64_t> reserved,

@@ -80,7 +80,7 @@ class LeasedLedger::Decision final : public BudgetLeases {
       lease.safe_base = -1;
       if (used + amount > lease.granted) {
         low = true;
-        if (c.lease.on_lease_exhausted == OnLeaseExhausted::Wait && may_wait_) need_lease = true;
+        if (c.lease.on_lease_exhausted == OnLeaseExhausted::Wait && may_wait_) wait_for_lease = true;
         if (c.lease.on_lease_exhausted == OnLeaseExhausted::Allow) {
           overdraft += used + amount - std::max(lease.granted, used);
           allowed = used + amount;
@@ -89,7 +89,7 @@ class LeasedLedger::Decision final : public BudgetLeases {
         low = true;  // under a quarter of what was left at the last report: ask before it runs out
       }
     } else if (!lease.ever_granted && may_wait_) {
-      need_lease = true;  // the first request of a key waits for its first lease
+      wait_for_lease = true;  // the first request of a key waits for its first lease
     } else {
       // No valid lease: the control plane has not answered in time.
       ++expired;
@@ -105,10 +105,7 @@ class LeasedLedger::Decision final : public BudgetLeases {
     }
     return {std::max<int64_t>(allowed, 0), lease.fleet_remaining};
   }
-  bool proceed() const override { return !need_lease; }
-
   bool low = false;         // a lease runs low or expired: sync early
-  bool need_lease = false;  // some counter waits for a lease
   bool new_key = false;     // some counter was seen for the first time
   int64_t overdraft = 0;    // units admitted beyond a lease (allow)
   uint64_t expired = 0;     // counters decided without a valid lease
@@ -133,7 +130,7 @@ bool LeasedLedger::decide(std::span<const Counter> counters, std::span<const int
       overdraft_units_.fetch_add(static_cast<uint64_t>(decision.overdraft), std::memory_order_relaxed);
     if (decision.expired > 0) expired_decisions_.fetch_add(decision.expired, std::memory_order_relaxed);
   }
-  if (decision.low || decision.need_lease) request_sync();
+  if (decision.low || decision.wait_for_lease) request_sync();
   return decided;
 }
 
