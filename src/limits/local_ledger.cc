@@ -163,7 +163,7 @@ bool LocalLedger::reserve_with(std::span<const Counter> counters, std::span<cons
       BudgetLeases::Limit decided{c.limit, 0};
       if (leases != nullptr) {
         decided = leases->budget_limit(c, n, cl.used, now_ms, cl.lease);
-        if (cl.lease) cl.expires_ms = std::max(cl.expires_ms, now_ms + c.window_ms);  // the lease outlives a denial
+        if (cl.lease.known) cl.expires_ms = std::max(cl.expires_ms, now_ms + c.window_ms);  // the lease outlives a denial
       }
       const int64_t limit = decided.limit;
       const bool fits = cl.used + n <= limit;
@@ -238,9 +238,8 @@ void LocalLedger::update_lease(const Counter& counter, int64_t keep_until_ms,
   Stripe& stripe = (*stripes_)[stripe_of(key)];
   std::lock_guard lock(stripe.mutex);
   Cell& cl = cell(stripe, key);
-  if (!cl.lease) cl.lease = std::make_unique<BudgetLease>();
   cl.expires_ms = std::max(cl.expires_ms, keep_until_ms);
-  update(cl.used, *cl.lease);
+  update(cl.used, cl.lease);
 }
 
 std::size_t LocalLedger::counters_held() const {

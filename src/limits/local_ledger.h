@@ -36,16 +36,16 @@ struct BudgetLease {
 };
 
 // What a leased ledger decides for each Budget counter of one reserve, called under the counter's stripe lock with
-// the counter's use so far and its lease (created empty on first use). Never locks, awaits or allocates.
+// the counter's use so far and its lease. Never locks, awaits or allocates.
 class BudgetLeases {
  public:
   struct Limit {
     int64_t limit = 0;             // the counter is decided against this instead of its own limit
     int64_t remaining_beyond = 0;  // added to the state's remaining (what the fleet has beyond this limit)
   };
-  // `lease` is null for a counter that is not leased until this creates it.
+  // `lease` is the cell's (all zero, known false, for a key no leased ledger has decided yet).
   virtual Limit budget_limit(const Counter& counter, int64_t amount, int64_t used, int64_t now_ms,
-                             std::unique_ptr<BudgetLease>& lease) = 0;
+                             BudgetLease& lease) = 0;
   // Set by budget_limit when some counter waits for a lease: once every counter was checked, nothing is reserved
   // (the caller waits for a lease and asks again).
   bool wait_for_lease = false;
@@ -94,7 +94,7 @@ class LocalLedger final : public Ledger {
     double tat_ms = 0;       // Gcra: theoretical arrival time
     int64_t used = 0;        // Budget: settled + reserved
     int64_t expires_ms = 0;  // the cell can be dropped from this moment on (its state equals a fresh one)
-    std::unique_ptr<BudgetLease> lease;  // a leased budget's (null otherwise)
+    BudgetLease lease;       // a leased budget's (in the cell itself: no second cache miss per decision)
   };
   // Keys carry their hash, computed once per counter per call: it picks the stripe (top bits) and the bucket.
   struct HashedKey {

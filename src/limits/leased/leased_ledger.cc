@@ -58,17 +58,14 @@ void LeasedLedger::request_sync() {
 }
 
 // Decides each leased counter against its lease in the counter's cell (under its stripe lock, so it never locks,
-// awaits or allocates but a key's first lease record); what it learns is applied by decide() once the stripe locks
-// are released.
+// awaits or allocates); what it learns is applied by decide() once the stripe locks are released.
 class LeasedLedger::Decision final : public BudgetLeases {
  public:
   explicit Decision(bool may_wait) : may_wait_(may_wait) {}
 
   Limit budget_limit(const Counter& c, int64_t amount, int64_t used, int64_t now_ms,
-                     std::unique_ptr<BudgetLease>& slot) override {
+                     BudgetLease& lease) override {
     if (!is_leased(c)) return {c.limit, 0};
-    if (!slot) slot = std::make_unique<BudgetLease>();
-    BudgetLease& lease = *slot;
     if (!lease.known) {
       lease.known = true;
       new_key = true;
@@ -142,8 +139,15 @@ bool LeasedLedger::reserve_now(std::span<const Counter> counters, std::span<cons
 asio::awaitable<ReserveResult> LeasedLedger::reserve(std::span<const Counter> counters,
                                                      std::span<const int64_t> amounts, int64_t now_ms) {
   ReserveResult result;
+  if (decide(counters, amounts, now_ms, true, result)) co_return std::move(result);  // (a copy would allocate)
+  co_return co_await reserve_after_lease(counters, amounts, now_ms);
+}
+
+asio::awaitable<ReserveResult> LeasedLedger::reserve_after_lease(std::span<const Counter> counters,
+                                                                 std::span<const int64_t> amounts, int64_t now_ms) {
+  ReserveResult result;
   const uint64_t generation = generation_.load();
-  if (decide(counters, amounts, now_ms, true, result)) co_return result;
+  if (decide(counters, amounts, now_ms, true, result)) co_return std::move(result);  // a lease came meanwhile
   waits_.fetch_add(1, std::memory_order_relaxed);
   const auto deadline = Clock::now() + 2 * std::chrono::milliseconds(sync_interval_ms_.load());
   asio::steady_timer timer(co_await asio::this_coro::executor);
@@ -153,7 +157,7 @@ asio::awaitable<ReserveResult> LeasedLedger::reserve(std::span<const Counter> co
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
   decide(counters, amounts, now_ms, false, result);
-  co_return result;
+  co_return std::move(result);
 }
 
 asio::awaitable<bool> LeasedLedger::settle(std::span<const Counter> counters, std::span<const int64_t> reserved,

@@ -58,6 +58,10 @@ class LeasedLedger final : public Ledger {
     Clock::time_point reported_at{};
   };
   class Decision;  // the BudgetLeases of one reserve
+  // reserve() once its first decision waits for a lease: waits (at most two sync intervals) for the next answer,
+  // then decides without waiting again.
+  boost::asio::awaitable<ReserveResult> reserve_after_lease(std::span<const Counter> counters,
+                                                            std::span<const int64_t> amounts, int64_t now_ms);
   // One decision: false (nothing reserved) when may_wait and some counter waits for a lease.
   bool decide(std::span<const Counter> counters, std::span<const int64_t> amounts, int64_t now_ms, bool may_wait,
               ReserveResult& result);
