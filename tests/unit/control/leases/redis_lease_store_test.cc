@@ -13,6 +13,8 @@
 #include <cstdlib>
 #include <functional>
 #include <future>
+#include <string>
+#include <vector>
 
 #include "limits/redis/redis_server.h"
 
@@ -22,8 +24,9 @@ namespace {
 namespace asio = boost::asio;
 constexpr int64_t kNow = 1'800'000'000'000;
 const std::string kKey = "budget|fleet-tokens|2027-01";
+const std::vector<std::string> kKeys{kKey};
 
-KeyReport report(int64_t used, int64_t rate = 0) {
+KeyReport report(int64_t used, double rate = 0) {
   return KeyReport{.key = kKey, .limit = 10'000, .used = used, .rate = rate, .held = 0, .ends_in_ms = 86'400'000};
 }
 
@@ -64,19 +67,24 @@ TEST_F(RedisLeaseStoreTest, WhatASaveWroteLoadsBackWithTheSequenceNumbers) {
     std::string error;
     EXPECT_FALSE((co_await store.last_seq("gw-a", "boot-1", error)).has_value());
     EXPECT_EQ(error, "");
-    EXPECT_TRUE(co_await store.save(book, {kKey}, "gw-a", "boot-1", 7, error)) << error;
+    EXPECT_TRUE(co_await store.save(book, kKeys, "gw-a", "boot-1", 7, error)) << error;
     EXPECT_EQ(co_await store.last_seq("gw-a", "boot-1", error), std::optional<int64_t>(7));
     EXPECT_FALSE((co_await store.last_seq("gw-a", "boot-2", error)).has_value());  // another incarnation
     EXPECT_FALSE((co_await store.last_seq("gw-b", "boot-1", error)).has_value());  // another node
     LeaseBook loaded({});
     EXPECT_TRUE(co_await store.load(loaded, error)) << error;
-    ASSERT_EQ(loaded.keys().size(), 1u);
+    EXPECT_EQ(loaded.keys().size(), 1u);
+    if (!loaded.keys().contains(kKey)) co_return;
     const BudgetKeyState& want = book.keys().at(kKey);
     const BudgetKeyState& got = loaded.keys().at(kKey);
     EXPECT_EQ(got.limit, want.limit);
     EXPECT_EQ(got.ends_ms, want.ends_ms);
-    ASSERT_EQ(got.holders.size(), 2u);
+    EXPECT_EQ(got.holders.size(), 2u);
     for (const auto& [holder, h] : want.holders) {
+      if (!got.holders.contains(holder)) {
+        ADD_FAILURE() << holder << " was not loaded";
+        continue;
+      }
       const Holding& g = got.holders.at(holder);
       EXPECT_EQ(g.used, h.used) << holder;
       EXPECT_EQ(g.granted, h.granted) << holder;
@@ -92,7 +100,7 @@ TEST_F(RedisLeaseStoreTest, KeysTheBookDroppedAreForgotten) {
   ASSERT_TRUE(book.report("gw-a", "boot-1", std::vector{report(100)}, kNow).errors.empty());
   run([&]() -> asio::awaitable<void> {
     std::string error;
-    EXPECT_TRUE(co_await store.save(book, {kKey}, "gw-a", "boot-1", 1, error)) << error;
+    EXPECT_TRUE(co_await store.save(book, kKeys, "gw-a", "boot-1", 1, error)) << error;
     book.forget(kKey);
     EXPECT_TRUE(co_await store.forget_keys_not_in(book, error)) << error;
     LeaseBook loaded({});
@@ -120,7 +128,7 @@ TEST_F(RedisLeaseStoreTest, RedisGoneIsAnErrorNamingTheServer) {
   redis.kill();
   run([&]() -> asio::awaitable<void> {
     std::string error;
-    EXPECT_FALSE(co_await store.save(book, {kKey}, "gw-a", "boot-1", 1, error));
+    EXPECT_FALSE(co_await store.save(book, kKeys, "gw-a", "boot-1", 1, error));
     EXPECT_NE(error.find("cannot write the lease store: redis 127.0.0.1:" + std::to_string(redis.port())),
               std::string::npos)
         << error;
