@@ -111,7 +111,7 @@ TEST_F(RedisLeaseStoreTest, KeysTheBookDroppedAreForgotten) {
 
 TEST_F(RedisLeaseStoreTest, AHashItDidNotWriteIsAnErrorAtLoad) {
   RedisLeaseStore store(context.get_executor(), options());
-  cli("SADD tollway:leases:keys " + kKey);
+  cli("SADD tollway:leases:keys '" + kKey + "'");
   cli("HSET 'tollway:leases:key:" + kKey + "' limit 100 ends_ms 5 holder:gw-a/boot-1 '1 2 three 0'");
   run([&]() -> asio::awaitable<void> {
     std::string error;
