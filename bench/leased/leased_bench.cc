@@ -5,7 +5,8 @@
 // Fairness: every variant runs inside one coroutine loop in one io_context.run() (Google Benchmark's iteration
 // loop is the coroutine's loop), so both ledgers pay the same surroundings. Two ways of calling are measured:
 // - `filter`: as limits/admission/filter.cc calls them — local: LocalLedger::reserve_now + settle_now (no await);
-//   leased: co_await LeasedLedger::reserve, then LocalLedger::settle_now (leased settles in process too).
+//   leased: LeasedLedger::reserve_now (co_await LeasedLedger::reserve only when it must wait for a lease, which
+//   the warm-up makes never happen while timed), then LocalLedger::settle_now (leased settles in process too).
 // - `await`: both through the Ledger interface, co_await reserve and co_await settle.
 // The leased ledger holds a valid lease for every key before timing starts: an in-process LeaseSource grants the
 // whole global limit with a one-hour lifetime and a 60 s sync interval, and a warm-up decides every request once
@@ -175,7 +176,8 @@ asio::awaitable<void> decide(benchmark::State& state, Ledgers which, Call call, 
       co_await ledger.settle(r.counters, r.amounts, r.generations, r.used, now_ms);
     } else {
       if (which == Ledgers::Local) result = local.reserve_now(r.counters, r.amounts, now_ms);
-      else result = co_await leased->reserve(r.counters, r.amounts, now_ms);
+      else if (!leased->reserve_now(r.counters, r.amounts, now_ms, result))
+        result = co_await leased->reserve(r.counters, r.amounts, now_ms);
       local.settle_now(r.counters, r.amounts, r.used, now_ms);
     }
     const auto t1 = Clock::now();

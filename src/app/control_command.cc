@@ -19,10 +19,15 @@
 #include "control/control_plane.h"
 #include "core/log.h"
 #include "core/units.h"
+#include "limits/redis/redis_url.h"
 #include "tls/client_context.h"
 
 namespace tollway::app {
 namespace {
+
+// How long the control plane waits for Redis to connect and to answer one command of the lease store (a node's
+// report waits for it before its answer).
+constexpr int kLeaseStoreTimeoutMs = 1000;
 
 std::string text_member(const core::strict_json::Value& v, std::string_view key) {
   const auto* m = v.find(key);
@@ -123,7 +128,8 @@ void add_control_command(CLI::App& cli, int& exit_code) {
       "mTLS (the caller's current certificate, no token), GET /v1/bundle serves the trust bundle (PEM,\n"
       "?format=jwks); `tollway control certs` lists every token minted and certificate issued. --tls serves the\n"
       "API over HTTPS with the control plane's own SVID. Leased budgets: POST /v1/usage takes a node's use of each\n"
-      "budget key and answers its next lease (STATE_DIR/leases.db keeps what was reported and granted). See\n"
+      "budget key and answers its next lease (STATE_DIR/leases.db, or Redis with --lease-store, keeps what was\n"
+      "reported and granted). See\n"
       "docs/control-plane.md.");
   auto policy = std::make_shared<std::string>();
   auto listen = std::make_shared<std::string>("127.0.0.1:7070");
@@ -141,6 +147,7 @@ void add_control_command(CLI::App& cli, int& exit_code) {
   auto svid_lifetime = std::make_shared<std::string>("24h");
   auto lease_sync = std::make_shared<std::string>("1s");
   auto lease_ttl = std::make_shared<std::string>("10s");
+  auto lease_store = std::make_shared<std::string>();
   auto serve_tls = std::make_shared<bool>(false);
   auto trace_window_spans = std::make_shared<std::size_t>(10'000);
   auto trace_token_file = std::make_shared<std::string>();
@@ -175,6 +182,12 @@ void add_control_command(CLI::App& cli, int& exit_code) {
                   "How often nodes report usage of leased budgets and renew their leases (100ms to 60s; default 1s)");
   cmd->add_option("--lease-ttl", *lease_ttl,
                   "How long a lease of a leased budget stays valid (twice the sync interval to 1h; default 10s)");
+  cmd->add_option("--lease-store", *lease_store,
+                  "Keep the leased budgets' aggregates (use per key and node, leases, report sequence numbers) in "
+                  "this Redis server, redis://[[USER]:PASSWORD@]HOST[:PORT][/DB], under the keys tollway:leases:*, "
+                  "instead of STATE_DIR/leases.db. It must be reachable at start (else exit 1); a report it cannot "
+                  "take while running is answered 503 store_unavailable and the node keeps its lease "
+                  "(on_control_unreachable)");
   cmd->add_option("--svid-lifetime", *svid_lifetime,
                   "How long an issued certificate is valid (at least 5m; default 24h)");
   cmd->add_flag("--tls", *serve_tls,
@@ -296,6 +309,17 @@ void add_control_command(CLI::App& cli, int& exit_code) {
       return;
     }
     control::ControlPlaneOptions options;
+    if (!lease_store->empty()) {
+      std::string why;
+      options.lease_redis = limits::redis::parse_redis_url(*lease_store, why);
+      if (!options.lease_redis) {
+        std::cerr << "--lease-store: " << why << "\n";
+        exit_code = 1;
+        return;
+      }
+      options.lease_redis->connect_timeout_ms = kLeaseStoreTimeoutMs;
+      options.lease_redis->command_timeout_ms = kLeaseStoreTimeoutMs;
+    }
     options.trace_window_spans = *trace_window_spans;
     options.trace_receiver.unauthenticated = *traces_unauthenticated;
     if (!trace_token_file->empty()) {

@@ -9,6 +9,7 @@
 #include "control/ca/certificate_authority.h"
 #include "control/ca/identity_store.h"
 #include "control/cert_api.h"
+#include "control/leases/redis_lease_store.h"
 #include "control/leases/usage_api.h"
 #include "control/control_listener_tls.h"
 #include "control/etcd/etcd_policy.h"
@@ -103,6 +104,7 @@ class ControlPlane {
     json::ObjectWriter ready;
     ready.field("listen", http::endpoint_text(listener->local_endpoint()))
         .field("store", store_)
+        .field("lease_store", usage_->store().where())
         .field("revision", revision_)
         .field("nodes", static_cast<uint64_t>(nodes_))
         .field("drift_after_s", drift_after_seconds())
@@ -133,19 +135,37 @@ class ControlPlane {
     return history_ != nullptr;
   }
 
-  // The lease book of leased budgets, from STATE_DIR/leases.db (in memory without a state directory).
+  // The lease book of leased budgets, from Redis with --lease-store, else STATE_DIR/leases.db (in memory without a
+  // state directory). Loaded on the plane's own context (a Redis store is awaited) before anything else runs on it.
   bool open_leases() {
     std::string error;
-    const std::string path =
-        options_.state_dir.empty() ? std::string() : (fs::path(options_.state_dir) / "leases.db").string();
-    auto store = leases::LeaseStore::open(path, error);
-    if (store)
-      usage_ = leases::UsageApi::open(api_.fleet(), options_.read_budgets, std::move(store),
-                                      {.sync_interval_ms = options_.lease_sync_interval.count(),
-                                       .lease_ttl_ms = options_.lease_ttl.count()},
-                                      leases::unix_ms_now(), error);
+    const char* option = options_.lease_redis ? "--lease-store" : "--state-dir";
+    std::unique_ptr<leases::LeaseStore> store;
+    if (options_.lease_redis) {
+      store = std::make_unique<leases::RedisLeaseStore>(context_.get_executor(), *options_.lease_redis);
+    } else {
+      const std::string path =
+          options_.state_dir.empty() ? std::string() : (fs::path(options_.state_dir) / "leases.db").string();
+      store = leases::SqliteLeaseStore::open(path, error);
+    }
+    if (store) {
+      bool opened = false;
+      asio::co_spawn(context_,
+                     leases::UsageApi::open(api_.fleet(), options_.read_budgets, std::move(store),
+                                            {.sync_interval_ms = options_.lease_sync_interval.count(),
+                                             .lease_ttl_ms = options_.lease_ttl.count()},
+                                            leases::unix_ms_now(), error),
+                     [&](std::exception_ptr e, std::unique_ptr<leases::UsageApi> api) {
+                       opened = true;
+                       if (e) error = "cannot open the lease store";
+                       else usage_ = std::move(api);
+                     });
+      while (!opened && context_.run_one() > 0) {
+      }
+      if (context_.stopped()) context_.restart();
+    }
     if (!usage_) {
-      std::cerr << "--state-dir: " << error << "\n";
+      std::cerr << option << ": " << error << "\n";
       return false;
     }
     api_.set_usage_api(usage_.get());

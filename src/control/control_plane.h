@@ -14,10 +14,12 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "control/policy_check.h"
+#include "limits/redis/connection.h"
 #include "control/traces/trace_api.h"
 
 namespace tollway::control {
@@ -42,6 +44,8 @@ struct ControlPlaneOptions {
   // Leased budgets (POST /v1/usage): how often nodes report and renew, and how long a lease stays valid.
   std::chrono::milliseconds lease_sync_interval{1'000};
   std::chrono::milliseconds lease_ttl{10'000};
+  // Where the leases' aggregates persist: this Redis server (--lease-store redis://…), else state_dir/leases.db.
+  std::optional<limits::redis::RedisOptions> lease_redis;
   // The trace window (POST /v1/traces, GET /v1/traces): its bound in spans (0 = off) and who may send spans.
   std::size_t trace_window_spans = 10'000;
   traces::TraceReceiverAuth trace_receiver;

@@ -102,7 +102,7 @@ asio::awaitable<AdminResponse> WatchApi::handle(const proxy::AdminRequest& reque
   }
   if (path == "/v1/usage" && usage_ != nullptr) {
     if (request.method != "POST") co_return error_response(405, "method_not_allowed", "use POST /v1/usage");
-    co_return usage_->usage(request, leases::unix_ms_now());
+    co_return co_await usage_->usage(request, leases::unix_ms_now());
   }
   if (path == "/metrics") {
     if (request.method != "GET" && request.method != "HEAD")

@@ -107,8 +107,19 @@ void LocalLedger::sweep(Stripe& stripe, int64_t now_ms) {
 }
 
 ReserveResult LocalLedger::reserve_now(std::span<const Counter> counters, std::span<const int64_t> amounts,
-                                       int64_t now_ms, std::span<const int64_t> budget_limits) {
+                                       int64_t now_ms) {
   ReserveResult result;
+  reserve_with(counters, amounts, now_ms, nullptr, result);
+  return result;
+}
+
+bool LocalLedger::reserve_leased(std::span<const Counter> counters, std::span<const int64_t> amounts, int64_t now_ms,
+                                 BudgetLeases& leases, ReserveResult& result) {
+  return reserve_with(counters, amounts, now_ms, &leases, result);
+}
+
+bool LocalLedger::reserve_with(std::span<const Counter> counters, std::span<const int64_t> amounts, int64_t now_ms,
+                               BudgetLeases* leases, ReserveResult& result) {
   result.states.resize(counters.size());
   auto& stripes = *stripes_;
   std::array<KeyRef, kMaxOnStack> keys_fixed;
@@ -149,17 +160,23 @@ ReserveResult LocalLedger::reserve_now(std::span<const Counter> counters, std::s
       s.reset_ms = ceil_ms(level);
       if (!fits) s.retry_after_ms = n > c.limit ? -1 : std::max<int64_t>(1, ceil_ms(new_tat - window - now));
     } else {
-      const int64_t limit = budget_limits.empty() ? c.limit : budget_limits[i];
+      BudgetLeases::Limit decided{c.limit, 0};
+      if (leases != nullptr) {
+        decided = leases->budget_limit(c, n, cl.used, now_ms, cl.lease);
+        if (cl.lease.known) cl.expires_ms = std::max(cl.expires_ms, now_ms + c.window_ms);  // the lease outlives a denial
+      }
+      const int64_t limit = decided.limit;
       const bool fits = cl.used + n <= limit;
       s.would_deny = !fits;
-      s.remaining = std::max<int64_t>(0, limit - cl.used - (fits ? n : 0));
+      s.remaining = std::max<int64_t>(0, limit - cl.used - (fits ? n : 0)) + decided.remaining_beyond;
       s.reset_ms = c.window_ms;
       if (!fits) s.retry_after_ms = n > limit ? -1 : c.window_ms;
     }
     if (s.would_deny && !c.shadow) admitted = false;
   }
+  if (leases != nullptr && leases->wait_for_lease) return false;
   result.admitted = admitted;
-  if (!admitted) return result;
+  if (!admitted) return true;
   for (std::size_t i = 0; i < counters.size(); ++i) {
     const Counter& c = counters[i];
     Cell& cl = *cell_at(i);
@@ -171,7 +188,7 @@ ReserveResult LocalLedger::reserve_now(std::span<const Counter> counters, std::s
       cl.expires_ms = std::max(cl.expires_ms, now_ms + c.window_ms);
     }
   }
-  return result;
+  return true;
 }
 
 void LocalLedger::settle_now(std::span<const Counter> counters, std::span<const int64_t> reserved,
@@ -213,6 +230,16 @@ int64_t LocalLedger::budget_used(const Counter& counter, int64_t now_ms) const {
   const auto it = stripe.cells.find(key);
   if (it == stripe.cells.end() || it->second.expires_ms <= now_ms) return 0;
   return it->second.used;
+}
+
+void LocalLedger::update_lease(const Counter& counter, int64_t keep_until_ms,
+                               const std::function<void(int64_t used, BudgetLease& lease)>& update) {
+  const KeyRef key = key_of(counter);
+  Stripe& stripe = (*stripes_)[stripe_of(key)];
+  std::lock_guard lock(stripe.mutex);
+  Cell& cl = cell(stripe, key);
+  cl.expires_ms = std::max(cl.expires_ms, keep_until_ms);
+  update(cl.used, cl.lease);
 }
 
 std::size_t LocalLedger::counters_held() const {

@@ -178,8 +178,10 @@ asio::awaitable<pipeline::Verdict> LocalLimits::admit(pipeline::RequestCtx& ctx)
   if (r.counters.empty()) co_return pipeline::Verdict::Continue;
   limits::LeasedLedger* leased = limits.leased ? state_.leased() : nullptr;
   limits::ReserveResult result;  // (GCC 12 miscompiles a co_await inside ?:, so no conditional expression here)
-  if (leased != nullptr) result = co_await leased->reserve(r.counters, r.amounts, now_ms);
-  else result = state_.ledger().reserve_now(r.counters, r.amounts, now_ms);
+  if (leased != nullptr) {
+    if (!leased->reserve_now(r.counters, r.amounts, now_ms, result))  // a lease to wait for
+      result = co_await leased->reserve(r.counters, r.amounts, now_ms);
+  } else result = state_.ledger().reserve_now(r.counters, r.amounts, now_ms);
   const LocalLimitRule* denying = nullptr;
   int64_t retry_after_ms = 0;
   for (std::size_t i = 0; i < result.states.size(); ++i) {

@@ -27,7 +27,7 @@ CREATE TABLE IF NOT EXISTS report_seq(
 
 }  // namespace
 
-std::unique_ptr<LeaseStore> LeaseStore::open(const std::string& path, std::string& error) {
+std::unique_ptr<SqliteLeaseStore> SqliteLeaseStore::open(const std::string& path, std::string& error) {
   sqlite3* db = nullptr;
   const std::string name = path.empty() ? ":memory:" : path;
   if (sqlite3_open_v2(name.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
@@ -37,7 +37,7 @@ std::unique_ptr<LeaseStore> LeaseStore::open(const std::string& path, std::strin
     return nullptr;
   }
   sqlite3_busy_timeout(db, 5000);
-  std::unique_ptr<LeaseStore> store(new LeaseStore(db));
+  std::unique_ptr<SqliteLeaseStore> store(new SqliteLeaseStore(db, path));
   if (!sqlite_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", error) ||
       !sqlite_exec(db, kSchema, error)) {
     error = "cannot set up the lease store " + name + ": " + error;
@@ -46,9 +46,9 @@ std::unique_ptr<LeaseStore> LeaseStore::open(const std::string& path, std::strin
   return store;
 }
 
-LeaseStore::~LeaseStore() { sqlite3_close(db_); }
+SqliteLeaseStore::~SqliteLeaseStore() { sqlite3_close(db_); }
 
-bool LeaseStore::load(LeaseBook& book, std::string& error) {
+boost::asio::awaitable<bool> SqliteLeaseStore::load(LeaseBook& book, std::string& error) {
   SqliteStatement keys(db_, "SELECT key, budget_limit, ends_ms FROM budget_keys");
   int rc;
   while ((rc = keys.step()) == SQLITE_ROW) {
@@ -66,23 +66,30 @@ bool LeaseStore::load(LeaseBook& book, std::string& error) {
   }
   if (rc != SQLITE_DONE) {
     error = "cannot read the lease store: " + keys.error();
-    return false;
+    co_return false;
   }
-  return true;
+  co_return true;
 }
 
-std::optional<int64_t> LeaseStore::last_seq(const std::string& node, const std::string& incarnation,
-                                            std::string& error) {
+boost::asio::awaitable<std::optional<int64_t>> SqliteLeaseStore::last_seq(const std::string& node,
+                                                                        const std::string& incarnation,
+                                                                        std::string& error) {
   SqliteStatement q(db_, "SELECT seq FROM report_seq WHERE node = ?1 AND incarnation = ?2");
   q.bind(1, node).bind(2, incarnation);
   const int rc = q.step();
-  if (rc == SQLITE_ROW) return q.integer(0);
+  if (rc == SQLITE_ROW) co_return q.integer(0);
   if (rc != SQLITE_DONE) error = "cannot read the lease store: " + q.error();
-  return std::nullopt;
+  co_return std::nullopt;
 }
 
-bool LeaseStore::save(const LeaseBook& book, const std::vector<std::string>& keys, const std::string& node,
-                      const std::string& incarnation, int64_t seq, std::string& error) {
+boost::asio::awaitable<bool> SqliteLeaseStore::save(const LeaseBook& book, const std::vector<std::string>& keys,
+                                                    const std::string& node, const std::string& incarnation,
+                                                    int64_t seq, std::string& error) {
+  co_return save_now(book, keys, node, incarnation, seq, error);
+}
+
+bool SqliteLeaseStore::save_now(const LeaseBook& book, const std::vector<std::string>& keys, const std::string& node,
+                                const std::string& incarnation, int64_t seq, std::string& error) {
   if (!sqlite_exec(db_, "BEGIN IMMEDIATE", error)) return false;
   auto fail = [&](const SqliteStatement& s) {
     error = "cannot write the lease store: " + s.error();
@@ -112,7 +119,7 @@ bool LeaseStore::save(const LeaseBook& book, const std::vector<std::string>& key
   return sqlite_exec(db_, "COMMIT", error);
 }
 
-bool LeaseStore::forget_keys_not_in(const LeaseBook& book, std::string& error) {
+boost::asio::awaitable<bool> SqliteLeaseStore::forget_keys_not_in(const LeaseBook& book, std::string& error) {
   std::vector<std::string> gone;
   {
     SqliteStatement keys(db_, "SELECT key FROM budget_keys");
@@ -126,10 +133,10 @@ bool LeaseStore::forget_keys_not_in(const LeaseBook& book, std::string& error) {
     b.bind(1, key);
     if (a.step() != SQLITE_DONE || b.step() != SQLITE_DONE) {
       error = "cannot write the lease store: " + a.error();
-      return false;
+      co_return false;
     }
   }
-  return true;
+  co_return true;
 }
 
 }  // namespace tollway::control::leases

@@ -1,10 +1,14 @@
 // LeaseStore: the durable copy of the control plane's LeaseBook and of each node incarnation's last usage-report
-// sequence number, in SQLite (leases.db in the state directory; WAL, synchronous=FULL). A report's changes are
-// written in one transaction before the node is answered, so a restart never forgets use it accepted nor
-// capacity it granted. It never decides a grant (the book does) and holds no secret.
+// sequence number — SqliteLeaseStore (leases.db in the state directory; WAL, synchronous=FULL) or RedisLeaseStore
+// (--lease-store redis://…, redis_lease_store.h). A report's changes are written at once (one transaction, or one
+// script) before the node is answered, so a restart never forgets use it accepted nor capacity it granted. A store
+// never decides a grant (the book does) and holds no secret. Its operations are awaited on the control plane's one
+// thread; the caller applies one report at a time.
 #pragma once
 
 #include <sqlite3.h>
+
+#include <boost/asio/awaitable.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -18,25 +22,47 @@ namespace tollway::control::leases {
 
 class LeaseStore {
  public:
-  // Opens or creates the store; "" = in memory (no state directory: nothing survives a restart). Null + error.
-  static std::unique_ptr<LeaseStore> open(const std::string& path, std::string& error);
-  ~LeaseStore();
-  LeaseStore(const LeaseStore&) = delete;
-  LeaseStore& operator=(const LeaseStore&) = delete;
-
+  virtual ~LeaseStore() = default;
   // Everything stored into `book` (replacing its keys); false with error when the store cannot be read.
-  bool load(LeaseBook& book, std::string& error);
-  // The last sequence number a node incarnation's report carried; nullopt before its first.
-  std::optional<int64_t> last_seq(const std::string& node, const std::string& incarnation, std::string& error);
-  // In one transaction: `keys`' state as the book holds it now, and the incarnation's sequence number.
-  bool save(const LeaseBook& book, const std::vector<std::string>& keys, const std::string& node,
-            const std::string& incarnation, int64_t seq, std::string& error);
+  virtual boost::asio::awaitable<bool> load(LeaseBook& book, std::string& error) = 0;
+  // The last sequence number a node incarnation's report carried; nullopt before its first (and, with `error`
+  // set, when the store cannot be read).
+  virtual boost::asio::awaitable<std::optional<int64_t>> last_seq(const std::string& node,
+                                                                  const std::string& incarnation,
+                                                                  std::string& error) = 0;
+  // At once (all or nothing): `keys`' state as the book holds it now, and the incarnation's sequence number.
+  virtual boost::asio::awaitable<bool> save(const LeaseBook& book, const std::vector<std::string>& keys,
+                                            const std::string& node, const std::string& incarnation, int64_t seq,
+                                            std::string& error) = 0;
   // Removes keys the book dropped (their periods ended).
-  bool forget_keys_not_in(const LeaseBook& book, std::string& error);
+  virtual boost::asio::awaitable<bool> forget_keys_not_in(const LeaseBook& book, std::string& error) = 0;
+  // Where it keeps the aggregates, for the ready line: "sqlite:PATH", "memory" or "redis://HOST:PORT/DB".
+  virtual std::string where() const = 0;
+};
+
+class SqliteLeaseStore final : public LeaseStore {
+ public:
+  // Opens or creates the store; "" = in memory (no state directory: nothing survives a restart). Null + error.
+  static std::unique_ptr<SqliteLeaseStore> open(const std::string& path, std::string& error);
+  ~SqliteLeaseStore() override;
+  SqliteLeaseStore(const SqliteLeaseStore&) = delete;
+  SqliteLeaseStore& operator=(const SqliteLeaseStore&) = delete;
+
+  boost::asio::awaitable<bool> load(LeaseBook& book, std::string& error) override;
+  boost::asio::awaitable<std::optional<int64_t>> last_seq(const std::string& node, const std::string& incarnation,
+                                                          std::string& error) override;
+  boost::asio::awaitable<bool> save(const LeaseBook& book, const std::vector<std::string>& keys,
+                                    const std::string& node, const std::string& incarnation, int64_t seq,
+                                    std::string& error) override;
+  boost::asio::awaitable<bool> forget_keys_not_in(const LeaseBook& book, std::string& error) override;
+  std::string where() const override { return path_.empty() ? "memory" : "sqlite:" + path_; }
 
  private:
-  explicit LeaseStore(sqlite3* db) : db_(db) {}
+  SqliteLeaseStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  bool save_now(const LeaseBook& book, const std::vector<std::string>& keys, const std::string& node,
+                const std::string& incarnation, int64_t seq, std::string& error);
   sqlite3* db_;
+  std::string path_;
 };
 
 }  // namespace tollway::control::leases

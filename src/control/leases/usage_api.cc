@@ -1,5 +1,11 @@
 #include "control/leases/usage_api.h"
 
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+
 #include "control/api_response.h"
 #include "control/leases/budget_key.h"
 #include "core/json.h"
@@ -65,12 +71,36 @@ int64_t unix_ms_now() {
       .count();
 }
 
-std::unique_ptr<UsageApi> UsageApi::open(const Fleet& fleet, ReadBudgets read_budgets, std::unique_ptr<LeaseStore> store,
-                                         LeaseSettings settings, int64_t now_ms, std::string& error) {
+boost::asio::awaitable<std::unique_ptr<UsageApi>> UsageApi::open(const Fleet& fleet, ReadBudgets read_budgets,
+                                                                  std::unique_ptr<LeaseStore> store,
+                                                                  LeaseSettings settings, int64_t now_ms,
+                                                                  std::string& error) {
   std::unique_ptr<UsageApi> api(new UsageApi(fleet, std::move(read_budgets), std::move(store), settings));
-  if (!api->store_->load(api->book_, error)) return nullptr;
+  if (!co_await api->store_->load(api->book_, error)) co_return nullptr;
   api->book_.start_learning(now_ms);
-  return api;
+  co_return api;
+}
+
+boost::asio::awaitable<void> UsageApi::take_turn() {
+  const std::shared_ptr<Turns> turns = turns_;
+  while (turns->taken) {
+    boost::asio::steady_timer wake(co_await boost::asio::this_coro::executor,
+                                   boost::asio::steady_timer::time_point::max());
+    turns->waiting.push_back(&wake);
+    struct Off {  // off the queue however the wait ends (woken, or the frame destroyed at shutdown)
+      Turns& turns;
+      boost::asio::steady_timer* timer;
+      ~Off() { std::erase(turns.waiting, timer); }
+    } off{*turns, &wake};
+    boost::system::error_code ec;
+    co_await wake.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+  }
+  turns->taken = true;
+}
+
+void UsageApi::end_turn() {
+  turns_->taken = false;
+  if (!turns_->waiting.empty()) turns_->waiting.front()->cancel();
 }
 
 AdminResponse UsageApi::refuse(int status, std::string_view reason, std::string_view message) {
@@ -90,11 +120,11 @@ const std::map<std::string, int64_t, std::less<>>* UsageApi::node_budgets(const 
   return &cached.limits;
 }
 
-AdminResponse UsageApi::usage(const proxy::AdminRequest& request, int64_t now_ms) {
+boost::asio::awaitable<AdminResponse> UsageApi::usage(const proxy::AdminRequest& request, int64_t now_ms) {
   std::string parse_error;
   const auto body = strict_json::parse(request.body, parse_error);
   if (!body || !body->is_object())
-    return refuse(400, "invalid_json",
+    co_return refuse(400, "invalid_json",
                   "the body must be a JSON object {node, incarnation, seq, keys}" +
                       (parse_error.empty() ? std::string() : ": " + parse_error));
   const auto node = body->string_member("node");
@@ -103,21 +133,21 @@ AdminResponse UsageApi::usage(const proxy::AdminRequest& request, int64_t now_ms
   const strict_json::Value* keys = body->find("keys");
   for (const auto& [name, value] : body->members())
     if (name != "node" && name != "incarnation" && name != "seq" && name != "keys")
-      return refuse(400, "unknown_field", "unknown field \"" + name + "\" (allowed: node, incarnation, seq, keys)");
+      co_return refuse(400, "unknown_field", "unknown field \"" + name + "\" (allowed: node, incarnation, seq, keys)");
   if (!node || !incarnation || !seq || !keys)
-    return refuse(400, "missing_field", "node, incarnation, seq and keys are required");
+    co_return refuse(400, "missing_field", "node, incarnation, seq and keys are required");
   if (!fleet_.authenticate(*node, bearer_token(request)))
-    return refuse(401, "unauthorized", "unknown node, or not its bootstrap token");
+    co_return refuse(401, "unauthorized", "unknown node, or not its bootstrap token");
   if (!valid_incarnation(*incarnation))
-    return refuse(400, "invalid_field", "incarnation must be 1 to 64 of [A-Za-z0-9._-]");
-  if (!seq->is_integer() || seq->as_int() < 1) return refuse(400, "invalid_field", "seq must be an integer >= 1");
+    co_return refuse(400, "invalid_field", "incarnation must be 1 to 64 of [A-Za-z0-9._-]");
+  if (!seq->is_integer() || seq->as_int() < 1) co_return refuse(400, "invalid_field", "seq must be an integer >= 1");
   if (!keys->is_array() || keys->items().size() > kMaxKeysPerReport)
-    return refuse(400, "invalid_field", "keys must be an array of at most 10000 entries");
+    co_return refuse(400, "invalid_field", "keys must be an array of at most 10000 entries");
   std::vector<KeyReport> reports;
   for (const auto& entry : keys->items()) {
     std::string why;
     auto r = read_key(entry, why);
-    if (!r) return refuse(400, "invalid_field", why);
+    if (!r) co_return refuse(400, "invalid_field", why);
     reports.push_back(std::move(*r));
   }
   const NodeRecord* record = fleet_.find(*node);
@@ -126,22 +156,30 @@ AdminResponse UsageApi::usage(const proxy::AdminRequest& request, int64_t now_ms
     const std::string_view name = budget_name(r.key);
     const auto budget = budgets ? budgets->find(name) : decltype(budgets->end()){};
     if (name.empty() || budgets == nullptr || budget == budgets->end())
-      return refuse(422, "unknown_budget",
+      co_return refuse(422, "unknown_budget",
                     "key \"" + r.key + "\" names no budget of node " + std::string(*node) + "'s policy");
     if (budget->second != r.limit)
-      return refuse(422, "limit_mismatch",
+      co_return refuse(422, "limit_mismatch",
                     "key \"" + r.key + "\" reports limit " + std::to_string(r.limit) + " but node " +
                         std::string(*node) + "'s policy sets " + std::to_string(budget->second) +
                         " (apply the current snapshot first)");
   }
   const std::string node_id(*node), incarnation_id(*incarnation);
+  co_await take_turn();
+  AdminResponse response = co_await apply(node_id, incarnation_id, seq->as_int(), std::move(reports), now_ms);
+  end_turn();
+  co_return response;
+}
+
+boost::asio::awaitable<AdminResponse> UsageApi::apply(const std::string& node_id, const std::string& incarnation_id,
+                                                      int64_t seq, std::vector<KeyReport> reports, int64_t now_ms) {
   std::string store_error;
-  const auto last = store_->last_seq(node_id, incarnation_id, store_error);
-  if (!store_error.empty()) return refuse(503, "store_unavailable", store_error);
-  if (last && seq->as_int() < *last)
-    return refuse(409, "replayed",
-                  "seq " + std::to_string(seq->as_int()) + " is older than this incarnation's last report (" +
-                      std::to_string(*last) + ")");
+  const auto last = co_await store_->last_seq(node_id, incarnation_id, store_error);
+  if (!store_error.empty()) co_return refuse(503, "store_unavailable", store_error);
+  if (last && seq < *last)
+    co_return refuse(409, "replayed",
+                     "seq " + std::to_string(seq) + " is older than this incarnation's last report (" +
+                         std::to_string(*last) + ")");
   // The keys' state before the report, put back if the store cannot take it.
   std::vector<std::pair<std::string, std::optional<BudgetKeyState>>> before;
   std::vector<std::string> touched;
@@ -152,15 +190,16 @@ AdminResponse UsageApi::usage(const proxy::AdminRequest& request, int64_t now_ms
   }
   LeaseBook::Answer answer = book_.report(node_id, incarnation_id, reports, now_ms);
   if (!answer.errors.empty())
-    return refuse(422, "invalid_report", "key \"" + answer.errors.front().key + "\": " + answer.errors.front().message);
-  if (!store_->save(book_, touched, node_id, incarnation_id, seq->as_int(), store_error)) {
+    co_return refuse(422, "invalid_report",
+                     "key \"" + answer.errors.front().key + "\": " + answer.errors.front().message);
+  if (!co_await store_->save(book_, touched, node_id, incarnation_id, seq, store_error)) {
     for (auto& [key, state] : before) {
       if (state) book_.restore(key, std::move(*state));
       else book_.forget(key);
     }
-    return refuse(503, "store_unavailable", store_error);
+    co_return refuse(503, "store_unavailable", store_error);
   }
-  if (book_.drop_ended(now_ms) > 0) store_->forget_keys_not_in(book_, store_error);
+  if (book_.drop_ended(now_ms) > 0) co_await store_->forget_keys_not_in(book_, store_error);
   ++reports_accepted_;
   std::string leases = "[";
   for (const Lease& l : answer.leases) {
@@ -172,10 +211,10 @@ AdminResponse UsageApi::usage(const proxy::AdminRequest& request, int64_t now_ms
   }
   leases += ']';
   json::ObjectWriter w;
-  w.field("seq", seq->as_int())
+  w.field("seq", seq)
       .field("sync_interval_ms", book_.settings().sync_interval_ms)
       .raw_field("leases", leases);
-  return AdminResponse{200, "application/json", std::move(w).finish() + "\n", {}};
+  co_return AdminResponse{200, "application/json", std::move(w).finish() + "\n", {}};
 }
 
 std::string UsageApi::budgets_json(int64_t now_ms) const {

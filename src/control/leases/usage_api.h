@@ -3,11 +3,17 @@
 // (its bootstrap token), checked against the node's own policy (the key's budget must be in the document the plane
 // resolved for it, with the same limit), ordered per node incarnation (an older sequence number is a replay:
 // refused and counted; the same one is a retry: answered again, counted once because use is cumulative) and
-// written to the LeaseStore before the answer. It never grants from a report it refused, never answers before the
+// written to the LeaseStore before the answer; reports are applied one at a time (a Redis store is awaited). When the
+// store cannot take a report, its changes are undone and the node is answered 503 store_unavailable (it keeps its
+// lease, per on_control_unreachable). It never grants from a report it refused, never answers before the
 // store has the report, and never logs a token.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
 #include <chrono>
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -29,11 +35,13 @@ class UsageApi {
   // Loads what `store` holds into the book and starts its learning period at `now_ms`; null + error when the
   // store cannot be read.
   // `read_budgets`: each role's reader of a document's budgets (the app injects it; this folder knows no role).
-  static std::unique_ptr<UsageApi> open(const Fleet& fleet, ReadBudgets read_budgets,
-                                        std::unique_ptr<LeaseStore> store, LeaseSettings settings, int64_t now_ms,
-                                        std::string& error);
+  static boost::asio::awaitable<std::unique_ptr<UsageApi>> open(const Fleet& fleet, ReadBudgets read_budgets,
+                                                                 std::unique_ptr<LeaseStore> store,
+                                                                 LeaseSettings settings, int64_t now_ms,
+                                                                 std::string& error);
 
-  proxy::AdminResponse usage(const proxy::AdminRequest& request, int64_t now_ms);
+  boost::asio::awaitable<proxy::AdminResponse> usage(const proxy::AdminRequest& request, int64_t now_ms);
+  const LeaseStore& store() const { return *store_; }
 
   // Budgets for /v1/fleet: per key, limit, spent, leased out, remaining and each holder's lease.
   std::string budgets_json(int64_t now_ms) const;
@@ -48,12 +56,24 @@ class UsageApi {
   UsageApi(const Fleet& fleet, ReadBudgets read_budgets, std::unique_ptr<LeaseStore> store, LeaseSettings settings)
       : fleet_(fleet), read_budgets_(std::move(read_budgets)), store_(std::move(store)), book_(settings) {}
   proxy::AdminResponse refuse(int status, std::string_view reason, std::string_view message);
+  // The part of a report that reads and writes the store, applied while no other report is.
+  boost::asio::awaitable<proxy::AdminResponse> apply(const std::string& node, const std::string& incarnation,
+                                                     int64_t seq, std::vector<KeyReport> reports, int64_t now_ms);
+  // Reports waiting for their turn at apply(); shared with each waiter so a waiter destroyed at shutdown can still
+  // take itself off.
+  struct Turns {
+    bool taken = false;
+    std::deque<boost::asio::steady_timer*> waiting;
+  };
+  boost::asio::awaitable<void> take_turn();
+  void end_turn();
   // The budgets (name -> limit) of the document the plane resolved for `node`, cached per desired version.
   const std::map<std::string, int64_t, std::less<>>* node_budgets(const NodeRecord& node);
 
   const Fleet& fleet_;
   ReadBudgets read_budgets_;
   std::unique_ptr<LeaseStore> store_;
+  std::shared_ptr<Turns> turns_ = std::make_shared<Turns>();
   LeaseBook book_;
   SpendSeries series_;
   struct NodeBudgets {

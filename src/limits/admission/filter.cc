@@ -302,7 +302,10 @@ asio::awaitable<pipeline::Verdict> LimitsFilter::admit(pipeline::RequestCtx& ctx
   for (std::size_t i = 0; i < reserve.size(); ++i) reserve[i] = amounts.of(unit_of(plan.rules[i], r));
   ReserveResult result;
   if (runtime_.strict()) result = co_await runtime_.ledger().reserve(plan.counters, reserve, now_ms);
-  else if (LeasedLedger* leased = runtime_.leased()) result = co_await leased->reserve(plan.counters, reserve, now_ms);
+  else if (LeasedLedger* leased = runtime_.leased()) {
+    if (!leased->reserve_now(plan.counters, reserve, now_ms, result))  // a lease to wait for
+      result = co_await leased->reserve(plan.counters, reserve, now_ms);
+  }
   else result = runtime_.local_ledger().reserve_now(plan.counters, reserve, now_ms);
   // Counted per request; logged by the strict ledger once per outage, not per request.
   if (result.store_error) runtime_.count_store_error();

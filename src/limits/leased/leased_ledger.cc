@@ -8,7 +8,6 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
-#include <array>
 
 #include "core/log.h"
 #include "core/prometheus_text.h"
@@ -24,6 +23,13 @@ int64_t unix_ms_now() {
 }
 
 constexpr auto kWaitStep = std::chrono::milliseconds(10);
+
+// A steady-clock expiry as Unix ms, given one reading of both clocks; rounded down (never later than the steady one).
+int64_t wall_expiry(std::chrono::steady_clock::time_point expires, std::chrono::steady_clock::time_point now,
+                    int64_t now_ms) {
+  const auto left = std::chrono::floor<std::chrono::milliseconds>(expires - now).count();
+  return now_ms + left;
+}
 
 // The policy's budgets (limits/policy.cc names their counters "budget|NAME|…") are leased; rate rules, fan-out
 // trees and virtual keys' own budgets stay per process.
@@ -51,101 +57,107 @@ void LeasedLedger::request_sync() {
   });
 }
 
-LeasedLedger::Need LeasedLedger::adjust(std::span<const Counter> counters, std::span<const int64_t> amounts,
-                                        int64_t now_ms, bool may_wait, std::span<int64_t> limits,
-                                        std::span<int64_t> fleet_remaining) {
-  Need need = Need::Nothing;
-  bool low = false;
-  const auto now = Clock::now();
-  std::lock_guard lock(mutex_);
-  for (std::size_t i = 0; i < counters.size(); ++i) {
-    const Counter& c = counters[i];
-    if (!is_leased(c)) continue;
-    auto [it, inserted] = held_.try_emplace(c.key);
-    Held& h = it->second;
-    if (inserted) {
-      h.period_end_ms = now_ms + c.window_ms;
-      h.counter = c;
-    } else {  // the key (and so the counter) is the same; the policy's limit and modes may have been reloaded
-      h.counter.limit = c.limit;
-      h.counter.lease = c.lease;
+// Decides each leased counter against its lease in the counter's cell (under its stripe lock, so it never locks,
+// awaits or allocates); what it learns is applied by decide() once the stripe locks are released.
+class LeasedLedger::Decision final : public BudgetLeases {
+ public:
+  explicit Decision(bool may_wait) : may_wait_(may_wait) {}
+
+  Limit budget_limit(const Counter& c, int64_t amount, int64_t used, int64_t now_ms,
+                     BudgetLease& lease) override {
+    if (!is_leased(c)) return {c.limit, 0};
+    if (!lease.known) {
+      lease.known = true;
+      new_key = true;
     }
-    fleet_remaining[i] = h.global_remaining;
-    const int64_t used = local_->budget_used(c, now_ms);
-    const int64_t amount = amounts[i];
+    lease.limit = c.limit;  // the policy's limit may have been reloaded; reported as it is now
     int64_t allowed = 0;
-    if (h.ever_granted && now < h.expires) {
-      allowed = h.granted;
-      h.safe_base = -1;
-      if (used + amount > h.granted) {
+    if (lease.ever_granted && now_ms < lease.expires_ms) {
+      allowed = lease.granted;
+      lease.safe_base = -1;
+      if (used + amount > lease.granted) {
         low = true;
-        if (c.lease.on_lease_exhausted == OnLeaseExhausted::Wait && may_wait) need = Need::Lease;
+        if (c.lease.on_lease_exhausted == OnLeaseExhausted::Wait && may_wait_) wait_for_lease = true;
         if (c.lease.on_lease_exhausted == OnLeaseExhausted::Allow) {
-          overdraft_units_.fetch_add(static_cast<uint64_t>(used + amount - std::max(h.granted, used)),
-                                     std::memory_order_relaxed);
+          overdraft += used + amount - std::max(lease.granted, used);
           allowed = used + amount;
         }
-      } else if ((h.granted - used - amount) * 4 < h.granted - h.reported_used) {
+      } else if ((lease.granted - used - amount) * 4 < lease.granted - lease.reported_used) {
         low = true;  // under a quarter of what was left at the last report: ask before it runs out
       }
-    } else if (!h.ever_granted && may_wait) {
-      need = Need::Lease;  // the first request of a key waits for its first lease
+    } else if (!lease.ever_granted && may_wait_) {
+      wait_for_lease = true;  // the first request of a key waits for its first lease
     } else {
       // No valid lease: the control plane has not answered in time.
-      expired_decisions_.fetch_add(1, std::memory_order_relaxed);
+      ++expired;
       switch (c.lease.on_control_unreachable) {
-        case OnControlUnreachable::LastLease: allowed = h.granted; break;
+        case OnControlUnreachable::LastLease: allowed = lease.granted; break;
         case OnControlUnreachable::Safe:
-          if (h.safe_base < 0) h.safe_base = used;
-          allowed = h.safe_base + c.lease.safe_allowance;
+          if (lease.safe_base < 0) lease.safe_base = used;
+          allowed = lease.safe_base + c.lease.safe_allowance;
           break;
         case OnControlUnreachable::Deny: allowed = 0; break;
       }
       low = true;
     }
-    limits[i] = std::max<int64_t>(allowed, 0);
+    return {std::max<int64_t>(allowed, 0), lease.fleet_remaining};
   }
-  if (low || need == Need::Lease) request_sync();
-  return need;
+  bool low = false;         // a lease runs low or expired: sync early
+  bool new_key = false;     // some counter was seen for the first time
+  int64_t overdraft = 0;    // units admitted beyond a lease (allow)
+  uint64_t expired = 0;     // counters decided without a valid lease
+
+ private:
+  bool may_wait_;
+};
+
+void LeasedLedger::register_keys(std::span<const Counter> counters, int64_t now_ms) {
+  std::lock_guard lock(mutex_);
+  for (const Counter& c : counters)
+    if (is_leased(c)) held_.try_emplace(c.key, Held{.counter = c, .period_end_ms = now_ms + c.window_ms});
+}
+
+bool LeasedLedger::decide(std::span<const Counter> counters, std::span<const int64_t> amounts, int64_t now_ms,
+                          bool may_wait, ReserveResult& result) {
+  Decision decision(may_wait);
+  const bool decided = local_->reserve_leased(counters, amounts, now_ms, decision, result);
+  if (decision.new_key) register_keys(counters, now_ms);
+  if (decided) {
+    if (decision.overdraft > 0)
+      overdraft_units_.fetch_add(static_cast<uint64_t>(decision.overdraft), std::memory_order_relaxed);
+    if (decision.expired > 0) expired_decisions_.fetch_add(decision.expired, std::memory_order_relaxed);
+  }
+  if (decision.low || decision.wait_for_lease) request_sync();
+  return decided;
+}
+
+bool LeasedLedger::reserve_now(std::span<const Counter> counters, std::span<const int64_t> amounts, int64_t now_ms,
+                               ReserveResult& result) {
+  return decide(counters, amounts, now_ms, true, result);
 }
 
 asio::awaitable<ReserveResult> LeasedLedger::reserve(std::span<const Counter> counters,
                                                      std::span<const int64_t> amounts, int64_t now_ms) {
-  // Per counter: the limit this call decides against (the lease for a leased one) and the fleet's remainder.
-  constexpr std::size_t kOnStack = 8;
-  std::array<int64_t, 2 * kOnStack> fixed{};
-  std::vector<int64_t> more;
-  std::span<int64_t> scratch(fixed.data(), 2 * counters.size());
-  if (counters.size() > kOnStack) {
-    more.resize(2 * counters.size());
-    scratch = more;
+  ReserveResult result;
+  if (decide(counters, amounts, now_ms, true, result)) co_return std::move(result);  // (a copy would allocate)
+  co_return co_await reserve_after_lease(counters, amounts, now_ms);
+}
+
+asio::awaitable<ReserveResult> LeasedLedger::reserve_after_lease(std::span<const Counter> counters,
+                                                                 std::span<const int64_t> amounts, int64_t now_ms) {
+  ReserveResult result;
+  const uint64_t generation = generation_.load();
+  if (decide(counters, amounts, now_ms, true, result)) co_return std::move(result);  // a lease came meanwhile
+  waits_.fetch_add(1, std::memory_order_relaxed);
+  const auto deadline = Clock::now() + 2 * std::chrono::milliseconds(sync_interval_ms_.load());
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  while (Clock::now() < deadline && generation_.load() == generation && !stopping_) {
+    timer.expires_after(kWaitStep);
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
-  const std::span<int64_t> limits = scratch.first(counters.size());
-  const std::span<int64_t> fleet_remaining = scratch.subspan(counters.size());
-  const auto reset = [&] {
-    for (std::size_t i = 0; i < counters.size(); ++i) {
-      limits[i] = counters[i].limit;
-      fleet_remaining[i] = 0;
-    }
-  };
-  reset();
-  if (adjust(counters, amounts, now_ms, true, limits, fleet_remaining) == Need::Lease) {
-    waits_.fetch_add(1, std::memory_order_relaxed);
-    const uint64_t generation = generation_.load();
-    const auto deadline = Clock::now() + 2 * std::chrono::milliseconds(sync_interval_ms_.load());
-    asio::steady_timer timer(co_await asio::this_coro::executor);
-    while (Clock::now() < deadline && generation_.load() == generation && !stopping_) {
-      timer.expires_after(kWaitStep);
-      boost::system::error_code ec;
-      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    }
-    reset();
-    adjust(counters, amounts, now_ms, false, limits, fleet_remaining);
-  }
-  ReserveResult result = local_->reserve_now(counters, amounts, now_ms, limits);
-  for (std::size_t i = 0; i < counters.size() && i < result.states.size(); ++i)
-    result.states[i].remaining += fleet_remaining[i];
-  co_return result;
+  decide(counters, amounts, now_ms, false, result);
+  co_return std::move(result);
 }
 
 asio::awaitable<bool> LeasedLedger::settle(std::span<const Counter> counters, std::span<const int64_t> reserved,
@@ -169,8 +181,15 @@ asio::awaitable<void> LeasedLedger::sync_once() {
       }
       LeaseUse& u = uses.emplace_back();
       u.key = it->first;
-      u.limit = h.counter.limit;
-      u.used = local_->budget_used(h.counter, now_ms);
+      local_->update_lease(h.counter, h.period_end_ms, [&](int64_t used, BudgetLease& lease) {
+        lease.known = true;
+        if (lease.limit == 0) lease.limit = h.counter.limit;  // a cell created again since it was last decided
+        u.used = used;
+        u.limit = lease.limit;
+        // Decisions compare the lease's expiry with their wall-clock now_ms: set again from the steady expiry on
+        // every pass, so a step of the wall clock holds a lease too long or too short for one sync interval at most.
+        if (h.ever_granted) lease.expires_ms = wall_expiry(h.expires, now, now_ms);
+      });
       const double seconds = h.reported_at == Clock::time_point{}
                                  ? sync_interval_ms_.load() / 1000.0
                                  : std::max(0.001, std::chrono::duration<double>(now - h.reported_at).count());
@@ -198,11 +217,16 @@ asio::awaitable<void> LeasedLedger::sync_once() {
   sync_interval_ms_ = std::clamp<int64_t>(answer->sync_interval.count(), 100, 60'000);
   {
     std::lock_guard lock(mutex_);
-    for (const LeaseUse& u : uses)
-      if (const auto it = held_.find(u.key); it != held_.end()) {
-        it->second.reported_used = u.used;
-        it->second.reported_at = sent_at;
-      }
+    const int64_t answered_ms = unix_ms_now();
+    const auto answered = Clock::now();
+    for (const LeaseUse& u : uses) {
+      const auto it = held_.find(u.key);
+      if (it == held_.end()) continue;
+      it->second.reported_used = u.used;
+      it->second.reported_at = sent_at;
+      local_->update_lease(it->second.counter, it->second.period_end_ms,
+                           [&](int64_t, BudgetLease& lease) { lease.reported_used = u.used; });
+    }
     for (const LeaseGrant& g : answer->leases) {
       const auto it = held_.find(g.key);
       if (it == held_.end()) continue;
@@ -210,8 +234,13 @@ asio::awaitable<void> LeasedLedger::sync_once() {
       h.granted = g.granted;
       h.expires = sent_at + std::chrono::milliseconds(g.ttl_ms);  // sent_at: never later than the plane's clock
       h.ever_granted = true;
-      h.global_remaining = g.remaining;
-      h.safe_base = -1;
+      local_->update_lease(h.counter, h.period_end_ms, [&](int64_t, BudgetLease& lease) {
+        lease.granted = g.granted;
+        lease.expires_ms = wall_expiry(h.expires, answered, answered_ms);
+        lease.ever_granted = true;
+        lease.fleet_remaining = g.remaining;
+        lease.safe_base = -1;
+      });
     }
   }
   generation_.fetch_add(1);

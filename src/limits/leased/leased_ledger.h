@@ -1,7 +1,8 @@
 // LeasedLedger: the Ledger of `ledger: leased` — budgets shared by a fleet, decided in process. Each budget counter
 // is checked by the in-process LocalLedger against this process's lease (a cumulative allowance of the global
 // budget, valid until an expiry) instead of the global limit; rate rules, fan-out trees and virtual keys' own budgets
-// stay per process. A sync loop on the
+// stay per process. The lease lives in the counter's LocalLedger cell, so a decision is one lookup per counter
+// under its stripe lock, timed by the caller's now_ms (no clock read of its own). A sync loop on the
 // control thread reports the use of every budget key and takes the next leases every sync interval, and at once
 // when a lease runs low or a key has none yet. What happens when a lease has no room, or has expired because no
 // control plane answered, is each counter's LeaseModes. It never blocks a worker on the network (a waiting
@@ -31,6 +32,11 @@ class LeasedLedger final : public Ledger {
   // Starts the sync loop on the control thread's context.
   void start(boost::asio::io_context& control);
 
+  // The filter's hot path: decides at once, without a coroutine, unless a counter must wait for a lease (a key's
+  // first request, or on_lease_exhausted: wait without room); then it returns false, reserving nothing, and the
+  // caller co_awaits reserve().
+  bool reserve_now(std::span<const Counter> counters, std::span<const int64_t> amounts, int64_t now_ms,
+                   ReserveResult& result);
   boost::asio::awaitable<ReserveResult> reserve(std::span<const Counter> counters,
                                                 std::span<const int64_t> amounts, int64_t now_ms) override;
   boost::asio::awaitable<bool> settle(std::span<const Counter> counters, std::span<const int64_t> reserved,
@@ -41,23 +47,26 @@ class LeasedLedger final : public Ledger {
 
  private:
   using Clock = std::chrono::steady_clock;
+  // The sync loop's record of one key (mutex_); the decisions' copy of the lease is in the key's LocalLedger cell.
   struct Held {
-    Counter counter;           // as the policy built it: limit = the global limit
+    Counter counter;  // as the policy first built it (key and period)
     int64_t period_end_ms = 0;
-    int64_t granted = 0;       // cumulative allowance of this process
+    int64_t granted = 0;  // cumulative allowance of this process
     Clock::time_point expires{};
     bool ever_granted = false;
-    int64_t global_remaining = 0;
     int64_t reported_used = 0;
     Clock::time_point reported_at{};
-    int64_t safe_base = -1;  // this process's use when its lease expired (safe mode), -1 while valid
   };
-  enum class Need { Nothing, Lease };
-  // Sets each leased counter's limit in `limits` to what this process may spend of it now, and its entry in
-  // `fleet_remaining` to what the fleet has left beyond every lease (others are left as they are); Need::Lease when
-  // some counter has no lease yet, or is exhausted and waits for a larger one.
-  Need adjust(std::span<const Counter> counters, std::span<const int64_t> amounts, int64_t now_ms, bool may_wait,
-              std::span<int64_t> limits, std::span<int64_t> fleet_remaining);
+  class Decision;  // the BudgetLeases of one reserve
+  // reserve() once its first decision waits for a lease: waits (at most two sync intervals) for the next answer,
+  // then decides without waiting again.
+  boost::asio::awaitable<ReserveResult> reserve_after_lease(std::span<const Counter> counters,
+                                                            std::span<const int64_t> amounts, int64_t now_ms);
+  // One decision: false (nothing reserved) when may_wait and some counter waits for a lease.
+  bool decide(std::span<const Counter> counters, std::span<const int64_t> amounts, int64_t now_ms, bool may_wait,
+              ReserveResult& result);
+  // Adds the leased counters the sync loop does not know yet.
+  void register_keys(std::span<const Counter> counters, int64_t now_ms);
   void request_sync();
   boost::asio::awaitable<void> sync_loop();
   boost::asio::awaitable<void> sync_once();
