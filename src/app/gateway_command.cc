@@ -75,9 +75,10 @@ void add_gateway_command(CLI::App& cli, int& exit_code) {
     if (!report_urls->empty()) {
       report.urls = split_urls(*report_urls);
       report.node = flags->node;
-      report.token = read_token_file(flags->token_file);
-      if (report.urls.empty() || report.node.empty() || report.token.empty()) {
-        std::cerr << "--report-to needs a URL, --node ID and --token-file (a readable, non-empty file)\n";
+      report.token = node_token_of(*flags);
+      if (report.urls.empty() || report.node.empty() || (report.token.empty() && flags->identity_dir.empty())) {
+        std::cerr << "--report-to needs a URL, --node ID and --token-file (a readable, non-empty file; not with "
+                     "--identity-dir, whose certificate authenticates the node)\n";
         exit_code = 1;
         return;
       }

@@ -65,9 +65,10 @@ int64_t unix_ms_now() {
       .count();
 }
 
-std::unique_ptr<UsageApi> UsageApi::open(const Fleet& fleet, ReadBudgets read_budgets, std::unique_ptr<LeaseStore> store,
+std::unique_ptr<UsageApi> UsageApi::open(const Fleet& fleet, NodeAuth& node_auth, ReadBudgets read_budgets,
+                                         std::unique_ptr<LeaseStore> store,
                                          LeaseSettings settings, int64_t now_ms, std::string& error) {
-  std::unique_ptr<UsageApi> api(new UsageApi(fleet, std::move(read_budgets), std::move(store), settings));
+  std::unique_ptr<UsageApi> api(new UsageApi(fleet, node_auth, std::move(read_budgets), std::move(store), settings));
   if (!api->store_->load(api->book_, error)) return nullptr;
   api->book_.start_learning(now_ms);
   return api;
@@ -106,8 +107,8 @@ AdminResponse UsageApi::usage(const proxy::AdminRequest& request, int64_t now_ms
       return refuse(400, "unknown_field", "unknown field \"" + name + "\" (allowed: node, incarnation, seq, keys)");
   if (!node || !incarnation || !seq || !keys)
     return refuse(400, "missing_field", "node, incarnation, seq and keys are required");
-  if (!fleet_.authenticate(*node, bearer_token(request)))
-    return refuse(401, "unauthorized", "unknown node, or not its bootstrap token");
+  if (const NodeAuth::Verdict auth = node_auth_.authenticate(request, *node); !auth.ok)
+    return refuse(auth.status, auth.code, auth.message);
   if (!valid_incarnation(*incarnation))
     return refuse(400, "invalid_field", "incarnation must be 1 to 64 of [A-Za-z0-9._-]");
   if (!seq->is_integer() || seq->as_int() < 1) return refuse(400, "invalid_field", "seq must be an integer >= 1");
