@@ -87,6 +87,7 @@ class ControlPlane {
       }
       listener->use_tls(std::move(tls));
       listener_ = listener.get();
+      api_.set_handshake_refusals(&listener->handshake_refusals());
       asio::co_spawn(context_, renew_listener_tls(*listener), asio::detached);
     }
     listener->start();

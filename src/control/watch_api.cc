@@ -112,6 +112,15 @@ asio::awaitable<AdminResponse> WatchApi::handle(const proxy::AdminRequest& reque
     core::prometheus::sample(body, "tollway_build_info", core::prometheus::labels({{"version", kVersion}}), 1);
     fleet_.render_metrics(body, Clock::now());
     node_auth_.render_metrics(body);
+    if (handshake_refusals_ != nullptr) {
+      core::prometheus::family(body, "tollway_tls_handshake_failures_total", "counter",
+                               "TLS handshakes of the control plane's HTTPS listener that failed, by reason (a client "
+                               "certificate of another CA, expired or not yet valid, ...).");
+      for (const tls::HandshakeRefusal reason : tls::kAllHandshakeRefusals)
+        core::prometheus::sample(body, "tollway_tls_handshake_failures_total",
+                                 core::prometheus::labels({{"listener", "control"}, {"reason", tls::refusal_name(reason)}}),
+                                 handshake_refusals_->count(reason));
+    }
     if (usage_ != nullptr) usage_->render_metrics(body, leases::unix_ms_now());
     if (certs_ != nullptr) certs_->render_metrics(body);
     if (traces_ != nullptr) traces_->render_metrics(body);

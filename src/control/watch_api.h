@@ -54,6 +54,9 @@ class WatchApi {
   void set_policy_api(PolicyApi* policy) { policy_ = policy; }
   // Serves /v1/traces with `traces` (null: the trace window is off, 404). It must outlive this WatchApi.
   void set_trace_api(traces::TraceApi* traces) { traces_ = traces; }
+  // The HTTPS listener's failed handshakes (a client certificate of another CA, expired, ...), rendered on /metrics
+  // as tollway_tls_handshake_failures_total{listener="control",reason}. It must outlive this WatchApi.
+  void set_handshake_refusals(const proxy::HandshakeRefusals* refusals) { handshake_refusals_ = refusals; }
   // Ends every waiting poll (with 304) when the process drains.
   void stop();
   boost::asio::awaitable<proxy::AdminResponse> handle(const proxy::AdminRequest& request);
@@ -90,6 +93,7 @@ class WatchApi {
   PolicyApi* policy_ = nullptr;
   AlertBook alerts_;
   traces::TraceApi* traces_ = nullptr;
+  const proxy::HandshakeRefusals* handshake_refusals_ = nullptr;
   bool stopped_ = false;
 };
 
