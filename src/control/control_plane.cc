@@ -167,13 +167,11 @@ class ControlPlane {
     }
     std::string error;
     identities_ = IdentityStore::open((fs::path(options_.state_dir) / "identity.db").string(), false, error);
-    const bool generated = options_.ca_cert_file.empty();
-    if (!identities_ || !identities_->set_trust_domain(options_.trust_domain, error) ||
-        !identities_->set_setting("ca_source", generated ? "generated" : "supplied", error) ||
-        !identities_->set_setting("svid_lifetime_s", std::to_string(options_.svid_lifetime.count()), error)) {
+    if (!identities_) {
       std::cerr << "--state-dir: " << error << "\n";
       return false;
     }
+    const bool generated = options_.ca_cert_file.empty();
     if (generated) {
       const auto schedule = identities_->root_schedule(error);
       if (schedule) {
@@ -186,6 +184,13 @@ class ControlPlane {
     }
     if (!ca_) {
       std::cerr << (generated ? "--trust-domain: " : "--ca-cert: ") << error << "\n";
+      return false;
+    }
+    // Recorded for the commands (token create, ca rotate) once the CA opened: a refused start records nothing.
+    if (!identities_->set_trust_domain(options_.trust_domain, error) ||
+        !identities_->set_setting("ca_source", generated ? "generated" : "supplied", error) ||
+        !identities_->set_setting("svid_lifetime_s", std::to_string(options_.svid_lifetime.count()), error)) {
+      std::cerr << "--state-dir: " << error << "\n";
       return false;
     }
     certs_ = std::make_unique<CertApi>(ca_, *identities_, options_.svid_lifetime);
