@@ -108,8 +108,8 @@ void add_control_command(CLI::App& cli, int& exit_code) {
       "control", "Run the control plane: a policy (a directory, or etcd) served to every gateway");
   cmd->footer(
       "The policy: DIR/*.yaml shared sections (top-level keys of the gateway config), DIR/groups/NAME.yaml node\n"
-      "groups (selector + sections that replace shared ones), DIR/nodes.yaml the declared nodes and the sha256 of\n"
-      "each bootstrap token. With --etcd the same files live under PREFIX/ in etcd 3.4 (written by `tollway\n"
+      "groups (selector + sections that replace shared ones), DIR/nodes.yaml the declared nodes, the sha256 of\n"
+      "each bootstrap token and the SPIFFE ID (spiffe_id) of each node that holds an identity. With --etcd the same files live under PREFIX/ in etcd 3.4 (written by `tollway\n"
       "control publish`), read through etcd's v3 JSON gateway and polled by revision every 0.5 s. A change is\n"
       "checked whole and published only when every node's document is valid; each published version is recorded\n"
       "in STATE_DIR/history.db (`history`, `diff`, `rollback`). etcd unreachable: the last version keeps serving\n"
