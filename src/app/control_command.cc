@@ -113,8 +113,8 @@ void add_control_command(CLI::App& cli, int& exit_code) {
       "control", "Run the control plane: a policy (a directory, or etcd) served to every gateway");
   cmd->footer(
       "The policy: DIR/*.yaml shared sections (top-level keys of the gateway config), DIR/groups/NAME.yaml node\n"
-      "groups (selector + sections that replace shared ones), DIR/nodes.yaml the declared nodes and the sha256 of\n"
-      "each bootstrap token. With --etcd the same files live under PREFIX/ in etcd 3.4 (written by `tollway\n"
+      "groups (selector + sections that replace shared ones), DIR/nodes.yaml the declared nodes, the sha256 of\n"
+      "each bootstrap token and the SPIFFE ID (spiffe_id) of each node that holds an identity. With --etcd the same files live under PREFIX/ in etcd 3.4 (written by `tollway\n"
       "control publish`), read through etcd's v3 JSON gateway and polled by revision every 0.5 s. A change is\n"
       "checked whole and published only when every node's document is valid; each published version is recorded\n"
       "in STATE_DIR/history.db (`history`, `diff`, `rollback`). etcd unreachable: the last version keeps serving\n"
@@ -126,10 +126,12 @@ void add_control_command(CLI::App& cli, int& exit_code) {
       "With --trust-domain the control plane is also a SPIFFE CA (root in STATE_DIR/ca/): POST /v1/certs trades\n"
       "a CSR and a one-time join token (`tollway control token create`) for an X.509-SVID, or renews one over\n"
       "mTLS (the caller's current certificate, no token), GET /v1/bundle serves the trust bundle (PEM,\n"
-      "?format=jwks); `tollway control certs` lists every token minted and certificate issued. --tls serves the\n"
-      "API over HTTPS with the control plane's own SVID. Leased budgets: POST /v1/usage takes a node's use of each\n"
-      "budget key and answers its next lease (STATE_DIR/leases.db, or Redis with --lease-store, keeps what was\n"
-      "reported and granted). See\n"
+      "?format=jwks); `tollway control certs` lists every token minted and certificate issued; `tollway control\n"
+      "ca rotate` rotates the generated root while the control plane runs (prepared, active, old). --tls serves\n"
+      "the API over HTTPS with the control plane's own SVID; a node declared with `spiffe_id` in nodes.yaml then\n"
+      "authenticates by that certificate alone, and once its identity is issued its token alone is refused.\n"
+      "Leased budgets: POST /v1/usage takes a node's use of each budget key and answers its next lease\n"
+      "(STATE_DIR/leases.db, or Redis with --lease-store, keeps what was reported and granted). See\n"
       "docs/control-plane.md.");
   auto policy = std::make_shared<std::string>();
   auto listen = std::make_shared<std::string>("127.0.0.1:7070");
@@ -149,6 +151,7 @@ void add_control_command(CLI::App& cli, int& exit_code) {
   auto lease_ttl = std::make_shared<std::string>("10s");
   auto lease_store = std::make_shared<std::string>();
   auto serve_tls = std::make_shared<bool>(false);
+  auto accept_token_after_join = std::make_shared<bool>(false);
   auto trace_window_spans = std::make_shared<std::size_t>(10'000);
   auto trace_token_file = std::make_shared<std::string>();
   auto traces_unauthenticated = std::make_shared<bool>(false);
@@ -194,6 +197,10 @@ void add_control_command(CLI::App& cli, int& exit_code) {
                 "Serve HTTPS with a certificate the control plane issues itself from its CA (SPIFFE ID "
                 "spiffe://TRUST_DOMAIN/tollway/control, files in STATE_DIR/tls/, renewed at half its life); client "
                 "certificates are requested, optional, verified against the bundle (needs --trust-domain)");
+  cmd->add_flag("--accept-node-token-after-join", *accept_token_after_join,
+                "Compatibility: a node whose SPIFFE identity (nodes.yaml spiffe_id) this CA has issued may still "
+                "authenticate with its bootstrap token alone. By default such a node authenticates with its "
+                "certificate only (needs --trust-domain)");
   cmd->add_option("--tls-san", *tls_sans,
                   "A DNS name or IP address the --tls certificate names (repeatable; default localhost and "
                   "127.0.0.1)");
@@ -298,6 +305,11 @@ void add_control_command(CLI::App& cli, int& exit_code) {
       exit_code = 1;
       return;
     }
+    if (*accept_token_after_join && trust_domain->empty()) {
+      std::cerr << "--accept-node-token-after-join goes with --trust-domain: without a CA every node uses its token\n";
+      exit_code = 1;
+      return;
+    }
     if (!tls_sans->empty() && !*serve_tls) {
       std::cerr << "--tls-san goes with --tls\n";
       exit_code = 1;
@@ -349,6 +361,7 @@ void add_control_command(CLI::App& cli, int& exit_code) {
     options.ca_key_file = *ca_key;
     options.svid_lifetime = std::chrono::duration_cast<std::chrono::seconds>(*lifetime);
     options.tls = *serve_tls;
+    options.accept_node_token_after_join = *accept_token_after_join;
     options.lease_sync_interval = std::chrono::duration_cast<std::chrono::milliseconds>(*sync_interval);
     options.lease_ttl = std::chrono::duration_cast<std::chrono::milliseconds>(*ttl);
     if (!tls_sans->empty()) options.tls_host_names = *tls_sans;

@@ -28,7 +28,8 @@ void add_gateway_command(CLI::App& cli, int& exit_code) {
       "and reports the version it runs to a control plane, which shows it as UNMANAGED, matching the policy\n"
       "or DRIFTED (nothing is ever pushed to it). With --identity-dir it holds a SPIFFE identity from the\n"
       "control plane's CA (joined once with --join-token-file, renewed over mTLS) and speaks to https control\n"
-      "planes (--control or --report-to) with it; the expiry is the gauge tollway_identity_expiry_seconds\n"
+      "planes (--control or --report-to) with it: that certificate alone authenticates the node (no\n"
+      "--token-file; nodes.yaml names its spiffe_id). The expiry is the gauge tollway_identity_expiry_seconds\n"
       "(docs/operations.md).\n"
       "Signals: SIGHUP reloads the config file (a logged no-op with the embedded config), SIGUSR1 reopens "
       "the\n"
@@ -75,9 +76,10 @@ void add_gateway_command(CLI::App& cli, int& exit_code) {
     if (!report_urls->empty()) {
       report.urls = split_urls(*report_urls);
       report.node = flags->node;
-      report.token = read_token_file(flags->token_file);
-      if (report.urls.empty() || report.node.empty() || report.token.empty()) {
-        std::cerr << "--report-to needs a URL, --node ID and --token-file (a readable, non-empty file)\n";
+      report.token = node_token_of(*flags);
+      if (report.urls.empty() || report.node.empty() || (report.token.empty() && flags->identity_dir.empty())) {
+        std::cerr << "--report-to needs a URL, --node ID and --token-file (a readable, non-empty file; not with "
+                     "--identity-dir, whose certificate authenticates the node)\n";
         exit_code = 1;
         return;
       }

@@ -21,10 +21,12 @@ CLI::Option* add_control_options(CLI::App& cmd, NodeControlFlags& flags, CLI::Op
                                  const std::string& role) {
   auto* control = cmd.add_option("--control", flags.control_urls,
                                  "Take the config from these control planes: URL[,URL…] (needs --node, "
-                                 "--token-file, --state-dir)")
+                                 "--state-dir, and --token-file or --identity-dir)")
                       ->excludes(config_option);
   cmd.add_option("--node", flags.node, "This " + role + "'s node ID in the control plane's nodes.yaml");
-  cmd.add_option("--token-file", flags.token_file, "File holding this node's bootstrap token");
+  cmd.add_option("--token-file", flags.token_file,
+                 "File holding this node's bootstrap token (not needed, and never sent, with --identity-dir: the "
+                 "node's certificate authenticates it)");
   cmd.add_option("--state-dir", flags.state_dir, "Where the last applied snapshot is persisted")->needs(control);
   return control;
 }
@@ -60,13 +62,24 @@ std::vector<std::string> split_urls(const std::string& list) {
   return urls;
 }
 
+std::string node_token_of(const NodeControlFlags& flags) {
+  if (flags.identity_dir.empty()) return read_token_file(flags.token_file);
+  if (!flags.token_file.empty())
+    log::warn("--token-file is not used: with --identity-dir the node authenticates to the control plane with its "
+              "certificate alone, and its bootstrap token is never sent",
+              json::ObjectWriter().field("token_file", flags.token_file));
+  return {};
+}
+
 bool control_options_of(const NodeControlFlags& flags, control::ControlClientOptions& out) {
   out.urls = split_urls(flags.control_urls);
   out.node = flags.node;
-  out.token = read_token_file(flags.token_file);
+  out.token = node_token_of(flags);
   out.state_dir = flags.state_dir;
-  if (out.urls.empty() || out.node.empty() || out.token.empty() || out.state_dir.empty()) {
-    std::cerr << "--control needs a URL, --node ID, --token-file (a readable, non-empty file) and --state-dir DIR\n";
+  if (out.urls.empty() || out.node.empty() || (out.token.empty() && flags.identity_dir.empty()) ||
+      out.state_dir.empty()) {
+    std::cerr << "--control needs a URL, --node ID, --state-dir DIR and --token-file (a readable, non-empty file; "
+                 "not with --identity-dir, whose certificate authenticates the node)\n";
     return false;
   }
   return true;

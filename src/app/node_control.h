@@ -32,6 +32,10 @@ CLI::Option* add_control_options(CLI::App& cmd, NodeControlFlags& flags, CLI::Op
 // Adds --identity-dir, --join-token-file, --control-ca and --control-spiffe-id.
 void add_identity_options(CLI::App& cmd, NodeControlFlags& flags);
 
+// The bootstrap token --token-file holds; "" with --identity-dir (the certificate authenticates the node; a
+// --token-file given anyway is not read, and a warning says so).
+std::string node_token_of(const NodeControlFlags& flags);
+
 // URL[,URL…] as a list (empty items dropped).
 std::vector<std::string> split_urls(const std::string& list);
 

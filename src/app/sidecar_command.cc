@@ -27,7 +27,7 @@ void add_sidecar_command(CLI::App& cli, int& exit_code) {
       "shares of a fleet-wide budget leased from the control plane (needs --control). With --control it takes its document from a control plane (a node declared with\n"
       "role: sidecar), ACKs what it applied and boots from the last applied one in --state-dir when no control\n"
       "plane answers; with --identity-dir its SVID comes from the control plane's CA (sidecar.tls: {identity:\n"
-      "node}). Each hop is a span (with a `telemetry` section), trace context is continued, orphan calls are\n"
+      "node}) and alone authenticates it to the control plane (no --token-file). Each hop is a span (with a `telemetry` section), trace context is continued, orphan calls are\n"
       "logged or repaired (`orphans`), x-tollway-hops stops chains past `max_hops` with 508, and with\n"
       "`fanout.secret` tollway-fanout baggage is verified on every hop. CONNECT HOST:PORT opens a tunnel only to\n"
       "what `egress.allow` lists (else 403 egress_denied); every CONNECT is logged with its bytes and duration.\n"

@@ -47,7 +47,7 @@ AdminResponse CertApi::issue_for_token(std::string_view csr, std::string_view to
   };
   if (!paid_by.identity) return refuse(401, "invalid_token", paid_by.refusal);
   std::string error;
-  const auto svid = ca_.issue(csr, *paid_by.identity, svid_lifetime_, error);
+  const auto svid = ca_->issue(csr, *paid_by.identity, svid_lifetime_, error);
   if (!svid) return refuse(400, "invalid_csr", error);
   const IdentityStore::Issuance issued{paid_by.identity->text(), svid->serial_hex, svid->not_after};
   if (!store_.redeem(paid_by.token_hash, issued, now, error)) return refuse(401, "invalid_token", error);
@@ -70,14 +70,14 @@ AdminResponse CertApi::renew(std::string_view csr, X509* current) {
                   "the client certificate is not an X.509-SVID" +
                       (peer.spiffe_id_error.empty() ? std::string() : ": " + peer.spiffe_id_error));
   const auto identity = tls::SpiffeId::parse(peer.spiffe_id);
-  if (!identity || identity->trust_domain() != ca_.trust_domain())
+  if (!identity || identity->trust_domain() != ca_->trust_domain())
     return refuse(401, "invalid_certificate",
                   "the client certificate's SPIFFE ID " + peer.spiffe_id + " is not in trust domain " +
-                      ca_.trust_domain());
-  if (const std::string problem = ca_.check_issued_here(current); !problem.empty())
+                      ca_->trust_domain());
+  if (const std::string problem = ca_->check_issued_here(current); !problem.empty())
     return refuse(401, "invalid_certificate", problem);
   std::string error;
-  const auto svid = ca_.issue(csr, *identity, svid_lifetime_, error);
+  const auto svid = ca_->issue(csr, *identity, svid_lifetime_, error);
   if (!svid) return refuse(400, "invalid_csr", error);
   const auto now = IdentityStore::Clock::now();
   const IdentityStore::Issuance issued{identity->text(), svid->serial_hex, svid->not_after};
@@ -113,7 +113,7 @@ void CertApi::render_metrics(std::string& out) const {
     for (const auto& [code, n] : refusals_)
       prometheus::sample(out, "tollway_control_certificate_refusals_total", prometheus::labels({{"code", code}}), n);
   }
-  const auto left = std::chrono::duration_cast<std::chrono::seconds>(ca_.expires_at() - CertificateAuthority::Clock::now());
+  const auto left = std::chrono::duration_cast<std::chrono::seconds>(ca_->expires_at() - CertificateAuthority::Clock::now());
   prometheus::family(out, "tollway_control_ca_expiry_seconds", "gauge",
                      "Seconds until the CA's signing certificate expires (SVIDs never outlive it).");
   prometheus::sample_real(out, "tollway_control_ca_expiry_seconds", "", static_cast<double>(left.count()));
@@ -123,7 +123,7 @@ AdminResponse CertApi::svid_response(const CertificateAuthority::Svid& svid, con
   json::ObjectWriter w;
   w.field("certificate", svid.certificate_pem)
       .field("chain", svid.chain_pem)
-      .field("bundle", ca_.bundle_pem())
+      .field("bundle", ca_->bundle_pem())
       .field("spiffe_id", identity)
       .field("serial", svid.serial_hex)
       .field("not_after", utc_text(svid.not_after));
@@ -132,8 +132,8 @@ AdminResponse CertApi::svid_response(const CertificateAuthority::Svid& svid, con
 
 AdminResponse CertApi::bundle(const proxy::AdminRequest& request) const {
   const std::string format = query_param(request.query, "format").value_or("pem");
-  if (format == "pem") return AdminResponse{200, "application/x-pem-file", ca_.bundle_pem(), {}};
-  if (format == "jwks") return AdminResponse{200, "application/json", ca_.bundle_jwks(kBundleSequence) + "\n", {}};
+  if (format == "pem") return AdminResponse{200, "application/x-pem-file", ca_->bundle_pem(), {}};
+  if (format == "jwks") return AdminResponse{200, "application/json", ca_->bundle_jwks() + "\n", {}};
   return error_response(400, "invalid_format", "format must be pem (the default) or jwks");
 }
 

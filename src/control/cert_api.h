@@ -20,10 +20,9 @@ namespace tollway::control {
 
 class CertApi {
  public:
-  // The bundle's spiffe_sequence: one root, never rotated yet.
-  static constexpr uint64_t kBundleSequence = 1;
-
-  CertApi(const CertificateAuthority& ca, IdentityStore& store, std::chrono::seconds svid_lifetime)
+  // `ca` is read at every request: a rotation replaces the object it holds. It must outlive this CertApi.
+  CertApi(const std::shared_ptr<const CertificateAuthority>& ca, IdentityStore& store,
+          std::chrono::seconds svid_lifetime)
       : ca_(ca), store_(store), svid_lifetime_(svid_lifetime) {}
 
   proxy::AdminResponse certs(const proxy::AdminRequest& request);
@@ -39,7 +38,7 @@ class CertApi {
   // The refusal as the caller sees it, counted by code.
   proxy::AdminResponse refused(int status, std::string_view code, const std::string& message);
 
-  const CertificateAuthority& ca_;
+  const std::shared_ptr<const CertificateAuthority>& ca_;
   IdentityStore& store_;
   std::chrono::seconds svid_lifetime_;
   std::atomic<uint64_t> issued_by_join_{0}, issued_by_renewal_{0};

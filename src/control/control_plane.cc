@@ -87,6 +87,8 @@ class ControlPlane {
         return 1;
       }
       listener->use_tls(std::move(tls));
+      listener_ = listener.get();
+      api_.set_handshake_refusals(&listener->handshake_refusals());
       asio::co_spawn(context_, renew_listener_tls(*listener), asio::detached);
     }
     listener->start();
@@ -109,7 +111,11 @@ class ControlPlane {
         .field("nodes", static_cast<uint64_t>(nodes_))
         .field("drift_after_s", drift_after_seconds())
         .field("trace_window_spans", static_cast<uint64_t>(options_.trace_window_spans));
-    if (ca_) ready.field("trust_domain", options_.trust_domain).field("ca_expires", utc_text(ca_->expires_at()));
+    if (ca_)
+      ready.field("trust_domain", options_.trust_domain)
+          .field("ca_expires", utc_text(ca_->expires_at()))
+          .field("ca_root_generation", ca_view_.signing)
+          .field("accept_node_token_after_join", options_.accept_node_token_after_join);
     if (listener_tls_)
       ready.field("tls", true)
           .field("spiffe_id", listener_tls_->spiffe_id())
@@ -151,7 +157,7 @@ class ControlPlane {
     if (store) {
       bool opened = false;
       asio::co_spawn(context_,
-                     leases::UsageApi::open(api_.fleet(), options_.read_budgets, std::move(store),
+                     leases::UsageApi::open(api_.fleet(), api_.node_auth(), options_.read_budgets, std::move(store),
                                             {.sync_interval_ms = options_.lease_sync_interval.count(),
                                              .lease_ttl_ms = options_.lease_ttl.count()},
                                             leases::unix_ms_now(), error),
@@ -180,25 +186,109 @@ class ControlPlane {
       return false;
     }
     std::string error;
-    ca_ = options_.ca_cert_file.empty()
-              ? CertificateAuthority::open_state_dir(options_.state_dir, options_.trust_domain, error)
-              : CertificateAuthority::from_files(options_.ca_cert_file, options_.ca_key_file, options_.trust_domain,
-                                                 error);
-    if (!ca_) {
-      std::cerr << (options_.ca_cert_file.empty() ? "--trust-domain: " : "--ca-cert: ") << error << "\n";
-      return false;
-    }
     identities_ = IdentityStore::open((fs::path(options_.state_dir) / "identity.db").string(), false, error);
-    if (!identities_ || !identities_->set_trust_domain(options_.trust_domain, error)) {
+    if (!identities_) {
       std::cerr << "--state-dir: " << error << "\n";
       return false;
     }
-    certs_ = std::make_unique<CertApi>(*ca_, *identities_, options_.svid_lifetime);
+    const bool generated = options_.ca_cert_file.empty();
+    if (generated) {
+      const auto schedule = identities_->root_schedule(error);
+      if (schedule) {
+        ca_view_ = root_view(*schedule, Clock::now());
+        ca_ = CertificateAuthority::open_state_dir(options_.state_dir, options_.trust_domain, ca_view_, error);
+        delete_retired_keys(*schedule);
+      }
+    } else {
+      ca_ = CertificateAuthority::from_files(options_.ca_cert_file, options_.ca_key_file, options_.trust_domain, error);
+    }
+    if (!ca_) {
+      std::cerr << (generated ? "--trust-domain: " : "--ca-cert: ") << error << "\n";
+      return false;
+    }
+    // Recorded for the commands (token create, ca rotate) once the CA opened: a refused start records nothing.
+    if (!identities_->set_trust_domain(options_.trust_domain, error) ||
+        !identities_->set_setting("ca_source", generated ? "generated" : "supplied", error) ||
+        !identities_->set_setting("svid_lifetime_s", std::to_string(options_.svid_lifetime.count()), error)) {
+      std::cerr << "--state-dir: " << error << "\n";
+      return false;
+    }
+    certs_ = std::make_unique<CertApi>(ca_, *identities_, options_.svid_lifetime);
     api_.set_cert_api(certs_.get());
+    api_.node_auth().use_ca(ca_, *identities_);
+    api_.node_auth().accept_token_after_join(options_.accept_node_token_after_join);
     if (options_.tls)
-      listener_tls_ = std::make_unique<ControlListenerTls>(*ca_, options_.state_dir, options_.tls_host_names,
+      listener_tls_ = std::make_unique<ControlListenerTls>(ca_, options_.state_dir, options_.tls_host_names,
                                                            options_.svid_lifetime);
     return true;
+  }
+
+  // A retired root signs nothing and is trusted by no one: its key is deleted (its certificate stays, for the
+  // record). Idempotent.
+  void delete_retired_keys(const std::vector<RootGeneration>& schedule) {
+    const auto now = Clock::now();
+    for (const auto& root : schedule) {
+      if (root_state(schedule, root, now) != RootState::Retired) continue;
+      const std::string key = root_key_file(options_.state_dir, root.generation);
+      std::error_code ec;
+      if (fs::remove(key, ec))
+        log::info("retired CA root's key deleted", json::ObjectWriter().field("generation", root.generation).field("file", key));
+      else if (ec)
+        log::error("cannot delete a retired CA root's key",
+                   json::ObjectWriter().field("file", key).field("error", ec.message()));
+    }
+  }
+
+  // On the one-second beat: the generated root's schedule as it stands now (a `ca rotate` recorded meanwhile, or a
+  // root that activated or retired). A change rebuilds the CA — the bundle, the signer, the listener's certificate
+  // and its client CAs — for new requests and handshakes; open connections keep theirs. A failure is logged once per
+  // change and the CA in force serves on.
+  void follow_root_schedule() {
+    if (!ca_ || !options_.ca_cert_file.empty()) return;
+    std::string error;
+    const auto schedule = identities_->root_schedule(error);
+    if (!schedule) {
+      log_ca_refresh_failure(error);
+      return;
+    }
+    const RootView view = root_view(*schedule, Clock::now());
+    if (view == ca_view_) return;
+    auto next = CertificateAuthority::open_state_dir(options_.state_dir, options_.trust_domain, view, error);
+    if (!next) {
+      log_ca_refresh_failure(error);
+      return;
+    }
+    const RootView previous = ca_view_;
+    ca_ = std::move(next);
+    ca_view_ = view;
+    ca_refresh_error_.clear();
+    json::ObjectWriter fields;
+    std::string bundle;
+    for (const int64_t generation : view.bundle) bundle += (bundle.empty() ? "" : ",") + std::to_string(generation);
+    fields.field("bundle_generations", bundle)
+        .field("signing_generation", view.signing)
+        .field("previous_signing_generation", previous.signing)
+        .field("listener_generation", view.listener_signing)
+        .field("spiffe_sequence", static_cast<int64_t>(view.sequence))
+        .field("ca_expires", utc_text(ca_->expires_at()));
+    log::info("CA roots changed", std::move(fields));
+    delete_retired_keys(*schedule);
+    if (listener_tls_ && listener_) {
+      if (auto tls = listener_tls_->issue(error)) {
+        listener_->use_tls(std::move(tls));
+        log::info("control plane certificate reissued for the new trust bundle",
+                  json::ObjectWriter().field("not_after", utc_text(listener_tls_->not_after())));
+      } else {
+        log::error("cannot reissue the control plane's certificate for the new trust bundle",
+                   json::ObjectWriter().field("error", error));
+      }
+    }
+  }
+
+  void log_ca_refresh_failure(const std::string& error) {
+    if (error == ca_refresh_error_) return;
+    ca_refresh_error_ = error;
+    log::error("cannot follow the CA root schedule; the CA in force serves on", json::ObjectWriter().field("error", error));
   }
 
   // Reissues the listener's certificate at half its life; a failure is retried every 30 s while the current one
@@ -413,6 +503,7 @@ class ControlPlane {
     asio::steady_timer timer(context_);
     const int64_t drift_after_s = drift_after_seconds();
     while (!stopping_) {
+      follow_root_schedule();
       evaluate_alerts();
       for (const auto& change : api_.update_drift(Clock::now())) {
         const NodeRecord* record = api_.fleet().find(change.node);
@@ -441,7 +532,10 @@ class ControlPlane {
   const ControlPlaneOptions& options_;
   asio::io_context context_{1};
   asio::signal_set signals_{context_, SIGTERM, SIGINT};
-  std::unique_ptr<CertificateAuthority> ca_;
+  std::shared_ptr<const CertificateAuthority> ca_;  // replaced whole when the root schedule moves
+  RootView ca_view_;
+  std::string ca_refresh_error_;  // the last failure logged, so it is logged once
+  proxy::AdminListener* listener_ = nullptr;  // with tls: the listener whose certificate follows the CA
   std::unique_ptr<IdentityStore> identities_;
   std::unique_ptr<CertApi> certs_;
   std::unique_ptr<leases::UsageApi> usage_;

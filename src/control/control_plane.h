@@ -8,7 +8,10 @@
 // fleet's drift every second and logs each node's crossing of drift_after once (not every poll); on the same beat
 // it evaluates the alerts it can see (GET /v1/alerts) and samples the leased budgets' spend (GET /v1/budgets). With a
 // trust domain it also runs the SPIFFE CA of STATE_DIR (ca/root.pem, ca/root.key) and serves POST /v1/certs (join
-// tokens from STATE_DIR/identity.db) and GET /v1/bundle; with tls it serves HTTPS with its own SVID
+// tokens from STATE_DIR/identity.db) and GET /v1/bundle, follows the generated root's rotation schedule (`tollway
+// control ca rotate`, in identity.db) on the same one-second beat — the bundle, the signing root and its own listener
+// certificate change without a restart, and a retired root's key is deleted — and authenticates nodes by their
+// certificates (NodeAuth); with tls it serves HTTPS with its own SVID
 // (ControlListenerTls), renewed at half its lifetime. Keeps a bounded window of recent traces received over
 // OTLP/HTTP (traces::TraceApi) unless --trace-window-spans is 0.
 #pragma once
@@ -37,6 +40,8 @@ struct ControlPlaneOptions {
   std::string trust_domain;                         // "" = the CA is off (needs state_dir when set)
   std::string ca_cert_file, ca_key_file;  // a supplied intermediate (--ca-cert/--ca-key); "" = a root in state_dir
   std::chrono::seconds svid_lifetime{24 * 3600};
+  // A node whose SPIFFE identity this CA issued may still authenticate with its bootstrap token alone.
+  bool accept_node_token_after_join = false;
   // HTTPS on the listener with an SVID of the control plane's own CA (needs trust_domain); client certificates
   // are requested, optional, and verified against the bundle (renewal over mTLS).
   bool tls = false;

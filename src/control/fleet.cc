@@ -89,6 +89,10 @@ bool Fleet::authenticate(std::string_view node, std::string_view token) const {
   return record != nullptr && !token.empty() && equal;
 }
 
+void Fleet::authenticated(std::string_view node, std::string_view method) {
+  if (NodeRecord* record = find_mutable(node)) record->auth = std::string(method);
+}
+
 void Fleet::poll_started(std::string_view node, std::string_view have, std::string_view build,
                          Clock::time_point now) {
   NodeRecord* record = find_mutable(node);
@@ -304,6 +308,10 @@ std::string Fleet::nodes_json(Clock::time_point now) const {
     if (const auto cores = cpu_cores(record)) w.field("cpu_cores", *cores);
     else w.null_field("cpu_cores");
     w.field("role", role_name(record.declared.role));
+    if (record.declared.spiffe_id.empty()) w.null_field("spiffe_id");
+    else w.field("spiffe_id", record.declared.spiffe_id);
+    if (record.auth.empty()) w.null_field("auth");
+    else w.field("auth", record.auth);
     json::ObjectWriter labels;
     for (const auto& [k, v] : record.declared.labels) labels.field(k, v);
     w.raw_field("labels", std::move(labels).finish());

@@ -66,6 +66,7 @@ struct NodeRecord {
   bool drifted = false;  // as of the last update_drift
   std::optional<CertificatePeriod> certificate;  // none: the node has no identity, or a build that does not say
   std::optional<ProcessSample> process, previous_process;  // none: a build that does not say
+  std::string auth;  // how its latest accepted request authenticated: "certificate" or "token"; "" = none yet
   struct Issued {
     std::string nonce;
     std::string version;
@@ -103,6 +104,8 @@ class Fleet {
   void report(std::string_view node, std::string_view version, std::string_view config_version,
               std::string_view build, Clock::time_point now);
 
+  // A request of the node was accepted, authenticated by `method` ("certificate" or "token").
+  void authenticated(std::string_view node, std::string_view method);
   // The validity of the certificate the node holds now (it said so with a poll or a report).
   void certificate(std::string_view node, CertificatePeriod period);
   // The node's CPU time and resident memory, said with a poll. A sample whose CPU time went down (the process

@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 #include <set>
+
+#include "tls/spiffe_id.h"
 
 namespace tollway::control {
 namespace {
@@ -109,7 +112,7 @@ void read_nodes(const std::string& file, const std::string& text, PolicyDirector
   const YAML::Node nodes = (*root)["nodes"];
   if (!nodes.IsDefined() || nodes.IsNull()) return;
   if (!nodes.IsMap()) {
-    problems.add(file, nodes, "nodes", "must be a mapping of node IDs to {labels, token_sha256}");
+    problems.add(file, nodes, "nodes", "must be a mapping of node IDs to {role, labels, token_sha256, spiffe_id}");
     return;
   }
   for (const auto& entry : nodes) {
@@ -126,10 +129,10 @@ void read_nodes(const std::string& file, const std::string& text, PolicyDirector
     }
     const YAML::Node n = entry.second;
     if (!n.IsMap()) {
-      problems.add(file, n, path, "must be a mapping with role, labels and token_sha256");
+      problems.add(file, n, path, "must be a mapping with role, labels, token_sha256 and spiffe_id");
       continue;
     }
-    check_keys(file, n, path, {"role", "labels", "token_sha256"}, problems);
+    check_keys(file, n, path, {"role", "labels", "token_sha256", "spiffe_id"}, problems);
     if (const YAML::Node role = n["role"]; role.IsDefined()) {
       const std::string name = role.IsScalar() ? role.Scalar() : "";
       if (name == "sidecar") node.role = NodeRole::Sidecar;
@@ -139,19 +142,45 @@ void read_nodes(const std::string& file, const std::string& text, PolicyDirector
     if (n["labels"].IsDefined()) {
       if (auto labels = read_labels(file, n["labels"], path + ".labels", problems)) node.labels = *labels;
     }
+    const YAML::Node spiffe_id = n["spiffe_id"];
+    if (spiffe_id.IsDefined()) {
+      std::string why;
+      const auto id = spiffe_id.IsScalar() ? tls::SpiffeId::parse(spiffe_id.Scalar(), &why) : std::nullopt;
+      if (!id) {
+        problems.add(file, spiffe_id, path + ".spiffe_id",
+                     "must be the SPIFFE ID of the node's certificate (spiffe://TD/ns/NS/sa/NAME)" +
+                         (why.empty() ? std::string() : ": " + why));
+        continue;
+      }
+      node.spiffe_id = id->text();
+    }
     const YAML::Node token = n["token_sha256"];
     std::string hex = token.IsDefined() && token.IsScalar() ? token.Scalar() : "";
     std::transform(hex.begin(), hex.end(), hex.begin(), [](unsigned char c) { return std::tolower(c); });
-    if (hex.size() != 64 || hex.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    const bool token_valid = hex.size() == 64 && hex.find_first_not_of("0123456789abcdef") == std::string::npos;
+    if (!token_valid && (token.IsDefined() || node.spiffe_id.empty())) {
       problems.add(file, token.IsDefined() ? token.Mark().line + 1 : node.line, path + ".token_sha256",
-                   "required: the sha256 (64 hex digits) of the node's bootstrap token, e.g. from "
-                   "`printf %s TOKEN | sha256sum`");
+                   node.spiffe_id.empty()
+                       ? "required without spiffe_id: the sha256 (64 hex digits) of the node's bootstrap token, e.g. "
+                         "from `printf %s TOKEN | sha256sum`"
+                       : "the sha256 (64 hex digits) of the node's bootstrap token, e.g. from "
+                         "`printf %s TOKEN | sha256sum`");
       continue;
     }
-    node.token_sha256 = hex;
+    if (token_valid) node.token_sha256 = hex;
     out.nodes.push_back(std::move(node));
   }
   std::sort(out.nodes.begin(), out.nodes.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  // One certificate acts as one node: a SPIFFE ID declared for two nodes is an error at the second.
+  std::map<std::string, const DeclaredNode*> by_identity;
+  for (const auto& node : out.nodes) {
+    if (node.spiffe_id.empty()) continue;
+    const auto [first, inserted] = by_identity.emplace(node.spiffe_id, &node);
+    if (!inserted)
+      problems.add(file, node.line, "nodes." + node.id + ".spiffe_id",
+                   node.spiffe_id + " is already node " + first->second->id +
+                       "'s identity: a certificate acts as one node only");
+  }
 }
 
 // The lines [first, last) of the block of `key` in a file cut at column 0.
@@ -312,3 +341,4 @@ PolicyLoad load_policy_directory(const std::string& dir) {
 }
 
 }  // namespace tollway::control
+#include "tls/spiffe_id.h"

@@ -2,9 +2,9 @@
 // `tollway validate DIR`, or the keys under an etcd prefix) into its parts — the sections shared by gateway nodes
 // (DIR/*.yaml but nodes.yaml: top-level keys of the gateway document), those shared by sidecar nodes
 // (DIR/sidecars/*.yaml: top-level keys of the sidecar document), the node groups (DIR/groups/NAME.yaml: a label selector and the sections that replace shared ones for its nodes) and
-// the declared nodes (DIR/nodes.yaml: role, labels and the sha256 of each bootstrap token) — keeping each section's
-// original text and lines. It checks the directory's own structure and references (a key in two files, a group
-// whose selector matches no node or nodes of two roles, a node in two groups, unknown keys); it never checks a section's content (the
+// the declared nodes (DIR/nodes.yaml: role, labels, the sha256 of each bootstrap token and the SPIFFE ID it holds) — keeping each section's
+// original text and lines. It checks the directory's own structure and references (a key in two files, a SPIFFE ID
+// declared for two nodes, a group whose selector matches no node or nodes of two roles, a node in two groups, unknown keys); it never checks a section's content (the
 // gateway's prepare does, on each node's document) and never reads a file (its caller hands it the bytes).
 #pragma once
 
@@ -26,7 +26,9 @@ struct DeclaredNode {
   std::string id;
   NodeRole role = NodeRole::Gateway;
   std::map<std::string, std::string> labels;
-  std::string token_sha256;  // lower-case hex
+  std::string token_sha256;  // lower-case hex; "" = no bootstrap token (only with spiffe_id)
+  // The SPIFFE ID whose certificate authenticates this node to the watch API (and only this node); "" = none
+  std::string spiffe_id;
   std::string file;
   int line = 0;
 };

@@ -111,6 +111,16 @@ asio::awaitable<AdminResponse> WatchApi::handle(const proxy::AdminRequest& reque
     core::prometheus::family(body, "tollway_build_info", "gauge", "The running tollway version.");
     core::prometheus::sample(body, "tollway_build_info", core::prometheus::labels({{"version", kVersion}}), 1);
     fleet_.render_metrics(body, Clock::now());
+    node_auth_.render_metrics(body);
+    if (handshake_refusals_ != nullptr) {
+      core::prometheus::family(body, "tollway_tls_handshake_failures_total", "counter",
+                               "TLS handshakes of the control plane's HTTPS listener that failed, by reason (a client "
+                               "certificate of another CA, expired or not yet valid, ...).");
+      for (const tls::HandshakeRefusal reason : tls::kAllHandshakeRefusals)
+        core::prometheus::sample(body, "tollway_tls_handshake_failures_total",
+                                 core::prometheus::labels({{"listener", "control"}, {"reason", tls::refusal_name(reason)}}),
+                                 handshake_refusals_->count(reason));
+    }
     if (usage_ != nullptr) usage_->render_metrics(body, leases::unix_ms_now());
     if (certs_ != nullptr) certs_->render_metrics(body);
     if (traces_ != nullptr) traces_->render_metrics(body);
@@ -208,9 +218,8 @@ AdminResponse WatchApi::snapshot_response(std::string_view node) {
 asio::awaitable<AdminResponse> WatchApi::snapshot(const proxy::AdminRequest& request) {
   const auto node = query_param(request.query, "node");
   if (!node || node->empty()) co_return error_response(400, "missing_node", "GET /v1/snapshot needs ?node=ID");
-  if (!fleet_.authenticate(*node, bearer_token(request)))
-    co_return error_response(401, "unauthorized",
-                             "unknown node, or not its bootstrap token (Authorization: Bearer TOKEN)");
+  if (const NodeAuth::Verdict auth = node_auth_.authenticate(request, *node); !auth.ok)
+    co_return NodeAuth::refusal(auth);
   const std::string have = query_param(request.query, "have").value_or("");
   const std::string build = query_param(request.query, "build").value_or("");
   if (!build.empty() && !valid_build(build))
@@ -277,8 +286,8 @@ AdminResponse WatchApi::ack(const proxy::AdminRequest& request) {
   const auto nonce = body->string_member("nonce");
   if (!node || !version || !nonce)
     return error_response(400, "missing_field", "node, version and nonce are required");
-  if (!fleet_.authenticate(*node, bearer_token(request)))
-    return error_response(401, "unauthorized", "unknown node, or not its bootstrap token");
+  if (const NodeAuth::Verdict auth = node_auth_.authenticate(request, *node); !auth.ok)
+    return NodeAuth::refusal(auth);
   std::optional<std::string> error;
   if (const auto e = body->string_member("error")) error = std::string(*e);
   const std::string problem = fleet_.acknowledge(*node, *version, *nonce, error, Clock::now());
@@ -317,8 +326,8 @@ AdminResponse WatchApi::report(const proxy::AdminRequest& request) {
   const auto node = body->string_member("node");
   const auto version = body->string_member("version");
   if (!node || !version) return error_response(400, "missing_field", "node and version are required");
-  if (!fleet_.authenticate(*node, bearer_token(request)))
-    return error_response(401, "unauthorized", "unknown node, or not its bootstrap token");
+  if (const NodeAuth::Verdict auth = node_auth_.authenticate(request, *node); !auth.ok)
+    return NodeAuth::refusal(auth);
   const std::string_view config_version = body->string_member("config_version").value_or("");
   const std::string_view build = body->string_member("build").value_or("");
   if (!valid_version(*version) || (!config_version.empty() && !valid_version(config_version)))

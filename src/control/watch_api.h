@@ -1,5 +1,6 @@
 // WatchApi: the control plane's HTTP API, served by the engine's AdminListener on the control thread —
-// GET /v1/snapshot (a node long-polls for its desired snapshot with its bootstrap token), POST /v1/ack (the node
+// GET /v1/snapshot (a node long-polls for its desired snapshot, authenticated by NodeAuth: its certificate, or its
+// bootstrap token), POST /v1/ack (the node
 // reports the version it applied, or why it refused one), POST /v1/report (a node that runs its own file reports
 // what it runs), GET /v1/fleet (every node's state, with the admin token), GET /metrics (the fleet's gauges), and
 // POST /v1/certs and GET /v1/bundle through the CertApi when the CA is on (404 "the CA is off" otherwise),
@@ -22,6 +23,7 @@
 #include "control/alerts/alert_book.h"
 #include "control/cert_api.h"
 #include "control/fleet.h"
+#include "control/node_auth.h"
 #include "control/leases/usage_api.h"
 #include "control/policy_api.h"
 #include "control/traces/trace_api.h"
@@ -52,11 +54,16 @@ class WatchApi {
   void set_policy_api(PolicyApi* policy) { policy_ = policy; }
   // Serves /v1/traces with `traces` (null: the trace window is off, 404). It must outlive this WatchApi.
   void set_trace_api(traces::TraceApi* traces) { traces_ = traces; }
+  // The HTTPS listener's failed handshakes (a client certificate of another CA, expired, ...), rendered on /metrics
+  // as tollway_tls_handshake_failures_total{listener="control",reason}. It must outlive this WatchApi.
+  void set_handshake_refusals(const proxy::HandshakeRefusals* refusals) { handshake_refusals_ = refusals; }
   // Ends every waiting poll (with 304) when the process drains.
   void stop();
   boost::asio::awaitable<proxy::AdminResponse> handle(const proxy::AdminRequest& request);
 
   const Fleet& fleet() const { return fleet_; }
+  // Who may act as a node on GET /v1/snapshot, POST /v1/ack, /v1/report and /v1/usage.
+  NodeAuth& node_auth() { return node_auth_; }
   // The nodes that crossed drift_after (either way) since the last call.
   std::vector<Fleet::DriftChange> update_drift(Clock::time_point now) { return fleet_.update_drift(now); }
   // Evaluates the alert rules on the fleet and the leased budgets at `now`; returns what started or stopped firing.
@@ -76,6 +83,7 @@ class WatchApi {
   std::string admin_token_;
   std::chrono::milliseconds poll_timeout_;
   Fleet fleet_;
+  NodeAuth node_auth_{fleet_};
   std::string revision_;  // "" until the first publish
   std::vector<std::string> policy_errors_;
   std::string store_error_;
@@ -85,6 +93,7 @@ class WatchApi {
   PolicyApi* policy_ = nullptr;
   AlertBook alerts_;
   traces::TraceApi* traces_ = nullptr;
+  const proxy::HandshakeRefusals* handshake_refusals_ = nullptr;
   bool stopped_ = false;
 };
 

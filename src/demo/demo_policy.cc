@@ -3,7 +3,6 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/sha256.h"
 #include "demo/agents.h"
 
 namespace tollway::demo {
@@ -101,13 +100,14 @@ std::string sidecar_group(const DemoTopology& t, std::string_view agent) {
   return doc;
 }
 
-std::string nodes_document(const DemoTopology& t) {
+std::string nodes_document() {
   std::string doc = "nodes:\n";
-  doc += "  " + std::string(kGatewayNode) + ":\n    labels: {app: gateway}\n    token_sha256: " +
-         sha256_hex(t.node_tokens.find(kGatewayNode)->second) + "\n";
+  // Each node authenticates by its certificate alone: its SPIFFE ID, no bootstrap token.
+  doc += "  " + std::string(kGatewayNode) + ":\n    labels: {app: gateway}\n    spiffe_id: " +
+         demo_spiffe_id(kGatewayNode) + "\n";
   for (const char* agent : kAgentNames)
-    doc += "  " + std::string(agent) + ":\n    role: sidecar\n    labels: {app: " + agent + "}\n    token_sha256: " +
-           sha256_hex(t.node_tokens.find(agent)->second) + "\n";
+    doc += "  " + std::string(agent) + ":\n    role: sidecar\n    labels: {app: " + agent + "}\n    spiffe_id: " +
+           demo_spiffe_id(agent) + "\n";
   return doc;
 }
 
@@ -123,7 +123,7 @@ bool write_demo_policy(const DemoTopology& t, std::string& error) {
   if (!write_file(dir / "sidecars" / "mesh.yaml", sidecars_shared(t), error)) return false;
   for (const char* agent : kAgentNames)
     if (!write_file(dir / "groups" / (std::string(agent) + ".yaml"), sidecar_group(t, agent), error)) return false;
-  return write_file(dir / "nodes.yaml", nodes_document(t), error);
+  return write_file(dir / "nodes.yaml", nodes_document(), error);
 }
 
 }  // namespace tollway::demo

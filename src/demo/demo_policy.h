@@ -30,7 +30,6 @@ struct DemoTopology {
   uint16_t gateway_port = 0;    // the gateway's mTLS API listener
   std::map<std::string, uint16_t, std::less<>> agent_ports;    // each agent's own server
   std::map<std::string, uint16_t, std::less<>> inbound_ports;  // each sidecar's inbound (mTLS) listener
-  std::map<std::string, std::string, std::less<>> node_tokens; // node -> bootstrap token (only its hash is written)
   std::string gateway_admin_token;
   std::optional<uint16_t> redis_port;  // set: the gateway's ledger is strict
   std::string otlp_endpoint;           // the control plane: nodes export their spans there with their SVIDs

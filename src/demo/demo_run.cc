@@ -367,9 +367,8 @@ std::vector<std::string> Demo::node_args(const std::string& node, const std::str
   const fs::path dir = fs::path(work_dir_) / "nodes" / node;
   std::error_code ec;
   fs::create_directories(dir / "state", ec);
-  const std::string token_file = (dir / "node.token").string();
-  std::ofstream(token_file) << topology_.node_tokens[node] << "\n";
-  return {role, "--control", control_.url, "--node", node, "--token-file", token_file, "--state-dir",
+  // No bootstrap token: the node's certificate (its join token buys the first) authenticates it.
+  return {role, "--control", control_.url, "--node", node, "--state-dir",
           (dir / "state").string(), "--identity-dir", (dir / "identity").string(), "--control-ca",
           (fs::path(work_dir_) / "ca.pem").string(), "--admin", "127.0.0.1:0"};
 }
@@ -533,11 +532,9 @@ int Demo::run() {
   topology_.provider_port = provider_->port();
   topology_.gateway_port = free_port();
   topology_.gateway_admin_token = random_hex(24);
-  topology_.node_tokens[kGatewayNode] = random_hex(24);
   for (const char* agent : kAgentNames) {
     topology_.agent_ports[agent] = agents_->port(agent);
     topology_.inbound_ports[agent] = free_port();
-    topology_.node_tokens[agent] = random_hex(24);
   }
   topology_.otlp_endpoint = control_.url;
   std::string error;

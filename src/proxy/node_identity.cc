@@ -8,6 +8,9 @@
 #include <fstream>
 #include <sstream>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "core/atomic_file.h"
 #include "core/json.h"
 #include "core/log.h"
@@ -161,6 +164,15 @@ bool NodeIdentity::load(std::string& error) {
       {options_.control_ca_file, node_cert_path(options_.dir), node_key_path(options_.dir)}, tls_error);
   if (!context) {
     error = tls_error->message;
+    return false;
+  }
+  // The bundle that came with the certificate is trusted for the control plane too: after a CA rotation the
+  // control plane's certificate chains to a root the out-of-band --control-ca may not hold.
+  if (std::error_code ec; fs::exists(node_bundle_path(options_.dir), ec) &&
+                          SSL_CTX_load_verify_locations(context->native_handle(),
+                                                        node_bundle_path(options_.dir).c_str(), nullptr) != 1) {
+    ERR_clear_error();
+    error = node_bundle_path(options_.dir) + ": no PEM certificate";
     return false;
   }
   std::lock_guard lock(mutex_);

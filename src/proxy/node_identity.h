@@ -5,7 +5,8 @@
 // while no control plane answers. The key and the certificate chain (DIR/svid.pem) are replaced together
 // (tls/node_keypair_files.h) and the trust bundle (DIR/bundle.pem) atomically, so a listener watching them never
 // reads half a file or a key without its certificate; a node restarted with a valid persisted certificate serves
-// without the control plane (static stability). The control plane is verified against --control-ca and must present
+// without the control plane (static stability). The control plane is verified against --control-ca and the bundle
+// received with the certificate (so a rotated root is trusted once the node holds it), and must present
 // the expected SPIFFE ID (--control-spiffe-id, by default spiffe://TRUST_DOMAIN/tollway/control): a server that
 // chains to the bundle but is another workload is refused before anything, the join token included, is sent. It
 // never sends or logs its key, never renews with a token, and never deletes a certificate it holds.
@@ -45,7 +46,8 @@ class NodeIdentity {
   // unknown, used, expired or for another trust domain).
   static std::unique_ptr<NodeIdentity> open(NodeIdentityOptions options, std::string& error);
 
-  // The client TLS for the control plane: verifies it against --control-ca and presents the current SVID.
+  // The client TLS for the control plane: verifies it against --control-ca and DIR/bundle.pem and presents the
+  // current SVID. The control plane authenticates the node by this certificate alone.
   std::shared_ptr<boost::asio::ssl::context> control_tls() const;
   // Renews at half the lifetime ± 10 % until stop(); runs on the engine's control context.
   boost::asio::awaitable<void> keep_renewed();

@@ -282,6 +282,32 @@ export function makeCA({ name = 'tollway-test-ca' } = {}) {
   };
 }
 
+/**
+ * Issues NAME.pem / NAME.key (a client certificate) signed by `ca` ({dir} holding ca.pem and ca.key, as makeCA
+ * makes) with the given subjectAltName ('' for none); `dates` = {start, end} (YYYYMMDDHHMMSSZ) signs it with
+ * `openssl ca`, which sets any validity period. Returns {cert, key} (Buffers).
+ */
+export function issueCertificate(ca, name, san, dates = null) {
+  const f = (n) => path.join(ca.dir, n);
+  const ossl = (...a) => execFileSync('openssl', a, { cwd: ca.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  ossl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', f(`${name}.key`),
+    '-out', f(`${name}.csr`), '-subj', `/CN=${name}`);
+  fs.writeFileSync(f(`${name}.cnf`), `${san ? `subjectAltName=${san}\n` : ''}basicConstraints=CA:FALSE\n`
+    + 'keyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n');
+  if (dates) {
+    fs.writeFileSync(f('signing.cnf'), '[ca]\ndefault_ca=c\n[c]\ndatabase=index.txt\nnew_certs_dir=.\nserial=serial\n'
+      + 'default_md=sha256\npolicy=p\nunique_subject=no\n[p]\ncommonName=supplied\n');
+    if (!fs.existsSync(f('index.txt'))) { fs.writeFileSync(f('index.txt'), ''); fs.writeFileSync(f('serial'), '1000\n'); }
+    ossl('ca', '-batch', '-config', f('signing.cnf'), '-cert', f('ca.pem'), '-keyfile', f('ca.key'), '-in',
+      f(`${name}.csr`), '-out', f(`${name}.pem`), '-startdate', dates.start, '-enddate', dates.end, '-extfile',
+      f(`${name}.cnf`), '-notext');
+  } else {
+    ossl('x509', '-req', '-in', f(`${name}.csr`), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial',
+      '-out', f(`${name}.pem`), '-days', '2', '-extfile', f(`${name}.cnf`));
+  }
+  return { cert: fs.readFileSync(f(`${name}.pem`)), key: fs.readFileSync(f(`${name}.key`)) };
+}
+
 // ---- raw sockets ----------------------------------------------------------------------------------------
 /**
  * Writes `bytes` (string or Buffer, or an array of them written with `gapMs` between) to 127.0.0.1:port and

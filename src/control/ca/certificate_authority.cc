@@ -136,16 +136,39 @@ bool is_dns_name(std::string_view name) {
 
 }  // namespace
 
-struct CertificateAuthority::Keys {
+struct CertificateAuthority::Signer {
   Pkey key;
-  Cert cert;                 // the signing certificate
-  std::vector<Cert> roots;   // the trust bundle's roots
+  Cert cert;
 };
+
+struct CertificateAuthority::Keys {
+  Signer signing;            // signs SVIDs
+  Signer listener;           // signs the control plane's own listener certificate
+  std::vector<Cert> roots;   // the trust bundle's roots
+  std::vector<Cert> issuers;  // a certificate one of these signed was issued here
+};
+
+namespace {
+
+CertificateAuthority::Clock::time_point not_after_of(X509* cert) { return time_of(X509_get0_notAfter(cert)); }
+
+// A copy of a reference to `cert` (and `key`).
+Cert shared(X509* cert) {
+  X509_up_ref(cert);
+  return Cert(cert);
+}
+
+Pkey shared(EVP_PKEY* key) {
+  EVP_PKEY_up_ref(key);
+  return Pkey(key);
+}
+
+}  // namespace
 
 CertificateAuthority::CertificateAuthority(std::unique_ptr<Keys> keys, std::string trust_domain)
     : keys_(std::move(keys)), trust_domain_(std::move(trust_domain)) {
   for (const auto& root : keys_->roots) bundle_pem_ += pem_of(root.get());
-  not_after_ = time_of(X509_get0_notAfter(keys_->cert.get()));
+  not_after_ = not_after_of(keys_->signing.cert.get());
 }
 
 CertificateAuthority::~CertificateAuthority() = default;
@@ -199,7 +222,7 @@ std::unique_ptr<CertificateAuthority> CertificateAuthority::from_files(const std
     }
   }
   auto keys = std::make_unique<Keys>();
-  keys->key = std::move(key);
+  keys->signing.key = std::move(key);
   // The bundle holds the self-signed certificates of the file (the root of a supplied chain, or the CA itself).
   std::string chain;
   for (auto& cert : certs) {
@@ -214,7 +237,9 @@ std::unique_ptr<CertificateAuthority> CertificateAuthority::from_files(const std
     error = cert_file + ": the chain does not end in a self-signed root (append the root to the file)";
     return nullptr;
   }
-  keys->cert = std::move(certs.front());
+  keys->signing.cert = std::move(certs.front());
+  keys->listener = Signer{shared(keys->signing.key.get()), shared(keys->signing.cert.get())};
+  keys->issuers.push_back(shared(keys->signing.cert.get()));
   auto ca = std::unique_ptr<CertificateAuthority>(new CertificateAuthority(std::move(keys), std::string(trust_domain)));
   ca->chain_pem_ = chain;
   if (ca->not_after_ <= Clock::now()) {
@@ -227,27 +252,88 @@ std::unique_ptr<CertificateAuthority> CertificateAuthority::from_files(const std
 std::unique_ptr<CertificateAuthority> CertificateAuthority::open_state_dir(const std::string& state_dir,
                                                                            std::string_view trust_domain,
                                                                            std::string& error) {
+  return open_state_dir(state_dir, trust_domain, root_view({}, Clock::now()), error);
+}
+
+std::unique_ptr<CertificateAuthority> CertificateAuthority::open_state_dir(const std::string& state_dir,
+                                                                           std::string_view trust_domain,
+                                                                           const RootView& view, std::string& error) {
   if (std::string problem = tls::SpiffeId::check_trust_domain(trust_domain); !problem.empty()) {
     error = problem;
     return nullptr;
   }
-  const std::filesystem::path dir = std::filesystem::path(state_dir) / "ca";
-  const std::string cert_file = (dir / "root.pem").string();
-  const std::string key_file = (dir / "root.key").string();
+  const std::string first_cert = root_certificate_file(state_dir, 1);
+  const std::string first_key = root_key_file(state_dir, 1);
   std::error_code ec;
-  if (std::filesystem::exists(cert_file, ec) || std::filesystem::exists(key_file, ec))
-    return from_files(cert_file, key_file, trust_domain, error);
+  if (view.bundle == std::vector<int64_t>{1} && !std::filesystem::exists(first_cert, ec) &&
+      !std::filesystem::exists(first_key, ec) && !generate_root(first_cert, first_key, trust_domain, error))
+    return nullptr;
+  auto ca = from_files(root_certificate_file(state_dir, view.signing), root_key_file(state_dir, view.signing),
+                       trust_domain, error);
+  if (!ca) return nullptr;
+  Keys& keys = *ca->keys_;
+  // The bundle in generation order, each root a self-signed CA of the trust domain; every root of it may have
+  // issued a certificate that is still valid.
+  keys.roots.clear();
+  keys.issuers.clear();
+  for (const int64_t generation : view.bundle) {
+    const std::string cert_file = root_certificate_file(state_dir, generation);
+    if (generation == view.signing) {
+      keys.roots.push_back(shared(keys.signing.cert.get()));
+      keys.issuers.push_back(shared(keys.signing.cert.get()));
+      continue;
+    }
+    if (generation == view.listener_signing) {
+      // The listener's signer: its key too, checked to match.
+      auto root = from_files(cert_file, root_key_file(state_dir, generation), trust_domain, error);
+      if (!root) return nullptr;
+      keys.listener = Signer{shared(root->keys_->signing.key.get()), shared(root->keys_->signing.cert.get())};
+      keys.roots.push_back(shared(root->keys_->signing.cert.get()));
+      keys.issuers.push_back(shared(root->keys_->signing.cert.get()));
+      continue;
+    }
+    // A prepared or old root: only its certificate is needed.
+    const auto text = read_file(cert_file);
+    auto certs = text ? read_certificates(*text) : std::vector<Cert>{};
+    if (certs.size() != 1 || X509_check_issued(certs.front().get(), certs.front().get()) != X509_V_OK ||
+        X509_check_ca(certs.front().get()) == 0) {
+      error = cert_file + ": not one self-signed CA certificate (root generation " + std::to_string(generation) + ")";
+      return nullptr;
+    }
+    const auto id = tls::SpiffeId::parse(uri_san(certs.front().get()));
+    if (!id || id->trust_domain() != trust_domain) {
+      error = cert_file + ": the root does not name trust domain " + std::string(trust_domain);
+      return nullptr;
+    }
+    keys.roots.push_back(shared(certs.front().get()));
+    keys.issuers.push_back(std::move(certs.front()));
+  }
+  ca->bundle_pem_.clear();
+  for (const auto& root : keys.roots) ca->bundle_pem_ += pem_of(root.get());
+  ca->sequence_ = view.sequence;
+  return ca;
+}
 
+std::optional<CertificateAuthority::GeneratedRoot> CertificateAuthority::generate_root(const std::string& cert_file,
+                                                                                      const std::string& key_file,
+                                                                                      std::string_view trust_domain,
+                                                                                      std::string& error) {
+  if (std::string problem = tls::SpiffeId::check_trust_domain(trust_domain); !problem.empty()) {
+    error = problem;
+    return std::nullopt;
+  }
+  const std::filesystem::path dir = std::filesystem::path(cert_file).parent_path();
+  std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) {
     error = "cannot create " + dir.string() + ": " + ec.message();
-    return nullptr;
+    return std::nullopt;
   }
   Pkey key(EVP_EC_gen("P-256"));
   Cert cert(X509_new());
   if (!key || !cert) {
     error = "cannot generate the CA key: " + tls::openssl_reason();
-    return nullptr;
+    return std::nullopt;
   }
   X509_NAME* name = X509_get_subject_name(cert.get());
   X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("tollway"), -1, -1, 0);
@@ -267,15 +353,21 @@ std::unique_ptr<CertificateAuthority> CertificateAuthority::open_state_dir(const
                      X509_sign(cert.get(), key.get(), EVP_sha256()) > 0;
   if (!built) {
     error = "cannot build the CA certificate: " + tls::openssl_reason();
-    return nullptr;
+    return std::nullopt;
   }
   Bio key_bio(BIO_new(BIO_s_mem()));
   PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr);
   // The key first: a root.pem without its key would make every later start fail.
   if (!core::write_file_atomically(key_file, bio_text(key_bio.get()), 0600, error) ||
       !core::write_file_atomically(cert_file, pem_of(cert.get()), 0644, error))
-    return nullptr;
-  return from_files(cert_file, key_file, trust_domain, error);
+    return std::nullopt;
+  GeneratedRoot generated;
+  generated.not_after = not_after_of(cert.get());
+  Bn serial(ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert.get()), nullptr));
+  char* hex = BN_bn2hex(serial.get());
+  generated.serial_hex = hex;
+  OPENSSL_free(hex);
+  return generated;
 }
 
 std::optional<CertificateAuthority::Svid> CertificateAuthority::issue(std::string_view csr_pem,
@@ -283,6 +375,18 @@ std::optional<CertificateAuthority::Svid> CertificateAuthority::issue(std::strin
                                                                       std::chrono::seconds lifetime,
                                                                       std::string& error,
                                                                       const std::vector<std::string>& host_names) const {
+  return issue_with(keys_->signing, csr_pem, identity, lifetime, error, host_names);
+}
+
+std::optional<CertificateAuthority::Svid> CertificateAuthority::issue_listener(
+    std::string_view csr_pem, const tls::SpiffeId& identity, std::chrono::seconds lifetime, std::string& error,
+    const std::vector<std::string>& host_names) const {
+  return issue_with(keys_->listener, csr_pem, identity, lifetime, error, host_names);
+}
+
+std::optional<CertificateAuthority::Svid> CertificateAuthority::issue_with(
+    const Signer& signer, std::string_view csr_pem, const tls::SpiffeId& identity, std::chrono::seconds lifetime,
+    std::string& error, const std::vector<std::string>& host_names) const {
   if (identity.trust_domain() != trust_domain_) {
     error = "identity " + identity.text() + " is not in trust domain " + trust_domain_;
     return std::nullopt;
@@ -304,9 +408,9 @@ std::optional<CertificateAuthority::Svid> CertificateAuthority::issue(std::strin
   lifetime = std::max(lifetime, kMinSvidLifetime);
   const auto now = Clock::now();
   const auto not_before = now - std::chrono::seconds(60);
-  const auto not_after = std::min(now + lifetime, not_after_);
+  const auto not_after = std::min(now + lifetime, not_after_of(signer.cert.get()));
   Cert cert(X509_new());
-  X509* issuer = keys_->cert.get();
+  X509* issuer = signer.cert.get();
   X509_NAME* subject = X509_get_subject_name(cert.get());
   X509_NAME_add_entry_by_txt(subject, "O", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("tollway"), -1, -1,
                              0);
@@ -322,7 +426,7 @@ std::optional<CertificateAuthority::Svid> CertificateAuthority::issue(std::strin
       add_extension(cert.get(), issuer, NID_subject_key_identifier, "hash") &&
       add_extension(cert.get(), issuer, NID_authority_key_identifier, "keyid:always") &&
       add_extension(cert.get(), issuer, NID_subject_alt_name, subject_alt_names) &&
-      X509_sign(cert.get(), keys_->key.get(), EVP_sha256()) > 0;
+      X509_sign(cert.get(), signer.key.get(), EVP_sha256()) > 0;
   if (!built) {
     error = "cannot build the certificate: " + tls::openssl_reason();
     return std::nullopt;
@@ -340,17 +444,18 @@ std::optional<CertificateAuthority::Svid> CertificateAuthority::issue(std::strin
 }
 
 std::string CertificateAuthority::check_issued_here(X509* certificate) const {
-  if (X509_check_issued(keys_->cert.get(), certificate) != X509_V_OK ||
-      X509_verify(certificate, keys_->key.get()) != 1) {
-    ERR_clear_error();
-    return "the certificate was not issued by this certificate authority";
-  }
+  const bool issued_here = std::any_of(keys_->issuers.begin(), keys_->issuers.end(), [&](const Cert& issuer) {
+    return X509_check_issued(issuer.get(), certificate) == X509_V_OK &&
+           X509_verify(certificate, X509_get0_pubkey(issuer.get())) == 1;
+  });
+  ERR_clear_error();
+  if (!issued_here) return "the certificate was not issued by this certificate authority";
   if (X509_cmp_current_time(X509_get0_notAfter(certificate)) <= 0) return "the certificate has expired";
   if (X509_cmp_current_time(X509_get0_notBefore(certificate)) > 0) return "the certificate is not valid yet";
   return "";
 }
 
-std::string CertificateAuthority::bundle_jwks(uint64_t sequence) const {
+std::string CertificateAuthority::bundle_jwks() const {
   std::string keys;
   for (const auto& root : keys_->roots) {
     EVP_PKEY* key = X509_get0_pubkey(root.get());
@@ -389,7 +494,7 @@ std::string CertificateAuthority::bundle_jwks(uint64_t sequence) const {
               auth::base64url_encode(es) + R"(","x5c":[")" + x5c + R"("]})";
     }
   }
-  return R"({"keys":[)" + keys + R"(],"spiffe_sequence":)" + std::to_string(sequence) + "}";
+  return R"({"keys":[)" + keys + R"(],"spiffe_sequence":)" + std::to_string(sequence_) + "}";
 }
 
 }  // namespace tollway::control

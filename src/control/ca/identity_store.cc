@@ -28,6 +28,12 @@ CREATE TABLE IF NOT EXISTS audit(
   token TEXT NOT NULL,
   serial TEXT NOT NULL,
   not_after INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS audit_by_identity ON audit(identity, event);
+CREATE TABLE IF NOT EXISTS ca_roots(
+  generation INTEGER PRIMARY KEY,
+  created_at INTEGER NOT NULL,
+  activates_at INTEGER NOT NULL,
+  retires_at INTEGER);
 )sql";
 
 constexpr std::size_t kHashPrefixLength = 12;
@@ -127,6 +133,97 @@ bool IdentityStore::set_trust_domain(std::string_view trust_domain, std::string&
     error = "cannot write the identity store: " + upsert.error();
     return false;
   }
+  return true;
+}
+
+std::optional<std::string> IdentityStore::setting(std::string_view key, std::string& error) {
+  SqliteStatement select(db_, "SELECT value FROM settings WHERE key = ?1");
+  if (!select.ok()) {
+    error = "cannot read the identity store: " + select.error();
+    return std::nullopt;
+  }
+  const int rc = select.bind(1, key).step();
+  if (rc == SQLITE_ROW) return select.text(0);
+  if (rc == SQLITE_DONE) return std::string();
+  error = "cannot read the identity store: " + select.error();
+  return std::nullopt;
+}
+
+bool IdentityStore::set_setting(std::string_view key, std::string_view value, std::string& error) {
+  SqliteStatement upsert(db_, "INSERT INTO settings(key, value) VALUES(?1, ?2) "
+                              "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  if (!upsert.ok() || upsert.bind(1, key).bind(2, value).step() != SQLITE_DONE) {
+    error = "cannot write the identity store: " + upsert.error();
+    return false;
+  }
+  return true;
+}
+
+bool IdentityStore::has_issued(std::string_view identity) {
+  SqliteStatement select(db_, "SELECT 1 FROM audit WHERE identity = ?1 AND event = 'certificate_issued' LIMIT 1");
+  return select.ok() && select.bind(1, identity).step() == SQLITE_ROW;
+}
+
+std::optional<std::vector<RootGeneration>> IdentityStore::root_schedule(std::string& error) {
+  SqliteStatement select(db_, "SELECT generation, created_at, activates_at, retires_at FROM ca_roots "
+                              "ORDER BY generation");
+  if (!select.ok()) {
+    error = "cannot read the identity store: " + select.error();
+    return std::nullopt;
+  }
+  std::vector<RootGeneration> schedule;
+  int rc;
+  while ((rc = select.step()) == SQLITE_ROW) {
+    RootGeneration root;
+    root.generation = select.integer(0);
+    root.created_at = time_of(select.integer(1));
+    root.activates_at = time_of(select.integer(2));
+    if (!select.is_null(3)) root.retires_at = time_of(select.integer(3));
+    schedule.push_back(root);
+  }
+  if (rc != SQLITE_DONE) {
+    error = "cannot read the identity store: " + select.error();
+    return std::nullopt;
+  }
+  return schedule;
+}
+
+bool IdentityStore::record_rotation(const PlannedRotation& rotation, std::string_view trust_domain,
+                                    std::string_view serial_hex, Clock::time_point root_not_after,
+                                    Clock::time_point now, std::string& error) {
+  std::string ignored;
+  if (!sqlite_exec(db_, "BEGIN IMMEDIATE", error)) return false;
+  const auto fail = [&](std::string why) {
+    error = std::move(why);
+    sqlite_exec(db_, "ROLLBACK", ignored);
+    return false;
+  };
+  // The schedule must still end where the rotation was planned from (another rotation did not win meanwhile).
+  SqliteStatement count(db_, "SELECT COUNT(*) FROM ca_roots WHERE generation >= ?1");
+  if (count.bind(1, rotation.next.generation).step() != SQLITE_ROW || count.integer(0) != 0)
+    return fail("another rotation was recorded meanwhile: run the command again");
+  // Generation 1 gets its row the first time (a state directory from before rotation has none).
+  SqliteStatement first(db_, "INSERT OR IGNORE INTO ca_roots(generation, created_at, activates_at, retires_at) "
+                             "VALUES(?1, ?2, ?3, NULL)");
+  first.bind(1, rotation.active.generation).bind(2, seconds_of(rotation.active.created_at));
+  first.bind(3, seconds_of(rotation.active.activates_at));
+  SqliteStatement retire(db_, "UPDATE ca_roots SET retires_at = ?2 WHERE generation = ?1 AND retires_at IS NULL");
+  retire.bind(1, rotation.active.generation).bind(2, seconds_of(*rotation.active.retires_at));
+  SqliteStatement insert(db_, "INSERT INTO ca_roots(generation, created_at, activates_at, retires_at) "
+                              "VALUES(?1, ?2, ?3, NULL)");
+  insert.bind(1, rotation.next.generation).bind(2, seconds_of(rotation.next.created_at));
+  insert.bind(3, seconds_of(rotation.next.activates_at));
+  SqliteStatement record(db_, "INSERT INTO audit(at, event, identity, token, serial, not_after) "
+                              "VALUES(?1, 'ca_rotated', ?2, ?3, ?4, ?5)");
+  record.bind(1, seconds_of(now)).bind(2, "spiffe://" + std::string(trust_domain));
+  record.bind(3, "root-" + std::to_string(rotation.next.generation)).bind(4, serial_hex);
+  record.bind(5, seconds_of(root_not_after));
+  if (first.step() != SQLITE_DONE) return fail("cannot record the rotation: " + first.error());
+  if (retire.step() != SQLITE_DONE || sqlite3_changes(db_) != 1)
+    return fail("another rotation was recorded meanwhile: run the command again");
+  if (insert.step() != SQLITE_DONE || record.step() != SQLITE_DONE)
+    return fail("cannot record the rotation: " + insert.error() + record.error());
+  if (!sqlite_exec(db_, "COMMIT", error)) return fail("cannot record the rotation: " + error);
   return true;
 }
 

@@ -2,8 +2,9 @@
 // serves, the join tokens (each bound to one SPIFFE ID, expiring, one-time) and the audit of every token minted
 // and every certificate issued. A token is kept only as its SHA-256: the token itself is returned once, by mint(),
 // and never stored, logged or listed. A token is consumed only together with the record of the certificate it
-// paid for, in one transaction, so it can never pay for two. It never signs anything and never decides an
-// identity: the identity is the one the token was minted for.
+// paid for, in one transaction, so it can never pay for two. It also holds the generated root's rotation schedule
+// (control/ca/root_schedule.h), each rotation recorded with its audit entry in one transaction. It never signs
+// anything and never decides an identity: the identity is the one the token was minted for.
 #pragma once
 
 #include <chrono>
@@ -14,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "control/ca/root_schedule.h"
 #include "tls/spiffe_id.h"
 
 struct sqlite3;
@@ -38,6 +40,10 @@ class IdentityStore {
   // The control plane's trust domain, recorded when it starts with its CA; "" when it never has.
   std::optional<std::string> trust_domain(std::string& error);
   bool set_trust_domain(std::string_view trust_domain, std::string& error);
+  // What the running control plane recorded of itself for the commands: "ca_source" ("generated" or "supplied":
+  // --ca-cert) and "svid_lifetime_s". "" when never set.
+  std::optional<std::string> setting(std::string_view key, std::string& error);
+  bool set_setting(std::string_view key, std::string_view value, std::string& error);
 
   struct MintedToken {
     std::string token;  // twjoin_ + 64 hex digits (32 bytes from the CSPRNG): shown once, never stored
@@ -68,13 +74,25 @@ class IdentityStore {
   // Records `issued` as a renewal paid by the caller's current certificate (token "renewal").
   bool record_renewal(const Issuance& issued, Clock::time_point now, std::string& error);
 
+  // Whether this CA ever issued a certificate (by join or renewal) for `identity`; false also when the store
+  // cannot be read.
+  bool has_issued(std::string_view identity);
+
+  // The generated root's rotation schedule, by generation; empty = the first root alone, never rotated.
+  std::optional<std::vector<RootGeneration>> root_schedule(std::string& error);
+  // Records `rotation` (the new generation and the active root's retirement) and its audit entry (event
+  // "ca_rotated", identity spiffe://TD, token root-N, the new root's serial and expiry) in one transaction. false
+  // with `error` when the schedule changed since `rotation` was planned from it.
+  bool record_rotation(const PlannedRotation& rotation, std::string_view trust_domain, std::string_view serial_hex,
+                       Clock::time_point root_not_after, Clock::time_point now, std::string& error);
+
   struct AuditEntry {
     std::string at;          // RFC 3339
-    std::string event;       // "token_minted" or "certificate_issued"
+    std::string event;       // "token_minted", "certificate_issued" or "ca_rotated"
     std::string identity;
-    std::string token;       // the first 12 hex digits of the token's SHA-256, or "renewal"
-    std::string serial;      // issued: the certificate's serial (hex); minted: ""
-    std::string not_after;   // issued: the certificate's expiry; minted: the token's expiry
+    std::string token;       // the first 12 hex digits of the token's SHA-256, "renewal", or (ca_rotated) root-N
+    std::string serial;      // issued: the certificate's serial (hex); ca_rotated: the new root's; minted: ""
+    std::string not_after;   // issued: the certificate's expiry; minted: the token's; ca_rotated: the new root's
   };
   // Every mint and issuance, oldest first.
   std::optional<std::vector<AuditEntry>> audit(std::string& error);

@@ -26,7 +26,7 @@ namespace tollway::control {
 struct ControlClientOptions {
   std::vector<std::string> urls;  // the control planes' base URLs, tried in turn
   std::string node;
-  std::string token;
+  std::string token;  // the bootstrap token; "" with an identity (the certificate authenticates the node)
   std::string state_dir;
   // A poll waits at most this long for an answer (the control plane's --poll-timeout must be shorter).
   std::chrono::milliseconds request_timeout{90'000};

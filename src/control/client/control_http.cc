@@ -12,7 +12,7 @@ boost::asio::awaitable<ControlReply> control_request(std::string_view method, co
                                                      std::shared_ptr<boost::asio::ssl::context> tls,
                                                      std::string peer_spiffe_id) {
   std::vector<std::pair<std::string, std::string>> headers;
-  headers.emplace_back("Authorization", "Bearer " + token);
+  if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);  // "" = the client certificate
   if (tls && url.starts_with("https://")) {
     // With the node's identity: its client context; the URL's path and query go as they are.
     const std::size_t authority_end = url.find_first_of("/?", 8);

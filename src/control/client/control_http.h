@@ -1,7 +1,8 @@
-// ControlHttp: how the control client speaks HTTP to a control plane — one request, one answer, within a timeout,
-// the node's bootstrap token as a Bearer credential; over https with the node's identity (its SVID as the client
-// certificate, the control plane verified against --control-ca and required to present `peer_spiffe_id`) when a TLS
-// context is given, else as auth::http_request does (system CAs for https). It never logs the token or a response
+// ControlHttp: how the control client speaks HTTP to a control plane — one request, one answer, within a timeout;
+// over https with the node's identity (its SVID as the client certificate, which alone authenticates the node, the
+// control plane verified against --control-ca and the node's bundle and required to present `peer_spiffe_id`) when a
+// TLS context is given, else with the node's bootstrap token as a Bearer credential, as auth::http_request does
+// (system CAs for https). An empty token sends no Authorization header. It never logs the token or a response
 // body, and never sends either to a control plane that presents another SPIFFE ID.
 #pragma once
 

@@ -71,11 +71,12 @@ int64_t unix_ms_now() {
       .count();
 }
 
-boost::asio::awaitable<std::unique_ptr<UsageApi>> UsageApi::open(const Fleet& fleet, ReadBudgets read_budgets,
+boost::asio::awaitable<std::unique_ptr<UsageApi>> UsageApi::open(const Fleet& fleet, NodeAuth& node_auth,
+                                                                  ReadBudgets read_budgets,
                                                                   std::unique_ptr<LeaseStore> store,
                                                                   LeaseSettings settings, int64_t now_ms,
                                                                   std::string& error) {
-  std::unique_ptr<UsageApi> api(new UsageApi(fleet, std::move(read_budgets), std::move(store), settings));
+  std::unique_ptr<UsageApi> api(new UsageApi(fleet, node_auth, std::move(read_budgets), std::move(store), settings));
   if (!co_await api->store_->load(api->book_, error)) co_return nullptr;
   api->book_.start_learning(now_ms);
   co_return api;
@@ -136,8 +137,8 @@ boost::asio::awaitable<AdminResponse> UsageApi::usage(const proxy::AdminRequest&
       co_return refuse(400, "unknown_field", "unknown field \"" + name + "\" (allowed: node, incarnation, seq, keys)");
   if (!node || !incarnation || !seq || !keys)
     co_return refuse(400, "missing_field", "node, incarnation, seq and keys are required");
-  if (!fleet_.authenticate(*node, bearer_token(request)))
-    co_return refuse(401, "unauthorized", "unknown node, or not its bootstrap token");
+  if (const NodeAuth::Verdict auth = node_auth_.authenticate(request, *node); !auth.ok)
+    co_return refuse(auth.status, auth.code, auth.message);
   if (!valid_incarnation(*incarnation))
     co_return refuse(400, "invalid_field", "incarnation must be 1 to 64 of [A-Za-z0-9._-]");
   if (!seq->is_integer() || seq->as_int() < 1) co_return refuse(400, "invalid_field", "seq must be an integer >= 1");

@@ -1,6 +1,6 @@
 // UsageApi: POST /v1/usage on the control plane — a node reports, per budget key, its cumulative use, demand and
 // the lease it holds, and is answered with its next leases (LeaseBook). Reports are authenticated as the node
-// (its bootstrap token), checked against the node's own policy (the key's budget must be in the document the plane
+// (NodeAuth: its certificate, or its bootstrap token), checked against the node's own policy (the key's budget must be in the document the plane
 // resolved for it, with the same limit), ordered per node incarnation (an older sequence number is a replay:
 // refused and counted; the same one is a retry: answered again, counted once because use is cumulative) and
 // written to the LeaseStore before the answer; reports are applied one at a time (a Redis store is awaited). When the
@@ -19,6 +19,7 @@
 #include <string>
 
 #include "control/fleet.h"
+#include "control/node_auth.h"
 #include "control/policy_check.h"
 #include "control/leases/lease_book.h"
 #include "control/leases/lease_store.h"
@@ -35,7 +36,8 @@ class UsageApi {
   // Loads what `store` holds into the book and starts its learning period at `now_ms`; null + error when the
   // store cannot be read.
   // `read_budgets`: each role's reader of a document's budgets (the app injects it; this folder knows no role).
-  static boost::asio::awaitable<std::unique_ptr<UsageApi>> open(const Fleet& fleet, ReadBudgets read_budgets,
+  static boost::asio::awaitable<std::unique_ptr<UsageApi>> open(const Fleet& fleet, NodeAuth& node_auth,
+                                                                 ReadBudgets read_budgets,
                                                                  std::unique_ptr<LeaseStore> store,
                                                                  LeaseSettings settings, int64_t now_ms,
                                                                  std::string& error);
@@ -53,8 +55,9 @@ class UsageApi {
   const SpendSeries& spend_series() const { return series_; }
 
  private:
-  UsageApi(const Fleet& fleet, ReadBudgets read_budgets, std::unique_ptr<LeaseStore> store, LeaseSettings settings)
-      : fleet_(fleet), read_budgets_(std::move(read_budgets)), store_(std::move(store)), book_(settings) {}
+  UsageApi(const Fleet& fleet, NodeAuth& node_auth, ReadBudgets read_budgets, std::unique_ptr<LeaseStore> store,
+           LeaseSettings settings)
+      : fleet_(fleet), node_auth_(node_auth), read_budgets_(std::move(read_budgets)), store_(std::move(store)), book_(settings) {}
   proxy::AdminResponse refuse(int status, std::string_view reason, std::string_view message);
   // The part of a report that reads and writes the store, applied while no other report is.
   boost::asio::awaitable<proxy::AdminResponse> apply(const std::string& node, const std::string& incarnation,
@@ -71,6 +74,7 @@ class UsageApi {
   const std::map<std::string, int64_t, std::less<>>* node_budgets(const NodeRecord& node);
 
   const Fleet& fleet_;
+  NodeAuth& node_auth_;
   ReadBudgets read_budgets_;
   std::unique_ptr<LeaseStore> store_;
   std::shared_ptr<Turns> turns_ = std::make_shared<Turns>();

@@ -139,13 +139,18 @@ export async function startControl({ policy, etcd, prefix, stateDir, listen = '1
   };
 }
 
+/** `--token-file FILE` holding `token` (written to a new temporary directory), or nothing when `token` is null. */
+function tokenFileArgs(token) {
+  if (token == null) return [];
+  const tokenFile = path.join(tempDir('tollway-node-'), 'node.token');
+  fs.writeFileSync(tokenFile, token);
+  return ['--token-file', tokenFile];
+}
+
 /** `tollway gateway --config FILE --report-to URLS --node ID [extraArgs]` (unmanaged): {url, adminUrl, config(), metrics(), stop()}. */
 export async function startReportingGateway({ config, reportTo, node, token, extraArgs = [] }) {
-  const dir = tempDir('tollway-node-');
-  const tokenFile = path.join(dir, 'node.token');
-  fs.writeFileSync(tokenFile, token);
   const p = await startProcess(['gateway', '--config', config, '--report-to', reportTo, '--node', node,
-    '--token-file', tokenFile, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--workers', '1', ...extraArgs],
+    ...tokenFileArgs(token), '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--workers', '1', ...extraArgs],
   'gateway ready');
   const port = Number(String(p.ready.listen).split(':').pop());
   const adminUrl = `http://127.0.0.1:${Number(String(p.ready.admin).split(':').pop())}`;
@@ -156,12 +161,12 @@ export async function startReportingGateway({ config, reportTo, node, token, ext
   };
 }
 
-/** `tollway gateway --control URLS --node ID [extraArgs]`: {url, adminUrl, stateDir, config(), metrics(), stop()}. */
+/**
+ * `tollway gateway --control URLS --node ID [--token-file] [extraArgs]` (no --token-file when `token` is null: a
+ * node with --identity-dir): {url, adminUrl, stateDir, config(), metrics(), stop()}.
+ */
 export async function startManagedGateway({ control, node, token, stateDir, extraArgs = [], timeoutMs }) {
-  const dir = tempDir('tollway-node-');
-  const tokenFile = path.join(dir, 'node.token');
-  fs.writeFileSync(tokenFile, token);
-  const p = await startProcess(['gateway', '--control', control, '--node', node, '--token-file', tokenFile,
+  const p = await startProcess(['gateway', '--control', control, '--node', node, ...tokenFileArgs(token),
     '--state-dir', stateDir, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--workers', '1', ...extraArgs],
   'gateway ready', { timeoutMs });
   const port = Number(String(p.ready.listen).split(':').pop());
@@ -175,14 +180,11 @@ export async function startManagedGateway({ control, node, token, stateDir, extr
 }
 
 /**
- * `tollway sidecar --control URLS --node ID --state-dir DIR [extraArgs]`: {listeners {outbound, inbound} (ports),
+ * `tollway sidecar --control URLS --node ID --state-dir DIR [--token-file] [extraArgs]`: {listeners {outbound, inbound} (ports),
  * adminUrl, stateDir, config(), metrics(), stop()}.
  */
 export async function startManagedSidecar({ control, node, token, stateDir, extraArgs = [], timeoutMs }) {
-  const dir = tempDir('tollway-node-');
-  const tokenFile = path.join(dir, 'node.token');
-  fs.writeFileSync(tokenFile, token);
-  const p = await startProcess(['sidecar', '--control', control, '--node', node, '--token-file', tokenFile,
+  const p = await startProcess(['sidecar', '--control', control, '--node', node, ...tokenFileArgs(token),
     '--state-dir', stateDir, '--admin', '127.0.0.1:0', ...extraArgs], 'sidecar ready', { timeoutMs });
   const port = (address) => Number(String(address).split(':').pop());
   const adminUrl = `http://127.0.0.1:${port(p.ready.admin)}`;

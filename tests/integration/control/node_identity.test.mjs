@@ -55,7 +55,8 @@ describe('a gateway joins, holds and renews its SPIFFE identity', () => {
     policy.write('providers.yaml', providers(mock.url, mock.url));
     policy.write('models.yaml', MODELS);
     policy.write('nodes.yaml', `nodes:\n  gw-a:\n    labels: {role: gateway}\n    token_sha256: ${sha256(NODE_TOKEN)}\n`
-      + `  gw-r:\n    labels: {role: gateway}\n    token_sha256: ${sha256(REPORTER_TOKEN)}\n`);
+      + `    spiffe_id: ${GW}\n  gw-r:\n    labels: {role: gateway}\n    token_sha256: ${sha256(REPORTER_TOKEN)}\n`
+      + `    spiffe_id: ${REPORTER}\n`);
     cp = await startControl({ policy: policy.dir, extraArgs: ['--trust-domain', TD, '--tls', '--svid-lifetime', '5m'] });
     controlSerial = serialOf(path.join(cp.stateDir, 'tls', 'control.pem'));
     const dir = tempDir('tollway-identity-test-');

@@ -9,7 +9,6 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -226,7 +225,8 @@ describe('deploy/: every metric the rules and the dashboard use is exported', ()
       + '  mcp:\n    server: tools\n  limits:\n    rules:\n'
       + '      - {name: calls-to-self, match: {to: agent-a}, unit: requests, limit: 2, window: 1h}\n');
     policy.write('nodes.yaml', `nodes:\n  gw-0:\n    labels: {role: gateway}\n    token_sha256: ${sha256('token-gw-0')}\n`
-      + `  agent-a-0:\n    role: sidecar\n    labels: {app: agent-a}\n    token_sha256: ${sha256('token-agent-a-0')}\n`);
+      + `    spiffe_id: ${GW_ID}\n  agent-a-0:\n    role: sidecar\n    labels: {app: agent-a}\n`
+      + `    spiffe_id: ${AGENT_ID}\n`);
     cp = await startControl({ policy: policy.dir, extraArgs: ['--trust-domain', TD, '--tls', '--svid-lifetime', '1h',
       '--lease-sync-interval', '200ms', '--lease-ttl', '2s'] });
     const dir = tempDir('tollway-deploy-test-');
@@ -244,7 +244,7 @@ describe('deploy/: every metric the rules and the dashboard use is exported', ()
     const controlUrl = cp.url.replace('127.0.0.1', 'localhost');
     gw = await startManagedGateway({ control: controlUrl, node: 'gw-0', token: 'token-gw-0',
       stateDir: path.join(dir, 'gw-state'), extraArgs: await identity('gw', GW_ID) });
-    sc = await startManagedSidecar({ control: controlUrl, node: 'agent-a-0', token: 'token-agent-a-0',
+    sc = await startManagedSidecar({ control: controlUrl, node: 'agent-a-0', token: null,
       stateDir: path.join(dir, 'sc-state'), extraArgs: await identity('sc', AGENT_ID) });
     await new Promise((r) => setTimeout(r, 2200));  // the control plane's learning period (one lease TTL) after its start
 
@@ -402,7 +402,7 @@ describe('deploy/kubernetes: manifests', () => {
         }
       }
     }
-    assert.ok(checked >= 25, `${checked} flags checked`);
+    assert.ok(checked >= 24, `${checked} flags checked`);
   });
 
   it('etcd: three members, --initial-cluster names each by the headless Service, the control plane lists them', () => {
@@ -457,11 +457,10 @@ describe('deploy/kubernetes: manifests', () => {
     const node = nodes[`${agent.metadata.name}-0`];
     assert.equal(node?.role, 'sidecar');
     assert.ok(matches(node.labels, agent.spec.template.metadata.labels));
-    const secretMount = sidecar.volumeMounts.find((m) => argOf('--token-file').startsWith(`${m.mountPath}/`));
-    const secretName = agent.spec.template.spec.volumes.find((v) => v.name === secretMount.name).secret.secretName;
-    const tokenKey = path.basename(argOf('--token-file'));
-    assert.equal(crypto.createHash('sha256').update(named(docs, 'Secret', secretName).stringData[tokenKey]).digest('hex'),
-      node.token_sha256, 'the Secret\'s token is the one nodes.yaml declares');
+    // It holds an identity, which alone authenticates it: nodes.yaml names its SPIFFE ID, and it has no token.
+    assert.ok(sidecar.args.includes('--identity-dir'));
+    assert.ok(!sidecar.args.includes('--token-file'), 'a node with an identity holds no bootstrap token');
+    assert.equal(node.token_sha256, undefined);
     // Its document: the group that selects the pod.
     const group = YAML.parse(cm.data['groups.agent-a.yaml']);
     assert.ok(matches(group.selector, node.labels));

@@ -11,34 +11,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { startMock, startGateway, testConfig, makeCA, tempDir, removeTempDir, waitFor, metricValue, getText,
-  rawRequest, runTollway, toYaml } from '../../lib/harness.mjs';
+  rawRequest, runTollway, toYaml, issueCertificate } from '../../lib/harness.mjs';
 
 const TRUST_DOMAIN = 'example.org';
-
-// Issues NAME.pem / NAME.key signed by `ca` with the given subjectAltName ('' for none); `dates` =
-// {start, end} (YYYYMMDDHHMMSSZ) signs it with `openssl ca`, which sets any validity period.
-function issue(ca, name, san, dates = null) {
-  const f = (n) => path.join(ca.dir, n);
-  const ossl = (...a) => execFileSync('openssl', a, { cwd: ca.dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  ossl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', f(`${name}.key`),
-    '-out', f(`${name}.csr`), '-subj', `/CN=${name}`);
-  fs.writeFileSync(f(`${name}.cnf`), `${san ? `subjectAltName=${san}\n` : ''}basicConstraints=CA:FALSE\n`
-    + 'keyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n');
-  if (dates) {
-    fs.writeFileSync(f('signing.cnf'), '[ca]\ndefault_ca=c\n[c]\ndatabase=index.txt\nnew_certs_dir=.\nserial=serial\n'
-      + 'default_md=sha256\npolicy=p\nunique_subject=no\n[p]\ncommonName=supplied\n');
-    if (!fs.existsSync(f('index.txt'))) { fs.writeFileSync(f('index.txt'), ''); fs.writeFileSync(f('serial'), '1000\n'); }
-    ossl('ca', '-batch', '-config', f('signing.cnf'), '-cert', f('ca.pem'), '-keyfile', f('ca.key'), '-in',
-      f(`${name}.csr`), '-out', f(`${name}.pem`), '-startdate', dates.start, '-enddate', dates.end, '-extfile',
-      f(`${name}.cnf`), '-notext');
-  } else {
-    ossl('x509', '-req', '-in', f(`${name}.csr`), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial',
-      '-out', f(`${name}.pem`), '-days', '2', '-extfile', f(`${name}.cnf`));
-  }
-  return { cert: fs.readFileSync(f(`${name}.pem`)), key: fs.readFileSync(f(`${name}.key`)) };
-}
 
 // One HTTPS request on a new connection: {status, json} or a rejection when the handshake fails.
 function request(port, { ca, cert, key, method = 'GET', path: target = '/v1/models', body, headers = {} } = {}) {
@@ -76,14 +53,14 @@ describe('mTLS listener with a trust domain: handshake refusals by reason', () =
     other = makeCA({ name: 'other-ca' });
     dir = tempDir('tollway-spiffe-');
     certs = {
-      svid: issue(ca, 'billing', `URI:spiffe://${TRUST_DOMAIN}/ns/prod/sa/billing`),
-      foreignCa: issue(other, 'stranger', `URI:spiffe://${TRUST_DOMAIN}/ns/prod/sa/stranger`),
-      otherDomain: issue(ca, 'outsider', 'URI:spiffe://other.org/ns/prod/sa/outsider'),
-      noSpiffe: issue(ca, 'plain', 'DNS:plain.example.org'),
-      twoUris: issue(ca, 'twice', `URI:spiffe://${TRUST_DOMAIN}/ns/a/sa/x,URI:spiffe://${TRUST_DOMAIN}/ns/b/sa/y`),
-      expired: issue(ca, 'expired', `URI:spiffe://${TRUST_DOMAIN}/ns/prod/sa/old`,
+      svid: issueCertificate(ca, 'billing', `URI:spiffe://${TRUST_DOMAIN}/ns/prod/sa/billing`),
+      foreignCa: issueCertificate(other, 'stranger', `URI:spiffe://${TRUST_DOMAIN}/ns/prod/sa/stranger`),
+      otherDomain: issueCertificate(ca, 'outsider', 'URI:spiffe://other.org/ns/prod/sa/outsider'),
+      noSpiffe: issueCertificate(ca, 'plain', 'DNS:plain.example.org'),
+      twoUris: issueCertificate(ca, 'twice', `URI:spiffe://${TRUST_DOMAIN}/ns/a/sa/x,URI:spiffe://${TRUST_DOMAIN}/ns/b/sa/y`),
+      expired: issueCertificate(ca, 'expired', `URI:spiffe://${TRUST_DOMAIN}/ns/prod/sa/old`,
         { start: '20200101000000Z', end: '20200102000000Z' }),
-      notYetValid: issue(ca, 'future', `URI:spiffe://${TRUST_DOMAIN}/ns/prod/sa/new`,
+      notYetValid: issueCertificate(ca, 'future', `URI:spiffe://${TRUST_DOMAIN}/ns/prod/sa/new`,
         { start: '20990101000000Z', end: '20990102000000Z' }),
     };
     mock = await startMock();
@@ -151,10 +128,10 @@ describe('auth.spiffe: SVID holders are callers without a secret', () => {
   before(async () => {
     ca = makeCA();
     certs = {
-      billing: issue(ca, 'billing', `URI:spiffe://${TRUST_DOMAIN}/ns/prod/sa/billing`),
-      web: issue(ca, 'web', `URI:spiffe://${TRUST_DOMAIN}/ns/dev/sa/web`),
-      unmapped: issue(ca, 'unmapped', `URI:spiffe://${TRUST_DOMAIN}/ns/other/sa/x`),
-      compromised: issue(ca, 'compromised', `URI:spiffe://${TRUST_DOMAIN}/ns/prod/sa/compromised`),
+      billing: issueCertificate(ca, 'billing', `URI:spiffe://${TRUST_DOMAIN}/ns/prod/sa/billing`),
+      web: issueCertificate(ca, 'web', `URI:spiffe://${TRUST_DOMAIN}/ns/dev/sa/web`),
+      unmapped: issueCertificate(ca, 'unmapped', `URI:spiffe://${TRUST_DOMAIN}/ns/other/sa/x`),
+      compromised: issueCertificate(ca, 'compromised', `URI:spiffe://${TRUST_DOMAIN}/ns/prod/sa/compromised`),
     };
     mock = await startMock();
     accessPath = path.join(ca.dir, 'access.log');

@@ -75,7 +75,8 @@ describe('sidecars take their documents and identities from the control plane', 
       spiffe_id: A_ID, outbound: '127.0.0.1:0', inbound: '127.0.0.1:0', agent: '127.0.0.1:9', tls: '{identity: node}' }));
     writeGroupB('/tasks');
     policy.write('nodes.yaml', `nodes:\n${Object.entries(NODE_TOKENS).map(([node, token]) =>
-      `  ${node}:\n    role: sidecar\n    labels: {app: ${node}}\n    token_sha256: ${sha256(token)}\n`).join('')}`);
+      `  ${node}:\n    role: sidecar\n    labels: {app: ${node}}\n    token_sha256: ${sha256(token)}\n`
+      + `    spiffe_id: ${node === 'agent-a' ? A_ID : B_ID}\n`).join('')}`);
     cp = await startControl({ policy: policy.dir, extraArgs: ['--trust-domain', TD, '--tls', '--svid-lifetime', '1h'] });
     const dir = tempDir('tollway-bundle-');
     dirs.push(dir);

@@ -34,7 +34,7 @@ class CertApiTest : public ::testing::Test {
     ASSERT_TRUE(ca_) << error;
     store_ = IdentityStore::open("", false, error);
     ASSERT_TRUE(store_ && store_->set_trust_domain("example.org", error)) << error;
-    api_ = std::make_unique<CertApi>(*ca_, *store_, std::chrono::hours(1));
+    api_ = std::make_unique<CertApi>(ca_, *store_, std::chrono::hours(1));
   }
   void TearDown() override { fs::remove_all(dir_); }
 
@@ -82,7 +82,7 @@ class CertApiTest : public ::testing::Test {
   }
 
   fs::path dir_;
-  std::unique_ptr<CertificateAuthority> ca_;
+  std::shared_ptr<const CertificateAuthority> ca_;
   std::unique_ptr<IdentityStore> store_;
   std::unique_ptr<CertApi> api_;
 };
@@ -209,7 +209,7 @@ TEST_F(CertApiTest, ServesTheBundleAsPemOrJwks) {
   request.query = "format=jwks";
   const auto jwks = api_->bundle(request);
   EXPECT_EQ(jwks.status, 200);
-  EXPECT_EQ(jwks.body, ca_->bundle_jwks(CertApi::kBundleSequence) + "\n");
+  EXPECT_EQ(jwks.body, ca_->bundle_jwks() + "\n");
   request.query = "format=der";
   EXPECT_EQ(api_->bundle(request).status, 400);
 }

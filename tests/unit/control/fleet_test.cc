@@ -33,6 +33,22 @@ class FleetTest : public ::testing::Test {
   Clock::time_point now = Clock::now();
 };
 
+// A node without a token_sha256 (it authenticates by certificate only) never matches a token, not even the empty one;
+// the fleet shows the node's declared SPIFFE ID and how its latest accepted request authenticated.
+TEST_F(FleetTest, ANodeWithoutATokenMatchesNoTokenAndShowsHowItAuthenticated) {
+  CheckedPolicy p = policy_with("v1");
+  p.nodes[0].token_sha256.clear();
+  p.nodes[0].spiffe_id = "spiffe://example.org/ns/prod/sa/gw-a";
+  fleet.publish(p);
+  EXPECT_FALSE(fleet.authenticate("gw-a", ""));
+  EXPECT_FALSE(fleet.authenticate("gw-a", "token-a"));
+  std::string json = fleet.nodes_json(now);
+  EXPECT_NE(json.find(R"("spiffe_id":"spiffe://example.org/ns/prod/sa/gw-a","auth":null)"), std::string::npos) << json;
+  fleet.authenticated("gw-a", "certificate");
+  json = fleet.nodes_json(now);
+  EXPECT_NE(json.find(R"("auth":"certificate")"), std::string::npos) << json;
+}
+
 TEST_F(FleetTest, NotSentThenStaleThenSynced) {
   fleet.publish(policy_with("v1"));
   EXPECT_EQ(state(), NodeState::NotSent);

@@ -127,10 +127,41 @@ TEST(PolicyDirectory, UnknownKeysInNodesAndGroupsAreRefused) {
   auto load = load_policy_directory(d.path());
   ASSERT_FALSE(load.policy);
   const std::string all = joined(load.errors);
-  EXPECT_NE(all.find(d.file("nodes.yaml") + ":10: nodes.gw-c.token: unknown key (allowed: labels, role, token_sha256)"),
+  EXPECT_NE(all.find(d.file("nodes.yaml") + ":10: nodes.gw-c.token: unknown key (allowed: labels, role, spiffe_id, token_sha256)"),
             std::string::npos) << all;
   EXPECT_NE(all.find(d.file("nodes.yaml") + ":8: nodes.gw-c.token_sha256: required"), std::string::npos) << all;
   EXPECT_NE(all.find(d.file("groups/gateways.yaml") + ":2: section: unknown key (allowed: sections, selector)"),
+            std::string::npos) << all;
+}
+
+// A node may name the SPIFFE ID whose certificate authenticates it; with one, its bootstrap token is optional. An ID
+// that is not a SPIFFE ID, or one declared for two nodes, is an error at its line.
+TEST(PolicyDirectory, ANodesSpiffeIdIsParsedAndBelongsToOneNode) {
+  PolicyDir d;
+  d.write("base.yaml", testing::kBase);
+  d.write("nodes.yaml", "nodes:\n  gw-a:\n    spiffe_id: spiffe://example.org/ns/prod/sa/gw-a\n"
+                        "  gw-b:\n    spiffe_id: spiffe://example.org/ns/prod/sa/gw-b\n    token_sha256: " +
+                            std::string(64, 'a') + "\n");
+  auto load = load_policy_directory(d.path());
+  ASSERT_TRUE(load.policy) << joined(load.errors);
+  ASSERT_EQ(load.policy->nodes.size(), 2u);
+  EXPECT_EQ(load.policy->nodes[0].spiffe_id, "spiffe://example.org/ns/prod/sa/gw-a");
+  EXPECT_EQ(load.policy->nodes[0].token_sha256, "");
+  EXPECT_EQ(load.policy->nodes[1].token_sha256, std::string(64, 'a'));
+
+  d.write("nodes.yaml", "nodes:\n  gw-a:\n    spiffe_id: spiffe://example.org/ns/prod/sa/gw-a\n"
+                        "  gw-b:\n    spiffe_id: spiffe://example.org/ns/prod/sa/gw-a\n"
+                        "  gw-c:\n    spiffe_id: https://example.org/gw-c\n"
+                        "  gw-d:\n    labels: {role: gateway}\n");
+  load = load_policy_directory(d.path());
+  ASSERT_FALSE(load.policy);
+  const std::string all = joined(load.errors);
+  EXPECT_NE(all.find(d.file("nodes.yaml") + ":4: nodes.gw-b.spiffe_id: spiffe://example.org/ns/prod/sa/gw-a is "
+                                            "already node gw-a's identity"),
+            std::string::npos) << all;
+  EXPECT_NE(all.find(d.file("nodes.yaml") + ":7: nodes.gw-c.spiffe_id: must be the SPIFFE ID"), std::string::npos)
+      << all;
+  EXPECT_NE(all.find(d.file("nodes.yaml") + ":8: nodes.gw-d.token_sha256: required without spiffe_id"),
             std::string::npos) << all;
 }
 

@@ -4,6 +4,7 @@
 #include "control/ca/certificate_authority.h"
 
 #include <gtest/gtest.h>
+#include <openssl/pem.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +13,8 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+
+#include "tls/openssl_handles.h"
 
 namespace tollway::control {
 namespace {
@@ -71,6 +74,11 @@ class CaTest : public ::testing::Test {
 };
 
 tls::SpiffeId id(const char* text) { return *tls::SpiffeId::parse(text); }
+
+tls::X509Ptr certificate_of(const std::string& pem) {
+  tls::BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  return tls::X509Ptr(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+}
 
 TEST_F(CaTest, FirstStartGeneratesARootThatLaterStartsReuse) {
   auto ca = open_ca();
@@ -236,10 +244,58 @@ TEST_F(CaTest, BundleAsSpiffeJwks) {
   ASSERT_TRUE(ca);
   write("bundle.pem", ca->bundle_pem());
   const std::string der_base64 = run("openssl x509 -in bundle.pem -outform DER | base64 -w0");
-  const std::string jwks = ca->bundle_jwks(7);
+  const std::string jwks = ca->bundle_jwks();
   EXPECT_EQ(jwks.rfind(R"({"keys":[{"use":"x509-svid","kty":"EC","crv":"P-256","x":")", 0), 0u) << jwks;
   EXPECT_NE(jwks.find(R"("x5c":[")" + der_base64 + R"("]})"), std::string::npos) << jwks;
-  EXPECT_NE(jwks.find(R"(],"spiffe_sequence":7})"), std::string::npos) << jwks;
+  EXPECT_NE(jwks.find(R"(],"spiffe_sequence":1})"), std::string::npos) << jwks;
+}
+
+// A rotation's middle (root_schedule.h): generation 2 signs, generation 1 is old. The bundle holds both (and the
+// JWKS says so with its sequence), SVIDs chain to the new root and not to the old one alone, the listener's
+// certificate still chains to the old root, and a certificate of either root counts as issued here.
+TEST_F(CaTest, MidRotationTheNewRootSignsAndTheBundleHoldsBoth) {
+  auto first = open_ca();
+  ASSERT_TRUE(first);
+  std::string error;
+  const auto before = first->issue(csr("before"), id("spiffe://example.org/ns/prod/sa/a"), 1h, error);
+  ASSERT_TRUE(before) << error;
+  ASSERT_TRUE(CertificateAuthority::generate_root(path("state/ca/root-2.pem"), path("state/ca/root-2.key"),
+                                                  "example.org", error))
+      << error;
+  const RootView view{{1, 2}, 2, 1, 2};
+  auto ca = CertificateAuthority::open_state_dir(path("state"), "example.org", view, error);
+  ASSERT_TRUE(ca) << error;
+  EXPECT_EQ(ca->bundle_pem(), read("state/ca/root.pem") + read("state/ca/root-2.pem"));
+  EXPECT_NE(ca->bundle_jwks().find(R"(],"spiffe_sequence":2})"), std::string::npos);
+  const auto after = ca->issue(csr("after"), id("spiffe://example.org/ns/prod/sa/a"), 1h, error);
+  ASSERT_TRUE(after) << error;
+  const auto listener = ca->issue_listener(csr("listener"), id("spiffe://example.org/tollway/control"), 1h, error,
+                                           {"localhost"});
+  ASSERT_TRUE(listener) << error;
+  write("bundle.pem", ca->bundle_pem());
+  write("before.pem", before->certificate_pem);
+  write("after.pem", after->certificate_pem);
+  write("listener.pem", listener->certificate_pem);
+  int status = 0;
+  for (const char* leaf : {"before.pem", "after.pem", "listener.pem"}) {
+    const std::string out = run(std::string("openssl verify -CAfile bundle.pem ") + leaf, &status);
+    EXPECT_EQ(status, 0) << leaf << ": " << out;
+  }
+  run("openssl verify -CAfile state/ca/root.pem after.pem", &status);
+  EXPECT_NE(status, 0) << "the new leaf must not verify against the old root alone";
+  run("openssl verify -CAfile state/ca/root.pem listener.pem", &status);
+  EXPECT_EQ(status, 0) << "the listener stays on the old root while it is in the bundle";
+  for (const auto* svid : {&*before, &*after}) {
+    tls::X509Ptr cert = certificate_of(svid->certificate_pem);
+    ASSERT_TRUE(cert);
+    EXPECT_EQ(ca->check_issued_here(cert.get()), "");
+  }
+  // Once generation 1 retired: only the new root; a certificate of the old one is not issued here any more.
+  auto later = CertificateAuthority::open_state_dir(path("state"), "example.org", RootView{{2}, 2, 2, 3}, error);
+  ASSERT_TRUE(later) << error;
+  EXPECT_EQ(later->bundle_pem(), read("state/ca/root-2.pem"));
+  tls::X509Ptr old_leaf = certificate_of(before->certificate_pem);
+  EXPECT_NE(later->check_issued_here(old_leaf.get()), "");
 }
 
 }  // namespace

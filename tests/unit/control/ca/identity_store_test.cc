@@ -92,6 +92,52 @@ TEST_F(IdentityFile, ATokenPaysForOneCertificateOnly) {
   EXPECT_NE(again.refusal.find("already used"), std::string::npos) << again.refusal;
 }
 
+// Whether an identity was ever issued (NodeAuth refuses such a node's token alone): a renewal or a join counts, a
+// mint does not.
+TEST_F(IdentityFile, KnowsWhichIdentitiesWereIssued) {
+  const auto minted = mint("spiffe://example.org/ns/prod/sa/web");
+  EXPECT_FALSE(store_->has_issued("spiffe://example.org/ns/prod/sa/web"));
+  const auto check = store_->check(minted.token, now_);
+  std::string error;
+  ASSERT_TRUE(store_->redeem(check.token_hash, {check.identity->text(), "01", now_ + 1h}, now_, error)) << error;
+  EXPECT_TRUE(store_->has_issued("spiffe://example.org/ns/prod/sa/web"));
+  EXPECT_FALSE(store_->has_issued("spiffe://example.org/ns/prod/sa/db"));
+  ASSERT_TRUE(store_->record_renewal({"spiffe://example.org/ns/prod/sa/db", "02", now_ + 1h}, now_, error)) << error;
+  EXPECT_TRUE(store_->has_issued("spiffe://example.org/ns/prod/sa/db"));
+}
+
+// A rotation is recorded with its audit entry in one transaction, survives a reopen, and a second rotation planned
+// from the same schedule (another command that raced) is refused without a trace.
+TEST_F(IdentityFile, RecordsRotationsWithTheirAuditEntry) {
+  std::string error;
+  auto schedule = store_->root_schedule(error);
+  ASSERT_TRUE(schedule && schedule->empty()) << error;
+  const auto plan = plan_rotation(*schedule, now_, 60s, 600s, error);
+  ASSERT_TRUE(plan) << error;
+  ASSERT_TRUE(store_->record_rotation(*plan, "example.org", "ABCD", now_ + 24h, now_, error)) << error;
+  EXPECT_FALSE(store_->record_rotation(*plan, "example.org", "EF01", now_ + 24h, now_, error));
+  EXPECT_NE(error.find("another rotation"), std::string::npos) << error;
+
+  store_.reset();
+  store_ = IdentityStore::open(path_, true, error);
+  ASSERT_TRUE(store_) << error;
+  schedule = store_->root_schedule(error);
+  ASSERT_TRUE(schedule) << error;
+  ASSERT_EQ(schedule->size(), 2u);
+  EXPECT_EQ((*schedule)[0].generation, 1);
+  EXPECT_EQ((*schedule)[0].retires_at, now_ + 660s);
+  EXPECT_EQ((*schedule)[1].generation, 2);
+  EXPECT_EQ((*schedule)[1].activates_at, now_ + 60s);
+  EXPECT_EQ(root_view(*schedule, now_ + 60s), (RootView{{1, 2}, 2, 1, 2}));
+  const auto audit = store_->audit(error);
+  ASSERT_TRUE(audit) << error;
+  ASSERT_EQ(audit->size(), 1u);
+  EXPECT_EQ(audit->front().event, "ca_rotated");
+  EXPECT_EQ(audit->front().identity, "spiffe://example.org");
+  EXPECT_EQ(audit->front().token, "root-2");
+  EXPECT_EQ(audit->front().serial, "ABCD");
+}
+
 TEST_F(IdentityFile, ATokenCannotPayForAnotherIdentity) {
   const auto minted = mint("spiffe://example.org/ns/prod/sa/web");
   const auto check = store_->check(minted.token, now_);
