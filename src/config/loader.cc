@@ -183,7 +183,7 @@ void read_limits_and_timeouts(Validator& v, const YAML::Node& root, GatewayConfi
   }
   if (const YAML::Node t = root["timeouts"]; t.IsDefined() && !t.IsNull()) {
     if (v.check_mapping(t, "timeouts", {"header_read", "body_read", "idle", "response_write", "upstream_connect",
-                                        "upstream_first_byte", "upstream_total", "drain"})) {
+                                        "upstream_first_byte", "upstream_idle", "upstream_total", "drain"})) {
       auto& o = c.timeouts;
       v.duration(t, "header_read", "timeouts.", o.header_read);
       v.duration(t, "body_read", "timeouts.", o.body_read);
@@ -191,6 +191,7 @@ void read_limits_and_timeouts(Validator& v, const YAML::Node& root, GatewayConfi
       v.duration(t, "response_write", "timeouts.", o.response_write);
       v.duration(t, "upstream_connect", "timeouts.", o.upstream_connect);
       v.duration(t, "upstream_first_byte", "timeouts.", o.upstream_first_byte);
+      v.duration(t, "upstream_idle", "timeouts.", o.upstream_idle);
       v.duration(t, "upstream_total", "timeouts.", o.upstream_total);
       v.duration(t, "drain", "timeouts.", o.drain);
     }
