@@ -429,6 +429,19 @@ void read_fanout(Validator& v, const YAML::Node& f, LimitsPolicy& out) {
 
 std::optional<int64_t> parse_usd(const std::string& text) { return parse_micro_usd(text, 1'000'000'000); }
 
+const std::vector<std::string>& connection_limit_keys() {
+  static const std::vector<std::string> keys = {"max_connections", "max_connections_per_peer",
+                                                "max_requests_in_flight"};
+  return keys;
+}
+
+void read_connection_limits(Validator& v, const YAML::Node& l, Limits& out) {
+  constexpr uint64_t kMaxCount = 10'000'000;
+  v.count(l, "max_connections", "limits.", 1, kMaxCount, out.max_connections);
+  v.count(l, "max_connections_per_peer", "limits.", 0, kMaxCount, out.max_connections_per_peer);
+  v.count(l, "max_requests_in_flight", "limits.", 1, kMaxCount, out.max_requests_in_flight);
+}
+
 const std::vector<std::string>& limits_policy_keys() {
   static const std::vector<std::string> keys = {"ledger", "leased",  "redis",    "spend_log", "default_max_tokens",
                                                 "rules",  "budgets", "sessions", "fanout"};

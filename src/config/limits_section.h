@@ -17,6 +17,11 @@ namespace tollway::config {
 // The keys of `limits:` this reader owns (loader.cc allows them next to the HTTP size limits).
 const std::vector<std::string>& limits_policy_keys();
 
+// The process bounds on downstream work that every proxy role (gateway, sidecar) reads from its `limits:`
+// (docs/configuration.md, limits): max_connections, max_connections_per_peer, max_requests_in_flight.
+const std::vector<std::string>& connection_limit_keys();
+void read_connection_limits(Validator& v, const YAML::Node& limits, Limits& out);
+
 // `config_file`: a relative spend_log.path is resolved against its directory.
 void read_limits_policy(Validator& v, const YAML::Node& limits, const std::string& config_file,
                         GatewayConfig& c);

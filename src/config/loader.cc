@@ -165,25 +165,22 @@ void read_gateway_section(Validator& v, const YAML::Node& root, GatewayConfig& c
 
 void read_limits_and_timeouts(Validator& v, const YAML::Node& root, GatewayConfig& c) {
   if (const YAML::Node l = root["limits"]; l.IsDefined() && !l.IsNull()) {
-    std::vector<std::string> keys = {"max_request_line", "max_header_block", "max_body", "max_connections",
-                                     "max_connections_per_peer", "max_requests_in_flight"};
+    std::vector<std::string> keys = {"max_request_line", "max_header_block", "max_body"};
+    keys.insert(keys.end(), connection_limit_keys().begin(), connection_limit_keys().end());
     keys.insert(keys.end(), limits_policy_keys().begin(), limits_policy_keys().end());
     if (v.check_mapping(l, "limits", keys)) {
       read_limits_policy(v, l, v.file(), c);
       v.size(l, "max_request_line", "limits.", c.limits.max_request_line);
       v.size(l, "max_header_block", "limits.", c.limits.max_header_block);
       v.size(l, "max_body", "limits.", c.limits.max_body);
-      constexpr uint64_t kMaxCount = 10'000'000;
-      v.count(l, "max_connections", "limits.", 1, kMaxCount, c.limits.max_connections);
-      v.count(l, "max_connections_per_peer", "limits.", 0, kMaxCount, c.limits.max_connections_per_peer);
-      v.count(l, "max_requests_in_flight", "limits.", 1, kMaxCount, c.limits.max_requests_in_flight);
+      read_connection_limits(v, l, c.limits);
       if (c.limits.max_request_line > c.limits.max_header_block)
         v.fail(l, "limits.max_request_line", "must not exceed limits.max_header_block");
     }
   }
   if (const YAML::Node t = root["timeouts"]; t.IsDefined() && !t.IsNull()) {
     if (v.check_mapping(t, "timeouts", {"header_read", "body_read", "idle", "response_write", "upstream_connect",
-                                        "upstream_first_byte", "upstream_total", "drain"})) {
+                                        "upstream_first_byte", "upstream_idle", "upstream_total", "drain"})) {
       auto& o = c.timeouts;
       v.duration(t, "header_read", "timeouts.", o.header_read);
       v.duration(t, "body_read", "timeouts.", o.body_read);
@@ -191,6 +188,7 @@ void read_limits_and_timeouts(Validator& v, const YAML::Node& root, GatewayConfi
       v.duration(t, "response_write", "timeouts.", o.response_write);
       v.duration(t, "upstream_connect", "timeouts.", o.upstream_connect);
       v.duration(t, "upstream_first_byte", "timeouts.", o.upstream_first_byte);
+      v.duration(t, "upstream_idle", "timeouts.", o.upstream_idle);
       v.duration(t, "upstream_total", "timeouts.", o.upstream_total);
       v.duration(t, "drain", "timeouts.", o.drain);
     }

@@ -36,6 +36,8 @@ struct Timeouts {
   ms response_write{60'000};  // one piece of a relayed response to the client (a client that stops reading)
   ms upstream_connect{5'000};
   ms upstream_first_byte{120'000};
+  // The longest silence between two reads from the provider (before the head too; Envoy's stream_idle_timeout).
+  ms upstream_idle{300'000};
   ms upstream_total{900'000};
   ms drain{30'000};
 };

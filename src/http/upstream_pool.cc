@@ -33,8 +33,13 @@ std::unique_ptr<Stream> UpstreamPool::take_idle(const UpstreamEndpoint& endpoint
     // A connection used within the last second is taken as is (a syscall saved per request); the rare one
     // the origin closed meanwhile fails before any response byte and the caller retries it once.
     const auto idle_for = now - idle.since;
-    if (idle_for < idle_timeout_ && (idle_for < std::chrono::seconds(1) || idle_connection_alive(idle.stream->socket())))
+    if (idle_for < idle_timeout_ && (idle_for < std::chrono::seconds(1) || idle_connection_alive(idle.stream->socket()))) {
+      // Ends the peek give_back started (no syscall: the reactor drops the operation; its handler sees
+      // operation_aborted).
+      boost::system::error_code ignored;
+      idle.stream->socket().cancel(ignored);
       return std::move(idle.stream);
+    }
     idle.stream->close();
   }
   return nullptr;
@@ -124,7 +129,29 @@ void UpstreamPool::give_back(const UpstreamEndpoint& endpoint, std::unique_ptr<S
     list.front().stream->close();
     list.pop_front();
   }
-  list.push_back({std::move(stream), std::chrono::steady_clock::now()});
+  Idle& idle = list.emplace_back(Idle{std::move(stream), std::chrono::steady_clock::now(), ++last_watch_});
+  // Readable while idle means the origin closed the connection (or sent bytes nobody asked for): drop it now
+  // rather than when it is next taken. A peeking receive, not async_wait: Asio starts a wait with an epoll_ctl
+  // each time, while a receive is only queued on the socket, already in the worker's epoll set (it reads at
+  // once, one recv, only when the reactor saw the socket turn readable since its last read: a close that came
+  // before the connection was back here). Taking, closing or replacing the connection cancels it.
+  thread_local char peeked;  // what a peek copies out is not looked at
+  idle.stream->socket().async_receive(
+      asio::buffer(&peeked, 1), tcp::socket::message_peek,
+      [this, stream = idle.stream.get(), watch = idle.watch](const boost::system::error_code& ec, std::size_t) {
+        if (ec != asio::error::operation_aborted) drop_readable(stream, watch);
+      });
+}
+
+void UpstreamPool::drop_readable(const Stream* stream, uint64_t watch) {
+  for (auto& [key, list] : idle_) {
+    for (auto it = list.begin(); it != list.end(); ++it) {
+      if (it->stream.get() != stream || it->watch != watch) continue;
+      it->stream->close();
+      list.erase(it);
+      return;
+    }
+  }
 }
 
 std::size_t UpstreamPool::idle_count() const {

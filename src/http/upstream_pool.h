@@ -1,5 +1,7 @@
 // Keep-alive connections to upstream origins, one pool per worker thread (so no locks). Connects with a
-// timeout, does TLS with SNI and verification, and hands idle connections back out only while they are alive.
+// timeout, does TLS with SNI and verification, and hands idle connections back out only while they are alive:
+// each idle connection waits for its socket to turn readable (the origin closed it, or sent what nobody asked for)
+// and is dropped then, so none lingers in CLOSE-WAIT.
 // It never shares a connection between two requests at once and never retries a request by itself.
 // connect_endpoint() and idle_connection_alive() are the same steps for the HTTP client (http/client.h).
 #pragma once
@@ -68,11 +70,16 @@ class UpstreamPool {
   struct Idle {
     std::unique_ptr<Stream> stream;
     std::chrono::steady_clock::time_point since;
+    uint64_t watch = 0;  // names the wait on its socket that give_back started
   };
+  // The wait `watch` on `stream`'s socket found it readable: drop it, if it is still that idle entry.
+  void drop_readable(const Stream* stream, uint64_t watch);
+
   asio::any_io_executor executor_;
   std::size_t max_idle_;
   std::chrono::seconds idle_timeout_;
   std::unordered_map<std::string, std::deque<Idle>> idle_;
+  uint64_t last_watch_ = 0;
 };
 
 }  // namespace tollway::http

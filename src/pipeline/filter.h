@@ -105,6 +105,10 @@ class Filter {
     mark_default(kSettle);
     co_return;
   }
+  // True when this request's settle() will wait on I/O (e.g. a network round trip to a shared ledger): the
+  // driver then leaves settle and log to its caller, which runs them beside the connection's next request.
+  // Asked once per request after the response, only of filters whose admit() continued. Default: false.
+  virtual bool settle_awaits_io(const RequestCtx&) const { return false; }
   // Runs for every request, after everything else, with ctx.outcome filled in.
   virtual void log(const RequestCtx&) {}
 

@@ -286,6 +286,8 @@ struct RequestCtx {
   Translation translation;
   // Admit phase.
   Reservation reservation;
+  // The driver, after the admit phase: filters [0, settling_filters) of the chain passed admit() and settle.
+  std::size_t settling_filters = 0;
   // Any phase: headers added to the response the client gets, proxied or answered by the gateway
   // (e.g. x-ratelimit-*); never sent upstream.
   HeaderList response_headers;

@@ -173,9 +173,10 @@ asio::awaitable<void> select_shape_and_forward(const Chain& chain, RequestCtx& c
 
 }  // namespace
 
-asio::awaitable<void> run(RequestCtx& ctx, Exchange& exchange) {
+asio::awaitable<RunEnd> run(RequestCtx& ctx, Exchange& exchange) {
   const Chain& chain = chain_of(ctx);
-  std::size_t admitted = 0;  // filters [0, admitted) passed admit() and must settle
+  std::size_t& admitted = ctx.settling_filters;  // filters [0, admitted) passed admit() and must settle
+  admitted = 0;
   Verdict v = Verdict::Continue;
   // The head phase: who is calling is known before a byte of the body is read.
   if (phase_has_work(chain, Filter::kAuthenticate))
@@ -184,7 +185,7 @@ asio::awaitable<void> run(RequestCtx& ctx, Exchange& exchange) {
     switch (co_await exchange.read_body(ctx)) {
       case BodyRead::Read: break;
       case BodyRead::Refused: v = Verdict::Replied; break;
-      case BodyRead::ClientGone: co_return;
+      case BodyRead::ClientGone: co_return RunEnd::Finished;
     }
   }
   if (v == Verdict::Continue && phase_has_work(chain, Filter::kAuthorize))
@@ -197,7 +198,22 @@ asio::awaitable<void> run(RequestCtx& ctx, Exchange& exchange) {
   }
   if (v == Verdict::Continue) co_await select_shape_and_forward(chain, ctx, exchange);
   if (ctx.reply.status != 0 && ctx.outcome.status == 0) co_await exchange.reply(ctx);
+  // The response is complete for the client: a settle that waits on I/O is left to the caller, so that the
+  // connection's next request does not wait for it.
+  for (std::size_t i = 0; i < admitted; ++i) {
+    const Filter& f = *chain.filters()[i];
+    if (!f.uses_default(Filter::kSettle) && f.settle_awaits_io(ctx)) co_return RunEnd::SettleOwed;
+  }
+  // Inline rather than through settle_and_log: one coroutine frame less per request.
   for (std::size_t i = 0; i < admitted; ++i)
+    if (!chain.filters()[i]->uses_default(Filter::kSettle)) co_await chain.filters()[i]->settle(ctx);
+  log_only(ctx);
+  co_return RunEnd::Finished;
+}
+
+asio::awaitable<void> settle_and_log(RequestCtx& ctx) {
+  const Chain& chain = chain_of(ctx);
+  for (std::size_t i = 0; i < ctx.settling_filters; ++i)
     if (!chain.filters()[i]->uses_default(Filter::kSettle)) co_await chain.filters()[i]->settle(ctx);
   log_only(ctx);
 }

@@ -40,7 +40,20 @@ class Exchange {
   virtual asio::awaitable<void> reply(RequestCtx& ctx) = 0;
 };
 
-asio::awaitable<void> run(RequestCtx& ctx, Exchange& exchange);
+// What run() left to its caller.
+enum class RunEnd {
+  Finished,    // every phase ran, settle and log included
+  SettleOwed,  // the response is written; a filter's settle waits on I/O (Filter::settle_awaits_io): the caller
+               // owes exactly one settle_and_log(ctx), which may run after the connection moved on
+};
+
+// Walks the request through every phase. Settle and log run at once unless one of the admitted filters' settle
+// waits on I/O; then run() returns as soon as the response is written.
+asio::awaitable<RunEnd> run(RequestCtx& ctx, Exchange& exchange);
+
+// The settle phase (the filters that passed admit, in chain order) and then the log phase; for a request whose
+// run() returned SettleOwed. `ctx` must stay valid until it completes.
+asio::awaitable<void> settle_and_log(RequestCtx& ctx);
 
 // The authenticate phase alone, for a local endpoint whose answer depends on the caller (the model catalogue):
 // true when the request may go on (ctx.caller is set, or nothing authenticates), false when ctx.reply holds the

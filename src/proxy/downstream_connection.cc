@@ -174,7 +174,7 @@ asio::awaitable<void> DownstreamConnection::handle_request(http::RequestHead& he
 
   // Held until this request ends; a request over limits.max_requests_in_flight is shed at once, before its body
   // is read or anything runs for it.
-  const Admission::RequestSlot slot = worker_.admission().admit_request(ctx.snapshot->serving.limits);
+  Admission::RequestSlot slot = worker_.admission().admit_request(ctx.snapshot->serving.limits);
   if (target.kind == RequestTarget::Kind::Unknown) {
     if (ctx.reply.status == 0) ctx.reply.status = 404;
   } else if (!slot.admitted()) {
@@ -192,6 +192,7 @@ asio::awaitable<void> DownstreamConnection::handle_request(http::RequestHead& he
   }
   deadline_.clear();
 
+  pipeline::RunEnd run_end = pipeline::RunEnd::Finished;
   if (ctx.reply.status != 0) {
     co_await reply(ctx);
     pipeline::log_only(ctx);
@@ -203,7 +204,7 @@ asio::awaitable<void> DownstreamConnection::handle_request(http::RequestHead& he
     co_await reply(ctx);
     pipeline::log_only(ctx);
   } else {
-    co_await pipeline::run(ctx, *this);
+    run_end = co_await pipeline::run(ctx, *this);
     if (body_state_ == BodyState::Lost) co_return;
   }
   const double seconds =
@@ -218,6 +219,18 @@ asio::awaitable<void> DownstreamConnection::handle_request(http::RequestHead& he
         ctx.upstream.provider,
         {u.input_tokens, u.output_tokens, u.cached_input_tokens, u.cache_creation_input_tokens,
          u.reasoning_tokens, u.cost_micro_usd, u.known, u.estimated, u.priced_at_default});
+  }
+  if (run_end == pipeline::RunEnd::SettleOwed) {
+    // The response is written: the settle (a Redis round trip) goes on beside this connection, which reads its
+    // next request now; without room for it in this worker, it is awaited here as before.
+    BackgroundSettles& settles = worker_.settles();
+    if (settles.has_room()) {
+      settles.start(std::make_unique<BackgroundSettles::Request>(
+          std::move(ctx), head, buffer_.data().substr(0, head.head_size), std::move(slot)));
+    } else {
+      settles.count_in_line();
+      co_await pipeline::settle_and_log(ctx);
+    }
   }
   body_storage_.swap(ctx.body);
   for (std::string* buffer :

@@ -414,18 +414,27 @@ void Engine::start_drain(const char* signal_name) {
 asio::awaitable<void> Engine::wait_for_drain() {
   const auto deadline = std::chrono::steady_clock::now() + active_->serving.timeouts.drain;
   asio::steady_timer timer(control_);
+  // Connections and the settles of requests already answered (nothing accepted is left unsettled).
+  auto remaining = [this](int& open, uint64_t& settles) {
+    open = 0;
+    settles = 0;
+    for (auto& w : workers_) {
+      open += w->open_connections();
+      settles += w->settles().pending();
+    }
+  };
+  int open = 0;
+  uint64_t settles = 0;
   while (std::chrono::steady_clock::now() < deadline) {
-    int open = 0;
-    for (auto& w : workers_) open += w->open_connections();
-    if (open == 0) break;
+    remaining(open, settles);
+    if (open == 0 && settles == 0) break;
     timer.expires_after(std::chrono::milliseconds(20));
     co_await timer.async_wait(asio::use_awaitable);
   }
-  int open = 0;
-  for (auto& w : workers_) open += w->open_connections();
-  if (open > 0)
+  remaining(open, settles);
+  if (open > 0 || settles > 0)
     log::warn("drain deadline reached; closing remaining connections",
-              json::ObjectWriter().field("open", open));
+              json::ObjectWriter().field("open", open).field("settles_pending", settles));
   admin_->stop();
   control_.stop();
 }
@@ -497,6 +506,21 @@ std::string Engine::render_metrics_header() const {
   prometheus::family(out, "tollway_requests_shed_total", "counter",
                      "Requests answered 503 overloaded for being over limits.max_requests_in_flight.");
   prometheus::sample(out, "tollway_requests_shed_total", "", admission_.shed_requests());
+  uint64_t settles_pending = 0, settles_background = 0, settles_in_line = 0;
+  for (const auto& w : workers_) {
+    settles_pending += w->settles().pending();
+    settles_background += w->settles().started();
+    settles_in_line += w->settles().settled_in_line();
+  }
+  prometheus::family(out, "tollway_settles_pending", "gauge",
+                     "Requests answered whose settle (a strict-ledger round trip) has not finished yet.");
+  prometheus::sample(out, "tollway_settles_pending", "", settles_pending);
+  prometheus::family(out, "tollway_settles_total", "counter",
+                     "Settles that wait on I/O, by where they ran: background (beside the connection's next "
+                     "request) or in_line (the worker had 1024 pending: the connection waited).");
+  prometheus::sample(out, "tollway_settles_total", prometheus::labels({{"mode", "background"}}),
+                     settles_background);
+  prometheus::sample(out, "tollway_settles_total", prometheus::labels({{"mode", "in_line"}}), settles_in_line);
   prometheus::family(out, "tollway_draining", "gauge", "1 while the process drains for shutdown.");
   prometheus::sample(out, "tollway_draining", "", draining_ ? 1 : 0);
   return out;

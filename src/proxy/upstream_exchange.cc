@@ -178,8 +178,12 @@ asio::awaitable<void> DownstreamConnection::send_and_relay(pipeline::RequestCtx&
     }
     upstream_ = stream.get();
     deadline_.reset_expired();
-    deadline_.expire_at(std::min(clock::now() + timeouts.upstream_first_byte, total_deadline));
     const auto sent_at = clock::now();
+    const auto first_byte_deadline = std::min(sent_at + timeouts.upstream_first_byte, total_deadline);
+    // Each read of the head is also bounded by upstream_idle from the previous one; true while that is the
+    // nearer bound (so an expiry names it).
+    bool idle_bound = false;
+    deadline_.expire_at(first_byte_deadline);
     error_code ec;
     co_await stream->write(request, ec);
     upstream_buffer_.consume(upstream_buffer_.size());
@@ -201,6 +205,9 @@ asio::awaitable<void> DownstreamConnection::send_and_relay(pipeline::RequestCtx&
         if (status != http::ParseStatus::Incomplete) break;
       }
       parsed_size = upstream_buffer_.size();
+      const auto idle_deadline = clock::now() + timeouts.upstream_idle;
+      idle_bound = idle_deadline < first_byte_deadline;
+      deadline_.expire_at(idle_bound ? idle_deadline : first_byte_deadline);
       std::size_t available;
       char* into = upstream_buffer_.prepare(4096, available);
       const std::size_t n = co_await stream->read_some(asio::buffer(into, available), ec);
@@ -216,8 +223,11 @@ asio::awaitable<void> DownstreamConnection::send_and_relay(pipeline::RequestCtx&
       stream->close();
       if (deadline_.expired()) {
         fail(504,
-             "Provider \"" + provider + "\" did not answer within " +
-                 std::to_string(timeouts.upstream_first_byte.count()) + " ms",
+             idle_bound ? "Provider \"" + provider + "\" sent nothing for " +
+                              std::to_string(timeouts.upstream_idle.count()) +
+                              " ms before its response head (timeouts.upstream_idle)"
+                        : "Provider \"" + provider + "\" did not answer within " +
+                              std::to_string(timeouts.upstream_first_byte.count()) + " ms",
              "timeout", resilience::AttemptFailure::Timeout);
         co_return;
       }
@@ -347,6 +357,10 @@ asio::awaitable<void> DownstreamConnection::relay_response(pipeline::RequestCtx&
   auto wants_more_after_client_gone = [&]() { return hooks.wants_more_after_client_gone(); };
   uint64_t drained_bytes = 0;
   bool draining = false;
+  // What bounds the next provider read: upstream_total (or, once draining, the drain's end), and upstream_idle
+  // from now; idle_bound is true while upstream_idle is the nearer.
+  auto read_deadline = total_deadline;
+  bool idle_bound = false;
   while (true) {
     // Turn what is buffered from upstream into client bytes.
     std::string_view input = upstream_buffer_.data();
@@ -385,13 +399,17 @@ asio::awaitable<void> DownstreamConnection::relay_response(pipeline::RequestCtx&
     }
     if (!client_ok && !draining && !complete && upstream_ok && wants_more_after_client_gone()) {
       draining = true;  // keep reading for the usage, bounded by the usage section's drain limits
-      deadline_.expire_at(std::min(total_deadline, clock::now() + serving.drain_time));
+      read_deadline = std::min(total_deadline, clock::now() + serving.drain_time);
+      deadline_.expire_at(read_deadline);
     }
     // The sweep cancels only I/O that is pending: a provider whose bytes are always ready would never be cut, so
     // drain_time is checked here too.
     if (draining && (drained_bytes > serving.drain_bytes || deadline_.expired() || !wants_more_after_client_gone()))
       break;
     if (complete || !upstream_ok || (!client_ok && !draining)) break;
+    const auto idle_deadline = clock::now() + serving.timeouts.upstream_idle;
+    idle_bound = idle_deadline < read_deadline;
+    deadline_.expire_at(idle_bound ? idle_deadline : read_deadline);
     std::size_t available;
     char* into = upstream_buffer_.prepare(4096, available);
     error_code ec;
@@ -412,8 +430,13 @@ asio::awaitable<void> DownstreamConnection::relay_response(pipeline::RequestCtx&
       }
       upstream_ok = false;
       if (draining) break;  // the drain bounds ended it; the client is gone already
-      ctx.outcome.error = deadline_.expired() ? "the exchange exceeded timeouts.upstream_total"
-                                              : "provider cut the response: " + ec.message();
+      if (!deadline_.expired())
+        ctx.outcome.error = "provider cut the response: " + ec.message();
+      else if (idle_bound)
+        ctx.outcome.error = "the provider sent nothing for " + std::to_string(serving.timeouts.upstream_idle.count()) +
+                            " ms mid-response (timeouts.upstream_idle)";
+      else
+        ctx.outcome.error = "the exchange exceeded timeouts.upstream_total";
       worker_.metrics().record_upstream_error(provider, deadline_.expired() ? "timeout" : "reset");
       break;
     }

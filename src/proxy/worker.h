@@ -16,6 +16,7 @@
 #include "pipeline/snapshot.h"
 #include "proxy/accept_errors.h"
 #include "proxy/admission.h"
+#include "proxy/background_settles.h"
 #include "proxy/handshake_refusals.h"
 #include "proxy/role.h"
 #include "telemetry/request_metrics.h"
@@ -64,6 +65,8 @@ class Worker {
   const std::shared_ptr<const pipeline::Snapshot>& snapshot() const { return snapshot_; }
   const Role& role() const { return role_; }
   Admission& admission() { return admission_; }
+  BackgroundSettles& settles() { return settles_; }
+  const BackgroundSettles& settles() const { return settles_; }
   http::UpstreamPool& pool() { return pool_; }
   telemetry::RequestMetrics& metrics() { return metrics_; }
   bool draining() const { return draining_; }
@@ -88,6 +91,8 @@ class Worker {
   std::atomic<int> open_connections_{0};
   std::vector<std::unique_ptr<HandshakeRefusals>> handshake_refusals_;  // per listener
   std::vector<std::unique_ptr<AcceptErrors>> accept_errors_;            // per listener
+  // Declared before the context too: destroying the context destroys pending settles, which count down here.
+  BackgroundSettles settles_{context_};
   // One thread runs it; other threads only post to it, so the reactor needs no locking.
   asio::io_context context_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   asio::executor_work_guard<asio::io_context::executor_type> work_;

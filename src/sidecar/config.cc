@@ -249,7 +249,7 @@ SidecarLoadResult parse_sidecar_config(std::string_view yaml_text, const std::st
         if (c.mcp.enabled && std::find(c.mcp.paths.begin(), c.mcp.paths.end(), path) != c.mcp.paths.end())
           v.fail(root["a2a"], "a2a.paths", "\"" + path + "\" is also an MCP path (mcp.paths): a path speaks one protocol");
       read_local_limits(v, root["limits"], peer_names, c.gateway.has_value(), c.mcp.enabled, c.a2a.enabled,
-                        c.local_limits);
+                        c.local_limits, c.limits);
       read_trace_sections(v, root, c);
     } catch (const YAML::Exception& e) {
       v.fail_at(e.mark.line + 1, "", std::string("unexpected YAML structure: ") + e.what());

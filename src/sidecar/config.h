@@ -81,7 +81,7 @@ struct SidecarConfig {
   LocalLimitsConfig local_limits;  // the document's `limits:` section
   McpConfig mcp;                   // the document's `mcp:` section (the local agent as an MCP server)
   A2aConfig a2a;                   // the document's `a2a:` section (the local agent as an A2A server)
-  config::Limits limits;           // HTTP size limits (defaults)
+  config::Limits limits;           // HTTP size limits (defaults) and the process bounds from `limits:`
   config::Timeouts timeouts;
   // Tracing and runaway protection (sidecar/trace_config.h).
   std::optional<config::TelemetryConfig> telemetry;  // the gateway's `telemetry` section; none: no spans exported

@@ -179,9 +179,13 @@ bool LocalLimitsConfig::has_budgets() const {
 }
 
 void read_local_limits(Validator& v, const YAML::Node& node, const std::vector<std::string>& peer_names,
-                       bool has_gateway, bool has_mcp, bool has_a2a, LocalLimitsConfig& out) {
+                       bool has_gateway, bool has_mcp, bool has_a2a, LocalLimitsConfig& out,
+                       config::Limits& serving) {
   if (!node.IsDefined() || node.IsNull()) return;
-  if (!v.check_mapping(node, "limits", {"ledger", "leased", "default_max_tokens", "rules", "budgets"})) return;
+  std::vector<std::string> keys = {"ledger", "leased", "default_max_tokens", "rules", "budgets"};
+  keys.insert(keys.end(), config::connection_limit_keys().begin(), config::connection_limit_keys().end());
+  if (!v.check_mapping(node, "limits", keys)) return;
+  config::read_connection_limits(v, node, serving);
   v.optional_string(node, "ledger", "limits.", [&](const YAML::Node& n, const std::string& s) {
     if (s == "local") return;
     if (s == "leased") {

@@ -60,8 +60,10 @@ struct LocalLimitsConfig {
 
 // Reads `limits:` (absent or null: no rules, no budgets). `peer_names`: the document's peers; `has_gateway`: sidecar.gateway
 // is set. A `to` naming neither, or naming `gateway` / `local` when a peer has that name, is an error.
-// `has_mcp` / `has_a2a`: the document's agent serves MCP / A2A (match.tools / match.skills need it).
+// `has_mcp` / `has_a2a`: the document's agent serves MCP / A2A (match.tools / match.skills need it). The process
+// bounds the gateway has too (max_connections, max_connections_per_peer, max_requests_in_flight) go to `serving`.
 void read_local_limits(config::Validator& v, const YAML::Node& node, const std::vector<std::string>& peer_names,
-                       bool has_gateway, bool has_mcp, bool has_a2a, LocalLimitsConfig& out);
+                       bool has_gateway, bool has_mcp, bool has_a2a, LocalLimitsConfig& out,
+                       config::Limits& serving);
 
 }  // namespace tollway::sidecar

@@ -47,6 +47,10 @@ class LimitsFilter final : public pipeline::Filter {
   std::string_view name() const override { return "limits"; }
   asio::awaitable<pipeline::Verdict> admit(pipeline::RequestCtx& ctx) override;
   asio::awaitable<void> settle(pipeline::RequestCtx& ctx) override;
+  // With the strict ledger an open reservation settles in Redis (a round trip).
+  bool settle_awaits_io(const pipeline::RequestCtx& ctx) const override {
+    return ctx.reservation.open && runtime_.strict();
+  }
 
  private:
   struct Estimate;

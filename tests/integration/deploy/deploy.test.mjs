@@ -215,7 +215,9 @@ describe('deploy/: every metric the rules and the dashboard use is exported', ()
     policy.write('base.yaml', BASE);
     policy.write('providers.yaml', providers(mock.url, mock.url));
     policy.write('models.yaml', MODELS);
-    policy.write('limits.yaml', 'limits:\n  ledger: leased\n  budgets:\n'
+    // A spend log, so that its series (TollwaySpendLogFailing) are exported too.
+    const spendDir = tempDir('tollway-deploy-spend-');
+    policy.write('limits.yaml', `limits:\n  ledger: leased\n  spend_log: {path: ${path.join(spendDir, 'spend.db')}}\n  budgets:\n`
       + '    - {name: team-day, unit: total_tokens, limit: 60, period: day, alerts: [10, 50, 80, 100],\n'
       + '       on_lease_exhausted: wait}\n');
     policy.write('sidecars/mesh.yaml', `version: 1\npeers:\n  agent-a: {address: 127.0.0.1:${inbound}, spiffe_id: ${AGENT_ID}}\n`

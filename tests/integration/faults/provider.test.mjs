@@ -3,13 +3,15 @@
 // default); one that hangs mid-stream is cut at timeouts.upstream_total and one that resets mid-stream is cut at
 // once, the client's connection closed without the last chunk, and the text delivered is charged as an estimate
 // (usage line, spend log); one that resets every connection is retried as the route's retries say, then 502
-// upstream_unavailable. docs/operations.md, "Failure behaviour" and "Resilience".
+// upstream_unavailable. With timeouts.upstream_idle below both, a provider silent mid-stream is cut once it has
+// been silent that long (the same cut, estimate and counts), and one silent before its head gets a 504 in the
+// caller's API format. docs/operations.md, "Failure behaviour" and "Resilience".
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { spawnSync } from 'node:child_process';
 import {
-  startMock, startGateway, testConfig, getText, metricValue, waitFor, assertOpenAIError, tempDir,
+  startMock, startGateway, testConfig, getText, metricValue, waitFor, assertOpenAIError, assertAnthropicError, tempDir,
 } from '../../lib/harness.mjs';
 import { startFaultProxy } from '../../lib/fault_proxy.mjs';
 
@@ -150,6 +152,71 @@ describe('faults: provider hangs or resets', () => {
     // Nothing was charged: no answer, no usage.
     const u = await usageLine(r.id);
     assert.equal(u.output_tokens, 0);
+    proxy.setMode({ kind: 'pass' });
+    assert.equal((await exchange(`${gw.url}/v1/chat/completions`, chat())).status, 200);
+  });
+});
+
+describe('faults: provider silent for timeouts.upstream_idle', () => {
+  const IDLE_MS = 400;
+  const LONG_MS = 20000;  // upstream_first_byte and upstream_total: far beyond every wait here
+  let mock; let proxy; let gw; let dir; let spendDb;
+  before(async () => {
+    mock = await startMock();
+    proxy = await startFaultProxy({ target: { port: mock.port } });
+    dir = tempDir('tollway-faults-idle-');
+    spendDb = `${dir}/spend.db`;
+    gw = await startGateway({ config: testConfig({ openaiUrl: proxy.url('http'), anthropicUrl: proxy.url('http'), over: {
+      timeouts: { upstream_first_byte: `${LONG_MS}ms`, upstream_idle: `${IDLE_MS}ms`, upstream_total: `${LONG_MS}ms` },
+      limits: { spend_log: { path: spendDb, flush_interval: '20ms' },
+        budgets: [{ name: 'day', unit: 'total_tokens', limit: 10000000, period: 'day' }] },
+    } }) });
+  });
+  after(async () => { await gw?.stop(); await proxy?.close(); await mock?.close(); });
+
+  it('silent mid-stream: cut after upstream_idle of silence, charged as an estimate, counted as a timeout', async (t) => {
+    proxy.setMode({ kind: 'pass' });
+    const full = await exchange(`${gw.url}/v1/chat/completions`, chat({ stream: true }));
+    assert.equal(full.status, 200);
+    assert.ok(full.complete);
+    const fullUsage = await gw.waitForLog((o) => o && o.msg === 'usage' && o.request_id === full.id);
+    const before = metricValue((await getText(`${gw.adminUrl}/metrics`)).text, 'gen_ai_server_request_duration_seconds_count',
+      { error_type: 'timeout' }) ?? 0;
+
+    proxy.setMode({ kind: 'hang-after', bytes: 3000 });
+    const r = await exchange(`${gw.url}/v1/chat/completions`, chat({ stream: true }));
+    assert.equal(r.status, 200, 'the head was relayed before the silence');
+    assert.equal(r.complete, false, 'the client sees the response end without its last chunk');
+    assert.ok(r.body.includes('data: {') && !r.body.includes('data: [DONE]'));
+    assert.ok(r.ms >= IDLE_MS - 50 && r.ms < IDLE_MS + 3000, `cut after ${r.ms} ms; upstream_idle is ${IDLE_MS} ms`);
+    const u = await gw.waitForLog((o) => o && o.msg === 'usage' && o.request_id === r.id);
+    assert.equal(u.usage_known, false);
+    assert.equal(u.usage_estimated, true);
+    assert.ok(u.output_tokens > 0 && u.output_tokens < fullUsage.output_tokens, JSON.stringify(u));
+    await waitFor(() => sqlite(spendDb, `SELECT count(*) FROM spend WHERE request_id = '${r.id}'`) === '1');
+    assert.equal(sqlite(spendDb, `SELECT output_tokens, estimated FROM spend WHERE request_id = '${r.id}'`), `${u.output_tokens}|1`);
+    const m = (await getText(`${gw.adminUrl}/metrics`)).text;
+    assert.equal(metricValue(m, 'gen_ai_server_request_duration_seconds_count', { error_type: 'timeout' }), before + 1);
+    assert.ok(metricValue(m, 'tollway_upstream_errors_total', { provider: 'openai', kind: 'timeout' }) >= 1);
+    assert.equal(metricValue(m, 'tollway_limits_reservations_open'), 0);
+    t.diagnostic(`cut after ${r.ms} ms (upstream_idle ${IDLE_MS} ms, upstream_total ${LONG_MS} ms); ` +
+      `${u.output_tokens} of ${fullUsage.output_tokens} output tokens charged as an estimate`);
+    proxy.setMode({ kind: 'pass' });
+  });
+
+  it('silent before the head: 504 upstream_timeout in the caller\'s format after upstream_idle', async (t) => {
+    proxy.setMode({ kind: 'hang-before-head' });
+    const openai = await exchange(`${gw.url}/v1/chat/completions`, chat());
+    assert.equal(openai.status, 504, openai.body);
+    assertOpenAIError(JSON.parse(openai.body), { code: 'upstream_timeout' });
+    assert.match(JSON.parse(openai.body).error.message, /timeouts\.upstream_idle/);
+    assert.ok(openai.ms >= IDLE_MS - 50 && openai.ms < IDLE_MS + 3000, `504 after ${openai.ms} ms`);
+    const anthropic = await exchange(`${gw.url}/v1/messages`,
+      { model: 'claude-3-5-haiku-latest', max_tokens: 30, messages: [{ role: 'user', content: 'hello' }] });
+    assert.equal(anthropic.status, 504, anthropic.body);
+    assertAnthropicError(JSON.parse(anthropic.body), {});
+    assert.ok(anthropic.ms < IDLE_MS + 3000, `504 after ${anthropic.ms} ms`);
+    t.diagnostic(`504 after ${openai.ms} ms (OpenAI caller) and ${anthropic.ms} ms (Anthropic caller); upstream_idle ${IDLE_MS} ms, upstream_first_byte ${LONG_MS} ms`);
     proxy.setMode({ kind: 'pass' });
     assert.equal((await exchange(`${gw.url}/v1/chat/completions`, chat())).status, 200);
   });

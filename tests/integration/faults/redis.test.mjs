@@ -1,8 +1,9 @@
 // Dependency faults, Redis: a real redis-server (started as tests/integration/limits/strict.test.mjs starts it)
 // behind tests/lib/fault_proxy.mjs, two gateways on the strict ledger through it: `patient` (limits.redis.timeout
-// 1s) and `brisk` (150ms). Redis slowed to 200 ms per chunk: the patient gateway stays strict (slower by a round
-// trip, two for a keep-alive request sent right after another: the settle holds the connection), the brisk
-// one times out and every counter follows its on_store_error (deny 429, allow 200, local 200 counted in process).
+// 1s) and `brisk` (150ms). Redis slowed to 200 ms per chunk: the patient gateway stays strict (slower by one round
+// trip, the reserve, also for a keep-alive request sent right after another: the previous request's settle runs
+// beside the connection, never holds it; each settle runs once, and a drain waits for the settles still pending),
+// the brisk one times out and every counter follows its on_store_error (deny 429, allow 200, local 200 counted in process).
 // Redis blackholed (connections accepted, nothing answered): both follow on_store_error, no request waits much
 // longer than limits.redis.timeout, the outage is logged once. Fault removed: strict again, logged once.
 // docs/operations.md, "Strict ledger", "Redis outage".
@@ -27,14 +28,19 @@ async function post(gw, model) {
   return { status: r.status, text, ms: Date.now() - started };
 }
 async function metrics(gw) { return (await getText(`${gw.adminUrl}/metrics`)).text; }
-/** One request through `agent` (null: a fresh connection, closed after): {status, ms}. */
+/** One request through `agent` (null: a fresh connection, closed after): {status, ms, usage}. */
 function rawPost(gw, model, agent) {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const req = http.request(`${gw.url}/v1/chat/completions`, { method: 'POST', agent: agent ?? false,
       headers: { 'content-type': 'application/json' } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode, ms: Date.now() - started }));
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        let usage = null;
+        try { usage = JSON.parse(Buffer.concat(chunks).toString('utf8')).usage ?? null; } catch { /* not JSON */ }
+        resolve({ status: res.statusCode, ms: Date.now() - started, usage });
+      });
     });
     req.on('error', reject);
     req.end(JSON.stringify({ model, max_tokens: 20, messages: [{ role: 'user', content: 'hello redis fault' }] }));
@@ -83,21 +89,33 @@ describe('faults: Redis slowed and blackholed behind the strict ledger', () => {
     t.diagnostic(`timeout 1s: request ${slow.ms} ms through the slowed Redis, ${quiet.ms} ms before`);
     assert.equal(metricValue(await metrics(patient), 'tollway_limits_store_errors_total'), errorsBefore);
     assert.equal(metricValue(await metrics(patient), 'tollway_ledger_redis_up'), 1);
-    // The settle is not on the request's own path but holds its connection (docs/operations.md, Round trips): on
-    // a fresh connection a request pays one round trip (reserve); sent right after another on the same keep-alive
-    // connection, it also waits for the previous one's settle.
+    // The settle is on neither the request's path nor its connection's (docs/operations.md, Round trips): a
+    // request pays one round trip (the reserve), on a fresh connection and right after another on the same
+    // keep-alive connection alike (before, it also waited for the previous request's settle: >= 800 ms).
     await sleep(1000);  // earlier settles are done
+    const settlesBefore = metricValue(await metrics(patient), 'tollway_settles_total', { mode: 'background' });
+    const usedBefore = budgetUsed('deny');
     const fresh = await rawPost(patient, MODELS.deny, null);
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     await sleep(1000);
-    await rawPost(patient, MODELS.deny, agent);
+    const first = await rawPost(patient, MODELS.deny, agent);
     const followOn = await rawPost(patient, MODELS.deny, agent);
+    const third = await rawPost(patient, MODELS.deny, agent);
     agent.destroy();
-    t.diagnostic(`timeout 1s: ${fresh.ms} ms on a fresh connection, ${followOn.ms} ms right after another on a keep-alive one`);
-    assert.equal(fresh.status, 200);
-    assert.equal(followOn.status, 200);
+    t.diagnostic(`timeout 1s: ${fresh.ms} ms on a fresh connection; on one keep-alive connection ${first.ms}, ` +
+      `${followOn.ms}, ${third.ms} ms`);
+    for (const r of [fresh, first, followOn, third]) assert.equal(r.status, 200);
     assert.ok(fresh.ms >= 380, `one Redis round trip is 400 ms here, the request took ${fresh.ms} ms`);
-    assert.ok(followOn.ms >= 780, `reserve behind the previous settle: two round trips, the request took ${followOn.ms} ms`);
+    for (const r of [followOn, third]) {
+      assert.ok(r.ms >= 380, `the reserve is a round trip: ${r.ms} ms`);
+      assert.ok(r.ms < 760, `the previous request's settle must not hold the connection: ${r.ms} ms (two round trips: >= 800)`);
+    }
+    // Every settle ran once, in the background: the budget holds exactly the usage the provider reported.
+    await waitFor(async () => metricValue(await metrics(patient), 'tollway_settles_pending') === 0, { timeoutMs: 5000 });
+    assert.equal(metricValue(await metrics(patient), 'tollway_settles_total', { mode: 'background' }), settlesBefore + 4);
+    assert.equal(metricValue(await metrics(patient), 'tollway_limits_reservations_open'), 0);
+    const charged = [fresh, first, followOn, third].reduce((sum, r) => sum + r.usage.total_tokens, 0);
+    assert.equal(budgetUsed('deny') - usedBefore, charged, 'settled to the reported usage, once each');
 
     // brisk (timeout 150 ms): Redis is too slow, each counter follows its on_store_error.
     const denied = await post(brisk, MODELS.deny);
@@ -126,6 +144,31 @@ describe('faults: Redis slowed and blackholed behind the strict ledger', () => {
     assert.equal((await post(brisk, MODELS.deny)).status, 200);
     await waitFor(() => budgetUsed('deny') > used, { timeoutMs: 5000 });
     assert.ok(budgetUsed('deny') > used, 'charged in Redis again');
+  });
+
+  it('slowed: a drain waits for the settles of requests already answered', async (t) => {
+    const drainer = await startGateway({ config: testConfig({ openaiUrl: mock.url, over: { limits: limitsFor('1s') } }) });
+    try {
+      assert.equal((await post(drainer, MODELS.deny)).status, 200);  // its Redis connection is up
+      proxy.setMode({ kind: 'delay', ms: 200, direction: 'both' });
+      await sleep(500);  // the warm-up's settle is done
+      const usedBefore = budgetUsed('deny');
+      const r = await rawPost(drainer, MODELS.deny, null);
+      assert.equal(r.status, 200);
+      // Answered; its settle (400 ms through the slowed Redis) is still pending.
+      const m = await metrics(drainer);
+      assert.equal(metricValue(m, 'tollway_settles_pending'), 1);
+      assert.notEqual(budgetUsed('deny') - usedBefore, r.usage.total_tokens, 'the reservation is held until the settle');
+      const stopping = Date.now();
+      const exit = await drainer.stop('SIGTERM');
+      t.diagnostic(`drained in ${Date.now() - stopping} ms with one settle pending`);
+      assert.equal(exit.code, 0);
+      assert.equal(drainer.logs.filter((o) => o.msg === 'drain deadline reached; closing remaining connections').length, 0);
+      assert.equal(budgetUsed('deny') - usedBefore, r.usage.total_tokens, 'settled before the process exited');
+    } finally {
+      proxy.setMode({ kind: 'pass' });
+      await drainer.stop('SIGKILL');
+    }
   });
 
   it('blackholed: every counter follows on_store_error within about limits.redis.timeout; recovers when it answers', async (t) => {

@@ -1,8 +1,8 @@
 // The phase driver (pipeline/run.cc) with recording filters and a test Exchange: the phases run in
 // DESIGN.md's order (authenticate on the head, then the body is read), a Replied verdict at any phase skips
 // the later ones and goes to the reply, settle runs exactly once for exactly the filters whose admit
-// continued, log runs for every filter, response hooks run in reverse chain order, and a failed attempt
-// selects and shapes again before one settle.
+// continued, log runs for every filter, response hooks run in reverse chain order, a failed attempt
+// selects and shapes again before one settle, and a settle that awaits I/O is left with the log to the caller.
 #include "pipeline/run.h"
 
 #include <gtest/gtest.h>
@@ -23,8 +23,8 @@ using Trace = std::vector<std::string>;
 // Records each phase it runs as "<name>.<phase>"; replies in the phase named by `reply_in`.
 class RecordingFilter final : public Filter {
  public:
-  RecordingFilter(std::string name, Trace& trace, std::string reply_in = "")
-      : name_(std::move(name)), trace_(trace), reply_in_(std::move(reply_in)) {}
+  RecordingFilter(std::string name, Trace& trace, std::string reply_in = "", bool settle_awaits_io = false)
+      : name_(std::move(name)), trace_(trace), reply_in_(std::move(reply_in)), settle_awaits_io_(settle_awaits_io) {}
   std::string_view name() const override { return name_; }
   asio::awaitable<Verdict> authenticate(RequestCtx& ctx) override { co_return step("authenticate", ctx); }
   asio::awaitable<Verdict> authorize(RequestCtx& ctx) override { co_return step("authorize", ctx); }
@@ -39,6 +39,7 @@ class RecordingFilter final : public Filter {
     trace_.push_back(name_ + ".settle");
     co_return;
   }
+  bool settle_awaits_io(const RequestCtx&) const override { return settle_awaits_io_; }
   void log(const RequestCtx&) override { trace_.push_back(name_ + ".log"); }
 
  private:
@@ -51,6 +52,7 @@ class RecordingFilter final : public Filter {
   std::string name_;
   Trace& trace_;
   std::string reply_in_;
+  bool settle_awaits_io_;
   http::UpstreamEndpoint endpoint_;
 };
 
@@ -164,14 +166,26 @@ struct Fixture {
   std::shared_ptr<Snapshot> snapshot = std::make_shared<Snapshot>();
   config::RouteConfig route;
 
+  RunEnd end = RunEnd::Finished;
+  RequestCtx ctx;
+
   Trace run(int failures = 0, BodyRead body = BodyRead::Read) {
-    RequestCtx ctx;
     ctx.snapshot = snapshot;
     ctx.route = &route;
     ctx.started = std::chrono::steady_clock::now();
     RecordingExchange exchange(trace, failures, body);
     boost::asio::io_context io;
-    boost::asio::co_spawn(io, pipeline::run(ctx, exchange), [](std::exception_ptr e) {
+    boost::asio::co_spawn(io, pipeline::run(ctx, exchange), [this](std::exception_ptr e, RunEnd how) {
+      if (e) std::rethrow_exception(e);
+      end = how;
+    });
+    io.run();
+    return trace;
+  }
+  // The settle and log phases a SettleOwed run left.
+  Trace settle_and_log() {
+    boost::asio::io_context io;
+    boost::asio::co_spawn(io, pipeline::settle_and_log(ctx), [](std::exception_ptr e) {
       if (e) std::rethrow_exception(e);
     });
     io.run();
@@ -188,6 +202,31 @@ TEST(PhaseDriver, RunsThePhasesInOrderAndSettlesOnce) {
   EXPECT_EQ(f.run(), (Trace{"a.authenticate", "b.authenticate", "exchange.read_body", "a.authorize",
                             "b.authorize", "a.admit", "b.admit", "a.select", "b.select", "a.shape", "b.shape",
                             "exchange.forward", "a.settle", "b.settle", "a.log", "quiet.log", "b.log"}));
+}
+
+TEST(PhaseDriver, ASettleThatAwaitsIoIsLeftToTheCallerWithEveryLaterPhase) {
+  Fixture f;
+  f.route.retries.attempts = 0;
+  f.snapshot->chain.add<RecordingFilter>("a", f.trace)
+      .add<RecordingFilter>("b", f.trace, "", /*settle_awaits_io=*/true)
+      .add<LogOnlyFilter>(f.trace);
+  const Trace until_response{"a.authenticate", "b.authenticate", "exchange.read_body", "a.authorize",
+                             "b.authorize", "a.admit", "b.admit", "a.select", "b.select", "a.shape", "b.shape",
+                             "exchange.forward"};
+  EXPECT_EQ(f.run(), until_response);
+  EXPECT_EQ(f.end, RunEnd::SettleOwed);
+  Trace whole = until_response;
+  for (const char* step : {"a.settle", "b.settle", "a.log", "b.log", "quiet.log"}) whole.push_back(step);
+  EXPECT_EQ(f.settle_and_log(), whole);
+}
+
+TEST(PhaseDriver, ASettleThatAwaitsIoIsNotAskedForWhenItsAdmitDidNotRun) {
+  Fixture f;
+  f.snapshot->chain.add<RecordingFilter>("a", f.trace, "admit")
+      .add<RecordingFilter>("b", f.trace, "", /*settle_awaits_io=*/true);
+  EXPECT_EQ(f.run(), (Trace{"a.authenticate", "b.authenticate", "exchange.read_body", "a.authorize",
+                            "b.authorize", "a.admit", "exchange.reply 429", "a.log", "b.log"}));
+  EXPECT_EQ(f.end, RunEnd::Finished);
 }
 
 TEST(PhaseDriver, RepliedInAuthenticateAnswersWithoutReadingTheBody) {
