@@ -214,6 +214,10 @@ StepResult HeadScanner::scan_request_line(RequestHead& out) {
     const StepResult proxy_target = scan_proxy_target(line_end, out);
     if (proxy_target != StepResult::Ok) return proxy_target;
     target_start = pos_;  // an absolute-form target's path starts here
+  } else if (out.method == "CONNECT") {
+    // CONNECT's only form is HOST:PORT (RFC 9112 3.2.3), which a reverse proxy does not take; read with an
+    // origin-form target it would be a request no peer frames as tollway would.
+    return reject(400, "CONNECT is only accepted on a forward proxy's listener");
   }
   if (!out.authority.empty()) {
     // CONNECT's authority-form ends at the SP; an absolute-form target may have a path

@@ -7,8 +7,8 @@
 //  - Methods: any token (RFC 9110 9.1), case-sensitive: "get" is accepted as its own, unknown method and
 //    the proxy decides; non-token bytes are rejected.
 //  - Targets: origin-form ("/" path ["?" query]) with RFC 3986 characters only, "%" followed by two hex
-//    digits; asterisk-form "*" only for OPTIONS. Absolute-form and authority-form (so CONNECT) are rejected:
-//    tollway is a reverse proxy. CTL, SP, "#", non-ASCII and the characters RFC 3986 excludes (", <, >, \,
+//    digits; asterisk-form "*" only for OPTIONS. Absolute-form and authority-form are rejected, and CONNECT
+//    with any target: tollway is a reverse proxy (a forward proxy's listener takes them, see proxy_forms). CTL, SP, "#", non-ASCII and the characters RFC 3986 excludes (", <, >, \,
 //    ^, `, {, |, }) are rejected.
 //  - Versions: exactly "HTTP/1.1" or "HTTP/1.0"; another well-formed "HTTP/d.d" gets 505, anything else 400.
 //  - Exactly one SP between request-line parts; no trailing whitespace.
