@@ -1,10 +1,23 @@
 #include "control/node_auth.h"
 
+#include <utility>
+
 #include "control/api_response.h"
 #include "core/prometheus_text.h"
 #include "tls/server_context.h"
 
 namespace tollway::control {
+namespace {
+
+// A verdict that was on its way to a refusal, turned into the acceptance (its method kept).
+NodeAuth::Verdict accepted(NodeAuth::Verdict verdict) {
+  verdict.ok = true;
+  verdict.status = 200;
+  verdict.code.clear();
+  return verdict;
+}
+
+}  // namespace
 
 NodeAuth::Verdict NodeAuth::by_certificate(X509* certificate, std::string_view node, bool& declared_for_a_node) {
   Verdict verdict;
@@ -45,10 +58,7 @@ NodeAuth::Verdict NodeAuth::by_certificate(X509* certificate, std::string_view n
                       "'s identity (nodes.yaml): it cannot act as node " + std::string(node);
     return verdict;
   }
-  verdict.ok = true;
-  verdict.status = 200;
-  verdict.code.clear();
-  return verdict;
+  return accepted(std::move(verdict));
 }
 
 NodeAuth::Verdict NodeAuth::by_token(const proxy::AdminRequest& request, std::string_view node) {
@@ -75,10 +85,7 @@ NodeAuth::Verdict NodeAuth::by_token(const proxy::AdminRequest& request, std::st
                       "token alone is refused (tollway control --accept-node-token-after-join accepts it)";
     return verdict;
   }
-  verdict.ok = true;
-  verdict.status = 200;
-  verdict.code.clear();
-  return verdict;
+  return accepted(std::move(verdict));
 }
 
 NodeAuth::Verdict NodeAuth::authenticate(const proxy::AdminRequest& request, std::string_view node) {
