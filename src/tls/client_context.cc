@@ -51,6 +51,7 @@ std::shared_ptr<boost::asio::ssl::context> make_client_context(const ClientTlsFi
     if (auto why = use_private_key(ctx, files.key_file, files.cert_file); !why.empty())
       return fail(ClientTlsError::Key, std::move(why));
   }
+  if (!files.cert_file.empty()) fix_certificate_chain(ctx);
   return context;
 }
 

@@ -51,4 +51,12 @@ std::string use_private_key(SSL_CTX* ctx, const std::string& path, const std::st
   return "";
 }
 
+void fix_certificate_chain(SSL_CTX* ctx) {
+  STACK_OF(X509)* file_chain = nullptr;
+  SSL_CTX_get0_chain_certs(ctx, &file_chain);
+  if (file_chain != nullptr && sk_X509_num(file_chain) > 0) return;  // sent as the file has it, never rebuilt
+  SSL_CTX_build_cert_chain(ctx, SSL_BUILD_CHAIN_FLAG_NO_ROOT | SSL_BUILD_CHAIN_FLAG_IGNORE_ERROR |
+                                    SSL_BUILD_CHAIN_FLAG_CLEAR_ERROR);
+}
+
 }  // namespace tollway::tls

@@ -22,4 +22,11 @@ void refuse_passphrases(SSL_CTX* ctx);
 // success, else the error message for the key's config setting.
 std::string use_private_key(SSL_CTX* ctx, const std::string& path, const std::string& cert_path);
 
+// Fixes the chain sent after the context's certificate once, at load. A certificate file with intermediates is
+// sent as it is (as OpenSSL did); a lone certificate gets its issuers from the context's trust store, the
+// self-signed root left out. Without it OpenSSL builds and verifies that chain again in every handshake (an ECDSA
+// verification each: a third of an mTLS handshake's CPU). Call it after the certificate and the trust store are
+// both loaded; a chain that cannot be completed is sent as far as it goes, as before.
+void fix_certificate_chain(SSL_CTX* ctx);
+
 }  // namespace tollway::tls

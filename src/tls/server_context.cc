@@ -137,6 +137,7 @@ std::shared_ptr<const ServerTls> load_server_tls(const ServerTlsFiles& files,
                        SSL_VERIFY_PEER | (files.require_client_cert ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0),
                        files.trust_domain.empty() ? nullptr : verify_spiffe_member);
   }
+  fix_certificate_chain(ctx);
   return loaded;
 }
 

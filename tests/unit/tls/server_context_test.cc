@@ -5,6 +5,7 @@
 #include <openssl/pem.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 
 #include "../test_pki.h"
@@ -57,6 +58,33 @@ TEST(ServerTls, AClientCaWithoutRequireAsksButDoesNotRequire) {
   const auto plain = load_server_tls({pki().file("server.pem"), pki().file("server.key"), "", false, ""}, error);
   ASSERT_NE(plain, nullptr);
   EXPECT_EQ(SSL_CTX_get_verify_mode(plain->context->native_handle()), SSL_VERIFY_NONE);
+}
+
+int chain_sent_after_certificate(const ServerTls& loaded) {
+  STACK_OF(X509)* chain = nullptr;
+  SSL_CTX_get0_chain_certs(loaded.context->native_handle(), &chain);
+  return chain == nullptr ? -1 : sk_X509_num(chain);  // -1: OpenSSL would build it in every handshake
+}
+
+TEST(ServerTls, TheChainSentIsFixedAtLoadWithoutTheRoot) {
+  std::optional<ServerTlsError> error;
+  const auto loaded =
+      load_server_tls({pki().file("server.pem"), pki().file("server.key"), pki().file("ca.pem"), true, ""}, error);
+  ASSERT_NE(loaded, nullptr);
+  EXPECT_EQ(chain_sent_after_certificate(*loaded), 0);  // issued by the root in the trust store: the leaf alone
+  const auto plain = load_server_tls({pki().file("server.pem"), pki().file("server.key"), "", false, ""}, error);
+  ASSERT_NE(plain, nullptr);
+  EXPECT_EQ(chain_sent_after_certificate(*plain), 0);  // no issuer known: sent as far as it goes
+  // A file carrying its own chain is sent as the file has it.
+  const std::string with_chain = pki().file("server-with-chain.pem");
+  ASSERT_EQ(std::system(("cat '" + pki().file("server.pem") + "' '" + pki().file("other-ca.pem") + "' > '" +
+                         with_chain + "'")
+                            .c_str()),
+            0);
+  const auto carried =
+      load_server_tls({with_chain, pki().file("server.key"), pki().file("ca.pem"), true, ""}, error);
+  ASSERT_NE(carried, nullptr);
+  EXPECT_EQ(chain_sent_after_certificate(*carried), 1);
 }
 
 TEST(ServerTls, RefusesAnUnreadableCertificate) {
