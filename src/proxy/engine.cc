@@ -11,6 +11,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "core/prometheus_text.h"
+#include "core/startup_pages.h"
 #include "core/version.h"
 #include "http/listen_socket.h"
 #include "proxy/admin_listener.h"
@@ -293,6 +294,7 @@ asio::awaitable<void> Engine::open() {
   if (draining_) co_return;
   for (auto& w : workers_) w->accept();
   ready_ = true;
+  const core::ReleasedPages startup_pages = core::release_startup_pages();
   json::ObjectWriter listeners;
   for (std::size_t l = 0; l < active_->serving.listeners.size(); ++l)
     listeners.field(active_->serving.listeners[l].name, http::endpoint_text(workers_.front()->local_endpoint(l)));
@@ -304,7 +306,8 @@ asio::awaitable<void> Engine::open() {
                 .field("workers", active_->serving.workers)
                 .field("config", source_->origin())
                 .field("config_version", active_->version)
-                .field("tollway_version", kVersion));
+                .field("tollway_version", kVersion)
+                .field("startup_pages_released_kb", startup_pages.resident_bytes / 1024));
 }
 
 void Engine::reject(const char* trigger, const std::vector<std::string>& errors) {
