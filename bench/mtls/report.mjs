@@ -89,7 +89,7 @@ line(`| CPU per request on kept-alive mTLS ≤ 1.3× nginx's | ${ka.toFixed(2)}�
 line();
 line('Rerun: `bench/mtls/run.sh` (env REPS, HANDSHAKES, LATENCY_COUNT, REQUESTS; NO_DOC=1 leaves this file ' +
   'alone); raw ' +
-  'results in build/bench/mtls/.');
+  'results in build/bench/mtls/; what changed these numbers: bench/mtls/history.md.');
 const section = lines.join('\n') + '\n';
 process.stdout.write(section);
 if (!o['no-doc']) writeDocSection(o.doc, '## mTLS (bench/mtls)', section);
