@@ -65,10 +65,11 @@ class DownstreamConnection final : public pipeline::Exchange,
   // Forward phase: one upstream attempt, from connecting to the end of the response (upstream_exchange.cc);
   // forward() runs it while the client is watched (watch_plain_client or watch_tls_client).
   boost::asio::awaitable<void> send_and_relay(pipeline::RequestCtx& ctx, pipeline::ResponseHooks& hooks);
-  // Forward phase, plain TCP client: waits for the client's socket to become readable, without reading, and
-  // peeks at it: EOF or an error is the client gone (client_gone_, the upstream I/O cancelled); a byte is a
-  // pipelined request, left in the socket for the next head read, and ends the watch. Not a coroutine: a wait on
-  // the socket (its handler holds the connection) costs a fraction of a second coroutine beside send_and_relay.
+  // Forward phase, plain TCP client: a peeking receive queued on the client's socket: EOF or an error is the
+  // client gone (client_gone_, the upstream I/O cancelled); a byte is a pipelined request, left in the socket for
+  // the next head read, and ends the watch. Not a coroutine: a receive on the socket (its handler holds the
+  // connection) costs a fraction of a second coroutine beside send_and_relay, and no system call until the
+  // client sends or closes.
   void watch_plain_client();
   // Forward phase, TLS client (a record must be decrypted to tell a close_notify from data): reads the client
   // beside send_and_relay. Bytes it sends meanwhile (the next, pipelined request) are kept in carry_; EOF or an

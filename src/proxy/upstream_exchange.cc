@@ -4,10 +4,7 @@
 // from the client when the driver's AttemptPlan says another attempt will follow. The client is watched meanwhile
 // (watch_plain_client, watch_tls_client): when it closes or resets, the upstream exchange ends at once — after the read for usage a
 // response hook may still want — and its connection is closed, never pooled.
-#include <sys/socket.h>
-
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <cerrno>
 #include <memory>
 
 #include "core/log.h"
@@ -98,21 +95,17 @@ void DownstreamConnection::on_client_gone() {
 }
 
 void DownstreamConnection::watch_plain_client() {
-  client_.socket().async_wait(http::tcp::socket::wait_read, [self = shared_from_this()](const error_code& ec) {
-    if (ec == asio::error::operation_aborted || !self->watching_) return;  // the forward phase ended, or the sweep
-    if (ec) {
-      self->on_client_gone();
-      return;
-    }
-    char byte;
-    const ssize_t n = ::recv(self->client_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (n > 0) return;  // a pipelined request: read after this response
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-      self->watch_plain_client();
-      return;
-    }
-    self->on_client_gone();  // EOF, or a reset
-  });
+  // A peeking receive, not async_wait: Asio starts a wait with an epoll_ctl each time, while a receive is only
+  // queued on the socket, already in the worker's epoll set, and reads (one recv) only once the reactor saw the
+  // socket turn readable after the request was read. What it peeks stays for the next request's read.
+  thread_local char peeked;  // what a peek copies out is not looked at
+  client_.socket().async_receive(
+      asio::buffer(&peeked, 1), http::tcp::socket::message_peek,
+      [self = shared_from_this()](const error_code& ec, std::size_t) {
+        if (ec == asio::error::operation_aborted || !self->watching_) return;  // the forward phase ended, or the sweep
+        if (!ec) return;  // a pipelined request: read after this response
+        self->on_client_gone();  // EOF, or a reset
+      });
 }
 
 asio::awaitable<void> DownstreamConnection::watch_tls_client() {
