@@ -19,7 +19,8 @@ NodeAuth::Verdict accepted(NodeAuth::Verdict verdict) {
 
 }  // namespace
 
-NodeAuth::Verdict NodeAuth::by_certificate(X509* certificate, std::string_view node, bool& declared_for_a_node) {
+NodeAuth::Verdict NodeAuth::by_certificate(X509* certificate, std::string_view node,
+                                           bool& declared_for_a_node) {
   Verdict verdict;
   verdict.method = "certificate";
   verdict.code = "invalid_certificate";
@@ -40,9 +41,13 @@ NodeAuth::Verdict NodeAuth::by_certificate(X509* certificate, std::string_view n
     verdict.message = "the client certificate of " + peer.spiffe_id + ": " + problem;
     return verdict;
   }
-  const DeclaredNode* owner = nullptr;
-  for (const auto& [id_of_node, record] : fleet_.nodes())
-    if (record.declared.spiffe_id == peer.spiffe_id) owner = &record.declared;
+  // The node the request names is looked up first (one map lookup per request); the whole fleet is searched
+  // only to say whose identity a refused certificate is.
+  const NodeRecord* named = fleet_.find(node);
+  const DeclaredNode* owner =
+      named != nullptr && named->declared.spiffe_id == peer.spiffe_id ? &named->declared : nullptr;
+  for (auto it = fleet_.nodes().begin(); owner == nullptr && it != fleet_.nodes().end(); ++it)
+    if (it->second.declared.spiffe_id == peer.spiffe_id) owner = &it->second.declared;
   declared_for_a_node = owner != nullptr;
   if (owner == nullptr) {
     verdict.status = 403;
@@ -68,8 +73,9 @@ NodeAuth::Verdict NodeAuth::by_token(const proxy::AdminRequest& request, std::st
   const std::string_view token = bearer_token(request);
   if (token.empty()) {
     verdict.method = "none";
-    verdict.message = "no credential: a client certificate with the node's SPIFFE ID (nodes.yaml spiffe_id), or "
-                      "its bootstrap token (Authorization: Bearer TOKEN)";
+    verdict.message =
+        "no credential: a client certificate with the node's SPIFFE ID (nodes.yaml spiffe_id), or "
+        "its bootstrap token (Authorization: Bearer TOKEN)";
     return verdict;
   }
   if (!fleet_.authenticate(node, token)) {
@@ -80,9 +86,10 @@ NodeAuth::Verdict NodeAuth::by_token(const proxy::AdminRequest& request, std::st
   const std::string& identity = record->declared.spiffe_id;
   if (!identity.empty() && !accept_token_after_join_ && issued_ != nullptr && issued_->has_issued(identity)) {
     verdict.code = "certificate_required";
-    verdict.message = "node " + std::string(node) + " holds an identity (" + identity +
-                      ", issued by this CA): it authenticates with that certificate over mTLS, and its bootstrap "
-                      "token alone is refused (tollway control --accept-node-token-after-join accepts it)";
+    verdict.message =
+        "node " + std::string(node) + " holds an identity (" + identity +
+        ", issued by this CA): it authenticates with that certificate over mTLS, and its bootstrap "
+        "token alone is refused (tollway control --accept-node-token-after-join accepts it)";
     return verdict;
   }
   return accepted(std::move(verdict));
@@ -92,17 +99,20 @@ NodeAuth::Verdict NodeAuth::authenticate(const proxy::AdminRequest& request, std
   if (request.peer_certificate != nullptr && ca_ != nullptr && *ca_ != nullptr) {
     bool declared_for_a_node = false;
     Verdict by_cert = by_certificate(request.peer_certificate, node, declared_for_a_node);
-    // A node's certificate decides (accepted, or refused as another node's); any other certificate (an agent's, one
-    // of another issuer under the same root) leaves the decision to the token.
-    if (by_cert.ok || declared_for_a_node || bearer_token(request).empty()) return counted(std::move(by_cert), node);
+    // A node's certificate decides (accepted, or refused as another node's); any other certificate (an
+    // agent's, one of another issuer under the same root) leaves the decision to the token.
+    if (by_cert.ok || declared_for_a_node || bearer_token(request).empty())
+      return counted(std::move(by_cert), node);
   }
   return counted(by_token(request, node), node);
 }
 
 NodeAuth::Verdict NodeAuth::counted(Verdict verdict, std::string_view node) {
   ++decisions_[{std::string(verdict.method), verdict.ok ? "accepted" : "refused"}];
-  if (verdict.ok) fleet_.authenticated(node, verdict.method);
-  else ++refusals_[verdict.code];
+  if (verdict.ok)
+    fleet_.authenticated(node, verdict.method);
+  else
+    ++refusals_[verdict.code];
   return verdict;
 }
 
@@ -121,7 +131,8 @@ void NodeAuth::render_metrics(std::string& out) const {
   prometheus::family(out, "tollway_control_node_auth_refusals_total", "counter",
                      "Node API requests refused, by the error code answered.");
   for (const auto& [code, n] : refusals_)
-    prometheus::sample(out, "tollway_control_node_auth_refusals_total", prometheus::labels({{"code", code}}), n);
+    prometheus::sample(out, "tollway_control_node_auth_refusals_total", prometheus::labels({{"code", code}}),
+                       n);
 }
 
 }  // namespace tollway::control
