@@ -108,7 +108,7 @@ const lines = [
   HEADING,
   `Run ${date} on ${opt('cpu')} (${os.cpus().length} cores, shared with other builds and benches; load average ` +
   `${opt('load-start')} at the start, ${opt('load-end')} at the end), ${opt('tollway-version')}, ` +
-  `${opt('nginx-version')}. Produced by \`bench/hops/run.sh\`; raw output in \`build/bench/hops/\`.`,
+  `${opt('nginx-version')}. Produced by \`bench/hops/run.sh\`; raw output in \`build/bench/hops/\`; what changed these numbers: \`bench/hops/history.md\`.`,
   '',
   '**Method.** 16 trivial echo agents (`bench/hops/agents.mjs`, one Node process: agent i calls agent i+1 and ' +
   'answers with its answer, the last answers itself). wrk sends one request at a time (c=1) to agent 0 (the chain: ' +
