@@ -12,6 +12,7 @@ const CPU_TARGET = 1.2;          // sidecar pair CPU per request / nginx pair's
 const HOP_P50_TARGET_US = 100;   // added p50 per hop
 const RSS_IDLE_TARGET_KB = 8 * 1024;
 const RSS_LOADED_TARGET_KB = 16 * 1024;
+const STARTUP_TARGET_MS = 50;
 
 const toUs = (v, unit) => Number(v) * ({ us: 1, ms: 1000, s: 1e6 }[unit] ?? NaN);
 const median = (xs) => {
@@ -77,6 +78,7 @@ const traced = JSON.parse(opt('rate-traced', '{}'));
 const untraced = JSON.parse(opt('rate-untraced', '{}'));
 const traced16 = JSON.parse(opt('rate-traced-16', '{}'));
 const untraced16 = JSON.parse(opt('rate-untraced-16', '{}'));
+const startup = JSON.parse(opt('startup', '{"persisted":[],"file":[]}'));
 const sidecars = [
   { label: 'A (traced; outbound: forward proxy, mTLS client)', idle: idle[0], pool16: traced16.max_rss?.[0],
     loaded: traced.max_rss?.[0] },
@@ -91,6 +93,7 @@ const largest = (run) => Math.max(run.max_rss?.[0]?.rss_kb ?? NaN, run.max_rss?.
 // ---- format --------------------------------------------------------------------------------------------------------
 const us = (x) => (Number.isFinite(x) ? `${Math.round(x)} µs` : 'n/a');
 const ms = (x) => (Number.isFinite(x) ? `${(x / 1000).toFixed(2)} ms` : 'n/a');
+const millis = (x) => (Number.isFinite(x) ? `${x.toFixed(1)} ms` : 'n/a');
 const mb = (kb) => (Number.isFinite(kb) ? `${(kb / 1024).toFixed(1)} MB` : 'n/a');
 const met = (ok) => (ok ? '**met**' : '**not met**');
 const loadRun = (r) => `${r.achieved_rps} rps achieved, ${r.ok} ok, ${r.errors} errors, ${r.connections} connections ` +
@@ -193,6 +196,9 @@ const lines = [
     `${met(sidecarHopP50 <= HOP_P50_TARGET_US && sidecarChainHopP50 <= HOP_P50_TARGET_US)} |`,
   `| sidecar idle RSS ≤ 8 MB (issue 17) | ${mb(tracedIdleMax)} (larger of A, B) | ` +
     `${met(tracedIdleMax <= RSS_IDLE_TARGET_KB)} |`,
+  `| sidecar startup to ready ≤ ${STARTUP_TARGET_MS} ms from a persisted snapshot (issue 17) | ` +
+    `${millis(median(startup.persisted))} (from the file: ${millis(median(startup.file))}) | ` +
+    `${met(median(startup.persisted) <= STARTUP_TARGET_MS)} |`,
   `| sidecar RSS at 1,000 rps ≤ 16 MB (issue 17) | ${mb(largest(traced16))} pool 16, ${mb(largest(traced))} ` +
     `unbounded (larger of A, B) | ${met(largest(traced16) <= RSS_LOADED_TARGET_KB)} (pool 16), ` +
     `${met(largest(traced) <= RSS_LOADED_TARGET_KB)} (unbounded) |`,

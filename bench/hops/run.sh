@@ -13,6 +13,8 @@
 #   syscalls and context switches per request.
 # - RSS of the pairs' sidecars idle (after ready, before any request) and the largest seen at 1,000 rps
 #   (open_loop.mjs, open-loop), from a client pool of 16 connections and then from an unbounded one.
+# - Startup to ready (startup.mjs): sidecar B's config, 10 starts from a persisted snapshot with the control plane
+#   down, and 10 from the file.
 # Pinning: wrk, the agents, the origin and the loaders on core 0; gateway, sidecars and the nginx pair on core 1.
 # Prints the markdown section and writes it into docs/benchmarks.md under "## Hops (bench/hops)" (NO_DOC=1: not);
 # raw output goes to build/bench/hops/.
@@ -316,6 +318,9 @@ RATE_TRACED_16=$(at_rate 16 "$PAIR_A_OUT" "$PAIR_A_PID" "$PAIR_B_PID")
 RATE_UNTRACED_16=$(at_rate 16 "$PAIR_C_OUT" "$PAIR_C_PID" "$PAIR_D_PID")
 RATE_TRACED=$(at_rate 100000 "$PAIR_A_OUT" "$PAIR_A_PID" "$PAIR_B_PID")
 RATE_UNTRACED=$(at_rate 100000 "$PAIR_C_OUT" "$PAIR_C_PID" "$PAIR_D_PID")
+# Startup to ready of sidecar B's config (tracing on): from a persisted snapshot (control plane down) and from the file.
+STARTUP=$(taskset -c $CORE_LOAD node "$HERE/startup.mjs" --bin "$TOLLWAY_BIN" --config "$OUT/sidecars/pair-b.yaml" \
+  --dir "$OUT/startup" --core $CORE_PROXY)
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 spans() { # result -> that fate's span count over every sidecar (tollway_otlp_spans_total)
   local port total=0
@@ -333,6 +338,7 @@ node "$HERE/report.mjs" --raw "$RAW" --doc "$ROOT/docs/benchmarks.md" ${NO_DOC:+
   --load-start "$LOAD_START" --load-end "$LOAD_END" \
   --idle "$IDLE_A,$IDLE_B,$IDLE_C,$IDLE_D" --rate-traced "$RATE_TRACED" --rate-untraced "$RATE_UNTRACED" \
   --rate-traced-16 "$RATE_TRACED_16" --rate-untraced-16 "$RATE_UNTRACED_16" \
+  --startup "$STARTUP" \
   --sink "$(cat "$OUT/sink.json")" \
   --spans "$SPANS" --syscalls "$SYSCALLS" --tollway-version "$("$TOLLWAY_BIN" version 2>/dev/null | head -1)" \
   --nginx-version "$(nginx -v 2>&1)" --cpu "$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
