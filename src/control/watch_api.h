@@ -26,6 +26,7 @@
 #include "control/node_auth.h"
 #include "control/leases/usage_api.h"
 #include "control/policy_api.h"
+#include "control/rollout/rollout_coordinator.h"
 #include "control/traces/trace_api.h"
 #include "proxy/admin_listener.h"
 
@@ -52,6 +53,9 @@ class WatchApi {
   // Serves /v1/history, /v1/history/diff and /v1/rollback with `policy` to admin-token holders (null: 404 until
   // set). It must outlive this WatchApi.
   void set_policy_api(PolicyApi* policy) { policy_ = policy; }
+  // Staged rollouts: polls carry the nodes' counts to `rollout`, are cut to kCanaryReportInterval while a canary
+  // is judged, and /v1/fleet and /metrics show it. It must outlive this WatchApi.
+  void set_rollout(rollout::RolloutCoordinator* rollout) { rollout_ = rollout; }
   // Serves /v1/traces with `traces` (null: the trace window is off, 404). It must outlive this WatchApi.
   void set_trace_api(traces::TraceApi* traces) { traces_ = traces; }
   // The HTTPS listener's failed handshakes (a client certificate of another CA, expired, ...), rendered on /metrics
@@ -93,6 +97,7 @@ class WatchApi {
   PolicyApi* policy_ = nullptr;
   AlertBook alerts_;
   traces::TraceApi* traces_ = nullptr;
+  rollout::RolloutCoordinator* rollout_ = nullptr;
   const proxy::HandshakeRefusals* handshake_refusals_ = nullptr;
   bool stopped_ = false;
 };
