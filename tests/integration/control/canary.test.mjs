@@ -1,0 +1,182 @@
+// Staged rollout (issue 15 item 7): one control plane on a policy directory with rollout.yaml (canary zone=a,
+// hold 2s, 20 requests), four gateways under it (zone a and b), traffic against each. A version that makes its
+// nodes deny every request (`auth: {}`, no caller has a key) reaches only the zone-a canary, is rolled back
+// automatically on the canary's deny rate, and the zone-b nodes never receive it; status and history say why. A
+// good version is promoted to every node after the hold. Real processes on 127.0.0.1.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startMock, postJson, tempDir, metricValue, runTollway, sleep } from '../../lib/harness.mjs';
+import { policyDir, startControl, startManagedGateway, eventually, sha256, BASE, MODELS, providers } from './control_harness.mjs';
+
+const IDS = ['gw-a1', 'gw-a2', 'gw-b1', 'gw-b2'];
+const token = (id) => `token-of-${id}`;
+const NODES = `nodes:\n${IDS.map((id) => `  ${id}:
+    labels: {zone: ${id[3]}}
+    token_sha256: ${sha256(token(id))}
+`).join('')}`;
+const ROLLOUT = `canary:
+  selector: {zone: a}
+hold: 2s
+min_requests: 20
+thresholds:
+  error_rate: 1%
+  deny_rate: 5%
+`;
+
+describe('staged rollout: canary, automatic rollback, promotion', () => {
+  let mock; let policy; let cp; const gw = {}; let traffic = true; const statuses = {};
+  const fleetNode = (f, id) => f.nodes.find((n) => n.id === id);
+  const allSynced = async () => {
+    const f = await cp.fleet();
+    return f.nodes.every((n) => n.state === 'SYNCED') && f;
+  };
+  // Each gateway gets a request every ~20 ms for the whole test; statuses are tallied per gateway.
+  const drive = async (id) => {
+    while (traffic) {
+      try {
+        const r = await postJson(`${gw[id].url}/v1/chat/completions`,
+          { model: 'gpt-4o', max_tokens: 2, messages: [{ role: 'user', content: 'hi' }] });
+        statuses[id][r.status] = (statuses[id][r.status] ?? 0) + 1;
+      } catch { /* a gateway stopping */ }
+      await sleep(20);
+    }
+  };
+  const received = (id) => gw[id].logs.filter((l) => l.msg === 'snapshot received from the control plane');
+
+  before(async () => {
+    mock = await startMock();
+    policy = policyDir();
+    policy.write('base.yaml', BASE);
+    policy.write('providers.yaml', providers(mock.url, mock.url));
+    policy.write('models.yaml', MODELS);
+    policy.write('nodes.yaml', NODES);
+    policy.write('rollout.yaml', ROLLOUT);
+    cp = await startControl({ policy: policy.dir });
+    await Promise.all(IDS.map(async (id) => {
+      gw[id] = await startManagedGateway({ control: cp.url, node: id, token: token(id), stateDir: tempDir(`tollway-state-${id}-`) });
+      statuses[id] = {};
+    }));
+    for (const id of IDS) drive(id);
+  });
+  after(async () => {
+    traffic = false;
+    await sleep(50);
+    await Promise.all(Object.values(gw).map((g) => g?.stop()));
+    await cp?.stop();
+    await mock?.close();
+  });
+
+  it('the first version goes to every node at once (nothing to compare a canary with)', async () => {
+    const f = await eventually(allSynced, 15000, 'every node SYNCED');
+    assert.equal(f.rollout, null);
+    for (const id of IDS) assert.equal(received(id).length, 0, `${id} took its first snapshot at start`);
+  });
+
+  it('a version that denies every request reaches only the canary and is rolled back on its deny rate', async () => {
+    const stable = await cp.fleet();
+    const stableVersion = Object.fromEntries(IDS.map((id) => [id, fleetNode(stable, id).applied_version]));
+    policy.write('auth.yaml', 'auth: {}\n');
+    const canary = await eventually(async () => {
+      const f = await cp.fleet();
+      return f.rollout?.phase === 'canary' && f;
+    }, 10000, 'the canary to start');
+    assert.deepEqual(canary.rollout.canary_nodes, ['gw-a1', 'gw-a2']);
+    assert.deepEqual(canary.rollout.baseline_nodes, ['gw-b1', 'gw-b2']);
+    assert.equal(canary.rollout.stable, stable.revision);
+    for (const id of ['gw-b1', 'gw-b2']) assert.equal(fleetNode(canary, id).desired_version, stableVersion[id]);
+    for (const id of ['gw-a1', 'gw-a2']) assert.notEqual(fleetNode(canary, id).desired_version, stableVersion[id]);
+
+    const ended = await eventually(async () => {
+      const f = await cp.fleet();
+      return f.rollout?.phase === 'rolled_back' && f;
+    }, 15000, 'the canary to be rolled back');
+    assert.match(ended.rollout.reason,
+      /^canary deny rate 100\.0% over \d+ requests vs baseline 0\.0% \(threshold \+5%\)$/);
+    const badRevision = ended.rollout.revision;
+    assert.notEqual(badRevision, stable.revision);
+    // The canary nodes denied while they ran it, and run the stable version again.
+    for (const id of ['gw-a1', 'gw-a2']) assert.ok(statuses[id][401] > 0, `${id} denied: ${JSON.stringify(statuses[id])}`);
+    await eventually(async () => {
+      const f = await cp.fleet();
+      return IDS.every((id) => fleetNode(f, id).state === 'SYNCED' && fleetNode(f, id).applied_version === stableVersion[id]);
+    }, 10000, 'the canary nodes back on the stable version');
+    for (const id of ['gw-a1', 'gw-a2']) {
+      const r = await postJson(`${gw[id].url}/v1/chat/completions`,
+        { model: 'gpt-4o', max_tokens: 2, messages: [{ role: 'user', content: 'hi' }] });
+      assert.equal(r.status, 200, `${id} serves again`);
+      assert.equal((await gw[id].config()).source_version, stableVersion[id]);
+    }
+    // The other nodes never received the version: no snapshot since their first, nothing but 200s.
+    for (const id of ['gw-b1', 'gw-b2']) {
+      assert.equal(received(id).length, 0, `${id} received: ${JSON.stringify(received(id))}`);
+      assert.equal(metricValue(await gw[id].metrics(), 'tollway_control_updates_total', { result: 'applied' }), 1);
+      assert.equal((await gw[id].config()).source_version, stableVersion[id]);
+      assert.deepEqual(Object.keys(statuses[id]), ['200']);
+    }
+    // Not offered again: the canary nodes took it once and the stable version back once.
+    await sleep(1500);
+    for (const id of ['gw-a1', 'gw-a2']) assert.equal(received(id).length, 2, JSON.stringify(received(id)));
+
+    const text = await runTollway(['control', 'status', '--url', cp.url, '--admin-token-file', cp.tokenFile]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, new RegExp(`rollout: the canary of ${badRevision} on gw-a1,gw-a2 was ROLLED BACK at .*: canary deny rate 100\\.0%`));
+    const history = await fetch(`${cp.url}/v1/history`, { headers: { authorization: `Bearer ${cp.adminToken}` } });
+    const bad = (await history.json()).versions.find((v) => v.revision === badRevision);
+    assert.equal(bad.rollout.phase, 'rolled_back');
+    assert.equal(bad.rollout.reason, ended.rollout.reason);
+    assert.deepEqual(bad.rollout.canary_nodes, ['gw-a1', 'gw-a2']);
+    const cli = await runTollway(['control', 'history', '--state-dir', cp.stateDir]);
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.match(cli.stdout, /rollout: canary zone=a on gw-a1,gw-a2 beside 1-[0-9a-f]{12}: ROLLED BACK: canary deny rate 100\.0%/);
+    const metrics = await cp.metrics();
+    assert.equal(metricValue(metrics, 'tollway_control_rollouts_total', { result: 'rolled_back' }), 1);
+    assert.equal(metricValue(metrics, 'tollway_control_rollout_canary'), 0);
+  });
+
+  it('a good version holds on the canary, then is promoted to every node', async () => {
+    const before = await cp.fleet();
+    const stableVersion = Object.fromEntries(IDS.map((id) => [id, fleetNode(before, id).applied_version]));
+    policy.remove('auth.yaml');
+    policy.write('models.yaml', `${MODELS}  - match: "o1-*"\n    provider: openai\n`);
+    const canary = await eventually(async () => {
+      const f = await cp.fleet();
+      return f.rollout?.phase === 'canary' && fleetNode(f, 'gw-a1').state === 'SYNCED' && f;
+    }, 10000, 'the good canary to run on the canary nodes');
+    for (const id of ['gw-b1', 'gw-b2']) assert.equal(fleetNode(canary, id).desired_version, stableVersion[id]);
+    assert.equal(metricValue(await cp.metrics(), 'tollway_control_rollout_canary'), 1);
+    const promoted = await eventually(async () => {
+      const f = await cp.fleet();
+      return f.rollout?.phase === 'promoted' && f.nodes.every((n) => n.state === 'SYNCED') && f;
+    }, 15000, 'the promotion');
+    assert.match(promoted.rollout.reason, /^canary error rate 0\.0% and deny rate 0\.0% over \d+ requests vs baseline 0\.0% and 0\.0% over \d+ requests, within \+1% and \+5% after a hold of 2s$/);
+    for (const id of IDS) assert.notEqual(fleetNode(promoted, id).applied_version, stableVersion[id]);
+    for (const id of ['gw-b1', 'gw-b2']) assert.equal(received(id).length, 1, `${id} got the promoted version once`);
+    const rolls = await runTollway(['control', 'history', '--state-dir', cp.stateDir, '--json']);
+    const newest = JSON.parse(rolls.stdout)[0];
+    assert.equal(newest.rollout.phase, 'promoted');
+  });
+
+  it('bad rollout input is refused with the file and line; the published version stays', async () => {
+    const before = await cp.fleet();
+    policy.write('rollout.yaml', 'canary:\n  selector: {zone: c}\nhold: -5s\n');
+    const refused = await eventually(async () => {
+      const f = await cp.fleet();
+      return f.policy_error && f;
+    }, 10000, 'the refusal');
+    assert.match(refused.policy_error, /rollout\.yaml:3: hold: "-5s" is negative/);
+    assert.equal(refused.revision, before.revision);
+    const dir = tempDir('tollway-rollout-validate-');
+    const v = policyDir();
+    v.write('base.yaml', BASE);
+    v.write('providers.yaml', providers(mock.url, mock.url));
+    v.write('nodes.yaml', NODES);
+    v.write('rollout.yaml', 'canary:\n  selector: {zone: c}\n');
+    const none = await runTollway(['validate', v.dir]);
+    assert.equal(none.code, 1);
+    assert.match(none.stdout + none.stderr, /rollout\.yaml: canary: the canary selector zone=c matches none of the declared nodes/);
+    v.write('rollout.yaml', 'canary:\n  percent: 100\n');
+    const all = await runTollway(['validate', v.dir]);
+    assert.match(all.stdout + all.stderr, /rollout\.yaml:2: canary\.percent: "100" is not a percentage of nodes from 1 to 99/);
+    assert.ok(dir);
+  });
+});
