@@ -8,7 +8,9 @@
 // /v1/budgets (leased budgets with their leases and last hour of spend) and GET /v1/alerts (the alerts the control
 // plane sees in its own state) with the admin token, POST /v1/traces (spans, authenticated by the TraceApi) and
 // GET /v1/traces[/ID] (with the admin token) through the TraceApi when the trace window is on (404 otherwise), and
-// the web dashboard's files under /ui (UiAssets; the page sends the admin token on its own API calls). A
+// the web dashboard's files under /ui (UiAssets; the page sends the admin token on its own API calls). Polls may
+// carry the node's response counts (requests, errors, denials since it applied `have`), handed to the staged
+// rollout, which /v1/fleet ("rollout") and /metrics show. A
 // waiting poll costs a coroutine frame and a timer: no thread. It never answers a node with another node's
 // document, never sends anything to a node that reports, never publishes (publish() is handed a policy that
 // passed the whole check) and never logs a token.

@@ -2,11 +2,14 @@
 // hold 2s, 20 requests), four gateways under it (zone a and b), traffic against each. A version that makes its
 // nodes deny every request (`auth: {}`, no caller has a key) reaches only the zone-a canary, is rolled back
 // automatically on the canary's deny rate, and the zone-b nodes never receive it; status and history say why. A
-// good version is promoted to every node after the hold. Real processes on 127.0.0.1.
+// good version is promoted to every node after the hold. On etcd, `tollway control publish --canary zone=a` asks
+// for the canary (overriding rollout.yaml's) and a selector matching no node or a percentage outside 1–99 is
+// refused before anything is written. Real processes on 127.0.0.1.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startMock, postJson, tempDir, metricValue, runTollway, sleep } from '../../lib/harness.mjs';
-import { policyDir, startControl, startManagedGateway, eventually, sha256, BASE, MODELS, providers } from './control_harness.mjs';
+import { policyDir, startControl, startManagedGateway, startEtcd, eventually, sha256, BASE, MODELS, providers }
+  from './control_harness.mjs';
 
 const IDS = ['gw-a1', 'gw-a2', 'gw-b1', 'gw-b2'];
 const token = (id) => `token-of-${id}`;
@@ -178,5 +181,88 @@ describe('staged rollout: canary, automatic rollback, promotion', () => {
     const all = await runTollway(['validate', v.dir]);
     assert.match(all.stdout + all.stderr, /rollout\.yaml:2: canary\.percent: "100" is not a percentage of nodes from 1 to 99/);
     assert.ok(dir);
+  });
+});
+
+describe('staged rollout on etcd: publish --canary', () => {
+  const PREFIX = '/tollway/canary';
+  const ETCD_IDS = ['gw-a1', 'gw-b1'];
+  let mock; let etcd; let policy; let cp; const gw = {}; let traffic = true; const statuses = {};
+  const publish = (...more) => runTollway(['control', 'publish', policy.dir, '--etcd', etcd.url, '--prefix', PREFIX, ...more]);
+  const received = (id) => gw[id].logs.filter((l) => l.msg === 'snapshot received from the control plane');
+
+  before(async () => {
+    mock = await startMock();
+    etcd = await startEtcd();
+    policy = policyDir();
+    policy.write('base.yaml', BASE);
+    policy.write('providers.yaml', providers(mock.url, mock.url));
+    policy.write('models.yaml', MODELS);
+    policy.write('nodes.yaml', `nodes:\n${ETCD_IDS.map((id) => `  ${id}:\n    labels: {zone: ${id[3]}}\n    token_sha256: ${sha256(token(id))}\n`).join('')}`);
+    const first = await publish();
+    assert.equal(first.code, 0, first.stderr);
+    cp = await startControl({ etcd: etcd.url, prefix: PREFIX });
+    await Promise.all(ETCD_IDS.map(async (id) => {
+      gw[id] = await startManagedGateway({ control: cp.url, node: id, token: token(id), stateDir: tempDir(`tollway-state-${id}-`) });
+      statuses[id] = {};
+    }));
+    for (const id of ETCD_IDS) {
+      (async () => {
+        while (traffic) {
+          try {
+            const r = await postJson(`${gw[id].url}/v1/chat/completions`,
+              { model: 'gpt-4o', max_tokens: 2, messages: [{ role: 'user', content: 'hi' }] });
+            statuses[id][r.status] = (statuses[id][r.status] ?? 0) + 1;
+          } catch { /* a gateway stopping */ }
+          await sleep(20);
+        }
+      })();
+    }
+  });
+  after(async () => {
+    traffic = false;
+    await sleep(50);
+    await Promise.all(Object.values(gw).map((g) => g?.stop()));
+    await cp?.stop();
+    await etcd?.stop();
+    await mock?.close();
+  });
+
+  it('refuses a canary that selects no node, or a percentage outside 1-99, before writing anything', async () => {
+    const none = await publish('--canary', 'zone=c');
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /^--canary: the canary selector zone=c matches none of the declared nodes: nothing published$/m);
+    const all = await publish('--canary', '100%');
+    assert.equal(all.code, 1);
+    assert.match(all.stderr, /--canary: "100%" is not a percentage of nodes from 1 to 99/);
+    const negative = await publish('--canary', 'zone');
+    assert.match(negative.stderr, /--canary: "zone" is not a canary: give LABEL=VALUE/);
+  });
+
+  it('--canary zone=a overrides rollout.yaml: the denying version reaches gw-a1 only and is rolled back', async () => {
+    const stable = await eventually(async () => {
+      const f = await cp.fleet();
+      return f.nodes.every((n) => n.state === 'SYNCED') && f;
+    }, 15000, 'both nodes SYNCED');
+    const stableB = stable.nodes.find((n) => n.id === 'gw-b1').applied_version;
+    policy.write('rollout.yaml', 'canary:\n  percent: 50\nhold: 30s\nmin_requests: 20\n');
+    policy.write('auth.yaml', 'auth: {}\n');
+    const r = await publish('--canary', 'zone=a', '--author', 'Ana');
+    assert.equal(r.code, 0, r.stderr);
+    const ended = await eventually(async () => {
+      const f = await cp.fleet();
+      return f.rollout?.phase === 'rolled_back' && f;
+    }, 15000, 'the rollback');
+    assert.deepEqual(ended.rollout.canary_nodes, ['gw-a1']);
+    assert.equal(ended.rollout.canary, 'zone=a');
+    assert.match(ended.rollout.reason, /^canary deny rate 100\.0% over \d+ requests vs baseline 0\.0% \(threshold \+5%\)$/);
+    assert.ok(statuses['gw-a1'][401] > 0);
+    assert.equal(received('gw-b1').length, 0);
+    assert.deepEqual(Object.keys(statuses['gw-b1']), ['200']);
+    assert.equal((await gw['gw-b1'].config()).source_version, stableB);
+    const history = await runTollway(['control', 'history', '--state-dir', cp.stateDir, '--json']);
+    const newest = JSON.parse(history.stdout)[0];
+    assert.equal(newest.canary, 'zone=a');
+    assert.equal(newest.rollout.phase, 'rolled_back');
   });
 });
