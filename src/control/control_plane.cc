@@ -370,7 +370,8 @@ class ControlPlane {
       api_.refuse({"--canary " + meta.canary + ": " + error});
       return {error};
     }
-    const auto before = history_->latest(error);
+    std::string latest_error;
+    const auto before = history_->latest(latest_error);
     const auto version = history_->record(files, store_, meta, error);
     if (!version) {
       log::error("policy not published: the history cannot record it", json::ObjectWriter().field("error", error));
@@ -385,8 +386,8 @@ class ControlPlane {
     const auto now = Clock::now();
     if (new_version && before && !rollout_->has_stable()) {
       // A restart that finds a newer version: what ran before it (or, rolled back, its stable version) first.
-      if (auto previous = load_version(before->revision, error))
-        rollout_->accept(*previous, std::nullopt, before->revision, false, now);
+      if (auto ran_before = load_version(before->revision, error))
+        rollout_->accept(*ran_before, std::nullopt, before->revision, false, now);
     }
     if (const std::string problem = rollout_->accept(*verdict.policy, spec, revision_, new_version, now);
         !problem.empty()) {

@@ -107,7 +107,10 @@ std::string RolloutCoordinator::start_canary(const CheckedPolicy& policy, const 
   record.spec = spec;
   record.started_ms = started_ms;
   std::string error;
-  if (!log_.start(record, error)) return "the canary cannot be recorded, so it is not started: " + error;
+  if (!log_.start(record, error)) {
+    publish_(*stable_, stable_revision_);  // whatever canary ran before is over: every node on the stable version
+    return "the canary cannot be recorded, so it is not started: " + error;
+  }
   log::info("canary started: only the canary nodes get the version",
             json::ObjectWriter()
                 .field("revision", revision)
