@@ -52,7 +52,9 @@ std::unique_ptr<RolloutLog> RolloutLog::open(const std::string& path, bool read_
     return nullptr;
   }
   sqlite3_busy_timeout(db, 5000);
-  if (!read_only && !sqlite_exec(db, kSchema, error)) {
+  // Durable before the fleet changes, as the history's own tables are (WAL, synchronous=FULL).
+  if (!read_only && (!sqlite_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", error) ||
+                     !sqlite_exec(db, kSchema, error))) {
     error = "cannot create the rollouts table in " + name + ": " + error;
     sqlite3_close(db);
     return nullptr;
