@@ -164,19 +164,6 @@ class ControlPlane {
     return std::move(verdict.policy);
   }
 
-  // The staged rollout `meta` and the policy ask for: rollout.yaml's, its canary replaced by `publish --canary`'s.
-  std::optional<rollout::RolloutSpec> rollout_spec(const CheckedPolicy& policy, const PublishMeta& meta,
-                                                   std::string& error) const {
-    std::optional<rollout::RolloutSpec> spec = policy.rollout;
-    if (meta.canary.empty()) return spec;
-    const auto selection = rollout::parse_canary_option(meta.canary, error);
-    if (!selection) return std::nullopt;
-    if (!spec) spec = rollout::RolloutSpec{};
-    spec->canary = *selection;
-    if (!rollout::select_canary(spec->canary, policy.nodes, error)) return std::nullopt;
-    return spec;
-  }
-
   // The lease book of leased budgets, from Redis with --lease-store, else STATE_DIR/leases.db (in memory without a
   // state directory). Loaded on the plane's own context (a Redis store is awaited) before anything else runs on it.
   bool open_leases() {
@@ -363,7 +350,7 @@ class ControlPlane {
       return verdict.errors;
     }
     std::string error;
-    const auto spec = rollout_spec(*verdict.policy, meta, error);
+    const auto spec = rollout::spec_for(verdict.policy->rollout, meta.canary, verdict.policy->nodes, error);
     if (!error.empty()) {
       log::warn("policy refused; the published revision stays",
                 json::ObjectWriter().field("error", "--canary " + meta.canary + ": " + error).field("revision", revision_));

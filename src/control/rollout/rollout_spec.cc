@@ -234,6 +234,16 @@ std::optional<CanarySelection> parse_canary_option(std::string_view text, std::s
   return selection;
 }
 
+std::optional<RolloutSpec> spec_for(const std::optional<RolloutSpec>& from_file, std::string_view canary_option,
+                                    const std::vector<DeclaredNode>& nodes, std::string& error) {
+  if (canary_option.empty()) return from_file;
+  const auto selection = parse_canary_option(canary_option, error);
+  if (!selection || !select_canary(*selection, nodes, error)) return std::nullopt;
+  RolloutSpec spec = from_file.value_or(RolloutSpec{});
+  spec.canary = *selection;
+  return spec;
+}
+
 std::optional<std::vector<std::string>> select_canary(const CanarySelection& selection,
                                                       const std::vector<DeclaredNode>& nodes, std::string& error) {
   if (nodes.size() < 2) {

@@ -49,6 +49,12 @@ std::optional<RolloutSpec> parse_rollout_file(const std::string& file, const std
 // --canary's value: "LABEL=VALUE[,LABEL=VALUE…]" or "N%" (1 to 99); nullopt with `error`.
 std::optional<CanarySelection> parse_canary_option(std::string_view text, std::string& error);
 
+// The rollout a version asks for: `from_file` (rollout.yaml's, if any) with its canary replaced by `canary_option`
+// (`publish --canary`, "" = none; without a file it takes the other defaults); nullopt = published whole. nullopt
+// with `error` when the option is not a canary or selects no node or every node of `nodes`.
+std::optional<RolloutSpec> spec_for(const std::optional<RolloutSpec>& from_file, std::string_view canary_option,
+                                    const std::vector<DeclaredNode>& nodes, std::string& error);
+
 // The IDs of the canary nodes among `nodes` (sorted), or nullopt with `error`: a selector that matches no node,
 // or every node (there would be nothing to compare it with), or fewer than two nodes. A percentage takes
 // ceil(N × percent / 100) nodes, at least one and at most N − 1, those whose sha256(ID) is lowest.

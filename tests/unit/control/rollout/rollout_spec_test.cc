@@ -141,5 +141,22 @@ TEST(RolloutSpecTest, APercentagePicksTheSameNodesByTheHashOfTheirIds) {
   for (const auto& id : *chosen) EXPECT_NE(std::find(larger->begin(), larger->end(), id), larger->end()) << id;
 }
 
+// `publish --canary` replaces the file's canary and keeps its hold and thresholds; without a file, the defaults.
+TEST(RolloutSpecTest, TheCanaryOptionOverridesTheFilesCanaryOnly) {
+  std::string error;
+  RolloutSpec file;
+  file.hold = 2s;
+  file.canary.percent = 50;
+  const auto spec = spec_for(file, "zone=a", nodes(4), error);
+  ASSERT_TRUE(spec) << error;
+  EXPECT_EQ(spec->canary.text(), "zone=a");
+  EXPECT_EQ(spec->hold, 2s);
+  EXPECT_EQ(spec_for(std::nullopt, "25%", nodes(4), error)->hold, 5min);
+  EXPECT_EQ(spec_for(file, "", nodes(4), error), file);
+  EXPECT_FALSE(spec_for(std::nullopt, "", nodes(4), error));
+  EXPECT_FALSE(spec_for(file, "zone=q", nodes(4), error));
+  EXPECT_EQ(error, "the canary selector zone=q matches none of the declared nodes");
+}
+
 }  // namespace
 }  // namespace tollway::control::rollout
