@@ -34,6 +34,45 @@ std::string text_member(const core::strict_json::Value& v, std::string_view key)
   return m && m->is_string() ? m->as_string() : "-";
 }
 
+std::string list_member(const core::strict_json::Value& v, std::string_view key) {
+  std::string out;
+  if (const auto* m = v.find(key); m && m->is_array())
+    for (const auto& item : m->items()) out += (out.empty() ? "" : ",") + (item.is_string() ? item.as_string() : "?");
+  return out.empty() ? "-" : out;
+}
+
+// "canary 52 requests, error 0.0%, deny 100.0%" from a rollout's {requests, error_rate, deny_rate}.
+std::string rates_text(const core::strict_json::Value& rollout, std::string_view group) {
+  const auto* g = rollout.find(group);
+  if (!g || !g->is_object()) return "";
+  const auto number = [&](std::string_view key) {
+    const auto* m = g->find(key);
+    return m && m->is_number() ? m->as_number() : 0.0;
+  };
+  char text[160];
+  std::snprintf(text, sizeof text, "%s %.0f requests, error %.1f%%, deny %.1f%%", std::string(group).c_str(),
+                number("requests"), number("error_rate") * 100, number("deny_rate") * 100);
+  return text;
+}
+
+// The staged rollout of /v1/fleet: the canary in progress, or how the last one ended.
+void print_rollout(const core::strict_json::Value& rollout) {
+  const std::string phase = text_member(rollout, "phase");
+  if (phase == "canary") {
+    const auto* left = rollout.find("hold_left_s");
+    std::cout << "rollout: " << text_member(rollout, "revision") << " in canary on " << list_member(rollout, "canary_nodes")
+              << " (others keep " << text_member(rollout, "stable") << "); hold left "
+              << (left && left->is_number() ? left->as_number() : 0.0) << "s\n"
+              << "    " << rates_text(rollout, "canary") << "; " << rates_text(rollout, "baseline") << "\n";
+    if (const std::string waiting = text_member(rollout, "waiting_for"); waiting != "-" && !waiting.empty())
+      std::cout << "    " << waiting << "\n";
+    return;
+  }
+  std::cout << "rollout: the canary of " << text_member(rollout, "revision") << " on "
+            << list_member(rollout, "canary_nodes") << " was " << (phase == "rolled_back" ? "ROLLED BACK" : phase)
+            << " at " << text_member(rollout, "ended_at") << ": " << text_member(rollout, "reason") << "\n";
+}
+
 int print_status(const std::string& url, const std::string& token, bool as_json, const std::string& ca_file) {
   boost::asio::io_context context(1);
   std::shared_ptr<boost::asio::ssl::context> tls;  // --ca-file: the control plane verified against it
@@ -83,6 +122,7 @@ int print_status(const std::string& url, const std::string& token, bool as_json,
     std::cout << "degraded: " << e->as_string() << " (the revision above keeps serving)\n";
   if (const auto* e = fleet->find("policy_error"); e && e->is_string())
     std::cout << "policy error (the revision above stays published):\n" << e->as_string() << "\n";
+  if (const auto* r = fleet->find("rollout"); r && r->is_object()) print_rollout(*r);
   std::cout << std::left << std::setw(20) << "NODE" << std::setw(20) << "STATE" << std::setw(14) << "DESIRED"
             << std::setw(14) << "APPLIED" << std::setw(12) << "BUILD" << std::setw(22) << "LAST ACK" << "LABELS\n";
   const auto* nodes = fleet->find("nodes");

@@ -7,6 +7,7 @@
 
 #include "app/control_subcommands.h"
 #include "control/history_queries.h"
+#include "control/rollout/rollout_log.h"
 
 namespace tollway::app {
 namespace {
@@ -20,7 +21,23 @@ std::unique_ptr<control::PolicyHistory> open_history(const std::string& state_di
   return control::PolicyHistory::open(path.string(), true, error);
 }
 
-void print_table(const std::vector<control::VersionRecord>& versions) {
+using Rollouts = std::map<std::string, control::rollout::RolloutRecord>;
+
+// "canary on gw-a (zone=a), holding", "rolled back: canary deny rate …".
+std::string rollout_line(const control::rollout::RolloutRecord& r) {
+  std::string nodes;
+  for (const auto& n : r.canary_nodes) nodes += (nodes.empty() ? "" : ",") + n;
+  const std::string head = "canary " + r.spec.canary.text() + " on " + nodes + " beside " + r.stable + ": ";
+  switch (r.phase) {
+    case control::rollout::Phase::Canary: return head + "in progress";
+    case control::rollout::Phase::Promoted: return head + "promoted: " + r.reason;
+    case control::rollout::Phase::RolledBack: return head + "ROLLED BACK: " + r.reason;
+    case control::rollout::Phase::Superseded: return head + r.reason;
+  }
+  return head;
+}
+
+void print_table(const std::vector<control::VersionRecord>& versions, const Rollouts& rollouts) {
   std::cout << std::left << std::setw(18) << "REVISION" << std::setw(22) << "PUBLISHED" << std::setw(30) << "AUTHOR"
             << "COMMIT\n";
   for (const auto& v : versions) {
@@ -28,6 +45,8 @@ void print_table(const std::vector<control::VersionRecord>& versions) {
               << (v.meta.author.empty() ? "unknown" : v.meta.author)
               << (v.meta.commit.empty() ? "-" : v.meta.commit.substr(0, 12)) << "\n";
     if (!v.meta.note.empty()) std::cout << "    note: " << v.meta.note << "\n";
+    if (const auto r = rollouts.find(v.revision); r != rollouts.end())
+      std::cout << "    rollout: " << rollout_line(r->second) << "\n";
     std::string changes = control::describe_changes(v.changes);
     if (changes.empty()) changes = v.parent.empty() ? "(first version)" : "(no file changed)";
     std::size_t start = 0;
@@ -52,17 +71,25 @@ void add_control_history_commands(CLI::App& control, int& exit_code) {
     std::string error;
     auto store = open_history(*state_dir, error);
     const auto versions = store ? store->list(error) : std::nullopt;
-    if (!versions) {
+    auto log = versions ? control::rollout::RolloutLog::open(
+                              (std::filesystem::path(*state_dir) / "history.db").string(), true, error)
+                        : nullptr;
+    const auto rollouts = log ? log->all(error) : std::nullopt;
+    if (!versions || !rollouts) {
       std::cerr << "tollway control history: " << error << "\n";
       exit_code = 1;
       return;
     }
     if (*as_json) {
       std::string out = "[";
-      for (const auto& v : *versions) out += (out.size() > 1 ? "," : "") + control::version_json(v);
+      for (const auto& v : *versions) {
+        const auto r = rollouts->find(v.revision);
+        out += (out.size() > 1 ? "," : "") +
+               control::version_json(v, r == rollouts->end() ? "" : control::rollout::history_json(r->second));
+      }
       std::cout << out << "]\n";
     } else {
-      print_table(*versions);
+      print_table(*versions, *rollouts);
     }
     exit_code = 0;
   });

@@ -12,6 +12,7 @@
 #include "control/git_commit.h"
 #include "control/policy_check.h"
 #include "control/history_queries.h"
+#include "control/rollout/rollout_spec.h"
 
 namespace tollway::app {
 namespace {
@@ -66,7 +67,7 @@ void add_control_publish_commands(CLI::App& control, int& exit_code) {
       "publish", "Check a policy directory as `tollway validate` does and write it whole to etcd in one transaction");
   cmd->footer(
       "Keys: PREFIX/PATH for every policy file (PREFIX/base.yaml, PREFIX/groups/zone-a.yaml, PREFIX/nodes.yaml)\n"
-      "and PREFIX/.publish (author, Git commit and its author, time). Keys of files no longer in DIR are deleted.\n"
+      "and PREFIX/.publish (author, Git commit and its author, time, --canary). Keys of files no longer in DIR are deleted.\n"
       "The transaction applies only if nothing under PREFIX/ changed since the revision this publish read (or\n"
       "--expect-revision): of two publishers, one wins and the other gets a conflict (exit 2) and writes nothing.\n"
       "Exit 0 published or unchanged, 1 invalid policy or etcd failure, 2 conflict.");
@@ -75,6 +76,7 @@ void add_control_publish_commands(CLI::App& control, int& exit_code) {
   auto prefix = std::make_shared<std::string>();
   auto author = std::make_shared<std::string>();
   auto expected = std::make_shared<int64_t>(0);
+  auto canary = std::make_shared<std::string>();
   cmd->add_option("dir", *dir, "The policy directory")->required();
   cmd->add_option("--etcd", *urls, "etcd member URLs, http://HOST:PORT[,...] (v3 JSON gateway)")->required();
   cmd->add_option("--prefix", *prefix, "The key prefix the policy lives under, e.g. /tollway/policy")->required();
@@ -82,6 +84,11 @@ void add_control_publish_commands(CLI::App& control, int& exit_code) {
   cmd->add_option("--expect-revision", *expected,
                   "Write only if nothing under the prefix changed after this etcd revision (default: the one read)")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--canary", *canary,
+                  "Roll the version out to a canary first: LABEL=VALUE[,LABEL=VALUE…] (nodes with those labels) or "
+                  "N% (1 to 99, of the declared nodes, chosen by the hash of their IDs); overrides rollout.yaml's "
+                  "canary, takes its hold and thresholds (or the defaults: hold 5m, min_requests 100, error_rate 1%, "
+                  "deny_rate 5%)");
   cmd->callback([=, &exit_code] {
     std::vector<std::string> errors;
     const control::PolicyFiles files = control::read_policy_directory(*dir, errors);
@@ -95,6 +102,17 @@ void add_control_publish_commands(CLI::App& control, int& exit_code) {
       return;
     }
     control::PublishMeta meta;
+    if (!canary->empty()) {
+      std::string error;
+      const auto selection = control::rollout::parse_canary_option(*canary, error);
+      const auto load = selection ? control::load_policy(files) : control::PolicyLoad{};
+      if (!selection || !control::rollout::select_canary(*selection, load.policy->nodes, error)) {
+        std::cerr << "--canary: " << error << ": nothing published\n";
+        exit_code = 1;
+        return;
+      }
+      meta.canary = *canary;
+    }
     meta.author = *author;
     meta.published_at = control::utc_now_text();
     if (const auto commit = control::git_commit_of(*dir)) {

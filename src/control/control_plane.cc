@@ -16,6 +16,7 @@
 #include "control/git_commit.h"
 #include "control/policy_api.h"
 #include "control/policy_history.h"
+#include "control/rollout/rollout_coordinator.h"
 #include "control/watch_api.h"
 #include "core/file_stamp.h"
 #include "core/log.h"
@@ -54,6 +55,7 @@ class ControlPlane {
       return 1;
     }
     policy_api_ = std::make_unique<PolicyApi>(*history_, etcd_.get(), prefix_, store_, options_.check);
+    policy_api_->set_rollout_log(rollout_log_.get());
     api_.set_policy_api(policy_api_.get());
     if (options_.trace_window_spans > 0) {
       traces_ = std::make_unique<traces::TraceApi>(options_.trace_window_spans, options_.trace_receiver);
@@ -137,8 +139,29 @@ class ControlPlane {
     }
     std::string error;
     history_ = PolicyHistory::open(path, false, error);
-    if (!history_) std::cerr << "--state-dir: " << error << "\n";
-    return history_ != nullptr;
+    if (history_) rollout_log_ = rollout::RolloutLog::open(path, false, error);
+    if (!history_ || !rollout_log_) {
+      std::cerr << "--state-dir: " << error << "\n";
+      return false;
+    }
+    rollout_ = std::make_unique<rollout::RolloutCoordinator>(
+        *rollout_log_,
+        [this](const std::string& revision, std::string& why) { return load_version(revision, why); },
+        [this](const CheckedPolicy& policy, const std::string& revision) { api_.publish(policy, revision); });
+    api_.set_rollout(rollout_.get());
+    return true;
+  }
+
+  // A recorded version's files, checked again (the stable version a canary runs beside, after a restart).
+  std::optional<CheckedPolicy> load_version(const std::string& revision, std::string& error) {
+    const auto version = history_->find(revision, error);
+    auto files = version ? history_->files_of(version->counter, error) : std::nullopt;
+    if (!files) return std::nullopt;
+    PolicyVerdict verdict =
+        check_policy(PolicyFiles{options_.policy_dir.empty() ? prefix_ : options_.policy_dir, std::move(*files)},
+                     options_.check);
+    if (!verdict.policy) error = revision + " no longer passes the check";
+    return std::move(verdict.policy);
   }
 
   // The lease book of leased budgets, from Redis with --lease-store, else STATE_DIR/leases.db (in memory without a
@@ -327,6 +350,15 @@ class ControlPlane {
       return verdict.errors;
     }
     std::string error;
+    const auto spec = rollout::spec_for(verdict.policy->rollout, meta.canary, verdict.policy->nodes, error);
+    if (!error.empty()) {
+      log::warn("policy refused; the published revision stays",
+                json::ObjectWriter().field("error", "--canary " + meta.canary + ": " + error).field("revision", revision_));
+      api_.refuse({"--canary " + meta.canary + ": " + error});
+      return {error};
+    }
+    std::string latest_error;
+    const auto before = history_->latest(latest_error);
     const auto version = history_->record(files, store_, meta, error);
     if (!version) {
       log::error("policy not published: the history cannot record it", json::ObjectWriter().field("error", error));
@@ -337,7 +369,19 @@ class ControlPlane {
     const std::string previous = revision_;
     revision_ = version->revision;
     nodes_ = verdict.policy->nodes.size();
-    api_.publish(*verdict.policy, revision_);
+    const bool new_version = !before || before->revision != revision_;
+    const auto now = Clock::now();
+    if (new_version && before && !rollout_->has_stable()) {
+      // A restart that finds a newer version: what ran before it (or, rolled back, its stable version) first.
+      if (auto ran_before = load_version(before->revision, error))
+        rollout_->accept(*ran_before, std::nullopt, before->revision, false, now);
+    }
+    if (const std::string problem = rollout_->accept(*verdict.policy, spec, revision_, new_version, now);
+        !problem.empty()) {
+      log::error("policy not published", json::ObjectWriter().field("error", problem).field("revision", revision_));
+      api_.refuse({problem});
+      return {problem};
+    }
     if (changed)
       log::info("policy published", json::ObjectWriter()
                                         .field("revision", revision_)
@@ -503,6 +547,7 @@ class ControlPlane {
     asio::steady_timer timer(context_);
     const int64_t drift_after_s = drift_after_seconds();
     while (!stopping_) {
+      rollout_->tick(api_.fleet(), Clock::now());
       follow_root_schedule();
       evaluate_alerts();
       for (const auto& change : api_.update_drift(Clock::now())) {
@@ -543,6 +588,8 @@ class ControlPlane {
   std::unique_ptr<traces::TraceApi> traces_;
   WatchApi api_;
   std::unique_ptr<PolicyHistory> history_;
+  std::unique_ptr<rollout::RolloutLog> rollout_log_;  // the rollouts table of history.db
+  std::unique_ptr<rollout::RolloutCoordinator> rollout_;
   std::unique_ptr<etcd::EtcdClient> etcd_;
   std::unique_ptr<PolicyApi> policy_api_;
   std::string prefix_;

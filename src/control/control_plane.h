@@ -13,7 +13,9 @@
 // certificate change without a restart, and a retired root's key is deleted — and authenticates nodes by their
 // certificates (NodeAuth); with tls it serves HTTPS with its own SVID
 // (ControlListenerTls), renewed at half its lifetime. Keeps a bounded window of recent traces received over
-// OTLP/HTTP (traces::TraceApi) unless --trace-window-spans is 0.
+// OTLP/HTTP (traces::TraceApi) unless --trace-window-spans is 0. A version whose policy has rollout.yaml (or whose
+// etcd publish said --canary) is rolled out through the rollout::RolloutCoordinator: to its canary nodes first,
+// judged on the same one-second beat, promoted or rolled back (state in the rollouts table of history.db).
 #pragma once
 
 #include <chrono>

@@ -7,7 +7,7 @@
 
 namespace tollway::control {
 
-std::string version_json(const VersionRecord& v) {
+std::string version_json(const VersionRecord& v, std::string_view rollout_json) {
   std::string changes = "[";
   for (const auto& c : v.changes) {
     std::string keys = "[";
@@ -28,6 +28,8 @@ std::string version_json(const VersionRecord& v) {
       .field("commit_author", v.meta.commit_author)
       .field("note", v.meta.note)
       .raw_field("changes", changes + "]");
+  if (!v.meta.canary.empty()) w.field("canary", v.meta.canary);
+  if (!rollout_json.empty()) w.raw_field("rollout", rollout_json);
   return std::move(w).finish();
 }
 

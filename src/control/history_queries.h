@@ -15,8 +15,8 @@
 namespace tollway::control {
 
 // {revision, counter, content_hash, parent, published_at, store, author, commit, commit_author, note,
-// changes}.
-std::string version_json(const VersionRecord& version);
+// changes, canary?, rollout?}; `rollout_json` is its staged rollout (rollout::history_json), "" = none.
+std::string version_json(const VersionRecord& version, std::string_view rollout_json = {});
 
 struct FileDiff {
   std::string path;

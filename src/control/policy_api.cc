@@ -51,8 +51,17 @@ AdminResponse PolicyApi::history() const {
   std::string error;
   const auto versions = history_.list(error);
   if (!versions) return error_response(500, "history_unreadable", error);
+  std::map<std::string, rollout::RolloutRecord> rollouts;
+  if (rollouts_ != nullptr) {
+    auto all = rollouts_->all(error);
+    if (!all) return error_response(500, "history_unreadable", error);
+    rollouts = std::move(*all);
+  }
   std::string list = "[";
-  for (const auto& v : *versions) list += (list.size() > 1 ? "," : "") + version_json(v);
+  for (const auto& v : *versions) {
+    const auto r = rollouts.find(v.revision);
+    list += (list.size() > 1 ? "," : "") + version_json(v, r == rollouts.end() ? "" : rollout::history_json(r->second));
+  }
   json::ObjectWriter w;
   w.field("store", store_).field("rollback", etcd_ != nullptr).raw_field("versions", list + "]");
   return json_response(200, std::move(w).finish());

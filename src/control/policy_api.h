@@ -15,6 +15,7 @@
 #include "control/etcd/etcd_client.h"
 #include "control/policy_check.h"
 #include "control/policy_history.h"
+#include "control/rollout/rollout_log.h"
 #include "proxy/admin_listener.h"
 
 namespace tollway::control {
@@ -32,6 +33,8 @@ class PolicyApi {
   proxy::AdminResponse history() const;
   // GET /v1/history/nacks's answer: {total, nodes, nacks: [{at, node, version, reason}]}, the newest `limit`.
   proxy::AdminResponse nacks(int64_t limit) const;
+  // GET /v1/history shows each version's staged rollout from `log` (it must outlive this PolicyApi).
+  void set_rollout_log(rollout::RolloutLog* log) { rollouts_ = log; }
   // Keeps a node's NACK on record; false with `error` when the history cannot be written.
   bool record_nack(const NackRecord& nack, std::string& error) { return history_.record_nack(nack, error); }
 
@@ -44,6 +47,7 @@ class PolicyApi {
   std::string prefix_;
   std::string store_;
   CheckDocument check_;
+  rollout::RolloutLog* rollouts_ = nullptr;
 };
 
 }  // namespace tollway::control

@@ -49,6 +49,13 @@ PolicyVerdict check_policy(const PolicyFiles& files, const CheckDocument& check)
       checked.documents.push_back(std::move(doc));
     }
   }
+  if (const auto file = files.files.find(std::string(rollout::kRolloutFile)); file != files.files.end()) {
+    const std::string name = files.name_of(file->first);
+    checked.rollout = rollout::parse_rollout_file(name, file->second, verdict.errors);
+    std::string error;
+    if (checked.rollout && !rollout::select_canary(checked.rollout->canary, load.policy->nodes, error))
+      add_once(verdict.errors, name + ": canary: " + error);
+  }
   if (verdict.errors.empty()) verdict.policy = std::move(checked);
   return verdict;
 }

@@ -13,6 +13,7 @@
 
 #include "control/node_document.h"
 #include "control/policy_directory.h"
+#include "control/rollout/rollout_spec.h"
 
 namespace tollway::control {
 
@@ -34,6 +35,9 @@ struct CheckedPolicy {
   std::string content_hash;
   std::vector<DeclaredNode> nodes;
   std::vector<NodeDocument> documents;  // one per node, in the same order
+  // The staged rollout rollout.yaml asks for (its canary selects at least one node and not all); none: published
+  // to every node at once.
+  std::optional<rollout::RolloutSpec> rollout;
 };
 
 struct PolicyVerdict {

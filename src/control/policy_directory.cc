@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "control/rollout/rollout_spec.h"
 #include "tls/spiffe_id.h"
 
 namespace tollway::control {
@@ -289,6 +290,7 @@ PolicyLoad load_policy(const PolicyFiles& files) {
       continue;
     }
     if (path.find('/') != std::string::npos) continue;
+    if (path == rollout::kRolloutFile) continue;  // how versions roll out, not a section (policy_check reads it)
     if (path == kNodesFile) {
       have_nodes = true;
       read_nodes(file, text, policy, problems);

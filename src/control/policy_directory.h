@@ -1,6 +1,6 @@
 // PolicyDirectory: reads a policy's files (PolicyFiles: a directory for `tollway control --policy DIR` and
 // `tollway validate DIR`, or the keys under an etcd prefix) into its parts — the sections shared by gateway nodes
-// (DIR/*.yaml but nodes.yaml: top-level keys of the gateway document), those shared by sidecar nodes
+// (DIR/*.yaml but nodes.yaml and rollout.yaml, which rollout/rollout_spec reads: top-level keys of the gateway document), those shared by sidecar nodes
 // (DIR/sidecars/*.yaml: top-level keys of the sidecar document), the node groups (DIR/groups/NAME.yaml: a label selector and the sections that replace shared ones for its nodes) and
 // the declared nodes (DIR/nodes.yaml: role, labels, the sha256 of each bootstrap token and the SPIFFE ID it holds) — keeping each section's
 // original text and lines. It checks the directory's own structure and references (a key in two files, a SPIFFE ID

@@ -16,6 +16,7 @@ std::string PublishMeta::to_json() const {
       .field("published_at", published_at)
       .field("content_hash", content_hash)
       .field("note", note);
+  if (!canary.empty()) w.field("canary", canary);
   return std::move(w).finish();
 }
 
@@ -34,6 +35,7 @@ std::optional<PublishMeta> PublishMeta::from_json(std::string_view text, std::st
                          : key == "published_at"  ? &meta.published_at
                          : key == "content_hash"  ? &meta.content_hash
                          : key == "note"          ? &meta.note
+                         : key == "canary"        ? &meta.canary
                                                   : nullptr;
     if (!field) {
       error = "unknown field \"" + key + "\"";

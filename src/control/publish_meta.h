@@ -1,6 +1,6 @@
 // PublishMeta: who published a policy version and from what — the author, the Git commit and its author when
-// the policy came from a Git work tree, when, the content hash it describes, and a note (a rollback names the
-// version it restores). `tollway control publish` writes it to etcd beside the policy (P/.publish), the control
+// the policy came from a Git work tree, when, the content hash it describes, a note (a rollback names the
+// version it restores) and the canary `publish --canary` asked for (it overrides rollout.yaml's). `tollway control publish` writes it to etcd beside the policy (P/.publish), the control
 // plane records it in the history. Pure data and its JSON; it never runs git (git_commit does).
 #pragma once
 
@@ -17,6 +17,7 @@ struct PublishMeta {
   std::string published_at;   // RFC 3339, UTC
   std::string content_hash;   // PolicyFiles::content_hash() of what was published
   std::string note;
+  std::string canary;  // "zone=a" or "10%" (--canary); "" = as rollout.yaml says, or no canary
 
   std::string to_json() const;
   // Unknown fields are refused; nullopt with `error`.

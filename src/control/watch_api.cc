@@ -58,6 +58,10 @@ std::optional<int64_t> integer_text(const std::optional<std::string>& text) {
 constexpr std::string_view kProcessFieldsError =
     "cpu_ms and rss_bytes go together: the node process's CPU time in milliseconds and its resident bytes";
 
+constexpr std::string_view kResponseCountsError =
+    "requests, errors and denials go together: the responses the node answered since it applied the version it has, "
+    "its 5xx and its 401/403/429 among them (whole numbers, errors + denials <= requests)";
+
 constexpr std::string_view kCertificateFieldsError =
     "cert_not_before and cert_not_after go together: Unix seconds of the node certificate's validity";
 
@@ -123,6 +127,7 @@ asio::awaitable<AdminResponse> WatchApi::handle(const proxy::AdminRequest& reque
     }
     if (usage_ != nullptr) usage_->render_metrics(body, leases::unix_ms_now());
     if (certs_ != nullptr) certs_->render_metrics(body);
+    if (rollout_ != nullptr) rollout_->render_metrics(body, Clock::now());
     if (traces_ != nullptr) traces_->render_metrics(body);
     co_return AdminResponse{200, "text/plain; version=0.0.4; charset=utf-8", std::move(body), {}};
   }
@@ -209,7 +214,7 @@ AdminResponse WatchApi::snapshot_response(std::string_view node) {
   const std::string nonce = fleet_.issue(node, Clock::now());
   json::ObjectWriter w;
   w.field("version", record->desired_version)
-      .field("revision", revision_)
+      .field("revision", rollout_ ? rollout_->revision_for(node, revision_) : revision_)
       .field("nonce", nonce)
       .field("document", record->desired_document);
   return AdminResponse{200, "application/json", std::move(w).finish() + "\n", {}};
@@ -240,10 +245,21 @@ asio::awaitable<AdminResponse> WatchApi::snapshot(const proxy::AdminRequest& req
     if (!cpu || !rss || *cpu < 0 || *rss < 0) co_return error_response(400, "invalid_process_usage", std::string(kProcessFieldsError));
     process = ProcessSample{static_cast<double>(*cpu) / 1000.0, static_cast<uint64_t>(*rss), Clock::now()};
   }
+  const auto requests = query_param(request.query, "requests");
+  const auto errors = query_param(request.query, "errors");
+  const auto denials = query_param(request.query, "denials");
+  std::optional<rollout::Counts> counts;
+  if (requests || errors || denials) {
+    const auto r = integer_text(requests), e = integer_text(errors), d = integer_text(denials);
+    if (!r || !e || !d || *r < 0 || *e < 0 || *d < 0 || *e + *d > *r)
+      co_return error_response(400, "invalid_response_counts", std::string(kResponseCountsError));
+    counts = rollout::Counts{static_cast<uint64_t>(*r), static_cast<uint64_t>(*e), static_cast<uint64_t>(*d)};
+  }
   fleet_.poll_started(*node, have, build, Clock::now());
   if (certificate) fleet_.certificate(*node, *certificate);
   if (process) fleet_.process_usage(*node, *process);
-  const auto deadline = std::chrono::steady_clock::now() + poll_timeout_;
+  if (counts && rollout_ && !have.empty()) rollout_->report(*node, have, *counts);
+  const auto started = std::chrono::steady_clock::now();
   asio::steady_timer timer(context_);
   AdminResponse response{304, "application/json", "", {}};
   while (!stopped_) {
@@ -256,6 +272,9 @@ asio::awaitable<AdminResponse> WatchApi::snapshot(const proxy::AdminRequest& req
       response = snapshot_response(*node);
       break;
     }
+    // While a canary is judged every node reports its counts at least every kCanaryReportInterval.
+    const bool judging = rollout_ && rollout_->judging();
+    const auto deadline = started + (judging ? std::min(poll_timeout_, rollout::kCanaryReportInterval) : poll_timeout_);
     if (std::chrono::steady_clock::now() >= deadline) break;
     timer.expires_at(deadline);
     const auto place = waiting_.insert(waiting_.end(), &timer);
@@ -386,6 +405,7 @@ AdminResponse WatchApi::fleet_status(const proxy::AdminRequest& request) const {
   if (store_error_.empty()) w.null_field("store_error");
   else w.field("store_error", store_error_);
   w.raw_field("nodes", fleet_.nodes_json(Clock::now()));
+  if (rollout_ != nullptr) w.raw_field("rollout", rollout_->status_json(Clock::now()));
   if (usage_ != nullptr) w.raw_field("budgets", usage_->budgets_json(leases::unix_ms_now()));
   return AdminResponse{200, "application/json", std::move(w).finish() + "\n", {}};
 }

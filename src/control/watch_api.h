@@ -8,7 +8,9 @@
 // /v1/budgets (leased budgets with their leases and last hour of spend) and GET /v1/alerts (the alerts the control
 // plane sees in its own state) with the admin token, POST /v1/traces (spans, authenticated by the TraceApi) and
 // GET /v1/traces[/ID] (with the admin token) through the TraceApi when the trace window is on (404 otherwise), and
-// the web dashboard's files under /ui (UiAssets; the page sends the admin token on its own API calls). A
+// the web dashboard's files under /ui (UiAssets; the page sends the admin token on its own API calls). Polls may
+// carry the node's response counts (requests, errors, denials since it applied `have`), handed to the staged
+// rollout, which /v1/fleet ("rollout") and /metrics show. A
 // waiting poll costs a coroutine frame and a timer: no thread. It never answers a node with another node's
 // document, never sends anything to a node that reports, never publishes (publish() is handed a policy that
 // passed the whole check) and never logs a token.
@@ -26,6 +28,7 @@
 #include "control/node_auth.h"
 #include "control/leases/usage_api.h"
 #include "control/policy_api.h"
+#include "control/rollout/rollout_coordinator.h"
 #include "control/traces/trace_api.h"
 #include "proxy/admin_listener.h"
 
@@ -52,6 +55,9 @@ class WatchApi {
   // Serves /v1/history, /v1/history/diff and /v1/rollback with `policy` to admin-token holders (null: 404 until
   // set). It must outlive this WatchApi.
   void set_policy_api(PolicyApi* policy) { policy_ = policy; }
+  // Staged rollouts: polls carry the nodes' counts to `rollout`, are cut to kCanaryReportInterval while a canary
+  // is judged, and /v1/fleet and /metrics show it. It must outlive this WatchApi.
+  void set_rollout(rollout::RolloutCoordinator* rollout) { rollout_ = rollout; }
   // Serves /v1/traces with `traces` (null: the trace window is off, 404). It must outlive this WatchApi.
   void set_trace_api(traces::TraceApi* traces) { traces_ = traces; }
   // The HTTPS listener's failed handshakes (a client certificate of another CA, expired, ...), rendered on /metrics
@@ -93,6 +99,7 @@ class WatchApi {
   PolicyApi* policy_ = nullptr;
   AlertBook alerts_;
   traces::TraceApi* traces_ = nullptr;
+  rollout::RolloutCoordinator* rollout_ = nullptr;
   const proxy::HandshakeRefusals* handshake_refusals_ = nullptr;
   bool stopped_ = false;
 };

@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,6 +25,12 @@ struct ConfigDocument {
   // beside the engine's resolved version; empty for a file.
   std::string version;
 };
+
+// The responses the workers answered so far (the request metrics' counts, merged): all, 5xx, and 401/403/429.
+struct ResponseCounts {
+  uint64_t requests = 0, errors = 0, denials = 0;
+};
+using CountResponses = std::function<boost::asio::awaitable<ResponseCounts>()>;
 
 class ConfigSource {
  public:
@@ -45,6 +52,8 @@ class ConfigSource {
   virtual void applied(const std::string& /*version*/, const std::vector<std::string>& /*errors*/) {}
   // Names a change reported by changed() in the reload log line.
   virtual const char* change_trigger() const { return "file change"; }
+  // The engine hands the source a way to read its response counts (a source under a control plane reports them).
+  virtual void count_responses(CountResponses /*count*/) {}
   // Appends the source's own Prometheus series to /metrics.
   virtual void render_metrics(std::string& /*out*/) const {}
 };

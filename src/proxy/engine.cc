@@ -199,6 +199,11 @@ int Engine::run(const std::function<std::unique_ptr<ConfigSource>(asio::io_conte
   services_.control = &control_;
   services_.merged_request_metrics = [this] { return merged_metrics(); };
   source_ = make_source(control_);
+  source_->count_responses([this]() -> asio::awaitable<ResponseCounts> {
+    const telemetry::RequestMetrics merged = co_await merged_metrics();
+    const auto totals = merged.response_counts();
+    co_return ResponseCounts{totals.requests, totals.errors, totals.denials};
+  });
   role_.attach(services_);
   std::vector<std::string> errors;
   auto prepared = prepare(errors);

@@ -33,6 +33,7 @@ void RequestMetrics::record_request(std::string_view route, std::string_view pro
                                     double gateway_overhead_seconds, bool upstream_contacted) {
   RouteSeries& r = route_series(route);
   ++series(r.by_provider, provider)[status_class(status)];
+  if (status == 401 || status == 403 || status == 429) ++denials_;
   r.duration.observe(seconds);
   if (upstream_contacted) overhead_.observe(gateway_overhead_seconds);
 }
@@ -74,7 +75,20 @@ void RequestMetrics::merge(const RequestMetrics& other) {
     for (std::size_t i = 0; i < kErrorKinds; ++i) mine.upstream_errors[i] += p.upstream_errors[i];
   }
   overhead_.merge(other.overhead_);
+  denials_ += other.denials_;
   calls_.merge(other.calls_);
+}
+
+RequestMetrics::ResponseTotals RequestMetrics::response_counts() const {
+  ResponseTotals totals;
+  for (const auto& [route, r] : routes_)
+    for (const auto& [provider, counts] : r.by_provider)
+      for (std::size_t c = 0; c < kStatusClasses; ++c) {
+        totals.requests += counts[c];
+        if (c == 5) totals.errors += counts[c];
+      }
+  totals.denials = denials_;
+  return totals;
 }
 
 void RequestMetrics::render(std::string& out) const {

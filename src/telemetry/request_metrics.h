@@ -32,6 +32,11 @@ class RequestMetrics {
   CallMetrics& calls() { return calls_; }
   const CallMetrics& calls() const { return calls_; }
   void merge(const RequestMetrics& other);
+  // Every request answered, those answered 5xx, and those answered 401, 403 or 429 (denied).
+  struct ResponseTotals {
+    uint64_t requests = 0, errors = 0, denials = 0;
+  };
+  ResponseTotals response_counts() const;
   void render(std::string& out) const;
 
  private:
@@ -57,6 +62,7 @@ class RequestMetrics {
   std::map<std::string, RouteSeries, std::less<>> routes_;
   std::map<std::string, ProviderSeries, std::less<>> providers_;
   Histogram overhead_;
+  uint64_t denials_ = 0;  // answered 401, 403 or 429
   CallMetrics calls_;
 };
 

@@ -219,6 +219,7 @@ void ControlConfigSource::applied(const std::string&, const std::vector<std::str
     const std::string version = config::document_version(document_);
     applied_version_ = version;
     persist(document_);
+    counts_rebase_ = true;
     if (offered_) {
       report_ = Report{version, offered_->nonce, std::nullopt};
       ++updates_applied_;
@@ -284,8 +285,19 @@ asio::awaitable<bool> ControlConfigSource::changed() {
       }
     }
     if (cancelled_) break;
+    std::string url = snapshot_url(options_, options_.urls[url_index_], applied_version_);
+    if (count_responses_) {
+      const proxy::ResponseCounts now = co_await count_responses_();
+      if (counts_rebase_) {
+        counts_at_apply_ = now;
+        counts_rebase_ = false;
+      }
+      url += "&requests=" + std::to_string(now.requests - counts_at_apply_.requests) +
+             "&errors=" + std::to_string(now.errors - counts_at_apply_.errors) +
+             "&denials=" + std::to_string(now.denials - counts_at_apply_.denials);
+    }
     ControlReply reply = co_await control_request(
-        "GET", snapshot_url(options_, options_.urls[url_index_], applied_version_), options_.token, {},
+        "GET", url, options_.token, {},
         options_.request_timeout, kMaxSnapshotBytes, control_tls(options_), control_spiffe_id(options_));
     if (cancelled_) break;
     if (!reply.ok || reply.status >= 500) {

@@ -2,7 +2,9 @@
 // long-polls GET /v1/snapshot for the node's snapshot (saying its build and, with an identity, its certificate's
 // validity), hands each new document to the engine (which prepares and commits it exactly as a file), then reports
 // the engine's verdict with POST /v1/ack: the applied version, or a NACK with the errors (the engine keeps serving
-// the previous snapshot, and so does this source). An applied document is persisted in the state directory (write,
+// the previous snapshot, and so does this source). Each poll also says how many requests the node answered since
+// it applied the version it has, and how many of them 5xx and 401/403/429 (the engine's request metrics, read
+// per poll), for the control plane's canary judgement. An applied document is persisted in the state directory (write,
 // fsync, rename, fsync the directory) so that the proxy boots from it when no control plane answers (static
 // stability). Reconnects with jittered exponential backoff (100 ms to 10 s) across the listed control planes; with
 // the node's identity, an https control plane is spoken to with the node's SVID as client certificate. A disconnect
@@ -67,6 +69,7 @@ class ControlConfigSource final : public proxy::ConfigSource {
   void applied(const std::string& version, const std::vector<std::string>& errors) override;
   const char* change_trigger() const override { return "control plane update"; }
   void render_metrics(std::string& out) const override;
+  void count_responses(proxy::CountResponses count) override { count_responses_ = std::move(count); }
 
  private:
   struct Report {
@@ -88,6 +91,9 @@ class ControlConfigSource final : public proxy::ConfigSource {
   std::string persisted_;         // the document on disk
   std::optional<ReceivedSnapshot> offered_;  // handed to the engine, verdict pending
   std::optional<Report> report_;             // to POST to /v1/ack
+  proxy::CountResponses count_responses_;    // none: polls say no counts
+  proxy::ResponseCounts counts_at_apply_;    // the engine's counts when the running version was applied
+  bool counts_rebase_ = true;                // a version was applied: take counts_at_apply_ before the next poll
   std::size_t url_index_ = 0;
   std::chrono::milliseconds backoff_{0};
   std::mt19937_64 random_;
