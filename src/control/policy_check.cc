@@ -32,6 +32,10 @@ PolicyVerdict check_policy(const PolicyFiles& files, const CheckDocument& check)
   checked.content_hash = load.policy->content_hash;
   for (const auto& node : load.policy->nodes) {
     NodeDocument doc = build_node_document(*load.policy, node);
+    if (!doc.scope_problems.empty()) {
+      for (auto& p : doc.scope_problems) add_once(verdict.errors, std::move(p));
+      continue;
+    }
     if (doc.lines.empty()) {  // the role's reader would only say "must be a mapping": say which files were empty
       add_once(verdict.errors, "node " + node.id + ": its document is empty: no section of " +
                                    (node.role == NodeRole::Sidecar ? "sidecars/*.yaml" : "the policy's *.yaml") +
