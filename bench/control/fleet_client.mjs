@@ -121,7 +121,9 @@ async function controlPlane() {
       if (r.status === 304) continue;
       if (r.status !== 200) { failures++; throw new Error(`${n.id}: snapshot ${r.status} ${r.body}`); }
       const t = now();
-      const snap = JSON.parse(r.body);
+      // The answer starts {"version":"…","revision":"…","nonce":"…": read those two, not the whole document.
+      const snap = { version: /"version":"([0-9a-f]+)"/.exec(r.body)?.[1], nonce: /"nonce":"([^"]+)"/.exec(r.body)?.[1] };
+      if (!snap.version || !snap.nonce) throw new Error(`${n.id}: no version or nonce in ${r.body.slice(0, 200)}`);
       const current = round;
       current.received.set(n.id, t);
       const body = JSON.stringify({ node: n.id, version: snap.version, nonce: snap.nonce });

@@ -39,11 +39,19 @@ done
 [ "$(ulimit -n)" -ge $((NODES * 2 + 200)) ] || ulimit -n $((NODES * 2 + 200))
 
 rm -rf "$OUT"
-mkdir -p "$OUT"/{policy,state,etcd}
+mkdir -p "$OUT"/{state,etcd}
+# The policy directory lives outside any Git work tree: in one, every publish would also run `git log` and `git
+# status` on that tree (the history's author and commit), which is not the control plane's fan-out.
+# It is copied to build/bench/control/policy at the end.
+POLICY="$(mktemp -d /tmp/tollway-control-bench-policy.XXXXXX)"
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if [ -d "$POLICY" ]; then cp -r "$POLICY" "$OUT/policy"; rm -rf "$POLICY"; fi
+}
 trap cleanup EXIT
 
 # ---- the policy: one provider, a route, NODES gateway nodes with their own tokens ---------------------------------
@@ -59,9 +67,9 @@ node -e '
     yaml += `  ${id}:\n    labels: {role: gateway, zone: z${i % 4}}\n    token_sha256: ${crypto.createHash("sha256").update(token).digest("hex")}\n`;
   }
   fs.writeFileSync(`${out}/nodes.json`, JSON.stringify(nodes));
-  fs.writeFileSync(`${out}/policy/nodes.yaml`, yaml);
-' "$OUT" "$NODES"
-cat > "$OUT/policy/base.yaml" <<'EOF'
+  fs.writeFileSync(`${process.argv[3]}/nodes.yaml`, yaml);
+' "$OUT" "$NODES" "$POLICY"
+cat > "$POLICY/base.yaml" <<'EOF'
 version: 1
 gateway:
   workers: 1
@@ -69,7 +77,7 @@ timeouts:
   upstream_connect: 1s
   upstream_total: 10s
 EOF
-cat > "$OUT/policy/providers.yaml" <<'EOF'
+cat > "$POLICY/providers.yaml" <<'EOF'
 providers:
   openai:
     api: openai
@@ -85,13 +93,13 @@ routes:
 EOF
 
 # The check alone: `tollway validate DIR` (every node's document through the gateway's prepare), CPU seconds.
-VALIDATE_CPU=$( { /usr/bin/time -f '%U %S' taskset -c $CORE_SERVER "$TOLLWAY_BIN" validate "$OUT/policy" >/dev/null; } 2>&1 | tail -1 | awk '{printf "%.3f", $1 + $2}')
+VALIDATE_CPU=$( { /usr/bin/time -f '%U %S' taskset -c $CORE_SERVER "$TOLLWAY_BIN" validate "$POLICY" >/dev/null; } 2>&1 | tail -1 | awk '{printf "%.3f", $1 + $2}')
 
 # ---- processes ------------------------------------------------------------------------------------------------------
 mapfile -t PORTS < <(free_ports 3)
 CP_PORT=${PORTS[0]}; ETCD_PORT=${PORTS[1]}; ETCD_PEER=${PORTS[2]}
 echo "admin-token-for-the-control-bench" > "$OUT/admin.token"
-taskset -c $CORE_SERVER "$TOLLWAY_BIN" control --policy "$OUT/policy" --listen "127.0.0.1:$CP_PORT" \
+taskset -c $CORE_SERVER "$TOLLWAY_BIN" control --policy "$POLICY" --listen "127.0.0.1:$CP_PORT" \
   --admin-token-file "$OUT/admin.token" --state-dir "$OUT/state" --poll-timeout 60s > "$OUT/control.log" 2>&1 &
 CP_PID=$!; PIDS+=("$CP_PID")
 taskset -c $CORE_SERVER etcd --name bench --data-dir "$OUT/etcd/data" \
@@ -103,7 +111,7 @@ wait_log "$OUT/control.log" '"control plane ready"' "tollway control"
 for _ in $(seq 1 100); do curl -sf -X POST -d '{"key":"AA=="}' "http://127.0.0.1:$ETCD_PORT/v3/kv/range" >/dev/null && break; sleep 0.1; done
 
 cat > "$OUT/client.json" <<EOF
-{"control": "http://127.0.0.1:$CP_PORT", "nodes": $(cat "$OUT/nodes.json"), "policyFile": "$OUT/policy/base.yaml",
+{"control": "http://127.0.0.1:$CP_PORT", "nodes": $(cat "$OUT/nodes.json"), "policyFile": "$POLICY/base.yaml",
  "cpLog": "$OUT/control.log", "cpPid": $CP_PID, "etcd": "http://127.0.0.1:$ETCD_PORT", "etcdPid": $ETCD_PID,
  "reps": $REPS, "settleMs": 2000}
 EOF
@@ -112,6 +120,6 @@ taskset -c $CORE_CLIENT node "$HERE/fleet_client.mjs" "$OUT/client.json" > "$OUT
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
 node "$HERE/report.mjs" --results "$OUT/results.json" --doc "$ROOT/docs/benchmarks.md" --load-start "$LOAD_START" \
-  --load-end "$LOAD_END" --validate-cpu "$VALIDATE_CPU" --tollway-version "$("$TOLLWAY_BIN" --version 2>&1 | head -1)" \
+  --load-end "$LOAD_END" --validate-cpu "$VALIDATE_CPU" --tollway-version "$("$TOLLWAY_BIN" version 2>/dev/null | head -1)" \
   --etcd-version "$(etcd --version | head -1)" --cpu "$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)" \
   ${NO_DOC:+--no-doc}
