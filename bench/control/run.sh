@@ -4,8 +4,9 @@
 # connected proxy and CPU per push.
 # - One `tollway control --policy DIR` (poll timeout 60 s, so no poll times out during a round) with NODES declared
 #   gateway nodes, each with its own bootstrap token (nodes.yaml holds their sha256), and one etcd 3.4 member.
-# - bench/control/fleet_client.mjs (one Node process, plain sockets) holds NODES long polls, one connection per node,
-#   ACKs every new document and polls again; then NODES etcd watchers (POST /v3/watch on the JSON gateway) on one key.
+# - bench/control/fleet_client.cc (control_fleet_client: one single-threaded Asio process) holds NODES long polls, one
+#   connection per node, ACKs every new document and polls again; then NODES etcd watchers (POST /v3/watch on the
+#   JSON gateway) on one key. It reports its own CPU time per round.
 #   Each of REPS rounds rewrites base.yaml (timeouts.upstream_total: every node's document changes) and waits for
 #   NODES ACKs;
 #   each of REPS etcd rounds puts the key and waits for NODES events.
@@ -18,7 +19,7 @@
 #   CPU time on the same directory.
 # Pinning: the control plane and etcd on core 1, the client on core 0. Prints the markdown section and writes it into
 # docs/benchmarks.md under "## Control plane (bench/control)" (NO_DOC=1: not); raw output in build/bench/control/.
-# Usage: bench/control/run.sh   env: TOLLWAY_BIN, NODES (1000), REPS (3), NO_DOC=1
+# Usage: bench/control/run.sh   env: TOLLWAY_BIN, CLIENT_BIN, NODES (1000), REPS (3), NO_DOC=1
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -26,6 +27,7 @@ HERE="$ROOT/bench/control"
 source "$ROOT/bench/lib/processes.sh"  # free_ports, wait_log
 OUT="$ROOT/build/bench/control"
 TOLLWAY_BIN="${TOLLWAY_BIN:-$ROOT/build/release/tollway}"
+CLIENT_BIN="${CLIENT_BIN:-$ROOT/build/release/bench/control/control_fleet_client}"
 NODES="${NODES:-1000}"
 REPS="${REPS:-3}"
 CORE_CLIENT=0
@@ -34,6 +36,7 @@ CORE_SERVER=1
 for tool in node etcd taskset; do
   command -v "$tool" >/dev/null || { echo "run.sh: $tool not found (scripts/install-deps.sh --bench)" >&2; exit 1; }
 done
+[ -x "$CLIENT_BIN" ] || cmake --build "$ROOT/build/release" --target control_fleet_client >/dev/null
 [ -x "$TOLLWAY_BIN" ] || { echo "run.sh: $TOLLWAY_BIN not built (cmake --build --preset release --target tollway)" >&2; exit 1; }
 [ "$(nproc)" -ge 2 ] || { echo "run.sh: needs 2 cores for the pinning" >&2; exit 1; }
 [ "$(ulimit -n)" -ge $((NODES * 2 + 200)) ] || ulimit -n $((NODES * 2 + 200))
@@ -58,15 +61,15 @@ trap cleanup EXIT
 node -e '
   const crypto = require("crypto"), fs = require("fs");
   const [out, n] = [process.argv[1], Number(process.argv[2])];
-  const nodes = [];
+  let list = "";
   let yaml = "nodes:\n";
   for (let i = 0; i < n; i++) {
     const id = `gw-${String(i).padStart(4, "0")}`;
     const token = crypto.randomBytes(24).toString("hex");
-    nodes.push({ id, token });
+    list += `${id} ${token}\n`;
     yaml += `  ${id}:\n    labels: {role: gateway, zone: z${i % 4}}\n    token_sha256: ${crypto.createHash("sha256").update(token).digest("hex")}\n`;
   }
-  fs.writeFileSync(`${out}/nodes.json`, JSON.stringify(nodes));
+  fs.writeFileSync(`${out}/nodes.txt`, list);
   fs.writeFileSync(`${process.argv[3]}/nodes.yaml`, yaml);
 ' "$OUT" "$NODES" "$POLICY"
 cat > "$POLICY/base.yaml" <<'EOF'
@@ -110,13 +113,10 @@ ETCD_PID=$!; PIDS+=("$ETCD_PID")
 wait_log "$OUT/control.log" '"control plane ready"' "tollway control"
 for _ in $(seq 1 100); do curl -sf -X POST -d '{"key":"AA=="}' "http://127.0.0.1:$ETCD_PORT/v3/kv/range" >/dev/null && break; sleep 0.1; done
 
-cat > "$OUT/client.json" <<EOF
-{"control": "http://127.0.0.1:$CP_PORT", "nodes": $(cat "$OUT/nodes.json"), "policyFile": "$POLICY/base.yaml",
- "cpLog": "$OUT/control.log", "cpPid": $CP_PID, "etcd": "http://127.0.0.1:$ETCD_PORT", "etcdPid": $ETCD_PID,
- "reps": $REPS, "settleMs": 2000}
-EOF
 echo "control bench: $NODES nodes, $REPS rounds each (control plane, then etcd)" >&2
-taskset -c $CORE_CLIENT node "$HERE/fleet_client.mjs" "$OUT/client.json" > "$OUT/results.json"
+taskset -c $CORE_CLIENT "$CLIENT_BIN" --control "127.0.0.1:$CP_PORT" --nodes "$OUT/nodes.txt" \
+  --policy-file "$POLICY/base.yaml" --cp-log "$OUT/control.log" --cp-pid "$CP_PID" --etcd "127.0.0.1:$ETCD_PORT" \
+  --etcd-pid "$ETCD_PID" --reps "$REPS" --settle-ms 2000 > "$OUT/results.json"
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
 node "$HERE/report.mjs" --results "$OUT/results.json" --doc "$ROOT/docs/benchmarks.md" --load-start "$LOAD_START" \
