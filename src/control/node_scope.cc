@@ -157,7 +157,7 @@ std::optional<std::vector<KeptLines>> keep_children(const TextBlock& block, cons
   YAML::Node mapping = *root;
   for (const auto& key : path) {
     if (!mapping.IsDefined() || !mapping.IsMap()) return whole;
-    mapping = mapping[key];
+    mapping.reset(mapping[key]);
   }
   if (!mapping.IsDefined() || !mapping.IsMap()) return whole;  // absent, or not a mapping: the node's check says so
   std::set<std::string> parsed_keys;

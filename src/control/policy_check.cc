@@ -1,6 +1,8 @@
 #include "control/policy_check.h"
 
 #include <algorithm>
+#include <map>
+#include <utility>
 
 namespace tollway::control {
 namespace {
@@ -30,6 +32,11 @@ PolicyVerdict check_policy(const PolicyFiles& files, const CheckDocument& check)
   if (!load.policy) return verdict;
   CheckedPolicy checked;
   checked.content_hash = load.policy->content_hash;
+  struct CheckedContent {
+    std::string origin;
+    DocumentVerdict verdict;
+  };
+  std::map<std::pair<NodeRole, std::string>, CheckedContent> checked_contents;
   for (const auto& node : load.policy->nodes) {
     NodeDocument doc = build_node_document(*load.policy, node);
     if (!doc.scope_problems.empty()) {
@@ -43,9 +50,16 @@ PolicyVerdict check_policy(const PolicyFiles& files, const CheckDocument& check)
       continue;
     }
     // Named as a file in the policy's root, so that the document's relative paths (a price table) resolve
-    // there, as they would for a file beside the policy.
-    const std::string origin = files.name_of(node.id + ".resolved.yaml");
-    DocumentVerdict result = check(node.role, doc.bytes, origin);
+    // there, as they would for a file beside the policy. Nodes whose documents differ only in their first line
+    // (the same role and sections: every node of a group) are checked once: the check reads the bytes and the
+    // policy's root, nothing of the node.
+    auto [cached, first] = checked_contents.try_emplace({node.role, doc.bytes.substr(doc.bytes.find('\n') + 1)});
+    if (first) {
+      cached->second.origin = files.name_of(node.id + ".resolved.yaml");
+      cached->second.verdict = check(node.role, doc.bytes, cached->second.origin);
+    }
+    const std::string& origin = cached->second.origin;
+    const DocumentVerdict& result = cached->second.verdict;
     for (const auto& e : result.errors) add_once(verdict.errors, doc.translate(origin, e));
     for (const auto& w : result.warnings) add_once(verdict.warnings, doc.translate(origin, w));
     if (result.ok && result.errors.empty()) {

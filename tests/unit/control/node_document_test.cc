@@ -221,6 +221,33 @@ TEST(NodeDocument, ASharedErrorIsReportedOnceAtItsLine) {
       << verdict.errors[0];
 }
 
+TEST(NodeDocument, NodesWithTheSameDocumentAreCheckedOnce) {
+  PolicyDir d;
+  d.write("base.yaml", testing::kBase);
+  d.write("providers.yaml", testing::kProviders);
+  d.write("nodes.yaml", testing::kNodes);
+  int checks = 0;
+  const CheckDocument counting = [&](NodeRole role, const std::string& bytes, const std::string& origin) {
+    ++checks;
+    return testing::loader_check(role, bytes, origin);
+  };
+  const PolicyVerdict same = check_policy(d.path(), counting);
+  ASSERT_TRUE(same.policy) << joined(same.errors);
+  EXPECT_EQ(same.policy->documents.size(), 2u);  // both published, each its own first line and version
+  EXPECT_NE(same.policy->documents[0].version, same.policy->documents[1].version);
+  EXPECT_EQ(checks, 1);
+  // A group that changes gw-a's sections: two documents, two checks; its error is still named at its line.
+  d.write("groups/zone-a.yaml",
+          "selector:\n  zone: a\nsections:\n  routes:\n    - path: /v1/chat/completions\n      provider: openai\n"
+          "      api: anthropic\n");
+  checks = 0;
+  const PolicyVerdict differ = check_policy(d.path(), counting);
+  EXPECT_EQ(checks, 2);
+  ASSERT_FALSE(differ.policy);
+  ASSERT_EQ(differ.errors.size(), 1u) << joined(differ.errors);
+  EXPECT_EQ(differ.errors[0].rfind(d.file("groups/zone-a.yaml") + ":6: routes[0].provider: ", 0), 0u) << differ.errors[0];
+}
+
 TEST(NodeDocument, ANodeWithNoSectionIsToldSo) {
   PolicyDir d;
   d.write("nodes.yaml", "nodes:\n  agent-a:\n    role: sidecar\n    token_sha256: "
