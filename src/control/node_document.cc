@@ -10,7 +10,19 @@ namespace tollway::control {
 namespace {
 
 
+std::string header_line(const std::string& node, const std::string& group) {
+  return std::string(config::kControlDocumentHeader) + " node " + node + (group.empty() ? "" : ", group " + group) + "\n";
+}
+
 }  // namespace
+
+NodeDocument document_for(const NodeDocument& same, const DeclaredNode& node) {
+  NodeDocument doc = same;
+  doc.node = node.id;
+  doc.bytes = header_line(node.id, same.group) + same.bytes.substr(same.bytes.find('\n') + 1);
+  doc.version = config::document_version(doc.bytes);
+  return doc;
+}
 
 NodeDocument build_node_document(const PolicyDirectory& policy, const DeclaredNode& node) {
   NodeDocument doc;
@@ -47,8 +59,7 @@ NodeDocument build_node_document(const PolicyDirectory& policy, const DeclaredNo
   if (node.role == NodeRole::Gateway)
     providers = referenced_providers(section("routes"), section("models"), doc.scope_problems);
 
-  doc.bytes = std::string(config::kControlDocumentHeader) + " node " + node.id +
-              (group ? ", group " + group->name : std::string()) + "\n";
+  doc.bytes = header_line(node.id, doc.group);
   int line = 2;
   const auto append = [&](const TextBlock& block, const std::vector<KeptLines>& kept) {
     const auto lines = split_lines(block.text);

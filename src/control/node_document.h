@@ -38,5 +38,8 @@ struct NodeDocument {
 };
 
 NodeDocument build_node_document(const PolicyDirectory& policy, const DeclaredNode& node);
+// The document of `node`, another node of `same`'s role and group, without assembling it again: `same`'s bytes
+// under `node`'s own first line (and its version).
+NodeDocument document_for(const NodeDocument& same, const DeclaredNode& node);
 
 }  // namespace tollway::control

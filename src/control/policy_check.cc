@@ -37,8 +37,14 @@ PolicyVerdict check_policy(const PolicyFiles& files, const CheckDocument& check)
     DocumentVerdict verdict;
   };
   std::map<std::pair<NodeRole, std::string>, CheckedContent> checked_contents;
+  // A document depends on the node's role and group only: assembled (and scoped) once per group.
+  std::map<std::pair<NodeRole, std::string>, NodeDocument> assembled;
   for (const auto& node : load.policy->nodes) {
-    NodeDocument doc = build_node_document(*load.policy, node);
+    const auto group = load.policy->group_of.find(node.id);
+    const std::pair<NodeRole, std::string> of{node.role, group == load.policy->group_of.end() ? "" : group->second};
+    const auto same = assembled.find(of);
+    NodeDocument doc = same != assembled.end() ? document_for(same->second, node) : build_node_document(*load.policy, node);
+    if (same == assembled.end()) assembled.emplace(of, doc);
     if (!doc.scope_problems.empty()) {
       for (auto& p : doc.scope_problems) add_once(verdict.errors, std::move(p));
       continue;

@@ -236,6 +236,15 @@ TEST(NodeDocument, NodesWithTheSameDocumentAreCheckedOnce) {
   EXPECT_EQ(same.policy->documents.size(), 2u);  // both published, each its own first line and version
   EXPECT_NE(same.policy->documents[0].version, same.policy->documents[1].version);
   EXPECT_EQ(checks, 1);
+  // gw-b's document is gw-a's under gw-b's first line, exactly as it would be assembled for gw-b.
+  const auto load = load_policy_directory(d.path());
+  ASSERT_TRUE(load.policy);
+  const NodeDocument built = build_node_document(*load.policy, load.policy->nodes[1]);
+  const NodeDocument& reused = same.policy->documents[1];
+  EXPECT_EQ(reused.node, "gw-b");
+  EXPECT_EQ(reused.bytes, built.bytes);
+  EXPECT_EQ(reused.version, built.version);
+  EXPECT_EQ(reused.content_version, built.content_version);
   // A group that changes gw-a's sections: two documents, two checks; its error is still named at its line.
   d.write("groups/zone-a.yaml",
           "selector:\n  zone: a\nsections:\n  routes:\n    - path: /v1/chat/completions\n      provider: openai\n"
