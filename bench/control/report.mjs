@@ -71,7 +71,7 @@ out.push(`| memory per connected proxy (watcher) | ${(perProxy / 1024).toFixed(1
 out.push(`| CPU per round (median) | ${cpCpu.toFixed(0)} ms (rounds ${cpRounds.map((x) => x.cp_cpu_ms).join(', ')}) | ${etCpu.toFixed(0)} ms (rounds ${etRounds.map((x) => x.etcd_cpu_ms).join(', ')}) |`);
 out.push(`| CPU per push (per node) | ${((cpCpu * 1000) / n).toFixed(0)} µs (the check, the history and the fan-out) | ${((etCpu * 1000) / et.watchers).toFixed(0)} µs |`);
 out.push('');
-out.push(`The client: ${cpClient.toFixed(0)} ms CPU over a control-plane round's fan-out of ${cpWall.toFixed(0)} ms (from publish to the last ACK; it parses ${n} documents and sends ${n} ACKs and ${n} polls), ${etClient.toFixed(0)} ms over an etcd round of ${etWall.toFixed(0)} ms; it is ${cpClient > 0.8 * cpWall ? '**busy for most of the fan-out**: its own queue is part of the control plane\'s figures' : 'idle for most of either fan-out: not the bottleneck'}. Snapshot or ACK failures: ${cp.failures}.`);
+out.push(`The client (its own core): ${cpClient.toFixed(0)} ms CPU over a control-plane round's fan-out of ${cpWall.toFixed(0)} ms (publish to the last ACK: it reads ${n} documents and sends ${n} ACKs and ${n} polls), busy ${((100 * cpClient) / cpWall).toFixed(0)} % of it; ${etClient.toFixed(0)} ms over an etcd round of ${etWall.toFixed(0)} ms, busy ${((100 * etClient) / etWall).toFixed(0)} %. ${cpClient > 0.5 * cpWall ? 'The client\'s own queue is part of the control plane\'s figures (an upper bound of the control plane\'s share).' : 'It is not the bottleneck.'} Snapshot or ACK failures: ${cp.failures}.`);
 out.push('');
 out.push('| target | measured | |');
 out.push('|---|---|---|');
