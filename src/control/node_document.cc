@@ -9,7 +9,6 @@
 namespace tollway::control {
 namespace {
 
-
 std::string header_line(const std::string& node, const std::string& group) {
   return std::string(config::kControlDocumentHeader) + " node " + node + (group.empty() ? "" : ", group " + group) + "\n";
 }
