@@ -34,7 +34,7 @@ EnvLookup process_environment();
 // documents it sends by it (a node's ACK reports it, /config shows it as source_version); GatewayConfig::version
 // is the resolved version (config_version.h), which also covers the environment and the files it names.
 std::string document_version(std::string_view yaml_text);
-// The first line of every document the control plane writes starts with this comment (node, group, policy hash).
+// The first line of every document the control plane writes starts with this comment (node, group).
 inline constexpr std::string_view kControlDocumentHeader = "# tollway control plane:";
 // The version of a document's content: document_version of its bytes after a first line that starts with
 // kControlDocumentHeader (of all its bytes when there is none). A node run from its own file reports it, and the

@@ -1,6 +1,8 @@
 #include "control/policy_check.h"
 
 #include <algorithm>
+#include <map>
+#include <utility>
 
 namespace tollway::control {
 namespace {
@@ -30,8 +32,23 @@ PolicyVerdict check_policy(const PolicyFiles& files, const CheckDocument& check)
   if (!load.policy) return verdict;
   CheckedPolicy checked;
   checked.content_hash = load.policy->content_hash;
+  struct CheckedContent {
+    std::string origin;
+    DocumentVerdict verdict;
+  };
+  std::map<std::pair<NodeRole, std::string>, CheckedContent> checked_contents;
+  // A document depends on the node's role and group only: assembled (and scoped) once per group.
+  std::map<std::pair<NodeRole, std::string>, NodeDocument> assembled;
   for (const auto& node : load.policy->nodes) {
-    NodeDocument doc = build_node_document(*load.policy, node);
+    const auto group = load.policy->group_of.find(node.id);
+    const std::pair<NodeRole, std::string> of{node.role, group == load.policy->group_of.end() ? "" : group->second};
+    const auto same = assembled.find(of);
+    NodeDocument doc = same != assembled.end() ? document_for(same->second, node) : build_node_document(*load.policy, node);
+    if (same == assembled.end()) assembled.emplace(of, doc);
+    if (!doc.scope_problems.empty()) {
+      for (auto& p : doc.scope_problems) add_once(verdict.errors, std::move(p));
+      continue;
+    }
     if (doc.lines.empty()) {  // the role's reader would only say "must be a mapping": say which files were empty
       add_once(verdict.errors, "node " + node.id + ": its document is empty: no section of " +
                                    (node.role == NodeRole::Sidecar ? "sidecars/*.yaml" : "the policy's *.yaml") +
@@ -39,9 +56,16 @@ PolicyVerdict check_policy(const PolicyFiles& files, const CheckDocument& check)
       continue;
     }
     // Named as a file in the policy's root, so that the document's relative paths (a price table) resolve
-    // there, as they would for a file beside the policy.
-    const std::string origin = files.name_of(node.id + ".resolved.yaml");
-    DocumentVerdict result = check(node.role, doc.bytes, origin);
+    // there, as they would for a file beside the policy. Nodes whose documents differ only in their first line
+    // (the same role and sections: every node of a group) are checked once: the check reads the bytes and the
+    // policy's root, nothing of the node.
+    auto [cached, first] = checked_contents.try_emplace({node.role, doc.bytes.substr(doc.bytes.find('\n') + 1)});
+    if (first) {
+      cached->second.origin = files.name_of(node.id + ".resolved.yaml");
+      cached->second.verdict = check(node.role, doc.bytes, cached->second.origin);
+    }
+    const std::string& origin = cached->second.origin;
+    const DocumentVerdict& result = cached->second.verdict;
     for (const auto& e : result.errors) add_once(verdict.errors, doc.translate(origin, e));
     for (const auto& w : result.warnings) add_once(verdict.warnings, doc.translate(origin, w));
     if (result.ok && result.errors.empty()) {

@@ -1,7 +1,7 @@
 // PolicyCheck: validates a whole policy exactly as publishing does (`tollway control` on a change, `tollway
 // validate DIR` offline, `tollway control publish DIR` before it writes to etcd) — its structure (PolicyDirectory), then every declared node's resolved
 // document through the same pure check its node runs before applying it (the gateway's or the sidecar's prepare,
-// by the node's role, passed in by the caller so that this folder depends on no role). Errors and warnings name the policy file and line. It
+// by the node's role, passed in by the caller so that this folder depends on no role; once per distinct document). Errors and warnings name the policy file and line. It
 // never applies anything and never publishes a policy that has one error.
 #pragma once
 

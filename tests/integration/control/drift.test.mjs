@@ -21,6 +21,12 @@ const NODES = `nodes:
     token_sha256: ${sha256(TOKENS['gw-s'])}
 `;
 
+// Both providers routed: a node's document holds only the providers its routes and models name (scoped
+// documents), so a file matches it only when it names no other.
+const MODELS_BOTH = `${MODELS}  - match: "alt-*"
+    provider: alt
+`;
+
 function promtool(text) {
   const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
   if (r.error) throw new Error(`promtool is required (scripts/install-deps.sh installs it): ${r.error.message}`);
@@ -40,14 +46,14 @@ describe('fleet drift: UNMANAGED nodes, drift_after, build versions', () => {
     mock = await startMock();
     policy = policyDir();
     policy.write('base.yaml', BASE);
-    policy.write('models.yaml', MODELS);
+    policy.write('models.yaml', MODELS_BOTH);
     policy.write('providers.yaml', providers(mock.url, mock.url));
     policy.write('nodes.yaml', NODES);
     // A poll timeout long enough that the STALE node below is not DISCONNECTED while it drifts.
     cp = await startControl({ policy: policy.dir, pollTimeout: '10s', driftAfter: '2s' });
     // The unmanaged node's own file: the policy's shared files, in name order, as they are (no header line).
     configFile = path.join(tempDir('tollway-unmanaged-'), 'gateway.yaml');
-    fs.writeFileSync(configFile, BASE + MODELS + providers(mock.url, mock.url));
+    fs.writeFileSync(configFile, BASE + MODELS_BOTH + providers(mock.url, mock.url));
     gw = await startReportingGateway({ config: configFile, reportTo: cp.url, node: 'gw-u', token: TOKENS['gw-u'] });
   });
   after(async () => {
@@ -119,7 +125,7 @@ describe('fleet drift: UNMANAGED nodes, drift_after, build versions', () => {
     assert.equal(r.status, 200);
     const snap = await r.json();
     // The document the policy gives a node is its header line and the shared files: what gw-u's file held at first.
-    assert.equal(snap.document.slice(snap.document.indexOf('\n') + 1), BASE + MODELS + providers(mock.url, mock.url));
+    assert.equal(snap.document.slice(snap.document.indexOf('\n') + 1), BASE + MODELS_BOTH + providers(mock.url, mock.url));
     assert.equal(nodeOf(await cp.fleet(), 'gw-s').state, 'STALE');
     assert.equal(metricValue(await cp.metrics(), 'tollway_control_nodes_drifted'), 0);
     const line = await cp.waitForLog((o) => o.msg === 'node drifted: STALE or in ERROR for longer than drift_after'

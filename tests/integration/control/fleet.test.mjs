@@ -169,7 +169,7 @@ describe('control plane with two gateways', () => {
     const mine = await get('gw-a', TOKENS['gw-a']);
     assert.equal(mine.status, 200);
     const snap = await mine.json();
-    assert.match(snap.document, /# tollway control plane: node gw-a,/);
+    assert.match(snap.document, /^# tollway control plane: node gw-a\n/);
     const ack = (body) => postJson(`${cp.url}/v1/ack`, body, { authorization: `Bearer ${TOKENS['gw-a']}` });
     let r = await ack({ node: 'gw-a', version: snap.version, nonce: snap.nonce, extra: 1 });
     assert.equal(r.status, 400);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "config/loader.h"
 #include "control/policy_check.h"
 #include "policy_fixture.h"
@@ -31,11 +33,139 @@ TEST(NodeDocument, SharedSectionsWithTheGroupsReplacements) {
   // The document's own version: what a gateway reports in its ACKs and as source_version at /config.
   EXPECT_EQ(a.version, config::document_version(a.bytes));
   EXPECT_NE(a.version, b.version);
-  // The policy's hash is in the first line: a change anywhere gives every node a new version.
+  // The first line names the node, not the policy: a change the node does not receive leaves its version.
   d.write("nodes.yaml", std::string(testing::kNodes) + "# touched\n");
   auto reloaded = load_policy_directory(d.path());
   ASSERT_TRUE(reloaded.policy);
-  EXPECT_NE(build_node_document(*reloaded.policy, reloaded.policy->nodes[1]).version, b.version);
+  EXPECT_NE(reloaded.policy->content_hash, load.policy->content_hash);
+  EXPECT_EQ(build_node_document(*reloaded.policy, reloaded.policy->nodes[1]).version, b.version);
+  EXPECT_EQ(b.bytes.substr(0, b.bytes.find('\n')), "# tollway control plane: node gw-b");
+}
+
+// Two tenants' providers in one shared file; each tenant's group routes to its own. The sha256 of "token-a" and
+// "token-b".
+constexpr const char* kTenantNodes = R"(nodes:
+  gw-a:
+    labels: {tenant: a}
+    token_sha256: a70bf50e531ce1a817561f2f5d5b6645d4e806becf58ccc5e8cf6b8045a090a8
+  gw-b:
+    labels: {tenant: b}
+    token_sha256: 49e2bb7eab54cf09b409ffafd3fa8a8a955a60eb972faacaefbed3dbd3207132
+)";
+std::string tenant_providers(const std::string& key_b) {
+  return "providers:\n"
+         "  # tenant b first, so that a's lines move when b's are cut\n"
+         "  openai-b:\n"
+         "    api: openai\n"
+         "    base_url: http://127.0.0.1:9\n"
+         "    api_key: " + key_b + "\n"
+         "  openai-a:\n"
+         "    api: openai\n"
+         "    base_url: http://127.0.0.1:9\n"
+         "    api_key: sk-tenant-a\n"
+         "  \"shared\": {api: anthropic, base_url: \"http://127.0.0.1:9\", api_key: sk-shared}\n"
+         "credentials:\n"
+         "  file_poll: 1s\n"
+         "  providers:\n"
+         "    openai-b:\n"
+         "      - {env: KEY_B}\n"
+         "    openai-a:\n"
+         "      - {env: KEY_A}\n";
+}
+constexpr const char* kTenantGroupA =
+    "selector:\n  tenant: a\nsections:\n  routes:\n    - path: /v1/chat/completions\n      api: openai\n"
+    "      provider: openai-a\n  models:\n    - {match: \"claude-*\", provider: shared}\n";
+constexpr const char* kTenantGroupB =
+    "selector:\n  tenant: b\nsections:\n  routes:\n    - path: /v1/chat/completions\n      api: openai\n"
+    "      provider: openai-b\n      fallback: [{provider: shared}]\n";
+
+PolicyVerdict check_tenants(PolicyDir& d, const std::string& key_b) {
+  d.write("base.yaml", testing::kBase);
+  d.write("providers.yaml", tenant_providers(key_b));
+  d.write("nodes.yaml", kTenantNodes);
+  d.write("groups/a.yaml", kTenantGroupA);
+  d.write("groups/b.yaml", kTenantGroupB);
+  return check_policy(d.path(), testing::loader_check);
+}
+
+TEST(NodeScope, AGatewayGetsOnlyTheProvidersItsRoutesAndModelsName) {
+  PolicyDir d;
+  const PolicyVerdict verdict = check_tenants(d, "sk-tenant-b");
+  ASSERT_TRUE(verdict.policy) << joined(verdict.errors);  // each scoped document passed the gateway's own check
+  const NodeDocument& a = verdict.policy->documents[0];
+  const NodeDocument& b = verdict.policy->documents[1];
+  ASSERT_EQ(a.node, "gw-a");
+  EXPECT_EQ(a.bytes.find("sk-tenant-b"), std::string::npos) << a.bytes;
+  EXPECT_EQ(a.bytes.find("openai-b"), std::string::npos) << a.bytes;
+  EXPECT_EQ(a.bytes.find("KEY_B"), std::string::npos) << a.bytes;
+  EXPECT_NE(a.bytes.find("providers:\n  # tenant b first, so that a's lines move when b's are cut\n  openai-a:\n"
+                         "    api: openai\n    base_url: http://127.0.0.1:9\n    api_key: sk-tenant-a\n  \"shared\":"),
+            std::string::npos)
+      << a.bytes;
+  EXPECT_NE(a.bytes.find("credentials:\n  file_poll: 1s\n  providers:\n    openai-a:\n      - {env: KEY_A}\n"),
+            std::string::npos)
+      << a.bytes;
+  // b's route falls back to `shared`: b holds it; a's credentials name no provider b uses but openai-b.
+  EXPECT_EQ(b.bytes.find("sk-tenant-a"), std::string::npos) << b.bytes;
+  EXPECT_NE(b.bytes.find("sk-tenant-b"), std::string::npos) << b.bytes;
+  EXPECT_NE(b.bytes.find("sk-shared"), std::string::npos) << b.bytes;
+  EXPECT_EQ(b.bytes.find("KEY_A"), std::string::npos) << b.bytes;
+  // The line map still leads each kept line to its place in the policy: a's api_key is line 10 of providers.yaml.
+  const auto line_of = [](const NodeDocument& doc, std::string_view text) {
+    return 1 + static_cast<int>(std::count(doc.bytes.begin(), doc.bytes.begin() + doc.bytes.find(text), '\n'));
+  };
+  EXPECT_EQ(a.translate("/o", "/o:" + std::to_string(line_of(a, "sk-tenant-a")) + ": providers.openai-a.api_key: x"),
+            d.file("providers.yaml") + ":10: providers.openai-a.api_key: x");
+  EXPECT_EQ(a.translate("/o", "/o:" + std::to_string(line_of(a, "KEY_A")) + ": credentials: x"),
+            d.file("providers.yaml") + ":18: credentials: x");
+
+  // Tenant b's key changes: b's version changes, a's does not (a's document is the same bytes).
+  PolicyDir d2;
+  const PolicyVerdict changed = check_tenants(d2, "sk-tenant-b-rotated");
+  ASSERT_TRUE(changed.policy) << joined(changed.errors);
+  EXPECT_NE(changed.policy->content_hash, verdict.policy->content_hash);
+  EXPECT_EQ(changed.policy->documents[0].bytes, a.bytes);
+  EXPECT_EQ(changed.policy->documents[0].version, a.version);
+  EXPECT_NE(changed.policy->documents[1].version, b.version);
+}
+
+TEST(NodeScope, ANodeWhoseCredentialsNameNoneOfItsProvidersLosesTheMapping) {
+  PolicyDir d;
+  d.write("base.yaml", testing::kBase);
+  d.write("providers.yaml", tenant_providers("sk-tenant-b"));
+  d.write("nodes.yaml", kTenantNodes);
+  d.write("groups/a.yaml", "selector:\n  tenant: a\nsections:\n  routes:\n    - path: /v1/chat/completions\n"
+                           "      api: anthropic\n      provider: shared\n");
+  d.write("groups/b.yaml", kTenantGroupB);
+  const PolicyVerdict verdict = check_policy(d.path(), testing::loader_check);
+  ASSERT_TRUE(verdict.policy) << joined(verdict.errors);
+  const std::string& a = verdict.policy->documents[0].bytes;
+  EXPECT_NE(a.find("credentials:\n  file_poll: 1s\n"), std::string::npos) << a;
+  EXPECT_EQ(a.find("  providers:\n"), std::string::npos) << a;
+  EXPECT_EQ(a.find("openai-"), std::string::npos) << a;
+}
+
+TEST(NodeScope, ProvidersThatCannotBeCutAreAnErrorNotAWholeSection) {
+  PolicyDir d;
+  d.write("base.yaml", testing::kBase);
+  d.write("providers.yaml",
+          "providers: {openai: {api: openai, base_url: \"http://127.0.0.1:9\", api_key: sk-x}}\n"
+          "routes:\n  - {path: /v1/chat/completions, api: openai, provider: openai}\n");
+  d.write("nodes.yaml", testing::kNodes);
+  const PolicyVerdict flow = check_policy(d.path(), testing::loader_check);
+  ASSERT_FALSE(flow.policy);
+  ASSERT_EQ(flow.errors.size(), 1u) << joined(flow.errors);
+  EXPECT_EQ(flow.errors[0].rfind(d.file("providers.yaml") + ":1: providers: must be a block mapping, one `name:` per "
+                                 "line at the same column (written on one line (flow style))", 0), 0u)
+      << flow.errors[0];
+  d.write("providers.yaml", std::string(testing::kProviders) + "  - path: /v1/x\n    api: openai\n    provider: "
+                                                              "${env:WHICH}\n");
+  const PolicyVerdict env = check_policy(d.path(), testing::loader_check);
+  ASSERT_FALSE(env.policy);
+  ASSERT_EQ(env.errors.size(), 1u) << joined(env.errors);
+  EXPECT_EQ(env.errors[0].rfind(d.file("providers.yaml") + ":16: routes[1].provider: a provider named through ${…} "
+                                "cannot be scoped", 0), 0u)
+      << env.errors[0];
 }
 
 TEST(NodeDocument, ASidecarNodesDocumentIsTheSidecarSectionsAndItsGroup) {
@@ -89,6 +219,42 @@ TEST(NodeDocument, ASharedErrorIsReportedOnceAtItsLine) {
   ASSERT_EQ(verdict.errors.size(), 1u) << joined(verdict.errors);  // both nodes, one line
   EXPECT_EQ(verdict.errors[0].rfind(d.file("providers.yaml") + ":15: pricing.unknown_key: ", 0), 0u)
       << verdict.errors[0];
+}
+
+TEST(NodeDocument, NodesWithTheSameDocumentAreCheckedOnce) {
+  PolicyDir d;
+  d.write("base.yaml", testing::kBase);
+  d.write("providers.yaml", testing::kProviders);
+  d.write("nodes.yaml", testing::kNodes);
+  int checks = 0;
+  const CheckDocument counting = [&](NodeRole role, const std::string& bytes, const std::string& origin) {
+    ++checks;
+    return testing::loader_check(role, bytes, origin);
+  };
+  const PolicyVerdict same = check_policy(d.path(), counting);
+  ASSERT_TRUE(same.policy) << joined(same.errors);
+  EXPECT_EQ(same.policy->documents.size(), 2u);  // both published, each its own first line and version
+  EXPECT_NE(same.policy->documents[0].version, same.policy->documents[1].version);
+  EXPECT_EQ(checks, 1);
+  // gw-b's document is gw-a's under gw-b's first line, exactly as it would be assembled for gw-b.
+  const auto load = load_policy_directory(d.path());
+  ASSERT_TRUE(load.policy);
+  const NodeDocument built = build_node_document(*load.policy, load.policy->nodes[1]);
+  const NodeDocument& reused = same.policy->documents[1];
+  EXPECT_EQ(reused.node, "gw-b");
+  EXPECT_EQ(reused.bytes, built.bytes);
+  EXPECT_EQ(reused.version, built.version);
+  EXPECT_EQ(reused.content_version, built.content_version);
+  // A group that changes gw-a's sections: two documents, two checks; its error is still named at its line.
+  d.write("groups/zone-a.yaml",
+          "selector:\n  zone: a\nsections:\n  routes:\n    - path: /v1/chat/completions\n      provider: openai\n"
+          "      api: anthropic\n");
+  checks = 0;
+  const PolicyVerdict differ = check_policy(d.path(), counting);
+  EXPECT_EQ(checks, 2);
+  ASSERT_FALSE(differ.policy);
+  ASSERT_EQ(differ.errors.size(), 1u) << joined(differ.errors);
+  EXPECT_EQ(differ.errors[0].rfind(d.file("groups/zone-a.yaml") + ":6: routes[0].provider: ", 0), 0u) << differ.errors[0];
 }
 
 TEST(NodeDocument, ANodeWithNoSectionIsToldSo) {
