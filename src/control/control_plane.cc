@@ -13,6 +13,9 @@
 #include "control/leases/usage_api.h"
 #include "control/control_listener_tls.h"
 #include "control/etcd/etcd_policy.h"
+#include "control/etcd/etcd_watch.h"
+#include "control/ha/etcd_history.h"
+#include "control/ha/writer_election.h"
 #include "control/git_commit.h"
 #include "control/policy_api.h"
 #include "control/policy_history.h"
@@ -31,6 +34,7 @@ namespace fs = std::filesystem;
 
 constexpr auto kPolicyPollInterval = std::chrono::milliseconds(500);
 constexpr auto kEtcdTimeout = std::chrono::milliseconds(3000);
+constexpr auto kEtcdRetry = std::chrono::milliseconds(500);  // a failed read of etcd is tried again after this
 constexpr auto kDriftCheckInterval = std::chrono::milliseconds(1000);
 
 using DirectoryStamp = std::vector<std::pair<std::string, core::FileStamp>>;
@@ -92,13 +96,16 @@ class ControlPlane {
       asio::co_spawn(context_, renew_listener_tls(*listener), asio::detached);
     }
     listener->start();
-    if (etcd_) asio::co_spawn(context_, watch_etcd(), asio::detached);
+    if (etcd_) start_following_etcd(listener->local_endpoint());
     else asio::co_spawn(context_, watch_directory(), asio::detached);
     asio::co_spawn(context_, watch_drift(), asio::detached);
     signals_.async_wait([&](const boost::system::error_code& error, int signal) {
       if (error) return;
       log::info("draining", json::ObjectWriter().field("signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"));
       stopping_ = true;
+      if (watch_) watch_->stop();
+      if (election_) election_->stop();
+      etcd_wake_.cancel();
       api_.stop();
       listener->stop();
       asio::post(context_, [this] { context_.stop(); });
@@ -413,6 +420,7 @@ class ControlPlane {
     }
     prefix_ = *prefix;
     store_ = "etcd " + prefix_;
+    etcd_members_ = *members;
     etcd_ = std::make_unique<etcd::EtcdClient>(context_.get_executor(), std::move(*members), kEtcdTimeout);
     const auto last = history_->latest(error);
     if (!last) return true;
@@ -436,47 +444,187 @@ class ControlPlane {
     api_.set_store_error("");
   }
 
-  void apply_etcd_read(const etcd::EtcdPolicyRead& read) {
+  // The etcd store's three loops: the watch stream over PREFIX/ and PREFIX.control/ (a change wakes the sync), the
+  // writer election, and the sync that reads the policy whole, imports the writer's history records and publishes.
+  void start_following_etcd(const asio::ip::tcp::endpoint& listening) {
+    std::string identity = options_.advertise_url;
+    if (identity.empty()) identity = std::string(listener_tls_ ? "https://" : "http://") + http::endpoint_text(listening);
+    // [PREFIX.control/, PREFIX0): the policy keys PREFIX/… and the coordination keys PREFIX.control/… in one watch.
+    const std::string watch_start = ha::control_prefix(prefix_) + "/";
+    const std::string watch_end = etcd::prefix_range_end(etcd::prefix_key(prefix_));
+    watch_ = std::make_unique<etcd::EtcdWatch>(
+        context_.get_executor(), etcd_members_, watch_start, watch_end, kEtcdTimeout,
+        etcd::EtcdWatch::Callbacks{
+            .changed =
+                [this](const etcd::WatchResponse& response) {
+                  const std::string writer = ha::writer_key(prefix_);
+                  for (const auto& event : response.events)
+                    if (event.key == writer && event.type == etcd::WatchEvent::Type::Delete) election_->poke();
+                  wake_etcd_sync();
+                },
+            .reachable =
+                [this](bool reachable, const std::string& why) {
+                  if (reachable) {
+                    if (watch_down_) wake_etcd_sync();  // the next read decides whether etcd is reachable
+                    watch_down_ = false;
+                  } else {
+                    watch_down_ = true;
+                    store_unreachable(why);
+                  }
+                }});
+    election_ = std::make_unique<ha::WriterElection>(context_.get_executor(), *etcd_, ha::writer_key(prefix_), identity,
+                                                     options_.writer_lease_ttl, [this] {
+                                                       show_role();
+                                                       wake_etcd_sync();
+                                                     });
+    show_role();
+    asio::co_spawn(context_, watch_->run(), asio::detached);
+    asio::co_spawn(context_, election_->run(), asio::detached);
+    asio::co_spawn(context_, sync_etcd_loop(), asio::detached);
+  }
+
+  void show_role() {
+    const std::string writer = election_->role() == ha::WriterElection::Role::Writer ? "" : election_->writer();
+    api_.set_role(ha::role_name(election_->role()), writer);
+  }
+
+  void wake_etcd_sync() {
+    etcd_dirty_ = true;
+    etcd_wake_.cancel();
+  }
+
+  asio::awaitable<void> sync_etcd_loop() {
+    while (!stopping_) {
+      if (etcd_dirty_) {
+        etcd_dirty_ = false;
+        const bool done = co_await sync_etcd();
+        if (!done) etcd_dirty_ = true;  // tried again after kEtcdRetry
+      }
+      if (stopping_) co_return;
+      etcd_wake_.expires_after(etcd_dirty_ ? kEtcdRetry : std::chrono::hours(1));
+      boost::system::error_code ec;
+      co_await etcd_wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+
+  // Imports the history records the writer put in etcd after the newest one this plane has. False when etcd
+  // cannot be read (or a record cannot be imported).
+  asio::awaitable<bool> import_etcd_history() {
+    std::string error;
+    const auto newest = history_->latest(error);
+    if (!newest && !error.empty()) {
+      log::error("cannot read the history", json::ObjectWriter().field("error", error));
+      co_return false;
+    }
+    const int64_t after = newest ? newest->counter : 0;
+    etcd::RangeAnswer records = co_await etcd_->range(ha::history_key(prefix_, after + 1),
+                                                      etcd::prefix_range_end(ha::history_start(prefix_)), false);
+    if (!records.result) {
+      store_unreachable(records.error);
+      co_return false;
+    }
+    for (const auto& kv : records.result->kvs) {
+      auto shared = ha::parse_version_json(kv.value, error);
+      if (!shared || !history_->import(shared->record, shared->files, error)) {
+        if (error != history_error_)
+          log::error("cannot take in a version the writer recorded; this plane's history stops there",
+                     json::ObjectWriter().field("key", kv.key).field("error", error));
+        history_error_ = error;
+        co_return false;
+      }
+      history_error_.clear();
+    }
+    co_return true;
+  }
+
+  // One pass: the policy read whole (one range, one etcd revision), the writer's records imported, and the
+  // policy checked; a valid one is published under the version the writer recorded for it — recorded now when
+  // this plane is the writer (in etcd first, fenced by its writer key, then here). False: try again soon.
+  asio::awaitable<bool> sync_etcd() {
+    const std::string start = etcd::prefix_key(prefix_);
+    etcd::RangeAnswer whole = co_await etcd_->range(start, etcd::prefix_range_end(start), false);
+    if (stopping_) co_return true;
+    if (!whole.result) {
+      store_unreachable(whole.error);
+      co_return false;
+    }
+    store_reachable();
+    const bool imported = co_await import_etcd_history();
+    if (!imported) co_return false;
+    const etcd::EtcdPolicyRead read = etcd::policy_from_range(prefix_, *whole.result);
+    const std::string fingerprint = etcd::range_fingerprint(*whole.result);
+    std::string error;
+    const auto newest = history_->latest(error);
+    const bool serving_newest = newest && newest->revision == revision_;
+    if (fingerprint == etcd_seen_ && serving_newest) co_return true;  // nothing new: the watch saw other keys
     if (!read.errors.empty()) {
+      etcd_seen_ = fingerprint;
       for (const auto& e : read.errors)
         log::warn("policy refused; the published revision stays",
                   json::ObjectWriter().field("error", e).field("revision", revision_));
       api_.refuse(read.errors);
-      return;
+      co_return true;
+    }
+    PolicyVerdict verdict = check_policy(read.files, options_.check);
+    if (fingerprint != etcd_seen_)
+      for (const auto& w : verdict.warnings) log::warn("policy warning", json::ObjectWriter().field("warning", w));
+    etcd_seen_ = fingerprint;
+    if (!verdict.policy) {
+      for (const auto& e : verdict.errors)
+        log::warn("policy refused; the published revision stays",
+                  json::ObjectWriter().field("error", e).field("revision", revision_));
+      api_.refuse(verdict.errors);
+      co_return true;
     }
     PublishMeta meta;
     if (read.meta && read.meta->content_hash == read.files.content_hash()) meta = *read.meta;
     else meta.note = "written to etcd without `tollway control publish`";
-    accept(read.files, meta);
-  }
-
-  asio::awaitable<void> watch_etcd() {
-    const std::string start = etcd::prefix_key(prefix_);
-    const std::string end = etcd::prefix_range_end(start);
-    asio::steady_timer timer(context_);
-    std::string seen;  // the keys and mod revisions of the last policy read whole
-    while (!stopping_) {
-      etcd::RangeAnswer keys = co_await etcd_->range(start, end, true);
-      if (stopping_) co_return;
-      if (!keys.result) {
-        store_unreachable(keys.error);
-      } else if (etcd::range_fingerprint(*keys.result) == seen) {
-        store_reachable();
-      } else {
-        etcd::RangeAnswer whole = co_await etcd_->range(start, end, false);
-        if (stopping_) co_return;
-        if (!whole.result) {
-          store_unreachable(whole.error);
-        } else {
-          store_reachable();
-          seen = etcd::range_fingerprint(*whole.result);
-          apply_etcd_read(etcd::policy_from_range(prefix_, *whole.result));
-        }
-      }
-      timer.expires_after(kPolicyPollInterval);
-      boost::system::error_code ec;
-      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    auto version = history_->next_version(read.files, store_, meta, error);
+    if (!version) {
+      log::error("cannot read the history", json::ObjectWriter().field("error", error));
+      co_return false;
     }
+    const bool recorded = newest && newest->counter == version->counter;
+    if (!recorded) {
+      if (election_->role() != ha::WriterElection::Role::Writer) {
+        if (waiting_for_ != version->content_hash)
+          log::info("policy checked; waiting for the writer to record it",
+                    json::ObjectWriter().field("content_hash", version->content_hash).field("writer", election_->writer()));
+        waiting_for_ = version->content_hash;
+        co_return true;  // the writer's record wakes the watch
+      }
+      etcd::TxnAnswer written = co_await etcd_->txn(etcd::fenced_create_txn_request(
+          ha::writer_key(prefix_), election_->writer_revision(), ha::history_key(prefix_, version->counter),
+          ha::version_json(*version, read.files.files)));
+      if (stopping_) co_return true;
+      if (!written.result || !written.result->succeeded) {
+        // No answer, lost the writer key, or another writer recorded this counter: read again and see.
+        log::warn("the version could not be recorded in etcd; reading again",
+                  json::ObjectWriter()
+                      .field("revision", version->revision)
+                      .field("error", written.result ? "the writer key or the counter changed" : written.error));
+        etcd_seen_.clear();
+        co_return false;
+      }
+      if (!history_->import(*version, read.files.files, error)) {
+        log::error("policy not published: the history cannot record it", json::ObjectWriter().field("error", error));
+        api_.refuse({"the history cannot record this version, so it is not published: " + error});
+        co_return false;
+      }
+    }
+    waiting_for_.clear();
+    const std::string previous = revision_;
+    revision_ = version->revision;
+    nodes_ = verdict.policy->nodes.size();
+    api_.publish(*verdict.policy, revision_);
+    if (previous != revision_)
+      log::info("policy published", json::ObjectWriter()
+                                        .field("revision", revision_)
+                                        .field("previous", previous)
+                                        .field("author", version->meta.author)
+                                        .field("nodes", static_cast<uint64_t>(nodes_))
+                                        .field("recorded_by", recorded ? "imported" : "this plane (writer)"));
+    co_return true;
   }
 
   int64_t drift_after_seconds() const {
@@ -544,6 +692,15 @@ class ControlPlane {
   WatchApi api_;
   std::unique_ptr<PolicyHistory> history_;
   std::unique_ptr<etcd::EtcdClient> etcd_;
+  std::vector<http::UpstreamEndpoint> etcd_members_;
+  std::unique_ptr<etcd::EtcdWatch> watch_;
+  std::unique_ptr<ha::WriterElection> election_;
+  asio::steady_timer etcd_wake_{context_};
+  bool etcd_dirty_ = false;     // the watch saw a change (or the role changed) since the last sync
+  bool watch_down_ = false;     // every member failed the watch in a row
+  std::string etcd_seen_;       // the keys and mod revisions of the last policy read whole and checked
+  std::string waiting_for_;     // a follower's checked policy (content hash) not yet recorded by the writer
+  std::string history_error_;   // the last failure to import a record, logged once
   std::unique_ptr<PolicyApi> policy_api_;
   std::string prefix_;
   std::string store_;  // "directory DIR" or "etcd PREFIX"

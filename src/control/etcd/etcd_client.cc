@@ -95,6 +95,7 @@ asio::awaitable<TxnAnswer> EtcdClient::txn(std::string request) {
   const std::size_t i = preferred_;
   http::ClientResponse response = co_await members_[i]->request("POST", "/v3/kv/txn", kJsonHeaders, request);
   if (!response.complete) {
+    preferred_ = (i + 1) % members_.size();
     answer.outcome_unknown = true;
     answer.error = member_name(i) + ": " + why_failed(response);
     co_return answer;
@@ -107,6 +108,37 @@ asio::awaitable<TxnAnswer> EtcdClient::txn(std::string request) {
   answer.result = parse_txn_response(response.body, error);
   if (!answer.result) answer.error = member_name(i) + ": unusable txn answer: " + error;
   co_return answer;
+}
+
+asio::awaitable<LeaseCallAnswer> EtcdClient::lease_call(std::string_view path, std::string body) {
+  LeaseCallAnswer answer;
+  for (std::size_t tried = 0; tried < members_.size(); ++tried) {
+    const std::size_t i = (preferred_ + tried) % members_.size();
+    http::ClientResponse response = co_await members_[i]->request("POST", path, kJsonHeaders, body);
+    if (!response.complete || response.status >= 500) {
+      answer.error += (answer.error.empty() ? "" : "; ") + member_name(i) + ": " + why_failed(response);
+      continue;
+    }
+    preferred_ = i;
+    if (response.status != 200) {
+      answer.error = member_name(i) + ": " + std::string(path) + " refused: " + why_failed(response);
+      co_return answer;
+    }
+    std::string error;
+    answer.result = parse_lease_response(response.body, error);
+    if (!answer.result) answer.error = member_name(i) + ": unusable lease answer: " + error;
+    else answer.error.clear();
+    co_return answer;
+  }
+  co_return answer;
+}
+
+asio::awaitable<LeaseCallAnswer> EtcdClient::lease_grant(int64_t ttl_seconds) {
+  co_return co_await lease_call("/v3/lease/grant", lease_grant_request(ttl_seconds));
+}
+
+asio::awaitable<LeaseCallAnswer> EtcdClient::lease_keepalive(int64_t id) {
+  co_return co_await lease_call("/v3/lease/keepalive", lease_keepalive_request(id));
 }
 
 }  // namespace tollway::control::etcd

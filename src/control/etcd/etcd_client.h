@@ -1,8 +1,9 @@
 // EtcdClient: the control plane's and `tollway control publish`'s way to an etcd 3.4 cluster — the v3 JSON
-// gateway over plain HTTP (POST /v3/kv/range, /v3/kv/txn), one keep-alive http::Client per listed member. A
-// range that gets no answer (or a 5xx) from one member is asked of the next, and the member that answered last
-// is asked first next time. It never sends a txn twice: a txn without an answer is reported as of unknown
-// outcome. It never logs keys or values.
+// gateway over plain HTTP (POST /v3/kv/range, /v3/kv/txn, /v3/lease/grant, /v3/lease/keepalive), one keep-alive
+// http::Client per listed member. A range or a lease call that gets no answer (or a 5xx) from one member is asked
+// of the next, and the member that answered last is asked first next time. It never sends a txn twice: a txn
+// without an answer is reported as of unknown outcome (and the next txn goes to the next member). It never logs
+// keys or values.
 #pragma once
 
 #include <boost/asio.hpp>
@@ -27,6 +28,11 @@ struct RangeAnswer {
   std::string error;  // when no result: which members were tried and why each failed
 };
 
+struct LeaseCallAnswer {
+  std::optional<LeaseAnswer> result;
+  std::string error;
+};
+
 struct TxnAnswer {
   std::optional<TxnResult> result;
   std::string error;
@@ -42,8 +48,12 @@ class EtcdClient {
   boost::asio::awaitable<RangeAnswer> range(std::string key, std::string range_end, bool keys_only);
   // Sends `request` (a TxnRequest's JSON) once, to the member that answered last.
   boost::asio::awaitable<TxnAnswer> txn(std::string request);
+  // A new lease of `ttl_seconds`; and one keep-alive of lease `id` (ttl 0 in the answer: the lease is gone).
+  boost::asio::awaitable<LeaseCallAnswer> lease_grant(int64_t ttl_seconds);
+  boost::asio::awaitable<LeaseCallAnswer> lease_keepalive(int64_t id);
 
  private:
+  boost::asio::awaitable<LeaseCallAnswer> lease_call(std::string_view path, std::string body);
   std::string member_name(std::size_t i) const;
 
   std::vector<std::unique_ptr<http::Client>> members_;
