@@ -203,25 +203,33 @@ std::optional<VersionRecord> PolicyHistory::record(const PolicyFiles& files, con
                                                    const PublishMeta& meta, std::string& error) {
   auto next = next_version(files, store, meta, error);
   if (!next) return std::nullopt;
-  if (!import(*next, files.files, error)) return std::nullopt;
-  auto stored = select("WHERE revision = ?1", next->revision, error);  // with its changes
-  if (!stored || stored->empty()) return std::nullopt;
-  return std::move(stored->front());
+  if (previous_is(*next, error)) return next;
+  if (!error.empty() || !insert(*next, files.files, error)) return std::nullopt;
+  return next;
+}
+
+bool PolicyHistory::previous_is(const VersionRecord& version, std::string& error) {
+  error.clear();
+  const std::string counter_text = std::to_string(version.counter);
+  auto same = select("WHERE counter = CAST(?1 AS INTEGER)", counter_text, error);
+  if (!same || same->empty()) return false;
+  if (same->front().revision == version.revision) return true;
+  error = "the history holds " + same->front().revision + " under counter " + counter_text + ", not " + version.revision;
+  return false;
 }
 
 bool PolicyHistory::import(const VersionRecord& version, const std::map<std::string, std::string>& files,
                            std::string& error) {
-  const std::string counter_text = std::to_string(version.counter);
-  auto same = select("WHERE counter = CAST(?1 AS INTEGER)", counter_text, error);
-  if (!same) return false;
-  if (!same->empty()) {
-    if (same->front().revision == version.revision) return true;
-    error = "the history holds " + same->front().revision + " under counter " + counter_text + ", not " + version.revision;
-    return false;
-  }
+  if (previous_is(version, error)) return true;
+  if (!error.empty()) return false;
+  VersionRecord r = version;
+  return insert(r, files, error);
+}
+
+bool PolicyHistory::insert(VersionRecord& r, const std::map<std::string, std::string>& files, std::string& error) {
   std::map<std::string, std::string> before;
-  if (!version.parent.empty()) {
-    auto parent = select("WHERE revision = ?1", version.parent, error);
+  if (!r.parent.empty()) {
+    auto parent = select("WHERE revision = ?1", r.parent, error);
     if (!parent) return false;
     if (!parent->empty()) {
       auto old = files_of(parent->front().counter, error);
@@ -229,7 +237,6 @@ bool PolicyHistory::import(const VersionRecord& version, const std::map<std::str
       before = std::move(*old);
     }
   }
-  VersionRecord r = version;
   r.changes = policy_changes(before, files);
   if (!sqlite_exec(db_, "BEGIN IMMEDIATE", error)) {
     error = "cannot write the history: " + error;

@@ -84,6 +84,10 @@ class PolicyHistory {
 
  private:
   explicit PolicyHistory(sqlite3* db) : db_(db) {}
+  // True when `version` is already recorded under its counter; false with `error` when another one is.
+  bool previous_is(const VersionRecord& version, std::string& error);
+  // Writes `r` and its files, with its changes (set here) against its parent when the history has it.
+  bool insert(VersionRecord& r, const std::map<std::string, std::string>& files, std::string& error);
   std::optional<std::vector<VersionRecord>> select(std::string_view where, std::string_view argument,
                                                    std::string& error);
 
