@@ -150,24 +150,29 @@ class ControlPlane {
 
   // The lease book of leased budgets, from Redis with --lease-store, else STATE_DIR/leases.db (in memory without a
   // state directory). Loaded on the plane's own context (a Redis store is awaited) before anything else runs on it.
+  std::unique_ptr<leases::LeaseStore> make_lease_store(std::string& error) {
+    if (options_.lease_redis)
+      return std::make_unique<leases::RedisLeaseStore>(context_.get_executor(), *options_.lease_redis);
+    const std::string path =
+        options_.state_dir.empty() ? std::string() : (fs::path(options_.state_dir) / "leases.db").string();
+    return leases::SqliteLeaseStore::open(path, error);
+  }
+
+  asio::awaitable<std::unique_ptr<leases::UsageApi>> open_usage_api(std::unique_ptr<leases::LeaseStore> store,
+                                                                    std::string& error) {
+    co_return co_await leases::UsageApi::open(api_.fleet(), api_.node_auth(), options_.read_budgets, std::move(store),
+                                              {.sync_interval_ms = options_.lease_sync_interval.count(),
+                                               .lease_ttl_ms = options_.lease_ttl.count()},
+                                              leases::unix_ms_now(), error);
+  }
+
   bool open_leases() {
     std::string error;
     const char* option = options_.lease_redis ? "--lease-store" : "--state-dir";
-    std::unique_ptr<leases::LeaseStore> store;
-    if (options_.lease_redis) {
-      store = std::make_unique<leases::RedisLeaseStore>(context_.get_executor(), *options_.lease_redis);
-    } else {
-      const std::string path =
-          options_.state_dir.empty() ? std::string() : (fs::path(options_.state_dir) / "leases.db").string();
-      store = leases::SqliteLeaseStore::open(path, error);
-    }
+    std::unique_ptr<leases::LeaseStore> store = make_lease_store(error);
     if (store) {
       bool opened = false;
-      asio::co_spawn(context_,
-                     leases::UsageApi::open(api_.fleet(), api_.node_auth(), options_.read_budgets, std::move(store),
-                                            {.sync_interval_ms = options_.lease_sync_interval.count(),
-                                             .lease_ttl_ms = options_.lease_ttl.count()},
-                                            leases::unix_ms_now(), error),
+      asio::co_spawn(context_, open_usage_api(std::move(store), error),
                      [&](std::exception_ptr e, std::unique_ptr<leases::UsageApi> api) {
                        opened = true;
                        if (e) error = "cannot open the lease store";
@@ -183,6 +188,27 @@ class ControlPlane {
     }
     api_.set_usage_api(usage_.get());
     return true;
+  }
+
+  // A plane that becomes the writer takes over the leased budgets' aggregation: its lease book is loaded again from
+  // the store (the shared Redis of --lease-store holds what the previous writer wrote; a leases.db only what this
+  // plane wrote) and learns the outstanding leases from the nodes' reports for one lease lifetime before granting
+  // new capacity, as after a restart. The book it replaces stays allocated (a report may still be inside it).
+  asio::awaitable<void> take_over_aggregation() {
+    std::string error;
+    std::unique_ptr<leases::LeaseStore> store = make_lease_store(error);
+    std::unique_ptr<leases::UsageApi> reopened;
+    if (store) reopened = co_await open_usage_api(std::move(store), error);
+    if (!reopened) {
+      log::error("the new writer cannot load the leased budgets; it aggregates on with the book it has",
+                 json::ObjectWriter().field("error", error));
+      co_return;
+    }
+    api_.set_usage_api(reopened.get());
+    retired_usage_.push_back(std::move(usage_));
+    usage_ = std::move(reopened);
+    log::info("leased budgets reloaded for the writer role; learning outstanding leases for one lease lifetime",
+              json::ObjectWriter().field("lease_store", usage_->store().where()));
   }
 
   // The CA and the identity store when --trust-domain is given; the cert endpoints stay off (404) otherwise.
@@ -476,6 +502,12 @@ class ControlPlane {
                                                      options_.writer_lease_ttl, [this] {
                                                        show_role();
                                                        wake_etcd_sync();
+                                                       // A plane that was the writer from its start aggregates with the
+                                                       // book it loaded then; any later writer term reloads it.
+                                                       const auto role = election_->role();
+                                                       if (role == ha::WriterElection::Role::Writer && served_as_other_)
+                                                         asio::co_spawn(context_, take_over_aggregation(), asio::detached);
+                                                       if (role != ha::WriterElection::Role::Writer) served_as_other_ = true;
                                                      });
     show_role();
     asio::co_spawn(context_, watch_->run(), asio::detached);
@@ -687,6 +719,8 @@ class ControlPlane {
   std::unique_ptr<IdentityStore> identities_;
   std::unique_ptr<CertApi> certs_;
   std::unique_ptr<leases::UsageApi> usage_;
+  std::vector<std::unique_ptr<leases::UsageApi>> retired_usage_;  // books replaced at a writer change
+  bool served_as_other_ = false;  // this plane has been a follower (or lost the writer role) since its start
   std::unique_ptr<ControlListenerTls> listener_tls_;
   std::unique_ptr<traces::TraceApi> traces_;
   WatchApi api_;

@@ -33,6 +33,8 @@ describe('two control planes on one 3-member etcd', () => {
   };
   const startPlane = (stateDir) => startControl({ etcd: etcd.url, prefix: PREFIX, stateDir,
     extraArgs: ['--writer-lease-ttl', `${TTL_S}s`] });
+  const usage = (plane) => fetch(`${plane.url}/v1/usage`, { method: 'POST', body: '{}',
+    headers: { authorization: `Bearer ${TOKENS['gw-a']}`, 'content-type': 'application/json' } });
   const history = async (plane) => {
     const r = await fetch(`${plane.url}/v1/history`, { headers: { authorization: `Bearer ${plane.adminToken}` } });
     assert.equal(r.status, 200);
@@ -85,10 +87,9 @@ describe('two control planes on one 3-member etcd', () => {
     const rb = await fetch(`${b.url}/readyz`);
     assert.equal(rb.status, 200);
     assert.equal(await rb.text(), `ready: follower (writer ${a.url})\n`);
-    const usage = await fetch(`${b.url}/v1/usage`, { method: 'POST', body: '{}',
-      headers: { authorization: `Bearer ${TOKENS['gw-a']}`, 'content-type': 'application/json' } });
-    assert.equal(usage.status, 503);
-    const body = await usage.json();
+    const refused = await usage(b);
+    assert.equal(refused.status, 503);
+    const body = await refused.json();
     assert.equal(body.error.code, 'not_the_writer');
     assert.match(body.error.message, new RegExp(`aggregated by the writer, ${a.url.replace(/[.]/g, '\\.')}`));
   });
@@ -122,6 +123,12 @@ describe('two control planes on one 3-member etcd', () => {
     await eventually(async () => (await a.fleet()).revision === fb.revision, 10000, 'A back at the newest revision');
     assert.equal((await a.fleet()).role, 'follower');
     assert.deepEqual(await history(a), versions);
+    // The aggregation of leased budgets moved with the role: B takes reports (this one is refused for its body),
+    // A sends them to B.
+    assert.equal((await usage(b)).status, 400);
+    const moved = await usage(a);
+    assert.equal(moved.status, 503);
+    assert.match((await moved.json()).error.message, new RegExp(`writer, ${b.url.replace(/[.]/g, '\\.')}$`));
   });
 
   it('one etcd member killed: nothing noticed — a publish still reaches the gateways, never degraded', async () => {
