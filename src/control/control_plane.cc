@@ -508,6 +508,17 @@ class ControlPlane {
                                                        if (role == ha::WriterElection::Role::Writer && served_as_other_)
                                                          asio::co_spawn(context_, take_over_aggregation(), asio::detached);
                                                        if (role != ha::WriterElection::Role::Writer) served_as_other_ = true;
+                                                     },
+                                                     [this](const std::string& error) {
+                                                       // A keep-alive no member answered: etcd is unreachable, even
+                                                       // if the watch's connection has not noticed (a silent
+                                                       // partition); the watch is opened again.
+                                                       if (!error.empty()) {
+                                                         store_unreachable(error);
+                                                         watch_->reconnect();
+                                                       } else if (!api_.store_error().empty()) {
+                                                         wake_etcd_sync();  // a read decides when it is ready again
+                                                       }
                                                      });
     show_role();
     asio::co_spawn(context_, watch_->run(), asio::detached);
@@ -565,6 +576,38 @@ class ControlPlane {
         co_return false;
       }
       history_error_.clear();
+      shared_counter_ = std::max(shared_counter_, shared->record.counter);
+    }
+    co_return true;
+  }
+
+  // The writer's versions that etcd's history lacks — recorded before this plane ran with others on etcd (an upgrade,
+  // or a plane that was alone) — written there, so that every plane can import them. False: try again.
+  asio::awaitable<bool> share_local_history() {
+    std::string error;
+    const auto newest = history_->latest(error);
+    if (!newest || newest->counter <= shared_counter_) co_return true;
+    etcd::RangeAnswer keys = co_await etcd_->range(ha::history_start(prefix_),
+                                                   etcd::prefix_range_end(ha::history_start(prefix_)), true);
+    if (!keys.result) {
+      store_unreachable(keys.error);
+      co_return false;
+    }
+    for (const auto& kv : keys.result->kvs)
+      if (const auto counter = ha::history_counter(prefix_, kv.key)) shared_counter_ = std::max(shared_counter_, *counter);
+    for (int64_t counter = shared_counter_ + 1; counter <= newest->counter; ++counter) {
+      auto version = history_->find(std::to_string(counter), error);
+      auto files = version ? history_->files_of(counter, error) : std::nullopt;
+      if (!files) {
+        log::error("cannot read the history to share it", json::ObjectWriter().field("error", error));
+        co_return false;
+      }
+      etcd::TxnAnswer written = co_await etcd_->txn(etcd::fenced_create_txn_request(
+          ha::writer_key(prefix_), election_->writer_revision(), ha::history_key(prefix_, counter),
+          ha::version_json(*version, *files)));
+      if (!written.result || !written.result->succeeded) co_return false;
+      shared_counter_ = counter;
+      log::info("version from this plane's history shared in etcd", json::ObjectWriter().field("revision", version->revision));
     }
     co_return true;
   }
@@ -583,12 +626,17 @@ class ControlPlane {
     store_reachable();
     const bool imported = co_await import_etcd_history();
     if (!imported) co_return false;
+    if (election_->role() == ha::WriterElection::Role::Writer) {
+      const bool shared = co_await share_local_history();
+      if (!shared) co_return false;
+    }
     const etcd::EtcdPolicyRead read = etcd::policy_from_range(prefix_, *whole.result);
     const std::string fingerprint = etcd::range_fingerprint(*whole.result);
     std::string error;
     const auto newest = history_->latest(error);
     const bool serving_newest = newest && newest->revision == revision_;
-    if (fingerprint == etcd_seen_ && serving_newest) co_return true;  // nothing new: the watch saw other keys
+    // Nothing new (the watch saw other keys), unless a checked policy waits for the writer (this plane may be it now).
+    if (fingerprint == etcd_seen_ && serving_newest && waiting_for_.empty()) co_return true;
     if (!read.errors.empty()) {
       etcd_seen_ = fingerprint;
       for (const auto& e : read.errors)
@@ -638,6 +686,7 @@ class ControlPlane {
         etcd_seen_.clear();
         co_return false;
       }
+      shared_counter_ = version->counter;
       if (!history_->import(*version, read.files.files, error)) {
         log::error("policy not published: the history cannot record it", json::ObjectWriter().field("error", error));
         api_.refuse({"the history cannot record this version, so it is not published: " + error});
@@ -735,6 +784,7 @@ class ControlPlane {
   std::string etcd_seen_;       // the keys and mod revisions of the last policy read whole and checked
   std::string waiting_for_;     // a follower's checked policy (content hash) not yet recorded by the writer
   std::string history_error_;   // the last failure to import a record, logged once
+  int64_t shared_counter_ = 0;  // the newest version known to be in etcd's history
   std::unique_ptr<PolicyApi> policy_api_;
   std::string prefix_;
   std::string store_;  // "directory DIR" or "etcd PREFIX"

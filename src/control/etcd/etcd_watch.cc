@@ -44,10 +44,10 @@ asio::awaitable<std::string> EtcdWatch::stream_once(std::size_t index, bool& ope
   // The deadline covers connecting and the stream's creation; an open stream may stay quiet for as long as
   // nothing changes.
   asio::steady_timer deadline(executor_);
-  bool created = false;
+  auto created = std::make_shared<bool>(false);  // shared with the deadline's handler, which may run after return
   deadline.expires_after(connect_timeout_);
-  deadline.async_wait([socket, &created](const boost::system::error_code& ec) {
-    if (!ec && !created) {
+  deadline.async_wait([socket, created](const boost::system::error_code& ec) {
+    if (!ec && !*created) {
       boost::system::error_code ignored;
       socket->close(ignored);
     }
@@ -75,7 +75,7 @@ asio::awaitable<std::string> EtcdWatch::stream_once(std::size_t index, bool& ope
   while (!stopping_) {
     const std::size_t n =
         co_await socket->async_read_some(asio::buffer(buffer), asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) co_return member_text(member) + (created ? ": the watch stream ended: " : ": no watch stream: ") + ec.message();
+    if (ec) co_return member_text(member) + (*created ? ": the watch stream ended: " : ": no watch stream: ") + ec.message();
     responses.clear();
     const auto status = parser.feed(std::string_view(buffer.data(), n), responses);
     for (const auto& response : responses) {
@@ -90,7 +90,7 @@ asio::awaitable<std::string> EtcdWatch::stream_once(std::size_t index, bool& ope
                   (response.cancel_reason.empty() ? "" : ": " + response.cancel_reason);
       }
       if (response.created) {
-        created = true;
+        *created = true;
         opened = true;
         ++streams_opened_;
         callbacks_.reachable(true, "");

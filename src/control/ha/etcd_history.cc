@@ -1,5 +1,6 @@
 #include "control/ha/etcd_history.h"
 
+#include <charconv>
 #include <cstdio>
 
 #include "control/etcd/etcd_json.h"
@@ -30,6 +31,16 @@ std::string history_key(const std::string& policy_prefix, int64_t counter) {
   char digits[24];
   std::snprintf(digits, sizeof digits, "%020lld", static_cast<long long>(counter));
   return history_start(policy_prefix) + digits;
+}
+
+std::optional<int64_t> history_counter(const std::string& policy_prefix, std::string_view key) {
+  const std::string start = history_start(policy_prefix);
+  if (!key.starts_with(start) || key.size() != start.size() + 20) return std::nullopt;
+  int64_t counter = 0;
+  const auto digits = key.substr(start.size());
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), counter);
+  if (ec != std::errc() || end != digits.data() + digits.size() || counter <= 0) return std::nullopt;
+  return counter;
 }
 
 std::string version_json(const VersionRecord& record, const std::map<std::string, std::string>& files) {

@@ -20,6 +20,8 @@ std::string control_prefix(const std::string& policy_prefix);
 std::string writer_key(const std::string& policy_prefix);       // PREFIX.control/writer
 std::string history_start(const std::string& policy_prefix);    // PREFIX.control/history/
 std::string history_key(const std::string& policy_prefix, int64_t counter);
+// The counter a history key names; nullopt for any other key.
+std::optional<int64_t> history_counter(const std::string& policy_prefix, std::string_view key);
 
 struct SharedVersion {
   VersionRecord record;  // without changes (each plane computes them against the parent)

@@ -19,13 +19,15 @@ const char* role_name(WriterElection::Role role) {
 }
 
 WriterElection::WriterElection(asio::any_io_executor executor, etcd::EtcdClient& client, std::string writer_key,
-                               std::string identity, std::chrono::seconds ttl, std::function<void()> role_changed)
+                               std::string identity, std::chrono::seconds ttl, std::function<void()> role_changed,
+                               std::function<void(const std::string& error)> lease_call)
     : executor_(executor),
       client_(client),
       key_(std::move(writer_key)),
       identity_(std::move(identity)),
       ttl_(ttl),
       role_changed_(std::move(role_changed)),
+      lease_call_(std::move(lease_call)),
       wake_(executor) {}
 
 void WriterElection::poke() { wake_.cancel(); }
@@ -73,9 +75,11 @@ asio::awaitable<void> WriterElection::run() {
         lease_ = granted.result->id;
         lease_confirmed_ = std::chrono::steady_clock::now();
       }
+      lease_call_(granted.result ? "" : granted.error);
     } else {
       etcd::LeaseCallAnswer kept = co_await client_.lease_keepalive(lease_);
       if (stopping_) co_return;
+      lease_call_(kept.result ? "" : kept.error);
       if (kept.result && kept.result->ttl > 0) {
         lease_confirmed_ = std::chrono::steady_clock::now();
       } else if (kept.result || std::chrono::steady_clock::now() - lease_confirmed_ >= ttl_) {

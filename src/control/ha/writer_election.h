@@ -23,8 +23,11 @@ class WriterElection {
  public:
   enum class Role { Candidate, Writer, Follower };  // Candidate: no answer from etcd yet
 
+  // `role_changed` after each change of role or writer; `lease_call` after each grant or keep-alive, with "" when
+  // etcd answered it or why no member did.
   WriterElection(boost::asio::any_io_executor executor, etcd::EtcdClient& client, std::string writer_key,
-                 std::string identity, std::chrono::seconds ttl, std::function<void()> role_changed);
+                 std::string identity, std::chrono::seconds ttl, std::function<void()> role_changed,
+                 std::function<void(const std::string& error)> lease_call);
 
   boost::asio::awaitable<void> run();
   void poke();  // try to claim now (the writer key was deleted)
@@ -45,6 +48,7 @@ class WriterElection {
   std::string key_, identity_;
   std::chrono::seconds ttl_;
   std::function<void()> role_changed_;
+  std::function<void(const std::string&)> lease_call_;
   boost::asio::steady_timer wake_;
   Role role_ = Role::Candidate;
   std::string writer_;

@@ -3,7 +3,8 @@
 // follower refuses POST /v1/usage with 503 naming the writer. Two gateways `--control A,B`: a publish reaches both;
 // the plane they use killed → they fail over to the other, which takes the writer role within the lease ttl, and
 // a new publish reaches them there (SYNCED); the history keeps every version once, on both planes (the first
-// restarted); one etcd member killed → nothing noticed (publish still reaches the gateways, never degraded).
+// restarted); one etcd member killed → nothing noticed (publish still reaches the gateways, never degraded); a plane
+// whose history predates etcd (it ran on a directory) shares it in etcd as the writer, and a new plane imports it.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startMock, tempDir, runTollway } from '../../lib/harness.mjs';
@@ -106,12 +107,13 @@ describe('two control planes on one 3-member etcd', () => {
     for (const n of fb.nodes) assert.equal(n.state, 'NOT_SENT', JSON.stringify(n));
   });
 
-  it('the plane the gateways use killed: they fail over, the writer role moves, a new publish reaches them', async () => {
+  it('the plane the gateways use killed: they fail over, the writer role moves, a new publish reaches them', async (t) => {
     const killedAt = Date.now();
     await a.stop('SIGKILL');
     await eventually(async () => (await b.fleet()).role === 'writer', (TTL_S + 5) * 1000, 'B the writer');
     const takeover = Date.now() - killedAt;
     assert.ok(takeover < (TTL_S + 3) * 1000, `takeover took ${takeover} ms`);
+    t.diagnostic(`writer takeover ${takeover} ms after SIGKILL (writer lease ttl ${TTL_S} s)`);
     assert.equal(await (await fetch(`${b.url}/readyz`)).text(), 'ready: writer\n');
     await publish('claude');
     const fb = await allSynced(b, 3);
@@ -153,5 +155,31 @@ describe('two control planes on one 3-member etcd', () => {
     assert.equal(fb.store_error, null);
     assert.equal((await b.fleet()).role, 'writer');
     assert.deepEqual(await history(a), await history(b));
+  });
+
+  it('a plane that recorded versions on its own before shares them in etcd as the writer; a new plane imports them', async () => {
+    const prefix = '/tollway/upgraded';
+    const state = tempDir('tollway-control-c-');
+    const alone = await startControl({ policy: policy.dir, stateDir: state });
+    await eventually(async () => (await alone.fleet()).revision, 10000, 'the directory plane published');
+    await alone.stop();
+    policy.write('models.yaml', `${models}  - match: "upgraded-*"\n    provider: alt\n`);
+    const r = await runTollway(['control', 'publish', policy.dir, '--etcd', etcd.url, '--prefix', prefix]);
+    assert.equal(r.code, 0, r.stderr);
+    const c = await startControl({ etcd: etcd.url, prefix, stateDir: state, extraArgs: ['--writer-lease-ttl', `${TTL_S}s`] });
+    await eventually(async () => (await c.fleet()).role === 'writer', 10000, 'the upgraded plane the writer');
+    const d = await startControl({ etcd: etcd.url, prefix, stateDir: tempDir('tollway-control-d-'),
+      extraArgs: ['--writer-lease-ttl', `${TTL_S}s`] });
+    try {
+      const fc = await eventually(async () => { const f = await c.fleet(); return f.revision?.startsWith('2-') && f; },
+        10000, 'the upgraded plane at version 2');
+      await eventually(async () => (await d.fleet()).revision === fc.revision, 10000, 'the new plane at the same version');
+      const versions = await history(c);
+      assert.equal(versions.length, 2);
+      assert.deepEqual(await history(d), versions);
+    } finally {
+      await c.stop();
+      await d.stop();
+    }
   });
 });

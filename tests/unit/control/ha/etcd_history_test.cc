@@ -13,6 +13,11 @@ TEST(EtcdHistory, KeysLiveBesideThePolicyPrefixAndSortAsCounters) {
   EXPECT_EQ(history_key("/tollway/policy", 42), "/tollway/policy.control/history/00000000000000000042");
   EXPECT_LT(history_key("/p", 9), history_key("/p", 10));
   EXPECT_FALSE(writer_key("/p").starts_with("/p/"));
+  EXPECT_EQ(history_counter("/p", history_key("/p", 42)), 42);
+  EXPECT_FALSE(history_counter("/p", "/p.control/history/42"));
+  EXPECT_FALSE(history_counter("/p", "/q.control/history/00000000000000000042"));
+  EXPECT_FALSE(history_counter("/p", "/p.control/history/0000000000000000004x"));
+  EXPECT_FALSE(history_counter("/p", writer_key("/p")));
 }
 
 TEST(EtcdHistory, ARecordRoundTripsAndImportsUnderTheSameRevision) {
