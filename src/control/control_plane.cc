@@ -148,8 +148,8 @@ class ControlPlane {
     return history_ != nullptr;
   }
 
-  // The lease book of leased budgets, from Redis with --lease-store, else STATE_DIR/leases.db (in memory without a
-  // state directory). Loaded on the plane's own context (a Redis store is awaited) before anything else runs on it.
+  // Where the leased budgets' aggregates persist: Redis with --lease-store, else STATE_DIR/leases.db (in memory
+  // without a state directory).
   std::unique_ptr<leases::LeaseStore> make_lease_store(std::string& error) {
     if (options_.lease_redis)
       return std::make_unique<leases::RedisLeaseStore>(context_.get_executor(), *options_.lease_redis);
@@ -166,6 +166,8 @@ class ControlPlane {
                                               leases::unix_ms_now(), error);
   }
 
+  // The lease book of leased budgets, from make_lease_store(). Loaded on the plane's own context (a Redis store is
+  // awaited) before anything else runs on it.
   bool open_leases() {
     std::string error;
     const char* option = options_.lease_redis ? "--lease-store" : "--state-dir";
