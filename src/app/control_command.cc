@@ -79,6 +79,11 @@ int print_status(const std::string& url, const std::string& token, bool as_json,
   }
   std::cout << "revision " << text_member(*fleet, "revision") << " (control plane build "
             << text_member(*fleet, "build") << ")\n";
+  if (const auto* r = fleet->find("role"); r && r->is_string()) {
+    const auto* w = fleet->find("writer");
+    std::cout << "role " << r->as_string()
+              << (w && w->is_string() ? " (writer " + w->as_string() + ")" : std::string()) << "\n";
+  }
   if (const auto* e = fleet->find("store_error"); e && e->is_string())
     std::cout << "degraded: " << e->as_string() << " (the revision above keeps serving)\n";
   if (const auto* e = fleet->find("policy_error"); e && e->is_string())

@@ -88,6 +88,9 @@ describe('two control planes on one 3-member etcd', () => {
     const rb = await fetch(`${b.url}/readyz`);
     assert.equal(rb.status, 200);
     assert.equal(await rb.text(), `ready: follower (writer ${a.url})\n`);
+    const status = await runTollway(['control', 'status', '--url', b.url, '--admin-token-file', b.tokenFile]);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, new RegExp(`^role follower \\(writer ${a.url.replace(/[.]/g, '\\.')}\\)$`, 'm'));
     const refused = await usage(b);
     assert.equal(refused.status, 503);
     const body = await refused.json();
