@@ -156,6 +156,7 @@ void add_control_command(CLI::App& cli, int& exit_code) {
   auto lease_ttl = std::make_shared<std::string>("10s");
   auto lease_store = std::make_shared<std::string>();
   auto writer_lease_ttl = std::make_shared<std::string>("10s");
+  auto etcd_tls = std::make_shared<control::etcd::EtcdTlsFiles>();
   auto advertise = std::make_shared<std::string>();
   auto serve_tls = std::make_shared<bool>(false);
   auto accept_token_after_join = std::make_shared<bool>(false);
@@ -164,7 +165,8 @@ void add_control_command(CLI::App& cli, int& exit_code) {
   auto traces_unauthenticated = std::make_shared<bool>(false);
   auto tls_sans = std::make_shared<std::vector<std::string>>();
   cmd->add_option("--policy", *policy, "The policy directory");
-  cmd->add_option("--etcd", *etcd, "Or: etcd member URLs, http://HOST:PORT[,...], holding the policy under --prefix");
+  cmd->add_option("--etcd", *etcd, "Or: etcd member URLs, http(s)://HOST:PORT[,...], holding the policy under --prefix");
+  add_etcd_tls_options(*cmd, *etcd_tls);
   cmd->add_option("--prefix", *prefix, "The etcd key prefix of the policy, e.g. /tollway/policy");
   cmd->add_option("--author", *author,
                   "A directory version's author in the history when the directory is not in a Git work tree");
@@ -392,6 +394,7 @@ void add_control_command(CLI::App& cli, int& exit_code) {
     options.lease_ttl = std::chrono::duration_cast<std::chrono::milliseconds>(*ttl);
     options.writer_lease_ttl = std::chrono::duration_cast<std::chrono::seconds>(*writer_ttl);
     options.advertise_url = *advertise;
+    options.etcd_tls = *etcd_tls;
     if (!tls_sans->empty()) options.tls_host_names = *tls_sans;
     options.check = check_node_document;
     options.read_budgets = read_node_budgets;

@@ -441,9 +441,9 @@ class ControlPlane {
   bool start_etcd() {
     std::string error;
     const auto prefix = etcd::normalize_prefix(options_.etcd_prefix, error);
-    auto members = prefix ? etcd::parse_member_urls(options_.etcd_urls, error) : std::nullopt;
+    auto members = prefix ? etcd::parse_member_urls(options_.etcd_urls, options_.etcd_tls, error) : std::nullopt;
     if (!members) {
-      std::cerr << (prefix ? "--etcd: " : "") << error << "\n";
+      std::cerr << (prefix && !error.starts_with("--") ? "--etcd: " : "") << error << "\n";
       return false;
     }
     prefix_ = *prefix;

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "control/etcd/etcd_client.h"
 #include "control/policy_check.h"
 #include "limits/redis/connection.h"
 #include "control/traces/trace_api.h"
@@ -32,6 +33,7 @@ struct ControlPlaneOptions {
   std::string policy_dir;   // the directory store, or
   std::string etcd_urls;    // the etcd store: http://HOST:PORT[,...]
   std::string etcd_prefix;  //   and the prefix the policy lives under
+  etcd::EtcdTlsFiles etcd_tls;  // for https:// members
   // The etcd store's writer election: the writer lease's ttl (a dead writer is replaced within it) and the URL this
   // plane is reached at, written in the writer key ("" = http(s)://LISTEN ADDRESS).
   std::chrono::seconds writer_lease_ttl{10};

@@ -1,5 +1,5 @@
 // EtcdClient: the control plane's and `tollway control publish`'s way to an etcd 3.4 cluster — the v3 JSON
-// gateway over plain HTTP (POST /v3/kv/range, /v3/kv/txn, /v3/lease/grant, /v3/lease/keepalive), one keep-alive
+// gateway over HTTP or HTTPS (POST /v3/kv/range, /v3/kv/txn, /v3/lease/grant, /v3/lease/keepalive), one keep-alive
 // http::Client per listed member. A range or a lease call that gets no answer (or a 5xx) from one member is asked
 // of the next, and the member that answered last is asked first next time. It never sends a txn twice: a txn
 // without an answer is reported as of unknown outcome (and the next txn goes to the next member). It never logs
@@ -20,8 +20,17 @@
 
 namespace tollway::control::etcd {
 
-// "http://HOST:PORT[,http://HOST:PORT...]" -> endpoints; nullopt with `error` for anything else.
-std::optional<std::vector<http::UpstreamEndpoint>> parse_member_urls(std::string_view list, std::string& error);
+// TLS to etcd (https:// member URLs): the CA bundle that signs the members' certificates ("" = the system
+// store) and, for etcd's --client-cert-auth, the client certificate and its key.
+struct EtcdTlsFiles {
+  std::string ca_file, cert_file, key_file;
+  bool empty() const { return ca_file.empty() && cert_file.empty() && key_file.empty(); }
+};
+
+// "http://HOST:PORT[,https://HOST:PORT...]" -> endpoints (https ones with one client context made from `tls`);
+// nullopt with `error` for anything else, a TLS file that cannot be used, or TLS files without an https URL.
+std::optional<std::vector<http::UpstreamEndpoint>> parse_member_urls(std::string_view list, const EtcdTlsFiles& tls,
+                                                                    std::string& error);
 
 struct RangeAnswer {
   std::optional<RangeResult> result;

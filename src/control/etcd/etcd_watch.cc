@@ -7,7 +7,6 @@ namespace tollway::control::etcd {
 namespace {
 
 namespace asio = boost::asio;
-using asio::ip::tcp;
 
 constexpr auto kFirstBackoff = std::chrono::milliseconds(200);
 constexpr auto kLastBackoff = std::chrono::milliseconds(5000);
@@ -26,10 +25,7 @@ EtcdWatch::EtcdWatch(asio::any_io_executor executor, std::vector<http::UpstreamE
       callbacks_(std::move(callbacks)) {}
 
 void EtcdWatch::reconnect() {
-  if (socket_) {
-    boost::system::error_code ignored;
-    socket_->close(ignored);
-  }
+  if (stream_) stream_->close();
 }
 
 void EtcdWatch::stop() {
@@ -39,43 +35,38 @@ void EtcdWatch::stop() {
 
 asio::awaitable<std::string> EtcdWatch::stream_once(std::size_t index, bool& opened) {
   const http::UpstreamEndpoint& member = members_[index];
-  auto socket = std::make_shared<tcp::socket>(executor_);
-  socket_ = socket;
-  // The deadline covers connecting and the stream's creation; an open stream may stay quiet for as long as
-  // nothing changes.
+  http::ConnectFailure failure;
+  std::shared_ptr<http::Stream> stream =
+      co_await http::connect_endpoint(executor_, member, connect_timeout_, failure);
+  if (!stream) co_return member_text(member) + ": cannot connect: " + failure.reason;
+  if (stopping_) co_return "stopped";
+  stream_ = stream;
+  // The deadline covers the stream's creation; an open stream may stay quiet for as long as nothing changes.
   asio::steady_timer deadline(executor_);
   auto created = std::make_shared<bool>(false);  // shared with the deadline's handler, which may run after return
   deadline.expires_after(connect_timeout_);
-  deadline.async_wait([socket, created](const boost::system::error_code& ec) {
-    if (!ec && !*created) {
-      boost::system::error_code ignored;
-      socket->close(ignored);
-    }
+  deadline.async_wait([stream, created](const boost::system::error_code& ec) {
+    if (!ec && !*created) stream->close();
   });
   struct CancelDeadline {
     asio::steady_timer& timer;
     ~CancelDeadline() { timer.cancel(); }
   } cancel_deadline{deadline};
   boost::system::error_code ec;
-  tcp::resolver resolver(executor_);
-  auto endpoints = co_await resolver.async_resolve(member.host, std::to_string(member.port),
-                                                   asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) co_return member_text(member) + ": cannot resolve: " + ec.message();
-  co_await asio::async_connect(*socket, endpoints, asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) co_return member_text(member) + ": cannot connect: " + ec.message();
   const std::string body = watch_request(key_, range_end_, next_revision_);
   const std::string request = "POST /v3/watch HTTP/1.1\r\nHost: " + member.host + ":" + std::to_string(member.port) +
                               "\r\nContent-Type: application/json\r\nAccept: application/json\r\nContent-Length: " +
                               std::to_string(body.size()) + "\r\n\r\n" + body;
-  co_await asio::async_write(*socket, asio::buffer(request), asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) co_return member_text(member) + ": cannot send the watch: " + ec.message();
+  co_await stream->write(request, ec);
+  if (ec) co_return member_text(member) + ": cannot send the watch: " + stream->failure_reason(ec);
   WatchStreamParser parser;
   std::vector<WatchResponse> responses;
   std::array<char, 16 * 1024> buffer;
   while (!stopping_) {
-    const std::size_t n =
-        co_await socket->async_read_some(asio::buffer(buffer), asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) co_return member_text(member) + (*created ? ": the watch stream ended: " : ": no watch stream: ") + ec.message();
+    const std::size_t n = co_await stream->read_some(asio::buffer(buffer), ec);
+    if (ec)
+      co_return member_text(member) + (*created ? ": the watch stream ended: " : ": no watch stream: ") +
+          stream->failure_reason(ec);
     responses.clear();
     const auto status = parser.feed(std::string_view(buffer.data(), n), responses);
     for (const auto& response : responses) {
@@ -123,7 +114,7 @@ asio::awaitable<void> EtcdWatch::run() {
   while (!stopping_) {
     bool opened = false;
     const std::string why = co_await stream_once(index, opened);
-    socket_.reset();
+    stream_.reset();
     if (stopping_) co_return;
     if (opened) {
       failed_in_a_row = 0;

@@ -1,5 +1,5 @@
 // EtcdWatch: the control plane's etcd watch — one `POST /v3/watch` stream over [key, range_end) held open on one
-// member of the list. Each response with events moves the next start revision past it and calls `changed`;
+// member of the list (plain, or TLS for an https:// member, through http::connect_endpoint). Each response with events moves the next start revision past it and calls `changed`;
 // a stream that ends (member killed, network, a server that ends it) is opened again at once on the next
 // member, from the revision after the last one seen, and after every member failed in a row, after a backoff
 // (0.2 s doubling to 5 s) with `reachable(false, why)`. A canceled watch (its start revision compacted) is opened
@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "control/etcd/watch_stream_parser.h"
+#include "http/stream.h"
 #include "http/upstream_pool.h"
 
 namespace tollway::control::etcd {
@@ -49,7 +50,7 @@ class EtcdWatch {
   std::string key_, range_end_;
   std::chrono::milliseconds connect_timeout_;
   Callbacks callbacks_;
-  std::shared_ptr<boost::asio::ip::tcp::socket> socket_;  // the open stream's, for reconnect() and stop()
+  std::shared_ptr<http::Stream> stream_;  // the open stream, for reconnect() and stop()
   int64_t next_revision_ = 0;  // 0: from now
   uint64_t streams_opened_ = 0;
   bool stopping_ = false;

@@ -238,23 +238,32 @@ export async function eventually(fn, ms = 15000, what = 'a condition') {
 /**
  * A one-member etcd (the `etcd` binary of Debian's etcd-server) on 127.0.0.1 ports found free, with its data in a
  * temp dir: {url, dataDir, kv(path, body) (POST to its v3 JSON gateway), stop(), start() (again, same ports and
- * data)}. Killed when the test process exits.
+ * data)}; with `tls` it serves HTTPS only and requires client certificates. Killed when the test process exits.
  */
-export async function startEtcd() {
+export async function startEtcd({ tls } = {}) {
   const dataDir = tempDir('tollway-etcd-');
   const clientPort = await unusedPort();
   const peerPort = await unusedPort();
-  const url = `http://127.0.0.1:${clientPort}`;
+  const url = `${tls ? 'https' : 'http'}://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
   const etcd = { url, dataDir, proc: null };
   etcd.kv = async (what, body) => {
+    if (tls) {
+      const r = await httpsJson(`${url}/v3/kv/${what}`, { method: 'POST', body, ca: tls.ca, cert: tls.clientCert,
+        key: tls.clientKey });
+      return r.json;
+    }
     const r = await fetch(`${url}/v3/kv/${what}`, { method: 'POST', body: JSON.stringify(body) });
     return r.json();
   };
+  // With `tls` ({certFile, keyFile, caFile, ca, clientCert, clientKey}): HTTPS only, client certificates required.
+  const tlsArgs = tls ? ['--cert-file', tls.certFile, '--key-file', tls.keyFile, '--client-cert-auth',
+    '--trusted-ca-file', tls.caFile] : [];
   etcd.start = async () => {
     const proc = spawn('etcd', ['--name', 'tollway-test', '--data-dir', path.join(dataDir, 'data'),
       '--listen-client-urls', url, '--advertise-client-urls', url, '--listen-peer-urls', peer,
-      '--initial-advertise-peer-urls', peer, '--initial-cluster', `tollway-test=${peer}`, '--logger', 'zap', '--log-level', 'error'],
+      '--initial-advertise-peer-urls', peer, '--initial-cluster', `tollway-test=${peer}`, '--logger', 'zap', '--log-level', 'error',
+      ...tlsArgs],
     { stdio: ['ignore', 'ignore', 'pipe'] });
     const errors = [];
     proc.stderr.on('data', (c) => errors.push(c.toString('utf8')));
