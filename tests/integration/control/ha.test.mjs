@@ -113,9 +113,10 @@ describe('two control planes on one 3-member etcd', () => {
   it('the plane the gateways use killed: they fail over, the writer role moves, a new publish reaches them', async (t) => {
     const killedAt = Date.now();
     await a.stop('SIGKILL');
-    await eventually(async () => (await b.fleet()).role === 'writer', (TTL_S + 5) * 1000, 'B the writer');
+    await eventually(async () => (await b.fleet()).role === 'writer', (TTL_S + 8) * 1000, 'B the writer');
     const takeover = Date.now() - killedAt;
-    assert.ok(takeover < (TTL_S + 3) * 1000, `takeover took ${takeover} ms`);
+    // Within ttl + ttl/3 (the lease runs out, the follower's next claim), with room for a loaded machine.
+    assert.ok(takeover < (TTL_S * 4 / 3 + 4) * 1000, `takeover took ${takeover} ms`);
     t.diagnostic(`writer takeover ${takeover} ms after SIGKILL (writer lease ttl ${TTL_S} s)`);
     assert.equal(await (await fetch(`${b.url}/readyz`)).text(), 'ready: writer\n');
     await publish('claude');
