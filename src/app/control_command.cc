@@ -118,6 +118,11 @@ int print_status(const std::string& url, const std::string& token, bool as_json,
   }
   std::cout << "revision " << text_member(*fleet, "revision") << " (control plane build "
             << text_member(*fleet, "build") << ")\n";
+  if (const auto* r = fleet->find("role"); r && r->is_string()) {
+    const auto* w = fleet->find("writer");
+    std::cout << "role " << r->as_string()
+              << (w && w->is_string() ? " (writer " + w->as_string() + ")" : std::string()) << "\n";
+  }
   if (const auto* e = fleet->find("store_error"); e && e->is_string())
     std::cout << "degraded: " << e->as_string() << " (the revision above keeps serving)\n";
   if (const auto* e = fleet->find("policy_error"); e && e->is_string())
@@ -190,6 +195,9 @@ void add_control_command(CLI::App& cli, int& exit_code) {
   auto lease_sync = std::make_shared<std::string>("1s");
   auto lease_ttl = std::make_shared<std::string>("10s");
   auto lease_store = std::make_shared<std::string>();
+  auto writer_lease_ttl = std::make_shared<std::string>("10s");
+  auto etcd_tls = std::make_shared<control::etcd::EtcdTlsFiles>();
+  auto advertise = std::make_shared<std::string>();
   auto serve_tls = std::make_shared<bool>(false);
   auto accept_token_after_join = std::make_shared<bool>(false);
   auto trace_window_spans = std::make_shared<std::size_t>(10'000);
@@ -197,7 +205,8 @@ void add_control_command(CLI::App& cli, int& exit_code) {
   auto traces_unauthenticated = std::make_shared<bool>(false);
   auto tls_sans = std::make_shared<std::vector<std::string>>();
   cmd->add_option("--policy", *policy, "The policy directory");
-  cmd->add_option("--etcd", *etcd, "Or: etcd member URLs, http://HOST:PORT[,...], holding the policy under --prefix");
+  cmd->add_option("--etcd", *etcd, "Or: etcd member URLs, http(s)://HOST:PORT[,...], holding the policy under --prefix");
+  add_etcd_tls_options(*cmd, *etcd_tls);
   cmd->add_option("--prefix", *prefix, "The etcd key prefix of the policy, e.g. /tollway/policy");
   cmd->add_option("--author", *author,
                   "A directory version's author in the history when the directory is not in a Git work tree");
@@ -231,6 +240,13 @@ void add_control_command(CLI::App& cli, int& exit_code) {
                   "instead of STATE_DIR/leases.db. It must be reachable at start (else exit 1); a report it cannot "
                   "take while running is answered 503 store_unavailable and the node keeps its lease "
                   "(on_control_unreachable)");
+  cmd->add_option("--writer-lease-ttl", *writer_lease_ttl,
+                  "With --etcd: the ttl of the etcd lease behind the writer key. Of the control planes on one etcd "
+                  "cluster, the one holding the key records the history and aggregates leased budgets; when it dies "
+                  "or loses etcd, another takes over within this ttl (2s to 5m, whole seconds; default 10s)");
+  cmd->add_option("--advertise", *advertise,
+                  "With --etcd: the URL the other control planes and the nodes are told to reach this one at when it is "
+                  "the writer (default http(s)://LISTEN ADDRESS)");
   cmd->add_option("--svid-lifetime", *svid_lifetime,
                   "How long an issued certificate is valid (at least 5m; default 24h)");
   cmd->add_flag("--tls", *serve_tls,
@@ -340,6 +356,18 @@ void add_control_command(CLI::App& cli, int& exit_code) {
       exit_code = 1;
       return;
     }
+    const auto writer_ttl = units::parse_duration(*writer_lease_ttl);
+    if (!writer_ttl || *writer_ttl < std::chrono::seconds(2) || *writer_ttl > std::chrono::minutes(5) ||
+        *writer_ttl % std::chrono::seconds(1) != std::chrono::milliseconds(0)) {
+      std::cerr << "--writer-lease-ttl: \"" << *writer_lease_ttl << "\" is not whole seconds from 2s to 5m\n";
+      exit_code = 1;
+      return;
+    }
+    if (!advertise->empty() && !advertise->starts_with("http://") && !advertise->starts_with("https://")) {
+      std::cerr << "--advertise: \"" << *advertise << "\" is not an http:// or https:// URL\n";
+      exit_code = 1;
+      return;
+    }
     if ((*serve_tls || !tls_sans->empty()) && trust_domain->empty()) {
       std::cerr << "--tls and --tls-san need --trust-domain: the listener's certificate comes from the CA\n";
       exit_code = 1;
@@ -404,6 +432,9 @@ void add_control_command(CLI::App& cli, int& exit_code) {
     options.accept_node_token_after_join = *accept_token_after_join;
     options.lease_sync_interval = std::chrono::duration_cast<std::chrono::milliseconds>(*sync_interval);
     options.lease_ttl = std::chrono::duration_cast<std::chrono::milliseconds>(*ttl);
+    options.writer_lease_ttl = std::chrono::duration_cast<std::chrono::seconds>(*writer_ttl);
+    options.advertise_url = *advertise;
+    options.etcd_tls = *etcd_tls;
     if (!tls_sans->empty()) options.tls_host_names = *tls_sans;
     options.check = check_node_document;
     options.read_budgets = read_node_budgets;

@@ -32,13 +32,13 @@ bool check_files(const control::PolicyFiles& files, const std::string& what) {
   return false;
 }
 
-int publish(const std::string& urls, const std::string& prefix_option, const control::PolicyFiles& files,
-            const control::PublishMeta& meta, int64_t expected_revision) {
+int publish(const std::string& urls, const control::etcd::EtcdTlsFiles& tls, const std::string& prefix_option,
+            const control::PolicyFiles& files, const control::PublishMeta& meta, int64_t expected_revision) {
   std::string error;
   const auto prefix = control::etcd::normalize_prefix(prefix_option, error);
-  auto members = prefix ? control::etcd::parse_member_urls(urls, error) : std::nullopt;
+  auto members = prefix ? control::etcd::parse_member_urls(urls, tls, error) : std::nullopt;
   if (!members) {
-    std::cerr << (prefix ? "--etcd: " : "") << error << "\n";
+    std::cerr << (prefix && !error.starts_with("--") ? "--etcd: " : "") << error << "\n";
     return 1;
   }
   asio::io_context context(1);
@@ -62,6 +62,15 @@ int publish(const std::string& urls, const std::string& prefix_option, const con
 
 }  // namespace
 
+void add_etcd_tls_options(CLI::App& cmd, control::etcd::EtcdTlsFiles& tls) {
+  cmd.add_option("--etcd-ca", tls.ca_file,
+                 "With https:// etcd URLs: the PEM CA bundle the members' certificates chain to (default: the system "
+                 "store)");
+  cmd.add_option("--etcd-cert", tls.cert_file,
+                 "With https:// etcd URLs: the PEM client certificate for etcd's --client-cert-auth (with --etcd-key)");
+  cmd.add_option("--etcd-key", tls.key_file, "The --etcd-cert certificate's PEM private key (unencrypted)");
+}
+
 void add_control_publish_commands(CLI::App& control, int& exit_code) {
   auto* cmd = control.add_subcommand(
       "publish", "Check a policy directory as `tollway validate` does and write it whole to etcd in one transaction");
@@ -78,7 +87,9 @@ void add_control_publish_commands(CLI::App& control, int& exit_code) {
   auto expected = std::make_shared<int64_t>(0);
   auto canary = std::make_shared<std::string>();
   cmd->add_option("dir", *dir, "The policy directory")->required();
-  cmd->add_option("--etcd", *urls, "etcd member URLs, http://HOST:PORT[,...] (v3 JSON gateway)")->required();
+  cmd->add_option("--etcd", *urls, "etcd member URLs, http(s)://HOST:PORT[,...] (v3 JSON gateway)")->required();
+  auto tls = std::make_shared<control::etcd::EtcdTlsFiles>();
+  add_etcd_tls_options(*cmd, *tls);
   cmd->add_option("--prefix", *prefix, "The key prefix the policy lives under, e.g. /tollway/policy")->required();
   cmd->add_option("--author", *author, "Who publishes (default: the Git commit's author when DIR is in a work tree)");
   cmd->add_option("--expect-revision", *expected,
@@ -121,7 +132,7 @@ void add_control_publish_commands(CLI::App& control, int& exit_code) {
       if (meta.author.empty()) meta.author = commit->author;
       if (commit->uncommitted_changes) meta.note = "published with uncommitted changes in the directory";
     }
-    exit_code = publish(*urls, *prefix, files, meta, *expected);
+    exit_code = publish(*urls, *tls, *prefix, files, meta, *expected);
   });
 
   auto* rollback = control.add_subcommand("rollback", "Publish a version from the history again, as a new version");
@@ -137,6 +148,8 @@ void add_control_publish_commands(CLI::App& control, int& exit_code) {
       ->required();
   rollback->add_option("--state-dir", *state_dir, "The control plane's state directory")->required();
   rollback->add_option("--etcd", *rollback_urls, "etcd member URLs (the control plane's --etcd)");
+  auto rollback_tls = std::make_shared<control::etcd::EtcdTlsFiles>();
+  add_etcd_tls_options(*rollback, *rollback_tls);
   rollback->add_option("--prefix", *rollback_prefix, "The control plane's --prefix");
   rollback->add_option("--author", *rollback_author, "Who rolls back");
   rollback->callback([=, &exit_code] {
@@ -156,7 +169,7 @@ void add_control_publish_commands(CLI::App& control, int& exit_code) {
       return;
     }
     if (!check_files(plan->files, plan->version.revision)) return;
-    exit_code = publish(*rollback_urls, *rollback_prefix, plan->files, plan->meta, 0);
+    exit_code = publish(*rollback_urls, *rollback_tls, *rollback_prefix, plan->files, plan->meta, 0);
   });
 }
 

@@ -13,6 +13,9 @@
 #include "control/leases/usage_api.h"
 #include "control/control_listener_tls.h"
 #include "control/etcd/etcd_policy.h"
+#include "control/etcd/etcd_watch.h"
+#include "control/ha/etcd_history.h"
+#include "control/ha/writer_election.h"
 #include "control/git_commit.h"
 #include "control/policy_api.h"
 #include "control/policy_history.h"
@@ -32,6 +35,7 @@ namespace fs = std::filesystem;
 
 constexpr auto kPolicyPollInterval = std::chrono::milliseconds(500);
 constexpr auto kEtcdTimeout = std::chrono::milliseconds(3000);
+constexpr auto kEtcdRetry = std::chrono::milliseconds(500);  // a failed read of etcd is tried again after this
 constexpr auto kDriftCheckInterval = std::chrono::milliseconds(1000);
 
 using DirectoryStamp = std::vector<std::pair<std::string, core::FileStamp>>;
@@ -94,13 +98,16 @@ class ControlPlane {
       asio::co_spawn(context_, renew_listener_tls(*listener), asio::detached);
     }
     listener->start();
-    if (etcd_) asio::co_spawn(context_, watch_etcd(), asio::detached);
+    if (etcd_) start_following_etcd(listener->local_endpoint());
     else asio::co_spawn(context_, watch_directory(), asio::detached);
     asio::co_spawn(context_, watch_drift(), asio::detached);
     signals_.async_wait([&](const boost::system::error_code& error, int signal) {
       if (error) return;
       log::info("draining", json::ObjectWriter().field("signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"));
       stopping_ = true;
+      if (watch_) watch_->stop();
+      if (election_) election_->stop();
+      etcd_wake_.cancel();
       api_.stop();
       listener->stop();
       asio::post(context_, [this] { context_.stop(); });
@@ -164,26 +171,33 @@ class ControlPlane {
     return std::move(verdict.policy);
   }
 
-  // The lease book of leased budgets, from Redis with --lease-store, else STATE_DIR/leases.db (in memory without a
-  // state directory). Loaded on the plane's own context (a Redis store is awaited) before anything else runs on it.
+  // Where the leased budgets' aggregates persist: Redis with --lease-store, else STATE_DIR/leases.db (in memory
+  // without a state directory).
+  std::unique_ptr<leases::LeaseStore> make_lease_store(std::string& error) {
+    if (options_.lease_redis)
+      return std::make_unique<leases::RedisLeaseStore>(context_.get_executor(), *options_.lease_redis);
+    const std::string path =
+        options_.state_dir.empty() ? std::string() : (fs::path(options_.state_dir) / "leases.db").string();
+    return leases::SqliteLeaseStore::open(path, error);
+  }
+
+  asio::awaitable<std::unique_ptr<leases::UsageApi>> open_usage_api(std::unique_ptr<leases::LeaseStore> store,
+                                                                    std::string& error) {
+    co_return co_await leases::UsageApi::open(api_.fleet(), api_.node_auth(), options_.read_budgets, std::move(store),
+                                              {.sync_interval_ms = options_.lease_sync_interval.count(),
+                                               .lease_ttl_ms = options_.lease_ttl.count()},
+                                              leases::unix_ms_now(), error);
+  }
+
+  // The lease book of leased budgets, from make_lease_store(). Loaded on the plane's own context (a Redis store is
+  // awaited) before anything else runs on it.
   bool open_leases() {
     std::string error;
     const char* option = options_.lease_redis ? "--lease-store" : "--state-dir";
-    std::unique_ptr<leases::LeaseStore> store;
-    if (options_.lease_redis) {
-      store = std::make_unique<leases::RedisLeaseStore>(context_.get_executor(), *options_.lease_redis);
-    } else {
-      const std::string path =
-          options_.state_dir.empty() ? std::string() : (fs::path(options_.state_dir) / "leases.db").string();
-      store = leases::SqliteLeaseStore::open(path, error);
-    }
+    std::unique_ptr<leases::LeaseStore> store = make_lease_store(error);
     if (store) {
       bool opened = false;
-      asio::co_spawn(context_,
-                     leases::UsageApi::open(api_.fleet(), api_.node_auth(), options_.read_budgets, std::move(store),
-                                            {.sync_interval_ms = options_.lease_sync_interval.count(),
-                                             .lease_ttl_ms = options_.lease_ttl.count()},
-                                            leases::unix_ms_now(), error),
+      asio::co_spawn(context_, open_usage_api(std::move(store), error),
                      [&](std::exception_ptr e, std::unique_ptr<leases::UsageApi> api) {
                        opened = true;
                        if (e) error = "cannot open the lease store";
@@ -199,6 +213,27 @@ class ControlPlane {
     }
     api_.set_usage_api(usage_.get());
     return true;
+  }
+
+  // A plane that becomes the writer takes over the leased budgets' aggregation: its lease book is loaded again from
+  // the store (the shared Redis of --lease-store holds what the previous writer wrote; a leases.db only what this
+  // plane wrote) and learns the outstanding leases from the nodes' reports for one lease lifetime before granting
+  // new capacity, as after a restart. The book it replaces stays allocated (a report may still be inside it).
+  asio::awaitable<void> take_over_aggregation() {
+    std::string error;
+    std::unique_ptr<leases::LeaseStore> store = make_lease_store(error);
+    std::unique_ptr<leases::UsageApi> reopened;
+    if (store) reopened = co_await open_usage_api(std::move(store), error);
+    if (!reopened) {
+      log::error("the new writer cannot load the leased budgets; it aggregates on with the book it has",
+                 json::ObjectWriter().field("error", error));
+      co_return;
+    }
+    api_.set_usage_api(reopened.get());
+    retired_usage_.push_back(std::move(usage_));
+    usage_ = std::move(reopened);
+    log::info("leased budgets reloaded for the writer role; learning outstanding leases for one lease lifetime",
+              json::ObjectWriter().field("lease_store", usage_->store().where()));
   }
 
   // The CA and the identity store when --trust-domain is given; the cert endpoints stay off (404) otherwise.
@@ -450,13 +485,14 @@ class ControlPlane {
   bool start_etcd() {
     std::string error;
     const auto prefix = etcd::normalize_prefix(options_.etcd_prefix, error);
-    auto members = prefix ? etcd::parse_member_urls(options_.etcd_urls, error) : std::nullopt;
+    auto members = prefix ? etcd::parse_member_urls(options_.etcd_urls, options_.etcd_tls, error) : std::nullopt;
     if (!members) {
-      std::cerr << (prefix ? "--etcd: " : "") << error << "\n";
+      std::cerr << (prefix && !error.starts_with("--") ? "--etcd: " : "") << error << "\n";
       return false;
     }
     prefix_ = *prefix;
     store_ = "etcd " + prefix_;
+    etcd_members_ = *members;
     etcd_ = std::make_unique<etcd::EtcdClient>(context_.get_executor(), std::move(*members), kEtcdTimeout);
     const auto last = history_->latest(error);
     if (!last) return true;
@@ -480,47 +516,242 @@ class ControlPlane {
     api_.set_store_error("");
   }
 
-  void apply_etcd_read(const etcd::EtcdPolicyRead& read) {
+  // The etcd store's three loops: the watch stream over PREFIX/ and PREFIX.control/ (a change wakes the sync), the
+  // writer election, and the sync that reads the policy whole, imports the writer's history records and publishes.
+  void start_following_etcd(const asio::ip::tcp::endpoint& listening) {
+    std::string identity = options_.advertise_url;
+    if (identity.empty()) identity = std::string(listener_tls_ ? "https://" : "http://") + http::endpoint_text(listening);
+    // [PREFIX.control/, PREFIX0): the policy keys PREFIX/… and the coordination keys PREFIX.control/… in one watch.
+    const std::string watch_start = ha::control_prefix(prefix_) + "/";
+    const std::string watch_end = etcd::prefix_range_end(etcd::prefix_key(prefix_));
+    watch_ = std::make_unique<etcd::EtcdWatch>(
+        context_.get_executor(), etcd_members_, watch_start, watch_end, kEtcdTimeout,
+        etcd::EtcdWatch::Callbacks{
+            .changed =
+                [this](const etcd::WatchResponse& response) {
+                  const std::string writer = ha::writer_key(prefix_);
+                  for (const auto& event : response.events)
+                    if (event.key == writer && event.type == etcd::WatchEvent::Type::Delete) election_->poke();
+                  wake_etcd_sync();
+                },
+            .reachable =
+                [this](bool reachable, const std::string& why) {
+                  if (reachable) {
+                    if (watch_down_) wake_etcd_sync();  // the next read decides whether etcd is reachable
+                    watch_down_ = false;
+                  } else {
+                    watch_down_ = true;
+                    store_unreachable(why);
+                  }
+                }});
+    election_ = std::make_unique<ha::WriterElection>(context_.get_executor(), *etcd_, ha::writer_key(prefix_), identity,
+                                                     options_.writer_lease_ttl, [this] {
+                                                       show_role();
+                                                       wake_etcd_sync();
+                                                       // A plane that was the writer from its start aggregates with the
+                                                       // book it loaded then; any later writer term reloads it.
+                                                       const auto role = election_->role();
+                                                       if (role == ha::WriterElection::Role::Writer && served_as_other_)
+                                                         asio::co_spawn(context_, take_over_aggregation(), asio::detached);
+                                                       if (role != ha::WriterElection::Role::Writer) served_as_other_ = true;
+                                                     },
+                                                     [this](const std::string& error) {
+                                                       // A keep-alive no member answered: etcd is unreachable, even
+                                                       // if the watch's connection has not noticed (a silent
+                                                       // partition); the watch is opened again.
+                                                       if (!error.empty()) {
+                                                         store_unreachable(error);
+                                                         watch_->reconnect();
+                                                       } else if (!api_.store_error().empty()) {
+                                                         wake_etcd_sync();  // a read decides when it is ready again
+                                                       }
+                                                     });
+    show_role();
+    asio::co_spawn(context_, watch_->run(), asio::detached);
+    asio::co_spawn(context_, election_->run(), asio::detached);
+    asio::co_spawn(context_, sync_etcd_loop(), asio::detached);
+  }
+
+  void show_role() {
+    const std::string writer = election_->role() == ha::WriterElection::Role::Writer ? "" : election_->writer();
+    api_.set_role(ha::role_name(election_->role()), writer);
+  }
+
+  void wake_etcd_sync() {
+    etcd_dirty_ = true;
+    etcd_wake_.cancel();
+  }
+
+  asio::awaitable<void> sync_etcd_loop() {
+    while (!stopping_) {
+      if (etcd_dirty_) {
+        etcd_dirty_ = false;
+        const bool done = co_await sync_etcd();
+        if (!done) etcd_dirty_ = true;  // tried again after kEtcdRetry
+      }
+      if (stopping_) co_return;
+      etcd_wake_.expires_after(etcd_dirty_ ? kEtcdRetry : std::chrono::hours(1));
+      boost::system::error_code ec;
+      co_await etcd_wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+
+  // Imports the history records the writer put in etcd after the newest one this plane has. False when etcd
+  // cannot be read (or a record cannot be imported).
+  asio::awaitable<bool> import_etcd_history() {
+    std::string error;
+    const auto newest = history_->latest(error);
+    if (!newest && !error.empty()) {
+      log::error("cannot read the history", json::ObjectWriter().field("error", error));
+      co_return false;
+    }
+    const int64_t after = newest ? newest->counter : 0;
+    etcd::RangeAnswer records = co_await etcd_->range(ha::history_key(prefix_, after + 1),
+                                                      etcd::prefix_range_end(ha::history_start(prefix_)), false);
+    if (!records.result) {
+      store_unreachable(records.error);
+      co_return false;
+    }
+    for (const auto& kv : records.result->kvs) {
+      auto shared = ha::parse_version_json(kv.value, error);
+      if (!shared || !history_->import(shared->record, shared->files, error)) {
+        if (error != history_error_)
+          log::error("cannot take in a version the writer recorded; this plane's history stops there",
+                     json::ObjectWriter().field("key", kv.key).field("error", error));
+        history_error_ = error;
+        co_return false;
+      }
+      history_error_.clear();
+      shared_counter_ = std::max(shared_counter_, shared->record.counter);
+    }
+    co_return true;
+  }
+
+  // The writer's versions that etcd's history lacks — recorded before this plane ran with others on etcd (an upgrade,
+  // or a plane that was alone) — written there, so that every plane can import them. False: try again.
+  asio::awaitable<bool> share_local_history() {
+    std::string error;
+    const auto newest = history_->latest(error);
+    if (!newest || newest->counter <= shared_counter_) co_return true;
+    etcd::RangeAnswer keys = co_await etcd_->range(ha::history_start(prefix_),
+                                                   etcd::prefix_range_end(ha::history_start(prefix_)), true);
+    if (!keys.result) {
+      store_unreachable(keys.error);
+      co_return false;
+    }
+    for (const auto& kv : keys.result->kvs)
+      if (const auto counter = ha::history_counter(prefix_, kv.key)) shared_counter_ = std::max(shared_counter_, *counter);
+    for (int64_t counter = shared_counter_ + 1; counter <= newest->counter; ++counter) {
+      auto version = history_->find(std::to_string(counter), error);
+      auto files = version ? history_->files_of(counter, error) : std::nullopt;
+      if (!files) {
+        log::error("cannot read the history to share it", json::ObjectWriter().field("error", error));
+        co_return false;
+      }
+      etcd::TxnAnswer written = co_await etcd_->txn(etcd::fenced_create_txn_request(
+          ha::writer_key(prefix_), election_->writer_revision(), ha::history_key(prefix_, counter),
+          ha::version_json(*version, *files)));
+      if (!written.result || !written.result->succeeded) co_return false;
+      shared_counter_ = counter;
+      log::info("version from this plane's history shared in etcd", json::ObjectWriter().field("revision", version->revision));
+    }
+    co_return true;
+  }
+
+  // One pass: the policy read whole (one range, one etcd revision), the writer's records imported, and the
+  // policy checked; a valid one is published under the version the writer recorded for it — recorded now when
+  // this plane is the writer (in etcd first, fenced by its writer key, then here). False: try again soon.
+  asio::awaitable<bool> sync_etcd() {
+    const std::string start = etcd::prefix_key(prefix_);
+    etcd::RangeAnswer whole = co_await etcd_->range(start, etcd::prefix_range_end(start), false);
+    if (stopping_) co_return true;
+    if (!whole.result) {
+      store_unreachable(whole.error);
+      co_return false;
+    }
+    store_reachable();
+    const bool imported = co_await import_etcd_history();
+    if (!imported) co_return false;
+    if (election_->role() == ha::WriterElection::Role::Writer) {
+      const bool shared = co_await share_local_history();
+      if (!shared) co_return false;
+    }
+    const etcd::EtcdPolicyRead read = etcd::policy_from_range(prefix_, *whole.result);
+    const std::string fingerprint = etcd::range_fingerprint(*whole.result);
+    std::string error;
+    const auto newest = history_->latest(error);
+    const bool serving_newest = newest && newest->revision == revision_;
+    // Nothing new (the watch saw other keys), unless a checked policy waits for the writer (this plane may be it now).
+    if (fingerprint == etcd_seen_ && serving_newest && waiting_for_.empty()) co_return true;
     if (!read.errors.empty()) {
+      etcd_seen_ = fingerprint;
       for (const auto& e : read.errors)
         log::warn("policy refused; the published revision stays",
                   json::ObjectWriter().field("error", e).field("revision", revision_));
       api_.refuse(read.errors);
-      return;
+      co_return true;
+    }
+    PolicyVerdict verdict = check_policy(read.files, options_.check);
+    if (fingerprint != etcd_seen_)
+      for (const auto& w : verdict.warnings) log::warn("policy warning", json::ObjectWriter().field("warning", w));
+    etcd_seen_ = fingerprint;
+    if (!verdict.policy) {
+      for (const auto& e : verdict.errors)
+        log::warn("policy refused; the published revision stays",
+                  json::ObjectWriter().field("error", e).field("revision", revision_));
+      api_.refuse(verdict.errors);
+      co_return true;
     }
     PublishMeta meta;
     if (read.meta && read.meta->content_hash == read.files.content_hash()) meta = *read.meta;
     else meta.note = "written to etcd without `tollway control publish`";
-    accept(read.files, meta);
-  }
-
-  asio::awaitable<void> watch_etcd() {
-    const std::string start = etcd::prefix_key(prefix_);
-    const std::string end = etcd::prefix_range_end(start);
-    asio::steady_timer timer(context_);
-    std::string seen;  // the keys and mod revisions of the last policy read whole
-    while (!stopping_) {
-      etcd::RangeAnswer keys = co_await etcd_->range(start, end, true);
-      if (stopping_) co_return;
-      if (!keys.result) {
-        store_unreachable(keys.error);
-      } else if (etcd::range_fingerprint(*keys.result) == seen) {
-        store_reachable();
-      } else {
-        etcd::RangeAnswer whole = co_await etcd_->range(start, end, false);
-        if (stopping_) co_return;
-        if (!whole.result) {
-          store_unreachable(whole.error);
-        } else {
-          store_reachable();
-          seen = etcd::range_fingerprint(*whole.result);
-          apply_etcd_read(etcd::policy_from_range(prefix_, *whole.result));
-        }
-      }
-      timer.expires_after(kPolicyPollInterval);
-      boost::system::error_code ec;
-      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    auto version = history_->next_version(read.files, store_, meta, error);
+    if (!version) {
+      log::error("cannot read the history", json::ObjectWriter().field("error", error));
+      co_return false;
     }
+    const bool recorded = newest && newest->counter == version->counter;
+    if (!recorded) {
+      if (election_->role() != ha::WriterElection::Role::Writer) {
+        if (waiting_for_ != version->content_hash)
+          log::info("policy checked; waiting for the writer to record it",
+                    json::ObjectWriter().field("content_hash", version->content_hash).field("writer", election_->writer()));
+        waiting_for_ = version->content_hash;
+        co_return true;  // the writer's record wakes the watch
+      }
+      etcd::TxnAnswer written = co_await etcd_->txn(etcd::fenced_create_txn_request(
+          ha::writer_key(prefix_), election_->writer_revision(), ha::history_key(prefix_, version->counter),
+          ha::version_json(*version, read.files.files)));
+      if (stopping_) co_return true;
+      if (!written.result || !written.result->succeeded) {
+        // No answer, lost the writer key, or another writer recorded this counter: read again and see.
+        log::warn("the version could not be recorded in etcd; reading again",
+                  json::ObjectWriter()
+                      .field("revision", version->revision)
+                      .field("error", written.result ? "the writer key or the counter changed" : written.error));
+        etcd_seen_.clear();
+        co_return false;
+      }
+      shared_counter_ = version->counter;
+      if (!history_->import(*version, read.files.files, error)) {
+        log::error("policy not published: the history cannot record it", json::ObjectWriter().field("error", error));
+        api_.refuse({"the history cannot record this version, so it is not published: " + error});
+        co_return false;
+      }
+    }
+    waiting_for_.clear();
+    const std::string previous = revision_;
+    revision_ = version->revision;
+    nodes_ = verdict.policy->nodes.size();
+    api_.publish(*verdict.policy, revision_);
+    if (previous != revision_)
+      log::info("policy published", json::ObjectWriter()
+                                        .field("revision", revision_)
+                                        .field("previous", previous)
+                                        .field("author", version->meta.author)
+                                        .field("nodes", static_cast<uint64_t>(nodes_))
+                                        .field("recorded_by", recorded ? "imported" : "this plane (writer)"));
+    co_return true;
   }
 
   int64_t drift_after_seconds() const {
@@ -584,6 +815,8 @@ class ControlPlane {
   std::unique_ptr<IdentityStore> identities_;
   std::unique_ptr<CertApi> certs_;
   std::unique_ptr<leases::UsageApi> usage_;
+  std::vector<std::unique_ptr<leases::UsageApi>> retired_usage_;  // books replaced at a writer change
+  bool served_as_other_ = false;  // this plane has been a follower (or lost the writer role) since its start
   std::unique_ptr<ControlListenerTls> listener_tls_;
   std::unique_ptr<traces::TraceApi> traces_;
   WatchApi api_;
@@ -591,6 +824,16 @@ class ControlPlane {
   std::unique_ptr<rollout::RolloutLog> rollout_log_;  // the rollouts table of history.db
   std::unique_ptr<rollout::RolloutCoordinator> rollout_;
   std::unique_ptr<etcd::EtcdClient> etcd_;
+  std::vector<http::UpstreamEndpoint> etcd_members_;
+  std::unique_ptr<etcd::EtcdWatch> watch_;
+  std::unique_ptr<ha::WriterElection> election_;
+  asio::steady_timer etcd_wake_{context_};
+  bool etcd_dirty_ = false;     // the watch saw a change (or the role changed) since the last sync
+  bool watch_down_ = false;     // every member failed the watch in a row
+  std::string etcd_seen_;       // the keys and mod revisions of the last policy read whole and checked
+  std::string waiting_for_;     // a follower's checked policy (content hash) not yet recorded by the writer
+  std::string history_error_;   // the last failure to import a record, logged once
+  int64_t shared_counter_ = 0;  // the newest version known to be in etcd's history
   std::unique_ptr<PolicyApi> policy_api_;
   std::string prefix_;
   std::string store_;  // "directory DIR" or "etcd PREFIX"

@@ -1,7 +1,8 @@
 // ControlPlane: the `tollway control` process — takes the policy from its store (a directory, polled: a change
-// counts once two polls agree; or etcd under a prefix, polled by revision), checks every version whole, records
-// each accepted one in the history (STATE_DIR/history.db: revision COUNTER-HASH, author, changes, files) and
-// only then publishes it, and serves the WatchApi on an AdminListener until SIGTERM or SIGINT (with the PolicyApi:
+// counts once two polls agree; or etcd under a prefix, followed by its watch stream), checks every version whole,
+// records each accepted one in the history (STATE_DIR/history.db: revision COUNTER-HASH, author, changes, files) and
+// only then publishes it — on etcd, the elected writer records it (in etcd too, where every plane imports it) and
+// a follower publishes a version only once the writer recorded it, and serves the WatchApi on an AdminListener until SIGTERM or SIGINT (with the PolicyApi:
 // the history, diffs and, on etcd, rollback over HTTP; and the web dashboard at /ui). It never
 // publishes a policy with an error (the published revision stays and the error shows in /v1/fleet), and never
 // drops what it serves when its store is unreachable (it serves on, degraded, and says so in /readyz). Checks the
@@ -23,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "control/etcd/etcd_client.h"
 #include "control/policy_check.h"
 #include "limits/redis/connection.h"
 #include "control/traces/trace_api.h"
@@ -33,6 +35,11 @@ struct ControlPlaneOptions {
   std::string policy_dir;   // the directory store, or
   std::string etcd_urls;    // the etcd store: http://HOST:PORT[,...]
   std::string etcd_prefix;  //   and the prefix the policy lives under
+  etcd::EtcdTlsFiles etcd_tls;  // for https:// members
+  // The etcd store's writer election: the writer lease's ttl (a dead writer is replaced within it) and the URL this
+  // plane is reached at, written in the writer key ("" = http(s)://LISTEN ADDRESS).
+  std::chrono::seconds writer_lease_ttl{10};
+  std::string advertise_url;
   std::string author;       // a directory version's author when the directory is not a Git work tree
   std::string listen;       // HOST:PORT, port 0 = ephemeral
   std::string admin_token;

@@ -182,18 +182,12 @@ std::optional<std::map<std::string, std::string>> PolicyHistory::files_of(int64_
   return out;
 }
 
-std::optional<VersionRecord> PolicyHistory::record(const PolicyFiles& files, const std::string& store,
-                                                   const PublishMeta& meta, std::string& error) {
+std::optional<VersionRecord> PolicyHistory::next_version(const PolicyFiles& files, const std::string& store,
+                                                         const PublishMeta& meta, std::string& error) {
   const std::string hash = files.content_hash();
   auto previous = latest(error);
   if (!previous && !error.empty()) return std::nullopt;
   if (previous && previous->content_hash == hash) return previous;
-  std::map<std::string, std::string> before;
-  if (previous) {
-    auto old = files_of(previous->counter, error);
-    if (!old) return std::nullopt;
-    before = std::move(*old);
-  }
   VersionRecord r;
   r.counter = previous ? previous->counter + 1 : 1;
   r.revision = std::to_string(r.counter) + "-" + hash.substr(0, 12);
@@ -202,16 +196,57 @@ std::optional<VersionRecord> PolicyHistory::record(const PolicyFiles& files, con
   r.published_at = utc_now_text();
   r.store = store;
   r.meta = meta;
-  r.changes = policy_changes(before, files.files);
+  return r;
+}
+
+std::optional<VersionRecord> PolicyHistory::record(const PolicyFiles& files, const std::string& store,
+                                                   const PublishMeta& meta, std::string& error) {
+  auto next = next_version(files, store, meta, error);
+  if (!next) return std::nullopt;
+  if (previous_is(*next, error)) return next;
+  if (!error.empty() || !insert(*next, files.files, error)) return std::nullopt;
+  return next;
+}
+
+bool PolicyHistory::previous_is(const VersionRecord& version, std::string& error) {
+  error.clear();
+  const std::string counter_text = std::to_string(version.counter);
+  auto same = select("WHERE counter = CAST(?1 AS INTEGER)", counter_text, error);
+  if (!same || same->empty()) return false;
+  if (same->front().revision == version.revision) return true;
+  error = "the history holds " + same->front().revision + " under counter " + counter_text + ", not " + version.revision;
+  return false;
+}
+
+bool PolicyHistory::import(const VersionRecord& version, const std::map<std::string, std::string>& files,
+                           std::string& error) {
+  if (previous_is(version, error)) return true;
+  if (!error.empty()) return false;
+  VersionRecord r = version;
+  return insert(r, files, error);
+}
+
+bool PolicyHistory::insert(VersionRecord& r, const std::map<std::string, std::string>& files, std::string& error) {
+  std::map<std::string, std::string> before;
+  if (!r.parent.empty()) {
+    auto parent = select("WHERE revision = ?1", r.parent, error);
+    if (!parent) return false;
+    if (!parent->empty()) {
+      auto old = files_of(parent->front().counter, error);
+      if (!old) return false;
+      before = std::move(*old);
+    }
+  }
+  r.changes = policy_changes(before, files);
   if (!sqlite_exec(db_, "BEGIN IMMEDIATE", error)) {
     error = "cannot write the history: " + error;
-    return std::nullopt;
+    return false;
   }
   const auto fail = [&](const SqliteStatement& s) {
     error = "cannot write the history: " + s.error();
     std::string ignored;
     sqlite_exec(db_, "ROLLBACK", ignored);
-    return std::nullopt;
+    return false;
   };
   {
     SqliteStatement insert(db_,
@@ -221,7 +256,7 @@ std::optional<VersionRecord> PolicyHistory::record(const PolicyFiles& files, con
     insert.bind(5, r.published_at).bind(6, r.store).bind(7, r.meta.to_json());
     if (insert.step() != SQLITE_DONE) return fail(insert);
   }
-  for (const auto& [path, bytes] : files.files) {
+  for (const auto& [path, bytes] : files) {
     SqliteStatement insert(db_, "INSERT INTO version_files(counter, path, bytes) VALUES(?1, ?2, ?3)");
     insert.bind(1, r.counter).bind(2, path).bind_blob(3, bytes);
     if (insert.step() != SQLITE_DONE) return fail(insert);
@@ -235,9 +270,9 @@ std::optional<VersionRecord> PolicyHistory::record(const PolicyFiles& files, con
     error = "cannot write the history: " + error;
     std::string ignored;
     sqlite_exec(db_, "ROLLBACK", ignored);
-    return std::nullopt;
+    return false;
   }
-  return r;
+  return true;
 }
 
 bool PolicyHistory::record_nack(const NackRecord& nack, std::string& error) {

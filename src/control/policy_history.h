@@ -57,6 +57,15 @@ class PolicyHistory {
   // version (the next counter) recorded with its files, its changes against the newest and `meta`.
   std::optional<VersionRecord> record(const PolicyFiles& files, const std::string& store, const PublishMeta& meta,
                                       std::string& error);
+  // What record() would return, without writing: the newest version when its content is `files`, otherwise the
+  // next version (counter, revision, parent, now) with `meta` — not yet in the history.
+  std::optional<VersionRecord> next_version(const PolicyFiles& files, const std::string& store,
+                                            const PublishMeta& meta, std::string& error);
+  // Writes `version` exactly as given (its counter, revision, time, meta) with `files`, its changes computed
+  // against its parent when the history has it: how a control plane takes in the versions another one recorded.
+  // A version already recorded under the same counter and revision is left as it is; a different one under its
+  // counter is an error.
+  bool import(const VersionRecord& version, const std::map<std::string, std::string>& files, std::string& error);
   // Every version, newest first.
   std::optional<std::vector<VersionRecord>> list(std::string& error);
   // The version `name` names: its revision, its counter, or a prefix (6+ hex digits) of its content hash that
@@ -75,6 +84,10 @@ class PolicyHistory {
 
  private:
   explicit PolicyHistory(sqlite3* db) : db_(db) {}
+  // True when `version` is already recorded under its counter; false with `error` when another one is.
+  bool previous_is(const VersionRecord& version, std::string& error);
+  // Writes `r` and its files, with its changes (set here) against its parent when the history has it.
+  bool insert(VersionRecord& r, const std::map<std::string, std::string>& files, std::string& error);
   std::optional<std::vector<VersionRecord>> select(std::string_view where, std::string_view argument,
                                                    std::string& error);
 

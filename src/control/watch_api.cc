@@ -106,6 +106,10 @@ asio::awaitable<AdminResponse> WatchApi::handle(const proxy::AdminRequest& reque
   }
   if (path == "/v1/usage" && usage_ != nullptr) {
     if (request.method != "POST") co_return error_response(405, "method_not_allowed", "use POST /v1/usage");
+    if (!role_.empty() && role_ != "writer")
+      co_return error_response(503, "not_the_writer",
+                               "this control plane is the " + role_ + "; leased budgets are aggregated by the writer" +
+                                   (writer_.empty() ? " (none elected yet)" : ", " + writer_));
     co_return co_await usage_->usage(request, leases::unix_ms_now());
   }
   if (path == "/metrics") {
@@ -194,6 +198,9 @@ asio::awaitable<AdminResponse> WatchApi::handle(const proxy::AdminRequest& reque
     if (!store_error_.empty())
       co_return AdminResponse{503, "text/plain",
                               "degraded: " + store_error_ + "; serving revision " + revision_ + "\n", {}};
+    if (!role_.empty())
+      co_return AdminResponse{200, "text/plain",
+                              "ready: " + role_ + (role_ == "writer" || writer_.empty() ? "" : " (writer " + writer_ + ")") + "\n", {}};
     co_return AdminResponse{200, "text/plain", "ready\n", {}};
   }
   co_return error_response(404, "not_found",
@@ -404,6 +411,10 @@ AdminResponse WatchApi::fleet_status(const proxy::AdminRequest& request) const {
   w.raw_field("policy_errors", list + "]");
   if (store_error_.empty()) w.null_field("store_error");
   else w.field("store_error", store_error_);
+  if (role_.empty()) w.null_field("role");
+  else w.field("role", role_);
+  if (writer_.empty()) w.null_field("writer");
+  else w.field("writer", writer_);
   w.raw_field("nodes", fleet_.nodes_json(Clock::now()));
   if (rollout_ != nullptr) w.raw_field("rollout", rollout_->status_json(Clock::now()));
   if (usage_ != nullptr) w.raw_field("budgets", usage_->budgets_json(leases::unix_ms_now()));

@@ -47,6 +47,13 @@ class WatchApi {
   // published revision serves on, and /v1/fleet shows it as store_error.
   void set_store_error(std::string error) { store_error_ = std::move(error); }
   const std::string& store_error() const { return store_error_; }
+  // With two or more control planes on one etcd: this plane's role ("writer", "follower" or "candidate"; "" = no
+  // election, the directory store) and the writer's URL. /readyz and /v1/fleet say them; a plane that is not the
+  // writer answers POST /v1/usage with 503 naming the writer (the writer owns the leased budgets' aggregation).
+  void set_role(std::string role, std::string writer) {
+    role_ = std::move(role);
+    writer_ = std::move(writer);
+  }
   // Serves POST /v1/certs and GET /v1/bundle with `certs` (null: the CA is off). It must outlive this WatchApi.
   void set_cert_api(CertApi* certs) { certs_ = certs; }
   // Serves POST /v1/usage (leased budgets) with `usage`, whose budgets show in /v1/fleet and /metrics. It must
@@ -93,6 +100,7 @@ class WatchApi {
   std::string revision_;  // "" until the first publish
   std::vector<std::string> policy_errors_;
   std::string store_error_;
+  std::string role_, writer_;
   std::list<boost::asio::steady_timer*> waiting_;
   CertApi* certs_ = nullptr;
   leases::UsageApi* usage_ = nullptr;

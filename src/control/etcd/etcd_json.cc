@@ -18,7 +18,9 @@ int sextet(char c) {
   return at == std::string_view::npos ? -1 : static_cast<int>(at);
 }
 
-std::optional<sj::Value> parse_object(std::string_view body, std::string& error) {
+}  // namespace
+
+std::optional<sj::Value> parse_json_object(std::string_view body, std::string& error) {
   sj::ParseLimits limits;
   limits.max_bytes = 64u << 20;
   limits.max_depth = 8;
@@ -34,8 +36,7 @@ std::optional<sj::Value> parse_object(std::string_view body, std::string& error)
   return value;
 }
 
-// An int64 the gateway writes as a decimal string; 0 when absent.
-bool read_int(const sj::Value& object, std::string_view name, int64_t& out, std::string& error) {
+bool read_int_field(const sj::Value& object, std::string_view name, int64_t& out, std::string& error) {
   out = 0;
   const sj::Value* v = object.find(name);
   if (!v) return true;
@@ -48,7 +49,7 @@ bool read_int(const sj::Value& object, std::string_view name, int64_t& out, std:
   return false;
 }
 
-bool read_bytes(const sj::Value& object, std::string_view name, std::string& out, std::string& error) {
+bool read_bytes_field(const sj::Value& object, std::string_view name, std::string& out, std::string& error) {
   out.clear();
   const sj::Value* v = object.find(name);
   if (!v) return true;
@@ -62,13 +63,15 @@ bool read_bytes(const sj::Value& object, std::string_view name, std::string& out
   return true;
 }
 
+namespace {
+
 bool read_header_revision(const sj::Value& body, int64_t& revision, std::string& error) {
   const sj::Value* header = body.find("header");
   if (!header || !header->is_object()) {
     error = "no header in the answer";
     return false;
   }
-  if (!read_int(*header, "revision", revision, error)) return false;
+  if (!read_int_field(*header, "revision", revision, error)) return false;
   if (revision <= 0) {
     error = "header.revision is missing";
     return false;
@@ -141,34 +144,113 @@ std::string range_request(std::string_view key, std::string_view range_end, bool
   return std::move(w).finish();
 }
 
-std::optional<RangeResult> parse_range_response(std::string_view body, std::string& error) {
-  auto root = parse_object(body, error);
-  if (!root) return std::nullopt;
-  RangeResult result;
-  if (!read_header_revision(*root, result.revision, error)) return std::nullopt;
-  const sj::Value* kvs = root->find("kvs");
-  if (!kvs) return result;
+namespace {
+
+bool read_kvs(const sj::Value& object, std::vector<KeyValue>& out, std::string& error) {
+  const sj::Value* kvs = object.find("kvs");
+  if (!kvs) return true;
   if (!kvs->is_array()) {
     error = "kvs is not an array";
-    return std::nullopt;
+    return false;
   }
   for (const auto& item : kvs->items()) {
     if (!item.is_object()) {
       error = "an item of kvs is not an object";
-      return std::nullopt;
+      return false;
     }
     KeyValue kv;
-    if (!read_bytes(item, "key", kv.key, error) || !read_bytes(item, "value", kv.value, error) ||
-        !read_int(item, "create_revision", kv.create_revision, error) ||
-        !read_int(item, "mod_revision", kv.mod_revision, error) || !read_int(item, "version", kv.version, error))
-      return std::nullopt;
+    if (!read_bytes_field(item, "key", kv.key, error) || !read_bytes_field(item, "value", kv.value, error) ||
+        !read_int_field(item, "create_revision", kv.create_revision, error) ||
+        !read_int_field(item, "mod_revision", kv.mod_revision, error) ||
+        !read_int_field(item, "version", kv.version, error) || !read_int_field(item, "lease", kv.lease, error))
+      return false;
     if (kv.key.empty()) {
       error = "an item of kvs has no key";
+      return false;
+    }
+    out.push_back(std::move(kv));
+  }
+  return true;
+}
+
+std::string compare_json(std::string_view key, std::string_view target, std::string_view field, int64_t number) {
+  json::ObjectWriter w;
+  w.field("key", base64_encode(key)).field("target", target).field("result", "EQUAL").field(field, std::to_string(number));
+  return std::move(w).finish();
+}
+
+}  // namespace
+
+std::optional<RangeResult> parse_range_response(std::string_view body, std::string& error) {
+  auto root = parse_json_object(body, error);
+  if (!root) return std::nullopt;
+  RangeResult result;
+  if (!read_header_revision(*root, result.revision, error)) return std::nullopt;
+  if (!read_kvs(*root, result.kvs, error)) return std::nullopt;
+  return result;
+}
+
+std::string claim_txn_request(std::string_view key, std::string_view value, int64_t lease) {
+  json::ObjectWriter put;
+  put.field("key", base64_encode(key)).field("value", base64_encode(value)).field("lease", std::to_string(lease));
+  json::ObjectWriter range;
+  range.field("key", base64_encode(key));
+  json::ObjectWriter w;
+  w.raw_field("compare", "[" + compare_json(key, "CREATE", "create_revision", 0) + "]")
+      .raw_field("success", "[{\"request_put\":" + std::move(put).finish() + "}]")
+      .raw_field("failure", "[{\"request_range\":" + std::move(range).finish() + "}]");
+  return std::move(w).finish();
+}
+
+std::string fenced_create_txn_request(std::string_view fence_key, int64_t fence_create_revision, std::string_view key,
+                                      std::string_view value) {
+  json::ObjectWriter put;
+  put.field("key", base64_encode(key)).field("value", base64_encode(value));
+  json::ObjectWriter w;
+  w.raw_field("compare", "[" + compare_json(fence_key, "CREATE", "create_revision", fence_create_revision) + "," +
+                             compare_json(key, "CREATE", "create_revision", 0) + "]")
+      .raw_field("success", "[{\"request_put\":" + std::move(put).finish() + "}]");
+  return std::move(w).finish();
+}
+
+std::string lease_grant_request(int64_t ttl_seconds) {
+  json::ObjectWriter w;
+  w.field("TTL", std::to_string(ttl_seconds));
+  return std::move(w).finish();
+}
+
+std::string lease_keepalive_request(int64_t id) {
+  json::ObjectWriter w;
+  w.field("ID", std::to_string(id));
+  return std::move(w).finish();
+}
+
+std::optional<LeaseAnswer> parse_lease_response(std::string_view body, std::string& error) {
+  while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.remove_suffix(1);
+  auto root = parse_json_object(body, error);
+  if (!root) return std::nullopt;
+  const sj::Value* answer = &*root;
+  if (const sj::Value* result = root->find("result")) {
+    if (!result->is_object()) {
+      error = "result is not an object";
       return std::nullopt;
     }
-    result.kvs.push_back(std::move(kv));
+    answer = result;
+  } else if (const sj::Value* failure = root->find("error")) {
+    const sj::Value* message = failure->find("message");
+    error = message && message->is_string() ? message->as_string() : "an error answer";
+    return std::nullopt;
   }
-  return result;
+  LeaseAnswer lease;
+  int64_t revision = 0;
+  if (!read_header_revision(*answer, revision, error) || !read_int_field(*answer, "ID", lease.id, error) ||
+      !read_int_field(*answer, "TTL", lease.ttl, error))
+    return std::nullopt;
+  if (lease.id == 0) {
+    error = "the answer names no lease ID";
+    return std::nullopt;
+  }
+  return lease;
 }
 
 std::string guarded_txn_request(std::string_view key, std::string_view range_end, int64_t revision,
@@ -198,7 +280,7 @@ std::string guarded_txn_request(std::string_view key, std::string_view range_end
 }
 
 std::optional<TxnResult> parse_txn_response(std::string_view body, std::string& error) {
-  auto root = parse_object(body, error);
+  auto root = parse_json_object(body, error);
   if (!root) return std::nullopt;
   TxnResult result;
   if (!read_header_revision(*root, result.revision, error)) return std::nullopt;
@@ -209,12 +291,22 @@ std::optional<TxnResult> parse_txn_response(std::string_view body, std::string& 
     }
     result.succeeded = s->as_bool();
   }
+  if (const sj::Value* responses = root->find("responses")) {
+    if (!responses->is_array()) {
+      error = "responses is not an array";
+      return std::nullopt;
+    }
+    for (const auto& response : responses->items()) {
+      const sj::Value* range = response.find("response_range");
+      if (range && !read_kvs(*range, result.kvs, error)) return std::nullopt;
+    }
+  }
   return result;
 }
 
 std::string error_message(std::string_view body) {
   std::string error;
-  auto root = parse_object(body, error);
+  auto root = parse_json_object(body, error);
   if (!root) return "";
   if (auto m = root->string_member("message")) return std::string(*m);
   if (auto e = root->string_member("error")) return std::string(*e);

@@ -238,23 +238,32 @@ export async function eventually(fn, ms = 15000, what = 'a condition') {
 /**
  * A one-member etcd (the `etcd` binary of Debian's etcd-server) on 127.0.0.1 ports found free, with its data in a
  * temp dir: {url, dataDir, kv(path, body) (POST to its v3 JSON gateway), stop(), start() (again, same ports and
- * data)}. Killed when the test process exits.
+ * data)}; with `tls` it serves HTTPS only and requires client certificates. Killed when the test process exits.
  */
-export async function startEtcd() {
+export async function startEtcd({ tls } = {}) {
   const dataDir = tempDir('tollway-etcd-');
   const clientPort = await unusedPort();
   const peerPort = await unusedPort();
-  const url = `http://127.0.0.1:${clientPort}`;
+  const url = `${tls ? 'https' : 'http'}://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
   const etcd = { url, dataDir, proc: null };
   etcd.kv = async (what, body) => {
+    if (tls) {
+      const r = await httpsJson(`${url}/v3/kv/${what}`, { method: 'POST', body, ca: tls.ca, cert: tls.clientCert,
+        key: tls.clientKey });
+      return r.json;
+    }
     const r = await fetch(`${url}/v3/kv/${what}`, { method: 'POST', body: JSON.stringify(body) });
     return r.json();
   };
+  // With `tls` ({certFile, keyFile, caFile, ca, clientCert, clientKey}): HTTPS only, client certificates required.
+  const tlsArgs = tls ? ['--cert-file', tls.certFile, '--key-file', tls.keyFile, '--client-cert-auth',
+    '--trusted-ca-file', tls.caFile] : [];
   etcd.start = async () => {
     const proc = spawn('etcd', ['--name', 'tollway-test', '--data-dir', path.join(dataDir, 'data'),
       '--listen-client-urls', url, '--advertise-client-urls', url, '--listen-peer-urls', peer,
-      '--initial-advertise-peer-urls', peer, '--initial-cluster', `tollway-test=${peer}`, '--logger', 'zap', '--log-level', 'error'],
+      '--initial-advertise-peer-urls', peer, '--initial-cluster', `tollway-test=${peer}`, '--logger', 'zap', '--log-level', 'error',
+      ...tlsArgs],
     { stdio: ['ignore', 'ignore', 'pipe'] });
     const errors = [];
     proc.stderr.on('data', (c) => errors.push(c.toString('utf8')));
@@ -277,3 +286,53 @@ export async function startEtcd() {
 }
 
 export const base64 = (text) => Buffer.from(text, 'utf8').toString('base64');
+
+/**
+ * A `size`-member etcd cluster on 127.0.0.1 ports found free (each member's data in its own temp dir):
+ * {urls (client URLs, in member order), url (all of them, comma-separated), members [{name, url, proc, stop()}],
+ * kv(path, body) (to the first member still running), stop()}. Killed when the test process exits.
+ */
+export async function startEtcdCluster(size = 3) {
+  const token = `tollway-test-${process.pid}-${Date.now()}`;
+  const members = [];
+  for (let i = 0; i < size; i += 1) {
+    const clientPort = await unusedPort();
+    const peerPort = await unusedPort();
+    members.push({ name: `m${i}`, url: `http://127.0.0.1:${clientPort}`, peer: `http://127.0.0.1:${peerPort}`,
+      dataDir: tempDir('tollway-etcd-'), proc: null, errors: [] });
+  }
+  const initialCluster = members.map((m) => `${m.name}=${m.peer}`).join(',');
+  const running = () => members.filter((m) => m.proc && m.proc.exitCode === null && m.proc.signalCode === null);
+  const cluster = { members, urls: members.map((m) => m.url), url: members.map((m) => m.url).join(',') };
+  cluster.kv = async (what, body) => {
+    const r = await fetch(`${running()[0].url}/v3/kv/${what}`, { method: 'POST', body: JSON.stringify(body) });
+    return r.json();
+  };
+  for (const m of members) {
+    const proc = spawn('etcd', ['--name', m.name, '--data-dir', path.join(m.dataDir, 'data'),
+      '--listen-client-urls', m.url, '--advertise-client-urls', m.url, '--listen-peer-urls', m.peer,
+      '--initial-advertise-peer-urls', m.peer, '--initial-cluster', initialCluster, '--initial-cluster-state', 'new',
+      '--initial-cluster-token', token, '--heartbeat-interval', '50', '--election-timeout', '500',
+      '--logger', 'zap', '--log-level', 'error'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    proc.stderr.on('data', (c) => m.errors.push(c.toString('utf8')));
+    proc.on('error', (e) => m.errors.push(`etcd is required (scripts/install-deps.sh installs etcd-server): ${e.message}`));
+    children.add(proc);
+    proc.on('exit', () => children.delete(proc));
+    m.proc = proc;
+    m.stop = async () => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      const gone = new Promise((r) => proc.on('exit', r));
+      proc.kill('SIGKILL');
+      await gone;
+    };
+  }
+  // Ready when every member answers a range (which needs a leader).
+  for (const m of members) {
+    await eventually(async () => {
+      const r = await fetch(`${m.url}/v3/kv/range`, { method: 'POST', body: JSON.stringify({ key: 'AA==' }) });
+      return r.ok && (await r.json()).header;
+    }, 20000, `etcd member ${m.name} on ${m.url} (${m.errors.join('')})`);
+  }
+  cluster.stop = async () => { for (const m of members) await m.stop(); };
+  return cluster;
+}

@@ -116,18 +116,30 @@ TEST(EtcdJson, ErrorAnswersGiveTheirMessage) {
   EXPECT_EQ(error_message("<html>"), "");
 }
 
-TEST(EtcdJson, MemberUrlsArePlainHttpWithAPort) {
+TEST(EtcdJson, MemberUrlsAreHttpOrHttpsWithAPort) {
   std::string error;
-  const auto members = parse_member_urls("http://127.0.0.1:2379,http://[::1]:2380/", error);
+  const EtcdTlsFiles no_tls;
+  const auto members = parse_member_urls("http://127.0.0.1:2379,http://[::1]:2380/", no_tls, error);
   ASSERT_TRUE(members) << error;
   ASSERT_EQ(members->size(), 2u);
   EXPECT_EQ((*members)[0].host, "127.0.0.1");
   EXPECT_EQ((*members)[0].port, 2379);
+  EXPECT_FALSE((*members)[0].tls);
   EXPECT_EQ((*members)[1].host, "::1");
-  EXPECT_FALSE(parse_member_urls("https://127.0.0.1:2379", error));
-  EXPECT_NE(error.find("TLS to etcd is not supported"), std::string::npos);
-  EXPECT_FALSE(parse_member_urls("http://127.0.0.1", error));
-  EXPECT_FALSE(parse_member_urls("http://127.0.0.1:2379/v3", error));
+  // https with the system store: one client context shared by the https members, none for the http one.
+  const auto mixed = parse_member_urls("https://127.0.0.1:2379,http://127.0.0.1:2380,https://10.0.0.1:2379", no_tls, error);
+  ASSERT_TRUE(mixed) << error;
+  EXPECT_TRUE((*mixed)[0].tls);
+  EXPECT_FALSE((*mixed)[1].tls);
+  EXPECT_EQ((*mixed)[0].tls_context, (*mixed)[2].tls_context);
+  EXPECT_NE((*mixed)[0].tls_context, nullptr);
+  EXPECT_FALSE(parse_member_urls("http://127.0.0.1", no_tls, error));
+  EXPECT_FALSE(parse_member_urls("http://127.0.0.1:2379/v3", no_tls, error));
+  EXPECT_FALSE(parse_member_urls("grpc://127.0.0.1:2379", no_tls, error));
+  EXPECT_FALSE(parse_member_urls("http://127.0.0.1:2379", EtcdTlsFiles{"/ca.pem", "", ""}, error));
+  EXPECT_EQ(error, "--etcd-ca, --etcd-cert and --etcd-key go with https:// member URLs");
+  EXPECT_FALSE(parse_member_urls("https://127.0.0.1:2379", EtcdTlsFiles{"/nonexistent/ca.pem", "", ""}, error));
+  EXPECT_TRUE(error.starts_with("--etcd-ca: ")) << error;
 }
 
 TEST(EtcdPolicy, TheKeysUnderThePrefixAreThePolicyFiles) {
