@@ -373,6 +373,20 @@ class ControlPlane {
     }
   }
 
+  // Hands a checked policy, recorded as revision_ under `counter`, to the rollout coordinator, which publishes it —
+  // to its canary first when its rollout asks for one. A restart that finds a newer version than the one that ran
+  // gives the coordinator the version before it (or, rolled back, its stable version) first. "" or the problem.
+  std::string roll_out(const CheckedPolicy& policy, const std::optional<rollout::RolloutSpec>& spec, int64_t counter,
+                       bool new_version) {
+    const auto now = Clock::now();
+    std::string error;
+    if (new_version && counter > 1 && !rollout_->has_stable())
+      if (const auto before = history_->find(std::to_string(counter - 1), error))
+        if (auto ran_before = load_version(before->revision, error))
+          rollout_->accept(*ran_before, std::nullopt, before->revision, false, now);
+    return rollout_->accept(policy, spec, revision_, new_version, now);
+  }
+
   // Checks `files` whole; a valid policy is recorded in the history, then published. Returns the errors.
   std::vector<std::string> accept(const PolicyFiles& files, const PublishMeta& meta) {
     PolicyVerdict verdict = check_policy(files, options_.check);
@@ -405,13 +419,7 @@ class ControlPlane {
     revision_ = version->revision;
     nodes_ = verdict.policy->nodes.size();
     const bool new_version = !before || before->revision != revision_;
-    const auto now = Clock::now();
-    if (new_version && before && !rollout_->has_stable()) {
-      // A restart that finds a newer version: what ran before it (or, rolled back, its stable version) first.
-      if (auto ran_before = load_version(before->revision, error))
-        rollout_->accept(*ran_before, std::nullopt, before->revision, false, now);
-    }
-    if (const std::string problem = rollout_->accept(*verdict.policy, spec, revision_, new_version, now);
+    if (const std::string problem = roll_out(*verdict.policy, spec, version->counter, new_version);
         !problem.empty()) {
       log::error("policy not published", json::ObjectWriter().field("error", problem).field("revision", revision_));
       api_.refuse({problem});
@@ -705,6 +713,13 @@ class ControlPlane {
     PublishMeta meta;
     if (read.meta && read.meta->content_hash == read.files.content_hash()) meta = *read.meta;
     else meta.note = "written to etcd without `tollway control publish`";
+    const auto spec = rollout::spec_for(verdict.policy->rollout, meta.canary, verdict.policy->nodes, error);
+    if (!error.empty()) {
+      log::warn("policy refused; the published revision stays",
+                json::ObjectWriter().field("error", "--canary " + meta.canary + ": " + error).field("revision", revision_));
+      api_.refuse({"--canary " + meta.canary + ": " + error});
+      co_return true;
+    }
     auto version = history_->next_version(read.files, store_, meta, error);
     if (!version) {
       log::error("cannot read the history", json::ObjectWriter().field("error", error));
@@ -743,7 +758,14 @@ class ControlPlane {
     const std::string previous = revision_;
     revision_ = version->revision;
     nodes_ = verdict.policy->nodes.size();
-    api_.publish(*verdict.policy, revision_);
+    // New to this plane: recorded now, or imported while it served an older one (a plane that starts with the
+    // version recorded resumes it, and its rollout, from the history).
+    const bool new_version = previous.empty() ? !recorded : previous != revision_;
+    if (const std::string problem = roll_out(*verdict.policy, spec, version->counter, new_version); !problem.empty()) {
+      log::error("policy not published", json::ObjectWriter().field("error", problem).field("revision", revision_));
+      api_.refuse({problem});
+      co_return true;
+    }
     if (previous != revision_)
       log::info("policy published", json::ObjectWriter()
                                         .field("revision", revision_)
