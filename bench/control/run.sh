@@ -12,7 +12,7 @@
 #   each of REPS etcd rounds puts the key and waits for NODES events.
 # - Latency: p50 / p99 over the NODES nodes of each round, then the median over the rounds. For the control plane:
 #   from its `policy published` log line (fan-out: comparable with etcd's put -> event) to each document received
-#   and to each ACK answered, and from the file's rename (end to end: its 500 ms directory poll, the check of every
+#   and to each ACK answered, and from the file's rename (end to end: its 200 ms directory poll, the check of every
 #   node's document, the history).
 # - Memory: VmRSS of the control plane with no poll and with NODES polls waiting, / NODES. CPU per push: utime+stime
 #   of the control plane over a round (/proc/PID/stat) / NODES; the policy check alone is `tollway validate DIR`'s

@@ -33,7 +33,7 @@ namespace {
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
 
-constexpr auto kPolicyPollInterval = std::chrono::milliseconds(500);
+constexpr auto kPolicyPollInterval = std::chrono::milliseconds(200);
 constexpr auto kEtcdTimeout = std::chrono::milliseconds(3000);
 constexpr auto kEtcdRetry = std::chrono::milliseconds(500);  // a failed read of etcd is tried again after this
 constexpr auto kDriftCheckInterval = std::chrono::milliseconds(1000);
