@@ -5,21 +5,6 @@
 namespace tollway::control {
 namespace {
 
-bool blank_or_comment(std::string_view line) {
-  const auto p = line.find_first_not_of(' ');
-  return p == std::string_view::npos || line[p] == '#';
-}
-
-std::size_t leading_spaces(std::string_view line) {
-  const auto p = line.find_first_not_of(' ');
-  return p == std::string_view::npos ? line.size() : p;
-}
-
-bool key_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-         c == '.';
-}
-
 // The key of a `key:` / `key: value` / `"key": value` line (after its indentation) and where its value starts, or
 // nullopt when the line is not one.
 std::optional<std::pair<std::string, std::size_t>> line_key(std::string_view body) {

@@ -3,7 +3,6 @@
 #include <set>
 
 namespace tollway::control {
-namespace {
 
 bool blank_or_comment(std::string_view line) {
   const auto p = line.find_first_not_of(' ');
@@ -19,6 +18,8 @@ bool key_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
          c == '.';
 }
+
+namespace {
 
 // The key of `key:` or `key: value` (after the indentation), or "" when the line is not one.
 std::string_view plain_key(std::string_view line) {

@@ -23,6 +23,11 @@ struct BlockProblem {
   std::string message;
 };
 
+// A line that is blank or a comment; the spaces a line starts with; a character a plain mapping key may hold.
+bool blank_or_comment(std::string_view line);
+std::size_t leading_spaces(std::string_view line);
+bool key_char(char c);
+
 // The lines of a text without their '\n' (a trailing '\r' is kept off too).
 std::vector<std::string_view> split_lines(std::string_view text);
 
