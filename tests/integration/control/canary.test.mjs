@@ -13,10 +13,20 @@ import { policyDir, startControl, startManagedGateway, startEtcd, eventually, sh
 
 const IDS = ['gw-a1', 'gw-a2', 'gw-b1', 'gw-b2'];
 const token = (id) => `token-of-${id}`;
-const NODES = `nodes:\n${IDS.map((id) => `  ${id}:
+// nodes.yaml for these gateways, each labelled with its zone (the letter after "gw-").
+const nodesYaml = (ids) => `nodes:\n${ids.map((id) => `  ${id}:
     labels: {zone: ${id[3]}}
     token_sha256: ${sha256(token(id))}
 `).join('')}`;
+const NODES = nodesYaml(IDS);
+// The policy's shared files, its nodes and (when given) its rollout.yaml.
+function writePolicy(policy, mockUrl, nodes, rollout) {
+  policy.write('base.yaml', BASE);
+  policy.write('providers.yaml', providers(mockUrl, mockUrl));
+  policy.write('models.yaml', MODELS);
+  policy.write('nodes.yaml', nodes);
+  if (rollout) policy.write('rollout.yaml', rollout);
+}
 // A request in flight when a node switches versions may count toward the new one: nearly every request, not all.
 const DENIED_REASON = /^canary deny rate (100\.0|9\d\.\d)% over \d+ requests vs baseline 0\.0% \(threshold \+5%\)$/;
 const ROLLOUT = `canary:
@@ -51,11 +61,7 @@ describe('staged rollout: canary, automatic rollback, promotion', () => {
   before(async () => {
     mock = await startMock();
     policy = policyDir();
-    policy.write('base.yaml', BASE);
-    policy.write('providers.yaml', providers(mock.url, mock.url));
-    policy.write('models.yaml', MODELS);
-    policy.write('nodes.yaml', NODES);
-    policy.write('rollout.yaml', ROLLOUT);
+    writePolicy(policy, mock.url, NODES, ROLLOUT);
     cp = await startControl({ policy: policy.dir });
     await Promise.all(IDS.map(async (id) => {
       gw[id] = await startManagedGateway({ control: cp.url, node: id, token: token(id), stateDir: tempDir(`tollway-state-${id}-`) });
@@ -210,10 +216,7 @@ describe('staged rollout on etcd: publish --canary', () => {
     mock = await startMock();
     etcd = await startEtcd();
     policy = policyDir();
-    policy.write('base.yaml', BASE);
-    policy.write('providers.yaml', providers(mock.url, mock.url));
-    policy.write('models.yaml', MODELS);
-    policy.write('nodes.yaml', `nodes:\n${ETCD_IDS.map((id) => `  ${id}:\n    labels: {zone: ${id[3]}}\n    token_sha256: ${sha256(token(id))}\n`).join('')}`);
+    writePolicy(policy, mock.url, nodesYaml(ETCD_IDS));
     const first = await publish();
     assert.equal(first.code, 0, first.stderr);
     cp = await startControl({ etcd: etcd.url, prefix: PREFIX });
@@ -290,11 +293,7 @@ describe('staged rollout across a control-plane restart', () => {
   before(async () => {
     mock = await startMock();
     policy = policyDir();
-    policy.write('base.yaml', BASE);
-    policy.write('providers.yaml', providers(mock.url, mock.url));
-    policy.write('models.yaml', MODELS);
-    policy.write('nodes.yaml', `nodes:\n${IDS2.map((id) => `  ${id}:\n    labels: {zone: ${id[3]}}\n    token_sha256: ${sha256(token(id))}\n`).join('')}`);
-    policy.write('rollout.yaml', 'canary: {selector: {zone: a}}\nhold: 1h\nmin_requests: 1\n');
+    writePolicy(policy, mock.url, nodesYaml(IDS2), 'canary: {selector: {zone: a}}\nhold: 1h\nmin_requests: 1\n');
     cp = await startControl({ policy: policy.dir, stateDir });
     await Promise.all(IDS2.map(async (id) => {
       gw[id] = await startManagedGateway({ control: cp.url, node: id, token: token(id), stateDir: tempDir(`tollway-state-${id}-`) });
