@@ -93,11 +93,13 @@ asio::awaitable<pipeline::Verdict> McpServerRoute::shape_upstream(pipeline::Requ
 
 asio::awaitable<pipeline::Verdict> McpToolLimits::admit(pipeline::RequestCtx& ctx) {
   const config::McpServerConfig* server = mcp_server_at(*config_, ctx.head->path());
-  if (server == nullptr || server->limits.empty() || !ctx.rpc.active) co_return pipeline::Verdict::Continue;
+  const mcp::RpcInfo* rpc = ctx.features.find<mcp::RpcInfo>();
+  if (server == nullptr || server->limits.empty() || rpc == nullptr || !rpc->active)
+    co_return pipeline::Verdict::Continue;
   std::vector<limits::Counter> counters;
   std::vector<const config::McpToolLimit*> rules;
   std::vector<std::string_view> tools;
-  for (const auto& call : ctx.rpc.calls) {
+  for (const auto& call : rpc->calls) {
     if (!call.tool) continue;
     for (const auto& limit : server->limits) {
       if (!listed(limit.tools, call.target)) continue;
@@ -131,7 +133,7 @@ asio::awaitable<pipeline::Verdict> McpToolLimits::admit(pipeline::RequestCtx& ct
                         std::to_string(limit.window.count() / 1000) + "s); retry after " + std::to_string(seconds) +
                         "s";
   ctx.decision = {true, std::string(name()), limit.name, message, {}};
-  co_return mcp::reply_rpc_error(ctx, mcp::rpc_error_status(ctx.rpc, 429), mcp::kRateLimited, std::move(message),
+  co_return mcp::reply_rpc_error(ctx, mcp::rpc_error_status(rpc, 429), mcp::kRateLimited, std::move(message),
                                  "rate_limit_exceeded", kMcpErrorType);
 }
 

@@ -68,7 +68,7 @@ proxy::RequestTarget GatewayRole::classify(const pipeline::Snapshot& snapshot, c
       if (e.path == kCataloguePath) return {proxy::RequestTarget::Kind::Local, &e, e.max_body};
   }
   if (const config::McpServerConfig* server = mcp_server_at(config, head.path())) {
-    ctx.rpc.server = server->name;  // its errors are JSON-RPC ones from here on
+    ctx.features.get<mcp::RpcInfo>().server = server->name;  // its errors are JSON-RPC ones from here on
     const auto& gateway = static_cast<const GatewaySnapshot&>(snapshot);
     return {proxy::RequestTarget::Kind::Proxied, nullptr, server->max_message_bytes, &gateway.mcp_chain};
   }
@@ -88,20 +88,21 @@ proxy::RequestTarget GatewayRole::classify(const pipeline::Snapshot& snapshot, c
 
 std::string GatewayRole::error_body(const pipeline::RequestCtx* ctx, std::string_view path, int status,
                                     std::string_view message, std::string_view code) const {
-  if (ctx != nullptr && !ctx->rpc.server.empty()) {  // a request to an MCP server: a JSON-RPC error
+  const mcp::RpcInfo* rpc = ctx != nullptr ? ctx->features.find<mcp::RpcInfo>() : nullptr;
+  if (rpc != nullptr && !rpc->server.empty()) {  // a request to an MCP server: a JSON-RPC error
     json::ObjectWriter data;
     data.field("type", kMcpErrorType).field("code", code).field("status", status);
     int rpc_code = mcp::kInternalError;
     if (status == 401 || status == 403) rpc_code = mcp::kForbidden;
     if (status == 429) rpc_code = mcp::kRateLimited;
-    return mcp::rpc_error_reply(ctx->rpc, rpc_code, message, std::move(data).finish());
+    return mcp::rpc_error_reply(*rpc, rpc_code, message, std::move(data).finish());
   }
   const config::Api api = ctx != nullptr ? ctx->api : providers::guess_api(path, false);
   return providers::error_body(api, status, message, code);
 }
 
 int GatewayRole::error_status(const pipeline::RequestCtx& ctx, int status) const {
-  return mcp::rpc_error_status(ctx.rpc, status);
+  return mcp::rpc_error_status(ctx.features.find<mcp::RpcInfo>(), status);
 }
 
 void GatewayRole::reopen_logs() {

@@ -16,11 +16,10 @@
 #include "core/cidr.h"
 #include "http/message.h"
 #include "http/upstream_pool.h"
-#include "limits/ledger.h"
+#include "pipeline/feature_state.h"
 #include "providers/request_fields.h"
 #include "providers/resilience/attempt_plan.h"
 #include "providers/resilience/load_balancer.h"
-#include "telemetry/trace_context.h"
 #include "tls/server_context.h"
 
 namespace tollway::auth {
@@ -148,13 +147,6 @@ struct RequestFacts {
   bool include_usage_added = false;  // the gateway asked for stream usage the caller did not ask for
 };
 
-// Written by shape_upstream (providers::TranslationFilter) when the caller's API differs from the provider's:
-// the body and target were rewritten into the provider's API, and the response is rewritten back.
-struct Translation {
-  bool active = false;
-  bool include_usage = false;  // an OpenAI caller asked for stream_options.include_usage
-};
-
 // Why the gateway denied a request itself (authentication, authorization, limits, budgets): written by the
 // filter that denied it, read by the decision log. Shadow rules that would have denied are listed too.
 struct Decision {
@@ -165,78 +157,10 @@ struct Decision {
   std::vector<std::string> shadow_rules;  // shadow-mode rules that would have denied (the request went on)
 };
 
-// What the admit phase reserved in the ledger (limits::LimitsFilter); settled or released exactly once, by the
-// same filter's settle phase, which closes it.
-struct Reservation {
-  bool open = false;
-  std::vector<limits::Counter> counters;
-  std::vector<int64_t> amounts;  // reserved on counters[i]
-  std::vector<std::string> generations;  // the ledger's generation of counters[i] when reserved (strict ledger)
-  std::vector<uint32_t> rules;   // the policy rule of counters[i] (index into the filter's rules)
-  std::string session;           // the request's session id ("" when none)
-  // The model the counters were planned for (the requested one; an alias's first model). Settle charges these
-  // counters and the spend record names this model, whatever model a fallback served.
-  std::string model;
-  bool usd_uncharged = false;    // pricing.unpriced: allow admitted a model without a price: USD counters get 0
-  std::string fanout_root;       // the fan-out tree charged ("" when none)
-  config::LimitUnit fanout_unit = config::LimitUnit::TotalTokens;
-};
-
-// The request's place in a distributed trace; written by telemetry::TelemetryFilter (authorize phase: the
-// SERVER span's context and what became of the caller's context; shape_upstream: each attempt's CLIENT span).
-struct TraceInfo {
-  bool established = false;
-  telemetry::SpanContext server;  // our SERVER span: trace id, span id, sampled flag, tracestate
-  telemetry::SpanId parent;       // the trusted caller's span id; zero when our span is a root
-  telemetry::IncomingTraceparent incoming = telemetry::IncomingTraceparent::Absent;
-  bool restarted = false;         // the caller sent a valid context that was not trusted (trust boundary)
-  telemetry::SpanId attempt_span;  // the CLIENT span of the current upstream attempt
-  std::chrono::steady_clock::time_point first_output;  // first response body byte sent to the client
-  std::string output_content;  // the response body as sent, only with telemetry.tracing.capture_content
-};
-
-// A sidecar hop's runaway state; written by sidecar::HopTrace (authorize phase). Its span is ctx.trace.server
-// (SERVER inbound, CLIENT outbound).
-struct HopInfo {
-  uint32_t hops = 0;      // inbound: the count the caller's sidecar sent; outbound: the count sent to the peer
-  bool orphan = false;    // an outbound call without trace context while inbound requests were in flight
-  bool repaired = false;  // an orphan call continued the trace of the one inbound request in flight
-  std::string fanout_root;  // the verified tollway-fanout grant's root ("" when none)
-  int64_t fanout_expires_s = 0;
-  std::shared_ptr<void> in_flight;  // inbound: the request's entry in the in-flight registry, left on release
-};
-
-// One JSON-RPC request or notification of an MCP or A2A body (written by the sidecar's McpGuard or A2aGuard,
-// authorize phase; its span and outcome as the response passes). An MCP batch has several.
-struct RpcCall {
-  std::string method;        // mcp.method.name, or the A2A method
-  std::string target;        // MCP: the tool or prompt name, or the resource URI; A2A: the skill ("" for none)
-  bool tool = false;         // an MCP tools/call (target is gen_ai.tool.name)
-  bool message = false;      // an A2A message/send or message/stream (gen_ai.operation.name invoke_agent)
-  std::string id;            // the request id's JSON text ("" for a notification)
-  std::string id_key;        // for matching its response (mcp::Message::id_key)
-  telemetry::SpanId span;    // its span, a child of the hop's (zero without tracing)
-  std::string error_type;    // "" when it succeeded; the JSON-RPC error code, "tool_error", or tollway's code
-  std::chrono::steady_clock::time_point answered;  // its (first) response seen (epoch: not seen)
-  std::string task_id, context_id;  // A2A: the task and context the call continues or its answer names
-};
-
-// The JSON-RPC view of a request on an MCP or A2A path (sidecar::McpGuard, sidecar::A2aGuard); `active` once the
-// body was read as JSON-RPC.
-struct RpcInfo {
-  enum class Protocol { Mcp, A2a } protocol = Protocol::Mcp;
-  bool active = false;
-  bool batch = false;
-  std::string server;            // the MCP server's name (mcp.server) or the A2A agent's (a2a.agent)
-  std::string session_id;        // MCP: Mcp-Session-Id, "" before initialize
-  std::string protocol_version;  // MCP-Protocol-Version or A2A-Version, "" when not sent
-  std::vector<RpcCall> calls;
-};
-
 // One upstream attempt as it ended (retries and fallbacks make several); appended by the driver after each
-// forward phase, for the CLIENT spans and the access log.
+// forward phase when ctx.record_attempts, for the CLIENT spans and the access log.
 struct AttemptRecord {
-  telemetry::SpanId span;  // ctx.trace.attempt_span of that attempt (zero without tracing)
+  uint32_t number = 1;     // ctx.outcome.attempts of that attempt (1 for the first)
   std::string provider;
   config::Api api = config::Api::OpenAI;  // the API the provider speaks
   std::string endpoint;    // the endpoint's URL as configured
@@ -271,7 +195,7 @@ struct RequestCtx {
   // Authorize phase (providers::RequestBodyFilter): the JSON body's fields, read once for every later phase;
   // none on a `body: raw` route or for a request without a body. A filter that edits the body in shape_upstream
   // updates them with it (providers::set_model, set_include_usage), until providers::TranslationFilter replaces
-  // the body with one in the provider's API (ctx.translation.active); the driver restores both for a new attempt.
+  // the body with one in the provider's API (providers::translating); the driver restores both for a new attempt.
   std::optional<providers::RequestFields> body_fields;
   // Authorize phase (providers::ProviderRouteFilter): the alias the body's "model" names, null when none; its
   // models are the first candidates of the fallback chain.
@@ -283,9 +207,6 @@ struct RequestCtx {
   RequestFacts request;
   UpstreamRequest upstream;
   std::shared_ptr<const auth::ProviderKey> provider_key;  // the credential injected (CredentialFilter), if any
-  Translation translation;
-  // Admit phase.
-  Reservation reservation;
   // The driver, after the admit phase: filters [0, settling_filters) of the chain passed admit() and settle.
   std::size_t settling_filters = 0;
   // Any phase: headers added to the response the client gets, proxied or answered by the gateway
@@ -299,12 +220,10 @@ struct RequestCtx {
   // Forward phase and the driver.
   Outcome outcome;
   std::vector<AttemptRecord> attempts;
-  // Trace context (telemetry::TelemetryFilter, or in a sidecar sidecar::HopTrace).
-  TraceInfo trace;
-  // Sidecar hop count, orphan repair and fan-out root (sidecar::HopTrace).
-  HopInfo hop;
-  // An MCP or A2A call's operations (sidecar::McpGuard, sidecar::A2aGuard).
-  RpcInfo rpc;
+  // Set by a filter that reads ctx.attempts (telemetry): the driver then records each attempt.
+  bool record_attempts = false;
+  // Each feature's own state (a reservation, a trace, a hop, an RPC's calls), declared in the feature's folder.
+  FeatureStates features;
 };
 
 }  // namespace tollway::pipeline

@@ -51,7 +51,7 @@ void report_to_breaker(RequestCtx& ctx) {
 // Appends the attempt that just ended to ctx.attempts (its CLIENT span and the access log read them).
 void record_attempt(RequestCtx& ctx, Clock::time_point started) {
   AttemptRecord& a = ctx.attempts.emplace_back();
-  a.span = ctx.trace.attempt_span;
+  a.number = ctx.outcome.attempts;
   a.provider = ctx.upstream.provider;
   a.api = ctx.upstream.api;
   if (const auto* health = ctx.upstream.lease.health()) a.endpoint = health->url();
@@ -94,7 +94,6 @@ void reset_for_next_attempt(RequestCtx& ctx, const std::string& original_body,
                             const std::optional<providers::RequestFields>& original_fields, Clock::duration waited) {
   ctx.upstream = UpstreamRequest{};  // releases the endpoint lease
   ctx.provider_key.reset();
-  ctx.translation = Translation{};
   ctx.reply = Reply{};
   ctx.model.clear();
   ctx.request = RequestFacts{};
@@ -151,7 +150,7 @@ asio::awaitable<void> select_shape_and_forward(const Chain& chain, RequestCtx& c
       }
       ResponseHooks hooks(chain, ctx);
       co_await exchange.forward(ctx, hooks);
-      if (ctx.trace.established) record_attempt(ctx, attempt_started);  // telemetry is on
+      if (ctx.record_attempts) record_attempt(ctx, attempt_started);
     }
     const resilience::EndpointHealth* endpoint = ctx.upstream.lease.health();
     report_to_breaker(ctx);

@@ -11,6 +11,7 @@
 #include "mcp/edit.h"
 #include "sidecar/filters.h"
 #include "sidecar/mcp_filter.h"
+#include "telemetry/trace_info.h"
 #include "tls/spiffe_id.h"
 
 namespace tollway::sidecar {
@@ -102,7 +103,7 @@ class CardReader final : public pipeline::ResponseBodyTransformer {
 class A2aResponseReader final : public pipeline::ResponseBodyTransformer {
  public:
   A2aResponseReader(std::shared_ptr<const SidecarConfig> config, tls::SpiffeId caller,
-                    pipeline::RpcCall& call, bool sse, bool extended_card)
+                    mcp::RpcCall& call, bool sse, bool extended_card)
       : config_(std::move(config)),
         caller_(std::move(caller)),
         call_(call),
@@ -191,7 +192,7 @@ class A2aResponseReader final : public pipeline::ResponseBodyTransformer {
 
   std::shared_ptr<const SidecarConfig> config_;
   tls::SpiffeId caller_;
-  pipeline::RpcCall& call_;
+  mcp::RpcCall& call_;
   bool sse_;
   bool card_;
   bool overflow_ = false;  // a body too long to read: passed on unread (unless it was a card)
@@ -233,8 +234,8 @@ asio::awaitable<pipeline::Verdict> A2aGuard::authorize(pipeline::RequestCtx& ctx
     co_return pipeline::Verdict::Continue;
   }
   if (!is_rpc_request(ctx)) co_return pipeline::Verdict::Continue;
-  pipeline::RpcInfo& info = ctx.rpc;
-  info.protocol = pipeline::RpcInfo::Protocol::A2a;
+  mcp::RpcInfo& info = ctx.features.get<mcp::RpcInfo>();
+  info.protocol = mcp::RpcInfo::Protocol::A2a;
   info.server = config_->a2a.agent;
   for (const auto& h : ctx.head->headers)
     if (http::iequals(h.name, "a2a-version")) info.protocol_version = std::string(h.value);
@@ -250,12 +251,13 @@ asio::awaitable<pipeline::Verdict> A2aGuard::authorize(pipeline::RequestCtx& ctx
     co_return refuse(ctx, 400, mcp::kInvalidRequest, "an A2A body is a JSON-RPC request with an id",
                      "invalid_a2a_request");
   info.active = true;
-  pipeline::RpcCall& rpc_call = info.calls.emplace_back();
+  mcp::RpcCall& rpc_call = info.calls.emplace_back();
   rpc_call.method = m.method;
   rpc_call.id = m.id;
   rpc_call.id_key = m.id_key;
   // Its span continues the hop's (and the agent continues it): refused calls are traced too.
-  if (ctx.trace.established) rpc_call.span = telemetry::child_context(ctx.trace.server).span_id;
+  if (const auto* trace = ctx.features.find<telemetry::TraceInfo>(); trace != nullptr && trace->established)
+    rpc_call.span = telemetry::child_context(trace->server).span_id;
   a2a::Call call;
   std::string why;
   if (!a2a::read_call(m, call, why))
@@ -322,9 +324,10 @@ std::unique_ptr<pipeline::ResponseBodyTransformer> A2aGuard::response_body(pipel
   if (is_card_request(ctx) && ctx.head->method == "GET")
     return std::make_unique<CardReader>(config_, std::move(*caller), runtime_,
                                         !encoding.empty() && !http::iequals(encoding, "identity"));
-  if (!ctx.rpc.active || ctx.rpc.protocol != pipeline::RpcInfo::Protocol::A2a || ctx.rpc.calls.size() != 1)
+  mcp::RpcInfo* rpc = ctx.features.find<mcp::RpcInfo>();
+  if (rpc == nullptr || !rpc->active || rpc->protocol != mcp::RpcInfo::Protocol::A2a || rpc->calls.size() != 1)
     return nullptr;
-  pipeline::RpcCall& call = ctx.rpc.calls.front();
+  mcp::RpcCall& call = rpc->calls.front();
   const bool card = a2a::method_kind(call.method) == a2a::MethodKind::ExtendedCard;
   const std::string_view type = header(head, "content-type");
   const bool sse = type.starts_with("text/event-stream");

@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "core/prometheus_text.h"
 #include "limits/policy.h"
+#include "mcp/rpc_calls.h"
 #include "providers/usage/extract.h"
 #include "sidecar/call_destination.h"
 #include "sidecar/filters.h"
@@ -164,10 +165,10 @@ asio::awaitable<pipeline::Verdict> LocalLimits::admit(pipeline::RequestCtx& ctx)
       call.output_tokens = fields && fields->max_output_tokens ? *fields->max_output_tokens : limits.default_max_tokens;
     }
   }
-  pipeline::Reservation& r = ctx.reservation;
+  limits::Reservation& r = ctx.features.get<limits::Reservation>();
   const int64_t now_ms = unix_ms();
   plan_local_limits(limits, call, now_ms, r.counters, r.amounts, r.rules);
-  for (const auto& rpc_call : ctx.rpc.calls) {  // each tools/call of an MCP body, each A2A message, by its name
+  for (const auto& rpc_call : mcp::rpc_calls_of(ctx.features)) {  // each tools/call of an MCP body, each A2A message, by its name
     call.named = rpc_call.tool      ? LocalLimitRule::Named::Tools
                  : rpc_call.message ? LocalLimitRule::Named::Skills
                                     : LocalLimitRule::Named::Calls;
@@ -208,7 +209,7 @@ asio::awaitable<pipeline::Verdict> LocalLimits::admit(pipeline::RequestCtx& ctx)
                                                : "local limit \"" + denying->name + "\"";
     std::string message = std::string(call.caller) + " -> " + std::string(destination) + ": " + what + " exceeded";
     if (denying != nullptr && denying->named != LocalLimitRule::Named::Calls)
-      for (const auto& rpc_call : ctx.rpc.calls) {
+      for (const auto& rpc_call : mcp::rpc_calls_of(ctx.features)) {
         const bool tool = denying->named == LocalLimitRule::Named::Tools;
         if ((tool ? !rpc_call.tool : !rpc_call.message) ||
             std::none_of(denying->names.begin(), denying->names.end(),
@@ -232,7 +233,7 @@ asio::awaitable<pipeline::Verdict> LocalLimits::admit(pipeline::RequestCtx& ctx)
 }
 
 asio::awaitable<void> LocalLimits::settle(pipeline::RequestCtx& ctx) {
-  pipeline::Reservation& r = ctx.reservation;
+  limits::Reservation& r = ctx.features.get<limits::Reservation>();
   if (!r.open) co_return;
   r.open = false;
   // The request stays counted. Tokens: what the gateway's response reported, or the usage filter's estimate of a

@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "limits/admission/reservation.h"
 #include "limits/leased/leased_ledger.h"
 #include "limits/local_ledger.h"
 #include "pipeline/filter.h"

@@ -11,7 +11,9 @@
 #include "http/sse.h"
 #include "mcp/edit.h"
 #include "pipeline/snapshot.h"
+#include "sidecar/hop_state.h"
 #include "sidecar/trace_filter.h"
+#include "telemetry/trace_info.h"
 
 namespace tollway::sidecar {
 namespace {
@@ -147,7 +149,7 @@ struct McpEndpoint::Exchange {
     http::HeaderPairs headers{{"content-type", std::string(kJson)},
                               {"accept", "application/json, text/event-stream"},
                               {"traceparent", telemetry::format_traceparent(span)},
-                              {std::string(kHopsHeader), std::to_string(ctx.hop.hops)}};
+                              {std::string(kHopsHeader), std::to_string(ctx.features.get<HopState>().hops)}};
     if (index < session.upstream_ids.size() && !session.upstream_ids[index].empty())
       headers.emplace_back("mcp-session-id", session.upstream_ids[index]);
     if (!session.protocol_version.empty()) headers.emplace_back("mcp-protocol-version", session.protocol_version);
@@ -179,20 +181,20 @@ struct McpEndpoint::Exchange {
     co_return answer;
   }
 
-  // A span for one operation of this request (recorded in ctx.rpc) and its context.
+  // A span for one operation of this request (recorded in its mcp::RpcInfo) and its context.
   telemetry::SpanContext start_call(const mcp::Message& m, std::string_view target, bool tool) {
-    pipeline::RpcCall& call = ctx.rpc.calls.emplace_back();
+    mcp::RpcCall& call = ctx.features.get<mcp::RpcInfo>().calls.emplace_back();
     call.method = m.method;
     call.id = m.id;
     call.id_key = m.id_key;
     call.target = std::string(target);
     call.tool = tool;
-    const telemetry::SpanContext span = telemetry::child_context(ctx.trace.server);
+    const telemetry::SpanContext span = telemetry::child_context(ctx.features.get<telemetry::TraceInfo>().server);
     call.span = span.span_id;
     return span;
   }
   void end_call(std::string error_type) {
-    pipeline::RpcCall& call = ctx.rpc.calls.back();
+    mcp::RpcCall& call = ctx.features.get<mcp::RpcInfo>().calls.back();
     call.answered = Clock::now();
     call.error_type = std::move(error_type);
   }
@@ -210,7 +212,7 @@ struct McpEndpoint::Exchange {
   }
 
   std::string fail(const mcp::Message& m, int code, const std::string& message, std::string_view type) {
-    if (!ctx.rpc.calls.empty() && ctx.rpc.calls.back().id_key == m.id_key) end_call(std::string(type));
+    if (!ctx.features.get<mcp::RpcInfo>().calls.empty() && ctx.features.get<mcp::RpcInfo>().calls.back().id_key == m.id_key) end_call(std::string(type));
     return mcp::error_response(m.id, code, message);
   }
 
@@ -242,8 +244,8 @@ struct McpEndpoint::Exchange {
     session_id = self.sessions_.open(opened);
     if (session_id.empty()) co_return fail(m, mcp::kInternalError, "too many MCP sessions open", "sessions");
     session = std::move(opened);
-    ctx.rpc.session_id = session_id;
-    ctx.rpc.protocol_version = session.protocol_version;
+    ctx.features.get<mcp::RpcInfo>().session_id = session_id;
+    ctx.features.get<mcp::RpcInfo>().protocol_version = session.protocol_version;
     end_call({});
     std::string result = "{\"protocolVersion\":";
     json::append_quoted(result, session.protocol_version);
@@ -364,8 +366,9 @@ asio::awaitable<pipeline::Verdict> McpEndpoint::authorize(pipeline::RequestCtx& 
     reply.body = std::move(body);
     return pipeline::Verdict::Replied;
   };
-  ctx.rpc.active = true;
-  ctx.rpc.server = "endpoint";
+  mcp::RpcInfo& rpc = ctx.features.get<mcp::RpcInfo>();
+  rpc.active = true;
+  rpc.server = "endpoint";
   Exchange exchange{*this, ctx, *endpoint, {}, {}};
   if (const auto id = ctx.head->find("mcp-session-id")) {
     exchange.session_id = std::string(*id);
@@ -373,8 +376,8 @@ asio::awaitable<pipeline::Verdict> McpEndpoint::authorize(pipeline::RequestCtx& 
     if (!session)
       co_return json_reply(404, mcp::error_response({}, mcp::kInvalidRequest, "unknown or expired MCP session"));
     exchange.session = std::move(*session);
-    ctx.rpc.session_id = exchange.session_id;
-    ctx.rpc.protocol_version = exchange.session.protocol_version;
+    rpc.session_id = exchange.session_id;
+    rpc.protocol_version = exchange.session.protocol_version;
   }
   const std::string_view method = ctx.head->method;
   if (method == "GET") {
@@ -409,7 +412,7 @@ asio::awaitable<pipeline::Verdict> McpEndpoint::authorize(pipeline::RequestCtx& 
     runtime_.count_refusal("invalid_mcp_request");
     co_return json_reply(400, mcp::error_response({}, error.code, error.message));
   }
-  ctx.rpc.batch = envelope->batch;
+  rpc.batch = envelope->batch;
   std::vector<std::string> answers;
   for (const mcp::Message& m : envelope->messages) {
     if (m.kind == mcp::Message::Kind::Result || m.kind == mcp::Message::Kind::Error) continue;  // none asked for
@@ -461,8 +464,9 @@ asio::awaitable<pipeline::Verdict> McpEndpoint::authorize(pipeline::RequestCtx& 
 }
 
 void McpEndpoint::log(const pipeline::RequestCtx& ctx) {
-  if (!ctx.rpc.active || ctx.listener != kOutboundListener) return;
-  for (const auto& call : ctx.rpc.calls) {
+  const mcp::RpcInfo* rpc = ctx.features.find<mcp::RpcInfo>();
+  if (rpc == nullptr || !rpc->active || ctx.listener != kOutboundListener) return;
+  for (const auto& call : rpc->calls) {
     if (call.answered == Clock::time_point{}) continue;
     runtime_.observe_client(call.method, call.tool ? std::string_view(call.target) : std::string_view(),
                             call.error_type, std::chrono::duration<double>(call.answered - ctx.started).count());

@@ -135,18 +135,19 @@ proxy::RequestTarget SidecarRole::classify(const pipeline::Snapshot& snapshot, c
 
 std::string SidecarRole::error_body(const pipeline::RequestCtx* ctx, std::string_view, int status,
                                     std::string_view message, std::string_view code) const {
-  if (ctx != nullptr && ctx->rpc.active) {  // a JSON-RPC error for every request of the MCP or A2A call
+  const mcp::RpcInfo* rpc = ctx != nullptr ? ctx->features.find<mcp::RpcInfo>() : nullptr;
+  if (rpc != nullptr && rpc->active) {  // a JSON-RPC error for every request of the MCP or A2A call
     json::ObjectWriter data;
     data.field("type", kRpcErrorType).field("code", code).field("status", status);
     for (const auto& [name, value] : ctx->response_headers)
       if (name == "retry-after") data.field("retry_after_s", value);
     int rpc_code = mcp::kInternalError;
-    if (ctx->rpc.protocol == pipeline::RpcInfo::Protocol::A2a) {
+    if (rpc->protocol == mcp::RpcInfo::Protocol::A2a) {
       if (status == 429 || status == 403) rpc_code = a2a::kRefused;  // A2A's own codes start at -32001
     } else if (status == 429 || status == 403) {
       rpc_code = status == 429 ? mcp::kRateLimited : mcp::kForbidden;
     }
-    return mcp::rpc_error_reply(ctx->rpc, rpc_code, message, std::move(data).finish());
+    return mcp::rpc_error_reply(*rpc, rpc_code, message, std::move(data).finish());
   }
   json::ObjectWriter error;
   error.field("message", message).field("type", kRpcErrorType).field("code", code);
@@ -156,7 +157,7 @@ std::string SidecarRole::error_body(const pipeline::RequestCtx* ctx, std::string
 }
 
 int SidecarRole::error_status(const pipeline::RequestCtx& ctx, int status) const {
-  return mcp::rpc_error_status(ctx.rpc, status);
+  return mcp::rpc_error_status(ctx.features.find<mcp::RpcInfo>(), status);
 }
 
 }  // namespace tollway::sidecar

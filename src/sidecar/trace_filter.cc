@@ -10,8 +10,10 @@
 #include "sidecar/call_destination.h"
 #include "sidecar/filters.h"
 #include "sidecar/hop_header.h"
+#include "sidecar/hop_state.h"
 #include "telemetry/baggage.h"
 #include "telemetry/rpc_record.h"
+#include "telemetry/trace_info.h"
 
 namespace tollway::sidecar {
 namespace {
@@ -72,6 +74,14 @@ class FanoutExhaustionWatcher final : public pipeline::ResponseBodyTransformer {
   std::string seen_;
 };
 
+telemetry::TraceInfo& trace_of(pipeline::RequestCtx& ctx) {
+  return ctx.features.get<telemetry::TraceInfo>();
+}
+
+HopState& hop_of(pipeline::RequestCtx& ctx) {
+  return ctx.features.get<HopState>();
+}
+
 }  // namespace
 
 HopTrace::HopTrace(std::shared_ptr<const SidecarConfig> config, HopRuntime& runtime)
@@ -80,7 +90,7 @@ HopTrace::HopTrace(std::shared_ptr<const SidecarConfig> config, HopRuntime& runt
       sampler_(config_->telemetry ? config_->telemetry->sample_ratio : 1.0) {}
 
 bool HopTrace::continue_trace(pipeline::RequestCtx& ctx) const {
-  pipeline::TraceInfo& t = ctx.trace;
+  telemetry::TraceInfo& t = trace_of(ctx);
   const auto parents = header_values(*ctx.head, "traceparent");
   const auto states = header_values(*ctx.head, "tracestate");
   telemetry::ExtractedTraceContext in;
@@ -99,10 +109,10 @@ bool HopTrace::continue_trace(pipeline::RequestCtx& ctx) const {
 }
 
 void HopTrace::start_root(pipeline::RequestCtx& ctx) const {
-  ctx.trace.server = telemetry::new_root_context(false);
-  if (sampler_.should_sample(std::nullopt, ctx.trace.server.trace_id))
-    ctx.trace.server.flags |= telemetry::kTraceFlagSampled;
-  ctx.trace.parent = {};
+  telemetry::TraceInfo& t = trace_of(ctx);
+  t.server = telemetry::new_root_context(false);
+  if (sampler_.should_sample(std::nullopt, t.server.trace_id)) t.server.flags |= telemetry::kTraceFlagSampled;
+  t.parent = {};
 }
 
 pipeline::Verdict HopTrace::check_fanout(pipeline::RequestCtx& ctx) const {
@@ -136,8 +146,8 @@ pipeline::Verdict HopTrace::check_fanout(pipeline::RequestCtx& ctx) const {
               "of this tree are made until its grant expires",
           "fanout_budget_exceeded");
     }
-    ctx.hop.fanout_root = grant->root;
-    ctx.hop.fanout_expires_s = grant->expires_s;
+    hop_of(ctx).fanout_root = grant->root;
+    hop_of(ctx).fanout_expires_s = grant->expires_s;
     break;
   }
   return pipeline::Verdict::Continue;
@@ -148,7 +158,9 @@ pipeline::Verdict HopTrace::authorize_inbound(pipeline::RequestCtx& ctx) const {
   if (!hops)
     return pipeline::reply_error(ctx, 400, "x-tollway-hops must be one whole number from 1 to 65535",
                                  "invalid_hop_count");
-  ctx.hop.hops = *hops;
+  HopState& hop = hop_of(ctx);
+  const telemetry::SpanContext& span = trace_of(ctx).server;
+  hop.hops = *hops;
   if (*hops > static_cast<uint32_t>(config_->max_hops)) {
     runtime_.counters.hop_limit_refused.fetch_add(1, std::memory_order_relaxed);
     const std::string caller = ctx.peer_identity ? ctx.peer_identity->spiffe_id : std::string();
@@ -158,7 +170,7 @@ pipeline::Verdict HopTrace::authorize_inbound(pipeline::RequestCtx& ctx) const {
         .field("destination_spiffe_id", config_->spiffe_id)
         .field("hops", static_cast<int64_t>(*hops))
         .field("max_hops", static_cast<int64_t>(config_->max_hops))
-        .field("trace_id", ctx.trace.server.trace_id.hex());
+        .field("trace_id", span.trace_id.hex());
     log::warn("hop limit", fields);
     ctx.decision = {true, std::string(name()), "max_hops", "hop " + std::to_string(*hops), {}};
     return pipeline::reply_error(ctx, 508,
@@ -168,21 +180,23 @@ pipeline::Verdict HopTrace::authorize_inbound(pipeline::RequestCtx& ctx) const {
                                  "loop_detected");
   }
   if (check_fanout(ctx) == pipeline::Verdict::Replied) return pipeline::Verdict::Replied;
-  ctx.hop.in_flight = runtime_.in_flight.enter({ctx.trace.server.trace_id, ctx.trace.server.span_id,
-                                                ctx.trace.server.flags, ctx.peer_identity->spiffe_id, *hops});
+  hop.in_flight =
+      runtime_.in_flight.enter({span.trace_id, span.span_id, span.flags, ctx.peer_identity->spiffe_id, *hops});
   return pipeline::Verdict::Continue;
 }
 
 void HopTrace::trace_outbound(pipeline::RequestCtx& ctx) const {
+  telemetry::TraceInfo& trace = trace_of(ctx);
+  HopState& hop = hop_of(ctx);
   uint32_t hops_before = 0;
   if (continue_trace(ctx)) {
-    if (auto inbound = runtime_.in_flight.find_trace(ctx.trace.server.trace_id)) hops_before = inbound->hops;
-    ctx.hop.hops = hops_before + 1;
+    if (auto inbound = runtime_.in_flight.find_trace(trace.server.trace_id)) hops_before = inbound->hops;
+    hop.hops = hops_before + 1;
     return;
   }
   if (ctx.head->method == "CONNECT") {  // a tunnel's CONNECT cannot carry trace context: never an orphan
     start_root(ctx);
-    ctx.hop.hops = 1;
+    hop.hops = 1;
     return;
   }
   const auto view = runtime_.in_flight.orphan_view();
@@ -193,15 +207,15 @@ void HopTrace::trace_outbound(pipeline::RequestCtx& ctx) const {
     parent.trace_id = inbound.trace_id;
     parent.span_id = inbound.span_id;
     parent.flags = inbound.trace_flags;
-    ctx.trace.server = telemetry::child_context(parent);
-    ctx.trace.parent = inbound.span_id;
-    ctx.hop.repaired = true;
+    trace.server = telemetry::child_context(parent);
+    trace.parent = inbound.span_id;
+    hop.repaired = true;
     hops_before = inbound.hops;
   } else {
     start_root(ctx);
   }
   if (view.in_flight > 0) {
-    ctx.hop.orphan = true;
+    hop.orphan = true;
     (repair ? runtime_.counters.orphans_repaired : runtime_.counters.orphans_logged)
         .fetch_add(1, std::memory_order_relaxed);
     const InFlightRequest& likely = *view.most_recent;
@@ -215,14 +229,14 @@ void HopTrace::trace_outbound(pipeline::RequestCtx& ctx) const {
         .field("likely_parent_trace_id", likely.trace_id.hex())
         .field("likely_parent_span_id", likely.span_id.hex())
         .field("likely_parent_caller", likely.caller)
-        .field("trace_id", ctx.trace.server.trace_id.hex());
+        .field("trace_id", trace.server.trace_id.hex());
     log::warn("orphan call", fields);
   }
-  ctx.hop.hops = hops_before + 1;
+  hop.hops = hops_before + 1;
 }
 
 asio::awaitable<pipeline::Verdict> HopTrace::authenticate(pipeline::RequestCtx& ctx) {
-  ctx.trace.established = true;
+  trace_of(ctx).established = true;
   if (ctx.listener != kInboundListener)
     trace_outbound(ctx);
   else if (!continue_trace(ctx))
@@ -236,15 +250,18 @@ asio::awaitable<pipeline::Verdict> HopTrace::authorize(pipeline::RequestCtx& ctx
 }
 
 asio::awaitable<pipeline::Verdict> HopTrace::shape_upstream(pipeline::RequestCtx& ctx) {
-  if (ctx.upstream.endpoint == nullptr || !ctx.trace.established) co_return pipeline::Verdict::Continue;
+  const telemetry::TraceInfo* trace = ctx.features.find<telemetry::TraceInfo>();
+  if (ctx.upstream.endpoint == nullptr || trace == nullptr || !trace->established)
+    co_return pipeline::Verdict::Continue;
   auto& set = ctx.upstream.set_headers;
   auto& drop = ctx.upstream.drop_headers;
   // The agent continues the hop's span, or the span of the one A2A operation the hop carries (an MCP server reads
   // its operation's context from params._meta instead).
-  telemetry::SpanContext span = ctx.trace.server;
-  if (ctx.rpc.active && ctx.rpc.protocol == pipeline::RpcInfo::Protocol::A2a && ctx.rpc.calls.size() == 1 &&
-      ctx.rpc.calls.front().span.valid())
-    span.span_id = ctx.rpc.calls.front().span;
+  telemetry::SpanContext span = trace->server;
+  const mcp::RpcInfo* rpc = ctx.features.find<mcp::RpcInfo>();
+  if (rpc != nullptr && rpc->active && rpc->protocol == mcp::RpcInfo::Protocol::A2a && rpc->calls.size() == 1 &&
+      rpc->calls.front().span.valid())
+    span.span_id = rpc->calls.front().span;
   set.emplace_back("traceparent", telemetry::format_traceparent(span));
   if (span.trace_state.empty())
     drop.emplace_back("tracestate");
@@ -253,20 +270,22 @@ asio::awaitable<pipeline::Verdict> HopTrace::shape_upstream(pipeline::RequestCtx
   if (ctx.listener == kInboundListener)
     drop.emplace_back(std::string(kHopsHeader));
   else
-    set.emplace_back(std::string(kHopsHeader), std::to_string(ctx.hop.hops));
+    set.emplace_back(std::string(kHopsHeader), std::to_string(hop_of(ctx).hops));
   co_return pipeline::Verdict::Continue;
 }
 
 std::unique_ptr<pipeline::ResponseBodyTransformer> HopTrace::response_body(pipeline::RequestCtx& ctx,
                                                                            const http::ResponseHead& head) {
-  if (head.status != 429 || ctx.hop.fanout_root.empty()) return nullptr;
-  return std::make_unique<FanoutExhaustionWatcher>(runtime_, ctx.hop.fanout_root, ctx.hop.fanout_expires_s);
+  const HopState* hop = ctx.features.find<HopState>();
+  if (head.status != 429 || hop == nullptr || hop->fanout_root.empty()) return nullptr;
+  return std::make_unique<FanoutExhaustionWatcher>(runtime_, hop->fanout_root, hop->fanout_expires_s);
 }
 
 void HopTrace::on_held_response(pipeline::RequestCtx& ctx, pipeline::Reply& reply) {
-  if (reply.status == 429 && !ctx.hop.fanout_root.empty() &&
+  const HopState* hop = ctx.features.find<HopState>();
+  if (reply.status == 429 && hop != nullptr && !hop->fanout_root.empty() &&
       reply.body.find(kFanoutExhaustedCode) != std::string::npos)
-    runtime_.exhausted_roots.add(ctx.hop.fanout_root, ctx.hop.fanout_expires_s, unix_seconds_now());
+    runtime_.exhausted_roots.add(hop->fanout_root, hop->fanout_expires_s, unix_seconds_now());
 }
 
 void HopTrace::log(const pipeline::RequestCtx& ctx) {
@@ -274,13 +293,15 @@ void HopTrace::log(const pipeline::RequestCtx& ctx) {
   if (output == nullptr) return;
   // A request answered before the authenticate phase (e.g. a body over the size limit) gets a span of its
   // own.
-  pipeline::TraceInfo fallback;
-  if (!ctx.trace.established) {
+  const telemetry::TraceInfo* established = ctx.features.find<telemetry::TraceInfo>();
+  if (established != nullptr && !established->established) established = nullptr;
+  telemetry::TraceInfo fallback;
+  if (established == nullptr) {
     fallback.server = telemetry::new_root_context(false);
     if (sampler_.should_sample(std::nullopt, fallback.server.trace_id))
       fallback.server.flags |= telemetry::kTraceFlagSampled;
   }
-  const pipeline::TraceInfo& t = ctx.trace.established ? ctx.trace : fallback;
+  const telemetry::TraceInfo& t = established != nullptr ? *established : fallback;
   const bool sampled = t.server.sampled();
   const bool denied = ctx.decision.denied;
   if (!output->wants(sampled, denied)) return;
@@ -314,9 +335,11 @@ void HopTrace::log(const pipeline::RequestCtx& ctx) {
   r.policy_version = ctx.snapshot->version;
   r.policy_generation = ctx.snapshot->generation;
   r.client_span = !inbound;
-  r.hops = ctx.hop.hops;
-  r.trace_orphan = ctx.hop.orphan;
-  r.trace_repaired = ctx.hop.repaired;
+  if (const HopState* hop = ctx.features.find<HopState>()) {
+    r.hops = hop->hops;
+    r.trace_orphan = hop->orphan;
+    r.trace_repaired = hop->repaired;
+  }
   if (inbound) {
     if (ctx.peer_identity) {
       r.source_spiffe_id = ctx.peer_identity->spiffe_id;
@@ -335,7 +358,7 @@ void HopTrace::log(const pipeline::RequestCtx& ctx) {
       r.peer_name = std::string(to.name);
     }
   }
-  telemetry::record_rpc(ctx.rpc, now, r);
+  if (const auto* rpc = ctx.features.find<mcp::RpcInfo>()) telemetry::record_rpc(*rpc, now, r);
   output->submit(std::move(r));
 }
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "limits/admission/reservation.h"
+#include "mcp/rpc_calls.h"
 #include "pipeline/snapshot.h"
 #include "telemetry/baggage.h"
 #include "telemetry/error_type.h"
@@ -66,7 +68,7 @@ double seconds(Clock::duration d) {
 // `user` / Anthropic `metadata.user_id`. A value that is not 1..128 visible ASCII characters becomes
 // "_invalid" (it becomes a label value and a log field).
 std::string session_of(const pipeline::RequestCtx& ctx) {
-  if (!ctx.reservation.session.empty()) return ctx.reservation.session;
+  if (const auto* r = ctx.features.find<limits::Reservation>(); r != nullptr && !r->session.empty()) return r->session;
   const auto header = ctx.head->find("x-session-id");
   const std::string_view value = header ? *header : std::string_view(ctx.request.user);
   if (value.empty()) return {};
@@ -98,8 +100,8 @@ TelemetryFilter::TelemetryFilter(Config config, TelemetryOutput* output)
   caps_ = LabelCaps{t.max_tenants, t.max_agents, t.max_sessions, t.max_models};
 }
 
-pipeline::TraceInfo TelemetryFilter::decide_trace(const pipeline::RequestCtx& ctx) const {
-  pipeline::TraceInfo info;
+TraceInfo TelemetryFilter::decide_trace(const pipeline::RequestCtx& ctx) const {
+  TraceInfo info;
   info.established = true;
   const HeaderValues parents = header_values(*ctx.head, "traceparent");
   const HeaderValues states = header_values(*ctx.head, "tracestate");
@@ -126,16 +128,21 @@ pipeline::TraceInfo TelemetryFilter::decide_trace(const pipeline::RequestCtx& ct
 }
 
 asio::awaitable<pipeline::Verdict> TelemetryFilter::authorize(pipeline::RequestCtx& ctx) {
-  ctx.trace = decide_trace(ctx);
+  ctx.features.get<TraceInfo>() = decide_trace(ctx);
+  ctx.record_attempts = true;  // each attempt's CLIENT span
   co_return pipeline::Verdict::Continue;
 }
 
 asio::awaitable<pipeline::Verdict> TelemetryFilter::shape_upstream(pipeline::RequestCtx& ctx) {
   if (ctx.upstream.endpoint == nullptr) co_return pipeline::Verdict::Continue;
-  if (!ctx.trace.established) ctx.trace = decide_trace(ctx);
-  pipeline::TraceInfo& t = ctx.trace;
+  TraceInfo& t = ctx.features.get<TraceInfo>();
+  if (!t.established) {
+    t = decide_trace(ctx);
+    ctx.record_attempts = true;
+  }
   SpanContext client = child_context(t.server);
-  t.attempt_span = client.span_id;
+  t.attempt_spans.resize(ctx.outcome.attempts);  // this attempt's number, 1 for the first
+  t.attempt_spans.back() = client.span_id;
   auto& set = ctx.upstream.set_headers;
   auto& drop = ctx.upstream.drop_headers;
   set.emplace_back("traceparent", format_traceparent(client));
@@ -164,14 +171,17 @@ asio::awaitable<pipeline::Verdict> TelemetryFilter::shape_upstream(pipeline::Req
 
 void TelemetryFilter::on_response_bytes(pipeline::RequestCtx& ctx, std::string_view bytes, bool) {
   if (bytes.empty()) return;
-  if (ctx.trace.first_output == Clock::time_point{}) ctx.trace.first_output = Clock::now();
-  if (config_.telemetry.capture_content && ctx.trace.output_content.size() < kMaxContentBytes)
-    ctx.trace.output_content.append(bytes.substr(0, kMaxContentBytes - ctx.trace.output_content.size()));
+  TraceInfo& t = ctx.features.get<TraceInfo>();
+  if (t.first_output == Clock::time_point{}) t.first_output = Clock::now();
+  if (config_.telemetry.capture_content && t.output_content.size() < kMaxContentBytes)
+    t.output_content.append(bytes.substr(0, kMaxContentBytes - t.output_content.size()));
 }
 
 void TelemetryFilter::log(const pipeline::RequestCtx& ctx) {
-  const pipeline::TraceInfo trace = ctx.trace.established ? pipeline::TraceInfo{} : decide_trace(ctx);
-  const pipeline::TraceInfo& t = ctx.trace.established ? ctx.trace : trace;
+  const TraceInfo* established = ctx.features.find<TraceInfo>();
+  if (established != nullptr && !established->established) established = nullptr;
+  const TraceInfo decided = established != nullptr ? TraceInfo{} : decide_trace(ctx);
+  const TraceInfo& t = established != nullptr ? *established : decided;
   const bool denied = ctx.decision.denied;
   const bool sampled = t.server.sampled();
   const auto now = Clock::now();
@@ -204,7 +214,8 @@ void TelemetryFilter::log(const pipeline::RequestCtx& ctx) {
     r.peer_spiffe_id = ctx.peer_identity->spiffe_id;
     r.peer_subject = ctx.peer_identity->subject;
   }
-  if (ctx.outcome.upstream_contacted && !ctx.rpc.active) {  // an MCP server is no GenAI provider
+  const mcp::RpcInfo* rpc = ctx.features.find<mcp::RpcInfo>();
+  if (ctx.outcome.upstream_contacted && (rpc == nullptr || !rpc->active)) {  // an MCP server is no GenAI provider
     r.provider = ctx.upstream.provider;
     r.provider_api = provider_name_of(ctx.upstream.provider, ctx.upstream.api);
   }
@@ -258,14 +269,14 @@ void TelemetryFilter::log(const pipeline::RequestCtx& ctx) {
   r.shadow_rules = ctx.decision.shadow_rules;
   r.policy_version = ctx.snapshot->version;
   r.policy_generation = ctx.snapshot->generation;
-  record_rpc(ctx.rpc, now, r);
+  if (rpc != nullptr) record_rpc(*rpc, now, r);
   if (ctx.metrics != nullptr) ctx.metrics->calls().record(r, caps_);
   if (output_ == nullptr || !output_->wants(sampled, denied)) return;
   if (sampled && output_->exporting()) {
     r.upstream_attempts.reserve(ctx.attempts.size());
     for (const auto& a : ctx.attempts) {
       AttemptSpanRecord& s = r.upstream_attempts.emplace_back();
-      s.span_id = a.span;
+      s.span_id = t.attempt_span(a.number);
       s.provider = a.provider;
       s.provider_api = provider_name_of(a.provider, a.api);
       s.endpoint = a.endpoint;

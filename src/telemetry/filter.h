@@ -17,6 +17,7 @@
 #include "telemetry/call_metrics.h"
 #include "telemetry/sampler.h"
 #include "telemetry/telemetry_output.h"
+#include "telemetry/trace_info.h"
 
 namespace tollway::telemetry {
 
@@ -40,9 +41,9 @@ class TelemetryFilter final : public pipeline::Filter {
   void on_response_bytes(pipeline::RequestCtx& ctx, std::string_view bytes, bool last) override;
   void log(const pipeline::RequestCtx& ctx) override;
 
-  // The trace the request belongs to, from its headers and caller (the authorize phase stores it in ctx.trace;
-  // a request denied before that gets it at log time).
-  pipeline::TraceInfo decide_trace(const pipeline::RequestCtx& ctx) const;
+  // The trace the request belongs to, from its headers and caller (the authorize phase stores it as the
+  // request's TraceInfo; a request denied before that gets it at log time).
+  TraceInfo decide_trace(const pipeline::RequestCtx& ctx) const;
 
  private:
   const char* provider_name_of(std::string_view provider, config::Api api) const;

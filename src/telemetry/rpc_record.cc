@@ -4,9 +4,9 @@
 
 namespace tollway::telemetry {
 
-void record_rpc(const pipeline::RpcInfo& rpc, std::chrono::steady_clock::time_point now, RequestRecord& r) {
+void record_rpc(const mcp::RpcInfo& rpc, std::chrono::steady_clock::time_point now, RequestRecord& r) {
   if (!rpc.active) return;
-  const bool a2a = rpc.protocol == pipeline::RpcInfo::Protocol::A2a;
+  const bool a2a = rpc.protocol == mcp::RpcInfo::Protocol::A2a;
   r.rpc_protocol = a2a ? "a2a" : "mcp";
   r.rpc_session_id = rpc.session_id;
   r.rpc_protocol_version = rpc.protocol_version;

@@ -91,7 +91,7 @@ LimitsFilter::LimitsFilter(Config config, LimitsRuntime& runtime)
 
 asio::awaitable<pipeline::Verdict> LimitsFilter::admit(pipeline::RequestCtx& ctx) {
   const config::LimitsPolicy& policy = config_.policy;
-  pipeline::Reservation& r = ctx.reservation;
+  Reservation& r = ctx.features.get<Reservation>();
   // Spend that cannot be recorded: `on_error: deny` serves nothing that would be charged until a commit succeeds.
   if (const SpendLog* log = runtime_.spend_log();
       log && log->failing() && policy.spend_log.on_error == config::SpendLogErrorPolicy::Deny) {
@@ -357,7 +357,7 @@ void LimitsFilter::plan_key_limits(const auth::CallerPolicy& policy, int64_t now
   if (limits.max_budget_micro_usd > 0) add(kKeyBudget, key_budget_counter(policy.key_id, limits, now_ms));
 }
 
-config::LimitUnit LimitsFilter::unit_of(uint32_t rule, const pipeline::Reservation& r) const {
+config::LimitUnit LimitsFilter::unit_of(uint32_t rule, const Reservation& r) const {
   if (rule < rules_.rules().size()) return rules_.rules()[rule].unit;
   switch (rule - rules_.rules().size()) {
     case kKeyRpm: return config::LimitUnit::Requests;
@@ -373,7 +373,7 @@ const std::string& LimitsFilter::rule_name(uint32_t rule) const {
 }
 
 void LimitsFilter::deny(pipeline::RequestCtx& ctx, const ReserveResult& result, const Estimate& e) const {
-  const pipeline::Reservation& r = ctx.reservation;
+  const Reservation& r = ctx.features.get<Reservation>();
   // The counter that denied; with several, the one that frees up last (or one that never will).
   std::size_t worst = r.counters.size();
   for (std::size_t i = 0; i < r.counters.size(); ++i) {
@@ -424,7 +424,7 @@ void LimitsFilter::deny(pipeline::RequestCtx& ctx, const ReserveResult& result, 
   add_rate_headers(ctx.reply.headers, r, result);
 }
 
-void LimitsFilter::add_rate_headers(pipeline::HeaderList& headers, const pipeline::Reservation& r,
+void LimitsFilter::add_rate_headers(pipeline::HeaderList& headers, const Reservation& r,
                                     const ReserveResult& result) const {
   // Per family (requests, tokens): the enforced counter with the least room decides what the caller sees.
   for (const bool tokens : {false, true}) {
@@ -443,7 +443,7 @@ void LimitsFilter::add_rate_headers(pipeline::HeaderList& headers, const pipelin
   }
 }
 
-void LimitsFilter::check_budget_alerts(const pipeline::Reservation& r, const ReserveResult& result) const {
+void LimitsFilter::check_budget_alerts(const Reservation& r, const ReserveResult& result) const {
   for (std::size_t i = 0; i < r.counters.size(); ++i) {
     const uint32_t rule = r.rules[i];
     const int64_t remaining = result.states[i].remaining;
@@ -474,7 +474,7 @@ void LimitsFilter::check_budget_alerts(const pipeline::Reservation& r, const Res
 }
 
 asio::awaitable<void> LimitsFilter::settle(pipeline::RequestCtx& ctx) {
-  pipeline::Reservation& r = ctx.reservation;
+  Reservation& r = ctx.features.get<Reservation>();
   const pipeline::Usage& u = ctx.usage;
   // Usage is known (reported or estimated) exactly when an upstream answered and its body was read; otherwise
   // nothing was consumed and the whole reservation is released. A `body: raw` route's answers carry no usage

@@ -12,7 +12,7 @@
 // estimate) on the counters admit reserved, whichever model a fallback served, releases everything when no
 // upstream answered, and appends a spend record keyed like those counters. While the spend log cannot commit,
 // `limits.spend_log.on_error: deny` makes admit answer 503 spend_log_unavailable.
-// It never charges twice and never leaves a reservation open: settle closes ctx.reservation exactly once.
+// It never charges twice and never leaves a reservation open: settle closes the request's Reservation exactly once.
 #pragma once
 
 #include <memory>
@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "config/gateway_config.h"
+#include "limits/admission/reservation.h"
 #include "limits/admission/runtime.h"
 #include "limits/fanout_token.h"
 #include "limits/policy.h"
@@ -49,22 +50,23 @@ class LimitsFilter final : public pipeline::Filter {
   asio::awaitable<void> settle(pipeline::RequestCtx& ctx) override;
   // With the strict ledger an open reservation settles in Redis (a round trip).
   bool settle_awaits_io(const pipeline::RequestCtx& ctx) const override {
-    return ctx.reservation.open && runtime_.strict();
+    const Reservation* r = ctx.features.find<Reservation>();
+    return r != nullptr && r->open && runtime_.strict();
   }
 
  private:
   struct Estimate;
   void deny(pipeline::RequestCtx& ctx, const ReserveResult& result, const Estimate& e) const;  // the 429 reply
-  void add_rate_headers(pipeline::HeaderList& headers, const pipeline::Reservation& r,
+  void add_rate_headers(pipeline::HeaderList& headers, const Reservation& r,
                         const ReserveResult& result) const;
-  void check_budget_alerts(const pipeline::Reservation& r, const ReserveResult& result) const;
+  void check_budget_alerts(const Reservation& r, const ReserveResult& result) const;
   // Counters beyond the policy's rules: the fan-out tree and the caller's key limits; their rule index is
   // rules().size() + the pseudo-rule.
   enum PseudoRule : uint32_t { kFanout = 0, kKeyRpm = 1, kKeyTpm = 2, kKeyBudget = 3 };
   uint32_t pseudo(PseudoRule p) const { return static_cast<uint32_t>(rules_.rules().size()) + p; }
   void plan_key_limits(const auth::CallerPolicy& policy, int64_t now_ms, CounterPlan& plan) const;
   // The unit and name of a counter's rule (a configured one or a pseudo-rule).
-  config::LimitUnit unit_of(uint32_t rule, const pipeline::Reservation& r) const;
+  config::LimitUnit unit_of(uint32_t rule, const Reservation& r) const;
   const std::string& rule_name(uint32_t rule) const;
 
   Config config_;

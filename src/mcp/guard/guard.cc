@@ -8,6 +8,7 @@
 #include "core/prometheus_text.h"
 #include "http/sse.h"
 #include "mcp/edit.h"
+#include "telemetry/trace_info.h"
 
 namespace tollway::mcp {
 namespace {
@@ -71,7 +72,7 @@ std::string outcome_of(const Message& m) {
 // result's event re-framed with the filtered data.
 class McpResponseReader final : public pipeline::ResponseBodyTransformer {
  public:
-  McpResponseReader(uint64_t max_message_bytes, McpCaller caller, pipeline::RpcInfo& mcp,
+  McpResponseReader(uint64_t max_message_bytes, McpCaller caller, mcp::RpcInfo& mcp,
                     std::map<std::string, const ListShape*> lists, bool sse)
       : max_message_bytes_(max_message_bytes), caller_(std::move(caller)), mcp_(mcp), lists_(std::move(lists)),
         sse_(sse) {}
@@ -201,7 +202,7 @@ class McpResponseReader final : public pipeline::ResponseBodyTransformer {
 
   uint64_t max_message_bytes_;
   McpCaller caller_;
-  pipeline::RpcInfo& mcp_;
+  mcp::RpcInfo& mcp_;
   std::map<std::string, const ListShape*> lists_;  // pending list results, by id key
   bool sse_;
   std::string held_;
@@ -214,7 +215,7 @@ class McpResponseReader final : public pipeline::ResponseBodyTransformer {
 
 }  // namespace
 
-std::string rpc_error_reply(const pipeline::RpcInfo& rpc, int code, std::string_view message,
+std::string rpc_error_reply(const mcp::RpcInfo& rpc, int code, std::string_view message,
                             std::string_view data_json) {
   std::string out;
   for (const auto& call : rpc.calls) {
@@ -227,9 +228,9 @@ std::string rpc_error_reply(const pipeline::RpcInfo& rpc, int code, std::string_
   return rpc.batch ? "[" + out + "]" : out;
 }
 
-int rpc_error_status(const pipeline::RpcInfo& rpc, int status) {
-  if (!rpc.active) return status;
-  for (const auto& call : rpc.calls)
+int rpc_error_status(const mcp::RpcInfo* rpc, int status) {
+  if (rpc == nullptr || !rpc->active) return status;
+  for (const auto& call : rpc->calls)
     if (!call.id.empty()) return 200;
   return status;
 }
@@ -240,10 +241,11 @@ pipeline::Verdict reply_rpc_error(pipeline::RequestCtx& ctx, int status, int cod
   ctx.reply.content_type.clear();
   json::ObjectWriter data;
   data.field("type", error_type).field("code", reason);
-  ctx.reply.body = rpc_error_reply(ctx.rpc, code, message, std::move(data).finish());
+  mcp::RpcInfo& rpc = ctx.features.get<mcp::RpcInfo>();
+  ctx.reply.body = rpc_error_reply(rpc, code, message, std::move(data).finish());
   ctx.outcome.error = std::move(message);
   ctx.outcome.error_code = std::string(reason);
-  for (auto& call : ctx.rpc.calls)
+  for (auto& call : rpc.calls)
     if (call.error_type.empty()) call.error_type = std::string(reason);
   return pipeline::Verdict::Replied;
 }
@@ -271,7 +273,7 @@ asio::awaitable<pipeline::Verdict> McpGuard::authorize(pipeline::RequestCtx& ctx
                        "invalid_mcp_request");
     co_return pipeline::Verdict::Continue;
   }
-  pipeline::RpcInfo& info = ctx.rpc;
+  mcp::RpcInfo& info = ctx.features.get<mcp::RpcInfo>();
   info.server = server->name;
   bool repeated = false;
   const auto session = single_header(*ctx.head, "mcp-session-id", repeated);
@@ -294,7 +296,7 @@ asio::awaitable<pipeline::Verdict> McpGuard::authorize(pipeline::RequestCtx& ctx
   for (std::size_t i = 0; i < envelope->messages.size(); ++i) {
     const Message& m = envelope->messages[i];
     if (m.kind != Message::Kind::Request && m.kind != Message::Kind::Notification) continue;
-    pipeline::RpcCall& call = info.calls.emplace_back();
+    mcp::RpcCall& call = info.calls.emplace_back();
     call.method = m.method;
     call.id = m.id;
     call.id_key = m.id_key;
@@ -325,14 +327,14 @@ asio::awaitable<pipeline::Verdict> McpGuard::authorize(pipeline::RequestCtx& ctx
   }
 
   // Each operation's span continues the hop's; the server reads its context from params._meta.
-  if (ctx.trace.established) {
+  if (const auto* trace = ctx.features.find<telemetry::TraceInfo>(); trace != nullptr && trace->established) {
     std::vector<TraceMeta> metas(envelope->messages.size());
-    const std::string tracestate = ctx.trace.server.trace_state.serialize();
+    const std::string tracestate = trace->server.trace_state.serialize();
     std::size_t next_call = 0;
     for (std::size_t i = 0; i < envelope->messages.size(); ++i) {
       const auto kind = envelope->messages[i].kind;
       if (kind != Message::Kind::Request && kind != Message::Kind::Notification) continue;
-      const telemetry::SpanContext span = telemetry::child_context(ctx.trace.server);
+      const telemetry::SpanContext span = telemetry::child_context(trace->server);
       info.calls[next_call++].span = span.span_id;
       metas[i] = {telemetry::format_traceparent(span), tracestate};
     }
@@ -343,10 +345,12 @@ asio::awaitable<pipeline::Verdict> McpGuard::authorize(pipeline::RequestCtx& ctx
 
 std::unique_ptr<pipeline::ResponseBodyTransformer> McpGuard::response_body(pipeline::RequestCtx& ctx,
                                                                            const http::ResponseHead& head) {
-  if (!ctx.rpc.active || ctx.rpc.protocol != pipeline::RpcInfo::Protocol::Mcp || head.status != 200) return nullptr;
+  mcp::RpcInfo* rpc = ctx.features.find<mcp::RpcInfo>();
+  if (rpc == nullptr || !rpc->active || rpc->protocol != mcp::RpcInfo::Protocol::Mcp || head.status != 200)
+    return nullptr;
   std::map<std::string, const ListShape*> lists;
   bool requests = false;
-  for (const auto& call : ctx.rpc.calls) {
+  for (const auto& call : rpc->calls) {
     if (call.id.empty()) continue;
     requests = true;
     if (const ListShape* shape = list_shape(call.method)) lists.emplace(call.id_key, shape);
@@ -361,15 +365,17 @@ std::unique_ptr<pipeline::ResponseBodyTransformer> McpGuard::response_body(pipel
   std::string no_identity;
   auto caller = server != nullptr ? policy_->caller(ctx, *server, no_identity) : std::nullopt;
   if (!caller) return nullptr;  // authorize refused it
-  return std::make_unique<McpResponseReader>(server->max_message_bytes, std::move(*caller), ctx.rpc,
+  return std::make_unique<McpResponseReader>(server->max_message_bytes, std::move(*caller), *rpc,
                                              std::move(lists), sse);
 }
 
 void McpGuard::log(const pipeline::RequestCtx& ctx) {
-  if (!ctx.rpc.active || ctx.rpc.protocol != pipeline::RpcInfo::Protocol::Mcp || policy_->server(ctx) == nullptr)
+  const mcp::RpcInfo* rpc = ctx.features.find<mcp::RpcInfo>();
+  if (rpc == nullptr || !rpc->active || rpc->protocol != mcp::RpcInfo::Protocol::Mcp ||
+      policy_->server(ctx) == nullptr)
     return;
   const auto now = Clock::now();
-  for (const auto& call : ctx.rpc.calls) {
+  for (const auto& call : rpc->calls) {
     const auto end = call.answered != Clock::time_point{} ? call.answered : now;
     const std::string_view target =
         call.tool || call.method == "prompts/get" ? std::string_view(call.target) : std::string_view();

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "mcp/guard/rules.h"
+#include "mcp/rpc_calls.h"
 #include "pipeline/filter.h"
 #include "telemetry/explicit_histogram.h"
 
@@ -51,12 +52,12 @@ class McpRuntime {
 
 // The JSON-RPC answer to every request of `rpc` (one object, or an array for an MCP batch) carrying `code` and
 // `message`, with `data_json` ("" for none); what a caller's MCP or A2A SDK raises as the call's error.
-std::string rpc_error_reply(const pipeline::RpcInfo& rpc, int code, std::string_view message,
+std::string rpc_error_reply(const mcp::RpcInfo& rpc, int code, std::string_view message,
                             std::string_view data_json);
 
 // The HTTP status of an error answered as rpc_error_reply for `rpc`: 200 once a call of it has an id (the error
-// is each request's JSON-RPC answer), else `status`.
-int rpc_error_status(const pipeline::RpcInfo& rpc, int status);
+// is each request's JSON-RPC answer), else `status` (also when `rpc` is null: not a JSON-RPC request).
+int rpc_error_status(const mcp::RpcInfo* rpc, int status);
 
 // Answers an MCP or A2A request itself: HTTP `status` with rpc_error_reply(`code`, `message`, data {type:
 // `error_type`, code: `reason`}), the outcome's error and code set, every call not yet marked given error.type

@@ -91,6 +91,7 @@ bool is_event_stream(const http::ResponseHead& head) {
 }  // namespace
 
 asio::awaitable<pipeline::Verdict> TranslationFilter::shape_upstream(pipeline::RequestCtx& ctx) {
+  ctx.features.reset<Translation>();  // an earlier attempt's (retries and fallbacks shape again)
   pipeline::UpstreamRequest& up = ctx.upstream;
   if (up.endpoint == nullptr || up.api == ctx.api) co_return pipeline::Verdict::Continue;
   const bool to_anthropic = up.api == config::Api::Anthropic;
@@ -117,8 +118,7 @@ asio::awaitable<pipeline::Verdict> TranslationFilter::shape_upstream(pipeline::R
   ctx.body = std::move(translated->body);
   ctx.request.max_output_tokens = translated->max_tokens;
   ctx.request.stream = translated->stream;
-  ctx.translation.active = true;
-  ctx.translation.include_usage = translated->include_usage;
+  ctx.features.get<Translation>() = {.active = true, .include_usage = translated->include_usage};
   // ProviderRouteFilter put the caller's target under the provider's base path: keep that base, swap the path.
   // (A target it shaped for the provider's own URLs, Azure OpenAI's, already names the translated endpoint.)
   if (up.target.ends_with(target))
@@ -132,20 +132,21 @@ asio::awaitable<pipeline::Verdict> TranslationFilter::shape_upstream(pipeline::R
 
 std::unique_ptr<pipeline::ResponseBodyTransformer> TranslationFilter::response_body(pipeline::RequestCtx& ctx,
                                                                                     const http::ResponseHead& head) {
-  if (!ctx.translation.active) return nullptr;
+  if (!translating(ctx)) return nullptr;
+  const Translation* translation = ctx.features.find<Translation>();
   if (head.status < 200 || head.status >= 300)
     return std::make_unique<WholeBodyTransformer>(ctx, head.status, &rewrite_error);
   if (is_event_stream(head)) {
     if (ctx.api == config::Api::OpenAI)
       return std::make_unique<StreamTransformer<translation::AnthropicToOpenAIStream>>(unix_now(),
-                                                                                         ctx.translation.include_usage);
+                                                                                         translation->include_usage);
     return std::make_unique<StreamTransformer<translation::OpenAIToAnthropicStream>>();
   }
   return std::make_unique<WholeBodyTransformer>(ctx, head.status, &rewrite_success);
 }
 
 void TranslationFilter::on_held_response(pipeline::RequestCtx& ctx, pipeline::Reply& reply) {
-  if (!ctx.translation.active) return;
+  if (!translating(ctx)) return;
   reply.body = translation::caller_error_body(ctx.api, reply.status, ctx.upstream.provider, reply.body);
   reply.content_type.clear();  // application/json
 }

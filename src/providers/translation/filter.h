@@ -15,6 +15,7 @@
 
 #include "config/gateway_config.h"
 #include "pipeline/filter.h"
+#include "providers/translation/translation_state.h"
 
 namespace tollway::providers {
 

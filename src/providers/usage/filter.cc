@@ -5,6 +5,7 @@
 #include "core/log.h"
 #include "http/sse.h"
 #include "providers/request_fields.h"
+#include "providers/translation/translation_state.h"
 #include "providers/usage/extract.h"
 #include "providers/usage/gemini_usage.h"
 #include "tokens/encoding.h"
@@ -155,7 +156,7 @@ UsageFilter::UsageFilter(Config config) : config_(std::move(config)), prices_(co
 asio::awaitable<pipeline::Verdict> UsageFilter::shape_upstream(pipeline::RequestCtx& ctx) {
   // A translated body asks for usage itself (providers::TranslationFilter).
   if (ctx.upstream.endpoint == nullptr || !ctx.request.stream || shape_of(ctx) != UsageShape::OpenAIChat ||
-      ctx.translation.active || !ctx.body_fields)
+      translating(ctx) || !ctx.body_fields)
     co_return pipeline::Verdict::Continue;
   if (!ctx.body_fields->include_usage.value_or(false)) {
     set_include_usage(ctx.body, *ctx.body_fields);

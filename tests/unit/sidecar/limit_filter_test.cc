@@ -107,7 +107,7 @@ TEST(LocalLimits, ARunawayCallerIsRefusedWhileItsNeighbourGoesOn) {
   EXPECT_GE(std::stoi(header(refused.ctx, "retry-after")), 1);
   EXPECT_TRUE(refused.ctx.decision.denied);
   EXPECT_EQ(refused.ctx.decision.rule, "per-caller");
-  EXPECT_FALSE(refused.ctx.reservation.open);
+  EXPECT_FALSE(refused.ctx.features.get<limits::Reservation>().open);
   Call neighbour = inbound(kNeighbour);
   EXPECT_EQ(through(filter, neighbour), Verdict::Continue);
   std::string metrics;
@@ -192,10 +192,10 @@ TEST(LocalLimits, CallsThatGoNowhereAreNotCounted) {
   LocalLimits filter(config_with({rule("all", config::LimitUnit::Requests, 1)}), state);
   Call unknown_peer("POST http://agent-q/x HTTP/1.1", kOutboundListener);
   EXPECT_EQ(run_phase(filter.admit(unknown_peer.ctx)), Verdict::Continue);
-  EXPECT_TRUE(unknown_peer.ctx.reservation.counters.empty());
+  EXPECT_TRUE(unknown_peer.ctx.features.get<limits::Reservation>().counters.empty());
   Call peer("POST http://agent-c/x HTTP/1.1", kOutboundListener);
   EXPECT_EQ(through(filter, peer), Verdict::Continue);
-  EXPECT_EQ(peer.ctx.reservation.counters.size(), 1u);
+  EXPECT_EQ(peer.ctx.features.get<limits::Reservation>().counters.size(), 1u);
 }
 
 TEST(LocalLimits, TokensReservedByEstimateAreSettledToTheReportedUsage) {
@@ -204,8 +204,8 @@ TEST(LocalLimits, TokensReservedByEstimateAreSettledToTheReportedUsage) {
   const std::string body = R"({"model":"gpt-4o","max_tokens":150,"messages":[{"role":"user","content":"hi"}]})";
   Call first("POST /v1/chat/completions HTTP/1.1", kOutboundListener, {}, body);
   ASSERT_EQ(run_phase(filter.admit(first.ctx)), Verdict::Continue);
-  ASSERT_EQ(first.ctx.reservation.amounts.size(), 1u);
-  const int64_t reserved = first.ctx.reservation.amounts[0];
+  ASSERT_EQ(first.ctx.features.get<limits::Reservation>().amounts.size(), 1u);
+  const int64_t reserved = first.ctx.features.get<limits::Reservation>().amounts[0];
   EXPECT_GT(reserved, 150);  // the prompt, counted, plus max_tokens
   EXPECT_LT(reserved, 200);
   // While the first call is open, its reservation leaves no room for a second like it.
@@ -215,7 +215,7 @@ TEST(LocalLimits, TokensReservedByEstimateAreSettledToTheReportedUsage) {
   first.ctx.usage.input_tokens = 10;
   first.ctx.usage.output_tokens = 20;
   run_phase(filter.settle(first.ctx));
-  EXPECT_FALSE(first.ctx.reservation.open);
+  EXPECT_FALSE(first.ctx.features.get<limits::Reservation>().open);
   // Settled to 30 tokens: the same call fits now.
   Call second("POST /v1/chat/completions HTTP/1.1", kOutboundListener, {}, body);
   ASSERT_EQ(run_phase(filter.admit(second.ctx)), Verdict::Continue);
@@ -231,7 +231,7 @@ TEST(LocalLimits, WithoutMaxTokensTheDefaultIsReserved) {
   Call call("POST /v1/chat/completions HTTP/1.1", kOutboundListener, {},
             R"({"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]})");
   ASSERT_EQ(run_phase(filter.admit(call.ctx)), Verdict::Continue);
-  EXPECT_EQ(call.ctx.reservation.amounts, std::vector<int64_t>{100});  // limits.default_max_tokens
+  EXPECT_EQ(call.ctx.features.get<limits::Reservation>().amounts, std::vector<int64_t>{100});  // limits.default_max_tokens
   run_phase(filter.settle(call.ctx));
 }
 

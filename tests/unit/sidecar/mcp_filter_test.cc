@@ -7,6 +7,7 @@
 #include "../filter_phase.h"
 #include "http/parser.h"
 #include "sidecar/filters.h"
+#include "telemetry/trace_info.h"
 
 namespace tollway::sidecar {
 namespace {
@@ -71,9 +72,9 @@ TEST(McpGuard, RefusesAForbiddenToolWithAJsonRpcErrorAndRecordsTheCall) {
   EXPECT_EQ(run_phase(guard.authorize(call.ctx)), Verdict::Replied);
   EXPECT_EQ(call.ctx.reply.status, 200);
   EXPECT_NE(call.ctx.reply.body.find(R"("id":"c1","error":{"code":-32003)"), std::string::npos) << call.ctx.reply.body;
-  ASSERT_EQ(call.ctx.rpc.calls.size(), 1u);
-  EXPECT_EQ(call.ctx.rpc.calls[0].error_type, "forbidden");
-  EXPECT_EQ(call.ctx.rpc.session_id, "s-1");
+  ASSERT_EQ(call.ctx.features.get<mcp::RpcInfo>().calls.size(), 1u);
+  EXPECT_EQ(call.ctx.features.get<mcp::RpcInfo>().calls[0].error_type, "forbidden");
+  EXPECT_EQ(call.ctx.features.get<mcp::RpcInfo>().session_id, "s-1");
 }
 
 TEST(McpGuard, OnlyPostCarriesMessagesGetAndDeleteComeWithoutABody) {
@@ -95,12 +96,12 @@ TEST(McpGuard, WritesTheOperationsSpanIntoMeta) {
   mcp::McpRuntime runtime{"sidecar"};
   mcp::McpGuard guard(std::make_shared<const SidecarMcpPolicy>(config()), runtime);
   Call call(R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read_file","_meta":{"traceparent":"x"}}})");
-  call.ctx.trace.established = true;
-  call.ctx.trace.server = telemetry::new_root_context(true);
+  call.ctx.features.get<telemetry::TraceInfo>().established = true;
+  call.ctx.features.get<telemetry::TraceInfo>().server = telemetry::new_root_context(true);
   EXPECT_EQ(run_phase(guard.authorize(call.ctx)), Verdict::Continue);
-  ASSERT_EQ(call.ctx.rpc.calls.size(), 1u);
-  telemetry::SpanContext span = call.ctx.trace.server;
-  span.span_id = call.ctx.rpc.calls[0].span;
+  ASSERT_EQ(call.ctx.features.get<mcp::RpcInfo>().calls.size(), 1u);
+  telemetry::SpanContext span = call.ctx.features.get<telemetry::TraceInfo>().server;
+  span.span_id = call.ctx.features.get<mcp::RpcInfo>().calls[0].span;
   EXPECT_NE(call.ctx.body.find(R"("_meta":{"traceparent":")" + telemetry::format_traceparent(span) + "\""),
             std::string::npos)
       << call.ctx.body;

@@ -6,6 +6,8 @@
 #include "http/parser.h"
 #include "limits/fanout_token.h"
 #include "sidecar/filters.h"
+#include "sidecar/hop_state.h"
+#include "telemetry/trace_info.h"
 
 namespace tollway::sidecar {
 namespace {
@@ -72,14 +74,14 @@ TEST(HopTrace, InboundContinuesTheCallerSidecarsTraceAndStripsTheHopCount) {
   HopTrace filter(config(), runtime);
   Call in(kInboundListener, "traceparent: 00-" + kTrace + "-00f067aa0ba902b7-01\r\nx-tollway-hops: 2\r\n");
   ASSERT_EQ(admit(filter, in.ctx), Verdict::Continue);
-  EXPECT_EQ(in.ctx.trace.server.trace_id.hex(), kTrace);
-  EXPECT_EQ(in.ctx.trace.parent.hex(), "00f067aa0ba902b7");
-  EXPECT_EQ(in.ctx.hop.hops, 2u);
+  EXPECT_EQ(in.ctx.features.get<telemetry::TraceInfo>().server.trace_id.hex(), kTrace);
+  EXPECT_EQ(in.ctx.features.get<telemetry::TraceInfo>().parent.hex(), "00f067aa0ba902b7");
+  EXPECT_EQ(in.ctx.features.get<HopState>().hops, 2u);
   EXPECT_EQ(runtime.in_flight.size(), 1u);
   ASSERT_EQ(run_phase(filter.shape_upstream(in.ctx)), Verdict::Continue);
-  EXPECT_EQ(in.sent("traceparent"), "00-" + kTrace + "-" + in.ctx.trace.server.span_id.hex() + "-01");
+  EXPECT_EQ(in.sent("traceparent"), "00-" + kTrace + "-" + in.ctx.features.get<telemetry::TraceInfo>().server.span_id.hex() + "-01");
   EXPECT_TRUE(in.dropped("x-tollway-hops"));
-  in.ctx.hop.in_flight.reset();  // the request ends
+  in.ctx.features.get<HopState>().in_flight.reset();  // the request ends
   EXPECT_EQ(runtime.in_flight.size(), 0u);
 }
 
@@ -112,14 +114,14 @@ TEST(HopTrace, OutboundCountsFromTheInboundRequestItContinuesAndReplacesTheAgent
   // The agent passes on a context of the same trace (its own span as parent) and tries to reset the count.
   Call out(kOutboundListener, "traceparent: 00-" + kTrace + "-1111111111111111-01\r\nx-tollway-hops: 0\r\n");
   ASSERT_EQ(admit(filter, out.ctx), Verdict::Continue);
-  EXPECT_EQ(out.ctx.trace.parent.hex(), "1111111111111111");
+  EXPECT_EQ(out.ctx.features.get<telemetry::TraceInfo>().parent.hex(), "1111111111111111");
   ASSERT_EQ(run_phase(filter.shape_upstream(out.ctx)), Verdict::Continue);
   EXPECT_EQ(out.sent("x-tollway-hops"), "3");
-  EXPECT_EQ(out.sent("traceparent"), "00-" + kTrace + "-" + out.ctx.trace.server.span_id.hex() + "-01");
+  EXPECT_EQ(out.sent("traceparent"), "00-" + kTrace + "-" + out.ctx.features.get<telemetry::TraceInfo>().server.span_id.hex() + "-01");
   // A call of another trace starts counting at 1.
   Call fresh(kOutboundListener, "traceparent: 00-0af7651916cd43dd8448eb211c80319c-1111111111111111-01\r\n");
   ASSERT_EQ(admit(filter, fresh.ctx), Verdict::Continue);
-  EXPECT_EQ(fresh.ctx.hop.hops, 1u);
+  EXPECT_EQ(fresh.ctx.features.get<HopState>().hops, 1u);
   EXPECT_EQ(runtime.counters.orphans_logged.load() + runtime.counters.orphans_repaired.load(), 0u);
 }
 
@@ -129,32 +131,32 @@ TEST(HopTrace, OrphansAreLoggedAndRepairedOnlyWithExactlyOneInboundInFlight) {
   HopTrace repairing(config(SidecarConfig::Orphans::Repair), runtime);
   Call none(kOutboundListener, "");
   ASSERT_EQ(admit(repairing, none.ctx), Verdict::Continue);
-  EXPECT_FALSE(none.ctx.hop.repaired);  // nothing in flight: not an orphan at all
+  EXPECT_FALSE(none.ctx.features.get<HopState>().repaired);  // nothing in flight: not an orphan at all
   EXPECT_EQ(runtime.counters.orphans_logged.load(), 0u);
 
   Call in(kInboundListener, "traceparent: 00-" + kTrace + "-00f067aa0ba902b7-01\r\nx-tollway-hops: 2\r\n");
   ASSERT_EQ(admit(repairing, in.ctx), Verdict::Continue);
   Call logged(kOutboundListener, "");
   ASSERT_EQ(admit(logging, logged.ctx), Verdict::Continue);
-  EXPECT_FALSE(logged.ctx.hop.repaired);
-  EXPECT_NE(logged.ctx.trace.server.trace_id.hex(), kTrace);
-  EXPECT_EQ(logged.ctx.hop.hops, 1u);
+  EXPECT_FALSE(logged.ctx.features.get<HopState>().repaired);
+  EXPECT_NE(logged.ctx.features.get<telemetry::TraceInfo>().server.trace_id.hex(), kTrace);
+  EXPECT_EQ(logged.ctx.features.get<HopState>().hops, 1u);
   EXPECT_EQ(runtime.counters.orphans_logged.load(), 1u);
 
   Call repaired(kOutboundListener, "");
   ASSERT_EQ(admit(repairing, repaired.ctx), Verdict::Continue);
-  EXPECT_TRUE(repaired.ctx.hop.repaired);
-  EXPECT_EQ(repaired.ctx.trace.server.trace_id.hex(), kTrace);
-  EXPECT_EQ(repaired.ctx.trace.parent, in.ctx.trace.server.span_id);
-  EXPECT_EQ(repaired.ctx.hop.hops, 3u);
+  EXPECT_TRUE(repaired.ctx.features.get<HopState>().repaired);
+  EXPECT_EQ(repaired.ctx.features.get<telemetry::TraceInfo>().server.trace_id.hex(), kTrace);
+  EXPECT_EQ(repaired.ctx.features.get<telemetry::TraceInfo>().parent, in.ctx.features.get<telemetry::TraceInfo>().server.span_id);
+  EXPECT_EQ(repaired.ctx.features.get<HopState>().hops, 3u);
   EXPECT_EQ(runtime.counters.orphans_repaired.load(), 1u);
 
   Call second(kInboundListener, "x-tollway-hops: 1\r\n");
   ASSERT_EQ(admit(repairing, second.ctx), Verdict::Continue);
   Call ambiguous(kOutboundListener, "");
   ASSERT_EQ(admit(repairing, ambiguous.ctx), Verdict::Continue);
-  EXPECT_FALSE(ambiguous.ctx.hop.repaired);  // two in flight: never guess
-  EXPECT_NE(ambiguous.ctx.trace.server.trace_id.hex(), kTrace);
+  EXPECT_FALSE(ambiguous.ctx.features.get<HopState>().repaired);  // two in flight: never guess
+  EXPECT_NE(ambiguous.ctx.features.get<telemetry::TraceInfo>().server.trace_id.hex(), kTrace);
   EXPECT_EQ(runtime.counters.orphans_logged.load(), 2u);
 }
 
@@ -169,7 +171,7 @@ TEST(HopTrace, FanoutMembersAreVerifiedAndSpentTreesRefused) {
   const std::string token = signer.mint(grant);
   Call good(kOutboundListener, "baggage: k=v,tollway-fanout=" + token + "\r\n");
   ASSERT_EQ(admit(filter, good.ctx), Verdict::Continue);
-  EXPECT_EQ(good.ctx.hop.fanout_root, grant.root);
+  EXPECT_EQ(good.ctx.features.get<HopState>().fanout_root, grant.root);
 
   std::string forged = token;
   forged.replace(forged.find(".100."), 5, ".900.");

@@ -71,7 +71,7 @@ TEST(TelemetryFilter, ATrustedCallersTraceIsContinued) {
   TelemetryFilter filter(trusting(config::TrustIncoming::Always), nullptr);
   Call call({{"traceparent", kCallerTraceparent}});
   EXPECT_EQ(run_phase(filter.authorize(call.ctx)), Verdict::Continue);
-  const pipeline::TraceInfo& t = call.ctx.trace;
+  const TraceInfo& t = call.ctx.features.get<TraceInfo>();
   EXPECT_TRUE(t.established);
   EXPECT_EQ(t.incoming, IncomingTraceparent::Valid);
   EXPECT_FALSE(t.restarted);
@@ -86,7 +86,7 @@ TEST(TelemetryFilter, AnUntrustedCallersTraceIsRestarted) {
   TelemetryFilter filter(trusting(config::TrustIncoming::Never), nullptr);
   Call call({{"traceparent", kCallerTraceparent}});
   EXPECT_EQ(run_phase(filter.authorize(call.ctx)), Verdict::Continue);
-  const pipeline::TraceInfo& t = call.ctx.trace;
+  const TraceInfo& t = call.ctx.features.get<TraceInfo>();
   EXPECT_TRUE(t.restarted);
   EXPECT_EQ(t.incoming, IncomingTraceparent::Valid);
   EXPECT_NE(t.server.trace_id.hex(), kCallerTrace);
@@ -99,23 +99,23 @@ TEST(TelemetryFilter, WithoutATraceparentARootSpanStartsAndNothingIsRestarted) {
   TelemetryFilter filter(trusting(config::TrustIncoming::Always), nullptr);
   Call call({});
   EXPECT_EQ(run_phase(filter.authorize(call.ctx)), Verdict::Continue);
-  EXPECT_EQ(call.ctx.trace.incoming, IncomingTraceparent::Absent);
-  EXPECT_FALSE(call.ctx.trace.restarted);
-  EXPECT_TRUE(call.ctx.trace.server.trace_id.valid());
-  EXPECT_FALSE(call.ctx.trace.parent.valid());
+  EXPECT_EQ(call.ctx.features.get<TraceInfo>().incoming, IncomingTraceparent::Absent);
+  EXPECT_FALSE(call.ctx.features.get<TraceInfo>().restarted);
+  EXPECT_TRUE(call.ctx.features.get<TraceInfo>().server.trace_id.valid());
+  EXPECT_FALSE(call.ctx.features.get<TraceInfo>().parent.valid());
 }
 
 TEST(TelemetryFilter, AuthenticatedTrustFollowsTheCaller) {
   TelemetryFilter filter(trusting(config::TrustIncoming::Authenticated), nullptr);
   Call anonymous({{"traceparent", kCallerTraceparent}});
   run_phase(filter.authorize(anonymous.ctx));
-  EXPECT_TRUE(anonymous.ctx.trace.restarted);
+  EXPECT_TRUE(anonymous.ctx.features.get<TraceInfo>().restarted);
 
   Call known({{"traceparent", kCallerTraceparent}});
   known.ctx.caller.authenticated = true;
   run_phase(filter.authorize(known.ctx));
-  EXPECT_FALSE(known.ctx.trace.restarted);
-  EXPECT_EQ(known.ctx.trace.server.trace_id.hex(), kCallerTrace);
+  EXPECT_FALSE(known.ctx.features.get<TraceInfo>().restarted);
+  EXPECT_EQ(known.ctx.features.get<TraceInfo>().server.trace_id.hex(), kCallerTrace);
 }
 
 TEST(TelemetryFilter, ListedTrustAcceptsPeersInTheNetworksAndOptionallyAuthenticatedCallers) {
@@ -126,20 +126,20 @@ TEST(TelemetryFilter, ListedTrustAcceptsPeersInTheNetworksAndOptionallyAuthentic
 
   Call inside({{"traceparent", kCallerTraceparent}}, "10.200.0.1");
   run_phase(filter.authorize(inside.ctx));
-  EXPECT_FALSE(inside.ctx.trace.restarted);
-  EXPECT_EQ(inside.ctx.trace.server.trace_id.hex(), kCallerTrace);
+  EXPECT_FALSE(inside.ctx.features.get<TraceInfo>().restarted);
+  EXPECT_EQ(inside.ctx.features.get<TraceInfo>().server.trace_id.hex(), kCallerTrace);
 
   Call outside({{"traceparent", kCallerTraceparent}}, "192.168.1.1");
   outside.ctx.caller.authenticated = true;  // not enough without trust_authenticated
   run_phase(filter.authorize(outside.ctx));
-  EXPECT_TRUE(outside.ctx.trace.restarted);
+  EXPECT_TRUE(outside.ctx.features.get<TraceInfo>().restarted);
 
   config.telemetry.trust_authenticated = true;
   TelemetryFilter also_authenticated(config, nullptr);
   Call authenticated({{"traceparent", kCallerTraceparent}}, "192.168.1.1");
   authenticated.ctx.caller.authenticated = true;
   run_phase(also_authenticated.authorize(authenticated.ctx));
-  EXPECT_FALSE(authenticated.ctx.trace.restarted);
+  EXPECT_FALSE(authenticated.ctx.features.get<TraceInfo>().restarted);
 }
 
 TEST(TelemetryFilter, TheSampleRatioDecidesARootsSampledFlag) {
@@ -151,8 +151,8 @@ TEST(TelemetryFilter, TheSampleRatioDecidesARootsSampledFlag) {
     Call a({}), b({});
     run_phase(never.authorize(a.ctx));
     run_phase(always.authorize(b.ctx));
-    EXPECT_FALSE(a.ctx.trace.server.sampled());
-    EXPECT_TRUE(b.ctx.trace.server.sampled());
+    EXPECT_FALSE(a.ctx.features.get<TraceInfo>().server.sampled());
+    EXPECT_TRUE(b.ctx.features.get<TraceInfo>().server.sampled());
   }
 }
 
@@ -162,15 +162,15 @@ TEST(TelemetryFilter, EachAttemptGoesUpstreamAsANewClientSpanOfOurServerSpan) {
   run_phase(filter.authorize(call.ctx));
   call.choose_upstream("openai");
   EXPECT_EQ(run_phase(filter.shape_upstream(call.ctx)), Verdict::Continue);
-  const pipeline::TraceInfo& t = call.ctx.trace;
-  ASSERT_TRUE(t.attempt_span.valid());
-  EXPECT_NE(t.attempt_span, t.server.span_id);
+  const TraceInfo& t = call.ctx.features.get<TraceInfo>();
+  ASSERT_TRUE(t.attempt_span(1).valid());
+  EXPECT_NE(t.attempt_span(1), t.server.span_id);
   const auto traceparent = set_header(call.ctx, "traceparent");
   ASSERT_TRUE(traceparent);
   const auto sent = parse_traceparent(*traceparent);
   ASSERT_TRUE(sent);
   EXPECT_EQ(sent->trace_id.hex(), kCallerTrace);
-  EXPECT_EQ(sent->parent_id, t.attempt_span);
+  EXPECT_EQ(sent->parent_id, t.attempt_span(1));
   EXPECT_EQ(set_header(call.ctx, "tracestate"), "tollway=" + t.server.span_id.hex() + ",vendor=abc");
 }
 
@@ -180,7 +180,7 @@ TEST(TelemetryFilter, NoEndpointMeansNothingIsSentUpstream) {
   run_phase(filter.authorize(call.ctx));
   EXPECT_EQ(run_phase(filter.shape_upstream(call.ctx)), Verdict::Continue);
   EXPECT_TRUE(call.ctx.upstream.set_headers.empty());
-  EXPECT_FALSE(call.ctx.trace.attempt_span.valid());
+  EXPECT_TRUE(call.ctx.features.get<TraceInfo>().attempt_spans.empty());
 }
 
 TEST(TelemetryFilter, BaggageIsForwardedOnlyForATrustedCallerWithBaggageOn) {
@@ -211,8 +211,8 @@ TEST(TelemetryFilter, ResponseContentIsCapturedOnlyWhenConfigured) {
   TelemetryFilter plain(trusting(config::TrustIncoming::Always), nullptr);
   Call a({});
   plain.on_response_bytes(a.ctx, "hello", false);
-  EXPECT_NE(a.ctx.trace.first_output, std::chrono::steady_clock::time_point{});
-  EXPECT_TRUE(a.ctx.trace.output_content.empty());
+  EXPECT_NE(a.ctx.features.get<TraceInfo>().first_output, std::chrono::steady_clock::time_point{});
+  EXPECT_TRUE(a.ctx.features.get<TraceInfo>().output_content.empty());
 
   TelemetryFilter::Config capture = trusting(config::TrustIncoming::Always);
   capture.telemetry.capture_content = true;
@@ -220,7 +220,7 @@ TEST(TelemetryFilter, ResponseContentIsCapturedOnlyWhenConfigured) {
   Call b({});
   capturing.on_response_bytes(b.ctx, "hello ", false);
   capturing.on_response_bytes(b.ctx, "world", true);
-  EXPECT_EQ(b.ctx.trace.output_content, "hello world");
+  EXPECT_EQ(b.ctx.features.get<TraceInfo>().output_content, "hello world");
 }
 
 // The log phase's GenAI series of one call served by `provider`.

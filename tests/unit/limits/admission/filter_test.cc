@@ -72,9 +72,9 @@ TEST(LimitsFilter, WithoutRulesNothingIsReserved) {
   LimitsFilter filter(config_with({}), runtime);
   Call call{std::string(kSmallRequest)};
   EXPECT_EQ(run_phase(filter.admit(call.ctx)), Verdict::Continue);
-  EXPECT_FALSE(call.ctx.reservation.open);
+  EXPECT_FALSE(call.ctx.features.get<Reservation>().open);
   EXPECT_TRUE(call.ctx.response_headers.empty());
-  EXPECT_EQ(call.ctx.reservation.model, "gpt-4o");
+  EXPECT_EQ(call.ctx.features.get<Reservation>().model, "gpt-4o");
 }
 
 TEST(LimitsFilter, ARequestRateIsEnforcedWithRetryAfter) {
@@ -83,7 +83,7 @@ TEST(LimitsFilter, ARequestRateIsEnforcedWithRetryAfter) {
   for (int i = 0; i < 2; ++i) {
     Call call{std::string(kSmallRequest)};
     EXPECT_EQ(run_phase(filter.admit(call.ctx)), Verdict::Continue);
-    EXPECT_TRUE(call.ctx.reservation.open);
+    EXPECT_TRUE(call.ctx.features.get<Reservation>().open);
     EXPECT_EQ(header(call.ctx.response_headers, "x-ratelimit-limit-requests"), "2");
     EXPECT_EQ(header(call.ctx.response_headers, "x-ratelimit-remaining-requests"), std::to_string(1 - i));
   }
@@ -94,7 +94,7 @@ TEST(LimitsFilter, ARequestRateIsEnforcedWithRetryAfter) {
   EXPECT_EQ(third.ctx.outcome.error_code, "rate_limit_exceeded");
   EXPECT_TRUE(header(third.ctx.reply.headers, "retry-after"));
   EXPECT_EQ(header(third.ctx.reply.headers, "x-ratelimit-remaining-requests"), "0");
-  EXPECT_FALSE(third.ctx.reservation.open);
+  EXPECT_FALSE(third.ctx.features.get<Reservation>().open);
   EXPECT_TRUE(third.ctx.decision.denied);
   EXPECT_EQ(third.ctx.decision.filter, "limits");
   EXPECT_EQ(third.ctx.decision.rule, "two_a_minute");
@@ -128,7 +128,7 @@ TEST(LimitsFilter, SettleChargesWhatWasUsedInsteadOfWhatWasReserved) {
   first.ctx.usage.input_tokens = 8;
   first.ctx.usage.output_tokens = 2;
   run_phase(filter.settle(first.ctx));
-  EXPECT_FALSE(first.ctx.reservation.open);
+  EXPECT_FALSE(first.ctx.features.get<Reservation>().open);
   EXPECT_EQ(runtime.reservations_open(), 0);
   Call after{std::string(kSmallRequest)};
   EXPECT_EQ(run_phase(filter.admit(after.ctx)), Verdict::Continue);
@@ -171,7 +171,7 @@ TEST(LimitsFilter, ASessionIdMustBeVisibleAscii) {
   EXPECT_EQ(bad.ctx.outcome.error_code, "invalid_session_id");
   Call good{std::string(kSmallRequest), {{"x-session-id", "session-1"}}};
   EXPECT_EQ(run_phase(filter.admit(good.ctx)), Verdict::Continue);
-  EXPECT_EQ(good.ctx.reservation.session, "session-1");
+  EXPECT_EQ(good.ctx.features.get<Reservation>().session, "session-1");
 }
 
 TEST(LimitsFilter, AnUnpricedModelUnderAUsdLimitFollowsPricingUnpriced) {
@@ -189,7 +189,7 @@ TEST(LimitsFilter, AnUnpricedModelUnderAUsdLimitFollowsPricingUnpriced) {
   LimitsFilter allowing(allow, runtime);
   Call allowed{unpriced};
   EXPECT_EQ(run_phase(allowing.admit(allowed.ctx)), Verdict::Continue);
-  EXPECT_TRUE(allowed.ctx.reservation.usd_uncharged);
+  EXPECT_TRUE(allowed.ctx.features.get<Reservation>().usd_uncharged);
   EXPECT_TRUE(metrics_have(runtime, R"(tollway_limits_unpriced_model_total{action="denied"} 1)"));
   EXPECT_TRUE(metrics_have(runtime, R"(tollway_limits_unpriced_model_total{action="allowed"} 1)"));
 }
@@ -222,7 +222,7 @@ TEST(LimitsFilter, AnAliasIsLimitedAsTheModelServingItFirst) {
   LimitsFilter filter(config, runtime);
   Call first{R"({"model":"smart","max_tokens":10,"messages":[]})"};
   EXPECT_EQ(run_phase(filter.admit(first.ctx)), Verdict::Continue);
-  EXPECT_EQ(first.ctx.reservation.model, "gpt-4o");
+  EXPECT_EQ(first.ctx.features.get<Reservation>().model, "gpt-4o");
   Call second{std::string(kSmallRequest)};
   EXPECT_EQ(run_phase(filter.admit(second.ctx)), Verdict::Replied);  // the same counter
 }
@@ -237,7 +237,7 @@ TEST(LimitsFilter, ARawBodyRouteIsHeldToRequestCounts) {
   upload.route.body = config::RouteBody::Raw;
   upload.ctx.body_fields.reset();
   EXPECT_EQ(run_phase(filter.admit(upload.ctx)), Verdict::Continue);
-  ASSERT_EQ(upload.ctx.reservation.counters.size(), 1u);
+  ASSERT_EQ(upload.ctx.features.get<Reservation>().counters.size(), 1u);
   EXPECT_EQ(header(upload.ctx.response_headers, "x-ratelimit-limit-requests"), "5");
   EXPECT_FALSE(header(upload.ctx.response_headers, "x-ratelimit-limit-tokens"));
 }

@@ -65,7 +65,7 @@ TEST(TranslationFilter, TheProvidersOwnApiPassesUntouched) {
   Call call(config::Api::OpenAI, config::Api::OpenAI, "/v1/chat/completions", std::string(kChatBody));
   EXPECT_EQ(run_phase(filter.shape_upstream(call.ctx)), Verdict::Continue);
   EXPECT_EQ(call.ctx.body, kChatBody);
-  EXPECT_FALSE(call.ctx.translation.active);
+  EXPECT_FALSE(translating(call.ctx));
   EXPECT_EQ(filter.response_body(call.ctx, head(200, "application/json")), nullptr);
 }
 
@@ -76,8 +76,8 @@ TEST(TranslationFilter, AnOpenAIChatRequestIsRewrittenForAnAnthropicProvider) {
   EXPECT_EQ(call.ctx.body,
             R"({"model":"m","max_tokens":4096,"messages":[{"role":"user","content":[{"type":"text","text":"x"}]}],"stream":true})");
   EXPECT_EQ(call.ctx.upstream.target, "/base/v1/messages");
-  EXPECT_TRUE(call.ctx.translation.active);
-  EXPECT_TRUE(call.ctx.translation.include_usage);
+  EXPECT_TRUE(translating(call.ctx));
+  EXPECT_TRUE(call.ctx.features.get<Translation>().include_usage);
   EXPECT_TRUE(call.ctx.request.stream);
   EXPECT_EQ(call.ctx.request.max_output_tokens, 4096u);
   EXPECT_TRUE(drops(call.ctx, "openai-organization"));
@@ -91,7 +91,7 @@ TEST(TranslationFilter, AnAnthropicRequestIsRewrittenForAnOpenAIProvider) {
   EXPECT_EQ(call.ctx.upstream.target, "/base/v1/chat/completions");
   EXPECT_NE(call.ctx.body.find(R"("max_completion_tokens":100)"), std::string::npos) << call.ctx.body;
   EXPECT_TRUE(drops(call.ctx, "anthropic-version"));
-  EXPECT_TRUE(call.ctx.translation.active);
+  EXPECT_TRUE(translating(call.ctx));
 }
 
 TEST(TranslationFilter, OnlyTheChatEndpointIsTranslated) {
@@ -103,7 +103,7 @@ TEST(TranslationFilter, OnlyTheChatEndpointIsTranslated) {
   Call get(config::Api::OpenAI, config::Api::Anthropic, "/v1/chat/completions", "", "GET");
   EXPECT_EQ(run_phase(filter.shape_upstream(get.ctx)), Verdict::Replied);
   EXPECT_EQ(get.ctx.outcome.error_code, "translation_unsupported");
-  EXPECT_FALSE(get.ctx.translation.active);
+  EXPECT_FALSE(translating(get.ctx));
 }
 
 TEST(TranslationFilter, ABodyItCannotExpressOrReadIsRefused) {
@@ -118,7 +118,7 @@ TEST(TranslationFilter, ABodyItCannotExpressOrReadIsRefused) {
   Call malformed(config::Api::OpenAI, config::Api::Anthropic, "/v1/chat/completions", R"({"model":"m"})");
   EXPECT_EQ(run_phase(filter.shape_upstream(malformed.ctx)), Verdict::Replied);
   EXPECT_EQ(malformed.ctx.outcome.error_code, "invalid_request");
-  EXPECT_FALSE(malformed.ctx.translation.active);
+  EXPECT_FALSE(translating(malformed.ctx));
 }
 
 TEST(TranslationFilter, AnswersComeBackInTheCallersApi) {

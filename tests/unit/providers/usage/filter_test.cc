@@ -3,6 +3,7 @@
 // usage chunk it asked for, nothing else), prices it, estimates it when none came, ignores non-2xx answers,
 // and logs one line per proxied call only when told to.
 #include "providers/usage/filter.h"
+#include "providers/translation/translation_state.h"
 
 #include <gtest/gtest.h>
 
@@ -78,7 +79,7 @@ TEST(UsageFilter, LeavesTheBodyAloneWhenUsageIsAskedForOrCannotBe) {
   const std::string not_streamed = R"({"model":"gpt-4o","messages":[]})";
   Call already{asked}, unary{not_streamed}, responses{std::string(kStreamBody), "/v1/responses"},
       translated{std::string(kStreamBody)}, unrouted{std::string(kStreamBody)};
-  translated.ctx.translation.active = true;  // the translation asks for usage itself
+  translated.ctx.features.get<Translation>().active = true;  // the translation asks for usage itself
   unrouted.ctx.upstream.endpoint = nullptr;
   for (Call* call : {&already, &unary, &responses, &translated, &unrouted}) {
     const std::string before = call->ctx.body;
