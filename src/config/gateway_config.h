@@ -10,20 +10,16 @@
 #include <utility>
 #include <vector>
 
+#include "config/api.h"
 #include "config/auth_config.h"
 #include "config/limits_config.h"
+#include "config/resilience_config.h"
 #include "config/serving_config.h"
 #include "core/cidr.h"
 #include "mcp/guard/rules.h"
 #include "tls/server_context.h"
 
 namespace tollway::config {
-
-enum class Api { OpenAI, Anthropic, Gemini };
-const char* api_name(Api api);
-// The OpenTelemetry GenAI `gen_ai.provider.name` of a provider: "openai", "anthropic", "gcp.gemini", or
-// "azure.ai.openai" for an OpenAI provider with an `azure` block.
-const char* genai_provider_name(Api api, bool azure);
 
 // One base URL of a provider (`base_url`, or one entry of `endpoints`).
 struct EndpointConfig {
@@ -33,16 +29,6 @@ struct EndpointConfig {
   uint16_t port = 0;
   std::string path_prefix;  // the URL's path without a trailing '/', "" for none
   uint32_t weight = 1;      // 1..1000, for the load-balancing policies
-};
-
-enum class LoadBalancing { RoundRobin, LeastInFlight, LatencyEwma };
-
-// Outlier ejection of one endpoint (src/providers/resilience/endpoint_health.h): `failures` consecutive
-// failures eject it for base_ejection x (times ejected), at most max_ejection; then one probe request decides.
-struct BreakerConfig {
-  uint32_t failures = 5;
-  std::chrono::milliseconds base_ejection{30'000};
-  std::chrono::milliseconds max_ejection{300'000};
 };
 
 // A provider's `azure` block (src/config/azure_section.cc): an OpenAI-API provider served by Azure OpenAI.
@@ -90,18 +76,6 @@ struct ModelAlias {
   std::string name;
   std::vector<std::string> models;  // 1..8 model names, each matched by a model rule
   int line = 0;
-};
-
-// A route's `retries`: how often the same provider is tried again after a failure before any byte reached the
-// client (docs/operations.md, Resilience).
-struct RetryPolicy {
-  uint32_t attempts = 2;  // retries after the first try, per candidate provider; 0 = none
-  std::chrono::milliseconds backoff_base{200};
-  std::chrono::milliseconds backoff_max{5'000};  // also the longest provider retry-after that is waited for
-  bool on_connect = true;   // connect errors, refusals, TLS failures, connection closed before the answer
-  bool on_timeout = false;  // connect or first-byte timeout (the provider may have done the work)
-  bool on_429 = true;
-  bool on_5xx = true;       // any 5xx, and malformed responses
 };
 
 // One step of a route's `fallback` chain.

@@ -11,6 +11,7 @@
 #include "gateway/assembly.h"
 #include "gateway/mcp_server.h"
 #include "gateway/route_match.h"
+#include "providers/routing/route_choice.h"
 #include "providers/catalogue/catalogue.h"
 #include "providers/error_body.h"
 
@@ -72,10 +73,13 @@ proxy::RequestTarget GatewayRole::classify(const pipeline::Snapshot& snapshot, c
     const auto& gateway = static_cast<const GatewaySnapshot&>(snapshot);
     return {proxy::RequestTarget::Kind::Proxied, nullptr, server->max_message_bytes, &gateway.mcp_chain};
   }
-  ctx.route = match_route(config, head.path());
-  ctx.api = ctx.route ? ctx.route->api
-                      : providers::guess_api(head.path(), head.find("anthropic-version").has_value());
-  if (ctx.route != nullptr) return {proxy::RequestTarget::Kind::Proxied, nullptr, ctx.route->max_body};
+  const config::RouteConfig* route = match_route(config, head.path());
+  ctx.api = route ? route->api : providers::guess_api(head.path(), head.find("anthropic-version").has_value());
+  if (route != nullptr) {
+    ctx.features.get<providers::RouteChoice>().route = route;
+    ctx.route_name = route->path;
+    return {proxy::RequestTarget::Kind::Proxied, nullptr, route->max_body};
+  }
   for (const auto& e : snapshot.local_endpoints)
     if (e.path == head.path()) return {proxy::RequestTarget::Kind::Local, &e, e.max_body};
   ctx.reply.status = 404;

@@ -12,7 +12,8 @@
 #include <vector>
 
 #include "auth/caller_policy.h"
-#include "config/gateway_config.h"
+#include "config/api.h"
+#include "config/resilience_config.h"
 #include "core/cidr.h"
 #include "http/message.h"
 #include "http/upstream_pool.h"
@@ -100,6 +101,13 @@ struct Outcome {
   uint64_t tunneled_to_client = 0;
 };
 
+// The upstream candidates a request may try (a provider, then its fallbacks) and how each is retried; by default
+// one try without retries.
+struct UpstreamPlan {
+  const config::RetryPolicy* retries = nullptr;  // null: no retries; else a view into the snapshot
+  std::size_t candidates = 1;
+};
+
 // Which attempt the select, shape and forward phases are working on; written by the driver before each
 // select_upstream.
 struct Attempt {
@@ -180,8 +188,10 @@ struct RequestCtx {
   const http::RequestHead* head = nullptr;  // views into the connection buffer, valid for the whole request
   std::string body;                         // the complete request body
   std::string request_id;
-  const config::RouteConfig* route = nullptr;  // matched by path
-  config::Api api = config::Api::OpenAI;       // the caller's API format, for errors
+  // The role's classify, from the path: the route's name in metrics and logs (a view into the snapshot, "" when
+  // none) and the caller's API format, for errors.
+  std::string_view route_name;
+  config::Api api = config::Api::OpenAI;
   std::optional<core::IpAddress> peer;         // the TCP peer's address (IPv4-mapped IPv6 as IPv4); none: unknown
   std::size_t listener = 0;                    // which of snapshot->serving.listeners accepted the connection
   // The verified client certificate of a TLS listener's connection (owned by the connection); null when the
@@ -197,9 +207,9 @@ struct RequestCtx {
   // updates them with it (providers::set_model, set_include_usage), until providers::TranslationFilter replaces
   // the body with one in the provider's API (providers::translating); the driver restores both for a new attempt.
   std::optional<providers::RequestFields> body_fields;
-  // Authorize phase (providers::ProviderRouteFilter): the alias the body's "model" names, null when none; its
-  // models are the first candidates of the fallback chain.
-  const config::ModelAlias* alias = nullptr;
+  // Authorize phase (the filter that chooses providers, providers::ProviderRouteFilter): how many candidates the
+  // request may try and how each is retried. The driver plans the attempts by it.
+  UpstreamPlan upstream_plan;
   // The driver, before each select_upstream (retries and fallbacks select and shape again).
   Attempt attempt;
   // select_upstream and shape_upstream.

@@ -114,12 +114,9 @@ void reset_for_next_attempt(RequestCtx& ctx, const std::string& original_body,
 // translation are chosen by the filters that own them. Only the last attempt's response and usage reach the client and settle.
 asio::awaitable<void> select_shape_and_forward(const Chain& chain, RequestCtx& ctx, Exchange& exchange) {
   static const config::RetryPolicy kNoRetries{.attempts = 0};
-  const config::RetryPolicy& retries = ctx.route ? ctx.route->retries : kNoRetries;
-  // An alias's models come first (its first model is candidate 0), then the route's fallback chain.
-  const std::size_t candidates =
-      (ctx.alias ? ctx.alias->models.size() : 1) + (ctx.route ? ctx.route->fallback.size() : 0);
+  const config::RetryPolicy& retries = ctx.upstream_plan.retries ? *ctx.upstream_plan.retries : kNoRetries;
   const auto deadline = ctx.started + ctx.snapshot->serving.timeouts.upstream_total;
-  resilience::AttemptPlan plan(retries, candidates, deadline);
+  resilience::AttemptPlan plan(retries, ctx.upstream_plan.candidates, deadline);
   // Request bodies are buffered whole, so every attempt can send them again.
   const std::string original_body = plan.may_repeat() ? ctx.body : std::string();
   const std::optional<providers::RequestFields> original_fields =

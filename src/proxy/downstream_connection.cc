@@ -210,8 +210,7 @@ asio::awaitable<void> DownstreamConnection::handle_request(http::RequestHead& he
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started).count();
   const double upstream = std::chrono::duration<double>(ctx.outcome.upstream_total).count();
-  const std::string_view route_path = ctx.route ? std::string_view(ctx.route->path) : std::string_view();
-  worker_.metrics().record_request(route_path, ctx.upstream.provider, ctx.outcome.status, seconds,
+  worker_.metrics().record_request(ctx.route_name, ctx.upstream.provider, ctx.outcome.status, seconds,
                                    seconds - upstream, ctx.outcome.upstream_contacted);
   if (ctx.outcome.upstream_contacted) {
     const pipeline::Usage& u = ctx.usage;

@@ -80,7 +80,7 @@ class Role {
   // Applies what `prepared` needs of process state and returns the snapshot the workers will run. Null with
   // `error` only when a store cannot be opened the first time it is needed (nothing else changed then).
   virtual std::shared_ptr<const pipeline::Snapshot> commit(PreparedSnapshot prepared, std::string& error) = 0;
-  // From the request head alone: writes ctx.route and ctx.api (the caller's error format) and says where the
+  // From the request head alone: writes ctx.route_name and ctx.api (the caller's error format) and says where the
   // request goes. For Unknown, fills ctx.reply/outcome with the answer. Never reads the body.
   virtual RequestTarget classify(const pipeline::Snapshot& snapshot, const http::RequestHead& head,
                                  pipeline::RequestCtx& ctx) const = 0;

@@ -6,6 +6,7 @@
 #include "limits/admission/reservation.h"
 #include "mcp/rpc_calls.h"
 #include "pipeline/snapshot.h"
+#include "providers/routing/route_choice.h"
 #include "telemetry/baggage.h"
 #include "telemetry/error_type.h"
 #include "telemetry/genai_semconv.h"
@@ -200,10 +201,10 @@ void TelemetryFilter::log(const pipeline::RequestCtx& ctx) {
   r.incoming = t.incoming;
   r.restarted = t.restarted;
   r.method = ctx.head->method;
-  if (ctx.route) {
-    r.route = ctx.route->path;
-    r.operation = ctx.route->api == config::Api::Gemini ? genai::operation::kGenerateContent
-                                                         : genai_operation_of(ctx.route->path);
+  if (const config::RouteConfig* route = providers::route_of(ctx)) {
+    r.route = route->path;
+    r.operation = route->api == config::Api::Gemini ? genai::operation::kGenerateContent
+                                                     : genai_operation_of(route->path);
   }
   r.caller_api = config::api_name(ctx.api);
   r.tenant = ctx.caller.tenant;

@@ -2,6 +2,7 @@
 
 #include "core/glob.h"
 #include "core/prometheus_text.h"
+#include "providers/routing/route_choice.h"
 
 namespace tollway::auth {
 namespace {
@@ -57,7 +58,7 @@ asio::awaitable<pipeline::Verdict> PolicyAuthzFilter::authorize(pipeline::Reques
     co_return deny(ctx, "This credential may not call " + std::string(path) + ".", "route_not_allowed",
                    d.route);
   if (policy->models.empty() && policy->max_tokens == 0) co_return pipeline::Verdict::Continue;
-  if (ctx.route->body == config::RouteBody::Raw)
+  if (providers::route_of(ctx)->body == config::RouteBody::Raw)
     co_return deny(ctx,
                    "This credential is limited to certain models or output tokens, which are read from the "
                    "request body, and " +

@@ -7,6 +7,7 @@
 
 #include "core/glob.h"
 #include "limits/calendar.h"
+#include "providers/routing/route_choice.h"
 #include "limits/spend_query.h"
 #include "core/log.h"
 #include "providers/error_body.h"
@@ -280,7 +281,7 @@ asio::awaitable<pipeline::Verdict> LimitsFilter::admit(pipeline::RequestCtx& ctx
 
   // A `body: raw` route's body is not read: token and cost amounts cannot be bounded, so only request counts
   // apply.
-  if (ctx.route->body == config::RouteBody::Raw) {
+  if (providers::route_of(ctx)->body == config::RouteBody::Raw) {
     std::size_t kept = 0;
     for (std::size_t i = 0; i < plan.counters.size(); ++i) {
       if (unit_of(plan.rules[i], r) != config::LimitUnit::Requests) {
@@ -479,7 +480,7 @@ asio::awaitable<void> LimitsFilter::settle(pipeline::RequestCtx& ctx) {
   // Usage is known (reported or estimated) exactly when an upstream answered and its body was read; otherwise
   // nothing was consumed and the whole reservation is released. A `body: raw` route's answers carry no usage
   // the gateway reads: a 2xx from the provider is charged as one request and no tokens.
-  const bool raw_call_served = ctx.route->body == config::RouteBody::Raw && ctx.outcome.upstream_contacted &&
+  const bool raw_call_served = providers::route_of(ctx)->body == config::RouteBody::Raw && ctx.outcome.upstream_contacted &&
                                ctx.outcome.status >= 200 && ctx.outcome.status < 300;
   const bool charged = u.known || u.estimated || raw_call_served;
   UnitAmounts actual;

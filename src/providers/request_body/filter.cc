@@ -3,6 +3,7 @@
 #include "core/json_syntax.h"
 
 #include "providers/gemini/gemini_call.h"
+#include "providers/routing/route_choice.h"
 #include "providers/request_body/gemini_fields.h"
 #include "providers/request_fields.h"
 
@@ -38,7 +39,7 @@ std::string route_name(const config::RouteConfig& route) {
 
 // On a Gemini route the model and stream flag come from the path (providers/request_body/gemini_fields.h).
 pipeline::Verdict gemini_fields(pipeline::RequestCtx& ctx) {
-  if (ctx.route->api != config::Api::Gemini) return pipeline::Verdict::Continue;
+  if (route_of(ctx)->api != config::Api::Gemini) return pipeline::Verdict::Continue;
   const std::string error = read_gemini_fields(ctx.head->path(), ctx.body, ctx.body_fields);
   if (!error.empty()) return pipeline::reply_error(ctx, 400, error, "invalid_request");
   return pipeline::Verdict::Continue;
@@ -56,7 +57,7 @@ bool is_json_media_type(std::string_view content_type) {
 }
 
 asio::awaitable<pipeline::Verdict> RequestBodyFilter::authorize(pipeline::RequestCtx& ctx) {
-  const config::RouteConfig& route = *ctx.route;
+  const config::RouteConfig& route = *route_of(ctx);
   if (route.body == config::RouteBody::Raw) co_return pipeline::Verdict::Continue;
   for (const auto& h : ctx.head->headers) {
     if (!http::iequals(h.name, "content-type") || is_json_media_type(h.value)) continue;

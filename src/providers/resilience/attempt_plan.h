@@ -12,7 +12,7 @@
 #include <optional>
 #include <string_view>
 
-#include "config/gateway_config.h"
+#include "config/resilience_config.h"
 #include "providers/resilience/endpoint_health.h"
 
 namespace tollway::providers::resilience {

@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <string>
 
-#include "config/gateway_config.h"
+#include "config/resilience_config.h"
 
 namespace tollway::providers::resilience {
 

@@ -9,9 +9,10 @@
 #include <atomic>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
-#include "config/gateway_config.h"
+#include "config/resilience_config.h"
 #include "providers/resilience/endpoint_health.h"
 
 namespace tollway::providers::resilience {

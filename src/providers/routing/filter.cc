@@ -40,11 +40,17 @@ std::size_t ProviderRouteFilter::provider_for(const pipeline::RequestCtx& ctx) c
     for (const auto& rule : config_.models)
       if (glob_match(rule.pattern, ctx.model)) return rule.provider;
   }
-  return ctx.route->provider;
+  return route_of(ctx)->provider;
 }
 
 asio::awaitable<pipeline::Verdict> ProviderRouteFilter::authorize(pipeline::RequestCtx& ctx) {
-  if (ctx.body_fields && ctx.body_fields->model) ctx.alias = config::find_model_alias(config_.model_aliases, *ctx.body_fields->model);
+  RouteChoice& choice = ctx.features.get<RouteChoice>();
+  if (ctx.body_fields && ctx.body_fields->model)
+    choice.alias = config::find_model_alias(config_.model_aliases, *ctx.body_fields->model);
+  // An alias's models come first (its first model is candidate 0), then the route's fallback chain.
+  if (choice.route != nullptr)
+    ctx.upstream_plan = {&choice.route->retries,
+                         (choice.alias ? choice.alias->models.size() : 1) + choice.route->fallback.size()};
   co_return pipeline::Verdict::Continue;
 }
 
@@ -57,22 +63,24 @@ asio::awaitable<pipeline::Verdict> ProviderRouteFilter::select_upstream(pipeline
     ctx.request.tool_count = fields->tool_count;
     if (fields->user) ctx.request.user = *fields->user;
   }
+  const config::RouteConfig& route = *route_of(ctx);
+  const config::ModelAlias* alias = alias_of(ctx);
   std::size_t index = provider_for(ctx);
-  const std::size_t group = ctx.alias ? ctx.alias->models.size() : 1;
-  if (ctx.alias && ctx.attempt.candidate < group && fields && fields->model) {
+  const std::size_t group = alias ? alias->models.size() : 1;
+  if (alias && ctx.attempt.candidate < group && fields && fields->model) {
     // One of the alias's models, served by the provider its model rule names.
-    const std::string& model = ctx.alias->models[ctx.attempt.candidate];
-    index = config::provider_of_model(config_.models, model).value_or(ctx.route->provider);
+    const std::string& model = alias->models[ctx.attempt.candidate];
+    index = config::provider_of_model(config_.models, model).value_or(route.provider);
     ctx.model = model;
-  } else if (ctx.attempt.candidate >= group && ctx.attempt.candidate - group < ctx.route->fallback.size()) {
+  } else if (ctx.attempt.candidate >= group && ctx.attempt.candidate - group < route.fallback.size()) {
     // A fallback attempt goes to the route's fallback entry, with the entry's model when it names one.
-    const config::FallbackTarget& fallback = ctx.route->fallback[ctx.attempt.candidate - group];
+    const config::FallbackTarget& fallback = route.fallback[ctx.attempt.candidate - group];
     index = fallback.provider;
     if (!fallback.model.empty() && fields && fields->model) ctx.model = fallback.model;
   }
   const config::ProviderConfig& provider = config_.providers[index];
   // A model of the other API: providers::TranslationFilter rewrites the request, unless the route refuses it.
-  if (provider.api != ctx.api && (!ctx.route->translate || gemini_involved(provider.api, ctx.api))) {
+  if (provider.api != ctx.api && (!route.translate || gemini_involved(provider.api, ctx.api))) {
     co_return pipeline::reply_error(
         ctx, 400,
         "Model \"" + ctx.model + "\" is served by provider \"" + provider.name + "\", which speaks the " +

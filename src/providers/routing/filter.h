@@ -18,6 +18,7 @@
 #include "config/gateway_config.h"
 #include "pipeline/filter.h"
 #include "pipeline/snapshot.h"
+#include "providers/routing/route_choice.h"
 
 namespace tollway::providers {
 
@@ -25,7 +26,7 @@ namespace asio = boost::asio;
 
 class ProviderRouteFilter final : public pipeline::Filter {
  public:
-  // What the filter reads from the configuration. The route a request matched comes with it (ctx.route).
+  // What the filter reads from the configuration. The route a request matched comes with it (RouteChoice).
   struct Config {
     std::vector<config::ProviderConfig> providers;  // indexed by the rules, routes and fallbacks
     std::vector<config::ModelRule> models;           // `models`: which provider serves a model, first match wins
@@ -37,14 +38,15 @@ class ProviderRouteFilter final : public pipeline::Filter {
       : config_(std::move(config)), upstreams_(upstreams) {}
 
   std::string_view name() const override { return "provider_route"; }
-  // Notes the alias the body's model names (ctx.alias) before admission counts it and the driver plans attempts.
+  // Notes the alias the body's model names (RouteChoice) before admission counts it, and the candidates and
+  // retries the driver plans attempts by (ctx.upstream_plan).
   asio::awaitable<pipeline::Verdict> authorize(pipeline::RequestCtx& ctx) override;
   asio::awaitable<pipeline::Verdict> select_upstream(pipeline::RequestCtx& ctx) override;
   asio::awaitable<pipeline::Verdict> shape_upstream(pipeline::RequestCtx& ctx) override;
 
  private:
   std::size_t provider_for(const pipeline::RequestCtx& ctx) const;
-  Config config_;  // ctx.alias points into its model_aliases
+  Config config_;  // RouteChoice::alias points into its model_aliases
   const std::vector<pipeline::ProviderUpstreams>& upstreams_;  // owned by the snapshot that owns this filter
 };
 

@@ -164,14 +164,14 @@ class RecordingExchange final : public Exchange {
 struct Fixture {
   Trace trace;
   std::shared_ptr<Snapshot> snapshot = std::make_shared<Snapshot>();
-  config::RouteConfig route;
+  config::RetryPolicy retries;
 
   RunEnd end = RunEnd::Finished;
   RequestCtx ctx;
 
   Trace run(int failures = 0, BodyRead body = BodyRead::Read) {
     ctx.snapshot = snapshot;
-    ctx.route = &route;
+    ctx.upstream_plan = {&retries, 1};
     ctx.started = std::chrono::steady_clock::now();
     RecordingExchange exchange(trace, failures, body);
     boost::asio::io_context io;
@@ -195,7 +195,7 @@ struct Fixture {
 
 TEST(PhaseDriver, RunsThePhasesInOrderAndSettlesOnce) {
   Fixture f;
-  f.route.retries.attempts = 0;
+  f.retries.attempts = 0;
   f.snapshot->chain.add<RecordingFilter>("a", f.trace)
       .add<LogOnlyFilter>(f.trace)
       .add<RecordingFilter>("b", f.trace);
@@ -206,7 +206,7 @@ TEST(PhaseDriver, RunsThePhasesInOrderAndSettlesOnce) {
 
 TEST(PhaseDriver, ASettleThatAwaitsIoIsLeftToTheCallerWithEveryLaterPhase) {
   Fixture f;
-  f.route.retries.attempts = 0;
+  f.retries.attempts = 0;
   f.snapshot->chain.add<RecordingFilter>("a", f.trace)
       .add<RecordingFilter>("b", f.trace, "", /*settle_awaits_io=*/true)
       .add<LogOnlyFilter>(f.trace);
@@ -267,7 +267,7 @@ TEST(PhaseDriver, RepliedInAdmitSettlesOnlyTheFiltersWhoseAdmitContinued) {
 
 TEST(PhaseDriver, RepliedInSelectIsAnsweredAndStillSettledOnce) {
   Fixture f;
-  f.route.retries.attempts = 0;
+  f.retries.attempts = 0;
   f.snapshot->chain.add<RecordingFilter>("a", f.trace, "select").add<RecordingFilter>("b", f.trace);
   EXPECT_EQ(f.run(), (Trace{"a.authenticate", "b.authenticate", "exchange.read_body", "a.authorize",
                             "b.authorize", "a.admit", "b.admit", "a.select", "exchange.reply 429", "a.settle",
@@ -276,7 +276,7 @@ TEST(PhaseDriver, RepliedInSelectIsAnsweredAndStillSettledOnce) {
 
 TEST(PhaseDriver, RepliedInShapeIsAnsweredAndStillSettledOnce) {
   Fixture f;
-  f.route.retries.attempts = 0;
+  f.retries.attempts = 0;
   f.snapshot->chain.add<RecordingFilter>("a", f.trace, "shape").add<RecordingFilter>("b", f.trace);
   EXPECT_EQ(f.run(), (Trace{"a.authenticate", "b.authenticate", "exchange.read_body", "a.authorize",
                             "b.authorize", "a.admit", "b.admit", "a.select", "b.select", "a.shape",
@@ -285,7 +285,7 @@ TEST(PhaseDriver, RepliedInShapeIsAnsweredAndStillSettledOnce) {
 
 TEST(PhaseDriver, ATunnelChosenInSelectIsOpenedWithoutShapingOrForwarding) {
   Fixture f;
-  f.route.retries.attempts = 2;
+  f.retries.attempts = 2;
   f.snapshot->chain.add<RecordingFilter>("a", f.trace).add<TunnelChooser>(f.trace);
   EXPECT_EQ(f.run(1), (Trace{"a.authenticate", "exchange.read_body", "a.authorize", "a.admit", "a.select",
                              "egress.select", "exchange.tunnel example.com", "a.settle", "a.log"}));
@@ -293,9 +293,9 @@ TEST(PhaseDriver, ATunnelChosenInSelectIsOpenedWithoutShapingOrForwarding) {
 
 TEST(PhaseDriver, AFailedAttemptSelectsAndShapesAgainAndSettlesOnce) {
   Fixture f;
-  f.route.retries.attempts = 1;
-  f.route.retries.backoff_base = std::chrono::milliseconds(1);
-  f.route.retries.backoff_max = std::chrono::milliseconds(1);
+  f.retries.attempts = 1;
+  f.retries.backoff_base = std::chrono::milliseconds(1);
+  f.retries.backoff_max = std::chrono::milliseconds(1);
   f.snapshot->chain.add<RecordingFilter>("a", f.trace);
   EXPECT_EQ(f.run(1),
             (Trace{"a.authenticate", "exchange.read_body", "a.authorize", "a.admit", "a.select", "a.shape",
@@ -304,7 +304,7 @@ TEST(PhaseDriver, AFailedAttemptSelectsAndShapesAgainAndSettlesOnce) {
 
 TEST(PhaseDriver, WhenEveryAttemptFailsTheLastAnswerIsRepliedOnce) {
   Fixture f;
-  f.route.retries.attempts = 0;
+  f.retries.attempts = 0;
   f.snapshot->chain.add<RecordingFilter>("a", f.trace);
   EXPECT_EQ(f.run(5), (Trace{"a.authenticate", "exchange.read_body", "a.authorize", "a.admit", "a.select",
                              "a.shape", "exchange.forward", "exchange.reply 503", "a.settle", "a.log"}));
@@ -312,7 +312,7 @@ TEST(PhaseDriver, WhenEveryAttemptFailsTheLastAnswerIsRepliedOnce) {
 
 TEST(PhaseDriver, ResponseHooksRunInReverseChainOrder) {
   Fixture f;
-  f.route.retries.attempts = 0;
+  f.retries.attempts = 0;
   f.snapshot->chain.add<RecordingFilter>("a", f.trace)
       .add<ResponseFilter>("p", f.trace)
       .add<ResponseFilter>("q", f.trace);
@@ -325,7 +325,7 @@ TEST(PhaseDriver, ResponseHooksRunInReverseChainOrder) {
 
 TEST(PhaseDriver, AHeldAnswerGoesThroughTheHeldHooksOnly) {
   Fixture f;
-  f.route.retries.attempts = 0;
+  f.retries.attempts = 0;
   f.snapshot->chain.add<RecordingFilter>("a", f.trace)
       .add<ResponseFilter>("p", f.trace)
       .add<ResponseFilter>("q", f.trace);

@@ -4,6 +4,7 @@
 // CLIENT span's traceparent with our tracestate entry first and forwards baggage only for a trusted caller,
 // content is captured only when configured, and the log phase records the call under its provider's GenAI name.
 #include "telemetry/filter.h"
+#include "providers/routing/route_choice.h"
 
 #include <gtest/gtest.h>
 
@@ -232,7 +233,7 @@ std::string logged_metrics(const TelemetryFilter::Config& config, std::string pr
   RequestMetrics metrics;
   Call call({{"traceparent", kCallerTraceparent}});
   call.ctx.snapshot = snapshot;
-  call.ctx.route = &route;
+  call.ctx.features.get<providers::RouteChoice>().route = &route;
   call.ctx.metrics = &metrics;
   call.ctx.model = "gpt-4o";
   run_phase(filter.authorize(call.ctx));

@@ -3,6 +3,7 @@
 // a path, a model or an output limit the policy does not allow, and a model or token policy on a raw-body route,
 // each with 403, its code, the decision for the decision log and its own counter.
 #include "auth/authz/filter.h"
+#include "providers/routing/route_choice.h"
 
 #include <gtest/gtest.h>
 
@@ -27,7 +28,7 @@ struct Call {
     head.target = target;
     head.headers = std::move(headers);
     ctx.head = &head;
-    ctx.route = &route;
+    ctx.features.get<providers::RouteChoice>().route = &route;
     ctx.caller.authenticated = true;
     ctx.caller.tenant = "acme";
     ctx.caller.policy = std::move(policy);

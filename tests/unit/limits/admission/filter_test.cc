@@ -5,6 +5,7 @@
 // replaces the reservation by what was used; a raw-body route is held to request counts; every decision is in
 // the runtime's metrics.
 #include "limits/admission/filter.h"
+#include "providers/routing/route_choice.h"
 
 #include <gtest/gtest.h>
 
@@ -44,7 +45,7 @@ struct Call {
     head.target = "/v1/chat/completions";
     head.headers = std::move(headers);
     ctx.head = &head;
-    ctx.route = &route;
+    ctx.features.get<providers::RouteChoice>().route = &route;
     ctx.caller.tenant = "acme";
     ctx.body = std::move(body);
     std::string error;

@@ -3,6 +3,7 @@
 // Content-Type (415), a missing body where a model is needed and a body that is not one JSON object (400); on a
 // raw route it reads nothing; on a Gemini route the model and stream flag come from the path.
 #include "providers/request_body/filter.h"
+#include "providers/routing/route_choice.h"
 
 #include <gtest/gtest.h>
 
@@ -31,7 +32,7 @@ struct Call {
     route.is_prefix = true;
     route.api = api;
     ctx.head = &head;
-    ctx.route = &route;
+    ctx.features.get<providers::RouteChoice>().route = &route;
     ctx.body = std::move(body);
   }
 };

@@ -5,6 +5,7 @@
 // target follow the chosen endpoint, the chosen model is written into the body, and when every endpoint is
 // ejected the filter answers 503 if a fallback can serve and otherwise tries anyway.
 #include "providers/routing/filter.h"
+#include "providers/routing/route_choice.h"
 
 #include <gtest/gtest.h>
 
@@ -98,7 +99,7 @@ struct Call {
     head.method = "POST";
     head.target = route.path;
     ctx.head = &head;
-    ctx.route = &route;
+    ctx.features.get<providers::RouteChoice>().route = &route;
     ctx.api = route.api;
     ctx.upstream.target = route.path;
     ctx.body = std::move(body);
@@ -139,7 +140,7 @@ TEST(ProviderRouteFilter, TheModelPicksTheProviderByTheFirstMatchingRule) {
   EXPECT_EQ(call.ctx.upstream.endpoint, &f.upstreams.list[kLocal].endpoints[0]);
   EXPECT_EQ(call.ctx.upstream.host_header, "10.0.0.5:8000");
   EXPECT_EQ(call.ctx.upstream.balancer, f.upstreams.list[kLocal].balancer.get());
-  EXPECT_EQ(call.ctx.alias, nullptr);
+  EXPECT_EQ(providers::alias_of(call.ctx), nullptr);
 }
 
 TEST(ProviderRouteFilter, AnUnmatchedOrMissingModelGoesToTheRoutesProvider) {
@@ -173,8 +174,11 @@ TEST(ProviderRouteFilter, AnAliasIsServedByItsModelsInOrderThenByTheRoutesFallba
   const std::string body = R"({"model":"smart","messages":[]})";
   Call first(f.chat, body);
   EXPECT_EQ(f.route(first, 0), Verdict::Continue);
-  ASSERT_NE(first.ctx.alias, nullptr);
-  EXPECT_EQ(first.ctx.alias->name, "smart");
+  ASSERT_NE(providers::alias_of(first.ctx), nullptr);
+  EXPECT_EQ(providers::alias_of(first.ctx)->name, "smart");
+  // The driver plans the alias's two models, then the route's one fallback, each with the route's retries.
+  EXPECT_EQ(first.ctx.upstream_plan.candidates, 3u);
+  EXPECT_EQ(first.ctx.upstream_plan.retries, &f.chat.retries);
   EXPECT_EQ(first.ctx.model, "gpt-4o");
   EXPECT_EQ(first.ctx.upstream.provider, "openai");
   EXPECT_EQ(run_phase(f.filter.shape_upstream(first.ctx)), Verdict::Continue);
