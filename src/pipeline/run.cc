@@ -6,7 +6,9 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "core/log.h"
-#include "providers/resilience/health_registry.h"
+#include "providers/resilience/attempt_plan.h"
+#include "providers/resilience/load_balancer.h"
+#include "providers/resilience/provider_counters.h"
 
 namespace tollway::pipeline {
 namespace {

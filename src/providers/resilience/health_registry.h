@@ -16,19 +16,9 @@
 #include "config/gateway_config.h"
 #include "providers/resilience/attempt_plan.h"
 #include "providers/resilience/load_balancer.h"
+#include "providers/resilience/provider_counters.h"
 
 namespace tollway::providers::resilience {
-
-// Retries and fallbacks of one provider, by the failure that caused them (AttemptFailure order).
-struct ProviderCounters {
-  static constexpr std::size_t kReasons = 8;
-  std::array<std::atomic<uint64_t>, kReasons> retries{};
-  std::array<std::atomic<uint64_t>, kReasons> fallbacks{};  // counted on the provider that was left
-  void count_retry(AttemptFailure f) { retries[static_cast<std::size_t>(f)].fetch_add(1, std::memory_order_relaxed); }
-  void count_fallback(AttemptFailure f) {
-    fallbacks[static_cast<std::size_t>(f)].fetch_add(1, std::memory_order_relaxed);
-  }
-};
 
 class UpstreamHealthRegistry {
  public:
