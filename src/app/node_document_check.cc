@@ -2,7 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "config/limits_section.h"
+#include "limits/admission/config.h"
 #include "sidecar/config.h"
 
 namespace tollway::app {

@@ -1,5 +1,5 @@
 // Typed configuration of caller authentication (`auth:`) and provider credentials (`credentials:`), as read by
-// auth_section.cc and credentials_section.cc. Plain values, validated as a whole with the rest of the config;
+// src/auth/config.cc and src/auth/credentials/config.cc. Plain values, validated as a whole with the rest of the config;
 // they hold secrets (the admin token) only as values and are never logged.
 #pragma once
 

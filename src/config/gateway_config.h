@@ -137,7 +137,7 @@ struct UsageConfig {
   bool log_calls = true;                          // one `usage` log line per proxied call
 };
 
-// The `telemetry` section (src/config/telemetry_section.cc): trace context, OTLP export, metric label caps,
+// The `telemetry` section (src/telemetry/config.cc): trace context, OTLP export, metric label caps,
 // access and decision logs.
 // Whose incoming trace context is continued: everyone, no one, authenticated callers, or (Listed) callers whose
 // TCP peer address is in TelemetryConfig::trusted_peers, plus authenticated callers when trust_authenticated.
@@ -221,7 +221,7 @@ struct McpServerConfig {
   int line = 0;
 };
 
-// The `mcp:` section (src/config/mcp_section.cc): MCP servers exposed through the gateway.
+// The `mcp:` section (src/mcp/guard/config.cc): MCP servers exposed through the gateway.
 struct GatewayMcpConfig {
   std::vector<McpServerConfig> servers;
 };
@@ -233,18 +233,18 @@ struct GatewayConfig {
   std::optional<tls::ServerTlsFiles> admin_tls;  // `gateway.admin_tls`: the same for the admin listener
   int workers = 0;  // 0 = one per core
   Limits limits;               // HTTP size limits (`limits.max_*`)
-  LimitsPolicy limits_policy;  // rate limits, budgets, ledger (the rest of `limits:`, src/config/limits_section.cc)
+  LimitsPolicy limits_policy;  // rate limits, budgets, ledger (the rest of `limits:`, src/limits/admission/config.cc)
   Timeouts timeouts;
   std::vector<ProviderConfig> providers;
   std::vector<ModelRule> models;
   std::vector<ModelAlias> model_aliases;  // `models.aliases`
   std::vector<RouteConfig> routes;
-  PricingConfig pricing;  // src/config/usage_sections.cc
-  UsageConfig usage;      // src/config/usage_sections.cc
-  AuthConfig auth;                // caller authentication (src/config/auth_section.cc)
-  CredentialsConfig credentials;  // provider credential sources (src/config/credentials_section.cc)
-  TelemetryConfig telemetry;      // src/config/telemetry_section.cc
-  GatewayMcpConfig mcp;           // src/config/mcp_section.cc
+  PricingConfig pricing;  // src/providers/usage/config.cc
+  UsageConfig usage;      // src/providers/usage/config.cc
+  AuthConfig auth;                // caller authentication (src/auth/config.cc)
+  CredentialsConfig credentials;  // provider credential sources (src/auth/credentials/config.cc)
+  TelemetryConfig telemetry;      // src/telemetry/config.cc
+  GatewayMcpConfig mcp;           // src/mcp/guard/config.cc
   // `credentials.passthrough_caller_keys`: whether a caller's own provider key may reach a provider that has no
   // key configured (default: yes without `auth:`, no with it).
   bool passthrough_caller_keys = true;

@@ -1,6 +1,6 @@
 // Typed configuration of token-aware rate limits and budgets (the policy keys of the `limits:` section, read
-// by limits_section.cc): which ledger decides, the Redis and spend-log settings the strict ledger and the
-// spend log are built from, the rules and budgets, sessions and fan-out budgets. Plain validated values; it
+// by src/limits/admission/config.cc): which ledger decides, the Redis and spend-log settings the strict ledger
+// and the spend log are built from, the rules and budgets, sessions and fan-out budgets. Plain validated values; it
 // never refers to limits:: types (config sits below limits) and holds the fan-out secret only as a value,
 // never logged.
 #pragma once

@@ -1,5 +1,5 @@
 // The resilience settings of a provider (load balancing, outlier ejection) and of a route (retries), as the
-// config loader validated them (src/config/resilience_section.cc). Plain values; nothing here acts on them.
+// config loader validated them (src/providers/resilience/config.cc). Plain values; nothing here acts on them.
 #pragma once
 
 #include <chrono>

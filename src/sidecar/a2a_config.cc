@@ -2,7 +2,7 @@
 
 #include "sidecar/identity_rule.h"
 
-#include "config/auth_section.h"
+#include "auth/config.h"
 #include "core/glob.h"
 #include "core/units.h"
 

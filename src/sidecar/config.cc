@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "config/auth_section.h"
+#include "auth/config.h"
 #include "config/validator.h"
 #include "http/authority.h"
 #include "sidecar/identity_rule.h"

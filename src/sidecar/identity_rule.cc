@@ -1,6 +1,6 @@
 #include "sidecar/identity_rule.h"
 
-#include "config/auth_section.h"
+#include "auth/config.h"
 
 namespace tollway::sidecar {
 

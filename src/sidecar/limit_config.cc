@@ -4,8 +4,8 @@
 #include <charconv>
 #include <set>
 
-#include "config/auth_section.h"
-#include "config/limits_section.h"
+#include "auth/config.h"
+#include "limits/admission/config.h"
 #include "core/glob.h"
 
 namespace tollway::sidecar {

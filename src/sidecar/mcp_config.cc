@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "config/auth_section.h"
-#include "config/mcp_section.h"
+#include "auth/config.h"
+#include "mcp/guard/config.h"
 #include "core/units.h"
 #include "sidecar/identity_rule.h"
 

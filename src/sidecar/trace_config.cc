@@ -2,7 +2,7 @@
 
 #include <charconv>
 
-#include "config/telemetry_section.h"
+#include "telemetry/config.h"
 
 namespace tollway::sidecar {
 

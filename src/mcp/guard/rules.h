@@ -2,7 +2,7 @@
 // patterns), and the decision over a role's rule list — deny rules first, then allow rules; once any enforced
 // allow rule exists the default is deny; `mode: audit` rules are noted, never enforced. Who a rule is `from` is
 // the role's (a SPIFFE ID in a sidecar, tenant / agent / key in the gateway): the decision asks the role's
-// matcher. Reading a rule is config::read_mcp_targets' (src/config/mcp_section.h). Pure; no I/O.
+// matcher. Reading a rule is config::read_mcp_targets' (src/mcp/guard/config.h). Pure; no I/O.
 #pragma once
 
 #include <string>

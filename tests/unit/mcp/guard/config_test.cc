@@ -1,7 +1,7 @@
 // The gateway's `mcp:` section: servers read with their URL, headers and rules; every mistake named with its key
 // path; `auth` required; the decision over the rules as the gateway's policy uses it (deny first, default deny once
 // an allow exists, audit never decides).
-#include "config/mcp_section.h"
+#include "mcp/guard/config.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "config/usage_sections.h"
+#include "providers/usage/config.h"
 
 #include <charconv>
 #include <filesystem>

@@ -1,4 +1,4 @@
-#include "config/telemetry_section.h"
+#include "telemetry/config.h"
 
 #include <charconv>
 

@@ -1,4 +1,4 @@
-#include "config/resilience_section.h"
+#include "providers/resilience/config.h"
 
 namespace tollway::config {
 namespace {

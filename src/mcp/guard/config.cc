@@ -1,10 +1,10 @@
-#include "config/mcp_section.h"
+#include "mcp/guard/config.h"
 
 #include <algorithm>
 #include <charconv>
 
-#include "config/auth_section.h"
-#include "config/limits_section.h"
+#include "auth/config.h"
+#include "limits/admission/config.h"
 #include "config/tls_files.h"
 #include "core/glob.h"
 #include "core/units.h"

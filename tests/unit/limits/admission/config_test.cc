@@ -1,4 +1,4 @@
-#include "config/limits_section.h"
+#include "limits/admission/config.h"
 
 #include <gtest/gtest.h>
 

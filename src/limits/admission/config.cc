@@ -1,11 +1,11 @@
-#include "config/limits_section.h"
+#include "limits/admission/config.h"
 
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
 #include <set>
 
-#include "config/usage_sections.h"
+#include "providers/usage/config.h"
 #include "core/glob.h"
 
 namespace tollway::config {

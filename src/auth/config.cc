@@ -1,4 +1,4 @@
-#include "config/auth_section.h"
+#include "auth/config.h"
 
 #include "core/glob.h"
 #include "tls/spiffe_id_pattern.h"

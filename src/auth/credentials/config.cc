@@ -1,4 +1,4 @@
-#include "config/credentials_section.h"
+#include "auth/credentials/config.h"
 
 #include <cstdlib>
 
