@@ -60,7 +60,8 @@ function post(node) {
   const used = node.used;
   const body = JSON.stringify({ node: node.id, incarnation: node.incarnation, seq: node.seq, keys: [{
     key, limit, used, rate: Math.max(0, used - node.reportedUsed) / seconds,
-    held: node.everGranted && now < node.expires ? node.granted : 0, ends_in_ms: endsAt - now,
+    // What it may still spend against: with last_lease an expired lease too, as LeasedLedger reports it.
+    held: node.everGranted ? node.granted : 0, ends_in_ms: endsAt - now,
   }] });
   report.sent += 1;
   const t0 = process.hrtime.bigint();

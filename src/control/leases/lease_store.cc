@@ -23,6 +23,9 @@ CREATE TABLE IF NOT EXISTS report_seq(
   incarnation TEXT NOT NULL,
   seq INTEGER NOT NULL,
   PRIMARY KEY(node, incarnation));
+CREATE TABLE IF NOT EXISTS store_revision(
+  id INTEGER PRIMARY KEY CHECK(id = 0),
+  revision INTEGER NOT NULL);
 )sql";
 
 }  // namespace
@@ -48,7 +51,32 @@ std::unique_ptr<SqliteLeaseStore> SqliteLeaseStore::open(const std::string& path
 
 SqliteLeaseStore::~SqliteLeaseStore() { sqlite3_close(db_); }
 
+std::optional<int64_t> SqliteLeaseStore::stored_revision(std::string& error) {
+  SqliteStatement q(db_, "SELECT revision FROM store_revision WHERE id = 0");
+  const int rc = q.step();
+  if (rc == SQLITE_ROW) return q.integer(0);
+  if (rc == SQLITE_DONE) return 0;
+  error = q.error();
+  return std::nullopt;
+}
+
+bool SqliteLeaseStore::write_revision(int64_t revision, std::string& error) {
+  SqliteStatement w(db_, "INSERT INTO store_revision(id, revision) VALUES(0, ?1) "
+                         "ON CONFLICT(id) DO UPDATE SET revision = ?1");
+  w.bind(1, revision);
+  if (w.step() == SQLITE_DONE) return true;
+  error = w.error();
+  return false;
+}
+
 boost::asio::awaitable<bool> SqliteLeaseStore::load(LeaseBook& book, std::string& error) {
+  // The revision first: a write between it and the rows makes the book newer than its revision, so its first save
+  // is refused as stale and it is loaded again (never the other way round).
+  const auto revision = stored_revision(error);
+  if (!revision) {
+    error = "cannot read the lease store: " + error;
+    co_return false;
+  }
   SqliteStatement keys(db_, "SELECT key, budget_limit, ends_ms FROM budget_keys");
   int rc;
   while ((rc = keys.step()) == SQLITE_ROW) {
@@ -68,6 +96,7 @@ boost::asio::awaitable<bool> SqliteLeaseStore::load(LeaseBook& book, std::string
     error = "cannot read the lease store: " + keys.error();
     co_return false;
   }
+  revision_ = *revision;
   co_return true;
 }
 
@@ -82,21 +111,39 @@ boost::asio::awaitable<std::optional<int64_t>> SqliteLeaseStore::last_seq(const 
   co_return std::nullopt;
 }
 
-boost::asio::awaitable<bool> SqliteLeaseStore::save(const LeaseBook& book, const std::vector<std::string>& keys,
-                                                    const std::string& node, const std::string& incarnation,
-                                                    int64_t seq, std::string& error) {
+boost::asio::awaitable<SaveResult> SqliteLeaseStore::save(const LeaseBook& book,
+                                                          const std::vector<std::string>& keys,
+                                                          const std::string& node, const std::string& incarnation,
+                                                          int64_t seq, std::string& error) {
   co_return save_now(book, keys, node, incarnation, seq, error);
 }
 
-bool SqliteLeaseStore::save_now(const LeaseBook& book, const std::vector<std::string>& keys, const std::string& node,
-                                const std::string& incarnation, int64_t seq, std::string& error) {
-  if (!sqlite_exec(db_, "BEGIN IMMEDIATE", error)) return false;
-  auto fail = [&](const SqliteStatement& s) {
-    error = "cannot write the lease store: " + s.error();
+SaveResult SqliteLeaseStore::save_now(const LeaseBook& book, const std::vector<std::string>& keys,
+                                      const std::string& node, const std::string& incarnation, int64_t seq,
+                                      std::string& error) {
+  if (!sqlite_exec(db_, "BEGIN IMMEDIATE", error)) {
+    error = "cannot write the lease store: " + error;
+    return SaveResult::Failed;
+  }
+  auto rollback = [&] {
     std::string ignored;
     sqlite_exec(db_, "ROLLBACK", ignored);
-    return false;
   };
+  auto fail = [&](const SqliteStatement& s) {
+    error = "cannot write the lease store: " + s.error();
+    rollback();
+    return SaveResult::Failed;
+  };
+  const auto revision = stored_revision(error);
+  if (!revision) {
+    error = "cannot write the lease store: " + error;
+    rollback();
+    return SaveResult::Failed;
+  }
+  if (*revision != revision_) {  // another process wrote leases.db since this one read it
+    rollback();
+    return SaveResult::Stale;
+  }
   for (const auto& key : keys) {
     const auto found = book.keys().find(key);
     if (found == book.keys().end()) continue;
@@ -116,10 +163,33 @@ bool SqliteLeaseStore::save_now(const LeaseBook& book, const std::vector<std::st
                          "ON CONFLICT(node, incarnation) DO UPDATE SET seq = ?3");
   s.bind(1, node).bind(2, incarnation).bind(3, seq);
   if (s.step() != SQLITE_DONE) return fail(s);
-  return sqlite_exec(db_, "COMMIT", error);
+  if (!write_revision(*revision + 1, error) || !sqlite_exec(db_, "COMMIT", error)) {
+    error = "cannot write the lease store: " + error;
+    rollback();
+    return SaveResult::Failed;
+  }
+  revision_ = *revision + 1;
+  return SaveResult::Saved;
 }
 
 boost::asio::awaitable<bool> SqliteLeaseStore::forget_keys_not_in(const LeaseBook& book, std::string& error) {
+  if (!sqlite_exec(db_, "BEGIN IMMEDIATE", error)) {
+    error = "cannot write the lease store: " + error;
+    co_return false;
+  }
+  auto fail = [&](std::string why) {
+    error = "cannot write the lease store: " + std::move(why);
+    std::string ignored;
+    sqlite_exec(db_, "ROLLBACK", ignored);
+    return false;
+  };
+  const auto revision = stored_revision(error);
+  if (!revision) co_return fail(error);
+  if (*revision != revision_) {  // written by another process since: its book decides what to forget
+    std::string ignored;
+    sqlite_exec(db_, "ROLLBACK", ignored);
+    co_return true;
+  }
   std::vector<std::string> gone;
   {
     SqliteStatement keys(db_, "SELECT key FROM budget_keys");
@@ -131,11 +201,11 @@ boost::asio::awaitable<bool> SqliteLeaseStore::forget_keys_not_in(const LeaseBoo
     a.bind(1, key);
     SqliteStatement b(db_, "DELETE FROM budget_keys WHERE key = ?1");
     b.bind(1, key);
-    if (a.step() != SQLITE_DONE || b.step() != SQLITE_DONE) {
-      error = "cannot write the lease store: " + a.error();
-      co_return false;
-    }
+    if (a.step() != SQLITE_DONE) co_return fail(a.error());
+    if (b.step() != SQLITE_DONE) co_return fail(b.error());
   }
+  if (!write_revision(*revision + 1, error) || !sqlite_exec(db_, "COMMIT", error)) co_return fail(error);
+  revision_ = *revision + 1;
   co_return true;
 }
 

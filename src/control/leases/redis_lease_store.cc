@@ -13,15 +13,19 @@ constexpr std::string_view kHolderField = "holder:";
 
 std::string keys_set() { return std::string(kPrefix) + "keys"; }
 std::string seq_hash() { return std::string(kPrefix) + "seq"; }
+std::string revision_key() { return std::string(kPrefix) + "revision"; }
 std::string key_hash(std::string_view key) { return std::string(kPrefix) + "key:" + std::string(key); }
 // Incarnations are [A-Za-z0-9._-] (usage_api.cc checks), so "INCARNATION|NODE" names one pair only.
 std::string seq_field(const std::string& node, const std::string& incarnation) { return incarnation + "|" + node; }
 
-// KEYS[1] the keys set, KEYS[2] the seq hash, KEYS[2 + i] budget key i's hash. ARGV[1] the seq field, ARGV[2] the
-// seq, then per budget key: its name, limit, ends_ms, the number of holders n, and n pairs (field, value).
+// KEYS[1] the keys set, KEYS[2] the seq hash, KEYS[3] the revision, KEYS[3 + i] budget key i's hash. ARGV[1] the
+// seq field, ARGV[2] the seq, ARGV[3] the revision the writer's book is at, then per budget key: its name, limit,
+// ends_ms, the number of holders n, and n pairs (field, value). Returns the new revision, or -1 (nothing written)
+// when the store is at another revision.
 constexpr std::string_view kSaveScript = R"lua(
-local a = 3
-for i = 3, #KEYS do
+if tonumber(redis.call('GET', KEYS[3]) or '0') ~= tonumber(ARGV[3]) then return -1 end
+local a = 4
+for i = 4, #KEYS do
   local n = tonumber(ARGV[a + 3])
   redis.call('SADD', KEYS[1], ARGV[a])
   redis.call('HSET', KEYS[i], 'limit', ARGV[a + 1], 'ends_ms', ARGV[a + 2])
@@ -32,7 +36,17 @@ for i = 3, #KEYS do
   end
 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-return 1
+return redis.call('INCR', KEYS[3])
+)lua";
+
+// KEYS[1] the revision, KEYS[2] the keys set, KEYS[2 + i] a forgotten key's hash; ARGV[1] the revision the writer's
+// book is at, ARGV[1 + i] the forgotten key i. Returns the new revision, or -1 (nothing removed) when the store is at
+// another revision.
+constexpr std::string_view kForgetScript = R"lua(
+if tonumber(redis.call('GET', KEYS[1]) or '0') ~= tonumber(ARGV[1]) then return -1 end
+for i = 3, #KEYS do redis.call('DEL', KEYS[i]) end
+for i = 2, #ARGV do redis.call('SREM', KEYS[2], ARGV[i]) end
+return redis.call('INCR', KEYS[1])
 )lua";
 
 std::optional<int64_t> read_integer(std::string_view text) {
@@ -99,6 +113,22 @@ boost::asio::awaitable<std::optional<std::vector<std::string>>> RedisLeaseStore:
 }
 
 boost::asio::awaitable<bool> RedisLeaseStore::load(LeaseBook& book, std::string& error) {
+  // The revision first: a write between it and the hashes makes the book newer than its revision, so its first save
+  // is refused as stale and it is loaded again (never the other way round).
+  std::string get;
+  limits::redis::append_command(get, {"GET", revision_key()});
+  const auto stored_revision = co_await run(std::move(get), error);
+  if (!stored_revision) {
+    error = "cannot read the lease store: " + error;
+    co_return false;
+  }
+  const auto revision = stored_revision->type == RespType::Null ? std::optional<int64_t>(0)
+                        : stored_revision->type == RespType::BulkString ? read_integer(stored_revision->text)
+                                                                         : std::nullopt;
+  if (!revision) {
+    error = "cannot read the lease store: " + revision_key() + " is not an integer";
+    co_return false;
+  }
   const auto keys = co_await stored_keys(error);
   if (!keys) {
     error = "cannot read the lease store: " + error;
@@ -150,6 +180,7 @@ boost::asio::awaitable<bool> RedisLeaseStore::load(LeaseBook& book, std::string&
     }
     book.restore(key, std::move(state));
   }
+  revision_ = *revision;
   co_return true;
 }
 
@@ -169,11 +200,12 @@ boost::asio::awaitable<std::optional<int64_t>> RedisLeaseStore::last_seq(const s
   co_return seq;
 }
 
-boost::asio::awaitable<bool> RedisLeaseStore::save(const LeaseBook& book, const std::vector<std::string>& keys,
-                                                   const std::string& node, const std::string& incarnation,
-                                                   int64_t seq, std::string& error) {
-  std::vector<std::string> written_keys{keys_set(), seq_hash()};
-  std::vector<std::string> argv{seq_field(node, incarnation), std::to_string(seq)};
+boost::asio::awaitable<SaveResult> RedisLeaseStore::save(const LeaseBook& book,
+                                                         const std::vector<std::string>& keys,
+                                                         const std::string& node, const std::string& incarnation,
+                                                         int64_t seq, std::string& error) {
+  std::vector<std::string> written_keys{keys_set(), seq_hash(), revision_key()};
+  std::vector<std::string> argv{seq_field(node, incarnation), std::to_string(seq), std::to_string(revision_)};
   for (const auto& key : keys) {
     const auto found = book.keys().find(key);
     if (found == book.keys().end()) continue;
@@ -194,11 +226,15 @@ boost::asio::awaitable<bool> RedisLeaseStore::save(const LeaseBook& book, const 
   for (const auto& v : argv) args.push_back(v);
   std::string command;
   limits::redis::append_command(command, args);
-  if (!co_await run(std::move(command), error)) {
+  const auto reply = co_await run(std::move(command), error);
+  if (!reply || reply->type != RespType::Integer) {
+    if (reply) error = "the save script answered no integer";
     error = "cannot write the lease store: " + error;
-    co_return false;
+    co_return SaveResult::Failed;
   }
-  co_return true;
+  if (reply->integer < 0) co_return SaveResult::Stale;
+  revision_ = reply->integer;
+  co_return SaveResult::Saved;
 }
 
 boost::asio::awaitable<bool> RedisLeaseStore::forget_keys_not_in(const LeaseBook& book, std::string& error) {
@@ -214,20 +250,22 @@ boost::asio::awaitable<bool> RedisLeaseStore::forget_keys_not_in(const LeaseBook
       members.push_back(key);
     }
   if (members.empty()) co_return true;
-  // The hashes first: a key whose hash is gone but is still listed is skipped by load.
-  std::vector<std::string_view> del{"DEL"};
-  for (const auto& h : hashes) del.push_back(h);
-  const std::string set = keys_set();
-  std::vector<std::string_view> srem{"SREM", set};
-  for (const auto& m : members) srem.push_back(m);
-  for (const auto* args : {&del, &srem}) {
-    std::string command;
-    limits::redis::append_command(command, *args);
-    if (!co_await run(std::move(command), error)) {
-      error = "cannot write the lease store: " + error;
-      co_return false;
-    }
+  const std::string revision = std::to_string(revision_);
+  const std::string key_count = std::to_string(2 + hashes.size());
+  const std::string revision_name = revision_key(), set = keys_set();
+  std::vector<std::string_view> args{"EVAL", kForgetScript, key_count, revision_name, set};
+  for (const auto& h : hashes) args.push_back(h);
+  args.push_back(revision);
+  for (const auto& m : members) args.push_back(m);
+  std::string command;
+  limits::redis::append_command(command, args);
+  const auto reply = co_await run(std::move(command), error);
+  if (!reply || reply->type != RespType::Integer) {
+    if (reply) error = "the forget script answered no integer";
+    error = "cannot write the lease store: " + error;
+    co_return false;
   }
+  if (reply->integer >= 0) revision_ = reply->integer;  // else another book writes the store; it forgets them
   co_return true;
 }
 

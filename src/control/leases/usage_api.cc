@@ -9,6 +9,7 @@
 #include "control/api_response.h"
 #include "control/leases/budget_key.h"
 #include "core/json.h"
+#include "core/log.h"
 #include "core/prometheus_text.h"
 #include "core/strict_json.h"
 
@@ -181,24 +182,40 @@ boost::asio::awaitable<AdminResponse> UsageApi::apply(const std::string& node_id
     co_return refuse(409, "replayed",
                      "seq " + std::to_string(seq) + " is older than this incarnation's last report (" +
                          std::to_string(*last) + ")");
-  // The keys' state before the report, put back if the store cannot take it.
-  std::vector<std::pair<std::string, std::optional<BudgetKeyState>>> before;
-  std::vector<std::string> touched;
-  for (const auto& r : reports) {
-    const auto found = book_.keys().find(r.key);
-    before.emplace_back(r.key, found == book_.keys().end() ? std::nullopt : std::optional(found->second));
-    touched.push_back(r.key);
-  }
-  LeaseBook::Answer answer = book_.report(node_id, incarnation_id, reports, now_ms);
-  if (!answer.errors.empty())
-    co_return refuse(422, "invalid_report",
-                     "key \"" + answer.errors.front().key + "\": " + answer.errors.front().message);
-  if (!co_await store_->save(book_, touched, node_id, incarnation_id, seq, store_error)) {
+  LeaseBook::Answer answer;
+  for (int attempt = 0;; ++attempt) {
+    // The keys' state before the report, put back if the store cannot take it.
+    std::vector<std::pair<std::string, std::optional<BudgetKeyState>>> before;
+    std::vector<std::string> touched;
+    for (const auto& r : reports) {
+      const auto found = book_.keys().find(r.key);
+      before.emplace_back(r.key, found == book_.keys().end() ? std::nullopt : std::optional(found->second));
+      touched.push_back(r.key);
+    }
+    answer = book_.report(node_id, incarnation_id, reports, now_ms);
+    if (!answer.errors.empty())
+      co_return refuse(422, "invalid_report",
+                       "key \"" + answer.errors.front().key + "\": " + answer.errors.front().message);
+    const SaveResult saved = co_await store_->save(book_, touched, node_id, incarnation_id, seq, store_error);
+    if (saved == SaveResult::Saved) break;
     for (auto& [key, state] : before) {
       if (state) book_.restore(key, std::move(*state));
       else book_.forget(key);
     }
-    co_return refuse(503, "store_unavailable", store_error);
+    if (saved == SaveResult::Failed) co_return refuse(503, "store_unavailable", store_error);
+    // Another control plane wrote the store since this book was loaded (the writer changed, and this plane holds
+    // the role again or took it moments ago): the book is out of date and must not grant from it. Loaded again, it
+    // learns for one lease lifetime, as after a restart, and the report is applied to it.
+    if (attempt > 0)
+      co_return refuse(503, "store_conflict", "the lease store was written by another control plane meanwhile");
+    LeaseBook reloaded(book_.settings());
+    if (!co_await store_->load(reloaded, store_error)) co_return refuse(503, "store_unavailable", store_error);
+    book_ = std::move(reloaded);
+    book_.start_learning(now_ms);
+    ++books_reloaded_;
+    log::warn("the lease store was written by another control plane: the leased budgets are reloaded and learn "
+              "outstanding leases for one lease lifetime",
+              json::ObjectWriter().field("lease_store", store_->where()));
   }
   if (book_.drop_ended(now_ms) > 0) co_await store_->forget_keys_not_in(book_, store_error);
   ++reports_accepted_;
@@ -249,6 +266,10 @@ void UsageApi::render_metrics(std::string& out, int64_t now_ms) const {
   for (const auto& [reason, n] : reports_refused_)
     prometheus::sample(out, "tollway_control_usage_reports_total",
                        prometheus::labels({{"result", "refused"}, {"reason", reason}}), n);
+  prometheus::family(out, "tollway_control_lease_book_reloads_total", "counter",
+                     "Times the leased budgets were loaded again because another control plane had written the "
+                     "lease store since (each starts a learning period).");
+  prometheus::sample(out, "tollway_control_lease_book_reloads_total", "", books_reloaded_);
   struct Gauge {
     const char* name;
     const char* help;

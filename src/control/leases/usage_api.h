@@ -5,8 +5,10 @@
 // refused and counted; the same one is a retry: answered again, counted once because use is cumulative) and
 // written to the LeaseStore before the answer; reports are applied one at a time (a Redis store is awaited). When the
 // store cannot take a report, its changes are undone and the node is answered 503 store_unavailable (it keeps its
-// lease, per on_control_unreachable). It never grants from a report it refused, never answers before the
-// store has the report, and never logs a token.
+// lease, per on_control_unreachable). When the store refuses the book as stale (another control plane wrote it
+// since: a change of writer), the book is loaded again and learns for one lease lifetime before the report is
+// applied. It never grants from a report it refused nor from a book another plane's writes outdated, never answers
+// before the store has the report, and never logs a token.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -86,6 +88,7 @@ class UsageApi {
   };
   std::map<std::string, NodeBudgets, std::less<>> budgets_by_node_;
   uint64_t reports_accepted_ = 0;
+  uint64_t books_reloaded_ = 0;  // reloads because another control plane had written the store
   std::map<std::string, uint64_t, std::less<>> reports_refused_;  // by reason
 };
 

@@ -19,7 +19,8 @@ struct LeaseUse {
   int64_t limit = 0;       // the budget's global limit (from the policy)
   int64_t used = 0;        // cumulative since this process started (settled + reserved)
   double rate = 0;         // units per second since the last report
-  int64_t held = 0;        // the cumulative grant of the lease it still holds (0: none or expired)
+  int64_t held = 0;        // the cumulative grant it may still spend against: its lease's (expired too, under
+                           // on_control_unreachable: last_lease); 0 when none
   int64_t ends_in_ms = 0;  // until the key's calendar period ends
 };
 

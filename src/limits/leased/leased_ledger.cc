@@ -194,7 +194,12 @@ asio::awaitable<void> LeasedLedger::sync_once() {
                                  ? sync_interval_ms_.load() / 1000.0
                                  : std::max(0.001, std::chrono::duration<double>(now - h.reported_at).count());
       u.rate = static_cast<double>(std::max<int64_t>(0, u.used - h.reported_used)) / seconds;
-      u.held = h.ever_granted && now < h.expires ? h.granted : 0;
+      // The grant it may still spend against: its lease's while valid, and past expiry under last_lease too (it
+      // spends what that lease allows until an answer comes), so the control plane keeps it committed while this
+      // report is in flight — a lease that ran out during a slow round trip is no lease given back.
+      const bool spendable =
+          now < h.expires || h.counter.lease.on_control_unreachable == OnControlUnreachable::LastLease;
+      u.held = h.ever_granted && spendable ? h.granted : 0;
       u.ends_in_ms = h.period_end_ms - now_ms;
       ++it;
     }

@@ -1,6 +1,7 @@
 // RedisLeaseStore against a real redis-server: what a save writes loads back whole (holders, limits, period ends)
-// with each incarnation's sequence number, dropped keys are forgotten, data it did not write is refused at load, and
-// Redis gone is an error that names the server.
+// with each incarnation's sequence number, dropped keys are forgotten, a store object whose Redis another one wrote
+// since it loaded is refused as stale (two control planes on one Redis), data it did not write is refused at load,
+// and Redis gone is an error that names the server.
 #include "control/leases/redis_lease_store.h"
 
 #include <gtest/gtest.h>
@@ -67,7 +68,7 @@ TEST_F(RedisLeaseStoreTest, WhatASaveWroteLoadsBackWithTheSequenceNumbers) {
     std::string error;
     EXPECT_FALSE((co_await store.last_seq("gw-a", "boot-1", error)).has_value());
     EXPECT_EQ(error, "");
-    EXPECT_TRUE(co_await store.save(book, kKeys, "gw-a", "boot-1", 7, error)) << error;
+    EXPECT_EQ(co_await store.save(book, kKeys, "gw-a", "boot-1", 7, error), SaveResult::Saved) << error;
     EXPECT_EQ(co_await store.last_seq("gw-a", "boot-1", error), std::optional<int64_t>(7));
     EXPECT_FALSE((co_await store.last_seq("gw-a", "boot-2", error)).has_value());  // another incarnation
     EXPECT_FALSE((co_await store.last_seq("gw-b", "boot-1", error)).has_value());  // another node
@@ -100,12 +101,47 @@ TEST_F(RedisLeaseStoreTest, KeysTheBookDroppedAreForgotten) {
   ASSERT_TRUE(book.report("gw-a", "boot-1", std::vector{report(100)}, kNow).errors.empty());
   run([&]() -> asio::awaitable<void> {
     std::string error;
-    EXPECT_TRUE(co_await store.save(book, kKeys, "gw-a", "boot-1", 1, error)) << error;
+    EXPECT_EQ(co_await store.save(book, kKeys, "gw-a", "boot-1", 1, error), SaveResult::Saved) << error;
     book.forget(kKey);
     EXPECT_TRUE(co_await store.forget_keys_not_in(book, error)) << error;
     LeaseBook loaded({});
     EXPECT_TRUE(co_await store.load(loaded, error)) << error;
     EXPECT_TRUE(loaded.keys().empty());
+  });
+}
+
+// Two control planes on one Redis: the plane that loaded before the other wrote (a follower that just became the
+// writer) is refused as stale and overwrites nothing — neither the writer's holders nor, by forgetting, its keys —
+// until it has loaded again; then the first one is stale.
+TEST_F(RedisLeaseStoreTest, AStoreWrittenByAnotherSinceRefusesTheSaveAsStaleUntilLoadedAgain) {
+  RedisLeaseStore writer(context.get_executor(), options());
+  RedisLeaseStore other(context.get_executor(), options());
+  LeaseBook writers_book({});
+  LeaseBook others_book({});
+  run([&]() -> asio::awaitable<void> {
+    std::string error;
+    EXPECT_TRUE(co_await writer.load(writers_book, error)) << error;
+    EXPECT_TRUE(co_await other.load(others_book, error)) << error;
+    EXPECT_TRUE(writers_book.report("gw-a", "boot-1", std::vector{report(700)}, kNow).errors.empty());
+    EXPECT_EQ(co_await writer.save(writers_book, kKeys, "gw-a", "boot-1", 1, error), SaveResult::Saved) << error;
+    EXPECT_TRUE(others_book.report("gw-b", "boot-1", std::vector{report(50)}, kNow).errors.empty());
+    EXPECT_EQ(co_await other.save(others_book, kKeys, "gw-b", "boot-1", 1, error), SaveResult::Stale);
+    EXPECT_FALSE((co_await other.last_seq("gw-b", "boot-1", error)).has_value()) << "the stale save wrote its seq";
+    others_book.forget(kKey);
+    EXPECT_TRUE(co_await other.forget_keys_not_in(others_book, error)) << error;
+    LeaseBook check({});
+    EXPECT_TRUE(co_await writer.load(check, error)) << error;
+    if (!check.keys().contains(kKey)) {
+      ADD_FAILURE() << "the stale store forgot the writer's key";
+      co_return;
+    }
+    EXPECT_EQ(check.keys().at(kKey).holders.size(), 1u);
+    EXPECT_EQ(check.keys().at(kKey).holders.at("gw-a/boot-1").used, 700);
+    LeaseBook reloaded({});
+    EXPECT_TRUE(co_await other.load(reloaded, error)) << error;
+    EXPECT_TRUE(reloaded.report("gw-b", "boot-1", std::vector{report(50)}, kNow).errors.empty());
+    EXPECT_EQ(co_await other.save(reloaded, kKeys, "gw-b", "boot-1", 1, error), SaveResult::Saved) << error;
+    EXPECT_EQ(co_await writer.save(writers_book, kKeys, "gw-a", "boot-1", 2, error), SaveResult::Stale);
   });
 }
 
@@ -128,7 +164,7 @@ TEST_F(RedisLeaseStoreTest, RedisGoneIsAnErrorNamingTheServer) {
   redis.kill();
   run([&]() -> asio::awaitable<void> {
     std::string error;
-    EXPECT_FALSE(co_await store.save(book, kKeys, "gw-a", "boot-1", 1, error));
+    EXPECT_EQ(co_await store.save(book, kKeys, "gw-a", "boot-1", 1, error), SaveResult::Failed);
     EXPECT_NE(error.find("cannot write the lease store: redis 127.0.0.1:" + std::to_string(redis.port())),
               std::string::npos)
         << error;

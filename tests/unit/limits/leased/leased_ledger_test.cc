@@ -153,9 +153,17 @@ TEST_F(LeasedLedgerTest, ControlUnreachableDecidesByEachBudgetsMode) {
     EXPECT_FALSE(co_await admit(last, 1));
     EXPECT_TRUE(co_await admit(safe, 25));   // safe_allowance beyond what it had used
     EXPECT_FALSE(co_await admit(safe, 1));
+    co_await sleep(milliseconds(250));  // a report sent with every lease expired
   });
   EXPECT_NE(metrics().find("tollway_limits_lease_syncs_total{result=\"failed\"} "), std::string::npos);
   EXPECT_EQ(metrics().find("tollway_limits_lease_syncs_total{result=\"failed\"} 0"), std::string::npos);
+  // What each report says it holds once the leases expired: last_lease still spends against its grant, so it says
+  // so (the control plane keeps it committed while the report is in flight); deny and safe hold nothing.
+  ASSERT_FALSE(source->reports.empty());
+  for (const LeaseUse& u : source->reports.back()) {
+    if (u.key == "budget|last|2026-12-06") EXPECT_EQ(u.held, 100) << u.key;
+    else EXPECT_EQ(u.held, 0) << u.key;
+  }
 }
 
 TEST_F(LeasedLedgerTest, RateCountersStayPerProcessAndAreNeverReported) {
