@@ -537,6 +537,8 @@ int Demo::run() {
     topology_.inbound_ports[agent] = free_port();
   }
   topology_.otlp_endpoint = control_.url;
+  topology_.mesh_budget_tokens = options_.mesh_budget;
+  topology_.mesh_on_lease_exhausted = options_.mesh_on_exhausted;
   std::string error;
   if (!write_demo_policy(topology_, error)) return fail("policy", error), 1;
   if (!start_control() || !start_gateway()) return 1;
