@@ -2,7 +2,8 @@
 // latency, the orchestrator's own time, the call mix and each agent's LLM request sizes of the run's calibration
 // tasks (demo_traces.mjs): the orchestrator fans out to retrieval and tools at once, then asks the LLM; retrieval
 // makes one LLM call; tools one LLM call and, on some tasks, a call back to the orchestrator that policy refuses.
-// The budget is the demo's leased mesh budget (three sidecars, the control plane's 250 ms sync and 1 s leases).
+// The budget is the demo's leased mesh budget: one node per agent (its sidecar) with its own LLM calls' tokens
+// (demand_by: agent), the control plane's 250 ms sync and 1 s leases.
 // The simulator composes these costs and sizes through the graph; nothing here comes from the tasks whose tax it
 // is checked against, nor from the budget's measured spend.
 const list = (xs) => `[${xs.map((x) => x.toFixed(1)).join(', ')}]`;
@@ -48,6 +49,6 @@ graph:
       steps:
         - {llm: ${llmCall(m, 'tools', 24)}, deny: ${share(m.toolsLlmDeny)}}
         - {agent: orchestrator, probability: ${share(m.callBackShare)}, deny: 1}
-budget: {ledger: leased, limit: ${meshLimit}, nodes: 3, sync_interval: 250ms, lease_ttl: 1s, on_lease_exhausted: ${meshOnExhausted === 'allow' ? 'allow' : 'deny'}}
+budget: {ledger: leased, limit: ${meshLimit}, demand_by: agent, sync_interval: 250ms, lease_ttl: 1s, on_lease_exhausted: ${meshOnExhausted === 'allow' ? 'allow' : 'deny'}}
 `;
 }
