@@ -21,17 +21,19 @@ function llmCall(costs, agent, maxTokens) {
 }
 
 // meshOnExhausted: the demo's --mesh-on-exhausted; the simulator has no waiting, so `wait` is simulated as `deny`
-// (a refusal after up to two sync intervals instead of at once).
-export function demoScenario(costs, { tasksPerSecond, seconds, meshLimit, meshOnExhausted = 'wait' }) {
+// (a refusal after up to two sync intervals instead of at once). benchCosts: the per-pass costs are the simulator's
+// defaults (docs/benchmarks.md, bench/hops) instead of the run's; everything else stays the run's.
+export function demoScenario(costs, { tasksPerSecond, seconds, meshLimit, meshOnExhausted = 'wait', benchCosts = false }) {
   const m = costs;
-  return `name: tollway demo, per-hop costs of the run's calibration tasks
+  const hopCosts = benchCosts ? '' : `hop_costs:
+  sidecar_pair: ${times(m.samples.eastWest)}
+  sidecar_gateway: ${times(m.samples.llmLeg)}
+`;
+  return `name: tollway demo, per-hop costs of the ${benchCosts ? 'benchmarks' : "run's calibration tasks"}
 seed: 1
 duration: ${seconds}s
 load: {tasks_per_second: ${tasksPerSecond}, latency_samples: 100000}
-hop_costs:
-  sidecar_pair: ${times(m.samples.eastWest)}
-  sidecar_gateway: ${times(m.samples.llmLeg)}
-llm: {latency: ${times(m.samples.llmLatency)}, prompt_tokens: 12, completion_tokens: 48, max_tokens: 48}
+${hopCosts}llm: {latency: ${times(m.samples.llmLatency)}, prompt_tokens: 12, completion_tokens: 48, max_tokens: 48}
 graph:
   root: orchestrator
   agents:

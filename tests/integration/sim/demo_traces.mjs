@@ -115,6 +115,7 @@ export function measureDemo(traces) {
   const validation = complete.filter((_, i) => i % 2 === 1);
   const taxes = validation.map(criticalTax);
   return {
+    e2eMedianUs: median(validation.map((t) => t.end - t.start)),
     tasks: tasks.length, warm: warm.length, complete: complete.length, orphansJoined: joined,
     calibrationTasks: calibration.length, validationTasks: validation.length,
     costs: costsOf(calibration),
