@@ -162,7 +162,8 @@ class Fleet {
     const auto count = std::min<std::size_t>(n_, static_cast<std::size_t>(b_.nodes_lost));
     std::vector<std::size_t> busiest(n_);
     for (std::size_t i = 0; i < n_; ++i) busiest[i] = i;
-    std::stable_sort(busiest.begin(), busiest.end(), [this](std::size_t a, std::size_t b) { return rate_[a] > rate_[b]; });
+    std::stable_sort(busiest.begin(), busiest.end(),
+                     [this](std::size_t a, std::size_t b) { return rate_[a] > rate_[b]; });
     for (const std::size_t i : std::span(busiest).first(count)) {
       advance(i, t, out);
       const double rest = std::max(0.0, held_[i] - used_[i]);

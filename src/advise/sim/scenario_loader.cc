@@ -224,11 +224,18 @@ class ScenarioReader {
       if (root["resources"]) resources(root["resources"], s.resources);
       if (s.tasks_per_second <= 0 && s.requests_per_agent_per_second <= 0)
         r_.fail(root["load"], "load", "needs tasks_per_second or requests_per_agent_per_second");
-      if (s.budget.demand_by == BudgetModel::DemandBy::Agent && s.budget.nodes > 0 && r_.errors.empty() &&
-          s.budget.nodes != s.graph.agents())
-        r_.fail(root["budget"]["nodes"], "budget.nodes",
-                "is " + std::to_string(s.budget.nodes) + ", but demand_by: agent holds one node per agent replica (" +
-                    std::to_string(s.graph.agents()) + " here): leave nodes out or set it to that");
+      // demand_by: agent simulates one node per agent replica: as many as budget.nodes may be (10,000,000).
+      constexpr int64_t kMaxNodes = 10'000'000;
+      if (s.budget.demand_by == BudgetModel::DemandBy::Agent && r_.errors.empty()) {
+        if (s.budget.nodes > 0 && s.budget.nodes != s.graph.agents())
+          r_.fail(root["budget"]["nodes"], "budget.nodes",
+                  "is " + std::to_string(s.budget.nodes) + ", but demand_by: agent holds one node per agent replica (" +
+                      std::to_string(s.graph.agents()) + " here): leave nodes out or set it to that");
+        else if (s.graph.agents() > kMaxNodes)
+          r_.fail(root["budget"]["demand_by"], "budget.demand_by",
+                  "agent: the graph has " + std::to_string(s.graph.agents()) +
+                      " agent replicas, one node each; at most 10000000 are simulated (use zipf with budget.nodes)");
+      }
       if (s.budget.lease_ttl_us <= s.budget.sync_interval_us)
         r_.fail(root["budget"], "budget.lease_ttl",
                 "must be longer than sync_interval (a lease is renewed every sync)");

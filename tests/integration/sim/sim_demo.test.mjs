@@ -43,7 +43,8 @@ function startDemo(dir, args) {
 }
 
 // Runs the demo with these flags, reads every trace of the run the control plane's trace window holds (it keeps
-// the latest 10,000 spans: about 500 of the demo's tasks) and the summary, and gives them to `check` (with a function that runs `tollway sim` on the run's scenario); the demo is
+// the latest 10,000 spans: about 500 of the demo's tasks) and the summary, and gives them to `check` with a function
+// that runs `tollway sim` on the run's scenario and one that reads the mesh budget once it has settled; the demo is
 // stopped and its directory removed on every path.
 async function withDemo(args, check) {
   const dir = tempDir('tollway-sim-demo-');
