@@ -23,8 +23,10 @@ function llmCall(costs, agent, maxTokens) {
 // meshOnExhausted: the demo's --mesh-on-exhausted; the simulator has no waiting, so `wait` is simulated as `deny`
 // (a refusal after up to two sync intervals instead of at once). benchCosts: the per-pass costs are the simulator's
 // defaults (docs/benchmarks.md, bench/hops) instead of the run's; everything else stays the run's.
-export function demoScenario(costs, { tasksPerSecond, seconds, meshLimit, meshOnExhausted = 'wait', benchCosts = false }) {
+export function demoScenario(costs, options) {
+  const { tasksPerSecond, seconds, meshLimit, meshOnExhausted = 'wait', benchCosts = false } = options;
   const m = costs;
+  const onExhausted = meshOnExhausted === 'allow' ? 'allow' : 'deny';
   const hopCosts = benchCosts ? '' : `hop_costs:
   sidecar_pair: ${times(m.samples.eastWest)}
   sidecar_gateway: ${times(m.samples.llmLeg)}
@@ -51,6 +53,8 @@ graph:
       steps:
         - {llm: ${llmCall(m, 'tools', 24)}, deny: ${share(m.toolsLlmDeny)}}
         - {agent: orchestrator, probability: ${share(m.callBackShare)}, deny: 1}
-budget: {ledger: leased, limit: ${meshLimit}, demand_by: agent, sync_interval: 250ms, lease_ttl: 1s, on_lease_exhausted: ${meshOnExhausted === 'allow' ? 'allow' : 'deny'}}
+budget:
+  {ledger: leased, limit: ${meshLimit}, demand_by: agent, sync_interval: 250ms, lease_ttl: 1s,
+   on_lease_exhausted: ${onExhausted}}
 `;
 }

@@ -178,7 +178,8 @@ describe('tollway sim on the demo', () => {
       const mesh = await settledMesh();
       const result = simulate('deny');
       const b = result.budget;
-      const report = `deny: limit ${mesh.limit}, spent ${mesh.spent} (${(100 * mesh.spent / mesh.limit).toFixed(1)} %), ` +
+      const spentShare = (100 * mesh.spent / mesh.limit).toFixed(1);
+      const report = `deny: limit ${mesh.limit}, spent ${mesh.spent} (${spentShare} %), ` +
         `LLM calls refused at a sidecar (calibration half) ${measured.costs.refusedAtSidecar}; sim served ` +
         `${b.served.toFixed(0)} (${(100 * b.served / b.limit).toFixed(1)} %), denied ${b.denied.toFixed(0)}, ` +
         `overspend ${b.overspend}, bound ${b.bound}`;
