@@ -453,6 +453,7 @@ SummaryInputs Demo::gather(const WorkloadTally& tally) {
   SummaryInputs in;
   in.tally = tally;
   in.strict_ledger = topology_.redis_port.has_value();
+  for (const char* agent : kAgentNames) in.agent_own_us[agent] = agents_->own_time_us(agent);
   in.provider = provider_->totals();
   // The gateway settles a call after its answer is relayed: wait (briefly) until what it accounted for is what the
   // provider logged.

@@ -22,9 +22,16 @@ function llmCall(costs, agent, maxTokens) {
 
 // meshOnExhausted: the demo's --mesh-on-exhausted; the simulator has no waiting, so `wait` is simulated as `deny`
 // (a refusal after up to two sync intervals instead of at once). benchCosts: the per-pass costs are the simulator's
-// defaults (docs/benchmarks.md, bench/hops) instead of the run's; everything else stays the run's.
+// defaults (docs/benchmarks.md, bench/hops) instead of the run's, and each agent's own time is what the demo
+// measured in its process (agentWork: summary.json's agents_own_time_us, as a log-normal through p50 and p99)
+// instead of the orchestrator span's self time (which also holds its connection to its sidecar).
 export function demoScenario(costs, options) {
-  const { tasksPerSecond, seconds, meshLimit, meshOnExhausted = 'wait', benchCosts = false } = options;
+  const { tasksPerSecond, seconds, meshLimit, meshOnExhausted = 'wait', benchCosts = false, agentWork } = options;
+  const us = (x) => `${Math.max(0.001, x).toFixed(3)}us`;
+  const fit = (w) => `{p50: ${us(w.p50)}, p99: ${us(Math.max(w.p50, w.p99))}}`;
+  const measuredWork = (agent) => benchCosts && agentWork?.[agent]?.p50 != null;
+  const work = (agent) => (measuredWork(agent) ? `\n      work: ${fit(agentWork[agent])}` : '');
+  const orchestratorWork = work('orchestrator') || `\n      work: ${times(costs.samples.orchestratorWork)}`;
   const m = costs;
   const onExhausted = meshOnExhausted === 'allow' ? 'allow' : 'deny';
   const hopCosts = benchCosts ? '' : `hop_costs:
@@ -39,17 +46,16 @@ ${hopCosts}llm: {latency: ${times(m.samples.llmLatency)}, prompt_tokens: 12, com
 graph:
   root: orchestrator
   agents:
-    - name: orchestrator
-      work: ${times(m.samples.orchestratorWork)}
+    - name: orchestrator${orchestratorWork}
       steps:
         - parallel:
             - {agent: retrieval, deny: ${share(m.retrievalDeny)}}
             - {agent: tools}
         - llm: ${llmCall(m, 'orchestrator', 48)}
-    - name: retrieval
+    - name: retrieval${work('retrieval')}
       steps:
         - llm: ${llmCall(m, 'retrieval', 32)}
-    - name: tools
+    - name: tools${work('tools')}
       steps:
         - {llm: ${llmCall(m, 'tools', 24)}, deny: ${share(m.toolsLlmDeny)}}
         - {agent: orchestrator, probability: ${share(m.callBackShare)}, deny: 1}
