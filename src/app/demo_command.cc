@@ -22,15 +22,27 @@ void add_demo_command(CLI::App& cli, int& exit_code) {
   auto duration = std::make_shared<std::string>();
   auto work_dir = std::make_shared<std::string>();
   auto tasks = std::make_shared<int>(40);
+  auto mesh_budget = std::make_shared<int64_t>(demo::kMeshDailyTokens);
+  auto mesh_on_exhausted = std::make_shared<std::string>("wait");
   cmd->add_option("--duration", *duration, "Stop this long after the start (e.g. 20s, 5m); default: run until Ctrl-C");
   cmd->add_option("--work-dir", *work_dir, "An empty directory for the logs, policy, state and summary.json (kept); "
                                            "default: a temporary one, removed at exit");
   cmd->add_option("--tasks", *tasks, "Tasks in the scripted workload (1 to 10000; default 40)")
       ->check(CLI::Range(1, 10000));
+  cmd->add_option("--mesh-budget", *mesh_budget,
+                  "The leased budget mesh-llm-tokens the three sidecars share, in tokens a day (1 to 1000000000; "
+                  "default 200000, which the workload never exhausts: a small one, e.g. 2000, runs out under load)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1000000000}));
+  cmd->add_option("--mesh-on-exhausted", *mesh_on_exhausted,
+                  "That budget's on_lease_exhausted: wait (default: wait up to two sync intervals for more, then "
+                  "429), deny (429 at once) or allow (admit beyond the lease: overspend, term U of the bound)")
+      ->check(CLI::IsMember({"wait", "deny", "allow"}));
   cmd->callback([=, &exit_code] {
     demo::DemoOptions options;
     options.work_dir = *work_dir;
     options.tasks = *tasks;
+    options.mesh_budget = *mesh_budget;
+    options.mesh_on_exhausted = *mesh_on_exhausted;
     if (!duration->empty()) {
       const auto d = units::parse_duration(*duration);
       if (!d || d->count() <= 0) {

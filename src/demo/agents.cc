@@ -152,6 +152,12 @@ uint16_t DemoAgents::port(std::string_view agent) const {
 
 void DemoAgents::set_outbound(std::string_view agent, uint16_t port) { agents_.find(agent)->second->outbound = port; }
 
+std::vector<double> DemoAgents::own_time_us(std::string_view agent) const {
+  std::lock_guard lock(own_mutex_);
+  const auto it = own_us_.find(agent);
+  return it == own_us_.end() ? std::vector<double>{} : it->second;
+}
+
 void DemoAgents::stop() {
   for (auto& [name, agent] : agents_) agent->listener->stop();
 }
@@ -162,13 +168,27 @@ asio::awaitable<proxy::AdminResponse> DemoAgents::handle(const std::string& agen
     co_return proxy::AdminResponse{503, "application/json", R"({"error":{"code":"starting","message":"my sidecar is not up yet"}})", {}};
   if (request.method != "POST")
     co_return proxy::AdminResponse{405, "application/json", R"({"error":{"code":"method_not_allowed","message":"use POST"}})", {}};
-  if (agent == kOrchestrator && request.path == "/task") co_return co_await orchestrate(request, outbound);
-  if (agent == kRetrieval && request.path == "/search") co_return co_await search(request, outbound);
-  if (agent == kTools && request.path == "/run") co_return co_await run_tool(request, outbound);
+  const auto started = std::chrono::steady_clock::now();
+  Waited waited{};
+  proxy::AdminResponse response;
+  bool answered = true;
+  if (agent == kOrchestrator && request.path == "/task") response = co_await orchestrate(request, outbound, waited);
+  else if (agent == kRetrieval && request.path == "/search") response = co_await search(request, outbound, waited);
+  else if (agent == kTools && request.path == "/run") response = co_await run_tool(request, outbound, waited);
+  else answered = false;
+  if (answered) {
+    const auto own = std::chrono::steady_clock::now() - started - waited;
+    {
+      std::lock_guard lock(own_mutex_);
+      own_us_[agent].push_back(std::chrono::duration<double, std::micro>(own).count());
+    }
+    co_return response;
+  }
   co_return proxy::AdminResponse{404, "application/json", R"({"error":{"code":"not_found","message":"no such path"}})", {}};
 }
 
-asio::awaitable<proxy::AdminResponse> DemoAgents::orchestrate(const proxy::AdminRequest& request, uint16_t outbound) {
+asio::awaitable<proxy::AdminResponse> DemoAgents::orchestrate(const proxy::AdminRequest& request, uint16_t outbound,
+                                                              Waited& waited) {
   AgentSpan span;
   span.service = kOrchestrator;
   span.name = "POST /task";
@@ -179,12 +199,16 @@ asio::awaitable<proxy::AdminResponse> DemoAgents::orchestrate(const proxy::Admin
   const std::string tool_request = flag_member(request.body, "call_back") ? R"({"tool":"calculator","call_back":true})"
                                                                            : R"({"tool":"calculator"})";
   // The fan-out: retrieval and tools at once.
+  auto waiting_since = std::chrono::steady_clock::now();
   auto [retrieval, tools] = co_await (
       call_out(outbound, kOrchestrator, kRetrieval, "/search", R"({"query":"tollway demo"})", traceparent) &&
       call_out(outbound, kOrchestrator, kTools, "/run", tool_request, traceparent));
+  waited += std::chrono::steady_clock::now() - waiting_since;
   const std::string summary_prompt = prompt_for("summarise what retrieval and tools found", request.body);
+  waiting_since = std::chrono::steady_clock::now();
   Answer summary =
       co_await call_out(outbound, kOrchestrator, "llm", "/v1/chat/completions", chat_body(model_, summary_prompt, 48), traceparent);
+  waited += std::chrono::steady_clock::now() - waiting_since;
   std::vector<Call> calls;
   for (Answer* a : {&retrieval, &tools}) {
     calls.push_back(a->call);
@@ -199,22 +223,30 @@ asio::awaitable<proxy::AdminResponse> DemoAgents::orchestrate(const proxy::Admin
   co_return calls_answer(calls, trace_field);
 }
 
-asio::awaitable<proxy::AdminResponse> DemoAgents::search(const proxy::AdminRequest& request, uint16_t outbound) {
+asio::awaitable<proxy::AdminResponse> DemoAgents::search(const proxy::AdminRequest& request, uint16_t outbound,
+                                                         Waited& waited) {
   // Continues the caller's trace: what an instrumented agent's HTTP client does.
   const std::string traceparent(request.head->find("traceparent").value_or(""));
-  Answer llm = co_await call_out(outbound, kRetrieval, "llm", "/v1/chat/completions",
-                                 chat_body(model_, prompt_for("rank these passages", request.body), 32), traceparent);
+  const std::string body = chat_body(model_, prompt_for("rank these passages", request.body), 32);
+  const auto waiting_since = std::chrono::steady_clock::now();
+  Answer llm = co_await call_out(outbound, kRetrieval, "llm", "/v1/chat/completions", body, traceparent);
+  waited += std::chrono::steady_clock::now() - waiting_since;
   co_return calls_answer({llm.call});
 }
 
-asio::awaitable<proxy::AdminResponse> DemoAgents::run_tool(const proxy::AdminRequest& request, uint16_t outbound) {
+asio::awaitable<proxy::AdminResponse> DemoAgents::run_tool(const proxy::AdminRequest& request, uint16_t outbound,
+                                                           Waited& waited) {
   // Forgets the trace context on its LLM call, as agents without instrumentation do: its sidecar repairs it.
   std::vector<Call> calls;
-  Answer llm = co_await call_out(outbound, kTools, "llm", "/v1/chat/completions",
-                                 chat_body(model_, prompt_for("pick the arguments for calculator", request.body), 24), "");
+  const std::string body = chat_body(model_, prompt_for("pick the arguments for calculator", request.body), 24);
+  auto waiting_since = std::chrono::steady_clock::now();
+  Answer llm = co_await call_out(outbound, kTools, "llm", "/v1/chat/completions", body, "");
+  waited += std::chrono::steady_clock::now() - waiting_since;
   calls.push_back(llm.call);
   if (flag_member(request.body, "call_back")) {
+    waiting_since = std::chrono::steady_clock::now();
     Answer back = co_await call_out(outbound, kTools, kOrchestrator, "/task", "{}", "");
+    waited += std::chrono::steady_clock::now() - waiting_since;
     calls.push_back(back.call);
   }
   co_return calls_answer(calls);

@@ -6,18 +6,23 @@
 //   - tools (POST /run): one LLM call that forgets the trace context (the sidecar sees an orphan and repairs it)
 //     and, when asked to, a call back to the orchestrator that policy forbids.
 // Every answer lists every call made below it (from, to, status, error code), so the workload sees each denial
-// with its reason. The orchestrator reports its own span through `SpanSink`. Agents hold no credential: identity,
-// authorization, limits and the provider key are their sidecars' and the gateway's business.
+// with its reason. The orchestrator reports its own span through `SpanSink`. Each agent records its own time per
+// request (its handler's time minus the time it waited on its calls), the agents' work `tollway sim` takes as a
+// separate input. Agents hold no credential: identity, authorization, limits and the provider key are their
+// sidecars' and the gateway's business.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "proxy/admin_listener.h"
 
@@ -49,20 +54,28 @@ class DemoAgents {
   // The agent's sidecar outbound listener (HTTP_PROXY and LLM base URL), once that sidecar is up.
   void set_outbound(std::string_view agent, uint16_t port);
   void stop();
+  // The agent's own time of every request it answered so far (µs), in the order they ended.
+  std::vector<double> own_time_us(std::string_view agent) const;
 
  private:
   struct Agent {
     std::unique_ptr<proxy::AdminListener> listener;
     std::atomic<uint16_t> outbound{0};
   };
+  using Waited = std::chrono::steady_clock::duration;  // time a request spent waiting on the agent's calls
   boost::asio::awaitable<proxy::AdminResponse> handle(const std::string& agent, const proxy::AdminRequest& request);
-  boost::asio::awaitable<proxy::AdminResponse> orchestrate(const proxy::AdminRequest& request, uint16_t outbound);
-  boost::asio::awaitable<proxy::AdminResponse> search(const proxy::AdminRequest& request, uint16_t outbound);
-  boost::asio::awaitable<proxy::AdminResponse> run_tool(const proxy::AdminRequest& request, uint16_t outbound);
+  boost::asio::awaitable<proxy::AdminResponse> orchestrate(const proxy::AdminRequest& request, uint16_t outbound,
+                                                           Waited& waited);
+  boost::asio::awaitable<proxy::AdminResponse> search(const proxy::AdminRequest& request, uint16_t outbound,
+                                                      Waited& waited);
+  boost::asio::awaitable<proxy::AdminResponse> run_tool(const proxy::AdminRequest& request, uint16_t outbound,
+                                                        Waited& waited);
 
   std::string model_;
   SpanSink spans_;
   std::map<std::string, std::unique_ptr<Agent>, std::less<>> agents_;
+  mutable std::mutex own_mutex_;  // the agents answer on the io thread; the summary reads from another
+  std::map<std::string, std::vector<double>, std::less<>> own_us_;
 };
 
 }  // namespace tollway::demo

@@ -86,7 +86,8 @@ std::string sidecar_group(const DemoTopology& t, std::string_view agent) {
     doc += "    rules:\n      - {name: searches-per-caller, match: {to: local}, per: [from], unit: requests, limit: 12, "
            "window: 10s}\n";
   doc += "    budgets:\n      - {name: mesh-llm-tokens, match: {to: gateway}, unit: total_tokens, limit: " +
-         std::to_string(kMeshDailyTokens) + ", period: day, on_lease_exhausted: wait}\n";
+         std::to_string(t.mesh_budget_tokens) + ", period: day, on_lease_exhausted: " + t.mesh_on_lease_exhausted +
+         "}\n";
   const std::string telemetry = telemetry_section(t, std::string(agent) + "-sidecar");
   if (!telemetry.empty()) {
     // Indented under `sections:`.

@@ -17,7 +17,7 @@ inline constexpr const char* kTrustDomain = "demo.tollway";
 inline constexpr const char* kGatewayNode = "gateway";
 inline constexpr const char* kModel = "gpt-4o-mini";
 inline constexpr int64_t kInitechDailyTokens = 700;
-inline constexpr int64_t kMeshDailyTokens = 200000;
+inline constexpr int64_t kMeshDailyTokens = 200000;  // the default of --mesh-budget
 inline constexpr int64_t kTenantDailyTokens = 100000;
 
 // spiffe://demo.tollway/ns/demo/sa/NAME
@@ -33,6 +33,8 @@ struct DemoTopology {
   std::string gateway_admin_token;
   std::optional<uint16_t> redis_port;  // set: the gateway's ledger is strict
   std::string otlp_endpoint;           // the control plane: nodes export their spans there with their SVIDs
+  int64_t mesh_budget_tokens = kMeshDailyTokens;      // the leased mesh-llm-tokens budget's daily limit
+  std::string mesh_on_lease_exhausted = "wait";       // its on_lease_exhausted: wait, deny or allow
 };
 
 // Writes the policy; false with `error` set when a file cannot be written.

@@ -453,6 +453,7 @@ SummaryInputs Demo::gather(const WorkloadTally& tally) {
   SummaryInputs in;
   in.tally = tally;
   in.strict_ledger = topology_.redis_port.has_value();
+  for (const char* agent : kAgentNames) in.agent_own_us[agent] = agents_->own_time_us(agent);
   in.provider = provider_->totals();
   // The gateway settles a call after its answer is relayed: wait (briefly) until what it accounted for is what the
   // provider logged.
@@ -537,6 +538,8 @@ int Demo::run() {
     topology_.inbound_ports[agent] = free_port();
   }
   topology_.otlp_endpoint = control_.url;
+  topology_.mesh_budget_tokens = options_.mesh_budget;
+  topology_.mesh_on_lease_exhausted = options_.mesh_on_exhausted;
   std::string error;
   if (!write_demo_policy(topology_, error)) return fail("policy", error), 1;
   if (!start_control() || !start_gateway()) return 1;

@@ -6,8 +6,11 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <ostream>
 #include <string>
+
+#include "demo/demo_policy.h"
 
 namespace tollway::demo {
 
@@ -15,6 +18,8 @@ struct DemoOptions {
   std::chrono::milliseconds duration{0};  // 0: until SIGINT or SIGTERM
   std::string work_dir;                   // "": a new temporary directory, removed at exit; else kept
   int tasks = 40;                         // the workload's tasks (4 at a time)
+  int64_t mesh_budget = kMeshDailyTokens; // the leased mesh-llm-tokens budget (tokens a day)
+  std::string mesh_on_exhausted = "wait"; // what a sidecar does when its lease has no room: wait, deny or allow
   std::string program;                    // this tollway binary (absolute), run for every role
 };
 

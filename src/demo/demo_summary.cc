@@ -1,5 +1,6 @@
 #include "demo/demo_summary.h"
 
+#include <algorithm>
 #include <iomanip>
 #include <sstream>
 #include <vector>
@@ -166,6 +167,24 @@ void render_trace(const WorkloadTally& tally, const sj::Value* trace, std::ostri
   out.raw_field("trace", std::move(t).finish());
 }
 
+// {requests, p50, p99, mean} of one agent's own time per request (µs; nulls without a request).
+std::string own_time_json(std::vector<double> samples) {
+  json::ObjectWriter w;
+  w.field("requests", static_cast<uint64_t>(samples.size()));
+  if (samples.empty()) {
+    w.null_field("p50").null_field("p99").null_field("mean");
+    return std::move(w).finish();
+  }
+  std::sort(samples.begin(), samples.end());
+  const auto at = [&](double q) {
+    return samples[std::min(samples.size() - 1, static_cast<std::size_t>(q * static_cast<double>(samples.size())))];
+  };
+  double sum = 0;
+  for (const double s : samples) sum += s;
+  w.field("p50", at(0.5)).field("p99", at(0.99)).field("mean", sum / static_cast<double>(samples.size()));
+  return std::move(w).finish();
+}
+
 }  // namespace
 
 DemoSummary render_summary(const SummaryInputs& in) {
@@ -193,6 +212,9 @@ DemoSummary render_summary(const SummaryInputs& in) {
   render_budgets(tokens_by_tenant, fleet ? &*fleet : nullptr, in.strict_ledger, text, out);
   render_denials(t, text, out);
   render_trace(t, trace ? &*trace : nullptr, text, out);
+  json::ObjectWriter own;
+  for (const auto& [agent, samples] : in.agent_own_us) own.raw_field(agent, own_time_json(samples));
+  out.raw_field("agents_own_time_us", std::move(own).finish());
   summary.text = text.str();
   summary.json = std::move(out).finish();
   return summary;

@@ -2,14 +2,16 @@
 // cost per tenant and agent (the gateway's GET /admin/spend), checked against the mock provider's log; budgets
 // left (the gateway's spend against its configured budgets, and the control plane's leased budgets from
 // GET /v1/fleet); denials by reason as the callers saw them; one request's trace as an indented tree with per-hop
-// latency (the control plane's GET /v1/traces/{id}). It renders text and JSON; it never makes a number up: a part
-// whose source did not answer says so.
+// latency (the control plane's GET /v1/traces/{id}); in the JSON only, each agent's own time per request (what its
+// handler spent outside its calls, measured in the demo's process). It renders text and JSON; it never makes a
+// number up: a part whose source did not answer says so.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "demo/mock_provider.h"
 
@@ -38,6 +40,7 @@ struct SummaryInputs {
   ProviderTotals provider;
   WorkloadTally tally;
   bool strict_ledger = false;
+  std::map<std::string, std::vector<double>> agent_own_us;  // per agent, its own time of each request (µs)
 };
 
 struct DemoSummary {

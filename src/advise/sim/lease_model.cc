@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <queue>
+#include <span>
 #include <vector>
 
 #include "advise/sim/rng.h"
@@ -23,11 +24,15 @@ class Fleet {
   Fleet(const BudgetModel& b, const LeaseDemand& d, int64_t nodes, uint64_t seed)
       : b_(b), rng_(seed), n_(static_cast<std::size_t>(nodes)) {
     rate_.resize(n_);
-    double zipf_total = 0;
-    for (std::size_t i = 0; i < n_; ++i) zipf_total += std::pow(static_cast<double>(i + 1), -b.demand_skew);
     const double requests_per_us = d.request_tokens_mean > 0 ? d.tokens_per_second / d.request_tokens_mean / 1e6 : 0;
-    for (std::size_t i = 0; i < n_; ++i)
-      rate_[i] = requests_per_us * std::pow(static_cast<double>(i + 1), -b.demand_skew) / zipf_total;
+    if (d.node_shares.size() == n_) {
+      for (std::size_t i = 0; i < n_; ++i) rate_[i] = requests_per_us * d.node_shares[i];
+    } else {
+      double zipf_total = 0;
+      for (std::size_t i = 0; i < n_; ++i) zipf_total += std::pow(static_cast<double>(i + 1), -b.demand_skew);
+      for (std::size_t i = 0; i < n_; ++i)
+        rate_[i] = requests_per_us * std::pow(static_cast<double>(i + 1), -b.demand_skew) / zipf_total;
+    }
     mean_ = d.request_tokens_mean;
     sq_ = d.request_tokens_sq;
     const double var = std::max(0.0, sq_ - mean_ * mean_);
@@ -79,6 +84,7 @@ class Fleet {
     }
     for (std::size_t i = 0; i < n_; ++i)
       if (!lost_[i]) advance(i, duration_us, out);
+    out.served_by_node = used_;
     out.overspend = std::max(0.0, out.served - out.limit);
     out.denied = out.demanded - out.served;
     const double seconds = duration_us / 1e6;
@@ -150,10 +156,15 @@ class Fleet {
     committed_ += commitment(i);
   }
 
-  // The busiest nodes spend at once all their lease still allows and never report again.
+  // The busiest nodes (the highest demand; the first on a tie) spend at once all their lease still allows and never
+  // report again.
   void lose_busiest(double t, std::priority_queue<Event, std::vector<Event>, std::greater<>>& queue, LeaseOutcome& out) {
     const auto count = std::min<std::size_t>(n_, static_cast<std::size_t>(b_.nodes_lost));
-    for (std::size_t i = 0; i < count; ++i) {
+    std::vector<std::size_t> busiest(n_);
+    for (std::size_t i = 0; i < n_; ++i) busiest[i] = i;
+    std::stable_sort(busiest.begin(), busiest.end(),
+                     [this](std::size_t a, std::size_t b) { return rate_[a] > rate_[b]; });
+    for (const std::size_t i : std::span(busiest).first(count)) {
       advance(i, t, out);
       const double rest = std::max(0.0, held_[i] - used_[i]);
       used_[i] += rest;

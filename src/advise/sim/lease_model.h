@@ -6,10 +6,12 @@
 // draw of the compound-Poisson sum (exact mean and variance; Poisson count and per-request sizes below 10 expected
 // requests, a normal with the same moments above), admitted up to what its lease still allows. It reports what
 // was spent beyond the limit against the documented bound B = R + K + U + S (docs/operations.md, "Leased
-// budgets"). It allocates its per-node arrays once; it never does I/O.
+// budgets"). Demand is spread over the nodes by Zipf or by given shares (one per node). It allocates its per-node
+// arrays once (and, when nodes are lost, their order by demand); it never does I/O.
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "advise/sim/scenario.h"
 
@@ -19,6 +21,7 @@ struct LeaseDemand {
   double tokens_per_second = 0;     // the whole fleet's demand
   double request_tokens_mean = 0;   // per LLM request
   double request_tokens_sq = 0;     // E[size²]
+  std::vector<double> node_shares;  // each node's share of the demand (one per node, summing to 1); empty: Zipf
 };
 
 struct LeaseOutcome {
@@ -36,8 +39,10 @@ struct LeaseOutcome {
   double reports_per_second_closed_form = 0;  // nodes ÷ (sync interval + report latency mean)
   int64_t nodes = 0;
   int64_t events = 0;
+  std::vector<double> served_by_node;  // what each node admitted (sums to served)
 };
 
+// `demand.node_shares`, when given, has one entry per node.
 LeaseOutcome simulate_leases(const BudgetModel& budget, const LeaseDemand& demand, double duration_s, int64_t nodes,
                              uint64_t seed);
 

@@ -81,8 +81,10 @@ std::string render_text(const Scenario& s, const SimResult& r) {
     out += "  no limit set (budget.limit): the leased model did not run\n";
   } else {
     const LeaseOutcome& x = *r.lease;
-    out += format("  %lld nodes, limit %s tokens: served %s (%.1f %%), denied %s, exhausted at %s\n",
-                  static_cast<long long>(x.nodes), quantity(x.limit).c_str(), quantity(x.served).c_str(),
+    out += format("  %lld nodes (demand %s), limit %s tokens: served %s (%.1f %%), denied %s, exhausted at %s\n",
+                  static_cast<long long>(x.nodes),
+                  s.budget.demand_by == BudgetModel::DemandBy::Agent ? "by agent" : "Zipf", quantity(x.limit).c_str(),
+                  quantity(x.served).c_str(),
                   x.limit > 0 ? 100 * x.served / x.limit : 0.0, quantity(x.denied).c_str(),
                   x.exhausted_at_s < 0 ? "never" : format("%.1f s", x.exhausted_at_s).c_str());
     out += format("  overspend %s tokens against the bound B = R + K + U + S = 0 + %s + %s + 0 = %s: %s\n",
@@ -128,6 +130,7 @@ std::string render_json(const Scenario& s, const SimResult& r) {
         .field("redis_commands_per_request", 2.0);
   } else if (r.lease) {
     const LeaseOutcome& x = *r.lease;
+    budget.field("demand_by", s.budget.demand_by == BudgetModel::DemandBy::Agent ? "agent" : "zipf");
     budget.field("nodes", x.nodes).field("limit", x.limit).field("demanded", x.demanded).field("served", x.served)
         .field("denied", x.denied).field("overspend", x.overspend).field("bound", x.bound())
         .field("bound_k", x.bound_k).field("bound_u", x.bound_u).field("within_bound", x.overspend <= x.bound() + 0.5)

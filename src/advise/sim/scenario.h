@@ -71,7 +71,11 @@ struct BudgetModel {
   double sync_interval_us = 250e3;
   double lease_ttl_us = 1e6;
   Distribution report_latency_us = Distribution::constant(1000);
-  double demand_skew = 1.0;      // Zipf exponent of demand across nodes (0: uniform)
+  // How the demand is spread over the nodes: Zipf with exponent demand_skew over `nodes` (0: uniform), or one node
+  // per agent replica, each with its role's share of the sampled tokens split evenly over the role's replicas (an
+  // agent that makes no LLM call holds a lease it never spends).
+  enum class DemandBy { Zipf, Agent } demand_by = DemandBy::Zipf;
+  double demand_skew = 1.0;
   bool allow_beyond_lease = false;  // on_lease_exhausted: allow (term U) instead of deny
   int64_t nodes_lost = 0;        // the busiest nodes, lost once this share of the limit is spent
   double lost_at_spent = 0.5;

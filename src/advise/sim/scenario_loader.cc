@@ -224,6 +224,18 @@ class ScenarioReader {
       if (root["resources"]) resources(root["resources"], s.resources);
       if (s.tasks_per_second <= 0 && s.requests_per_agent_per_second <= 0)
         r_.fail(root["load"], "load", "needs tasks_per_second or requests_per_agent_per_second");
+      // demand_by: agent simulates one node per agent replica: as many as budget.nodes may be (10,000,000).
+      constexpr int64_t kMaxNodes = 10'000'000;
+      if (s.budget.demand_by == BudgetModel::DemandBy::Agent && r_.errors.empty()) {
+        if (s.budget.nodes > 0 && s.budget.nodes != s.graph.agents())
+          r_.fail(root["budget"]["nodes"], "budget.nodes",
+                  "is " + std::to_string(s.budget.nodes) + ", but demand_by: agent holds one node per agent replica (" +
+                      std::to_string(s.graph.agents()) + " here): leave nodes out or set it to that");
+        else if (s.graph.agents() > kMaxNodes)
+          r_.fail(root["budget"]["demand_by"], "budget.demand_by",
+                  "agent: the graph has " + std::to_string(s.graph.agents()) +
+                      " agent replicas, one node each; at most 10000000 are simulated (use zipf with budget.nodes)");
+      }
       if (s.budget.lease_ttl_us <= s.budget.sync_interval_us)
         r_.fail(root["budget"], "budget.lease_ttl",
                 "must be longer than sync_interval (a lease is renewed every sync)");
@@ -437,8 +449,8 @@ class ScenarioReader {
 
   void budget(const YAML::Node& n, BudgetModel& b) {
     const std::string p = "budget.";
-    if (!r_.mapping(n, "budget", {"ledger", "limit", "nodes", "sync_interval", "lease_ttl", "report_latency", "demand_skew",
-                                  "on_lease_exhausted", "nodes_lost", "lost_at_spent"}))
+    if (!r_.mapping(n, "budget", {"ledger", "limit", "nodes", "sync_interval", "lease_ttl", "report_latency", "demand_by",
+                                  "demand_skew", "on_lease_exhausted", "nodes_lost", "lost_at_spent"}))
       return;
     if (n["ledger"]) {
       const std::string v = n["ledger"].Scalar();
@@ -456,8 +468,18 @@ class ScenarioReader {
       if (const auto v = r_.time_us(n["lease_ttl"], p + "lease_ttl")) b.lease_ttl_us = *v;
     if (n["report_latency"])
       if (auto d = r_.time_distribution(n["report_latency"], p + "report_latency")) b.report_latency_us = std::move(*d);
-    if (n["demand_skew"])
-      if (const auto v = r_.number(n["demand_skew"], p + "demand_skew", 0, 10)) b.demand_skew = *v;
+    if (n["demand_by"]) {
+      const std::string v = n["demand_by"].Scalar();
+      if (v == "zipf") b.demand_by = BudgetModel::DemandBy::Zipf;
+      else if (v == "agent") b.demand_by = BudgetModel::DemandBy::Agent;
+      else r_.fail(n["demand_by"], p + "demand_by", "\"" + v + "\" is not a demand split (allowed: zipf, agent)");
+    }
+    if (n["demand_skew"]) {
+      if (b.demand_by == BudgetModel::DemandBy::Agent)
+        r_.fail(n["demand_skew"], p + "demand_skew", "applies to demand_by: zipf only (agent: the roles' own tokens)");
+      else if (const auto v = r_.number(n["demand_skew"], p + "demand_skew", 0, 10))
+        b.demand_skew = *v;
+    }
     if (n["on_lease_exhausted"]) {
       const std::string v = n["on_lease_exhausted"].Scalar();
       if (v == "deny") b.allow_beyond_lease = false;

@@ -22,6 +22,15 @@ SimResult simulate(const Scenario& s) {
     demand.request_tokens_mean = tokens.tokens / static_cast<double>(tokens.llm_calls_admitted);
     demand.request_tokens_sq = tokens.tokens_sq / static_cast<double>(tokens.llm_calls_admitted);
     const int64_t nodes = s.budget.nodes > 0 ? s.budget.nodes : r.agents;
+    if (s.budget.demand_by == BudgetModel::DemandBy::Agent) {
+      // One node per agent replica (the loader refuses another `nodes`), in the graph's order of roles.
+      demand.node_shares.reserve(static_cast<std::size_t>(r.agents));
+      for (std::size_t role = 0; role < s.graph.roles.size(); ++role) {
+        const auto replicas = s.graph.roles[role].replicas;
+        const double share = tokens.charged_by_role[role] / tokens.tokens / static_cast<double>(replicas);
+        demand.node_shares.insert(demand.node_shares.end(), static_cast<std::size_t>(replicas), share);
+      }
+    }
     r.lease = simulate_leases(s.budget, demand, s.duration_s, nodes, s.seed ^ 0x5DEECE66DULL);
     r.events += r.lease->events;
   }

@@ -29,7 +29,7 @@ function nodesOf(trace) {
     byId.set(s.span_id, {
       id: s.span_id, parent: s.parent_span_id, service: s.service, kind: s.kind, name: s.name, peer: s.peer,
       status: s.http_status, start: base + s.start_offset_us, end: base + s.start_offset_us + s.duration_us,
-      children: [],
+      inputTokens: s.input_tokens, outputTokens: s.output_tokens, children: [],
     });
   }
   const roots = [];
@@ -115,6 +115,7 @@ export function measureDemo(traces) {
   const validation = complete.filter((_, i) => i % 2 === 1);
   const taxes = validation.map(criticalTax);
   return {
+    e2eMedianUs: median(validation.map((t) => t.end - t.start)),
     tasks: tasks.length, warm: warm.length, complete: complete.length, orphansJoined: joined,
     calibrationTasks: calibration.length, validationTasks: validation.length,
     costs: costsOf(calibration),
@@ -122,11 +123,15 @@ export function measureDemo(traces) {
   };
 }
 
-// Per-pass costs, the LLM's latency, the orchestrator's own time and the call mix of these tasks.
+// Per-pass costs, the LLM's latency, the orchestrator's own time, the call mix and the LLM calls' tokens of these
+// tasks. An LLM call the caller's sidecar refused itself (the leased mesh budget: no gateway span below it) is
+// counted apart: the simulator's lease model decides those, so they are not part of the graph's refusal shares.
 function costsOf(tasks) {
   const samples = { eastWest: [], llmLeg: [], llmLatency: [], orchestratorWork: [] };
+  const tokens = {};  // per agent: the prompt and completion tokens of its LLM calls the provider answered
+  for (const agent of ['orchestrator', 'retrieval', 'tools']) tokens[agent] = { prompt: [], completion: [] };
   const retrieval = { calls: 0, refused: 0 }; const toolsLlm = { calls: 0, refused: 0 };
-  let callBacks = 0;
+  let callBacks = 0; let refusedAtSidecar = 0;
   for (const task of tasks) {
     samples.orchestratorWork.push(selfTime(task));
     walk(task, (n) => {
@@ -134,15 +139,24 @@ function costsOf(tasks) {
       if (!isSidecar(n) || n.kind !== 'CLIENT') return;
       const cost = selfTime(n) + n.children.filter(isTollway).reduce((sum, c) => sum + selfTime(c), 0);
       if (n.peer === 'gateway') samples.llmLeg.push(cost); else samples.eastWest.push(cost);
+      const gateway = n.peer === 'gateway' ? n.children.find((c) => c.service === 'gateway' && c.kind === 'SERVER')
+                                           : undefined;
+      if (n.peer === 'gateway' && !gateway) ++refusedAtSidecar;
+      if (gateway && n.status < 400 && gateway.inputTokens != null) {
+        const agent = tokens[n.service.replace(/-sidecar$/, '')];
+        agent.prompt.push(gateway.inputTokens);
+        agent.completion.push(gateway.outputTokens);
+      }
       const count = (calls) => { ++calls.calls; if (n.status >= 400) ++calls.refused; };
       if (n.service === 'orchestrator-sidecar' && n.peer === 'retrieval') count(retrieval);
-      if (n.service === 'tools-sidecar' && n.peer === 'gateway') count(toolsLlm);
+      if (n.service === 'tools-sidecar' && gateway) count(toolsLlm);
       if (n.service === 'tools-sidecar' && n.peer === 'orchestrator') ++callBacks;
     });
   }
-  // Refusals as a share of the calls made; call-backs per task (a mis-joined orphan can put two in one task).
+  // Refusals as a share of the calls made (the tools agent's LLM calls: of those that reached the gateway, where
+  // initech's budget refuses them); call-backs per task (a mis-joined orphan can put two in one task).
   return {
-    samples,
+    samples, tokens, refusedAtSidecar,
     retrievalDeny: retrieval.refused / Math.max(1, retrieval.calls),
     toolsLlmDeny: toolsLlm.refused / Math.max(1, toolsLlm.calls),
     callBackShare: Math.min(1, callBacks / tasks.length),

@@ -70,6 +70,36 @@ TEST(ScenarioLoader, ReadsAFullScenario) {
   EXPECT_DOUBLE_EQ(s.resources.sidecar_cpu_us_per_request, 41.5);  // the measured default stays
 }
 
+// budget.demand_by: agent puts one node on each agent replica (5 here: orchestrator, 3 retrieval, tools) with its
+// role's tokens; another node count, a Zipf exponent beside it or an unknown split is refused with its line.
+TEST(ScenarioLoader, DemandByAgent) {
+  std::string demo = kDemo;
+  const std::string budget = "budget: {ledger: leased, limit: 200000, sync_interval: 250ms, lease_ttl: 1s, nodes_lost: 1}";
+  const auto with_budget = [&](const std::string& b) {
+    std::string text = demo;
+    text.replace(text.find(budget), budget.size(), b);
+    return load_scenario(text, "s.yaml");
+  };
+  const ScenarioLoad ok = with_budget("budget: {ledger: leased, limit: 2000, demand_by: agent}");
+  ASSERT_TRUE(ok.scenario) << (ok.errors.empty() ? "" : ok.errors[0].to_string());
+  EXPECT_EQ(ok.scenario->budget.demand_by, BudgetModel::DemandBy::Agent);
+  EXPECT_TRUE(with_budget("budget: {ledger: leased, limit: 2000, demand_by: agent, nodes: 5}").scenario);
+  const auto error_of = [&](const std::string& b) {
+    const ScenarioLoad load = with_budget(b);
+    EXPECT_FALSE(load.scenario) << b;
+    return load.errors.empty() ? std::string() : load.errors[0].to_string();
+  };
+  EXPECT_NE(error_of("budget: {ledger: leased, limit: 2000, demand_by: agent, nodes: 3}")
+                .find("s.yaml:25: budget.nodes: is 3, but demand_by: agent holds one node per agent replica (5 here)"),
+            std::string::npos);
+  EXPECT_NE(error_of("budget: {ledger: leased, limit: 2000, demand_by: agent, demand_skew: 2}")
+                .find("budget.demand_skew: applies to demand_by: zipf only"),
+            std::string::npos);
+  EXPECT_NE(error_of("budget: {ledger: leased, limit: 2000, demand_by: role}")
+                .find("budget.demand_by: \"role\" is not a demand split (allowed: zipf, agent)"),
+            std::string::npos);
+}
+
 TEST(ScenarioLoader, EveryErrorHasItsLineAndKeyPath) {
   const ScenarioLoad load = load_scenario(R"(duration: 40
 load: {tasks_per_second: 1, colour: red}

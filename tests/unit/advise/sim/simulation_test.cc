@@ -89,6 +89,29 @@ TEST(Simulation, EverySampledTokenIsChargedOnceToTheRoleThatCalled) {
   EXPECT_LE(r.lease->overspend, r.lease->bound() + 0.5);
 }
 
+// budget.demand_by: agent: one node per agent replica, each with its role's share of the sampled tokens — a role
+// that makes no LLM call gets a node that spends nothing, a role's replicas share its demand.
+TEST(Simulation, DemandByAgentGivesEachReplicaItsRolesTokens) {
+  Scenario s;
+  s.duration_s = 20;
+  s.tasks_per_second = 200;
+  s.latency_samples = 5000;
+  s.hops = default_hop_costs();
+  s.graph.llm_calls.push_back(small_llm());
+  Role caller{"caller", 1, Distribution(), {Step{{Call{Call::Kind::Agent, 1, -1, Distribution::constant(1)}}}}};
+  Role worker{"worker", 2, Distribution(), {Step{{Call{Call::Kind::Llm, -1, 0, Distribution::constant(1)}}}}};
+  s.graph.roles = {caller, worker};
+  s.budget.limit_tokens = 1e12;
+  s.budget.demand_by = BudgetModel::DemandBy::Agent;
+  const SimResult r = simulate(s);
+  ASSERT_TRUE(r.lease);
+  ASSERT_EQ(r.lease->served_by_node.size(), 3u);
+  EXPECT_DOUBLE_EQ(r.lease->served_by_node[0], 0);
+  EXPECT_NEAR(r.lease->served_by_node[1], r.lease->served_by_node[2], 0.05 * r.lease->served);
+  EXPECT_NEAR(r.lease->served + r.lease->denied, r.lease->demanded, 1e-6 * r.lease->demanded);
+  EXPECT_EQ(render_json(s, r), render_json(s, simulate(s)));  // the seed fixes every number
+}
+
 TEST(Simulation, AChainSumsItsPasses) {
   const Scenario s = chain(15, 3000);  // the seed's "3 ms × 15 hops"
   const SimResult r = simulate(s);
