@@ -2,20 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include "../config_text.h"
+
 namespace tollway::config {
 namespace {
 
-LoadResult parse(const std::string& text) {
-  return parse_gateway_config(text, "test.yaml", [](const std::string&) -> std::optional<std::string> {
-    return std::nullopt;
-  });
-}
-
-std::string all_errors(const LoadResult& r) {
-  std::string out;
-  for (const auto& e : r.errors) out += e.to_string() + "\n";
-  return out;
-}
+using test_text::all_errors;
+const auto parse = test_text::parse_without_env;
 
 // A config with one provider `p` (whose block ends with `extra`) and one route of `route_api`.
 std::string config_with(const std::string& api, const std::string& extra, const std::string& route_api = "") {

@@ -2,12 +2,16 @@
 
 #include <gtest/gtest.h>
 
+#include "../config_text.h"
+
 #include <fstream>
 
 #include "../test_pki.h"
 
 namespace tollway::config {
 namespace {
+
+using test_text::all_errors;
 
 EnvLookup no_env() {
   return [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
@@ -33,12 +37,6 @@ models:
 )";
 
 LoadResult parse(const std::string& text) { return parse_gateway_config(text, "test.yaml", no_env()); }
-
-std::string all_errors(const LoadResult& r) {
-  std::string out;
-  for (const auto& e : r.errors) out += e.to_string() + "\n";
-  return out;
-}
 
 TEST(GatewayConfigLoader, ParsesAMinimalConfigWithDefaults) {
   auto r = parse(kMinimal);

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include "../config_text.h"
+
 #include <filesystem>
 
 #include "../test_pki.h"
@@ -9,17 +11,8 @@
 namespace tollway::config {
 namespace {
 
-LoadResult parse(const std::string& text) {
-  return parse_gateway_config(text, "test.yaml", [](const std::string&) -> std::optional<std::string> {
-    return std::nullopt;
-  });
-}
-
-std::string all_errors(const LoadResult& r) {
-  std::string out;
-  for (const auto& e : r.errors) out += e.to_string() + "\n";
-  return out;
-}
+using test_text::all_errors;
+const auto parse = test_text::parse_without_env;
 
 const std::string kBase =
     "version: 1\nproviders:\n  openai:\n    api: openai\n    base_url: http://127.0.0.1:9000\n"

@@ -2,10 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include "../../config_text.h"
+
 #include "config/loader.h"
 
 namespace tollway::config {
 namespace {
+
+using test_text::all_errors;
 
 LoadResult parse(const std::string& limits) {
   const std::string text =
@@ -15,12 +19,6 @@ LoadResult parse(const std::string& limits) {
       limits;
   return parse_gateway_config(text, "/etc/tollway/gw.yaml",
                               [](const std::string&) -> std::optional<std::string> { return std::nullopt; });
-}
-
-std::string all_errors(const LoadResult& r) {
-  std::string out;
-  for (const auto& e : r.errors) out += e.to_string() + "\n";
-  return out;
 }
 
 TEST(LimitsConfig, DefaultsWithoutPolicy) {

@@ -5,10 +5,14 @@
 
 #include <gtest/gtest.h>
 
+#include "../../config_text.h"
+
 #include "config/loader.h"
 
 namespace tollway::config {
 namespace {
+
+using test_text::all_errors;
 
 LoadResult parse(const std::string& mcp, const std::string& auth = "auth: {}\n") {
   const std::string text = "version: 1\nproviders:\n  p: {api: openai, base_url: https://example.test}\n"
@@ -16,12 +20,6 @@ LoadResult parse(const std::string& mcp, const std::string& auth = "auth: {}\n")
   return parse_gateway_config(text, "test.yaml", [](const std::string&) -> std::optional<std::string> {
     return std::nullopt;
   });
-}
-
-std::string all_errors(const LoadResult& r) {
-  std::string out;
-  for (const auto& e : r.errors) out += e.to_string() + "\n";
-  return out;
 }
 
 TEST(McpSection, ReadsServersWithTheirUrlHeadersAndRules) {
