@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "key_reports.h"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
@@ -18,13 +20,7 @@ namespace tollway::control::leases {
 namespace {
 
 namespace asio = boost::asio;
-constexpr int64_t kNow = 1'800'000'000'000;
-const std::string kKey = "budget|fleet-tokens|2027-01";
-const std::vector<std::string> kKeys{kKey};
-
-KeyReport report(int64_t used, double rate = 0) {
-  return KeyReport{.key = kKey, .limit = 10'000, .used = used, .rate = rate, .held = 0, .ends_in_ms = 86'400'000};
-}
+using namespace test_reports;
 
 class SqliteLeaseStoreTest : public ::testing::Test {
  protected:

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "key_reports.h"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
@@ -23,13 +25,7 @@ namespace tollway::control::leases {
 namespace {
 
 namespace asio = boost::asio;
-constexpr int64_t kNow = 1'800'000'000'000;
-const std::string kKey = "budget|fleet-tokens|2027-01";
-const std::vector<std::string> kKeys{kKey};
-
-KeyReport report(int64_t used, double rate = 0) {
-  return KeyReport{.key = kKey, .limit = 10'000, .used = used, .rate = rate, .held = 0, .ends_in_ms = 86'400'000};
-}
+using namespace test_reports;
 
 // A store on a real redis-server; `run` drives one coroutine on its own io_context to the end.
 class RedisLeaseStoreTest : public ::testing::Test {
