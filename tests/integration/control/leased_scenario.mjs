@@ -22,6 +22,7 @@ const NODES = Array.from({ length: 10 }, (_, i) => `gw-${i}`);
 const tokenOf = (id) => `token-of-${id}`;
 const LIMIT = 40_000;
 const SMALL = 3_000;
+const SAFE_ALLOWANCE = 400;
 const LIMITS = `limits:
   ledger: leased
   budgets:
@@ -30,6 +31,8 @@ const LIMITS = `limits:
        on_control_unreachable: deny}
     - {name: last-lease-when-cut-off, match: {model: "gpt-last*"}, unit: total_tokens, limit: ${SMALL}, period: day,
        on_control_unreachable: last_lease}
+    - {name: safe-when-cut-off, match: {model: "gpt-safe*"}, unit: total_tokens, limit: ${SMALL}, period: day,
+       on_control_unreachable: safe, safe_allowance: ${SAFE_ALLOWANCE}}
 `;
 
 // A deterministic pseudo-random sequence, so a failure can be replayed.
@@ -118,10 +121,10 @@ describe(`leased budgets: ten gateways, one budget (aggregates in ${store})`, ()
     assert.match(metrics, /tollway_limits_lease_syncs_total\{result="ok"\} [1-9]/);
   });
 
-  it('control plane cut off: deny stops at lease expiry, last_lease spends its leases and no more; nothing reported is lost', async () => {
+  it('control plane cut off: deny stops at lease expiry, last_lease spends its leases and no more, safe its allowance and no more; nothing reported is lost', async () => {
     const random = rng(7);
-    // Leases for both budgets on gw-0.
-    for (const model of ['gpt-deny-1', 'gpt-last-1']) assert.equal((await chat(gw[NODES[0]], model, random)).status, 200);
+    // Leases for the three budgets on gw-0.
+    for (const model of ['gpt-deny-1', 'gpt-last-1', 'gpt-safe-1']) assert.equal((await chat(gw[NODES[0]], model, random)).status, 200);
     await new Promise((r) => setTimeout(r, 500));
     const before = (await cp.fleet()).budgets;
     const port = cp.port;
@@ -135,6 +138,15 @@ describe(`leased budgets: ten gateways, one budget (aggregates in ${store})`, ()
     const lastSpent = usedBy('gpt-last');
     assert.ok(lastSpent > lastBefore, 'last_lease spent nothing of its lease');
     assert.ok(lastSpent <= held.granted + 64 + 200, `last_lease spent ${lastSpent}, its lease allowed ${held.granted}`);
+    // safe: once its lease expired, the node spends safe_allowance more (what it reserves: prompt + max_tokens, at
+    // most one request's worth beyond what the calls used), then refuses.
+    const safeBefore = usedBy('gpt-safe');
+    let safeStatus = 200;
+    for (let i = 0; i < 200 && safeStatus === 200; i += 1) safeStatus = (await chat(gw[NODES[0]], 'gpt-safe-1', random)).status;
+    assert.equal(safeStatus, 429, 'safe never stopped');
+    const safeSpent = usedBy('gpt-safe') - safeBefore;
+    assert.ok(safeSpent > 0, 'safe spent nothing of its allowance');
+    assert.ok(safeSpent <= SAFE_ALLOWANCE, `safe spent ${safeSpent} past its lease, its allowance is ${SAFE_ALLOWANCE}`);
     cp = await startControl({ policy: policy.dir, stateDir, listen: `127.0.0.1:${port}`, extraArgs: controlArgs });
     const after = (await cp.fleet()).budgets;
     for (const b of before) assert.ok(after.find((a) => a.key === b.key).spent >= b.spent, `${b.key} lost reported use`);
