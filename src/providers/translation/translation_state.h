@@ -1,6 +1,7 @@
 // Translation: the per-request state of providers::TranslationFilter (a pipeline::FeatureStates entry). Present
 // and active once shape_upstream rewrote the body and target into the provider's API, so that the response is
-// rewritten back; reset by the filter at each attempt. Never read before shape_upstream.
+// rewritten back; reset by the filter at the start of each attempt's shape_upstream. Filters that read it in
+// shape_upstream (providers::UsageFilter) come after TranslationFilter in the chain; never read it earlier.
 #pragma once
 
 #include "pipeline/request_ctx.h"
